@@ -1,0 +1,88 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/motcua/motcua/eventstore"
+	"github.com/motcua/motcua/eventstore/esdb"
+	"github.com/motcua/motcua/eventstore/postgres"
+	"github.com/motcua/motcua/eventstore/sqlite"
+)
+
+// backend is an event store and the SQL database that holds the read models.
+type backend struct {
+	Store  eventstore.Store
+	ReadDB *sql.DB
+	Kind   string
+	close  []func() error
+}
+
+func (b *backend) Close() error {
+	var errs []error
+	for i := len(b.close) - 1; i >= 0; i-- {
+		errs = append(errs, b.close[i]())
+	}
+	return errors.Join(errs...)
+}
+
+// openBackend opens the store named by storeURL:
+//
+//	sqlite:PATH (default: sqlite:<data>/motcua.db)
+//	postgres://… or postgresql://…  (read models in the same database)
+//	esdb://…, esdb+discover://…, kurrentdb://…  (read models in <data>/readmodels.db)
+//
+// PostgreSQL's schema is migrated unless migrate is false.
+func openBackend(ctx context.Context, storeURL, dataDir string, migrate bool) (*backend, error) {
+	if storeURL == "" {
+		storeURL = "sqlite:" + filepath.Join(dataDir, "motcua.db")
+	}
+	switch {
+	case strings.HasPrefix(storeURL, "sqlite:"):
+		path := strings.TrimPrefix(storeURL, "sqlite:")
+		if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+			return nil, err
+		}
+		store, err := sqlite.Open(ctx, path)
+		if err != nil {
+			return nil, err
+		}
+		return &backend{Store: store, ReadDB: store.DB(), Kind: "sqlite", close: []func() error{store.Close}}, nil
+	case strings.HasPrefix(storeURL, "postgres://"), strings.HasPrefix(storeURL, "postgresql://"):
+		store, err := postgres.Open(ctx, storeURL)
+		if err != nil {
+			return nil, err
+		}
+		if migrate {
+			if err := store.Migrate(ctx); err != nil {
+				store.Close()
+				return nil, err
+			}
+		}
+		db := stdlib.OpenDBFromPool(store.Pool())
+		return &backend{Store: store, ReadDB: db, Kind: "postgres", close: []func() error{store.Close, db.Close}}, nil
+	case strings.HasPrefix(storeURL, "esdb://"), strings.HasPrefix(storeURL, "esdb+discover://"), strings.HasPrefix(storeURL, "kurrentdb://"), strings.HasPrefix(storeURL, "kurrentdb+discover://"):
+		store, err := esdb.Open(ctx, storeURL)
+		if err != nil {
+			return nil, err
+		}
+		if err := os.MkdirAll(dataDir, 0o750); err != nil {
+			store.Close()
+			return nil, err
+		}
+		db, err := sql.Open("sqlite", sqlite.DSN(filepath.Join(dataDir, "readmodels.db")))
+		if err != nil {
+			store.Close()
+			return nil, err
+		}
+		return &backend{Store: store, ReadDB: db, Kind: "esdb", close: []func() error{store.Close, db.Close}}, nil
+	}
+	return nil, fmt.Errorf("--store %q: expected sqlite:PATH, postgres://…, esdb://… or kurrentdb://…", storeURL)
+}

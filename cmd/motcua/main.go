@@ -1,0 +1,99 @@
+// Command motcua runs the one-stop dossier service and its administration tasks.
+//
+//	motcua serve [--data DIR] [--addr HOST:PORT] [--store URL] [--demo]
+//	motcua token --sub ID --name NAME --role ROLE[,ROLE] --agency CODE [--data DIR]
+//	motcua calendar YEAR [--agency-file PATH]
+//	motcua migrate --store postgres://…
+//	motcua projections status|rebuild [--store URL] [--data DIR] [NAME…]
+//	motcua erase --id-number N --basis TEXT [--store URL] [--data DIR]
+//
+// This is the only place that wires concrete implementations together.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+const usage = `motcua — one-stop administrative dossier service (Hệ thống một cửa điện tử)
+
+Usage:
+  motcua serve    [--data DIR] [--addr HOST:PORT] [--store URL] [--demo] [--catalog FILE] [--calendar FILE]
+  motcua token    --sub ID --name NAME --role ROLE[,ROLE] --agency CODE [--data DIR] [--ttl DURATION]
+  motcua calendar YEAR [--agency-file PATH]
+  motcua migrate  --store postgres://…
+  motcua erase    --id-number N --basis TEXT [--store URL] [--data DIR]
+  motcua verify   [--store URL] [--data DIR] [--checkpoint] [--trust PUBLIC-KEY.pem] [--json]
+  motcua bench append [--store URL] [--duration 5s] [--writers 1,8,64] [--batches 1,10]
+  motcua projections status  [--store URL] [--data DIR]
+  motcua projections rebuild [--store URL] [--data DIR] [--batch N] [NAME…]
+
+Stores: sqlite:PATH (default, under --data), postgres://…, esdb://… or kurrentdb://…
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "motcua:", err)
+		}
+		os.Exit(2)
+	}
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errors.New("no command given")
+	}
+	switch args[0] {
+	case "serve":
+		return runServe(ctx, args[1:], stdout, stderr)
+	case "token":
+		return runToken(args[1:], stdout, stderr)
+	case "calendar":
+		return runCalendar(args[1:], stdout, stderr)
+	case "bench":
+		return runBench(ctx, args[1:], stdout, stderr)
+	case "migrate":
+		return runMigrate(ctx, args[1:], stdout, stderr)
+	case "erase":
+		return runErase(ctx, args[1:], stdout, stderr)
+	case "verify":
+		return runVerify(ctx, args[1:], stdout, stderr)
+	case "projections":
+		return runProjections(ctx, args[1:], stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", args[0])
+}
+
+func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	storeURL := fs.String("store", "", "postgres://… URL of the database to migrate")
+	dataDir := fs.String("data", "./data", "data directory (for sqlite stores)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	b, err := openBackend(ctx, *storeURL, *dataDir, true)
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	if err := migrateReadModels(ctx, b.ReadDB); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s store and read models are up to date\n", b.Kind)
+	return nil
+}

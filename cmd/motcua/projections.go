@@ -1,0 +1,162 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+
+	"github.com/motcua/motcua/eventstore"
+	"github.com/motcua/motcua/projections"
+)
+
+const projectionsUsage = `Usage:
+  motcua projections status  [--store URL] [--data DIR]
+  motcua projections rebuild [--store URL] [--data DIR] [--batch N] [NAME…]
+
+status prints each read model's position and lag (events behind the head of the log).
+rebuild replays the log into fresh tables and swaps them in atomically, every read model unless
+NAMEs are given; the serving tables keep answering meanwhile.
+`
+
+func runProjections(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, projectionsUsage)
+		return errors.New("projections: status or rebuild?")
+	}
+	switch args[0] {
+	case "status":
+		return runProjectionsStatus(ctx, args[1:], stdout, stderr)
+	case "rebuild":
+		return runProjectionsRebuild(ctx, args[1:], stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, projectionsUsage)
+		return nil
+	}
+	fmt.Fprint(stderr, projectionsUsage)
+	return fmt.Errorf("projections: unknown command %q", args[0])
+}
+
+func runProjectionsStatus(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("projections status", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	storeURL := fs.String("store", "", "event store URL: sqlite:PATH (default under --data), postgres://…, esdb://…, kurrentdb://…")
+	dataDir := fs.String("data", "./data", "data directory (for sqlite stores)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	b, err := openBackend(ctx, *storeURL, *dataDir, false)
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	if err := projections.MigrateCheckpoints(ctx, b.ReadDB); err != nil {
+		return err
+	}
+	now := time.Now()
+	w := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(w, "PROJECTION\tPOSITION\tLAG (EVENTS)\tOLDEST UNAPPLIED\tCHECKPOINT MOVED")
+	for _, name := range projections.Names() {
+		lag, err := projections.MeasureLag(ctx, b.Store, b.ReadDB, name, 0)
+		if err != nil {
+			return err
+		}
+		oldest := "-"
+		if !lag.Oldest.IsZero() {
+			oldest = fmt.Sprintf("%s ago", time.Duration(lag.Seconds(now)*float64(time.Second)).Round(time.Second))
+		}
+		fmt.Fprintf(w, "%s\t%s\t%d\t%s\t%s\n", name, lag.Position, lag.Events, oldest, formatMoment(lag.UpdatedAt))
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	// A durable transport's forwarder keeps a checkpoint of its own.
+	if err := projections.MigrateForwarderCheckpoints(ctx, b.ReadDB); err != nil {
+		return err
+	}
+	at, ok, err := projections.ForwarderCheckpoint(ctx, b.ReadDB, projections.DefaultTopic)
+	if err != nil || !ok {
+		return err
+	}
+	behind, err := projections.CountEvents(ctx, b.Store, at, 0)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "forwarder (%s): published up to %s, %d events behind\n", projections.DefaultTopic, at, behind)
+	return nil
+}
+
+func formatMoment(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+func runProjectionsRebuild(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("projections rebuild", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	storeURL := fs.String("store", "", "event store URL: sqlite:PATH (default under --data), postgres://…, esdb://…, kurrentdb://…")
+	dataDir := fs.String("data", "./data", "data directory (for sqlite stores)")
+	batch := fs.Int("batch", projections.DefaultRebuildBatch, "events read and applied per transaction")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	selected, err := projections.Select(fs.Args()...)
+	if err != nil {
+		return err
+	}
+	b, err := openBackend(ctx, *storeURL, *dataDir, true)
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	names := make([]string, len(selected))
+	for i, p := range selected {
+		names[i] = p.Name()
+	}
+
+	bar := progressbar.NewOptions64(-1,
+		progressbar.OptionSetWriter(stderr),
+		progressbar.OptionSetDescription("rebuilding "+strings.Join(names, ", ")),
+		progressbar.OptionShowCount(),
+		progressbar.OptionShowIts(),
+		progressbar.OptionSetItsString("events"),
+		progressbar.OptionThrottle(200*time.Millisecond),
+		progressbar.OptionSetWidth(30),
+		progressbar.OptionOnCompletion(func() { fmt.Fprintln(stderr) }),
+	)
+	// The bar shows a count and a rate at once, and a proportion once the log is counted, which
+	// runs beside the rebuild.
+	countCtx, stopCounting := context.WithCancel(ctx)
+	defer stopCounting()
+	go func() {
+		if total, err := projections.CountEvents(countCtx, b.Store, eventstore.Start, 0); err == nil && total > 0 {
+			bar.ChangeMax64(int64(total))
+		}
+	}()
+	// Read through the personal-data decorator, or the rebuilt read models would hold sealed applicants.
+	store, err := protectPersonalData(ctx, b, b.Store)
+	if err != nil {
+		return err
+	}
+	rebuilder := &projections.Rebuilder{Store: store, DB: b.ReadDB, Projections: selected, BatchSize: *batch,
+		Progress: func(n int) { _ = bar.Add(n) }, Logger: slog.New(slog.NewTextHandler(stderr, nil))}
+	result, err := rebuilder.Run(ctx)
+	stopCounting()
+	if err != nil {
+		_ = bar.Exit()
+		return err
+	}
+	_ = bar.Finish()
+	fmt.Fprintf(stdout, "rebuilt %s: %d events in %s (%.0f events/s), swapped in at %s\n",
+		strings.Join(names, ", "), result.Events, result.Duration.Round(time.Millisecond), result.EventsPerSecond(), result.Position)
+	return nil
+}

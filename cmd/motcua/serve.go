@@ -1,0 +1,213 @@
+package main
+
+import (
+	"context"
+	"crypto/ed25519"
+	"database/sql"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/motcua/motcua/cmd/motcua/demo"
+	"github.com/motcua/motcua/commands"
+	"github.com/motcua/motcua/domain"
+	"github.com/motcua/motcua/eventstore/chain"
+	mhttp "github.com/motcua/motcua/http"
+	"github.com/motcua/motcua/projections"
+)
+
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dataDir := fs.String("data", "./data", "data directory (embedded store, token key)")
+	addr := fs.String("addr", ":8080", "listen address HOST:PORT")
+	storeURL := fs.String("store", "", "event store URL: sqlite:PATH (default under --data), postgres://…, esdb://…, kurrentdb://…")
+	noMigrate := fs.Bool("no-migrate", false, "do not migrate the PostgreSQL schema on start")
+	withDemo := fs.Bool("demo", false, "seed the demo catalog's dossiers (once) and print demo officials' tokens")
+	catalogFile := fs.String("catalog", "", "procedure catalog file (JSON); the built-in demo catalog when empty")
+	calendarFile := fs.String("calendar", "", "agency calendar file (JSON) layered over the Vietnamese default")
+	rulesFile := fs.String("rules", "", "rules file (JSON) changing the built-in NĐ 61 / NĐ 118 rule sets (docs/rules.md)")
+	busURL := fs.String("bus", "", "transport from the event log to the read models: gochannel (in-process, default), postgres://…, nats://…")
+	checkpointEvery := fs.Duration("checkpoint-every", 5*time.Minute, "sign an integrity checkpoint at least this often while events arrive")
+	checkpointAfter := fs.Int("checkpoint-after", 1000, "… or as soon as this many events wait for one")
+	publicURL := fs.String("public-url", "", "scheme and host printed QR codes point to (default: the address a request came to)")
+	agencyKeysDir := fs.String("agency-keys", "", "directory of the agencies' result-signing keys, <agency code>.pem (default <data>/agency-keys)")
+	signIn := addSignInFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	trustedProxies, err := signIn.proxies()
+	if err != nil {
+		return err
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+
+	calendar, catalog, err := loadRules(*calendarFile, *catalogFile)
+	if err != nil {
+		return err
+	}
+	b, err := openBackend(ctx, *storeURL, *dataDir, !*noMigrate)
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	b.Store = chain.Wrap(b.Store) // every append is hash-chained (docs/security.md, "Tamper evidence")
+	// Personal data is sealed outside the chain, so the chain and its checkpoints hash ciphertext and
+	// a legal erasure breaks no hash (docs/security.md, "Privacy").
+	integrity := b.Store
+	shredded, err := protectPersonalData(ctx, b, integrity)
+	if err != nil {
+		return err
+	}
+	b.Store = shredded
+	if err := migrateReadModels(ctx, b.ReadDB); err != nil {
+		return err
+	}
+	key, err := loadOrCreateTokenKey(*dataDir)
+	if err != nil {
+		return err
+	}
+	checkpointKey, err := loadOrCreateKey(*dataDir, integrityKeyFile)
+	if err != nil {
+		return err
+	}
+	checkpointer, err := chain.NewCheckpointer(integrity, checkpointKey)
+	if err != nil {
+		return err
+	}
+	checkpointer.Logger = logger
+	if *agencyKeysDir == "" {
+		*agencyKeysDir = filepath.Join(*dataDir, "agency-keys")
+	}
+	app := commands.New(b.Store, catalog, calendar)
+	if *rulesFile != "" {
+		data, err := os.ReadFile(*rulesFile)
+		if err != nil {
+			return err
+		}
+		if app.Rules, err = domain.ParseRulesConfig(data); err != nil {
+			return fmt.Errorf("%s: %w", *rulesFile, err)
+		}
+	}
+	app.Logger = logger
+	app.Signers = newFileAgencyKeys(*agencyKeysDir, logger)
+
+	if *withDemo {
+		officials, err := demo.Seed(ctx, app)
+		if err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+		printDemoTokens(stdout, key, officials)
+	}
+
+	engine, metrics, err := startProjections(ctx, b, *busURL, logger)
+	if err != nil {
+		return err
+	}
+	defer engine.Transport.Close()
+	localTokens := mhttp.TokenVerifier{Key: key.Public().(ed25519.PublicKey)}
+	authenticator, err := signIn.authenticator(ctx, localTokens)
+	if err != nil {
+		return err
+	}
+	server := mhttp.NewServer(mhttp.Config{App: app, ReadDB: b.ReadDB, Tokens: localTokens, Authenticator: authenticator, Logger: logger,
+		TrustedProxies: trustedProxies, Eraser: personalDataEraser(b, shredded, logger),
+		PublicStatusUpdates: engine.Runner(projections.PublicStatusView{}.Name()), Metrics: metrics,
+		Integrity: chain.NewVerifier(integrity, checkpointKey.Public().(ed25519.PublicKey)), PublicBaseURL: *publicURL})
+	listener, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	httpServer := &http.Server{Handler: server, ReadHeaderTimeout: 10 * time.Second}
+	logger.Info("motcua serving", "addr", listener.Addr().String(), "store", b.Kind)
+	fmt.Fprintf(stdout, "motcua listening on http://%s (store: %s)\n", listener.Addr(), b.Kind)
+
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return engine.Run(ctx) })
+	g.Go(func() error {
+		return checkpointer.Run(ctx, *checkpointEvery, *checkpointAfter, min(*checkpointEvery, 10*time.Second))
+	})
+	g.Go(func() error {
+		err := httpServer.Serve(listener)
+		if errors.Is(err, http.ErrServerClosed) {
+			return nil
+		}
+		return err
+	})
+	g.Go(func() error {
+		<-ctx.Done()
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		return httpServer.Shutdown(shutdownCtx)
+	})
+	err = g.Wait()
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}
+
+// startProjections prepares the engine that keeps every read model up to date through the
+// transport named by busURL, and the Prometheus handler exporting its metrics and lag.
+func startProjections(ctx context.Context, b *backend, busURL string, logger *slog.Logger) (*projections.Engine, http.Handler, error) {
+	transport, err := projections.OpenTransport(ctx, busURL, logger)
+	if err != nil {
+		return nil, nil, err
+	}
+	registry := prometheus.NewRegistry()
+	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics, err := projections.NewMetrics(registry)
+	if err != nil {
+		transport.Close()
+		return nil, nil, err
+	}
+	lag := projections.NewLagCollector(b.Store, b.ReadDB, projections.Names()...)
+	lag.Logger = logger
+	registry.MustRegister(lag)
+	engine := projections.NewEngine(b.Store, b.ReadDB, projections.All()...)
+	engine.Transport, engine.Logger, engine.Metrics = transport, logger, metrics
+	return engine, promhttp.HandlerFor(registry, promhttp.HandlerOpts{}), nil
+}
+
+func migrateReadModels(ctx context.Context, db *sql.DB) error {
+	return projections.MigrateAll(ctx, db)
+}
+
+// loadRules reads the calendar and catalog files, or the built-in defaults.
+func loadRules(calendarFile, catalogFile string) (*domain.Calendar, *domain.Catalog, error) {
+	calendar := domain.DefaultCalendar()
+	if calendarFile != "" {
+		data, err := os.ReadFile(calendarFile)
+		if err != nil {
+			return nil, nil, err
+		}
+		if calendar, err = domain.ParseCalendarConfig(data); err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", calendarFile, err)
+		}
+	}
+	if catalogFile == "" {
+		catalog, err := demo.Catalog(calendar)
+		return calendar, catalog, err
+	}
+	data, err := os.ReadFile(catalogFile)
+	if err != nil {
+		return nil, nil, err
+	}
+	catalog, err := domain.ParseCatalog(data, calendar)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", catalogFile, err)
+	}
+	return calendar, catalog, nil
+}

@@ -1,0 +1,253 @@
+// Package commands holds motcua's use cases, one file each: load the dossier by folding its events,
+// check the caller may act, decide with the domain, and append the decided events with the expected
+// version. On a version conflict a command reloads and decides again while it is still valid.
+package commands
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/motcua/motcua/domain"
+	"github.com/motcua/motcua/eventstore"
+)
+
+// App runs the use cases against an event store.
+type App struct {
+	Store    eventstore.Store
+	Catalog  *domain.Catalog
+	Calendar *domain.Calendar
+	// Rules are the rule sets by effective date (domain.ParseRulesConfig); the built-in NĐ 61 and
+	// NĐ 118 sets when nil. A dossier keeps the set in force at its receipt.
+	Rules  *domain.RuleBook
+	Now    func() time.Time // the clock; time.Now when nil
+	Logger *slog.Logger
+	// Signers holds the agencies' keys for signed results and payment receipts (signing.go); none
+	// are signed when nil.
+	Signers AgencySigners
+	codes   *codeAllocator
+}
+
+// New returns an App over the given store, catalog and calendar.
+func New(store eventstore.Store, catalog *domain.Catalog, calendar *domain.Calendar) *App {
+	return &App{Store: store, Catalog: catalog, Calendar: calendar, codes: newCodeAllocator(store)}
+}
+
+func (a *App) now() time.Time {
+	if a.Now != nil {
+		return a.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+func (a *App) logger() *slog.Logger {
+	if a.Logger != nil {
+		return a.Logger
+	}
+	return slog.Default()
+}
+
+// maxConflictRetries bounds how often a command reloads and decides again after losing a race.
+const maxConflictRetries = 20
+
+// backoff waits a little, growing and jittered, before a retry, so racing commands spread out.
+func backoff(ctx context.Context, attempt int) error {
+	d := time.Duration(rand.IntN(1<<min(attempt, 6))+1) * time.Millisecond
+	select {
+	case <-time.After(d):
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// StreamName is the event stream of the dossier with the given id.
+func StreamName(dossierID string) string { return "dossier-" + dossierID }
+
+// Result tells the caller where the dossier stands after a command.
+type Result struct {
+	DossierID string              `json:"id"`
+	Code      string              `json:"code,omitempty"`
+	Status    domain.Status       `json:"status"`
+	Version   uint64              `json:"version"`
+	Events    []string            `json:"events"`
+	Dossier   domain.Dossier      `json:"-"`
+	Position  eventstore.Position `json:"-"`
+}
+
+// Input is one use case's request body, turned into a domain command against the current dossier.
+// Each use case file defines one.
+type Input interface {
+	Action() domain.Action
+	command(ctx context.Context, a *App, caller Caller, d domain.Dossier, now time.Time) (domain.Command, error)
+}
+
+// Execute carries out in on the dossier ref (its code or id). ifMatch, when non-nil, is the version
+// the caller last saw: if the dossier has moved on, nothing is written and the error is EPRECONDITION.
+func (a *App) Execute(ctx context.Context, caller Caller, ref string, ifMatch *uint64, in Input) (Result, error) {
+	id, code, err := a.resolveRef(ctx, ref)
+	if err != nil {
+		return Result{}, err
+	}
+	for attempt := 0; ; attempt++ {
+		d, err := a.load(ctx, id)
+		if err != nil {
+			return Result{}, err
+		}
+		if !d.Exists() || (code != "" && d.Code != code) {
+			return Result{}, domain.Errorf(domain.ENOTFOUND, "dossier %s not found", ref)
+		}
+		role, err := authorize(caller, in.Action(), d)
+		if err != nil {
+			return Result{}, err
+		}
+		if ifMatch != nil && *ifMatch != d.Version {
+			return Result{}, domain.Errorf(domain.EPRECONDITION, "dossier %s is at version %d, not %d: reload it and try again", ref, d.Version, *ifMatch)
+		}
+		now := a.now()
+		cmd, err := in.command(ctx, a, caller, d, now)
+		if err != nil {
+			return Result{}, err
+		}
+		events, err := domain.Decide(d, cmd)
+		if err != nil {
+			return Result{}, err
+		}
+		if events, err = a.signEvents(ctx, caller, d, events); err != nil {
+			return Result{}, err
+		}
+		res, err := a.append(ctx, caller.actor(role), d, events, now)
+		if errors.Is(err, eventstore.ErrWrongExpectedVersion) {
+			if ifMatch != nil {
+				return Result{}, domain.Errorf(domain.EPRECONDITION, "dossier %s changed while this action was decided: reload it and try again", ref)
+			}
+			if attempt < maxConflictRetries {
+				if err := backoff(ctx, attempt); err != nil {
+					return Result{}, err
+				}
+				continue
+			}
+			return Result{}, domain.Errorf(domain.ECONFLICT, "dossier %s is changing too often; try again", ref)
+		}
+		return res, err
+	}
+}
+
+// append records events decided on d with d's version as the expected version.
+func (a *App) append(ctx context.Context, actor eventstore.Actor, d domain.Dossier, events []domain.Event, now time.Time) (Result, error) {
+	commandID := eventstore.NewEventID()
+	correlationID := CorrelationID(ctx)
+	if correlationID == uuid.Nil {
+		correlationID = commandID
+	}
+	data := make([]eventstore.EventData, len(events))
+	names := make([]string, len(events))
+	for i, e := range events {
+		typ, payload, err := domain.EncodeEvent(e)
+		if err != nil {
+			return Result{}, err
+		}
+		data[i] = eventstore.EventData{
+			ID: eventstore.NewEventID(), Type: typ, Data: payload,
+			Metadata: eventstore.Metadata{Actor: actor, CorrelationID: correlationID, CausationID: commandID, OccurredAt: now},
+		}
+		names[i] = typ
+	}
+	id := d.ID
+	if id == "" {
+		id = dossierIDOf(events[0])
+	}
+	ar, err := a.Store.Append(ctx, StreamName(id), eventstore.Exact(d.Version), data...)
+	if err != nil {
+		return Result{}, err
+	}
+	for _, e := range events {
+		d = domain.Evolve(d, e)
+	}
+	d.Version = ar.Version
+	a.logger().InfoContext(ctx, "dossier changed", "dossier", id, "code", d.Code, "events", names, "version", ar.Version, "actor", actor.ID)
+	return Result{DossierID: id, Code: string(d.Code), Status: d.Status, Version: ar.Version, Events: names, Dossier: d, Position: ar.Position}, nil
+}
+
+func dossierIDOf(e domain.Event) string {
+	switch e := e.(type) {
+	case domain.Received:
+		return e.DossierID
+	case domain.Submitted:
+		return e.DossierID
+	}
+	panic(fmt.Sprintf("%T does not open a dossier", e))
+}
+
+// Load returns the dossier ref (its code or id) as its events make it, and those events.
+func (a *App) Load(ctx context.Context, ref string) (domain.Dossier, []eventstore.RecordedEvent, error) {
+	id, code, err := a.resolveRef(ctx, ref)
+	if err != nil {
+		return domain.Dossier{}, nil, err
+	}
+	recorded, err := a.Store.ReadStream(ctx, StreamName(id), 1)
+	if err != nil {
+		return domain.Dossier{}, nil, err
+	}
+	d, err := fold(recorded)
+	if err != nil {
+		return domain.Dossier{}, nil, err
+	}
+	// A code whose receipt lost a race may point at a dossier that ended up with another code.
+	if !d.Exists() || (code != "" && d.Code != code) {
+		return domain.Dossier{}, nil, domain.Errorf(domain.ENOTFOUND, "dossier %s not found", ref)
+	}
+	return d, recorded, nil
+}
+
+func (a *App) load(ctx context.Context, id string) (domain.Dossier, error) {
+	recorded, err := a.Store.ReadStream(ctx, StreamName(id), 1)
+	if err != nil {
+		return domain.Dossier{}, err
+	}
+	return fold(recorded)
+}
+
+func fold(recorded []eventstore.RecordedEvent) (domain.Dossier, error) {
+	d := domain.Dossier{Status: domain.StatusNew}
+	for _, r := range recorded {
+		e, err := domain.DecodeEvent(r.Type, r.Data)
+		if err != nil {
+			return domain.Dossier{}, fmt.Errorf("%s v%d: %w", r.Stream, r.Version, err)
+		}
+		d = domain.Evolve(d, e)
+		d.Version = r.Version
+	}
+	return d, nil
+}
+
+// resolveRef turns a dossier code or id into the dossier's id, and the code when ref was one.
+func (a *App) resolveRef(ctx context.Context, ref string) (id string, code domain.DossierCode, err error) {
+	if id, err := uuid.Parse(ref); err == nil {
+		return id.String(), "", nil
+	}
+	code, _, _, _, err = domain.ParseDossierCode(ref)
+	if err != nil {
+		return "", "", err
+	}
+	id, err = a.codes.lookup(ctx, code)
+	return id, code, err
+}
+
+type correlationKey struct{}
+
+// WithCorrelationID tags ctx with the id that links every event caused by one outside request.
+func WithCorrelationID(ctx context.Context, id uuid.UUID) context.Context {
+	return context.WithValue(ctx, correlationKey{}, id)
+}
+
+// CorrelationID returns the id set by WithCorrelationID, or uuid.Nil.
+func CorrelationID(ctx context.Context) uuid.UUID {
+	id, _ := ctx.Value(correlationKey{}).(uuid.UUID)
+	return id
+}

@@ -1,0 +1,29 @@
+package commands
+
+import (
+	"context"
+	"time"
+
+	"github.com/motcua/motcua/domain"
+)
+
+// InterAgencyTransferInput sends the dossier to another agency for its part of a joint procedure:
+// a workflow step done by another agency (Step; ToAgency, Purpose and AllottedHours default to the
+// step's), or a purpose with explicit hours.
+type InterAgencyTransferInput struct {
+	ToAgency      string  `json:"to_agency,omitempty"`
+	Step          string  `json:"step,omitempty"`
+	Purpose       string  `json:"purpose,omitempty"`
+	AllottedHours float64 `json:"allotted_hours,omitempty"`
+}
+
+func (InterAgencyTransferInput) Action() domain.Action { return domain.ActionInterAgencyTransfer }
+
+func (in InterAgencyTransferInput) command(_ context.Context, a *App, caller Caller, d domain.Dossier, now time.Time) (domain.Command, error) {
+	procedure, _ := a.Catalog.Procedure(d.Procedure.Code)
+	return domain.InterAgencyTransfer{
+		From:       domain.Handler{Unit: d.Holder.Unit, OfficialID: caller.ID, OfficialName: caller.Name},
+		FromAgency: d.HolderAgency, ToAgency: in.ToAgency, Step: in.Step, Purpose: in.Purpose, AllottedHours: in.AllottedHours,
+		Workflow: procedure.Workflow, At: now, Calendar: a.Calendar,
+	}, nil
+}

@@ -1,0 +1,76 @@
+package domain
+
+import (
+	"regexp"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// ApplicantType is a citizen (cá nhân) or an organisation (tổ chức).
+type ApplicantType string
+
+const (
+	ApplicantCitizen      ApplicantType = "citizen"
+	ApplicantOrganization ApplicantType = "organization"
+)
+
+// Applicant is who files the dossier (tổ chức, cá nhân). Identity data never leaves the officials' side.
+type Applicant struct {
+	Type     ApplicantType `json:"type"`
+	Name     string        `json:"name"`
+	IDNumber string        `json:"id_number"` // citizen ID (CCCD, 12 digits) or enterprise/tax code
+	Phone    string        `json:"phone,omitempty"`
+	Email    string        `json:"email,omitempty"`
+	Address  string        `json:"address,omitempty"`
+}
+
+var (
+	idNumberPattern = regexp.MustCompile(`^[0-9]{9,13}(-[0-9]{3})?$`)
+	phonePattern    = regexp.MustCompile(`^\+?[0-9 .]{8,15}$`)
+	emailPattern    = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
+)
+
+// Normalize returns the applicant with every text NFC-normalised and trimmed.
+func (a Applicant) Normalize() Applicant {
+	a.Name = NormalizeText(a.Name)
+	a.IDNumber = strings.TrimSpace(a.IDNumber)
+	a.Phone = strings.TrimSpace(a.Phone)
+	a.Email = strings.TrimSpace(a.Email)
+	a.Address = NormalizeText(a.Address)
+	return a
+}
+
+// Validate records the applicant's field errors under prefix.
+func (a Applicant) Validate(v *Validation, prefix string) {
+	v.Check(a.Type == ApplicantCitizen || a.Type == ApplicantOrganization, prefix+".type", "must be citizen or organization")
+	v.Check(a.Name != "", prefix+".name", "is required")
+	v.Check(utf8.RuneCountInString(a.Name) <= 200, prefix+".name", "is longer than 200 characters")
+	v.Check(idNumberPattern.MatchString(a.IDNumber), prefix+".id_number", "must be a citizen ID or tax code (9–13 digits)")
+	v.Check(a.Phone == "" || phonePattern.MatchString(a.Phone), prefix+".phone", "is not a phone number")
+	v.Check(a.Email == "" || emailPattern.MatchString(a.Email), prefix+".email", "is not an e-mail address")
+	v.Check(utf8.RuneCountInString(a.Address) <= 500, prefix+".address", "is longer than 500 characters")
+}
+
+// ErasedName is what an applicant's name and identity number read as once their personal data was
+// erased on a legal request (crypto-shredding, eventstore/shred).
+const ErasedName = "[đã xoá]"
+
+// MaskedName hides a person's name on the public face: each word keeps its first letter
+// ("Nguyễn Văn An" → "N***** V** A*"). Organisations are public bodies of record and keep their name.
+func (a Applicant) MaskedName() string {
+	if a.Type == ApplicantOrganization || a.Name == ErasedName {
+		return a.Name
+	}
+	words := strings.Fields(a.Name)
+	for i, w := range words {
+		r := []rune(w)
+		words[i] = string(r[0]) + strings.Repeat("*", len(r)-1)
+	}
+	return strings.Join(words, " ")
+}
+
+// NormalizeText trims s and normalises it to NFC, so that the same Vietnamese word typed with
+// combining or precomposed diacritics compares and indexes equal.
+func NormalizeText(s string) string { return norm.NFC.String(strings.TrimSpace(s)) }

@@ -1,0 +1,150 @@
+package domain
+
+import (
+	"fmt"
+	"time"
+)
+
+// AssessFee fixes the fees the applicant must pay; the amounts are recorded as they are now.
+type AssessFee struct {
+	Items []Fee
+	At    time.Time
+}
+
+// Pay records a payment of assessed fees with its receipt.
+type Pay struct {
+	Amount        int64
+	Channel       PaymentChannel
+	ReceiptNumber string
+	At            time.Time
+}
+
+// MarkResultReady records that a (further) result is ready to hand over.
+type MarkResultReady struct {
+	DocumentNumber string
+	DocumentHash   string
+	At             time.Time
+}
+
+// ReturnResult records that the applicant has the result.
+type ReturnResult struct {
+	Channel Channel
+	At      time.Time
+}
+
+// Rate records the applicant's evaluation; the secret printed on the receipt proves who rates.
+type Rate struct {
+	Secret  string
+	Scores  map[Criterion]RatingLevel
+	Comment string
+	At      time.Time
+}
+
+func (AssessFee) Action() Action       { return ActionAssessFee }
+func (Pay) Action() Action             { return ActionPay }
+func (MarkResultReady) Action() Action { return ActionMarkResultReady }
+func (ReturnResult) Action() Action    { return ActionReturnResult }
+func (Rate) Action() Action            { return ActionRate }
+
+// maxFee bounds one fee line (1 billion đồng); anything larger is a typo.
+const maxFee = 1_000_000_000
+
+func decideAssessFee(d Dossier, c AssessFee) ([]Event, error) {
+	if err := guard(d, ActionAssessFee); err != nil {
+		return nil, err
+	}
+	var v Validation
+	v.Check(len(c.Items) > 0, "items", "at least one fee is required")
+	var total int64
+	for i, f := range c.Items {
+		checkText(&v, fmt.Sprintf("items[%d].name", i), f.Name, true, 300)
+		v.Check(f.Amount > 0 && f.Amount <= maxFee, fmt.Sprintf("items[%d].amount", i), "must be a positive amount in đồng, at most %d", maxFee)
+		total += f.Amount
+	}
+	checkMoment(&v, c.At)
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	return []Event{FeeAssessed{Items: c.Items, Total: total, AssessedAt: c.At}}, nil
+}
+
+func decidePay(d Dossier, c Pay) ([]Event, error) {
+	if err := guard(d, ActionPay); err != nil {
+		return nil, err
+	}
+	outstanding := d.FeesDue - d.FeesPaid
+	var v Validation
+	v.Check(c.Amount > 0 && c.Amount <= outstanding, "amount", "must be between 1 and the %d đồng outstanding", outstanding)
+	v.Check(c.Channel == PaymentCash || c.Channel == PaymentOnline || c.Channel == PaymentBank, "channel", "must be cash, online or bank_transfer")
+	checkText(&v, "receipt_number", c.ReceiptNumber, true, 100)
+	checkMoment(&v, c.At)
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	return []Event{Paid{Amount: c.Amount, Channel: c.Channel, ReceiptNumber: c.ReceiptNumber, PaidAt: c.At}}, nil
+}
+
+func decideMarkResultReady(d Dossier, c MarkResultReady) ([]Event, error) {
+	if err := guard(d, ActionMarkResultReady); err != nil {
+		return nil, err
+	}
+	if d.Signature == nil {
+		return nil, refuse(d, ActionMarkResultReady, "the result has not been signed")
+	}
+	var v Validation
+	checkText(&v, "document_number", c.DocumentNumber, false, 100)
+	v.Check(c.DocumentHash == "" || validDocumentHash(c.DocumentHash), "document_hash", "must be the hex SHA-256 of the document")
+	checkMoment(&v, c.At)
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	n := len(d.Results) + 1
+	number, hash := c.DocumentNumber, c.DocumentHash
+	if n == 1 && number == "" {
+		// The first result is the signed document itself.
+		number, hash = d.Signature.DocumentNumber, d.Signature.DocumentHash
+	}
+	return []Event{ResultReady{ResultCode: ResultCode(d.Code, n), Index: n, DocumentNumber: number, DocumentHash: hash, ReadyAt: c.At}}, nil
+}
+
+func decideReturnResult(d Dossier, c ReturnResult) ([]Event, error) {
+	if err := guard(d, ActionReturnResult); err != nil {
+		return nil, err
+	}
+	if d.FeesPaid < d.FeesDue {
+		return nil, refuse(d, ActionReturnResult, "%d đồng of fees are unpaid", d.FeesDue-d.FeesPaid)
+	}
+	var v Validation
+	v.Check(c.Channel.Valid(), "channel", "must be direct, online or postal")
+	checkMoment(&v, c.At)
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	return []Event{ResultReturned{Channel: c.Channel, ReturnedAt: c.At, AppointmentDate: d.AppointmentDate}}, nil
+}
+
+func decideRate(d Dossier, c Rate) ([]Event, error) {
+	// The status first: it is public anyway, and a dossier that was never received has no secret to
+	// match. Whether it was already rated is told only to whoever holds the secret.
+	if err := guard(d, ActionRate); err != nil {
+		return nil, err
+	}
+	if !secretMatches(d.RatingSecretHash, c.Secret) {
+		return nil, Errorf(EFORBIDDEN, "the rating secret does not match this dossier's receipt")
+	}
+	if d.Rating != nil {
+		return nil, refuse(d, ActionRate, "the dossier has already been rated")
+	}
+	var v Validation
+	v.Check(len(c.Scores) > 0, "scores", "rate at least one criterion")
+	for k, level := range c.Scores {
+		v.Check(ValidCriterion(k), "scores."+string(k), "is not one of the nine criteria")
+		v.Check(level.Score() >= 0, "scores."+string(k), "must be very_satisfied, satisfied or dissatisfied")
+	}
+	checkText(&v, "comment", c.Comment, false, 2000)
+	checkMoment(&v, c.At)
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	return []Event{Rated{Scores: c.Scores, Comment: c.Comment, RatedAt: c.At}}, nil
+}

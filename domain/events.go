@@ -1,0 +1,485 @@
+package domain
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// Event is a fact that happened to a dossier. Each has a stable, versioned wire name; a published
+// event's meaning never changes — a new meaning gets a new version.
+type Event interface {
+	EventType() string
+}
+
+// Wire names of the dossier events.
+const (
+	TypeSubmitted              = "dossier.submitted.v1"
+	TypeReceived               = "dossier.received.v1"
+	TypeReceptionRefused       = "dossier.reception_refused.v1"
+	TypeSupplementRequested    = "dossier.supplement_requested.v1"
+	TypeSupplemented           = "dossier.supplemented.v1"
+	TypeTransferred            = "dossier.transferred.v1"
+	TypeInterAgencyTransferred = "dossier.inter_agency_transferred.v1"
+	TypeAppraised              = "dossier.appraised.v1"
+	TypeSigned                 = "dossier.signed.v1"
+	TypeFeeAssessed            = "dossier.fee_assessed.v1"
+	TypePaid                   = "dossier.paid.v1"
+	TypeResultReady            = "dossier.result_ready.v1"
+	TypeResultReturned         = "dossier.result_returned.v1"
+	TypeApologyIssued          = "dossier.apology_issued.v1"
+	TypeSuspended              = "dossier.suspended.v1"
+	TypeResumed                = "dossier.resumed.v1"
+	TypeWithdrawn              = "dossier.withdrawn.v1"
+	TypeRejected               = "dossier.rejected.v1"
+	TypeRated                  = "dossier.rated.v1"
+	TypeParallelStepStarted    = "dossier.parallel_step_started.v1"
+	TypePartCompleted          = "dossier.part_completed.v1"
+)
+
+// Channel is how a dossier came in or a result goes out (national portal codes: 1 in person,
+// 2 online, 3 public postal service).
+type Channel string
+
+const (
+	ChannelDirect Channel = "direct"
+	ChannelOnline Channel = "online"
+	ChannelPostal Channel = "postal"
+)
+
+// Valid reports whether c is a known channel.
+func (c Channel) Valid() bool {
+	return c == ChannelDirect || c == ChannelOnline || c == ChannelPostal
+}
+
+// PortalCode is the national portal's channel code.
+func (c Channel) PortalCode() int {
+	switch c {
+	case ChannelDirect:
+		return 1
+	case ChannelOnline:
+		return 2
+	case ChannelPostal:
+		return 3
+	}
+	return 0
+}
+
+// Component is a document submitted with the dossier.
+type Component struct {
+	Name   string `json:"name"`
+	Copies int    `json:"copies"`
+}
+
+// ProcedureRef is what a dossier keeps of its procedure at receipt, so a later catalog change does
+// not change the dossier's history.
+type ProcedureRef struct {
+	Code           string `json:"code"`
+	Name           string `json:"name"`
+	FieldCode      string `json:"field_code"`
+	FieldName      string `json:"field_name"`
+	ResolutionDays int    `json:"resolution_days"`
+}
+
+// RefOf keeps the parts of p a dossier needs.
+func RefOf(p Procedure) ProcedureRef {
+	return ProcedureRef{Code: p.Code, Name: p.Name, FieldCode: p.Field.Code, FieldName: p.Field.Name, ResolutionDays: p.ResolutionDays}
+}
+
+// Handler is who holds the dossier: a unit (department or agency) and, when assigned, an official.
+type Handler struct {
+	Unit         string `json:"unit"`
+	OfficialID   string `json:"official_id,omitempty"`
+	OfficialName string `json:"official_name,omitempty"`
+}
+
+// Submitted: the applicant filed the dossier online; the agency must accept it or send it back.
+type Submitted struct {
+	DossierID          string       `json:"dossier_id"`
+	Procedure          ProcedureRef `json:"procedure"`
+	Applicant          Applicant    `json:"applicant"`
+	Components         []Component  `json:"components"`
+	ReceivingUnit      string       `json:"receiving_unit"`
+	CompetentAgency    string       `json:"competent_agency"`
+	SubmittedAt        time.Time    `json:"submitted_at"`
+	AcceptanceDeadline time.Time    `json:"acceptance_deadline"` // Rules.OnlineAcceptanceHours after submission
+	CalendarVersion    string       `json:"calendar_version"`
+	RulesVersion       string       `json:"rules_version,omitempty"` // the set that gave the acceptance time
+}
+
+// Received: the desk accepted the dossier, gave it its code and promised a date (form 01).
+type Received struct {
+	DossierID        string       `json:"dossier_id"`
+	Code             DossierCode  `json:"code"`
+	ExternalCode     string       `json:"external_code,omitempty"` // e.g. the national portal's own code
+	Procedure        ProcedureRef `json:"procedure"`
+	Applicant        Applicant    `json:"applicant"`
+	Channel          Channel      `json:"channel"`
+	Components       []Component  `json:"components"`
+	ReceivingUnit    string       `json:"receiving_unit"`
+	CompetentAgency  string       `json:"competent_agency"`
+	ReceivedAt       time.Time    `json:"received_at"`
+	AppointmentDate  time.Time    `json:"appointment_date"`
+	CalendarVersion  string       `json:"calendar_version"`
+	RatingSecretHash string       `json:"rating_secret_hash"` // SHA-256 of the secret printed on the receipt
+	// TransferDeadline is when the dossier must reach the competent department (same working day,
+	// or the start of the next after the cut-off); it is the deadline of the reception step.
+	TransferDeadline time.Time `json:"transfer_deadline,omitzero"`
+	// RulesVersion and Rules are the rule set in force at receipt, which the dossier keeps for life.
+	RulesVersion string `json:"rules_version,omitempty"`
+	Rules        Rules  `json:"rules,omitzero"`
+}
+
+// ReceptionRefused: the dossier was not accepted (form 03), with a mandatory reason.
+type ReceptionRefused struct {
+	Reason    string    `json:"reason"`
+	RefusedAt time.Time `json:"refused_at"`
+}
+
+// SupplementRequested: the agency asked for everything missing at once (form 02).
+type SupplementRequested struct {
+	MissingItems  []string  `json:"missing_items"`
+	Reason        string    `json:"reason"`
+	BeforeReceipt bool      `json:"before_receipt"`
+	RequestNumber int       `json:"request_number"` // 1 for the first request on this dossier
+	RequestedAt   time.Time `json:"requested_at"`
+	// NoticeDeadline (after receipt only) is the last day the rules allow for asking: compare it
+	// with RequestedAt to judge the request.
+	NoticeDeadline  time.Time `json:"notice_deadline,omitzero"`
+	CalendarVersion string    `json:"calendar_version,omitempty"`
+	RulesVersion    string    `json:"rules_version,omitempty"`
+}
+
+// Supplemented: the applicant completed the dossier. After receipt the deadline restarts from this
+// moment (NĐ 61 art. 19); both appointment dates and the waiting time are kept so the national
+// indicator's rule (subtract the waiting time) can be computed too.
+type Supplemented struct {
+	Components         []Component   `json:"components,omitempty"`
+	SupplementedAt     time.Time     `json:"supplemented_at"`
+	WaitingTime        time.Duration `json:"waiting_working_time"` // working time spent waiting for the applicant
+	OldAppointmentDate time.Time     `json:"old_appointment_date,omitzero"`
+	NewAppointmentDate time.Time     `json:"new_appointment_date,omitzero"`
+	CalendarVersion    string        `json:"calendar_version,omitempty"`
+	// NewIndicatorDueDate (after receipt) is the national indicator's due date: the previous one
+	// moved by the waiting time, instead of a restart.
+	NewIndicatorDueDate time.Time `json:"new_indicator_due_date,omitzero"`
+	// AcceptanceDeadline (before receipt) opens a new acceptance window for the completed submission.
+	AcceptanceDeadline time.Time `json:"acceptance_deadline,omitzero"`
+	RulesVersion       string    `json:"rules_version,omitempty"`
+}
+
+// Transferred: the dossier was handed from one unit/official to another for a step of its process.
+type Transferred struct {
+	From          Handler   `json:"from"`
+	To            Handler   `json:"to"`
+	Step          string    `json:"step"`
+	AllottedHours float64   `json:"allotted_hours"`
+	StepDeadline  time.Time `json:"step_deadline"`
+	Note          string    `json:"note,omitempty"`
+	TransferredAt time.Time `json:"transferred_at"`
+	// PreviousStepDeadline is the deadline of the step being handed over, so the process-control
+	// sheet can judge it early, on time or late without replaying the calendar.
+	PreviousStepDeadline time.Time `json:"previous_step_deadline,omitzero"`
+	CalendarVersion      string    `json:"calendar_version"`
+	// FromWorkflow is true when Step is a step of the procedure's workflow; false for a step the
+	// official added with explicit hours (and in events recorded before this was kept).
+	FromWorkflow bool `json:"from_workflow,omitempty"`
+}
+
+// InterAgencyTransferred: the dossier went to another agency for its part of a joint procedure (liên thông).
+type InterAgencyTransferred struct {
+	FromAgency           string    `json:"from_agency"`
+	ToAgency             string    `json:"to_agency"`
+	From                 Handler   `json:"from"`
+	Purpose              string    `json:"purpose"`
+	AllottedHours        float64   `json:"allotted_hours"`
+	StepDeadline         time.Time `json:"step_deadline"`
+	TransferredAt        time.Time `json:"transferred_at"`
+	PreviousStepDeadline time.Time `json:"previous_step_deadline,omitzero"`
+	CalendarVersion      string    `json:"calendar_version"`
+	Step                 string    `json:"step,omitempty"` // the workflow step's name when given
+	FromWorkflow         bool      `json:"from_workflow,omitempty"`
+}
+
+// ParallelPart is one part of a parallel step: a unit or agency with its own share of the time.
+type ParallelPart struct {
+	Step          string    `json:"step"`
+	Unit          string    `json:"unit"`
+	Agency        string    `json:"agency"` // who does it: another agency (liên thông), or the deciding agency for its own department
+	Role          string    `json:"role,omitempty"`
+	AllottedHours float64   `json:"allotted_hours"`
+	StepDeadline  time.Time `json:"step_deadline"`
+}
+
+// ParallelStepStarted: the dossier went to several units or agencies at once for one step of its
+// workflow (consultations, inter-agency work), each part with its own deadline. The coordinator
+// holds the dossier meanwhile and collects the parts; each part ends with a PartCompleted.
+type ParallelStepStarted struct {
+	From                 Handler        `json:"from"`
+	Coordinator          Handler        `json:"coordinator"`
+	Step                 string         `json:"step"`
+	Parts                []ParallelPart `json:"parts"`
+	StepDeadline         time.Time      `json:"step_deadline"` // the latest part's deadline
+	Note                 string         `json:"note,omitempty"`
+	StartedAt            time.Time      `json:"started_at"`
+	PreviousStepDeadline time.Time      `json:"previous_step_deadline,omitzero"`
+	CalendarVersion      string         `json:"calendar_version"`
+}
+
+// PartCompleted: a unit or agency finished its part of a parallel step and gave its opinion.
+type PartCompleted struct {
+	ParallelStep string    `json:"parallel_step"`
+	Step         string    `json:"step"`
+	Agency       string    `json:"agency"`
+	By           Handler   `json:"by"`
+	Opinion      string    `json:"opinion"`
+	StepDeadline time.Time `json:"step_deadline"` // the part's deadline, to judge it without the calendar
+	CompletedAt  time.Time `json:"completed_at"`
+}
+
+// AppraisalConclusion is the specialist's proposal after examining the dossier.
+type AppraisalConclusion string
+
+const (
+	ConclusionApprove AppraisalConclusion = "approve"
+	ConclusionReject  AppraisalConclusion = "reject"
+)
+
+// Appraised: a specialist examined the dossier and proposed a decision.
+type Appraised struct {
+	Conclusion  AppraisalConclusion `json:"conclusion"`
+	Opinion     string              `json:"opinion"`
+	Appraiser   Handler             `json:"appraiser"`
+	AppraisedAt time.Time           `json:"appraised_at"`
+}
+
+// Signed: the competent leader approved and digitally signed the result document.
+type Signed struct {
+	Signer         Handler   `json:"signer"`
+	SignerTitle    string    `json:"signer_title,omitempty"`
+	DocumentNumber string    `json:"document_number"`
+	DocumentHash   string    `json:"document_hash"` // hex SHA-256 of the signed document
+	SignedAt       time.Time `json:"signed_at"`
+	// AgencySignature is set by commands when the deployment holds the agency's signing key.
+	AgencySignature *AgencySignature `json:"agency_signature,omitempty"`
+}
+
+// FeeAssessed: the fees the applicant must pay, fixed at this moment from the catalog or the official.
+type FeeAssessed struct {
+	Items      []Fee     `json:"items"`
+	Total      int64     `json:"total"`
+	AssessedAt time.Time `json:"assessed_at"`
+}
+
+// PaymentChannel is how fees were paid.
+type PaymentChannel string
+
+const (
+	PaymentCash   PaymentChannel = "cash"
+	PaymentOnline PaymentChannel = "online"
+	PaymentBank   PaymentChannel = "bank_transfer"
+)
+
+// Paid: the applicant paid the assessed fees; the receipt is kept with the dossier.
+type Paid struct {
+	Amount        int64          `json:"amount"`
+	Channel       PaymentChannel `json:"channel"`
+	ReceiptNumber string         `json:"receipt_number"`
+	PaidAt        time.Time      `json:"paid_at"`
+	// AgencySignature is the receipt's signature, set by commands like Signed's.
+	AgencySignature *AgencySignature `json:"agency_signature,omitempty"`
+}
+
+// ResultReady: a result is ready to hand over, with its code `<dossier code>-KQ<n>`.
+type ResultReady struct {
+	ResultCode     string    `json:"result_code"`
+	Index          int       `json:"index"`
+	DocumentNumber string    `json:"document_number,omitempty"`
+	DocumentHash   string    `json:"document_hash,omitempty"`
+	ReadyAt        time.Time `json:"ready_at"`
+}
+
+// ResultReturned: the result reached the applicant.
+type ResultReturned struct {
+	Channel         Channel   `json:"channel"`
+	ReturnedAt      time.Time `json:"returned_at"`
+	AppointmentDate time.Time `json:"appointment_date"` // the date in force, to judge early/on time/late
+}
+
+// ApologyIssued: the agency apologised for lateness and set a new date (form 04) — at most once.
+type ApologyIssued struct {
+	Reason             string    `json:"reason"`
+	OldAppointmentDate time.Time `json:"old_appointment_date"`
+	NewAppointmentDate time.Time `json:"new_appointment_date"`
+	IssuedAt           time.Time `json:"issued_at"`
+}
+
+// Suspended: processing stopped for a reason; the clock is paused.
+type Suspended struct {
+	Reason      string    `json:"reason"`
+	SuspendedAt time.Time `json:"suspended_at"`
+}
+
+// Resumed: processing restarted; the appointment date moved by the working time the dossier was paused.
+type Resumed struct {
+	ResumedAt          time.Time     `json:"resumed_at"`
+	PausedWorkingTime  time.Duration `json:"paused_working_time"`
+	OldAppointmentDate time.Time     `json:"old_appointment_date"`
+	NewAppointmentDate time.Time     `json:"new_appointment_date"`
+	CalendarVersion    string        `json:"calendar_version"`
+	// NewDueDate and NewIndicatorDueDate move by the same paused time: the statutory due date
+	// (which an apology does not move) and the national indicator's.
+	NewDueDate          time.Time `json:"new_due_date,omitzero"`
+	NewIndicatorDueDate time.Time `json:"new_indicator_due_date,omitzero"`
+	RulesVersion        string    `json:"rules_version,omitempty"`
+}
+
+// Withdrawn: the applicant withdrew the dossier.
+type Withdrawn struct {
+	Reason      string    `json:"reason"`
+	WithdrawnAt time.Time `json:"withdrawn_at"`
+}
+
+// Rejected: the agency refused the request after appraisal, in writing, with reasons.
+type Rejected struct {
+	Reason     string    `json:"reason"`
+	RejectedAt time.Time `json:"rejected_at"`
+}
+
+// Rated: the applicant rated the service, per criterion of TT 01/2018 art. 13–15.
+type Rated struct {
+	Scores  map[Criterion]RatingLevel `json:"scores"`
+	Comment string                    `json:"comment,omitempty"`
+	RatedAt time.Time                 `json:"rated_at"`
+}
+
+func (Submitted) EventType() string              { return TypeSubmitted }
+func (Received) EventType() string               { return TypeReceived }
+func (ReceptionRefused) EventType() string       { return TypeReceptionRefused }
+func (SupplementRequested) EventType() string    { return TypeSupplementRequested }
+func (Supplemented) EventType() string           { return TypeSupplemented }
+func (Transferred) EventType() string            { return TypeTransferred }
+func (InterAgencyTransferred) EventType() string { return TypeInterAgencyTransferred }
+func (Appraised) EventType() string              { return TypeAppraised }
+func (Signed) EventType() string                 { return TypeSigned }
+func (FeeAssessed) EventType() string            { return TypeFeeAssessed }
+func (Paid) EventType() string                   { return TypePaid }
+func (ResultReady) EventType() string            { return TypeResultReady }
+func (ResultReturned) EventType() string         { return TypeResultReturned }
+func (ApologyIssued) EventType() string          { return TypeApologyIssued }
+func (Suspended) EventType() string              { return TypeSuspended }
+func (Resumed) EventType() string                { return TypeResumed }
+func (Withdrawn) EventType() string              { return TypeWithdrawn }
+func (Rejected) EventType() string               { return TypeRejected }
+func (Rated) EventType() string                  { return TypeRated }
+func (ParallelStepStarted) EventType() string    { return TypeParallelStepStarted }
+func (PartCompleted) EventType() string          { return TypePartCompleted }
+
+var eventFactories = map[string]func() Event{
+	TypeSubmitted:              func() Event { return &Submitted{} },
+	TypeReceived:               func() Event { return &Received{} },
+	TypeReceptionRefused:       func() Event { return &ReceptionRefused{} },
+	TypeSupplementRequested:    func() Event { return &SupplementRequested{} },
+	TypeSupplemented:           func() Event { return &Supplemented{} },
+	TypeTransferred:            func() Event { return &Transferred{} },
+	TypeInterAgencyTransferred: func() Event { return &InterAgencyTransferred{} },
+	TypeAppraised:              func() Event { return &Appraised{} },
+	TypeSigned:                 func() Event { return &Signed{} },
+	TypeFeeAssessed:            func() Event { return &FeeAssessed{} },
+	TypePaid:                   func() Event { return &Paid{} },
+	TypeResultReady:            func() Event { return &ResultReady{} },
+	TypeResultReturned:         func() Event { return &ResultReturned{} },
+	TypeApologyIssued:          func() Event { return &ApologyIssued{} },
+	TypeSuspended:              func() Event { return &Suspended{} },
+	TypeResumed:                func() Event { return &Resumed{} },
+	TypeWithdrawn:              func() Event { return &Withdrawn{} },
+	TypeRejected:               func() Event { return &Rejected{} },
+	TypeRated:                  func() Event { return &Rated{} },
+	TypeParallelStepStarted:    func() Event { return &ParallelStepStarted{} },
+	TypePartCompleted:          func() Event { return &PartCompleted{} },
+}
+
+// IsDossierEvent reports whether eventType is one of the dossier's wire names.
+func IsDossierEvent(eventType string) bool {
+	_, ok := eventFactories[eventType]
+	return ok
+}
+
+// EventTypes lists every dossier event's wire name.
+func EventTypes() []string {
+	types := make([]string, 0, len(eventFactories))
+	for t := range eventFactories {
+		types = append(types, t)
+	}
+	return types
+}
+
+// EncodeEvent returns e's wire name and JSON payload.
+func EncodeEvent(e Event) (string, []byte, error) {
+	data, err := json.Marshal(e)
+	if err != nil {
+		return "", nil, fmt.Errorf("encode %s: %w", e.EventType(), err)
+	}
+	return e.EventType(), data, nil
+}
+
+// DecodeEvent turns a wire name and JSON payload back into an event value (not a pointer).
+func DecodeEvent(eventType string, data []byte) (Event, error) {
+	factory, ok := eventFactories[eventType]
+	if !ok {
+		return nil, fmt.Errorf("unknown dossier event type %q", eventType)
+	}
+	ptr := factory()
+	if err := json.Unmarshal(data, ptr); err != nil {
+		return nil, fmt.Errorf("decode %s: %w", eventType, err)
+	}
+	return deref(ptr), nil
+}
+
+func deref(e Event) Event {
+	switch v := e.(type) {
+	case *Submitted:
+		return *v
+	case *Received:
+		return *v
+	case *ReceptionRefused:
+		return *v
+	case *SupplementRequested:
+		return *v
+	case *Supplemented:
+		return *v
+	case *Transferred:
+		return *v
+	case *InterAgencyTransferred:
+		return *v
+	case *Appraised:
+		return *v
+	case *Signed:
+		return *v
+	case *FeeAssessed:
+		return *v
+	case *Paid:
+		return *v
+	case *ResultReady:
+		return *v
+	case *ResultReturned:
+		return *v
+	case *ApologyIssued:
+		return *v
+	case *Suspended:
+		return *v
+	case *Resumed:
+		return *v
+	case *Withdrawn:
+		return *v
+	case *Rejected:
+		return *v
+	case *Rated:
+		return *v
+	case *ParallelStepStarted:
+		return *v
+	case *PartCompleted:
+		return *v
+	}
+	return e
+}

@@ -1,0 +1,153 @@
+package domain
+
+import (
+	"fmt"
+	"strings"
+)
+
+// WorkflowStep is one step of a procedure's internal process (quy trình nội bộ): the unit that
+// performs it, the role, and its allotted working hours. A step with Parallel parts runs at several
+// units or agencies at once (consultations, inter-agency work — liên thông), each part with its own
+// share of the time; it lasts as long as its longest part and has no hours of its own. Parts are
+// single steps: a part's own internal process is the business of the unit doing it. The file
+// format is documented in docs/catalog.md.
+type WorkflowStep struct {
+	Name          string         `json:"name"`
+	Unit          string         `json:"unit"` // department code inside the competent agency, or an agency's identifier
+	Role          string         `json:"role"`
+	AllottedHours float64        `json:"allotted_hours,omitempty"`
+	Parallel      []WorkflowStep `json:"parallel,omitempty"`
+}
+
+// IsParallel reports whether the step runs as several parts at once.
+func (s WorkflowStep) IsParallel() bool { return len(s.Parallel) > 0 }
+
+// Hours is the step's working time on the critical path: its allotted hours, or for a parallel
+// step the longest part's.
+func (s WorkflowStep) Hours() float64 {
+	if !s.IsParallel() {
+		return s.AllottedHours
+	}
+	var longest float64
+	for _, part := range s.Parallel {
+		longest = max(longest, part.AllottedHours)
+	}
+	return longest
+}
+
+// CriticalPathHours is the working time the workflow takes when every step uses its allotted
+// hours: the sum of the steps, a parallel step counting as its longest part. It must fit the
+// statutory resolution time.
+func (p Procedure) CriticalPathHours() float64 {
+	var total float64
+	for _, s := range p.Workflow {
+		total += s.Hours()
+	}
+	return total
+}
+
+// Step returns the workflow step with the given name: a step of the sequence, a parallel step, or
+// one part of a parallel step.
+func (p Procedure) Step(name string) (WorkflowStep, bool) {
+	step, _, ok := locateStep(p.Workflow, name)
+	return step, ok
+}
+
+// StepNames lists the names of the workflow's steps and parts, in order.
+func (p Procedure) StepNames() []string {
+	var names []string
+	for _, s := range p.Workflow {
+		names = append(names, s.Name)
+		for _, part := range s.Parallel {
+			names = append(names, part.Name)
+		}
+	}
+	return names
+}
+
+// locateStep finds a step by name; parallelStep is the enclosing parallel step's name when the
+// step is one of its parts.
+func locateStep(workflow []WorkflowStep, name string) (step WorkflowStep, parallelStep string, ok bool) {
+	for _, s := range workflow {
+		if s.Name == name {
+			return s, "", true
+		}
+		for _, part := range s.Parallel {
+			if part.Name == name {
+				return part, s.Name, true
+			}
+		}
+	}
+	return WorkflowStep{}, "", false
+}
+
+// checkWorkflow checks procedure p's workflow: named steps, unique names (a transfer names its
+// step), known units, positive hours on every single step and part, parallel steps with at least two
+// single-step parts, and a critical path within the statutory time under cal.
+func (c *Catalog) checkWorkflow(v *Validation, at string, p Procedure, cal *Calendar) {
+	if len(p.Workflow) == 0 {
+		v.Add(at+".workflow", "needs at least one step")
+		return
+	}
+	// Departments are looked up in the competent agency; when it is unknown or agency codes clash,
+	// that error is reported already and unit errors would only repeat it.
+	competent, checkUnits := c.agencies[p.CompetentAgency], len(c.agencies) == len(c.Agencies)
+	checkUnits = checkUnits && competent != nil
+	seen := map[string]bool{}
+	checkLeaf := func(path string, s WorkflowStep) {
+		v.Check(s.Name != "" && s.AllottedHours > 0, path, "needs a name and positive allotted hours")
+		v.Check(s.Role != "", path+".role", "is required")
+		if checkUnits {
+			c.checkUnit(v, path+".unit", s.Unit, competent)
+		}
+	}
+	checkName := func(path, name string) {
+		v.Check(name == "" || !seen[name], path+".name", "%q names another step too; a transfer names its step, so names must be unique", name)
+		seen[name] = true
+	}
+	for j, s := range p.Workflow {
+		path := fmt.Sprintf("%s.workflow[%d]", at, j)
+		checkName(path, s.Name)
+		if !s.IsParallel() {
+			checkLeaf(path, s)
+			continue
+		}
+		v.Check(s.Name != "", path, "needs a name")
+		v.Check(len(s.Parallel) >= 2, path+".parallel", "a parallel step needs at least two parts")
+		v.Check(s.AllottedHours == 0, path+".allotted_hours", "a parallel step lasts as long as its longest part: give the hours to its parts")
+		if checkUnits && s.Unit != "" {
+			c.checkUnit(v, path+".unit", s.Unit, competent)
+		}
+		for k, part := range s.Parallel {
+			partPath := fmt.Sprintf("%s.parallel[%d]", path, k)
+			checkName(partPath, part.Name)
+			if part.IsParallel() {
+				v.Add(partPath, "a part is a single step; parallel steps cannot be nested")
+				continue
+			}
+			checkLeaf(partPath, part)
+		}
+	}
+	if cal != nil {
+		limit := float64(p.ResolutionDays) * cal.WorkingDayLength().Hours()
+		total := p.CriticalPathHours()
+		v.Check(total <= limit, at+".workflow", "its critical path allots %.1f h, more than the %d working days (%.1f h) allowed", total, p.ResolutionDays, limit)
+	}
+}
+
+// checkUnit accepts a department of the competent agency or any agency of the catalog.
+func (c *Catalog) checkUnit(v *Validation, field, unit string, competent *Agency) {
+	if c.agencies[unit] != nil {
+		return
+	}
+	for _, d := range competent.Departments {
+		if d.Code == unit {
+			return
+		}
+	}
+	var departments []string
+	for _, d := range competent.Departments {
+		departments = append(departments, d.Code)
+	}
+	v.Add(field, "%q is neither a department of %s (%s) nor a catalog agency", unit, competent.Code, strings.Join(departments, ", "))
+}

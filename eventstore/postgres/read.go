@@ -1,0 +1,97 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/motcua/motcua/eventstore"
+)
+
+const eventColumns = `xid, seq, stream, version, id, type, data,
+	actor_id, actor_name, actor_role, actor_agency, correlation_id, causation_id, occurred_at, prev_hash, recorded_at`
+
+// readAllSQL returns the global log after a position, only up to the safe horizon: rows whose
+// writing transaction is older than every transaction still running. Any row a later reader could
+// see but this one cannot belongs to a running transaction, whose xid is at or above the horizon,
+// so it can never land before a position already returned. pg_current_snapshot() is the
+// statement's own snapshot, so every row below its xmin that committed is visible to this query.
+const readAllSQL = `
+SELECT ` + eventColumns + `
+FROM eventstore.events
+WHERE (xid, seq) > ($1::xid8, $2::bigint) AND xid < pg_snapshot_xmin(pg_current_snapshot())
+ORDER BY xid, seq
+LIMIT $3`
+
+// pendingSQL tells whether events after a position are committed but not yet below the horizon,
+// held back by an older transaction that is still running.
+const pendingSQL = `SELECT EXISTS (SELECT 1 FROM eventstore.events WHERE (xid, seq) > ($1::xid8, $2::bigint))`
+
+// ReadStream implements eventstore.Store.
+func (s *Store) ReadStream(ctx context.Context, stream string, fromVersion uint64) ([]eventstore.RecordedEvent, error) {
+	from := int64(min(fromVersion, math.MaxInt64))
+	rows, err := s.pool.Query(ctx, `SELECT `+eventColumns+` FROM eventstore.events WHERE stream = $1 AND version >= $2 ORDER BY version`, stream, from)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: read stream %q: %w", stream, err)
+	}
+	events, err := scanEvents(rows, 0)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: read stream %q: %w", stream, err)
+	}
+	return events, nil
+}
+
+// ReadAll implements eventstore.Store.
+func (s *Store) ReadAll(ctx context.Context, after eventstore.Position, limit int) ([]eventstore.RecordedEvent, error) {
+	if limit <= 0 {
+		return nil, fmt.Errorf("postgres: read all: limit %d is not positive", limit)
+	}
+	if after.Prepare > math.MaxInt64 {
+		return nil, fmt.Errorf("postgres: read all: position %s is not one of this store's", after)
+	}
+	rows, err := s.pool.Query(ctx, readAllSQL, after.Commit, int64(after.Prepare), limit)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: read all after %s: %w", after, err)
+	}
+	events, err := scanEvents(rows, limit)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: read all after %s: %w", after, err)
+	}
+	return events, nil
+}
+
+// pending reports whether committed events after the position wait behind the safe horizon.
+func (s *Store) pending(ctx context.Context, after eventstore.Position) (bool, error) {
+	var pending bool
+	if err := s.pool.QueryRow(ctx, pendingSQL, after.Commit, int64(after.Prepare)).Scan(&pending); err != nil {
+		return false, fmt.Errorf("postgres: look for pending events after %s: %w", after, err)
+	}
+	return pending, nil
+}
+
+func scanEvents(rows pgx.Rows, capacity int) ([]eventstore.RecordedEvent, error) {
+	defer rows.Close()
+	events := make([]eventstore.RecordedEvent, 0, capacity)
+	for rows.Next() {
+		var (
+			e       eventstore.RecordedEvent
+			seq     int64
+			version int64
+			m       = &e.Metadata
+		)
+		if err := rows.Scan(&e.Position.Commit, &seq, &e.Stream, &version, &e.ID, &e.Type, &e.Data,
+			&m.Actor.ID, &m.Actor.Name, &m.Actor.Role, &m.Actor.Agency, &m.CorrelationID, &m.CausationID,
+			&m.OccurredAt, &m.PrevHash, &e.RecordedAt); err != nil {
+			return nil, err
+		}
+		if seq < 0 || version < 1 {
+			return nil, errors.New("corrupt event row: negative sequence or version")
+		}
+		e.Position.Prepare, e.Version = uint64(seq), uint64(version)
+		events = append(events, e)
+	}
+	return events, rows.Err()
+}

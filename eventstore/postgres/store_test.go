@@ -1,0 +1,336 @@
+package postgres_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/motcua/motcua/eventstore"
+	"github.com/motcua/motcua/eventstore/postgres"
+	"github.com/motcua/motcua/eventstore/postgres/pgtest"
+)
+
+func testContext(t *testing.T) context.Context {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func newEvent(label string) eventstore.EventData {
+	data, _ := json.Marshal(map[string]string{"label": label})
+	return eventstore.EventData{
+		ID:   eventstore.NewEventID(),
+		Type: "test.happened.v1",
+		Data: data,
+		Metadata: eventstore.Metadata{
+			Actor:      eventstore.Actor{ID: "can-bo-1", Name: "Nguyễn Văn An", Role: "official", Agency: "UBND xã"},
+			OccurredAt: time.Now().Truncate(time.Microsecond),
+		},
+	}
+}
+
+func mustAppend(ctx context.Context, t *testing.T, store eventstore.Store, stream string, expected eventstore.ExpectedVersion, events ...eventstore.EventData) eventstore.AppendResult {
+	t.Helper()
+	result, err := store.Append(ctx, stream, expected, events...)
+	if err != nil {
+		t.Fatalf("Append(%q): %v", stream, err)
+	}
+	return result
+}
+
+// subscription collects what a background Subscribe delivers.
+type subscription struct {
+	events chan eventstore.RecordedEvent
+	done   chan error
+}
+
+func subscribe(ctx context.Context, t *testing.T, store eventstore.Store, after eventstore.Position) *subscription {
+	t.Helper()
+	ctx, cancel := context.WithCancel(ctx)
+	s := &subscription{events: make(chan eventstore.RecordedEvent, 1000), done: make(chan error, 1)}
+	go func() {
+		s.done <- store.Subscribe(ctx, after, func(_ context.Context, e eventstore.RecordedEvent) error {
+			s.events <- e
+			return nil
+		})
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-s.done; !errors.Is(err, context.Canceled) {
+			t.Errorf("Subscribe ended with %v, want context.Canceled", err)
+		}
+	})
+	return s
+}
+
+// expect waits for the next events and checks they are want, in order.
+func (s *subscription) expect(t *testing.T, within time.Duration, want ...eventstore.EventData) {
+	t.Helper()
+	deadline := time.After(within)
+	for i, w := range want {
+		select {
+		case got := <-s.events:
+			if got.ID != w.ID {
+				t.Fatalf("subscription delivered %s (%s v%d) as event %d, want %s", got.ID, got.Stream, got.Version, i, w.ID)
+			}
+		case err := <-s.done:
+			t.Fatalf("subscription ended with %v before event %d", err, i)
+		case <-deadline:
+			t.Fatalf("subscription delivered %d of %d events within %s", i, len(want), within)
+		}
+	}
+}
+
+// expectNothing checks that the subscription delivers nothing for a while.
+func (s *subscription) expectNothing(t *testing.T, during time.Duration) {
+	t.Helper()
+	select {
+	case got := <-s.events:
+		t.Fatalf("subscription delivered %s (%s v%d), want nothing yet", got.ID, got.Stream, got.Version)
+	case <-time.After(during):
+	}
+}
+
+func TestMigrateTwiceAndConcurrently(t *testing.T) {
+	ctx := testContext(t)
+	dsn := pgtest.NewDatabase(t)
+	const nodes = 4
+	stores := make([]*postgres.Store, nodes)
+	for i := range stores {
+		store, err := postgres.Open(ctx, dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = store.Close() })
+		stores[i] = store
+	}
+	errs := make([]error, nodes)
+	var wg sync.WaitGroup
+	for i, store := range stores {
+		wg.Go(func() { errs[i] = store.Migrate(ctx) })
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("node %d: Migrate: %v", i, err)
+		}
+	}
+	if err := stores[0].Migrate(ctx); err != nil {
+		t.Fatalf("Migrate on an up-to-date schema: %v", err)
+	}
+	var applied, distinct int
+	if err := stores[0].Pool().QueryRow(ctx, "SELECT count(*), count(DISTINCT version) FROM eventstore.schema_migrations").Scan(&applied, &distinct); err != nil {
+		t.Fatal(err)
+	}
+	if applied == 0 || applied != distinct {
+		t.Fatalf("schema_migrations holds %d rows for %d versions: each migration must be applied once", applied, distinct)
+	}
+	mustAppend(ctx, t, stores[nodes-1], "dossier-1", eventstore.NoStream, newEvent("after migrating"))
+}
+
+// insertInOpenTransaction stores an event the way a slow append would: inside a transaction that has
+// taken its transaction id and not committed yet.
+func insertInOpenTransaction(ctx context.Context, t *testing.T, store *postgres.Store, stream string, event eventstore.EventData) pgx.Tx {
+	t.Helper()
+	tx, err := store.Pool().Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = tx.Rollback(context.Background()) })
+	_, err = tx.Exec(ctx, `
+		INSERT INTO eventstore.events (stream, version, id, type, data, actor_id, actor_name, actor_role,
+			actor_agency, correlation_id, causation_id, occurred_at)
+		VALUES ($1, 1, $2, $3, $4, '', '', '', '', $2, $2, now())`, stream, event.ID, event.Type, event.Data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tx
+}
+
+// A plain sequence hands out numbers in insert order, but transactions commit in another order: a
+// reader checkpointing on it would pass the slow writer's row before it commits and never see it.
+func TestReadersNeverSkipAnEventCommittedOutOfOrder(t *testing.T) {
+	ctx := testContext(t)
+	store, _ := openStore(t)
+	live := subscribe(ctx, t, store, eventstore.Start)
+
+	slow := newEvent("slow: inserted first, committed last")
+	slowTx := insertInOpenTransaction(ctx, t, store, "dossier-slow", slow)
+	fast := newEvent("fast: inserted and committed while the slow one is open")
+	fastResult := mustAppend(ctx, t, store, "dossier-fast", eventstore.NoStream, fast)
+
+	visible, err := store.ReadAll(ctx, eventstore.Start, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(visible) != 0 {
+		t.Fatalf("ReadAll returned %s while an older transaction is still open: a reader checkpointing on it would skip that transaction's event", visible[0].ID)
+	}
+	live.expectNothing(t, 300*time.Millisecond)
+
+	if err := slowTx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	all, err := store.ReadAll(ctx, eventstore.Start, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != 2 || all[0].ID != slow.ID || all[1].ID != fast.ID {
+		t.Fatalf("ReadAll after the slow commit returned %d events, want the slow then the fast event", len(all))
+	}
+	if all[1].Position != fastResult.Position || !all[0].Position.Less(all[1].Position) {
+		t.Fatalf("positions %s, %s: want increasing, the second being the fast append's %s", all[0].Position, all[1].Position, fastResult.Position)
+	}
+	live.expect(t, 10*time.Second, slow, fast)
+}
+
+// A transaction left open holds every reader back, so the store's sessions end idle transactions
+// after the write timeout; readers then move on.
+func TestStuckWriterHoldsReadersBackOnlyUntilTheWriteTimeout(t *testing.T) {
+	ctx := testContext(t)
+	const writeTimeout = 500 * time.Millisecond
+	store, _ := openStore(t, postgres.WithWriteTimeout(writeTimeout))
+	stuckTx := insertInOpenTransaction(ctx, t, store, "dossier-stuck", newEvent("never committed"))
+
+	event := newEvent("committed behind the stuck writer")
+	mustAppend(ctx, t, store, "dossier-1", eventstore.NoStream, event)
+	stuckSince := time.Now()
+	if page, err := store.ReadAll(ctx, eventstore.Start, 10); err != nil || len(page) != 0 {
+		t.Fatalf("ReadAll while the stuck transaction is open: %d events, %v; want none yet", len(page), err)
+	}
+	var page []eventstore.RecordedEvent
+	for len(page) == 0 {
+		if time.Since(stuckSince) > 20*writeTimeout {
+			t.Fatalf("readers still held back %s after the write timeout of %s", time.Since(stuckSince), writeTimeout)
+		}
+		time.Sleep(50 * time.Millisecond)
+		var err error
+		if page, err = store.ReadAll(ctx, eventstore.Start, 10); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(page) != 1 || page[0].ID != event.ID {
+		t.Fatalf("after the timeout ReadAll returned %d events, want only the committed one", len(page))
+	}
+	if err := stuckTx.Commit(ctx); err == nil {
+		t.Fatal("the stuck transaction committed after the write timeout; it should have been ended")
+	}
+}
+
+// listenerPID waits for the store's LISTEN connection to be listening and returns its backend pid.
+func listenerPID(ctx context.Context, t *testing.T, store *postgres.Store, not int32) int32 {
+	t.Helper()
+	for {
+		var pid int32
+		err := store.Pool().QueryRow(ctx, `
+			SELECT pid FROM pg_stat_activity
+			WHERE datname = current_database() AND application_name = 'motcua-eventstore-listener'
+				AND query LIKE 'LISTEN %' AND pid <> $1`, not).Scan(&pid)
+		if err == nil {
+			return pid
+		}
+		if !errors.Is(err, pgx.ErrNoRows) {
+			t.Fatal(err)
+		}
+		if ctx.Err() != nil {
+			t.Fatal("the store's LISTEN connection did not come (back)")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// The subscriber and the writer are separate stores, as on two nodes: the subscriber only learns of
+// appends by NOTIFY (it polls once an hour).
+func TestSubscriptionSurvivesATerminatedListener(t *testing.T) {
+	ctx := testContext(t)
+	subscriber, dsn := openStore(t, postgres.WithPollInterval(time.Hour))
+	writer := openStoreAt(t, dsn)
+	live := subscribe(ctx, t, subscriber, eventstore.Start)
+	firstPID := listenerPID(ctx, t, subscriber, 0)
+
+	before := newEvent("before the listener is terminated")
+	mustAppend(ctx, t, writer, "dossier-1", eventstore.NoStream, before)
+	live.expect(t, 10*time.Second, before)
+
+	if _, err := writer.Pool().Exec(ctx, "SELECT pg_terminate_backend($1)", firstPID); err != nil {
+		t.Fatal(err)
+	}
+	listenerPID(ctx, t, subscriber, firstPID)
+
+	after := []eventstore.EventData{newEvent("after 1"), newEvent("after 2")}
+	mustAppend(ctx, t, writer, "dossier-1", eventstore.Exact(1), after...)
+	live.expect(t, 10*time.Second, after...)
+	live.expectNothing(t, 100*time.Millisecond)
+}
+
+func TestSubscriptionAndAppendsSurviveADatabaseRestart(t *testing.T) {
+	ctx := testContext(t)
+	subscriber, dsn := openStore(t, postgres.WithPollInterval(200*time.Millisecond))
+	writer := openStoreAt(t, dsn)
+	live := subscribe(ctx, t, subscriber, eventstore.Start)
+
+	var before, after []eventstore.EventData
+	for i := range 5 {
+		before = append(before, newEvent(fmt.Sprintf("before %d", i)))
+		after = append(after, newEvent(fmt.Sprintf("after %d", i)))
+	}
+	for i, e := range before {
+		mustAppend(ctx, t, writer, "dossier-1", eventstore.Exact(uint64(i)), e)
+	}
+	live.expect(t, 10*time.Second, before...)
+
+	pgtest.Restart(t)
+
+	// The writer's pooled connections all died with the server: Append reconnects.
+	for i, e := range after {
+		mustAppend(ctx, t, writer, "dossier-1", eventstore.Exact(uint64(len(before)+i)), e)
+	}
+	live.expect(t, 20*time.Second, after...)
+	live.expectNothing(t, 300*time.Millisecond)
+}
+
+// Metadata is stored in columns, so every field must make the round trip, in single-event appends
+// and in batches alike.
+func TestMetadataRoundTrips(t *testing.T) {
+	ctx := testContext(t)
+	store, _ := openStore(t)
+	withMetadata := func(label, prevHash string) eventstore.EventData {
+		e := newEvent(label)
+		e.Metadata.CorrelationID, e.Metadata.CausationID = eventstore.NewEventID(), eventstore.NewEventID()
+		e.Metadata.PrevHash = prevHash
+		return e
+	}
+	single := withMetadata("single", "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08")
+	batch := []eventstore.EventData{withMetadata("batch 1", "60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752"), withMetadata("batch 2", "")}
+	mustAppend(ctx, t, store, "dossier-1", eventstore.NoStream, single)
+	mustAppend(ctx, t, store, "dossier-1", eventstore.Exact(1), batch...)
+
+	stored, err := store.ReadStream(ctx, "dossier-1", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := append([]eventstore.EventData{single}, batch...)
+	if len(stored) != len(want) {
+		t.Fatalf("read %d events, want %d", len(stored), len(want))
+	}
+	for i, got := range stored {
+		w := want[i]
+		if got.ID != w.ID || got.Type != w.Type || string(got.Data) != string(w.Data) {
+			t.Errorf("event %d: %s %q %s, want %s %q %s", i, got.ID, got.Type, got.Data, w.ID, w.Type, w.Data)
+		}
+		if !got.Metadata.OccurredAt.Equal(w.Metadata.OccurredAt) {
+			t.Errorf("event %d occurred at %s, want %s", i, got.Metadata.OccurredAt, w.Metadata.OccurredAt)
+		}
+		got.Metadata.OccurredAt = w.Metadata.OccurredAt
+		if got.Metadata != w.Metadata {
+			t.Errorf("event %d metadata = %+v, want %+v", i, got.Metadata, w.Metadata)
+		}
+	}
+}

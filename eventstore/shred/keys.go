@@ -1,0 +1,123 @@
+package shred
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"errors"
+	"fmt"
+	"reflect"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// SQLKeys keeps data keys in a table of an SQL database — the event store's own (SQLite, or
+// PostgreSQL through pgx's database/sql driver), so keys and events are backed up together and no
+// other service is needed. Deleting a row is the erasure: nothing else holds the key.
+type SQLKeys struct {
+	db  *sql.DB
+	now func() time.Time
+}
+
+var _ KeyStore = (*SQLKeys)(nil)
+
+// OpenSQLKeys returns the key store in db, creating its table when missing.
+func OpenSQLKeys(ctx context.Context, db *sql.DB) (*SQLKeys, error) {
+	secretType := "BLOB"
+	if isPostgres(db) {
+		secretType = "BYTEA"
+	}
+	_, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS shred_keys (
+		key_id TEXT PRIMARY KEY,
+		subject TEXT NOT NULL UNIQUE,
+		secret `+secretType+` NOT NULL,
+		created_at TEXT NOT NULL)`)
+	if err != nil {
+		return nil, fmt.Errorf("shred: create key table: %w", err)
+	}
+	return &SQLKeys{db: db, now: time.Now}, nil
+}
+
+func isPostgres(db *sql.DB) bool {
+	driver := reflect.TypeOf(db.Driver())
+	for driver.Kind() == reflect.Pointer {
+		driver = driver.Elem()
+	}
+	return driver.PkgPath() == "github.com/jackc/pgx/v5/stdlib"
+}
+
+// KeyFor returns subject's key, making it on first use. Concurrent first uses agree on one key: the
+// insert that loses the race on the subject's uniqueness changes nothing.
+func (k *SQLKeys) KeyFor(ctx context.Context, subject Subject) (Key, error) {
+	secret := make([]byte, 32)
+	if _, err := rand.Read(secret); err != nil {
+		return Key{}, fmt.Errorf("shred: new key: %w", err)
+	}
+	_, err := k.db.ExecContext(ctx, `INSERT INTO shred_keys (key_id, subject, secret, created_at) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (subject) DO NOTHING`, uuid.NewString(), string(subject), secret, k.now().UTC().Format(time.RFC3339Nano))
+	if err != nil {
+		return Key{}, fmt.Errorf("shred: store key: %w", err)
+	}
+	var key Key
+	err = k.db.QueryRowContext(ctx, `SELECT key_id, secret FROM shred_keys WHERE subject = $1`, string(subject)).Scan(&key.ID, &key.Secret)
+	if errors.Is(err, sql.ErrNoRows) {
+		// Erased between the insert and the read: the caller's new data must not go in clear.
+		return Key{}, fmt.Errorf("shred: key of a subject being erased: %w", ErrNoKey)
+	}
+	if err != nil {
+		return Key{}, fmt.Errorf("shred: read key: %w", err)
+	}
+	return key, nil
+}
+
+// Key returns the key with the given id, or ErrNoKey when it was erased.
+func (k *SQLKeys) Key(ctx context.Context, id string) (Key, error) {
+	key := Key{ID: id}
+	err := k.db.QueryRowContext(ctx, `SELECT secret FROM shred_keys WHERE key_id = $1`, id).Scan(&key.Secret)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Key{}, ErrNoKey
+	}
+	if err != nil {
+		return Key{}, fmt.Errorf("shred: read key: %w", err)
+	}
+	return key, nil
+}
+
+// Erase deletes subject's key. Data appended for the same subject afterwards gets a new key.
+//
+// On SQLite the deleted row is overwritten with zeros (secure_delete) and the write-ahead log is
+// checkpointed and truncated, so the key's bytes do not linger in free pages or the WAL of the
+// file. PostgreSQL keeps a deleted row until VACUUM reuses its space, and both keep it in backups
+// and WAL archives made before the erasure: see docs/security.md.
+func (k *SQLKeys) Erase(ctx context.Context, subject Subject) (bool, error) {
+	conn, err := k.db.Conn(ctx)
+	if err != nil {
+		return false, fmt.Errorf("shred: erase: %w", err)
+	}
+	defer conn.Close()
+	sqlite := !isPostgres(k.db)
+	if sqlite {
+		if _, err := conn.ExecContext(ctx, `PRAGMA secure_delete = ON`); err != nil {
+			return false, fmt.Errorf("shred: erase: %w", err)
+		}
+		// The connection goes back to the pool: leave it as it was (a failure only costs speed).
+		defer func() { _, _ = conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA secure_delete = OFF`) }()
+	}
+	res, err := conn.ExecContext(ctx, `DELETE FROM shred_keys WHERE subject = $1`, string(subject))
+	if err != nil {
+		return false, fmt.Errorf("shred: erase: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("shred: erase: %w", err)
+	}
+	if sqlite && n > 0 {
+		// Readers still holding old WAL frames keep the checkpoint from truncating; the key is gone
+		// from the table either way, and the next checkpoint overwrites the frames.
+		if _, err := conn.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+			return true, fmt.Errorf("shred: erased, but the WAL checkpoint failed: %w", err)
+		}
+	}
+	return n > 0, nil
+}

@@ -1,0 +1,360 @@
+// Package shred crypto-shreds personal data inside events: an eventstore.Store decorator that
+// encrypts each applicant's identity data (name, identity number, phone, e-mail, address) with a key
+// of its own on Append and decrypts it on every read. A legal erasure request (Nghị định 13/2023
+// art. 16) deletes the applicant's key: from then on every read shows the applicant as erased, while
+// the stored event bytes — and so any hash chain over them — stay exactly as they were.
+//
+// Wrap it outside any store decorator that must see the stored bytes (the tamper-evident chain), so
+// that the chain hashes the ciphertext:
+//
+//	store = shred.Wrap(chain.Wrap(backend), keys)
+package shred
+
+import (
+	"bytes"
+	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/motcua/motcua/domain"
+	"github.com/motcua/motcua/eventstore"
+)
+
+// Erased replaces every erased personal field on reads.
+const Erased = domain.ErasedName
+
+// algorithm names the cipher of a sealed applicant, so a later change of cipher stays readable.
+const algorithm = "A256GCM"
+
+// personalFields names, per event type, the field holding an applicant's identity data.
+var personalFields = map[string]string{
+	domain.TypeReceived:  "applicant",
+	domain.TypeSubmitted: "applicant",
+}
+
+// Subject identifies whose key encrypts a piece of personal data: the SHA-256 of the applicant's
+// identity number, so the key table never holds the number itself.
+type Subject string
+
+// SubjectOf returns the subject of an applicant's identity number (citizen ID or tax code).
+func SubjectOf(idNumber string) Subject {
+	sum := sha256.Sum256([]byte("motcua/shred/subject/v1\x00" + strings.TrimSpace(idNumber)))
+	return Subject(hex.EncodeToString(sum[:]))
+}
+
+// Key is one subject's AES-256 data key.
+type Key struct {
+	ID     string // random; stored beside the ciphertext, never derived from the subject
+	Secret []byte // 32 bytes
+}
+
+// ErrNoKey is returned by KeyStore.Key for a key that does not exist: erased, or never made.
+var ErrNoKey = errors.New("no such key")
+
+// KeyStore keeps one data key per subject.
+type KeyStore interface {
+	// KeyFor returns subject's key, making one when it has none.
+	KeyFor(ctx context.Context, subject Subject) (Key, error)
+	// Key returns the key with the given id, or ErrNoKey.
+	Key(ctx context.Context, id string) (Key, error)
+	// Erase deletes subject's key and reports whether it had one.
+	Erase(ctx context.Context, subject Subject) (bool, error)
+}
+
+// Store encrypts personal data on Append and decrypts it on reads; see the package comment.
+type Store struct {
+	inner eventstore.Store
+	keys  KeyStore
+}
+
+var _ eventstore.Store = (*Store)(nil)
+
+// Wrap returns inner with the applicant data of new events encrypted under keys. Events stored
+// before (plain applicant data) read as they are.
+func Wrap(inner eventstore.Store, keys KeyStore) *Store { return &Store{inner: inner, keys: keys} }
+
+// Erase deletes the key of the applicant with the given identity number, so that every event about
+// them reads as erased from now on. It reports whether there was a key to delete.
+func (s *Store) Erase(ctx context.Context, idNumber string) (bool, error) {
+	return s.keys.Erase(ctx, SubjectOf(idNumber))
+}
+
+// sealed is what an applicant field holds once encrypted. Type (citizen or organisation) stays in
+// clear: it is no personal data and statistics count by it.
+type sealed struct {
+	Type   json.RawMessage `json:"type,omitempty"`
+	Sealed *envelope       `json:"sealed"`
+}
+
+type envelope struct {
+	Algorithm  string `json:"alg"`
+	KeyID      string `json:"kid"`
+	Nonce      []byte `json:"nonce"`
+	Ciphertext []byte `json:"ct"`
+	Object     bool   `json:"object,omitempty"` // the clear value was a JSON object (it reads erased as one)
+}
+
+// Append encrypts the personal data of events and appends them to the inner store.
+func (s *Store) Append(ctx context.Context, stream string, expected eventstore.ExpectedVersion, events ...eventstore.EventData) (eventstore.AppendResult, error) {
+	sealedEvents := make([]eventstore.EventData, len(events))
+	for i, e := range events {
+		data, err := s.seal(ctx, e)
+		if err != nil {
+			return eventstore.AppendResult{}, err
+		}
+		e.Data = data
+		sealedEvents[i] = e
+	}
+	return s.inner.Append(ctx, stream, expected, sealedEvents...)
+}
+
+// seal replaces the personal field's value with its envelope, leaving every other byte of the
+// payload as it was.
+func (s *Store) seal(ctx context.Context, e eventstore.EventData) ([]byte, error) {
+	field, ok := personalFields[e.Type]
+	if !ok {
+		return e.Data, nil
+	}
+	spans, err := fieldValues(e.Data, field)
+	if err != nil {
+		return e.Data, nil // not a JSON object: the inner store refuses it or keeps it as it is
+	}
+	data := e.Data
+	for _, sp := range slices.Backward(spans) {
+		plain := data[sp.start:sp.end]
+		if isNull(plain) || isSealed(plain) {
+			continue
+		}
+		var applicant struct {
+			Type     json.RawMessage `json:"type"`
+			IDNumber string          `json:"id_number"`
+		}
+		isObject := json.Unmarshal(plain, &applicant) == nil
+		key, err := s.keys.KeyFor(ctx, SubjectOf(applicant.IDNumber))
+		if err != nil {
+			return nil, fmt.Errorf("shred: key for event %s: %w", e.ID, err)
+		}
+		env, err := encrypt(key, plain, associatedData(e.ID.String(), e.Type))
+		if err != nil {
+			return nil, err
+		}
+		env.Object = isObject
+		replacement, err := json.Marshal(sealed{Type: applicant.Type, Sealed: env})
+		if err != nil {
+			return nil, err
+		}
+		data = splice(data, sp, replacement)
+	}
+	return data, nil
+}
+
+// span is the byte range of a value inside a payload.
+type span struct{ start, end int }
+
+// fieldValues finds the values of every top-level member named field of a JSON object (a payload
+// could repeat a name; each occurrence is handled).
+func fieldValues(data []byte, field string) ([]span, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil, errors.New("not a JSON object")
+	}
+	var spans []span
+	for dec.More() {
+		key, err := dec.Token()
+		if err != nil {
+			return nil, err
+		}
+		var value json.RawMessage
+		if err := dec.Decode(&value); err != nil {
+			return nil, err
+		}
+		if key != field {
+			continue
+		}
+		end := int(dec.InputOffset())
+		sp := span{start: end - len(value), end: end}
+		if sp.start < 0 || !bytes.Equal(data[sp.start:sp.end], value) {
+			return nil, errors.New("value out of place")
+		}
+		spans = append(spans, sp)
+	}
+	return spans, nil
+}
+
+func splice(data []byte, sp span, value []byte) []byte {
+	out := make([]byte, 0, len(data)-(sp.end-sp.start)+len(value))
+	out = append(out, data[:sp.start]...)
+	out = append(out, value...)
+	return append(out, data[sp.end:]...)
+}
+
+func isNull(raw []byte) bool { return string(raw) == "null" }
+
+// hasSealedMember reports whether raw is a JSON object with a non-null "sealed" member, whatever
+// that member holds.
+func hasSealedMember(raw []byte) bool {
+	if !bytes.HasPrefix(raw, []byte("{")) {
+		return false
+	}
+	var members map[string]json.RawMessage
+	if json.Unmarshal(raw, &members) != nil {
+		return false
+	}
+	value, ok := members["sealed"]
+	return ok && !isNull(value)
+}
+
+func isSealed(raw []byte) bool {
+	var value sealed
+	return bytes.HasPrefix(raw, []byte("{")) && json.Unmarshal(raw, &value) == nil && value.Sealed != nil
+}
+
+// associatedData binds a ciphertext to its event, so an envelope copied into another event does
+// not decrypt there.
+func associatedData(eventID, eventType string) []byte {
+	return []byte("motcua/shred/v1\x00" + eventID + "\x00" + eventType)
+}
+
+func encrypt(key Key, plain, aad []byte) (*envelope, error) {
+	aead, err := newAEAD(key.Secret)
+	if err != nil {
+		return nil, err
+	}
+	nonce := make([]byte, aead.NonceSize())
+	if _, err := rand.Read(nonce); err != nil {
+		return nil, fmt.Errorf("shred: nonce: %w", err)
+	}
+	return &envelope{Algorithm: algorithm, KeyID: key.ID, Nonce: nonce, Ciphertext: aead.Seal(nil, nonce, plain, aad)}, nil
+}
+
+func newAEAD(secret []byte) (cipher.AEAD, error) {
+	block, err := aes.NewCipher(secret)
+	if err != nil {
+		return nil, fmt.Errorf("shred: key: %w", err)
+	}
+	return cipher.NewGCM(block)
+}
+
+// open returns e with its personal data decrypted — the payload byte for byte as appended — or
+// marked erased when its key is gone. A ciphertext that does not decrypt under its key was altered:
+// that is an error, never "erased".
+func (s *Store) open(ctx context.Context, e eventstore.RecordedEvent) (eventstore.RecordedEvent, error) {
+	field, ok := personalFields[e.Type]
+	if !ok || !bytes.Contains(e.Data, []byte(`"sealed"`)) {
+		return e, nil
+	}
+	spans, err := fieldValues(e.Data, field)
+	if err != nil {
+		return e, nil
+	}
+	data := e.Data
+	for _, sp := range slices.Backward(spans) {
+		raw := data[sp.start:sp.end]
+		if !hasSealedMember(raw) {
+			continue // a clear value (from before shredding was switched on)
+		}
+		var value sealed
+		if err := json.Unmarshal(raw, &value); err != nil || value.Sealed == nil {
+			// An envelope that no longer parses was tampered with; passing it through as
+			// "clear" would hide that.
+			return eventstore.RecordedEvent{}, fmt.Errorf("shred: %s v%d: personal data was altered: malformed envelope", e.Stream, e.Version)
+		}
+		plain, err := s.decrypt(ctx, e, value)
+		if err != nil {
+			return eventstore.RecordedEvent{}, err
+		}
+		data = splice(data, sp, plain)
+	}
+	e.Data = data
+	return e, nil
+}
+
+func (s *Store) decrypt(ctx context.Context, e eventstore.RecordedEvent, value sealed) ([]byte, error) {
+	env := value.Sealed
+	if env.Algorithm != algorithm {
+		return nil, fmt.Errorf("shred: %s v%d: unknown algorithm %q", e.Stream, e.Version, env.Algorithm)
+	}
+	key, err := s.keys.Key(ctx, env.KeyID)
+	if errors.Is(err, ErrNoKey) {
+		return erasedValue(value)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("shred: %s v%d: %w", e.Stream, e.Version, err)
+	}
+	aead, err := newAEAD(key.Secret)
+	if err != nil {
+		return nil, err
+	}
+	if len(env.Nonce) != aead.NonceSize() {
+		return nil, fmt.Errorf("shred: %s v%d: malformed nonce", e.Stream, e.Version)
+	}
+	plain, err := aead.Open(nil, env.Nonce, env.Ciphertext, associatedData(e.ID.String(), e.Type))
+	if err != nil {
+		return nil, fmt.Errorf("shred: %s v%d: personal data was altered: %w", e.Stream, e.Version, err)
+	}
+	return plain, nil
+}
+
+// erasedValue is how a value whose key was deleted reads: an applicant named and numbered
+// "[đã xoá]", of the type it had.
+func erasedValue(value sealed) ([]byte, error) {
+	if !value.Sealed.Object {
+		return json.Marshal(Erased)
+	}
+	erased := map[string]any{"name": Erased, "id_number": Erased}
+	if len(value.Type) > 0 {
+		erased["type"] = value.Type
+	}
+	return json.Marshal(erased)
+}
+
+// ReadStream reads from the inner store and decrypts.
+func (s *Store) ReadStream(ctx context.Context, stream string, fromVersion uint64) ([]eventstore.RecordedEvent, error) {
+	events, err := s.inner.ReadStream(ctx, stream, fromVersion)
+	if err != nil {
+		return nil, err
+	}
+	return s.openAll(ctx, events)
+}
+
+// ReadAll reads from the inner store and decrypts.
+func (s *Store) ReadAll(ctx context.Context, after eventstore.Position, limit int) ([]eventstore.RecordedEvent, error) {
+	events, err := s.inner.ReadAll(ctx, after, limit)
+	if err != nil {
+		return nil, err
+	}
+	return s.openAll(ctx, events)
+}
+
+func (s *Store) openAll(ctx context.Context, events []eventstore.RecordedEvent) ([]eventstore.RecordedEvent, error) {
+	for i, e := range events {
+		opened, err := s.open(ctx, e)
+		if err != nil {
+			return nil, err
+		}
+		events[i] = opened
+	}
+	return events, nil
+}
+
+// Subscribe subscribes to the inner store and hands decrypted events to handle.
+func (s *Store) Subscribe(ctx context.Context, after eventstore.Position, handle func(context.Context, eventstore.RecordedEvent) error) error {
+	return s.inner.Subscribe(ctx, after, func(ctx context.Context, e eventstore.RecordedEvent) error {
+		opened, err := s.open(ctx, e)
+		if err != nil {
+			return err
+		}
+		return handle(ctx, opened)
+	})
+}
+
+// Close closes the inner store.
+func (s *Store) Close() error { return s.inner.Close() }

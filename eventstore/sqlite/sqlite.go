@@ -1,0 +1,133 @@
+// Package sqlite is the embedded eventstore.Store: one SQLite file (pure Go driver modernc.org/sqlite)
+// in WAL mode with synchronous=FULL, so an acknowledged append survives a crash of the process.
+//
+// SQLite allows one writer at a time. The store serialises its own appends in-process and begins
+// every write transaction with BEGIN IMMEDIATE, which takes the write lock up front: a transaction
+// that began as a reader and later tried to write could fail with SQLITE_BUSY without waiting
+// (SQLite cannot let two such upgrades wait on each other). Other processes on the same file are
+// safe as long as they use the same conventions (see DSN).
+//
+// The global log is the events table's sequence number: an event's Position has it as both Commit
+// and Prepare. Read models may keep their tables in the same file, through DB(); see DB for the rules.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+
+	"github.com/motcua/motcua/eventstore"
+)
+
+var _ eventstore.Store = (*Store)(nil)
+
+// DefaultPollInterval is how often an idle subscription looks for events appended by other
+// processes, whose commits do not reach this process's in-memory broadcast.
+const DefaultPollInterval = 500 * time.Millisecond
+
+// busyTimeout is how long a connection waits for another writer (another process, or a read model's
+// transaction) to release the write lock before failing with SQLITE_BUSY.
+const busyTimeout = 10 * time.Second
+
+// catchUpPageSize is how many events a subscription reads per query while catching up.
+const catchUpPageSize = 512
+
+// Store is the SQLite event store. It is safe for concurrent use.
+type Store struct {
+	db           *sql.DB
+	pollInterval time.Duration
+
+	// writeSlot holds one token: the right to run an append transaction. A channel rather than a
+	// mutex so that a writer waiting its turn still honours its context.
+	writeSlot chan struct{}
+	// committed wakes live subscriptions after each append this process commits.
+	committed broadcast
+
+	stmts statements
+}
+
+// Option configures Open.
+type Option func(*Store)
+
+// WithPollInterval sets how often an idle subscription polls the file for events appended by other
+// processes (DefaultPollInterval unless set). Appends made through this Store wake subscriptions at
+// once regardless.
+func WithPollInterval(interval time.Duration) Option {
+	return func(s *Store) {
+		if interval > 0 {
+			s.pollInterval = interval
+		}
+	}
+}
+
+// DSN returns the database/sql data source name (driver "sqlite") the store uses for path: WAL
+// journal, synchronous=FULL (a commit is on disk before it returns), a busy timeout, foreign keys on,
+// and immediate write transactions (_txlock=immediate). Any other process or *sql.DB that writes to
+// the same file must use it too, or at least begin its write transactions with BEGIN IMMEDIATE.
+func DSN(path string) string {
+	query := url.Values{}
+	query.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()))
+	query.Add("_pragma", "journal_mode(WAL)")
+	query.Add("_pragma", "synchronous(FULL)")
+	query.Add("_pragma", "foreign_keys(ON)")
+	query.Set("_txlock", "immediate")
+	return path + "?" + query.Encode()
+}
+
+// Open opens (creating if needed) the event store in the SQLite file at path and brings its schema
+// up to date.
+func Open(ctx context.Context, path string, options ...Option) (*Store, error) {
+	if path == "" || strings.ContainsRune(path, '?') || strings.HasPrefix(path, "file:") || strings.Contains(path, ":memory:") {
+		// The driver reads everything after '?' as options, and an in-memory database is neither
+		// durable nor shared between connections.
+		return nil, fmt.Errorf("eventstore/sqlite: open %q: want a plain file path", path)
+	}
+	db, err := sql.Open("sqlite", DSN(path))
+	if err != nil {
+		return nil, fmt.Errorf("eventstore/sqlite: open %q: %w", path, err)
+	}
+	// Readers (subscriptions, loads) each hold a connection while they query; keep a few idle so
+	// they do not reopen the file and rerun the pragmas every time.
+	db.SetMaxIdleConns(8)
+
+	store := &Store{db: db, pollInterval: DefaultPollInterval, writeSlot: make(chan struct{}, 1)}
+	store.committed.init()
+	for _, option := range options {
+		option(store)
+	}
+	if err := store.init(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("eventstore/sqlite: open %q: %w", path, err)
+	}
+	return store, nil
+}
+
+func (s *Store) init(ctx context.Context) error {
+	if err := s.db.PingContext(ctx); err != nil {
+		return err
+	}
+	if err := migrate(ctx, s.db); err != nil {
+		return err
+	}
+	return s.stmts.prepare(ctx, s.db)
+}
+
+// DB returns the store's connection pool, for read models that keep their tables in the same file.
+// Its transactions begin IMMEDIATE, taking the write lock at BEGIN: keep them short, since appends
+// wait for them, and use sql.TxOptions{ReadOnly: true} (a plain deferred BEGIN) or queries outside a
+// transaction for reading. Never write to the events table; it is append-only and owned by the store.
+func (s *Store) DB() *sql.DB { return s.db }
+
+// Close releases the store's connections. Subscriptions still running end with an error.
+func (s *Store) Close() error {
+	s.stmts.close()
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("eventstore/sqlite: close: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,176 @@
+package http
+
+import (
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/motcua/motcua/commands"
+	"github.com/motcua/motcua/domain"
+	"github.com/motcua/motcua/projections"
+)
+
+func (s *Server) listProcedures(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{"procedures": s.app.Catalog.Procedures, "agencies": s.app.Catalog.Agencies})
+}
+
+// receive: POST /api/v1/dossiers — a dossier at the desk, by post, or filed online.
+func (s *Server) receive(w http.ResponseWriter, r *http.Request) {
+	var in commands.ReceiveInput
+	if err := decodeBody(r, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	receipt, err := s.app.Receive(r.Context(), callerOf(r.Context()), in)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	ref := receipt.Code
+	if ref == "" {
+		ref = receipt.DossierID
+	}
+	w.Header().Set("Location", "/api/v1/dossiers/"+ref)
+	w.Header().Set("ETag", etag(receipt.Version))
+	writeJSON(w, http.StatusCreated, receipt)
+}
+
+// dossierView is the officials' full view of a dossier.
+type dossierView struct {
+	domain.Dossier
+	PortalStatus   int             `json:"portal_status"`
+	Late           bool            `json:"late"`
+	AllowedActions []domain.Action `json:"allowed_actions"`
+}
+
+func (s *Server) getDossier(w http.ResponseWriter, r *http.Request) {
+	d, _, err := s.app.Load(r.Context(), chi.URLParam(r, "ref"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if !commands.CanRead(callerOf(r.Context()), d) {
+		s.writeError(w, r, domain.Errorf(domain.EFORBIDDEN, "dossier %s belongs to another agency", d.Code))
+		return
+	}
+	w.Header().Set("ETag", etag(d.Version))
+	writeJSON(w, http.StatusOK, dossierView{Dossier: d, PortalStatus: d.Status.PortalStatusCode(), Late: d.Late(s.now()), AllowedActions: domain.AllowedActions(d)})
+}
+
+// historyEntry is one event of a dossier's history as inspectors see it.
+type historyEntry struct {
+	Version       uint64    `json:"version"`
+	Type          string    `json:"type"`
+	EventID       string    `json:"event_id"`
+	Actor         any       `json:"actor"`
+	CorrelationID string    `json:"correlation_id"`
+	CausationID   string    `json:"causation_id"`
+	OccurredAt    time.Time `json:"occurred_at"`
+	RecordedAt    time.Time `json:"recorded_at"`
+	Position      any       `json:"position"`
+	Data          any       `json:"data"`
+}
+
+func (s *Server) dossierEvents(w http.ResponseWriter, r *http.Request) {
+	d, recorded, err := s.app.Load(r.Context(), chi.URLParam(r, "ref"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if !commands.CanRead(callerOf(r.Context()), d) {
+		s.writeError(w, r, domain.Errorf(domain.EFORBIDDEN, "dossier %s belongs to another agency", d.Code))
+		return
+	}
+	history := make([]historyEntry, len(recorded))
+	for i, e := range recorded {
+		event, err := domain.DecodeEvent(e.Type, e.Data)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		history[i] = historyEntry{
+			Version: e.Version, Type: e.Type, EventID: e.ID.String(), Actor: e.Metadata.Actor,
+			CorrelationID: e.Metadata.CorrelationID.String(), CausationID: e.Metadata.CausationID.String(),
+			OccurredAt: e.Metadata.OccurredAt, RecordedAt: e.RecordedAt, Position: e.Position, Data: event,
+		}
+	}
+	w.Header().Set("ETag", etag(d.Version))
+	writeJSON(w, http.StatusOK, map[string]any{"code": d.Code, "id": d.ID, "version": d.Version, "events": history})
+}
+
+// act: POST /api/v1/dossiers/{ref}/{action}, honouring If-Match.
+func (s *Server) act(w http.ResponseWriter, r *http.Request) {
+	in, ok := commands.NewInput(domain.Action(chi.URLParam(r, "action")))
+	if !ok {
+		s.writeError(w, r, domain.Errorf(domain.ENOTFOUND, "no action %q on dossiers", chi.URLParam(r, "action")))
+		return
+	}
+	ifMatch, err := parseIfMatch(r.Header.Get("If-Match"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := decodeBody(r, in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	res, err := s.app.Execute(r.Context(), callerOf(r.Context()), chi.URLParam(r, "ref"), ifMatch, in)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("ETag", etag(res.Version))
+	body := map[string]any{"id": res.DossierID, "code": res.Code, "status": res.Status, "version": res.Version, "events": res.Events,
+		"appointment_date": res.Dossier.AppointmentDate}
+	if accept, ok := in.(*commands.AcceptInput); ok {
+		body["rating_secret"] = accept.RatingSecret()
+		body["received_at"] = res.Dossier.ReceivedAt
+	}
+	writeJSON(w, http.StatusOK, body)
+}
+
+func (s *Server) publicStatus(w http.ResponseWriter, r *http.Request) {
+	if status, ok := s.lookupPublic(w, r); ok {
+		writeJSON(w, http.StatusOK, status)
+	}
+}
+
+// lookupPublic finds the public status of the dossier whose code is in the path, or answers the
+// problem (malformed code 400, unknown 404) and reports false.
+func (s *Server) lookupPublic(w http.ResponseWriter, r *http.Request) (projections.PublicStatus, bool) {
+	code, _, _, _, err := domain.ParseDossierCode(chi.URLParam(r, "code"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return projections.PublicStatus{}, false
+	}
+	status, err := projections.LookupPublicStatus(r.Context(), s.readDB, string(code), s.now())
+	if errors.Is(err, projections.ErrNotFound) {
+		err = domain.Errorf(domain.ENOTFOUND, "Không tìm thấy hồ sơ %s / no dossier %s", code, code)
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return projections.PublicStatus{}, false
+	}
+	return status, true
+}
+
+func (s *Server) rate(w http.ResponseWriter, r *http.Request) {
+	var in commands.RateInput
+	if err := decodeBody(r, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	code, _, _, _, err := domain.ParseDossierCode(chi.URLParam(r, "code"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	res, err := s.app.Rate(r.Context(), string(code), in)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"code": res.Code, "status": res.Status, "version": res.Version})
+}

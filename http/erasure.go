@@ -1,0 +1,59 @@
+package http
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/motcua/motcua/commands"
+	"github.com/motcua/motcua/domain"
+)
+
+// Eraser carries out a legal erasure request (Nghị định 13/2023 art. 16): it makes the personal
+// data of the applicant with the given identity number unreadable (eventstore/shred deletes their
+// key) and reports whether there was any.
+type Eraser interface {
+	Erase(ctx context.Context, idNumber string) (bool, error)
+}
+
+// erasureRequest is the body of POST /api/v1/admin/erasures. Basis is the legal ground, e.g. the
+// number of the applicant's written request; it goes to the log, the identity number never does.
+type erasureRequest struct {
+	IDNumber string `json:"id_number"`
+	Basis    string `json:"basis"`
+}
+
+// erase: POST /api/v1/admin/erasures — admins only.
+func (s *Server) erase(w http.ResponseWriter, r *http.Request) {
+	caller := callerOf(r.Context())
+	if !caller.Has(commands.RoleAdmin) {
+		s.writeError(w, r, domain.Errorf(domain.EFORBIDDEN, "only an admin may erase personal data"))
+		return
+	}
+	var in erasureRequest
+	if err := decodeBody(r, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var v domain.Validation
+	v.Check(in.IDNumber != "", "id_number", "is required")
+	v.Check(in.Basis != "", "basis", "is required: the legal ground of the erasure")
+	if err := v.Err(); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	erased, err := s.eraser.Erase(r.Context(), in.IDNumber)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.logger.InfoContext(r.Context(), "personal data erased", "by", caller.ID, "basis", in.Basis, "had_data", erased)
+	writeJSON(w, http.StatusOK, map[string]any{"erased": erased})
+}
+
+// EraserFunc adapts a function to Eraser.
+type EraserFunc func(ctx context.Context, idNumber string) (bool, error)
+
+// Erase calls f.
+func (f EraserFunc) Erase(ctx context.Context, idNumber string) (bool, error) {
+	return f(ctx, idNumber)
+}

@@ -1,0 +1,345 @@
+package http
+
+import (
+	"context"
+	"encoding/csv"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/motcua/motcua/commands"
+	"github.com/motcua/motcua/domain"
+	"github.com/motcua/motcua/projections"
+)
+
+// The dashboards read the read models of package projections: late dossiers with who made them
+// late, the on-time rate month by month (from the resolution report), satisfaction by agency, the
+// resolution report (form II.06a) and each dossier's process-control sheet. Officials see their own
+// agency; inspectors and admins every agency, or the one they pick.
+
+func (s *Server) mountDashboards(r chi.Router) {
+	r.Get("/can-bo/thong-ke/tre-han", s.lateDashboardPage)
+	r.Get("/can-bo/thong-ke/tre-han.csv", s.lateDashboardCSV)
+	r.Get("/can-bo/thong-ke/dung-han", s.onTimePage)
+	r.Get("/can-bo/thong-ke/dung-han.csv", s.onTimeCSV)
+	r.Get("/can-bo/thong-ke/hai-long", s.satisfactionPage)
+	r.Get("/can-bo/thong-ke/hai-long.csv", s.satisfactionCSV)
+	r.Get("/can-bo/thong-ke/bao-cao", s.resolutionPage)
+	r.Get("/can-bo/thong-ke/bao-cao.csv", s.resolutionCSV)
+}
+
+// dashboardScope is the agency and period a dashboard shows, read from the query string.
+type dashboardScope struct {
+	Agency   string
+	AllSeen  bool
+	Agencies []domain.Agency
+	From, To string // the date inputs, inclusive, Vietnam civil dates
+	Period   projections.Period
+	Tab      string
+	Query    string // the scope as a query string, for CSV links and tabs
+}
+
+func (s *Server) scopeOf(r *http.Request, tab string) dashboardScope {
+	caller, _ := officialOf(r)
+	q := r.URL.Query()
+	now := s.now().In(domain.VietnamTime)
+	sc := dashboardScope{Agency: caller.Agency, Tab: tab, AllSeen: caller.Has(commands.RoleInspector) || caller.Has(commands.RoleAdmin)}
+	if sc.AllSeen {
+		sc.Agency, sc.Agencies = q.Get("co-quan"), s.app.Catalog.Agencies
+	}
+	from, errFrom := time.ParseInLocation(time.DateOnly, q.Get("tu"), domain.VietnamTime)
+	to, errTo := time.ParseInLocation(time.DateOnly, q.Get("den"), domain.VietnamTime)
+	if errFrom != nil {
+		from = time.Date(now.Year(), 1, 1, 0, 0, 0, 0, domain.VietnamTime)
+	}
+	if errTo != nil || !to.After(from) {
+		to = time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, domain.VietnamTime)
+	}
+	sc.From, sc.To = from.Format(time.DateOnly), to.Format(time.DateOnly)
+	sc.Period = projections.Period{From: from, To: to.AddDate(0, 0, 1)}
+	v := url.Values{"tu": {sc.From}, "den": {sc.To}}
+	if sc.AllSeen && sc.Agency != "" {
+		v.Set("co-quan", sc.Agency)
+	}
+	sc.Query = v.Encode()
+	return sc
+}
+
+// lateView is the late-dossier dashboard.
+type lateView struct {
+	Scope    dashboardScope
+	Dash     projections.LateDashboard
+	ByUnit   barChart
+	ByAgency barChart
+	AgencyOf map[string]string
+}
+
+func (s *Server) lateDashboard(ctx context.Context, sc dashboardScope) (projections.LateDashboard, error) {
+	return projections.LateDashboardOf(ctx, s.readDB, projections.LateFilter{Agency: sc.Agency, Period: sc.Period, Now: s.now(), DueWithinDays: 2}, s.app.Calendar)
+}
+
+func (s *Server) lateDashboardPage(w http.ResponseWriter, r *http.Request) {
+	l := langOf(w, r)
+	sc := s.scopeOf(r, "tre-han")
+	dash, err := s.lateDashboard(r.Context(), sc)
+	if err != nil {
+		s.dashboardFailed(w, r, "late dashboard", err)
+		return
+	}
+	page := &lateView{Scope: sc, Dash: dash, AgencyOf: s.agencyNames()}
+	var labels []string
+	var values []float64
+	for _, g := range dash.ByUnit {
+		labels, values = append(labels, s.unitLabel(g.Key, g.Name)), append(values, g.OverrunHours)
+	}
+	page.ByUnit = newBarChart("late-by-unit", l.T("dash.late.by_unit"), labels, values, 0, func(v float64) string { return l.Hours(v) + " h" }, "late")
+	labels, values = nil, nil
+	for _, g := range dash.ByAgency {
+		labels, values = append(labels, s.agencyName(g.Key)), append(values, float64(g.OpenOverdue+g.ResolvedLate))
+	}
+	page.ByAgency = newBarChart("late-by-agency", l.T("dash.late.by_agency"), labels, values, 0, func(v float64) string { return strconv.Itoa(int(v)) }, "late")
+	s.render(w, r, http.StatusOK, "dash_late", l.T("dash.late.title"), page)
+}
+
+func (s *Server) lateDashboardCSV(w http.ResponseWriter, r *http.Request) {
+	sc := s.scopeOf(r, "tre-han")
+	dash, err := s.lateDashboard(r.Context(), sc)
+	if err != nil {
+		s.dashboardFailed(w, r, "late dashboard", err)
+		return
+	}
+	rows := [][]string{{"Trạng thái", "Mã hồ sơ", "Thủ tục", "Cơ quan giải quyết", "Ngày hẹn", "Ngày có kết quả", "Số giờ làm việc quá hạn",
+		"Bước quá hạn", "Đơn vị", "Cán bộ", "Số giờ quá hạn của bước"}}
+	add := func(kind string, d projections.LateDossier) {
+		base := []string{kind, d.Code, d.ProcedureName, d.CompetentAgency, csvTime(d.AppointmentDate), csvTime(d.ResolvedAt), csvHours(d.LateHours)}
+		if len(d.OverrunSteps) == 0 {
+			rows = append(rows, append(base, "", "", "", ""))
+		}
+		for _, h := range d.OverrunSteps {
+			p := h.Responsible()
+			rows = append(rows, append(append([]string{}, base...), h.Step, p.Unit, p.OfficialName, csvHours(h.OverrunHours)))
+		}
+	}
+	for _, d := range dash.OpenOverdue {
+		add("Đang quá hạn", d)
+	}
+	for _, d := range dash.ResolvedLate {
+		add("Đã giải quyết quá hạn", d)
+	}
+	writeCSV(w, "ho-so-tre-han.csv", rows)
+}
+
+// onTimeView is the on-time rate month by month.
+type onTimeView struct {
+	Scope  dashboardScope
+	Months []onTimeMonth
+	Chart  lineChart
+}
+
+type onTimeMonth struct {
+	Label    string
+	Resolved int
+	OnTime   int // early or on time
+	Late     int
+	Rate     float64
+}
+
+// onTimeMonths computes the on-time rate of each month of the scope's period from form II.06a:
+// resolved early or on time over resolved, by the appointment date in force when resolved.
+func (s *Server) onTimeMonths(ctx context.Context, sc dashboardScope) ([]onTimeMonth, error) {
+	var out []onTimeMonth
+	start := time.Date(sc.Period.From.Year(), sc.Period.From.Month(), 1, 0, 0, 0, 0, domain.VietnamTime)
+	for m := start; m.Before(sc.Period.To); m = m.AddDate(0, 1, 0) {
+		report, err := projections.ResolutionReportOf(ctx, s.readDB, sc.Agency, projections.Period{From: m, To: m.AddDate(0, 1, 0)})
+		if err != nil {
+			return nil, err
+		}
+		t := report.Total
+		month := onTimeMonth{Label: m.Format("01/2006"), Resolved: t.ResolvedTotal, OnTime: t.ResolvedEarly + t.ResolvedOnTime, Late: t.ResolvedLate}
+		if month.Resolved > 0 {
+			month.Rate = 100 * float64(month.OnTime) / float64(month.Resolved)
+		}
+		out = append(out, month)
+	}
+	return out, nil
+}
+
+func (s *Server) onTimePage(w http.ResponseWriter, r *http.Request) {
+	l := langOf(w, r)
+	sc := s.scopeOf(r, "dung-han")
+	months, err := s.onTimeMonths(r.Context(), sc)
+	if err != nil {
+		s.dashboardFailed(w, r, "on-time rate", err)
+		return
+	}
+	labels := make([]string, len(months))
+	rates := make([]float64, len(months))
+	for i, m := range months {
+		labels[i], rates[i] = m.Label[:2]+"/"+m.Label[5:], m.Rate
+	}
+	page := &onTimeView{Scope: sc, Months: months, Chart: newPercentLineChart("on-time", l.T("dash.ontime.chart"), labels, rates, l.Percent)}
+	s.render(w, r, http.StatusOK, "dash_ontime", l.T("dash.ontime.title"), page)
+}
+
+func (s *Server) onTimeCSV(w http.ResponseWriter, r *http.Request) {
+	months, err := s.onTimeMonths(r.Context(), s.scopeOf(r, "dung-han"))
+	if err != nil {
+		s.dashboardFailed(w, r, "on-time rate", err)
+		return
+	}
+	rows := [][]string{{"Tháng", "Đã giải quyết", "Trước hạn và đúng hạn", "Quá hạn", "Tỷ lệ đúng hạn (%)"}}
+	for _, m := range months {
+		rows = append(rows, []string{m.Label, strconv.Itoa(m.Resolved), strconv.Itoa(m.OnTime), strconv.Itoa(m.Late), csvHours(m.Rate)})
+	}
+	writeCSV(w, "ty-le-dung-han.csv", rows)
+}
+
+// satisfactionView is satisfaction by agency (TT 01/2018 grade) with the Quyết định 766 indicators.
+type satisfactionView struct {
+	Scope    dashboardScope
+	Report   projections.SatisfactionReport
+	ByAgency barChart
+	AgencyOf map[string]string
+}
+
+func (s *Server) satisfactionPage(w http.ResponseWriter, r *http.Request) {
+	l := langOf(w, r)
+	sc := s.scopeOf(r, "hai-long")
+	report, err := projections.SatisfactionOf(r.Context(), s.readDB, sc.Agency, sc.Period)
+	if err != nil {
+		s.dashboardFailed(w, r, "satisfaction", err)
+		return
+	}
+	var labels []string
+	var values []float64
+	for _, g := range report.ByAgency {
+		labels, values = append(labels, s.agencyName(g.Key)), append(values, g.AverageTotal)
+	}
+	// The nine criteria score at most 2 each: 18 is the scale's top.
+	chart := newBarChart("satisfaction-by-agency", l.T("dash.satisfaction.chart"), labels, values, 18, func(v float64) string { return l.Hours(v) + "/18" }, "good")
+	s.render(w, r, http.StatusOK, "dash_satisfaction", l.T("dash.satisfaction.title"), &satisfactionView{Scope: sc, Report: report, ByAgency: chart, AgencyOf: s.agencyNames()})
+}
+
+func (s *Server) satisfactionCSV(w http.ResponseWriter, r *http.Request) {
+	sc := s.scopeOf(r, "hai-long")
+	report, err := projections.SatisfactionOf(r.Context(), s.readDB, sc.Agency, sc.Period)
+	if err != nil {
+		s.dashboardFailed(w, r, "satisfaction", err)
+		return
+	}
+	header := []string{"Mã cơ quan", "Cơ quan", "Số lượt đánh giá", "Điểm trung bình (tối đa 18)", "Xếp loại"}
+	for _, c := range domain.Criteria {
+		header = append(header, "Điểm TB: "+Lang("vi").Criterion(c))
+	}
+	rows := [][]string{header}
+	for _, g := range report.ByAgency {
+		row := []string{g.Key, s.agencyName(g.Key), strconv.Itoa(g.Ratings), csvHours(g.AverageTotal), g.GradeLabel}
+		for _, c := range g.Criteria {
+			row = append(row, csvHours(c.AverageScore))
+		}
+		rows = append(rows, row)
+	}
+	writeCSV(w, "muc-do-hai-long.csv", rows)
+}
+
+// resolutionView is the resolution report, form II.06a.
+type resolutionView struct {
+	Scope  dashboardScope
+	Report projections.ResolutionReport
+}
+
+func (s *Server) resolutionPage(w http.ResponseWriter, r *http.Request) {
+	l := langOf(w, r)
+	sc := s.scopeOf(r, "bao-cao")
+	report, err := projections.ResolutionReportOf(r.Context(), s.readDB, sc.Agency, sc.Period)
+	if err != nil {
+		s.dashboardFailed(w, r, "resolution report", err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "dash_report", l.T("dash.report.title"), &resolutionView{Scope: sc, Report: report})
+}
+
+func (s *Server) resolutionCSV(w http.ResponseWriter, r *http.Request) {
+	sc := s.scopeOf(r, "bao-cao")
+	report, err := projections.ResolutionReportOf(r.Context(), s.readDB, sc.Agency, sc.Period)
+	if err != nil {
+		s.dashboardFailed(w, r, "resolution report", err)
+		return
+	}
+	writeCSV(w, "bao-cao-II06a.csv", append([][]string{projections.ResolutionCSVHeader}, report.CSVRecords()...))
+}
+
+// controlSheetView is the print-ready process-control sheet of a dossier.
+type controlSheetView struct {
+	Sheet         projections.ControlSheet
+	ReceivingName string
+	CompetentName string
+}
+
+func (s *Server) controlSheetPage(w http.ResponseWriter, r *http.Request) {
+	l := langOf(w, r)
+	d, _, ok := s.loadReadable(w, r, chi.URLParam(r, "code"))
+	if !ok {
+		return
+	}
+	sheet, err := projections.ControlSheetOf(r.Context(), s.readDB, d.ID, s.app.Calendar, s.now())
+	if err != nil {
+		s.dashboardFailed(w, r, "control sheet", err)
+		return
+	}
+	v := s.newView(w, r, l.T("print.form_phieu-kiem-soat")+" — "+string(d.Code), &controlSheetView{
+		Sheet: sheet, ReceivingName: s.agencyName(sheet.ReceivingUnit), CompetentName: s.agencyName(sheet.CompetentAgency)})
+	v.Print = true
+	s.renderView(w, r, http.StatusOK, "control_sheet", v)
+}
+
+func (s *Server) dashboardFailed(w http.ResponseWriter, r *http.Request, what string, err error) {
+	if domain.ErrorCodeOf(err) == domain.ENOTFOUND {
+		s.renderError(w, r, http.StatusNotFound, "error.not_found")
+		return
+	}
+	s.logger.ErrorContext(r.Context(), what, "err", err)
+	s.renderError(w, r, http.StatusInternalServerError, "error.internal")
+}
+
+// agencyNames maps agency codes to their catalog names, for tables.
+func (s *Server) agencyNames() map[string]string {
+	out := map[string]string{}
+	for _, a := range s.app.Catalog.Agencies {
+		out[a.Code] = a.Name
+	}
+	return out
+}
+
+// unitLabel names a unit: an agency by its catalog name, a department by the name the read model gives.
+func (s *Server) unitLabel(code, name string) string {
+	if a, ok := s.app.Catalog.Agency(code); ok {
+		return a.Name
+	}
+	if name != "" && name != code {
+		return name + " (" + code + ")"
+	}
+	return code
+}
+
+func writeCSV(w http.ResponseWriter, filename string, rows [][]string) {
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename=%q`, filename))
+	// A byte-order mark lets spreadsheet programs read the Vietnamese text as UTF-8.
+	_, _ = w.Write([]byte("\ufeff"))
+	cw := csv.NewWriter(w)
+	_ = cw.WriteAll(rows)
+}
+
+func csvTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.In(domain.VietnamTime).Format("2006-01-02 15:04")
+}
+
+func csvHours(h float64) string { return strconv.FormatFloat(h, 'f', 2, 64) }

@@ -1,0 +1,579 @@
+package http
+
+import (
+	"fmt"
+	"html/template"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/motcua/motcua/commands"
+	"github.com/motcua/motcua/domain"
+)
+
+// Lang is a page's language: "vi" (the default) or "en". Its methods are what templates call to
+// say anything in that language.
+type Lang string
+
+// T returns the message for key in l, formatted with args. An unknown key shows as itself, so a
+// missing translation is visible rather than blank (TestPageMessagesExist catches them).
+func (l Lang) T(key string, args ...any) string {
+	m, ok := messages[key]
+	if !ok {
+		return key
+	}
+	text := m[0]
+	if l == "en" {
+		text = m[1]
+	}
+	if len(args) > 0 {
+		return fmt.Sprintf(text, args...)
+	}
+	return text
+}
+
+// Other is the language the switch link offers.
+func (l Lang) Other() Lang {
+	if l == "en" {
+		return "vi"
+	}
+	return "en"
+}
+
+func (l Lang) pick(vi, en string) string {
+	if l == "en" {
+		return en
+	}
+	return vi
+}
+
+// Status names a dossier status.
+func (l Lang) Status(s domain.Status) string { return l.pick(s.Label()) }
+
+// Channel names how a dossier came in or went out.
+func (l Lang) Channel(c domain.Channel) string {
+	switch c {
+	case domain.ChannelDirect:
+		return l.pick("Trực tiếp", "In person")
+	case domain.ChannelOnline:
+		return l.pick("Trực tuyến", "Online")
+	case domain.ChannelPostal:
+		return l.pick("Qua dịch vụ bưu chính công ích", "By public postal service")
+	}
+	return string(c)
+}
+
+// Step names a processing step; the desk's own steps have internal names.
+func (l Lang) Step(step string) string {
+	switch step {
+	case "reception":
+		return l.pick("Tiếp nhận hồ sơ", "Reception")
+	case "return":
+		return l.pick("Trả kết quả", "Returning the result")
+	}
+	return step
+}
+
+// Role names an official's role.
+func (l Lang) Role(r commands.Role) string {
+	if m, ok := messages["role."+string(r)]; ok {
+		return l.pick(m[0], m[1])
+	}
+	return string(r)
+}
+
+// RoleName names a role recorded on an event (an official's role, or "applicant").
+func (l Lang) RoleName(role string) string {
+	if role == "applicant" {
+		return l.pick("Người nộp hồ sơ", "Applicant")
+	}
+	return l.Role(commands.Role(role))
+}
+
+// Action names an action on a dossier.
+func (l Lang) Action(a domain.Action) string {
+	if m, ok := messages["action."+string(a)]; ok {
+		return l.pick(m[0], m[1])
+	}
+	return string(a)
+}
+
+// Criterion names one of the nine rating criteria of TT 01/2018.
+func (l Lang) Criterion(c domain.Criterion) string {
+	if m, ok := messages["criterion."+string(c)]; ok {
+		return l.pick(m[0], m[1])
+	}
+	return string(c)
+}
+
+// Level names a rating level.
+func (l Lang) Level(v domain.RatingLevel) string {
+	switch v {
+	case domain.VerySatisfied:
+		return l.pick("Rất hài lòng", "Very satisfied")
+	case domain.Satisfied:
+		return l.pick("Hài lòng", "Satisfied")
+	case domain.Dissatisfied:
+		return l.pick("Không hài lòng", "Dissatisfied")
+	}
+	return string(v)
+}
+
+// Can reports whether the official holds a role allowed to take action (whatever the dossier).
+func (l Lang) Can(c commands.Caller, action string) bool {
+	for _, r := range commands.RolesFor(domain.Action(action)) {
+		if c.Has(r) {
+			return true
+		}
+	}
+	return false
+}
+
+// DateTime formats an instant in Vietnam time, as forms print it.
+func (l Lang) DateTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.In(domain.VietnamTime).Format(l.pick("15:04 ngày 02/01/2006", "02/01/2006 15:04"))
+}
+
+// Date formats an instant's Vietnam civil date.
+func (l Lang) Date(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.In(domain.VietnamTime).Format("02/01/2006")
+}
+
+// Hours formats working hours, with the decimal comma in Vietnamese.
+func (l Lang) Hours(h float64) string {
+	s := strconv.FormatFloat(math.Round(h*10)/10, 'f', -1, 64)
+	if l == "vi" {
+		s = strings.Replace(s, ".", ",", 1)
+	}
+	return s
+}
+
+// Percent formats a rate held as a percentage.
+func (l Lang) Percent(p float64) string { return l.Hours(p) + "%" }
+
+// Money formats đồng with thousands separators (dots in Vietnamese, commas in English).
+func (l Lang) Money(amount int64) string {
+	digits := strconv.FormatInt(amount, 10)
+	sep := l.pick(".", ",")
+	var b strings.Builder
+	for i, d := range digits {
+		if i > 0 && (len(digits)-i)%3 == 0 && d != '-' {
+			b.WriteString(sep)
+		}
+		b.WriteRune(d)
+	}
+	return b.String() + " đ"
+}
+
+// pageFuncs are the helpers templates use besides Lang's methods.
+var pageFuncs = template.FuncMap{
+	"add": func(a, b int) int { return a + b },
+	// dict builds a map for passing several values to a partial template.
+	"dict": func(kv ...any) map[string]any {
+		m := make(map[string]any, len(kv)/2)
+		for i := 0; i+1 < len(kv); i += 2 {
+			m[kv[i].(string)] = kv[i+1]
+		}
+		return m
+	},
+	// deref reads an optional boolean of an API answer.
+	"deref": func(b *bool) bool { return b != nil && *b },
+	"iso":   func(t time.Time) string { return t.Format(time.RFC3339) },
+	// localInput formats an instant for a datetime-local input, in Vietnam time.
+	"localInput": func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return t.In(domain.VietnamTime).Format("2006-01-02T15:04")
+	},
+	"join": strings.Join,
+}
+
+// messages holds every page text: {Vietnamese, English}.
+var messages = map[string][2]string{
+	"site.name":      {"Hệ thống một cửa điện tử", "One-stop dossier service"},
+	"site.footer":    {"Dữ liệu một cửa điện tử là nguồn duy nhất để thống kê hồ sơ đúng hạn, trễ hạn.", "The one-stop data is the sole source of on-time and late statistics."},
+	"nav.skip":       {"Bỏ qua, đến nội dung chính", "Skip to main content"},
+	"nav.label":      {"Điều hướng chính", "Main navigation"},
+	"nav.lookup":     {"Tra cứu hồ sơ", "Look up a dossier"},
+	"nav.queue":      {"Hồ sơ cần xử lý", "Work queue"},
+	"nav.receive":    {"Tiếp nhận hồ sơ", "Receive a dossier"},
+	"nav.dashboards": {"Thống kê", "Dashboards"},
+	"nav.signin":     {"Cán bộ đăng nhập", "Officials' sign-in"},
+	"nav.signout":    {"Đăng xuất", "Sign out"},
+	"nav.other_lang": {"English", "Tiếng Việt"},
+
+	"error.back":         {"Về trang tra cứu", "Back to the lookup page"},
+	"error.internal":     {"Lỗi hệ thống, vui lòng thử lại sau.", "Something went wrong on our side; please try again later."},
+	"error.rate_limited": {"Quá nhiều yêu cầu từ địa chỉ của bạn. Vui lòng thử lại sau ít phút.", "Too many requests from your address. Please try again in a minute."},
+	"error.bad_form":     {"Biểu mẫu gửi lên không đọc được.", "The form could not be read."},
+	"error.not_found":    {"Không tìm thấy trang này.", "There is no such page."},
+	"error.forbidden":    {"Bạn không có quyền xem hồ sơ này.", "You may not see this dossier."},
+	"error.csrf":         {"Biểu mẫu đã hết hạn. Vui lòng tải lại trang và thử lại.", "The form has expired. Please reload the page and try again."},
+
+	"badge.late":    {"Quá hạn", "Late"},
+	"badge.early":   {"Trước hạn", "Early"},
+	"badge.on_time": {"Đúng hạn", "On time"},
+	"badge.within":  {"Trong hạn", "Within time"},
+	"badge.paused":  {"Tạm dừng tính giờ", "Clock paused"},
+
+	"lookup.title":          {"Tra cứu hồ sơ", "Look up a dossier"},
+	"lookup.code_label":     {"Mã hồ sơ", "Dossier code"},
+	"lookup.code_hint":      {"In trên giấy tiếp nhận và hẹn trả kết quả, ví dụ 000.00.00.H56-260302-0001.", "Printed on your receipt, e.g. 000.00.00.H56-260302-0001."},
+	"lookup.submit":         {"Tra cứu", "Look up"},
+	"lookup.malformed":      {"Mã hồ sơ không đúng định dạng. Mã có dạng <mã cơ quan>-<YYMMDD>-<số thứ tự>, ví dụ 000.00.00.H56-260302-0001.", "That is not a dossier code. A code looks like <agency>-<YYMMDD>-<number>, e.g. 000.00.00.H56-260302-0001."},
+	"lookup.unknown":        {"Không tìm thấy hồ sơ có mã này. Vui lòng kiểm tra lại mã trên giấy tiếp nhận.", "No dossier has this code. Please check the code on your receipt."},
+	"lookup.dossier":        {"Hồ sơ", "Dossier"},
+	"lookup.portal_status":  {"Mã trạng thái Cổng DVC:", "National portal status:"},
+	"lookup.procedure":      {"Thủ tục", "Procedure"},
+	"lookup.field":          {"Lĩnh vực", "Field"},
+	"lookup.applicant":      {"Người nộp", "Applicant"},
+	"lookup.receiving":      {"Nơi tiếp nhận", "Received by"},
+	"lookup.competent":      {"Cơ quan giải quyết", "Competent agency"},
+	"lookup.channel":        {"Hình thức nộp", "Channel"},
+	"lookup.received_at":    {"Ngày tiếp nhận", "Received"},
+	"lookup.appointment":    {"Ngày hẹn trả kết quả", "Appointment date"},
+	"lookup.apology_issued": {"đã hẹn lại do chậm", "rescheduled after an apology"},
+	"lookup.finished_at":    {"Ngày có kết quả", "Result ready"},
+	"lookup.returned_at":    {"Ngày trả kết quả", "Result returned"},
+	"lookup.current_step":   {"Bước đang xử lý", "Current step"},
+	"lookup.timeline":       {"Quá trình xử lý", "Progress"},
+	"lookup.privacy":        {"Trang tra cứu công khai chỉ cho biết tiến độ giải quyết; không hiển thị thông tin cá nhân của người nộp.", "The public lookup shows only how far processing has gone; the applicant's personal data is never shown."},
+	"lookup.live":           {"Trang tự cập nhật khi hồ sơ thay đổi.", "This page updates itself when the dossier changes."},
+
+	"rating.title":     {"Đánh giá việc giải quyết thủ tục hành chính", "Rate how your dossier was handled"},
+	"rating.intro":     {"Mỗi tiêu chí chọn một mức. Mã bí mật in trên giấy tiếp nhận xác nhận bạn là người nộp hồ sơ.", "Choose one level for each criterion. The secret printed on your receipt proves you filed the dossier."},
+	"rating.comment":   {"Góp ý (không bắt buộc)", "Comment (optional)"},
+	"rating.submit":    {"Gửi đánh giá", "Send rating"},
+	"rating.thanks":    {"Cảm ơn bạn đã đánh giá. Đánh giá đã được ghi nhận.", "Thank you: your rating is recorded."},
+	"rating.not_ready": {"Bạn có thể đánh giá sau khi nhận kết quả.", "You can rate once you have received the result."},
+
+	"criterion.total_time":          {"Tổng thời gian giải quyết so với quy định", "Total time compared with the legal limit"},
+	"criterion.unit_time":           {"Thời gian của từng cơ quan, đơn vị so với quy định", "Each unit's time compared with its share"},
+	"criterion.contacts":            {"Số lần phải liên hệ để hoàn thiện hồ sơ", "How many times you had to come back"},
+	"criterion.bodies_contacted":    {"Số cơ quan, đơn vị phải liên hệ", "How many bodies you dealt with"},
+	"criterion.one_stop_handling":   {"Thực hiện trọn vẹn qua bộ phận một cửa", "Handled end to end at the one-stop desk"},
+	"criterion.procedure_publicity": {"Công khai thủ tục hành chính", "The procedure was publicly posted"},
+	"criterion.staff_attitude":      {"Thái độ của cán bộ, công chức", "Staff attitude"},
+	"criterion.complaint_handling":  {"Tiếp thu, giải trình ý kiến, kiến nghị", "How feedback and complaints were handled"},
+	"criterion.online_service":      {"Cung cấp dịch vụ công trực tuyến", "Online service"},
+
+	"result.title":             {"Xác thực kết quả giải quyết", "Verify a result"},
+	"result.malformed":         {"Mã kết quả không đúng định dạng <mã hồ sơ>-KQ<số>.", "That is not a result code (<dossier code>-KQ<n>)."},
+	"result.unknown":           {"Không tìm thấy kết quả có mã này.", "No result has this code."},
+	"result.dossier":           {"Hồ sơ", "Dossier"},
+	"result.document_number":   {"Số văn bản", "Document number"},
+	"result.signed_by":         {"Người ký", "Signed by"},
+	"result.signed_at":         {"Thời điểm ký", "Signed at"},
+	"result.ready_at":          {"Ngày có kết quả", "Result ready"},
+	"result.hash":              {"Mã băm SHA-256 của văn bản đã ký", "SHA-256 of the signed document"},
+	"result.genuine":           {"Văn bản bạn xuất trình là văn bản đã được ký, chữ ký số của cơ quan hợp lệ và lịch sử hồ sơ toàn vẹn.", "The document you presented is the signed one, the agency's signature verifies and the dossier's history is intact."},
+	"result.signature":         {"Chữ ký số của cơ quan", "Agency's signature"},
+	"result.signature_valid":   {"Hợp lệ", "Valid"},
+	"result.signature_invalid": {"Không hợp lệ", "Invalid"},
+	"result.signature_none":    {"Không có chữ ký số của cơ quan", "No agency signature recorded"},
+	"result.history":           {"Lịch sử hồ sơ", "Dossier history"},
+	"result.history_intact":    {"Toàn vẹn", "Intact"},
+	"result.history_altered":   {"Đã bị thay đổi", "Altered"},
+	"result.matches":           {"Văn bản bạn xuất trình đúng là văn bản đã được ký.", "The document you presented is the one that was signed."},
+	"result.differs":           {"Văn bản bạn xuất trình KHÔNG khớp với văn bản đã được ký.", "The document you presented does NOT match the signed one."},
+	"result.file_label":        {"Chọn tệp văn bản để kiểm tra", "Choose the document file to check"},
+	"result.file_hint":         {"Tệp được băm ngay trên máy của bạn, không gửi lên máy chủ.", "The file is hashed on your device; it is not uploaded."},
+	"result.hash_label":        {"Hoặc dán mã SHA-256 của văn bản", "Or paste the document's SHA-256"},
+	"result.verify":            {"Kiểm tra", "Check"},
+
+	"role.reception":  {"Tiếp nhận, trả kết quả", "Reception"},
+	"role.specialist": {"Chuyên viên", "Specialist"},
+	"role.head":       {"Trưởng phòng", "Department head"},
+	"role.signer":     {"Lãnh đạo ký duyệt", "Signer"},
+	"role.cashier":    {"Thu phí", "Cashier"},
+	"role.inspector":  {"Thanh tra", "Inspector"},
+	"role.admin":      {"Quản trị", "Administrator"},
+
+	"action.receive":               {"Tiếp nhận", "Receive"},
+	"action.refuse":                {"Từ chối tiếp nhận", "Refuse reception"},
+	"action.supplement-request":    {"Yêu cầu bổ sung", "Request a supplement"},
+	"action.supplement":            {"Nhận hồ sơ bổ sung", "Record the supplement"},
+	"action.transfer":              {"Chuyển xử lý", "Transfer"},
+	"action.inter-agency-transfer": {"Chuyển liên thông", "Send to another agency"},
+	"action.appraise":              {"Thẩm định", "Appraise"},
+	"action.sign":                  {"Ký duyệt", "Sign"},
+	"action.fee":                   {"Xác định phí, lệ phí", "Assess fees"},
+	"action.payment":               {"Thu phí, lệ phí", "Record a payment"},
+	"action.result":                {"Có kết quả", "Result ready"},
+	"action.return":                {"Trả kết quả", "Return the result"},
+	"action.apology":               {"Xin lỗi, hẹn lại", "Apologise and reschedule"},
+	"action.suspend":               {"Tạm dừng", "Suspend"},
+	"action.resume":                {"Tiếp tục xử lý", "Resume"},
+	"action.withdraw":              {"Rút hồ sơ", "Withdraw"},
+	"action.reject":                {"Từ chối giải quyết", "Reject"},
+	"action.submit":                {"Nộp trực tuyến", "Submit online"},
+	"action.rate":                  {"Đánh giá", "Rate"},
+	"action.complete-part":         {"Hoàn thành phần việc phối hợp", "Complete a part"},
+	"action.done":                  {"Đã thực hiện: %s.", "Done: %s."},
+	"signin.title":                 {"Cán bộ đăng nhập", "Officials' sign-in"},
+	"signin.intro":                 {"Dán mã đăng nhập (bearer token) do quản trị cấp bằng lệnh motcua token, hoặc một mã in ra khi chạy bản trình diễn.", "Paste the bearer token your administrator minted with motcua token, or one printed by the demo."},
+	"signin.token":                 {"Mã đăng nhập", "Bearer token"},
+	"signin.token_hint":            {"Mã được giữ trong cookie HttpOnly của trình duyệt này đến khi bạn đăng xuất.", "It is kept in an HttpOnly cookie of this browser until you sign out."},
+	"signin.submit":                {"Đăng nhập", "Sign in"},
+	"signin.invalid":               {"Mã đăng nhập không hợp lệ hoặc đã hết hạn.", "That token is invalid or has expired."},
+
+	"queue.title":           {"Hồ sơ cần xử lý", "Work queue"},
+	"queue.filters":         {"Lọc hồ sơ", "Filter the queue"},
+	"queue.scope":           {"Phạm vi", "Scope"},
+	"queue.scope_agency":    {"Của cơ quan, đơn vị tôi", "My agency and department"},
+	"queue.scope_mine":      {"Được giao cho tôi", "Assigned to me"},
+	"queue.unit":            {"Phòng, ban", "Department"},
+	"queue.all_units":       {"Tất cả phòng, ban", "Every department"},
+	"queue.apply":           {"Xem", "Show"},
+	"queue.summary":         {"%d hồ sơ, trong đó %d quá hạn. Hồ sơ quá hạn xếp trước, sau đó theo số giờ làm việc còn lại.", "%d dossiers, %d of them overdue. Overdue first, then by working hours left."},
+	"queue.code":            {"Mã hồ sơ", "Code"},
+	"queue.no_code":         {"(chưa cấp mã)", "(no code yet)"},
+	"queue.status":          {"Trạng thái", "Status"},
+	"queue.holder":          {"Đang ở", "Held by"},
+	"queue.mine":            {"của tôi", "mine"},
+	"queue.due":             {"Hạn", "Due"},
+	"queue.due_acceptance":  {"Hạn tiếp nhận", "Acceptance due"},
+	"queue.due_step":        {"Hạn của bước", "Step due"},
+	"queue.due_appointment": {"Ngày hẹn trả", "Appointment"},
+	"queue.remaining":       {"Giờ làm việc còn lại", "Working hours left"},
+	"queue.your_actions":    {"Bạn có thể", "You can"},
+	"queue.empty":           {"Không có hồ sơ nào đang chờ.", "Nothing is waiting."},
+
+	"receive.title":          {"Tiếp nhận hồ sơ", "Receive a dossier"},
+	"receive.applicant_type": {"Đối tượng", "Applicant type"},
+	"receive.citizen":        {"Cá nhân", "Citizen"},
+	"receive.organization":   {"Tổ chức", "Organisation"},
+	"receive.name":           {"Họ tên / tên tổ chức", "Name"},
+	"receive.id_number":      {"Số CCCD / mã số thuế", "Citizen ID / tax code"},
+	"receive.id_hint":        {"9 đến 13 chữ số.", "9 to 13 digits."},
+	"receive.phone":          {"Điện thoại", "Phone"},
+	"receive.email":          {"Thư điện tử", "E-mail"},
+	"receive.address":        {"Địa chỉ", "Address"},
+	"receive.submit":         {"Tiếp nhận và in giấy hẹn", "Receive and print the receipt"},
+
+	"dossier.title":         {"Hồ sơ", "Dossier"},
+	"dossier.version":       {"phiên bản", "version"},
+	"dossier.facts":         {"Thông tin hồ sơ", "Dossier"},
+	"dossier.working_days":  {"ngày làm việc", "working days"},
+	"dossier.applicant":     {"Người nộp hồ sơ", "Applicant"},
+	"dossier.submitted_at":  {"Ngày nộp trực tuyến", "Submitted online"},
+	"dossier.holder":        {"Đang xử lý tại", "Held by"},
+	"dossier.step_deadline": {"hạn của bước:", "step due:"},
+	"dossier.fees":          {"Phí, lệ phí", "Fees"},
+	"dossier.paid":          {"đã nộp", "paid"},
+	"dossier.reason":        {"Lý do", "Reason"},
+	"dossier.documents":     {"Thành phần hồ sơ", "Documents"},
+	"dossier.missing":       {"Giấy tờ cần bổ sung", "Missing documents"},
+	"dossier.results":       {"Kết quả", "Results"},
+	"dossier.print":         {"Biểu mẫu và tra soát", "Forms and records"},
+	"dossier.public_view":   {"Trang tra cứu công khai", "Public lookup page"},
+	"dossier.actions":       {"Việc bạn có thể làm", "What you can do now"},
+	"dossier.no_actions":    {"Vai trò của bạn không có thao tác nào ở trạng thái này.", "Your roles have nothing to do in this status."},
+	"dossier.timeline":      {"Quá trình xử lý", "Timeline"},
+
+	"form.reason":           {"Lý do", "Reason"},
+	"form.missing_items":    {"Giấy tờ cần bổ sung", "Missing documents"},
+	"form.one_per_line":     {"Mỗi dòng một giấy tờ; liệt kê đầy đủ một lần.", "One per line; list everything missing at once."},
+	"form.components":       {"Thành phần hồ sơ", "Documents"},
+	"form.components_hint":  {"Mỗi dòng một giấy tờ, dạng \"Tên giấy tờ | số bản\".", "One per line, as \"document name | copies\"."},
+	"form.step":             {"Bước xử lý", "Step"},
+	"form.to_unit":          {"Chuyển đến đơn vị", "To unit"},
+	"form.unit_of_step":     {"Đơn vị của bước theo quy trình", "The step's unit in the workflow"},
+	"form.to_official_id":   {"Mã cán bộ được giao (không bắt buộc)", "Assigned official's id (optional)"},
+	"form.to_official_name": {"Tên cán bộ được giao (không bắt buộc)", "Assigned official's name (optional)"},
+	"form.allotted_hours":   {"Số giờ làm việc được giao", "Allotted working hours"},
+	"form.allotted_hint":    {"Để trống để dùng thời gian của bước trong quy trình.", "Leave empty for the workflow step's time."},
+	"form.note":             {"Ghi chú", "Note"},
+	"form.to_agency":        {"Cơ quan phối hợp", "Agency"},
+	"form.purpose":          {"Nội dung phối hợp", "Purpose"},
+	"form.conclusion":       {"Đề xuất", "Proposal"},
+	"form.approve":          {"Đủ điều kiện giải quyết", "Eligible: approve"},
+	"form.propose_reject":   {"Không đủ điều kiện, đề nghị từ chối", "Not eligible: propose rejection"},
+	"form.part":             {"Phần việc", "Part"},
+	"form.opinion_part":     {"Ý kiến, kết quả phần việc", "Opinion or outcome of the part"},
+	"form.opinion":          {"Ý kiến thẩm định", "Appraisal opinion"},
+	"form.document_number":  {"Số, ký hiệu văn bản", "Document number"},
+	"form.signer_title":     {"Chức danh người ký", "Signer's title"},
+	"form.document":         {"Tệp văn bản đã ký", "Signed document file"},
+	"form.document_hint":    {"Hệ thống chỉ lưu mã băm SHA-256 của tệp.", "Only the file's SHA-256 is recorded."},
+	"form.document_hash":    {"Hoặc mã băm SHA-256 của văn bản", "Or the document's SHA-256"},
+	"form.result_hint":      {"Kết quả đầu tiên mặc định là văn bản đã ký.", "The first result defaults to the signed document."},
+	"form.fee_hint":         {"Áp dụng phí, lệ phí của thủ tục theo danh mục:", "The procedure's fees in the catalog apply:"},
+	"form.amount":           {"Số tiền (đồng)", "Amount (đồng)"},
+	"form.payment_channel":  {"Hình thức nộp", "Paid by"},
+	"form.receipt_number":   {"Số biên lai", "Receipt number"},
+	"form.return_channel":   {"Hình thức trả kết quả", "Returned"},
+	"form.extra_days":       {"Gia hạn thêm (ngày làm việc)", "Extra working days"},
+	"form.new_date":         {"Hoặc ngày hẹn mới", "Or the new appointment date"},
+
+	"payment.cash":          {"Tiền mặt", "Cash"},
+	"payment.bank_transfer": {"Chuyển khoản", "Bank transfer"},
+	"payment.online":        {"Thanh toán trực tuyến", "Online payment"},
+
+	"print.print":                    {"In", "Print"},
+	"print.back":                     {"Quay lại hồ sơ", "Back to the dossier"},
+	"print.one_stop":                 {"Bộ phận tiếp nhận và trả kết quả", "One-stop desk"},
+	"print.not_applicable":           {"Hồ sơ này không có biểu mẫu đó.", "This dossier has no such form."},
+	"print.form_01":                  {"Giấy tiếp nhận hồ sơ và hẹn trả kết quả", "Receipt and appointment"},
+	"print.form_02":                  {"Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ", "Request to complete the dossier"},
+	"print.form_03":                  {"Phiếu từ chối tiếp nhận giải quyết hồ sơ", "Refusal to receive the dossier"},
+	"print.form_03_rejected":         {"Thông báo từ chối giải quyết hồ sơ", "Notice of rejection"},
+	"print.form_04":                  {"Phiếu xin lỗi và hẹn lại ngày trả kết quả", "Apology and new appointment date"},
+	"print.form_phieu-kiem-soat":     {"Phiếu kiểm soát quá trình giải quyết hồ sơ", "Process-control sheet"},
+	"print.template_01":              {"Mẫu số 01 — Thông tư 01/2018/TT-VPCP", "Form 01 — Circular 01/2018/TT-VPCP"},
+	"print.template_02":              {"Mẫu số 02 — Thông tư 01/2018/TT-VPCP", "Form 02 — Circular 01/2018/TT-VPCP"},
+	"print.template_03":              {"Mẫu số 03 — Thông tư 01/2018/TT-VPCP", "Form 03 — Circular 01/2018/TT-VPCP"},
+	"print.template_04":              {"Mẫu số 04 — Thông tư 01/2018/TT-VPCP", "Form 04 — Circular 01/2018/TT-VPCP"},
+	"print.template_phieu-kiem-soat": {"Mẫu số 05 — Thông tư 01/2018/TT-VPCP (mẫu 06 Thông tư 03/2025/TT-VPCP)", "Form 05 — Circular 01/2018/TT-VPCP (form 06 of Circular 03/2025/TT-VPCP)"},
+	"print.code":                     {"Mã hồ sơ:", "Dossier code:"},
+	"print.qr_alt":                   {"Mã QR tra cứu hồ sơ", "QR code of the lookup page"},
+	"print.qr_caption":               {"Quét để tra cứu", "Scan to look up"},
+	"print.barcode_alt":              {"Mã vạch của hồ sơ", "Barcode of dossier"},
+	"print.received_from":            {"đã tiếp nhận hồ sơ của:", "received the dossier of:"},
+	"print.components":               {"Thành phần hồ sơ", "Documents received"},
+	"print.copies":                   {"%d bản", "%d copies"},
+	"print.count":                    {"Số lượng hồ sơ", "Number of documents"},
+	"print.appointment":              {"Thời gian trả kết quả", "Result due"},
+	"print.return_place":             {"Nơi trả kết quả", "Where to collect it"},
+	"print.lookup_at":                {"Tra cứu tại", "Look it up at"},
+	"print.secret":                   {"Mã bí mật để đánh giá:", "Secret for rating:"},
+	"print.secret_hint":              {"Chỉ in một lần trên giấy này. Mã QR đã chứa mã bí mật; vui lòng giữ giấy hẹn cẩn thận.", "Printed only once, on this receipt. The QR code carries it; keep the receipt safe."},
+	"print.applicant_sign":           {"Người nộp hồ sơ", "Applicant"},
+	"print.official_sign":            {"Người tiếp nhận", "Official"},
+	"print.head_sign":                {"Thủ trưởng cơ quan", "Head of agency"},
+	"print.dear":                     {"Kính gửi:", "To:"},
+	"print.supplement_intro":         {"Cơ quan tiếp nhận hồ sơ đề nghị:", "We have examined the dossier for:"},
+	"print.supplement_list":          {"Hồ sơ cần bổ sung, hoàn thiện các nội dung sau:", "Please complete it with:"},
+	"print.supplement_note":          {"Trong quá trình hoàn thiện hồ sơ nếu có vướng mắc, ông/bà liên hệ người tiếp nhận để được hướng dẫn.", "If anything is unclear, the official below will guide you."},
+	"print.refusal_intro":            {"Cơ quan không tiếp nhận, giải quyết hồ sơ đề nghị:", "We cannot receive or resolve the dossier for:"},
+	"print.apology_intro":            {"Ngày %[2]s, cơ quan đã tiếp nhận hồ sơ %[1]s đề nghị giải quyết thủ tục", "Dossier %[1]s, received %[2]s, for"},
+	"print.apology_old":              {"Ngày hẹn trả kết quả đã ghi trên giấy tiếp nhận là", "The appointment date on your receipt was"},
+	"print.apology_reason":           {"Tuy nhiên đến nay chưa giải quyết xong vì:", "It is not ready yet, because:"},
+	"print.apology_sorry":            {"Cơ quan thành thật xin lỗi ông/bà về sự chậm trễ này và hẹn trả kết quả vào", "We sincerely apologise for the delay and will return the result by"},
+	"print.coordinating":             {"Cơ quan phối hợp", "Coordinating agencies"},
+
+	"sheet.no":        {"STT", "No."},
+	"sheet.from":      {"Bên giao", "Handed by"},
+	"sheet.to":        {"Bên nhận", "Received by"},
+	"sheet.handed":    {"Thời gian giao nhận", "Handed at"},
+	"sheet.deadline":  {"Hạn xử lý", "Due"},
+	"sheet.ended":     {"Hoàn thành", "Finished"},
+	"sheet.verdict":   {"Kết quả", "Verdict"},
+	"sheet.ongoing":   {"Đang xử lý", "In progress"},
+	"verdict.early":   {"Trước hạn", "Early"},
+	"verdict.on_time": {"Đúng hạn", "On time"},
+	"verdict.late":    {"Quá hạn", "Late"},
+
+	"history.title":             {"Nhật ký sự kiện", "Event history"},
+	"history.count":             {"%d sự kiện", "%d events"},
+	"history.integrity":         {"Tính toàn vẹn", "Integrity"},
+	"history.intact":            {"Lịch sử toàn vẹn", "History intact"},
+	"history.altered":           {"Lịch sử đã bị thay đổi", "History altered"},
+	"history.integrity_detail":  {"%d sự kiện trong chuỗi băm, %d sự kiện có điểm kiểm tra đã ký.", "%d events in the hash chain, %d covered by signed checkpoints."},
+	"history.signature_result":  {"Chữ ký số trên kết quả", "Signature on the result"},
+	"history.signature_receipt": {"Chữ ký số trên biên lai", "Signature on the payment receipt"},
+	"history.as_of":             {"Trạng thái tại một thời điểm", "State as of a moment"},
+	"history.moment":            {"Thời điểm", "Moment"},
+	"history.show_state":        {"Xem trạng thái", "Show the state"},
+	"history.bad_moment":        {"Thời điểm không đúng định dạng.", "That moment could not be read."},
+	"history.as_of_result":      {"Trạng thái sau %d sự kiện đầu tiên:", "The state after the first %d events:"},
+	"history.before_first":      {"Thời điểm này trước sự kiện đầu tiên của hồ sơ.", "That moment is before the dossier's first event."},
+	"history.as_of_note":        {"Trạng thái được tính lại bằng cách áp dụng lần lượt các sự kiện xảy ra đến hết phút đã chọn (giờ Việt Nam).", "The state is folded from the events that occurred up to the end of the chosen minute (Vietnam time)."},
+	"history.events":            {"Các sự kiện", "Events"},
+	"history.occurred":          {"Xảy ra", "Occurred"},
+	"history.recorded":          {"ghi nhận", "recorded"},
+	"history.actor":             {"Người thực hiện", "Actor"},
+	"history.role":              {"vai trò", "role"},
+	"history.correlation":       {"Mã tương quan", "Correlation id"},
+	"history.changes":           {"Thay đổi của hồ sơ", "What changed in the dossier"},
+	"history.field":             {"Trường", "Field"},
+	"history.before":            {"Trước", "Before"},
+	"history.after":             {"Sau", "After"},
+	"history.payload":           {"Nội dung sự kiện (JSON)", "Event payload (JSON)"},
+	"history.time":              {"Thời gian", "Time"},
+	"history.event":             {"Sự kiện", "Event"},
+	"history.detail":            {"Chi tiết", "Detail"},
+
+	"dossier.submitted.v1":                {"Nộp trực tuyến", "Submitted online"},
+	"dossier.received.v1":                 {"Tiếp nhận", "Received"},
+	"dossier.reception_refused.v1":        {"Từ chối tiếp nhận", "Reception refused"},
+	"dossier.supplement_requested.v1":     {"Yêu cầu bổ sung", "Supplement requested"},
+	"dossier.supplemented.v1":             {"Đã bổ sung", "Supplemented"},
+	"dossier.transferred.v1":              {"Chuyển xử lý", "Transferred"},
+	"dossier.inter_agency_transferred.v1": {"Chuyển liên thông", "Sent to another agency"},
+	"dossier.appraised.v1":                {"Thẩm định", "Appraised"},
+	"dossier.signed.v1":                   {"Ký duyệt", "Signed"},
+	"dossier.fee_assessed.v1":             {"Xác định phí, lệ phí", "Fees assessed"},
+	"dossier.paid.v1":                     {"Nộp phí, lệ phí", "Paid"},
+	"dossier.result_ready.v1":             {"Có kết quả", "Result ready"},
+	"dossier.result_returned.v1":          {"Trả kết quả", "Result returned"},
+	"dossier.apology_issued.v1":           {"Xin lỗi, hẹn lại", "Apology issued"},
+	"dossier.suspended.v1":                {"Tạm dừng", "Suspended"},
+	"dossier.resumed.v1":                  {"Tiếp tục xử lý", "Resumed"},
+	"dossier.withdrawn.v1":                {"Rút hồ sơ", "Withdrawn"},
+	"dossier.rejected.v1":                 {"Từ chối giải quyết", "Rejected"},
+	"dossier.parallel_step_started.v1":    {"Bắt đầu bước phối hợp song song", "Parallel step started"},
+	"dossier.part_completed.v1":           {"Hoàn thành phần việc phối hợp", "Part completed"},
+	"dossier.rated.v1":                    {"Đánh giá", "Rated"},
+
+	"dash.title":                   {"Thống kê, báo cáo", "Dashboards"},
+	"dash.filters":                 {"Phạm vi thống kê", "Scope"},
+	"dash.from":                    {"Từ ngày", "From"},
+	"dash.to":                      {"Đến ngày", "To"},
+	"dash.agency":                  {"Cơ quan", "Agency"},
+	"dash.all_agencies":            {"Tất cả cơ quan", "Every agency"},
+	"dash.csv":                     {"Tải CSV", "Download CSV"},
+	"dash.none":                    {"Không có.", "None."},
+	"dash.total":                   {"Tổng số", "Total"},
+	"dash.month":                   {"Tháng", "Month"},
+	"dash.resolved":                {"Đã giải quyết", "Resolved"},
+	"dash.on_time":                 {"Trước hạn, đúng hạn", "Early or on time"},
+	"dash.rate":                    {"Tỷ lệ đúng hạn", "On-time rate"},
+	"dash.ratings":                 {"Lượt đánh giá", "Ratings"},
+	"dash.average":                 {"Điểm trung bình", "Average score"},
+	"dash.grade":                   {"Xếp loại", "Grade"},
+	"dash.criterion":               {"Tiêu chí", "Criterion"},
+	"dash.late.title":              {"Hồ sơ trễ hạn", "Late dossiers"},
+	"dash.late.summary":            {"%d hồ sơ đang quá hạn, %d hồ sơ giải quyết quá hạn trong kỳ, %d hồ sơ sắp đến hạn, %d lần xin lỗi.", "%d open past their date, %d resolved late in the period, %d due soon, %d apologies."},
+	"dash.late.by_unit":            {"Số giờ làm việc quá hạn theo đơn vị", "Working hours overrun by unit"},
+	"dash.late.by_agency":          {"Số hồ sơ trễ hạn theo cơ quan", "Late dossiers by agency"},
+	"dash.late.no_overrun":         {"Không có bước nào quá hạn.", "No step overran."},
+	"dash.late.open":               {"Đang quá hạn", "Open past the appointment date"},
+	"dash.late.resolved":           {"Đã giải quyết quá hạn", "Resolved late"},
+	"dash.late.due_soon":           {"Sắp đến hạn (trong %d ngày làm việc)", "Due within %d working days"},
+	"dash.late.apologies":          {"Văn bản xin lỗi", "Apologies"},
+	"dash.late.hours":              {"Giờ quá hạn", "Hours late"},
+	"dash.late.attribution":        {"Bước, đơn vị, cán bộ làm chậm", "Which step, unit and official overran"},
+	"dash.late.waiting":            {"Đang chờ người nộp bổ sung hoặc tạm dừng", "Waiting for the applicant or suspended"},
+	"dash.late.measured":           {"Giờ làm việc tính theo lịch %s.", "Working hours measured with calendar %s."},
+	"dash.ontime.title":            {"Tỷ lệ đúng hạn theo tháng", "On-time rate by month"},
+	"dash.ontime.chart":            {"Tỷ lệ hồ sơ giải quyết trước hạn và đúng hạn", "Share of dossiers resolved early or on time"},
+	"dash.ontime.note":             {"Tính từ báo cáo mẫu II.06a: hồ sơ có kết quả (hoặc từ chối) trong tháng, so với ngày hẹn có hiệu lực khi giải quyết.", "From report II.06a: dossiers resolved (or rejected) in the month, against the appointment date in force then."},
+	"dash.satisfaction.title":      {"Mức độ hài lòng", "Satisfaction"},
+	"dash.satisfaction.chart":      {"Điểm trung bình theo cơ quan (tối đa 18)", "Average score by agency (out of 18)"},
+	"dash.satisfaction.summary":    {"%d lượt đánh giá, điểm trung bình %s/18", "%d ratings, average %s/18"},
+	"dash.satisfaction.criteria":   {"Theo 9 tiêu chí của Thông tư 01/2018/TT-VPCP", "By the nine criteria of Circular 01/2018"},
+	"dash.satisfaction.indicators": {"Chỉ số theo Quyết định 766/QĐ-TTg", "Indicators of Decision 766/QĐ-TTg"},
+	"dash.ind.on_time":             {"Tiến độ giải quyết (đúng hạn)", "Processing progress (on time)"},
+	"dash.ind.satisfaction":        {"Mức độ hài lòng trong giải quyết", "Satisfaction with handling"},
+	"dash.ind.online":              {"Tỷ lệ hồ sơ trực tuyến", "Share of dossiers filed online"},
+	"dash.ind.payment":             {"Tỷ lệ thanh toán trực tuyến", "Share of online payments"},
+	"dash.ind.not_computed":        {"Chỉ số chưa tính được từ dữ liệu", "Indicators our data cannot compute"},
+	"dash.report.title":            {"Báo cáo kết quả giải quyết", "Resolution report"},
+	"dash.report.form":             {"Mẫu II.06a/VPCP/KSTT, theo lĩnh vực và thủ tục.", "Form II.06a/VPCP/KSTT, by field and procedure."},
+	"dash.report.field":            {"Lĩnh vực, thủ tục", "Field, procedure"},
+	"dash.report.received":         {"Số hồ sơ nhận giải quyết", "Received"},
+	"dash.report.resolved":         {"Đã giải quyết", "Resolved"},
+	"dash.report.in_progress":      {"Đang giải quyết", "In progress"},
+	"dash.report.withdrawn":        {"Rút hồ sơ", "Withdrawn"},
+	"dash.report.direct_postal":    {"Trực tiếp, bưu chính", "In person, postal"},
+	"dash.report.carried":          {"Kỳ trước chuyển qua", "Carried over"},
+}

@@ -1,0 +1,618 @@
+package http
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/motcua/motcua/commands"
+	"github.com/motcua/motcua/domain"
+	"github.com/motcua/motcua/eventstore"
+	"github.com/motcua/motcua/projections"
+)
+
+// maxFormBytes bounds a page form: an uploaded result document is hashed, never kept.
+const maxFormBytes = 20 << 20
+
+// signInView is the sign-in page: paste a bearer token (from `motcua token` or the demo's list).
+type signInView struct {
+	Next    string
+	Problem string
+}
+
+func (s *Server) signInPage(w http.ResponseWriter, r *http.Request) {
+	l := langOf(w, r)
+	s.render(w, r, http.StatusOK, "signin", l.T("signin.title"), &signInView{Next: safeNext(r.URL.Query().Get("next"))})
+}
+
+func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
+	l := langOf(w, r)
+	r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
+	token := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(r.PostFormValue("token")), "Bearer "))
+	next := safeNext(r.PostFormValue("next"))
+	if _, err := s.verifier.Verify("Bearer " + token); err != nil {
+		s.render(w, r, http.StatusUnauthorized, "signin", l.T("signin.title"), &signInView{Next: next, Problem: "signin.invalid"})
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: token, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: isHTTPS(r)})
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+func (s *Server) signOut(w http.ResponseWriter, r *http.Request) {
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: isHTTPS(r)})
+	http.Redirect(w, r, "/can-bo/dang-nhap", http.StatusSeeOther)
+}
+
+// safeNext keeps a post-sign-in redirect on the officials' own pages.
+func safeNext(next string) string {
+	if strings.HasPrefix(next, "/can-bo") && !strings.HasPrefix(next, "//") {
+		return next
+	}
+	return "/can-bo"
+}
+
+// requireOfficial admits requests carrying a valid session cookie, and checks every form post's
+// CSRF token; others are sent to sign in.
+func (s *Server) requireOfficial(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := r.Cookie(sessionCookie)
+		var caller commands.Caller
+		if err == nil {
+			caller, err = s.verifier.Verify("Bearer " + c.Value)
+		}
+		if err != nil {
+			target := "/can-bo/dang-nhap?next=" + url.QueryEscape(r.URL.RequestURI())
+			http.Redirect(w, r, target, http.StatusSeeOther)
+			return
+		}
+		r = r.WithContext(context.WithValue(r.Context(), officialKey{}, officialSession{caller: caller, token: c.Value}))
+		if r.Method == http.MethodPost {
+			r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+			if err := r.ParseMultipartForm(1 << 20); err != nil && err != http.ErrNotMultipart {
+				s.renderError(w, r, http.StatusBadRequest, "error.bad_form")
+				return
+			}
+			if !s.pages.validCSRF(r) {
+				s.renderError(w, r, http.StatusForbidden, "error.csrf")
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// queueView is the officials' work queue.
+type queueView struct {
+	Scope    string // mine, unit or agency
+	Unit     string
+	Agency   string
+	AllSeen  bool // inspectors and admins may look at every agency
+	Units    []domain.Department
+	Agencies []domain.Agency
+	Items    []queueItem
+	Overdue  int
+}
+
+type queueItem struct {
+	projections.WorkItem
+	Mine    bool
+	Actions []domain.Action // what the official's roles may do now
+}
+
+func (s *Server) queuePage(w http.ResponseWriter, r *http.Request) {
+	l := langOf(w, r)
+	caller, _ := officialOf(r)
+	q := r.URL.Query()
+	page := &queueView{Scope: q.Get("pham-vi"), Unit: q.Get("don-vi"), Agency: caller.Agency,
+		AllSeen: caller.Has(commands.RoleInspector) || caller.Has(commands.RoleAdmin)}
+	if page.AllSeen {
+		page.Agency = q.Get("co-quan")
+		page.Agencies = s.app.Catalog.Agencies
+	}
+	if a, ok := s.app.Catalog.Agency(caller.Agency); ok {
+		page.Units = a.Departments
+	}
+	filter := projections.WorkQueueFilter{Agency: page.Agency, Unit: page.Unit}
+	if page.Scope == "mine" {
+		filter = projections.WorkQueueFilter{OfficialID: caller.ID}
+	}
+	items, err := projections.WorkQueueOf(r.Context(), s.readDB, filter, s.app.Calendar, s.now())
+	if err != nil {
+		s.logger.ErrorContext(r.Context(), "work queue", "err", err)
+		s.renderError(w, r, http.StatusInternalServerError, "error.internal")
+		return
+	}
+	for _, it := range items {
+		page.Items = append(page.Items, queueItem{WorkItem: it, Mine: it.HolderOfficialID == caller.ID,
+			Actions: actionsFor(caller, domain.Dossier{Status: it.Status})})
+		if it.Overdue {
+			page.Overdue++
+		}
+	}
+	s.render(w, r, http.StatusOK, "queue", l.T("queue.title"), page)
+}
+
+// actionsFor lists the actions the dossier's status allows now that one of the caller's roles may take.
+func actionsFor(caller commands.Caller, d domain.Dossier) []domain.Action {
+	var out []domain.Action
+	for _, a := range domain.AllowedActions(d) {
+		for _, r := range commands.RolesFor(a) {
+			if caller.Has(r) {
+				out = append(out, a)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// loadReadable loads the dossier ref for the signed-in official, or answers with the error page
+// (unknown dossier, another agency's) and returns false.
+func (s *Server) loadReadable(w http.ResponseWriter, r *http.Request, ref string) (domain.Dossier, []eventstore.RecordedEvent, bool) {
+	caller, _ := officialOf(r)
+	d, recorded, err := s.app.Load(r.Context(), ref)
+	if err != nil {
+		status := statusOf[domain.ErrorCodeOf(err)]
+		if status == http.StatusInternalServerError {
+			s.logger.ErrorContext(r.Context(), "load dossier", "ref", ref, "err", err)
+		}
+		s.renderError(w, r, status, errorKeyOf(status))
+		return domain.Dossier{}, nil, false
+	}
+	if !commands.CanRead(caller, d) {
+		s.renderError(w, r, http.StatusForbidden, "error.forbidden")
+		return domain.Dossier{}, nil, false
+	}
+	return d, recorded, true
+}
+
+// dossierPageView is an official's view of one dossier with the forms of the actions they may take.
+type dossierPageView struct {
+	D               domain.Dossier
+	Procedure       domain.Procedure
+	ReceivingName   string
+	CompetentName   string
+	HolderAgency    string
+	Late            bool
+	Actions         []domain.Action
+	Timeline        []timelineEntry
+	Forms           []string // printable forms that apply
+	Done            domain.Action
+	Form            actionForm // the form just posted, with its values and the API's errors
+	NextStep        domain.WorkflowStep
+	Units           []unitChoice
+	Agencies        []domain.Agency
+	FeesDue         int64
+	PaymentChannels []domain.PaymentChannel
+	Channels        []domain.Channel
+	ReadOnly        bool
+}
+
+type unitChoice struct{ Code, Name string }
+
+// actionForm is a posted action form: its values, to fill the form again, and what the API said.
+type actionForm struct {
+	Action  domain.Action
+	Values  url.Values
+	Errors  map[string]string
+	Problem *Problem
+}
+
+// Value is the posted value of a field of this action's form, for refilling it.
+func (f actionForm) Value(action domain.Action, field string) string {
+	if f.Action != action {
+		return ""
+	}
+	return f.Values.Get(field)
+}
+
+// Error is the API's message for a field of this action's form.
+func (f actionForm) Error(action domain.Action, field string) string {
+	if f.Action != action {
+		return ""
+	}
+	return f.Errors[field]
+}
+
+// timelineEntry is one event as the dossier page lists it.
+type timelineEntry struct {
+	At        time.Time
+	Type      string
+	ActorName string
+	ActorRole string
+	Summary   string
+}
+
+func (s *Server) dossierPage(w http.ResponseWriter, r *http.Request) {
+	page, status := s.loadDossierPage(r, chi.URLParam(r, "code"))
+	if page == nil {
+		s.renderError(w, r, status, errorKeyOf(status))
+		return
+	}
+	page.Done = domain.Action(r.URL.Query().Get("da-lam"))
+	s.render(w, r, http.StatusOK, "dossier", string(page.D.Code), page)
+}
+
+func errorKeyOf(status int) string {
+	switch status {
+	case http.StatusNotFound, http.StatusBadRequest:
+		return "error.not_found"
+	case http.StatusForbidden:
+		return "error.forbidden"
+	}
+	return "error.internal"
+}
+
+// loadDossierPage loads what the dossier page shows, or returns nil and the HTTP status to answer.
+func (s *Server) loadDossierPage(r *http.Request, ref string) (*dossierPageView, int) {
+	caller, _ := officialOf(r)
+	d, recorded, err := s.app.Load(r.Context(), ref)
+	if err != nil {
+		if domain.ErrorCodeOf(err) == domain.EINTERNAL {
+			s.logger.ErrorContext(r.Context(), "load dossier", "ref", ref, "err", err)
+		}
+		return nil, statusOf[domain.ErrorCodeOf(err)]
+	}
+	if !commands.CanRead(caller, d) {
+		return nil, http.StatusForbidden
+	}
+	page := &dossierPageView{
+		D: d, ReceivingName: s.agencyName(d.ReceivingUnit), CompetentName: s.agencyName(d.CompetentAgency),
+		HolderAgency: s.agencyName(d.HolderAgency), Late: d.Late(s.now()), Actions: actionsFor(caller, d),
+		Agencies: s.app.Catalog.Agencies, FeesDue: d.FeesDue - d.FeesPaid,
+		PaymentChannels: []domain.PaymentChannel{domain.PaymentCash, domain.PaymentBank, domain.PaymentOnline},
+		Channels:        []domain.Channel{domain.ChannelDirect, domain.ChannelPostal, domain.ChannelOnline},
+		ReadOnly:        caller.Has(commands.RoleInspector) && !caller.Has(commands.RoleAdmin),
+	}
+	page.Procedure, _ = s.app.Catalog.Procedure(d.Procedure.Code)
+	page.NextStep = nextStep(page.Procedure, d.Step)
+	page.Units = s.unitChoices(d)
+	for _, e := range recorded {
+		event, err := domain.DecodeEvent(e.Type, e.Data)
+		if err != nil {
+			s.logger.ErrorContext(r.Context(), "decode event", "stream", e.Stream, "version", e.Version, "err", err)
+			return nil, http.StatusInternalServerError
+		}
+		page.Timeline = append(page.Timeline, timelineEntry{At: e.Metadata.OccurredAt, Type: e.Type,
+			ActorName: e.Metadata.Actor.Name, ActorRole: e.Metadata.Actor.Role, Summary: eventSummary(event)})
+		page.Forms = appendForm(page.Forms, event)
+	}
+	if !d.ReceivedAt.IsZero() {
+		page.Forms = append(page.Forms, "phieu-kiem-soat")
+	}
+	return page, http.StatusOK
+}
+
+// nextStep is the workflow step after the current one: what a transfer most likely hands over to.
+func nextStep(p domain.Procedure, current string) domain.WorkflowStep {
+	for i, step := range p.Workflow {
+		if step.Name == current && i+1 < len(p.Workflow) {
+			return p.Workflow[i+1]
+		}
+	}
+	if current == "reception" && len(p.Workflow) > 1 {
+		return p.Workflow[1]
+	}
+	return domain.WorkflowStep{}
+}
+
+// unitChoices lists the units a dossier can be transferred to: the workflow's units, the
+// departments of the agencies involved, and the agencies themselves.
+func (s *Server) unitChoices(d domain.Dossier) []unitChoice {
+	var out []unitChoice
+	seen := map[string]bool{}
+	add := func(code, name string) {
+		if code != "" && !seen[code] {
+			seen[code] = true
+			out = append(out, unitChoice{Code: code, Name: name})
+		}
+	}
+	for _, agency := range []string{d.CompetentAgency, d.HolderAgency, d.ReceivingUnit} {
+		if a, ok := s.app.Catalog.Agency(agency); ok {
+			for _, dep := range a.Departments {
+				add(dep.Code, dep.Name+" — "+a.Name)
+			}
+			add(a.Code, a.Name)
+		}
+	}
+	return out
+}
+
+// appendForm adds the printable form an event makes available: 01 receipt, 02 supplement request,
+// 03 refusal (at reception or after appraisal), 04 apology.
+func appendForm(forms []string, e domain.Event) []string {
+	var form string
+	switch e.(type) {
+	case domain.Received:
+		form = "01"
+	case domain.SupplementRequested:
+		form = "02"
+	case domain.ReceptionRefused, domain.Rejected:
+		form = "03"
+	case domain.ApologyIssued:
+		form = "04"
+	}
+	if form == "" || slices.Contains(forms, form) {
+		return forms
+	}
+	return append(forms, form)
+}
+
+// eventSummary is a one-line account of an event for the dossier page.
+func eventSummary(e domain.Event) string {
+	switch e := e.(type) {
+	case domain.Received:
+		return string(e.Code)
+	case domain.Transferred:
+		return strings.TrimSpace(e.From.Unit + " → " + e.To.Unit + " " + e.To.OfficialName + " · " + e.Step)
+	case domain.InterAgencyTransferred:
+		return e.FromAgency + " → " + e.ToAgency + " · " + e.Purpose
+	case domain.SupplementRequested:
+		return strings.Join(e.MissingItems, "; ")
+	case domain.Appraised:
+		return string(e.Conclusion) + ": " + e.Opinion
+	case domain.Signed:
+		return e.DocumentNumber
+	case domain.FeeAssessed:
+		return strconv.FormatInt(e.Total, 10) + " đ"
+	case domain.Paid:
+		return strconv.FormatInt(e.Amount, 10) + " đ · " + e.ReceiptNumber
+	case domain.ResultReady:
+		return e.ResultCode
+	case domain.ApologyIssued:
+		return e.Reason
+	case domain.ReceptionRefused:
+		return e.Reason
+	case domain.Suspended:
+		return e.Reason
+	case domain.Withdrawn:
+		return e.Reason
+	case domain.Rejected:
+		return e.Reason
+	}
+	return ""
+}
+
+// actionSubmit posts an action form to the API as the signed-in official and shows the answer:
+// back to the dossier on success, the same form with the API's field errors otherwise.
+func (s *Server) actionSubmit(w http.ResponseWriter, r *http.Request) {
+	l := langOf(w, r)
+	ref, action := chi.URLParam(r, "code"), domain.Action(chi.URLParam(r, "action"))
+	if _, ok := commands.NewInput(action); !ok {
+		s.renderError(w, r, http.StatusNotFound, "error.not_found")
+		return
+	}
+	body, err := actionBody(action, r)
+	if err != nil {
+		s.renderError(w, r, http.StatusBadRequest, "error.bad_form")
+		return
+	}
+	headers := map[string]string{}
+	if v := r.PostFormValue("version"); v != "" {
+		headers["If-Match"] = `"` + v + `"`
+	}
+	res, err := s.apiCall(r, http.MethodPost, "/api/v1/dossiers/"+url.PathEscape(ref)+"/"+string(action), body, headers)
+	if err != nil {
+		s.logger.ErrorContext(r.Context(), "action", "action", action, "err", err)
+		s.renderError(w, r, http.StatusInternalServerError, "error.internal")
+		return
+	}
+	if res.OK() {
+		var out struct {
+			Code string `json:"code"`
+			ID   string `json:"id"`
+		}
+		_ = json.Unmarshal(res.Body, &out)
+		target := out.Code
+		if target == "" {
+			target = out.ID
+		}
+		http.Redirect(w, r, "/can-bo/ho-so/"+url.PathEscape(target)+"?da-lam="+url.QueryEscape(string(action)), http.StatusSeeOther)
+		return
+	}
+	page, status := s.loadDossierPage(r, ref)
+	if page == nil {
+		s.renderError(w, r, status, errorKeyOf(status))
+		return
+	}
+	page.Form = actionForm{Action: action, Values: r.PostForm, Errors: res.FieldErrors(), Problem: res.Problem}
+	s.render(w, r, res.Status, "dossier", l.T("dossier.title")+" "+string(page.D.Code), page)
+}
+
+// actionBody turns an action form into the API's JSON body. Field names are the API's, so its
+// field errors land next to the right inputs. A number that does not parse is passed on as text:
+// the API then names the field and says it must be a number.
+func actionBody(action domain.Action, r *http.Request) (map[string]any, error) {
+	f := r.PostFormValue
+	body := map[string]any{}
+	text := func(field string) {
+		if v := strings.TrimSpace(f(field)); v != "" {
+			body[field] = v
+		}
+	}
+	number := func(field string, integer bool) {
+		v := strings.TrimSpace(strings.ReplaceAll(f(field), ",", "."))
+		if v == "" {
+			return
+		}
+		if integer {
+			if n, err := strconv.ParseInt(strings.ReplaceAll(v, ".", ""), 10, 64); err == nil {
+				body[field] = n
+				return
+			}
+		} else if n, err := strconv.ParseFloat(v, 64); err == nil {
+			body[field] = n
+			return
+		}
+		body[field] = v
+	}
+	switch action {
+	case domain.ActionRefuseReception, domain.ActionSuspend, domain.ActionWithdraw, domain.ActionReject:
+		body["reason"] = f("reason")
+	case domain.ActionRequestSupplement:
+		body["missing_items"] = lines(f("missing_items"))
+		body["reason"] = f("reason")
+	case domain.ActionSupplement:
+		body["components"] = componentsOf(f("components"))
+	case domain.ActionTransfer:
+		body["to_unit"], body["step"] = f("to_unit"), f("step")
+		text("to_official_id")
+		text("to_official_name")
+		text("note")
+		number("allotted_hours", false)
+	case domain.ActionInterAgencyTransfer:
+		body["to_agency"], body["purpose"] = f("to_agency"), f("purpose")
+		number("allotted_hours", false)
+	case domain.ActionAppraise:
+		body["conclusion"], body["opinion"] = f("conclusion"), f("opinion")
+	case domain.ActionCompletePart:
+		body["step"], body["opinion"] = f("step"), f("opinion")
+	case domain.ActionSign:
+		body["document_number"] = f("document_number")
+		text("signer_title")
+		hash, err := documentHash(r)
+		if err != nil {
+			return nil, err
+		}
+		body["document_hash"] = hash
+	case domain.ActionMarkResultReady:
+		text("document_number")
+		hash, err := documentHash(r)
+		if err != nil {
+			return nil, err
+		}
+		if hash != "" {
+			body["document_hash"] = hash
+		}
+	case domain.ActionPay:
+		number("amount", true)
+		body["channel"], body["receipt_number"] = f("channel"), f("receipt_number")
+	case domain.ActionReturnResult:
+		body["channel"] = f("channel")
+	case domain.ActionIssueApology:
+		body["reason"] = f("reason")
+		number("extra_working_days", true)
+		if v := f("new_appointment_date"); v != "" {
+			if t, err := time.ParseInLocation("2006-01-02T15:04", v, domain.VietnamTime); err == nil {
+				body["new_appointment_date"] = t
+			} else {
+				body["new_appointment_date"] = v
+			}
+		}
+	}
+	return body, nil
+}
+
+// documentHash is the SHA-256 of the uploaded result document, or the hash typed in. The document
+// itself is not kept: the dossier records its hash, and the signed file lives with the agency.
+func documentHash(r *http.Request) (string, error) {
+	file, _, err := r.FormFile("document")
+	if err == nil {
+		defer file.Close()
+		h := sha256.New()
+		if _, err := io.Copy(h, file); err != nil {
+			return "", err
+		}
+		return hex.EncodeToString(h.Sum(nil)), nil
+	}
+	return strings.ToLower(strings.TrimSpace(r.PostFormValue("document_hash"))), nil
+}
+
+// lines splits a textarea into its non-empty lines.
+func lines(s string) []string {
+	out := []string{}
+	for _, line := range strings.Split(s, "\n") {
+		if line = strings.TrimSpace(line); line != "" {
+			out = append(out, line)
+		}
+	}
+	return out
+}
+
+// componentsOf reads documents typed one per line, as "name" or "name | copies".
+func componentsOf(s string) []map[string]any {
+	out := []map[string]any{}
+	for _, line := range lines(s) {
+		name, copies := line, "1"
+		if i := strings.LastIndex(line, "|"); i >= 0 {
+			name, copies = strings.TrimSpace(line[:i]), strings.TrimSpace(line[i+1:])
+		}
+		c := map[string]any{"name": name, "copies": copies}
+		if n, err := strconv.Atoi(copies); err == nil {
+			c["copies"] = n
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// receiveView is the reception desk's form for a new dossier; after a receipt it becomes the
+// printable receipt (form 01), the only time the rating secret can be printed.
+type receiveView struct {
+	Procedures []domain.Procedure
+	Channels   []domain.Channel
+	Form       actionForm
+}
+
+func (s *Server) receivePage(w http.ResponseWriter, r *http.Request) {
+	l := langOf(w, r)
+	s.render(w, r, http.StatusOK, "receive", l.T("receive.title"), &receiveView{
+		Procedures: s.app.Catalog.Procedures, Channels: []domain.Channel{domain.ChannelDirect, domain.ChannelPostal, domain.ChannelOnline},
+		Form: actionForm{Action: domain.ActionReceive, Values: url.Values{}, Errors: map[string]string{}},
+	})
+}
+
+func (s *Server) receiveSubmit(w http.ResponseWriter, r *http.Request) {
+	l := langOf(w, r)
+	f := r.PostFormValue
+	body := map[string]any{
+		"procedure_code": f("procedure_code"), "channel": f("channel"),
+		"applicant": map[string]any{"type": f("applicant.type"), "name": f("applicant.name"), "id_number": f("applicant.id_number"),
+			"phone": f("applicant.phone"), "email": f("applicant.email"), "address": f("applicant.address")},
+		"components": componentsOf(f("components")),
+	}
+	res, err := s.apiCall(r, http.MethodPost, "/api/v1/dossiers", body, nil)
+	if err != nil {
+		s.logger.ErrorContext(r.Context(), "receive", "err", err)
+		s.renderError(w, r, http.StatusInternalServerError, "error.internal")
+		return
+	}
+	if !res.OK() {
+		s.render(w, r, res.Status, "receive", l.T("receive.title"), &receiveView{
+			Procedures: s.app.Catalog.Procedures, Channels: []domain.Channel{domain.ChannelDirect, domain.ChannelPostal, domain.ChannelOnline},
+			Form: actionForm{Action: domain.ActionReceive, Values: r.PostForm, Errors: res.FieldErrors(), Problem: res.Problem},
+		})
+		return
+	}
+	var receipt commands.Receipt
+	if err := json.Unmarshal(res.Body, &receipt); err != nil {
+		s.logger.ErrorContext(r.Context(), "receive: decode receipt", "err", err)
+		s.renderError(w, r, http.StatusInternalServerError, "error.internal")
+		return
+	}
+	if receipt.Code == "" { // an online submission: no code, no receipt until accepted
+		http.Redirect(w, r, "/can-bo/ho-so/"+url.PathEscape(receipt.DossierID)+"?da-lam=submit", http.StatusSeeOther)
+		return
+	}
+	s.renderPrintable(w, r, receipt.Code, "01", receipt.RatingSecret)
+}
+
+// recordedActor is who recorded an event, for forms that print the official's name.
+func recordedActor(recorded []eventstore.RecordedEvent, eventType string) eventstore.Actor {
+	for i := len(recorded) - 1; i >= 0; i-- {
+		if recorded[i].Type == eventType {
+			return recorded[i].Metadata.Actor
+		}
+	}
+	return eventstore.Actor{}
+}

@@ -1,0 +1,221 @@
+package http
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/motcua/motcua/domain"
+	"github.com/motcua/motcua/projections"
+)
+
+// lookupView is the public lookup page (tra cứu): a code form, and the dossier's public status.
+type lookupView struct {
+	Query   string
+	Problem string // message key: malformed or unknown code
+	Status  *publicStatusView
+	Rating  *ratingForm
+	// FeedURL is the dossier's live status feed; FragmentURL re-renders the status when it changes.
+	FeedURL     string
+	FragmentURL string
+}
+
+// publicStatusView is a dossier's public status with the verdict on its timing. It shows the steps
+// a dossier went through but not the units or officials: without signing in, the law lets the
+// public see how far processing has gone, not who holds the dossier (TT 01/2018 art. 16).
+type publicStatusView struct {
+	projections.PublicStatus
+	L      Lang
+	Early  bool // resolved on a day before the appointment date
+	OnTime bool // resolved on the appointment date's day
+	Within bool // open and not yet due
+	Final  bool
+	// ReceivingName and CompetentName are the agencies' names in the catalog.
+	ReceivingName, CompetentName string
+}
+
+func newPublicStatusView(l Lang, p projections.PublicStatus) *publicStatusView {
+	v := &publicStatusView{PublicStatus: p, L: l, Final: p.Status.Final()}
+	resolved := p.FinishedAt
+	if resolved.IsZero() {
+		resolved = p.ReturnedAt
+	}
+	switch {
+	case p.Late:
+	case !resolved.IsZero() && !p.AppointmentDate.IsZero():
+		if civilDay(resolved) < civilDay(p.AppointmentDate) {
+			v.Early = true
+		} else {
+			v.OnTime = true
+		}
+	case p.Status.Open() && !p.AppointmentDate.IsZero():
+		v.Within = true
+	}
+	return v
+}
+
+func civilDay(t time.Time) string { return t.In(domain.VietnamTime).Format(time.DateOnly) }
+
+// ratingForm is the applicant's evaluation form (TT 01/2018 art. 13–15), shown when the lookup
+// link carries the receipt's secret.
+type ratingForm struct {
+	Code     string
+	Secret   string
+	Criteria []domain.Criterion
+	Levels   []domain.RatingLevel
+	Chosen   map[domain.Criterion]domain.RatingLevel
+	Comment  string
+	Errors   map[string]string
+	Problem  *Problem
+	Done     bool // the API recorded the rating
+	Already  bool // rated before
+	NotReady bool // the result is not returned yet
+}
+
+func (s *Server) lookupPage(w http.ResponseWriter, r *http.Request) {
+	raw := strings.TrimSpace(chi.URLParam(r, "code"))
+	if raw == "" {
+		raw = strings.TrimSpace(r.URL.Query().Get("ma"))
+		if raw != "" {
+			// The search form submits ?ma=; the canonical address of a dossier is its own path.
+			q := url.Values{}
+			if l := r.URL.Query().Get("lang"); l != "" {
+				q.Set("lang", l)
+			}
+			target := "/tra-cuu/" + url.PathEscape(raw)
+			if len(q) > 0 {
+				target += "?" + q.Encode()
+			}
+			http.Redirect(w, r, target, http.StatusSeeOther)
+			return
+		}
+	}
+	l := langOf(w, r)
+	page := &lookupView{Query: raw}
+	status := http.StatusOK
+	if raw != "" {
+		status = s.fillLookup(r, l, page, r.URL.Query().Get("secret"))
+	}
+	v := s.newView(w, r, l.T("lookup.title"), page)
+	if r.URL.Query().Get("fragment") == "status" && page.Status != nil {
+		s.renderFragment(w, r, "lookup", "lookup-status", v)
+		return
+	}
+	s.renderView(w, r, status, "lookup", v)
+}
+
+// fillLookup looks the code up and returns the page's HTTP status.
+func (s *Server) fillLookup(r *http.Request, l Lang, page *lookupView, secret string) int {
+	code, _, _, _, err := domain.ParseDossierCode(page.Query)
+	if err != nil {
+		page.Problem = "lookup.malformed"
+		return http.StatusBadRequest
+	}
+	st, err := projections.LookupPublicStatus(r.Context(), s.readDB, string(code), s.now())
+	if errors.Is(err, projections.ErrNotFound) {
+		page.Problem = "lookup.unknown"
+		return http.StatusNotFound
+	}
+	if err != nil {
+		s.logger.ErrorContext(r.Context(), "public lookup", "code", code, "err", err)
+		page.Problem = "error.internal"
+		return http.StatusInternalServerError
+	}
+	page.Status = newPublicStatusView(l, st)
+	page.Status.ReceivingName, page.Status.CompetentName = s.agencyName(st.ReceivingUnit), s.agencyName(st.CompetentAgency)
+	page.FeedURL = "/api/v1/public/dossiers/" + url.PathEscape(string(code)) + "/events"
+	page.FragmentURL = "/tra-cuu/" + url.PathEscape(string(code)) + "?fragment=status"
+	if secret != "" {
+		page.Rating = &ratingForm{
+			Code: string(code), Secret: secret, Criteria: domain.Criteria, Levels: ratingLevels,
+			Chosen: map[domain.Criterion]domain.RatingLevel{}, Errors: map[string]string{},
+			NotReady: st.Status != domain.StatusResultReturned,
+		}
+	}
+	return http.StatusOK
+}
+
+var ratingLevels = []domain.RatingLevel{domain.VerySatisfied, domain.Satisfied, domain.Dissatisfied}
+
+// ratePage posts the rating form to the rating API and shows its answer.
+func (s *Server) ratePage(w http.ResponseWriter, r *http.Request) {
+	l := langOf(w, r)
+	if err := r.ParseForm(); err != nil {
+		s.renderError(w, r, http.StatusBadRequest, "error.bad_form")
+		return
+	}
+	page := &lookupView{Query: chi.URLParam(r, "code")}
+	status := s.fillLookup(r, l, page, r.PostFormValue("secret"))
+	if page.Rating == nil {
+		s.render(w, r, status, "lookup", l.T("lookup.title"), page)
+		return
+	}
+	form := page.Rating
+	form.Comment = r.PostFormValue("comment")
+	body := map[string]any{"secret": form.Secret, "comment": form.Comment}
+	scores := map[domain.Criterion]domain.RatingLevel{}
+	for _, c := range domain.Criteria {
+		if v := r.PostFormValue("scores." + string(c)); v != "" {
+			scores[c] = domain.RatingLevel(v)
+		}
+	}
+	form.Chosen = scores
+	body["scores"] = scores
+	res, err := s.apiCall(r, http.MethodPost, "/api/v1/public/dossiers/"+url.PathEscape(page.Status.Code)+"/rating", body, nil)
+	if err != nil {
+		s.logger.ErrorContext(r.Context(), "rating", "err", err)
+		s.renderError(w, r, http.StatusInternalServerError, "error.internal")
+		return
+	}
+	if res.OK() {
+		form.Done = true
+		status = http.StatusOK
+	} else {
+		form.Problem, form.Errors, status = res.Problem, res.FieldErrors(), res.Status
+	}
+	s.render(w, r, status, "lookup", l.T("lookup.title"), page)
+}
+
+// resultView is the result verification page a result's QR code leads to: is this document the one
+// the agency signed, by whom and when, does the agency's signature verify and is the dossier's
+// history intact. It shows the public verification API's answer.
+type resultView struct {
+	ResultCode string
+	Presented  string
+	Problem    *Problem
+	NotFound   bool
+	V          resultVerification
+}
+
+func (s *Server) resultPage(w http.ResponseWriter, r *http.Request) {
+	l := langOf(w, r)
+	page := &resultView{ResultCode: chi.URLParam(r, "resultCode"), Presented: strings.ToLower(strings.TrimSpace(r.URL.Query().Get("hash")))}
+	path := "/api/v1/public/results/" + url.PathEscape(page.ResultCode)
+	if page.Presented != "" {
+		path += "?hash=" + url.QueryEscape(page.Presented)
+	}
+	res, err := s.apiCall(r, http.MethodGet, path, nil, nil)
+	if err == nil && res.OK() {
+		err = json.Unmarshal(res.Body, &page.V)
+	}
+	if err != nil {
+		s.logger.ErrorContext(r.Context(), "result verification", "code", page.ResultCode, "err", err)
+		s.renderError(w, r, http.StatusInternalServerError, "error.internal")
+		return
+	}
+	page.Problem, page.NotFound = res.Problem, res.Status == http.StatusNotFound
+	s.render(w, r, res.Status, "result", l.T("result.title"), page)
+}
+
+// agencyName is the catalog's name of an agency, or its code when the catalog does not know it.
+func (s *Server) agencyName(code string) string {
+	if a, ok := s.app.Catalog.Agency(code); ok {
+		return a.Name
+	}
+	return code
+}

@@ -1,0 +1,71 @@
+package http
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/motcua/motcua/domain"
+)
+
+// Problem is an RFC 9457 problem detail. Errors lists the fields at fault for invalid input.
+type Problem struct {
+	Type     string              `json:"type"`
+	Title    string              `json:"title"`
+	Status   int                 `json:"status"`
+	Detail   string              `json:"detail,omitempty"`
+	Instance string              `json:"instance,omitempty"`
+	Code     domain.ErrorCode    `json:"code"`
+	Errors   []domain.FieldError `json:"errors,omitempty"`
+}
+
+var statusOf = map[domain.ErrorCode]int{
+	domain.EINVALID:      http.StatusBadRequest,
+	domain.EUNAUTHORIZED: http.StatusUnauthorized,
+	domain.EFORBIDDEN:    http.StatusForbidden,
+	domain.ENOTFOUND:     http.StatusNotFound,
+	domain.ECONFLICT:     http.StatusConflict,
+	domain.EPRECONDITION: http.StatusPreconditionFailed,
+	domain.EINTERNAL:     http.StatusInternalServerError,
+}
+
+var titleOf = map[domain.ErrorCode]string{
+	domain.EINVALID:      "Dữ liệu không hợp lệ / Invalid input",
+	domain.EUNAUTHORIZED: "Chưa đăng nhập / Not signed in",
+	domain.EFORBIDDEN:    "Không có quyền / Forbidden",
+	domain.ENOTFOUND:     "Không tìm thấy / Not found",
+	domain.ECONFLICT:     "Không thực hiện được ở trạng thái hiện tại / Conflict",
+	domain.EPRECONDITION: "Hồ sơ đã thay đổi / Dossier changed",
+	domain.EINTERNAL:     "Lỗi hệ thống / Internal error",
+}
+
+// writeError answers with the problem that err describes. Internal details are logged, never shown.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	code := domain.ErrorCodeOf(err)
+	p := Problem{Type: "https://motcua.vn/problems/" + string(code), Title: titleOf[code], Status: statusOf[code], Instance: r.URL.Path, Code: code}
+	var de *domain.Error
+	switch {
+	case code == domain.EINTERNAL:
+		s.logger.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	case errors.As(err, &de):
+		p.Detail, p.Errors = de.Message, de.Fields
+	default:
+		p.Detail = err.Error()
+	}
+	writeProblem(w, p)
+}
+
+func writeProblem(w http.ResponseWriter, p Problem) {
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(p.Status)
+	_ = json.NewEncoder(w).Encode(p)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	if err := json.NewEncoder(w).Encode(v); err != nil {
+		slog.Default().Warn("write response", "err", err)
+	}
+}

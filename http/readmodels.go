@@ -1,0 +1,251 @@
+package http
+
+import (
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/motcua/motcua/commands"
+	"github.com/motcua/motcua/domain"
+	"github.com/motcua/motcua/projections"
+)
+
+// The read models' JSON API: the late-dossier dashboard, each dossier's process-control sheet, the
+// satisfaction statistics, the resolution report (form II.06a, also as CSV) and the dossier register.
+// Officials see the dossiers their own agency received or decides; inspectors and admins see every
+// agency, or the one they ask for. The read models are eventually consistent: an action shows here
+// once the projections have applied it.
+
+// readModelRoutes mounts the read models' endpoints; the caller must be authenticated.
+func (s *Server) readModelRoutes(r chi.Router) {
+	r.Get("/dashboards/late", s.getLateDashboard)
+	r.Get("/dossiers/{ref}/control-sheet", s.getControlSheet)
+	r.Get("/statistics/satisfaction", s.getSatisfaction)
+	r.Get("/reports/resolution", s.getResolutionReport)
+	r.Get("/registers/{unit}/{year}", s.getDossierRegister)
+}
+
+// maxDueWithinDays bounds the late dashboard's early-warning horizon.
+const maxDueWithinDays = 60
+
+// getLateDashboard: GET /api/v1/dashboards/late?agency=&from=&to=&due_within_days=
+func (s *Server) getLateDashboard(w http.ResponseWriter, r *http.Request) {
+	due := 3
+	agency, period, ok := s.statisticsFilter(w, r, func(q url.Values, v *domain.Validation) {
+		if text := q.Get("due_within_days"); text != "" {
+			n, err := strconv.Atoi(text)
+			v.Check(err == nil && n >= 0 && n <= maxDueWithinDays, "due_within_days", "must be a whole number of working days from 0 to %d", maxDueWithinDays)
+			due = n
+		}
+	})
+	if !ok {
+		return
+	}
+	dash, err := projections.LateDashboardOf(r.Context(), s.readDB, projections.LateFilter{Agency: agency, Period: period, Now: s.now(), DueWithinDays: due}, s.app.Calendar)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, dash)
+}
+
+// getControlSheet: GET /api/v1/dossiers/{ref}/control-sheet — by dossier code or id.
+func (s *Server) getControlSheet(w http.ResponseWriter, r *http.Request) {
+	sheet, err := projections.ControlSheetOf(r.Context(), s.readDB, chi.URLParam(r, "ref"), s.app.Calendar, s.now())
+	if errors.Is(err, projections.ErrNotFound) {
+		s.writeError(w, r, domain.Errorf(domain.ENOTFOUND, "dossier %s not found", chi.URLParam(r, "ref")))
+		return
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	owner := domain.Dossier{ReceivingUnit: sheet.ReceivingUnit, CompetentAgency: sheet.CompetentAgency, HolderAgency: sheet.HolderAgency}
+	for _, agency := range sheet.OpenPartAgencies {
+		owner.OpenParts = append(owner.OpenParts, domain.OpenPart{ParallelPart: domain.ParallelPart{Agency: agency}})
+	}
+	if !commands.CanRead(callerOf(r.Context()), owner) {
+		s.writeError(w, r, domain.Errorf(domain.EFORBIDDEN, "dossier %s belongs to another agency", chi.URLParam(r, "ref")))
+		return
+	}
+	writeJSON(w, http.StatusOK, sheet)
+}
+
+// getSatisfaction: GET /api/v1/statistics/satisfaction?agency=&from=&to=
+func (s *Server) getSatisfaction(w http.ResponseWriter, r *http.Request) {
+	agency, period, ok := s.statisticsFilter(w, r, nil)
+	if !ok {
+		return
+	}
+	report, err := projections.SatisfactionOf(r.Context(), s.readDB, agency, period)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, report)
+}
+
+// getResolutionReport: GET /api/v1/reports/resolution?agency=&from=&to= — JSON, or CSV for
+// Accept: text/csv.
+func (s *Server) getResolutionReport(w http.ResponseWriter, r *http.Request) {
+	agency, period, ok := s.statisticsFilter(w, r, nil)
+	if !ok {
+		return
+	}
+	report, err := projections.ResolutionReportOf(r.Context(), s.readDB, agency, period)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.Header().Add("Vary", "Accept")
+	if wantsCSV(r) {
+		scope := agency
+		if scope == "" {
+			scope = "tat-ca"
+		}
+		name := fmt.Sprintf("bao-cao-II06a_%s_%s_%s.csv", scope, civilDate(period.From), civilDate(period.To.AddDate(0, 0, -1)))
+		writeCSVAttachment(w, name, projections.ResolutionCSVHeader, report.CSVRecords())
+		return
+	}
+	writeJSON(w, http.StatusOK, report)
+}
+
+// getDossierRegister: GET /api/v1/registers/{unit}/{year} — the register of the dossiers a
+// receiving unit received in a year; JSON, or CSV for Accept: text/csv.
+func (s *Server) getDossierRegister(w http.ResponseWriter, r *http.Request) {
+	unit := chi.URLParam(r, "unit")
+	var v domain.Validation
+	v.Check(domain.ValidUnitCode(unit), "unit", "is not a QCVN 102 identifier")
+	year, convErr := strconv.Atoi(chi.URLParam(r, "year"))
+	v.Check(convErr == nil && year >= 2000 && year <= 2100, "year", "must be a year from 2000 to 2100")
+	var err error
+	if caller := callerOf(r.Context()); v.Err() == nil && !caller.Has(commands.RoleInspector) && !caller.Has(commands.RoleAdmin) && caller.Agency != unit {
+		err = domain.Errorf(domain.EFORBIDDEN, "officials read only their own unit's register")
+	}
+	if s.refuse(w, r, err, &v) {
+		return
+	}
+	ledger, err := projections.LedgerOf(r.Context(), s.readDB, unit, year)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.Header().Add("Vary", "Accept")
+	if wantsCSV(r) {
+		writeCSVAttachment(w, fmt.Sprintf("so-theo-doi-ho-so_%s_%d.csv", unit, year), projections.LedgerCSVHeader, ledger.CSVRecords())
+		return
+	}
+	writeJSON(w, http.StatusOK, ledger)
+}
+
+// statisticsFilter reads the agency and period of a statistics request, and any further
+// parameters through more. It answers a bad filter (400, with every field at fault) or a forbidden
+// scope (403) itself and then reports false.
+func (s *Server) statisticsFilter(w http.ResponseWriter, r *http.Request, more func(url.Values, *domain.Validation)) (string, projections.Period, bool) {
+	q := r.URL.Query()
+	var v domain.Validation
+	agency, forbidden := statisticsAgency(callerOf(r.Context()), q, &v)
+	period := periodOf(q, s.now(), &v)
+	if more != nil {
+		more(q, &v)
+	}
+	return agency, period, !s.refuse(w, r, forbidden, &v)
+}
+
+// refuse answers a bad filter (400, with every field at fault) or a forbidden scope, and reports
+// whether it did.
+func (s *Server) refuse(w http.ResponseWriter, r *http.Request, forbidden error, v *domain.Validation) bool {
+	if err := v.Err(); err != nil {
+		s.writeError(w, r, err)
+		return true
+	}
+	if forbidden != nil {
+		s.writeError(w, r, forbidden)
+		return true
+	}
+	return false
+}
+
+// statisticsAgency returns the agency whose dossiers the caller's statistics cover: inspectors and
+// admins the one they ask for, or all ("") when they ask for none; other officials their own agency.
+func statisticsAgency(caller commands.Caller, q url.Values, v *domain.Validation) (string, error) {
+	requested := q.Get("agency")
+	if requested != "" && !domain.ValidUnitCode(requested) {
+		v.Add("agency", "is not a QCVN 102 identifier")
+		return "", nil
+	}
+	switch {
+	case caller.Has(commands.RoleInspector) || caller.Has(commands.RoleAdmin):
+		return requested, nil
+	case caller.Agency == "":
+		return "", domain.Errorf(domain.EFORBIDDEN, "your account belongs to no agency")
+	case requested != "" && requested != caller.Agency:
+		return "", domain.Errorf(domain.EFORBIDDEN, "officials see their own agency's dossiers only")
+	}
+	return caller.Agency, nil
+}
+
+// maxPeriodDays bounds a report's period: ten years is already more than any report covers.
+const maxPeriodDays = 3660
+
+// periodOf reads from and to (YYYY-MM-DD, Vietnam civil dates, both included) into a half-open
+// period. Without them the period is the current month up to today.
+func periodOf(q url.Values, now time.Time, v *domain.Validation) projections.Period {
+	today := now.In(domain.VietnamTime)
+	from := time.Date(today.Year(), today.Month(), 1, 0, 0, 0, 0, domain.VietnamTime)
+	to := time.Date(today.Year(), today.Month(), today.Day(), 0, 0, 0, 0, domain.VietnamTime)
+	ok := true
+	for _, p := range []struct {
+		field string
+		dst   *time.Time
+	}{{"from", &from}, {"to", &to}} {
+		text := q.Get(p.field)
+		if text == "" {
+			continue
+		}
+		day, err := time.ParseInLocation(time.DateOnly, text, domain.VietnamTime)
+		if err != nil {
+			v.Add(p.field, "must be a date YYYY-MM-DD")
+			ok = false
+			continue
+		}
+		*p.dst = day
+	}
+	if ok {
+		v.Check(!to.Before(from), "to", "is before from")
+		v.Check(to.Sub(from) <= maxPeriodDays*24*time.Hour, "to", "the period is longer than %d days", maxPeriodDays)
+	}
+	return projections.Period{From: from, To: to.AddDate(0, 0, 1)}
+}
+
+func civilDate(t time.Time) string { return t.In(domain.VietnamTime).Format(time.DateOnly) }
+
+// wantsCSV reports whether the client asked for CSV rather than JSON.
+func wantsCSV(r *http.Request) bool {
+	for _, part := range strings.Split(r.Header.Get("Accept"), ",") {
+		if media, _, _ := strings.Cut(strings.TrimSpace(part), ";"); strings.EqualFold(media, "text/csv") {
+			return true
+		}
+	}
+	return false
+}
+
+// writeCSVAttachment sends a table as a CSV download that Excel opens correctly: UTF-8 with a byte
+// order mark (without it Excel reads Vietnamese as Windows-1258 mojibake) and CRLF line ends.
+func writeCSVAttachment(w http.ResponseWriter, filename string, header []string, records [][]string) {
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", filename))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write([]byte("\ufeff"))
+	cw := csv.NewWriter(w)
+	cw.UseCRLF = true
+	_ = cw.Write(header)
+	_ = cw.WriteAll(records)
+}

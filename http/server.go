@@ -1,0 +1,208 @@
+// Package http serves motcua's JSON API (under /api/v1) with chi. Handlers decode and check input,
+// call the use cases in commands and the read models in projections, and answer errors as RFC 9457
+// problem details.
+package http
+
+import (
+	"context"
+	"database/sql"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+	"github.com/go-chi/httprate"
+	"github.com/google/uuid"
+
+	"github.com/motcua/motcua/commands"
+	"github.com/motcua/motcua/domain"
+	"github.com/motcua/motcua/eventstore/chain"
+)
+
+// Server is motcua's HTTP API.
+type Server struct {
+	app      *commands.App
+	readDB   *sql.DB
+	verifier Authenticator
+	eraser   Eraser
+	logger   *slog.Logger
+	now      func() time.Time
+	router   chi.Router
+	// publicUpdates wakes the live feeds when the public status view moves (nil: they poll).
+	publicUpdates Notifier
+	pages         *pageSet
+	integrity     *chain.Verifier
+	publicBaseURL string
+}
+
+// Config wires a Server.
+type Config struct {
+	App    *commands.App
+	ReadDB *sql.DB // the database holding the read models
+	Tokens TokenVerifier
+	// Authenticator, when set, checks bearer tokens instead of Tokens (an OIDCVerifier in production).
+	Authenticator Authenticator
+	// TrustedProxies are the CIDR prefixes of reverse proxies whose X-Forwarded-For is believed;
+	// without them the client is the TCP peer, so no client can pick its own rate-limit key.
+	TrustedProxies []string
+	// Eraser, when set, serves legal erasure requests to admins (POST /api/v1/admin/erasures).
+	Eraser Eraser
+	Logger *slog.Logger
+	// PublicRequestsPerMinute limits public lookups per client address, so sequential dossier codes
+	// cannot be mined; 0 means 60.
+	PublicRequestsPerMinute int
+	// PublicStatusUpdates, when set, wakes the live feeds as soon as the public status view moves
+	// (the view's projections.Runner); without it they look every second.
+	PublicStatusUpdates Notifier
+	// Metrics, when set, is served at GET /metrics (Prometheus).
+	Metrics http.Handler
+	// Integrity verifies dossiers' histories (the hash chain and the signed checkpoints); without it,
+	// links only, trusting no checkpoint key.
+	Integrity *chain.Verifier
+	// PublicBaseURL is the scheme and host printed QR codes point to, e.g. https://motcua.thanhhoa.gov.vn;
+	// the address the request came to when empty.
+	PublicBaseURL string
+}
+
+// NewServer builds the router.
+func NewServer(cfg Config) *Server {
+	s := &Server{app: cfg.App, readDB: cfg.ReadDB, eraser: cfg.Eraser, logger: cfg.Logger, now: time.Now, publicUpdates: cfg.PublicStatusUpdates}
+	if s.logger == nil {
+		s.logger = slog.Default()
+	}
+	s.integrity, s.publicBaseURL = cfg.Integrity, strings.TrimSuffix(cfg.PublicBaseURL, "/")
+	if s.integrity == nil {
+		s.integrity = chain.NewVerifier(cfg.App.Store)
+	}
+	if cfg.App.Now != nil {
+		s.now = cfg.App.Now
+	}
+	tokens := cfg.Tokens
+	if tokens.Now == nil {
+		tokens.Now = s.now
+	}
+	s.verifier = tokens
+	if cfg.Authenticator != nil {
+		s.verifier = cfg.Authenticator
+	}
+	perMinute := cfg.PublicRequestsPerMinute
+	if perMinute == 0 {
+		perMinute = 60
+	}
+
+	r := chi.NewRouter()
+	r.Use(clientAddress(cfg.TrustedProxies), middleware.Recoverer, s.correlation, s.logRequests)
+	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	if cfg.Metrics != nil {
+		r.Method(http.MethodGet, "/metrics", cfg.Metrics)
+	}
+	s.pages = newPageSet()
+	s.mountPages(r, perMinute)
+	r.Route("/api/v1", func(r chi.Router) {
+		r.Get("/procedures", s.listProcedures)
+		r.Route("/public", func(r chi.Router) {
+			r.Use(httprate.Limit(perMinute, time.Minute, httprate.WithKeyFuncs(httprate.KeyByIP),
+				httprate.WithLimitHandler(func(w http.ResponseWriter, r *http.Request) {
+					writeProblem(w, Problem{Type: "https://motcua.vn/problems/rate_limited", Status: http.StatusTooManyRequests,
+						Title: "Quá nhiều yêu cầu / Too many requests", Detail: "Vui lòng thử lại sau ít phút / please try again in a minute",
+						Instance: r.URL.Path, Code: "rate_limited"})
+				})))
+			r.Get("/dossiers/{code}", s.publicStatus)
+			r.Get("/dossiers/{code}/events", s.publicStatusEvents)
+			r.Post("/dossiers/{code}/rating", s.rate)
+			r.Get("/dossiers/{code}/qr.png", s.dossierQR)
+			r.Get("/results/{resultCode}", s.verifyResult)
+			r.Get("/results/{resultCode}/qr.png", s.resultQR)
+		})
+		r.Group(func(r chi.Router) {
+			r.Use(s.authenticate)
+			r.Post("/dossiers", s.receive)
+			r.Get("/dossiers/{ref}", s.getDossier)
+			r.Get("/dossiers/{ref}/events", s.dossierEvents)
+			r.Get("/dossiers/{ref}/verification", s.verifyDossier)
+			r.Post("/dossiers/{ref}/{action}", s.act)
+			if s.eraser != nil {
+				r.Post("/admin/erasures", s.erase)
+			}
+			s.readModelRoutes(r)
+		})
+	})
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		s.writeError(w, r, domain.Errorf(domain.ENOTFOUND, "no such resource: %s", r.URL.Path))
+	})
+	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		writeProblem(w, Problem{Type: "https://motcua.vn/problems/method_not_allowed", Title: "Method not allowed",
+			Status: http.StatusMethodNotAllowed, Instance: r.URL.Path, Code: "method_not_allowed"})
+	})
+	s.router = r
+	return s
+}
+
+// Routes lists the router's routes, for tests and documentation that walk every endpoint.
+func (s *Server) Routes() chi.Routes { return s.router }
+
+// ServeHTTP makes Server an http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.ServeHTTP(w, r) }
+
+type callerKey struct{}
+
+func callerOf(ctx context.Context) commands.Caller {
+	c, _ := ctx.Value(callerKey{}).(commands.Caller)
+	return c
+}
+
+// authenticate requires an official's bearer token and puts the caller in the request context.
+func (s *Server) authenticate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		caller, err := s.verifier.Verify(r.Header.Get("Authorization"))
+		if err != nil {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="motcua"`)
+			s.writeError(w, r, domain.Errorf(domain.EUNAUTHORIZED, "%v", err))
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), callerKey{}, caller)))
+	})
+}
+
+// correlation tags each request with a correlation id (the caller's X-Correlation-ID when it is a
+// UUID), recorded in every event the request causes.
+func (s *Server) correlation(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := uuid.Parse(r.Header.Get("X-Correlation-ID"))
+		if err != nil {
+			id = uuid.Must(uuid.NewV7())
+		}
+		w.Header().Set("X-Correlation-ID", id.String())
+		next.ServeHTTP(w, r.WithContext(commands.WithCorrelationID(r.Context(), id)))
+	})
+}
+
+func (s *Server) logRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
+		next.ServeHTTP(ww, r)
+		s.logger.InfoContext(r.Context(), "http", "method", r.Method, "path", r.URL.Path, "status", ww.Status(),
+			"duration", time.Since(start), "correlation_id", w.Header().Get("X-Correlation-ID"))
+	})
+}
+
+func etag(version uint64) string { return `"` + strconv.FormatUint(version, 10) + `"` }
+
+// parseIfMatch reads an If-Match header holding one version ETag ("3", W/"3" or 3).
+func parseIfMatch(h string) (*uint64, error) {
+	h = strings.TrimSpace(h)
+	if h == "" || h == "*" {
+		return nil, nil
+	}
+	v, err := strconv.ParseUint(strings.Trim(strings.TrimPrefix(h, "W/"), `"`), 10, 64)
+	if err != nil {
+		return nil, invalid("If-Match", "must be the ETag of a dossier version, e.g. \"3\"")
+	}
+	return &v, nil
+}

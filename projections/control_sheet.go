@@ -1,0 +1,668 @@
+package projections
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/motcua/motcua/domain"
+	"github.com/motcua/motcua/eventstore"
+)
+
+// Verdict judges work finished against its deadline, as the process-control sheet (TT 01/2018 form
+// 05) and report II.06a do: early (trước hạn) when finished on a day before the deadline's day, on
+// time (đúng hạn) when finished on the deadline's day and not after it, late (quá hạn) after it.
+// Days are Vietnam civil days.
+type Verdict string
+
+const (
+	VerdictEarly  Verdict = "early"
+	VerdictOnTime Verdict = "on_time"
+	VerdictLate   Verdict = "late"
+)
+
+// Label is the verdict's Vietnamese name on the forms.
+func (v Verdict) Label() string {
+	switch v {
+	case VerdictEarly:
+		return "Trước hạn"
+	case VerdictOnTime:
+		return "Đúng hạn"
+	case VerdictLate:
+		return "Quá hạn"
+	}
+	return ""
+}
+
+// judge returns the verdict on work finished at done with the given deadline; "" when either is unknown.
+func judge(done, deadline time.Time) Verdict {
+	switch {
+	case done.IsZero() || deadline.IsZero():
+		return ""
+	case done.After(deadline):
+		return VerdictLate
+	case civilDate(done) < civilDate(deadline):
+		return VerdictEarly
+	}
+	return VerdictOnTime
+}
+
+func civilDate(t time.Time) string { return t.In(domain.VietnamTime).Format(time.DateOnly) }
+
+// workingHours is the working time from `from` to `to`, in hours.
+func workingHours(cal *domain.Calendar, from, to time.Time) float64 {
+	return roundHours(cal.WorkingTimeBetween(from, to).Hours())
+}
+
+// roundHours keeps two decimals: a hundredth of an hour is well under a minute.
+func roundHours(h float64) float64 { return math.Round(h*100) / 100 }
+
+// Kinds of handover on the process-control sheet.
+const (
+	HandoverSubmission  = "submission"   // filed online; the desk must accept or answer within the acceptance deadline
+	HandoverReception   = "reception"    // received at the desk
+	HandoverTransfer    = "transfer"     // to a department or official for a step
+	HandoverInterAgency = "inter_agency" // to another agency for its share (liên thông)
+	HandoverParallel    = "parallel"     // to a coordinator while the step's parts run at several units at once
+	HandoverPart        = "part"         // one part of a parallel step, at a unit or another agency; ends when it is completed
+	HandoverResult      = "result"       // the result back to the desk, to be handed to the applicant
+)
+
+// seqStride spaces the handovers' sequence numbers: a handover made by the event at stream version
+// v has seq v×seqStride, the parts of a parallel step started by it v×seqStride+1, +2, …
+const seqStride = 1000
+
+// ProcessControlView records every handover of every dossier with the step's deadline as the
+// transfer event recorded it, and when and how the step ended. It serves the process-control sheet
+// (ControlSheetOf) and the late-dossier dashboard (LateDashboardOf).
+type ProcessControlView struct {
+	Prefix string // table name prefix; empty for the serving tables
+}
+
+func (ProcessControlView) Name() string { return "process_control" }
+func (ProcessControlView) Tables() []string {
+	return []string{"control_dossiers", "control_handovers", "control_notes"}
+}
+func (ProcessControlView) WithPrefix(prefix string) Projection {
+	return ProcessControlView{Prefix: prefix}
+}
+func (v ProcessControlView) summary() dossierSummary {
+	return dossierSummary{table: v.Prefix + "control_dossiers"}
+}
+func (v ProcessControlView) handovers() string { return v.Prefix + "control_handovers" }
+func (v ProcessControlView) notes() string     { return v.Prefix + "control_notes" }
+
+func (v ProcessControlView) Migrate(ctx context.Context, db *sql.DB) error {
+	h, n := v.handovers(), v.notes()
+	return execAll(ctx, db, append(v.summary().statements(),
+		// seq is the stream version of the event that made the handover, so rows sort in the
+		// dossier's order and a replayed event cannot add a second row.
+		`CREATE TABLE IF NOT EXISTS `+h+` (
+			dossier_id TEXT NOT NULL,
+			seq BIGINT NOT NULL,
+			kind TEXT NOT NULL,
+			from_unit TEXT NOT NULL,
+			from_official_id TEXT NOT NULL,
+			from_official_name TEXT NOT NULL,
+			to_unit TEXT NOT NULL,
+			to_official_id TEXT NOT NULL,
+			to_official_name TEXT NOT NULL,
+			handed_at TEXT NOT NULL,
+			step TEXT NOT NULL,
+			allotted_hours DOUBLE PRECISION,
+			deadline TEXT,
+			calendar_version TEXT NOT NULL,
+			note TEXT NOT NULL,
+			ended_at TEXT,
+			end_kind TEXT,
+			ended_by_id TEXT,
+			ended_by_name TEXT,
+			PRIMARY KEY (dossier_id, seq))`,
+		`CREATE INDEX IF NOT EXISTS `+h+`_open ON `+h+` (ended_at, deadline)`,
+		`CREATE INDEX IF NOT EXISTS `+v.summary().table+`_due ON `+v.summary().table+` (resolved_at, closed_at, appointment_date)`,
+		`CREATE TABLE IF NOT EXISTS `+n+` (
+			dossier_id TEXT NOT NULL,
+			version BIGINT NOT NULL,
+			seq BIGINT NOT NULL,
+			at TEXT NOT NULL,
+			event TEXT NOT NULL,
+			detail TEXT NOT NULL,
+			by_name TEXT NOT NULL,
+			PRIMARY KEY (dossier_id, version))`))
+}
+
+func (v ProcessControlView) Apply(ctx context.Context, tx *sql.Tx, re eventstore.RecordedEvent) error {
+	return v.ApplyBatch(ctx, tx, []eventstore.RecordedEvent{re})
+}
+
+// ApplyBatch folds a batch into the summary rows and handover logs it touches: each dossier's
+// summary and latest handover are read once, and what changed is written once.
+func (v ProcessControlView) ApplyBatch(ctx context.Context, tx *sql.Tx, events []eventstore.RecordedEvent) error {
+	logs := &handoverBatch{handovers: v.handovers(), notes: v.notes(), logs: map[string]*handoverLog{}}
+	err := foldBatch(ctx, tx, v.summary(), events, batchHooks{
+		loaded: func(stored []string) error { return logs.load(ctx, tx, stored) },
+		each: func(id string, re eventstore.RecordedEvent, e domain.Event, row *summaryRow) error {
+			logs.log(id).record(re, e, row.ReceivingUnit)
+			return nil
+		},
+	})
+	if err != nil {
+		return err
+	}
+	return logs.flush(ctx, tx)
+}
+
+// answersComparisonsWithIntegers tells SQLite, which has no boolean type, from PostgreSQL: the
+// projection is handed only a transaction, and the two want their rows written differently.
+func answersComparisonsWithIntegers(ctx context.Context, tx *sql.Tx) (bool, error) {
+	var answer any
+	if err := tx.QueryRowContext(ctx, `SELECT 1 = 1`).Scan(&answer); err != nil {
+		return false, fmt.Errorf("tell the database apart: %w", err)
+	}
+	_, isBool := answer.(bool)
+	return !isBool, nil
+}
+
+// handoverRow is one line of a dossier's handover log.
+type handoverRow struct {
+	seq                                              int64
+	kind                                             string
+	fromUnit, fromID, fromName, toUnit, toID, toName string
+	handedAt, deadline                               time.Time
+	step, calendar, note                             string
+	allotted                                         float64
+	endedAt                                          time.Time
+	endKind, endedByID, endedByName                  string
+
+	stored, changed bool // read from the table; ended by this batch
+}
+
+type noteRow struct {
+	version, seq          int64
+	at                    time.Time
+	event, detail, byName string
+}
+
+// handoverLog is what a batch knows of one dossier's handovers: the stored ones still in play (the
+// latest handover and the open parts of a parallel step), then those the batch adds.
+type handoverLog struct {
+	id    string
+	rows  []*handoverRow
+	notes []noteRow
+}
+
+// current is the handover under which the dossier is held now: the latest one that is not a part.
+func (l *handoverLog) current() *handoverRow {
+	for i := len(l.rows) - 1; i >= 0; i-- {
+		if l.rows[i].kind != HandoverPart {
+			return l.rows[i]
+		}
+	}
+	return nil
+}
+
+// finish ends the step h started, which can now be judged.
+func finish(h *handoverRow, at time.Time, kind string, by eventstore.Actor) {
+	if h == nil || !h.endedAt.IsZero() {
+		return
+	}
+	h.endedAt, h.endKind, h.endedByID, h.endedByName = at, kind, by.ID, by.Name
+	h.changed = true
+}
+
+// end closes the current handover.
+func (l *handoverLog) end(at time.Time, kind string, by eventstore.Actor) {
+	finish(l.current(), at, kind, by)
+}
+
+// openPart returns the first open part with the given step name, as the domain completes them.
+func (l *handoverLog) openPart(step string) *handoverRow {
+	for _, h := range l.rows {
+		if h.kind == HandoverPart && h.step == step && h.endedAt.IsZero() {
+			return h
+		}
+	}
+	return nil
+}
+
+func (l *handoverLog) open(h *handoverRow) { l.rows = append(l.rows, h) }
+
+// note attaches what happened during the current handover's step.
+func (l *handoverLog) note(re eventstore.RecordedEvent, at time.Time, event, detail string) {
+	var seq int64
+	if h := l.current(); h != nil {
+		seq = h.seq
+	}
+	l.notes = append(l.notes, noteRow{version: int64(re.Version), seq: seq, at: at, event: event, detail: detail, byName: re.Metadata.Actor.Name})
+}
+
+// record turns one event into handovers and notes.
+func (l *handoverLog) record(re eventstore.RecordedEvent, e domain.Event, receivingUnit string) {
+	actor := re.Metadata.Actor
+	seq := int64(re.Version) * seqStride
+	switch e := e.(type) {
+	case domain.Submitted:
+		l.open(&handoverRow{seq: seq, kind: HandoverSubmission, fromName: e.Applicant.Name, toUnit: e.ReceivingUnit,
+			handedAt: e.SubmittedAt, step: "Tiếp nhận hồ sơ trực tuyến", deadline: e.AcceptanceDeadline, calendar: e.CalendarVersion})
+	case domain.Received:
+		l.end(e.ReceivedAt, "received", actor)
+		// The reception step lasts until the dossier reaches the department (TransferDeadline).
+		l.open(&handoverRow{seq: seq, kind: HandoverReception, fromName: e.Applicant.Name, toUnit: e.ReceivingUnit,
+			toID: actor.ID, toName: actor.Name, handedAt: e.ReceivedAt, step: "Tiếp nhận hồ sơ", deadline: e.TransferDeadline,
+			calendar: e.CalendarVersion})
+	case domain.ReceptionRefused:
+		l.note(re, e.RefusedAt, "Từ chối tiếp nhận", e.Reason)
+		l.end(e.RefusedAt, "refused", actor)
+	case domain.Transferred:
+		l.end(e.TransferredAt, HandoverTransfer, actor)
+		l.open(&handoverRow{seq: seq, kind: HandoverTransfer, fromUnit: e.From.Unit, fromID: e.From.OfficialID, fromName: e.From.OfficialName,
+			toUnit: e.To.Unit, toID: e.To.OfficialID, toName: e.To.OfficialName, handedAt: e.TransferredAt, step: e.Step,
+			allotted: e.AllottedHours, deadline: e.StepDeadline, calendar: e.CalendarVersion, note: e.Note})
+	case domain.InterAgencyTransferred:
+		l.end(e.TransferredAt, HandoverInterAgency, actor)
+		l.open(&handoverRow{seq: seq, kind: HandoverInterAgency, fromUnit: e.From.Unit, fromID: e.From.OfficialID, fromName: e.From.OfficialName,
+			toUnit: e.ToAgency, handedAt: e.TransferredAt, step: cmp.Or(e.Step, e.Purpose), allotted: e.AllottedHours, deadline: e.StepDeadline,
+			calendar: e.CalendarVersion})
+	case domain.ParallelStepStarted:
+		// The coordinator holds the dossier until the step's latest part is due; each part is a
+		// handover of its own, judged when it is completed.
+		l.end(e.StartedAt, HandoverParallel, actor)
+		c := e.Coordinator
+		l.open(&handoverRow{seq: seq, kind: HandoverParallel, fromUnit: e.From.Unit, fromID: e.From.OfficialID, fromName: e.From.OfficialName,
+			toUnit: c.Unit, toID: c.OfficialID, toName: c.OfficialName, handedAt: e.StartedAt, step: e.Step, deadline: e.StepDeadline,
+			calendar: e.CalendarVersion, note: e.Note})
+		for i, p := range e.Parts {
+			l.open(&handoverRow{seq: seq + int64(i) + 1, kind: HandoverPart, fromUnit: c.Unit, fromID: c.OfficialID, fromName: c.OfficialName,
+				toUnit: p.Unit, handedAt: e.StartedAt, step: p.Step, allotted: p.AllottedHours, deadline: p.StepDeadline, calendar: e.CalendarVersion})
+		}
+	case domain.PartCompleted:
+		finish(l.openPart(e.Step), e.CompletedAt, "part_completed", eventstore.Actor{ID: e.By.OfficialID, Name: e.By.OfficialName})
+		l.note(re, e.CompletedAt, "Hoàn thành phần việc: "+e.Step, e.Opinion)
+	case domain.ResultReady:
+		if e.Index > 1 {
+			l.note(re, e.ReadyAt, "Có thêm kết quả", e.ResultCode)
+			return
+		}
+		var from string
+		if h := l.current(); h != nil {
+			from = h.toUnit
+		}
+		l.end(e.ReadyAt, HandoverResult, actor)
+		l.open(&handoverRow{seq: seq, kind: HandoverResult, fromUnit: from, fromID: actor.ID, fromName: actor.Name,
+			toUnit: receivingUnit, handedAt: e.ReadyAt, step: "Trả kết quả", note: e.ResultCode})
+	case domain.ResultReturned:
+		l.end(e.ReturnedAt, "returned", actor)
+	case domain.Rejected:
+		l.note(re, e.RejectedAt, "Từ chối giải quyết", e.Reason)
+		l.end(e.RejectedAt, "rejected", actor)
+	case domain.Withdrawn:
+		l.note(re, e.WithdrawnAt, "Rút hồ sơ", e.Reason)
+		l.end(e.WithdrawnAt, "withdrawn", actor)
+	case domain.SupplementRequested:
+		l.note(re, e.RequestedAt, fmt.Sprintf("Yêu cầu bổ sung lần %d", e.RequestNumber), e.Reason)
+	case domain.Supplemented:
+		detail := ""
+		if !e.NewAppointmentDate.IsZero() {
+			detail = "Hẹn lại ngày trả kết quả: " + vnTime(e.NewAppointmentDate)
+		}
+		l.note(re, e.SupplementedAt, "Đã bổ sung hồ sơ", detail)
+	case domain.Suspended:
+		l.note(re, e.SuspendedAt, "Tạm dừng xử lý", e.Reason)
+	case domain.Resumed:
+		l.note(re, e.ResumedAt, "Tiếp tục xử lý", "Hẹn lại ngày trả kết quả: "+vnTime(e.NewAppointmentDate))
+	case domain.ApologyIssued:
+		l.note(re, e.IssuedAt, "Xin lỗi và hẹn lại ngày trả kết quả", vnTime(e.NewAppointmentDate)+": "+e.Reason)
+	case domain.Appraised:
+		l.note(re, e.AppraisedAt, "Thẩm định", string(e.Conclusion)+": "+e.Opinion)
+	case domain.Signed:
+		l.note(re, e.SignedAt, "Ký số", e.DocumentNumber)
+	}
+}
+
+var handoverColumnNames = []string{"dossier_id", "seq", "kind", "from_unit", "from_official_id", "from_official_name", "to_unit",
+	"to_official_id", "to_official_name", "handed_at", "step", "allotted_hours", "deadline", "calendar_version", "note", "ended_at",
+	"end_kind", "ended_by_id", "ended_by_name"}
+
+// handoverBatch holds the handover logs a batch touches.
+type handoverBatch struct {
+	handovers, notes string
+	logs             map[string]*handoverLog
+	order            []*handoverLog
+}
+
+// load reads, for each of the dossiers together, the stored handovers a batch may still change:
+// the latest one that is not a part, and the open parts.
+func (b *handoverBatch) load(ctx context.Context, tx *sql.Tx, ids []string) error {
+	for start := 0; start < len(ids); start += maxParameters {
+		chunk := ids[start:min(start+maxParameters, len(ids))]
+		rows, err := tx.QueryContext(ctx, `SELECT h.`+strings.Join(handoverColumnNames, ", h.")+` FROM `+b.handovers+` h
+			WHERE h.dossier_id IN (`+paramList(len(chunk), 1)+`) AND ((h.kind = '`+HandoverPart+`' AND h.ended_at IS NULL)
+				OR h.seq = (SELECT MAX(l.seq) FROM `+b.handovers+` l WHERE l.dossier_id = h.dossier_id AND l.kind <> '`+HandoverPart+`'))
+			ORDER BY h.dossier_id, h.seq`, anySlice(chunk)...)
+		if err != nil {
+			return err
+		}
+		list, err := scanHandoverRows(rows)
+		if err != nil {
+			return err
+		}
+		for i := range list {
+			list[i].row.stored = true
+			b.log(list[i].dossierID).open(&list[i].row)
+		}
+	}
+	return nil
+}
+
+// log returns the dossier's log in this batch.
+func (b *handoverBatch) log(id string) *handoverLog {
+	l := b.logs[id]
+	if l == nil {
+		l = &handoverLog{id: id}
+		b.logs[id] = l
+		b.order = append(b.order, l)
+	}
+	return l
+}
+
+// flush writes the handovers the batch added or ended, and the notes.
+func (b *handoverBatch) flush(ctx context.Context, tx *sql.Tx) error {
+	var handovers, notes [][]any
+	for _, l := range b.order {
+		for _, h := range l.rows {
+			if !h.stored || h.changed {
+				handovers = append(handovers, h.values(l.id))
+			}
+		}
+		for _, n := range l.notes {
+			notes = append(notes, []any{l.id, n.version, n.seq, sqlTime(n.at), n.event, n.detail, n.byName})
+		}
+	}
+	insert := insertRows
+	// One row is written alike either way: only a batch writing more asks which database it is.
+	if len(handovers) > 1 || len(notes) > 1 {
+		rowByRow, err := answersComparisonsWithIntegers(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if rowByRow {
+			insert = insertEach
+		}
+	}
+	// A stored handover the batch ended is written again: only how it ended changes.
+	err := insert(ctx, tx, b.handovers, handoverColumnNames, handovers, `ON CONFLICT (dossier_id, seq) DO UPDATE SET
+		ended_at = excluded.ended_at, end_kind = excluded.end_kind, ended_by_id = excluded.ended_by_id, ended_by_name = excluded.ended_by_name`)
+	if err != nil {
+		return err
+	}
+	return insert(ctx, tx, b.notes, []string{"dossier_id", "version", "seq", "at", "event", "detail", "by_name"}, notes,
+		`ON CONFLICT (dossier_id, version) DO NOTHING`)
+}
+
+// insertEach writes rows one per execution of a statement prepared once. On SQLite, where an
+// execution costs no round trip, it beats insertRows' multi-row statements: a statement writing
+// one row needs no statement journal, and binds its few numbered parameters without long lookups.
+func insertEach(ctx context.Context, tx *sql.Tx, table string, columns []string, rows [][]any, onConflict string) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO `+table+` (`+strings.Join(columns, ", ")+`) VALUES (`+paramList(len(columns), 1)+`) `+onConflict)
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	for _, row := range rows {
+		if _, err := stmt.ExecContext(ctx, row...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// values returns the row's column values in the order of handoverColumnNames.
+func (h *handoverRow) values(id string) []any {
+	return []any{id, h.seq, h.kind, h.fromUnit, h.fromID, h.fromName, h.toUnit, h.toID, h.toName, sqlTime(h.handedAt), h.step,
+		sql.NullFloat64{Float64: h.allotted, Valid: h.allotted > 0}, sqlTime(h.deadline), h.calendar, h.note, sqlTime(h.endedAt),
+		nullText(h.endKind), nullText(h.endedByID), nullText(h.endedByName)}
+}
+
+func nullText(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
+
+type storedHandover struct {
+	dossierID string
+	row       handoverRow
+}
+
+func scanHandoverRows(rows *sql.Rows) ([]storedHandover, error) {
+	defer rows.Close()
+	var out []storedHandover
+	for rows.Next() {
+		var s storedHandover
+		h := &s.row
+		var handed, deadline, ended, endKind, endedByID, endedByName sql.NullString
+		var allotted sql.NullFloat64
+		if err := rows.Scan(&s.dossierID, &h.seq, &h.kind, &h.fromUnit, &h.fromID, &h.fromName, &h.toUnit, &h.toID, &h.toName,
+			&handed, &h.step, &allotted, &deadline, &h.calendar, &h.note, &ended, &endKind, &endedByID, &endedByName); err != nil {
+			return nil, err
+		}
+		h.handedAt, h.deadline, h.endedAt = parseSQLTime(handed), parseSQLTime(deadline), parseSQLTime(ended)
+		h.allotted, h.endKind, h.endedByID, h.endedByName = allotted.Float64, endKind.String, endedByID.String, endedByName.String
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+// Party is one side of a handover: a unit and, when known, an official.
+type Party struct {
+	Unit         string `json:"unit,omitempty"`
+	OfficialID   string `json:"official_id,omitempty"`
+	OfficialName string `json:"official_name,omitempty"`
+}
+
+// ControlNote is something that happened during a step (a supplement request, a suspension, the
+// appraisal, …), shown in the sheet's note column.
+type ControlNote struct {
+	At     time.Time `json:"at"`
+	Event  string    `json:"event"`
+	Detail string    `json:"detail,omitempty"`
+	By     string    `json:"by,omitempty"`
+}
+
+// Handover is one line of the process-control sheet: who handed the dossier to whom and when, the
+// step the receiver had to carry out with its allotted time and deadline (as recorded at the
+// handover), and — once the step ended with the next handover, the result or a decision — the
+// verdict on it. A step still running past its deadline shows how far it has overrun so far.
+type Handover struct {
+	No              int           `json:"no"`
+	Kind            string        `json:"kind"`
+	From            Party         `json:"from"`
+	To              Party         `json:"to"`
+	HandedAt        time.Time     `json:"handed_at"`
+	Step            string        `json:"step"`
+	AllottedHours   float64       `json:"allotted_hours,omitempty"`
+	Deadline        time.Time     `json:"deadline,omitzero"`
+	CalendarVersion string        `json:"calendar_version,omitempty"`
+	EndedAt         time.Time     `json:"ended_at,omitzero"`
+	EndedBy         string        `json:"ended_by,omitempty"` // transfer, inter_agency, result, received, refused, rejected, withdrawn, returned
+	EndedByOfficial Party         `json:"ended_by_official,omitzero"`
+	Verdict         Verdict       `json:"verdict,omitempty"`
+	VerdictLabel    string        `json:"verdict_label,omitempty"`
+	OverrunHours    float64       `json:"overrun_hours,omitempty"` // working hours past the deadline
+	Ongoing         bool          `json:"ongoing,omitempty"`       // the step has not ended yet
+	Note            string        `json:"note,omitempty"`
+	Events          []ControlNote `json:"events,omitempty"`
+
+	dossierID string
+	seq       int64
+}
+
+// Responsible is who carried out the step: the official it was handed to, else the one who ended it.
+func (h Handover) Responsible() Party {
+	if h.To.OfficialID != "" {
+		return h.To
+	}
+	return Party{Unit: h.To.Unit, OfficialID: h.EndedByOfficial.OfficialID, OfficialName: h.EndedByOfficial.OfficialName}
+}
+
+// judgeAt fills the verdict and overrun: finished steps are judged, running ones show their overrun at now.
+func (h *Handover) judgeAt(cal *domain.Calendar, now time.Time) {
+	if h.Deadline.IsZero() {
+		return
+	}
+	if h.EndedAt.IsZero() {
+		h.Ongoing = true
+		if now.After(h.Deadline) {
+			h.OverrunHours = workingHours(cal, h.Deadline, now)
+		}
+		return
+	}
+	h.Verdict = judge(h.EndedAt, h.Deadline)
+	h.VerdictLabel = h.Verdict.Label()
+	if h.Verdict == VerdictLate {
+		h.OverrunHours = workingHours(cal, h.Deadline, h.EndedAt)
+	}
+}
+
+// ControlSheet is the process-control sheet of one dossier (regulations §5).
+type ControlSheet struct {
+	DossierID            string     `json:"dossier_id"`
+	Code                 string     `json:"code,omitempty"`
+	ProcedureCode        string     `json:"procedure_code"`
+	ProcedureName        string     `json:"procedure_name"`
+	ApplicantName        string     `json:"applicant_name"`
+	Channel              string     `json:"channel"`
+	ReceivingUnit        string     `json:"receiving_unit"`
+	CompetentAgency      string     `json:"competent_agency"`
+	CoordinatingAgencies []string   `json:"coordinating_agencies"`
+	SubmittedAt          time.Time  `json:"submitted_at,omitzero"`
+	ReceivedAt           time.Time  `json:"received_at,omitzero"`
+	FirstAppointment     time.Time  `json:"first_appointment_date,omitzero"`
+	AppointmentDate      time.Time  `json:"appointment_date,omitzero"` // in force now
+	ResolvedAt           time.Time  `json:"resolved_at,omitzero"`
+	Resolution           string     `json:"resolution,omitempty"`
+	ResolvedAgainst      time.Time  `json:"resolved_against,omitzero"` // the appointment date in force when resolved
+	ResolutionVerdict    Verdict    `json:"resolution_verdict,omitempty"`
+	ReturnedAt           time.Time  `json:"returned_at,omitzero"`
+	Closed               string     `json:"closed,omitempty"`
+	CloseReason          string     `json:"close_reason,omitempty"`
+	HolderAgency         string     `json:"-"` // for read access: officials of the agency holding it may read it
+	OpenPartAgencies     []string   `json:"-"` // for read access: other agencies doing an open part of a parallel step
+	Handovers            []Handover `json:"handovers"`
+	OverrunMeasuredWith  string     `json:"overrun_measured_with"` // calendar version used for working hours
+	GeneratedAt          time.Time  `json:"generated_at"`
+}
+
+// ControlSheetOf returns the process-control sheet of the dossier with the given code or id; working
+// hours of overrun are measured with cal, steps still running are judged at now. ErrNotFound when no
+// such dossier is recorded.
+func ControlSheetOf(ctx context.Context, db *sql.DB, ref string, cal *domain.Calendar, now time.Time) (ControlSheet, error) {
+	rows, err := db.QueryContext(ctx, `SELECT `+summaryColumnList("d")+` FROM control_dossiers d WHERE d.code = $1 OR d.dossier_id = $1`, ref)
+	if err != nil {
+		return ControlSheet{}, err
+	}
+	list, err := scanSummaryRows(rows, nil)
+	if err != nil {
+		return ControlSheet{}, err
+	}
+	if len(list) == 0 {
+		return ControlSheet{}, ErrNotFound
+	}
+	d := list[0]
+	sheet := ControlSheet{
+		DossierID: d.DossierID, Code: d.Code, ProcedureCode: d.ProcedureCode, ProcedureName: d.ProcedureName,
+		ApplicantName: d.ApplicantName, Channel: d.Channel, ReceivingUnit: d.ReceivingUnit, CompetentAgency: d.CompetentAgency,
+		CoordinatingAgencies: []string{}, SubmittedAt: d.SubmittedAt, ReceivedAt: d.ReceivedAt, FirstAppointment: d.FirstAppointment,
+		AppointmentDate: d.AppointmentDate, ResolvedAt: d.ResolvedAt, Resolution: d.Resolution, ResolvedAgainst: d.ResolvedAppointment,
+		ResolutionVerdict: judge(d.ResolvedAt, d.ResolvedAppointment), ReturnedAt: d.ReturnedAt, Closed: d.CloseKind,
+		CloseReason: d.CloseReason, OverrunMeasuredWith: cal.Version(), GeneratedAt: now,
+	}
+	var c conditions
+	c.add("h.dossier_id = ?", d.DossierID)
+	handovers, err := queryHandovers(ctx, db, c, cal, now)
+	if err != nil {
+		return ControlSheet{}, err
+	}
+	notes, err := db.QueryContext(ctx, `SELECT seq, at, event, detail, by_name FROM control_notes WHERE dossier_id = $1 ORDER BY version`, d.DossierID)
+	if err != nil {
+		return ControlSheet{}, err
+	}
+	defer notes.Close()
+	bySeq := map[int64]int{}
+	for i, h := range handovers {
+		bySeq[h.seq] = i
+		// Other agencies that did a share: sent the dossier (liên thông) or a part of a parallel step.
+		other := h.Kind == HandoverInterAgency ||
+			(h.Kind == HandoverPart && domain.ValidUnitCode(h.To.Unit) && h.To.Unit != d.CompetentAgency && h.To.Unit != d.ReceivingUnit)
+		if other && !slices.Contains(sheet.CoordinatingAgencies, h.To.Unit) {
+			sheet.CoordinatingAgencies = append(sheet.CoordinatingAgencies, h.To.Unit)
+		}
+		if other && h.Kind == HandoverPart && h.EndedAt.IsZero() {
+			sheet.OpenPartAgencies = append(sheet.OpenPartAgencies, h.To.Unit)
+		}
+	}
+	for notes.Next() {
+		var seq int64
+		var at sql.NullString
+		var n ControlNote
+		if err := notes.Scan(&seq, &at, &n.Event, &n.Detail, &n.By); err != nil {
+			return ControlSheet{}, err
+		}
+		n.At = parseSQLTime(at)
+		if i, ok := bySeq[seq]; ok {
+			handovers[i].Events = append(handovers[i].Events, n)
+		}
+	}
+	if err := notes.Err(); err != nil {
+		return ControlSheet{}, err
+	}
+	// The agency holding the dossier, as the aggregate keeps it: the receiving unit, then each
+	// agency it was sent to for its share, until the result comes back to the desk.
+	sheet.HolderAgency = d.ReceivingUnit
+	for _, h := range handovers {
+		switch h.Kind {
+		case HandoverInterAgency:
+			sheet.HolderAgency = h.To.Unit
+		case HandoverResult:
+			sheet.HolderAgency = d.ReceivingUnit
+		}
+	}
+	sheet.Handovers = handovers
+	return sheet, nil
+}
+
+// queryHandovers returns every handover of the dossiers matching c (on the summary, alias d), in
+// each dossier's order, numbered and judged at now.
+func queryHandovers(ctx context.Context, db *sql.DB, c conditions, cal *domain.Calendar, now time.Time) ([]Handover, error) {
+	rows, err := db.QueryContext(ctx, `SELECT h.`+strings.Join(handoverColumnNames, ", h.")+`
+		FROM control_handovers h JOIN control_dossiers d ON d.dossier_id = h.dossier_id`+c.where()+`
+		ORDER BY h.dossier_id, h.seq`, c.args...)
+	if err != nil {
+		return nil, err
+	}
+	stored, err := scanHandoverRows(rows)
+	if err != nil {
+		return nil, err
+	}
+	handovers := make([]Handover, 0, len(stored))
+	for i, s := range stored {
+		r := s.row
+		h := Handover{
+			Kind: r.kind, From: Party{Unit: r.fromUnit, OfficialID: r.fromID, OfficialName: r.fromName},
+			To: Party{Unit: r.toUnit, OfficialID: r.toID, OfficialName: r.toName}, HandedAt: r.handedAt, Step: r.step,
+			AllottedHours: r.allotted, Deadline: r.deadline, CalendarVersion: r.calendar, EndedAt: r.endedAt, EndedBy: r.endKind,
+			EndedByOfficial: Party{OfficialID: r.endedByID, OfficialName: r.endedByName}, Note: r.note, dossierID: s.dossierID, seq: r.seq,
+		}
+		h.No = 1
+		if i > 0 && stored[i-1].dossierID == s.dossierID {
+			h.No = handovers[i-1].No + 1
+		}
+		h.judgeAt(cal, now)
+		handovers = append(handovers, h)
+	}
+	return handovers, nil
+}

@@ -1,0 +1,347 @@
+package projections_test
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/motcua/motcua/commands"
+	"github.com/motcua/motcua/domain"
+	"github.com/motcua/motcua/projections"
+)
+
+// overrunsOf lists, from the books, the dossier's steps that ended after their deadline or are
+// running past it at now, as "step|unit|official|hours".
+func (s *scenario) overrunsOf(b *dossierBook, now time.Time) []string {
+	var out []string
+	for _, h := range b.Handovers {
+		if h.Deadline.IsZero() {
+			continue
+		}
+		var hours float64
+		switch {
+		case !h.EndedAt.IsZero() && h.EndedAt.After(h.Deadline):
+			hours = s.workingHoursBetween(h.Deadline, h.EndedAt)
+		case h.EndedAt.IsZero() && now.After(h.Deadline):
+			hours = s.workingHoursBetween(h.Deadline, now)
+		default:
+			continue
+		}
+		responsible := h.To.OfficialID
+		if responsible == "" {
+			responsible = h.EndedByID
+		}
+		out = append(out, fmt.Sprintf("%s|%s|%s|%.2f", h.Step, h.To.Unit, responsible, hours))
+	}
+	return out
+}
+
+func gotOverruns(l projections.LateDossier) []string {
+	var out []string
+	for _, h := range l.OverrunSteps {
+		out = append(out, fmt.Sprintf("%s|%s|%s|%.2f", h.Step, h.To.Unit, h.Responsible().OfficialID, h.OverrunHours))
+	}
+	return out
+}
+
+func checkLateDashboards(t *testing.T, s *scenario) {
+	ctx := context.Background()
+	now := s.End
+	const dueWithin = 3
+	dueBy := s.cal.AddWorkingDays(now, dueWithin)
+	periods := scenarioPeriods()
+	var sawOverrunHours, sawOngoing bool
+	for _, name := range []string{"april", "may-to-7", "2026"} {
+		period := periods[name]
+		for _, agency := range scenarioAgencies {
+			dash, err := projections.LateDashboardOf(ctx, s.db, projections.LateFilter{Agency: agency, Period: period, Now: now, DueWithinDays: dueWithin}, s.cal)
+			if err != nil {
+				t.Fatal(err)
+			}
+			where := fmt.Sprintf("%s, agency %q", name, agency)
+			byCode := func(list []projections.LateDossier) map[string]projections.LateDossier {
+				m := map[string]projections.LateDossier{}
+				for _, l := range list {
+					m[l.Code] = l
+				}
+				return m
+			}
+			openGot, resolvedGot := byCode(dash.OpenOverdue), byCode(dash.ResolvedLate)
+			dueGot := map[string]projections.DueDossier{}
+			for _, d := range dash.DueSoon {
+				dueGot[d.Code] = d
+			}
+			apologiesGot := map[string]projections.ApologyEntry{}
+			for _, a := range dash.Apologies {
+				apologiesGot[a.Code] = a
+			}
+			acceptancesGot := map[string]projections.LateAcceptance{}
+			for _, a := range dash.LateAcceptances {
+				acceptancesGot[a.DossierID] = a
+			}
+			wantGroups := map[string]*projections.LateGroup{}
+			group := func(kind, key string) *projections.LateGroup {
+				if wantGroups[kind+" "+key] == nil {
+					wantGroups[kind+" "+key] = &projections.LateGroup{Key: key}
+				}
+				return wantGroups[kind+" "+key]
+			}
+			wantUnits, wantOfficials, wantHolding := map[string][2]float64{}, map[string][2]float64{}, map[string]int{}
+			addOverruns := func(list []string) {
+				for _, o := range list {
+					parts := strings.Split(o, "|")
+					var h float64
+					fmt.Sscan(parts[3], &h)
+					u := wantUnits[parts[1]]
+					wantUnits[parts[1]] = [2]float64{u[0] + 1, u[1] + h}
+					if parts[2] != "" {
+						o := wantOfficials[parts[2]]
+						wantOfficials[parts[2]] = [2]float64{o[0] + 1, o[1] + h}
+					}
+				}
+			}
+			var openCount, resolvedCount, dueCount, apologyCount, acceptanceCount int
+			for _, b := range s.Books {
+				if !b.visibleTo(agency) {
+					continue
+				}
+				field := b.Procedure.Field.Code
+				if b.open() && b.Waiting == "" && b.appointment().Before(now) {
+					openCount++
+					got, ok := openGot[b.Code]
+					want := s.overrunsOf(b, now)
+					switch {
+					case !ok:
+						t.Errorf("%s: open overdue dossier %s (due %v) missing", where, b.Code, b.appointment())
+					case !got.AppointmentDate.Equal(b.appointment()) || got.LateHours != s.workingHoursBetween(b.appointment(), now) ||
+						got.HolderUnit != b.current().To.Unit || got.ApologyIssued != !b.ApologyAt.IsZero():
+						t.Errorf("%s: open overdue %s: got due %v late %.2fh holder %s apology %v; want %v %.2fh %s %v", where, b.Code,
+							got.AppointmentDate, got.LateHours, got.HolderUnit, got.ApologyIssued, b.appointment(),
+							s.workingHoursBetween(b.appointment(), now), b.current().To.Unit, !b.ApologyAt.IsZero())
+					case !equalStrings(gotOverruns(got), want):
+						t.Errorf("%s: open overdue %s: overrun steps %q, want %q", where, b.Code, gotOverruns(got), want)
+					}
+					for _, st := range got.OverrunSteps {
+						sawOngoing = sawOngoing || st.Ongoing
+					}
+					group("agency", b.CompetentAgency).OpenOverdue++
+					group("procedure", b.Procedure.Code).OpenOverdue++
+					group("field", field).OpenOverdue++
+					addOverruns(want)
+					wantHolding[b.current().To.Unit]++
+				}
+				if period.Contains(b.ResolvedAt) && b.ResolvedAt.After(b.ResolvedAppointment) {
+					resolvedCount++
+					got, ok := resolvedGot[b.Code]
+					want := s.overrunsOf(b, now)
+					switch {
+					case !ok:
+						t.Errorf("%s: late-resolved dossier %s missing", where, b.Code)
+					case !got.ResolvedAt.Equal(b.ResolvedAt) || !got.AppointmentDate.Equal(b.ResolvedAppointment) ||
+						got.LateHours != s.workingHoursBetween(b.ResolvedAppointment, b.ResolvedAt) || got.Resolution != b.Resolution:
+						t.Errorf("%s: late-resolved %s: got %v against %v (%.2fh, %s); want %v against %v (%.2fh, %s)", where, b.Code,
+							got.ResolvedAt, got.AppointmentDate, got.LateHours, got.Resolution, b.ResolvedAt, b.ResolvedAppointment,
+							s.workingHoursBetween(b.ResolvedAppointment, b.ResolvedAt), b.Resolution)
+					case !equalStrings(gotOverruns(got), want):
+						t.Errorf("%s: late-resolved %s: overrun steps %q, want %q", where, b.Code, gotOverruns(got), want)
+					}
+					sawOverrunHours = sawOverrunHours || len(want) > 0
+					group("agency", b.CompetentAgency).ResolvedLate++
+					group("procedure", b.Procedure.Code).ResolvedLate++
+					group("field", field).ResolvedLate++
+					addOverruns(want)
+				}
+				if b.open() && b.Waiting == "" && !b.appointment().Before(now) && !b.appointment().After(dueBy) {
+					dueCount++
+					if got, ok := dueGot[b.Code]; !ok || got.WorkingHoursLeft != s.workingHoursBetween(now, b.appointment()) {
+						t.Errorf("%s: due-soon dossier %s (due %v): got %+v", where, b.Code, b.appointment(), got)
+					}
+				}
+				if period.Contains(b.ApologyAt) {
+					apologyCount++
+					got := apologiesGot[b.Code]
+					if !got.OldAppointmentDate.Equal(b.ApologyOld) || !got.NewAppointmentDate.Equal(b.ApologyNew) || !got.IssuedAt.Equal(b.ApologyAt) || got.IssuedBy != b.ApologyBy {
+						t.Errorf("%s: apology on %s: got %+v, want %v → %v at %v by %s", where, b.Code, got, b.ApologyOld, b.ApologyNew, b.ApologyAt, b.ApologyBy)
+					}
+					group("agency", b.CompetentAgency).Apologies++
+					group("procedure", b.Procedure.Code).Apologies++
+				}
+				if period.Contains(b.SubmittedAt) {
+					until := firstTime(b.RespondedAt, firstTime(b.WithdrawnAt, now))
+					if until.After(b.AcceptanceDeadline) {
+						acceptanceCount++
+						response := firstString(b.Response, "pending")
+						got, ok := acceptancesGot[b.ID]
+						if !ok || got.Response != response || got.OverrunHours != s.workingHoursBetween(b.AcceptanceDeadline, until) ||
+							!got.AcceptanceDeadline.Equal(b.AcceptanceDeadline) {
+							t.Errorf("%s: late acceptance of %s: got %+v, want %s %.2fh after %v", where, b.ID, got, response,
+								s.workingHoursBetween(b.AcceptanceDeadline, until), b.AcceptanceDeadline)
+						}
+					}
+				}
+			}
+			for code, n := range map[string][2]int{"open overdue": {len(dash.OpenOverdue), openCount}, "resolved late": {len(dash.ResolvedLate), resolvedCount},
+				"due soon": {len(dash.DueSoon), dueCount}, "apologies": {len(dash.Apologies), apologyCount}, "late acceptances": {len(dash.LateAcceptances), acceptanceCount}} {
+				if n[0] != n[1] {
+					t.Errorf("%s: %d %s listed, want %d", where, n[0], code, n[1])
+				}
+			}
+			for kind, groups := range map[string][]projections.LateGroup{"agency": dash.ByAgency, "procedure": dash.ByProcedure, "field": dash.ByField} {
+				seen := 0
+				for _, g := range groups {
+					want := wantGroups[kind+" "+g.Key]
+					if want == nil || g.OpenOverdue != want.OpenOverdue || g.ResolvedLate != want.ResolvedLate || g.Apologies != want.Apologies {
+						t.Errorf("%s: by %s %s: got %+v, want %+v", where, kind, g.Key, g, want)
+					}
+					seen++
+				}
+				for key := range wantGroups {
+					if strings.HasPrefix(key, kind+" ") {
+						seen--
+					}
+				}
+				if seen != 0 {
+					t.Errorf("%s: by %s lists %d groups too many", where, kind, seen)
+				}
+			}
+			for _, g := range dash.ByUnit {
+				if g.HoldingOverdue != wantHolding[g.Key] {
+					t.Errorf("%s: unit %s holds %d overdue dossiers, want %d", where, g.Key, g.HoldingOverdue, wantHolding[g.Key])
+				}
+				delete(wantHolding, g.Key)
+			}
+			if len(wantHolding) > 0 {
+				t.Errorf("%s: units holding overdue dossiers missing: %v", where, wantHolding)
+			}
+			checkOverrunGroups(t, where+" by unit", dash.ByUnit, wantUnits)
+			checkOverrunGroups(t, where+" by official", dash.ByOfficial, wantOfficials)
+			if name == "april" && agency == "" {
+				t.Logf("April, all agencies: %d open overdue, %d resolved late, %d due within %d days, %d apologies, %d late acceptances",
+					openCount, resolvedCount, dueCount, dueWithin, apologyCount, acceptanceCount)
+				if openCount == 0 || resolvedCount == 0 || dueCount == 0 || apologyCount == 0 || acceptanceCount == 0 {
+					t.Error("April's dashboard leaves a list empty; the scenario does not exercise it")
+				}
+			}
+		}
+	}
+	if !sawOverrunHours || !sawOngoing {
+		t.Errorf("no finished (%v) or ongoing (%v) overrun step was checked", sawOverrunHours, sawOngoing)
+	}
+}
+
+func checkOverrunGroups(t *testing.T, where string, got []projections.OverrunGroup, want map[string][2]float64) {
+	t.Helper()
+	for _, g := range got {
+		w, ok := want[g.Key]
+		if g.OverrunSteps == 0 && !ok {
+			continue // a unit listed only for holding overdue dossiers
+		}
+		if !ok || float64(g.OverrunSteps) != w[0] || math.Abs(g.OverrunHours-w[1]) > 0.005*w[0]+1e-9 {
+			t.Errorf("%s %s: %d steps, %.2fh; want %v", where, g.Key, g.OverrunSteps, g.OverrunHours, w)
+		}
+		delete(want, g.Key)
+	}
+	for key, w := range want {
+		t.Errorf("%s %s missing (want %v)", where, key, w)
+	}
+}
+
+func equalStrings(a, b []string) bool {
+	a, b = append([]string(nil), a...), append([]string(nil), b...)
+	sort.Strings(a)
+	sort.Strings(b)
+	return strings.Join(a, "\n") == strings.Join(b, "\n")
+}
+
+// TestLateDashboardNamesWhoOverran checks one dossier by hand: the specialist holds a 12-hour step
+// over a weekend, so the dashboard must name that step, unit and official with exactly 5.5 working
+// hours of overrun, and the still-running signing step with its overrun so far.
+func TestLateDashboardNamesWhoOverran(t *testing.T) {
+	s := newScenario(t, sqliteBackend(t))
+	desk, specialist, signer := s.staff[justice][0], s.staff[justice][2], s.staff[justice][4]
+	b := &dossierBook{Officials: map[string]string{}, Units: map[string]bool{}, Channel: domain.ChannelDirect, ReceivingUnit: justice, CompetentAgency: justice}
+	b.Procedure, _ = s.app.Catalog.Procedure("2.000908") // 3 working days
+	// Thursday 5 March 2026, 08:00: received and handed to the specialist at once.
+	s.clock = time.Date(2026, 3, 5, 8, 0, 0, 0, domain.VietnamTime)
+	if !s.receive(b, desk) || !s.act(b, desk, commands.TransferInput{ToUnit: "TP.HCTP", ToOfficialID: specialist.ID, ToOfficialName: specialist.Name, Step: "Thẩm định hồ sơ"}) {
+		t.Fatal(s.err)
+	}
+	// 12 allotted hours: 7.5 on Thursday (lunch excluded), 4.5 on Friday: due Friday 6 March 13:30.
+	if want := time.Date(2026, 3, 6, 13, 30, 0, 0, domain.VietnamTime); !b.current().Deadline.Equal(want) {
+		t.Fatalf("step deadline %v, want %v", b.current().Deadline.In(domain.VietnamTime), want)
+	}
+	// Handed on Monday 9 March at 09:30: 5.5 working hours late (Friday 13:30–17:00, Monday 07:30–09:30).
+	s.clock = time.Date(2026, 3, 9, 9, 30, 0, 0, domain.VietnamTime)
+	if !s.act(b, specialist, commands.AppraiseInput{Conclusion: domain.ConclusionApprove, Opinion: "Đủ điều kiện"}) ||
+		!s.act(b, specialist, commands.TransferInput{ToUnit: "TP.BGD", ToOfficialID: signer.ID, ToOfficialName: signer.Name, Step: "Trình ký"}) {
+		t.Fatal(s.err)
+	}
+	// Two online submissions of Thursday 5 March 08:00, due for an answer Friday 08:00: one never
+	// answered, one withdrawn unanswered on Monday 9 March at 09:30.
+	pending := &dossierBook{Officials: map[string]string{}, Units: map[string]bool{}, Channel: domain.ChannelOnline, ReceivingUnit: justice, CompetentAgency: justice, Procedure: b.Procedure}
+	withdrawn := &dossierBook{Officials: map[string]string{}, Units: map[string]bool{}, Channel: domain.ChannelOnline, ReceivingUnit: justice, CompetentAgency: justice, Procedure: b.Procedure}
+	s.clock = time.Date(2026, 3, 5, 8, 0, 0, 0, domain.VietnamTime)
+	if !s.receive(pending, desk) || !s.receive(withdrawn, desk) {
+		t.Fatal(s.err)
+	}
+	// A third dossier, received with the first, is suspended on Monday before its appointment date:
+	// its clock is paused, so it is not late on Tuesday although that date has passed.
+	paused := &dossierBook{Officials: map[string]string{}, Units: map[string]bool{}, Channel: domain.ChannelDirect, ReceivingUnit: justice, CompetentAgency: justice, Procedure: b.Procedure}
+	if !s.receive(paused, desk) {
+		t.Fatal(s.err)
+	}
+	s.clock = time.Date(2026, 3, 9, 9, 30, 0, 0, domain.VietnamTime)
+	if !s.act(withdrawn, desk, commands.WithdrawInput{Reason: "Nộp nhầm thủ tục"}) ||
+		!s.act(paused, s.staff[justice][1], commands.SuspendInput{Reason: "Chờ kết quả xác minh"}) {
+		t.Fatal(s.err)
+	}
+	s.feed(t, projections.ProcessControlView{})
+	// Read on Tuesday 10 March at 16:00: the dossier (due Tuesday 10 March 08:00) is 6.5 working
+	// hours late; the 6-hour signing step (due Monday 9 March 17:00) has overrun by 7 hours so far.
+	now := time.Date(2026, 3, 10, 16, 0, 0, 0, domain.VietnamTime)
+	dash, err := projections.LateDashboardOf(context.Background(), s.db, projections.LateFilter{Agency: justice, Now: now, DueWithinDays: 2}, s.cal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(dash.OpenOverdue) != 1 || dash.OpenOverdue[0].Code != b.Code {
+		t.Fatalf("open overdue (the suspended dossier is not): %+v", dash.OpenOverdue)
+	}
+	l := dash.OpenOverdue[0]
+	if l.LateHours != 6.5 || len(l.OverrunSteps) != 2 {
+		t.Fatalf("late %.2fh, steps %+v", l.LateHours, l.OverrunSteps)
+	}
+	review, signing := l.OverrunSteps[0], l.OverrunSteps[1]
+	if review.Step != "Thẩm định hồ sơ" || review.To.Unit != "TP.HCTP" || review.Responsible().OfficialID != specialist.ID ||
+		review.OverrunHours != 5.5 || review.Verdict != projections.VerdictLate || review.Ongoing {
+		t.Errorf("review step: %+v", review)
+	}
+	if signing.Step != "Trình ký" || signing.Responsible().OfficialID != signer.ID || signing.OverrunHours != 7 || !signing.Ongoing || signing.Verdict != "" {
+		t.Errorf("signing step: %+v", signing)
+	}
+	if len(dash.ByOfficial) != 2 || dash.ByOfficial[0].OverrunHours+dash.ByOfficial[1].OverrunHours != 12.5 {
+		t.Errorf("by official: %+v", dash.ByOfficial)
+	}
+	acceptances := map[string]projections.LateAcceptance{}
+	for _, a := range dash.LateAcceptances {
+		acceptances[a.DossierID] = a
+	}
+	friday8 := time.Date(2026, 3, 6, 8, 0, 0, 0, domain.VietnamTime)
+	// Friday 08:00–17:00 is 7.5 working hours, Monday 8, Tuesday until 16:00 another 7.
+	if a := acceptances[pending.ID]; len(acceptances) != 2 || a.Response != "pending" || !a.AcceptanceDeadline.Equal(friday8) || a.OverrunHours != 22.5 {
+		t.Errorf("pending submission: %+v", a)
+	}
+	if a := acceptances[withdrawn.ID]; a.Response != "withdrawn" || a.OverrunHours != 9.5 {
+		t.Errorf("withdrawn submission: %+v", a)
+	}
+	other, err := projections.LateDashboardOf(context.Background(), s.db, projections.LateFilter{Agency: building, Now: now}, s.cal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(other.OpenOverdue) != 0 {
+		t.Errorf("another agency sees %+v", other.OpenOverdue)
+	}
+}

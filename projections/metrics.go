@@ -1,0 +1,222 @@
+package projections
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/motcua/motcua/eventstore"
+)
+
+// Metrics are the Prometheus counters of an Engine's runners and forwarder. A nil *Metrics counts
+// nothing.
+type Metrics struct {
+	applied   *prometheus.CounterVec
+	batches   *prometheus.HistogramVec
+	failures  *prometheus.CounterVec
+	stalled   *prometheus.GaugeVec
+	published prometheus.Counter
+}
+
+// NewMetrics creates the counters and registers them with reg.
+func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
+	m := &Metrics{
+		applied: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "motcua_projection_events_applied_total",
+			Help: "Events a projection has applied (each once, whatever the redeliveries).",
+		}, []string{"projection"}),
+		batches: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "motcua_projection_batch_duration_seconds",
+			Help:    "Time to apply one batch of events and the checkpoint, commit included.",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14),
+		}, []string{"projection"}),
+		failures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "motcua_projection_apply_failures_total",
+			Help: "Batches a projection failed to apply (the transaction rolled back).",
+		}, []string{"projection"}),
+		stalled: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "motcua_projection_stalled",
+			Help: "1 while a projection is stuck on an event it cannot apply.",
+		}, []string{"projection"}),
+		published: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "motcua_forwarder_events_published_total",
+			Help: "Events the forwarder has handed to the transport (republished ones included).",
+		}),
+	}
+	for _, c := range []prometheus.Collector{m.applied, m.batches, m.failures, m.stalled, m.published} {
+		if err := reg.Register(c); err != nil {
+			return nil, fmt.Errorf("projections: register metrics: %w", err)
+		}
+	}
+	return m, nil
+}
+
+func (m *Metrics) appliedBatch(projection string, events int, took time.Duration) {
+	if m == nil {
+		return
+	}
+	m.applied.WithLabelValues(projection).Add(float64(events))
+	m.batches.WithLabelValues(projection).Observe(took.Seconds())
+}
+
+func (m *Metrics) failed(projection string) {
+	if m != nil {
+		m.failures.WithLabelValues(projection).Inc()
+	}
+}
+
+func (m *Metrics) setStalled(projection string, stalled bool) {
+	if m == nil {
+		return
+	}
+	value := 0.0
+	if stalled {
+		value = 1
+	}
+	m.stalled.WithLabelValues(projection).Set(value)
+}
+
+func (m *Metrics) publishedEvents(n int) {
+	if m != nil {
+		m.published.Add(float64(n))
+	}
+}
+
+// Lag is how far a projection is behind the head of the log.
+type Lag struct {
+	Projection string
+	Position   eventstore.Position
+	UpdatedAt  time.Time // when its checkpoint last moved (zero if never)
+	// Events is the number of events after Position, counted up to the limit MeasureLag was given;
+	// AtLeast is set when the count stopped there.
+	Events  int
+	AtLeast bool
+	// Oldest is when the oldest event not yet applied was recorded (zero when caught up).
+	Oldest time.Time
+}
+
+// Seconds is how long the oldest event not yet applied has been waiting, at now.
+func (l Lag) Seconds(now time.Time) float64 {
+	if l.Oldest.IsZero() {
+		return 0
+	}
+	return max(now.Sub(l.Oldest).Seconds(), 0)
+}
+
+// lagPage is how many events MeasureLag reads per query while counting.
+const lagPage = 2000
+
+// MeasureLag reads the checkpoint of the projection named name and counts the events after it, up
+// to limit (0 for no limit).
+func MeasureLag(ctx context.Context, store eventstore.Store, db *sql.DB, name string, limit int) (Lag, error) {
+	lag := Lag{Projection: name}
+	var commit, prepare int64
+	var updated string
+	err := db.QueryRowContext(ctx, `SELECT commit_position, prepare_position, updated_at FROM projection_checkpoints WHERE name = $1`, name).
+		Scan(&commit, &prepare, &updated)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+	case err != nil:
+		return lag, fmt.Errorf("%s: checkpoint: %w", name, err)
+	default:
+		lag.Position = eventstore.Position{Commit: uint64(commit), Prepare: uint64(prepare)}
+		lag.UpdatedAt, _ = time.Parse(time.RFC3339Nano, updated)
+	}
+	events, atLeast, oldest, err := countAfter(ctx, store, lag.Position, limit)
+	if err != nil {
+		return lag, fmt.Errorf("%s: %w", name, err)
+	}
+	lag.Events, lag.AtLeast, lag.Oldest = events, atLeast, oldest
+	return lag, nil
+}
+
+// CountEvents counts the events of the log after p, up to limit (0: all).
+func CountEvents(ctx context.Context, store eventstore.Store, p eventstore.Position, limit int) (int, error) {
+	n, _, _, err := countAfter(ctx, store, p, limit)
+	return n, err
+}
+
+// countAfter counts the events of the log after p, up to limit (0: all), and returns when the
+// first of them was recorded.
+func countAfter(ctx context.Context, store eventstore.Store, p eventstore.Position, limit int) (n int, atLeast bool, first time.Time, err error) {
+	for {
+		page := lagPage
+		if limit > 0 {
+			page = min(page, limit-n)
+		}
+		if page == 0 {
+			return n, true, first, nil
+		}
+		events, err := store.ReadAll(ctx, p, page)
+		if err != nil {
+			return n, false, first, fmt.Errorf("read the log: %w", err)
+		}
+		if len(events) > 0 {
+			if n == 0 {
+				first = events[0].RecordedAt
+			}
+			p = events[len(events)-1].Position
+		}
+		n += len(events)
+		if len(events) < page {
+			return n, false, first, nil
+		}
+	}
+}
+
+// LagCollector exports each projection's lag to Prometheus, measured at scrape time:
+// motcua_projection_lag_events (capped at Limit) and motcua_projection_lag_seconds (how long the
+// oldest event not yet applied has waited).
+type LagCollector struct {
+	Store  eventstore.Store
+	DB     *sql.DB
+	Names  []string
+	Limit  int          // most events counted per projection; 10,000 when zero
+	Logger *slog.Logger // where failures to measure are logged
+}
+
+var (
+	lagEventsDesc = prometheus.NewDesc("motcua_projection_lag_events",
+		"Events in the log after the projection's checkpoint (counted up to a limit).", []string{"projection"}, nil)
+	lagSecondsDesc = prometheus.NewDesc("motcua_projection_lag_seconds",
+		"How long the oldest event the projection has not applied yet has been in the log; 0 when caught up.", []string{"projection"}, nil)
+)
+
+// NewLagCollector returns a collector for the projections named names.
+func NewLagCollector(store eventstore.Store, db *sql.DB, names ...string) *LagCollector {
+	return &LagCollector{Store: store, DB: db, Names: names}
+}
+
+// Describe implements prometheus.Collector.
+func (c *LagCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- lagEventsDesc
+	ch <- lagSecondsDesc
+}
+
+// Collect implements prometheus.Collector.
+func (c *LagCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	limit := c.Limit
+	if limit <= 0 {
+		limit = 10_000
+	}
+	for _, name := range c.Names {
+		lag, err := MeasureLag(ctx, c.Store, c.DB, name, limit)
+		if err != nil {
+			logger := c.Logger
+			if logger == nil {
+				logger = slog.Default()
+			}
+			logger.Warn("projection lag not measured", "projection", name, "error", err)
+			continue
+		}
+		ch <- prometheus.MustNewConstMetric(lagEventsDesc, prometheus.GaugeValue, float64(lag.Events), name)
+		ch <- prometheus.MustNewConstMetric(lagSecondsDesc, prometheus.GaugeValue, lag.Seconds(time.Now()), name)
+	}
+}

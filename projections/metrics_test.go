@@ -1,0 +1,79 @@
+package projections_test
+
+import (
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+
+	"github.com/motcua/motcua/projections"
+)
+
+// gauges gathers reg and returns the value of each metric named name, by its projection label.
+func gauges(t *testing.T, reg *prometheus.Registry, name string) map[string]float64 {
+	t.Helper()
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	values := map[string]float64{}
+	for _, family := range families {
+		if family.GetName() != name {
+			continue
+		}
+		for _, m := range family.GetMetric() {
+			values[label(m, "projection")] = m.GetGauge().GetValue() + m.GetCounter().GetValue()
+		}
+	}
+	return values
+}
+
+func label(m *dto.Metric, name string) string {
+	for _, l := range m.GetLabel() {
+		if l.GetName() == name {
+			return l.GetValue()
+		}
+	}
+	return ""
+}
+
+func TestLagAndCountersAreExported(t *testing.T) {
+	store := openSQLite(t)
+	log := seedDossiers(t, store)
+	reg := prometheus.NewRegistry()
+	lag := projections.NewLagCollector(store, store.DB(), "public_status", "test_ledger")
+	lag.Limit = 50
+	reg.MustRegister(lag)
+	metrics, err := projections.NewMetrics(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := projections.MigrateCheckpoints(t.Context(), store.DB()); err != nil {
+		t.Fatal(err)
+	}
+
+	// Nothing applied yet: the lag is the whole log, counted up to the limit, and has waited.
+	if got := gauges(t, reg, "motcua_projection_lag_events"); got["public_status"] != 50 || got["test_ledger"] != 50 {
+		t.Fatalf("lag before running: %v, want 50 (the limit) each", got)
+	}
+	if got := gauges(t, reg, "motcua_projection_lag_seconds"); got["public_status"] <= 0 {
+		t.Fatalf("lag seconds before running: %v, want > 0", got)
+	}
+
+	e := newTestEngine(store, nil)
+	e.Metrics = metrics
+	runEngine(t, e)
+	waitFor(t, e, log[len(log)-1].Position)
+	if got := gauges(t, reg, "motcua_projection_lag_events"); got["public_status"] != 0 || got["test_ledger"] != 0 {
+		t.Fatalf("lag once caught up: %v, want 0", got)
+	}
+	if got := gauges(t, reg, "motcua_projection_lag_seconds"); got["public_status"] != 0 {
+		t.Fatalf("lag seconds once caught up: %v, want 0", got)
+	}
+	if got := gauges(t, reg, "motcua_projection_events_applied_total"); got["public_status"] != float64(len(log)) || got["test_ledger"] != float64(len(log)) {
+		t.Fatalf("applied: %v, want %d each", got, len(log))
+	}
+	if got := gauges(t, reg, "motcua_projection_stalled"); got["public_status"] != 0 {
+		t.Fatalf("stalled: %v", got)
+	}
+}

@@ -1,0 +1,330 @@
+package projections
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/motcua/motcua/domain"
+	"github.com/motcua/motcua/eventstore"
+)
+
+// PublicStatus is the public face of a dossier (tra cứu): what anyone holding the code may see
+// without signing in (TT 01/2018 art. 16) — how far processing has gone, never the applicant's
+// identity beyond a masked name.
+type PublicStatus struct {
+	Code            string         `json:"code,omitempty"`
+	Status          domain.Status  `json:"status"`
+	StatusVI        string         `json:"status_vi"`
+	StatusEN        string         `json:"status_en"`
+	PortalStatus    int            `json:"portal_status"`
+	ProcedureCode   string         `json:"procedure_code"`
+	ProcedureName   string         `json:"procedure_name"`
+	FieldName       string         `json:"field_name"`
+	ReceivingUnit   string         `json:"receiving_unit"`
+	CompetentAgency string         `json:"competent_agency"`
+	Channel         domain.Channel `json:"channel"`
+	ApplicantMasked string         `json:"applicant"`
+	SubmittedAt     time.Time      `json:"submitted_at,omitzero"`
+	ReceivedAt      time.Time      `json:"received_at,omitzero"`
+	AppointmentDate time.Time      `json:"appointment_date,omitzero"`
+	FinishedAt      time.Time      `json:"finished_at,omitzero"` // first result ready
+	ReturnedAt      time.Time      `json:"returned_at,omitzero"`
+	CurrentStep     string         `json:"current_step,omitempty"`
+	CurrentUnit     string         `json:"current_unit,omitempty"`
+	ApologyIssued   bool           `json:"apology_issued"`
+	Late            bool           `json:"late"`
+	Steps           []PublicStep   `json:"steps"`
+	Version         uint64         `json:"version"`
+}
+
+// PublicStep is one line of the public timeline: when the dossier reached a status or step.
+type PublicStep struct {
+	At     time.Time     `json:"at"`
+	Status domain.Status `json:"status"`
+	Step   string        `json:"step,omitempty"`
+}
+
+// PublicStatusView is the read model behind public lookup. It keeps each dossier's state as folded
+// by the domain's own Evolve, so the public status follows exactly the aggregate's rules.
+type PublicStatusView struct {
+	Prefix string // table name prefix; empty for the serving tables
+}
+
+func (PublicStatusView) Name() string                        { return "public_status" }
+func (PublicStatusView) Tables() []string                    { return []string{"public_status"} }
+func (PublicStatusView) WithPrefix(prefix string) Projection { return PublicStatusView{Prefix: prefix} }
+func (v PublicStatusView) table() string                     { return v.Prefix + "public_status" }
+
+func (v PublicStatusView) Migrate(ctx context.Context, db *sql.DB) error {
+	for _, stmt := range []string{
+		`CREATE TABLE IF NOT EXISTS ` + v.table() + ` (
+			dossier_id TEXT PRIMARY KEY,
+			code TEXT UNIQUE,
+			status TEXT NOT NULL,
+			appointment_date TEXT,
+			state_json TEXT NOT NULL,
+			steps_json TEXT NOT NULL,
+			version BIGINT NOT NULL)`,
+		`CREATE INDEX IF NOT EXISTS ` + v.table() + `_due ON ` + v.table() + ` (status, appointment_date)`,
+	} {
+		if _, err := db.ExecContext(ctx, stmt); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (v PublicStatusView) Apply(ctx context.Context, tx *sql.Tx, re eventstore.RecordedEvent) error {
+	return v.ApplyBatch(ctx, tx, []eventstore.RecordedEvent{re})
+}
+
+// publicRow is one dossier's row while a batch is folded into it.
+type publicRow struct {
+	id      string
+	dossier domain.Dossier
+	steps   []PublicStep
+	version uint64
+}
+
+// publicRowsPerStatement bounds the rows one statement reads or writes: enough to save PostgreSQL
+// round trips, few enough that SQLite, whose parser looks numbered parameters up one by one, does
+// not spend more time parsing than writing.
+const publicRowsPerStatement = 100
+
+// ApplyBatch folds a batch into the rows it touches: it reads them with a few set queries, folds
+// every event in memory and writes each row once, a few hundred per statement — on PostgreSQL a
+// round trip per row would cost more than the folding.
+func (v PublicStatusView) ApplyBatch(ctx context.Context, tx *sql.Tx, events []eventstore.RecordedEvent) error {
+	rows := map[string]*publicRow{}
+	var order []*publicRow // first touched first, so rows are written in a repeatable order
+	for _, re := range events {
+		if !domain.IsDossierEvent(re.Type) {
+			continue
+		}
+		id := re.Stream[len("dossier-"):]
+		if rows[id] == nil {
+			row := &publicRow{id: id, dossier: domain.Dossier{Status: domain.StatusNew}}
+			rows[id] = row
+			order = append(order, row)
+		}
+	}
+	if len(order) == 0 {
+		return nil
+	}
+	if err := v.loadRows(ctx, tx, order); err != nil {
+		return err
+	}
+	for _, re := range events {
+		if !domain.IsDossierEvent(re.Type) {
+			continue
+		}
+		e, err := domain.DecodeEvent(re.Type, re.Data)
+		if err != nil {
+			return err
+		}
+		row := rows[re.Stream[len("dossier-"):]]
+		before, beforeStep := row.dossier.Status, row.dossier.Step
+		row.dossier = domain.Evolve(row.dossier, e)
+		row.dossier.Version = re.Version
+		row.version = re.Version
+		if row.dossier.Status != before || row.dossier.Step != beforeStep {
+			row.steps = append(row.steps, PublicStep{At: re.Metadata.OccurredAt, Status: row.dossier.Status, Step: row.dossier.Step})
+		}
+	}
+	return v.writeRows(ctx, tx, order)
+}
+
+// loadRows fills the rows that exist already with their stored state.
+func (v PublicStatusView) loadRows(ctx context.Context, tx *sql.Tx, rows []*publicRow) error {
+	byID := make(map[string]*publicRow, len(rows))
+	ids := make([]string, len(rows))
+	for i, row := range rows {
+		byID[row.id], ids[i] = row, row.id
+	}
+	statements := chunkStatements{tx: tx, build: func(n int) string {
+		return `SELECT dossier_id, state_json, steps_json FROM ` + v.table() + ` WHERE dossier_id IN (` + placeholders(n, 1, 1) + `)`
+	}}
+	defer statements.close()
+	return statements.queryByIDs(ctx, ids, func(result *sql.Rows) error {
+		var id, stateJSON, stepsJSON string
+		if err := result.Scan(&id, &stateJSON, &stepsJSON); err != nil {
+			return err
+		}
+		row := byID[id]
+		if err := json.Unmarshal([]byte(stateJSON), &row.dossier); err != nil {
+			return err
+		}
+		return json.Unmarshal([]byte(stepsJSON), &row.steps)
+	})
+}
+
+// writeRows upserts the rows, many per statement.
+func (v PublicStatusView) writeRows(ctx context.Context, tx *sql.Tx, rows []*publicRow) error {
+	const columns = 7
+	statements := chunkStatements{tx: tx, build: func(n int) string {
+		return `INSERT INTO ` + v.table() + ` (dossier_id, code, status, appointment_date, state_json, steps_json, version)
+			VALUES ` + placeholders(n, columns, 1) + `
+			ON CONFLICT (dossier_id) DO UPDATE SET code = excluded.code, status = excluded.status,
+				appointment_date = excluded.appointment_date, state_json = excluded.state_json,
+				steps_json = excluded.steps_json, version = excluded.version`
+	}}
+	defer statements.close()
+	for chunk := range slices.Chunk(rows, publicRowsPerStatement) {
+		args := make([]any, 0, len(chunk)*columns)
+		for _, row := range chunk {
+			d := row.dossier
+			state, err := json.Marshal(d)
+			if err != nil {
+				return err
+			}
+			steps, err := json.Marshal(row.steps)
+			if err != nil {
+				return err
+			}
+			code := sql.NullString{String: string(d.Code), Valid: d.Code != ""}
+			args = append(args, row.id, code, string(d.Status), sqlTime(d.AppointmentDate), string(state), string(steps), int64(row.version))
+		}
+		stmt, err := statements.forRows(ctx, len(chunk))
+		if err != nil {
+			return err
+		}
+		if _, err := stmt.ExecContext(ctx, args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// chunkStatements prepares a statement over n rows once per batch for each n used: a batch's
+// chunks are all full but the last, so each statement is parsed once or twice, not once per chunk.
+type chunkStatements struct {
+	tx       *sql.Tx
+	build    func(rows int) string
+	prepared map[int]*sql.Stmt
+}
+
+func (c *chunkStatements) forRows(ctx context.Context, n int) (*sql.Stmt, error) {
+	if stmt, ok := c.prepared[n]; ok {
+		return stmt, nil
+	}
+	stmt, err := c.tx.PrepareContext(ctx, c.build(n))
+	if err != nil {
+		return nil, err
+	}
+	if c.prepared == nil {
+		c.prepared = map[int]*sql.Stmt{}
+	}
+	c.prepared[n] = stmt
+	return stmt, nil
+}
+
+// queryByIDs runs the statement once per chunk of ids (publicRowsPerStatement at a time) and calls
+// scan for every row returned.
+func (c *chunkStatements) queryByIDs(ctx context.Context, ids []string, scan func(*sql.Rows) error) error {
+	for chunk := range slices.Chunk(ids, publicRowsPerStatement) {
+		args := make([]any, len(chunk))
+		for i, id := range chunk {
+			args[i] = id
+		}
+		stmt, err := c.forRows(ctx, len(chunk))
+		if err != nil {
+			return err
+		}
+		result, err := stmt.QueryContext(ctx, args...)
+		if err != nil {
+			return err
+		}
+		for result.Next() {
+			if err := scan(result); err != nil {
+				result.Close()
+				return err
+			}
+		}
+		if err := errors.Join(result.Err(), result.Close()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c *chunkStatements) close() {
+	for _, stmt := range c.prepared {
+		stmt.Close()
+	}
+}
+
+// placeholders returns numbered parameters for rows of columns values each, from $first: with one
+// column "$1, $2, …", with more "($1, $2), ($3, $4), …".
+func placeholders(rows, columns, first int) string {
+	var b strings.Builder
+	n := first
+	for r := range rows {
+		if r > 0 {
+			b.WriteString(", ")
+		}
+		if columns > 1 {
+			b.WriteByte('(')
+		}
+		for c := range columns {
+			if c > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			n++
+		}
+		if columns > 1 {
+			b.WriteByte(')')
+		}
+	}
+	return b.String()
+}
+
+// ErrNotFound: no dossier has that code (or it is not received yet).
+var ErrNotFound = errors.New("not found")
+
+// LookupPublicStatus returns the public status of the dossier with the given code, judged late or not at now.
+func LookupPublicStatus(ctx context.Context, db *sql.DB, code string, now time.Time) (PublicStatus, error) {
+	var stateJSON, stepsJSON string
+	err := db.QueryRowContext(ctx, `SELECT state_json, steps_json FROM public_status WHERE code = $1`, code).Scan(&stateJSON, &stepsJSON)
+	if errors.Is(err, sql.ErrNoRows) {
+		return PublicStatus{}, ErrNotFound
+	}
+	if err != nil {
+		return PublicStatus{}, err
+	}
+	var d domain.Dossier
+	var steps []PublicStep
+	if err := json.Unmarshal([]byte(stateJSON), &d); err != nil {
+		return PublicStatus{}, err
+	}
+	if err := json.Unmarshal([]byte(stepsJSON), &steps); err != nil {
+		return PublicStatus{}, err
+	}
+	return publicStatusOf(d, steps, now), nil
+}
+
+func publicStatusOf(d domain.Dossier, steps []PublicStep, now time.Time) PublicStatus {
+	p := PublicStatus{
+		Code: string(d.Code), Status: d.Status, PortalStatus: d.Status.PortalStatusCode(),
+		ProcedureCode: d.Procedure.Code, ProcedureName: d.Procedure.Name, FieldName: d.Procedure.FieldName,
+		ReceivingUnit: d.ReceivingUnit, CompetentAgency: d.CompetentAgency, Channel: d.Channel,
+		ApplicantMasked: d.Applicant.MaskedName(), SubmittedAt: d.SubmittedAt, ReceivedAt: d.ReceivedAt,
+		AppointmentDate: d.AppointmentDate, ReturnedAt: d.ReturnedAt, CurrentStep: d.Step, CurrentUnit: d.Holder.Unit,
+		ApologyIssued: d.Apology != nil, Late: d.Late(now), Steps: steps, Version: d.Version,
+	}
+	if len(d.Results) > 0 {
+		p.FinishedAt = d.Results[0].ReadyAt
+	}
+	p.StatusVI, p.StatusEN = d.Status.Label()
+	if p.Steps == nil {
+		p.Steps = []PublicStep{}
+	}
+	return p
+}

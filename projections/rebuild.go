@@ -1,0 +1,342 @@
+package projections
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/motcua/motcua/eventstore"
+)
+
+// RebuildPrefix names the scratch tables a rebuild fills before swapping them in.
+const RebuildPrefix = "rebuild_"
+
+// DefaultRebuildBatch is how many events a rebuild reads per query and applies per transaction.
+// Larger batches replay faster (fewer commits, set queries over more rows), but each transaction
+// holds SQLite's write lock — appends wait — and PostgreSQL's read horizon for its whole length,
+// about 0.4 s here; a smaller --batch shortens that.
+const DefaultRebuildBatch = 20000
+
+// Rebuilder replays the whole log into fresh tables and swaps them in for the serving ones, in one
+// transaction, while the serving tables keep answering (and their runners keep updating them)
+// until that moment.
+//
+// It reads the store directly rather than through the transport: the store holds every event
+// forever while a broker keeps only recent ones, and one reader feeding every projection in large
+// transactions is what makes a replay of millions of events take seconds, not hours.
+type Rebuilder struct {
+	Store       eventstore.Store
+	DB          *sql.DB
+	Projections []Projection
+	// BatchSize is DefaultRebuildBatch when zero.
+	BatchSize int
+	// Progress, when set, is called after each batch with the number of events it held.
+	Progress func(events int)
+	Logger   *slog.Logger
+}
+
+// RebuildResult tells what a rebuild did.
+type RebuildResult struct {
+	Events   int                 // events replayed
+	Position eventstore.Position // the checkpoint the rebuilt tables start from
+	Duration time.Duration
+}
+
+// EventsPerSecond is the replay rate.
+func (r RebuildResult) EventsPerSecond() float64 {
+	if r.Duration <= 0 {
+		return 0
+	}
+	return float64(r.Events) / r.Duration.Seconds()
+}
+
+// Run rebuilds the projections.
+func (rb *Rebuilder) Run(ctx context.Context) (RebuildResult, error) {
+	start := time.Now()
+	batch := rb.BatchSize
+	if batch <= 0 {
+		batch = DefaultRebuildBatch
+	}
+	d := dialectOf(rb.DB)
+	if err := MigrateCheckpoints(ctx, rb.DB); err != nil {
+		return RebuildResult{}, fmt.Errorf("rebuild: %w", err)
+	}
+	scratch := make([]Projection, len(rb.Projections))
+	for i, p := range rb.Projections {
+		if err := ensureCheckpointRow(ctx, rb.DB, p.Name()); err != nil {
+			return RebuildResult{}, fmt.Errorf("rebuild %s: %w", p.Name(), err)
+		}
+		scratch[i] = p.WithPrefix(RebuildPrefix)
+		// A rebuild that died half-way left its scratch tables: start them afresh.
+		if err := dropTables(ctx, rb.DB, RebuildPrefix, p.Tables()); err != nil {
+			return RebuildResult{}, fmt.Errorf("rebuild %s: %w", p.Name(), err)
+		}
+		if err := scratch[i].Migrate(ctx, rb.DB); err != nil {
+			return RebuildResult{}, fmt.Errorf("rebuild %s: create scratch tables: %w", p.Name(), err)
+		}
+	}
+
+	result := RebuildResult{}
+	readCtx, stopReading := context.WithCancel(ctx)
+	defer stopReading()
+	pages := readAhead(readCtx, rb.Store, eventstore.Start, batch)
+	for page := range pages {
+		if page.err != nil {
+			return result, fmt.Errorf("rebuild: read the log: %w", page.err)
+		}
+		if err := rb.applyPage(ctx, scratch, page.events); err != nil {
+			return result, err
+		}
+		result.Events += len(page.events)
+		result.Position = page.events[len(page.events)-1].Position
+		if rb.Progress != nil {
+			rb.Progress(len(page.events))
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return result, err
+	}
+	swapped, err := rb.swap(ctx, d, scratch, result.Position, batch)
+	if err != nil {
+		return result, err
+	}
+	result.Events += swapped.events
+	result.Position = swapped.position
+	result.Duration = time.Since(start)
+	return result, nil
+}
+
+// applyPage applies one page of the log to every scratch projection, in one transaction.
+func (rb *Rebuilder) applyPage(ctx context.Context, scratch []Projection, events []eventstore.RecordedEvent) error {
+	tx, err := rb.DB.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("rebuild: begin: %w", err)
+	}
+	defer tx.Rollback()
+	for _, p := range scratch {
+		if err := applyTo(ctx, tx, p, events); err != nil {
+			return fmt.Errorf("rebuild: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("rebuild: commit: %w", err)
+	}
+	return nil
+}
+
+// swapped tells what the swap's final catch-up added.
+type swapped struct {
+	events   int
+	position eventstore.Position
+}
+
+// swap applies the events appended since the replay's last page, then — in the same transaction,
+// holding every serving checkpoint — drops the serving tables, renames the scratch tables and their
+// indexes into their place and moves each checkpoint to where the fresh tables stand. The serving
+// runners, whose next transaction waits for the checkpoint, go on from there on the new tables.
+func (rb *Rebuilder) swap(ctx context.Context, d dialect, scratch []Projection, at eventstore.Position, batch int) (swapped, error) {
+	done := swapped{position: at}
+	tx, err := rb.DB.BeginTx(ctx, nil)
+	if err != nil {
+		return done, fmt.Errorf("rebuild: swap: %w", err)
+	}
+	defer tx.Rollback()
+	serving := make([]eventstore.Position, len(rb.Projections))
+	for i, p := range rb.Projections {
+		if serving[i], err = lockCheckpoint(ctx, tx, d, p.Name()); err != nil {
+			return done, fmt.Errorf("rebuild %s: swap: %w", p.Name(), err)
+		}
+	}
+	// On SQLite this transaction holds the write lock, so the log cannot grow: this reaches its end.
+	// On PostgreSQL appends go on, and what they add after this read the runners apply afterwards.
+	for {
+		events, err := rb.Store.ReadAll(ctx, done.position, batch)
+		if err != nil {
+			return done, fmt.Errorf("rebuild: swap: read the log: %w", err)
+		}
+		if len(events) > 0 {
+			for _, p := range scratch {
+				if err := applyTo(ctx, tx, p, events); err != nil {
+					return done, fmt.Errorf("rebuild: swap: %w", err)
+				}
+			}
+			done.events += len(events)
+			done.position = events[len(events)-1].Position
+		}
+		if len(events) < batch {
+			break
+		}
+	}
+	for i, p := range rb.Projections {
+		if done.position.Less(serving[i]) {
+			// The serving tables are ahead of the end of the log as this transaction sees it, which
+			// the store's ordering guarantee rules out.
+			return done, fmt.Errorf("rebuild %s: the serving checkpoint %s is past the log's end %s", p.Name(), serving[i], done.position)
+		}
+		if err := swapTables(ctx, tx, d, p.Tables()); err != nil {
+			return done, fmt.Errorf("rebuild %s: swap: %w", p.Name(), err)
+		}
+		if err := saveCheckpoint(ctx, tx, p.Name(), done.position); err != nil {
+			return done, fmt.Errorf("rebuild %s: swap: %w", p.Name(), err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return done, fmt.Errorf("rebuild: swap: commit: %w", err)
+	}
+	return done, nil
+}
+
+// swapTables replaces each serving table by its scratch copy, indexes included.
+func swapTables(ctx context.Context, tx *sql.Tx, d dialect, tables []string) error {
+	for _, table := range tables {
+		if _, err := tx.ExecContext(ctx, `DROP TABLE IF EXISTS `+table); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `ALTER TABLE `+RebuildPrefix+table+` RENAME TO `+table); err != nil {
+			return err
+		}
+		var err error
+		if d == dialectPostgres {
+			err = renamePostgresRelations(ctx, tx, table)
+		} else {
+			err = renameSQLiteIndexes(ctx, tx, table)
+		}
+		if err != nil {
+			return fmt.Errorf("%s: indexes: %w", table, err)
+		}
+	}
+	return nil
+}
+
+// renameSQLiteIndexes gives the indexes of table (renamed from its scratch name) their serving
+// names. SQLite cannot rename an index, so each is dropped and created again from its own
+// definition under the new name. Indexes SQLite made for constraints follow the table by themselves.
+func renameSQLiteIndexes(ctx context.Context, tx *sql.Tx, table string) error {
+	rows, err := tx.QueryContext(ctx, `SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = $1 AND sql IS NOT NULL`, table)
+	if err != nil {
+		return err
+	}
+	type index struct{ name, definition string }
+	var indexes []index
+	for rows.Next() {
+		var i index
+		if err := rows.Scan(&i.name, &i.definition); err != nil {
+			rows.Close()
+			return err
+		}
+		if strings.HasPrefix(i.name, RebuildPrefix) {
+			indexes = append(indexes, i)
+		}
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return err
+	}
+	for _, i := range indexes {
+		at := strings.Index(i.definition, i.name)
+		if at < 0 {
+			return fmt.Errorf("index %s: its definition %q does not name it", i.name, i.definition)
+		}
+		definition := i.definition[:at] + strings.TrimPrefix(i.name, RebuildPrefix) + i.definition[at+len(i.name):]
+		if _, err := tx.ExecContext(ctx, `DROP INDEX `+i.name); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, definition); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// renamePostgresRelations gives the indexes (constraints' included) and owned sequences of table
+// their serving names: PostgreSQL keeps them in the schema's namespace, where the next rebuild's
+// scratch names must be free again.
+func renamePostgresRelations(ctx context.Context, tx *sql.Tx, table string) error {
+	rows, err := tx.QueryContext(ctx, `
+		SELECT i.relname, 'INDEX' FROM pg_index x
+		JOIN pg_class i ON i.oid = x.indexrelid
+		JOIN pg_class t ON t.oid = x.indrelid
+		WHERE t.relname = $1 AND t.relnamespace = current_schema()::regnamespace
+		UNION ALL
+		SELECT s.relname, 'SEQUENCE' FROM pg_depend d
+		JOIN pg_class s ON s.oid = d.objid AND s.relkind = 'S'
+		JOIN pg_class t ON t.oid = d.refobjid
+		WHERE t.relname = $1 AND t.relnamespace = current_schema()::regnamespace AND d.deptype IN ('a', 'i')`, table)
+	if err != nil {
+		return err
+	}
+	type relation struct{ name, kind string }
+	var relations []relation
+	for rows.Next() {
+		var r relation
+		if err := rows.Scan(&r.name, &r.kind); err != nil {
+			rows.Close()
+			return err
+		}
+		if strings.HasPrefix(r.name, RebuildPrefix) {
+			relations = append(relations, r)
+		}
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return err
+	}
+	for _, r := range relations {
+		// Renaming an index renames the constraint it backs, if any.
+		if _, err := tx.ExecContext(ctx, `ALTER `+r.kind+` `+quoteIdent(r.name)+` RENAME TO `+quoteIdent(strings.TrimPrefix(r.name, RebuildPrefix))); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func quoteIdent(name string) string { return `"` + strings.ReplaceAll(name, `"`, `""`) + `"` }
+
+// dropTables drops prefix+table for each table, if it exists.
+func dropTables(ctx context.Context, db *sql.DB, prefix string, tables []string) error {
+	for _, table := range tables {
+		if _, err := db.ExecContext(ctx, `DROP TABLE IF EXISTS `+prefix+table); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// page is one read of the log, or the error that ended reading.
+type page struct {
+	events []eventstore.RecordedEvent
+	err    error
+}
+
+// readAhead reads the log after from in pages on its own goroutine, one page ahead of the
+// consumer, so that reading and applying overlap. The channel closes after the last (short) page.
+func readAhead(ctx context.Context, store eventstore.Store, from eventstore.Position, size int) <-chan page {
+	pages := make(chan page, 1)
+	go func() {
+		defer close(pages)
+		for {
+			events, err := store.ReadAll(ctx, from, size)
+			if err != nil {
+				select {
+				case pages <- page{err: err}:
+				case <-ctx.Done():
+				}
+				return
+			}
+			if len(events) > 0 {
+				select {
+				case pages <- page{events: events}:
+				case <-ctx.Done():
+					return
+				}
+				from = events[len(events)-1].Position
+			}
+			if len(events) < size {
+				return
+			}
+		}
+	}()
+	return pages
+}

@@ -1,0 +1,741 @@
+package projections
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/motcua/motcua/domain"
+	"github.com/motcua/motcua/eventstore"
+)
+
+// dossierSummary is a table of one row per dossier holding the recorded facts the read models count
+// by: who received and decides it, its procedure and field, the channel, when it was received, the
+// appointment date in force, when it was resolved and against which appointment date, apologies,
+// withdrawal. Several read models keep their own copy (each under its own prefix), so each can be
+// rebuilt alone; the code that folds events into the copies is this one (summaryRow.fold). A
+// dossier is open when received_at is set and resolved_at and closed_at are not.
+type dossierSummary struct{ table string }
+
+// summaryRow is one dossier's row of a dossierSummary table.
+type summaryRow struct {
+	DossierID, Code, ReceivingUnit, CompetentAgency          string
+	ProcedureCode, ProcedureName, FieldCode, FieldName       string
+	Channel, ApplicantName, ApplicantAddress, ApplicantPhone string
+	SubmittedAt, AcceptanceDeadline, RespondedAt, ReceivedAt time.Time
+	ReceivedByID, ReceivedByName                             string
+	FirstAppointment, AppointmentDate                        time.Time
+	HolderUnit, HolderOfficialID, HolderOfficialName         string
+	FirstTransferAt                                          time.Time
+	FirstTransferUnit                                        string
+	SupplementRequests                                       int
+	Waiting                                                  string // supplement or suspended: someone else holds the clock
+	ApologyAt                                                time.Time
+	ApologyReason                                            string
+	ApologyOld, ApologyNew                                   time.Time
+	ApologyByName                                            string
+	ResolvedAt                                               time.Time
+	Resolution                                               string // result or rejected
+	ResolvedAppointment, ReturnedAt                          time.Time
+	ReturnChannel                                            string
+	WithdrawnAt, ClosedAt                                    time.Time
+	CloseKind, CloseReason                                   string // refused, returned, withdrawn or rejected
+	FirstPaidAt                                              time.Time
+	PaidOnline                                               bool
+
+	exists bool // the dossier was submitted or received: events before that change nothing
+}
+
+// summaryColumn maps a column to its field. Text columns are NOT NULL unless nullable, then NULL
+// when empty; times are fixed-width UTC text, NULL when zero; ints and flags are INTEGER.
+type summaryColumn struct {
+	name     string
+	nullable bool
+	field    func(*summaryRow) any
+}
+
+var summarySchema = []summaryColumn{
+	{"dossier_id", false, func(r *summaryRow) any { return &r.DossierID }},
+	{"code", true, func(r *summaryRow) any { return &r.Code }},
+	{"receiving_unit", false, func(r *summaryRow) any { return &r.ReceivingUnit }},
+	{"competent_agency", false, func(r *summaryRow) any { return &r.CompetentAgency }},
+	{"procedure_code", false, func(r *summaryRow) any { return &r.ProcedureCode }},
+	{"procedure_name", false, func(r *summaryRow) any { return &r.ProcedureName }},
+	{"field_code", false, func(r *summaryRow) any { return &r.FieldCode }},
+	{"field_name", false, func(r *summaryRow) any { return &r.FieldName }},
+	{"channel", false, func(r *summaryRow) any { return &r.Channel }},
+	{"applicant_name", false, func(r *summaryRow) any { return &r.ApplicantName }},
+	{"applicant_address", false, func(r *summaryRow) any { return &r.ApplicantAddress }},
+	{"applicant_phone", false, func(r *summaryRow) any { return &r.ApplicantPhone }},
+	{"submitted_at", true, func(r *summaryRow) any { return &r.SubmittedAt }},
+	{"acceptance_deadline", true, func(r *summaryRow) any { return &r.AcceptanceDeadline }},
+	{"responded_at", true, func(r *summaryRow) any { return &r.RespondedAt }},
+	{"received_at", true, func(r *summaryRow) any { return &r.ReceivedAt }},
+	{"received_by_id", true, func(r *summaryRow) any { return &r.ReceivedByID }},
+	{"received_by_name", true, func(r *summaryRow) any { return &r.ReceivedByName }},
+	{"first_appointment", true, func(r *summaryRow) any { return &r.FirstAppointment }},
+	{"appointment_date", true, func(r *summaryRow) any { return &r.AppointmentDate }},
+	{"holder_unit", false, func(r *summaryRow) any { return &r.HolderUnit }},
+	{"holder_official_id", false, func(r *summaryRow) any { return &r.HolderOfficialID }},
+	{"holder_official_name", false, func(r *summaryRow) any { return &r.HolderOfficialName }},
+	{"first_transfer_at", true, func(r *summaryRow) any { return &r.FirstTransferAt }},
+	{"first_transfer_unit", true, func(r *summaryRow) any { return &r.FirstTransferUnit }},
+	{"supplement_requests", false, func(r *summaryRow) any { return &r.SupplementRequests }},
+	{"waiting", false, func(r *summaryRow) any { return &r.Waiting }},
+	{"apology_at", true, func(r *summaryRow) any { return &r.ApologyAt }},
+	{"apology_reason", true, func(r *summaryRow) any { return &r.ApologyReason }},
+	{"apology_old", true, func(r *summaryRow) any { return &r.ApologyOld }},
+	{"apology_new", true, func(r *summaryRow) any { return &r.ApologyNew }},
+	{"apology_by_name", true, func(r *summaryRow) any { return &r.ApologyByName }},
+	{"resolved_at", true, func(r *summaryRow) any { return &r.ResolvedAt }},
+	{"resolution", true, func(r *summaryRow) any { return &r.Resolution }},
+	{"resolved_appointment", true, func(r *summaryRow) any { return &r.ResolvedAppointment }},
+	{"returned_at", true, func(r *summaryRow) any { return &r.ReturnedAt }},
+	{"return_channel", true, func(r *summaryRow) any { return &r.ReturnChannel }},
+	{"withdrawn_at", true, func(r *summaryRow) any { return &r.WithdrawnAt }},
+	{"closed_at", true, func(r *summaryRow) any { return &r.ClosedAt }},
+	{"close_kind", true, func(r *summaryRow) any { return &r.CloseKind }},
+	{"close_reason", true, func(r *summaryRow) any { return &r.CloseReason }},
+	{"first_paid_at", true, func(r *summaryRow) any { return &r.FirstPaidAt }},
+	{"paid_online", false, func(r *summaryRow) any { return &r.PaidOnline }},
+}
+
+func (c summaryColumn) definition() string {
+	if c.name == "dossier_id" {
+		return "dossier_id TEXT PRIMARY KEY"
+	}
+	switch c.field(&summaryRow{}).(type) {
+	case *time.Time:
+		return c.name + " TEXT"
+	case *int, *bool:
+		return c.name + " INTEGER NOT NULL DEFAULT 0"
+	}
+	if c.nullable {
+		return c.name + " TEXT"
+	}
+	return c.name + " TEXT NOT NULL DEFAULT ''"
+}
+
+// summaryColumnList is the columns in schema order, qualified with alias when given.
+func summaryColumnList(alias string) string {
+	names := make([]string, len(summarySchema))
+	for i, c := range summarySchema {
+		names[i] = c.name
+		if alias != "" {
+			names[i] = alias + "." + c.name
+		}
+	}
+	return strings.Join(names, ", ")
+}
+
+func (s dossierSummary) statements() []string {
+	t := s.table
+	defs := make([]string, len(summarySchema))
+	for i, c := range summarySchema {
+		defs[i] = c.definition()
+	}
+	return []string{
+		`CREATE TABLE IF NOT EXISTS ` + t + ` (` + strings.Join(defs, ", ") + `)`,
+		`CREATE INDEX IF NOT EXISTS ` + t + `_competent ON ` + t + ` (competent_agency, received_at)`,
+		`CREATE INDEX IF NOT EXISTS ` + t + `_receiving ON ` + t + ` (receiving_unit, received_at)`,
+		`CREATE INDEX IF NOT EXISTS ` + t + `_code ON ` + t + ` (code)`,
+	}
+}
+
+// values returns the row's column values in schema order.
+func (r *summaryRow) values() []any {
+	out := make([]any, len(summarySchema))
+	for i, c := range summarySchema {
+		switch f := c.field(r).(type) {
+		case *time.Time:
+			out[i] = sqlTime(*f)
+		case *int:
+			out[i] = int64(*f)
+		case *bool:
+			out[i] = 0
+			if *f {
+				out[i] = 1
+			}
+		case *string:
+			out[i] = *f
+			if c.nullable {
+				out[i] = sql.NullString{String: *f, Valid: *f != ""}
+			}
+		}
+	}
+	return out
+}
+
+// scanner returns the destinations to scan a row's columns into, and a function that moves the
+// scanned values into r.
+func (r *summaryRow) scanner() ([]any, func()) {
+	dest := make([]any, len(summarySchema))
+	var finish []func()
+	for i, c := range summarySchema {
+		switch f := c.field(r).(type) {
+		case *time.Time:
+			var v sql.NullString
+			dest[i] = &v
+			finish = append(finish, func() { *f = parseSQLTime(v) })
+		case *int:
+			var v int64
+			dest[i] = &v
+			finish = append(finish, func() { *f = int(v) })
+		case *bool:
+			var v int64
+			dest[i] = &v
+			finish = append(finish, func() { *f = v == 1 })
+		case *string:
+			var v sql.NullString
+			dest[i] = &v
+			finish = append(finish, func() { *f = v.String })
+		}
+	}
+	return dest, func() {
+		for _, f := range finish {
+			f()
+		}
+		r.exists = true
+	}
+}
+
+// fold applies one dossier event to the row. Times come from the events' own payloads (the facts
+// the domain decided), never from when the projection runs.
+func (r *summaryRow) fold(re eventstore.RecordedEvent, e domain.Event) {
+	actor := re.Metadata.Actor
+	switch e := e.(type) {
+	case domain.Submitted:
+		if r.exists {
+			return
+		}
+		r.exists = true
+		r.ReceivingUnit, r.CompetentAgency, r.Channel = e.ReceivingUnit, e.CompetentAgency, string(domain.ChannelOnline)
+		r.ProcedureCode, r.ProcedureName, r.FieldCode, r.FieldName = e.Procedure.Code, e.Procedure.Name, e.Procedure.FieldCode, e.Procedure.FieldName
+		r.ApplicantName, r.ApplicantAddress, r.ApplicantPhone = e.Applicant.Name, e.Applicant.Address, e.Applicant.Phone
+		r.SubmittedAt, r.AcceptanceDeadline = e.SubmittedAt, e.AcceptanceDeadline
+		return
+	case domain.Received:
+		if r.exists && r.RespondedAt.IsZero() {
+			r.RespondedAt = e.ReceivedAt // accepting an online submission answers it
+		}
+		r.exists = true
+		r.Code, r.ReceivingUnit, r.CompetentAgency, r.Channel = string(e.Code), e.ReceivingUnit, e.CompetentAgency, string(e.Channel)
+		r.ProcedureCode, r.ProcedureName, r.FieldCode, r.FieldName = e.Procedure.Code, e.Procedure.Name, e.Procedure.FieldCode, e.Procedure.FieldName
+		r.ApplicantName, r.ApplicantAddress, r.ApplicantPhone = e.Applicant.Name, e.Applicant.Address, e.Applicant.Phone
+		r.ReceivedAt, r.ReceivedByID, r.ReceivedByName = e.ReceivedAt, actor.ID, actor.Name
+		r.FirstAppointment, r.AppointmentDate = e.AppointmentDate, e.AppointmentDate
+		r.HolderUnit, r.HolderOfficialID, r.HolderOfficialName, r.Waiting = e.ReceivingUnit, "", "", ""
+		return
+	}
+	if !r.exists {
+		return
+	}
+	switch e := e.(type) {
+	case domain.ReceptionRefused:
+		r.RespondedAt = firstNonZeroTime(r.RespondedAt, e.RefusedAt)
+		r.ClosedAt, r.CloseKind, r.CloseReason, r.Waiting = e.RefusedAt, "refused", e.Reason, ""
+	case domain.SupplementRequested:
+		if e.BeforeReceipt {
+			r.RespondedAt = firstNonZeroTime(r.RespondedAt, e.RequestedAt)
+		}
+		r.SupplementRequests, r.Waiting = e.RequestNumber, "supplement"
+	case domain.Supplemented:
+		r.Waiting = ""
+		if !e.NewAppointmentDate.IsZero() {
+			r.AppointmentDate = e.NewAppointmentDate
+		}
+	case domain.Transferred:
+		r.HolderUnit, r.HolderOfficialID, r.HolderOfficialName = e.To.Unit, e.To.OfficialID, e.To.OfficialName
+		r.firstTransfer(e.TransferredAt, e.To.Unit)
+	case domain.InterAgencyTransferred:
+		r.HolderUnit, r.HolderOfficialID, r.HolderOfficialName = e.ToAgency, "", ""
+		r.firstTransfer(e.TransferredAt, e.ToAgency)
+	case domain.ParallelStepStarted:
+		r.HolderUnit, r.HolderOfficialID, r.HolderOfficialName = e.Coordinator.Unit, e.Coordinator.OfficialID, e.Coordinator.OfficialName
+		r.firstTransfer(e.StartedAt, e.Coordinator.Unit)
+	case domain.Paid:
+		r.FirstPaidAt = firstNonZeroTime(r.FirstPaidAt, e.PaidAt)
+		r.PaidOnline = r.PaidOnline || e.Channel == domain.PaymentOnline
+	case domain.ResultReady:
+		// The first result is the moment that counts for on-time statistics; it goes back to the desk.
+		if r.ResolvedAt.IsZero() {
+			r.ResolvedAt, r.Resolution, r.ResolvedAppointment = e.ReadyAt, "result", r.AppointmentDate
+		}
+		r.HolderUnit, r.HolderOfficialID, r.HolderOfficialName = r.ReceivingUnit, "", ""
+	case domain.ResultReturned:
+		r.ReturnedAt, r.ReturnChannel = e.ReturnedAt, string(e.Channel)
+		r.ClosedAt, r.CloseKind = e.ReturnedAt, "returned"
+	case domain.ApologyIssued:
+		r.ApologyAt, r.ApologyReason, r.ApologyOld, r.ApologyNew, r.ApologyByName = e.IssuedAt, e.Reason, e.OldAppointmentDate, e.NewAppointmentDate, actor.Name
+		r.AppointmentDate = e.NewAppointmentDate
+	case domain.Suspended:
+		r.Waiting = "suspended"
+	case domain.Resumed:
+		r.Waiting, r.AppointmentDate = "", e.NewAppointmentDate
+	case domain.Withdrawn:
+		r.WithdrawnAt, r.ClosedAt, r.CloseKind, r.CloseReason, r.Waiting = e.WithdrawnAt, e.WithdrawnAt, "withdrawn", e.Reason, ""
+	case domain.Rejected:
+		// A written refusal after appraisal resolves the dossier: it counts as resolved, judged
+		// against the appointment date like a result.
+		r.ResolvedAt, r.Resolution, r.ResolvedAppointment = e.RejectedAt, "rejected", r.AppointmentDate
+		r.ClosedAt, r.CloseKind, r.CloseReason = e.RejectedAt, "rejected", e.Reason
+		r.HolderUnit, r.HolderOfficialID, r.HolderOfficialName = r.ReceivingUnit, "", ""
+	}
+}
+
+func (r *summaryRow) firstTransfer(at time.Time, unit string) {
+	if r.FirstTransferAt.IsZero() {
+		r.FirstTransferAt, r.FirstTransferUnit = at, unit
+	}
+}
+
+func firstNonZeroTime(have, t time.Time) time.Time {
+	if have.IsZero() {
+		return t
+	}
+	return have
+}
+
+// summaryBatch holds the summary rows a batch of events touches: they are read together and
+// written together, in the order first touched so a replay writes the same rows the same way.
+type summaryBatch struct {
+	table  dossierSummary
+	rows   map[string]*summaryRow
+	order  []*summaryRow
+	stored []string // the dossiers the table held before the batch
+}
+
+// loadSummaries reads the rows of the dossiers ids (in first-touched order); a dossier the table
+// does not hold gets a fresh row that exists once its submission or receipt is folded in.
+func loadSummaries(ctx context.Context, tx *sql.Tx, table dossierSummary, ids []string) (*summaryBatch, error) {
+	b := &summaryBatch{table: table, rows: make(map[string]*summaryRow, len(ids))}
+	for start := 0; start < len(ids); start += maxParameters {
+		chunk := ids[start:min(start+maxParameters, len(ids))]
+		rows, err := tx.QueryContext(ctx, `SELECT `+summaryColumnList("")+` FROM `+table.table+` WHERE dossier_id IN (`+paramList(len(chunk), 1)+`)`,
+			anySlice(chunk)...)
+		if err != nil {
+			return nil, err
+		}
+		list, err := scanSummaryRows(rows, nil)
+		if err != nil {
+			return nil, err
+		}
+		for i := range list {
+			b.rows[list[i].DossierID] = &list[i]
+		}
+	}
+	for _, id := range ids {
+		row := b.rows[id]
+		if row == nil {
+			row = &summaryRow{DossierID: id}
+			b.rows[id] = row
+		} else {
+			b.stored = append(b.stored, id)
+		}
+		b.order = append(b.order, row)
+	}
+	return b, nil
+}
+
+// flush writes every row the batch brought into existence.
+func (b *summaryBatch) flush(ctx context.Context, tx *sql.Tx) error {
+	columns := make([]string, len(summarySchema))
+	updates := make([]string, 0, len(summarySchema)-1)
+	for i, c := range summarySchema {
+		columns[i] = c.name
+		if i > 0 {
+			updates = append(updates, c.name+" = excluded."+c.name)
+		}
+	}
+	var rows [][]any
+	for _, row := range b.order {
+		if row.exists {
+			rows = append(rows, row.values())
+		}
+	}
+	return insertRows(ctx, tx, b.table.table, columns, rows, `ON CONFLICT (dossier_id) DO UPDATE SET `+strings.Join(updates, ", "))
+}
+
+// maxParameters bounds a statement's parameters. Multi-row statements save PostgreSQL round
+// trips, but SQLite looks each numbered parameter up by name in a list, which grows quadratic
+// with the statement: a few hundred keeps both fast.
+const maxParameters = 500
+
+// paramList returns n numbered parameters from $first, comma-separated.
+func paramList(n, first int) string {
+	var sb strings.Builder
+	for i := range n {
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		sb.WriteString("$" + strconv.Itoa(first+i))
+	}
+	return sb.String()
+}
+
+func anySlice(ids []string) []any {
+	out := make([]any, len(ids))
+	for i, id := range ids {
+		out[i] = id
+	}
+	return out
+}
+
+// insertRows writes rows (values in the order of columns) with multi-row INSERTs ending with
+// onConflict, each within the parameter budget; the full-size statement is prepared once. Rows
+// must not repeat a key within a call.
+func insertRows(ctx context.Context, tx *sql.Tx, table string, columns []string, rows [][]any, onConflict string) error {
+	perStatement := max(1, maxParameters/len(columns))
+	statement := func(n int) string {
+		var sb strings.Builder
+		sb.WriteString(`INSERT INTO ` + table + ` (` + strings.Join(columns, ", ") + `) VALUES `)
+		for i := range n {
+			if i > 0 {
+				sb.WriteString(", ")
+			}
+			sb.WriteString("(" + paramList(len(columns), i*len(columns)+1) + ")")
+		}
+		return sb.String() + " " + onConflict
+	}
+	var full *sql.Stmt
+	defer func() {
+		if full != nil {
+			full.Close()
+		}
+	}()
+	for start := 0; start < len(rows); start += perStatement {
+		chunk := rows[start:min(start+perStatement, len(rows))]
+		args := make([]any, 0, len(chunk)*len(columns))
+		for _, row := range chunk {
+			args = append(args, row...)
+		}
+		var err error
+		if len(chunk) < perStatement {
+			_, err = tx.ExecContext(ctx, statement(len(chunk)), args...)
+		} else {
+			if full == nil {
+				if full, err = tx.PrepareContext(ctx, statement(perStatement)); err != nil {
+					return err
+				}
+			}
+			_, err = full.ExecContext(ctx, args...)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// dossierEvent is one event of a dossier's stream, decoded.
+type dossierEvent struct {
+	id string
+	re eventstore.RecordedEvent
+	e  domain.Event
+}
+
+// decodeBatch decodes the dossier events of a batch and lists the dossiers they touch, in the
+// order first touched; events of other streams are left out.
+func decodeBatch(events []eventstore.RecordedEvent) ([]dossierEvent, []string, error) {
+	decoded := make([]dossierEvent, 0, len(events))
+	var ids []string
+	seen := map[string]bool{}
+	for _, re := range events {
+		id, e, ok, err := decodeDossierEvent(re)
+		if err != nil {
+			return nil, nil, err
+		}
+		if !ok {
+			continue
+		}
+		decoded = append(decoded, dossierEvent{id: id, re: re, e: e})
+		if !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
+		}
+	}
+	return decoded, ids, nil
+}
+
+// scanSummaryRows reads rows selected with summaryColumnList, then any extra columns into extra.
+func scanSummaryRows(rows *sql.Rows, extra func() []any) ([]summaryRow, error) {
+	defer rows.Close()
+	var out []summaryRow
+	for rows.Next() {
+		var r summaryRow
+		dest, finish := r.scanner()
+		if extra != nil {
+			dest = append(dest, extra()...)
+		}
+		if err := rows.Scan(dest...); err != nil {
+			return nil, err
+		}
+		finish()
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// conditions builds a WHERE clause with numbered placeholders, in the dialect both databases share.
+type conditions struct {
+	clauses []string
+	args    []any
+}
+
+// add appends a clause in which each "?" stands for the next argument.
+func (c *conditions) add(clause string, args ...any) {
+	for _, a := range args {
+		c.args = append(c.args, a)
+		clause = strings.Replace(clause, "?", fmt.Sprintf("$%d", len(c.args)), 1)
+	}
+	c.clauses = append(c.clauses, clause)
+}
+
+// agency restricts to dossiers the agency received or decides.
+func (c *conditions) agency(alias, agency string) {
+	if agency != "" {
+		c.add("("+alias+".receiving_unit = ? OR "+alias+".competent_agency = ?)", agency, agency)
+	}
+}
+
+func (c *conditions) where() string {
+	if len(c.clauses) == 0 {
+		return ""
+	}
+	return " WHERE " + strings.Join(c.clauses, " AND ")
+}
+
+// Period is a half-open span of time [From, To), usually whole days in Vietnam time; a zero bound
+// is unbounded.
+type Period struct {
+	From time.Time `json:"from,omitzero"`
+	To   time.Time `json:"to,omitzero"`
+}
+
+// Contains reports whether t lies in the period.
+func (p Period) Contains(t time.Time) bool {
+	return !t.IsZero() && (p.From.IsZero() || !t.Before(p.From)) && (p.To.IsZero() || t.Before(p.To))
+}
+
+// within restricts column to the period.
+func (c *conditions) within(column string, p Period) {
+	if !p.From.IsZero() {
+		c.add(column+" >= ?", sqlTime(p.From))
+	}
+	if !p.To.IsZero() {
+		c.add(column+" < ?", sqlTime(p.To))
+	}
+	if p.From.IsZero() && p.To.IsZero() {
+		c.add(column + " IS NOT NULL")
+	}
+}
+
+// DossierLedgerView is the dossier register (sổ theo dõi hồ sơ, TT 01/2018 form 06): every dossier a
+// receiving unit received, in order of receipt, with where it went and when its result came back and
+// was handed over. It keeps the per-dossier summary the register is printed from.
+type DossierLedgerView struct {
+	Prefix string // table name prefix; empty for the serving tables
+}
+
+func (DossierLedgerView) Name() string     { return "dossier_ledger" }
+func (DossierLedgerView) Tables() []string { return []string{"ledger_dossiers"} }
+func (DossierLedgerView) WithPrefix(prefix string) Projection {
+	return DossierLedgerView{Prefix: prefix}
+}
+func (v DossierLedgerView) summary() dossierSummary {
+	return dossierSummary{table: v.Prefix + "ledger_dossiers"}
+}
+
+func (v DossierLedgerView) Migrate(ctx context.Context, db *sql.DB) error {
+	return execAll(ctx, db, v.summary().statements())
+}
+
+func (v DossierLedgerView) Apply(ctx context.Context, tx *sql.Tx, re eventstore.RecordedEvent) error {
+	return v.ApplyBatch(ctx, tx, []eventstore.RecordedEvent{re})
+}
+
+// ApplyBatch folds a batch into the rows it touches, reading each row once and writing it once.
+func (v DossierLedgerView) ApplyBatch(ctx context.Context, tx *sql.Tx, events []eventstore.RecordedEvent) error {
+	return foldBatch(ctx, tx, v.summary(), events, batchHooks{})
+}
+
+// batchHooks let a read model do its own part of a batch around the summary fold.
+type batchHooks struct {
+	// loaded runs once the summary rows are read, with the dossiers the table held before.
+	loaded func(stored []string) error
+	// each runs after every event is folded into an existing row, with the row as it is then.
+	each func(id string, re eventstore.RecordedEvent, e domain.Event, row *summaryRow) error
+}
+
+// foldBatch folds every dossier event of events into its summary row, reading the rows the batch
+// touches together and writing them together, with the read model's hooks in between. The read
+// models apply their batches through it.
+func foldBatch(ctx context.Context, tx *sql.Tx, table dossierSummary, events []eventstore.RecordedEvent, hooks batchHooks) error {
+	decoded, ids, err := decodeBatch(events)
+	if err != nil || len(ids) == 0 {
+		return err
+	}
+	batch, err := loadSummaries(ctx, tx, table, ids)
+	if err != nil {
+		return err
+	}
+	if hooks.loaded != nil {
+		if err := hooks.loaded(batch.stored); err != nil {
+			return err
+		}
+	}
+	for _, de := range decoded {
+		row := batch.rows[de.id]
+		row.fold(de.re, de.e)
+		if hooks.each != nil && row.exists {
+			if err := hooks.each(de.id, de.re, de.e, row); err != nil {
+				return err
+			}
+		}
+	}
+	return batch.flush(ctx, tx)
+}
+
+// decodeDossierEvent returns the dossier id and event of re; ok is false for events of other streams.
+func decodeDossierEvent(re eventstore.RecordedEvent) (id string, e domain.Event, ok bool, err error) {
+	id, isDossier := strings.CutPrefix(re.Stream, "dossier-")
+	if !isDossier || !domain.IsDossierEvent(re.Type) {
+		return "", nil, false, nil
+	}
+	e, err = domain.DecodeEvent(re.Type, re.Data)
+	return id, e, err == nil, err
+}
+
+func execAll(ctx context.Context, db *sql.DB, statements []string) error {
+	for _, stmt := range statements {
+		if _, err := db.ExecContext(ctx, stmt); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// LedgerEntry is one line of the dossier register.
+type LedgerEntry struct {
+	Number             int            `json:"no"`
+	Code               string         `json:"code"`
+	ProcedureCode      string         `json:"procedure_code"`
+	ProcedureName      string         `json:"procedure_name"`
+	FieldName          string         `json:"field_name"`
+	ApplicantName      string         `json:"applicant_name"`
+	ApplicantAddress   string         `json:"applicant_address,omitempty"`
+	ApplicantPhone     string         `json:"applicant_phone,omitempty"`
+	Channel            domain.Channel `json:"channel"`
+	CompetentAgency    string         `json:"competent_agency"`
+	ReceivedAt         time.Time      `json:"received_at"`
+	ReceivedBy         string         `json:"received_by"`
+	AppointmentDate    time.Time      `json:"appointment_date"` // as printed on the receipt
+	AppointmentInForce time.Time      `json:"appointment_in_force"`
+	TransferredAt      time.Time      `json:"transferred_at,omitzero"`
+	TransferredTo      string         `json:"transferred_to,omitempty"`
+	ResolvedAt         time.Time      `json:"resolved_at,omitzero"` // result (or refusal) back from the deciding body
+	Resolution         string         `json:"resolution,omitempty"` // result or rejected
+	ReturnedAt         time.Time      `json:"returned_at,omitzero"`
+	Closed             string         `json:"closed,omitempty"` // returned, withdrawn or rejected
+	Note               string         `json:"note,omitempty"`
+}
+
+// DossierLedger is a receiving unit's register for one year (Vietnam time).
+type DossierLedger struct {
+	Unit    string        `json:"unit"`
+	Year    int           `json:"year"`
+	Entries []LedgerEntry `json:"entries"`
+}
+
+// LedgerOf returns the register of the dossiers unit received in year, numbered in order of receipt.
+func LedgerOf(ctx context.Context, db *sql.DB, unit string, year int) (DossierLedger, error) {
+	var c conditions
+	c.add("d.receiving_unit = ?", unit)
+	c.within("d.received_at", Period{
+		From: time.Date(year, 1, 1, 0, 0, 0, 0, domain.VietnamTime),
+		To:   time.Date(year+1, 1, 1, 0, 0, 0, 0, domain.VietnamTime),
+	})
+	rows, err := db.QueryContext(ctx, `SELECT `+summaryColumnList("d")+` FROM ledger_dossiers d`+c.where()+
+		` ORDER BY d.received_at, d.code`, c.args...)
+	if err != nil {
+		return DossierLedger{}, err
+	}
+	list, err := scanSummaryRows(rows, nil)
+	if err != nil {
+		return DossierLedger{}, err
+	}
+	ledger := DossierLedger{Unit: unit, Year: year, Entries: make([]LedgerEntry, 0, len(list))}
+	for i, d := range list {
+		entry := LedgerEntry{
+			Number: i + 1, Code: d.Code, ProcedureCode: d.ProcedureCode, ProcedureName: d.ProcedureName, FieldName: d.FieldName,
+			ApplicantName: d.ApplicantName, ApplicantAddress: d.ApplicantAddress, ApplicantPhone: d.ApplicantPhone,
+			Channel: domain.Channel(d.Channel), CompetentAgency: d.CompetentAgency, ReceivedAt: d.ReceivedAt, ReceivedBy: d.ReceivedByName,
+			AppointmentDate: d.FirstAppointment, AppointmentInForce: d.AppointmentDate, TransferredAt: d.FirstTransferAt,
+			TransferredTo: d.FirstTransferUnit, ResolvedAt: d.ResolvedAt, Resolution: d.Resolution, ReturnedAt: d.ReturnedAt,
+			Closed: d.CloseKind, Note: d.CloseReason,
+		}
+		if !d.ApologyAt.IsZero() {
+			entry.Note = strings.TrimSpace(entry.Note + " Xin lỗi, hẹn lại ngày " + d.ApologyNew.In(domain.VietnamTime).Format("02/01/2006") + ": " + d.ApologyReason)
+		}
+		ledger.Entries = append(ledger.Entries, entry)
+	}
+	return ledger, nil
+}
+
+// LedgerCSVHeader is the register's column headings (form 06), for spreadsheets.
+var LedgerCSVHeader = []string{
+	"STT", "Mã hồ sơ", "Tên thủ tục hành chính", "Lĩnh vực", "Tên tổ chức, cá nhân", "Địa chỉ", "Số điện thoại",
+	"Hình thức nộp", "Cơ quan chủ trì giải quyết", "Nhận hồ sơ lúc", "Người tiếp nhận", "Hẹn trả kết quả",
+	"Hẹn trả kết quả (hiện hành)", "Chuyển hồ sơ đến", "Chuyển lúc", "Nhận kết quả lúc", "Trả kết quả lúc", "Ghi chú",
+}
+
+// CSVRecords returns the register as rows under LedgerCSVHeader, times in Vietnam time.
+func (l DossierLedger) CSVRecords() [][]string {
+	out := make([][]string, 0, len(l.Entries))
+	for _, e := range l.Entries {
+		note := e.Note
+		if e.Closed != "" && e.Closed != "returned" {
+			note = strings.TrimSpace(closedLabel(e.Closed) + ". " + note)
+		}
+		out = append(out, []string{
+			fmt.Sprint(e.Number), e.Code, e.ProcedureName, e.FieldName, e.ApplicantName, e.ApplicantAddress, e.ApplicantPhone,
+			channelLabel(e.Channel), e.CompetentAgency, vnTime(e.ReceivedAt), e.ReceivedBy, vnTime(e.AppointmentDate),
+			vnTime(e.AppointmentInForce), e.TransferredTo, vnTime(e.TransferredAt), vnTime(e.ResolvedAt), vnTime(e.ReturnedAt), note,
+		})
+	}
+	return out
+}
+
+func vnTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.In(domain.VietnamTime).Format("15:04 02/01/2006")
+}
+
+func channelLabel(c domain.Channel) string {
+	switch c {
+	case domain.ChannelDirect:
+		return "Trực tiếp"
+	case domain.ChannelOnline:
+		return "Trực tuyến"
+	case domain.ChannelPostal:
+		return "Bưu chính công ích"
+	}
+	return string(c)
+}
+
+func closedLabel(kind string) string {
+	switch kind {
+	case "withdrawn":
+		return "Đã rút hồ sơ"
+	case "rejected":
+		return "Từ chối giải quyết"
+	case "refused":
+		return "Từ chối tiếp nhận"
+	}
+	return kind
+}

@@ -1,0 +1,75 @@
+package projections_test
+
+import (
+	"context"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/motcua/motcua/projections"
+)
+
+func checkRegisters(t *testing.T, s *scenario) {
+	ctx := context.Background()
+	for _, unit := range []string{centre, building, justice, land} {
+		var want []*dossierBook
+		for _, b := range s.Books {
+			if b.ReceivingUnit == unit && !b.ReceivedAt.IsZero() {
+				want = append(want, b)
+			}
+		}
+		sort.SliceStable(want, func(i, j int) bool {
+			if !want[i].ReceivedAt.Equal(want[j].ReceivedAt) {
+				return want[i].ReceivedAt.Before(want[j].ReceivedAt)
+			}
+			return want[i].Code < want[j].Code
+		})
+		ledger, err := projections.LedgerOf(ctx, s.db, unit, 2026)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ledger.Entries) != len(want) || len(want) == 0 {
+			t.Fatalf("register of %s: %d entries, want %d", unit, len(ledger.Entries), len(want))
+		}
+		for i, b := range want {
+			e := ledger.Entries[i]
+			var transferredAt time.Time
+			var transferredTo string
+			for _, h := range b.Handovers {
+				if h.Kind == projections.HandoverTransfer || h.Kind == projections.HandoverInterAgency || h.Kind == projections.HandoverParallel {
+					transferredAt, transferredTo = h.At, h.To.Unit
+					break
+				}
+			}
+			closed := ""
+			switch {
+			case !b.ReturnedAt.IsZero():
+				closed = "returned"
+			case !b.WithdrawnAt.IsZero():
+				closed = "withdrawn"
+			case b.Resolution == "rejected":
+				closed = "rejected"
+			}
+			if e.Number != i+1 || e.Code != b.Code || e.ProcedureCode != b.Procedure.Code || e.ApplicantName != b.ApplicantName ||
+				string(e.Channel) != string(b.Channel) || !e.ReceivedAt.Equal(b.ReceivedAt) || e.ReceivedBy != b.ReceivedBy ||
+				!e.AppointmentDate.Equal(b.firstAppointment()) || !e.AppointmentInForce.Equal(b.appointment()) ||
+				!e.TransferredAt.Equal(transferredAt) || e.TransferredTo != transferredTo || !e.ResolvedAt.Equal(b.ResolvedAt) ||
+				e.Resolution != b.Resolution || !e.ReturnedAt.Equal(b.ReturnedAt) || e.Closed != closed || e.CompetentAgency != b.CompetentAgency {
+				t.Errorf("register of %s, line %d:\n got %+v\nwant code %s received %v by %s, appointment %v→%v, transferred %v to %s, resolved %v (%s), returned %v, closed %q",
+					unit, i+1, e, b.Code, b.ReceivedAt, b.ReceivedBy, b.firstAppointment(), b.appointment(), transferredAt, transferredTo,
+					b.ResolvedAt, b.Resolution, b.ReturnedAt, closed)
+			}
+		}
+		records := ledger.CSVRecords()
+		if len(records) != len(want) || len(records[0]) != len(projections.LedgerCSVHeader) || records[0][1] != want[0].Code {
+			t.Errorf("register of %s as CSV: %d rows of %d cells", unit, len(records), len(records[0]))
+		}
+		previous, err := projections.LedgerOf(ctx, s.db, unit, 2025)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(previous.Entries) != 0 {
+			t.Errorf("register of %s for 2025 lists %d dossiers received in 2026", unit, len(previous.Entries))
+		}
+	}
+}

@@ -1,0 +1,64 @@
+package projections
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+)
+
+// All lists every read model the service keeps.
+func All() []Projection {
+	return []Projection{
+		PublicStatusView{}, WorkQueueView{},
+		ProcessControlView{},   // process-control sheets and the late-dossier dashboard
+		ResolutionReportView{}, // form II.06a
+		SatisfactionView{},     // ratings and the Quyết định 766 indicators
+		DossierLedgerView{},    // the dossier register
+	}
+}
+
+// Select returns the read models named names, in the order of All; every read model when names is
+// empty.
+func Select(names ...string) ([]Projection, error) {
+	if len(names) == 0 {
+		return All(), nil
+	}
+	wanted := map[string]bool{}
+	for _, name := range names {
+		wanted[name] = true
+	}
+	var selected []Projection
+	for _, p := range All() {
+		if wanted[p.Name()] {
+			selected = append(selected, p)
+			delete(wanted, p.Name())
+		}
+	}
+	for name := range wanted {
+		return nil, fmt.Errorf("no read model is named %q (known: %s)", name, strings.Join(Names(), ", "))
+	}
+	return selected, nil
+}
+
+// Names lists the names of every read model.
+func Names() []string {
+	var names []string
+	for _, p := range All() {
+		names = append(names, p.Name())
+	}
+	return names
+}
+
+// MigrateAll creates the checkpoint table and every read model's tables.
+func MigrateAll(ctx context.Context, db *sql.DB) error {
+	if err := MigrateCheckpoints(ctx, db); err != nil {
+		return err
+	}
+	for _, p := range All() {
+		if err := p.Migrate(ctx, db); err != nil {
+			return err
+		}
+	}
+	return nil
+}

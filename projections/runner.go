@@ -1,0 +1,595 @@
+// Package projections holds motcua's read models (CQRS), one file each. A read model is a set of SQL
+// tables in the same database as the event store (SQLite embedded, PostgreSQL in production), fed
+// from the global log. Each keeps its checkpoint in the same transaction as its rows and ignores
+// events at or below it, so a redelivered event changes nothing and a crash loses nothing.
+//
+// The log reaches the read models through watermill (see Engine and docs/projections.md): a
+// Forwarder publishes every event to a topic and each projection's Runner is a handler on a
+// watermill Router. Catching up after downtime and rebuilding read the store directly, in large
+// batches.
+package projections
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"reflect"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+
+	"github.com/motcua/motcua/eventstore"
+)
+
+// Projection is one read model.
+//
+// A projection writes only to its own tables, all named with the prefix it was given by
+// WithPrefix (empty for the serving tables). A rebuild runs a copy with a scratch prefix into fresh
+// tables while the serving ones keep answering, then swaps them in: so every table and index name a
+// projection uses must start with its prefix.
+type Projection interface {
+	// Name identifies the read model and its checkpoint.
+	Name() string
+	// Tables lists the tables the projection owns, without prefix.
+	Tables() []string
+	// WithPrefix returns the same projection writing to tables named prefix+table.
+	WithPrefix(prefix string) Projection
+	// Migrate creates the read model's tables if they do not exist.
+	Migrate(ctx context.Context, db *sql.DB) error
+	// Apply updates the read model for one event, inside tx.
+	Apply(ctx context.Context, tx *sql.Tx, e eventstore.RecordedEvent) error
+}
+
+// BatchApplier is implemented by projections that apply many events at once faster than one by
+// one — typically by reading each row they touch once per batch, folding the batch in memory and
+// writing each row once. Catch-up and rebuild hand them thousands of events per transaction. The
+// result must be exactly that of calling Apply for each event in order.
+type BatchApplier interface {
+	ApplyBatch(ctx context.Context, tx *sql.Tx, events []eventstore.RecordedEvent) error
+}
+
+// ApplyError is a projection failing on an event: the read model cannot move past it until the
+// cause (a bug, a database outage) is gone.
+type ApplyError struct {
+	Projection string
+	Event      eventstore.RecordedEvent
+	Err        error
+}
+
+func (e *ApplyError) Error() string {
+	return fmt.Sprintf("%s: apply %s %s v%d at %s: %v", e.Projection, e.Event.Type, e.Event.Stream, e.Event.Version, e.Event.Position, e.Err)
+}
+
+func (e *ApplyError) Unwrap() error { return e.Err }
+
+// MigrateCheckpoints creates the table where every projection keeps its position.
+func MigrateCheckpoints(ctx context.Context, db *sql.DB) error {
+	_, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS projection_checkpoints (
+		name TEXT PRIMARY KEY,
+		commit_position BIGINT NOT NULL,
+		prepare_position BIGINT NOT NULL,
+		updated_at TEXT NOT NULL)`)
+	return err
+}
+
+// ensureCheckpointRow makes sure the projection has a checkpoint row, so that every transaction
+// can lock it (PostgreSQL) before reading it.
+func ensureCheckpointRow(ctx context.Context, db *sql.DB, name string) error {
+	_, err := db.ExecContext(ctx, `INSERT INTO projection_checkpoints (name, commit_position, prepare_position, updated_at)
+		VALUES ($1, 0, 0, $2) ON CONFLICT (name) DO NOTHING`, name, time.Now().UTC().Format(time.RFC3339Nano))
+	return err
+}
+
+type rowQuerier interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}
+
+// Checkpoint returns the position a projection has applied up to.
+func Checkpoint(ctx context.Context, q rowQuerier, name string) (eventstore.Position, error) {
+	var commit, prepare int64
+	err := q.QueryRowContext(ctx, `SELECT commit_position, prepare_position FROM projection_checkpoints WHERE name = $1`, name).Scan(&commit, &prepare)
+	if errors.Is(err, sql.ErrNoRows) {
+		return eventstore.Start, nil
+	}
+	return eventstore.Position{Commit: uint64(commit), Prepare: uint64(prepare)}, err
+}
+
+// lockCheckpoint reads the checkpoint inside tx and keeps other writers of the same projection —
+// a second node, or a rebuild swapping fresh tables in — out until tx ends. SQLite needs no row
+// lock: its write transactions are serialised (BEGIN IMMEDIATE) already.
+func lockCheckpoint(ctx context.Context, tx *sql.Tx, d dialect, name string) (eventstore.Position, error) {
+	if d != dialectPostgres {
+		return Checkpoint(ctx, tx, name)
+	}
+	var commit, prepare int64
+	err := tx.QueryRowContext(ctx, `SELECT commit_position, prepare_position FROM projection_checkpoints WHERE name = $1 FOR UPDATE`, name).Scan(&commit, &prepare)
+	if errors.Is(err, sql.ErrNoRows) {
+		return eventstore.Start, nil
+	}
+	return eventstore.Position{Commit: uint64(commit), Prepare: uint64(prepare)}, err
+}
+
+func saveCheckpoint(ctx context.Context, tx *sql.Tx, name string, p eventstore.Position) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO projection_checkpoints (name, commit_position, prepare_position, updated_at)
+		VALUES ($1, $2, $3, $4)
+		ON CONFLICT (name) DO UPDATE SET commit_position = excluded.commit_position,
+			prepare_position = excluded.prepare_position, updated_at = excluded.updated_at`,
+		name, int64(p.Commit), int64(p.Prepare), time.Now().UTC().Format(time.RFC3339Nano))
+	return err
+}
+
+// dialect is the SQL database behind a *sql.DB, for the few statements that differ.
+type dialect int
+
+const (
+	dialectSQLite dialect = iota
+	dialectPostgres
+)
+
+func dialectOf(db *sql.DB) dialect {
+	driver := reflect.TypeOf(db.Driver())
+	for driver.Kind() == reflect.Pointer {
+		driver = driver.Elem()
+	}
+	if driver.PkgPath() == "github.com/jackc/pgx/v5/stdlib" {
+		return dialectPostgres
+	}
+	return dialectSQLite
+}
+
+// applyEvents applies the events above the projection's checkpoint and moves the checkpoint, in
+// tx. It returns the checkpoint after.
+func applyEvents(ctx context.Context, tx *sql.Tx, d dialect, p Projection, events []eventstore.RecordedEvent) (after eventstore.Position, err error) {
+	done, err := lockCheckpoint(ctx, tx, d, p.Name())
+	if err != nil {
+		return done, fmt.Errorf("%s: read checkpoint: %w", p.Name(), err)
+	}
+	// Skip what is at or below the checkpoint: redeliveries, or events another writer of the same
+	// projection applied first.
+	first := 0
+	for first < len(events) && !done.Less(events[first].Position) {
+		first++
+	}
+	fresh := events[first:]
+	if len(fresh) == 0 {
+		return done, nil
+	}
+	if err := applyTo(ctx, tx, p, fresh); err != nil {
+		return done, err
+	}
+	last := fresh[len(fresh)-1].Position
+	if err := saveCheckpoint(ctx, tx, p.Name(), last); err != nil {
+		return done, fmt.Errorf("%s: save checkpoint: %w", p.Name(), err)
+	}
+	return last, nil
+}
+
+// applyTo hands events to the projection, as one batch when it can take one. A panic in a
+// projection becomes an error, so one bad event cannot take the process down.
+func applyTo(ctx context.Context, tx *sql.Tx, p Projection, events []eventstore.RecordedEvent) (err error) {
+	current := events[0]
+	defer func() {
+		if r := recover(); r != nil {
+			err = &ApplyError{Projection: p.Name(), Event: current, Err: fmt.Errorf("panic: %v", r)}
+		}
+	}()
+	if batch, ok := p.(BatchApplier); ok {
+		if err := batch.ApplyBatch(ctx, tx, events); err != nil {
+			if len(events) == 1 {
+				return &ApplyError{Projection: p.Name(), Event: current, Err: err}
+			}
+			return fmt.Errorf("%s: apply %d events from %s: %w", p.Name(), len(events), current.Position, err)
+		}
+		return nil
+	}
+	for _, e := range events {
+		current = e
+		if err := p.Apply(ctx, tx, e); err != nil {
+			return &ApplyError{Projection: p.Name(), Event: e, Err: err}
+		}
+	}
+	return nil
+}
+
+// Runner keeps one projection up to date. It is the projection's handler on the watermill router
+// (Handle): deliveries may arrive in any order and more than once, so the runner holds each until
+// the event before it is applied (every message names its predecessor in the log), applies
+// consecutive events in one transaction together with the checkpoint, and acknowledges them once
+// that transaction commits. At start, and whenever deliveries leave a gap for longer than
+// GapTimeout, it reads the missing events from the store directly.
+type Runner struct {
+	Store      eventstore.Store
+	DB         *sql.DB
+	Projection Projection
+	Logger     *slog.Logger
+	// MaxBatch bounds the events applied in one transaction.
+	MaxBatch int
+	// GapTimeout is how long a delivery may wait for its predecessor before the runner reads the
+	// missing events from the store.
+	GapTimeout time.Duration
+	// Metrics, when set, receives the runner's counters.
+	Metrics *Metrics
+
+	dialect dialect
+	wake    chan struct{} // cap 1: deliveries are waiting
+
+	mu       sync.Mutex
+	position eventstore.Position
+	advanced chan struct{} // closed and replaced each time position moves
+	waiting  []*delivery
+	stall    error // the projection failed on an event and waits to recover
+}
+
+// delivery is one message waiting for its turn.
+type delivery struct {
+	event   eventstore.RecordedEvent
+	prev    eventstore.Position
+	arrived time.Time
+	done    chan error // cap 1
+}
+
+// Defaults of a Runner.
+const (
+	DefaultMaxBatch   = 1000
+	DefaultGapTimeout = time.Second
+)
+
+// NewRunner returns a runner for p over store, keeping its tables in db.
+func NewRunner(store eventstore.Store, db *sql.DB, p Projection) *Runner {
+	return &Runner{Store: store, DB: db, Projection: p, MaxBatch: DefaultMaxBatch, GapTimeout: DefaultGapTimeout,
+		advanced: make(chan struct{}), wake: make(chan struct{}, 1)}
+}
+
+// Run feeds the projection alone through an Engine on an in-process watermill channel until ctx
+// ends. Services with several projections run one Engine for all of them instead.
+func (r *Runner) Run(ctx context.Context) error {
+	return (&Engine{Store: r.Store, DB: r.DB, Runners: []*Runner{r}, Logger: r.Logger}).Run(ctx)
+}
+
+func (r *Runner) logger() *slog.Logger {
+	if r.Logger != nil {
+		return r.Logger
+	}
+	return slog.Default()
+}
+
+// init creates the projection's tables and checkpoint row and loads its position.
+func (r *Runner) init(ctx context.Context) error {
+	if r.MaxBatch <= 0 {
+		r.MaxBatch = DefaultMaxBatch
+	}
+	if r.GapTimeout <= 0 {
+		r.GapTimeout = DefaultGapTimeout
+	}
+	r.dialect = dialectOf(r.DB)
+	name := r.Projection.Name()
+	if err := r.Projection.Migrate(ctx, r.DB); err != nil {
+		return fmt.Errorf("%s: migrate: %w", name, err)
+	}
+	if err := ensureCheckpointRow(ctx, r.DB, name); err != nil {
+		return fmt.Errorf("%s: checkpoint: %w", name, err)
+	}
+	from, err := Checkpoint(ctx, r.DB, name)
+	if err != nil {
+		return fmt.Errorf("%s: checkpoint: %w", name, err)
+	}
+	r.setPosition(from)
+	return nil
+}
+
+// Handle is the runner's watermill handler: it returns once the message's event is applied (nil,
+// so the message is acknowledged), or with the error that kept it from being applied.
+func (r *Runner) Handle(msg *message.Message) error {
+	event, prev, err := DecodeMessage(msg)
+	if err != nil {
+		return err
+	}
+	r.mu.Lock()
+	if !r.position.Less(event.Position) || r.stall != nil {
+		// Already applied — or the projection is stalled on an earlier event and will read this one
+		// from the store once it recovers.
+		r.mu.Unlock()
+		return nil
+	}
+	d := &delivery{event: event, prev: prev, arrived: time.Now(), done: make(chan error, 1)}
+	r.waiting = append(r.waiting, d)
+	r.mu.Unlock()
+	r.signal()
+	select {
+	case err := <-d.done:
+		return err
+	case <-msg.Context().Done():
+		return msg.Context().Err()
+	}
+}
+
+func (r *Runner) signal() {
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+}
+
+// loop applies deliveries as they become consecutive, until ctx ends. It first catches up from
+// the store; caughtUp is closed once it has (or has stalled trying).
+func (r *Runner) loop(ctx context.Context, caughtUp chan<- struct{}) error {
+	pause := r.GapTimeout
+	var retryAt time.Time
+	if !r.recoverFromStore(ctx) {
+		retryAt = time.Now().Add(pause)
+	}
+	close(caughtUp)
+	tick := time.NewTicker(r.GapTimeout / 2)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			r.abandon(ctx.Err())
+			return ctx.Err()
+		case <-r.wake:
+		case <-tick.C:
+		}
+		if r.stalled() == nil {
+			r.drain(ctx)
+			continue
+		}
+		if time.Now().Before(retryAt) {
+			continue
+		}
+		if r.recoverFromStore(ctx) {
+			pause = r.GapTimeout
+		} else {
+			pause = min(2*pause, time.Minute)
+			retryAt = time.Now().Add(pause)
+		}
+	}
+}
+
+// recoverFromStore catches up from the store and reports whether it could; while it cannot, the
+// projection is stalled.
+func (r *Runner) recoverFromStore(ctx context.Context) bool {
+	err := r.catchUp(ctx)
+	if ctx.Err() != nil {
+		return true
+	}
+	if err != nil {
+		r.logger().Error("projection stalled", "projection", r.Projection.Name(), "position", r.Position(), "error", err)
+	} else if r.stalled() != nil {
+		r.logger().Info("projection recovered", "projection", r.Projection.Name(), "position", r.Position())
+	}
+	r.setStall(err)
+	return err == nil
+}
+
+// catchUp applies the store's log from the runner's position to its end, in batches.
+func (r *Runner) catchUp(ctx context.Context) error {
+	for {
+		page, err := r.Store.ReadAll(ctx, r.Position(), r.MaxBatch)
+		if err != nil {
+			return fmt.Errorf("%s: read the log: %w", r.Projection.Name(), err)
+		}
+		if len(page) > 0 {
+			if err := r.apply(ctx, page); err != nil {
+				return err
+			}
+		}
+		if len(page) < r.MaxBatch {
+			r.resolveApplied()
+			return nil
+		}
+	}
+}
+
+// drain applies every run of consecutive deliveries, then fills a gap that has lasted too long.
+func (r *Runner) drain(ctx context.Context) {
+	for ctx.Err() == nil {
+		events, deliveries, gapSince := r.nextBatch()
+		if len(events) == 0 {
+			if gapSince.IsZero() || time.Since(gapSince) < r.GapTimeout {
+				return
+			}
+			// A predecessor never came (lost by the transport, or taken by another node): read it.
+			r.logger().Warn("projection fills a gap from the store", "projection", r.Projection.Name(), "after", r.Position())
+			if err := r.catchUp(ctx); err != nil {
+				r.logger().Error("projection could not fill a gap", "projection", r.Projection.Name(), "error", err)
+				return
+			}
+			continue
+		}
+		err := r.apply(ctx, events)
+		if err != nil && len(events) > 1 && ctx.Err() == nil {
+			r.applyOneByOne(ctx, events, deliveries)
+			continue
+		}
+		for _, d := range deliveries {
+			d.done <- err
+		}
+	}
+}
+
+// applyOneByOne retries a failed batch one event at a time, so the error lands on the event that
+// causes it; the deliveries after it go back to wait.
+func (r *Runner) applyOneByOne(ctx context.Context, events []eventstore.RecordedEvent, deliveries []*delivery) {
+	for _, e := range events {
+		err := r.apply(ctx, []eventstore.RecordedEvent{e})
+		rest := deliveries[:0]
+		for _, d := range deliveries {
+			if d.event.Position == e.Position {
+				d.done <- err
+			} else {
+				rest = append(rest, d)
+			}
+		}
+		deliveries = rest
+		if err != nil {
+			r.mu.Lock()
+			r.waiting = append(r.waiting, deliveries...)
+			r.mu.Unlock()
+			return
+		}
+	}
+}
+
+// nextBatch takes the deliveries that continue the log from the runner's position, in order, up to
+// MaxBatch events; deliveries already applied are acknowledged on the way. When deliveries wait
+// but none continues the log, gapSince is when the oldest of them arrived.
+func (r *Runner) nextBatch() (events []eventstore.RecordedEvent, deliveries []*delivery, gapSince time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	slices.SortFunc(r.waiting, func(a, b *delivery) int {
+		switch {
+		case a.event.Position.Less(b.event.Position):
+			return -1
+		case b.event.Position.Less(a.event.Position):
+			return 1
+		}
+		return 0
+	})
+	at := r.position
+	kept := r.waiting[:0]
+	for _, d := range r.waiting {
+		switch {
+		case !r.position.Less(d.event.Position):
+			d.done <- nil // applied already
+		case len(events) > 0 && d.event.Position == at:
+			deliveries = append(deliveries, d) // a second delivery of an event in this batch
+		case len(events) < r.MaxBatch && !at.Less(d.prev) && len(kept) == 0:
+			events = append(events, d.event)
+			deliveries = append(deliveries, d)
+			at = d.event.Position
+		default:
+			kept = append(kept, d)
+		}
+	}
+	clear(r.waiting[len(kept):])
+	r.waiting = kept
+	if len(events) == 0 && len(kept) > 0 {
+		gapSince = kept[0].arrived
+		for _, d := range kept {
+			if d.arrived.Before(gapSince) {
+				gapSince = d.arrived
+			}
+		}
+	}
+	return events, deliveries, gapSince
+}
+
+// resolveApplied acknowledges the deliveries that catching up has made redundant.
+func (r *Runner) resolveApplied() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	kept := r.waiting[:0]
+	for _, d := range r.waiting {
+		if !r.position.Less(d.event.Position) {
+			d.done <- nil
+			continue
+		}
+		kept = append(kept, d)
+	}
+	clear(r.waiting[len(kept):])
+	r.waiting = kept
+}
+
+// abandon answers every waiting delivery with err, so their handlers return (the transport
+// redelivers them later).
+func (r *Runner) abandon(err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, d := range r.waiting {
+		d.done <- err
+	}
+	r.waiting = nil
+}
+
+// apply applies events and the checkpoint in one transaction.
+func (r *Runner) apply(ctx context.Context, events []eventstore.RecordedEvent) error {
+	start := time.Now()
+	tx, err := r.DB.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("%s: begin: %w", r.Projection.Name(), err)
+	}
+	defer tx.Rollback()
+	after, err := applyEvents(ctx, tx, r.dialect, r.Projection, events)
+	if err != nil {
+		r.Metrics.failed(r.Projection.Name())
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("%s: commit: %w", r.Projection.Name(), err)
+	}
+	r.Metrics.appliedBatch(r.Projection.Name(), len(events), time.Since(start))
+	r.setPosition(after)
+	return nil
+}
+
+func (r *Runner) setPosition(p eventstore.Position) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if p.Less(r.position) {
+		return
+	}
+	r.position = p
+	close(r.advanced)
+	r.advanced = make(chan struct{})
+}
+
+// stallOn records that the projection could not apply a delivered event even after retries; the
+// runner stops taking deliveries and keeps trying to catch up from the store.
+func (r *Runner) stallOn(err error) {
+	r.setStall(err)
+	r.abandon(nil) // acknowledged: the store, not the transport, is where they will be read again
+	r.signal()
+}
+
+func (r *Runner) setStall(err error) {
+	r.mu.Lock()
+	r.stall = err
+	r.mu.Unlock()
+	r.Metrics.setStalled(r.Projection.Name(), err != nil)
+}
+
+func (r *Runner) stalled() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.stall
+}
+
+// Stalled returns the error the projection is stuck on, or nil while it is healthy.
+func (r *Runner) Stalled() error { return r.stalled() }
+
+// Position is how far the projection has applied the log.
+func (r *Runner) Position() eventstore.Position {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.position
+}
+
+// Advanced returns a channel closed the next time the projection's position moves.
+func (r *Runner) Advanced() <-chan struct{} {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.advanced
+}
+
+// WaitFor blocks until the projection has applied the event at p (read-your-writes for callers that
+// just appended it) or ctx ends.
+func (r *Runner) WaitFor(ctx context.Context, p eventstore.Position) error {
+	for {
+		r.mu.Lock()
+		reached := !r.position.Less(p)
+		advanced := r.advanced
+		r.mu.Unlock()
+		if reached {
+			return nil
+		}
+		select {
+		case <-advanced:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}

@@ -1,0 +1,463 @@
+package projections
+
+import (
+	"context"
+	"database/sql"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/motcua/motcua/domain"
+	"github.com/motcua/motcua/eventstore"
+)
+
+// SatisfactionView keeps the applicants' ratings (TT 01/2018 art. 13–15), who took part in handling
+// each rated dossier (officials who acted on it, units it was handed to), and the per-dossier
+// summary, so statistics can be cut by agency, department, procedure, official and period.
+type SatisfactionView struct {
+	Prefix string // table name prefix; empty for the serving tables
+}
+
+func (SatisfactionView) Name() string { return "satisfaction" }
+func (SatisfactionView) Tables() []string {
+	return []string{"satisfaction_dossiers", "satisfaction_ratings", "satisfaction_participants"}
+}
+func (SatisfactionView) WithPrefix(prefix string) Projection { return SatisfactionView{Prefix: prefix} }
+func (v SatisfactionView) summary() dossierSummary {
+	return dossierSummary{table: v.Prefix + "satisfaction_dossiers"}
+}
+func (v SatisfactionView) ratings() string      { return v.Prefix + "satisfaction_ratings" }
+func (v SatisfactionView) participants() string { return v.Prefix + "satisfaction_participants" }
+
+// criterionColumns are the ratings table's score columns, in the order of domain.Criteria.
+var criterionColumns = func() []string {
+	cols := make([]string, len(domain.Criteria))
+	for i, c := range domain.Criteria {
+		cols[i] = "score_" + string(c)
+	}
+	return cols
+}()
+
+func (v SatisfactionView) Migrate(ctx context.Context, db *sql.DB) error {
+	scores := make([]string, len(criterionColumns))
+	for i, c := range criterionColumns {
+		scores[i] = c + " INTEGER"
+	}
+	return execAll(ctx, db, append(v.summary().statements(),
+		`CREATE TABLE IF NOT EXISTS `+v.ratings()+` (
+			dossier_id TEXT PRIMARY KEY,
+			rated_at TEXT NOT NULL,
+			`+strings.Join(scores, ",\n\t\t\t")+`,
+			dissatisfied INTEGER NOT NULL)`,
+		`CREATE INDEX IF NOT EXISTS `+v.ratings()+`_at ON `+v.ratings()+` (rated_at)`,
+		`CREATE TABLE IF NOT EXISTS `+v.participants()+` (
+			dossier_id TEXT NOT NULL,
+			kind TEXT NOT NULL,
+			key TEXT NOT NULL,
+			name TEXT NOT NULL,
+			PRIMARY KEY (dossier_id, kind, key))`))
+}
+
+func (v SatisfactionView) Apply(ctx context.Context, tx *sql.Tx, re eventstore.RecordedEvent) error {
+	return v.ApplyBatch(ctx, tx, []eventstore.RecordedEvent{re})
+}
+
+// ApplyBatch folds a batch into the summary rows it touches (each read and written once) and
+// records the participants and ratings it brings.
+func (v SatisfactionView) ApplyBatch(ctx context.Context, tx *sql.Tx, events []eventstore.RecordedEvent) error {
+	var participants, ratings [][]any
+	seen := map[[3]string]bool{}
+	add := func(id, kind, key, name string) {
+		if k := [3]string{id, kind, key}; !seen[k] {
+			seen[k] = true
+			participants = append(participants, []any{id, kind, key, name})
+		}
+	}
+	err := foldBatch(ctx, tx, v.summary(), events, batchHooks{each: func(id string, re eventstore.RecordedEvent, e domain.Event, _ *summaryRow) error {
+		if actor := re.Metadata.Actor; actor.ID != "" && actor.Role != "applicant" && actor.Role != "system" {
+			add(id, "official", actor.ID, actor.Name)
+		}
+		switch e := e.(type) {
+		case domain.Transferred:
+			add(id, "unit", e.To.Unit, "")
+			if e.To.OfficialID != "" {
+				add(id, "official", e.To.OfficialID, e.To.OfficialName)
+			}
+		case domain.InterAgencyTransferred:
+			add(id, "unit", e.ToAgency, "")
+		case domain.ParallelStepStarted:
+			add(id, "unit", e.Coordinator.Unit, "")
+			if e.Coordinator.OfficialID != "" {
+				add(id, "official", e.Coordinator.OfficialID, e.Coordinator.OfficialName)
+			}
+			for _, part := range e.Parts {
+				add(id, "unit", part.Unit, "")
+			}
+		case domain.Rated:
+			ratings = append(ratings, ratingValues(id, e))
+		}
+		return nil
+	}})
+	if err != nil {
+		return err
+	}
+	if err := insertRows(ctx, tx, v.participants(), []string{"dossier_id", "kind", "key", "name"}, participants,
+		`ON CONFLICT (dossier_id, kind, key) DO NOTHING`); err != nil {
+		return err
+	}
+	columns := append(append([]string{"dossier_id", "rated_at"}, criterionColumns...), "dissatisfied")
+	return insertRows(ctx, tx, v.ratings(), columns, ratings, `ON CONFLICT (dossier_id) DO NOTHING`)
+}
+
+// ratingValues is a rating's row: the dossier, when, each criterion's score (NULL when not
+// rated), and whether any criterion was rated dissatisfied.
+func ratingValues(id string, e domain.Rated) []any {
+	values := []any{id, sqlTime(e.RatedAt)}
+	dissatisfied := 0
+	for _, c := range domain.Criteria {
+		level, rated := e.Scores[c]
+		values = append(values, sql.NullInt64{Int64: int64(level.Score()), Valid: rated})
+		if rated && level == domain.Dissatisfied {
+			dissatisfied = 1
+		}
+	}
+	return append(values, dissatisfied)
+}
+
+// Grade is an agency's grade by the average total of its ratings (TT 01/2018 art. 15).
+type Grade string
+
+const (
+	GradeExcellent Grade = "excellent" // ≥ 15 points
+	GradeGood      Grade = "good"      // ≥ 12
+	GradeFair      Grade = "fair"      // ≥ 9
+	GradeAverage   Grade = "average"   // ≥ 6
+	GradeWeak      Grade = "weak"      // < 6
+)
+
+// GradeOf grades an average total out of 18.
+func GradeOf(averageTotal float64) Grade {
+	switch {
+	case averageTotal >= 15:
+		return GradeExcellent
+	case averageTotal >= 12:
+		return GradeGood
+	case averageTotal >= 9:
+		return GradeFair
+	case averageTotal >= 6:
+		return GradeAverage
+	}
+	return GradeWeak
+}
+
+// Label is the grade's Vietnamese name.
+func (g Grade) Label() string {
+	switch g {
+	case GradeExcellent:
+		return "Xuất sắc"
+	case GradeGood:
+		return "Tốt"
+	case GradeFair:
+		return "Khá"
+	case GradeAverage:
+		return "Trung bình"
+	case GradeWeak:
+		return "Yếu"
+	}
+	return ""
+}
+
+// CriterionStats counts the levels given on one criterion.
+type CriterionStats struct {
+	Criterion     domain.Criterion `json:"criterion"`
+	VerySatisfied int              `json:"very_satisfied"`
+	Satisfied     int              `json:"satisfied"`
+	Dissatisfied  int              `json:"dissatisfied"`
+	AverageScore  float64          `json:"average_score"` // 0–2 over the ratings that scored it
+}
+
+// RatingStats summarises a set of ratings.
+type RatingStats struct {
+	Ratings int `json:"ratings"`
+	// CompleteRatings scored all nine criteria; only they have a total out of 18, so only they
+	// make the average total and the grade.
+	CompleteRatings     int              `json:"complete_ratings"`
+	DissatisfiedRatings int              `json:"dissatisfied_ratings"` // at least one criterion dissatisfied
+	Criteria            []CriterionStats `json:"criteria"`
+	AverageTotal        float64          `json:"average_total"`
+	Grade               Grade            `json:"grade,omitempty"` // empty without complete ratings
+	GradeLabel          string           `json:"grade_label,omitempty"`
+
+	totalPoints int
+	points      []int
+}
+
+func newRatingStats() *RatingStats {
+	s := &RatingStats{Criteria: make([]CriterionStats, len(domain.Criteria)), points: make([]int, len(domain.Criteria))}
+	for i, c := range domain.Criteria {
+		s.Criteria[i].Criterion = c
+	}
+	return s
+}
+
+func (s *RatingStats) add(r ratingRow) {
+	s.Ratings++
+	if r.dissatisfied {
+		s.DissatisfiedRatings++
+	}
+	total, complete := 0, true
+	for i, score := range r.scores {
+		if !score.Valid {
+			complete = false
+			continue
+		}
+		switch score.Int64 {
+		case 2:
+			s.Criteria[i].VerySatisfied++
+		case 1:
+			s.Criteria[i].Satisfied++
+		default:
+			s.Criteria[i].Dissatisfied++
+		}
+		s.points[i] += int(score.Int64)
+		total += int(score.Int64)
+	}
+	if complete {
+		s.CompleteRatings++
+		s.totalPoints += total
+	}
+}
+
+func (s *RatingStats) finish() RatingStats {
+	for i := range s.Criteria {
+		c := &s.Criteria[i]
+		if n := c.VerySatisfied + c.Satisfied + c.Dissatisfied; n > 0 {
+			c.AverageScore = roundHours(float64(s.points[i]) / float64(n))
+		}
+	}
+	if s.CompleteRatings > 0 {
+		s.AverageTotal = roundHours(float64(s.totalPoints) / float64(s.CompleteRatings))
+		s.Grade = GradeOf(float64(s.totalPoints) / float64(s.CompleteRatings))
+		s.GradeLabel = s.Grade.Label()
+	}
+	return *s
+}
+
+// SatisfactionGroup is the rating statistics of one agency, department, procedure, official or month.
+type SatisfactionGroup struct {
+	Key  string `json:"key"`
+	Name string `json:"name,omitempty"`
+	RatingStats
+}
+
+// Indicators766 are the service-quality indicators of Quyết định 766/QĐ-TTg that our data allows,
+// for the report's agency and period (percentages; 0 when there is nothing to divide by).
+type Indicators766 struct {
+	// Progress group: dossiers resolved early or on time in the period or still within time at its
+	// end, over dossiers resolved in it or in progress at its end.
+	Processed  int     `json:"processed"`
+	OnTime     int     `json:"on_time"`
+	OnTimeRate float64 `json:"on_time_rate"`
+	// Satisfaction with handling = 100% − (late rate + share of dissatisfied ratings), over the
+	// same processed dossiers; dissatisfied counts dossiers resolved in the period whose rating
+	// (whenever given) has a dissatisfied criterion.
+	Late              int     `json:"late"`
+	LateRate          float64 `json:"late_rate"`
+	Dissatisfied      int     `json:"dissatisfied"`
+	DissatisfiedShare float64 `json:"dissatisfied_share"`
+	SatisfactionRate  float64 `json:"satisfaction_rate"`
+	// Online service group: dossiers received online in the period, and dossiers whose fees were
+	// first paid in the period with an online payment among them.
+	ReceivedInPeriod  int     `json:"received_in_period"`
+	ReceivedOnline    int     `json:"received_online"`
+	OnlineDossierRate float64 `json:"online_dossier_rate"`
+	PaidDossiers      int     `json:"paid_dossiers"`
+	PaidOnline        int     `json:"paid_online"`
+	OnlinePaymentRate float64 `json:"online_payment_rate"`
+	// NotComputed lists the indicators our events do not let us compute, and why.
+	NotComputed []UncomputedIndicator `json:"not_computed"`
+}
+
+// UncomputedIndicator names an indicator we cannot compute.
+type UncomputedIndicator struct {
+	Indicator string `json:"indicator"`
+	Group     string `json:"group"`
+	Reason    string `json:"reason"`
+}
+
+// UncomputedIndicators are the Quyết định 766 indicators outside our data.
+var UncomputedIndicators = []UncomputedIndicator{
+	{Indicator: "Công khai, minh bạch (công bố, công khai thủ tục, tiến độ, kết quả trên Cổng Dịch vụ công)", Group: "transparency",
+		Reason: "publication of procedures and synchronisation with the national portal are not recorded in the dossier events"},
+	{Indicator: "Số hóa hồ sơ, kết quả giải quyết; tái sử dụng dữ liệu số hóa", Group: "digitisation",
+		Reason: "events list submitted components by name only, not whether they were digitised or reused from the data store"},
+	{Indicator: "Cung cấp dịch vụ công trực tuyến toàn trình / một phần; thủ tục có thanh toán trực tuyến", Group: "online_service",
+		Reason: "the online level of a procedure is a catalog fact, not kept in the events; only dossier-level online submission and payment shares are computed"},
+	{Indicator: "Tỷ lệ hồ sơ có phản ánh, kiến nghị", Group: "satisfaction",
+		Reason: "complaints and petitions (phản ánh, kiến nghị) are not recorded; the satisfaction rate counts dissatisfied ratings only"},
+	{Indicator: "Tiến độ theo quy tắc chỉ số quốc gia (trừ thời gian chờ bổ sung, hồ sơ bổ sung quá một lần tính trễ hạn)", Group: "progress",
+		Reason: "that rule needs the appointment date recomputed without the restart of NĐ 61 art. 19, which the events do not record; progress follows the appointment date in force"},
+}
+
+// SatisfactionReport is the rating statistics and Quyết định 766 indicators for an agency and period.
+type SatisfactionReport struct {
+	Agency       string              `json:"agency,omitempty"`
+	Period       Period              `json:"period"`
+	Overall      RatingStats         `json:"overall"`
+	ByAgency     []SatisfactionGroup `json:"by_agency"`
+	ByDepartment []SatisfactionGroup `json:"by_department"`
+	ByProcedure  []SatisfactionGroup `json:"by_procedure"`
+	ByOfficial   []SatisfactionGroup `json:"by_official"`
+	ByMonth      []SatisfactionGroup `json:"by_month"`
+	Indicators   Indicators766       `json:"indicators_766"`
+}
+
+type ratingRow struct {
+	dossierID, agency, procedureCode, procedureName string
+	ratedAt                                         time.Time
+	scores                                          []sql.NullInt64
+	dissatisfied                                    bool
+}
+
+// SatisfactionOf returns the statistics of ratings given in period p (which must be bounded) on
+// dossiers the agency received or decides ("" for all). A rating counts for every department or
+// agency the dossier was handed to (parts of parallel steps included) and every official who acted
+// on it or was handed it.
+func SatisfactionOf(ctx context.Context, db *sql.DB, agency string, p Period) (SatisfactionReport, error) {
+	var c conditions
+	c.agency("d", agency)
+	c.within("r.rated_at", p)
+	from := ` FROM satisfaction_ratings r JOIN satisfaction_dossiers d ON d.dossier_id = r.dossier_id` + c.where()
+	rows, err := db.QueryContext(ctx, `SELECT r.dossier_id, d.competent_agency, d.procedure_code, d.procedure_name, r.rated_at, r.dissatisfied, `+
+		strings.Join(criterionColumns, ", ")+from+` ORDER BY r.rated_at, r.dossier_id`, c.args...)
+	if err != nil {
+		return SatisfactionReport{}, err
+	}
+	var ratings []ratingRow
+	err = func() error {
+		defer rows.Close()
+		for rows.Next() {
+			r := ratingRow{scores: make([]sql.NullInt64, len(criterionColumns))}
+			var ratedAt sql.NullString
+			var dissatisfied int
+			dest := []any{&r.dossierID, &r.agency, &r.procedureCode, &r.procedureName, &ratedAt, &dissatisfied}
+			for i := range r.scores {
+				dest = append(dest, &r.scores[i])
+			}
+			if err := rows.Scan(dest...); err != nil {
+				return err
+			}
+			r.ratedAt, r.dissatisfied = parseSQLTime(ratedAt), dissatisfied == 1
+			ratings = append(ratings, r)
+		}
+		return rows.Err()
+	}()
+	if err != nil {
+		return SatisfactionReport{}, err
+	}
+	type participant struct{ kind, key, name string }
+	participants := map[string][]participant{}
+	prow, err := db.QueryContext(ctx, `SELECT p.dossier_id, p.kind, p.key, p.name FROM satisfaction_participants p
+		JOIN satisfaction_ratings r ON r.dossier_id = p.dossier_id
+		JOIN satisfaction_dossiers d ON d.dossier_id = p.dossier_id`+c.where()+` ORDER BY p.dossier_id, p.kind, p.key`, c.args...)
+	if err != nil {
+		return SatisfactionReport{}, err
+	}
+	err = func() error {
+		defer prow.Close()
+		for prow.Next() {
+			var id string
+			var pt participant
+			if err := prow.Scan(&id, &pt.kind, &pt.key, &pt.name); err != nil {
+				return err
+			}
+			participants[id] = append(participants[id], pt)
+		}
+		return prow.Err()
+	}()
+	if err != nil {
+		return SatisfactionReport{}, err
+	}
+
+	overall := newRatingStats()
+	agencies, departments, procedures, officials, months := groups[SatisfactionGroup]{}, groups[SatisfactionGroup]{},
+		groups[SatisfactionGroup]{}, groups[SatisfactionGroup]{}, groups[SatisfactionGroup]{}
+	fresh := func(key, name string) *SatisfactionGroup {
+		return &SatisfactionGroup{Key: key, Name: name, RatingStats: *newRatingStats()}
+	}
+	for _, r := range ratings {
+		overall.add(r)
+		agencies.get(r.agency, "", fresh).add(r)
+		procedures.get(r.procedureCode, r.procedureName, fresh).add(r)
+		months.get(r.ratedAt.In(domain.VietnamTime).Format("2006-01"), "", fresh).add(r)
+		for _, pt := range participants[r.dossierID] {
+			if pt.kind == "unit" {
+				departments.get(pt.key, "", fresh).add(r)
+			} else {
+				officials.get(pt.key, pt.name, fresh).add(r)
+			}
+		}
+	}
+	finished := func(m groups[SatisfactionGroup]) []SatisfactionGroup {
+		for _, g := range m {
+			g.RatingStats = g.finish()
+		}
+		return m.sorted()
+	}
+	report := SatisfactionReport{
+		Agency: agency, Period: p, Overall: overall.finish(), ByAgency: finished(agencies), ByDepartment: finished(departments),
+		ByProcedure: finished(procedures), ByOfficial: finished(officials), ByMonth: finished(months),
+	}
+	if report.Indicators, err = indicators766(ctx, db, agency, p); err != nil {
+		return SatisfactionReport{}, err
+	}
+	return report, nil
+}
+
+func indicators766(ctx context.Context, db *sql.DB, agency string, p Period) (Indicators766, error) {
+	resolution, err := ResolutionReportOf(ctx, db, agency, p)
+	if err != nil {
+		return Indicators766{}, err
+	}
+	t := resolution.Total
+	in := Indicators766{
+		Processed: t.ResolvedTotal + t.InProgressTotal,
+		OnTime:    t.ResolvedEarly + t.ResolvedOnTime + t.InProgressWithinTime,
+		Late:      t.ResolvedLate + t.InProgressOverdue,
+		// Dossiers received in the period: those carried over from before are not new receipts.
+		ReceivedInPeriod: t.ReceivedOnline + t.ReceivedInPersonOrPostal,
+		ReceivedOnline:   t.ReceivedOnline,
+		NotComputed:      UncomputedIndicators,
+	}
+	var dissatisfied conditions
+	dissatisfied.agency("d", agency)
+	dissatisfied.within("d.resolved_at", p)
+	dissatisfied.add("r.dissatisfied = 1")
+	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM satisfaction_dossiers d JOIN satisfaction_ratings r ON r.dossier_id = d.dossier_id`+
+		dissatisfied.where(), dissatisfied.args...).Scan(&in.Dissatisfied); err != nil {
+		return Indicators766{}, err
+	}
+	var paid conditions
+	paid.agency("d", agency)
+	paid.within("d.first_paid_at", p)
+	if err := db.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(d.paid_online), 0) FROM satisfaction_dossiers d`+paid.where(),
+		paid.args...).Scan(&in.PaidDossiers, &in.PaidOnline); err != nil {
+		return Indicators766{}, err
+	}
+	in.OnTimeRate = percent(in.OnTime, in.Processed)
+	in.LateRate = percent(in.Late, in.Processed)
+	in.DissatisfiedShare = percent(in.Dissatisfied, in.Processed)
+	if in.Processed > 0 {
+		in.SatisfactionRate = roundHours(math.Max(0, 100-100*float64(in.Late+in.Dissatisfied)/float64(in.Processed)))
+	}
+	in.OnlineDossierRate = percent(in.ReceivedOnline, in.ReceivedInPeriod)
+	in.OnlinePaymentRate = percent(in.PaidOnline, in.PaidDossiers)
+	return in, nil
+}
+
+func percent(part, whole int) float64 {
+	if whole == 0 {
+		return 0
+	}
+	return roundHours(100 * float64(part) / float64(whole))
+}

@@ -1,0 +1,222 @@
+package projections_test
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"testing"
+
+	"github.com/motcua/motcua/domain"
+	"github.com/motcua/motcua/projections"
+)
+
+// statsBook is the test's own tally of a set of ratings.
+type statsBook struct {
+	ratings, complete, dissatisfied, totalPoints int
+	levels                                       map[domain.Criterion]map[domain.RatingLevel]int
+}
+
+func (s *statsBook) add(scores map[domain.Criterion]domain.RatingLevel) {
+	if s.levels == nil {
+		s.levels = map[domain.Criterion]map[domain.RatingLevel]int{}
+	}
+	s.ratings++
+	total, dissatisfied := 0, false
+	for c, level := range scores {
+		if s.levels[c] == nil {
+			s.levels[c] = map[domain.RatingLevel]int{}
+		}
+		s.levels[c][level]++
+		total += map[domain.RatingLevel]int{domain.VerySatisfied: 2, domain.Satisfied: 1}[level]
+		dissatisfied = dissatisfied || level == domain.Dissatisfied
+	}
+	if len(scores) == len(domain.Criteria) {
+		s.complete++
+		s.totalPoints += total
+	}
+	if dissatisfied {
+		s.dissatisfied++
+	}
+}
+
+func round2(x float64) float64 { return math.Round(x*100) / 100 }
+
+// gradeFor is TT 01/2018 art. 15's scale, written out again for the test.
+func gradeFor(average float64) projections.Grade {
+	for _, g := range []struct {
+		min   float64
+		grade projections.Grade
+	}{{15, projections.GradeExcellent}, {12, projections.GradeGood}, {9, projections.GradeFair}, {6, projections.GradeAverage}} {
+		if average >= g.min {
+			return g.grade
+		}
+	}
+	return projections.GradeWeak
+}
+
+func (s *statsBook) check(t *testing.T, where string, got projections.RatingStats) {
+	t.Helper()
+	if got.Ratings != s.ratings || got.CompleteRatings != s.complete || got.DissatisfiedRatings != s.dissatisfied {
+		t.Errorf("%s: %d ratings (%d complete, %d dissatisfied), want %d (%d, %d)", where, got.Ratings, got.CompleteRatings,
+			got.DissatisfiedRatings, s.ratings, s.complete, s.dissatisfied)
+	}
+	var grade projections.Grade
+	var average float64
+	if s.complete > 0 {
+		average = float64(s.totalPoints) / float64(s.complete)
+		grade = gradeFor(average)
+	}
+	if got.AverageTotal != round2(average) || got.Grade != grade {
+		t.Errorf("%s: average total %.2f (%s), want %.2f (%s)", where, got.AverageTotal, got.Grade, average, grade)
+	}
+	if len(got.Criteria) != len(domain.Criteria) {
+		t.Fatalf("%s: %d criteria", where, len(got.Criteria))
+	}
+	for i, c := range domain.Criteria {
+		g, levels := got.Criteria[i], s.levels[c]
+		n := levels[domain.VerySatisfied] + levels[domain.Satisfied] + levels[domain.Dissatisfied]
+		var avg float64
+		if n > 0 {
+			avg = round2(float64(2*levels[domain.VerySatisfied]+levels[domain.Satisfied]) / float64(n))
+		}
+		if g.Criterion != c || g.VerySatisfied != levels[domain.VerySatisfied] || g.Satisfied != levels[domain.Satisfied] ||
+			g.Dissatisfied != levels[domain.Dissatisfied] || g.AverageScore != avg {
+			t.Errorf("%s: criterion %s: %+v, want %v (avg %.2f)", where, c, g, levels, avg)
+		}
+	}
+}
+
+func checkGroups(t *testing.T, where string, got []projections.SatisfactionGroup, want map[string]*statsBook) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Errorf("%s: %d groups, want %d", where, len(got), len(want))
+	}
+	for _, g := range got {
+		w, ok := want[g.Key]
+		if !ok {
+			t.Errorf("%s: unexpected group %s", where, g.Key)
+			continue
+		}
+		w.check(t, where+" "+g.Key, g.RatingStats)
+	}
+}
+
+func checkSatisfaction(t *testing.T, s *scenario) {
+	ctx := context.Background()
+	periods := scenarioPeriods()
+	for _, name := range sortedKeys(periods) {
+		period := periods[name]
+		for _, agency := range scenarioAgencies {
+			where := fmt.Sprintf("%s, agency %q", name, agency)
+			report, err := projections.SatisfactionOf(ctx, s.db, agency, period)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var overall statsBook
+			groups := map[string]map[string]*statsBook{"agency": {}, "department": {}, "procedure": {}, "official": {}, "month": {}}
+			add := func(kind, key string, scores map[domain.Criterion]domain.RatingLevel) {
+				if groups[kind][key] == nil {
+					groups[kind][key] = &statsBook{}
+				}
+				groups[kind][key].add(scores)
+			}
+			var dissatisfiedResolved, paid, paidOnline int
+			for _, b := range s.Books {
+				if !b.visibleTo(agency) {
+					continue
+				}
+				if period.Contains(b.FirstPaidAt) {
+					paid++
+					if b.PaidOnline {
+						paidOnline++
+					}
+				}
+				if period.Contains(b.ResolvedAt) && b.Scores != nil {
+					for _, level := range b.Scores {
+						if level == domain.Dissatisfied {
+							dissatisfiedResolved++
+							break
+						}
+					}
+				}
+				if !period.Contains(b.RatedAt) {
+					continue
+				}
+				overall.add(b.Scores)
+				add("agency", b.CompetentAgency, b.Scores)
+				add("procedure", b.Procedure.Code, b.Scores)
+				add("month", b.RatedAt.In(domain.VietnamTime).Format("2006-01"), b.Scores)
+				for unit := range b.Units {
+					add("department", unit, b.Scores)
+				}
+				for id := range b.Officials {
+					add("official", id, b.Scores)
+				}
+			}
+			overall.check(t, where+" overall", report.Overall)
+			checkGroups(t, where+" by agency", report.ByAgency, groups["agency"])
+			checkGroups(t, where+" by department", report.ByDepartment, groups["department"])
+			checkGroups(t, where+" by procedure", report.ByProcedure, groups["procedure"])
+			checkGroups(t, where+" by official", report.ByOfficial, groups["official"])
+			checkGroups(t, where+" by month", report.ByMonth, groups["month"])
+
+			var lines []projections.ResolutionCounts
+			for _, c := range expectedResolution(s, agency, period) {
+				lines = append(lines, c)
+			}
+			r := sum(lines...)
+			processed := r.ResolvedTotal + r.InProgressTotal
+			late := r.ResolvedLate + r.InProgressOverdue
+			rate := func(part, whole int) float64 {
+				if whole == 0 {
+					return 0
+				}
+				return round2(100 * float64(part) / float64(whole))
+			}
+			want := projections.Indicators766{
+				Processed: processed, OnTime: r.ResolvedEarly + r.ResolvedOnTime + r.InProgressWithinTime,
+				Late: late, Dissatisfied: dissatisfiedResolved,
+				ReceivedInPeriod: r.ReceivedOnline + r.ReceivedInPersonOrPostal, ReceivedOnline: r.ReceivedOnline,
+				PaidDossiers: paid, PaidOnline: paidOnline,
+			}
+			want.OnTimeRate, want.LateRate, want.DissatisfiedShare = rate(want.OnTime, processed), rate(late, processed), rate(dissatisfiedResolved, processed)
+			if processed > 0 {
+				want.SatisfactionRate = round2(math.Max(0, 100-100*float64(late+dissatisfiedResolved)/float64(processed)))
+			}
+			want.OnlineDossierRate, want.OnlinePaymentRate = rate(r.ReceivedOnline, want.ReceivedInPeriod), rate(paidOnline, paid)
+			got := report.Indicators
+			if len(got.NotComputed) == 0 {
+				t.Errorf("%s: the indicators we cannot compute are not listed", where)
+			}
+			got.NotComputed = nil
+			if fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", want) {
+				t.Errorf("%s: indicators\n got %+v\nwant %+v", where, got, want)
+			}
+			if name == "april" && agency == "" {
+				t.Logf("April, all agencies: %d ratings, average total %.2f (%s); on time %.2f%%, satisfaction %.2f%%, online %.2f%%, paid online %.2f%%",
+					report.Overall.Ratings, report.Overall.AverageTotal, report.Overall.Grade, got.OnTimeRate, got.SatisfactionRate,
+					got.OnlineDossierRate, got.OnlinePaymentRate)
+				if report.Overall.Ratings == 0 || report.Overall.CompleteRatings == report.Overall.Ratings || got.Dissatisfied == 0 || got.PaidOnline == 0 {
+					t.Error("April's statistics lack partial ratings, dissatisfied dossiers or online payments; the scenario does not exercise them")
+				}
+			}
+		}
+	}
+}
+
+func TestGradeOf(t *testing.T) {
+	for _, c := range []struct {
+		average float64
+		want    projections.Grade
+		label   string
+	}{
+		{18, projections.GradeExcellent, "Xuất sắc"}, {15, projections.GradeExcellent, "Xuất sắc"}, {14.99, projections.GradeGood, "Tốt"},
+		{12, projections.GradeGood, "Tốt"}, {11.5, projections.GradeFair, "Khá"}, {9, projections.GradeFair, "Khá"},
+		{8.99, projections.GradeAverage, "Trung bình"}, {6, projections.GradeAverage, "Trung bình"}, {5.99, projections.GradeWeak, "Yếu"},
+		{0, projections.GradeWeak, "Yếu"},
+	} {
+		if got := projections.GradeOf(c.average); got != c.want || got.Label() != c.label {
+			t.Errorf("GradeOf(%v) = %s (%s), want %s (%s)", c.average, got, got.Label(), c.want, c.label)
+		}
+	}
+}

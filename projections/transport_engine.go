@@ -1,0 +1,282 @@
+package projections
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/motcua/motcua/eventstore"
+)
+
+// poisonSuffix names the poison topic after the event topic: messages a runner gave up on after
+// its retries go there, with the reason in their metadata.
+const poisonSuffix = ".poison"
+
+// inProcessWindow is how many events the forwarder may publish ahead of the slowest projection on
+// an in-process transport, where every message in flight is a goroutine per projection.
+const inProcessWindow = 512
+
+// Engine keeps a set of projections up to date: a Forwarder publishes the store's log to a
+// watermill topic and a watermill Router hands every message to each projection's Runner, through
+// middleware (correlation id, poison queue, retry with backoff, recoverer).
+type Engine struct {
+	Store   eventstore.Store
+	DB      *sql.DB
+	Runners []*Runner
+	// Transport carries the messages; nil means an in-process GoChannel, owned by Run.
+	Transport *Transport
+	// Topic is DefaultTopic when empty.
+	Topic  string
+	Logger *slog.Logger
+	// Metrics, when set, receives the runners' and the forwarder's counters.
+	Metrics *Metrics
+	// NoForwarder leaves publishing to another process (durable transports only).
+	NoForwarder bool
+
+	readyOnce sync.Once
+	ready     chan struct{}
+}
+
+// Ready returns a channel closed once Run has caught every projection up from the store and
+// started taking deliveries (and publishing, with the forwarder in this process).
+func (e *Engine) Ready() <-chan struct{} { return e.readyChan() }
+
+func (e *Engine) readyChan() chan struct{} {
+	e.readyOnce.Do(func() { e.ready = make(chan struct{}) })
+	return e.ready
+}
+
+// NewEngine returns an engine running each of ps over store, with tables in db.
+func NewEngine(store eventstore.Store, db *sql.DB, ps ...Projection) *Engine {
+	e := &Engine{Store: store, DB: db}
+	for _, p := range ps {
+		e.Runners = append(e.Runners, NewRunner(store, db, p))
+	}
+	return e
+}
+
+// Runner returns the runner of the projection named name, or nil.
+func (e *Engine) Runner(name string) *Runner {
+	for _, r := range e.Runners {
+		if r.Projection.Name() == name {
+			return r
+		}
+	}
+	return nil
+}
+
+// WaitFor blocks until every projection has applied the event at p, or ctx ends.
+func (e *Engine) WaitFor(ctx context.Context, p eventstore.Position) error {
+	for _, r := range e.Runners {
+		if err := r.WaitFor(ctx, p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (e *Engine) logger() *slog.Logger {
+	if e.Logger != nil {
+		return e.Logger
+	}
+	return slog.Default()
+}
+
+func (e *Engine) topic() string {
+	if e.Topic != "" {
+		return e.Topic
+	}
+	return DefaultTopic
+}
+
+// Run migrates the projections, catches each up from the store and then keeps them up to date
+// from the transport until ctx ends.
+func (e *Engine) Run(ctx context.Context) error {
+	logger := e.logger()
+	transport := e.Transport
+	if transport == nil {
+		transport = NewGoChannelTransport(logger)
+		defer transport.Close()
+	}
+	if e.NoForwarder && !transport.Durable {
+		return errors.New("projections: an in-process transport needs the forwarder in the same process")
+	}
+	if err := MigrateCheckpoints(ctx, e.DB); err != nil {
+		return fmt.Errorf("projections: %w", err)
+	}
+	if transport.Durable {
+		if err := MigrateForwarderCheckpoints(ctx, e.DB); err != nil {
+			return fmt.Errorf("projections: %w", err)
+		}
+	}
+	for _, r := range e.Runners {
+		if r.Logger == nil {
+			r.Logger = logger
+		}
+		if r.Metrics == nil {
+			r.Metrics = e.Metrics
+		}
+		if err := r.init(ctx); err != nil {
+			return err
+		}
+	}
+	router, err := e.newRouter(transport, logger)
+	if err != nil {
+		return err
+	}
+
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		err := router.Run(ctx)
+		if err == nil && ctx.Err() == nil {
+			err = errors.New("projections: the watermill router stopped")
+		}
+		return err
+	})
+	select {
+	case <-router.Running():
+	case <-ctx.Done():
+		return e.result(ctx, g.Wait())
+	}
+	caughtUp := make([]chan struct{}, len(e.Runners))
+	for i, r := range e.Runners {
+		caughtUp[i] = make(chan struct{})
+		g.Go(func() error { return r.loop(ctx, caughtUp[i]) })
+	}
+	g.Go(func() error {
+		// Start once every projection has caught up from the store, so the forwarder does not
+		// republish what catching up applies in larger batches.
+		for _, c := range caughtUp {
+			select {
+			case <-c:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		// Whatever is appended from here on reaches the forwarder's subscription: it reads the log
+		// from the slowest position onwards.
+		close(e.readyChan())
+		if e.NoForwarder {
+			return nil
+		}
+		from, err := e.forwardFrom(ctx, transport)
+		if err != nil {
+			return err
+		}
+		forwarder := &Forwarder{Store: e.Store, DB: e.DB, Publisher: transport.Publisher, Topic: e.topic(),
+			Logger: logger, Checkpointed: transport.Durable, Metrics: e.Metrics}
+		if !transport.Durable {
+			forwarder.Window, forwarder.WaitApplied = inProcessWindow, e.waitApplied
+		}
+		logger.Debug("forwarder starts", "topic", e.topic(), "transport", transport.Kind, "after", from)
+		return forwarder.Run(ctx, from)
+	})
+	return e.result(ctx, g.Wait())
+}
+
+// result is Run's answer: the context's error once it ended (a normal stop), else err.
+func (e *Engine) result(ctx context.Context, err error) error {
+	if ctx.Err() != nil && (err == nil || errors.Is(err, context.Canceled)) {
+		return context.Cause(ctx)
+	}
+	return err
+}
+
+func (e *Engine) newRouter(transport *Transport, logger *slog.Logger) (*message.Router, error) {
+	wmLogger := watermillLogger(logger)
+	router, err := message.NewRouter(message.RouterConfig{CloseTimeout: 10 * time.Second}, wmLogger)
+	if err != nil {
+		return nil, err
+	}
+	poison, err := middleware.PoisonQueue(transport.Publisher, e.topic()+poisonSuffix)
+	if err != nil {
+		return nil, err
+	}
+	router.AddMiddleware(middleware.CorrelationID, poison)
+	retry := middleware.Retry{
+		MaxRetries: 5, InitialInterval: 100 * time.Millisecond, MaxInterval: 2 * time.Second, Multiplier: 2,
+		Logger: wmLogger,
+	}
+	for _, r := range e.Runners {
+		subscriber, err := transport.Subscriber(r.Projection.Name())
+		if err != nil {
+			return nil, fmt.Errorf("projections: subscribe %s: %w", r.Projection.Name(), err)
+		}
+		handler := router.AddConsumerHandler(r.Projection.Name(), e.topic(), subscriber, r.Handle)
+		handler.AddMiddleware(r.giveUp, retry.Middleware, middleware.Recoverer)
+	}
+	return router, nil
+}
+
+// giveUp runs once the retries are spent, just before the message goes to the poison queue: it
+// logs why, and when the projection itself failed on the event, stalls the runner, which stops
+// taking deliveries and keeps trying to catch up from the store. An exact read model must not move
+// past an event it could not apply.
+func (r *Runner) giveUp(h message.HandlerFunc) message.HandlerFunc {
+	return func(msg *message.Message) ([]*message.Message, error) {
+		produced, err := h(msg)
+		if err == nil || msg.Context().Err() != nil {
+			return produced, err
+		}
+		r.logger().Error("projection gave up on a message; it goes to the poison queue", "projection", r.Projection.Name(),
+			"message", msg.UUID, "position", msg.Metadata.Get(MetadataPosition), "correlation_id", middleware.MessageCorrelationID(msg), "error", err)
+		var applyErr *ApplyError
+		if errors.As(err, &applyErr) {
+			r.stallOn(err)
+		}
+		return produced, err
+	}
+}
+
+// forwardFrom is where the forwarder starts: its own checkpoint on a durable transport; otherwise
+// — or the first time — the slowest healthy projection's position.
+func (e *Engine) forwardFrom(ctx context.Context, transport *Transport) (eventstore.Position, error) {
+	if transport.Durable {
+		p, ok, err := ForwarderCheckpoint(ctx, e.DB, e.topic())
+		if err != nil || ok {
+			return p, err
+		}
+	}
+	var from *eventstore.Position
+	for _, healthyOnly := range []bool{true, false} {
+		for _, r := range e.Runners {
+			if healthyOnly && r.Stalled() != nil {
+				continue
+			}
+			if p := r.Position(); from == nil || p.Less(*from) {
+				from = &p
+			}
+		}
+		if from != nil {
+			return *from, nil
+		}
+	}
+	return eventstore.Start, nil
+}
+
+// waitApplied blocks until every healthy projection has applied p.
+func (e *Engine) waitApplied(ctx context.Context, p eventstore.Position) error {
+	for _, r := range e.Runners {
+		for r.Stalled() == nil {
+			advanced := r.Advanced()
+			if !r.Position().Less(p) {
+				break
+			}
+			select {
+			case <-advanced:
+			case <-time.After(r.GapTimeout): // look again whether it stalled meanwhile
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,347 @@
+package projections
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"math"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/motcua/motcua/domain"
+	"github.com/motcua/motcua/eventstore"
+)
+
+// WorkQueueView is the officials' work queue: one row per dossier still in an agency's hands, with
+// who holds it and the deadline it is racing. Finished dossiers leave the queue.
+//
+// Each row carries the agency responsible for the dossier now (responsible_agency), because a
+// transfer names only a unit: a unit that is itself an agency identifier is that agency; a
+// department code names a department of the agency the dossier was sent to for its part
+// (inter-agency work) or, otherwise, of the competent agency that decides it.
+type WorkQueueView struct {
+	Prefix string // table name prefix; empty for the serving tables
+}
+
+func (WorkQueueView) Name() string                        { return "work_queue" }
+func (WorkQueueView) Tables() []string                    { return []string{"work_queue"} }
+func (WorkQueueView) WithPrefix(prefix string) Projection { return WorkQueueView{Prefix: prefix} }
+func (v WorkQueueView) table() string                     { return v.Prefix + "work_queue" }
+
+func (v WorkQueueView) Migrate(ctx context.Context, db *sql.DB) error {
+	for _, stmt := range []string{
+		`CREATE TABLE IF NOT EXISTS ` + v.table() + ` (
+			dossier_id TEXT PRIMARY KEY,
+			responsible_agency TEXT NOT NULL,
+			holder_official_id TEXT NOT NULL,
+			holder_unit TEXT NOT NULL,
+			status TEXT NOT NULL,
+			acceptance_deadline TEXT,
+			state_json TEXT NOT NULL,
+			version BIGINT NOT NULL)`,
+		`CREATE INDEX IF NOT EXISTS ` + v.table() + `_agency ON ` + v.table() + ` (responsible_agency, holder_unit)`,
+		`CREATE INDEX IF NOT EXISTS ` + v.table() + `_official ON ` + v.table() + ` (holder_official_id)`,
+	} {
+		if _, err := db.ExecContext(ctx, stmt); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// inQueue reports whether a dossier in status s is still waiting on an agency (or on its applicant,
+// which the agency follows up).
+func inQueue(s domain.Status) bool {
+	return s == domain.StatusSubmitted || s == domain.StatusResultReady || s.Open()
+}
+
+func (v WorkQueueView) Apply(ctx context.Context, tx *sql.Tx, re eventstore.RecordedEvent) error {
+	return v.ApplyBatch(ctx, tx, []eventstore.RecordedEvent{re})
+}
+
+// queueRow is one dossier's row while a batch is folded into it.
+type queueRow struct {
+	id         string
+	dossier    domain.Dossier
+	acceptance sql.NullString
+	version    uint64
+	stored     bool // the table had the row before the batch
+	queued     bool // the row exists (in the table or after the events folded so far)
+}
+
+// reset forgets the dossier, as deleting its row does: a later event starts again from a new dossier.
+func (r *queueRow) reset() {
+	r.dossier, r.acceptance, r.queued = domain.Dossier{Status: domain.StatusNew}, sql.NullString{}, false
+}
+
+// ApplyBatch folds a batch into the rows it touches, as PublicStatusView.ApplyBatch does: a few set
+// queries read the rows, every event is folded in memory, and each row is written (or deleted) once.
+func (v WorkQueueView) ApplyBatch(ctx context.Context, tx *sql.Tx, events []eventstore.RecordedEvent) error {
+	rows := map[string]*queueRow{}
+	var order []*queueRow // first touched first, so rows are written in a repeatable order
+	for _, re := range events {
+		if !domain.IsDossierEvent(re.Type) {
+			continue
+		}
+		id := strings.TrimPrefix(re.Stream, "dossier-")
+		if rows[id] == nil {
+			row := &queueRow{id: id}
+			row.reset()
+			rows[id] = row
+			order = append(order, row)
+		}
+	}
+	if len(order) == 0 {
+		return nil
+	}
+	if err := v.loadRows(ctx, tx, order); err != nil {
+		return err
+	}
+	for _, re := range events {
+		if !domain.IsDossierEvent(re.Type) {
+			continue
+		}
+		e, err := domain.DecodeEvent(re.Type, re.Data)
+		if err != nil {
+			return err
+		}
+		row := rows[strings.TrimPrefix(re.Stream, "dossier-")]
+		if s, ok := e.(domain.Submitted); ok {
+			row.acceptance = sqlTime(s.AcceptanceDeadline)
+		}
+		row.dossier = domain.Evolve(row.dossier, e)
+		row.dossier.Version = re.Version
+		row.version = re.Version
+		row.queued = true
+		if !inQueue(row.dossier.Status) {
+			row.reset()
+		}
+	}
+	return v.writeRows(ctx, tx, order)
+}
+
+// loadRows fills the rows that exist already with their stored state.
+func (v WorkQueueView) loadRows(ctx context.Context, tx *sql.Tx, rows []*queueRow) error {
+	byID := make(map[string]*queueRow, len(rows))
+	ids := make([]string, len(rows))
+	for i, row := range rows {
+		byID[row.id], ids[i] = row, row.id
+	}
+	statements := chunkStatements{tx: tx, build: func(n int) string {
+		return `SELECT dossier_id, state_json, acceptance_deadline FROM ` + v.table() + ` WHERE dossier_id IN (` + placeholders(n, 1, 1) + `)`
+	}}
+	defer statements.close()
+	return statements.queryByIDs(ctx, ids, func(result *sql.Rows) error {
+		var id, stateJSON string
+		var acceptance sql.NullString
+		if err := result.Scan(&id, &stateJSON, &acceptance); err != nil {
+			return err
+		}
+		row := byID[id]
+		if err := json.Unmarshal([]byte(stateJSON), &row.dossier); err != nil {
+			return err
+		}
+		row.acceptance, row.stored, row.queued = acceptance, true, true
+		return nil
+	})
+}
+
+// writeRows upserts the rows still queued and deletes the others, many per statement.
+func (v WorkQueueView) writeRows(ctx context.Context, tx *sql.Tx, rows []*queueRow) error {
+	const columns = 8
+	upserts := chunkStatements{tx: tx, build: func(n int) string {
+		return `INSERT INTO ` + v.table() + ` (dossier_id, responsible_agency, holder_official_id, holder_unit, status, acceptance_deadline, state_json, version)
+			VALUES ` + placeholders(n, columns, 1) + `
+			ON CONFLICT (dossier_id) DO UPDATE SET responsible_agency = excluded.responsible_agency,
+				holder_official_id = excluded.holder_official_id, holder_unit = excluded.holder_unit, status = excluded.status,
+				acceptance_deadline = excluded.acceptance_deadline, state_json = excluded.state_json, version = excluded.version`
+	}}
+	defer upserts.close()
+	deletes := chunkStatements{tx: tx, build: func(n int) string {
+		return `DELETE FROM ` + v.table() + ` WHERE dossier_id IN (` + placeholders(n, 1, 1) + `)`
+	}}
+	defer deletes.close()
+	var queued, gone []*queueRow
+	for _, row := range rows {
+		switch {
+		case row.queued:
+			queued = append(queued, row)
+		case row.stored:
+			gone = append(gone, row)
+		}
+	}
+	for chunk := range slices.Chunk(queued, publicRowsPerStatement) {
+		args := make([]any, 0, len(chunk)*columns)
+		for _, row := range chunk {
+			d := row.dossier
+			state, err := json.Marshal(d)
+			if err != nil {
+				return err
+			}
+			args = append(args, row.id, responsibleAgency(d), d.Holder.OfficialID, d.Holder.Unit, string(d.Status), row.acceptance,
+				string(state), int64(row.version))
+		}
+		stmt, err := upserts.forRows(ctx, len(chunk))
+		if err != nil {
+			return err
+		}
+		if _, err := stmt.ExecContext(ctx, args...); err != nil {
+			return err
+		}
+	}
+	for chunk := range slices.Chunk(gone, publicRowsPerStatement) {
+		args := make([]any, len(chunk))
+		for i, row := range chunk {
+			args[i] = row.id
+		}
+		stmt, err := deletes.forRows(ctx, len(chunk))
+		if err != nil {
+			return err
+		}
+		if _, err := stmt.ExecContext(ctx, args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// responsibleAgency is the agency whose officials the dossier waits on now (see WorkQueueView).
+func responsibleAgency(d domain.Dossier) string {
+	switch {
+	case domain.ValidUnitCode(d.Holder.Unit):
+		return d.Holder.Unit
+	case d.HolderAgency != "" && d.HolderAgency != d.ReceivingUnit:
+		return d.HolderAgency
+	case d.CompetentAgency != "":
+		return d.CompetentAgency
+	}
+	return d.ReceivingUnit
+}
+
+// WorkQueueFilter selects a work queue.
+type WorkQueueFilter struct {
+	Agency     string // dossiers this agency is responsible for now; "" for every agency
+	Unit       string // only those held by this unit (department or agency code)
+	OfficialID string // only those assigned to this official
+}
+
+// DueKind says which deadline a work item races.
+type DueKind string
+
+const (
+	DueAcceptance  DueKind = "acceptance"  // an online submission must be accepted or sent back (8 working hours)
+	DueStep        DueKind = "step"        // the current step's deadline
+	DueAppointment DueKind = "appointment" // the appointment date promised to the applicant
+)
+
+// WorkItem is one dossier of a work queue.
+type WorkItem struct {
+	DossierID         string        `json:"dossier_id"`
+	Code              string        `json:"code,omitempty"`
+	Status            domain.Status `json:"status"`
+	ProcedureCode     string        `json:"procedure_code"`
+	ProcedureName     string        `json:"procedure_name"`
+	ApplicantName     string        `json:"applicant_name"`
+	ResponsibleAgency string        `json:"responsible_agency"`
+	HolderUnit        string        `json:"holder_unit"`
+	HolderOfficialID  string        `json:"holder_official_id,omitempty"`
+	HolderOfficial    string        `json:"holder_official,omitempty"`
+	Step              string        `json:"step,omitempty"`
+	ArrivedAt         time.Time     `json:"arrived_at,omitzero"` // submitted or received
+	AppointmentDate   time.Time     `json:"appointment_date,omitzero"`
+	DueKind           DueKind       `json:"due_kind,omitempty"`
+	DueAt             time.Time     `json:"due_at,omitzero"`
+	// RemainingHours is the working time left until DueAt, negative once overdue. For a dossier
+	// whose clock is paused (waiting for a supplement, suspended) it is what was left when it paused.
+	RemainingHours float64 `json:"remaining_hours"`
+	Overdue        bool    `json:"overdue"`
+	Paused         bool    `json:"paused"`
+	Version        uint64  `json:"version"`
+}
+
+// WorkQueueOf lists the dossiers matching f, overdue first, then by the working hours left; paused
+// dossiers come last, since nobody at the agency can move them.
+func WorkQueueOf(ctx context.Context, db *sql.DB, f WorkQueueFilter, cal *domain.Calendar, now time.Time) ([]WorkItem, error) {
+	query := `SELECT state_json, acceptance_deadline FROM work_queue WHERE 1 = 1`
+	var args []any
+	arg := func(clause string, v any) {
+		args = append(args, v)
+		query += strings.Replace(clause, "?", "$"+strconv.Itoa(len(args)), 1)
+	}
+	if f.Agency != "" {
+		arg(" AND responsible_agency = ?", f.Agency)
+	}
+	if f.Unit != "" {
+		arg(" AND holder_unit = ?", f.Unit)
+	}
+	if f.OfficialID != "" {
+		arg(" AND holder_official_id = ?", f.OfficialID)
+	}
+	rows, err := db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []WorkItem{}
+	for rows.Next() {
+		var stateJSON string
+		var acceptance sql.NullString
+		if err := rows.Scan(&stateJSON, &acceptance); err != nil {
+			return nil, err
+		}
+		var d domain.Dossier
+		if err := json.Unmarshal([]byte(stateJSON), &d); err != nil {
+			return nil, err
+		}
+		items = append(items, workItemOf(d, parseSQLTime(acceptance), cal, now))
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	sort.SliceStable(items, func(i, j int) bool {
+		a, b := items[i], items[j]
+		if a.Paused != b.Paused {
+			return !a.Paused
+		}
+		if a.RemainingHours != b.RemainingHours {
+			return a.RemainingHours < b.RemainingHours
+		}
+		return a.Code < b.Code
+	})
+	return items, nil
+}
+
+func workItemOf(d domain.Dossier, acceptanceDeadline time.Time, cal *domain.Calendar, now time.Time) WorkItem {
+	item := WorkItem{
+		DossierID: d.ID, Code: string(d.Code), Status: d.Status, ProcedureCode: d.Procedure.Code, ProcedureName: d.Procedure.Name,
+		ApplicantName: d.Applicant.Name, ResponsibleAgency: responsibleAgency(d), HolderUnit: d.Holder.Unit,
+		HolderOfficialID: d.Holder.OfficialID, HolderOfficial: d.Holder.OfficialName, Step: d.Step,
+		ArrivedAt: d.ReceivedAt, AppointmentDate: d.AppointmentDate, Version: d.Version,
+	}
+	switch {
+	case d.Status == domain.StatusSubmitted:
+		item.ArrivedAt = d.SubmittedAt
+		item.DueKind, item.DueAt = DueAcceptance, acceptanceDeadline
+	case d.Status == domain.StatusProcessing && !d.StepDeadline.IsZero():
+		item.DueKind, item.DueAt = DueStep, d.StepDeadline
+	case !d.AppointmentDate.IsZero():
+		item.DueKind, item.DueAt = DueAppointment, d.AppointmentDate
+	}
+	// The clock stops while the applicant owes documents or processing is suspended.
+	clock := now
+	switch {
+	case d.Status == domain.StatusSuspended:
+		item.Paused, clock = true, d.SuspendedAt
+	case d.Status == domain.StatusSupplementRequested && d.PendingSupplement != nil:
+		item.Paused, clock = true, d.PendingSupplement.RequestedAt
+	}
+	if !item.DueAt.IsZero() {
+		item.RemainingHours = math.Round(cal.WorkingTimeBetween(clock, item.DueAt).Hours()*100) / 100
+		// A result ready after its date is late however little working time has passed since.
+		item.Overdue = !item.Paused && (item.RemainingHours < 0 || (item.RemainingHours == 0 && now.After(item.DueAt)))
+	}
+	return item
+}
