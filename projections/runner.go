@@ -216,6 +216,9 @@ type Runner struct {
 
 	dialect dialect
 	wake    chan struct{} // cap 1: deliveries are waiting
+	// writeGate, when set, is held around each write transaction; an Engine on SQLite shares one
+	// among its runners (see Engine.Run).
+	writeGate chan struct{}
 
 	mu       sync.Mutex
 	position eventstore.Position
@@ -508,6 +511,14 @@ func (r *Runner) abandon(err error) {
 // apply applies events and the checkpoint in one transaction.
 func (r *Runner) apply(ctx context.Context, events []eventstore.RecordedEvent) error {
 	start := time.Now()
+	if r.writeGate != nil {
+		select {
+		case r.writeGate <- struct{}{}:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		defer func() { <-r.writeGate }()
+	}
 	tx, err := r.DB.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("%s: begin: %w", r.Projection.Name(), err)

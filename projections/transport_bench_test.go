@@ -59,9 +59,9 @@ func BenchmarkLiveLag(b *testing.B) {
 				views := benchProjections(b)
 				engine := func() *projections.Engine {
 					if backend == "sqlite" {
-						s := openSQLite(b)
+						s, projectionDB := openSQLiteWithReadModelPool(b)
 						store = s
-						return projections.NewEngine(s, s.DB(), views...)
+						return projections.NewEngine(s, projectionDB, views...)
 					}
 					s, db, _ := openPostgres(b)
 					store = s

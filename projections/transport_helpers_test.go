@@ -35,6 +35,24 @@ func openSQLite(t testing.TB) *sqlite.Store {
 	return store
 }
 
+// openSQLiteWithReadModelPool opens a store and, on the same file, the pool `motcua serve` gives
+// its projections (sqlite.ReadModelDSN: commits without fsync).
+func openSQLiteWithReadModelPool(t testing.TB) (*sqlite.Store, *sql.DB) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "motcua.db")
+	store, err := sqlite.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	db, err := sql.Open("sqlite", sqlite.ReadModelDSN(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return store, db
+}
+
 // seedDossiers records the demo's varied dossier histories (received, transferred, supplemented,
 // late with an apology, signed, paid, returned, rated, withdrawn, refused…) through the real use
 // cases, and returns the whole log.

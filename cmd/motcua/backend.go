@@ -19,10 +19,14 @@ import (
 
 // backend is an event store and the SQL database that holds the read models.
 type backend struct {
-	Store  eventstore.Store
+	Store eventstore.Store
+	// ReadDB serves queries and holds what must be durable beside the store (shredding keys).
 	ReadDB *sql.DB
-	Kind   string
-	close  []func() error
+	// ProjectionDB is the same database, for the projections' own writes: on SQLite a pool that
+	// commits without fsync (sqlite.ReadModelDSN), since read models are rebuilt from the log.
+	ProjectionDB *sql.DB
+	Kind         string
+	close        []func() error
 }
 
 func (b *backend) Close() error {
@@ -54,7 +58,13 @@ func openBackend(ctx context.Context, storeURL, dataDir string, migrate bool) (*
 		if err != nil {
 			return nil, err
 		}
-		return &backend{Store: store, ReadDB: store.DB(), Kind: "sqlite", close: []func() error{store.Close}}, nil
+		projectionDB, err := openReadModelPool(path)
+		if err != nil {
+			store.Close()
+			return nil, err
+		}
+		return &backend{Store: store, ReadDB: store.DB(), ProjectionDB: projectionDB, Kind: "sqlite",
+			close: []func() error{store.Close, projectionDB.Close}}, nil
 	case strings.HasPrefix(storeURL, "postgres://"), strings.HasPrefix(storeURL, "postgresql://"):
 		store, err := postgres.Open(ctx, storeURL)
 		if err != nil {
@@ -67,7 +77,7 @@ func openBackend(ctx context.Context, storeURL, dataDir string, migrate bool) (*
 			}
 		}
 		db := stdlib.OpenDBFromPool(store.Pool())
-		return &backend{Store: store, ReadDB: db, Kind: "postgres", close: []func() error{store.Close, db.Close}}, nil
+		return &backend{Store: store, ReadDB: db, ProjectionDB: db, Kind: "postgres", close: []func() error{store.Close, db.Close}}, nil
 	case strings.HasPrefix(storeURL, "esdb://"), strings.HasPrefix(storeURL, "esdb+discover://"), strings.HasPrefix(storeURL, "kurrentdb://"), strings.HasPrefix(storeURL, "kurrentdb+discover://"):
 		store, err := esdb.Open(ctx, storeURL)
 		if err != nil {
@@ -77,12 +87,30 @@ func openBackend(ctx context.Context, storeURL, dataDir string, migrate bool) (*
 			store.Close()
 			return nil, err
 		}
-		db, err := sql.Open("sqlite", sqlite.DSN(filepath.Join(dataDir, "readmodels.db")))
+		path := filepath.Join(dataDir, "readmodels.db")
+		db, err := sql.Open("sqlite", sqlite.DSN(path))
 		if err != nil {
 			store.Close()
 			return nil, err
 		}
-		return &backend{Store: store, ReadDB: db, Kind: "esdb", close: []func() error{store.Close, db.Close}}, nil
+		projectionDB, err := openReadModelPool(path)
+		if err != nil {
+			db.Close()
+			store.Close()
+			return nil, err
+		}
+		return &backend{Store: store, ReadDB: db, ProjectionDB: projectionDB, Kind: "esdb",
+			close: []func() error{store.Close, db.Close, projectionDB.Close}}, nil
 	}
 	return nil, fmt.Errorf("--store %q: expected sqlite:PATH, postgres://…, esdb://… or kurrentdb://…", storeURL)
+}
+
+// openReadModelPool opens the pool the projections write through on the SQLite file at path.
+func openReadModelPool(path string) (*sql.DB, error) {
+	db, err := sql.Open("sqlite", sqlite.ReadModelDSN(path))
+	if err != nil {
+		return nil, fmt.Errorf("open the read-model pool on %q: %w", path, err)
+	}
+	db.SetMaxIdleConns(4)
+	return db, nil
 }

@@ -35,7 +35,7 @@ func personalDataEraser(b *backend, store *shred.Store, logger *slog.Logger) mht
 		if err != nil || !erased {
 			return erased, err
 		}
-		rebuilder := &projections.Rebuilder{Store: store, DB: b.ReadDB, Projections: projections.All(), Logger: logger}
+		rebuilder := &projections.Rebuilder{Store: store, DB: b.ProjectionDB, Projections: projections.All(), Logger: logger}
 		if _, err := rebuilder.Run(ctx); err != nil {
 			return true, fmt.Errorf("the key is erased, but rebuilding the read models failed (run `motcua projections rebuild`): %w", err)
 		}

@@ -147,7 +147,7 @@ func runProjectionsRebuild(ctx context.Context, args []string, stdout, stderr io
 	if err != nil {
 		return err
 	}
-	rebuilder := &projections.Rebuilder{Store: store, DB: b.ReadDB, Projections: selected, BatchSize: *batch,
+	rebuilder := &projections.Rebuilder{Store: store, DB: b.ProjectionDB, Projections: selected, BatchSize: *batch,
 		Progress: func(n int) { _ = bar.Add(n) }, Logger: slog.New(slog.NewTextHandler(stderr, nil))}
 	result, err := rebuilder.Run(ctx)
 	stopCounting()

@@ -176,7 +176,7 @@ func startProjections(ctx context.Context, b *backend, busURL string, logger *sl
 	lag := projections.NewLagCollector(b.Store, b.ReadDB, projections.Names()...)
 	lag.Logger = logger
 	registry.MustRegister(lag)
-	engine := projections.NewEngine(b.Store, b.ReadDB, projections.All()...)
+	engine := projections.NewEngine(b.Store, b.ProjectionDB, projections.All()...)
 	engine.Transport, engine.Logger, engine.Metrics = transport, logger, metrics
 	return engine, promhttp.HandlerFor(registry, promhttp.HandlerOpts{}), nil
 }

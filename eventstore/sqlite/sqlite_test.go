@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -227,5 +228,53 @@ func TestStoresSharingAFile(t *testing.T) {
 	stop()
 	if err := <-done; !errors.Is(err, context.Canceled) {
 		t.Fatalf("Subscribe returned %v, want context.Canceled", err)
+	}
+}
+
+// Appends are durable at commit (synchronous=FULL); the read-model pool on the same file skips the
+// fsync (NORMAL) and otherwise behaves the same: WAL, immediate write transactions, busy timeout.
+func TestReadModelPoolSkipsOnlyTheFsync(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "events.db")
+	store := openTestStore(t, path)
+	readModels, err := sql.Open("sqlite", ReadModelDSN(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer readModels.Close()
+	pragma := func(db *sql.DB, name string) string {
+		t.Helper()
+		var value string
+		if err := db.QueryRow(`PRAGMA ` + name).Scan(&value); err != nil {
+			t.Fatalf("PRAGMA %s: %v", name, err)
+		}
+		return value
+	}
+	for _, check := range []struct {
+		pragma      string
+		store, pool string
+	}{
+		{"synchronous", "2", "1"}, // FULL, NORMAL
+		{"journal_mode", "wal", "wal"},
+		{"busy_timeout", fmt.Sprint(busyTimeout.Milliseconds()), fmt.Sprint(busyTimeout.Milliseconds())},
+		{"foreign_keys", "1", "1"},
+	} {
+		if got := pragma(store.DB(), check.pragma); got != check.store {
+			t.Errorf("store: PRAGMA %s = %s, want %s", check.pragma, got, check.store)
+		}
+		if got := pragma(readModels, check.pragma); got != check.pool {
+			t.Errorf("read-model pool: PRAGMA %s = %s, want %s", check.pragma, got, check.pool)
+		}
+	}
+	// Its write transactions take the write lock at BEGIN, as the store's do: a second writer
+	// waits instead of failing at its first write with SQLITE_BUSY mid-transaction.
+	tx, err := readModels.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	if _, err := store.Append(ctx, "s-1", eventstore.Any, testEvent("blocked")); err == nil {
+		t.Fatal("an append went through while a read-model transaction held the write lock")
 	}
 }
