@@ -240,7 +240,7 @@ func Evolve(d Dossier, e Event) Dossier {
 		if !e.AcceptanceDeadline.IsZero() {
 			d.AcceptanceWindows = append(slices.Clip(d.AcceptanceWindows), AcceptanceWindow{OpenedAt: e.SupplementedAt, Deadline: e.AcceptanceDeadline})
 		}
-		d.Components = append(d.Components, e.Components...)
+		d.Components = append(slices.Clip(d.Components), e.Components...)
 		d.WaitingTime += e.WaitingTime
 		d.PendingSupplement = nil
 	case Transferred:

@@ -157,17 +157,6 @@ func (v ProcessControlView) ApplyBatch(ctx context.Context, tx *sql.Tx, events [
 	return logs.flush(ctx, tx)
 }
 
-// answersComparisonsWithIntegers tells SQLite, which has no boolean type, from PostgreSQL: the
-// projection is handed only a transaction, and the two want their rows written differently.
-func answersComparisonsWithIntegers(ctx context.Context, tx *sql.Tx) (bool, error) {
-	var answer any
-	if err := tx.QueryRowContext(ctx, `SELECT 1 = 1`).Scan(&answer); err != nil {
-		return false, fmt.Errorf("tell the database apart: %w", err)
-	}
-	_, isBool := answer.(bool)
-	return !isBool, nil
-}
-
 // handoverRow is one line of a dossier's handover log.
 type handoverRow struct {
 	seq                                              int64
@@ -338,10 +327,14 @@ type handoverBatch struct {
 // load reads, for each of the dossiers together, the stored handovers a batch may still change:
 // the latest one that is not a part, and the open parts.
 func (b *handoverBatch) load(ctx context.Context, tx *sql.Tx, ids []string) error {
+	d, err := dialectIn(ctx, tx)
+	if err != nil {
+		return err
+	}
 	for start := 0; start < len(ids); start += maxParameters {
 		chunk := ids[start:min(start+maxParameters, len(ids))]
 		rows, err := tx.QueryContext(ctx, `SELECT h.`+strings.Join(handoverColumnNames, ", h.")+` FROM `+b.handovers+` h
-			WHERE h.dossier_id IN (`+paramList(len(chunk), 1)+`) AND ((h.kind = '`+HandoverPart+`' AND h.ended_at IS NULL)
+			WHERE h.dossier_id IN (`+placeholders(d, len(chunk), 1, 1)+`) AND ((h.kind = '`+HandoverPart+`' AND h.ended_at IS NULL)
 				OR h.seq = (SELECT MAX(l.seq) FROM `+b.handovers+` l WHERE l.dossier_id = h.dossier_id AND l.kind <> '`+HandoverPart+`'))
 			ORDER BY h.dossier_id, h.seq`, anySlice(chunk)...)
 		if err != nil {
@@ -384,15 +377,10 @@ func (b *handoverBatch) flush(ctx context.Context, tx *sql.Tx) error {
 		}
 	}
 	insert := insertRows
-	// One row is written alike either way: only a batch writing more asks which database it is.
-	if len(handovers) > 1 || len(notes) > 1 {
-		rowByRow, err := answersComparisonsWithIntegers(ctx, tx)
-		if err != nil {
-			return err
-		}
-		if rowByRow {
-			insert = insertEach
-		}
+	if d, err := dialectIn(ctx, tx); err != nil {
+		return err
+	} else if d == dialectSQLite {
+		insert = insertEach
 	}
 	// A stored handover the batch ended is written again: only how it ended changes.
 	err := insert(ctx, tx, b.handovers, handoverColumnNames, handovers, `ON CONFLICT (dossier_id, seq) DO UPDATE SET
@@ -404,14 +392,13 @@ func (b *handoverBatch) flush(ctx context.Context, tx *sql.Tx) error {
 		`ON CONFLICT (dossier_id, version) DO NOTHING`)
 }
 
-// insertEach writes rows one per execution of a statement prepared once. On SQLite, where an
-// execution costs no round trip, it beats insertRows' multi-row statements: a statement writing
-// one row needs no statement journal, and binds its few numbered parameters without long lookups.
+// insertEach writes rows one per execution of a statement prepared once, on SQLite only: there an
+// execution costs no round trip, and a statement writing one row needs no statement journal.
 func insertEach(ctx context.Context, tx *sql.Tx, table string, columns []string, rows [][]any, onConflict string) error {
 	if len(rows) == 0 {
 		return nil
 	}
-	stmt, err := tx.PrepareContext(ctx, `INSERT INTO `+table+` (`+strings.Join(columns, ", ")+`) VALUES (`+paramList(len(columns), 1)+`) `+onConflict)
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO `+table+` (`+strings.Join(columns, ", ")+`) VALUES (`+placeholders(dialectSQLite, len(columns), 1, 1)+`) `+onConflict)
 	if err != nil {
 		return err
 	}

@@ -120,13 +120,14 @@ func (v PublicStatusView) ApplyBatch(ctx context.Context, tx *sql.Tx, events []e
 	if err := v.loadRows(ctx, tx, order); err != nil {
 		return err
 	}
-	for _, re := range events {
-		if !domain.IsDossierEvent(re.Type) {
+	decoded, err := decodeEvents(ctx, events)
+	if err != nil {
+		return err
+	}
+	for i, re := range events {
+		e := decoded[i]
+		if e == nil {
 			continue
-		}
-		e, err := domain.DecodeEvent(re.Type, re.Data)
-		if err != nil {
-			return err
 		}
 		row := rows[re.Stream[len("dossier-"):]]
 		before, beforeStep := row.dossier.Status, row.dossier.Step
@@ -142,13 +143,17 @@ func (v PublicStatusView) ApplyBatch(ctx context.Context, tx *sql.Tx, events []e
 
 // loadRows fills the rows that exist already with their stored state.
 func (v PublicStatusView) loadRows(ctx context.Context, tx *sql.Tx, rows []*publicRow) error {
+	d, err := dialectIn(ctx, tx)
+	if err != nil {
+		return err
+	}
 	byID := make(map[string]*publicRow, len(rows))
 	ids := make([]string, len(rows))
 	for i, row := range rows {
 		byID[row.id], ids[i] = row, row.id
 	}
 	statements := chunkStatements{tx: tx, build: func(n int) string {
-		return `SELECT dossier_id, state_json, steps_json FROM ` + v.table() + ` WHERE dossier_id IN (` + placeholders(n, 1, 1) + `)`
+		return `SELECT dossier_id, state_json, steps_json FROM ` + v.table() + ` WHERE dossier_id IN (` + placeholders(d, n, 1, 1) + `)`
 	}}
 	defer statements.close()
 	return statements.queryByIDs(ctx, ids, func(result *sql.Rows) error {
@@ -167,9 +172,13 @@ func (v PublicStatusView) loadRows(ctx context.Context, tx *sql.Tx, rows []*publ
 // writeRows upserts the rows, many per statement.
 func (v PublicStatusView) writeRows(ctx context.Context, tx *sql.Tx, rows []*publicRow) error {
 	const columns = 7
+	d, err := dialectIn(ctx, tx)
+	if err != nil {
+		return err
+	}
 	statements := chunkStatements{tx: tx, build: func(n int) string {
 		return `INSERT INTO ` + v.table() + ` (dossier_id, code, status, appointment_date, state_json, steps_json, version)
-			VALUES ` + placeholders(n, columns, 1) + `
+			VALUES ` + placeholders(d, n, columns, 1) + `
 			ON CONFLICT (dossier_id) DO UPDATE SET code = excluded.code, status = excluded.status,
 				appointment_date = excluded.appointment_date, state_json = excluded.state_json,
 				steps_json = excluded.steps_json, version = excluded.version`
@@ -259,9 +268,11 @@ func (c *chunkStatements) close() {
 	}
 }
 
-// placeholders returns numbered parameters for rows of columns values each, from $first: with one
-// column "$1, $2, …", with more "($1, $2), ($3, $4), …".
-func placeholders(rows, columns, first int) string {
+// placeholders returns parameters for rows of columns values each, from the first-th: with one
+// column "$1, $2, …", with more "($1, $2), ($3, $4), …". SQLite gets anonymous "?" instead, bound
+// in the same order: it looks each numbered or named parameter up in a list as it binds, which made
+// statements of a few hundred parameters cost more to bind than to run.
+func placeholders(d dialect, rows, columns, first int) string {
 	var b strings.Builder
 	n := first
 	for r := range rows {
@@ -275,8 +286,12 @@ func placeholders(rows, columns, first int) string {
 			if c > 0 {
 				b.WriteString(", ")
 			}
-			b.WriteByte('$')
-			b.WriteString(strconv.Itoa(n))
+			if d == dialectSQLite {
+				b.WriteByte('?')
+			} else {
+				b.WriteByte('$')
+				b.WriteString(strconv.Itoa(n))
+			}
 			n++
 		}
 		if columns > 1 {

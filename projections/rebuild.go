@@ -117,6 +117,7 @@ func (rb *Rebuilder) applyPage(ctx context.Context, scratch []Projection, events
 		return fmt.Errorf("rebuild: begin: %w", err)
 	}
 	defer tx.Rollback()
+	ctx = withDecodedEvents(withDialect(ctx, dialectOf(rb.DB)), events)
 	for _, p := range scratch {
 		if err := applyTo(ctx, tx, p, events); err != nil {
 			return fmt.Errorf("rebuild: %w", err)
@@ -159,8 +160,9 @@ func (rb *Rebuilder) swap(ctx context.Context, d dialect, scratch []Projection, 
 			return done, fmt.Errorf("rebuild: swap: read the log: %w", err)
 		}
 		if len(events) > 0 {
+			decoded := withDecodedEvents(withDialect(ctx, d), events)
 			for _, p := range scratch {
-				if err := applyTo(ctx, tx, p, events); err != nil {
+				if err := applyTo(decoded, tx, p, events); err != nil {
 					return done, fmt.Errorf("rebuild: swap: %w", err)
 				}
 			}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -312,9 +311,13 @@ type summaryBatch struct {
 // does not hold gets a fresh row that exists once its submission or receipt is folded in.
 func loadSummaries(ctx context.Context, tx *sql.Tx, table dossierSummary, ids []string) (*summaryBatch, error) {
 	b := &summaryBatch{table: table, rows: make(map[string]*summaryRow, len(ids))}
+	d, err := dialectIn(ctx, tx)
+	if err != nil {
+		return nil, err
+	}
 	for start := 0; start < len(ids); start += maxParameters {
 		chunk := ids[start:min(start+maxParameters, len(ids))]
-		rows, err := tx.QueryContext(ctx, `SELECT `+summaryColumnList("")+` FROM `+table.table+` WHERE dossier_id IN (`+paramList(len(chunk), 1)+`)`,
+		rows, err := tx.QueryContext(ctx, `SELECT `+summaryColumnList("")+` FROM `+table.table+` WHERE dossier_id IN (`+placeholders(d, len(chunk), 1, 1)+`)`,
 			anySlice(chunk)...)
 		if err != nil {
 			return nil, err
@@ -360,21 +363,8 @@ func (b *summaryBatch) flush(ctx context.Context, tx *sql.Tx) error {
 }
 
 // maxParameters bounds a statement's parameters. Multi-row statements save PostgreSQL round
-// trips, but SQLite looks each numbered parameter up by name in a list, which grows quadratic
-// with the statement: a few hundred keeps both fast.
+// trips; SQLite gets anonymous parameters (see placeholders), so their number costs it little.
 const maxParameters = 500
-
-// paramList returns n numbered parameters from $first, comma-separated.
-func paramList(n, first int) string {
-	var sb strings.Builder
-	for i := range n {
-		if i > 0 {
-			sb.WriteString(", ")
-		}
-		sb.WriteString("$" + strconv.Itoa(first+i))
-	}
-	return sb.String()
-}
 
 func anySlice(ids []string) []any {
 	out := make([]any, len(ids))
@@ -388,6 +378,13 @@ func anySlice(ids []string) []any {
 // onConflict, each within the parameter budget; the full-size statement is prepared once. Rows
 // must not repeat a key within a call.
 func insertRows(ctx context.Context, tx *sql.Tx, table string, columns []string, rows [][]any, onConflict string) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	d, err := dialectIn(ctx, tx)
+	if err != nil {
+		return err
+	}
 	perStatement := max(1, maxParameters/len(columns))
 	statement := func(n int) string {
 		var sb strings.Builder
@@ -396,7 +393,7 @@ func insertRows(ctx context.Context, tx *sql.Tx, table string, columns []string,
 			if i > 0 {
 				sb.WriteString(", ")
 			}
-			sb.WriteString("(" + paramList(len(columns), i*len(columns)+1) + ")")
+			sb.WriteString("(" + placeholders(d, len(columns), 1, i*len(columns)+1) + ")")
 		}
 		return sb.String() + " " + onConflict
 	}
@@ -439,19 +436,20 @@ type dossierEvent struct {
 
 // decodeBatch decodes the dossier events of a batch and lists the dossiers they touch, in the
 // order first touched; events of other streams are left out.
-func decodeBatch(events []eventstore.RecordedEvent) ([]dossierEvent, []string, error) {
+func decodeBatch(ctx context.Context, events []eventstore.RecordedEvent) ([]dossierEvent, []string, error) {
+	all, err := decodeEvents(ctx, events)
+	if err != nil {
+		return nil, nil, err
+	}
 	decoded := make([]dossierEvent, 0, len(events))
 	var ids []string
 	seen := map[string]bool{}
-	for _, re := range events {
-		id, e, ok, err := decodeDossierEvent(re)
-		if err != nil {
-			return nil, nil, err
-		}
-		if !ok {
+	for i, re := range events {
+		if all[i] == nil {
 			continue
 		}
-		decoded = append(decoded, dossierEvent{id: id, re: re, e: e})
+		id := strings.TrimPrefix(re.Stream, "dossier-")
+		decoded = append(decoded, dossierEvent{id: id, re: re, e: all[i]})
 		if !seen[id] {
 			seen[id] = true
 			ids = append(ids, id)
@@ -574,7 +572,7 @@ type batchHooks struct {
 // touches together and writing them together, with the read model's hooks in between. The read
 // models apply their batches through it.
 func foldBatch(ctx context.Context, tx *sql.Tx, table dossierSummary, events []eventstore.RecordedEvent, hooks batchHooks) error {
-	decoded, ids, err := decodeBatch(events)
+	decoded, ids, err := decodeBatch(ctx, events)
 	if err != nil || len(ids) == 0 {
 		return err
 	}
@@ -597,16 +595,6 @@ func foldBatch(ctx context.Context, tx *sql.Tx, table dossierSummary, events []e
 		}
 	}
 	return batch.flush(ctx, tx)
-}
-
-// decodeDossierEvent returns the dossier id and event of re; ok is false for events of other streams.
-func decodeDossierEvent(re eventstore.RecordedEvent) (id string, e domain.Event, ok bool, err error) {
-	id, isDossier := strings.CutPrefix(re.Stream, "dossier-")
-	if !isDossier || !domain.IsDossierEvent(re.Type) {
-		return "", nil, false, nil
-	}
-	e, err = domain.DecodeEvent(re.Type, re.Data)
-	return id, e, err == nil, err
 }
 
 func execAll(ctx context.Context, db *sql.DB, statements []string) error {

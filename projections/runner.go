@@ -141,6 +141,30 @@ func dialectOf(db *sql.DB) dialect {
 	return dialectSQLite
 }
 
+type dialectKey struct{}
+
+// withDialect tells the projections applying a batch under ctx which database they write to.
+func withDialect(ctx context.Context, d dialect) context.Context {
+	return context.WithValue(ctx, dialectKey{}, d)
+}
+
+// dialectIn is the database tx writes to: as the runner or rebuild said in ctx, or — for a
+// projection applied directly, as tests do — asked of the database.
+func dialectIn(ctx context.Context, tx *sql.Tx) (dialect, error) {
+	if d, ok := ctx.Value(dialectKey{}).(dialect); ok {
+		return d, nil
+	}
+	// SQLite has no boolean type and answers a comparison with an integer.
+	var answer any
+	if err := tx.QueryRowContext(ctx, `SELECT 1 = 1`).Scan(&answer); err != nil {
+		return dialectSQLite, fmt.Errorf("tell the database apart: %w", err)
+	}
+	if _, isBool := answer.(bool); isBool {
+		return dialectPostgres, nil
+	}
+	return dialectSQLite, nil
+}
+
 // applyEvents applies the events above the projection's checkpoint and moves the checkpoint, in
 // tx. It returns the checkpoint after.
 func applyEvents(ctx context.Context, tx *sql.Tx, d dialect, p Projection, events []eventstore.RecordedEvent) (after eventstore.Position, err error) {
@@ -158,7 +182,7 @@ func applyEvents(ctx context.Context, tx *sql.Tx, d dialect, p Projection, event
 	if len(fresh) == 0 {
 		return done, nil
 	}
-	if err := applyTo(ctx, tx, p, fresh); err != nil {
+	if err := applyTo(withDialect(ctx, d), tx, p, fresh); err != nil {
 		return done, err
 	}
 	last := fresh[len(fresh)-1].Position

@@ -100,13 +100,14 @@ func (v WorkQueueView) ApplyBatch(ctx context.Context, tx *sql.Tx, events []even
 	if err := v.loadRows(ctx, tx, order); err != nil {
 		return err
 	}
-	for _, re := range events {
-		if !domain.IsDossierEvent(re.Type) {
+	decoded, err := decodeEvents(ctx, events)
+	if err != nil {
+		return err
+	}
+	for i, re := range events {
+		e := decoded[i]
+		if e == nil {
 			continue
-		}
-		e, err := domain.DecodeEvent(re.Type, re.Data)
-		if err != nil {
-			return err
 		}
 		row := rows[strings.TrimPrefix(re.Stream, "dossier-")]
 		if s, ok := e.(domain.Submitted); ok {
@@ -125,13 +126,17 @@ func (v WorkQueueView) ApplyBatch(ctx context.Context, tx *sql.Tx, events []even
 
 // loadRows fills the rows that exist already with their stored state.
 func (v WorkQueueView) loadRows(ctx context.Context, tx *sql.Tx, rows []*queueRow) error {
+	d, err := dialectIn(ctx, tx)
+	if err != nil {
+		return err
+	}
 	byID := make(map[string]*queueRow, len(rows))
 	ids := make([]string, len(rows))
 	for i, row := range rows {
 		byID[row.id], ids[i] = row, row.id
 	}
 	statements := chunkStatements{tx: tx, build: func(n int) string {
-		return `SELECT dossier_id, state_json, acceptance_deadline FROM ` + v.table() + ` WHERE dossier_id IN (` + placeholders(n, 1, 1) + `)`
+		return `SELECT dossier_id, state_json, acceptance_deadline FROM ` + v.table() + ` WHERE dossier_id IN (` + placeholders(d, n, 1, 1) + `)`
 	}}
 	defer statements.close()
 	return statements.queryByIDs(ctx, ids, func(result *sql.Rows) error {
@@ -152,16 +157,20 @@ func (v WorkQueueView) loadRows(ctx context.Context, tx *sql.Tx, rows []*queueRo
 // writeRows upserts the rows still queued and deletes the others, many per statement.
 func (v WorkQueueView) writeRows(ctx context.Context, tx *sql.Tx, rows []*queueRow) error {
 	const columns = 8
+	d, err := dialectIn(ctx, tx)
+	if err != nil {
+		return err
+	}
 	upserts := chunkStatements{tx: tx, build: func(n int) string {
 		return `INSERT INTO ` + v.table() + ` (dossier_id, responsible_agency, holder_official_id, holder_unit, status, acceptance_deadline, state_json, version)
-			VALUES ` + placeholders(n, columns, 1) + `
+			VALUES ` + placeholders(d, n, columns, 1) + `
 			ON CONFLICT (dossier_id) DO UPDATE SET responsible_agency = excluded.responsible_agency,
 				holder_official_id = excluded.holder_official_id, holder_unit = excluded.holder_unit, status = excluded.status,
 				acceptance_deadline = excluded.acceptance_deadline, state_json = excluded.state_json, version = excluded.version`
 	}}
 	defer upserts.close()
 	deletes := chunkStatements{tx: tx, build: func(n int) string {
-		return `DELETE FROM ` + v.table() + ` WHERE dossier_id IN (` + placeholders(n, 1, 1) + `)`
+		return `DELETE FROM ` + v.table() + ` WHERE dossier_id IN (` + placeholders(d, n, 1, 1) + `)`
 	}}
 	defer deletes.close()
 	var queued, gone []*queueRow
