@@ -77,7 +77,18 @@ func (v PublicStatusView) Migrate(ctx context.Context, db *sql.DB) error {
 			return err
 		}
 	}
-	return nil
+	return keepStatesInline(ctx, db, v.table())
+}
+
+// keepStatesInline lets PostgreSQL keep rows of a few kilobytes — a folded dossier's JSON state is
+// about 2 KB — in the table's own pages. By default a row above 2 KB is compressed and moved out of
+// line (TOAST) on every write, which cost a fifth of a rebuild's time.
+func keepStatesInline(ctx context.Context, db *sql.DB, table string) error {
+	if dialectOf(db) != dialectPostgres {
+		return nil
+	}
+	_, err := db.ExecContext(ctx, `ALTER TABLE `+table+` SET (toast_tuple_target = 8160)`)
+	return err
 }
 
 func (v PublicStatusView) Apply(ctx context.Context, tx *sql.Tx, re eventstore.RecordedEvent) error {

@@ -49,7 +49,7 @@ func (v WorkQueueView) Migrate(ctx context.Context, db *sql.DB) error {
 			return err
 		}
 	}
-	return nil
+	return keepStatesInline(ctx, db, v.table())
 }
 
 // inQueue reports whether a dossier in status s is still waiting on an agency (or on its applicant,
