@@ -346,11 +346,15 @@ func workItemOf(d domain.Dossier, acceptanceDeadline time.Time, cal *domain.Cale
 		item.Paused, clock = true, d.SuspendedAt
 	case d.Status == domain.StatusSupplementRequested && d.PendingSupplement != nil:
 		item.Paused, clock = true, d.PendingSupplement.RequestedAt
+	case d.Status == domain.StatusResultReady && len(d.Results) > 0:
+		// The agency's part ended when the result was ready: the dossier is overdue only if that
+		// was after the appointment date, however long the applicant then takes to collect it.
+		clock = d.Results[0].ReadyAt
 	}
 	if !item.DueAt.IsZero() {
 		item.RemainingHours = math.Round(cal.WorkingTimeBetween(clock, item.DueAt).Hours()*100) / 100
-		// A result ready after its date is late however little working time has passed since.
-		item.Overdue = !item.Paused && (item.RemainingHours < 0 || (item.RemainingHours == 0 && now.After(item.DueAt)))
+		// Past the date by less than a working minute (after hours, on a holiday) is late too.
+		item.Overdue = !item.Paused && (item.RemainingHours < 0 || (item.RemainingHours == 0 && clock.After(item.DueAt)))
 	}
 	return item
 }

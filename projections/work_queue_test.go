@@ -200,3 +200,43 @@ func TestWorkQueueFollowsTheDossierToTheNextAgencyAndDropsItWhenReturned(t *test
 		t.Fatalf("queue after the result was returned = %+v, want empty", got)
 	}
 }
+
+// A result waiting for its applicant is overdue only if it was ready after the appointment date:
+// the applicant collecting it late makes no agency late.
+func TestWorkQueueJudgesAReadyResultByWhenItWasReady(t *testing.T) {
+	w := newQueueWorld(t)
+	admin := commands.Caller{ID: "ad", Name: "Quản trị", Roles: []commands.Role{commands.RoleAdmin}}
+	resolve := func(id string) {
+		w.act(queueReception, id, &commands.TransferInput{ToUnit: "PQLXD", Step: "Thẩm định hồ sơ"})
+		w.act(admin, id, &commands.AppraiseInput{Conclusion: domain.ConclusionApprove, Opinion: "Đủ điều kiện"})
+		w.act(admin, id, &commands.SignInput{DocumentNumber: "1/GP", DocumentHash: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"})
+		w.act(admin, id, &commands.MarkResultReadyInput{})
+	}
+	onTime := w.receive(domain.ChannelDirect)
+	late := w.receive(domain.ChannelDirect)
+	resolve(onTime)
+	item := func(id string) projections.WorkItem {
+		t.Helper()
+		for _, it := range w.queue(projections.WorkQueueFilter{}) {
+			if it.DossierID == id {
+				return it
+			}
+		}
+		t.Fatalf("%s is not queued", id)
+		return projections.WorkItem{}
+	}
+	appointment := item(late).AppointmentDate
+	if appointment.IsZero() {
+		t.Fatal("no appointment date")
+	}
+	// Past the appointment date: the late dossier's result is only ready now.
+	w.now = appointment.Add(48 * time.Hour)
+	resolve(late)
+	w.now = appointment.Add(30 * 24 * time.Hour)
+	if got := item(onTime); got.Status != domain.StatusResultReady || got.Overdue || got.RemainingHours <= 0 {
+		t.Errorf("result ready on time, collected a month late: %+v, want not overdue with the working hours it had to spare", got)
+	}
+	if got := item(late); got.Status != domain.StatusResultReady || !got.Overdue || got.RemainingHours >= 0 {
+		t.Errorf("result ready two days after the appointment: %+v, want overdue", got)
+	}
+}

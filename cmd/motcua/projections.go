@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"sync"
 	"text/tabwriter"
 	"time"
 
@@ -135,11 +136,15 @@ func runProjectionsRebuild(ctx context.Context, args []string, stdout, stderr io
 	)
 	// The bar shows a count and a rate at once, and a proportion once the log is counted, which
 	// runs beside the rebuild.
+	// The bar is not safe for concurrent use: barMu serialises the counter's call and the rebuild's.
+	var barMu sync.Mutex
 	countCtx, stopCounting := context.WithCancel(ctx)
 	defer stopCounting()
 	go func() {
 		if total, err := projections.CountEvents(countCtx, b.Store, eventstore.Start, 0); err == nil && total > 0 {
+			barMu.Lock()
 			bar.ChangeMax64(int64(total))
+			barMu.Unlock()
 		}
 	}()
 	// Read through the personal-data decorator, or the rebuilt read models would hold sealed applicants.
@@ -148,14 +153,18 @@ func runProjectionsRebuild(ctx context.Context, args []string, stdout, stderr io
 		return err
 	}
 	rebuilder := &projections.Rebuilder{Store: store, DB: b.ProjectionDB, Projections: selected, BatchSize: *batch,
-		Progress: func(n int) { _ = bar.Add(n) }, Logger: slog.New(slog.NewTextHandler(stderr, nil))}
+		Progress: func(n int) { barMu.Lock(); _ = bar.Add(n); barMu.Unlock() }, Logger: slog.New(slog.NewTextHandler(stderr, nil))}
 	result, err := rebuilder.Run(ctx)
 	stopCounting()
 	if err != nil {
+		barMu.Lock()
 		_ = bar.Exit()
+		barMu.Unlock()
 		return err
 	}
+	barMu.Lock()
 	_ = bar.Finish()
+	barMu.Unlock()
 	fmt.Fprintf(stdout, "rebuilt %s: %d events in %s (%.0f events/s), swapped in at %s\n",
 		strings.Join(names, ", "), result.Events, result.Duration.Round(time.Millisecond), result.EventsPerSecond(), result.Position)
 	return nil
