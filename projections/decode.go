@@ -21,14 +21,28 @@ type decodedEventsKey struct{}
 // withDecodedEvents returns ctx carrying events decoded, for decodeEvents to find. When an event
 // does not decode, it carries nothing: each projection then meets the error on its own event.
 func withDecodedEvents(ctx context.Context, events []eventstore.RecordedEvent) context.Context {
+	return withDecoded(ctx, decodeOnce(events))
+}
+
+// decodeOnce decodes a batch for every projection it will go to; nil when the batch is empty or an
+// event does not decode.
+func decodeOnce(events []eventstore.RecordedEvent) *decodedEvents {
 	if len(events) == 0 {
-		return ctx
+		return nil
 	}
 	decoded, err := decodeEach(events)
 	if err != nil {
+		return nil
+	}
+	return &decodedEvents{first: &events[0], n: len(events), events: decoded}
+}
+
+// withDecoded returns ctx carrying a batch decoded by decodeOnce (nil: nothing).
+func withDecoded(ctx context.Context, decoded *decodedEvents) context.Context {
+	if decoded == nil {
 		return ctx
 	}
-	return context.WithValue(ctx, decodedEventsKey{}, &decodedEvents{first: &events[0], n: len(events), events: decoded})
+	return context.WithValue(ctx, decodedEventsKey{}, decoded)
 }
 
 // decodeEvents returns the domain event of each of events (nil for events of other streams), from
