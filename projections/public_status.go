@@ -131,16 +131,12 @@ func (v PublicStatusView) ApplyBatch(ctx context.Context, tx *sql.Tx, events []e
 	if err := v.loadRows(ctx, tx, order); err != nil {
 		return err
 	}
-	decoded, err := decodeEvents(ctx, events)
+	decoded, _, err := decodeBatch(ctx, events)
 	if err != nil {
 		return err
 	}
-	for i, re := range events {
-		e := decoded[i]
-		if e == nil {
-			continue
-		}
-		row := rows[re.Stream[len("dossier-"):]]
+	for _, de := range decoded {
+		re, e, row := de.re, de.e, rows[de.id]
 		before, beforeStep := row.dossier.Status, row.dossier.Step
 		row.dossier = domain.Evolve(row.dossier, e)
 		row.dossier.Version = re.Version

@@ -100,16 +100,12 @@ func (v WorkQueueView) ApplyBatch(ctx context.Context, tx *sql.Tx, events []even
 	if err := v.loadRows(ctx, tx, order); err != nil {
 		return err
 	}
-	decoded, err := decodeEvents(ctx, events)
+	decoded, _, err := decodeBatch(ctx, events)
 	if err != nil {
 		return err
 	}
-	for i, re := range events {
-		e := decoded[i]
-		if e == nil {
-			continue
-		}
-		row := rows[strings.TrimPrefix(re.Stream, "dossier-")]
+	for _, de := range decoded {
+		re, e, row := de.re, de.e, rows[de.id]
 		if s, ok := e.(domain.Submitted); ok {
 			row.acceptance = sqlTime(s.AcceptanceDeadline)
 		}
