@@ -89,7 +89,7 @@ func (rb *Rebuilder) Run(ctx context.Context) (RebuildResult, error) {
 		if page.err != nil {
 			return result, fmt.Errorf("rebuild: read the log: %w", page.err)
 		}
-		if err := rb.applyPage(withDecoded(ctx, page.decoded), scratch, page.events); err != nil {
+		if err := rb.applyPage(withDecoded(withDialect(ctx, d), page.decoded), scratch, page.events); err != nil {
 			return result, err
 		}
 		if applied++; d == dialectPostgres && applied <= 16 && applied&(applied-1) == 0 {
@@ -140,7 +140,6 @@ func (rb *Rebuilder) applyPage(ctx context.Context, scratch []Projection, events
 		return fmt.Errorf("rebuild: begin: %w", err)
 	}
 	defer tx.Rollback()
-	ctx = withDialect(ctx, dialectOf(rb.DB))
 	for _, p := range scratch {
 		if err := applyTo(ctx, tx, p, events); err != nil {
 			return fmt.Errorf("rebuild: %w", err)
