@@ -23,7 +23,19 @@ type Transport struct {
 	Durable bool
 
 	newSubscriber func(group string) (message.Subscriber, error)
+	prune         func(ctx context.Context, topic string) (int64, error)
 	closers       []func() error
+}
+
+// Prune deletes the messages of topic that every consumer group has acknowledged, on transports
+// that keep them until told (PostgreSQL); others keep their own retention, and Prune does nothing.
+// It returns how many messages it deleted. A consumer group that later finds a message gone reads
+// the event from the store, as it does for any gap.
+func (t *Transport) Prune(ctx context.Context, topic string) (int64, error) {
+	if t.prune == nil {
+		return 0, nil
+	}
+	return t.prune(ctx, topic)
 }
 
 // Subscriber returns a subscriber for one consumer group. Every group receives every message; a

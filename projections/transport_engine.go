@@ -24,6 +24,9 @@ const poisonSuffix = ".poison"
 // an in-process transport, where every message in flight is a goroutine per projection.
 const inProcessWindow = 512
 
+// DefaultPruneInterval is how often an Engine prunes acknowledged messages.
+const DefaultPruneInterval = time.Minute
+
 // Engine keeps a set of projections up to date: a Forwarder publishes the store's log to a
 // watermill topic and a watermill Router hands every message to each projection's Runner, through
 // middleware (correlation id, poison queue, retry with backoff, recoverer).
@@ -40,6 +43,9 @@ type Engine struct {
 	Metrics *Metrics
 	// NoForwarder leaves publishing to another process (durable transports only).
 	NoForwarder bool
+	// PruneInterval is how often the engine deletes messages every consumer group has acknowledged
+	// from a transport that keeps them (Transport.Prune); DefaultPruneInterval when zero.
+	PruneInterval time.Duration
 
 	readyOnce sync.Once
 	ready     chan struct{}
@@ -154,6 +160,9 @@ func (e *Engine) Run(ctx context.Context) error {
 	case <-ctx.Done():
 		return e.result(ctx, g.Wait())
 	}
+	if transport.prune != nil {
+		g.Go(func() error { e.pruneEvery(ctx, transport); return nil })
+	}
 	caughtUp := make([]chan struct{}, len(e.Runners))
 	for i, r := range e.Runners {
 		caughtUp[i] = make(chan struct{})
@@ -188,6 +197,29 @@ func (e *Engine) Run(ctx context.Context) error {
 		return forwarder.Run(ctx, from)
 	})
 	return e.result(ctx, g.Wait())
+}
+
+// pruneEvery prunes the transport's acknowledged messages until ctx ends. A failed prune is only
+// logged: the messages wait for the next one.
+func (e *Engine) pruneEvery(ctx context.Context, transport *Transport) {
+	interval := e.PruneInterval
+	if interval <= 0 {
+		interval = DefaultPruneInterval
+	}
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		if n, err := transport.Prune(ctx, e.topic()); err != nil && ctx.Err() == nil {
+			e.logger().Warn("pruning acknowledged messages failed", "transport", transport.Kind, "error", err)
+		} else if n > 0 {
+			e.logger().Debug("pruned acknowledged messages", "transport", transport.Kind, "deleted", n)
+		}
+	}
 }
 
 // result is Run's answer: the context's error once it ended (a normal stop), else err.

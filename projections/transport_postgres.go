@@ -57,6 +57,26 @@ func NewPostgresTransport(ctx context.Context, dsn string, logger *slog.Logger) 
 				RetryInterval:    time.Second,
 			}, wmLogger)
 		},
+		prune: func(ctx context.Context, topic string) (int64, error) {
+			return pruneAcknowledged(ctx, db, topic)
+		},
 		closers: []func() error{db.Close, publisher.Close},
 	}, nil
+}
+
+// pruneAcknowledged deletes the messages at or below the slowest consumer group's position: a
+// subscriber reads in (transaction_id, offset) order from the last pair it acknowledged, so
+// nothing at or below every group's pair is read again. watermill-sql never deletes a message by
+// itself, and the table would otherwise grow by every event forever.
+func pruneAcknowledged(ctx context.Context, db *sql.DB, topic string) (int64, error) {
+	messages := wsql.DefaultPostgreSQLSchema{}.MessagesTable(topic)
+	offsets := wsql.DefaultPostgreSQLOffsetsAdapter{}.MessagesOffsetsTable(topic)
+	result, err := db.ExecContext(ctx, `DELETE FROM `+messages+` m USING (
+			SELECT last_processed_transaction_id AS transaction_id, offset_acked FROM `+offsets+`
+			ORDER BY last_processed_transaction_id, offset_acked LIMIT 1) slowest
+		WHERE (m.transaction_id, m."offset") <= (slowest.transaction_id, slowest.offset_acked)`)
+	if err != nil {
+		return 0, fmt.Errorf("postgres transport: prune %s: %w", topic, err)
+	}
+	return result.RowsAffected()
 }

@@ -133,6 +133,9 @@ func runProjectionsRebuild(ctx context.Context, args []string, stdout, stderr io
 		progressbar.OptionThrottle(200*time.Millisecond),
 		progressbar.OptionSetWidth(30),
 		progressbar.OptionOnCompletion(func() { fmt.Fprintln(stderr) }),
+		// Otherwise, with the length unknown, the bar starts a goroutine of its own that reads its
+		// state without its lock (a data race in progressbar v3.19.1); it redraws on Add instead.
+		progressbar.OptionSetSpinnerChangeInterval(0),
 	)
 	// The bar shows a count and a rate at once, and a proportion once the log is counted, which
 	// runs beside the rebuild.
