@@ -112,27 +112,17 @@ const publicRowsPerStatement = 100
 // every event in memory and writes each row once, a few hundred per statement — on PostgreSQL a
 // round trip per row would cost more than the folding.
 func (v PublicStatusView) ApplyBatch(ctx context.Context, tx *sql.Tx, events []eventstore.RecordedEvent) error {
-	rows := map[string]*publicRow{}
-	var order []*publicRow // first touched first, so rows are written in a repeatable order
-	for _, re := range events {
-		if !domain.IsDossierEvent(re.Type) {
-			continue
-		}
-		id := re.Stream[len("dossier-"):]
-		if rows[id] == nil {
-			row := &publicRow{id: id, dossier: domain.Dossier{Status: domain.StatusNew}}
-			rows[id] = row
-			order = append(order, row)
-		}
-	}
-	if len(order) == 0 {
-		return nil
-	}
-	if err := v.loadRows(ctx, tx, order); err != nil {
+	decoded, ids, err := decodeBatch(ctx, events)
+	if err != nil || len(ids) == 0 {
 		return err
 	}
-	decoded, _, err := decodeBatch(ctx, events)
-	if err != nil {
+	rows := make(map[string]*publicRow, len(ids))
+	order := make([]*publicRow, len(ids)) // first touched first, so rows are written in a repeatable order
+	for i, id := range ids {
+		order[i] = &publicRow{id: id, dossier: domain.Dossier{Status: domain.StatusNew}}
+		rows[id] = order[i]
+	}
+	if err := v.loadRows(ctx, tx, order); err != nil {
 		return err
 	}
 	for _, de := range decoded {

@@ -80,28 +80,18 @@ func (r *queueRow) reset() {
 // ApplyBatch folds a batch into the rows it touches, as PublicStatusView.ApplyBatch does: a few set
 // queries read the rows, every event is folded in memory, and each row is written (or deleted) once.
 func (v WorkQueueView) ApplyBatch(ctx context.Context, tx *sql.Tx, events []eventstore.RecordedEvent) error {
-	rows := map[string]*queueRow{}
-	var order []*queueRow // first touched first, so rows are written in a repeatable order
-	for _, re := range events {
-		if !domain.IsDossierEvent(re.Type) {
-			continue
-		}
-		id := strings.TrimPrefix(re.Stream, "dossier-")
-		if rows[id] == nil {
-			row := &queueRow{id: id}
-			row.reset()
-			rows[id] = row
-			order = append(order, row)
-		}
-	}
-	if len(order) == 0 {
-		return nil
-	}
-	if err := v.loadRows(ctx, tx, order); err != nil {
+	decoded, ids, err := decodeBatch(ctx, events)
+	if err != nil || len(ids) == 0 {
 		return err
 	}
-	decoded, _, err := decodeBatch(ctx, events)
-	if err != nil {
+	rows := make(map[string]*queueRow, len(ids))
+	order := make([]*queueRow, len(ids)) // first touched first, so rows are written in a repeatable order
+	for i, id := range ids {
+		order[i] = &queueRow{id: id}
+		order[i].reset()
+		rows[id] = order[i]
+	}
+	if err := v.loadRows(ctx, tx, order); err != nil {
 		return err
 	}
 	for _, de := range decoded {
