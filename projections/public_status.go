@@ -194,7 +194,7 @@ func (v PublicStatusView) writeRows(ctx context.Context, tx *sql.Tx, rows []*pub
 				return err
 			}
 			code := sql.NullString{String: string(d.Code), Valid: d.Code != ""}
-			args = append(args, row.id, code, string(d.Status), sqlTime(d.AppointmentDate), string(state), string(steps), int64(row.version))
+			args = append(args, row.id, plain(code), string(d.Status), plain(sqlTime(d.AppointmentDate)), string(state), string(steps), int64(row.version))
 		}
 		stmt, err := statements.forRows(ctx, len(chunk))
 		if err != nil {

@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/motcua/motcua/domain"
 	"github.com/motcua/motcua/eventstore"
 )
 
@@ -91,7 +92,7 @@ func (rb *Rebuilder) Run(ctx context.Context) (RebuildResult, error) {
 		if page.err != nil {
 			return result, fmt.Errorf("rebuild: read the log: %w", page.err)
 		}
-		if err := rb.applyPage(withDecoded(withDialect(ctx, d), page.decoded), d, scratch, page.events); err != nil {
+		if err := rb.applyPage(withDialect(ctx, d), d, scratch, page); err != nil {
 			return result, err
 		}
 		if applied++; d == dialectPostgres && applied <= 16 && applied&(applied-1) == 0 {
@@ -135,26 +136,44 @@ func analyzeScratchTables(ctx context.Context, db *sql.DB, projections []Project
 	return nil
 }
 
+// rebuildConnections is how many transactions a PostgreSQL rebuild runs at once, and
+// rebuildPartitions in how many shares it splits each page's dossiers.
+const (
+	rebuildConnections = 2
+	rebuildPartitions  = 2
+)
+
 // applyPage applies one page of the log to every scratch projection, in one transaction on SQLite.
-func (rb *Rebuilder) applyPage(ctx context.Context, d dialect, scratch []Projection, events []eventstore.RecordedEvent) error {
-	if d == dialectPostgres && len(scratch) > 1 {
-		// PostgreSQL runs each read model's page in a transaction of its own, two at a time: one
-		// server process per connection, so the server works on one while the client folds the
-		// other (all six, 100k events: +15-35 %). Two leave the rest of a shared pool to appends;
-		// the scratch tables are nobody's until the swap, so the pages need no common transaction.
-		g, gctx := errgroup.WithContext(ctx)
-		g.SetLimit(2)
-		for _, p := range scratch {
-			g.Go(func() error { return rb.applyPage(gctx, d, []Projection{p}, events) })
-		}
-		return g.Wait()
+//
+// PostgreSQL gets each read model's page in shares of the dossiers, each share a transaction of
+// its own, two running at once: one server process per connection, so the server works on one
+// share while the client folds the next, where one transaction at a time left a third of the two
+// cores idle, each side waiting for the other. Every read model's rows belong to one dossier
+// (docs/projections.md), so the shares are independent; the scratch tables are nobody's until the
+// swap, so the shares need no common transaction. Two connections leave the rest of a shared pool
+// to appends.
+func (rb *Rebuilder) applyPage(ctx context.Context, d dialect, scratch []Projection, pg page) error {
+	if d != dialectPostgres {
+		return rb.applyInTx(withDecoded(ctx, pg.decoded), scratch, pg.events)
 	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(rebuildConnections)
+	for _, p := range scratch {
+		for _, share := range partitionPage(pg, rebuildPartitions) {
+			g.Go(func() error { return rb.applyInTx(withDecoded(gctx, share.decoded), []Projection{p}, share.events) })
+		}
+	}
+	return g.Wait()
+}
+
+// applyInTx applies events to the projections in one transaction.
+func (rb *Rebuilder) applyInTx(ctx context.Context, projections []Projection, events []eventstore.RecordedEvent) error {
 	tx, err := rb.DB.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("rebuild: begin: %w", err)
 	}
 	defer tx.Rollback()
-	for _, p := range scratch {
+	for _, p := range projections {
 		if err := applyTo(ctx, tx, p, events); err != nil {
 			return fmt.Errorf("rebuild: %w", err)
 		}
@@ -163,6 +182,44 @@ func (rb *Rebuilder) applyPage(ctx context.Context, d dialect, scratch []Project
 		return fmt.Errorf("rebuild: commit: %w", err)
 	}
 	return nil
+}
+
+// partitionPage splits a page into n shares by stream, each with its events in log order and their
+// decoded events (when the page was decoded); empty shares are left out.
+func partitionPage(pg page, n int) []page {
+	shares := make([]page, n)
+	var decoded [][]domain.Event
+	if pg.decoded != nil {
+		decoded = make([][]domain.Event, n)
+	}
+	for i, re := range pg.events {
+		share := streamShare(re.Stream, n)
+		shares[share].events = append(shares[share].events, re)
+		if decoded != nil {
+			decoded[share] = append(decoded[share], pg.decoded.events[i])
+		}
+	}
+	out := shares[:0]
+	for i, share := range shares {
+		if len(share.events) == 0 {
+			continue
+		}
+		if decoded != nil {
+			share.decoded = &decodedEvents{first: &share.events[0], n: len(share.events), events: decoded[i]}
+		}
+		out = append(out, share)
+	}
+	return out
+}
+
+// streamShare is the share (of n) a stream falls in: FNV-1a of its name.
+func streamShare(stream string, n int) int {
+	h := uint32(2166136261)
+	for i := 0; i < len(stream); i++ {
+		h ^= uint32(stream[i])
+		h *= 16777619
+	}
+	return int(h % uint32(n))
 }
 
 // swapped tells what the swap's final catch-up added.

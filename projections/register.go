@@ -407,7 +407,9 @@ func insertRows(ctx context.Context, tx *sql.Tx, table string, columns []string,
 		chunk := rows[start:min(start+perStatement, len(rows))]
 		args := make([]any, 0, len(chunk)*len(columns))
 		for _, row := range chunk {
-			args = append(args, row...)
+			for _, v := range row {
+				args = append(args, plain(v))
+			}
 		}
 		var err error
 		if len(chunk) < perStatement {

@@ -176,7 +176,7 @@ func (v WorkQueueView) writeRows(ctx context.Context, tx *sql.Tx, rows []*queueR
 			if err != nil {
 				return err
 			}
-			args = append(args, row.id, responsibleAgency(d), d.Holder.OfficialID, d.Holder.Unit, string(d.Status), row.acceptance,
+			args = append(args, row.id, responsibleAgency(d), d.Holder.OfficialID, d.Holder.Unit, string(d.Status), plain(row.acceptance),
 				string(state), int64(row.version))
 		}
 		stmt, err := upserts.forRows(ctx, len(chunk))

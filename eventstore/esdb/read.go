@@ -2,7 +2,6 @@ package esdb
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -141,7 +140,7 @@ func toPosition(p esdb.Position) eventstore.Position {
 func (s *Store) recordedEvent(event *esdb.RecordedEvent) (eventstore.RecordedEvent, error) {
 	var metadata eventstore.Metadata
 	if len(event.UserMetadata) > 0 {
-		if err := json.Unmarshal(event.UserMetadata, &metadata); err != nil {
+		if err := eventstore.DecodeMetadata(event.UserMetadata, &metadata); err != nil {
 			return eventstore.RecordedEvent{}, fmt.Errorf("event %s (%s revision %d): metadata: %w", event.EventID, event.StreamID, event.EventNumber, err)
 		}
 	}

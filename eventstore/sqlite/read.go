@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -71,7 +70,7 @@ func scanEvents(rows *sql.Rows, capacity int) (events []eventstore.RecordedEvent
 		if event.ID, err = uuid.Parse(id); err != nil {
 			return nil, fmt.Errorf("event at seq %d: id: %w", seq, err)
 		}
-		if err := json.Unmarshal(metadata, &event.Metadata); err != nil {
+		if err := eventstore.DecodeMetadata(metadata, &event.Metadata); err != nil {
 			return nil, fmt.Errorf("event at seq %d: metadata: %w", seq, err)
 		}
 		if event.RecordedAt, err = time.Parse(recordedAtLayout, recordedAt); err != nil {

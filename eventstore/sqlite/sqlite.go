@@ -75,6 +75,8 @@ func DSN(path string) string {
 	query.Add("_pragma", "journal_mode(WAL)")
 	query.Add("_pragma", "synchronous(FULL)")
 	query.Add("_pragma", "foreign_keys(ON)")
+	query.Add("_pragma", "temp_store(MEMORY)")
+	query.Add("_pragma", "cache_size(-65536)")
 	query.Set("_txlock", "immediate")
 	return path + "?" + query.Encode()
 }
