@@ -365,50 +365,32 @@ func (b *handoverBatch) log(id string) *handoverLog {
 
 // flush writes the handovers the batch added or ended, and the notes.
 func (b *handoverBatch) flush(ctx context.Context, tx *sql.Tx) error {
-	var handovers, notes [][]any
+	var fresh, ended, notes [][]any
 	for _, l := range b.order {
 		for _, h := range l.rows {
-			if !h.stored || h.changed {
-				handovers = append(handovers, h.values(l.id))
+			switch {
+			case !h.stored:
+				fresh = append(fresh, h.values(l.id))
+			case h.changed:
+				ended = append(ended, h.values(l.id))
 			}
 		}
 		for _, n := range l.notes {
 			notes = append(notes, []any{l.id, n.version, n.seq, sqlTime(n.at), n.event, n.detail, n.byName})
 		}
 	}
-	insert := insertRows
-	if d, err := dialectIn(ctx, tx); err != nil {
-		return err
-	} else if d == dialectSQLite {
-		insert = insertEach
-	}
 	// A stored handover the batch ended is written again: only how it ended changes.
-	err := insert(ctx, tx, b.handovers, handoverColumnNames, handovers, `ON CONFLICT (dossier_id, seq) DO UPDATE SET
-		ended_at = excluded.ended_at, end_kind = excluded.end_kind, ended_by_id = excluded.ended_by_id, ended_by_name = excluded.ended_by_name`)
-	if err != nil {
+	upsert := `ON CONFLICT (dossier_id, seq) DO UPDATE SET
+		ended_at = excluded.ended_at, end_kind = excluded.end_kind, ended_by_id = excluded.ended_by_id, ended_by_name = excluded.ended_by_name`
+	if err := insertNewRows(ctx, tx, b.handovers, handoverColumnNames, fresh, upsert); err != nil {
 		return err
 	}
-	return insert(ctx, tx, b.notes, []string{"dossier_id", "version", "seq", "at", "event", "detail", "by_name"}, notes,
+	if err := insertRows(ctx, tx, b.handovers, handoverColumnNames, ended, upsert); err != nil {
+		return err
+	}
+	// Each note is an event's own: the table cannot hold it yet.
+	return insertNewRows(ctx, tx, b.notes, []string{"dossier_id", "version", "seq", "at", "event", "detail", "by_name"}, notes,
 		`ON CONFLICT (dossier_id, version) DO NOTHING`)
-}
-
-// insertEach writes rows one per execution of a statement prepared once, on SQLite only: there an
-// execution costs no round trip, and a statement writing one row needs no statement journal.
-func insertEach(ctx context.Context, tx *sql.Tx, table string, columns []string, rows [][]any, onConflict string) error {
-	if len(rows) == 0 {
-		return nil
-	}
-	stmt, err := tx.PrepareContext(ctx, `INSERT INTO `+table+` (`+strings.Join(columns, ", ")+`) VALUES (`+placeholders(dialectSQLite, len(columns), 1, 1)+`) `+onConflict)
-	if err != nil {
-		return err
-	}
-	defer stmt.Close()
-	for _, row := range rows {
-		if _, err := stmt.ExecContext(ctx, row...); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // values returns the row's column values in the order of handoverColumnNames.

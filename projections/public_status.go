@@ -101,6 +101,7 @@ type publicRow struct {
 	dossier domain.Dossier
 	steps   []PublicStep
 	version uint64
+	stored  bool // the table held the row before the batch
 }
 
 // publicRowsPerStatement bounds the rows one statement reads or writes: enough to save PostgreSQL
@@ -159,6 +160,7 @@ func (v PublicStatusView) loadRows(ctx context.Context, tx *sql.Tx, rows []*publ
 			return err
 		}
 		row := byID[id]
+		row.stored = true
 		if err := json.Unmarshal([]byte(stateJSON), &row.dossier); err != nil {
 			return err
 		}
@@ -168,43 +170,32 @@ func (v PublicStatusView) loadRows(ctx context.Context, tx *sql.Tx, rows []*publ
 
 // writeRows upserts the rows, many per statement.
 func (v PublicStatusView) writeRows(ctx context.Context, tx *sql.Tx, rows []*publicRow) error {
-	const columns = 7
-	d, err := dialectIn(ctx, tx)
-	if err != nil {
-		return err
-	}
-	statements := chunkStatements{tx: tx, build: func(n int) string {
-		return `INSERT INTO ` + v.table() + ` (dossier_id, code, status, appointment_date, state_json, steps_json, version)
-			VALUES ` + placeholders(d, n, columns, 1) + `
-			ON CONFLICT (dossier_id) DO UPDATE SET code = excluded.code, status = excluded.status,
-				appointment_date = excluded.appointment_date, state_json = excluded.state_json,
-				steps_json = excluded.steps_json, version = excluded.version`
-	}}
-	defer statements.close()
-	for chunk := range slices.Chunk(rows, publicRowsPerStatement) {
-		args := make([]any, 0, len(chunk)*columns)
-		for _, row := range chunk {
-			d := row.dossier
-			state, err := json.Marshal(d)
-			if err != nil {
-				return err
-			}
-			steps, err := json.Marshal(row.steps)
-			if err != nil {
-				return err
-			}
-			code := sql.NullString{String: string(d.Code), Valid: d.Code != ""}
-			args = append(args, row.id, plain(code), string(d.Status), plain(sqlTime(d.AppointmentDate)), string(state), string(steps), int64(row.version))
-		}
-		stmt, err := statements.forRows(ctx, len(chunk))
+	var fresh, stored [][]any
+	for _, row := range rows {
+		d := row.dossier
+		state, err := json.Marshal(d)
 		if err != nil {
 			return err
 		}
-		if _, err := stmt.ExecContext(ctx, args...); err != nil {
+		steps, err := json.Marshal(row.steps)
+		if err != nil {
 			return err
 		}
+		values := []any{row.id, nullText(string(d.Code)), string(d.Status), sqlTime(d.AppointmentDate), string(state), string(steps), int64(row.version)}
+		if row.stored {
+			stored = append(stored, values)
+		} else {
+			fresh = append(fresh, values)
+		}
 	}
-	return nil
+	columns := []string{"dossier_id", "code", "status", "appointment_date", "state_json", "steps_json", "version"}
+	const upsert = `ON CONFLICT (dossier_id) DO UPDATE SET code = excluded.code, status = excluded.status,
+		appointment_date = excluded.appointment_date, state_json = excluded.state_json,
+		steps_json = excluded.steps_json, version = excluded.version`
+	if err := insertNewRows(ctx, tx, v.table(), columns, fresh, upsert); err != nil {
+		return err
+	}
+	return insertRows(ctx, tx, v.table(), columns, stored, upsert)
 }
 
 // chunkStatements prepares a statement over n rows once per batch for each n used: a batch's

@@ -154,25 +154,34 @@ const (
 // to appends.
 func (rb *Rebuilder) applyPage(ctx context.Context, d dialect, scratch []Projection, pg page) error {
 	if d != dialectPostgres {
-		return rb.applyInTx(withDecoded(ctx, pg.decoded), scratch, pg.events)
+		return rb.applyInTx(withDecoded(ctx, pg.decoded), d, scratch, pg.events)
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(rebuildConnections)
 	for _, p := range scratch {
 		for _, share := range partitionPage(pg, rebuildPartitions) {
-			g.Go(func() error { return rb.applyInTx(withDecoded(gctx, share.decoded), []Projection{p}, share.events) })
+			g.Go(func() error { return rb.applyInTx(withDecoded(gctx, share.decoded), d, []Projection{p}, share.events) })
 		}
 	}
 	return g.Wait()
 }
 
-// applyInTx applies events to the projections in one transaction.
-func (rb *Rebuilder) applyInTx(ctx context.Context, projections []Projection, events []eventstore.RecordedEvent) error {
-	tx, err := rb.DB.BeginTx(ctx, nil)
+// applyInTx applies events to the projections in one transaction; on PostgreSQL new rows go in by
+// COPY (withCopy).
+func (rb *Rebuilder) applyInTx(ctx context.Context, d dialect, projections []Projection, events []eventstore.RecordedEvent) error {
+	conn, err := rb.DB.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("rebuild: connect: %w", err)
+	}
+	defer conn.Close()
+	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("rebuild: begin: %w", err)
 	}
 	defer tx.Rollback()
+	if d == dialectPostgres {
+		ctx = withCopy(ctx, conn)
+	}
 	for _, p := range projections {
 		if err := applyTo(ctx, tx, p, events); err != nil {
 			return fmt.Errorf("rebuild: %w", err)

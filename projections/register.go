@@ -46,6 +46,7 @@ type summaryRow struct {
 	PaidOnline                                               bool
 
 	exists bool // the dossier was submitted or received: events before that change nothing
+	stored bool // the table held the row before the batch
 }
 
 // summaryColumn maps a column to its field. Text columns are NOT NULL unless nullable, then NULL
@@ -336,6 +337,7 @@ func loadSummaries(ctx context.Context, tx *sql.Tx, table dossierSummary, ids []
 			row = &summaryRow{DossierID: id}
 			b.rows[id] = row
 		} else {
+			row.stored = true
 			b.stored = append(b.stored, id)
 		}
 		b.order = append(b.order, row)
@@ -353,13 +355,21 @@ func (b *summaryBatch) flush(ctx context.Context, tx *sql.Tx) error {
 			updates = append(updates, c.name+" = excluded."+c.name)
 		}
 	}
-	var rows [][]any
+	var fresh, stored [][]any
 	for _, row := range b.order {
-		if row.exists {
-			rows = append(rows, row.values())
+		switch {
+		case !row.exists:
+		case row.stored:
+			stored = append(stored, row.values())
+		default:
+			fresh = append(fresh, row.values())
 		}
 	}
-	return insertRows(ctx, tx, b.table.table, columns, rows, `ON CONFLICT (dossier_id) DO UPDATE SET `+strings.Join(updates, ", "))
+	upsert := `ON CONFLICT (dossier_id) DO UPDATE SET ` + strings.Join(updates, ", ")
+	if err := insertNewRows(ctx, tx, b.table.table, columns, fresh, upsert); err != nil {
+		return err
+	}
+	return insertRows(ctx, tx, b.table.table, columns, stored, upsert)
 }
 
 // maxParameters bounds a statement's parameters. Multi-row statements save PostgreSQL round

@@ -57,7 +57,7 @@ func (v ResolutionReportView) ApplyBatch(ctx context.Context, tx *sql.Tx, events
 	if err != nil {
 		return err
 	}
-	return insertRows(ctx, tx, v.appointments(), []string{"dossier_id", "version", "changed_at", "appointment_date"}, changes,
+	return insertNewRows(ctx, tx, v.appointments(), []string{"dossier_id", "version", "changed_at", "appointment_date"}, changes,
 		`ON CONFLICT (dossier_id, version) DO NOTHING`)
 }
 

@@ -142,61 +142,52 @@ func (v WorkQueueView) loadRows(ctx context.Context, tx *sql.Tx, rows []*queueRo
 
 // writeRows upserts the rows still queued and deletes the others, many per statement.
 func (v WorkQueueView) writeRows(ctx context.Context, tx *sql.Tx, rows []*queueRow) error {
-	const columns = 8
 	d, err := dialectIn(ctx, tx)
 	if err != nil {
 		return err
 	}
-	upserts := chunkStatements{tx: tx, build: func(n int) string {
-		return `INSERT INTO ` + v.table() + ` (dossier_id, responsible_agency, holder_official_id, holder_unit, status, acceptance_deadline, state_json, version)
-			VALUES ` + placeholders(d, n, columns, 1) + `
-			ON CONFLICT (dossier_id) DO UPDATE SET responsible_agency = excluded.responsible_agency,
-				holder_official_id = excluded.holder_official_id, holder_unit = excluded.holder_unit, status = excluded.status,
-				acceptance_deadline = excluded.acceptance_deadline, state_json = excluded.state_json, version = excluded.version`
-	}}
-	defer upserts.close()
+	var fresh, stored [][]any
+	var gone []string
+	for _, row := range rows {
+		if !row.queued {
+			if row.stored {
+				gone = append(gone, row.id)
+			}
+			continue
+		}
+		dossier := row.dossier
+		state, err := json.Marshal(dossier)
+		if err != nil {
+			return err
+		}
+		values := []any{row.id, responsibleAgency(dossier), dossier.Holder.OfficialID, dossier.Holder.Unit, string(dossier.Status),
+			row.acceptance, string(state), int64(row.version)}
+		if row.stored {
+			stored = append(stored, values)
+		} else {
+			fresh = append(fresh, values)
+		}
+	}
+	columns := []string{"dossier_id", "responsible_agency", "holder_official_id", "holder_unit", "status", "acceptance_deadline", "state_json", "version"}
+	const upsert = `ON CONFLICT (dossier_id) DO UPDATE SET responsible_agency = excluded.responsible_agency,
+		holder_official_id = excluded.holder_official_id, holder_unit = excluded.holder_unit, status = excluded.status,
+		acceptance_deadline = excluded.acceptance_deadline, state_json = excluded.state_json, version = excluded.version`
+	if err := insertNewRows(ctx, tx, v.table(), columns, fresh, upsert); err != nil {
+		return err
+	}
+	if err := insertRows(ctx, tx, v.table(), columns, stored, upsert); err != nil {
+		return err
+	}
 	deletes := chunkStatements{tx: tx, build: func(n int) string {
 		return `DELETE FROM ` + v.table() + ` WHERE dossier_id IN (` + placeholders(d, n, 1, 1) + `)`
 	}}
 	defer deletes.close()
-	var queued, gone []*queueRow
-	for _, row := range rows {
-		switch {
-		case row.queued:
-			queued = append(queued, row)
-		case row.stored:
-			gone = append(gone, row)
-		}
-	}
-	for chunk := range slices.Chunk(queued, publicRowsPerStatement) {
-		args := make([]any, 0, len(chunk)*columns)
-		for _, row := range chunk {
-			d := row.dossier
-			state, err := json.Marshal(d)
-			if err != nil {
-				return err
-			}
-			args = append(args, row.id, responsibleAgency(d), d.Holder.OfficialID, d.Holder.Unit, string(d.Status), plain(row.acceptance),
-				string(state), int64(row.version))
-		}
-		stmt, err := upserts.forRows(ctx, len(chunk))
-		if err != nil {
-			return err
-		}
-		if _, err := stmt.ExecContext(ctx, args...); err != nil {
-			return err
-		}
-	}
 	for chunk := range slices.Chunk(gone, publicRowsPerStatement) {
-		args := make([]any, len(chunk))
-		for i, row := range chunk {
-			args[i] = row.id
-		}
 		stmt, err := deletes.forRows(ctx, len(chunk))
 		if err != nil {
 			return err
 		}
-		if _, err := stmt.ExecContext(ctx, args...); err != nil {
+		if _, err := stmt.ExecContext(ctx, anySlice(chunk)...); err != nil {
 			return err
 		}
 	}
