@@ -26,7 +26,8 @@ import (
 //
 //	go test ./projections -run '^$' -bench 'Rebuild|LiveLag' -benchtime 1x -timeout 2h
 //
-// MOTCUA_BENCH_EVENTS sets the size of the log to rebuild (default 1,000,000); MOTCUA_BENCH_RATE
+// MOTCUA_BENCH_EVENTS sets the size of the log to rebuild (default 1,000,000); MOTCUA_BENCH_ONLY
+// what to rebuild (see benchSets); MOTCUA_BENCH_RATE
 // and MOTCUA_BENCH_SECONDS the steady load of the lag benchmark (default 50 and 200 appends/s for
 // 20 s); MOTCUA_BENCH_PROJECTIONS the read models it runs (default all).
 // The SQLite log is kept in the temporary directory between runs, since writing it takes minutes.
@@ -201,6 +202,33 @@ func cachedSQLiteLog(b *testing.B, n int) *sqlite.Store {
 	return store
 }
 
+type benchSet struct {
+	name        string
+	projections []projections.Projection
+}
+
+// benchSets is what BenchmarkRebuild rebuilds, one after the other on the same log: the public
+// status view and all six together by default; MOTCUA_BENCH_ONLY=NAME one read model; "each" every
+// read model alone, then all together.
+func benchSets(b *testing.B) []benchSet {
+	switch only := os.Getenv("MOTCUA_BENCH_ONLY"); only {
+	case "":
+		return []benchSet{{"public_status", []projections.Projection{projections.PublicStatusView{}}}, {"all", projections.All()}}
+	case "each":
+		var sets []benchSet
+		for _, p := range projections.All() {
+			sets = append(sets, benchSet{p.Name(), []projections.Projection{p}})
+		}
+		return append(sets, benchSet{"all", projections.All()})
+	default:
+		p, err := projections.Select(only)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return []benchSet{{only, p}}
+	}
+}
+
 func BenchmarkRebuild(b *testing.B) {
 	n := benchEvents()
 	for _, backend := range []string{"sqlite", "postgres"} {
@@ -219,20 +247,7 @@ func BenchmarkRebuild(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			for _, set := range []struct {
-				name        string
-				projections []projections.Projection
-			}{
-				{"public_status", []projections.Projection{projections.PublicStatusView{}}},
-				{"all", projections.All()},
-			} {
-				if only := os.Getenv("MOTCUA_BENCH_ONLY"); only != "" {
-					p, err := projections.Select(only)
-					if err != nil {
-						b.Fatal(err)
-					}
-					set.name, set.projections = only, p
-				}
+			for _, set := range benchSets(b) {
 				b.Run(set.name, func(b *testing.B) {
 					rebuilder := &projections.Rebuilder{Store: store, DB: db, Projections: set.projections, Logger: quiet}
 					var took time.Duration

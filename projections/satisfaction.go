@@ -65,15 +65,24 @@ func (v SatisfactionView) Apply(ctx context.Context, tx *sql.Tx, re eventstore.R
 // ApplyBatch folds a batch into the summary rows it touches (each read and written once) and
 // records the participants and ratings it brings.
 func (v SatisfactionView) ApplyBatch(ctx context.Context, tx *sql.Tx, events []eventstore.RecordedEvent) error {
-	var participants, ratings [][]any
+	// A dossier whose summary row the table did not hold has no participants or rating there yet:
+	// its rows are new (written by COPY in a rebuild); the others may meet a stored row.
+	var participants, newParticipants, ratings, newRatings [][]any
 	seen := map[[3]string]bool{}
+	rated := map[string]bool{}
+	var row *summaryRow
 	add := func(id, kind, key, name string) {
 		if k := [3]string{id, kind, key}; !seen[k] {
 			seen[k] = true
-			participants = append(participants, []any{id, kind, key, name})
+			if row.stored {
+				participants = append(participants, []any{id, kind, key, name})
+			} else {
+				newParticipants = append(newParticipants, []any{id, kind, key, name})
+			}
 		}
 	}
-	err := foldBatch(ctx, tx, v.summary(), events, batchHooks{each: func(id string, re eventstore.RecordedEvent, e domain.Event, _ *summaryRow) error {
+	err := foldBatch(ctx, tx, v.summary(), events, batchHooks{each: func(id string, re eventstore.RecordedEvent, e domain.Event, summary *summaryRow) error {
+		row = summary
 		if actor := re.Metadata.Actor; actor.ID != "" && actor.Role != "applicant" && actor.Role != "system" {
 			add(id, "official", actor.ID, actor.Name)
 		}
@@ -94,18 +103,31 @@ func (v SatisfactionView) ApplyBatch(ctx context.Context, tx *sql.Tx, events []e
 				add(id, "unit", part.Unit, "")
 			}
 		case domain.Rated:
-			ratings = append(ratings, ratingValues(id, e))
+			switch {
+			case row.stored:
+				ratings = append(ratings, ratingValues(id, e))
+			case !rated[id]: // the first rating counts, as ON CONFLICT DO NOTHING keeps it
+				newRatings = append(newRatings, ratingValues(id, e))
+			}
+			rated[id] = true
 		}
 		return nil
 	}})
 	if err != nil {
 		return err
 	}
-	if err := insertRows(ctx, tx, v.participants(), []string{"dossier_id", "kind", "key", "name"}, participants,
-		`ON CONFLICT (dossier_id, kind, key) DO NOTHING`); err != nil {
+	participantColumns := []string{"dossier_id", "kind", "key", "name"}
+	const participantConflict = `ON CONFLICT (dossier_id, kind, key) DO NOTHING`
+	if err := insertNewRows(ctx, tx, v.participants(), participantColumns, newParticipants, participantConflict); err != nil {
+		return err
+	}
+	if err := insertRows(ctx, tx, v.participants(), participantColumns, participants, participantConflict); err != nil {
 		return err
 	}
 	columns := append(append([]string{"dossier_id", "rated_at"}, criterionColumns...), "dissatisfied")
+	if err := insertNewRows(ctx, tx, v.ratings(), columns, newRatings, `ON CONFLICT (dossier_id) DO NOTHING`); err != nil {
+		return err
+	}
 	return insertRows(ctx, tx, v.ratings(), columns, ratings, `ON CONFLICT (dossier_id) DO NOTHING`)
 }
 
