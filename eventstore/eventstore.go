@@ -44,6 +44,34 @@ type Store interface {
 	Close() error
 }
 
+// Counter is implemented by stores that count the global log without reading it: CountAfter is the
+// number of events ReadAll would return after the position, read to the end. A progress bar or a
+// lag gauge that read the whole log to count it would cost as much as the work it watches.
+type Counter interface {
+	CountAfter(ctx context.Context, after Position) (int, error)
+}
+
+// Wrapper is implemented by decorators (hash chain, crypto-shredding): Unwrap returns the store
+// they decorate, which holds the same events.
+type Wrapper interface {
+	Unwrap() Store
+}
+
+// CounterOf returns store's Counter, looking through decorators; false when there is none.
+func CounterOf(store Store) (Counter, bool) {
+	for store != nil {
+		if c, ok := store.(Counter); ok {
+			return c, true
+		}
+		w, ok := store.(Wrapper)
+		if !ok {
+			return nil, false
+		}
+		store = w.Unwrap()
+	}
+	return nil, false
+}
+
 // ExpectedVersion is the optimistic-concurrency condition of an append.
 type ExpectedVersion struct {
 	kind    expectedKind

@@ -135,8 +135,12 @@ func MeasureLag(ctx context.Context, store eventstore.Store, db *sql.DB, name st
 	return lag, nil
 }
 
-// CountEvents counts the events of the log after p, up to limit (0: all).
+// CountEvents counts the events of the log after p, up to limit (0: all): with the store's own
+// count when it has one (eventstore.Counter) and limit is 0, else by reading the events.
 func CountEvents(ctx context.Context, store eventstore.Store, p eventstore.Position, limit int) (int, error) {
+	if counter, ok := eventstore.CounterOf(store); ok && limit == 0 {
+		return counter.CountAfter(ctx, p)
+	}
 	n, _, _, err := countAfter(ctx, store, p, limit)
 	return n, err
 }

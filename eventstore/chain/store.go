@@ -17,6 +17,9 @@ type Store struct {
 
 var _ eventstore.Store = (*Store)(nil)
 
+// Unwrap returns the store the chain decorates (eventstore.Wrapper).
+func (s *Store) Unwrap() eventstore.Store { return s.inner }
+
 // Wrap returns store with hash-chained appends. The backend must keep an event's data bytes and
 // metadata exactly (SQLite, PostgreSQL and EventStoreDB all do).
 func Wrap(store eventstore.Store) *Store { return &Store{inner: store} }

@@ -141,6 +141,21 @@ func runReadTests(t *testing.T, open func(t *testing.T) eventstore.Store) {
 			requireIDs(t, "ReadAll after the sixth event", rest, appended[6:])
 		})
 
+		t.Run("count", func(t *testing.T) {
+			counter, ok := eventstore.CounterOf(store)
+			if !ok {
+				t.Skip("the store counts by reading")
+			}
+			for _, c := range []struct {
+				after eventstore.Position
+				want  int
+			}{{eventstore.Start, len(all)}, {all[5].Position, len(all) - 6}, {all[len(all)-1].Position, 0}} {
+				if n, err := counter.CountAfter(ctx, c.after); err != nil || n != c.want {
+					t.Fatalf("CountAfter(%s) = %d, %v; ReadAll returns %d", c.after, n, err, c.want)
+				}
+			}
+		})
+
 		t.Run("after the end", func(t *testing.T) {
 			rest, err := store.ReadAll(ctx, all[len(all)-1].Position, 1000)
 			if err != nil {

@@ -107,26 +107,55 @@ func TestKillWriterLosesNoAcknowledgedEvent(t *testing.T) {
 		t.Fatalf("child ended with %v before it was killed", err)
 	}
 
-	ids := make(map[uuid.UUID]bool)
-	var stored int
-	after := eventstore.Start
-	for {
-		page, err := store.ReadAll(ctx, after, 1000)
+	// The server may take a moment to notice that the killed process's connections are gone; until
+	// it ends their transactions, the global log stops at the read horizon they hold (by design:
+	// docs/eventstore.md). So each acknowledged event must be in its stream at once, and in the
+	// global log once the horizon has moved past the kill.
+	inStreams := map[uuid.UUID]bool{}
+	for w := range 4 {
+		events, err := store.ReadStream(ctx, fmt.Sprintf("dossier-%d", w), 0)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(page) == 0 {
-			break
+		for _, e := range events {
+			inStreams[e.ID] = true
 		}
-		for _, e := range page {
-			ids[e.ID] = true
-		}
-		stored += len(page)
-		after = page[len(page)-1].Position
 	}
 	for _, id := range acknowledged {
-		if !ids[id] {
+		if !inStreams[id] {
 			t.Fatalf("event %s was acknowledged to the killed writer but is not stored", id)
+		}
+	}
+	var stored int
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		ids := make(map[uuid.UUID]bool)
+		stored = 0
+		after := eventstore.Start
+		for {
+			page, err := store.ReadAll(ctx, after, 1000)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(page) == 0 {
+				break
+			}
+			for _, e := range page {
+				ids[e.ID] = true
+			}
+			stored += len(page)
+			after = page[len(page)-1].Position
+		}
+		missing := 0
+		for _, id := range acknowledged {
+			if !ids[id] {
+				missing++
+			}
+		}
+		if missing == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d acknowledged events are stored but still missing from the global log after 30 s", missing)
 		}
 	}
 	t.Logf("%d events acknowledged before and around the kill, %d stored", len(acknowledged), stored)

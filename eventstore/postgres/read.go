@@ -63,6 +63,18 @@ func (s *Store) ReadAll(ctx context.Context, after eventstore.Position, limit in
 	return events, nil
 }
 
+// CountAfter implements eventstore.Counter: the events ReadAll would return, below the same horizon.
+func (s *Store) CountAfter(ctx context.Context, after eventstore.Position) (int, error) {
+	var n int
+	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM eventstore.events
+		WHERE (xid, seq) > ($1::xid8, $2::bigint) AND xid < pg_snapshot_xmin(pg_current_snapshot())`,
+		after.Commit, int64(after.Prepare)).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("postgres: count after %s: %w", after, err)
+	}
+	return n, nil
+}
+
 // pending reports whether committed events after the position wait behind the safe horizon.
 func (s *Store) pending(ctx context.Context, after eventstore.Position) (bool, error) {
 	var pending bool

@@ -77,6 +77,9 @@ type Store struct {
 
 var _ eventstore.Store = (*Store)(nil)
 
+// Unwrap returns the store this decorates (eventstore.Wrapper): the same events, sealed.
+func (s *Store) Unwrap() eventstore.Store { return s.inner }
+
 // Wrap returns inner with the applicant data of new events encrypted under keys. Events stored
 // before (plain applicant data) read as they are.
 func Wrap(inner eventstore.Store, keys KeyStore) *Store { return &Store{inner: inner, keys: keys} }

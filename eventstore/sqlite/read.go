@@ -44,6 +44,15 @@ func (s *Store) ReadAll(ctx context.Context, after eventstore.Position, limit in
 	return events, nil
 }
 
+// CountAfter implements eventstore.Counter.
+func (s *Store) CountAfter(ctx context.Context, after eventstore.Position) (int, error) {
+	var n int
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM events WHERE seq > ?`, lastSeqNotAfter(after)).Scan(&n); err != nil {
+		return 0, fmt.Errorf("eventstore/sqlite: count after %s: %w", after, err)
+	}
+	return n, nil
+}
+
 // lastSeqNotAfter is the greatest sequence number whose position {seq, seq} is not after p.
 func lastSeqNotAfter(p eventstore.Position) int64 {
 	seq := p.Commit

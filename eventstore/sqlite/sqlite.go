@@ -67,7 +67,8 @@ func WithPollInterval(interval time.Duration) Option {
 
 // DSN returns the database/sql data source name (driver "sqlite") the store uses for path: WAL
 // journal, synchronous=FULL (a commit is on disk before it returns), a busy timeout, foreign keys on,
-// and immediate write transactions (_txlock=immediate). Any other process or *sql.DB that writes to
+// memory for temporary data and page cache, memory-mapped reads, and immediate write transactions
+// (_txlock=immediate). Any other process or *sql.DB that writes to
 // the same file must use it too, or at least begin its write transactions with BEGIN IMMEDIATE.
 func DSN(path string) string {
 	query := url.Values{}
@@ -75,8 +76,13 @@ func DSN(path string) string {
 	query.Add("_pragma", "journal_mode(WAL)")
 	query.Add("_pragma", "synchronous(FULL)")
 	query.Add("_pragma", "foreign_keys(ON)")
+	// Statement journals (a multi-row write's undo record) in memory rather than temporary files,
+	// a 64 MiB page cache per connection, and the file's first 2 GiB (SQLite's ceiling) read through
+	// memory mapping: the read models' replays and loads otherwise spent a third of their time in
+	// read(2) and write(2) of single pages. Writes still go through write(2) and the WAL.
 	query.Add("_pragma", "temp_store(MEMORY)")
 	query.Add("_pragma", "cache_size(-65536)")
+	query.Add("_pragma", "mmap_size(2147483648)")
 	query.Set("_txlock", "immediate")
 	return path + "?" + query.Encode()
 }
