@@ -99,10 +99,10 @@ func (v ProcessControlView) notes() string     { return v.Prefix + "control_note
 
 func (v ProcessControlView) Migrate(ctx context.Context, db *sql.DB) error {
 	h, n := v.handovers(), v.notes()
-	return execAll(ctx, db, append(v.summary().statements(),
-		// seq is the stream version of the event that made the handover, so rows sort in the
-		// dossier's order and a replayed event cannot add a second row.
-		`CREATE TABLE IF NOT EXISTS `+h+` (
+	statements := v.summary().statements(db, tableIndex{"_due", "resolved_at, closed_at, appointment_date"})
+	// seq is the stream version of the event that made the handover, so rows sort in the dossier's
+	// order and a replayed event cannot add a second row.
+	statements = append(statements, createTable(db, h, `
 			dossier_id TEXT NOT NULL,
 			seq BIGINT NOT NULL,
 			kind TEXT NOT NULL,
@@ -122,9 +122,8 @@ func (v ProcessControlView) Migrate(ctx context.Context, db *sql.DB) error {
 			end_kind TEXT,
 			ended_by_id TEXT,
 			ended_by_name TEXT,
-			PRIMARY KEY (dossier_id, seq))`,
-		`CREATE INDEX IF NOT EXISTS `+h+`_open ON `+h+` (ended_at, deadline)`,
-		`CREATE INDEX IF NOT EXISTS `+v.summary().table+`_due ON `+v.summary().table+` (resolved_at, closed_at, appointment_date)`,
+			PRIMARY KEY (dossier_id, seq)`, "dossier_id, seq", tableIndex{"_open", "ended_at, deadline"})...)
+	return execAll(ctx, db, append(statements,
 		`CREATE TABLE IF NOT EXISTS `+n+` (
 			dossier_id TEXT NOT NULL,
 			version BIGINT NOT NULL,

@@ -62,20 +62,15 @@ func (PublicStatusView) WithPrefix(prefix string) Projection { return PublicStat
 func (v PublicStatusView) table() string                     { return v.Prefix + "public_status" }
 
 func (v PublicStatusView) Migrate(ctx context.Context, db *sql.DB) error {
-	for _, stmt := range []string{
-		`CREATE TABLE IF NOT EXISTS ` + v.table() + ` (
+	if err := execAll(ctx, db, createTable(db, v.table(), `
 			dossier_id TEXT PRIMARY KEY,
 			code TEXT UNIQUE,
 			status TEXT NOT NULL,
 			appointment_date TEXT,
 			state_json TEXT NOT NULL,
 			steps_json TEXT NOT NULL,
-			version BIGINT NOT NULL)`,
-		`CREATE INDEX IF NOT EXISTS ` + v.table() + `_due ON ` + v.table() + ` (status, appointment_date)`,
-	} {
-		if _, err := db.ExecContext(ctx, stmt); err != nil {
-			return err
-		}
+			version BIGINT NOT NULL`, "dossier_id", tableIndex{"_due", "status, appointment_date"})); err != nil {
+		return err
 	}
 	return keepStatesInline(ctx, db, v.table())
 }

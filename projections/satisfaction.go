@@ -43,13 +43,12 @@ func (v SatisfactionView) Migrate(ctx context.Context, db *sql.DB) error {
 	for i, c := range criterionColumns {
 		scores[i] = c + " INTEGER"
 	}
-	return execAll(ctx, db, append(v.summary().statements(),
-		`CREATE TABLE IF NOT EXISTS `+v.ratings()+` (
+	statements := append(v.summary().statements(db), createTable(db, v.ratings(), `
 			dossier_id TEXT PRIMARY KEY,
 			rated_at TEXT NOT NULL,
 			`+strings.Join(scores, ",\n\t\t\t")+`,
-			dissatisfied INTEGER NOT NULL)`,
-		`CREATE INDEX IF NOT EXISTS `+v.ratings()+`_at ON `+v.ratings()+` (rated_at)`,
+			dissatisfied INTEGER NOT NULL`, "dossier_id", tableIndex{"_at", "rated_at"})...)
+	return execAll(ctx, db, append(statements,
 		`CREATE TABLE IF NOT EXISTS `+v.participants()+` (
 			dossier_id TEXT NOT NULL,
 			kind TEXT NOT NULL,

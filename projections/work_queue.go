@@ -32,8 +32,7 @@ func (WorkQueueView) WithPrefix(prefix string) Projection { return WorkQueueView
 func (v WorkQueueView) table() string                     { return v.Prefix + "work_queue" }
 
 func (v WorkQueueView) Migrate(ctx context.Context, db *sql.DB) error {
-	for _, stmt := range []string{
-		`CREATE TABLE IF NOT EXISTS ` + v.table() + ` (
+	if err := execAll(ctx, db, createTable(db, v.table(), `
 			dossier_id TEXT PRIMARY KEY,
 			responsible_agency TEXT NOT NULL,
 			holder_official_id TEXT NOT NULL,
@@ -41,13 +40,9 @@ func (v WorkQueueView) Migrate(ctx context.Context, db *sql.DB) error {
 			status TEXT NOT NULL,
 			acceptance_deadline TEXT,
 			state_json TEXT NOT NULL,
-			version BIGINT NOT NULL)`,
-		`CREATE INDEX IF NOT EXISTS ` + v.table() + `_agency ON ` + v.table() + ` (responsible_agency, holder_unit)`,
-		`CREATE INDEX IF NOT EXISTS ` + v.table() + `_official ON ` + v.table() + ` (holder_official_id)`,
-	} {
-		if _, err := db.ExecContext(ctx, stmt); err != nil {
-			return err
-		}
+			version BIGINT NOT NULL`, "dossier_id",
+		tableIndex{"_agency", "responsible_agency, holder_unit"}, tableIndex{"_official", "holder_official_id"})); err != nil {
+		return err
 	}
 	return keepStatesInline(ctx, db, v.table())
 }
