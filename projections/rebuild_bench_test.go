@@ -27,7 +27,7 @@ import (
 //	go test ./projections -run '^$' -bench 'Rebuild|LiveLag' -benchtime 1x -timeout 2h
 //
 // MOTCUA_BENCH_EVENTS sets the size of the log to rebuild (default 1,000,000); MOTCUA_BENCH_ONLY
-// what to rebuild (see benchSets); MOTCUA_BENCH_RATE
+// what to rebuild (see benchSets); MOTCUA_BENCH_BATCH the events per page (default 20,000); MOTCUA_BENCH_RATE
 // and MOTCUA_BENCH_SECONDS the steady load of the lag benchmark (default 50 and 200 appends/s for
 // 20 s); MOTCUA_BENCH_PROJECTIONS the read models it runs (default all).
 // The SQLite log is kept in the temporary directory between runs, since writing it takes minutes.
@@ -249,7 +249,8 @@ func BenchmarkRebuild(b *testing.B) {
 			}
 			for _, set := range benchSets(b) {
 				b.Run(set.name, func(b *testing.B) {
-					rebuilder := &projections.Rebuilder{Store: store, DB: db, Projections: set.projections, Logger: quiet}
+					rebuilder := &projections.Rebuilder{Store: store, DB: db, Projections: set.projections, Logger: quiet,
+						BatchSize: envInt("MOTCUA_BENCH_BATCH", projections.DefaultRebuildBatch)}
 					var took time.Duration
 					for b.Loop() {
 						result, err := rebuilder.Run(context.Background())
