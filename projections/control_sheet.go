@@ -99,7 +99,8 @@ func (v ProcessControlView) notes() string     { return v.Prefix + "control_note
 
 func (v ProcessControlView) Migrate(ctx context.Context, db *sql.DB) error {
 	h, n := v.handovers(), v.notes()
-	statements := v.summary().statements(db, tableIndex{"_due", "resolved_at, closed_at, appointment_date"})
+	statements := v.summary().statements(db, summaryByCompetentAgency, summaryByReceivingUnit, summaryByCode,
+		tableIndex{"_due", "resolved_at, closed_at, appointment_date"})
 	// seq is the stream version of the event that made the handover, so rows sort in the dossier's
 	// order and a replayed event cannot add a second row.
 	statements = append(statements, createTable(db, h, `

@@ -31,7 +31,7 @@ func (v ResolutionReportView) summary() dossierSummary {
 func (v ResolutionReportView) appointments() string { return v.Prefix + "resolution_appointments" }
 
 func (v ResolutionReportView) Migrate(ctx context.Context, db *sql.DB) error {
-	return execAll(ctx, db, append(v.summary().statements(db),
+	return execAll(ctx, db, append(v.summary().statements(db, summaryByCompetentAgency, summaryByReceivingUnit),
 		`CREATE TABLE IF NOT EXISTS `+v.appointments()+` (
 			dossier_id TEXT NOT NULL,
 			version BIGINT NOT NULL,

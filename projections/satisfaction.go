@@ -43,7 +43,7 @@ func (v SatisfactionView) Migrate(ctx context.Context, db *sql.DB) error {
 	for i, c := range criterionColumns {
 		scores[i] = c + " INTEGER"
 	}
-	statements := append(v.summary().statements(db), createTable(db, v.ratings(), `
+	statements := append(v.summary().statements(db, summaryByCompetentAgency, summaryByReceivingUnit), createTable(db, v.ratings(), `
 			dossier_id TEXT PRIMARY KEY,
 			rated_at TEXT NOT NULL,
 			`+strings.Join(scores, ",\n\t\t\t")+`,
