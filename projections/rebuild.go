@@ -156,10 +156,11 @@ func (rb *Rebuilder) applyPage(ctx context.Context, d dialect, scratch []Project
 	if d != dialectPostgres {
 		return rb.applyInTx(withDecoded(ctx, pg.decoded), d, scratch, pg.events)
 	}
+	shares := partitionPage(pg, rebuildPartitions)
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(rebuildConnections)
 	for _, p := range scratch {
-		for _, share := range partitionPage(pg, rebuildPartitions) {
+		for _, share := range shares {
 			g.Go(func() error { return rb.applyInTx(withDecoded(gctx, share.decoded), d, []Projection{p}, share.events) })
 		}
 	}
@@ -208,7 +209,7 @@ func partitionPage(pg page, n int) []page {
 			decoded[share] = append(decoded[share], pg.decoded.events[i])
 		}
 	}
-	out := shares[:0]
+	var nonEmpty []page
 	for i, share := range shares {
 		if len(share.events) == 0 {
 			continue
@@ -216,9 +217,9 @@ func partitionPage(pg page, n int) []page {
 		if decoded != nil {
 			share.decoded = &decodedEvents{first: &share.events[0], n: len(share.events), events: decoded[i]}
 		}
-		out = append(out, share)
+		nonEmpty = append(nonEmpty, share)
 	}
-	return out
+	return nonEmpty
 }
 
 // streamShare is the share (of n) a stream falls in: FNV-1a of its name.
