@@ -178,15 +178,15 @@ func writeLog(tb testing.TB, store eventstore.Store, n, writers int) {
 }
 
 // cachedSQLiteLog opens the SQLite log of n events kept in the temporary directory, writing it first
-// if needed.
-func cachedSQLiteLog(b *testing.B, n int) *sqlite.Store {
+// if needed, and returns it with the file's path.
+func cachedSQLiteLog(b *testing.B, n int) (*sqlite.Store, string) {
 	b.Helper()
 	path := filepath.Join(os.TempDir(), fmt.Sprintf("motcua-bench-projections-%d.db", n))
 	ctx := context.Background()
 	if store, err := sqlite.Open(ctx, path); err == nil {
 		if count, err := projections.CountEvents(ctx, store, eventstore.Start, 0); err == nil && count >= n {
 			b.Cleanup(func() { store.Close() })
-			return store
+			return store, path
 		}
 		store.Close()
 	}
@@ -199,7 +199,7 @@ func cachedSQLiteLog(b *testing.B, n int) *sqlite.Store {
 	}
 	b.Cleanup(func() { store.Close() })
 	writeLog(b, store, n, 1)
-	return store
+	return store, path
 }
 
 type benchSet struct {
@@ -236,8 +236,14 @@ func BenchmarkRebuild(b *testing.B) {
 			var store eventstore.Store
 			var db *sql.DB
 			if backend == "sqlite" {
-				s := cachedSQLiteLog(b, n)
-				store, db = s, s.DB()
+				// As `motcua projections rebuild` does: read models through the pool without fsync.
+				s, path := cachedSQLiteLog(b, n)
+				readModels, err := sql.Open("sqlite", sqlite.ReadModelDSN(path))
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.Cleanup(func() { readModels.Close() })
+				store, db = s, readModels
 			} else {
 				s, pdb, _ := openPostgres(b)
 				writeLog(b, s, n, 8)

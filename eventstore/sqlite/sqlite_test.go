@@ -232,7 +232,8 @@ func TestStoresSharingAFile(t *testing.T) {
 }
 
 // Appends are durable at commit (synchronous=FULL); the read-model pool on the same file skips the
-// fsync (NORMAL) and otherwise behaves the same: WAL, immediate write transactions, busy timeout.
+// fsync (NORMAL), keeps temporary data in memory, and otherwise behaves the same: WAL, immediate
+// write transactions, busy timeout.
 func TestReadModelPoolSkipsOnlyTheFsync(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "events.db")
 	store := openTestStore(t, path)
@@ -257,6 +258,8 @@ func TestReadModelPoolSkipsOnlyTheFsync(t *testing.T) {
 		{"journal_mode", "wal", "wal"},
 		{"busy_timeout", fmt.Sprint(busyTimeout.Milliseconds()), fmt.Sprint(busyTimeout.Milliseconds())},
 		{"foreign_keys", "1", "1"},
+		{"temp_store", "0", "2"}, // DEFAULT (files), MEMORY
+		{"cache_size", "-65536", "-65536"},
 	} {
 		if got := pragma(store.DB(), check.pragma); got != check.store {
 			t.Errorf("store: PRAGMA %s = %s, want %s", check.pragma, got, check.store)
