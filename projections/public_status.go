@@ -167,7 +167,7 @@ func (v PublicStatusView) loadRows(ctx context.Context, tx *sql.Tx, rows []*publ
 func (v PublicStatusView) writeRows(ctx context.Context, tx *sql.Tx, rows []*publicRow) error {
 	var fresh, stored [][]any
 	for _, row := range rows {
-		d := row.dossier
+		d := publicState(row.dossier)
 		state, err := json.Marshal(d)
 		if err != nil {
 			return err
@@ -191,6 +191,18 @@ func (v PublicStatusView) writeRows(ctx context.Context, tx *sql.Tx, rows []*pub
 		return err
 	}
 	return insertRows(ctx, tx, v.table(), columns, stored, upsert)
+}
+
+// publicState is the part of a folded dossier the public status view keeps: everything the lookup
+// shows or judges lateness by, and everything Evolve reads to fold later events. It leaves out what
+// the public never sees and Evolve only ever overwrites or appends to: the applicant's identity
+// (the masked name stays), the documents handed in, the rules in force, appraisal, signature,
+// payments and the rating. A table that answers anyone holding a code should not hold identity
+// numbers, phones and addresses; and the state is half as large to write.
+func publicState(d domain.Dossier) domain.Dossier {
+	d.Applicant = domain.Applicant{Type: d.Applicant.Type, Name: d.Applicant.MaskedName()}
+	d.Components, d.Rules, d.Appraisal, d.Signature, d.Payments, d.Rating = nil, domain.Rules{}, nil, nil, nil, nil
+	return d
 }
 
 // chunkStatements prepares a statement over n rows once per batch for each n used: a batch's
