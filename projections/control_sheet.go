@@ -123,7 +123,7 @@ func (v ProcessControlView) Migrate(ctx context.Context, db *sql.DB) error {
 			end_kind TEXT,
 			ended_by_id TEXT,
 			ended_by_name TEXT,
-			PRIMARY KEY (dossier_id, seq)`, "dossier_id, seq", tableIndex{"_open", "ended_at, deadline"})...)
+			PRIMARY KEY (dossier_id, seq)`, "dossier_id, seq")...) // read by dossier only: no other index
 	return execAll(ctx, db, append(statements,
 		`CREATE TABLE IF NOT EXISTS `+n+` (
 			dossier_id TEXT NOT NULL,
