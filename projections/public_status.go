@@ -69,7 +69,7 @@ func (v PublicStatusView) Migrate(ctx context.Context, db *sql.DB) error {
 			appointment_date TEXT,
 			state_json TEXT NOT NULL,
 			steps_json TEXT NOT NULL,
-			version BIGINT NOT NULL`, "dossier_id", tableIndex{"_due", "status, appointment_date"})); err != nil {
+			version BIGINT NOT NULL`, "dossier_id")); err != nil { // looked up by code only
 		return err
 	}
 	return keepStatesInline(ctx, db, v.table())
