@@ -67,8 +67,9 @@ func WithPollInterval(interval time.Duration) Option {
 
 // DSN returns the database/sql data source name (driver "sqlite") the store uses for path: WAL
 // journal, synchronous=FULL (a commit is on disk before it returns), a busy timeout, foreign keys on,
-// a larger page cache, memory-mapped reads, and immediate write transactions (_txlock=immediate). Any other process or *sql.DB that writes to
-// the same file must use it too, or at least begin its write transactions with BEGIN IMMEDIATE.
+// a larger page cache, memory-mapped reads, and immediate write transactions (_txlock=immediate).
+// Any other process or *sql.DB that writes to the same file must use it too, or at least begin its
+// write transactions with BEGIN IMMEDIATE.
 func DSN(path string) string {
 	query := url.Values{}
 	query.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()))
