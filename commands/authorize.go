@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"context"
 	"slices"
 
 	"github.com/motcua/motcua/domain"
@@ -102,10 +103,104 @@ func roleFor(caller Caller, action domain.Action) (Role, bool) {
 }
 
 // CanRead reports whether caller may read the full dossier d (identity data and history): the
-// officials of its agencies (domain.Dossier.AgencyInvolved), inspectors and admins.
+// officials of its agencies (domain.Dossier.AgencyInvolved), inspectors and admins. An official
+// whose account names no agency reads no dossier.
 func CanRead(caller Caller, d domain.Dossier) bool {
-	if caller.Has(RoleInspector) || caller.Has(RoleAdmin) {
+	if caller.ID == "" {
+		return false
+	}
+	if caller.ProvinceWide() {
 		return true
 	}
 	return d.AgencyInvolved(caller.Agency)
+}
+
+// LoadIfReadable loads the dossier ref (its code or id) for caller: ENOTFOUND when there is none,
+// EFORBIDDEN when it is another agency's. Every read of one dossier, by the API and by the pages,
+// goes through it or through CanRead.
+func (a *App) LoadIfReadable(ctx context.Context, caller Caller, ref string) (domain.Dossier, []eventstore.RecordedEvent, error) {
+	if caller.ID == "" {
+		return domain.Dossier{}, nil, domain.Errorf(domain.EUNAUTHORIZED, "sign in to read dossiers")
+	}
+	d, recorded, err := a.Load(ctx, ref)
+	if err != nil {
+		return domain.Dossier{}, nil, err
+	}
+	if !CanRead(caller, d) {
+		return domain.Dossier{}, nil, domain.Errorf(domain.EFORBIDDEN, "dossier %s belongs to another agency", d.Code)
+	}
+	return d, recorded, nil
+}
+
+// AgencyRoles are the roles exercised inside one agency: an official holding any of them acts and
+// reads as a member of the agency the account names, so the account must name one. Inspectors and
+// admins work province-wide (docs/security.md, "Read scope").
+var AgencyRoles = []Role{RoleReception, RoleSpecialist, RoleHead, RoleSigner, RoleCashier}
+
+// ProvinceWide reports whether caller reads every agency's dossiers: inspectors and admins.
+func (c Caller) ProvinceWide() bool { return c.Has(RoleInspector) || c.Has(RoleAdmin) }
+
+// CheckAgency records in v (field "agency") an account that holds an agency role but names no
+// agency, or names one that is not a QCVN 102 identifier. Token minting and identity-provider
+// sign-in check it, so such an account never signs in; read and write authorization refuse it
+// on their own too.
+func (c Caller) CheckAgency(v *domain.Validation) {
+	if c.Agency != "" {
+		v.Check(domain.ValidUnitCode(c.Agency), "agency", "%q is not a QCVN 102 identifier", c.Agency)
+		return
+	}
+	for _, r := range AgencyRoles {
+		if c.Has(r) {
+			v.Add("agency", "is required for the role %q: its officials act within one agency", r)
+			return
+		}
+	}
+}
+
+// ReadScope is whose dossiers a caller's lists, dashboards and reports cover: one agency's, or
+// every agency's. Every agency is a value of its own that only ScopeFor gives, and only to
+// inspectors and admins; the zero ReadScope covers nothing, so an empty agency can never widen a
+// read to the whole province.
+type ReadScope struct {
+	agency string
+	all    bool
+}
+
+// AllAgencies reports whether the scope is every agency.
+func (s ReadScope) AllAgencies() bool { return s.all }
+
+// Agency is the one agency the scope covers; "" when it covers every agency, or none.
+func (s ReadScope) Agency() string { return s.agency }
+
+// Covers reports whether the scope includes the dossier d: an agency covers the dossiers it is
+// involved in (domain.Dossier.AgencyInvolved).
+func (s ReadScope) Covers(d domain.Dossier) bool { return s.all || d.AgencyInvolved(s.agency) }
+
+// ScopeFor decides whose dossiers caller reads when asking for the agency requested ("" when the
+// request names none). Inspectors and admins read the agency they ask for, or every agency when
+// they ask for none. Other officials read their own agency only; an official whose account names
+// no agency reads nothing (EFORBIDDEN) — never everything.
+func ScopeFor(caller Caller, requested string) (ReadScope, error) {
+	switch {
+	case caller.ID == "":
+		return ReadScope{}, domain.Errorf(domain.EUNAUTHORIZED, "sign in to read dossiers")
+	case requested != "" && !domain.ValidUnitCode(requested):
+		return ReadScope{}, invalidField("agency", "is not a QCVN 102 identifier")
+	case caller.ProvinceWide() && requested == "":
+		return ReadScope{all: true}, nil
+	case caller.ProvinceWide():
+		return ReadScope{agency: requested}, nil
+	case caller.Agency == "":
+		return ReadScope{}, domain.Errorf(domain.EFORBIDDEN, "official %s belongs to no agency", caller.ID)
+	case requested != "" && requested != caller.Agency:
+		return ReadScope{}, domain.Errorf(domain.EFORBIDDEN, "officials read their own agency's dossiers only")
+	}
+	return ReadScope{agency: caller.Agency}, nil
+}
+
+// invalidField is an EINVALID error naming the field at fault.
+func invalidField(field, format string, args ...any) error {
+	var v domain.Validation
+	v.Add(field, format, args...)
+	return v.Err()
 }

@@ -26,7 +26,9 @@ type OfficialClaims struct {
 
 // MintToken signs a bearer token for an official with the deployment's local Ed25519 key. Production
 // deployments sign officials in through their identity provider; local tokens serve development,
-// tests and the demo.
+// tests and the demo. An official holding an agency role must name the agency
+// (commands.Caller.CheckAgency); how long a token may live is capped by the caller of MintToken
+// (motcua token --token-max-ttl) and by TokenVerifier.MaxLifetime.
 func MintToken(key ed25519.PrivateKey, caller commands.Caller, ttl time.Duration, now time.Time) (string, error) {
 	var v domain.Validation
 	v.Check(caller.ID != "", "sub", "is required")
@@ -35,7 +37,8 @@ func MintToken(key ed25519.PrivateKey, caller commands.Caller, ttl time.Duration
 	for _, r := range caller.Roles {
 		v.Check(validRole(r), "role", "%q is not one of %v", r, commands.Roles)
 	}
-	v.Check(caller.Agency == "" || domain.ValidUnitCode(caller.Agency), "agency", "%q is not a QCVN 102 identifier", caller.Agency)
+	caller.CheckAgency(&v)
+	v.Check(ttl > 0, "ttl", "must be a positive duration")
 	if err := v.Err(); err != nil {
 		return "", err
 	}
@@ -66,6 +69,10 @@ func validRole(r commands.Role) bool {
 type TokenVerifier struct {
 	Key ed25519.PublicKey
 	Now func() time.Time
+	// MaxLifetime, when set, refuses tokens meant to live longer (expiry minus issue time), and
+	// tokens that do not say when they were issued: a token minted for a hundred years before the
+	// cap existed stops working once the server runs with one.
+	MaxLifetime time.Duration
 }
 
 var errNoToken = errors.New("no bearer token")
@@ -84,6 +91,14 @@ func (v TokenVerifier) Verify(authorization string) (commands.Caller, error) {
 	_, err := jwt.ParseWithClaims(raw, &claims, func(*jwt.Token) (any, error) { return v.Key, nil }, opts...)
 	if err != nil {
 		return commands.Caller{}, fmt.Errorf("invalid token: %w", err)
+	}
+	if v.MaxLifetime > 0 {
+		if claims.IssuedAt == nil {
+			return commands.Caller{}, errors.New("invalid token: no issue time (iat), so its lifetime cannot be checked")
+		}
+		if lifetime := claims.ExpiresAt.Sub(claims.IssuedAt.Time); lifetime > v.MaxLifetime {
+			return commands.Caller{}, fmt.Errorf("invalid token: it lives %v, longer than the %v this server allows", lifetime, v.MaxLifetime)
+		}
 	}
 	caller := commands.Caller{ID: claims.Subject, Name: claims.Name, Agency: claims.Agency}
 	for _, r := range claims.Roles {

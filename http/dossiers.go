@@ -46,13 +46,9 @@ type dossierView struct {
 }
 
 func (s *Server) getDossier(w http.ResponseWriter, r *http.Request) {
-	d, _, err := s.app.Load(r.Context(), chi.URLParam(r, "ref"))
+	d, _, err := s.app.LoadIfReadable(r.Context(), callerOf(r.Context()), chi.URLParam(r, "ref"))
 	if err != nil {
 		s.writeError(w, r, err)
-		return
-	}
-	if !commands.CanRead(callerOf(r.Context()), d) {
-		s.writeError(w, r, domain.Errorf(domain.EFORBIDDEN, "dossier %s belongs to another agency", d.Code))
 		return
 	}
 	w.Header().Set("ETag", etag(d.Version))
@@ -74,13 +70,9 @@ type historyEntry struct {
 }
 
 func (s *Server) dossierEvents(w http.ResponseWriter, r *http.Request) {
-	d, recorded, err := s.app.Load(r.Context(), chi.URLParam(r, "ref"))
+	d, recorded, err := s.app.LoadIfReadable(r.Context(), callerOf(r.Context()), chi.URLParam(r, "ref"))
 	if err != nil {
 		s.writeError(w, r, err)
-		return
-	}
-	if !commands.CanRead(callerOf(r.Context()), d) {
-		s.writeError(w, r, domain.Errorf(domain.EFORBIDDEN, "dossier %s belongs to another agency", d.Code))
 		return
 	}
 	history := make([]historyEntry, len(recorded))

@@ -103,8 +103,10 @@ func setDefault(s *string, value string) {
 }
 
 // Verify checks the token's signature, issuer, audience and expiry, then maps its claims to the
-// caller. Unknown roles are ignored (the provider may hold roles of other applications); an agency
-// that is not a QCVN 102 identifier refuses the token, since every agency check would fail on it.
+// caller. Unknown roles are ignored (the provider may hold roles of other applications). An agency
+// that is not a QCVN 102 identifier refuses the token, since every agency check would fail on it;
+// so does a missing agency claim for an official holding an agency role (commands.AgencyRoles):
+// a provider that forgot the claim must not sign in officials who belong nowhere.
 func (v *OIDCVerifier) Verify(authorization string) (commands.Caller, error) {
 	raw, ok := strings.CutPrefix(authorization, "Bearer ")
 	if !ok || raw == "" {
@@ -127,14 +129,16 @@ func (v *OIDCVerifier) Verify(authorization string) (commands.Caller, error) {
 	if caller.Name == "" {
 		caller.Name = caller.ID
 	}
-	if caller.Agency != "" && !domain.ValidUnitCode(caller.Agency) {
-		return commands.Caller{}, fmt.Errorf("invalid token: claim %q = %q is not a QCVN 102 agency identifier", v.cfg.AgencyClaim, caller.Agency)
-	}
 	for _, value := range claimStrings(claims, v.cfg.RolesClaim) {
 		role, ok := strings.CutPrefix(value, v.cfg.RolePrefix)
 		if ok && validRole(commands.Role(role)) && !caller.Has(commands.Role(role)) {
 			caller.Roles = append(caller.Roles, commands.Role(role))
 		}
+	}
+	var agency domain.Validation
+	caller.CheckAgency(&agency)
+	if err := agency.Err(); err != nil {
+		return commands.Caller{}, fmt.Errorf("invalid token: claim %q = %q: %w", v.cfg.AgencyClaim, caller.Agency, err)
 	}
 	return caller, nil
 }

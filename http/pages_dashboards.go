@@ -11,7 +11,6 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
-	"github.com/motcua/motcua/commands"
 	"github.com/motcua/motcua/domain"
 	"github.com/motcua/motcua/projections"
 )
@@ -22,6 +21,7 @@ import (
 // agency; inspectors and admins every agency, or the one they pick.
 
 func (s *Server) mountDashboards(r chi.Router) {
+	r = r.With(s.dashboardAccess)
 	r.Get("/can-bo/thong-ke/tre-han", s.lateDashboardPage)
 	r.Get("/can-bo/thong-ke/tre-han.csv", s.lateDashboardCSV)
 	r.Get("/can-bo/thong-ke/dung-han", s.onTimePage)
@@ -34,7 +34,8 @@ func (s *Server) mountDashboards(r chi.Router) {
 
 // dashboardScope is the agency and period a dashboard shows, read from the query string.
 type dashboardScope struct {
-	Agency   string
+	Agency   string                   // the agency picked, for the form; "" for every agency
+	agencies projections.AgencyScope // what the read models are asked for, as dashboardAccess decided
 	AllSeen  bool
 	Agencies []domain.Agency
 	From, To string // the date inputs, inclusive, Vietnam civil dates
@@ -47,9 +48,10 @@ func (s *Server) scopeOf(r *http.Request, tab string) dashboardScope {
 	caller, _ := officialOf(r)
 	q := r.URL.Query()
 	now := s.now().In(domain.VietnamTime)
-	sc := dashboardScope{Agency: caller.Agency, Tab: tab, AllSeen: caller.Has(commands.RoleInspector) || caller.Has(commands.RoleAdmin)}
+	sc := dashboardScope{agencies: dashboardAgencies(r), Tab: tab, AllSeen: caller.ProvinceWide()}
+	sc.Agency = sc.agencies.Agency()
 	if sc.AllSeen {
-		sc.Agency, sc.Agencies = q.Get("co-quan"), s.app.Catalog.Agencies
+		sc.Agencies = s.app.Catalog.Agencies
 	}
 	from, errFrom := time.ParseInLocation(time.DateOnly, q.Get("tu"), domain.VietnamTime)
 	to, errTo := time.ParseInLocation(time.DateOnly, q.Get("den"), domain.VietnamTime)
@@ -79,7 +81,7 @@ type lateView struct {
 }
 
 func (s *Server) lateDashboard(ctx context.Context, sc dashboardScope) (projections.LateDashboard, error) {
-	return projections.LateDashboardOf(ctx, s.readDB, projections.LateFilter{Agency: sc.Agency, Period: sc.Period, Now: s.now(), DueWithinDays: 2}, s.app.Calendar)
+	return projections.LateDashboardOf(ctx, s.readDB, projections.LateFilter{Agency: sc.agencies, Period: sc.Period, Now: s.now(), DueWithinDays: 2}, s.app.Calendar)
 }
 
 func (s *Server) lateDashboardPage(w http.ResponseWriter, r *http.Request) {
@@ -154,7 +156,7 @@ func (s *Server) onTimeMonths(ctx context.Context, sc dashboardScope) ([]onTimeM
 	var out []onTimeMonth
 	start := time.Date(sc.Period.From.Year(), sc.Period.From.Month(), 1, 0, 0, 0, 0, domain.VietnamTime)
 	for m := start; m.Before(sc.Period.To); m = m.AddDate(0, 1, 0) {
-		report, err := projections.ResolutionReportOf(ctx, s.readDB, sc.Agency, projections.Period{From: m, To: m.AddDate(0, 1, 0)})
+		report, err := projections.ResolutionReportOf(ctx, s.readDB, sc.agencies, projections.Period{From: m, To: m.AddDate(0, 1, 0)})
 		if err != nil {
 			return nil, err
 		}
@@ -209,7 +211,7 @@ type satisfactionView struct {
 func (s *Server) satisfactionPage(w http.ResponseWriter, r *http.Request) {
 	l := langOf(w, r)
 	sc := s.scopeOf(r, "hai-long")
-	report, err := projections.SatisfactionOf(r.Context(), s.readDB, sc.Agency, sc.Period)
+	report, err := projections.SatisfactionOf(r.Context(), s.readDB, sc.agencies, sc.Period)
 	if err != nil {
 		s.dashboardFailed(w, r, "satisfaction", err)
 		return
@@ -226,7 +228,7 @@ func (s *Server) satisfactionPage(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) satisfactionCSV(w http.ResponseWriter, r *http.Request) {
 	sc := s.scopeOf(r, "hai-long")
-	report, err := projections.SatisfactionOf(r.Context(), s.readDB, sc.Agency, sc.Period)
+	report, err := projections.SatisfactionOf(r.Context(), s.readDB, sc.agencies, sc.Period)
 	if err != nil {
 		s.dashboardFailed(w, r, "satisfaction", err)
 		return
@@ -255,7 +257,7 @@ type resolutionView struct {
 func (s *Server) resolutionPage(w http.ResponseWriter, r *http.Request) {
 	l := langOf(w, r)
 	sc := s.scopeOf(r, "bao-cao")
-	report, err := projections.ResolutionReportOf(r.Context(), s.readDB, sc.Agency, sc.Period)
+	report, err := projections.ResolutionReportOf(r.Context(), s.readDB, sc.agencies, sc.Period)
 	if err != nil {
 		s.dashboardFailed(w, r, "resolution report", err)
 		return
@@ -265,7 +267,7 @@ func (s *Server) resolutionPage(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) resolutionCSV(w http.ResponseWriter, r *http.Request) {
 	sc := s.scopeOf(r, "bao-cao")
-	report, err := projections.ResolutionReportOf(r.Context(), s.readDB, sc.Agency, sc.Period)
+	report, err := projections.ResolutionReportOf(r.Context(), s.readDB, sc.agencies, sc.Period)
 	if err != nil {
 		s.dashboardFailed(w, r, "resolution report", err)
 		return

@@ -217,6 +217,9 @@ var messages = map[string][2]string{
 	"error.not_found":    {"Không tìm thấy trang này.", "There is no such page."},
 	"error.forbidden":    {"Bạn không có quyền xem hồ sơ này.", "You may not see this dossier."},
 	"error.csrf":         {"Biểu mẫu đã hết hạn. Vui lòng tải lại trang và thử lại.", "The form has expired. Please reload the page and try again."},
+	"error.no_agency": {"Tài khoản của bạn chưa được gắn với cơ quan nào nên không xem được hồ sơ, số liệu. Vui lòng liên hệ quản trị hệ thống.",
+		"Your account belongs to no agency, so it may see no dossiers or figures. Please ask the system administrator."},
+	"error.own_agency_only": {"Bạn chỉ xem được hồ sơ, số liệu của cơ quan mình.", "You may see your own agency's dossiers and figures only."},
 
 	"badge.late":    {"Quá hạn", "Late"},
 	"badge.early":   {"Trước hạn", "Early"},

@@ -113,18 +113,21 @@ func (s *Server) queuePage(w http.ResponseWriter, r *http.Request) {
 	l := langOf(w, r)
 	caller, _ := officialOf(r)
 	q := r.URL.Query()
-	page := &queueView{Scope: q.Get("pham-vi"), Unit: q.Get("don-vi"), Agency: caller.Agency,
-		AllSeen: caller.Has(commands.RoleInspector) || caller.Has(commands.RoleAdmin)}
+	agencies, err := readScope(caller, q.Get("co-quan"))
+	if err != nil {
+		s.renderScopeRefusal(w, r, caller, err)
+		return
+	}
+	page := &queueView{Scope: q.Get("pham-vi"), Unit: q.Get("don-vi"), Agency: agencies.Agency(), AllSeen: caller.ProvinceWide()}
 	if page.AllSeen {
-		page.Agency = q.Get("co-quan")
 		page.Agencies = s.app.Catalog.Agencies
 	}
 	if a, ok := s.app.Catalog.Agency(caller.Agency); ok {
 		page.Units = a.Departments
 	}
-	filter := projections.WorkQueueFilter{Agency: page.Agency, Unit: page.Unit}
+	filter := projections.WorkQueueFilter{Agency: agencies, Unit: page.Unit}
 	if page.Scope == "mine" {
-		filter = projections.WorkQueueFilter{OfficialID: caller.ID}
+		filter = projections.WorkQueueFilter{Agency: agencies, OfficialID: caller.ID}
 	}
 	items, err := projections.WorkQueueOf(r.Context(), s.readDB, filter, s.app.Calendar, s.now())
 	if err != nil {
@@ -160,17 +163,13 @@ func actionsFor(caller commands.Caller, d domain.Dossier) []domain.Action {
 // (unknown dossier, another agency's) and returns false.
 func (s *Server) loadReadable(w http.ResponseWriter, r *http.Request, ref string) (domain.Dossier, []eventstore.RecordedEvent, bool) {
 	caller, _ := officialOf(r)
-	d, recorded, err := s.app.Load(r.Context(), ref)
+	d, recorded, err := s.app.LoadIfReadable(r.Context(), caller, ref)
 	if err != nil {
 		status := statusOf[domain.ErrorCodeOf(err)]
 		if status == http.StatusInternalServerError {
 			s.logger.ErrorContext(r.Context(), "load dossier", "ref", ref, "err", err)
 		}
 		s.renderError(w, r, status, errorKeyOf(status))
-		return domain.Dossier{}, nil, false
-	}
-	if !commands.CanRead(caller, d) {
-		s.renderError(w, r, http.StatusForbidden, "error.forbidden")
 		return domain.Dossier{}, nil, false
 	}
 	return d, recorded, true
@@ -256,15 +255,12 @@ func errorKeyOf(status int) string {
 // loadDossierPage loads what the dossier page shows, or returns nil and the HTTP status to answer.
 func (s *Server) loadDossierPage(r *http.Request, ref string) (*dossierPageView, int) {
 	caller, _ := officialOf(r)
-	d, recorded, err := s.app.Load(r.Context(), ref)
+	d, recorded, err := s.app.LoadIfReadable(r.Context(), caller, ref)
 	if err != nil {
 		if domain.ErrorCodeOf(err) == domain.EINTERNAL {
 			s.logger.ErrorContext(r.Context(), "load dossier", "ref", ref, "err", err)
 		}
 		return nil, statusOf[domain.ErrorCodeOf(err)]
-	}
-	if !commands.CanRead(caller, d) {
-		return nil, http.StatusForbidden
 	}
 	page := &dossierPageView{
 		D: d, ReceivingName: s.agencyName(d.ReceivingUnit), CompetentName: s.agencyName(d.CompetentAgency),

@@ -106,8 +106,8 @@ func (s *Server) getResolutionReport(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Add("Vary", "Accept")
 	if wantsCSV(r) {
-		scope := agency
-		if scope == "" {
+		scope := agency.Agency()
+		if agency.All() {
 			scope = "tat-ca"
 		}
 		name := fmt.Sprintf("bao-cao-II06a_%s_%s_%s.csv", scope, civilDate(period.From), civilDate(period.To.AddDate(0, 0, -1)))
@@ -126,8 +126,8 @@ func (s *Server) getDossierRegister(w http.ResponseWriter, r *http.Request) {
 	year, convErr := strconv.Atoi(chi.URLParam(r, "year"))
 	v.Check(convErr == nil && year >= 2000 && year <= 2100, "year", "must be a year from 2000 to 2100")
 	var err error
-	if caller := callerOf(r.Context()); v.Err() == nil && !caller.Has(commands.RoleInspector) && !caller.Has(commands.RoleAdmin) && caller.Agency != unit {
-		err = domain.Errorf(domain.EFORBIDDEN, "officials read only their own unit's register")
+	if v.Err() == nil {
+		_, err = readScope(callerOf(r.Context()), unit)
 	}
 	if s.refuse(w, r, err, &v) {
 		return
@@ -148,7 +148,7 @@ func (s *Server) getDossierRegister(w http.ResponseWriter, r *http.Request) {
 // statisticsFilter reads the agency and period of a statistics request, and any further
 // parameters through more. It answers a bad filter (400, with every field at fault) or a forbidden
 // scope (403) itself and then reports false.
-func (s *Server) statisticsFilter(w http.ResponseWriter, r *http.Request, more func(url.Values, *domain.Validation)) (string, projections.Period, bool) {
+func (s *Server) statisticsFilter(w http.ResponseWriter, r *http.Request, more func(url.Values, *domain.Validation)) (projections.AgencyScope, projections.Period, bool) {
 	q := r.URL.Query()
 	var v domain.Validation
 	agency, forbidden := statisticsAgency(callerOf(r.Context()), q, &v)
@@ -173,23 +173,16 @@ func (s *Server) refuse(w http.ResponseWriter, r *http.Request, forbidden error,
 	return false
 }
 
-// statisticsAgency returns the agency whose dossiers the caller's statistics cover: inspectors and
-// admins the one they ask for, or all ("") when they ask for none; other officials their own agency.
-func statisticsAgency(caller commands.Caller, q url.Values, v *domain.Validation) (string, error) {
+// statisticsAgency returns whose dossiers the caller's statistics cover (commands.ScopeFor): inspectors
+// and admins the agency they ask for, or every agency when they ask for none; other officials
+// their own agency, and nothing at all when their account names none.
+func statisticsAgency(caller commands.Caller, q url.Values, v *domain.Validation) (projections.AgencyScope, error) {
 	requested := q.Get("agency")
 	if requested != "" && !domain.ValidUnitCode(requested) {
 		v.Add("agency", "is not a QCVN 102 identifier")
-		return "", nil
+		return projections.AgencyScope{}, nil
 	}
-	switch {
-	case caller.Has(commands.RoleInspector) || caller.Has(commands.RoleAdmin):
-		return requested, nil
-	case caller.Agency == "":
-		return "", domain.Errorf(domain.EFORBIDDEN, "your account belongs to no agency")
-	case requested != "" && requested != caller.Agency:
-		return "", domain.Errorf(domain.EFORBIDDEN, "officials see their own agency's dossiers only")
-	}
-	return caller.Agency, nil
+	return readScope(caller, requested)
 }
 
 // maxPeriodDays bounds a report's period: ten years is already more than any report covers.

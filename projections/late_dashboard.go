@@ -14,7 +14,7 @@ import (
 
 // LateFilter selects what the late-dossier dashboard shows.
 type LateFilter struct {
-	Agency string // dossiers the agency received or decides; "" for all
+	Agency AgencyScope // dossiers the agency received or decides
 	// Period bounds when dossiers were resolved late, apologies issued and online dossiers
 	// submitted. Open dossiers are a snapshot at Now whatever the period.
 	Period        Period
@@ -141,7 +141,7 @@ func (h Handover) overran(now time.Time) bool {
 func LateDashboardOf(ctx context.Context, db *sql.DB, f LateFilter, cal *domain.Calendar) (LateDashboard, error) {
 	now := f.Now
 	dash := LateDashboard{
-		Agency: f.Agency, Period: f.Period, Now: now, DueWithinDays: f.DueWithinDays, DueBy: cal.AddWorkingDays(now, f.DueWithinDays),
+		Agency: f.Agency.Agency(), Period: f.Period, Now: now, DueWithinDays: f.DueWithinDays, DueBy: cal.AddWorkingDays(now, f.DueWithinDays),
 		OverrunMeasuredWith: cal.Version(), OpenOverdue: []LateDossier{}, ResolvedLate: []LateDossier{}, DueSoon: []DueDossier{},
 		Apologies: []ApologyEntry{}, LateAcceptances: []LateAcceptance{},
 	}

@@ -58,7 +58,7 @@ func checkLateDashboards(t *testing.T, s *scenario) {
 	for _, name := range []string{"april", "may-to-7", "2026"} {
 		period := periods[name]
 		for _, agency := range scenarioAgencies {
-			dash, err := projections.LateDashboardOf(ctx, s.db, projections.LateFilter{Agency: agency, Period: period, Now: now, DueWithinDays: dueWithin}, s.cal)
+			dash, err := projections.LateDashboardOf(ctx, s.db, projections.LateFilter{Agency: scenarioScope(agency), Period: period, Now: now, DueWithinDays: dueWithin}, s.cal)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -303,7 +303,7 @@ func TestLateDashboardNamesWhoOverran(t *testing.T) {
 	// Read on Tuesday 10 March at 16:00: the dossier (due Tuesday 10 March 08:00) is 6.5 working
 	// hours late; the 6-hour signing step (due Monday 9 March 17:00) has overrun by 7 hours so far.
 	now := time.Date(2026, 3, 10, 16, 0, 0, 0, domain.VietnamTime)
-	dash, err := projections.LateDashboardOf(context.Background(), s.db, projections.LateFilter{Agency: justice, Now: now, DueWithinDays: 2}, s.cal)
+	dash, err := projections.LateDashboardOf(context.Background(), s.db, projections.LateFilter{Agency: projections.OneAgency(justice), Now: now, DueWithinDays: 2}, s.cal)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -337,7 +337,7 @@ func TestLateDashboardNamesWhoOverran(t *testing.T) {
 	if a := acceptances[withdrawn.ID]; a.Response != "withdrawn" || a.OverrunHours != 9.5 {
 		t.Errorf("withdrawn submission: %+v", a)
 	}
-	other, err := projections.LateDashboardOf(context.Background(), s.db, projections.LateFilter{Agency: building, Now: now}, s.cal)
+	other, err := projections.LateDashboardOf(context.Background(), s.db, projections.LateFilter{Agency: projections.OneAgency(building), Now: now}, s.cal)
 	if err != nil {
 		t.Fatal(err)
 	}

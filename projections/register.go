@@ -507,10 +507,15 @@ func (c *conditions) add(clause string, args ...any) {
 	c.clauses = append(c.clauses, clause)
 }
 
-// agency restricts to dossiers the agency received or decides.
-func (c *conditions) agency(alias, agency string) {
-	if agency != "" {
-		c.add("("+alias+".receiving_unit = ? OR "+alias+".competent_agency = ?)", agency, agency)
+// agency restricts to dossiers the scope's agency received or decides; a scope of no agency
+// matches nothing.
+func (c *conditions) agency(alias string, scope AgencyScope) {
+	switch {
+	case scope.All():
+	case scope.none():
+		c.add("1 = 0")
+	default:
+		c.add("("+alias+".receiving_unit = ? OR "+alias+".competent_agency = ?)", scope.Agency(), scope.Agency())
 	}
 }
 

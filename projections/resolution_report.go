@@ -132,13 +132,13 @@ type ResolutionReport struct {
 	Total  ResolutionCounts  `json:"total"`
 }
 
-// ResolutionReportOf counts, for dossiers the agency received or decides ("" for all), what was
+// ResolutionReportOf counts, for dossiers the agency received or decides, what was
 // received in period p (which must be bounded), what was resolved in it — early, on time or late:
 // the first result, or a written rejection, against the appointment date in force at that moment —
 // and what was still in progress at its end, within time or overdue against the appointment date in
 // force then. Every dossier counted as received is in exactly one of resolved, in progress or
 // withdrawn.
-func ResolutionReportOf(ctx context.Context, db *sql.DB, agency string, p Period) (ResolutionReport, error) {
+func ResolutionReportOf(ctx context.Context, db *sql.DB, agency AgencyScope, p Period) (ResolutionReport, error) {
 	if p.From.IsZero() || p.To.IsZero() || !p.From.Before(p.To) {
 		return ResolutionReport{}, fmt.Errorf("resolution report: the period must be bounded and not empty, got %v–%v", p.From, p.To)
 	}
@@ -175,7 +175,7 @@ func ResolutionReportOf(ctx context.Context, db *sql.DB, agency string, p Period
 		}
 		classify(&line.ResolutionCounts, d, parseSQLTime(appointmentsAtEnd[i]), p)
 	}
-	report := ResolutionReport{Agency: agency, Period: p, Fields: []FieldResolution{}}
+	report := ResolutionReport{Agency: agency.Agency(), Period: p, Fields: []FieldResolution{}}
 	byField := map[string]*FieldResolution{}
 	keys := make([]key, 0, len(counts))
 	for k := range counts {

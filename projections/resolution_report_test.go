@@ -89,7 +89,7 @@ func checkResolutionReports(t *testing.T, s *scenario) {
 		period := periods[name]
 		for _, agency := range scenarioAgencies {
 			want := expectedResolution(s, agency, period)
-			report, err := projections.ResolutionReportOf(ctx, s.db, agency, period)
+			report, err := projections.ResolutionReportOf(ctx, s.db, scenarioScope(agency), period)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -198,7 +198,7 @@ func TestResolutionReportUsesTheAppointmentInForce(t *testing.T) {
 	s.feed(t, projections.ResolutionReportView{})
 
 	firstWeek := projections.Period{From: time.Date(2026, 3, 2, 0, 0, 0, 0, domain.VietnamTime), To: time.Date(2026, 3, 7, 0, 0, 0, 0, domain.VietnamTime)}
-	report, err := projections.ResolutionReportOf(ctx, s.db, justice, firstWeek)
+	report, err := projections.ResolutionReportOf(ctx, s.db, projections.OneAgency(justice), firstWeek)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,7 +207,7 @@ func TestResolutionReportUsesTheAppointmentInForce(t *testing.T) {
 		t.Errorf("first week: %+v, want %+v (the apologised dossier is within time, the other overdue)", report.Total, want)
 	}
 	secondWeek := projections.Period{From: firstWeek.To, To: time.Date(2026, 3, 14, 0, 0, 0, 0, domain.VietnamTime)}
-	report, err = projections.ResolutionReportOf(ctx, s.db, justice, secondWeek)
+	report, err = projections.ResolutionReportOf(ctx, s.db, projections.OneAgency(justice), secondWeek)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,7 +215,7 @@ func TestResolutionReportUsesTheAppointmentInForce(t *testing.T) {
 	if report.Total != want {
 		t.Errorf("second week: %+v, want %+v (resolved late; the apologised one overdue after 11 March)", report.Total, want)
 	}
-	if _, err := projections.ResolutionReportOf(ctx, s.db, justice, projections.Period{From: firstWeek.From}); err == nil {
+	if _, err := projections.ResolutionReportOf(ctx, s.db, projections.OneAgency(justice), projections.Period{From: firstWeek.From}); err == nil {
 		t.Error("an unbounded period was accepted")
 	}
 	records := report.CSVRecords()

@@ -341,10 +341,10 @@ type ratingRow struct {
 }
 
 // SatisfactionOf returns the statistics of ratings given in period p (which must be bounded) on
-// dossiers the agency received or decides ("" for all). A rating counts for every department or
+// dossiers the agency received or decides. A rating counts for every department or
 // agency the dossier was handed to (parts of parallel steps included) and every official who acted
 // on it or was handed it.
-func SatisfactionOf(ctx context.Context, db *sql.DB, agency string, p Period) (SatisfactionReport, error) {
+func SatisfactionOf(ctx context.Context, db *sql.DB, agency AgencyScope, p Period) (SatisfactionReport, error) {
 	var c conditions
 	c.agency("d", agency)
 	c.within("r.rated_at", p)
@@ -426,7 +426,7 @@ func SatisfactionOf(ctx context.Context, db *sql.DB, agency string, p Period) (S
 		return m.sorted()
 	}
 	report := SatisfactionReport{
-		Agency: agency, Period: p, Overall: overall.finish(), ByAgency: finished(agencies), ByDepartment: finished(departments),
+		Agency: agency.Agency(), Period: p, Overall: overall.finish(), ByAgency: finished(agencies), ByDepartment: finished(departments),
 		ByProcedure: finished(procedures), ByOfficial: finished(officials), ByMonth: finished(months),
 	}
 	if report.Indicators, err = indicators766(ctx, db, agency, p); err != nil {
@@ -435,7 +435,7 @@ func SatisfactionOf(ctx context.Context, db *sql.DB, agency string, p Period) (S
 	return report, nil
 }
 
-func indicators766(ctx context.Context, db *sql.DB, agency string, p Period) (Indicators766, error) {
+func indicators766(ctx context.Context, db *sql.DB, agency AgencyScope, p Period) (Indicators766, error) {
 	resolution, err := ResolutionReportOf(ctx, db, agency, p)
 	if err != nil {
 		return Indicators766{}, err

@@ -108,7 +108,7 @@ func checkSatisfaction(t *testing.T, s *scenario) {
 		period := periods[name]
 		for _, agency := range scenarioAgencies {
 			where := fmt.Sprintf("%s, agency %q", name, agency)
-			report, err := projections.SatisfactionOf(ctx, s.db, agency, period)
+			report, err := projections.SatisfactionOf(ctx, s.db, scenarioScope(agency), period)
 			if err != nil {
 				t.Fatal(err)
 			}

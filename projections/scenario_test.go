@@ -854,6 +854,14 @@ func scenarioPeriods() map[string]projections.Period {
 
 var scenarioAgencies = []string{"", centre, building, justice, land}
 
+// scenarioScope is the read scope of one of scenarioAgencies, "" standing for every agency.
+func scenarioScope(agency string) projections.AgencyScope {
+	if agency == "" {
+		return projections.AllAgencies()
+	}
+	return projections.OneAgency(agency)
+}
+
 func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {

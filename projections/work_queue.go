@@ -204,7 +204,10 @@ func responsibleAgency(d domain.Dossier) string {
 
 // WorkQueueFilter selects a work queue.
 type WorkQueueFilter struct {
-	Agency     string // dossiers this agency is responsible for now; "" for every agency
+	// Agency is whose dossiers may be listed: an agency's queue holds those it is responsible for
+	// now; one official's queue (OfficialID) those the agency is involved in. Every item is checked
+	// against it, and a scope of no agency lists nothing.
+	Agency     AgencyScope
 	Unit       string // only those held by this unit (department or agency code)
 	OfficialID string // only those assigned to this official
 }
@@ -252,8 +255,11 @@ func WorkQueueOf(ctx context.Context, db *sql.DB, f WorkQueueFilter, cal *domain
 		args = append(args, v)
 		query += strings.Replace(clause, "?", "$"+strconv.Itoa(len(args)), 1)
 	}
-	if f.Agency != "" {
-		arg(" AND responsible_agency = ?", f.Agency)
+	if f.Agency.none() {
+		return []WorkItem{}, nil
+	}
+	if !f.Agency.All() && f.OfficialID == "" {
+		arg(" AND responsible_agency = ?", f.Agency.Agency())
 	}
 	if f.Unit != "" {
 		arg(" AND holder_unit = ?", f.Unit)
@@ -276,6 +282,9 @@ func WorkQueueOf(ctx context.Context, db *sql.DB, f WorkQueueFilter, cal *domain
 		var d domain.Dossier
 		if err := json.Unmarshal([]byte(stateJSON), &d); err != nil {
 			return nil, err
+		}
+		if !f.Agency.covers(d) {
+			continue
 		}
 		items = append(items, workItemOf(d, parseSQLTime(acceptance), cal, now))
 	}

@@ -134,7 +134,7 @@ func TestWorkQueueOrdersByRemainingWorkingHoursOverdueFirstPausedLast(t *testing
 		filter projections.WorkQueueFilter
 		want   []want
 	}{
-		{"the deciding agency's queue", projections.WorkQueueFilter{Agency: queueBuilding}, []want{
+		{"the deciding agency's queue", projections.WorkQueueFilter{Agency: projections.OneAgency(queueBuilding)}, []want{
 			// step deadline 10:00 Monday, now 14:00: 1.5 + 1 working hours late
 			{overrun, projections.DueStep, -2.5, true, false},
 			// 24 h step from Monday 08:00 ends Thursday 08:00: 3 + 8 + 8 + 0.5 left
@@ -142,16 +142,16 @@ func TestWorkQueueOrdersByRemainingWorkingHoursOverdueFirstPausedLast(t *testing
 			// paused at 08:00 with the whole 5 working days ahead
 			{waitingForApplicant, projections.DueAppointment, 40, false, true},
 		}},
-		{"one official's own queue", projections.WorkQueueFilter{OfficialID: "sp1"}, []want{
+		{"one official's own queue", projections.WorkQueueFilter{Agency: projections.OneAgency(queueBuilding), OfficialID: "sp1"}, []want{
 			{inDepartment, projections.DueStep, 19.5, false, false},
 		}},
-		{"the receiving centre's queue", projections.WorkQueueFilter{Agency: queueCentre}, []want{
+		{"the receiving centre's queue", projections.WorkQueueFilter{Agency: projections.OneAgency(queueCentre)}, []want{
 			// 8 working hours to accept an online submission: Tuesday 08:00
 			{online, projections.DueAcceptance, 3.5, false, false},
 			// appointment next Monday 08:00: 3 + 4×8 + 0.5
 			{atDesk, projections.DueAppointment, 35.5, false, false},
 		}},
-		{"one department", projections.WorkQueueFilter{Agency: queueBuilding, Unit: "PQLXD", OfficialID: "sp2"}, []want{
+		{"one department", projections.WorkQueueFilter{Agency: projections.OneAgency(queueBuilding), Unit: "PQLXD", OfficialID: "sp2"}, []want{
 			{overrun, projections.DueStep, -2.5, true, false},
 		}},
 	}
@@ -170,7 +170,7 @@ func TestWorkQueueOrdersByRemainingWorkingHoursOverdueFirstPausedLast(t *testing
 			}
 		})
 	}
-	for _, item := range w.queue(projections.WorkQueueFilter{}) {
+	for _, item := range w.queue(projections.WorkQueueFilter{Agency: projections.AllAgencies()}) {
 		if item.DossierID == withdrawn {
 			t.Errorf("withdrawn dossier %s is still queued", withdrawn)
 		}
@@ -182,21 +182,21 @@ func TestWorkQueueFollowsTheDossierToTheNextAgencyAndDropsItWhenReturned(t *test
 	id := w.receive(domain.ChannelDirect)
 	w.act(queueReception, id, &commands.TransferInput{ToUnit: "PQLXD", Step: "Thẩm định hồ sơ"})
 	w.act(queueHead, id, &commands.InterAgencyTransferInput{ToAgency: "000.00.10.H56", Purpose: "Lấy ý kiến về đất đai", AllottedHours: 8})
-	if got := w.queue(projections.WorkQueueFilter{Agency: "000.00.10.H56"}); len(got) != 1 || got[0].DossierID != id {
+	if got := w.queue(projections.WorkQueueFilter{Agency: projections.OneAgency("000.00.10.H56")}); len(got) != 1 || got[0].DossierID != id {
 		t.Fatalf("the consulted agency's queue = %+v, want the dossier", got)
 	}
-	if got := w.queue(projections.WorkQueueFilter{Agency: queueBuilding}); len(got) != 0 {
+	if got := w.queue(projections.WorkQueueFilter{Agency: projections.OneAgency(queueBuilding)}); len(got) != 0 {
 		t.Fatalf("the deciding agency still queues %+v while another agency holds it", got)
 	}
 	admin := commands.Caller{ID: "ad", Name: "Quản trị", Roles: []commands.Role{commands.RoleAdmin}}
 	w.act(admin, id, &commands.AppraiseInput{Conclusion: domain.ConclusionApprove, Opinion: "Đủ điều kiện"})
 	w.act(admin, id, &commands.SignInput{DocumentNumber: "1/GP", DocumentHash: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"})
 	w.act(admin, id, &commands.MarkResultReadyInput{})
-	if got := w.queue(projections.WorkQueueFilter{Agency: queueCentre}); len(got) != 1 || got[0].Status != domain.StatusResultReady {
+	if got := w.queue(projections.WorkQueueFilter{Agency: projections.OneAgency(queueCentre)}); len(got) != 1 || got[0].Status != domain.StatusResultReady {
 		t.Fatalf("the desk's queue = %+v, want the result waiting to be returned", got)
 	}
 	w.act(queueReception, id, &commands.ReturnResultInput{Channel: domain.ChannelDirect})
-	if got := w.queue(projections.WorkQueueFilter{}); len(got) != 0 {
+	if got := w.queue(projections.WorkQueueFilter{Agency: projections.AllAgencies()}); len(got) != 0 {
 		t.Fatalf("queue after the result was returned = %+v, want empty", got)
 	}
 }
@@ -217,7 +217,7 @@ func TestWorkQueueJudgesAReadyResultByWhenItWasReady(t *testing.T) {
 	resolve(onTime)
 	item := func(id string) projections.WorkItem {
 		t.Helper()
-		for _, it := range w.queue(projections.WorkQueueFilter{}) {
+		for _, it := range w.queue(projections.WorkQueueFilter{Agency: projections.AllAgencies()}) {
 			if it.DossierID == id {
 				return it
 			}
@@ -238,5 +238,26 @@ func TestWorkQueueJudgesAReadyResultByWhenItWasReady(t *testing.T) {
 	}
 	if got := item(late); got.Status != domain.StatusResultReady || !got.Overdue || got.RemainingHours >= 0 {
 		t.Errorf("result ready two days after the appointment: %+v, want overdue", got)
+	}
+}
+
+// One official's queue lists only the dossiers the scope's agency is involved in: the same
+// official id assigned a dossier of agencies the scope is not part of does not bring it in.
+func TestAnOfficialsQueueKeepsToTheScope(t *testing.T) {
+	w := newQueueWorld(t)
+	id := w.receive(domain.ChannelDirect)
+	w.act(queueReception, id, &commands.TransferInput{ToUnit: "PQLXD", Step: "Thẩm định hồ sơ", ToOfficialID: "sp1", ToOfficialName: "Chuyên viên Một"})
+	if got := w.queue(projections.WorkQueueFilter{Agency: projections.OneAgency(queueBuilding), OfficialID: "sp1"}); len(got) != 1 || got[0].DossierID != id {
+		t.Fatalf("the official's own queue = %+v, want the dossier", got)
+	}
+	for name, scope := range map[string]projections.AgencyScope{
+		"another agency": projections.OneAgency("000.00.10.H56"), "no agency": projections.OneAgency(""), "the zero scope": {},
+	} {
+		if got := w.queue(projections.WorkQueueFilter{Agency: scope, OfficialID: "sp1"}); len(got) != 0 {
+			t.Errorf("%s: the official's queue lists %+v", name, got)
+		}
+		if got := w.queue(projections.WorkQueueFilter{Agency: scope}); len(got) != 0 {
+			t.Errorf("%s: the agency's queue lists %+v", name, got)
+		}
 	}
 }

@@ -25,7 +25,7 @@ const usage = `motcua — one-stop administrative dossier service (Hệ thống 
 
 Usage:
   motcua serve    [--data DIR] [--addr HOST:PORT] [--store URL] [--demo] [--catalog FILE] [--calendar FILE]
-  motcua token    --sub ID --name NAME --role ROLE[,ROLE] --agency CODE [--data DIR] [--ttl DURATION]
+  motcua token    --sub ID --name NAME --role ROLE[,ROLE] --agency CODE [--data DIR] [--ttl DURATION] [--token-max-ttl DURATION]
   motcua calendar YEAR [--agency-file PATH]
   motcua migrate  --store postgres://…
   motcua erase    --id-number N --basis TEXT [--store URL] [--data DIR]

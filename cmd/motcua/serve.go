@@ -52,6 +52,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	if signIn.tokenMaxTTL <= 0 {
+		return errors.New("--token-max-ttl must be a positive duration, e.g. 12h")
+	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 
 	calendar, catalog, err := loadRules(*calendarFile, *catalogFile)
@@ -117,7 +120,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer engine.Transport.Close()
-	localTokens := mhttp.TokenVerifier{Key: key.Public().(ed25519.PublicKey)}
+	localTokens := mhttp.TokenVerifier{Key: key.Public().(ed25519.PublicKey), MaxLifetime: signIn.tokenMaxTTL}
 	authenticator, err := signIn.authenticator(ctx, localTokens)
 	if err != nil {
 		return err

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+	"time"
 
 	mhttp "github.com/motcua/motcua/http"
 )
@@ -16,6 +17,7 @@ type signInOptions struct {
 	issuer, clientID, idClaim, nameClaim, rolesClaim, agencyClaim, rolePrefix string
 	localTokens                                                               bool
 	trustedProxies                                                            string
+	tokenMaxTTL                                                               time.Duration
 }
 
 func addSignInFlags(fs *flag.FlagSet) *signInOptions {
@@ -27,6 +29,7 @@ func addSignInFlags(fs *flag.FlagSet) *signInOptions {
 	fs.StringVar(&o.rolesClaim, "oidc-roles-claim", "roles", "claim holding motcua roles (a list or a space-separated string; dotted path for nested claims, e.g. realm_access.roles)")
 	fs.StringVar(&o.agencyClaim, "oidc-agency-claim", "agency", "claim holding the official's agency (QCVN 102 identifier)")
 	fs.StringVar(&o.rolePrefix, "oidc-role-prefix", "", "prefix the identity provider puts before motcua role names, e.g. motcua:")
+	fs.DurationVar(&o.tokenMaxTTL, "token-max-ttl", defaultTokenMaxTTL, "refuse local tokens (motcua token) meant to live longer than this")
 	fs.BoolVar(&o.localTokens, "local-tokens", false, "with --oidc-issuer, accept local tokens too (break-glass admin, demo)")
 	fs.StringVar(&o.trustedProxies, "trusted-proxies", "", "comma-separated CIDR prefixes of reverse proxies whose X-Forwarded-For is believed (rate limits key on the client address)")
 	return o
