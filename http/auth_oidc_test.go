@@ -10,6 +10,7 @@ import (
 	"math/big"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -231,4 +232,42 @@ func TestOIDCDiscoveryFailureStopsStartUp(t *testing.T) {
 	if _, err := mhttp.NewOIDCVerifier(context.Background(), mhttp.OIDCConfig{Issuer: "https://sso.example.vn"}); err == nil {
 		t.Fatal("no client id was accepted")
 	}
+}
+
+// An identity provider that leaves out the agency claim of an official holding an agency role
+// signs nobody in: the token is refused at the API and at the pages' sign-in, so the official
+// never reaches a page. Inspectors and admins work province-wide and need no agency.
+func TestOIDCRefusesAgencyRolesWithoutAnAgency(t *testing.T) {
+	idp := newIdentityProvider(t)
+	e := newSecureEnv(t, func(cfg *mhttp.Config) {
+		testNow := func() time.Time { return time.Date(2026, 3, 2, 8, 0, 0, 0, domain.VietnamTime) }
+		verifier, err := mhttp.NewOIDCVerifier(context.Background(), mhttp.OIDCConfig{Issuer: idp.server.URL, ClientID: clientID, Now: testNow})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Authenticator = verifier
+	})
+	now := e.clock.Now()
+	for name, claims := range map[string]map[string]any{
+		"reception, no agency claim":    {"roles": []string{"reception"}},
+		"specialist, an empty agency":   {"roles": []string{"specialist"}, "agency": ""},
+		"head and inspector, no agency": {"roles": []string{"head", "inspector"}},
+		"cashier, an agency of spaces":  {"roles": "cashier", "agency": "   "},
+	} {
+		token := idp.idToken(clientID, now, claims)
+		e.expect(e.do("GET", "/api/v1/reports/resolution", token, nil), http.StatusUnauthorized)
+		resp, err := noRedirects.PostForm(e.url+"/can-bo/dang-nhap", url.Values{"token": {token}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized || len(resp.Cookies()) > 0 {
+			t.Errorf("%s: page sign-in answered %d, setting %v", name, resp.StatusCode, resp.Cookies())
+		}
+	}
+	inspector := idp.idToken(clientID, now, map[string]any{"name": "Thanh tra", "roles": []string{"inspector"}})
+	if r := e.expect(e.do("GET", "/api/v1/reports/resolution", inspector, nil), http.StatusOK); r.body["agency"] != nil {
+		t.Fatalf("an inspector of no agency reads %v, want every agency", r.body["agency"])
+	}
+	e.expect(e.do("GET", "/api/v1/reports/resolution", idp.idToken(clientID, now, map[string]any{"roles": []string{"head"}, "agency": building}), nil), http.StatusOK)
 }

@@ -180,7 +180,7 @@ func TestReadingThroughTheRouterIsScoped(t *testing.T) {
 		{"inspector of another agency", e.token("thanhtra", land, commands.RoleInspector), http.StatusOK},
 		{"admin of another agency", e.token("quantri", land, commands.RoleAdmin), http.StatusOK},
 		{"another agency's head", e.token("truongphong", land, commands.RoleHead, commands.RoleSigner), http.StatusForbidden},
-		{"an official of no agency", e.token("tudo", "", commands.RoleReception), http.StatusForbidden},
+		{"an official of no agency", e.tokenWithoutAgency("tudo", commands.RoleReception), http.StatusForbidden},
 		{"nobody", "", http.StatusUnauthorized},
 	}
 	for _, path := range []string{"/api/v1/dossiers/" + code, "/api/v1/dossiers/" + code + "/events"} {

@@ -34,7 +34,7 @@ func (s *Server) mountDashboards(r chi.Router) {
 
 // dashboardScope is the agency and period a dashboard shows, read from the query string.
 type dashboardScope struct {
-	Agency   string                   // the agency picked, for the form; "" for every agency
+	Agency   string                  // the agency picked, for the form; "" for every agency
 	agencies projections.AgencyScope // what the read models are asked for, as dashboardAccess decided
 	AllSeen  bool
 	Agencies []domain.Agency

@@ -72,7 +72,7 @@ func TestReadModelEndpoints(t *testing.T) {
 	signer := e.token("giamdoc1", building, commands.RoleSigner)
 	head := e.token("truongphong1", building, commands.RoleHead)
 	inspector := e.token("thanhtra1", land, commands.RoleInspector)
-	noAgency := e.token("khach", "", commands.RoleSpecialist)
+	noAgency := e.tokenWithoutAgency("khach", commands.RoleSpecialist)
 
 	// Monday 2 March 2026, 08:00: three receipts, all due Monday 9 March 08:00.
 	late := e.expect(e.do("POST", "/api/v1/dossiers", centreDesk, validReceipt()), http.StatusCreated)
