@@ -389,3 +389,95 @@ func TestReadingIsScopedToTheDossiersAgencies(t *testing.T) {
 		t.Error("the holding agency cannot read")
 	}
 }
+
+// Whose dossiers lists and reports cover: inspectors and admins the agency they ask for, or every
+// agency — explicitly — when they ask for none; other officials their own agency only; an official
+// of no agency nothing, whatever they ask for.
+func TestScopeFor(t *testing.T) {
+	noAgency := commands.Caller{ID: "tudo", Roles: []commands.Role{commands.RoleSpecialist}}
+	inspector := commands.Caller{ID: "tt", Roles: []commands.Role{commands.RoleInspector}}
+	for _, tc := range []struct {
+		name      string
+		caller    commands.Caller
+		requested string
+		agency    string
+		all       bool
+		code      domain.ErrorCode // "" when granted
+	}{
+		{"an official, asking for nothing", official(commands.RoleHead, authzBuilding), "", authzBuilding, false, ""},
+		{"an official, asking for their own", official(commands.RoleHead, authzBuilding), authzBuilding, authzBuilding, false, ""},
+		{"an official, asking for another", official(commands.RoleHead, authzBuilding), authzLand, "", false, domain.EFORBIDDEN},
+		{"no agency, asking for nothing", noAgency, "", "", false, domain.EFORBIDDEN},
+		{"no agency, asking for one", noAgency, authzCentre, "", false, domain.EFORBIDDEN},
+		{"an inspector of no agency, asking for nothing", inspector, "", "", true, ""},
+		{"an inspector, asking for one", official(commands.RoleInspector, authzLand), authzCentre, authzCentre, false, ""},
+		{"an admin, asking for nothing", official(commands.RoleAdmin, authzLand), "", "", true, ""},
+		{"a malformed agency", inspector, "Sở Xây dựng", "", false, domain.EINVALID},
+		{"nobody", commands.Caller{}, "", "", false, domain.EUNAUTHORIZED},
+	} {
+		scope, err := commands.ScopeFor(tc.caller, tc.requested)
+		if tc.code != "" {
+			if domain.ErrorCodeOf(err) != tc.code || scope != (commands.ReadScope{}) {
+				t.Errorf("%s: %+v, %v; want %s and a scope of nothing", tc.name, scope, err, tc.code)
+			}
+			continue
+		}
+		if err != nil || scope.Agency() != tc.agency || scope.AllAgencies() != tc.all {
+			t.Errorf("%s: agency %q all %v (%v), want %q all %v", tc.name, scope.Agency(), scope.AllAgencies(), err, tc.agency, tc.all)
+		}
+	}
+	var nothing commands.ReadScope
+	if nothing.AllAgencies() || nothing.Covers(domain.Dossier{ReceivingUnit: authzCentre}) || nothing.Covers(domain.Dossier{}) {
+		t.Error("the zero scope covers something")
+	}
+}
+
+// LoadIfReadable answers the dossier to its agencies, inspectors and admins, and EFORBIDDEN —
+// without the dossier — to an official of another agency or of none.
+func TestLoadIfReadable(t *testing.T) {
+	r := newAuthzRig(t)
+	id := r.received()
+	for _, tc := range []struct {
+		caller commands.Caller
+		code   domain.ErrorCode
+	}{
+		{official(commands.RoleReception, authzCentre), ""},
+		{official(commands.RoleSpecialist, authzBuilding), ""},
+		{commands.Caller{ID: "tt", Roles: []commands.Role{commands.RoleInspector}}, ""},
+		{official(commands.RoleHead, authzLand), domain.EFORBIDDEN},
+		{commands.Caller{ID: "tudo", Roles: []commands.Role{commands.RoleReception}}, domain.EFORBIDDEN},
+		{commands.Caller{}, domain.EUNAUTHORIZED},
+	} {
+		d, recorded, err := r.app.LoadIfReadable(r.ctx, tc.caller, id)
+		if tc.code == "" && (err != nil || d.ID != id || len(recorded) == 0) {
+			t.Errorf("%s of %q: %v", tc.caller.Roles, tc.caller.Agency, err)
+		}
+		if tc.code != "" && (domain.ErrorCodeOf(err) != tc.code || d.ID != "" || recorded != nil) {
+			t.Errorf("%s of %q: got dossier %q, %v; want %s", tc.caller.Roles, tc.caller.Agency, d.ID, err, tc.code)
+		}
+	}
+	if _, _, err := r.app.LoadIfReadable(r.ctx, official(commands.RoleReception, authzCentre), "000.00.00.H56-260302-9999"); domain.ErrorCodeOf(err) != domain.ENOTFOUND {
+		t.Errorf("an unknown dossier: %v", err)
+	}
+}
+
+// Accounts holding a role exercised inside one agency must name it; inspectors and admins need not.
+func TestAgencyRolesNeedAnAgency(t *testing.T) {
+	for _, role := range commands.Roles {
+		var v domain.Validation
+		commands.Caller{ID: "x", Roles: []commands.Role{role}}.CheckAgency(&v)
+		needs := slices.Contains(commands.AgencyRoles, role)
+		if refused := v.Err() != nil; refused != needs {
+			t.Errorf("%s without an agency: refused %v, want %v", role, refused, needs)
+		}
+		if needs == (role == commands.RoleInspector || role == commands.RoleAdmin) {
+			t.Errorf("%s: agency role %v", role, needs)
+		}
+	}
+	var v domain.Validation
+	commands.Caller{ID: "x", Roles: []commands.Role{commands.RoleInspector, commands.RoleCashier}}.CheckAgency(&v)
+	commands.Caller{ID: "y", Roles: []commands.Role{commands.RoleAdmin}, Agency: "Sở Tư pháp"}.CheckAgency(&v)
+	if err := v.Err(); err == nil || len(err.(*domain.Error).Fields) != 2 {
+		t.Errorf("an agency role beside inspector, and a malformed agency: %v", err)
+	}
+}
