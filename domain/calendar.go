@@ -18,7 +18,7 @@ import (
 type Calendar struct {
 	version  string
 	sessions []workingSession // ordered, non-overlapping
-	cutoff   time.Duration    // time of day after which a receipt counts from the next working day
+	cutoff   time.Duration    // time of day after which a receipt is transferred (and may count) from the next working day
 
 	announcements []holidayAnnouncement // replace the statutory days of one holiday in one year
 	extraDaysOff  []calendarEntry       // agency days off not tied to a statutory holiday
@@ -66,8 +66,10 @@ var defaultSessions = []workingSession{
 	{start: 13 * time.Hour, end: 17 * time.Hour},
 }
 
-// defaultCutoff is the 15:00 rule of NĐ 61/2018 art. 18: a dossier received after 15:00 may be
-// handled from the start of the next working day.
+// defaultCutoff is the 15:00 of NĐ 61/2018 art. 18: a dossier received after 15:00 may be
+// transferred at the start of the next working day. Whether its resolution time also counts from
+// then is a rule set's option (Rules.AfterCutoffCountsFrom, practice); "within the day" procedures
+// move to the next working day after it by their own rule.
 const defaultCutoff = 15 * time.Hour
 
 var defaultCalendar = sync.OnceValue(func() *Calendar {
@@ -100,7 +102,8 @@ func (c *Calendar) WorkingDayLength() time.Duration {
 	return total
 }
 
-// Cutoff returns the time of day after which a receipt counts from the next working day.
+// Cutoff returns the time of day after which a receipt is transferred, and may count, from the next
+// working day.
 func (c *Calendar) Cutoff() time.Duration { return c.cutoff }
 
 // IsWorkingDay reports whether the date of day (in Vietnam time) is a working day.
@@ -218,15 +221,55 @@ func (c *Calendar) AddWorkingDays(t time.Time, n int) time.Time {
 }
 
 // AppointmentFrom returns the appointment (due) instant for a dossier received at receivedAt with
-// a resolution time of workingDays. The count starts at the next working moment, except that a
-// dossier received on a working day after the cut-off (15:00 by default, NĐ 61/2018 art. 18)
-// counts from the start of the next working day.
+// a resolution time of workingDays, counted as the built-in rule sets do (Rules.Appointment): from
+// the next working moment, except that a dossier received on a working day after the cut-off (15:00
+// by default) counts from the start of the next working day — practice, not law.
 func (c *Calendar) AppointmentFrom(receivedAt time.Time, workingDays int) time.Time {
-	start := c.NextWorkingMoment(receivedAt)
-	if day, clock := splitInstant(receivedAt); c.isWorkingDay(day) && clock > c.cutoff {
-		start = c.NextWorkingMoment((day + 1).at(0))
+	return c.AddWorkingDays(c.countStart(receivedAt, true), workingDays)
+}
+
+// countStart is where a time limit starting at t begins: the next working moment, or, with
+// afterCutoffNextDay, the start of the next working day when t is on a working day after the cut-off.
+func (c *Calendar) countStart(t time.Time, afterCutoffNextDay bool) time.Time {
+	if day, clock := splitInstant(t); afterCutoffNextDay && c.isWorkingDay(day) && clock > c.cutoff {
+		return c.NextWorkingMoment((day + 1).at(0))
 	}
-	return c.AddWorkingDays(start, workingDays)
+	return c.NextWorkingMoment(t)
+}
+
+// EndOfWorkingDay returns the end of the last session of t's working day, or of the next working
+// day when t's day is not one or its sessions are over.
+func (c *Calendar) EndOfWorkingDay(t time.Time) time.Time {
+	day, _ := splitInstant(c.NextWorkingMoment(t))
+	return day.at(c.sessions[len(c.sessions)-1].end)
+}
+
+// IsWithinWorkingHours reports whether t falls in a working session of a working day, its end
+// included: an appointment "by 17:00" is a working moment.
+func (c *Calendar) IsWithinWorkingHours(t time.Time) bool {
+	day, clock := splitInstant(t)
+	if !c.isWorkingDay(day) {
+		return false
+	}
+	for _, s := range c.sessions {
+		if clock >= s.start && clock <= s.end {
+			return true
+		}
+	}
+	return false
+}
+
+// WorkingDayBefore returns the midnight that starts the n-th working day before t's day (t's own
+// day when n is 0).
+func (c *Calendar) WorkingDayBefore(t time.Time, n int) time.Time {
+	day, _ := splitInstant(t)
+	for n > 0 {
+		day--
+		if c.isWorkingDay(day) {
+			n--
+		}
+	}
+	return day.at(0)
 }
 
 // DaysOff lists the year's exceptions to the Monday–Friday week, in date order: holidays,

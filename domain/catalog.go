@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -13,7 +14,7 @@ type Procedure struct {
 	Name            string              `json:"name"`
 	Field           Field               `json:"field"`
 	CompetentAgency string              `json:"competent_agency"` // agency identifier of who decides
-	ResolutionDays  int                 `json:"resolution_days"`  // statutory time, in working days
+	ResolutionTime                      // statutory time: resolution_days, resolution_hours or resolution_same_day
 	Fees            []Fee               `json:"fees,omitempty"`
 	Components      []RequiredComponent `json:"components"`
 	OnlineLevel     string              `json:"online_level"` // "full" or "partial"
@@ -62,13 +63,18 @@ type Catalog struct {
 	agencies   map[string]*Agency
 }
 
-// ParseCatalog reads a catalog file (JSON, docs/catalog.md) and checks it: unique codes, known
-// agencies, a positive resolution time and a workflow whose critical path fits it under cal (no time
-// check when cal is nil).
+// ParseCatalog reads a catalog file (JSON, docs/catalog.md) and checks it: no unknown (misspelt)
+// keys, unique codes, known agencies, one resolution time in range and a workflow whose critical path
+// fits it under cal (no time check when cal is nil).
 func ParseCatalog(data []byte, cal *Calendar) (*Catalog, error) {
 	var c Catalog
-	if err := json.Unmarshal(data, &c); err != nil {
+	decoder := json.NewDecoder(bytes.NewReader(data))
+	decoder.DisallowUnknownFields()
+	if err := decoder.Decode(&c); err != nil {
 		return nil, fmt.Errorf("catalog: %w", err)
+	}
+	if decoder.More() {
+		return nil, fmt.Errorf("catalog: %w", Errorf(EINVALID, "the catalog file has data after its JSON object"))
 	}
 	c.index()
 	var v Validation
@@ -86,7 +92,7 @@ func ParseCatalog(data []byte, cal *Calendar) (*Catalog, error) {
 		v.Check(p.Code != "", at+".code", "is required")
 		v.Check(p.Name != "", at+".name", "is required")
 		v.Check(c.agencies[p.CompetentAgency] != nil, at+".competent_agency", "%q is not a catalog agency", p.CompetentAgency)
-		v.Check(p.ResolutionDays > 0, at+".resolution_days", "must be positive")
+		p.ResolutionTime.check(&v, at)
 		c.checkWorkflow(&v, at, p, cal)
 	}
 	if err := v.Err(); err != nil {

@@ -26,7 +26,7 @@ func catalogFixture() domain.Catalog {
 	business := domain.Procedure{
 		Code: "2.001610", Name: "Đăng ký thành lập doanh nghiệp tư nhân",
 		Field:           domain.Field{Code: "H56-DN", Name: "Thành lập và hoạt động doanh nghiệp"},
-		CompetentAgency: "000.00.10.H56", ResolutionDays: 3,
+		CompetentAgency: "000.00.10.H56", ResolutionTime: domain.ResolutionTime{Days: 3},
 		Fees:     []domain.Fee{{Name: "Lệ phí đăng ký doanh nghiệp", Amount: 50_000}, {Name: "Phí công bố nội dung đăng ký doanh nghiệp", Amount: 100_000}},
 		Workflow: []domain.WorkflowStep{{Name: "Thẩm định hồ sơ", Unit: "DKKD", Role: "specialist", AllottedHours: 24}},
 	}
@@ -61,7 +61,7 @@ func TestParseCatalog(t *testing.T) {
 		t.Errorf("ProcedureCodes = %v", got)
 	}
 	p, ok := c.Procedure("1.013225")
-	if !ok || p.Name != procedure().Name || p.ResolutionDays != 15 || len(p.Workflow) != 5 || p.ResultType != "Giấy phép xây dựng" {
+	if !ok || p.Name != procedure().Name || p.ResolutionTime.Days != 15 || len(p.Workflow) != 5 || p.ResultType != "Giấy phép xây dựng" {
 		t.Errorf("Procedure(1.013225) = %+v, %v", p, ok)
 	}
 	if step, ok := p.Step("Lấy ý kiến Sở Xây dựng"); !ok || step.Unit != consultedAgency || step.AllottedHours != 40 {
@@ -82,7 +82,7 @@ func TestParseCatalog(t *testing.T) {
 	if _, ok := c.Agency("000.00.99.H56"); ok {
 		t.Error("found an unknown agency")
 	}
-	if ref := domain.RefOf(p); ref != (domain.ProcedureRef{Code: "1.013225", Name: p.Name, FieldCode: "H56-XD", FieldName: "Hoạt động xây dựng", ResolutionDays: 15}) {
+	if ref := domain.RefOf(p); ref != (domain.ProcedureRef{Code: "1.013225", Name: p.Name, FieldCode: "H56-XD", FieldName: "Hoạt động xây dựng", ResolutionTime: domain.ResolutionTime{Days: 15}}) {
 		t.Errorf("RefOf = %+v", ref)
 	}
 }
@@ -102,7 +102,7 @@ func TestParseCatalogRefuses(t *testing.T) {
 			[]string{"procedures[1].code", "procedures[1].name"}},
 		{"an unknown competent agency", func(c *domain.Catalog) { c.Procedures[0].CompetentAgency = "000.00.99.H56" },
 			[]string{"procedures[0].competent_agency"}},
-		{"no resolution time", func(c *domain.Catalog) { c.Procedures[1].ResolutionDays = 0 },
+		{"no resolution time", func(c *domain.Catalog) { c.Procedures[1].ResolutionTime = domain.ResolutionTime{} },
 			[]string{"procedures[1].resolution_days", "procedures[1].workflow"}},
 		{"no workflow", func(c *domain.Catalog) { c.Procedures[1].Workflow = nil }, []string{"procedures[1].workflow"}},
 		{"a step without hours", func(c *domain.Catalog) { c.Procedures[0].Workflow[2].AllottedHours = 0 },

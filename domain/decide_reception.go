@@ -97,7 +97,7 @@ func decideReceive(d Dossier, c Receive) ([]Event, error) {
 	var v Validation
 	v.Check(c.Code != "", "code", "a dossier code must be allocated")
 	v.Check(c.Procedure.Code != "", "procedure_code", "is not a catalog procedure")
-	v.Check(c.Procedure.ResolutionDays > 0, "procedure_code", "has no resolution time")
+	v.Check(c.Procedure.ResolutionTime.IsSet(), "procedure_code", "has no resolution time")
 	v.Check(c.RatingSecretHash != "", "rating_secret", "is required")
 	checkText(&v, "external_code", c.ExternalCode, false, 100)
 	checkMoment(&v, c.At)
@@ -124,7 +124,7 @@ func decideReceive(d Dossier, c Receive) ([]Event, error) {
 		return nil, err
 	}
 	rules := c.Rules.At(c.At)
-	e.AppointmentDate = c.Calendar.AppointmentFrom(c.At, c.Procedure.ResolutionDays)
+	e.AppointmentDate = rules.Appointment(c.Calendar, c.Procedure.ResolutionTime, c.At)
 	e.TransferDeadline = rules.TransferDeadline(c.Calendar, c.At)
 	e.CalendarVersion = c.Calendar.Version()
 	e.RulesVersion, e.Rules = rules.Version, rules
@@ -164,7 +164,7 @@ func decideRequestSupplement(d Dossier, c RequestSupplement) ([]Event, error) {
 		// The applicant must be asked within a few working days of the receipt, or of the last
 		// return of the completed dossier, counted like the resolution time (cut-off included).
 		rules := DefaultRuleBook().ForDossier(d)
-		e.NoticeDeadline = c.Calendar.AppointmentFrom(firstNonZero(d.ClockStart, d.ReceivedAt), rules.SupplementNoticeDays)
+		e.NoticeDeadline = rules.Appointment(c.Calendar, ResolutionTime{Days: rules.SupplementNoticeDays}, firstNonZero(d.ClockStart, d.ReceivedAt))
 		e.CalendarVersion, e.RulesVersion = c.Calendar.Version(), rules.Version
 	}
 	return []Event{e}, nil
@@ -192,8 +192,9 @@ func decideSupplement(d Dossier, c Supplement) ([]Event, error) {
 	// national indicator instead moves the date by the time spent waiting; both are recorded.
 	e.WaitingTime = c.Calendar.WorkingTimeBetween(req.RequestedAt, c.At)
 	e.OldAppointmentDate = d.AppointmentDate
-	e.NewAppointmentDate = c.Calendar.AppointmentFrom(c.At, d.Procedure.ResolutionDays)
+	rules := DefaultRuleBook().ForDossier(d)
+	e.NewAppointmentDate = rules.Appointment(c.Calendar, d.Procedure.ResolutionTime, c.At)
 	e.NewIndicatorDueDate = c.Calendar.AddWorkingTime(firstNonZero(d.IndicatorDueDate, d.AppointmentDate), e.WaitingTime)
-	e.RulesVersion = DefaultRuleBook().ForDossier(d).Version
+	e.RulesVersion = rules.Version
 	return []Event{e}, nil
 }

@@ -183,7 +183,7 @@ func TestReceptionInvalidInput(t *testing.T) {
 	otherProcedure := domain.Receive{Code: dossierCode, Procedure: procedure(), RatingSecretHash: "h", At: now, Calendar: cal}
 	otherProcedure.Procedure.Code = "2.001610"
 	noTime := receive
-	noTime.Procedure.ResolutionDays = 0
+	noTime.Procedure.ResolutionTime = domain.ResolutionTime{}
 	noTime.At = time.Time{}
 
 	runInvalid(t, []invalidCase{

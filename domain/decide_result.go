@@ -2,6 +2,7 @@ package domain
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -77,6 +78,12 @@ func decidePay(d Dossier, c Pay) ([]Event, error) {
 	v.Check(c.Amount > 0 && c.Amount <= outstanding, "amount", "must be between 1 and the %d đồng outstanding", outstanding)
 	v.Check(c.Channel == PaymentCash || c.Channel == PaymentOnline || c.Channel == PaymentBank, "channel", "must be cash, online or bank_transfer")
 	checkText(&v, "receipt_number", c.ReceiptNumber, true, 100)
+	// One receipt pays once: the same number again is a repeated entry, which would count the
+	// money twice. Numbers are compared as the bank prints them, ignoring case.
+	for _, p := range d.Payments {
+		v.Check(c.ReceiptNumber == "" || !strings.EqualFold(p.ReceiptNumber, c.ReceiptNumber), "receipt_number",
+			"receipt %s was already recorded for this dossier on %s", p.ReceiptNumber, p.PaidAt.In(VietnamTime).Format("02/01/2006"))
+	}
 	checkMoment(&v, c.At)
 	if err := v.Err(); err != nil {
 		return nil, err

@@ -1,16 +1,20 @@
 package domain
 
 import (
+	"cmp"
 	"fmt"
 	"time"
 )
 
-// IssueApology apologises for lateness with a new appointment date (form 04): at least
-// Rules.ApologyNoticeDays working days before the date in force, at most Rules.MaxApologies times
-// (one day and once: NĐ 61; kept in practice under NĐ 118), under the dossier's rule set.
+// IssueApology apologises for lateness with a new appointment date (form 04), given either as a
+// moment or as working days added to the date in force. It is issued on a working day at least
+// Rules.ApologyNoticeDays working days before the day of the date in force, at most Rules.MaxApologies
+// times (one day and once: NĐ 61 art. 19; kept in practice under NĐ 118), and may move the date by at
+// most Rules.ApologyMaxExtensionPercent of the procedure's resolution time, to a working moment.
 type IssueApology struct {
 	Reason             string
 	NewAppointmentDate time.Time
+	ExtraWorkingDays   int
 	At                 time.Time
 	Calendar           *Calendar
 }
@@ -57,16 +61,48 @@ func decideIssueApology(d Dossier, c IssueApology) ([]Event, error) {
 	}
 	var v Validation
 	checkText(&v, "reason", c.Reason, true, 2000)
-	v.Check(c.NewAppointmentDate.After(d.AppointmentDate), "new_appointment_date", "must be after the current appointment date")
+	maxExtension := rules.ApologyMaxExtension(c.Calendar, d.Procedure.ResolutionTime)
+	latest := c.Calendar.AddWorkingTime(d.AppointmentDate, maxExtension)
+	bound := fmt.Sprintf("%s (%d%% of the procedure's %s), that is by %s",
+		describeWorkingTime(c.Calendar, maxExtension), cmp.Or(rules.ApologyMaxExtensionPercent, 100),
+		d.Procedure.ResolutionTime, latest.In(VietnamTime).Format("15:04 02/01/2006"))
+	newDate := c.NewAppointmentDate
+	switch {
+	case c.ExtraWorkingDays != 0 && !newDate.IsZero():
+		v.Add("extra_working_days", "give either new_appointment_date or extra_working_days, not both")
+	case c.ExtraWorkingDays != 0:
+		// Compared in days before any date arithmetic, so no count can overflow the calendar.
+		maxDays := int(maxExtension / c.Calendar.WorkingDayLength())
+		v.Check(c.ExtraWorkingDays >= 1 && c.ExtraWorkingDays <= maxDays, "extra_working_days",
+			"must be between 1 and %d: an apology may move the appointment date by at most %s", maxDays, bound)
+		if c.ExtraWorkingDays >= 1 && c.ExtraWorkingDays <= maxDays {
+			newDate = c.Calendar.AddWorkingDays(d.AppointmentDate, c.ExtraWorkingDays)
+		}
+	case newDate.IsZero():
+		v.Add("new_appointment_date", "give the new appointment date, or extra_working_days")
+	case !newDate.After(d.AppointmentDate):
+		v.Add("new_appointment_date", "must be after the current appointment date")
+	case newDate.After(latest):
+		v.Add("new_appointment_date", "may be at most %s after the current appointment date", bound)
+	case !c.Calendar.IsWithinWorkingHours(newDate):
+		v.Add("new_appointment_date", "must fall in the working hours of a working day")
+	}
 	checkMoment(&v, c.At)
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	notice := time.Duration(rules.ApologyNoticeDays) * c.Calendar.WorkingDayLength()
-	if c.Calendar.WorkingTimeBetween(c.At, d.AppointmentDate) < notice || !c.At.Before(d.AppointmentDate) {
-		return nil, refuse(d, ActionIssueApology, "an apology must be issued at least %s before the appointment date", workingDays(rules.ApologyNoticeDays))
+	// "Chậm nhất 01 ngày trước ngày hết hạn" (NĐ 61 art. 19) counts days, not hours: the apology is
+	// due by the end of the N-th working day before the day of the date in force, whatever its hour.
+	lastDay := c.Calendar.WorkingDayBefore(d.AppointmentDate, rules.ApologyNoticeDays)
+	issuedOn := c.Calendar.WorkingDayBefore(c.At, 0)
+	if issuedOn.After(lastDay) || !c.At.Before(d.AppointmentDate) {
+		return nil, refuse(d, ActionIssueApology, "an apology must be issued at least %s before the appointment date, by %s at the latest",
+			workingDays(rules.ApologyNoticeDays), lastDay.Format("02/01/2006"))
 	}
-	return []Event{ApologyIssued{Reason: c.Reason, OldAppointmentDate: d.AppointmentDate, NewAppointmentDate: c.NewAppointmentDate, IssuedAt: c.At}}, nil
+	return []Event{ApologyIssued{
+		Reason: c.Reason, OldAppointmentDate: d.AppointmentDate, NewAppointmentDate: newDate, IssuedAt: c.At,
+		LatestAllowedDate: latest, CalendarVersion: c.Calendar.Version(), RulesVersion: rules.Version,
+	}}, nil
 }
 
 func decideSuspend(d Dossier, c Suspend) ([]Event, error) {

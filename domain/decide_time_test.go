@@ -10,7 +10,10 @@ import (
 
 func timeTransitions() []transitionCase {
 	apology := domain.IssueApology{Reason: "Chờ ý kiến của Sở Xây dựng", NewAppointmentDate: apologyDate, At: now, Calendar: cal}
-	apologised := domain.ApologyIssued{Reason: apology.Reason, OldAppointmentDate: appointment, NewAppointmentDate: apologyDate, IssuedAt: now}
+	apologised := domain.ApologyIssued{
+		Reason: apology.Reason, OldAppointmentDate: appointment, NewAppointmentDate: apologyDate, IssuedAt: now,
+		LatestAllowedDate: apologyLatest, CalendarVersion: cal.Version(), RulesVersion: domain.RulesND61,
+	}
 	suspend := domain.Suspend{Reason: suspended().Reason, At: now}
 	suspendedNow := domain.Suspended{Reason: suspended().Reason, SuspendedAt: now}
 	withdraw := domain.Withdraw{Reason: withdrawn().Reason, At: now}
@@ -97,17 +100,19 @@ func TestApologyMovesTheAppointmentOnce(t *testing.T) {
 }
 
 func TestApologyAtLeastOneWorkingDayBeforeTheDueDate(t *testing.T) {
-	// The appointment is Monday 31/3 08:00. From Friday 28/3 08:00 exactly 8 working hours are left
-	// (7.5 h on Friday, 0.5 h on Monday morning): the last moment to apologise.
+	// The appointment is Monday 31/3 08:00. NĐ 61 art. 19 says "chậm nhất 01 ngày trước ngày hết
+	// hạn": a day, not 8 working hours, so the whole of Friday 28/3 is in time even though less than
+	// a working day of hours remains; the weekend and Monday itself are not.
 	cases := []struct {
 		name    string
 		at      time.Time
 		allowed bool
 	}{
 		{"a week before", vn(2025, time.March, 24, 8, 0), true},
-		{"exactly one working day before", vn(2025, time.March, 28, 8, 0), true},
-		{"one minute too late", vn(2025, time.March, 28, 8, 1), false},
+		{"the working day before, in the morning", vn(2025, time.March, 28, 8, 1), true},
+		{"the working day before, at the end of the day", vn(2025, time.March, 28, 16, 59), true},
 		{"on the weekend before", vn(2025, time.March, 29, 9, 0), false},
+		{"on the due day, before the due hour", vn(2025, time.March, 31, 7, 30), false},
 		{"after the appointment", vn(2025, time.March, 31, 9, 0), false},
 	}
 	given := historyIn(domain.StatusProcessing)
@@ -115,15 +120,80 @@ func TestApologyAtLeastOneWorkingDayBeforeTheDueDate(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			when := domain.IssueApology{Reason: "Chờ ý kiến của Sở Xây dựng", NewAppointmentDate: apologyDate, At: tc.at, Calendar: cal}
 			if tc.allowed {
-				thenEvents(t, given, when, domain.ApologyIssued{Reason: when.Reason, OldAppointmentDate: appointment, NewAppointmentDate: apologyDate, IssuedAt: tc.at})
+				thenEvents(t, given, when, domain.ApologyIssued{
+					Reason: when.Reason, OldAppointmentDate: appointment, NewAppointmentDate: apologyDate, IssuedAt: tc.at,
+					LatestAllowedDate: apologyLatest, CalendarVersion: cal.Version(), RulesVersion: domain.RulesND61,
+				})
 				return
 			}
 			te := thenRefused(t, given, when)
-			if !strings.Contains(te.Reason, "one working day before") {
-				t.Errorf("reason %q", te.Reason)
+			if !strings.Contains(te.Reason, "one working day before") || !strings.Contains(te.Reason, "28/03/2025") {
+				t.Errorf("reason %q does not name the rule and the last day, Friday 28/03/2025", te.Reason)
 			}
 		})
 	}
+}
+
+func TestApologyNewDateIsBoundedByTheResolutionTime(t *testing.T) {
+	// The procedure takes 15 working days; the appointment is Monday 31/3 08:00, so an apology may
+	// promise at most Tuesday 22/4 08:00 (Hùng Kings' day, 7/4, is off).
+	processing := historyIn(domain.StatusProcessing)
+	apologise := func(date time.Time, days int) domain.IssueApology {
+		return domain.IssueApology{Reason: "Chờ ý kiến của Sở Xây dựng", NewAppointmentDate: date, ExtraWorkingDays: days, At: now, Calendar: cal}
+	}
+	runInvalid(t, []invalidCase{
+		{"a date far in the future", processing, apologise(vn(9999, time.December, 31, 8, 0), 0), []string{"new_appointment_date"}},
+		{"one minute past the bound", processing, apologise(apologyLatest.Add(time.Minute), 0), []string{"new_appointment_date"}},
+		{"a billion working days", processing, apologise(time.Time{}, 1_000_000_000), []string{"extra_working_days"}},
+		{"one working day more than the procedure's time", processing, apologise(time.Time{}, 16), []string{"extra_working_days"}},
+		{"negative working days", processing, apologise(time.Time{}, -3), []string{"extra_working_days"}},
+		{"both a date and working days", processing, apologise(apologyDate, 2), []string{"extra_working_days"}},
+		{"a Sunday", processing, apologise(vn(2025, time.April, 6, 9, 0), 0), []string{"new_appointment_date"}},
+		{"Hùng Kings' day", processing, apologise(vn(2025, time.April, 7, 9, 0), 0), []string{"new_appointment_date"}},
+		{"the lunch break", processing, apologise(vn(2025, time.April, 3, 12, 0), 0), []string{"new_appointment_date"}},
+		{"the evening", processing, apologise(vn(2025, time.April, 3, 19, 0), 0), []string{"new_appointment_date"}},
+	})
+	t.Run("the bound itself and whole working days up to it are allowed", func(t *testing.T) {
+		for _, when := range []domain.IssueApology{apologise(apologyLatest, 0), apologise(time.Time{}, 15), apologise(vn(2025, time.April, 3, 17, 0), 0)} {
+			events, err := domain.Decide(domain.Fold(processing...), when)
+			if err != nil {
+				t.Fatalf("Decide(%+v) = %v", when, err)
+			}
+			e := events[0].(domain.ApologyIssued)
+			if want := firstNonZero(when.NewAppointmentDate, apologyLatest); !e.NewAppointmentDate.Equal(want) || !e.LatestAllowedDate.Equal(apologyLatest) {
+				t.Errorf("new date %v (bound %v), want %v (bound %v)", e.NewAppointmentDate, e.LatestAllowedDate, want, apologyLatest)
+			}
+		}
+	})
+	t.Run("a rule set may lower the bound", func(t *testing.T) {
+		book, err := domain.ParseRulesConfig([]byte(`{"sets": [{"version": "nd61-2018", "apology_max_extension_percent": 20}]}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		withRules := received()
+		withRules.Rules = book.At(receivedAt)
+		withRules.RulesVersion = withRules.Rules.Version
+		given := extend([]domain.Event{withRules}, transferred())
+		// 20% of 15 working days is 3 working days: Thursday 3/4 08:00.
+		thenInvalid(t, given, apologise(time.Time{}, 4), "extra_working_days")
+		thenInvalid(t, given, apologise(vn(2025, time.April, 3, 8, 1), 0), "new_appointment_date")
+		events, err := domain.Decide(domain.Fold(given...), apologise(time.Time{}, 3))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e := events[0].(domain.ApologyIssued); !e.NewAppointmentDate.Equal(vn(2025, time.April, 3, 8, 0)) {
+			t.Errorf("three working days after 31/3 08:00 = %v", e.NewAppointmentDate)
+		}
+	})
+}
+
+func firstNonZero(ts ...time.Time) time.Time {
+	for _, t := range ts {
+		if !t.IsZero() {
+			return t
+		}
+	}
+	return time.Time{}
 }
 
 func TestTimeInvalidInput(t *testing.T) {

@@ -48,6 +48,9 @@ var (
 	now = vn(2025, time.March, 14, 10, 0)
 	// apologyDate is the new date an apology promises: after the appointment, before Hùng Kings' day (7/4/2025).
 	apologyDate = vn(2025, time.April, 4, 17, 0)
+	// apologyLatest is the latest date an apology may give: the appointment plus the procedure's 15
+	// working days (Hùng Kings' day, Monday 7/4/2025, is off).
+	apologyLatest = vn(2025, time.April, 22, 8, 0)
 	// nd61 is the rule set in force in March 2025, which the fixture dossier keeps.
 	nd61 = domain.DefaultRuleBook().At(receivedAt)
 )
@@ -74,7 +77,7 @@ func procedure() domain.Procedure {
 		Name:            "Cấp giấy phép xây dựng mới đối với công trình cấp III, cấp IV và nhà ở riêng lẻ",
 		Field:           domain.Field{Code: "H56-XD", Name: "Hoạt động xây dựng"},
 		CompetentAgency: competentAgency,
-		ResolutionDays:  15,
+		ResolutionTime:  domain.ResolutionTime{Days: 15},
 		Fees:            []domain.Fee{{Name: "Lệ phí cấp giấy phép xây dựng nhà ở riêng lẻ", Amount: 75_000}},
 		OnlineLevel:     "full",
 		Workflow:        workflow(),
@@ -213,7 +216,7 @@ func resultReturned() domain.ResultReturned {
 func apologyIssued() domain.ApologyIssued {
 	return domain.ApologyIssued{
 		Reason: "Chờ ý kiến của Sở Xây dựng", OldAppointmentDate: appointment, NewAppointmentDate: apologyDate,
-		IssuedAt: vn(2025, time.March, 12, 16, 0),
+		IssuedAt: vn(2025, time.March, 12, 16, 0), LatestAllowedDate: apologyLatest, CalendarVersion: cal.Version(), RulesVersion: domain.RulesND61,
 	}
 }
 
@@ -663,6 +666,7 @@ func roundTripSamples() []domain.Event {
 	rt.ReturnedAt, rt.AppointmentDate = utc(rt.ReturnedAt), utc(rt.AppointmentDate)
 	ai := apologyIssued()
 	ai.OldAppointmentDate, ai.NewAppointmentDate, ai.IssuedAt = utc(ai.OldAppointmentDate), utc(ai.NewAppointmentDate), utc(ai.IssuedAt)
+	ai.LatestAllowedDate = utc(ai.LatestAllowedDate)
 	su := suspended()
 	su.SuspendedAt = utc(su.SuspendedAt)
 	rs := domain.Resumed{

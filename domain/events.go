@@ -82,12 +82,12 @@ type ProcedureRef struct {
 	Name           string `json:"name"`
 	FieldCode      string `json:"field_code"`
 	FieldName      string `json:"field_name"`
-	ResolutionDays int    `json:"resolution_days"`
+	ResolutionTime        // the limit the appointment date was computed from
 }
 
 // RefOf keeps the parts of p a dossier needs.
 func RefOf(p Procedure) ProcedureRef {
-	return ProcedureRef{Code: p.Code, Name: p.Name, FieldCode: p.Field.Code, FieldName: p.Field.Name, ResolutionDays: p.ResolutionDays}
+	return ProcedureRef{Code: p.Code, Name: p.Name, FieldCode: p.Field.Code, FieldName: p.Field.Name, ResolutionTime: p.ResolutionTime}
 }
 
 // Handler is who holds the dossier: a unit (department or agency) and, when assigned, an official.
@@ -316,6 +316,11 @@ type ApologyIssued struct {
 	OldAppointmentDate time.Time `json:"old_appointment_date"`
 	NewAppointmentDate time.Time `json:"new_appointment_date"`
 	IssuedAt           time.Time `json:"issued_at"`
+	// LatestAllowedDate is the bound the new date was checked against (the old date plus the rule
+	// set's share of the procedure's resolution time); zero in events recorded before it was kept.
+	LatestAllowedDate time.Time `json:"latest_allowed_date,omitzero"`
+	CalendarVersion   string    `json:"calendar_version,omitempty"`
+	RulesVersion      string    `json:"rules_version,omitempty"`
 }
 
 // Suspended: processing stopped for a reason; the clock is paused.

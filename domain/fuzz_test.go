@@ -20,7 +20,7 @@ func sampleEvents() []domain.Event {
 	at := time.Date(2026, 3, 2, 8, 30, 0, 0, domain.VietnamTime)
 	handler := domain.Handler{Unit: "PQLXD", OfficialID: "cv1", OfficialName: "Trần Văn Bình"}
 	applicant := domain.Applicant{Type: domain.ApplicantCitizen, Name: "Nguyễn Văn An", IDNumber: "038012345678", Phone: "0912345678", Email: "an@example.vn", Address: "12 Lê Lợi"}
-	procedure := domain.ProcedureRef{Code: "1.009972", Name: "Cấp giấy phép xây dựng", FieldCode: "XD", FieldName: "Hoạt động xây dựng", ResolutionDays: 5}
+	procedure := domain.ProcedureRef{Code: "1.009972", Name: "Cấp giấy phép xây dựng", FieldCode: "XD", FieldName: "Hoạt động xây dựng", ResolutionTime: domain.ResolutionTime{Days: 5}}
 	components := []domain.Component{{Name: "Đơn đề nghị", Copies: 1}}
 	return []domain.Event{
 		domain.Submitted{DossierID: "d1", Procedure: procedure, Applicant: applicant, Components: components, ReceivingUnit: "000.00.00.H56",

@@ -36,6 +36,14 @@ type Rules struct {
 	ApologyNoticeDays int `json:"apology_notice_days"`
 	// MaxApologies: how many times the appointment date may be moved by an apology.
 	MaxApologies int `json:"max_apologies"`
+	// ApologyMaxExtensionPercent: an apology may move the appointment date by at most this
+	// percentage of the procedure's resolution time, in working time. The law names no bound; 0 (a
+	// set recorded before the key existed) means 100.
+	ApologyMaxExtensionPercent int `json:"apology_max_extension_percent,omitempty"`
+	// AfterCutoffCountsFrom: where the working days of a dossier received on a working day after the
+	// calendar's cut-off start: CountFromNextWorkingDay (practice; "" in sets recorded before the key
+	// existed) or CountFromReceipt.
+	AfterCutoffCountsFrom string `json:"after_cutoff_counts_from,omitempty"`
 	// IndicatorMaxSupplementRequests: the national indicator counts a dossier with more supplement
 	// requests than this as late, whatever its dates.
 	IndicatorMaxSupplementRequests int `json:"indicator_max_supplement_requests"`
@@ -69,8 +77,9 @@ func builtinRuleSets() []Rules {
 		Version: RulesND61, EffectiveFrom: time.Date(2018, time.June, 21, 0, 0, 0, 0, VietnamTime),
 		Basis:                 "Nghị định 61/2018/NĐ-CP (sửa đổi bởi Nghị định 107/2021/NĐ-CP); Thông tư 01/2018/TT-VPCP",
 		OnlineAcceptanceHours: 8, TransferSameWorkingDay: true, SupplementNoticeDays: 3,
-		ApologyNoticeDays: 1, MaxApologies: 1, IndicatorMaxSupplementRequests: 1,
-		Forms: Forms{Receipt: "01", Supplement: "02", Refusal: "03", Apology: "04", ControlSheet: "05", DossierRegister: "06"},
+		ApologyNoticeDays: 1, MaxApologies: 1, ApologyMaxExtensionPercent: 100, IndicatorMaxSupplementRequests: 1,
+		AfterCutoffCountsFrom: CountFromNextWorkingDay,
+		Forms:                 Forms{Receipt: "01", Supplement: "02", Refusal: "03", Apology: "04", ControlSheet: "05", DossierRegister: "06"},
 	}
 	nd118 := nd61
 	nd118.Version = RulesND118
@@ -179,7 +188,8 @@ func workingDays(n int) string {
 // adds a set from effective_from (required), starting from the set in force the day before, or from
 // "based_on". Keys: effective_from ("YYYY-MM-DD"), basis, online_acceptance_hours,
 // transfer_same_working_day, supplement_notice_days, apology_notice_days, max_apologies,
-// indicator_max_supplement_requests, forms. Unknown keys are refused. Errors are EINVALID *Error.
+// apology_max_extension_percent, after_cutoff_counts_from, indicator_max_supplement_requests, forms.
+// Unknown keys are refused. Errors are EINVALID *Error.
 func ParseRulesConfig(data []byte) (*RuleBook, error) {
 	decoder := json.NewDecoder(bytes.NewReader(data))
 	decoder.DisallowUnknownFields()
@@ -266,6 +276,8 @@ type ruleSetSpec struct {
 	SupplementNoticeDays           *int     `json:"supplement_notice_days"`
 	ApologyNoticeDays              *int     `json:"apology_notice_days"`
 	MaxApologies                   *int     `json:"max_apologies"`
+	ApologyMaxExtensionPercent     *int     `json:"apology_max_extension_percent"`
+	AfterCutoffCountsFrom          *string  `json:"after_cutoff_counts_from"`
 	IndicatorMaxSupplementRequests *int     `json:"indicator_max_supplement_requests"`
 	Forms                          *Forms   `json:"forms"`
 }
@@ -293,6 +305,12 @@ func (s ruleSetSpec) apply(v *Validation, field string, set *Rules) bool {
 	count(s.SupplementNoticeDays, "supplement_notice_days", 1, 30, &set.SupplementNoticeDays)
 	count(s.ApologyNoticeDays, "apology_notice_days", 0, 30, &set.ApologyNoticeDays)
 	count(s.MaxApologies, "max_apologies", 0, 10, &set.MaxApologies)
+	count(s.ApologyMaxExtensionPercent, "apology_max_extension_percent", 1, 200, &set.ApologyMaxExtensionPercent)
+	if s.AfterCutoffCountsFrom != nil {
+		from := *s.AfterCutoffCountsFrom
+		v.Check(from == CountFromNextWorkingDay || from == CountFromReceipt, field+".after_cutoff_counts_from", "must be %q or %q", CountFromNextWorkingDay, CountFromReceipt)
+		set.AfterCutoffCountsFrom = from
+	}
 	count(s.IndicatorMaxSupplementRequests, "indicator_max_supplement_requests", 0, 10, &set.IndicatorMaxSupplementRequests)
 	if s.Forms != nil {
 		set.Forms = *s.Forms

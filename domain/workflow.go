@@ -129,9 +129,11 @@ func (c *Catalog) checkWorkflow(v *Validation, at string, p Procedure, cal *Cale
 		}
 	}
 	if cal != nil {
-		limit := float64(p.ResolutionDays) * cal.WorkingDayLength().Hours()
+		// A same-day procedure's path must fit one working day; one received late in the day has
+		// less, and its step deadlines may then run past its appointment.
+		limit := p.ResolutionTime.WorkingTime(cal).Hours()
 		total := p.CriticalPathHours()
-		v.Check(total <= limit, at+".workflow", "its critical path allots %.1f h, more than the %d working days (%.1f h) allowed", total, p.ResolutionDays, limit)
+		v.Check(total <= limit, at+".workflow", "its critical path allots %.1f h, more than the %s (%.1f h) allowed", total, p.ResolutionTime, limit)
 	}
 }
 
