@@ -8,7 +8,8 @@ import (
 )
 
 // IssueApologyInput apologises for lateness with a new appointment date (form 04). The new date is
-// given either as a moment or as working days added to the current appointment date.
+// given either as a moment or as working days added to the current appointment date; the domain
+// checks either against the bound of the dossier's rule set and names the field given.
 type IssueApologyInput struct {
 	Reason             string    `json:"reason"`
 	NewAppointmentDate time.Time `json:"new_appointment_date,omitzero"`
@@ -17,10 +18,8 @@ type IssueApologyInput struct {
 
 func (IssueApologyInput) Action() domain.Action { return domain.ActionIssueApology }
 
-func (in IssueApologyInput) command(_ context.Context, a *App, _ Caller, d domain.Dossier, now time.Time) (domain.Command, error) {
-	newDate := in.NewAppointmentDate
-	if newDate.IsZero() && in.ExtraWorkingDays > 0 {
-		newDate = a.Calendar.AddWorkingDays(d.AppointmentDate, in.ExtraWorkingDays)
-	}
-	return domain.IssueApology{Reason: in.Reason, NewAppointmentDate: newDate, At: now, Calendar: a.Calendar}, nil
+func (in IssueApologyInput) command(_ context.Context, a *App, _ Caller, _ domain.Dossier, now time.Time) (domain.Command, error) {
+	return domain.IssueApology{
+		Reason: in.Reason, NewAppointmentDate: in.NewAppointmentDate, ExtraWorkingDays: in.ExtraWorkingDays, At: now, Calendar: a.Calendar,
+	}, nil
 }

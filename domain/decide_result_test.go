@@ -226,3 +226,13 @@ func TestResultInvalidInput(t *testing.T) {
 		{"rate with an essay", returned, rate(ratingScores(), strings.Repeat("a", 2001)), []string{"comment"}},
 	})
 }
+
+func TestAReceiptNumberPaysOnce(t *testing.T) {
+	part := domain.Paid{Amount: 50_000, Channel: domain.PaymentBank, ReceiptNumber: "UNC-77", PaidAt: now}
+	given := extend(historyIn(domain.StatusAwaitingPayment), part)
+	// The same receipt entered again — by a retry, or typed in another case — would count its money twice.
+	thenInvalid(t, given, domain.Pay{Amount: 25_000, Channel: domain.PaymentBank, ReceiptNumber: "UNC-77", At: now}, "receipt_number")
+	thenInvalid(t, given, domain.Pay{Amount: 25_000, Channel: domain.PaymentBank, ReceiptNumber: "unc-77", At: now}, "receipt_number")
+	thenEvents(t, given, domain.Pay{Amount: 25_000, Channel: domain.PaymentBank, ReceiptNumber: "UNC-78", At: now},
+		domain.Paid{Amount: 25_000, Channel: domain.PaymentBank, ReceiptNumber: "UNC-78", PaidAt: now})
+}

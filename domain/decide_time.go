@@ -63,7 +63,7 @@ func decideIssueApology(d Dossier, c IssueApology) ([]Event, error) {
 	checkText(&v, "reason", c.Reason, true, 2000)
 	maxExtension := rules.ApologyMaxExtension(c.Calendar, d.Procedure.ResolutionTime)
 	latest := c.Calendar.AddWorkingTime(d.AppointmentDate, maxExtension)
-	bound := fmt.Sprintf("%s (%d%% of the procedure's %s), that is by %s",
+	bound := fmt.Sprintf("%s (%d%% of the procedure's resolution time, %s), that is by %s",
 		describeWorkingTime(c.Calendar, maxExtension), cmp.Or(rules.ApologyMaxExtensionPercent, 100),
 		d.Procedure.ResolutionTime, latest.In(VietnamTime).Format("15:04 02/01/2006"))
 	newDate := c.NewAppointmentDate

@@ -69,10 +69,10 @@ func TestDemoAppointmentsOnTrickyMoments(t *testing.T) {
 				"before the cut-off, it goes to the department the same day, by 17:00.",
 		},
 		{
-			name: "the day before Tết, birth registration (1 day)", procedure: "1.001193", receivedAt: "2026-02-13 10:00",
-			appointment: "2026-02-23 10:00", transfer: "2026-02-13 17:00",
-			reasoning: "5.5 h on Friday 13/02; the last 2.5 h are 07:30–10:00 on Monday 23/02, the first working " +
-				"day after Tết.",
+			name: "the day before Tết, birth registration (within the day)", procedure: "1.001193", receivedAt: "2026-02-13 10:00",
+			appointment: "2026-02-13 17:00", transfer: "2026-02-13 17:00",
+			reasoning: "Birth registration is done within the day of receipt: by 17:00 on Friday 13/02, before the " +
+				"Tết break, not after it.",
 		},
 		{
 			name: "a make-up Saturday, household business (3 days)", procedure: "1.001612", receivedAt: "2026-01-10 09:00",
@@ -82,22 +82,22 @@ func TestDemoAppointmentsOnTrickyMoments(t *testing.T) {
 				"1.5 h end at 09:00 on Wednesday 14/01. It is a working day before the cut-off: transfer by 17:00.",
 		},
 		{
-			name: "15:01, civil status extract (1 day)", procedure: "2.000635", receivedAt: "2026-03-10 15:01",
+			name: "15:01, civil status extract (within the day)", procedure: "2.000635", receivedAt: "2026-03-10 15:01",
 			appointment: "2026-03-11 17:00", transfer: "2026-03-11 07:30",
-			reasoning: "One minute after the cut-off: the count starts on Wednesday 11/03 at 07:30 and one day ends " +
-				"at 17:00; the transfer may wait for the start of Wednesday.",
+			reasoning: "One minute after the cut-off, a same-day request is returned within the next working day, " +
+				"Wednesday 11/03, by 17:00; the transfer may wait for the start of Wednesday.",
 		},
 		{
-			name: "15:00 sharp, civil status extract (1 day)", procedure: "2.000635", receivedAt: "2026-03-10 15:00",
-			appointment: "2026-03-11 15:00", transfer: "2026-03-10 17:00",
-			reasoning: "Not after the cut-off: 2 h on Tuesday, 4 h + 2 h on Wednesday end at 15:00; the dossier " +
-				"goes to the department the same day.",
+			name: "15:00 sharp, civil status extract (within the day)", procedure: "2.000635", receivedAt: "2026-03-10 15:00",
+			appointment: "2026-03-10 17:00", transfer: "2026-03-10 17:00",
+			reasoning: "Not after the cut-off: the extract is due the same day, by 17:00, and the dossier goes to " +
+				"the department the same day.",
 		},
 		{
-			name: "before the 2/9 break of 2026, birth registration (1 day)", procedure: "1.001193", receivedAt: "2026-08-28 16:00",
+			name: "before the 2/9 break of 2026, birth registration (within the day)", procedure: "1.001193", receivedAt: "2026-08-28 16:00",
 			appointment: "2026-09-03 17:00", transfer: "2026-09-03 07:30",
 			reasoning: "Friday 28/08 16:00 is after the cut-off, and 29/08–02/09 is the announced break (31/08 made " +
-				"up on Saturday 22/08): the count starts on Thursday 03/09 07:30 and ends at 17:00.",
+				"up on Saturday 22/08): the next working day is Thursday 03/09, and the result is due by its 17:00.",
 		},
 	}
 	for _, tt := range tests {

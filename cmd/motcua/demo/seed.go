@@ -157,7 +157,7 @@ func (s *seeder) dossier(ctx context.Context, i int) error {
 	unit := s.receivingUnit(p)
 	reception := s.official(unit, commands.RoleReception)
 	// Start far enough back for the dossier's story to fit before today; some end up late.
-	back := time.Duration(float64(p.ResolutionDays+2+s.rng.IntN(6)) * 8 * float64(time.Hour))
+	back := p.ResolutionTime.WorkingTime(s.app.Calendar) + time.Duration(2+s.rng.IntN(6))*s.app.Calendar.WorkingDayLength()
 	s.clock = s.app.Calendar.NextWorkingMoment(s.app.Calendar.AddWorkingTime(s.end, -back).Add(time.Duration(s.rng.IntN(120)) * time.Minute))
 
 	components := make([]domain.Component, 0, len(p.Components))
@@ -243,7 +243,11 @@ func (s *seeder) dossier(ctx context.Context, i int) error {
 		case stageSuspended:
 			return act(head, &commands.SuspendInput{Reason: "Chờ kết quả xác minh của cơ quan liên quan"})
 		case stageApology:
-			return act(head, &commands.IssueApologyInput{Reason: "Cần thêm thời gian xác minh thực địa", ExtraWorkingDays: 3})
+			// A same-day dossier is due the day it is received: no apology can come a day before.
+			if p.ResolutionTime.Days == 0 {
+				return nil
+			}
+			return act(head, &commands.IssueApologyInput{Reason: "Cần thêm thời gian xác minh thực địa", ExtraWorkingDays: min(3, p.ResolutionTime.Days)})
 		}
 	}
 	if err := act(specialist, &commands.AppraiseInput{Conclusion: domain.ConclusionApprove, Opinion: "Hồ sơ đầy đủ, đủ điều kiện giải quyết"}); err != nil {
