@@ -366,6 +366,8 @@ var messages = map[string][2]string{
 	"dossier.version":       {"phiên bản", "version"},
 	"dossier.facts":         {"Thông tin hồ sơ", "Dossier"},
 	"dossier.working_days":  {"ngày làm việc", "working days"},
+	"dossier.working_hours": {"giờ làm việc", "working hours"},
+	"dossier.same_day":      {"trong ngày", "within the day"},
 	"dossier.applicant":     {"Người nộp hồ sơ", "Applicant"},
 	"dossier.submitted_at":  {"Ngày nộp trực tuyến", "Submitted online"},
 	"dossier.holder":        {"Đang xử lý tại", "Held by"},

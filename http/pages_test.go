@@ -192,7 +192,7 @@ func TestOfficialsPagesShowTheAPIsFieldErrorsAndMoveTheDossier(t *testing.T) {
 	if moved.status != http.StatusSeeOther || moved.location != "/can-bo/ho-so/"+code+"?da-lam=transfer" {
 		t.Fatalf("transfer = %d %q", moved.status, moved.location)
 	}
-	e.get(moved.location).expect(t, http.StatusOK, "Đã thực hiện: Chuyển xử lý.", "Đang giải quyết", "PQLXD")
+	e.get(moved.location).expect(t, http.StatusOK, "Đã thực hiện: Chuyển xử lý.", "Đang giải quyết", "PQLXD", "(1.009972, 5 ngày làm việc)")
 
 	// The deciding agency's specialist sees it in the work queue.
 	e.waitProjected()
