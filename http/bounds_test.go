@@ -2,6 +2,8 @@ package http_test
 
 import (
 	"net/http"
+	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -47,5 +49,20 @@ func TestApologyAndPaymentBoundsOverHTTP(t *testing.T) {
 	}
 	if e.eventCount() != before {
 		t.Fatal("a repeated receipt wrote events")
+	}
+}
+
+// TestActionFormNumbersThatAreNotJSON: "NaN" and "Inf" parse as floats but cannot be sent as JSON;
+// the form passes them on as text and the API names the field, instead of failing with a 500.
+func TestActionFormNumbersThatAreNotJSON(t *testing.T) {
+	e := newPagesEnv(t)
+	csrf := e.signIn(e.token("tn", centre, commands.RoleReception))
+	good := url.Values{"csrf": {csrf}, "procedure_code": {"1.009972"}, "channel": {"direct"}, "applicant.type": {"citizen"},
+		"applicant.name": {"Trần Thị Bình"}, "applicant.id_number": {"038098765432"}, "components": {"Đơn đề nghị | 1"}}
+	receipt := e.post("/can-bo/tiep-nhan", good).expect(t, http.StatusOK, `id="receipt-code"`)
+	code := regexp.MustCompile(`id="receipt-code">([^<]+)<`).FindStringSubmatch(receipt.body)[1]
+	for _, hours := range []string{"NaN", "Inf", "-Inf"} {
+		e.post("/can-bo/ho-so/"+code+"/transfer", url.Values{"csrf": {csrf}, "step": {"Bổ sung"}, "to_unit": {"PQLXD"}, "allotted_hours": {hours}}).
+			expect(t, http.StatusBadRequest, `id="transfer-allotted_hours-error"`)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"io"
+	"math"
 	"net/http"
 	"net/url"
 	"slices"
@@ -446,7 +447,8 @@ func actionBody(action domain.Action, r *http.Request) (map[string]any, error) {
 				body[field] = n
 				return
 			}
-		} else if n, err := strconv.ParseFloat(v, 64); err == nil {
+		} else if n, err := strconv.ParseFloat(v, 64); err == nil && !math.IsNaN(n) && !math.IsInf(n, 0) {
+			// "NaN" and "Inf" parse but are not JSON: they go on as text, for the API to refuse.
 			body[field] = n
 			return
 		}
