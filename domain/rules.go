@@ -31,8 +31,9 @@ type Rules struct {
 	// SupplementNoticeDays: when appraisal finds gaps after receipt, the applicant must be asked
 	// within this many working days of the receipt (or of the last return of the completed dossier).
 	SupplementNoticeDays int `json:"supplement_notice_days"`
-	// ApologyNoticeDays: an apology with a new appointment date must be issued at least this many
-	// working days before the appointment date in force.
+	// ApologyNoticeDays: an apology with a new appointment date must be issued by the end of the
+	// working day this many working days before the day of the appointment date in force (counted
+	// in days, as NĐ 61 art. 19 says "01 ngày", not in working hours).
 	ApologyNoticeDays int `json:"apology_notice_days"`
 	// MaxApologies: how many times the appointment date may be moved by an apology.
 	MaxApologies int `json:"max_apologies"`

@@ -444,8 +444,9 @@ func (s *scenario) life(b *dossierBook, r *rand.Rand) iter.Seq[float64] {
 		} else if !s.act(b, desk, commands.TransferInput{ToUnit: review.Unit, ToOfficialID: specialist.ID, ToOfficialName: specialist.Name, Step: review.Name}) {
 			return
 		}
+		// An apology moves the date by at most the procedure's own time (docs/rules.md).
 		if r.Float64() < 0.15 && s.cal.WorkingTimeBetween(s.clock, b.appointment()) > 2*s.cal.WorkingDayLength() {
-			if !yield(1) || !s.act(b, signer, commands.IssueApologyInput{Reason: "Cần xác minh thêm tại thực địa", ExtraWorkingDays: 1 + r.IntN(4)}) {
+			if !yield(1) || !s.act(b, signer, commands.IssueApologyInput{Reason: "Cần xác minh thêm tại thực địa", ExtraWorkingDays: 1 + r.IntN(min(4, p.ResolutionTime.Days))}) {
 				return
 			}
 		}
