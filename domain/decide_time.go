@@ -73,9 +73,12 @@ func decideIssueApology(d Dossier, c IssueApology) ([]Event, error) {
 	case c.ExtraWorkingDays != 0:
 		// Compared in days before any date arithmetic, so no count can overflow the calendar.
 		maxDays := int(maxExtension / c.Calendar.WorkingDayLength())
-		v.Check(c.ExtraWorkingDays >= 1 && c.ExtraWorkingDays <= maxDays, "extra_working_days",
-			"must be between 1 and %d: an apology may move the appointment date by at most %s", maxDays, bound)
-		if c.ExtraWorkingDays >= 1 && c.ExtraWorkingDays <= maxDays {
+		switch {
+		case maxDays == 0:
+			v.Add("extra_working_days", "an apology may move this appointment date by at most %s: give new_appointment_date", bound)
+		case c.ExtraWorkingDays < 1 || c.ExtraWorkingDays > maxDays:
+			v.Add("extra_working_days", "must be between 1 and %d: an apology may move the appointment date by at most %s", maxDays, bound)
+		default:
 			newDate = c.Calendar.AddWorkingDays(d.AppointmentDate, c.ExtraWorkingDays)
 		}
 	case newDate.IsZero():

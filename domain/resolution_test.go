@@ -145,3 +145,24 @@ func TestParseCatalogChecksTheResolutionTime(t *testing.T) {
 		})
 	}
 }
+
+func TestApologyOfAnHourLimitedProcedureTakesADate(t *testing.T) {
+	// Four working hours from Monday 9/3/2026 08:00: due 13:30. An apology issued the Friday before
+	// may move it by four more working hours — 3.5 h to 17:00 and 0.5 h on Tuesday, to 08:00 — not
+	// by a whole working day.
+	e := receiveWith(t, domain.ResolutionTime{Hours: 4}, vn(2026, time.March, 9, 8, 0), nil)
+	given := []domain.Event{e, transferred()}
+	byDays := domain.IssueApology{Reason: "Chờ xác minh", ExtraWorkingDays: 1, At: vn(2026, time.March, 6, 9, 0), Calendar: cal}
+	thenInvalid(t, given, byDays, "extra_working_days")
+	tooLate := domain.IssueApology{Reason: "Chờ xác minh", NewAppointmentDate: vn(2026, time.March, 10, 8, 1), At: vn(2026, time.March, 6, 9, 0), Calendar: cal}
+	thenInvalid(t, given, tooLate, "new_appointment_date")
+	inTime := tooLate
+	inTime.NewAppointmentDate = vn(2026, time.March, 10, 8, 0)
+	events, err := domain.Decide(domain.Fold(given...), inTime)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := events[0].(domain.ApologyIssued); !got.LatestAllowedDate.Equal(inTime.NewAppointmentDate) {
+		t.Errorf("bound %v, want %v", got.LatestAllowedDate, inTime.NewAppointmentDate)
+	}
+}
