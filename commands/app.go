@@ -78,6 +78,8 @@ type Result struct {
 	Events    []string            `json:"events"`
 	Dossier   domain.Dossier      `json:"-"`
 	Position  eventstore.Position `json:"-"`
+	// Replayed: the request had already run under its idempotency key, and this is that run's result.
+	Replayed bool `json:"-"`
 }
 
 // Input is one use case's request body, turned into a domain command against the current dossier.
@@ -95,12 +97,19 @@ func (a *App) Execute(ctx context.Context, caller Caller, ref string, ifMatch *u
 		return Result{}, err
 	}
 	for attempt := 0; ; attempt++ {
-		d, err := a.load(ctx, id)
+		d, recorded, err := a.loadRecorded(ctx, id)
 		if err != nil {
 			return Result{}, err
 		}
 		if !d.Exists() || (code != "" && d.Code != code) {
 			return Result{}, domain.Errorf(domain.ENOTFOUND, "dossier %s not found", ref)
+		}
+		// Before the checks: a repeat must get the first answer although the dossier has moved on.
+		if upTo, names, found, err := earlierRun(ctx, caller.ID, recorded); err != nil || found {
+			if err != nil {
+				return Result{}, err
+			}
+			return replayResult(upTo, names)
 		}
 		role, err := authorize(caller, in.Action(), d)
 		if err != nil {
@@ -156,6 +165,7 @@ func (a *App) append(ctx context.Context, actor eventstore.Actor, d domain.Dossi
 			ID: eventstore.NewEventID(), Type: typ, Data: payload,
 			Metadata: eventstore.Metadata{Actor: actor, CorrelationID: correlationID, CausationID: commandID, OccurredAt: now},
 		}
+		stampIdempotency(ctx, &data[i].Metadata)
 		names[i] = typ
 	}
 	id := d.ID
@@ -206,11 +216,18 @@ func (a *App) Load(ctx context.Context, ref string) (domain.Dossier, []eventstor
 }
 
 func (a *App) load(ctx context.Context, id string) (domain.Dossier, error) {
+	d, _, err := a.loadRecorded(ctx, id)
+	return d, err
+}
+
+// loadRecorded returns the dossier with the given id and the events it was folded from.
+func (a *App) loadRecorded(ctx context.Context, id string) (domain.Dossier, []eventstore.RecordedEvent, error) {
 	recorded, err := a.Store.ReadStream(ctx, StreamName(id), 1)
 	if err != nil {
-		return domain.Dossier{}, err
+		return domain.Dossier{}, nil, err
 	}
-	return fold(recorded)
+	d, err := fold(recorded)
+	return d, recorded, err
 }
 
 func fold(recorded []eventstore.RecordedEvent) (domain.Dossier, error) {

@@ -26,12 +26,18 @@ func (a *App) Rate(ctx context.Context, ref string, in RateInput) (Result, error
 		return Result{}, err
 	}
 	for attempt := 0; ; attempt++ {
-		d, err := a.load(ctx, id)
+		d, recorded, err := a.loadRecorded(ctx, id)
 		if err != nil {
 			return Result{}, err
 		}
 		if !d.Exists() || (code != "" && d.Code != code) {
 			return Result{}, domain.Errorf(domain.ENOTFOUND, "dossier %s not found", ref)
+		}
+		if upTo, names, found, err := earlierRun(ctx, applicantActor.ID, recorded); err != nil || found {
+			if err != nil {
+				return Result{}, err
+			}
+			return replayResult(upTo, names)
 		}
 		now := a.now()
 		events, err := domain.Decide(d, domain.Rate{Secret: in.Secret, Scores: in.Scores, Comment: in.Comment, At: now})

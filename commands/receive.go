@@ -4,11 +4,13 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base32"
+	"errors"
 	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/motcua/motcua/domain"
+	"github.com/motcua/motcua/eventstore"
 )
 
 // ReceiveInput is a dossier brought to the desk (direct, postal) or filed online.
@@ -51,6 +53,12 @@ func (a *App) Receive(ctx context.Context, caller Caller, in ReceiveInput) (Rece
 	}
 	now := a.now()
 	id := uuid.Must(uuid.NewV7()).String()
+	if idem, ok := idempotencyOf(ctx); ok {
+		id = keyedDossierID(caller.ID, idem)
+		if receipt, found, err := a.earlierReceipt(ctx, caller, id); err != nil || found {
+			return receipt, err
+		}
+	}
 	empty := domain.Dossier{Status: domain.StatusNew}
 	if action == domain.ActionSubmit {
 		events, err := domain.Decide(empty, domain.Submit{
@@ -61,7 +69,10 @@ func (a *App) Receive(ctx context.Context, caller Caller, in ReceiveInput) (Rece
 			return Receipt{}, err
 		}
 		res, err := a.append(ctx, caller.actor(role), empty, events, now)
-		return Receipt{Result: res}, err
+		if err != nil {
+			return a.lostKeyedRace(ctx, caller, id, err)
+		}
+		return Receipt{Result: res}, nil
 	}
 	secret := newRatingSecret()
 	cmd := domain.Receive{
@@ -82,9 +93,45 @@ func (a *App) Receive(ctx context.Context, caller Caller, in ReceiveInput) (Rece
 	}
 	res, err := a.append(ctx, caller.actor(role), empty, events, now)
 	if err != nil {
-		return Receipt{}, err
+		return a.lostKeyedRace(ctx, caller, id, err)
 	}
 	return Receipt{Result: res, ReceivedAt: res.Dossier.ReceivedAt, AppointmentDate: res.Dossier.AppointmentDate, RatingSecret: secret}, nil
+}
+
+// earlierReceipt answers a repeated keyed receipt from the dossier the first run opened. The rating
+// secret is kept only as a hash, so this answer lacks it: the first answer, which the HTTP layer
+// replays while it has it, is the only one that carries it.
+func (a *App) earlierReceipt(ctx context.Context, caller Caller, id string) (Receipt, bool, error) {
+	_, recorded, err := a.loadRecorded(ctx, id)
+	if err != nil || len(recorded) == 0 {
+		return Receipt{}, false, err
+	}
+	upTo, names, found, err := earlierRun(ctx, caller.ID, recorded)
+	if err != nil {
+		return Receipt{}, false, err
+	}
+	if !found {
+		// The key's window has passed: the same request again is a client error, not a new dossier.
+		return Receipt{}, false, domain.Errorf(domain.EIDEMPOTENCY, "Idempotency-Key %q already opened dossier %s: send a new key", recorded[0].Metadata.IdempotencyKey, id)
+	}
+	res, err := replayResult(upTo, names)
+	if err != nil {
+		return Receipt{}, false, err
+	}
+	return Receipt{Result: res, ReceivedAt: res.Dossier.ReceivedAt, AppointmentDate: res.Dossier.AppointmentDate}, true, nil
+}
+
+// lostKeyedRace turns the failed append of a keyed receipt into the answer of the repeat that won
+// the race to open the same dossier; any other failure is returned as it is.
+func (a *App) lostKeyedRace(ctx context.Context, caller Caller, id string, err error) (Receipt, error) {
+	if _, keyed := idempotencyOf(ctx); !keyed || !errors.Is(err, eventstore.ErrWrongExpectedVersion) {
+		return Receipt{}, err
+	}
+	receipt, found, lookErr := a.earlierReceipt(ctx, caller, id)
+	if lookErr != nil || !found {
+		return Receipt{}, errors.Join(err, lookErr)
+	}
+	return receipt, nil
 }
 
 // AcceptInput accepts a dossier submitted online; after Execute, RatingSecret is the receipt's secret.

@@ -10,12 +10,13 @@ import (
 type ErrorCode string
 
 const (
-	ECONFLICT     ErrorCode = "conflict"     // the action is not allowed now, or lost a race
-	EINVALID      ErrorCode = "invalid"      // the input is wrong; FieldErrors say where
-	ENOTFOUND     ErrorCode = "not_found"    // no such dossier, procedure, …
-	EUNAUTHORIZED ErrorCode = "unauthorized" // no or bad credentials
-	EFORBIDDEN    ErrorCode = "forbidden"    // authenticated but not allowed
-	EPRECONDITION ErrorCode = "precondition" // the caller's view of the dossier is stale (If-Match)
+	ECONFLICT     ErrorCode = "conflict"               // the action is not allowed now, or lost a race
+	EINVALID      ErrorCode = "invalid"                // the input is wrong; FieldErrors say where
+	ENOTFOUND     ErrorCode = "not_found"              // no such dossier, procedure, …
+	EUNAUTHORIZED ErrorCode = "unauthorized"           // no or bad credentials
+	EFORBIDDEN    ErrorCode = "forbidden"              // authenticated but not allowed
+	EPRECONDITION ErrorCode = "precondition"           // the caller's view of the dossier is stale (If-Match)
+	EIDEMPOTENCY  ErrorCode = "idempotency_key_reused" // an Idempotency-Key sent again with another request
 	EINTERNAL     ErrorCode = "internal"
 )
 

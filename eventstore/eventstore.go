@@ -185,6 +185,12 @@ type Metadata struct {
 	// event), set by the eventstore/chain decorator so the history is tamper-evident. Empty on
 	// events appended without it.
 	PrevHash string `json:"prev_hash,omitempty"`
+	// IdempotencyKey is the Idempotency-Key of the request that produced the event, and RequestHash
+	// that request's fingerprint (hex SHA-256 of method, path, caller and body): a repeated request
+	// is recognised from the events themselves, even when the answer kept for it was lost. Empty on
+	// events of requests sent without a key.
+	IdempotencyKey string `json:"idempotency_key,omitempty"`
+	RequestHash    string `json:"request_hash,omitempty"`
 }
 
 // Actor is who caused an event: an official, an applicant, or the system itself.

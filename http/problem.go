@@ -27,6 +27,7 @@ var statusOf = map[domain.ErrorCode]int{
 	domain.ENOTFOUND:     http.StatusNotFound,
 	domain.ECONFLICT:     http.StatusConflict,
 	domain.EPRECONDITION: http.StatusPreconditionFailed,
+	domain.EIDEMPOTENCY:  http.StatusUnprocessableEntity,
 	domain.EINTERNAL:     http.StatusInternalServerError,
 }
 
@@ -37,6 +38,7 @@ var titleOf = map[domain.ErrorCode]string{
 	domain.ENOTFOUND:     "Không tìm thấy / Not found",
 	domain.ECONFLICT:     "Không thực hiện được ở trạng thái hiện tại / Conflict",
 	domain.EPRECONDITION: "Hồ sơ đã thay đổi / Dossier changed",
+	domain.EIDEMPOTENCY:  "Khóa chống trùng lặp đã dùng cho yêu cầu khác / Idempotency key reused",
 	domain.EINTERNAL:     "Lỗi hệ thống / Internal error",
 }
 

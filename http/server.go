@@ -4,6 +4,7 @@
 package http
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"log/slog"
@@ -36,6 +37,7 @@ type Server struct {
 	pages         *pageSet
 	integrity     *chain.Verifier
 	publicBaseURL string
+	idempotency   *idempotencyKeys // nil without a ReadDB: keys are then ignored
 }
 
 // Config wires a Server.
@@ -65,6 +67,9 @@ type Config struct {
 	// PublicBaseURL is the scheme and host printed QR codes point to, e.g. https://motcua.thanhhoa.gov.vn;
 	// the address the request came to when empty.
 	PublicBaseURL string
+	// IdempotencyWindow is how long the first answer to a write sent with an Idempotency-Key is
+	// replayed to repeats; 0 means DefaultIdempotencyWindow.
+	IdempotencyWindow time.Duration
 }
 
 // NewServer builds the router.
@@ -79,6 +84,9 @@ func NewServer(cfg Config) *Server {
 	}
 	if cfg.App.Now != nil {
 		s.now = cfg.App.Now
+	}
+	if cfg.ReadDB != nil {
+		s.idempotency = &idempotencyKeys{db: cfg.ReadDB, window: cmp.Or(cfg.IdempotencyWindow, DefaultIdempotencyWindow), now: s.now}
 	}
 	tokens := cfg.Tokens
 	if tokens.Now == nil {
@@ -112,6 +120,7 @@ func NewServer(cfg Config) *Server {
 						Title: "Quá nhiều yêu cầu / Too many requests", Detail: "Vui lòng thử lại sau ít phút / please try again in a minute",
 						Instance: r.URL.Path, Code: "rate_limited"})
 				})))
+			r.Use(s.idempotent)
 			r.Get("/dossiers/{code}", s.publicStatus)
 			r.Get("/dossiers/{code}/events", s.publicStatusEvents)
 			r.Post("/dossiers/{code}/rating", s.rate)
@@ -120,7 +129,7 @@ func NewServer(cfg Config) *Server {
 			r.Get("/results/{resultCode}/qr.png", s.resultQR)
 		})
 		r.Group(func(r chi.Router) {
-			r.Use(s.authenticate)
+			r.Use(s.authenticate, s.idempotent)
 			r.Post("/dossiers", s.receive)
 			r.Get("/dossiers/{ref}", s.getDossier)
 			r.Get("/dossiers/{ref}/events", s.dossierEvents)

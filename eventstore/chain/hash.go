@@ -35,7 +35,8 @@ func StreamSeed(stream string) string {
 
 // Hash returns the hex SHA-256 of the event at version of stream, over a canonical encoding of
 // everything the event store keeps of it except where it landed in the global log: stream, version,
-// id, type, data (its exact bytes), the metadata including PrevHash, and the occurred-at time.
+// id, type, data (its exact bytes), the metadata including PrevHash and the idempotency key, and the
+// occurred-at time.
 // Each field is length-prefixed, so no two different events encode alike.
 func Hash(stream string, version uint64, e eventstore.EventData) string {
 	h := sha256.New()
@@ -60,6 +61,11 @@ func Hash(stream string, version uint64, e eventstore.EventData) string {
 	field(m.CausationID[:])
 	field([]byte(m.OccurredAt.UTC().Truncate(time.Microsecond).Format(occurredAtLayout)))
 	field([]byte(m.PrevHash))
+	// Only events of keyed requests carry these, so every event stored before them hashes as it did.
+	if m.IdempotencyKey != "" || m.RequestHash != "" {
+		field([]byte(m.IdempotencyKey))
+		field([]byte(m.RequestHash))
+	}
 	return hex.EncodeToString(h.Sum(nil))
 }
 

@@ -176,6 +176,9 @@ func runAppendTests(t *testing.T, open func(t *testing.T) eventstore.Store) {
 				CorrelationID: uuid.New(),
 				CausationID:   uuid.New(),
 				OccurredAt:    time.Date(2025, 3, 14, 9, 26, 53, 123456000, vietnam),
+				// The retried request is recognised from the events it produced (docs/api.md).
+				IdempotencyKey: "nộp-hồ-sơ 01HZ",
+				RequestHash:    "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
 			},
 		}
 		before := time.Now()

@@ -157,6 +157,10 @@ func requireSameEvent(t *testing.T, want eventstore.EventData, recorded eventsto
 		t.Fatalf("event %s correlation/causation = %s/%s, want %s/%s", want.ID,
 			got.Metadata.CorrelationID, got.Metadata.CausationID, want.Metadata.CorrelationID, want.Metadata.CausationID)
 	}
+	if got.Metadata.IdempotencyKey != want.Metadata.IdempotencyKey || got.Metadata.RequestHash != want.Metadata.RequestHash {
+		t.Fatalf("event %s idempotency key/request hash = %q/%q, want %q/%q", want.ID,
+			got.Metadata.IdempotencyKey, got.Metadata.RequestHash, want.Metadata.IdempotencyKey, want.Metadata.RequestHash)
+	}
 	if !got.Metadata.OccurredAt.Equal(want.Metadata.OccurredAt) {
 		t.Fatalf("event %s occurred at %s, want %s", want.ID, got.Metadata.OccurredAt, want.Metadata.OccurredAt)
 	}

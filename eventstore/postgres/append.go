@@ -28,14 +28,16 @@ WITH head AS (
 	SELECT coalesce(max(version), 0) AS version FROM eventstore.events WHERE stream = $1
 ), appended AS (
 	INSERT INTO eventstore.events (stream, version, id, type, data,
-		actor_id, actor_name, actor_role, actor_agency, correlation_id, causation_id, occurred_at, prev_hash)
+		actor_id, actor_name, actor_role, actor_agency, correlation_id, causation_id, occurred_at, prev_hash,
+		idempotency_key, request_hash)
 	SELECT $1, head.version + e.n, e.id, e.type, e.data,
-		e.actor_id, e.actor_name, e.actor_role, e.actor_agency, e.correlation_id, e.causation_id, e.occurred_at, e.prev_hash
+		e.actor_id, e.actor_name, e.actor_role, e.actor_agency, e.correlation_id, e.causation_id, e.occurred_at, e.prev_hash,
+		e.idempotency_key, e.request_hash
 	FROM head, unnest($2::uuid[], $3::text[], $4::json[], $5::text[], $6::text[], $7::text[], $8::text[],
-		$9::uuid[], $10::uuid[], $11::timestamptz[], $12::text[])
+		$9::uuid[], $10::uuid[], $11::timestamptz[], $12::text[], $13::text[], $14::text[])
 		WITH ORDINALITY AS e(id, type, data, actor_id, actor_name, actor_role, actor_agency,
-			correlation_id, causation_id, occurred_at, prev_hash, n)
-	WHERE head.version BETWEEN $13 AND $14
+			correlation_id, causation_id, occurred_at, prev_hash, idempotency_key, request_hash, n)
+	WHERE head.version BETWEEN $15 AND $16
 	RETURNING version, xid, seq
 )
 SELECT head.version, coalesce(last.version, 0), coalesce(last.xid, '0'), coalesce(last.seq, 0)
@@ -48,11 +50,12 @@ WITH head AS (
 	SELECT coalesce(max(version), 0) AS version FROM eventstore.events WHERE stream = $1
 ), appended AS (
 	INSERT INTO eventstore.events (stream, version, id, type, data,
-		actor_id, actor_name, actor_role, actor_agency, correlation_id, causation_id, occurred_at, prev_hash)
+		actor_id, actor_name, actor_role, actor_agency, correlation_id, causation_id, occurred_at, prev_hash,
+		idempotency_key, request_hash)
 	SELECT $1, head.version + 1, $2::uuid, $3::text, $4::json,
-		$5::text, $6::text, $7::text, $8::text, $9::uuid, $10::uuid, $11::timestamptz, $12::text
+		$5::text, $6::text, $7::text, $8::text, $9::uuid, $10::uuid, $11::timestamptz, $12::text, $13::text, $14::text
 	FROM head
-	WHERE head.version BETWEEN $13 AND $14
+	WHERE head.version BETWEEN $15 AND $16
 	RETURNING version, xid, seq
 )
 SELECT head.version, coalesce(appended.version, 0), coalesce(appended.xid, '0'), coalesce(appended.seq, 0)
@@ -74,6 +77,7 @@ const (
 type appendBatch struct {
 	ids, correlationIDs, causationIDs                             []pgtype.UUID
 	types, actorIDs, actorNames, actorRoles, agencies, prevHashes []string
+	idempotencyKeys, requestHashes                                []string
 	data                                                          [][]byte
 	occurredAt                                                    []time.Time
 }
@@ -84,6 +88,7 @@ func newAppendBatch(events []eventstore.EventData) appendBatch {
 		ids: make([]pgtype.UUID, n), correlationIDs: make([]pgtype.UUID, n), causationIDs: make([]pgtype.UUID, n),
 		types: make([]string, n), actorIDs: make([]string, n), actorNames: make([]string, n),
 		actorRoles: make([]string, n), agencies: make([]string, n), prevHashes: make([]string, n),
+		idempotencyKeys: make([]string, n), requestHashes: make([]string, n),
 		data: make([][]byte, n), occurredAt: make([]time.Time, n),
 	}
 	for i, e := range events {
@@ -92,20 +97,21 @@ func newAppendBatch(events []eventstore.EventData) appendBatch {
 		b.types[i], b.data[i], b.occurredAt[i] = e.Type, e.Data, m.OccurredAt
 		b.actorIDs[i], b.actorNames[i], b.actorRoles[i], b.agencies[i] = m.Actor.ID, m.Actor.Name, m.Actor.Role, m.Actor.Agency
 		b.prevHashes[i] = m.PrevHash
+		b.idempotencyKeys[i], b.requestHashes[i] = m.IdempotencyKey, m.RequestHash
 	}
 	return b
 }
 
-// appendArgs returns the parameters $1…$12 of appendOneSQL for one event, of appendSQL for several.
+// appendArgs returns the parameters $1…$14 of appendOneSQL for one event, of appendSQL for several.
 func appendArgs(stream string, events []eventstore.EventData) []any {
 	if len(events) == 1 {
 		e, m := events[0], events[0].Metadata
 		return []any{stream, pgUUID(e.ID), e.Type, e.Data, m.Actor.ID, m.Actor.Name, m.Actor.Role, m.Actor.Agency,
-			pgUUID(m.CorrelationID), pgUUID(m.CausationID), m.OccurredAt, m.PrevHash}
+			pgUUID(m.CorrelationID), pgUUID(m.CausationID), m.OccurredAt, m.PrevHash, m.IdempotencyKey, m.RequestHash}
 	}
 	b := newAppendBatch(events)
 	return []any{stream, b.ids, b.types, b.data, b.actorIDs, b.actorNames, b.actorRoles, b.agencies,
-		b.correlationIDs, b.causationIDs, b.occurredAt, b.prevHashes}
+		b.correlationIDs, b.causationIDs, b.occurredAt, b.prevHashes, b.idempotencyKeys, b.requestHashes}
 }
 
 // pgUUID lets pgx send a UUID in binary. Given a google/uuid value, pgx goes through its

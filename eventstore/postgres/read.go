@@ -12,7 +12,8 @@ import (
 )
 
 const eventColumns = `xid, seq, stream, version, id, type, data,
-	actor_id, actor_name, actor_role, actor_agency, correlation_id, causation_id, occurred_at, prev_hash, recorded_at`
+	actor_id, actor_name, actor_role, actor_agency, correlation_id, causation_id, occurred_at, prev_hash,
+	idempotency_key, request_hash, recorded_at`
 
 // readAllSQL returns the global log after a position, only up to the safe horizon: rows whose
 // writing transaction is older than every transaction still running. Any row a later reader could
@@ -96,7 +97,7 @@ func scanEvents(rows pgx.Rows, capacity int) ([]eventstore.RecordedEvent, error)
 		)
 		if err := rows.Scan(&e.Position.Commit, &seq, &e.Stream, &version, &e.ID, &e.Type, &e.Data,
 			&m.Actor.ID, &m.Actor.Name, &m.Actor.Role, &m.Actor.Agency, &m.CorrelationID, &m.CausationID,
-			&m.OccurredAt, &m.PrevHash, &e.RecordedAt); err != nil {
+			&m.OccurredAt, &m.PrevHash, &m.IdempotencyKey, &m.RequestHash, &e.RecordedAt); err != nil {
 			return nil, err
 		}
 		if seq < 0 || version < 1 {
