@@ -17,6 +17,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/go-chi/chi/v5"
+
 	"github.com/motcua/motcua/commands"
 	"github.com/motcua/motcua/domain"
 )
@@ -340,4 +342,40 @@ func (s *Server) idempotent(next http.Handler) http.Handler {
 // isPostgresDB tells a database/sql handle on pgx from one on SQLite.
 func isPostgresDB(db *sql.DB) bool {
 	return strings.Contains(fmt.Sprintf("%T", db.Driver()), "stdlib")
+}
+
+// idempotencyFormField is the hidden input every page form that writes carries: a key generated when
+// the form was rendered, so a double click or a resent form is applied once.
+const idempotencyFormField = "idempotency_key"
+
+// maxFormWait bounds how long a form post waits for the first post of the same form to finish.
+const maxFormWait = 15 * time.Second
+
+// apiWrite is apiCall for a page form's write: it sends the form's key as the Idempotency-Key, and
+// when the same form's first post is still running (a double click), waits for its answer, which is
+// then the answer shown, instead of showing the official an error for a click that did work.
+func (s *Server) apiWrite(r *http.Request, method, path string, body any, headers map[string]string) (apiResult, error) {
+	key := r.PostFormValue(idempotencyFormField)
+	if key == "" {
+		return s.apiCall(r, method, path, body, headers)
+	}
+	withKey := map[string]string{idempotencyHeader: key}
+	for k, v := range headers {
+		withKey[k] = v
+	}
+	deadline := time.Now().Add(maxFormWait)
+	for wait := 20 * time.Millisecond; ; wait = min(2*wait, time.Second) {
+		// Each call is routed afresh: the router keeps its state in the request's context, and a
+		// second call through the same context would resume where the first one's routing ended.
+		fresh := r.WithContext(context.WithValue(r.Context(), chi.RouteCtxKey, nil))
+		res, err := s.apiCall(fresh, method, path, body, withKey)
+		if err != nil || res.Problem == nil || res.Problem.Code != "idempotency_key_in_flight" || time.Now().After(deadline) {
+			return res, err
+		}
+		select {
+		case <-time.After(wait):
+		case <-r.Context().Done():
+			return res, nil
+		}
+	}
 }

@@ -175,6 +175,8 @@ func (l Lang) Money(amount int64) string {
 // pageFuncs are the helpers templates use besides Lang's methods.
 var pageFuncs = template.FuncMap{
 	"add": func(a, b int) int { return a + b },
+	// idempotencyKey is a fresh key for each form rendered (idempotencyFormField).
+	"idempotencyKey": NewIdempotencyKey,
 	// dict builds a map for passing several values to a partial template.
 	"dict": func(kv ...any) map[string]any {
 		m := make(map[string]any, len(kv)/2)

@@ -398,7 +398,7 @@ func (s *Server) actionSubmit(w http.ResponseWriter, r *http.Request) {
 	if v := r.PostFormValue("version"); v != "" {
 		headers["If-Match"] = `"` + v + `"`
 	}
-	res, err := s.apiCall(r, http.MethodPost, "/api/v1/dossiers/"+url.PathEscape(ref)+"/"+string(action), body, headers)
+	res, err := s.apiWrite(r, http.MethodPost, "/api/v1/dossiers/"+url.PathEscape(ref)+"/"+string(action), body, headers)
 	if err != nil {
 		s.logger.ErrorContext(r.Context(), "action", "action", action, "err", err)
 		s.renderError(w, r, http.StatusInternalServerError, "error.internal")
@@ -579,7 +579,7 @@ func (s *Server) receiveSubmit(w http.ResponseWriter, r *http.Request) {
 			"phone": f("applicant.phone"), "email": f("applicant.email"), "address": f("applicant.address")},
 		"components": componentsOf(f("components")),
 	}
-	res, err := s.apiCall(r, http.MethodPost, "/api/v1/dossiers", body, nil)
+	res, err := s.apiWrite(r, http.MethodPost, "/api/v1/dossiers", body, nil)
 	if err != nil {
 		s.logger.ErrorContext(r.Context(), "receive", "err", err)
 		s.renderError(w, r, http.StatusInternalServerError, "error.internal")

@@ -166,7 +166,7 @@ func (s *Server) ratePage(w http.ResponseWriter, r *http.Request) {
 	}
 	form.Chosen = scores
 	body["scores"] = scores
-	res, err := s.apiCall(r, http.MethodPost, "/api/v1/public/dossiers/"+url.PathEscape(page.Status.Code)+"/rating", body, nil)
+	res, err := s.apiWrite(r, http.MethodPost, "/api/v1/public/dossiers/"+url.PathEscape(page.Status.Code)+"/rating", body, nil)
 	if err != nil {
 		s.logger.ErrorContext(r.Context(), "rating", "err", err)
 		s.renderError(w, r, http.StatusInternalServerError, "error.internal")
