@@ -299,7 +299,7 @@ func TestAFormPostedTwiceIsAppliedOnce(t *testing.T) {
 	}
 
 	// A double click on an action form: both posts land on the dossier, which moved once.
-	dossierPage := e.get("/can-bo/ho-so/" + code).expect(t, http.StatusOK)
+	dossierPage := e.get("/can-bo/ho-so/"+code).expect(t, http.StatusOK)
 	keys := idempotencyField.FindAllStringSubmatch(dossierPage.body, -1)
 	if len(keys) < 2 || keys[0][1] == keys[1][1] {
 		t.Fatalf("the dossier page's forms do not each carry their own key: %v", keys)
