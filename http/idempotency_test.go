@@ -333,3 +333,46 @@ func TestAFormPostedTwiceIsAppliedOnce(t *testing.T) {
 		t.Fatalf("a double-clicked transfer form wrote %d events, want 1", got)
 	}
 }
+
+func TestARatingSentTwiceWithOneKeyCountsOnce(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, e *backendEnv) {
+		reception := e.token("tiepnhan1", centre, commands.RoleReception)
+		specialist := e.token("chuyenvien1", building, commands.RoleSpecialist)
+		head := e.token("truongphong1", building, commands.RoleHead)
+		signer := e.token("giamdoc1", building, commands.RoleSigner)
+		cashier := e.token("thungan1", centre, commands.RoleCashier)
+		received := e.expect(e.do("POST", "/api/v1/dossiers", reception, validReceipt()), http.StatusCreated)
+		code := received.body["code"].(string)
+		path := "/api/v1/dossiers/" + code
+		hash := strings.Repeat("ab", 32)
+		e.expect(e.do("POST", path+"/transfer", reception, transferToAppraisal), http.StatusOK)
+		e.expect(e.do("POST", path+"/appraise", specialist, map[string]any{"conclusion": "approve", "opinion": "Đủ điều kiện"}), http.StatusOK)
+		e.expect(e.do("POST", path+"/transfer", head, map[string]any{"to_unit": "BGD", "step": "Trình ký"}), http.StatusOK)
+		e.expect(e.do("POST", path+"/sign", signer, map[string]any{"document_number": "12/GPXD", "document_hash": hash}), http.StatusOK)
+		e.expect(e.do("POST", path+"/result", signer, map[string]any{}), http.StatusOK)
+		e.expect(e.do("POST", path+"/fee", cashier, map[string]any{}), http.StatusOK)
+		e.expect(e.do("POST", path+"/payment", cashier, map[string]any{"amount": 150000, "channel": "cash", "receipt_number": "BL-0001"}), http.StatusOK)
+		e.expect(e.do("POST", path+"/return", reception, map[string]any{"channel": "direct"}), http.StatusOK)
+
+		rating := map[string]any{"secret": received.body["rating_secret"], "scores": map[string]string{"staff_attitude": "very_satisfied"}}
+		ratingPath := "/api/v1/public/dossiers/" + code + "/rating"
+		first := e.expect(e.do("POST", ratingPath, "", rating, "Idempotency-Key", "rating-1"), http.StatusOK)
+		before := e.count()
+		if again := e.expect(e.do("POST", ratingPath, "", rating, "Idempotency-Key", "rating-1"), http.StatusOK); again.raw != first.raw {
+			t.Fatalf("repeated rating = %s, want %s", again.raw, first.raw)
+		}
+		// Its answer lost, the repeat is answered from the rating event once the lease is over.
+		if _, err := e.readDB.Exec(`UPDATE idempotency_keys SET status = 0`); err != nil {
+			t.Fatal(err)
+		}
+		e.clock.Advance(2 * time.Minute)
+		if rebuilt := e.expect(e.do("POST", ratingPath, "", rating, "Idempotency-Key", "rating-1"), http.StatusOK); rebuilt.raw != first.raw {
+			t.Fatalf("rebuilt rating answer = %s, want %s", rebuilt.raw, first.raw)
+		}
+		if e.count() != before {
+			t.Fatal("a repeated rating wrote events")
+		}
+		// Without the key a second rating is refused, as before: a dossier is rated once.
+		e.expect(e.do("POST", ratingPath, "", rating), http.StatusConflict)
+	})
+}
