@@ -44,6 +44,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	checkpointAfter := fs.Int("checkpoint-after", 1000, "… or as soon as this many events wait for one")
 	publicURL := fs.String("public-url", "", "scheme and host printed QR codes point to (default: the address a request came to)")
 	agencyKeysDir := fs.String("agency-keys", "", "directory of the agencies' result-signing keys, <agency code>.pem (default <data>/agency-keys)")
+	idempotencyWindow := fs.Duration("idempotency-window", mhttp.DefaultIdempotencyWindow, "how long the first answer to a write sent with an Idempotency-Key is replayed to repeats")
 	signIn := addSignInFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -128,7 +129,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	server := mhttp.NewServer(mhttp.Config{App: app, ReadDB: b.ReadDB, Tokens: localTokens, Authenticator: authenticator, Logger: logger,
 		TrustedProxies: trustedProxies, Eraser: personalDataEraser(b, shredded, logger),
 		PublicStatusUpdates: engine.Runner(projections.PublicStatusView{}.Name()), Metrics: metrics,
-		Integrity: chain.NewVerifier(integrity, checkpointKey.Public().(ed25519.PublicKey)), PublicBaseURL: *publicURL})
+		Integrity: chain.NewVerifier(integrity, checkpointKey.Public().(ed25519.PublicKey)), PublicBaseURL: *publicURL,
+		IdempotencyWindow: *idempotencyWindow})
 	listener, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
