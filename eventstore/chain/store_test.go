@@ -120,3 +120,25 @@ func newEvents(label string, n int) []eventstore.EventData {
 	}
 	return events
 }
+
+// The idempotency key is part of an event's hash when it has one, and an event without one hashes
+// exactly as before the key existed (so no stored chain breaks).
+func TestTheIdempotencyKeyIsHashedOnlyWhenPresent(t *testing.T) {
+	event := eventstore.EventData{
+		ID: uuid.MustParse("01950f6e-0000-7000-8000-000000000001"), Type: "dossier.transferred.v1", Data: []byte(`{"to_unit":"PQLXD"}`),
+		Metadata: eventstore.Metadata{Actor: eventstore.Actor{ID: "tiepnhan1", Name: "Cán bộ", Role: "reception"},
+			OccurredAt: time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC), PrevHash: chain.StreamSeed("dossier-1")},
+	}
+	// The hash of this event as the chain computed it before idempotency keys.
+	const unkeyed = "1ba90fd16a1a671f2c933b20d04d8c4a2d5149c5b3685faaa8a65f35aefb1f9b"
+	if got := chain.Hash("dossier-1", 2, event); got != unkeyed {
+		t.Fatalf("an event without a key hashes to %s, want the unchanged %s", got, unkeyed)
+	}
+	keyed := event
+	keyed.Metadata.IdempotencyKey, keyed.Metadata.RequestHash = "transfer-7f3a", "ab"
+	otherKey := keyed
+	otherKey.Metadata.IdempotencyKey = "transfer-7f3b"
+	if a, b := chain.Hash("dossier-1", 2, keyed), chain.Hash("dossier-1", 2, otherKey); a == unkeyed || a == b {
+		t.Fatal("the idempotency key does not change the event's hash: it could be altered unnoticed")
+	}
+}
