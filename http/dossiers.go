@@ -34,6 +34,7 @@ func (s *Server) receive(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Location", "/api/v1/dossiers/"+ref)
 	w.Header().Set("ETag", etag(receipt.Version))
+	markReplayed(w, receipt.Replayed)
 	writeJSON(w, http.StatusCreated, receipt)
 }
 
@@ -57,16 +58,18 @@ func (s *Server) getDossier(w http.ResponseWriter, r *http.Request) {
 
 // historyEntry is one event of a dossier's history as inspectors see it.
 type historyEntry struct {
-	Version       uint64    `json:"version"`
-	Type          string    `json:"type"`
-	EventID       string    `json:"event_id"`
-	Actor         any       `json:"actor"`
-	CorrelationID string    `json:"correlation_id"`
-	CausationID   string    `json:"causation_id"`
-	OccurredAt    time.Time `json:"occurred_at"`
-	RecordedAt    time.Time `json:"recorded_at"`
-	Position      any       `json:"position"`
-	Data          any       `json:"data"`
+	Version       uint64 `json:"version"`
+	Type          string `json:"type"`
+	EventID       string `json:"event_id"`
+	Actor         any    `json:"actor"`
+	CorrelationID string `json:"correlation_id"`
+	CausationID   string `json:"causation_id"`
+	// IdempotencyKey is the Idempotency-Key of the request that produced the event, if it had one.
+	IdempotencyKey string    `json:"idempotency_key,omitempty"`
+	OccurredAt     time.Time `json:"occurred_at"`
+	RecordedAt     time.Time `json:"recorded_at"`
+	Position       any       `json:"position"`
+	Data           any       `json:"data"`
 }
 
 func (s *Server) dossierEvents(w http.ResponseWriter, r *http.Request) {
@@ -84,7 +87,7 @@ func (s *Server) dossierEvents(w http.ResponseWriter, r *http.Request) {
 		}
 		history[i] = historyEntry{
 			Version: e.Version, Type: e.Type, EventID: e.ID.String(), Actor: e.Metadata.Actor,
-			CorrelationID: e.Metadata.CorrelationID.String(), CausationID: e.Metadata.CausationID.String(),
+			CorrelationID: e.Metadata.CorrelationID.String(), CausationID: e.Metadata.CausationID.String(), IdempotencyKey: e.Metadata.IdempotencyKey,
 			OccurredAt: e.Metadata.OccurredAt, RecordedAt: e.RecordedAt, Position: e.Position, Data: event,
 		}
 	}
@@ -114,6 +117,7 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("ETag", etag(res.Version))
+	markReplayed(w, res.Replayed)
 	body := map[string]any{"id": res.DossierID, "code": res.Code, "status": res.Status, "version": res.Version, "events": res.Events,
 		"appointment_date": res.Dossier.AppointmentDate}
 	if accept, ok := in.(*commands.AcceptInput); ok {
@@ -164,5 +168,6 @@ func (s *Server) rate(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	markReplayed(w, res.Replayed)
 	writeJSON(w, http.StatusOK, map[string]any{"code": res.Code, "status": res.Status, "version": res.Version})
 }

@@ -339,6 +339,13 @@ func (s *Server) idempotent(next http.Handler) http.Handler {
 	})
 }
 
+// markReplayed flags an answer rebuilt from the events of a keyed request that had already run.
+func markReplayed(w http.ResponseWriter, replayed bool) {
+	if replayed {
+		w.Header().Set(replayedHeader, "true")
+	}
+}
+
 // isPostgresDB tells a database/sql handle on pgx from one on SQLite.
 func isPostgresDB(db *sql.DB) bool {
 	return strings.Contains(fmt.Sprintf("%T", db.Driver()), "stdlib")

@@ -133,6 +133,10 @@ func TestIdempotencyKeyAppliesARetriedWriteOnce(t *testing.T) {
 		if m := recorded[len(recorded)-1].Metadata; m.IdempotencyKey != "transfer-7f3a" || len(m.RequestHash) != 64 {
 			t.Fatalf("the transfer's metadata = %+v, want its idempotency key and request hash", m)
 		}
+		history := e.expect(e.do("GET", path+"/events", reception, nil), http.StatusOK).body["events"].([]any)
+		if last := history[len(history)-1].(map[string]any); last["idempotency_key"] != "transfer-7f3a" {
+			t.Fatalf("the history does not show the transfer's idempotency key: %v", last)
+		}
 
 		// The same key with another body is refused, and writes nothing.
 		other := map[string]any{"to_unit": "BGD", "step": "Trình ký"}
@@ -228,7 +232,8 @@ func TestALostAnswerIsRebuiltFromTheEventsNotAppliedAgain(t *testing.T) {
 		e.expect(e.do("POST", path+"/transfer", reception, transferToAppraisal, "Idempotency-Key", "transfer-lost"), http.StatusConflict)
 		e.clock.Advance(2 * time.Minute)
 		rebuilt := e.expect(e.do("POST", path+"/transfer", reception, transferToAppraisal, "Idempotency-Key", "transfer-lost"), http.StatusOK)
-		if rebuilt.body["version"] != moved.body["version"] || rebuilt.body["status"] != moved.body["status"] || rebuilt.header.Get("ETag") != moved.header.Get("ETag") {
+		if rebuilt.body["version"] != moved.body["version"] || rebuilt.body["status"] != moved.body["status"] ||
+			rebuilt.header.Get("ETag") != moved.header.Get("ETag") || rebuilt.header.Get("Idempotent-Replayed") != "true" {
 			t.Fatalf("rebuilt answer = %s, want the first %s", rebuilt.raw, moved.raw)
 		}
 		again := e.expect(e.do("POST", "/api/v1/dossiers", reception, validReceipt(), "Idempotency-Key", "receipt-lost"), http.StatusCreated)
