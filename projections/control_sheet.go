@@ -499,31 +499,36 @@ func (h *Handover) judgeAt(cal *domain.Calendar, now time.Time) {
 
 // ControlSheet is the process-control sheet of one dossier (regulations §5).
 type ControlSheet struct {
-	DossierID            string     `json:"dossier_id"`
-	Code                 string     `json:"code,omitempty"`
-	ProcedureCode        string     `json:"procedure_code"`
-	ProcedureName        string     `json:"procedure_name"`
-	ApplicantName        string     `json:"applicant_name"`
-	Channel              string     `json:"channel"`
-	ReceivingUnit        string     `json:"receiving_unit"`
-	CompetentAgency      string     `json:"competent_agency"`
-	CoordinatingAgencies []string   `json:"coordinating_agencies"`
-	SubmittedAt          time.Time  `json:"submitted_at,omitzero"`
-	ReceivedAt           time.Time  `json:"received_at,omitzero"`
-	FirstAppointment     time.Time  `json:"first_appointment_date,omitzero"`
-	AppointmentDate      time.Time  `json:"appointment_date,omitzero"` // in force now
-	ResolvedAt           time.Time  `json:"resolved_at,omitzero"`
-	Resolution           string     `json:"resolution,omitempty"`
-	ResolvedAgainst      time.Time  `json:"resolved_against,omitzero"` // the appointment date in force when resolved
-	ResolutionVerdict    Verdict    `json:"resolution_verdict,omitempty"`
-	ReturnedAt           time.Time  `json:"returned_at,omitzero"`
-	Closed               string     `json:"closed,omitempty"`
-	CloseReason          string     `json:"close_reason,omitempty"`
-	HolderAgency         string     `json:"-"` // for read access: officials of the agency holding it may read it
-	OpenPartAgencies     []string   `json:"-"` // for read access: other agencies doing an open part of a parallel step
-	Handovers            []Handover `json:"handovers"`
-	OverrunMeasuredWith  string     `json:"overrun_measured_with"` // calendar version used for working hours
-	GeneratedAt          time.Time  `json:"generated_at"`
+	DossierID            string    `json:"dossier_id"`
+	Code                 string    `json:"code,omitempty"`
+	ProcedureCode        string    `json:"procedure_code"`
+	ProcedureName        string    `json:"procedure_name"`
+	ApplicantName        string    `json:"applicant_name"`
+	Channel              string    `json:"channel"`
+	ReceivingUnit        string    `json:"receiving_unit"`
+	CompetentAgency      string    `json:"competent_agency"`
+	CoordinatingAgencies []string  `json:"coordinating_agencies"`
+	SubmittedAt          time.Time `json:"submitted_at,omitzero"`
+	ReceivedAt           time.Time `json:"received_at,omitzero"`
+	FirstAppointment     time.Time `json:"first_appointment_date,omitzero"`
+	AppointmentDate      time.Time `json:"appointment_date,omitzero"` // in force now, an apology's new date included
+	// DueDate is the statutory due date in force now: an apology does not move it (form 04 admits
+	// the lateness), a completed supplement restarts it, a suspension moves it.
+	DueDate    time.Time `json:"due_date,omitzero"`
+	ResolvedAt time.Time `json:"resolved_at,omitzero"`
+	Resolution string    `json:"resolution,omitempty"`
+	// ResolvedAgainst is the statutory due date in force when resolved; ResolutionVerdict judges
+	// the resolution against it.
+	ResolvedAgainst     time.Time  `json:"resolved_against,omitzero"`
+	ResolutionVerdict   Verdict    `json:"resolution_verdict,omitempty"`
+	ReturnedAt          time.Time  `json:"returned_at,omitzero"`
+	Closed              string     `json:"closed,omitempty"`
+	CloseReason         string     `json:"close_reason,omitempty"`
+	HolderAgency        string     `json:"-"` // for read access: officials of the agency holding it may read it
+	OpenPartAgencies    []string   `json:"-"` // for read access: other agencies doing an open part of a parallel step
+	Handovers           []Handover `json:"handovers"`
+	OverrunMeasuredWith string     `json:"overrun_measured_with"` // calendar version used for working hours
+	GeneratedAt         time.Time  `json:"generated_at"`
 }
 
 // ControlSheetOf returns the process-control sheet of the dossier with the given code or id; working
@@ -546,8 +551,8 @@ func ControlSheetOf(ctx context.Context, db *sql.DB, ref string, cal *domain.Cal
 		DossierID: d.DossierID, Code: d.Code, ProcedureCode: d.ProcedureCode, ProcedureName: d.ProcedureName,
 		ApplicantName: d.ApplicantName, Channel: d.Channel, ReceivingUnit: d.ReceivingUnit, CompetentAgency: d.CompetentAgency,
 		CoordinatingAgencies: []string{}, SubmittedAt: d.SubmittedAt, ReceivedAt: d.ReceivedAt, FirstAppointment: d.FirstAppointment,
-		AppointmentDate: d.AppointmentDate, ResolvedAt: d.ResolvedAt, Resolution: d.Resolution, ResolvedAgainst: d.ResolvedAppointment,
-		ResolutionVerdict: judge(d.ResolvedAt, d.ResolvedAppointment), ReturnedAt: d.ReturnedAt, Closed: d.CloseKind,
+		AppointmentDate: d.AppointmentDate, DueDate: d.DueDate, ResolvedAt: d.ResolvedAt, Resolution: d.Resolution,
+		ResolvedAgainst: d.ResolvedDueDate, ResolutionVerdict: resolvedVerdict(d, ruleLegal), ReturnedAt: d.ReturnedAt, Closed: d.CloseKind,
 		CloseReason: d.CloseReason, OverrunMeasuredWith: cal.Version(), GeneratedAt: now,
 	}
 	var c conditions

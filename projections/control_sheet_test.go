@@ -30,8 +30,8 @@ func checkControlSheets(t *testing.T, s *scenario) {
 			t.Errorf("sheet header of %s:\n got %+v\nwant received %v, appointment %v→%v, resolved %v, coordinating %v", ref, sheet,
 				b.ReceivedAt, b.firstAppointment(), b.appointment(), b.ResolvedAt, b.CoordinatingAgencies)
 		}
-		if !b.ResolvedAt.IsZero() && sheet.ResolutionVerdict != verdictOf(b.ResolvedAt, b.ResolvedAppointment) {
-			t.Errorf("%s resolved %s, want %s", ref, sheet.ResolutionVerdict, verdictOf(b.ResolvedAt, b.ResolvedAppointment))
+		if !b.ResolvedAt.IsZero() && sheet.ResolutionVerdict != b.resolvedVerdict(legalRule) {
+			t.Errorf("%s resolved %s, want %s (the domain's legal verdict)", ref, sheet.ResolutionVerdict, b.resolvedVerdict(legalRule))
 		}
 		if len(sheet.Handovers) != len(b.Handovers) {
 			t.Errorf("%s: %d handovers, want %d:\n%+v", ref, len(sheet.Handovers), len(b.Handovers), sheet.Handovers)

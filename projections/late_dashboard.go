@@ -42,7 +42,9 @@ type LateDashboard struct {
 	ByOfficial          []OverrunGroup   `json:"by_official"`
 }
 
-// LateDossier is a dossier open past its appointment date (its clock running), or resolved after it.
+// LateDossier is a dossier open past its statutory due date (its clock running), or resolved after
+// it. An apology does not move that date (form 04 admits the lateness), so an apologised dossier
+// is late here even when it keeps the new date it promised the applicant.
 type LateDossier struct {
 	DossierID       string    `json:"dossier_id"`
 	Code            string    `json:"code"`
@@ -54,11 +56,14 @@ type LateDossier struct {
 	FieldName       string    `json:"field_name"`
 	Channel         string    `json:"channel"`
 	ReceivedAt      time.Time `json:"received_at"`
-	// AppointmentDate is the date in force: now for an open dossier, when resolved for a resolved one.
+	// AppointmentDate is the date promised to the applicant, an apology's new date included: now for
+	// an open dossier, when resolved for a resolved one. DueDate is the statutory due date then,
+	// which the dossier is judged against.
 	AppointmentDate time.Time `json:"appointment_date"`
+	DueDate         time.Time `json:"due_date"`
 	ResolvedAt      time.Time `json:"resolved_at,omitzero"`
 	Resolution      string    `json:"resolution,omitempty"`
-	LateHours       float64   `json:"late_hours"` // working hours past the appointment date
+	LateHours       float64   `json:"late_hours"` // working hours past the due date
 	HolderUnit      string    `json:"holder_unit,omitempty"`
 	HolderOfficial  string    `json:"holder_official,omitempty"`
 	Waiting         string    `json:"waiting,omitempty"` // supplement or suspended: the applicant or a pause holds it
@@ -89,6 +94,8 @@ type ApologyEntry struct {
 	CompetentAgency    string    `json:"competent_agency"`
 	ProcedureCode      string    `json:"procedure_code"`
 	ProcedureName      string    `json:"procedure_name"`
+	FieldCode          string    `json:"field_code"`
+	FieldName          string    `json:"field_name"`
 	IssuedAt           time.Time `json:"issued_at"`
 	IssuedBy           string    `json:"issued_by"`
 	Reason             string    `json:"reason"`
@@ -152,11 +159,10 @@ func LateDashboardOf(ctx context.Context, db *sql.DB, f LateFilter, cal *domain.
 
 	var overdue conditions
 	open(&overdue)
-	overdue.add("d.appointment_date < ?", sqlTime(now))
-	// As the domain judges lateness (Dossier.Late): while the clock is paused — suspended, or
-	// waiting for the applicant's supplement — the appointment date is about to move, so the
-	// dossier is not late meanwhile.
-	overdue.add("d.waiting = ''")
+	// As the domain judges lateness (Dossier.LegalVerdict): against the statutory due date, which
+	// an apology does not move; a paused dossier — suspended, or waiting for the applicant's
+	// supplement — is judged at the moment its clock stopped.
+	overdue.add("COALESCE(d.paused_at, ?) > d.due_date", sqlTime(now))
 	var err error
 	if dash.OpenOverdue, err = lateDossiers(ctx, db, overdue, cal, now, false); err != nil {
 		return LateDashboard{}, err
@@ -165,7 +171,7 @@ func LateDashboardOf(ctx context.Context, db *sql.DB, f LateFilter, cal *domain.
 	var resolvedLate conditions
 	resolvedLate.agency("d", f.Agency)
 	resolvedLate.within("d.resolved_at", f.Period)
-	resolvedLate.add("d.resolved_at > d.resolved_appointment")
+	resolvedLate.add("d.resolved_at > d.resolved_due_date")
 	if dash.ResolvedLate, err = lateDossiers(ctx, db, resolvedLate, cal, now, true); err != nil {
 		return LateDashboard{}, err
 	}
@@ -197,7 +203,7 @@ func LateDashboardOf(ctx context.Context, db *sql.DB, f LateFilter, cal *domain.
 	for _, d := range apologyList {
 		dash.Apologies = append(dash.Apologies, ApologyEntry{
 			DossierID: d.DossierID, Code: d.Code, CompetentAgency: d.CompetentAgency, ProcedureCode: d.ProcedureCode,
-			ProcedureName: d.ProcedureName, IssuedAt: d.ApologyAt, IssuedBy: d.ApologyByName, Reason: d.ApologyReason,
+			ProcedureName: d.ProcedureName, FieldCode: d.FieldCode, FieldName: d.FieldName, IssuedAt: d.ApologyAt, IssuedBy: d.ApologyByName, Reason: d.ApologyReason,
 			OldAppointmentDate: d.ApologyOld, NewAppointmentDate: d.ApologyNew,
 		})
 	}
@@ -251,7 +257,7 @@ func selectSummaries(ctx context.Context, db *sql.DB, c conditions, orderBy stri
 
 // lateDossiers returns the dossiers matching c with the steps of each that overran.
 func lateDossiers(ctx context.Context, db *sql.DB, c conditions, cal *domain.Calendar, now time.Time, resolved bool) ([]LateDossier, error) {
-	order := "d.appointment_date, d.code"
+	order := "d.due_date, d.code"
 	if resolved {
 		order = "d.resolved_at, d.code"
 	}
@@ -274,16 +280,16 @@ func lateDossiers(ctx context.Context, db *sql.DB, c conditions, cal *domain.Cal
 		l := LateDossier{
 			DossierID: d.DossierID, Code: d.Code, ReceivingUnit: d.ReceivingUnit, CompetentAgency: d.CompetentAgency,
 			ProcedureCode: d.ProcedureCode, ProcedureName: d.ProcedureName, FieldCode: d.FieldCode, FieldName: d.FieldName,
-			Channel: d.Channel, ReceivedAt: d.ReceivedAt, AppointmentDate: d.AppointmentDate, HolderUnit: d.HolderUnit,
+			Channel: d.Channel, ReceivedAt: d.ReceivedAt, AppointmentDate: d.AppointmentDate, DueDate: d.DueDate, HolderUnit: d.HolderUnit,
 			HolderOfficial: d.HolderOfficialName, Waiting: d.Waiting, ApologyIssued: !d.ApologyAt.IsZero(),
 			OverrunSteps: overruns[d.DossierID],
 		}
 		if resolved {
-			l.AppointmentDate, l.ResolvedAt, l.Resolution = d.ResolvedAppointment, d.ResolvedAt, d.Resolution
+			l.AppointmentDate, l.DueDate, l.ResolvedAt, l.Resolution = d.ResolvedAppointment, d.ResolvedDueDate, d.ResolvedAt, d.Resolution
 			l.HolderUnit, l.HolderOfficial, l.Waiting = "", "", ""
-			l.LateHours = workingHours(cal, d.ResolvedAppointment, d.ResolvedAt)
+			l.LateHours = workingHours(cal, d.ResolvedDueDate, d.ResolvedAt)
 		} else {
-			l.LateHours = workingHours(cal, d.AppointmentDate, now)
+			l.LateHours = workingHours(cal, d.DueDate, firstNonZeroTime(d.PausedAt, now))
 		}
 		if l.OverrunSteps == nil {
 			l.OverrunSteps = []Handover{}
@@ -324,6 +330,7 @@ func (dash *LateDashboard) group() {
 	for _, a := range dash.Apologies {
 		agencies.get(a.CompetentAgency, "", lateGroup).Apologies++
 		procedures.get(a.ProcedureCode, a.ProcedureName, lateGroup).Apologies++
+		fields.get(a.FieldCode, a.FieldName, lateGroup).Apologies++
 	}
 	dash.ByAgency, dash.ByProcedure, dash.ByField = agencies.sorted(), procedures.sorted(), fields.sorted()
 	for _, g := range units {

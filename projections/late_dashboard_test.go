@@ -110,18 +110,21 @@ func checkLateDashboards(t *testing.T, s *scenario) {
 					continue
 				}
 				field := b.Procedure.Field.Code
-				if b.open() && b.Waiting == "" && b.appointment().Before(now) {
+				if verdict := legalRule(b.stateBefore(now), now); b.open() && verdict.Timeliness == domain.TimelinessOverdue {
+					// The domain's legal verdict: past the statutory due date (an apology does not
+					// move it), a paused dossier judged when its clock stopped.
 					openCount++
 					got, ok := openGot[b.Code]
 					want := s.overrunsOf(b, now)
+					lateHours := s.workingHoursBetween(verdict.DueDate, verdict.JudgedAt)
 					switch {
 					case !ok:
-						t.Errorf("%s: open overdue dossier %s (due %v) missing", where, b.Code, b.appointment())
-					case !got.AppointmentDate.Equal(b.appointment()) || got.LateHours != s.workingHoursBetween(b.appointment(), now) ||
+						t.Errorf("%s: open overdue dossier %s (due %v) missing", where, b.Code, verdict.DueDate)
+					case !got.AppointmentDate.Equal(b.appointment()) || !got.DueDate.Equal(verdict.DueDate) || got.LateHours != lateHours ||
 						got.HolderUnit != b.current().To.Unit || got.ApologyIssued != !b.ApologyAt.IsZero():
-						t.Errorf("%s: open overdue %s: got due %v late %.2fh holder %s apology %v; want %v %.2fh %s %v", where, b.Code,
-							got.AppointmentDate, got.LateHours, got.HolderUnit, got.ApologyIssued, b.appointment(),
-							s.workingHoursBetween(b.appointment(), now), b.current().To.Unit, !b.ApologyAt.IsZero())
+						t.Errorf("%s: open overdue %s: got appointment %v due %v late %.2fh holder %s apology %v; want %v %v %.2fh %s %v", where, b.Code,
+							got.AppointmentDate, got.DueDate, got.LateHours, got.HolderUnit, got.ApologyIssued, b.appointment(), verdict.DueDate,
+							lateHours, b.current().To.Unit, !b.ApologyAt.IsZero())
 					case !equalStrings(gotOverruns(got), want):
 						t.Errorf("%s: open overdue %s: overrun steps %q, want %q", where, b.Code, gotOverruns(got), want)
 					}
@@ -134,18 +137,19 @@ func checkLateDashboards(t *testing.T, s *scenario) {
 					addOverruns(want)
 					wantHolding[b.current().To.Unit]++
 				}
-				if period.Contains(b.ResolvedAt) && b.ResolvedAt.After(b.ResolvedAppointment) {
+				if period.Contains(b.ResolvedAt) && b.resolvedVerdict(legalRule) == projections.VerdictLate {
 					resolvedCount++
 					got, ok := resolvedGot[b.Code]
 					want := s.overrunsOf(b, now)
+					due := legalRule(b.stateBefore(b.ResolvedAt.Add(time.Nanosecond)), b.ResolvedAt).DueDate
 					switch {
 					case !ok:
 						t.Errorf("%s: late-resolved dossier %s missing", where, b.Code)
-					case !got.ResolvedAt.Equal(b.ResolvedAt) || !got.AppointmentDate.Equal(b.ResolvedAppointment) ||
-						got.LateHours != s.workingHoursBetween(b.ResolvedAppointment, b.ResolvedAt) || got.Resolution != b.Resolution:
-						t.Errorf("%s: late-resolved %s: got %v against %v (%.2fh, %s); want %v against %v (%.2fh, %s)", where, b.Code,
-							got.ResolvedAt, got.AppointmentDate, got.LateHours, got.Resolution, b.ResolvedAt, b.ResolvedAppointment,
-							s.workingHoursBetween(b.ResolvedAppointment, b.ResolvedAt), b.Resolution)
+					case !got.ResolvedAt.Equal(b.ResolvedAt) || !got.AppointmentDate.Equal(b.ResolvedAppointment) || !got.DueDate.Equal(due) ||
+						got.LateHours != s.workingHoursBetween(due, b.ResolvedAt) || got.Resolution != b.Resolution:
+						t.Errorf("%s: late-resolved %s: got %v against %v, promised %v (%.2fh, %s); want %v against %v, promised %v (%.2fh, %s)", where, b.Code,
+							got.ResolvedAt, got.DueDate, got.AppointmentDate, got.LateHours, got.Resolution, b.ResolvedAt, due, b.ResolvedAppointment,
+							s.workingHoursBetween(due, b.ResolvedAt), b.Resolution)
 					case !equalStrings(gotOverruns(got), want):
 						t.Errorf("%s: late-resolved %s: overrun steps %q, want %q", where, b.Code, gotOverruns(got), want)
 					}
@@ -169,6 +173,7 @@ func checkLateDashboards(t *testing.T, s *scenario) {
 					}
 					group("agency", b.CompetentAgency).Apologies++
 					group("procedure", b.Procedure.Code).Apologies++
+					group("field", field).Apologies++
 				}
 				if period.Contains(b.SubmittedAt) {
 					until := firstTime(b.RespondedAt, firstTime(b.WithdrawnAt, now))

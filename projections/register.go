@@ -40,10 +40,26 @@ type summaryRow struct {
 	Resolution                                               string // result or rejected
 	ResolvedAppointment, ReturnedAt                          time.Time
 	ReturnChannel                                            string
-	WithdrawnAt, ClosedAt                                    time.Time
-	CloseKind, CloseReason                                   string // refused, returned, withdrawn or rejected
-	FirstPaidAt                                              time.Time
-	PaidOnline                                               bool
+	// DueDate is the statutory due date in force (Dossier.DueDate): restarted by a completed
+	// supplement, moved by a suspension, never by an apology. IndicatorDueDate is the national
+	// indicator's (Dossier.IndicatorDueDate); IndicatorSupplementLimit the supplement requests the
+	// indicator allows under the rules in force at receipt.
+	DueDate, IndicatorDueDate time.Time
+	IndicatorSupplementLimit  int
+	// PausedAt is when the clock stopped — a supplement requested after receipt, or a suspension —
+	// zero while it runs: a paused dossier is judged at that moment, as Dossier.LegalVerdict does.
+	PausedAt time.Time
+	// ResolvedDueDate and ResolvedIndicatorDueDate are the due dates in force at the resolution.
+	ResolvedDueDate, ResolvedIndicatorDueDate time.Time
+	// StepDeadline is the deadline of the step the dossier is in (as the transfer recorded it);
+	// SlowestStep is the worst verdict on the steps ended so far, parts of parallel steps included
+	// (TT 01/2018 art. 13: each unit's time against its share).
+	StepDeadline           time.Time
+	SlowestStep            string
+	WithdrawnAt, ClosedAt  time.Time
+	CloseKind, CloseReason string // refused, returned, withdrawn or rejected
+	FirstPaidAt            time.Time
+	PaidOnline             bool
 
 	exists bool // the dossier was submitted or received: events before that change nothing
 	stored bool // the table held the row before the batch
@@ -101,6 +117,14 @@ var summarySchema = []summaryColumn{
 	{"close_reason", true, func(r *summaryRow) any { return &r.CloseReason }},
 	{"first_paid_at", true, func(r *summaryRow) any { return &r.FirstPaidAt }},
 	{"paid_online", false, func(r *summaryRow) any { return &r.PaidOnline }},
+	{"due_date", true, func(r *summaryRow) any { return &r.DueDate }},
+	{"indicator_due_date", true, func(r *summaryRow) any { return &r.IndicatorDueDate }},
+	{"indicator_supplement_limit", false, func(r *summaryRow) any { return &r.IndicatorSupplementLimit }},
+	{"paused_at", true, func(r *summaryRow) any { return &r.PausedAt }},
+	{"resolved_due_date", true, func(r *summaryRow) any { return &r.ResolvedDueDate }},
+	{"resolved_indicator_due_date", true, func(r *summaryRow) any { return &r.ResolvedIndicatorDueDate }},
+	{"step_deadline", true, func(r *summaryRow) any { return &r.StepDeadline }},
+	{"slowest_step", true, func(r *summaryRow) any { return &r.SlowestStep }},
 }
 
 func (c summaryColumn) definition() string {
@@ -231,6 +255,11 @@ func (r *summaryRow) fold(re eventstore.RecordedEvent, e domain.Event) {
 		r.ReceivedAt, r.ReceivedByID, r.ReceivedByName = e.ReceivedAt, actor.ID, actor.Name
 		r.FirstAppointment, r.AppointmentDate = e.AppointmentDate, e.AppointmentDate
 		r.HolderUnit, r.HolderOfficialID, r.HolderOfficialName, r.Waiting = e.ReceivingUnit, "", "", ""
+		r.DueDate, r.IndicatorDueDate, r.PausedAt = e.AppointmentDate, e.AppointmentDate, time.Time{}
+		r.IndicatorSupplementLimit = domain.DefaultRuleBook().ForDossier(domain.Dossier{Rules: e.Rules, ReceivedAt: e.ReceivedAt}).IndicatorMaxSupplementRequests
+		// The reception step lasts until the dossier reaches the department; the online
+		// submission's wait for acceptance is not a unit's share of the resolution time.
+		r.StepDeadline, r.SlowestStep = e.TransferDeadline, ""
 		return
 	}
 	if !r.exists {
@@ -243,22 +272,32 @@ func (r *summaryRow) fold(re eventstore.RecordedEvent, e domain.Event) {
 	case domain.SupplementRequested:
 		if e.BeforeReceipt {
 			r.RespondedAt = firstNonZeroTime(r.RespondedAt, e.RequestedAt)
+		} else {
+			r.PausedAt = e.RequestedAt
 		}
 		r.SupplementRequests, r.Waiting = e.RequestNumber, "supplement"
 	case domain.Supplemented:
-		r.Waiting = ""
+		r.Waiting, r.PausedAt = "", time.Time{}
 		if !e.NewAppointmentDate.IsZero() {
-			r.AppointmentDate = e.NewAppointmentDate
+			// NĐ 61 art. 19: the time limit restarts; events recorded before the indicator's date
+			// was kept give the legal one, as Evolve does.
+			r.AppointmentDate, r.DueDate = e.NewAppointmentDate, e.NewAppointmentDate
+			r.IndicatorDueDate = firstNonZeroTime(e.NewIndicatorDueDate, e.NewAppointmentDate)
 		}
 	case domain.Transferred:
 		r.HolderUnit, r.HolderOfficialID, r.HolderOfficialName = e.To.Unit, e.To.OfficialID, e.To.OfficialName
 		r.firstTransfer(e.TransferredAt, e.To.Unit)
+		r.nextStep(e.TransferredAt, e.StepDeadline)
 	case domain.InterAgencyTransferred:
 		r.HolderUnit, r.HolderOfficialID, r.HolderOfficialName = e.ToAgency, "", ""
 		r.firstTransfer(e.TransferredAt, e.ToAgency)
+		r.nextStep(e.TransferredAt, e.StepDeadline)
 	case domain.ParallelStepStarted:
 		r.HolderUnit, r.HolderOfficialID, r.HolderOfficialName = e.Coordinator.Unit, e.Coordinator.OfficialID, e.Coordinator.OfficialName
 		r.firstTransfer(e.StartedAt, e.Coordinator.Unit)
+		r.nextStep(e.StartedAt, e.StepDeadline)
+	case domain.PartCompleted:
+		r.judgeStep(e.CompletedAt, e.StepDeadline)
 	case domain.Paid:
 		r.FirstPaidAt = firstNonZeroTime(r.FirstPaidAt, e.PaidAt)
 		r.PaidOnline = r.PaidOnline || e.Channel == domain.PaymentOnline
@@ -266,6 +305,8 @@ func (r *summaryRow) fold(re eventstore.RecordedEvent, e domain.Event) {
 		// The first result is the moment that counts for on-time statistics; it goes back to the desk.
 		if r.ResolvedAt.IsZero() {
 			r.ResolvedAt, r.Resolution, r.ResolvedAppointment = e.ReadyAt, "result", r.AppointmentDate
+			r.ResolvedDueDate, r.ResolvedIndicatorDueDate = r.DueDate, r.IndicatorDueDate
+			r.nextStep(e.ReadyAt, time.Time{})
 		}
 		r.HolderUnit, r.HolderOfficialID, r.HolderOfficialName = r.ReceivingUnit, "", ""
 	case domain.ResultReturned:
@@ -275,19 +316,43 @@ func (r *summaryRow) fold(re eventstore.RecordedEvent, e domain.Event) {
 		r.ApologyAt, r.ApologyReason, r.ApologyOld, r.ApologyNew, r.ApologyByName = e.IssuedAt, e.Reason, e.OldAppointmentDate, e.NewAppointmentDate, actor.Name
 		r.AppointmentDate = e.NewAppointmentDate
 	case domain.Suspended:
-		r.Waiting = "suspended"
+		r.Waiting, r.PausedAt = "suspended", e.SuspendedAt
 	case domain.Resumed:
-		r.Waiting, r.AppointmentDate = "", e.NewAppointmentDate
+		r.Waiting, r.AppointmentDate, r.PausedAt = "", e.NewAppointmentDate, time.Time{}
+		// Events recorded before the due dates were kept moved only the appointment date.
+		r.DueDate = firstNonZeroTime(e.NewDueDate, e.NewAppointmentDate)
+		r.IndicatorDueDate = firstNonZeroTime(e.NewIndicatorDueDate, e.NewAppointmentDate)
 	case domain.Withdrawn:
 		r.WithdrawnAt, r.ClosedAt, r.CloseKind, r.CloseReason, r.Waiting = e.WithdrawnAt, e.WithdrawnAt, "withdrawn", e.Reason, ""
+		r.PausedAt = time.Time{}
+		r.nextStep(e.WithdrawnAt, time.Time{})
 	case domain.Rejected:
 		// A written refusal after appraisal resolves the dossier: it counts as resolved, judged
-		// against the appointment date like a result.
+		// against the due date like a result.
 		r.ResolvedAt, r.Resolution, r.ResolvedAppointment = e.RejectedAt, "rejected", r.AppointmentDate
+		r.ResolvedDueDate, r.ResolvedIndicatorDueDate = r.DueDate, r.IndicatorDueDate
+		r.nextStep(e.RejectedAt, time.Time{})
 		r.ClosedAt, r.CloseKind, r.CloseReason = e.RejectedAt, "rejected", e.Reason
 		r.HolderUnit, r.HolderOfficialID, r.HolderOfficialName = r.ReceivingUnit, "", ""
 	}
 }
+
+// nextStep ends the step under way at `at`, judging it against its deadline, and starts the next
+// one with its deadline (zero when the next has none: the result's return, or no next step).
+func (r *summaryRow) nextStep(at, deadline time.Time) {
+	r.judgeStep(at, r.StepDeadline)
+	r.StepDeadline = deadline
+}
+
+// judgeStep keeps the worst verdict of the steps ended so far.
+func (r *summaryRow) judgeStep(endedAt, deadline time.Time) {
+	v := judge(endedAt, deadline)
+	if v != "" && (r.SlowestStep == "" || verdictRank[v] > verdictRank[Verdict(r.SlowestStep)]) {
+		r.SlowestStep = string(v)
+	}
+}
+
+var verdictRank = map[Verdict]int{VerdictEarly: 1, VerdictOnTime: 2, VerdictLate: 3}
 
 func (r *summaryRow) firstTransfer(at time.Time, unit string) {
 	if r.FirstTransferAt.IsZero() {

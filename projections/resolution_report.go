@@ -12,15 +12,16 @@ import (
 )
 
 // ResolutionReportView feeds the statistics report on receiving and resolving dossiers (form
-// II.06a/VPCP/KSTT, regulations §6). Besides the per-dossier summary it keeps every appointment date
-// a dossier had and since when, so a past period is reported with the date in force at its end.
+// II.06a/VPCP/KSTT, regulations §6). Besides the per-dossier summary it keeps every change of a
+// dossier's clock — its statutory and indicator due dates, whether it is paused, its supplement
+// requests — and since when, so a past period is judged with the clock as it stood at its end.
 type ResolutionReportView struct {
 	Prefix string // table name prefix; empty for the serving tables
 }
 
 func (ResolutionReportView) Name() string { return "resolution_report" }
 func (ResolutionReportView) Tables() []string {
-	return []string{"resolution_dossiers", "resolution_appointments"}
+	return []string{"resolution_dossiers", "resolution_clock"}
 }
 func (ResolutionReportView) WithPrefix(prefix string) Projection {
 	return ResolutionReportView{Prefix: prefix}
@@ -28,15 +29,20 @@ func (ResolutionReportView) WithPrefix(prefix string) Projection {
 func (v ResolutionReportView) summary() dossierSummary {
 	return dossierSummary{table: v.Prefix + "resolution_dossiers"}
 }
-func (v ResolutionReportView) appointments() string { return v.Prefix + "resolution_appointments" }
+func (v ResolutionReportView) clock() string { return v.Prefix + "resolution_clock" }
+
+var clockColumns = []string{"dossier_id", "version", "changed_at", "due_date", "indicator_due_date", "paused_at", "supplement_requests"}
 
 func (v ResolutionReportView) Migrate(ctx context.Context, db *sql.DB) error {
 	return execAll(ctx, db, append(v.summary().statements(db, summaryByCompetentAgency, summaryByReceivingUnit),
-		`CREATE TABLE IF NOT EXISTS `+v.appointments()+` (
+		`CREATE TABLE IF NOT EXISTS `+v.clock()+` (
 			dossier_id TEXT NOT NULL,
 			version BIGINT NOT NULL,
 			changed_at TEXT NOT NULL,
-			appointment_date TEXT NOT NULL,
+			due_date TEXT NOT NULL,
+			indicator_due_date TEXT NOT NULL,
+			paused_at TEXT,
+			supplement_requests INTEGER NOT NULL,
 			PRIMARY KEY (dossier_id, version))`))
 }
 
@@ -45,35 +51,84 @@ func (v ResolutionReportView) Apply(ctx context.Context, tx *sql.Tx, re eventsto
 }
 
 // ApplyBatch folds a batch into the summary rows it touches, reading and writing each once, and
-// records every change of appointment date.
+// records every change of a received dossier's clock.
 func (v ResolutionReportView) ApplyBatch(ctx context.Context, tx *sql.Tx, events []eventstore.RecordedEvent) error {
 	var changes [][]any
-	err := foldBatch(ctx, tx, v.summary(), events, batchHooks{each: func(id string, re eventstore.RecordedEvent, e domain.Event, _ *summaryRow) error {
-		if changedAt, appointment := appointmentChangeOf(e); !appointment.IsZero() {
-			changes = append(changes, []any{id, int64(re.Version), sqlTime(changedAt), sqlTime(appointment)})
+	err := foldBatch(ctx, tx, v.summary(), events, batchHooks{each: func(id string, re eventstore.RecordedEvent, e domain.Event, row *summaryRow) error {
+		if changedAt := clockChangeOf(e); !changedAt.IsZero() && !row.ReceivedAt.IsZero() {
+			changes = append(changes, []any{id, int64(re.Version), sqlTime(changedAt), sqlTime(row.DueDate), sqlTime(row.IndicatorDueDate),
+				sqlTime(row.PausedAt), int64(row.SupplementRequests)})
 		}
 		return nil
 	}})
 	if err != nil {
 		return err
 	}
-	return insertNewRows(ctx, tx, v.appointments(), []string{"dossier_id", "version", "changed_at", "appointment_date"}, changes,
-		`ON CONFLICT (dossier_id, version) DO NOTHING`)
+	return insertNewRows(ctx, tx, v.clock(), clockColumns, changes, `ON CONFLICT (dossier_id, version) DO NOTHING`)
 }
 
-// appointmentChangeOf returns when e set a new appointment date and the date; zero when it set none.
-func appointmentChangeOf(e domain.Event) (at, appointment time.Time) {
+// clockChangeOf returns when e changed the dossier's clock — set or moved a due date, paused or
+// restarted it, counted a supplement request — and zero when it did not. An apology is not among
+// them: its new date is a promise to the applicant, not a new time limit.
+func clockChangeOf(e domain.Event) time.Time {
 	switch e := e.(type) {
 	case domain.Received:
-		return e.ReceivedAt, e.AppointmentDate
+		return e.ReceivedAt
+	case domain.SupplementRequested:
+		return e.RequestedAt
 	case domain.Supplemented:
-		return e.SupplementedAt, e.NewAppointmentDate
-	case domain.ApologyIssued:
-		return e.IssuedAt, e.NewAppointmentDate
+		return e.SupplementedAt
+	case domain.Suspended:
+		return e.SuspendedAt
 	case domain.Resumed:
-		return e.ResumedAt, e.NewAppointmentDate
+		return e.ResumedAt
 	}
-	return time.Time{}, time.Time{}
+	return time.Time{}
+}
+
+// dossierClock is a dossier's clock as it stood at some moment.
+type dossierClock struct {
+	DueDate, IndicatorDueDate, PausedAt time.Time
+	SupplementRequests                  int
+}
+
+// verdictRule is which time limit a statistic judges dossiers against.
+type verdictRule int
+
+const (
+	// ruleLegal judges against the statutory due date (Dossier.LegalVerdict): form II.06a, the
+	// control sheet, the late dashboard, TT 01/2018's time criteria.
+	ruleLegal verdictRule = iota
+	// ruleIndicator judges against the national indicator's due date, and counts a dossier with
+	// more supplement requests than allowed as late (Dossier.IndicatorVerdict): Quyết định 766.
+	ruleIndicator
+)
+
+// resolvedVerdict judges a dossier resolved (a first result or a written rejection) against the
+// due date in force when it was.
+func resolvedVerdict(d summaryRow, rule verdictRule) Verdict {
+	if rule == ruleLegal {
+		return judge(d.ResolvedAt, d.ResolvedDueDate)
+	}
+	v := judge(d.ResolvedAt, d.ResolvedIndicatorDueDate)
+	if v != "" && d.SupplementRequests > d.IndicatorSupplementLimit {
+		v = VerdictLate
+	}
+	return v
+}
+
+// overdueAt reports whether a dossier still in progress at `at`, with its clock as it stood then,
+// is overdue: judged at `at`, or at the moment its clock stopped when it is paused — waiting for the
+// applicant's supplement, or suspended — as the domain judges it.
+func overdueAt(d summaryRow, c dossierClock, at time.Time, rule verdictRule) bool {
+	judgedAt := at
+	if !c.PausedAt.IsZero() {
+		judgedAt = c.PausedAt
+	}
+	if rule == ruleLegal {
+		return judgedAt.After(c.DueDate)
+	}
+	return judgedAt.After(c.IndicatorDueDate) || c.SupplementRequests > d.IndicatorSupplementLimit
 }
 
 // ResolutionCounts are the columns of form II.06a, counted in dossiers.
@@ -134,11 +189,16 @@ type ResolutionReport struct {
 
 // ResolutionReportOf counts, for dossiers the agency received or decides, what was
 // received in period p (which must be bounded), what was resolved in it — early, on time or late:
-// the first result, or a written rejection, against the appointment date in force at that moment —
-// and what was still in progress at its end, within time or overdue against the appointment date in
-// force then. Every dossier counted as received is in exactly one of resolved, in progress or
+// the first result, or a written rejection, against the statutory due date in force at that
+// moment — and what was still in progress at its end, within time or overdue against the clock as
+// it stood then. An apology's new date does not move the statutory due date: form 04 admits the
+// lateness. Every dossier counted as received is in exactly one of resolved, in progress or
 // withdrawn.
 func ResolutionReportOf(ctx context.Context, db *sql.DB, agency AgencyScope, p Period) (ResolutionReport, error) {
+	return resolutionReport(ctx, db, agency, p, ruleLegal)
+}
+
+func resolutionReport(ctx context.Context, db *sql.DB, agency AgencyScope, p Period, rule verdictRule) (ResolutionReport, error) {
 	if p.From.IsZero() || p.To.IsZero() || !p.From.Before(p.To) {
 		return ResolutionReport{}, fmt.Errorf("resolution report: the period must be bounded and not empty, got %v–%v", p.From, p.To)
 	}
@@ -148,16 +208,23 @@ func ResolutionReportOf(ctx context.Context, db *sql.DB, agency AgencyScope, p P
 	c.add("(d.resolved_at IS NULL OR d.resolved_at >= ?)", sqlTime(p.From))
 	c.add("(d.withdrawn_at IS NULL OR d.withdrawn_at >= ?)", sqlTime(p.From))
 	c.args = append(c.args, sqlTime(p.To))
-	inForce := fmt.Sprintf(`(SELECT a.appointment_date FROM resolution_appointments a
-		WHERE a.dossier_id = d.dossier_id AND a.changed_at < $%d ORDER BY a.version DESC LIMIT 1)`, len(c.args))
-	rows, err := db.QueryContext(ctx, `SELECT `+summaryColumnList("d")+`, `+inForce+` FROM resolution_dossiers d`+c.where(), c.args...)
+	// The clock in force at the period's end: its last change before it.
+	clockAtEnd := fmt.Sprintf(` LEFT JOIN resolution_clock k ON k.dossier_id = d.dossier_id AND k.version =
+		(SELECT MAX(x.version) FROM resolution_clock x WHERE x.dossier_id = d.dossier_id AND x.changed_at < $%d)`, len(c.args))
+	rows, err := db.QueryContext(ctx, `SELECT `+summaryColumnList("d")+`, k.due_date, k.indicator_due_date, k.paused_at, k.supplement_requests
+		FROM resolution_dossiers d`+clockAtEnd+c.where(), c.args...)
 	if err != nil {
 		return ResolutionReport{}, err
 	}
-	var appointmentsAtEnd []sql.NullString
+	type clockCells struct {
+		due, indicator, paused sql.NullString
+		supplements            sql.NullInt64
+	}
+	var clocks []*clockCells
 	list, err := scanSummaryRows(rows, func() []any {
-		appointmentsAtEnd = append(appointmentsAtEnd, sql.NullString{})
-		return []any{&appointmentsAtEnd[len(appointmentsAtEnd)-1]}
+		k := &clockCells{}
+		clocks = append(clocks, k)
+		return []any{&k.due, &k.indicator, &k.paused, &k.supplements}
 	})
 	if err != nil {
 		return ResolutionReport{}, err
@@ -173,7 +240,9 @@ func ResolutionReportOf(ctx context.Context, db *sql.DB, agency AgencyScope, p P
 			counts[k] = line
 			fieldNames[d.FieldCode] = d.FieldName
 		}
-		classify(&line.ResolutionCounts, d, parseSQLTime(appointmentsAtEnd[i]), p)
+		atEnd := dossierClock{DueDate: parseSQLTime(clocks[i].due), IndicatorDueDate: parseSQLTime(clocks[i].indicator),
+			PausedAt: parseSQLTime(clocks[i].paused), SupplementRequests: int(clocks[i].supplements.Int64)}
+		classify(&line.ResolutionCounts, d, atEnd, p, rule)
 	}
 	report := ResolutionReport{Agency: agency.Agency(), Period: p, Fields: []FieldResolution{}}
 	byField := map[string]*FieldResolution{}
@@ -202,7 +271,7 @@ func ResolutionReportOf(ctx context.Context, db *sql.DB, agency AgencyScope, p P
 }
 
 // classify counts one dossier received before the period's end and still pending at its start.
-func classify(c *ResolutionCounts, d summaryRow, appointmentAtEnd time.Time, p Period) {
+func classify(c *ResolutionCounts, d summaryRow, clockAtEnd dossierClock, p Period, rule verdictRule) {
 	switch {
 	case d.ReceivedAt.Before(p.From):
 		c.CarriedOver++
@@ -218,7 +287,7 @@ func classify(c *ResolutionCounts, d summaryRow, appointmentAtEnd time.Time, p P
 		if d.Resolution == "rejected" {
 			c.ResolvedByRejection++
 		}
-		switch judge(d.ResolvedAt, d.ResolvedAppointment) {
+		switch resolvedVerdict(d, rule) {
 		case VerdictEarly:
 			c.ResolvedEarly++
 		case VerdictOnTime:
@@ -230,7 +299,7 @@ func classify(c *ResolutionCounts, d summaryRow, appointmentAtEnd time.Time, p P
 		c.Withdrawn++
 	default:
 		c.InProgressTotal++
-		if appointmentAtEnd.Before(p.To) {
+		if overdueAt(d, clockAtEnd, p.To, rule) {
 			c.InProgressOverdue++
 		} else {
 			c.InProgressWithinTime++

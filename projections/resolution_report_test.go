@@ -10,8 +10,9 @@ import (
 	"github.com/motcua/motcua/projections"
 )
 
-// expectedResolution counts form II.06a from the books, by procedure.
-func expectedResolution(s *scenario, agency string, p projections.Period) map[string]projections.ResolutionCounts {
+// expectedResolution counts form II.06a from the books, by procedure, with the domain's verdicts
+// under rule: the law's for the report, the national indicator's for Quyết định 766.
+func expectedResolution(s *scenario, agency string, p projections.Period, rule verdictRule) map[string]projections.ResolutionCounts {
 	out := map[string]projections.ResolutionCounts{}
 	for _, b := range s.Books {
 		if b.ReceivedAt.IsZero() || !b.visibleTo(agency) || !b.ReceivedAt.Before(p.To) ||
@@ -34,7 +35,7 @@ func expectedResolution(s *scenario, agency string, p projections.Period) map[st
 			if b.Resolution == "rejected" {
 				c.ResolvedByRejection++
 			}
-			switch verdictOf(b.ResolvedAt, b.ResolvedAppointment) {
+			switch b.resolvedVerdict(rule) {
 			case projections.VerdictEarly:
 				c.ResolvedEarly++
 			case projections.VerdictOnTime:
@@ -46,7 +47,7 @@ func expectedResolution(s *scenario, agency string, p projections.Period) map[st
 			c.Withdrawn++
 		default:
 			c.InProgressTotal++
-			if b.appointmentBefore(p.To).Before(p.To) {
+			if b.overdueAt(p.To, rule) {
 				c.InProgressOverdue++
 			} else {
 				c.InProgressWithinTime++
@@ -88,7 +89,7 @@ func checkResolutionReports(t *testing.T, s *scenario) {
 	for _, name := range sortedKeys(periods) {
 		period := periods[name]
 		for _, agency := range scenarioAgencies {
-			want := expectedResolution(s, agency, period)
+			want := expectedResolution(s, agency, period, legalRule)
 			report, err := projections.ResolutionReportOf(ctx, s.db, scenarioScope(agency), period)
 			if err != nil {
 				t.Fatal(err)

@@ -104,9 +104,9 @@ func (v SatisfactionView) ApplyBatch(ctx context.Context, tx *sql.Tx, events []e
 		case domain.Rated:
 			switch {
 			case row.stored:
-				ratings = append(ratings, ratingValues(id, e))
+				ratings = append(ratings, ratingValues(id, e, *row))
 			case !rated[id]: // the first rating counts, as ON CONFLICT DO NOTHING keeps it
-				newRatings = append(newRatings, ratingValues(id, e))
+				newRatings = append(newRatings, ratingValues(id, e, *row))
 			}
 			rated[id] = true
 		}
@@ -131,18 +131,44 @@ func (v SatisfactionView) ApplyBatch(ctx context.Context, tx *sql.Tx, events []e
 }
 
 // ratingValues is a rating's row: the dossier, when, each criterion's score (NULL when not
-// rated), and whether any criterion was rated dissatisfied.
-func ratingValues(id string, e domain.Rated) []any {
+// rated), and whether the applicant was dissatisfied on any criterion. TT 01/2018 art. 13 scores
+// the two time criteria from the facts — early 2, on time 1, late 0 — so they come from the
+// dossier as resolved (the statutory due date; the slowest of its units' steps), not from what the
+// applicant answered; the other seven are the applicant's perception.
+func ratingValues(id string, e domain.Rated, d summaryRow) []any {
 	values := []any{id, sqlTime(e.RatedAt)}
 	dissatisfied := 0
 	for _, c := range domain.Criteria {
-		level, rated := e.Scores[c]
-		values = append(values, sql.NullInt64{Int64: int64(level.Score()), Valid: rated})
-		if rated && level == domain.Dissatisfied {
-			dissatisfied = 1
+		var score sql.NullInt64
+		switch c {
+		case domain.CriterionTotalTime:
+			score = verdictScore(judge(d.ResolvedAt, d.ResolvedDueDate))
+		case domain.CriterionUnitTime:
+			score = verdictScore(Verdict(d.SlowestStep))
+		default:
+			level, rated := e.Scores[c]
+			score = sql.NullInt64{Int64: int64(level.Score()), Valid: rated}
+			if rated && level == domain.Dissatisfied {
+				dissatisfied = 1
+			}
 		}
+		values = append(values, score)
 	}
 	return append(values, dissatisfied)
+}
+
+// verdictScore is a time criterion's points under TT 01/2018 art. 13: early 2, on time 1, late 0;
+// NULL when the verdict is unknown.
+func verdictScore(v Verdict) sql.NullInt64 {
+	switch v {
+	case VerdictEarly:
+		return sql.NullInt64{Int64: 2, Valid: true}
+	case VerdictOnTime:
+		return sql.NullInt64{Int64: 1, Valid: true}
+	case VerdictLate:
+		return sql.NullInt64{Int64: 0, Valid: true}
+	}
+	return sql.NullInt64{}
 }
 
 // Grade is an agency's grade by the average total of its ratings (TT 01/2018 art. 15).
@@ -188,7 +214,8 @@ func (g Grade) Label() string {
 	return ""
 }
 
-// CriterionStats counts the levels given on one criterion.
+// CriterionStats counts the levels given on one criterion. On the two time criteria the levels
+// are the facts' scores: very satisfied is early (2), satisfied on time (1), dissatisfied late (0).
 type CriterionStats struct {
 	Criterion     domain.Criterion `json:"criterion"`
 	VerySatisfied int              `json:"very_satisfied"`
@@ -203,7 +230,7 @@ type RatingStats struct {
 	// CompleteRatings scored all nine criteria; only they have a total out of 18, so only they
 	// make the average total and the grade.
 	CompleteRatings     int              `json:"complete_ratings"`
-	DissatisfiedRatings int              `json:"dissatisfied_ratings"` // at least one criterion dissatisfied
+	DissatisfiedRatings int              `json:"dissatisfied_ratings"` // the applicant was dissatisfied on a criterion
 	Criteria            []CriterionStats `json:"criteria"`
 	AverageTotal        float64          `json:"average_total"`
 	Grade               Grade            `json:"grade,omitempty"` // empty without complete ratings
@@ -275,13 +302,17 @@ type SatisfactionGroup struct {
 // for the report's agency and period (percentages; 0 when there is nothing to divide by).
 type Indicators766 struct {
 	// Progress group: dossiers resolved early or on time in the period or still within time at its
-	// end, over dossiers resolved in it or in progress at its end.
+	// end, over dossiers resolved in it or in progress at its end — judged by the indicator's own
+	// rule (Dossier.IndicatorVerdict): its due date leaves out the time spent waiting for the
+	// applicant instead of restarting, and a dossier sent back for completion more often than the
+	// rules allow counts as late.
 	Processed  int     `json:"processed"`
 	OnTime     int     `json:"on_time"`
 	OnTimeRate float64 `json:"on_time_rate"`
 	// Satisfaction with handling = 100% − (late rate + share of dissatisfied ratings), over the
-	// same processed dossiers; dissatisfied counts dossiers resolved in the period whose rating
-	// (whenever given) has a dissatisfied criterion.
+	// same processed dossiers; dissatisfied counts dossiers resolved in the period whose applicant
+	// (whenever they rated) was dissatisfied on a criterion they judge — lateness is in the late
+	// rate already.
 	Late              int     `json:"late"`
 	LateRate          float64 `json:"late_rate"`
 	Dissatisfied      int     `json:"dissatisfied"`
@@ -316,8 +347,6 @@ var UncomputedIndicators = []UncomputedIndicator{
 		Reason: "the online level of a procedure is a catalog fact, not kept in the events; only dossier-level online submission and payment shares are computed"},
 	{Indicator: "Tỷ lệ hồ sơ có phản ánh, kiến nghị", Group: "satisfaction",
 		Reason: "complaints and petitions (phản ánh, kiến nghị) are not recorded; the satisfaction rate counts dissatisfied ratings only"},
-	{Indicator: "Tiến độ theo quy tắc chỉ số quốc gia (trừ thời gian chờ bổ sung, hồ sơ bổ sung quá một lần tính trễ hạn)", Group: "progress",
-		Reason: "that rule needs the appointment date recomputed without the restart of NĐ 61 art. 19, which the events do not record; progress follows the appointment date in force"},
 }
 
 // SatisfactionReport is the rating statistics and Quyết định 766 indicators for an agency and period.
@@ -436,7 +465,7 @@ func SatisfactionOf(ctx context.Context, db *sql.DB, agency AgencyScope, p Perio
 }
 
 func indicators766(ctx context.Context, db *sql.DB, agency AgencyScope, p Period) (Indicators766, error) {
-	resolution, err := ResolutionReportOf(ctx, db, agency, p)
+	resolution, err := resolutionReport(ctx, db, agency, p, ruleIndicator)
 	if err != nil {
 		return Indicators766{}, err
 	}

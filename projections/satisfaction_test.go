@@ -28,7 +28,9 @@ func (s *statsBook) add(scores map[domain.Criterion]domain.RatingLevel) {
 		}
 		s.levels[c][level]++
 		total += map[domain.RatingLevel]int{domain.VerySatisfied: 2, domain.Satisfied: 1}[level]
-		dissatisfied = dissatisfied || level == domain.Dissatisfied
+		// A late dossier's 0 on a time criterion is a fact, not the applicant's dissatisfaction.
+		timeCriterion := c == domain.CriterionTotalTime || c == domain.CriterionUnitTime
+		dissatisfied = dissatisfied || (level == domain.Dissatisfied && !timeCriterion)
 	}
 	if len(scores) == len(domain.Criteria) {
 		s.complete++
@@ -37,6 +39,32 @@ func (s *statsBook) add(scores map[domain.Criterion]domain.RatingLevel) {
 	if dissatisfied {
 		s.dissatisfied++
 	}
+}
+
+// ratedScores are the scores a rating should count: the applicant's on the seven perception
+// criteria, and on the two time criteria the facts' (TT 01/2018 art. 13) — the resolution against
+// the statutory due date as the domain judges it, and the slowest step on the control sheet —
+// under the levels that carry the same points.
+func (b *dossierBook) ratedScores() map[domain.Criterion]domain.RatingLevel {
+	level := map[projections.Verdict]domain.RatingLevel{projections.VerdictEarly: domain.VerySatisfied,
+		projections.VerdictOnTime: domain.Satisfied, projections.VerdictLate: domain.Dissatisfied}
+	scores := map[domain.Criterion]domain.RatingLevel{}
+	for c, l := range b.Scores {
+		scores[c] = l
+	}
+	scores[domain.CriterionTotalTime] = level[b.resolvedVerdict(legalRule)]
+	slowest := projections.Verdict("")
+	rank := map[projections.Verdict]int{projections.VerdictEarly: 1, projections.VerdictOnTime: 2, projections.VerdictLate: 3}
+	for _, h := range b.Handovers {
+		if h.Kind == projections.HandoverSubmission || h.Deadline.IsZero() || h.EndedAt.IsZero() {
+			continue
+		}
+		if v := verdictOf(h.EndedAt, h.Deadline); rank[v] > rank[slowest] {
+			slowest = v
+		}
+	}
+	scores[domain.CriterionUnitTime] = level[slowest]
+	return scores
 }
 
 func round2(x float64) float64 { return math.Round(x*100) / 100 }
@@ -132,8 +160,8 @@ func checkSatisfaction(t *testing.T, s *scenario) {
 					}
 				}
 				if period.Contains(b.ResolvedAt) && b.Scores != nil {
-					for _, level := range b.Scores {
-						if level == domain.Dissatisfied {
+					for c, level := range b.Scores {
+						if level == domain.Dissatisfied && c != domain.CriterionTotalTime && c != domain.CriterionUnitTime {
 							dissatisfiedResolved++
 							break
 						}
@@ -142,15 +170,16 @@ func checkSatisfaction(t *testing.T, s *scenario) {
 				if !period.Contains(b.RatedAt) {
 					continue
 				}
-				overall.add(b.Scores)
-				add("agency", b.CompetentAgency, b.Scores)
-				add("procedure", b.Procedure.Code, b.Scores)
-				add("month", b.RatedAt.In(domain.VietnamTime).Format("2006-01"), b.Scores)
+				scores := b.ratedScores()
+				overall.add(scores)
+				add("agency", b.CompetentAgency, scores)
+				add("procedure", b.Procedure.Code, scores)
+				add("month", b.RatedAt.In(domain.VietnamTime).Format("2006-01"), scores)
 				for unit := range b.Units {
-					add("department", unit, b.Scores)
+					add("department", unit, scores)
 				}
 				for id := range b.Officials {
-					add("official", id, b.Scores)
+					add("official", id, scores)
 				}
 			}
 			overall.check(t, where+" overall", report.Overall)
@@ -161,7 +190,7 @@ func checkSatisfaction(t *testing.T, s *scenario) {
 			checkGroups(t, where+" by month", report.ByMonth, groups["month"])
 
 			var lines []projections.ResolutionCounts
-			for _, c := range expectedResolution(s, agency, period) {
+			for _, c := range expectedResolution(s, agency, period, indicatorRule) {
 				lines = append(lines, c)
 			}
 			r := sum(lines...)

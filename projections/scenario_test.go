@@ -168,14 +168,52 @@ type dossierBook struct {
 	ApologyBy                                    string
 	ResolvedAt, ResolvedAppointment              time.Time
 	Resolution                                   string
-	ReturnedAt, WithdrawnAt, RefusedAt           time.Time
-	FirstPaidAt                                  time.Time
-	PaidOnline                                   bool
-	RatedAt                                      time.Time
-	Scores                                       map[domain.Criterion]domain.RatingLevel
-	Officials                                    map[string]string // who acted on it or was handed it
-	Units                                        map[string]bool   // departments and agencies it was handed to
-	CoordinatingAgencies                         []string
+	// States is the dossier as each command answered it, in order: the domain's own verdicts on
+	// it at any moment are what the statistics must agree with.
+	States                             []dossierState
+	ReturnedAt, WithdrawnAt, RefusedAt time.Time
+	FirstPaidAt                        time.Time
+	PaidOnline                         bool
+	RatedAt                            time.Time
+	Scores                             map[domain.Criterion]domain.RatingLevel
+	Officials                          map[string]string // who acted on it or was handed it
+	Units                              map[string]bool   // departments and agencies it was handed to
+	CoordinatingAgencies               []string
+}
+
+type dossierState struct {
+	At time.Time
+	D  domain.Dossier
+}
+
+// stateBefore returns the dossier as the last command before t left it.
+func (b *dossierBook) stateBefore(t time.Time) domain.Dossier {
+	var d domain.Dossier
+	for _, st := range b.States {
+		if st.At.Before(t) {
+			d = st.D
+		}
+	}
+	return d
+}
+
+// verdictRule names a domain verdict: Dossier.LegalVerdict or Dossier.IndicatorVerdict.
+type verdictRule func(d domain.Dossier, now time.Time) domain.Verdict
+
+var (
+	legalRule     verdictRule = domain.Dossier.LegalVerdict
+	indicatorRule verdictRule = domain.Dossier.IndicatorVerdict
+)
+
+// resolvedVerdict is the domain's verdict on the resolution, under rule, as it stood when resolved.
+func (b *dossierBook) resolvedVerdict(rule verdictRule) projections.Verdict {
+	return map[domain.Timeliness]projections.Verdict{domain.TimelinessEarly: projections.VerdictEarly,
+		domain.TimelinessOnTime: projections.VerdictOnTime, domain.TimelinessLate: projections.VerdictLate}[rule(b.stateBefore(b.ResolvedAt.Add(time.Nanosecond)), b.ResolvedAt).Timeliness]
+}
+
+// overdueAt reports whether the domain, under rule, judges the dossier overdue at t as it stood then.
+func (b *dossierBook) overdueAt(t time.Time, rule verdictRule) bool {
+	return rule(b.stateBefore(t), t).Timeliness == domain.TimelinessOverdue
 }
 
 // appointment returns the appointment date in force just before t.
@@ -597,6 +635,7 @@ func (s *scenario) record(b *dossierBook, who official, res commands.Result) {
 	if d := res.Dossier.AppointmentDate; !d.IsZero() && !d.Equal(b.appointment()) {
 		b.Appointments = append(b.Appointments, appointmentChange{At: s.clock, Date: d})
 	}
+	b.States = append(b.States, dossierState{At: s.clock, D: res.Dossier})
 	b.Officials[who.ID] = who.Name
 }
 
@@ -1099,17 +1138,23 @@ func (s *scenario) describe(t *testing.T) {
 			counts["rejected"]++
 		case !b.ResolvedAt.IsZero():
 			counts["resolved"]++
-			if b.ResolvedAt.After(b.ResolvedAppointment) {
+			if b.resolvedVerdict(legalRule) == projections.VerdictLate {
 				counts["resolved late"]++
 			}
 		case b.open():
 			counts["open"]++
-			if b.Waiting == "" && b.appointment().Before(s.End) {
+			if b.overdueAt(s.End, legalRule) {
 				counts["open overdue"]++
 			}
 		}
 		if !b.ApologyAt.IsZero() {
 			counts["apologies"]++
+			if !b.ResolvedAt.IsZero() && b.resolvedVerdict(legalRule) == projections.VerdictLate && !b.ResolvedAt.After(b.ResolvedAppointment) {
+				counts["apologised, late in law, kept the new date"]++
+			}
+		}
+		if b.SupplementRequests > 1 && !b.ResolvedAt.IsZero() && b.resolvedVerdict(legalRule) != projections.VerdictLate {
+			counts["indicator-late by supplements, not late in law"]++
 		}
 		if b.SupplementRequests > 0 {
 			counts["supplemented"]++
@@ -1139,7 +1184,8 @@ func (s *scenario) describe(t *testing.T) {
 	}
 	t.Logf("scenario: %d dossiers, %d events: %v", len(s.Books), s.Events, counts)
 	for _, need := range []string{"refused", "withdrawn", "rejected", "resolved late", "open overdue", "apologies", "supplemented",
-		"inter-agency", "parallel parts", "rated", "late acceptance", "overrun steps"} {
+		"inter-agency", "parallel parts", "rated", "late acceptance", "overrun steps",
+		"apologised, late in law, kept the new date", "indicator-late by supplements, not late in law"} {
 		if counts[need] == 0 {
 			t.Errorf("the scenario has no %s dossier: the checks would not cover it", need)
 		}
