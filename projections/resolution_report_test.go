@@ -2,6 +2,8 @@ package projections_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"testing"
 	"time"
 
@@ -145,85 +147,278 @@ func checkResolutionReports(t *testing.T, s *scenario) {
 	t.Logf("April 2026, all agencies: %+v", april)
 }
 
-// TestResolutionReportUsesTheAppointmentInForce checks, on a hand-made history, that a dossier in
-// progress at the period's end is judged against the appointment date in force at that end — not
-// one set later by an apology — and that resolution is judged against the date in force when the
-// result was ready.
-func TestResolutionReportUsesTheAppointmentInForce(t *testing.T) {
-	s := newScenario(t, sqliteBackend(t))
-	ctx := context.Background()
-	desk, specialist, signer := s.staff[justice][0], s.staff[justice][2], s.staff[justice][4]
-	// Tuesday 3 March 2026, 08:00: two 3-day dossiers received; appointment Friday 6 March 08:00.
-	s.clock = time.Date(2026, 3, 3, 8, 0, 0, 0, domain.VietnamTime)
-	late, apologised := &dossierBook{Officials: map[string]string{}, Units: map[string]bool{}}, &dossierBook{Officials: map[string]string{}, Units: map[string]bool{}}
-	for _, b := range []*dossierBook{late, apologised} {
-		b.Procedure, _ = s.app.Catalog.Procedure("2.000908")
-		b.Channel, b.ReceivingUnit, b.CompetentAgency = domain.ChannelDirect, justice, justice
-		if !s.receive(b, desk) {
-			t.Fatal(s.err)
-		}
-	}
-	appointment := time.Date(2026, 3, 6, 8, 0, 0, 0, domain.VietnamTime)
-	if !late.appointment().Equal(appointment) {
-		t.Fatalf("appointment %v, want %v", late.appointment(), appointment)
-	}
-	// Both go to the specialist; one gets an apology moving it to Wednesday 11 March.
-	s.clock = s.clock.Add(time.Hour)
-	for _, b := range []*dossierBook{late, apologised} {
-		if !s.act(b, desk, commands.TransferInput{ToUnit: "TP.HCTP", ToOfficialID: specialist.ID, ToOfficialName: specialist.Name, Step: "Thẩm định hồ sơ"}) {
-			t.Fatal(s.err)
-		}
-	}
-	s.clock = s.clock.Add(time.Hour)
-	if !s.act(apologised, signer, commands.IssueApologyInput{Reason: "Chờ xác minh", ExtraWorkingDays: 3}) {
-		t.Fatal(s.err)
-	}
-	// The first is resolved on Monday 9 March: late against Friday's date.
-	s.clock = time.Date(2026, 3, 9, 9, 0, 0, 0, domain.VietnamTime)
-	for _, in := range []commands.Input{
-		commands.AppraiseInput{Conclusion: domain.ConclusionApprove, Opinion: "Đủ điều kiện"},
-		commands.TransferInput{ToUnit: "TP.BGD", ToOfficialID: signer.ID, ToOfficialName: signer.Name, Step: "Trình ký"},
-	} {
-		if !s.act(late, specialist, in) {
-			t.Fatal(s.err)
-		}
-	}
-	for _, in := range []commands.Input{
-		commands.SignInput{DocumentNumber: "1/TL", DocumentHash: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"},
-		commands.MarkResultReadyInput{},
-	} {
-		if !s.act(late, signer, in) {
-			t.Fatal(s.err)
-		}
-	}
-	s.feed(t, projections.ResolutionReportView{})
+// handBuilt is a small history of 3-day dossiers (procedure 2.000908) at the Department of
+// Justice, acted on by hand.
+type handBuilt struct {
+	*scenario
+	desk, head, specialist, signer official
+}
 
-	firstWeek := projections.Period{From: time.Date(2026, 3, 2, 0, 0, 0, 0, domain.VietnamTime), To: time.Date(2026, 3, 7, 0, 0, 0, 0, domain.VietnamTime)}
-	report, err := projections.ResolutionReportOf(ctx, s.db, projections.OneAgency(justice), firstWeek)
+func newHandBuilt(t *testing.T) *handBuilt {
+	s := newScenario(t, sqliteBackend(t))
+	return &handBuilt{scenario: s, desk: s.staff[justice][0], head: s.staff[justice][1], specialist: s.staff[justice][2], signer: s.staff[justice][4]}
+}
+
+// receive receives a dossier at the desk now and hands it to the specialist at once.
+func (h *handBuilt) receive(t *testing.T) *dossierBook {
+	t.Helper()
+	b := &dossierBook{Officials: map[string]string{}, Units: map[string]bool{}, Channel: domain.ChannelDirect, ReceivingUnit: justice, CompetentAgency: justice}
+	b.Procedure, _ = h.app.Catalog.Procedure("2.000908")
+	if !h.scenario.receive(b, h.desk) {
+		t.Fatal(h.err)
+	}
+	h.do(t, b, h.desk, commands.TransferInput{ToUnit: "TP.HCTP", ToOfficialID: h.specialist.ID, ToOfficialName: h.specialist.Name, Step: "Thẩm định hồ sơ"})
+	return b
+}
+
+func (h *handBuilt) do(t *testing.T, b *dossierBook, who official, inputs ...commands.Input) {
+	t.Helper()
+	for _, in := range inputs {
+		if !h.act(b, who, in) {
+			t.Fatal(h.err)
+		}
+	}
+}
+
+// resolve has the specialist appraise and hand the dossier to the signer, who signs: the result is ready now.
+func (h *handBuilt) resolve(t *testing.T, b *dossierBook) {
+	t.Helper()
+	h.do(t, b, h.specialist, commands.AppraiseInput{Conclusion: domain.ConclusionApprove, Opinion: "Đủ điều kiện"},
+		commands.TransferInput{ToUnit: "TP.BGD", ToOfficialID: h.signer.ID, ToOfficialName: h.signer.Name, Step: "Trình ký"})
+	digest := sha256.Sum256([]byte(b.ID))
+	h.do(t, b, h.signer, commands.SignInput{DocumentNumber: b.Code + "/TL", DocumentHash: hex.EncodeToString(digest[:])}, commands.MarkResultReadyInput{})
+}
+
+func (h *handBuilt) report(t *testing.T, p projections.Period) projections.ResolutionCounts {
+	t.Helper()
+	report, err := projections.ResolutionReportOf(context.Background(), h.db, projections.OneAgency(justice), p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := projections.ResolutionCounts{ReceivedTotal: 2, ReceivedInPersonOrPostal: 2, InProgressTotal: 2, InProgressWithinTime: 1, InProgressOverdue: 1}
-	if report.Total != want {
-		t.Errorf("first week: %+v, want %+v (the apologised dossier is within time, the other overdue)", report.Total, want)
+	return report.Total
+}
+
+var (
+	firstWeekOfMarch  = projections.Period{From: time.Date(2026, 3, 2, 0, 0, 0, 0, domain.VietnamTime), To: time.Date(2026, 3, 7, 0, 0, 0, 0, domain.VietnamTime)}
+	secondWeekOfMarch = projections.Period{From: firstWeekOfMarch.To, To: time.Date(2026, 3, 14, 0, 0, 0, 0, domain.VietnamTime)}
+)
+
+// TestStatisticsCountAnApologisedDossierLate checks, on a hand-made history, that an apology
+// (form 04) does not make a late dossier on time: II.06a, the control sheet, the late dashboard and
+// the QĐ 766 rate judge it against the statutory due date, which the apology does not move, while
+// the public view and the work queue keep showing the applicant the new date.
+func TestStatisticsCountAnApologisedDossierLate(t *testing.T) {
+	h := newHandBuilt(t)
+	ctx := context.Background()
+	// Tuesday 3 March 2026, 08:00: two 3-day dossiers received; due Friday 6 March 08:00.
+	h.clock = time.Date(2026, 3, 3, 8, 0, 0, 0, domain.VietnamTime)
+	late, apologised := h.receive(t), h.receive(t)
+	due := time.Date(2026, 3, 6, 8, 0, 0, 0, domain.VietnamTime)
+	if !late.appointment().Equal(due) {
+		t.Fatalf("appointment %v, want %v", late.appointment(), due)
 	}
-	secondWeek := projections.Period{From: firstWeek.To, To: time.Date(2026, 3, 14, 0, 0, 0, 0, domain.VietnamTime)}
-	report, err = projections.ResolutionReportOf(ctx, s.db, projections.OneAgency(justice), secondWeek)
+	// The agency apologises for the second and promises a date three working days later.
+	h.clock = h.clock.Add(2 * time.Hour)
+	h.do(t, apologised, h.signer, commands.IssueApologyInput{Reason: "Chờ xác minh", ExtraWorkingDays: 3})
+	promised := apologised.appointment()
+	if !promised.After(time.Date(2026, 3, 10, 17, 0, 0, 0, domain.VietnamTime)) {
+		t.Fatalf("new appointment %v, want after Tuesday 10 March", promised)
+	}
+	// Monday 9 March: the first is resolved; Tuesday 10 March the apologised one, before its new
+	// date but four days after its due date.
+	h.clock = time.Date(2026, 3, 9, 9, 0, 0, 0, domain.VietnamTime)
+	h.resolve(t, late)
+	h.clock = time.Date(2026, 3, 10, 9, 0, 0, 0, domain.VietnamTime)
+	h.resolve(t, apologised)
+	h.feed(t, projections.ResolutionReportView{}, projections.ProcessControlView{}, projections.SatisfactionView{},
+		projections.PublicStatusView{}, projections.WorkQueueView{})
+
+	want := projections.ResolutionCounts{ReceivedTotal: 2, ReceivedInPersonOrPostal: 2, InProgressTotal: 2, InProgressOverdue: 2}
+	if got := h.report(t, firstWeekOfMarch); got != want {
+		t.Errorf("first week: %+v, want %+v (both past their due date at its end, the apology notwithstanding)", got, want)
+	}
+	want = projections.ResolutionCounts{ReceivedTotal: 2, CarriedOver: 2, ResolvedTotal: 2, ResolvedLate: 2}
+	report, err := projections.ResolutionReportOf(ctx, h.db, projections.OneAgency(justice), secondWeekOfMarch)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want = projections.ResolutionCounts{ReceivedTotal: 2, CarriedOver: 2, ResolvedTotal: 1, ResolvedLate: 1, InProgressTotal: 1, InProgressOverdue: 1}
 	if report.Total != want {
-		t.Errorf("second week: %+v, want %+v (resolved late; the apologised one overdue after 11 March)", report.Total, want)
+		t.Errorf("second week: %+v, want %+v (both resolved late)", report.Total, want)
 	}
-	if _, err := projections.ResolutionReportOf(ctx, s.db, projections.OneAgency(justice), projections.Period{From: firstWeek.From}); err == nil {
+	if _, err := projections.ResolutionReportOf(ctx, h.db, projections.OneAgency(justice), projections.Period{From: firstWeekOfMarch.From}); err == nil {
 		t.Error("an unbounded period was accepted")
 	}
 	records := report.CSVRecords()
-	if len(records) != 3 || records[2][2] != "Tổng cộng" || records[2][4] != "2" || records[2][11] != "1" {
+	if len(records) != 3 || records[2][2] != "Tổng cộng" || records[2][4] != "2" || records[2][11] != "2" {
 		t.Errorf("CSV records: %q", records)
 	}
 	if len(records[0]) != len(projections.ResolutionCSVHeader) {
 		t.Errorf("CSV rows have %d cells, the header %d", len(records[0]), len(projections.ResolutionCSVHeader))
+	}
+
+	sheet, err := projections.ControlSheetOf(ctx, h.db, apologised.Code, h.cal, h.clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sheet.ResolutionVerdict != projections.VerdictLate || !sheet.ResolvedAgainst.Equal(due) || !sheet.DueDate.Equal(due) || !sheet.AppointmentDate.Equal(promised) {
+		t.Errorf("control sheet: %s against %v, due %v, appointment %v; want late against %v, appointment %v",
+			sheet.ResolutionVerdict, sheet.ResolvedAgainst, sheet.DueDate, sheet.AppointmentDate, due, promised)
+	}
+
+	dash, err := projections.LateDashboardOf(ctx, h.db, projections.LateFilter{Agency: projections.OneAgency(justice),
+		Period: projections.Period{From: firstWeekOfMarch.From, To: secondWeekOfMarch.To}, Now: h.clock}, h.cal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var listed *projections.LateDossier
+	for i, l := range dash.ResolvedLate {
+		if l.Code == apologised.Code {
+			listed = &dash.ResolvedLate[i]
+		}
+	}
+	// Friday 6 March 08:00 to Tuesday 10 March 09:00: Friday's 7.5 working hours, Monday's 8 and Tuesday's 1.5.
+	switch {
+	case len(dash.ResolvedLate) != 2 || listed == nil:
+		t.Errorf("resolved late: %+v, want both", dash.ResolvedLate)
+	case !listed.DueDate.Equal(due) || !listed.AppointmentDate.Equal(promised) || !listed.ApologyIssued || listed.LateHours != 17:
+		t.Errorf("apologised dossier: due %v, appointment %v, apology %v, %.2f hours late; want %v, %v, true, 17",
+			listed.DueDate, listed.AppointmentDate, listed.ApologyIssued, listed.LateHours, due, promised)
+	}
+	if len(dash.ByField) != 1 || dash.ByField[0].Key != "HT" || dash.ByField[0].Apologies != 1 || dash.ByField[0].ResolvedLate != 2 {
+		t.Errorf("by field: %+v, want HT with 1 apology and 2 resolved late", dash.ByField)
+	}
+
+	satisfaction, err := projections.SatisfactionOf(ctx, h.db, projections.OneAgency(justice), secondWeekOfMarch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in := satisfaction.Indicators; in.Processed != 2 || in.OnTime != 0 || in.Late != 2 {
+		t.Errorf("QĐ 766: %d processed, %d on time, %d late; want 2, 0, 2", in.Processed, in.OnTime, in.Late)
+	}
+
+	// The applicant and the holder still see the date promised to the applicant.
+	status, err := projections.LookupPublicStatus(ctx, h.db, apologised.Code, h.clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !status.AppointmentDate.Equal(promised) {
+		t.Errorf("public status shows %v, want the new date %v", status.AppointmentDate, promised)
+	}
+	items, err := projections.WorkQueueOf(ctx, h.db, projections.WorkQueueFilter{Agency: projections.OneAgency(justice)}, h.cal, h.clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, it := range items {
+		if it.DossierID == apologised.ID {
+			found = true
+			if !it.AppointmentDate.Equal(promised) {
+				t.Errorf("work queue shows %v, want the new date %v", it.AppointmentDate, promised)
+			}
+		}
+	}
+	if !found {
+		t.Error("the apologised dossier is not in the work queue")
+	}
+}
+
+// TestResolutionReportDoesNotCountAPausedDossierOverdue checks that a dossier whose clock is
+// stopped at the period's end — waiting for the applicant's supplement, or suspended — is judged
+// at the moment it stopped, as the domain judges it: within time when it stopped before its due
+// date, however long ago that date passed; overdue when it stopped after.
+func TestResolutionReportDoesNotCountAPausedDossierOverdue(t *testing.T) {
+	h := newHandBuilt(t)
+	h.clock = time.Date(2026, 3, 3, 8, 0, 0, 0, domain.VietnamTime) // due Friday 6 March 08:00
+	waiting, suspended, suspendedLate, running := h.receive(t), h.receive(t), h.receive(t), h.receive(t)
+	h.clock = time.Date(2026, 3, 4, 9, 0, 0, 0, domain.VietnamTime)
+	h.do(t, waiting, h.specialist, commands.RequestSupplementInput{MissingItems: []string{"Văn bản giải trình"}, Reason: "Cần làm rõ"})
+	h.clock = time.Date(2026, 3, 5, 9, 0, 0, 0, domain.VietnamTime)
+	h.do(t, suspended, h.head, commands.SuspendInput{Reason: "Chờ kết quả xác minh"})
+	h.clock = time.Date(2026, 3, 6, 10, 0, 0, 0, domain.VietnamTime)
+	h.do(t, suspendedLate, h.head, commands.SuspendInput{Reason: "Chờ kết quả xác minh"})
+	h.feed(t, projections.ResolutionReportView{}, projections.ProcessControlView{})
+
+	want := projections.ResolutionCounts{ReceivedTotal: 4, ReceivedInPersonOrPostal: 4, InProgressTotal: 4, InProgressWithinTime: 2, InProgressOverdue: 2}
+	if got := h.report(t, firstWeekOfMarch); got != want {
+		t.Errorf("first week: %+v, want %+v (the dossiers paused before their due date are within time)", got, want)
+	}
+	// The domain agrees, dossier by dossier.
+	end := firstWeekOfMarch.To
+	for _, c := range []struct {
+		b    *dossierBook
+		want domain.Timeliness
+	}{{waiting, domain.TimelinessWithinTime}, {suspended, domain.TimelinessWithinTime}, {suspendedLate, domain.TimelinessOverdue}, {running, domain.TimelinessOverdue}} {
+		if got := c.b.stateBefore(end).LegalVerdict(end).Timeliness; got != c.want {
+			t.Errorf("%s: the domain says %s, the test expects %s", c.b.Code, got, c.want)
+		}
+	}
+	// The late dashboard lists the same two: the one suspended two working hours after its due date
+	// is late by those two hours, however long it stays suspended.
+	dash, err := projections.LateDashboardOf(context.Background(), h.db, projections.LateFilter{Agency: projections.OneAgency(justice), Now: time.Date(2026, 3, 10, 16, 0, 0, 0, domain.VietnamTime)}, h.cal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	late := map[string]float64{}
+	for _, l := range dash.OpenOverdue {
+		late[l.Code] = l.LateHours
+	}
+	if len(late) != 2 || late[suspendedLate.Code] != 2 || late[running.Code] != 22.5 {
+		t.Errorf("open overdue: %v, want %s 2 hours and %s 22.5", late, suspendedLate.Code, running.Code)
+	}
+}
+
+// TestIndicators766JudgeByTheIndicatorsRule checks that the QĐ 766 progress indicator uses the
+// national indicator's rule, not the law's: after a supplement the law restarts the time limit but
+// the indicator only adds the time spent waiting, and a dossier sent back twice counts as late.
+func TestIndicators766JudgeByTheIndicatorsRule(t *testing.T) {
+	h := newHandBuilt(t)
+	ctx := context.Background()
+	h.clock = time.Date(2026, 3, 3, 8, 0, 0, 0, domain.VietnamTime)
+	restarted, twice := h.receive(t), h.receive(t)
+	// The first is sent back once, completed a day later; it is resolved after the indicator's due
+	// date but before the restarted statutory one.
+	h.clock = time.Date(2026, 3, 3, 10, 0, 0, 0, domain.VietnamTime)
+	h.do(t, restarted, h.specialist, commands.RequestSupplementInput{MissingItems: []string{"Văn bản giải trình"}, Reason: "Cần làm rõ"})
+	h.clock = time.Date(2026, 3, 4, 10, 0, 0, 0, domain.VietnamTime)
+	h.do(t, restarted, h.desk, commands.SupplementInput{})
+	d := restarted.States[len(restarted.States)-1].D
+	if !d.IndicatorDueDate.Before(d.DueDate) {
+		t.Fatalf("indicator due %v, statutory %v: the history does not tell the rules apart", d.IndicatorDueDate, d.DueDate)
+	}
+	// The second is sent back twice the same morning and resolved that afternoon, days early.
+	h.clock = time.Date(2026, 3, 3, 9, 0, 0, 0, domain.VietnamTime)
+	h.do(t, twice, h.specialist, commands.RequestSupplementInput{MissingItems: []string{"Tờ khai"}, Reason: "Thiếu"})
+	h.clock = h.clock.Add(30 * time.Minute)
+	h.do(t, twice, h.desk, commands.SupplementInput{})
+	h.clock = h.clock.Add(30 * time.Minute)
+	h.do(t, twice, h.specialist, commands.RequestSupplementInput{MissingItems: []string{"Bản sao"}, Reason: "Thiếu"})
+	h.clock = h.clock.Add(30 * time.Minute)
+	h.do(t, twice, h.desk, commands.SupplementInput{})
+	h.clock = time.Date(2026, 3, 3, 15, 0, 0, 0, domain.VietnamTime)
+	h.resolve(t, twice)
+	h.clock = d.IndicatorDueDate.Add(d.DueDate.Sub(d.IndicatorDueDate) / 2)
+	h.resolve(t, restarted)
+	h.feed(t, projections.ResolutionReportView{}, projections.SatisfactionView{})
+
+	march := projections.Period{From: firstWeekOfMarch.From, To: time.Date(2026, 4, 1, 0, 0, 0, 0, domain.VietnamTime)}
+	if got := h.report(t, march); got.ResolvedTotal != 2 || got.ResolvedLate != 0 {
+		t.Errorf("II.06a: %+v, want both resolved within the law's time", got)
+	}
+	for _, b := range []*dossierBook{restarted, twice} {
+		if v := b.resolvedVerdict(indicatorRule); v != projections.VerdictLate {
+			t.Errorf("%s: the domain's indicator verdict is %s, the test expects late", b.Code, v)
+		}
+	}
+	report, err := projections.SatisfactionOf(ctx, h.db, projections.OneAgency(justice), march)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in := report.Indicators; in.Processed != 2 || in.OnTime != 0 || in.Late != 2 || in.OnTimeRate != 0 {
+		t.Errorf("QĐ 766: %d processed, %d on time, %d late (%.2f%% on time); want 2, 0, 2", in.Processed, in.OnTime, in.Late, in.OnTimeRate)
+	}
+	for _, n := range report.Indicators.NotComputed {
+		if n.Group == "progress" {
+			t.Errorf("the progress indicator is still listed as not computed: %+v", n)
+		}
 	}
 }

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"math"
 	"testing"
+	"time"
 
+	"github.com/motcua/motcua/commands"
 	"github.com/motcua/motcua/domain"
 	"github.com/motcua/motcua/projections"
 )
@@ -247,5 +249,80 @@ func TestGradeOf(t *testing.T) {
 		if got := projections.GradeOf(c.average); got != c.want || got.Label() != c.label {
 			t.Errorf("GradeOf(%v) = %s (%s), want %s (%s)", c.average, got, got.Label(), c.want, c.label)
 		}
+	}
+}
+
+// TestSatisfactionScoresTimeFromTheFacts checks that TT 01/2018 art. 13's two time criteria are
+// scored from what happened — early 2, on time 1, late 0 — whatever the applicant answered on them,
+// and that a factual 0 does not make the applicant dissatisfied.
+func TestSatisfactionScoresTimeFromTheFacts(t *testing.T) {
+	h := newHandBuilt(t)
+	ctx := context.Background()
+	// Tuesday 3 March 2026, 08:00: two 3-day dossiers received, due Friday 6 March 08:00.
+	h.clock = time.Date(2026, 3, 3, 8, 0, 0, 0, domain.VietnamTime)
+	late, early := h.receive(t), h.receive(t)
+	// The second is resolved the same afternoon; the first on Monday 9 March, its 12-hour
+	// appraisal step overrun by days.
+	h.clock = time.Date(2026, 3, 3, 14, 0, 0, 0, domain.VietnamTime)
+	h.resolve(t, early)
+	h.clock = time.Date(2026, 3, 9, 9, 0, 0, 0, domain.VietnamTime)
+	h.resolve(t, late)
+	h.clock = time.Date(2026, 3, 10, 9, 0, 0, 0, domain.VietnamTime)
+	h.do(t, late, h.desk, commands.ReturnResultInput{Channel: domain.ChannelDirect})
+	h.do(t, early, h.desk, commands.ReturnResultInput{Channel: domain.ChannelDirect})
+	// The applicant of the late one is very satisfied with everything, time included; the early
+	// one's applicant says they are dissatisfied with the total time and nothing else.
+	rate := func(b *dossierBook, timeLevel domain.RatingLevel) {
+		scores := map[domain.Criterion]domain.RatingLevel{}
+		for _, c := range domain.Criteria {
+			scores[c] = domain.VerySatisfied
+		}
+		scores[domain.CriterionTotalTime] = timeLevel
+		if _, err := h.app.Rate(ctx, b.Code, commands.RateInput{Secret: b.Secret, Scores: scores}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h.clock = h.clock.Add(time.Hour)
+	rate(late, domain.VerySatisfied)
+	rate(early, domain.Dissatisfied)
+	h.feed(t, projections.SatisfactionView{}, projections.ResolutionReportView{}, projections.ProcessControlView{})
+
+	// The unit-time criterion is the slowest step on the control sheet: the early dossier's
+	// reception step ended on its deadline's day (on time), the late one's appraisal late.
+	slowest := func(b *dossierBook) projections.Verdict {
+		sheet, err := projections.ControlSheetOf(ctx, h.db, b.Code, h.cal, h.clock)
+		if err != nil {
+			t.Fatal(err)
+		}
+		worst, rank := projections.Verdict(""), map[projections.Verdict]int{projections.VerdictEarly: 1, projections.VerdictOnTime: 2, projections.VerdictLate: 3}
+		for _, ho := range sheet.Handovers {
+			if rank[ho.Verdict] > rank[worst] {
+				worst = ho.Verdict
+			}
+		}
+		return worst
+	}
+	if slowest(early) != projections.VerdictOnTime || slowest(late) != projections.VerdictLate {
+		t.Fatalf("slowest steps: early dossier %s, late dossier %s; the history does not test what it should", slowest(early), slowest(late))
+	}
+	report, err := projections.SatisfactionOf(ctx, h.db, projections.OneAgency(justice), secondWeekOfMarch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := report.Overall
+	total, unit := o.Criteria[0], o.Criteria[1]
+	if total.Criterion != domain.CriterionTotalTime || total.VerySatisfied != 1 || total.Dissatisfied != 1 || total.Satisfied != 0 {
+		t.Errorf("total time: %+v, want one early (2) and one late (0)", total)
+	}
+	if unit.Criterion != domain.CriterionUnitTime || unit.Satisfied != 1 || unit.Dissatisfied != 1 || unit.VerySatisfied != 0 {
+		t.Errorf("unit time: %+v, want one on time (1) and one late (0)", unit)
+	}
+	// Late: 7×2 + 0 + 0 = 14; early: 7×2 + 2 + 1 = 17.
+	if o.Ratings != 2 || o.CompleteRatings != 2 || o.DissatisfiedRatings != 0 || o.AverageTotal != 15.5 {
+		t.Errorf("overall: %d ratings (%d complete, %d dissatisfied), average %.2f; want 2 (2, 0), 15.5", o.Ratings, o.CompleteRatings,
+			o.DissatisfiedRatings, o.AverageTotal)
+	}
+	if in := report.Indicators; in.Dissatisfied != 0 || in.Late != 1 {
+		t.Errorf("QĐ 766: %d dissatisfied, %d late; want 0 and 1", in.Dissatisfied, in.Late)
 	}
 }
