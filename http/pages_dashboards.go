@@ -114,10 +114,11 @@ func (s *Server) lateDashboardCSV(w http.ResponseWriter, r *http.Request) {
 		s.dashboardFailed(w, r, "late dashboard", err)
 		return
 	}
-	rows := [][]string{{"Trạng thái", "Mã hồ sơ", "Thủ tục", "Cơ quan giải quyết", "Ngày hẹn", "Ngày có kết quả", "Số giờ làm việc quá hạn",
+	rows := [][]string{{"Trạng thái", "Mã hồ sơ", "Thủ tục", "Cơ quan giải quyết", "Hạn giải quyết theo quy định", "Ngày hẹn", "Ngày có kết quả", "Số giờ làm việc quá hạn",
 		"Bước quá hạn", "Đơn vị", "Cán bộ", "Số giờ quá hạn của bước"}}
 	add := func(kind string, d projections.LateDossier) {
-		base := []string{kind, d.Code, d.ProcedureName, d.CompetentAgency, csvTime(d.AppointmentDate), csvTime(d.ResolvedAt), csvHours(d.LateHours)}
+		// Lateness is counted from the statutory due date; the appointment shows an apology's new date.
+		base := []string{kind, d.Code, d.ProcedureName, d.CompetentAgency, csvTime(d.DueDate), csvTime(d.AppointmentDate), csvTime(d.ResolvedAt), csvHours(d.LateHours)}
 		if len(d.OverrunSteps) == 0 {
 			rows = append(rows, append(base, "", "", "", ""))
 		}

@@ -212,7 +212,9 @@ func TestReadModelEndpoints(t *testing.T) {
 	t.Run("satisfaction", func(t *testing.T) {
 		stats := e.expect(e.do("GET", "/api/v1/statistics/satisfaction"+march, head, nil), http.StatusOK).body
 		overall := stats["overall"].(map[string]any)
-		if overall["ratings"] != float64(1) || overall["average_total"] != float64(18) || overall["grade"] != "excellent" || overall["grade_label"] != "Xuất sắc" {
+		// Rated very satisfied on everything, but the dossier was late and so were its steps: TT 01/2018
+		// art. 13 scores the two time criteria from the facts, 0 each, so 14 of 18.
+		if overall["ratings"] != float64(1) || overall["average_total"] != float64(14) || overall["grade"] != "good" || overall["grade_label"] != "Tốt" {
 			t.Errorf("overall: %v", overall)
 		}
 		indicators := stats["indicators_766"].(map[string]any)
