@@ -253,8 +253,8 @@ func TestGradeOf(t *testing.T) {
 }
 
 // TestSatisfactionScoresTimeFromTheFacts checks that TT 01/2018 art. 13's two time criteria are
-// scored from what happened — early 2, on time 1, late 0 — whatever the applicant answered on them,
-// and that a factual 0 does not make the applicant dissatisfied.
+// scored from what happened — early 2, on time 1, late 0 — whatever the applicant answered on them:
+// neither the applicant's answers nor a factual 0 make a rating dissatisfied.
 func TestSatisfactionScoresTimeFromTheFacts(t *testing.T) {
 	h := newHandBuilt(t)
 	ctx := context.Background()
@@ -271,20 +271,20 @@ func TestSatisfactionScoresTimeFromTheFacts(t *testing.T) {
 	h.do(t, late, h.desk, commands.ReturnResultInput{Channel: domain.ChannelDirect})
 	h.do(t, early, h.desk, commands.ReturnResultInput{Channel: domain.ChannelDirect})
 	// The applicant of the late one is very satisfied with everything, time included; the early
-	// one's applicant says they are dissatisfied with the total time and nothing else.
-	rate := func(b *dossierBook, timeLevel domain.RatingLevel) {
+	// one's applicant is only satisfied with the total time and dissatisfied with the units' time.
+	rate := func(b *dossierBook, totalTime, unitTime domain.RatingLevel) {
 		scores := map[domain.Criterion]domain.RatingLevel{}
 		for _, c := range domain.Criteria {
 			scores[c] = domain.VerySatisfied
 		}
-		scores[domain.CriterionTotalTime] = timeLevel
+		scores[domain.CriterionTotalTime], scores[domain.CriterionUnitTime] = totalTime, unitTime
 		if _, err := h.app.Rate(ctx, b.Code, commands.RateInput{Secret: b.Secret, Scores: scores}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	h.clock = h.clock.Add(time.Hour)
-	rate(late, domain.VerySatisfied)
-	rate(early, domain.Dissatisfied)
+	rate(late, domain.VerySatisfied, domain.VerySatisfied)
+	rate(early, domain.Satisfied, domain.Dissatisfied)
 	h.feed(t, projections.SatisfactionView{}, projections.ResolutionReportView{}, projections.ProcessControlView{})
 
 	// The unit-time criterion is the slowest step on the control sheet: the early dossier's
