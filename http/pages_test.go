@@ -248,3 +248,25 @@ func TestRatingFormPostsToTheRatingAPI(t *testing.T) {
 	e.get("/xac-thuc/"+code+"-KQ1?hash="+strings.Repeat("cd", 32)).expect(t, http.StatusOK, "KHÔNG khớp")
 	e.get("/xac-thuc/"+code+"-KQ9").expect(t, http.StatusNotFound)
 }
+
+// TestLateDashboardPageShowsTheStatutoryDueDate checks that an apologised dossier past its
+// statutory due date is listed late on the officials' dashboard, against that date, with the new
+// date promised to the applicant beside it; and that the CSV carries both.
+func TestLateDashboardPageShowsTheStatutoryDueDate(t *testing.T) {
+	e := newPagesEnv(t)
+	desk := e.token("tn", centre, commands.RoleReception)
+	head := e.token("tp", building, commands.RoleHead)
+	// Monday 2 March 2026, 08:00: received, due Monday 9 March 08:00; the head apologises at once
+	// and promises three more working days.
+	code := e.expect(e.do("POST", "/api/v1/dossiers", desk, validReceipt()), http.StatusCreated).body["code"].(string)
+	e.expect(e.do("POST", "/api/v1/dossiers/"+code+"/apology", head, map[string]any{"reason": "Chờ xác minh", "extra_working_days": 3}), http.StatusOK)
+	// Tuesday 10 March 10:00: past the due date, before the promised one.
+	e.clock.Advance(8*24*time.Hour + 2*time.Hour)
+	e.waitProjected()
+	e.signIn(head)
+	e.get("/can-bo/thong-ke/tre-han").expect(t, http.StatusOK, "Hạn giải quyết theo quy định", code, "08:00 ngày 09/03/2026", "Ngày hẹn trả kết quả: 08:00 ngày 12/03/2026")
+	csv := e.get("/can-bo/thong-ke/tre-han.csv").expect(t, http.StatusOK, "Hạn giải quyết theo quy định", code)
+	if !strings.Contains(csv.body, ",2026-03-09 08:00,2026-03-12 08:00,") {
+		t.Errorf("the CSV lacks the due date or the promised one:\n%s", csv.body)
+	}
+}
