@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -372,7 +373,8 @@ type ratingRow struct {
 // SatisfactionOf returns the statistics of ratings given in period p (which must be bounded) on
 // dossiers the agency received or decides. A rating counts for every department or
 // agency the dossier was handed to (parts of parallel steps included) and every official who acted
-// on it or was handed it.
+// on it or was handed it. In a department's or agency's line, criterion 2 (each unit's time
+// against its share) is that unit's own, read from the process-control sheet (ProcessControlView).
 func SatisfactionOf(ctx context.Context, db *sql.DB, agency AgencyScope, p Period) (SatisfactionReport, error) {
 	var c conditions
 	c.agency("d", agency)
@@ -428,6 +430,10 @@ func SatisfactionOf(ctx context.Context, db *sql.DB, agency AgencyScope, p Perio
 	if err != nil {
 		return SatisfactionReport{}, err
 	}
+	unitTimes, err := unitTimeScores(ctx, db, agency, p)
+	if err != nil {
+		return SatisfactionReport{}, err
+	}
 
 	overall := newRatingStats()
 	agencies, departments, procedures, officials, months := groups[SatisfactionGroup]{}, groups[SatisfactionGroup]{},
@@ -442,7 +448,7 @@ func SatisfactionOf(ctx context.Context, db *sql.DB, agency AgencyScope, p Perio
 		months.get(r.ratedAt.In(domain.VietnamTime).Format("2006-01"), "", fresh).add(r)
 		for _, pt := range participants[r.dossierID] {
 			if pt.kind == "unit" {
-				departments.get(pt.key, "", fresh).add(r)
+				departments.get(pt.key, "", fresh).add(r.withUnitTime(unitTimes[[2]string{r.dossierID, pt.key}]))
 			} else {
 				officials.get(pt.key, pt.name, fresh).add(r)
 			}
@@ -462,6 +468,54 @@ func SatisfactionOf(ctx context.Context, db *sql.DB, agency AgencyScope, p Perio
 		return SatisfactionReport{}, err
 	}
 	return report, nil
+}
+
+// unitTimeIndex is the position of TT 01/2018's criterion 2 in a rating's scores.
+var unitTimeIndex = slices.Index(domain.Criteria, domain.CriterionUnitTime)
+
+// withUnitTime returns the rating as one unit's statistics count it: criterion 2 is that unit's
+// own time against its share (TT 01/2018 art. 13) when it has a judged step, the dossier's
+// slowest unit otherwise.
+func (r ratingRow) withUnitTime(score sql.NullInt64) ratingRow {
+	if !score.Valid {
+		return r
+	}
+	r.scores = slices.Clone(r.scores)
+	r.scores[unitTimeIndex] = score
+	return r
+}
+
+// unitTimeScores scores, for each dossier of the agency scope rated in p and each unit it
+// was handed to, that unit's slowest step on the process-control sheet: early 2, on time 1, late 0.
+func unitTimeScores(ctx context.Context, db *sql.DB, agency AgencyScope, p Period) (map[[2]string]sql.NullInt64, error) {
+	var c conditions
+	c.agency("d", agency)
+	c.within("r.rated_at", p)
+	c.add("h.kind <> '" + HandoverSubmission + "' AND h.ended_at IS NOT NULL AND h.deadline IS NOT NULL")
+	rows, err := db.QueryContext(ctx, `SELECT h.dossier_id, h.to_unit, h.ended_at, h.deadline FROM control_handovers h
+		JOIN satisfaction_ratings r ON r.dossier_id = h.dossier_id
+		JOIN satisfaction_dossiers d ON d.dossier_id = h.dossier_id`+c.where(), c.args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	slowest := map[[2]string]Verdict{}
+	for rows.Next() {
+		var id, unit string
+		var ended, deadline sql.NullString
+		if err := rows.Scan(&id, &unit, &ended, &deadline); err != nil {
+			return nil, err
+		}
+		k := [2]string{id, unit}
+		if v := judge(parseSQLTime(ended), parseSQLTime(deadline)); verdictRank[v] > verdictRank[slowest[k]] {
+			slowest[k] = v
+		}
+	}
+	scores := make(map[[2]string]sql.NullInt64, len(slowest))
+	for k, v := range slowest {
+		scores[k] = verdictScore(v)
+	}
+	return scores, rows.Err()
 }
 
 func indicators766(ctx context.Context, db *sql.DB, agency AgencyScope, p Period) (Indicators766, error) {

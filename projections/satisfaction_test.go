@@ -55,18 +55,35 @@ func (b *dossierBook) ratedScores() map[domain.Criterion]domain.RatingLevel {
 		scores[c] = l
 	}
 	scores[domain.CriterionTotalTime] = level[b.resolvedVerdict(legalRule)]
+	scores[domain.CriterionUnitTime] = level[b.slowestStep("")]
+	return scores
+}
+
+// ratedScoresOfUnit are the scores as a unit's line counts them: criterion 2 is the unit's own
+// slowest step when it has one.
+func (b *dossierBook) ratedScoresOfUnit(unit string) map[domain.Criterion]domain.RatingLevel {
+	scores := b.ratedScores()
+	if v := b.slowestStep(unit); v != "" {
+		scores[domain.CriterionUnitTime] = map[projections.Verdict]domain.RatingLevel{projections.VerdictEarly: domain.VerySatisfied,
+			projections.VerdictOnTime: domain.Satisfied, projections.VerdictLate: domain.Dissatisfied}[v]
+	}
+	return scores
+}
+
+// slowestStep is the worst verdict on the dossier's ended steps from receipt on — the unit's only
+// when unit is given.
+func (b *dossierBook) slowestStep(unit string) projections.Verdict {
 	slowest := projections.Verdict("")
 	rank := map[projections.Verdict]int{projections.VerdictEarly: 1, projections.VerdictOnTime: 2, projections.VerdictLate: 3}
 	for _, h := range b.Handovers {
-		if h.Kind == projections.HandoverSubmission || h.Deadline.IsZero() || h.EndedAt.IsZero() {
+		if h.Kind == projections.HandoverSubmission || h.Deadline.IsZero() || h.EndedAt.IsZero() || (unit != "" && h.To.Unit != unit) {
 			continue
 		}
 		if v := verdictOf(h.EndedAt, h.Deadline); rank[v] > rank[slowest] {
 			slowest = v
 		}
 	}
-	scores[domain.CriterionUnitTime] = level[slowest]
-	return scores
+	return slowest
 }
 
 func round2(x float64) float64 { return math.Round(x*100) / 100 }
@@ -178,7 +195,7 @@ func checkSatisfaction(t *testing.T, s *scenario) {
 				add("procedure", b.Procedure.Code, scores)
 				add("month", b.RatedAt.In(domain.VietnamTime).Format("2006-01"), scores)
 				for unit := range b.Units {
-					add("department", unit, scores)
+					add("department", unit, b.ratedScoresOfUnit(unit))
 				}
 				for id := range b.Officials {
 					add("official", id, scores)
@@ -321,6 +338,18 @@ func TestSatisfactionScoresTimeFromTheFacts(t *testing.T) {
 	if o.Ratings != 2 || o.CompleteRatings != 2 || o.DissatisfiedRatings != 0 || o.AverageTotal != 15.5 {
 		t.Errorf("overall: %d ratings (%d complete, %d dissatisfied), average %.2f; want 2 (2, 0), 15.5", o.Ratings, o.CompleteRatings,
 			o.DissatisfiedRatings, o.AverageTotal)
+	}
+	// A department's line scores criterion 2 by its own steps: the appraisal unit overran on the
+	// late dossier; the signing board handed that one on the day its step was due (on time).
+	departments := map[string]projections.CriterionStats{}
+	for _, g := range report.ByDepartment {
+		departments[g.Key] = g.Criteria[1]
+	}
+	if c := departments["TP.HCTP"]; c.VerySatisfied != 1 || c.Satisfied != 0 || c.Dissatisfied != 1 {
+		t.Errorf("appraisal unit's own time: %+v, want one early and one late", c)
+	}
+	if c := departments["TP.BGD"]; c.VerySatisfied != 1 || c.Satisfied != 1 || c.Dissatisfied != 0 {
+		t.Errorf("signing board's own time: %+v, want one early and one on time", c)
 	}
 	if in := report.Indicators; in.Dissatisfied != 0 || in.Late != 1 {
 		t.Errorf("QĐ 766: %d dissatisfied, %d late; want 0 and 1", in.Dissatisfied, in.Late)
