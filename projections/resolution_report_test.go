@@ -398,7 +398,7 @@ func TestIndicators766JudgeByTheIndicatorsRule(t *testing.T) {
 	h.resolve(t, twice)
 	h.clock = d.IndicatorDueDate.Add(d.DueDate.Sub(d.IndicatorDueDate) / 2)
 	h.resolve(t, restarted)
-	h.feed(t, projections.ResolutionReportView{}, projections.SatisfactionView{})
+	h.feed(t, projections.ResolutionReportView{}, projections.SatisfactionView{}, projections.ProcessControlView{})
 
 	march := projections.Period{From: firstWeekOfMarch.From, To: time.Date(2026, 4, 1, 0, 0, 0, 0, domain.VietnamTime)}
 	if got := h.report(t, march); got.ResolvedTotal != 2 || got.ResolvedLate != 0 {
