@@ -13,7 +13,8 @@ import (
 
 // dossierSummary is a table of one row per dossier holding the recorded facts the read models count
 // by: who received and decides it, its procedure and field, the channel, when it was received, the
-// appointment date in force, when it was resolved and against which appointment date, apologies,
+// appointment date promised and the statutory and indicator due dates in force, whether its clock
+// is paused, when it was resolved and against which dates, its steps' worst verdict, apologies,
 // withdrawal. Several read models keep their own copy (each under its own prefix), so each can be
 // rebuilt alone; the code that folds events into the copies is this one (summaryRow.fold). A
 // dossier is open when received_at is set and resolved_at and closed_at are not.
