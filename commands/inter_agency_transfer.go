@@ -9,12 +9,14 @@ import (
 
 // InterAgencyTransferInput sends the dossier to another agency for its part of a joint procedure:
 // a workflow step done by another agency (Step; ToAgency, Purpose and AllottedHours default to the
-// step's), or a purpose with explicit hours.
+// step's), or a purpose with explicit hours. SkipReason is as for TransferInput; every role that
+// may send a dossier to another agency may give it.
 type InterAgencyTransferInput struct {
 	ToAgency      string  `json:"to_agency,omitempty"`
 	Step          string  `json:"step,omitempty"`
 	Purpose       string  `json:"purpose,omitempty"`
 	AllottedHours float64 `json:"allotted_hours,omitempty"`
+	SkipReason    string  `json:"skip_reason,omitempty"`
 }
 
 func (InterAgencyTransferInput) Action() domain.Action { return domain.ActionInterAgencyTransfer }
@@ -24,6 +26,6 @@ func (in InterAgencyTransferInput) command(_ context.Context, a *App, caller Cal
 	return domain.InterAgencyTransfer{
 		From:       domain.Handler{Unit: d.Holder.Unit, OfficialID: caller.ID, OfficialName: caller.Name},
 		FromAgency: d.HolderAgency, ToAgency: in.ToAgency, Step: in.Step, Purpose: in.Purpose, AllottedHours: in.AllottedHours,
-		Workflow: procedure.Workflow, At: now, Calendar: a.Calendar,
+		SkipReason: in.SkipReason, Workflow: procedure.Workflow, At: now, Calendar: a.Calendar,
 	}, nil
 }

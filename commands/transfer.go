@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/motcua/motcua/domain"
@@ -10,7 +11,8 @@ import (
 // TransferInput hands the dossier to the next unit/official for a named step of the procedure's
 // workflow. ToUnit and AllottedHours default to the workflow step's; a step outside the workflow
 // needs explicit hours (else 400 with a field error on "step"). Naming a parallel step sends all
-// its parts out at once; ToUnit and the official then coordinate it.
+// its parts out at once; ToUnit and the official then coordinate it. A step further on than the next
+// one is refused (409) unless a head or signer gives SkipReason, which the event records.
 type TransferInput struct {
 	ToUnit         string  `json:"to_unit,omitempty"`
 	ToOfficialID   string  `json:"to_official_id,omitempty"`
@@ -18,12 +20,20 @@ type TransferInput struct {
 	Step           string  `json:"step"`
 	AllottedHours  float64 `json:"allotted_hours,omitempty"`
 	Note           string  `json:"note,omitempty"`
+	SkipReason     string  `json:"skip_reason,omitempty"`
 }
+
+// skipRoles may pass over steps of the internal process: the leaders answerable for it. A desk or
+// specialist official who finds a step needless asks them.
+var skipRoles = []Role{RoleHead, RoleSigner, RoleAdmin}
 
 func (TransferInput) Action() domain.Action { return domain.ActionTransfer }
 
 func (in TransferInput) command(_ context.Context, a *App, caller Caller, d domain.Dossier, now time.Time) (domain.Command, error) {
 	// A procedure no longer in the catalog has no workflow: only steps with explicit hours pass.
+	if in.SkipReason != "" && !slices.ContainsFunc(skipRoles, caller.Has) {
+		return nil, domain.Errorf(domain.EFORBIDDEN, "skipping steps of the internal process needs one of the roles %v", skipRoles)
+	}
 	procedure, _ := a.Catalog.Procedure(d.Procedure.Code)
 	if step, ok := procedure.Step(in.Step); ok && step.IsParallel() {
 		// Sending parts to other agencies is inter-agency work, which needs its roles.
@@ -37,6 +47,6 @@ func (in TransferInput) command(_ context.Context, a *App, caller Caller, d doma
 	return domain.Transfer{
 		From: domain.Handler{Unit: d.Holder.Unit, OfficialID: caller.ID, OfficialName: caller.Name},
 		To:   domain.Handler{Unit: in.ToUnit, OfficialID: in.ToOfficialID, OfficialName: in.ToOfficialName},
-		Step: in.Step, AllottedHours: in.AllottedHours, Note: in.Note, Workflow: procedure.Workflow, At: now, Calendar: a.Calendar,
+		Step: in.Step, AllottedHours: in.AllottedHours, Note: in.Note, SkipReason: in.SkipReason, Workflow: procedure.Workflow, At: now, Calendar: a.Calendar,
 	}, nil
 }

@@ -2,6 +2,8 @@ package commands_test
 
 import (
 	"errors"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -130,5 +132,49 @@ func TestAParallelStepThroughTheUseCases(t *testing.T) {
 	}
 	if _, err := r.app.Execute(r.ctx, official(commands.RoleHead, authzBuilding), id, nil, commands.TransferInput{Step: "Trình ký"}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestOnlyLeadersSkipStepsAndTheSkipIsRecorded: passing over a step of the internal process is
+// refused (409) without a reason; a reason is for a head or signer (403 for the desk or a
+// specialist), and the event keeps it with the steps passed over and the leader who decided.
+func TestOnlyLeadersSkipStepsAndTheSkipIsRecorded(t *testing.T) {
+	r := newAuthzRig(t)
+	id := stageProcessing(r) // at "Thẩm định hồ sơ"
+	head := official(commands.RoleHead, authzBuilding)
+	toSigning := commands.TransferInput{Step: "Trình ký"}
+
+	before := r.eventCount()
+	_, err := r.app.Execute(r.ctx, head, id, nil, toSigning)
+	var te *domain.TransitionError
+	if !errors.As(err, &te) || !strings.Contains(te.Reason, `the next step of the internal process is "Lấy ý kiến, kiểm tra thực địa"`) {
+		t.Fatalf("a skip without a reason: %v, want a refusal naming the next step", err)
+	}
+	toSigning.SkipReason = "Công trình không thuộc trường hợp phải lấy ý kiến cơ quan thuế"
+	for _, role := range []commands.Role{commands.RoleReception, commands.RoleSpecialist} {
+		if _, err := r.app.Execute(r.ctx, official(role, authzBuilding), id, nil, toSigning); domain.ErrorCodeOf(err) != domain.EFORBIDDEN {
+			t.Errorf("a %s skipped steps: %v", role, err)
+		}
+	}
+	if r.eventCount() != before {
+		t.Fatal("a refused skip wrote events")
+	}
+
+	if _, err := r.app.Execute(r.ctx, head, id, nil, toSigning); err != nil {
+		t.Fatal(err)
+	}
+	_, recorded, err := r.app.Load(r.ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := recorded[len(recorded)-1]
+	event, err := domain.DecodeEvent(last.Type, last.Data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := event.(domain.Transferred)
+	if !slices.Equal(tr.SkippedSteps, []string{"Lấy ý kiến, kiểm tra thực địa"}) || tr.SkipReason != toSigning.SkipReason ||
+		last.Metadata.Actor.ID != head.ID || last.Metadata.Actor.Role != string(commands.RoleHead) {
+		t.Errorf("the skip recorded as %+v by %+v", tr.StepSkip, last.Metadata.Actor)
 	}
 }

@@ -12,13 +12,15 @@ import (
 // Transfer hands the dossier to the next unit/official for a named step of the procedure's workflow.
 // The step's unit and allotted hours come from the workflow unless the official gives them; a step
 // outside the workflow needs explicit hours. Transferring to a parallel step sends every part out at
-// once, each with its own deadline. The step deadline is computed now.
+// once, each with its own deadline. The step deadline is computed now. A workflow step further on
+// than the next one needs SkipReason, recorded with the steps passed over.
 type Transfer struct {
 	From          Handler
 	To            Handler
 	Step          string
 	AllottedHours float64 // 0: the workflow step's
 	Note          string
+	SkipReason    string         // why steps before Step are passed over; "" when none are
 	Workflow      []WorkflowStep // the procedure's workflow as the catalog has it now
 	At            time.Time
 	Calendar      *Calendar
@@ -33,6 +35,7 @@ type InterAgencyTransfer struct {
 	Step          string
 	Purpose       string // "": the step's name
 	AllottedHours float64
+	SkipReason    string // as for Transfer
 	Workflow      []WorkflowStep
 	At            time.Time
 	Calendar      *Calendar
@@ -96,6 +99,7 @@ func decideTransfer(d Dossier, c Transfer) ([]Event, error) {
 		v.Add("step", "%s", problem) // the whole story: the unit and hours the step would give are moot
 		return nil, v.Err()
 	}
+	skip, skipRefused := checkStepOrder(d, ActionTransfer, &v, c.Workflow, c.Step, fromWorkflow, c.SkipReason)
 	switch {
 	case step.IsParallel():
 		v.Check(c.AllottedHours == 0, "allotted_hours", "each part of a parallel step takes its hours from the workflow")
@@ -109,19 +113,46 @@ func decideTransfer(d Dossier, c Transfer) ([]Event, error) {
 	if !step.IsParallel() {
 		checkAllotted(&v, c.AllottedHours)
 	}
-	if err := v.Err(); err != nil {
+	if err := cmp.Or(v.Err(), skipRefused); err != nil {
 		return nil, err
 	}
 	start := c.Calendar.NextWorkingMoment(c.At)
 	if step.IsParallel() {
-		return []Event{startParallelStep(d, c, step, start)}, nil
+		started := startParallelStep(d, c, step, start)
+		started.StepSkip = skip
+		return []Event{started}, nil
 	}
 	return []Event{Transferred{
 		From: c.From, To: c.To, Step: c.Step, AllottedHours: c.AllottedHours,
 		StepDeadline: c.Calendar.AddWorkingTime(start, hoursToDuration(c.AllottedHours)),
 		Note:         c.Note, TransferredAt: c.At, PreviousStepDeadline: d.StepDeadline, CalendarVersion: c.Calendar.Version(),
-		FromWorkflow: fromWorkflow,
+		FromWorkflow: fromWorkflow, StepSkip: skip,
 	}}, nil
+}
+
+// checkStepOrder returns what the event records of a move to target, and the refusal (409 naming the
+// step due next) of a move that passes over workflow steps without a reason; a reason when nothing is
+// passed over is bad input, added to v. Bad input is answered before the refusal. A step outside the
+// workflow leaves the dossier's place in it unchanged, so it skips nothing.
+func checkStepOrder(d Dossier, action Action, v *Validation, workflow []WorkflowStep, target string, fromWorkflow bool, reason string) (StepSkip, error) {
+	reason = strings.TrimSpace(reason)
+	var skipped []string
+	next := ""
+	if fromWorkflow {
+		skipped, next = stepsSkipped(d, workflow, target)
+	}
+	switch {
+	case len(skipped) > 0 && reason == "":
+		return StepSkip{}, refuse(d, action, "step %q would skip %s: the next step of the internal process is %q; skipping steps needs a skip_reason, which is recorded",
+			target, quotedList(skipped), next)
+	case len(skipped) == 0 && reason != "":
+		v.Add("skip_reason", "is only for a transfer that passes over workflow steps; %q skips none", target)
+	}
+	checkText(v, "skip_reason", reason, false, 2000)
+	if len(skipped) == 0 {
+		return StepSkip{}, nil
+	}
+	return StepSkip{SkippedSteps: skipped, SkipReason: reason}, nil
 }
 
 // transferStepProblem says why a transfer may not go to the step it names, or "".
@@ -187,6 +218,7 @@ func decideInterAgencyTransfer(d Dossier, c InterAgencyTransfer) ([]Event, error
 		v.Add("step", "%s", problem)
 		return nil, v.Err()
 	}
+	skip, skipRefused := checkStepOrder(d, ActionInterAgencyTransfer, &v, c.Workflow, step.Name, fromWorkflow, c.SkipReason)
 	if fromWorkflow {
 		c.ToAgency = cmp.Or(c.ToAgency, step.Unit)
 		c.Purpose = cmp.Or(c.Purpose, step.Name)
@@ -198,14 +230,14 @@ func decideInterAgencyTransfer(d Dossier, c InterAgencyTransfer) ([]Event, error
 	v.Check(c.ToAgency != c.FromAgency, "to_agency", "is the agency that holds the dossier")
 	checkText(&v, "purpose", c.Purpose, true, 500)
 	checkAllotted(&v, c.AllottedHours)
-	if err := v.Err(); err != nil {
+	if err := cmp.Or(v.Err(), skipRefused); err != nil {
 		return nil, err
 	}
 	return []Event{InterAgencyTransferred{
 		FromAgency: c.FromAgency, ToAgency: c.ToAgency, From: c.From, Purpose: c.Purpose, AllottedHours: c.AllottedHours,
 		StepDeadline:  c.Calendar.AddWorkingTime(c.Calendar.NextWorkingMoment(c.At), hoursToDuration(c.AllottedHours)),
 		TransferredAt: c.At, PreviousStepDeadline: d.StepDeadline, CalendarVersion: c.Calendar.Version(),
-		Step: c.Step, FromWorkflow: fromWorkflow,
+		Step: c.Step, FromWorkflow: fromWorkflow, StepSkip: skip,
 	}}, nil
 }
 

@@ -56,12 +56,12 @@ func processingTransitions() []transitionCase {
 		},
 		{
 			// 8 working hours from Friday 10:00: 1.5 h + 4 h on Friday, 2.5 h from Monday 07:30.
-			name:  "the specialist hands the dossier to the department head",
-			given: processing,
+			name:  "the coordinator hands the consulted dossier to the department head",
+			given: consulting,
 			when:  domain.Transfer{From: specialist, To: departmentHead, Step: "Xem xét của trưởng phòng", Workflow: workflow(), At: now, Calendar: cal},
 			then: []domain.Event{domain.Transferred{
 				From: specialist, To: departmentHead, Step: "Xem xét của trưởng phòng", AllottedHours: 8,
-				StepDeadline: vn(2025, time.March, 17, 10, 0), TransferredAt: now, PreviousStepDeadline: appraisalDeadline,
+				StepDeadline: vn(2025, time.March, 17, 10, 0), TransferredAt: now, PreviousStepDeadline: parallelStarted().StepDeadline,
 				CalendarVersion: cal.Version(), FromWorkflow: true,
 			}},
 		},

@@ -39,11 +39,14 @@ type Dossier struct {
 	// back: one from the submission and one from each return of the completed submission.
 	AcceptanceWindows []AcceptanceWindow `json:"acceptance_windows,omitempty"`
 
-	Holder       Handler   `json:"holder,omitzero"` // who has the dossier now
-	HolderAgency string    `json:"holder_agency,omitempty"`
-	Step         string    `json:"step,omitempty"`
-	StepDeadline time.Time `json:"step_deadline,omitzero"`
-	Transfers    int       `json:"transfers"`
+	Holder       Handler `json:"holder,omitzero"` // who has the dossier now
+	HolderAgency string  `json:"holder_agency,omitempty"`
+	Step         string  `json:"step,omitempty"`
+	// LatestWorkflowStep is the latest step of the procedure's workflow the dossier was handed to
+	// (a parallel step for its parts): its place in the internal process, which transfers follow.
+	LatestWorkflowStep string    `json:"latest_workflow_step,omitempty"`
+	StepDeadline       time.Time `json:"step_deadline,omitzero"`
+	Transfers          int       `json:"transfers"`
 	// OpenParts are the parts of parallel steps not completed yet; their agencies may act on the dossier.
 	OpenParts []OpenPart `json:"open_parts,omitempty"`
 
@@ -247,6 +250,9 @@ func Evolve(d Dossier, e Event) Dossier {
 		d.Status = StatusProcessing
 		d.Holder = e.To
 		d.Step = e.Step
+		if e.FromWorkflow {
+			d.LatestWorkflowStep = e.Step
+		}
 		d.StepDeadline = e.StepDeadline
 		d.Transfers++
 	case InterAgencyTransferred:
@@ -254,12 +260,16 @@ func Evolve(d Dossier, e Event) Dossier {
 		d.Holder = Handler{Unit: e.ToAgency}
 		d.HolderAgency = e.ToAgency
 		d.Step = firstNonEmpty(e.Step, e.Purpose)
+		if e.FromWorkflow {
+			d.LatestWorkflowStep = e.Step
+		}
 		d.StepDeadline = e.StepDeadline
 		d.Transfers++
 	case ParallelStepStarted:
 		d.Status = StatusProcessing
 		d.Holder = e.Coordinator
 		d.Step = e.Step
+		d.LatestWorkflowStep = e.Step
 		d.StepDeadline = e.StepDeadline
 		d.Transfers++
 		parts := slices.Clip(d.OpenParts)

@@ -644,11 +644,13 @@ func roundTripSamples() []domain.Event {
 	sp.NewIndicatorDueDate, sp.AcceptanceDeadline = utc(sp.NewIndicatorDueDate), utc(vn(2025, time.March, 14, 10, 0))
 	tr := transferred()
 	tr.Note = "Chuyển thẩm định"
+	tr.StepSkip = domain.StepSkip{SkippedSteps: []string{"Phân công thụ lý"}, SkipReason: "Trưởng phòng trực tiếp thụ lý"}
 	tr.StepDeadline, tr.TransferredAt, tr.PreviousStepDeadline = utc(tr.StepDeadline), utc(tr.TransferredAt), utc(appointment)
 	ia := domain.InterAgencyTransferred{
 		FromAgency: competentAgency, ToAgency: consultedAgency, From: specialist, Purpose: "Lấy ý kiến", AllottedHours: 40,
 		StepDeadline: utc(vn(2025, time.March, 21, 10, 0)), TransferredAt: utc(now), PreviousStepDeadline: utc(appraisalDeadline),
 		CalendarVersion: cal.Version(), Step: "Ý kiến Sở Xây dựng", FromWorkflow: true,
+		StepSkip: domain.StepSkip{SkippedSteps: []string{"Thẩm định hồ sơ"}, SkipReason: "Đã thẩm định tại bộ phận một cửa"},
 	}
 	ap := appraised(domain.ConclusionApprove)
 	ap.AppraisedAt = utc(ap.AppraisedAt)
@@ -682,6 +684,7 @@ func roundTripSamples() []domain.Event {
 	ps := parallelStarted()
 	ps.StepDeadline, ps.StartedAt, ps.PreviousStepDeadline = utc(ps.StepDeadline), utc(ps.StartedAt), utc(ps.PreviousStepDeadline)
 	ps.Note = "Gửi lấy ý kiến đồng thời"
+	ps.StepSkip = domain.StepSkip{SkippedSteps: []string{"Thẩm định hồ sơ"}, SkipReason: "Lấy ý kiến ngay theo chỉ đạo của lãnh đạo"}
 	for i := range ps.Parts {
 		ps.Parts[i].StepDeadline = utc(ps.Parts[i].StepDeadline)
 	}

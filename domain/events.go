@@ -188,6 +188,15 @@ type Transferred struct {
 	// FromWorkflow is true when Step is a step of the procedure's workflow; false for a step the
 	// official added with explicit hours (and in events recorded before this was kept).
 	FromWorkflow bool `json:"from_workflow,omitempty"`
+
+	StepSkip
+}
+
+// StepSkip records workflow steps a transfer passed over on purpose, and why (docs/rules.md,
+// "The internal process is followed in order"). Empty on an ordinary transfer.
+type StepSkip struct {
+	SkippedSteps []string `json:"skipped_steps,omitempty"`
+	SkipReason   string   `json:"skip_reason,omitempty"`
 }
 
 // InterAgencyTransferred: the dossier went to another agency for its part of a joint procedure (liên thông).
@@ -203,6 +212,7 @@ type InterAgencyTransferred struct {
 	CalendarVersion      string    `json:"calendar_version"`
 	Step                 string    `json:"step,omitempty"` // the workflow step's name when given
 	FromWorkflow         bool      `json:"from_workflow,omitempty"`
+	StepSkip
 }
 
 // ParallelPart is one part of a parallel step: a unit or agency with its own share of the time.
@@ -228,6 +238,7 @@ type ParallelStepStarted struct {
 	StartedAt            time.Time      `json:"started_at"`
 	PreviousStepDeadline time.Time      `json:"previous_step_deadline,omitzero"`
 	CalendarVersion      string         `json:"calendar_version"`
+	StepSkip
 }
 
 // PartCompleted: a unit or agency finished its part of a parallel step and gave its opinion.

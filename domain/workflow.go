@@ -65,6 +65,51 @@ func (p Procedure) StepNames() []string {
 	return names
 }
 
+// DeskRole is the role of the workflow's steps done at the one-stop desk: the receipt, which
+// completes the workflow's leading desk steps, and the return of the result.
+const DeskRole = "reception"
+
+// stepsSkipped lists the workflow steps a move to the step named target would pass over, and names
+// the step due next. The internal process (quy trình nội bộ, NĐ 61 art. 18–19; regulations.md §3.4)
+// is followed in order: a dossier goes to its next step, stays in its step (the department head
+// assigns a handler), or goes back for rework. The dossier's place is its latest workflow step; before
+// any, the receipt has done the leading desk steps. A latest step the workflow no longer has (the
+// catalog changed under the dossier) leaves its place unknown: nothing counts as skipped.
+func stepsSkipped(d Dossier, workflow []WorkflowStep, target string) (skipped []string, next string) {
+	to := workflowIndex(workflow, target)
+	from := workflowIndex(workflow, d.LatestWorkflowStep)
+	if d.LatestWorkflowStep == "" {
+		for from+1 < len(workflow) && workflow[from+1].Role == DeskRole && !workflow[from+1].IsParallel() {
+			from++
+		}
+	} else if from < 0 {
+		return nil, ""
+	}
+	if to < 0 || to <= from+1 {
+		return nil, ""
+	}
+	for _, s := range workflow[from+1 : to] {
+		skipped = append(skipped, s.Name)
+	}
+	return skipped, workflow[from+1].Name
+}
+
+// workflowIndex is the position in the sequence of the step named name (a part counts as its
+// parallel step), or -1.
+func workflowIndex(workflow []WorkflowStep, name string) int {
+	for i, s := range workflow {
+		if s.Name == name {
+			return i
+		}
+		for _, part := range s.Parallel {
+			if part.Name == name {
+				return i
+			}
+		}
+	}
+	return -1
+}
+
 // locateStep finds a step by name; parallelStep is the enclosing parallel step's name when the
 // step is one of its parts.
 func locateStep(workflow []WorkflowStep, name string) (step WorkflowStep, parallelStep string, ok bool) {

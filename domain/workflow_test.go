@@ -2,6 +2,7 @@ package domain_test
 
 import (
 	"errors"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -225,5 +226,139 @@ func TestParallelPartsAreTrackedUntilCompleted(t *testing.T) {
 	closed := extend(moved, appraised(domain.ConclusionApprove), signed(), resultReady())
 	if d := domain.Fold(closed...); len(d.OpenParts) != 0 {
 		t.Errorf("open parts after the result: %+v", d.OpenParts)
+	}
+}
+
+// TestTransfersFollowTheInternalProcess: a dossier moves to its next workflow step, stays in its step
+// or goes back; passing over a step is refused, naming the step due next, unless the transfer gives
+// a reason, which the event records with the steps passed over.
+func TestTransfersFollowTheInternalProcess(t *testing.T) {
+	atReceipt := []domain.Event{received()}
+	inAppraisal := []domain.Event{received(), transferred()} // at "Thẩm định hồ sơ"
+	consulting := extend(inAppraisal, parallelStarted())     // at "Lấy ý kiến các cơ quan liên quan"
+	transfer := func(step, reason string) domain.Transfer {
+		return domain.Transfer{From: departmentHead, To: signer, Step: step, SkipReason: reason, Workflow: workflow(), At: now, Calendar: cal}
+	}
+
+	refusals := []struct {
+		name          string
+		given         []domain.Event
+		when          domain.Command
+		skipped, next string
+	}{
+		{"from the desk straight to signing", atReceipt, transfer("Ký giấy phép", ""),
+			`"Thẩm định hồ sơ", "Lấy ý kiến các cơ quan liên quan", "Xem xét của trưởng phòng"`, `"Thẩm định hồ sơ"`},
+		{"from appraisal past the consultations", inAppraisal, transfer("Xem xét của trưởng phòng", ""),
+			`"Lấy ý kiến các cơ quan liên quan"`, `"Lấy ý kiến các cơ quan liên quan"`},
+		{"a blank reason is no reason", inAppraisal, transfer("Ký giấy phép", " \t"),
+			`"Lấy ý kiến các cơ quan liên quan", "Xem xét của trưởng phòng"`, `"Lấy ý kiến các cơ quan liên quan"`},
+		{"from the desk to the consultations", atReceipt, transfer("Lấy ý kiến các cơ quan liên quan", ""),
+			`"Thẩm định hồ sơ"`, `"Thẩm định hồ sơ"`},
+		{"to a step after an off-process one", extend(inAppraisal, domain.Transferred{From: specialist, To: departmentHead,
+			Step: "Phân công thụ lý", AllottedHours: 4, StepDeadline: now, TransferredAt: now, CalendarVersion: cal.Version()}),
+			transfer("Xem xét của trưởng phòng", ""), `"Lấy ý kiến các cơ quan liên quan"`, `"Lấy ý kiến các cơ quan liên quan"`},
+	}
+	for _, tc := range refusals {
+		t.Run("refused: "+tc.name, func(t *testing.T) {
+			te := thenRefused(t, tc.given, tc.when)
+			if !strings.Contains(te.Reason, "would skip "+tc.skipped+":") || !strings.Contains(te.Reason, "the next step of the internal process is "+tc.next) ||
+				!strings.Contains(te.Reason, "skip_reason") {
+				t.Errorf("reason %q, want the skipped steps %s and the next step %s", te.Reason, tc.skipped, tc.next)
+			}
+		})
+	}
+
+	t.Run("a skip with a reason is recorded", func(t *testing.T) {
+		reason := "Nhà ở riêng lẻ không thuộc trường hợp phải lấy ý kiến cơ quan liên quan"
+		events, err := domain.Decide(domain.Fold(inAppraisal...), transfer("Xem xét của trưởng phòng", "  "+reason+"\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := events[0].(domain.Transferred)
+		want := domain.StepSkip{SkippedSteps: []string{"Lấy ý kiến các cơ quan liên quan"}, SkipReason: reason}
+		if !reflect.DeepEqual(e.StepSkip, want) || !e.FromWorkflow || e.Step != "Xem xét của trưởng phòng" {
+			t.Errorf("event %+v, want the skip %+v", e, want)
+		}
+		if d := domain.Fold(extend(inAppraisal, e)...); d.LatestWorkflowStep != "Xem xét của trưởng phòng" {
+			t.Errorf("after the skip the dossier's place is %q", d.LatestWorkflowStep)
+		}
+	})
+	t.Run("a skip into a parallel step is recorded", func(t *testing.T) {
+		events, err := domain.Decide(domain.Fold(atReceipt...), transfer("Lấy ý kiến các cơ quan liên quan", "Lãnh đạo chỉ đạo lấy ý kiến ngay"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e := events[0].(domain.ParallelStepStarted); !reflect.DeepEqual(e.StepSkip.SkippedSteps, []string{"Thẩm định hồ sơ"}) || e.SkipReason != "Lãnh đạo chỉ đạo lấy ý kiến ngay" {
+			t.Errorf("event %+v", e)
+		}
+	})
+
+	allowed := []struct {
+		name  string
+		given []domain.Event
+		when  domain.Transfer
+		place string // the dossier's place after it
+	}{
+		{"the next step after the receipt", atReceipt, transfer("Thẩm định hồ sơ", ""), "Thẩm định hồ sơ"},
+		{"the same step: the head assigns another specialist", inAppraisal, transfer("Thẩm định hồ sơ", ""), "Thẩm định hồ sơ"},
+		{"the next step after the consultations", consulting, transfer("Xem xét của trưởng phòng", ""), "Xem xét của trưởng phòng"},
+		{"back for rework", consulting, transfer("Thẩm định hồ sơ", ""), "Thẩm định hồ sơ"},
+		{"back to the desk", inAppraisal, transfer("Tiếp nhận hồ sơ", ""), "Tiếp nhận hồ sơ"},
+		{"a step outside the workflow keeps the place", inAppraisal,
+			domain.Transfer{From: specialist, To: departmentHead, Step: "Phân công thụ lý", AllottedHours: 4, Workflow: workflow(), At: now, Calendar: cal},
+			"Thẩm định hồ sơ"},
+		// The catalog renamed the dossier's step: its place is unknown, so nothing counts as skipped.
+		{"a place the workflow no longer has", extend(atReceipt, domain.Transferred{From: receptionist, To: specialist,
+			Step: "Thẩm định hồ sơ (cũ)", AllottedHours: 16, StepDeadline: now, TransferredAt: now, CalendarVersion: cal.Version(), FromWorkflow: true}),
+			transfer("Ký giấy phép", ""), "Ký giấy phép"},
+	}
+	for _, tc := range allowed {
+		t.Run("allowed: "+tc.name, func(t *testing.T) {
+			events, err := domain.Decide(domain.Fold(tc.given...), tc.when)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if e, ok := events[0].(domain.Transferred); ok && (e.SkippedSteps != nil || e.SkipReason != "") {
+				t.Errorf("an ordinary transfer records a skip: %+v", e.StepSkip)
+			}
+			if d := domain.Fold(extend(tc.given, events...)...); d.LatestWorkflowStep != tc.place {
+				t.Errorf("the dossier's place is %q, want %q", d.LatestWorkflowStep, tc.place)
+			}
+		})
+	}
+
+	runInvalid(t, []invalidCase{
+		{"a reason for a transfer that skips nothing", inAppraisal, transfer("Lấy ý kiến các cơ quan liên quan", "Khẩn"), []string{"skip_reason"}},
+		{"a reason for a step outside the workflow", inAppraisal, domain.Transfer{From: specialist, To: departmentHead, Step: "Phân công thụ lý",
+			AllottedHours: 4, SkipReason: "Khẩn", Workflow: workflow(), At: now, Calendar: cal}, []string{"skip_reason"}},
+		{"a reason too long", inAppraisal, transfer("Ký giấy phép", strings.Repeat("ý", 2001)), []string{"skip_reason"}},
+		// Bad input is answered before the refusal, so the official fixes everything at once.
+		{"a skip with a bad note", inAppraisal, domain.Transfer{From: departmentHead, To: signer, Step: "Ký giấy phép",
+			Note: strings.Repeat("ý", 2001), Workflow: workflow(), At: now, Calendar: cal}, []string{"note"}},
+	})
+}
+
+// TestInterAgencyTransfersFollowTheInternalProcess: sending the dossier to another agency's step
+// follows the same order.
+func TestInterAgencyTransfersFollowTheInternalProcess(t *testing.T) {
+	atReceipt := []domain.Event{received()}
+	consult := domain.InterAgencyTransfer{From: receptionist, FromAgency: receivingUnit, Step: "Lấy ý kiến Sở Xây dựng",
+		Workflow: sequentialWorkflow(), At: now, Calendar: cal}
+	te := thenRefused(t, atReceipt, consult)
+	if !strings.Contains(te.Reason, `would skip "Thẩm định hồ sơ":`) || !strings.Contains(te.Reason, `next step of the internal process is "Thẩm định hồ sơ"`) {
+		t.Errorf("reason %q", te.Reason)
+	}
+	consult.SkipReason = "Hồ sơ đã được thẩm định trong thủ tục liên thông trước"
+	events, err := domain.Decide(domain.Fold(atReceipt...), consult)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := events[0].(domain.InterAgencyTransferred)
+	if !reflect.DeepEqual(e.SkippedSteps, []string{"Thẩm định hồ sơ"}) || e.SkipReason != consult.SkipReason {
+		t.Errorf("event %+v", e)
+	}
+	// The dossier's place is the other agency's step: the signing step is next.
+	if d := domain.Fold(extend(atReceipt, e)...); d.LatestWorkflowStep != "Lấy ý kiến Sở Xây dựng" {
+		t.Errorf("place %q", d.LatestWorkflowStep)
 	}
 }
