@@ -519,7 +519,9 @@ func (s *scenario) life(b *dossierBook, r *rand.Rand) iter.Seq[float64] {
 		if !yield(hold) {
 			return
 		}
+		consulted := false
 		if p.Code == "1.009972" && r.Float64() < 0.7 {
+			consulted = true
 			// The head sends the file for opinions at once: the department's own and the land
 			// department's (liên thông), each part with its own deadline.
 			consult := p.Workflow[2]
@@ -549,8 +551,13 @@ func (s *scenario) life(b *dossierBook, r *rand.Rand) iter.Seq[float64] {
 			conclusion = domain.ConclusionReject
 		}
 		sign := p.Workflow[len(p.Workflow)-2]
+		toSign, submitter := commands.TransferInput{ToUnit: sign.Unit, ToOfficialID: signer.ID, ToOfficialName: signer.Name, Step: sign.Name}, specialist
+		if p.Code == "1.009972" && !consulted {
+			// No opinions needed: the head passes the consultations over, with the reason recorded.
+			toSign.SkipReason, submitter = "Công trình không thuộc trường hợp phải lấy ý kiến", head
+		}
 		if !s.act(b, specialist, commands.AppraiseInput{Conclusion: conclusion, Opinion: "Đã thẩm định"}) ||
-			!s.act(b, specialist, commands.TransferInput{ToUnit: sign.Unit, ToOfficialID: signer.ID, ToOfficialName: signer.Name, Step: sign.Name}) ||
+			!s.act(b, submitter, toSign) ||
 			!yield(overrunOr(r, sign.AllottedHours)) {
 			return
 		}
