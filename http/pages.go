@@ -320,17 +320,6 @@ func (b *bufferedResponse) Write(p []byte) (int, error) {
 	return b.body.Write(p)
 }
 
-// problemMessage is what a page says about a failed API call: the detail, else the title.
-func problemMessage(p *Problem) string {
-	if p == nil {
-		return ""
-	}
-	if p.Detail != "" && p.Detail != "invalid input" {
-		return p.Detail
-	}
-	return p.Title
-}
-
 // publicBaseURL is the scheme and host the visitor reached us at, for links printed on paper (QR codes).
 func publicBaseURL(r *http.Request) string {
 	scheme := "http"
