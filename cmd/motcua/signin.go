@@ -22,7 +22,7 @@ type signInOptions struct {
 
 func addSignInFlags(fs *flag.FlagSet) *signInOptions {
 	o := &signInOptions{}
-	fs.StringVar(&o.issuer, "oidc-issuer", "", "OpenID Connect issuer URL of the officials' identity provider; without it, only local tokens (`motcua token`) sign in")
+	fs.StringVar(&o.issuer, "oidc-issuer", "", "OpenID Connect issuer URL of the officials' identity provider; without it, only local tokens (minted by motcua token) sign in")
 	fs.StringVar(&o.clientID, "oidc-client-id", "", "client id registered at the identity provider: the audience of accepted ID tokens")
 	fs.StringVar(&o.idClaim, "oidc-id-claim", "sub", "claim holding the official's identifier")
 	fs.StringVar(&o.nameClaim, "oidc-name-claim", "name", "claim holding the official's display name")
