@@ -8,7 +8,7 @@ import (
 	"github.com/motcua/motcua/domain"
 )
 
-// Eraser carries out a legal erasure request (Nghị định 13/2023 art. 16): it makes the personal
+// Eraser carries out a legal erasure request (Law 91/2025/QH15, NĐ 356/2025; docs/security.md): it makes the personal
 // data of the applicant with the given identity number unreadable (eventstore/shred deletes their
 // key) and reports whether there was any.
 type Eraser interface {
