@@ -70,7 +70,7 @@ func (p Procedure) StepNames() []string {
 const DeskRole = "reception"
 
 // stepsSkipped lists the workflow steps a move to the step named target would pass over, and names
-// the step due next. The internal process (quy trình nội bộ, NĐ 61 art. 18–19; regulations.md §3.4)
+// the step due next. The internal process (quy trình nội bộ, NĐ 61 ch. III; regulations.md §3.4)
 // is followed in order: a dossier goes to its next step, stays in its step (the department head
 // assigns a handler), or goes back for rework. The dossier's place is its latest workflow step; before
 // any, the receipt has done the leading desk steps. A latest step the workflow no longer has (the

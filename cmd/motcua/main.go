@@ -24,7 +24,7 @@ import (
 const usage = `motcua — one-stop administrative dossier service (Hệ thống một cửa điện tử)
 
 Usage:
-  motcua serve    [--data DIR] [--addr HOST:PORT] [--store URL] [--demo] [--catalog FILE] [--calendar FILE]
+  motcua serve    [--data DIR] [--addr HOST:PORT] [--store URL] [--demo] [--catalog FILE] [--calendar FILE] [--rules FILE]
   motcua token    --sub ID --name NAME --role ROLE[,ROLE] --agency CODE [--data DIR] [--ttl DURATION] [--token-max-ttl DURATION]
   motcua calendar YEAR [--agency-file PATH]
   motcua migrate  --store postgres://…
