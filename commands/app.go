@@ -215,11 +215,6 @@ func (a *App) Load(ctx context.Context, ref string) (domain.Dossier, []eventstor
 	return d, recorded, nil
 }
 
-func (a *App) load(ctx context.Context, id string) (domain.Dossier, error) {
-	d, _, err := a.loadRecorded(ctx, id)
-	return d, err
-}
-
 // loadRecorded returns the dossier with the given id and the events it was folded from.
 func (a *App) loadRecorded(ctx context.Context, id string) (domain.Dossier, []eventstore.RecordedEvent, error) {
 	recorded, err := a.Store.ReadStream(ctx, StreamName(id), 1)
