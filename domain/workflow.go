@@ -77,8 +77,14 @@ const DeskRole = "reception"
 // catalog changed under the dossier) leaves its place unknown: nothing counts as skipped.
 func stepsSkipped(d Dossier, workflow []WorkflowStep, target string) (skipped []string, next string) {
 	to := workflowIndex(workflow, target)
-	from := workflowIndex(workflow, d.LatestWorkflowStep)
-	if d.LatestWorkflowStep == "" {
+	place := d.LatestWorkflowStep
+	if place == "" && workflowIndex(workflow, d.Step) >= 0 {
+		// Transfers recorded before from_workflow was kept leave no latest workflow step; the
+		// current step, when the workflow has it, is one.
+		place = d.Step
+	}
+	from := workflowIndex(workflow, place)
+	if place == "" {
 		for from+1 < len(workflow) && workflow[from+1].Role == DeskRole && !workflow[from+1].IsParallel() {
 			from++
 		}

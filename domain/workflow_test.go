@@ -307,6 +307,10 @@ func TestTransfersFollowTheInternalProcess(t *testing.T) {
 		{"a step outside the workflow keeps the place", inAppraisal,
 			domain.Transfer{From: specialist, To: departmentHead, Step: "Phân công thụ lý", AllottedHours: 4, Workflow: workflow(), At: now, Calendar: cal},
 			"Thẩm định hồ sơ"},
+		// A transfer recorded before from_workflow was kept: its step, which the workflow has, is the place.
+		{"a place recorded before from_workflow", extend(atReceipt, domain.Transferred{From: receptionist, To: specialist,
+			Step: "Thẩm định hồ sơ", AllottedHours: 16, StepDeadline: now, TransferredAt: now, CalendarVersion: cal.Version()}),
+			transfer("Lấy ý kiến các cơ quan liên quan", ""), "Lấy ý kiến các cơ quan liên quan"},
 		// The catalog renamed the dossier's step: its place is unknown, so nothing counts as skipped.
 		{"a place the workflow no longer has", extend(atReceipt, domain.Transferred{From: receptionist, To: specialist,
 			Step: "Thẩm định hồ sơ (cũ)", AllottedHours: 16, StepDeadline: now, TransferredAt: now, CalendarVersion: cal.Version(), FromWorkflow: true}),
