@@ -1,7 +1,6 @@
 package http
 
 import (
-	"errors"
 	"net/http"
 	"time"
 
@@ -9,7 +8,6 @@ import (
 
 	"github.com/motcua/motcua/commands"
 	"github.com/motcua/motcua/domain"
-	"github.com/motcua/motcua/projections"
 )
 
 func (s *Server) listProcedures(w http.ResponseWriter, _ *http.Request) {
@@ -125,49 +123,4 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request) {
 		body["received_at"] = res.Dossier.ReceivedAt
 	}
 	writeJSON(w, http.StatusOK, body)
-}
-
-func (s *Server) publicStatus(w http.ResponseWriter, r *http.Request) {
-	if status, ok := s.lookupPublic(w, r); ok {
-		writeJSON(w, http.StatusOK, status)
-	}
-}
-
-// lookupPublic finds the public status of the dossier whose code is in the path, or answers the
-// problem (malformed code 400, unknown 404) and reports false.
-func (s *Server) lookupPublic(w http.ResponseWriter, r *http.Request) (projections.PublicStatus, bool) {
-	code, _, _, _, err := domain.ParseDossierCode(chi.URLParam(r, "code"))
-	if err != nil {
-		s.writeError(w, r, err)
-		return projections.PublicStatus{}, false
-	}
-	status, err := projections.LookupPublicStatus(r.Context(), s.readDB, string(code), s.now())
-	if errors.Is(err, projections.ErrNotFound) {
-		err = domain.Errorf(domain.ENOTFOUND, "Không tìm thấy hồ sơ %s / no dossier %s", code, code)
-	}
-	if err != nil {
-		s.writeError(w, r, err)
-		return projections.PublicStatus{}, false
-	}
-	return status, true
-}
-
-func (s *Server) rate(w http.ResponseWriter, r *http.Request) {
-	var in commands.RateInput
-	if err := decodeBody(r, &in); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	code, _, _, _, err := domain.ParseDossierCode(chi.URLParam(r, "code"))
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	res, err := s.app.Rate(r.Context(), string(code), in)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	markReplayed(w, res.Replayed)
-	writeJSON(w, http.StatusOK, map[string]any{"code": res.Code, "status": res.Status, "version": res.Version})
 }

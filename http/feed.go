@@ -2,13 +2,13 @@ package http
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/motcua/motcua/domain"
 	"github.com/motcua/motcua/projections"
 )
 
@@ -19,7 +19,7 @@ type Notifier interface {
 }
 
 const (
-	// feedPollInterval is how often a live feed looks at the public status even without a
+	// feedPollInterval is how often the feed hub looks at the public status even without a
 	// notification: the view may be updated by another node.
 	feedPollInterval = time.Second
 	// feedHeartbeat keeps idle connections open through proxies.
@@ -29,34 +29,22 @@ const (
 	feedMaxDuration = 30 * time.Minute
 )
 
-// statusChange is one event of the live feed: where the dossier stands and the steps of its public
-// timeline this stream has not sent yet. Like the public lookup it carries no personal data — not
-// even the masked name.
-type statusChange struct {
-	Code            string                   `json:"code"`
-	Version         uint64                   `json:"version"`
-	Status          domain.Status            `json:"status"`
-	StatusVI        string                   `json:"status_vi"`
-	StatusEN        string                   `json:"status_en"`
-	PortalStatus    int                      `json:"portal_status"`
-	CurrentStep     string                   `json:"current_step,omitempty"`
-	CurrentUnit     string                   `json:"current_unit,omitempty"`
-	AppointmentDate time.Time                `json:"appointment_date,omitzero"`
-	FinishedAt      time.Time                `json:"finished_at,omitzero"`
-	ReturnedAt      time.Time                `json:"returned_at,omitzero"`
-	ApologyIssued   bool                     `json:"apology_issued"`
-	Late            bool                     `json:"late"`
-	Steps           []projections.PublicStep `json:"steps"`
-}
-
 // publicStatusEvents: GET /api/v1/public/dossiers/{code}/events — server-sent events of the
-// dossier's public status: one at once, then one each time it changes. The event id is the
-// dossier's version; a client reconnecting with Last-Event-ID gets only what is newer.
+// dossier's public progress: one at once, then one each time it changes. The event id is the
+// dossier's version; a client reconnecting with Last-Event-ID gets only what is newer. Like the
+// lookup without the receipt's secret it carries no personal data, not even the masked name, and
+// nothing about what the dossier is (publicProgress).
 func (s *Server) publicStatusEvents(w http.ResponseWriter, r *http.Request) {
 	status, ok := s.lookupPublic(w, r)
 	if !ok {
 		return
 	}
+	leave, err := s.feeds.join(status.Code, clientKey(r), status.Version)
+	if err != nil {
+		s.refuseFeed(w, r, err)
+		return
+	}
+	defer leave()
 	var sent uint64
 	if last, err := strconv.ParseUint(strings.TrimSpace(r.Header.Get("Last-Event-ID")), 10, 64); err == nil {
 		sent = last
@@ -64,7 +52,9 @@ func (s *Server) publicStatusEvents(w http.ResponseWriter, r *http.Request) {
 	stepsSent := -1 // unknown after a reconnection: send the whole timeline once
 
 	rc := http.NewResponseController(w)
-	_ = rc.SetWriteDeadline(time.Time{}) // a stream outlives any server write timeout
+	// A stream outlives the server's read and write timeouts; heartbeats find dead clients instead.
+	_ = rc.SetReadDeadline(time.Time{})
+	_ = rc.SetWriteDeadline(time.Time{})
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-cache")
@@ -74,8 +64,6 @@ func (s *Server) publicStatusEvents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	poll := time.NewTicker(feedPollInterval)
-	defer poll.Stop()
 	heartbeat := time.NewTicker(feedHeartbeat)
 	defer heartbeat.Stop()
 	end := time.NewTimer(feedMaxDuration)
@@ -90,10 +78,6 @@ func (s *Server) publicStatusEvents(w http.ResponseWriter, r *http.Request) {
 			}
 			sent, stepsSent = status.Version, len(status.Steps)
 		}
-		var advanced <-chan struct{} // taken before looking, so a change meanwhile still wakes us
-		if s.publicUpdates != nil {
-			advanced = s.publicUpdates.Advanced()
-		}
 		select {
 		case <-r.Context().Done():
 			return
@@ -107,27 +91,46 @@ func (s *Server) publicStatusEvents(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 			continue
-		case <-advanced:
-		case <-poll.C:
+		case <-s.feeds.changed(status.Code, status.Version):
 		}
 		next, err := projections.LookupPublicStatus(r.Context(), s.readDB, status.Code, s.now())
-		if err != nil {
-			if r.Context().Err() == nil {
-				s.logger.ErrorContext(r.Context(), "live feed: public status lookup", "code", status.Code, "error", err)
+		switch {
+		case err == nil:
+			status = next
+		case r.Context().Err() != nil:
+			return
+		case storeUnavailable(err):
+			// The store is restarting: keep the stream and look again in a moment.
+			s.logger.WarnContext(r.Context(), "live feed: store unavailable", "code", status.Code, "err", err)
+			select {
+			case <-r.Context().Done():
+				return
+			case <-time.After(feedPollInterval):
 			}
+		default:
+			s.logger.ErrorContext(r.Context(), "live feed: public status lookup", "code", status.Code, "err", err)
 			return
 		}
-		status = next
 	}
 }
 
-func writeStatusChange(w http.ResponseWriter, p projections.PublicStatus, stepsSent int) error {
-	change := statusChange{
-		Code: p.Code, Version: p.Version, Status: p.Status, StatusVI: p.StatusVI, StatusEN: p.StatusEN,
-		PortalStatus: p.PortalStatus, CurrentStep: p.CurrentStep, CurrentUnit: p.CurrentUnit,
-		AppointmentDate: p.AppointmentDate, FinishedAt: p.FinishedAt, ReturnedAt: p.ReturnedAt,
-		ApologyIssued: p.ApologyIssued, Late: p.Late, Steps: p.Steps,
+// refuseFeed answers a stream the hub would not open: 429 when the client holds its share of
+// streams, 503 when the node holds all it may.
+func (s *Server) refuseFeed(w http.ResponseWriter, r *http.Request, err error) {
+	w.Header().Set("Retry-After", strconv.Itoa(int(feedHeartbeat.Seconds())))
+	if errors.Is(err, errFeedClientStreams) {
+		writeProblem(w, Problem{Type: "https://motcua.vn/problems/rate_limited", Status: http.StatusTooManyRequests,
+			Title: "Quá nhiều yêu cầu / Too many requests", Instance: r.URL.Path, Code: "rate_limited",
+			Detail: "Địa chỉ này đã mở quá nhiều luồng theo dõi / this address holds too many live feeds open"})
+		return
 	}
+	writeProblem(w, Problem{Type: "https://motcua.vn/problems/unavailable", Status: http.StatusServiceUnavailable,
+		Title: "Tạm thời gián đoạn / Temporarily unavailable", Instance: r.URL.Path, Code: "unavailable",
+		Detail: "Máy chủ đang phục vụ quá nhiều luồng theo dõi / the server holds too many live feeds open"})
+}
+
+func writeStatusChange(w http.ResponseWriter, p projections.PublicStatus, stepsSent int) error {
+	change := progressOf(p)
 	if stepsSent >= 0 && stepsSent <= len(p.Steps) {
 		change.Steps = p.Steps[stepsSent:]
 	}

@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
-	"github.com/go-chi/httprate"
 
 	"github.com/motcua/motcua/commands"
 	"github.com/motcua/motcua/domain"
@@ -66,15 +65,12 @@ func newPageSet() *pageSet {
 }
 
 // mountPages registers the pages and their static assets on r.
-func (s *Server) mountPages(r chi.Router, publicPerMinute int) {
+func (s *Server) mountPages(r chi.Router) {
 	static, _ := fs.Sub(webFiles, "web/static")
 	r.Handle("/static/*", http.StripPrefix("/static/", cacheFor(24*time.Hour, http.FileServerFS(static))))
 	r.Get("/", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/tra-cuu", http.StatusSeeOther) })
 	r.Group(func(r chi.Router) {
-		r.Use(httprate.Limit(publicPerMinute, time.Minute, httprate.WithKeyFuncs(httprate.KeyByIP),
-			httprate.WithLimitHandler(func(w http.ResponseWriter, r *http.Request) {
-				s.renderError(w, r, http.StatusTooManyRequests, "error.rate_limited")
-			})))
+		r.Use(s.publicBudget(s.pageRateLimited))
 		r.Get("/tra-cuu", s.lookupPage)
 		r.Get("/tra-cuu/{code}", s.lookupPage)
 		r.Post("/tra-cuu/{code}/danh-gia", s.ratePage)
@@ -129,8 +125,10 @@ func langOf(w http.ResponseWriter, r *http.Request) Lang {
 	return "vi"
 }
 
+// isHTTPS tells whether the client reached us over TLS: directly, or through a trusted reverse
+// proxy that says so (anyone else may write X-Forwarded-Proto).
 func isHTTPS(r *http.Request) bool {
-	return r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https"
+	return r.TLS != nil || (viaTrustedProxy(r) && r.Header.Get("X-Forwarded-Proto") == "https")
 }
 
 // render writes a page. A template error after the first byte cannot change the status, so pages
@@ -327,7 +325,9 @@ func publicBaseURL(r *http.Request) string {
 		scheme = "https"
 	}
 	host := r.Host
-	if fwd := r.Header.Get("X-Forwarded-Host"); fwd != "" {
+	// Only a trusted proxy may say which host the client asked for: from anyone else the header
+	// would print a QR code leading to the sender's own site.
+	if fwd := r.Header.Get("X-Forwarded-Host"); fwd != "" && viaTrustedProxy(r) {
 		host = fwd
 	}
 	return scheme + "://" + host

@@ -214,6 +214,7 @@ var messages = map[string][2]string{
 
 	"error.back":         {"Về trang tra cứu", "Back to the lookup page"},
 	"error.internal":     {"Lỗi hệ thống, vui lòng thử lại sau.", "Something went wrong on our side; please try again later."},
+	"error.unavailable":  {"Hệ thống tạm thời gián đoạn. Vui lòng thử lại sau giây lát.", "The service is briefly unavailable. Please try again in a moment."},
 	"error.rate_limited": {"Quá nhiều yêu cầu từ địa chỉ của bạn. Vui lòng thử lại sau ít phút.", "Too many requests from your address. Please try again in a minute."},
 	"error.bad_form":     {"Biểu mẫu gửi lên không đọc được.", "The form could not be read."},
 	"error.not_found":    {"Không tìm thấy trang này.", "There is no such page."},
@@ -234,6 +235,7 @@ var messages = map[string][2]string{
 	"lookup.code_hint":      {"In trên giấy tiếp nhận và hẹn trả kết quả, ví dụ 000.00.00.H56-260302-0001.", "Printed on your receipt, e.g. 000.00.00.H56-260302-0001."},
 	"lookup.submit":         {"Tra cứu", "Look up"},
 	"lookup.malformed":      {"Mã hồ sơ không đúng định dạng. Mã có dạng <mã cơ quan>-<YYMMDD>-<số thứ tự>, ví dụ 000.00.00.H56-260302-0001.", "That is not a dossier code. A code looks like <agency>-<YYMMDD>-<number>, e.g. 000.00.00.H56-260302-0001."},
+	"lookup.wrong_secret":   {"Mã bí mật không khớp với giấy tiếp nhận của hồ sơ này; chỉ hiển thị tiến độ.", "The secret does not match this dossier's receipt; only its progress is shown."},
 	"lookup.unknown":        {"Không tìm thấy hồ sơ có mã này. Vui lòng kiểm tra lại mã trên giấy tiếp nhận.", "No dossier has this code. Please check the code on your receipt."},
 	"lookup.dossier":        {"Hồ sơ", "Dossier"},
 	"lookup.portal_status":  {"Mã trạng thái Cổng DVC:", "National portal status:"},

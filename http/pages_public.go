@@ -35,6 +35,9 @@ type publicStatusView struct {
 	OnTime bool // resolved on the appointment date's day
 	Within bool // open and not yet due
 	Final  bool
+	// Identified: the visitor presented the receipt's secret, so the page may show what the dossier
+	// is about and whose it is (masked); with the code alone it shows only progress.
+	Identified bool
 	// ReceivingName and CompetentName are the agencies' names in the catalog.
 	ReceivingName, CompetentName string
 }
@@ -99,7 +102,7 @@ func (s *Server) lookupPage(w http.ResponseWriter, r *http.Request) {
 	page := &lookupView{Query: raw}
 	status := http.StatusOK
 	if raw != "" {
-		status = s.fillLookup(r, l, page, r.URL.Query().Get("secret"))
+		status = s.fillLookup(w, r, l, page, r.URL.Query().Get("secret"))
 	}
 	v := s.newView(w, r, l.T("lookup.title"), page)
 	if r.URL.Query().Get("fragment") == "status" && page.Status != nil {
@@ -109,8 +112,9 @@ func (s *Server) lookupPage(w http.ResponseWriter, r *http.Request) {
 	s.renderView(w, r, status, "lookup", v)
 }
 
-// fillLookup looks the code up and returns the page's HTTP status.
-func (s *Server) fillLookup(r *http.Request, l Lang, page *lookupView, secret string) int {
+// fillLookup looks the code up and returns the page's HTTP status. With the receipt's secret the
+// page shows whose dossier it is (masked) and what it is about, and offers the rating form.
+func (s *Server) fillLookup(w http.ResponseWriter, r *http.Request, l Lang, page *lookupView, secret string) int {
 	code, _, _, _, err := domain.ParseDossierCode(page.Query)
 	if err != nil {
 		page.Problem = "lookup.malformed"
@@ -122,22 +126,53 @@ func (s *Server) fillLookup(r *http.Request, l Lang, page *lookupView, secret st
 		return http.StatusNotFound
 	}
 	if err != nil {
-		s.logger.ErrorContext(r.Context(), "public lookup", "code", code, "err", err)
-		page.Problem = "error.internal"
-		return http.StatusInternalServerError
+		return s.lookupFailed(w, r, page, code, err)
 	}
 	page.Status = newPublicStatusView(l, st)
-	page.Status.ReceivingName, page.Status.CompetentName = s.agencyName(st.ReceivingUnit), s.agencyName(st.CompetentAgency)
 	page.FeedURL = "/api/v1/public/dossiers/" + url.PathEscape(string(code)) + "/events"
 	page.FragmentURL = "/tra-cuu/" + url.PathEscape(string(code)) + "?fragment=status"
-	if secret != "" {
-		page.Rating = &ratingForm{
-			Code: string(code), Secret: secret, Criteria: domain.Criteria, Levels: ratingLevels,
-			Chosen: map[domain.Criterion]domain.RatingLevel{}, Errors: map[string]string{},
-			NotReady: st.Status != domain.StatusResultReturned,
-		}
+	if secret == "" {
+		return http.StatusOK
+	}
+	switch err := s.checkReceiptSecret(w, r, string(code), secret); {
+	case errors.Is(err, errSecretChecksLimited):
+		page.Problem = "error.rate_limited"
+		return http.StatusTooManyRequests
+	case domain.ErrorCodeOf(err) == domain.EFORBIDDEN:
+		page.Problem = "lookup.wrong_secret"
+		return http.StatusForbidden
+	case err != nil:
+		return s.lookupFailed(w, r, page, code, err)
+	}
+	page.Status.Identified = true
+	page.Status.ReceivingName, page.Status.CompetentName = s.agencyName(st.ReceivingUnit), s.agencyName(st.CompetentAgency)
+	// The live update re-renders the status for the same visitor, identity included.
+	page.FragmentURL += "&secret=" + url.QueryEscape(secret)
+	page.Rating = &ratingForm{
+		Code: string(code), Secret: secret, Criteria: domain.Criteria, Levels: ratingLevels,
+		Chosen: map[domain.Criterion]domain.RatingLevel{}, Errors: map[string]string{},
+		NotReady: st.Status != domain.StatusResultReturned,
 	}
 	return http.StatusOK
+}
+
+// lookupFailed shows a store failure on the lookup page: 503 while the store is unreachable (the
+// visitor may retry), else 500.
+func (s *Server) lookupFailed(w http.ResponseWriter, r *http.Request, page *lookupView, code domain.DossierCode, err error) int {
+	page.Status, page.Rating = nil, nil
+	if storeUnavailable(err) {
+		s.logger.WarnContext(r.Context(), "public lookup: store unavailable", "code", code, "err", err)
+		w.Header().Set("Retry-After", retryAfterUnavailable)
+		page.Problem = "error.unavailable"
+		return http.StatusServiceUnavailable
+	}
+	if clientGone(r, err) {
+		page.Problem = "error.internal"
+		return statusClientClosedRequest
+	}
+	s.logger.ErrorContext(r.Context(), "public lookup", "code", code, "err", err)
+	page.Problem = "error.internal"
+	return http.StatusInternalServerError
 }
 
 var ratingLevels = []domain.RatingLevel{domain.VerySatisfied, domain.Satisfied, domain.Dissatisfied}
@@ -150,7 +185,7 @@ func (s *Server) ratePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	page := &lookupView{Query: chi.URLParam(r, "code")}
-	status := s.fillLookup(r, l, page, r.PostFormValue("secret"))
+	status := s.fillLookup(w, r, l, page, r.PostFormValue("secret"))
 	if page.Rating == nil {
 		s.render(w, r, status, "lookup", l.T("lookup.title"), page)
 		return

@@ -43,8 +43,22 @@ var titleOf = map[domain.ErrorCode]string{
 }
 
 // writeError answers with the problem that err describes. Internal details are logged, never shown.
+// A store that cannot be reached is 503 with Retry-After, not a fault of the server's own; a client
+// that went away is recorded as such, not as a server error.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	code := domain.ErrorCodeOf(err)
+	if code == domain.EINTERNAL {
+		switch {
+		case clientGone(r, err):
+			s.logger.InfoContext(r.Context(), "client closed the request", "method", r.Method, "path", r.URL.Path)
+			w.WriteHeader(statusClientClosedRequest)
+			return
+		case storeUnavailable(err):
+			s.logger.WarnContext(r.Context(), "store unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
+			writeUnavailable(w, r)
+			return
+		}
+	}
 	p := Problem{Type: "https://motcua.vn/problems/" + string(code), Title: titleOf[code], Status: statusOf[code], Instance: r.URL.Path, Code: code}
 	var de *domain.Error
 	switch {
@@ -56,6 +70,14 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		p.Detail = err.Error()
 	}
 	writeProblem(w, p)
+}
+
+// writeUnavailable answers 503: the store cannot be reached for now; try again shortly.
+func writeUnavailable(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Retry-After", retryAfterUnavailable)
+	writeProblem(w, Problem{Type: "https://motcua.vn/problems/unavailable", Status: http.StatusServiceUnavailable,
+		Title: "Tạm thời gián đoạn / Temporarily unavailable", Detail: "Vui lòng thử lại sau giây lát / please try again in a moment",
+		Instance: r.URL.Path, Code: "unavailable"})
 }
 
 func writeProblem(w http.ResponseWriter, p Problem) {

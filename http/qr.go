@@ -3,6 +3,7 @@ package http
 import (
 	"bytes"
 	"crypto/subtle"
+	"errors"
 	"image"
 	"image/color"
 	"image/draw"
@@ -87,17 +88,20 @@ func (s *Server) dossierQR(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	d, _, err := s.app.Load(r.Context(), string(code))
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
 	secret := r.URL.Query().Get("secret")
-	if secret != "" && !receiptSecretMatches(d, secret) {
-		s.writeError(w, r, domain.Errorf(domain.EFORBIDDEN, "the secret is not this dossier's receipt secret"))
-		return
+	if secret == "" {
+		_, _, err = s.app.Load(r.Context(), string(code)) // a code of no dossier gets no QR code
+	} else {
+		err = s.checkReceiptSecret(w, r, string(code), secret)
 	}
-	s.writeQR(w, r, lookupURL(s.baseURL(r), code, secret))
+	switch {
+	case errors.Is(err, errSecretChecksLimited):
+		rateLimited(w, r)
+	case err != nil:
+		s.writeError(w, r, err)
+	default:
+		s.writeQR(w, r, lookupURL(s.baseURL(r), code, secret))
+	}
 }
 
 func receiptSecretMatches(d domain.Dossier, secret string) bool {

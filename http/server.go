@@ -38,6 +38,12 @@ type Server struct {
 	integrity     *chain.Verifier
 	publicBaseURL string
 	idempotency   *idempotencyKeys // nil without a ReadDB: keys are then ignored
+	// lookups is the request budget every public surface shares; secrets guards rating-secret checks.
+	lookups *httprate.RateLimiter
+	secrets *secretGuard
+	limits  Limits
+	feeds   *feedHub
+	ready   ReadinessCheck
 }
 
 // Config wires a Server.
@@ -53,9 +59,13 @@ type Config struct {
 	// Eraser, when set, serves legal erasure requests to admins (POST /api/v1/admin/erasures).
 	Eraser Eraser
 	Logger *slog.Logger
-	// PublicRequestsPerMinute limits public lookups per client address, so sequential dossier codes
-	// cannot be mined; 0 means 60.
+	// PublicRequestsPerMinute limits public requests per client address — API, live feed, QR images
+	// and public pages together — so sequential dossier codes cannot be mined; 0 means 60.
 	PublicRequestsPerMinute int
+	// Limits are the other public budgets: rating-secret checks, lock-out, live feed streams.
+	Limits Limits
+	// Ready, when set, is what GET /readyz checks (the store reachable, its schema current).
+	Ready ReadinessCheck
 	// PublicStatusUpdates, when set, wakes the live feeds as soon as the public status view moves
 	// (the view's projections.Runner); without it they look every second.
 	PublicStatusUpdates Notifier
@@ -100,26 +110,27 @@ func NewServer(cfg Config) *Server {
 	if perMinute == 0 {
 		perMinute = 60
 	}
+	s.limits = cfg.Limits.withDefaults()
+	s.lookups = httprate.NewRateLimiter(perMinute, time.Minute)
+	s.secrets = newSecretGuard(s.limits)
+	s.ready = cfg.Ready
+	s.feeds = newFeedHub(s.readDB, s.publicUpdates, s.limits, s.logger)
 
 	r := chi.NewRouter()
 	r.Use(clientAddress(cfg.TrustedProxies), middleware.Recoverer, s.correlation, s.logRequests)
 	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
+	r.Get("/readyz", s.readyz)
 	if cfg.Metrics != nil {
 		r.Method(http.MethodGet, "/metrics", cfg.Metrics)
 	}
 	s.pages = newPageSet()
-	s.mountPages(r, perMinute)
+	s.mountPages(r)
 	r.Route("/api/v1", func(r chi.Router) {
 		r.Get("/procedures", s.listProcedures)
 		r.Route("/public", func(r chi.Router) {
-			r.Use(httprate.Limit(perMinute, time.Minute, httprate.WithKeyFuncs(httprate.KeyByIP),
-				httprate.WithLimitHandler(func(w http.ResponseWriter, r *http.Request) {
-					writeProblem(w, Problem{Type: "https://motcua.vn/problems/rate_limited", Status: http.StatusTooManyRequests,
-						Title: "Quá nhiều yêu cầu / Too many requests", Detail: "Vui lòng thử lại sau ít phút / please try again in a minute",
-						Instance: r.URL.Path, Code: "rate_limited"})
-				})))
+			r.Use(s.publicBudget(rateLimited))
 			r.Use(s.idempotent)
 			r.Get("/dossiers/{code}", s.publicStatus)
 			r.Get("/dossiers/{code}/events", s.publicStatusEvents)

@@ -338,3 +338,44 @@ func publicStatusOf(d domain.Dossier, steps []PublicStep, now time.Time) PublicS
 	}
 	return p
 }
+
+// PublicStatusVersions returns the version of each of the given dossiers that the public status
+// view holds (codes it does not know are left out). The live feed asks it for every watched dossier
+// at once, to wake only the streams whose dossier moved.
+func PublicStatusVersions(ctx context.Context, db *sql.DB, codes []string) (map[string]uint64, error) {
+	const chunk = 500 // well under SQLite's and PostgreSQL's bound parameter limits
+	versions := make(map[string]uint64, len(codes))
+	for len(codes) > 0 {
+		n := min(chunk, len(codes))
+		args := make([]any, n)
+		var placeholders strings.Builder
+		for i, c := range codes[:n] {
+			if i > 0 {
+				placeholders.WriteByte(',')
+			}
+			placeholders.WriteString("$" + strconv.Itoa(i+1))
+			args[i] = c
+		}
+		codes = codes[n:]
+		rows, err := db.QueryContext(ctx, `SELECT code, version FROM public_status WHERE code IN (`+placeholders.String()+`)`, args...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var code string
+			var version uint64
+			if err := rows.Scan(&code, &version); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			versions[code] = version
+		}
+		if err := rows.Close(); err != nil {
+			return nil, err
+		}
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return versions, nil
+}

@@ -1,0 +1,136 @@
+package http
+
+import (
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/motcua/motcua/commands"
+	"github.com/motcua/motcua/domain"
+	"github.com/motcua/motcua/projections"
+)
+
+// publicProgress is what the public lookup tells anyone holding only a dossier's code: where it
+// stands, its dates and the steps it went through. Codes are sequential per unit and day, so a
+// robot can walk them; it must learn nothing that tells it whose dossier this is or what it is
+// about — no name, not even masked, no procedure, no unit (docs/security.md, "Public lookup").
+// The receipt's secret (the applicant's QR code) shows the rest.
+type publicProgress struct {
+	Code            string                   `json:"code"`
+	Version         uint64                   `json:"version"`
+	Status          domain.Status            `json:"status"`
+	StatusVI        string                   `json:"status_vi"`
+	StatusEN        string                   `json:"status_en"`
+	PortalStatus    int                      `json:"portal_status"`
+	CurrentStep     string                   `json:"current_step,omitempty"`
+	SubmittedAt     time.Time                `json:"submitted_at,omitzero"`
+	ReceivedAt      time.Time                `json:"received_at,omitzero"`
+	AppointmentDate time.Time                `json:"appointment_date,omitzero"`
+	FinishedAt      time.Time                `json:"finished_at,omitzero"`
+	ReturnedAt      time.Time                `json:"returned_at,omitzero"`
+	ApologyIssued   bool                     `json:"apology_issued"`
+	Late            bool                     `json:"late"`
+	Steps           []projections.PublicStep `json:"steps"`
+}
+
+func progressOf(p projections.PublicStatus) publicProgress {
+	return publicProgress{
+		Code: p.Code, Version: p.Version, Status: p.Status, StatusVI: p.StatusVI, StatusEN: p.StatusEN,
+		PortalStatus: p.PortalStatus, CurrentStep: p.CurrentStep, SubmittedAt: p.SubmittedAt, ReceivedAt: p.ReceivedAt,
+		AppointmentDate: p.AppointmentDate, FinishedAt: p.FinishedAt, ReturnedAt: p.ReturnedAt,
+		ApologyIssued: p.ApologyIssued, Late: p.Late, Steps: p.Steps,
+	}
+}
+
+// publicStatus: GET /api/v1/public/dossiers/{code}[?secret=…] — the dossier's progress; with the
+// receipt's secret, also the procedure, the agencies and the masked name.
+func (s *Server) publicStatus(w http.ResponseWriter, r *http.Request) {
+	status, ok := s.lookupPublic(w, r)
+	if !ok {
+		return
+	}
+	secret := r.URL.Query().Get("secret")
+	if secret == "" {
+		writeJSON(w, http.StatusOK, progressOf(status))
+		return
+	}
+	switch err := s.checkReceiptSecret(w, r, status.Code, secret); {
+	case errors.Is(err, errSecretChecksLimited):
+		rateLimited(w, r)
+	case err != nil:
+		s.writeError(w, r, err)
+	default:
+		writeJSON(w, http.StatusOK, status)
+	}
+}
+
+// lookupPublic finds the public status of the dossier whose code is in the path, or answers the
+// problem (malformed code 400, unknown 404) and reports false.
+func (s *Server) lookupPublic(w http.ResponseWriter, r *http.Request) (projections.PublicStatus, bool) {
+	code, _, _, _, err := domain.ParseDossierCode(chi.URLParam(r, "code"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return projections.PublicStatus{}, false
+	}
+	status, err := projections.LookupPublicStatus(r.Context(), s.readDB, string(code), s.now())
+	if errors.Is(err, projections.ErrNotFound) {
+		err = domain.Errorf(domain.ENOTFOUND, "Không tìm thấy hồ sơ %s / no dossier %s", code, code)
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return projections.PublicStatus{}, false
+	}
+	return status, true
+}
+
+// errSecretChecksLimited: the client is over its secret-check budget or locked out.
+var errSecretChecksLimited = errors.New("too many rating-secret checks")
+
+// checkReceiptSecret tells whether secret is the receipt secret of the dossier with the given code:
+// nil when it is, a forbidden error (counted against the client) when it is not, or
+// errSecretChecksLimited, with Retry-After set on w, when the client may not check now.
+func (s *Server) checkReceiptSecret(w http.ResponseWriter, r *http.Request, code, secret string) error {
+	if !s.admitSecretCheck(w, r) {
+		return errSecretChecksLimited
+	}
+	d, _, err := s.app.Load(r.Context(), code)
+	if err != nil {
+		return err
+	}
+	if !receiptSecretMatches(d, secret) {
+		s.secretCheckFailed(r)
+		return domain.Errorf(domain.EFORBIDDEN, "the secret is not this dossier's receipt secret")
+	}
+	return nil
+}
+
+// rate: POST /api/v1/public/dossiers/{code}/rating — the applicant's evaluation, with the receipt's
+// secret (TT 01/2018 art. 13–15).
+func (s *Server) rate(w http.ResponseWriter, r *http.Request) {
+	var in commands.RateInput
+	if err := decodeBody(r, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	code, _, _, _, err := domain.ParseDossierCode(chi.URLParam(r, "code"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if !s.admitSecretCheck(w, r) {
+		rateLimited(w, r)
+		return
+	}
+	res, err := s.app.Rate(r.Context(), string(code), in)
+	if domain.ErrorCodeOf(err) == domain.EFORBIDDEN { // the only refusal of a public rating: a wrong secret
+		s.secretCheckFailed(r)
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	markReplayed(w, res.Replayed)
+	writeJSON(w, http.StatusOK, map[string]any{"code": res.Code, "status": res.Status, "version": res.Version})
+}
