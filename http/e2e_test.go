@@ -153,8 +153,13 @@ func TestDossierLifecycleEndToEnd(t *testing.T) {
 			t.Fatalf("public view leaks %q: %s", secretText, public.raw)
 		}
 	}
-	if public.body["applicant"] != "N***** V** A*" || public.body["portal_status"] != float64(2) {
+	if _, named := public.body["applicant"]; named || public.body["portal_status"] != float64(2) {
 		t.Fatalf("public view: %s", public.raw)
+	}
+	// The receipt's secret shows the applicant their own dossier, name masked.
+	own := e.expect(e.do("GET", "/api/v1/public/dossiers/"+code+"?secret="+secret, "", nil), http.StatusOK)
+	if own.body["applicant"] != "N***** V** A*" || own.body["procedure_code"] != "1.009972" {
+		t.Fatalf("public view with the receipt's secret: %s", own.raw)
 	}
 
 	// Officials of the dossier's agencies read it; another agency's official may not.

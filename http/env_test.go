@@ -65,6 +65,9 @@ type envOptions struct {
 	projections []projections.Projection
 	// configure makes last changes to the wiring before the server is built.
 	configure func(cfg *mhttp.Config, app *commands.App, events eventstore.Store)
+	// connections, when set, serves through the http.Server and listener motcua serve builds with
+	// these limits, instead of httptest's plain one.
+	connections *mhttp.ConnectionLimits
 }
 
 // newEnv is the plain environment: the public status view, default limits.
@@ -114,7 +117,12 @@ func buildEnv(t *testing.T, opts envOptions) *env {
 		opts.configure(&cfg, app, events)
 	}
 	server := mhttp.NewServer(cfg)
-	ts := httptest.NewServer(server)
+	ts := httptest.NewUnstartedServer(server)
+	if opts.connections != nil {
+		ts.Config = server.HTTPServer(*opts.connections)
+		ts.Listener = mhttp.Listener(ts.Listener, *opts.connections)
+	}
+	ts.Start()
 	done := make(chan error, 1)
 	go func() { done <- engine.Run(ctx) }()
 	t.Cleanup(func() {

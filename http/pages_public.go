@@ -166,7 +166,7 @@ func (s *Server) lookupFailed(w http.ResponseWriter, r *http.Request, page *look
 		page.Problem = "error.unavailable"
 		return http.StatusServiceUnavailable
 	}
-	if clientGone(r, err) {
+	if clientGone(r) {
 		page.Problem = "error.internal"
 		return statusClientClosedRequest
 	}

@@ -125,7 +125,8 @@ func (e *pagesEnv) signIn(token string) string {
 func TestPublicLookupPageSaysWhatIsWrongWithACode(t *testing.T) {
 	e := newPagesEnv(t)
 	reception := e.token("tn", centre, commands.RoleReception)
-	code := e.expect(e.do("POST", "/api/v1/dossiers", reception, validReceipt()), http.StatusCreated).body["code"].(string)
+	receipt := e.expect(e.do("POST", "/api/v1/dossiers", reception, validReceipt()), http.StatusCreated)
+	code, secret := receipt.body["code"].(string), receipt.body["rating_secret"].(string)
 	e.waitProjected()
 	tests := []struct {
 		name   string
@@ -137,9 +138,16 @@ func TestPublicLookupPageSaysWhatIsWrongWithACode(t *testing.T) {
 		{"form", "/tra-cuu", http.StatusOK, []string{`<label for="ma">Mã hồ sơ</label>`}, nil},
 		{"malformed", "/tra-cuu/abc", http.StatusBadRequest, []string{"Mã hồ sơ không đúng định dạng", `aria-invalid="true"`}, nil},
 		{"unknown", "/tra-cuu/000.00.00.H56-260302-0999", http.StatusNotFound, []string{"Không tìm thấy hồ sơ có mã này"}, nil},
+		// The code alone shows progress only: not whose dossier it is, nor what it is about.
 		{"found", "/tra-cuu/" + code, http.StatusOK,
-			[]string{"Đã tiếp nhận", "Cấp giấy phép xây dựng mới", "N***** V** A*", "Trong hạn", "data-live-status", "/api/v1/public/dossiers/" + code + "/events"},
+			[]string{"Đã tiếp nhận", "Trong hạn", "data-live-status", "/api/v1/public/dossiers/" + code + "/events"},
+			[]string{"N***", "Cấp giấy phép xây dựng mới", "Nguyễn Văn An", "038012345678", "0912345678", "an@example.vn", "Lê Lợi"}},
+		// The receipt's QR code (the secret) shows the applicant their own dossier, name masked.
+		{"found with the receipt's secret", "/tra-cuu/" + code + "?secret=" + secret, http.StatusOK,
+			[]string{"Đã tiếp nhận", "Cấp giấy phép xây dựng mới", "N***** V** A*"},
 			[]string{"Nguyễn Văn An", "038012345678", "0912345678", "an@example.vn", "Lê Lợi"}},
+		{"wrong secret", "/tra-cuu/" + code + "?secret=WRONGSECRET", http.StatusForbidden,
+			[]string{"Mã bí mật không khớp", "Đã tiếp nhận"}, []string{"N***", "Cấp giấy phép xây dựng mới"}},
 		{"in English", "/tra-cuu/" + code + "?lang=en", http.StatusOK, []string{`<html lang="en">`, "Received", "Appointment date"}, nil},
 		{"live fragment", "/tra-cuu/" + code + "?fragment=status", http.StatusOK, []string{"Đã tiếp nhận"}, []string{"<html"}},
 	}
@@ -239,7 +247,7 @@ func TestRatingFormPostsToTheRatingAPI(t *testing.T) {
 			wrong[k] = v
 		}
 	}
-	e.post("/tra-cuu/"+code+"/danh-gia", wrong).expect(t, http.StatusForbidden, `class="problem"`)
+	e.post("/tra-cuu/"+code+"/danh-gia", wrong).expect(t, http.StatusForbidden, "Mã bí mật không khớp")
 	form.Set("scores.staff_attitude", "superb")
 	e.post("/tra-cuu/"+code+"/danh-gia", form).expect(t, http.StatusBadRequest, "staff_attitude")
 	form.Set("scores.staff_attitude", string(domain.Satisfied))

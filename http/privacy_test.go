@@ -207,8 +207,10 @@ func TestPublicLookupMasksTheName(t *testing.T) {
 	for _, tc := range cases {
 		receipt := validReceipt()
 		receipt["applicant"] = tc.applicant
-		code := e.expect(e.do("POST", "/api/v1/dossiers", reception, receipt), http.StatusCreated).body["code"].(string)
-		public := e.waitPublic(code, domain.StatusReceived)
+		created := e.expect(e.do("POST", "/api/v1/dossiers", reception, receipt), http.StatusCreated)
+		code, secret := created.body["code"].(string), created.body["rating_secret"].(string)
+		e.waitPublic(code, domain.StatusReceived)
+		public := e.expect(e.do("GET", "/api/v1/public/dossiers/"+code+"?secret="+secret, "", nil), http.StatusOK)
 		if public.body["applicant"] != tc.masked {
 			t.Errorf("applicant shown as %q, want %q", public.body["applicant"], tc.masked)
 		}
@@ -395,10 +397,12 @@ func TestRequestBodyEdgeCases(t *testing.T) {
 // An erased applicant reads on the public face as erased, not as a masked "[** x***".
 func TestPublicLookupOfAnErasedApplicant(t *testing.T) {
 	e := newSecureEnv(t, nil)
-	code := e.expect(e.do("POST", "/api/v1/dossiers", e.token("tiepnhan1", centre, commands.RoleReception), privateReceipt()), http.StatusCreated).body["code"].(string)
+	created := e.expect(e.do("POST", "/api/v1/dossiers", e.token("tiepnhan1", centre, commands.RoleReception), privateReceipt()), http.StatusCreated)
+	code, secret := created.body["code"].(string), created.body["rating_secret"].(string)
 	e.waitPublic(code, domain.StatusReceived)
 	e.expect(e.do("POST", "/api/v1/admin/erasures", e.token("quantri", "", commands.RoleAdmin), map[string]any{"id_number": privateID, "basis": "Đơn số 15/2026"}), http.StatusOK)
-	if public := e.waitPublic(code, domain.StatusReceived); public.body["applicant"] != domain.ErasedName {
+	e.waitProjected()
+	if public := e.expect(e.do("GET", "/api/v1/public/dossiers/"+code+"?secret="+secret, "", nil), http.StatusOK); public.body["applicant"] != domain.ErasedName {
 		t.Fatalf("public view after erasure: %s", public.raw)
 	}
 }

@@ -49,8 +49,8 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	code := domain.ErrorCodeOf(err)
 	if code == domain.EINTERNAL {
 		switch {
-		case clientGone(r, err):
-			s.logger.InfoContext(r.Context(), "client closed the request", "method", r.Method, "path", r.URL.Path)
+		case clientGone(r):
+			s.logger.InfoContext(r.Context(), "client closed the request", "method", r.Method, "path", r.URL.Path, "err", err)
 			w.WriteHeader(statusClientClosedRequest)
 			return
 		case storeUnavailable(err):

@@ -16,9 +16,13 @@ import (
 )
 
 // scanQR fetches a QR code PNG and decodes it as a phone would.
-func (e *trustEnv) scanQR(path string) string {
+func (e *env) scanQR(path string, headers ...string) string {
 	e.t.Helper()
-	resp, err := http.Get(e.url + path)
+	req, _ := http.NewRequest("GET", e.url+path, nil)
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -128,6 +128,13 @@ func (c *Cluster) DSN(database string) string {
 // a database failover or maintenance restart.
 func (c *Cluster) Restart(ctx context.Context) error { return c.pgctl(ctx, "restart", "-m", "fast") }
 
+// Pause stops the server, closing every connection, and keeps its files: until Resume, every
+// connection attempt is refused, like a database that is down for maintenance.
+func (c *Cluster) Pause(ctx context.Context) error { return c.pgctl(ctx, "stop", "-m", "fast") }
+
+// Resume starts a paused server again on the same data.
+func (c *Cluster) Resume(ctx context.Context) error { return c.pgctl(ctx, "start") }
+
 // Stop shuts the server down and removes its files.
 func (c *Cluster) Stop() error {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
