@@ -26,7 +26,26 @@ type backend struct {
 	// commits without fsync (sqlite.ReadModelDSN), since read models are rebuilt from the log.
 	ProjectionDB *sql.DB
 	Kind         string
-	close        []func() error
+	// schemaCurrent, when set, checks that the store's schema is migrated (PostgreSQL).
+	schemaCurrent func(ctx context.Context) error
+	close         []func() error
+}
+
+// ready is the readiness check of GET /readyz: the event store and the read database answer, and
+// the store's schema is current. The read models are migrated at every start, so they always are.
+func (b *backend) ready(store eventstore.Store) func(ctx context.Context) error {
+	return func(ctx context.Context) error {
+		if err := b.ReadDB.PingContext(ctx); err != nil {
+			return fmt.Errorf("read database: %w", err)
+		}
+		if _, err := store.ReadAll(ctx, eventstore.Start, 1); err != nil {
+			return fmt.Errorf("event store: %w", err)
+		}
+		if b.schemaCurrent != nil {
+			return b.schemaCurrent(ctx)
+		}
+		return nil
+	}
 }
 
 func (b *backend) Close() error {
@@ -77,7 +96,8 @@ func openBackend(ctx context.Context, storeURL, dataDir string, migrate bool) (*
 			}
 		}
 		db := stdlib.OpenDBFromPool(store.Pool())
-		return &backend{Store: store, ReadDB: db, ProjectionDB: db, Kind: "postgres", close: []func() error{store.Close, db.Close}}, nil
+		return &backend{Store: store, ReadDB: db, ProjectionDB: db, Kind: "postgres", schemaCurrent: store.SchemaCurrent,
+			close: []func() error{store.Close, db.Close}}, nil
 	case strings.HasPrefix(storeURL, "esdb://"), strings.HasPrefix(storeURL, "esdb+discover://"), strings.HasPrefix(storeURL, "kurrentdb://"), strings.HasPrefix(storeURL, "kurrentdb+discover://"):
 		store, err := esdb.Open(ctx, storeURL)
 		if err != nil {

@@ -46,7 +46,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	agencyKeysDir := fs.String("agency-keys", "", "directory of the agencies' result-signing keys, <agency code>.pem (default <data>/agency-keys)")
 	idempotencyWindow := fs.Duration("idempotency-window", mhttp.DefaultIdempotencyWindow, "how long the first answer to a write sent with an Idempotency-Key is replayed to repeats")
 	signIn := addSignInFlags(fs)
+	limits, connections := addLimitFlags(fs)
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := checkLimitFlags(fs); err != nil {
 		return err
 	}
 	trustedProxies, err := signIn.proxies()
@@ -67,6 +71,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer b.Close()
+	ready := b.ready(b.Store)
 	b.Store = chain.Wrap(b.Store) // every append is hash-chained (docs/security.md, "Tamper evidence")
 	// Personal data is sealed outside the chain, so the chain and its checkpoints hash ciphertext and
 	// a legal erasure breaks no hash (docs/security.md, "Privacy").
@@ -130,12 +135,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		TrustedProxies: trustedProxies, Eraser: personalDataEraser(b, shredded, logger),
 		PublicStatusUpdates: engine.Runner(projections.PublicStatusView{}.Name()), Metrics: metrics,
 		Integrity: chain.NewVerifier(integrity, checkpointKey.Public().(ed25519.PublicKey)), PublicBaseURL: *publicURL,
-		IdempotencyWindow: *idempotencyWindow})
+		IdempotencyWindow: *idempotencyWindow, PublicRequestsPerMinute: limits.publicPerMinute, Limits: limits.Limits, Ready: ready})
 	listener, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
 	}
-	httpServer := &http.Server{Handler: server, ReadHeaderTimeout: 10 * time.Second}
+	listener = mhttp.Listener(listener, *connections)
+	httpServer := server.HTTPServer(*connections)
 	logger.Info("motcua serving", "addr", listener.Addr().String(), "store", b.Kind)
 	fmt.Fprintf(stdout, "motcua listening on http://%s (store: %s)\n", listener.Addr(), b.Kind)
 
@@ -215,4 +221,50 @@ func loadRules(calendarFile, catalogFile string) (*domain.Calendar, *domain.Cata
 		return nil, nil, fmt.Errorf("%s: %w", catalogFile, err)
 	}
 	return calendar, catalog, nil
+}
+
+// publicLimits are the public budgets set on the command line.
+type publicLimits struct {
+	mhttp.Limits
+	publicPerMinute int
+}
+
+// addLimitFlags declares the public budgets and the connection limits (docs/security.md, "Rate
+// limits" and "Connections"). Zero keeps each default.
+func addLimitFlags(fs *flag.FlagSet) (*publicLimits, *mhttp.ConnectionLimits) {
+	l, c := &publicLimits{}, &mhttp.ConnectionLimits{}
+	fs.IntVar(&l.publicPerMinute, "public-per-minute", 60, "public requests (lookups, live feeds, QR images, public pages) per client address per minute")
+	fs.IntVar(&l.SecretChecksPerMinute, "secret-checks-per-minute", 10, "rating-secret checks per client address per minute")
+	fs.IntVar(&l.SecretFailures, "secret-failures", 5, "wrong rating secrets within --secret-lockout that lock a client address out")
+	fs.DurationVar(&l.SecretLockout, "secret-lockout", 15*time.Minute, "window of --secret-failures, and the lock-out's length")
+	fs.IntVar(&l.FeedStreamsPerClient, "feed-streams-per-client", 4, "live feed streams one client address may hold open")
+	fs.IntVar(&l.FeedStreams, "feed-streams", 2000, "live feed streams open on this node at most")
+	fs.IntVar(&c.MaxConnections, "max-connections", 4096, "connections served at once; keep it under the descriptor limit (ulimit -n)")
+	fs.DurationVar(&c.ReadTimeout, "read-timeout", 30*time.Second, "time a client has to send a whole request, body included")
+	fs.DurationVar(&c.WriteTimeout, "write-timeout", 60*time.Second, "time to answer a request (the live feed is exempt)")
+	fs.DurationVar(&c.IdleTimeout, "idle-timeout", 60*time.Second, "idle keep-alive connections are closed after this")
+	fs.IntVar(&c.MaxHeaderBytes, "max-header-bytes", 64<<10, "largest request line and headers, in bytes")
+	return l, c
+}
+
+// checkLimitFlags refuses a negative limit: zero keeps the default, a negative number means nothing.
+func checkLimitFlags(fs *flag.FlagSet) error {
+	var err error
+	fs.Visit(func(f *flag.Flag) {
+		getter, ok := f.Value.(flag.Getter)
+		if !ok {
+			return
+		}
+		switch v := getter.Get().(type) {
+		case int:
+			if v < 0 && err == nil {
+				err = fmt.Errorf("--%s must not be negative", f.Name)
+			}
+		case time.Duration:
+			if v < 0 && err == nil {
+				err = fmt.Errorf("--%s must not be negative", f.Name)
+			}
+		}
+	})
+	return err
 }

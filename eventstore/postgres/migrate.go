@@ -104,3 +104,21 @@ func (s *Store) Migrate(ctx context.Context) error {
 	}
 	return nil
 }
+
+// SchemaCurrent reports an error unless every migration this build knows is applied: a node started
+// with --no-migrate before the schema was migrated must not take traffic (GET /readyz).
+func (s *Store) SchemaCurrent(ctx context.Context) error {
+	migrations, err := loadMigrations()
+	if err != nil {
+		return err
+	}
+	var applied int
+	if err := s.pool.QueryRow(ctx, "SELECT count(*) FROM eventstore.schema_migrations WHERE version <= $1",
+		migrations[len(migrations)-1].version).Scan(&applied); err != nil {
+		return fmt.Errorf("postgres: read applied migrations: %w", err)
+	}
+	if applied < len(migrations) {
+		return fmt.Errorf("postgres: %d of %d schema migrations applied", applied, len(migrations))
+	}
+	return nil
+}
