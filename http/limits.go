@@ -2,6 +2,7 @@ package http
 
 import (
 	"context"
+	"math"
 	"net"
 	"net/http"
 	"strconv"
@@ -132,7 +133,8 @@ const guardSweepAt = 10_000
 
 func newSecretGuard(l Limits) *secretGuard {
 	return &secretGuard{
-		rate:        httprate.NewRateLimiter(l.SecretChecksPerMinute, time.Minute),
+		// Only Retry-After: the X-RateLimit-* headers describe the public budget.
+		rate:        httprate.NewRateLimiter(l.SecretChecksPerMinute, time.Minute, httprate.WithResponseHeaders(httprate.ResponseHeaders{RetryAfter: "Retry-After"})),
 		maxFailures: l.SecretFailures, lockout: l.SecretLockout, now: time.Now,
 		clients: map[string]*secretFailures{},
 	}
@@ -191,7 +193,7 @@ func (s *Server) admitSecretCheck(w http.ResponseWriter, r *http.Request) bool {
 	}
 	key := clientKey(r)
 	if wait := s.secrets.lockedFor(key); wait > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Round(time.Second).Seconds())))
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
 		return false
 	}
 	if s.secrets.rate.OnLimit(w, r, key) {
