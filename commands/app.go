@@ -92,6 +92,9 @@ type Input interface {
 // Execute carries out in on the dossier ref (its code or id). ifMatch, when non-nil, is the version
 // the caller last saw: if the dossier has moved on, nothing is written and the error is EPRECONDITION.
 func (a *App) Execute(ctx context.Context, caller Caller, ref string, ifMatch *uint64, in Input) (Result, error) {
+	if err := domain.CheckTextFields(in); err != nil {
+		return Result{}, err
+	}
 	id, code, err := a.resolveRef(ctx, ref)
 	if err != nil {
 		return Result{}, err

@@ -10,7 +10,7 @@ import (
 // AppraiseInput records the specialist's examination and proposal.
 type AppraiseInput struct {
 	Conclusion domain.AppraisalConclusion `json:"conclusion"`
-	Opinion    string                     `json:"opinion"`
+	Opinion    string                     `json:"opinion" text:"multiline"`
 }
 
 func (AppraiseInput) Action() domain.Action { return domain.ActionAppraise }

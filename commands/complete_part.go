@@ -11,7 +11,7 @@ import (
 // consultation, an inter-agency share), with its opinion.
 type CompletePartInput struct {
 	Step    string `json:"step"`
-	Opinion string `json:"opinion"`
+	Opinion string `json:"opinion" text:"multiline"`
 }
 
 func (CompletePartInput) Action() domain.Action { return domain.ActionCompletePart }

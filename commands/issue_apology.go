@@ -11,7 +11,7 @@ import (
 // given either as a moment or as working days added to the current appointment date; the domain
 // checks either against the bound of the dossier's rule set and names the field given.
 type IssueApologyInput struct {
-	Reason             string    `json:"reason"`
+	Reason             string    `json:"reason" text:"multiline"`
 	NewAppointmentDate time.Time `json:"new_appointment_date,omitzero"`
 	ExtraWorkingDays   int       `json:"extra_working_days,omitempty"`
 }

@@ -12,7 +12,7 @@ import (
 type RateInput struct {
 	Secret  string                                  `json:"secret"`
 	Scores  map[domain.Criterion]domain.RatingLevel `json:"scores"`
-	Comment string                                  `json:"comment,omitempty"`
+	Comment string                                  `json:"comment,omitempty" text:"multiline"`
 }
 
 // applicantActor is who rates: the applicant, known only by the receipt's secret.
@@ -21,6 +21,9 @@ var applicantActor = eventstore.Actor{ID: "applicant", Name: "Người nộp h�
 // Rate records the applicant's rating of a dossier whose result was returned. No sign-in: the secret
 // on the receipt proves the rater holds the receipt.
 func (a *App) Rate(ctx context.Context, ref string, in RateInput) (Result, error) {
+	if err := domain.CheckTextFields(in); err != nil {
+		return Result{}, err
+	}
 	id, code, err := a.resolveRef(ctx, ref)
 	if err != nil {
 		return Result{}, err

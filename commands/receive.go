@@ -38,6 +38,9 @@ const provisionalCode domain.DossierCode = "000.00.00.A00-000101-0001"
 // Receive records a new dossier: received with a fresh code when brought to the desk or by post,
 // submitted (awaiting acceptance) when filed online. The receiving unit is the caller's agency.
 func (a *App) Receive(ctx context.Context, caller Caller, in ReceiveInput) (Receipt, error) {
+	if err := domain.CheckTextFields(in); err != nil {
+		return Receipt{}, err
+	}
 	action := domain.ActionReceive
 	if in.Channel == domain.ChannelOnline {
 		action = domain.ActionSubmit

@@ -9,7 +9,7 @@ import (
 
 // RefuseInput refuses to receive a submitted dossier (form 03).
 type RefuseInput struct {
-	Reason string `json:"reason"`
+	Reason string `json:"reason" text:"multiline"`
 }
 
 func (RefuseInput) Action() domain.Action { return domain.ActionRefuseReception }

@@ -9,7 +9,7 @@ import (
 
 // RejectInput refuses the request after appraisal, with the written reasons.
 type RejectInput struct {
-	Reason string `json:"reason"`
+	Reason string `json:"reason" text:"multiline"`
 }
 
 func (RejectInput) Action() domain.Action { return domain.ActionReject }

@@ -10,7 +10,7 @@ import (
 // RequestSupplementInput asks the applicant to complete the dossier (form 02), listing everything missing.
 type RequestSupplementInput struct {
 	MissingItems []string `json:"missing_items"`
-	Reason       string   `json:"reason"`
+	Reason       string   `json:"reason" text:"multiline"`
 }
 
 func (RequestSupplementInput) Action() domain.Action { return domain.ActionRequestSupplement }

@@ -9,7 +9,7 @@ import (
 
 // SuspendInput stops processing for a reason; the clock is paused until resumed.
 type SuspendInput struct {
-	Reason string `json:"reason"`
+	Reason string `json:"reason" text:"multiline"`
 }
 
 func (SuspendInput) Action() domain.Action { return domain.ActionSuspend }

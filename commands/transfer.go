@@ -19,8 +19,8 @@ type TransferInput struct {
 	ToOfficialName string  `json:"to_official_name,omitempty"`
 	Step           string  `json:"step"`
 	AllottedHours  float64 `json:"allotted_hours,omitempty"`
-	Note           string  `json:"note,omitempty"`
-	SkipReason     string  `json:"skip_reason,omitempty"`
+	Note           string  `json:"note,omitempty" text:"multiline"`
+	SkipReason     string  `json:"skip_reason,omitempty" text:"multiline"`
 }
 
 // skipRoles may pass over steps of the internal process: the leaders answerable for it. A desk or

@@ -9,7 +9,7 @@ import (
 
 // WithdrawInput records the applicant's withdrawal, taken at the desk.
 type WithdrawInput struct {
-	Reason string `json:"reason"`
+	Reason string `json:"reason" text:"multiline"`
 }
 
 func (WithdrawInput) Action() domain.Action { return domain.ActionWithdraw }

@@ -18,8 +18,8 @@ import (
 const maxBodyBytes = 64 << 10
 
 // decodeBody reads a JSON request body into dst: at most maxBodyBytes, valid UTF-8, no unknown
-// fields, one value; every string is then trimmed and normalised to NFC. Errors are EINVALID with
-// the field at fault.
+// fields, one value; every string is then trimmed and normalised to NFC and checked for characters
+// no text may hold (domain.CheckTextFields). Errors are EINVALID with the field at fault.
 func decodeBody(r *http.Request, dst any) error {
 	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxBodyBytes))
 	var tooLarge *http.MaxBytesError
@@ -50,7 +50,9 @@ func decodeBody(r *http.Request, dst any) error {
 		return invalid("body", "holds an invalid \\u escape (a lone UTF-16 surrogate)")
 	}
 	normalizeStrings(reflect.ValueOf(dst))
-	return nil
+	// Every write route decodes its body here, so no route and no field can skip the check; the
+	// commands check their inputs again for the web forms, which do not come through here.
+	return domain.CheckTextFields(dst)
 }
 
 // containsReplacementChar reports whether any string reachable from v holds U+FFFD.
