@@ -20,6 +20,7 @@ type Metrics struct {
 	batches   *prometheus.HistogramVec
 	failures  *prometheus.CounterVec
 	stalled   *prometheus.GaugeVec
+	parked    *prometheus.GaugeVec
 	published prometheus.Counter
 }
 
@@ -43,12 +44,16 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Name: "motcua_projection_stalled",
 			Help: "1 while a projection is stuck on an event it cannot apply.",
 		}, []string{"projection"}),
+		parked: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "motcua_projection_parked_events",
+			Help: "Events a projection passed over because it could not apply them (projection_parked_events); alert on any.",
+		}, []string{"projection"}),
 		published: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "motcua_forwarder_events_published_total",
 			Help: "Events the forwarder has handed to the transport (republished ones included).",
 		}),
 	}
-	for _, c := range []prometheus.Collector{m.applied, m.batches, m.failures, m.stalled, m.published} {
+	for _, c := range []prometheus.Collector{m.applied, m.batches, m.failures, m.stalled, m.parked, m.published} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("projections: register metrics: %w", err)
 		}
@@ -79,6 +84,12 @@ func (m *Metrics) setStalled(projection string, stalled bool) {
 		value = 1
 	}
 	m.stalled.WithLabelValues(projection).Set(value)
+}
+
+func (m *Metrics) setParked(projection string, n int) {
+	if m != nil {
+		m.parked.WithLabelValues(projection).Set(float64(n))
+	}
 }
 
 func (m *Metrics) publishedEvents(n int) {

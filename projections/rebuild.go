@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -40,6 +41,15 @@ type Rebuilder struct {
 	// Progress, when set, is called after each batch with the number of events it held.
 	Progress func(events int)
 	Logger   *slog.Logger
+
+	parkedMu sync.Mutex
+	parked   map[string][]parkedFailure // by projection: the events it could not apply
+}
+
+// parkedFailure is an event a rebuilt projection could not apply, and why.
+type parkedFailure struct {
+	event eventstore.RecordedEvent
+	cause error
 }
 
 // RebuildResult tells what a rebuild did.
@@ -47,6 +57,9 @@ type RebuildResult struct {
 	Events   int                 // events replayed
 	Position eventstore.Position // the checkpoint the rebuilt tables start from
 	Duration time.Duration
+	// Parked counts, by projection, the events it passed over because it could not apply them
+	// (parked.go); the swap replaced its list of parked events by these.
+	Parked map[string]int
 }
 
 // EventsPerSecond is the replay rate.
@@ -116,6 +129,10 @@ func (rb *Rebuilder) Run(ctx context.Context) (RebuildResult, error) {
 	result.Events += swapped.events
 	result.Position = swapped.position
 	result.Duration = time.Since(start)
+	result.Parked = map[string]int{}
+	for name, failures := range rb.parked {
+		result.Parked[name] = len(failures)
+	}
 	return result, nil
 }
 
@@ -185,13 +202,69 @@ func (rb *Rebuilder) applyInTx(ctx context.Context, d dialect, projections []Pro
 	}
 	for _, p := range projections {
 		if err := applyTo(ctx, tx, p, events); err != nil {
-			return fmt.Errorf("rebuild: %w", err)
+			if ctx.Err() != nil {
+				return fmt.Errorf("rebuild: %w", err)
+			}
+			tx.Rollback()
+			conn.Close()
+			// Apply the events again one at a time, each projection on its own, parking those a
+			// projection fails on by their own fault (parked.go).
+			for _, p := range projections {
+				if err := rb.applyParking(ctx, d, p, events); err != nil {
+					return err
+				}
+			}
+			return nil
 		}
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("rebuild: commit: %w", err)
 	}
 	return nil
+}
+
+// applyParking applies events to p in a transaction of their own, one at a time under savepoints,
+// after they failed as a batch: the events p fails on by their own fault are kept to be parked at
+// the swap, and skipped.
+func (rb *Rebuilder) applyParking(ctx context.Context, d dialect, p Projection, events []eventstore.RecordedEvent) error {
+	conn, err := rb.DB.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("rebuild: connect: %w", err)
+	}
+	defer conn.Close()
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("rebuild: begin: %w", err)
+	}
+	defer tx.Rollback()
+	if d == dialectPostgres {
+		ctx = withCopy(ctx, conn)
+	}
+	if _, _, err := applyIsolated(ctx, tx, p, events, rb.keepParked(p.Name())); err != nil {
+		return fmt.Errorf("rebuild: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("rebuild: commit: %w", err)
+	}
+	return nil
+}
+
+// keepParked returns the parkDecision of a rebuild: every event a projection fails on by its own
+// fault is passed, and kept for the swap to record.
+func (rb *Rebuilder) keepParked(name string) parkDecision {
+	return func(_ context.Context, _ *sql.Tx, e eventstore.RecordedEvent, cause error) (bool, error) {
+		rb.parkedMu.Lock()
+		defer rb.parkedMu.Unlock()
+		if rb.parked == nil {
+			rb.parked = map[string][]parkedFailure{}
+		}
+		rb.parked[name] = append(rb.parked[name], parkedFailure{event: e, cause: cause})
+		if rb.Logger != nil {
+			rb.Logger.Error("rebuild parked an event a read model cannot apply", "projection", name,
+				"position", e.Position, "event", e.ID, "type", e.Type, "error", cause)
+		}
+		return true, nil
+	}
 }
 
 // partitionPage splits a page into n shares by stream, each with its events in log order and their
@@ -265,7 +338,7 @@ func (rb *Rebuilder) swap(ctx context.Context, d dialect, scratch []Projection, 
 		if len(events) > 0 {
 			decoded := withDecodedEvents(withDialect(ctx, d), events)
 			for _, p := range scratch {
-				if err := applyTo(decoded, tx, p, events); err != nil {
+				if err := rb.applyInSwap(decoded, tx, p, events); err != nil {
 					return done, fmt.Errorf("rebuild: swap: %w", err)
 				}
 			}
@@ -288,11 +361,41 @@ func (rb *Rebuilder) swap(ctx context.Context, d dialect, scratch []Projection, 
 		if err := saveCheckpoint(ctx, tx, p.Name(), done.position); err != nil {
 			return done, fmt.Errorf("rebuild %s: swap: %w", p.Name(), err)
 		}
+		// The fresh tables come with their own list of the events they passed over.
+		if _, err := tx.ExecContext(ctx, `DELETE FROM `+parkedTable+` WHERE projection = $1`, p.Name()); err != nil {
+			return done, fmt.Errorf("rebuild %s: swap: parked events: %w", p.Name(), err)
+		}
+		for _, f := range rb.parked[p.Name()] {
+			if err := parkEvent(ctx, tx, p.Name(), f.event, f.cause); err != nil {
+				return done, fmt.Errorf("rebuild: swap: %w", err)
+			}
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		return done, fmt.Errorf("rebuild: swap: commit: %w", err)
 	}
 	return done, nil
+}
+
+// applyInSwap applies events to p inside the swap's transaction, under a savepoint so that when
+// the batch fails the events can be applied again one at a time, parking those p fails on by
+// their own fault.
+func (rb *Rebuilder) applyInSwap(ctx context.Context, tx *sql.Tx, p Projection, events []eventstore.RecordedEvent) error {
+	if _, err := tx.ExecContext(ctx, `SAVEPOINT swap_batch`); err != nil {
+		return err
+	}
+	err := applyTo(ctx, tx, p, events)
+	if err != nil && ctx.Err() == nil {
+		if _, err := tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT swap_batch`); err != nil {
+			return err
+		}
+		_, _, err = applyIsolated(ctx, tx, p, events, rb.keepParked(p.Name()))
+	}
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `RELEASE SAVEPOINT swap_batch`)
+	return err
 }
 
 // swapTables replaces each serving table by its scratch copy, indexes included.

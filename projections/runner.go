@@ -66,14 +66,18 @@ func (e *ApplyError) Error() string {
 
 func (e *ApplyError) Unwrap() error { return e.Err }
 
-// MigrateCheckpoints creates the table where every projection keeps its position.
+// MigrateCheckpoints creates the table where every projection keeps its position, and the one
+// where it lists the events it parked (parked.go).
 func MigrateCheckpoints(ctx context.Context, db *sql.DB) error {
 	_, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS projection_checkpoints (
 		name TEXT PRIMARY KEY,
 		commit_position BIGINT NOT NULL,
 		prepare_position BIGINT NOT NULL,
 		updated_at TEXT NOT NULL)`)
-	return err
+	if err != nil {
+		return err
+	}
+	return migrateParked(ctx, db)
 }
 
 // ensureCheckpointRow makes sure the projection has a checkpoint row, so that every transaction
@@ -237,6 +241,9 @@ type Runner struct {
 	GapTimeout time.Duration
 	// Metrics, when set, receives the runner's counters.
 	Metrics *Metrics
+	// ParkAfter is how many attempts at an event that fails by its own fault the runner makes
+	// before it parks the event and goes on (parked.go); DefaultParkAfter when zero.
+	ParkAfter int
 
 	dialect dialect
 	wake    chan struct{} // cap 1: deliveries are waiting
@@ -249,6 +256,8 @@ type Runner struct {
 	advanced chan struct{} // closed and replaced each time position moves
 	waiting  []*delivery
 	stall    error // the projection failed on an event and waits to recover
+	failing  eventstore.Position // the event the last attempts failed on by its own fault
+	attempts int                 // how many times in a row they did
 }
 
 // delivery is one message waiting for its turn.
@@ -292,6 +301,9 @@ func (r *Runner) init(ctx context.Context) error {
 	if r.GapTimeout <= 0 {
 		r.GapTimeout = DefaultGapTimeout
 	}
+	if r.ParkAfter <= 0 {
+		r.ParkAfter = DefaultParkAfter
+	}
 	r.dialect = dialectOf(r.DB)
 	name := r.Projection.Name()
 	if err := r.Projection.Migrate(ctx, r.DB); err != nil {
@@ -305,6 +317,11 @@ func (r *Runner) init(ctx context.Context) error {
 		return fmt.Errorf("%s: checkpoint: %w", name, err)
 	}
 	r.setPosition(from)
+	parked, err := CountParked(ctx, r.DB, name)
+	if err != nil {
+		return fmt.Errorf("%s: parked events: %w", name, err)
+	}
+	r.Metrics.setParked(name, parked)
 	return nil
 }
 
@@ -401,7 +418,13 @@ func (r *Runner) catchUp(ctx context.Context) error {
 		}
 		if len(page) > 0 {
 			if err := r.apply(ctx, page); err != nil {
-				return err
+				if ctx.Err() != nil {
+					return err
+				}
+				if err := r.applyParking(ctx, page); err != nil {
+					return err
+				}
+				continue // read on from where the page stopped
 			}
 		}
 		if len(page) < r.MaxBatch {
@@ -534,6 +557,78 @@ func (r *Runner) abandon(err error) {
 
 // apply applies events and the checkpoint in one transaction.
 func (r *Runner) apply(ctx context.Context, events []eventstore.RecordedEvent) error {
+	return r.inTx(ctx, len(events), func(tx *sql.Tx) (eventstore.Position, error) {
+		return applyEvents(ctx, tx, r.dialect, r.Projection, events)
+	}, nil)
+}
+
+// applyParking applies events after they failed as a batch: one at a time, each under a savepoint,
+// in one transaction with the checkpoint. The events before the failing one go in; the failing one,
+// when it fails by its own fault for the ParkAfter-th time in a row, is parked and passed, with an
+// ERROR logged; otherwise applyParking commits what it applied and returns the failure.
+func (r *Runner) applyParking(ctx context.Context, events []eventstore.RecordedEvent) error {
+	name := r.Projection.Name()
+	var stop error
+	var parked []eventstore.RecordedEvent
+	parkedCount := 0
+	park := func(ctx context.Context, tx *sql.Tx, e eventstore.RecordedEvent, cause error) (bool, error) {
+		r.mu.Lock()
+		if r.failing != e.Position {
+			r.failing, r.attempts = e.Position, 0
+		}
+		r.attempts++
+		attempts := r.attempts
+		r.mu.Unlock()
+		if attempts < r.ParkAfter {
+			return false, nil
+		}
+		return true, parkEvent(ctx, tx, name, e, cause)
+	}
+	err := r.inTx(ctx, len(events), func(tx *sql.Tx) (eventstore.Position, error) {
+		done, err := lockCheckpoint(ctx, tx, r.dialect, name)
+		if err != nil {
+			return done, fmt.Errorf("%s: read checkpoint: %w", name, err)
+		}
+		first := 0
+		for first < len(events) && !done.Less(events[first].Position) {
+			first++
+		}
+		var last eventstore.Position
+		last, parked, stop = applyIsolated(withDialect(ctx, r.dialect), tx, r.Projection, events[first:], park)
+		if last == (eventstore.Position{}) {
+			return done, nil
+		}
+		if err := saveCheckpoint(ctx, tx, name, last); err != nil {
+			return done, fmt.Errorf("%s: save checkpoint: %w", name, err)
+		}
+		if len(parked) > 0 {
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM `+parkedTable+` WHERE projection = $1`, name).Scan(&parkedCount); err != nil {
+				return done, fmt.Errorf("%s: count parked events: %w", name, err)
+			}
+		}
+		return last, nil
+	}, func() {
+		// Before the position moves: whoever waits for it sees the parked events counted.
+		for _, e := range parked {
+			r.logger().Error("projection parked an event it cannot apply and went on; see motcua projections status",
+				"projection", name, "position", e.Position, "event", e.ID, "type", e.Type, "stream", e.Stream, "version", e.Version)
+		}
+		if len(parked) > 0 {
+			r.Metrics.setParked(name, parkedCount)
+		}
+	})
+	if err != nil {
+		return err
+	}
+	if stop != nil {
+		r.Metrics.failed(name)
+	}
+	return stop
+}
+
+// inTx runs write in one transaction and moves the runner's position to where it says; committed,
+// when set, runs after the commit and before the position moves.
+func (r *Runner) inTx(ctx context.Context, events int, write func(tx *sql.Tx) (eventstore.Position, error), committed func()) error {
 	start := time.Now()
 	if r.writeGate != nil {
 		select {
@@ -548,7 +643,7 @@ func (r *Runner) apply(ctx context.Context, events []eventstore.RecordedEvent) e
 		return fmt.Errorf("%s: begin: %w", r.Projection.Name(), err)
 	}
 	defer tx.Rollback()
-	after, err := applyEvents(ctx, tx, r.dialect, r.Projection, events)
+	after, err := write(tx)
 	if err != nil {
 		r.Metrics.failed(r.Projection.Name())
 		return err
@@ -556,7 +651,10 @@ func (r *Runner) apply(ctx context.Context, events []eventstore.RecordedEvent) e
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("%s: commit: %w", r.Projection.Name(), err)
 	}
-	r.Metrics.appliedBatch(r.Projection.Name(), len(events), time.Since(start))
+	r.Metrics.appliedBatch(r.Projection.Name(), events, time.Since(start))
+	if committed != nil {
+		committed()
+	}
 	r.setPosition(after)
 	return nil
 }

@@ -3,6 +3,8 @@ package projections
 import (
 	"database/sql"
 	"time"
+
+	"github.com/motcua/motcua/domain"
 )
 
 // sqlTimeLayout stores instants as fixed-width UTC text, which sorts and compares correctly as text
@@ -27,13 +29,19 @@ func parseSQLTime(s sql.NullString) time.Time {
 // plain returns v with database/sql's nullable wrappers unwrapped: nil or the value. pgx encodes
 // a wrapper through its driver.Valuer, planning the encoding anew for every value it writes, which
 // was a tenth of a PostgreSQL rebuild's client time; both drivers take nil as NULL.
+//
+// Text goes through domain.SanitizeText: every row a read model writes passes here, and an event
+// recorded before the edge refused control characters (or written to the log by other means) must
+// neither stop the read model — PostgreSQL text cannot hold U+0000 — nor reach a page or an export.
 func plain(v any) any {
 	switch v := v.(type) {
+	case string:
+		return domain.SanitizeText(v)
 	case sql.NullString:
 		if !v.Valid {
 			return nil
 		}
-		return v.String
+		return domain.SanitizeText(v.String)
 	case sql.NullFloat64:
 		if !v.Valid {
 			return nil

@@ -22,7 +22,8 @@ const projectionsUsage = `Usage:
   motcua projections status  [--store URL] [--data DIR]
   motcua projections rebuild [--store URL] [--data DIR] [--batch N] [NAME…]
 
-status prints each read model's position and lag (events behind the head of the log).
+status prints each read model's position and lag (events behind the head of the log), how many
+events it parked (passed over because it could not apply them) and the first of those.
 rebuild replays the log into fresh tables and swaps them in atomically, every read model unless
 NAMEs are given; the serving tables keep answering meanwhile.
 `
@@ -63,7 +64,8 @@ func runProjectionsStatus(ctx context.Context, args []string, stdout, stderr io.
 	}
 	now := time.Now()
 	w := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(w, "PROJECTION\tPOSITION\tLAG (EVENTS)\tOLDEST UNAPPLIED\tCHECKPOINT MOVED")
+	fmt.Fprintln(w, "PROJECTION\tPOSITION\tLAG (EVENTS)\tOLDEST UNAPPLIED\tCHECKPOINT MOVED\tPARKED")
+	var parkedEvents []projections.ParkedEvent
 	for _, name := range projections.Names() {
 		lag, err := projections.MeasureLag(ctx, b.Store, b.ReadDB, name, 0)
 		if err != nil {
@@ -73,10 +75,23 @@ func runProjectionsStatus(ctx context.Context, args []string, stdout, stderr io.
 		if !lag.Oldest.IsZero() {
 			oldest = fmt.Sprintf("%s ago", time.Duration(lag.Seconds(now)*float64(time.Second)).Round(time.Second))
 		}
-		fmt.Fprintf(w, "%s\t%s\t%d\t%s\t%s\n", name, lag.Position, lag.Events, oldest, formatMoment(lag.UpdatedAt))
+		parked, err := projections.CountParked(ctx, b.ReadDB, name)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "%s\t%s\t%d\t%s\t%s\t%d\n", name, lag.Position, lag.Events, oldest, formatMoment(lag.UpdatedAt), parked)
+		first, err := projections.ParkedEvents(ctx, b.ReadDB, name, 5)
+		if err != nil {
+			return err
+		}
+		parkedEvents = append(parkedEvents, first...)
 	}
 	if err := w.Flush(); err != nil {
 		return err
+	}
+	for _, p := range parkedEvents {
+		fmt.Fprintf(stdout, "parked by %s: %s %s v%d (event %s, at %s) at %s: %s\n",
+			p.Projection, p.Type, p.Stream, p.Version, p.EventID, p.Position, formatMoment(p.ParkedAt), p.Error)
 	}
 	// A durable transport's forwarder keeps a checkpoint of its own.
 	if err := projections.MigrateForwarderCheckpoints(ctx, b.ReadDB); err != nil {
@@ -170,5 +185,10 @@ func runProjectionsRebuild(ctx context.Context, args []string, stdout, stderr io
 	barMu.Unlock()
 	fmt.Fprintf(stdout, "rebuilt %s: %d events in %s (%.0f events/s), swapped in at %s\n",
 		strings.Join(names, ", "), result.Events, result.Duration.Round(time.Millisecond), result.EventsPerSecond(), result.Position)
+	for _, name := range names {
+		if n := result.Parked[name]; n > 0 {
+			fmt.Fprintf(stdout, "%s parked %d events it cannot apply: see motcua projections status\n", name, n)
+		}
+	}
 	return nil
 }
