@@ -255,7 +255,7 @@ type Runner struct {
 	position eventstore.Position
 	advanced chan struct{} // closed and replaced each time position moves
 	waiting  []*delivery
-	stall    error // the projection failed on an event and waits to recover
+	stall    error               // the projection failed on an event and waits to recover
 	failing  eventstore.Position // the event the last attempts failed on by its own fault
 	attempts int                 // how many times in a row they did
 }
