@@ -1,7 +1,6 @@
 package http
 
 import (
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"net/http"
@@ -237,8 +236,8 @@ func writeCSVAttachment(w http.ResponseWriter, filename string, header []string,
 	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", filename))
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write([]byte("\ufeff"))
-	cw := csv.NewWriter(w)
-	cw.UseCRLF = true
+	cw := newCSVWriter(w)
+	cw.w.UseCRLF = true
 	_ = cw.Write(header)
 	_ = cw.WriteAll(records)
 }
