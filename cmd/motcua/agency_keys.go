@@ -49,7 +49,7 @@ func (k *fileAgencyKeys) SignerFor(ctx context.Context, agency string) (crypto.S
 	data, err := os.ReadFile(filepath.Join(k.dir, file))
 	var signer crypto.Signer
 	switch {
-	case errors.Is(err, fs.ErrNotExist):
+	case errors.Is(err, fs.ErrNotExist), err == nil && len(data) == 0: // empty: a creation a full disk cut short
 		if signer, err = loadOrCreateKey(k.dir, file); err != nil {
 			return nil, err
 		}

@@ -66,11 +66,14 @@ func (b *backend) Close() error {
 func openBackend(ctx context.Context, storeURL, dataDir string, migrate bool) (*backend, error) {
 	if storeURL == "" {
 		storeURL = "sqlite:" + filepath.Join(dataDir, "motcua.db")
+		if err := ensurePrivateDir(dataDir); err != nil {
+			return nil, err
+		}
 	}
 	switch {
 	case strings.HasPrefix(storeURL, "sqlite:"):
 		path := strings.TrimPrefix(storeURL, "sqlite:")
-		if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 			return nil, err
 		}
 		store, err := sqlite.Open(ctx, path)
@@ -103,11 +106,15 @@ func openBackend(ctx context.Context, storeURL, dataDir string, migrate bool) (*
 		if err != nil {
 			return nil, err
 		}
-		if err := os.MkdirAll(dataDir, 0o750); err != nil {
+		if err := ensurePrivateDir(dataDir); err != nil {
 			store.Close()
 			return nil, err
 		}
 		path := filepath.Join(dataDir, "readmodels.db")
+		if err := sqlite.CreatePrivate(path); err != nil {
+			store.Close()
+			return nil, err
+		}
 		db, err := sql.Open("sqlite", sqlite.DSN(path))
 		if err != nil {
 			store.Close()

@@ -20,10 +20,18 @@ func loadOrCreateTokenKey(dataDir string) (ed25519.PrivateKey, error) {
 	return loadOrCreateKey(dataDir, tokenKeyFile)
 }
 
-// loadOrCreateKey reads the Ed25519 key in file under dir, creating it (mode 0600) on first use.
+// loadOrCreateKey reads the Ed25519 key in file under dir, creating it (mode 0600, the directory
+// 0700) on first use. An empty file is what an older motcua left when the disk filled up while it
+// created the key: no key was ever used from it, so it is created afresh.
 func loadOrCreateKey(dir, file string) (ed25519.PrivateKey, error) {
 	path := filepath.Join(dir, file)
 	data, err := os.ReadFile(path)
+	if err == nil && len(data) == 0 {
+		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, err
+		}
+		err = fs.ErrNotExist
+	}
 	if errors.Is(err, fs.ErrNotExist) {
 		_, key, err := ed25519.GenerateKey(rand.Reader)
 		if err != nil {
@@ -33,22 +41,18 @@ func loadOrCreateKey(dir, file string) (ed25519.PrivateKey, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := os.MkdirAll(dir, 0o750); err != nil {
+		if err := ensurePrivateDir(dir); err != nil {
 			return nil, err
 		}
-		// O_EXCL: two processes starting at once must not each write a different key.
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-		if errors.Is(err, fs.ErrExist) {
-			return loadOrCreateKey(dir, file)
-		}
+		created, err := createFileAtomically(path, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600)
 		if err != nil {
 			return nil, err
 		}
-		defer f.Close()
-		if err := pem.Encode(f, &pem.Block{Type: "PRIVATE KEY", Bytes: der}); err != nil {
-			return nil, err
+		if !created {
+			// Another process created it first: use its key.
+			return loadOrCreateKey(dir, file)
 		}
-		return key, f.Sync()
+		return key, nil
 	}
 	if err != nil {
 		return nil, err

@@ -14,8 +14,11 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -110,6 +113,9 @@ func Open(ctx context.Context, path string, options ...Option) (*Store, error) {
 		// durable nor shared between connections.
 		return nil, fmt.Errorf("eventstore/sqlite: open %q: want a plain file path", path)
 	}
+	if err := CreatePrivate(path); err != nil {
+		return nil, fmt.Errorf("eventstore/sqlite: open %q: %w", path, err)
+	}
 	db, err := sql.Open("sqlite", DSN(path))
 	if err != nil {
 		return nil, fmt.Errorf("eventstore/sqlite: open %q: %w", path, err)
@@ -128,6 +134,35 @@ func Open(ctx context.Context, path string, options ...Option) (*Store, error) {
 		return nil, fmt.Errorf("eventstore/sqlite: open %q: %w", path, err)
 	}
 	return store, nil
+}
+
+// CreatePrivate creates the database file at path with mode 0600 unless it exists, and takes group
+// and other access away from it and its -wal and -shm files when they have it. SQLite would create
+// the file 0644 under the usual umask — readable by every user of the machine, and it holds the
+// applicants' personal data — and gives the -wal and -shm files the database file's mode.
+func CreatePrivate(path string) error {
+	f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	for _, file := range []string{path, path + "-wal", path + "-shm"} {
+		info, err := os.Stat(file)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if info.Mode().Perm()&0o077 != 0 {
+			if err := os.Chmod(file, info.Mode().Perm()&0o700); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func (s *Store) init(ctx context.Context) error {
