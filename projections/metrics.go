@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -187,12 +188,20 @@ func countAfter(ctx context.Context, store eventstore.Store, p eventstore.Positi
 // LagCollector exports each projection's lag to Prometheus, measured at scrape time:
 // motcua_projection_lag_events (capped at Limit) and motcua_projection_lag_seconds (how long the
 // oldest event not yet applied has waited).
+//
+// When the lag cannot be measured — the store or the database is unreachable — the series do not
+// vanish, which would silence every alert on them just when something is wrong: the collector
+// exports the last values measured (the seconds still growing from the oldest event then waiting)
+// and sets motcua_projection_lag_stale to 1 until a measurement succeeds again.
 type LagCollector struct {
 	Store  eventstore.Store
 	DB     *sql.DB
 	Names  []string
 	Limit  int          // most events counted per projection; 10,000 when zero
 	Logger *slog.Logger // where failures to measure are logged
+
+	mu   sync.Mutex
+	last map[string]Lag // the last lag measured, by projection
 }
 
 var (
@@ -200,6 +209,8 @@ var (
 		"Events in the log after the projection's checkpoint (counted up to a limit).", []string{"projection"}, nil)
 	lagSecondsDesc = prometheus.NewDesc("motcua_projection_lag_seconds",
 		"How long the oldest event the projection has not applied yet has been in the log; 0 when caught up.", []string{"projection"}, nil)
+	lagStaleDesc = prometheus.NewDesc("motcua_projection_lag_stale",
+		"1 when the lag could not be measured at this scrape (store or database unreachable) and the lag series repeat the last values measured.", []string{"projection"}, nil)
 )
 
 // NewLagCollector returns a collector for the projections named names.
@@ -211,6 +222,7 @@ func NewLagCollector(store eventstore.Store, db *sql.DB, names ...string) *LagCo
 func (c *LagCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- lagEventsDesc
 	ch <- lagSecondsDesc
+	ch <- lagStaleDesc
 }
 
 // Collect implements prometheus.Collector.
@@ -221,17 +233,31 @@ func (c *LagCollector) Collect(ch chan<- prometheus.Metric) {
 	if limit <= 0 {
 		limit = 10_000
 	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.last == nil {
+		c.last = map[string]Lag{}
+	}
 	for _, name := range c.Names {
 		lag, err := MeasureLag(ctx, c.Store, c.DB, name, limit)
+		stale := 0.0
 		if err != nil {
 			logger := c.Logger
 			if logger == nil {
 				logger = slog.Default()
 			}
-			logger.Warn("projection lag not measured", "projection", name, "error", err)
-			continue
+			logger.Warn("projection lag not measured; the last values measured are exported as stale", "projection", name, "error", err)
+			stale = 1
+			var known bool
+			if lag, known = c.last[name]; !known {
+				ch <- prometheus.MustNewConstMetric(lagStaleDesc, prometheus.GaugeValue, stale, name)
+				continue
+			}
+		} else {
+			c.last[name] = lag
 		}
 		ch <- prometheus.MustNewConstMetric(lagEventsDesc, prometheus.GaugeValue, float64(lag.Events), name)
 		ch <- prometheus.MustNewConstMetric(lagSecondsDesc, prometheus.GaugeValue, lag.Seconds(time.Now()), name)
+		ch <- prometheus.MustNewConstMetric(lagStaleDesc, prometheus.GaugeValue, stale, name)
 	}
 }

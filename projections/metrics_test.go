@@ -2,6 +2,7 @@ package projections_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
@@ -75,5 +76,39 @@ func TestLagAndCountersAreExported(t *testing.T) {
 	}
 	if got := gauges(t, reg, "motcua_projection_stalled"); got["public_status"] != 0 {
 		t.Fatalf("stalled: %v", got)
+	}
+}
+
+// While the store cannot be reached the lag series stay, with the last values measured (the
+// seconds still growing), and motcua_projection_lag_stale says they are stale: an alert on the lag
+// keeps firing instead of going silent.
+func TestLagStaysStaleWhileTheStoreIsUnreachable(t *testing.T) {
+	store := openSQLite(t)
+	seedDossiers(t, store)
+	if err := projections.MigrateCheckpoints(t.Context(), store.DB()); err != nil {
+		t.Fatal(err)
+	}
+	reg := prometheus.NewRegistry()
+	lag := projections.NewLagCollector(store, store.DB(), "public_status")
+	lag.Limit = 50
+	lag.Logger = quiet
+	reg.MustRegister(lag)
+	if got := gauges(t, reg, "motcua_projection_lag_stale"); got["public_status"] != 0 {
+		t.Fatalf("stale while measurable: %v", got)
+	}
+	before := gauges(t, reg, "motcua_projection_lag_seconds")["public_status"]
+	if before <= 0 {
+		t.Fatalf("lag seconds %v, want > 0 before anything is applied", before)
+	}
+	store.Close() // the store is gone: nothing can be measured
+	time.Sleep(10 * time.Millisecond)
+	if got := gauges(t, reg, "motcua_projection_lag_events"); got["public_status"] != 50 {
+		t.Fatalf("lag events while unreachable: %v, want the last value, 50", got)
+	}
+	if got := gauges(t, reg, "motcua_projection_lag_seconds")["public_status"]; got <= before {
+		t.Fatalf("lag seconds while unreachable: %v, want more than %v", got, before)
+	}
+	if got := gauges(t, reg, "motcua_projection_lag_stale"); got["public_status"] != 1 {
+		t.Fatalf("stale while unreachable: %v, want 1", got)
 	}
 }
