@@ -65,6 +65,7 @@ func FuzzDecodeBody(f *testing.F) {
 		`{"amount":150000,"channel":"cash","receipt_number":"BL-1"}`, `{"channel":"direct"}`, `{"reason":"x","new_appointment_date":"2026-03-09T17:00:00+07:00"}`,
 		`{"reason":"x","extra_working_days":2}`, `{}`, ``, `null`, `[]`, `{"a":1}`, `{}{}`, "{\"reason\":\"\xff\"}", `{"reason":"\ud800"}`,
 		`{"amount":1e400}`, `{"copies":-1}`, `{"components":"x"}`, "\ufeff{}",
+		`{"reason":"a\u0000b"}`, "{\"reason\":\"a\u202eb\\nc\"}", `{"applicant":{"name":"An\u200b"}}`,
 	}
 	targets := bodyTargets()
 	for i, seed := range seeds {
