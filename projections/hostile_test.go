@@ -25,8 +25,9 @@ const hostileName = "Nguyễn\x00Văn\u0085An\u202e\u200b\x1b"
 
 // hostileLog appends to the log, bypassing the edge: a dossier received through the use case, one
 // whose receipt holds hostile text (and invalid UTF-8 when the store takes it), and one event of a
-// dossier's stream that does not decode. It returns the ids of the good and the hostile dossier.
-func hostileLog(t *testing.T, store eventstore.Store, app *commands.App, invalidUTF8 bool) (good, hostile string) {
+// dossier's stream that does not decode. It returns the ids of the good and the hostile dossier,
+// and the position of the last event.
+func hostileLog(t *testing.T, store eventstore.Store, app *commands.App, invalidUTF8 bool) (good, hostile string, last eventstore.Position) {
 	t.Helper()
 	ctx := context.Background()
 	caller := commands.Caller{ID: "tn1", Name: "Lê Thị Tiếp", Roles: []commands.Role{commands.RoleReception}, Agency: "000.00.00.H56"}
@@ -64,11 +65,12 @@ func hostileLog(t *testing.T, store eventstore.Store, app *commands.App, invalid
 		t.Fatal(err)
 	}
 	// A dossier event whose payload does not decode: no read model can apply it, ever.
-	if _, err := store.Append(ctx, commands.StreamName(uuid.Must(uuid.NewV7()).String()), eventstore.NoStream,
-		eventstore.EventData{ID: eventstore.NewEventID(), Type: recorded[0].Type, Data: []byte(`{"dossier_id":5}`), Metadata: meta}); err != nil {
+	poison, err := store.Append(ctx, commands.StreamName(uuid.Must(uuid.NewV7()).String()), eventstore.NoStream,
+		eventstore.EventData{ID: eventstore.NewEventID(), Type: recorded[0].Type, Data: []byte(`{"dossier_id":5}`), Metadata: meta})
+	if err != nil {
 		t.Fatal(err)
 	}
-	return receipt.DossierID, hostile
+	return receipt.DossierID, hostile, poison.Position
 }
 
 func newTestApp(t *testing.T, store eventstore.Store) *commands.App {
@@ -106,7 +108,7 @@ func TestHostileEventsNeverStallReadModels(t *testing.T) {
 			}
 			ctx := context.Background()
 			app := newTestApp(t, store)
-			good, hostile := hostileLog(t, store, app, backend == "sqlite")
+			good, hostile, last := hostileLog(t, store, app, backend == "sqlite")
 
 			engine := projections.NewEngine(store, db, projections.All()...)
 			engine.Logger = quiet
@@ -120,13 +122,13 @@ func TestHostileEventsNeverStallReadModels(t *testing.T) {
 				r.GapTimeout = 20 * time.Millisecond
 			}
 			runEngine(t, engine)
-			waitForHead(t, engine, store)
+			waitFor(t, engine, last)
 			checkHostileOutcome(t, db, []string{good}, []string{hostile}, 1)
 			checkParkedMetric(t, reg, 1)
 
 			// The same again while the read models run: the events come through the transport.
-			good2, hostile2 := hostileLog(t, store, app, backend == "sqlite")
-			waitForHead(t, engine, store)
+			good2, hostile2, last := hostileLog(t, store, app, backend == "sqlite")
+			waitFor(t, engine, last)
 			checkHostileOutcome(t, db, []string{good, good2}, []string{hostile, hostile2}, 2)
 			checkParkedMetric(t, reg, 2)
 
@@ -142,13 +144,6 @@ func TestHostileEventsNeverStallReadModels(t *testing.T) {
 			checkHostileOutcome(t, db, []string{good, good2}, []string{hostile, hostile2}, 2)
 		})
 	}
-}
-
-// waitForHead waits until every read model of e has reached the end of the log.
-func waitForHead(t *testing.T, e *projections.Engine, store eventstore.Store) {
-	t.Helper()
-	log := readLog(t, store)
-	waitFor(t, e, log[len(log)-1].Position)
 }
 
 // checkHostileOutcome checks the register holds the good and the hostile dossiers, the latter's

@@ -197,11 +197,12 @@ func (rb *Rebuilder) applyInTx(ctx context.Context, d dialect, projections []Pro
 		return fmt.Errorf("rebuild: begin: %w", err)
 	}
 	defer tx.Rollback()
+	applyCtx := ctx
 	if d == dialectPostgres {
-		ctx = withCopy(ctx, conn)
+		applyCtx = withCopy(ctx, conn)
 	}
 	for _, p := range projections {
-		if err := applyTo(ctx, tx, p, events); err != nil {
+		if err := applyTo(applyCtx, tx, p, events); err != nil {
 			if ctx.Err() != nil {
 				return fmt.Errorf("rebuild: %w", err)
 			}
