@@ -6,7 +6,6 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"time"
 
@@ -114,8 +113,10 @@ func eventAtFault(err error) bool {
 	if !errors.As(err, &applyErr) {
 		return false
 	}
+	// Not io.EOF nor io.ErrUnexpectedEOF: a truncated payload fails to decode with them. A
+	// connection lost mid-statement is caught by the runner's ping before it parks anything.
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, driver.ErrBadConn) ||
-		errors.Is(err, sql.ErrConnDone) || errors.Is(err, sql.ErrTxDone) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		errors.Is(err, sql.ErrConnDone) || errors.Is(err, sql.ErrTxDone) {
 		return false
 	}
 	var netErr net.Error

@@ -582,6 +582,11 @@ func (r *Runner) applyParking(ctx context.Context, events []eventstore.RecordedE
 		if attempts < r.ParkAfter {
 			return false, nil
 		}
+		// A connection lost mid-statement can look like anything: park only while the database
+		// answers on another connection.
+		if err := r.DB.PingContext(ctx); err != nil {
+			return false, nil
+		}
 		return true, parkEvent(ctx, tx, name, e, cause)
 	}
 	err := r.inTx(ctx, len(events), func(tx *sql.Tx) (eventstore.Position, error) {
