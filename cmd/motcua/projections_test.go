@@ -117,3 +117,59 @@ func TestProjectionsStatusAndRebuild(t *testing.T) {
 		t.Fatalf("rebuilding an unknown read model: %v", err)
 	}
 }
+
+// An event no read model can apply does not fail a rebuild: each read model parks it, the rebuild
+// says so, and status counts and lists it.
+func TestProjectionsRebuildAndStatusShowParkedEvents(t *testing.T) {
+	dir, _ := seedDataDir(t)
+	store, err := sqlite.Open(context.Background(), filepath.Join(dir, "motcua.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	poison := eventstore.EventData{ID: eventstore.NewEventID(), Type: "dossier.received.v1", Data: []byte(`{"dossier_id":5}`)}
+	if _, err := store.Append(context.Background(), "dossier-0199d0b2-0000-7000-8000-000000000001", eventstore.NoStream, poison); err != nil {
+		t.Fatal(err)
+	}
+	store.Close()
+
+	var stdout, stderr bytes.Buffer
+	if err := run(context.Background(), []string{"projections", "rebuild", "--data", dir}, &stdout, &stderr); err != nil {
+		t.Fatalf("rebuild failed on an undecodable event: %v (%s)", err, stderr.String())
+	}
+	for _, name := range projections.Names() {
+		if want := name + " parked 1 events it cannot apply"; !strings.Contains(stdout.String(), want) {
+			t.Errorf("rebuild said %q, want %q", stdout.String(), want)
+		}
+	}
+	stdout.Reset()
+	if err := run(context.Background(), []string{"projections", "status", "--data", dir}, &stdout, &stderr); err != nil {
+		t.Fatalf("status: %v", err)
+	}
+	lines := strings.Split(stdout.String(), "\n")
+	if !strings.HasSuffix(strings.TrimSpace(lines[0]), "PARKED") {
+		t.Fatalf("status header %q has no PARKED column", lines[0])
+	}
+	parked := map[string]string{}
+	listed := 0
+	for _, line := range lines[1:] {
+		fields := strings.Fields(line)
+		switch {
+		case len(fields) == 0:
+		case fields[0] == "parked":
+			listed++
+			if !strings.Contains(line, poison.ID.String()) || !strings.Contains(line, "dossier_id") {
+				t.Errorf("parked line %q does not name the event and the error", line)
+			}
+		default:
+			parked[fields[0]] = fields[len(fields)-1]
+		}
+	}
+	for _, name := range projections.Names() {
+		if parked[name] != "1" {
+			t.Errorf("status: %s parked %q, want 1\n%s", name, parked[name], stdout.String())
+		}
+	}
+	if listed != len(projections.Names()) {
+		t.Errorf("status lists %d parked events, want one per read model:\n%s", listed, stdout.String())
+	}
+}
