@@ -571,6 +571,12 @@ func (r *Runner) applyParking(ctx context.Context, events []eventstore.RecordedE
 	var stop error
 	var parked []eventstore.RecordedEvent
 	parkedCount := 0
+	// A connection lost mid-statement can fail in any way: park only while the database answers.
+	// Asked before the transaction, which holds a connection: several runners each waiting for a
+	// second one could exhaust the pool.
+	pingCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	databaseAnswers := r.DB.PingContext(pingCtx) == nil
+	cancel()
 	park := func(ctx context.Context, tx *sql.Tx, e eventstore.RecordedEvent, cause error) (bool, error) {
 		r.mu.Lock()
 		if r.failing != e.Position {
@@ -582,9 +588,7 @@ func (r *Runner) applyParking(ctx context.Context, events []eventstore.RecordedE
 		if attempts < r.ParkAfter {
 			return false, nil
 		}
-		// A connection lost mid-statement can look like anything: park only while the database
-		// answers on another connection.
-		if err := r.DB.PingContext(ctx); err != nil {
+		if !databaseAnswers {
 			return false, nil
 		}
 		return true, parkEvent(ctx, tx, name, e, cause)
