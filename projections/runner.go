@@ -557,8 +557,9 @@ func (r *Runner) abandon(err error) {
 
 // apply applies events and the checkpoint in one transaction.
 func (r *Runner) apply(ctx context.Context, events []eventstore.RecordedEvent) error {
-	return r.inTx(ctx, len(events), func(tx *sql.Tx) (eventstore.Position, error) {
-		return applyEvents(ctx, tx, r.dialect, r.Projection, events)
+	return r.inTx(ctx, func(tx *sql.Tx) (eventstore.Position, int, error) {
+		after, err := applyEvents(ctx, tx, r.dialect, r.Projection, events)
+		return after, len(events), err
 	}, nil)
 }
 
@@ -593,10 +594,10 @@ func (r *Runner) applyParking(ctx context.Context, events []eventstore.RecordedE
 		}
 		return true, parkEvent(ctx, tx, name, e, cause)
 	}
-	err := r.inTx(ctx, len(events), func(tx *sql.Tx) (eventstore.Position, error) {
+	err := r.inTx(ctx, func(tx *sql.Tx) (eventstore.Position, int, error) {
 		done, err := lockCheckpoint(ctx, tx, r.dialect, name)
 		if err != nil {
-			return done, fmt.Errorf("%s: read checkpoint: %w", name, err)
+			return done, 0, fmt.Errorf("%s: read checkpoint: %w", name, err)
 		}
 		first := 0
 		for first < len(events) && !done.Less(events[first].Position) {
@@ -605,17 +606,23 @@ func (r *Runner) applyParking(ctx context.Context, events []eventstore.RecordedE
 		var last eventstore.Position
 		last, parked, stop = applyIsolated(withDialect(ctx, r.dialect), tx, r.Projection, events[first:], park)
 		if last == (eventstore.Position{}) {
-			return done, nil
+			return done, 0, nil
 		}
 		if err := saveCheckpoint(ctx, tx, name, last); err != nil {
-			return done, fmt.Errorf("%s: save checkpoint: %w", name, err)
+			return done, 0, fmt.Errorf("%s: save checkpoint: %w", name, err)
 		}
 		if len(parked) > 0 {
 			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM `+parkedTable+` WHERE projection = $1`, name).Scan(&parkedCount); err != nil {
-				return done, fmt.Errorf("%s: count parked events: %w", name, err)
+				return done, 0, fmt.Errorf("%s: count parked events: %w", name, err)
 			}
 		}
-		return last, nil
+		passed := 0
+		for _, e := range events[first:] {
+			if !last.Less(e.Position) {
+				passed++
+			}
+		}
+		return last, passed - len(parked), nil
 	}, func() {
 		// Before the position moves: whoever waits for it sees the parked events counted.
 		for _, e := range parked {
@@ -635,9 +642,10 @@ func (r *Runner) applyParking(ctx context.Context, events []eventstore.RecordedE
 	return stop
 }
 
-// inTx runs write in one transaction and moves the runner's position to where it says; committed,
-// when set, runs after the commit and before the position moves.
-func (r *Runner) inTx(ctx context.Context, events int, write func(tx *sql.Tx) (eventstore.Position, error), committed func()) error {
+// inTx runs write in one transaction and moves the runner's position to where write says, having
+// applied how many events it says; committed, when set, runs after the commit and before the
+// position moves.
+func (r *Runner) inTx(ctx context.Context, write func(tx *sql.Tx) (after eventstore.Position, applied int, err error), committed func()) error {
 	start := time.Now()
 	if r.writeGate != nil {
 		select {
@@ -652,7 +660,7 @@ func (r *Runner) inTx(ctx context.Context, events int, write func(tx *sql.Tx) (e
 		return fmt.Errorf("%s: begin: %w", r.Projection.Name(), err)
 	}
 	defer tx.Rollback()
-	after, err := write(tx)
+	after, applied, err := write(tx)
 	if err != nil {
 		r.Metrics.failed(r.Projection.Name())
 		return err
@@ -660,7 +668,7 @@ func (r *Runner) inTx(ctx context.Context, events int, write func(tx *sql.Tx) (e
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("%s: commit: %w", r.Projection.Name(), err)
 	}
-	r.Metrics.appliedBatch(r.Projection.Name(), events, time.Since(start))
+	r.Metrics.appliedBatch(r.Projection.Name(), applied, time.Since(start))
 	if committed != nil {
 		committed()
 	}
