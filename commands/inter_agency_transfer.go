@@ -16,7 +16,7 @@ type InterAgencyTransferInput struct {
 	Step          string  `json:"step,omitempty"`
 	Purpose       string  `json:"purpose,omitempty"`
 	AllottedHours float64 `json:"allotted_hours,omitempty"`
-	SkipReason    string  `json:"skip_reason,omitempty"`
+	SkipReason    string  `json:"skip_reason,omitempty" text:"multiline"`
 }
 
 func (InterAgencyTransferInput) Action() domain.Action { return domain.ActionInterAgencyTransfer }
