@@ -1,0 +1,130 @@
+package shred
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/motcua/motcua/eventstore"
+	"github.com/motcua/motcua/eventstore/sqlite"
+)
+
+// goldenEvents are the stored payloads pinned by domain's golden test, one per event type and
+// version: the shapes the locator (personalFields) must find its field in.
+const goldenEvents = "../../domain/testdata/events"
+
+// goldenPayloads returns every golden payload by event type, compacted as stored.
+func goldenPayloads(t *testing.T) map[string][]byte {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(goldenEvents, "*.json"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no golden payloads in %s: %v", goldenEvents, err)
+	}
+	payloads := make(map[string][]byte, len(files))
+	for _, file := range files {
+		indented, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var compact bytes.Buffer
+		if err := json.Compact(&compact, indented); err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+		payloads[strings.TrimSuffix(filepath.Base(file), ".json")] = compact.Bytes()
+	}
+	return payloads
+}
+
+// Every field the shredder seals exists, once, in its event type's stored payload, as the applicant
+// object whose type the envelope keeps and whose identity number picks the key.
+func TestPersonalFieldsExistInGoldenPayloads(t *testing.T) {
+	payloads := goldenPayloads(t)
+	for eventType, field := range personalFields {
+		payload, ok := payloads[eventType]
+		if !ok {
+			t.Errorf("the shredder seals %q of %s, which has no golden payload", field, eventType)
+			continue
+		}
+		spans, err := fieldValues(payload, field)
+		if err != nil || len(spans) != 1 {
+			t.Errorf("%s: the golden payload has %d members %q (%v), want 1", eventType, len(spans), field, err)
+			continue
+		}
+		var applicant struct {
+			Type     string `json:"type"`
+			IDNumber string `json:"id_number"`
+		}
+		value := payload[spans[0].start:spans[0].end]
+		if err := json.Unmarshal(value, &applicant); err != nil || applicant.Type == "" || applicant.IDNumber == "" {
+			t.Errorf("%s: %q is %s, want an object with a type and an id_number (%v)", eventType, field, value, err)
+		}
+	}
+}
+
+// Appended through the shredder to a real store, no golden payload leaves any of an applicant's
+// identity data in clear in the stored bytes — so an event type that starts carrying an applicant
+// without joining personalFields fails here — and every payload reads back exactly as appended.
+func TestGoldenPayloadsStoreNoApplicantDataInClear(t *testing.T) {
+	ctx := context.Background()
+	inner, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "motcua.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { inner.Close() })
+	keys, err := OpenSQLKeys(ctx, inner.DB())
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := Wrap(inner, keys)
+	sealedSome := false
+	for eventType, payload := range goldenPayloads(t) {
+		stream := "golden-" + eventType
+		if _, err := store.Append(ctx, stream, eventstore.NoStream, eventstore.EventData{ID: eventstore.NewEventID(), Type: eventType, Data: payload}); err != nil {
+			t.Fatalf("%s: %v", eventType, err)
+		}
+		stored, err := inner.ReadStream(ctx, stream, 1)
+		if err != nil || len(stored) != 1 {
+			t.Fatalf("%s: read %d events: %v", eventType, len(stored), err)
+		}
+		for _, personal := range applicantData(t, payload) {
+			if bytes.Contains(stored[0].Data, []byte(personal)) {
+				t.Errorf("%s stores the applicant's %q in clear:\n%s", eventType, personal, stored[0].Data)
+			}
+			sealedSome = true
+		}
+		read, err := store.ReadStream(ctx, stream, 1)
+		if err != nil || len(read) != 1 || !bytes.Equal(read[0].Data, payload) {
+			t.Fatalf("%s reads back as %v (%v), want\n%s", eventType, read, err, payload)
+		}
+	}
+	if !sealedSome {
+		t.Fatal("no golden payload carries an applicant: the test proves nothing")
+	}
+}
+
+// applicantData returns the identity strings of every applicant-like member of a payload: a
+// top-level object with an id_number, all its text but its type.
+func applicantData(t *testing.T, payload []byte) []string {
+	t.Helper()
+	var members map[string]json.RawMessage
+	if err := json.Unmarshal(payload, &members); err != nil {
+		t.Fatal(err)
+	}
+	var personal []string
+	for _, raw := range members {
+		var object map[string]any
+		if json.Unmarshal(raw, &object) != nil || object["id_number"] == nil {
+			continue
+		}
+		for name, value := range object {
+			if text, ok := value.(string); ok && name != "type" && text != "" {
+				personal = append(personal, text)
+			}
+		}
+	}
+	return personal
+}
