@@ -16,12 +16,12 @@ func (s *Server) listProcedures(w http.ResponseWriter, _ *http.Request) {
 
 // receive: POST /api/v1/dossiers — a dossier at the desk, by post, or filed online.
 func (s *Server) receive(w http.ResponseWriter, r *http.Request) {
-	var in commands.ReceiveInput
-	if err := decodeBody(r, &in); err != nil {
+	var req receiveRequest
+	if err := decodeBody(r, &req); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	receipt, err := s.app.Receive(r.Context(), callerOf(r.Context()), in)
+	receipt, err := s.app.Receive(r.Context(), callerOf(r.Context()), req.input())
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -33,7 +33,7 @@ func (s *Server) receive(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Location", "/api/v1/dossiers/"+ref)
 	w.Header().Set("ETag", etag(receipt.Version))
 	markReplayed(w, receipt.Replayed)
-	writeJSON(w, http.StatusCreated, receipt)
+	writeJSON(w, http.StatusCreated, receiptResponseOf(receipt))
 }
 
 // dossierView is the officials' full view of a dossier.
@@ -95,7 +95,7 @@ func (s *Server) dossierEvents(w http.ResponseWriter, r *http.Request) {
 
 // act: POST /api/v1/dossiers/{ref}/{action}, honouring If-Match.
 func (s *Server) act(w http.ResponseWriter, r *http.Request) {
-	in, ok := commands.NewInput(domain.Action(chi.URLParam(r, "action")))
+	req, ok := newActionRequest(domain.Action(chi.URLParam(r, "action")))
 	if !ok {
 		s.writeError(w, r, domain.Errorf(domain.ENOTFOUND, "no action %q on dossiers", chi.URLParam(r, "action")))
 		return
@@ -105,10 +105,11 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	if err := decodeBody(r, in); err != nil {
+	if err := decodeBody(r, req); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
+	in := req.input()
 	res, err := s.app.Execute(r.Context(), callerOf(r.Context()), chi.URLParam(r, "ref"), ifMatch, in)
 	if err != nil {
 		s.writeError(w, r, err)

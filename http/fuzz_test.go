@@ -21,12 +21,12 @@ import (
 // rating and an erasure request. A fuzzed index picks one.
 func bodyTargets() []func() any {
 	targets := []func() any{
-		func() any { return &commands.ReceiveInput{} },
-		func() any { return &commands.RateInput{} },
+		func() any { return &receiveRequest{} },
+		func() any { return &rateRequest{} },
 		func() any { return &erasureRequest{} },
 	}
 	for _, action := range fuzzedActions() {
-		targets = append(targets, func() any { in, _ := commands.NewInput(action); return in })
+		targets = append(targets, func() any { req, _ := newActionRequest(action); return req })
 	}
 	return targets
 }

@@ -592,7 +592,7 @@ func (s *Server) receiveSubmit(w http.ResponseWriter, r *http.Request) {
 		})
 		return
 	}
-	var receipt commands.Receipt
+	var receipt receiptResponse
 	if err := json.Unmarshal(res.Body, &receipt); err != nil {
 		s.logger.ErrorContext(r.Context(), "receive: decode receipt", "err", err)
 		s.renderError(w, r, http.StatusInternalServerError, "error.internal")

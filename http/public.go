@@ -7,7 +7,6 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
-	"github.com/motcua/motcua/commands"
 	"github.com/motcua/motcua/domain"
 	"github.com/motcua/motcua/projections"
 )
@@ -109,8 +108,8 @@ func (s *Server) checkReceiptSecret(w http.ResponseWriter, r *http.Request, code
 // rate: POST /api/v1/public/dossiers/{code}/rating — the applicant's evaluation, with the receipt's
 // secret (TT 01/2018 art. 13–15).
 func (s *Server) rate(w http.ResponseWriter, r *http.Request) {
-	var in commands.RateInput
-	if err := decodeBody(r, &in); err != nil {
+	var req rateRequest
+	if err := decodeBody(r, &req); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -123,7 +122,7 @@ func (s *Server) rate(w http.ResponseWriter, r *http.Request) {
 		rateLimited(w, r)
 		return
 	}
-	res, err := s.app.Rate(r.Context(), string(code), in)
+	res, err := s.app.Rate(r.Context(), string(code), req.input())
 	if domain.ErrorCodeOf(err) == domain.EFORBIDDEN { // the only refusal of a public rating: a wrong secret
 		s.secretCheckFailed(r)
 	}
