@@ -89,6 +89,8 @@ func fill(ptr any) {
 			v.SetString(fmt.Sprintf("value-%d", n))
 		case reflect.Int, reflect.Int64:
 			v.SetInt(int64(n))
+		case reflect.Uint64:
+			v.SetUint(uint64(n))
 		case reflect.Float64:
 			v.SetFloat(float64(n) + 0.5)
 		case reflect.Bool:

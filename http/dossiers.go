@@ -44,6 +44,10 @@ type dossierView struct {
 	AllowedActions []domain.Action `json:"allowed_actions"`
 }
 
+func dossierResponseOf(d domain.Dossier, now time.Time) dossierView {
+	return dossierView{Dossier: d, PortalStatus: d.Status.PortalStatusCode(), Late: d.Late(now), AllowedActions: domain.AllowedActions(d)}
+}
+
 func (s *Server) getDossier(w http.ResponseWriter, r *http.Request) {
 	d, _, err := s.app.LoadIfReadable(r.Context(), callerOf(r.Context()), chi.URLParam(r, "ref"))
 	if err != nil {
@@ -51,7 +55,7 @@ func (s *Server) getDossier(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("ETag", etag(d.Version))
-	writeJSON(w, http.StatusOK, dossierView{Dossier: d, PortalStatus: d.Status.PortalStatusCode(), Late: d.Late(s.now()), AllowedActions: domain.AllowedActions(d)})
+	writeJSON(w, http.StatusOK, dossierResponseOf(d, s.now()))
 }
 
 // historyEntry is one event of a dossier's history as inspectors see it.
