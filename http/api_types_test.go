@@ -146,3 +146,23 @@ func leaves(v reflect.Value) []string {
 	}
 	return []string{fmt.Sprint(v.Interface())}
 }
+
+// The dossier response shows every member of the dossier's state that the API showed when it
+// encoded the state itself: all but the rating secret's hash, which never leaves the server.
+func TestDossierResponseMapsEveryStateField(t *testing.T) {
+	var d domain.Dossier
+	fill(&d)
+	d.RatingSecretHash = ""
+	shown := leaves(reflect.ValueOf(dossierResponseOf(d, time.Now())))
+	for _, value := range leaves(reflect.ValueOf(d)) {
+		if value == "zero string" { // the hash
+			continue
+		}
+		i := slices.Index(shown, value)
+		if i < 0 {
+			t.Errorf("the dossier's %q does not reach the response", value)
+			continue
+		}
+		shown = slices.Delete(shown, i, i+1)
+	}
+}

@@ -36,18 +36,6 @@ func (s *Server) receive(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, receiptResponseOf(receipt))
 }
 
-// dossierView is the officials' full view of a dossier.
-type dossierView struct {
-	domain.Dossier
-	PortalStatus   int             `json:"portal_status"`
-	Late           bool            `json:"late"`
-	AllowedActions []domain.Action `json:"allowed_actions"`
-}
-
-func dossierResponseOf(d domain.Dossier, now time.Time) dossierView {
-	return dossierView{Dossier: d, PortalStatus: d.Status.PortalStatusCode(), Late: d.Late(now), AllowedActions: domain.AllowedActions(d)}
-}
-
 func (s *Server) getDossier(w http.ResponseWriter, r *http.Request) {
 	d, _, err := s.app.LoadIfReadable(r.Context(), callerOf(r.Context()), chi.URLParam(r, "ref"))
 	if err != nil {
