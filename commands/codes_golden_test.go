@@ -4,12 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
-	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/motcua/motcua/internal/golden"
 )
 
-var updateGolden = flag.Bool("update", false, "rewrite testdata/events/*.json from the examples")
+var updateGolden = flag.Bool("update", false, "write testdata/events/<type>.json for new event types")
 
 // The code reservation is stored for ever like a dossier event (lookup reads it to resolve a code),
 // so its payload is pinned by a golden file too (see domain/golden_test.go).
@@ -20,32 +21,20 @@ func TestGoldenCodeAllocatedPayload(t *testing.T) {
 		t.Fatal(err)
 	}
 	if *updateGolden {
-		var indented bytes.Buffer
-		_ = json.Indent(&indented, got, "", "\t")
-		indented.WriteByte('\n')
-		if err := os.WriteFile(path, indented.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		golden.WriteNew(t, path, got)
 	}
-	stored, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var want bytes.Buffer
-	if err := json.Compact(&want, stored); err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, want.Bytes()) {
+	want := golden.Read(t, path)
+	if !bytes.Equal(got, want) {
 		t.Fatalf("%s now encodes as\n%s\nbut is stored as\n%s\na published event's stored shape must never change: add a new version with an upcaster",
-			TypeCodeAllocated, got, want.Bytes())
+			TypeCodeAllocated, got, want)
 	}
-	dec := json.NewDecoder(bytes.NewReader(want.Bytes()))
+	dec := json.NewDecoder(bytes.NewReader(want))
 	dec.DisallowUnknownFields()
 	var decoded codeAllocated
 	if err := dec.Decode(&decoded); err != nil {
 		t.Fatalf("the stored %s no longer decodes: %v", TypeCodeAllocated, err)
 	}
-	if again, _ := json.Marshal(decoded); !bytes.Equal(again, want.Bytes()) {
-		t.Fatalf("%s re-encodes as %s, not as stored %s", TypeCodeAllocated, again, want.Bytes())
+	if again, _ := json.Marshal(decoded); !bytes.Equal(again, want) {
+		t.Fatalf("%s re-encodes as %s, not as stored %s", TypeCodeAllocated, again, want)
 	}
 }

@@ -2,9 +2,7 @@ package domain_test
 
 import (
 	"bytes"
-	"encoding/json"
 	"flag"
-	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -14,14 +12,16 @@ import (
 	"time"
 
 	"github.com/motcua/motcua/domain"
+	"github.com/motcua/motcua/internal/golden"
 )
 
-// updateGolden rewrites the golden payload files from the examples below:
+// updateGolden writes the golden payload of each example that has none yet — a new event type or
+// version:
 //
 //	go test ./domain -run Golden -update
 //
-// Only for a new event type or version: a published payload's shape never changes.
-var updateGolden = flag.Bool("update", false, "rewrite testdata/events/*.json from the examples")
+// It never rewrites a published payload: its shape never changes.
+var updateGolden = flag.Bool("update", false, "write testdata/events/<type>.json for new event types")
 
 // goldenDir holds one stored payload per event type and version, named after its wire name
 // (dossier.received.v1.json). Other packages read it too (eventstore/shred checks its locator).
@@ -29,7 +29,7 @@ const goldenDir = "testdata/events"
 
 // goldenChangedAdvice is what a failing golden test tells: events are stored for ever (style.md).
 const goldenChangedAdvice = "a published event's stored shape must never change: add a new event version " +
-	"(dossier.<name>.v2) with an upcaster from v1 instead. Only a new type or version gets a new golden file (-update)"
+	"(dossier.<name>.v2) with an upcaster from v1 instead; -update writes the golden file of a new type or version only"
 
 // goldenAt is the moment every example happens around, in Vietnam time as the domain records it.
 var goldenAt = time.Date(2026, time.March, 2, 9, 15, 30, 0, time.FixedZone("ICT", 7*60*60))
@@ -145,16 +145,9 @@ func TestGoldenEventPayloads(t *testing.T) {
 				t.Fatalf("EncodeEvent = %q, %v", gotType, err)
 			}
 			if *updateGolden {
-				var indented bytes.Buffer
-				if err := json.Indent(&indented, got, "", "\t"); err != nil {
-					t.Fatal(err)
-				}
-				indented.WriteByte('\n')
-				if err := os.WriteFile(goldenPath(eventType), indented.Bytes(), 0o644); err != nil {
-					t.Fatal(err)
-				}
+				golden.WriteNew(t, goldenPath(eventType), got)
 			}
-			want := readGolden(t, eventType)
+			want := golden.Read(t, goldenPath(eventType))
 			if !bytes.Equal(got, want) {
 				t.Fatalf("%s now encodes as\n%s\nbut its golden payload (%s) is\n%s\n%s", eventType, got, goldenPath(eventType), want, goldenChangedAdvice)
 			}
@@ -167,7 +160,7 @@ func TestGoldenEventPayloads(t *testing.T) {
 func TestGoldenEventPayloadsRoundTrip(t *testing.T) {
 	for _, eventType := range domain.EventTypes() {
 		t.Run(eventType, func(t *testing.T) {
-			stored := readGolden(t, eventType)
+			stored := golden.Read(t, goldenPath(eventType))
 			event, err := domain.DecodeEvent(eventType, stored)
 			if err != nil {
 				t.Fatalf("the golden payload no longer decodes: %v\n%s", err, goldenChangedAdvice)
@@ -211,20 +204,6 @@ func TestZeroFieldsFindsUnsetMembers(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Fatalf("zeroFields = %v, want %v", got, want)
 	}
-}
-
-// readGolden returns the golden payload of eventType as stored: compact JSON, as EncodeEvent writes.
-func readGolden(t *testing.T, eventType string) []byte {
-	t.Helper()
-	indented, err := os.ReadFile(goldenPath(eventType))
-	if err != nil {
-		t.Fatalf("no golden payload for %s (go test ./domain -run Golden -update writes it for a new type): %v", eventType, err)
-	}
-	var compact bytes.Buffer
-	if err := json.Compact(&compact, indented); err != nil {
-		t.Fatalf("%s: %v", goldenPath(eventType), err)
-	}
-	return compact.Bytes()
 }
 
 // zeroFields lists the paths of the exported members reachable from v that hold their zero value

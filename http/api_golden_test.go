@@ -2,16 +2,15 @@ package http
 
 import (
 	"bytes"
-	"encoding/json"
 	"flag"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/motcua/motcua/commands"
 	"github.com/motcua/motcua/domain"
+	"github.com/motcua/motcua/internal/golden"
 )
 
 var updateGolden = flag.Bool("update", false, "rewrite testdata/api/*.json from the examples")
@@ -105,24 +104,10 @@ func checkGoldenAPI(t *testing.T, name string, got []byte) {
 	t.Helper()
 	path := filepath.Join("testdata", "api", name)
 	if *updateGolden {
-		var indented bytes.Buffer
-		if err := json.Indent(&indented, got, "", "\t"); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, indented.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		golden.Write(t, path, got)
 	}
-	stored, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var want bytes.Buffer
-	if err := json.Compact(&want, stored); err != nil {
-		t.Fatal(err)
-	}
-	want.WriteByte('\n') // json.Encoder ends each value with a newline
-	if !bytes.Equal(got, want.Bytes()) {
-		t.Fatalf("the API now answers\n%s\nnot as pinned in %s\n%s", got, path, want.Bytes())
+	want := append(golden.Read(t, path), '\n') // json.Encoder ends each value with a newline
+	if !bytes.Equal(got, want) {
+		t.Fatalf("the API now answers\n%s\nnot as pinned in %s\n%s", got, path, want)
 	}
 }

@@ -4,13 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/motcua/motcua/eventstore"
 	"github.com/motcua/motcua/eventstore/sqlite"
+	"github.com/motcua/motcua/internal/golden"
 )
 
 // goldenEvents are the stored payloads pinned by domain's golden test, one per event type and
@@ -26,15 +26,7 @@ func goldenPayloads(t *testing.T) map[string][]byte {
 	}
 	payloads := make(map[string][]byte, len(files))
 	for _, file := range files {
-		indented, err := os.ReadFile(file)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var compact bytes.Buffer
-		if err := json.Compact(&compact, indented); err != nil {
-			t.Fatalf("%s: %v", file, err)
-		}
-		payloads[strings.TrimSuffix(filepath.Base(file), ".json")] = compact.Bytes()
+		payloads[strings.TrimSuffix(filepath.Base(file), ".json")] = golden.Read(t, file)
 	}
 	return payloads
 }
