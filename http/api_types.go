@@ -86,7 +86,7 @@ func receiptResponseOf(r commands.Receipt) receiptResponse {
 type rateRequest struct {
 	Secret  string            `json:"secret"`
 	Scores  map[string]string `json:"scores"`
-	Comment string            `json:"comment,omitempty"`
+	Comment string            `json:"comment,omitempty" text:"multiline"`
 }
 
 func (r rateRequest) input() commands.RateInput {
@@ -146,14 +146,14 @@ func (r *acceptRequest) input() commands.Input {
 }
 
 type refuseRequest struct {
-	Reason string `json:"reason"`
+	Reason string `json:"reason" text:"multiline"`
 }
 
 func (r *refuseRequest) input() commands.Input { return commands.RefuseInput{Reason: r.Reason} }
 
 type requestSupplementRequest struct {
 	MissingItems []string `json:"missing_items"`
-	Reason       string   `json:"reason"`
+	Reason       string   `json:"reason" text:"multiline"`
 }
 
 func (r *requestSupplementRequest) input() commands.Input {
@@ -174,8 +174,8 @@ type transferRequest struct {
 	ToOfficialName string  `json:"to_official_name,omitempty"`
 	Step           string  `json:"step"`
 	AllottedHours  float64 `json:"allotted_hours,omitempty"`
-	Note           string  `json:"note,omitempty"`
-	SkipReason     string  `json:"skip_reason,omitempty"`
+	Note           string  `json:"note,omitempty" text:"multiline"`
+	SkipReason     string  `json:"skip_reason,omitempty" text:"multiline"`
 }
 
 func (r *transferRequest) input() commands.Input {
@@ -188,7 +188,7 @@ type interAgencyTransferRequest struct {
 	Step          string  `json:"step,omitempty"`
 	Purpose       string  `json:"purpose,omitempty"`
 	AllottedHours float64 `json:"allotted_hours,omitempty"`
-	SkipReason    string  `json:"skip_reason,omitempty"`
+	SkipReason    string  `json:"skip_reason,omitempty" text:"multiline"`
 }
 
 func (r *interAgencyTransferRequest) input() commands.Input {
@@ -198,7 +198,7 @@ func (r *interAgencyTransferRequest) input() commands.Input {
 
 type appraiseRequest struct {
 	Conclusion string `json:"conclusion"`
-	Opinion    string `json:"opinion"`
+	Opinion    string `json:"opinion" text:"multiline"`
 }
 
 func (r *appraiseRequest) input() commands.Input {
@@ -260,7 +260,7 @@ func (r *returnResultRequest) input() commands.Input {
 
 // issueApologyRequest moves the appointment date to a given date, or by a number of working days.
 type issueApologyRequest struct {
-	Reason             string    `json:"reason"`
+	Reason             string    `json:"reason" text:"multiline"`
 	NewAppointmentDate time.Time `json:"new_appointment_date,omitzero"`
 	ExtraWorkingDays   int       `json:"extra_working_days,omitempty"`
 }
@@ -270,19 +270,19 @@ func (r *issueApologyRequest) input() commands.Input {
 }
 
 type suspendRequest struct {
-	Reason string `json:"reason"`
+	Reason string `json:"reason" text:"multiline"`
 }
 
 func (r *suspendRequest) input() commands.Input { return commands.SuspendInput{Reason: r.Reason} }
 
 type withdrawRequest struct {
-	Reason string `json:"reason"`
+	Reason string `json:"reason" text:"multiline"`
 }
 
 func (r *withdrawRequest) input() commands.Input { return commands.WithdrawInput{Reason: r.Reason} }
 
 type rejectRequest struct {
-	Reason string `json:"reason"`
+	Reason string `json:"reason" text:"multiline"`
 }
 
 func (r *rejectRequest) input() commands.Input { return commands.RejectInput{Reason: r.Reason} }
@@ -293,7 +293,7 @@ func (*resumeRequest) input() commands.Input { return commands.ResumeInput{} }
 
 type completePartRequest struct {
 	Step    string `json:"step"`
-	Opinion string `json:"opinion"`
+	Opinion string `json:"opinion" text:"multiline"`
 }
 
 func (r *completePartRequest) input() commands.Input {
