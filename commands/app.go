@@ -14,6 +14,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/motcua/motcua/domain"
+	"github.com/motcua/motcua/domain/calendar"
 	"github.com/motcua/motcua/eventstore"
 )
 
@@ -21,7 +22,7 @@ import (
 type App struct {
 	Store    eventstore.Store
 	Catalog  *domain.Catalog
-	Calendar *domain.Calendar
+	Calendar *calendar.Calendar
 	// Rules are the rule sets by effective date (domain.ParseRulesConfig); the built-in NĐ 61 and
 	// NĐ 118 sets when nil. A dossier keeps the set in force at its receipt.
 	Rules  *domain.RuleBook
@@ -34,7 +35,7 @@ type App struct {
 }
 
 // New returns an App over the given store, catalog and calendar.
-func New(store eventstore.Store, catalog *domain.Catalog, calendar *domain.Calendar) *App {
+func New(store eventstore.Store, catalog *domain.Catalog, calendar *calendar.Calendar) *App {
 	return &App{Store: store, Catalog: catalog, Calendar: calendar, codes: newCodeAllocator(store)}
 }
 

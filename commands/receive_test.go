@@ -13,6 +13,7 @@ import (
 
 	"github.com/motcua/motcua/commands"
 	"github.com/motcua/motcua/domain"
+	"github.com/motcua/motcua/domain/calendar"
 	"github.com/motcua/motcua/eventstore"
 	"github.com/motcua/motcua/eventstore/sqlite"
 )
@@ -26,7 +27,7 @@ func newApp(t *testing.T, now time.Time) (*commands.App, *sqlite.Store) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	cal := domain.DefaultCalendar()
+	cal := calendar.Default()
 	data, err := os.ReadFile("../domain/testdata/test-catalog.json")
 	if err != nil {
 		t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/motcua/motcua/commands"
 	"github.com/motcua/motcua/domain"
+	"github.com/motcua/motcua/domain/calendar"
 )
 
 // TestReplayAfterTheRulesAndCalendarChange records a dossier's life under the built-in calendar and
@@ -56,7 +57,7 @@ func TestReplayAfterTheRulesAndCalendarChange(t *testing.T) {
 		t.Fatalf("recorded: rules %q, due %v, indicator due %v", before.RulesVersion, before.DueDate, before.IndicatorDueDate)
 	}
 
-	app.Calendar, err = domain.ParseCalendarConfig([]byte(`{
+	app.Calendar, err = calendar.ParseConfig([]byte(`{
 		"sessions": [{"start": "07:00", "end": "11:00"}, {"start": "13:30", "end": "17:30"}],
 		"daysOff": [{"from": "2025-07-08", "reason": "Nghỉ theo quyết định của tỉnh"}]}`))
 	if err != nil {

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+
+	"github.com/motcua/motcua/domain/calendar"
 )
 
 // Procedure is an administrative procedure (thủ tục hành chính) of the national catalog, as this
@@ -66,7 +68,7 @@ type Catalog struct {
 // ParseCatalog reads a catalog file (JSON, docs/catalog.md) and checks it: no unknown (misspelt)
 // keys, unique codes, known agencies, one resolution time in range and a workflow whose critical path
 // fits it under cal (no time check when cal is nil).
-func ParseCatalog(data []byte, cal *Calendar) (*Catalog, error) {
+func ParseCatalog(data []byte, cal *calendar.Calendar) (*Catalog, error) {
 	var c Catalog
 	decoder := json.NewDecoder(bytes.NewReader(data))
 	decoder.DisallowUnknownFields()

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/motcua/motcua/domain/calendar"
 )
 
 // unitCodePattern is an agency identifier under QCVN 102:2016/BTTTT: four dot-separated groups from
@@ -39,9 +41,9 @@ func NewDossierCode(unit string, at time.Time, seq int) (DossierCode, error) {
 // DayKey is the YYMMDD of at in Vietnam time, the middle part of a dossier code.
 func DayKey(at time.Time) string { return at.In(VietnamTime).Format("060102") }
 
-// VietnamTime is UTC+7, the zone of every date the law speaks of. A fixed zone: Vietnam has no
-// daylight saving time, and a fixed zone needs no tzdata on the server.
-var VietnamTime = time.FixedZone("ICT", 7*3600)
+// VietnamTime is UTC+7, the zone of every date the law speaks of (calendar.VietnamTime, named here
+// because dossier codes and the rules count dates in it too).
+var VietnamTime = calendar.VietnamTime
 
 // ParseDossierCode checks s and returns its parts.
 func ParseDossierCode(s string) (code DossierCode, unit, day string, seq int, err error) {

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/motcua/motcua/domain/calendar"
 )
 
 // Transfer hands the dossier to the next unit/official for a named step of the procedure's workflow.
@@ -23,7 +25,7 @@ type Transfer struct {
 	SkipReason    string         // why steps before Step are passed over; "" when none are
 	Workflow      []WorkflowStep // the procedure's workflow as the catalog has it now
 	At            time.Time
-	Calendar      *Calendar
+	Calendar      *calendar.Calendar
 }
 
 // InterAgencyTransfer sends the dossier to another agency for its share of a joint procedure: a
@@ -38,7 +40,7 @@ type InterAgencyTransfer struct {
 	SkipReason    string // as for Transfer
 	Workflow      []WorkflowStep
 	At            time.Time
-	Calendar      *Calendar
+	Calendar      *calendar.Calendar
 }
 
 // CompletePart records that a unit or agency finished its part of a parallel step, with its opinion.

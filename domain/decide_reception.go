@@ -3,6 +3,8 @@ package domain
 import (
 	"slices"
 	"time"
+
+	"github.com/motcua/motcua/domain/calendar"
 )
 
 // Submit files a dossier online; it waits for the agency's acceptance within the time of the rule
@@ -14,7 +16,7 @@ type Submit struct {
 	Components    []Component
 	ReceivingUnit string
 	At            time.Time
-	Calendar      *Calendar
+	Calendar      *calendar.Calendar
 	Rules         *RuleBook // nil: the built-in book
 }
 
@@ -32,7 +34,7 @@ type Receive struct {
 	ReceivingUnit    string
 	RatingSecretHash string
 	At               time.Time
-	Calendar         *Calendar
+	Calendar         *calendar.Calendar
 	Rules            *RuleBook // nil: the built-in book
 }
 
@@ -48,7 +50,7 @@ type RequestSupplement struct {
 	MissingItems []string
 	Reason       string
 	At           time.Time
-	Calendar     *Calendar
+	Calendar     *calendar.Calendar
 }
 
 // Supplement records the applicant's completed dossier: after receipt the resolution time restarts;
@@ -56,7 +58,7 @@ type RequestSupplement struct {
 type Supplement struct {
 	Components []Component
 	At         time.Time
-	Calendar   *Calendar
+	Calendar   *calendar.Calendar
 	Rules      *RuleBook // nil: the built-in book; used before receipt only
 }
 

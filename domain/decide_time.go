@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"fmt"
 	"time"
+
+	"github.com/motcua/motcua/domain/calendar"
 )
 
 // IssueApology apologises for lateness with a new appointment date (form 04), given either as a
@@ -16,7 +18,7 @@ type IssueApology struct {
 	NewAppointmentDate time.Time
 	ExtraWorkingDays   int
 	At                 time.Time
-	Calendar           *Calendar
+	Calendar           *calendar.Calendar
 }
 
 // Suspend stops processing for a reason; the clock is paused.
@@ -29,7 +31,7 @@ type Suspend struct {
 // suspended.
 type Resume struct {
 	At       time.Time
-	Calendar *Calendar
+	Calendar *calendar.Calendar
 }
 
 // Withdraw records the applicant's withdrawal.

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/motcua/motcua/domain"
+	"github.com/motcua/motcua/domain/calendar"
 )
 
 // The fixtures tell one dossier's story: an application for a construction permit for a private
@@ -19,7 +20,7 @@ import (
 // a ward People's Committee in March 2025. March 2025 has no public holiday, so every expected
 // date below can be worked out by hand from the default working day, 07:30–11:30 and 13:00–17:00 (8 h).
 
-var cal = domain.DefaultCalendar()
+var cal = calendar.Default()
 
 func vn(year int, month time.Month, day, hour, minute int) time.Time {
 	return time.Date(year, month, day, hour, minute, 0, 0, domain.VietnamTime)

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+
+	"github.com/motcua/motcua/domain/calendar"
 )
 
 // ResolutionTime is a procedure's statutory time limit (thời hạn giải quyết), as the national
@@ -47,7 +49,7 @@ func (t ResolutionTime) check(v *Validation, at string) {
 
 // WorkingTime is the limit as working time under cal: the days' or hours' working time, one working
 // day for "within the day" (the most a same-day dossier can have, received at the day's start).
-func (t ResolutionTime) WorkingTime(cal *Calendar) time.Duration {
+func (t ResolutionTime) WorkingTime(cal *calendar.Calendar) time.Duration {
 	switch {
 	case t.SameDay:
 		return cal.WorkingDayLength()
@@ -83,20 +85,20 @@ const (
 //   - Working hours count from the next working moment; the cut-off does not apply.
 //   - "Within the day" ends with the working day of receipt; a dossier received after the cut-off
 //     is due at the end of the next working day (the civil-status procedures' own rule).
-func (r Rules) Appointment(cal *Calendar, limit ResolutionTime, start time.Time) time.Time {
+func (r Rules) Appointment(cal *calendar.Calendar, limit ResolutionTime, start time.Time) time.Time {
 	switch {
 	case limit.SameDay:
-		return cal.EndOfWorkingDay(cal.countStart(start, true))
+		return cal.EndOfWorkingDay(cal.CountStart(start, true))
 	case limit.Hours > 0:
 		return cal.AddWorkingTime(cal.NextWorkingMoment(start), hoursToDuration(limit.Hours))
 	}
-	return cal.AddWorkingDays(cal.countStart(start, r.AfterCutoffCountsFrom != CountFromReceipt), limit.Days)
+	return cal.AddWorkingDays(cal.CountStart(start, r.AfterCutoffCountsFrom != CountFromReceipt), limit.Days)
 }
 
 // ApologyMaxExtension is the most an apology may move the appointment date, in working time: the
 // set's percentage of the procedure's resolution time. Sets recorded before the key existed allow the
 // whole resolution time.
-func (r Rules) ApologyMaxExtension(cal *Calendar, limit ResolutionTime) time.Duration {
+func (r Rules) ApologyMaxExtension(cal *calendar.Calendar, limit ResolutionTime) time.Duration {
 	percent := r.ApologyMaxExtensionPercent
 	if percent == 0 {
 		percent = 100
@@ -106,7 +108,7 @@ func (r Rules) ApologyMaxExtension(cal *Calendar, limit ResolutionTime) time.Dur
 
 // describeWorkingTime says a working time in days and hours of cal, for messages: "15 working days",
 // "4 working hours", "1 working day and 2 working hours".
-func describeWorkingTime(cal *Calendar, d time.Duration) string {
+func describeWorkingTime(cal *calendar.Calendar, d time.Duration) string {
 	day := cal.WorkingDayLength()
 	days, rest := int(d/day), d%day
 	hours := strconv.FormatFloat(rest.Hours(), 'f', -1, 64) + " working hours"

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/motcua/motcua/domain/calendar"
 )
 
 // Rules is one set of the process rules' numbers, in force from a date: the law's time limits and
@@ -146,7 +148,7 @@ func firstNonZero(ts ...time.Time) time.Time {
 // (NĐ 61/2018 art. 18, kept by NĐ 118): the end of the same working day when it was received on a
 // working day by the cut-off, else the start of the next working day. It is zero when the set has
 // no such rule.
-func (r Rules) TransferDeadline(cal *Calendar, receivedAt time.Time) time.Time {
+func (r Rules) TransferDeadline(cal *calendar.Calendar, receivedAt time.Time) time.Time {
 	if !r.TransferSameWorkingDay {
 		return time.Time{}
 	}
@@ -163,7 +165,7 @@ func (r Rules) TransferDeadline(cal *Calendar, receivedAt time.Time) time.Time {
 
 // AcceptanceDeadline is when an online dossier filed at submittedAt must be accepted, refused or
 // sent back; a submission outside working hours counts from the next working moment.
-func (r Rules) AcceptanceDeadline(cal *Calendar, submittedAt time.Time) time.Time {
+func (r Rules) AcceptanceDeadline(cal *calendar.Calendar, submittedAt time.Time) time.Time {
 	return cal.AddWorkingTime(cal.NextWorkingMoment(submittedAt), hoursToDuration(r.OnlineAcceptanceHours))
 }
 

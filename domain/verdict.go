@@ -3,6 +3,8 @@ package domain
 import (
 	"fmt"
 	"time"
+
+	"github.com/motcua/motcua/domain/calendar"
 )
 
 // Timeliness is how a dossier stands against a due date (regulations §6): resolved early, on time
@@ -71,7 +73,7 @@ func (d Dossier) judge(due, now time.Time) Verdict {
 		switch {
 		case resolved.After(due):
 			v.Timeliness = TimelinessLate
-		case civilDayOfInstant(resolved) < civilDayOfInstant(due):
+		case calendar.OnEarlierDay(resolved, due):
 			v.Timeliness = TimelinessEarly
 		default:
 			v.Timeliness = TimelinessOnTime
@@ -102,9 +104,4 @@ func (d Dossier) resolutionMoment() time.Time {
 		return d.ClosedAt
 	}
 	return d.ReturnedAt
-}
-
-func civilDayOfInstant(t time.Time) civilDay {
-	day, _ := splitInstant(t)
-	return day
 }

@@ -3,6 +3,8 @@ package domain
 import (
 	"fmt"
 	"strings"
+
+	"github.com/motcua/motcua/domain/calendar"
 )
 
 // WorkflowStep is one step of a procedure's internal process (quy trình nội bộ): the unit that
@@ -135,7 +137,7 @@ func locateStep(workflow []WorkflowStep, name string) (step WorkflowStep, parall
 // checkWorkflow checks procedure p's workflow: named steps, unique names (a transfer names its
 // step), known units, positive hours on every single step and part, parallel steps with at least two
 // single-step parts, and a critical path within the statutory time under cal.
-func (c *Catalog) checkWorkflow(v *Validation, at string, p Procedure, cal *Calendar) {
+func (c *Catalog) checkWorkflow(v *Validation, at string, p Procedure, cal *calendar.Calendar) {
 	if len(p.Workflow) == 0 {
 		v.Add(at+".workflow", "needs at least one step")
 		return

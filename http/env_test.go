@@ -15,6 +15,7 @@ import (
 
 	"github.com/motcua/motcua/commands"
 	"github.com/motcua/motcua/domain"
+	"github.com/motcua/motcua/domain/calendar"
 	"github.com/motcua/motcua/eventstore"
 	"github.com/motcua/motcua/eventstore/sqlite"
 	mhttp "github.com/motcua/motcua/http"
@@ -52,7 +53,7 @@ type env struct {
 	server *mhttp.Server
 	key    ed25519.PrivateKey
 	clock  *testClock
-	cal    *domain.Calendar
+	cal    *calendar.Calendar
 	engine *projections.Engine
 	runner *projections.Runner // the public status view's
 }
@@ -88,7 +89,7 @@ func buildEnv(t *testing.T, opts envOptions) *env {
 	if err := projections.MigrateAll(ctx, store.DB()); err != nil {
 		t.Fatal(err)
 	}
-	cal := domain.DefaultCalendar()
+	cal := calendar.Default()
 	data, err := os.ReadFile("../domain/testdata/test-catalog.json")
 	if err != nil {
 		t.Fatal(err)

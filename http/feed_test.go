@@ -18,6 +18,7 @@ import (
 
 	"github.com/motcua/motcua/commands"
 	"github.com/motcua/motcua/domain"
+	"github.com/motcua/motcua/domain/calendar"
 	"github.com/motcua/motcua/eventstore"
 	"github.com/motcua/motcua/eventstore/sqlite"
 	mhttp "github.com/motcua/motcua/http"
@@ -196,7 +197,7 @@ func TestMetricsAreServedWhenConfigured(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer store.Close()
-	app := commands.New(store, nil, domain.DefaultCalendar())
+	app := commands.New(store, nil, calendar.Default())
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(projections.NewLagCollector(store, store.DB(), "public_status"))
 	if err := projections.MigrateCheckpoints(context.Background(), store.DB()); err != nil {

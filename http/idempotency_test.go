@@ -21,6 +21,7 @@ import (
 
 	"github.com/motcua/motcua/commands"
 	"github.com/motcua/motcua/domain"
+	"github.com/motcua/motcua/domain/calendar"
 	"github.com/motcua/motcua/eventstore"
 	"github.com/motcua/motcua/eventstore/postgres"
 	"github.com/motcua/motcua/eventstore/postgres/pgtest"
@@ -76,7 +77,7 @@ func forEachBackend(t *testing.T, test func(t *testing.T, e *backendEnv)) {
 
 func newBackendEnv(t *testing.T, store eventstore.Store, readDB *sql.DB) *backendEnv {
 	t.Helper()
-	cal := domain.DefaultCalendar()
+	cal := calendar.Default()
 	data, err := os.ReadFile("../domain/testdata/test-catalog.json")
 	if err != nil {
 		t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/motcua/motcua/domain"
+	"github.com/motcua/motcua/domain/calendar"
 	"github.com/motcua/motcua/eventstore"
 )
 
@@ -55,7 +56,7 @@ func judge(done, deadline time.Time) Verdict {
 func civilDate(t time.Time) string { return t.In(domain.VietnamTime).Format(time.DateOnly) }
 
 // workingHours is the working time from `from` to `to`, in hours.
-func workingHours(cal *domain.Calendar, from, to time.Time) float64 {
+func workingHours(cal *calendar.Calendar, from, to time.Time) float64 {
 	return roundHours(cal.WorkingTimeBetween(from, to).Hours())
 }
 
@@ -479,7 +480,7 @@ func (h Handover) Responsible() Party {
 }
 
 // judgeAt fills the verdict and overrun: finished steps are judged, running ones show their overrun at now.
-func (h *Handover) judgeAt(cal *domain.Calendar, now time.Time) {
+func (h *Handover) judgeAt(cal *calendar.Calendar, now time.Time) {
 	if h.Deadline.IsZero() {
 		return
 	}
@@ -534,7 +535,7 @@ type ControlSheet struct {
 // ControlSheetOf returns the process-control sheet of the dossier with the given code or id; working
 // hours of overrun are measured with cal, steps still running are judged at now. ErrNotFound when no
 // such dossier is recorded.
-func ControlSheetOf(ctx context.Context, db *sql.DB, ref string, cal *domain.Calendar, now time.Time) (ControlSheet, error) {
+func ControlSheetOf(ctx context.Context, db *sql.DB, ref string, cal *calendar.Calendar, now time.Time) (ControlSheet, error) {
 	rows, err := db.QueryContext(ctx, `SELECT `+summaryColumnList("d")+` FROM control_dossiers d WHERE d.code = $1 OR d.dossier_id = $1`, ref)
 	if err != nil {
 		return ControlSheet{}, err
@@ -611,7 +612,7 @@ func ControlSheetOf(ctx context.Context, db *sql.DB, ref string, cal *domain.Cal
 
 // queryHandovers returns every handover of the dossiers matching c (on the summary, alias d), in
 // each dossier's order, numbered and judged at now.
-func queryHandovers(ctx context.Context, db *sql.DB, c conditions, cal *domain.Calendar, now time.Time) ([]Handover, error) {
+func queryHandovers(ctx context.Context, db *sql.DB, c conditions, cal *calendar.Calendar, now time.Time) ([]Handover, error) {
 	rows, err := db.QueryContext(ctx, `SELECT h.`+strings.Join(handoverColumnNames, ", h.")+`
 		FROM control_handovers h JOIN control_dossiers d ON d.dossier_id = h.dossier_id`+c.where()+`
 		ORDER BY h.dossier_id, h.seq`, c.args...)

@@ -6,7 +6,7 @@ import (
 	"sort"
 	"time"
 
-	"github.com/motcua/motcua/domain"
+	"github.com/motcua/motcua/domain/calendar"
 )
 
 // The late-dossier dashboard is a query over the process-control tables (ProcessControlView): the
@@ -145,7 +145,7 @@ func (h Handover) overran(now time.Time) bool {
 
 // LateDashboardOf builds the late-dossier dashboard; working hours are measured with cal, the
 // calendar in force, on the deadlines and appointment dates the events recorded.
-func LateDashboardOf(ctx context.Context, db *sql.DB, f LateFilter, cal *domain.Calendar) (LateDashboard, error) {
+func LateDashboardOf(ctx context.Context, db *sql.DB, f LateFilter, cal *calendar.Calendar) (LateDashboard, error) {
 	now := f.Now
 	dash := LateDashboard{
 		Agency: f.Agency.Agency(), Period: f.Period, Now: now, DueWithinDays: f.DueWithinDays, DueBy: cal.AddWorkingDays(now, f.DueWithinDays),
@@ -224,7 +224,7 @@ func LateDashboardOf(ctx context.Context, db *sql.DB, f LateFilter, cal *domain.
 	return dash, nil
 }
 
-func lateAcceptanceOf(d summaryRow, cal *domain.Calendar, now time.Time) LateAcceptance {
+func lateAcceptanceOf(d summaryRow, cal *calendar.Calendar, now time.Time) LateAcceptance {
 	a := LateAcceptance{
 		DossierID: d.DossierID, Code: d.Code, ReceivingUnit: d.ReceivingUnit, CompetentAgency: d.CompetentAgency,
 		ProcedureCode: d.ProcedureCode, ProcedureName: d.ProcedureName, SubmittedAt: d.SubmittedAt,
@@ -256,7 +256,7 @@ func selectSummaries(ctx context.Context, db *sql.DB, c conditions, orderBy stri
 }
 
 // lateDossiers returns the dossiers matching c with the steps of each that overran.
-func lateDossiers(ctx context.Context, db *sql.DB, c conditions, cal *domain.Calendar, now time.Time, resolved bool) ([]LateDossier, error) {
+func lateDossiers(ctx context.Context, db *sql.DB, c conditions, cal *calendar.Calendar, now time.Time, resolved bool) ([]LateDossier, error) {
 	order := "d.due_date, d.code"
 	if resolved {
 		order = "d.resolved_at, d.code"

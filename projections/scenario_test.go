@@ -21,6 +21,7 @@ import (
 
 	"github.com/motcua/motcua/commands"
 	"github.com/motcua/motcua/domain"
+	"github.com/motcua/motcua/domain/calendar"
 	"github.com/motcua/motcua/eventstore"
 	"github.com/motcua/motcua/eventstore/postgres"
 	"github.com/motcua/motcua/eventstore/postgres/pgtest"
@@ -264,7 +265,7 @@ type scenario struct {
 	app    *commands.App
 	store  eventstore.Store
 	db     *sql.DB
-	cal    *domain.Calendar
+	cal    *calendar.Calendar
 	staff  map[string][]official
 	clock  time.Time
 	End    time.Time // "now" when the read models are queried
@@ -320,7 +321,7 @@ func postgresBackend(t testing.TB) backend {
 // newScenario prepares an empty history over b.
 func newScenario(t testing.TB, b backend) *scenario {
 	t.Helper()
-	cal := domain.DefaultCalendar()
+	cal := calendar.Default()
 	catalog, err := domain.ParseCatalog([]byte(scenarioCatalog), cal)
 	if err != nil {
 		t.Fatal(err)

@@ -17,6 +17,7 @@ import (
 	"github.com/motcua/motcua/cmd/motcua/demo"
 	"github.com/motcua/motcua/commands"
 	"github.com/motcua/motcua/domain"
+	"github.com/motcua/motcua/domain/calendar"
 	"github.com/motcua/motcua/eventstore"
 	"github.com/motcua/motcua/eventstore/sqlite"
 	"github.com/motcua/motcua/projections"
@@ -59,7 +60,7 @@ func openSQLiteWithReadModelPool(t testing.TB) (*sqlite.Store, *sql.DB) {
 func seedDossiers(t testing.TB, store eventstore.Store) []eventstore.RecordedEvent {
 	t.Helper()
 	ctx := context.Background()
-	calendar := domain.DefaultCalendar()
+	calendar := calendar.Default()
 	data, err := os.ReadFile("../domain/testdata/test-catalog.json")
 	if err != nil {
 		t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/motcua/motcua/domain"
+	"github.com/motcua/motcua/domain/calendar"
 	"github.com/motcua/motcua/eventstore"
 )
 
@@ -248,7 +249,7 @@ type WorkItem struct {
 
 // WorkQueueOf lists the dossiers matching f, overdue first, then by the working hours left; paused
 // dossiers come last, since nobody at the agency can move them.
-func WorkQueueOf(ctx context.Context, db *sql.DB, f WorkQueueFilter, cal *domain.Calendar, now time.Time) ([]WorkItem, error) {
+func WorkQueueOf(ctx context.Context, db *sql.DB, f WorkQueueFilter, cal *calendar.Calendar, now time.Time) ([]WorkItem, error) {
 	query := `SELECT state_json, acceptance_deadline FROM work_queue WHERE 1 = 1`
 	var args []any
 	arg := func(clause string, v any) {
@@ -304,7 +305,7 @@ func WorkQueueOf(ctx context.Context, db *sql.DB, f WorkQueueFilter, cal *domain
 	return items, nil
 }
 
-func workItemOf(d domain.Dossier, acceptanceDeadline time.Time, cal *domain.Calendar, now time.Time) WorkItem {
+func workItemOf(d domain.Dossier, acceptanceDeadline time.Time, cal *calendar.Calendar, now time.Time) WorkItem {
 	item := WorkItem{
 		DossierID: d.ID, Code: string(d.Code), Status: d.Status, ProcedureCode: d.Procedure.Code, ProcedureName: d.Procedure.Name,
 		ApplicantName: d.Applicant.Name, ResponsibleAgency: responsibleAgency(d), HolderUnit: d.Holder.Unit,

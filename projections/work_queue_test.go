@@ -9,6 +9,7 @@ import (
 
 	"github.com/motcua/motcua/commands"
 	"github.com/motcua/motcua/domain"
+	"github.com/motcua/motcua/domain/calendar"
 	"github.com/motcua/motcua/eventstore"
 	"github.com/motcua/motcua/eventstore/sqlite"
 	"github.com/motcua/motcua/projections"
@@ -37,7 +38,7 @@ func newQueueWorld(t *testing.T) *queueWorld {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cal := domain.DefaultCalendar()
+	cal := calendar.Default()
 	data, err := os.ReadFile("../domain/testdata/test-catalog.json")
 	if err != nil {
 		t.Fatal(err)

@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/motcua/motcua/domain"
+	"github.com/motcua/motcua/domain/calendar"
 )
 
 // runCalendar implements `motcua calendar YEAR [--agency-file PATH]`: it prints the year's days off
@@ -42,19 +42,19 @@ func runCalendar(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("calendar: YEAR must be a year from 1900 to 2199, got %q", positional[0])
 	}
 
-	calendar := domain.DefaultCalendar()
+	cal := calendar.Default()
 	if *agencyFile != "" {
 		data, err := os.ReadFile(*agencyFile)
 		if err != nil {
 			return fmt.Errorf("calendar: %w", err)
 		}
-		if calendar, err = domain.ParseCalendarConfig(data); err != nil {
+		if cal, err = calendar.ParseConfig(data); err != nil {
 			return fmt.Errorf("calendar: %s: %w", *agencyFile, err)
 		}
 	}
 
 	out := bufio.NewWriter(stdout)
-	for _, day := range calendar.DaysOff(year) {
+	for _, day := range cal.DaysOff(year) {
 		kind := "work"
 		if day.Off {
 			kind = "off"

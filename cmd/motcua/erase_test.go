@@ -12,6 +12,7 @@ import (
 
 	"github.com/motcua/motcua/commands"
 	"github.com/motcua/motcua/domain"
+	"github.com/motcua/motcua/domain/calendar"
 	"github.com/motcua/motcua/eventstore"
 	"github.com/motcua/motcua/eventstore/chain"
 	"github.com/motcua/motcua/projections"
@@ -36,7 +37,7 @@ func receiveAsServeDoes(t *testing.T, dataDir, name, idNumber string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cal := domain.DefaultCalendar()
+	cal := calendar.Default()
 	data, err := os.ReadFile("../../domain/testdata/test-catalog.json")
 	if err != nil {
 		t.Fatal(err)

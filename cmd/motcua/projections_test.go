@@ -13,6 +13,7 @@ import (
 	"github.com/motcua/motcua/cmd/motcua/demo"
 	"github.com/motcua/motcua/commands"
 	"github.com/motcua/motcua/domain"
+	"github.com/motcua/motcua/domain/calendar"
 	"github.com/motcua/motcua/eventstore"
 	"github.com/motcua/motcua/eventstore/sqlite"
 	"github.com/motcua/motcua/projections"
@@ -29,7 +30,7 @@ func seedDataDir(t *testing.T) (string, int) {
 		t.Fatal(err)
 	}
 	defer store.Close()
-	calendar := domain.DefaultCalendar()
+	calendar := calendar.Default()
 	catalog, err := demo.Catalog(calendar)
 	if err != nil {
 		t.Fatal(err)

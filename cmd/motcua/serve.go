@@ -23,6 +23,7 @@ import (
 	"github.com/motcua/motcua/cmd/motcua/demo"
 	"github.com/motcua/motcua/commands"
 	"github.com/motcua/motcua/domain"
+	"github.com/motcua/motcua/domain/calendar"
 	"github.com/motcua/motcua/eventstore/chain"
 	mhttp "github.com/motcua/motcua/http"
 	"github.com/motcua/motcua/projections"
@@ -197,30 +198,30 @@ func migrateReadModels(ctx context.Context, db *sql.DB) error {
 }
 
 // loadRules reads the calendar and catalog files, or the built-in defaults.
-func loadRules(calendarFile, catalogFile string) (*domain.Calendar, *domain.Catalog, error) {
-	calendar := domain.DefaultCalendar()
+func loadRules(calendarFile, catalogFile string) (*calendar.Calendar, *domain.Catalog, error) {
+	cal := calendar.Default()
 	if calendarFile != "" {
 		data, err := os.ReadFile(calendarFile)
 		if err != nil {
 			return nil, nil, err
 		}
-		if calendar, err = domain.ParseCalendarConfig(data); err != nil {
+		if cal, err = calendar.ParseConfig(data); err != nil {
 			return nil, nil, fmt.Errorf("%s: %w", calendarFile, err)
 		}
 	}
 	if catalogFile == "" {
-		catalog, err := demo.Catalog(calendar)
-		return calendar, catalog, err
+		catalog, err := demo.Catalog(cal)
+		return cal, catalog, err
 	}
 	data, err := os.ReadFile(catalogFile)
 	if err != nil {
 		return nil, nil, err
 	}
-	catalog, err := domain.ParseCatalog(data, calendar)
+	catalog, err := domain.ParseCatalog(data, cal)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", catalogFile, err)
 	}
-	return calendar, catalog, nil
+	return cal, catalog, nil
 }
 
 // publicLimits are the public budgets set on the command line.

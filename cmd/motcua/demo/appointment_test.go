@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/motcua/motcua/domain"
+	"github.com/motcua/motcua/domain/calendar"
 )
 
 func vn(t *testing.T, s string) time.Time {
@@ -18,7 +19,7 @@ func vn(t *testing.T, s string) time.Time {
 
 func demoProcedure(t *testing.T, code string) domain.Procedure {
 	t.Helper()
-	c, err := Catalog(domain.DefaultCalendar())
+	c, err := Catalog(calendar.Default())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,7 +36,7 @@ func receiveAt(t *testing.T, p domain.Procedure, at time.Time) domain.Received {
 		DossierID: "0195a3f0-7c2e-7d41-b8a6-5e2f9c1d4a07", Code: "000.00.00.H56-260213-0001", Procedure: p,
 		Applicant: domain.Applicant{Type: domain.ApplicantCitizen, Name: "Lê Văn Tám", IDNumber: "038090001111"},
 		Channel:   domain.ChannelDirect, Components: []domain.Component{{Name: p.Components[0].Name, Copies: 1}},
-		ReceivingUnit: "000.00.00.H56", RatingSecretHash: domain.HashRatingSecret("K7Q2M9XW4D"), At: at, Calendar: domain.DefaultCalendar(),
+		ReceivingUnit: "000.00.00.H56", RatingSecretHash: domain.HashRatingSecret("K7Q2M9XW4D"), At: at, Calendar: calendar.Default(),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -109,7 +110,7 @@ func TestDemoAppointmentsOnTrickyMoments(t *testing.T) {
 			if !e.TransferDeadline.Equal(vn(t, tt.transfer)) {
 				t.Errorf("transfer deadline %s, want %s\nreasoning: %s", e.TransferDeadline.Format("Mon 2006-01-02 15:04"), tt.transfer, tt.reasoning)
 			}
-			if e.RulesVersion != domain.RulesND118 || e.CalendarVersion != domain.DefaultCalendar().Version() {
+			if e.RulesVersion != domain.RulesND118 || e.CalendarVersion != calendar.Default().Version() {
 				t.Errorf("recorded rules %q and calendar %q; a 2026 receipt is under NĐ 118", e.RulesVersion, e.CalendarVersion)
 			}
 		})
@@ -120,7 +121,7 @@ func TestDemoAppointmentsOnTrickyMoments(t *testing.T) {
 // through its first two handovers: the step deadlines come from the demo workflow's hours.
 func TestDemoPermitWorkflowDeadlinesOverTet(t *testing.T) {
 	p := demoProcedure(t, "1.013225")
-	cal := domain.DefaultCalendar()
+	cal := calendar.Default()
 	history := []domain.Event{receiveAt(t, p, vn(t, "2026-02-13 10:00"))}
 	desk := domain.Handler{Unit: "000.00.00.H56", OfficialID: "tn-1", OfficialName: "Lê Thị Hoa"}
 	specialist := domain.Handler{OfficialID: "kt-3", OfficialName: "Trần Văn Bình"}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/motcua/motcua/domain"
+	"github.com/motcua/motcua/domain/calendar"
 )
 
 // catalogJSON is the demo catalog: agencies of Thanh Hóa province (H56) and real procedures of the
@@ -16,7 +17,7 @@ var catalogJSON []byte
 
 // Catalog parses the embedded demo catalog, checking that every workflow fits its procedure's
 // statutory time under cal.
-func Catalog(cal *domain.Calendar) (*domain.Catalog, error) {
+func Catalog(cal *calendar.Calendar) (*domain.Catalog, error) {
 	c, err := domain.ParseCatalog(catalogJSON, cal)
 	if err != nil {
 		return nil, fmt.Errorf("demo %w", err)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/motcua/motcua/commands"
 	"github.com/motcua/motcua/domain"
+	"github.com/motcua/motcua/domain/calendar"
 	"github.com/motcua/motcua/eventstore"
 	"github.com/motcua/motcua/eventstore/sqlite"
 )
@@ -23,7 +24,7 @@ func TestDemoCatalogSeeds(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	cal := domain.DefaultCalendar()
+	cal := calendar.Default()
 	catalog, err := Catalog(cal)
 	if err != nil {
 		t.Fatal(err)

@@ -11,10 +11,11 @@ import (
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/motcua/motcua/domain"
+	"github.com/motcua/motcua/domain/calendar"
 )
 
 func TestDemoCatalogParses(t *testing.T) {
-	cal := domain.DefaultCalendar()
+	cal := calendar.Default()
 	c, err := Catalog(cal)
 	if err != nil {
 		t.Fatal(err)
@@ -120,7 +121,7 @@ func TestDemoCatalogFileIsClean(t *testing.T) {
 
 func TestDemoCatalogRefusesAWorkflowLongerThanTheLaw(t *testing.T) {
 	// A calendar whose working day is one hour long makes every workflow too long: the check runs.
-	short, err := domain.ParseCalendarConfig([]byte(`{"sessions": [{"start": "08:00", "end": "09:00"}]}`))
+	short, err := calendar.ParseConfig([]byte(`{"sessions": [{"start": "08:00", "end": "09:00"}]}`))
 	if err != nil {
 		t.Fatal(err)
 	}

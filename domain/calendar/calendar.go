@@ -1,4 +1,4 @@
-package domain
+package calendar
 
 import (
 	"sort"
@@ -9,7 +9,7 @@ import (
 // Calendar is an agency's working calendar: which days are worked, the working sessions of a day,
 // and the receipt cut-off. It turns statutory time limits, counted in working days or hours
 // (regulations.md §4), into instants. A Calendar is immutable after construction and safe for
-// concurrent use; build one with DefaultCalendar or ParseCalendarConfig.
+// concurrent use; build one with Default or ParseConfig.
 //
 // Instants are interpreted in Vietnam time (Location). A working instant is one on a working day
 // with start <= time of day < end for one of the day's sessions. Results of the arithmetic are
@@ -27,9 +27,9 @@ type Calendar struct {
 	years sync.Map // int year -> map[civilDay]calendarEntry, computed on first use
 }
 
-// CalendarDay is one exception to the ordinary week: a day off (holiday, compensatory or swapped
+// Day is one exception to the ordinary week: a day off (holiday, compensatory or swapped
 // day) or a make-up working day (usually a Saturday).
-type CalendarDay struct {
+type Day struct {
 	Date   time.Time // midnight, in the calendar's Location
 	Off    bool      // true: a day off; false: a make-up working day
 	Reason string
@@ -47,6 +47,10 @@ type calendarEntry struct {
 
 // civilDay counts days since 1970-01-01 in Vietnam time; it makes day arithmetic exact.
 type civilDay int
+
+// VietnamTime is UTC+7, the zone of every date the law speaks of. A fixed zone: Vietnam has no
+// daylight saving time, and a fixed zone needs no tzdata on the server.
+var VietnamTime = time.FixedZone("ICT", 7*3600)
 
 const (
 	secondsPerDay       = 24 * 60 * 60
@@ -81,10 +85,10 @@ var defaultCalendar = sync.OnceValue(func() *Calendar {
 	}
 })
 
-// DefaultCalendar returns the Vietnamese public-sector calendar: Monday–Friday, 07:30–11:30 and
+// Default returns the Vietnamese public-sector calendar: Monday–Friday, 07:30–11:30 and
 // 13:00–17:00 (8 hours), cut-off 15:00, the statutory holidays of the Labour Code 2019 art. 112 (with the
 // compensatory days of art. 111) and the announced public-sector ranges and swaps for 2024–2026.
-func DefaultCalendar() *Calendar { return defaultCalendar() }
+func Default() *Calendar { return defaultCalendar() }
 
 // Version identifies the rules and configuration in force, e.g. "vn-2026.1" or
 // "vn-2026.1+3f2a9c0d1b7e" with an agency file; record it with every computed date.
@@ -225,12 +229,12 @@ func (c *Calendar) AddWorkingDays(t time.Time, n int) time.Time {
 // the next working moment, except that a dossier received on a working day after the cut-off (15:00
 // by default) counts from the start of the next working day — practice, not law.
 func (c *Calendar) AppointmentFrom(receivedAt time.Time, workingDays int) time.Time {
-	return c.AddWorkingDays(c.countStart(receivedAt, true), workingDays)
+	return c.AddWorkingDays(c.CountStart(receivedAt, true), workingDays)
 }
 
-// countStart is where a time limit starting at t begins: the next working moment, or, with
+// CountStart is where a time limit starting at t begins: the next working moment, or, with
 // afterCutoffNextDay, the start of the next working day when t is on a working day after the cut-off.
-func (c *Calendar) countStart(t time.Time, afterCutoffNextDay bool) time.Time {
+func (c *Calendar) CountStart(t time.Time, afterCutoffNextDay bool) time.Time {
 	if day, clock := splitInstant(t); afterCutoffNextDay && c.isWorkingDay(day) && clock > c.cutoff {
 		return c.NextWorkingMoment((day + 1).at(0))
 	}
@@ -275,11 +279,11 @@ func (c *Calendar) WorkingDayBefore(t time.Time, n int) time.Time {
 // DaysOff lists the year's exceptions to the Monday–Friday week, in date order: holidays,
 // compensatory and swapped days off (including those that fall on a weekend, as announced) and
 // make-up working days.
-func (c *Calendar) DaysOff(year int) []CalendarDay {
+func (c *Calendar) DaysOff(year int) []Day {
 	entries := c.yearEntries(year)
-	days := make([]CalendarDay, 0, len(entries))
+	days := make([]Day, 0, len(entries))
 	for _, e := range entries {
-		days = append(days, CalendarDay{Date: e.day.at(0), Off: e.off, Reason: e.reason})
+		days = append(days, Day{Date: e.day.at(0), Off: e.off, Reason: e.reason})
 	}
 	sort.Slice(days, func(i, j int) bool { return days[i].Date.Before(days[j].Date) })
 	return days
@@ -299,6 +303,13 @@ func (c *Calendar) yearEntries(year int) map[civilDay]calendarEntry {
 	}
 	cached, _ := c.years.LoadOrStore(year, c.computeYear(year))
 	return cached.(map[civilDay]calendarEntry)
+}
+
+// OnEarlierDay reports whether a falls on an earlier date than b, in Vietnam time.
+func OnEarlierDay(a, b time.Time) bool {
+	dayA, _ := splitInstant(a)
+	dayB, _ := splitInstant(b)
+	return dayA < dayB
 }
 
 // splitInstant returns the civil day of t in Vietnam time and the time elapsed since its midnight.

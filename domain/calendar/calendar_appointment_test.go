@@ -1,4 +1,4 @@
-package domain
+package calendar
 
 import (
 	"fmt"
@@ -9,7 +9,7 @@ import (
 // that go wrong in practice, with the default calendar: sessions 07:30–11:30 and 13:00–17:00
 // (a working day = 8 h), cut-off 15:00, and the announced 2026 breaks.
 func TestAppointmentOnTrickyMoments(t *testing.T) {
-	cal := DefaultCalendar()
+	cal := Default()
 	tests := []struct {
 		name       string
 		receivedAt string
@@ -90,7 +90,7 @@ func TestAppointmentOnTrickyMoments(t *testing.T) {
 
 // TestAppointmentWithAgencyCutoff shows that the cut-off and the sessions come from the agency file.
 func TestAppointmentWithAgencyCutoff(t *testing.T) {
-	cal, err := ParseCalendarConfig([]byte(`{
+	cal, err := ParseConfig([]byte(`{
 		"sessions": [{"start": "07:00", "end": "11:30"}, {"start": "13:30", "end": "17:00"}],
 		"cutoff": "16:00"
 	}`))

@@ -1,4 +1,4 @@
-package domain
+package calendar
 
 import (
 	"errors"
@@ -8,7 +8,7 @@ import (
 )
 
 func TestParseCalendarConfigLayersOverTheDefault(t *testing.T) {
-	cal, err := ParseCalendarConfig([]byte(`{
+	cal, err := ParseConfig([]byte(`{
 		"holidays": [
 			{"holiday": "tet",
 			 "daysOff": [{"from": "2027-02-04", "to": "2027-02-14", "reason": "Tết Đinh Mùi break (announced)"}],
@@ -58,14 +58,14 @@ func TestParseCalendarConfigLayersOverTheDefault(t *testing.T) {
 }
 
 func TestParseCalendarConfigMayCancelADayOff(t *testing.T) {
-	cal, err := ParseCalendarConfig([]byte(`{"workDays": [{"date": "2027-09-03", "reason": "agency works the adjacent day"}]}`))
+	cal, err := ParseConfig([]byte(`{"workDays": [{"date": "2027-09-03", "reason": "agency works the adjacent day"}]}`))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !cal.IsWorkingDay(at(t, "2027-09-03 09:00")) {
 		t.Error("a work day in the file must override the statutory day off")
 	}
-	if DefaultCalendar().IsWorkingDay(at(t, "2027-09-03 09:00")) {
+	if Default().IsWorkingDay(at(t, "2027-09-03 09:00")) {
 		t.Error("the default calendar must be left unchanged")
 	}
 }
@@ -73,13 +73,13 @@ func TestParseCalendarConfigMayCancelADayOff(t *testing.T) {
 func TestCalendarVersion(t *testing.T) {
 	parse := func(text string) string {
 		t.Helper()
-		cal, err := ParseCalendarConfig([]byte(text))
+		cal, err := ParseConfig([]byte(text))
 		if err != nil {
 			t.Fatal(err)
 		}
 		return cal.Version()
 	}
-	if got := DefaultCalendar().Version(); got != builtinCalendarVersion {
+	if got := Default().Version(); got != builtinCalendarVersion {
 		t.Errorf("default version = %q, want %q", got, builtinCalendarVersion)
 	}
 	compact := parse(`{"cutoff":"16:00"}`)
@@ -116,10 +116,10 @@ func TestParseCalendarConfigRejectsBadFiles(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := ParseCalendarConfig([]byte(tt.file))
-			var appErr *Error
-			if !errors.As(err, &appErr) || appErr.Code != EINVALID {
-				t.Fatalf("error = %v, want an EINVALID *Error", err)
+			_, err := ParseConfig([]byte(tt.file))
+			var appErr *ConfigError
+			if !errors.As(err, &appErr) {
+				t.Fatalf("error = %v, want a *ConfigError", err)
 			}
 			if tt.field == "" {
 				return

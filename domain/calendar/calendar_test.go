@@ -1,4 +1,4 @@
-package domain
+package calendar
 
 import (
 	"fmt"
@@ -30,7 +30,7 @@ func assertSameInstant(t testing.TB, what string, got, want time.Time) {
 // TestAnnouncedRanges checks each announced public-sector break of 2024–2026 day by day, and the
 // working days that border it, against regulations.md §4 and the announcements it summarises.
 func TestAnnouncedRanges(t *testing.T) {
-	cal := DefaultCalendar()
+	cal := Default()
 	tests := []struct {
 		name     string
 		from, to string // inclusive, in the state given by working
@@ -92,7 +92,7 @@ func TestAnnouncedRanges(t *testing.T) {
 // TestStatutoryRulesForUnannouncedYears spells out, for years with no announcement, what the
 // Labour Code gives when applied to the computed lunar dates.
 func TestStatutoryRulesForUnannouncedYears(t *testing.T) {
-	cal := DefaultCalendar()
+	cal := Default()
 	tests := []struct {
 		year int
 		want []string // "date off|work", in order
@@ -142,7 +142,7 @@ func TestStatutoryRulesForUnannouncedYears(t *testing.T) {
 
 func TestNationalDayOnSundayTakesMondayAndTuesday(t *testing.T) {
 	// 2/9/2029 is a Sunday: the adjacent day is Monday 3/9 and Sunday is made good on Tuesday 4/9.
-	cal := DefaultCalendar()
+	cal := Default()
 	for _, day := range []string{"2029-09-03", "2029-09-04"} {
 		if cal.IsWorkingDay(at(t, day+" 09:00")) {
 			t.Errorf("%s should be off", day)
@@ -159,7 +159,7 @@ func TestNationalDayOnSundayTakesMondayAndTuesday(t *testing.T) {
 }
 
 func TestIsWorkingDayUsesVietnamDate(t *testing.T) {
-	cal := DefaultCalendar()
+	cal := Default()
 	// 16:30 UTC on Friday 13/02/2026 is 23:30 the same Friday in Vietnam, a working day; 17:30 UTC
 	// is 00:30 on Saturday 14/02 in Vietnam, the first day of the Tết break.
 	if !cal.IsWorkingDay(time.Date(2026, 2, 13, 16, 30, 0, 0, time.UTC)) {
@@ -171,7 +171,7 @@ func TestIsWorkingDayUsesVietnamDate(t *testing.T) {
 }
 
 func TestNextWorkingMoment(t *testing.T) {
-	cal := DefaultCalendar()
+	cal := Default()
 	tests := []struct{ name, at, want string }{
 		{"inside the morning session", "2026-03-09 10:00", "2026-03-09 10:00"},
 		{"before opening", "2026-03-09 07:00", "2026-03-09 07:30"},
@@ -190,7 +190,7 @@ func TestNextWorkingMoment(t *testing.T) {
 }
 
 func TestAddWorkingTime(t *testing.T) {
-	cal := DefaultCalendar()
+	cal := Default()
 	tests := []struct {
 		name string
 		from string
@@ -216,7 +216,7 @@ func TestAddWorkingTime(t *testing.T) {
 }
 
 func TestWorkingTimeBetween(t *testing.T) {
-	cal := DefaultCalendar()
+	cal := Default()
 	tests := []struct {
 		name     string
 		from, to string
@@ -240,7 +240,7 @@ func TestWorkingTimeBetween(t *testing.T) {
 }
 
 func TestAddWorkingDays(t *testing.T) {
-	cal := DefaultCalendar()
+	cal := Default()
 	tests := []struct {
 		name string
 		from string
@@ -290,7 +290,7 @@ func randomInstant(rng *rand.Rand) time.Time {
 // one of them short) and an extra holiday, so the properties do not depend on the defaults.
 func calendarsUnderTest(t *testing.T) map[string]*Calendar {
 	t.Helper()
-	agency, err := ParseCalendarConfig([]byte(`{
+	agency, err := ParseConfig([]byte(`{
 		"sessions": [{"start": "07:00", "end": "11:30"}, {"start": "13:30", "end": "14:10"}, {"start": "14:20", "end": "17:00"}],
 		"cutoff": "16:00",
 		"daysOff": [{"from": "2025-11-24", "reason": "local festival"}],
@@ -299,7 +299,7 @@ func calendarsUnderTest(t *testing.T) map[string]*Calendar {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return map[string]*Calendar{"default": DefaultCalendar(), "agency": agency}
+	return map[string]*Calendar{"default": Default(), "agency": agency}
 }
 
 // TestArithmeticProperties checks, on random instants and durations:
@@ -363,11 +363,11 @@ func TestArithmeticProperties(t *testing.T) {
 }
 
 func TestCalendarIsSafeForConcurrentUse(t *testing.T) {
-	cal, err := ParseCalendarConfig([]byte(`{}`))
+	cal, err := ParseConfig([]byte(`{}`))
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := len(DefaultCalendar().DaysOff(2031))
+	want := len(Default().DaysOff(2031))
 	var wg sync.WaitGroup
 	for g := range 8 {
 		wg.Go(func() {
@@ -384,7 +384,7 @@ func TestCalendarIsSafeForConcurrentUse(t *testing.T) {
 }
 
 func BenchmarkAppointmentFrom(b *testing.B) {
-	cal := DefaultCalendar()
+	cal := Default()
 	received := time.Date(2026, 2, 10, 16, 55, 0, 0, VietnamTime)
 	for b.Loop() {
 		cal.AppointmentFrom(received, 15)

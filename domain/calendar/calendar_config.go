@@ -1,4 +1,4 @@
-package domain
+package calendar
 
 import (
 	"bytes"
@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-// ParseCalendarConfig reads an agency calendar file (JSON) and returns the default calendar with
+// ParseConfig reads an agency calendar file (JSON) and returns the default calendar with
 // the file's settings layered over it. Every field is optional:
 //
 //	{
@@ -41,18 +41,18 @@ import (
 //   - workDays: make-up working days; they win over any day off, so they can also cancel one.
 //
 // Dates are "YYYY-MM-DD" between 1900 and 2199; "reason" is optional everywhere. Unknown fields
-// are rejected, so a misspelt key cannot be silently ignored. Errors are *Error with code EINVALID.
-func ParseCalendarConfig(data []byte) (*Calendar, error) {
+// are rejected, so a misspelt key cannot be silently ignored. Errors are *ConfigError.
+func ParseConfig(data []byte) (*Calendar, error) {
 	decoder := json.NewDecoder(bytes.NewReader(data))
 	decoder.DisallowUnknownFields()
 	var file calendarFile
 	if err := decoder.Decode(&file); err != nil {
-		return nil, fmt.Errorf("%w: %w", Errorf(EINVALID, "the calendar file is not valid"), err)
+		return nil, fmt.Errorf("%w: %w", &ConfigError{Message: "the calendar file is not valid"}, err)
 	}
 	if decoder.More() {
-		return nil, Errorf(EINVALID, "the calendar file has data after its JSON object")
+		return nil, &ConfigError{Message: "the calendar file has data after its JSON object"}
 	}
-	var v Validation
+	var v validation
 	cal := &Calendar{sessions: defaultSessions, cutoff: defaultCutoff}
 	if len(file.Sessions) > 0 {
 		cal.sessions = file.parseSessions(&v)
@@ -96,7 +96,7 @@ func ParseCalendarConfig(data []byte) (*Calendar, error) {
 	return cal, nil
 }
 
-// calendarFile is the JSON shape of an agency calendar file (see ParseCalendarConfig). It is
+// calendarFile is the JSON shape of an agency calendar file (see ParseConfig). It is
 // re-encoded to fingerprint the configuration, so formatting changes keep the version.
 type calendarFile struct {
 	Sessions []sessionSpec      `json:"sessions,omitempty"`
@@ -144,7 +144,7 @@ var holidayNames = map[holiday]string{
 	holidayNationalDay: "National Day (Quốc khánh)",
 }
 
-func (f calendarFile) parseSessions(v *Validation) []workingSession {
+func (f calendarFile) parseSessions(v *validation) []workingSession {
 	sessions := make([]workingSession, 0, len(f.Sessions))
 	var previousEnd time.Duration
 	for i, s := range f.Sessions {
@@ -159,7 +159,7 @@ func (f calendarFile) parseSessions(v *Validation) []workingSession {
 	return sessions
 }
 
-func (s announcementSpec) parse(v *Validation, field string) (holidayAnnouncement, bool) {
+func (s announcementSpec) parse(v *validation, field string) (holidayAnnouncement, bool) {
 	h := holiday(s.Holiday)
 	name, known := holidayNames[h]
 	if !known {
@@ -192,7 +192,7 @@ func (s announcementSpec) parse(v *Validation, field string) (holidayAnnouncemen
 	return a, true
 }
 
-func (r dateRangeSpec) parse(v *Validation, field, defaultReason string) []calendarEntry {
+func (r dateRangeSpec) parse(v *validation, field, defaultReason string) []calendarEntry {
 	from, okFrom := parseDate(v, field+".from", r.From)
 	to, okTo := from, okFrom
 	if r.To != "" {
@@ -216,7 +216,7 @@ func (r dateRangeSpec) parse(v *Validation, field, defaultReason string) []calen
 	return days
 }
 
-func (w workDaySpec) parse(v *Validation, field, defaultReason string) (calendarEntry, bool) {
+func (w workDaySpec) parse(v *validation, field, defaultReason string) (calendarEntry, bool) {
 	day, ok := parseDate(v, field+".date", w.Date)
 	reason := w.Reason
 	if reason == "" {
@@ -243,7 +243,7 @@ func mergeAnnouncements(list []holidayAnnouncement) []holidayAnnouncement {
 }
 
 // parseClock parses "HH:MM" (00:00–24:00) as an offset from midnight.
-func parseClock(v *Validation, field, text string) time.Duration {
+func parseClock(v *validation, field, text string) time.Duration {
 	if text == "24:00" {
 		return 24 * time.Hour
 	}
@@ -256,7 +256,7 @@ func parseClock(v *Validation, field, text string) time.Duration {
 }
 
 // parseDate parses "YYYY-MM-DD" as a civil day; the lunar rules are checked for 1900–2199 only.
-func parseDate(v *Validation, field, text string) (civilDay, bool) {
+func parseDate(v *validation, field, text string) (civilDay, bool) {
 	t, err := time.Parse(time.DateOnly, text)
 	if err != nil || t.Year() < 1900 || t.Year() > 2199 {
 		v.Add(field, "must be a date YYYY-MM-DD between 1900 and 2199, got %q", text)
