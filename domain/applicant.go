@@ -57,6 +57,12 @@ func (a Applicant) Validate(v *Validation, prefix string) {
 // erased on a legal request (crypto-shredding, eventstore/shred).
 const ErasedName = "[đã xoá]"
 
+// ApplicantFields names, per event type, the top-level JSON member holding an Applicant: the
+// identity data eventstore/shred seals, given to it by the wiring.
+func ApplicantFields() map[string]string {
+	return map[string]string{TypeReceived: "applicant", TypeSubmitted: "applicant"}
+}
+
 // MaskedName hides a person's name on the public face: each word keeps its first letter
 // ("Nguyễn Văn An" → "N***** V** A*"). Organisations are public bodies of record and keep their name.
 func (a Applicant) MaskedName() string {

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/motcua/motcua/commands"
+	"github.com/motcua/motcua/domain"
 	"github.com/motcua/motcua/eventstore"
 	"github.com/motcua/motcua/eventstore/shred"
 	"github.com/motcua/motcua/eventstore/sqlite"
@@ -31,7 +32,7 @@ func newSecureEnv(t *testing.T, configure func(*mhttp.Config)) *secureEnv {
 			if err != nil {
 				t.Fatal(err)
 			}
-			shredded = shred.Wrap(store, keys)
+			shredded = shred.Wrap(store, keys, shred.PersonalData{Fields: domain.ApplicantFields(), Erased: domain.ErasedName})
 			return shredded
 		},
 		projections: projections.All(),

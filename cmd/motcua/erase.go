@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 
+	"github.com/motcua/motcua/domain"
 	"github.com/motcua/motcua/eventstore"
 	"github.com/motcua/motcua/eventstore/shred"
 	mhttp "github.com/motcua/motcua/http"
@@ -23,7 +24,7 @@ func protectPersonalData(ctx context.Context, b *backend, store eventstore.Store
 	if err != nil {
 		return nil, err
 	}
-	return shred.Wrap(store, keys), nil
+	return shred.Wrap(store, keys, shred.PersonalData{Fields: domain.ApplicantFields(), Erased: domain.ErasedName}), nil
 }
 
 // personalDataEraser carries out a legal erasure: it deletes the applicant's key, then rebuilds

@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/motcua/motcua/domain"
 	"github.com/motcua/motcua/eventstore"
 	"github.com/motcua/motcua/eventstore/sqlite"
 )
@@ -36,12 +35,12 @@ func FuzzSealAndOpen(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	s := Wrap(store, keys)
+	s := Wrap(store, keys, PersonalData{Fields: map[string]string{"received": "applicant", "submitted": "applicant"}, Erased: "[erased]"})
 	f.Fuzz(func(t *testing.T, payload string, submitted bool) {
 		ctx := context.Background()
-		event := eventstore.EventData{ID: eventstore.NewEventID(), Type: domain.TypeReceived, Data: []byte(payload)}
+		event := eventstore.EventData{ID: eventstore.NewEventID(), Type: "received", Data: []byte(payload)}
 		if submitted {
-			event.Type = domain.TypeSubmitted
+			event.Type = "submitted"
 		}
 		sealed, err := s.seal(ctx, event)
 		if err != nil {

@@ -24,20 +24,21 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/motcua/motcua/domain"
 	"github.com/motcua/motcua/eventstore"
 )
-
-// Erased replaces every erased personal field on reads.
-const Erased = domain.ErasedName
 
 // algorithm names the cipher of a sealed applicant, so a later change of cipher stays readable.
 const algorithm = "A256GCM"
 
-// personalFields names, per event type, the field holding an applicant's identity data.
-var personalFields = map[string]string{
-	domain.TypeReceived:  "applicant",
-	domain.TypeSubmitted: "applicant",
+// PersonalData says where events carry an applicant's identity data and what it reads as once
+// erased. The domain knows its events (domain.ApplicantFields, domain.ErasedName) and the wiring
+// passes them in, so this package names no event type and depends on nothing of the domain.
+type PersonalData struct {
+	// Fields names, per event type, the top-level JSON member holding an applicant: an object whose
+	// "id_number" chooses the key and whose "type" stays in clear.
+	Fields map[string]string
+	// Erased is what an erased applicant's name and identity number read as.
+	Erased string
 }
 
 // Subject identifies whose key encrypts a piece of personal data: the SHA-256 of the applicant's
@@ -71,8 +72,9 @@ type KeyStore interface {
 
 // Store encrypts personal data on Append and decrypts it on reads; see the package comment.
 type Store struct {
-	inner eventstore.Store
-	keys  KeyStore
+	inner    eventstore.Store
+	keys     KeyStore
+	personal PersonalData
 }
 
 var _ eventstore.Store = (*Store)(nil)
@@ -80,9 +82,11 @@ var _ eventstore.Store = (*Store)(nil)
 // Unwrap returns the store this decorates (eventstore.Wrapper): the same events, sealed.
 func (s *Store) Unwrap() eventstore.Store { return s.inner }
 
-// Wrap returns inner with the applicant data of new events encrypted under keys. Events stored
-// before (plain applicant data) read as they are.
-func Wrap(inner eventstore.Store, keys KeyStore) *Store { return &Store{inner: inner, keys: keys} }
+// Wrap returns inner with the applicant data of new events, found where personal says, encrypted
+// under keys. Events stored before (plain applicant data) read as they are.
+func Wrap(inner eventstore.Store, keys KeyStore, personal PersonalData) *Store {
+	return &Store{inner: inner, keys: keys, personal: personal}
+}
 
 // Erase deletes the key of the applicant with the given identity number, so that every event about
 // them reads as erased from now on. It reports whether there was a key to delete.
@@ -122,7 +126,7 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 // seal replaces the personal field's value with its envelope, leaving every other byte of the
 // payload as it was.
 func (s *Store) seal(ctx context.Context, e eventstore.EventData) ([]byte, error) {
-	field, ok := personalFields[e.Type]
+	field, ok := s.personal.Fields[e.Type]
 	if !ok {
 		return e.Data, nil
 	}
@@ -250,7 +254,7 @@ func newAEAD(secret []byte) (cipher.AEAD, error) {
 // marked erased when its key is gone. A ciphertext that does not decrypt under its key was altered:
 // that is an error, never "erased".
 func (s *Store) open(ctx context.Context, e eventstore.RecordedEvent) (eventstore.RecordedEvent, error) {
-	field, ok := personalFields[e.Type]
+	field, ok := s.personal.Fields[e.Type]
 	if !ok || !bytes.Contains(e.Data, []byte(`"sealed"`)) {
 		return e, nil
 	}
@@ -287,7 +291,7 @@ func (s *Store) decrypt(ctx context.Context, e eventstore.RecordedEvent, value s
 	}
 	key, err := s.keys.Key(ctx, env.KeyID)
 	if errors.Is(err, ErrNoKey) {
-		return erasedValue(value)
+		return erasedValue(value, s.personal.Erased)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("shred: %s v%d: %w", e.Stream, e.Version, err)
@@ -306,17 +310,17 @@ func (s *Store) decrypt(ctx context.Context, e eventstore.RecordedEvent, value s
 	return plain, nil
 }
 
-// erasedValue is how a value whose key was deleted reads: an applicant named and numbered
-// "[đã xoá]", of the type it had.
-func erasedValue(value sealed) ([]byte, error) {
+// erasedValue is how a value whose key was deleted reads: an applicant named and numbered erased
+// ("[đã xoá]"), of the type it had.
+func erasedValue(value sealed, erased string) ([]byte, error) {
 	if !value.Sealed.Object {
-		return json.Marshal(Erased)
+		return json.Marshal(erased)
 	}
-	erased := map[string]any{"name": Erased, "id_number": Erased}
+	applicant := map[string]any{"name": erased, "id_number": erased}
 	if len(value.Type) > 0 {
-		erased["type"] = value.Type
+		applicant["type"] = value.Type
 	}
-	return json.Marshal(erased)
+	return json.Marshal(applicant)
 }
 
 // ReadStream reads from the inner store and decrypts.

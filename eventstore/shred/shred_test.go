@@ -89,8 +89,11 @@ func wrap(t *testing.T, b backend) *shred.Store {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return shred.Wrap(b.store, keys)
+	return shred.Wrap(b.store, keys, personalData)
 }
+
+// personalData is what cmd/motcua passes: the domain's applicant fields and erased name.
+var personalData = shred.PersonalData{Fields: domain.ApplicantFields(), Erased: domain.ErasedName}
 
 var an = domain.Applicant{Type: domain.ApplicantCitizen, Name: "Nguyễn Văn An", IDNumber: "038012345678",
 	Phone: "0912345678", Email: "an@example.vn", Address: "12 Lê Lợi, Thanh Hóa"}
@@ -262,7 +265,7 @@ func TestErasureShowsTheApplicantErasedAndKeepsTheStoredBytes(t *testing.T) {
 			}
 		}
 
-		want := domain.Applicant{Type: domain.ApplicantCitizen, Name: shred.Erased, IDNumber: shred.Erased}
+		want := domain.Applicant{Type: domain.ApplicantCitizen, Name: domain.ErasedName, IDNumber: domain.ErasedName}
 		for _, stream := range []string{"dossier-d1", "dossier-d3"} {
 			if got := applicantOf(t, mustRead(t, s, stream)[0]); got != want {
 				t.Fatalf("%s after erasure: %+v, want %+v", stream, got, want)
@@ -382,7 +385,7 @@ func TestConcurrentFirstUsesShareOneKey(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, e := range readAll(t, s) {
-			if got := applicantOf(t, e); got.Name != shred.Erased {
+			if got := applicantOf(t, e); got.Name != domain.ErasedName {
 				t.Fatalf("%s still readable after erasure: %+v", e.Stream, got)
 			}
 		}
@@ -419,7 +422,7 @@ func TestErasedKeyBytesLeaveTheSQLiteFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := shred.Wrap(store, keys)
+	s := shred.Wrap(store, keys, personalData)
 	mustAppend(t, s, "dossier-d1", receivedEvent(t, "d1", an))
 	key, err := keys.KeyFor(context.Background(), shred.SubjectOf(an.IDNumber))
 	if err != nil {
