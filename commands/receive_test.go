@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"sort"
 	"sync"
@@ -14,6 +13,7 @@ import (
 	"github.com/motcua/motcua/commands"
 	"github.com/motcua/motcua/domain"
 	"github.com/motcua/motcua/domain/calendar"
+	"github.com/motcua/motcua/domain/domaintest"
 	"github.com/motcua/motcua/eventstore"
 	"github.com/motcua/motcua/eventstore/sqlite"
 )
@@ -28,14 +28,7 @@ func newApp(t *testing.T, now time.Time) (*commands.App, *sqlite.Store) {
 	}
 	t.Cleanup(func() { store.Close() })
 	cal := calendar.Default()
-	data, err := os.ReadFile("../domain/testdata/test-catalog.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	catalog, err := domain.ParseCatalog(data, cal)
-	if err != nil {
-		t.Fatal(err)
-	}
+	catalog := domaintest.Catalog(t, cal)
 	app := commands.New(store, catalog, cal)
 	app.Now = func() time.Time { return now }
 	app.Logger = slog.New(slog.DiscardHandler)

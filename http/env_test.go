@@ -7,7 +7,6 @@ import (
 	"errors"
 	"log/slog"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -16,6 +15,7 @@ import (
 	"github.com/motcua/motcua/commands"
 	"github.com/motcua/motcua/domain"
 	"github.com/motcua/motcua/domain/calendar"
+	"github.com/motcua/motcua/domain/domaintest"
 	"github.com/motcua/motcua/eventstore"
 	"github.com/motcua/motcua/eventstore/sqlite"
 	mhttp "github.com/motcua/motcua/http"
@@ -90,14 +90,7 @@ func buildEnv(t *testing.T, opts envOptions) *env {
 		t.Fatal(err)
 	}
 	cal := calendar.Default()
-	data, err := os.ReadFile("../domain/testdata/test-catalog.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	catalog, err := domain.ParseCatalog(data, cal)
-	if err != nil {
-		t.Fatal(err)
-	}
+	catalog := domaintest.Catalog(t, cal)
 	// Monday 2 March 2026, 08:00 in Vietnam: an ordinary working morning.
 	clock := &testClock{t: time.Date(2026, 3, 2, 8, 0, 0, 0, domain.VietnamTime)}
 	quiet := slog.New(slog.DiscardHandler)

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -22,6 +21,7 @@ import (
 	"github.com/motcua/motcua/commands"
 	"github.com/motcua/motcua/domain"
 	"github.com/motcua/motcua/domain/calendar"
+	"github.com/motcua/motcua/domain/domaintest"
 	"github.com/motcua/motcua/eventstore"
 	"github.com/motcua/motcua/eventstore/postgres"
 	"github.com/motcua/motcua/eventstore/postgres/pgtest"
@@ -78,14 +78,7 @@ func forEachBackend(t *testing.T, test func(t *testing.T, e *backendEnv)) {
 func newBackendEnv(t *testing.T, store eventstore.Store, readDB *sql.DB) *backendEnv {
 	t.Helper()
 	cal := calendar.Default()
-	data, err := os.ReadFile("../domain/testdata/test-catalog.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	catalog, err := domain.ParseCatalog(data, cal)
-	if err != nil {
-		t.Fatal(err)
-	}
+	catalog := domaintest.Catalog(t, cal)
 	clock := &testClock{t: time.Date(2026, 3, 2, 8, 0, 0, 0, domain.VietnamTime)}
 	quiet := slog.New(slog.DiscardHandler)
 	app := commands.New(store, catalog, cal)

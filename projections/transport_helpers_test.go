@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -18,6 +17,7 @@ import (
 	"github.com/motcua/motcua/commands"
 	"github.com/motcua/motcua/domain"
 	"github.com/motcua/motcua/domain/calendar"
+	"github.com/motcua/motcua/domain/domaintest"
 	"github.com/motcua/motcua/eventstore"
 	"github.com/motcua/motcua/eventstore/sqlite"
 	"github.com/motcua/motcua/projections"
@@ -61,14 +61,7 @@ func seedDossiers(t testing.TB, store eventstore.Store) []eventstore.RecordedEve
 	t.Helper()
 	ctx := context.Background()
 	calendar := calendar.Default()
-	data, err := os.ReadFile("../domain/testdata/test-catalog.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	catalog, err := domain.ParseCatalog(data, calendar)
-	if err != nil {
-		t.Fatal(err)
-	}
+	catalog := domaintest.Catalog(t, calendar)
 	app := commands.New(store, catalog, calendar)
 	app.Logger = quiet
 	now := time.Date(2026, 3, 20, 9, 0, 0, 0, domain.VietnamTime)

@@ -2,7 +2,6 @@ package projections_test
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -10,6 +9,7 @@ import (
 	"github.com/motcua/motcua/commands"
 	"github.com/motcua/motcua/domain"
 	"github.com/motcua/motcua/domain/calendar"
+	"github.com/motcua/motcua/domain/domaintest"
 	"github.com/motcua/motcua/eventstore"
 	"github.com/motcua/motcua/eventstore/sqlite"
 	"github.com/motcua/motcua/projections"
@@ -39,14 +39,7 @@ func newQueueWorld(t *testing.T) *queueWorld {
 		t.Fatal(err)
 	}
 	cal := calendar.Default()
-	data, err := os.ReadFile("../domain/testdata/test-catalog.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	catalog, err := domain.ParseCatalog(data, cal)
-	if err != nil {
-		t.Fatal(err)
-	}
+	catalog := domaintest.Catalog(t, cal)
 	w := &queueWorld{t: t, ctx: ctx, db: store, now: time.Date(2026, 3, 2, 8, 0, 0, 0, domain.VietnamTime)} // a Monday
 	w.app = commands.New(store, catalog, cal)
 	w.app.Now = func() time.Time { return w.now }

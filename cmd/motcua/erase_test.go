@@ -5,7 +5,6 @@ import (
 	"context"
 	"database/sql"
 	"log/slog"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +12,7 @@ import (
 	"github.com/motcua/motcua/commands"
 	"github.com/motcua/motcua/domain"
 	"github.com/motcua/motcua/domain/calendar"
+	"github.com/motcua/motcua/domain/domaintest"
 	"github.com/motcua/motcua/eventstore"
 	"github.com/motcua/motcua/eventstore/chain"
 	"github.com/motcua/motcua/projections"
@@ -38,14 +38,7 @@ func receiveAsServeDoes(t *testing.T, dataDir, name, idNumber string) string {
 		t.Fatal(err)
 	}
 	cal := calendar.Default()
-	data, err := os.ReadFile("../../domain/testdata/test-catalog.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	catalog, err := domain.ParseCatalog(data, cal)
-	if err != nil {
-		t.Fatal(err)
-	}
+	catalog := domaintest.Catalog(t, cal)
 	app := commands.New(store, catalog, cal)
 	app.Now = func() time.Time { return time.Date(2026, 3, 2, 8, 0, 0, 0, domain.VietnamTime) }
 	receipt, err := app.Receive(ctx, commands.Caller{ID: "tn1", Name: "Lê Thị Tiếp", Roles: []commands.Role{commands.RoleReception}, Agency: "000.00.00.H56"},
