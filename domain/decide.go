@@ -44,9 +44,17 @@ type Command interface {
 
 // Decide returns the events that carrying out c on d produces, or why it is not allowed: a
 // *TransitionError when the dossier's status forbids the action, an EINVALID *Error for bad input.
+// The status is checked first, for every action (Allowed), so a decide function starts from a
+// dossier in which its action may be taken.
 func Decide(d Dossier, c Command) ([]Event, error) {
 	if d.Status == "" {
 		d.Status = StatusNew
+	}
+	if c == nil || Allowed[c.Action()] == nil {
+		return nil, Errorf(EINTERNAL, "unknown command %T", c)
+	}
+	if err := guard(d, c.Action()); err != nil {
+		return nil, err
 	}
 	switch c := c.(type) {
 	case Submit:

@@ -89,9 +89,6 @@ func checkAllotted(v *Validation, hours float64) {
 }
 
 func decideTransfer(d Dossier, c Transfer) ([]Event, error) {
-	if err := guard(d, ActionTransfer); err != nil {
-		return nil, err
-	}
 	var v Validation
 	checkText(&v, "step", c.Step, true, 200)
 	checkText(&v, "note", c.Note, false, 2000)
@@ -201,9 +198,6 @@ func startParallelStep(d Dossier, c Transfer, step WorkflowStep, start time.Time
 }
 
 func decideInterAgencyTransfer(d Dossier, c InterAgencyTransfer) ([]Event, error) {
-	if err := guard(d, ActionInterAgencyTransfer); err != nil {
-		return nil, err
-	}
 	var v Validation
 	checkText(&v, "step", c.Step, false, 200)
 	checkMoment(&v, c.At)
@@ -259,9 +253,6 @@ func interAgencyStepProblem(d Dossier, c InterAgencyTransfer, step WorkflowStep,
 }
 
 func decideCompletePart(d Dossier, c CompletePart) ([]Event, error) {
-	if err := guard(d, ActionCompletePart); err != nil {
-		return nil, err
-	}
 	var v Validation
 	checkText(&v, "step", c.Step, true, 200)
 	checkText(&v, "opinion", c.Opinion, true, 5000)
@@ -299,9 +290,6 @@ func quotedList(items []string) string {
 }
 
 func decideAppraise(d Dossier, c Appraise) ([]Event, error) {
-	if err := guard(d, ActionAppraise); err != nil {
-		return nil, err
-	}
 	if d.Signature != nil {
 		return nil, refuse(d, ActionAppraise, "the result is already signed")
 	}
@@ -316,9 +304,6 @@ func decideAppraise(d Dossier, c Appraise) ([]Event, error) {
 }
 
 func decideSign(d Dossier, c Sign) ([]Event, error) {
-	if err := guard(d, ActionSign); err != nil {
-		return nil, err
-	}
 	switch {
 	case d.Appraisal == nil:
 		return nil, refuse(d, ActionSign, "the dossier has not been appraised")
@@ -339,9 +324,6 @@ func decideSign(d Dossier, c Sign) ([]Event, error) {
 }
 
 func decideReject(d Dossier, c Reject) ([]Event, error) {
-	if err := guard(d, ActionReject); err != nil {
-		return nil, err
-	}
 	if d.Appraisal == nil {
 		return nil, refuse(d, ActionReject, "a rejection needs an appraisal first")
 	}

@@ -69,9 +69,6 @@ func (RequestSupplement) Action() Action { return ActionRequestSupplement }
 func (Supplement) Action() Action        { return ActionSupplement }
 
 func decideSubmit(d Dossier, c Submit) ([]Event, error) {
-	if err := guard(d, ActionSubmit); err != nil {
-		return nil, err
-	}
 	var v Validation
 	v.Check(c.DossierID != "", "dossier_id", "is required")
 	v.Check(c.Procedure.Code != "", "procedure_code", "is not a catalog procedure")
@@ -93,9 +90,6 @@ func decideSubmit(d Dossier, c Submit) ([]Event, error) {
 }
 
 func decideReceive(d Dossier, c Receive) ([]Event, error) {
-	if err := guard(d, ActionReceive); err != nil {
-		return nil, err
-	}
 	var v Validation
 	v.Check(c.Code != "", "code", "a dossier code must be allocated")
 	v.Check(c.Procedure.Code != "", "procedure_code", "is not a catalog procedure")
@@ -134,9 +128,6 @@ func decideReceive(d Dossier, c Receive) ([]Event, error) {
 }
 
 func decideRefuse(d Dossier, c RefuseReception) ([]Event, error) {
-	if err := guard(d, ActionRefuseReception); err != nil {
-		return nil, err
-	}
 	if err := checkReasoned(c.Reason, c.At); err != nil {
 		return nil, err
 	}
@@ -144,9 +135,6 @@ func decideRefuse(d Dossier, c RefuseReception) ([]Event, error) {
 }
 
 func decideRequestSupplement(d Dossier, c RequestSupplement) ([]Event, error) {
-	if err := guard(d, ActionRequestSupplement); err != nil {
-		return nil, err
-	}
 	var v Validation
 	v.Check(len(c.MissingItems) > 0, "missing_items", "list everything that is missing, at once")
 	for i, item := range c.MissingItems {
@@ -173,9 +161,6 @@ func decideRequestSupplement(d Dossier, c RequestSupplement) ([]Event, error) {
 }
 
 func decideSupplement(d Dossier, c Supplement) ([]Event, error) {
-	if err := guard(d, ActionSupplement); err != nil {
-		return nil, err
-	}
 	var v Validation
 	checkComponents(&v, c.Components, false)
 	checkMoment(&v, c.At)

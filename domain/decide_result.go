@@ -51,9 +51,6 @@ func (Rate) Action() Action            { return ActionRate }
 const maxFee = 1_000_000_000
 
 func decideAssessFee(d Dossier, c AssessFee) ([]Event, error) {
-	if err := guard(d, ActionAssessFee); err != nil {
-		return nil, err
-	}
 	var v Validation
 	v.Check(len(c.Items) > 0, "items", "at least one fee is required")
 	var total int64
@@ -70,9 +67,6 @@ func decideAssessFee(d Dossier, c AssessFee) ([]Event, error) {
 }
 
 func decidePay(d Dossier, c Pay) ([]Event, error) {
-	if err := guard(d, ActionPay); err != nil {
-		return nil, err
-	}
 	outstanding := d.FeesDue - d.FeesPaid
 	var v Validation
 	v.Check(c.Amount > 0 && c.Amount <= outstanding, "amount", "must be between 1 and the %d đồng outstanding", outstanding)
@@ -92,9 +86,6 @@ func decidePay(d Dossier, c Pay) ([]Event, error) {
 }
 
 func decideMarkResultReady(d Dossier, c MarkResultReady) ([]Event, error) {
-	if err := guard(d, ActionMarkResultReady); err != nil {
-		return nil, err
-	}
 	if d.Signature == nil {
 		return nil, refuse(d, ActionMarkResultReady, "the result has not been signed")
 	}
@@ -115,9 +106,6 @@ func decideMarkResultReady(d Dossier, c MarkResultReady) ([]Event, error) {
 }
 
 func decideReturnResult(d Dossier, c ReturnResult) ([]Event, error) {
-	if err := guard(d, ActionReturnResult); err != nil {
-		return nil, err
-	}
 	if d.FeesPaid < d.FeesDue {
 		return nil, refuse(d, ActionReturnResult, "%d đồng of fees are unpaid", d.FeesDue-d.FeesPaid)
 	}
@@ -131,11 +119,8 @@ func decideReturnResult(d Dossier, c ReturnResult) ([]Event, error) {
 }
 
 func decideRate(d Dossier, c Rate) ([]Event, error) {
-	// The status first: it is public anyway, and a dossier that was never received has no secret to
-	// match. Whether it was already rated is told only to whoever holds the secret.
-	if err := guard(d, ActionRate); err != nil {
-		return nil, err
-	}
+	// Decide checked the status first: it is public anyway, and a dossier that was never received has
+	// no secret to match. Whether it was already rated is told only to whoever holds the secret.
 	if !secretMatches(d.RatingSecretHash, c.Secret) {
 		return nil, Errorf(EFORBIDDEN, "the rating secret does not match this dossier's receipt")
 	}

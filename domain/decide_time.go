@@ -46,9 +46,6 @@ func (Resume) Action() Action       { return ActionResume }
 func (Withdraw) Action() Action     { return ActionWithdraw }
 
 func decideIssueApology(d Dossier, c IssueApology) ([]Event, error) {
-	if err := guard(d, ActionIssueApology); err != nil {
-		return nil, err
-	}
 	rules := DefaultRuleBook().ForDossier(d)
 	if d.Apologies >= rules.MaxApologies {
 		if d.Apology == nil {
@@ -111,9 +108,6 @@ func decideIssueApology(d Dossier, c IssueApology) ([]Event, error) {
 }
 
 func decideSuspend(d Dossier, c Suspend) ([]Event, error) {
-	if err := guard(d, ActionSuspend); err != nil {
-		return nil, err
-	}
 	if err := checkReasoned(c.Reason, c.At); err != nil {
 		return nil, err
 	}
@@ -121,9 +115,6 @@ func decideSuspend(d Dossier, c Suspend) ([]Event, error) {
 }
 
 func decideResume(d Dossier, c Resume) ([]Event, error) {
-	if err := guard(d, ActionResume); err != nil {
-		return nil, err
-	}
 	var v Validation
 	checkMoment(&v, c.At)
 	v.Check(!c.At.Before(d.SuspendedAt), "at", "is before the suspension")
@@ -142,9 +133,6 @@ func decideResume(d Dossier, c Resume) ([]Event, error) {
 }
 
 func decideWithdraw(d Dossier, c Withdraw) ([]Event, error) {
-	if err := guard(d, ActionWithdraw); err != nil {
-		return nil, err
-	}
 	if err := checkReasoned(c.Reason, c.At); err != nil {
 		return nil, err
 	}
