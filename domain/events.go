@@ -395,40 +395,52 @@ func (Rated) EventType() string                  { return TypeRated }
 func (ParallelStepStarted) EventType() string    { return TypeParallelStepStarted }
 func (PartCompleted) EventType() string          { return TypePartCompleted }
 
-var eventFactories = map[string]func() Event{
-	TypeSubmitted:              func() Event { return &Submitted{} },
-	TypeReceived:               func() Event { return &Received{} },
-	TypeReceptionRefused:       func() Event { return &ReceptionRefused{} },
-	TypeSupplementRequested:    func() Event { return &SupplementRequested{} },
-	TypeSupplemented:           func() Event { return &Supplemented{} },
-	TypeTransferred:            func() Event { return &Transferred{} },
-	TypeInterAgencyTransferred: func() Event { return &InterAgencyTransferred{} },
-	TypeAppraised:              func() Event { return &Appraised{} },
-	TypeSigned:                 func() Event { return &Signed{} },
-	TypeFeeAssessed:            func() Event { return &FeeAssessed{} },
-	TypePaid:                   func() Event { return &Paid{} },
-	TypeResultReady:            func() Event { return &ResultReady{} },
-	TypeResultReturned:         func() Event { return &ResultReturned{} },
-	TypeApologyIssued:          func() Event { return &ApologyIssued{} },
-	TypeSuspended:              func() Event { return &Suspended{} },
-	TypeResumed:                func() Event { return &Resumed{} },
-	TypeWithdrawn:              func() Event { return &Withdrawn{} },
-	TypeRejected:               func() Event { return &Rejected{} },
-	TypeRated:                  func() Event { return &Rated{} },
-	TypeParallelStepStarted:    func() Event { return &ParallelStepStarted{} },
-	TypePartCompleted:          func() Event { return &PartCompleted{} },
+// eventDecoders decodes each wire name's payload into its event value; the name comes from the
+// type's own EventType, so the two cannot disagree.
+var eventDecoders = decoderTable(
+	decoderOf[Submitted](), decoderOf[Received](), decoderOf[ReceptionRefused](), decoderOf[SupplementRequested](),
+	decoderOf[Supplemented](), decoderOf[Transferred](), decoderOf[InterAgencyTransferred](), decoderOf[Appraised](),
+	decoderOf[Signed](), decoderOf[FeeAssessed](), decoderOf[Paid](), decoderOf[ResultReady](),
+	decoderOf[ResultReturned](), decoderOf[ApologyIssued](), decoderOf[Suspended](), decoderOf[Resumed](),
+	decoderOf[Withdrawn](), decoderOf[Rejected](), decoderOf[Rated](), decoderOf[ParallelStepStarted](),
+	decoderOf[PartCompleted](),
+)
+
+// eventDecoder decodes one event type's payload.
+type eventDecoder struct {
+	eventType string
+	decode    func(data []byte) (Event, error)
+}
+
+func decoderOf[E Event]() eventDecoder {
+	var zero E
+	return eventDecoder{eventType: zero.EventType(), decode: func(data []byte) (Event, error) {
+		var e E
+		if err := jsonv2.Unmarshal(data, &e, decodeOptions); err != nil {
+			return nil, err
+		}
+		return e, nil
+	}}
+}
+
+func decoderTable(decoders ...eventDecoder) map[string]func([]byte) (Event, error) {
+	table := make(map[string]func([]byte) (Event, error), len(decoders))
+	for _, d := range decoders {
+		table[d.eventType] = d.decode
+	}
+	return table
 }
 
 // IsDossierEvent reports whether eventType is one of the dossier's wire names.
 func IsDossierEvent(eventType string) bool {
-	_, ok := eventFactories[eventType]
+	_, ok := eventDecoders[eventType]
 	return ok
 }
 
 // EventTypes lists every dossier event's wire name.
 func EventTypes() []string {
-	types := make([]string, 0, len(eventFactories))
-	for t := range eventFactories {
+	types := make([]string, 0, len(eventDecoders))
+	for t := range eventDecoders {
 		types = append(types, t)
 	}
 	return types
@@ -454,61 +466,13 @@ var decodeOptions = jsonv2.JoinOptions(jsontext.AllowDuplicateNames(true), jsont
 
 // DecodeEvent turns a wire name and JSON payload back into an event value (not a pointer).
 func DecodeEvent(eventType string, data []byte) (Event, error) {
-	factory, ok := eventFactories[eventType]
+	decode, ok := eventDecoders[eventType]
 	if !ok {
 		return nil, fmt.Errorf("unknown dossier event type %q", eventType)
 	}
-	ptr := factory()
-	if err := jsonv2.Unmarshal(data, ptr, decodeOptions); err != nil {
+	e, err := decode(data)
+	if err != nil {
 		return nil, fmt.Errorf("decode %s: %w", eventType, err)
 	}
-	return deref(ptr), nil
-}
-
-func deref(e Event) Event {
-	switch v := e.(type) {
-	case *Submitted:
-		return *v
-	case *Received:
-		return *v
-	case *ReceptionRefused:
-		return *v
-	case *SupplementRequested:
-		return *v
-	case *Supplemented:
-		return *v
-	case *Transferred:
-		return *v
-	case *InterAgencyTransferred:
-		return *v
-	case *Appraised:
-		return *v
-	case *Signed:
-		return *v
-	case *FeeAssessed:
-		return *v
-	case *Paid:
-		return *v
-	case *ResultReady:
-		return *v
-	case *ResultReturned:
-		return *v
-	case *ApologyIssued:
-		return *v
-	case *Suspended:
-		return *v
-	case *Resumed:
-		return *v
-	case *Withdrawn:
-		return *v
-	case *Rejected:
-		return *v
-	case *Rated:
-		return *v
-	case *ParallelStepStarted:
-		return *v
-	case *PartCompleted:
-		return *v
-	}
-	return e
+	return e, nil
 }
