@@ -247,12 +247,12 @@ func (a *App) resolveRef(ctx context.Context, ref string) (id string, code domai
 	if id, err := uuid.Parse(ref); err == nil {
 		return id.String(), "", nil
 	}
-	code, _, _, _, err = domain.ParseDossierCode(ref)
+	parsed, err := domain.ParseDossierCode(ref)
 	if err != nil {
 		return "", "", err
 	}
-	id, err = a.codes.lookup(ctx, code)
-	return id, code, err
+	id, err = a.codes.lookup(ctx, parsed.Code)
+	return id, parsed.Code, err
 }
 
 type correlationKey struct{}

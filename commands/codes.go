@@ -74,20 +74,20 @@ func (c *codeAllocator) allocate(ctx context.Context, unit string, at time.Time,
 }
 
 func (c *codeAllocator) lookup(ctx context.Context, code domain.DossierCode) (string, error) {
-	_, unit, day, seq, err := domain.ParseDossierCode(string(code))
+	parsed, err := domain.ParseDossierCode(string(code))
 	if err != nil {
 		return "", err
 	}
-	events, err := c.store.ReadStream(ctx, codeStream(unit, day), uint64(seq))
+	events, err := c.store.ReadStream(ctx, codeStream(parsed.Unit, parsed.Day), uint64(parsed.Seq))
 	if err != nil {
 		return "", err
 	}
-	if len(events) == 0 || events[0].Version != uint64(seq) {
+	if len(events) == 0 || events[0].Version != uint64(parsed.Seq) {
 		return "", domain.Errorf(domain.ENOTFOUND, "dossier %s not found", code)
 	}
 	var a codeAllocated
 	if err := json.Unmarshal(events[0].Data, &a); err != nil || a.Code != code {
-		return "", fmt.Errorf("code stream %s version %d: unexpected allocation %+v: %v", codeStream(unit, day), seq, a, err)
+		return "", fmt.Errorf("code stream %s version %d: unexpected allocation %+v: %v", codeStream(parsed.Unit, parsed.Day), parsed.Seq, a, err)
 	}
 	return a.DossierID, nil
 }

@@ -45,20 +45,28 @@ func DayKey(at time.Time) string { return at.In(VietnamTime).Format("060102") }
 // because dossier codes and the rules count dates in it too).
 var VietnamTime = calendar.VietnamTime
 
+// DossierCodeParts is a checked dossier code and what it is made of.
+type DossierCodeParts struct {
+	Code DossierCode
+	Unit string // the receiving unit's code, e.g. 000.00.06.H56
+	Day  string // YYMMDD of receipt in Vietnam time (DayKey)
+	Seq  int    // the dossier's number in the unit's day, from 1
+}
+
 // ParseDossierCode checks s and returns its parts.
-func ParseDossierCode(s string) (code DossierCode, unit, day string, seq int, err error) {
+func ParseDossierCode(s string) (DossierCodeParts, error) {
 	m := dossierCodePattern.FindStringSubmatch(s)
 	if m == nil {
-		return "", "", "", 0, Errorf(EINVALID, "%q is not a dossier code (expected <unit>-<YYMMDD>-<NNNN>, e.g. 000.00.06.H56-231027-0361)", s)
+		return DossierCodeParts{}, Errorf(EINVALID, "%q is not a dossier code (expected <unit>-<YYMMDD>-<NNNN>, e.g. 000.00.06.H56-231027-0361)", s)
 	}
-	if _, perr := time.Parse("060102", m[2]); perr != nil {
-		return "", "", "", 0, Errorf(EINVALID, "%q has no valid date", s)
+	if _, err := time.Parse("060102", m[2]); err != nil {
+		return DossierCodeParts{}, Errorf(EINVALID, "%q has no valid date", s)
 	}
-	seq, _ = strconv.Atoi(m[3])
+	seq, _ := strconv.Atoi(m[3])
 	if seq == 0 {
-		return "", "", "", 0, Errorf(EINVALID, "%q has sequence 0000; sequences start at 0001", s)
+		return DossierCodeParts{}, Errorf(EINVALID, "%q has sequence 0000; sequences start at 0001", s)
 	}
-	return DossierCode(s), m[1], m[2], seq, nil
+	return DossierCodeParts{Code: DossierCode(s), Unit: m[1], Day: m[2], Seq: seq}, nil
 }
 
 // ResultCode is `<dossier code>-KQ<n>`, the code of the n-th result of a dossier.
@@ -70,7 +78,7 @@ func ParseResultCode(s string) (DossierCode, int, error) {
 	if i < 0 {
 		return "", 0, Errorf(EINVALID, "%q is not a result code (expected <dossier code>-KQ<n>)", s)
 	}
-	code, _, _, _, err := ParseDossierCode(s[:i])
+	parsed, err := ParseDossierCode(s[:i])
 	if err != nil {
 		return "", 0, err
 	}
@@ -79,5 +87,5 @@ func ParseResultCode(s string) (DossierCode, int, error) {
 	if err != nil || n < 1 || strconv.Itoa(n) != s[i+3:] {
 		return "", 0, Errorf(EINVALID, "%q has no valid result number", s)
 	}
-	return code, n, nil
+	return parsed.Code, n, nil
 }

@@ -29,9 +29,10 @@ func TestNewDossierCode(t *testing.T) {
 			if err != nil || got != tc.want {
 				t.Fatalf("NewDossierCode = %q, %v; want %q", got, err, tc.want)
 			}
-			code, unit, day, seq, err := domain.ParseDossierCode(string(got))
-			if err != nil || code != got || unit != tc.unit || day != domain.DayKey(tc.at) || seq != tc.seq {
-				t.Errorf("ParseDossierCode(%q) = %q %q %q %d, %v", got, code, unit, day, seq, err)
+			parsed, err := domain.ParseDossierCode(string(got))
+			want := domain.DossierCodeParts{Code: got, Unit: tc.unit, Day: domain.DayKey(tc.at), Seq: tc.seq}
+			if err != nil || parsed != want {
+				t.Errorf("ParseDossierCode(%q) = %+v, %v; want %+v", got, parsed, err, want)
 			}
 		})
 	}
@@ -58,9 +59,10 @@ func TestNewDossierCodeRefuses(t *testing.T) {
 }
 
 func TestParseTheRealExample(t *testing.T) {
-	code, unit, day, seq, err := domain.ParseDossierCode("000.00.06.H56-231027-0361")
-	if err != nil || code != "000.00.06.H56-231027-0361" || unit != "000.00.06.H56" || day != "231027" || seq != 361 {
-		t.Errorf("ParseDossierCode = %q %q %q %d, %v", code, unit, day, seq, err)
+	parsed, err := domain.ParseDossierCode("000.00.06.H56-231027-0361")
+	want := domain.DossierCodeParts{Code: "000.00.06.H56-231027-0361", Unit: "000.00.06.H56", Day: "231027", Seq: 361}
+	if err != nil || parsed != want {
+		t.Errorf("ParseDossierCode = %+v, %v; want %+v", parsed, err, want)
 	}
 }
 
@@ -84,10 +86,10 @@ func TestParseMalformedDossierCodes(t *testing.T) {
 		"000.00.06.H56-231027-0361-KQ1", // a result code
 		"000.00.06.H56-２３１０２７-0361",     // full-width digits
 	} {
-		code, _, _, _, err := domain.ParseDossierCode(s)
+		parsed, err := domain.ParseDossierCode(s)
 		var e *domain.Error
-		if !errors.As(err, &e) || e.Code != domain.EINVALID || code != "" {
-			t.Errorf("ParseDossierCode(%q) = %q, %v; want EINVALID", s, code, err)
+		if !errors.As(err, &e) || e.Code != domain.EINVALID || parsed != (domain.DossierCodeParts{}) {
+			t.Errorf("ParseDossierCode(%q) = %+v, %v; want EINVALID", s, parsed, err)
 		}
 	}
 }

@@ -110,20 +110,20 @@ func FuzzParseDossierCode(f *testing.F) {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		code, unit, day, seq, err := domain.ParseDossierCode(s)
+		parsed, err := domain.ParseDossierCode(s)
 		if err != nil {
 			if domain.ErrorCodeOf(err) != domain.EINVALID {
 				t.Fatalf("%q refused with %v, want invalid input", s, err)
 			}
 			return
 		}
-		date, err := time.ParseInLocation("060102", day, domain.VietnamTime)
+		date, err := time.ParseInLocation("060102", parsed.Day, domain.VietnamTime)
 		if err != nil {
-			t.Fatalf("%q accepted with day %q: %v", s, day, err)
+			t.Fatalf("%q accepted with day %q: %v", s, parsed.Day, err)
 		}
-		rebuilt, err := domain.NewDossierCode(unit, date, seq)
-		if err != nil || rebuilt != code || string(code) != s {
-			t.Fatalf("%q parsed into %q %q %d, which makes %q (%v)", s, unit, day, seq, rebuilt, err)
+		rebuilt, err := domain.NewDossierCode(parsed.Unit, date, parsed.Seq)
+		if err != nil || rebuilt != parsed.Code || string(parsed.Code) != s {
+			t.Fatalf("%q parsed into %+v, which makes %q (%v)", s, parsed, rebuilt, err)
 		}
 	})
 }

@@ -115,11 +115,12 @@ func (s *Server) lookupPage(w http.ResponseWriter, r *http.Request) {
 // fillLookup looks the code up and returns the page's HTTP status. With the receipt's secret the
 // page shows whose dossier it is (masked) and what it is about, and offers the rating form.
 func (s *Server) fillLookup(w http.ResponseWriter, r *http.Request, l Lang, page *lookupView, secret string) int {
-	code, _, _, _, err := domain.ParseDossierCode(page.Query)
+	parsed, err := domain.ParseDossierCode(page.Query)
 	if err != nil {
 		page.Problem = "lookup.malformed"
 		return http.StatusBadRequest
 	}
+	code := parsed.Code
 	st, err := projections.LookupPublicStatus(r.Context(), s.readDB, string(code), s.now())
 	if errors.Is(err, projections.ErrNotFound) {
 		page.Problem = "lookup.unknown"

@@ -68,11 +68,12 @@ func (s *Server) publicStatus(w http.ResponseWriter, r *http.Request) {
 // lookupPublic finds the public status of the dossier whose code is in the path, or answers the
 // problem (malformed code 400, unknown 404) and reports false.
 func (s *Server) lookupPublic(w http.ResponseWriter, r *http.Request) (projections.PublicStatus, bool) {
-	code, _, _, _, err := domain.ParseDossierCode(chi.URLParam(r, "code"))
+	parsed, err := domain.ParseDossierCode(chi.URLParam(r, "code"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return projections.PublicStatus{}, false
 	}
+	code := parsed.Code
 	status, err := projections.LookupPublicStatus(r.Context(), s.readDB, string(code), s.now())
 	if errors.Is(err, projections.ErrNotFound) {
 		err = domain.Errorf(domain.ENOTFOUND, "Không tìm thấy hồ sơ %s / no dossier %s", code, code)
@@ -113,11 +114,12 @@ func (s *Server) rate(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	code, _, _, _, err := domain.ParseDossierCode(chi.URLParam(r, "code"))
+	parsed, err := domain.ParseDossierCode(chi.URLParam(r, "code"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
+	code := parsed.Code
 	if !s.admitSecretCheck(w, r) {
 		rateLimited(w, r)
 		return

@@ -83,11 +83,12 @@ func resultURL(base, resultCode string) string {
 // receipt's rating secret the link opens the rating form; a secret that is not the dossier's is
 // refused rather than printed.
 func (s *Server) dossierQR(w http.ResponseWriter, r *http.Request) {
-	code, _, _, _, err := domain.ParseDossierCode(chi.URLParam(r, "code"))
+	parsed, err := domain.ParseDossierCode(chi.URLParam(r, "code"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
+	code := parsed.Code
 	secret := r.URL.Query().Get("secret")
 	if secret == "" {
 		_, _, err = s.app.Load(r.Context(), string(code)) // a code of no dossier gets no QR code
