@@ -96,6 +96,34 @@ func (a *App) Execute(ctx context.Context, caller Caller, ref string, ifMatch *u
 	if err := domain.CheckTextFields(in); err != nil {
 		return Result{}, err
 	}
+	return a.decideOnDossier(ctx, ref, caller.ID, ifMatch, func(d domain.Dossier, now time.Time) (eventstore.Actor, []domain.Event, error) {
+		role, err := authorize(caller, in.Action(), d)
+		if err != nil {
+			return eventstore.Actor{}, nil, err
+		}
+		if ifMatch != nil && *ifMatch != d.Version {
+			return eventstore.Actor{}, nil, domain.Errorf(domain.EPRECONDITION, "dossier %s is at version %d, not %d: reload it and try again", ref, d.Version, *ifMatch)
+		}
+		cmd, err := in.command(ctx, a, caller, d, now)
+		if err != nil {
+			return eventstore.Actor{}, nil, err
+		}
+		events, err := domain.Decide(d, cmd)
+		if err != nil {
+			return eventstore.Actor{}, nil, err
+		}
+		events, err = a.signEvents(ctx, caller, d, events)
+		return caller.actor(role), events, err
+	})
+}
+
+// decideOnDossier is the loop of every action on an existing dossier: load it, answer a repeated
+// request with its first answer, decide (who acts, and the events), and append with the version
+// decided on. Losing the race to another action reloads and decides again, since that action may
+// have made this one invalid; with ifMatch the caller asked for exactly that version, so it is 412.
+// repeatOf is the actor whose earlier run of the same request (idempotency key) answers a repeat.
+func (a *App) decideOnDossier(ctx context.Context, ref, repeatOf string, ifMatch *uint64,
+	decide func(d domain.Dossier, now time.Time) (eventstore.Actor, []domain.Event, error)) (Result, error) {
 	id, code, err := a.resolveRef(ctx, ref)
 	if err != nil {
 		return Result{}, err
@@ -109,32 +137,18 @@ func (a *App) Execute(ctx context.Context, caller Caller, ref string, ifMatch *u
 			return Result{}, domain.Errorf(domain.ENOTFOUND, "dossier %s not found", ref)
 		}
 		// Before the checks: a repeat must get the first answer although the dossier has moved on.
-		if upTo, names, found, err := earlierRun(ctx, caller.ID, recorded); err != nil || found {
+		if upTo, names, found, err := earlierRun(ctx, repeatOf, recorded); err != nil || found {
 			if err != nil {
 				return Result{}, err
 			}
 			return replayResult(upTo, names)
 		}
-		role, err := authorize(caller, in.Action(), d)
-		if err != nil {
-			return Result{}, err
-		}
-		if ifMatch != nil && *ifMatch != d.Version {
-			return Result{}, domain.Errorf(domain.EPRECONDITION, "dossier %s is at version %d, not %d: reload it and try again", ref, d.Version, *ifMatch)
-		}
 		now := a.now()
-		cmd, err := in.command(ctx, a, caller, d, now)
+		actor, events, err := decide(d, now)
 		if err != nil {
 			return Result{}, err
 		}
-		events, err := domain.Decide(d, cmd)
-		if err != nil {
-			return Result{}, err
-		}
-		if events, err = a.signEvents(ctx, caller, d, events); err != nil {
-			return Result{}, err
-		}
-		res, err := a.append(ctx, caller.actor(role), d, events, now)
+		res, err := a.append(ctx, actor, d, events, now)
 		if errors.Is(err, eventstore.ErrWrongExpectedVersion) {
 			if ifMatch != nil {
 				return Result{}, domain.Errorf(domain.EPRECONDITION, "dossier %s changed while this action was decided: reload it and try again", ref)

@@ -2,7 +2,7 @@ package commands
 
 import (
 	"context"
-	"errors"
+	"time"
 
 	"github.com/motcua/motcua/domain"
 	"github.com/motcua/motcua/eventstore"
@@ -24,36 +24,8 @@ func (a *App) Rate(ctx context.Context, ref string, in RateInput) (Result, error
 	if err := domain.CheckTextFields(in); err != nil {
 		return Result{}, err
 	}
-	id, code, err := a.resolveRef(ctx, ref)
-	if err != nil {
-		return Result{}, err
-	}
-	for attempt := 0; ; attempt++ {
-		d, recorded, err := a.loadRecorded(ctx, id)
-		if err != nil {
-			return Result{}, err
-		}
-		if !d.Exists() || (code != "" && d.Code != code) {
-			return Result{}, domain.Errorf(domain.ENOTFOUND, "dossier %s not found", ref)
-		}
-		if upTo, names, found, err := earlierRun(ctx, applicantActor.ID, recorded); err != nil || found {
-			if err != nil {
-				return Result{}, err
-			}
-			return replayResult(upTo, names)
-		}
-		now := a.now()
+	return a.decideOnDossier(ctx, ref, applicantActor.ID, nil, func(d domain.Dossier, now time.Time) (eventstore.Actor, []domain.Event, error) {
 		events, err := domain.Decide(d, domain.Rate{Secret: in.Secret, Scores: in.Scores, Comment: in.Comment, At: now})
-		if err != nil {
-			return Result{}, err
-		}
-		res, err := a.append(ctx, applicantActor, d, events, now)
-		if errors.Is(err, eventstore.ErrWrongExpectedVersion) && attempt < maxConflictRetries {
-			if err := backoff(ctx, attempt); err != nil {
-				return Result{}, err
-			}
-			continue
-		}
-		return res, err
-	}
+		return applicantActor, events, err
+	})
 }
