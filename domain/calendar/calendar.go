@@ -1,3 +1,8 @@
+// Package calendar is Vietnam's public-sector working calendar: the working days and sessions, the
+// 15:00 receipt cut-off, the statutory holidays (Labour Code 2019 art. 111–112) with the announced
+// breaks and swaps, the lunar calendar that places Tết and Hùng Kings' day, and agency calendar
+// files layered over the national one. Statutory time limits counted in working days or hours
+// become instants here. It is pure (no I/O) and imports nothing else of motcua.
 package calendar
 
 import (
