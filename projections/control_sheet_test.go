@@ -84,6 +84,7 @@ func nonNil(s []string) []string {
 // day early, one on its deadline's day, one late, with the events noted under the step they
 // happened in.
 func TestControlSheetJudgesEachStep(t *testing.T) {
+	t.Parallel()
 	s := newScenario(t, sqliteBackend(t))
 	desk, head, specialist, signer := s.staff[building][0], s.staff[building][1], s.staff[building][2], s.staff[building][4]
 	b := &dossierBook{Officials: map[string]string{}, Units: map[string]bool{}, Channel: domain.ChannelPostal, ReceivingUnit: building, CompetentAgency: building}

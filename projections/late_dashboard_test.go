@@ -266,6 +266,7 @@ func equalStrings(a, b []string) bool {
 // over a weekend, so the dashboard must name that step, unit and official with exactly 5.5 working
 // hours of overrun, and the still-running signing step with its overrun so far.
 func TestLateDashboardNamesWhoOverran(t *testing.T) {
+	t.Parallel()
 	s := newScenario(t, sqliteBackend(t))
 	desk, specialist, signer := s.staff[justice][0], s.staff[justice][2], s.staff[justice][4]
 	b := &dossierBook{Officials: map[string]string{}, Units: map[string]bool{}, Channel: domain.ChannelDirect, ReceivingUnit: justice, CompetentAgency: justice}

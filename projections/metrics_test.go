@@ -39,6 +39,7 @@ func label(m *dto.Metric, name string) string {
 }
 
 func TestLagAndCountersAreExported(t *testing.T) {
+	t.Parallel()
 	store := openSQLite(t)
 	log := seedDossiers(t, store)
 	reg := prometheus.NewRegistry()

@@ -13,6 +13,7 @@ import (
 // The public status table answers anyone who holds a code: it keeps the applicant's masked name and
 // none of the identity the dossier was received with, and the lookup still shows the masked name.
 func TestPublicStatusKeepsNoIdentity(t *testing.T) {
+	t.Parallel()
 	store := openSQLite(t)
 	db := store.DB()
 	log := seedDossiers(t, store)

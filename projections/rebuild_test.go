@@ -40,6 +40,7 @@ func indexNames(t testing.TB, db *sql.DB, postgres bool) string {
 }
 
 func TestRebuildGivesTheTablesOfIncrementalProcessing(t *testing.T) {
+	t.Parallel()
 	for _, backend := range []string{"sqlite", "postgres"} {
 		t.Run(backend, func(t *testing.T) {
 			var store eventstore.Store
@@ -94,6 +95,7 @@ func TestRebuildGivesTheTablesOfIncrementalProcessing(t *testing.T) {
 // a reader keeps querying them: the reader never fails nor sees rows vanish, and once the swap is
 // done the engine goes on in the new tables, which end exactly like an uninterrupted run's.
 func TestRebuildWhileServing(t *testing.T) {
+	t.Parallel()
 	store := openSQLite(t)
 	db := store.DB()
 	seedDossiers(t, store)

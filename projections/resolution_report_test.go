@@ -208,6 +208,7 @@ var (
 // the QĐ 766 rate judge it against the statutory due date, which the apology does not move, while
 // the public view and the work queue keep showing the applicant the new date.
 func TestStatisticsCountAnApologisedDossierLate(t *testing.T) {
+	t.Parallel()
 	h := newHandBuilt(t)
 	ctx := context.Background()
 	// Tuesday 3 March 2026, 08:00: two 3-day dossiers received; due Friday 6 March 08:00.
@@ -327,6 +328,7 @@ func TestStatisticsCountAnApologisedDossierLate(t *testing.T) {
 // at the moment it stopped, as the domain judges it: within time when it stopped before its due
 // date, however long ago that date passed; overdue when it stopped after.
 func TestResolutionReportDoesNotCountAPausedDossierOverdue(t *testing.T) {
+	t.Parallel()
 	h := newHandBuilt(t)
 	h.clock = time.Date(2026, 3, 3, 8, 0, 0, 0, domain.VietnamTime) // due Friday 6 March 08:00
 	waiting, suspended, suspendedLate, running := h.receive(t), h.receive(t), h.receive(t), h.receive(t)
@@ -371,6 +373,7 @@ func TestResolutionReportDoesNotCountAPausedDossierOverdue(t *testing.T) {
 // national indicator's rule, not the law's: after a supplement the law restarts the time limit but
 // the indicator only adds the time spent waiting, and a dossier sent back twice counts as late.
 func TestIndicators766JudgeByTheIndicatorsRule(t *testing.T) {
+	t.Parallel()
 	h := newHandBuilt(t)
 	ctx := context.Background()
 	h.clock = time.Date(2026, 3, 3, 8, 0, 0, 0, domain.VietnamTime)

@@ -41,6 +41,7 @@ func (f failingStatus) ApplyBatch(ctx context.Context, tx *sql.Tx, events []even
 // of a batch — while catching up from the store and while taking live deliveries — and checks that
 // after a restart their tables are exactly those of an uninterrupted run over the same log.
 func TestInterruptedProjectionEndsLikeAnUninterruptedOne(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name string
 		live bool // the engine runs while the log is written

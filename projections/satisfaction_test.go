@@ -253,6 +253,7 @@ func checkSatisfaction(t *testing.T, s *scenario) {
 }
 
 func TestGradeOf(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		average float64
 		want    projections.Grade
@@ -273,6 +274,7 @@ func TestGradeOf(t *testing.T) {
 // scored from what happened — early 2, on time 1, late 0 — whatever the applicant answered on them:
 // neither the applicant's answers nor a factual 0 make a rating dissatisfied.
 func TestSatisfactionScoresTimeFromTheFacts(t *testing.T) {
+	t.Parallel()
 	h := newHandBuilt(t)
 	ctx := context.Background()
 	// Tuesday 3 March 2026, 08:00: two 3-day dossiers received, due Friday 6 March 08:00.

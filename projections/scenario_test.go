@@ -921,6 +921,7 @@ func sortedKeys[V any](m map[string]V) []string {
 
 // TestScenarioSQLite plays the history on a real SQLite file and checks every read model.
 func TestScenarioSQLite(t *testing.T) {
+	t.Parallel()
 	s := runScenario(t, sqliteBackend(t), 200, 2026)
 	checkScenario(t, s)
 	t.Run("rebuild", func(t *testing.T) { checkRebuild(t, s) })
@@ -930,6 +931,7 @@ func TestScenarioSQLite(t *testing.T) {
 // applying events one at a time (as live delivery does) gives exactly the rows that batches (as
 // catch-up and rebuild apply them) give.
 func TestScenarioPostgres(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("PostgreSQL scenario skipped in -short mode")
 	}

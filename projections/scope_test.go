@@ -11,6 +11,7 @@ import (
 // any read model, while every agency is asked for explicitly: an account without an agency can
 // never read the whole province.
 func TestAScopeOfNoAgencyReadsNothing(t *testing.T) {
+	t.Parallel()
 	s := runScenario(t, sqliteBackend(t), 40, 11)
 	s.feed(t, append(scenarioViews(), projections.WorkQueueView{})...)
 	ctx := context.Background()

@@ -59,6 +59,7 @@ func startNATS(t testing.TB) string {
 // the log is written while the engine runs, so it travels through the broker; then the engine stops,
 // more events are written, and a new engine resumes from the forwarder's checkpoint.
 func TestDurableTransportsCarryEveryEventOnceInOrder(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name string
 		open func(t *testing.T) (eventstore.Store, *sql.DB, func() *projections.Transport, func(t *testing.T) int)

@@ -24,6 +24,7 @@ func newTestEngine(store *sqlite.Store, transport *projections.Transport) *proje
 }
 
 func TestGoChannelCarriesEveryEventOnceInOrder(t *testing.T) {
+	t.Parallel()
 	store := openSQLite(t)
 	e := newTestEngine(store, nil)
 	runEngine(t, e)
@@ -40,6 +41,7 @@ func TestGoChannelCarriesEveryEventOnceInOrder(t *testing.T) {
 }
 
 func TestReplayingTheLogAgainChangesNothing(t *testing.T) {
+	t.Parallel()
 	store := openSQLite(t)
 	seedDossiers(t, store)
 	transport := projections.NewGoChannelTransport(quiet)

@@ -14,6 +14,7 @@ import (
 // catch-up and rebuild do), and compares the tables: dossiers leave the queue within a batch, and
 // the rows of earlier batches must be read, changed and deleted exactly as one by one.
 func TestWorkQueueBatchesGiveTheRowsOfOneByOne(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := runScenario(t, sqliteBackend(t), 60, 31)
 	events := s.log(t)

@@ -100,6 +100,7 @@ func (w *queueWorld) queue(f projections.WorkQueueFilter) []projections.WorkItem
 }
 
 func TestWorkQueueOrdersByRemainingWorkingHoursOverdueFirstPausedLast(t *testing.T) {
+	t.Parallel()
 	w := newQueueWorld(t)
 	atDesk := w.receive(domain.ChannelDirect)
 	inDepartment := w.receive(domain.ChannelDirect)
@@ -172,6 +173,7 @@ func TestWorkQueueOrdersByRemainingWorkingHoursOverdueFirstPausedLast(t *testing
 }
 
 func TestWorkQueueFollowsTheDossierToTheNextAgencyAndDropsItWhenReturned(t *testing.T) {
+	t.Parallel()
 	w := newQueueWorld(t)
 	id := w.receive(domain.ChannelDirect)
 	w.act(queueReception, id, &commands.TransferInput{ToUnit: "PQLXD", Step: "Thẩm định hồ sơ"})
@@ -198,6 +200,7 @@ func TestWorkQueueFollowsTheDossierToTheNextAgencyAndDropsItWhenReturned(t *test
 // A result waiting for its applicant is overdue only if it was ready after the appointment date:
 // the applicant collecting it late makes no agency late.
 func TestWorkQueueJudgesAReadyResultByWhenItWasReady(t *testing.T) {
+	t.Parallel()
 	w := newQueueWorld(t)
 	admin := commands.Caller{ID: "ad", Name: "Quản trị", Roles: []commands.Role{commands.RoleAdmin}}
 	resolve := func(id string) {
@@ -238,6 +241,7 @@ func TestWorkQueueJudgesAReadyResultByWhenItWasReady(t *testing.T) {
 // One official's queue lists only the dossiers the scope's agency is involved in: the same
 // official id assigned a dossier of agencies the scope is not part of does not bring it in.
 func TestAnOfficialsQueueKeepsToTheScope(t *testing.T) {
+	t.Parallel()
 	w := newQueueWorld(t)
 	id := w.receive(domain.ChannelDirect)
 	w.act(queueReception, id, &commands.TransferInput{ToUnit: "PQLXD", Step: "Thẩm định hồ sơ", ToOfficialID: "sp1", ToOfficialName: "Chuyên viên Một"})
