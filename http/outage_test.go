@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"testing"
 	"time"
 
@@ -15,6 +14,8 @@ import (
 
 	"github.com/motcua/motcua/commands"
 	"github.com/motcua/motcua/domain"
+	"github.com/motcua/motcua/domain/calendar"
+	"github.com/motcua/motcua/domain/domaintest"
 	"github.com/motcua/motcua/eventstore/postgres"
 	"github.com/motcua/motcua/eventstore/postgres/pgtest"
 	mhttp "github.com/motcua/motcua/http"
@@ -45,15 +46,8 @@ func TestStoreOutageAnswers503AndNotReady(t *testing.T) {
 	if err := projections.MigrateAll(ctx, db); err != nil {
 		t.Fatal(err)
 	}
-	cal := domain.DefaultCalendar()
-	data, err := os.ReadFile("../domain/testdata/test-catalog.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	catalog, err := domain.ParseCatalog(data, cal)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cal := calendar.Default()
+	catalog := domaintest.Catalog(t, cal)
 	quiet := slog.New(slog.DiscardHandler)
 	app := commands.New(store, catalog, cal)
 	app.Logger = quiet
