@@ -24,7 +24,6 @@ import (
 	"github.com/motcua/motcua/domain/calendar"
 	"github.com/motcua/motcua/eventstore"
 	"github.com/motcua/motcua/eventstore/postgres"
-	"github.com/motcua/motcua/eventstore/postgres/pgtest"
 	"github.com/motcua/motcua/eventstore/sqlite"
 	"github.com/motcua/motcua/projections"
 )
@@ -302,7 +301,7 @@ func sqliteBackend(t testing.TB) backend {
 func postgresBackend(t testing.TB) backend {
 	t.Helper()
 	ctx := context.Background()
-	store, err := postgres.Open(ctx, pgtest.NewDatabase(t))
+	store, err := postgres.Open(ctx, newPostgresDatabase(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package projections_test
 import (
 	"context"
 	"database/sql"
+	"sync"
 	"testing"
 	"time"
 
@@ -16,11 +17,26 @@ import (
 	"github.com/motcua/motcua/projections"
 )
 
+// clusterTurn lets one test at a time use the shared PostgreSQL cluster, while the SQLite tests run
+// beside it: the global log reads up to the cluster-wide transaction horizon
+// (eventstore/postgres/read.go), so another test's running transaction, even in another database,
+// would hold back this test's reads of a log it has finished writing.
+var clusterTurn sync.Mutex
+
+// newPostgresDatabase waits for the cluster's turn, kept until the test ends, and makes a fresh
+// database.
+func newPostgresDatabase(t testing.TB) string {
+	t.Helper()
+	clusterTurn.Lock()
+	t.Cleanup(clusterTurn.Unlock)
+	return pgtest.NewDatabase(t)
+}
+
 // openPostgres opens a migrated store on a fresh database of the shared test cluster, and the
 // read-model handle on the same database, as motcua serve does.
 func openPostgres(t testing.TB) (*postgres.Store, *sql.DB, string) {
 	t.Helper()
-	dsn := pgtest.NewDatabase(t)
+	dsn := newPostgresDatabase(t)
 	ctx := context.Background()
 	store, err := postgres.Open(ctx, dsn, postgres.WithLogger(quiet))
 	if err != nil {
