@@ -5,7 +5,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +14,8 @@ import (
 
 	"github.com/motcua/motcua/commands"
 	"github.com/motcua/motcua/domain"
+	"github.com/motcua/motcua/domain/calendar"
+	"github.com/motcua/motcua/domain/domaintest"
 	"github.com/motcua/motcua/eventstore"
 	"github.com/motcua/motcua/projections"
 )
@@ -75,16 +76,8 @@ func hostileLog(t *testing.T, store eventstore.Store, app *commands.App, invalid
 
 func newTestApp(t *testing.T, store eventstore.Store) *commands.App {
 	t.Helper()
-	calendar := domain.DefaultCalendar()
-	data, err := os.ReadFile("../domain/testdata/test-catalog.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	catalog, err := domain.ParseCatalog(data, calendar)
-	if err != nil {
-		t.Fatal(err)
-	}
-	app := commands.New(store, catalog, calendar)
+	cal := calendar.Default()
+	app := commands.New(store, domaintest.Catalog(t, cal), cal)
 	app.Logger = quiet
 	app.Now = func() time.Time { return time.Date(2026, 3, 20, 9, 0, 0, 0, domain.VietnamTime) }
 	return app
@@ -96,6 +89,7 @@ func newTestApp(t *testing.T, store eventstore.Store) *commands.App {
 // metric) and every read model reaches the head of the log; a rebuild replays the same log without
 // failing and keeps the same parked list.
 func TestHostileEventsNeverStallReadModels(t *testing.T) {
+	t.Parallel()
 	for _, backend := range []string{"sqlite", "postgres"} {
 		t.Run(backend, func(t *testing.T) {
 			var store eventstore.Store

@@ -84,6 +84,7 @@ func TestLagAndCountersAreExported(t *testing.T) {
 // seconds still growing), and motcua_projection_lag_stale says they are stale: an alert on the lag
 // keeps firing instead of going silent.
 func TestLagStaysStaleWhileTheStoreIsUnreachable(t *testing.T) {
+	t.Parallel()
 	store := openSQLite(t)
 	seedDossiers(t, store)
 	if err := projections.MigrateCheckpoints(t.Context(), store.DB()); err != nil {

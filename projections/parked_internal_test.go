@@ -13,6 +13,7 @@ import (
 
 // Only the event's own faults may park it; the database's make the read model stall and retry.
 func TestEventAtFault(t *testing.T) {
+	t.Parallel()
 	_, truncated := domain.DecodeEvent("dossier.received.v1", []byte(`{"dossier_id":"x`))
 	_, wrongType := domain.DecodeEvent("dossier.received.v1", []byte(`{"dossier_id":5}`))
 	applyErr := func(err error) error { return &ApplyError{Projection: "p", Err: err} }
