@@ -4,12 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"os"
 	"slices"
 	"testing"
 
 	"github.com/motcua/motcua/commands"
 	"github.com/motcua/motcua/domain"
+	"github.com/motcua/motcua/domain/domaintest"
 	"github.com/motcua/motcua/eventstore"
 )
 
@@ -31,10 +31,11 @@ func TestReceiptIsStoredInTheGoldenShape(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	goldens := domaintest.GoldenEvents(t)
 	checked := map[string]int{}
 	for _, event := range events {
-		golden, err := os.ReadFile("../domain/testdata/events/" + event.Type + ".json")
-		if err != nil {
+		golden, ok := goldens[event.Type]
+		if !ok {
 			continue // not a dossier event (a code reservation)
 		}
 		pinned, stored := memberPaths(t, golden), memberPaths(t, event.Data)

@@ -5,37 +5,22 @@ import (
 	"context"
 	"encoding/json"
 	"path/filepath"
-	"strings"
 	"testing"
 
+	"github.com/motcua/motcua/domain"
+	"github.com/motcua/motcua/domain/domaintest"
 	"github.com/motcua/motcua/eventstore"
 	"github.com/motcua/motcua/eventstore/sqlite"
-	"github.com/motcua/motcua/internal/golden"
 )
 
-// goldenEvents are the stored payloads pinned by domain's golden test, one per event type and
-// version: the shapes the locator (personalFields) must find its field in.
-const goldenEvents = "../../domain/testdata/events"
-
-// goldenPayloads returns every golden payload by event type, compacted as stored.
-func goldenPayloads(t *testing.T) map[string][]byte {
-	t.Helper()
-	files, err := filepath.Glob(filepath.Join(goldenEvents, "*.json"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no golden payloads in %s: %v", goldenEvents, err)
-	}
-	payloads := make(map[string][]byte, len(files))
-	for _, file := range files {
-		payloads[strings.TrimSuffix(filepath.Base(file), ".json")] = golden.Read(t, file)
-	}
-	return payloads
-}
+// personalData is what cmd/motcua passes the shredder: the domain's locator of applicants' data.
+var personalData = PersonalData{Fields: domain.ApplicantFields(), Erased: domain.ErasedName}
 
 // Every field the shredder seals exists, once, in its event type's stored payload, as the applicant
 // object whose type the envelope keeps and whose identity number picks the key.
 func TestPersonalFieldsExistInGoldenPayloads(t *testing.T) {
-	payloads := goldenPayloads(t)
-	for eventType, field := range personalFields {
+	payloads := domaintest.GoldenEvents(t)
+	for eventType, field := range personalData.Fields {
 		payload, ok := payloads[eventType]
 		if !ok {
 			t.Errorf("the shredder seals %q of %s, which has no golden payload", field, eventType)
@@ -59,7 +44,7 @@ func TestPersonalFieldsExistInGoldenPayloads(t *testing.T) {
 
 // Appended through the shredder to a real store, no golden payload leaves any of an applicant's
 // identity data in clear in the stored bytes — so an event type that starts carrying an applicant
-// without joining personalFields fails here — and every payload reads back exactly as appended.
+// without joining domain.ApplicantFields fails here — and every payload reads back exactly as appended.
 func TestGoldenPayloadsStoreNoApplicantDataInClear(t *testing.T) {
 	ctx := context.Background()
 	inner, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "motcua.db"))
@@ -71,9 +56,9 @@ func TestGoldenPayloadsStoreNoApplicantDataInClear(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store := Wrap(inner, keys)
+	store := Wrap(inner, keys, personalData)
 	sealedSome := false
-	for eventType, payload := range goldenPayloads(t) {
+	for eventType, payload := range domaintest.GoldenEvents(t) {
 		stream := "golden-" + eventType
 		if _, err := store.Append(ctx, stream, eventstore.NoStream, eventstore.EventData{ID: eventstore.NewEventID(), Type: eventType, Data: payload}); err != nil {
 			t.Fatalf("%s: %v", eventType, err)
