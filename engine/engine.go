@@ -1,4 +1,4 @@
-package projections
+package engine
 
 import (
 	"context"
@@ -31,8 +31,10 @@ const DefaultPruneInterval = time.Minute
 // watermill topic and a watermill Router hands every message to each projection's Runner, through
 // middleware (correlation id, poison queue, retry with backoff, recoverer).
 type Engine struct {
-	Store   eventstore.Store
-	DB      *sql.DB
+	Store eventstore.Store
+	DB    *sql.DB
+	// Dialect is DB's SQL dialect, named by the wiring.
+	Dialect Dialect
 	Runners []*Runner
 	// Transport carries the messages; nil means an in-process GoChannel, owned by Run.
 	Transport *Transport
@@ -60,11 +62,11 @@ func (e *Engine) readyChan() chan struct{} {
 	return e.ready
 }
 
-// NewEngine returns an engine running each of ps over store, with tables in db.
-func NewEngine(store eventstore.Store, db *sql.DB, ps ...Projection) *Engine {
-	e := &Engine{Store: store, DB: db}
-	for _, p := range ps {
-		e.Runners = append(e.Runners, NewRunner(store, db, p))
+// NewEngine returns an engine running each of consumers over store, with tables in db, of dialect d.
+func NewEngine(store eventstore.Store, db *sql.DB, d Dialect, consumers ...Consumer) *Engine {
+	e := &Engine{Store: store, DB: db, Dialect: d}
+	for _, c := range consumers {
+		e.Runners = append(e.Runners, NewRunner(store, db, d, c))
 	}
 	return e
 }
@@ -72,7 +74,7 @@ func NewEngine(store eventstore.Store, db *sql.DB, ps ...Projection) *Engine {
 // Runner returns the runner of the projection named name, or nil.
 func (e *Engine) Runner(name string) *Runner {
 	for _, r := range e.Runners {
-		if r.Projection.Name() == name {
+		if r.Consumer.Name() == name {
 			return r
 		}
 	}
@@ -106,6 +108,9 @@ func (e *Engine) topic() string {
 // Run migrates the projections, catches each up from the store and then keeps them up to date
 // from the transport until ctx ends.
 func (e *Engine) Run(ctx context.Context) error {
+	if err := e.Dialect.Check(); err != nil {
+		return err
+	}
 	logger := e.logger()
 	transport := e.Transport
 	if transport == nil {
@@ -113,21 +118,21 @@ func (e *Engine) Run(ctx context.Context) error {
 		defer transport.Close()
 	}
 	if e.NoForwarder && !transport.Durable {
-		return errors.New("projections: an in-process transport needs the forwarder in the same process")
+		return errors.New("engine: an in-process transport needs the forwarder in the same process")
 	}
 	if err := MigrateCheckpoints(ctx, e.DB); err != nil {
-		return fmt.Errorf("projections: %w", err)
+		return fmt.Errorf("engine: %w", err)
 	}
 	if transport.Durable {
 		if err := MigrateForwarderCheckpoints(ctx, e.DB); err != nil {
-			return fmt.Errorf("projections: %w", err)
+			return fmt.Errorf("engine: %w", err)
 		}
 	}
 	// SQLite has one writer at a time, and a connection that finds the file locked sleeps and polls
 	// (1, 2, 5 … 100 ms): several read models contending that way took hundreds of milliseconds per
 	// batch at 200 appends/s. Queuing them on one gate here hands the lock over at once.
 	var writeGate chan struct{}
-	if dialectOf(e.DB) == dialectSQLite {
+	if e.Dialect == SQLite {
 		writeGate = make(chan struct{}, 1)
 	}
 	for _, r := range e.Runners {
@@ -151,7 +156,7 @@ func (e *Engine) Run(ctx context.Context) error {
 	g.Go(func() error {
 		err := router.Run(ctx)
 		if err == nil && ctx.Err() == nil {
-			err = errors.New("projections: the watermill router stopped")
+			err = errors.New("engine: the watermill router stopped")
 		}
 		return err
 	})
@@ -246,11 +251,11 @@ func (e *Engine) newRouter(transport *Transport, logger *slog.Logger) (*message.
 		Logger: wmLogger,
 	}
 	for _, r := range e.Runners {
-		subscriber, err := transport.Subscriber(r.Projection.Name())
+		subscriber, err := transport.Subscriber(r.Consumer.Name())
 		if err != nil {
-			return nil, fmt.Errorf("projections: subscribe %s: %w", r.Projection.Name(), err)
+			return nil, fmt.Errorf("engine: subscribe %s: %w", r.Consumer.Name(), err)
 		}
-		handler := router.AddConsumerHandler(r.Projection.Name(), e.topic(), subscriber, r.Handle)
+		handler := router.AddConsumerHandler(r.Consumer.Name(), e.topic(), subscriber, r.Handle)
 		handler.AddMiddleware(r.giveUp, retry.Middleware, middleware.Recoverer)
 	}
 	return router, nil
@@ -266,7 +271,7 @@ func (r *Runner) giveUp(h message.HandlerFunc) message.HandlerFunc {
 		if err == nil || msg.Context().Err() != nil {
 			return produced, err
 		}
-		r.logger().Error("projection gave up on a message; it goes to the poison queue", "projection", r.Projection.Name(),
+		r.logger().Error("projection gave up on a message; it goes to the poison queue", "projection", r.Consumer.Name(),
 			"message", msg.UUID, "position", msg.Metadata.Get(MetadataPosition), "correlation_id", middleware.MessageCorrelationID(msg), "error", err)
 		var applyErr *ApplyError
 		if errors.As(err, &applyErr) {

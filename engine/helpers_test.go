@@ -1,4 +1,4 @@
-package projections_test
+package engine_test
 
 import (
 	"context"
@@ -18,9 +18,9 @@ import (
 	"github.com/motcua/motcua/domain"
 	"github.com/motcua/motcua/domain/calendar"
 	"github.com/motcua/motcua/domain/domaintest"
+	"github.com/motcua/motcua/engine"
 	"github.com/motcua/motcua/eventstore"
 	"github.com/motcua/motcua/eventstore/sqlite"
-	"github.com/motcua/motcua/projections"
 )
 
 var quiet = slog.New(slog.DiscardHandler)
@@ -90,7 +90,7 @@ func readLog(t testing.TB, store eventstore.Store) []eventstore.RecordedEvent {
 }
 
 // runEngine runs e until the test ends and fails the test if it stops with an error.
-func runEngine(t testing.TB, e *projections.Engine) (stop func()) {
+func runEngine(t testing.TB, e *engine.Engine) (stop func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -114,13 +114,13 @@ func runEngine(t testing.TB, e *projections.Engine) (stop func()) {
 }
 
 // waitFor waits until every projection of e has applied p.
-func waitFor(t testing.TB, e *projections.Engine, p eventstore.Position) {
+func waitFor(t testing.TB, e *engine.Engine, p eventstore.Position) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := e.WaitFor(ctx, p); err != nil {
 		for _, r := range e.Runners {
-			t.Logf("%s at %s (stalled: %v)", r.Projection.Name(), r.Position(), r.Stalled())
+			t.Logf("%s at %s (stalled: %v)", r.Consumer.Name(), r.Position(), r.Stalled())
 		}
 		t.Fatalf("projections never reached %s: %v", p, err)
 	}
@@ -137,12 +137,12 @@ type ledger struct {
 
 func (ledger) Name() string     { return "test_ledger" }
 func (ledger) Tables() []string { return []string{"test_ledger"} }
-func (l ledger) WithPrefix(prefix string) projections.Projection {
+func (l ledger) WithPrefix(prefix string) engine.Consumer {
 	return ledger{prefix: prefix, failAt: l.failAt}
 }
 func (l ledger) table() string { return l.prefix + "test_ledger" }
 
-func (l ledger) Migrate(ctx context.Context, db *sql.DB) error {
+func (l ledger) Migrate(ctx context.Context, db *sql.DB, _ engine.Dialect) error {
 	for _, stmt := range []string{
 		`CREATE TABLE IF NOT EXISTS ` + l.table() + ` (
 			event_id TEXT PRIMARY KEY,
@@ -161,12 +161,8 @@ func (l ledger) Migrate(ctx context.Context, db *sql.DB) error {
 	return nil
 }
 
-func (l ledger) Apply(ctx context.Context, tx *sql.Tx, e eventstore.RecordedEvent) error {
-	return l.ApplyBatch(ctx, tx, []eventstore.RecordedEvent{e})
-}
-
-func (l ledger) ApplyBatch(ctx context.Context, tx *sql.Tx, events []eventstore.RecordedEvent) error {
-	for _, e := range events {
+func (l ledger) Apply(ctx context.Context, tx *sql.Tx, batch engine.Batch) error {
+	for _, e := range batch.Events {
 		if l.failAt != nil {
 			if err := l.failAt(e); err != nil {
 				return err
@@ -305,7 +301,7 @@ func dump(t testing.TB, db *sql.DB, tables ...string) string {
 // checkpointOf reads a projection's checkpoint.
 func checkpointOf(t testing.TB, db *sql.DB, name string) eventstore.Position {
 	t.Helper()
-	p, err := projections.Checkpoint(context.Background(), db, name)
+	p, err := engine.Checkpoint(context.Background(), db, name)
 	if err != nil {
 		t.Fatal(err)
 	}

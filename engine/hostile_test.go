@@ -1,4 +1,4 @@
-package projections_test
+package engine_test
 
 import (
 	"bytes"
@@ -16,6 +16,7 @@ import (
 	"github.com/motcua/motcua/domain"
 	"github.com/motcua/motcua/domain/calendar"
 	"github.com/motcua/motcua/domain/domaintest"
+	"github.com/motcua/motcua/engine"
 	"github.com/motcua/motcua/eventstore"
 	"github.com/motcua/motcua/projections"
 )
@@ -104,29 +105,29 @@ func TestHostileEventsNeverStallReadModels(t *testing.T) {
 			app := newTestApp(t, store)
 			good, hostile, last := hostileLog(t, store, app, backend == "sqlite")
 
-			engine := projections.NewEngine(store, db, projections.All()...)
-			engine.Logger = quiet
+			feeder := engine.NewEngine(store, db, engine.Dialect(backend), projections.All()...)
+			feeder.Logger = quiet
 			reg := prometheus.NewRegistry()
-			metrics, err := projections.NewMetrics(reg)
+			metrics, err := engine.NewMetrics(reg)
 			if err != nil {
 				t.Fatal(err)
 			}
-			engine.Metrics = metrics
-			for _, r := range engine.Runners {
+			feeder.Metrics = metrics
+			for _, r := range feeder.Runners {
 				r.GapTimeout = 20 * time.Millisecond
 			}
-			runEngine(t, engine)
-			waitFor(t, engine, last)
+			runEngine(t, feeder)
+			waitFor(t, feeder, last)
 			checkHostileOutcome(t, db, []string{good}, []string{hostile}, 1)
 			checkParkedMetric(t, reg, 1)
 
 			// The same again while the read models run: the events come through the transport.
 			good2, hostile2, last := hostileLog(t, store, app, backend == "sqlite")
-			waitFor(t, engine, last)
+			waitFor(t, feeder, last)
 			checkHostileOutcome(t, db, []string{good, good2}, []string{hostile, hostile2}, 2)
 			checkParkedMetric(t, reg, 2)
 
-			result, err := (&projections.Rebuilder{Store: store, DB: db, Projections: projections.All(), Logger: quiet}).Run(ctx)
+			result, err := (&engine.Rebuilder{Store: store, DB: db, Dialect: engine.Dialect(backend), Consumers: projections.All(), Logger: quiet}).Run(ctx)
 			if err != nil {
 				t.Fatalf("rebuild: %v", err)
 			}
@@ -164,11 +165,11 @@ func checkHostileOutcome(t *testing.T, db *sql.DB, good, hostile []string, parke
 		}
 	}
 	for _, name := range projections.Names() {
-		n, err := projections.CountParked(ctx, db, name)
+		n, err := engine.CountParked(ctx, db, name)
 		if err != nil {
 			t.Fatal(err)
 		}
-		events, err := projections.ParkedEvents(ctx, db, name, 10)
+		events, err := engine.ParkedEvents(ctx, db, name, 10)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,4 +1,4 @@
-package projections
+package engine
 
 import (
 	"context"
@@ -56,7 +56,7 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 	}
 	for _, c := range []prometheus.Collector{m.applied, m.batches, m.failures, m.stalled, m.parked, m.published} {
 		if err := reg.Register(c); err != nil {
-			return nil, fmt.Errorf("projections: register metrics: %w", err)
+			return nil, fmt.Errorf("engine: register metrics: %w", err)
 		}
 	}
 	return m, nil

@@ -1,4 +1,4 @@
-package projections_test
+package engine_test
 
 import (
 	"testing"
@@ -7,7 +7,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 
-	"github.com/motcua/motcua/projections"
+	"github.com/motcua/motcua/engine"
 )
 
 // gauges gathers reg and returns the value of each metric named name, by its projection label.
@@ -43,14 +43,14 @@ func TestLagAndCountersAreExported(t *testing.T) {
 	store := openSQLite(t)
 	log := seedDossiers(t, store)
 	reg := prometheus.NewRegistry()
-	lag := projections.NewLagCollector(store, store.DB(), "public_status", "test_ledger")
+	lag := engine.NewLagCollector(store, store.DB(), "public_status", "test_ledger")
 	lag.Limit = 50
 	reg.MustRegister(lag)
-	metrics, err := projections.NewMetrics(reg)
+	metrics, err := engine.NewMetrics(reg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := projections.MigrateCheckpoints(t.Context(), store.DB()); err != nil {
+	if err := engine.MigrateCheckpoints(t.Context(), store.DB()); err != nil {
 		t.Fatal(err)
 	}
 
@@ -87,11 +87,11 @@ func TestLagStaysStaleWhileTheStoreIsUnreachable(t *testing.T) {
 	t.Parallel()
 	store := openSQLite(t)
 	seedDossiers(t, store)
-	if err := projections.MigrateCheckpoints(t.Context(), store.DB()); err != nil {
+	if err := engine.MigrateCheckpoints(t.Context(), store.DB()); err != nil {
 		t.Fatal(err)
 	}
 	reg := prometheus.NewRegistry()
-	lag := projections.NewLagCollector(store, store.DB(), "public_status")
+	lag := engine.NewLagCollector(store, store.DB(), "public_status")
 	lag.Limit = 50
 	lag.Logger = quiet
 	reg.MustRegister(lag)

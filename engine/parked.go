@@ -1,4 +1,4 @@
-package projections
+package engine
 
 import (
 	"context"
@@ -151,17 +151,17 @@ func eventAtFault(err error) bool {
 // stop there.
 type parkDecision func(ctx context.Context, tx *sql.Tx, e eventstore.RecordedEvent, err error) (passed bool, _ error)
 
-// applyIsolated applies events to p in tx one at a time, each under a savepoint, after a batch
+// applyIsolated applies the batch's events to c in tx one at a time, each under a savepoint, after a batch
 // holding them failed. An event the projection fails on by its own fault is rolled back to its
 // savepoint and, when park says so, parked and passed; otherwise, and on any other
 // failure, applyIsolated stops with the error. It returns the last event applied or parked (zero
 // when none) and the events parked; what it applied stays in tx either way.
-func applyIsolated(ctx context.Context, tx *sql.Tx, p Projection, events []eventstore.RecordedEvent, park parkDecision) (last eventstore.Position, parked []eventstore.RecordedEvent, err error) {
-	for _, e := range events {
+func applyIsolated(ctx context.Context, tx *sql.Tx, c Consumer, batch Batch, park parkDecision) (last eventstore.Position, parked []eventstore.RecordedEvent, err error) {
+	for i, e := range batch.Events {
 		if _, err := tx.ExecContext(ctx, `SAVEPOINT apply_event`); err != nil {
 			return last, parked, err
 		}
-		applyErr := applyTo(ctx, tx, p, []eventstore.RecordedEvent{e})
+		applyErr := applyTo(ctx, tx, c, batch.Slice(i, i+1))
 		if applyErr == nil {
 			if _, err := tx.ExecContext(ctx, `RELEASE SAVEPOINT apply_event`); err != nil {
 				return last, parked, err

@@ -1,4 +1,4 @@
-package projections
+package engine
 
 import (
 	"context"
@@ -33,9 +33,11 @@ const DefaultRebuildBatch = 20000
 // forever while a broker keeps only recent ones, and one reader feeding every projection in large
 // transactions is what makes a replay of millions of events take seconds, not hours.
 type Rebuilder struct {
-	Store       eventstore.Store
-	DB          *sql.DB
-	Projections []Projection
+	Store eventstore.Store
+	DB    *sql.DB
+	// Dialect is DB's SQL dialect, named by the wiring.
+	Dialect   Dialect
+	Consumers []Consumer
 	// BatchSize is DefaultRebuildBatch when zero.
 	BatchSize int
 	// Progress, when set, is called after each batch with the number of events it held.
@@ -77,12 +79,15 @@ func (rb *Rebuilder) Run(ctx context.Context) (RebuildResult, error) {
 	if batch <= 0 {
 		batch = DefaultRebuildBatch
 	}
-	d := dialectOf(rb.DB)
+	d := rb.Dialect
+	if err := d.Check(); err != nil {
+		return RebuildResult{}, err
+	}
 	if err := MigrateCheckpoints(ctx, rb.DB); err != nil {
 		return RebuildResult{}, fmt.Errorf("rebuild: %w", err)
 	}
-	scratch := make([]Projection, len(rb.Projections))
-	for i, p := range rb.Projections {
+	scratch := make([]Consumer, len(rb.Consumers))
+	for i, p := range rb.Consumers {
 		if err := ensureCheckpointRow(ctx, rb.DB, p.Name()); err != nil {
 			return RebuildResult{}, fmt.Errorf("rebuild %s: %w", p.Name(), err)
 		}
@@ -91,7 +96,7 @@ func (rb *Rebuilder) Run(ctx context.Context) (RebuildResult, error) {
 		if err := dropTables(ctx, rb.DB, RebuildPrefix, p.Tables()); err != nil {
 			return RebuildResult{}, fmt.Errorf("rebuild %s: %w", p.Name(), err)
 		}
-		if err := scratch[i].Migrate(ctx, rb.DB); err != nil {
+		if err := scratch[i].Migrate(ctx, rb.DB, d); err != nil {
 			return RebuildResult{}, fmt.Errorf("rebuild %s: create scratch tables: %w", p.Name(), err)
 		}
 	}
@@ -105,11 +110,11 @@ func (rb *Rebuilder) Run(ctx context.Context) (RebuildResult, error) {
 		if page.err != nil {
 			return result, fmt.Errorf("rebuild: read the log: %w", page.err)
 		}
-		if err := rb.applyPage(withDialect(ctx, d), d, scratch, page); err != nil {
+		if err := rb.applyPage(ctx, d, scratch, page); err != nil {
 			return result, err
 		}
-		if applied++; d == dialectPostgres && applied <= 16 && applied&(applied-1) == 0 {
-			if err := analyzeScratchTables(ctx, rb.DB, rb.Projections); err != nil {
+		if applied++; d == PostgreSQL && applied <= 16 && applied&(applied-1) == 0 {
+			if err := analyzeScratchTables(ctx, rb.DB, rb.Consumers); err != nil {
 				return result, err
 			}
 		}
@@ -142,8 +147,8 @@ func (rb *Rebuilder) Run(ctx context.Context) (RebuildResult, error) {
 // each page took longer than the one before. Done after pages 1, 2, 4, 8 and 16, while analysing is
 // cheap: the planner scales the last statistics to a table's current size, and later pages' rows
 // look like the earlier ones.
-func analyzeScratchTables(ctx context.Context, db *sql.DB, projections []Projection) error {
-	for _, p := range projections {
+func analyzeScratchTables(ctx context.Context, db *sql.DB, consumers []Consumer) error {
+	for _, p := range consumers {
 		for _, table := range p.Tables() {
 			if _, err := db.ExecContext(ctx, `ANALYZE `+RebuildPrefix+table); err != nil {
 				return fmt.Errorf("rebuild %s: analyze: %w", p.Name(), err)
@@ -169,24 +174,26 @@ const (
 // (docs/projections.md), so the shares are independent; the scratch tables are nobody's until the
 // swap, so the shares need no common transaction. Two connections leave the rest of a shared pool
 // to appends.
-func (rb *Rebuilder) applyPage(ctx context.Context, d dialect, scratch []Projection, pg page) error {
-	if d != dialectPostgres {
-		return rb.applyInTx(withDecoded(ctx, pg.decoded), d, scratch, pg.events)
+func (rb *Rebuilder) applyPage(ctx context.Context, d Dialect, scratch []Consumer, pg page) error {
+	if d != PostgreSQL {
+		return rb.applyInTx(ctx, scratch, Batch{Dialect: d, Events: pg.events, Decoded: pg.decoded})
 	}
 	shares := partitionPage(pg, rebuildPartitions)
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(rebuildConnections)
 	for _, p := range scratch {
 		for _, share := range shares {
-			g.Go(func() error { return rb.applyInTx(withDecoded(gctx, share.decoded), d, []Projection{p}, share.events) })
+			g.Go(func() error {
+				return rb.applyInTx(gctx, []Consumer{p}, Batch{Dialect: d, Events: share.events, Decoded: share.decoded})
+			})
 		}
 	}
 	return g.Wait()
 }
 
-// applyInTx applies events to the projections in one transaction; on PostgreSQL new rows go in by
-// COPY (withCopy).
-func (rb *Rebuilder) applyInTx(ctx context.Context, d dialect, projections []Projection, events []eventstore.RecordedEvent) error {
+// applyInTx applies the batch to the consumers in one transaction; on PostgreSQL new rows go in by
+// COPY (Batch.CopyRows).
+func (rb *Rebuilder) applyInTx(ctx context.Context, consumers []Consumer, batch Batch) error {
 	conn, err := rb.DB.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("rebuild: connect: %w", err)
@@ -197,12 +204,12 @@ func (rb *Rebuilder) applyInTx(ctx context.Context, d dialect, projections []Pro
 		return fmt.Errorf("rebuild: begin: %w", err)
 	}
 	defer tx.Rollback()
-	applyCtx := ctx
-	if d == dialectPostgres {
-		applyCtx = withCopy(ctx, conn)
+	inTx := batch
+	if batch.Dialect == PostgreSQL {
+		inTx.CopyRows = copyInto(conn)
 	}
-	for _, p := range projections {
-		if err := applyTo(applyCtx, tx, p, events); err != nil {
+	for _, p := range consumers {
+		if err := applyTo(ctx, tx, p, inTx); err != nil {
 			if ctx.Err() != nil {
 				return fmt.Errorf("rebuild: %w", err)
 			}
@@ -210,8 +217,8 @@ func (rb *Rebuilder) applyInTx(ctx context.Context, d dialect, projections []Pro
 			conn.Close()
 			// Apply the events again one at a time, each projection on its own, parking those a
 			// projection fails on by their own fault (parked.go).
-			for _, p := range projections {
-				if err := rb.applyParking(ctx, d, p, events); err != nil {
+			for _, p := range consumers {
+				if err := rb.applyParking(ctx, p, batch); err != nil {
 					return err
 				}
 			}
@@ -227,7 +234,7 @@ func (rb *Rebuilder) applyInTx(ctx context.Context, d dialect, projections []Pro
 // applyParking applies events to p in a transaction of their own, one at a time under savepoints,
 // after they failed as a batch: the events p fails on by their own fault are kept to be parked at
 // the swap, and skipped.
-func (rb *Rebuilder) applyParking(ctx context.Context, d dialect, p Projection, events []eventstore.RecordedEvent) error {
+func (rb *Rebuilder) applyParking(ctx context.Context, p Consumer, batch Batch) error {
 	conn, err := rb.DB.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("rebuild: connect: %w", err)
@@ -238,10 +245,10 @@ func (rb *Rebuilder) applyParking(ctx context.Context, d dialect, p Projection, 
 		return fmt.Errorf("rebuild: begin: %w", err)
 	}
 	defer tx.Rollback()
-	if d == dialectPostgres {
-		ctx = withCopy(ctx, conn)
+	if batch.Dialect == PostgreSQL {
+		batch.CopyRows = copyInto(conn)
 	}
-	if _, _, err := applyIsolated(ctx, tx, p, events, rb.keepParked(p.Name())); err != nil {
+	if _, _, err := applyIsolated(ctx, tx, p, batch, rb.keepParked(p.Name())); err != nil {
 		return fmt.Errorf("rebuild: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
@@ -280,7 +287,7 @@ func partitionPage(pg page, n int) []page {
 		share := streamShare(re.Stream, n)
 		shares[share].events = append(shares[share].events, re)
 		if decoded != nil {
-			decoded[share] = append(decoded[share], pg.decoded.events[i])
+			decoded[share] = append(decoded[share], pg.decoded[i])
 		}
 	}
 	var nonEmpty []page
@@ -289,7 +296,7 @@ func partitionPage(pg page, n int) []page {
 			continue
 		}
 		if decoded != nil {
-			share.decoded = &decodedEvents{first: &share.events[0], n: len(share.events), events: decoded[i]}
+			share.decoded = decoded[i]
 		}
 		nonEmpty = append(nonEmpty, share)
 	}
@@ -316,15 +323,15 @@ type swapped struct {
 // holding every serving checkpoint — drops the serving tables, renames the scratch tables and their
 // indexes into their place and moves each checkpoint to where the fresh tables stand. The serving
 // runners, whose next transaction waits for the checkpoint, go on from there on the new tables.
-func (rb *Rebuilder) swap(ctx context.Context, d dialect, scratch []Projection, at eventstore.Position, batch int) (swapped, error) {
+func (rb *Rebuilder) swap(ctx context.Context, d Dialect, scratch []Consumer, at eventstore.Position, batch int) (swapped, error) {
 	done := swapped{position: at}
 	tx, err := rb.DB.BeginTx(ctx, nil)
 	if err != nil {
 		return done, fmt.Errorf("rebuild: swap: %w", err)
 	}
 	defer tx.Rollback()
-	serving := make([]eventstore.Position, len(rb.Projections))
-	for i, p := range rb.Projections {
+	serving := make([]eventstore.Position, len(rb.Consumers))
+	for i, p := range rb.Consumers {
 		if serving[i], err = lockCheckpoint(ctx, tx, d, p.Name()); err != nil {
 			return done, fmt.Errorf("rebuild %s: swap: %w", p.Name(), err)
 		}
@@ -337,9 +344,9 @@ func (rb *Rebuilder) swap(ctx context.Context, d dialect, scratch []Projection, 
 			return done, fmt.Errorf("rebuild: swap: read the log: %w", err)
 		}
 		if len(events) > 0 {
-			decoded := withDecodedEvents(withDialect(ctx, d), events)
+			batch := Batch{Dialect: d, Events: events, Decoded: decodeOnce(events)}
 			for _, p := range scratch {
-				if err := rb.applyInSwap(decoded, tx, p, events); err != nil {
+				if err := rb.applyInSwap(ctx, tx, p, batch); err != nil {
 					return done, fmt.Errorf("rebuild: swap: %w", err)
 				}
 			}
@@ -350,7 +357,7 @@ func (rb *Rebuilder) swap(ctx context.Context, d dialect, scratch []Projection, 
 			break
 		}
 	}
-	for i, p := range rb.Projections {
+	for i, p := range rb.Consumers {
 		if done.position.Less(serving[i]) {
 			// The serving tables are ahead of the end of the log as this transaction sees it, which
 			// the store's ordering guarantee rules out.
@@ -381,16 +388,16 @@ func (rb *Rebuilder) swap(ctx context.Context, d dialect, scratch []Projection, 
 // applyInSwap applies events to p inside the swap's transaction, under a savepoint so that when
 // the batch fails the events can be applied again one at a time, parking those p fails on by
 // their own fault.
-func (rb *Rebuilder) applyInSwap(ctx context.Context, tx *sql.Tx, p Projection, events []eventstore.RecordedEvent) error {
+func (rb *Rebuilder) applyInSwap(ctx context.Context, tx *sql.Tx, p Consumer, batch Batch) error {
 	if _, err := tx.ExecContext(ctx, `SAVEPOINT swap_batch`); err != nil {
 		return err
 	}
-	err := applyTo(ctx, tx, p, events)
+	err := applyTo(ctx, tx, p, batch)
 	if err != nil && ctx.Err() == nil {
 		if _, err := tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT swap_batch`); err != nil {
 			return err
 		}
-		_, _, err = applyIsolated(ctx, tx, p, events, rb.keepParked(p.Name()))
+		_, _, err = applyIsolated(ctx, tx, p, batch, rb.keepParked(p.Name()))
 	}
 	if err != nil {
 		return err
@@ -400,7 +407,7 @@ func (rb *Rebuilder) applyInSwap(ctx context.Context, tx *sql.Tx, p Projection, 
 }
 
 // swapTables replaces each serving table by its scratch copy, indexes included.
-func swapTables(ctx context.Context, tx *sql.Tx, d dialect, tables []string) error {
+func swapTables(ctx context.Context, tx *sql.Tx, d Dialect, tables []string) error {
 	for _, table := range tables {
 		if _, err := tx.ExecContext(ctx, `DROP TABLE IF EXISTS `+table); err != nil {
 			return err
@@ -409,7 +416,7 @@ func swapTables(ctx context.Context, tx *sql.Tx, d dialect, tables []string) err
 			return err
 		}
 		var err error
-		if d == dialectPostgres {
+		if d == PostgreSQL {
 			err = renamePostgresRelations(ctx, tx, table)
 		} else {
 			err = renameSQLiteIndexes(ctx, tx, table)
@@ -516,7 +523,7 @@ func dropTables(ctx context.Context, db *sql.DB, prefix string, tables []string)
 // page is one read of the log, or the error that ended reading.
 type page struct {
 	events  []eventstore.RecordedEvent
-	decoded *decodedEvents
+	decoded []domain.Event // aligned with events; nil when an event does not decode
 	err     error
 }
 

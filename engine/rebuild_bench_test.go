@@ -1,4 +1,4 @@
-package projections_test
+package engine_test
 
 import (
 	"context"
@@ -17,6 +17,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/motcua/motcua/domain"
+	"github.com/motcua/motcua/engine"
 	"github.com/motcua/motcua/eventstore"
 	"github.com/motcua/motcua/eventstore/sqlite"
 	"github.com/motcua/motcua/projections"
@@ -184,7 +185,7 @@ func cachedSQLiteLog(b *testing.B, n int) (*sqlite.Store, string) {
 	path := filepath.Join(os.TempDir(), fmt.Sprintf("motcua-bench-projections-%d.db", n))
 	ctx := context.Background()
 	if store, err := sqlite.Open(ctx, path); err == nil {
-		if count, err := projections.CountEvents(ctx, store, eventstore.Start, 0); err == nil && count >= n {
+		if count, err := engine.CountEvents(ctx, store, eventstore.Start, 0); err == nil && count >= n {
 			b.Cleanup(func() { store.Close() })
 			return store, path
 		}
@@ -204,7 +205,7 @@ func cachedSQLiteLog(b *testing.B, n int) (*sqlite.Store, string) {
 
 type benchSet struct {
 	name        string
-	projections []projections.Projection
+	projections []engine.Consumer
 }
 
 // benchSets is what BenchmarkRebuild rebuilds, one after the other on the same log: the public
@@ -213,11 +214,11 @@ type benchSet struct {
 func benchSets(b *testing.B) []benchSet {
 	switch only := os.Getenv("MOTCUA_BENCH_ONLY"); only {
 	case "":
-		return []benchSet{{"public_status", []projections.Projection{projections.PublicStatusView{}}}, {"all", projections.All()}}
+		return []benchSet{{"public_status", []engine.Consumer{projections.PublicStatusView{}}}, {"all", projections.All()}}
 	case "each":
 		var sets []benchSet
 		for _, p := range projections.All() {
-			sets = append(sets, benchSet{p.Name(), []projections.Projection{p}})
+			sets = append(sets, benchSet{p.Name(), []engine.Consumer{p}})
 		}
 		return append(sets, benchSet{"all", projections.All()})
 	default:
@@ -249,14 +250,14 @@ func BenchmarkRebuild(b *testing.B) {
 				writeLog(b, s, n, 8)
 				store, db = s, pdb
 			}
-			count, err := projections.CountEvents(context.Background(), store, eventstore.Start, 0)
+			count, err := engine.CountEvents(context.Background(), store, eventstore.Start, 0)
 			if err != nil {
 				b.Fatal(err)
 			}
 			for _, set := range benchSets(b) {
 				b.Run(set.name, func(b *testing.B) {
-					rebuilder := &projections.Rebuilder{Store: store, DB: db, Projections: set.projections, Logger: quiet,
-						BatchSize: envInt("MOTCUA_BENCH_BATCH", projections.DefaultRebuildBatch)}
+					rebuilder := &engine.Rebuilder{Store: store, DB: db, Dialect: engine.Dialect(backend), Consumers: set.projections, Logger: quiet,
+						BatchSize: envInt("MOTCUA_BENCH_BATCH", engine.DefaultRebuildBatch)}
 					var took time.Duration
 					for b.Loop() {
 						result, err := rebuilder.Run(context.Background())

@@ -1,4 +1,4 @@
-package projections_test
+package engine_test
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/motcua/motcua/engine"
 	"github.com/motcua/motcua/eventstore"
 	"github.com/motcua/motcua/projections"
 )
@@ -54,7 +55,7 @@ func TestRebuildGivesTheTablesOfIncrementalProcessing(t *testing.T) {
 			log := seedDossiers(t, store)
 			last := log[len(log)-1].Position
 
-			incremental := projections.NewEngine(store, db, projections.PublicStatusView{}, ledger{})
+			incremental := engine.NewEngine(store, db, engine.Dialect(backend), projections.PublicStatusView{}, ledger{})
 			incremental.Logger = quiet
 			for _, r := range incremental.Runners {
 				r.MaxBatch = 7 // small, unlike the rebuild's: batching must not change the result
@@ -66,7 +67,7 @@ func TestRebuildGivesTheTablesOfIncrementalProcessing(t *testing.T) {
 
 			for round := range 2 { // the second round needs the scratch names free again
 				progress := 0
-				rebuilder := &projections.Rebuilder{Store: store, DB: db, Projections: []projections.Projection{projections.PublicStatusView{}, ledger{}},
+				rebuilder := &engine.Rebuilder{Store: store, DB: db, Dialect: engine.Dialect(backend), Consumers: []engine.Consumer{projections.PublicStatusView{}, ledger{}},
 					BatchSize: 50, Progress: func(n int) { progress += n }, Logger: quiet}
 				result, err := rebuilder.Run(context.Background())
 				if err != nil {
@@ -99,7 +100,7 @@ func TestRebuildWhileServing(t *testing.T) {
 	store := openSQLite(t)
 	db := store.DB()
 	seedDossiers(t, store)
-	serving := projections.NewEngine(store, db, projections.PublicStatusView{}, ledger{})
+	serving := engine.NewEngine(store, db, engine.SQLite, projections.PublicStatusView{}, ledger{})
 	serving.Logger = quiet
 	runEngine(t, serving)
 
@@ -130,7 +131,7 @@ func TestRebuildWhileServing(t *testing.T) {
 			appendMarker(t, store)
 		}
 	})
-	rebuilder := &projections.Rebuilder{Store: store, DB: db, Projections: []projections.Projection{projections.PublicStatusView{}, ledger{}},
+	rebuilder := &engine.Rebuilder{Store: store, DB: db, Dialect: engine.SQLite, Consumers: []engine.Consumer{projections.PublicStatusView{}, ledger{}},
 		BatchSize: 20, Logger: quiet}
 	if _, err := rebuilder.Run(ctx); err != nil {
 		t.Fatal(err)
@@ -148,7 +149,7 @@ func TestRebuildWhileServing(t *testing.T) {
 	}
 
 	reference := openReadDB(t)
-	uninterrupted := projections.NewEngine(store, reference, projections.PublicStatusView{}, ledger{})
+	uninterrupted := engine.NewEngine(store, reference, engine.SQLite, projections.PublicStatusView{}, ledger{})
 	uninterrupted.Logger = quiet
 	runEngine(t, uninterrupted)
 	waitFor(t, uninterrupted, log[len(log)-1].Position)

@@ -7,7 +7,7 @@
 // Forwarder publishes every event to a topic and each projection's Runner is a handler on a
 // watermill Router. Catching up after downtime and rebuilding read the store directly, in large
 // batches.
-package projections
+package engine
 
 import (
 	"context"
@@ -15,7 +15,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"reflect"
 	"slices"
 	"sync"
 	"time"
@@ -24,47 +23,6 @@ import (
 
 	"github.com/motcua/motcua/eventstore"
 )
-
-// Projection is one read model.
-//
-// A projection writes only to its own tables, all named with the prefix it was given by
-// WithPrefix (empty for the serving tables). A rebuild runs a copy with a scratch prefix into fresh
-// tables while the serving ones keep answering, then swaps them in: so every table and index name a
-// projection uses must start with its prefix.
-type Projection interface {
-	// Name identifies the read model and its checkpoint.
-	Name() string
-	// Tables lists the tables the projection owns, without prefix.
-	Tables() []string
-	// WithPrefix returns the same projection writing to tables named prefix+table.
-	WithPrefix(prefix string) Projection
-	// Migrate creates the read model's tables if they do not exist.
-	Migrate(ctx context.Context, db *sql.DB) error
-	// Apply updates the read model for one event, inside tx.
-	Apply(ctx context.Context, tx *sql.Tx, e eventstore.RecordedEvent) error
-}
-
-// BatchApplier is implemented by projections that apply many events at once faster than one by
-// one — typically by reading each row they touch once per batch, folding the batch in memory and
-// writing each row once. Catch-up and rebuild hand them thousands of events per transaction. The
-// result must be exactly that of calling Apply for each event in order.
-type BatchApplier interface {
-	ApplyBatch(ctx context.Context, tx *sql.Tx, events []eventstore.RecordedEvent) error
-}
-
-// ApplyError is a projection failing on an event: the read model cannot move past it until the
-// cause (a bug, a database outage) is gone.
-type ApplyError struct {
-	Projection string
-	Event      eventstore.RecordedEvent
-	Err        error
-}
-
-func (e *ApplyError) Error() string {
-	return fmt.Sprintf("%s: apply %s %s v%d at %s: %v", e.Projection, e.Event.Type, e.Event.Stream, e.Event.Version, e.Event.Position, e.Err)
-}
-
-func (e *ApplyError) Unwrap() error { return e.Err }
 
 // MigrateCheckpoints creates the table where every projection keeps its position, and the one
 // where it lists the events it parked (parked.go).
@@ -78,6 +36,21 @@ func MigrateCheckpoints(ctx context.Context, db *sql.DB) error {
 		return err
 	}
 	return migrateParked(ctx, db)
+}
+
+// Forget deletes the checkpoint and the parked events of a consumer that is no more — renamed, or
+// retired along with its tables — so that nothing reports on it.
+func Forget(ctx context.Context, db *sql.DB, name string) error {
+	if err := MigrateCheckpoints(ctx, db); err != nil {
+		return err
+	}
+	if _, err := db.ExecContext(ctx, `DELETE FROM projection_checkpoints WHERE name = $1`, name); err != nil {
+		return fmt.Errorf("forget %s: %w", name, err)
+	}
+	if _, err := db.ExecContext(ctx, `DELETE FROM `+parkedTable+` WHERE projection = $1`, name); err != nil {
+		return fmt.Errorf("forget %s: %w", name, err)
+	}
+	return nil
 }
 
 // ensureCheckpointRow makes sure the projection has a checkpoint row, so that every transaction
@@ -105,8 +78,8 @@ func Checkpoint(ctx context.Context, q rowQuerier, name string) (eventstore.Posi
 // lockCheckpoint reads the checkpoint inside tx and keeps other writers of the same projection —
 // a second node, or a rebuild swapping fresh tables in — out until tx ends. SQLite needs no row
 // lock: its write transactions are serialised (BEGIN IMMEDIATE) already.
-func lockCheckpoint(ctx context.Context, tx *sql.Tx, d dialect, name string) (eventstore.Position, error) {
-	if d != dialectPostgres {
+func lockCheckpoint(ctx context.Context, tx *sql.Tx, d Dialect, name string) (eventstore.Position, error) {
+	if d != PostgreSQL {
 		return Checkpoint(ctx, tx, name)
 	}
 	var commit, prepare int64
@@ -126,58 +99,15 @@ func saveCheckpoint(ctx context.Context, tx *sql.Tx, name string, p eventstore.P
 	return err
 }
 
-// dialect is the SQL database behind a *sql.DB, for the few statements that differ.
-type dialect int
-
-const (
-	dialectSQLite dialect = iota
-	dialectPostgres
-)
-
-func dialectOf(db *sql.DB) dialect {
-	driver := reflect.TypeOf(db.Driver())
-	for driver.Kind() == reflect.Pointer {
-		driver = driver.Elem()
-	}
-	if driver.PkgPath() == "github.com/jackc/pgx/v5/stdlib" {
-		return dialectPostgres
-	}
-	return dialectSQLite
-}
-
-type dialectKey struct{}
-
-// withDialect tells the projections applying a batch under ctx which database they write to.
-func withDialect(ctx context.Context, d dialect) context.Context {
-	return context.WithValue(ctx, dialectKey{}, d)
-}
-
-// dialectIn is the database tx writes to: as the runner or rebuild said in ctx, or — for a
-// projection applied directly, as tests do — asked of the database.
-func dialectIn(ctx context.Context, tx *sql.Tx) (dialect, error) {
-	if d, ok := ctx.Value(dialectKey{}).(dialect); ok {
-		return d, nil
-	}
-	// SQLite has no boolean type and answers a comparison with an integer.
-	var answer any
-	if err := tx.QueryRowContext(ctx, `SELECT 1 = 1`).Scan(&answer); err != nil {
-		return dialectSQLite, fmt.Errorf("tell the database apart: %w", err)
-	}
-	if _, isBool := answer.(bool); isBool {
-		return dialectPostgres, nil
-	}
-	return dialectSQLite, nil
-}
-
-// applyEvents applies the events above the projection's checkpoint and moves the checkpoint, in
-// tx. It returns the checkpoint after.
-func applyEvents(ctx context.Context, tx *sql.Tx, d dialect, p Projection, events []eventstore.RecordedEvent) (after eventstore.Position, err error) {
-	done, err := lockCheckpoint(ctx, tx, d, p.Name())
+// applyEvents applies the events above the consumer's checkpoint and moves the checkpoint, in tx.
+// It returns the checkpoint after.
+func applyEvents(ctx context.Context, tx *sql.Tx, d Dialect, c Consumer, events []eventstore.RecordedEvent) (after eventstore.Position, err error) {
+	done, err := lockCheckpoint(ctx, tx, d, c.Name())
 	if err != nil {
-		return done, fmt.Errorf("%s: read checkpoint: %w", p.Name(), err)
+		return done, fmt.Errorf("%s: read checkpoint: %w", c.Name(), err)
 	}
 	// Skip what is at or below the checkpoint: redeliveries, or events another writer of the same
-	// projection applied first.
+	// consumer applied first.
 	first := 0
 	for first < len(events) && !done.Less(events[first].Position) {
 		first++
@@ -186,39 +116,30 @@ func applyEvents(ctx context.Context, tx *sql.Tx, d dialect, p Projection, event
 	if len(fresh) == 0 {
 		return done, nil
 	}
-	if err := applyTo(withDialect(ctx, d), tx, p, fresh); err != nil {
+	if err := applyTo(ctx, tx, c, Batch{Dialect: d, Events: fresh}); err != nil {
 		return done, err
 	}
 	last := fresh[len(fresh)-1].Position
-	if err := saveCheckpoint(ctx, tx, p.Name(), last); err != nil {
-		return done, fmt.Errorf("%s: save checkpoint: %w", p.Name(), err)
+	if err := saveCheckpoint(ctx, tx, c.Name(), last); err != nil {
+		return done, fmt.Errorf("%s: save checkpoint: %w", c.Name(), err)
 	}
 	return last, nil
 }
 
-// applyTo hands events to the projection, as one batch when it can take one. A panic in a
-// projection becomes an error, so one bad event cannot take the process down.
-func applyTo(ctx context.Context, tx *sql.Tx, p Projection, events []eventstore.RecordedEvent) (err error) {
-	current := events[0]
+// applyTo hands a batch to the consumer. A panic in a consumer becomes an error, so one bad event
+// cannot take the process down.
+func applyTo(ctx context.Context, tx *sql.Tx, c Consumer, batch Batch) (err error) {
+	first := batch.Events[0]
 	defer func() {
 		if r := recover(); r != nil {
-			err = &ApplyError{Projection: p.Name(), Event: current, Err: fmt.Errorf("panic: %v", r)}
+			err = &ApplyError{Projection: c.Name(), Event: first, Err: fmt.Errorf("panic: %v", r)}
 		}
 	}()
-	if batch, ok := p.(BatchApplier); ok {
-		if err := batch.ApplyBatch(ctx, tx, events); err != nil {
-			if len(events) == 1 {
-				return &ApplyError{Projection: p.Name(), Event: current, Err: err}
-			}
-			return fmt.Errorf("%s: apply %d events from %s: %w", p.Name(), len(events), current.Position, err)
+	if err := c.Apply(ctx, tx, batch); err != nil {
+		if len(batch.Events) == 1 {
+			return &ApplyError{Projection: c.Name(), Event: first, Err: err}
 		}
-		return nil
-	}
-	for _, e := range events {
-		current = e
-		if err := p.Apply(ctx, tx, e); err != nil {
-			return &ApplyError{Projection: p.Name(), Event: e, Err: err}
-		}
+		return fmt.Errorf("%s: apply %d events from %s: %w", c.Name(), len(batch.Events), first.Position, err)
 	}
 	return nil
 }
@@ -230,10 +151,12 @@ func applyTo(ctx context.Context, tx *sql.Tx, p Projection, events []eventstore.
 // that transaction commits. At start, and whenever deliveries leave a gap for longer than
 // GapTimeout, it reads the missing events from the store directly.
 type Runner struct {
-	Store      eventstore.Store
-	DB         *sql.DB
-	Projection Projection
-	Logger     *slog.Logger
+	Store eventstore.Store
+	DB    *sql.DB
+	// Dialect is DB's SQL dialect.
+	Dialect  Dialect
+	Consumer Consumer
+	Logger   *slog.Logger
 	// MaxBatch bounds the events applied in one transaction.
 	MaxBatch int
 	// GapTimeout is how long a delivery may wait for its predecessor before the runner reads the
@@ -245,8 +168,7 @@ type Runner struct {
 	// before it parks the event and goes on (parked.go); DefaultParkAfter when zero.
 	ParkAfter int
 
-	dialect dialect
-	wake    chan struct{} // cap 1: deliveries are waiting
+	wake chan struct{} // cap 1: deliveries are waiting
 	// writeGate, when set, is held around each write transaction; an Engine on SQLite shares one
 	// among its runners (see Engine.Run).
 	writeGate chan struct{}
@@ -274,16 +196,16 @@ const (
 	DefaultGapTimeout = time.Second
 )
 
-// NewRunner returns a runner for p over store, keeping its tables in db.
-func NewRunner(store eventstore.Store, db *sql.DB, p Projection) *Runner {
-	return &Runner{Store: store, DB: db, Projection: p, MaxBatch: DefaultMaxBatch, GapTimeout: DefaultGapTimeout,
+// NewRunner returns a runner for c over store, keeping its tables in db, of dialect d.
+func NewRunner(store eventstore.Store, db *sql.DB, d Dialect, c Consumer) *Runner {
+	return &Runner{Store: store, DB: db, Dialect: d, Consumer: c, MaxBatch: DefaultMaxBatch, GapTimeout: DefaultGapTimeout,
 		advanced: make(chan struct{}), wake: make(chan struct{}, 1)}
 }
 
 // Run feeds the projection alone through an Engine on an in-process watermill channel until ctx
 // ends. Services with several projections run one Engine for all of them instead.
 func (r *Runner) Run(ctx context.Context) error {
-	return (&Engine{Store: r.Store, DB: r.DB, Runners: []*Runner{r}, Logger: r.Logger}).Run(ctx)
+	return (&Engine{Store: r.Store, DB: r.DB, Dialect: r.Dialect, Runners: []*Runner{r}, Logger: r.Logger}).Run(ctx)
 }
 
 func (r *Runner) logger() *slog.Logger {
@@ -304,9 +226,8 @@ func (r *Runner) init(ctx context.Context) error {
 	if r.ParkAfter <= 0 {
 		r.ParkAfter = DefaultParkAfter
 	}
-	r.dialect = dialectOf(r.DB)
-	name := r.Projection.Name()
-	if err := r.Projection.Migrate(ctx, r.DB); err != nil {
+	name := r.Consumer.Name()
+	if err := r.Consumer.Migrate(ctx, r.DB, r.Dialect); err != nil {
 		return fmt.Errorf("%s: migrate: %w", name, err)
 	}
 	if err := ensureCheckpointRow(ctx, r.DB, name); err != nil {
@@ -401,9 +322,9 @@ func (r *Runner) recoverFromStore(ctx context.Context) bool {
 		return true
 	}
 	if err != nil {
-		r.logger().Error("projection stalled", "projection", r.Projection.Name(), "position", r.Position(), "error", err)
+		r.logger().Error("projection stalled", "projection", r.Consumer.Name(), "position", r.Position(), "error", err)
 	} else if r.stalled() != nil {
-		r.logger().Info("projection recovered", "projection", r.Projection.Name(), "position", r.Position())
+		r.logger().Info("projection recovered", "projection", r.Consumer.Name(), "position", r.Position())
 	}
 	r.setStall(err)
 	return err == nil
@@ -414,7 +335,7 @@ func (r *Runner) catchUp(ctx context.Context) error {
 	for {
 		page, err := r.Store.ReadAll(ctx, r.Position(), r.MaxBatch)
 		if err != nil {
-			return fmt.Errorf("%s: read the log: %w", r.Projection.Name(), err)
+			return fmt.Errorf("%s: read the log: %w", r.Consumer.Name(), err)
 		}
 		if len(page) > 0 {
 			if err := r.apply(ctx, page); err != nil {
@@ -443,9 +364,9 @@ func (r *Runner) drain(ctx context.Context) {
 				return
 			}
 			// A predecessor never came (lost by the transport, or taken by another node): read it.
-			r.logger().Warn("projection fills a gap from the store", "projection", r.Projection.Name(), "after", r.Position())
+			r.logger().Warn("projection fills a gap from the store", "projection", r.Consumer.Name(), "after", r.Position())
 			if err := r.catchUp(ctx); err != nil {
-				r.logger().Error("projection could not fill a gap", "projection", r.Projection.Name(), "error", err)
+				r.logger().Error("projection could not fill a gap", "projection", r.Consumer.Name(), "error", err)
 				return
 			}
 			continue
@@ -558,7 +479,7 @@ func (r *Runner) abandon(err error) {
 // apply applies events and the checkpoint in one transaction.
 func (r *Runner) apply(ctx context.Context, events []eventstore.RecordedEvent) error {
 	return r.inTx(ctx, func(tx *sql.Tx) (eventstore.Position, int, error) {
-		after, err := applyEvents(ctx, tx, r.dialect, r.Projection, events)
+		after, err := applyEvents(ctx, tx, r.Dialect, r.Consumer, events)
 		return after, len(events), err
 	}, nil)
 }
@@ -568,7 +489,7 @@ func (r *Runner) apply(ctx context.Context, events []eventstore.RecordedEvent) e
 // when it fails by its own fault for the ParkAfter-th time in a row, is parked and passed, with an
 // ERROR logged; otherwise applyParking commits what it applied and returns the failure.
 func (r *Runner) applyParking(ctx context.Context, events []eventstore.RecordedEvent) error {
-	name := r.Projection.Name()
+	name := r.Consumer.Name()
 	var stop error
 	var parked []eventstore.RecordedEvent
 	parkedCount := 0
@@ -595,7 +516,7 @@ func (r *Runner) applyParking(ctx context.Context, events []eventstore.RecordedE
 		return true, parkEvent(ctx, tx, name, e, cause)
 	}
 	err := r.inTx(ctx, func(tx *sql.Tx) (eventstore.Position, int, error) {
-		done, err := lockCheckpoint(ctx, tx, r.dialect, name)
+		done, err := lockCheckpoint(ctx, tx, r.Dialect, name)
 		if err != nil {
 			return done, 0, fmt.Errorf("%s: read checkpoint: %w", name, err)
 		}
@@ -604,7 +525,7 @@ func (r *Runner) applyParking(ctx context.Context, events []eventstore.RecordedE
 			first++
 		}
 		var last eventstore.Position
-		last, parked, stop = applyIsolated(withDialect(ctx, r.dialect), tx, r.Projection, events[first:], park)
+		last, parked, stop = applyIsolated(ctx, tx, r.Consumer, Batch{Dialect: r.Dialect, Events: events[first:]}, park)
 		if last == (eventstore.Position{}) {
 			return done, 0, nil
 		}
@@ -657,18 +578,18 @@ func (r *Runner) inTx(ctx context.Context, write func(tx *sql.Tx) (after eventst
 	}
 	tx, err := r.DB.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("%s: begin: %w", r.Projection.Name(), err)
+		return fmt.Errorf("%s: begin: %w", r.Consumer.Name(), err)
 	}
 	defer tx.Rollback()
 	after, applied, err := write(tx)
 	if err != nil {
-		r.Metrics.failed(r.Projection.Name())
+		r.Metrics.failed(r.Consumer.Name())
 		return err
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("%s: commit: %w", r.Projection.Name(), err)
+		return fmt.Errorf("%s: commit: %w", r.Consumer.Name(), err)
 	}
-	r.Metrics.appliedBatch(r.Projection.Name(), applied, time.Since(start))
+	r.Metrics.appliedBatch(r.Consumer.Name(), applied, time.Since(start))
 	if committed != nil {
 		committed()
 	}
@@ -699,7 +620,7 @@ func (r *Runner) setStall(err error) {
 	r.mu.Lock()
 	r.stall = err
 	r.mu.Unlock()
-	r.Metrics.setStalled(r.Projection.Name(), err != nil)
+	r.Metrics.setStalled(r.Consumer.Name(), err != nil)
 }
 
 func (r *Runner) stalled() error {

@@ -1,4 +1,4 @@
-package projections_test
+package engine_test
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/motcua/motcua/engine"
 	"github.com/motcua/motcua/eventstore"
 	"github.com/motcua/motcua/projections"
 )
@@ -19,22 +20,18 @@ type failingStatus struct {
 	failAt func(eventstore.RecordedEvent) error
 }
 
-func (f failingStatus) Apply(ctx context.Context, tx *sql.Tx, e eventstore.RecordedEvent) error {
-	return f.ApplyBatch(ctx, tx, []eventstore.RecordedEvent{e})
-}
-
-func (f failingStatus) ApplyBatch(ctx context.Context, tx *sql.Tx, events []eventstore.RecordedEvent) error {
-	for i, e := range events {
+func (f failingStatus) Apply(ctx context.Context, tx *sql.Tx, batch engine.Batch) error {
+	for i, e := range batch.Events {
 		if err := f.failAt(e); err != nil {
 			if i > 0 {
-				if err := f.PublicStatusView.ApplyBatch(ctx, tx, events[:i]); err != nil {
+				if err := f.PublicStatusView.Apply(ctx, tx, batch.Slice(0, i)); err != nil {
 					return err
 				}
 			}
 			return err
 		}
 	}
-	return f.PublicStatusView.ApplyBatch(ctx, tx, events)
+	return f.PublicStatusView.Apply(ctx, tx, batch)
 }
 
 // TestInterruptedProjectionEndsLikeAnUninterruptedOne kills or fails the projections in the middle
@@ -82,7 +79,7 @@ func TestInterruptedProjectionEndsLikeAnUninterruptedOne(t *testing.T) {
 				}
 				return errors.New("injected failure")
 			}
-			interrupted := projections.NewEngine(store, db, failingStatus{failAt: failAt}, ledger{failAt: failAt})
+			interrupted := engine.NewEngine(store, db, engine.SQLite, failingStatus{failAt: failAt}, ledger{failAt: failAt})
 			interrupted.Logger = quiet
 			for _, r := range interrupted.Runners {
 				r.MaxBatch = 25
@@ -108,7 +105,7 @@ func TestInterruptedProjectionEndsLikeAnUninterruptedOne(t *testing.T) {
 					}
 				}
 				checkLedger(t, db, upTo(log, checkpointOf(t, db, "test_ledger")))
-				restarted := projections.NewEngine(store, db, projections.PublicStatusView{}, ledger{})
+				restarted := engine.NewEngine(store, db, engine.SQLite, projections.PublicStatusView{}, ledger{})
 				restarted.Logger = quiet
 				runEngine(t, restarted)
 				waitFor(t, restarted, last)
@@ -120,7 +117,7 @@ func TestInterruptedProjectionEndsLikeAnUninterruptedOne(t *testing.T) {
 			}
 
 			reference := openReadDB(t)
-			uninterrupted := projections.NewEngine(store, reference, projections.PublicStatusView{}, ledger{})
+			uninterrupted := engine.NewEngine(store, reference, engine.SQLite, projections.PublicStatusView{}, ledger{})
 			uninterrupted.Logger = quiet
 			runEngine(t, uninterrupted)
 			waitFor(t, uninterrupted, last)

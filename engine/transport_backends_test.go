@@ -1,9 +1,8 @@
-package projections_test
+package engine_test
 
 import (
 	"context"
 	"database/sql"
-	"sync"
 	"testing"
 	"time"
 
@@ -11,32 +10,18 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 
+	"github.com/motcua/motcua/engine"
 	"github.com/motcua/motcua/eventstore"
 	"github.com/motcua/motcua/eventstore/postgres"
 	"github.com/motcua/motcua/eventstore/postgres/pgtest"
 	"github.com/motcua/motcua/projections"
 )
 
-// clusterTurn lets one test at a time use the shared PostgreSQL cluster, while the SQLite tests run
-// beside it: the global log reads up to the cluster-wide transaction horizon
-// (eventstore/postgres/read.go), so another test's running transaction, even in another database,
-// would hold back this test's reads of a log it has finished writing.
-var clusterTurn sync.Mutex
-
-// newPostgresDatabase waits for the cluster's turn, kept until the test ends, and makes a fresh
-// database.
-func newPostgresDatabase(t testing.TB) string {
-	t.Helper()
-	clusterTurn.Lock()
-	t.Cleanup(clusterTurn.Unlock)
-	return pgtest.NewDatabase(t)
-}
-
 // openPostgres opens a migrated store on a fresh database of the shared test cluster, and the
 // read-model handle on the same database, as motcua serve does.
 func openPostgres(t testing.TB) (*postgres.Store, *sql.DB, string) {
 	t.Helper()
-	dsn := newPostgresDatabase(t)
+	dsn := pgtest.NewDatabaseInTurn(t)
 	ctx := context.Background()
 	store, err := postgres.Open(ctx, dsn, postgres.WithLogger(quiet))
 	if err != nil {
@@ -77,16 +62,17 @@ func startNATS(t testing.TB) string {
 func TestDurableTransportsCarryEveryEventOnceInOrder(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
-		name string
-		open func(t *testing.T) (eventstore.Store, *sql.DB, func() *projections.Transport, func(t *testing.T) int)
+		name    string
+		dialect engine.Dialect // of the database the read models are in
+		open    func(t *testing.T) (eventstore.Store, *sql.DB, func() *engine.Transport, func(t *testing.T) int)
 		// stored counts the events in the store, including any that a running transaction still
 		// hides from readers of the log (PostgreSQL's read horizon).
 		stored func(t *testing.T, db *sql.DB) int
 	}{
-		{name: "postgres", open: func(t *testing.T) (eventstore.Store, *sql.DB, func() *projections.Transport, func(t *testing.T) int) {
+		{name: "postgres", dialect: engine.PostgreSQL, open: func(t *testing.T) (eventstore.Store, *sql.DB, func() *engine.Transport, func(t *testing.T) int) {
 			store, db, dsn := openPostgres(t)
-			transport := func() *projections.Transport {
-				tr, err := projections.NewPostgresTransport(context.Background(), dsn, quiet)
+			transport := func() *engine.Transport {
+				tr, err := engine.NewPostgresTransport(context.Background(), dsn, quiet)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -108,11 +94,11 @@ func TestDurableTransportsCarryEveryEventOnceInOrder(t *testing.T) {
 			}
 			return n
 		}},
-		{name: "nats", open: func(t *testing.T) (eventstore.Store, *sql.DB, func() *projections.Transport, func(t *testing.T) int) {
+		{name: "nats", dialect: engine.SQLite, open: func(t *testing.T) (eventstore.Store, *sql.DB, func() *engine.Transport, func(t *testing.T) int) {
 			store := openSQLite(t)
 			url := startNATS(t)
-			transport := func() *projections.Transport {
-				tr, err := projections.NewNATSTransport(context.Background(), url, quiet)
+			transport := func() *engine.Transport {
+				tr, err := engine.NewNATSTransport(context.Background(), url, quiet)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -143,7 +129,7 @@ func TestDurableTransportsCarryEveryEventOnceInOrder(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			store, db, transport, carried := tc.open(t)
-			first := projections.NewEngine(store, db, projections.PublicStatusView{}, ledger{})
+			first := engine.NewEngine(store, db, tc.dialect, projections.PublicStatusView{}, ledger{})
 			first.Transport, first.Logger = transport(), quiet
 			for _, r := range first.Runners {
 				r.GapTimeout = time.Hour // everything must come through the broker
@@ -155,14 +141,14 @@ func TestDurableTransportsCarryEveryEventOnceInOrder(t *testing.T) {
 			if n := carried(t); n < len(log) {
 				t.Fatalf("the broker carried %d messages, fewer than the log's %d events", n, len(log))
 			}
-			if at, ok, err := projections.ForwarderCheckpoint(context.Background(), db, projections.DefaultTopic); err != nil || !ok || at != log[len(log)-1].Position {
+			if at, ok, err := engine.ForwarderCheckpoint(context.Background(), db, engine.DefaultTopic); err != nil || !ok || at != log[len(log)-1].Position {
 				t.Fatalf("forwarder checkpoint %s (%v, %v), want %s", at, ok, err, log[len(log)-1].Position)
 			}
 			// Pruning deletes what every consumer group acknowledged from a table-backed topic
 			// (JetStream keeps its own retention) — the stopped engine's last unacknowledged batch
 			// stays — and the engine below still resumes exactly.
 			before := carried(t)
-			pruned, err := transport().Prune(context.Background(), projections.DefaultTopic)
+			pruned, err := transport().Prune(context.Background(), engine.DefaultTopic)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -173,7 +159,7 @@ func TestDurableTransportsCarryEveryEventOnceInOrder(t *testing.T) {
 			for range 5 {
 				appendMarker(t, store)
 			}
-			second := projections.NewEngine(store, db, projections.PublicStatusView{}, ledger{})
+			second := engine.NewEngine(store, db, tc.dialect, projections.PublicStatusView{}, ledger{})
 			second.Transport, second.Logger, second.PruneInterval = transport(), quiet, 20*time.Millisecond
 			runEngine(t, second)
 			log = wholeLog(t, second, store, func() int { return tc.stored(t, db) })
@@ -196,7 +182,7 @@ func TestDurableTransportsCarryEveryEventOnceInOrder(t *testing.T) {
 // wholeLog waits until e has applied every stored event and returns the log. On PostgreSQL a reader
 // of the log sees only what lies below the oldest running transaction — the engine's own among
 // them — so one read may stop short of the last events.
-func wholeLog(t testing.TB, e *projections.Engine, store eventstore.Store, stored func() int) []eventstore.RecordedEvent {
+func wholeLog(t testing.TB, e *engine.Engine, store eventstore.Store, stored func() int) []eventstore.RecordedEvent {
 	t.Helper()
 	want := stored()
 	deadline := time.Now().Add(30 * time.Second)

@@ -1,4 +1,4 @@
-package projections_test
+package engine_test
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/motcua/motcua/engine"
 	"github.com/motcua/motcua/eventstore"
 	"github.com/motcua/motcua/projections"
 )
@@ -32,7 +33,7 @@ func benchRates() []int {
 }
 
 // benchProjections are the read models MOTCUA_BENCH_PROJECTIONS names (comma-separated), or all.
-func benchProjections(b *testing.B) []projections.Projection {
+func benchProjections(b *testing.B) []engine.Consumer {
 	var names []string
 	for _, name := range strings.Split(os.Getenv("MOTCUA_BENCH_PROJECTIONS"), ",") {
 		if name = strings.TrimSpace(name); name != "" {
@@ -57,19 +58,19 @@ func BenchmarkLiveLag(b *testing.B) {
 			b.Run(fmt.Sprintf("%s/%d-appends-per-s", backend, rate), func(b *testing.B) {
 				var store eventstore.Store
 				views := benchProjections(b)
-				engine := func() *projections.Engine {
+				feeder := func() *engine.Engine {
 					if backend == "sqlite" {
 						s, projectionDB := openSQLiteWithReadModelPool(b)
 						store = s
-						return projections.NewEngine(s, projectionDB, views...)
+						return engine.NewEngine(s, projectionDB, engine.SQLite, views...)
 					}
 					s, db, _ := openPostgres(b)
 					store = s
-					return projections.NewEngine(s, db, views...)
+					return engine.NewEngine(s, db, engine.PostgreSQL, views...)
 				}()
-				engine.Logger = quiet
-				runEngine(b, engine)
-				status := engine.Runner(projections.PublicStatusView{}.Name())
+				feeder.Logger = quiet
+				runEngine(b, feeder)
+				status := feeder.Runner(projections.PublicStatusView{}.Name())
 				ts := templates(b)
 				for b.Loop() {
 					lags, events := steadyLoad(b, store, status, ts, rate, time.Duration(seconds)*time.Second)
@@ -82,7 +83,7 @@ func BenchmarkLiveLag(b *testing.B) {
 					b.ReportMetric(float64(lags[len(lags)-1].Microseconds())/1000, "max-ms")
 					b.ReportMetric(0, "ns/op")
 					b.Logf("%s, %d appends/s (%d appends, %d events) for %ds, %d read models, GOMAXPROCS %d: lag p50 %.1f ms, p99 %.1f ms, max %.1f ms",
-						backend, rate, len(lags), events, seconds, len(engine.Runners), runtime.GOMAXPROCS(0), pct(0.5), pct(0.99), float64(lags[len(lags)-1].Microseconds())/1000)
+						backend, rate, len(lags), events, seconds, len(feeder.Runners), runtime.GOMAXPROCS(0), pct(0.5), pct(0.99), float64(lags[len(lags)-1].Microseconds())/1000)
 				}
 			})
 		}
@@ -91,7 +92,7 @@ func BenchmarkLiveLag(b *testing.B) {
 
 // steadyLoad appends for the given time at rate appends per second and returns, per append, the
 // time until the public status view had applied it, and the number of events appended.
-func steadyLoad(b *testing.B, store eventstore.Store, status *projections.Runner, ts []dossierTemplate, rate int, duration time.Duration) ([]time.Duration, int) {
+func steadyLoad(b *testing.B, store eventstore.Store, status *engine.Runner, ts []dossierTemplate, rate int, duration time.Duration) ([]time.Duration, int) {
 	type underWay struct {
 		stream  string
 		appends [][]eventstore.EventData

@@ -1,4 +1,4 @@
-package projections_test
+package engine_test
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/motcua/motcua/engine"
 	"github.com/motcua/motcua/eventstore"
 	"github.com/motcua/motcua/eventstore/sqlite"
 	"github.com/motcua/motcua/projections"
@@ -13,8 +14,8 @@ import (
 
 // newTestEngine runs the public status view and the ledger over store. The gap timeout is long, so
 // that everything after the first catch-up must come through the transport.
-func newTestEngine(store *sqlite.Store, transport *projections.Transport) *projections.Engine {
-	e := projections.NewEngine(store, store.DB(), projections.PublicStatusView{}, ledger{})
+func newTestEngine(store *sqlite.Store, transport *engine.Transport) *engine.Engine {
+	e := engine.NewEngine(store, store.DB(), engine.SQLite, projections.PublicStatusView{}, ledger{})
 	e.Transport = transport
 	e.Logger = quiet
 	for _, r := range e.Runners {
@@ -44,7 +45,7 @@ func TestReplayingTheLogAgainChangesNothing(t *testing.T) {
 	t.Parallel()
 	store := openSQLite(t)
 	seedDossiers(t, store)
-	transport := projections.NewGoChannelTransport(quiet)
+	transport := engine.NewGoChannelTransport(quiet)
 	t.Cleanup(func() { transport.Close() })
 	e := newTestEngine(store, transport)
 	runEngine(t, e)
@@ -57,7 +58,7 @@ func TestReplayingTheLogAgainChangesNothing(t *testing.T) {
 	// applied twice, failing the projection.
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	replay := &projections.Forwarder{Store: store, Publisher: transport.Publisher, Topic: projections.DefaultTopic, Logger: quiet}
+	replay := &engine.Forwarder{Store: store, Publisher: transport.Publisher, Topic: engine.DefaultTopic, Logger: quiet}
 	done := make(chan error, 1)
 	go func() { done <- replay.Run(ctx, eventstore.Start) }()
 	// Then one more event, applied once, whichever way it arrives first.
@@ -70,7 +71,7 @@ func TestReplayingTheLogAgainChangesNothing(t *testing.T) {
 	}
 	for _, r := range e.Runners {
 		if err := r.Stalled(); err != nil {
-			t.Fatalf("%s stalled on the replay: %v", r.Projection.Name(), err)
+			t.Fatalf("%s stalled on the replay: %v", r.Consumer.Name(), err)
 		}
 	}
 	if after := dump(t, store.DB(), "public_status"); after != before {

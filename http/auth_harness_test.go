@@ -7,6 +7,7 @@ import (
 
 	"github.com/motcua/motcua/commands"
 	"github.com/motcua/motcua/domain"
+	"github.com/motcua/motcua/engine"
 	"github.com/motcua/motcua/eventstore"
 	"github.com/motcua/motcua/eventstore/shred"
 	"github.com/motcua/motcua/eventstore/sqlite"
@@ -44,7 +45,7 @@ func newSecureEnv(t *testing.T, configure func(*mhttp.Config)) *secureEnv {
 				if err != nil || !erased {
 					return erased, err
 				}
-				_, err = (&projections.Rebuilder{Store: shredded, DB: cfg.ReadDB, Projections: projections.All(), Logger: cfg.Logger}).Run(ctx)
+				_, err = (&engine.Rebuilder{Store: shredded, DB: cfg.ReadDB, Dialect: engine.SQLite, Consumers: projections.All(), Logger: cfg.Logger}).Run(ctx)
 				return true, err
 			})
 			if configure != nil {

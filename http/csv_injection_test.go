@@ -6,13 +6,14 @@ import (
 	"time"
 
 	"github.com/motcua/motcua/commands"
+	"github.com/motcua/motcua/engine"
 	"github.com/motcua/motcua/projections"
 )
 
 // Text that a spreadsheet would run as a formula reaches a CSV export as text: prefixed with a
 // single quote (OWASP's CSV-injection guidance), whatever column it is in.
 func TestCSVExportsNeutraliseFormulas(t *testing.T) {
-	e := buildEnv(t, envOptions{projections: []projections.Projection{projections.PublicStatusView{}, projections.DossierLedgerView{}}})
+	e := buildEnv(t, envOptions{projections: []engine.Consumer{projections.PublicStatusView{}, projections.RegisterView{}}})
 	reception := e.token("tiepnhan1", centre, commands.RoleReception)
 	inspector := e.token("thanhtra1", "", commands.RoleInspector)
 	receipt := validReceipt()

@@ -16,6 +16,7 @@ import (
 	"github.com/motcua/motcua/domain"
 	"github.com/motcua/motcua/domain/calendar"
 	"github.com/motcua/motcua/domain/domaintest"
+	"github.com/motcua/motcua/engine"
 	"github.com/motcua/motcua/eventstore"
 	"github.com/motcua/motcua/eventstore/sqlite"
 	mhttp "github.com/motcua/motcua/http"
@@ -54,8 +55,8 @@ type env struct {
 	key    ed25519.PrivateKey
 	clock  *testClock
 	cal    *calendar.Calendar
-	engine *projections.Engine
-	runner *projections.Runner // the public status view's
+	engine *engine.Engine
+	runner *engine.Runner // the public status view's
 }
 
 // envOptions says what a test environment adds to the plain one.
@@ -63,7 +64,7 @@ type envOptions struct {
 	// wrap decorates the store the app and the read models use (hash chain, crypto-shredding).
 	wrap func(t *testing.T, store *sqlite.Store) eventstore.Store
 	// projections run by the engine; the public status view alone when nil.
-	projections []projections.Projection
+	projections []engine.Consumer
 	// configure makes last changes to the wiring before the server is built.
 	configure func(cfg *mhttp.Config, app *commands.App, events eventstore.Store)
 	// connections, when set, serves through the http.Server and listener motcua serve builds with
@@ -86,7 +87,7 @@ func buildEnv(t *testing.T, opts envOptions) *env {
 	if opts.wrap != nil {
 		events = opts.wrap(t, store)
 	}
-	if err := projections.MigrateAll(ctx, store.DB()); err != nil {
+	if err := projections.MigrateAll(ctx, store.DB(), engine.SQLite); err != nil {
 		t.Fatal(err)
 	}
 	cal := calendar.Default()
@@ -100,11 +101,11 @@ func buildEnv(t *testing.T, opts envOptions) *env {
 
 	readModels := opts.projections
 	if readModels == nil {
-		readModels = []projections.Projection{projections.PublicStatusView{}}
+		readModels = []engine.Consumer{projections.PublicStatusView{}}
 	}
-	engine := projections.NewEngine(events, store.DB(), readModels...)
-	engine.Logger = quiet
-	runner := engine.Runner(projections.PublicStatusView{}.Name())
+	feeder := engine.NewEngine(events, store.DB(), engine.SQLite, readModels...)
+	feeder.Logger = quiet
+	runner := feeder.Runner(projections.PublicStatusView{}.Name())
 	cfg := mhttp.Config{App: app, ReadDB: store.DB(), Tokens: mhttp.TokenVerifier{Key: key.Public().(ed25519.PublicKey)},
 		Logger: quiet, PublicStatusUpdates: runner}
 	if opts.configure != nil {
@@ -118,7 +119,7 @@ func buildEnv(t *testing.T, opts envOptions) *env {
 	}
 	ts.Start()
 	done := make(chan error, 1)
-	go func() { done <- engine.Run(ctx) }()
+	go func() { done <- feeder.Run(ctx) }()
 	t.Cleanup(func() {
 		ts.CloseClientConnections() // live feeds hold connections open
 		ts.Close()
@@ -129,5 +130,5 @@ func buildEnv(t *testing.T, opts envOptions) *env {
 		store.Close()
 	})
 	return &env{t: t, url: ts.URL, dbPath: dbPath, store: store, events: events, app: app, server: server, key: key,
-		clock: clock, cal: cal, engine: engine, runner: runner}
+		clock: clock, cal: cal, engine: feeder, runner: runner}
 }

@@ -13,7 +13,7 @@ import (
 )
 
 // Notifier tells the live feed that a read model has moved on: Advanced returns a channel closed
-// the next time it does (projections.Runner implements it).
+// the next time it does (engine.Runner implements it).
 type Notifier interface {
 	Advanced() <-chan struct{}
 }

@@ -8,11 +8,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/motcua/motcua/engine"
 	"github.com/motcua/motcua/eventstore/sqlite"
 	"github.com/motcua/motcua/projections"
 )
 
-// advancing is a Notifier the test moves by hand, as projections.Runner does after each batch.
+// advancing is a Notifier the test moves by hand, as engine.Runner does after each batch.
 type advancing struct {
 	mu sync.Mutex
 	ch chan struct{}
@@ -41,7 +42,7 @@ func TestFeedHubWakesOnlyTheStreamsOfTheDossierThatMoved(t *testing.T) {
 	}
 	defer store.Close()
 	db := store.DB()
-	if err := projections.MigrateAll(ctx, db); err != nil {
+	if err := projections.MigrateAll(ctx, db, engine.SQLite); err != nil {
 		t.Fatal(err)
 	}
 	codes := []string{"000.00.00.H56-260302-0001", "000.00.00.H56-260302-0002"}

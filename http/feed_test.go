@@ -19,10 +19,10 @@ import (
 	"github.com/motcua/motcua/commands"
 	"github.com/motcua/motcua/domain"
 	"github.com/motcua/motcua/domain/calendar"
+	"github.com/motcua/motcua/engine"
 	"github.com/motcua/motcua/eventstore"
 	"github.com/motcua/motcua/eventstore/sqlite"
 	mhttp "github.com/motcua/motcua/http"
-	"github.com/motcua/motcua/projections"
 )
 
 // newFeedEnv is newEnv with the public status view run by a projections engine whose runner wakes
@@ -199,8 +199,8 @@ func TestMetricsAreServedWhenConfigured(t *testing.T) {
 	defer store.Close()
 	app := commands.New(store, nil, calendar.Default())
 	registry := prometheus.NewRegistry()
-	registry.MustRegister(projections.NewLagCollector(store, store.DB(), "public_status"))
-	if err := projections.MigrateCheckpoints(context.Background(), store.DB()); err != nil {
+	registry.MustRegister(engine.NewLagCollector(store, store.DB(), "public_status"))
+	if err := engine.MigrateCheckpoints(context.Background(), store.DB()); err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {

@@ -16,6 +16,7 @@ import (
 	"github.com/motcua/motcua/domain"
 	"github.com/motcua/motcua/domain/calendar"
 	"github.com/motcua/motcua/domain/domaintest"
+	"github.com/motcua/motcua/engine"
 	"github.com/motcua/motcua/eventstore/postgres"
 	"github.com/motcua/motcua/eventstore/postgres/pgtest"
 	mhttp "github.com/motcua/motcua/http"
@@ -43,7 +44,7 @@ func TestStoreOutageAnswers503AndNotReady(t *testing.T) {
 	}
 	db := stdlib.OpenDBFromPool(store.Pool())
 	t.Cleanup(func() { db.Close() })
-	if err := projections.MigrateAll(ctx, db); err != nil {
+	if err := projections.MigrateAll(ctx, db, engine.PostgreSQL); err != nil {
 		t.Fatal(err)
 	}
 	cal := calendar.Default()
@@ -52,16 +53,16 @@ func TestStoreOutageAnswers503AndNotReady(t *testing.T) {
 	app := commands.New(store, catalog, cal)
 	app.Logger = quiet
 	_, key, _ := ed25519.GenerateKey(rand.Reader)
-	engine := projections.NewEngine(store, db, projections.PublicStatusView{})
-	engine.Logger = quiet
-	runner := engine.Runner(projections.PublicStatusView{}.Name())
+	feeder := engine.NewEngine(store, db, engine.PostgreSQL, projections.PublicStatusView{})
+	feeder.Logger = quiet
+	runner := feeder.Runner(projections.PublicStatusView{}.Name())
 	server := mhttp.NewServer(mhttp.Config{App: app, ReadDB: db, Tokens: mhttp.TokenVerifier{Key: key.Public().(ed25519.PublicKey)},
 		Logger: quiet, PublicStatusUpdates: runner})
 	ts := httptest.NewServer(server)
 	t.Cleanup(ts.Close)
 	engineCtx, stopEngine := context.WithCancel(context.Background())
 	engineDone := make(chan error, 1)
-	go func() { engineDone <- engine.Run(engineCtx) }()
+	go func() { engineDone <- feeder.Run(engineCtx) }()
 	t.Cleanup(func() { stopEngine(); <-engineDone })
 	e := &env{t: t, url: ts.URL, app: app, server: server, key: key, clock: &testClock{t: time.Now()}, cal: cal, runner: runner}
 

@@ -14,6 +14,7 @@ import (
 
 	"github.com/motcua/motcua/commands"
 	"github.com/motcua/motcua/domain"
+	"github.com/motcua/motcua/engine"
 	"github.com/motcua/motcua/eventstore"
 	mhttp "github.com/motcua/motcua/http"
 	"github.com/motcua/motcua/projections"
@@ -24,7 +25,7 @@ import (
 type pagesEnv struct {
 	*env
 	client *http.Client
-	engine *projections.Engine
+	engine *engine.Engine
 }
 
 func newPagesEnv(t *testing.T) *pagesEnv {

@@ -131,17 +131,17 @@ func (s *Server) getDossierRegister(w http.ResponseWriter, r *http.Request) {
 	if s.refuse(w, r, err, &v) {
 		return
 	}
-	ledger, err := projections.LedgerOf(r.Context(), s.readDB, unit, year)
+	register, err := projections.RegisterOf(r.Context(), s.readDB, unit, year)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	w.Header().Add("Vary", "Accept")
 	if wantsCSV(r) {
-		writeCSVAttachment(w, fmt.Sprintf("so-theo-doi-ho-so_%s_%d.csv", unit, year), projections.LedgerCSVHeader, ledger.CSVRecords())
+		writeCSVAttachment(w, fmt.Sprintf("so-theo-doi-ho-so_%s_%d.csv", unit, year), projections.RegisterCSVHeader, register.CSVRecords())
 		return
 	}
-	writeJSON(w, http.StatusOK, ledger)
+	writeJSON(w, http.StatusOK, register)
 }
 
 // statisticsFilter reads the agency and period of a statistics request, and any further

@@ -15,6 +15,7 @@ import (
 
 	"github.com/motcua/motcua/commands"
 	"github.com/motcua/motcua/domain"
+	"github.com/motcua/motcua/engine"
 	"github.com/motcua/motcua/eventstore"
 	"github.com/motcua/motcua/projections"
 )
@@ -24,14 +25,14 @@ import (
 func runReadModels(e *env) (sync func()) {
 	e.t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	views := []projections.Projection{projections.ProcessControlView{}, projections.ResolutionReportView{}, projections.DossierLedgerView{}, projections.SatisfactionView{}}
-	runners := make([]*projections.Runner, len(views))
+	views := []engine.Consumer{projections.ProcessControlView{}, projections.ResolutionReportView{}, projections.RegisterView{}, projections.SatisfactionView{}}
+	runners := make([]*engine.Runner, len(views))
 	done := make(chan error, len(views))
 	for i, v := range views {
-		if err := v.Migrate(ctx, e.store.DB()); err != nil {
+		if err := v.Migrate(ctx, e.store.DB(), engine.SQLite); err != nil {
 			e.t.Fatal(err)
 		}
-		runners[i] = projections.NewRunner(e.store, e.store.DB(), v)
+		runners[i] = engine.NewRunner(e.store, e.store.DB(), engine.SQLite, v)
 		runners[i].Logger = slog.New(slog.DiscardHandler)
 		go func() { done <- runners[i].Run(ctx) }()
 	}
@@ -232,8 +233,8 @@ func TestReadModelEndpoints(t *testing.T) {
 	})
 
 	t.Run("register", func(t *testing.T) {
-		ledger := e.expect(e.do("GET", "/api/v1/registers/"+centre+"/2026", centreDesk, nil), http.StatusOK).body
-		if codes := codesOf(ledger["entries"]); !slices.Equal(codes, []string{code, openAtCentre.body["code"].(string)}) {
+		register := e.expect(e.do("GET", "/api/v1/registers/"+centre+"/2026", centreDesk, nil), http.StatusOK).body
+		if codes := codesOf(register["entries"]); !slices.Equal(codes, []string{code, openAtCentre.body["code"].(string)}) {
 			t.Errorf("centre's register: %v", codes)
 		}
 		e.expect(e.do("GET", "/api/v1/registers/"+centre+"/2026", landDesk, nil), http.StatusForbidden)

@@ -67,7 +67,7 @@ type Config struct {
 	// Ready, when set, is what GET /readyz checks (the store reachable, its schema current).
 	Ready ReadinessCheck
 	// PublicStatusUpdates, when set, wakes the live feeds as soon as the public status view moves
-	// (the view's projections.Runner); without it they look every second.
+	// (the view's engine.Runner); without it they look every second.
 	PublicStatusUpdates Notifier
 	// Metrics, when set, is served at GET /metrics (Prometheus).
 	Metrics http.Handler

@@ -12,6 +12,7 @@ import (
 
 	"github.com/motcua/motcua/domain"
 	"github.com/motcua/motcua/domain/calendar"
+	"github.com/motcua/motcua/engine"
 	"github.com/motcua/motcua/eventstore"
 )
 
@@ -89,7 +90,7 @@ func (ProcessControlView) Name() string { return "process_control" }
 func (ProcessControlView) Tables() []string {
 	return []string{"control_dossiers", "control_handovers", "control_notes"}
 }
-func (ProcessControlView) WithPrefix(prefix string) Projection {
+func (ProcessControlView) WithPrefix(prefix string) engine.Consumer {
 	return ProcessControlView{Prefix: prefix}
 }
 func (v ProcessControlView) summary() dossierSummary {
@@ -98,13 +99,13 @@ func (v ProcessControlView) summary() dossierSummary {
 func (v ProcessControlView) handovers() string { return v.Prefix + "control_handovers" }
 func (v ProcessControlView) notes() string     { return v.Prefix + "control_notes" }
 
-func (v ProcessControlView) Migrate(ctx context.Context, db *sql.DB) error {
+func (v ProcessControlView) Migrate(ctx context.Context, db *sql.DB, d engine.Dialect) error {
 	h, n := v.handovers(), v.notes()
-	statements := v.summary().statements(db, summaryByCompetentAgency, summaryByReceivingUnit, summaryByCode,
+	statements := v.summary().statements(d, summaryByCompetentAgency, summaryByReceivingUnit, summaryByCode,
 		tableIndex{"_due", "resolved_at, closed_at, appointment_date"})
 	// seq is the stream version of the event that made the handover, so rows sort in the dossier's
 	// order and a replayed event cannot add a second row.
-	statements = append(statements, createTable(db, h, `
+	statements = append(statements, createTable(d, h, `
 			dossier_id TEXT NOT NULL,
 			seq BIGINT NOT NULL,
 			kind TEXT NOT NULL,
@@ -137,16 +138,12 @@ func (v ProcessControlView) Migrate(ctx context.Context, db *sql.DB) error {
 			PRIMARY KEY (dossier_id, version))`))
 }
 
-func (v ProcessControlView) Apply(ctx context.Context, tx *sql.Tx, re eventstore.RecordedEvent) error {
-	return v.ApplyBatch(ctx, tx, []eventstore.RecordedEvent{re})
-}
-
-// ApplyBatch folds a batch into the summary rows and handover logs it touches: each dossier's
+// Apply folds a batch into the summary rows and handover logs it touches: each dossier's
 // summary and latest handover are read once, and what changed is written once.
-func (v ProcessControlView) ApplyBatch(ctx context.Context, tx *sql.Tx, events []eventstore.RecordedEvent) error {
+func (v ProcessControlView) Apply(ctx context.Context, tx *sql.Tx, batch engine.Batch) error {
 	logs := &handoverBatch{handovers: v.handovers(), notes: v.notes(), logs: map[string]*handoverLog{}}
-	err := foldBatch(ctx, tx, v.summary(), events, batchHooks{
-		loaded: func(stored []string) error { return logs.load(ctx, tx, stored) },
+	err := foldBatch(ctx, tx, v.summary(), batch, batchHooks{
+		loaded: func(stored []string) error { return logs.load(ctx, tx, batch.Dialect, stored) },
 		each: func(id string, re eventstore.RecordedEvent, e domain.Event, row *summaryRow) error {
 			logs.log(id).record(re, e, row.ReceivingUnit)
 			return nil
@@ -155,7 +152,7 @@ func (v ProcessControlView) ApplyBatch(ctx context.Context, tx *sql.Tx, events [
 	if err != nil {
 		return err
 	}
-	return logs.flush(ctx, tx)
+	return logs.flush(ctx, tx, batch)
 }
 
 // handoverRow is one line of a dossier's handover log.
@@ -327,11 +324,7 @@ type handoverBatch struct {
 
 // load reads, for each of the dossiers together, the stored handovers a batch may still change:
 // the latest one that is not a part, and the open parts.
-func (b *handoverBatch) load(ctx context.Context, tx *sql.Tx, ids []string) error {
-	d, err := dialectIn(ctx, tx)
-	if err != nil {
-		return err
-	}
+func (b *handoverBatch) load(ctx context.Context, tx *sql.Tx, d engine.Dialect, ids []string) error {
 	for start := 0; start < len(ids); start += maxParameters {
 		chunk := ids[start:min(start+maxParameters, len(ids))]
 		rows, err := tx.QueryContext(ctx, `SELECT h.`+strings.Join(handoverColumnNames, ", h.")+` FROM `+b.handovers+` h
@@ -365,7 +358,7 @@ func (b *handoverBatch) log(id string) *handoverLog {
 }
 
 // flush writes the handovers the batch added or ended, and the notes.
-func (b *handoverBatch) flush(ctx context.Context, tx *sql.Tx) error {
+func (b *handoverBatch) flush(ctx context.Context, tx *sql.Tx, batch engine.Batch) error {
 	var fresh, ended, notes [][]any
 	for _, l := range b.order {
 		for _, h := range l.rows {
@@ -383,14 +376,14 @@ func (b *handoverBatch) flush(ctx context.Context, tx *sql.Tx) error {
 	// A stored handover the batch ended is written again: only how it ended changes.
 	upsert := `ON CONFLICT (dossier_id, seq) DO UPDATE SET
 		ended_at = excluded.ended_at, end_kind = excluded.end_kind, ended_by_id = excluded.ended_by_id, ended_by_name = excluded.ended_by_name`
-	if err := insertNewRows(ctx, tx, b.handovers, handoverColumnNames, fresh, upsert); err != nil {
+	if err := insertNewRows(ctx, tx, batch, b.handovers, handoverColumnNames, fresh, upsert); err != nil {
 		return err
 	}
-	if err := insertRows(ctx, tx, b.handovers, handoverColumnNames, ended, upsert); err != nil {
+	if err := insertRows(ctx, tx, batch.Dialect, b.handovers, handoverColumnNames, ended, upsert); err != nil {
 		return err
 	}
 	// Each note is an event's own: the table cannot hold it yet.
-	return insertNewRows(ctx, tx, b.notes, []string{"dossier_id", "version", "seq", "at", "event", "detail", "by_name"}, notes,
+	return insertNewRows(ctx, tx, batch, b.notes, []string{"dossier_id", "version", "seq", "at", "event", "detail", "by_name"}, notes,
 		`ON CONFLICT (dossier_id, version) DO NOTHING`)
 }
 

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/motcua/motcua/domain"
-	"github.com/motcua/motcua/eventstore"
+	"github.com/motcua/motcua/engine"
 )
 
 // PublicStatus is the public face of a dossier (tra cứu): what anyone holding the code may see
@@ -56,13 +56,15 @@ type PublicStatusView struct {
 	Prefix string // table name prefix; empty for the serving tables
 }
 
-func (PublicStatusView) Name() string                        { return "public_status" }
-func (PublicStatusView) Tables() []string                    { return []string{"public_status"} }
-func (PublicStatusView) WithPrefix(prefix string) Projection { return PublicStatusView{Prefix: prefix} }
-func (v PublicStatusView) table() string                     { return v.Prefix + "public_status" }
+func (PublicStatusView) Name() string     { return "public_status" }
+func (PublicStatusView) Tables() []string { return []string{"public_status"} }
+func (PublicStatusView) WithPrefix(prefix string) engine.Consumer {
+	return PublicStatusView{Prefix: prefix}
+}
+func (v PublicStatusView) table() string { return v.Prefix + "public_status" }
 
-func (v PublicStatusView) Migrate(ctx context.Context, db *sql.DB) error {
-	if err := execAll(ctx, db, createTable(db, v.table(), `
+func (v PublicStatusView) Migrate(ctx context.Context, db *sql.DB, d engine.Dialect) error {
+	if err := execAll(ctx, db, createTable(d, v.table(), `
 			dossier_id TEXT PRIMARY KEY,
 			code TEXT UNIQUE,
 			status TEXT NOT NULL,
@@ -72,22 +74,18 @@ func (v PublicStatusView) Migrate(ctx context.Context, db *sql.DB) error {
 			version BIGINT NOT NULL`, "dossier_id")); err != nil { // looked up by code only
 		return err
 	}
-	return keepStatesInline(ctx, db, v.table())
+	return keepStatesInline(ctx, db, d, v.table())
 }
 
 // keepStatesInline lets PostgreSQL keep rows of a few kilobytes — a folded dossier's JSON state is
 // about 2 KB — in the table's own pages. By default a row above 2 KB is compressed and moved out of
 // line (TOAST) on every write, which cost a fifth of a rebuild's time.
-func keepStatesInline(ctx context.Context, db *sql.DB, table string) error {
-	if dialectOf(db) != dialectPostgres {
+func keepStatesInline(ctx context.Context, db *sql.DB, d engine.Dialect, table string) error {
+	if d != engine.PostgreSQL {
 		return nil
 	}
 	_, err := db.ExecContext(ctx, `ALTER TABLE `+table+` SET (toast_tuple_target = 8160)`)
 	return err
-}
-
-func (v PublicStatusView) Apply(ctx context.Context, tx *sql.Tx, re eventstore.RecordedEvent) error {
-	return v.ApplyBatch(ctx, tx, []eventstore.RecordedEvent{re})
 }
 
 // publicRow is one dossier's row while a batch is folded into it.
@@ -104,11 +102,11 @@ type publicRow struct {
 // not spend more time parsing than writing.
 const publicRowsPerStatement = 100
 
-// ApplyBatch folds a batch into the rows it touches: it reads them with a few set queries, folds
+// Apply folds a batch into the rows it touches: it reads them with a few set queries, folds
 // every event in memory and writes each row once, a few hundred per statement — on PostgreSQL a
 // round trip per row would cost more than the folding.
-func (v PublicStatusView) ApplyBatch(ctx context.Context, tx *sql.Tx, events []eventstore.RecordedEvent) error {
-	decoded, ids, err := decodeBatch(ctx, events)
+func (v PublicStatusView) Apply(ctx context.Context, tx *sql.Tx, batch engine.Batch) error {
+	decoded, ids, err := decodeBatch(batch)
 	if err != nil || len(ids) == 0 {
 		return err
 	}
@@ -118,7 +116,7 @@ func (v PublicStatusView) ApplyBatch(ctx context.Context, tx *sql.Tx, events []e
 		order[i] = &publicRow{id: id, dossier: domain.Dossier{Status: domain.StatusNew}}
 		rows[id] = order[i]
 	}
-	if err := v.loadRows(ctx, tx, order); err != nil {
+	if err := v.loadRows(ctx, tx, batch.Dialect, order); err != nil {
 		return err
 	}
 	for _, de := range decoded {
@@ -131,15 +129,11 @@ func (v PublicStatusView) ApplyBatch(ctx context.Context, tx *sql.Tx, events []e
 			row.steps = append(row.steps, PublicStep{At: re.Metadata.OccurredAt, Status: row.dossier.Status, Step: row.dossier.Step})
 		}
 	}
-	return v.writeRows(ctx, tx, order)
+	return v.writeRows(ctx, tx, batch, order)
 }
 
 // loadRows fills the rows that exist already with their stored state.
-func (v PublicStatusView) loadRows(ctx context.Context, tx *sql.Tx, rows []*publicRow) error {
-	d, err := dialectIn(ctx, tx)
-	if err != nil {
-		return err
-	}
+func (v PublicStatusView) loadRows(ctx context.Context, tx *sql.Tx, d engine.Dialect, rows []*publicRow) error {
 	byID := make(map[string]*publicRow, len(rows))
 	ids := make([]string, len(rows))
 	for i, row := range rows {
@@ -164,7 +158,7 @@ func (v PublicStatusView) loadRows(ctx context.Context, tx *sql.Tx, rows []*publ
 }
 
 // writeRows upserts the rows, many per statement.
-func (v PublicStatusView) writeRows(ctx context.Context, tx *sql.Tx, rows []*publicRow) error {
+func (v PublicStatusView) writeRows(ctx context.Context, tx *sql.Tx, batch engine.Batch, rows []*publicRow) error {
 	var fresh, stored [][]any
 	for _, row := range rows {
 		d := publicState(row.dossier)
@@ -187,10 +181,10 @@ func (v PublicStatusView) writeRows(ctx context.Context, tx *sql.Tx, rows []*pub
 	const upsert = `ON CONFLICT (dossier_id) DO UPDATE SET code = excluded.code, status = excluded.status,
 		appointment_date = excluded.appointment_date, state_json = excluded.state_json,
 		steps_json = excluded.steps_json, version = excluded.version`
-	if err := insertNewRows(ctx, tx, v.table(), columns, fresh, upsert); err != nil {
+	if err := insertNewRows(ctx, tx, batch, v.table(), columns, fresh, upsert); err != nil {
 		return err
 	}
-	return insertRows(ctx, tx, v.table(), columns, stored, upsert)
+	return insertRows(ctx, tx, batch.Dialect, v.table(), columns, stored, upsert)
 }
 
 // publicState is the part of a folded dossier the public status view keeps: everything the lookup
@@ -261,39 +255,6 @@ func (c *chunkStatements) close() {
 	for _, stmt := range c.prepared {
 		stmt.Close()
 	}
-}
-
-// placeholders returns parameters for rows of columns values each, from the first-th: with one
-// column "$1, $2, …", with more "($1, $2), ($3, $4), …". SQLite gets anonymous "?" instead, bound
-// in the same order: it looks each numbered or named parameter up in a list as it binds, which made
-// statements of a few hundred parameters cost more to bind than to run.
-func placeholders(d dialect, rows, columns, first int) string {
-	var b strings.Builder
-	n := first
-	for r := range rows {
-		if r > 0 {
-			b.WriteString(", ")
-		}
-		if columns > 1 {
-			b.WriteByte('(')
-		}
-		for c := range columns {
-			if c > 0 {
-				b.WriteString(", ")
-			}
-			if d == dialectSQLite {
-				b.WriteByte('?')
-			} else {
-				b.WriteByte('$')
-				b.WriteString(strconv.Itoa(n))
-			}
-			n++
-		}
-		if columns > 1 {
-			b.WriteByte(')')
-		}
-	}
-	return b.String()
 }
 
 // ErrNotFound: no dossier has that code (or it is not received yet).

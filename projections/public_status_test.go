@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/motcua/motcua/domain"
+	"github.com/motcua/motcua/eventstore"
 	"github.com/motcua/motcua/projections"
 )
 
@@ -14,14 +15,13 @@ import (
 // none of the identity the dossier was received with, and the lookup still shows the masked name.
 func TestPublicStatusKeepsNoIdentity(t *testing.T) {
 	t.Parallel()
-	store := openSQLite(t)
-	db := store.DB()
-	log := seedDossiers(t, store)
-	engine := projections.NewEngine(store, db, projections.PublicStatusView{})
-	engine.Logger = quiet
-	stop := runEngine(t, engine)
-	defer stop()
-	waitFor(t, engine, log[len(log)-1].Position)
+	s := runScenario(t, sqliteBackend(t), 20, 1)
+	s.feed(t, projections.PublicStatusView{})
+	db := s.db
+	log, err := s.store.ReadAll(context.Background(), eventstore.Start, 100000)
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	checked := 0
 	for _, re := range log {

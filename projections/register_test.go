@@ -24,15 +24,15 @@ func checkRegisters(t *testing.T, s *scenario) {
 			}
 			return want[i].Code < want[j].Code
 		})
-		ledger, err := projections.LedgerOf(ctx, s.db, unit, 2026)
+		register, err := projections.RegisterOf(ctx, s.db, unit, 2026)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(ledger.Entries) != len(want) || len(want) == 0 {
-			t.Fatalf("register of %s: %d entries, want %d", unit, len(ledger.Entries), len(want))
+		if len(register.Entries) != len(want) || len(want) == 0 {
+			t.Fatalf("register of %s: %d entries, want %d", unit, len(register.Entries), len(want))
 		}
 		for i, b := range want {
-			e := ledger.Entries[i]
+			e := register.Entries[i]
 			var transferredAt time.Time
 			var transferredTo string
 			for _, h := range b.Handovers {
@@ -60,11 +60,11 @@ func checkRegisters(t *testing.T, s *scenario) {
 					b.ResolvedAt, b.Resolution, b.ReturnedAt, closed)
 			}
 		}
-		records := ledger.CSVRecords()
-		if len(records) != len(want) || len(records[0]) != len(projections.LedgerCSVHeader) || records[0][1] != want[0].Code {
+		records := register.CSVRecords()
+		if len(records) != len(want) || len(records[0]) != len(projections.RegisterCSVHeader) || records[0][1] != want[0].Code {
 			t.Errorf("register of %s as CSV: %d rows of %d cells", unit, len(records), len(records[0]))
 		}
-		previous, err := projections.LedgerOf(ctx, s.db, unit, 2025)
+		previous, err := projections.RegisterOf(ctx, s.db, unit, 2025)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -5,22 +5,24 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
+
+	"github.com/motcua/motcua/engine"
 )
 
 // All lists every read model the service keeps.
-func All() []Projection {
-	return []Projection{
+func All() []engine.Consumer {
+	return []engine.Consumer{
 		PublicStatusView{}, WorkQueueView{},
 		ProcessControlView{},   // process-control sheets and the late-dossier dashboard
 		ResolutionReportView{}, // form II.06a
 		SatisfactionView{},     // ratings and the Quyết định 766 indicators
-		DossierLedgerView{},    // the dossier register
+		RegisterView{},         // the dossier register
 	}
 }
 
 // Select returns the read models named names, in the order of All; every read model when names is
 // empty.
-func Select(names ...string) ([]Projection, error) {
+func Select(names ...string) ([]engine.Consumer, error) {
 	if len(names) == 0 {
 		return All(), nil
 	}
@@ -28,7 +30,7 @@ func Select(names ...string) ([]Projection, error) {
 	for _, name := range names {
 		wanted[name] = true
 	}
-	var selected []Projection
+	var selected []engine.Consumer
 	for _, p := range All() {
 		if wanted[p.Name()] {
 			selected = append(selected, p)
@@ -50,13 +52,16 @@ func Names() []string {
 	return names
 }
 
-// MigrateAll creates the checkpoint table and every read model's tables.
-func MigrateAll(ctx context.Context, db *sql.DB) error {
-	if err := MigrateCheckpoints(ctx, db); err != nil {
+// MigrateAll creates the checkpoint table and every read model's tables, in dialect d.
+func MigrateAll(ctx context.Context, db *sql.DB, d engine.Dialect) error {
+	if err := d.Check(); err != nil {
+		return err
+	}
+	if err := engine.MigrateCheckpoints(ctx, db); err != nil {
 		return err
 	}
 	for _, p := range All() {
-		if err := p.Migrate(ctx, db); err != nil {
+		if err := p.Migrate(ctx, db, d); err != nil {
 			return err
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/motcua/motcua/domain"
+	"github.com/motcua/motcua/engine"
 	"github.com/motcua/motcua/eventstore"
 )
 
@@ -23,7 +24,7 @@ func (ResolutionReportView) Name() string { return "resolution_report" }
 func (ResolutionReportView) Tables() []string {
 	return []string{"resolution_dossiers", "resolution_clock"}
 }
-func (ResolutionReportView) WithPrefix(prefix string) Projection {
+func (ResolutionReportView) WithPrefix(prefix string) engine.Consumer {
 	return ResolutionReportView{Prefix: prefix}
 }
 func (v ResolutionReportView) summary() dossierSummary {
@@ -33,8 +34,8 @@ func (v ResolutionReportView) clock() string { return v.Prefix + "resolution_clo
 
 var clockColumns = []string{"dossier_id", "version", "changed_at", "due_date", "indicator_due_date", "paused_at", "supplement_requests"}
 
-func (v ResolutionReportView) Migrate(ctx context.Context, db *sql.DB) error {
-	return execAll(ctx, db, append(v.summary().statements(db, summaryByCompetentAgency, summaryByReceivingUnit),
+func (v ResolutionReportView) Migrate(ctx context.Context, db *sql.DB, d engine.Dialect) error {
+	return execAll(ctx, db, append(v.summary().statements(d, summaryByCompetentAgency, summaryByReceivingUnit),
 		`CREATE TABLE IF NOT EXISTS `+v.clock()+` (
 			dossier_id TEXT NOT NULL,
 			version BIGINT NOT NULL,
@@ -46,15 +47,11 @@ func (v ResolutionReportView) Migrate(ctx context.Context, db *sql.DB) error {
 			PRIMARY KEY (dossier_id, version))`))
 }
 
-func (v ResolutionReportView) Apply(ctx context.Context, tx *sql.Tx, re eventstore.RecordedEvent) error {
-	return v.ApplyBatch(ctx, tx, []eventstore.RecordedEvent{re})
-}
-
-// ApplyBatch folds a batch into the summary rows it touches, reading and writing each once, and
+// Apply folds a batch into the summary rows it touches, reading and writing each once, and
 // records every change of a received dossier's clock.
-func (v ResolutionReportView) ApplyBatch(ctx context.Context, tx *sql.Tx, events []eventstore.RecordedEvent) error {
+func (v ResolutionReportView) Apply(ctx context.Context, tx *sql.Tx, batch engine.Batch) error {
 	var changes [][]any
-	err := foldBatch(ctx, tx, v.summary(), events, batchHooks{each: func(id string, re eventstore.RecordedEvent, e domain.Event, row *summaryRow) error {
+	err := foldBatch(ctx, tx, v.summary(), batch, batchHooks{each: func(id string, re eventstore.RecordedEvent, e domain.Event, row *summaryRow) error {
 		if changedAt := clockChangeOf(e); !changedAt.IsZero() && !row.ReceivedAt.IsZero() {
 			changes = append(changes, []any{id, int64(re.Version), sqlTime(changedAt), sqlTime(row.DueDate), sqlTime(row.IndicatorDueDate),
 				sqlTime(row.PausedAt), int64(row.SupplementRequests)})
@@ -64,7 +61,7 @@ func (v ResolutionReportView) ApplyBatch(ctx context.Context, tx *sql.Tx, events
 	if err != nil {
 		return err
 	}
-	return insertNewRows(ctx, tx, v.clock(), clockColumns, changes, `ON CONFLICT (dossier_id, version) DO NOTHING`)
+	return insertNewRows(ctx, tx, batch, v.clock(), clockColumns, changes, `ON CONFLICT (dossier_id, version) DO NOTHING`)
 }
 
 // clockChangeOf returns when e changed the dossier's clock — set or moved a due date, paused or

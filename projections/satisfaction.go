@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/motcua/motcua/domain"
+	"github.com/motcua/motcua/engine"
 	"github.com/motcua/motcua/eventstore"
 )
 
@@ -23,7 +24,9 @@ func (SatisfactionView) Name() string { return "satisfaction" }
 func (SatisfactionView) Tables() []string {
 	return []string{"satisfaction_dossiers", "satisfaction_ratings", "satisfaction_participants"}
 }
-func (SatisfactionView) WithPrefix(prefix string) Projection { return SatisfactionView{Prefix: prefix} }
+func (SatisfactionView) WithPrefix(prefix string) engine.Consumer {
+	return SatisfactionView{Prefix: prefix}
+}
 func (v SatisfactionView) summary() dossierSummary {
 	return dossierSummary{table: v.Prefix + "satisfaction_dossiers"}
 }
@@ -39,12 +42,12 @@ var criterionColumns = func() []string {
 	return cols
 }()
 
-func (v SatisfactionView) Migrate(ctx context.Context, db *sql.DB) error {
+func (v SatisfactionView) Migrate(ctx context.Context, db *sql.DB, d engine.Dialect) error {
 	scores := make([]string, len(criterionColumns))
 	for i, c := range criterionColumns {
 		scores[i] = c + " INTEGER"
 	}
-	statements := append(v.summary().statements(db, summaryByCompetentAgency, summaryByReceivingUnit), createTable(db, v.ratings(), `
+	statements := append(v.summary().statements(d, summaryByCompetentAgency, summaryByReceivingUnit), createTable(d, v.ratings(), `
 			dossier_id TEXT PRIMARY KEY,
 			rated_at TEXT NOT NULL,
 			`+strings.Join(scores, ",\n\t\t\t")+`,
@@ -58,13 +61,9 @@ func (v SatisfactionView) Migrate(ctx context.Context, db *sql.DB) error {
 			PRIMARY KEY (dossier_id, kind, key))`))
 }
 
-func (v SatisfactionView) Apply(ctx context.Context, tx *sql.Tx, re eventstore.RecordedEvent) error {
-	return v.ApplyBatch(ctx, tx, []eventstore.RecordedEvent{re})
-}
-
-// ApplyBatch folds a batch into the summary rows it touches (each read and written once) and
+// Apply folds a batch into the summary rows it touches (each read and written once) and
 // records the participants and ratings it brings.
-func (v SatisfactionView) ApplyBatch(ctx context.Context, tx *sql.Tx, events []eventstore.RecordedEvent) error {
+func (v SatisfactionView) Apply(ctx context.Context, tx *sql.Tx, batch engine.Batch) error {
 	// A dossier whose summary row the table did not hold has no participants or rating there yet:
 	// its rows are new (written by COPY in a rebuild); the others may meet a stored row.
 	var participants, newParticipants, ratings, newRatings [][]any
@@ -81,7 +80,7 @@ func (v SatisfactionView) ApplyBatch(ctx context.Context, tx *sql.Tx, events []e
 			}
 		}
 	}
-	err := foldBatch(ctx, tx, v.summary(), events, batchHooks{each: func(id string, re eventstore.RecordedEvent, e domain.Event, summary *summaryRow) error {
+	err := foldBatch(ctx, tx, v.summary(), batch, batchHooks{each: func(id string, re eventstore.RecordedEvent, e domain.Event, summary *summaryRow) error {
 		row = summary
 		if actor := re.Metadata.Actor; actor.ID != "" && actor.Role != "applicant" && actor.Role != "system" {
 			add(id, "official", actor.ID, actor.Name)
@@ -118,17 +117,17 @@ func (v SatisfactionView) ApplyBatch(ctx context.Context, tx *sql.Tx, events []e
 	}
 	participantColumns := []string{"dossier_id", "kind", "key", "name"}
 	const participantConflict = `ON CONFLICT (dossier_id, kind, key) DO NOTHING`
-	if err := insertNewRows(ctx, tx, v.participants(), participantColumns, newParticipants, participantConflict); err != nil {
+	if err := insertNewRows(ctx, tx, batch, v.participants(), participantColumns, newParticipants, participantConflict); err != nil {
 		return err
 	}
-	if err := insertRows(ctx, tx, v.participants(), participantColumns, participants, participantConflict); err != nil {
+	if err := insertRows(ctx, tx, batch.Dialect, v.participants(), participantColumns, participants, participantConflict); err != nil {
 		return err
 	}
 	columns := append(append([]string{"dossier_id", "rated_at"}, criterionColumns...), "dissatisfied")
-	if err := insertNewRows(ctx, tx, v.ratings(), columns, newRatings, `ON CONFLICT (dossier_id) DO NOTHING`); err != nil {
+	if err := insertNewRows(ctx, tx, batch, v.ratings(), columns, newRatings, `ON CONFLICT (dossier_id) DO NOTHING`); err != nil {
 		return err
 	}
-	return insertRows(ctx, tx, v.ratings(), columns, ratings, `ON CONFLICT (dossier_id) DO NOTHING`)
+	return insertRows(ctx, tx, batch.Dialect, v.ratings(), columns, ratings, `ON CONFLICT (dossier_id) DO NOTHING`)
 }
 
 // ratingValues is a rating's row: the dossier, when, each criterion's score (NULL when not

@@ -22,8 +22,10 @@ import (
 	"github.com/motcua/motcua/commands"
 	"github.com/motcua/motcua/domain"
 	"github.com/motcua/motcua/domain/calendar"
+	"github.com/motcua/motcua/engine"
 	"github.com/motcua/motcua/eventstore"
 	"github.com/motcua/motcua/eventstore/postgres"
+	"github.com/motcua/motcua/eventstore/postgres/pgtest"
 	"github.com/motcua/motcua/eventstore/sqlite"
 	"github.com/motcua/motcua/projections"
 )
@@ -259,19 +261,20 @@ func (b *dossierBook) current() *handoverBook {
 
 // scenario is one run of the history against one database.
 type scenario struct {
-	t      testing.TB
-	ctx    context.Context
-	app    *commands.App
-	store  eventstore.Store
-	db     *sql.DB
-	cal    *calendar.Calendar
-	staff  map[string][]official
-	clock  time.Time
-	End    time.Time // "now" when the read models are queried
-	last   eventstore.Position
-	err    error
-	Books  []*dossierBook
-	Events int
+	t       testing.TB
+	ctx     context.Context
+	app     *commands.App
+	store   eventstore.Store
+	db      *sql.DB
+	dialect engine.Dialect
+	cal     *calendar.Calendar
+	staff   map[string][]official
+	clock   time.Time
+	End     time.Time // "now" when the read models are queried
+	last    eventstore.Position
+	err     error
+	Books   []*dossierBook
+	Events  int
 }
 
 // Scenario period: dossiers arrive from Monday 2 March to Wednesday 29 April 2026 (the Hùng Kings'
@@ -284,8 +287,9 @@ var (
 
 // backend is an event store with the SQL database its read models live in.
 type backend struct {
-	store eventstore.Store
-	db    *sql.DB
+	store   eventstore.Store
+	db      *sql.DB
+	dialect engine.Dialect
 }
 
 func sqliteBackend(t testing.TB) backend {
@@ -295,13 +299,13 @@ func sqliteBackend(t testing.TB) backend {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	return backend{store: store, db: store.DB()}
+	return backend{store: store, db: store.DB(), dialect: engine.SQLite}
 }
 
 func postgresBackend(t testing.TB) backend {
 	t.Helper()
 	ctx := context.Background()
-	store, err := postgres.Open(ctx, newPostgresDatabase(t))
+	store, err := postgres.Open(ctx, pgtest.NewDatabaseInTurn(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -314,7 +318,7 @@ func postgresBackend(t testing.TB) backend {
 		db.Close()
 		store.Close()
 	})
-	return backend{store: store, db: db}
+	return backend{store: store, db: db, dialect: engine.PostgreSQL}
 }
 
 // newScenario prepares an empty history over b.
@@ -327,7 +331,7 @@ func newScenario(t testing.TB, b backend) *scenario {
 	}
 	app := commands.New(b.store, catalog, cal)
 	app.Logger = slog.New(slog.DiscardHandler)
-	s := &scenario{t: t, ctx: context.Background(), app: app, store: b.store, db: b.db, cal: cal, staff: scenarioStaff(), End: scenarioEnd}
+	s := &scenario{t: t, ctx: context.Background(), app: app, store: b.store, db: b.db, dialect: b.dialect, cal: cal, staff: scenarioStaff(), End: scenarioEnd}
 	app.Now = func() time.Time { return s.clock }
 	return s
 }
@@ -809,30 +813,30 @@ func firstString(have, s string) string {
 
 // feed runs the given read models over everything the scenario appended and waits until each has
 // applied it, through the projections' own runner.
-func (s *scenario) feed(t testing.TB, views ...projections.Projection) {
+func (s *scenario) feed(t testing.TB, views ...engine.Consumer) {
 	t.Helper()
-	feedAll(t, s.store, s.db, s.last, views...)
+	feedAll(t, s.store, s.db, s.dialect, s.last, views...)
 }
 
-func feedAll(t testing.TB, store eventstore.Store, db *sql.DB, last eventstore.Position, views ...projections.Projection) {
+func feedAll(t testing.TB, store eventstore.Store, db *sql.DB, d engine.Dialect, last eventstore.Position, views ...engine.Consumer) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	wait, stopWaiting := context.WithTimeout(ctx, 2*time.Minute)
 	defer stopWaiting()
 	// Migrate one after the other: PostgreSQL's CREATE TABLE IF NOT EXISTS is not safe to race.
-	if err := projections.MigrateCheckpoints(ctx, db); err != nil {
+	if err := engine.MigrateCheckpoints(ctx, db); err != nil {
 		t.Fatal(err)
 	}
 	for _, v := range views {
-		if err := v.Migrate(ctx, db); err != nil {
+		if err := v.Migrate(ctx, db, d); err != nil {
 			t.Fatalf("%s: migrate: %v", v.Name(), err)
 		}
 	}
 	failed := make(chan error, len(views))
-	runners := make([]*projections.Runner, len(views))
+	runners := make([]*engine.Runner, len(views))
 	for i, v := range views {
-		runners[i] = projections.NewRunner(store, db, v)
+		runners[i] = engine.NewRunner(store, db, d, v)
 		runners[i].Logger = slog.New(slog.DiscardHandler)
 		go func() {
 			err := runners[i].Run(ctx)
@@ -953,7 +957,7 @@ func checkRebuild(t *testing.T, s *scenario) {
 	for _, table := range tables {
 		want[table] = dumpTable(t, s.db, table)
 	}
-	rebuilder := &projections.Rebuilder{Store: s.store, DB: s.db, Projections: projections.All(), BatchSize: 100, Logger: quiet}
+	rebuilder := &engine.Rebuilder{Store: s.store, DB: s.db, Dialect: s.dialect, Consumers: projections.All(), BatchSize: 100, Logger: slog.New(slog.DiscardHandler)}
 	if _, err := rebuilder.Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -981,23 +985,18 @@ func checkOneByOne(t *testing.T, s *scenario) {
 			events = append(events, re)
 		}
 	}
-	apply := func(p projections.Projection, chunk int) {
+	apply := func(p engine.Consumer, chunk int) {
 		t.Helper()
-		if err := p.Migrate(ctx, s.db); err != nil {
+		if err := p.Migrate(ctx, s.db, s.dialect); err != nil {
 			t.Fatal(err)
 		}
-		batcher, _ := p.(projections.BatchApplier)
 		for from := 0; from < len(events); from += chunk {
 			part := events[from:min(from+chunk, len(events))]
 			tx, err := s.db.BeginTx(ctx, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if chunk == 1 {
-				err = p.Apply(ctx, tx, part[0])
-			} else {
-				err = batcher.ApplyBatch(ctx, tx, part)
-			}
+			err = p.Apply(ctx, tx, engine.Batch{Dialect: s.dialect, Events: part})
 			if err != nil {
 				tx.Rollback()
 				t.Fatalf("%s: %v", p.Name(), err)
@@ -1008,9 +1007,6 @@ func checkOneByOne(t *testing.T, s *scenario) {
 		}
 	}
 	for _, view := range scenarioViews() {
-		if _, ok := view.(projections.BatchApplier); !ok {
-			t.Fatalf("%s applies no batches", view.Name())
-		}
 		apply(view.WithPrefix("single_"), 1)
 		apply(view.WithPrefix("batch_"), 100)
 		for _, table := range view.Tables() {
@@ -1060,7 +1056,7 @@ func BenchmarkApplyBatch(b *testing.B) {
 					for b.Loop() {
 						round++
 						p := view.WithPrefix(fmt.Sprintf("bench%d_", round))
-						if err := p.Migrate(ctx, s.db); err != nil {
+						if err := p.Migrate(ctx, s.db, s.dialect); err != nil {
 							b.Fatal(err)
 						}
 						for from := 0; from < len(events); from += 500 {
@@ -1068,7 +1064,7 @@ func BenchmarkApplyBatch(b *testing.B) {
 							if err != nil {
 								b.Fatal(err)
 							}
-							if err := p.(projections.BatchApplier).ApplyBatch(ctx, tx, events[from:min(from+500, len(events))]); err != nil {
+							if err := p.Apply(ctx, tx, engine.Batch{Dialect: s.dialect, Events: events[from:min(from+500, len(events))]}); err != nil {
 								b.Fatal(err)
 							}
 							if err := tx.Commit(); err != nil {
@@ -1119,8 +1115,8 @@ func dumpTable(t *testing.T, db *sql.DB, table string) []string {
 }
 
 // scenarioViews are the read models the scenario checks.
-func scenarioViews() []projections.Projection {
-	return []projections.Projection{projections.ProcessControlView{}, projections.ResolutionReportView{}, projections.DossierLedgerView{}, projections.SatisfactionView{}}
+func scenarioViews() []engine.Consumer {
+	return []engine.Consumer{projections.ProcessControlView{}, projections.ResolutionReportView{}, projections.RegisterView{}, projections.SatisfactionView{}}
 }
 
 func checkScenario(t *testing.T, s *scenario) {

@@ -3,11 +3,11 @@ package projections
 import (
 	"context"
 	"database/sql"
-	"fmt"
 	"strings"
 	"time"
 
 	"github.com/motcua/motcua/domain"
+	"github.com/motcua/motcua/engine"
 	"github.com/motcua/motcua/eventstore"
 )
 
@@ -165,12 +165,12 @@ var (
 )
 
 // statements creates the table with the given indexes.
-func (s dossierSummary) statements(db *sql.DB, indexes ...tableIndex) []string {
+func (s dossierSummary) statements(d engine.Dialect, indexes ...tableIndex) []string {
 	defs := make([]string, len(summarySchema))
 	for i, c := range summarySchema {
 		defs[i] = c.definition()
 	}
-	return createTable(db, s.table, strings.Join(defs, ", "), "dossier_id", indexes...)
+	return createTable(d, s.table, strings.Join(defs, ", "), "dossier_id", indexes...)
 }
 
 // values returns the row's column values in schema order.
@@ -379,12 +379,8 @@ type summaryBatch struct {
 
 // loadSummaries reads the rows of the dossiers ids (in first-touched order); a dossier the table
 // does not hold gets a fresh row that exists once its submission or receipt is folded in.
-func loadSummaries(ctx context.Context, tx *sql.Tx, table dossierSummary, ids []string) (*summaryBatch, error) {
+func loadSummaries(ctx context.Context, tx *sql.Tx, d engine.Dialect, table dossierSummary, ids []string) (*summaryBatch, error) {
 	b := &summaryBatch{table: table, rows: make(map[string]*summaryRow, len(ids))}
-	d, err := dialectIn(ctx, tx)
-	if err != nil {
-		return nil, err
-	}
 	for start := 0; start < len(ids); start += maxParameters {
 		chunk := ids[start:min(start+maxParameters, len(ids))]
 		rows, err := tx.QueryContext(ctx, `SELECT `+summaryColumnList("")+` FROM `+table.table+` WHERE dossier_id IN (`+placeholders(d, len(chunk), 1, 1)+`)`,
@@ -415,7 +411,7 @@ func loadSummaries(ctx context.Context, tx *sql.Tx, table dossierSummary, ids []
 }
 
 // flush writes every row the batch brought into existence.
-func (b *summaryBatch) flush(ctx context.Context, tx *sql.Tx) error {
+func (b *summaryBatch) flush(ctx context.Context, tx *sql.Tx, batch engine.Batch) error {
 	columns := make([]string, len(summarySchema))
 	updates := make([]string, 0, len(summarySchema)-1)
 	for i, c := range summarySchema {
@@ -435,77 +431,10 @@ func (b *summaryBatch) flush(ctx context.Context, tx *sql.Tx) error {
 		}
 	}
 	upsert := `ON CONFLICT (dossier_id) DO UPDATE SET ` + strings.Join(updates, ", ")
-	if err := insertNewRows(ctx, tx, b.table.table, columns, fresh, upsert); err != nil {
+	if err := insertNewRows(ctx, tx, batch, b.table.table, columns, fresh, upsert); err != nil {
 		return err
 	}
-	return insertRows(ctx, tx, b.table.table, columns, stored, upsert)
-}
-
-// maxParameters bounds a statement's parameters. Multi-row statements save PostgreSQL round
-// trips; SQLite gets anonymous parameters (see placeholders), so their number costs it little.
-const maxParameters = 500
-
-func anySlice(ids []string) []any {
-	out := make([]any, len(ids))
-	for i, id := range ids {
-		out[i] = id
-	}
-	return out
-}
-
-// insertRows writes rows (values in the order of columns) with multi-row INSERTs ending with
-// onConflict, each within the parameter budget; the full-size statement is prepared once. Rows
-// must not repeat a key within a call.
-func insertRows(ctx context.Context, tx *sql.Tx, table string, columns []string, rows [][]any, onConflict string) error {
-	if len(rows) == 0 {
-		return nil
-	}
-	d, err := dialectIn(ctx, tx)
-	if err != nil {
-		return err
-	}
-	perStatement := max(1, maxParameters/len(columns))
-	statement := func(n int) string {
-		var sb strings.Builder
-		sb.WriteString(`INSERT INTO ` + table + ` (` + strings.Join(columns, ", ") + `) VALUES `)
-		for i := range n {
-			if i > 0 {
-				sb.WriteString(", ")
-			}
-			sb.WriteString("(" + placeholders(d, len(columns), 1, i*len(columns)+1) + ")")
-		}
-		return sb.String() + " " + onConflict
-	}
-	var full *sql.Stmt
-	defer func() {
-		if full != nil {
-			full.Close()
-		}
-	}()
-	for start := 0; start < len(rows); start += perStatement {
-		chunk := rows[start:min(start+perStatement, len(rows))]
-		args := make([]any, 0, len(chunk)*len(columns))
-		for _, row := range chunk {
-			for _, v := range row {
-				args = append(args, plain(v))
-			}
-		}
-		var err error
-		if len(chunk) < perStatement {
-			_, err = tx.ExecContext(ctx, statement(len(chunk)), args...)
-		} else {
-			if full == nil {
-				if full, err = tx.PrepareContext(ctx, statement(perStatement)); err != nil {
-					return err
-				}
-			}
-			_, err = full.ExecContext(ctx, args...)
-		}
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+	return insertRows(ctx, tx, batch.Dialect, b.table.table, columns, stored, upsert)
 }
 
 // dossierEvent is one event of a dossier's stream, decoded.
@@ -517,8 +446,9 @@ type dossierEvent struct {
 
 // decodeBatch decodes the dossier events of a batch and lists the dossiers they touch, in the
 // order first touched; events of other streams are left out.
-func decodeBatch(ctx context.Context, events []eventstore.RecordedEvent) ([]dossierEvent, []string, error) {
-	all, err := decodeEvents(ctx, events)
+func decodeBatch(batch engine.Batch) ([]dossierEvent, []string, error) {
+	events := batch.Events
+	all, err := batch.DossierEvents()
 	if err != nil {
 		return nil, nil, err
 	}
@@ -558,94 +488,6 @@ func scanSummaryRows(rows *sql.Rows, extra func() []any) ([]summaryRow, error) {
 	return out, rows.Err()
 }
 
-// conditions builds a WHERE clause with numbered placeholders, in the dialect both databases share.
-type conditions struct {
-	clauses []string
-	args    []any
-}
-
-// add appends a clause in which each "?" stands for the next argument.
-func (c *conditions) add(clause string, args ...any) {
-	for _, a := range args {
-		c.args = append(c.args, a)
-		clause = strings.Replace(clause, "?", fmt.Sprintf("$%d", len(c.args)), 1)
-	}
-	c.clauses = append(c.clauses, clause)
-}
-
-// agency restricts to dossiers the scope's agency received or decides; a scope of no agency
-// matches nothing.
-func (c *conditions) agency(alias string, scope AgencyScope) {
-	switch {
-	case scope.All():
-	case scope.none():
-		c.add("1 = 0")
-	default:
-		c.add("("+alias+".receiving_unit = ? OR "+alias+".competent_agency = ?)", scope.Agency(), scope.Agency())
-	}
-}
-
-func (c *conditions) where() string {
-	if len(c.clauses) == 0 {
-		return ""
-	}
-	return " WHERE " + strings.Join(c.clauses, " AND ")
-}
-
-// Period is a half-open span of time [From, To), usually whole days in Vietnam time; a zero bound
-// is unbounded.
-type Period struct {
-	From time.Time `json:"from,omitzero"`
-	To   time.Time `json:"to,omitzero"`
-}
-
-// Contains reports whether t lies in the period.
-func (p Period) Contains(t time.Time) bool {
-	return !t.IsZero() && (p.From.IsZero() || !t.Before(p.From)) && (p.To.IsZero() || t.Before(p.To))
-}
-
-// within restricts column to the period.
-func (c *conditions) within(column string, p Period) {
-	if !p.From.IsZero() {
-		c.add(column+" >= ?", sqlTime(p.From))
-	}
-	if !p.To.IsZero() {
-		c.add(column+" < ?", sqlTime(p.To))
-	}
-	if p.From.IsZero() && p.To.IsZero() {
-		c.add(column + " IS NOT NULL")
-	}
-}
-
-// DossierLedgerView is the dossier register (sổ theo dõi hồ sơ, TT 01/2018 form 06): every dossier a
-// receiving unit received, in order of receipt, with where it went and when its result came back and
-// was handed over. It keeps the per-dossier summary the register is printed from.
-type DossierLedgerView struct {
-	Prefix string // table name prefix; empty for the serving tables
-}
-
-func (DossierLedgerView) Name() string     { return "dossier_ledger" }
-func (DossierLedgerView) Tables() []string { return []string{"ledger_dossiers"} }
-func (DossierLedgerView) WithPrefix(prefix string) Projection {
-	return DossierLedgerView{Prefix: prefix}
-}
-func (v DossierLedgerView) summary() dossierSummary {
-	return dossierSummary{table: v.Prefix + "ledger_dossiers"}
-}
-
-func (v DossierLedgerView) Migrate(ctx context.Context, db *sql.DB) error {
-	return execAll(ctx, db, v.summary().statements(db, summaryByReceivingUnit)) // LedgerOf: a unit's receipts
-}
-
-func (v DossierLedgerView) Apply(ctx context.Context, tx *sql.Tx, re eventstore.RecordedEvent) error {
-	return v.ApplyBatch(ctx, tx, []eventstore.RecordedEvent{re})
-}
-
-// ApplyBatch folds a batch into the rows it touches, reading each row once and writing it once.
-func (v DossierLedgerView) ApplyBatch(ctx context.Context, tx *sql.Tx, events []eventstore.RecordedEvent) error {
-	return foldBatch(ctx, tx, v.summary(), events, batchHooks{})
-}
-
 // batchHooks let a read model do its own part of a batch around the summary fold.
 type batchHooks struct {
 	// loaded runs once the summary rows are read, with the dossiers the table held before.
@@ -654,15 +496,15 @@ type batchHooks struct {
 	each func(id string, re eventstore.RecordedEvent, e domain.Event, row *summaryRow) error
 }
 
-// foldBatch folds every dossier event of events into its summary row, reading the rows the batch
+// foldBatch folds every dossier event of the batch into its summary row, reading the rows the batch
 // touches together and writing them together, with the read model's hooks in between. The read
 // models apply their batches through it.
-func foldBatch(ctx context.Context, tx *sql.Tx, table dossierSummary, events []eventstore.RecordedEvent, hooks batchHooks) error {
-	decoded, ids, err := decodeBatch(ctx, events)
+func foldBatch(ctx context.Context, tx *sql.Tx, table dossierSummary, b engine.Batch, hooks batchHooks) error {
+	decoded, ids, err := decodeBatch(b)
 	if err != nil || len(ids) == 0 {
 		return err
 	}
-	batch, err := loadSummaries(ctx, tx, table, ids)
+	batch, err := loadSummaries(ctx, tx, b.Dialect, table, ids)
 	if err != nil {
 		return err
 	}
@@ -680,160 +522,5 @@ func foldBatch(ctx context.Context, tx *sql.Tx, table dossierSummary, events []e
 			}
 		}
 	}
-	return batch.flush(ctx, tx)
-}
-
-// tableIndex is a secondary index of a read-model table: its name's suffix and its columns.
-type tableIndex struct{ suffix, columns string }
-
-// createTable returns the statements creating table — body is its columns and constraints, key its
-// primary key's columns — with its secondary indexes. On SQLite each index is a UNIQUE constraint
-// over its columns followed by the key: unique because the key is, it finds the same rows, and
-// SQLite names a constraint's index after its table and renames it with the table. So a rebuild's
-// swap renames the scratch tables and is done, where a named index had to be dropped and built
-// again (SQLite cannot rename one): 3 s of a million-event rebuild. PostgreSQL renames indexes, so
-// it gets ordinary ones.
-func createTable(db *sql.DB, table, body, key string, indexes ...tableIndex) []string {
-	if dialectOf(db) == dialectSQLite {
-		for _, i := range indexes {
-			body += `, UNIQUE (` + i.columns + `, ` + key + `)`
-		}
-		return []string{`CREATE TABLE IF NOT EXISTS ` + table + ` (` + body + `)`}
-	}
-	statements := []string{`CREATE TABLE IF NOT EXISTS ` + table + ` (` + body + `)`}
-	for _, i := range indexes {
-		statements = append(statements, `CREATE INDEX IF NOT EXISTS `+table+i.suffix+` ON `+table+` (`+i.columns+`)`)
-	}
-	return statements
-}
-
-func execAll(ctx context.Context, db *sql.DB, statements []string) error {
-	for _, stmt := range statements {
-		if _, err := db.ExecContext(ctx, stmt); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// LedgerEntry is one line of the dossier register.
-type LedgerEntry struct {
-	Number             int            `json:"no"`
-	Code               string         `json:"code"`
-	ProcedureCode      string         `json:"procedure_code"`
-	ProcedureName      string         `json:"procedure_name"`
-	FieldName          string         `json:"field_name"`
-	ApplicantName      string         `json:"applicant_name"`
-	ApplicantAddress   string         `json:"applicant_address,omitempty"`
-	ApplicantPhone     string         `json:"applicant_phone,omitempty"`
-	Channel            domain.Channel `json:"channel"`
-	CompetentAgency    string         `json:"competent_agency"`
-	ReceivedAt         time.Time      `json:"received_at"`
-	ReceivedBy         string         `json:"received_by"`
-	AppointmentDate    time.Time      `json:"appointment_date"` // as printed on the receipt
-	AppointmentInForce time.Time      `json:"appointment_in_force"`
-	TransferredAt      time.Time      `json:"transferred_at,omitzero"`
-	TransferredTo      string         `json:"transferred_to,omitempty"`
-	ResolvedAt         time.Time      `json:"resolved_at,omitzero"` // result (or refusal) back from the deciding body
-	Resolution         string         `json:"resolution,omitempty"` // result or rejected
-	ReturnedAt         time.Time      `json:"returned_at,omitzero"`
-	Closed             string         `json:"closed,omitempty"` // returned, withdrawn or rejected
-	Note               string         `json:"note,omitempty"`
-}
-
-// DossierLedger is a receiving unit's register for one year (Vietnam time).
-type DossierLedger struct {
-	Unit    string        `json:"unit"`
-	Year    int           `json:"year"`
-	Entries []LedgerEntry `json:"entries"`
-}
-
-// LedgerOf returns the register of the dossiers unit received in year, numbered in order of receipt.
-func LedgerOf(ctx context.Context, db *sql.DB, unit string, year int) (DossierLedger, error) {
-	var c conditions
-	c.add("d.receiving_unit = ?", unit)
-	c.within("d.received_at", Period{
-		From: time.Date(year, 1, 1, 0, 0, 0, 0, domain.VietnamTime),
-		To:   time.Date(year+1, 1, 1, 0, 0, 0, 0, domain.VietnamTime),
-	})
-	rows, err := db.QueryContext(ctx, `SELECT `+summaryColumnList("d")+` FROM ledger_dossiers d`+c.where()+
-		` ORDER BY d.received_at, d.code`, c.args...)
-	if err != nil {
-		return DossierLedger{}, err
-	}
-	list, err := scanSummaryRows(rows, nil)
-	if err != nil {
-		return DossierLedger{}, err
-	}
-	ledger := DossierLedger{Unit: unit, Year: year, Entries: make([]LedgerEntry, 0, len(list))}
-	for i, d := range list {
-		entry := LedgerEntry{
-			Number: i + 1, Code: d.Code, ProcedureCode: d.ProcedureCode, ProcedureName: d.ProcedureName, FieldName: d.FieldName,
-			ApplicantName: d.ApplicantName, ApplicantAddress: d.ApplicantAddress, ApplicantPhone: d.ApplicantPhone,
-			Channel: domain.Channel(d.Channel), CompetentAgency: d.CompetentAgency, ReceivedAt: d.ReceivedAt, ReceivedBy: d.ReceivedByName,
-			AppointmentDate: d.FirstAppointment, AppointmentInForce: d.AppointmentDate, TransferredAt: d.FirstTransferAt,
-			TransferredTo: d.FirstTransferUnit, ResolvedAt: d.ResolvedAt, Resolution: d.Resolution, ReturnedAt: d.ReturnedAt,
-			Closed: d.CloseKind, Note: d.CloseReason,
-		}
-		if !d.ApologyAt.IsZero() {
-			entry.Note = strings.TrimSpace(entry.Note + " Xin lỗi, hẹn lại ngày " + d.ApologyNew.In(domain.VietnamTime).Format("02/01/2006") + ": " + d.ApologyReason)
-		}
-		ledger.Entries = append(ledger.Entries, entry)
-	}
-	return ledger, nil
-}
-
-// LedgerCSVHeader is the register's column headings (form 06), for spreadsheets.
-var LedgerCSVHeader = []string{
-	"STT", "Mã hồ sơ", "Tên thủ tục hành chính", "Lĩnh vực", "Tên tổ chức, cá nhân", "Địa chỉ", "Số điện thoại",
-	"Hình thức nộp", "Cơ quan chủ trì giải quyết", "Nhận hồ sơ lúc", "Người tiếp nhận", "Hẹn trả kết quả",
-	"Hẹn trả kết quả (hiện hành)", "Chuyển hồ sơ đến", "Chuyển lúc", "Nhận kết quả lúc", "Trả kết quả lúc", "Ghi chú",
-}
-
-// CSVRecords returns the register as rows under LedgerCSVHeader, times in Vietnam time.
-func (l DossierLedger) CSVRecords() [][]string {
-	out := make([][]string, 0, len(l.Entries))
-	for _, e := range l.Entries {
-		note := e.Note
-		if e.Closed != "" && e.Closed != "returned" {
-			note = strings.TrimSpace(closedLabel(e.Closed) + ". " + note)
-		}
-		out = append(out, []string{
-			fmt.Sprint(e.Number), e.Code, e.ProcedureName, e.FieldName, e.ApplicantName, e.ApplicantAddress, e.ApplicantPhone,
-			channelLabel(e.Channel), e.CompetentAgency, vnTime(e.ReceivedAt), e.ReceivedBy, vnTime(e.AppointmentDate),
-			vnTime(e.AppointmentInForce), e.TransferredTo, vnTime(e.TransferredAt), vnTime(e.ResolvedAt), vnTime(e.ReturnedAt), note,
-		})
-	}
-	return out
-}
-
-func vnTime(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.In(domain.VietnamTime).Format("15:04 02/01/2006")
-}
-
-func channelLabel(c domain.Channel) string {
-	switch c {
-	case domain.ChannelDirect:
-		return "Trực tiếp"
-	case domain.ChannelOnline:
-		return "Trực tuyến"
-	case domain.ChannelPostal:
-		return "Bưu chính công ích"
-	}
-	return string(c)
-}
-
-func closedLabel(kind string) string {
-	switch kind {
-	case "withdrawn":
-		return "Đã rút hồ sơ"
-	case "rejected":
-		return "Từ chối giải quyết"
-	case "refused":
-		return "Từ chối tiếp nhận"
-	}
-	return kind
+	return batch.flush(ctx, tx, b)
 }

@@ -13,7 +13,7 @@ import (
 
 	"github.com/motcua/motcua/domain"
 	"github.com/motcua/motcua/domain/calendar"
-	"github.com/motcua/motcua/eventstore"
+	"github.com/motcua/motcua/engine"
 )
 
 // WorkQueueView is the officials' work queue: one row per dossier still in an agency's hands, with
@@ -27,13 +27,13 @@ type WorkQueueView struct {
 	Prefix string // table name prefix; empty for the serving tables
 }
 
-func (WorkQueueView) Name() string                        { return "work_queue" }
-func (WorkQueueView) Tables() []string                    { return []string{"work_queue"} }
-func (WorkQueueView) WithPrefix(prefix string) Projection { return WorkQueueView{Prefix: prefix} }
-func (v WorkQueueView) table() string                     { return v.Prefix + "work_queue" }
+func (WorkQueueView) Name() string                             { return "work_queue" }
+func (WorkQueueView) Tables() []string                         { return []string{"work_queue"} }
+func (WorkQueueView) WithPrefix(prefix string) engine.Consumer { return WorkQueueView{Prefix: prefix} }
+func (v WorkQueueView) table() string                          { return v.Prefix + "work_queue" }
 
-func (v WorkQueueView) Migrate(ctx context.Context, db *sql.DB) error {
-	if err := execAll(ctx, db, createTable(db, v.table(), `
+func (v WorkQueueView) Migrate(ctx context.Context, db *sql.DB, d engine.Dialect) error {
+	if err := execAll(ctx, db, createTable(d, v.table(), `
 			dossier_id TEXT PRIMARY KEY,
 			responsible_agency TEXT NOT NULL,
 			holder_official_id TEXT NOT NULL,
@@ -45,17 +45,13 @@ func (v WorkQueueView) Migrate(ctx context.Context, db *sql.DB) error {
 		tableIndex{"_agency", "responsible_agency, holder_unit"}, tableIndex{"_official", "holder_official_id"})); err != nil {
 		return err
 	}
-	return keepStatesInline(ctx, db, v.table())
+	return keepStatesInline(ctx, db, d, v.table())
 }
 
 // inQueue reports whether a dossier in status s is still waiting on an agency (or on its applicant,
 // which the agency follows up).
 func inQueue(s domain.Status) bool {
 	return s == domain.StatusSubmitted || s == domain.StatusResultReady || s.Open()
-}
-
-func (v WorkQueueView) Apply(ctx context.Context, tx *sql.Tx, re eventstore.RecordedEvent) error {
-	return v.ApplyBatch(ctx, tx, []eventstore.RecordedEvent{re})
 }
 
 // queueRow is one dossier's row while a batch is folded into it.
@@ -73,10 +69,10 @@ func (r *queueRow) reset() {
 	r.dossier, r.acceptance, r.queued = domain.Dossier{Status: domain.StatusNew}, sql.NullString{}, false
 }
 
-// ApplyBatch folds a batch into the rows it touches, as PublicStatusView.ApplyBatch does: a few set
+// Apply folds a batch into the rows it touches, as PublicStatusView.Apply does: a few set
 // queries read the rows, every event is folded in memory, and each row is written (or deleted) once.
-func (v WorkQueueView) ApplyBatch(ctx context.Context, tx *sql.Tx, events []eventstore.RecordedEvent) error {
-	decoded, ids, err := decodeBatch(ctx, events)
+func (v WorkQueueView) Apply(ctx context.Context, tx *sql.Tx, batch engine.Batch) error {
+	decoded, ids, err := decodeBatch(batch)
 	if err != nil || len(ids) == 0 {
 		return err
 	}
@@ -87,7 +83,7 @@ func (v WorkQueueView) ApplyBatch(ctx context.Context, tx *sql.Tx, events []even
 		order[i].reset()
 		rows[id] = order[i]
 	}
-	if err := v.loadRows(ctx, tx, order); err != nil {
+	if err := v.loadRows(ctx, tx, batch.Dialect, order); err != nil {
 		return err
 	}
 	for _, de := range decoded {
@@ -103,15 +99,11 @@ func (v WorkQueueView) ApplyBatch(ctx context.Context, tx *sql.Tx, events []even
 			row.reset()
 		}
 	}
-	return v.writeRows(ctx, tx, order)
+	return v.writeRows(ctx, tx, batch, order)
 }
 
 // loadRows fills the rows that exist already with their stored state.
-func (v WorkQueueView) loadRows(ctx context.Context, tx *sql.Tx, rows []*queueRow) error {
-	d, err := dialectIn(ctx, tx)
-	if err != nil {
-		return err
-	}
+func (v WorkQueueView) loadRows(ctx context.Context, tx *sql.Tx, d engine.Dialect, rows []*queueRow) error {
 	byID := make(map[string]*queueRow, len(rows))
 	ids := make([]string, len(rows))
 	for i, row := range rows {
@@ -137,11 +129,8 @@ func (v WorkQueueView) loadRows(ctx context.Context, tx *sql.Tx, rows []*queueRo
 }
 
 // writeRows upserts the rows still queued and deletes the others, many per statement.
-func (v WorkQueueView) writeRows(ctx context.Context, tx *sql.Tx, rows []*queueRow) error {
-	d, err := dialectIn(ctx, tx)
-	if err != nil {
-		return err
-	}
+func (v WorkQueueView) writeRows(ctx context.Context, tx *sql.Tx, batch engine.Batch, rows []*queueRow) error {
+	d := batch.Dialect
 	var fresh, stored [][]any
 	var gone []string
 	for _, row := range rows {
@@ -168,10 +157,10 @@ func (v WorkQueueView) writeRows(ctx context.Context, tx *sql.Tx, rows []*queueR
 	const upsert = `ON CONFLICT (dossier_id) DO UPDATE SET responsible_agency = excluded.responsible_agency,
 		holder_official_id = excluded.holder_official_id, holder_unit = excluded.holder_unit, status = excluded.status,
 		acceptance_deadline = excluded.acceptance_deadline, state_json = excluded.state_json, version = excluded.version`
-	if err := insertNewRows(ctx, tx, v.table(), columns, fresh, upsert); err != nil {
+	if err := insertNewRows(ctx, tx, batch, v.table(), columns, fresh, upsert); err != nil {
 		return err
 	}
-	if err := insertRows(ctx, tx, v.table(), columns, stored, upsert); err != nil {
+	if err := insertRows(ctx, tx, batch.Dialect, v.table(), columns, stored, upsert); err != nil {
 		return err
 	}
 	deletes := chunkStatements{tx: tx, build: func(n int) string {

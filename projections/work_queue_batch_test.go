@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/motcua/motcua/engine"
 	"github.com/motcua/motcua/projections"
 )
 
@@ -21,7 +22,7 @@ func TestWorkQueueBatchesGiveTheRowsOfOneByOne(t *testing.T) {
 	apply := func(prefix string, chunk int) []string {
 		t.Helper()
 		view := projections.WorkQueueView{Prefix: prefix}
-		if err := view.Migrate(ctx, s.db); err != nil {
+		if err := view.Migrate(ctx, s.db, s.dialect); err != nil {
 			t.Fatal(err)
 		}
 		for from := 0; from < len(events); from += chunk {
@@ -30,11 +31,7 @@ func TestWorkQueueBatchesGiveTheRowsOfOneByOne(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if chunk == 1 {
-				err = view.Apply(ctx, tx, part[0])
-			} else {
-				err = view.ApplyBatch(ctx, tx, part)
-			}
+			err = view.Apply(ctx, tx, engine.Batch{Dialect: s.dialect, Events: part})
 			if err != nil {
 				tx.Rollback()
 				t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 	"github.com/motcua/motcua/domain"
 	"github.com/motcua/motcua/domain/calendar"
 	"github.com/motcua/motcua/domain/domaintest"
+	"github.com/motcua/motcua/engine"
 	"github.com/motcua/motcua/eventstore"
 	"github.com/motcua/motcua/eventstore/sqlite"
 	"github.com/motcua/motcua/projections"
@@ -25,7 +26,7 @@ type queueWorld struct {
 	t      *testing.T
 	ctx    context.Context
 	app    *commands.App
-	runner *projections.Runner
+	runner *engine.Runner
 	db     *sqlite.Store
 	now    time.Time
 	last   eventstore.Position
@@ -43,7 +44,7 @@ func newQueueWorld(t *testing.T) *queueWorld {
 	w := &queueWorld{t: t, ctx: ctx, db: store, now: time.Date(2026, 3, 2, 8, 0, 0, 0, domain.VietnamTime)} // a Monday
 	w.app = commands.New(store, catalog, cal)
 	w.app.Now = func() time.Time { return w.now }
-	w.runner = projections.NewRunner(store, store.DB(), projections.WorkQueueView{})
+	w.runner = engine.NewRunner(store, store.DB(), engine.SQLite, projections.WorkQueueView{})
 	done := make(chan error, 1)
 	go func() { done <- w.runner.Run(ctx) }()
 	t.Cleanup(func() {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5/stdlib"
 
+	"github.com/motcua/motcua/engine"
 	"github.com/motcua/motcua/eventstore"
 	"github.com/motcua/motcua/eventstore/esdb"
 	"github.com/motcua/motcua/eventstore/postgres"
@@ -46,6 +47,15 @@ func (b *backend) ready(store eventstore.Store) func(ctx context.Context) error 
 		}
 		return nil
 	}
+}
+
+// Dialect is the SQL dialect of the database the read models live in: PostgreSQL's own with the
+// postgres store, an SQLite file with the others (EventStoreDB keeps them in <data>/readmodels.db).
+func (b *backend) Dialect() engine.Dialect {
+	if b.Kind == "postgres" {
+		return engine.PostgreSQL
+	}
+	return engine.SQLite
 }
 
 func (b *backend) Close() error {

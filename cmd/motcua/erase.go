@@ -9,6 +9,7 @@ import (
 	"log/slog"
 
 	"github.com/motcua/motcua/domain"
+	"github.com/motcua/motcua/engine"
 	"github.com/motcua/motcua/eventstore"
 	"github.com/motcua/motcua/eventstore/shred"
 	mhttp "github.com/motcua/motcua/http"
@@ -36,7 +37,7 @@ func personalDataEraser(b *backend, store *shred.Store, logger *slog.Logger) mht
 		if err != nil || !erased {
 			return erased, err
 		}
-		rebuilder := &projections.Rebuilder{Store: store, DB: b.ProjectionDB, Projections: projections.All(), Logger: logger}
+		rebuilder := &engine.Rebuilder{Store: store, DB: b.ProjectionDB, Dialect: b.Dialect(), Consumers: projections.All(), Logger: logger}
 		if _, err := rebuilder.Run(ctx); err != nil {
 			return true, fmt.Errorf("the key is erased, but rebuilding the read models failed (run `motcua projections rebuild`): %w", err)
 		}
@@ -62,7 +63,7 @@ func runErase(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer b.Close()
-	if err := migrateReadModels(ctx, b.ReadDB); err != nil {
+	if err := migrateReadModels(ctx, b.ReadDB, b.Dialect()); err != nil {
 		return err
 	}
 	store, err := protectPersonalData(ctx, b, b.Store)

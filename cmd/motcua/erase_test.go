@@ -13,6 +13,7 @@ import (
 	"github.com/motcua/motcua/domain"
 	"github.com/motcua/motcua/domain/calendar"
 	"github.com/motcua/motcua/domain/domaintest"
+	"github.com/motcua/motcua/engine"
 	"github.com/motcua/motcua/eventstore"
 	"github.com/motcua/motcua/eventstore/chain"
 	"github.com/motcua/motcua/projections"
@@ -30,7 +31,7 @@ func receiveAsServeDoes(t *testing.T, dataDir, name, idNumber string) string {
 		t.Fatal(err)
 	}
 	defer b.Close()
-	if err := migrateReadModels(ctx, b.ReadDB); err != nil {
+	if err := migrateReadModels(ctx, b.ReadDB, b.Dialect()); err != nil {
 		t.Fatal(err)
 	}
 	store, err := protectPersonalData(ctx, b, chain.Wrap(b.Store))
@@ -110,7 +111,7 @@ func rebuildReadModels(t *testing.T, dataDir string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rebuilder := &projections.Rebuilder{Store: store, DB: b.ReadDB, Projections: projections.All(), Logger: slog.New(slog.DiscardHandler)}
+	rebuilder := &engine.Rebuilder{Store: store, DB: b.ReadDB, Dialect: b.Dialect(), Consumers: projections.All(), Logger: slog.New(slog.DiscardHandler)}
 	if _, err := rebuilder.Run(ctx); err != nil {
 		t.Fatal(err)
 	}

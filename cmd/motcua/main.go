@@ -91,7 +91,7 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	defer b.Close()
-	if err := migrateReadModels(ctx, b.ReadDB); err != nil {
+	if err := migrateReadModels(ctx, b.ReadDB, b.Dialect()); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "%s store and read models are up to date\n", b.Kind)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 
+	"github.com/motcua/motcua/engine"
 	"github.com/motcua/motcua/eventstore"
 	"github.com/motcua/motcua/projections"
 )
@@ -59,15 +60,15 @@ func runProjectionsStatus(ctx context.Context, args []string, stdout, stderr io.
 		return err
 	}
 	defer b.Close()
-	if err := projections.MigrateCheckpoints(ctx, b.ReadDB); err != nil {
+	if err := engine.MigrateCheckpoints(ctx, b.ReadDB); err != nil {
 		return err
 	}
 	now := time.Now()
 	w := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(w, "PROJECTION\tPOSITION\tLAG (EVENTS)\tOLDEST UNAPPLIED\tCHECKPOINT MOVED\tPARKED")
-	var parkedEvents []projections.ParkedEvent
+	var parkedEvents []engine.ParkedEvent
 	for _, name := range projections.Names() {
-		lag, err := projections.MeasureLag(ctx, b.Store, b.ReadDB, name, 0)
+		lag, err := engine.MeasureLag(ctx, b.Store, b.ReadDB, name, 0)
 		if err != nil {
 			return err
 		}
@@ -75,12 +76,12 @@ func runProjectionsStatus(ctx context.Context, args []string, stdout, stderr io.
 		if !lag.Oldest.IsZero() {
 			oldest = fmt.Sprintf("%s ago", time.Duration(lag.Seconds(now)*float64(time.Second)).Round(time.Second))
 		}
-		parked, err := projections.CountParked(ctx, b.ReadDB, name)
+		parked, err := engine.CountParked(ctx, b.ReadDB, name)
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(w, "%s\t%s\t%d\t%s\t%s\t%d\n", name, lag.Position, lag.Events, oldest, formatMoment(lag.UpdatedAt), parked)
-		first, err := projections.ParkedEvents(ctx, b.ReadDB, name, 5)
+		first, err := engine.ParkedEvents(ctx, b.ReadDB, name, 5)
 		if err != nil {
 			return err
 		}
@@ -94,18 +95,18 @@ func runProjectionsStatus(ctx context.Context, args []string, stdout, stderr io.
 			p.Projection, p.Type, p.Stream, p.Version, p.EventID, p.Position, formatMoment(p.ParkedAt), p.Error)
 	}
 	// A durable transport's forwarder keeps a checkpoint of its own.
-	if err := projections.MigrateForwarderCheckpoints(ctx, b.ReadDB); err != nil {
+	if err := engine.MigrateForwarderCheckpoints(ctx, b.ReadDB); err != nil {
 		return err
 	}
-	at, ok, err := projections.ForwarderCheckpoint(ctx, b.ReadDB, projections.DefaultTopic)
+	at, ok, err := engine.ForwarderCheckpoint(ctx, b.ReadDB, engine.DefaultTopic)
 	if err != nil || !ok {
 		return err
 	}
-	behind, err := projections.CountEvents(ctx, b.Store, at, 0)
+	behind, err := engine.CountEvents(ctx, b.Store, at, 0)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "forwarder (%s): published up to %s, %d events behind\n", projections.DefaultTopic, at, behind)
+	fmt.Fprintf(stdout, "forwarder (%s): published up to %s, %d events behind\n", engine.DefaultTopic, at, behind)
 	return nil
 }
 
@@ -121,7 +122,7 @@ func runProjectionsRebuild(ctx context.Context, args []string, stdout, stderr io
 	fs.SetOutput(stderr)
 	storeURL := fs.String("store", "", "event store URL: sqlite:PATH (default under --data), postgres://…, esdb://…, kurrentdb://…")
 	dataDir := fs.String("data", "./data", "data directory (for sqlite stores)")
-	batch := fs.Int("batch", projections.DefaultRebuildBatch, "events read and applied per transaction")
+	batch := fs.Int("batch", engine.DefaultRebuildBatch, "events read and applied per transaction")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -159,7 +160,7 @@ func runProjectionsRebuild(ctx context.Context, args []string, stdout, stderr io
 	countCtx, stopCounting := context.WithCancel(ctx)
 	defer stopCounting()
 	go func() {
-		if total, err := projections.CountEvents(countCtx, b.Store, eventstore.Start, 0); err == nil && total > 0 {
+		if total, err := engine.CountEvents(countCtx, b.Store, eventstore.Start, 0); err == nil && total > 0 {
 			barMu.Lock()
 			bar.ChangeMax64(int64(total))
 			barMu.Unlock()
@@ -170,7 +171,7 @@ func runProjectionsRebuild(ctx context.Context, args []string, stdout, stderr io
 	if err != nil {
 		return err
 	}
-	rebuilder := &projections.Rebuilder{Store: store, DB: b.ProjectionDB, Projections: selected, BatchSize: *batch,
+	rebuilder := &engine.Rebuilder{Store: store, DB: b.ProjectionDB, Dialect: b.Dialect(), Consumers: selected, BatchSize: *batch,
 		Progress: func(n int) { barMu.Lock(); _ = bar.Add(n); barMu.Unlock() }, Logger: slog.New(slog.NewTextHandler(stderr, nil))}
 	result, err := rebuilder.Run(ctx)
 	stopCounting()

@@ -14,6 +14,7 @@ import (
 	"github.com/motcua/motcua/commands"
 	"github.com/motcua/motcua/domain"
 	"github.com/motcua/motcua/domain/calendar"
+	"github.com/motcua/motcua/engine"
 	"github.com/motcua/motcua/eventstore"
 	"github.com/motcua/motcua/eventstore/sqlite"
 	"github.com/motcua/motcua/projections"
@@ -41,7 +42,7 @@ func seedDataDir(t *testing.T) (string, int) {
 	if _, err := demo.Seed(ctx, app); err != nil {
 		t.Fatal(err)
 	}
-	n, err := projections.CountEvents(ctx, store, eventstore.Start, 0)
+	n, err := engine.CountEvents(ctx, store, eventstore.Start, 0)
 	if err != nil || n == 0 {
 		t.Fatalf("%d events, %v", n, err)
 	}

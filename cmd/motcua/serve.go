@@ -24,6 +24,7 @@ import (
 	"github.com/motcua/motcua/commands"
 	"github.com/motcua/motcua/domain"
 	"github.com/motcua/motcua/domain/calendar"
+	"github.com/motcua/motcua/engine"
 	"github.com/motcua/motcua/eventstore/chain"
 	mhttp "github.com/motcua/motcua/http"
 	"github.com/motcua/motcua/projections"
@@ -82,7 +83,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	b.Store = shredded
-	if err := migrateReadModels(ctx, b.ReadDB); err != nil {
+	if err := migrateReadModels(ctx, b.ReadDB, b.Dialect()); err != nil {
 		return err
 	}
 	key, err := loadOrCreateTokenKey(*dataDir)
@@ -122,11 +123,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		printDemoTokens(stdout, key, officials)
 	}
 
-	engine, metrics, err := startProjections(ctx, b, *busURL, logger)
+	feeder, metrics, err := startProjections(ctx, b, *busURL, logger)
 	if err != nil {
 		return err
 	}
-	defer engine.Transport.Close()
+	defer feeder.Transport.Close()
 	localTokens := mhttp.TokenVerifier{Key: key.Public().(ed25519.PublicKey), MaxLifetime: signIn.tokenMaxTTL}
 	authenticator, err := signIn.authenticator(ctx, localTokens)
 	if err != nil {
@@ -134,7 +135,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	server := mhttp.NewServer(mhttp.Config{App: app, ReadDB: b.ReadDB, Tokens: localTokens, Authenticator: authenticator, Logger: logger,
 		TrustedProxies: trustedProxies, Eraser: personalDataEraser(b, shredded, logger),
-		PublicStatusUpdates: engine.Runner(projections.PublicStatusView{}.Name()), Metrics: metrics,
+		PublicStatusUpdates: feeder.Runner(projections.PublicStatusView{}.Name()), Metrics: metrics,
 		Integrity: chain.NewVerifier(integrity, checkpointKey.Public().(ed25519.PublicKey)), PublicBaseURL: *publicURL,
 		IdempotencyWindow: *idempotencyWindow, PublicRequestsPerMinute: limits.publicPerMinute, Limits: limits.Limits, Ready: ready})
 	listener, err := net.Listen("tcp", *addr)
@@ -147,7 +148,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fmt.Fprintf(stdout, "motcua listening on http://%s (store: %s)\n", listener.Addr(), b.Kind)
 
 	g, ctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return engine.Run(ctx) })
+	g.Go(func() error { return feeder.Run(ctx) })
 	g.Go(func() error {
 		return checkpointer.Run(ctx, *checkpointEvery, *checkpointAfter, min(*checkpointEvery, 10*time.Second))
 	})
@@ -173,28 +174,28 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 // startProjections prepares the engine that keeps every read model up to date through the
 // transport named by busURL, and the Prometheus handler exporting its metrics and lag.
-func startProjections(ctx context.Context, b *backend, busURL string, logger *slog.Logger) (*projections.Engine, http.Handler, error) {
-	transport, err := projections.OpenTransport(ctx, busURL, logger)
+func startProjections(ctx context.Context, b *backend, busURL string, logger *slog.Logger) (*engine.Engine, http.Handler, error) {
+	transport, err := engine.OpenTransport(ctx, busURL, logger)
 	if err != nil {
 		return nil, nil, err
 	}
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	metrics, err := projections.NewMetrics(registry)
+	metrics, err := engine.NewMetrics(registry)
 	if err != nil {
 		transport.Close()
 		return nil, nil, err
 	}
-	lag := projections.NewLagCollector(b.Store, b.ReadDB, projections.Names()...)
+	lag := engine.NewLagCollector(b.Store, b.ReadDB, projections.Names()...)
 	lag.Logger = logger
 	registry.MustRegister(lag)
-	engine := projections.NewEngine(b.Store, b.ProjectionDB, projections.All()...)
-	engine.Transport, engine.Logger, engine.Metrics = transport, logger, metrics
-	return engine, promhttp.HandlerFor(registry, promhttp.HandlerOpts{}), nil
+	feeder := engine.NewEngine(b.Store, b.ProjectionDB, b.Dialect(), projections.All()...)
+	feeder.Transport, feeder.Logger, feeder.Metrics = transport, logger, metrics
+	return feeder, promhttp.HandlerFor(registry, promhttp.HandlerOpts{}), nil
 }
 
-func migrateReadModels(ctx context.Context, db *sql.DB) error {
-	return projections.MigrateAll(ctx, db)
+func migrateReadModels(ctx context.Context, db *sql.DB, d engine.Dialect) error {
+	return projections.MigrateAll(ctx, db, d)
 }
 
 // loadRules reads the calendar and catalog files, or the built-in defaults.

@@ -94,6 +94,21 @@ func NewDatabase(tb testing.TB) string {
 	return cluster.DSN(name)
 }
 
+// clusterTurn lets one test at a time use the shared cluster (NewDatabaseInTurn).
+var clusterTurn sync.Mutex
+
+// NewDatabaseInTurn is NewDatabase for a test that must have the cluster to itself while other
+// tests of the binary (on SQLite, say) run in parallel: it waits for the cluster's turn and keeps it
+// until the test ends. The global log of eventstore/postgres reads up to the cluster-wide
+// transaction horizon, so another test's running transaction, even in another database, would hold
+// back this test's reads of a log it has finished writing.
+func NewDatabaseInTurn(tb testing.TB) string {
+	tb.Helper()
+	clusterTurn.Lock()
+	tb.Cleanup(clusterTurn.Unlock)
+	return NewDatabase(tb)
+}
+
 // exec runs an administrative statement on the cluster's "postgres" database.
 func (c *Cluster) exec(ctx context.Context, sql string) error {
 	conn, err := pgx.Connect(ctx, c.DSN("postgres"))

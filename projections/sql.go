@@ -1,0 +1,218 @@
+package projections
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/motcua/motcua/engine"
+)
+
+// maxParameters bounds a statement's parameters. Multi-row statements save PostgreSQL round
+// trips; SQLite gets anonymous parameters (see placeholders), so their number costs it little.
+const maxParameters = 500
+
+func anySlice(ids []string) []any {
+	out := make([]any, len(ids))
+	for i, id := range ids {
+		out[i] = id
+	}
+	return out
+}
+
+// insertRows writes rows (values in the order of columns) with multi-row INSERTs ending with
+// onConflict, each within the parameter budget; the full-size statement is prepared once. Rows
+// must not repeat a key within a call.
+func insertRows(ctx context.Context, tx *sql.Tx, d engine.Dialect, table string, columns []string, rows [][]any, onConflict string) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	perStatement := max(1, maxParameters/len(columns))
+	statement := func(n int) string {
+		var sb strings.Builder
+		sb.WriteString(`INSERT INTO ` + table + ` (` + strings.Join(columns, ", ") + `) VALUES `)
+		for i := range n {
+			if i > 0 {
+				sb.WriteString(", ")
+			}
+			sb.WriteString("(" + placeholders(d, len(columns), 1, i*len(columns)+1) + ")")
+		}
+		return sb.String() + " " + onConflict
+	}
+	var full *sql.Stmt
+	defer func() {
+		if full != nil {
+			full.Close()
+		}
+	}()
+	for start := 0; start < len(rows); start += perStatement {
+		chunk := rows[start:min(start+perStatement, len(rows))]
+		args := make([]any, 0, len(chunk)*len(columns))
+		for _, row := range chunk {
+			for _, v := range row {
+				args = append(args, plain(v))
+			}
+		}
+		var err error
+		if len(chunk) < perStatement {
+			_, err = tx.ExecContext(ctx, statement(len(chunk)), args...)
+		} else {
+			if full == nil {
+				if full, err = tx.PrepareContext(ctx, statement(perStatement)); err != nil {
+					return err
+				}
+			}
+			_, err = full.ExecContext(ctx, args...)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// insertNewRows writes rows whose keys the table cannot hold yet — looked up in this transaction
+// and not found, or a new event's own — by COPY when the batch carries it (a PostgreSQL rebuild),
+// and otherwise like insertRows, onConflict included.
+func insertNewRows(ctx context.Context, tx *sql.Tx, b engine.Batch, table string, columns []string, rows [][]any, onConflict string) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	if b.CopyRows != nil {
+		for _, row := range rows {
+			for i, v := range row {
+				row[i] = plain(v)
+			}
+		}
+		return b.CopyRows(ctx, table, columns, rows)
+	}
+	return insertRows(ctx, tx, b.Dialect, table, columns, rows, onConflict)
+}
+
+// placeholders returns parameters for rows of columns values each, from the first-th: with one
+// column "$1, $2, …", with more "($1, $2), ($3, $4), …". SQLite gets anonymous "?" instead, bound
+// in the same order: it looks each numbered or named parameter up in a list as it binds, which made
+// statements of a few hundred parameters cost more to bind than to run.
+func placeholders(d engine.Dialect, rows, columns, first int) string {
+	var b strings.Builder
+	n := first
+	for r := range rows {
+		if r > 0 {
+			b.WriteString(", ")
+		}
+		if columns > 1 {
+			b.WriteByte('(')
+		}
+		for c := range columns {
+			if c > 0 {
+				b.WriteString(", ")
+			}
+			if d == engine.SQLite {
+				b.WriteByte('?')
+			} else {
+				b.WriteByte('$')
+				b.WriteString(strconv.Itoa(n))
+			}
+			n++
+		}
+		if columns > 1 {
+			b.WriteByte(')')
+		}
+	}
+	return b.String()
+}
+
+// conditions builds a WHERE clause with numbered placeholders, in the dialect both databases share.
+type conditions struct {
+	clauses []string
+	args    []any
+}
+
+// add appends a clause in which each "?" stands for the next argument.
+func (c *conditions) add(clause string, args ...any) {
+	for _, a := range args {
+		c.args = append(c.args, a)
+		clause = strings.Replace(clause, "?", fmt.Sprintf("$%d", len(c.args)), 1)
+	}
+	c.clauses = append(c.clauses, clause)
+}
+
+// agency restricts to dossiers the scope's agency received or decides; a scope of no agency
+// matches nothing.
+func (c *conditions) agency(alias string, scope AgencyScope) {
+	switch {
+	case scope.All():
+	case scope.none():
+		c.add("1 = 0")
+	default:
+		c.add("("+alias+".receiving_unit = ? OR "+alias+".competent_agency = ?)", scope.Agency(), scope.Agency())
+	}
+}
+
+func (c *conditions) where() string {
+	if len(c.clauses) == 0 {
+		return ""
+	}
+	return " WHERE " + strings.Join(c.clauses, " AND ")
+}
+
+// Period is a half-open span of time [From, To), usually whole days in Vietnam time; a zero bound
+// is unbounded.
+type Period struct {
+	From time.Time `json:"from,omitzero"`
+	To   time.Time `json:"to,omitzero"`
+}
+
+// Contains reports whether t lies in the period.
+func (p Period) Contains(t time.Time) bool {
+	return !t.IsZero() && (p.From.IsZero() || !t.Before(p.From)) && (p.To.IsZero() || t.Before(p.To))
+}
+
+// within restricts column to the period.
+func (c *conditions) within(column string, p Period) {
+	if !p.From.IsZero() {
+		c.add(column+" >= ?", sqlTime(p.From))
+	}
+	if !p.To.IsZero() {
+		c.add(column+" < ?", sqlTime(p.To))
+	}
+	if p.From.IsZero() && p.To.IsZero() {
+		c.add(column + " IS NOT NULL")
+	}
+}
+
+// tableIndex is a secondary index of a read-model table: its name's suffix and its columns.
+type tableIndex struct{ suffix, columns string }
+
+// createTable returns the statements creating table — body is its columns and constraints, key its
+// primary key's columns — with its secondary indexes. On SQLite each index is a UNIQUE constraint
+// over its columns followed by the key: unique because the key is, it finds the same rows, and
+// SQLite names a constraint's index after its table and renames it with the table. So a rebuild's
+// swap renames the scratch tables and is done, where a named index had to be dropped and built
+// again (SQLite cannot rename one): 3 s of a million-event rebuild. PostgreSQL renames indexes, so
+// it gets ordinary ones.
+func createTable(d engine.Dialect, table, body, key string, indexes ...tableIndex) []string {
+	if d == engine.SQLite {
+		for _, i := range indexes {
+			body += `, UNIQUE (` + i.columns + `, ` + key + `)`
+		}
+		return []string{`CREATE TABLE IF NOT EXISTS ` + table + ` (` + body + `)`}
+	}
+	statements := []string{`CREATE TABLE IF NOT EXISTS ` + table + ` (` + body + `)`}
+	for _, i := range indexes {
+		statements = append(statements, `CREATE INDEX IF NOT EXISTS `+table+i.suffix+` ON `+table+` (`+i.columns+`)`)
+	}
+	return statements
+}
+
+func execAll(ctx context.Context, db *sql.DB, statements []string) error {
+	for _, stmt := range statements {
+		if _, err := db.ExecContext(ctx, stmt); err != nil {
+			return err
+		}
+	}
+	return nil
+}
