@@ -126,23 +126,23 @@ func waitFor(t testing.TB, e *engine.Engine, p eventstore.Position) {
 	}
 }
 
-// ledger is a test projection that records every event it applies, one row each, in a table
+// journal is a test projection that records every event it applies, one row each, in a table
 // whose primary key is the event id: applying an event twice fails the transaction.
-type ledger struct {
+type journal struct {
 	prefix string
 	// failAt, when set, is called before each event is applied; an error from it fails the batch
 	// after the events before it were written in the same transaction.
 	failAt func(eventstore.RecordedEvent) error
 }
 
-func (ledger) Name() string     { return "test_ledger" }
-func (ledger) Tables() []string { return []string{"test_ledger"} }
-func (l ledger) WithPrefix(prefix string) engine.Consumer {
-	return ledger{prefix: prefix, failAt: l.failAt}
+func (journal) Name() string     { return "test_journal" }
+func (journal) Tables() []string { return []string{"test_journal"} }
+func (l journal) WithPrefix(prefix string) engine.Consumer {
+	return journal{prefix: prefix, failAt: l.failAt}
 }
-func (l ledger) table() string { return l.prefix + "test_ledger" }
+func (l journal) table() string { return l.prefix + "test_journal" }
 
-func (l ledger) Migrate(ctx context.Context, db *sql.DB, _ engine.Dialect) error {
+func (l journal) Migrate(ctx context.Context, db *sql.DB, _ engine.Dialect) error {
 	for _, stmt := range []string{
 		`CREATE TABLE IF NOT EXISTS ` + l.table() + ` (
 			event_id TEXT PRIMARY KEY,
@@ -161,7 +161,7 @@ func (l ledger) Migrate(ctx context.Context, db *sql.DB, _ engine.Dialect) error
 	return nil
 }
 
-func (l ledger) Apply(ctx context.Context, tx *sql.Tx, batch engine.Batch) error {
+func (l journal) Apply(ctx context.Context, tx *sql.Tx, batch engine.Batch) error {
 	for _, e := range batch.Events {
 		if l.failAt != nil {
 			if err := l.failAt(e); err != nil {
@@ -177,10 +177,10 @@ func (l ledger) Apply(ctx context.Context, tx *sql.Tx, batch engine.Batch) error
 	return nil
 }
 
-// checkLedger asserts the ledger holds every event of log exactly once.
-func checkLedger(t testing.TB, db *sql.DB, log []eventstore.RecordedEvent) {
+// checkJournal asserts the journal holds every event of log exactly once.
+func checkJournal(t testing.TB, db *sql.DB, log []eventstore.RecordedEvent) {
 	t.Helper()
-	rows, err := db.Query(`SELECT event_id, commit_position, prepare_position FROM test_ledger ORDER BY commit_position, prepare_position`)
+	rows, err := db.Query(`SELECT event_id, commit_position, prepare_position FROM test_journal ORDER BY commit_position, prepare_position`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -199,7 +199,7 @@ func checkLedger(t testing.TB, db *sql.DB, log []eventstore.RecordedEvent) {
 		want[i] = fmt.Sprintf("%s@%s", e.ID, e.Position)
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
-		t.Fatalf("ledger holds %d events, want the log's %d in order; first rows %v, want %v", len(got), len(want), head(got), head(want))
+		t.Fatalf("journal holds %d events, want the log's %d in order; first rows %v, want %v", len(got), len(want), head(got), head(want))
 	}
 }
 

@@ -148,7 +148,7 @@ func checkHostileOutcome(t *testing.T, db *sql.DB, good, hostile []string, parke
 	ctx := context.Background()
 	for _, id := range append(append([]string{}, good...), hostile...) {
 		var name, address string
-		if err := db.QueryRowContext(ctx, `SELECT applicant_name, COALESCE(applicant_address, '') FROM ledger_dossiers WHERE dossier_id = $1`, id).Scan(&name, &address); err != nil {
+		if err := db.QueryRowContext(ctx, `SELECT applicant_name, COALESCE(applicant_address, '') FROM register_dossiers WHERE dossier_id = $1`, id).Scan(&name, &address); err != nil {
 			t.Fatalf("register: dossier %s: %v", id, err)
 		}
 		if domain.SanitizeText(name) != name || domain.SanitizeText(address) != address {
@@ -157,7 +157,7 @@ func checkHostileOutcome(t *testing.T, db *sql.DB, good, hostile []string, parke
 	}
 	for _, id := range hostile {
 		var name string
-		if err := db.QueryRowContext(ctx, `SELECT applicant_name FROM ledger_dossiers WHERE dossier_id = $1`, id).Scan(&name); err != nil {
+		if err := db.QueryRowContext(ctx, `SELECT applicant_name FROM register_dossiers WHERE dossier_id = $1`, id).Scan(&name); err != nil {
 			t.Fatal(err)
 		}
 		if want := domain.SanitizeText(hostileName); name != want {

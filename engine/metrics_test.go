@@ -43,7 +43,7 @@ func TestLagAndCountersAreExported(t *testing.T) {
 	store := openSQLite(t)
 	log := seedDossiers(t, store)
 	reg := prometheus.NewRegistry()
-	lag := engine.NewLagCollector(store, store.DB(), "public_status", "test_ledger")
+	lag := engine.NewLagCollector(store, store.DB(), "public_status", "test_journal")
 	lag.Limit = 50
 	reg.MustRegister(lag)
 	metrics, err := engine.NewMetrics(reg)
@@ -55,7 +55,7 @@ func TestLagAndCountersAreExported(t *testing.T) {
 	}
 
 	// Nothing applied yet: the lag is the whole log, counted up to the limit, and has waited.
-	if got := gauges(t, reg, "motcua_projection_lag_events"); got["public_status"] != 50 || got["test_ledger"] != 50 {
+	if got := gauges(t, reg, "motcua_projection_lag_events"); got["public_status"] != 50 || got["test_journal"] != 50 {
 		t.Fatalf("lag before running: %v, want 50 (the limit) each", got)
 	}
 	if got := gauges(t, reg, "motcua_projection_lag_seconds"); got["public_status"] <= 0 {
@@ -66,13 +66,13 @@ func TestLagAndCountersAreExported(t *testing.T) {
 	e.Metrics = metrics
 	runEngine(t, e)
 	waitFor(t, e, log[len(log)-1].Position)
-	if got := gauges(t, reg, "motcua_projection_lag_events"); got["public_status"] != 0 || got["test_ledger"] != 0 {
+	if got := gauges(t, reg, "motcua_projection_lag_events"); got["public_status"] != 0 || got["test_journal"] != 0 {
 		t.Fatalf("lag once caught up: %v, want 0", got)
 	}
 	if got := gauges(t, reg, "motcua_projection_lag_seconds"); got["public_status"] != 0 {
 		t.Fatalf("lag seconds once caught up: %v, want 0", got)
 	}
-	if got := gauges(t, reg, "motcua_projection_events_applied_total"); got["public_status"] != float64(len(log)) || got["test_ledger"] != float64(len(log)) {
+	if got := gauges(t, reg, "motcua_projection_events_applied_total"); got["public_status"] != float64(len(log)) || got["test_journal"] != float64(len(log)) {
 		t.Fatalf("applied: %v, want %d each", got, len(log))
 	}
 	if got := gauges(t, reg, "motcua_projection_stalled"); got["public_status"] != 0 {

@@ -14,14 +14,14 @@ import (
 	"github.com/motcua/motcua/projections"
 )
 
-var rebuilt = []string{"public_status", "test_ledger"}
+var rebuilt = []string{"public_status", "test_journal"}
 
 // indexNames lists the indexes on the rebuilt tables, whatever made them.
 func indexNames(t testing.TB, db *sql.DB, postgres bool) string {
 	t.Helper()
-	query := `SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name IN ('public_status', 'test_ledger')`
+	query := `SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name IN ('public_status', 'test_journal')`
 	if postgres {
-		query = `SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND tablename IN ('public_status', 'test_ledger')`
+		query = `SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND tablename IN ('public_status', 'test_journal')`
 	}
 	rows, err := db.Query(query)
 	if err != nil {
@@ -55,7 +55,7 @@ func TestRebuildGivesTheTablesOfIncrementalProcessing(t *testing.T) {
 			log := seedDossiers(t, store)
 			last := log[len(log)-1].Position
 
-			incremental := engine.NewEngine(store, db, engine.Dialect(backend), projections.PublicStatusView{}, ledger{})
+			incremental := engine.NewEngine(store, db, engine.Dialect(backend), projections.PublicStatusView{}, journal{})
 			incremental.Logger = quiet
 			for _, r := range incremental.Runners {
 				r.MaxBatch = 7 // small, unlike the rebuild's: batching must not change the result
@@ -67,7 +67,7 @@ func TestRebuildGivesTheTablesOfIncrementalProcessing(t *testing.T) {
 
 			for round := range 2 { // the second round needs the scratch names free again
 				progress := 0
-				rebuilder := &engine.Rebuilder{Store: store, DB: db, Dialect: engine.Dialect(backend), Consumers: []engine.Consumer{projections.PublicStatusView{}, ledger{}},
+				rebuilder := &engine.Rebuilder{Store: store, DB: db, Dialect: engine.Dialect(backend), Consumers: []engine.Consumer{projections.PublicStatusView{}, journal{}},
 					BatchSize: 50, Progress: func(n int) { progress += n }, Logger: quiet}
 				result, err := rebuilder.Run(context.Background())
 				if err != nil {
@@ -82,7 +82,7 @@ func TestRebuildGivesTheTablesOfIncrementalProcessing(t *testing.T) {
 				if got := indexNames(t, db, backend == "postgres"); got != wantIndexes {
 					t.Fatalf("round %d: indexes %s after the swap, want %s", round, got, wantIndexes)
 				}
-				for _, name := range []string{"public_status", "test_ledger"} {
+				for _, name := range []string{"public_status", "test_journal"} {
 					if at := checkpointOf(t, db, name); at != last {
 						t.Fatalf("round %d: %s checkpoint %s, want %s", round, name, at, last)
 					}
@@ -100,7 +100,7 @@ func TestRebuildWhileServing(t *testing.T) {
 	store := openSQLite(t)
 	db := store.DB()
 	seedDossiers(t, store)
-	serving := engine.NewEngine(store, db, engine.SQLite, projections.PublicStatusView{}, ledger{})
+	serving := engine.NewEngine(store, db, engine.SQLite, projections.PublicStatusView{}, journal{})
 	serving.Logger = quiet
 	runEngine(t, serving)
 
@@ -112,7 +112,7 @@ func TestRebuildWhileServing(t *testing.T) {
 		most := 0
 		for ctx.Err() == nil {
 			var n int
-			if err := db.QueryRowContext(ctx, `SELECT count(*) FROM test_ledger`).Scan(&n); err != nil {
+			if err := db.QueryRowContext(ctx, `SELECT count(*) FROM test_journal`).Scan(&n); err != nil {
 				if ctx.Err() == nil {
 					readerErr <- err
 				}
@@ -131,7 +131,7 @@ func TestRebuildWhileServing(t *testing.T) {
 			appendMarker(t, store)
 		}
 	})
-	rebuilder := &engine.Rebuilder{Store: store, DB: db, Dialect: engine.SQLite, Consumers: []engine.Consumer{projections.PublicStatusView{}, ledger{}},
+	rebuilder := &engine.Rebuilder{Store: store, DB: db, Dialect: engine.SQLite, Consumers: []engine.Consumer{projections.PublicStatusView{}, journal{}},
 		BatchSize: 20, Logger: quiet}
 	if _, err := rebuilder.Run(ctx); err != nil {
 		t.Fatal(err)
@@ -149,11 +149,11 @@ func TestRebuildWhileServing(t *testing.T) {
 	}
 
 	reference := openReadDB(t)
-	uninterrupted := engine.NewEngine(store, reference, engine.SQLite, projections.PublicStatusView{}, ledger{})
+	uninterrupted := engine.NewEngine(store, reference, engine.SQLite, projections.PublicStatusView{}, journal{})
 	uninterrupted.Logger = quiet
 	runEngine(t, uninterrupted)
 	waitFor(t, uninterrupted, log[len(log)-1].Position)
-	checkLedger(t, db, log)
+	checkJournal(t, db, log)
 	if got, want := dump(t, db, rebuilt...), dump(t, reference, rebuilt...); got != want {
 		t.Fatalf("tables after a rebuild under load differ from an uninterrupted run:\n%s\nwant\n%s", got, want)
 	}

@@ -79,7 +79,7 @@ func TestInterruptedProjectionEndsLikeAnUninterruptedOne(t *testing.T) {
 				}
 				return errors.New("injected failure")
 			}
-			interrupted := engine.NewEngine(store, db, engine.SQLite, failingStatus{failAt: failAt}, ledger{failAt: failAt})
+			interrupted := engine.NewEngine(store, db, engine.SQLite, failingStatus{failAt: failAt}, journal{failAt: failAt})
 			interrupted.Logger = quiet
 			for _, r := range interrupted.Runners {
 				r.MaxBatch = 25
@@ -99,13 +99,13 @@ func TestInterruptedProjectionEndsLikeAnUninterruptedOne(t *testing.T) {
 					t.Fatal("the failure never struck")
 				}
 				// Nothing of the killed batch is left: each table holds exactly what its checkpoint says.
-				for _, name := range []string{"public_status", "test_ledger"} {
+				for _, name := range []string{"public_status", "test_journal"} {
 					if at := checkpointOf(t, db, name); !at.Less(last) {
 						t.Fatalf("%s reached the end (%s) despite the kill", name, at)
 					}
 				}
-				checkLedger(t, db, upTo(log, checkpointOf(t, db, "test_ledger")))
-				restarted := engine.NewEngine(store, db, engine.SQLite, projections.PublicStatusView{}, ledger{})
+				checkJournal(t, db, upTo(log, checkpointOf(t, db, "test_journal")))
+				restarted := engine.NewEngine(store, db, engine.SQLite, projections.PublicStatusView{}, journal{})
 				restarted.Logger = quiet
 				runEngine(t, restarted)
 				waitFor(t, restarted, last)
@@ -117,14 +117,14 @@ func TestInterruptedProjectionEndsLikeAnUninterruptedOne(t *testing.T) {
 			}
 
 			reference := openReadDB(t)
-			uninterrupted := engine.NewEngine(store, reference, engine.SQLite, projections.PublicStatusView{}, ledger{})
+			uninterrupted := engine.NewEngine(store, reference, engine.SQLite, projections.PublicStatusView{}, journal{})
 			uninterrupted.Logger = quiet
 			runEngine(t, uninterrupted)
 			waitFor(t, uninterrupted, last)
 
-			checkLedger(t, db, log)
+			checkJournal(t, db, log)
 			checkPublicStatus(t, db, log)
-			got, want := dump(t, db, "public_status", "test_ledger"), dump(t, reference, "public_status", "test_ledger")
+			got, want := dump(t, db, "public_status", "test_journal"), dump(t, reference, "public_status", "test_journal")
 			if got != want {
 				t.Fatalf("tables after the interruption differ from an uninterrupted run:\n%s\nwant\n%s", got, want)
 			}

@@ -129,7 +129,7 @@ func TestDurableTransportsCarryEveryEventOnceInOrder(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			store, db, transport, carried := tc.open(t)
-			first := engine.NewEngine(store, db, tc.dialect, projections.PublicStatusView{}, ledger{})
+			first := engine.NewEngine(store, db, tc.dialect, projections.PublicStatusView{}, journal{})
 			first.Transport, first.Logger = transport(), quiet
 			for _, r := range first.Runners {
 				r.GapTimeout = time.Hour // everything must come through the broker
@@ -159,11 +159,11 @@ func TestDurableTransportsCarryEveryEventOnceInOrder(t *testing.T) {
 			for range 5 {
 				appendMarker(t, store)
 			}
-			second := engine.NewEngine(store, db, tc.dialect, projections.PublicStatusView{}, ledger{})
+			second := engine.NewEngine(store, db, tc.dialect, projections.PublicStatusView{}, journal{})
 			second.Transport, second.Logger, second.PruneInterval = transport(), quiet, 20*time.Millisecond
 			runEngine(t, second)
 			log = wholeLog(t, second, store, func() int { return tc.stored(t, db) })
-			checkLedger(t, db, log)
+			checkJournal(t, db, log)
 			checkPublicStatus(t, db, log)
 			if tc.name == "postgres" {
 				// The running engine prunes on its own once both groups acknowledged the markers.

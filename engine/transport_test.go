@@ -12,10 +12,10 @@ import (
 	"github.com/motcua/motcua/projections"
 )
 
-// newTestEngine runs the public status view and the ledger over store. The gap timeout is long, so
+// newTestEngine runs the public status view and the journal over store. The gap timeout is long, so
 // that everything after the first catch-up must come through the transport.
 func newTestEngine(store *sqlite.Store, transport *engine.Transport) *engine.Engine {
-	e := engine.NewEngine(store, store.DB(), engine.SQLite, projections.PublicStatusView{}, ledger{})
+	e := engine.NewEngine(store, store.DB(), engine.SQLite, projections.PublicStatusView{}, journal{})
 	e.Transport = transport
 	e.Logger = quiet
 	for _, r := range e.Runners {
@@ -32,9 +32,9 @@ func TestGoChannelCarriesEveryEventOnceInOrder(t *testing.T) {
 	log := seedDossiers(t, store) // appended while the engine runs: all of it travels live
 	last := log[len(log)-1].Position
 	waitFor(t, e, last)
-	checkLedger(t, store.DB(), log)
+	checkJournal(t, store.DB(), log)
 	checkPublicStatus(t, store.DB(), log)
-	for _, name := range []string{"public_status", "test_ledger"} {
+	for _, name := range []string{"public_status", "test_journal"} {
 		if got := checkpointOf(t, store.DB(), name); got != last {
 			t.Errorf("%s checkpoint %s, want %s", name, got, last)
 		}
@@ -54,7 +54,7 @@ func TestReplayingTheLogAgainChangesNothing(t *testing.T) {
 	before := dump(t, store.DB(), "public_status")
 
 	// A second forwarder publishes the whole log again from the start, as after a crash that lost
-	// its checkpoint: every message is a duplicate. The ledger's primary key would reject an event
+	// its checkpoint: every message is a duplicate. The journal's primary key would reject an event
 	// applied twice, failing the projection.
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -77,7 +77,7 @@ func TestReplayingTheLogAgainChangesNothing(t *testing.T) {
 	if after := dump(t, store.DB(), "public_status"); after != before {
 		t.Errorf("the replay changed public_status:\n%s\nwas\n%s", after, before)
 	}
-	checkLedger(t, store.DB(), readLog(t, store))
+	checkJournal(t, store.DB(), readLog(t, store))
 }
 
 // appendMarker appends one event that is not a dossier's and returns its position.

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/motcua/motcua/engine"
 	"github.com/motcua/motcua/projections"
 )
 
@@ -71,5 +72,41 @@ func checkRegisters(t *testing.T, s *scenario) {
 		if len(previous.Entries) != 0 {
 			t.Errorf("register of %s for 2025 lists %d dossiers received in 2026", unit, len(previous.Entries))
 		}
+	}
+}
+
+// The register was called the ledger ("dossier_ledger", table ledger_dossiers) before: a database
+// that still holds the ledger's table and checkpoint gets the register under its new name, filled
+// from the log, and keeps nothing of the former name.
+func TestRegisterReplacesTheFormerLedger(t *testing.T) {
+	for _, open := range []func(testing.TB) backend{sqliteBackend, postgresBackend} {
+		b := open(t)
+		t.Run(string(b.dialect), func(t *testing.T) {
+			ctx := context.Background()
+			s := runScenario(t, b, 60, 5)
+			if err := engine.MigrateCheckpoints(ctx, s.db); err != nil {
+				t.Fatal(err)
+			}
+			for _, stmt := range []string{
+				`CREATE TABLE ledger_dossiers (dossier_id TEXT PRIMARY KEY, code TEXT)`,
+				`INSERT INTO projection_checkpoints (name, commit_position, prepare_position, updated_at) VALUES ('dossier_ledger', 1, 1, '2026-01-01T00:00:00Z')`,
+			} {
+				if _, err := s.db.ExecContext(ctx, stmt); err != nil {
+					t.Fatal(err)
+				}
+			}
+			s.feed(t, projections.RegisterView{})
+			checkRegisters(t, s)
+			var former int
+			if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM projection_checkpoints WHERE name = 'dossier_ledger'`).Scan(&former); err != nil {
+				t.Fatal(err)
+			}
+			if former != 0 {
+				t.Error("the ledger's checkpoint is still there")
+			}
+			if _, err := s.db.ExecContext(ctx, `SELECT count(*) FROM ledger_dossiers`); err == nil {
+				t.Error("the ledger's table is still there")
+			}
+		})
 	}
 }

@@ -22,6 +22,9 @@ fi
 phase "go vet"
 go vet ./...
 
+phase "dependency rules of the folders (scripts/check-deps.sh, docs/architecture.md)"
+./scripts/check-deps.sh
+
 # Pinned, run through go run: the first run downloads and builds it (a minute or more), later ones
 # come from the build cache.
 phase "staticcheck (honnef.co/go/tools v0.8.2)"

@@ -1,0 +1,29 @@
+#!/bin/sh
+# Checks the dependency rule of each folder (docs/architecture.md) with go list -deps: what a
+# folder's packages import, directly or not, test files left out. Prints every broken rule and
+# exits non-zero when there is one.
+set -eu
+cd "$(dirname "$0")/.."
+
+module=github.com/motcua/motcua
+broken=0
+
+# only PACKAGES ALLOWED WHY: the packages of ours that PACKAGES (patterns, space-separated) depend
+# on all match ALLOWED (an extended regular expression over import paths, after the module's path).
+only() {
+	# shellcheck disable=SC2086 # PACKAGES is a list
+	found=$(go list -deps $1 | grep "^$module/" | sed "s#^$module/##" | grep -Ev "^($2)(/|\$)" || true)
+	if [ -n "$found" ]; then
+		printf '%s depends on what it must not (%s):\n%s\n' "$1" "$3" "$found" >&2
+		broken=1
+	fi
+}
+
+# domain/domaintest, the fixtures of everyone's tests, may use the test helpers of internal/.
+only "./domain ./domain/calendar" "domain" "domain imports nothing of ours but its own subpackages"
+only ./eventstore/... "eventstore" "the stores know nothing of the dossiers nor of what reads them"
+only ./commands/... "commands|domain|eventstore" "use cases know neither the web nor the consumers of the log"
+only ./engine/... "engine|domain|eventstore" "the engine feeds every kind of consumer and knows none of them"
+only ./projections/... "projections|engine|domain|eventstore" "read models are fed by the engine, not by the use cases or the web"
+
+exit $broken
