@@ -27,6 +27,10 @@ type Consumer interface {
 	Name() string
 	// Tables lists the tables the consumer owns, without prefix.
 	Tables() []string
+	// SchemaVersion is the version of the tables' shape: raise it whenever Migrate would create
+	// them differently (a column added, a key changed). The engine keeps it beside the checkpoint
+	// and, when it finds tables of another version at start, rebuilds them (schema.go).
+	SchemaVersion() int
 	// WithPrefix returns the same consumer writing to tables named prefix+table.
 	WithPrefix(prefix string) Consumer
 	// Migrate creates the consumer's tables if they do not exist, in dialect d.

@@ -123,6 +123,9 @@ func (e *Engine) Run(ctx context.Context) error {
 	if err := MigrateCheckpoints(ctx, e.DB); err != nil {
 		return fmt.Errorf("engine: %w", err)
 	}
+	if err := e.rebuildChangedSchemas(ctx, logger); err != nil {
+		return err
+	}
 	if transport.Durable {
 		if err := MigrateForwarderCheckpoints(ctx, e.DB); err != nil {
 			return fmt.Errorf("engine: %w", err)

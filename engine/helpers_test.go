@@ -133,16 +133,25 @@ type journal struct {
 	// failAt, when set, is called before each event is applied; an error from it fails the batch
 	// after the events before it were written in the same transaction.
 	failAt func(eventstore.RecordedEvent) error
+	// schema 2 adds a column, written_by, naming the version that wrote the row; 0 is 1.
+	schema int
 }
 
 func (journal) Name() string     { return "test_journal" }
 func (journal) Tables() []string { return []string{"test_journal"} }
+func (l journal) SchemaVersion() int {
+	return max(l.schema, 1)
+}
 func (l journal) WithPrefix(prefix string) engine.Consumer {
-	return journal{prefix: prefix, failAt: l.failAt}
+	return journal{prefix: prefix, failAt: l.failAt, schema: l.schema}
 }
 func (l journal) table() string { return l.prefix + "test_journal" }
 
 func (l journal) Migrate(ctx context.Context, db *sql.DB, _ engine.Dialect) error {
+	writtenBy := ""
+	if l.SchemaVersion() >= 2 {
+		writtenBy = ", written_by BIGINT NOT NULL"
+	}
 	for _, stmt := range []string{
 		`CREATE TABLE IF NOT EXISTS ` + l.table() + ` (
 			event_id TEXT PRIMARY KEY,
@@ -151,7 +160,7 @@ func (l journal) Migrate(ctx context.Context, db *sql.DB, _ engine.Dialect) erro
 			stream TEXT NOT NULL,
 			version BIGINT NOT NULL,
 			type TEXT NOT NULL,
-			correlation_id TEXT NOT NULL)`,
+			correlation_id TEXT NOT NULL` + writtenBy + `)`,
 		`CREATE INDEX IF NOT EXISTS ` + l.table() + `_stream ON ` + l.table() + ` (stream, version)`,
 	} {
 		if _, err := db.ExecContext(ctx, stmt); err != nil {
@@ -168,9 +177,15 @@ func (l journal) Apply(ctx context.Context, tx *sql.Tx, batch engine.Batch) erro
 				return err
 			}
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO `+l.table()+` VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-			e.ID.String(), int64(e.Position.Commit), int64(e.Position.Prepare), e.Stream, int64(e.Version), e.Type,
-			e.Metadata.CorrelationID.String()); err != nil {
+		columns, values := ``, ``
+		args := []any{e.ID.String(), int64(e.Position.Commit), int64(e.Position.Prepare), e.Stream, int64(e.Version), e.Type,
+			e.Metadata.CorrelationID.String()}
+		if l.SchemaVersion() >= 2 {
+			columns, values = `, written_by`, `, $8`
+			args = append(args, l.SchemaVersion())
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO `+l.table()+` (event_id, commit_position, prepare_position, stream, version, type, correlation_id`+
+			columns+`) VALUES ($1, $2, $3, $4, $5, $6, $7`+values+`)`, args...); err != nil {
 			return err
 		}
 	}

@@ -88,7 +88,7 @@ func (rb *Rebuilder) Run(ctx context.Context) (RebuildResult, error) {
 	}
 	scratch := make([]Consumer, len(rb.Consumers))
 	for i, p := range rb.Consumers {
-		if err := ensureCheckpointRow(ctx, rb.DB, p.Name()); err != nil {
+		if err := ensureCheckpointRow(ctx, rb.DB, p); err != nil {
 			return RebuildResult{}, fmt.Errorf("rebuild %s: %w", p.Name(), err)
 		}
 		scratch[i] = p.WithPrefix(RebuildPrefix)
@@ -367,6 +367,9 @@ func (rb *Rebuilder) swap(ctx context.Context, d Dialect, scratch []Consumer, at
 			return done, fmt.Errorf("rebuild %s: swap: %w", p.Name(), err)
 		}
 		if err := saveCheckpoint(ctx, tx, p.Name(), done.position); err != nil {
+			return done, fmt.Errorf("rebuild %s: swap: %w", p.Name(), err)
+		}
+		if err := saveSchemaVersion(ctx, tx, p); err != nil {
 			return done, fmt.Errorf("rebuild %s: swap: %w", p.Name(), err)
 		}
 		// The fresh tables come with their own list of the events they passed over.

@@ -31,8 +31,12 @@ func MigrateCheckpoints(ctx context.Context, db *sql.DB) error {
 		name TEXT PRIMARY KEY,
 		commit_position BIGINT NOT NULL,
 		prepare_position BIGINT NOT NULL,
-		updated_at TEXT NOT NULL)`)
+		updated_at TEXT NOT NULL,
+		schema_version BIGINT NOT NULL DEFAULT 0)`)
 	if err != nil {
+		return err
+	}
+	if err := addSchemaVersionColumn(ctx, db); err != nil {
 		return err
 	}
 	return migrateParked(ctx, db)
@@ -53,11 +57,12 @@ func Forget(ctx context.Context, db *sql.DB, name string) error {
 	return nil
 }
 
-// ensureCheckpointRow makes sure the projection has a checkpoint row, so that every transaction
-// can lock it (PostgreSQL) before reading it.
-func ensureCheckpointRow(ctx context.Context, db *sql.DB, name string) error {
-	_, err := db.ExecContext(ctx, `INSERT INTO projection_checkpoints (name, commit_position, prepare_position, updated_at)
-		VALUES ($1, 0, 0, $2) ON CONFLICT (name) DO NOTHING`, name, time.Now().UTC().Format(time.RFC3339Nano))
+// ensureCheckpointRow makes sure the consumer has a checkpoint row, so that every transaction
+// can lock it (PostgreSQL) before reading it. A new row records the consumer's schema version: its
+// tables are created by the Migrate that follows.
+func ensureCheckpointRow(ctx context.Context, db *sql.DB, c Consumer) error {
+	_, err := db.ExecContext(ctx, `INSERT INTO projection_checkpoints (name, commit_position, prepare_position, updated_at, schema_version)
+		VALUES ($1, 0, 0, $2, $3) ON CONFLICT (name) DO NOTHING`, c.Name(), time.Now().UTC().Format(time.RFC3339Nano), c.SchemaVersion())
 	return err
 }
 
@@ -230,7 +235,7 @@ func (r *Runner) init(ctx context.Context) error {
 	if err := r.Consumer.Migrate(ctx, r.DB, r.Dialect); err != nil {
 		return fmt.Errorf("%s: migrate: %w", name, err)
 	}
-	if err := ensureCheckpointRow(ctx, r.DB, name); err != nil {
+	if err := ensureCheckpointRow(ctx, r.DB, r.Consumer); err != nil {
 		return fmt.Errorf("%s: checkpoint: %w", name, err)
 	}
 	from, err := Checkpoint(ctx, r.DB, name)

@@ -90,6 +90,7 @@ func (ProcessControlView) Name() string { return "process_control" }
 func (ProcessControlView) Tables() []string {
 	return []string{"control_dossiers", "control_handovers", "control_notes"}
 }
+func (ProcessControlView) SchemaVersion() int { return summarySchemaVersion + 1 } // the summary, the handovers and the notes
 func (ProcessControlView) WithPrefix(prefix string) engine.Consumer {
 	return ProcessControlView{Prefix: prefix}
 }

@@ -56,8 +56,9 @@ type PublicStatusView struct {
 	Prefix string // table name prefix; empty for the serving tables
 }
 
-func (PublicStatusView) Name() string     { return "public_status" }
-func (PublicStatusView) Tables() []string { return []string{"public_status"} }
+func (PublicStatusView) Name() string       { return "public_status" }
+func (PublicStatusView) Tables() []string   { return []string{"public_status"} }
+func (PublicStatusView) SchemaVersion() int { return 1 }
 func (PublicStatusView) WithPrefix(prefix string) engine.Consumer {
 	return PublicStatusView{Prefix: prefix}
 }

@@ -18,8 +18,9 @@ type RegisterView struct {
 	Prefix string // table name prefix; empty for the serving tables
 }
 
-func (RegisterView) Name() string     { return "register" }
-func (RegisterView) Tables() []string { return []string{"register_dossiers"} }
+func (RegisterView) Name() string       { return "register" }
+func (RegisterView) Tables() []string   { return []string{"register_dossiers"} }
+func (RegisterView) SchemaVersion() int { return summarySchemaVersion } // the summary alone
 func (RegisterView) WithPrefix(prefix string) engine.Consumer {
 	return RegisterView{Prefix: prefix}
 }

@@ -24,6 +24,7 @@ func (ResolutionReportView) Name() string { return "resolution_report" }
 func (ResolutionReportView) Tables() []string {
 	return []string{"resolution_dossiers", "resolution_clock"}
 }
+func (ResolutionReportView) SchemaVersion() int { return summarySchemaVersion + 1 } // the summary and the clock changes
 func (ResolutionReportView) WithPrefix(prefix string) engine.Consumer {
 	return ResolutionReportView{Prefix: prefix}
 }

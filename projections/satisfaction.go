@@ -24,6 +24,7 @@ func (SatisfactionView) Name() string { return "satisfaction" }
 func (SatisfactionView) Tables() []string {
 	return []string{"satisfaction_dossiers", "satisfaction_ratings", "satisfaction_participants"}
 }
+func (SatisfactionView) SchemaVersion() int { return summarySchemaVersion + 1 } // the summary, the ratings and the participants
 func (SatisfactionView) WithPrefix(prefix string) engine.Consumer {
 	return SatisfactionView{Prefix: prefix}
 }

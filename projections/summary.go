@@ -20,6 +20,10 @@ import (
 // dossier is open when received_at is set and resolved_at and closed_at are not.
 type dossierSummary struct{ table string }
 
+// summarySchemaVersion is the version of summarySchema. Every read model keeping a summary adds it
+// to the version of its own tables, so that raising it (a column added here) rebuilds them all.
+const summarySchemaVersion = 1
+
 // summaryRow is one dossier's row of a dossierSummary table.
 type summaryRow struct {
 	DossierID, Code, ReceivingUnit, CompetentAgency          string

@@ -29,6 +29,7 @@ type WorkQueueView struct {
 
 func (WorkQueueView) Name() string                             { return "work_queue" }
 func (WorkQueueView) Tables() []string                         { return []string{"work_queue"} }
+func (WorkQueueView) SchemaVersion() int                       { return 1 }
 func (WorkQueueView) WithPrefix(prefix string) engine.Consumer { return WorkQueueView{Prefix: prefix} }
 func (v WorkQueueView) table() string                          { return v.Prefix + "work_queue" }
 
