@@ -12,6 +12,7 @@ import (
 // The SQL dialect is the wiring's to name: an engine or a rebuild without one refuses to start
 // rather than guess (it used to be guessed from the driver's package path).
 func TestNoDialectNoStart(t *testing.T) {
+	t.Parallel()
 	store := openSQLite(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

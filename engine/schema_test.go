@@ -17,6 +17,7 @@ import (
 // on its first event for want of the new column until someone ran `motcua projections rebuild`.
 // A checkpoint table from before schema versions gets the column first.
 func TestSchemaVersionChangeRebuildsAtStart(t *testing.T) {
+	t.Parallel()
 	for _, backend := range []string{"sqlite", "postgres"} {
 		t.Run(backend, func(t *testing.T) {
 			ctx := context.Background()

@@ -79,6 +79,7 @@ func checkRegisters(t *testing.T, s *scenario) {
 // that still holds the ledger's table and checkpoint gets the register under its new name, filled
 // from the log, and keeps nothing of the former name.
 func TestRegisterReplacesTheFormerLedger(t *testing.T) {
+	t.Parallel()
 	for _, open := range []func(testing.TB) backend{sqliteBackend, postgresBackend} {
 		b := open(t)
 		t.Run(string(b.dialect), func(t *testing.T) {
