@@ -25,7 +25,7 @@ import (
 
 // Benchmarks of the read side (docs/benchmarks.md, "Projections"):
 //
-//	go test ./projections -run '^$' -bench 'Rebuild|LiveLag' -benchtime 1x -timeout 2h
+//	go test ./engine -run '^$' -bench 'Rebuild|LiveLag' -benchtime 1x -timeout 2h
 //
 // MOTCUA_BENCH_EVENTS sets the size of the log to rebuild (default 1,000,000); MOTCUA_BENCH_ONLY
 // what to rebuild (see benchSets); MOTCUA_BENCH_BATCH the events per page (default 20,000); MOTCUA_BENCH_RATE
