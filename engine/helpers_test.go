@@ -36,6 +36,18 @@ func openSQLite(t testing.TB) *sqlite.Store {
 	return store
 }
 
+// openStore opens a store of the backend named ("sqlite" or "postgres", as engine.Dialect names
+// them) and the database its read models live in.
+func openStore(t testing.TB, backend string) (eventstore.Store, *sql.DB) {
+	t.Helper()
+	if backend == "sqlite" {
+		s := openSQLite(t)
+		return s, s.DB()
+	}
+	s, db, _ := openPostgres(t)
+	return s, db
+}
+
 // openSQLiteWithReadModelPool opens a store and, on the same file, the pool `motcua serve` gives
 // its projections (sqlite.ReadModelDSN: commits without fsync).
 func openSQLiteWithReadModelPool(t testing.TB) (*sqlite.Store, *sql.DB) {

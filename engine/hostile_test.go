@@ -93,14 +93,7 @@ func TestHostileEventsNeverStallReadModels(t *testing.T) {
 	t.Parallel()
 	for _, backend := range []string{"sqlite", "postgres"} {
 		t.Run(backend, func(t *testing.T) {
-			var store eventstore.Store
-			var db *sql.DB
-			if backend == "sqlite" {
-				s := openSQLite(t)
-				store, db = s, s.DB()
-			} else {
-				store, db, _ = openPostgres(t)
-			}
+			store, db := openStore(t, backend)
 			ctx := context.Background()
 			app := newTestApp(t, store)
 			good, hostile, last := hostileLog(t, store, app, backend == "sqlite")

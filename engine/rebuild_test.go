@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/motcua/motcua/engine"
-	"github.com/motcua/motcua/eventstore"
 	"github.com/motcua/motcua/projections"
 )
 
@@ -44,14 +43,7 @@ func TestRebuildGivesTheTablesOfIncrementalProcessing(t *testing.T) {
 	t.Parallel()
 	for _, backend := range []string{"sqlite", "postgres"} {
 		t.Run(backend, func(t *testing.T) {
-			var store eventstore.Store
-			var db *sql.DB
-			if backend == "sqlite" {
-				s := openSQLite(t)
-				store, db = s, s.DB()
-			} else {
-				store, db, _ = openPostgres(t)
-			}
+			store, db := openStore(t, backend)
 			log := seedDossiers(t, store)
 			last := log[len(log)-1].Position
 

@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/motcua/motcua/engine"
-	"github.com/motcua/motcua/eventstore"
 )
 
 // A consumer whose tables changed shape declares a new schema version; at start the engine finds
@@ -21,14 +20,7 @@ func TestSchemaVersionChangeRebuildsAtStart(t *testing.T) {
 	for _, backend := range []string{"sqlite", "postgres"} {
 		t.Run(backend, func(t *testing.T) {
 			ctx := context.Background()
-			var store eventstore.Store
-			var db *sql.DB
-			if backend == "sqlite" {
-				s := openSQLite(t)
-				store, db = s, s.DB()
-			} else {
-				store, db, _ = openPostgres(t)
-			}
+			store, db := openStore(t, backend)
 			// The checkpoint table as it was before schema versions.
 			if _, err := db.ExecContext(ctx, `CREATE TABLE projection_checkpoints (name TEXT PRIMARY KEY,
 				commit_position BIGINT NOT NULL, prepare_position BIGINT NOT NULL, updated_at TEXT NOT NULL)`); err != nil {
