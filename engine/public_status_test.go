@@ -1,4 +1,4 @@
-package projections_test
+package engine_test
 
 import (
 	"context"
@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/motcua/motcua/domain"
-	"github.com/motcua/motcua/eventstore"
+	"github.com/motcua/motcua/engine"
 	"github.com/motcua/motcua/projections"
 )
 
@@ -15,13 +15,14 @@ import (
 // none of the identity the dossier was received with, and the lookup still shows the masked name.
 func TestPublicStatusKeepsNoIdentity(t *testing.T) {
 	t.Parallel()
-	s := runScenario(t, sqliteBackend(t), 20, 1)
-	s.feed(t, projections.PublicStatusView{})
-	db := s.db
-	log, err := s.store.ReadAll(context.Background(), eventstore.Start, 100000)
-	if err != nil {
-		t.Fatal(err)
-	}
+	store := openSQLite(t)
+	db := store.DB()
+	log := seedDossiers(t, store)
+	feeder := engine.NewEngine(store, db, engine.SQLite, projections.PublicStatusView{})
+	feeder.Logger = quiet
+	stop := runEngine(t, feeder)
+	defer stop()
+	waitFor(t, feeder, log[len(log)-1].Position)
 
 	checked := 0
 	for _, re := range log {
