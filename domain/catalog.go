@@ -132,6 +132,15 @@ func (c *Catalog) Agency(code string) (Agency, bool) {
 	return *a, true
 }
 
+// AgencyName is the name of the agency with the given identifier, or the identifier itself when
+// the catalog does not know it (an agency since removed from the catalog).
+func (c *Catalog) AgencyName(code string) string {
+	if a, ok := c.agencies[code]; ok {
+		return a.Name
+	}
+	return code
+}
+
 // ProcedureCodes lists the catalog's procedure codes, sorted.
 func (c *Catalog) ProcedureCodes() []string {
 	codes := make([]string, 0, len(c.procedures))

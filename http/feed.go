@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/motcua/motcua/http/httpkit"
 	"github.com/motcua/motcua/projections"
 )
 
@@ -99,7 +100,7 @@ func (s *Server) publicStatusEvents(w http.ResponseWriter, r *http.Request) {
 			status = next
 		case r.Context().Err() != nil:
 			return
-		case storeUnavailable(err):
+		case httpkit.StoreUnavailable(err):
 			// The store is restarting: keep the stream and look again in a moment.
 			s.logger.WarnContext(r.Context(), "live feed: store unavailable", "code", status.Code, "err", err)
 			select {
@@ -119,12 +120,12 @@ func (s *Server) publicStatusEvents(w http.ResponseWriter, r *http.Request) {
 func (s *Server) refuseFeed(w http.ResponseWriter, r *http.Request, err error) {
 	w.Header().Set("Retry-After", strconv.Itoa(int(feedHeartbeat.Seconds())))
 	if errors.Is(err, errFeedClientStreams) {
-		writeProblem(w, Problem{Type: "https://motcua.vn/problems/rate_limited", Status: http.StatusTooManyRequests,
+		writeProblem(w, httpkit.Problem{Type: "https://motcua.vn/problems/rate_limited", Status: http.StatusTooManyRequests,
 			Title: "Quá nhiều yêu cầu / Too many requests", Instance: r.URL.Path, Code: "rate_limited",
 			Detail: "Địa chỉ này đã mở quá nhiều luồng theo dõi / this address holds too many live feeds open"})
 		return
 	}
-	writeProblem(w, Problem{Type: "https://motcua.vn/problems/unavailable", Status: http.StatusServiceUnavailable,
+	writeProblem(w, httpkit.Problem{Type: "https://motcua.vn/problems/unavailable", Status: http.StatusServiceUnavailable,
 		Title: "Tạm thời gián đoạn / Temporarily unavailable", Instance: r.URL.Path, Code: "unavailable",
 		Detail: "Máy chủ đang phục vụ quá nhiều luồng theo dõi / the server holds too many live feeds open"})
 }

@@ -17,10 +17,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/go-chi/chi/v5"
-
 	"github.com/motcua/motcua/commands"
 	"github.com/motcua/motcua/domain"
+	"github.com/motcua/motcua/http/httpkit"
 )
 
 // Retried writes (docs/api.md, "Retries"), after the IETF draft "The Idempotency-Key HTTP Header
@@ -230,9 +229,6 @@ func newOwnerToken() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// NewIdempotencyKey returns a fresh key, as the pages put one in every form they render.
-func NewIdempotencyKey() string { return newOwnerToken() }
-
 // parseIdempotencyKey reads the header: a Structured Fields string ("…") per the draft, or the bare
 // key most clients send. Keys are printable ASCII, at most maxIdempotencyKeyLength characters.
 func parseIdempotencyKey(h string) (string, error) {
@@ -294,7 +290,7 @@ func (s *Server) idempotent(next http.Handler) http.Handler {
 			return
 		case res.inFlight:
 			w.Header().Set("Retry-After", "1")
-			writeProblem(w, Problem{Type: "https://motcua.vn/problems/idempotency_key_in_flight", Status: http.StatusConflict,
+			writeProblem(w, httpkit.Problem{Type: "https://motcua.vn/problems/idempotency_key_in_flight", Status: http.StatusConflict,
 				Title:    "Yêu cầu đang được xử lý / Request in progress",
 				Detail:   fmt.Sprintf("the first request with Idempotency-Key %q is still being processed: send it again in a moment for its answer", key),
 				Instance: r.URL.Path, Code: "idempotency_key_in_flight"})
@@ -349,40 +345,4 @@ func markReplayed(w http.ResponseWriter, replayed bool) {
 // isPostgresDB tells a database/sql handle on pgx from one on SQLite.
 func isPostgresDB(db *sql.DB) bool {
 	return strings.Contains(fmt.Sprintf("%T", db.Driver()), "stdlib")
-}
-
-// idempotencyFormField is the hidden input every page form that writes carries: a key generated when
-// the form was rendered, so a double click or a resent form is applied once.
-const idempotencyFormField = "idempotency_key"
-
-// maxFormWait bounds how long a form post waits for the first post of the same form to finish.
-const maxFormWait = 15 * time.Second
-
-// apiWrite is apiCall for a page form's write: it sends the form's key as the Idempotency-Key, and
-// when the same form's first post is still running (a double click), waits for its answer, which is
-// then the answer shown, instead of showing the official an error for a click that did work.
-func (s *Server) apiWrite(r *http.Request, method, path string, body any, headers map[string]string) (apiResult, error) {
-	key := r.PostFormValue(idempotencyFormField)
-	if key == "" {
-		return s.apiCall(r, method, path, body, headers)
-	}
-	withKey := map[string]string{idempotencyHeader: key}
-	for k, v := range headers {
-		withKey[k] = v
-	}
-	deadline := time.Now().Add(maxFormWait)
-	for wait := 20 * time.Millisecond; ; wait = min(2*wait, time.Second) {
-		// Each call is routed afresh: the router keeps its state in the request's context, and a
-		// second call through the same context would resume where the first one's routing ended.
-		fresh := r.WithContext(context.WithValue(r.Context(), chi.RouteCtxKey, nil))
-		res, err := s.apiCall(fresh, method, path, body, withKey)
-		if err != nil || res.Problem == nil || res.Problem.Code != "idempotency_key_in_flight" || time.Now().After(deadline) {
-			return res, err
-		}
-		select {
-		case <-time.After(wait):
-		case <-r.Context().Done():
-			return res, nil
-		}
-	}
 }

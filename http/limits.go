@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/go-chi/httprate"
+	"github.com/motcua/motcua/http/httpkit"
 )
 
 // Limits are the public face's budgets per client address. Every public surface — the lookup API,
@@ -97,14 +98,9 @@ func (s *Server) publicBudget(limited http.HandlerFunc) func(http.Handler) http.
 	}
 }
 
-// pageRateLimited answers a public page request over its budget.
-func (s *Server) pageRateLimited(w http.ResponseWriter, r *http.Request) {
-	s.renderError(w, r, http.StatusTooManyRequests, "error.rate_limited")
-}
-
 // rateLimited answers an API request over its budget.
 func rateLimited(w http.ResponseWriter, r *http.Request) {
-	writeProblem(w, Problem{Type: "https://motcua.vn/problems/rate_limited", Status: http.StatusTooManyRequests,
+	writeProblem(w, httpkit.Problem{Type: "https://motcua.vn/problems/rate_limited", Status: http.StatusTooManyRequests,
 		Title: "Quá nhiều yêu cầu / Too many requests", Detail: "Vui lòng thử lại sau ít phút / please try again in a minute",
 		Instance: r.URL.Path, Code: "rate_limited"})
 }

@@ -7,29 +7,8 @@ import (
 	"net/http"
 
 	"github.com/motcua/motcua/domain"
+	"github.com/motcua/motcua/http/httpkit"
 )
-
-// Problem is an RFC 9457 problem detail. Errors lists the fields at fault for invalid input.
-type Problem struct {
-	Type     string              `json:"type"`
-	Title    string              `json:"title"`
-	Status   int                 `json:"status"`
-	Detail   string              `json:"detail,omitempty"`
-	Instance string              `json:"instance,omitempty"`
-	Code     domain.ErrorCode    `json:"code"`
-	Errors   []domain.FieldError `json:"errors,omitempty"`
-}
-
-var statusOf = map[domain.ErrorCode]int{
-	domain.EINVALID:      http.StatusBadRequest,
-	domain.EUNAUTHORIZED: http.StatusUnauthorized,
-	domain.EFORBIDDEN:    http.StatusForbidden,
-	domain.ENOTFOUND:     http.StatusNotFound,
-	domain.ECONFLICT:     http.StatusConflict,
-	domain.EPRECONDITION: http.StatusPreconditionFailed,
-	domain.EIDEMPOTENCY:  http.StatusUnprocessableEntity,
-	domain.EINTERNAL:     http.StatusInternalServerError,
-}
 
 var titleOf = map[domain.ErrorCode]string{
 	domain.EINVALID:      "Dữ liệu không hợp lệ / Invalid input",
@@ -49,17 +28,17 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	code := domain.ErrorCodeOf(err)
 	if code == domain.EINTERNAL {
 		switch {
-		case clientGone(r):
+		case httpkit.ClientGone(r):
 			s.logger.InfoContext(r.Context(), "client closed the request", "method", r.Method, "path", r.URL.Path, "err", err)
-			w.WriteHeader(statusClientClosedRequest)
+			w.WriteHeader(httpkit.StatusClientClosedRequest)
 			return
-		case storeUnavailable(err):
+		case httpkit.StoreUnavailable(err):
 			s.logger.WarnContext(r.Context(), "store unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
 			writeUnavailable(w, r)
 			return
 		}
 	}
-	p := Problem{Type: "https://motcua.vn/problems/" + string(code), Title: titleOf[code], Status: statusOf[code], Instance: r.URL.Path, Code: code}
+	p := httpkit.Problem{Type: "https://motcua.vn/problems/" + string(code), Title: titleOf[code], Status: httpkit.StatusOf[code], Instance: r.URL.Path, Code: code}
 	var de *domain.Error
 	switch {
 	case code == domain.EINTERNAL:
@@ -74,13 +53,13 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 
 // writeUnavailable answers 503: the store cannot be reached for now; try again shortly.
 func writeUnavailable(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Retry-After", retryAfterUnavailable)
-	writeProblem(w, Problem{Type: "https://motcua.vn/problems/unavailable", Status: http.StatusServiceUnavailable,
+	w.Header().Set("Retry-After", httpkit.RetryAfterUnavailable)
+	writeProblem(w, httpkit.Problem{Type: "https://motcua.vn/problems/unavailable", Status: http.StatusServiceUnavailable,
 		Title: "Tạm thời gián đoạn / Temporarily unavailable", Detail: "Vui lòng thử lại sau giây lát / please try again in a moment",
 		Instance: r.URL.Path, Code: "unavailable"})
 }
 
-func writeProblem(w http.ResponseWriter, p Problem) {
+func writeProblem(w http.ResponseWriter, p httpkit.Problem) {
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(p.Status)
 	_ = json.NewEncoder(w).Encode(p)

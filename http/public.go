@@ -8,6 +8,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/motcua/motcua/domain"
+	"github.com/motcua/motcua/http/httpkit"
 	"github.com/motcua/motcua/projections"
 )
 
@@ -56,7 +57,7 @@ func (s *Server) publicStatus(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	switch err := s.checkReceiptSecret(w, r, status.Code, secret); {
-	case errors.Is(err, errSecretChecksLimited):
+	case errors.Is(err, httpkit.ErrSecretChecksLimited):
 		rateLimited(w, r)
 	case err != nil:
 		s.writeError(w, r, err)
@@ -85,15 +86,12 @@ func (s *Server) lookupPublic(w http.ResponseWriter, r *http.Request) (projectio
 	return status, true
 }
 
-// errSecretChecksLimited: the client is over its secret-check budget or locked out.
-var errSecretChecksLimited = errors.New("too many rating-secret checks")
-
 // checkReceiptSecret tells whether secret is the receipt secret of the dossier with the given code:
 // nil when it is, a forbidden error (counted against the client) when it is not, or
-// errSecretChecksLimited, with Retry-After set on w, when the client may not check now.
+// httpkit.ErrSecretChecksLimited, with Retry-After set on w, when the client may not check now.
 func (s *Server) checkReceiptSecret(w http.ResponseWriter, r *http.Request, code, secret string) error {
 	if !s.admitSecretCheck(w, r) {
-		return errSecretChecksLimited
+		return httpkit.ErrSecretChecksLimited
 	}
 	d, _, err := s.app.Load(r.Context(), code)
 	if err != nil {

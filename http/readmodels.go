@@ -13,6 +13,7 @@ import (
 
 	"github.com/motcua/motcua/commands"
 	"github.com/motcua/motcua/domain"
+	"github.com/motcua/motcua/http/httpkit"
 	"github.com/motcua/motcua/projections"
 )
 
@@ -110,7 +111,7 @@ func (s *Server) getResolutionReport(w http.ResponseWriter, r *http.Request) {
 			scope = "tat-ca"
 		}
 		name := fmt.Sprintf("bao-cao-II06a_%s_%s_%s.csv", scope, civilDate(period.From), civilDate(period.To.AddDate(0, 0, -1)))
-		writeCSVAttachment(w, name, projections.ResolutionCSVHeader, report.CSVRecords())
+		httpkit.WriteCSVAttachment(w, name, projections.ResolutionCSVHeader, report.CSVRecords())
 		return
 	}
 	writeJSON(w, http.StatusOK, report)
@@ -126,7 +127,7 @@ func (s *Server) getDossierRegister(w http.ResponseWriter, r *http.Request) {
 	v.Check(convErr == nil && year >= 2000 && year <= 2100, "year", "must be a year from 2000 to 2100")
 	var err error
 	if v.Err() == nil {
-		_, err = readScope(callerOf(r.Context()), unit)
+		_, err = httpkit.ReadScope(callerOf(r.Context()), unit)
 	}
 	if s.refuse(w, r, err, &v) {
 		return
@@ -138,7 +139,7 @@ func (s *Server) getDossierRegister(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Add("Vary", "Accept")
 	if wantsCSV(r) {
-		writeCSVAttachment(w, fmt.Sprintf("so-theo-doi-ho-so_%s_%d.csv", unit, year), projections.RegisterCSVHeader, register.CSVRecords())
+		httpkit.WriteCSVAttachment(w, fmt.Sprintf("so-theo-doi-ho-so_%s_%d.csv", unit, year), projections.RegisterCSVHeader, register.CSVRecords())
 		return
 	}
 	writeJSON(w, http.StatusOK, register)
@@ -181,7 +182,7 @@ func statisticsAgency(caller commands.Caller, q url.Values, v *domain.Validation
 		v.Add("agency", "is not a QCVN 102 identifier")
 		return projections.AgencyScope{}, nil
 	}
-	return readScope(caller, requested)
+	return httpkit.ReadScope(caller, requested)
 }
 
 // maxPeriodDays bounds a report's period: ten years is already more than any report covers.
@@ -227,17 +228,4 @@ func wantsCSV(r *http.Request) bool {
 		}
 	}
 	return false
-}
-
-// writeCSVAttachment sends a table as a CSV download that Excel opens correctly: UTF-8 with a byte
-// order mark (without it Excel reads Vietnamese as Windows-1258 mojibake) and CRLF line ends.
-func writeCSVAttachment(w http.ResponseWriter, filename string, header []string, records [][]string) {
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", filename))
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write([]byte("\ufeff"))
-	cw := newCSVWriter(w)
-	cw.w.UseCRLF = true
-	_ = cw.Write(header)
-	_ = cw.WriteAll(records)
 }

@@ -1,6 +1,7 @@
 // Package http serves motcua's JSON API (under /api/v1) with chi. Handlers decode and check input,
 // call the use cases in commands and the read models in projections, and answer errors as RFC 9457
-// problem details.
+// problem details. NewServer assembles the router: the API, and the web pages (package web), which
+// it mounts with the API as their explicit dependency (pagesAPI).
 package http
 
 import (
@@ -21,6 +22,8 @@ import (
 	"github.com/motcua/motcua/commands"
 	"github.com/motcua/motcua/domain"
 	"github.com/motcua/motcua/eventstore/chain"
+	"github.com/motcua/motcua/http/httpkit"
+	"github.com/motcua/motcua/http/web"
 )
 
 // Server is motcua's HTTP API.
@@ -34,7 +37,6 @@ type Server struct {
 	router   chi.Router
 	// publicUpdates wakes the live feeds when the public status view moves (nil: they poll).
 	publicUpdates Notifier
-	pages         *pageSet
 	integrity     *chain.Verifier
 	publicBaseURL string
 	idempotency   *idempotencyKeys // nil without a ReadDB: keys are then ignored
@@ -117,7 +119,7 @@ func NewServer(cfg Config) *Server {
 	s.feeds = newFeedHub(s.readDB, s.publicUpdates, s.limits, s.logger)
 
 	r := chi.NewRouter()
-	r.Use(clientAddress(cfg.TrustedProxies), middleware.Recoverer, s.correlation, s.logRequests)
+	r.Use(httpkit.ClientAddress(cfg.TrustedProxies), middleware.Recoverer, s.correlation, s.logRequests)
 	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
@@ -125,8 +127,8 @@ func NewServer(cfg Config) *Server {
 	if cfg.Metrics != nil {
 		r.Method(http.MethodGet, "/metrics", cfg.Metrics)
 	}
-	s.pages = newPageSet()
-	s.mountPages(r)
+	web.New(web.Config{App: s.app, ReadDB: s.readDB, API: pagesAPI{s}, Tokens: s.verifier, Logger: s.logger, Now: s.now,
+		PublicBudget: s.publicBudget, PublicBaseURL: s.publicBaseURL}).Mount(r)
 	r.Route("/api/v1", func(r chi.Router) {
 		r.Get("/procedures", s.listProcedures)
 		r.Route("/public", func(r chi.Router) {
@@ -156,7 +158,7 @@ func NewServer(cfg Config) *Server {
 		s.writeError(w, r, domain.Errorf(domain.ENOTFOUND, "no such resource: %s", r.URL.Path))
 	})
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
-		writeProblem(w, Problem{Type: "https://motcua.vn/problems/method_not_allowed", Title: "Method not allowed",
+		writeProblem(w, httpkit.Problem{Type: "https://motcua.vn/problems/method_not_allowed", Title: "Method not allowed",
 			Status: http.StatusMethodNotAllowed, Instance: r.URL.Path, Code: "method_not_allowed"})
 	})
 	s.router = r

@@ -4,34 +4,13 @@ import (
 	"encoding/hex"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/go-chi/chi/v5"
 
 	"github.com/motcua/motcua/commands"
 	"github.com/motcua/motcua/domain"
-	"github.com/motcua/motcua/eventstore/chain"
+	"github.com/motcua/motcua/http/httpkit"
 )
-
-// signatureCheck is the verification of one agency signature recorded in a dossier's history.
-type signatureCheck struct {
-	Version   uint64 `json:"version"`   // the event that records it
-	Statement string `json:"statement"` // "result" or "receipt"
-	Agency    string `json:"agency"`
-	Algorithm string `json:"algorithm"`
-	KeyID     string `json:"key_id"`
-	Valid     bool   `json:"valid"`
-}
-
-// dossierVerification is the answer of GET /api/v1/dossiers/{ref}/verification.
-type dossierVerification struct {
-	Code       string             `json:"code"`
-	ID         string             `json:"id"`
-	Version    uint64             `json:"version"`
-	Intact     bool               `json:"intact"` // history and every signature verify
-	History    chain.StreamReport `json:"history"`
-	Signatures []signatureCheck   `json:"signatures"`
-}
 
 // verifyDossier: GET /api/v1/dossiers/{ref}/verification — whether the dossier's history is the one
 // recorded (hash chain and signed checkpoints), naming any event altered, removed or reordered, and
@@ -48,7 +27,7 @@ func (s *Server) verifyDossier(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	answer := dossierVerification{Code: string(d.Code), ID: d.ID, Version: d.Version, History: history, Signatures: []signatureCheck{}}
+	answer := httpkit.DossierVerification{Code: string(d.Code), ID: d.ID, Version: d.Version, History: history, Signatures: []httpkit.SignatureCheck{}}
 	answer.Intact = history.Intact()
 	for _, e := range recorded {
 		if e.Type != domain.TypeSigned && e.Type != domain.TypePaid {
@@ -77,48 +56,12 @@ func (s *Server) verifyDossier(w http.ResponseWriter, r *http.Request) {
 		if sig == nil {
 			continue
 		}
-		check := signatureCheck{Version: e.Version, Statement: kind, Agency: sig.Agency, Algorithm: sig.Algorithm, KeyID: sig.KeyID,
+		check := httpkit.SignatureCheck{Version: e.Version, Statement: kind, Agency: sig.Agency, Algorithm: sig.Algorithm, KeyID: sig.KeyID,
 			Valid: commands.VerifyStatement(sig, statement) == nil}
 		answer.Intact = answer.Intact && check.Valid
 		answer.Signatures = append(answer.Signatures, check)
 	}
 	writeJSON(w, http.StatusOK, answer)
-}
-
-// resultSigner is who signed a result, as the public may see it.
-type resultSigner struct {
-	Name       string    `json:"name"`
-	Title      string    `json:"title,omitempty"`
-	Agency     string    `json:"agency,omitempty"`
-	AgencyName string    `json:"agency_name,omitempty"`
-	SignedAt   time.Time `json:"signed_at"`
-	// Signature is the agency's digital signature of the result; absent when none was recorded.
-	Signature *publicSignature `json:"signature,omitempty"`
-}
-
-type publicSignature struct {
-	Algorithm string `json:"algorithm"`
-	KeyID     string `json:"key_id"`
-	Valid     bool   `json:"valid"`
-}
-
-// resultVerification is the answer of GET /api/v1/public/results/{resultCode}.
-type resultVerification struct {
-	ResultCode     string    `json:"result_code"`
-	DossierCode    string    `json:"dossier_code"`
-	Procedure      string    `json:"procedure"`
-	DocumentNumber string    `json:"document_number,omitempty"`
-	DocumentHash   string    `json:"document_hash,omitempty"`
-	ReadyAt        time.Time `json:"ready_at"`
-	// PresentedHash and Matches answer ?hash=: is the presented document this result's document?
-	PresentedHash string        `json:"presented_hash,omitempty"`
-	Matches       *bool         `json:"matches,omitempty"`
-	Signed        *resultSigner `json:"signed,omitempty"` // present when this result's document is the signed one
-	// HistoryIntact: the dossier's recorded history verifies (hash chain and signed checkpoints).
-	HistoryIntact bool `json:"history_intact"`
-	// Genuine sums it up: the presented document is the one signed, by a signature that verifies, in
-	// an intact history.
-	Genuine bool `json:"genuine"`
 }
 
 // loadResult finds the dossier and the index of the result named by the route's {resultCode}.
@@ -153,7 +96,7 @@ func (s *Server) verifyResult(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	result := d.Results[n-1]
-	answer := resultVerification{ResultCode: result.ResultCode, DossierCode: string(d.Code), Procedure: d.Procedure.Name,
+	answer := httpkit.ResultVerification{ResultCode: result.ResultCode, DossierCode: string(d.Code), Procedure: d.Procedure.Name,
 		DocumentNumber: result.DocumentNumber, DocumentHash: result.DocumentHash, ReadyAt: result.ReadyAt, PresentedHash: presented}
 	if presented != "" {
 		matches := result.DocumentHash != "" && presented == result.DocumentHash
@@ -161,11 +104,11 @@ func (s *Server) verifyResult(w http.ResponseWriter, r *http.Request) {
 	}
 	signatureValid := false
 	if sig := d.Signature; sig != nil && sig.DocumentHash != "" && sig.DocumentHash == result.DocumentHash {
-		answer.Signed = &resultSigner{Name: sig.Signer.OfficialName, Title: sig.SignerTitle, SignedAt: sig.SignedAt}
+		answer.Signed = &httpkit.ResultSigner{Name: sig.Signer.OfficialName, Title: sig.SignerTitle, SignedAt: sig.SignedAt}
 		if as := sig.AgencySignature; as != nil {
 			signatureValid = commands.VerifyStatement(as, commands.ResultStatement(d.Code, as.Agency, *sig)) == nil
-			answer.Signed.Agency, answer.Signed.AgencyName = as.Agency, s.agencyName(as.Agency)
-			answer.Signed.Signature = &publicSignature{Algorithm: as.Algorithm, KeyID: as.KeyID, Valid: signatureValid}
+			answer.Signed.Agency, answer.Signed.AgencyName = as.Agency, s.app.Catalog.AgencyName(as.Agency)
+			answer.Signed.Signature = &httpkit.PublicSignature{Algorithm: as.Algorithm, KeyID: as.KeyID, Valid: signatureValid}
 		}
 	}
 	history, err := s.integrity.VerifyStream(r.Context(), commands.StreamName(d.ID))

@@ -1,4 +1,4 @@
-package http
+package httpkit
 
 import (
 	"context"
@@ -9,13 +9,13 @@ import (
 	"github.com/go-chi/chi/v5/middleware"
 )
 
-// clientAddress sets r.RemoteAddr to the client's address, which the rate limits key on. The
+// ClientAddress sets r.RemoteAddr to the client's address, which the rate limits key on. The
 // forwarding headers (X-Forwarded-For, X-Real-IP, True-Client-IP) are anyone's to write: they are
 // believed only from a trusted reverse proxy, reading X-Forwarded-For right to left past the trusted
 // hops. Without trusted proxies the TCP peer is the client, so a lookup robot cannot give itself a
 // fresh rate-limit bucket per request by inventing headers. Requests whose TCP peer is a trusted
 // proxy are marked, so that X-Forwarded-Host and X-Forwarded-Proto are believed from it alone.
-func clientAddress(trustedProxies []string) func(http.Handler) http.Handler {
+func ClientAddress(trustedProxies []string) func(http.Handler) http.Handler {
 	if len(trustedProxies) == 0 {
 		return func(next http.Handler) http.Handler { return next }
 	}
@@ -41,8 +41,8 @@ func clientAddress(trustedProxies []string) func(http.Handler) http.Handler {
 
 type trustedProxyKey struct{}
 
-// viaTrustedProxy tells whether the request reached us through a trusted reverse proxy.
-func viaTrustedProxy(r *http.Request) bool {
+// ViaTrustedProxy tells whether the request reached us through a trusted reverse proxy.
+func ViaTrustedProxy(r *http.Request) bool {
 	trusted, _ := r.Context().Value(trustedProxyKey{}).(bool)
 	return trusted
 }

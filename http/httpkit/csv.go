@@ -1,26 +1,28 @@
-package http
+package httpkit
 
 import (
 	"encoding/csv"
+	"fmt"
 	"io"
+	"net/http"
 	"strconv"
 )
 
-// csvWriter is the one CSV writer of every export. It neutralises spreadsheet formulas: a cell
+// CSVWriter is the one CSV writer of every export. It neutralises spreadsheet formulas: a cell
 // that begins with =, +, -, @, tab or carriage return is run as a formula by Excel and LibreOffice
 // when the file is opened ("CSV injection") — a step or an official named "=HYPERLINK(…)" would
 // be a link planted in an inspector's report. As OWASP's guidance says, such a cell is prefixed
 // with a single quote, which spreadsheets show as text; numbers ("-2.50") are left as they are,
 // since no number is a formula.
-type csvWriter struct{ w *csv.Writer }
+type CSVWriter struct{ w *csv.Writer }
 
-func newCSVWriter(w io.Writer) *csvWriter { return &csvWriter{w: csv.NewWriter(w)} }
+func NewCSVWriter(w io.Writer) *CSVWriter { return &CSVWriter{w: csv.NewWriter(w)} }
 
 // Write writes one record, its cells neutralised.
-func (c *csvWriter) Write(record []string) error { return c.w.Write(neutraliseCSVRecord(record)) }
+func (c *CSVWriter) Write(record []string) error { return c.w.Write(neutraliseCSVRecord(record)) }
 
 // WriteAll writes records, their cells neutralised, and flushes.
-func (c *csvWriter) WriteAll(records [][]string) error {
+func (c *CSVWriter) WriteAll(records [][]string) error {
 	for _, record := range records {
 		if err := c.Write(record); err != nil {
 			return err
@@ -50,4 +52,17 @@ func neutraliseCSVCell(cell string) string {
 		return "'" + cell
 	}
 	return cell
+}
+
+// WriteCSVAttachment sends a table as a CSV download that Excel opens correctly: UTF-8 with a byte
+// order mark (without it Excel reads Vietnamese as Windows-1258 mojibake) and CRLF line ends.
+func WriteCSVAttachment(w http.ResponseWriter, filename string, header []string, records [][]string) {
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", filename))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write([]byte("\ufeff"))
+	cw := NewCSVWriter(w)
+	cw.w.UseCRLF = true
+	_ = cw.Write(header)
+	_ = cw.WriteAll(records)
 }

@@ -1,4 +1,4 @@
-package http
+package httpkit
 
 import (
 	"context"
@@ -14,19 +14,19 @@ import (
 	"modernc.org/sqlite"
 )
 
-// retryAfterUnavailable is the Retry-After, in seconds, of a 503 while the store is unreachable:
+// RetryAfterUnavailable is the Retry-After, in seconds, of a 503 while the store is unreachable:
 // a PostgreSQL restart or fail-over takes a few seconds, after which the pools reconnect by themselves.
-const retryAfterUnavailable = "5"
+const RetryAfterUnavailable = "5"
 
-// statusClientClosedRequest is recorded (nginx's convention) for a request whose client went away
+// StatusClientClosedRequest is recorded (nginx's convention) for a request whose client went away
 // before the answer: nobody reads it, and it is not a server error.
-const statusClientClosedRequest = 499
+const StatusClientClosedRequest = 499
 
-// storeUnavailable tells whether err means the database could not be reached or is not taking
+// StoreUnavailable tells whether err means the database could not be reached or is not taking
 // work right now — a restart, a fail-over, a dropped connection, a full connection table, a SQLite
 // file locked past its busy timeout — rather than a fault in the request or the code. Such
 // requests are answered 503 with Retry-After: the client can try again, nothing was written.
-func storeUnavailable(err error) bool {
+func StoreUnavailable(err error) bool {
 	if err == nil {
 		return false
 	}
@@ -50,6 +50,6 @@ func storeUnavailable(err error) bool {
 	return errors.As(err, &netErr) && !errors.Is(err, context.Canceled)
 }
 
-// clientGone tells whether the request's client disconnected (its context ended): whatever error
+// ClientGone tells whether the request's client disconnected (its context ended): whatever error
 // the work then met is a consequence, and nobody reads the answer.
-func clientGone(r *http.Request) bool { return r.Context().Err() != nil }
+func ClientGone(r *http.Request) bool { return r.Context().Err() != nil }

@@ -1,4 +1,4 @@
-package http
+package web
 
 import (
 	"bytes"
@@ -7,7 +7,6 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -20,16 +19,16 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/motcua/motcua/commands"
-	"github.com/motcua/motcua/domain"
+	"github.com/motcua/motcua/http/httpkit"
 )
 
 // The web pages: server-rendered html/template pages for citizens (public lookup, rating, result
 // verification), officials (work queue, dossier, printable forms), inspectors (timeline, state as
 // of a moment) and leaders (dashboards). Assets are embedded; nothing is loaded from elsewhere.
-// Forms post to the JSON API through the same router (apiCall), so a page shows exactly the API's
-// answer — its problem details and field errors — next to the fields at fault.
+// Forms post to the JSON API (API), so a page shows exactly the API's answer — its problem details
+// and field errors — next to the fields at fault.
 
-//go:embed web/templates/*.html web/static/*
+//go:embed templates/*.html static/*
 var webFiles embed.FS
 
 // sessionCookie holds a signed-in official's bearer token. HttpOnly keeps it from scripts;
@@ -49,8 +48,8 @@ func newPageSet() *pageSet {
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
 	ps := &pageSet{templates: map[string]*template.Template{}, csrfKey: key}
-	base := template.Must(template.New("").Funcs(pageFuncs).ParseFS(webFiles, "web/templates/_*.html"))
-	names, err := fs.Glob(webFiles, "web/templates/*.html")
+	base := template.Must(template.New("").Funcs(pageFuncs).ParseFS(webFiles, "templates/_*.html"))
+	names, err := fs.Glob(webFiles, "templates/*.html")
 	if err != nil {
 		panic(err)
 	}
@@ -65,8 +64,8 @@ func newPageSet() *pageSet {
 }
 
 // mountPages registers the pages and their static assets on r.
-func (s *Server) mountPages(r chi.Router) {
-	static, _ := fs.Sub(webFiles, "web/static")
+func (s *Pages) Mount(r chi.Router) {
+	static, _ := fs.Sub(webFiles, "static")
 	r.Handle("/static/*", http.StripPrefix("/static/", cacheFor(24*time.Hour, http.FileServerFS(static))))
 	r.Get("/", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/tra-cuu", http.StatusSeeOther) })
 	r.Group(func(r chi.Router) {
@@ -116,7 +115,7 @@ type view struct {
 // langOf picks the visitor's language: ?lang= (remembered in a cookie), else the cookie, else Vietnamese.
 func langOf(w http.ResponseWriter, r *http.Request) Lang {
 	if q := r.URL.Query().Get("lang"); q == "vi" || q == "en" {
-		http.SetCookie(w, &http.Cookie{Name: langCookie, Value: q, Path: "/", MaxAge: 365 * 24 * 3600, HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: isHTTPS(r)})
+		http.SetCookie(w, &http.Cookie{Name: langCookie, Value: q, Path: "/", MaxAge: 365 * 24 * 3600, HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: httpkit.IsHTTPS(r)})
 		return Lang(q)
 	}
 	if c, err := r.Cookie(langCookie); err == nil && (c.Value == "vi" || c.Value == "en") {
@@ -125,30 +124,24 @@ func langOf(w http.ResponseWriter, r *http.Request) Lang {
 	return "vi"
 }
 
-// isHTTPS tells whether the client reached us over TLS: directly, or through a trusted reverse
-// proxy that says so (anyone else may write X-Forwarded-Proto).
-func isHTTPS(r *http.Request) bool {
-	return r.TLS != nil || (viaTrustedProxy(r) && r.Header.Get("X-Forwarded-Proto") == "https")
-}
-
 // render writes a page. A template error after the first byte cannot change the status, so pages
 // render into a buffer first.
-func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, title string, main any) {
+func (s *Pages) render(w http.ResponseWriter, r *http.Request, status int, name string, title string, main any) {
 	v := s.newView(w, r, title, main)
 	s.renderView(w, r, status, name, v)
 }
 
-func (s *Server) newView(w http.ResponseWriter, r *http.Request, title string, main any) view {
+func (s *Pages) newView(w http.ResponseWriter, r *http.Request, title string, main any) view {
 	l := langOf(w, r)
 	v := view{L: l, Title: title, Main: main, LangURL: switchLangURL(r.URL, l)}
 	if c, ok := officialOf(r); ok {
 		v.Official = &c
-		v.CSRF = s.pages.csrfToken(sessionTokenOf(r))
+		v.CSRF = s.pages.csrfToken(SessionToken(r))
 	}
 	return v
 }
 
-func (s *Server) renderView(w http.ResponseWriter, r *http.Request, status int, name string, v view) {
+func (s *Pages) renderView(w http.ResponseWriter, r *http.Request, status int, name string, v view) {
 	t, ok := s.pages.templates[name]
 	if !ok {
 		s.logger.ErrorContext(r.Context(), "no such page template", "name", name)
@@ -170,7 +163,7 @@ func (s *Server) renderView(w http.ResponseWriter, r *http.Request, status int, 
 }
 
 // renderFragment writes one named template of a page without the layout (live updates).
-func (s *Server) renderFragment(w http.ResponseWriter, r *http.Request, page, fragment string, v view) {
+func (s *Pages) renderFragment(w http.ResponseWriter, r *http.Request, page, fragment string, v view) {
 	var buf bytes.Buffer
 	if err := s.pages.templates[page].ExecuteTemplate(&buf, fragment, v); err != nil {
 		s.logger.ErrorContext(r.Context(), "render fragment", "page", page, "fragment", fragment, "err", err)
@@ -189,7 +182,7 @@ type errorPage struct {
 	Detail  string
 }
 
-func (s *Server) renderError(w http.ResponseWriter, r *http.Request, status int, messageKey string, detail ...string) {
+func (s *Pages) renderError(w http.ResponseWriter, r *http.Request, status int, messageKey string, detail ...string) {
 	l := langOf(w, r)
 	e := errorPage{Status: status, Message: l.T(messageKey)}
 	if len(detail) > 0 {
@@ -222,7 +215,9 @@ func officialOf(r *http.Request) (commands.Caller, bool) {
 	return s.caller, ok
 }
 
-func sessionTokenOf(r *http.Request) string {
+// SessionToken is the signed-in official's bearer token, which the API requests made on a page's
+// behalf carry.
+func SessionToken(r *http.Request) string {
 	s, _ := r.Context().Value(officialKey{}).(officialSession)
 	return s.token
 }
@@ -237,107 +232,5 @@ func (ps *pageSet) csrfToken(session string) string {
 
 func (ps *pageSet) validCSRF(r *http.Request) bool {
 	got := r.PostFormValue("csrf")
-	return got != "" && hmac.Equal([]byte(got), []byte(ps.csrfToken(sessionTokenOf(r))))
-}
-
-// apiResult is the API's answer to a call made on a page's behalf.
-type apiResult struct {
-	Status  int
-	Header  http.Header
-	Body    []byte
-	Problem *Problem
-}
-
-// OK reports a 2xx answer.
-func (a apiResult) OK() bool { return a.Status >= 200 && a.Status < 300 }
-
-// FieldErrors maps each field at fault to its message, for showing next to the inputs.
-func (a apiResult) FieldErrors() map[string]string {
-	out := map[string]string{}
-	if a.Problem != nil {
-		for _, f := range a.Problem.Errors {
-			out[f.Field] = f.Message
-		}
-	}
-	return out
-}
-
-// apiCall sends a request to the JSON API through the router, as the page's caller: the same
-// decoding, validation, authorization and problem details as any API client gets.
-func (s *Server) apiCall(r *http.Request, method, path string, body any, headers map[string]string) (apiResult, error) {
-	var payload []byte
-	if body != nil {
-		var err error
-		if payload, err = json.Marshal(body); err != nil {
-			return apiResult{}, fmt.Errorf("encode API body: %w", err)
-		}
-	}
-	req, err := http.NewRequestWithContext(r.Context(), method, path, bytes.NewReader(payload))
-	if err != nil {
-		return apiResult{}, err
-	}
-	req.RemoteAddr = r.RemoteAddr
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("X-Correlation-ID", commands.CorrelationID(r.Context()).String())
-	if token := sessionTokenOf(r); token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	for k, v := range headers {
-		req.Header.Set(k, v)
-	}
-	rec := &bufferedResponse{header: http.Header{}, status: http.StatusOK}
-	s.router.ServeHTTP(rec, req)
-	res := apiResult{Status: rec.status, Header: rec.header, Body: rec.body.Bytes()}
-	if !res.OK() {
-		var p Problem
-		if err := json.Unmarshal(res.Body, &p); err != nil {
-			p = Problem{Status: rec.status, Title: http.StatusText(rec.status), Detail: string(res.Body)}
-		}
-		res.Problem = &p
-	}
-	return res, nil
-}
-
-// bufferedResponse is the http.ResponseWriter an apiCall collects the API's answer in.
-type bufferedResponse struct {
-	header      http.Header
-	status      int
-	body        bytes.Buffer
-	wroteHeader bool
-}
-
-func (b *bufferedResponse) Header() http.Header { return b.header }
-func (b *bufferedResponse) WriteHeader(status int) {
-	if !b.wroteHeader {
-		b.status, b.wroteHeader = status, true
-	}
-}
-func (b *bufferedResponse) Write(p []byte) (int, error) {
-	b.WriteHeader(http.StatusOK)
-	return b.body.Write(p)
-}
-
-// publicBaseURL is the scheme and host the visitor reached us at, for links printed on paper (QR codes).
-func publicBaseURL(r *http.Request) string {
-	scheme := "http"
-	if isHTTPS(r) {
-		scheme = "https"
-	}
-	host := r.Host
-	// Only a trusted proxy may say which host the client asked for: from anyone else the header
-	// would print a QR code leading to the sender's own site.
-	if fwd := r.Header.Get("X-Forwarded-Host"); fwd != "" && viaTrustedProxy(r) {
-		host = fwd
-	}
-	return scheme + "://" + host
-}
-
-// lookupURL is the public lookup page of a dossier; with the receipt's secret it opens the rating form.
-func lookupURL(base string, code domain.DossierCode, secret string) string {
-	u := base + "/tra-cuu/" + url.PathEscape(string(code))
-	if secret != "" {
-		u += "?secret=" + url.QueryEscape(secret)
-	}
-	return u
+	return got != "" && hmac.Equal([]byte(got), []byte(ps.csrfToken(SessionToken(r))))
 }

@@ -1,8 +1,7 @@
-package http
+package web
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -11,6 +10,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/motcua/motcua/domain"
+	"github.com/motcua/motcua/http/httpkit"
 	"github.com/motcua/motcua/projections"
 )
 
@@ -19,7 +19,7 @@ import (
 // resolution report (form II.06a) and each dossier's process-control sheet. Officials see their own
 // agency; inspectors and admins every agency, or the one they pick.
 
-func (s *Server) mountDashboards(r chi.Router) {
+func (s *Pages) mountDashboards(r chi.Router) {
 	r = r.With(s.dashboardAccess)
 	r.Get("/can-bo/thong-ke/tre-han", s.lateDashboardPage)
 	r.Get("/can-bo/thong-ke/tre-han.csv", s.lateDashboardCSV)
@@ -43,7 +43,7 @@ type dashboardScope struct {
 	Query    string // the scope as a query string, for CSV links and tabs
 }
 
-func (s *Server) scopeOf(r *http.Request, tab string) dashboardScope {
+func (s *Pages) scopeOf(r *http.Request, tab string) dashboardScope {
 	caller, _ := officialOf(r)
 	q := r.URL.Query()
 	now := s.now().In(domain.VietnamTime)
@@ -79,11 +79,11 @@ type lateView struct {
 	AgencyOf map[string]string
 }
 
-func (s *Server) lateDashboard(ctx context.Context, sc dashboardScope) (projections.LateDashboard, error) {
+func (s *Pages) lateDashboard(ctx context.Context, sc dashboardScope) (projections.LateDashboard, error) {
 	return projections.LateDashboardOf(ctx, s.readDB, projections.LateFilter{Agency: sc.agencies, Period: sc.Period, Now: s.now(), DueWithinDays: 2}, s.app.Calendar)
 }
 
-func (s *Server) lateDashboardPage(w http.ResponseWriter, r *http.Request) {
+func (s *Pages) lateDashboardPage(w http.ResponseWriter, r *http.Request) {
 	l := langOf(w, r)
 	sc := s.scopeOf(r, "tre-han")
 	dash, err := s.lateDashboard(r.Context(), sc)
@@ -100,13 +100,13 @@ func (s *Server) lateDashboardPage(w http.ResponseWriter, r *http.Request) {
 	page.ByUnit = newBarChart("late-by-unit", l.T("dash.late.by_unit"), labels, values, 0, func(v float64) string { return l.Hours(v) + " h" }, "late")
 	labels, values = nil, nil
 	for _, g := range dash.ByAgency {
-		labels, values = append(labels, s.agencyName(g.Key)), append(values, float64(g.OpenOverdue+g.ResolvedLate))
+		labels, values = append(labels, s.app.Catalog.AgencyName(g.Key)), append(values, float64(g.OpenOverdue+g.ResolvedLate))
 	}
 	page.ByAgency = newBarChart("late-by-agency", l.T("dash.late.by_agency"), labels, values, 0, func(v float64) string { return strconv.Itoa(int(v)) }, "late")
 	s.render(w, r, http.StatusOK, "dash_late", l.T("dash.late.title"), page)
 }
 
-func (s *Server) lateDashboardCSV(w http.ResponseWriter, r *http.Request) {
+func (s *Pages) lateDashboardCSV(w http.ResponseWriter, r *http.Request) {
 	sc := s.scopeOf(r, "tre-han")
 	dash, err := s.lateDashboard(r.Context(), sc)
 	if err != nil {
@@ -132,7 +132,7 @@ func (s *Server) lateDashboardCSV(w http.ResponseWriter, r *http.Request) {
 	for _, d := range dash.ResolvedLate {
 		add("Đã giải quyết quá hạn", d)
 	}
-	writeCSV(w, "ho-so-tre-han.csv", rows)
+	httpkit.WriteCSVAttachment(w, "ho-so-tre-han.csv", rows[0], rows[1:])
 }
 
 // onTimeView is the on-time rate month by month.
@@ -152,7 +152,7 @@ type onTimeMonth struct {
 
 // onTimeMonths computes the on-time rate of each month of the scope's period from form II.06a:
 // resolved early or on time over resolved, by the appointment date in force when resolved.
-func (s *Server) onTimeMonths(ctx context.Context, sc dashboardScope) ([]onTimeMonth, error) {
+func (s *Pages) onTimeMonths(ctx context.Context, sc dashboardScope) ([]onTimeMonth, error) {
 	var out []onTimeMonth
 	start := time.Date(sc.Period.From.Year(), sc.Period.From.Month(), 1, 0, 0, 0, 0, domain.VietnamTime)
 	for m := start; m.Before(sc.Period.To); m = m.AddDate(0, 1, 0) {
@@ -170,7 +170,7 @@ func (s *Server) onTimeMonths(ctx context.Context, sc dashboardScope) ([]onTimeM
 	return out, nil
 }
 
-func (s *Server) onTimePage(w http.ResponseWriter, r *http.Request) {
+func (s *Pages) onTimePage(w http.ResponseWriter, r *http.Request) {
 	l := langOf(w, r)
 	sc := s.scopeOf(r, "dung-han")
 	months, err := s.onTimeMonths(r.Context(), sc)
@@ -187,7 +187,7 @@ func (s *Server) onTimePage(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "dash_ontime", l.T("dash.ontime.title"), page)
 }
 
-func (s *Server) onTimeCSV(w http.ResponseWriter, r *http.Request) {
+func (s *Pages) onTimeCSV(w http.ResponseWriter, r *http.Request) {
 	months, err := s.onTimeMonths(r.Context(), s.scopeOf(r, "dung-han"))
 	if err != nil {
 		s.dashboardFailed(w, r, "on-time rate", err)
@@ -197,7 +197,7 @@ func (s *Server) onTimeCSV(w http.ResponseWriter, r *http.Request) {
 	for _, m := range months {
 		rows = append(rows, []string{m.Label, strconv.Itoa(m.Resolved), strconv.Itoa(m.OnTime), strconv.Itoa(m.Late), csvHours(m.Rate)})
 	}
-	writeCSV(w, "ty-le-dung-han.csv", rows)
+	httpkit.WriteCSVAttachment(w, "ty-le-dung-han.csv", rows[0], rows[1:])
 }
 
 // satisfactionView is satisfaction by agency (TT 01/2018 grade) with the Quyết định 766 indicators.
@@ -208,7 +208,7 @@ type satisfactionView struct {
 	AgencyOf map[string]string
 }
 
-func (s *Server) satisfactionPage(w http.ResponseWriter, r *http.Request) {
+func (s *Pages) satisfactionPage(w http.ResponseWriter, r *http.Request) {
 	l := langOf(w, r)
 	sc := s.scopeOf(r, "hai-long")
 	report, err := projections.SatisfactionOf(r.Context(), s.readDB, sc.agencies, sc.Period)
@@ -219,14 +219,14 @@ func (s *Server) satisfactionPage(w http.ResponseWriter, r *http.Request) {
 	var labels []string
 	var values []float64
 	for _, g := range report.ByAgency {
-		labels, values = append(labels, s.agencyName(g.Key)), append(values, g.AverageTotal)
+		labels, values = append(labels, s.app.Catalog.AgencyName(g.Key)), append(values, g.AverageTotal)
 	}
 	// The nine criteria score at most 2 each: 18 is the scale's top.
 	chart := newBarChart("satisfaction-by-agency", l.T("dash.satisfaction.chart"), labels, values, 18, func(v float64) string { return l.Hours(v) + "/18" }, "good")
 	s.render(w, r, http.StatusOK, "dash_satisfaction", l.T("dash.satisfaction.title"), &satisfactionView{Scope: sc, Report: report, ByAgency: chart, AgencyOf: s.agencyNames()})
 }
 
-func (s *Server) satisfactionCSV(w http.ResponseWriter, r *http.Request) {
+func (s *Pages) satisfactionCSV(w http.ResponseWriter, r *http.Request) {
 	sc := s.scopeOf(r, "hai-long")
 	report, err := projections.SatisfactionOf(r.Context(), s.readDB, sc.agencies, sc.Period)
 	if err != nil {
@@ -239,13 +239,13 @@ func (s *Server) satisfactionCSV(w http.ResponseWriter, r *http.Request) {
 	}
 	rows := [][]string{header}
 	for _, g := range report.ByAgency {
-		row := []string{g.Key, s.agencyName(g.Key), strconv.Itoa(g.Ratings), csvHours(g.AverageTotal), g.GradeLabel}
+		row := []string{g.Key, s.app.Catalog.AgencyName(g.Key), strconv.Itoa(g.Ratings), csvHours(g.AverageTotal), g.GradeLabel}
 		for _, c := range g.Criteria {
 			row = append(row, csvHours(c.AverageScore))
 		}
 		rows = append(rows, row)
 	}
-	writeCSV(w, "muc-do-hai-long.csv", rows)
+	httpkit.WriteCSVAttachment(w, "muc-do-hai-long.csv", rows[0], rows[1:])
 }
 
 // resolutionView is the resolution report, form II.06a.
@@ -254,7 +254,7 @@ type resolutionView struct {
 	Report projections.ResolutionReport
 }
 
-func (s *Server) resolutionPage(w http.ResponseWriter, r *http.Request) {
+func (s *Pages) resolutionPage(w http.ResponseWriter, r *http.Request) {
 	l := langOf(w, r)
 	sc := s.scopeOf(r, "bao-cao")
 	report, err := projections.ResolutionReportOf(r.Context(), s.readDB, sc.agencies, sc.Period)
@@ -265,14 +265,14 @@ func (s *Server) resolutionPage(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "dash_report", l.T("dash.report.title"), &resolutionView{Scope: sc, Report: report})
 }
 
-func (s *Server) resolutionCSV(w http.ResponseWriter, r *http.Request) {
+func (s *Pages) resolutionCSV(w http.ResponseWriter, r *http.Request) {
 	sc := s.scopeOf(r, "bao-cao")
 	report, err := projections.ResolutionReportOf(r.Context(), s.readDB, sc.agencies, sc.Period)
 	if err != nil {
 		s.dashboardFailed(w, r, "resolution report", err)
 		return
 	}
-	writeCSV(w, "bao-cao-II06a.csv", append([][]string{projections.ResolutionCSVHeader}, report.CSVRecords()...))
+	httpkit.WriteCSVAttachment(w, "bao-cao-II06a.csv", projections.ResolutionCSVHeader, report.CSVRecords())
 }
 
 // controlSheetView is the print-ready process-control sheet of a dossier.
@@ -282,7 +282,7 @@ type controlSheetView struct {
 	CompetentName string
 }
 
-func (s *Server) controlSheetPage(w http.ResponseWriter, r *http.Request) {
+func (s *Pages) controlSheetPage(w http.ResponseWriter, r *http.Request) {
 	l := langOf(w, r)
 	d, _, ok := s.loadReadable(w, r, chi.URLParam(r, "code"))
 	if !ok {
@@ -294,12 +294,12 @@ func (s *Server) controlSheetPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := s.newView(w, r, l.T("print.form_phieu-kiem-soat")+" — "+string(d.Code), &controlSheetView{
-		Sheet: sheet, ReceivingName: s.agencyName(sheet.ReceivingUnit), CompetentName: s.agencyName(sheet.CompetentAgency)})
+		Sheet: sheet, ReceivingName: s.app.Catalog.AgencyName(sheet.ReceivingUnit), CompetentName: s.app.Catalog.AgencyName(sheet.CompetentAgency)})
 	v.Print = true
 	s.renderView(w, r, http.StatusOK, "control_sheet", v)
 }
 
-func (s *Server) dashboardFailed(w http.ResponseWriter, r *http.Request, what string, err error) {
+func (s *Pages) dashboardFailed(w http.ResponseWriter, r *http.Request, what string, err error) {
 	if domain.ErrorCodeOf(err) == domain.ENOTFOUND {
 		s.renderError(w, r, http.StatusNotFound, "error.not_found")
 		return
@@ -309,7 +309,7 @@ func (s *Server) dashboardFailed(w http.ResponseWriter, r *http.Request, what st
 }
 
 // agencyNames maps agency codes to their catalog names, for tables.
-func (s *Server) agencyNames() map[string]string {
+func (s *Pages) agencyNames() map[string]string {
 	out := map[string]string{}
 	for _, a := range s.app.Catalog.Agencies {
 		out[a.Code] = a.Name
@@ -318,7 +318,7 @@ func (s *Server) agencyNames() map[string]string {
 }
 
 // unitLabel names a unit: an agency by its catalog name, a department by the name the read model gives.
-func (s *Server) unitLabel(code, name string) string {
+func (s *Pages) unitLabel(code, name string) string {
 	if a, ok := s.app.Catalog.Agency(code); ok {
 		return a.Name
 	}
@@ -326,15 +326,6 @@ func (s *Server) unitLabel(code, name string) string {
 		return name + " (" + code + ")"
 	}
 	return code
-}
-
-func writeCSV(w http.ResponseWriter, filename string, rows [][]string) {
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename=%q`, filename))
-	// A byte-order mark lets spreadsheet programs read the Vietnamese text as UTF-8.
-	_, _ = w.Write([]byte("\ufeff"))
-	cw := newCSVWriter(w)
-	_ = cw.WriteAll(rows)
 }
 
 func csvTime(t time.Time) string {

@@ -1,4 +1,4 @@
-package http
+package web
 
 import (
 	"fmt"
@@ -10,6 +10,7 @@ import (
 
 	"github.com/motcua/motcua/commands"
 	"github.com/motcua/motcua/domain"
+	"github.com/motcua/motcua/http/httpkit"
 )
 
 // Lang is a page's language: "vi" (the default) or "en". Its methods are what templates call to
@@ -175,8 +176,8 @@ func (l Lang) Money(amount int64) string {
 // pageFuncs are the helpers templates use besides Lang's methods.
 var pageFuncs = template.FuncMap{
 	"add": func(a, b int) int { return a + b },
-	// idempotencyKey is a fresh key for each form rendered (idempotencyFormField).
-	"idempotencyKey": NewIdempotencyKey,
+	// idempotencyKey is a fresh key for each form rendered (httpkit.IdempotencyFormField).
+	"idempotencyKey": httpkit.NewIdempotencyKey,
 	// dict builds a map for passing several values to a partial template.
 	"dict": func(kv ...any) map[string]any {
 		m := make(map[string]any, len(kv)/2)

@@ -1,4 +1,4 @@
-package http
+package web
 
 import (
 	"io/fs"
@@ -12,7 +12,7 @@ import (
 // a Vietnamese and an English message; a missing one would show its key to the user.
 func TestPageMessagesExist(t *testing.T) {
 	key := regexp.MustCompile(`\.T "([^"]+)"`)
-	files, err := fs.Glob(webFiles, "web/templates/*.html")
+	files, err := fs.Glob(webFiles, "templates/*.html")
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no templates: %v", err)
 	}

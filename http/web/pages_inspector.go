@@ -1,11 +1,10 @@
-package http
+package web
 
 import (
 	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/url"
 	"sort"
 	"strings"
 	"time"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/motcua/motcua/domain"
 	"github.com/motcua/motcua/eventstore"
+	"github.com/motcua/motcua/http/httpkit"
 )
 
 // historyView is the inspectors' page of a dossier: every event with who recorded it, in which
@@ -28,8 +28,8 @@ type historyView struct {
 	AsOfCount int
 	Problem   string
 	// Integrity is the verification API's verdict on the history and the agency signatures.
-	Integrity        dossierVerification
-	IntegrityProblem *Problem
+	Integrity        httpkit.DossierVerification
+	IntegrityProblem *httpkit.Problem
 }
 
 type historyRow struct {
@@ -48,7 +48,7 @@ type stateChange struct {
 	Field, Before, After string
 }
 
-func (s *Server) historyPage(w http.ResponseWriter, r *http.Request) {
+func (s *Pages) historyPage(w http.ResponseWriter, r *http.Request) {
 	l := langOf(w, r)
 	d, recorded, ok := s.loadReadable(w, r, chi.URLParam(r, "code"))
 	if !ok {
@@ -85,16 +85,13 @@ func (s *Server) historyPage(w http.ResponseWriter, r *http.Request) {
 			Payload: prettyJSON(e.Data), Changes: stateDiff(before, state),
 		})
 	}
-	res, err := s.apiCall(r, http.MethodGet, "/api/v1/dossiers/"+url.PathEscape(d.ID)+"/verification", nil, nil)
-	if err == nil && res.OK() {
-		err = json.Unmarshal(res.Body, &page.Integrity)
-	}
+	integrity, problem, err := s.api.VerifyDossier(r, d.ID)
 	if err != nil {
 		s.logger.ErrorContext(r.Context(), "dossier verification", "dossier", d.ID, "err", err)
 		s.renderError(w, r, http.StatusInternalServerError, "error.internal")
 		return
 	}
-	page.IntegrityProblem = res.Problem
+	page.Integrity, page.IntegrityProblem = integrity, problem
 	s.render(w, r, http.StatusOK, "history", l.T("history.title")+" "+string(d.Code), page)
 }
 

@@ -1,12 +1,11 @@
-package http
+package web
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"io"
-	"math"
 	"net/http"
 	"net/url"
 	"slices"
@@ -19,6 +18,7 @@ import (
 	"github.com/motcua/motcua/commands"
 	"github.com/motcua/motcua/domain"
 	"github.com/motcua/motcua/eventstore"
+	"github.com/motcua/motcua/http/httpkit"
 	"github.com/motcua/motcua/projections"
 )
 
@@ -31,26 +31,26 @@ type signInView struct {
 	Problem string
 }
 
-func (s *Server) signInPage(w http.ResponseWriter, r *http.Request) {
+func (s *Pages) signInPage(w http.ResponseWriter, r *http.Request) {
 	l := langOf(w, r)
 	s.render(w, r, http.StatusOK, "signin", l.T("signin.title"), &signInView{Next: safeNext(r.URL.Query().Get("next"))})
 }
 
-func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
+func (s *Pages) signIn(w http.ResponseWriter, r *http.Request) {
 	l := langOf(w, r)
-	r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
+	r.Body = http.MaxBytesReader(w, r.Body, maxSignInBytes)
 	token := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(r.PostFormValue("token")), "Bearer "))
 	next := safeNext(r.PostFormValue("next"))
-	if _, err := s.verifier.Verify("Bearer " + token); err != nil {
+	if _, err := s.tokens.Verify("Bearer " + token); err != nil {
 		s.render(w, r, http.StatusUnauthorized, "signin", l.T("signin.title"), &signInView{Next: next, Problem: "signin.invalid"})
 		return
 	}
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: token, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: isHTTPS(r)})
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: token, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: httpkit.IsHTTPS(r)})
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
-func (s *Server) signOut(w http.ResponseWriter, r *http.Request) {
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: isHTTPS(r)})
+func (s *Pages) signOut(w http.ResponseWriter, r *http.Request) {
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: httpkit.IsHTTPS(r)})
 	http.Redirect(w, r, "/can-bo/dang-nhap", http.StatusSeeOther)
 }
 
@@ -64,12 +64,12 @@ func safeNext(next string) string {
 
 // requireOfficial admits requests carrying a valid session cookie, and checks every form post's
 // CSRF token; others are sent to sign in.
-func (s *Server) requireOfficial(next http.Handler) http.Handler {
+func (s *Pages) requireOfficial(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, err := r.Cookie(sessionCookie)
 		var caller commands.Caller
 		if err == nil {
-			caller, err = s.verifier.Verify("Bearer " + c.Value)
+			caller, err = s.tokens.Verify("Bearer " + c.Value)
 		}
 		if err != nil {
 			target := "/can-bo/dang-nhap?next=" + url.QueryEscape(r.URL.RequestURI())
@@ -110,11 +110,11 @@ type queueItem struct {
 	Actions []domain.Action // what the official's roles may do now
 }
 
-func (s *Server) queuePage(w http.ResponseWriter, r *http.Request) {
+func (s *Pages) queuePage(w http.ResponseWriter, r *http.Request) {
 	l := langOf(w, r)
 	caller, _ := officialOf(r)
 	q := r.URL.Query()
-	agencies, err := readScope(caller, q.Get("co-quan"))
+	agencies, err := httpkit.ReadScope(caller, q.Get("co-quan"))
 	if err != nil {
 		s.renderScopeRefusal(w, r, caller, err)
 		return
@@ -162,11 +162,11 @@ func actionsFor(caller commands.Caller, d domain.Dossier) []domain.Action {
 
 // loadReadable loads the dossier ref for the signed-in official, or answers with the error page
 // (unknown dossier, another agency's) and returns false.
-func (s *Server) loadReadable(w http.ResponseWriter, r *http.Request, ref string) (domain.Dossier, []eventstore.RecordedEvent, bool) {
+func (s *Pages) loadReadable(w http.ResponseWriter, r *http.Request, ref string) (domain.Dossier, []eventstore.RecordedEvent, bool) {
 	caller, _ := officialOf(r)
 	d, recorded, err := s.app.LoadIfReadable(r.Context(), caller, ref)
 	if err != nil {
-		status := statusOf[domain.ErrorCodeOf(err)]
+		status := httpkit.StatusOf[domain.ErrorCodeOf(err)]
 		if status == http.StatusInternalServerError {
 			s.logger.ErrorContext(r.Context(), "load dossier", "ref", ref, "err", err)
 		}
@@ -205,7 +205,7 @@ type actionForm struct {
 	Action  domain.Action
 	Values  url.Values
 	Errors  map[string]string
-	Problem *Problem
+	Problem *httpkit.Problem
 }
 
 // Value is the posted value of a field of this action's form, for refilling it.
@@ -233,7 +233,7 @@ type timelineEntry struct {
 	Summary   string
 }
 
-func (s *Server) dossierPage(w http.ResponseWriter, r *http.Request) {
+func (s *Pages) dossierPage(w http.ResponseWriter, r *http.Request) {
 	page, status := s.loadDossierPage(r, chi.URLParam(r, "code"))
 	if page == nil {
 		s.renderError(w, r, status, errorKeyOf(status))
@@ -254,18 +254,18 @@ func errorKeyOf(status int) string {
 }
 
 // loadDossierPage loads what the dossier page shows, or returns nil and the HTTP status to answer.
-func (s *Server) loadDossierPage(r *http.Request, ref string) (*dossierPageView, int) {
+func (s *Pages) loadDossierPage(r *http.Request, ref string) (*dossierPageView, int) {
 	caller, _ := officialOf(r)
 	d, recorded, err := s.app.LoadIfReadable(r.Context(), caller, ref)
 	if err != nil {
 		if domain.ErrorCodeOf(err) == domain.EINTERNAL {
 			s.logger.ErrorContext(r.Context(), "load dossier", "ref", ref, "err", err)
 		}
-		return nil, statusOf[domain.ErrorCodeOf(err)]
+		return nil, httpkit.StatusOf[domain.ErrorCodeOf(err)]
 	}
 	page := &dossierPageView{
-		D: d, ReceivingName: s.agencyName(d.ReceivingUnit), CompetentName: s.agencyName(d.CompetentAgency),
-		HolderAgency: s.agencyName(d.HolderAgency), Late: d.Late(s.now()), Actions: actionsFor(caller, d),
+		D: d, ReceivingName: s.app.Catalog.AgencyName(d.ReceivingUnit), CompetentName: s.app.Catalog.AgencyName(d.CompetentAgency),
+		HolderAgency: s.app.Catalog.AgencyName(d.HolderAgency), Late: d.Late(s.now()), Actions: actionsFor(caller, d),
 		Agencies: s.app.Catalog.Agencies, FeesDue: d.FeesDue - d.FeesPaid,
 		PaymentChannels: []domain.PaymentChannel{domain.PaymentCash, domain.PaymentBank, domain.PaymentOnline},
 		Channels:        []domain.Channel{domain.ChannelDirect, domain.ChannelPostal, domain.ChannelOnline},
@@ -305,7 +305,7 @@ func nextStep(p domain.Procedure, current string) domain.WorkflowStep {
 
 // unitChoices lists the units a dossier can be transferred to: the workflow's units, the
 // departments of the agencies involved, and the agencies themselves.
-func (s *Server) unitChoices(d domain.Dossier) []unitChoice {
+func (s *Pages) unitChoices(d domain.Dossier) []unitChoice {
 	var out []unitChoice
 	seen := map[string]bool{}
 	add := func(code, name string) {
@@ -382,7 +382,7 @@ func eventSummary(e domain.Event) string {
 
 // actionSubmit posts an action form to the API as the signed-in official and shows the answer:
 // back to the dossier on success, the same form with the API's field errors otherwise.
-func (s *Server) actionSubmit(w http.ResponseWriter, r *http.Request) {
+func (s *Pages) actionSubmit(w http.ResponseWriter, r *http.Request) {
 	l := langOf(w, r)
 	ref, action := chi.URLParam(r, "code"), domain.Action(chi.URLParam(r, "action"))
 	if _, ok := commands.NewInput(action); !ok {
@@ -394,26 +394,14 @@ func (s *Server) actionSubmit(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, http.StatusBadRequest, "error.bad_form")
 		return
 	}
-	headers := map[string]string{}
-	if v := r.PostFormValue("version"); v != "" {
-		headers["If-Match"] = `"` + v + `"`
-	}
-	res, err := s.apiWrite(r, http.MethodPost, "/api/v1/dossiers/"+url.PathEscape(ref)+"/"+string(action), body, headers)
+	done, problem, err := s.api.Act(r, ref, action, r.PostFormValue("version"), body)
 	if err != nil {
 		s.logger.ErrorContext(r.Context(), "action", "action", action, "err", err)
 		s.renderError(w, r, http.StatusInternalServerError, "error.internal")
 		return
 	}
-	if res.OK() {
-		var out struct {
-			Code string `json:"code"`
-			ID   string `json:"id"`
-		}
-		_ = json.Unmarshal(res.Body, &out)
-		target := out.Code
-		if target == "" {
-			target = out.ID
-		}
+	if problem == nil {
+		target := cmp.Or(done.Code, done.ID)
 		http.Redirect(w, r, "/can-bo/ho-so/"+url.PathEscape(target)+"?da-lam="+url.QueryEscape(string(action)), http.StatusSeeOther)
 		return
 	}
@@ -422,91 +410,54 @@ func (s *Server) actionSubmit(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, status, errorKeyOf(status))
 		return
 	}
-	page.Form = actionForm{Action: action, Values: r.PostForm, Errors: res.FieldErrors(), Problem: res.Problem}
-	s.render(w, r, res.Status, "dossier", l.T("dossier.title")+" "+string(page.D.Code), page)
+	page.Form = actionForm{Action: action, Values: r.PostForm, Errors: problem.FieldErrors(), Problem: problem}
+	s.render(w, r, problem.Status, "dossier", l.T("dossier.title")+" "+string(page.D.Code), page)
 }
 
-// actionBody turns an action form into the API's JSON body. Field names are the API's, so its
-// field errors land next to the right inputs. A number that does not parse is passed on as text:
-// the API then names the field and says it must be a number.
-func actionBody(action domain.Action, r *http.Request) (map[string]any, error) {
+// actionBody turns an action form into the API's request. A number that does not parse is passed
+// on as text: the API then names the field and says it must be a number.
+func actionBody(action domain.Action, r *http.Request) (ActionRequest, error) {
 	f := r.PostFormValue
-	body := map[string]any{}
-	text := func(field string) {
-		if v := strings.TrimSpace(f(field)); v != "" {
-			body[field] = v
-		}
-	}
-	number := func(field string, integer bool) {
-		v := strings.TrimSpace(strings.ReplaceAll(f(field), ",", "."))
-		if v == "" {
-			return
-		}
-		if integer {
-			if n, err := strconv.ParseInt(strings.ReplaceAll(v, ".", ""), 10, 64); err == nil {
-				body[field] = n
-				return
-			}
-		} else if n, err := strconv.ParseFloat(v, 64); err == nil && !math.IsNaN(n) && !math.IsInf(n, 0) {
-			// "NaN" and "Inf" parse but are not JSON: they go on as text, for the API to refuse.
-			body[field] = n
-			return
-		}
-		body[field] = v
-	}
+	text := func(field string) string { return strings.TrimSpace(f(field)) }
+	var body ActionRequest
 	switch action {
 	case domain.ActionRefuseReception, domain.ActionSuspend, domain.ActionWithdraw, domain.ActionReject:
-		body["reason"] = f("reason")
+		body.Reason = f("reason")
 	case domain.ActionRequestSupplement:
-		body["missing_items"] = lines(f("missing_items"))
-		body["reason"] = f("reason")
+		body.MissingItems, body.Reason = lines(f("missing_items")), f("reason")
 	case domain.ActionSupplement:
-		body["components"] = componentsOf(f("components"))
+		body.Components = componentsOf(f("components"))
 	case domain.ActionTransfer:
-		body["to_unit"], body["step"] = f("to_unit"), f("step")
-		text("to_official_id")
-		text("to_official_name")
-		text("note")
-		number("allotted_hours", false)
+		body.ToUnit, body.Step = f("to_unit"), f("step")
+		body.ToOfficialID, body.ToOfficialName, body.Note = text("to_official_id"), text("to_official_name"), text("note")
+		body.AllottedHours = formDecimal(f("allotted_hours"))
 	case domain.ActionInterAgencyTransfer:
-		body["to_agency"], body["purpose"] = f("to_agency"), f("purpose")
-		number("allotted_hours", false)
+		body.ToAgency, body.Purpose = f("to_agency"), f("purpose")
+		body.AllottedHours = formDecimal(f("allotted_hours"))
 	case domain.ActionAppraise:
-		body["conclusion"], body["opinion"] = f("conclusion"), f("opinion")
+		body.Conclusion, body.Opinion = f("conclusion"), f("opinion")
 	case domain.ActionCompletePart:
-		body["step"], body["opinion"] = f("step"), f("opinion")
-	case domain.ActionSign:
-		body["document_number"] = f("document_number")
-		text("signer_title")
+		body.Step, body.Opinion = f("step"), f("opinion")
+	case domain.ActionSign, domain.ActionMarkResultReady:
+		if action == domain.ActionSign {
+			body.DocumentNumber, body.SignerTitle = f("document_number"), text("signer_title")
+		} else {
+			body.DocumentNumber = text("document_number")
+		}
 		hash, err := documentHash(r)
 		if err != nil {
-			return nil, err
+			return ActionRequest{}, err
 		}
-		body["document_hash"] = hash
-	case domain.ActionMarkResultReady:
-		text("document_number")
-		hash, err := documentHash(r)
-		if err != nil {
-			return nil, err
-		}
-		if hash != "" {
-			body["document_hash"] = hash
-		}
+		body.DocumentHash = hash
 	case domain.ActionPay:
-		number("amount", true)
-		body["channel"], body["receipt_number"] = f("channel"), f("receipt_number")
+		body.Amount = formInteger(f("amount"))
+		body.Channel, body.ReceiptNumber = f("channel"), f("receipt_number")
 	case domain.ActionReturnResult:
-		body["channel"] = f("channel")
+		body.Channel = f("channel")
 	case domain.ActionIssueApology:
-		body["reason"] = f("reason")
-		number("extra_working_days", true)
-		if v := f("new_appointment_date"); v != "" {
-			if t, err := time.ParseInLocation("2006-01-02T15:04", v, domain.VietnamTime); err == nil {
-				body["new_appointment_date"] = t
-			} else {
-				body["new_appointment_date"] = v
-			}
-		}
+		body.Reason = f("reason")
+		body.ExtraWorkingDays = formInteger(f("extra_working_days"))
+		body.NewAppointmentDate = formMoment(f("new_appointment_date"))
 	}
 	return body, nil
 }
@@ -538,18 +489,14 @@ func lines(s string) []string {
 }
 
 // componentsOf reads documents typed one per line, as "name" or "name | copies".
-func componentsOf(s string) []map[string]any {
-	out := []map[string]any{}
+func componentsOf(s string) []ComponentForm {
+	out := []ComponentForm{}
 	for _, line := range lines(s) {
 		name, copies := line, "1"
 		if i := strings.LastIndex(line, "|"); i >= 0 {
 			name, copies = strings.TrimSpace(line[:i]), strings.TrimSpace(line[i+1:])
 		}
-		c := map[string]any{"name": name, "copies": copies}
-		if n, err := strconv.Atoi(copies); err == nil {
-			c["copies"] = n
-		}
-		out = append(out, c)
+		out = append(out, ComponentForm{Name: name, Copies: formCopies(copies)})
 	}
 	return out
 }
@@ -562,7 +509,7 @@ type receiveView struct {
 	Form       actionForm
 }
 
-func (s *Server) receivePage(w http.ResponseWriter, r *http.Request) {
+func (s *Pages) receivePage(w http.ResponseWriter, r *http.Request) {
 	l := langOf(w, r)
 	s.render(w, r, http.StatusOK, "receive", l.T("receive.title"), &receiveView{
 		Procedures: s.app.Catalog.Procedures, Channels: []domain.Channel{domain.ChannelDirect, domain.ChannelPostal, domain.ChannelOnline},
@@ -570,32 +517,26 @@ func (s *Server) receivePage(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-func (s *Server) receiveSubmit(w http.ResponseWriter, r *http.Request) {
+func (s *Pages) receiveSubmit(w http.ResponseWriter, r *http.Request) {
 	l := langOf(w, r)
 	f := r.PostFormValue
-	body := map[string]any{
-		"procedure_code": f("procedure_code"), "channel": f("channel"),
-		"applicant": map[string]any{"type": f("applicant.type"), "name": f("applicant.name"), "id_number": f("applicant.id_number"),
-			"phone": f("applicant.phone"), "email": f("applicant.email"), "address": f("applicant.address")},
-		"components": componentsOf(f("components")),
+	body := ReceiveRequest{
+		ProcedureCode: f("procedure_code"), Channel: f("channel"),
+		Applicant: ApplicantForm{Type: f("applicant.type"), Name: f("applicant.name"), IDNumber: f("applicant.id_number"),
+			Phone: f("applicant.phone"), Email: f("applicant.email"), Address: f("applicant.address")},
+		Components: componentsOf(f("components")),
 	}
-	res, err := s.apiWrite(r, http.MethodPost, "/api/v1/dossiers", body, nil)
+	receipt, problem, err := s.api.Receive(r, body)
 	if err != nil {
 		s.logger.ErrorContext(r.Context(), "receive", "err", err)
 		s.renderError(w, r, http.StatusInternalServerError, "error.internal")
 		return
 	}
-	if !res.OK() {
-		s.render(w, r, res.Status, "receive", l.T("receive.title"), &receiveView{
+	if problem != nil {
+		s.render(w, r, problem.Status, "receive", l.T("receive.title"), &receiveView{
 			Procedures: s.app.Catalog.Procedures, Channels: []domain.Channel{domain.ChannelDirect, domain.ChannelPostal, domain.ChannelOnline},
-			Form: actionForm{Action: domain.ActionReceive, Values: r.PostForm, Errors: res.FieldErrors(), Problem: res.Problem},
+			Form: actionForm{Action: domain.ActionReceive, Values: r.PostForm, Errors: problem.FieldErrors(), Problem: problem},
 		})
-		return
-	}
-	var receipt receiptResponse
-	if err := json.Unmarshal(res.Body, &receipt); err != nil {
-		s.logger.ErrorContext(r.Context(), "receive: decode receipt", "err", err)
-		s.renderError(w, r, http.StatusInternalServerError, "error.internal")
 		return
 	}
 	if receipt.Code == "" { // an online submission: no code, no receipt until accepted

@@ -1,4 +1,4 @@
-package http
+package web
 
 import (
 	"bytes"
@@ -15,6 +15,7 @@ import (
 
 	"github.com/motcua/motcua/domain"
 	"github.com/motcua/motcua/eventstore"
+	"github.com/motcua/motcua/http/httpkit"
 )
 
 // printView is a print-ready form of TT 01/2018: 01 receipt and appointment, 02 supplement
@@ -35,7 +36,7 @@ type printView struct {
 	Apology       *domain.ApologyIssued
 }
 
-func (s *Server) printPage(w http.ResponseWriter, r *http.Request) {
+func (s *Pages) printPage(w http.ResponseWriter, r *http.Request) {
 	form := chi.URLParam(r, "form")
 	if form == "phieu-kiem-soat" {
 		s.controlSheetPage(w, r)
@@ -45,13 +46,13 @@ func (s *Server) printPage(w http.ResponseWriter, r *http.Request) {
 }
 
 // renderPrintable renders form of the dossier ref; secret is printed on a fresh receipt only.
-func (s *Server) renderPrintable(w http.ResponseWriter, r *http.Request, ref, form, secret string) {
+func (s *Pages) renderPrintable(w http.ResponseWriter, r *http.Request, ref, form, secret string) {
 	l := langOf(w, r)
 	d, recorded, ok := s.loadReadable(w, r, ref)
 	if !ok {
 		return
 	}
-	page := &printView{Form: form, D: d, ReceivingName: s.agencyName(d.ReceivingUnit), CompetentName: s.agencyName(d.CompetentAgency), Secret: secret}
+	page := &printView{Form: form, D: d, ReceivingName: s.app.Catalog.AgencyName(d.ReceivingUnit), CompetentName: s.app.Catalog.AgencyName(d.CompetentAgency), Secret: secret}
 	for _, e := range recorded {
 		event, err := domain.DecodeEvent(e.Type, e.Data)
 		if err != nil {
@@ -74,7 +75,7 @@ func (s *Server) renderPrintable(w http.ResponseWriter, r *http.Request, ref, fo
 	case "01":
 		found = d.Code != ""
 		page.Official = recordedActor(recorded, domain.TypeReceived)
-		page.LookupURL = lookupURL(s.baseURL(r), d.Code, secret)
+		page.LookupURL = httpkit.LookupURL(httpkit.BaseURL(s.publicBaseURL, r), d.Code, secret)
 		var err error
 		if page.QR, err = pngDataURI(qrCode(page.LookupURL)); err == nil {
 			page.Barcode, err = pngDataURI(code128Of(string(d.Code)))

@@ -1,7 +1,6 @@
-package http
+package web
 
 import (
-	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
@@ -11,6 +10,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/motcua/motcua/domain"
+	"github.com/motcua/motcua/http/httpkit"
 	"github.com/motcua/motcua/projections"
 )
 
@@ -74,13 +74,13 @@ type ratingForm struct {
 	Chosen   map[domain.Criterion]domain.RatingLevel
 	Comment  string
 	Errors   map[string]string
-	Problem  *Problem
+	Problem  *httpkit.Problem
 	Done     bool // the API recorded the rating
 	Already  bool // rated before
 	NotReady bool // the result is not returned yet
 }
 
-func (s *Server) lookupPage(w http.ResponseWriter, r *http.Request) {
+func (s *Pages) lookupPage(w http.ResponseWriter, r *http.Request) {
 	raw := strings.TrimSpace(chi.URLParam(r, "code"))
 	if raw == "" {
 		raw = strings.TrimSpace(r.URL.Query().Get("ma"))
@@ -114,7 +114,7 @@ func (s *Server) lookupPage(w http.ResponseWriter, r *http.Request) {
 
 // fillLookup looks the code up and returns the page's HTTP status. With the receipt's secret the
 // page shows whose dossier it is (masked) and what it is about, and offers the rating form.
-func (s *Server) fillLookup(w http.ResponseWriter, r *http.Request, l Lang, page *lookupView, secret string) int {
+func (s *Pages) fillLookup(w http.ResponseWriter, r *http.Request, l Lang, page *lookupView, secret string) int {
 	parsed, err := domain.ParseDossierCode(page.Query)
 	if err != nil {
 		page.Problem = "lookup.malformed"
@@ -135,8 +135,8 @@ func (s *Server) fillLookup(w http.ResponseWriter, r *http.Request, l Lang, page
 	if secret == "" {
 		return http.StatusOK
 	}
-	switch err := s.checkReceiptSecret(w, r, string(code), secret); {
-	case errors.Is(err, errSecretChecksLimited):
+	switch err := s.api.CheckReceiptSecret(w, r, string(code), secret); {
+	case errors.Is(err, httpkit.ErrSecretChecksLimited):
 		page.Problem = "error.rate_limited"
 		return http.StatusTooManyRequests
 	case domain.ErrorCodeOf(err) == domain.EFORBIDDEN:
@@ -146,7 +146,7 @@ func (s *Server) fillLookup(w http.ResponseWriter, r *http.Request, l Lang, page
 		return s.lookupFailed(w, r, page, code, err)
 	}
 	page.Status.Identified = true
-	page.Status.ReceivingName, page.Status.CompetentName = s.agencyName(st.ReceivingUnit), s.agencyName(st.CompetentAgency)
+	page.Status.ReceivingName, page.Status.CompetentName = s.app.Catalog.AgencyName(st.ReceivingUnit), s.app.Catalog.AgencyName(st.CompetentAgency)
 	// The live update re-renders the status for the same visitor, identity included.
 	page.FragmentURL += "&secret=" + url.QueryEscape(secret)
 	page.Rating = &ratingForm{
@@ -159,17 +159,17 @@ func (s *Server) fillLookup(w http.ResponseWriter, r *http.Request, l Lang, page
 
 // lookupFailed shows a store failure on the lookup page: 503 while the store is unreachable (the
 // visitor may retry), else 500.
-func (s *Server) lookupFailed(w http.ResponseWriter, r *http.Request, page *lookupView, code domain.DossierCode, err error) int {
+func (s *Pages) lookupFailed(w http.ResponseWriter, r *http.Request, page *lookupView, code domain.DossierCode, err error) int {
 	page.Status, page.Rating = nil, nil
-	if storeUnavailable(err) {
+	if httpkit.StoreUnavailable(err) {
 		s.logger.WarnContext(r.Context(), "public lookup: store unavailable", "code", code, "err", err)
-		w.Header().Set("Retry-After", retryAfterUnavailable)
+		w.Header().Set("Retry-After", httpkit.RetryAfterUnavailable)
 		page.Problem = "error.unavailable"
 		return http.StatusServiceUnavailable
 	}
-	if clientGone(r) {
+	if httpkit.ClientGone(r) {
 		page.Problem = "error.internal"
-		return statusClientClosedRequest
+		return httpkit.StatusClientClosedRequest
 	}
 	s.logger.ErrorContext(r.Context(), "public lookup", "code", code, "err", err)
 	page.Problem = "error.internal"
@@ -179,7 +179,7 @@ func (s *Server) lookupFailed(w http.ResponseWriter, r *http.Request, page *look
 var ratingLevels = []domain.RatingLevel{domain.VerySatisfied, domain.Satisfied, domain.Dissatisfied}
 
 // ratePage posts the rating form to the rating API and shows its answer.
-func (s *Server) ratePage(w http.ResponseWriter, r *http.Request) {
+func (s *Pages) ratePage(w http.ResponseWriter, r *http.Request) {
 	l := langOf(w, r)
 	if err := r.ParseForm(); err != nil {
 		s.renderError(w, r, http.StatusBadRequest, "error.bad_form")
@@ -193,7 +193,6 @@ func (s *Server) ratePage(w http.ResponseWriter, r *http.Request) {
 	}
 	form := page.Rating
 	form.Comment = r.PostFormValue("comment")
-	body := map[string]any{"secret": form.Secret, "comment": form.Comment}
 	scores := map[domain.Criterion]domain.RatingLevel{}
 	for _, c := range domain.Criteria {
 		if v := r.PostFormValue("scores." + string(c)); v != "" {
@@ -201,18 +200,17 @@ func (s *Server) ratePage(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	form.Chosen = scores
-	body["scores"] = scores
-	res, err := s.apiWrite(r, http.MethodPost, "/api/v1/public/dossiers/"+url.PathEscape(page.Status.Code)+"/rating", body, nil)
+	problem, err := s.api.Rate(r, page.Status.Code, RatingRequest{Secret: form.Secret, Scores: scores, Comment: form.Comment})
 	if err != nil {
 		s.logger.ErrorContext(r.Context(), "rating", "err", err)
 		s.renderError(w, r, http.StatusInternalServerError, "error.internal")
 		return
 	}
-	if res.OK() {
+	if problem == nil {
 		form.Done = true
 		status = http.StatusOK
 	} else {
-		form.Problem, form.Errors, status = res.Problem, res.FieldErrors(), res.Status
+		form.Problem, form.Errors, status = problem, problem.FieldErrors(), problem.Status
 	}
 	s.render(w, r, status, "lookup", l.T("lookup.title"), page)
 }
@@ -223,35 +221,24 @@ func (s *Server) ratePage(w http.ResponseWriter, r *http.Request) {
 type resultView struct {
 	ResultCode string
 	Presented  string
-	Problem    *Problem
+	Problem    *httpkit.Problem
 	NotFound   bool
-	V          resultVerification
+	V          httpkit.ResultVerification
 }
 
-func (s *Server) resultPage(w http.ResponseWriter, r *http.Request) {
+func (s *Pages) resultPage(w http.ResponseWriter, r *http.Request) {
 	l := langOf(w, r)
+	var status int
 	page := &resultView{ResultCode: chi.URLParam(r, "resultCode"), Presented: strings.ToLower(strings.TrimSpace(r.URL.Query().Get("hash")))}
-	path := "/api/v1/public/results/" + url.PathEscape(page.ResultCode)
-	if page.Presented != "" {
-		path += "?hash=" + url.QueryEscape(page.Presented)
-	}
-	res, err := s.apiCall(r, http.MethodGet, path, nil, nil)
-	if err == nil && res.OK() {
-		err = json.Unmarshal(res.Body, &page.V)
-	}
+	verification, problem, err := s.api.VerifyResult(r, page.ResultCode, page.Presented)
 	if err != nil {
 		s.logger.ErrorContext(r.Context(), "result verification", "code", page.ResultCode, "err", err)
 		s.renderError(w, r, http.StatusInternalServerError, "error.internal")
 		return
 	}
-	page.Problem, page.NotFound = res.Problem, res.Status == http.StatusNotFound
-	s.render(w, r, res.Status, "result", l.T("result.title"), page)
-}
-
-// agencyName is the catalog's name of an agency, or its code when the catalog does not know it.
-func (s *Server) agencyName(code string) string {
-	if a, ok := s.app.Catalog.Agency(code); ok {
-		return a.Name
+	page.V, page.Problem, status = verification, problem, http.StatusOK
+	if problem != nil {
+		page.NotFound, status = problem.Status == http.StatusNotFound, problem.Status
 	}
-	return code
+	s.render(w, r, status, "result", l.T("result.title"), page)
 }

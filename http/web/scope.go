@@ -1,4 +1,4 @@
-package http
+package web
 
 import (
 	"context"
@@ -6,25 +6,9 @@ import (
 
 	"github.com/motcua/motcua/commands"
 	"github.com/motcua/motcua/domain"
+	"github.com/motcua/motcua/http/httpkit"
 	"github.com/motcua/motcua/projections"
 )
-
-// Read scope: the JSON API and the pages ask commands.ScopeFor whose dossiers a caller's lists,
-// dashboards and reports cover, and commands.LoadIfReadable (or CanRead) whether one dossier may be
-// read — one decision for both faces, so a page can never show what the API refuses.
-
-// readScope decides whose dossiers caller reads when asking for the agency requested ("" for none)
-// and turns the decision into the read models' scope; every agency only when ScopeFor says so.
-func readScope(caller commands.Caller, requested string) (projections.AgencyScope, error) {
-	scope, err := commands.ScopeFor(caller, requested)
-	if err != nil {
-		return projections.AgencyScope{}, err
-	}
-	if scope.AllAgencies() {
-		return projections.AllAgencies(), nil
-	}
-	return projections.OneAgency(scope.Agency()), nil
-}
 
 // scopeRefusalKey is the page message for a read scope refused to caller.
 func scopeRefusalKey(caller commands.Caller, err error) string {
@@ -38,8 +22,8 @@ func scopeRefusalKey(caller commands.Caller, err error) string {
 }
 
 // renderScopeRefusal answers a page whose read scope was refused: 403 (400 for a malformed agency).
-func (s *Server) renderScopeRefusal(w http.ResponseWriter, r *http.Request, caller commands.Caller, err error) {
-	status := statusOf[domain.ErrorCodeOf(err)]
+func (s *Pages) renderScopeRefusal(w http.ResponseWriter, r *http.Request, caller commands.Caller, err error) {
+	status := httpkit.StatusOf[domain.ErrorCodeOf(err)]
 	if status == http.StatusInternalServerError {
 		s.logger.ErrorContext(r.Context(), "read scope", "err", err)
 	}
@@ -51,10 +35,10 @@ type dashboardScopeKey struct{}
 // dashboardAccess decides the read scope of a dashboard page or CSV (the agency picked in
 // co-quan, if any) before the handler runs, and refuses the request when the official may not
 // read it. The handlers read the decision through scopeOf.
-func (s *Server) dashboardAccess(next http.Handler) http.Handler {
+func (s *Pages) dashboardAccess(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		caller, _ := officialOf(r)
-		scope, err := readScope(caller, r.URL.Query().Get("co-quan"))
+		scope, err := httpkit.ReadScope(caller, r.URL.Query().Get("co-quan"))
 		if err != nil {
 			s.renderScopeRefusal(w, r, caller, err)
 			return

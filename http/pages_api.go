@@ -1,0 +1,182 @@
+package http
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/motcua/motcua/commands"
+	"github.com/motcua/motcua/domain"
+	"github.com/motcua/motcua/http/httpkit"
+	"github.com/motcua/motcua/http/web"
+)
+
+// pagesAPI is the JSON API as the web pages call it (web.API): each call goes through the router in
+// the same process, as the page's visitor, so a page gets the same decoding, validation,
+// authorization and problem details as any API client.
+type pagesAPI struct{ s *Server }
+
+var _ web.API = pagesAPI{}
+
+func (a pagesAPI) Receive(r *http.Request, in web.ReceiveRequest) (web.Receipt, *httpkit.Problem, error) {
+	var receipt web.Receipt
+	problem, err := a.s.apiDecode(a.s.apiWrite(r, http.MethodPost, "/api/v1/dossiers", in, nil))(&receipt)
+	return receipt, problem, err
+}
+
+func (a pagesAPI) Act(r *http.Request, ref string, action domain.Action, version string, in web.ActionRequest) (web.ActionDone, *httpkit.Problem, error) {
+	headers := map[string]string{}
+	if version != "" {
+		headers["If-Match"] = `"` + version + `"`
+	}
+	var done web.ActionDone
+	problem, err := a.s.apiDecode(a.s.apiWrite(r, http.MethodPost, "/api/v1/dossiers/"+url.PathEscape(ref)+"/"+string(action), in, headers))(&done)
+	return done, problem, err
+}
+
+func (a pagesAPI) Rate(r *http.Request, code string, in web.RatingRequest) (*httpkit.Problem, error) {
+	return a.s.apiDecode(a.s.apiWrite(r, http.MethodPost, "/api/v1/public/dossiers/"+url.PathEscape(code)+"/rating", in, nil))(nil)
+}
+
+func (a pagesAPI) VerifyResult(r *http.Request, resultCode, hash string) (httpkit.ResultVerification, *httpkit.Problem, error) {
+	path := "/api/v1/public/results/" + url.PathEscape(resultCode)
+	if hash != "" {
+		path += "?hash=" + url.QueryEscape(hash)
+	}
+	var v httpkit.ResultVerification
+	problem, err := a.s.apiDecode(a.s.apiCall(r, http.MethodGet, path, nil, nil))(&v)
+	return v, problem, err
+}
+
+func (a pagesAPI) VerifyDossier(r *http.Request, dossierID string) (httpkit.DossierVerification, *httpkit.Problem, error) {
+	var v httpkit.DossierVerification
+	problem, err := a.s.apiDecode(a.s.apiCall(r, http.MethodGet, "/api/v1/dossiers/"+url.PathEscape(dossierID)+"/verification", nil, nil))(&v)
+	return v, problem, err
+}
+
+func (a pagesAPI) CheckReceiptSecret(w http.ResponseWriter, r *http.Request, code, secret string) error {
+	return a.s.checkReceiptSecret(w, r, code, secret)
+}
+
+// apiDecode reads an API answer: a 2xx body into dst (nil: the body is not needed), else the problem.
+func (s *Server) apiDecode(res apiResult, err error) func(dst any) (*httpkit.Problem, error) {
+	return func(dst any) (*httpkit.Problem, error) {
+		switch {
+		case err != nil:
+			return nil, err
+		case !res.OK():
+			return res.Problem, nil
+		case dst != nil:
+			if err := json.Unmarshal(res.Body, dst); err != nil {
+				return nil, fmt.Errorf("decode the API's answer: %w", err)
+			}
+		}
+		return nil, nil
+	}
+}
+
+// apiResult is the API's answer to a call made on a page's behalf.
+type apiResult struct {
+	Status  int
+	Header  http.Header
+	Body    []byte
+	Problem *httpkit.Problem
+}
+
+// OK reports a 2xx answer.
+func (a apiResult) OK() bool { return a.Status >= 200 && a.Status < 300 }
+
+// apiCall sends a request to the JSON API through the router, as the page's caller: the same
+// decoding, validation, authorization and problem details as any API client gets.
+func (s *Server) apiCall(r *http.Request, method, path string, body any, headers map[string]string) (apiResult, error) {
+	var payload []byte
+	if body != nil {
+		var err error
+		if payload, err = json.Marshal(body); err != nil {
+			return apiResult{}, fmt.Errorf("encode API body: %w", err)
+		}
+	}
+	req, err := http.NewRequestWithContext(r.Context(), method, path, bytes.NewReader(payload))
+	if err != nil {
+		return apiResult{}, err
+	}
+	req.RemoteAddr = r.RemoteAddr
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("X-Correlation-ID", commands.CorrelationID(r.Context()).String())
+	if token := web.SessionToken(r); token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	rec := &bufferedResponse{header: http.Header{}, status: http.StatusOK}
+	s.router.ServeHTTP(rec, req)
+	res := apiResult{Status: rec.status, Header: rec.header, Body: rec.body.Bytes()}
+	if !res.OK() {
+		var p httpkit.Problem
+		if err := json.Unmarshal(res.Body, &p); err != nil {
+			p = httpkit.Problem{Title: http.StatusText(rec.status), Detail: string(res.Body)}
+		}
+		p.Status = rec.status // the status a page answers with
+		res.Problem = &p
+	}
+	return res, nil
+}
+
+// bufferedResponse is the http.ResponseWriter an apiCall collects the API's answer in.
+type bufferedResponse struct {
+	header      http.Header
+	status      int
+	body        bytes.Buffer
+	wroteHeader bool
+}
+
+func (b *bufferedResponse) Header() http.Header { return b.header }
+func (b *bufferedResponse) WriteHeader(status int) {
+	if !b.wroteHeader {
+		b.status, b.wroteHeader = status, true
+	}
+}
+func (b *bufferedResponse) Write(p []byte) (int, error) {
+	b.WriteHeader(http.StatusOK)
+	return b.body.Write(p)
+}
+
+// maxFormWait bounds how long a form post waits for the first post of the same form to finish.
+const maxFormWait = 15 * time.Second
+
+// apiWrite is apiCall for a page form's write: it sends the form's key as the Idempotency-Key, and
+// when the same form's first post is still running (a double click), waits for its answer, which is
+// then the answer shown, instead of showing the official an error for a click that did work.
+func (s *Server) apiWrite(r *http.Request, method, path string, body any, headers map[string]string) (apiResult, error) {
+	key := r.PostFormValue(httpkit.IdempotencyFormField)
+	if key == "" {
+		return s.apiCall(r, method, path, body, headers)
+	}
+	withKey := map[string]string{idempotencyHeader: key}
+	for k, v := range headers {
+		withKey[k] = v
+	}
+	deadline := time.Now().Add(maxFormWait)
+	for wait := 20 * time.Millisecond; ; wait = min(2*wait, time.Second) {
+		// Each call is routed afresh: the router keeps its state in the request's context, and a
+		// second call through the same context would resume where the first one's routing ended.
+		fresh := r.WithContext(context.WithValue(r.Context(), chi.RouteCtxKey, nil))
+		res, err := s.apiCall(fresh, method, path, body, withKey)
+		if err != nil || res.Problem == nil || res.Problem.Code != "idempotency_key_in_flight" || time.Now().After(deadline) {
+			return res, err
+		}
+		select {
+		case <-time.After(wait):
+		case <-r.Context().Done():
+			return res, nil
+		}
+	}
+}

@@ -1,0 +1,86 @@
+// Package web serves motcua's web pages: server-rendered pages for citizens (public lookup, rating,
+// result verification), officials (work queue, dossier, printable forms), inspectors (timeline,
+// state as of a moment) and leaders (dashboards). It reads the catalog and the read models itself
+// and makes every write and every verification through the JSON API it is given (API), so a page
+// shows exactly what the API answers. It imports httpkit, never the API's package.
+package web
+
+import (
+	"database/sql"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/motcua/motcua/commands"
+	"github.com/motcua/motcua/domain"
+	"github.com/motcua/motcua/http/httpkit"
+)
+
+// API is the JSON API as the pages use it. Each call is one API request made for the page's request
+// r — its context, client address, public budget, the signed-in official's session (SessionToken)
+// and a form's idempotency key — so the API decodes, validates and authorizes it as any client's. A
+// refusal comes back as the API's problem details (its Status the answer's); err is a failure to
+// make the request at all.
+type API interface {
+	// Receive records a dossier received at the desk, or an online submission (no code yet).
+	Receive(r *http.Request, in ReceiveRequest) (Receipt, *httpkit.Problem, error)
+	// Act takes an action on a dossier; version, when set, is the dossier version the form showed.
+	Act(r *http.Request, ref string, action domain.Action, version string, in ActionRequest) (ActionDone, *httpkit.Problem, error)
+	// Rate records the applicant's evaluation.
+	Rate(r *http.Request, code string, in RatingRequest) (*httpkit.Problem, error)
+	// VerifyResult checks a result (and the document of the given hash, when not empty).
+	VerifyResult(r *http.Request, resultCode, hash string) (httpkit.ResultVerification, *httpkit.Problem, error)
+	// VerifyDossier checks a dossier's history and signatures.
+	VerifyDossier(r *http.Request, dossierID string) (httpkit.DossierVerification, *httpkit.Problem, error)
+	// CheckReceiptSecret tells whether secret is the receipt secret of the dossier with code, under
+	// the same budget as the API's secret checks: nil, a forbidden error, or
+	// httpkit.ErrSecretChecksLimited (Retry-After then set on w).
+	CheckReceiptSecret(w http.ResponseWriter, r *http.Request, code, secret string) error
+}
+
+// Authenticator checks an official's bearer token ("Bearer …"), as the API does.
+type Authenticator interface {
+	Verify(authorization string) (commands.Caller, error)
+}
+
+// Config wires the pages.
+type Config struct {
+	App    *commands.App
+	ReadDB *sql.DB // the read models
+	API    API
+	Tokens Authenticator
+	Logger *slog.Logger
+	Now    func() time.Time
+	// PublicBudget is the request budget the public pages share with the public API: the middleware
+	// answers a request over it with limited.
+	PublicBudget func(limited http.HandlerFunc) func(http.Handler) http.Handler
+	// PublicBaseURL is the scheme and host printed QR codes point to; the request's when empty.
+	PublicBaseURL string
+}
+
+// Pages serves the web pages; Mount puts them on a router.
+type Pages struct {
+	app           *commands.App
+	readDB        *sql.DB
+	api           API
+	tokens        Authenticator
+	logger        *slog.Logger
+	now           func() time.Time
+	publicBudget  func(limited http.HandlerFunc) func(http.Handler) http.Handler
+	publicBaseURL string
+	pages         *pageSet
+}
+
+// New parses the templates and returns the pages.
+func New(cfg Config) *Pages {
+	return &Pages{app: cfg.App, readDB: cfg.ReadDB, api: cfg.API, tokens: cfg.Tokens, logger: cfg.Logger, now: cfg.Now,
+		publicBudget: cfg.PublicBudget, publicBaseURL: cfg.PublicBaseURL, pages: newPageSet()}
+}
+
+// maxSignInBytes bounds the sign-in form: a bearer token, even a long OIDC one.
+const maxSignInBytes = 64 << 10
+
+// pageRateLimited answers a public page request over its budget.
+func (s *Pages) pageRateLimited(w http.ResponseWriter, r *http.Request) {
+	s.renderError(w, r, http.StatusTooManyRequests, "error.rate_limited")
+}
