@@ -26,7 +26,11 @@ var _ web.API = pagesAPI{}
 
 func (a pagesAPI) Receive(r *http.Request, in web.ReceiveRequest) (web.Receipt, *httpkit.Problem, error) {
 	var receipt web.Receipt
-	problem, err := a.s.apiDecode(a.s.apiWrite(r, http.MethodPost, "/api/v1/dossiers", in, nil))(&receipt)
+	res, err := a.s.apiWrite(r, http.MethodPost, "/api/v1/dossiers", in, nil)
+	if err != nil {
+		return receipt, nil, err
+	}
+	problem, err := res.decode(&receipt)
 	return receipt, problem, err
 }
 
@@ -36,12 +40,20 @@ func (a pagesAPI) Act(r *http.Request, ref string, action domain.Action, version
 		headers["If-Match"] = `"` + version + `"`
 	}
 	var done web.ActionDone
-	problem, err := a.s.apiDecode(a.s.apiWrite(r, http.MethodPost, "/api/v1/dossiers/"+url.PathEscape(ref)+"/"+string(action), in, headers))(&done)
+	res, err := a.s.apiWrite(r, http.MethodPost, "/api/v1/dossiers/"+url.PathEscape(ref)+"/"+string(action), in, headers)
+	if err != nil {
+		return done, nil, err
+	}
+	problem, err := res.decode(&done)
 	return done, problem, err
 }
 
 func (a pagesAPI) Rate(r *http.Request, code string, in web.RatingRequest) (*httpkit.Problem, error) {
-	return a.s.apiDecode(a.s.apiWrite(r, http.MethodPost, "/api/v1/public/dossiers/"+url.PathEscape(code)+"/rating", in, nil))(nil)
+	res, err := a.s.apiWrite(r, http.MethodPost, "/api/v1/public/dossiers/"+url.PathEscape(code)+"/rating", in, nil)
+	if err != nil {
+		return nil, err
+	}
+	return res.decode(nil)
 }
 
 func (a pagesAPI) VerifyResult(r *http.Request, resultCode, hash string) (httpkit.ResultVerification, *httpkit.Problem, error) {
@@ -50,13 +62,21 @@ func (a pagesAPI) VerifyResult(r *http.Request, resultCode, hash string) (httpki
 		path += "?hash=" + url.QueryEscape(hash)
 	}
 	var v httpkit.ResultVerification
-	problem, err := a.s.apiDecode(a.s.apiCall(r, http.MethodGet, path, nil, nil))(&v)
+	res, err := a.s.apiCall(r, http.MethodGet, path, nil, nil)
+	if err != nil {
+		return v, nil, err
+	}
+	problem, err := res.decode(&v)
 	return v, problem, err
 }
 
 func (a pagesAPI) VerifyDossier(r *http.Request, dossierID string) (httpkit.DossierVerification, *httpkit.Problem, error) {
 	var v httpkit.DossierVerification
-	problem, err := a.s.apiDecode(a.s.apiCall(r, http.MethodGet, "/api/v1/dossiers/"+url.PathEscape(dossierID)+"/verification", nil, nil))(&v)
+	res, err := a.s.apiCall(r, http.MethodGet, "/api/v1/dossiers/"+url.PathEscape(dossierID)+"/verification", nil, nil)
+	if err != nil {
+		return v, nil, err
+	}
+	problem, err := res.decode(&v)
 	return v, problem, err
 }
 
@@ -64,33 +84,29 @@ func (a pagesAPI) CheckReceiptSecret(w http.ResponseWriter, r *http.Request, cod
 	return a.s.checkReceiptSecret(w, r, code, secret)
 }
 
-// apiDecode reads an API answer: a 2xx body into dst (nil: the body is not needed), else the problem.
-func (s *Server) apiDecode(res apiResult, err error) func(dst any) (*httpkit.Problem, error) {
-	return func(dst any) (*httpkit.Problem, error) {
-		switch {
-		case err != nil:
-			return nil, err
-		case !res.OK():
-			return res.Problem, nil
-		case dst != nil:
-			if err := json.Unmarshal(res.Body, dst); err != nil {
-				return nil, fmt.Errorf("decode the API's answer: %w", err)
-			}
-		}
-		return nil, nil
-	}
-}
-
 // apiResult is the API's answer to a call made on a page's behalf.
 type apiResult struct {
 	Status  int
-	Header  http.Header
 	Body    []byte
 	Problem *httpkit.Problem
 }
 
 // OK reports a 2xx answer.
 func (a apiResult) OK() bool { return a.Status >= 200 && a.Status < 300 }
+
+// decode reads a 2xx answer's body into dst (nil when the body is not needed), or returns the
+// problem of any other answer.
+func (a apiResult) decode(dst any) (*httpkit.Problem, error) {
+	if !a.OK() {
+		return a.Problem, nil
+	}
+	if dst != nil {
+		if err := json.Unmarshal(a.Body, dst); err != nil {
+			return nil, fmt.Errorf("decode the API's answer: %w", err)
+		}
+	}
+	return nil, nil
+}
 
 // apiCall sends a request to the JSON API through the router, as the page's caller: the same
 // decoding, validation, authorization and problem details as any API client gets.
@@ -118,7 +134,7 @@ func (s *Server) apiCall(r *http.Request, method, path string, body any, headers
 	}
 	rec := &bufferedResponse{header: http.Header{}, status: http.StatusOK}
 	s.router.ServeHTTP(rec, req)
-	res := apiResult{Status: rec.status, Header: rec.header, Body: rec.body.Bytes()}
+	res := apiResult{Status: rec.status, Body: rec.body.Bytes()}
 	if !res.OK() {
 		var p httpkit.Problem
 		if err := json.Unmarshal(res.Body, &p); err != nil {

@@ -10,7 +10,6 @@ import (
 
 	"github.com/boombuler/barcode"
 	"github.com/boombuler/barcode/code128"
-	"github.com/boombuler/barcode/qr"
 	"github.com/go-chi/chi/v5"
 
 	"github.com/motcua/motcua/domain"
@@ -77,7 +76,7 @@ func (s *Pages) renderPrintable(w http.ResponseWriter, r *http.Request, ref, for
 		page.Official = recordedActor(recorded, domain.TypeReceived)
 		page.LookupURL = httpkit.LookupURL(httpkit.BaseURL(s.publicBaseURL, r), d.Code, secret)
 		var err error
-		if page.QR, err = pngDataURI(qrCode(page.LookupURL)); err == nil {
+		if page.QR, err = qrDataURI(page.LookupURL); err == nil {
 			page.Barcode, err = pngDataURI(code128Of(string(d.Code)))
 		}
 		if err != nil {
@@ -107,14 +106,13 @@ func (s *Pages) renderPrintable(w http.ResponseWriter, r *http.Request, ref, for
 	s.renderView(w, r, http.StatusOK, "print", v)
 }
 
-// qrCode encodes text as a QR code of about 240 px, medium error correction: a receipt may be
-// creased or smudged.
-func qrCode(text string) (barcode.Barcode, error) {
-	code, err := qr.Encode(text, qr.M, qr.Auto)
+// qrDataURI is the receipt's QR code, the same image the API serves at .../qr.png.
+func qrDataURI(text string) (template.URL, error) {
+	data, err := httpkit.QRPNG(text)
 	if err != nil {
-		return nil, fmt.Errorf("qr: %w", err)
+		return "", fmt.Errorf("qr: %w", err)
 	}
-	return barcode.Scale(code, 240, 240)
+	return template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(data)), nil
 }
 
 // code128Of encodes a dossier code as a Code 128 barcode for desk scanners.
