@@ -72,32 +72,3 @@ func (s Status) Open() bool {
 	}
 	return false
 }
-
-// Label returns the status in Vietnamese and English for the public face.
-func (s Status) Label() (vi, en string) {
-	switch s {
-	case StatusSubmitted:
-		return "Mới nộp trực tuyến, chờ tiếp nhận", "Submitted online, awaiting acceptance"
-	case StatusReceived:
-		return "Đã tiếp nhận", "Received"
-	case StatusReceptionRefused:
-		return "Từ chối tiếp nhận", "Reception refused"
-	case StatusSupplementRequested:
-		return "Yêu cầu bổ sung hồ sơ", "Supplement requested"
-	case StatusProcessing:
-		return "Đang giải quyết", "Processing"
-	case StatusAwaitingPayment:
-		return "Chờ nộp phí, lệ phí", "Awaiting fee payment"
-	case StatusSuspended:
-		return "Tạm dừng xử lý", "Processing suspended"
-	case StatusResultReady:
-		return "Đã có kết quả", "Result ready"
-	case StatusResultReturned:
-		return "Đã trả kết quả", "Result returned"
-	case StatusWithdrawn:
-		return "Đã rút hồ sơ", "Withdrawn"
-	case StatusRejected:
-		return "Từ chối giải quyết", "Rejected"
-	}
-	return "Chưa có", "None"
-}

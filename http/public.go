@@ -9,6 +9,7 @@ import (
 
 	"github.com/motcua/motcua/domain"
 	"github.com/motcua/motcua/http/httpkit"
+	"github.com/motcua/motcua/l10n"
 	"github.com/motcua/motcua/projections"
 )
 
@@ -37,7 +38,7 @@ type publicProgress struct {
 
 func progressOf(p projections.PublicStatus) publicProgress {
 	return publicProgress{
-		Code: p.Code, Version: p.Version, Status: p.Status, StatusVI: p.StatusVI, StatusEN: p.StatusEN,
+		Code: p.Code, Version: p.Version, Status: p.Status, StatusVI: l10n.VI.Status(p.Status), StatusEN: l10n.EN.Status(p.Status),
 		PortalStatus: p.PortalStatus, CurrentStep: p.CurrentStep, SubmittedAt: p.SubmittedAt, ReceivedAt: p.ReceivedAt,
 		AppointmentDate: p.AppointmentDate, FinishedAt: p.FinishedAt, ReturnedAt: p.ReturnedAt,
 		ApologyIssued: p.ApologyIssued, Late: p.Late, Steps: p.Steps,
@@ -62,8 +63,16 @@ func (s *Server) publicStatus(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		s.writeError(w, r, err)
 	default:
-		writeJSON(w, http.StatusOK, status)
+		writeJSON(w, http.StatusOK, identifiedStatus{PublicStatus: status, StatusVI: l10n.VI.Status(status.Status), StatusEN: l10n.EN.Status(status.Status)})
 	}
+}
+
+// identifiedStatus is the public status shown to the holder of the receipt's secret, with the
+// status in words.
+type identifiedStatus struct {
+	projections.PublicStatus
+	StatusVI string `json:"status_vi"`
+	StatusEN string `json:"status_en"`
 }
 
 // lookupPublic finds the public status of the dossier whose code is in the path, or answers the

@@ -14,6 +14,7 @@ import (
 	"github.com/motcua/motcua/commands"
 	"github.com/motcua/motcua/domain"
 	"github.com/motcua/motcua/http/httpkit"
+	"github.com/motcua/motcua/l10n"
 	"github.com/motcua/motcua/projections"
 )
 
@@ -75,6 +76,9 @@ func (s *Server) getControlSheet(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, domain.Errorf(domain.EFORBIDDEN, "dossier %s belongs to another agency", chi.URLParam(r, "ref")))
 		return
 	}
+	for i := range sheet.Handovers {
+		sheet.Handovers[i].VerdictLabel = l10n.VI.Verdict(string(sheet.Handovers[i].Verdict))
+	}
 	writeJSON(w, http.StatusOK, sheet)
 }
 
@@ -88,6 +92,12 @@ func (s *Server) getSatisfaction(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.writeError(w, r, err)
 		return
+	}
+	gradeWords(&report.Overall)
+	for _, groups := range [][]projections.SatisfactionGroup{report.ByAgency, report.ByDepartment, report.ByProcedure, report.ByOfficial, report.ByMonth} {
+		for i := range groups {
+			gradeWords(&groups[i].RatingStats)
+		}
 	}
 	writeJSON(w, http.StatusOK, report)
 }
@@ -139,7 +149,7 @@ func (s *Server) getDossierRegister(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Add("Vary", "Accept")
 	if wantsCSV(r) {
-		httpkit.WriteCSVAttachment(w, fmt.Sprintf("so-theo-doi-ho-so_%s_%d.csv", unit, year), projections.RegisterCSVHeader, register.CSVRecords())
+		httpkit.WriteCSVAttachment(w, fmt.Sprintf("so-theo-doi-ho-so_%s_%d.csv", unit, year), projections.RegisterCSVHeader, register.CSVRecords(l10n.VI))
 		return
 	}
 	writeJSON(w, http.StatusOK, register)
@@ -228,4 +238,9 @@ func wantsCSV(r *http.Request) bool {
 		}
 	}
 	return false
+}
+
+// gradeWords names the grade of rating statistics in Vietnamese, as the API has always answered.
+func gradeWords(s *projections.RatingStats) {
+	s.GradeLabel = l10n.VI.Grade(string(s.Grade))
 }

@@ -1,21 +1,29 @@
-package web
+// Package l10n is motcua's one catalogue of words: every code the read models, the API and the pages
+// carry (statuses, channels, roles, actions, rating criteria and levels, verdicts, grades, events) and
+// every page text, in Vietnamese and English. Read models return codes; the API's CSV exports and the
+// pages turn them into words here, so one code always reads the same. Vietnamese comes first: it is
+// the default language and the language of every CSV export (VI).
+package l10n
 
 import (
 	"fmt"
-	"html/template"
 	"math"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/motcua/motcua/commands"
 	"github.com/motcua/motcua/domain"
-	"github.com/motcua/motcua/http/httpkit"
 )
 
-// Lang is a page's language: "vi" (the default) or "en". Its methods are what templates call to
+// Lang is a language: "vi" (the default) or "en". Its methods are what the pages' templates call to
 // say anything in that language.
 type Lang string
+
+// VI is Vietnamese, the language of the public face and of every CSV export.
+const VI Lang = "vi"
+
+// EN is English, offered second.
+const EN Lang = "en"
 
 // T returns the message for key in l, formatted with args. An unknown key shows as itself, so a
 // missing translation is visible rather than blank (TestPageMessagesExist catches them).
@@ -25,7 +33,7 @@ func (l Lang) T(key string, args ...any) string {
 		return key
 	}
 	text := m[0]
-	if l == "en" {
+	if l == EN {
 		text = m[1]
 	}
 	if len(args) > 0 {
@@ -34,102 +42,70 @@ func (l Lang) T(key string, args ...any) string {
 	return text
 }
 
+// Has reports whether the catalogue holds both words for key.
+func Has(key string) bool {
+	m, ok := messages[key]
+	return ok && m[0] != "" && m[1] != ""
+}
+
 // Other is the language the switch link offers.
 func (l Lang) Other() Lang {
-	if l == "en" {
-		return "vi"
+	if l == EN {
+		return VI
 	}
-	return "en"
+	return EN
 }
 
 func (l Lang) pick(vi, en string) string {
-	if l == "en" {
+	if l == EN {
 		return en
 	}
 	return vi
 }
 
+// code names the code of kind ("status", "channel"…), or shows the code itself when the catalogue
+// does not know it.
+func (l Lang) code(kind, code string) string {
+	if code == "" {
+		return ""
+	}
+	if m, ok := messages[kind+"."+code]; ok {
+		return l.pick(m[0], m[1])
+	}
+	return code
+}
+
 // Status names a dossier status.
-func (l Lang) Status(s domain.Status) string { return l.pick(s.Label()) }
+func (l Lang) Status(s domain.Status) string { return l.code("status", string(s)) }
 
 // Channel names how a dossier came in or went out.
-func (l Lang) Channel(c domain.Channel) string {
-	switch c {
-	case domain.ChannelDirect:
-		return l.pick("Trực tiếp", "In person")
-	case domain.ChannelOnline:
-		return l.pick("Trực tuyến", "Online")
-	case domain.ChannelPostal:
-		return l.pick("Qua dịch vụ bưu chính công ích", "By public postal service")
-	}
-	return string(c)
-}
+func (l Lang) Channel(c domain.Channel) string { return l.code("channel", string(c)) }
 
 // Step names a processing step; the desk's own steps have internal names.
 func (l Lang) Step(step string) string {
-	switch step {
-	case "reception":
-		return l.pick("Tiếp nhận hồ sơ", "Reception")
-	case "return":
-		return l.pick("Trả kết quả", "Returning the result")
+	if m, ok := messages["step."+step]; ok {
+		return l.pick(m[0], m[1])
 	}
 	return step
 }
 
-// Role names an official's role.
-func (l Lang) Role(r commands.Role) string {
-	if m, ok := messages["role."+string(r)]; ok {
-		return l.pick(m[0], m[1])
-	}
-	return string(r)
-}
-
-// RoleName names a role recorded on an event (an official's role, or "applicant").
-func (l Lang) RoleName(role string) string {
-	if role == "applicant" {
-		return l.pick("Người nộp hồ sơ", "Applicant")
-	}
-	return l.Role(commands.Role(role))
-}
+// RoleName names a role recorded on an event or held by an official (or "applicant").
+func (l Lang) RoleName(role string) string { return l.code("role", role) }
 
 // Action names an action on a dossier.
-func (l Lang) Action(a domain.Action) string {
-	if m, ok := messages["action."+string(a)]; ok {
-		return l.pick(m[0], m[1])
-	}
-	return string(a)
-}
+func (l Lang) Action(a domain.Action) string { return l.code("action", string(a)) }
 
 // Criterion names one of the nine rating criteria of TT 01/2018.
-func (l Lang) Criterion(c domain.Criterion) string {
-	if m, ok := messages["criterion."+string(c)]; ok {
-		return l.pick(m[0], m[1])
-	}
-	return string(c)
-}
+func (l Lang) Criterion(c domain.Criterion) string { return l.code("criterion", string(c)) }
 
 // Level names a rating level.
-func (l Lang) Level(v domain.RatingLevel) string {
-	switch v {
-	case domain.VerySatisfied:
-		return l.pick("Rất hài lòng", "Very satisfied")
-	case domain.Satisfied:
-		return l.pick("Hài lòng", "Satisfied")
-	case domain.Dissatisfied:
-		return l.pick("Không hài lòng", "Dissatisfied")
-	}
-	return string(v)
-}
+func (l Lang) Level(v domain.RatingLevel) string { return l.code("level", string(v)) }
 
-// Can reports whether the official holds a role allowed to take action (whatever the dossier).
-func (l Lang) Can(c commands.Caller, action string) bool {
-	for _, r := range commands.RolesFor(domain.Action(action)) {
-		if c.Has(r) {
-			return true
-		}
-	}
-	return false
-}
+// Verdict names the verdict on a step's or a dossier's timing (early, on_time, late).
+func (l Lang) Verdict(code string) string { return l.code("verdict", code) }
+
+// Grade names a satisfaction grade (excellent … weak).
+func (l Lang) Grade(code string) string { return l.code("grade", code) }
 
 // DateTime formats an instant in Vietnam time, as forms print it.
 func (l Lang) DateTime(t time.Time) string {
@@ -150,7 +126,7 @@ func (l Lang) Date(t time.Time) string {
 // Hours formats working hours, with the decimal comma in Vietnamese.
 func (l Lang) Hours(h float64) string {
 	s := strconv.FormatFloat(math.Round(h*10)/10, 'f', -1, 64)
-	if l == "vi" {
+	if l == VI {
 		s = strings.Replace(s, ".", ",", 1)
 	}
 	return s
@@ -173,45 +149,45 @@ func (l Lang) Money(amount int64) string {
 	return b.String() + " đ"
 }
 
-// pageFuncs are the helpers templates use besides Lang's methods.
-var pageFuncs = template.FuncMap{
-	"add": func(a, b int) int { return a + b },
-	// idempotencyKey is a fresh key for each form rendered (httpkit.IdempotencyFormField).
-	"idempotencyKey": httpkit.NewIdempotencyKey,
-	// dict builds a map for passing several values to a partial template.
-	"dict": func(kv ...any) map[string]any {
-		m := make(map[string]any, len(kv)/2)
-		for i := 0; i+1 < len(kv); i += 2 {
-			m[kv[i].(string)] = kv[i+1]
-		}
-		return m
-	},
-	// deref reads an optional boolean of an API answer.
-	"deref": func(b *bool) bool { return b != nil && *b },
-	"iso":   func(t time.Time) string { return t.Format(time.RFC3339) },
-	// localInput formats an instant for a datetime-local input, in Vietnam time.
-	"localInput": func(t time.Time) string {
-		if t.IsZero() {
-			return ""
-		}
-		return t.In(domain.VietnamTime).Format("2006-01-02T15:04")
-	},
-	"join": strings.Join,
-}
-
-// messages holds every page text: {Vietnamese, English}.
+// messages holds every word and page text: {Vietnamese, English}.
 var messages = map[string][2]string{
-	"site.name":      {"Hệ thống một cửa điện tử", "One-stop dossier service"},
-	"site.footer":    {"Dữ liệu một cửa điện tử là nguồn duy nhất để thống kê hồ sơ đúng hạn, trễ hạn.", "The one-stop data is the sole source of on-time and late statistics."},
-	"nav.skip":       {"Bỏ qua, đến nội dung chính", "Skip to main content"},
-	"nav.label":      {"Điều hướng chính", "Main navigation"},
-	"nav.lookup":     {"Tra cứu hồ sơ", "Look up a dossier"},
-	"nav.queue":      {"Hồ sơ cần xử lý", "Work queue"},
-	"nav.receive":    {"Tiếp nhận hồ sơ", "Receive a dossier"},
-	"nav.dashboards": {"Thống kê", "Dashboards"},
-	"nav.signin":     {"Cán bộ đăng nhập", "Officials' sign-in"},
-	"nav.signout":    {"Đăng xuất", "Sign out"},
-	"nav.other_lang": {"English", "Tiếng Việt"},
+	"status.new":                  {"Chưa có", "None"},
+	"status.submitted":            {"Mới nộp trực tuyến, chờ tiếp nhận", "Submitted online, awaiting acceptance"},
+	"status.received":             {"Đã tiếp nhận", "Received"},
+	"status.reception_refused":    {"Từ chối tiếp nhận", "Reception refused"},
+	"status.supplement_requested": {"Yêu cầu bổ sung hồ sơ", "Supplement requested"},
+	"status.processing":           {"Đang giải quyết", "Processing"},
+	"status.awaiting_payment":     {"Chờ nộp phí, lệ phí", "Awaiting fee payment"},
+	"status.suspended":            {"Tạm dừng xử lý", "Processing suspended"},
+	"status.result_ready":         {"Đã có kết quả", "Result ready"},
+	"status.result_returned":      {"Đã trả kết quả", "Result returned"},
+	"status.withdrawn":            {"Đã rút hồ sơ", "Withdrawn"},
+	"status.rejected":             {"Từ chối giải quyết", "Rejected"},
+	"channel.direct":              {"Trực tiếp", "In person"},
+	"channel.online":              {"Trực tuyến", "Online"},
+	"channel.postal":              {"Qua dịch vụ bưu chính công ích", "By public postal service"},
+	"step.reception":              {"Tiếp nhận hồ sơ", "Reception"},
+	"step.return":                 {"Trả kết quả", "Returning the result"},
+	"role.applicant":              {"Người nộp hồ sơ", "Applicant"},
+	"level.very_satisfied":        {"Rất hài lòng", "Very satisfied"},
+	"level.satisfied":             {"Hài lòng", "Satisfied"},
+	"level.dissatisfied":          {"Không hài lòng", "Dissatisfied"},
+	"grade.excellent":             {"Xuất sắc", "Excellent"},
+	"grade.good":                  {"Tốt", "Good"},
+	"grade.fair":                  {"Khá", "Fair"},
+	"grade.average":               {"Trung bình", "Average"},
+	"grade.weak":                  {"Yếu", "Weak"},
+	"site.name":                   {"Hệ thống một cửa điện tử", "One-stop dossier service"},
+	"site.footer":                 {"Dữ liệu một cửa điện tử là nguồn duy nhất để thống kê hồ sơ đúng hạn, trễ hạn.", "The one-stop data is the sole source of on-time and late statistics."},
+	"nav.skip":                    {"Bỏ qua, đến nội dung chính", "Skip to main content"},
+	"nav.label":                   {"Điều hướng chính", "Main navigation"},
+	"nav.lookup":                  {"Tra cứu hồ sơ", "Look up a dossier"},
+	"nav.queue":                   {"Hồ sơ cần xử lý", "Work queue"},
+	"nav.receive":                 {"Tiếp nhận hồ sơ", "Receive a dossier"},
+	"nav.dashboards":              {"Thống kê", "Dashboards"},
+	"nav.signin":                  {"Cán bộ đăng nhập", "Officials' sign-in"},
+	"nav.signout":                 {"Đăng xuất", "Sign out"},
+	"nav.other_lang":              {"English", "Tiếng Việt"},
 
 	"error.back":         {"Về trang tra cứu", "Back to the lookup page"},
 	"error.internal":     {"Lỗi hệ thống, vui lòng thử lại sau.", "Something went wrong on our side; please try again later."},

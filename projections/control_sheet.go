@@ -28,19 +28,6 @@ const (
 	VerdictLate   Verdict = "late"
 )
 
-// Label is the verdict's Vietnamese name on the forms.
-func (v Verdict) Label() string {
-	switch v {
-	case VerdictEarly:
-		return "Trước hạn"
-	case VerdictOnTime:
-		return "Đúng hạn"
-	case VerdictLate:
-		return "Quá hạn"
-	}
-	return ""
-}
-
 // judge returns the verdict on work finished at done with the given deadline; "" when either is unknown.
 func judge(done, deadline time.Time) Verdict {
 	switch {
@@ -455,7 +442,7 @@ type Handover struct {
 	EndedBy         string        `json:"ended_by,omitempty"` // transfer, inter_agency, result, received, refused, rejected, withdrawn, returned
 	EndedByOfficial Party         `json:"ended_by_official,omitzero"`
 	Verdict         Verdict       `json:"verdict,omitempty"`
-	VerdictLabel    string        `json:"verdict_label,omitempty"`
+	VerdictLabel    string        `json:"verdict_label,omitempty"` // the verdict's words: the API fills them (l10n)
 	OverrunHours    float64       `json:"overrun_hours,omitempty"` // working hours past the deadline
 	Ongoing         bool          `json:"ongoing,omitempty"`       // the step has not ended yet
 	Note            string        `json:"note,omitempty"`
@@ -486,7 +473,6 @@ func (h *Handover) judgeAt(cal *calendar.Calendar, now time.Time) {
 		return
 	}
 	h.Verdict = judge(h.EndedAt, h.Deadline)
-	h.VerdictLabel = h.Verdict.Label()
 	if h.Verdict == VerdictLate {
 		h.OverrunHours = workingHours(cal, h.Deadline, h.EndedAt)
 	}

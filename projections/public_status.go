@@ -20,8 +20,6 @@ import (
 type PublicStatus struct {
 	Code            string         `json:"code,omitempty"`
 	Status          domain.Status  `json:"status"`
-	StatusVI        string         `json:"status_vi"`
-	StatusEN        string         `json:"status_en"`
 	PortalStatus    int            `json:"portal_status"`
 	ProcedureCode   string         `json:"procedure_code"`
 	ProcedureName   string         `json:"procedure_name"`
@@ -294,7 +292,6 @@ func publicStatusOf(d domain.Dossier, steps []PublicStep, now time.Time) PublicS
 	if len(d.Results) > 0 {
 		p.FinishedAt = d.Results[0].ReadyAt
 	}
-	p.StatusVI, p.StatusEN = d.Status.Label()
 	if p.Steps == nil {
 		p.Steps = []PublicStep{}
 	}

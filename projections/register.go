@@ -126,21 +126,40 @@ var RegisterCSVHeader = []string{
 	"Hẹn trả kết quả (hiện hành)", "Chuyển hồ sơ đến", "Chuyển lúc", "Nhận kết quả lúc", "Trả kết quả lúc", "Ghi chú",
 }
 
-// CSVRecords returns the register as rows under RegisterCSVHeader, times in Vietnam time.
-func (l Register) CSVRecords() [][]string {
+// Words turns the register's codes into the words its CSV shows (l10n.VI): the read model holds
+// codes only.
+type Words interface {
+	Channel(domain.Channel) string
+	Status(domain.Status) string
+}
+
+// closedStatus is the status a register entry closed as (Closed) ended the dossier in.
+var closedStatus = map[string]domain.Status{
+	"withdrawn": domain.StatusWithdrawn, "rejected": domain.StatusRejected, "refused": domain.StatusReceptionRefused,
+}
+
+// CSVRecords returns the register as rows under RegisterCSVHeader, times in Vietnam time, codes in words.
+func (l Register) CSVRecords(words Words) [][]string {
 	out := make([][]string, 0, len(l.Entries))
 	for _, e := range l.Entries {
 		note := e.Note
 		if e.Closed != "" && e.Closed != "returned" {
-			note = strings.TrimSpace(closedLabel(e.Closed) + ". " + note)
+			note = strings.TrimSpace(closedWords(words, e.Closed) + ". " + note)
 		}
 		out = append(out, []string{
 			fmt.Sprint(e.Number), e.Code, e.ProcedureName, e.FieldName, e.ApplicantName, e.ApplicantAddress, e.ApplicantPhone,
-			channelLabel(e.Channel), e.CompetentAgency, vnTime(e.ReceivedAt), e.ReceivedBy, vnTime(e.AppointmentDate),
+			words.Channel(e.Channel), e.CompetentAgency, vnTime(e.ReceivedAt), e.ReceivedBy, vnTime(e.AppointmentDate),
 			vnTime(e.AppointmentInForce), e.TransferredTo, vnTime(e.TransferredAt), vnTime(e.ResolvedAt), vnTime(e.ReturnedAt), note,
 		})
 	}
 	return out
+}
+
+func closedWords(words Words, kind string) string {
+	if status, ok := closedStatus[kind]; ok {
+		return words.Status(status)
+	}
+	return kind
 }
 
 func vnTime(t time.Time) string {
@@ -148,28 +167,4 @@ func vnTime(t time.Time) string {
 		return ""
 	}
 	return t.In(domain.VietnamTime).Format("15:04 02/01/2006")
-}
-
-func channelLabel(c domain.Channel) string {
-	switch c {
-	case domain.ChannelDirect:
-		return "Trực tiếp"
-	case domain.ChannelOnline:
-		return "Trực tuyến"
-	case domain.ChannelPostal:
-		return "Bưu chính công ích"
-	}
-	return string(c)
-}
-
-func closedLabel(kind string) string {
-	switch kind {
-	case "withdrawn":
-		return "Đã rút hồ sơ"
-	case "rejected":
-		return "Từ chối giải quyết"
-	case "refused":
-		return "Từ chối tiếp nhận"
-	}
-	return kind
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/motcua/motcua/engine"
+	"github.com/motcua/motcua/l10n"
 	"github.com/motcua/motcua/projections"
 )
 
@@ -61,7 +62,7 @@ func checkRegisters(t *testing.T, s *scenario) {
 					b.ResolvedAt, b.Resolution, b.ReturnedAt, closed)
 			}
 		}
-		records := register.CSVRecords()
+		records := register.CSVRecords(l10n.VI)
 		if len(records) != len(want) || len(records[0]) != len(projections.RegisterCSVHeader) || records[0][1] != want[0].Code {
 			t.Errorf("register of %s as CSV: %d rows of %d cells", unit, len(records), len(records[0]))
 		}

@@ -198,23 +198,6 @@ func GradeOf(averageTotal float64) Grade {
 	return GradeWeak
 }
 
-// Label is the grade's Vietnamese name.
-func (g Grade) Label() string {
-	switch g {
-	case GradeExcellent:
-		return "Xuất sắc"
-	case GradeGood:
-		return "Tốt"
-	case GradeFair:
-		return "Khá"
-	case GradeAverage:
-		return "Trung bình"
-	case GradeWeak:
-		return "Yếu"
-	}
-	return ""
-}
-
 // CriterionStats counts the levels given on one criterion. On the two time criteria the levels
 // are the facts' scores: very satisfied is early (2), satisfied on time (1), dissatisfied late (0).
 type CriterionStats struct {
@@ -234,8 +217,8 @@ type RatingStats struct {
 	DissatisfiedRatings int              `json:"dissatisfied_ratings"` // the applicant was dissatisfied on a criterion
 	Criteria            []CriterionStats `json:"criteria"`
 	AverageTotal        float64          `json:"average_total"`
-	Grade               Grade            `json:"grade,omitempty"` // empty without complete ratings
-	GradeLabel          string           `json:"grade_label,omitempty"`
+	Grade               Grade            `json:"grade,omitempty"`       // empty without complete ratings
+	GradeLabel          string           `json:"grade_label,omitempty"` // the grade's words: the API fills them (l10n)
 
 	totalPoints int
 	points      []int
@@ -287,7 +270,6 @@ func (s *RatingStats) finish() RatingStats {
 	if s.CompleteRatings > 0 {
 		s.AverageTotal = roundHours(float64(s.totalPoints) / float64(s.CompleteRatings))
 		s.Grade = GradeOf(float64(s.totalPoints) / float64(s.CompleteRatings))
-		s.GradeLabel = s.Grade.Label()
 	}
 	return *s
 }

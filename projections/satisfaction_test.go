@@ -9,6 +9,7 @@ import (
 
 	"github.com/motcua/motcua/commands"
 	"github.com/motcua/motcua/domain"
+	"github.com/motcua/motcua/l10n"
 	"github.com/motcua/motcua/projections"
 )
 
@@ -264,8 +265,8 @@ func TestGradeOf(t *testing.T) {
 		{8.99, projections.GradeAverage, "Trung bình"}, {6, projections.GradeAverage, "Trung bình"}, {5.99, projections.GradeWeak, "Yếu"},
 		{0, projections.GradeWeak, "Yếu"},
 	} {
-		if got := projections.GradeOf(c.average); got != c.want || got.Label() != c.label {
-			t.Errorf("GradeOf(%v) = %s (%s), want %s (%s)", c.average, got, got.Label(), c.want, c.label)
+		if got := projections.GradeOf(c.average); got != c.want || l10n.VI.Grade(string(got)) != c.label {
+			t.Errorf("GradeOf(%v) = %s (%s), want %s (%s)", c.average, got, l10n.VI.Grade(string(got)), c.want, c.label)
 		}
 	}
 }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/motcua/motcua/commands"
 	"github.com/motcua/motcua/http/httpkit"
+	"github.com/motcua/motcua/l10n"
 )
 
 // The web pages: server-rendered html/template pages for citizens (public lookup, rating, result
@@ -100,7 +101,7 @@ func cacheFor(d time.Duration, next http.Handler) http.Handler {
 
 // view is what every page template receives.
 type view struct {
-	L        Lang
+	L        l10n.Lang
 	Title    string
 	Official *commands.Caller
 	CSRF     string
@@ -113,13 +114,13 @@ type view struct {
 }
 
 // langOf picks the visitor's language: ?lang= (remembered in a cookie), else the cookie, else Vietnamese.
-func langOf(w http.ResponseWriter, r *http.Request) Lang {
+func langOf(w http.ResponseWriter, r *http.Request) l10n.Lang {
 	if q := r.URL.Query().Get("lang"); q == "vi" || q == "en" {
 		http.SetCookie(w, &http.Cookie{Name: langCookie, Value: q, Path: "/", MaxAge: 365 * 24 * 3600, HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: httpkit.IsHTTPS(r)})
-		return Lang(q)
+		return l10n.Lang(q)
 	}
 	if c, err := r.Cookie(langCookie); err == nil && (c.Value == "vi" || c.Value == "en") {
-		return Lang(c.Value)
+		return l10n.Lang(c.Value)
 	}
 	return "vi"
 }
@@ -191,7 +192,7 @@ func (s *Pages) renderError(w http.ResponseWriter, r *http.Request, status int, 
 	s.render(w, r, status, "error", e.Message, e)
 }
 
-func switchLangURL(u *url.URL, current Lang) string {
+func switchLangURL(u *url.URL, current l10n.Lang) string {
 	q := u.Query()
 	q.Del("secret") // never copy the rating secret into a link
 	if current == "vi" {

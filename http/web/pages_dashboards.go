@@ -11,6 +11,7 @@ import (
 
 	"github.com/motcua/motcua/domain"
 	"github.com/motcua/motcua/http/httpkit"
+	"github.com/motcua/motcua/l10n"
 	"github.com/motcua/motcua/projections"
 )
 
@@ -235,11 +236,11 @@ func (s *Pages) satisfactionCSV(w http.ResponseWriter, r *http.Request) {
 	}
 	header := []string{"Mã cơ quan", "Cơ quan", "Số lượt đánh giá", "Điểm trung bình (tối đa 18)", "Xếp loại"}
 	for _, c := range domain.Criteria {
-		header = append(header, "Điểm TB: "+Lang("vi").Criterion(c))
+		header = append(header, "Điểm TB: "+l10n.VI.Criterion(c))
 	}
 	rows := [][]string{header}
 	for _, g := range report.ByAgency {
-		row := []string{g.Key, s.app.Catalog.AgencyName(g.Key), strconv.Itoa(g.Ratings), csvHours(g.AverageTotal), g.GradeLabel}
+		row := []string{g.Key, s.app.Catalog.AgencyName(g.Key), strconv.Itoa(g.Ratings), csvHours(g.AverageTotal), l10n.VI.Grade(string(g.Grade))}
 		for _, c := range g.Criteria {
 			row = append(row, csvHours(c.AverageScore))
 		}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/motcua/motcua/domain"
+	"github.com/motcua/motcua/l10n"
 )
 
 // Every text a template asks for, every event a timeline names and every action a form offers has
@@ -31,8 +32,7 @@ func TestPageMessagesExist(t *testing.T) {
 		wanted = append(wanted, "action."+string(a))
 	}
 	for _, k := range wanted {
-		m, ok := messages[k]
-		if !ok || m[0] == "" || m[1] == "" {
+		if !l10n.Has(k) {
 			t.Errorf("no Vietnamese and English message for %q", k)
 		}
 	}

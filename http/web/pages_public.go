@@ -11,6 +11,7 @@ import (
 
 	"github.com/motcua/motcua/domain"
 	"github.com/motcua/motcua/http/httpkit"
+	"github.com/motcua/motcua/l10n"
 	"github.com/motcua/motcua/projections"
 )
 
@@ -30,7 +31,7 @@ type lookupView struct {
 // public see how far processing has gone, not who holds the dossier (TT 01/2018 art. 16).
 type publicStatusView struct {
 	projections.PublicStatus
-	L      Lang
+	L      l10n.Lang
 	Early  bool // resolved on a day before the appointment date
 	OnTime bool // resolved on the appointment date's day
 	Within bool // open and not yet due
@@ -42,7 +43,7 @@ type publicStatusView struct {
 	ReceivingName, CompetentName string
 }
 
-func newPublicStatusView(l Lang, p projections.PublicStatus) *publicStatusView {
+func newPublicStatusView(l l10n.Lang, p projections.PublicStatus) *publicStatusView {
 	v := &publicStatusView{PublicStatus: p, L: l, Final: p.Status.Final()}
 	resolved := p.FinishedAt
 	if resolved.IsZero() {
@@ -114,7 +115,7 @@ func (s *Pages) lookupPage(w http.ResponseWriter, r *http.Request) {
 
 // fillLookup looks the code up and returns the page's HTTP status. With the receipt's secret the
 // page shows whose dossier it is (masked) and what it is about, and offers the rating form.
-func (s *Pages) fillLookup(w http.ResponseWriter, r *http.Request, l Lang, page *lookupView, secret string) int {
+func (s *Pages) fillLookup(w http.ResponseWriter, r *http.Request, l l10n.Lang, page *lookupView, secret string) int {
 	parsed, err := domain.ParseDossierCode(page.Query)
 	if err != nil {
 		page.Problem = "lookup.malformed"
