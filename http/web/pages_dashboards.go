@@ -114,8 +114,8 @@ func (s *Pages) lateDashboardCSV(w http.ResponseWriter, r *http.Request) {
 		s.dashboardFailed(w, r, "late dashboard", err)
 		return
 	}
-	rows := [][]string{{"Trạng thái", "Mã hồ sơ", "Thủ tục", "Cơ quan giải quyết", "Hạn giải quyết theo quy định", "Ngày hẹn", "Ngày có kết quả", "Số giờ làm việc quá hạn",
-		"Bước quá hạn", "Đơn vị", "Cán bộ", "Số giờ quá hạn của bước"}}
+	rows := [][]string{csvHeader("csv.late.status", "csv.late.code", "csv.late.procedure", "csv.late.competent_agency", "csv.late.due_date",
+		"csv.late.appointment", "csv.late.resolved_at", "csv.late.late_hours", "csv.late.step", "csv.late.unit", "csv.late.official", "csv.late.step_hours")}
 	add := func(kind string, d projections.LateDossier) {
 		// Lateness is counted from the statutory due date; the appointment shows an apology's new date.
 		base := []string{kind, d.Code, d.ProcedureName, d.CompetentAgency, csvTime(d.DueDate), csvTime(d.AppointmentDate), csvTime(d.ResolvedAt), csvHours(d.LateHours)}
@@ -128,10 +128,10 @@ func (s *Pages) lateDashboardCSV(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	for _, d := range dash.OpenOverdue {
-		add("Đang quá hạn", d)
+		add(l10n.VI.T("dash.late.open"), d)
 	}
 	for _, d := range dash.ResolvedLate {
-		add("Đã giải quyết quá hạn", d)
+		add(l10n.VI.T("dash.late.resolved"), d)
 	}
 	httpkit.WriteCSVAttachment(w, "ho-so-tre-han.csv", rows[0], rows[1:])
 }
@@ -194,7 +194,7 @@ func (s *Pages) onTimeCSV(w http.ResponseWriter, r *http.Request) {
 		s.dashboardFailed(w, r, "on-time rate", err)
 		return
 	}
-	rows := [][]string{{"Tháng", "Đã giải quyết", "Trước hạn và đúng hạn", "Quá hạn", "Tỷ lệ đúng hạn (%)"}}
+	rows := [][]string{csvHeader("csv.ontime.month", "csv.ontime.resolved", "csv.ontime.in_time", "csv.ontime.late", "csv.ontime.rate")}
 	for _, m := range months {
 		rows = append(rows, []string{m.Label, strconv.Itoa(m.Resolved), strconv.Itoa(m.OnTime), strconv.Itoa(m.Late), csvHours(m.Rate)})
 	}
@@ -234,9 +234,9 @@ func (s *Pages) satisfactionCSV(w http.ResponseWriter, r *http.Request) {
 		s.dashboardFailed(w, r, "satisfaction", err)
 		return
 	}
-	header := []string{"Mã cơ quan", "Cơ quan", "Số lượt đánh giá", "Điểm trung bình (tối đa 18)", "Xếp loại"}
+	header := csvHeader("csv.satisfaction.agency_code", "csv.satisfaction.agency", "csv.satisfaction.ratings", "csv.satisfaction.average", "csv.satisfaction.grade")
 	for _, c := range domain.Criteria {
-		header = append(header, "Điểm TB: "+l10n.VI.Criterion(c))
+		header = append(header, l10n.VI.T("csv.satisfaction.criterion_average", l10n.VI.Criterion(c)))
 	}
 	rows := [][]string{header}
 	for _, g := range report.ByAgency {
@@ -327,6 +327,15 @@ func (s *Pages) unitLabel(code, name string) string {
 		return name + " (" + code + ")"
 	}
 	return code
+}
+
+// csvHeader is a CSV export's header row: Vietnamese, the language of every export.
+func csvHeader(keys ...string) []string {
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		out[i] = l10n.VI.T(k)
+	}
+	return out
 }
 
 func csvTime(t time.Time) string {
