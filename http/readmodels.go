@@ -54,6 +54,11 @@ func (s *Server) getLateDashboard(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	for _, late := range [][]projections.LateDossier{dash.OpenOverdue, dash.ResolvedLate} {
+		for _, d := range late {
+			verdictWords(d.OverrunSteps)
+		}
+	}
 	writeJSON(w, http.StatusOK, dash)
 }
 
@@ -76,9 +81,7 @@ func (s *Server) getControlSheet(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, domain.Errorf(domain.EFORBIDDEN, "dossier %s belongs to another agency", chi.URLParam(r, "ref")))
 		return
 	}
-	for i := range sheet.Handovers {
-		sheet.Handovers[i].VerdictLabel = l10n.VI.Verdict(string(sheet.Handovers[i].Verdict))
-	}
+	verdictWords(sheet.Handovers)
 	writeJSON(w, http.StatusOK, sheet)
 }
 
@@ -238,6 +241,13 @@ func wantsCSV(r *http.Request) bool {
 		}
 	}
 	return false
+}
+
+// verdictWords names the verdict on each step in Vietnamese, as the API has always answered.
+func verdictWords(steps []projections.Handover) {
+	for i := range steps {
+		steps[i].VerdictLabel = l10n.VI.Verdict(string(steps[i].Verdict))
+	}
 }
 
 // gradeWords names the grade of rating statistics in Vietnamese, as the API has always answered.

@@ -120,6 +120,10 @@ func TestReadModelEndpoints(t *testing.T) {
 		for _, s := range resolved[0].(map[string]any)["overrun_steps"].([]any) {
 			step := s.(map[string]any)
 			overruns = append(overruns, step["step"].(string)+" "+step["to"].(map[string]any)["official_id"].(string)+" "+jsonNumber(step["overrun_hours"]))
+			// The API names the verdict in words from l10n; the read model holds the code only.
+			if step["verdict"] != "late" || step["verdict_label"] != "Quá hạn" {
+				t.Errorf("overrun step %v: verdict %v (%v), want late (Quá hạn)", step["step"], step["verdict"], step["verdict_label"])
+			}
 		}
 		if want := []string{"Thẩm định hồ sơ chuyenvien1 8", "Trình ký giamdoc1 9"}; !slices.Equal(overruns, want) {
 			t.Errorf("overrun steps %v, want %v", overruns, want)
@@ -168,9 +172,10 @@ func TestReadModelEndpoints(t *testing.T) {
 		for _, h := range sheet["handovers"].([]any) {
 			row := h.(map[string]any)
 			verdict, _ := row["verdict"].(string)
-			rows = append(rows, row["kind"].(string)+" "+row["step"].(string)+" "+verdict)
+			label, _ := row["verdict_label"].(string)
+			rows = append(rows, strings.TrimSpace(row["kind"].(string)+" "+row["step"].(string)+" "+verdict+" "+label))
 		}
-		want := []string{"reception Tiếp nhận hồ sơ on_time", "transfer Thẩm định hồ sơ late", "transfer Trình ký late", "result Trả kết quả "}
+		want := []string{"reception Tiếp nhận hồ sơ on_time Đúng hạn", "transfer Thẩm định hồ sơ late Quá hạn", "transfer Trình ký late Quá hạn", "result Trả kết quả"}
 		if !slices.Equal(rows, want) || sheet["resolution_verdict"] != "late" {
 			t.Errorf("sheet rows %q (resolution %v), want %q", rows, sheet["resolution_verdict"], want)
 		}
