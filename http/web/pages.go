@@ -23,11 +23,9 @@ import (
 	"github.com/motcua/motcua/l10n"
 )
 
-// The web pages: server-rendered html/template pages for citizens (public lookup, rating, result
-// verification), officials (work queue, dossier, printable forms), inspectors (timeline, state as
-// of a moment) and leaders (dashboards). Assets are embedded; nothing is loaded from elsewhere.
-// Forms post to the JSON API (API), so a page shows exactly the API's answer — its problem details
-// and field errors — next to the fields at fault.
+// Pages are server-rendered html/template pages; assets are embedded, nothing is loaded from
+// elsewhere. Forms post to the JSON API (API), so a page shows exactly the API's answer — its
+// problem details and field errors — next to the fields at fault.
 
 //go:embed templates/*.html static/*
 var webFiles embed.FS
@@ -64,7 +62,7 @@ func newPageSet() *pageSet {
 	return ps
 }
 
-// mountPages registers the pages and their static assets on r.
+// Mount registers the pages and their static assets on r.
 func (s *Pages) Mount(r chi.Router) {
 	static, _ := fs.Sub(webFiles, "static")
 	r.Handle("/static/*", http.StripPrefix("/static/", cacheFor(24*time.Hour, http.FileServerFS(static))))
