@@ -3,10 +3,8 @@ package http
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"database/sql"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -110,7 +108,7 @@ func (k *idempotencyKeys) reserve(ctx context.Context, caller, key, fingerprint 
 	if err := k.purge(ctx); err != nil {
 		return reservation{}, err
 	}
-	owner := newOwnerToken()
+	owner := httpkit.NewIdempotencyKey() // a random token marking this request as the key's owner
 	// A few rounds at most: each lost one means another request changed the row in between.
 	for range 5 {
 		now := k.now().UnixMicro()
@@ -221,12 +219,6 @@ func (k *idempotencyKeys) purge(ctx context.Context) error {
 		k.mu.Unlock()
 	}
 	return nil
-}
-
-func newOwnerToken() string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
 }
 
 // parseIdempotencyKey reads the header: a Structured Fields string ("…") per the draft, or the bare
