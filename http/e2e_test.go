@@ -99,6 +99,23 @@ func (e *env) waitPublic(code string, status domain.Status) response {
 	}
 }
 
+// waitProjected waits until every read model has applied everything recorded so far.
+func (e *env) waitProjected() {
+	e.t.Helper()
+	last, err := e.store.ReadAll(context.Background(), eventstore.Start, 100000)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if len(last) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := e.engine.WaitFor(ctx, last[len(last)-1].Position); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
 func fieldsOf(r response) []string {
 	var fields []string
 	errs, _ := r.body["errors"].([]any)

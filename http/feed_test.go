@@ -34,21 +34,6 @@ func newFeedEnv(t *testing.T, publicPerMinute int) *env {
 	}})
 }
 
-// waitProjected waits until the public status view has applied the whole log, without spending
-// public requests.
-func (e *env) waitProjected() {
-	e.t.Helper()
-	events, err := e.store.ReadAll(context.Background(), eventstore.Start, 10000)
-	if err != nil || len(events) == 0 {
-		e.t.Fatalf("read the log: %d events, %v", len(events), err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := e.runner.WaitFor(ctx, events[len(events)-1].Position); err != nil {
-		e.t.Fatal(err)
-	}
-}
-
 // feed is an open server-sent events stream.
 type feed struct {
 	t      *testing.T

@@ -1,7 +1,6 @@
 package http_test
 
 import (
-	"context"
 	"io"
 	"log/slog"
 	"net/http"
@@ -14,7 +13,6 @@ import (
 
 	"github.com/motcua/motcua/commands"
 	"github.com/motcua/motcua/domain"
-	"github.com/motcua/motcua/engine"
 	"github.com/motcua/motcua/eventstore"
 	mhttp "github.com/motcua/motcua/http"
 	"github.com/motcua/motcua/projections"
@@ -25,7 +23,6 @@ import (
 type pagesEnv struct {
 	*env
 	client *http.Client
-	engine *engine.Engine
 }
 
 func newPagesEnv(t *testing.T) *pagesEnv {
@@ -36,7 +33,7 @@ func newPagesEnv(t *testing.T) *pagesEnv {
 	}})
 	jar, _ := cookiejar.New(nil)
 	client := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	return &pagesEnv{env: e, client: client, engine: e.engine}
+	return &pagesEnv{env: e, client: client}
 }
 
 // testWriter sends the server's error log to the test's log, so a failing page says why.
@@ -92,23 +89,6 @@ func (p page) expect(t *testing.T, status int, texts ...string) page {
 		}
 	}
 	return p
-}
-
-// waitProjected waits until every read model has applied everything recorded so far.
-func (e *pagesEnv) waitProjected() {
-	e.t.Helper()
-	last, err := e.store.ReadAll(context.Background(), eventstore.Start, 100000)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	if len(last) == 0 {
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := e.engine.WaitFor(ctx, last[len(last)-1].Position); err != nil {
-		e.t.Fatal(err)
-	}
 }
 
 var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)

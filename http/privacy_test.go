@@ -65,6 +65,9 @@ func (e *secureEnv) processedDossier() (code, resultCode, secret string) {
 	e.expect(e.do("POST", "/api/v1/public/dossiers/"+code+"/rating", "", map[string]any{"secret": secret,
 		"scores": map[string]string{"staff_attitude": "very_satisfied"}, "comment": "Cán bộ nhiệt tình"}), http.StatusOK)
 	e.waitPublic(code, domain.StatusResultReturned)
+	// Every read model, not only the public view: the register and the control sheet are the ones
+	// that copy the applicant, and under load they may still be catching up.
+	e.waitProjected()
 	return code, code + "-KQ1", secret
 }
 
