@@ -20,6 +20,7 @@ import (
 
 // backend is an event store and the SQL database that holds the read models.
 type backend struct {
+	// Store is the store as opened, undecorated: openApp stacks its decorators (wiring.Decorate).
 	Store eventstore.Store
 	// ReadDB serves queries and holds what must be durable beside the store (shredding keys).
 	ReadDB *sql.DB
@@ -34,12 +35,13 @@ type backend struct {
 
 // ready is the readiness check of GET /readyz: the event store and the read database answer, and
 // the store's schema is current. The read models are migrated at every start, so they always are.
-func (b *backend) ready(store eventstore.Store) func(ctx context.Context) error {
+// It reads the stored events, undecorated: answering needs no key.
+func (b *backend) ready() func(ctx context.Context) error {
 	return func(ctx context.Context) error {
 		if err := b.ReadDB.PingContext(ctx); err != nil {
 			return fmt.Errorf("read database: %w", err)
 		}
-		if _, err := store.ReadAll(ctx, eventstore.Start, 1); err != nil {
+		if _, err := b.Store.ReadAll(ctx, eventstore.Start, 1); err != nil {
 			return fmt.Errorf("event store: %w", err)
 		}
 		if b.schemaCurrent != nil {

@@ -5,11 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
-
-	"github.com/motcua/motcua/domain/calendar"
 )
 
 // runCalendar implements `motcua calendar YEAR [--agency-file PATH]`: it prints the year's days off
@@ -42,15 +39,9 @@ func runCalendar(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("calendar: YEAR must be a year from 1900 to 2199, got %q", positional[0])
 	}
 
-	cal := calendar.Default()
-	if *agencyFile != "" {
-		data, err := os.ReadFile(*agencyFile)
-		if err != nil {
-			return fmt.Errorf("calendar: %w", err)
-		}
-		if cal, err = calendar.ParseConfig(data); err != nil {
-			return fmt.Errorf("calendar: %s: %w", *agencyFile, err)
-		}
+	cal, err := loadCalendar(*agencyFile)
+	if err != nil {
+		return fmt.Errorf("calendar: %w", err)
 	}
 
 	out := bufio.NewWriter(stdout)

@@ -15,7 +15,6 @@ import (
 	"github.com/motcua/motcua/domain/domaintest"
 	"github.com/motcua/motcua/engine"
 	"github.com/motcua/motcua/eventstore"
-	"github.com/motcua/motcua/eventstore/chain"
 	"github.com/motcua/motcua/projections"
 )
 
@@ -26,18 +25,12 @@ const erasedApplicantName = "Đinh Thị Ngoạn"
 func receiveAsServeDoes(t *testing.T, dataDir, name, idNumber string) string {
 	t.Helper()
 	ctx := context.Background()
-	b, err := openBackend(ctx, "", dataDir, true)
+	deployment, err := openApp(ctx, &storeFlags{dataDir: dataDir}, openOptions{migrateStore: true, migrateReadModels: true, personalData: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer b.Close()
-	if err := migrateReadModels(ctx, b.ReadDB, b.Dialect()); err != nil {
-		t.Fatal(err)
-	}
-	store, err := protectPersonalData(ctx, b, chain.Wrap(b.Store))
-	if err != nil {
-		t.Fatal(err)
-	}
+	defer deployment.Close()
+	store := deployment.events.Sealed
 	cal := calendar.Default()
 	catalog := domaintest.Catalog(t, cal)
 	app := commands.New(store, catalog, cal)
@@ -102,16 +95,12 @@ func readModelsHolding(t *testing.T, dataDir, text string) int {
 func rebuildReadModels(t *testing.T, dataDir string) {
 	t.Helper()
 	ctx := context.Background()
-	b, err := openBackend(ctx, "", dataDir, false)
+	deployment, err := openApp(ctx, &storeFlags{dataDir: dataDir}, openOptions{personalData: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer b.Close()
-	store, err := protectPersonalData(ctx, b, b.Store)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rebuilder := &engine.Rebuilder{Store: store, DB: b.ReadDB, Dialect: b.Dialect(), Consumers: projections.All(), Logger: slog.New(slog.DiscardHandler)}
+	defer deployment.Close()
+	rebuilder := &engine.Rebuilder{Store: deployment.events.Sealed, DB: deployment.ReadDB, Dialect: deployment.Dialect(), Consumers: projections.All(), Logger: slog.New(slog.DiscardHandler)}
 	if _, err := rebuilder.Run(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -187,16 +176,12 @@ func TestEraseCommand(t *testing.T) {
 	}
 
 	// Reading the dossier shows the applicant erased.
-	b, err := openBackend(context.Background(), "", dataDir, false)
+	deployment, err := openApp(context.Background(), &storeFlags{dataDir: dataDir}, openOptions{personalData: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer b.Close()
-	store, err := protectPersonalData(context.Background(), b, b.Store)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, _, err := commands.New(store, nil, nil).Load(context.Background(), dossierID)
+	defer deployment.Close()
+	d, _, err := commands.New(deployment.events.Sealed, nil, nil).Load(context.Background(), dossierID)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -81,19 +81,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	storeURL := fs.String("store", "", "postgres://… URL of the database to migrate")
-	dataDir := fs.String("data", "./data", "data directory (for sqlite stores)")
+	store := addStoreFlags(fs, "postgres://… URL of the database to migrate", "data directory (for sqlite stores)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	b, err := openBackend(ctx, *storeURL, *dataDir, true)
+	app, err := openApp(ctx, store, openOptions{migrateStore: true, migrateReadModels: true})
 	if err != nil {
 		return err
 	}
-	defer b.Close()
-	if err := migrateReadModels(ctx, b.ReadDB, b.Dialect()); err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "%s store and read models are up to date\n", b.Kind)
+	defer app.Close()
+	fmt.Fprintf(stdout, "%s store and read models are up to date\n", app.Kind)
 	return nil
 }

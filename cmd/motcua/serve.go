@@ -33,14 +33,11 @@ import (
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	dataDir := fs.String("data", "./data", "data directory (embedded store, token key)")
+	store := addStoreFlags(fs, storeURLUsage, "data directory (embedded store, token key)")
 	addr := fs.String("addr", ":8080", "listen address HOST:PORT")
-	storeURL := fs.String("store", "", "event store URL: sqlite:PATH (default under --data), postgres://…, esdb://…, kurrentdb://…")
 	noMigrate := fs.Bool("no-migrate", false, "do not migrate the PostgreSQL schema on start")
 	withDemo := fs.Bool("demo", false, "seed the demo catalog's dossiers (once) and print demo officials' tokens")
-	catalogFile := fs.String("catalog", "", "procedure catalog file (JSON); the built-in demo catalog when empty")
-	calendarFile := fs.String("calendar", "", "agency calendar file (JSON) layered over the Vietnamese default")
-	rulesFile := fs.String("rules", "", "rules file (JSON) changing the built-in NĐ 61 / NĐ 118 rule sets (docs/rules.md)")
+	domainFiles := addDomainFlags(fs)
 	busURL := fs.String("bus", "", "transport from the event log to the read models: gochannel (in-process, default), postgres://…, nats://…")
 	checkpointEvery := fs.Duration("checkpoint-every", 5*time.Minute, "sign an integrity checkpoint at least this often while events arrive")
 	checkpointAfter := fs.Int("checkpoint-after", 1000, "… or as soon as this many events wait for one")
@@ -64,54 +61,34 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 
-	calendar, catalog, err := loadRules(*calendarFile, *catalogFile)
+	rules, err := domainFiles.load()
 	if err != nil {
 		return err
 	}
-	b, err := openBackend(ctx, *storeURL, *dataDir, !*noMigrate)
+	deployment, err := openApp(ctx, store, openOptions{migrateStore: !*noMigrate, migrateReadModels: true, personalData: true})
 	if err != nil {
 		return err
 	}
-	defer b.Close()
-	ready := b.ready(b.Store)
-	b.Store = chain.Wrap(b.Store) // every append is hash-chained (docs/security.md, "Tamper evidence")
-	// Personal data is sealed outside the chain, so the chain and its checkpoints hash ciphertext and
-	// a legal erasure breaks no hash (docs/security.md, "Privacy").
-	integrity := b.Store
-	shredded, err := protectPersonalData(ctx, b, integrity)
+	defer deployment.Close()
+	events := deployment.events
+	key, err := loadOrCreateTokenKey(store.dataDir)
 	if err != nil {
 		return err
 	}
-	b.Store = shredded
-	if err := migrateReadModels(ctx, b.ReadDB, b.Dialect()); err != nil {
-		return err
-	}
-	key, err := loadOrCreateTokenKey(*dataDir)
+	checkpointKey, err := loadOrCreateKey(store.dataDir, integrityKeyFile)
 	if err != nil {
 		return err
 	}
-	checkpointKey, err := loadOrCreateKey(*dataDir, integrityKeyFile)
-	if err != nil {
-		return err
-	}
-	checkpointer, err := chain.NewCheckpointer(integrity, checkpointKey)
+	checkpointer, err := chain.NewCheckpointer(events.Chained, checkpointKey)
 	if err != nil {
 		return err
 	}
 	checkpointer.Logger = logger
 	if *agencyKeysDir == "" {
-		*agencyKeysDir = filepath.Join(*dataDir, "agency-keys")
+		*agencyKeysDir = filepath.Join(store.dataDir, "agency-keys")
 	}
-	app := commands.New(b.Store, catalog, calendar)
-	if *rulesFile != "" {
-		data, err := os.ReadFile(*rulesFile)
-		if err != nil {
-			return err
-		}
-		if app.Rules, err = domain.ParseRulesConfig(data); err != nil {
-			return fmt.Errorf("%s: %w", *rulesFile, err)
-		}
-	}
+	app := commands.New(events.Sealed, rules.catalog, rules.calendar)
+	app.Rules = rules.rules
 	app.Logger = logger
 	app.Signers = newFileAgencyKeys(*agencyKeysDir, logger)
 
@@ -123,7 +100,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		printDemoTokens(stdout, key, officials)
 	}
 
-	feeder, metrics, err := startProjections(ctx, b, *busURL, logger)
+	feeder, metrics, err := startProjections(ctx, deployment, *busURL, logger)
 	if err != nil {
 		return err
 	}
@@ -133,19 +110,19 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	server := mhttp.NewServer(mhttp.Config{App: app, ReadDB: b.ReadDB, Tokens: localTokens, Authenticator: authenticator, Logger: logger,
-		TrustedProxies: trustedProxies, Eraser: personalDataEraser(b, shredded, logger),
+	server := mhttp.NewServer(mhttp.Config{App: app, ReadDB: deployment.ReadDB, Tokens: localTokens, Authenticator: authenticator, Logger: logger,
+		TrustedProxies: trustedProxies, Eraser: personalDataEraser(deployment, logger),
 		PublicStatusUpdates: feeder.Runner(projections.PublicStatusView{}.Name()), Metrics: metrics,
-		Integrity: chain.NewVerifier(integrity, checkpointKey.Public().(ed25519.PublicKey)), PublicBaseURL: *publicURL,
-		IdempotencyWindow: *idempotencyWindow, PublicRequestsPerMinute: limits.publicPerMinute, Limits: limits.Limits, Ready: ready})
+		Integrity: chain.NewVerifier(events.Chained, checkpointKey.Public().(ed25519.PublicKey)), PublicBaseURL: *publicURL,
+		IdempotencyWindow: *idempotencyWindow, PublicRequestsPerMinute: limits.publicPerMinute, Limits: limits.Limits, Ready: deployment.ready()})
 	listener, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
 	}
 	listener = mhttp.Listener(listener, *connections)
 	httpServer := server.HTTPServer(*connections)
-	logger.Info("motcua serving", "addr", listener.Addr().String(), "store", b.Kind)
-	fmt.Fprintf(stdout, "motcua listening on http://%s (store: %s)\n", listener.Addr(), b.Kind)
+	logger.Info("motcua serving", "addr", listener.Addr().String(), "store", deployment.Kind)
+	fmt.Fprintf(stdout, "motcua listening on http://%s (store: %s)\n", listener.Addr(), deployment.Kind)
 
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return feeder.Run(ctx) })
@@ -173,8 +150,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 }
 
 // startProjections prepares the engine that keeps every read model up to date through the
-// transport named by busURL, and the Prometheus handler exporting its metrics and lag.
-func startProjections(ctx context.Context, b *backend, busURL string, logger *slog.Logger) (*engine.Engine, http.Handler, error) {
+// transport named by busURL, and the Prometheus handler exporting its metrics and lag. The read
+// models are fed the sealed events: they must never hold what an erasure makes unreadable.
+func startProjections(ctx context.Context, app *application, busURL string, logger *slog.Logger) (*engine.Engine, http.Handler, error) {
 	transport, err := engine.OpenTransport(ctx, busURL, logger)
 	if err != nil {
 		return nil, nil, err
@@ -186,10 +164,10 @@ func startProjections(ctx context.Context, b *backend, busURL string, logger *sl
 		transport.Close()
 		return nil, nil, err
 	}
-	lag := engine.NewLagCollector(b.Store, b.ReadDB, projections.Names()...)
+	lag := engine.NewLagCollector(app.events.Sealed, app.ReadDB, projections.Names()...)
 	lag.Logger = logger
 	registry.MustRegister(lag)
-	feeder := engine.NewEngine(b.Store, b.ProjectionDB, b.Dialect(), projections.All()...)
+	feeder := engine.NewEngine(app.events.Sealed, app.ProjectionDB, app.Dialect(), projections.All()...)
 	feeder.Transport, feeder.Logger, feeder.Metrics = transport, logger, metrics
 	return feeder, promhttp.HandlerFor(registry, promhttp.HandlerOpts{}), nil
 }
@@ -198,31 +176,80 @@ func migrateReadModels(ctx context.Context, db *sql.DB, d engine.Dialect) error 
 	return projections.MigrateAll(ctx, db, d)
 }
 
-// loadRules reads the calendar and catalog files, or the built-in defaults.
-func loadRules(calendarFile, catalogFile string) (*calendar.Calendar, *domain.Catalog, error) {
-	cal := calendar.Default()
-	if calendarFile != "" {
-		data, err := os.ReadFile(calendarFile)
-		if err != nil {
-			return nil, nil, err
-		}
-		if cal, err = calendar.ParseConfig(data); err != nil {
-			return nil, nil, fmt.Errorf("%s: %w", calendarFile, err)
-		}
+// domainFlags name the files that replace or extend the built-in procedure catalog, calendar and
+// rule sets.
+type domainFlags struct {
+	catalog, calendar, rules string
+}
+
+func addDomainFlags(fs *flag.FlagSet) *domainFlags {
+	f := &domainFlags{}
+	fs.StringVar(&f.catalog, "catalog", "", "procedure catalog file (JSON); the built-in demo catalog when empty")
+	fs.StringVar(&f.calendar, "calendar", "", "agency calendar file (JSON) layered over the Vietnamese default")
+	fs.StringVar(&f.rules, "rules", "", "rules file (JSON) changing the built-in NĐ 61 / NĐ 118 rule sets (docs/rules.md)")
+	return f
+}
+
+// domainRules are the catalog, calendar and rule sets a deployment decides with.
+type domainRules struct {
+	calendar *calendar.Calendar
+	catalog  *domain.Catalog
+	// rules is nil when no --rules file is given: the built-in rule sets apply.
+	rules *domain.RuleBook
+}
+
+// load reads the files named, or takes the built-in defaults.
+func (f *domainFlags) load() (domainRules, error) {
+	var loaded domainRules
+	var err error
+	if loaded.calendar, err = loadCalendar(f.calendar); err != nil {
+		return loaded, err
 	}
-	if catalogFile == "" {
-		catalog, err := demo.Catalog(cal)
-		return cal, catalog, err
+	if f.catalog == "" {
+		loaded.catalog, err = demo.Catalog(loaded.calendar)
+	} else {
+		loaded.catalog, err = loadCatalog(f.catalog, loaded.calendar)
 	}
-	data, err := os.ReadFile(catalogFile)
+	if err != nil || f.rules == "" {
+		return loaded, err
+	}
+	data, err := os.ReadFile(f.rules)
 	if err != nil {
-		return nil, nil, err
+		return loaded, err
+	}
+	if loaded.rules, err = domain.ParseRulesConfig(data); err != nil {
+		return loaded, fmt.Errorf("%s: %w", f.rules, err)
+	}
+	return loaded, nil
+}
+
+// loadCalendar reads an agency calendar file layered over the national calendar, which it returns
+// alone when path is empty.
+func loadCalendar(path string) (*calendar.Calendar, error) {
+	if path == "" {
+		return calendar.Default(), nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	cal, err := calendar.ParseConfig(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return cal, nil
+}
+
+func loadCatalog(path string, cal *calendar.Calendar) (*domain.Catalog, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
 	}
 	catalog, err := domain.ParseCatalog(data, cal)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", catalogFile, err)
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	return cal, catalog, nil
+	return catalog, nil
 }
 
 // publicLimits are the public budgets set on the command line.

@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/motcua/motcua/cmd/motcua/wiring"
 	"github.com/motcua/motcua/eventstore/chain"
 )
 
@@ -55,8 +56,7 @@ func (t *trustedKeys) Set(path string) error {
 func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	flags := flag.NewFlagSet("verify", flag.ContinueOnError)
 	flags.SetOutput(stderr)
-	storeURL := flags.String("store", "", "event store URL: sqlite:PATH (default under --data), postgres://…, esdb://…, kurrentdb://…")
-	dataDir := flags.String("data", "./data", "data directory (embedded store, integrity key)")
+	storeFlags := addStoreFlags(flags, storeURLUsage, "data directory (embedded store, integrity key)")
 	checkpoint := flags.Bool("checkpoint", false, "after a clean verification, sign a checkpoint over the events not yet covered")
 	asJSON := flags.Bool("json", false, "print the report as JSON")
 	var trusted trustedKeys
@@ -64,19 +64,20 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := flags.Parse(args); err != nil {
 		return err
 	}
-	key, err := integrityKey(*dataDir, *checkpoint)
+	key, err := integrityKey(storeFlags.dataDir, *checkpoint)
 	if err != nil {
 		return err
 	}
 	if key != nil {
 		trusted = append(trusted, key.Public().(ed25519.PublicKey))
 	}
-	b, err := openBackend(ctx, *storeURL, *dataDir, false)
+	app, err := openApp(ctx, storeFlags, openOptions{})
 	if err != nil {
 		return err
 	}
-	defer b.Close()
-	store := chain.Wrap(b.Store)
+	defer app.Close()
+	// The stored bytes, as the chain hashed them: verifying needs no personal-data key.
+	store := wiring.Chain(app.Store)
 
 	report, err := chain.NewVerifier(store, trusted...).VerifyAll(ctx)
 	if err != nil {

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/motcua/motcua/cmd/motcua/wiring"
 	"github.com/motcua/motcua/commands"
 	"github.com/motcua/motcua/eventstore"
 	"github.com/motcua/motcua/eventstore/chain"
@@ -36,7 +37,7 @@ func seedStore(t *testing.T, dataDir string) {
 		t.Fatal(err)
 	}
 	defer raw.Close()
-	store := chain.Wrap(raw)
+	store := wiring.Chain(raw)
 	for _, stream := range []string{"dossier-a", "dossier-b"} {
 		for i := range 3 {
 			event := eventstore.EventData{ID: eventstore.NewEventID(), Type: "test.happened.v1", Data: fmt.Appendf(nil, `{"n":%d}`, i),
