@@ -5,8 +5,8 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/motcua/motcua/cmd/motcua/wiring"
 	"github.com/motcua/motcua/commands"
-	"github.com/motcua/motcua/domain"
 	"github.com/motcua/motcua/engine"
 	"github.com/motcua/motcua/eventstore"
 	"github.com/motcua/motcua/eventstore/shred"
@@ -29,11 +29,11 @@ func newSecureEnv(t *testing.T, configure func(*mhttp.Config)) *secureEnv {
 	var shredded *shred.Store
 	e := buildEnv(t, envOptions{
 		wrap: func(t *testing.T, store *sqlite.Store) eventstore.Store {
-			keys, err := shred.OpenSQLKeys(context.Background(), store.DB())
+			events, err := wiring.Decorate(context.Background(), store, store.DB())
 			if err != nil {
 				t.Fatal(err)
 			}
-			shredded = shred.Wrap(store, keys, shred.PersonalData{Fields: domain.ApplicantFields(), Erased: domain.ErasedName})
+			shredded = events.Sealed
 			return shredded
 		},
 		projections: projections.All(),

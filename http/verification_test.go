@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/motcua/motcua/cmd/motcua/wiring"
 	"github.com/motcua/motcua/commands"
 	"github.com/motcua/motcua/domain"
 	"github.com/motcua/motcua/eventstore"
@@ -44,16 +45,23 @@ func newTrustEnv(t *testing.T) *trustEnv {
 	agencyKeys := commands.StaticSigners{building: departmentKey, centre: centreKey}
 	_, integrityKey, _ := ed25519.GenerateKey(rand.Reader)
 	var checkpointer *chain.Checkpointer
+	var events *wiring.Events
 	e := buildEnv(t, envOptions{
-		wrap: func(_ *testing.T, store *sqlite.Store) eventstore.Store { return chain.Wrap(store) },
-		configure: func(cfg *mhttp.Config, app *commands.App, events eventstore.Store) {
+		wrap: func(t *testing.T, store *sqlite.Store) eventstore.Store {
+			var err error
+			if events, err = wiring.Decorate(context.Background(), store, store.DB()); err != nil {
+				t.Fatal(err)
+			}
+			return events.Sealed
+		},
+		configure: func(cfg *mhttp.Config, app *commands.App, _ eventstore.Store) {
 			app.Signers = agencyKeys
 			var err error
-			if checkpointer, err = chain.NewCheckpointer(events, integrityKey); err != nil {
+			if checkpointer, err = chain.NewCheckpointer(events.Chained, integrityKey); err != nil {
 				t.Fatal(err)
 			}
 			checkpointer.Logger = cfg.Logger
-			cfg.Integrity = chain.NewVerifier(events, integrityKey.Public().(ed25519.PublicKey))
+			cfg.Integrity = chain.NewVerifier(events.Chained, integrityKey.Public().(ed25519.PublicKey))
 			cfg.PublicBaseURL = publicBase + "/"
 		},
 	})
