@@ -16,14 +16,14 @@ import (
 // personalDataEraser carries out a legal erasure: it deletes the applicant's key, then rebuilds
 // every read model from the shredded log, since read models (the register, the control sheet, the
 // public view's folded state) copied the applicant's data when they were built.
-func personalDataEraser(app *application, logger *slog.Logger) mhttp.EraserFunc {
-	store := app.events.Sealed
+func personalDataEraser(deployment *deployment, logger *slog.Logger) mhttp.EraserFunc {
+	store := deployment.events.Sealed
 	return func(ctx context.Context, idNumber string) (bool, error) {
 		erased, err := store.Erase(ctx, idNumber)
 		if err != nil || !erased {
 			return erased, err
 		}
-		rebuilder := &engine.Rebuilder{Store: store, DB: app.ProjectionDB, Dialect: app.Dialect(), Consumers: projections.All(), Logger: logger}
+		rebuilder := &engine.Rebuilder{Store: store, DB: deployment.ProjectionDB, Dialect: deployment.Dialect(), Consumers: projections.All(), Logger: logger}
 		if _, err := rebuilder.Run(ctx); err != nil {
 			return true, fmt.Errorf("the key is erased, but rebuilding the read models failed (run `motcua projections rebuild`): %w", err)
 		}
@@ -36,20 +36,20 @@ func runErase(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.SetOutput(stderr)
 	idNumber := fs.String("id-number", "", "identity number (citizen ID or tax code) of the applicant whose personal data is erased")
 	basis := fs.String("basis", "", "legal ground of the erasure, e.g. the number of the applicant's written request (logged)")
-	store := addStoreFlags(fs, storeURLUsage, "data directory (for sqlite stores)")
+	storage := addStoreFlags(fs, storeURLUsage, "data directory (for sqlite stores)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *idNumber == "" || *basis == "" {
 		return errors.New("erase: --id-number and --basis are both required")
 	}
-	app, err := openApp(ctx, store, openOptions{migrateReadModels: true, personalData: true})
+	deployment, err := openDeployment(ctx, storage, openOptions{migrateReadModels: true, personalData: true})
 	if err != nil {
 		return err
 	}
-	defer app.Close()
+	defer deployment.Close()
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
-	erased, err := personalDataEraser(app, logger).Erase(ctx, *idNumber)
+	erased, err := personalDataEraser(deployment, logger).Erase(ctx, *idNumber)
 	if err != nil {
 		return err
 	}

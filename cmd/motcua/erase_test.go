@@ -25,7 +25,7 @@ const erasedApplicantName = "Đinh Thị Ngoạn"
 func receiveAsServeDoes(t *testing.T, dataDir, name, idNumber string) string {
 	t.Helper()
 	ctx := context.Background()
-	deployment, err := openApp(ctx, &storeFlags{dataDir: dataDir}, openOptions{migrateStore: true, migrateReadModels: true, personalData: true})
+	deployment, err := openDeployment(ctx, &storeFlags{dataDir: dataDir}, openOptions{migrateStore: true, migrateReadModels: true, personalData: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +95,7 @@ func readModelsHolding(t *testing.T, dataDir, text string) int {
 func rebuildReadModels(t *testing.T, dataDir string) {
 	t.Helper()
 	ctx := context.Background()
-	deployment, err := openApp(ctx, &storeFlags{dataDir: dataDir}, openOptions{personalData: true})
+	deployment, err := openDeployment(ctx, &storeFlags{dataDir: dataDir}, openOptions{personalData: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,7 +176,7 @@ func TestEraseCommand(t *testing.T) {
 	}
 
 	// Reading the dossier shows the applicant erased.
-	deployment, err := openApp(context.Background(), &storeFlags{dataDir: dataDir}, openOptions{personalData: true})
+	deployment, err := openDeployment(context.Background(), &storeFlags{dataDir: dataDir}, openOptions{personalData: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -81,15 +81,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	store := addStoreFlags(fs, "postgres://… URL of the database to migrate", "data directory (for sqlite stores)")
+	storage := addStoreFlags(fs, "postgres://… URL of the database to migrate", "data directory (for sqlite stores)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	app, err := openApp(ctx, store, openOptions{migrateStore: true, migrateReadModels: true})
+	deployment, err := openDeployment(ctx, storage, openOptions{migrateStore: true, migrateReadModels: true})
 	if err != nil {
 		return err
 	}
-	defer app.Close()
-	fmt.Fprintf(stdout, "%s store and read models are up to date\n", app.Kind)
+	defer deployment.Close()
+	fmt.Fprintf(stdout, "%s store and read models are up to date\n", deployment.Kind)
 	return nil
 }

@@ -50,16 +50,16 @@ func runProjections(ctx context.Context, args []string, stdout, stderr io.Writer
 func runProjectionsStatus(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("projections status", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	store := addStoreFlags(fs, storeURLUsage, "data directory (for sqlite stores)")
+	storage := addStoreFlags(fs, storeURLUsage, "data directory (for sqlite stores)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	app, err := openApp(ctx, store, openOptions{})
+	deployment, err := openDeployment(ctx, storage, openOptions{})
 	if err != nil {
 		return err
 	}
-	defer app.Close()
-	if err := engine.MigrateCheckpoints(ctx, app.ReadDB); err != nil {
+	defer deployment.Close()
+	if err := engine.MigrateCheckpoints(ctx, deployment.ReadDB); err != nil {
 		return err
 	}
 	now := time.Now()
@@ -67,7 +67,7 @@ func runProjectionsStatus(ctx context.Context, args []string, stdout, stderr io.
 	fmt.Fprintln(w, "PROJECTION\tPOSITION\tLAG (EVENTS)\tOLDEST UNAPPLIED\tCHECKPOINT MOVED\tPARKED")
 	var parkedEvents []engine.ParkedEvent
 	for _, name := range projections.Names() {
-		lag, err := engine.MeasureLag(ctx, app.Store, app.ReadDB, name, 0)
+		lag, err := engine.MeasureLag(ctx, deployment.Store, deployment.ReadDB, name, 0)
 		if err != nil {
 			return err
 		}
@@ -75,12 +75,12 @@ func runProjectionsStatus(ctx context.Context, args []string, stdout, stderr io.
 		if !lag.Oldest.IsZero() {
 			oldest = fmt.Sprintf("%s ago", time.Duration(lag.Seconds(now)*float64(time.Second)).Round(time.Second))
 		}
-		parked, err := engine.CountParked(ctx, app.ReadDB, name)
+		parked, err := engine.CountParked(ctx, deployment.ReadDB, name)
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(w, "%s\t%s\t%d\t%s\t%s\t%d\n", name, lag.Position, lag.Events, oldest, formatMoment(lag.UpdatedAt), parked)
-		first, err := engine.ParkedEvents(ctx, app.ReadDB, name, 5)
+		first, err := engine.ParkedEvents(ctx, deployment.ReadDB, name, 5)
 		if err != nil {
 			return err
 		}
@@ -94,14 +94,14 @@ func runProjectionsStatus(ctx context.Context, args []string, stdout, stderr io.
 			p.Projection, p.Type, p.Stream, p.Version, p.EventID, p.Position, formatMoment(p.ParkedAt), p.Error)
 	}
 	// A durable transport's forwarder keeps a checkpoint of its own.
-	if err := engine.MigrateForwarderCheckpoints(ctx, app.ReadDB); err != nil {
+	if err := engine.MigrateForwarderCheckpoints(ctx, deployment.ReadDB); err != nil {
 		return err
 	}
-	at, ok, err := engine.ForwarderCheckpoint(ctx, app.ReadDB, engine.DefaultTopic)
+	at, ok, err := engine.ForwarderCheckpoint(ctx, deployment.ReadDB, engine.DefaultTopic)
 	if err != nil || !ok {
 		return err
 	}
-	behind, err := engine.CountEvents(ctx, app.Store, at, 0)
+	behind, err := engine.CountEvents(ctx, deployment.Store, at, 0)
 	if err != nil {
 		return err
 	}
@@ -119,7 +119,7 @@ func formatMoment(t time.Time) string {
 func runProjectionsRebuild(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("projections rebuild", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	store := addStoreFlags(fs, storeURLUsage, "data directory (for sqlite stores)")
+	storage := addStoreFlags(fs, storeURLUsage, "data directory (for sqlite stores)")
 	batch := fs.Int("batch", engine.DefaultRebuildBatch, "events read and applied per transaction")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -129,11 +129,11 @@ func runProjectionsRebuild(ctx context.Context, args []string, stdout, stderr io
 		return err
 	}
 	// Read through the personal-data decorator, or the rebuilt read models would hold sealed applicants.
-	app, err := openApp(ctx, store, openOptions{migrateStore: true, personalData: true})
+	deployment, err := openDeployment(ctx, storage, openOptions{migrateStore: true, personalData: true})
 	if err != nil {
 		return err
 	}
-	defer app.Close()
+	defer deployment.Close()
 	names := make([]string, len(selected))
 	for i, p := range selected {
 		names[i] = p.Name()
@@ -159,13 +159,13 @@ func runProjectionsRebuild(ctx context.Context, args []string, stdout, stderr io
 	countCtx, stopCounting := context.WithCancel(ctx)
 	defer stopCounting()
 	go func() {
-		if total, err := engine.CountEvents(countCtx, app.Store, eventstore.Start, 0); err == nil && total > 0 {
+		if total, err := engine.CountEvents(countCtx, deployment.Store, eventstore.Start, 0); err == nil && total > 0 {
 			barMu.Lock()
 			bar.ChangeMax64(int64(total))
 			barMu.Unlock()
 		}
 	}()
-	rebuilder := &engine.Rebuilder{Store: app.events.Sealed, DB: app.ProjectionDB, Dialect: app.Dialect(), Consumers: selected, BatchSize: *batch,
+	rebuilder := &engine.Rebuilder{Store: deployment.events.Sealed, DB: deployment.ProjectionDB, Dialect: deployment.Dialect(), Consumers: selected, BatchSize: *batch,
 		Progress: func(n int) { barMu.Lock(); _ = bar.Add(n); barMu.Unlock() }, Logger: slog.New(slog.NewTextHandler(stderr, nil))}
 	result, err := rebuilder.Run(ctx)
 	stopCounting()

@@ -33,7 +33,7 @@ import (
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	store := addStoreFlags(fs, storeURLUsage, "data directory (embedded store, token key)")
+	storage := addStoreFlags(fs, storeURLUsage, "data directory (embedded store, token key)")
 	addr := fs.String("addr", ":8080", "listen address HOST:PORT")
 	noMigrate := fs.Bool("no-migrate", false, "do not migrate the PostgreSQL schema on start")
 	withDemo := fs.Bool("demo", false, "seed the demo catalog's dossiers (once) and print demo officials' tokens")
@@ -65,17 +65,17 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	deployment, err := openApp(ctx, store, openOptions{migrateStore: !*noMigrate, migrateReadModels: true, personalData: true})
+	deployment, err := openDeployment(ctx, storage, openOptions{migrateStore: !*noMigrate, migrateReadModels: true, personalData: true})
 	if err != nil {
 		return err
 	}
 	defer deployment.Close()
 	events := deployment.events
-	key, err := loadOrCreateTokenKey(store.dataDir)
+	key, err := loadOrCreateTokenKey(storage.dataDir)
 	if err != nil {
 		return err
 	}
-	checkpointKey, err := loadOrCreateKey(store.dataDir, integrityKeyFile)
+	checkpointKey, err := loadOrCreateKey(storage.dataDir, integrityKeyFile)
 	if err != nil {
 		return err
 	}
@@ -85,7 +85,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	checkpointer.Logger = logger
 	if *agencyKeysDir == "" {
-		*agencyKeysDir = filepath.Join(store.dataDir, "agency-keys")
+		*agencyKeysDir = filepath.Join(storage.dataDir, "agency-keys")
 	}
 	app := commands.New(events.Sealed, rules.catalog, rules.calendar)
 	app.Rules = rules.rules
@@ -152,7 +152,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 // startProjections prepares the engine that keeps every read model up to date through the
 // transport named by busURL, and the Prometheus handler exporting its metrics and lag. The read
 // models are fed the sealed events: they must never hold what an erasure makes unreadable.
-func startProjections(ctx context.Context, app *application, busURL string, logger *slog.Logger) (*engine.Engine, http.Handler, error) {
+func startProjections(ctx context.Context, deployment *deployment, busURL string, logger *slog.Logger) (*engine.Engine, http.Handler, error) {
 	transport, err := engine.OpenTransport(ctx, busURL, logger)
 	if err != nil {
 		return nil, nil, err
@@ -164,10 +164,10 @@ func startProjections(ctx context.Context, app *application, busURL string, logg
 		transport.Close()
 		return nil, nil, err
 	}
-	lag := engine.NewLagCollector(app.events.Sealed, app.ReadDB, projections.Names()...)
+	lag := engine.NewLagCollector(deployment.events.Sealed, deployment.ReadDB, projections.Names()...)
 	lag.Logger = logger
 	registry.MustRegister(lag)
-	feeder := engine.NewEngine(app.events.Sealed, app.ProjectionDB, app.Dialect(), projections.All()...)
+	feeder := engine.NewEngine(deployment.events.Sealed, deployment.ProjectionDB, deployment.Dialect(), projections.All()...)
 	feeder.Transport, feeder.Logger, feeder.Metrics = transport, logger, metrics
 	return feeder, promhttp.HandlerFor(registry, promhttp.HandlerOpts{}), nil
 }

@@ -56,7 +56,7 @@ func (t *trustedKeys) Set(path string) error {
 func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	flags := flag.NewFlagSet("verify", flag.ContinueOnError)
 	flags.SetOutput(stderr)
-	storeFlags := addStoreFlags(flags, storeURLUsage, "data directory (embedded store, integrity key)")
+	storage := addStoreFlags(flags, storeURLUsage, "data directory (embedded store, integrity key)")
 	checkpoint := flags.Bool("checkpoint", false, "after a clean verification, sign a checkpoint over the events not yet covered")
 	asJSON := flags.Bool("json", false, "print the report as JSON")
 	var trusted trustedKeys
@@ -64,20 +64,20 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := flags.Parse(args); err != nil {
 		return err
 	}
-	key, err := integrityKey(storeFlags.dataDir, *checkpoint)
+	key, err := integrityKey(storage.dataDir, *checkpoint)
 	if err != nil {
 		return err
 	}
 	if key != nil {
 		trusted = append(trusted, key.Public().(ed25519.PublicKey))
 	}
-	app, err := openApp(ctx, storeFlags, openOptions{})
+	deployment, err := openDeployment(ctx, storage, openOptions{})
 	if err != nil {
 		return err
 	}
-	defer app.Close()
+	defer deployment.Close()
 	// The stored bytes, as the chain hashed them: verifying needs no personal-data key.
-	store := wiring.Chain(app.Store)
+	store := wiring.Chain(deployment.Store)
 
 	report, err := chain.NewVerifier(store, trusted...).VerifyAll(ctx)
 	if err != nil {

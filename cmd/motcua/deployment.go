@@ -11,7 +11,7 @@ import (
 const storeURLUsage = "event store URL: sqlite:PATH (default under --data), postgres://…, esdb://…, kurrentdb://…"
 
 // storeFlags name the event store and the data directory: every subcommand that opens the store
-// registers them with addStoreFlags and opens it with openApp.
+// registers them with addStoreFlags and opens it with openDeployment.
 type storeFlags struct {
 	url, dataDir string
 }
@@ -35,23 +35,23 @@ type openOptions struct {
 	personalData bool
 }
 
-// application is the deployment a subcommand works on: the backend and, when opened with
-// personalData, the event store with its decorators in their one right order.
-type application struct {
+// deployment is what a subcommand works on: the backend and, when opened with personalData, the
+// event store with its decorators in their one right order.
+type deployment struct {
 	*backend
 	// events is nil unless opened with personalData.
 	events *wiring.Events
 }
 
-// openApp opens the store named by flags as opts say. Close the application when done.
-func openApp(ctx context.Context, flags *storeFlags, opts openOptions) (*application, error) {
+// openDeployment opens the store named by flags as opts say. Close it when done.
+func openDeployment(ctx context.Context, flags *storeFlags, opts openOptions) (*deployment, error) {
 	b, err := openBackend(ctx, flags.url, flags.dataDir, opts.migrateStore)
 	if err != nil {
 		return nil, err
 	}
-	app := &application{backend: b}
+	opened := &deployment{backend: b}
 	if opts.personalData {
-		if app.events, err = wiring.Decorate(ctx, b.Store, b.ReadDB); err != nil {
+		if opened.events, err = wiring.Decorate(ctx, b.Store, b.ReadDB); err != nil {
 			b.Close()
 			return nil, err
 		}
@@ -62,5 +62,5 @@ func openApp(ctx context.Context, flags *storeFlags, opts openOptions) (*applica
 			return nil, err
 		}
 	}
-	return app, nil
+	return opened, nil
 }
