@@ -5,13 +5,12 @@
 //
 //	stored   the backend (SQLite, PostgreSQL, EventStoreDB): what is on disk
 //	chained  chain.Wrap(stored): every append is hash-linked (docs/security.md, "Tamper evidence")
-//	sealed   shred.Wrap(chained, keys): applicants' personal data is encrypted on append and opened
-//	         on reads (docs/security.md, "Privacy")
+//	sealed   shred.Wrap(chained, keys, personal): applicants' personal data is encrypted on append
+//	         and opened on reads (docs/security.md, "Privacy")
 //
 // The chain sits inside the seal so that it hashes ciphertext: erasing an applicant's key changes no
-// stored byte and breaks no hash. Swapped, the chain would hash clear personal data that an erasure
-// must make unreadable, and verifying the log after an erasure would report every sealed event as
-// altered. Verification and checkpoints read the chained layer (the stored bytes); the application,
+// stored byte and breaks no hash. Swapped, the chain would hash the applicant in clear, and once their
+// key is erased every event about them would verify as altered. Verification and checkpoints read the chained layer (the stored bytes); the application,
 // the read models and their rebuilds read the sealed one. Reads pass through the chain unchanged,
 // so a reader that never appends sees the same events through either.
 package wiring
