@@ -20,7 +20,7 @@ import (
 
 // backend is an event store and the SQL database that holds the read models.
 type backend struct {
-	// Store is the store as opened, undecorated: openApp stacks its decorators (wiring.Decorate).
+	// Store is the store as opened, undecorated: openDeployment stacks its decorators (wiring.Decorate).
 	Store eventstore.Store
 	// ReadDB serves queries and holds what must be durable beside the store (shredding keys).
 	ReadDB *sql.DB
