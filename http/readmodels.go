@@ -124,7 +124,7 @@ func (s *Server) getResolutionReport(w http.ResponseWriter, r *http.Request) {
 			scope = "tat-ca"
 		}
 		name := fmt.Sprintf("bao-cao-II06a_%s_%s_%s.csv", scope, civilDate(period.From), civilDate(period.To.AddDate(0, 0, -1)))
-		httpkit.WriteCSVAttachment(w, name, projections.ResolutionCSVHeader, report.CSVRecords())
+		httpkit.WriteCSVAttachment(w, name, l10n.VI.ResolutionCSVHeader(), report.CSVRecords(l10n.VI.ResolutionCSVTotal()))
 		return
 	}
 	writeJSON(w, http.StatusOK, report)
@@ -152,7 +152,7 @@ func (s *Server) getDossierRegister(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Add("Vary", "Accept")
 	if wantsCSV(r) {
-		httpkit.WriteCSVAttachment(w, fmt.Sprintf("so-theo-doi-ho-so_%s_%d.csv", unit, year), projections.RegisterCSVHeader, register.CSVRecords(l10n.VI))
+		httpkit.WriteCSVAttachment(w, fmt.Sprintf("so-theo-doi-ho-so_%s_%d.csv", unit, year), l10n.VI.RegisterCSVHeader(), register.CSVRecords(l10n.VI))
 		return
 	}
 	writeJSON(w, http.StatusOK, register)

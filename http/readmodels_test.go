@@ -203,8 +203,12 @@ func TestReadModelEndpoints(t *testing.T) {
 			t.Errorf("CSV headers: %v", r.header)
 		}
 		records := csvOf(t, r.raw)
-		if records[0][2] != "Lĩnh vực, thủ tục" || records[0][4] != "Số hồ sơ nhận giải quyết - Tổng số" {
-			t.Errorf("CSV header row: %q", records[0])
+		// The headings are form II.06a's, word for word (they come from l10n now; the file must not change).
+		if want := []string{"STT", "Mã lĩnh vực", "Lĩnh vực, thủ tục", "Mã thủ tục",
+			"Số hồ sơ nhận giải quyết - Tổng số", "Trong kỳ - Trực tuyến", "Trong kỳ - Trực tiếp, dịch vụ bưu chính", "Từ kỳ trước chuyển qua",
+			"Số hồ sơ đã giải quyết - Tổng số", "Trước hạn", "Đúng hạn", "Quá hạn", "Trong đó từ chối giải quyết",
+			"Số hồ sơ đang giải quyết - Tổng số", "Trong hạn", "Quá hạn", "Số hồ sơ rút (tính riêng)"}; !slices.Equal(records[0], want) {
+			t.Errorf("CSV header row: %q, want %q", records[0], want)
 		}
 		last := records[len(records)-1]
 		if last[2] != "Tổng cộng" || last[4] != "2" || last[8] != "1" || last[11] != "1" || last[15] != "1" {
@@ -245,8 +249,14 @@ func TestReadModelEndpoints(t *testing.T) {
 		e.expect(e.do("GET", "/api/v1/registers/"+centre+"/2026", landDesk, nil), http.StatusForbidden)
 		r := e.expect(e.do("GET", "/api/v1/registers/"+land+"/2026", inspector, nil, "Accept", "text/csv"), http.StatusOK)
 		records := csvOf(t, r.raw)
-		if len(records) != 2 || records[1][1] != openAtLand.body["code"].(string) || records[0][0] != "STT" {
+		if len(records) != 2 || records[1][1] != openAtLand.body["code"].(string) || len(records[1]) != len(records[0]) {
 			t.Errorf("land's register as CSV: %q", records)
+		}
+		// The headings are form 06's, word for word (they come from l10n now; the file must not change).
+		if want := []string{"STT", "Mã hồ sơ", "Tên thủ tục hành chính", "Lĩnh vực", "Tên tổ chức, cá nhân", "Địa chỉ", "Số điện thoại",
+			"Hình thức nộp", "Cơ quan chủ trì giải quyết", "Nhận hồ sơ lúc", "Người tiếp nhận", "Hẹn trả kết quả",
+			"Hẹn trả kết quả (hiện hành)", "Chuyển hồ sơ đến", "Chuyển lúc", "Nhận kết quả lúc", "Trả kết quả lúc", "Ghi chú"}; !slices.Equal(records[0], want) {
+			t.Errorf("register CSV header row: %q, want %q", records[0], want)
 		}
 	})
 }

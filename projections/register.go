@@ -119,13 +119,6 @@ func RegisterOf(ctx context.Context, db *sql.DB, unit string, year int) (Registe
 	return register, nil
 }
 
-// RegisterCSVHeader is the register's column headings (form 06), for spreadsheets.
-var RegisterCSVHeader = []string{
-	"STT", "Mã hồ sơ", "Tên thủ tục hành chính", "Lĩnh vực", "Tên tổ chức, cá nhân", "Địa chỉ", "Số điện thoại",
-	"Hình thức nộp", "Cơ quan chủ trì giải quyết", "Nhận hồ sơ lúc", "Người tiếp nhận", "Hẹn trả kết quả",
-	"Hẹn trả kết quả (hiện hành)", "Chuyển hồ sơ đến", "Chuyển lúc", "Nhận kết quả lúc", "Trả kết quả lúc", "Ghi chú",
-}
-
 // Words turns the register's codes into the words its CSV shows (l10n.VI): the read model holds
 // codes only.
 type Words interface {
@@ -138,7 +131,7 @@ var closedStatus = map[string]domain.Status{
 	"withdrawn": domain.StatusWithdrawn, "rejected": domain.StatusRejected, "refused": domain.StatusReceptionRefused,
 }
 
-// CSVRecords returns the register as rows under RegisterCSVHeader, times in Vietnam time, codes in words.
+// CSVRecords returns the register as rows in the column order of l10n.Lang.RegisterCSVHeader, times in Vietnam time, codes in words.
 func (l Register) CSVRecords(words Words) [][]string {
 	out := make([][]string, 0, len(l.Entries))
 	for _, e := range l.Entries {

@@ -63,7 +63,7 @@ func checkRegisters(t *testing.T, s *scenario) {
 			}
 		}
 		records := register.CSVRecords(l10n.VI)
-		if len(records) != len(want) || len(records[0]) != len(projections.RegisterCSVHeader) || records[0][1] != want[0].Code {
+		if len(records) != len(want) || len(records[0]) != len(l10n.VI.RegisterCSVHeader()) || records[0][1] != want[0].Code {
 			t.Errorf("register of %s as CSV: %d rows of %d cells", unit, len(records), len(records[0]))
 		}
 		previous, err := projections.RegisterOf(ctx, s.db, unit, 2025)

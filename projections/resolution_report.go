@@ -305,18 +305,9 @@ func classify(c *ResolutionCounts, d summaryRow, clockAtEnd dossierClock, p Peri
 	}
 }
 
-// ResolutionCSVHeader is the report's column headings, as on form II.06a.
-var ResolutionCSVHeader = []string{
-	"STT", "Mã lĩnh vực", "Lĩnh vực, thủ tục", "Mã thủ tục",
-	"Số hồ sơ nhận giải quyết - Tổng số", "Trong kỳ - Trực tuyến", "Trong kỳ - Trực tiếp, dịch vụ bưu chính", "Từ kỳ trước chuyển qua",
-	"Số hồ sơ đã giải quyết - Tổng số", "Trước hạn", "Đúng hạn", "Quá hạn", "Trong đó từ chối giải quyết",
-	"Số hồ sơ đang giải quyết - Tổng số", "Trong hạn", "Quá hạn",
-	"Số hồ sơ rút (tính riêng)",
-}
-
-// CSVRecords returns the report as rows under ResolutionCSVHeader: each field, then its procedures,
-// then the total.
-func (r ResolutionReport) CSVRecords() [][]string {
+// CSVRecords returns the report as rows in the column order of l10n.Lang.ResolutionCSVHeader: each
+// field, then its procedures, then the total, labelled totalLabel (words come from l10n).
+func (r ResolutionReport) CSVRecords(totalLabel string) [][]string {
 	var out [][]string
 	line := func(no, fieldCode, name, procedureCode string, c ResolutionCounts) {
 		out = append(out, append([]string{no, fieldCode, name, procedureCode}, countCells(c)...))
@@ -327,7 +318,7 @@ func (r ResolutionReport) CSVRecords() [][]string {
 			line(fmt.Sprintf("%d.%d", i+1, j+1), f.FieldCode, p.ProcedureName, p.ProcedureCode, p.ResolutionCounts)
 		}
 	}
-	line("", "", "Tổng cộng", "", r.Total)
+	line("", "", totalLabel, "", r.Total)
 	return out
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/motcua/motcua/commands"
 	"github.com/motcua/motcua/domain"
+	"github.com/motcua/motcua/l10n"
 	"github.com/motcua/motcua/projections"
 )
 
@@ -249,12 +250,12 @@ func TestStatisticsCountAnApologisedDossierLate(t *testing.T) {
 	if _, err := projections.ResolutionReportOf(ctx, h.db, projections.OneAgency(justice), projections.Period{From: firstWeekOfMarch.From}); err == nil {
 		t.Error("an unbounded period was accepted")
 	}
-	records := report.CSVRecords()
+	records := report.CSVRecords(l10n.VI.ResolutionCSVTotal())
 	if len(records) != 3 || records[2][2] != "Tổng cộng" || records[2][4] != "2" || records[2][11] != "2" {
 		t.Errorf("CSV records: %q", records)
 	}
-	if len(records[0]) != len(projections.ResolutionCSVHeader) {
-		t.Errorf("CSV rows have %d cells, the header %d", len(records[0]), len(projections.ResolutionCSVHeader))
+	if header := l10n.VI.ResolutionCSVHeader(); len(records[0]) != len(header) {
+		t.Errorf("CSV rows have %d cells, the header %d", len(records[0]), len(header))
 	}
 
 	sheet, err := projections.ControlSheetOf(ctx, h.db, apologised.Code, h.cal, h.clock)

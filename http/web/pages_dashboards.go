@@ -273,7 +273,7 @@ func (s *Pages) resolutionCSV(w http.ResponseWriter, r *http.Request) {
 		s.dashboardFailed(w, r, "resolution report", err)
 		return
 	}
-	httpkit.WriteCSVAttachment(w, "bao-cao-II06a.csv", projections.ResolutionCSVHeader, report.CSVRecords())
+	httpkit.WriteCSVAttachment(w, "bao-cao-II06a.csv", l10n.VI.ResolutionCSVHeader(), report.CSVRecords(l10n.VI.ResolutionCSVTotal()))
 }
 
 // controlSheetView is the print-ready process-control sheet of a dossier.
