@@ -37,6 +37,9 @@ const provisionalCode domain.DossierCode = "000.00.00.A00-000101-0001"
 
 // Receive records a new dossier: received with a fresh code when brought to the desk or by post,
 // submitted (awaiting acceptance) when filed online. The receiving unit is the caller's agency.
+// It does not go through decideOnDossier's retry loop: it opens a new stream, which no other action
+// can change first, so a lost append is only a keyed repeat (lostKeyedRace answers it) and re-deciding
+// would spend another code. Accepting a dossier filed online is an action on its stream (AcceptInput).
 func (a *App) Receive(ctx context.Context, caller Caller, in ReceiveInput) (Receipt, error) {
 	if err := domain.CheckTextFields(in); err != nil {
 		return Receipt{}, err
