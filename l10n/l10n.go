@@ -163,6 +163,11 @@ func (l Lang) ResolutionCSVHeader() []string {
 
 var resolutionCSVColumns = []string{"number", "field_code", "name", "procedure_code", "received_total", "received_online", "received_in_person_or_postal", "carried_over", "resolved_total", "resolved_early", "resolved_on_time", "resolved_late", "resolved_by_rejection", "in_progress_total", "in_progress_within_time", "in_progress_overdue", "withdrawn"}
 
+// ApologyNote is the register's note of a letter of apology: the new appointment date and why.
+func (l Lang) ApologyNote(newDate time.Time, reason string) string {
+	return l.T("csv.register.apology_note", l.Date(newDate), reason)
+}
+
 // ResolutionCSVTotal labels the resolution report's last row, the total.
 func (l Lang) ResolutionCSVTotal() string { return l.T("csv.resolution.total") }
 
@@ -198,6 +203,7 @@ var messages = map[string][2]string{
 	"csv.register.procedure":                      {"Tên thủ tục hành chính", "Administrative procedure"},
 	"csv.register.field":                          {"Lĩnh vực", "Field"},
 	"csv.register.applicant":                      {"Tên tổ chức, cá nhân", "Organisation or individual"},
+	"csv.register.apology_note":                   {"Xin lỗi, hẹn lại ngày %s: %s", "Apologised, new appointment %s: %s"},
 	"csv.register.address":                        {"Địa chỉ", "Address"},
 	"csv.register.phone":                          {"Số điện thoại", "Phone number"},
 	"csv.register.channel":                        {"Hình thức nộp", "How submitted"},

@@ -73,8 +73,10 @@ type RegisterEntry struct {
 	ResolvedAt         time.Time      `json:"resolved_at,omitzero"` // result (or refusal) back from the deciding body
 	Resolution         string         `json:"resolution,omitempty"` // result or rejected
 	ReturnedAt         time.Time      `json:"returned_at,omitzero"`
-	Closed             string         `json:"closed,omitempty"` // returned, withdrawn or rejected
-	Note               string         `json:"note,omitempty"`
+	Closed             string         `json:"closed,omitempty"`          // returned, withdrawn or rejected
+	Note               string         `json:"note,omitempty"`            // why it closed (withdrawal, rejection, refusal)
+	ApologyNewDate     time.Time      `json:"apology_new_date,omitzero"` // the new appointment of a letter of apology
+	ApologyReason      string         `json:"apology_reason,omitempty"`
 }
 
 // Register is a receiving unit's register for one year (Vietnam time).
@@ -112,7 +114,7 @@ func RegisterOf(ctx context.Context, db *sql.DB, unit string, year int) (Registe
 			Closed: d.CloseKind, Note: d.CloseReason,
 		}
 		if !d.ApologyAt.IsZero() {
-			entry.Note = strings.TrimSpace(entry.Note + " Xin lỗi, hẹn lại ngày " + d.ApologyNew.In(domain.VietnamTime).Format("02/01/2006") + ": " + d.ApologyReason)
+			entry.ApologyNewDate, entry.ApologyReason = d.ApologyNew, d.ApologyReason
 		}
 		register.Entries = append(register.Entries, entry)
 	}
@@ -124,6 +126,7 @@ func RegisterOf(ctx context.Context, db *sql.DB, unit string, year int) (Registe
 type Words interface {
 	Channel(domain.Channel) string
 	Status(domain.Status) string
+	ApologyNote(newDate time.Time, reason string) string
 }
 
 // closedStatus is the status a register entry closed as (Closed) ended the dossier in.
@@ -136,6 +139,9 @@ func (l Register) CSVRecords(words Words) [][]string {
 	out := make([][]string, 0, len(l.Entries))
 	for _, e := range l.Entries {
 		note := e.Note
+		if !e.ApologyNewDate.IsZero() {
+			note = strings.TrimSpace(note + " " + words.ApologyNote(e.ApologyNewDate, e.ApologyReason))
+		}
 		if e.Closed != "" && e.Closed != "returned" {
 			note = strings.TrimSpace(closedWords(words, e.Closed) + ". " + note)
 		}

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/motcua/motcua/domain"
 	"github.com/motcua/motcua/engine"
 	"github.com/motcua/motcua/l10n"
 	"github.com/motcua/motcua/projections"
@@ -110,5 +111,30 @@ func TestRegisterReplacesTheFormerLedger(t *testing.T) {
 				t.Error("the ledger's table is still there")
 			}
 		})
+	}
+}
+
+// TestRegisterCSVNoteNamesApologyAndClosure checks the register's note column: the read model holds
+// the apology's date and reason and the closure as codes; the CSV says them in l10n's words.
+func TestRegisterCSVNoteNamesApologyAndClosure(t *testing.T) {
+	newDate := time.Date(2026, time.March, 12, 1, 0, 0, 0, time.UTC) // 08:00 on 12/03 in Vietnam
+	register := projections.Register{Entries: []projections.RegisterEntry{
+		{Number: 1, Code: "a", Channel: domain.ChannelDirect, ApologyNewDate: newDate, ApologyReason: "Chờ xác minh"},
+		{Number: 2, Code: "b", Channel: domain.ChannelDirect, Closed: "withdrawn", Note: "Người nộp rút", ApologyNewDate: newDate, ApologyReason: "Chờ xác minh"},
+		{Number: 3, Code: "c", Channel: domain.ChannelOnline},
+	}}
+	records := register.CSVRecords(l10n.VI)
+	note := len(l10n.VI.RegisterCSVHeader()) - 1
+	for i, want := range []string{
+		"Xin lỗi, hẹn lại ngày 12/03/2026: Chờ xác minh",
+		"Đã rút hồ sơ. Người nộp rút Xin lỗi, hẹn lại ngày 12/03/2026: Chờ xác minh",
+		"",
+	} {
+		if got := records[i][note]; got != want {
+			t.Errorf("row %d note %q, want %q", i+1, got, want)
+		}
+	}
+	if records[2][7] != "Trực tuyến" {
+		t.Errorf("channel %q, want the catalogue's word", records[2][7])
 	}
 }
