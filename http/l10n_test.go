@@ -30,3 +30,21 @@ func TestRegisterCSVAndPagesNameTheChannelAlike(t *testing.T) {
 		t.Errorf("register CSV names the postal channel %q, the pages %q", got, postal)
 	}
 }
+
+// The control sheet stores the desk's own steps as codes: the printed sheet names them in the
+// page's language, Vietnamese as before or English. The satisfaction page names the QĐ 766
+// indicators it cannot compute the same way.
+func TestControlSheetAndIndicatorsSpeakThePagesLanguage(t *testing.T) {
+	e := newPagesEnv(t)
+	reception := e.token("tn", centre, commands.RoleReception)
+	inspector := e.token("thanhtra1", "", commands.RoleInspector)
+	code := e.expect(e.do("POST", "/api/v1/dossiers", reception, validReceipt()), http.StatusCreated).body["code"].(string)
+	e.waitProjected()
+	e.signIn(reception)
+	sheet := "/can-bo/ho-so/" + code + "/in/phieu-kiem-soat"
+	e.get(sheet).expect(t, http.StatusOK, `<span class="small">Tiếp nhận hồ sơ</span>`)
+	e.get(sheet+"?lang=en").expect(t, http.StatusOK, `<html lang="en">`, `<span class="small">Reception</span>`)
+	e.signIn(inspector)
+	e.get("/can-bo/thong-ke/hai-long?lang=vi").expect(t, http.StatusOK, "<strong>Tỷ lệ hồ sơ có phản ánh, kiến nghị</strong>")
+	e.get("/can-bo/thong-ke/hai-long?lang=en").expect(t, http.StatusOK, "<strong>Share of dossiers with complaints or petitions</strong>")
+}

@@ -97,6 +97,10 @@ func (s *Server) getSatisfaction(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	gradeWords(&report.Overall)
+	for i := range report.Indicators.NotComputed {
+		n := &report.Indicators.NotComputed[i]
+		n.Indicator = l10n.VI.Indicator(n.Code)
+	}
 	for _, groups := range [][]projections.SatisfactionGroup{report.ByAgency, report.ByDepartment, report.ByProcedure, report.ByOfficial, report.ByMonth} {
 		for i := range groups {
 			gradeWords(&groups[i].RatingStats)
@@ -243,10 +247,17 @@ func wantsCSV(r *http.Request) bool {
 	return false
 }
 
-// verdictWords names the verdict on each step in Vietnamese, as the API has always answered.
+// verdictWords names each step and the verdict on it in Vietnamese, as the API has always answered,
+// and the notes of what happened during it.
 func verdictWords(steps []projections.Handover) {
 	for i := range steps {
-		steps[i].VerdictLabel = l10n.VI.Verdict(string(steps[i].Verdict))
+		h := &steps[i]
+		h.Step = l10n.VI.Step(h.Step)
+		h.VerdictLabel = l10n.VI.Verdict(string(h.Verdict))
+		for j := range h.Events {
+			n := &h.Events[j]
+			n.Event, n.Detail = l10n.VI.ControlNote(n.Kind, n.Param, n.Date, n.Detail)
+		}
 	}
 }
 

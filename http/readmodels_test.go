@@ -179,6 +179,18 @@ func TestReadModelEndpoints(t *testing.T) {
 		if !slices.Equal(rows, want) || sheet["resolution_verdict"] != "late" {
 			t.Errorf("sheet rows %q (resolution %v), want %q", rows, sheet["resolution_verdict"], want)
 		}
+		// The notes are stored as codes; the API words them in Vietnamese, as it always has.
+		var notes []string
+		for _, h := range sheet["handovers"].([]any) {
+			events, _ := h.(map[string]any)["events"].([]any) // omitted when the step had none
+			for _, n := range events {
+				note := n.(map[string]any)
+				notes = append(notes, note["event"].(string)+": "+note["detail"].(string))
+			}
+		}
+		if want := []string{"Thẩm định: approve: Đủ điều kiện", "Ký số: 15/GPXD"}; !slices.Equal(notes, want) {
+			t.Errorf("sheet notes %q, want %q", notes, want)
+		}
 		byID := e.expect(e.do("GET", "/api/v1/dossiers/"+late.body["id"].(string)+"/control-sheet", inspector, nil), http.StatusOK).body
 		if byID["code"] != code {
 			t.Errorf("by id: %v", byID["code"])

@@ -107,6 +107,9 @@ func (l Lang) Verdict(code string) string { return l.code("verdict", code) }
 // Grade names a satisfaction grade (excellent … weak).
 func (l Lang) Grade(code string) string { return l.code("grade", code) }
 
+// Indicator names a Quyết định 766 indicator that the read models list by code.
+func (l Lang) Indicator(code string) string { return l.code("indicator", code) }
+
 // DateTime formats an instant in Vietnam time, as forms print it.
 func (l Lang) DateTime(t time.Time) string {
 	if t.IsZero() {
@@ -166,6 +169,38 @@ var resolutionCSVColumns = []string{"number", "field_code", "name", "procedure_c
 // ApologyNote is the register's note of a letter of apology: the new appointment date and why.
 func (l Lang) ApologyNote(newDate time.Time, reason string) string {
 	return l.T("csv.register.apology_note", l.Date(newDate), reason)
+}
+
+// ControlNote words a note of the process-control sheet (projections.ControlNote): kind is its
+// code, param the supplement round or the completed part's step, date a new appointment date and
+// detail the event's own text. It returns the note's name and its detail in l's words.
+func (l Lang) ControlNote(kind, param string, date time.Time, detail string) (event, text string) {
+	key := "note." + kind
+	if _, ok := messages[key]; !ok {
+		return kind, detail
+	}
+	switch kind {
+	case "part_completed", "supplement_requested":
+		return l.T(key, param), detail
+	case "supplemented": // a supplement restarts the time limit only in some cases: a new date then
+		if date.IsZero() {
+			return l.T(key), detail
+		}
+		return l.T(key), l.T("note.new_appointment", l.noteTime(date))
+	case "resumed":
+		return l.T(key), l.T("note.new_appointment", l.noteTime(date))
+	case "apology":
+		return l.T(key), l.noteTime(date) + ": " + detail
+	}
+	return l.T(key), detail
+}
+
+// noteTime is an instant as the control sheet's notes print it, hour first in Vietnamese.
+func (l Lang) noteTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.In(domain.VietnamTime).Format(l.pick("15:04 02/01/2006", "02/01/2006 15:04"))
 }
 
 // ResolutionCSVTotal labels the resolution report's last row, the total.
@@ -258,6 +293,24 @@ var messages = map[string][2]string{
 	"channel.postal":                              {"Qua dịch vụ bưu chính công ích", "By public postal service"},
 	"step.reception":                              {"Tiếp nhận hồ sơ", "Reception"},
 	"step.return":                                 {"Trả kết quả", "Returning the result"},
+	"step.online_reception":                       {"Tiếp nhận hồ sơ trực tuyến", "Accepting the online dossier"},
+	"indicator.publication":                       {"Công khai, minh bạch (công bố, công khai thủ tục, tiến độ, kết quả trên Cổng Dịch vụ công)", "Publicity and transparency (procedures, progress and results published on the public service portal)"},
+	"indicator.digitisation":                      {"Số hóa hồ sơ, kết quả giải quyết; tái sử dụng dữ liệu số hóa", "Digitising dossiers and results; reusing digitised data"},
+	"indicator.online_service_level":              {"Cung cấp dịch vụ công trực tuyến toàn trình / một phần; thủ tục có thanh toán trực tuyến", "Full or partial online public services; procedures with online payment"},
+	"indicator.complaint_rate":                    {"Tỷ lệ hồ sơ có phản ánh, kiến nghị", "Share of dossiers with complaints or petitions"},
+	"note.refused":                                {"Từ chối tiếp nhận", "Reception refused"},
+	"note.part_completed":                         {"Hoàn thành phần việc: %s", "Part completed: %s"},
+	"note.more_result":                            {"Có thêm kết quả", "A further result"},
+	"note.rejected":                               {"Từ chối giải quyết", "Rejected"},
+	"note.withdrawn":                              {"Rút hồ sơ", "Withdrawn"},
+	"note.supplement_requested":                   {"Yêu cầu bổ sung lần %s", "Supplement requested (round %s)"},
+	"note.supplemented":                           {"Đã bổ sung hồ sơ", "Dossier supplemented"},
+	"note.suspended":                              {"Tạm dừng xử lý", "Processing suspended"},
+	"note.resumed":                                {"Tiếp tục xử lý", "Processing resumed"},
+	"note.apology":                                {"Xin lỗi và hẹn lại ngày trả kết quả", "Apology and new appointment date"},
+	"note.appraised":                              {"Thẩm định", "Appraised"},
+	"note.signed":                                 {"Ký số", "Digitally signed"},
+	"note.new_appointment":                        {"Hẹn lại ngày trả kết quả: %s", "New appointment date: %s"},
 	"role.applicant":                              {"Người nộp hồ sơ", "Applicant"},
 	"level.very_satisfied":                        {"Rất hài lòng", "Very satisfied"},
 	"level.satisfied":                             {"Hài lòng", "Satisfied"},

@@ -4,9 +4,9 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
-	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -62,6 +62,30 @@ const (
 	HandoverResult      = "result"       // the result back to the desk, to be handed to the applicant
 )
 
+// The desk's own steps, stored as codes (l10n names them, as Lang.Step does every step); the steps
+// of a procedure's workflow are the catalog's legal wording and stored as typed.
+const (
+	StepOnlineReception = "online_reception" // accepting a dossier filed online
+	StepReception       = "reception"        // receiving at the desk until the transfer deadline
+	StepReturn          = "return"           // returning the result
+)
+
+// Kinds of note on the process-control sheet: what happened during a step (l10n names them).
+const (
+	NoteRefused             = "refused"
+	NotePartCompleted       = "part_completed" // Param: the part's step
+	NoteMoreResult          = "more_result"    // a further result of the same dossier
+	NoteRejected            = "rejected"
+	NoteWithdrawn           = "withdrawn"
+	NoteSupplementRequested = "supplement_requested" // Param: the request's round
+	NoteSupplemented        = "supplemented"         // Date: the new appointment, if any
+	NoteSuspended           = "suspended"
+	NoteResumed             = "resumed" // Date: the new appointment
+	NoteApology             = "apology" // Date: the new appointment
+	NoteAppraised           = "appraised"
+	NoteSigned              = "signed"
+)
+
 // seqStride spaces the handovers' sequence numbers: a handover made by the event at stream version
 // v has seq v×seqStride, the parts of a parallel step started by it v×seqStride+1, +2, …
 const seqStride = 1000
@@ -77,7 +101,7 @@ func (ProcessControlView) Name() string { return "process_control" }
 func (ProcessControlView) Tables() []string {
 	return []string{"control_dossiers", "control_handovers", "control_notes"}
 }
-func (ProcessControlView) SchemaVersion() int { return summarySchemaVersion + 1 } // the summary, the handovers and the notes
+func (ProcessControlView) SchemaVersion() int { return summarySchemaVersion + 2 } // the summary, the handovers and the notes (2: notes and system steps as codes)
 func (ProcessControlView) WithPrefix(prefix string) engine.Consumer {
 	return ProcessControlView{Prefix: prefix}
 }
@@ -120,7 +144,9 @@ func (v ProcessControlView) Migrate(ctx context.Context, db *sql.DB, d engine.Di
 			version BIGINT NOT NULL,
 			seq BIGINT NOT NULL,
 			at TEXT NOT NULL,
-			event TEXT NOT NULL,
+			kind TEXT NOT NULL,
+			param TEXT NOT NULL,
+			on_date TEXT,
 			detail TEXT NOT NULL,
 			by_name TEXT NOT NULL,
 			PRIMARY KEY (dossier_id, version))`))
@@ -158,9 +184,9 @@ type handoverRow struct {
 }
 
 type noteRow struct {
-	version, seq          int64
-	at                    time.Time
-	event, detail, byName string
+	version, seq                int64
+	at, date                    time.Time
+	kind, param, detail, byName string
 }
 
 // handoverLog is what a batch knows of one dossier's handovers: the stored ones still in play (the
@@ -208,12 +234,15 @@ func (l *handoverLog) openPart(step string) *handoverRow {
 func (l *handoverLog) open(h *handoverRow) { l.rows = append(l.rows, h) }
 
 // note attaches what happened during the current handover's step.
-func (l *handoverLog) note(re eventstore.RecordedEvent, at time.Time, event, detail string) {
+// kind is a Note… code; param and date are what its words need (a supplement round, a part's step,
+// a new appointment date); detail is the event's own text (a reason, an opinion, a number).
+func (l *handoverLog) note(re eventstore.RecordedEvent, at time.Time, kind, param string, date time.Time, detail string) {
 	var seq int64
 	if h := l.current(); h != nil {
 		seq = h.seq
 	}
-	l.notes = append(l.notes, noteRow{version: int64(re.Version), seq: seq, at: at, event: event, detail: detail, byName: re.Metadata.Actor.Name})
+	l.notes = append(l.notes, noteRow{version: int64(re.Version), seq: seq, at: at, kind: kind, param: param, date: date, detail: detail,
+		byName: re.Metadata.Actor.Name})
 }
 
 // record turns one event into handovers and notes.
@@ -223,15 +252,15 @@ func (l *handoverLog) record(re eventstore.RecordedEvent, e domain.Event, receiv
 	switch e := e.(type) {
 	case domain.Submitted:
 		l.open(&handoverRow{seq: seq, kind: HandoverSubmission, fromName: e.Applicant.Name, toUnit: e.ReceivingUnit,
-			handedAt: e.SubmittedAt, step: "Tiếp nhận hồ sơ trực tuyến", deadline: e.AcceptanceDeadline, calendar: e.CalendarVersion})
+			handedAt: e.SubmittedAt, step: StepOnlineReception, deadline: e.AcceptanceDeadline, calendar: e.CalendarVersion})
 	case domain.Received:
 		l.end(e.ReceivedAt, "received", actor)
 		// The reception step lasts until the dossier reaches the department (TransferDeadline).
 		l.open(&handoverRow{seq: seq, kind: HandoverReception, fromName: e.Applicant.Name, toUnit: e.ReceivingUnit,
-			toID: actor.ID, toName: actor.Name, handedAt: e.ReceivedAt, step: "Tiếp nhận hồ sơ", deadline: e.TransferDeadline,
+			toID: actor.ID, toName: actor.Name, handedAt: e.ReceivedAt, step: StepReception, deadline: e.TransferDeadline,
 			calendar: e.CalendarVersion})
 	case domain.ReceptionRefused:
-		l.note(re, e.RefusedAt, "Từ chối tiếp nhận", e.Reason)
+		l.note(re, e.RefusedAt, NoteRefused, "", time.Time{}, e.Reason)
 		l.end(e.RefusedAt, "refused", actor)
 	case domain.Transferred:
 		l.end(e.TransferredAt, HandoverTransfer, actor)
@@ -257,10 +286,10 @@ func (l *handoverLog) record(re eventstore.RecordedEvent, e domain.Event, receiv
 		}
 	case domain.PartCompleted:
 		finish(l.openPart(e.Step), e.CompletedAt, "part_completed", eventstore.Actor{ID: e.By.OfficialID, Name: e.By.OfficialName})
-		l.note(re, e.CompletedAt, "Hoàn thành phần việc: "+e.Step, e.Opinion)
+		l.note(re, e.CompletedAt, NotePartCompleted, e.Step, time.Time{}, e.Opinion)
 	case domain.ResultReady:
 		if e.Index > 1 {
-			l.note(re, e.ReadyAt, "Có thêm kết quả", e.ResultCode)
+			l.note(re, e.ReadyAt, NoteMoreResult, "", time.Time{}, e.ResultCode)
 			return
 		}
 		var from string
@@ -269,33 +298,29 @@ func (l *handoverLog) record(re eventstore.RecordedEvent, e domain.Event, receiv
 		}
 		l.end(e.ReadyAt, HandoverResult, actor)
 		l.open(&handoverRow{seq: seq, kind: HandoverResult, fromUnit: from, fromID: actor.ID, fromName: actor.Name,
-			toUnit: receivingUnit, handedAt: e.ReadyAt, step: "Trả kết quả", note: e.ResultCode})
+			toUnit: receivingUnit, handedAt: e.ReadyAt, step: StepReturn, note: e.ResultCode})
 	case domain.ResultReturned:
 		l.end(e.ReturnedAt, "returned", actor)
 	case domain.Rejected:
-		l.note(re, e.RejectedAt, "Từ chối giải quyết", e.Reason)
+		l.note(re, e.RejectedAt, NoteRejected, "", time.Time{}, e.Reason)
 		l.end(e.RejectedAt, "rejected", actor)
 	case domain.Withdrawn:
-		l.note(re, e.WithdrawnAt, "Rút hồ sơ", e.Reason)
+		l.note(re, e.WithdrawnAt, NoteWithdrawn, "", time.Time{}, e.Reason)
 		l.end(e.WithdrawnAt, "withdrawn", actor)
 	case domain.SupplementRequested:
-		l.note(re, e.RequestedAt, fmt.Sprintf("Yêu cầu bổ sung lần %d", e.RequestNumber), e.Reason)
+		l.note(re, e.RequestedAt, NoteSupplementRequested, strconv.Itoa(e.RequestNumber), time.Time{}, e.Reason)
 	case domain.Supplemented:
-		detail := ""
-		if !e.NewAppointmentDate.IsZero() {
-			detail = "Hẹn lại ngày trả kết quả: " + vnTime(e.NewAppointmentDate)
-		}
-		l.note(re, e.SupplementedAt, "Đã bổ sung hồ sơ", detail)
+		l.note(re, e.SupplementedAt, NoteSupplemented, "", e.NewAppointmentDate, "")
 	case domain.Suspended:
-		l.note(re, e.SuspendedAt, "Tạm dừng xử lý", e.Reason)
+		l.note(re, e.SuspendedAt, NoteSuspended, "", time.Time{}, e.Reason)
 	case domain.Resumed:
-		l.note(re, e.ResumedAt, "Tiếp tục xử lý", "Hẹn lại ngày trả kết quả: "+vnTime(e.NewAppointmentDate))
+		l.note(re, e.ResumedAt, NoteResumed, "", e.NewAppointmentDate, "")
 	case domain.ApologyIssued:
-		l.note(re, e.IssuedAt, "Xin lỗi và hẹn lại ngày trả kết quả", vnTime(e.NewAppointmentDate)+": "+e.Reason)
+		l.note(re, e.IssuedAt, NoteApology, "", e.NewAppointmentDate, e.Reason)
 	case domain.Appraised:
-		l.note(re, e.AppraisedAt, "Thẩm định", string(e.Conclusion)+": "+e.Opinion)
+		l.note(re, e.AppraisedAt, NoteAppraised, "", time.Time{}, string(e.Conclusion)+": "+e.Opinion)
 	case domain.Signed:
-		l.note(re, e.SignedAt, "Ký số", e.DocumentNumber)
+		l.note(re, e.SignedAt, NoteSigned, "", time.Time{}, e.DocumentNumber)
 	}
 }
 
@@ -358,7 +383,7 @@ func (b *handoverBatch) flush(ctx context.Context, tx *sql.Tx, batch engine.Batc
 			}
 		}
 		for _, n := range l.notes {
-			notes = append(notes, []any{l.id, n.version, n.seq, sqlTime(n.at), n.event, n.detail, n.byName})
+			notes = append(notes, []any{l.id, n.version, n.seq, sqlTime(n.at), n.kind, n.param, sqlTime(n.date), n.detail, n.byName})
 		}
 	}
 	// A stored handover the batch ended is written again: only how it ended changes.
@@ -371,7 +396,7 @@ func (b *handoverBatch) flush(ctx context.Context, tx *sql.Tx, batch engine.Batc
 		return err
 	}
 	// Each note is an event's own: the table cannot hold it yet.
-	return insertNewRows(ctx, tx, batch, b.notes, []string{"dossier_id", "version", "seq", "at", "event", "detail", "by_name"}, notes,
+	return insertNewRows(ctx, tx, batch, b.notes, []string{"dossier_id", "version", "seq", "at", "kind", "param", "on_date", "detail", "by_name"}, notes,
 		`ON CONFLICT (dossier_id, version) DO NOTHING`)
 }
 
@@ -417,11 +442,19 @@ type Party struct {
 
 // ControlNote is something that happened during a step (a supplement request, a suspension, the
 // appraisal, …), shown in the sheet's note column.
+//
+// The read model holds codes: Kind (a Note… constant), Param and Date. The API and the pages put
+// the words in Event and Detail through l10n (Lang.ControlNote); Detail holds, until then, the
+// event's own text.
 type ControlNote struct {
 	At     time.Time `json:"at"`
 	Event  string    `json:"event"`
 	Detail string    `json:"detail,omitempty"`
 	By     string    `json:"by,omitempty"`
+
+	Kind  string    `json:"-"`
+	Param string    `json:"-"` // the supplement round, or the step of a completed part
+	Date  time.Time `json:"-"` // the new appointment date of a supplement, a resumption or an apology
 }
 
 // Handover is one line of the process-control sheet: who handed the dossier to whom and when, the
@@ -542,7 +575,7 @@ func ControlSheetOf(ctx context.Context, db *sql.DB, ref string, cal *calendar.C
 	if err != nil {
 		return ControlSheet{}, err
 	}
-	notes, err := db.QueryContext(ctx, `SELECT seq, at, event, detail, by_name FROM control_notes WHERE dossier_id = $1 ORDER BY version`, d.DossierID)
+	notes, err := db.QueryContext(ctx, `SELECT seq, at, kind, param, on_date, detail, by_name FROM control_notes WHERE dossier_id = $1 ORDER BY version`, d.DossierID)
 	if err != nil {
 		return ControlSheet{}, err
 	}
@@ -562,12 +595,12 @@ func ControlSheetOf(ctx context.Context, db *sql.DB, ref string, cal *calendar.C
 	}
 	for notes.Next() {
 		var seq int64
-		var at sql.NullString
+		var at, date sql.NullString
 		var n ControlNote
-		if err := notes.Scan(&seq, &at, &n.Event, &n.Detail, &n.By); err != nil {
+		if err := notes.Scan(&seq, &at, &n.Kind, &n.Param, &date, &n.Detail, &n.By); err != nil {
 			return ControlSheet{}, err
 		}
-		n.At = parseSQLTime(at)
+		n.At, n.Date = parseSQLTime(at), parseSQLTime(date)
 		if i, ok := bySeq[seq]; ok {
 			handovers[i].Events = append(handovers[i].Events, n)
 		}

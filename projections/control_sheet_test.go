@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -130,11 +131,11 @@ func TestControlSheetJudgesEachStep(t *testing.T) {
 		events   int
 	}
 	want := []row{
-		{"Tiếp nhận hồ sơ", vn(2, 17, 0), projections.VerdictOnTime, 0, 0}, // to the department the same working day
+		{projections.StepReception, vn(2, 17, 0), projections.VerdictOnTime, 0, 0}, // to the department the same working day
 		{"Phân công thụ lý", vn(2, 14, 0), projections.VerdictOnTime, 0, 0},
 		{"Thẩm định hồ sơ", vn(5, 10, 0), projections.VerdictEarly, 0, 3}, // supplement request, supplement, appraisal
 		{"Trình ký", vn(5, 15, 0), projections.VerdictLate, 3, 1},         // signature
-		{"Trả kết quả", time.Time{}, "", 0, 0},
+		{projections.StepReturn, time.Time{}, "", 0, 0},
 	}
 	if len(sheet.Handovers) != len(want) {
 		t.Fatalf("%d handovers: %+v", len(sheet.Handovers), sheet.Handovers)
@@ -145,6 +146,14 @@ func TestControlSheetJudgesEachStep(t *testing.T) {
 			t.Errorf("handover %d: %s due %v: %s %.2fh, %d events %+v; want %+v", i+1, h.Step, h.Deadline.In(domain.VietnamTime), h.Verdict,
 				h.OverrunHours, len(h.Events), h.Events, w)
 		}
+	}
+	// The notes are codes with what their words need; the API and the pages word them (l10n).
+	var notes []string
+	for _, n := range sheet.Handovers[2].Events {
+		notes = append(notes, n.Kind+"/"+n.Param+"/"+n.Detail)
+	}
+	if got, want := strings.Join(notes, " | "), "supplement_requested/1/Thiếu bản vẽ | supplemented// | appraised//approve: Đủ điều kiện"; got != want {
+		t.Errorf("notes of the appraisal step: %q, want %q", got, want)
 	}
 	if r := sheet.Handovers[4]; r.Kind != projections.HandoverResult || r.From.Unit != "XD.BGD" || r.From.OfficialID != signer.ID || r.To.Unit != building {
 		t.Errorf("result handover: %+v", r)

@@ -313,8 +313,10 @@ type Indicators766 struct {
 	NotComputed []UncomputedIndicator `json:"not_computed"`
 }
 
-// UncomputedIndicator names an indicator we cannot compute.
+// UncomputedIndicator names an indicator we cannot compute: Code is the indicator's code (l10n names
+// it, Lang.Indicator); the API and the pages put its name in Indicator.
 type UncomputedIndicator struct {
+	Code      string `json:"-"`
 	Indicator string `json:"indicator"`
 	Group     string `json:"group"`
 	Reason    string `json:"reason"`
@@ -322,13 +324,13 @@ type UncomputedIndicator struct {
 
 // UncomputedIndicators are the Quyết định 766 indicators outside our data.
 var UncomputedIndicators = []UncomputedIndicator{
-	{Indicator: "Công khai, minh bạch (công bố, công khai thủ tục, tiến độ, kết quả trên Cổng Dịch vụ công)", Group: "transparency",
+	{Code: "publication", Group: "transparency",
 		Reason: "publication of procedures and synchronisation with the national portal are not recorded in the dossier events"},
-	{Indicator: "Số hóa hồ sơ, kết quả giải quyết; tái sử dụng dữ liệu số hóa", Group: "digitisation",
+	{Code: "digitisation", Group: "digitisation",
 		Reason: "events list submitted components by name only, not whether they were digitised or reused from the data store"},
-	{Indicator: "Cung cấp dịch vụ công trực tuyến toàn trình / một phần; thủ tục có thanh toán trực tuyến", Group: "online_service",
+	{Code: "online_service_level", Group: "online_service",
 		Reason: "the online level of a procedure is a catalog fact, not kept in the events; only dossier-level online submission and payment shares are computed"},
-	{Indicator: "Tỷ lệ hồ sơ có phản ánh, kiến nghị", Group: "satisfaction",
+	{Code: "complaint_rate", Group: "satisfaction",
 		Reason: "complaints and petitions (phản ánh, kiến nghị) are not recorded; the satisfaction rate counts dissatisfied ratings only"},
 }
 
@@ -513,7 +515,7 @@ func indicators766(ctx context.Context, db *sql.DB, agency AgencyScope, p Period
 		// Dossiers received in the period: those carried over from before are not new receipts.
 		ReceivedInPeriod: t.ReceivedOnline + t.ReceivedInPersonOrPostal,
 		ReceivedOnline:   t.ReceivedOnline,
-		NotComputed:      UncomputedIndicators,
+		NotComputed:      slices.Clone(UncomputedIndicators), // the API names them in place
 	}
 	var dissatisfied conditions
 	dissatisfied.agency("d", agency)

@@ -620,7 +620,7 @@ func (s *scenario) receive(b *dossierBook, desk official) bool {
 		// The rule of the online desk: answer within 8 working hours, counted from the next working moment.
 		b.AcceptanceDeadline = s.cal.AddWorkingTime(s.cal.NextWorkingMoment(s.clock), 8*time.Hour)
 		b.Handovers = append(b.Handovers, &handoverBook{Kind: projections.HandoverSubmission, From: projections.Party{OfficialName: applicant.Name},
-			To: projections.Party{Unit: b.ReceivingUnit}, At: s.clock, Step: "Tiếp nhận hồ sơ trực tuyến", Deadline: b.AcceptanceDeadline})
+			To: projections.Party{Unit: b.ReceivingUnit}, At: s.clock, Step: projections.StepOnlineReception, Deadline: b.AcceptanceDeadline})
 		return true
 	}
 	s.received(b, desk, receipt.Dossier)
@@ -632,7 +632,7 @@ func (s *scenario) receive(b *dossierBook, desk official) bool {
 func (s *scenario) received(b *dossierBook, desk official, d domain.Dossier) {
 	b.ReceivedAt, b.ReceivedBy = s.clock, desk.Name
 	b.Handovers = append(b.Handovers, &handoverBook{Kind: projections.HandoverReception, From: projections.Party{OfficialName: b.ApplicantName},
-		To: projections.Party{Unit: b.ReceivingUnit, OfficialID: desk.ID, OfficialName: desk.Name}, At: s.clock, Step: "Tiếp nhận hồ sơ",
+		To: projections.Party{Unit: b.ReceivingUnit, OfficialID: desk.ID, OfficialName: desk.Name}, At: s.clock, Step: projections.StepReception,
 		Deadline: d.StepDeadline})
 }
 
@@ -741,7 +741,7 @@ func (s *scenario) act(b *dossierBook, who official, in commands.Input) bool {
 		b.ResolvedAt, b.Resolution, b.ResolvedAppointment = s.clock, "result", b.appointment()
 		b.Handovers = append(b.Handovers, &handoverBook{Kind: projections.HandoverResult,
 			From: projections.Party{Unit: from, OfficialID: who.ID, OfficialName: who.Name}, To: projections.Party{Unit: b.ReceivingUnit},
-			At: s.clock, Step: "Trả kết quả"})
+			At: s.clock, Step: projections.StepReturn})
 	case commands.ReturnResultInput:
 		b.ReturnedAt = s.clock
 		s.end(b, "returned", who)

@@ -124,7 +124,7 @@ func (s *Pages) lateDashboardCSV(w http.ResponseWriter, r *http.Request) {
 		}
 		for _, h := range d.OverrunSteps {
 			p := h.Responsible()
-			rows = append(rows, append(append([]string{}, base...), h.Step, p.Unit, p.OfficialName, csvHours(h.OverrunHours)))
+			rows = append(rows, append(append([]string{}, base...), l10n.VI.Step(h.Step), p.Unit, p.OfficialName, csvHours(h.OverrunHours)))
 		}
 	}
 	for _, d := range dash.OpenOverdue {
