@@ -118,7 +118,10 @@ func (s *Server) apiCall(r *http.Request, method, path string, body any, headers
 			return apiResult{}, fmt.Errorf("encode API body: %w", err)
 		}
 	}
-	req, err := http.NewRequestWithContext(r.Context(), method, path, bytes.NewReader(payload))
+	// Routed afresh: chi keeps its routing state in the request's context, and a call through the
+	// page's own context would resume where the page's routing ended.
+	routed := context.WithValue(r.Context(), chi.RouteCtxKey, nil)
+	req, err := http.NewRequestWithContext(routed, method, path, bytes.NewReader(payload))
 	if err != nil {
 		return apiResult{}, err
 	}
@@ -182,10 +185,7 @@ func (s *Server) apiWrite(r *http.Request, method, path string, body any, header
 	}
 	deadline := time.Now().Add(maxFormWait)
 	for wait := 20 * time.Millisecond; ; wait = min(2*wait, time.Second) {
-		// Each call is routed afresh: the router keeps its state in the request's context, and a
-		// second call through the same context would resume where the first one's routing ended.
-		fresh := r.WithContext(context.WithValue(r.Context(), chi.RouteCtxKey, nil))
-		res, err := s.apiCall(fresh, method, path, body, withKey)
+		res, err := s.apiCall(r, method, path, body, withKey)
 		if err != nil || res.Problem == nil || res.Problem.Code != "idempotency_key_in_flight" || time.Now().After(deadline) {
 			return res, err
 		}
