@@ -127,11 +127,11 @@ type secretFailures struct {
 // scan from many addresses cannot grow the map without bound.
 const guardSweepAt = 10_000
 
-func newSecretGuard(l Limits) *secretGuard {
+func newSecretGuard(l Limits, now func() time.Time) *secretGuard {
 	return &secretGuard{
 		// Only Retry-After: the X-RateLimit-* headers describe the public budget.
 		rate:        httprate.NewRateLimiter(l.SecretChecksPerMinute, time.Minute, httprate.WithResponseHeaders(httprate.ResponseHeaders{RetryAfter: "Retry-After"})),
-		maxFailures: l.SecretFailures, lockout: l.SecretLockout, now: time.Now,
+		maxFailures: l.SecretFailures, lockout: l.SecretLockout, now: now,
 		clients: map[string]*secretFailures{},
 	}
 }

@@ -114,7 +114,7 @@ func NewServer(cfg Config) *Server {
 	}
 	s.limits = cfg.Limits.withDefaults()
 	s.lookups = httprate.NewRateLimiter(perMinute, time.Minute)
-	s.secrets = newSecretGuard(s.limits)
+	s.secrets = newSecretGuard(s.limits, s.now)
 	s.ready = cfg.Ready
 	s.feeds = newFeedHub(s.readDB, s.publicUpdates, s.limits, s.logger)
 
