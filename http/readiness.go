@@ -23,13 +23,12 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	if check == nil {
 		check = func(ctx context.Context) error { return s.readDB.PingContext(ctx) }
 	}
+	w.Header().Set("Cache-Control", "no-store")
 	if err := check(ctx); err != nil {
 		// The reason goes to the log: it may name hosts and databases.
 		s.logger.WarnContext(r.Context(), "not ready", "err", err)
-		w.Header().Set("Cache-Control", "no-store")
 		writeUnavailable(w, r)
 		return
 	}
-	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 }

@@ -46,6 +46,8 @@ func StoreUnavailable(err error) bool {
 		const busy, locked = 5, 6 // SQLITE_BUSY, SQLITE_LOCKED (primary codes)
 		return lite.Code()&0xff == busy || lite.Code()&0xff == locked
 	}
+	// A network error, a deadline included: a stopped or failing-over server hangs queries until
+	// their deadline, which is the same outage seen from here. A cancellation is the client leaving.
 	var netErr net.Error
 	return errors.As(err, &netErr) && !errors.Is(err, context.Canceled)
 }
