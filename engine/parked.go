@@ -73,8 +73,9 @@ func parkEvent(ctx context.Context, tx *sql.Tx, name string, e eventstore.Record
 	return nil
 }
 
-// CountParked returns how many events the projection name has parked.
-func CountParked(ctx context.Context, db *sql.DB, name string) (int, error) {
+// CountParked returns how many events the projection name has parked (db: the read database, or a
+// transaction on it).
+func CountParked(ctx context.Context, db rowQuerier, name string) (int, error) {
 	var n int
 	err := db.QueryRowContext(ctx, `SELECT count(*) FROM `+parkedTable+` WHERE projection = $1`, name).Scan(&n)
 	return n, err

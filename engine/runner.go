@@ -538,7 +538,8 @@ func (r *Runner) applyParking(ctx context.Context, events []eventstore.RecordedE
 			return done, 0, fmt.Errorf("%s: save checkpoint: %w", name, err)
 		}
 		if len(parked) > 0 {
-			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM `+parkedTable+` WHERE projection = $1`, name).Scan(&parkedCount); err != nil {
+			var err error
+			if parkedCount, err = CountParked(ctx, tx, name); err != nil {
 				return done, 0, fmt.Errorf("%s: count parked events: %w", name, err)
 			}
 		}
