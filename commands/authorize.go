@@ -106,13 +106,8 @@ func roleFor(caller Caller, action domain.Action) (Role, bool) {
 // officials of its agencies (domain.Dossier.AgencyInvolved), inspectors and admins. An official
 // whose account names no agency reads no dossier.
 func CanRead(caller Caller, d domain.Dossier) bool {
-	if caller.ID == "" {
-		return false
-	}
-	if caller.ProvinceWide() {
-		return true
-	}
-	return d.AgencyInvolved(caller.Agency)
+	scope, err := ScopeFor(caller, "")
+	return err == nil && scope.Covers(d)
 }
 
 // LoadIfReadable loads the dossier ref (its code or id) for caller: ENOTFOUND when there is none,
