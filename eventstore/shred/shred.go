@@ -1,13 +1,14 @@
 // Package shred crypto-shreds personal data inside events: an eventstore.Store decorator that
 // encrypts each applicant's identity data (name, identity number, phone, e-mail, address) with a key
 // of its own on Append and decrypts it on every read. A legal erasure request (Law 91/2025/QH15 on
-// personal data protection and NĐ 356/2025/NĐ-CP from 1/1/2026; NĐ 13/2023 art. 16 before) deletes the applicant's key: from then on every read shows the applicant as erased, while
-// the stored event bytes — and so any hash chain over them — stay exactly as they were.
+// personal data protection and NĐ 356/2025/NĐ-CP from 1/1/2026; NĐ 13/2023 art. 16 before) deletes
+// the applicant's key: from then on every read shows the applicant as erased, while the stored
+// event bytes — and so any hash chain over them — stay exactly as they were.
 //
 // Wrap it outside any store decorator that must see the stored bytes (the tamper-evident chain), so
 // that the chain hashes the ciphertext:
 //
-//	store = shred.Wrap(chain.Wrap(backend), keys)
+//	store = shred.Wrap(chain.Wrap(backend), keys, personal) // as cmd/motcua/wiring.Decorate does
 package shred
 
 import (
