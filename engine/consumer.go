@@ -159,3 +159,45 @@ func (e *ApplyError) Error() string {
 }
 
 func (e *ApplyError) Unwrap() error { return e.Err }
+
+// Folding is a consumer that can fold many batches in memory and write the rows they changed
+// once. Catch-up and rebuild hand it hundreds of thousands of events between two writes, so a
+// dossier whose events are spread over weeks of the log is read and written once per flush
+// instead of once per batch; live deliveries go through Apply, which a Folding consumer writes as
+// a fold of one batch (ApplyFold), so both paths share one implementation.
+type Folding interface {
+	Consumer
+	// NewFold starts folding onto the consumer's tables as they stand. fresh says they are empty
+	// (a rebuild's scratch tables): no row needs to be read back.
+	NewFold(fresh bool) Fold
+}
+
+// Fold holds the rows folded from consecutive batches until they are flushed.
+type Fold interface {
+	// Add folds a batch into the rows held, first reading through q the rows it does not hold
+	// yet. When Add fails the engine drops the fold with everything not flushed, and applies the
+	// same events again through Apply (one at a time, parking what cannot be applied).
+	Add(ctx context.Context, q Querier, batch Batch) error
+	// Held is the number of rows held in memory: the engine flushes when it passes its budget.
+	Held() int
+	// Flush writes inside tx every row changed since the last flush (with batch's Dialect and,
+	// on a PostgreSQL rebuild, CopyRows; batch.Events is empty), then forgets the rows it will
+	// not need soon (a finished dossier's), holding few afterwards. The engine writes the
+	// consumer's checkpoint in the same transaction.
+	Flush(ctx context.Context, tx *sql.Tx, batch Batch) error
+}
+
+// Querier reads rows: the database, or the transaction under way.
+type Querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// ApplyFold applies a batch as a fold of that batch alone: Apply of a Folding consumer.
+func ApplyFold(ctx context.Context, tx *sql.Tx, batch Batch, f Fold) error {
+	if err := f.Add(ctx, tx, batch); err != nil {
+		return err
+	}
+	flush := batch
+	flush.Events, flush.Decoded = nil, nil
+	return f.Flush(ctx, tx, flush)
+}
