@@ -17,12 +17,18 @@ import (
 	"github.com/motcua/motcua/eventstore/sqlite"
 )
 
-// runBench runs a benchmark: `motcua bench append` measures durable appends and global-log reads.
+// runBench runs a benchmark: `motcua bench append` measures durable appends and global-log reads;
+// `motcua bench generate` writes a province's history to measure the rest at a province's size.
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "append" {
-		return errors.New("usage: motcua bench append [--store URL] [--duration 5s] [--writers 1,8,64] [--batches 1,10]")
+	if len(args) > 0 {
+		switch args[0] {
+		case "append":
+			return runBenchAppend(ctx, args[1:], stdout, stderr)
+		case "generate":
+			return runBenchGenerate(ctx, args[1:], stdout, stderr)
+		}
 	}
-	return runBenchAppend(ctx, args[1:], stdout, stderr)
+	return errors.New("usage: motcua bench append [--store URL] [--duration 5s] [--writers 1,8,64] [--batches 1,10]\n       " + benchGenerateUsage)
 }
 
 // runBenchAppend measures the store against a bare INSERT of the same rows on the same database, in

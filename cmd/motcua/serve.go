@@ -61,6 +61,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 
+	if domainFiles.catalog == "" {
+		// A data directory written by `motcua bench generate` carries the catalog its dossiers use.
+		if generated := filepath.Join(storage.dataDir, catalogFile); fileExists(generated) {
+			domainFiles.catalog = generated
+		}
+	}
 	rules, err := domainFiles.load()
 	if err != nil {
 		return err
@@ -184,7 +190,7 @@ type domainFlags struct {
 
 func addDomainFlags(fs *flag.FlagSet) *domainFlags {
 	f := &domainFlags{}
-	fs.StringVar(&f.catalog, "catalog", "", "procedure catalog file (JSON); the built-in demo catalog when empty")
+	fs.StringVar(&f.catalog, "catalog", "", "procedure catalog file (JSON); when empty, <data>/catalog.json if there is one (bench generate writes it), else the built-in demo catalog")
 	fs.StringVar(&f.calendar, "calendar", "", "agency calendar file (JSON) layered over the Vietnamese default")
 	fs.StringVar(&f.rules, "rules", "", "rules file (JSON) changing the built-in NĐ 61 / NĐ 118 rule sets (docs/rules.md)")
 	return f
@@ -296,4 +302,9 @@ func checkLimitFlags(fs *flag.FlagSet) error {
 		}
 	})
 	return err
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }

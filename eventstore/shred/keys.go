@@ -71,6 +71,30 @@ func (k *SQLKeys) KeyFor(ctx context.Context, subject Subject) (Key, error) {
 	return key, nil
 }
 
+// Put stores key as subject's key, made by the caller: a bulk load (`motcua bench generate`) seals
+// with keys it makes in memory and stores them from its own writer, behind the events' appends. A
+// subject that has a key already keeps it, and Put fails: its data would be sealed under two keys.
+func (k *SQLKeys) Put(ctx context.Context, subject Subject, key Key) error {
+	res, err := k.db.ExecContext(ctx, `INSERT INTO shred_keys (key_id, subject, secret, created_at) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (subject) DO NOTHING`, key.ID, string(subject), key.Secret, k.now().UTC().Format(time.RFC3339Nano))
+	if err != nil {
+		return fmt.Errorf("shred: store key: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		return fmt.Errorf("shred: store key: subject %s has a key already (%v)", subject, err)
+	}
+	return nil
+}
+
+// NewKey makes a random key, for Put.
+func NewKey() (Key, error) {
+	secret := make([]byte, 32)
+	if _, err := rand.Read(secret); err != nil {
+		return Key{}, fmt.Errorf("shred: new key: %w", err)
+	}
+	return Key{ID: uuid.NewString(), Secret: secret}, nil
+}
+
 // Key returns the key with the given id, or ErrNoKey when it was erased.
 func (k *SQLKeys) Key(ctx context.Context, id string) (Key, error) {
 	key := Key{ID: id}

@@ -52,6 +52,12 @@ func Decorate(ctx context.Context, stored eventstore.Store, keysDB *sql.DB) (*Ev
 	if err != nil {
 		return nil, err
 	}
+	return DecorateWithKeys(stored, keys), nil
+}
+
+// DecorateWithKeys is Decorate with the personal-data keys kept by keys: `motcua bench generate`
+// keeps the deployment's key table behind a cache.
+func DecorateWithKeys(stored eventstore.Store, keys shred.KeyStore) *Events {
 	chained := Chain(stored)
-	return &Events{Stored: stored, Chained: chained, Sealed: shred.Wrap(chained, keys, personalData())}, nil
+	return &Events{Stored: stored, Chained: chained, Sealed: shred.Wrap(chained, keys, personalData())}
 }
