@@ -71,17 +71,44 @@ func (k *SQLKeys) KeyFor(ctx context.Context, subject Subject) (Key, error) {
 	return key, nil
 }
 
-// Put stores key as subject's key, made by the caller: a bulk load (`motcua bench generate`) seals
-// with keys it makes in memory and stores them from its own writer, behind the events' appends. A
-// subject that has a key already keeps it, and Put fails: its data would be sealed under two keys.
-func (k *SQLKeys) Put(ctx context.Context, subject Subject, key Key) error {
-	res, err := k.db.ExecContext(ctx, `INSERT INTO shred_keys (key_id, subject, secret, created_at) VALUES ($1, $2, $3, $4)
-		ON CONFLICT (subject) DO NOTHING`, key.ID, string(subject), key.Secret, k.now().UTC().Format(time.RFC3339Nano))
+// SubjectKey is a key made for a subject, for Put.
+type SubjectKey struct {
+	Subject Subject
+	Key     Key
+}
+
+// Put stores keys made by the caller, in one transaction: a bulk load (`motcua bench generate`)
+// seals with keys it makes in memory and stores them from its own writer, behind the events'
+// appends. A subject that has a key already keeps it, and Put fails, storing none: its data would
+// be sealed under two keys.
+func (k *SQLKeys) Put(ctx context.Context, keys []SubjectKey) (err error) {
+	tx, err := k.db.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("shred: store key: %w", err)
+		return fmt.Errorf("shred: store keys: %w", err)
 	}
-	if n, err := res.RowsAffected(); err != nil || n != 1 {
-		return fmt.Errorf("shred: store key: subject %s has a key already (%v)", subject, err)
+	defer func() {
+		if err != nil {
+			_ = tx.Rollback()
+		}
+	}()
+	insert, err := tx.PrepareContext(ctx, `INSERT INTO shred_keys (key_id, subject, secret, created_at) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (subject) DO NOTHING`)
+	if err != nil {
+		return fmt.Errorf("shred: store keys: %w", err)
+	}
+	defer insert.Close()
+	created := k.now().UTC().Format(time.RFC3339Nano)
+	for _, sk := range keys {
+		res, err := insert.ExecContext(ctx, sk.Key.ID, string(sk.Subject), sk.Key.Secret, created)
+		if err != nil {
+			return fmt.Errorf("shred: store key: %w", err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			return fmt.Errorf("shred: store key: subject %s has a key already (%v)", sk.Subject, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("shred: store keys: %w", err)
 	}
 	return nil
 }

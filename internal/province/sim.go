@@ -20,9 +20,20 @@ type Generator struct {
 	App       *commands.App
 	Catalog   *Catalog
 	Officials *Officials
-	// Store, when set, is the write-behind store under App's decorators: finished dossiers' streams
-	// leave its memory, and a failed background append stops the generation.
-	Store *WriteBehind
+	// Store and Recall, when set, are the generation's layers (store.go): finished dossiers' streams
+	// leave their memory, and a failed background write stops the generation.
+	Store  *WriteBehind
+	Recall *Recall
+}
+
+// forget drops a stream that will not change any more from the layers' memory.
+func (g *Generator) forget(stream string) {
+	if g.Store != nil {
+		g.Store.Forget(stream)
+	}
+	if g.Recall != nil {
+		g.Recall.Forget(stream)
+	}
 }
 
 // Config says how much history to generate.
@@ -160,8 +171,8 @@ func (s *sim) drive(st *story) error {
 			}
 			st.wake <- struct{}{}
 		case m.done:
-			if s.g.Store != nil && st.id != "" {
-				s.g.Store.Forget(commands.StreamName(st.id))
+			if st.id != "" {
+				s.g.forget(commands.StreamName(st.id))
 			}
 			return nil
 		default:
@@ -176,11 +187,11 @@ func (s *sim) drive(st *story) error {
 
 // forgetCodes drops the dossier-code streams of a day gone by from the write-behind memory.
 func (s *sim) forgetCodes(day string) {
-	if s.g.Store == nil || day == "" {
+	if day == "" {
 		return
 	}
 	for _, a := range s.g.Catalog.Agencies {
-		s.g.Store.Forget("dossiercodes-" + a.Code + "-" + day)
+		s.g.forget("dossiercodes-" + a.Code + "-" + day)
 	}
 }
 

@@ -12,75 +12,141 @@ import (
 
 	"github.com/motcua/motcua/eventstore"
 	"github.com/motcua/motcua/eventstore/shred"
+	"github.com/motcua/motcua/eventstore/sqlite"
 )
 
-// WriteBehind is the store a generation writes through, under the hash chain: the events of every
-// stream still in use are kept in memory, so the use cases load a dossier (and the chain reads the
-// hash it links to) without a query, and the appends go to the backend in the background — in
-// order, one writer per share of the streams — while the next actions are decided. It is the
-// generation's only writer on a store that starts empty: it alone knows each stream's version.
-// Nothing else changes: each append reaches the backend as the use case made it, with the same
-// expected version, through the backend's own Append.
+// A generation writes through the deployment's decorators (cmd/motcua/wiring) with two layers of
+// its own, so that 10 million events take minutes, not hours:
+//
+//	Recall      over the sealed store: the use cases read back the dossiers they wrote from memory
+//	sealed      shred, with CachedKeys: each applicant's key is made once, in memory
+//	chained     chain: every event linked to its predecessor, as always
+//	WriteBehind under the chain: appends go to the backend in the background, many per
+//	            transaction on SQLite; the chain's read of a stream's last event is served from memory
+//	stored      the backend
+//
+// Every event reaches the backend exactly as the use case, the seal and the chain made it.
+
+// WriteBehind is the backend as the chain sees it during a generation: the generation's only writer
+// on a store that starts empty, so it alone knows each stream's version. It keeps each stream's last
+// event (the chain links the next one to it) and queues the appends for background writers — one
+// per share of the streams, each stream's appends in order.
 type WriteBehind struct {
 	inner   eventstore.Store
+	batcher *sqlite.Store // appends many per transaction when the backend is SQLite
+	keys    *shred.SQLKeys
 	mu      sync.Mutex
-	streams map[string][]eventstore.RecordedEvent
+	last    map[string]eventstore.RecordedEvent
 	// forgotten holds the final version of the streams dropped from memory (Forget).
 	forgotten map[string]uint64
 	queues    []chan pending
 	seed      maphash.Seed
 	wg        sync.WaitGroup
 	failed    atomic.Pointer[error]
-	// appended and stored count events and the other writes (extra) queued and made.
-	appended atomic.Int64
-	stored   atomic.Int64
-	extra    atomic.Int64
+	appended  atomic.Int64
+	stored    atomic.Int64
+	batches   atomic.Int64
 }
 
-// pending is an append to make, or another write (do) to make in its turn.
+// Batches is how many transactions the writers made.
+func (w *WriteBehind) Batches() int64 { return w.batches.Load() }
+
+// pending is an append to make, or a key to store.
 type pending struct {
-	stream   string
-	expected eventstore.ExpectedVersion
-	events   []eventstore.EventData
-	do       func(context.Context) error
+	append sqlite.StreamAppend
+	key    *shred.SubjectKey
 }
+
+// maxBatch bounds the appends a writer makes in one transaction; gatherFor is how long it waits
+// for them.
+const (
+	maxBatch  = 1024
+	gatherFor = 20 * time.Millisecond
+)
 
 var _ eventstore.Store = (*WriteBehind)(nil)
 
-// NewWriteBehind starts writers goroutines appending to inner. Call Close (or Flush) to wait for
-// them; on a backend with one writer at a time (SQLite) more than one only queues.
-func NewWriteBehind(ctx context.Context, inner eventstore.Store, writers int) *WriteBehind {
-	w := &WriteBehind{inner: inner, streams: map[string][]eventstore.RecordedEvent{}, forgotten: map[string]uint64{}, seed: maphash.MakeSeed()}
+// NewWriteBehind starts writers goroutines appending to inner and storing keys in keys. Call Close
+// to wait for them; on a backend with one writer at a time (SQLite) more than one only queues.
+func NewWriteBehind(ctx context.Context, inner eventstore.Store, keys *shred.SQLKeys, writers int) *WriteBehind {
+	w := &WriteBehind{inner: inner, keys: keys, last: map[string]eventstore.RecordedEvent{}, forgotten: map[string]uint64{}, seed: maphash.MakeSeed()}
+	w.batcher, _ = inner.(*sqlite.Store)
 	for range max(writers, 1) {
-		q := make(chan pending, 4096)
+		q := make(chan pending, 4*maxBatch)
 		w.queues = append(w.queues, q)
 		w.wg.Add(1)
 		go func() {
 			defer w.wg.Done()
-			for p := range q {
-				if w.failed.Load() != nil {
-					continue
-				}
-				if p.do != nil {
-					if err := p.do(ctx); err != nil {
-						w.failed.CompareAndSwap(nil, &err)
-					}
-					w.stored.Add(1)
-					continue
-				}
-				if _, err := inner.Append(ctx, p.stream, p.expected, p.events...); err != nil {
-					err = fmt.Errorf("append to %s: %w", p.stream, err)
-					w.failed.CompareAndSwap(nil, &err)
-					continue
-				}
-				w.stored.Add(int64(len(p.events)))
-			}
+			w.write(ctx, q)
 		}()
 	}
 	return w
 }
 
-// Err is the first error a background append met, if any: the generation must stop.
+// write stores what q brings, as many appends per transaction as are waiting (up to maxBatch).
+func (w *WriteBehind) write(ctx context.Context, q chan pending) {
+	var appends []sqlite.StreamAppend
+	var keys []shred.SubjectKey
+	for p := range q {
+		appends, keys = appends[:0], keys[:0]
+		take := func(p pending) {
+			if p.key != nil {
+				keys = append(keys, *p.key)
+			} else {
+				appends = append(appends, p.append)
+			}
+		}
+		take(p)
+		// A commit costs SQLite about as much as a hundred appends: wait a moment for a batch
+		// worth one while the generation decides the next actions.
+		gather := time.NewTimer(gatherFor)
+	drain:
+		for len(appends)+len(keys) < maxBatch {
+			select {
+			case p, ok := <-q:
+				if !ok {
+					break drain
+				}
+				take(p)
+			case <-gather.C:
+				break drain
+			}
+		}
+		gather.Stop()
+		if w.failed.Load() != nil {
+			continue
+		}
+		if err := w.store(ctx, appends, keys); err != nil {
+			w.failed.CompareAndSwap(nil, &err)
+			continue
+		}
+		for _, a := range appends {
+			w.stored.Add(int64(len(a.Events)))
+		}
+		w.batches.Add(1)
+	}
+}
+
+// store makes the appends and stores the keys: the keys first, so that no stored event is sealed
+// under a key the table lacks.
+func (w *WriteBehind) store(ctx context.Context, appends []sqlite.StreamAppend, keys []shred.SubjectKey) error {
+	if len(keys) > 0 {
+		if err := w.keys.Put(ctx, keys); err != nil {
+			return err
+		}
+	}
+	if w.batcher != nil && len(appends) > 0 {
+		return w.batcher.AppendBatch(ctx, appends)
+	}
+	for _, a := range appends {
+		if _, err := w.inner.Append(ctx, a.Stream, a.Expected, a.Events...); err != nil {
+			return fmt.Errorf("append to %s: %w", a.Stream, err)
+		}
+	}
+	return nil
+}
+
+// Err is the first error a background write met, if any: the generation must stop.
 func (w *WriteBehind) Err() error {
 	if err := w.failed.Load(); err != nil {
 		return *err
@@ -89,18 +155,24 @@ func (w *WriteBehind) Err() error {
 }
 
 // Appended is how many events were appended.
-func (w *WriteBehind) Appended() int64 { return w.appended.Load() - w.extra.Load() }
+func (w *WriteBehind) Appended() int64 { return w.appended.Load() }
 
-// Stored is how many appended events the backend holds (a little less while other writes wait).
-func (w *WriteBehind) Stored() int64 { return w.stored.Load() - w.extra.Load() }
+// Stored is how many appended events the backend holds.
+func (w *WriteBehind) Stored() int64 { return w.stored.Load() }
+
+func (w *WriteBehind) queue(ctx context.Context, key string, p pending) error {
+	select {
+	case w.queues[maphash.String(w.seed, key)%uint64(len(w.queues))] <- p:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
 
 // Append implements eventstore.Store: the expected version is checked against the stream in
-// memory, the events are kept there and queued for the backend.
+// memory, and the append is queued for the backend.
 func (w *WriteBehind) Append(ctx context.Context, stream string, expected eventstore.ExpectedVersion, events ...eventstore.EventData) (eventstore.AppendResult, error) {
 	if err := w.Err(); err != nil {
-		return eventstore.AppendResult{}, err
-	}
-	if err := eventstore.ValidateAppend(stream, events); err != nil {
 		return eventstore.AppendResult{}, err
 	}
 	w.mu.Lock()
@@ -108,75 +180,50 @@ func (w *WriteBehind) Append(ctx context.Context, stream string, expected events
 		w.mu.Unlock()
 		return eventstore.AppendResult{}, fmt.Errorf("province: append to %s, which was forgotten as finished", stream)
 	}
-	recorded := w.streams[stream]
-	current := uint64(len(recorded))
+	current := w.last[stream].Version
 	if !expected.Allows(current) {
 		w.mu.Unlock()
 		return eventstore.AppendResult{}, &eventstore.WrongExpectedVersionError{Stream: stream, Expected: expected, Actual: current}
 	}
-	now := time.Now().UTC()
-	for i, e := range events {
-		// As a backend reads it back: times in UTC at microseconds (the chain cut them already).
-		e.Metadata.OccurredAt = e.Metadata.OccurredAt.UTC()
-		recorded = append(recorded, eventstore.RecordedEvent{EventData: e, Stream: stream, Version: current + uint64(i) + 1, RecordedAt: now})
-	}
-	w.streams[stream] = recorded
+	last := events[len(events)-1]
+	// As a backend reads it back: the time in UTC (the chain cut it to microseconds already).
+	last.Metadata.OccurredAt = last.Metadata.OccurredAt.UTC()
+	w.last[stream] = eventstore.RecordedEvent{EventData: last, Stream: stream, Version: current + uint64(len(events)), RecordedAt: time.Now().UTC()}
 	w.mu.Unlock()
 	w.appended.Add(int64(len(events)))
-	q := w.queues[maphash.String(w.seed, stream)%uint64(len(w.queues))]
-	select {
-	case q <- pending{stream: stream, expected: eventstore.Exact(current), events: events}:
-	case <-ctx.Done():
-		return eventstore.AppendResult{}, ctx.Err()
+	if err := w.queue(ctx, stream, pending{append: sqlite.StreamAppend{Stream: stream, Expected: eventstore.Exact(current), Events: events}}); err != nil {
+		return eventstore.AppendResult{}, err
 	}
 	return eventstore.AppendResult{Version: current + uint64(len(events))}, nil
 }
 
-// Enqueue has a writer make write in its turn, behind the appends queued for the streams sharing
-// key's writer.
-func (w *WriteBehind) Enqueue(ctx context.Context, key string, write func(context.Context) error) error {
-	w.appended.Add(1)
-	w.extra.Add(1)
-	select {
-	case w.queues[maphash.String(w.seed, key)%uint64(len(w.queues))] <- pending{do: write}:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-// ReadStream implements eventstore.Store from memory; a stream not held is read from the backend
-// once every queued append is stored.
+// ReadStream implements eventstore.Store: a stream's last event from memory (what the chain reads),
+// anything else from the backend once every queued append is stored.
 func (w *WriteBehind) ReadStream(ctx context.Context, stream string, fromVersion uint64) ([]eventstore.RecordedEvent, error) {
 	w.mu.Lock()
-	recorded, held := w.streams[stream]
+	last, held := w.last[stream]
 	_, gone := w.forgotten[stream]
 	w.mu.Unlock()
-	if !held && !gone {
+	switch {
+	case held && fromVersion == last.Version:
+		return []eventstore.RecordedEvent{last}, nil
+	case held && fromVersion > last.Version:
+		return nil, nil
+	case !held && !gone:
 		return nil, nil // the store started empty: a stream not written does not exist
 	}
-	if gone {
-		if err := w.Flush(ctx); err != nil {
-			return nil, err
-		}
-		return w.inner.ReadStream(ctx, stream, fromVersion)
+	if err := w.Flush(ctx); err != nil {
+		return nil, err
 	}
-	if fromVersion < 1 {
-		fromVersion = 1
-	}
-	if fromVersion > uint64(len(recorded)) {
-		return nil, nil
-	}
-	// A copy: the layers above open the events in place.
-	return slices.Clone(recorded[fromVersion-1:]), nil
+	return w.inner.ReadStream(ctx, stream, fromVersion)
 }
 
 // Forget drops a finished stream from memory; it must not be appended to again.
 func (w *WriteBehind) Forget(stream string) {
 	w.mu.Lock()
-	if recorded, ok := w.streams[stream]; ok {
-		w.forgotten[stream] = uint64(len(recorded))
-		delete(w.streams, stream)
+	if last, ok := w.last[stream]; ok {
+		w.forgotten[stream] = last.Version
+		delete(w.last, stream)
 	}
 	w.mu.Unlock()
 }
@@ -185,7 +232,7 @@ func (w *WriteBehind) Forget(stream string) {
 func (w *WriteBehind) Held() int {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return len(w.streams)
+	return len(w.last)
 }
 
 // Flush waits until every queued append is stored.
@@ -219,7 +266,7 @@ func (w *WriteBehind) Subscribe(ctx context.Context, after eventstore.Position, 
 // Unwrap returns the backend (eventstore.Wrapper).
 func (w *WriteBehind) Unwrap() eventstore.Store { return w.inner }
 
-// Close stores every queued append and stops the writers; it leaves the backend open.
+// Close stores every queued write and stops the writers; it leaves the backend open.
 func (w *WriteBehind) Close() error {
 	for _, q := range w.queues {
 		close(q)
@@ -228,9 +275,87 @@ func (w *WriteBehind) Close() error {
 	return w.Err()
 }
 
+// Recall is the sealed store as the use cases see it during a generation: each dossier they append
+// to is kept in memory as they appended it, so loading it again (every action loads its dossier)
+// neither reads the backend nor opens its seal. It holds what a read would give the use cases,
+// without what none of them reads: the chain's link and the position in the log.
+type Recall struct {
+	inner   eventstore.Store
+	mu      sync.Mutex
+	streams map[string][]eventstore.RecordedEvent
+}
+
+var _ eventstore.Store = (*Recall)(nil)
+
+// NewRecall keeps in memory what is appended through it to inner.
+func NewRecall(inner eventstore.Store) *Recall {
+	return &Recall{inner: inner, streams: map[string][]eventstore.RecordedEvent{}}
+}
+
+// Append implements eventstore.Store.
+func (r *Recall) Append(ctx context.Context, stream string, expected eventstore.ExpectedVersion, events ...eventstore.EventData) (eventstore.AppendResult, error) {
+	res, err := r.inner.Append(ctx, stream, expected, events...)
+	if err != nil {
+		return res, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	recorded := r.streams[stream]
+	if uint64(len(recorded))+uint64(len(events)) != res.Version {
+		// Appended to a stream this generation did not begin: leave it to the backend.
+		delete(r.streams, stream)
+		return res, nil
+	}
+	for i, e := range events {
+		e.Metadata.OccurredAt = e.Metadata.OccurredAt.UTC().Truncate(time.Microsecond)
+		recorded = append(recorded, eventstore.RecordedEvent{EventData: e, Stream: stream, Version: res.Version - uint64(len(events)) + uint64(i) + 1})
+	}
+	r.streams[stream] = recorded
+	return res, nil
+}
+
+// ReadStream implements eventstore.Store.
+func (r *Recall) ReadStream(ctx context.Context, stream string, fromVersion uint64) ([]eventstore.RecordedEvent, error) {
+	r.mu.Lock()
+	recorded, held := r.streams[stream]
+	r.mu.Unlock()
+	if !held {
+		return r.inner.ReadStream(ctx, stream, fromVersion)
+	}
+	fromVersion = max(fromVersion, 1)
+	if fromVersion > uint64(len(recorded)) {
+		return nil, nil
+	}
+	// A copy: callers may change what they read.
+	return slices.Clone(recorded[fromVersion-1:]), nil
+}
+
+// Forget drops a stream from memory.
+func (r *Recall) Forget(stream string) {
+	r.mu.Lock()
+	delete(r.streams, stream)
+	r.mu.Unlock()
+}
+
+// ReadAll implements eventstore.Store.
+func (r *Recall) ReadAll(ctx context.Context, after eventstore.Position, limit int) ([]eventstore.RecordedEvent, error) {
+	return r.inner.ReadAll(ctx, after, limit)
+}
+
+// Subscribe implements eventstore.Store.
+func (r *Recall) Subscribe(ctx context.Context, after eventstore.Position, handle func(context.Context, eventstore.RecordedEvent) error) error {
+	return r.inner.Subscribe(ctx, after, handle)
+}
+
+// Unwrap returns the sealed store (eventstore.Wrapper).
+func (r *Recall) Unwrap() eventstore.Store { return r.inner }
+
+// Close implements eventstore.Store.
+func (r *Recall) Close() error { return r.inner.Close() }
+
 // CachedKeys is the generation's personal-data key store: it makes each applicant's key in memory
-// and has it stored in the deployment's key table by the write-behind writers (SQLKeys.Put), so
-// sealing and opening an applicant's data never waits for the database.
+// and has the write-behind writers store it in the deployment's key table (SQLKeys.Put), so sealing
+// and opening an applicant's data never waits for the database.
 type CachedKeys struct {
 	keys  *shred.SQLKeys
 	store *WriteBehind
@@ -241,7 +366,7 @@ type CachedKeys struct {
 
 var _ shred.KeyStore = (*CachedKeys)(nil)
 
-// NewCachedKeys makes keys stored in keys through store's writers.
+// NewCachedKeys makes keys that store's writers store in keys.
 func NewCachedKeys(keys *shred.SQLKeys, store *WriteBehind) *CachedKeys {
 	return &CachedKeys{keys: keys, store: store, bySub: map[shred.Subject]shred.Key{}, byID: map[string]shred.Key{}}
 }
@@ -257,7 +382,7 @@ func (k *CachedKeys) KeyFor(ctx context.Context, subject shred.Subject) (shred.K
 	if err != nil {
 		return key, err
 	}
-	if err := k.store.Enqueue(ctx, string(subject), func(ctx context.Context) error { return k.keys.Put(ctx, subject, key) }); err != nil {
+	if err := k.store.queue(ctx, string(subject), pending{key: &shred.SubjectKey{Subject: subject, Key: key}}); err != nil {
 		return shred.Key{}, err
 	}
 	k.bySub[subject], k.byID[key.ID] = key, key
