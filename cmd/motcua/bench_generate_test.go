@@ -156,7 +156,9 @@ func serveData(t *testing.T, dir string) (url string, stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var stdout syncBuffer
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"serve", "--data", dir, "--addr", "127.0.0.1:0"}, &stdout, io.Discard) }()
+	go func() {
+		done <- run(ctx, []string{"serve", "--data", dir, "--addr", "127.0.0.1:0"}, &stdout, io.Discard)
+	}()
 	stop = func() {
 		cancel()
 		if err := <-done; err != nil {
