@@ -26,9 +26,11 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return runBenchAppend(ctx, args[1:], stdout, stderr)
 		case "generate":
 			return runBenchGenerate(ctx, args[1:], stdout, stderr)
+		case "reads":
+			return runBenchReads(ctx, args[1:], stdout, stderr)
 		}
 	}
-	return errors.New("usage: motcua bench append [--store URL] [--duration 5s] [--writers 1,8,64] [--batches 1,10]\n       " + benchGenerateUsage)
+	return errors.New("usage: motcua bench append [--store URL] [--duration 5s] [--writers 1,8,64] [--batches 1,10]\n       " + benchGenerateUsage + "\n       " + benchReadsUsage)
 }
 
 // runBenchAppend measures the store against a bare INSERT of the same rows on the same database, in

@@ -1,0 +1,508 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"net"
+	"net/http"
+	"net/url"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/motcua/motcua/commands"
+	"github.com/motcua/motcua/domain"
+	"github.com/motcua/motcua/engine"
+	"github.com/motcua/motcua/eventstore"
+	mhttp "github.com/motcua/motcua/http"
+	"github.com/motcua/motcua/internal/province"
+	"github.com/motcua/motcua/projections"
+)
+
+const benchReadsUsage = "motcua bench reads (--data DIR | --store URL) [--calls 5] [--lookup-duration 3s] [--receipts 160]"
+
+// runBenchReads times the officials' screens and the public lookup on a store written by `motcua
+// bench generate`, through the real router of an in-process server whose read models have caught
+// up first; it prints markdown tables for docs/benchmarks.md.
+func runBenchReads(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("bench reads", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	storage := addStoreFlags(fs, storeURLUsage, "data directory: the store (SQLite), the token key and the generated catalog.json")
+	domainFiles := addDomainFlags(fs)
+	calls := fs.Int("calls", 5, "calls per screen: the table shows their median")
+	lookupFor := fs.Duration("lookup-duration", 3*time.Second, "measured time of each public-lookup run (each client count, each handler)")
+	receipts := fs.Int("receipts", 160, "receipts 8 officials post at once (they add dossiers to the store)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *calls <= 0 || *lookupFor <= 0 || *receipts < 0 {
+		return fmt.Errorf("usage: %s", benchReadsUsage)
+	}
+	if domainFiles.catalog == "" {
+		domainFiles.catalog = filepath.Join(storage.dataDir, catalogFile)
+		if !fileExists(domainFiles.catalog) {
+			return fmt.Errorf("%s: no generated catalog; bench reads measures a store written by `motcua bench generate` (or give --catalog)", domainFiles.catalog)
+		}
+	}
+	rules, err := domainFiles.load()
+	if err != nil {
+		return err
+	}
+	if _, ok := rules.catalog.Agency(province.CentreCode); !ok {
+		return fmt.Errorf("the catalog has no Public Service Centre %s: bench reads needs the catalog `motcua bench generate` wrote", province.CentreCode)
+	}
+	deployment, err := openDeployment(ctx, storage, openOptions{migrateStore: true, migrateReadModels: true, personalData: true})
+	if err != nil {
+		return err
+	}
+	defer deployment.Close()
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	app := commands.New(deployment.events.Sealed, rules.catalog, rules.calendar)
+	app.Rules, app.Logger = rules.rules, quiet
+	app.Signers = newFileAgencyKeys(filepath.Join(storage.dataDir, "agency-keys"), quiet)
+
+	total, err := engine.CountEvents(ctx, deployment.Store, eventstore.Start, 0)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s store, %d events\n\n", deployment.Kind, total)
+
+	// The read models catch up as `motcua serve` makes them at its start: that is a measurement too.
+	feeder, _, err := startProjections(ctx, deployment, "", quiet)
+	if err != nil {
+		return err
+	}
+	defer feeder.Transport.Close()
+	runCtx, stopFeeding := context.WithCancel(ctx)
+	fed := make(chan error, 1)
+	go func() { fed <- feeder.Run(runCtx) }()
+	defer func() { stopFeeding(); <-fed }()
+	caughtUp, behind, err := waitCaughtUp(ctx, deployment, fed, stderr)
+	if err != nil {
+		return err
+	}
+	if behind > 0 {
+		fmt.Fprintf(stdout, "Read models caught up in %s: %d events, %.0f events/s.\n\n", caughtUp.Round(time.Millisecond), behind, float64(behind)/caughtUp.Seconds())
+	}
+
+	key, err := loadOrCreateTokenKey(storage.dataDir)
+	if err != nil {
+		return err
+	}
+	server := mhttp.NewServer(mhttp.Config{App: app, ReadDB: deployment.ReadDB, Logger: quiet,
+		Tokens:              mhttp.TokenVerifier{Key: key.Public().(ed25519.PublicKey), MaxLifetime: defaultTokenMaxTTL},
+		PublicStatusUpdates: feeder.Runner(projections.PublicStatusView{}.Name()), Ready: deployment.ready(),
+		// The lookups come from one address, far faster than any citizen's.
+		PublicRequestsPerMinute: math.MaxInt32})
+	base, stopServer, err := listen(server)
+	if err != nil {
+		return err
+	}
+	defer stopServer()
+	bare, stopBare, err := listen(bareLookup(deployment.ReadDB))
+	if err != nil {
+		return err
+	}
+	defer stopBare()
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}, Timeout: 5 * time.Minute}
+
+	officials := province.NewOfficials(rules.catalog)
+	token := func(c commands.Caller) (string, error) { return mhttp.MintToken(key, c, time.Hour, time.Now()) }
+	inspector, err := token(officials.Inspector())
+	if err != nil {
+		return err
+	}
+	desk, _ := officials.Pick(province.CentreCode, commands.RoleReception, 0)
+	reception, err := token(desk)
+	if err != nil {
+		return err
+	}
+	sample, err := sampleDossier(ctx, app)
+	if err != nil {
+		return err
+	}
+
+	today := time.Now().In(domain.VietnamTime)
+	yearAgo := today.AddDate(-1, 0, 1).Format(time.DateOnly)
+	year := "?from=" + yearAgo + "&to=" + today.Format(time.DateOnly)
+	screens := []screen{
+		{"late dashboard `GET /api/v1/dashboards/late`", "/api/v1/dashboards/late", inspector, false},
+		{"II.06a report, one year, all agencies `GET /api/v1/reports/resolution`", "/api/v1/reports/resolution" + year, inspector, false},
+		{"satisfaction statistics, default period `GET /api/v1/statistics/satisfaction`", "/api/v1/statistics/satisfaction", inspector, false},
+		{"satisfaction statistics, one year", "/api/v1/statistics/satisfaction" + year, inspector, false},
+		{"work queue page, reception (`GET /can-bo`)", "/can-bo", reception, true},
+		{"work queue page, inspector, all agencies", "/can-bo", inspector, true},
+		{"dossier `GET /api/v1/dossiers/{ref}`", "/api/v1/dossiers/" + sample.ID, inspector, false},
+		{"events `GET /api/v1/dossiers/{ref}/events`", "/api/v1/dossiers/" + sample.ID + "/events", inspector, false},
+		{"control sheet `GET /api/v1/dossiers/{ref}/control-sheet`", "/api/v1/dossiers/" + sample.ID + "/control-sheet", inspector, false},
+	}
+	fmt.Fprintf(stdout, "| officials' screen (p50 of %d calls) | time | response |\n|---|---|---|\n", *calls)
+	for _, sc := range screens {
+		p50, size, status, err := sc.time(ctx, client, base, *calls)
+		if err != nil {
+			return fmt.Errorf("%s: %w", sc.name, err)
+		}
+		note := ""
+		if status != http.StatusOK {
+			note = fmt.Sprintf(" (HTTP %d)", status)
+		}
+		fmt.Fprintf(stdout, "| %s | %s | %s%s |\n", sc.name, formatDuration(p50), formatBytes(size), note)
+	}
+
+	fmt.Fprintf(stdout, "\nPublic lookup of one dossier (`GET /api/v1/public/dossiers/{code}`) against a bare handler reading the same public_status row from the same database, %s per run, alternated:\n\n", *lookupFor)
+	fmt.Fprintln(stdout, "| clients | motcua rps | p50 | p99 | bare rps | p50 | p99 |\n|---|---|---|---|---|---|---|")
+	for _, clients := range []int{1, 8, 32} {
+		bareRun, err := hammer(ctx, client, bare+"/"+url.PathEscape(string(sample.Code)), clients, *lookupFor)
+		if err != nil {
+			return fmt.Errorf("bare lookup: %w", err)
+		}
+		real, err := hammer(ctx, client, base+"/api/v1/public/dossiers/"+url.PathEscape(string(sample.Code)), clients, *lookupFor)
+		if err != nil {
+			return fmt.Errorf("public lookup: %w", err)
+		}
+		fmt.Fprintf(stdout, "| %d | %.0f | %s | %s | %.0f | %s | %s |\n", clients, real.rps, formatDuration(real.p50), formatDuration(real.p99),
+			bareRun.rps, formatDuration(bareRun.p50), formatDuration(bareRun.p99))
+	}
+
+	if *receipts > 0 {
+		run, err := receiveConcurrently(ctx, client, base, rules.catalog, officials, token, *receipts)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "\n| receipt `POST /api/v1/dossiers`, 8 officials, %d receipts | p50 %s, p99 %s |\n|---|---|\n", *receipts, formatDuration(run.p50), formatDuration(run.p99))
+	}
+	return nil
+}
+
+// waitCaughtUp waits until every read model has applied the whole log, reporting the lag now and
+// then; behind is how far the slowest one was at the start.
+func waitCaughtUp(ctx context.Context, d *deployment, fed <-chan error, progress io.Writer) (took time.Duration, behind int, err error) {
+	began := time.Now()
+	lastReport := began
+	for first := true; ; first = false {
+		slowest := 0
+		for _, name := range projections.Names() {
+			lag, err := engine.MeasureLag(ctx, d.Store, d.ReadDB, name, 0)
+			if err != nil {
+				return 0, 0, err
+			}
+			slowest = max(slowest, lag.Events)
+		}
+		if first {
+			behind = slowest
+		}
+		if slowest == 0 {
+			return time.Since(began), behind, nil
+		}
+		if time.Since(lastReport) >= 5*time.Second {
+			lastReport = time.Now()
+			fmt.Fprintf(progress, "catching up: the slowest read model is %d events behind\n", slowest)
+		}
+		select {
+		case err := <-fed:
+			return 0, 0, fmt.Errorf("the read models stopped catching up: %w", err)
+		case <-ctx.Done():
+			return 0, 0, ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// listen serves h on a free local port until stop.
+func listen(h http.Handler) (base string, stop func(), err error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, err
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(l) }()
+	return "http://" + l.Addr().String(), func() { _ = srv.Close() }, nil
+}
+
+// bareLookup answers GET /{code} with the dossier's public_status row as JSON, whatever its
+// columns: the least a lookup of that row over HTTP can cost, to compare the real one with.
+func bareLookup(db *sql.DB) http.Handler {
+	r := chi.NewRouter()
+	r.Get("/{code}", func(w http.ResponseWriter, r *http.Request) {
+		rows, err := db.QueryContext(r.Context(), `SELECT * FROM public_status WHERE code = $1`, chi.URLParam(r, "code"))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		defer rows.Close()
+		columns, _ := rows.Columns()
+		if !rows.Next() {
+			http.NotFound(w, r)
+			return
+		}
+		values := make([]any, len(columns))
+		pointers := make([]any, len(columns))
+		for i := range values {
+			pointers[i] = &values[i]
+		}
+		if err := rows.Scan(pointers...); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		row := make(map[string]any, len(columns))
+		for i, c := range columns {
+			if b, ok := values[i].([]byte); ok {
+				values[i] = string(b)
+			}
+			row[c] = values[i]
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(row)
+	})
+	return r
+}
+
+// sampleDossier is a dossier with a full history: the one with the most events among the first
+// thousands of the log (filed early, so finished).
+func sampleDossier(ctx context.Context, app *commands.App) (domain.Dossier, error) {
+	events, err := app.Store.ReadAll(ctx, eventstore.Start, 5000)
+	if err != nil {
+		return domain.Dossier{}, err
+	}
+	counts := map[string]int{}
+	best := ""
+	for _, e := range events {
+		if !strings.HasPrefix(e.Stream, "dossier-") {
+			continue
+		}
+		counts[e.Stream]++
+		if counts[e.Stream] > counts[best] {
+			best = e.Stream
+		}
+	}
+	if best == "" {
+		return domain.Dossier{}, errors.New("the store holds no dossier: generate one with `motcua bench generate`")
+	}
+	d, _, err := app.Load(ctx, strings.TrimPrefix(best, "dossier-"))
+	return d, err
+}
+
+// screen is one officials' screen or API call, timed with the official's token (a page reads it
+// from the session cookie, as after signing in).
+type screen struct {
+	name, path, token string
+	page              bool
+}
+
+func (sc screen) request(ctx context.Context, base string) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+sc.path, nil)
+	if err != nil {
+		return nil, err
+	}
+	if sc.page {
+		req.AddCookie(&http.Cookie{Name: "motcua_session", Value: sc.token})
+	} else {
+		req.Header.Set("Authorization", "Bearer "+sc.token)
+	}
+	return req, nil
+}
+
+// time calls the screen n times in a row and returns the median time, the response's size and status.
+func (sc screen) time(ctx context.Context, client *http.Client, base string, n int) (p50 time.Duration, size int64, status int, err error) {
+	durations := make([]time.Duration, 0, n)
+	for range n {
+		req, err := sc.request(ctx, base)
+		if err != nil {
+			return 0, 0, 0, err
+		}
+		start := time.Now()
+		res, err := client.Do(req)
+		if err != nil {
+			return 0, 0, 0, err
+		}
+		size, err = io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		durations = append(durations, time.Since(start))
+		if err != nil {
+			return 0, 0, 0, err
+		}
+		status = res.StatusCode
+	}
+	return percentile(durations, 0.5), size, status, nil
+}
+
+// loadRun is what concurrent clients achieved.
+type loadRun struct {
+	rps      float64
+	p50, p99 time.Duration
+}
+
+// hammer has clients GET target back to back for d.
+func hammer(ctx context.Context, client *http.Client, target string, clients int, d time.Duration) (loadRun, error) {
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	var mu sync.Mutex
+	var all []time.Duration
+	var firstErr error
+	var wg sync.WaitGroup
+	for range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var mine []time.Duration
+			for ctx.Err() == nil {
+				start := time.Now()
+				res, err := client.Get(target)
+				if err != nil {
+					break
+				}
+				_, _ = io.Copy(io.Discard, res.Body)
+				res.Body.Close()
+				if res.StatusCode != http.StatusOK {
+					mu.Lock()
+					firstErr = cmpErr(firstErr, fmt.Errorf("%s: HTTP %d", target, res.StatusCode))
+					mu.Unlock()
+					break
+				}
+				mine = append(mine, time.Since(start))
+			}
+			mu.Lock()
+			all = append(all, mine...)
+			mu.Unlock()
+		}()
+	}
+	began := time.Now()
+	wg.Wait()
+	if firstErr != nil {
+		return loadRun{}, firstErr
+	}
+	return loadRun{rps: float64(len(all)) / time.Since(began).Seconds(), p50: percentile(all, 0.5), p99: percentile(all, 0.99)}, nil
+}
+
+func cmpErr(first, next error) error {
+	if first != nil {
+		return first
+	}
+	return next
+}
+
+// receiveConcurrently has 8 reception officials (the Centre's and the wards') post n receipts
+// between them, each of a procedure their desk receives.
+func receiveConcurrently(ctx context.Context, client *http.Client, base string, catalog *domain.Catalog, officials *province.Officials,
+	token func(commands.Caller) (string, error), n int) (loadRun, error) {
+	type desk struct {
+		token      string
+		procedures []domain.Procedure
+	}
+	var desks []desk
+	for k := 0; len(desks) < 8; k++ {
+		agency := catalog.Agencies[0].Code // the Centre, for every department's procedures
+		if k%2 == 1 {
+			agency = catalog.Agencies[len(catalog.Agencies)-1-(k/2)%7].Code // a ward, for its own
+		}
+		official, ok := officials.Pick(agency, commands.RoleReception, k)
+		if !ok {
+			return loadRun{}, fmt.Errorf("agency %s has no reception official", agency)
+		}
+		t, err := token(official)
+		if err != nil {
+			return loadRun{}, err
+		}
+		d := desk{token: t}
+		for _, p := range catalog.Procedures {
+			if (agency == province.CentreCode) == (p.CompetentAgency < "000.00.41.H56") && (agency == province.CentreCode || p.CompetentAgency == agency) {
+				d.procedures = append(d.procedures, p)
+			}
+		}
+		if len(d.procedures) == 0 {
+			return loadRun{}, fmt.Errorf("agency %s receives no procedure", agency)
+		}
+		desks = append(desks, d)
+	}
+	var mu sync.Mutex
+	var all []time.Duration
+	var firstErr error
+	var wg sync.WaitGroup
+	began := time.Now()
+	for i, d := range desks {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := i; k < n; k += len(desks) {
+				p := d.procedures[k%len(d.procedures)]
+				body, _ := json.Marshal(commands.ReceiveInput{ProcedureCode: p.Code, Channel: domain.ChannelDirect,
+					Applicant:  domain.Applicant{Type: domain.ApplicantCitizen, Name: "Người thử Nghiệm", IDNumber: fmt.Sprintf("0389%08d", k)},
+					Components: []domain.Component{{Name: p.Components[0].Name, Copies: 1}}})
+				req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/api/v1/dossiers", bytes.NewReader(body))
+				if err != nil {
+					return
+				}
+				req.Header.Set("Authorization", "Bearer "+d.token)
+				req.Header.Set("Content-Type", "application/json")
+				start := time.Now()
+				res, err := client.Do(req)
+				if err == nil {
+					_, _ = io.Copy(io.Discard, res.Body)
+					res.Body.Close()
+					if res.StatusCode != http.StatusCreated {
+						err = fmt.Errorf("receipt: HTTP %d", res.StatusCode)
+					}
+				}
+				mu.Lock()
+				if err != nil {
+					firstErr = cmpErr(firstErr, err)
+				} else {
+					all = append(all, time.Since(start))
+				}
+				mu.Unlock()
+				if err != nil {
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return loadRun{}, firstErr
+	}
+	return loadRun{rps: float64(len(all)) / time.Since(began).Seconds(), p50: percentile(all, 0.5), p99: percentile(all, 0.99)}, nil
+}
+
+func percentile(ds []time.Duration, q float64) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	sorted := slices.Clone(ds)
+	slices.Sort(sorted)
+	return sorted[min(len(sorted)-1, int(q*float64(len(sorted))))]
+}
+
+func formatDuration(d time.Duration) string {
+	switch {
+	case d >= time.Second:
+		return fmt.Sprintf("%.2f s", d.Seconds())
+	case d >= 10*time.Millisecond:
+		return fmt.Sprintf("%.0f ms", float64(d)/float64(time.Millisecond))
+	default:
+		return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond))
+	}
+}
+
+func formatBytes(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.0f kB", float64(n)/(1<<10))
+	default:
+		return fmt.Sprintf("%d B", n)
+	}
+}
