@@ -43,7 +43,7 @@ func runBenchGenerate(ctx context.Context, args []string, stdout, stderr io.Writ
 	days := fs.Int("days", 365, "the history covers this many days before --end")
 	endFlag := fs.String("end", "", "the present the history ends at, RFC 3339 (default: now)")
 	writers := fs.Int("writers", 0, "goroutines appending to the store (default 1 on SQLite, 8 on PostgreSQL)")
-	withProjections := fs.Bool("projections", false, "rebuild the read models afterwards (by default `motcua serve` catches up at its start)")
+	withProjections := fs.Bool("projections", false, "rebuild the read models afterwards (by default motcua serve catches up at its start)")
 	progressEvery := fs.Duration("progress", 5*time.Second, "how often to print a progress line")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the generation to this file")
 	if err := fs.Parse(args); err != nil {

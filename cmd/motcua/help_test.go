@@ -14,7 +14,7 @@ import (
 // would print, say, "-oidc-issuer motcua token".
 func TestHelpNamesEachFlagsValue(t *testing.T) {
 	flagLine := regexp.MustCompile(`^  -(\S+)(?: (.+))?$`)
-	for _, command := range [][]string{{"serve"}, {"token"}, {"calendar"}, {"erase"}, {"verify"}, {"migrate"}, {"bench", "append"},
+	for _, command := range [][]string{{"serve"}, {"token"}, {"calendar"}, {"erase"}, {"verify"}, {"migrate"}, {"bench", "append"}, {"bench", "generate"}, {"bench", "reads"},
 		{"projections", "status"}, {"projections", "rebuild"}} {
 		t.Run(strings.Join(command, " "), func(t *testing.T) {
 			var stdout, stderr strings.Builder

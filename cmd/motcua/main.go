@@ -31,6 +31,8 @@ Usage:
   motcua erase    --id-number N --basis TEXT [--store URL] [--data DIR]
   motcua verify   [--store URL] [--data DIR] [--checkpoint] [--trust PUBLIC-KEY.pem] [--json]
   motcua bench append [--store URL] [--duration 5s] [--writers 1,8,64] [--batches 1,10]
+  motcua bench generate --data DIR --dossiers N [--store postgres://…] [--seed S] [--days 365] [--writers W] [--projections]
+  motcua bench reads (--data DIR | --store URL) [--calls 5] [--lookup-duration 3s] [--receipts 160]
   motcua projections status  [--store URL] [--data DIR]
   motcua projections rebuild [--store URL] [--data DIR] [--batch N] [NAME…]
 

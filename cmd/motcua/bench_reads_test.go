@@ -1,0 +1,56 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// bench reads runs on a generated store and prints a row, with a time and a size, for every screen
+// of issue 12's table, every public-lookup level and the receipts.
+func TestBenchReadsPrintsEveryRow(t *testing.T) {
+	dir, _ := generateSmallProvince(t)
+	var stdout bytes.Buffer
+	err := run(context.Background(), []string{"bench", "reads", "--data", dir, "--calls", "2", "--lookup-duration", "200ms", "--receipts", "16"}, &stdout, io.Discard)
+	if err != nil {
+		t.Fatalf("bench reads: %v\n%s", err, stdout.String())
+	}
+	out := stdout.String()
+	timed := regexp.MustCompile(`\| [0-9.]+ (ms|s) \| [0-9.]+ (B|kB|MB) \|$`)
+	for _, screen := range []string{"late dashboard", "II.06a report, one year", "satisfaction statistics, default period",
+		"satisfaction statistics, one year", "work queue page, reception", "work queue page, inspector", "dossier `GET",
+		"events `GET", "control sheet `GET"} {
+		line := lineWith(out, "| "+screen)
+		if !timed.MatchString(line) {
+			t.Errorf("no timed row for %q: %q", screen, line)
+		}
+	}
+	lookup := regexp.MustCompile(`^\| (1|8|32) \| [0-9]+ \| [0-9.]+ m?s \| [0-9.]+ m?s \| [0-9]+ \| [0-9.]+ m?s \| [0-9.]+ m?s \|$`)
+	levels := 0
+	for _, line := range strings.Split(out, "\n") {
+		if lookup.MatchString(line) {
+			levels++
+		}
+	}
+	if levels != 3 {
+		t.Errorf("%d public-lookup rows, want 1, 8 and 32 clients:\n%s", levels, out)
+	}
+	if !regexp.MustCompile(`receipt .POST /api/v1/dossiers., 8 officials, 16 receipts \| p50 [0-9.]+ m?s, p99 [0-9.]+ m?s \|`).MatchString(out) {
+		t.Errorf("no receipt row:\n%s", out)
+	}
+	if !strings.Contains(out, "Read models caught up in") {
+		t.Errorf("no catch-up figure:\n%s", out)
+	}
+}
+
+func lineWith(text, prefix string) string {
+	for _, line := range strings.Split(text, "\n") {
+		if strings.HasPrefix(line, prefix) {
+			return line
+		}
+	}
+	return ""
+}
