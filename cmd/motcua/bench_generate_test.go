@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/motcua/motcua/commands"
 	"github.com/motcua/motcua/domain"
 	"github.com/motcua/motcua/eventstore"
+	"github.com/motcua/motcua/eventstore/postgres/pgtest"
 	"github.com/motcua/motcua/eventstore/sqlite"
 	mhttp "github.com/motcua/motcua/http"
 )
@@ -193,4 +195,25 @@ func mintToken(t *testing.T, dir string, caller commands.Caller) string {
 		t.Fatal(err)
 	}
 	return token
+}
+
+// On PostgreSQL the generation appends through several writers, and the store verifies.
+func TestBenchGenerateOnPostgreSQL(t *testing.T) {
+	dsn := pgtest.NewDatabaseInTurn(t)
+	dir := t.TempDir()
+	var stdout bytes.Buffer
+	err := run(context.Background(), []string{"bench", "generate", "--data", dir, "--store", dsn, "--dossiers", "200", "--days", "30",
+		"--end", "2026-11-27T09:00:00Z", "--writers", "4", "--progress", "1h"}, &stdout, io.Discard)
+	if err != nil || !strings.Contains(stdout.String(), "generated 200 dossiers") {
+		t.Fatalf("bench generate: %v\n%s", err, stdout.String())
+	}
+	var verified bytes.Buffer
+	if err := run(context.Background(), []string{"verify", "--store", dsn, "--data", dir}, &verified, io.Discard); err != nil || !strings.Contains(verified.String(), "history intact") {
+		t.Fatalf("verify: %v\n%s", err, verified.String())
+	}
+	// The log holds every event the generation counted.
+	generated := regexp.MustCompile(`generated 200 dossiers, ([0-9]+) events`).FindStringSubmatch(stdout.String())
+	if generated == nil || !strings.Contains(verified.String(), "verified "+generated[1]+" events") {
+		t.Errorf("generated %v events; verify says:\n%s", generated, verified.String())
+	}
 }
