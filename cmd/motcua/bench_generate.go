@@ -180,9 +180,9 @@ func runBenchGenerate(ctx context.Context, args []string, stdout, stderr io.Writ
 func formatStats(s province.Stats) string {
 	share := func(n int) string { return fmt.Sprintf("%d (%.1f %%)", n, 100*float64(n)/float64(max(s.Dossiers, 1))) }
 	return fmt.Sprintf("online %s, postal %s, refused %s, supplement requests %s, withdrawn %s, suspended %s, rejected %s, "+
-		"overran %s, apologies %s, consulted another agency %s, paid %s, returned %s, rated %s, open at the end %s, %d actions",
+		"overran %s, apologies %s, consulted another agency %s, paid %s, returned %s, rated %s, open at the end %s, %d actions (%d refused by the rules)",
 		share(s.Online), share(s.Postal), share(s.Refused), share(s.Supplements), share(s.Withdrawn), share(s.Suspended), share(s.Rejected),
-		share(s.Overran), share(s.Apologies), share(s.Parallel), share(s.Paid), share(s.Returned), share(s.Rated), share(s.Open), s.Actions)
+		share(s.Overran), share(s.Apologies), share(s.Parallel), share(s.Paid), share(s.Returned), share(s.Rated), share(s.Open), s.Actions, s.Refusals)
 }
 
 // writeCatalog writes the generated catalog; a catalog already there must be the same (the same seed).

@@ -68,6 +68,10 @@ type Stats struct {
 	// Open is the number of stories the present interrupted: dossiers still in progress at End.
 	Open    int
 	Actions int // use cases run
+	// Refusals counts actions the rules refused (a conflict, an invalid request): an apology
+	// decided too close to the appointment date goes without, any other refusal ends its story.
+	// A few apologies are expected; other refusals mean a bug.
+	Refusals int
 	// Clock is the simulated present of the last action.
 	Clock time.Time
 }
@@ -100,6 +104,7 @@ func (g *Generator) Run(ctx context.Context, cfg Config) (Stats, error) {
 	arrivals := s.arrivals()
 	lastProgress := time.Now()
 	lastDay := ""
+	steps := 0
 	for next := 0; next < len(arrivals) || s.queue.Len() > 0; {
 		var st *story
 		if next < len(arrivals) && (s.queue.Len() == 0 || !s.queue[0].at.Before(arrivals[next].at)) {
@@ -121,7 +126,7 @@ func (g *Generator) Run(ctx context.Context, cfg Config) (Stats, error) {
 		if err := s.drive(st); err != nil {
 			return s.stats, err
 		}
-		if s.stats.Actions%512 == 0 && cfg.Progress != nil && time.Since(lastProgress) >= cfg.ProgressEvery {
+		if steps++; steps%256 == 0 && cfg.Progress != nil && time.Since(lastProgress) >= cfg.ProgressEvery {
 			lastProgress = time.Now()
 			s.stats.Clock = s.clock
 			cfg.Progress(s.stats)
@@ -339,6 +344,7 @@ func (st *story) check(err error) error {
 	}
 	switch domain.ErrorCodeOf(err) {
 	case domain.ECONFLICT, domain.EINVALID:
+		st.s.stats.Refusals++
 		return err
 	}
 	st.fatal = fmt.Errorf("dossier %s: %w", st.id, err)
