@@ -60,8 +60,8 @@ type pending struct {
 // maxBatch bounds the appends a writer makes in one transaction; gatherFor is how long it waits
 // for them.
 const (
-	maxBatch  = 1024
-	gatherFor = 20 * time.Millisecond
+	maxBatch  = 4096
+	gatherFor = 50 * time.Millisecond
 )
 
 var _ eventstore.Store = (*WriteBehind)(nil)
