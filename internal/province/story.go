@@ -87,8 +87,10 @@ func (st *story) live() {
 		s.stats.Postal++
 	}
 	if receipt.Status == domain.StatusSubmitted {
-		// The desk looks at online submissions within its working hours.
-		if !st.work(0.25 + 6*st.rng.Float64()) {
+		// The desk examines online submissions within a day and a half of working time: what was
+		// submitted over a holiday is spread over the first working days after it, as desks work off
+		// such a backlog.
+		if !st.work(0.25 + 12*st.rng.Float64()) {
 			return
 		}
 		if st.chance(shareRefused) {
