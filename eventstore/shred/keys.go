@@ -103,8 +103,12 @@ func (k *SQLKeys) Put(ctx context.Context, keys []SubjectKey) (err error) {
 		if err != nil {
 			return fmt.Errorf("shred: store key: %w", err)
 		}
-		if n, err := res.RowsAffected(); err != nil || n != 1 {
-			return fmt.Errorf("shred: store key: subject %s has a key already (%v)", sk.Subject, err)
+		n, err := res.RowsAffected()
+		if err != nil {
+			return fmt.Errorf("shred: store key: %w", err)
+		}
+		if n != 1 {
+			return fmt.Errorf("shred: store key: subject %s has a key already", sk.Subject)
 		}
 	}
 	if err := tx.Commit(); err != nil {
