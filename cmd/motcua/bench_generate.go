@@ -18,12 +18,12 @@ import (
 
 	sqlitedriver "modernc.org/sqlite"
 
+	"github.com/motcua/motcua/cmd/motcua/province"
 	"github.com/motcua/motcua/cmd/motcua/wiring"
 	"github.com/motcua/motcua/commands"
 	"github.com/motcua/motcua/domain/calendar"
 	"github.com/motcua/motcua/eventstore"
 	"github.com/motcua/motcua/eventstore/shred"
-	"github.com/motcua/motcua/internal/province"
 )
 
 // catalogFile is the catalog a generated data directory serves with: `motcua serve --data DIR`
@@ -108,7 +108,7 @@ func runBenchGenerate(ctx context.Context, args []string, stdout, stderr io.Writ
 	if err != nil {
 		return err
 	}
-	// The deployment's decorators with the generation's layers around them (internal/province, store.go).
+	// The deployment's decorators with the generation's layers around them (cmd/motcua/province, store.go).
 	behind := province.NewWriteBehind(ctx, b.Store, sqlKeys, *writers)
 	events := wiring.DecorateWithKeys(behind, province.NewCachedKeys(sqlKeys, behind))
 	recall := province.NewRecall(events.Sealed)

@@ -23,12 +23,12 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/motcua/motcua/cmd/motcua/province"
 	"github.com/motcua/motcua/commands"
 	"github.com/motcua/motcua/domain"
 	"github.com/motcua/motcua/engine"
 	"github.com/motcua/motcua/eventstore"
 	mhttp "github.com/motcua/motcua/http"
-	"github.com/motcua/motcua/internal/province"
 	"github.com/motcua/motcua/projections"
 )
 
