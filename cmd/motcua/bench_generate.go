@@ -132,7 +132,7 @@ func runBenchGenerate(ctx context.Context, args []string, stdout, stderr io.Writ
 	}
 	// The generation keeps every open dossier in memory and allocates much: collecting garbage less
 	// often buys speed with memory a benchmark machine has.
-	defer debug.SetGCPercent(debug.SetGCPercent(400))
+	defer debug.SetGCPercent(debug.SetGCPercent(300))
 	gen := &province.Generator{App: app, Catalog: catalog, Officials: province.NewOfficials(catalog.Catalog), Store: behind, Recall: recall}
 	start := end.AddDate(0, 0, -*days)
 	began := time.Now()

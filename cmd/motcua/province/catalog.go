@@ -34,39 +34,39 @@ type field struct {
 
 var departments = []department{
 	{"Sở Tài chính", [][2]string{{"P.ĐKKD", "Phòng Đăng ký kinh doanh"}, {"P.QLNS", "Phòng Quản lý ngân sách"}, {"BGĐ", "Ban Giám đốc Sở"}}, []field{
-		{"H56-TLDN", "Thành lập và hoạt động doanh nghiệp", []string{"đăng ký thành lập doanh nghiệp tư nhân", "đăng ký thành lập công ty trách nhiệm hữu hạn", "đăng ký hoạt động chi nhánh"}},
+		{"H56-TLDN", "Thành lập và hoạt động doanh nghiệp", []string{"đăng ký thành lập doanh nghiệp tư nhân", "đăng ký thành lập công ty trách nhiệm hữu hạn", "đăng ký hoạt động chi nhánh", "đăng ký thay đổi nội dung đăng ký doanh nghiệp"}},
 		{"H56-DTTN", "Đầu tư tại Việt Nam", []string{"giấy chứng nhận đăng ký đầu tư", "quyết định chủ trương đầu tư"}}}},
 	{"Sở Xây dựng", [][2]string{{"P.QLXD", "Phòng Quản lý hoạt động xây dựng"}, {"P.GT", "Phòng Quản lý giao thông"}, {"BGĐ", "Ban Giám đốc Sở"}}, []field{
-		{"H56-HĐXD", "Hoạt động xây dựng", []string{"giấy phép xây dựng công trình", "chứng chỉ hành nghề hoạt động xây dựng", "giấy phép di dời công trình"}},
+		{"H56-HĐXD", "Hoạt động xây dựng", []string{"giấy phép xây dựng công trình", "chứng chỉ hành nghề hoạt động xây dựng", "giấy phép di dời công trình", "giấy phép sửa chữa, cải tạo công trình"}},
 		{"H56-ĐB", "Đường bộ", []string{"giấy phép lái xe", "giấy phép liên vận", "phù hiệu xe kinh doanh vận tải"}}}},
 	{"Sở Nông nghiệp và Môi trường", [][2]string{{"P.QLĐĐ", "Phòng Quản lý đất đai"}, {"P.MT", "Phòng Môi trường"}, {"BGĐ", "Ban Giám đốc Sở"}}, []field{
-		{"H56-ĐĐ", "Đất đai", []string{"giấy chứng nhận quyền sử dụng đất", "quyết định giao đất", "quyết định chuyển mục đích sử dụng đất"}},
+		{"H56-ĐĐ", "Đất đai", []string{"giấy chứng nhận quyền sử dụng đất", "quyết định giao đất", "quyết định chuyển mục đích sử dụng đất", "đăng ký biến động đất đai"}},
 		{"H56-MT", "Môi trường", []string{"giấy phép môi trường", "giấy phép khai thác nước dưới đất"}}}},
 	{"Sở Tư pháp", [][2]string{{"P.HCTP", "Phòng Hành chính tư pháp"}, {"P.BTTP", "Phòng Bổ trợ tư pháp"}, {"BGĐ", "Ban Giám đốc Sở"}}, []field{
-		{"H56-LLTP", "Lý lịch tư pháp", []string{"phiếu lý lịch tư pháp"}},
+		{"H56-LLTP", "Lý lịch tư pháp", []string{"phiếu lý lịch tư pháp", "chứng chỉ hành nghề luật sư"}},
 		{"H56-CC", "Công chứng", []string{"giấy đăng ký hoạt động văn phòng công chứng", "thẻ công chứng viên"}}}},
 	{"Sở Công Thương", [][2]string{{"P.QLTM", "Phòng Quản lý thương mại"}, {"P.KTAT", "Phòng Kỹ thuật an toàn"}, {"BGĐ", "Ban Giám đốc Sở"}}, []field{
-		{"H56-LTHH", "Lưu thông hàng hóa", []string{"giấy phép bán buôn rượu", "giấy phép bán lẻ sản phẩm thuốc lá", "giấy chứng nhận cửa hàng đủ điều kiện bán lẻ xăng dầu"}},
+		{"H56-LTHH", "Lưu thông hàng hóa", []string{"giấy phép bán buôn rượu", "giấy phép bán lẻ sản phẩm thuốc lá", "giấy chứng nhận cửa hàng đủ điều kiện bán lẻ xăng dầu", "giấy phép sản xuất rượu thủ công"}},
 		{"H56-ATTP", "An toàn thực phẩm", []string{"giấy chứng nhận cơ sở đủ điều kiện an toàn thực phẩm"}}}},
 	{"Sở Y tế", [][2]string{{"P.NVY", "Phòng Nghiệp vụ Y"}, {"P.NVD", "Phòng Nghiệp vụ Dược"}, {"BGĐ", "Ban Giám đốc Sở"}}, []field{
-		{"H56-KCB", "Khám bệnh, chữa bệnh", []string{"giấy phép hành nghề khám bệnh, chữa bệnh", "giấy phép hoạt động phòng khám"}},
+		{"H56-KCB", "Khám bệnh, chữa bệnh", []string{"giấy phép hành nghề khám bệnh, chữa bệnh", "giấy phép hoạt động phòng khám", "giấy chứng nhận đủ điều kiện xét nghiệm"}},
 		{"H56-DUOC", "Dược phẩm", []string{"chứng chỉ hành nghề dược", "giấy chứng nhận đủ điều kiện kinh doanh dược"}}}},
 	{"Sở Giáo dục và Đào tạo", [][2]string{{"P.GDPT", "Phòng Giáo dục phổ thông"}, {"P.KTKĐ", "Phòng Khảo thí và Kiểm định"}, {"BGĐ", "Ban Giám đốc Sở"}}, []field{
-		{"H56-VBCC", "Văn bằng, chứng chỉ", []string{"bản sao văn bằng tốt nghiệp", "giấy chứng nhận tốt nghiệp tạm thời"}},
+		{"H56-VBCC", "Văn bằng, chứng chỉ", []string{"bản sao văn bằng tốt nghiệp", "giấy chứng nhận tốt nghiệp tạm thời", "công nhận văn bằng do nước ngoài cấp"}},
 		{"H56-CSGD", "Cơ sở giáo dục", []string{"quyết định cho phép hoạt động giáo dục", "giấy phép dạy thêm"}}}},
 	{"Sở Văn hóa, Thể thao và Du lịch", [][2]string{{"P.QLVH", "Phòng Quản lý văn hóa"}, {"P.QLDL", "Phòng Quản lý du lịch"}, {"BGĐ", "Ban Giám đốc Sở"}}, []field{
-		{"H56-VHCS", "Văn hóa cơ sở", []string{"giấy phép tổ chức lễ hội", "giấy phép quảng cáo"}},
+		{"H56-VHCS", "Văn hóa cơ sở", []string{"giấy phép tổ chức lễ hội", "giấy phép quảng cáo", "giấy phép biểu diễn nghệ thuật"}},
 		{"H56-LH", "Lữ hành", []string{"giấy phép kinh doanh dịch vụ lữ hành nội địa", "thẻ hướng dẫn viên du lịch"}}}},
 	{"Sở Nội vụ", [][2]string{{"P.LĐVL", "Phòng Lao động - Việc làm"}, {"P.TĐKT", "Phòng Thi đua - Khen thưởng"}, {"BGĐ", "Ban Giám đốc Sở"}}, []field{
-		{"H56-VL", "Việc làm", []string{"giấy phép lao động cho người nước ngoài", "giấy phép dịch vụ việc làm"}},
+		{"H56-VL", "Việc làm", []string{"giấy phép lao động cho người nước ngoài", "giấy phép dịch vụ việc làm", "đăng ký nội quy lao động"}},
 		{"H56-NCC", "Người có công", []string{"trợ cấp ưu đãi người có công", "giấy chứng nhận thương binh"}}}},
 	{"Sở Khoa học và Công nghệ", [][2]string{{"P.QLCN", "Phòng Quản lý công nghệ"}, {"P.BCVT", "Phòng Bưu chính, Viễn thông"}, {"BGĐ", "Ban Giám đốc Sở"}}, []field{
-		{"H56-TCĐL", "Tiêu chuẩn đo lường chất lượng", []string{"giấy chứng nhận đăng ký công bố hợp quy", "giấy chứng nhận đủ điều kiện kiểm định"}},
+		{"H56-TCĐL", "Tiêu chuẩn đo lường chất lượng", []string{"giấy chứng nhận đăng ký công bố hợp quy", "giấy chứng nhận đủ điều kiện kiểm định", "giấy chứng nhận doanh nghiệp khoa học và công nghệ"}},
 		{"H56-BC", "Bưu chính", []string{"giấy phép bưu chính", "giấy phép hoạt động báo chí"}}}},
 	{"Sở Dân tộc và Tôn giáo", [][2]string{{"P.TG", "Phòng Tôn giáo"}, {"P.CSDT", "Phòng Chính sách dân tộc"}, {"BGĐ", "Ban Giám đốc Sở"}}, []field{
-		{"H56-TG", "Tín ngưỡng, tôn giáo", []string{"chấp thuận tổ chức cuộc lễ ngoài cơ sở tôn giáo", "đăng ký người được bổ nhiệm chức việc"}}}},
+		{"H56-TG", "Tín ngưỡng, tôn giáo", []string{"chấp thuận tổ chức cuộc lễ ngoài cơ sở tôn giáo", "đăng ký người được bổ nhiệm chức việc", "đăng ký sinh hoạt tôn giáo tập trung"}}}},
 	{"Công an tỉnh", [][2]string{{"PC06", "Phòng Cảnh sát quản lý hành chính về trật tự xã hội"}, {"PC08", "Phòng Cảnh sát giao thông"}, {"BGĐ", "Ban Giám đốc Công an tỉnh"}}, []field{
-		{"H56-ANTT", "Quản lý ngành nghề kinh doanh có điều kiện về an ninh, trật tự", []string{"giấy chứng nhận đủ điều kiện về an ninh, trật tự"}},
+		{"H56-ANTT", "Quản lý ngành nghề kinh doanh có điều kiện về an ninh, trật tự", []string{"giấy chứng nhận đủ điều kiện về an ninh, trật tự", "giấy phép sử dụng vũ khí thể thao"}},
 		{"H56-XNC", "Quản lý xuất nhập cảnh", []string{"hộ chiếu phổ thông", "giấy thông hành"}},
 		{"H56-ĐKX", "Đăng ký, quản lý phương tiện giao thông", []string{"giấy chứng nhận đăng ký xe", "biển số xe"}}}},
 }
@@ -81,10 +81,10 @@ var wards = []string{
 var wardUnits = [][2]string{{"BPMC", "Bộ phận Một cửa"}, {"P.KT", "Phòng Kinh tế"}, {"P.VHXH", "Phòng Văn hóa - Xã hội"}, {"LĐ", "Lãnh đạo Ủy ban nhân dân"}}
 
 var wardFields = []field{
-	{"H56-HT", "Hộ tịch", []string{"đăng ký khai sinh", "đăng ký kết hôn", "đăng ký khai tử", "xác nhận tình trạng hôn nhân"}},
-	{"H56-CT", "Chứng thực", []string{"chứng thực bản sao từ bản chính", "chứng thực chữ ký", "chứng thực hợp đồng, giao dịch"}},
+	{"H56-HT", "Hộ tịch", []string{"đăng ký khai sinh", "đăng ký kết hôn", "đăng ký khai tử", "xác nhận tình trạng hôn nhân", "đăng ký nhận cha, mẹ, con"}},
+	{"H56-CT", "Chứng thực", []string{"chứng thực bản sao từ bản chính", "chứng thực chữ ký", "chứng thực hợp đồng, giao dịch", "chứng thực di chúc"}},
 	{"H56-HKD", "Hộ kinh doanh", []string{"đăng ký thành lập hộ kinh doanh", "đăng ký thay đổi nội dung hộ kinh doanh"}},
-	{"H56-BTXH", "Bảo trợ xã hội", []string{"trợ cấp xã hội hằng tháng", "hỗ trợ chi phí mai táng"}},
+	{"H56-BTXH", "Bảo trợ xã hội", []string{"trợ cấp xã hội hằng tháng", "hỗ trợ chi phí mai táng", "xác nhận hộ nghèo, hộ cận nghèo"}},
 	{"H56-ĐĐX", "Đất đai cấp xã", []string{"xác nhận nguồn gốc đất", "hòa giải tranh chấp đất đai"}},
 }
 
