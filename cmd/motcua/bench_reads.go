@@ -422,11 +422,20 @@ func receiveConcurrently(ctx context.Context, client *http.Client, base string, 
 		token      string
 		procedures []domain.Procedure
 	}
+	var wards []string
+	for _, p := range catalog.Procedures {
+		if unit := province.ReceivingUnit(catalog, p); unit != province.CentreCode && !slices.Contains(wards, unit) {
+			wards = append(wards, unit)
+		}
+	}
+	if len(wards) == 0 {
+		return loadRun{}, errors.New("the catalog has no ward desk")
+	}
 	var desks []desk
 	for k := 0; len(desks) < 8; k++ {
-		agency := catalog.Agencies[0].Code // the Centre, for every department's procedures
+		agency := province.CentreCode // for every department's procedures
 		if k%2 == 1 {
-			agency = catalog.Agencies[len(catalog.Agencies)-1-(k/2)%7].Code // a ward, for its own
+			agency = wards[(k/2)%len(wards)] // a ward, for its own
 		}
 		official, ok := officials.Pick(agency, commands.RoleReception, k)
 		if !ok {
@@ -438,7 +447,7 @@ func receiveConcurrently(ctx context.Context, client *http.Client, base string, 
 		}
 		d := desk{token: t}
 		for _, p := range catalog.Procedures {
-			if (agency == province.CentreCode) == (p.CompetentAgency < "000.00.41.H56") && (agency == province.CentreCode || p.CompetentAgency == agency) {
+			if province.ReceivingUnit(catalog, p) == agency {
 				d.procedures = append(d.procedures, p)
 			}
 		}

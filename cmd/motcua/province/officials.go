@@ -39,7 +39,7 @@ func NewOfficials(catalog *domain.Catalog) *Officials {
 	o := &Officials{byAgencyRole: map[string][]commands.Caller{}}
 	n := 0
 	for i, a := range catalog.Agencies {
-		receives := a.Code == CentreCode || len(a.Departments) > 0 && a.Departments[0].Code == wardUnits[0][0]
+		receives := a.Code == CentreCode || isWard(a)
 		for _, role := range commands.AgencyRoles {
 			for k := range staffing(receives)[role] {
 				n++
@@ -67,3 +67,17 @@ func (o *Officials) Pick(agency string, role commands.Role, k int) (commands.Cal
 
 // Inspector is the province's inspector, who reads every agency.
 func (o *Officials) Inspector() commands.Caller { return o.All[len(o.All)-2] }
+
+// isWard reports whether a is one of the generated wards, which receive at their own desk.
+func isWard(a domain.Agency) bool {
+	return len(a.Departments) > 0 && a.Departments[0].Code == wardUnits[0][0]
+}
+
+// ReceivingUnit is the desk that receives procedure p's dossiers: a ward's own, or the Centre for a
+// department's procedures.
+func ReceivingUnit(catalog *domain.Catalog, p domain.Procedure) string {
+	if a, ok := catalog.Agency(p.CompetentAgency); ok && isWard(a) {
+		return a.Code
+	}
+	return CentreCode
+}

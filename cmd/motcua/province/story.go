@@ -37,14 +37,6 @@ func applicant(n int) domain.Applicant {
 		Address: fmt.Sprintf("Thôn %d, xã Hoằng Hóa, tỉnh Thanh Hóa", n%40+1)}
 }
 
-// receivingUnit: the Centre receives for the departments, a ward at its own desk.
-func receivingUnit(p domain.Procedure) string {
-	if p.CompetentAgency < "000.00.41.H56" {
-		return CentreCode
-	}
-	return p.CompetentAgency
-}
-
 func (st *story) chance(p float64) bool { return st.rng.Float64() < p }
 
 func (st *story) pick(agency string, role commands.Role) commands.Caller {
@@ -61,7 +53,7 @@ func (st *story) live() {
 	s := st.s
 	app := s.g.App
 	p := s.g.Catalog.Procedures[st.arrival.procedure]
-	unit := receivingUnit(p)
+	unit := ReceivingUnit(s.g.Catalog.Catalog, p)
 	desk := st.pick(unit, commands.RoleReception)
 	components := make([]domain.Component, 0, len(p.Components))
 	for _, c := range p.Components {
