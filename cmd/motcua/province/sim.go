@@ -352,6 +352,12 @@ func (st *story) check(err error) error {
 }
 
 func (st *story) run() {
-	defer st.send(msg{done: true})
+	defer func() {
+		// Not send: a story that the end of the generation stops (runtime.Goexit) ends here.
+		select {
+		case st.s.msgs <- msg{done: true}:
+		case <-st.s.quit:
+		}
+	}()
 	st.live()
 }
