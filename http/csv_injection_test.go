@@ -13,7 +13,7 @@ import (
 // Text that a spreadsheet would run as a formula reaches a CSV export as text: prefixed with a
 // single quote (OWASP's CSV-injection guidance), whatever column it is in.
 func TestCSVExportsNeutraliseFormulas(t *testing.T) {
-	e := buildEnv(t, envOptions{projections: []engine.Consumer{projections.PublicStatusView{}, projections.RegisterView{}}})
+	e := buildEnv(t, envOptions{projections: []engine.Consumer{projections.PublicStatusView{}, projections.ProcessControlView{}}})
 	reception := e.token("tiepnhan1", centre, commands.RoleReception)
 	inspector := e.token("thanhtra1", "", commands.RoleInspector)
 	receipt := validReceipt()

@@ -3,8 +3,10 @@ package http
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -27,6 +29,7 @@ import (
 // readModelRoutes mounts the read models' endpoints; the caller must be authenticated.
 func (s *Server) readModelRoutes(r chi.Router) {
 	r.Get("/dashboards/late", s.getLateDashboard)
+	r.Get("/dashboards/late/{list}", s.getLateList)
 	r.Get("/dossiers/{ref}/control-sheet", s.getControlSheet)
 	r.Get("/statistics/satisfaction", s.getSatisfaction)
 	r.Get("/reports/resolution", s.getResolutionReport)
@@ -36,30 +39,102 @@ func (s *Server) readModelRoutes(r chi.Router) {
 // maxDueWithinDays bounds the late dashboard's early-warning horizon.
 const maxDueWithinDays = 60
 
-// getLateDashboard: GET /api/v1/dashboards/late?agency=&from=&to=&due_within_days=
+// getLateDashboard: GET /api/v1/dashboards/late?agency=&unit=&procedure=&field=&from=&to=&due_within_days=&limit=
+// — the summaries, and the first page (limit rows) of each list with the cursor of the next.
 func (s *Server) getLateDashboard(w http.ResponseWriter, r *http.Request) {
-	due := 3
-	agency, period, ok := s.statisticsFilter(w, r, func(q url.Values, v *domain.Validation) {
-		if text := q.Get("due_within_days"); text != "" {
-			n, err := strconv.Atoi(text)
-			v.Check(err == nil && n >= 0 && n <= maxDueWithinDays, "due_within_days", "must be a whole number of working days from 0 to %d", maxDueWithinDays)
-			due = n
-		}
-	})
+	f, page, ok := s.lateFilter(w, r, false)
 	if !ok {
 		return
 	}
-	dash, err := projections.LateDashboardOf(r.Context(), s.readDB, projections.LateFilter{Agency: agency, Period: period, Now: s.now(), DueWithinDays: due}, s.app.Calendar)
+	dash, err := projections.LateDashboardOf(r.Context(), s.readDB, f, s.app.Calendar, page)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	for _, late := range [][]projections.LateDossier{dash.OpenOverdue, dash.ResolvedLate} {
+	for _, late := range [][]projections.LateDossier{dash.OpenOverdue.Items, dash.ResolvedLate.Items} {
 		for _, d := range late {
 			verdictWords(d.OverrunSteps)
 		}
 	}
 	writeJSON(w, http.StatusOK, dash)
+}
+
+// getLateList: GET /api/v1/dashboards/late/{list}?…&limit=&after= — one page of one of the late
+// dashboard's lists (projections.LateLists), with the dashboard's filters.
+func (s *Server) getLateList(w http.ResponseWriter, r *http.Request) {
+	name := chi.URLParam(r, "list")
+	if !slices.Contains(projections.LateLists, name) {
+		s.writeError(w, r, domain.Errorf(domain.ENOTFOUND, "the late dashboard has no list %q (lists: %s)", name, strings.Join(projections.LateLists, ", ")))
+		return
+	}
+	f, req, ok := s.lateFilter(w, r, true)
+	if !ok {
+		return
+	}
+	page, err := projections.LateListPage(r.Context(), s.readDB, name, f, s.app.Calendar, req)
+	if errors.Is(err, projections.ErrBadCursor) {
+		s.writeError(w, r, badField("after", err.Error()))
+		return
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if late, ok := page.(projections.Page[projections.LateDossier]); ok {
+		for _, d := range late.Items {
+			verdictWords(d.OverrunSteps)
+		}
+	}
+	writeJSON(w, http.StatusOK, page)
+}
+
+// lateFilter reads the late dashboard's filters and page request (after only when a list is
+// paged on its own). It answers a bad request itself and then reports false.
+func (s *Server) lateFilter(w http.ResponseWriter, r *http.Request, paged bool) (projections.LateFilter, projections.PageRequest, bool) {
+	f := projections.LateFilter{Now: s.now(), DueWithinDays: 3}
+	var req projections.PageRequest
+	agency, period, ok := s.statisticsFilter(w, r, func(q url.Values, v *domain.Validation) {
+		if text := q.Get("due_within_days"); text != "" {
+			n, err := strconv.Atoi(text)
+			v.Check(err == nil && n >= 0 && n <= maxDueWithinDays, "due_within_days", "must be a whole number of working days from 0 to %d", maxDueWithinDays)
+			f.DueWithinDays = n
+		}
+		f.Unit, f.Procedure, f.Field = q.Get("unit"), q.Get("procedure"), q.Get("field")
+		v.Check(f.Unit == "" || domain.ValidUnitCode(f.Unit), "unit", "is not a QCVN 102 identifier")
+		v.Check(validCatalogCode(f.Procedure), "procedure", "is not a procedure code")
+		v.Check(validCatalogCode(f.Field), "field", "is not a field code")
+		after := ""
+		if paged {
+			after = q.Get("after")
+		}
+		var field, problem string
+		if req, field, problem = projections.ParsePageRequest(q.Get("limit"), after); field != "" {
+			v.Add(field, "%s", problem)
+		}
+	})
+	f.Agency, f.Period = agency, period
+	return f, req, ok
+}
+
+// validCatalogCode reports whether a procedure or field code asked for is one the catalog could
+// hold: short, printable ASCII (letters, digits, dots and dashes); empty asks for none.
+func validCatalogCode(code string) bool {
+	if len(code) > 64 {
+		return false
+	}
+	for _, c := range code {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// badField is a 400 naming the parameter at fault.
+func badField(field, problem string) error {
+	var v domain.Validation
+	v.Add(field, "%s", problem)
+	return v.Err()
 }
 
 // getControlSheet: GET /api/v1/dossiers/{ref}/control-sheet — by dossier code or id.
@@ -134,8 +209,9 @@ func (s *Server) getResolutionReport(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, report)
 }
 
-// getDossierRegister: GET /api/v1/registers/{unit}/{year} — the register of the dossiers a
-// receiving unit received in a year; JSON, or CSV for Accept: text/csv.
+// getDossierRegister: GET /api/v1/registers/{unit}/{year}?limit=&after= — the register of the
+// dossiers a receiving unit received in a year: a page of it as JSON, or the whole year as CSV for
+// Accept: text/csv.
 func (s *Server) getDossierRegister(w http.ResponseWriter, r *http.Request) {
 	unit := chi.URLParam(r, "unit")
 	var v domain.Validation
@@ -149,17 +225,41 @@ func (s *Server) getDossierRegister(w http.ResponseWriter, r *http.Request) {
 	if s.refuse(w, r, err, &v) {
 		return
 	}
-	register, err := projections.RegisterOf(r.Context(), s.readDB, unit, year)
+	w.Header().Add("Vary", "Accept")
+	if wantsCSV(r) {
+		// The whole year, streamed page by page: never the year in memory.
+		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+		w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", fmt.Sprintf("so-theo-doi-ho-so_%s_%d.csv", unit, year)))
+		csvOut := httpkit.NewCSVStream(w, l10n.VI.RegisterCSVHeader())
+		err := projections.EachRegisterPage(r.Context(), s.readDB, unit, year, func(entries []projections.RegisterEntry) error {
+			return csvOut.Write(projections.RegisterCSVRecords(entries, l10n.VI))
+		})
+		switch {
+		case err != nil && !csvOut.Started():
+			w.Header().Del("Content-Disposition")
+			s.writeError(w, r, err)
+		case err != nil:
+			// The status is sent: the client sees a truncated file, the log says why.
+			slog.Default().Warn("register CSV export", "unit", unit, "year", year, "err", err)
+		}
+		return
+	}
+	q := r.URL.Query()
+	req, field, problem := projections.ParsePageRequest(q.Get("limit"), q.Get("after"))
+	if field != "" {
+		s.writeError(w, r, badField(field, problem))
+		return
+	}
+	page, err := projections.RegisterPageOf(r.Context(), s.readDB, unit, year, req)
+	if errors.Is(err, projections.ErrBadCursor) {
+		s.writeError(w, r, badField("after", err.Error()))
+		return
+	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	w.Header().Add("Vary", "Accept")
-	if wantsCSV(r) {
-		httpkit.WriteCSVAttachment(w, fmt.Sprintf("so-theo-doi-ho-so_%s_%d.csv", unit, year), l10n.VI.RegisterCSVHeader(), register.CSVRecords(l10n.VI))
-		return
-	}
-	writeJSON(w, http.StatusOK, register)
+	writeJSON(w, http.StatusOK, page)
 }
 
 // statisticsFilter reads the agency and period of a statistics request, and any further

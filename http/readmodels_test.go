@@ -25,7 +25,7 @@ import (
 func runReadModels(e *env) (sync func()) {
 	e.t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	views := []engine.Consumer{projections.ProcessControlView{}, projections.ResolutionReportView{}, projections.RegisterView{}, projections.SatisfactionView{}}
+	views := []engine.Consumer{projections.ProcessControlView{}, projections.ResolutionReportView{}, projections.SatisfactionView{}}
 	runners := make([]*engine.Runner, len(views))
 	done := make(chan error, len(views))
 	for i, v := range views {
@@ -109,10 +109,10 @@ func TestReadModelEndpoints(t *testing.T) {
 
 	t.Run("late dashboard", func(t *testing.T) {
 		dash := e.expect(e.do("GET", "/api/v1/dashboards/late"+march, head, nil), http.StatusOK).body
-		if codes := codesOf(dash["open_overdue"]); !slices.Equal(codes, []string{openAtCentre.body["code"].(string), openAtLand.body["code"].(string)}) {
+		if codes := codesOf(items(dash["open_overdue"])); !slices.Equal(codes, []string{openAtCentre.body["code"].(string), openAtLand.body["code"].(string)}) {
 			t.Errorf("open overdue: %v", codes)
 		}
-		resolved := dash["resolved_late"].([]any)
+		resolved := items(dash["resolved_late"])
 		if len(resolved) != 1 || resolved[0].(map[string]any)["code"] != code {
 			t.Fatalf("resolved late: %v", resolved)
 		}
@@ -130,7 +130,7 @@ func TestReadModelEndpoints(t *testing.T) {
 		}
 		// The other agency's desk sees only the dossier it received, and may not ask for another's.
 		landView := e.expect(e.do("GET", "/api/v1/dashboards/late"+march, landDesk, nil), http.StatusOK).body
-		if codes := codesOf(landView["open_overdue"]); !slices.Equal(codes, []string{openAtLand.body["code"].(string)}) || len(landView["resolved_late"].([]any)) != 0 {
+		if codes := codesOf(items(landView["open_overdue"])); !slices.Equal(codes, []string{openAtLand.body["code"].(string)}) || len(items(landView["resolved_late"])) != 0 {
 			t.Errorf("land's view: %v", landView)
 		}
 		e.expect(e.do("GET", "/api/v1/dashboards/late?agency="+building, landDesk, nil), http.StatusForbidden)
@@ -139,9 +139,25 @@ func TestReadModelEndpoints(t *testing.T) {
 		// An inspector sees every agency, or the one asked for.
 		all := e.expect(e.do("GET", "/api/v1/dashboards/late"+march, inspector, nil), http.StatusOK).body
 		onlyLand := e.expect(e.do("GET", "/api/v1/dashboards/late"+march+"&agency="+land, inspector, nil), http.StatusOK).body
-		if len(all["open_overdue"].([]any)) != 2 || len(onlyLand["open_overdue"].([]any)) != 1 {
+		if len(items(all["open_overdue"])) != 2 || len(items(onlyLand["open_overdue"])) != 1 {
 			t.Errorf("inspector: all %v, land %v", all["open_overdue"], onlyLand["open_overdue"])
 		}
+		// One row a page: the dashboard answers the first with the cursor of the next, which the
+		// list's own endpoint serves; the unit filter keeps the dossiers a unit received.
+		paged := e.expect(e.do("GET", "/api/v1/dashboards/late"+march+"&limit=1", inspector, nil), http.StatusOK).body
+		open := paged["open_overdue"].(map[string]any)
+		if len(items(open)) != 1 || open["total"] != 2.0 || open["next"] == nil {
+			t.Fatalf("first page of open overdue: %v", open)
+		}
+		rest := e.expect(e.do("GET", "/api/v1/dashboards/late/open_overdue"+march+"&limit=1&after="+open["next"].(string), inspector, nil), http.StatusOK).body
+		if got := append(codesOf(items(open)), codesOf(items(rest))...); !slices.Equal(got, codesOf(items(all["open_overdue"]))) || rest["next"] != nil {
+			t.Errorf("open overdue page by page: %v then %v", open, rest)
+		}
+		atLand := e.expect(e.do("GET", "/api/v1/dashboards/late/open_overdue"+march+"&unit="+land, inspector, nil), http.StatusOK).body
+		if codes := codesOf(items(atLand)); !slices.Equal(codes, []string{openAtLand.body["code"].(string)}) {
+			t.Errorf("open overdue received by %s: %v", land, codes)
+		}
+		e.expect(e.do("GET", "/api/v1/dashboards/late/everything", inspector, nil), http.StatusNotFound)
 	})
 
 	t.Run("bad filters", func(t *testing.T) {
@@ -158,6 +174,11 @@ func TestReadModelEndpoints(t *testing.T) {
 			{"/api/v1/statistics/satisfaction?agency=000.00.06", []string{"agency"}},
 			{"/api/v1/registers/centre/2026", []string{"unit"}},
 			{"/api/v1/registers/" + centre + "/twenty", []string{"year"}},
+			{"/api/v1/registers/" + centre + "/2026?limit=501", []string{"limit"}},
+			{"/api/v1/registers/" + centre + "/2026?after=not-a-cursor", []string{"after"}},
+			{"/api/v1/dashboards/late?limit=0&unit=centre", []string{"unit", "limit"}},
+			{"/api/v1/dashboards/late/open_overdue?after=" + projections.Cursor{"x"}.Encode(), []string{"after"}},
+			{"/api/v1/dashboards/late/due_soon?procedure=a%20b&field=%3D1", []string{"procedure", "field"}},
 		} {
 			r := e.expect(e.do("GET", c.path, inspector, nil), http.StatusBadRequest)
 			if got := fieldsOf(r); !slices.Equal(got, c.fields) {
@@ -255,8 +276,15 @@ func TestReadModelEndpoints(t *testing.T) {
 
 	t.Run("register", func(t *testing.T) {
 		register := e.expect(e.do("GET", "/api/v1/registers/"+centre+"/2026", centreDesk, nil), http.StatusOK).body
-		if codes := codesOf(register["entries"]); !slices.Equal(codes, []string{code, openAtCentre.body["code"].(string)}) {
-			t.Errorf("centre's register: %v", codes)
+		if codes := codesOf(items(register)); !slices.Equal(codes, []string{code, openAtCentre.body["code"].(string)}) || register["total"] != 2.0 {
+			t.Errorf("centre's register: %v", register)
+		}
+		// A page at a time: the second line comes after the first's cursor, numbered 2.
+		first := e.expect(e.do("GET", "/api/v1/registers/"+centre+"/2026?limit=1", centreDesk, nil), http.StatusOK).body
+		second := e.expect(e.do("GET", "/api/v1/registers/"+centre+"/2026?limit=1&after="+first["next"].(string), centreDesk, nil), http.StatusOK).body
+		if codes := append(codesOf(items(first)), codesOf(items(second))...); !slices.Equal(codes, []string{code, openAtCentre.body["code"].(string)}) ||
+			items(second)[0].(map[string]any)["no"] != 2.0 || second["next"] != nil {
+			t.Errorf("centre's register page by page: %v then %v", first, second)
 		}
 		e.expect(e.do("GET", "/api/v1/registers/"+centre+"/2026", landDesk, nil), http.StatusForbidden)
 		r := e.expect(e.do("GET", "/api/v1/registers/"+land+"/2026", inspector, nil, "Accept", "text/csv"), http.StatusOK)
@@ -272,6 +300,9 @@ func TestReadModelEndpoints(t *testing.T) {
 		}
 	})
 }
+
+// items returns the items of a JSON page (projections.Page).
+func items(page any) []any { return page.(map[string]any)["items"].([]any) }
 
 func codesOf(list any) []string {
 	var codes []string

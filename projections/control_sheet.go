@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"fmt"
 	"math"
 	"slices"
 	"strconv"
@@ -91,8 +92,9 @@ const (
 const seqStride = 1000
 
 // ProcessControlView records every handover of every dossier with the step's deadline as the
-// transfer event recorded it, and when and how the step ended. It serves the process-control sheet
-// (ControlSheetOf) and the late-dossier dashboard (LateDashboardOf).
+// transfer event recorded it, and when and how the step ended. It keeps the only full per-dossier
+// summary (control_dossiers), and serves the process-control sheet (ControlSheetOf), the dossier
+// register (RegisterPageOf) and the late-dossier dashboard (LateDashboardOf).
 type ProcessControlView struct {
 	Prefix string // table name prefix; empty for the serving tables
 }
@@ -101,20 +103,110 @@ func (ProcessControlView) Name() string { return "process_control" }
 func (ProcessControlView) Tables() []string {
 	return []string{"control_dossiers", "control_handovers", "control_notes"}
 }
-func (ProcessControlView) SchemaVersion() int { return summarySchemaVersion + 2 } // the summary, the handovers and the notes (2: notes and system steps as codes)
+
+// SchemaVersion: the summary's, plus 3 for this view's own shape (2: notes and system steps as
+// codes; 3: only the summary columns its queries use, the late sets' columns and indexes, the
+// register's index).
+func (ProcessControlView) SchemaVersion() int { return summarySchemaVersion + 3 }
 func (ProcessControlView) WithPrefix(prefix string) engine.Consumer {
 	return ProcessControlView{Prefix: prefix}
 }
-func (v ProcessControlView) summary() dossierSummary {
-	return dossierSummary{table: v.Prefix + "control_dossiers"}
-}
+func (v ProcessControlView) dossiers() string  { return v.Prefix + "control_dossiers" }
 func (v ProcessControlView) handovers() string { return v.Prefix + "control_handovers" }
 func (v ProcessControlView) notes() string     { return v.Prefix + "control_notes" }
 
+// controlColumns are the summary columns process control keeps: those its sheet, the register and
+// the late dashboard show or select by, and those its fold reads back. The summary's other facts
+// (the indicator's dates, the steps' worst verdict, payments) are other read models' business;
+// every column left out is one less to write for each of a replay's rows.
+var controlColumns = summaryColumnsExcept("indicator_due_date", "indicator_supplement_limit", "resolved_indicator_due_date",
+	"step_deadline", "slowest_step", "first_paid_at", "paid_online", "return_channel", "received_by_id", "holder_official_id",
+	"supplement_requests")
+
+func summaryColumnsExcept(names ...string) []summaryColumn {
+	var out []summaryColumn
+	for _, c := range summarySchema {
+		if !slices.Contains(names, c.name) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// lateSetColumns are written, never read back: each holds the row's key in one of the late
+// dashboard's lists, NULL when the dossier is not in it, so that the list is an index range over
+// the dossiers in it rather than a scan of every dossier (an index cannot be partial on SQLite,
+// where each is a table constraint: see createTable).
+var lateSetColumns = []struct {
+	name string
+	key  func(r *summaryRow) time.Time
+}{
+	// open_due: the statutory due date of a dossier in progress. The overdue ones are those
+	// before now, or before the moment a paused clock stopped.
+	{"open_due", func(r *summaryRow) time.Time {
+		if r.open() {
+			return r.DueDate
+		}
+		return time.Time{}
+	}},
+	// open_appointment: the appointment date of a dossier in progress whose clock runs (a paused
+	// dossier's date is about to move).
+	{"open_appointment", func(r *summaryRow) time.Time {
+		if r.open() && r.Waiting == "" {
+			return r.AppointmentDate
+		}
+		return time.Time{}
+	}},
+	// late_resolved_at: when a dossier resolved after its statutory due date was resolved.
+	{"late_resolved_at", func(r *summaryRow) time.Time {
+		if judge(r.ResolvedAt, r.ResolvedDueDate) == VerdictLate {
+			return r.ResolvedAt
+		}
+		return time.Time{}
+	}},
+	// acceptance_watch: when an online submission not answered in time — answered or withdrawn
+	// after its acceptance deadline, or not answered yet — was submitted.
+	{"acceptance_watch", func(r *summaryRow) time.Time {
+		answered := firstNonZeroTime(r.RespondedAt, r.WithdrawnAt)
+		if !r.SubmittedAt.IsZero() && (answered.IsZero() || answered.After(r.AcceptanceDeadline)) {
+			return r.SubmittedAt
+		}
+		return time.Time{}
+	}},
+}
+
+// open reports whether the dossier is received and neither resolved nor closed.
+func (r *summaryRow) open() bool {
+	return !r.ReceivedAt.IsZero() && r.ResolvedAt.IsZero() && r.ClosedAt.IsZero()
+}
+
+// The control summary's secondary indexes, each over what one query selects and orders by (the
+// dossier id follows, as the keyset pages' tie-break).
+var controlIndexes = []tableIndex{
+	{"_code", "code"}, // ControlSheetOf
+	{"_register", "receiving_unit, received_at"}, // RegisterPageOf: a unit's receipts
+	{"_open_due", "open_due"},                    // open overdue
+	{"_open_appointment", "open_appointment"},    // due soon
+	{"_late", "late_resolved_at"},                // resolved late
+	{"_apology", "apology_at"},                   // apologies
+	{"_acceptance", "acceptance_watch"},          // late acceptances
+}
+
 func (v ProcessControlView) Migrate(ctx context.Context, db *sql.DB, d engine.Dialect) error {
+	if v.Prefix == "" {
+		if err := retireRegister(ctx, db); err != nil {
+			return err
+		}
+	}
 	h, n := v.handovers(), v.notes()
-	statements := v.summary().statements(d, summaryByCompetentAgency, summaryByReceivingUnit, summaryByCode,
-		tableIndex{"_due", "resolved_at, closed_at, appointment_date"})
+	defs := make([]string, 0, len(controlColumns)+len(lateSetColumns))
+	for _, c := range controlColumns {
+		defs = append(defs, c.definition())
+	}
+	for _, c := range lateSetColumns {
+		defs = append(defs, c.name+" TEXT")
+	}
+	statements := createTable(d, v.dossiers(), strings.Join(defs, ", "), "dossier_id", controlIndexes...)
 	// seq is the stream version of the event that made the handover, so rows sort in the dossier's
 	// order and a replayed event cannot add a second row.
 	statements = append(statements, createTable(d, h, `
@@ -152,21 +244,227 @@ func (v ProcessControlView) Migrate(ctx context.Context, db *sql.DB, d engine.Di
 			PRIMARY KEY (dossier_id, version))`))
 }
 
-// Apply folds a batch into the summary rows and handover logs it touches: each dossier's
-// summary and latest handover are read once, and what changed is written once.
+// retireRegister drops what the register read model left once the register became a query over
+// process control's summary: its table, its checkpoint and parked events, and those of the
+// register's former name, "dossier_ledger" with table ledger_dossiers. Each statement finds
+// nothing after the first start.
+func retireRegister(ctx context.Context, db *sql.DB) error {
+	for _, retired := range []struct{ name, table string }{{"register", "register_dossiers"}, {"dossier_ledger", "ledger_dossiers"}} {
+		if _, err := db.ExecContext(ctx, `DROP TABLE IF EXISTS `+retired.table); err != nil {
+			return fmt.Errorf("process control: drop the retired %s: %w", retired.table, err)
+		}
+		if err := engine.Forget(ctx, db, retired.name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Apply folds a batch and writes what it changed: a fold of that batch alone, the same code that
+// catch-up and rebuild run over hundreds of thousands of events.
 func (v ProcessControlView) Apply(ctx context.Context, tx *sql.Tx, batch engine.Batch) error {
-	logs := &handoverBatch{handovers: v.handovers(), notes: v.notes(), logs: map[string]*handoverLog{}}
-	err := foldBatch(ctx, tx, v.summary(), batch, batchHooks{
-		loaded: func(stored []string) error { return logs.load(ctx, tx, batch.Dialect, stored) },
-		each: func(id string, re eventstore.RecordedEvent, e domain.Event, row *summaryRow) error {
-			logs.log(id).record(re, e, row.ReceivingUnit)
-			return nil
-		},
-	})
-	if err != nil {
+	return engine.ApplyFold(ctx, tx, batch, v.NewFold(false))
+}
+
+// NewFold starts a fold onto the view's tables (engine.Folding). Fresh tables need no other path:
+// a dossier whose first event is in the batch has no rows yet, and any other dossier not held is
+// read back, since Flush forgets dossiers.
+func (v ProcessControlView) NewFold(fresh bool) engine.Fold {
+	return &controlFold{view: v, held: map[string]*controlDossier{}}
+}
+
+// controlDossier is what a fold holds of one dossier: its summary row and its handover log — the
+// handovers still in play (the latest one that is not a part, the open parts) and those added
+// since the last flush, with the notes added since.
+type controlDossier struct {
+	row    summaryRow
+	log    handoverLog
+	stored bool // the table holds the summary row
+	dirty  bool // changed since the last flush
+}
+
+// controlFold holds the dossiers moving in the log across the batches folded since the last flush.
+type controlFold struct {
+	view  ProcessControlView
+	held  map[string]*controlDossier
+	dirty []*controlDossier // in the order first changed, so a replay writes rows in the same order
+}
+
+func (f *controlFold) Held() int { return len(f.held) }
+
+// Add folds a batch into the dossiers held, first reading back those it needs and does not hold:
+// a few set queries, never one per event.
+func (f *controlFold) Add(ctx context.Context, q engine.Querier, batch engine.Batch) error {
+	decoded, _, err := decodeBatch(batch)
+	if err != nil || len(decoded) == 0 {
 		return err
 	}
-	return logs.flush(ctx, tx, batch)
+	var missing []*controlDossier
+	for _, de := range decoded {
+		if f.held[de.id] != nil {
+			continue
+		}
+		d := &controlDossier{row: summaryRow{DossierID: de.id}, log: handoverLog{id: de.id}}
+		f.held[de.id] = d
+		// A stream's first event opens the dossier: no row exists before it. Any other dossier not
+		// held is in the tables (or nowhere, when the events before were parked).
+		if de.re.Version > 1 {
+			missing = append(missing, d)
+		}
+	}
+	if err := f.load(ctx, q, batch.Dialect, missing); err != nil {
+		return err
+	}
+	for _, de := range decoded {
+		d := f.held[de.id]
+		d.row.fold(de.re, de.e)
+		if !d.row.exists {
+			continue
+		}
+		d.log.record(de.re, de.e, d.row.ReceivingUnit)
+		if !d.dirty {
+			d.dirty = true
+			f.dirty = append(f.dirty, d)
+		}
+	}
+	return nil
+}
+
+// controlRowsPerQuery bounds the dossiers one read-back query asks for.
+const controlRowsPerQuery = 100
+
+// load reads back the summary rows of dossiers and their handovers still in play.
+func (f *controlFold) load(ctx context.Context, q engine.Querier, dialect engine.Dialect, dossiers []*controlDossier) error {
+	for chunk := range slices.Chunk(dossiers, controlRowsPerQuery) {
+		byID := make(map[string]*controlDossier, len(chunk))
+		args := make([]any, len(chunk))
+		for i, d := range chunk {
+			byID[d.row.DossierID], args[i] = d, d.row.DossierID
+		}
+		in := placeholders(dialect, len(chunk), 1, 1)
+		rows, err := q.QueryContext(ctx, `SELECT `+columnList(controlColumns, "")+` FROM `+f.view.dossiers()+` WHERE dossier_id IN (`+in+`)`, args...)
+		if err != nil {
+			return err
+		}
+		list, err := scanSummaryColumns(rows, controlColumns, nil)
+		if err != nil {
+			return err
+		}
+		for _, r := range list {
+			d := byID[r.DossierID]
+			d.row, d.stored = r, true
+		}
+		rows, err = q.QueryContext(ctx, `SELECT h.`+strings.Join(handoverColumnNames, ", h.")+` FROM `+f.view.handovers()+` h
+			WHERE h.dossier_id IN (`+in+`) AND ((h.kind = '`+HandoverPart+`' AND h.ended_at IS NULL)
+				OR h.seq = (SELECT MAX(l.seq) FROM `+f.view.handovers()+` l WHERE l.dossier_id = h.dossier_id AND l.kind <> '`+HandoverPart+`'))
+			ORDER BY h.dossier_id, h.seq`, args...)
+		if err != nil {
+			return err
+		}
+		handovers, err := scanHandoverRows(rows)
+		if err != nil {
+			return err
+		}
+		for i := range handovers {
+			h := &handovers[i].row
+			h.stored = true
+			byID[handovers[i].dossierID].log.open(h)
+		}
+	}
+	return nil
+}
+
+// Flush writes the summary rows, handovers and notes changed since the last flush, then keeps
+// only dossiers still in progress that moved since the last flush, each with its handovers still
+// in play: a finished dossier rarely moves again, and one idle for a whole flush's worth of events
+// is read back if it moves.
+func (f *controlFold) Flush(ctx context.Context, tx *sql.Tx, batch engine.Batch) error {
+	if err := f.write(ctx, tx, batch); err != nil {
+		return err
+	}
+	for id, d := range f.held {
+		if !d.dirty || !d.row.ClosedAt.IsZero() {
+			delete(f.held, id)
+			continue
+		}
+		d.stored, d.dirty = true, false
+		current := d.log.current()
+		kept := d.log.rows[:0]
+		for _, h := range d.log.rows {
+			if h == current || (h.kind == HandoverPart && h.endedAt.IsZero()) {
+				h.stored, h.changed = true, false
+				kept = append(kept, h)
+			}
+		}
+		clear(d.log.rows[len(kept):])
+		d.log.rows, d.log.notes = kept, nil
+	}
+	f.dirty = f.dirty[:0]
+	return nil
+}
+
+// controlSummaryColumns are the columns a summary row is written with: the facts, then the
+// late sets' keys.
+var controlSummaryColumns = func() []string {
+	names := make([]string, 0, len(controlColumns)+len(lateSetColumns))
+	for _, c := range controlColumns {
+		names = append(names, c.name)
+	}
+	for _, c := range lateSetColumns {
+		names = append(names, c.name)
+	}
+	return names
+}()
+
+var noteColumnNames = []string{"dossier_id", "version", "seq", "at", "kind", "param", "on_date", "detail", "by_name"}
+
+// write writes what changed since the last flush, many rows per statement.
+func (f *controlFold) write(ctx context.Context, tx *sql.Tx, batch engine.Batch) error {
+	var freshRows, storedRows, freshHandovers, endedHandovers, notes [][]any
+	for _, d := range f.dirty {
+		values := d.row.valuesOf(controlColumns)
+		for _, c := range lateSetColumns {
+			values = append(values, sqlTime(c.key(&d.row)))
+		}
+		if d.stored {
+			storedRows = append(storedRows, values)
+		} else {
+			freshRows = append(freshRows, values)
+		}
+		for _, h := range d.log.rows {
+			switch {
+			case !h.stored:
+				freshHandovers = append(freshHandovers, h.values(d.log.id))
+			case h.changed:
+				endedHandovers = append(endedHandovers, h.values(d.log.id))
+			}
+		}
+		for _, n := range d.log.notes {
+			notes = append(notes, []any{d.log.id, n.version, n.seq, sqlTime(n.at), n.kind, n.param, sqlTime(n.date), n.detail, n.byName})
+		}
+	}
+	updates := make([]string, 0, len(controlSummaryColumns)-1)
+	for _, c := range controlSummaryColumns[1:] {
+		updates = append(updates, c+" = excluded."+c)
+	}
+	upsert := `ON CONFLICT (dossier_id) DO UPDATE SET ` + strings.Join(updates, ", ")
+	if err := insertNewRows(ctx, tx, batch, f.view.dossiers(), controlSummaryColumns, freshRows, upsert); err != nil {
+		return err
+	}
+	if err := insertRows(ctx, tx, batch.Dialect, f.view.dossiers(), controlSummaryColumns, storedRows, upsert); err != nil {
+		return err
+	}
+	// A stored handover ended since is written again: only how it ended changes.
+	upsert = `ON CONFLICT (dossier_id, seq) DO UPDATE SET
+		ended_at = excluded.ended_at, end_kind = excluded.end_kind, ended_by_id = excluded.ended_by_id, ended_by_name = excluded.ended_by_name`
+	if err := insertNewRows(ctx, tx, batch, f.view.handovers(), handoverColumnNames, freshHandovers, upsert); err != nil {
+		return err
+	}
+	if err := insertRows(ctx, tx, batch.Dialect, f.view.handovers(), handoverColumnNames, endedHandovers, upsert); err != nil {
+		return err
+	}
+	// Each note is an event's own: the table cannot hold it yet.
+	return insertNewRows(ctx, tx, batch, f.view.notes(), noteColumnNames, notes, `ON CONFLICT (dossier_id, version) DO NOTHING`)
 }
 
 // handoverRow is one line of a dossier's handover log.
@@ -180,7 +478,7 @@ type handoverRow struct {
 	endedAt                                          time.Time
 	endKind, endedByID, endedByName                  string
 
-	stored, changed bool // read from the table; ended by this batch
+	stored, changed bool // the table holds it; ended since the last flush
 }
 
 type noteRow struct {
@@ -189,8 +487,8 @@ type noteRow struct {
 	kind, param, detail, byName string
 }
 
-// handoverLog is what a batch knows of one dossier's handovers: the stored ones still in play (the
-// latest handover and the open parts of a parallel step), then those the batch adds.
+// handoverLog is what a fold knows of one dossier's handovers: the stored ones still in play (the
+// latest handover and the open parts of a parallel step), then those added since the last flush.
 type handoverLog struct {
 	id    string
 	rows  []*handoverRow
@@ -327,78 +625,6 @@ func (l *handoverLog) record(re eventstore.RecordedEvent, e domain.Event, receiv
 var handoverColumnNames = []string{"dossier_id", "seq", "kind", "from_unit", "from_official_id", "from_official_name", "to_unit",
 	"to_official_id", "to_official_name", "handed_at", "step", "allotted_hours", "deadline", "calendar_version", "note", "ended_at",
 	"end_kind", "ended_by_id", "ended_by_name"}
-
-// handoverBatch holds the handover logs a batch touches.
-type handoverBatch struct {
-	handovers, notes string
-	logs             map[string]*handoverLog
-	order            []*handoverLog
-}
-
-// load reads, for each of the dossiers together, the stored handovers a batch may still change:
-// the latest one that is not a part, and the open parts.
-func (b *handoverBatch) load(ctx context.Context, tx *sql.Tx, d engine.Dialect, ids []string) error {
-	for start := 0; start < len(ids); start += maxParameters {
-		chunk := ids[start:min(start+maxParameters, len(ids))]
-		rows, err := tx.QueryContext(ctx, `SELECT h.`+strings.Join(handoverColumnNames, ", h.")+` FROM `+b.handovers+` h
-			WHERE h.dossier_id IN (`+placeholders(d, len(chunk), 1, 1)+`) AND ((h.kind = '`+HandoverPart+`' AND h.ended_at IS NULL)
-				OR h.seq = (SELECT MAX(l.seq) FROM `+b.handovers+` l WHERE l.dossier_id = h.dossier_id AND l.kind <> '`+HandoverPart+`'))
-			ORDER BY h.dossier_id, h.seq`, anySlice(chunk)...)
-		if err != nil {
-			return err
-		}
-		list, err := scanHandoverRows(rows)
-		if err != nil {
-			return err
-		}
-		for i := range list {
-			list[i].row.stored = true
-			b.log(list[i].dossierID).open(&list[i].row)
-		}
-	}
-	return nil
-}
-
-// log returns the dossier's log in this batch.
-func (b *handoverBatch) log(id string) *handoverLog {
-	l := b.logs[id]
-	if l == nil {
-		l = &handoverLog{id: id}
-		b.logs[id] = l
-		b.order = append(b.order, l)
-	}
-	return l
-}
-
-// flush writes the handovers the batch added or ended, and the notes.
-func (b *handoverBatch) flush(ctx context.Context, tx *sql.Tx, batch engine.Batch) error {
-	var fresh, ended, notes [][]any
-	for _, l := range b.order {
-		for _, h := range l.rows {
-			switch {
-			case !h.stored:
-				fresh = append(fresh, h.values(l.id))
-			case h.changed:
-				ended = append(ended, h.values(l.id))
-			}
-		}
-		for _, n := range l.notes {
-			notes = append(notes, []any{l.id, n.version, n.seq, sqlTime(n.at), n.kind, n.param, sqlTime(n.date), n.detail, n.byName})
-		}
-	}
-	// A stored handover the batch ended is written again: only how it ended changes.
-	upsert := `ON CONFLICT (dossier_id, seq) DO UPDATE SET
-		ended_at = excluded.ended_at, end_kind = excluded.end_kind, ended_by_id = excluded.ended_by_id, ended_by_name = excluded.ended_by_name`
-	if err := insertNewRows(ctx, tx, batch, b.handovers, handoverColumnNames, fresh, upsert); err != nil {
-		return err
-	}
-	if err := insertRows(ctx, tx, batch.Dialect, b.handovers, handoverColumnNames, ended, upsert); err != nil {
-		return err
-	}
-	// Each note is an event's own: the table cannot hold it yet.
-	return insertNewRows(ctx, tx, batch, b.notes, []string{"dossier_id", "version", "seq", "at", "kind", "param", "on_date", "detail", "by_name"}, notes,
-		`ON CONFLICT (dossier_id, version) DO NOTHING`)
-}
 
 // values returns the row's column values in the order of handoverColumnNames.
 func (h *handoverRow) values(id string) []any {
@@ -549,11 +775,11 @@ type ControlSheet struct {
 // hours of overrun are measured with cal, steps still running are judged at now. ErrNotFound when no
 // such dossier is recorded.
 func ControlSheetOf(ctx context.Context, db *sql.DB, ref string, cal *calendar.Calendar, now time.Time) (ControlSheet, error) {
-	rows, err := db.QueryContext(ctx, `SELECT `+summaryColumnList("d")+` FROM control_dossiers d WHERE d.code = $1 OR d.dossier_id = $1`, ref)
+	rows, err := db.QueryContext(ctx, `SELECT `+columnList(controlColumns, "d")+` FROM control_dossiers d WHERE d.code = $1 OR d.dossier_id = $1`, ref)
 	if err != nil {
 		return ControlSheet{}, err
 	}
-	list, err := scanSummaryRows(rows, nil)
+	list, err := scanSummaryColumns(rows, controlColumns, nil)
 	if err != nil {
 		return ControlSheet{}, err
 	}
@@ -566,7 +792,7 @@ func ControlSheetOf(ctx context.Context, db *sql.DB, ref string, cal *calendar.C
 		ApplicantName: d.ApplicantName, Channel: d.Channel, ReceivingUnit: d.ReceivingUnit, CompetentAgency: d.CompetentAgency,
 		CoordinatingAgencies: []string{}, SubmittedAt: d.SubmittedAt, ReceivedAt: d.ReceivedAt, FirstAppointment: d.FirstAppointment,
 		AppointmentDate: d.AppointmentDate, DueDate: d.DueDate, ResolvedAt: d.ResolvedAt, Resolution: d.Resolution,
-		ResolvedAgainst: d.ResolvedDueDate, ResolutionVerdict: resolvedVerdict(d, ruleLegal), ReturnedAt: d.ReturnedAt, Closed: d.CloseKind,
+		ResolvedAgainst: d.ResolvedDueDate, ResolutionVerdict: judge(d.ResolvedAt, d.ResolvedDueDate), ReturnedAt: d.ReturnedAt, Closed: d.CloseKind,
 		CloseReason: d.CloseReason, OverrunMeasuredWith: cal.Version(), GeneratedAt: now,
 	}
 	var c conditions

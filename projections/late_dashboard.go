@@ -3,7 +3,10 @@ package projections
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"sort"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/motcua/motcua/domain/calendar"
@@ -11,10 +14,17 @@ import (
 
 // The late-dossier dashboard is a query over the process-control tables (ProcessControlView): the
 // same handovers that make each dossier's control sheet say which step, unit and official overran.
+// Each of its lists is an index range over the dossiers in it (the late sets' columns of
+// control_dossiers), read one page at a time; its summaries count those sets in SQL — the open
+// dossiers overdue now, the dossiers resolved late and the apologies issued in the period — never
+// the history.
 
 // LateFilter selects what the late-dossier dashboard shows.
 type LateFilter struct {
 	Agency AgencyScope // dossiers the agency received or decides
+	// Unit, Procedure and Field, when set, keep the dossiers the unit received, of the procedure,
+	// of the field.
+	Unit, Procedure, Field string
 	// Period bounds when dossiers were resolved late, apologies issued and online dossiers
 	// submitted. Open dossiers are a snapshot at Now whatever the period.
 	Period        Period
@@ -22,24 +32,36 @@ type LateFilter struct {
 	DueWithinDays int // early-warning horizon, in working days
 }
 
-// LateDashboard lists late dossiers and who made them late.
+// The late dashboard's lists, as GET /api/v1/dashboards/late/{list} names them.
+const (
+	LateListOpenOverdue     = "open_overdue"
+	LateListResolvedLate    = "resolved_late"
+	LateListDueSoon         = "due_soon"
+	LateListApologies       = "apologies"
+	LateListLateAcceptances = "late_acceptances"
+)
+
+// LateLists names the late dashboard's lists in the order it shows them.
+var LateLists = []string{LateListOpenOverdue, LateListResolvedLate, LateListDueSoon, LateListApologies, LateListLateAcceptances}
+
+// LateDashboard counts late dossiers and who made them late, with the first page of each list.
 type LateDashboard struct {
-	Agency              string           `json:"agency,omitempty"`
-	Period              Period           `json:"period"`
-	Now                 time.Time        `json:"now"`
-	DueWithinDays       int              `json:"due_within_days"`
-	DueBy               time.Time        `json:"due_by"`
-	OverrunMeasuredWith string           `json:"overrun_measured_with"` // calendar version used for working hours
-	OpenOverdue         []LateDossier    `json:"open_overdue"`
-	ResolvedLate        []LateDossier    `json:"resolved_late"`
-	DueSoon             []DueDossier     `json:"due_soon"`
-	Apologies           []ApologyEntry   `json:"apologies"`
-	LateAcceptances     []LateAcceptance `json:"late_acceptances"`
-	ByAgency            []LateGroup      `json:"by_agency"`
-	ByProcedure         []LateGroup      `json:"by_procedure"`
-	ByField             []LateGroup      `json:"by_field"`
-	ByUnit              []OverrunGroup   `json:"by_unit"`
-	ByOfficial          []OverrunGroup   `json:"by_official"`
+	Agency              string               `json:"agency,omitempty"`
+	Period              Period               `json:"period"`
+	Now                 time.Time            `json:"now"`
+	DueWithinDays       int                  `json:"due_within_days"`
+	DueBy               time.Time            `json:"due_by"`
+	OverrunMeasuredWith string               `json:"overrun_measured_with"` // calendar version used for working hours
+	OpenOverdue         Page[LateDossier]    `json:"open_overdue"`
+	ResolvedLate        Page[LateDossier]    `json:"resolved_late"`
+	DueSoon             Page[DueDossier]     `json:"due_soon"`
+	Apologies           Page[ApologyEntry]   `json:"apologies"`
+	LateAcceptances     Page[LateAcceptance] `json:"late_acceptances"`
+	ByAgency            []LateGroup          `json:"by_agency"`
+	ByProcedure         []LateGroup          `json:"by_procedure"`
+	ByField             []LateGroup          `json:"by_field"`
+	ByUnit              []OverrunGroup       `json:"by_unit"`
+	ByOfficial          []OverrunGroup       `json:"by_official"`
 }
 
 // LateDossier is a dossier open past its statutory due date (its clock running), or resolved after
@@ -143,84 +165,180 @@ func (h Handover) overran(now time.Time) bool {
 	return h.Verdict == VerdictLate || (h.Ongoing && now.After(h.Deadline))
 }
 
-// LateDashboardOf builds the late-dossier dashboard; working hours are measured with cal, the
-// calendar in force, on the deadlines and appointment dates the events recorded.
-func LateDashboardOf(ctx context.Context, db *sql.DB, f LateFilter, cal *calendar.Calendar) (LateDashboard, error) {
-	now := f.Now
-	dash := LateDashboard{
-		Agency: f.Agency.Agency(), Period: f.Period, Now: now, DueWithinDays: f.DueWithinDays, DueBy: cal.AddWorkingDays(now, f.DueWithinDays),
-		OverrunMeasuredWith: cal.Version(), OpenOverdue: []LateDossier{}, ResolvedLate: []LateDossier{}, DueSoon: []DueDossier{},
-		Apologies: []ApologyEntry{}, LateAcceptances: []LateAcceptance{},
-	}
-	open := func(c *conditions) {
-		c.agency("d", f.Agency)
-		c.add("d.received_at IS NOT NULL AND d.resolved_at IS NULL AND d.closed_at IS NULL")
-	}
+// lateList is one of the dashboard's lists: the late-set column it is an index range of (its
+// order, then the dossier id), and the conditions that select it.
+type lateList struct {
+	key    string
+	filter func(c *conditions, f LateFilter, dueBy time.Time)
+}
 
-	var overdue conditions
-	open(&overdue)
+var lateLists = map[string]lateList{
 	// As the domain judges lateness (Dossier.LegalVerdict): against the statutory due date, which
 	// an apology does not move; a paused dossier — suspended, or waiting for the applicant's
-	// supplement — is judged at the moment its clock stopped.
-	overdue.add("COALESCE(d.paused_at, ?) > d.due_date", sqlTime(now))
-	var err error
-	if dash.OpenOverdue, err = lateDossiers(ctx, db, overdue, cal, now, false); err != nil {
-		return LateDashboard{}, err
-	}
+	// supplement — is judged at the moment its clock stopped, which is before now.
+	LateListOpenOverdue: {"open_due", func(c *conditions, f LateFilter, _ time.Time) {
+		c.add("d.open_due < ?", sqlTime(f.Now))
+		c.add("COALESCE(d.paused_at, ?) > d.due_date", sqlTime(f.Now))
+	}},
+	LateListResolvedLate: {"late_resolved_at", func(c *conditions, f LateFilter, _ time.Time) {
+		c.within("d.late_resolved_at", f.Period)
+	}},
+	// A paused dossier's appointment date is about to move: it is not in open_appointment.
+	LateListDueSoon: {"open_appointment", func(c *conditions, f LateFilter, dueBy time.Time) {
+		c.add("d.open_appointment >= ?", sqlTime(f.Now))
+		c.add("d.open_appointment <= ?", sqlTime(dueBy))
+	}},
+	LateListApologies: {"apology_at", func(c *conditions, f LateFilter, _ time.Time) {
+		c.within("d.apology_at", f.Period)
+	}},
+	LateListLateAcceptances: {"acceptance_watch", func(c *conditions, f LateFilter, _ time.Time) {
+		c.within("d.acceptance_watch", f.Period)
+		c.add("COALESCE(d.responded_at, d.withdrawn_at, ?) > d.acceptance_deadline", sqlTime(f.Now))
+	}},
+}
 
-	var resolvedLate conditions
-	resolvedLate.agency("d", f.Agency)
-	resolvedLate.within("d.resolved_at", f.Period)
-	resolvedLate.add("d.resolved_at > d.resolved_due_date")
-	if dash.ResolvedLate, err = lateDossiers(ctx, db, resolvedLate, cal, now, true); err != nil {
-		return LateDashboard{}, err
+// conditions returns the conditions selecting list under f.
+func (l lateList) conditions(f LateFilter, dueBy time.Time) conditions {
+	var c conditions
+	l.filter(&c, f, dueBy)
+	c.agency("d", f.Agency)
+	if f.Unit != "" {
+		c.add("d.receiving_unit = ?", f.Unit)
 	}
+	if f.Procedure != "" {
+		c.add("d.procedure_code = ?", f.Procedure)
+	}
+	if f.Field != "" {
+		c.add("d.field_code = ?", f.Field)
+	}
+	return c
+}
 
-	var due conditions
-	open(&due)
-	due.add("d.waiting = ''") // a paused dossier's appointment date is about to move
-	due.add("d.appointment_date >= ?", sqlTime(now))
-	due.add("d.appointment_date <= ?", sqlTime(dash.DueBy))
-	dueList, err := selectSummaries(ctx, db, due, "d.appointment_date, d.code")
+// ErrNoSuchList is a list the late dashboard does not have.
+var ErrNoSuchList = errors.New("is not one of the late dashboard's lists")
+
+// lateRow is a summary row with its position in a list.
+type lateRow struct {
+	summaryRow
+	key string
+}
+
+// page reads one page of the list.
+func (l lateList) page(ctx context.Context, db *sql.DB, f LateFilter, dueBy time.Time, req PageRequest) ([]lateRow, Page[lateRow], error) {
+	c := l.conditions(f, dueBy)
+	var total int
+	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM control_dossiers d`+c.where(), c.args...).Scan(&total); err != nil {
+		return nil, Page[lateRow]{}, err
+	}
+	if req.After != nil {
+		if len(req.After) != 2 {
+			return nil, Page[lateRow]{}, ErrBadCursor
+		}
+		c.add("(d."+l.key+", d.dossier_id) > (?, ?)", req.After[0], req.After[1])
+	}
+	size := req.Size()
+	rows, err := db.QueryContext(ctx, `SELECT `+columnList(controlColumns, "d")+`, d.`+l.key+` FROM control_dossiers d`+c.where()+
+		` ORDER BY d.`+l.key+`, d.dossier_id LIMIT `+strconv.Itoa(size+1), c.args...)
 	if err != nil {
-		return LateDashboard{}, err
+		return nil, Page[lateRow]{}, err
 	}
-	for _, d := range dueList {
-		dash.DueSoon = append(dash.DueSoon, DueDossier{
-			DossierID: d.DossierID, Code: d.Code, CompetentAgency: d.CompetentAgency, ProcedureCode: d.ProcedureCode,
-			ProcedureName: d.ProcedureName, FieldCode: d.FieldCode, HolderUnit: d.HolderUnit, HolderOfficial: d.HolderOfficialName,
-			Waiting: d.Waiting, AppointmentDate: d.AppointmentDate, WorkingHoursLeft: workingHours(cal, now, d.AppointmentDate),
-		})
-	}
-
-	var apologies conditions
-	apologies.agency("d", f.Agency)
-	apologies.within("d.apology_at", f.Period)
-	apologyList, err := selectSummaries(ctx, db, apologies, "d.apology_at, d.code")
+	var keys []string
+	list, err := scanSummaryColumns(rows, controlColumns, func() []any {
+		keys = append(keys, "")
+		return []any{&keys[len(keys)-1]}
+	})
 	if err != nil {
-		return LateDashboard{}, err
+		return nil, Page[lateRow]{}, err
 	}
-	for _, d := range apologyList {
-		dash.Apologies = append(dash.Apologies, ApologyEntry{
-			DossierID: d.DossierID, Code: d.Code, CompetentAgency: d.CompetentAgency, ProcedureCode: d.ProcedureCode,
-			ProcedureName: d.ProcedureName, FieldCode: d.FieldCode, FieldName: d.FieldName, IssuedAt: d.ApologyAt, IssuedBy: d.ApologyByName, Reason: d.ApologyReason,
-			OldAppointmentDate: d.ApologyOld, NewAppointmentDate: d.ApologyNew,
-		})
+	all := make([]lateRow, len(list))
+	for i := range list {
+		all[i] = lateRow{list[i], keys[i]}
 	}
+	page := PageOf(all, size, func(r lateRow) Cursor { return Cursor{r.key, r.DossierID} })
+	page.Total = total
+	return all, page, nil
+}
 
-	var acceptances conditions
-	acceptances.agency("d", f.Agency)
-	acceptances.within("d.submitted_at", f.Period)
-	acceptances.add("COALESCE(d.responded_at, d.withdrawn_at, ?) > d.acceptance_deadline", sqlTime(now))
-	acceptanceList, err := selectSummaries(ctx, db, acceptances, "d.submitted_at, d.dossier_id")
+// pageOf converts a page of rows into a page of items.
+func pageOf[T any](rows Page[lateRow], item func(lateRow) T) Page[T] {
+	out := Page[T]{Items: make([]T, len(rows.Items)), Next: rows.Next, Total: rows.Total}
+	for i, r := range rows.Items {
+		out.Items[i] = item(r)
+	}
+	return out
+}
+
+// LateListPage returns a page of one of the dashboard's lists (LateLists): a Page of LateDossier,
+// DueDossier, ApologyEntry or LateAcceptance. ErrNoSuchList for another name, ErrBadCursor for
+// a cursor another list handed out.
+func LateListPage(ctx context.Context, db *sql.DB, name string, f LateFilter, cal *calendar.Calendar, req PageRequest) (any, error) {
+	l, ok := lateLists[name]
+	if !ok {
+		return nil, ErrNoSuchList
+	}
+	dueBy := cal.AddWorkingDays(f.Now, f.DueWithinDays)
+	_, rows, err := l.page(ctx, db, f, dueBy, req)
 	if err != nil {
+		return nil, err
+	}
+	now := f.Now
+	switch name {
+	case LateListOpenOverdue, LateListResolvedLate:
+		return lateDossiers(ctx, db, rows, name == LateListResolvedLate, cal, now)
+	case LateListDueSoon:
+		return pageOf(rows, func(r lateRow) DueDossier {
+			d := r.summaryRow
+			return DueDossier{
+				DossierID: d.DossierID, Code: d.Code, CompetentAgency: d.CompetentAgency, ProcedureCode: d.ProcedureCode,
+				ProcedureName: d.ProcedureName, FieldCode: d.FieldCode, HolderUnit: d.HolderUnit, HolderOfficial: d.HolderOfficialName,
+				Waiting: d.Waiting, AppointmentDate: d.AppointmentDate, WorkingHoursLeft: workingHours(cal, now, d.AppointmentDate),
+			}
+		}), nil
+	case LateListApologies:
+		return pageOf(rows, func(r lateRow) ApologyEntry {
+			d := r.summaryRow
+			return ApologyEntry{
+				DossierID: d.DossierID, Code: d.Code, CompetentAgency: d.CompetentAgency, ProcedureCode: d.ProcedureCode,
+				ProcedureName: d.ProcedureName, FieldCode: d.FieldCode, FieldName: d.FieldName, IssuedAt: d.ApologyAt, IssuedBy: d.ApologyByName,
+				Reason: d.ApologyReason, OldAppointmentDate: d.ApologyOld, NewAppointmentDate: d.ApologyNew,
+			}
+		}), nil
+	}
+	return pageOf(rows, func(r lateRow) LateAcceptance { return lateAcceptanceOf(r.summaryRow, cal, now) }), nil
+}
+
+// LateDashboardOf builds the late-dossier dashboard: its summaries and the first page (of
+// req.Limit rows) of each list; working hours are measured with cal, the calendar in force, on the
+// deadlines and appointment dates the events recorded.
+func LateDashboardOf(ctx context.Context, db *sql.DB, f LateFilter, cal *calendar.Calendar, req PageRequest) (LateDashboard, error) {
+	req.After = nil
+	dash := LateDashboard{
+		Agency: f.Agency.Agency(), Period: f.Period, Now: f.Now, DueWithinDays: f.DueWithinDays, DueBy: cal.AddWorkingDays(f.Now, f.DueWithinDays),
+		OverrunMeasuredWith: cal.Version(),
+	}
+	for _, name := range LateLists {
+		page, err := LateListPage(ctx, db, name, f, cal, req)
+		if err != nil {
+			return LateDashboard{}, err
+		}
+		switch p := page.(type) {
+		case Page[LateDossier]:
+			if name == LateListOpenOverdue {
+				dash.OpenOverdue = p
+			} else {
+				dash.ResolvedLate = p
+			}
+		case Page[DueDossier]:
+			dash.DueSoon = p
+		case Page[ApologyEntry]:
+			dash.Apologies = p
+		case Page[LateAcceptance]:
+			dash.LateAcceptances = p
+		}
+	}
+	if err := dash.summarise(ctx, db, f, cal); err != nil {
 		return LateDashboard{}, err
 	}
-	for _, d := range acceptanceList {
-		dash.LateAcceptances = append(dash.LateAcceptances, lateAcceptanceOf(d, cal, now))
-	}
-
-	dash.group()
 	return dash, nil
 }
 
@@ -247,36 +365,29 @@ func lateAcceptanceOf(d summaryRow, cal *calendar.Calendar, now time.Time) LateA
 	return a
 }
 
-func selectSummaries(ctx context.Context, db *sql.DB, c conditions, orderBy string) ([]summaryRow, error) {
-	rows, err := db.QueryContext(ctx, `SELECT `+summaryColumnList("d")+` FROM control_dossiers d`+c.where()+` ORDER BY `+orderBy, c.args...)
-	if err != nil {
-		return nil, err
-	}
-	return scanSummaryRows(rows, nil)
-}
-
-// lateDossiers returns the dossiers matching c with the steps of each that overran.
-func lateDossiers(ctx context.Context, db *sql.DB, c conditions, cal *calendar.Calendar, now time.Time, resolved bool) ([]LateDossier, error) {
-	order := "d.due_date, d.code"
-	if resolved {
-		order = "d.resolved_at, d.code"
-	}
-	list, err := selectSummaries(ctx, db, c, order)
-	if err != nil {
-		return nil, err
-	}
-	handovers, err := queryHandovers(ctx, db, c, cal, now)
-	if err != nil {
-		return nil, err
-	}
+// lateDossiers turns a page of open overdue or late-resolved dossiers into LateDossiers, each with
+// the steps that overran, read for the page's dossiers alone.
+func lateDossiers(ctx context.Context, db *sql.DB, rows Page[lateRow], resolved bool, cal *calendar.Calendar, now time.Time) (Page[LateDossier], error) {
 	overruns := map[string][]Handover{}
-	for _, h := range handovers {
-		if h.overran(now) {
-			overruns[h.dossierID] = append(overruns[h.dossierID], h)
+	if len(rows.Items) > 0 {
+		var c conditions
+		ids := make([]string, len(rows.Items))
+		for i, r := range rows.Items {
+			ids[i] = r.DossierID
+		}
+		c.add("h.dossier_id IN ("+strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", ")+")", anySlice(ids)...)
+		handovers, err := queryHandovers(ctx, db, c, cal, now)
+		if err != nil {
+			return Page[LateDossier]{}, err
+		}
+		for _, h := range handovers {
+			if h.overran(now) {
+				overruns[h.dossierID] = append(overruns[h.dossierID], h)
+			}
 		}
 	}
-	out := make([]LateDossier, 0, len(list))
-	for _, d := range list {
+	return pageOf(rows, func(r lateRow) LateDossier {
+		d := r.summaryRow
 		l := LateDossier{
 			DossierID: d.DossierID, Code: d.Code, ReceivingUnit: d.ReceivingUnit, CompetentAgency: d.CompetentAgency,
 			ProcedureCode: d.ProcedureCode, ProcedureName: d.ProcedureName, FieldCode: d.FieldCode, FieldName: d.FieldName,
@@ -294,45 +405,99 @@ func lateDossiers(ctx context.Context, db *sql.DB, c conditions, cal *calendar.C
 		if l.OverrunSteps == nil {
 			l.OverrunSteps = []Handover{}
 		}
-		out = append(out, l)
-	}
-	return out, nil
+		return l
+	}), nil
 }
 
-// group fills the dashboard's summaries from its lists.
-func (dash *LateDashboard) group() {
+// summarise fills the dashboard's summaries: counts grouped in SQL over the open overdue
+// dossiers, those resolved late and the apologies of the period, and the overrun steps of the
+// late dossiers (their working hours measured here, with the calendar in force).
+func (dash *LateDashboard) summarise(ctx context.Context, db *sql.DB, f LateFilter, cal *calendar.Calendar) error {
 	agencies, procedures, fields := groups[LateGroup]{}, groups[LateGroup]{}, groups[LateGroup]{}
 	units, officials := groups[OverrunGroup]{}, groups[OverrunGroup]{}
 	lateGroup := func(key, name string) *LateGroup { return &LateGroup{Key: key, Name: name} }
 	overrunGroup := func(key, name string) *OverrunGroup { return &OverrunGroup{Key: key, Name: name} }
-	count := func(l LateDossier, bump func(*LateGroup)) {
-		bump(agencies.get(l.CompetentAgency, "", lateGroup))
-		bump(procedures.get(l.ProcedureCode, l.ProcedureName, lateGroup))
-		bump(fields.get(l.FieldCode, l.FieldName, lateGroup))
-		for _, h := range l.OverrunSteps {
-			u := units.get(h.To.Unit, "", overrunGroup)
+	for _, set := range []struct {
+		list  string
+		count func(*LateGroup, int)
+	}{
+		{LateListOpenOverdue, func(g *LateGroup, n int) { g.OpenOverdue += n }},
+		{LateListResolvedLate, func(g *LateGroup, n int) { g.ResolvedLate += n }},
+		{LateListApologies, func(g *LateGroup, n int) { g.Apologies += n }},
+	} {
+		c := lateLists[set.list].conditions(f, dash.DueBy)
+		rows, err := db.QueryContext(ctx, `SELECT d.competent_agency, d.procedure_code, MAX(d.procedure_name), d.field_code, MAX(d.field_name), COUNT(*)
+			FROM control_dossiers d`+c.where()+` GROUP BY d.competent_agency, d.procedure_code, d.field_code`, c.args...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var agency, procedure, procedureName, field, fieldName string
+			var n int
+			if err := rows.Scan(&agency, &procedure, &procedureName, &field, &fieldName, &n); err != nil {
+				rows.Close()
+				return err
+			}
+			set.count(agencies.get(agency, "", lateGroup), n)
+			set.count(procedures.get(procedure, procedureName, lateGroup), n)
+			set.count(fields.get(field, fieldName, lateGroup), n)
+		}
+		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+			return err
+		}
+	}
+	dash.ByAgency, dash.ByProcedure, dash.ByField = agencies.sorted(), procedures.sorted(), fields.sorted()
+
+	c := lateLists[LateListOpenOverdue].conditions(f, dash.DueBy)
+	rows, err := db.QueryContext(ctx, `SELECT d.holder_unit, COUNT(*) FROM control_dossiers d`+c.where()+` GROUP BY d.holder_unit`, c.args...)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var unit string
+		var n int
+		if err := rows.Scan(&unit, &n); err != nil {
+			rows.Close()
+			return err
+		}
+		units.get(unit, "", overrunGroup).HoldingOverdue += n
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return err
+	}
+
+	now := sqlTime(f.Now)
+	for _, list := range []string{LateListOpenOverdue, LateListResolvedLate} {
+		c := lateLists[list].conditions(f, dash.DueBy)
+		c.add("h.deadline IS NOT NULL AND (h.ended_at > h.deadline OR (h.ended_at IS NULL AND h.deadline < ?))", now)
+		rows, err := db.QueryContext(ctx, `SELECT h.to_unit, h.to_official_id, h.to_official_name, h.ended_by_id, h.ended_by_name, h.deadline, h.ended_at
+			FROM control_dossiers d JOIN control_handovers h ON h.dossier_id = d.dossier_id`+c.where(), c.args...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var unit, toID, toName string
+			var endedByID, endedByName, deadline, ended sql.NullString
+			if err := rows.Scan(&unit, &toID, &toName, &endedByID, &endedByName, &deadline, &ended); err != nil {
+				rows.Close()
+				return err
+			}
+			hours := workingHours(cal, parseSQLTime(deadline), firstNonZeroTime(parseSQLTime(ended), f.Now))
+			u := units.get(unit, "", overrunGroup)
 			u.OverrunSteps++
-			u.OverrunHours += h.OverrunHours
+			u.OverrunHours += hours
+			h := Handover{To: Party{Unit: unit, OfficialID: toID, OfficialName: toName},
+				EndedByOfficial: Party{OfficialID: endedByID.String, OfficialName: endedByName.String}}
 			if p := h.Responsible(); p.OfficialID != "" {
 				o := officials.get(p.OfficialID, p.OfficialName, overrunGroup)
 				o.OverrunSteps++
-				o.OverrunHours += h.OverrunHours
+				o.OverrunHours += hours
 			}
 		}
+		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+			return err
+		}
 	}
-	for _, l := range dash.OpenOverdue {
-		count(l, func(g *LateGroup) { g.OpenOverdue++ })
-		units.get(l.HolderUnit, "", overrunGroup).HoldingOverdue++
-	}
-	for _, l := range dash.ResolvedLate {
-		count(l, func(g *LateGroup) { g.ResolvedLate++ })
-	}
-	for _, a := range dash.Apologies {
-		agencies.get(a.CompetentAgency, "", lateGroup).Apologies++
-		procedures.get(a.ProcedureCode, a.ProcedureName, lateGroup).Apologies++
-		fields.get(a.FieldCode, a.FieldName, lateGroup).Apologies++
-	}
-	dash.ByAgency, dash.ByProcedure, dash.ByField = agencies.sorted(), procedures.sorted(), fields.sorted()
 	for _, g := range units {
 		g.OverrunHours = roundHours(g.OverrunHours)
 	}
@@ -340,6 +505,7 @@ func (dash *LateDashboard) group() {
 		g.OverrunHours = roundHours(g.OverrunHours)
 	}
 	dash.ByUnit, dash.ByOfficial = units.sorted(), officials.sorted()
+	return nil
 }
 
 // groups collects summaries by key; they come out sorted by key.

@@ -58,11 +58,18 @@ func checkLateDashboards(t *testing.T, s *scenario) {
 	for _, name := range []string{"april", "may-to-7", "2026"} {
 		period := periods[name]
 		for _, agency := range scenarioAgencies {
-			dash, err := projections.LateDashboardOf(ctx, s.db, projections.LateFilter{Agency: scenarioScope(agency), Period: period, Now: now, DueWithinDays: dueWithin}, s.cal)
+			filter := projections.LateFilter{Agency: scenarioScope(agency), Period: period, Now: now, DueWithinDays: dueWithin}
+			dash, err := projections.LateDashboardOf(ctx, s.db, filter, s.cal, projections.PageRequest{Limit: firstPage})
 			if err != nil {
 				t.Fatal(err)
 			}
 			where := fmt.Sprintf("%s, agency %q", name, agency)
+			// Every list chained page by page, small pages so that most lists take several.
+			openOverdue := latePages(t, s, filter, projections.LateListOpenOverdue, dash.OpenOverdue, func(l projections.LateDossier) string { return l.DossierID })
+			resolvedLate := latePages(t, s, filter, projections.LateListResolvedLate, dash.ResolvedLate, func(l projections.LateDossier) string { return l.DossierID })
+			dueSoon := latePages(t, s, filter, projections.LateListDueSoon, dash.DueSoon, func(l projections.DueDossier) string { return l.DossierID })
+			apologies := latePages(t, s, filter, projections.LateListApologies, dash.Apologies, func(l projections.ApologyEntry) string { return l.DossierID })
+			lateAcceptances := latePages(t, s, filter, projections.LateListLateAcceptances, dash.LateAcceptances, func(l projections.LateAcceptance) string { return l.DossierID })
 			byCode := func(list []projections.LateDossier) map[string]projections.LateDossier {
 				m := map[string]projections.LateDossier{}
 				for _, l := range list {
@@ -70,17 +77,17 @@ func checkLateDashboards(t *testing.T, s *scenario) {
 				}
 				return m
 			}
-			openGot, resolvedGot := byCode(dash.OpenOverdue), byCode(dash.ResolvedLate)
+			openGot, resolvedGot := byCode(openOverdue), byCode(resolvedLate)
 			dueGot := map[string]projections.DueDossier{}
-			for _, d := range dash.DueSoon {
+			for _, d := range dueSoon {
 				dueGot[d.Code] = d
 			}
 			apologiesGot := map[string]projections.ApologyEntry{}
-			for _, a := range dash.Apologies {
+			for _, a := range apologies {
 				apologiesGot[a.Code] = a
 			}
 			acceptancesGot := map[string]projections.LateAcceptance{}
-			for _, a := range dash.LateAcceptances {
+			for _, a := range lateAcceptances {
 				acceptancesGot[a.DossierID] = a
 			}
 			wantGroups := map[string]*projections.LateGroup{}
@@ -189,8 +196,8 @@ func checkLateDashboards(t *testing.T, s *scenario) {
 					}
 				}
 			}
-			for code, n := range map[string][2]int{"open overdue": {len(dash.OpenOverdue), openCount}, "resolved late": {len(dash.ResolvedLate), resolvedCount},
-				"due soon": {len(dash.DueSoon), dueCount}, "apologies": {len(dash.Apologies), apologyCount}, "late acceptances": {len(dash.LateAcceptances), acceptanceCount}} {
+			for code, n := range map[string][2]int{"open overdue": {len(openOverdue), openCount}, "resolved late": {len(resolvedLate), resolvedCount},
+				"due soon": {len(dueSoon), dueCount}, "apologies": {len(apologies), apologyCount}, "late acceptances": {len(lateAcceptances), acceptanceCount}} {
 				if n[0] != n[1] {
 					t.Errorf("%s: %d %s listed, want %d", where, n[0], code, n[1])
 				}
@@ -236,6 +243,52 @@ func checkLateDashboards(t *testing.T, s *scenario) {
 	if !sawOverrunHours || !sawOngoing {
 		t.Errorf("no finished (%v) or ongoing (%v) overrun step was checked", sawOverrunHours, sawOngoing)
 	}
+}
+
+// firstPage is the page size the scenario reads the late dashboard's lists with: small, so that
+// most lists take several pages.
+const firstPage = 2
+
+// latePages reads the whole of one of the late dashboard's lists by chaining its pages from the
+// dashboard's first one, and checks the pages: none longer than asked, each with the list's total,
+// a next cursor exactly when more follow, every dossier once.
+func latePages[T any](t *testing.T, s *scenario, f projections.LateFilter, list string, first projections.Page[T], id func(T) string) []T {
+	t.Helper()
+	all := append([]T(nil), first.Items...)
+	page, pages := first, 1
+	for page.Next != "" {
+		if len(page.Items) != firstPage {
+			t.Fatalf("%s: page %d holds %d items and is followed by another; want %d", list, pages, len(page.Items), firstPage)
+		}
+		after, err := projections.DecodeCursor(page.Next)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := projections.LateListPage(context.Background(), s.db, list, f, s.cal, projections.PageRequest{Limit: firstPage, After: after})
+		if err != nil {
+			t.Fatal(err)
+		}
+		page = got.(projections.Page[T])
+		pages++
+		all = append(all, page.Items...)
+		if page.Total != first.Total {
+			t.Errorf("%s: page %d says %d in all, the first %d", list, pages, page.Total, first.Total)
+		}
+	}
+	if len(page.Items) > firstPage {
+		t.Errorf("%s: last page holds %d items, more than %d", list, len(page.Items), firstPage)
+	}
+	seen := map[string]bool{}
+	for _, item := range all {
+		if seen[id(item)] {
+			t.Errorf("%s: dossier %s listed twice", list, id(item))
+		}
+		seen[id(item)] = true
+	}
+	if len(all) != first.Total {
+		t.Errorf("%s: %d items over %d pages, total says %d", list, len(all), pages, first.Total)
+	}
+	return all
 }
 
 func checkOverrunGroups(t *testing.T, where string, got []projections.OverrunGroup, want map[string][2]float64) {
@@ -309,14 +362,14 @@ func TestLateDashboardNamesWhoOverran(t *testing.T) {
 	// Read on Tuesday 10 March at 16:00: the dossier (due Tuesday 10 March 08:00) is 6.5 working
 	// hours late; the 6-hour signing step (due Monday 9 March 17:00) has overrun by 7 hours so far.
 	now := time.Date(2026, 3, 10, 16, 0, 0, 0, domain.VietnamTime)
-	dash, err := projections.LateDashboardOf(context.Background(), s.db, projections.LateFilter{Agency: projections.OneAgency(justice), Now: now, DueWithinDays: 2}, s.cal)
+	dash, err := projections.LateDashboardOf(context.Background(), s.db, projections.LateFilter{Agency: projections.OneAgency(justice), Now: now, DueWithinDays: 2}, s.cal, projections.PageRequest{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(dash.OpenOverdue) != 1 || dash.OpenOverdue[0].Code != b.Code {
+	if len(dash.OpenOverdue.Items) != 1 || dash.OpenOverdue.Items[0].Code != b.Code || dash.OpenOverdue.Total != 1 {
 		t.Fatalf("open overdue (the suspended dossier is not): %+v", dash.OpenOverdue)
 	}
-	l := dash.OpenOverdue[0]
+	l := dash.OpenOverdue.Items[0]
 	if l.LateHours != 6.5 || len(l.OverrunSteps) != 2 {
 		t.Fatalf("late %.2fh, steps %+v", l.LateHours, l.OverrunSteps)
 	}
@@ -332,7 +385,7 @@ func TestLateDashboardNamesWhoOverran(t *testing.T) {
 		t.Errorf("by official: %+v", dash.ByOfficial)
 	}
 	acceptances := map[string]projections.LateAcceptance{}
-	for _, a := range dash.LateAcceptances {
+	for _, a := range dash.LateAcceptances.Items {
 		acceptances[a.DossierID] = a
 	}
 	friday8 := time.Date(2026, 3, 6, 8, 0, 0, 0, domain.VietnamTime)
@@ -343,11 +396,11 @@ func TestLateDashboardNamesWhoOverran(t *testing.T) {
 	if a := acceptances[withdrawn.ID]; a.Response != "withdrawn" || a.OverrunHours != 9.5 {
 		t.Errorf("withdrawn submission: %+v", a)
 	}
-	other, err := projections.LateDashboardOf(context.Background(), s.db, projections.LateFilter{Agency: projections.OneAgency(building), Now: now}, s.cal)
+	other, err := projections.LateDashboardOf(context.Background(), s.db, projections.LateFilter{Agency: projections.OneAgency(building), Now: now}, s.cal, projections.PageRequest{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(other.OpenOverdue) != 0 {
+	if other.OpenOverdue.Total != 0 || len(other.OpenOverdue.Items) != 0 {
 		t.Errorf("another agency sees %+v", other.OpenOverdue)
 	}
 }

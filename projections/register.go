@@ -4,53 +4,18 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/motcua/motcua/domain"
-	"github.com/motcua/motcua/engine"
 )
 
-// RegisterView is the dossier register (sổ theo dõi hồ sơ, TT 01/2018 form 06): every dossier a
-// receiving unit received, in order of receipt, with where it went and when its result came back and
-// was handed over. It keeps the per-dossier summary the register is printed from.
-type RegisterView struct {
-	Prefix string // table name prefix; empty for the serving tables
-}
-
-func (RegisterView) Name() string       { return "register" }
-func (RegisterView) Tables() []string   { return []string{"register_dossiers"} }
-func (RegisterView) SchemaVersion() int { return summarySchemaVersion } // the summary alone
-func (RegisterView) WithPrefix(prefix string) engine.Consumer {
-	return RegisterView{Prefix: prefix}
-}
-func (v RegisterView) summary() dossierSummary {
-	return dossierSummary{table: v.Prefix + "register_dossiers"}
-}
-
-func (v RegisterView) Migrate(ctx context.Context, db *sql.DB, d engine.Dialect) error {
-	if v.Prefix == "" {
-		if err := retireLedger(ctx, db); err != nil {
-			return err
-		}
-	}
-	return execAll(ctx, db, v.summary().statements(d, summaryByReceivingUnit)) // RegisterOf: a unit's receipts
-}
-
-// retireLedger drops what the register left under its former name, "dossier_ledger" with table
-// ledger_dossiers: its checkpoint and parked events go with the table, so the register under its
-// new name starts from an empty table and catches up from the log like a new read model.
-func retireLedger(ctx context.Context, db *sql.DB) error {
-	if _, err := db.ExecContext(ctx, `DROP TABLE IF EXISTS ledger_dossiers`); err != nil {
-		return fmt.Errorf("register: drop the former ledger_dossiers: %w", err)
-	}
-	return engine.Forget(ctx, db, "dossier_ledger")
-}
-
-// Apply folds a batch into the rows it touches, reading each row once and writing it once.
-func (v RegisterView) Apply(ctx context.Context, tx *sql.Tx, batch engine.Batch) error {
-	return foldBatch(ctx, tx, v.summary(), batch, batchHooks{})
-}
+// The dossier register (sổ theo dõi hồ sơ, TT 01/2018 form 06) lists every dossier a receiving unit
+// received, in order of receipt, with where it went and when its result came back and was handed
+// over. It is a query over process control's summary (ProcessControlView), through its index on
+// the receiving unit and the time of receipt: a page costs what its rows cost, whatever the year
+// holds.
 
 // RegisterEntry is one line of the dossier register.
 type RegisterEntry struct {
@@ -77,48 +42,91 @@ type RegisterEntry struct {
 	Note               string         `json:"note,omitempty"`            // why it closed (withdrawal, rejection, refusal)
 	ApologyNewDate     time.Time      `json:"apology_new_date,omitzero"` // the new appointment of a letter of apology
 	ApologyReason      string         `json:"apology_reason,omitempty"`
+
+	dossierID, receivedKey string // the keyset cursor's values
 }
 
-// Register is a receiving unit's register for one year (Vietnam time).
-type Register struct {
-	Unit    string          `json:"unit"`
-	Year    int             `json:"year"`
-	Entries []RegisterEntry `json:"entries"`
+// registerYear is the span of a year in Vietnam time.
+func registerYear(year int) Period {
+	return Period{From: time.Date(year, 1, 1, 0, 0, 0, 0, domain.VietnamTime), To: time.Date(year+1, 1, 1, 0, 0, 0, 0, domain.VietnamTime)}
 }
 
-// RegisterOf returns the register of the dossiers unit received in year, numbered in order of receipt.
-func RegisterOf(ctx context.Context, db *sql.DB, unit string, year int) (Register, error) {
+// RegisterPageOf returns a page of the register of the dossiers unit received in year, in order of
+// receipt, each numbered by its place in the year's register. The cursor carries the last line's
+// time of receipt, dossier id and number; Total counts the year's lines on the index.
+func RegisterPageOf(ctx context.Context, db *sql.DB, unit string, year int, req PageRequest) (Page[RegisterEntry], error) {
 	var c conditions
 	c.add("d.receiving_unit = ?", unit)
-	c.within("d.received_at", Period{
-		From: time.Date(year, 1, 1, 0, 0, 0, 0, domain.VietnamTime),
-		To:   time.Date(year+1, 1, 1, 0, 0, 0, 0, domain.VietnamTime),
-	})
-	rows, err := db.QueryContext(ctx, `SELECT `+summaryColumnList("d")+` FROM register_dossiers d`+c.where()+
-		` ORDER BY d.received_at, d.code`, c.args...)
-	if err != nil {
-		return Register{}, err
+	c.within("d.received_at", registerYear(year))
+	var total int
+	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM control_dossiers d`+c.where(), c.args...).Scan(&total); err != nil {
+		return Page[RegisterEntry]{}, err
 	}
-	list, err := scanSummaryRows(rows, nil)
-	if err != nil {
-		return Register{}, err
+	number := 0
+	if req.After != nil {
+		if len(req.After) != 3 {
+			return Page[RegisterEntry]{}, ErrBadCursor
+		}
+		n, err := strconv.Atoi(req.After[2])
+		if err != nil || n < 1 {
+			return Page[RegisterEntry]{}, ErrBadCursor
+		}
+		number = n
+		c.add("(d.received_at, d.dossier_id) > (?, ?)", req.After[0], req.After[1])
 	}
-	register := Register{Unit: unit, Year: year, Entries: make([]RegisterEntry, 0, len(list))}
+	size := req.Size()
+	rows, err := db.QueryContext(ctx, `SELECT `+columnList(controlColumns, "d")+` FROM control_dossiers d`+c.where()+
+		` ORDER BY d.received_at, d.dossier_id LIMIT `+strconv.Itoa(size+1), c.args...)
+	if err != nil {
+		return Page[RegisterEntry]{}, err
+	}
+	list, err := scanSummaryColumns(rows, controlColumns, nil)
+	if err != nil {
+		return Page[RegisterEntry]{}, err
+	}
+	entries := make([]RegisterEntry, len(list))
+	received := make([]string, len(list))
 	for i, d := range list {
-		entry := RegisterEntry{
-			Number: i + 1, Code: d.Code, ProcedureCode: d.ProcedureCode, ProcedureName: d.ProcedureName, FieldName: d.FieldName,
+		number++
+		received[i] = sqlTime(d.ReceivedAt).String
+		entries[i] = RegisterEntry{
+			Number: number, Code: d.Code, ProcedureCode: d.ProcedureCode, ProcedureName: d.ProcedureName, FieldName: d.FieldName,
 			ApplicantName: d.ApplicantName, ApplicantAddress: d.ApplicantAddress, ApplicantPhone: d.ApplicantPhone,
 			Channel: domain.Channel(d.Channel), CompetentAgency: d.CompetentAgency, ReceivedAt: d.ReceivedAt, ReceivedBy: d.ReceivedByName,
 			AppointmentDate: d.FirstAppointment, AppointmentInForce: d.AppointmentDate, TransferredAt: d.FirstTransferAt,
 			TransferredTo: d.FirstTransferUnit, ResolvedAt: d.ResolvedAt, Resolution: d.Resolution, ReturnedAt: d.ReturnedAt,
-			Closed: d.CloseKind, Note: d.CloseReason,
+			Closed: d.CloseKind, Note: d.CloseReason, dossierID: d.DossierID, receivedKey: received[i],
 		}
 		if !d.ApologyAt.IsZero() {
-			entry.ApologyNewDate, entry.ApologyReason = d.ApologyNew, d.ApologyReason
+			entries[i].ApologyNewDate, entries[i].ApologyReason = d.ApologyNew, d.ApologyReason
 		}
-		register.Entries = append(register.Entries, entry)
 	}
-	return register, nil
+	page := PageOf(entries, size, func(e RegisterEntry) Cursor {
+		return Cursor{e.receivedKey, e.dossierID, strconv.Itoa(e.Number)}
+	})
+	page.Total = total
+	return page, nil
+}
+
+// EachRegisterPage calls each with every page of the register in turn (MaxPageSize lines each):
+// an export streams the year without holding it.
+func EachRegisterPage(ctx context.Context, db *sql.DB, unit string, year int, each func([]RegisterEntry) error) error {
+	req := PageRequest{Limit: MaxPageSize}
+	for {
+		page, err := RegisterPageOf(ctx, db, unit, year, req)
+		if err != nil {
+			return err
+		}
+		if err := each(page.Items); err != nil {
+			return err
+		}
+		if page.Next == "" {
+			return nil
+		}
+		if req.After, err = DecodeCursor(page.Next); err != nil {
+			return err
+		}
+	}
 }
 
 // Words turns the register's codes into the words its CSV shows (l10n.VI): the read model holds
@@ -134,10 +142,11 @@ var closedStatus = map[string]domain.Status{
 	"withdrawn": domain.StatusWithdrawn, "rejected": domain.StatusRejected, "refused": domain.StatusReceptionRefused,
 }
 
-// CSVRecords returns the register as rows in the column order of l10n.Lang.RegisterCSVHeader, times in Vietnam time, codes in words.
-func (l Register) CSVRecords(words Words) [][]string {
-	out := make([][]string, 0, len(l.Entries))
-	for _, e := range l.Entries {
+// RegisterCSVRecords returns register lines as rows in the column order of
+// l10n.Lang.RegisterCSVHeader, times in Vietnam time, codes in words.
+func RegisterCSVRecords(entries []RegisterEntry, words Words) [][]string {
+	out := make([][]string, 0, len(entries))
+	for _, e := range entries {
 		note := e.Note
 		if !e.ApologyNewDate.IsZero() {
 			note = strings.TrimSpace(note + " " + words.ApologyNote(e.ApologyNewDate, e.ApologyReason))

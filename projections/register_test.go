@@ -25,17 +25,14 @@ func checkRegisters(t *testing.T, s *scenario) {
 			if !want[i].ReceivedAt.Equal(want[j].ReceivedAt) {
 				return want[i].ReceivedAt.Before(want[j].ReceivedAt)
 			}
-			return want[i].Code < want[j].Code
+			return want[i].ID < want[j].ID
 		})
-		register, err := projections.RegisterOf(ctx, s.db, unit, 2026)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(register.Entries) != len(want) || len(want) == 0 {
-			t.Fatalf("register of %s: %d entries, want %d", unit, len(register.Entries), len(want))
+		entries := registerPages(t, s, unit, 2026, 3)
+		if len(entries) != len(want) || len(want) == 0 {
+			t.Fatalf("register of %s: %d entries, want %d", unit, len(entries), len(want))
 		}
 		for i, b := range want {
-			e := register.Entries[i]
+			e := entries[i]
 			var transferredAt time.Time
 			var transferredTo string
 			for _, h := range b.Handovers {
@@ -63,24 +60,59 @@ func checkRegisters(t *testing.T, s *scenario) {
 					b.ResolvedAt, b.Resolution, b.ReturnedAt, closed)
 			}
 		}
-		records := register.CSVRecords(l10n.VI)
+		var records [][]string
+		if err := projections.EachRegisterPage(ctx, s.db, unit, 2026, func(page []projections.RegisterEntry) error {
+			records = append(records, projections.RegisterCSVRecords(page, l10n.VI)...)
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
 		if len(records) != len(want) || len(records[0]) != len(l10n.VI.RegisterCSVHeader()) || records[0][1] != want[0].Code {
 			t.Errorf("register of %s as CSV: %d rows of %d cells", unit, len(records), len(records[0]))
 		}
-		previous, err := projections.RegisterOf(ctx, s.db, unit, 2025)
+		previous, err := projections.RegisterPageOf(ctx, s.db, unit, 2025, projections.PageRequest{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(previous.Entries) != 0 {
-			t.Errorf("register of %s for 2025 lists %d dossiers received in 2026", unit, len(previous.Entries))
+		if len(previous.Items) != 0 || previous.Total != 0 || previous.Next != "" {
+			t.Errorf("register of %s for 2025 lists %d dossiers received in 2026", unit, len(previous.Items))
 		}
 	}
 }
 
-// The register was called the ledger ("dossier_ledger", table ledger_dossiers) before: a database
-// that still holds the ledger's table and checkpoint gets the register under its new name, filled
-// from the log, and keeps nothing of the former name.
-func TestRegisterReplacesTheFormerLedger(t *testing.T) {
+// registerPages reads a unit's register for a year by chaining pages of size lines, and checks
+// the pages: none longer than asked, each with the year's total, a next cursor exactly when more
+// follow.
+func registerPages(t *testing.T, s *scenario, unit string, year, size int) []projections.RegisterEntry {
+	t.Helper()
+	var all []projections.RegisterEntry
+	req := projections.PageRequest{Limit: size}
+	for pages := 1; ; pages++ {
+		page, err := projections.RegisterPageOf(context.Background(), s.db, unit, year, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page.Items) > size || (page.Next != "" && len(page.Items) != size) {
+			t.Fatalf("register of %s, page %d: %d lines (next %q), asked for %d", unit, pages, len(page.Items), page.Next, size)
+		}
+		all = append(all, page.Items...)
+		if page.Next == "" {
+			if len(all) != page.Total {
+				t.Errorf("register of %s: %d lines over %d pages, total says %d", unit, len(all), pages, page.Total)
+			}
+			return all
+		}
+		if req.After, err = projections.DecodeCursor(page.Next); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// The register was a read model of its own ("register", table register_dossiers; before that
+// "dossier_ledger" with table ledger_dossiers): a database that still holds their tables and
+// checkpoints loses them when process control starts, and the register is read from process
+// control's summary.
+func TestProcessControlRetiresTheRegisterReadModel(t *testing.T) {
 	t.Parallel()
 	for _, open := range []func(testing.TB) backend{sqliteBackend, postgresBackend} {
 		b := open(t)
@@ -92,23 +124,27 @@ func TestRegisterReplacesTheFormerLedger(t *testing.T) {
 			}
 			for _, stmt := range []string{
 				`CREATE TABLE ledger_dossiers (dossier_id TEXT PRIMARY KEY, code TEXT)`,
+				`CREATE TABLE register_dossiers (dossier_id TEXT PRIMARY KEY, code TEXT)`,
 				`INSERT INTO projection_checkpoints (name, commit_position, prepare_position, updated_at) VALUES ('dossier_ledger', 1, 1, '2026-01-01T00:00:00Z')`,
+				`INSERT INTO projection_checkpoints (name, commit_position, prepare_position, updated_at) VALUES ('register', 1, 1, '2026-01-01T00:00:00Z')`,
 			} {
 				if _, err := s.db.ExecContext(ctx, stmt); err != nil {
 					t.Fatal(err)
 				}
 			}
-			s.feed(t, projections.RegisterView{})
+			s.feed(t, projections.ProcessControlView{})
 			checkRegisters(t, s)
 			var former int
-			if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM projection_checkpoints WHERE name = 'dossier_ledger'`).Scan(&former); err != nil {
+			if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM projection_checkpoints WHERE name IN ('dossier_ledger', 'register')`).Scan(&former); err != nil {
 				t.Fatal(err)
 			}
 			if former != 0 {
-				t.Error("the ledger's checkpoint is still there")
+				t.Errorf("%d retired checkpoints are still there", former)
 			}
-			if _, err := s.db.ExecContext(ctx, `SELECT count(*) FROM ledger_dossiers`); err == nil {
-				t.Error("the ledger's table is still there")
+			for _, table := range []string{"ledger_dossiers", "register_dossiers"} {
+				if _, err := s.db.ExecContext(ctx, `SELECT count(*) FROM `+table); err == nil {
+					t.Errorf("the retired %s is still there", table)
+				}
 			}
 		})
 	}
@@ -118,12 +154,11 @@ func TestRegisterReplacesTheFormerLedger(t *testing.T) {
 // the apology's date and reason and the closure as codes; the CSV says them in l10n's words.
 func TestRegisterCSVNoteNamesApologyAndClosure(t *testing.T) {
 	newDate := time.Date(2026, time.March, 12, 1, 0, 0, 0, time.UTC) // 08:00 on 12/03 in Vietnam
-	register := projections.Register{Entries: []projections.RegisterEntry{
+	records := projections.RegisterCSVRecords([]projections.RegisterEntry{
 		{Number: 1, Code: "a", Channel: domain.ChannelDirect, ApologyNewDate: newDate, ApologyReason: "Chờ xác minh"},
 		{Number: 2, Code: "b", Channel: domain.ChannelDirect, Closed: "withdrawn", Note: "Người nộp rút", ApologyNewDate: newDate, ApologyReason: "Chờ xác minh"},
 		{Number: 3, Code: "c", Channel: domain.ChannelOnline},
-	}}
-	records := register.CSVRecords(l10n.VI)
+	}, l10n.VI)
 	note := len(l10n.VI.RegisterCSVHeader()) - 1
 	for i, want := range []string{
 		"Xin lỗi, hẹn lại ngày 12/03/2026: Chờ xác minh",

@@ -13,10 +13,9 @@ import (
 func All() []engine.Consumer {
 	return []engine.Consumer{
 		PublicStatusView{}, WorkQueueView{},
-		ProcessControlView{},   // process-control sheets and the late-dossier dashboard
+		ProcessControlView{},   // process-control sheets, the dossier register and the late-dossier dashboard
 		ResolutionReportView{}, // form II.06a
 		SatisfactionView{},     // ratings and the Quyết định 766 indicators
-		RegisterView{},         // the dossier register
 	}
 }
 

@@ -268,19 +268,19 @@ func TestStatisticsCountAnApologisedDossierLate(t *testing.T) {
 	}
 
 	dash, err := projections.LateDashboardOf(ctx, h.db, projections.LateFilter{Agency: projections.OneAgency(justice),
-		Period: projections.Period{From: firstWeekOfMarch.From, To: secondWeekOfMarch.To}, Now: h.clock}, h.cal)
+		Period: projections.Period{From: firstWeekOfMarch.From, To: secondWeekOfMarch.To}, Now: h.clock}, h.cal, projections.PageRequest{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var listed *projections.LateDossier
-	for i, l := range dash.ResolvedLate {
+	for i, l := range dash.ResolvedLate.Items {
 		if l.Code == apologised.Code {
-			listed = &dash.ResolvedLate[i]
+			listed = &dash.ResolvedLate.Items[i]
 		}
 	}
 	// Friday 6 March 08:00 to Tuesday 10 March 09:00: Friday's 7.5 working hours, Monday's 8 and Tuesday's 1.5.
 	switch {
-	case len(dash.ResolvedLate) != 2 || listed == nil:
+	case len(dash.ResolvedLate.Items) != 2 || listed == nil:
 		t.Errorf("resolved late: %+v, want both", dash.ResolvedLate)
 	case !listed.DueDate.Equal(due) || !listed.AppointmentDate.Equal(promised) || !listed.ApologyIssued || listed.LateHours != 17:
 		t.Errorf("apologised dossier: due %v, appointment %v, apology %v, %.2f hours late; want %v, %v, true, 17",
@@ -357,12 +357,12 @@ func TestResolutionReportDoesNotCountAPausedDossierOverdue(t *testing.T) {
 	}
 	// The late dashboard lists the same two: the one suspended two working hours after its due date
 	// is late by those two hours, however long it stays suspended.
-	dash, err := projections.LateDashboardOf(context.Background(), h.db, projections.LateFilter{Agency: projections.OneAgency(justice), Now: time.Date(2026, 3, 10, 16, 0, 0, 0, domain.VietnamTime)}, h.cal)
+	dash, err := projections.LateDashboardOf(context.Background(), h.db, projections.LateFilter{Agency: projections.OneAgency(justice), Now: time.Date(2026, 3, 10, 16, 0, 0, 0, domain.VietnamTime)}, h.cal, projections.PageRequest{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	late := map[string]float64{}
-	for _, l := range dash.OpenOverdue {
+	for _, l := range dash.OpenOverdue.Items {
 		late[l.Code] = l.LateHours
 	}
 	if len(late) != 2 || late[suspendedLate.Code] != 2 || late[running.Code] != 22.5 {

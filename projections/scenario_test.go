@@ -1116,7 +1116,7 @@ func dumpTable(t *testing.T, db *sql.DB, table string) []string {
 
 // scenarioViews are the read models the scenario checks.
 func scenarioViews() []engine.Consumer {
-	return []engine.Consumer{projections.ProcessControlView{}, projections.ResolutionReportView{}, projections.RegisterView{}, projections.SatisfactionView{}}
+	return []engine.Consumer{projections.ProcessControlView{}, projections.ResolutionReportView{}, projections.SatisfactionView{}}
 }
 
 func checkScenario(t *testing.T, s *scenario) {

@@ -23,7 +23,7 @@ func TestAScopeOfNoAgencyReadsNothing(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		late, err := projections.LateDashboardOf(ctx, s.db, projections.LateFilter{Agency: scope, Period: period, Now: s.End, DueWithinDays: 3}, s.cal)
+		late, err := projections.LateDashboardOf(ctx, s.db, projections.LateFilter{Agency: scope, Period: period, Now: s.End, DueWithinDays: 3}, s.cal, projections.PageRequest{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -35,7 +35,7 @@ func TestAScopeOfNoAgencyReadsNothing(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return counts{report.Total.ReceivedTotal, len(late.OpenOverdue) + len(late.ResolvedLate) + len(late.DueSoon),
+		return counts{report.Total.ReceivedTotal, late.OpenOverdue.Total + late.ResolvedLate.Total + late.DueSoon.Total,
 			satisfaction.Overall.Ratings, len(queue)}
 	}
 	all := count(projections.AllAgencies())

@@ -193,7 +193,8 @@ type tableIndex struct{ suffix, columns string }
 // SQLite names a constraint's index after its table and renames it with the table. So a rebuild's
 // swap renames the scratch tables and is done, where a named index had to be dropped and built
 // again (SQLite cannot rename one): 3 s of a million-event rebuild. PostgreSQL renames indexes, so
-// it gets ordinary ones.
+// it gets ordinary ones, over the same columns followed by the key: a keyset page ordered by the
+// index's columns and the key reads the index in order.
 func createTable(d engine.Dialect, table, body, key string, indexes ...tableIndex) []string {
 	if d == engine.SQLite {
 		for _, i := range indexes {
@@ -203,7 +204,7 @@ func createTable(d engine.Dialect, table, body, key string, indexes ...tableInde
 	}
 	statements := []string{`CREATE TABLE IF NOT EXISTS ` + table + ` (` + body + `)`}
 	for _, i := range indexes {
-		statements = append(statements, `CREATE INDEX IF NOT EXISTS `+table+i.suffix+` ON `+table+` (`+i.columns+`)`)
+		statements = append(statements, `CREATE INDEX IF NOT EXISTS `+table+i.suffix+` ON `+table+` (`+i.columns+`, `+key+`)`)
 	}
 	return statements
 }

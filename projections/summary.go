@@ -149,9 +149,12 @@ func (c summaryColumn) definition() string {
 }
 
 // summaryColumnList is the columns in schema order, qualified with alias when given.
-func summaryColumnList(alias string) string {
-	names := make([]string, len(summarySchema))
-	for i, c := range summarySchema {
+func summaryColumnList(alias string) string { return columnList(summarySchema, alias) }
+
+// columnList is the names of columns, qualified with alias when given.
+func columnList(columns []summaryColumn, alias string) string {
+	names := make([]string, len(columns))
+	for i, c := range columns {
 		names[i] = c.name
 		if alias != "" {
 			names[i] = alias + "." + c.name
@@ -178,9 +181,12 @@ func (s dossierSummary) statements(d engine.Dialect, indexes ...tableIndex) []st
 }
 
 // values returns the row's column values in schema order.
-func (r *summaryRow) values() []any {
-	out := make([]any, len(summarySchema))
-	for i, c := range summarySchema {
+func (r *summaryRow) values() []any { return r.valuesOf(summarySchema) }
+
+// valuesOf returns the row's values of columns, in their order.
+func (r *summaryRow) valuesOf(columns []summaryColumn) []any {
+	out := make([]any, len(columns))
+	for i, c := range columns {
 		switch f := c.field(r).(type) {
 		case *time.Time:
 			out[i] = sqlTime(*f)
@@ -203,10 +209,13 @@ func (r *summaryRow) values() []any {
 
 // scanner returns the destinations to scan a row's columns into, and a function that moves the
 // scanned values into r.
-func (r *summaryRow) scanner() ([]any, func()) {
-	dest := make([]any, len(summarySchema))
+func (r *summaryRow) scanner() ([]any, func()) { return r.scannerOf(summarySchema) }
+
+// scannerOf is scanner for the given columns, in their order.
+func (r *summaryRow) scannerOf(columns []summaryColumn) ([]any, func()) {
+	dest := make([]any, len(columns))
 	var finish []func()
-	for i, c := range summarySchema {
+	for i, c := range columns {
 		switch f := c.field(r).(type) {
 		case *time.Time:
 			var v sql.NullString
@@ -475,11 +484,16 @@ func decodeBatch(batch engine.Batch) ([]dossierEvent, []string, error) {
 
 // scanSummaryRows reads rows selected with summaryColumnList, then any extra columns into extra.
 func scanSummaryRows(rows *sql.Rows, extra func() []any) ([]summaryRow, error) {
+	return scanSummaryColumns(rows, summarySchema, extra)
+}
+
+// scanSummaryColumns reads rows selected with columnList(columns, …), then any extra columns into extra.
+func scanSummaryColumns(rows *sql.Rows, columns []summaryColumn, extra func() []any) ([]summaryRow, error) {
 	defer rows.Close()
 	var out []summaryRow
 	for rows.Next() {
 		var r summaryRow
-		dest, finish := r.scanner()
+		dest, finish := r.scannerOf(columns)
 		if extra != nil {
 			dest = append(dest, extra()...)
 		}

@@ -66,3 +66,38 @@ func WriteCSVAttachment(w http.ResponseWriter, filename string, header []string,
 	_ = cw.Write(header)
 	_ = cw.WriteAll(records)
 }
+
+// CSVStream writes a CSV download a part at a time, as WriteCSVAttachment writes it whole: an
+// export of many pages sends each page as it is read.
+type CSVStream struct {
+	cw      *CSVWriter
+	w       http.ResponseWriter
+	started bool
+	header  []string
+}
+
+// NewCSVStream starts a CSV download on w (its headers set by the caller) with the header row.
+func NewCSVStream(w http.ResponseWriter, header []string) *CSVStream {
+	cw := NewCSVWriter(w)
+	cw.w.UseCRLF = true
+	return &CSVStream{cw: cw, w: w, header: header}
+}
+
+// Started reports whether anything was sent: until then a failure can still be answered with an
+// error status.
+func (s *CSVStream) Started() bool { return s.started }
+
+// Write sends records, after the byte order mark and the header row the first time.
+func (s *CSVStream) Write(records [][]string) error {
+	if !s.started {
+		s.started = true
+		s.w.WriteHeader(http.StatusOK)
+		if _, err := s.w.Write([]byte("\ufeff")); err != nil {
+			return err
+		}
+		if err := s.cw.Write(s.header); err != nil {
+			return err
+		}
+	}
+	return s.cw.WriteAll(records)
+}

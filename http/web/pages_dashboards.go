@@ -2,8 +2,10 @@ package web
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"time"
 
@@ -71,28 +73,78 @@ func (s *Pages) scopeOf(r *http.Request, tab string) dashboardScope {
 	return sc
 }
 
-// lateView is the late-dossier dashboard.
+// lateView is the late-dossier dashboard: its summaries and the first page of each list, or —
+// following a list's "next page" link — one further page of that list alone.
 type lateView struct {
 	Scope    dashboardScope
 	Dash     projections.LateDashboard
+	List     string            // the list shown alone; "" for the dashboard
+	Next     map[string]string // each list's next page, as a link
 	ByUnit   barChart
 	ByAgency barChart
 	AgencyOf map[string]string
 }
 
-func (s *Pages) lateDashboard(ctx context.Context, sc dashboardScope) (projections.LateDashboard, error) {
-	return projections.LateDashboardOf(ctx, s.readDB, projections.LateFilter{Agency: sc.agencies, Period: sc.Period, Now: s.now(), DueWithinDays: 2}, s.app.Calendar)
+// lateDueWithinDays is the page's early-warning horizon.
+const lateDueWithinDays = 2
+
+func (s *Pages) lateFilter(sc dashboardScope) projections.LateFilter {
+	return projections.LateFilter{Agency: sc.agencies, Period: sc.Period, Now: s.now(), DueWithinDays: lateDueWithinDays}
 }
 
 func (s *Pages) lateDashboardPage(w http.ResponseWriter, r *http.Request) {
 	l := langOf(w, r)
 	sc := s.scopeOf(r, "tre-han")
-	dash, err := s.lateDashboard(r.Context(), sc)
+	page := &lateView{Scope: sc, AgencyOf: s.agencyNames(), Next: map[string]string{}}
+	f := s.lateFilter(sc)
+	if list := r.URL.Query().Get("danh-sach"); list != "" {
+		after, err := projections.DecodeCursor(r.URL.Query().Get("after"))
+		if !slices.Contains(projections.LateLists, list) || err != nil {
+			s.renderError(w, r, http.StatusBadRequest, "error.bad_link")
+			return
+		}
+		items, err := projections.LateListPage(r.Context(), s.readDB, list, f, s.app.Calendar, projections.PageRequest{After: after})
+		if errors.Is(err, projections.ErrBadCursor) {
+			s.renderError(w, r, http.StatusBadRequest, "error.bad_link")
+			return
+		}
+		if err != nil {
+			s.dashboardFailed(w, r, "late dashboard", err)
+			return
+		}
+		page.List = list
+		page.Dash = projections.LateDashboard{Now: f.Now, DueWithinDays: f.DueWithinDays, OverrunMeasuredWith: s.app.Calendar.Version()}
+		switch p := items.(type) {
+		case projections.Page[projections.LateDossier]:
+			if list == projections.LateListOpenOverdue {
+				page.Dash.OpenOverdue = p
+			} else {
+				page.Dash.ResolvedLate = p
+			}
+			page.linkNext(sc, list, p.Next)
+		case projections.Page[projections.DueDossier]:
+			page.Dash.DueSoon = p
+			page.linkNext(sc, list, p.Next)
+		case projections.Page[projections.ApologyEntry]:
+			page.Dash.Apologies = p
+			page.linkNext(sc, list, p.Next)
+		case projections.Page[projections.LateAcceptance]:
+			page.Dash.LateAcceptances = p
+			page.linkNext(sc, list, p.Next)
+		}
+		s.render(w, r, http.StatusOK, "dash_late", l.T("dash.late.title"), page)
+		return
+	}
+	dash, err := projections.LateDashboardOf(r.Context(), s.readDB, f, s.app.Calendar, projections.PageRequest{})
 	if err != nil {
 		s.dashboardFailed(w, r, "late dashboard", err)
 		return
 	}
-	page := &lateView{Scope: sc, Dash: dash, AgencyOf: s.agencyNames()}
+	page.Dash = dash
+	page.linkNext(sc, projections.LateListOpenOverdue, dash.OpenOverdue.Next)
+	page.linkNext(sc, projections.LateListResolvedLate, dash.ResolvedLate.Next)
+	page.linkNext(sc, projections.LateListDueSoon, dash.DueSoon.Next)
+	page.linkNext(sc, projections.LateListApologies, dash.Apologies.Next)
 	var labels []string
 	var values []float64
 	for _, g := range dash.ByUnit {
@@ -107,33 +159,69 @@ func (s *Pages) lateDashboardPage(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "dash_late", l.T("dash.late.title"), page)
 }
 
-func (s *Pages) lateDashboardCSV(w http.ResponseWriter, r *http.Request) {
-	sc := s.scopeOf(r, "tre-han")
-	dash, err := s.lateDashboard(r.Context(), sc)
-	if err != nil {
-		s.dashboardFailed(w, r, "late dashboard", err)
+// linkNext records the link to the page of list after the cursor next, if any.
+func (v *lateView) linkNext(sc dashboardScope, list, next string) {
+	if next == "" {
 		return
 	}
-	rows := [][]string{csvHeader("csv.late.status", "csv.late.code", "csv.late.procedure", "csv.late.competent_agency", "csv.late.due_date",
-		"csv.late.appointment", "csv.late.resolved_at", "csv.late.late_hours", "csv.late.step", "csv.late.unit", "csv.late.official", "csv.late.step_hours")}
-	add := func(kind string, d projections.LateDossier) {
-		// Lateness is counted from the statutory due date; the appointment shows an apology's new date.
-		base := []string{kind, d.Code, d.ProcedureName, d.CompetentAgency, csvTime(d.DueDate), csvTime(d.AppointmentDate), csvTime(d.ResolvedAt), csvHours(d.LateHours)}
-		if len(d.OverrunSteps) == 0 {
-			rows = append(rows, append(base, "", "", "", ""))
+	q, _ := url.ParseQuery(sc.Query)
+	q.Set("danh-sach", list)
+	q.Set("after", next)
+	v.Next[list] = "/can-bo/thong-ke/tre-han?" + q.Encode()
+}
+
+// lateDashboardCSV exports every open overdue and late-resolved dossier, page by page as it reads
+// them.
+func (s *Pages) lateDashboardCSV(w http.ResponseWriter, r *http.Request) {
+	sc := s.scopeOf(r, "tre-han")
+	f := s.lateFilter(sc)
+	header := csvHeader("csv.late.status", "csv.late.code", "csv.late.procedure", "csv.late.competent_agency", "csv.late.due_date",
+		"csv.late.appointment", "csv.late.resolved_at", "csv.late.late_hours", "csv.late.step", "csv.late.unit", "csv.late.official", "csv.late.step_hours")
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="ho-so-tre-han.csv"`)
+	out := httpkit.NewCSVStream(w, header)
+	records := func(kind string, list []projections.LateDossier) [][]string {
+		var rows [][]string
+		for _, d := range list {
+			// Lateness is counted from the statutory due date; the appointment shows an apology's new date.
+			base := []string{kind, d.Code, d.ProcedureName, d.CompetentAgency, csvTime(d.DueDate), csvTime(d.AppointmentDate), csvTime(d.ResolvedAt), csvHours(d.LateHours)}
+			if len(d.OverrunSteps) == 0 {
+				rows = append(rows, append(base, "", "", "", ""))
+			}
+			for _, h := range d.OverrunSteps {
+				p := h.Responsible()
+				rows = append(rows, append(append([]string{}, base...), l10n.VI.Step(h.Step), p.Unit, p.OfficialName, csvHours(h.OverrunHours)))
+			}
 		}
-		for _, h := range d.OverrunSteps {
-			p := h.Responsible()
-			rows = append(rows, append(append([]string{}, base...), l10n.VI.Step(h.Step), p.Unit, p.OfficialName, csvHours(h.OverrunHours)))
+		return rows
+	}
+	for _, list := range []struct{ name, kind string }{
+		{projections.LateListOpenOverdue, l10n.VI.T("dash.late.open")},
+		{projections.LateListResolvedLate, l10n.VI.T("dash.late.resolved")},
+	} {
+		req := projections.PageRequest{Limit: projections.MaxPageSize}
+		for {
+			items, err := projections.LateListPage(r.Context(), s.readDB, list.name, f, s.app.Calendar, req)
+			if err == nil {
+				page := items.(projections.Page[projections.LateDossier])
+				if err = out.Write(records(list.kind, page.Items)); err == nil {
+					if page.Next == "" {
+						break
+					}
+					req.After, err = projections.DecodeCursor(page.Next)
+				}
+			}
+			if err != nil {
+				if !out.Started() {
+					w.Header().Del("Content-Disposition")
+					s.dashboardFailed(w, r, "late dashboard", err)
+					return
+				}
+				s.logger.WarnContext(r.Context(), "late dashboard CSV export", "err", err)
+				return
+			}
 		}
 	}
-	for _, d := range dash.OpenOverdue {
-		add(l10n.VI.T("dash.late.open"), d)
-	}
-	for _, d := range dash.ResolvedLate {
-		add(l10n.VI.T("dash.late.resolved"), d)
-	}
-	httpkit.WriteCSVAttachment(w, "ho-so-tre-han.csv", rows[0], rows[1:])
 }
 
 // onTimeView is the on-time rate month by month.
