@@ -134,14 +134,15 @@ func TestHostileEventsNeverStallReadModels(t *testing.T) {
 	}
 }
 
-// checkHostileOutcome checks the register holds the good and the hostile dossiers, the latter's
-// text sanitised, and that each read model has parked exactly the undecodable events.
+// checkHostileOutcome checks process control's summary (which the register is read from) holds
+// the good and the hostile dossiers, the latter's text sanitised, and that each read model has
+// parked exactly the undecodable events.
 func checkHostileOutcome(t *testing.T, db *sql.DB, good, hostile []string, parked int) {
 	t.Helper()
 	ctx := context.Background()
 	for _, id := range append(append([]string{}, good...), hostile...) {
 		var name, address string
-		if err := db.QueryRowContext(ctx, `SELECT applicant_name, COALESCE(applicant_address, '') FROM register_dossiers WHERE dossier_id = $1`, id).Scan(&name, &address); err != nil {
+		if err := db.QueryRowContext(ctx, `SELECT applicant_name, COALESCE(applicant_address, '') FROM control_dossiers WHERE dossier_id = $1`, id).Scan(&name, &address); err != nil {
 			t.Fatalf("register: dossier %s: %v", id, err)
 		}
 		if domain.SanitizeText(name) != name || domain.SanitizeText(address) != address {
@@ -150,7 +151,7 @@ func checkHostileOutcome(t *testing.T, db *sql.DB, good, hostile []string, parke
 	}
 	for _, id := range hostile {
 		var name string
-		if err := db.QueryRowContext(ctx, `SELECT applicant_name FROM register_dossiers WHERE dossier_id = $1`, id).Scan(&name); err != nil {
+		if err := db.QueryRowContext(ctx, `SELECT applicant_name FROM control_dossiers WHERE dossier_id = $1`, id).Scan(&name); err != nil {
 			t.Fatal(err)
 		}
 		if want := domain.SanitizeText(hostileName); name != want {

@@ -1,6 +1,7 @@
 package http_test
 
 import (
+	"html"
 	"io"
 	"log/slog"
 	"net/http"
@@ -257,5 +258,47 @@ func TestLateDashboardPageShowsTheStatutoryDueDate(t *testing.T) {
 	csv := e.get("/can-bo/thong-ke/tre-han.csv").expect(t, http.StatusOK, "Hạn giải quyết theo quy định", code)
 	if !strings.Contains(csv.body, ",2026-03-09 08:00,2026-03-12 08:00,") {
 		t.Errorf("the CSV lacks the due date or the promised one:\n%s", csv.body)
+	}
+}
+
+// TestLateDashboardPageShowsOnePageWithANextLink receives more overdue dossiers than a page holds:
+// the dashboard page lists the first page with a "next page" link, the link lists the rest alone,
+// each dossier once, with no further link; CSV exports every one.
+func TestLateDashboardPageShowsOnePageWithANextLink(t *testing.T) {
+	e := newPagesEnv(t)
+	desk := e.token("tn", centre, commands.RoleReception)
+	head := e.token("tp", building, commands.RoleHead)
+	var codes []string
+	for range projections.DefaultPageSize + 2 {
+		codes = append(codes, e.expect(e.do("POST", "/api/v1/dossiers", desk, validReceipt()), http.StatusCreated).body["code"].(string))
+	}
+	// Past their due date (Monday 9 March 08:00).
+	e.clock.Advance(8*24*time.Hour + 2*time.Hour)
+	e.waitProjected()
+	e.signIn(head)
+	first := e.get("/can-bo/thong-ke/tre-han").expect(t, http.StatusOK, "Trang sau")
+	link := regexp.MustCompile(`<a rel="next" href="([^"]+)">`).FindStringSubmatch(first.body)
+	if link == nil {
+		t.Fatal("no next-page link")
+	}
+	second := e.get(html.UnescapeString(link[1])).expect(t, http.StatusOK)
+	if strings.Contains(second.body, `rel="next"`) {
+		t.Error("the last page links to another")
+	}
+	listed := func(body string) int { return strings.Count(body, `<td data-label="Mã hồ sơ"><a href="/can-bo/ho-so/`) }
+	if listed(first.body) != projections.DefaultPageSize || listed(second.body) != 2 {
+		t.Errorf("pages list %d then %d dossiers, want %d then 2", listed(first.body), listed(second.body), projections.DefaultPageSize)
+	}
+	for _, code := range codes {
+		if n := strings.Count(first.body+second.body, `href="/can-bo/ho-so/`+code+`"`); n != 1 {
+			t.Errorf("dossier %s listed %d times over the two pages", code, n)
+		}
+	}
+	e.get("/can-bo/thong-ke/tre-han?danh-sach=open_overdue&after=garbage").expect(t, http.StatusBadRequest)
+	csv := e.get("/can-bo/thong-ke/tre-han.csv").expect(t, http.StatusOK)
+	for _, code := range codes {
+		if !strings.Contains(csv.body, code) {
+			t.Errorf("the CSV lacks %s", code)
+		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/motcua/motcua/commands"
 	"github.com/motcua/motcua/domain"
+	"github.com/motcua/motcua/engine"
 	"github.com/motcua/motcua/projections"
 )
 
@@ -160,5 +161,65 @@ func TestControlSheetJudgesEachStep(t *testing.T) {
 	}
 	if _, err := projections.ControlSheetOf(context.Background(), s.db, "000.00.06.H56-260302-0099", s.cal, vn(6, 9, 0)); !errors.Is(err, projections.ErrNotFound) {
 		t.Errorf("unknown code: %v", err)
+	}
+}
+
+// TestProcessControlFoldWritesWhatApplyWrites folds a whole history into fresh tables as catch-up
+// and rebuild do — batches of 37 events cutting across dossiers' lives, a flush every five batches
+// in a transaction of its own, dossiers forgotten at each flush and read back when they move again
+// — and checks the tables equal those the live path (Apply, one delivery at a time) built, and
+// that a flush leaves in memory only dossiers still in progress.
+func TestProcessControlFoldWritesWhatApplyWrites(t *testing.T) {
+	t.Parallel()
+	for _, open := range []func(testing.TB) backend{sqliteBackend, postgresBackend} {
+		b := open(t)
+		t.Run(string(b.dialect), func(t *testing.T) {
+			ctx := context.Background()
+			s := runScenario(t, b, 120, 12)
+			s.feed(t, projections.ProcessControlView{})
+			folded := projections.ProcessControlView{}.WithPrefix("fold_").(engine.Folding)
+			if err := folded.Migrate(ctx, s.db, s.dialect); err != nil {
+				t.Fatal(err)
+			}
+			fold := folded.NewFold(true)
+			events := s.log(t)
+			flush := func() {
+				tx, err := s.db.BeginTx(ctx, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := fold.Flush(ctx, tx, engine.Batch{Dialect: s.dialect}); err != nil {
+					tx.Rollback()
+					t.Fatal(err)
+				}
+				if err := tx.Commit(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for i, from := 0, 0; from < len(events); i, from = i+1, from+37 {
+				if err := fold.Add(ctx, s.db, engine.Batch{Dialect: s.dialect, Events: events[from:min(from+37, len(events))]}); err != nil {
+					t.Fatal(err)
+				}
+				if i%5 == 4 {
+					flush()
+				}
+			}
+			flush()
+			unfinished := 0
+			for _, b := range s.Books {
+				if b.ReturnedAt.IsZero() && b.WithdrawnAt.IsZero() && b.Resolution != "rejected" {
+					unfinished++
+				}
+			}
+			if held := fold.Held(); held > unfinished {
+				t.Errorf("the fold holds %d dossiers after its last flush, more than the %d not finished", held, unfinished)
+			}
+			for _, table := range folded.Tables() {
+				want, got := dumpTable(t, s.db, table), dumpTable(t, s.db, "fold_"+table)
+				if len(got) == 0 || strings.Join(got, "\n") != strings.Join(want, "\n") {
+					t.Errorf("table %s: the fold wrote %d rows, the live path %d, not the same", table, len(got), len(want))
+				}
+			}
+		})
 	}
 }

@@ -307,11 +307,16 @@ func LateListPage(ctx context.Context, db *sql.DB, name string, f LateFilter, ca
 	return pageOf(rows, func(r lateRow) LateAcceptance { return lateAcceptanceOf(r.summaryRow, cal, now) }), nil
 }
 
+// LateDashboardFirstPageMax bounds the dashboard's first pages: five lists of late dossiers with
+// their overrun steps at MaxPageSize each would pass a megabyte; a list's own pages take up to
+// MaxPageSize.
+const LateDashboardFirstPageMax = 100
+
 // LateDashboardOf builds the late-dossier dashboard: its summaries and the first page (of
-// req.Limit rows) of each list; working hours are measured with cal, the calendar in force, on the
-// deadlines and appointment dates the events recorded.
+// req.Limit rows, at most LateDashboardFirstPageMax) of each list; working hours are measured with
+// cal, the calendar in force, on the deadlines and appointment dates the events recorded.
 func LateDashboardOf(ctx context.Context, db *sql.DB, f LateFilter, cal *calendar.Calendar, req PageRequest) (LateDashboard, error) {
-	req.After = nil
+	req.After, req.Limit = nil, min(req.Size(), LateDashboardFirstPageMax)
 	dash := LateDashboard{
 		Agency: f.Agency.Agency(), Period: f.Period, Now: f.Now, DueWithinDays: f.DueWithinDays, DueBy: cal.AddWorkingDays(f.Now, f.DueWithinDays),
 		OverrunMeasuredWith: cal.Version(),

@@ -3,6 +3,7 @@ package projections_test
 import (
 	"context"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -147,6 +148,17 @@ func TestProcessControlRetiresTheRegisterReadModel(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestRebuildingTheRegisterSaysWhereItWent checks that asking for the retired read model by name
+// says where the register is now, rather than that no such read model exists.
+func TestRebuildingTheRegisterSaysWhereItWent(t *testing.T) {
+	for _, name := range []string{"register", "dossier_ledger"} {
+		_, err := projections.Select(name)
+		if err == nil || !strings.Contains(err.Error(), `rebuild "process_control"`) {
+			t.Errorf("Select(%q): %v", name, err)
+		}
 	}
 }
 

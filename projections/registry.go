@@ -19,6 +19,13 @@ func All() []engine.Consumer {
 	}
 }
 
+// retiredReadModels says, of each read model that is no more, what took its place: a rebuild
+// asked for by its old name says so instead of "no such read model".
+var retiredReadModels = map[string]string{
+	"register":       `the register is a query over process control's summary now; rebuild "process_control"`,
+	"dossier_ledger": `the register (once the ledger) is a query over process control's summary now; rebuild "process_control"`,
+}
+
 // Select returns the read models named names, in the order of All; every read model when names is
 // empty.
 func Select(names ...string) ([]engine.Consumer, error) {
@@ -37,6 +44,9 @@ func Select(names ...string) ([]engine.Consumer, error) {
 		}
 	}
 	for name := range wanted {
+		if now, ok := retiredReadModels[name]; ok {
+			return nil, fmt.Errorf("the read model %q is no more: %s", name, now)
+		}
 		return nil, fmt.Errorf("no read model is named %q (known: %s)", name, strings.Join(Names(), ", "))
 	}
 	return selected, nil

@@ -928,6 +928,7 @@ func TestScenarioSQLite(t *testing.T) {
 	s := runScenario(t, sqliteBackend(t), 200, 2026)
 	checkScenario(t, s)
 	t.Run("rebuild", func(t *testing.T) { checkRebuild(t, s) })
+	t.Run("late_dashboard_after_rebuild", func(t *testing.T) { checkLateDashboards(t, s) })
 }
 
 // TestScenarioPostgres plays another history on PostgreSQL and checks every read model, and that
@@ -942,6 +943,7 @@ func TestScenarioPostgres(t *testing.T) {
 	checkScenario(t, s)
 	t.Run("one_by_one", func(t *testing.T) { checkOneByOne(t, s) })
 	t.Run("rebuild", func(t *testing.T) { checkRebuild(t, s) })
+	t.Run("late_dashboard_after_rebuild", func(t *testing.T) { checkLateDashboards(t, s) })
 }
 
 // checkRebuild rebuilds every read model from the scenario's log, in pages of 100 events that cut

@@ -15,9 +15,10 @@ import (
 // by: who received and decides it, its procedure and field, the channel, when it was received, the
 // appointment date promised and the statutory and indicator due dates in force, whether its clock
 // is paused, when it was resolved and against which dates, its steps' worst verdict, apologies,
-// withdrawal. Several read models keep their own copy (each under its own prefix), so each can be
-// rebuilt alone; the code that folds events into the copies is this one (summaryRow.fold). A
-// dossier is open when received_at is set and resolved_at and closed_at are not.
+// withdrawal. Process control keeps the full summary (control_dossiers, a subset of these columns:
+// controlColumns), which the register and the late dashboard read; read models that still keep a
+// copy of their own fold it through foldBatch. The code that folds events into a row is this one
+// (summaryRow.fold). A dossier is open when received_at is set and resolved_at and closed_at are not.
 type dossierSummary struct{ table string }
 
 // summarySchemaVersion is the version of summarySchema. Every read model keeping a summary adds it
