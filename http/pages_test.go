@@ -285,7 +285,9 @@ func TestLateDashboardPageShowsOnePageWithANextLink(t *testing.T) {
 	if strings.Contains(second.body, `rel="next"`) {
 		t.Error("the last page links to another")
 	}
-	listed := func(body string) int { return strings.Count(body, `<td data-label="Mã hồ sơ"><a href="/can-bo/ho-so/`) }
+	listed := func(body string) int {
+		return strings.Count(body, `<td data-label="Mã hồ sơ"><a href="/can-bo/ho-so/`)
+	}
 	if listed(first.body) != projections.DefaultPageSize || listed(second.body) != 2 {
 		t.Errorf("pages list %d then %d dossiers, want %d then 2", listed(first.body), listed(second.body), projections.DefaultPageSize)
 	}
