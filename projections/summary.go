@@ -169,7 +169,6 @@ func columnList(columns []summaryColumn, alias string) string {
 var (
 	summaryByCompetentAgency = tableIndex{"_competent", "competent_agency, received_at"}
 	summaryByReceivingUnit   = tableIndex{"_receiving", "receiving_unit, received_at"}
-	summaryByCode            = tableIndex{"_code", "code"}
 )
 
 // statements creates the table with the given indexes.
