@@ -55,12 +55,19 @@ func registerYear(year int) Period {
 // receipt, each numbered by its place in the year's register. The cursor carries the last line's
 // time of receipt, dossier id and number; Total counts the year's lines on the index.
 func RegisterPageOf(ctx context.Context, db *sql.DB, unit string, year int, req PageRequest) (Page[RegisterEntry], error) {
+	return registerPage(ctx, db, unit, year, req, true)
+}
+
+// registerPage reads a page of the register, and counts the year's lines when count is set.
+func registerPage(ctx context.Context, db *sql.DB, unit string, year int, req PageRequest, count bool) (Page[RegisterEntry], error) {
 	var c conditions
 	c.add("d.receiving_unit = ?", unit)
 	c.within("d.received_at", registerYear(year))
 	var total int
-	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM control_dossiers d`+c.where(), c.args...).Scan(&total); err != nil {
-		return Page[RegisterEntry]{}, err
+	if count {
+		if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM control_dossiers d`+c.where(), c.args...).Scan(&total); err != nil {
+			return Page[RegisterEntry]{}, err
+		}
 	}
 	number := 0
 	if req.After != nil {
@@ -108,12 +115,12 @@ func RegisterPageOf(ctx context.Context, db *sql.DB, unit string, year int, req 
 	return page, nil
 }
 
-// EachRegisterPage calls each with every page of the register in turn (MaxPageSize lines each):
-// an export streams the year without holding it.
+// EachRegisterPage calls each with every page of the register in turn (MaxPageSize lines each,
+// not counted): an export streams the year without holding it.
 func EachRegisterPage(ctx context.Context, db *sql.DB, unit string, year int, each func([]RegisterEntry) error) error {
 	req := PageRequest{Limit: MaxPageSize}
 	for {
-		page, err := RegisterPageOf(ctx, db, unit, year, req)
+		page, err := registerPage(ctx, db, unit, year, req, false)
 		if err != nil {
 			return err
 		}

@@ -207,11 +207,8 @@ func (r *summaryRow) valuesOf(columns []summaryColumn) []any {
 	return out
 }
 
-// scanner returns the destinations to scan a row's columns into, and a function that moves the
-// scanned values into r.
-func (r *summaryRow) scanner() ([]any, func()) { return r.scannerOf(summarySchema) }
-
-// scannerOf is scanner for the given columns, in their order.
+// scannerOf returns the destinations to scan a row's columns (in their order) into, and a
+// function that moves the scanned values into r.
 func (r *summaryRow) scannerOf(columns []summaryColumn) ([]any, func()) {
 	dest := make([]any, len(columns))
 	var finish []func()
