@@ -101,12 +101,12 @@ type ProcessControlView struct {
 
 func (ProcessControlView) Name() string { return "process_control" }
 func (ProcessControlView) Tables() []string {
-	return []string{"control_dossiers", "control_handovers", "control_notes"}
+	return []string{"control_dossiers", "control_handovers", "control_notes", "control_late"}
 }
 
 // SchemaVersion: the summary's, plus 3 for this view's own shape (2: notes and system steps as
-// codes; 3: only the summary columns its queries use, the late sets' columns and indexes, the
-// register's index).
+// codes; 3: only the summary columns its queries use, the late dashboard's lists, the register's
+// index).
 func (ProcessControlView) SchemaVersion() int { return summarySchemaVersion + 3 }
 func (ProcessControlView) WithPrefix(prefix string) engine.Consumer {
 	return ProcessControlView{Prefix: prefix}
@@ -114,6 +114,7 @@ func (ProcessControlView) WithPrefix(prefix string) engine.Consumer {
 func (v ProcessControlView) dossiers() string  { return v.Prefix + "control_dossiers" }
 func (v ProcessControlView) handovers() string { return v.Prefix + "control_handovers" }
 func (v ProcessControlView) notes() string     { return v.Prefix + "control_notes" }
+func (v ProcessControlView) late() string      { return v.Prefix + "control_late" }
 
 // controlColumns are the summary columns process control keeps: those its sheet, the register and
 // the late dashboard show or select by, and those its fold reads back. The summary's other facts
@@ -133,40 +134,42 @@ func summaryColumnsExcept(names ...string) []summaryColumn {
 	return out
 }
 
-// lateSetColumns are written, never read back: each holds the row's key in one of the late
-// dashboard's lists, NULL when the dossier is not in it, so that the list is an index range over
-// the dossiers in it rather than a scan of every dossier (an index cannot be partial on SQLite,
-// where each is a table constraint: see createTable).
-var lateSetColumns = []struct {
-	name string
+// lateSets are the late dashboard's lists as process control keeps them: control_late holds a
+// row (list, key, dossier id) for each dossier in a list, keyed by its place in the list, so that
+// a list is a range of that table's key — the dossiers in it, not every dossier — and a dossier in
+// no list (most of them) costs nothing more to write than its summary row. The key is a function
+// of the summary row alone, so a fold knows which rows a stored dossier has without reading them.
+var lateSets = [...]struct {
+	list string
 	key  func(r *summaryRow) time.Time
 }{
-	// open_due: the statutory due date of a dossier in progress. The overdue ones are those
-	// before now, or before the moment a paused clock stopped.
-	{"open_due", func(r *summaryRow) time.Time {
+	// The statutory due date of a dossier in progress: the overdue ones are those before now, or
+	// before the moment a paused clock stopped.
+	{LateListOpenOverdue, func(r *summaryRow) time.Time {
 		if r.open() {
 			return r.DueDate
 		}
 		return time.Time{}
 	}},
-	// open_appointment: the appointment date of a dossier in progress whose clock runs (a paused
-	// dossier's date is about to move).
-	{"open_appointment", func(r *summaryRow) time.Time {
+	// The appointment date of a dossier in progress whose clock runs (a paused dossier's date is
+	// about to move).
+	{LateListDueSoon, func(r *summaryRow) time.Time {
 		if r.open() && r.Waiting == "" {
 			return r.AppointmentDate
 		}
 		return time.Time{}
 	}},
-	// late_resolved_at: when a dossier resolved after its statutory due date was resolved.
-	{"late_resolved_at", func(r *summaryRow) time.Time {
+	// When a dossier resolved after its statutory due date was resolved.
+	{LateListResolvedLate, func(r *summaryRow) time.Time {
 		if judge(r.ResolvedAt, r.ResolvedDueDate) == VerdictLate {
 			return r.ResolvedAt
 		}
 		return time.Time{}
 	}},
-	// acceptance_watch: when an online submission not answered in time — answered or withdrawn
-	// after its acceptance deadline, or not answered yet — was submitted.
-	{"acceptance_watch", func(r *summaryRow) time.Time {
+	{LateListApologies, func(r *summaryRow) time.Time { return r.ApologyAt }},
+	// When an online submission not answered in time — answered or withdrawn after its
+	// acceptance deadline, or not answered yet — was submitted.
+	{LateListLateAcceptances, func(r *summaryRow) time.Time {
 		answered := firstNonZeroTime(r.RespondedAt, r.WithdrawnAt)
 		if !r.SubmittedAt.IsZero() && (answered.IsZero() || answered.After(r.AcceptanceDeadline)) {
 			return r.SubmittedAt
@@ -175,21 +178,26 @@ var lateSetColumns = []struct {
 	}},
 }
 
+// lateKeys are a dossier's keys in each of lateSets, "" where it is not in the list.
+type lateKeys [len(lateSets)]string
+
+func (r *summaryRow) lateKeys() lateKeys {
+	var k lateKeys
+	for i, set := range lateSets {
+		k[i] = sqlTime(set.key(r)).String
+	}
+	return k
+}
+
 // open reports whether the dossier is received and neither resolved nor closed.
 func (r *summaryRow) open() bool {
 	return !r.ReceivedAt.IsZero() && r.ResolvedAt.IsZero() && r.ClosedAt.IsZero()
 }
 
-// The control summary's secondary indexes, each over what one query selects and orders by (the
-// dossier id follows, as the keyset pages' tie-break).
+// The control summary's secondary indexes, each over what one query selects and orders by.
 var controlIndexes = []tableIndex{
 	{"_code", "code"}, // ControlSheetOf
-	{"_register", "receiving_unit, received_at"}, // RegisterPageOf: a unit's receipts
-	{"_open_due", "open_due"},                    // open overdue
-	{"_open_appointment", "open_appointment"},    // due soon
-	{"_late", "late_resolved_at"},                // resolved late
-	{"_apology", "apology_at"},                   // apologies
-	{"_acceptance", "acceptance_watch"},          // late acceptances
+	{"_register", "receiving_unit, received_at"}, // RegisterPageOf: a unit's receipts, then the dossier id
 }
 
 func (v ProcessControlView) Migrate(ctx context.Context, db *sql.DB, d engine.Dialect) error {
@@ -199,14 +207,21 @@ func (v ProcessControlView) Migrate(ctx context.Context, db *sql.DB, d engine.Di
 		}
 	}
 	h, n := v.handovers(), v.notes()
-	defs := make([]string, 0, len(controlColumns)+len(lateSetColumns))
+	defs := make([]string, 0, len(controlColumns))
 	for _, c := range controlColumns {
 		defs = append(defs, c.definition())
 	}
-	for _, c := range lateSetColumns {
-		defs = append(defs, c.name+" TEXT")
-	}
 	statements := createTable(d, v.dossiers(), strings.Join(defs, ", "), "dossier_id", controlIndexes...)
+	// The key is all there is to a list's row: on SQLite the table is its key's B-tree alone.
+	withoutRowID := ""
+	if d == engine.SQLite {
+		withoutRowID = " WITHOUT ROWID"
+	}
+	statements = append(statements, `CREATE TABLE IF NOT EXISTS `+v.late()+` (
+			list TEXT NOT NULL,
+			key TEXT NOT NULL,
+			dossier_id TEXT NOT NULL,
+			PRIMARY KEY (list, key, dossier_id))`+withoutRowID)
 	// seq is the stream version of the event that made the handover, so rows sort in the dossier's
 	// order and a replayed event cannot add a second row.
 	statements = append(statements, createTable(d, h, `
@@ -279,8 +294,9 @@ func (v ProcessControlView) NewFold(fresh bool) engine.Fold {
 type controlDossier struct {
 	row    summaryRow
 	log    handoverLog
-	stored bool // the table holds the summary row
-	dirty  bool // changed since the last flush
+	late   lateKeys // the dossier's rows in control_late as the table holds them
+	stored bool     // the table holds the summary row
+	dirty  bool     // changed since the last flush
 }
 
 // controlFold holds the dossiers moving in the log across the batches folded since the last flush.
@@ -353,6 +369,7 @@ func (f *controlFold) load(ctx context.Context, q engine.Querier, dialect engine
 		for _, r := range list {
 			d := byID[r.DossierID]
 			d.row, d.stored = r, true
+			d.late = d.row.lateKeys()
 		}
 		rows, err = q.QueryContext(ctx, `SELECT h.`+strings.Join(handoverColumnNames, ", h.")+` FROM `+f.view.handovers()+` h
 			WHERE h.dossier_id IN (`+in+`) AND ((h.kind = '`+HandoverPart+`' AND h.ended_at IS NULL)
@@ -403,29 +420,31 @@ func (f *controlFold) Flush(ctx context.Context, tx *sql.Tx, batch engine.Batch)
 	return nil
 }
 
-// controlSummaryColumns are the columns a summary row is written with: the facts, then the
-// late sets' keys.
-var controlSummaryColumns = func() []string {
-	names := make([]string, 0, len(controlColumns)+len(lateSetColumns))
-	for _, c := range controlColumns {
-		names = append(names, c.name)
-	}
-	for _, c := range lateSetColumns {
-		names = append(names, c.name)
-	}
-	return names
-}()
+// controlSummaryColumns are the columns a summary row is written with.
+var controlSummaryColumns = strings.Split(columnList(controlColumns, ""), ", ")
+
+var lateColumnNames = []string{"list", "key", "dossier_id"}
 
 var noteColumnNames = []string{"dossier_id", "version", "seq", "at", "kind", "param", "on_date", "detail", "by_name"}
 
 // write writes what changed since the last flush, many rows per statement.
 func (f *controlFold) write(ctx context.Context, tx *sql.Tx, batch engine.Batch) error {
-	var freshRows, storedRows, freshHandovers, endedHandovers, notes [][]any
+	var freshRows, storedRows, freshHandovers, endedHandovers, notes, lateIn, lateOut [][]any
 	for _, d := range f.dirty {
 		values := d.row.valuesOf(controlColumns)
-		for _, c := range lateSetColumns {
-			values = append(values, sqlTime(c.key(&d.row)))
+		keys := d.row.lateKeys()
+		for i, key := range keys {
+			if key == d.late[i] {
+				continue
+			}
+			if d.late[i] != "" {
+				lateOut = append(lateOut, []any{lateSets[i].list, d.late[i], d.row.DossierID})
+			}
+			if key != "" {
+				lateIn = append(lateIn, []any{lateSets[i].list, key, d.row.DossierID})
+			}
 		}
+		d.late = keys
 		if d.stored {
 			storedRows = append(storedRows, values)
 		} else {
@@ -464,7 +483,22 @@ func (f *controlFold) write(ctx context.Context, tx *sql.Tx, batch engine.Batch)
 		return err
 	}
 	// Each note is an event's own: the table cannot hold it yet.
-	return insertNewRows(ctx, tx, batch, f.view.notes(), noteColumnNames, notes, `ON CONFLICT (dossier_id, version) DO NOTHING`)
+	if err := insertNewRows(ctx, tx, batch, f.view.notes(), noteColumnNames, notes, `ON CONFLICT (dossier_id, version) DO NOTHING`); err != nil {
+		return err
+	}
+	// A dossier's place in a list moved or it left the list: its former row goes, then its new one
+	// comes, which the table cannot hold yet.
+	for chunk := range slices.Chunk(lateOut, controlRowsPerQuery) {
+		args := make([]any, 0, 3*len(chunk))
+		for _, row := range chunk {
+			args = append(args, row...)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM `+f.view.late()+` WHERE (list, key, dossier_id) IN (VALUES `+
+			placeholders(batch.Dialect, len(chunk), 3, 1)+`)`, args...); err != nil {
+			return err
+		}
+	}
+	return insertNewRows(ctx, tx, batch, f.view.late(), lateColumnNames, lateIn, `ON CONFLICT (list, key, dossier_id) DO NOTHING`)
 }
 
 // handoverRow is one line of a dossier's handover log.

@@ -14,8 +14,8 @@ import (
 
 // The late-dossier dashboard is a query over the process-control tables (ProcessControlView): the
 // same handovers that make each dossier's control sheet say which step, unit and official overran.
-// Each of its lists is an index range over the dossiers in it (the late sets' columns of
-// control_dossiers), read one page at a time; its summaries count those sets in SQL — the open
+// Each of its lists is a range of control_late's key — the dossiers in it, each at its place —
+// read one page at a time; its summaries count those sets in SQL — the open
 // dossiers overdue now, the dossiers resolved late and the apologies issued in the period — never
 // the history.
 
@@ -165,10 +165,9 @@ func (h Handover) overran(now time.Time) bool {
 	return h.Verdict == VerdictLate || (h.Ongoing && now.After(h.Deadline))
 }
 
-// lateList is one of the dashboard's lists: the late-set column it is an index range of (its
-// order, then the dossier id), and the conditions that select it.
+// lateList is one of the dashboard's lists: its range of control_late (alias l, its key the
+// dossier's place in the list) under the filter's period or horizon.
 type lateList struct {
-	key    string
 	filter func(c *conditions, f LateFilter, dueBy time.Time)
 }
 
@@ -176,30 +175,29 @@ var lateLists = map[string]lateList{
 	// As the domain judges lateness (Dossier.LegalVerdict): against the statutory due date, which
 	// an apology does not move; a paused dossier — suspended, or waiting for the applicant's
 	// supplement — is judged at the moment its clock stopped, which is before now.
-	LateListOpenOverdue: {"open_due", func(c *conditions, f LateFilter, _ time.Time) {
-		c.add("d.open_due < ?", sqlTime(f.Now))
+	LateListOpenOverdue: {func(c *conditions, f LateFilter, _ time.Time) {
+		c.add("l.key < ?", sqlTime(f.Now))
 		c.add("COALESCE(d.paused_at, ?) > d.due_date", sqlTime(f.Now))
 	}},
-	LateListResolvedLate: {"late_resolved_at", func(c *conditions, f LateFilter, _ time.Time) {
-		c.within("d.late_resolved_at", f.Period)
+	LateListResolvedLate: {func(c *conditions, f LateFilter, _ time.Time) { c.within("l.key", f.Period) }},
+	LateListDueSoon: {func(c *conditions, f LateFilter, dueBy time.Time) {
+		c.add("l.key >= ?", sqlTime(f.Now))
+		c.add("l.key <= ?", sqlTime(dueBy))
 	}},
-	// A paused dossier's appointment date is about to move: it is not in open_appointment.
-	LateListDueSoon: {"open_appointment", func(c *conditions, f LateFilter, dueBy time.Time) {
-		c.add("d.open_appointment >= ?", sqlTime(f.Now))
-		c.add("d.open_appointment <= ?", sqlTime(dueBy))
-	}},
-	LateListApologies: {"apology_at", func(c *conditions, f LateFilter, _ time.Time) {
-		c.within("d.apology_at", f.Period)
-	}},
-	LateListLateAcceptances: {"acceptance_watch", func(c *conditions, f LateFilter, _ time.Time) {
-		c.within("d.acceptance_watch", f.Period)
+	LateListApologies: {func(c *conditions, f LateFilter, _ time.Time) { c.within("l.key", f.Period) }},
+	LateListLateAcceptances: {func(c *conditions, f LateFilter, _ time.Time) {
+		c.within("l.key", f.Period)
 		c.add("COALESCE(d.responded_at, d.withdrawn_at, ?) > d.acceptance_deadline", sqlTime(f.Now))
 	}},
 }
 
+// lateFrom joins a list's rows to the dossiers' summaries.
+const lateFrom = ` FROM control_late l JOIN control_dossiers d ON d.dossier_id = l.dossier_id`
+
 // conditions returns the conditions selecting list under f.
-func (l lateList) conditions(f LateFilter, dueBy time.Time) conditions {
+func (l lateList) conditions(name string, f LateFilter, dueBy time.Time) conditions {
 	var c conditions
+	c.add("l.list = ?", name)
 	l.filter(&c, f, dueBy)
 	c.agency("d", f.Agency)
 	if f.Unit != "" {
@@ -224,21 +222,21 @@ type lateRow struct {
 }
 
 // page reads one page of the list.
-func (l lateList) page(ctx context.Context, db *sql.DB, f LateFilter, dueBy time.Time, req PageRequest) ([]lateRow, Page[lateRow], error) {
-	c := l.conditions(f, dueBy)
+func (l lateList) page(ctx context.Context, db *sql.DB, name string, f LateFilter, dueBy time.Time, req PageRequest) ([]lateRow, Page[lateRow], error) {
+	c := l.conditions(name, f, dueBy)
 	var total int
-	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM control_dossiers d`+c.where(), c.args...).Scan(&total); err != nil {
+	if err := db.QueryRowContext(ctx, `SELECT COUNT(*)`+lateFrom+c.where(), c.args...).Scan(&total); err != nil {
 		return nil, Page[lateRow]{}, err
 	}
 	if req.After != nil {
 		if len(req.After) != 2 {
 			return nil, Page[lateRow]{}, ErrBadCursor
 		}
-		c.add("(d."+l.key+", d.dossier_id) > (?, ?)", req.After[0], req.After[1])
+		c.add("(l.key, l.dossier_id) > (?, ?)", req.After[0], req.After[1])
 	}
 	size := req.Size()
-	rows, err := db.QueryContext(ctx, `SELECT `+columnList(controlColumns, "d")+`, d.`+l.key+` FROM control_dossiers d`+c.where()+
-		` ORDER BY d.`+l.key+`, d.dossier_id LIMIT `+strconv.Itoa(size+1), c.args...)
+	rows, err := db.QueryContext(ctx, `SELECT `+columnList(controlColumns, "d")+`, l.key`+lateFrom+c.where()+
+		` ORDER BY l.key, l.dossier_id LIMIT `+strconv.Itoa(size+1), c.args...)
 	if err != nil {
 		return nil, Page[lateRow]{}, err
 	}
@@ -277,7 +275,7 @@ func LateListPage(ctx context.Context, db *sql.DB, name string, f LateFilter, ca
 		return nil, ErrNoSuchList
 	}
 	dueBy := cal.AddWorkingDays(f.Now, f.DueWithinDays)
-	_, rows, err := l.page(ctx, db, f, dueBy, req)
+	_, rows, err := l.page(ctx, db, name, f, dueBy, req)
 	if err != nil {
 		return nil, err
 	}
@@ -430,9 +428,9 @@ func (dash *LateDashboard) summarise(ctx context.Context, db *sql.DB, f LateFilt
 		{LateListResolvedLate, func(g *LateGroup, n int) { g.ResolvedLate += n }},
 		{LateListApologies, func(g *LateGroup, n int) { g.Apologies += n }},
 	} {
-		c := lateLists[set.list].conditions(f, dash.DueBy)
-		rows, err := db.QueryContext(ctx, `SELECT d.competent_agency, d.procedure_code, MAX(d.procedure_name), d.field_code, MAX(d.field_name), COUNT(*)
-			FROM control_dossiers d`+c.where()+` GROUP BY d.competent_agency, d.procedure_code, d.field_code`, c.args...)
+		c := lateLists[set.list].conditions(set.list, f, dash.DueBy)
+		rows, err := db.QueryContext(ctx, `SELECT d.competent_agency, d.procedure_code, MAX(d.procedure_name), d.field_code, MAX(d.field_name), COUNT(*)`+
+			lateFrom+c.where()+` GROUP BY d.competent_agency, d.procedure_code, d.field_code`, c.args...)
 		if err != nil {
 			return err
 		}
@@ -453,8 +451,8 @@ func (dash *LateDashboard) summarise(ctx context.Context, db *sql.DB, f LateFilt
 	}
 	dash.ByAgency, dash.ByProcedure, dash.ByField = agencies.sorted(), procedures.sorted(), fields.sorted()
 
-	c := lateLists[LateListOpenOverdue].conditions(f, dash.DueBy)
-	rows, err := db.QueryContext(ctx, `SELECT d.holder_unit, COUNT(*) FROM control_dossiers d`+c.where()+` GROUP BY d.holder_unit`, c.args...)
+	c := lateLists[LateListOpenOverdue].conditions(LateListOpenOverdue, f, dash.DueBy)
+	rows, err := db.QueryContext(ctx, `SELECT d.holder_unit, COUNT(*)`+lateFrom+c.where()+` GROUP BY d.holder_unit`, c.args...)
 	if err != nil {
 		return err
 	}
@@ -473,10 +471,10 @@ func (dash *LateDashboard) summarise(ctx context.Context, db *sql.DB, f LateFilt
 
 	now := sqlTime(f.Now)
 	for _, list := range []string{LateListOpenOverdue, LateListResolvedLate} {
-		c := lateLists[list].conditions(f, dash.DueBy)
+		c := lateLists[list].conditions(list, f, dash.DueBy)
 		c.add("h.deadline IS NOT NULL AND (h.ended_at > h.deadline OR (h.ended_at IS NULL AND h.deadline < ?))", now)
-		rows, err := db.QueryContext(ctx, `SELECT h.to_unit, h.to_official_id, h.to_official_name, h.ended_by_id, h.ended_by_name, h.deadline, h.ended_at
-			FROM control_dossiers d JOIN control_handovers h ON h.dossier_id = d.dossier_id`+c.where(), c.args...)
+		rows, err := db.QueryContext(ctx, `SELECT h.to_unit, h.to_official_id, h.to_official_name, h.ended_by_id, h.ended_by_name, h.deadline, h.ended_at`+
+			lateFrom+` JOIN control_handovers h ON h.dossier_id = d.dossier_id`+c.where(), c.args...)
 		if err != nil {
 			return err
 		}
