@@ -62,13 +62,13 @@ func (s *Server) getLateDashboard(w http.ResponseWriter, r *http.Request) {
 // getLateList: GET /api/v1/dashboards/late/{list}?…&limit=&after= — one page of one of the late
 // dashboard's lists (projections.LateLists), with the dashboard's filters.
 func (s *Server) getLateList(w http.ResponseWriter, r *http.Request) {
+	f, req, ok := s.lateFilter(w, r, true)
+	if !ok {
+		return
+	}
 	name := chi.URLParam(r, "list")
 	if !slices.Contains(projections.LateLists, name) {
 		s.writeError(w, r, domain.Errorf(domain.ENOTFOUND, "the late dashboard has no list %q (lists: %s)", name, strings.Join(projections.LateLists, ", ")))
-		return
-	}
-	f, req, ok := s.lateFilter(w, r, true)
-	if !ok {
 		return
 	}
 	page, err := projections.LateListPage(r.Context(), s.readDB, name, f, s.app.Calendar, req)

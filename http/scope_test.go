@@ -150,6 +150,7 @@ func TestAnotherAgencysFiguresAreRefusedAlikeByPagesAndAPI(t *testing.T) {
 	for _, path := range []string{
 		"/api/v1/reports/resolution?agency=" + land, "/can-bo/thong-ke/bao-cao.csv?co-quan=" + land,
 		"/api/v1/dashboards/late?agency=" + land, "/can-bo/thong-ke/tre-han?co-quan=" + land,
+		"/api/v1/dashboards/late/open_overdue?agency=" + land,
 		"/api/v1/statistics/satisfaction?agency=" + land, "/can-bo/thong-ke/hai-long.csv?co-quan=" + land,
 		"/api/v1/registers/" + land + "/2026", "/can-bo?co-quan=" + url.QueryEscape(land),
 	} {
