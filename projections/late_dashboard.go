@@ -165,40 +165,37 @@ func (h Handover) overran(now time.Time) bool {
 	return h.Verdict == VerdictLate || (h.Ongoing && now.After(h.Deadline))
 }
 
-// lateList is one of the dashboard's lists: its range of control_late (alias l, its key the
-// dossier's place in the list) under the filter's period or horizon.
-type lateList struct {
-	filter func(c *conditions, f LateFilter, dueBy time.Time)
-}
-
-var lateLists = map[string]lateList{
+// lateRanges select each of the dashboard's lists: its range of control_late (alias l, its key
+// the dossier's place in the list) under the filter's period or horizon, and what the summary row
+// (alias d) must say besides.
+var lateRanges = map[string]func(c *conditions, f LateFilter, dueBy time.Time){
 	// As the domain judges lateness (Dossier.LegalVerdict): against the statutory due date, which
 	// an apology does not move; a paused dossier — suspended, or waiting for the applicant's
 	// supplement — is judged at the moment its clock stopped, which is before now.
-	LateListOpenOverdue: {func(c *conditions, f LateFilter, _ time.Time) {
+	LateListOpenOverdue: func(c *conditions, f LateFilter, _ time.Time) {
 		c.add("l.key < ?", sqlTime(f.Now))
 		c.add("COALESCE(d.paused_at, ?) > d.due_date", sqlTime(f.Now))
-	}},
-	LateListResolvedLate: {func(c *conditions, f LateFilter, _ time.Time) { c.within("l.key", f.Period) }},
-	LateListDueSoon: {func(c *conditions, f LateFilter, dueBy time.Time) {
+	},
+	LateListResolvedLate: func(c *conditions, f LateFilter, _ time.Time) { c.within("l.key", f.Period) },
+	LateListDueSoon: func(c *conditions, f LateFilter, dueBy time.Time) {
 		c.add("l.key >= ?", sqlTime(f.Now))
 		c.add("l.key <= ?", sqlTime(dueBy))
-	}},
-	LateListApologies: {func(c *conditions, f LateFilter, _ time.Time) { c.within("l.key", f.Period) }},
-	LateListLateAcceptances: {func(c *conditions, f LateFilter, _ time.Time) {
+	},
+	LateListApologies: func(c *conditions, f LateFilter, _ time.Time) { c.within("l.key", f.Period) },
+	LateListLateAcceptances: func(c *conditions, f LateFilter, _ time.Time) {
 		c.within("l.key", f.Period)
 		c.add("COALESCE(d.responded_at, d.withdrawn_at, ?) > d.acceptance_deadline", sqlTime(f.Now))
-	}},
+	},
 }
 
 // lateFrom joins a list's rows to the dossiers' summaries.
 const lateFrom = ` FROM control_late l JOIN control_dossiers d ON d.dossier_id = l.dossier_id`
 
-// conditions returns the conditions selecting list under f.
-func (l lateList) conditions(name string, f LateFilter, dueBy time.Time) conditions {
+// lateConditions returns the conditions selecting the list under f.
+func lateConditions(list string, f LateFilter, dueBy time.Time) conditions {
 	var c conditions
-	c.add("l.list = ?", name)
-	l.filter(&c, f, dueBy)
+	c.add("l.list = ?", list)
+	lateRanges[list](&c, f, dueBy)
 	c.agency("d", f.Agency)
 	if f.Unit != "" {
 		c.add("d.receiving_unit = ?", f.Unit)
@@ -221,16 +218,16 @@ type lateRow struct {
 	key string
 }
 
-// page reads one page of the list.
-func (l lateList) page(ctx context.Context, db *sql.DB, name string, f LateFilter, dueBy time.Time, req PageRequest) ([]lateRow, Page[lateRow], error) {
-	c := l.conditions(name, f, dueBy)
+// latePage reads one page of the list.
+func latePage(ctx context.Context, db *sql.DB, list string, f LateFilter, dueBy time.Time, req PageRequest) (Page[lateRow], error) {
+	c := lateConditions(list, f, dueBy)
 	var total int
 	if err := db.QueryRowContext(ctx, `SELECT COUNT(*)`+lateFrom+c.where(), c.args...).Scan(&total); err != nil {
-		return nil, Page[lateRow]{}, err
+		return Page[lateRow]{}, err
 	}
 	if req.After != nil {
 		if len(req.After) != 2 {
-			return nil, Page[lateRow]{}, ErrBadCursor
+			return Page[lateRow]{}, ErrBadCursor
 		}
 		c.add("(l.key, l.dossier_id) > (?, ?)", req.After[0], req.After[1])
 	}
@@ -238,23 +235,24 @@ func (l lateList) page(ctx context.Context, db *sql.DB, name string, f LateFilte
 	rows, err := db.QueryContext(ctx, `SELECT `+columnList(controlColumns, "d")+`, l.key`+lateFrom+c.where()+
 		` ORDER BY l.key, l.dossier_id LIMIT `+strconv.Itoa(size+1), c.args...)
 	if err != nil {
-		return nil, Page[lateRow]{}, err
+		return Page[lateRow]{}, err
 	}
+	// Each row's key is scanned into the slot appended for it just before.
 	var keys []string
-	list, err := scanSummaryColumns(rows, controlColumns, func() []any {
+	found, err := scanSummaryColumns(rows, controlColumns, func() []any {
 		keys = append(keys, "")
 		return []any{&keys[len(keys)-1]}
 	})
 	if err != nil {
-		return nil, Page[lateRow]{}, err
+		return Page[lateRow]{}, err
 	}
-	all := make([]lateRow, len(list))
-	for i := range list {
-		all[i] = lateRow{list[i], keys[i]}
+	all := make([]lateRow, len(found))
+	for i := range found {
+		all[i] = lateRow{found[i], keys[i]}
 	}
 	page := PageOf(all, size, func(r lateRow) Cursor { return Cursor{r.key, r.DossierID} })
 	page.Total = total
-	return all, page, nil
+	return page, nil
 }
 
 // pageOf converts a page of rows into a page of items.
@@ -270,12 +268,11 @@ func pageOf[T any](rows Page[lateRow], item func(lateRow) T) Page[T] {
 // DueDossier, ApologyEntry or LateAcceptance. ErrNoSuchList for another name, ErrBadCursor for
 // a cursor another list handed out.
 func LateListPage(ctx context.Context, db *sql.DB, name string, f LateFilter, cal *calendar.Calendar, req PageRequest) (any, error) {
-	l, ok := lateLists[name]
-	if !ok {
+	if lateRanges[name] == nil {
 		return nil, ErrNoSuchList
 	}
 	dueBy := cal.AddWorkingDays(f.Now, f.DueWithinDays)
-	_, rows, err := l.page(ctx, db, name, f, dueBy, req)
+	rows, err := latePage(ctx, db, name, f, dueBy, req)
 	if err != nil {
 		return nil, err
 	}
@@ -428,7 +425,7 @@ func (dash *LateDashboard) summarise(ctx context.Context, db *sql.DB, f LateFilt
 		{LateListResolvedLate, func(g *LateGroup, n int) { g.ResolvedLate += n }},
 		{LateListApologies, func(g *LateGroup, n int) { g.Apologies += n }},
 	} {
-		c := lateLists[set.list].conditions(set.list, f, dash.DueBy)
+		c := lateConditions(set.list, f, dash.DueBy)
 		rows, err := db.QueryContext(ctx, `SELECT d.competent_agency, d.procedure_code, MAX(d.procedure_name), d.field_code, MAX(d.field_name), COUNT(*)`+
 			lateFrom+c.where()+` GROUP BY d.competent_agency, d.procedure_code, d.field_code`, c.args...)
 		if err != nil {
@@ -451,7 +448,7 @@ func (dash *LateDashboard) summarise(ctx context.Context, db *sql.DB, f LateFilt
 	}
 	dash.ByAgency, dash.ByProcedure, dash.ByField = agencies.sorted(), procedures.sorted(), fields.sorted()
 
-	c := lateLists[LateListOpenOverdue].conditions(LateListOpenOverdue, f, dash.DueBy)
+	c := lateConditions(LateListOpenOverdue, f, dash.DueBy)
 	rows, err := db.QueryContext(ctx, `SELECT d.holder_unit, COUNT(*)`+lateFrom+c.where()+` GROUP BY d.holder_unit`, c.args...)
 	if err != nil {
 		return err
@@ -471,7 +468,7 @@ func (dash *LateDashboard) summarise(ctx context.Context, db *sql.DB, f LateFilt
 
 	now := sqlTime(f.Now)
 	for _, list := range []string{LateListOpenOverdue, LateListResolvedLate} {
-		c := lateLists[list].conditions(list, f, dash.DueBy)
+		c := lateConditions(list, f, dash.DueBy)
 		c.add("h.deadline IS NOT NULL AND (h.ended_at > h.deadline OR (h.ended_at IS NULL AND h.deadline < ?))", now)
 		rows, err := db.QueryContext(ctx, `SELECT h.to_unit, h.to_official_id, h.to_official_name, h.ended_by_id, h.ended_by_name, h.deadline, h.ended_at`+
 			lateFrom+` JOIN control_handovers h ON h.dossier_id = d.dossier_id`+c.where(), c.args...)
