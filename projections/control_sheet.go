@@ -303,10 +303,11 @@ type controlDossier struct {
 type controlFold struct {
 	view  ProcessControlView
 	held  map[string]*controlDossier
+	rows  int // summary rows, handovers and notes held: what the engine's budget counts
 	dirty []*controlDossier // in the order first changed, so a replay writes rows in the same order
 }
 
-func (f *controlFold) Held() int { return len(f.held) }
+func (f *controlFold) Held() int { return f.rows }
 
 // Add folds a batch into the dossiers held, first reading back those it needs and does not hold:
 // a few set queries, never one per event.
@@ -322,6 +323,7 @@ func (f *controlFold) Add(ctx context.Context, q engine.Querier, batch engine.Ba
 		}
 		d := &controlDossier{row: summaryRow{DossierID: de.id}, log: handoverLog{id: de.id}}
 		f.held[de.id] = d
+		f.rows++
 		// A stream's first event opens the dossier: no row exists before it. Any other dossier not
 		// held is in the tables (or nowhere, when the events before were parked).
 		if de.re.Version > 1 {
@@ -337,7 +339,9 @@ func (f *controlFold) Add(ctx context.Context, q engine.Querier, batch engine.Ba
 		if !d.row.exists {
 			continue
 		}
+		before := len(d.log.rows) + len(d.log.notes)
 		d.log.record(de.re, de.e, d.row.ReceivingUnit)
+		f.rows += len(d.log.rows) + len(d.log.notes) - before
 		if !d.dirty {
 			d.dirty = true
 			f.dirty = append(f.dirty, d)
@@ -386,6 +390,7 @@ func (f *controlFold) load(ctx context.Context, q engine.Querier, dialect engine
 			h := &handovers[i].row
 			h.stored = true
 			byID[handovers[i].dossierID].log.open(h)
+			f.rows++
 		}
 	}
 	return nil
@@ -399,6 +404,7 @@ func (f *controlFold) Flush(ctx context.Context, tx *sql.Tx, batch engine.Batch)
 	if err := f.write(ctx, tx, batch); err != nil {
 		return err
 	}
+	f.rows = 0
 	for id, d := range f.held {
 		if !d.dirty || !d.row.ClosedAt.IsZero() {
 			delete(f.held, id)
@@ -415,6 +421,7 @@ func (f *controlFold) Flush(ctx context.Context, tx *sql.Tx, batch engine.Batch)
 		}
 		clear(d.log.rows[len(kept):])
 		d.log.rows, d.log.notes = kept, nil
+		f.rows += 1 + len(kept)
 	}
 	f.dirty = f.dirty[:0]
 	return nil

@@ -205,14 +205,21 @@ func TestProcessControlFoldWritesWhatApplyWrites(t *testing.T) {
 				}
 			}
 			flush()
-			unfinished := 0
+			// At most, for each dossier not finished: its summary, its latest handover, its open parts.
+			bound, unfinished := 0, 0
 			for _, b := range s.Books {
 				if b.ReturnedAt.IsZero() && b.WithdrawnAt.IsZero() && b.Resolution != "rejected" {
 					unfinished++
+					bound += 2
+					for _, h := range b.Handovers {
+						if h.Kind == projections.HandoverPart && h.EndedAt.IsZero() {
+							bound++
+						}
+					}
 				}
 			}
-			if held := fold.Held(); held > unfinished {
-				t.Errorf("the fold holds %d dossiers after its last flush, more than the %d not finished", held, unfinished)
+			if held := fold.Held(); held > bound {
+				t.Errorf("the fold holds %d rows after its last flush; %d dossiers are not finished, at most %d rows are in play", held, unfinished, bound)
 			}
 			for _, table := range folded.Tables() {
 				want, got := dumpTable(t, s.db, table), dumpTable(t, s.db, "fold_"+table)
