@@ -303,7 +303,7 @@ type controlDossier struct {
 type controlFold struct {
 	view  ProcessControlView
 	held  map[string]*controlDossier
-	rows  int // summary rows, handovers and notes held: what the engine's budget counts
+	rows  int               // summary rows, handovers and notes held: what the engine's budget counts
 	dirty []*controlDossier // in the order first changed, so a replay writes rows in the same order
 }
 
