@@ -1,0 +1,242 @@
+package delivery
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/motcua/motcua/domain"
+	"github.com/motcua/motcua/engine"
+)
+
+// ConsumerName is the delivery consumer's name: its checkpoint in projection_checkpoints.
+const ConsumerName = "deliveries"
+
+// The consumer's tables, without prefix.
+const (
+	deliveriesTable = "deliveries"
+	// dossiersTable holds each dossier's state folded so far, without the applicant's identity:
+	// what Plan needs to tell a status change from a step inside one status.
+	dossiersTable = "delivery_dossiers"
+	// originTable holds the moment deliveries were first enabled: events recorded before it are
+	// folded but never delivered, so that turning notifications on in a deployment with years of
+	// history does not send years of mail.
+	originTable = "delivery_origin"
+)
+
+// Consumer is the engine.Consumer that records deliveries: for every dossier event and every
+// destination whose Plan names a kind, one row in the deliveries table, in the transaction that
+// moves the consumer's checkpoint. A redelivered event finds its row there already (the
+// idempotency key is unique) and a crash before the commit loses nothing: the event comes again.
+//
+// The consumer is an outbox, not a read model: never rebuild it (its SchemaVersion stays 1 and its
+// tables change by additive migrations). A rebuild would start a fresh origin — so it would deliver
+// no past event again, but it would forget the deliveries still waiting.
+type Consumer struct {
+	prefix       string
+	destinations []Destination
+}
+
+// NewConsumer returns the consumer recording deliveries for destinations.
+func NewConsumer(destinations ...Destination) (*Consumer, error) {
+	if err := checkDestinations(destinations); err != nil {
+		return nil, err
+	}
+	return &Consumer{destinations: destinations}, nil
+}
+
+func (c *Consumer) Name() string { return ConsumerName }
+
+func (c *Consumer) Tables() []string { return []string{deliveriesTable, dossiersTable, originTable} }
+
+func (c *Consumer) SchemaVersion() int { return 1 }
+
+func (c *Consumer) WithPrefix(prefix string) engine.Consumer {
+	copied := *c
+	copied.prefix = prefix
+	return &copied
+}
+
+func (c *Consumer) table(name string) string { return c.prefix + name }
+
+// Migrate creates the tables and, the first time, records the origin.
+func (c *Consumer) Migrate(ctx context.Context, db *sql.DB, d engine.Dialect) error {
+	now := time.Now()
+	return migrate(ctx, db, d, c.prefix, &now)
+}
+
+// folded is what the consumer keeps of a dossier between events.
+type folded struct {
+	Dossier domain.Dossier `json:"dossier"`
+	Contact Contact        `json:"contact"`
+}
+
+// Apply folds each dossier event into its dossier's state and records what each destination plans
+// for it.
+func (c *Consumer) Apply(ctx context.Context, tx *sql.Tx, batch engine.Batch) error {
+	decoded, err := batch.DossierEvents()
+	if err != nil {
+		return err
+	}
+	var origin int64
+	if err := tx.QueryRowContext(ctx, `SELECT started_at FROM `+c.table(originTable)+` WHERE id = 1`).Scan(&origin); err != nil {
+		return fmt.Errorf("read the delivery origin: %w", err)
+	}
+	now := time.Now()
+	states := map[string]*folded{}
+	var order []string
+	for i, re := range batch.Events {
+		e := decoded[i]
+		if e == nil {
+			continue
+		}
+		state, ok := states[re.Stream]
+		if !ok {
+			if state, err = c.loadDossier(ctx, tx, re.Stream); err != nil {
+				return err
+			}
+			states[re.Stream] = state
+			order = append(order, re.Stream)
+		}
+		before := state.Dossier
+		after := domain.Evolve(before, e)
+		after.Version = re.Version
+		// The applicant's identity stays in the log, sealed; the consumer keeps only which
+		// channels they gave, and reads the rest when sending (docs/integrations.md).
+		if applicant := after.Applicant; applicant != (domain.Applicant{Type: applicant.Type}) {
+			state.Contact = Contact{Email: applicant.Email != "", Phone: applicant.Phone != ""}
+			after.Applicant = domain.Applicant{Type: applicant.Type}
+		}
+		state.Dossier = after
+		if re.RecordedAt.UnixMilli() < origin {
+			continue
+		}
+		change := Change{Recorded: re, Event: e, Before: before, After: after, Contact: state.Contact}
+		for _, dest := range c.destinations {
+			kind := dest.Plan(change)
+			if kind == "" {
+				continue
+			}
+			if err := c.insertDelivery(ctx, tx, dest.Name(), kind, change, now); err != nil {
+				return err
+			}
+		}
+	}
+	for _, stream := range order {
+		if err := c.saveDossier(ctx, tx, stream, states[stream]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c *Consumer) loadDossier(ctx context.Context, tx *sql.Tx, stream string) (*folded, error) {
+	var raw string
+	err := tx.QueryRowContext(ctx, `SELECT state_json FROM `+c.table(dossiersTable)+` WHERE dossier_id = $1`, stream).Scan(&raw)
+	if errors.Is(err, sql.ErrNoRows) {
+		return &folded{}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", stream, err)
+	}
+	var state folded
+	if err := json.Unmarshal([]byte(raw), &state); err != nil {
+		return nil, fmt.Errorf("decode the state of %s: %w", stream, err)
+	}
+	return &state, nil
+}
+
+func (c *Consumer) saveDossier(ctx context.Context, tx *sql.Tx, stream string, state *folded) error {
+	raw, err := json.Marshal(state)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO `+c.table(dossiersTable)+` (dossier_id, state_json) VALUES ($1, $2)
+		ON CONFLICT (dossier_id) DO UPDATE SET state_json = excluded.state_json`, stream, string(raw))
+	if err != nil {
+		return fmt.Errorf("save the state of %s: %w", stream, err)
+	}
+	return nil
+}
+
+func (c *Consumer) insertDelivery(ctx context.Context, tx *sql.Tx, destination, kind string, change Change, now time.Time) error {
+	re := change.Recorded
+	occurred := re.Metadata.OccurredAt
+	if occurred.IsZero() {
+		occurred = re.RecordedAt
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO `+c.table(deliveriesTable)+` (destination, idempotency_key, dossier_id, event_id,
+			event_type, kind, stream_version, commit_position, prepare_position, occurred_at, state, next_attempt_at, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+		ON CONFLICT (idempotency_key) DO NOTHING`,
+		destination, Key(destination, re.ID.String(), kind), re.Stream, re.ID.String(), re.Type, kind, int64(re.Version),
+		int64(re.Position.Commit), int64(re.Position.Prepare), occurred.UnixMilli(), string(Pending), now.UnixMilli(), now.UnixMilli())
+	if err != nil {
+		return fmt.Errorf("record the %s delivery of %s: %w", destination, re.ID, err)
+	}
+	return nil
+}
+
+// migrate creates the delivery tables under prefix and, when origin is given, records it unless
+// an origin is recorded already.
+func migrate(ctx context.Context, db *sql.DB, d engine.Dialect, prefix string, origin *time.Time) error {
+	if err := d.Check(); err != nil {
+		return err
+	}
+	id := "id INTEGER PRIMARY KEY AUTOINCREMENT"
+	if d == engine.PostgreSQL {
+		id = "id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY"
+	}
+	deliveries := prefix + deliveriesTable
+	statements := []string{
+		`CREATE TABLE IF NOT EXISTS ` + deliveries + ` (
+			` + id + `,
+			destination TEXT NOT NULL,
+			idempotency_key TEXT NOT NULL UNIQUE,
+			dossier_id TEXT NOT NULL,
+			event_id TEXT NOT NULL,
+			event_type TEXT NOT NULL,
+			kind TEXT NOT NULL,
+			stream_version BIGINT NOT NULL,
+			commit_position BIGINT NOT NULL,
+			prepare_position BIGINT NOT NULL,
+			occurred_at BIGINT NOT NULL,
+			state TEXT NOT NULL,
+			attempts INTEGER NOT NULL DEFAULT 0,
+			last_error TEXT NOT NULL DEFAULT '',
+			next_attempt_at BIGINT NOT NULL,
+			lease_until BIGINT NOT NULL DEFAULT 0,
+			created_at BIGINT NOT NULL,
+			done_at BIGINT NOT NULL DEFAULT 0,
+			detail TEXT NOT NULL DEFAULT '')`,
+		// The dispatcher's two questions: what is due, and is an earlier delivery of the same
+		// dossier to the same destination still waiting. Both look at pending rows only.
+		`CREATE INDEX IF NOT EXISTS ` + deliveries + `_due ON ` + deliveries + ` (next_attempt_at) WHERE state = 'pending'`,
+		`CREATE INDEX IF NOT EXISTS ` + deliveries + `_queue ON ` + deliveries + ` (destination, dossier_id, id) WHERE state = 'pending'`,
+		`CREATE INDEX IF NOT EXISTS ` + deliveries + `_state ON ` + deliveries + ` (destination, state)`,
+		`CREATE TABLE IF NOT EXISTS ` + prefix + dossiersTable + ` (dossier_id TEXT PRIMARY KEY, state_json TEXT NOT NULL)`,
+		`CREATE TABLE IF NOT EXISTS ` + prefix + originTable + ` (id INTEGER PRIMARY KEY, started_at BIGINT NOT NULL)`,
+	}
+	for _, s := range statements {
+		if _, err := db.ExecContext(ctx, s); err != nil {
+			return fmt.Errorf("delivery: migrate: %w", err)
+		}
+	}
+	if origin == nil {
+		return nil
+	}
+	_, err := db.ExecContext(ctx, `INSERT INTO `+prefix+originTable+` (id, started_at) VALUES (1, $1) ON CONFLICT (id) DO NOTHING`, origin.UnixMilli())
+	if err != nil {
+		return fmt.Errorf("delivery: record the origin: %w", err)
+	}
+	return nil
+}
+
+// Migrate creates the delivery tables in db, for the operators' commands, which read them without
+// running the consumer. It records no origin: deliveries start when the consumer first runs.
+func Migrate(ctx context.Context, db *sql.DB, d engine.Dialect) error {
+	return migrate(ctx, db, d, "", nil)
+}
