@@ -97,10 +97,10 @@ type receiver struct {
 
 	mu       sync.Mutex
 	rng      *rand.Rand
-	refuse   float64 // share of sends refused
-	lostAck  float64 // share of sends accepted whose answer is lost
+	refuse   float64                      // share of sends refused
+	lostAck  float64                      // share of sends accepted whose answer is lost
 	refuseIf func(delivery.Delivery) bool // refuses, whatever the dice say
-	got      []delivery.Delivery // every accepted send, duplicates included
+	got      []delivery.Delivery          // every accepted send, duplicates included
 }
 
 func newReceiver(name string) *receiver {
