@@ -6,6 +6,7 @@
 //	motcua migrate --store postgres://…
 //	motcua projections status|rebuild [--store URL] [--data DIR] [NAME…]
 //	motcua erase --id-number N --basis TEXT [--store URL] [--data DIR]
+//	motcua deliveries status|list|retry [--store URL] [--data DIR] [--dead] [--destination D]
 //
 // This is the only place that wires concrete implementations together.
 package main
@@ -35,6 +36,9 @@ Usage:
   motcua bench reads (--data DIR | --store URL) [--calls 5] [--lookup-duration 3s] [--receipts 160]
   motcua projections status  [--store URL] [--data DIR]
   motcua projections rebuild [--store URL] [--data DIR] [--batch N] [NAME…]
+  motcua deliveries status   [--store URL] [--data DIR] [--json]
+  motcua deliveries list     [--store URL] [--data DIR] [--state failing|dead|pending|sent|skipped] [--destination D]
+  motcua deliveries retry    [--store URL] [--data DIR] [--dead] [--destination D]
 
 Stores: sqlite:PATH (default, under --data), postgres://…, esdb://… or kurrentdb://…
 `
@@ -72,6 +76,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runVerify(ctx, args[1:], stdout, stderr)
 	case "projections":
 		return runProjections(ctx, args[1:], stdout, stderr)
+	case "deliveries":
+		return runDeliveries(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -44,6 +44,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	publicURL := fs.String("public-url", "", "scheme and host printed QR codes point to (default: the address a request came to)")
 	agencyKeysDir := fs.String("agency-keys", "", "directory of the agencies' result-signing keys, <agency code>.pem (default <data>/agency-keys)")
 	idempotencyWindow := fs.Duration("idempotency-window", mhttp.DefaultIdempotencyWindow, "how long the first answer to a write sent with an Idempotency-Key is replayed to repeats")
+	mail := addMailFlags(fs)
 	signIn := addSignInFlags(fs)
 	limits, connections := addLimitFlags(fs)
 	if err := fs.Parse(args); err != nil {
@@ -106,7 +107,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		printDemoTokens(stdout, key, officials)
 	}
 
-	feeder, metrics, err := startProjections(ctx, deployment, *busURL, logger)
+	outbox, err := mail.outbox(deployment, *publicURL, logger)
+	if err != nil {
+		return err
+	}
+	feeder, metrics, err := startProjections(ctx, deployment, *busURL, logger, outbox)
 	if err != nil {
 		return err
 	}
@@ -132,6 +137,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return feeder.Run(ctx) })
+	if outbox != nil {
+		g.Go(func() error { return outbox.dispatcher.Run(ctx) })
+	}
 	g.Go(func() error {
 		return checkpointer.Run(ctx, *checkpointEvery, *checkpointAfter, min(*checkpointEvery, 10*time.Second))
 	})
@@ -157,8 +165,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 // startProjections prepares the engine that keeps every read model up to date through the
 // transport named by busURL, and the Prometheus handler exporting its metrics and lag. The read
-// models are fed the sealed events: they must never hold what an erasure makes unreadable.
-func startProjections(ctx context.Context, deployment *deployment, busURL string, logger *slog.Logger) (*engine.Engine, http.Handler, error) {
+// models are fed the sealed events: they must never hold what an erasure makes unreadable. The
+// outbox's consumer, when notifications are on, is fed by the same engine.
+func startProjections(ctx context.Context, deployment *deployment, busURL string, logger *slog.Logger, outbox *outbox) (*engine.Engine, http.Handler, error) {
 	transport, err := engine.OpenTransport(ctx, busURL, logger)
 	if err != nil {
 		return nil, nil, err
@@ -170,10 +179,17 @@ func startProjections(ctx context.Context, deployment *deployment, busURL string
 		transport.Close()
 		return nil, nil, err
 	}
-	lag := engine.NewLagCollector(deployment.events.Sealed, deployment.ReadDB, projections.Names()...)
+	consumers, names := projections.All(), projections.Names()
+	for _, c := range outbox.consumers() {
+		consumers, names = append(consumers, c), append(names, c.Name())
+	}
+	if outbox != nil {
+		registry.MustRegister(outbox.collector)
+	}
+	lag := engine.NewLagCollector(deployment.events.Sealed, deployment.ReadDB, names...)
 	lag.Logger = logger
 	registry.MustRegister(lag)
-	feeder := engine.NewEngine(deployment.events.Sealed, deployment.ProjectionDB, deployment.Dialect(), projections.All()...)
+	feeder := engine.NewEngine(deployment.events.Sealed, deployment.ProjectionDB, deployment.Dialect(), consumers...)
 	feeder.Transport, feeder.Logger, feeder.Metrics = transport, logger, metrics
 	return feeder, promhttp.HandlerFor(registry, promhttp.HandlerOpts{}), nil
 }
