@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -25,14 +26,9 @@ type DestinationStatus struct {
 }
 
 // Status counts the deliveries per destination and state, listing every one of known (the
-// configured destinations) even when it has no delivery yet.
+// configured destinations) even when it has no delivery yet. The counts read the (destination,
+// state) index only; the failing count and the oldest age read the pending rows only.
 func Status(ctx context.Context, db *sql.DB, now time.Time, known ...string) ([]DestinationStatus, error) {
-	rows, err := db.QueryContext(ctx, `SELECT destination, state, attempts > 0, COUNT(*), MIN(created_at)
-		FROM `+deliveriesTable+` GROUP BY destination, state, attempts > 0`)
-	if err != nil {
-		return nil, fmt.Errorf("deliveries: status: %w", err)
-	}
-	defer rows.Close()
 	byName := map[string]*DestinationStatus{}
 	get := func(name string) *DestinationStatus {
 		s, ok := byName[name]
@@ -45,49 +41,55 @@ func Status(ctx context.Context, db *sql.DB, now time.Time, known ...string) ([]
 	for _, name := range known {
 		get(name)
 	}
+	rows, err := db.QueryContext(ctx, `SELECT destination, state, COUNT(*) FROM `+deliveriesTable+` GROUP BY destination, state`)
+	if err != nil {
+		return nil, fmt.Errorf("deliveries: status: %w", err)
+	}
+	defer rows.Close()
 	for rows.Next() {
-		var (
-			destination, state string
-			tried              bool
-			count, oldest      int64
-		)
-		if err := rows.Scan(&destination, &state, &tried, &count, &oldest); err != nil {
+		var destination, state string
+		var count int64
+		if err := rows.Scan(&destination, &state, &count); err != nil {
 			return nil, err
 		}
 		s := get(destination)
 		switch State(state) {
 		case Pending:
-			s.Pending += count
-			if tried {
-				s.Failing += count
-			}
-			if age := now.Sub(time.UnixMilli(oldest)); age > s.OldestPending {
-				s.OldestPending = age
-			}
+			s.Pending = count
 		case Sent:
-			s.Sent += count
+			s.Sent = count
 		case Dead:
-			s.Dead += count
+			s.Dead = count
 		case Skipped:
-			s.Skipped += count
+			s.Skipped = count
 		}
 	}
 	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	pending, err := db.QueryContext(ctx, `SELECT destination, SUM(CASE WHEN attempts > 0 THEN 1 ELSE 0 END), MIN(created_at)
+		FROM `+deliveriesTable+` WHERE state = 'pending' GROUP BY destination`)
+	if err != nil {
+		return nil, fmt.Errorf("deliveries: status: %w", err)
+	}
+	defer pending.Close()
+	for pending.Next() {
+		var destination string
+		var failing, oldest int64
+		if err := pending.Scan(&destination, &failing, &oldest); err != nil {
+			return nil, err
+		}
+		s := get(destination)
+		s.Failing, s.OldestPending = failing, max(now.Sub(time.UnixMilli(oldest)), 0)
+	}
+	if err := pending.Err(); err != nil {
 		return nil, err
 	}
 	out := make([]DestinationStatus, 0, len(byName))
 	for _, s := range byName {
 		out = append(out, *s)
 	}
-	slices.SortFunc(out, func(a, b DestinationStatus) int {
-		if a.Destination < b.Destination {
-			return -1
-		}
-		if a.Destination > b.Destination {
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(out, func(a, b DestinationStatus) int { return strings.Compare(a.Destination, b.Destination) })
 	return out, nil
 }
 
