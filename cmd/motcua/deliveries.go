@@ -29,6 +29,7 @@ type mailFlags struct {
 	addr, security, username, passwordFile string
 	from, caFile, templates, hello         string
 	policy                                 delivery.Policy
+	sendTimeout                            time.Duration
 }
 
 func addMailFlags(fs *flag.FlagSet) *mailFlags {
@@ -50,6 +51,7 @@ func addMailFlags(fs *flag.FlagSet) *mailFlags {
 	fs.IntVar(&f.policy.MaxAttempts, "delivery-attempts", delivery.DefaultPolicy.MaxAttempts, "failed attempts after which a delivery is dead and waits for an operator")
 	fs.DurationVar(&f.policy.Initial, "delivery-backoff", delivery.DefaultPolicy.Initial, "wait after a delivery's first failure; doubled after each further one, with jitter")
 	fs.DurationVar(&f.policy.Max, "delivery-backoff-max", delivery.DefaultPolicy.Max, "longest wait between two attempts of a delivery")
+	fs.DurationVar(&f.sendTimeout, "delivery-send-timeout", 30*time.Second, "longest a send may take; a delivery claimed by a node that died is sent again after twice this")
 	return f
 }
 
@@ -67,8 +69,8 @@ func (f *mailFlags) outbox(deployment *deployment, publicURL string, logger *slo
 	if f.addr == "" {
 		return nil, nil
 	}
-	if f.policy.MaxAttempts < 1 || f.policy.Initial <= 0 || f.policy.Max < f.policy.Initial {
-		return nil, errors.New("--delivery-attempts must be at least 1, and --delivery-backoff-max at least --delivery-backoff (> 0)")
+	if f.policy.MaxAttempts < 1 || f.policy.Initial <= 0 || f.policy.Max < f.policy.Initial || f.sendTimeout <= 0 {
+		return nil, errors.New("--delivery-attempts must be at least 1, --delivery-backoff-max at least --delivery-backoff (> 0), --delivery-send-timeout positive")
 	}
 	sender := &email.SMTP{Addr: f.addr, Security: email.Security(f.security), Username: f.username, HelloName: f.hello}
 	if err := sender.Check(); err != nil {
@@ -117,7 +119,7 @@ func (f *mailFlags) outbox(deployment *deployment, publicURL string, logger *slo
 		return nil, err
 	}
 	dispatcher := &delivery.Dispatcher{DB: deployment.ProjectionDB, Dialect: deployment.Dialect(),
-		Destinations: []delivery.Destination{notifier}, Policy: f.policy, Logger: logger}
+		Destinations: []delivery.Destination{notifier}, Policy: f.policy, SendTimeout: f.sendTimeout, Logger: logger}
 	logger.Info("e-mail notifications on", "smtp", f.addr, "security", f.security, "templates", orDefault(f.templates, "built-in"))
 	return &outbox{consumer: consumer, dispatcher: dispatcher, collector: delivery.NewCollector(deployment.ReadDB, notifier.Name())}, nil
 }

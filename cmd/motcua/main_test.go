@@ -1,10 +1,38 @@
 package main
 
 import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
 	"testing"
 
 	"github.com/motcua/motcua/eventstore/postgres/pgtest"
 )
 
-// TestMain stops the PostgreSQL cluster the tests may have started.
-func TestMain(m *testing.M) { pgtest.Main(m) }
+// serveChildEnv, when set to a JSON array of arguments, makes the test binary run motcua with them
+// instead of the tests: a real process for the tests that kill it (deliveries_kill_test.go).
+const serveChildEnv = "MOTCUA_TEST_CHILD_ARGS"
+
+// TestMain runs the tests and then stops the PostgreSQL cluster they may have started — or, in a
+// child process, motcua itself.
+func TestMain(m *testing.M) {
+	if raw := os.Getenv(serveChildEnv); raw != "" {
+		var args []string
+		if err := json.Unmarshal([]byte(raw), &args); err != nil {
+			fmt.Fprintln(os.Stderr, "child:", err)
+			os.Exit(2)
+		}
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		err := run(ctx, args, os.Stdout, os.Stderr)
+		stop()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "motcua:", err)
+			os.Exit(2)
+		}
+		os.Exit(0)
+	}
+	pgtest.Main(m)
+}

@@ -220,20 +220,39 @@ func migrate(ctx context.Context, db *sql.DB, d engine.Dialect, prefix string, o
 		`CREATE TABLE IF NOT EXISTS ` + prefix + dossiersTable + ` (dossier_id TEXT PRIMARY KEY, state_json TEXT NOT NULL)`,
 		`CREATE TABLE IF NOT EXISTS ` + prefix + originTable + ` (id INTEGER PRIMARY KEY, started_at BIGINT NOT NULL)`,
 	}
-	for _, s := range statements {
-		if _, err := db.ExecContext(ctx, s); err != nil {
+	// One transaction, and on PostgreSQL one migration at a time: the consumer and the dispatcher
+	// (and other nodes) migrate as they start, and concurrent CREATE … IF NOT EXISTS of one table
+	// collide in PostgreSQL's catalog.
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("delivery: migrate: %w", err)
+	}
+	defer tx.Rollback()
+	if d == engine.PostgreSQL {
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, migrationLock); err != nil {
 			return fmt.Errorf("delivery: migrate: %w", err)
 		}
 	}
-	if origin == nil {
-		return nil
+	for _, s := range statements {
+		if _, err := tx.ExecContext(ctx, s); err != nil {
+			return fmt.Errorf("delivery: migrate: %w", err)
+		}
 	}
-	_, err := db.ExecContext(ctx, `INSERT INTO `+prefix+originTable+` (id, started_at) VALUES (1, $1) ON CONFLICT (id) DO NOTHING`, origin.UnixMilli())
-	if err != nil {
-		return fmt.Errorf("delivery: record the origin: %w", err)
+	if origin != nil {
+		_, err := tx.ExecContext(ctx, `INSERT INTO `+prefix+originTable+` (id, started_at) VALUES (1, $1) ON CONFLICT (id) DO NOTHING`, origin.UnixMilli())
+		if err != nil {
+			return fmt.Errorf("delivery: record the origin: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("delivery: migrate: %w", err)
 	}
 	return nil
 }
+
+// migrationLock is the PostgreSQL advisory lock held while the delivery tables migrate ("motcuad"
+// in ASCII).
+const migrationLock int64 = 0x6d6f74637561_64
 
 // Migrate creates the delivery tables in db, for the operators' commands, which read them without
 // running the consumer. It records no origin: deliveries start when the consumer first runs.

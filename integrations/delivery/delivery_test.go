@@ -317,3 +317,46 @@ func (s *scripted) Plan(delivery.Change) string                       { return "
 func (s *scripted) Send(_ context.Context, d delivery.Delivery) error { return s.errs[d.EventType] }
 
 func containsString(s, sub string) bool { return strings.Contains(s, sub) }
+
+// The consumer, the dispatcher and other nodes migrate the tables as they start, at the same time:
+// on PostgreSQL concurrent CREATE TABLE IF NOT EXISTS collide in the catalog unless serialised.
+func TestConcurrentMigrationsSucceed(t *testing.T) {
+	for _, d := range backends {
+		t.Run(string(d), func(t *testing.T) {
+			_, db := openStore(t, d)
+			consumer, err := delivery.NewConsumer(newReceiver("test"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for round := range 20 {
+				for _, table := range consumer.Tables() {
+					if _, err := db.Exec(`DROP TABLE IF EXISTS ` + table); err != nil {
+						t.Fatal(err)
+					}
+				}
+				start := make(chan struct{})
+				errs := make(chan error, 8)
+				for i := range 8 {
+					go func() {
+						<-start
+						if i%2 == 0 {
+							errs <- consumer.Migrate(context.Background(), db, d)
+						} else {
+							errs <- delivery.Migrate(context.Background(), db, d)
+						}
+					}()
+				}
+				close(start)
+				for range 8 {
+					if err := <-errs; err != nil {
+						t.Fatalf("round %d: %v", round, err)
+					}
+				}
+			}
+			var origins int
+			if err := db.QueryRow(`SELECT COUNT(*) FROM delivery_origin`).Scan(&origins); err != nil || origins != 1 {
+				t.Fatalf("%d origins, %v", origins, err)
+			}
+		})
+	}
+}

@@ -33,9 +33,9 @@ func TestEveryNotificationArrivesOncePerKeyThroughAStorm(t *testing.T) {
 		t.Run(string(d), func(t *testing.T) {
 			events, db := openEvents(t, d)
 			server := mailpittest.Start(t, mailpittest.Options{Chaos: "Recipient:451:20", IgnoreDuplicateIDs: true})
-			proxy := startProxy(t, server.SMTPAddr, 0.2, 0.15)
+			proxy := mailpittest.StartProxy(t, server.SMTPAddr, 0.2, 0.15)
 			notifier := &email.Notifier{Store: events.Sealed, From: from, PublicURL: "https://motcua.example.gov.vn",
-				Sender: &email.SMTP{Addr: proxy.addr, Security: email.Plain, Timeout: 2 * time.Second}}
+				Sender: &email.SMTP{Addr: proxy.Addr, Security: email.Plain, Timeout: 2 * time.Second}}
 			migrateConsumer(t, db, d, notifier)
 
 			var logs bytes.Buffer
@@ -92,14 +92,14 @@ func TestEveryNotificationArrivesOncePerKeyThroughAStorm(t *testing.T) {
 			if len(seen) != len(rows) || len(messages) != len(rows) {
 				t.Fatalf("Mailpit holds %d messages, %d distinct Message-IDs; %d deliveries were sent", len(messages), len(seen), len(rows))
 			}
-			if proxy.lostAcks() == 0 {
+			if proxy.LostAcks() == 0 {
 				t.Fatal("the storm cut no acceptance off: the test proved nothing about sending twice")
 			}
 			if strings.Contains(logs.String(), "@example.vn") {
 				t.Fatal("an applicant's e-mail address reached the logs")
 			}
 			t.Logf("%d notifications, %d messages held (%d acceptances cut off and sent again with the same Message-ID)",
-				len(rows), len(messages), proxy.lostAcks())
+				len(rows), len(messages), proxy.LostAcks())
 		})
 	}
 }
