@@ -174,7 +174,10 @@ func (d *Dispatcher) DispatchDue(ctx context.Context) (int, error) {
 		}
 		claimed, err := d.claim(ctx, delivery.ID)
 		if err != nil {
-			return tried, err
+			mu.Lock()
+			firstErr = cmpOr(firstErr, err)
+			mu.Unlock()
+			break // the sends under way still finish and are recorded
 		}
 		if !claimed {
 			continue // another dispatcher took it
