@@ -65,7 +65,7 @@ type outbox struct {
 
 // outbox builds the e-mail notifier and the outbox around it, or returns nil when no mail server
 // is configured: notifications are off by default.
-func (f *mailFlags) outbox(deployment *deployment, publicURL string, logger *slog.Logger) (*outbox, error) {
+func (f *mailFlags) outbox(ctx context.Context, deployment *deployment, publicURL string, logger *slog.Logger) (*outbox, error) {
 	if f.addr == "" {
 		return nil, nil
 	}
@@ -116,6 +116,11 @@ func (f *mailFlags) outbox(deployment *deployment, publicURL string, logger *slo
 	notifier := &email.Notifier{Store: deployment.events.Sealed, Sender: sender, Templates: templates, From: *from, PublicURL: publicURL}
 	consumer, err := delivery.NewConsumer(notifier)
 	if err != nil {
+		return nil, err
+	}
+	// Migrated now, before serve takes a request: the first time, this records the origin, so
+	// every event this server accepts from now on is notified (and none from before).
+	if err := consumer.Migrate(ctx, deployment.ProjectionDB, deployment.Dialect()); err != nil {
 		return nil, err
 	}
 	dispatcher := &delivery.Dispatcher{DB: deployment.ProjectionDB, Dialect: deployment.Dialect(),

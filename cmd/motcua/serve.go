@@ -107,7 +107,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		printDemoTokens(stdout, key, officials)
 	}
 
-	outbox, err := mail.outbox(deployment, *publicURL, logger)
+	outbox, err := mail.outbox(ctx, deployment, *publicURL, logger)
 	if err != nil {
 		return err
 	}
