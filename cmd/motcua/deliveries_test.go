@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"regexp"
@@ -148,6 +149,7 @@ func receiveWithEmail(t *testing.T, dataDir, name, idNumber, address string) {
 	defer deployment.Close()
 	cal := calendar.Default()
 	app := commands.New(deployment.events.Sealed, domaintest.Catalog(t, cal), cal)
+	app.Logger = slog.New(slog.DiscardHandler)
 	_, err = app.Receive(ctx, commands.Caller{ID: "tn1", Name: "Lê Thị Tiếp", Roles: []commands.Role{commands.RoleReception}, Agency: "000.00.00.H56"},
 		commands.ReceiveInput{ProcedureCode: "1.009972", Channel: domain.ChannelDirect, Components: []domain.Component{{Name: "Đơn", Copies: 1}},
 			Applicant: domain.Applicant{Type: domain.ApplicantCitizen, Name: name, IDNumber: idNumber, Email: address}})
