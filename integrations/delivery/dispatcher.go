@@ -22,8 +22,8 @@ type Policy struct {
 	Initial, Max time.Duration
 }
 
-// DefaultPolicy retries for about a day before declaring a delivery dead: 10 s, 20 s, 40 s … then
-// every hour, 30 attempts in all.
+// DefaultPolicy tries a delivery 30 times over roughly 10 to 20 hours before declaring it dead:
+// waits of up to 10 s, 20 s, 40 s … then up to an hour.
 var DefaultPolicy = Policy{MaxAttempts: 30, Initial: 10 * time.Second, Max: time.Hour}
 
 // Backoff returns the wait after the attempts-th failure: Initial doubled per earlier failure,
