@@ -111,7 +111,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	feeder, metrics, err := startProjections(ctx, deployment, *busURL, logger, outbox)
+	feeder, metrics, err := startFeeder(ctx, deployment, *busURL, logger, outbox)
 	if err != nil {
 		return err
 	}
@@ -165,9 +165,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 // startProjections prepares the engine that keeps every read model up to date through the
 // transport named by busURL, and the Prometheus handler exporting its metrics and lag. The read
-// models are fed the sealed events: they must never hold what an erasure makes unreadable. The
-// outbox's consumer, when notifications are on, is fed by the same engine.
-func startProjections(ctx context.Context, deployment *deployment, busURL string, logger *slog.Logger, outbox *outbox) (*engine.Engine, http.Handler, error) {
+// models are fed the sealed events: they must never hold what an erasure makes unreadable.
+func startProjections(ctx context.Context, deployment *deployment, busURL string, logger *slog.Logger) (*engine.Engine, http.Handler, error) {
+	return startFeeder(ctx, deployment, busURL, logger, nil)
+}
+
+// startFeeder is startProjections feeding, besides the read models, the outbox's consumer when
+// notifications are on (outbox not nil), with the deliveries' gauges on the same handler.
+func startFeeder(ctx context.Context, deployment *deployment, busURL string, logger *slog.Logger, outbox *outbox) (*engine.Engine, http.Handler, error) {
 	transport, err := engine.OpenTransport(ctx, busURL, logger)
 	if err != nil {
 		return nil, nil, err
