@@ -34,6 +34,8 @@ func (s *Server) readModelRoutes(r chi.Router) {
 	r.Get("/statistics/satisfaction", s.getSatisfaction)
 	r.Get("/reports/resolution", s.getResolutionReport)
 	r.Get("/registers/{unit}/{year}", s.getDossierRegister)
+	r.Get("/work-queue", s.getWorkQueue)
+	r.Get("/work-queue/summary", s.getWorkQueueSummary)
 }
 
 // maxDueWithinDays bounds the late dashboard's early-warning horizon.

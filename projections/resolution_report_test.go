@@ -306,12 +306,13 @@ func TestStatisticsCountAnApologisedDossierLate(t *testing.T) {
 	if !status.AppointmentDate.Equal(promised) {
 		t.Errorf("public status shows %v, want the new date %v", status.AppointmentDate, promised)
 	}
-	items, err := projections.WorkQueueOf(ctx, h.db, projections.WorkQueueFilter{Agency: projections.OneAgency(justice)}, h.cal, h.clock)
+	queue, err := projections.WorkQueueOf(ctx, h.db, projections.WorkQueueFilter{Agency: projections.OneAgency(justice)},
+		projections.PageRequest{Limit: projections.MaxPageSize}, h.cal, h.clock)
 	if err != nil {
 		t.Fatal(err)
 	}
 	found := false
-	for _, it := range items {
+	for _, it := range queue.Items {
 		if it.DossierID == apologised.ID {
 			found = true
 			if !it.AppointmentDate.Equal(promised) {

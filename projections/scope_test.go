@@ -31,12 +31,12 @@ func TestAScopeOfNoAgencyReadsNothing(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		queue, err := projections.WorkQueueOf(ctx, s.db, projections.WorkQueueFilter{Agency: scope}, s.cal, s.End)
+		queue, err := projections.WorkQueueOf(ctx, s.db, projections.WorkQueueFilter{Agency: scope}, projections.PageRequest{}, s.cal, s.End)
 		if err != nil {
 			t.Fatal(err)
 		}
 		return counts{report.Total.ReceivedTotal, late.OpenOverdue.Total + late.ResolvedLate.Total + late.DueSoon.Total,
-			satisfaction.Overall.Ratings, len(queue)}
+			satisfaction.Overall.Ratings, len(queue.Items)}
 	}
 	all := count(projections.AllAgencies())
 	if all.resolution == 0 || all.late == 0 || all.ratings == 0 || all.queue == 0 {

@@ -4,15 +4,13 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"math"
+	"errors"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/motcua/motcua/domain"
-	"github.com/motcua/motcua/domain/calendar"
 	"github.com/motcua/motcua/engine"
 )
 
@@ -23,27 +21,64 @@ import (
 // transfer names only a unit: a unit that is itself an agency identifier is that agency; a
 // department code names a department of the agency the dossier was sent to for its part
 // (inter-agency work) or, otherwise, of the competent agency that decides it.
+//
+// A row also carries its place in the queue as indexed columns — (sort_rank, due_key, code,
+// dossier_id), see queuePlace — so that every page is a range of an index read in order, and
+// work_queue_agencies holds one row per agency involved in the dossier (received it, decides it,
+// holds it, or does an open part of a parallel step), with the same place: an agency's queue is a
+// range of that table's key, never a filter applied in Go.
 type WorkQueueView struct {
 	Prefix string // table name prefix; empty for the serving tables
 }
 
 func (WorkQueueView) Name() string                             { return "work_queue" }
-func (WorkQueueView) Tables() []string                         { return []string{"work_queue"} }
-func (WorkQueueView) SchemaVersion() int                       { return 1 }
+func (WorkQueueView) Tables() []string                         { return []string{"work_queue", "work_queue_agencies"} }
+func (WorkQueueView) SchemaVersion() int                       { return 2 }
 func (WorkQueueView) WithPrefix(prefix string) engine.Consumer { return WorkQueueView{Prefix: prefix} }
 func (v WorkQueueView) table() string                          { return v.Prefix + "work_queue" }
+func (v WorkQueueView) agencyTable() string                    { return v.Prefix + "work_queue_agencies" }
+
+// queueOrder is the order of every queue and the key of its pages.
+const queueOrder = "sort_rank, due_key, code"
 
 func (v WorkQueueView) Migrate(ctx context.Context, db *sql.DB, d engine.Dialect) error {
+	// One index per filter, each followed by the queue's order, so that a filtered page is read in
+	// order from its index and stops after the page.
 	if err := execAll(ctx, db, createTable(d, v.table(), `
 			dossier_id TEXT PRIMARY KEY,
+			sort_rank INTEGER NOT NULL,
+			due_key TEXT NOT NULL,
+			code TEXT NOT NULL,
 			responsible_agency TEXT NOT NULL,
-			holder_official_id TEXT NOT NULL,
 			holder_unit TEXT NOT NULL,
+			holder_official_id TEXT NOT NULL,
+			procedure_code TEXT NOT NULL,
+			field_code TEXT NOT NULL,
 			status TEXT NOT NULL,
 			acceptance_deadline TEXT,
 			state_json TEXT NOT NULL,
 			version BIGINT NOT NULL`, "dossier_id",
-		tableIndex{"_agency", "responsible_agency, holder_unit"}, tableIndex{"_official", "holder_official_id"})); err != nil {
+		tableIndex{"_order", queueOrder},
+		tableIndex{"_responsible", "responsible_agency, " + queueOrder},
+		tableIndex{"_unit", "holder_unit, " + queueOrder},
+		tableIndex{"_official", "holder_official_id, " + queueOrder},
+		tableIndex{"_procedure", "procedure_code, " + queueOrder},
+		tableIndex{"_field", "field_code, " + queueOrder},
+		tableIndex{"_status", "status, " + queueOrder})); err != nil {
+		return err
+	}
+	// The key is the whole row: an agency's queue is read from the key alone.
+	withoutRowID := ""
+	if d == engine.SQLite {
+		withoutRowID = " WITHOUT ROWID"
+	}
+	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS `+v.agencyTable()+` (
+			agency TEXT NOT NULL,
+			sort_rank INTEGER NOT NULL,
+			due_key TEXT NOT NULL,
+			code TEXT NOT NULL,
+			dossier_id TEXT NOT NULL,
+			PRIMARY KEY (agency, `+queueOrder+`, dossier_id))`+withoutRowID); err != nil {
 		return err
 	}
 	return keepStatesInline(ctx, db, d, v.table())
@@ -55,14 +90,98 @@ func inQueue(s domain.Status) bool {
 	return s == domain.StatusSubmitted || s == domain.StatusResultReady || s.Open()
 }
 
-// queueRow is one dossier's row while a batch is folded into it.
+// The ranks of a queue, in its order: what its holder must act on first comes first.
+const (
+	rankRunning         = 0 // the clock runs: ordered by the moment it is due, overdue ones first
+	rankResultWaiting   = 1 // result ready in time, waiting to be handed back: no deadline races
+	rankSuspended       = 2 // paused: processing suspended
+	rankWaitingForApply = 3 // paused: the applicant owes documents
+)
+
+// noDueKey stands for "no deadline": after every due moment.
+const noDueKey = "9999-12-31T23:59:59.999999Z"
+
+// queuePlace is a row's place in the queue: its rank, then the moment it is due.
+//
+// For a dossier whose clock runs, the working hours left shrink with the due moment for any
+// fixed now, so ordering by due moment is ordering by working hours left, and those due before
+// now are exactly the overdue ones: the order is an index order that does not change with now. A
+// result ready after its appointment date stays overdue, at that date, among them; one ready in
+// time races nothing any more and comes next; paused dossiers come last, since nobody at the
+// agency can move them.
+func queuePlace(d domain.Dossier, acceptance time.Time) (rank int, dueKind DueKind, dueAt time.Time) {
+	dueKind, dueAt = dueOf(d, acceptance)
+	switch {
+	case d.Status == domain.StatusSuspended:
+		rank = rankSuspended
+	case d.Status == domain.StatusSupplementRequested && d.PendingSupplement != nil:
+		rank = rankWaitingForApply
+	case d.Status == domain.StatusResultReady && len(d.Results) > 0 && !(!dueAt.IsZero() && d.Results[0].ReadyAt.After(dueAt)):
+		rank = rankResultWaiting
+	}
+	return rank, dueKind, dueAt
+}
+
+// dueOf is the deadline a dossier races.
+func dueOf(d domain.Dossier, acceptance time.Time) (DueKind, time.Time) {
+	switch {
+	case d.Status == domain.StatusSubmitted:
+		return DueAcceptance, acceptance
+	case d.Status == domain.StatusProcessing && !d.StepDeadline.IsZero():
+		return DueStep, d.StepDeadline
+	case !d.AppointmentDate.IsZero():
+		return DueAppointment, d.AppointmentDate
+	}
+	return "", time.Time{}
+}
+
+func dueKeyOf(t time.Time) string {
+	if t.IsZero() {
+		return noDueKey
+	}
+	return sqlTime(t).String
+}
+
+// involvedAgencies lists the agencies involved in d, each once (domain.Dossier.AgencyInvolved).
+func involvedAgencies(d domain.Dossier) []string {
+	agencies := make([]string, 0, 3+len(d.OpenParts))
+	add := func(a string) {
+		if a != "" && !slices.Contains(agencies, a) {
+			agencies = append(agencies, a)
+		}
+	}
+	add(d.ReceivingUnit)
+	add(d.CompetentAgency)
+	add(d.HolderAgency)
+	for _, p := range d.OpenParts {
+		add(p.Agency)
+	}
+	slices.Sort(agencies)
+	return agencies
+}
+
+// queueKey is a row's place as written: its index entries are found by it.
+type queueKey struct {
+	rank     int
+	due      string
+	code     string
+	agencies []string
+}
+
+func (k queueKey) equal(o queueKey) bool {
+	return k.rank == o.rank && k.due == o.due && k.code == o.code && slices.Equal(k.agencies, o.agencies)
+}
+
+// queueRow is one dossier's row while it is folded.
 type queueRow struct {
 	id         string
 	dossier    domain.Dossier
 	acceptance sql.NullString
 	version    uint64
-	stored     bool // the table had the row before the batch
-	queued     bool // the row exists (in the table or after the events folded so far)
+	queued     bool     // in the queue after the events folded so far
+	stored     bool     // the table holds a row for it, placed at written
+	written    queueKey // the stored row's place and agencies
+	dirty      bool     // changed since the last flush
 }
 
 // reset forgets the dossier, as deleting its row does: a later event starts again from a new dossier.
@@ -70,25 +189,65 @@ func (r *queueRow) reset() {
 	r.dossier, r.acceptance, r.queued = domain.Dossier{Status: domain.StatusNew}, sql.NullString{}, false
 }
 
-// Apply folds a batch into the rows it touches, as PublicStatusView.Apply does: a few set
-// queries read the rows, every event is folded in memory, and each row is written (or deleted) once.
+// queueState is the part of a folded dossier the queue keeps: what a work item shows and what
+// Evolve reads to fold later events. Like publicState it leaves out what Evolve only overwrites or
+// appends to and the queue never shows — the documents, the rules, appraisal, signature, payments,
+// rating — and of the applicant all but the name and type: the row is written at every move of an
+// open dossier, and it is half as large.
+func queueState(d domain.Dossier) domain.Dossier {
+	d.Applicant = domain.Applicant{Type: d.Applicant.Type, Name: d.Applicant.Name}
+	d.Components, d.Rules, d.Appraisal, d.Signature, d.Payments, d.Rating = nil, domain.Rules{}, nil, nil, nil, nil
+	return d
+}
+
+// Apply folds a batch and writes the rows it changed: a fold of that batch alone, the same code as
+// catch-up and rebuild run over hundreds of thousands of events.
 func (v WorkQueueView) Apply(ctx context.Context, tx *sql.Tx, batch engine.Batch) error {
+	return engine.ApplyFold(ctx, tx, batch, v.NewFold(false))
+}
+
+// NewFold starts a fold onto the view's tables (engine.Folding). A dossier whose first event is in
+// a batch has no row yet; any other row the fold does not hold is read back, in fresh tables too,
+// since Flush forgets rows.
+func (v WorkQueueView) NewFold(fresh bool) engine.Fold {
+	return &workQueueFold{view: v, rows: map[string]*queueRow{}}
+}
+
+// workQueueFold holds the rows of the dossiers moving in the log, keyed by dossier id, across the
+// batches folded since the last flush.
+type workQueueFold struct {
+	view  WorkQueueView
+	rows  map[string]*queueRow
+	dirty []*queueRow // in the order first changed, so rows are written in a repeatable order
+}
+
+func (f *workQueueFold) Held() int { return len(f.rows) }
+
+// Add folds a batch into the rows held, first reading back those it needs and does not hold: a few
+// set queries, never one per event.
+func (f *workQueueFold) Add(ctx context.Context, q engine.Querier, batch engine.Batch) error {
 	decoded, ids, err := decodeBatch(batch)
 	if err != nil || len(ids) == 0 {
 		return err
 	}
-	rows := make(map[string]*queueRow, len(ids))
-	order := make([]*queueRow, len(ids)) // first touched first, so rows are written in a repeatable order
-	for i, id := range ids {
-		order[i] = &queueRow{id: id}
-		order[i].reset()
-		rows[id] = order[i]
+	var missing []*queueRow
+	for _, de := range decoded {
+		if _, held := f.rows[de.id]; held {
+			continue
+		}
+		row := &queueRow{id: de.id}
+		row.reset()
+		f.rows[de.id] = row
+		// A stream's first event opens the dossier: no row exists before it.
+		if de.re.Version > 1 {
+			missing = append(missing, row)
+		}
 	}
-	if err := v.loadRows(ctx, tx, batch.Dialect, order); err != nil {
+	if err := f.view.loadRows(ctx, q, batch.Dialect, missing); err != nil {
 		return err
 	}
 	for _, de := range decoded {
-		re, e, row := de.re, de.e, rows[de.id]
+		re, e, row := de.re, de.e, f.rows[de.id]
 		if s, ok := e.(domain.Submitted); ok {
 			row.acceptance = sqlTime(s.AcceptanceDeadline)
 		}
@@ -99,85 +258,172 @@ func (v WorkQueueView) Apply(ctx context.Context, tx *sql.Tx, batch engine.Batch
 		if !inQueue(row.dossier.Status) {
 			row.reset()
 		}
+		if !row.dirty {
+			row.dirty = true
+			f.dirty = append(f.dirty, row)
+		}
 	}
-	return v.writeRows(ctx, tx, batch, order)
+	return nil
 }
 
-// loadRows fills the rows that exist already with their stored state.
-func (v WorkQueueView) loadRows(ctx context.Context, tx *sql.Tx, d engine.Dialect, rows []*queueRow) error {
-	byID := make(map[string]*queueRow, len(rows))
-	ids := make([]string, len(rows))
-	for i, row := range rows {
-		byID[row.id], ids[i] = row, row.id
+// Flush writes the rows changed since the last flush, then keeps only those of dossiers still in
+// the queue that moved since the last flush; any other is read back if it moves again.
+func (f *workQueueFold) Flush(ctx context.Context, tx *sql.Tx, batch engine.Batch) error {
+	if err := f.view.writeRows(ctx, tx, batch, f.dirty); err != nil {
+		return err
 	}
-	statements := chunkStatements{tx: tx, build: func(n int) string {
-		return `SELECT dossier_id, state_json, acceptance_deadline FROM ` + v.table() + ` WHERE dossier_id IN (` + placeholders(d, n, 1, 1) + `)`
-	}}
-	defer statements.close()
-	return statements.queryByIDs(ctx, ids, func(result *sql.Rows) error {
-		var id, stateJSON string
-		var acceptance sql.NullString
-		if err := result.Scan(&id, &stateJSON, &acceptance); err != nil {
-			return err
+	for id, row := range f.rows {
+		if !row.dirty || !row.queued {
+			delete(f.rows, id)
+			continue
 		}
-		row := byID[id]
-		if err := json.Unmarshal([]byte(stateJSON), &row.dossier); err != nil {
-			return err
-		}
-		row.acceptance, row.stored, row.queued = acceptance, true, true
-		return nil
-	})
+		row.dossier = queueState(row.dossier) // what reading the row back would give
+		row.dirty = false
+	}
+	f.dirty = f.dirty[:0]
+	return nil
 }
 
-// writeRows upserts the rows still queued and deletes the others, many per statement.
+// queueRowsPerStatement bounds the rows one statement reads or deletes (see publicRowsPerStatement).
+const queueRowsPerStatement = 100
+
+// loadRows fills the rows the table holds with their stored state, a hundred per query. A fold
+// reads back few rows — those of dossiers it forgot and that moved again — so the queries are not
+// prepared.
+func (v WorkQueueView) loadRows(ctx context.Context, q engine.Querier, d engine.Dialect, rows []*queueRow) error {
+	for chunk := range slices.Chunk(rows, queueRowsPerStatement) {
+		byID := make(map[string]*queueRow, len(chunk))
+		args := make([]any, len(chunk))
+		for i, row := range chunk {
+			byID[row.id], args[i] = row, row.id
+		}
+		result, err := q.QueryContext(ctx, `SELECT dossier_id, state_json, acceptance_deadline, sort_rank, due_key, code FROM `+v.table()+
+			` WHERE dossier_id IN (`+placeholders(d, len(chunk), 1, 1)+`)`, args...)
+		if err != nil {
+			return err
+		}
+		for result.Next() {
+			var id, stateJSON string
+			var key queueKey
+			var acceptance sql.NullString
+			if err := result.Scan(&id, &stateJSON, &acceptance, &key.rank, &key.due, &key.code); err != nil {
+				result.Close()
+				return err
+			}
+			row := byID[id]
+			if err := json.Unmarshal([]byte(stateJSON), &row.dossier); err != nil {
+				result.Close()
+				return err
+			}
+			key.agencies = involvedAgencies(row.dossier)
+			row.acceptance, row.written, row.stored, row.queued = acceptance, key, true, true
+		}
+		if err := errors.Join(result.Err(), result.Close()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+var queueColumns = []string{"dossier_id", "sort_rank", "due_key", "code", "responsible_agency", "holder_unit", "holder_official_id",
+	"procedure_code", "field_code", "status", "acceptance_deadline", "state_json", "version"}
+
+var queueAgencyColumns = []string{"agency", "sort_rank", "due_key", "code", "dossier_id"}
+
+// writeRows writes the rows changed: it upserts those still queued and deletes the others, and
+// moves their agencies' index rows when their place or agencies changed.
 func (v WorkQueueView) writeRows(ctx context.Context, tx *sql.Tx, batch engine.Batch, rows []*queueRow) error {
-	d := batch.Dialect
-	var fresh, stored [][]any
+	var fresh, stored, agencyRows [][]any
 	var gone []string
+	var moved []any // index rows to delete, five values each
+	unplace := func(row *queueRow) {
+		for _, a := range row.written.agencies {
+			moved = append(moved, a, row.written.rank, row.written.due, row.written.code, row.id)
+		}
+	}
 	for _, row := range rows {
 		if !row.queued {
 			if row.stored {
 				gone = append(gone, row.id)
+				unplace(row)
+				row.stored = false
 			}
 			continue
 		}
-		dossier := row.dossier
-		state, err := json.Marshal(dossier)
+		d := queueState(row.dossier)
+		rank, _, due := queuePlace(d, parseSQLTime(row.acceptance))
+		key := queueKey{rank: rank, due: dueKeyOf(due), code: string(d.Code), agencies: involvedAgencies(d)}
+		state, err := json.Marshal(d)
 		if err != nil {
 			return err
 		}
-		values := []any{row.id, responsibleAgency(dossier), dossier.Holder.OfficialID, dossier.Holder.Unit, string(dossier.Status),
-			row.acceptance, string(state), int64(row.version)}
+		values := []any{row.id, key.rank, key.due, key.code, responsibleAgency(d), d.Holder.Unit, d.Holder.OfficialID,
+			d.Procedure.Code, d.Procedure.FieldCode, string(d.Status), row.acceptance, string(state), int64(row.version)}
 		if row.stored {
 			stored = append(stored, values)
 		} else {
 			fresh = append(fresh, values)
 		}
-	}
-	columns := []string{"dossier_id", "responsible_agency", "holder_official_id", "holder_unit", "status", "acceptance_deadline", "state_json", "version"}
-	const upsert = `ON CONFLICT (dossier_id) DO UPDATE SET responsible_agency = excluded.responsible_agency,
-		holder_official_id = excluded.holder_official_id, holder_unit = excluded.holder_unit, status = excluded.status,
-		acceptance_deadline = excluded.acceptance_deadline, state_json = excluded.state_json, version = excluded.version`
-	if err := insertNewRows(ctx, tx, batch, v.table(), columns, fresh, upsert); err != nil {
-		return err
-	}
-	if err := insertRows(ctx, tx, batch.Dialect, v.table(), columns, stored, upsert); err != nil {
-		return err
-	}
-	deletes := chunkStatements{tx: tx, build: func(n int) string {
-		return `DELETE FROM ` + v.table() + ` WHERE dossier_id IN (` + placeholders(d, n, 1, 1) + `)`
-	}}
-	defer deletes.close()
-	for chunk := range slices.Chunk(gone, publicRowsPerStatement) {
-		stmt, err := deletes.forRows(ctx, len(chunk))
-		if err != nil {
-			return err
+		if !row.stored || !key.equal(row.written) {
+			if row.stored {
+				unplace(row)
+			}
+			for _, a := range key.agencies {
+				agencyRows = append(agencyRows, []any{a, key.rank, key.due, key.code, row.id})
+			}
 		}
-		if _, err := stmt.ExecContext(ctx, anySlice(chunk)...); err != nil {
+		row.written, row.stored = key, true
+	}
+	if err := v.deleteRows(ctx, tx, batch.Dialect, gone); err != nil {
+		return err
+	}
+	if err := v.deleteAgencyRows(ctx, tx, batch.Dialect, moved); err != nil {
+		return err
+	}
+	const upsert = `ON CONFLICT (dossier_id) DO UPDATE SET sort_rank = excluded.sort_rank, due_key = excluded.due_key,
+		code = excluded.code, responsible_agency = excluded.responsible_agency, holder_unit = excluded.holder_unit,
+		holder_official_id = excluded.holder_official_id, procedure_code = excluded.procedure_code,
+		field_code = excluded.field_code, status = excluded.status, acceptance_deadline = excluded.acceptance_deadline,
+		state_json = excluded.state_json, version = excluded.version`
+	if err := insertNewRows(ctx, tx, batch, v.table(), queueColumns, fresh, upsert); err != nil {
+		return err
+	}
+	if err := insertRows(ctx, tx, batch.Dialect, v.table(), queueColumns, stored, upsert); err != nil {
+		return err
+	}
+	// The index rows deleted above are gone, so none of these can be in the table.
+	return insertNewRows(ctx, tx, batch, v.agencyTable(), queueAgencyColumns, agencyRows, `ON CONFLICT DO NOTHING`)
+}
+
+func (v WorkQueueView) deleteRows(ctx context.Context, tx *sql.Tx, d engine.Dialect, ids []string) error {
+	for chunk := range slices.Chunk(ids, queueRowsPerStatement) {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM `+v.table()+` WHERE dossier_id IN (`+placeholders(d, len(chunk), 1, 1)+`)`, anySlice(chunk)...); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// deleteAgencyRows deletes index rows by their whole key (five values each), a hundred per statement.
+func (v WorkQueueView) deleteAgencyRows(ctx context.Context, tx *sql.Tx, d engine.Dialect, keys []any) error {
+	const width = 5
+	for start := 0; start < len(keys); start += width * queueRowsPerStatement {
+		chunk := keys[start:min(start+width*queueRowsPerStatement, len(keys))]
+		query := `DELETE FROM ` + v.agencyTable() + ` WHERE (agency, ` + queueOrder + `, dossier_id) IN (` + valuesList(d, len(chunk)/width, width) + `)`
+		if _, err := tx.ExecContext(ctx, query, chunk...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// valuesList is a row-value list for IN: "(VALUES (?, ?), (?, ?))" on SQLite, which takes row
+// values there only from a VALUES clause, and "(($1, $2), ($3, $4))" on PostgreSQL.
+func valuesList(d engine.Dialect, rows, columns int) string {
+	if d == engine.SQLite {
+		return "VALUES " + placeholders(d, rows, columns, 1)
+	}
+	return placeholders(d, rows, columns, 1)
 }
 
 // responsibleAgency is the agency whose officials the dossier waits on now (see WorkQueueView).
@@ -193,140 +439,19 @@ func responsibleAgency(d domain.Dossier) string {
 	return d.ReceivingUnit
 }
 
-// WorkQueueFilter selects a work queue.
-type WorkQueueFilter struct {
-	// Agency is whose dossiers may be listed: an agency's queue holds those it is responsible for
-	// now; one official's queue (OfficialID) those the agency is involved in. Every item is checked
-	// against it, and a scope of no agency lists nothing.
-	Agency     AgencyScope
-	Unit       string // only those held by this unit (department or agency code)
-	OfficialID string // only those assigned to this official
+// queueCursor is a row's place as a page cursor.
+func queueCursor(rank int, due, code, id string) Cursor {
+	return Cursor{strconv.Itoa(rank), due, code, id}
 }
 
-// DueKind says which deadline a work item races.
-type DueKind string
-
-const (
-	DueAcceptance  DueKind = "acceptance"  // an online submission must be accepted or sent back (8 working hours)
-	DueStep        DueKind = "step"        // the current step's deadline
-	DueAppointment DueKind = "appointment" // the appointment date promised to the applicant
-)
-
-// WorkItem is one dossier of a work queue.
-type WorkItem struct {
-	DossierID         string        `json:"dossier_id"`
-	Code              string        `json:"code,omitempty"`
-	Status            domain.Status `json:"status"`
-	ProcedureCode     string        `json:"procedure_code"`
-	ProcedureName     string        `json:"procedure_name"`
-	ApplicantName     string        `json:"applicant_name"`
-	ResponsibleAgency string        `json:"responsible_agency"`
-	HolderUnit        string        `json:"holder_unit"`
-	HolderOfficialID  string        `json:"holder_official_id,omitempty"`
-	HolderOfficial    string        `json:"holder_official,omitempty"`
-	Step              string        `json:"step,omitempty"`
-	ArrivedAt         time.Time     `json:"arrived_at,omitzero"` // submitted or received
-	AppointmentDate   time.Time     `json:"appointment_date,omitzero"`
-	DueKind           DueKind       `json:"due_kind,omitempty"`
-	DueAt             time.Time     `json:"due_at,omitzero"`
-	// RemainingHours is the working time left until DueAt, negative once overdue. For a dossier
-	// whose clock is paused (waiting for a supplement, suspended) it is what was left when it paused.
-	RemainingHours float64 `json:"remaining_hours"`
-	Overdue        bool    `json:"overdue"`
-	Paused         bool    `json:"paused"`
-	Version        uint64  `json:"version"`
-}
-
-// WorkQueueOf lists the dossiers matching f, overdue first, then by the working hours left; paused
-// dossiers come last, since nobody at the agency can move them.
-func WorkQueueOf(ctx context.Context, db *sql.DB, f WorkQueueFilter, cal *calendar.Calendar, now time.Time) ([]WorkItem, error) {
-	query := `SELECT state_json, acceptance_deadline FROM work_queue WHERE 1 = 1`
-	var args []any
-	arg := func(clause string, v any) {
-		args = append(args, v)
-		query += strings.Replace(clause, "?", "$"+strconv.Itoa(len(args)), 1)
+// parseQueueCursor reads a cursor of queueCursor, or reports ErrBadCursor.
+func parseQueueCursor(c Cursor) (rank int, due, code, id string, err error) {
+	if len(c) != 4 {
+		return 0, "", "", "", ErrBadCursor
 	}
-	if f.Agency.none() {
-		return []WorkItem{}, nil
+	rank, err = strconv.Atoi(c[0])
+	if err != nil || rank < rankRunning || rank > rankWaitingForApply || strings.TrimSpace(c[3]) == "" {
+		return 0, "", "", "", ErrBadCursor
 	}
-	if !f.Agency.All() && f.OfficialID == "" {
-		arg(" AND responsible_agency = ?", f.Agency.Agency())
-	}
-	if f.Unit != "" {
-		arg(" AND holder_unit = ?", f.Unit)
-	}
-	if f.OfficialID != "" {
-		arg(" AND holder_official_id = ?", f.OfficialID)
-	}
-	rows, err := db.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	items := []WorkItem{}
-	for rows.Next() {
-		var stateJSON string
-		var acceptance sql.NullString
-		if err := rows.Scan(&stateJSON, &acceptance); err != nil {
-			return nil, err
-		}
-		var d domain.Dossier
-		if err := json.Unmarshal([]byte(stateJSON), &d); err != nil {
-			return nil, err
-		}
-		if !f.Agency.covers(d) {
-			continue
-		}
-		items = append(items, workItemOf(d, parseSQLTime(acceptance), cal, now))
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	sort.SliceStable(items, func(i, j int) bool {
-		a, b := items[i], items[j]
-		if a.Paused != b.Paused {
-			return !a.Paused
-		}
-		if a.RemainingHours != b.RemainingHours {
-			return a.RemainingHours < b.RemainingHours
-		}
-		return a.Code < b.Code
-	})
-	return items, nil
-}
-
-func workItemOf(d domain.Dossier, acceptanceDeadline time.Time, cal *calendar.Calendar, now time.Time) WorkItem {
-	item := WorkItem{
-		DossierID: d.ID, Code: string(d.Code), Status: d.Status, ProcedureCode: d.Procedure.Code, ProcedureName: d.Procedure.Name,
-		ApplicantName: d.Applicant.Name, ResponsibleAgency: responsibleAgency(d), HolderUnit: d.Holder.Unit,
-		HolderOfficialID: d.Holder.OfficialID, HolderOfficial: d.Holder.OfficialName, Step: d.Step,
-		ArrivedAt: d.ReceivedAt, AppointmentDate: d.AppointmentDate, Version: d.Version,
-	}
-	switch {
-	case d.Status == domain.StatusSubmitted:
-		item.ArrivedAt = d.SubmittedAt
-		item.DueKind, item.DueAt = DueAcceptance, acceptanceDeadline
-	case d.Status == domain.StatusProcessing && !d.StepDeadline.IsZero():
-		item.DueKind, item.DueAt = DueStep, d.StepDeadline
-	case !d.AppointmentDate.IsZero():
-		item.DueKind, item.DueAt = DueAppointment, d.AppointmentDate
-	}
-	// The clock stops while the applicant owes documents or processing is suspended.
-	clock := now
-	switch {
-	case d.Status == domain.StatusSuspended:
-		item.Paused, clock = true, d.SuspendedAt
-	case d.Status == domain.StatusSupplementRequested && d.PendingSupplement != nil:
-		item.Paused, clock = true, d.PendingSupplement.RequestedAt
-	case d.Status == domain.StatusResultReady && len(d.Results) > 0:
-		// The agency's part ended when the result was ready: the dossier is overdue only if that
-		// was after the appointment date, however long the applicant then takes to collect it.
-		clock = d.Results[0].ReadyAt
-	}
-	if !item.DueAt.IsZero() {
-		item.RemainingHours = math.Round(cal.WorkingTimeBetween(clock, item.DueAt).Hours()*100) / 100
-		// Past the date by less than a working minute (after hours, on a holiday) is late too.
-		item.Overdue = !item.Paused && (item.RemainingHours < 0 || (item.RemainingHours == 0 && clock.After(item.DueAt)))
-	}
-	return item
+	return rank, c[1], c[2], c[3], nil
 }

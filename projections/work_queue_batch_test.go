@@ -40,7 +40,7 @@ func TestWorkQueueBatchesGiveTheRowsOfOneByOne(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		return dumpTable(t, s.db, prefix+"work_queue")
+		return append(dumpTable(t, s.db, prefix+"work_queue"), dumpTable(t, s.db, prefix+"work_queue_agencies")...)
 	}
 	single := apply("single_", 1)
 	if len(single) == 0 {

@@ -86,6 +86,8 @@ func (w *queueWorld) act(caller commands.Caller, id string, in commands.Input) {
 	w.last = res.Position
 }
 
+// queue lists the whole queue matching f, following its pages two items at a time: every page
+// holds at most two, and the pages chain to the whole queue.
 func (w *queueWorld) queue(f projections.WorkQueueFilter) []projections.WorkItem {
 	w.t.Helper()
 	ctx, cancel := context.WithTimeout(w.ctx, 10*time.Second)
@@ -93,11 +95,7 @@ func (w *queueWorld) queue(f projections.WorkQueueFilter) []projections.WorkItem
 	if err := w.runner.WaitFor(ctx, w.last); err != nil {
 		w.t.Fatal(err)
 	}
-	items, err := projections.WorkQueueOf(w.ctx, w.db.DB(), f, w.app.Calendar, w.now)
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	return items
+	return allPages(w.t, w.db.DB(), f, 2, w.app.Calendar, w.now)
 }
 
 func TestWorkQueueOrdersByRemainingWorkingHoursOverdueFirstPausedLast(t *testing.T) {
@@ -130,7 +128,7 @@ func TestWorkQueueOrdersByRemainingWorkingHoursOverdueFirstPausedLast(t *testing
 		filter projections.WorkQueueFilter
 		want   []want
 	}{
-		{"the deciding agency's queue", projections.WorkQueueFilter{Agency: projections.OneAgency(queueBuilding)}, []want{
+		{"the deciding agency's queue", projections.WorkQueueFilter{Agency: projections.OneAgency(queueBuilding), Responsible: queueBuilding}, []want{
 			// step deadline 10:00 Monday, now 14:00: 1.5 + 1 working hours late
 			{overrun, projections.DueStep, -2.5, true, false},
 			// 24 h step from Monday 08:00 ends Thursday 08:00: 3 + 8 + 8 + 0.5 left
@@ -141,7 +139,7 @@ func TestWorkQueueOrdersByRemainingWorkingHoursOverdueFirstPausedLast(t *testing
 		{"one official's own queue", projections.WorkQueueFilter{Agency: projections.OneAgency(queueBuilding), OfficialID: "sp1"}, []want{
 			{inDepartment, projections.DueStep, 19.5, false, false},
 		}},
-		{"the receiving centre's queue", projections.WorkQueueFilter{Agency: projections.OneAgency(queueCentre)}, []want{
+		{"the receiving centre's queue", projections.WorkQueueFilter{Agency: projections.OneAgency(queueCentre), Responsible: queueCentre}, []want{
 			// 8 working hours to accept an online submission: Tuesday 08:00
 			{online, projections.DueAcceptance, 3.5, false, false},
 			// appointment next Monday 08:00: 3 + 4×8 + 0.5
@@ -182,14 +180,18 @@ func TestWorkQueueFollowsTheDossierToTheNextAgencyAndDropsItWhenReturned(t *test
 	if got := w.queue(projections.WorkQueueFilter{Agency: projections.OneAgency("000.00.10.H56")}); len(got) != 1 || got[0].DossierID != id {
 		t.Fatalf("the consulted agency's queue = %+v, want the dossier", got)
 	}
-	if got := w.queue(projections.WorkQueueFilter{Agency: projections.OneAgency(queueBuilding)}); len(got) != 0 {
-		t.Fatalf("the deciding agency still queues %+v while another agency holds it", got)
+	if got := w.queue(projections.WorkQueueFilter{Agency: projections.OneAgency(queueBuilding), Responsible: queueBuilding}); len(got) != 0 {
+		t.Fatalf("the deciding agency still has %+v to act on while another agency holds it", got)
+	}
+	// It still sees the dossier it decides among those it is involved in.
+	if got := w.queue(projections.WorkQueueFilter{Agency: projections.OneAgency(queueBuilding)}); len(got) != 1 || got[0].DossierID != id {
+		t.Fatalf("the deciding agency's involved dossiers = %+v, want the dossier", got)
 	}
 	admin := commands.Caller{ID: "ad", Name: "Quản trị", Roles: []commands.Role{commands.RoleAdmin}}
 	w.act(admin, id, &commands.AppraiseInput{Conclusion: domain.ConclusionApprove, Opinion: "Đủ điều kiện"})
 	w.act(admin, id, &commands.SignInput{DocumentNumber: "1/GP", DocumentHash: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"})
 	w.act(admin, id, &commands.MarkResultReadyInput{})
-	if got := w.queue(projections.WorkQueueFilter{Agency: projections.OneAgency(queueCentre)}); len(got) != 1 || got[0].Status != domain.StatusResultReady {
+	if got := w.queue(projections.WorkQueueFilter{Agency: projections.OneAgency(queueCentre), Responsible: queueCentre}); len(got) != 1 || got[0].Status != domain.StatusResultReady {
 		t.Fatalf("the desk's queue = %+v, want the result waiting to be returned", got)
 	}
 	w.act(queueReception, id, &commands.ReturnResultInput{Channel: domain.ChannelDirect})

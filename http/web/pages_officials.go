@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"io"
 	"net/http"
 	"net/url"
@@ -92,16 +93,28 @@ func (s *Pages) requireOfficial(next http.Handler) http.Handler {
 	})
 }
 
-// queueView is the officials' work queue.
+// queueView is the officials' work queue: one page of it, or for an inspector looking at every
+// agency, one line per agency.
 type queueView struct {
-	Scope    string // mine, unit or agency
-	Unit     string
-	Agency   string
-	AllSeen  bool // inspectors and admins may look at every agency
-	Units    []domain.Department
-	Agencies []domain.Agency
-	Items    []queueItem
-	Overdue  int
+	Scope      string // "" the agency's own (what waits on its officials), involved, or mine
+	Unit       string
+	Agency     string
+	Procedure  string
+	Status     string
+	DueWithin  int
+	AllSeen    bool // inspectors and admins may look at every agency
+	Units      []domain.Department
+	Agencies   []domain.Agency
+	Statuses   []domain.Status
+	Items      []queueItem
+	Total      int
+	Estimated  bool // Total is a lower bound: the queue is longer
+	Overdue    int
+	NextURL    string // the page after this one, if any
+	FirstURL   string // the first page, when this is not it
+	Overview   bool   // one line per agency (Summary) rather than dossiers
+	Summary    []agencySummary
+	SummaryDue int // "due soon" horizon of the summary, in working days
 }
 
 type queueItem struct {
@@ -109,6 +122,23 @@ type queueItem struct {
 	Mine    bool
 	Actions []domain.Action // what the official's roles may do now
 }
+
+// agencySummary is one agency's line of the inspector's overview, linking to its queue.
+type agencySummary struct {
+	projections.AgencyQueueSummary
+	Name string
+	URL  string
+}
+
+// queueStatuses are the statuses a queue can be filtered by: those of dossiers still in it.
+var queueStatuses = []domain.Status{domain.StatusSubmitted, domain.StatusReceived, domain.StatusProcessing, domain.StatusAwaitingPayment,
+	domain.StatusSupplementRequested, domain.StatusSuspended, domain.StatusResultReady}
+
+// summaryDueWithinDays is the "due soon" horizon of the inspector's overview, as the late dashboard's.
+const summaryDueWithinDays = 3
+
+// maxQueueDueWithinDays bounds the queue's "due within" filter.
+const maxQueueDueWithinDays = 60
 
 func (s *Pages) queuePage(w http.ResponseWriter, r *http.Request) {
 	l := langOf(w, r)
@@ -119,29 +149,90 @@ func (s *Pages) queuePage(w http.ResponseWriter, r *http.Request) {
 		s.renderScopeRefusal(w, r, caller, err)
 		return
 	}
-	page := &queueView{Scope: q.Get("pham-vi"), Unit: q.Get("don-vi"), Agency: agencies.Agency(), AllSeen: caller.ProvinceWide()}
+	req, field, problem := projections.ParsePageRequest(q.Get("limit"), q.Get("after"))
+	if field != "" {
+		s.renderError(w, r, http.StatusBadRequest, "error.bad_page", field+" "+problem)
+		return
+	}
+	page := &queueView{Scope: q.Get("pham-vi"), Unit: q.Get("don-vi"), Agency: agencies.Agency(), Procedure: q.Get("thu-tuc"),
+		Status: q.Get("trang-thai"), AllSeen: caller.ProvinceWide(), Statuses: queueStatuses, SummaryDue: summaryDueWithinDays}
+	if text := q.Get("han"); text != "" {
+		n, err := strconv.Atoi(text)
+		if err != nil || n < 1 || n > maxQueueDueWithinDays {
+			s.renderError(w, r, http.StatusBadRequest, "error.bad_page", "han: 1–"+strconv.Itoa(maxQueueDueWithinDays))
+			return
+		}
+		page.DueWithin = n
+	}
 	if page.AllSeen {
 		page.Agencies = s.app.Catalog.Agencies
 	}
-	if a, ok := s.app.Catalog.Agency(caller.Agency); ok {
+	if a, ok := s.app.Catalog.Agency(cmp.Or(agencies.Agency(), caller.Agency)); ok {
 		page.Units = a.Departments
 	}
-	filter := projections.WorkQueueFilter{Agency: agencies, Unit: page.Unit}
-	if page.Scope == "mine" {
-		filter = projections.WorkQueueFilter{Agency: agencies, OfficialID: caller.ID}
+	if agencies.All() && page.Scope != "mine" {
+		s.queueSummaryPage(w, r, page)
+		return
 	}
-	items, err := projections.WorkQueueOf(r.Context(), s.readDB, filter, s.app.Calendar, s.now())
+	filter := projections.WorkQueueFilter{Agency: agencies, Unit: page.Unit, ProcedureCode: page.Procedure,
+		Status: domain.Status(page.Status), DueWithinDays: page.DueWithin}
+	switch page.Scope {
+	case "mine":
+		filter.OfficialID = caller.ID
+	case "involved":
+	default:
+		// An agency's own queue: what waits on its officials now.
+		filter.Responsible = agencies.Agency()
+	}
+	result, err := projections.WorkQueueOf(r.Context(), s.readDB, filter, req, s.app.Calendar, s.now())
+	if errors.Is(err, projections.ErrBadCursor) {
+		s.renderError(w, r, http.StatusBadRequest, "error.bad_page", "after "+err.Error())
+		return
+	}
+	if err == nil {
+		page.Overdue, err = projections.WorkQueueOverdueOf(r.Context(), s.readDB, filter, s.app.Calendar, s.now())
+	}
 	if err != nil {
 		s.logger.ErrorContext(r.Context(), "work queue", "err", err)
 		s.renderError(w, r, http.StatusInternalServerError, "error.internal")
 		return
 	}
-	for _, it := range items {
+	page.Total, page.Estimated = result.Total, result.TotalEstimated
+	for _, it := range result.Items {
 		page.Items = append(page.Items, queueItem{WorkItem: it, Mine: it.HolderOfficialID == caller.ID,
 			Actions: actionsFor(caller, domain.Dossier{Status: it.Status})})
-		if it.Overdue {
-			page.Overdue++
+	}
+	if result.Next != "" {
+		next := r.URL.Query()
+		next.Set("after", result.Next)
+		page.NextURL = "/can-bo?" + next.Encode()
+	}
+	if q.Get("after") != "" {
+		first := r.URL.Query()
+		first.Del("after")
+		page.FirstURL = "/can-bo?" + first.Encode()
+	}
+	s.render(w, r, http.StatusOK, "queue", l.T("queue.title"), page)
+}
+
+// queueSummaryPage shows an inspector every agency's queue in figures, each linking to its queue.
+func (s *Pages) queueSummaryPage(w http.ResponseWriter, r *http.Request, page *queueView) {
+	l := langOf(w, r)
+	page.Overview = true
+	summary, err := projections.WorkQueueSummaryOf(r.Context(), s.readDB, projections.AllAgencies(), summaryDueWithinDays, s.app.Calendar, s.now())
+	if err != nil {
+		s.logger.ErrorContext(r.Context(), "work queue summary", "err", err)
+		s.renderError(w, r, http.StatusInternalServerError, "error.internal")
+		return
+	}
+	for _, row := range summary {
+		name := row.Agency
+		if a, ok := s.app.Catalog.Agency(row.Agency); ok {
+			name = a.Name
 		}
+		page.Summary = append(page.Summary, agencySummary{AgencyQueueSummary: row, Name: name, URL: "/can-bo?co-quan=" + url.QueryEscape(row.Agency)})
+		page.Total += row.Open
+		page.Overdue += row.Overdue
 	}
 	s.render(w, r, http.StatusOK, "queue", l.T("queue.title"), page)
 }

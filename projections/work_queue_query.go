@@ -1,0 +1,274 @@
+package projections
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"math"
+	"strconv"
+	"time"
+
+	"github.com/motcua/motcua/domain"
+	"github.com/motcua/motcua/domain/calendar"
+)
+
+// WorkQueueFilter selects a work queue. Every filter is a column of an index that ends with the
+// queue's order, so a page is read in order from one index and stops after the page.
+type WorkQueueFilter struct {
+	// Agency is whose dossiers may be listed: those the agency is involved in (received, decides,
+	// holds, or does an open part of a parallel step), or every dossier. A scope of no agency lists
+	// nothing.
+	Agency AgencyScope
+	// Responsible keeps the dossiers waiting on this agency's officials now: an agency's own queue.
+	Responsible   string
+	Unit          string        // held by this unit (department or agency code)
+	OfficialID    string        // assigned to this official
+	ProcedureCode string        // of this procedure
+	FieldCode     string        // of this field
+	Status        domain.Status // in this status
+	// DueWithinDays, when above zero, keeps the dossiers whose clock runs and that are due within
+	// that many working days from now, not yet overdue.
+	DueWithinDays int
+}
+
+// DueKind says which deadline a work item races.
+type DueKind string
+
+const (
+	DueAcceptance  DueKind = "acceptance"  // an online submission must be accepted or sent back (8 working hours)
+	DueStep        DueKind = "step"        // the current step's deadline
+	DueAppointment DueKind = "appointment" // the appointment date promised to the applicant
+)
+
+// WorkItem is one dossier of a work queue.
+type WorkItem struct {
+	DossierID         string        `json:"dossier_id"`
+	Code              string        `json:"code,omitempty"`
+	Status            domain.Status `json:"status"`
+	ProcedureCode     string        `json:"procedure_code"`
+	ProcedureName     string        `json:"procedure_name"`
+	ApplicantName     string        `json:"applicant_name"`
+	ResponsibleAgency string        `json:"responsible_agency"`
+	HolderUnit        string        `json:"holder_unit"`
+	HolderOfficialID  string        `json:"holder_official_id,omitempty"`
+	HolderOfficial    string        `json:"holder_official,omitempty"`
+	Step              string        `json:"step,omitempty"`
+	ArrivedAt         time.Time     `json:"arrived_at,omitzero"` // submitted or received
+	AppointmentDate   time.Time     `json:"appointment_date,omitzero"`
+	DueKind           DueKind       `json:"due_kind,omitempty"`
+	DueAt             time.Time     `json:"due_at,omitzero"`
+	// RemainingHours is the working time left until DueAt, negative once overdue. For a dossier
+	// whose clock is paused (waiting for a supplement, suspended) it is what was left when it paused.
+	RemainingHours float64 `json:"remaining_hours"`
+	Overdue        bool    `json:"overdue"`
+	Paused         bool    `json:"paused"`
+	Version        uint64  `json:"version"`
+}
+
+// queueCountCap bounds the count of a queue's total: beyond it the total is that many, labelled
+// an estimate ("more than"), so that counting costs at most that many index entries.
+const queueCountCap = 10_000
+
+// WorkQueueOf returns one page of the dossiers matching f: overdue first, then by the working
+// hours left; results waiting to be handed back next; paused dossiers last, since nobody at the
+// agency can move them (queuePlace). The page is a range of one index read in order.
+func WorkQueueOf(ctx context.Context, db *sql.DB, f WorkQueueFilter, req PageRequest, cal *calendar.Calendar, now time.Time) (Page[WorkItem], error) {
+	size := req.Size()
+	if f.Agency.none() {
+		return PageOf([]WorkItem{}, size, nil), nil
+	}
+	from, c := queueSelection(f, cal, now)
+	key := "q"
+	if from.agencyFirst {
+		key = "a"
+	}
+	total, estimated, err := countCapped(ctx, db, `SELECT 1 FROM `+from.tables+c.where(), c.args)
+	if err != nil {
+		return Page[WorkItem]{}, err
+	}
+	if len(req.After) > 0 {
+		rank, due, code, id, err := parseQueueCursor(req.After)
+		if err != nil {
+			return Page[WorkItem]{}, err
+		}
+		c.add("("+key+".sort_rank, "+key+".due_key, "+key+".code, "+key+".dossier_id) > (?, ?, ?, ?)", rank, due, code, id)
+	}
+	c.args = append(c.args, size+1)
+	rows, err := db.QueryContext(ctx, `SELECT q.state_json, q.acceptance_deadline, `+key+`.sort_rank, `+key+`.due_key, `+key+`.code, `+key+`.dossier_id
+		FROM `+from.tables+c.where()+` ORDER BY `+key+`.sort_rank, `+key+`.due_key, `+key+`.code, `+key+`.dossier_id LIMIT $`+strconv.Itoa(len(c.args)), c.args...)
+	if err != nil {
+		return Page[WorkItem]{}, err
+	}
+	defer rows.Close()
+	type placed struct {
+		item WorkItem
+		at   Cursor
+	}
+	var found []placed
+	for rows.Next() {
+		var stateJSON, due, code, id string
+		var rank int
+		var acceptance sql.NullString
+		if err := rows.Scan(&stateJSON, &acceptance, &rank, &due, &code, &id); err != nil {
+			return Page[WorkItem]{}, err
+		}
+		var d domain.Dossier
+		if err := json.Unmarshal([]byte(stateJSON), &d); err != nil {
+			return Page[WorkItem]{}, err
+		}
+		found = append(found, placed{workItemOf(d, parseSQLTime(acceptance), cal, now), queueCursor(rank, due, code, id)})
+	}
+	if err := rows.Err(); err != nil {
+		return Page[WorkItem]{}, err
+	}
+	p := PageOf(found, size, func(p placed) Cursor { return p.at })
+	page := Page[WorkItem]{Items: make([]WorkItem, len(p.Items)), Next: p.Next, Total: total, TotalEstimated: estimated}
+	for i, it := range p.Items {
+		page.Items[i] = it.item
+	}
+	return page, nil
+}
+
+// WorkQueueOverdueOf counts the overdue dossiers of the queue f selects — a range of the same
+// index as its pages — up to queueCountCap.
+func WorkQueueOverdueOf(ctx context.Context, db *sql.DB, f WorkQueueFilter, cal *calendar.Calendar, now time.Time) (int, error) {
+	if f.Agency.none() || f.DueWithinDays > 0 { // due within N days: not overdue yet, by definition
+		return 0, nil
+	}
+	from, c := queueSelection(f, cal, now)
+	key := "q"
+	if from.agencyFirst {
+		key = "a"
+	}
+	c.add(key+".sort_rank = ?", rankRunning)
+	c.add(key+".due_key < ?", sqlTime(now).String)
+	n, _, err := countCapped(ctx, db, `SELECT 1 FROM `+from.tables+c.where(), c.args)
+	return n, err
+}
+
+// queueTables is where a queue's rows are read from: the agencies' index table first when the
+// scope's agency is the most selective filter, the queue's own otherwise.
+type queueTables struct {
+	tables      string
+	agencyFirst bool
+}
+
+// queueSelection returns the tables and conditions selecting f's rows. The scope's agency drives
+// the query through its index rows unless a holder, unit or responsible agency — fewer rows
+// still — is asked for; the scope is then checked on each row by its index row's whole key.
+func queueSelection(f WorkQueueFilter, cal *calendar.Calendar, now time.Time) (queueTables, conditions) {
+	var c conditions
+	from := queueTables{tables: "work_queue q"}
+	key := "q"
+	switch {
+	case f.Agency.All():
+	case f.Responsible == "" && f.Unit == "" && f.OfficialID == "":
+		// CROSS JOIN keeps SQLite's planner from reordering: the agency's index rows are read in order.
+		from = queueTables{tables: "work_queue_agencies a CROSS JOIN work_queue q", agencyFirst: true}
+		key = "a"
+		c.add("a.agency = ?", f.Agency.Agency())
+		c.add("q.dossier_id = a.dossier_id")
+	default:
+		c.add(`EXISTS (SELECT 1 FROM work_queue_agencies a WHERE a.agency = ? AND a.sort_rank = q.sort_rank
+			AND a.due_key = q.due_key AND a.code = q.code AND a.dossier_id = q.dossier_id)`, f.Agency.Agency())
+	}
+	for _, filter := range []struct{ column, value string }{
+		{"responsible_agency", f.Responsible}, {"holder_unit", f.Unit}, {"holder_official_id", f.OfficialID},
+		{"procedure_code", f.ProcedureCode}, {"field_code", f.FieldCode}, {"status", string(f.Status)},
+	} {
+		if filter.value != "" {
+			c.add("q."+filter.column+" = ?", filter.value)
+		}
+	}
+	if f.DueWithinDays > 0 {
+		c.add(key+".sort_rank = ?", rankRunning)
+		c.add(key+".due_key >= ?", sqlTime(now).String)
+		c.add(key+".due_key <= ?", sqlTime(cal.AddWorkingDays(now, f.DueWithinDays)).String)
+	}
+	return from, c
+}
+
+// countCapped counts the rows of a selection up to queueCountCap, and says when there are more.
+func countCapped(ctx context.Context, db *sql.DB, selection string, args []any) (total int, estimated bool, err error) {
+	args = append(args[:len(args):len(args)], queueCountCap+1)
+	err = db.QueryRowContext(ctx, `SELECT COUNT(*) FROM (`+selection+` LIMIT $`+strconv.Itoa(len(args))+`) counted`, args...).Scan(&total)
+	if total > queueCountCap {
+		return queueCountCap, true, err
+	}
+	return total, false, err
+}
+
+func workItemOf(d domain.Dossier, acceptanceDeadline time.Time, cal *calendar.Calendar, now time.Time) WorkItem {
+	item := WorkItem{
+		DossierID: d.ID, Code: string(d.Code), Status: d.Status, ProcedureCode: d.Procedure.Code, ProcedureName: d.Procedure.Name,
+		ApplicantName: d.Applicant.Name, ResponsibleAgency: responsibleAgency(d), HolderUnit: d.Holder.Unit,
+		HolderOfficialID: d.Holder.OfficialID, HolderOfficial: d.Holder.OfficialName, Step: d.Step,
+		ArrivedAt: d.ReceivedAt, AppointmentDate: d.AppointmentDate, Version: d.Version,
+	}
+	if d.Status == domain.StatusSubmitted {
+		item.ArrivedAt = d.SubmittedAt
+	}
+	item.DueKind, item.DueAt = dueOf(d, acceptanceDeadline)
+	// The clock stops while the applicant owes documents or processing is suspended.
+	clock := now
+	switch {
+	case d.Status == domain.StatusSuspended:
+		item.Paused, clock = true, d.SuspendedAt
+	case d.Status == domain.StatusSupplementRequested && d.PendingSupplement != nil:
+		item.Paused, clock = true, d.PendingSupplement.RequestedAt
+	case d.Status == domain.StatusResultReady && len(d.Results) > 0:
+		// The agency's part ended when the result was ready: the dossier is overdue only if that
+		// was after the appointment date, however long the applicant then takes to collect it.
+		clock = d.Results[0].ReadyAt
+	}
+	if !item.DueAt.IsZero() {
+		item.RemainingHours = math.Round(cal.WorkingTimeBetween(clock, item.DueAt).Hours()*100) / 100
+		// Past the date by less than a working minute (after hours, on a holiday) is late too.
+		item.Overdue = !item.Paused && (item.RemainingHours < 0 || (item.RemainingHours == 0 && clock.After(item.DueAt)))
+	}
+	return item
+}
+
+// AgencyQueueSummary is one agency's work queue in figures: the dossiers waiting on its officials
+// now (responsible_agency), as its queue lists them.
+type AgencyQueueSummary struct {
+	Agency           string `json:"agency"`
+	Open             int    `json:"open"`
+	Overdue          int    `json:"overdue"`
+	DueSoon          int    `json:"due_soon"` // clock running, due within the horizon, not overdue yet
+	Paused           int    `json:"paused"`
+	WaitingApplicant int    `json:"waiting_applicant"` // paused for a supplement the applicant owes
+}
+
+// WorkQueueSummaryOf sums up the queue of each agency in scope at now, dueWithinDays working days
+// being "due soon": one GROUP BY read from the index on (responsible_agency, rank, due moment)
+// alone, one row per agency — never one per dossier.
+func WorkQueueSummaryOf(ctx context.Context, db *sql.DB, scope AgencyScope, dueWithinDays int, cal *calendar.Calendar, now time.Time) ([]AgencyQueueSummary, error) {
+	out := []AgencyQueueSummary{}
+	if scope.none() {
+		return out, nil
+	}
+	var c conditions
+	c.args = []any{sqlTime(now).String, sqlTime(cal.AddWorkingDays(now, dueWithinDays)).String}
+	if !scope.All() {
+		c.add("responsible_agency = ?", scope.Agency())
+	}
+	rows, err := db.QueryContext(ctx, `SELECT responsible_agency, COUNT(*),
+			SUM(CASE WHEN sort_rank = 0 AND due_key < $1 THEN 1 ELSE 0 END),
+			SUM(CASE WHEN sort_rank = 0 AND due_key >= $1 AND due_key <= $2 THEN 1 ELSE 0 END),
+			SUM(CASE WHEN sort_rank >= 2 THEN 1 ELSE 0 END),
+			SUM(CASE WHEN sort_rank = 3 THEN 1 ELSE 0 END)
+		FROM work_queue`+c.where()+` GROUP BY responsible_agency ORDER BY responsible_agency`, c.args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var s AgencyQueueSummary
+		if err := rows.Scan(&s.Agency, &s.Open, &s.Overdue, &s.DueSoon, &s.Paused, &s.WaitingApplicant); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
