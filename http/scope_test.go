@@ -129,7 +129,9 @@ func TestAnOfficialOfNoAgencyReadsNothing(t *testing.T) {
 		name, token, path, want string
 	}{
 		{"the deciding agency's queue", e.token("truongphong1", building, commands.RoleHead), "/can-bo", open},
-		{"an inspector of no agency, every agency's queue", e.token("thanhtra", "", commands.RoleInspector), "/can-bo", open},
+		{"an inspector of no agency, every agency's queue in figures", e.token("thanhtra", "", commands.RoleInspector), "/can-bo", `data-agency="` + building + `"`},
+		{"an inspector of no agency, one agency's queue", e.token("thanhtra", "", commands.RoleInspector), "/can-bo?co-quan=" + url.QueryEscape(building), open},
+		{"an inspector of no agency, the queue's API", e.token("thanhtra", "", commands.RoleInspector), "/api/v1/work-queue", open},
 		{"an inspector of no agency, the report", e.token("thanhtra", "", commands.RoleInspector), "/can-bo/thong-ke/bao-cao.csv?tu=2026-03-01&den=2026-03-31", "Tổng cộng"},
 		{"the centre's report", reception, "/can-bo/thong-ke/bao-cao.csv?tu=2026-03-01&den=2026-03-31", "Tổng cộng"},
 		{"an inspector of no agency, the late dashboard", e.token("thanhtra", "", commands.RoleInspector), "/api/v1/dashboards/late", open},
