@@ -94,7 +94,7 @@ func (s *Server) publicStatusEvents(w http.ResponseWriter, r *http.Request) {
 			continue
 		case <-s.feeds.changed(status.Code, status.Version):
 		}
-		next, err := projections.LookupPublicStatus(r.Context(), s.readDB, status.Code, s.now())
+		next, err := s.publicLookup.Status(r.Context(), status.Code, s.now())
 		switch {
 		case err == nil:
 			status = next

@@ -84,7 +84,7 @@ func (s *Server) lookupPublic(w http.ResponseWriter, r *http.Request) (projectio
 		return projections.PublicStatus{}, false
 	}
 	code := parsed.Code
-	status, err := projections.LookupPublicStatus(r.Context(), s.readDB, string(code), s.now())
+	status, err := s.publicLookup.Status(r.Context(), string(code), s.now())
 	if errors.Is(err, projections.ErrNotFound) {
 		err = domain.Errorf(domain.ENOTFOUND, "Không tìm thấy hồ sơ %s / no dossier %s", code, code)
 	}

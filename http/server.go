@@ -24,17 +24,20 @@ import (
 	"github.com/motcua/motcua/eventstore/chain"
 	"github.com/motcua/motcua/http/httpkit"
 	"github.com/motcua/motcua/http/web"
+	"github.com/motcua/motcua/projections"
 )
 
 // Server is motcua's HTTP API.
 type Server struct {
-	app      *commands.App
-	readDB   *sql.DB
-	verifier Authenticator
-	eraser   Eraser
-	logger   *slog.Logger
-	now      func() time.Time
-	router   chi.Router
+	app    *commands.App
+	readDB *sql.DB
+	// publicLookup answers the public lookups from the public status view.
+	publicLookup *projections.PublicLookup
+	verifier     Authenticator
+	eraser       Eraser
+	logger       *slog.Logger
+	now          func() time.Time
+	router       chi.Router
 	// publicUpdates wakes the live feeds when the public status view moves (nil: they poll).
 	publicUpdates Notifier
 	integrity     *chain.Verifier
@@ -117,6 +120,7 @@ func NewServer(cfg Config) *Server {
 	s.secrets = newSecretGuard(s.limits, s.now)
 	s.ready = cfg.Ready
 	s.feeds = newFeedHub(s.readDB, s.publicUpdates, s.limits, s.logger)
+	s.publicLookup = projections.NewPublicLookup(s.readDB)
 
 	r := chi.NewRouter()
 	r.Use(httpkit.ClientAddress(cfg.TrustedProxies), middleware.Recoverer, s.correlation, s.logRequests)
@@ -127,7 +131,7 @@ func NewServer(cfg Config) *Server {
 	if cfg.Metrics != nil {
 		r.Method(http.MethodGet, "/metrics", cfg.Metrics)
 	}
-	web.New(web.Config{App: s.app, ReadDB: s.readDB, API: pagesAPI{s}, Tokens: s.verifier, Logger: s.logger, Now: s.now,
+	web.New(web.Config{App: s.app, ReadDB: s.readDB, PublicLookup: s.publicLookup, API: pagesAPI{s}, Tokens: s.verifier, Logger: s.logger, Now: s.now,
 		PublicBudget: s.publicBudget, PublicBaseURL: s.publicBaseURL}).Mount(r)
 	r.Route("/api/v1", func(r chi.Router) {
 		r.Get("/procedures", s.listProcedures)

@@ -122,7 +122,7 @@ func (s *Pages) fillLookup(w http.ResponseWriter, r *http.Request, l l10n.Lang, 
 		return http.StatusBadRequest
 	}
 	code := parsed.Code
-	st, err := projections.LookupPublicStatus(r.Context(), s.readDB, string(code), s.now())
+	st, err := s.publicLookup.Status(r.Context(), string(code), s.now())
 	if errors.Is(err, projections.ErrNotFound) {
 		page.Problem = "lookup.unknown"
 		return http.StatusNotFound

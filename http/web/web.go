@@ -14,6 +14,7 @@ import (
 	"github.com/motcua/motcua/commands"
 	"github.com/motcua/motcua/domain"
 	"github.com/motcua/motcua/http/httpkit"
+	"github.com/motcua/motcua/projections"
 )
 
 // API is the JSON API as the pages use it. Each call is one API request made for the page's request
@@ -47,10 +48,12 @@ type Authenticator interface {
 type Config struct {
 	App    *commands.App
 	ReadDB *sql.DB // the read models
-	API    API
-	Tokens Authenticator
-	Logger *slog.Logger
-	Now    func() time.Time
+	// PublicLookup answers the public lookup page; one over ReadDB when nil.
+	PublicLookup *projections.PublicLookup
+	API          API
+	Tokens       Authenticator
+	Logger       *slog.Logger
+	Now          func() time.Time
 	// PublicBudget is the request budget the public pages share with the public API: the middleware
 	// answers a request over it with limited.
 	PublicBudget func(limited http.HandlerFunc) func(http.Handler) http.Handler
@@ -62,6 +65,7 @@ type Config struct {
 type Pages struct {
 	app           *commands.App
 	readDB        *sql.DB
+	publicLookup  *projections.PublicLookup
 	api           API
 	tokens        Authenticator
 	logger        *slog.Logger
@@ -73,7 +77,11 @@ type Pages struct {
 
 // New parses the templates and returns the pages.
 func New(cfg Config) *Pages {
-	return &Pages{app: cfg.App, readDB: cfg.ReadDB, api: cfg.API, tokens: cfg.Tokens, logger: cfg.Logger, now: cfg.Now,
+	lookup := cfg.PublicLookup
+	if lookup == nil {
+		lookup = projections.NewPublicLookup(cfg.ReadDB)
+	}
+	return &Pages{app: cfg.App, readDB: cfg.ReadDB, publicLookup: lookup, api: cfg.API, tokens: cfg.Tokens, logger: cfg.Logger, now: cfg.Now,
 		publicBudget: cfg.PublicBudget, publicBaseURL: cfg.PublicBaseURL, pages: newPageSet()}
 }
 

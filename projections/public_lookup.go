@@ -1,0 +1,63 @@
+package projections
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/motcua/motcua/domain"
+)
+
+// PublicLookup answers public lookups by code — the busiest query the service has, asked by anyone
+// — with one statement prepared once per database connection: SQLite parsing the query anew for
+// every lookup was a fifth of its cost.
+type PublicLookup struct {
+	db   *sql.DB
+	mu   sync.Mutex
+	stmt *sql.Stmt // prepared on first use: the table may not exist yet when the server starts
+}
+
+// NewPublicLookup returns the lookups of the public status view in db.
+func NewPublicLookup(db *sql.DB) *PublicLookup { return &PublicLookup{db: db} }
+
+func (l *PublicLookup) statement(ctx context.Context) (*sql.Stmt, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.stmt == nil {
+		stmt, err := l.db.PrepareContext(ctx, `SELECT state_json, steps_json FROM public_status WHERE code = $1`)
+		if err != nil {
+			return nil, err
+		}
+		l.stmt = stmt
+	}
+	return l.stmt, nil
+}
+
+// Status returns the public status of the dossier with the given code, judged late or not at now,
+// or ErrNotFound.
+func (l *PublicLookup) Status(ctx context.Context, code string, now time.Time) (PublicStatus, error) {
+	stmt, err := l.statement(ctx)
+	if err != nil {
+		return PublicStatus{}, err
+	}
+	var stateJSON, stepsJSON []byte
+	err = stmt.QueryRowContext(ctx, code).Scan(&stateJSON, &stepsJSON)
+	if errors.Is(err, sql.ErrNoRows) {
+		return PublicStatus{}, ErrNotFound
+	}
+	if err != nil {
+		return PublicStatus{}, err
+	}
+	var d domain.Dossier
+	var steps []PublicStep
+	if err := json.Unmarshal(stateJSON, &d); err != nil {
+		return PublicStatus{}, err
+	}
+	if err := json.Unmarshal(stepsJSON, &steps); err != nil {
+		return PublicStatus{}, err
+	}
+	return publicStatusOf(d, steps, now), nil
+}
