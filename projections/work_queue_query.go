@@ -78,11 +78,8 @@ func WorkQueueOf(ctx context.Context, db *sql.DB, f WorkQueueFilter, req PageReq
 		return PageOf([]WorkItem{}, size, nil), nil
 	}
 	from, c := queueSelection(f, cal, now)
-	key := "q"
-	if from.agencyFirst {
-		key = "a"
-	}
-	total, estimated, err := countCapped(ctx, db, `SELECT 1 FROM `+from.tables+c.where(), c.args)
+	key := from.key()
+	total, estimated, err := countCapped(ctx, db, from.counted(c), c.args)
 	if err != nil {
 		return Page[WorkItem]{}, err
 	}
@@ -136,13 +133,10 @@ func WorkQueueOverdueOf(ctx context.Context, db *sql.DB, f WorkQueueFilter, cal 
 		return 0, nil
 	}
 	from, c := queueSelection(f, cal, now)
-	key := "q"
-	if from.agencyFirst {
-		key = "a"
-	}
+	key := from.key()
 	c.add(key+".sort_rank = ?", rankRunning)
 	c.add(key+".due_key < ?", sqlTime(now).String)
-	n, _, err := countCapped(ctx, db, `SELECT 1 FROM `+from.tables+c.where(), c.args)
+	n, _, err := countCapped(ctx, db, from.counted(c), c.args)
 	return n, err
 }
 
@@ -151,6 +145,35 @@ func WorkQueueOverdueOf(ctx context.Context, db *sql.DB, f WorkQueueFilter, cal 
 type queueTables struct {
 	tables      string
 	agencyFirst bool
+	// agencyOnly: every condition but the join is on the agencies' index rows, so counting
+	// needs no row of the queue's own table.
+	agencyOnly bool
+}
+
+// joinAgencyRow is the condition joining an agency's index row to the queue's row.
+const joinAgencyRow = "q.dossier_id = a.dossier_id"
+
+// counted returns the selection of c's rows to count: from the agencies' index rows alone when
+// that is enough.
+func (t queueTables) counted(c conditions) string {
+	if !t.agencyOnly {
+		return `SELECT 1 FROM ` + t.tables + c.where()
+	}
+	only := conditions{args: c.args}
+	for _, clause := range c.clauses {
+		if clause != joinAgencyRow {
+			only.clauses = append(only.clauses, clause)
+		}
+	}
+	return `SELECT 1 FROM work_queue_agencies a` + only.where()
+}
+
+// key is the alias of the table whose columns order the rows: the one read first.
+func (t queueTables) key() string {
+	if t.agencyFirst {
+		return "a"
+	}
+	return "q"
 }
 
 // queueSelection returns the tables and conditions selecting f's rows. The scope's agency drives
@@ -159,15 +182,14 @@ type queueTables struct {
 func queueSelection(f WorkQueueFilter, cal *calendar.Calendar, now time.Time) (queueTables, conditions) {
 	var c conditions
 	from := queueTables{tables: "work_queue q"}
-	key := "q"
 	switch {
 	case f.Agency.All():
 	case f.Responsible == "" && f.Unit == "" && f.OfficialID == "":
 		// CROSS JOIN keeps SQLite's planner from reordering: the agency's index rows are read in order.
-		from = queueTables{tables: "work_queue_agencies a CROSS JOIN work_queue q", agencyFirst: true}
-		key = "a"
+		from = queueTables{tables: "work_queue_agencies a CROSS JOIN work_queue q", agencyFirst: true,
+			agencyOnly: f.ProcedureCode == "" && f.FieldCode == "" && f.Status == ""}
 		c.add("a.agency = ?", f.Agency.Agency())
-		c.add("q.dossier_id = a.dossier_id")
+		c.add(joinAgencyRow)
 	default:
 		c.add(`EXISTS (SELECT 1 FROM work_queue_agencies a WHERE a.agency = ? AND a.sort_rank = q.sort_rank
 			AND a.due_key = q.due_key AND a.code = q.code AND a.dossier_id = q.dossier_id)`, f.Agency.Agency())
@@ -180,7 +202,7 @@ func queueSelection(f WorkQueueFilter, cal *calendar.Calendar, now time.Time) (q
 			c.add("q."+filter.column+" = ?", filter.value)
 		}
 	}
-	if f.DueWithinDays > 0 {
+	if key := from.key(); f.DueWithinDays > 0 {
 		c.add(key+".sort_rank = ?", rankRunning)
 		c.add(key+".due_key >= ?", sqlTime(now).String)
 		c.add(key+".due_key <= ?", sqlTime(cal.AddWorkingDays(now, f.DueWithinDays)).String)
