@@ -10,10 +10,6 @@ import (
 	"github.com/motcua/motcua/projections"
 )
 
-// queueStatuses are the statuses of dossiers still in a work queue: what status may filter by.
-var queueStatuses = []domain.Status{domain.StatusSubmitted, domain.StatusReceived, domain.StatusProcessing, domain.StatusAwaitingPayment,
-	domain.StatusSupplementRequested, domain.StatusSuspended, domain.StatusResultReady}
-
 // maxQueueDueWithinDays bounds the work queue's "due within" filter.
 const maxQueueDueWithinDays = 60
 
@@ -28,7 +24,7 @@ func (s *Server) getWorkQueue(w http.ResponseWriter, r *http.Request) {
 	f := projections.WorkQueueFilter{Agency: scope, Responsible: q.Get("responsible"), Unit: q.Get("unit"), OfficialID: q.Get("official"),
 		ProcedureCode: q.Get("procedure"), FieldCode: q.Get("field"), Status: domain.Status(q.Get("status"))}
 	v.Check(f.Responsible == "" || domain.ValidUnitCode(f.Responsible), "responsible", "is not a QCVN 102 identifier")
-	v.Check(f.Status == "" || slices.Contains(queueStatuses, f.Status), "status", "is not the status of a dossier in a work queue")
+	v.Check(f.Status == "" || slices.Contains(projections.QueueStatuses, f.Status), "status", "is not the status of a dossier in a work queue")
 	if text := q.Get("due_within_days"); text != "" {
 		n, err := strconv.Atoi(text)
 		v.Check(err == nil && n >= 1 && n <= maxQueueDueWithinDays, "due_within_days", "must be a whole number of working days from 1 to %d", maxQueueDueWithinDays)
@@ -62,13 +58,10 @@ func (s *Server) getWorkQueueSummary(w http.ResponseWriter, r *http.Request) {
 	if s.refuse(w, r, forbidden, &v) {
 		return
 	}
-	summary, err := projections.WorkQueueSummaryOf(r.Context(), s.readDB, scope, queueSummaryDueWithinDays, s.app.Calendar, s.now())
+	summary, err := projections.WorkQueueSummaryOf(r.Context(), s.readDB, scope, projections.SummaryDueWithinDays, s.app.Calendar, s.now())
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"due_within_days": queueSummaryDueWithinDays, "agencies": summary})
+	writeJSON(w, http.StatusOK, map[string]any{"due_within_days": projections.SummaryDueWithinDays, "agencies": summary})
 }
-
-// queueSummaryDueWithinDays is the summary's "due soon" horizon, the late dashboard's default.
-const queueSummaryDueWithinDays = 3

@@ -31,6 +31,14 @@ type WorkQueueFilter struct {
 	DueWithinDays int
 }
 
+// QueueStatuses are the statuses of the dossiers a work queue holds: those it can be filtered by.
+var QueueStatuses = []domain.Status{domain.StatusSubmitted, domain.StatusReceived, domain.StatusProcessing, domain.StatusAwaitingPayment,
+	domain.StatusSupplementRequested, domain.StatusSuspended, domain.StatusResultReady}
+
+// SummaryDueWithinDays is the "due soon" horizon of the per-agency summary, in working days: the
+// late dashboard's default.
+const SummaryDueWithinDays = 3
+
 // DueKind says which deadline a work item races.
 type DueKind string
 

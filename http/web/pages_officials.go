@@ -130,13 +130,6 @@ type agencySummary struct {
 	URL  string
 }
 
-// queueStatuses are the statuses a queue can be filtered by: those of dossiers still in it.
-var queueStatuses = []domain.Status{domain.StatusSubmitted, domain.StatusReceived, domain.StatusProcessing, domain.StatusAwaitingPayment,
-	domain.StatusSupplementRequested, domain.StatusSuspended, domain.StatusResultReady}
-
-// summaryDueWithinDays is the "due soon" horizon of the inspector's overview, as the late dashboard's.
-const summaryDueWithinDays = 3
-
 // maxQueueDueWithinDays bounds the queue's "due within" filter.
 const maxQueueDueWithinDays = 60
 
@@ -155,7 +148,7 @@ func (s *Pages) queuePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	page := &queueView{Scope: q.Get("pham-vi"), Unit: q.Get("don-vi"), Agency: agencies.Agency(), Procedure: q.Get("thu-tuc"),
-		Status: q.Get("trang-thai"), AllSeen: caller.ProvinceWide(), Statuses: queueStatuses, SummaryDue: summaryDueWithinDays}
+		Status: q.Get("trang-thai"), AllSeen: caller.ProvinceWide(), Statuses: projections.QueueStatuses, SummaryDue: projections.SummaryDueWithinDays}
 	if text := q.Get("han"); text != "" {
 		n, err := strconv.Atoi(text)
 		if err != nil || n < 1 || n > maxQueueDueWithinDays {
@@ -163,6 +156,10 @@ func (s *Pages) queuePage(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		page.DueWithin = n
+	}
+	if page.Status != "" && !slices.Contains(projections.QueueStatuses, domain.Status(page.Status)) {
+		s.renderError(w, r, http.StatusBadRequest, "error.bad_page", "trang-thai")
+		return
 	}
 	if page.AllSeen {
 		page.Agencies = s.app.Catalog.Agencies
@@ -219,7 +216,7 @@ func (s *Pages) queuePage(w http.ResponseWriter, r *http.Request) {
 func (s *Pages) queueSummaryPage(w http.ResponseWriter, r *http.Request, page *queueView) {
 	l := langOf(w, r)
 	page.Overview = true
-	summary, err := projections.WorkQueueSummaryOf(r.Context(), s.readDB, projections.AllAgencies(), summaryDueWithinDays, s.app.Calendar, s.now())
+	summary, err := projections.WorkQueueSummaryOf(r.Context(), s.readDB, projections.AllAgencies(), projections.SummaryDueWithinDays, s.app.Calendar, s.now())
 	if err != nil {
 		s.logger.ErrorContext(r.Context(), "work queue summary", "err", err)
 		s.renderError(w, r, http.StatusInternalServerError, "error.internal")
