@@ -263,6 +263,11 @@ func (f *workQueueFold) Add(ctx context.Context, q engine.Querier, batch engine.
 			f.dirty = append(f.dirty, row)
 		}
 	}
+	// Hold no more than the table keeps: a fold may hold a quarter of a million rows.
+	for _, id := range ids {
+		row := f.rows[id]
+		row.dossier = queueState(row.dossier)
+	}
 	return nil
 }
 
@@ -277,7 +282,6 @@ func (f *workQueueFold) Flush(ctx context.Context, tx *sql.Tx, batch engine.Batc
 			delete(f.rows, id)
 			continue
 		}
-		row.dossier = queueState(row.dossier) // what reading the row back would give
 		row.dirty = false
 	}
 	f.dirty = f.dirty[:0]
@@ -350,7 +354,7 @@ func (v WorkQueueView) writeRows(ctx context.Context, tx *sql.Tx, batch engine.B
 			}
 			continue
 		}
-		d := queueState(row.dossier)
+		d := row.dossier
 		rank, _, due := queuePlace(d, parseSQLTime(row.acceptance))
 		key := queueKey{rank: rank, due: dueKeyOf(due), code: string(d.Code), agencies: involvedAgencies(d)}
 		state, err := json.Marshal(d)
