@@ -389,7 +389,10 @@ func (v WorkQueueView) writeRows(ctx context.Context, tx *sql.Tx, batch engine.B
 		holder_official_id = excluded.holder_official_id, procedure_code = excluded.procedure_code,
 		field_code = excluded.field_code, status = excluded.status, acceptance_deadline = excluded.acceptance_deadline,
 		state_json = excluded.state_json, version = excluded.version`
-	if err := insertNewRows(ctx, tx, batch, v.table(), queueColumns, fresh, upsert); err != nil {
+	// A fresh row cannot be in the table (the fold read back every row a dossier could have), so it
+	// needs no update clause: without one, no uniqueness conflict can abort a many-row statement
+	// and SQLite keeps no statement journal for it.
+	if err := insertNewRows(ctx, tx, batch, v.table(), queueColumns, fresh, `ON CONFLICT DO NOTHING`); err != nil {
 		return err
 	}
 	if err := insertRows(ctx, tx, batch.Dialect, v.table(), queueColumns, stored, upsert); err != nil {
