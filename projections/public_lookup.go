@@ -51,13 +51,43 @@ func (l *PublicLookup) Status(ctx context.Context, code string, now time.Time) (
 	if err != nil {
 		return PublicStatus{}, err
 	}
-	var d domain.Dossier
+	var state publicFields
 	var steps []PublicStep
-	if err := json.Unmarshal(stateJSON, &d); err != nil {
+	if err := json.Unmarshal(stateJSON, &state); err != nil {
 		return PublicStatus{}, err
 	}
 	if err := json.Unmarshal(stepsJSON, &steps); err != nil {
 		return PublicStatus{}, err
 	}
-	return publicStatusOf(d, steps, now), nil
+	return publicStatusOf(state.dossier(), steps, now), nil
+}
+
+// publicFields are the members of a stored dossier state that the public status shows or judges
+// lateness by (publicStatusOf, Dossier.Late), under the state's own JSON names: decoding only these
+// leaves the rest of the state — acceptance windows, parts, due dates, supplements — unparsed, a
+// third of the lookup's decoding.
+type publicFields struct {
+	Version         uint64                `json:"version"`
+	Status          domain.Status         `json:"status"`
+	Code            domain.DossierCode    `json:"code"`
+	Procedure       domain.ProcedureRef   `json:"procedure"`
+	Applicant       domain.Applicant      `json:"applicant"`
+	Channel         domain.Channel        `json:"channel"`
+	ReceivingUnit   string                `json:"receiving_unit"`
+	CompetentAgency string                `json:"competent_agency"`
+	SubmittedAt     time.Time             `json:"submitted_at"`
+	ReceivedAt      time.Time             `json:"received_at"`
+	AppointmentDate time.Time             `json:"appointment_date"`
+	ReturnedAt      time.Time             `json:"returned_at"`
+	Step            string                `json:"step"`
+	Holder          domain.Handler        `json:"holder"`
+	Apology         *domain.ApologyIssued `json:"apology"`
+	Results         []domain.ResultReady  `json:"results"`
+}
+
+func (f publicFields) dossier() domain.Dossier {
+	return domain.Dossier{Version: f.Version, Status: f.Status, Code: f.Code, Procedure: f.Procedure, Applicant: f.Applicant,
+		Channel: f.Channel, ReceivingUnit: f.ReceivingUnit, CompetentAgency: f.CompetentAgency, SubmittedAt: f.SubmittedAt,
+		ReceivedAt: f.ReceivedAt, AppointmentDate: f.AppointmentDate, ReturnedAt: f.ReturnedAt, Step: f.Step, Holder: f.Holder,
+		Apology: f.Apology, Results: f.Results}
 }

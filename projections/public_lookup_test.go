@@ -46,3 +46,32 @@ func TestPublicLookupAnswersAsTheView(t *testing.T) {
 		t.Errorf("an unknown code: %v, want ErrNotFound", err)
 	}
 }
+
+// BenchmarkPublicLookup times a lookup through the view's query and through PublicLookup, on the
+// same rows.
+func BenchmarkPublicLookup(b *testing.B) {
+	ctx := context.Background()
+	s := runScenario(b, sqliteBackend(b), 40, 5)
+	s.feed(b, projections.PublicStatusView{})
+	var codes []string
+	for _, book := range s.Books {
+		if book.Code != "" {
+			codes = append(codes, book.Code)
+		}
+	}
+	lookup := projections.NewPublicLookup(s.db)
+	b.Run("view", func(b *testing.B) {
+		for i := 0; b.Loop(); i++ {
+			if _, err := projections.LookupPublicStatus(ctx, s.db, codes[i%len(codes)], s.End); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("prepared", func(b *testing.B) {
+		for i := 0; b.Loop(); i++ {
+			if _, err := lookup.Status(ctx, codes[i%len(codes)], s.End); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
