@@ -105,4 +105,8 @@ func TestWorkQueueAnswersOnePageAtATime(t *testing.T) {
 	if strings.Contains(overview.body, `data-code="`) {
 		t.Error("the inspector's overview lists dossiers")
 	}
+	// and lists every agency's dossiers, a page at a time, when asked to.
+	if n := strings.Count(e.get("/can-bo?pham-vi=involved").expect(t, http.StatusOK, "Trang sau").body, `data-code="`); n != projections.DefaultPageSize {
+		t.Errorf("the inspector's list of every agency's dossiers shows %d, want a page of %d", n, projections.DefaultPageSize)
+	}
 }

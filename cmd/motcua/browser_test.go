@@ -496,7 +496,8 @@ func firstDemoCode(t *testing.T, demo demoServer) string {
 	code := regexp.MustCompile(`data-code="(\d{3}\.\d{2}\.\d{2}\.H56-\d{6}-\d{4})"`)
 	// The server answers while its read models still catch up with the seeded events.
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(500 * time.Millisecond) {
-		resp, err := client.PostForm(demo.url+"/can-bo/dang-nhap", url.Values{"token": {demo.tokens["demo-inspector"]}})
+		// Every agency's dossiers, listed: the inspector's queue starts with the agencies' figures.
+		resp, err := client.PostForm(demo.url+"/can-bo/dang-nhap", url.Values{"token": {demo.tokens["demo-inspector"]}, "next": {"/can-bo?pham-vi=involved"}})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -167,7 +167,8 @@ func (s *Pages) queuePage(w http.ResponseWriter, r *http.Request) {
 	if a, ok := s.app.Catalog.Agency(cmp.Or(agencies.Agency(), caller.Agency)); ok {
 		page.Units = a.Departments
 	}
-	if agencies.All() && page.Scope != "mine" {
+	if agencies.All() && page.Scope == "" {
+		// Every agency's queue starts in figures, one line per agency; "involved" or "mine" lists dossiers.
 		s.queueSummaryPage(w, r, page)
 		return
 	}
