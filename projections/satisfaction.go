@@ -1,8 +1,12 @@
 package projections
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -13,163 +17,693 @@ import (
 	"github.com/motcua/motcua/eventstore"
 )
 
-// SatisfactionView keeps the applicants' ratings (TT 01/2018 art. 13–15), who took part in handling
-// each rated dossier (officials who acted on it, units it was handed to), and the per-dossier
-// summary, so statistics can be cut by agency, department, procedure, official and period.
+// SatisfactionView counts the applicants' ratings (TT 01/2018 art. 13–15) and what the Quyết định
+// 766 indicators need beyond the resolution report, in counters per Vietnam civil day and per
+// month (docs/projections.md, "Satisfaction counters"): a report sums the month rows of the whole
+// months of its period and the day rows of the days at its edges, whatever the number of dossiers.
+// Between receipt and rating (or a close that rules a rating out) it keeps each dossier's slim
+// state — who received and decides it, its procedure, its due date and verdict at resolution, the
+// units it was handed to with each one's slowest step, the officials who acted on it — so that a
+// rating is counted, once, with the facts as they stand when it is given; then it forgets the
+// dossier.
 type SatisfactionView struct {
 	Prefix string // table name prefix; empty for the serving tables
 }
 
 func (SatisfactionView) Name() string { return "satisfaction" }
 func (SatisfactionView) Tables() []string {
-	return []string{"satisfaction_dossiers", "satisfaction_ratings", "satisfaction_participants"}
+	return []string{"satisfaction_dossiers", "satisfaction_counts", "satisfaction_indicators"}
 }
-func (SatisfactionView) SchemaVersion() int { return summarySchemaVersion + 1 } // the summary, the ratings and the participants
+
+// SchemaVersion 3: counters and slim dossier state replace the copy of the summary, the ratings
+// and the participants (2 and below).
+func (SatisfactionView) SchemaVersion() int { return 3 }
 func (SatisfactionView) WithPrefix(prefix string) engine.Consumer {
 	return SatisfactionView{Prefix: prefix}
 }
-func (v SatisfactionView) summary() dossierSummary {
-	return dossierSummary{table: v.Prefix + "satisfaction_dossiers"}
-}
-func (v SatisfactionView) ratings() string      { return v.Prefix + "satisfaction_ratings" }
-func (v SatisfactionView) participants() string { return v.Prefix + "satisfaction_participants" }
+func (v SatisfactionView) dossiers() string   { return v.Prefix + "satisfaction_dossiers" }
+func (v SatisfactionView) counts() string     { return v.Prefix + "satisfaction_counts" }
+func (v SatisfactionView) indicators() string { return v.Prefix + "satisfaction_indicators" }
 
-// criterionColumns are the ratings table's score columns, in the order of domain.Criteria.
-var criterionColumns = func() []string {
-	cols := make([]string, len(domain.Criteria))
-	for i, c := range domain.Criteria {
-		cols[i] = "score_" + string(c)
+// Grains of the counters: a Vietnam civil day (span YYYY-MM-DD) and its month's roll-up (YYYY-MM).
+const (
+	grainDay   = 0
+	grainMonth = 1
+)
+
+// A rating counts in three kinds of line: its procedure's (which also makes the agency, month and
+// overall lines), each unit's it was handed to, each official's who acted on it or was handed it.
+const (
+	countProcedure = "procedure"
+	countUnit      = "unit"
+	countOfficial  = "official"
+)
+
+// ratingTally is what a counter row adds up over its ratings: how many, how many complete (all nine
+// criteria), the points of the complete ones, how many dissatisfied, then for each criterion of
+// domain.Criteria the ratings that scored it 2, 1 and 0.
+type ratingTally [tallyLevels + 3*9]int64
+
+const (
+	tallyRatings = iota
+	tallyComplete
+	tallyPoints
+	tallyDissatisfied
+	tallyLevels
+)
+
+// levelIndex is the position in a tally of the ratings scoring criterion i with points.
+func levelIndex(i int, points int64) int { return tallyLevels + 3*i + 2 - int(points) }
+
+var tallyColumns = func() []string {
+	cols := []string{"ratings", "complete_ratings", "total_points", "dissatisfied_ratings"}
+	for _, c := range domain.Criteria {
+		cols = append(cols, "score_"+string(c)+"_2", "score_"+string(c)+"_1", "score_"+string(c)+"_0")
+	}
+	if len(cols) != len(ratingTally{}) {
+		panic("satisfaction: a tally column for each count")
 	}
 	return cols
 }()
 
-func (v SatisfactionView) Migrate(ctx context.Context, db *sql.DB, d engine.Dialect) error {
-	scores := make([]string, len(criterionColumns))
-	for i, c := range criterionColumns {
-		scores[i] = c + " INTEGER"
-	}
-	statements := append(v.summary().statements(d, summaryByCompetentAgency, summaryByReceivingUnit), createTable(d, v.ratings(), `
-			dossier_id TEXT PRIMARY KEY,
-			rated_at TEXT NOT NULL,
-			`+strings.Join(scores, ",\n\t\t\t")+`,
-			dissatisfied INTEGER NOT NULL`, "dossier_id", tableIndex{"_at", "rated_at"})...)
-	return execAll(ctx, db, append(statements,
-		`CREATE TABLE IF NOT EXISTS `+v.participants()+` (
-			dossier_id TEXT NOT NULL,
-			kind TEXT NOT NULL,
-			key TEXT NOT NULL,
-			name TEXT NOT NULL,
-			PRIMARY KEY (dossier_id, kind, key))`))
+// indicatorTally is what the Quyết định 766 counters add up beyond the ratings: dossiers first paid
+// on the day, those of them paid online (at any payment), and dossiers resolved on the day whose
+// applicant was dissatisfied on a criterion they judge.
+type indicatorTally [3]int64
+
+var indicatorColumns = []string{"paid_dossiers", "paid_online", "dissatisfied_resolved"}
+
+// countKey is a counter row's key. name is the procedure's or official's name as recorded: part of
+// the key so that rows only ever add, whatever order their dossiers are folded in.
+type countKey struct {
+	grain                          int
+	span, receivingUnit, competent string
+	kind, key, name                string
 }
 
-// Apply folds a batch into the summary rows it touches (each read and written once) and
-// records the participants and ratings it brings.
-func (v SatisfactionView) Apply(ctx context.Context, tx *sql.Tx, batch engine.Batch) error {
-	// A dossier whose summary row the table did not hold has no participants or rating there yet:
-	// its rows are new (written by COPY in a rebuild); the others may meet a stored row.
-	var participants, newParticipants, ratings, newRatings [][]any
-	seen := map[[3]string]bool{}
-	rated := map[string]bool{}
-	var row *summaryRow
-	add := func(id, kind, key, name string) {
-		if k := [3]string{id, kind, key}; !seen[k] {
-			seen[k] = true
-			if row.stored {
-				participants = append(participants, []any{id, kind, key, name})
-			} else {
-				newParticipants = append(newParticipants, []any{id, kind, key, name})
-			}
+type indicatorKey struct {
+	grain                          int
+	span, receivingUnit, competent string
+}
+
+var countKeyColumns = []string{"grain", "span", "receiving_unit", "competent_agency", "kind", "key", "name"}
+var indicatorKeyColumns = []string{"grain", "span", "receiving_unit", "competent_agency"}
+
+func (v SatisfactionView) Migrate(ctx context.Context, db *sql.DB, d engine.Dialect) error {
+	counters := func(cols []string) string {
+		defs := make([]string, len(cols))
+		for i, c := range cols {
+			defs[i] = c + " INTEGER NOT NULL DEFAULT 0"
 		}
+		return strings.Join(defs, ", ")
 	}
-	err := foldBatch(ctx, tx, v.summary(), batch, batchHooks{each: func(id string, re eventstore.RecordedEvent, e domain.Event, summary *summaryRow) error {
-		row = summary
-		if actor := re.Metadata.Actor; actor.ID != "" && actor.Role != "applicant" && actor.Role != "system" {
-			add(id, "official", actor.ID, actor.Name)
-		}
-		switch e := e.(type) {
-		case domain.Transferred:
-			add(id, "unit", e.To.Unit, "")
-			if e.To.OfficialID != "" {
-				add(id, "official", e.To.OfficialID, e.To.OfficialName)
-			}
-		case domain.InterAgencyTransferred:
-			add(id, "unit", e.ToAgency, "")
-		case domain.ParallelStepStarted:
-			add(id, "unit", e.Coordinator.Unit, "")
-			if e.Coordinator.OfficialID != "" {
-				add(id, "official", e.Coordinator.OfficialID, e.Coordinator.OfficialName)
-			}
-			for _, part := range e.Parts {
-				add(id, "unit", part.Unit, "")
-			}
-		case domain.Rated:
-			switch {
-			case row.stored:
-				ratings = append(ratings, ratingValues(id, e, *row))
-			case !rated[id]: // the first rating counts, as ON CONFLICT DO NOTHING keeps it
-				newRatings = append(newRatings, ratingValues(id, e, *row))
-			}
-			rated[id] = true
-		}
-		return nil
-	}})
+	statements := createTable(d, v.dossiers(), `dossier_id TEXT PRIMARY KEY,
+			receiving_unit TEXT NOT NULL,
+			competent_agency TEXT NOT NULL,
+			procedure_code TEXT NOT NULL,
+			procedure_name TEXT NOT NULL,
+			due_date TEXT,
+			resolved_on TEXT NOT NULL,
+			resolved_verdict TEXT NOT NULL,
+			first_paid_on TEXT NOT NULL,
+			paid_online INTEGER NOT NULL,
+			handling TEXT NOT NULL`, "dossier_id")
+	statements = append(statements, createTable(d, v.counts(), `grain INTEGER NOT NULL,
+			span TEXT NOT NULL,
+			receiving_unit TEXT NOT NULL,
+			competent_agency TEXT NOT NULL,
+			kind TEXT NOT NULL,
+			key TEXT NOT NULL,
+			name TEXT NOT NULL, `+counters(tallyColumns[:])+`,
+			PRIMARY KEY (`+strings.Join(countKeyColumns, ", ")+`)`, strings.Join(countKeyColumns, ", "))...)
+	statements = append(statements, createTable(d, v.indicators(), `grain INTEGER NOT NULL,
+			span TEXT NOT NULL,
+			receiving_unit TEXT NOT NULL,
+			competent_agency TEXT NOT NULL, `+counters(indicatorColumns)+`,
+			PRIMARY KEY (`+strings.Join(indicatorKeyColumns, ", ")+`)`, strings.Join(indicatorKeyColumns, ", "))...)
+	if v.Prefix == "" {
+		// The tables of schema 2 and below, which no read model lists any more.
+		statements = append(statements, `DROP TABLE IF EXISTS satisfaction_ratings`, `DROP TABLE IF EXISTS satisfaction_participants`)
+	}
+	return execAll(ctx, db, statements)
+}
+
+// Apply is a fold of the batch alone (engine.Folding): one implementation for every path.
+func (v SatisfactionView) Apply(ctx context.Context, tx *sql.Tx, batch engine.Batch) error {
+	return engine.ApplyFold(ctx, tx, batch, v.NewFold(false))
+}
+
+// NewFold starts folding onto the tables as they stand; fresh when they are empty.
+func (v SatisfactionView) NewFold(fresh bool) engine.Fold {
+	return &satisfactionFold{v: v, fresh: fresh, dossiers: map[string]*satisfactionDossier{},
+		counts: map[countKey]*ratingTally{}, indicators: map[indicatorKey]*indicatorTally{}}
+}
+
+// satisfactionKeepOpen bounds the open dossiers a fold keeps in memory after a flush: beyond it
+// they are forgotten and read back when their next event comes.
+const satisfactionKeepOpen = 100_000
+
+// satisfactionFold holds the dossiers' slim state and the counters' increments since the last flush.
+type satisfactionFold struct {
+	v     SatisfactionView
+	fresh bool
+	// forgot says open dossiers were forgotten: a fresh fold reads back from then on.
+	forgot     bool
+	dossiers   map[string]*satisfactionDossier
+	counts     map[countKey]*ratingTally
+	indicators map[indicatorKey]*indicatorTally
+}
+
+// satisfactionDossier is a dossier's slim state, from its submission or receipt until it is rated
+// or closed without a result.
+type satisfactionDossier struct {
+	id string
+	// known: the dossier was submitted or received and can still be rated (events before and after
+	// that change nothing); stored: the table holds its row; dirty: the row changed since the last
+	// flush; done: rated or closed without a result, its row goes.
+	known, stored, dirty, done bool
+
+	receivingUnit, competentAgency, procedureCode, procedureName string
+	// dueDate is the statutory due date in force (restarted by a completed supplement, moved by a
+	// resumption, never by an apology); at the first result or rejection, resolvedOn is the civil
+	// day and resolvedVerdict the verdict against it (TT 01/2018 criterion 1).
+	dueDate         time.Time
+	resolvedOn      string
+	resolvedVerdict Verdict
+	firstPaidOn     string
+	paidOnline      bool
+	handling        satisfactionHandling
+}
+
+// satisfactionHandling is who handled the dossier, as the process-control sheet records it: the
+// step under way, the open parts of a parallel step, every unit a step went to with its slowest
+// ended step, and the officials who acted on it or were handed it.
+type satisfactionHandling struct {
+	Step      satisfactionStep     `json:"step"`
+	Parts     []satisfactionStep   `json:"parts,omitempty"`
+	Units     []satisfactionUnit   `json:"units,omitempty"`
+	Officials []satisfactionPerson `json:"officials,omitempty"`
+}
+
+// satisfactionStep is a step under way: the unit it was handed to, its deadline (none for the
+// result's way back to the desk), and for a part of a parallel step its name.
+type satisfactionStep struct {
+	Name     string    `json:"name,omitempty"`
+	Unit     string    `json:"unit,omitempty"`
+	Deadline time.Time `json:"deadline,omitzero"`
+	Open     bool      `json:"open,omitempty"`
+}
+
+// satisfactionUnit is a unit steps went to: its slowest ended step, and whether the dossier was
+// handed to it (a transfer, an inter-agency transfer, a parallel step's coordinator or part) —
+// the units a department line counts the rating for; the desk's own reception step judges it
+// without making it one.
+type satisfactionUnit struct {
+	Unit    string  `json:"unit"`
+	Slowest Verdict `json:"slowest,omitempty"`
+	Handed  bool    `json:"handed,omitempty"`
+}
+
+type satisfactionPerson struct {
+	ID   string `json:"id"`
+	Name string `json:"name,omitempty"`
+}
+
+func (f *satisfactionFold) Held() int { return len(f.dossiers) + len(f.counts) + len(f.indicators) }
+
+func (f *satisfactionFold) Add(ctx context.Context, q engine.Querier, batch engine.Batch) error {
+	decoded, err := batch.DossierEvents()
 	if err != nil {
 		return err
 	}
-	participantColumns := []string{"dossier_id", "kind", "key", "name"}
-	const participantConflict = `ON CONFLICT (dossier_id, kind, key) DO NOTHING`
-	if err := insertNewRows(ctx, tx, batch, v.participants(), participantColumns, newParticipants, participantConflict); err != nil {
-		return err
+	var missing []string
+	for i, re := range batch.Events {
+		if decoded[i] == nil {
+			continue
+		}
+		id := strings.TrimPrefix(re.Stream, "dossier-")
+		if _, held := f.dossiers[id]; !held {
+			f.dossiers[id] = &satisfactionDossier{id: id}
+			missing = append(missing, id)
+		}
 	}
-	if err := insertRows(ctx, tx, batch.Dialect, v.participants(), participantColumns, participants, participantConflict); err != nil {
-		return err
+	if len(missing) > 0 && (!f.fresh || f.forgot) {
+		if err := f.load(ctx, q, batch.Dialect, missing); err != nil {
+			return err
+		}
 	}
-	columns := append(append([]string{"dossier_id", "rated_at"}, criterionColumns...), "dissatisfied")
-	if err := insertNewRows(ctx, tx, batch, v.ratings(), columns, newRatings, `ON CONFLICT (dossier_id) DO NOTHING`); err != nil {
-		return err
+	for i, re := range batch.Events {
+		if decoded[i] != nil {
+			f.fold(f.dossiers[strings.TrimPrefix(re.Stream, "dossier-")], re, decoded[i])
+		}
 	}
-	return insertRows(ctx, tx, batch.Dialect, v.ratings(), columns, ratings, `ON CONFLICT (dossier_id) DO NOTHING`)
+	return nil
 }
 
-// ratingValues is a rating's row: the dossier, when, each criterion's score (NULL when not
-// rated), and whether the applicant was dissatisfied on any criterion. TT 01/2018 art. 13 scores
-// the two time criteria from the facts — early 2, on time 1, late 0 — so they come from the
-// dossier as resolved (the statutory due date; the slowest of its units' steps), not from what the
-// applicant answered; the other seven are the applicant's perception.
-func ratingValues(id string, e domain.Rated, d summaryRow) []any {
-	values := []any{id, sqlTime(e.RatedAt)}
-	dissatisfied := 0
-	for _, c := range domain.Criteria {
-		var score sql.NullInt64
+var satisfactionDossierColumns = []string{"dossier_id", "receiving_unit", "competent_agency", "procedure_code", "procedure_name",
+	"due_date", "resolved_on", "resolved_verdict", "first_paid_on", "paid_online", "handling"}
+
+// load reads back the state of the dossiers ids holds no row for.
+func (f *satisfactionFold) load(ctx context.Context, q engine.Querier, d engine.Dialect, ids []string) error {
+	for start := 0; start < len(ids); start += maxParameters {
+		chunk := ids[start:min(start+maxParameters, len(ids))]
+		rows, err := q.QueryContext(ctx, `SELECT `+strings.Join(satisfactionDossierColumns, ", ")+` FROM `+f.v.dossiers()+
+			` WHERE dossier_id IN (`+placeholders(d, len(chunk), 1, 1)+`)`, anySlice(chunk)...)
+		if err != nil {
+			return err
+		}
+		err = func() error {
+			defer rows.Close()
+			for rows.Next() {
+				var id, verdict, handling string
+				var due sql.NullString
+				var paidOnline int64
+				s := &satisfactionDossier{known: true, stored: true}
+				if err := rows.Scan(&id, &s.receivingUnit, &s.competentAgency, &s.procedureCode, &s.procedureName, &due, &s.resolvedOn,
+					&verdict, &s.firstPaidOn, &paidOnline, &handling); err != nil {
+					return err
+				}
+				s.id, s.dueDate, s.resolvedVerdict, s.paidOnline = id, parseSQLTime(due), Verdict(verdict), paidOnline == 1
+				if err := json.Unmarshal([]byte(handling), &s.handling); err != nil {
+					return fmt.Errorf("satisfaction: dossier %s: %w", id, err)
+				}
+				f.dossiers[id] = s
+			}
+			return rows.Err()
+		}()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// fold applies one event of the dossier's stream to its state, and a rating or a payment to the
+// counters. Times come from the events' payloads (the facts the domain decided).
+func (f *satisfactionFold) fold(s *satisfactionDossier, re eventstore.RecordedEvent, e domain.Event) {
+	switch e := e.(type) {
+	case domain.Submitted:
+		if s.known || s.done {
+			return
+		}
+		s.known, s.dirty = true, true
+		s.receivingUnit, s.competentAgency, s.procedureCode, s.procedureName = e.ReceivingUnit, e.CompetentAgency, e.Procedure.Code, e.Procedure.Name
+	case domain.Received:
+		if s.done {
+			return
+		}
+		s.known, s.dirty = true, true
+		s.receivingUnit, s.competentAgency, s.procedureCode, s.procedureName = e.ReceivingUnit, e.CompetentAgency, e.Procedure.Code, e.Procedure.Name
+		s.dueDate = e.AppointmentDate
+		// The reception step lasts until the dossier reaches the department; the online
+		// submission's wait for acceptance is no unit's share of the resolution time.
+		s.handling.Step = satisfactionStep{Unit: e.ReceivingUnit, Deadline: e.TransferDeadline, Open: true}
+	}
+	if !s.known {
+		return
+	}
+	s.dirty = true
+	h := &s.handling
+	if actor := re.Metadata.Actor; actor.ID != "" && actor.Role != "applicant" && actor.Role != "system" {
+		h.official(actor.ID, actor.Name)
+	}
+	switch e := e.(type) {
+	case domain.Supplemented:
+		if !e.NewAppointmentDate.IsZero() {
+			s.dueDate = e.NewAppointmentDate // NĐ 61 art. 19: the time limit restarts
+		}
+	case domain.Resumed:
+		// Events recorded before the due dates were kept moved only the appointment date.
+		s.dueDate = cmp.Or(e.NewDueDate, e.NewAppointmentDate)
+	case domain.Transferred:
+		h.nextStep(e.TransferredAt, satisfactionStep{Unit: e.To.Unit, Deadline: e.StepDeadline, Open: true})
+		h.unit(e.To.Unit).Handed = true
+		if e.To.OfficialID != "" {
+			h.official(e.To.OfficialID, e.To.OfficialName)
+		}
+	case domain.InterAgencyTransferred:
+		h.nextStep(e.TransferredAt, satisfactionStep{Unit: e.ToAgency, Deadline: e.StepDeadline, Open: true})
+		h.unit(e.ToAgency).Handed = true
+	case domain.ParallelStepStarted:
+		c := e.Coordinator
+		h.nextStep(e.StartedAt, satisfactionStep{Unit: c.Unit, Deadline: e.StepDeadline, Open: true})
+		h.unit(c.Unit).Handed = true
+		if c.OfficialID != "" {
+			h.official(c.OfficialID, c.OfficialName)
+		}
+		for _, p := range e.Parts {
+			h.Parts = append(h.Parts, satisfactionStep{Name: p.Step, Unit: p.Unit, Deadline: p.StepDeadline, Open: true})
+			h.unit(p.Unit).Handed = true
+		}
+	case domain.PartCompleted:
+		// The domain completes the first open part of that name, as the control sheet ends it.
+		if i := slices.IndexFunc(h.Parts, func(p satisfactionStep) bool { return p.Name == e.Step }); i >= 0 {
+			h.judge(h.Parts[i], e.CompletedAt)
+			h.Parts = slices.Delete(h.Parts, i, i+1)
+		}
+	case domain.Paid:
+		online := e.Channel == domain.PaymentOnline
+		if s.firstPaidOn == "" {
+			s.firstPaidOn = civilDate(e.PaidAt)
+			f.addIndicator(s, s.firstPaidOn, 0)
+		}
+		if online && !s.paidOnline {
+			f.addIndicator(s, s.firstPaidOn, 1)
+		}
+		s.paidOnline = s.paidOnline || online
+	case domain.ResultReady:
+		if e.Index > 1 {
+			return // a further result: the first is the moment that counts
+		}
+		if s.resolvedOn == "" {
+			s.resolvedOn, s.resolvedVerdict = civilDate(e.ReadyAt), judge(e.ReadyAt, s.dueDate)
+		}
+		h.nextStep(e.ReadyAt, satisfactionStep{Unit: s.receivingUnit, Open: true})
+	case domain.ResultReturned:
+		h.nextStep(e.ReturnedAt, satisfactionStep{})
+	case domain.ReceptionRefused, domain.Withdrawn, domain.Rejected:
+		s.done = true // no result to rate
+	case domain.Rated:
+		f.rate(s, e)
+		s.done = true // the first rating counts; the domain allows no other
+	}
+}
+
+// nextStep ends the step under way at `at`, judging it against its deadline for its unit, and
+// starts next.
+func (h *satisfactionHandling) nextStep(at time.Time, next satisfactionStep) {
+	if h.Step.Open {
+		h.judge(h.Step, at)
+	}
+	h.Step = next
+}
+
+// judge keeps, for the step's unit, the worst verdict on its ended steps.
+func (h *satisfactionHandling) judge(step satisfactionStep, endedAt time.Time) {
+	if v := judge(endedAt, step.Deadline); v != "" {
+		if u := h.unit(step.Unit); stepRank(v) > stepRank(u.Slowest) {
+			u.Slowest = v
+		}
+	}
+}
+
+func (h *satisfactionHandling) unit(unit string) *satisfactionUnit {
+	for i := range h.Units {
+		if h.Units[i].Unit == unit {
+			return &h.Units[i]
+		}
+	}
+	h.Units = append(h.Units, satisfactionUnit{Unit: unit})
+	return &h.Units[len(h.Units)-1]
+}
+
+// official records an official who acted on the dossier or was handed it, under the first name
+// recorded for them on it.
+func (h *satisfactionHandling) official(id, name string) {
+	for _, o := range h.Officials {
+		if o.ID == id {
+			return
+		}
+	}
+	h.Officials = append(h.Officials, satisfactionPerson{ID: id, Name: name})
+}
+
+// slowest is the worst verdict on the dossier's ended steps (TT 01/2018 criterion 2 for the
+// dossier as a whole).
+func (h *satisfactionHandling) slowest() Verdict {
+	var worst Verdict
+	for _, u := range h.Units {
+		if stepRank(u.Slowest) > stepRank(worst) {
+			worst = u.Slowest
+		}
+	}
+	return worst
+}
+
+// unitTimeIndex is the position of TT 01/2018's criterion 2 in domain.Criteria.
+var unitTimeIndex = slices.Index(domain.Criteria, domain.CriterionUnitTime)
+
+// rate counts a rating in the counters of the day and month it was given. TT 01/2018 art. 13 scores
+// the two time criteria from the facts — early 2, on time 1, late 0 — so they come from the dossier
+// as it stands (the resolution against the statutory due date in force then; the slowest of its
+// steps, a unit's own in that unit's line), not from what the applicant answered; the other seven
+// are the applicant's perception, and a dissatisfied answer on one makes the rating dissatisfied.
+func (f *satisfactionFold) rate(s *satisfactionDossier, e domain.Rated) {
+	var t ratingTally
+	t[tallyRatings] = 1
+	var total int64
+	complete, dissatisfied := true, false
+	unitTime := int64(-1)
+	for i, c := range domain.Criteria {
+		points := int64(-1)
 		switch c {
 		case domain.CriterionTotalTime:
-			score = verdictScore(judge(d.ResolvedAt, d.ResolvedDueDate))
+			points = verdictPoints(s.resolvedVerdict)
 		case domain.CriterionUnitTime:
-			score = verdictScore(Verdict(d.SlowestStep))
+			points = verdictPoints(s.handling.slowest())
+			unitTime = points
 		default:
-			level, rated := e.Scores[c]
-			score = sql.NullInt64{Int64: int64(level.Score()), Valid: rated}
-			if rated && level == domain.Dissatisfied {
-				dissatisfied = 1
+			if level, rated := e.Scores[c]; rated && level.Score() >= 0 {
+				points = int64(level.Score())
+				dissatisfied = dissatisfied || level == domain.Dissatisfied
 			}
 		}
-		values = append(values, score)
+		if points < 0 {
+			complete = false
+			continue
+		}
+		t[levelIndex(i, points)]++
+		total += points
 	}
-	return append(values, dissatisfied)
+	if complete {
+		t[tallyComplete], t[tallyPoints] = 1, total
+	}
+	if dissatisfied {
+		t[tallyDissatisfied] = 1
+		if s.resolvedOn != "" {
+			f.addIndicator(s, s.resolvedOn, 2)
+		}
+	}
+	day := civilDate(e.RatedAt)
+	f.addRating(s, day, countProcedure, s.procedureCode, s.procedureName, &t)
+	for _, u := range s.handling.Units {
+		if !u.Handed {
+			continue
+		}
+		ut := t
+		if own := verdictPoints(u.Slowest); own >= 0 && unitTime >= 0 {
+			// The unit's line scores criterion 2 by the unit's own steps.
+			ut.rescoreUnitTime(unitTime, own)
+		}
+		f.addRating(s, day, countUnit, u.Unit, "", &ut)
+	}
+	for _, o := range s.handling.Officials {
+		f.addRating(s, day, countOfficial, o.ID, o.Name, &t)
+	}
 }
 
-// verdictScore is a time criterion's points under TT 01/2018 art. 13: early 2, on time 1, late 0;
-// NULL when the verdict is unknown.
-func verdictScore(v Verdict) sql.NullInt64 {
+// rescoreUnitTime moves a one-rating tally's criterion 2 from the dossier's points to the unit's
+// own, keeping the total in step. A unit with a verdict of its own gives the dossier one, so the
+// dossier's points are there to move.
+func (t *ratingTally) rescoreUnitTime(had, points int64) {
+	t[levelIndex(unitTimeIndex, had)]--
+	t[levelIndex(unitTimeIndex, points)]++
+	if t[tallyComplete] == 1 {
+		t[tallyPoints] += points - had
+	}
+}
+
+// stepRank orders verdicts from none to late: a unit's slowest step is the highest.
+func stepRank(v Verdict) int {
+	if v == "" {
+		return 0
+	}
+	return 3 - int(verdictPoints(v)) // early 1, on time 2, late 3
+}
+
+// verdictPoints is a time criterion's points under TT 01/2018 art. 13: early 2, on time 1, late 0;
+// -1 when there is no verdict.
+func verdictPoints(v Verdict) int64 {
 	switch v {
 	case VerdictEarly:
-		return sql.NullInt64{Int64: 2, Valid: true}
+		return 2
 	case VerdictOnTime:
-		return sql.NullInt64{Int64: 1, Valid: true}
+		return 1
 	case VerdictLate:
-		return sql.NullInt64{Int64: 0, Valid: true}
+		return 0
 	}
-	return sql.NullInt64{}
+	return -1
+}
+
+func (f *satisfactionFold) addRating(s *satisfactionDossier, day, kind, key, name string, t *ratingTally) {
+	for _, k := range []countKey{
+		{grainDay, day, s.receivingUnit, s.competentAgency, kind, key, name},
+		{grainMonth, day[:7], s.receivingUnit, s.competentAgency, kind, key, name},
+	} {
+		sum := f.counts[k]
+		if sum == nil {
+			sum = &ratingTally{}
+			f.counts[k] = sum
+		}
+		for i, n := range t {
+			sum[i] += n
+		}
+	}
+}
+
+// addIndicator adds one to the column-th indicator counter of the day and its month.
+func (f *satisfactionFold) addIndicator(s *satisfactionDossier, day string, column int) {
+	for _, k := range []indicatorKey{
+		{grainDay, day, s.receivingUnit, s.competentAgency},
+		{grainMonth, day[:7], s.receivingUnit, s.competentAgency},
+	} {
+		sum := f.indicators[k]
+		if sum == nil {
+			sum = &indicatorTally{}
+			f.indicators[k] = sum
+		}
+		sum[column]++
+	}
+}
+
+// Flush writes the dossiers' rows that changed (deleting those rated or closed) and adds the
+// counters' increments to their rows, then forgets the counters and the finished dossiers.
+//
+// Counter rows sum many dossiers, so they are written as increments (INSERT … ON CONFLICT DO
+// UPDATE adding), never by COPY and never as totals: addition commutes, so a PostgreSQL rebuild's
+// concurrent shares of dossiers (engine/rebuild.go) add up to what one pass writes, and each
+// flush writes its rows in key order, so two shares lock the rows they both touch in the same
+// order and cannot deadlock.
+func (f *satisfactionFold) Flush(ctx context.Context, tx *sql.Tx, batch engine.Batch) error {
+	var fresh, stored [][]any
+	var finished []string
+	for id, s := range f.dossiers {
+		switch {
+		case !s.dirty:
+		case s.done:
+			if s.stored {
+				finished = append(finished, id)
+			}
+		case s.known:
+			row, err := s.values()
+			if err != nil {
+				return err
+			}
+			if s.stored {
+				stored = append(stored, row)
+			} else {
+				fresh = append(fresh, row)
+			}
+		}
+	}
+	// Rows go in key order: the same statements whatever the map's order.
+	byID := func(a, b []any) int { return strings.Compare(a[0].(string), b[0].(string)) }
+	slices.SortFunc(fresh, byID)
+	slices.SortFunc(stored, byID)
+	slices.Sort(finished)
+	updates := make([]string, 0, len(satisfactionDossierColumns)-1)
+	for _, c := range satisfactionDossierColumns[1:] {
+		updates = append(updates, c+" = excluded."+c)
+	}
+	upsert := `ON CONFLICT (dossier_id) DO UPDATE SET ` + strings.Join(updates, ", ")
+	if err := insertNewRows(ctx, tx, batch, f.v.dossiers(), satisfactionDossierColumns, fresh, upsert); err != nil {
+		return err
+	}
+	if err := insertRows(ctx, tx, batch.Dialect, f.v.dossiers(), satisfactionDossierColumns, stored, upsert); err != nil {
+		return err
+	}
+	for start := 0; start < len(finished); start += maxParameters {
+		chunk := finished[start:min(start+maxParameters, len(finished))]
+		if _, err := tx.ExecContext(ctx, `DELETE FROM `+f.v.dossiers()+` WHERE dossier_id IN (`+placeholders(batch.Dialect, len(chunk), 1, 1)+`)`,
+			anySlice(chunk)...); err != nil {
+			return err
+		}
+	}
+	if err := f.flushCounts(ctx, tx, batch.Dialect); err != nil {
+		return err
+	}
+	if err := f.flushIndicators(ctx, tx, batch.Dialect); err != nil {
+		return err
+	}
+	keep := len(f.dossiers) <= satisfactionKeepOpen
+	for id, s := range f.dossiers {
+		switch {
+		case s.done || !s.known || !keep:
+			// A dossier the log named but the table does not hold is read again if it comes back.
+			delete(f.dossiers, id)
+			if s.known && !s.done {
+				f.forgot = true
+			}
+		default:
+			s.stored, s.dirty = true, false
+		}
+	}
+	clear(f.counts)
+	clear(f.indicators)
+	return nil
+}
+
+// values is the dossier's row in the order of satisfactionDossierColumns.
+func (s *satisfactionDossier) values() ([]any, error) {
+	handling, err := json.Marshal(s.handling)
+	if err != nil {
+		return nil, err
+	}
+	paidOnline := 0
+	if s.paidOnline {
+		paidOnline = 1
+	}
+	return []any{s.id, s.receivingUnit, s.competentAgency, s.procedureCode, s.procedureName, sqlTime(s.dueDate), s.resolvedOn,
+		string(s.resolvedVerdict), s.firstPaidOn, paidOnline, string(handling)}, nil
+}
+
+func (f *satisfactionFold) flushCounts(ctx context.Context, tx *sql.Tx, d engine.Dialect) error {
+	keys := make([]countKey, 0, len(f.counts))
+	for k := range f.counts {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b countKey) int {
+		return cmp.Or(cmp.Compare(a.grain, b.grain), strings.Compare(a.span, b.span), strings.Compare(a.receivingUnit, b.receivingUnit),
+			strings.Compare(a.competent, b.competent), strings.Compare(a.kind, b.kind), strings.Compare(a.key, b.key), strings.Compare(a.name, b.name))
+	})
+	rows := make([][]any, len(keys))
+	for i, k := range keys {
+		row := make([]any, 0, len(countKeyColumns)+len(tallyColumns))
+		row = append(row, k.grain, k.span, k.receivingUnit, k.competent, k.kind, k.key, k.name)
+		for _, n := range f.counts[k] {
+			row = append(row, n)
+		}
+		rows[i] = row
+	}
+	return insertRows(ctx, tx, d, f.v.counts(), append(slices.Clone(countKeyColumns), tallyColumns...), rows,
+		addingUpsert(f.v.counts(), countKeyColumns, tallyColumns))
+}
+
+func (f *satisfactionFold) flushIndicators(ctx context.Context, tx *sql.Tx, d engine.Dialect) error {
+	keys := make([]indicatorKey, 0, len(f.indicators))
+	for k := range f.indicators {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b indicatorKey) int {
+		return cmp.Or(cmp.Compare(a.grain, b.grain), strings.Compare(a.span, b.span), strings.Compare(a.receivingUnit, b.receivingUnit),
+			strings.Compare(a.competent, b.competent))
+	})
+	rows := make([][]any, len(keys))
+	for i, k := range keys {
+		t := f.indicators[k]
+		rows[i] = []any{k.grain, k.span, k.receivingUnit, k.competent, t[0], t[1], t[2]}
+	}
+	return insertRows(ctx, tx, d, f.v.indicators(), append(slices.Clone(indicatorKeyColumns), indicatorColumns...), rows,
+		addingUpsert(f.v.indicators(), indicatorKeyColumns, indicatorColumns))
+}
+
+// addingUpsert is the conflict clause adding a counter row's increments to the stored row.
+func addingUpsert(table string, key, counters []string) string {
+	sets := make([]string, len(counters))
+	for i, c := range counters {
+		sets[i] = c + " = " + table + "." + c + " + excluded." + c
+	}
+	return `ON CONFLICT (` + strings.Join(key, ", ") + `) DO UPDATE SET ` + strings.Join(sets, ", ")
 }
 
 // Grade is an agency's grade by the average total of its ratings (TT 01/2018 art. 15).
@@ -219,65 +753,33 @@ type RatingStats struct {
 	AverageTotal        float64          `json:"average_total"`
 	Grade               Grade            `json:"grade,omitempty"`       // empty without complete ratings
 	GradeLabel          string           `json:"grade_label,omitempty"` // the grade's words: the API fills them (l10n)
-
-	totalPoints int
-	points      []int
 }
 
-func newRatingStats() *RatingStats {
-	s := &RatingStats{Criteria: make([]CriterionStats, len(domain.Criteria)), points: make([]int, len(domain.Criteria))}
+// statsOf turns a counter tally into statistics.
+func statsOf(t *ratingTally) RatingStats {
+	s := RatingStats{Ratings: int(t[tallyRatings]), CompleteRatings: int(t[tallyComplete]), DissatisfiedRatings: int(t[tallyDissatisfied]),
+		Criteria: make([]CriterionStats, len(domain.Criteria))}
 	for i, c := range domain.Criteria {
-		s.Criteria[i].Criterion = c
+		very, satisfied, dissatisfied := t[levelIndex(i, 2)], t[levelIndex(i, 1)], t[levelIndex(i, 0)]
+		s.Criteria[i] = CriterionStats{Criterion: c, VerySatisfied: int(very), Satisfied: int(satisfied), Dissatisfied: int(dissatisfied)}
+		if n := very + satisfied + dissatisfied; n > 0 {
+			s.Criteria[i].AverageScore = roundHours(float64(2*very+satisfied) / float64(n))
+		}
+	}
+	if s.CompleteRatings > 0 {
+		average := float64(t[tallyPoints]) / float64(s.CompleteRatings)
+		s.AverageTotal, s.Grade = roundHours(average), GradeOf(average)
 	}
 	return s
 }
 
-func (s *RatingStats) add(r ratingRow) {
-	s.Ratings++
-	if r.dissatisfied {
-		s.DissatisfiedRatings++
-	}
-	total, complete := 0, true
-	for i, score := range r.scores {
-		if !score.Valid {
-			complete = false
-			continue
-		}
-		switch score.Int64 {
-		case 2:
-			s.Criteria[i].VerySatisfied++
-		case 1:
-			s.Criteria[i].Satisfied++
-		default:
-			s.Criteria[i].Dissatisfied++
-		}
-		s.points[i] += int(score.Int64)
-		total += int(score.Int64)
-	}
-	if complete {
-		s.CompleteRatings++
-		s.totalPoints += total
-	}
-}
-
-func (s *RatingStats) finish() RatingStats {
-	for i := range s.Criteria {
-		c := &s.Criteria[i]
-		if n := c.VerySatisfied + c.Satisfied + c.Dissatisfied; n > 0 {
-			c.AverageScore = roundHours(float64(s.points[i]) / float64(n))
-		}
-	}
-	if s.CompleteRatings > 0 {
-		s.AverageTotal = roundHours(float64(s.totalPoints) / float64(s.CompleteRatings))
-		s.Grade = GradeOf(float64(s.totalPoints) / float64(s.CompleteRatings))
-	}
-	return *s
-}
-
 // SatisfactionGroup is the rating statistics of one agency, department, procedure, official or month.
+// The line of the others (Others > 0) sums the groups left out of a list capped at
+// SatisfactionGroupLimit, and has no key.
 type SatisfactionGroup struct {
-	Key  string `json:"key"`
-	Name string `json:"name,omitempty"`
+	Key    string `json:"key"`
+	Name   string `json:"name,omitempty"`
+	Others int    `json:"others,omitempty"`
 	RatingStats
 }
 
@@ -347,162 +849,191 @@ type SatisfactionReport struct {
 	Indicators   Indicators766       `json:"indicators_766"`
 }
 
-type ratingRow struct {
-	dossierID, agency, procedureCode, procedureName string
-	ratedAt                                         time.Time
-	scores                                          []sql.NullInt64
-	dissatisfied                                    bool
+// SatisfactionGroupLimit caps the lines by agency, department, procedure and official: a report
+// lists the groups with the most ratings (ties by key) in key order, then one line summing the
+// others. A province has hundreds of communes, procedures and officials; one screenful of each is
+// what a report shows, and a narrower scope (one agency) lists that agency's own. The lines by
+// month are bounded by the period (at most ten years).
+const SatisfactionGroupLimit = 50
+
+// ErrPeriodNotWholeDays is a period that does not run from a Vietnam midnight to a later one: the
+// statistics count whole civil days.
+var ErrPeriodNotWholeDays = errors.New("satisfaction: the period must run from a Vietnam midnight to another")
+
+// countSpan is a range [from, to) of counter rows of one grain.
+type countSpan struct {
+	grain    int
+	from, to string
 }
 
-// SatisfactionOf returns the statistics of ratings given in period p (which must be bounded) on
-// dossiers the agency received or decides. A rating counts for every department or
-// agency the dossier was handed to (parts of parallel steps included) and every official who acted
-// on it or was handed it. In a department's or agency's line, criterion 2 (each unit's time
-// against its share) is that unit's own, read from the process-control sheet (ProcessControlView).
+// periodSpans splits a period of whole Vietnam civil days into the counter rows that sum it: the
+// days before its first whole month, the whole months, the days after the last whole month.
+func periodSpans(p Period) ([]countSpan, error) {
+	from, to := p.From.In(domain.VietnamTime), p.To.In(domain.VietnamTime)
+	midnight := func(t time.Time) bool {
+		return t.Hour() == 0 && t.Minute() == 0 && t.Second() == 0 && t.Nanosecond() == 0
+	}
+	if p.From.IsZero() || p.To.IsZero() || !midnight(from) || !midnight(to) || to.Before(from) {
+		return nil, ErrPeriodNotWholeDays
+	}
+	day := func(t time.Time) string { return t.Format(time.DateOnly) }
+	firstMonth := time.Date(from.Year(), from.Month(), 1, 0, 0, 0, 0, domain.VietnamTime)
+	if firstMonth.Before(from) {
+		firstMonth = firstMonth.AddDate(0, 1, 0)
+	}
+	endMonths := time.Date(to.Year(), to.Month(), 1, 0, 0, 0, 0, domain.VietnamTime)
+	if !firstMonth.Before(endMonths) {
+		return []countSpan{{grainDay, day(from), day(to)}}, nil
+	}
+	spans := []countSpan{{grainMonth, firstMonth.Format("2006-01"), endMonths.Format("2006-01")}}
+	if from.Before(firstMonth) {
+		spans = append(spans, countSpan{grainDay, day(from), day(firstMonth)})
+	}
+	if endMonths.Before(to) {
+		spans = append(spans, countSpan{grainDay, day(endMonths), day(to)})
+	}
+	return spans, nil
+}
+
+// eachCounterRow runs scan on every row of table within the spans and the agency scope; columns
+// are what it selects.
+func eachCounterRow(ctx context.Context, db *sql.DB, table, columns string, agency AgencyScope, spans []countSpan, scan func(*sql.Rows) error) error {
+	for _, s := range spans {
+		var c conditions
+		c.add("c.grain = ?", s.grain)
+		c.add("c.span >= ?", s.from)
+		c.add("c.span < ?", s.to)
+		c.agency("c", agency)
+		rows, err := db.QueryContext(ctx, `SELECT `+columns+` FROM `+table+` c`+c.where(), c.args...)
+		if err != nil {
+			return err
+		}
+		err = func() error {
+			defer rows.Close()
+			for rows.Next() {
+				if err := scan(rows); err != nil {
+					return err
+				}
+			}
+			return rows.Err()
+		}()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// SatisfactionOf returns the statistics of ratings given in period p — whole Vietnam civil days —
+// on dossiers the agency received or decides, summed from the counters. A rating counts for every
+// department or agency the dossier was handed to (parts of parallel steps included) and every
+// official who acted on it or was handed it; in a department's or agency's line, criterion 2 (each
+// unit's time against its share) is that unit's own, its slowest step on the process-control sheet.
+// Its cost is that of the counter rows of the period's whole months and edge days, however many
+// dossiers they count.
 func SatisfactionOf(ctx context.Context, db *sql.DB, agency AgencyScope, p Period) (SatisfactionReport, error) {
-	var c conditions
-	c.agency("d", agency)
-	c.within("r.rated_at", p)
-	from := ` FROM satisfaction_ratings r JOIN satisfaction_dossiers d ON d.dossier_id = r.dossier_id` + c.where()
-	rows, err := db.QueryContext(ctx, `SELECT r.dossier_id, d.competent_agency, d.procedure_code, d.procedure_name, r.rated_at, r.dissatisfied, `+
-		strings.Join(criterionColumns, ", ")+from+` ORDER BY r.rated_at, r.dossier_id`, c.args...)
+	spans, err := periodSpans(p)
 	if err != nil {
 		return SatisfactionReport{}, err
 	}
-	var ratings []ratingRow
-	err = func() error {
-		defer rows.Close()
-		for rows.Next() {
-			r := ratingRow{scores: make([]sql.NullInt64, len(criterionColumns))}
-			var ratedAt sql.NullString
-			var dissatisfied int
-			dest := []any{&r.dossierID, &r.agency, &r.procedureCode, &r.procedureName, &ratedAt, &dissatisfied}
-			for i := range r.scores {
-				dest = append(dest, &r.scores[i])
+	var overall ratingTally
+	agencies, departments, procedures, officials, months := tallyGroups{}, tallyGroups{}, tallyGroups{}, tallyGroups{}, tallyGroups{}
+	err = eachCounterRow(ctx, db, "satisfaction_counts", "c.span, c.competent_agency, c.kind, c.key, c.name, c."+strings.Join(tallyColumns, ", c."),
+		agency, spans, func(rows *sql.Rows) error {
+			var span, competent, kind, key, name string
+			var t ratingTally
+			dest := []any{&span, &competent, &kind, &key, &name}
+			for i := range t {
+				dest = append(dest, &t[i])
 			}
 			if err := rows.Scan(dest...); err != nil {
 				return err
 			}
-			r.ratedAt, r.dissatisfied = parseSQLTime(ratedAt), dissatisfied == 1
-			ratings = append(ratings, r)
-		}
-		return rows.Err()
-	}()
-	if err != nil {
-		return SatisfactionReport{}, err
-	}
-	type participant struct{ kind, key, name string }
-	participants := map[string][]participant{}
-	prow, err := db.QueryContext(ctx, `SELECT p.dossier_id, p.kind, p.key, p.name FROM satisfaction_participants p
-		JOIN satisfaction_ratings r ON r.dossier_id = p.dossier_id
-		JOIN satisfaction_dossiers d ON d.dossier_id = p.dossier_id`+c.where()+` ORDER BY p.dossier_id, p.kind, p.key`, c.args...)
-	if err != nil {
-		return SatisfactionReport{}, err
-	}
-	err = func() error {
-		defer prow.Close()
-		for prow.Next() {
-			var id string
-			var pt participant
-			if err := prow.Scan(&id, &pt.kind, &pt.key, &pt.name); err != nil {
-				return err
+			switch kind {
+			case countProcedure:
+				overall.add(&t)
+				agencies.add(competent, "", span, &t)
+				procedures.add(key, name, span, &t)
+				months.add(span[:7], "", span, &t)
+			case countUnit:
+				departments.add(key, "", span, &t)
+			case countOfficial:
+				officials.add(key, name, span, &t)
 			}
-			participants[id] = append(participants[id], pt)
-		}
-		return prow.Err()
-	}()
+			return nil
+		})
 	if err != nil {
 		return SatisfactionReport{}, err
-	}
-	unitTimes, err := unitTimeScores(ctx, db, agency, p)
-	if err != nil {
-		return SatisfactionReport{}, err
-	}
-
-	overall := newRatingStats()
-	agencies, departments, procedures, officials, months := groups[SatisfactionGroup]{}, groups[SatisfactionGroup]{},
-		groups[SatisfactionGroup]{}, groups[SatisfactionGroup]{}, groups[SatisfactionGroup]{}
-	fresh := func(key, name string) *SatisfactionGroup {
-		return &SatisfactionGroup{Key: key, Name: name, RatingStats: *newRatingStats()}
-	}
-	for _, r := range ratings {
-		overall.add(r)
-		agencies.get(r.agency, "", fresh).add(r)
-		procedures.get(r.procedureCode, r.procedureName, fresh).add(r)
-		months.get(r.ratedAt.In(domain.VietnamTime).Format("2006-01"), "", fresh).add(r)
-		for _, pt := range participants[r.dossierID] {
-			if pt.kind == "unit" {
-				departments.get(pt.key, "", fresh).add(r.withUnitTime(unitTimes[[2]string{r.dossierID, pt.key}]))
-			} else {
-				officials.get(pt.key, pt.name, fresh).add(r)
-			}
-		}
-	}
-	finished := func(m groups[SatisfactionGroup]) []SatisfactionGroup {
-		for _, g := range m {
-			g.RatingStats = g.finish()
-		}
-		return m.sorted()
 	}
 	report := SatisfactionReport{
-		Agency: agency.Agency(), Period: p, Overall: overall.finish(), ByAgency: finished(agencies), ByDepartment: finished(departments),
-		ByProcedure: finished(procedures), ByOfficial: finished(officials), ByMonth: finished(months),
+		Agency: agency.Agency(), Period: p, Overall: statsOf(&overall),
+		ByAgency: agencies.list(SatisfactionGroupLimit), ByDepartment: departments.list(SatisfactionGroupLimit),
+		ByProcedure: procedures.list(SatisfactionGroupLimit), ByOfficial: officials.list(SatisfactionGroupLimit), ByMonth: months.list(0),
 	}
-	if report.Indicators, err = indicators766(ctx, db, agency, p); err != nil {
+	if report.Indicators, err = indicators766(ctx, db, agency, p, spans); err != nil {
 		return SatisfactionReport{}, err
 	}
 	return report, nil
 }
 
-// unitTimeIndex is the position of TT 01/2018's criterion 2 in a rating's scores.
-var unitTimeIndex = slices.Index(domain.Criteria, domain.CriterionUnitTime)
-
-// withUnitTime returns the rating as one unit's statistics count it: criterion 2 is that unit's
-// own time against its share (TT 01/2018 art. 13) when it has a judged step, the dossier's
-// slowest unit otherwise.
-func (r ratingRow) withUnitTime(score sql.NullInt64) ratingRow {
-	if !score.Valid {
-		return r
+func (t *ratingTally) add(u *ratingTally) {
+	for i, n := range u {
+		t[i] += n
 	}
-	r.scores = slices.Clone(r.scores)
-	r.scores[unitTimeIndex] = score
-	return r
 }
 
-// unitTimeScores scores, for each dossier of the agency scope rated in p and each unit it
-// was handed to, that unit's slowest step on the process-control sheet: early 2, on time 1, late 0.
-func unitTimeScores(ctx context.Context, db *sql.DB, agency AgencyScope, p Period) (map[[2]string]sql.NullInt64, error) {
-	var c conditions
-	c.agency("d", agency)
-	c.within("r.rated_at", p)
-	c.add("h.kind <> '" + HandoverSubmission + "' AND h.ended_at IS NOT NULL AND h.deadline IS NOT NULL")
-	rows, err := db.QueryContext(ctx, `SELECT h.dossier_id, h.to_unit, h.ended_at, h.deadline FROM control_handovers h
-		JOIN satisfaction_ratings r ON r.dossier_id = h.dossier_id
-		JOIN satisfaction_dossiers d ON d.dossier_id = h.dossier_id`+c.where(), c.args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	slowest := map[[2]string]Verdict{}
-	for rows.Next() {
-		var id, unit string
-		var ended, deadline sql.NullString
-		if err := rows.Scan(&id, &unit, &ended, &deadline); err != nil {
-			return nil, err
-		}
-		k := [2]string{id, unit}
-		if v := judge(parseSQLTime(ended), parseSQLTime(deadline)); verdictRank[v] > verdictRank[slowest[k]] {
-			slowest[k] = v
-		}
-	}
-	scores := make(map[[2]string]sql.NullInt64, len(slowest))
-	for k, v := range slowest {
-		scores[k] = verdictScore(v)
-	}
-	return scores, rows.Err()
+// tallyGroup is one line being summed: its name is the one recorded last in the period.
+type tallyGroup struct {
+	key, name, nameSpan string
+	tally               ratingTally
 }
 
-func indicators766(ctx context.Context, db *sql.DB, agency AgencyScope, p Period) (Indicators766, error) {
+type tallyGroups map[string]*tallyGroup
+
+func (m tallyGroups) add(key, name, span string, t *ratingTally) {
+	g := m[key]
+	if g == nil {
+		g = &tallyGroup{key: key}
+		m[key] = g
+	}
+	if span > g.nameSpan || (span == g.nameSpan && name > g.name) {
+		g.name, g.nameSpan = name, span
+	}
+	g.tally.add(t)
+}
+
+// list returns the lines in key order; with a limit, the limit lines with the most ratings, then
+// one line summing the others.
+func (m tallyGroups) list(limit int) []SatisfactionGroup {
+	all := make([]*tallyGroup, 0, len(m))
+	for _, g := range m {
+		all = append(all, g)
+	}
+	byKey := func(a, b *tallyGroup) int { return strings.Compare(a.key, b.key) }
+	var others *SatisfactionGroup
+	if limit > 0 && len(all) > limit {
+		slices.SortFunc(all, func(a, b *tallyGroup) int {
+			return cmp.Or(cmp.Compare(b.tally[tallyRatings], a.tally[tallyRatings]), byKey(a, b))
+		})
+		var rest ratingTally
+		for _, g := range all[limit:] {
+			rest.add(&g.tally)
+		}
+		others = &SatisfactionGroup{Others: len(all) - limit, RatingStats: statsOf(&rest)}
+		all = all[:limit]
+	}
+	slices.SortFunc(all, byKey)
+	out := make([]SatisfactionGroup, 0, len(all)+1)
+	for _, g := range all {
+		out = append(out, SatisfactionGroup{Key: g.key, Name: g.name, RatingStats: statsOf(&g.tally)})
+	}
+	if others != nil {
+		out = append(out, *others)
+	}
+	return out
+}
+
+func indicators766(ctx context.Context, db *sql.DB, agency AgencyScope, p Period, spans []countSpan) (Indicators766, error) {
 	resolution, err := resolutionReport(ctx, db, agency, p, ruleIndicator)
 	if err != nil {
 		return Indicators766{}, err
@@ -517,19 +1048,15 @@ func indicators766(ctx context.Context, db *sql.DB, agency AgencyScope, p Period
 		ReceivedOnline:   t.ReceivedOnline,
 		NotComputed:      slices.Clone(UncomputedIndicators), // the API names them in place
 	}
-	var dissatisfied conditions
-	dissatisfied.agency("d", agency)
-	dissatisfied.within("d.resolved_at", p)
-	dissatisfied.add("r.dissatisfied = 1")
-	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM satisfaction_dossiers d JOIN satisfaction_ratings r ON r.dossier_id = d.dossier_id`+
-		dissatisfied.where(), dissatisfied.args...).Scan(&in.Dissatisfied); err != nil {
-		return Indicators766{}, err
-	}
-	var paid conditions
-	paid.agency("d", agency)
-	paid.within("d.first_paid_at", p)
-	if err := db.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(d.paid_online), 0) FROM satisfaction_dossiers d`+paid.where(),
-		paid.args...).Scan(&in.PaidDossiers, &in.PaidOnline); err != nil {
+	err = eachCounterRow(ctx, db, "satisfaction_indicators", "c."+strings.Join(indicatorColumns, ", c."), agency, spans, func(rows *sql.Rows) error {
+		var paid, paidOnline, dissatisfied int
+		if err := rows.Scan(&paid, &paidOnline, &dissatisfied); err != nil {
+			return err
+		}
+		in.PaidDossiers, in.PaidOnline, in.Dissatisfied = in.PaidDossiers+paid, in.PaidOnline+paidOnline, in.Dissatisfied+dissatisfied
+		return nil
+	})
+	if err != nil {
 		return Indicators766{}, err
 	}
 	in.OnTimeRate = percent(in.OnTime, in.Processed)

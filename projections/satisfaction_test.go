@@ -152,6 +152,11 @@ func checkGroups(t *testing.T, where string, got []projections.SatisfactionGroup
 func checkSatisfaction(t *testing.T, s *scenario) {
 	ctx := context.Background()
 	periods := scenarioPeriods()
+	// The counters sum whole months and edge days: periods made of days on both sides of a month,
+	// and of edge days around whole months.
+	day := func(m time.Month, d int) time.Time { return time.Date(2026, m, d, 0, 0, 0, 0, domain.VietnamTime) }
+	periods["31-march-to-1-april"] = projections.Period{From: day(3, 31), To: day(4, 2)}
+	periods["15-march-to-5-may"] = projections.Period{From: day(3, 15), To: day(5, 6)}
 	for _, name := range sortedKeys(periods) {
 		period := periods[name]
 		for _, agency := range scenarioAgencies {
@@ -356,5 +361,69 @@ func TestSatisfactionScoresTimeFromTheFacts(t *testing.T) {
 	}
 	if in := report.Indicators; in.Dissatisfied != 0 || in.Late != 1 {
 		t.Errorf("QĐ 766: %d dissatisfied, %d late; want 0 and 1", in.Dissatisfied, in.Late)
+	}
+}
+
+// TestSatisfactionCountsARatingOnItsVietnamDay checks that the counters file a rating under the
+// Vietnam civil day it was given — a rating at 06:00 on 1 April is still 31 March in UTC — and that
+// a period sums exactly its days, whether they make whole months, edge days or both.
+func TestSatisfactionCountsARatingOnItsVietnamDay(t *testing.T) {
+	t.Parallel()
+	h := newHandBuilt(t)
+	ctx := context.Background()
+	h.clock = time.Date(2026, 3, 24, 8, 0, 0, 0, domain.VietnamTime)
+	endOfMarch, startOfApril := h.receive(t), h.receive(t)
+	h.clock = time.Date(2026, 3, 25, 9, 0, 0, 0, domain.VietnamTime)
+	h.resolve(t, endOfMarch)
+	h.resolve(t, startOfApril)
+	h.do(t, endOfMarch, h.desk, commands.ReturnResultInput{Channel: domain.ChannelDirect})
+	h.do(t, startOfApril, h.desk, commands.ReturnResultInput{Channel: domain.ChannelDirect})
+	rate := func(b *dossierBook, at time.Time) {
+		h.clock = at
+		if _, err := h.app.Rate(ctx, b.Code, commands.RateInput{Secret: b.Secret, Scores: map[domain.Criterion]domain.RatingLevel{
+			domain.CriterionStaffAttitude: domain.VerySatisfied}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rate(endOfMarch, time.Date(2026, 3, 31, 23, 59, 0, 0, domain.VietnamTime))
+	rate(startOfApril, time.Date(2026, 4, 1, 6, 0, 0, 0, domain.VietnamTime)) // 31 March, 23:00 UTC
+	h.feed(t, projections.SatisfactionView{}, projections.ResolutionReportView{}, projections.ProcessControlView{})
+
+	day := func(m time.Month, d int) time.Time { return time.Date(2026, m, d, 0, 0, 0, 0, domain.VietnamTime) }
+	for _, c := range []struct {
+		name   string
+		period projections.Period
+		months []string
+	}{
+		{"March", projections.Period{From: day(3, 1), To: day(4, 1)}, []string{"2026-03"}},
+		{"April", projections.Period{From: day(4, 1), To: day(5, 1)}, []string{"2026-04"}},
+		{"31 March", projections.Period{From: day(3, 31), To: day(4, 1)}, []string{"2026-03"}},
+		{"1 April", projections.Period{From: day(4, 1), To: day(4, 2)}, []string{"2026-04"}},
+		{"31 March to 1 April", projections.Period{From: day(3, 31), To: day(4, 2)}, []string{"2026-03", "2026-04"}},
+		{"March and 1 April", projections.Period{From: day(3, 1), To: day(4, 2)}, []string{"2026-03", "2026-04"}},
+		{"31 March and April", projections.Period{From: day(3, 31), To: day(5, 1)}, []string{"2026-03", "2026-04"}},
+		{"15 March to 15 April", projections.Period{From: day(3, 15), To: day(4, 16)}, []string{"2026-03", "2026-04"}},
+		{"February to May", projections.Period{From: day(2, 1), To: day(6, 1)}, []string{"2026-03", "2026-04"}},
+		{"2 April on", projections.Period{From: day(4, 2), To: day(6, 1)}, nil},
+	} {
+		report, err := projections.SatisfactionOf(ctx, h.db, projections.OneAgency(justice), c.period)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var months []string
+		for _, m := range report.ByMonth {
+			if m.Ratings != 1 {
+				t.Errorf("%s: %d ratings in %s, want 1", c.name, m.Ratings, m.Key)
+			}
+			months = append(months, m.Key)
+		}
+		if fmt.Sprint(months) != fmt.Sprint(c.months) || report.Overall.Ratings != len(c.months) {
+			t.Errorf("%s: %d ratings in months %v, want %v", c.name, report.Overall.Ratings, months, c.months)
+		}
+	}
+	// The counters count whole civil days: a period cut inside a day is refused, not rounded.
+	if _, err := projections.SatisfactionOf(ctx, h.db, projections.OneAgency(justice),
+		projections.Period{From: day(3, 31).Add(12 * time.Hour), To: day(4, 2)}); err == nil {
+		t.Error("a period starting at noon was answered")
 	}
 }

@@ -929,6 +929,7 @@ func TestScenarioSQLite(t *testing.T) {
 	checkScenario(t, s)
 	t.Run("rebuild", func(t *testing.T) { checkRebuild(t, s) })
 	t.Run("late_dashboard_after_rebuild", func(t *testing.T) { checkLateDashboards(t, s) })
+	t.Run("satisfaction_after_rebuild", func(t *testing.T) { checkSatisfaction(t, s) })
 }
 
 // TestScenarioPostgres plays another history on PostgreSQL and checks every read model, and that
@@ -944,6 +945,7 @@ func TestScenarioPostgres(t *testing.T) {
 	t.Run("one_by_one", func(t *testing.T) { checkOneByOne(t, s) })
 	t.Run("rebuild", func(t *testing.T) { checkRebuild(t, s) })
 	t.Run("late_dashboard_after_rebuild", func(t *testing.T) { checkLateDashboards(t, s) })
+	t.Run("satisfaction_after_rebuild", func(t *testing.T) { checkSatisfaction(t, s) })
 }
 
 // checkRebuild rebuilds every read model from the scenario's log, in pages of 100 events that cut
