@@ -707,6 +707,7 @@ var messages = map[string][2]string{
 	"dash.satisfaction.title":      {"Mức độ hài lòng", "Satisfaction"},
 	"dash.satisfaction.chart":      {"Điểm trung bình theo cơ quan (tối đa 18)", "Average score by agency (out of 18)"},
 	"dash.satisfaction.summary":    {"%d lượt đánh giá, điểm trung bình %s/18", "%d ratings, average %s/18"},
+	"dash.satisfaction.others":     {"Các đơn vị khác (%d)", "Others (%d)"},
 	"dash.satisfaction.criteria":   {"Theo 9 tiêu chí của Thông tư 01/2018/TT-VPCP", "By the nine criteria of Circular 01/2018"},
 	"dash.satisfaction.indicators": {"Chỉ số theo Quyết định 766/QĐ-TTg", "Indicators of Decision 766/QĐ-TTg"},
 	"dash.ind.on_time":             {"Tiến độ giải quyết (đúng hạn)", "Processing progress (on time)"},

@@ -308,7 +308,11 @@ func (s *Pages) satisfactionPage(w http.ResponseWriter, r *http.Request) {
 	var labels []string
 	var values []float64
 	for _, g := range report.ByAgency {
-		labels, values = append(labels, s.app.Catalog.AgencyName(g.Key)), append(values, g.AverageTotal)
+		label := s.app.Catalog.AgencyName(g.Key)
+		if g.Others > 0 {
+			label = l.T("dash.satisfaction.others", g.Others)
+		}
+		labels, values = append(labels, label), append(values, g.AverageTotal)
 	}
 	// The nine criteria score at most 2 each: 18 is the scale's top.
 	chart := newBarChart("satisfaction-by-agency", l.T("dash.satisfaction.chart"), labels, values, 18, func(v float64) string { return l.Hours(v) + "/18" }, "good")
@@ -328,7 +332,11 @@ func (s *Pages) satisfactionCSV(w http.ResponseWriter, r *http.Request) {
 	}
 	rows := [][]string{header}
 	for _, g := range report.ByAgency {
-		row := []string{g.Key, s.app.Catalog.AgencyName(g.Key), strconv.Itoa(g.Ratings), csvHours(g.AverageTotal), l10n.VI.Grade(string(g.Grade))}
+		name := s.app.Catalog.AgencyName(g.Key)
+		if g.Others > 0 { // the agencies after the first SatisfactionGroupLimit, summed
+			name = l10n.VI.T("dash.satisfaction.others", g.Others)
+		}
+		row := []string{g.Key, name, strconv.Itoa(g.Ratings), csvHours(g.AverageTotal), l10n.VI.Grade(string(g.Grade))}
 		for _, c := range g.Criteria {
 			row = append(row, csvHours(c.AverageScore))
 		}
