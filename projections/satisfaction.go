@@ -159,15 +159,12 @@ func (v SatisfactionView) NewFold(fresh bool) engine.Fold {
 		counts: map[countKey]*ratingTally{}, indicators: map[indicatorKey]*indicatorTally{}}
 }
 
-// satisfactionKeepOpen bounds the open dossiers a fold keeps in memory after a flush: beyond it
-// they are forgotten and read back when their next event comes.
-const satisfactionKeepOpen = 100_000
-
 // satisfactionFold holds the dossiers' slim state and the counters' increments since the last flush.
 type satisfactionFold struct {
 	v     SatisfactionView
 	fresh bool
-	// forgot says open dossiers were forgotten: a fresh fold reads back from then on.
+	// forgot says dossiers that can still be rated were written and forgotten: a fresh fold reads
+	// back from then on.
 	forgot     bool
 	dossiers   map[string]*satisfactionDossier
 	counts     map[countKey]*ratingTally
@@ -244,9 +241,13 @@ func (f *satisfactionFold) Add(ctx context.Context, q engine.Querier, batch engi
 		id := strings.TrimPrefix(re.Stream, "dossier-")
 		if _, held := f.dossiers[id]; !held {
 			f.dossiers[id] = &satisfactionDossier{id: id}
-			missing = append(missing, id)
+			// A stream's first event opens the dossier: no row exists before it.
+			if re.Version > 1 {
+				missing = append(missing, id)
+			}
 		}
 	}
+	// Fresh tables hold only what this fold wrote and then forgot.
 	if len(missing) > 0 && (!f.fresh || f.forgot) {
 		if err := f.load(ctx, q, batch.Dialect, missing); err != nil {
 			return err
@@ -625,18 +626,16 @@ func (f *satisfactionFold) Flush(ctx context.Context, tx *sql.Tx, batch engine.B
 	if err := f.flushIndicators(ctx, tx, batch.Dialect); err != nil {
 		return err
 	}
-	keep := len(f.dossiers) <= satisfactionKeepOpen
+	// Keep the dossiers that moved since the last flush and can still be rated: one idle for a
+	// whole flush's worth of events is read back if it moves again, so what a fold holds stays
+	// bounded by the dossiers active in that span, not by every open one.
 	for id, s := range f.dossiers {
-		switch {
-		case s.done || !s.known || !keep:
-			// A dossier the log named but the table does not hold is read again if it comes back.
+		if s.done || !s.known || !s.dirty {
 			delete(f.dossiers, id)
-			if s.known && !s.done {
-				f.forgot = true
-			}
-		default:
-			s.stored, s.dirty = true, false
+			f.forgot = f.forgot || (s.known && !s.done)
+			continue
 		}
+		s.stored, s.dirty = true, false
 	}
 	clear(f.counts)
 	clear(f.indicators)
