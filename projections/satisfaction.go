@@ -859,14 +859,17 @@ const SatisfactionGroupLimit = 50
 // statistics count whole civil days.
 var ErrPeriodNotWholeDays = errors.New("satisfaction: the period must run from a Vietnam midnight to another")
 
-// countSpan is a range [from, to) of counter rows of one grain.
+// countSpan is a range [from, to) of counter rows of one grain, added (sign 1) or taken away (-1).
 type countSpan struct {
 	grain    int
 	from, to string
+	sign     int64
 }
 
 // periodSpans splits a period of whole Vietnam civil days into the counter rows that sum it: the
-// days before its first whole month, the whole months, the days after the last whole month.
+// month rows of its whole months and, for each month it covers in part, either the day rows of the
+// days it covers or — when it covers most of the month — the month row less the day rows of the
+// days it leaves out. A year then sums at most fourteen months' rows and thirty days'.
 func periodSpans(p Period) ([]countSpan, error) {
 	from, to := p.From.In(domain.VietnamTime), p.To.In(domain.VietnamTime)
 	midnight := func(t time.Time) bool {
@@ -875,42 +878,72 @@ func periodSpans(p Period) ([]countSpan, error) {
 	if p.From.IsZero() || p.To.IsZero() || !midnight(from) || !midnight(to) || to.Before(from) {
 		return nil, ErrPeriodNotWholeDays
 	}
-	day := func(t time.Time) string { return t.Format(time.DateOnly) }
-	firstMonth := time.Date(from.Year(), from.Month(), 1, 0, 0, 0, 0, domain.VietnamTime)
-	if firstMonth.Before(from) {
-		firstMonth = firstMonth.AddDate(0, 1, 0)
-	}
-	endMonths := time.Date(to.Year(), to.Month(), 1, 0, 0, 0, 0, domain.VietnamTime)
-	if !firstMonth.Before(endMonths) {
-		return []countSpan{{grainDay, day(from), day(to)}}, nil
-	}
-	spans := []countSpan{{grainMonth, firstMonth.Format("2006-01"), endMonths.Format("2006-01")}}
-	if from.Before(firstMonth) {
-		spans = append(spans, countSpan{grainDay, day(from), day(firstMonth)})
-	}
-	if endMonths.Before(to) {
-		spans = append(spans, countSpan{grainDay, day(endMonths), day(to)})
+	var spans []countSpan
+	for month := time.Date(from.Year(), from.Month(), 1, 0, 0, 0, 0, domain.VietnamTime); month.Before(to); month = month.AddDate(0, 1, 0) {
+		next := month.AddDate(0, 1, 0)
+		first, end := latest(month, from), earliest(next, to)
+		if first.Before(end) {
+			spans = append(spans, monthSpans(month, next, first, end)...)
+		}
 	}
 	return spans, nil
 }
 
-// eachCounterRow runs scan on every row of table within the spans and the agency scope; columns
-// are what it selects.
-func eachCounterRow(ctx context.Context, db *sql.DB, table, columns string, agency AgencyScope, spans []countSpan, scan func(*sql.Rows) error) error {
+// monthSpans sums the days [first, end) of the month [month, next) at the least cost, a month row
+// counting as two days' rows.
+func monthSpans(month, next, first, end time.Time) []countSpan {
+	day := func(t time.Time) string { return t.Format(time.DateOnly) }
+	days := func(a, b time.Time) int { return int(b.Sub(a).Hours()+12) / 24 }
+	whole := countSpan{grainMonth, month.Format("2006-01"), next.Format("2006-01"), 1}
+	if first.Equal(month) && end.Equal(next) {
+		return []countSpan{whole}
+	}
+	if days(month, first)+days(end, next)+2 >= days(first, end) {
+		return []countSpan{{grainDay, day(first), day(end), 1}}
+	}
+	spans := []countSpan{whole}
+	if month.Before(first) {
+		spans = append(spans, countSpan{grainDay, day(month), day(first), -1})
+	}
+	if end.Before(next) {
+		spans = append(spans, countSpan{grainDay, day(end), day(next), -1})
+	}
+	return spans
+}
+
+func latest(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+func earliest(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+// eachCounterRow runs scan on every row selected from the rows of table within the spans and the
+// agency scope: columns, then suffix (a GROUP BY: SQLite sums the rows faster than they are
+// scanned one by one into Go).
+func eachCounterRow(ctx context.Context, db *sql.DB, table, columns, suffix string, agency AgencyScope, spans []countSpan,
+	scan func(rows *sql.Rows, sign int64) error) error {
 	for _, s := range spans {
 		var c conditions
 		c.add("c.grain = ?", s.grain)
 		c.add("c.span >= ?", s.from)
 		c.add("c.span < ?", s.to)
 		c.agency("c", agency)
-		rows, err := db.QueryContext(ctx, `SELECT `+columns+` FROM `+table+` c`+c.where(), c.args...)
+		rows, err := db.QueryContext(ctx, `SELECT `+columns+` FROM `+table+` c`+c.where()+suffix, c.args...)
 		if err != nil {
 			return err
 		}
 		err = func() error {
 			defer rows.Close()
 			for rows.Next() {
-				if err := scan(rows); err != nil {
+				if err := scan(rows, s.sign); err != nil {
 					return err
 				}
 			}
@@ -937,30 +970,36 @@ func SatisfactionOf(ctx context.Context, db *sql.DB, agency AgencyScope, p Perio
 	}
 	var overall ratingTally
 	agencies, departments, procedures, officials, months := tallyGroups{}, tallyGroups{}, tallyGroups{}, tallyGroups{}, tallyGroups{}
-	err = eachCounterRow(ctx, db, "satisfaction_counts", "c.span, c.competent_agency, c.kind, c.key, c.name, c."+strings.Join(tallyColumns, ", c."),
-		agency, spans, func(rows *sql.Rows) error {
-			var span, competent, kind, key, name string
-			var t ratingTally
-			dest := []any{&span, &competent, &kind, &key, &name}
-			for i := range t {
-				dest = append(dest, &t[i])
-			}
-			if err := rows.Scan(dest...); err != nil {
-				return err
-			}
-			switch kind {
-			case countProcedure:
-				overall.add(&t)
-				agencies.add(competent, "", span, &t)
-				procedures.add(key, name, span, &t)
-				months.add(span[:7], "", span, &t)
-			case countUnit:
-				departments.add(key, "", span, &t)
-			case countOfficial:
-				officials.add(key, name, span, &t)
-			}
-			return nil
-		})
+	// One line per agency and counted line — and month, for the procedures' lines that make the
+	// months' —, with the latest span it was counted in (whose name the report shows).
+	err = eachCounterRow(ctx, db, "satisfaction_counts", "CASE WHEN c.kind = '"+countProcedure+"' THEN substr(c.span, 1, 7) ELSE '' END, c.competent_agency, c.kind, c.key, c.name, MAX(c.span), SUM(c."+
+		strings.Join(tallyColumns, "), SUM(c.")+")", " GROUP BY 1, 2, 3, 4, 5", agency, spans, func(rows *sql.Rows, sign int64) error {
+		var month, competent, kind, key, name, span string
+		var t ratingTally
+		dest := []any{&month, &competent, &kind, &key, &name, &span}
+		for i := range t {
+			dest = append(dest, &t[i])
+		}
+		if err := rows.Scan(dest...); err != nil {
+			return err
+		}
+		if sign < 0 {
+			t.negate()
+			span = "" // the name shown is one counted in the period
+		}
+		switch kind {
+		case countProcedure:
+			overall.add(&t)
+			agencies.add(competent, "", span, &t)
+			procedures.add(key, name, span, &t)
+			months.add(month, "", span, &t)
+		case countUnit:
+			departments.add(key, "", span, &t)
+		case countOfficial:
+			officials.add(key, name, span, &t)
+		}
+		return nil
+	})
 	if err != nil {
 		return SatisfactionReport{}, err
 	}
@@ -973,6 +1012,12 @@ func SatisfactionOf(ctx context.Context, db *sql.DB, agency AgencyScope, p Perio
 		return SatisfactionReport{}, err
 	}
 	return report, nil
+}
+
+func (t *ratingTally) negate() {
+	for i := range t {
+		t[i] = -t[i]
+	}
 }
 
 func (t *ratingTally) add(u *ratingTally) {
@@ -1006,7 +1051,9 @@ func (m tallyGroups) add(key, name, span string, t *ratingTally) {
 func (m tallyGroups) list(limit int) []SatisfactionGroup {
 	all := make([]*tallyGroup, 0, len(m))
 	for _, g := range m {
-		all = append(all, g)
+		if g.tally[tallyRatings] > 0 { // a month's line less its days outside the period may be empty
+			all = append(all, g)
+		}
 	}
 	byKey := func(a, b *tallyGroup) int { return strings.Compare(a.key, b.key) }
 	var others *SatisfactionGroup
@@ -1047,14 +1094,16 @@ func indicators766(ctx context.Context, db *sql.DB, agency AgencyScope, p Period
 		ReceivedOnline:   t.ReceivedOnline,
 		NotComputed:      slices.Clone(UncomputedIndicators), // the API names them in place
 	}
-	err = eachCounterRow(ctx, db, "satisfaction_indicators", "c."+strings.Join(indicatorColumns, ", c."), agency, spans, func(rows *sql.Rows) error {
-		var paid, paidOnline, dissatisfied int
-		if err := rows.Scan(&paid, &paidOnline, &dissatisfied); err != nil {
-			return err
-		}
-		in.PaidDossiers, in.PaidOnline, in.Dissatisfied = in.PaidDossiers+paid, in.PaidOnline+paidOnline, in.Dissatisfied+dissatisfied
-		return nil
-	})
+	err = eachCounterRow(ctx, db, "satisfaction_indicators", "COALESCE(SUM(c."+strings.Join(indicatorColumns, "), 0), COALESCE(SUM(c.")+"), 0)", "",
+		agency, spans, func(rows *sql.Rows, sign int64) error {
+			var paid, paidOnline, dissatisfied int
+			if err := rows.Scan(&paid, &paidOnline, &dissatisfied); err != nil {
+				return err
+			}
+			paid, paidOnline, dissatisfied = int(sign)*paid, int(sign)*paidOnline, int(sign)*dissatisfied
+			in.PaidDossiers, in.PaidOnline, in.Dissatisfied = in.PaidDossiers+paid, in.PaidOnline+paidOnline, in.Dissatisfied+dissatisfied
+			return nil
+		})
 	if err != nil {
 		return Indicators766{}, err
 	}

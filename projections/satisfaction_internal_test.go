@@ -1,8 +1,18 @@
 package projections
 
 import (
+	"context"
+	"database/sql"
+	"encoding/json"
 	"fmt"
+	"path/filepath"
 	"testing"
+	"time"
+
+	_ "modernc.org/sqlite"
+
+	"github.com/motcua/motcua/domain"
+	"github.com/motcua/motcua/engine"
 )
 
 // TestSatisfactionGroupsAreCapped checks that a long list of groups keeps the
@@ -49,5 +59,84 @@ func TestSatisfactionGroupsAreCapped(t *testing.T) {
 	}
 	if short := groups.list(0); len(short) != SatisfactionGroupLimit+3 || short[len(short)-1].Others != 0 {
 		t.Errorf("without a limit: %d lines", len(short))
+	}
+}
+
+// BenchmarkSatisfactionOf times the report over a province-year of counters — 30 agencies, 200
+// procedures, 40 units, 300 officials, every line rated every day: ≈ 200,000 day rows and 6,500
+// month rows, what a million dossiers a year leave — for a year and for the month to date (docs/benchmarks.md):
+//
+//	go test ./projections -run '^$' -bench SatisfactionOf -benchtime 20x
+func BenchmarkSatisfactionOf(b *testing.B) {
+	ctx := context.Background()
+	db, err := sql.Open("sqlite", filepath.Join(b.TempDir(), "counters.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	for _, v := range []engine.Consumer{SatisfactionView{}, ResolutionReportView{}} {
+		if err := v.Migrate(ctx, db, engine.SQLite); err != nil {
+			b.Fatal(err)
+		}
+	}
+	fold := SatisfactionView{}.NewFold(true).(*satisfactionFold)
+	first := time.Date(2025, 12, 5, 0, 0, 0, 0, domain.VietnamTime)
+	var one ratingTally
+	one[tallyRatings], one[tallyComplete], one[tallyPoints], one[levelIndex(0, 2)] = 1, 1, 15, 1
+	for d := 0; d < 365; d++ {
+		day := civilDate(first.AddDate(0, 0, d))
+		for p := range 200 {
+			agency := fmt.Sprintf("000.00.%02d.H01", p%30)
+			s := &satisfactionDossier{receivingUnit: agency, competentAgency: agency}
+			f := fold
+			f.addRating(s, day, countProcedure, fmt.Sprintf("1.%06d", p), "Thủ tục", &one)
+			if p < 40 {
+				f.addRating(s, day, countUnit, fmt.Sprintf("U%02d", p), "", &one)
+			}
+			f.addRating(s, day, countOfficial, fmt.Sprintf("O%03d", p), "Cán bộ", &one)
+			f.addRating(s, day, countOfficial, fmt.Sprintf("O%03d", 200+p%100), "Cán bộ", &one)
+		}
+		if d%30 == 29 || d == 364 {
+			tx, err := db.BeginTx(ctx, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := fold.Flush(ctx, tx, engine.Batch{Dialect: engine.SQLite}); err != nil {
+				b.Fatal(err)
+			}
+			if err := tx.Commit(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	var rows int
+	if err := db.QueryRow(`SELECT COUNT(*) FROM satisfaction_counts`).Scan(&rows); err != nil {
+		b.Fatal(err)
+	}
+	end := first.AddDate(0, 0, 365)
+	for _, c := range []struct {
+		name   string
+		period Period
+	}{
+		{"year", Period{From: first, To: end}},
+		{"month_to_date", Period{From: time.Date(2026, 12, 1, 0, 0, 0, 0, domain.VietnamTime), To: end}},
+		{"year_one_agency", Period{From: first, To: end}},
+	} {
+		scope := AllAgencies()
+		if c.name == "year_one_agency" {
+			scope = OneAgency("000.00.07.H01")
+		}
+		b.Run(c.name, func(b *testing.B) {
+			var report SatisfactionReport
+			for b.Loop() {
+				if report, err = SatisfactionOf(ctx, db, scope, c.period); err != nil {
+					b.Fatal(err)
+				}
+			}
+			body, _ := json.Marshal(report)
+			b.ReportMetric(float64(len(body)), "json-bytes")
+			b.Logf("%s over %d counter rows: %d ratings, %d JSON bytes", c.name, rows, report.Overall.Ratings, len(body))
+		})
 	}
 }

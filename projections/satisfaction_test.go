@@ -152,11 +152,12 @@ func checkGroups(t *testing.T, where string, got []projections.SatisfactionGroup
 func checkSatisfaction(t *testing.T, s *scenario) {
 	ctx := context.Background()
 	periods := scenarioPeriods()
-	// The counters sum whole months and edge days: periods made of days on both sides of a month,
-	// and of edge days around whole months.
+	// The counters sum whole months and edge days, or a month less the days left out: periods
+	// made of days on both sides of a month, of edge days around whole months, of most of a month.
 	day := func(m time.Month, d int) time.Time { return time.Date(2026, m, d, 0, 0, 0, 0, domain.VietnamTime) }
 	periods["31-march-to-1-april"] = projections.Period{From: day(3, 31), To: day(4, 2)}
 	periods["15-march-to-5-may"] = projections.Period{From: day(3, 15), To: day(5, 6)}
+	periods["2-to-28-april"] = projections.Period{From: day(4, 2), To: day(4, 29)} // April less days at both ends
 	for _, name := range sortedKeys(periods) {
 		period := periods[name]
 		for _, agency := range scenarioAgencies {
@@ -405,6 +406,11 @@ func TestSatisfactionCountsARatingOnItsVietnamDay(t *testing.T) {
 		{"15 March to 15 April", projections.Period{From: day(3, 15), To: day(4, 16)}, []string{"2026-03", "2026-04"}},
 		{"February to May", projections.Period{From: day(2, 1), To: day(6, 1)}, []string{"2026-03", "2026-04"}},
 		{"2 April on", projections.Period{From: day(4, 2), To: day(6, 1)}, nil},
+		// Most of a month: its month row less the days left out.
+		{"2 to 30 March", projections.Period{From: day(3, 2), To: day(3, 31)}, nil},
+		{"2 to 31 March", projections.Period{From: day(3, 2), To: day(4, 1)}, []string{"2026-03"}},
+		{"1 to 29 April", projections.Period{From: day(4, 1), To: day(4, 30)}, []string{"2026-04"}},
+		{"2 to 30 April", projections.Period{From: day(4, 2), To: day(5, 1)}, nil},
 	} {
 		report, err := projections.SatisfactionOf(ctx, h.db, projections.OneAgency(justice), c.period)
 		if err != nil {
