@@ -388,7 +388,8 @@ func TestSatisfactionCountsARatingOnItsVietnamDay(t *testing.T) {
 	}
 	rate(endOfMarch, time.Date(2026, 3, 31, 23, 59, 0, 0, domain.VietnamTime))
 	rate(startOfApril, time.Date(2026, 4, 1, 6, 0, 0, 0, domain.VietnamTime)) // 31 March, 23:00 UTC
-	h.feed(t, projections.SatisfactionView{}, projections.ResolutionReportView{}, projections.ProcessControlView{})
+	// No process-control tables: a department's line comes from the satisfaction view's own counters.
+	h.feed(t, projections.SatisfactionView{}, projections.ResolutionReportView{})
 
 	day := func(m time.Month, d int) time.Time { return time.Date(2026, m, d, 0, 0, 0, 0, domain.VietnamTime) }
 	for _, c := range []struct {
@@ -425,6 +426,18 @@ func TestSatisfactionCountsARatingOnItsVietnamDay(t *testing.T) {
 		}
 		if fmt.Sprint(months) != fmt.Sprint(c.months) || report.Overall.Ratings != len(c.months) {
 			t.Errorf("%s: %d ratings in months %v, want %v", c.name, report.Overall.Ratings, months, c.months)
+		}
+		lines := map[string]int{}
+		for _, g := range report.ByDepartment {
+			lines[g.Key] = g.Ratings
+		}
+		for _, g := range report.ByOfficial {
+			lines[g.Key] = g.Ratings
+		}
+		for _, key := range []string{"TP.HCTP", "TP.BGD", h.desk.ID, h.specialist.ID, h.signer.ID} {
+			if lines[key] != len(c.months) {
+				t.Errorf("%s: %s's line has %d ratings, want %d", c.name, key, lines[key], len(c.months))
+			}
 		}
 	}
 	// The counters count whole civil days: a period cut inside a day is refused, not rounded.
