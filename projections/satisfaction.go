@@ -302,17 +302,17 @@ func (f *satisfactionFold) load(ctx context.Context, q engine.Querier, d engine.
 // fold applies one event of the dossier's stream to its state, and a rating or a payment to the
 // counters. Times come from the events' payloads (the facts the domain decided).
 func (f *satisfactionFold) fold(s *satisfactionDossier, re eventstore.RecordedEvent, e domain.Event) {
+	if s.done {
+		return // rated or closed: nothing counts any more, a second rating least of all
+	}
 	switch e := e.(type) {
 	case domain.Submitted:
-		if s.known || s.done {
+		if s.known {
 			return
 		}
 		s.known, s.dirty = true, true
 		s.receivingUnit, s.competentAgency, s.procedureCode, s.procedureName = e.ReceivingUnit, e.CompetentAgency, e.Procedure.Code, e.Procedure.Name
 	case domain.Received:
-		if s.done {
-			return
-		}
 		s.known, s.dirty = true, true
 		s.receivingUnit, s.competentAgency, s.procedureCode, s.procedureName = e.ReceivingUnit, e.CompetentAgency, e.Procedure.Code, e.Procedure.Name
 		s.dueDate = e.AppointmentDate

@@ -13,6 +13,7 @@ import (
 
 	"github.com/motcua/motcua/domain"
 	"github.com/motcua/motcua/engine"
+	"github.com/motcua/motcua/eventstore"
 )
 
 // TestSatisfactionGroupsAreCapped checks that a long list of groups keeps the
@@ -138,5 +139,51 @@ func BenchmarkSatisfactionOf(b *testing.B) {
 			b.ReportMetric(float64(len(body)), "json-bytes")
 			b.Logf("%s over %d counter rows: %d ratings, %d JSON bytes", c.name, rows, report.Overall.Ratings, len(body))
 		})
+	}
+}
+
+// TestSatisfactionCountsTheFirstRatingOnly checks that a second rating of the same dossier —
+// which the domain refuses, but a log written by other means may hold — adds nothing, in the
+// same fold as the first or in a later one.
+func TestSatisfactionCountsTheFirstRatingOnly(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 3, 10, 9, 0, 0, 0, domain.VietnamTime)
+	rated := domain.Rated{Scores: map[domain.Criterion]domain.RatingLevel{domain.CriterionStaffAttitude: domain.Dissatisfied}, RatedAt: at}
+	history := []domain.Event{
+		domain.Received{ReceivingUnit: "U", CompetentAgency: "A", ReceivedAt: at.AddDate(0, 0, -5), AppointmentDate: at.AddDate(0, 0, -1)},
+		domain.ResultReady{Index: 1, ReadyAt: at.AddDate(0, 0, -2)},
+		domain.ResultReturned{ReturnedAt: at.AddDate(0, 0, -1)},
+		rated, rated,
+	}
+	for _, split := range []int{len(history), len(history) - 1} {
+		fold := SatisfactionView{}.NewFold(true).(*satisfactionFold)
+		batch := func(from, to int) engine.Batch {
+			var b engine.Batch
+			for i := from; i < to; i++ {
+				b.Events = append(b.Events, eventstore.RecordedEvent{Stream: "dossier-d1", Version: uint64(i + 1)})
+				b.Decoded = append(b.Decoded, history[i])
+			}
+			return b
+		}
+		ctx := context.Background()
+		for _, b := range []engine.Batch{batch(0, split), batch(split, len(history))} {
+			if err := fold.Add(ctx, nil, b); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var ratings, dissatisfied int64
+		for k, tally := range fold.counts {
+			if k.grain == grainDay && k.kind == countProcedure {
+				ratings += tally[tallyRatings]
+			}
+		}
+		for k, tally := range fold.indicators {
+			if k.grain == grainDay {
+				dissatisfied += tally[2]
+			}
+		}
+		if ratings != 1 || dissatisfied != 1 {
+			t.Errorf("second rating in batch %d: %d ratings and %d dissatisfied resolved dossiers counted, want 1 and 1", split, ratings, dissatisfied)
+		}
 	}
 }
