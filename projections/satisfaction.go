@@ -381,7 +381,9 @@ func (f *satisfactionFold) fold(s *satisfactionDossier, re eventstore.RecordedEv
 		}
 		h.nextStep(e.ReadyAt, satisfactionStep{Unit: s.receivingUnit, Open: true})
 	case domain.ResultReturned:
+		// Only the rating can follow: the steps under way are of no more use.
 		h.nextStep(e.ReturnedAt, satisfactionStep{})
+		h.Parts = nil
 	case domain.ReceptionRefused, domain.Withdrawn, domain.Rejected:
 		s.done = true // no result to rate
 	case domain.Rated:
