@@ -87,13 +87,14 @@ func keepStatesInline(ctx context.Context, db *sql.DB, d engine.Dialect, table s
 	return err
 }
 
-// publicRow is one dossier's row while a batch is folded into it.
+// publicRow is one dossier's row while it is folded.
 type publicRow struct {
 	id      string
 	dossier domain.Dossier
 	steps   []PublicStep
 	version uint64
-	stored  bool // the table held the row before the batch
+	stored  bool // the table holds the row: Flush updates it rather than inserting it
+	dirty   bool // changed since the last flush
 }
 
 // publicRowsPerStatement bounds the rows one statement reads or writes: enough to save PostgreSQL
@@ -101,25 +102,54 @@ type publicRow struct {
 // not spend more time parsing than writing.
 const publicRowsPerStatement = 100
 
-// Apply folds a batch into the rows it touches: it reads them with a few set queries, folds
-// every event in memory and writes each row once, a few hundred per statement — on PostgreSQL a
-// round trip per row would cost more than the folding.
+// Apply folds a batch and writes the rows it changed: a fold of that batch alone, the same code as
+// catch-up and rebuild run over hundreds of thousands of events.
 func (v PublicStatusView) Apply(ctx context.Context, tx *sql.Tx, batch engine.Batch) error {
+	return engine.ApplyFold(ctx, tx, batch, v.NewFold(false))
+}
+
+// NewFold starts a fold onto the view's tables (engine.Folding). The view needs no different
+// path when they are fresh: a dossier whose first event is in the batch has no row yet, and any
+// other row it does not hold is read back — in a fresh table too, since Flush forgets rows.
+func (v PublicStatusView) NewFold(fresh bool) engine.Fold {
+	return &publicStatusFold{view: v, rows: map[string]*publicRow{}}
+}
+
+// publicStatusFold holds the rows of the dossiers moving in the log, keyed by dossier id, across
+// the batches folded since the last flush.
+type publicStatusFold struct {
+	view  PublicStatusView
+	rows  map[string]*publicRow
+	dirty []*publicRow // in the order they were first changed, so rows are written in a repeatable order
+}
+
+func (f *publicStatusFold) Held() int { return len(f.rows) }
+
+// Add folds a batch into the rows held, first reading back the rows it needs and does not hold:
+// a few set queries, never one per event.
+func (f *publicStatusFold) Add(ctx context.Context, q engine.Querier, batch engine.Batch) error {
 	decoded, ids, err := decodeBatch(batch)
 	if err != nil || len(ids) == 0 {
 		return err
 	}
-	rows := make(map[string]*publicRow, len(ids))
-	order := make([]*publicRow, len(ids)) // first touched first, so rows are written in a repeatable order
-	for i, id := range ids {
-		order[i] = &publicRow{id: id, dossier: domain.Dossier{Status: domain.StatusNew}}
-		rows[id] = order[i]
+	var missing []*publicRow
+	for _, de := range decoded {
+		if _, held := f.rows[de.id]; held {
+			continue
+		}
+		row := &publicRow{id: de.id, dossier: domain.Dossier{Status: domain.StatusNew}}
+		f.rows[de.id] = row
+		// A stream's first event opens the dossier: no row exists before it. Any other row not
+		// held is in the table (or nowhere, when the events before were parked).
+		if de.re.Version > 1 {
+			missing = append(missing, row)
+		}
 	}
-	if err := v.loadRows(ctx, tx, batch.Dialect, order); err != nil {
+	if err := f.view.loadRows(ctx, q, batch.Dialect, missing); err != nil {
 		return err
 	}
 	for _, de := range decoded {
-		re, e, row := de.re, de.e, rows[de.id]
+		re, e, row := de.re, de.e, f.rows[de.id]
 		before, beforeStep := row.dossier.Status, row.dossier.Step
 		row.dossier = domain.Evolve(row.dossier, e)
 		row.dossier.Version = re.Version
@@ -127,33 +157,71 @@ func (v PublicStatusView) Apply(ctx context.Context, tx *sql.Tx, batch engine.Ba
 		if row.dossier.Status != before || row.dossier.Step != beforeStep {
 			row.steps = append(row.steps, PublicStep{At: re.Metadata.OccurredAt, Status: row.dossier.Status, Step: row.dossier.Step})
 		}
+		if !row.dirty {
+			row.dirty = true
+			f.dirty = append(f.dirty, row)
+		}
 	}
-	return v.writeRows(ctx, tx, batch, order)
+	return nil
 }
 
-// loadRows fills the rows that exist already with their stored state.
-func (v PublicStatusView) loadRows(ctx context.Context, tx *sql.Tx, d engine.Dialect, rows []*publicRow) error {
-	byID := make(map[string]*publicRow, len(rows))
-	ids := make([]string, len(rows))
-	for i, row := range rows {
-		byID[row.id], ids[i] = row, row.id
+// Flush writes the rows changed since the last flush, then keeps only those of dossiers still
+// open: a finished dossier rarely moves again, and a row no batch touched since the last flush
+// belongs to a dossier idle for a whole flush's worth of events. Either is read back if it moves.
+func (f *publicStatusFold) Flush(ctx context.Context, tx *sql.Tx, batch engine.Batch) error {
+	if err := f.view.writeRows(ctx, tx, batch, f.dirty); err != nil {
+		return err
 	}
-	statements := chunkStatements{tx: tx, build: func(n int) string {
-		return `SELECT dossier_id, state_json, steps_json FROM ` + v.table() + ` WHERE dossier_id IN (` + placeholders(d, n, 1, 1) + `)`
-	}}
-	defer statements.close()
-	return statements.queryByIDs(ctx, ids, func(result *sql.Rows) error {
-		var id, stateJSON, stepsJSON string
-		if err := result.Scan(&id, &stateJSON, &stepsJSON); err != nil {
+	for id, row := range f.rows {
+		if !row.dirty || row.dossier.Status.Final() {
+			delete(f.rows, id)
+			continue
+		}
+		// Keep what the table holds — what reading the row back would give — and no more.
+		row.dossier = publicState(row.dossier)
+		row.stored, row.dirty = true, false
+	}
+	f.dirty = f.dirty[:0]
+	return nil
+}
+
+// loadRows fills the rows the table holds with their stored state, a hundred per query. A fold
+// reads back few rows — those of dossiers it forgot and that moved again — so the queries are not
+// prepared.
+func (v PublicStatusView) loadRows(ctx context.Context, q engine.Querier, d engine.Dialect, rows []*publicRow) error {
+	for chunk := range slices.Chunk(rows, publicRowsPerStatement) {
+		byID := make(map[string]*publicRow, len(chunk))
+		args := make([]any, len(chunk))
+		for i, row := range chunk {
+			byID[row.id], args[i] = row, row.id
+		}
+		result, err := q.QueryContext(ctx, `SELECT dossier_id, state_json, steps_json FROM `+v.table()+
+			` WHERE dossier_id IN (`+placeholders(d, len(chunk), 1, 1)+`)`, args...)
+		if err != nil {
 			return err
 		}
-		row := byID[id]
-		row.stored = true
-		if err := json.Unmarshal([]byte(stateJSON), &row.dossier); err != nil {
+		for result.Next() {
+			var id, stateJSON, stepsJSON string
+			if err := result.Scan(&id, &stateJSON, &stepsJSON); err != nil {
+				result.Close()
+				return err
+			}
+			row := byID[id]
+			row.stored = true
+			if err := json.Unmarshal([]byte(stateJSON), &row.dossier); err != nil {
+				result.Close()
+				return err
+			}
+			if err := json.Unmarshal([]byte(stepsJSON), &row.steps); err != nil {
+				result.Close()
+				return err
+			}
+		}
+		if err := errors.Join(result.Err(), result.Close()); err != nil {
 			return err
 		}
-		return json.Unmarshal([]byte(stepsJSON), &row.steps)
-	})
+	}
+	return nil
 }
 
 // writeRows upserts the rows, many per statement.
