@@ -40,9 +40,16 @@ type Rebuilder struct {
 	Consumers []Consumer
 	// BatchSize is DefaultRebuildBatch when zero.
 	BatchSize int
+	// FoldBudget is how many rows a Folding consumer holds before its rows are written;
+	// DefaultFoldBudget when zero.
+	FoldBudget int
 	// Progress, when set, is called after each batch with the number of events it held.
 	Progress func(events int)
 	Logger   *slog.Logger
+
+	// gate, on SQLite, is held around each write transaction: the consumers write concurrently,
+	// and a connection that finds the file locked sleeps and polls.
+	gate chan struct{}
 
 	parkedMu sync.Mutex
 	parked   map[string][]parkedFailure // by projection: the events it could not apply
@@ -101,6 +108,21 @@ func (rb *Rebuilder) Run(ctx context.Context) (RebuildResult, error) {
 		}
 	}
 
+	if d == SQLite {
+		rb.gate = make(chan struct{}, 1)
+	}
+	// Folding consumers fold the whole log in memory and write each row once per flush; the
+	// others apply it page by page, as a live runner would but in far larger transactions.
+	var folds []*folding
+	var paged []Consumer
+	for _, c := range scratch {
+		if f, ok := c.(Folding); ok {
+			folds = append(folds, newFolding(f, true, eventstore.Start))
+		} else {
+			paged = append(paged, c)
+		}
+	}
+
 	result := RebuildResult{}
 	readCtx, stopReading := context.WithCancel(ctx)
 	defer stopReading()
@@ -110,10 +132,19 @@ func (rb *Rebuilder) Run(ctx context.Context) (RebuildResult, error) {
 		if page.err != nil {
 			return result, fmt.Errorf("rebuild: read the log: %w", page.err)
 		}
-		if err := rb.applyPage(ctx, d, scratch, page); err != nil {
+		// Every consumer takes the page at once, each on its own goroutine, while the next page
+		// is read and decoded.
+		g, gctx := errgroup.WithContext(ctx)
+		for _, f := range folds {
+			g.Go(func() error { return rb.foldPage(gctx, f, page) })
+		}
+		if len(paged) > 0 {
+			g.Go(func() error { return rb.applyPage(gctx, d, paged, page) })
+		}
+		if err := g.Wait(); err != nil {
 			return result, err
 		}
-		if applied++; d == PostgreSQL && applied <= 16 && applied&(applied-1) == 0 {
+		if applied++; d == PostgreSQL && len(paged) > 0 && applied <= 16 && applied&(applied-1) == 0 {
 			if err := analyzeScratchTables(ctx, rb.DB, rb.Consumers); err != nil {
 				return result, err
 			}
@@ -123,6 +154,16 @@ func (rb *Rebuilder) Run(ctx context.Context) (RebuildResult, error) {
 		if rb.Progress != nil {
 			rb.Progress(len(page.events))
 		}
+	}
+	if err := ctx.Err(); err != nil {
+		return result, err
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	for _, f := range folds {
+		g.Go(func() error { return rb.flushFold(gctx, f) })
+	}
+	if err := g.Wait(); err != nil {
+		return result, err
 	}
 	if err := ctx.Err(); err != nil {
 		return result, err
@@ -139,6 +180,64 @@ func (rb *Rebuilder) Run(ctx context.Context) (RebuildResult, error) {
 		result.Parked[name] = len(failures)
 	}
 	return result, nil
+}
+
+func (rb *Rebuilder) budget() int {
+	if rb.FoldBudget > 0 {
+		return rb.FoldBudget
+	}
+	return DefaultFoldBudget
+}
+
+// foldPage folds a page into f, and flushes f once it holds more rows than the budget.
+func (rb *Rebuilder) foldPage(ctx context.Context, f *folding, pg page) error {
+	if err := f.add(ctx, rb.DB, Batch{Dialect: rb.Dialect, Events: pg.events, Decoded: pg.decoded}); err != nil {
+		return rb.foldFailed(ctx, f, pg.events[len(pg.events)-1].Position, err)
+	}
+	if f.due(rb.budget(), 0) {
+		return rb.flushFold(ctx, f)
+	}
+	return nil
+}
+
+// flushFold writes what f holds into the scratch tables.
+func (rb *Rebuilder) flushFold(ctx context.Context, f *folding) error {
+	if f.pending == 0 {
+		return nil
+	}
+	err := inWriteTx(ctx, rb.DB, rb.Dialect, rb.gate, func(tx *sql.Tx, batch Batch) error {
+		return f.flush(ctx, tx, batch)
+	})
+	if err != nil {
+		return rb.foldFailed(ctx, f, f.at, err)
+	}
+	f.written()
+	return nil
+}
+
+// foldFailed drops f's fold after it failed, applies the events since its last flush through
+// through Apply — one page at a time, then one event at a time in the page that fails, parking
+// the events the consumer fails on by their own fault —, and folds on from there.
+func (rb *Rebuilder) foldFailed(ctx context.Context, f *folding, through eventstore.Position, cause error) error {
+	if ctx.Err() != nil {
+		return fmt.Errorf("rebuild: %w", cause)
+	}
+	if rb.Logger != nil {
+		rb.Logger.Warn("rebuild: a fold failed; applying its events one page at a time", "projection", f.consumer.Name(),
+			"from", f.flushed, "through", through, "error", cause)
+	}
+	size := rb.BatchSize
+	if size <= 0 {
+		size = DefaultRebuildBatch
+	}
+	err := readBetween(ctx, rb.Store, f.flushed, through, size, func(events []eventstore.RecordedEvent) error {
+		return rb.applyInTx(ctx, []Consumer{f.consumer}, Batch{Dialect: rb.Dialect, Events: events, Decoded: decodeOnce(events)})
+	})
+	if err != nil {
+		return fmt.Errorf("rebuild %s: %w", f.consumer.Name(), err)
+	}
+	f.restart(through)
+	return nil
 }
 
 // analyzeScratchTables refreshes PostgreSQL's statistics of the tables being rebuilt. Created
@@ -194,6 +293,17 @@ func (rb *Rebuilder) applyPage(ctx context.Context, d Dialect, scratch []Consume
 // applyInTx applies the batch to the consumers in one transaction; on PostgreSQL new rows go in by
 // COPY (Batch.CopyRows).
 func (rb *Rebuilder) applyInTx(ctx context.Context, consumers []Consumer, batch Batch) error {
+	if err := rb.takeGate(ctx); err != nil {
+		return err
+	}
+	released := false
+	release := func() {
+		if !released {
+			released = true
+			rb.releaseGate()
+		}
+	}
+	defer release()
 	conn, err := rb.DB.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("rebuild: connect: %w", err)
@@ -215,6 +325,7 @@ func (rb *Rebuilder) applyInTx(ctx context.Context, consumers []Consumer, batch 
 			}
 			tx.Rollback()
 			conn.Close()
+			release()
 			// Apply the events again one at a time, each projection on its own, parking those a
 			// projection fails on by their own fault (parked.go).
 			for _, p := range consumers {
@@ -235,6 +346,10 @@ func (rb *Rebuilder) applyInTx(ctx context.Context, consumers []Consumer, batch 
 // after they failed as a batch: the events p fails on by their own fault are kept to be parked at
 // the swap, and skipped.
 func (rb *Rebuilder) applyParking(ctx context.Context, p Consumer, batch Batch) error {
+	if err := rb.takeGate(ctx); err != nil {
+		return err
+	}
+	defer rb.releaseGate()
 	conn, err := rb.DB.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("rebuild: connect: %w", err)
@@ -255,6 +370,25 @@ func (rb *Rebuilder) applyParking(ctx context.Context, p Consumer, batch Batch) 
 		return fmt.Errorf("rebuild: commit: %w", err)
 	}
 	return nil
+}
+
+// takeGate waits for the write gate, on SQLite.
+func (rb *Rebuilder) takeGate(ctx context.Context) error {
+	if rb.gate == nil {
+		return nil
+	}
+	select {
+	case rb.gate <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (rb *Rebuilder) releaseGate() {
+	if rb.gate != nil {
+		<-rb.gate
+	}
 }
 
 // keepParked returns the parkDecision of a rebuild: every event a projection fails on by its own

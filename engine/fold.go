@@ -1,0 +1,153 @@
+package engine
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/motcua/motcua/eventstore"
+)
+
+// DefaultFoldBudget is how many rows a Folding consumer may hold in memory, during a rebuild or a
+// catch-up, before the engine flushes them. A row is a dossier's state, one to a few kilobytes: a
+// few hundred megabytes for all read models at most, whatever the length of the log. Larger folds
+// write a row moving often fewer times; a dossier's events lie up to a few hundred thousand events
+// apart in a province's log.
+const DefaultFoldBudget = 250_000
+
+// DefaultFlushInterval is the longest a catch-up folds without a flush: its checkpoint, which
+// `motcua projections status` and the lag metrics show, moves at least that often, and a crash
+// loses at most that much work.
+const DefaultFlushInterval = 5 * time.Second
+
+// folding is the fold of one Folding consumer under way, in a rebuild or a catch-up.
+type folding struct {
+	consumer Folding
+	fold     Fold
+	flushed  eventstore.Position // where the written rows stand: the last flush, or the checkpoint
+	at       eventstore.Position // the last event added
+	pending  int                 // events added since the last flush
+	since    time.Time           // when the last flush was
+}
+
+func newFolding(c Folding, fresh bool, from eventstore.Position) *folding {
+	return &folding{consumer: c, fold: c.NewFold(fresh), flushed: from, at: from, since: time.Now()}
+}
+
+// add folds the events of batch above the last event added. A panic in the consumer becomes an
+// error, as in applyTo.
+func (f *folding) add(ctx context.Context, q Querier, batch Batch) (err error) {
+	first := 0
+	for first < len(batch.Events) && !f.at.Less(batch.Events[first].Position) {
+		first++
+	}
+	if first == len(batch.Events) {
+		return nil
+	}
+	batch = batch.Slice(first, len(batch.Events))
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%s: fold from %s: panic: %v", f.consumer.Name(), batch.Events[0].Position, r)
+		}
+	}()
+	if err := f.fold.Add(ctx, q, batch); err != nil {
+		return fmt.Errorf("%s: fold %d events from %s: %w", f.consumer.Name(), len(batch.Events), batch.Events[0].Position, err)
+	}
+	f.at = batch.Events[len(batch.Events)-1].Position
+	f.pending += len(batch.Events)
+	return nil
+}
+
+// due reports whether the fold should be flushed: it holds more rows than budget, or (interval
+// above zero) it has folded events for longer than interval.
+func (f *folding) due(budget int, interval time.Duration) bool {
+	if f.pending == 0 {
+		return false
+	}
+	return f.fold.Held() > budget || (interval > 0 && time.Since(f.since) >= interval)
+}
+
+// flush writes the fold's rows in tx (batch carries the dialect and, on PostgreSQL, CopyRows).
+func (f *folding) flush(ctx context.Context, tx *sql.Tx, batch Batch) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%s: flush: panic: %v", f.consumer.Name(), r)
+		}
+	}()
+	if err := f.fold.Flush(ctx, tx, batch); err != nil {
+		return fmt.Errorf("%s: flush %d events up to %s: %w", f.consumer.Name(), f.pending, f.at, err)
+	}
+	return nil
+}
+
+// written records that the rows are written up to the last event added.
+func (f *folding) written() {
+	f.flushed, f.pending, f.since = f.at, 0, time.Now()
+}
+
+// restart drops the fold, with everything not flushed, and starts a new one from p: after the
+// events up to p went through Apply instead.
+func (f *folding) restart(p eventstore.Position) {
+	f.fold = f.consumer.NewFold(false)
+	f.flushed, f.at, f.pending, f.since = p, p, 0, time.Now()
+}
+
+// inWriteTx runs write in a transaction on a connection of its own, holding gate (when set) for
+// its length; on PostgreSQL the batch handed to write carries CopyRows on that connection.
+func inWriteTx(ctx context.Context, db *sql.DB, d Dialect, gate chan struct{}, write func(tx *sql.Tx, batch Batch) error) error {
+	if gate != nil {
+		select {
+		case gate <- struct{}{}:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		defer func() { <-gate }()
+	}
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("connect: %w", err)
+	}
+	defer conn.Close()
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback()
+	batch := Batch{Dialect: d}
+	if d == PostgreSQL {
+		batch.CopyRows = copyInto(conn)
+	}
+	if err := write(tx, batch); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// readBetween reads the log's events after from up to and including through, in pages of size,
+// and hands each page to apply.
+func readBetween(ctx context.Context, store eventstore.Store, from, through eventstore.Position, size int, apply func([]eventstore.RecordedEvent) error) error {
+	for from.Less(through) {
+		events, err := store.ReadAll(ctx, from, size)
+		if err != nil {
+			return fmt.Errorf("read the log: %w", err)
+		}
+		end := len(events)
+		for end > 0 && through.Less(events[end-1].Position) {
+			end--
+		}
+		if end > 0 {
+			if err := apply(events[:end]); err != nil {
+				return err
+			}
+			from = events[end-1].Position
+		}
+		if end < len(events) || len(events) < size {
+			return nil
+		}
+	}
+	return nil
+}
