@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -45,6 +46,17 @@ type Engine struct {
 	Metrics *Metrics
 	// NoForwarder leaves publishing to another process (durable transports only).
 	NoForwarder bool
+	// CatchUpThreshold is how many events behind the head a consumer must be at start to be caught
+	// up in bulk (catchup.go); DefaultCatchUpThreshold when zero.
+	CatchUpThreshold int
+	// CatchUpBatch is how many events a bulk catch-up reads per page; DefaultRebuildBatch when zero.
+	CatchUpBatch int
+	// FoldBudget is how many rows a Folding consumer holds in a bulk catch-up before it writes
+	// them; DefaultFoldBudget when zero.
+	FoldBudget int
+	// FlushInterval is the longest a bulk catch-up folds without writing its rows and checkpoint;
+	// DefaultFlushInterval when zero.
+	FlushInterval time.Duration
 	// PruneInterval is how often the engine deletes messages every consumer group has acknowledged
 	// from a transport that keeps them (Transport.Prune); DefaultPruneInterval when zero.
 	PruneInterval time.Duration
@@ -171,10 +183,26 @@ func (e *Engine) Run(ctx context.Context) error {
 	if transport.prune != nil {
 		g.Go(func() error { e.pruneEvery(ctx, transport); return nil })
 	}
+	// The runners far behind the head are caught up in bulk first; the others start at once.
+	far, err := e.farBehind(ctx)
+	if err != nil {
+		logger.Warn("engine: could not tell how far behind the consumers are; they catch up through the live path", "error", err)
+	}
+	bulk := make(chan struct{})
+	g.Go(func() error { defer close(bulk); return e.catchUp(ctx, far) })
 	caughtUp := make([]chan struct{}, len(e.Runners))
 	for i, r := range e.Runners {
 		caughtUp[i] = make(chan struct{})
-		g.Go(func() error { return r.loop(ctx, caughtUp[i]) })
+		g.Go(func() error {
+			if slices.Contains(far, r) {
+				select {
+				case <-bulk:
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+			}
+			return r.loop(ctx, caughtUp[i])
+		})
 	}
 	g.Go(func() error {
 		// Start once every projection has caught up from the store, so the forwarder does not

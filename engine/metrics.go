@@ -22,6 +22,7 @@ type Metrics struct {
 	failures  *prometheus.CounterVec
 	stalled   *prometheus.GaugeVec
 	parked    *prometheus.GaugeVec
+	catchUp   *prometheus.GaugeVec
 	published prometheus.Counter
 }
 
@@ -49,12 +50,16 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Name: "motcua_projection_parked_events",
 			Help: "Events a projection passed over because it could not apply them (projection_parked_events); alert on any.",
 		}, []string{"projection"}),
+		catchUp: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "motcua_projection_catching_up",
+			Help: "1 while the engine catches a projection far behind the log's head up in bulk (its applied events count as it flushes).",
+		}, []string{"projection"}),
 		published: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "motcua_forwarder_events_published_total",
 			Help: "Events the forwarder has handed to the transport (republished ones included).",
 		}),
 	}
-	for _, c := range []prometheus.Collector{m.applied, m.batches, m.failures, m.stalled, m.parked, m.published} {
+	for _, c := range []prometheus.Collector{m.applied, m.batches, m.failures, m.stalled, m.parked, m.catchUp, m.published} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("engine: register metrics: %w", err)
 		}
@@ -91,6 +96,17 @@ func (m *Metrics) setParked(projection string, n int) {
 	if m != nil {
 		m.parked.WithLabelValues(projection).Set(float64(n))
 	}
+}
+
+func (m *Metrics) setCatchingUp(projection string, catchingUp bool) {
+	if m == nil {
+		return
+	}
+	value := 0.0
+	if catchingUp {
+		value = 1
+	}
+	m.catchUp.WithLabelValues(projection).Set(value)
 }
 
 func (m *Metrics) publishedEvents(n int) {
@@ -185,24 +201,40 @@ func countAfter(ctx context.Context, store eventstore.Store, p eventstore.Positi
 	}
 }
 
-// LagCollector exports each projection's lag to Prometheus, measured at scrape time:
-// motcua_projection_lag_events (capped at Limit) and motcua_projection_lag_seconds (how long the
-// oldest event not yet applied has waited).
+// LagCollector exports each projection's lag to Prometheus: motcua_projection_lag_events (capped
+// at Limit) and motcua_projection_lag_seconds (how long the oldest event not yet applied has
+// waited).
 //
-// When the lag cannot be measured — the store or the database is unreachable — the series do not
-// vanish, which would silence every alert on them just when something is wrong: the collector
-// exports the last values measured (the seconds still growing from the oldest event then waiting)
-// and sets motcua_projection_lag_stale to 1 until a measurement succeeds again.
+// A scrape never waits on the database for long: it starts a measurement in the background (unless
+// one is under way), waits for it at most Wait, and exports the last values measured. A catch-up
+// holding the database busy, a lock, a stalled pool once made /metrics take seconds — and
+// Prometheus, timing out, lost every series at once. When a projection's lag could not be measured
+// at this scrape — the measurement failed, or is still under way — its series do not vanish,
+// which would silence every alert on them just when something is wrong: the collector exports the
+// last values measured (the seconds still growing from the oldest event then waiting) and sets
+// motcua_projection_lag_stale to 1 until a measurement succeeds again.
 type LagCollector struct {
 	Store  eventstore.Store
 	DB     *sql.DB
 	Names  []string
 	Limit  int          // most events counted per projection; 10,000 when zero
 	Logger *slog.Logger // where failures to measure are logged
+	// Wait is how long a scrape waits for the measurement it started; DefaultLagWait when zero.
+	Wait time.Duration
+	// Timeout bounds a measurement; DefaultLagTimeout when zero.
+	Timeout time.Duration
 
-	mu   sync.Mutex
-	last map[string]Lag // the last lag measured, by projection
+	mu        sync.Mutex
+	last      map[string]Lag  // the last lag measured, by projection
+	failed    map[string]bool // the last measurement of the projection failed
+	measuring chan struct{}   // closed when the measurement under way ends; nil when none is
 }
+
+// Bounds of a LagCollector's measurements.
+const (
+	DefaultLagWait    = 50 * time.Millisecond
+	DefaultLagTimeout = 10 * time.Second
+)
 
 var (
 	lagEventsDesc = prometheus.NewDesc("motcua_projection_lag_events",
@@ -210,7 +242,7 @@ var (
 	lagSecondsDesc = prometheus.NewDesc("motcua_projection_lag_seconds",
 		"How long the oldest event the projection has not applied yet has been in the log; 0 when caught up.", []string{"projection"}, nil)
 	lagStaleDesc = prometheus.NewDesc("motcua_projection_lag_stale",
-		"1 when the lag could not be measured at this scrape (store or database unreachable) and the lag series repeat the last values measured.", []string{"projection"}, nil)
+		"1 when the lag could not be measured for this scrape (store or database unreachable or slow) and the lag series repeat the last values measured.", []string{"projection"}, nil)
 )
 
 // NewLagCollector returns a collector for the projections named names.
@@ -227,37 +259,78 @@ func (c *LagCollector) Describe(ch chan<- *prometheus.Desc) {
 
 // Collect implements prometheus.Collector.
 func (c *LagCollector) Collect(ch chan<- prometheus.Metric) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	wait := c.Wait
+	if wait <= 0 {
+		wait = DefaultLagWait
+	}
+	c.mu.Lock()
+	done := c.measuring
+	if done == nil {
+		done = make(chan struct{})
+		c.measuring = done
+		go c.measure(done)
+	}
+	c.mu.Unlock()
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	measured := true
+	select {
+	case <-done:
+	case <-timer.C:
+		measured = false
+	}
+	now := time.Now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, name := range c.Names {
+		stale := 0.0
+		if !measured || c.failed[name] {
+			stale = 1
+		}
+		lag, known := c.last[name]
+		if !known {
+			ch <- prometheus.MustNewConstMetric(lagStaleDesc, prometheus.GaugeValue, stale, name)
+			continue
+		}
+		ch <- prometheus.MustNewConstMetric(lagEventsDesc, prometheus.GaugeValue, float64(lag.Events), name)
+		ch <- prometheus.MustNewConstMetric(lagSecondsDesc, prometheus.GaugeValue, lag.Seconds(now), name)
+		ch <- prometheus.MustNewConstMetric(lagStaleDesc, prometheus.GaugeValue, stale, name)
+	}
+}
+
+// measure measures every projection's lag, within Timeout, keeps what it measured and closes done.
+func (c *LagCollector) measure(done chan struct{}) {
+	timeout := c.Timeout
+	if timeout <= 0 {
+		timeout = DefaultLagTimeout
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	limit := c.Limit
 	if limit <= 0 {
 		limit = 10_000
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.last == nil {
-		c.last = map[string]Lag{}
+	logger := c.Logger
+	if logger == nil {
+		logger = slog.Default()
 	}
 	for _, name := range c.Names {
 		lag, err := MeasureLag(ctx, c.Store, c.DB, name, limit)
-		stale := 0.0
-		if err != nil {
-			logger := c.Logger
-			if logger == nil {
-				logger = slog.Default()
-			}
-			logger.Warn("projection lag not measured; the last values measured are exported as stale", "projection", name, "error", err)
-			stale = 1
-			var known bool
-			if lag, known = c.last[name]; !known {
-				ch <- prometheus.MustNewConstMetric(lagStaleDesc, prometheus.GaugeValue, stale, name)
-				continue
-			}
-		} else {
+		c.mu.Lock()
+		if c.last == nil {
+			c.last, c.failed = map[string]Lag{}, map[string]bool{}
+		}
+		c.failed[name] = err != nil
+		if err == nil {
 			c.last[name] = lag
 		}
-		ch <- prometheus.MustNewConstMetric(lagEventsDesc, prometheus.GaugeValue, float64(lag.Events), name)
-		ch <- prometheus.MustNewConstMetric(lagSecondsDesc, prometheus.GaugeValue, lag.Seconds(time.Now()), name)
-		ch <- prometheus.MustNewConstMetric(lagStaleDesc, prometheus.GaugeValue, stale, name)
+		c.mu.Unlock()
+		if err != nil {
+			logger.Warn("projection lag not measured; the last values measured are exported as stale", "projection", name, "error", err)
+		}
 	}
+	c.mu.Lock()
+	c.measuring = nil
+	c.mu.Unlock()
+	close(done)
 }

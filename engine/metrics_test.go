@@ -45,6 +45,7 @@ func TestLagAndCountersAreExported(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	lag := engine.NewLagCollector(store, store.DB(), "public_status", "test_journal")
 	lag.Limit = 50
+	lag.Wait = 10 * time.Second // this test is about the values, not how long a scrape may wait
 	reg.MustRegister(lag)
 	metrics, err := engine.NewMetrics(reg)
 	if err != nil {
@@ -94,6 +95,7 @@ func TestLagStaysStaleWhileTheStoreIsUnreachable(t *testing.T) {
 	lag := engine.NewLagCollector(store, store.DB(), "public_status")
 	lag.Limit = 50
 	lag.Logger = quiet
+	lag.Wait = 10 * time.Second
 	reg.MustRegister(lag)
 	if got := gauges(t, reg, "motcua_projection_lag_stale"); got["public_status"] != 0 {
 		t.Fatalf("stale while measurable: %v", got)

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -117,6 +118,9 @@ func clone(tb testing.TB, t dossierTemplate, n int) (string, [][]eventstore.Even
 	return "dossier-" + id, appends
 }
 
+// clonedDossiers numbers the dossiers writeLog clones, across calls.
+var clonedDossiers atomic.Int64
+
 // writeLog appends at least n events of cloned dossiers: each writer keeps 64 dossiers under way
 // and appends to them in turn, so every dossier's events are spread over the log as in real life.
 func writeLog(tb testing.TB, store eventstore.Store, n, writers int) {
@@ -131,7 +135,8 @@ func writeLog(tb testing.TB, store eventstore.Store, n, writers int) {
 			return "", nil, false
 		}
 		cloned++
-		stream, appends := clone(tb, ts[cloned%len(ts)], cloned)
+		serial := int(clonedDossiers.Add(1)) // codes stay unique over several calls on one log
+		stream, appends := clone(tb, ts[serial%len(ts)], serial)
 		for _, a := range appends {
 			written += len(a)
 		}

@@ -1,0 +1,259 @@
+package engine_test
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/motcua/motcua/engine"
+	"github.com/motcua/motcua/eventstore"
+	"github.com/motcua/motcua/eventstore/postgres/pgtest"
+	"github.com/motcua/motcua/projections"
+)
+
+// hookedStatus is the public status view whose folds call before on every batch they are given
+// (through the bulk catch-up's folds and through Apply alike): an error from it fails the batch.
+type hookedStatus struct {
+	projections.PublicStatusView
+	before func(engine.Batch) error
+}
+
+func (h hookedStatus) NewFold(fresh bool) engine.Fold {
+	return hookedFold{Fold: h.PublicStatusView.NewFold(fresh), before: h.before}
+}
+
+func (h hookedStatus) Apply(ctx context.Context, tx *sql.Tx, batch engine.Batch) error {
+	return engine.ApplyFold(ctx, tx, batch, h.NewFold(false))
+}
+
+type hookedFold struct {
+	engine.Fold
+	before func(engine.Batch) error
+}
+
+func (h hookedFold) Add(ctx context.Context, q engine.Querier, batch engine.Batch) error {
+	if err := h.before(batch); err != nil {
+		return err
+	}
+	return h.Fold.Add(ctx, q, batch)
+}
+
+// lockedBuffer collects an engine's log, written from several goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// bulkEngine returns an engine over store and db that catches up in bulk from 10 events behind,
+// in pages of 40 events, flushing folds of more than 8 rows: many pages, many flushes, rows
+// forgotten and read back, on the demo's log. Its log goes to logs.
+func bulkEngine(store eventstore.Store, db *sql.DB, d engine.Dialect, logs *lockedBuffer, consumers ...engine.Consumer) *engine.Engine {
+	e := engine.NewEngine(store, db, d, consumers...)
+	e.Logger = slog.New(slog.NewTextHandler(logs, nil))
+	e.CatchUpThreshold, e.CatchUpBatch, e.FoldBudget = 10, 40, 8
+	for _, r := range e.Runners {
+		r.GapTimeout = 50 * time.Millisecond
+	}
+	return e
+}
+
+// liveReference runs consumers over the whole log through the live path alone, into a database of
+// their own, and returns it.
+func liveReference(t *testing.T, backend string, store eventstore.Store, last eventstore.Position, consumers ...engine.Consumer) *sql.DB {
+	t.Helper()
+	var reference *sql.DB
+	if backend == "sqlite" {
+		reference = openReadDB(t)
+	} else {
+		// A second database of the cluster this test holds the turn of.
+		var err error
+		if reference, err = sql.Open("pgx", pgtest.NewDatabase(t)); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { reference.Close() })
+	}
+	e := engine.NewEngine(store, reference, engine.Dialect(backend), consumers...)
+	e.Logger = quiet
+	e.CatchUpThreshold = 1 << 30 // never in bulk
+	for _, r := range e.Runners {
+		r.GapTimeout = 50 * time.Millisecond
+	}
+	runEngine(t, e)
+	waitFor(t, e, last)
+	return reference
+}
+
+// appendDossier appends the whole history of a new dossier cloned from one of ts.
+func appendDossier(t testing.TB, store eventstore.Store, ts []dossierTemplate) {
+	serial := int(clonedDossiers.Add(1))
+	stream, appends := clone(t, ts[serial%len(ts)], serial)
+	version := uint64(0)
+	for _, events := range appends {
+		res, err := store.Append(context.Background(), stream, eventstore.Exact(version), events...)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		version = res.Version
+	}
+}
+
+// A node started far behind the log catches up in bulk — folding public_status, applying the
+// journal page by page — while dossiers keep being received, then goes on live: its tables equal
+// those of an uninterrupted live run, byte for byte.
+func TestBulkCatchUpEqualsAnUninterruptedLiveRun(t *testing.T) {
+	t.Parallel()
+	for _, backend := range []string{"sqlite", "postgres"} {
+		t.Run(backend, func(t *testing.T) {
+			t.Parallel()
+			store, db := openStore(t, backend)
+			seedDossiers(t, store)
+			writeLog(t, store, 1500, 2)
+
+			// Dossiers are received while the catch-up folds its first pages, and after it.
+			ts := templates(t)
+			var pages atomic.Int64
+			receiving := hookedStatus{before: func(engine.Batch) error {
+				if pages.Add(1) <= 5 {
+					appendDossier(t, store, ts)
+				}
+				return nil
+			}}
+			var logs lockedBuffer
+			e := bulkEngine(store, db, engine.Dialect(backend), &logs, receiving, journal{})
+			var appends sync.WaitGroup
+			appends.Go(func() { writeLog(t, store, 300, 1) })
+			runEngine(t, e)
+			appends.Wait()
+			log := readLog(t, store)
+			last := log[len(log)-1].Position
+			waitFor(t, e, last)
+			if !strings.Contains(logs.String(), "caught up in bulk") {
+				t.Fatalf("the engine did not catch up in bulk:\n%s", logs.String())
+			}
+
+			reference := liveReference(t, backend, store, last, projections.PublicStatusView{}, journal{})
+			checkJournal(t, db, log)
+			checkPublicStatus(t, db, log)
+			if got, want := dump(t, db, rebuilt...), dump(t, reference, rebuilt...); got != want {
+				t.Fatalf("tables after a bulk catch-up differ from an uninterrupted live run:\n%s\nwant\n%s", got, want)
+			}
+		})
+	}
+}
+
+// A node killed in the middle of a bulk catch-up starts again from the checkpoints its flushes
+// wrote, not from the beginning, and applies nothing twice: the journal, whose key is the event,
+// would fail on a second insert, and the tables end like an uninterrupted run's.
+func TestBulkCatchUpResumesFromItsCheckpointAfterACrash(t *testing.T) {
+	t.Parallel()
+	store := openSQLite(t)
+	seedDossiers(t, store)
+	writeLog(t, store, 1500, 2)
+	log := readLog(t, store)
+	last := log[len(log)-1].Position
+	db := openReadDB(t)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var batches atomic.Int64
+	crashing := hookedStatus{before: func(engine.Batch) error {
+		if batches.Add(1) == 20 { // half-way through the log
+			cancel()
+			return context.Canceled
+		}
+		return nil
+	}}
+	var logs lockedBuffer
+	crashed := bulkEngine(store, db, engine.SQLite, &logs, crashing, journal{})
+	if err := crashed.Run(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("engine: %v", err)
+	}
+	statusAt, journalAt := checkpointOf(t, db, "public_status"), checkpointOf(t, db, "test_journal")
+	if statusAt == eventstore.Start || !statusAt.Less(last) {
+		t.Fatalf("public_status checkpoint %s after the crash, want flushed progress short of the end %s", statusAt, last)
+	}
+	checkJournal(t, db, upTo(log, journalAt))
+
+	var restartLogs lockedBuffer
+	restarted := bulkEngine(store, db, engine.SQLite, &restartLogs, projections.PublicStatusView{}, journal{})
+	runEngine(t, restarted)
+	waitFor(t, restarted, last)
+	if !strings.Contains(restartLogs.String(), "catching up in bulk") {
+		t.Fatalf("the restarted engine did not catch up in bulk:\n%s", restartLogs.String())
+	}
+	reference := liveReference(t, "sqlite", store, last, projections.PublicStatusView{}, journal{})
+	checkJournal(t, db, log)
+	if got, want := dump(t, db, rebuilt...), dump(t, reference, rebuilt...); got != want {
+		t.Fatalf("tables after a crash in a bulk catch-up differ from an uninterrupted run:\n%s\nwant\n%s", got, want)
+	}
+}
+
+// An event a folding consumer cannot apply, met in a bulk catch-up, is parked — by the Apply path
+// the engine falls back to — and the catch-up goes on folding: the tables end like a live run's
+// that parked the same event, and the parked list names it.
+func TestBulkCatchUpParksAPoisonEventAndGoesOn(t *testing.T) {
+	t.Parallel()
+	store := openSQLite(t)
+	seedDossiers(t, store)
+	writeLog(t, store, 1500, 2)
+	log := readLog(t, store)
+	last := log[len(log)-1].Position
+	at := len(log) / 3
+	for !strings.HasPrefix(log[at].Stream, "dossier-") {
+		at++
+	}
+	victim := log[at]
+	poisoned := hookedStatus{before: func(b engine.Batch) error {
+		for _, e := range b.Events {
+			if e.ID == victim.ID {
+				return errors.New("injected: this event cannot be applied")
+			}
+		}
+		return nil
+	}}
+
+	db := openReadDB(t)
+	var logs lockedBuffer
+	e := bulkEngine(store, db, engine.SQLite, &logs, poisoned, journal{})
+	runEngine(t, e)
+	waitFor(t, e, last)
+	if !strings.Contains(logs.String(), "caught up in bulk") {
+		t.Fatalf("the engine did not catch up in bulk:\n%s", logs.String())
+	}
+	parked, err := engine.ParkedEvents(context.Background(), db, "public_status", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(parked) != 1 || parked[0].EventID != victim.ID.String() {
+		t.Fatalf("parked %+v, want the victim %s alone", parked, victim.ID)
+	}
+	if r := e.Runner("public_status"); r.Stalled() != nil {
+		t.Fatalf("public_status stalled: %v", r.Stalled())
+	}
+
+	reference := liveReference(t, "sqlite", store, last, poisoned, journal{})
+	checkJournal(t, db, log)
+	if got, want := dump(t, db, "public_status"), dump(t, reference, "public_status"); got != want {
+		t.Fatalf("public_status after parking in a bulk catch-up differs from a live run's:\n%s\nwant\n%s", got, want)
+	}
+}
