@@ -1,6 +1,7 @@
 package engine_test
 
 import (
+	"database/sql"
 	"testing"
 	"time"
 
@@ -8,6 +9,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/motcua/motcua/engine"
+	"github.com/motcua/motcua/eventstore"
 )
 
 // gauges gathers reg and returns the value of each metric named name, by its projection label.
@@ -114,5 +116,80 @@ func TestLagStaysStaleWhileTheStoreIsUnreachable(t *testing.T) {
 	}
 	if got := gauges(t, reg, "motcua_projection_lag_stale"); got["public_status"] != 1 {
 		t.Fatalf("stale while unreachable: %v, want 1", got)
+	}
+}
+
+// A scrape of the lag never waits on the database for long: with the database blocked — a
+// stalled pool on SQLite, a lock on the checkpoints on PostgreSQL — every scrape answers within
+// 100 ms with the last values measured, marked stale, and fresh values come back once it is free.
+func TestLagScrapesDoNotWaitForABlockedDatabase(t *testing.T) {
+	t.Parallel()
+	for _, backend := range []string{"sqlite", "postgres"} {
+		t.Run(backend, func(t *testing.T) {
+			t.Parallel()
+			var store eventstore.Store
+			var db *sql.DB
+			var block func() (release func())
+			if backend == "sqlite" {
+				s, pool := openSQLiteWithReadModelPool(t)
+				store, db = s, pool
+				pool.SetMaxOpenConns(1)
+				block = func() func() { // the pool's one connection is taken
+					conn, err := pool.Conn(t.Context())
+					if err != nil {
+						t.Fatal(err)
+					}
+					return func() { conn.Close() }
+				}
+			} else {
+				s, pdb, _ := openPostgres(t)
+				store, db = s, pdb
+				block = func() func() { // a transaction holds the checkpoints locked
+					tx, err := pdb.BeginTx(t.Context(), nil)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if _, err := tx.Exec(`LOCK TABLE projection_checkpoints IN ACCESS EXCLUSIVE MODE`); err != nil {
+						t.Fatal(err)
+					}
+					return func() { tx.Rollback() }
+				}
+			}
+			seedDossiers(t, store)
+			if err := engine.MigrateCheckpoints(t.Context(), db); err != nil {
+				t.Fatal(err)
+			}
+			reg := prometheus.NewRegistry()
+			lag := engine.NewLagCollector(store, db, "public_status")
+			lag.Limit, lag.Logger = 50, quiet
+			reg.MustRegister(lag)
+			waitFresh := func(what string) {
+				t.Helper()
+				for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+					if gauges(t, reg, "motcua_projection_lag_stale")["public_status"] == 0 && gauges(t, reg, "motcua_projection_lag_events")["public_status"] == 50 {
+						return
+					}
+					if time.Now().After(deadline) {
+						t.Fatalf("no fresh lag %s", what)
+					}
+				}
+			}
+			waitFresh("before the database is blocked")
+
+			release := block()
+			for range 3 {
+				start := time.Now()
+				stale := gauges(t, reg, "motcua_projection_lag_stale")["public_status"]
+				events := gauges(t, reg, "motcua_projection_lag_events")["public_status"]
+				if took := time.Since(start); took > 200*time.Millisecond { // two scrapes
+					t.Fatalf("two scrapes took %s with the database blocked, want under 100 ms each", took)
+				}
+				if stale != 1 || events != 50 {
+					t.Fatalf("with the database blocked: stale %v, lag %v; want 1 and the last value, 50", stale, events)
+				}
+			}
+			release()
+			waitFresh("once the database is free again")
+		})
 	}
 }
