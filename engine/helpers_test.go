@@ -346,3 +346,11 @@ func openReadDB(t testing.TB) *sql.DB {
 	t.Cleanup(func() { db.Close() })
 	return db
 }
+
+// applyOnly is a consumer as it runs through Apply alone, even when it is Folding: the path every
+// consumer took before folds, to compare with.
+type applyOnly struct{ engine.Consumer }
+
+func (a applyOnly) WithPrefix(prefix string) engine.Consumer {
+	return applyOnly{a.Consumer.WithPrefix(prefix)}
+}

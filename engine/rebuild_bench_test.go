@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -20,6 +21,7 @@ import (
 	"github.com/motcua/motcua/domain"
 	"github.com/motcua/motcua/engine"
 	"github.com/motcua/motcua/eventstore"
+	"github.com/motcua/motcua/eventstore/postgres/pgtest"
 	"github.com/motcua/motcua/eventstore/sqlite"
 	"github.com/motcua/motcua/projections"
 )
@@ -29,7 +31,12 @@ import (
 //	go test ./engine -run '^$' -bench 'Rebuild|LiveLag' -benchtime 1x -timeout 2h
 //
 // MOTCUA_BENCH_EVENTS sets the size of the log to rebuild (default 1,000,000); MOTCUA_BENCH_ONLY
-// what to rebuild (see benchSets); MOTCUA_BENCH_BATCH the events per page (default 20,000); MOTCUA_BENCH_RATE
+// what to rebuild (see benchSets); MOTCUA_BENCH_BATCH the events per page (default 20,000);
+// MOTCUA_BENCH_SPREAD about how many events lie between a dossier's first and last (default a few
+// hundred: 64 dossiers under way per writer; a province's log puts ~200,000 between them, weeks
+// of other dossiers); MOTCUA_BENCH_FOLD=off rebuilds and catches up through Apply alone, page by
+// page, as before folds; MOTCUA_BENCH_CATCHUP=live catches up through the runners' live path
+// alone, as before bulk catch-up. MOTCUA_BENCH_RATE
 // and MOTCUA_BENCH_SECONDS the steady load of the lag benchmark (default 50 and 200 appends/s for
 // 20 s); MOTCUA_BENCH_PROJECTIONS the read models it runs (default all).
 // The SQLite log is kept in the temporary directory between runs, since writing it takes minutes.
@@ -142,6 +149,7 @@ func writeLog(tb testing.TB, store eventstore.Store, n, writers int) {
 		}
 		return stream, appends, true
 	}
+	perWriter := dossiersUnderWay(ts, writers)
 	start := time.Now()
 	var wg sync.WaitGroup
 	for range writers {
@@ -153,7 +161,7 @@ func writeLog(tb testing.TB, store eventstore.Store, n, writers int) {
 			}
 			var active []*underWay
 			for {
-				for len(active) < 64 {
+				for len(active) < perWriter {
 					stream, appends, ok := next()
 					if !ok {
 						break
@@ -183,11 +191,34 @@ func writeLog(tb testing.TB, store eventstore.Store, n, writers int) {
 	tb.Logf("wrote %d events (%d dossiers) in %s", written, cloned, time.Since(start).Round(time.Second))
 }
 
+// dossiersUnderWay is how many dossiers each of writers keeps under way, appending to each in
+// turn: 64, or as many as put MOTCUA_BENCH_SPREAD events between a dossier's first and last.
+func dossiersUnderWay(ts []dossierTemplate, writers int) int {
+	spread := envInt("MOTCUA_BENCH_SPREAD", 0)
+	if spread == 0 {
+		return 64
+	}
+	events := 0
+	for _, t := range ts {
+		for _, a := range t.appends {
+			events += len(a)
+		}
+	}
+	// Each of the dossiers under way appends in turn, so between a dossier's first and last
+	// event come about the events of all the others.
+	perDossier := float64(events) / float64(len(ts))
+	return max(64, int(float64(spread)/perDossier)/writers)
+}
+
 // cachedSQLiteLog opens the SQLite log of n events kept in the temporary directory, writing it first
 // if needed, and returns it with the file's path.
 func cachedSQLiteLog(b *testing.B, n int) (*sqlite.Store, string) {
 	b.Helper()
-	path := filepath.Join(os.TempDir(), fmt.Sprintf("motcua-bench-projections-%d.db", n))
+	name := fmt.Sprintf("motcua-bench-projections-%d", n)
+	if spread := envInt("MOTCUA_BENCH_SPREAD", 0); spread > 0 {
+		name += fmt.Sprintf("-spread-%d", spread)
+	}
+	path := filepath.Join(os.TempDir(), name+".db")
 	ctx := context.Background()
 	if store, err := sqlite.Open(ctx, path); err == nil {
 		if count, err := engine.CountEvents(ctx, store, eventstore.Start, 0); err == nil && count >= n {
@@ -211,6 +242,19 @@ func cachedSQLiteLog(b *testing.B, n int) (*sqlite.Store, string) {
 type benchSet struct {
 	name        string
 	projections []engine.Consumer
+}
+
+// benchConsumers are consumers as the benchmarks run them: through Apply alone when
+// MOTCUA_BENCH_FOLD=off.
+func benchConsumers(consumers []engine.Consumer) []engine.Consumer {
+	if os.Getenv("MOTCUA_BENCH_FOLD") != "off" {
+		return consumers
+	}
+	out := make([]engine.Consumer, len(consumers))
+	for i, c := range consumers {
+		out[i] = applyOnly{c}
+	}
+	return out
 }
 
 // benchSets is what BenchmarkRebuild rebuilds, one after the other on the same log: the public
@@ -261,7 +305,7 @@ func BenchmarkRebuild(b *testing.B) {
 			}
 			for _, set := range benchSets(b) {
 				b.Run(set.name, func(b *testing.B) {
-					rebuilder := &engine.Rebuilder{Store: store, DB: db, Dialect: engine.Dialect(backend), Consumers: set.projections, Logger: quiet,
+					rebuilder := &engine.Rebuilder{Store: store, DB: db, Dialect: engine.Dialect(backend), Consumers: benchConsumers(set.projections), Logger: quiet,
 						BatchSize: envInt("MOTCUA_BENCH_BATCH", engine.DefaultRebuildBatch)}
 					var took time.Duration
 					for b.Loop() {
@@ -277,6 +321,73 @@ func BenchmarkRebuild(b *testing.B) {
 					b.ReportMetric(float64(count*b.N)/took.Seconds(), "events/s")
 					b.ReportMetric(0, "ns/op")
 					b.Logf("%s %s: %d events, %d projections, %.0f events/s (GOMAXPROCS %d)", backend, set.name, count, len(set.projections),
+						float64(count*b.N)/took.Seconds(), runtime.GOMAXPROCS(0))
+				})
+			}
+		})
+	}
+}
+
+// BenchmarkCatchUp starts an engine over the log with every read model of the set at checkpoint 0,
+// in a database of its own — a new node, a new read model, a restore — and times it until it is
+// ready: the bulk catch-up, then the runners' live path over what is left.
+//
+//	MOTCUA_BENCH_EVENTS=200000 go test ./engine -run '^$' -bench 'CatchUp/sqlite' -benchtime 1x
+func BenchmarkCatchUp(b *testing.B) {
+	n := benchEvents()
+	for _, backend := range []string{"sqlite", "postgres"} {
+		b.Run(backend, func(b *testing.B) {
+			var store eventstore.Store
+			if backend == "sqlite" {
+				store, _ = cachedSQLiteLog(b, n)
+			} else {
+				s, _, _ := openPostgres(b)
+				writeLog(b, s, n, 8)
+				store = s
+			}
+			count, err := engine.CountEvents(context.Background(), store, eventstore.Start, 0)
+			if err != nil {
+				b.Fatal(err)
+			}
+			for _, set := range benchSets(b) {
+				b.Run(set.name, func(b *testing.B) {
+					var took time.Duration
+					for b.Loop() {
+						b.StopTimer()
+						var db *sql.DB
+						if backend == "sqlite" {
+							db, err = sql.Open("sqlite", sqlite.ReadModelDSN(filepath.Join(b.TempDir(), "readmodels.db")))
+						} else {
+							db, err = sql.Open("pgx", pgtest.NewDatabase(b))
+						}
+						if err != nil {
+							b.Fatal(err)
+						}
+						e := engine.NewEngine(store, db, engine.Dialect(backend), benchConsumers(set.projections)...)
+						e.Logger = quiet
+						if os.Getenv("MOTCUA_BENCH_CATCHUP") == "live" {
+							e.CatchUpThreshold = math.MaxInt
+						}
+						ctx, cancel := context.WithCancel(context.Background())
+						done := make(chan error, 1)
+						b.StartTimer()
+						start := time.Now()
+						go func() { done <- e.Run(ctx) }()
+						select {
+						case <-e.Ready():
+						case err := <-done:
+							b.Fatal(err)
+						}
+						took += time.Since(start)
+						b.StopTimer()
+						cancel()
+						<-done
+						db.Close()
+						b.StartTimer()
+					}
+					b.ReportMetric(float64(count*b.N)/took.Seconds(), "events/s")
+					b.ReportMetric(0, "ns/op")
+					b.Logf("catch-up %s %s: %d events, %d projections, %.0f events/s (GOMAXPROCS %d)", backend, set.name, count, len(set.projections),
 						float64(count*b.N)/took.Seconds(), runtime.GOMAXPROCS(0))
 				})
 			}

@@ -121,6 +121,7 @@ func runProjectionsRebuild(ctx context.Context, args []string, stdout, stderr io
 	fs.SetOutput(stderr)
 	storage := addStoreFlags(fs, storeURLUsage, "data directory (for sqlite stores)")
 	batch := fs.Int("batch", engine.DefaultRebuildBatch, "events read and applied per transaction")
+	foldBudget := fs.Int("fold-budget", engine.DefaultFoldBudget, "rows a read model folds in memory before it writes them (memory: one to a few KB a row)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -166,7 +167,7 @@ func runProjectionsRebuild(ctx context.Context, args []string, stdout, stderr io
 		}
 	}()
 	rebuilder := &engine.Rebuilder{Store: deployment.events.Sealed, DB: deployment.ProjectionDB, Dialect: deployment.Dialect(), Consumers: selected, BatchSize: *batch,
-		Progress: func(n int) { barMu.Lock(); _ = bar.Add(n); barMu.Unlock() }, Logger: slog.New(slog.NewTextHandler(stderr, nil))}
+		FoldBudget: *foldBudget, Progress: func(n int) { barMu.Lock(); _ = bar.Add(n); barMu.Unlock() }, Logger: slog.New(slog.NewTextHandler(stderr, nil))}
 	result, err := rebuilder.Run(ctx)
 	stopCounting()
 	if err != nil {
