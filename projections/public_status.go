@@ -162,6 +162,12 @@ func (f *publicStatusFold) Add(ctx context.Context, q engine.Querier, batch engi
 			f.dirty = append(f.dirty, row)
 		}
 	}
+	// Between batches a row holds what the table would: what reading it back would give, and
+	// no more (the documents, the identity) to hold in memory until the flush.
+	for _, id := range ids {
+		row := f.rows[id]
+		row.dossier = publicState(row.dossier)
+	}
 	return nil
 }
 
@@ -169,16 +175,17 @@ func (f *publicStatusFold) Add(ctx context.Context, q engine.Querier, batch engi
 // open: a finished dossier rarely moves again, and a row no batch touched since the last flush
 // belongs to a dossier idle for a whole flush's worth of events. Either is read back if it moves.
 func (f *publicStatusFold) Flush(ctx context.Context, tx *sql.Tx, batch engine.Batch) error {
-	if err := f.view.writeRows(ctx, tx, batch, f.dirty); err != nil {
-		return err
+	// A few thousand rows at a time: their encoded states are what a flush holds besides the rows.
+	for rows := range slices.Chunk(f.dirty, 5000) {
+		if err := f.view.writeRows(ctx, tx, batch, rows); err != nil {
+			return err
+		}
 	}
 	for id, row := range f.rows {
 		if !row.dirty || row.dossier.Status.Final() {
 			delete(f.rows, id)
 			continue
 		}
-		// Keep what the table holds — what reading the row back would give — and no more.
-		row.dossier = publicState(row.dossier)
 		row.stored, row.dirty = true, false
 	}
 	f.dirty = f.dirty[:0]
