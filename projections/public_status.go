@@ -95,7 +95,13 @@ type publicRow struct {
 	version uint64
 	stored  bool // the table holds the row: Flush updates it rather than inserting it
 	dirty   bool // changed since the last flush
+	touched int  // the fold's event count when an event last moved the row
 }
+
+// publicForgetAfter is how many events of the log a fold keeps holding a row no event moved: a
+// dossier's events lie up to a few hundred thousand events apart in a province's log, and each
+// event moves at most one row, so the rows held stay fewer than that.
+const publicForgetAfter = 250_000
 
 // publicRowsPerStatement bounds the rows one statement reads or writes: enough to save PostgreSQL
 // round trips, few enough that SQLite, whose parser looks numbered parameters up one by one, does
@@ -121,6 +127,7 @@ type publicStatusFold struct {
 	view  PublicStatusView
 	rows  map[string]*publicRow
 	dirty []*publicRow // in the order they were first changed, so rows are written in a repeatable order
+	added int          // events folded
 }
 
 func (f *publicStatusFold) Held() int { return len(f.rows) }
@@ -157,6 +164,8 @@ func (f *publicStatusFold) Add(ctx context.Context, q engine.Querier, batch engi
 		if row.dossier.Status != before || row.dossier.Step != beforeStep {
 			row.steps = append(row.steps, PublicStep{At: re.Metadata.OccurredAt, Status: row.dossier.Status, Step: row.dossier.Step})
 		}
+		f.added++
+		row.touched = f.added
 		if !row.dirty {
 			row.dirty = true
 			f.dirty = append(f.dirty, row)
@@ -171,9 +180,9 @@ func (f *publicStatusFold) Add(ctx context.Context, q engine.Querier, batch engi
 	return nil
 }
 
-// Flush writes the rows changed since the last flush, then keeps only those of dossiers still
-// open: a finished dossier rarely moves again, and a row no batch touched since the last flush
-// belongs to a dossier idle for a whole flush's worth of events. Either is read back if it moves.
+// Flush writes the rows changed since the last flush, then forgets those of finished dossiers,
+// which rarely move again, and those no event moved for publicForgetAfter events; either is read
+// back if it moves. Forgetting by events, not by flushes: a catch-up flushes every few seconds.
 func (f *publicStatusFold) Flush(ctx context.Context, tx *sql.Tx, batch engine.Batch) error {
 	// A few thousand rows at a time: their encoded states are what a flush holds besides the rows.
 	for rows := range slices.Chunk(f.dirty, 5000) {
@@ -182,7 +191,7 @@ func (f *publicStatusFold) Flush(ctx context.Context, tx *sql.Tx, batch engine.B
 		}
 	}
 	for id, row := range f.rows {
-		if !row.dirty || row.dossier.Status.Final() {
+		if row.dossier.Status.Final() || f.added-row.touched > publicForgetAfter {
 			delete(f.rows, id)
 			continue
 		}
