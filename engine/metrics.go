@@ -334,3 +334,70 @@ func (c *LagCollector) measure(done chan struct{}) {
 	c.mu.Unlock()
 	close(done)
 }
+
+// CachedCollector serves the metrics of a collector that reads a database at scrape time — the
+// outbox's delivery gauges, say — from its last collection, refreshed in the background: a scrape
+// starts a collection unless one is under way, waits for it at most Wait, and exports what the
+// last finished collection gathered. The wrapped collector bounds its own queries with a timeout;
+// a scrape never waits on them longer than Wait.
+type CachedCollector struct {
+	Collector prometheus.Collector
+	// Wait is how long a scrape waits for the collection it started; DefaultLagWait when zero.
+	Wait time.Duration
+
+	mu         sync.Mutex
+	last       []prometheus.Metric
+	collecting chan struct{} // closed when the collection under way ends; nil when none is
+}
+
+// NewCachedCollector wraps c.
+func NewCachedCollector(c prometheus.Collector) *CachedCollector {
+	return &CachedCollector{Collector: c}
+}
+
+// Describe implements prometheus.Collector.
+func (c *CachedCollector) Describe(ch chan<- *prometheus.Desc) { c.Collector.Describe(ch) }
+
+// Collect implements prometheus.Collector.
+func (c *CachedCollector) Collect(ch chan<- prometheus.Metric) {
+	wait := c.Wait
+	if wait <= 0 {
+		wait = DefaultLagWait
+	}
+	c.mu.Lock()
+	done := c.collecting
+	if done == nil {
+		done = make(chan struct{})
+		c.collecting = done
+		go c.collect(done)
+	}
+	c.mu.Unlock()
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	select {
+	case <-done:
+	case <-timer.C:
+	}
+	c.mu.Lock()
+	last := c.last
+	c.mu.Unlock()
+	for _, m := range last {
+		ch <- m
+	}
+}
+
+func (c *CachedCollector) collect(done chan struct{}) {
+	metrics := make(chan prometheus.Metric)
+	go func() {
+		defer close(metrics)
+		c.Collector.Collect(metrics)
+	}()
+	var gathered []prometheus.Metric
+	for m := range metrics {
+		gathered = append(gathered, m)
+	}
+	c.mu.Lock()
+	c.last, c.collecting = gathered, nil
+	c.mu.Unlock()
+	close(done)
+}

@@ -163,10 +163,17 @@ func TestLagScrapesDoNotWaitForABlockedDatabase(t *testing.T) {
 			lag := engine.NewLagCollector(store, db, "public_status")
 			lag.Limit, lag.Logger = 50, quiet
 			reg.MustRegister(lag)
+			// A collector that queries at scrape time and waits for its answer — as the outbox's
+			// delivery gauges do — served through a CachedCollector.
+			querying := engine.NewLagCollector(store, db, "public_status")
+			querying.Limit, querying.Logger, querying.Wait = 50, quiet, time.Minute
+			cachedReg := prometheus.NewRegistry()
+			cachedReg.MustRegister(engine.NewCachedCollector(querying))
 			waitFresh := func(what string) {
 				t.Helper()
 				for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-					if gauges(t, reg, "motcua_projection_lag_stale")["public_status"] == 0 && gauges(t, reg, "motcua_projection_lag_events")["public_status"] == 50 {
+					if gauges(t, reg, "motcua_projection_lag_stale")["public_status"] == 0 && gauges(t, reg, "motcua_projection_lag_events")["public_status"] == 50 &&
+						gauges(t, cachedReg, "motcua_projection_lag_events")["public_status"] == 50 {
 						return
 					}
 					if time.Now().After(deadline) {
@@ -186,6 +193,14 @@ func TestLagScrapesDoNotWaitForABlockedDatabase(t *testing.T) {
 				}
 				if stale != 1 || events != 50 {
 					t.Fatalf("with the database blocked: stale %v, lag %v; want 1 and the last value, 50", stale, events)
+				}
+				start = time.Now()
+				cached := gauges(t, cachedReg, "motcua_projection_lag_events")["public_status"]
+				if took := time.Since(start); took > 100*time.Millisecond {
+					t.Fatalf("a scrape through the cached collector took %s with the database blocked, want under 100 ms", took)
+				}
+				if cached != 50 {
+					t.Fatalf("through the cached collector with the database blocked: lag %v, want the last value gathered, 50", cached)
 				}
 			}
 			release()

@@ -189,7 +189,8 @@ func startFeeder(ctx context.Context, deployment *deployment, busURL string, log
 		consumers, names = append(consumers, c), append(names, c.Name())
 	}
 	if outbox != nil {
-		registry.MustRegister(outbox.collector)
+		// Its gauges query the deliveries table: a scrape must not wait on a busy database.
+		registry.MustRegister(engine.NewCachedCollector(outbox.collector))
 	}
 	lag := engine.NewLagCollector(deployment.events.Sealed, deployment.ReadDB, names...)
 	lag.Logger = logger
