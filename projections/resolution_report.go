@@ -5,89 +5,734 @@ import (
 	"database/sql"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/motcua/motcua/domain"
 	"github.com/motcua/motcua/engine"
-	"github.com/motcua/motcua/eventstore"
 )
 
 // ResolutionReportView feeds the statistics report on receiving and resolving dossiers (form
-// II.06a/VPCP/KSTT, regulations §6). Besides the per-dossier summary it keeps every change of a
-// dossier's clock — its statutory and indicator due dates, whether it is paused, its supplement
-// requests — and since when, so a past period is judged with the clock as it stood at its end.
+// II.06a/VPCP/KSTT, regulations §6) from counters, so that a report reads a number of rows bounded
+// by the groups it covers and the calendar, never by the dossiers (docs/projections.md, "Counters
+// for the II.06a report"):
+//
+//   - resolution_counts: per Vietnam civil day, month and year × receiving unit × competent agency ×
+//     field × procedure × channel, the dossiers received, resolved (early, on time, late under both
+//     the law's and the QĐ 766 indicator's rule; by rejection), withdrawn, and the changes of the
+//     stock of dossiers in progress and of those overdue under each rule. The stock at a day's start
+//     is the sum of the changes of the days before it, so "carried over" and "in progress at the
+//     end, within time or overdue against the clock as it stood then" come from the same rows for
+//     any past day, whatever happened after;
+//   - resolution_open: the open set — a received dossier until it is resolved or withdrawn, and a
+//     submission whose supplement requests the indicator will count — with the clock in force: what
+//     the fold needs to write the changes an event makes;
+//   - resolution_procedures: the latest names of each field and procedure code.
 type ResolutionReportView struct {
 	Prefix string // table name prefix; empty for the serving tables
 }
 
 func (ResolutionReportView) Name() string { return "resolution_report" }
 func (ResolutionReportView) Tables() []string {
-	return []string{"resolution_dossiers", "resolution_clock"}
+	return []string{"resolution_counts", "resolution_open", "resolution_procedures"}
 }
-func (ResolutionReportView) SchemaVersion() int { return summarySchemaVersion + 1 } // the summary and the clock changes
+
+// SchemaVersion 3: counters and the open set replace the summary copy and the clock history.
+func (ResolutionReportView) SchemaVersion() int { return 3 }
 func (ResolutionReportView) WithPrefix(prefix string) engine.Consumer {
 	return ResolutionReportView{Prefix: prefix}
 }
-func (v ResolutionReportView) summary() dossierSummary {
-	return dossierSummary{table: v.Prefix + "resolution_dossiers"}
-}
-func (v ResolutionReportView) clock() string { return v.Prefix + "resolution_clock" }
+func (v ResolutionReportView) countsTable() string     { return v.Prefix + "resolution_counts" }
+func (v ResolutionReportView) openTable() string       { return v.Prefix + "resolution_open" }
+func (v ResolutionReportView) proceduresTable() string { return v.Prefix + "resolution_procedures" }
 
-var clockColumns = []string{"dossier_id", "version", "changed_at", "due_date", "indicator_due_date", "paused_at", "supplement_requests"}
+// counterKeyColumns key a counter row: the span it covers and the group it counts.
+var counterKeyColumns = []string{"span", "period_start", "receiving_unit", "competent_agency", "field_code", "procedure_code", "channel"}
+
+// The counters of a row, in the order of counterColumns.
+const (
+	countReceived = iota
+	countResolvedEarly
+	countResolvedOnTime
+	countResolvedLate
+	countResolvedByRejection
+	countWithdrawn
+	countIndicatorEarly
+	countIndicatorOnTime
+	countIndicatorLate
+	// countOpenChange is the change of the stock in progress: +1 on the day of receipt, -1 on the day
+	// of the resolution or withdrawal.
+	countOpenChange
+	// countOverdueChange and countIndicatorOverdueChange are the changes of the stock in progress
+	// and overdue under each rule (openDossier.overdueSince).
+	countOverdueChange
+	countIndicatorOverdueChange
+	counterCount
+)
+
+var counterColumns = [counterCount]string{"received", "resolved_early", "resolved_on_time", "resolved_late", "resolved_by_rejection", "withdrawn",
+	"indicator_early", "indicator_on_time", "indicator_late", "open_change", "overdue_change", "indicator_overdue_change"}
+
+// resolutionCounters are the counters of one row.
+type resolutionCounters [counterCount]int64
+
+// The spans a counter row covers: a report sums whole years, months and days (spanRanges).
+const (
+	spanDay   = "day"
+	spanMonth = "month"
+	spanYear  = "year"
+)
+
+var openColumns = []string{"dossier_id", "receiving_unit", "competent_agency", "field_code", "procedure_code", "channel", "received_at",
+	"clock_since", "due_date", "indicator_due_date", "paused_at", "supplement_requests", "indicator_supplement_limit"}
+
+var procedureColumns = []string{"field_code", "procedure_code", "field_name", "procedure_name", "named_at"}
 
 func (v ResolutionReportView) Migrate(ctx context.Context, db *sql.DB, d engine.Dialect) error {
-	return execAll(ctx, db, append(v.summary().statements(d, summaryByCompetentAgency, summaryByReceivingUnit),
-		`CREATE TABLE IF NOT EXISTS `+v.clock()+` (
-			dossier_id TEXT NOT NULL,
-			version BIGINT NOT NULL,
-			changed_at TEXT NOT NULL,
-			due_date TEXT NOT NULL,
-			indicator_due_date TEXT NOT NULL,
-			paused_at TEXT,
-			supplement_requests INTEGER NOT NULL,
-			PRIMARY KEY (dossier_id, version))`))
+	counters := make([]string, 0, len(counterKeyColumns)+counterCount)
+	for _, c := range counterKeyColumns {
+		counters = append(counters, c+" TEXT NOT NULL")
+	}
+	for _, c := range counterColumns {
+		counters = append(counters, c+" BIGINT NOT NULL DEFAULT 0")
+	}
+	key := strings.Join(counterKeyColumns, ", ")
+	statements := createTable(d, v.countsTable(), strings.Join(counters, ", ")+", PRIMARY KEY ("+key+")", key,
+		// A report for one agency reads the rows it received or decides.
+		tableIndex{"_competent", "competent_agency, span, period_start"}, tableIndex{"_receiving", "receiving_unit, span, period_start"})
+	// The open set is read by key alone, by the fold: no secondary index to write.
+	statements = append(statements, `CREATE TABLE IF NOT EXISTS `+v.openTable()+` (
+			dossier_id TEXT PRIMARY KEY,
+			receiving_unit TEXT NOT NULL, competent_agency TEXT NOT NULL, field_code TEXT NOT NULL,
+			procedure_code TEXT NOT NULL, channel TEXT NOT NULL,
+			received_at TEXT, clock_since TEXT, due_date TEXT, indicator_due_date TEXT, paused_at TEXT,
+			supplement_requests INTEGER NOT NULL, indicator_supplement_limit INTEGER NOT NULL)`,
+		`CREATE TABLE IF NOT EXISTS `+v.proceduresTable()+` (
+			field_code TEXT NOT NULL, procedure_code TEXT NOT NULL,
+			field_name TEXT NOT NULL, procedure_name TEXT NOT NULL, named_at TEXT NOT NULL,
+			PRIMARY KEY (field_code, procedure_code))`)
+	return execAll(ctx, db, statements)
 }
 
-// Apply folds a batch into the summary rows it touches, reading and writing each once, and
-// records every change of a received dossier's clock.
+// Apply folds the batch alone: the fold is the one implementation of the read model.
 func (v ResolutionReportView) Apply(ctx context.Context, tx *sql.Tx, batch engine.Batch) error {
-	var changes [][]any
-	err := foldBatch(ctx, tx, v.summary(), batch, batchHooks{each: func(id string, re eventstore.RecordedEvent, e domain.Event, row *summaryRow) error {
-		if changedAt := clockChangeOf(e); !changedAt.IsZero() && !row.ReceivedAt.IsZero() {
-			changes = append(changes, []any{id, int64(re.Version), sqlTime(changedAt), sqlTime(row.DueDate), sqlTime(row.IndicatorDueDate),
-				sqlTime(row.PausedAt), int64(row.SupplementRequests)})
+	return engine.ApplyFold(ctx, tx, batch, v.NewFold(false))
+}
+
+// NewFold starts folding onto the tables; fresh says they are empty.
+func (v ResolutionReportView) NewFold(fresh bool) engine.Fold {
+	return &resolutionFold{v: v, readBack: !fresh, open: map[string]*openDossier{}, absent: map[string]bool{},
+		groups: map[counterGroup]int32{}, changes: map[dayGroup]*resolutionCounters{}, names: map[[2]string]procedureNames{}}
+}
+
+// civilDay is a Vietnam civil day: days since 1 January 1970 in Vietnam time, which keeps no
+// daylight saving, so a day is always 86,400 seconds.
+type civilDay int32
+
+var vietnamOffset = func() int64 {
+	_, offset := time.Unix(0, 0).In(domain.VietnamTime).Zone()
+	return int64(offset)
+}()
+
+func dayOf(t time.Time) civilDay {
+	s := t.Unix() + vietnamOffset
+	d := s / 86400
+	if s%86400 < 0 {
+		d--
+	}
+	return civilDay(d)
+}
+
+// date is the day's calendar date.
+func (d civilDay) date() (int, time.Month, int) { return time.Unix(int64(d)*86400, 0).UTC().Date() }
+
+func (d civilDay) String() string { return time.Unix(int64(d)*86400, 0).UTC().Format(time.DateOnly) }
+
+func civilDayOf(year int, month time.Month, day int) civilDay {
+	return civilDay(time.Date(year, month, day, 0, 0, 0, 0, time.UTC).Unix() / 86400)
+}
+
+func (d civilDay) monthStart() civilDay {
+	y, m, _ := d.date()
+	return civilDayOf(y, m, 1)
+}
+
+func (d civilDay) yearStart() civilDay {
+	y, _, _ := d.date()
+	return civilDayOf(y, time.January, 1)
+}
+
+// counterGroup is what a counter row counts by, besides its span.
+type counterGroup struct {
+	ReceivingUnit, CompetentAgency, FieldCode, ProcedureCode, Channel string
+}
+
+// dayGroup is a day's counters of a group, the group named by its number in the fold.
+type dayGroup struct {
+	day   civilDay
+	group int32
+}
+
+// procedureNames are a field's and procedure's names as a receipt recorded them, and when.
+type procedureNames struct {
+	field, procedure string
+	namedAt          string // the receipt's time, as stored
+}
+
+// later reports whether n names the procedure after (or, at the same instant, above) o: the table
+// keeps the latest names whatever order the receipts are folded in.
+func (n procedureNames) later(o procedureNames) bool {
+	if n.namedAt != o.namedAt {
+		return n.namedAt > o.namedAt
+	}
+	if n.procedure != o.procedure {
+		return n.procedure > o.procedure
+	}
+	return n.field > o.field
+}
+
+// openDossier is a dossier of the open set with its clock in force.
+type openDossier struct {
+	id    string
+	group counterGroup
+	// ReceivedAt is zero for a submission not yet received, held only for the supplement requests
+	// made before receipt, which the indicator counts.
+	ReceivedAt time.Time
+	// ClockSince is when the clock took its current state: receipt, supplement request and
+	// return, suspension, resumption.
+	ClockSince                                   time.Time
+	DueDate, IndicatorDueDate, PausedAt          time.Time
+	SupplementRequests, IndicatorSupplementLimit int
+
+	groupID int32 // the group's number in the fold
+	stored  bool  // the table holds the row
+	dirty   bool  // changed since the last flush
+	closed  bool  // resolved, withdrawn or refused: the row goes
+}
+
+// overdueSince returns the day after which the dossier, its clock as it stands, counts as overdue
+// under rule at a day's start, as long as the clock keeps this state: judged at that moment, or
+// at the moment the clock stopped when it is paused — waiting for the applicant's supplement, or
+// suspended — as the domain judges it (Dossier.LegalVerdict, Dossier.IndicatorVerdict); ok is
+// false when it does not while the state lasts. A day's start counts the state in force from the
+// day after ClockSince's, which the change written on ClockSince's day reaches.
+func (o *openDossier) overdueSince(rule verdictRule) (since civilDay, ok bool) {
+	due := o.DueDate
+	if rule == ruleIndicator {
+		if o.SupplementRequests > o.IndicatorSupplementLimit {
+			return dayOf(o.ClockSince), true
 		}
-		return nil
-	}})
+		due = o.IndicatorDueDate
+	}
+	if !o.PausedAt.IsZero() {
+		return dayOf(o.ClockSince), o.PausedAt.After(due)
+	}
+	if due.IsZero() {
+		return dayOf(o.ClockSince), true
+	}
+	return max(dayOf(o.ClockSince), dayOf(due)), true
+}
+
+// resolutionFold folds events into the open set and the counters' changes.
+type resolutionFold struct {
+	v ResolutionReportView
+	// readBack says the table may hold rows of the open set the fold does not: false for a fold
+	// onto empty tables, until it forgets rows it held.
+	readBack bool
+	open     map[string]*openDossier
+	absent   map[string]bool // read back and not in the table
+	dirty    int             // rows of open changed since the last flush
+	groups   map[counterGroup]int32
+	groupOf  []counterGroup
+	changes  map[dayGroup]*resolutionCounters
+	names    map[[2]string]procedureNames
+}
+
+// openHeldLimit bounds the open dossiers a fold keeps between flushes; past it, it forgets them
+// and reads back the ones later events need.
+const openHeldLimit = 200_000
+
+func (f *resolutionFold) Held() int { return f.dirty + len(f.changes) + len(f.names) }
+
+// Add folds the batch, reading back first the open rows of the dossiers it needs and does not hold.
+func (f *resolutionFold) Add(ctx context.Context, q engine.Querier, batch engine.Batch) error {
+	events, err := batch.DossierEvents()
 	if err != nil {
 		return err
 	}
-	return insertNewRows(ctx, tx, batch, v.clock(), clockColumns, changes, `ON CONFLICT (dossier_id, version) DO NOTHING`)
+	if f.readBack {
+		var missing []string
+		wanted := map[string]bool{}
+		for i, e := range events {
+			if e == nil || !movesOpenSet(e) {
+				continue
+			}
+			id := strings.TrimPrefix(batch.Events[i].Stream, "dossier-")
+			if f.open[id] == nil && !f.absent[id] && !wanted[id] {
+				wanted[id] = true
+				missing = append(missing, id)
+			}
+		}
+		if err := f.load(ctx, q, batch.Dialect, missing); err != nil {
+			return err
+		}
+	}
+	for i, e := range events {
+		if e != nil {
+			f.fold(strings.TrimPrefix(batch.Events[i].Stream, "dossier-"), e)
+		}
+	}
+	return nil
 }
 
-// clockChangeOf returns when e changed the dossier's clock — set or moved a due date, paused or
-// restarted it, counted a supplement request — and zero when it did not. An apology is not among
-// them: its new date is a promise to the applicant, not a new time limit.
-func clockChangeOf(e domain.Event) time.Time {
+// movesOpenSet reports whether e can change a dossier's row of the open set or the counters.
+func movesOpenSet(e domain.Event) bool {
+	switch e.(type) {
+	case domain.Received, domain.SupplementRequested, domain.Supplemented, domain.Suspended, domain.Resumed,
+		domain.ResultReady, domain.Rejected, domain.Withdrawn, domain.ReceptionRefused:
+		return true
+	}
+	return false
+}
+
+// load reads the open rows of ids; the ones the table does not hold are remembered as absent.
+func (f *resolutionFold) load(ctx context.Context, q engine.Querier, d engine.Dialect, ids []string) error {
+	for start := 0; start < len(ids); start += maxParameters {
+		chunk := ids[start:min(start+maxParameters, len(ids))]
+		rows, err := q.QueryContext(ctx, `SELECT `+strings.Join(openColumns, ", ")+` FROM `+f.v.openTable()+
+			` WHERE dossier_id IN (`+placeholders(d, len(chunk), 1, 1)+`)`, anySlice(chunk)...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			o := &openDossier{stored: true}
+			var received, since, due, indicatorDue, paused sql.NullString
+			var supplements, limit int64
+			if err := rows.Scan(&o.id, &o.group.ReceivingUnit, &o.group.CompetentAgency, &o.group.FieldCode, &o.group.ProcedureCode,
+				&o.group.Channel, &received, &since, &due, &indicatorDue, &paused, &supplements, &limit); err != nil {
+				rows.Close()
+				return err
+			}
+			o.ReceivedAt, o.ClockSince, o.DueDate = parseSQLTime(received), parseSQLTime(since), parseSQLTime(due)
+			o.IndicatorDueDate, o.PausedAt = parseSQLTime(indicatorDue), parseSQLTime(paused)
+			o.SupplementRequests, o.IndicatorSupplementLimit = int(supplements), int(limit)
+			if !o.ReceivedAt.IsZero() {
+				o.groupID = f.groupID(o.group)
+			}
+			f.open[o.id] = o
+		}
+		if err := rows.Close(); err != nil {
+			return err
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+	}
+	for _, id := range ids {
+		if f.open[id] == nil {
+			f.absent[id] = true
+		}
+	}
+	return nil
+}
+
+func (f *resolutionFold) groupID(g counterGroup) int32 {
+	id, ok := f.groups[g]
+	if !ok {
+		id = int32(len(f.groupOf))
+		f.groups[g] = id
+		f.groupOf = append(f.groupOf, g)
+	}
+	return id
+}
+
+func (f *resolutionFold) count(day civilDay, group int32, counter int, n int64) {
+	k := dayGroup{day, group}
+	c := f.changes[k]
+	if c == nil {
+		c = &resolutionCounters{}
+		f.changes[k] = c
+	}
+	c[counter] += n
+}
+
+func (f *resolutionFold) touch(o *openDossier) {
+	if !o.dirty {
+		o.dirty = true
+		f.dirty++
+	}
+}
+
+// exactTime is t as the table stores it, to the microsecond: a row read back judges exactly as
+// the one held.
+func exactTime(t time.Time) time.Time {
+	if t.IsZero() {
+		return t
+	}
+	return t.Truncate(time.Microsecond).UTC()
+}
+
+// clockStarts counts the dossier, from its clock's new state, in the overdue stocks it belongs to.
+func (f *resolutionFold) clockStarts(o *openDossier) {
+	if day, ok := o.overdueSince(ruleLegal); ok {
+		f.count(day, o.groupID, countOverdueChange, 1)
+	}
+	if day, ok := o.overdueSince(ruleIndicator); ok {
+		f.count(day, o.groupID, countIndicatorOverdueChange, 1)
+	}
+}
+
+// clockEnds takes the dossier out of the overdue stocks its clock's state put it in, from the
+// day after `at`, when the state ends: on a day's start after `at` the next state counts. A state
+// that ended before it made the dossier overdue takes back its own change on the same day.
+func (f *resolutionFold) clockEnds(o *openDossier, at time.Time) {
+	end := dayOf(at)
+	if day, ok := o.overdueSince(ruleLegal); ok {
+		f.count(max(day, end), o.groupID, countOverdueChange, -1)
+	}
+	if day, ok := o.overdueSince(ruleIndicator); ok {
+		f.count(max(day, end), o.groupID, countIndicatorOverdueChange, -1)
+	}
+}
+
+// changeClock moves the clock of a received dossier to a new state at `at`.
+func (f *resolutionFold) changeClock(o *openDossier, at time.Time, change func()) {
+	at = exactTime(at)
+	f.clockEnds(o, at)
+	change()
+	o.ClockSince = at
+	f.clockStarts(o)
+	f.touch(o)
+}
+
+// leave takes a received dossier out of the open set at `at`: resolved or withdrawn.
+func (f *resolutionFold) leave(o *openDossier, at time.Time) {
+	f.clockEnds(o, at)
+	f.count(dayOf(at), o.groupID, countOpenChange, -1)
+	o.closed = true
+	f.touch(o)
+}
+
+// fold applies one dossier event. Times come from the events' own payloads (the facts the domain
+// decided), never from when the projection runs.
+func (f *resolutionFold) fold(id string, e domain.Event) {
+	o := f.open[id]
+	if o != nil && o.closed {
+		return
+	}
+	received := o != nil && !o.ReceivedAt.IsZero()
 	switch e := e.(type) {
 	case domain.Received:
-		return e.ReceivedAt
+		if received {
+			return
+		}
+		if o == nil {
+			o = &openDossier{id: id}
+			f.open[id] = o
+			delete(f.absent, id)
+		}
+		f.receive(o, e)
 	case domain.SupplementRequested:
-		return e.RequestedAt
+		switch {
+		case received:
+			f.changeClock(o, e.RequestedAt, func() { o.PausedAt, o.SupplementRequests = exactTime(e.RequestedAt), e.RequestNumber })
+		case e.BeforeReceipt:
+			// The indicator counts the requests made before receipt too.
+			if o == nil {
+				o = &openDossier{id: id}
+				f.open[id] = o
+				delete(f.absent, id)
+			}
+			o.SupplementRequests = e.RequestNumber
+			f.touch(o)
+		}
 	case domain.Supplemented:
-		return e.SupplementedAt
+		if received {
+			f.changeClock(o, e.SupplementedAt, func() {
+				o.PausedAt = time.Time{}
+				if !e.NewAppointmentDate.IsZero() {
+					// NĐ 61 art. 19: the time limit restarts; events recorded before the indicator's
+					// date was kept give the legal one, as Evolve does.
+					o.DueDate = exactTime(e.NewAppointmentDate)
+					o.IndicatorDueDate = exactTime(firstNonZeroTime(e.NewIndicatorDueDate, e.NewAppointmentDate))
+				}
+			})
+		}
 	case domain.Suspended:
-		return e.SuspendedAt
+		if received {
+			f.changeClock(o, e.SuspendedAt, func() { o.PausedAt = exactTime(e.SuspendedAt) })
+		}
 	case domain.Resumed:
-		return e.ResumedAt
+		if received {
+			f.changeClock(o, e.ResumedAt, func() {
+				o.PausedAt = time.Time{}
+				// Events recorded before the due dates were kept moved only the appointment date.
+				o.DueDate = exactTime(firstNonZeroTime(e.NewDueDate, e.NewAppointmentDate))
+				o.IndicatorDueDate = exactTime(firstNonZeroTime(e.NewIndicatorDueDate, e.NewAppointmentDate))
+			})
+		}
+	case domain.ResultReady:
+		if received {
+			f.resolve(o, e.ReadyAt, false)
+		}
+	case domain.Rejected:
+		// A written refusal after appraisal resolves the dossier: it counts as resolved, judged
+		// against the due date like a result.
+		if received {
+			f.resolve(o, e.RejectedAt, true)
+		}
+	case domain.Withdrawn:
+		switch {
+		case received:
+			at := exactTime(e.WithdrawnAt)
+			f.count(dayOf(at), o.groupID, countWithdrawn, 1)
+			f.leave(o, at)
+		case o != nil:
+			o.closed = true
+			f.touch(o)
+		}
+	case domain.ReceptionRefused:
+		if o != nil && !received {
+			o.closed = true
+			f.touch(o)
+		}
 	}
-	return time.Time{}
 }
 
-// dossierClock is a dossier's clock as it stood at some moment.
-type dossierClock struct {
-	DueDate, IndicatorDueDate, PausedAt time.Time
-	SupplementRequests                  int
+func (f *resolutionFold) receive(o *openDossier, e domain.Received) {
+	o.group = counterGroup{ReceivingUnit: domain.SanitizeText(e.ReceivingUnit), CompetentAgency: domain.SanitizeText(e.CompetentAgency),
+		FieldCode: domain.SanitizeText(e.Procedure.FieldCode), ProcedureCode: domain.SanitizeText(e.Procedure.Code), Channel: domain.SanitizeText(string(e.Channel))}
+	o.groupID = f.groupID(o.group)
+	o.ReceivedAt, o.ClockSince = exactTime(e.ReceivedAt), exactTime(e.ReceivedAt)
+	o.DueDate, o.IndicatorDueDate, o.PausedAt = exactTime(e.AppointmentDate), exactTime(e.AppointmentDate), time.Time{}
+	o.IndicatorSupplementLimit = domain.DefaultRuleBook().ForDossier(domain.Dossier{Rules: e.Rules, ReceivedAt: e.ReceivedAt}).IndicatorMaxSupplementRequests
+	day := dayOf(o.ReceivedAt)
+	f.count(day, o.groupID, countReceived, 1)
+	f.count(day, o.groupID, countOpenChange, 1)
+	f.clockStarts(o)
+	f.touch(o)
+	names := procedureNames{field: domain.SanitizeText(e.Procedure.FieldName), procedure: domain.SanitizeText(e.Procedure.Name), namedAt: sqlTime(o.ReceivedAt).String}
+	key := [2]string{o.group.FieldCode, o.group.ProcedureCode}
+	if have, ok := f.names[key]; !ok || names.later(have) {
+		f.names[key] = names
+	}
+}
+
+// resolve counts the first result, or a written rejection, judged against the due dates in force.
+func (f *resolutionFold) resolve(o *openDossier, at time.Time, rejected bool) {
+	at = exactTime(at)
+	day := dayOf(at)
+	// No verdict (no due date) counts late, as it always has.
+	switch judge(at, o.DueDate) {
+	case VerdictEarly:
+		f.count(day, o.groupID, countResolvedEarly, 1)
+	case VerdictOnTime:
+		f.count(day, o.groupID, countResolvedOnTime, 1)
+	default:
+		f.count(day, o.groupID, countResolvedLate, 1)
+	}
+	switch v := judge(at, o.IndicatorDueDate); {
+	case o.SupplementRequests > o.IndicatorSupplementLimit:
+		f.count(day, o.groupID, countIndicatorLate, 1)
+	case v == VerdictEarly:
+		f.count(day, o.groupID, countIndicatorEarly, 1)
+	case v == VerdictOnTime:
+		f.count(day, o.groupID, countIndicatorOnTime, 1)
+	default:
+		f.count(day, o.groupID, countIndicatorLate, 1)
+	}
+	if rejected {
+		f.count(day, o.groupID, countResolvedByRejection, 1)
+	}
+	f.leave(o, at)
+}
+
+// Flush writes the counters' changes as increments, the open rows changed and the names, then
+// forgets the closed dossiers.
+func (f *resolutionFold) Flush(ctx context.Context, tx *sql.Tx, batch engine.Batch) error {
+	if err := f.flushCounters(ctx, tx, batch.Dialect); err != nil {
+		return err
+	}
+	if err := f.flushOpen(ctx, tx, batch); err != nil {
+		return err
+	}
+	if err := f.flushNames(ctx, tx, batch.Dialect); err != nil {
+		return err
+	}
+	f.changes, f.names, f.dirty = map[dayGroup]*resolutionCounters{}, map[[2]string]procedureNames{}, 0
+	if len(f.absent) > openHeldLimit {
+		f.absent = map[string]bool{}
+	}
+	for id, o := range f.open {
+		switch {
+		case o.closed:
+			delete(f.open, id)
+			if f.readBack {
+				f.absent[id] = true
+			}
+		default:
+			o.stored, o.dirty = true, false
+		}
+	}
+	if len(f.open) > openHeldLimit {
+		f.open, f.readBack = map[string]*openDossier{}, true
+	}
+	return nil
+}
+
+// spanGroup keys a counter row: a span's first day and a group.
+type spanGroup struct {
+	span  string
+	start civilDay
+	group int32
+}
+
+// flushCounters adds the changes to the day, month and year rows they fall in. Every change is
+// an increment (ON CONFLICT … SET c = c + excluded.c), so folds writing the same rows in any
+// order or concurrently give the same table; rows go in a fixed order, so two transactions
+// writing the same rows lock them in the same order and wait for each other rather than deadlock.
+// A row whose changes sum to zero is written all the same: the rows a table holds are those some
+// event touched, however the log was cut into batches.
+func (f *resolutionFold) flushCounters(ctx context.Context, tx *sql.Tx, d engine.Dialect) error {
+	if len(f.changes) == 0 {
+		return nil
+	}
+	rows := make(map[spanGroup]*resolutionCounters, len(f.changes)*2)
+	add := func(k spanGroup, c *resolutionCounters) {
+		sum := rows[k]
+		if sum == nil {
+			sum = &resolutionCounters{}
+			rows[k] = sum
+		}
+		for i, n := range c {
+			sum[i] += n
+		}
+	}
+	starts := map[civilDay][2]civilDay{}
+	for k, c := range f.changes {
+		s, ok := starts[k.day]
+		if !ok {
+			s = [2]civilDay{k.day.monthStart(), k.day.yearStart()}
+			starts[k.day] = s
+		}
+		add(spanGroup{spanDay, k.day, k.group}, c)
+		add(spanGroup{spanMonth, s[0], k.group}, c)
+		add(spanGroup{spanYear, s[1], k.group}, c)
+	}
+	keys := make([]spanGroup, 0, len(rows))
+	for k := range rows {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		a, b := keys[i], keys[j]
+		if a.span != b.span {
+			return a.span < b.span
+		}
+		if a.start != b.start {
+			return a.start < b.start
+		}
+		ga, gb := f.groupOf[a.group], f.groupOf[b.group]
+		for _, pair := range [][2]string{{ga.ReceivingUnit, gb.ReceivingUnit}, {ga.CompetentAgency, gb.CompetentAgency},
+			{ga.FieldCode, gb.FieldCode}, {ga.ProcedureCode, gb.ProcedureCode}, {ga.Channel, gb.Channel}} {
+			if pair[0] != pair[1] {
+				return pair[0] < pair[1]
+			}
+		}
+		return false
+	})
+	values := make([][]any, len(keys))
+	for i, k := range keys {
+		g := f.groupOf[k.group]
+		row := make([]any, 0, len(counterKeyColumns)+counterCount)
+		row = append(row, k.span, k.start.String(), g.ReceivingUnit, g.CompetentAgency, g.FieldCode, g.ProcedureCode, g.Channel)
+		for _, n := range rows[k] {
+			row = append(row, n)
+		}
+		values[i] = row
+	}
+	sets := make([]string, counterCount)
+	for i, c := range counterColumns {
+		sets[i] = c + " = " + f.v.countsTable() + "." + c + " + excluded." + c
+	}
+	columns := append(append([]string{}, counterKeyColumns...), counterColumns[:]...)
+	// Never COPY: another transaction of the same rebuild may hold the same counter rows.
+	return insertRows(ctx, tx, d, f.v.countsTable(), columns, values,
+		`ON CONFLICT (`+strings.Join(counterKeyColumns, ", ")+`) DO UPDATE SET `+strings.Join(sets, ", "))
+}
+
+// flushOpen writes the open rows changed and deletes those of dossiers that left the open set.
+func (f *resolutionFold) flushOpen(ctx context.Context, tx *sql.Tx, batch engine.Batch) error {
+	var fresh, stored [][]any
+	var gone []string
+	for _, o := range f.open {
+		switch {
+		case !o.dirty:
+		case o.closed:
+			if o.stored {
+				gone = append(gone, o.id)
+			}
+		case o.stored:
+			stored = append(stored, o.values())
+		default:
+			fresh = append(fresh, o.values())
+		}
+	}
+	// Map order is random: write in key order, so that a replay writes the same rows the same way.
+	for _, list := range [][][]any{fresh, stored} {
+		sort.Slice(list, func(i, j int) bool { return list[i][0].(string) < list[j][0].(string) })
+	}
+	sort.Strings(gone)
+	updates := make([]string, 0, len(openColumns)-1)
+	for _, c := range openColumns[1:] {
+		updates = append(updates, c+" = excluded."+c)
+	}
+	upsert := `ON CONFLICT (dossier_id) DO UPDATE SET ` + strings.Join(updates, ", ")
+	if err := insertNewRows(ctx, tx, batch, f.v.openTable(), openColumns, fresh, upsert); err != nil {
+		return err
+	}
+	if err := insertRows(ctx, tx, batch.Dialect, f.v.openTable(), openColumns, stored, upsert); err != nil {
+		return err
+	}
+	for start := 0; start < len(gone); start += maxParameters {
+		chunk := gone[start:min(start+maxParameters, len(gone))]
+		if _, err := tx.ExecContext(ctx, `DELETE FROM `+f.v.openTable()+` WHERE dossier_id IN (`+placeholders(batch.Dialect, len(chunk), 1, 1)+`)`,
+			anySlice(chunk)...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (o *openDossier) values() []any {
+	return []any{o.id, o.group.ReceivingUnit, o.group.CompetentAgency, o.group.FieldCode, o.group.ProcedureCode, o.group.Channel,
+		sqlTime(o.ReceivedAt), sqlTime(o.ClockSince), sqlTime(o.DueDate), sqlTime(o.IndicatorDueDate), sqlTime(o.PausedAt),
+		int64(o.SupplementRequests), int64(o.IndicatorSupplementLimit)}
+}
+
+// flushNames keeps, for each field and procedure code, the names of its latest receipt.
+func (f *resolutionFold) flushNames(ctx context.Context, tx *sql.Tx, d engine.Dialect) error {
+	if len(f.names) == 0 {
+		return nil
+	}
+	keys := make([][2]string, 0, len(f.names))
+	for k := range f.names {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i][0] != keys[j][0] {
+			return keys[i][0] < keys[j][0]
+		}
+		return keys[i][1] < keys[j][1]
+	})
+	values := make([][]any, len(keys))
+	for i, k := range keys {
+		n := f.names[k]
+		values[i] = []any{k[0], k[1], n.field, n.procedure, n.namedAt}
+	}
+	t := f.v.proceduresTable()
+	return insertRows(ctx, tx, d, t, procedureColumns, values, `ON CONFLICT (field_code, procedure_code) DO UPDATE SET
+		field_name = excluded.field_name, procedure_name = excluded.procedure_name, named_at = excluded.named_at
+		WHERE (excluded.named_at, excluded.procedure_name, excluded.field_name) > (`+t+`.named_at, `+t+`.procedure_name, `+t+`.field_name)`)
 }
 
 // verdictRule is which time limit a statistic judges dossiers against.
@@ -113,20 +758,6 @@ func resolvedVerdict(d summaryRow, rule verdictRule) Verdict {
 		v = VerdictLate
 	}
 	return v
-}
-
-// overdueAt reports whether a dossier still in progress at `at`, with its clock as it stood then,
-// is overdue: judged at `at`, or at the moment its clock stopped when it is paused — waiting for the
-// applicant's supplement, or suspended — as the domain judges it.
-func overdueAt(d summaryRow, c dossierClock, at time.Time, rule verdictRule) bool {
-	judgedAt := at
-	if !c.PausedAt.IsZero() {
-		judgedAt = c.PausedAt
-	}
-	if rule == ruleLegal {
-		return judgedAt.After(c.DueDate)
-	}
-	return judgedAt.After(c.IndicatorDueDate) || c.SupplementRequests > d.IndicatorSupplementLimit
 }
 
 // ResolutionCounts are the columns of form II.06a, counted in dossiers.
@@ -186,66 +817,154 @@ type ResolutionReport struct {
 }
 
 // ResolutionReportOf counts, for dossiers the agency received or decides, what was
-// received in period p (which must be bounded), what was resolved in it — early, on time or late:
-// the first result, or a written rejection, against the statutory due date in force at that
-// moment — and what was still in progress at its end, within time or overdue against the clock as
-// it stood then. An apology's new date does not move the statutory due date: form 04 admits the
-// lateness. Every dossier counted as received is in exactly one of resolved, in progress or
-// withdrawn.
+// received in period p (which must be bounded, from a Vietnam midnight to a later one), what was
+// resolved in it — early, on time or late: the first result, or a written rejection, against the
+// statutory due date in force at that moment — and what was still in progress at its end, within
+// time or overdue against the clock as it stood then. An apology's new date does not move the
+// statutory due date: form 04 admits the lateness. Every dossier counted as received is in exactly
+// one of resolved, in progress or withdrawn.
 func ResolutionReportOf(ctx context.Context, db *sql.DB, agency AgencyScope, p Period) (ResolutionReport, error) {
 	return resolutionReport(ctx, db, agency, p, ruleLegal)
 }
 
-func resolutionReport(ctx context.Context, db *sql.DB, agency AgencyScope, p Period, rule verdictRule) (ResolutionReport, error) {
-	if p.From.IsZero() || p.To.IsZero() || !p.From.Before(p.To) {
-		return ResolutionReport{}, fmt.Errorf("resolution report: the period must be bounded and not empty, got %v–%v", p.From, p.To)
-	}
-	var c conditions
-	c.agency("d", agency)
-	c.add("d.received_at < ?", sqlTime(p.To))
-	c.add("(d.resolved_at IS NULL OR d.resolved_at >= ?)", sqlTime(p.From))
-	c.add("(d.withdrawn_at IS NULL OR d.withdrawn_at >= ?)", sqlTime(p.From))
-	c.args = append(c.args, sqlTime(p.To))
-	// The clock in force at the period's end: its last change before it.
-	clockAtEnd := fmt.Sprintf(` LEFT JOIN resolution_clock k ON k.dossier_id = d.dossier_id AND k.version =
-		(SELECT MAX(x.version) FROM resolution_clock x WHERE x.dossier_id = d.dossier_id AND x.changed_at < $%d)`, len(c.args))
-	rows, err := db.QueryContext(ctx, `SELECT `+summaryColumnList("d")+`, k.due_date, k.indicator_due_date, k.paused_at, k.supplement_requests
-		FROM resolution_dossiers d`+clockAtEnd+c.where(), c.args...)
-	if err != nil {
-		return ResolutionReport{}, err
-	}
-	type clockCells struct {
-		due, indicator, paused sql.NullString
-		supplements            sql.NullInt64
-	}
-	var clocks []*clockCells
-	list, err := scanSummaryRows(rows, func() []any {
-		k := &clockCells{}
-		clocks = append(clocks, k)
-		return []any{&k.due, &k.indicator, &k.paused, &k.supplements}
-	})
-	if err != nil {
-		return ResolutionReport{}, err
-	}
-	type key struct{ field, procedure string }
-	counts := map[key]*ProcedureResolution{}
-	fieldNames := map[string]string{}
-	for i, d := range list {
-		k := key{d.FieldCode, d.ProcedureCode}
-		line := counts[k]
-		if line == nil {
-			line = &ProcedureResolution{ProcedureCode: d.ProcedureCode, ProcedureName: d.ProcedureName}
-			counts[k] = line
-			fieldNames[d.FieldCode] = d.FieldName
+// counterRange is the counter rows of one span whose first day lies in [from, to), or before to
+// when sinceEver.
+type counterRange struct {
+	span      string
+	from, to  civilDay
+	sinceEver bool
+	before    bool // the range lies before the period: only the stocks' changes count
+}
+
+// counterRanges are the rows a report over days [from, to) sums: the stocks at from are the sum
+// of the changes before it — whole years, then whole months of from's year, then days of its month
+// —, and the period is cut into its days up to the first month's start, whole months up to the
+// first year's start, whole years, whole months and the last days. So a report reads, per group, at
+// most the years before it, 11 months and 30 days before from, and 30 days, 11 months, its years,
+// 11 months and 30 days within the period.
+func counterRanges(from, to civilDay) []counterRange {
+	monthStart, yearStart := from.monthStart(), from.yearStart()
+	ranges := []counterRange{{span: spanYear, to: yearStart, sinceEver: true, before: true},
+		{span: spanMonth, from: yearStart, to: monthStart, before: true}, {span: spanDay, from: monthStart, to: from, before: true}}
+	for day := from; day < to; {
+		span, next := spanDay, day+1
+		y, m, d := day.date()
+		switch {
+		case m == time.January && d == 1 && civilDayOf(y+1, time.January, 1) <= to:
+			span, next = spanYear, civilDayOf(y+1, time.January, 1)
+		case d == 1 && civilDayOf(y, m+1, 1) <= to:
+			span, next = spanMonth, civilDayOf(y, m+1, 1)
 		}
-		atEnd := dossierClock{DueDate: parseSQLTime(clocks[i].due), IndicatorDueDate: parseSQLTime(clocks[i].indicator),
-			PausedAt: parseSQLTime(clocks[i].paused), SupplementRequests: int(clocks[i].supplements.Int64)}
-		classify(&line.ResolutionCounts, d, atEnd, p, rule)
+		if last := &ranges[len(ranges)-1]; !last.before && last.span == span && last.to == day {
+			last.to = next
+		} else {
+			ranges = append(ranges, counterRange{span: span, from: day, to: next})
+		}
+		day = next
 	}
-	report := ResolutionReport{Agency: agency.Agency(), Period: p, Fields: []FieldResolution{}}
-	byField := map[string]*FieldResolution{}
-	keys := make([]key, 0, len(counts))
-	for k := range counts {
+	return ranges
+}
+
+// vietnamMidnight reports whether t is the start of a Vietnam civil day.
+func vietnamMidnight(t time.Time) bool { return (t.Unix()+vietnamOffset)%86400 == 0 && t.Nanosecond() == 0 }
+
+// counterQuery returns the statement summing the counter rows of the report over p for agency,
+// by part (1 for the ranges before the period), field, procedure and channel, with its arguments;
+// count makes it count the rows it reads instead.
+func counterQuery(table string, agency AgencyScope, p Period, count bool) (string, []any, error) {
+	if p.From.IsZero() || p.To.IsZero() || !p.From.Before(p.To) {
+		return "", nil, fmt.Errorf("resolution report: the period must be bounded and not empty, got %v–%v", p.From, p.To)
+	}
+	if !vietnamMidnight(p.From) || !vietnamMidnight(p.To) {
+		// The counters are kept per Vietnam civil day.
+		return "", nil, fmt.Errorf("resolution report: the period must run from a Vietnam midnight to another, got %v–%v", p.From, p.To)
+	}
+	sums := make([]string, counterCount)
+	for i, c := range counterColumns {
+		sums[i] = "SUM(" + c + ")"
+	}
+	var parts []string
+	var args []any
+	for _, r := range counterRanges(dayOf(p.From), dayOf(p.To)) {
+		if r.from == r.to && !r.sinceEver {
+			continue
+		}
+		var c conditions
+		c.args = args
+		c.add("span = ?", r.span)
+		if !r.sinceEver {
+			c.add("period_start >= ?", r.from.String())
+		}
+		c.add("period_start < ?", r.to.String())
+		c.agency(table, agency)
+		args = c.args
+		part := 0
+		if r.before {
+			part = 1
+		}
+		if count {
+			parts = append(parts, `SELECT COUNT(*) AS n FROM `+table+c.where())
+			continue
+		}
+		parts = append(parts, fmt.Sprintf(`SELECT %d AS part, field_code, procedure_code, channel, %s FROM %s%s GROUP BY field_code, procedure_code, channel`,
+			part, strings.Join(sums, ", "), table, c.where()))
+	}
+	if count {
+		return `SELECT SUM(n) FROM (` + strings.Join(parts, " UNION ALL ") + `) counted`, args, nil
+	}
+	return strings.Join(parts, " UNION ALL "), args, nil
+}
+
+func resolutionReport(ctx context.Context, db *sql.DB, agency AgencyScope, p Period, rule verdictRule) (ResolutionReport, error) {
+	query, args, err := counterQuery("resolution_counts", agency, p, false)
+	if err != nil {
+		return ResolutionReport{}, err
+	}
+	rows, err := db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return ResolutionReport{}, err
+	}
+	type sums struct {
+		before, during resolutionCounters
+		online         int64 // received in the period online
+	}
+	lines := map[reportLine]*sums{}
+	for rows.Next() {
+		var part int
+		var k reportLine
+		var channel string
+		var c resolutionCounters
+		dest := []any{&part, &k.field, &k.procedure, &channel}
+		for i := range c {
+			dest = append(dest, &c[i])
+		}
+		if err := rows.Scan(dest...); err != nil {
+			rows.Close()
+			return ResolutionReport{}, err
+		}
+		s := lines[k]
+		if s == nil {
+			s = &sums{}
+			lines[k] = s
+		}
+		into := &s.during
+		if part == 1 {
+			into = &s.before
+		} else if channel == string(domain.ChannelOnline) {
+			s.online += c[countReceived]
+		}
+		for i, n := range c {
+			into[i] += n
+		}
+	}
+	if err := rows.Close(); err != nil {
+		return ResolutionReport{}, err
+	}
+	if err := rows.Err(); err != nil {
+		return ResolutionReport{}, err
+	}
+	keys := make([]reportLine, 0, len(lines))
+	for k := range lines {
 		keys = append(keys, k)
 	}
 	sort.Slice(keys, func(i, j int) bool {
@@ -254,55 +973,89 @@ func resolutionReport(ctx context.Context, db *sql.DB, agency AgencyScope, p Per
 		}
 		return keys[i].procedure < keys[j].procedure
 	})
+	names, err := procedureNamesOf(ctx, db, keys)
+	if err != nil {
+		return ResolutionReport{}, err
+	}
+	report := ResolutionReport{Agency: agency.Agency(), Period: p, Fields: []FieldResolution{}}
 	for _, k := range keys {
-		f := byField[k.field]
-		if f == nil {
-			report.Fields = append(report.Fields, FieldResolution{FieldCode: k.field, FieldName: fieldNames[k.field]})
-			f = &report.Fields[len(report.Fields)-1]
-			byField[k.field] = f
+		s := lines[k]
+		c := resolutionCounts(s.before, s.during, s.online, rule)
+		if c.ReceivedTotal == 0 {
+			continue // the group counted nothing that touches the period
 		}
-		f.Procedures = append(f.Procedures, *counts[k])
-		f.ResolutionCounts.add(counts[k].ResolutionCounts)
-		report.Total.add(counts[k].ResolutionCounts)
+		if len(report.Fields) == 0 || report.Fields[len(report.Fields)-1].FieldCode != k.field {
+			report.Fields = append(report.Fields, FieldResolution{FieldCode: k.field, FieldName: names[[2]string{k.field, k.procedure}].field})
+		}
+		f := &report.Fields[len(report.Fields)-1]
+		f.Procedures = append(f.Procedures, ProcedureResolution{ProcedureCode: k.procedure, ProcedureName: names[[2]string{k.field, k.procedure}].procedure, ResolutionCounts: c})
+		f.ResolutionCounts.add(c)
+		report.Total.add(c)
 	}
 	return report, nil
 }
 
-// classify counts one dossier received before the period's end and still pending at its start.
-func classify(c *ResolutionCounts, d summaryRow, clockAtEnd dossierClock, p Period, rule verdictRule) {
-	switch {
-	case d.ReceivedAt.Before(p.From):
-		c.CarriedOver++
-	case d.Channel == string(domain.ChannelOnline):
-		c.ReceivedOnline++
-	default:
-		c.ReceivedInPersonOrPostal++
+// reportLine is a line of the report: a procedure under its field.
+type reportLine struct{ field, procedure string }
+
+// resolutionCounts turns a line's sums — of the rows before the period, of the rows within it —
+// into the report's columns under rule.
+func resolutionCounts(before, during resolutionCounters, online int64, rule verdictRule) ResolutionCounts {
+	early, onTime, late, overdue := countResolvedEarly, countResolvedOnTime, countResolvedLate, countOverdueChange
+	if rule == ruleIndicator {
+		early, onTime, late, overdue = countIndicatorEarly, countIndicatorOnTime, countIndicatorLate, countIndicatorOverdueChange
 	}
-	c.ReceivedTotal++
-	switch {
-	case p.Contains(d.ResolvedAt):
-		c.ResolvedTotal++
-		if d.Resolution == "rejected" {
-			c.ResolvedByRejection++
-		}
-		switch resolvedVerdict(d, rule) {
-		case VerdictEarly:
-			c.ResolvedEarly++
-		case VerdictOnTime:
-			c.ResolvedOnTime++
-		default:
-			c.ResolvedLate++
-		}
-	case p.Contains(d.WithdrawnAt):
-		c.Withdrawn++
-	default:
-		c.InProgressTotal++
-		if overdueAt(d, clockAtEnd, p.To, rule) {
-			c.InProgressOverdue++
-		} else {
-			c.InProgressWithinTime++
+	c := ResolutionCounts{
+		CarriedOver:              int(before[countOpenChange]),
+		ReceivedOnline:           int(online),
+		ReceivedInPersonOrPostal: int(during[countReceived] - online),
+		ResolvedEarly:            int(during[early]),
+		ResolvedOnTime:           int(during[onTime]),
+		ResolvedLate:             int(during[late]),
+		ResolvedByRejection:      int(during[countResolvedByRejection]),
+		Withdrawn:                int(during[countWithdrawn]),
+		InProgressTotal:          int(before[countOpenChange] + during[countOpenChange]),
+		InProgressOverdue:        int(before[overdue] + during[overdue]),
+	}
+	c.ReceivedTotal = c.CarriedOver + c.ReceivedOnline + c.ReceivedInPersonOrPostal
+	c.ResolvedTotal = c.ResolvedEarly + c.ResolvedOnTime + c.ResolvedLate
+	c.InProgressWithinTime = c.InProgressTotal - c.InProgressOverdue
+	return c
+}
+
+// procedureNamesOf reads the names of the lines' fields and procedures.
+func procedureNamesOf(ctx context.Context, db *sql.DB, lines []reportLine) (map[[2]string]procedureNames, error) {
+	out := make(map[[2]string]procedureNames, len(lines))
+	codes := make([]string, 0, len(lines))
+	for i, l := range lines {
+		if i == 0 || lines[i-1].procedure != l.procedure || lines[i-1].field != l.field {
+			codes = append(codes, l.procedure)
 		}
 	}
+	for start := 0; start < len(codes); start += maxParameters {
+		chunk := codes[start:min(start+maxParameters, len(codes))]
+		rows, err := db.QueryContext(ctx, `SELECT field_code, procedure_code, field_name, procedure_name FROM resolution_procedures
+			WHERE procedure_code IN (`+placeholders(engine.PostgreSQL, len(chunk), 1, 1)+`)`, anySlice(chunk)...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var k [2]string
+			var n procedureNames
+			if err := rows.Scan(&k[0], &k[1], &n.field, &n.procedure); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out[k] = n
+		}
+		if err := rows.Close(); err != nil {
+			return nil, err
+		}
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // CSVRecords returns the report as rows in the column order of l10n.Lang.ResolutionCSVHeader: each
