@@ -866,7 +866,9 @@ func counterRanges(from, to civilDay) []counterRange {
 }
 
 // vietnamMidnight reports whether t is the start of a Vietnam civil day.
-func vietnamMidnight(t time.Time) bool { return (t.Unix()+vietnamOffset)%86400 == 0 && t.Nanosecond() == 0 }
+func vietnamMidnight(t time.Time) bool {
+	return (t.Unix()+vietnamOffset)%86400 == 0 && t.Nanosecond() == 0
+}
 
 // counterQuery returns the statement summing the counter rows of the report over p for agency,
 // by part (1 for the ranges before the period), field, procedure and channel, with its arguments;
