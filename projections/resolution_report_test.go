@@ -4,11 +4,13 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"log/slog"
 	"testing"
 	"time"
 
 	"github.com/motcua/motcua/commands"
 	"github.com/motcua/motcua/domain"
+	"github.com/motcua/motcua/engine"
 	"github.com/motcua/motcua/l10n"
 	"github.com/motcua/motcua/projections"
 )
@@ -426,4 +428,115 @@ func TestIndicators766JudgeByTheIndicatorsRule(t *testing.T) {
 			t.Errorf("the progress indicator is still listed as not computed: %+v", n)
 		}
 	}
+}
+
+// TestResolutionReportAtPeriodBoundaries checks form II.06a against the oracle on a hand-made
+// history whose receipts, resolutions, supplement requests and returns, suspensions and
+// withdrawals fall one minute either side of the Vietnam midnights that end March and April, for
+// every period starting or ending there — whole months, single days, a week —, for one agency and
+// all, as the events come and again after the read model is rebuilt from the log.
+func TestResolutionReportAtPeriodBoundaries(t *testing.T) {
+	t.Parallel()
+	h := newHandBuilt(t)
+	ctx := context.Background()
+	at := func(m time.Month, day, hour, minute int) time.Time {
+		return time.Date(2026, m, day, hour, minute, 0, 0, domain.VietnamTime)
+	}
+	keep := func(b *dossierBook) *dossierBook {
+		h.Books = append(h.Books, b)
+		return b
+	}
+	// Thursday 26 March, 09:00: 3-day dossiers, due Tuesday 31 March 09:00.
+	h.clock = at(time.March, 26, 9, 0)
+	var early [8]*dossierBook
+	for i := range early {
+		early[i] = keep(h.receive(t))
+	}
+	resolvedBefore, resolvedAfter, waitingAcross, suspendedAfter, withdrawnBefore, withdrawnAfter, rejectedAfter, runningLate := early[0], early[1], early[2], early[3], early[4], early[5], early[6], early[7]
+	_ = runningLate // left running past its due date: overdue at every period's end from 1 April
+	// Tuesday 31 March, 23:59: a receipt, a resolution (late), a supplement request, a withdrawal.
+	h.clock = at(time.April, 1, 0, 0).Add(-time.Minute)
+	receivedBefore := keep(h.receive(t))
+	h.resolve(t, resolvedBefore)
+	h.do(t, waitingAcross, h.specialist, commands.RequestSupplementInput{MissingItems: []string{"Văn bản giải trình"}, Reason: "Cần làm rõ"})
+	h.do(t, withdrawnBefore, h.desk, commands.WithdrawInput{Reason: "Người nộp đề nghị rút hồ sơ"})
+	// Wednesday 1 April, 00:01: the same on the other side, and the supplement comes back.
+	h.clock = at(time.April, 1, 0, 1)
+	receivedAfter := keep(h.receive(t))
+	h.resolve(t, resolvedAfter)
+	h.do(t, waitingAcross, h.desk, commands.SupplementInput{})
+	h.do(t, suspendedAfter, h.head, commands.SuspendInput{Reason: "Chờ kết quả xác minh"})
+	h.do(t, withdrawnAfter, h.desk, commands.WithdrawInput{Reason: "Người nộp không tiếp tục"})
+	h.do(t, rejectedAfter, h.specialist, commands.AppraiseInput{Conclusion: domain.ConclusionReject, Opinion: "Không đủ điều kiện"})
+	h.do(t, rejectedAfter, h.head, commands.RejectInput{Reason: "Không đủ điều kiện theo quy định"})
+	// The end of April: one resolved a minute before midnight, one a minute after.
+	h.clock = at(time.May, 1, 0, 0).Add(-time.Minute)
+	h.resolve(t, receivedBefore)
+	h.clock = at(time.May, 1, 0, 1)
+	h.resolve(t, receivedAfter)
+	h.feed(t, projections.ResolutionReportView{}, projections.SatisfactionView{}, projections.ProcessControlView{})
+
+	day := func(m time.Month, d int) projections.Period {
+		return projections.Period{From: at(m, d, 0, 0), To: at(m, d+1, 0, 0)}
+	}
+	periods := map[string]projections.Period{
+		"march": month(2026, time.March), "april": month(2026, time.April), "may": month(2026, time.May),
+		"31 march": day(time.March, 31), "1 april": day(time.April, 1), "30 april": day(time.April, 30), "1 may": day(time.May, 1),
+		"27 march to 2 april": {From: at(time.March, 27, 0, 0), To: at(time.April, 3, 0, 0)},
+		"first half of 2026":  {From: at(time.January, 1, 0, 0), To: at(time.July, 1, 0, 0)},
+	}
+	check := func(stage string) {
+		t.Helper()
+		for _, name := range sortedKeys(periods) {
+			p := periods[name]
+			for _, agency := range []string{justice, ""} {
+				report, err := projections.ResolutionReportOf(ctx, h.db, scenarioScope(agency), p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := sum(mapValues(expectedResolution(h.scenario, agency, p, legalRule))...)
+				if report.Total != want {
+					t.Errorf("%s, %s, agency %q:\n got %+v\nwant %+v", stage, name, agency, report.Total, want)
+				}
+			}
+			// The QĐ 766 progress indicator reads the same counters under the indicator's rule.
+			satisfaction, err := projections.SatisfactionOf(ctx, h.db, projections.OneAgency(justice), p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			indicator := sum(mapValues(expectedResolution(h.scenario, justice, p, indicatorRule))...)
+			if in := satisfaction.Indicators; in.Processed != indicator.ResolvedTotal+indicator.InProgressTotal ||
+				in.OnTime != indicator.ResolvedEarly+indicator.ResolvedOnTime+indicator.InProgressWithinTime ||
+				in.Late != indicator.ResolvedLate+indicator.InProgressOverdue {
+				t.Errorf("%s, %s: QĐ 766 %d processed, %d on time, %d late; want %+v", stage, name, in.Processed, in.OnTime, in.Late, indicator)
+			}
+		}
+	}
+	check("as the events came")
+	// The history exercises what the boundaries can move.
+	march, april := sum(mapValues(expectedResolution(h.scenario, justice, periods["march"], legalRule))...),
+		sum(mapValues(expectedResolution(h.scenario, justice, periods["april"], legalRule))...)
+	if march.ResolvedTotal != 1 || march.Withdrawn != 1 || march.InProgressOverdue == 0 || march.InProgressWithinTime == 0 ||
+		april.CarriedOver != march.InProgressTotal || april.ResolvedByRejection != 1 || april.Withdrawn != 1 || april.InProgressTotal == 0 {
+		t.Errorf("the history does not exercise the boundaries: March %+v, April %+v", march, april)
+	}
+
+	rebuilder := &engine.Rebuilder{Store: h.store, DB: h.db, Dialect: h.dialect, Consumers: []engine.Consumer{projections.ResolutionReportView{}},
+		BatchSize: 7, Logger: slog.New(slog.DiscardHandler)}
+	if _, err := rebuilder.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	check("after a rebuild")
+	if _, err := projections.ResolutionReportOf(ctx, h.db, projections.AllAgencies(),
+		projections.Period{From: at(time.April, 1, 0, 0), To: at(time.April, 1, 12, 0)}); err == nil {
+		t.Error("a period ending at noon was accepted: the counters are kept per Vietnam civil day")
+	}
+}
+
+func mapValues[V any](m map[string]V) []V {
+	out := make([]V, 0, len(m))
+	for _, v := range m {
+		out = append(out, v)
+	}
+	return out
 }
