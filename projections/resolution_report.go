@@ -46,8 +46,13 @@ func (v ResolutionReportView) countsTable() string     { return v.Prefix + "reso
 func (v ResolutionReportView) openTable() string       { return v.Prefix + "resolution_open" }
 func (v ResolutionReportView) proceduresTable() string { return v.Prefix + "resolution_procedures" }
 
-// counterKeyColumns key a counter row: the span it covers and the group it counts.
-var counterKeyColumns = []string{"span", "period_start", "receiving_unit", "competent_agency", "field_code", "procedure_code", "channel"}
+// counterKeyColumns key a counter row: whose dossiers it counts (an agency's — those it received
+// or decides —, or allAgencies'), the span it covers, and the line and channel it counts.
+var counterKeyColumns = []string{"scope", "span", "period_start", "field_code", "procedure_code", "channel"}
+
+// allAgencies is the scope of the rows counting every agency's dossiers: no agency identifier
+// (QCVN 102) holds an asterisk.
+const allAgencies = "*"
 
 // The counters of a row, in the order of counterColumns.
 const (
@@ -97,9 +102,8 @@ func (v ResolutionReportView) Migrate(ctx context.Context, db *sql.DB, d engine.
 		counters = append(counters, c+" BIGINT NOT NULL DEFAULT 0")
 	}
 	key := strings.Join(counterKeyColumns, ", ")
-	statements := createTable(d, v.countsTable(), strings.Join(counters, ", ")+", PRIMARY KEY ("+key+")", key,
-		// A report for one agency reads the rows it received or decides.
-		tableIndex{"_competent", "competent_agency, span, period_start"}, tableIndex{"_receiving", "receiving_unit, span, period_start"})
+	// A report reads ranges of the key (scope, span, period_start): no secondary index to write.
+	statements := createTable(d, v.countsTable(), strings.Join(counters, ", ")+", PRIMARY KEY ("+key+")", key)
 	// The open set is read by key alone, by the fold: no secondary index to write.
 	statements = append(statements, `CREATE TABLE IF NOT EXISTS `+v.openTable()+` (
 			dossier_id TEXT PRIMARY KEY,
@@ -580,14 +584,38 @@ func (f *resolutionFold) Flush(ctx context.Context, tx *sql.Tx, batch engine.Bat
 	return nil
 }
 
-// spanGroup keys a counter row: a span's first day and a group.
+// spanGroup is a span's first day and a group.
 type spanGroup struct {
 	span  string
 	start civilDay
 	group int32
 }
 
-// flushCounters adds the changes to the day, month and year rows they fall in. Every change is
+// counterRow keys a counter row as the table does.
+type counterRow struct {
+	scope, span                       string
+	start                             civilDay
+	fieldCode, procedureCode, channel string
+}
+
+func (a counterRow) less(b counterRow) bool {
+	switch {
+	case a.scope != b.scope:
+		return a.scope < b.scope
+	case a.span != b.span:
+		return a.span < b.span
+	case a.start != b.start:
+		return a.start < b.start
+	case a.fieldCode != b.fieldCode:
+		return a.fieldCode < b.fieldCode
+	case a.procedureCode != b.procedureCode:
+		return a.procedureCode < b.procedureCode
+	}
+	return a.channel < b.channel
+}
+
+// flushCounters adds the changes to the day, month and year rows they fall in, under every
+// agency and under the agencies that received and decide the dossiers. Every change is
 // an increment (ON CONFLICT … SET c = c + excluded.c), so folds writing the same rows in any
 // order or concurrently give the same table; rows go in a fixed order, so two transactions
 // writing the same rows lock them in the same order and wait for each other rather than deadlock.
@@ -619,33 +647,38 @@ func (f *resolutionFold) flushCounters(ctx context.Context, tx *sql.Tx, d engine
 		add(spanGroup{spanMonth, s[0], k.group}, c)
 		add(spanGroup{spanYear, s[1], k.group}, c)
 	}
-	keys := make([]spanGroup, 0, len(rows))
-	for k := range rows {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool {
-		a, b := keys[i], keys[j]
-		if a.span != b.span {
-			return a.span < b.span
+	scoped := make(map[counterRow]*resolutionCounters, len(rows)*2)
+	for k, c := range rows {
+		g := f.groupOf[k.group]
+		scopes := [3]string{allAgencies, g.CompetentAgency, g.ReceivingUnit}
+		if g.ReceivingUnit == g.CompetentAgency {
+			scopes[2] = "" // a dossier counts once in its agency's rows
 		}
-		if a.start != b.start {
-			return a.start < b.start
-		}
-		ga, gb := f.groupOf[a.group], f.groupOf[b.group]
-		for _, pair := range [][2]string{{ga.ReceivingUnit, gb.ReceivingUnit}, {ga.CompetentAgency, gb.CompetentAgency},
-			{ga.FieldCode, gb.FieldCode}, {ga.ProcedureCode, gb.ProcedureCode}, {ga.Channel, gb.Channel}} {
-			if pair[0] != pair[1] {
-				return pair[0] < pair[1]
+		for _, scope := range scopes {
+			if scope == "" {
+				continue
+			}
+			row := counterRow{scope, k.span, k.start, g.FieldCode, g.ProcedureCode, g.Channel}
+			sum := scoped[row]
+			if sum == nil {
+				sum = &resolutionCounters{}
+				scoped[row] = sum
+			}
+			for i, n := range c {
+				sum[i] += n
 			}
 		}
-		return false
-	})
+	}
+	keys := make([]counterRow, 0, len(scoped))
+	for k := range scoped {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i].less(keys[j]) })
 	values := make([][]any, len(keys))
 	for i, k := range keys {
-		g := f.groupOf[k.group]
 		row := make([]any, 0, len(counterKeyColumns)+counterCount)
-		row = append(row, k.span, k.start.String(), g.ReceivingUnit, g.CompetentAgency, g.FieldCode, g.ProcedureCode, g.Channel)
-		for _, n := range rows[k] {
+		row = append(row, k.scope, k.span, k.start.String(), k.fieldCode, k.procedureCode, k.channel)
+		for _, n := range scoped[k] {
 			row = append(row, n)
 		}
 		values[i] = row
@@ -885,6 +918,10 @@ func counterQuery(table string, agency AgencyScope, p Period, count bool) (strin
 	for i, c := range counterColumns {
 		sums[i] = "SUM(" + c + ")"
 	}
+	scope := allAgencies
+	if !agency.All() {
+		scope = agency.Agency() // no row's scope is empty: a scope of no agency reads nothing
+	}
 	var parts []string
 	var args []any
 	for _, r := range counterRanges(dayOf(p.From), dayOf(p.To)) {
@@ -893,12 +930,12 @@ func counterQuery(table string, agency AgencyScope, p Period, count bool) (strin
 		}
 		var c conditions
 		c.args = args
+		c.add("scope = ?", scope)
 		c.add("span = ?", r.span)
 		if !r.sinceEver {
 			c.add("period_start >= ?", r.from.String())
 		}
 		c.add("period_start < ?", r.to.String())
-		c.agency(table, agency)
 		args = c.args
 		part := 0
 		if r.before {

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -148,6 +149,90 @@ func checkResolutionReports(t *testing.T, s *scenario) {
 		}
 	}
 	t.Logf("April 2026, all agencies: %+v", april)
+	checkResolutionReadsBoundedRows(t, s)
+}
+
+// checkResolutionReadsBoundedRows checks that the report reads counter rows, per line of the
+// agency's (field × procedure × channel), at most the years of history before the period, 11
+// months and 30 days before it in its year, and 12 months and 62 days within a period of up to a
+// year — one year row for a calendar year —, never the dossiers; and, on SQLite, that each part of
+// its statement searches a range of the key instead of scanning the table.
+func checkResolutionReadsBoundedRows(t *testing.T, s *scenario) {
+	ctx := context.Background()
+	year2026 := time.Date(2026, 1, 1, 0, 0, 0, 0, domain.VietnamTime)
+	var dayRows int
+	if err := s.db.QueryRow(`SELECT COUNT(*) FROM resolution_counts WHERE span = 'day' AND scope = '*'`).Scan(&dayRows); err != nil {
+		t.Fatal(err)
+	}
+	periods := scenarioPeriods()
+	for _, name := range sortedKeys(periods) {
+		period := periods[name]
+		for _, agency := range scenarioAgencies {
+			scope := agency
+			if agency == "" {
+				scope = "*"
+			}
+			var groups, yearsBefore int
+			if err := s.db.QueryRow(`SELECT COUNT(*) FROM (SELECT DISTINCT field_code, procedure_code, channel
+				FROM resolution_counts WHERE scope = $1) g`, scope).Scan(&groups); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.db.QueryRow(`SELECT COUNT(DISTINCT period_start) FROM resolution_counts WHERE span = 'year' AND period_start < $1`,
+				period.From.Format("2006")+"-01-01").Scan(&yearsBefore); err != nil {
+				t.Fatal(err)
+			}
+			read, err := projections.ResolutionCounterRowsRead(ctx, s.db, scenarioScope(agency), period)
+			if err != nil {
+				t.Fatal(err)
+			}
+			bound := groups * (yearsBefore + 11 + 30 + 12 + 62)
+			if period.From.Equal(year2026) && period.To.Equal(year2026.AddDate(1, 0, 0)) {
+				bound = groups * (yearsBefore + 1)
+			}
+			if read == 0 || read > bound {
+				t.Errorf("%s, agency %q: the report reads %d counter rows; %d lines allow %d", name, agency, read, groups, bound)
+			}
+			if name == "2026" && agency == "" {
+				t.Logf("the year's report for all agencies reads %d counter rows (%d lines); the table holds %d day rows for all agencies", read, groups, dayRows)
+				if read >= dayRows {
+					t.Errorf("a year's report reads %d rows, as many as the %d day rows", read, dayRows)
+				}
+			}
+			if s.dialect != engine.SQLite {
+				continue
+			}
+			statement, statementArgs, err := projections.ResolutionReportStatement(scenarioScope(agency), period)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rows, err := s.db.Query(`EXPLAIN QUERY PLAN `+statement, statementArgs...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			searches := 0
+			for rows.Next() {
+				var id, parent, unused int
+				var detail string
+				if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+					t.Fatal(err)
+				}
+				if !strings.Contains(detail, "resolution_counts") {
+					continue
+				}
+				searches++
+				if !strings.Contains(detail, "SEARCH resolution_counts USING INDEX") || !strings.Contains(detail, "(scope=? AND span=? AND period_start") {
+					t.Errorf("%s, agency %q: the report does not read a range of the counters' key: %s", name, agency, detail)
+				}
+			}
+			if err := rows.Err(); err != nil {
+				t.Fatal(err)
+			}
+			rows.Close()
+			if searches == 0 {
+				t.Errorf("%s, agency %q: the plan reads no counters", name, agency)
+			}
+		}
+	}
 }
 
 // handBuilt is a small history of 3-day dossiers (procedure 2.000908) at the Department of

@@ -1,0 +1,22 @@
+package projections
+
+import (
+	"context"
+	"database/sql"
+)
+
+// ResolutionCounterRowsRead is how many counter rows ResolutionReportOf reads for agency and p.
+func ResolutionCounterRowsRead(ctx context.Context, db *sql.DB, agency AgencyScope, p Period) (int, error) {
+	query, args, err := counterQuery("resolution_counts", agency, p, true)
+	if err != nil {
+		return 0, err
+	}
+	var n sql.NullInt64
+	err = db.QueryRowContext(ctx, query, args...).Scan(&n)
+	return int(n.Int64), err
+}
+
+// ResolutionReportStatement is the statement ResolutionReportOf runs for agency and p.
+func ResolutionReportStatement(agency AgencyScope, p Period) (string, []any, error) {
+	return counterQuery("resolution_counts", agency, p, false)
+}
