@@ -14,19 +14,20 @@ import (
 
 // ResolutionReportView feeds the statistics report on receiving and resolving dossiers (form
 // II.06a/VPCP/KSTT, regulations §6) from counters, so that a report reads a number of rows bounded
-// by the groups it covers and the calendar, never by the dossiers (docs/projections.md, "Counters
+// by the lines it shows and the calendar, never by the dossiers (docs/projections.md, "Counters
 // for the II.06a report"):
 //
-//   - resolution_counts: per Vietnam civil day, month and year × receiving unit × competent agency ×
-//     field × procedure × channel, the dossiers received, resolved (early, on time, late under both
-//     the law's and the QĐ 766 indicator's rule; by rejection), withdrawn, and the changes of the
-//     stock of dossiers in progress and of those overdue under each rule. The stock at a day's start
-//     is the sum of the changes of the days before it, so "carried over" and "in progress at the
-//     end, within time or overdue against the clock as it stood then" come from the same rows for
-//     any past day, whatever happened after;
+//   - resolution_counts: per scope (every agency, or one agency: the dossiers it received or
+//     decides) × Vietnam civil day, month and year × field × procedure × channel, the dossiers
+//     received, resolved (early, on time, late under both the law's and the QĐ 766 indicator's
+//     rule; by rejection), withdrawn, and the changes of the stock of dossiers in progress and of
+//     those overdue under each rule. The stock at a day's start is the sum of the changes of the
+//     days before it, so "carried over" and "in progress at the end, within time or overdue
+//     against the clock as it stood then" come from the same rows for any day, whatever happened
+//     after;
 //   - resolution_open: the open set — a received dossier until it is resolved or withdrawn, and a
-//     submission whose supplement requests the indicator will count — with the clock in force: what
-//     the fold needs to write the changes an event makes;
+//     submission whose supplement requests the indicator will count — with its clock in force:
+//     what the fold needs to write the changes an event makes;
 //   - resolution_procedures: the latest names of each field and procedure code.
 type ResolutionReportView struct {
 	Prefix string // table name prefix; empty for the serving tables
