@@ -82,7 +82,7 @@ var counterColumns = [counterCount]string{"received", "resolved_early", "resolve
 // resolutionCounters are the counters of one row.
 type resolutionCounters [counterCount]int64
 
-// The spans a counter row covers: a report sums whole years, months and days (spanRanges).
+// The spans a counter row covers: a report sums whole years, months and days (counterRanges).
 const (
 	spanDay   = "day"
 	spanMonth = "month"
