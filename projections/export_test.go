@@ -3,6 +3,8 @@ package projections
 import (
 	"context"
 	"database/sql"
+
+	"github.com/motcua/motcua/engine"
 )
 
 // ResolutionCounterRowsRead is how many counter rows ResolutionReportOf reads for agency and p.
@@ -19,4 +21,12 @@ func ResolutionCounterRowsRead(ctx context.Context, db *sql.DB, agency AgencySco
 // ResolutionReportStatement is the statement ResolutionReportOf runs for agency and p.
 func ResolutionReportStatement(agency AgencyScope, p Period) (string, []any, error) {
 	return counterQuery("resolution_counts", agency, p, false)
+}
+
+// NewResolutionFold starts a fold of the II.06a read model that holds at most heldLimit open
+// dossiers between flushes.
+func NewResolutionFold(v ResolutionReportView, fresh bool, heldLimit int) engine.Fold {
+	f := v.NewFold(fresh).(*resolutionFold)
+	f.heldLimit = heldLimit
+	return f
 }

@@ -126,7 +126,7 @@ func (v ResolutionReportView) Apply(ctx context.Context, tx *sql.Tx, batch engin
 
 // NewFold starts folding onto the tables; fresh says they are empty.
 func (v ResolutionReportView) NewFold(fresh bool) engine.Fold {
-	return &resolutionFold{v: v, readBack: !fresh, open: map[string]*openDossier{}, absent: map[string]bool{},
+	return &resolutionFold{v: v, readBack: !fresh, heldLimit: openHeldLimit, open: map[string]*openDossier{}, absent: map[string]bool{},
 		groups: map[counterGroup]int32{}, changes: map[dayGroup]*resolutionCounters{}, names: map[[2]string]procedureNames{}}
 }
 
@@ -243,14 +243,15 @@ type resolutionFold struct {
 	v ResolutionReportView
 	// readBack says the table may hold rows of the open set the fold does not: false for a fold
 	// onto empty tables, until it forgets rows it held.
-	readBack bool
-	open     map[string]*openDossier
-	absent   map[string]bool // read back and not in the table
-	dirty    int             // rows of open changed since the last flush
-	groups   map[counterGroup]int32
-	groupOf  []counterGroup
-	changes  map[dayGroup]*resolutionCounters
-	names    map[[2]string]procedureNames
+	readBack  bool
+	heldLimit int // openHeldLimit
+	open      map[string]*openDossier
+	absent    map[string]bool // read back and not in the table
+	dirty     int             // rows of open changed since the last flush
+	groups    map[counterGroup]int32
+	groupOf   []counterGroup
+	changes   map[dayGroup]*resolutionCounters
+	names     map[[2]string]procedureNames
 }
 
 // openHeldLimit bounds the open dossiers a fold keeps between flushes; past it, it forgets them
@@ -565,7 +566,7 @@ func (f *resolutionFold) Flush(ctx context.Context, tx *sql.Tx, batch engine.Bat
 		return err
 	}
 	f.changes, f.names, f.dirty = map[dayGroup]*resolutionCounters{}, map[[2]string]procedureNames{}, 0
-	if len(f.absent) > openHeldLimit {
+	if len(f.absent) > f.heldLimit {
 		f.absent = map[string]bool{}
 	}
 	for id, o := range f.open {
@@ -579,7 +580,7 @@ func (f *resolutionFold) Flush(ctx context.Context, tx *sql.Tx, batch engine.Bat
 			o.stored, o.dirty = true, false
 		}
 	}
-	if len(f.open) > openHeldLimit {
+	if len(f.open) > f.heldLimit {
 		f.open, f.readBack = map[string]*openDossier{}, true
 	}
 	return nil

@@ -150,6 +150,58 @@ func checkResolutionReports(t *testing.T, s *scenario) {
 	}
 	t.Logf("April 2026, all agencies: %+v", april)
 	checkResolutionReadsBoundedRows(t, s)
+	checkResolutionFolds(t, s)
+}
+
+// checkResolutionFolds folds the scenario's whole log into fresh tables as catch-up and rebuild
+// do — many pages per fold, flushed now and then — onto tables known empty, onto tables not known
+// empty (every row read back), and holding so few open dossiers that the fold forgets them at
+// each flush and reads them back, and checks that each gives exactly the tables the runners
+// built event batch by event batch.
+func checkResolutionFolds(t *testing.T, s *scenario) {
+	ctx := context.Background()
+	events := s.log(t)
+	view := projections.ResolutionReportView{}
+	for _, c := range []struct {
+		name             string
+		fresh            bool
+		heldLimit, flush int // open dossiers held at most; pages per flush
+	}{{"fresh", true, 1 << 30, 7}, {"read back", false, 1 << 30, 3}, {"forgetting", true, 10, 2}} {
+		prefix := "fold_" + strings.ReplaceAll(c.name, " ", "_") + "_"
+		folded := view.WithPrefix(prefix).(projections.ResolutionReportView)
+		if err := folded.Migrate(ctx, s.db, s.dialect); err != nil {
+			t.Fatal(err)
+		}
+		fold := projections.NewResolutionFold(folded, c.fresh, c.heldLimit)
+		flush := func() {
+			tx, err := s.db.BeginTx(ctx, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tx.Rollback()
+			if err := fold.Flush(ctx, tx, engine.Batch{Dialect: s.dialect}); err != nil {
+				t.Fatalf("%s: flush: %v", c.name, err)
+			}
+			if err := tx.Commit(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for page, from := 0, 0; from < len(events); page, from = page+1, from+100 {
+			if err := fold.Add(ctx, s.db, engine.Batch{Dialect: s.dialect, Events: events[from:min(from+100, len(events))]}); err != nil {
+				t.Fatalf("%s: add: %v", c.name, err)
+			}
+			if page%c.flush == c.flush-1 {
+				flush()
+			}
+		}
+		flush()
+		for _, table := range view.Tables() {
+			want, got := dumpTable(t, s.db, table), dumpTable(t, s.db, prefix+table)
+			if len(got) == 0 || strings.Join(got, "\n") != strings.Join(want, "\n") {
+				t.Errorf("%s fold: table %s differs from the runners' (%d rows, want %d)", c.name, table, len(got), len(want))
+			}
+		}
+	}
 }
 
 // checkResolutionReadsBoundedRows checks that the report reads counter rows, per line of the
