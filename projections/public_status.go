@@ -282,64 +282,6 @@ func publicState(d domain.Dossier) domain.Dossier {
 	return d
 }
 
-// chunkStatements prepares a statement over n rows once per batch for each n used: a batch's
-// chunks are all full but the last, so each statement is parsed once or twice, not once per chunk.
-type chunkStatements struct {
-	tx       *sql.Tx
-	build    func(rows int) string
-	prepared map[int]*sql.Stmt
-}
-
-func (c *chunkStatements) forRows(ctx context.Context, n int) (*sql.Stmt, error) {
-	if stmt, ok := c.prepared[n]; ok {
-		return stmt, nil
-	}
-	stmt, err := c.tx.PrepareContext(ctx, c.build(n))
-	if err != nil {
-		return nil, err
-	}
-	if c.prepared == nil {
-		c.prepared = map[int]*sql.Stmt{}
-	}
-	c.prepared[n] = stmt
-	return stmt, nil
-}
-
-// queryByIDs runs the statement once per chunk of ids (publicRowsPerStatement at a time) and calls
-// scan for every row returned.
-func (c *chunkStatements) queryByIDs(ctx context.Context, ids []string, scan func(*sql.Rows) error) error {
-	for chunk := range slices.Chunk(ids, publicRowsPerStatement) {
-		args := make([]any, len(chunk))
-		for i, id := range chunk {
-			args[i] = id
-		}
-		stmt, err := c.forRows(ctx, len(chunk))
-		if err != nil {
-			return err
-		}
-		result, err := stmt.QueryContext(ctx, args...)
-		if err != nil {
-			return err
-		}
-		for result.Next() {
-			if err := scan(result); err != nil {
-				result.Close()
-				return err
-			}
-		}
-		if err := errors.Join(result.Err(), result.Close()); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (c *chunkStatements) close() {
-	for _, stmt := range c.prepared {
-		stmt.Close()
-	}
-}
-
 // ErrNotFound: no dossier has that code (or it is not received yet).
 var ErrNotFound = errors.New("not found")
 

@@ -1,7 +1,5 @@
 package projections
 
-import "github.com/motcua/motcua/domain"
-
 // AgencyScope is whose dossiers a read-model query covers: one agency's, or every agency's. Every
 // agency is a value of its own (AllAgencies), asked for on purpose; the zero AgencyScope, and
 // OneAgency(""), cover no dossier at all, so an agency left empty can never widen a query to the
@@ -25,7 +23,3 @@ func (s AgencyScope) All() bool { return s.all }
 
 // none reports whether the scope covers no dossier.
 func (s AgencyScope) none() bool { return !s.all && s.agency == "" }
-
-// covers reports whether the dossier d is within the scope: every dossier for all agencies, else
-// those the agency is involved in (received, decides, holds, or does an open part of).
-func (s AgencyScope) covers(d domain.Dossier) bool { return s.all || d.AgencyInvolved(s.agency) }

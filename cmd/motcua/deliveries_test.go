@@ -196,13 +196,3 @@ func deadAddr(t *testing.T) string {
 func regexpLine(text, pattern string) bool {
 	return regexp.MustCompile(`(?m)` + pattern).MatchString(text)
 }
-
-func grepLines(text, sub string) string {
-	var out []string
-	for line := range strings.Lines(text) {
-		if strings.Contains(line, sub) {
-			out = append(out, line)
-		}
-	}
-	return strings.Join(out, "")
-}
