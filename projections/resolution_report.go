@@ -782,19 +782,6 @@ const (
 	ruleIndicator
 )
 
-// resolvedVerdict judges a dossier resolved (a first result or a written rejection) against the
-// due date in force when it was.
-func resolvedVerdict(d summaryRow, rule verdictRule) Verdict {
-	if rule == ruleLegal {
-		return judge(d.ResolvedAt, d.ResolvedDueDate)
-	}
-	v := judge(d.ResolvedAt, d.ResolvedIndicatorDueDate)
-	if v != "" && d.SupplementRequests > d.IndicatorSupplementLimit {
-		v = VerdictLate
-	}
-	return v
-}
-
 // ResolutionCounts are the columns of form II.06a, counted in dossiers.
 type ResolutionCounts struct {
 	ReceivedTotal            int `json:"received_total"`

@@ -1,7 +1,6 @@
 package projections
 
 import (
-	"context"
 	"database/sql"
 	"strings"
 	"time"
@@ -11,21 +10,20 @@ import (
 	"github.com/motcua/motcua/eventstore"
 )
 
-// dossierSummary is a table of one row per dossier holding the recorded facts the read models count
-// by: who received and decides it, its procedure and field, the channel, when it was received, the
-// appointment date promised and the statutory and indicator due dates in force, whether its clock
-// is paused, when it was resolved and against which dates, its steps' worst verdict, apologies,
-// withdrawal. Process control keeps the full summary (control_dossiers, a subset of these columns:
-// controlColumns), which the register and the late dashboard read; read models that still keep a
-// copy of their own fold it through foldBatch. The code that folds events into a row is this one
-// (summaryRow.fold). A dossier is open when received_at is set and resolved_at and closed_at are not.
-type dossierSummary struct{ table string }
+// A dossier's summary holds the recorded facts the read models count by: who received and decides
+// it, its procedure and field, the channel, when it was received, the appointment date promised and
+// the statutory and indicator due dates in force, whether its clock is paused, when it was resolved
+// and against which dates, its steps' worst verdict, apologies, withdrawal. Process control keeps
+// it (control_dossiers, a subset of these columns: controlColumns), which the register and the
+// late dashboard read; the resolution report and satisfaction fold rows in memory for their
+// counters. The code that folds events into a row is this one (summaryRow.fold). A dossier is open
+// when received_at is set and resolved_at and closed_at are not.
 
 // summarySchemaVersion is the version of summarySchema. Every read model keeping a summary adds it
 // to the version of its own tables, so that raising it (a column added here) rebuilds them all.
 const summarySchemaVersion = 1
 
-// summaryRow is one dossier's row of a dossierSummary table.
+// summaryRow is one dossier's summary.
 type summaryRow struct {
 	DossierID, Code, ReceivingUnit, CompetentAgency          string
 	ProcedureCode, ProcedureName, FieldCode, FieldName       string
@@ -68,7 +66,6 @@ type summaryRow struct {
 	PaidOnline             bool
 
 	exists bool // the dossier was submitted or received: events before that change nothing
-	stored bool // the table held the row before the batch
 }
 
 // summaryColumn maps a column to its field. Text columns are NOT NULL unless nullable, then NULL
@@ -149,9 +146,6 @@ func (c summaryColumn) definition() string {
 	return c.name + " TEXT NOT NULL DEFAULT ''"
 }
 
-// summaryColumnList is the columns in schema order, qualified with alias when given.
-func summaryColumnList(alias string) string { return columnList(summarySchema, alias) }
-
 // columnList is the names of columns, qualified with alias when given.
 func columnList(columns []summaryColumn, alias string) string {
 	names := make([]string, len(columns))
@@ -163,25 +157,6 @@ func columnList(columns []summaryColumn, alias string) string {
 	}
 	return strings.Join(names, ", ")
 }
-
-// Indexes of a summary table; each read model keeps those its queries use, since every index is
-// written for every row a replay writes.
-var (
-	summaryByCompetentAgency = tableIndex{"_competent", "competent_agency, received_at"}
-	summaryByReceivingUnit   = tableIndex{"_receiving", "receiving_unit, received_at"}
-)
-
-// statements creates the table with the given indexes.
-func (s dossierSummary) statements(d engine.Dialect, indexes ...tableIndex) []string {
-	defs := make([]string, len(summarySchema))
-	for i, c := range summarySchema {
-		defs[i] = c.definition()
-	}
-	return createTable(d, s.table, strings.Join(defs, ", "), "dossier_id", indexes...)
-}
-
-// values returns the row's column values in schema order.
-func (r *summaryRow) values() []any { return r.valuesOf(summarySchema) }
 
 // valuesOf returns the row's values of columns, in their order.
 func (r *summaryRow) valuesOf(columns []summaryColumn) []any {
@@ -378,75 +353,6 @@ func firstNonZeroTime(have, t time.Time) time.Time {
 	return have
 }
 
-// summaryBatch holds the summary rows a batch of events touches: they are read together and
-// written together, in the order first touched so a replay writes the same rows the same way.
-type summaryBatch struct {
-	table  dossierSummary
-	rows   map[string]*summaryRow
-	order  []*summaryRow
-	stored []string // the dossiers the table held before the batch
-}
-
-// loadSummaries reads the rows of the dossiers ids (in first-touched order); a dossier the table
-// does not hold gets a fresh row that exists once its submission or receipt is folded in.
-func loadSummaries(ctx context.Context, tx *sql.Tx, d engine.Dialect, table dossierSummary, ids []string) (*summaryBatch, error) {
-	b := &summaryBatch{table: table, rows: make(map[string]*summaryRow, len(ids))}
-	for start := 0; start < len(ids); start += maxParameters {
-		chunk := ids[start:min(start+maxParameters, len(ids))]
-		rows, err := tx.QueryContext(ctx, `SELECT `+summaryColumnList("")+` FROM `+table.table+` WHERE dossier_id IN (`+placeholders(d, len(chunk), 1, 1)+`)`,
-			anySlice(chunk)...)
-		if err != nil {
-			return nil, err
-		}
-		list, err := scanSummaryRows(rows, nil)
-		if err != nil {
-			return nil, err
-		}
-		for i := range list {
-			b.rows[list[i].DossierID] = &list[i]
-		}
-	}
-	for _, id := range ids {
-		row := b.rows[id]
-		if row == nil {
-			row = &summaryRow{DossierID: id}
-			b.rows[id] = row
-		} else {
-			row.stored = true
-			b.stored = append(b.stored, id)
-		}
-		b.order = append(b.order, row)
-	}
-	return b, nil
-}
-
-// flush writes every row the batch brought into existence.
-func (b *summaryBatch) flush(ctx context.Context, tx *sql.Tx, batch engine.Batch) error {
-	columns := make([]string, len(summarySchema))
-	updates := make([]string, 0, len(summarySchema)-1)
-	for i, c := range summarySchema {
-		columns[i] = c.name
-		if i > 0 {
-			updates = append(updates, c.name+" = excluded."+c.name)
-		}
-	}
-	var fresh, stored [][]any
-	for _, row := range b.order {
-		switch {
-		case !row.exists:
-		case row.stored:
-			stored = append(stored, row.values())
-		default:
-			fresh = append(fresh, row.values())
-		}
-	}
-	upsert := `ON CONFLICT (dossier_id) DO UPDATE SET ` + strings.Join(updates, ", ")
-	if err := insertNewRows(ctx, tx, batch, b.table.table, columns, fresh, upsert); err != nil {
-		return err
-	}
-	return insertRows(ctx, tx, batch.Dialect, b.table.table, columns, stored, upsert)
-}
-
 // dossierEvent is one event of a dossier's stream, decoded.
 type dossierEvent struct {
 	id string
@@ -479,11 +385,6 @@ func decodeBatch(batch engine.Batch) ([]dossierEvent, []string, error) {
 	return decoded, ids, nil
 }
 
-// scanSummaryRows reads rows selected with summaryColumnList, then any extra columns into extra.
-func scanSummaryRows(rows *sql.Rows, extra func() []any) ([]summaryRow, error) {
-	return scanSummaryColumns(rows, summarySchema, extra)
-}
-
 // scanSummaryColumns reads rows selected with columnList(columns, …), then any extra columns into extra.
 func scanSummaryColumns(rows *sql.Rows, columns []summaryColumn, extra func() []any) ([]summaryRow, error) {
 	defer rows.Close()
@@ -501,41 +402,4 @@ func scanSummaryColumns(rows *sql.Rows, columns []summaryColumn, extra func() []
 		out = append(out, r)
 	}
 	return out, rows.Err()
-}
-
-// batchHooks let a read model do its own part of a batch around the summary fold.
-type batchHooks struct {
-	// loaded runs once the summary rows are read, with the dossiers the table held before.
-	loaded func(stored []string) error
-	// each runs after every event is folded into an existing row, with the row as it is then.
-	each func(id string, re eventstore.RecordedEvent, e domain.Event, row *summaryRow) error
-}
-
-// foldBatch folds every dossier event of the batch into its summary row, reading the rows the batch
-// touches together and writing them together, with the read model's hooks in between. The read
-// models apply their batches through it.
-func foldBatch(ctx context.Context, tx *sql.Tx, table dossierSummary, b engine.Batch, hooks batchHooks) error {
-	decoded, ids, err := decodeBatch(b)
-	if err != nil || len(ids) == 0 {
-		return err
-	}
-	batch, err := loadSummaries(ctx, tx, b.Dialect, table, ids)
-	if err != nil {
-		return err
-	}
-	if hooks.loaded != nil {
-		if err := hooks.loaded(batch.stored); err != nil {
-			return err
-		}
-	}
-	for _, de := range decoded {
-		row := batch.rows[de.id]
-		row.fold(de.re, de.e)
-		if hooks.each != nil && row.exists {
-			if err := hooks.each(de.id, de.re, de.e, row); err != nil {
-				return err
-			}
-		}
-	}
-	return batch.flush(ctx, tx, b)
 }
