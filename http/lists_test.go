@@ -1,0 +1,187 @@
+package http_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/motcua/motcua/commands"
+	"github.com/motcua/motcua/projections"
+)
+
+// Every GET route of the router is classified here, so that a new one must say how its answer
+// stays bounded: a paged list (checked below against its page size), a list bounded by
+// construction (with the reason, and a check where the bound is a figure), or a single resource.
+
+// pagedLists answer the keyset Page envelope {items, next, total}: the route, and the path it is
+// asked at (filled with the seeded dossiers' unit and year).
+var pagedLists = map[string][]string{
+	"/api/v1/work-queue":              {"/api/v1/work-queue"},
+	"/api/v1/registers/{unit}/{year}": {"/api/v1/registers/" + centre + "/2026"},
+	"/api/v1/dashboards/late/{list}":  lateListPaths(),
+}
+
+func lateListPaths() []string {
+	var paths []string
+	for _, list := range projections.LateLists {
+		paths = append(paths, "/api/v1/dashboards/late/"+list)
+	}
+	return paths
+}
+
+// boundedLists answer lists without paging: why they cannot grow past a bound. Those with a
+// figure for a bound are checked in TestNoListAnswersMoreThanItsPageSize.
+var boundedLists = map[string]string{
+	"/api/v1/dashboards/late": "each list's first page is at most its limit and LateDashboardFirstPageMax; by agency, procedure " +
+		"and field are bounded by the catalog; by unit and by official only by the staff in scope (not capped)",
+	"/api/v1/procedures":              "the catalog, which the province edits and the server holds in memory",
+	"/api/v1/work-queue/summary":      "one line per agency: at most the catalog's agencies",
+	"/api/v1/statistics/satisfaction": "groups capped at SatisfactionGroupLimit plus one line of the others; months by the period (at most ten years)",
+	"/api/v1/reports/resolution":      "one line per field of the catalog",
+	"/can-bo":                         "the work queue page: a page at a time (TestWorkQueueAnswersOnePageAtATime), or the inspector's one line per agency",
+	"/can-bo/thong-ke/tre-han":        "the late dashboard's first pages, or one page of one list with a link to the next",
+	"/can-bo/thong-ke/tre-han.csv":    "an export: the late lists streamed page by page, never held whole",
+	"/can-bo/thong-ke/dung-han":       "one line per month of the period (at most ten years)",
+	"/can-bo/thong-ke/dung-han.csv":   "one line per month of the period (at most ten years)",
+	"/can-bo/thong-ke/hai-long":       "the satisfaction report: groups capped at SatisfactionGroupLimit",
+	"/can-bo/thong-ke/hai-long.csv":   "the satisfaction report: groups capped at SatisfactionGroupLimit",
+	"/can-bo/thong-ke/bao-cao":        "the resolution report: one line per field of the catalog",
+	"/can-bo/thong-ke/bao-cao.csv":    "the resolution report: one line per field of the catalog",
+}
+
+// singleResources answer one thing (its own parts at most: a dossier's steps and history).
+var singleResources = []string{
+	"/healthz", "/readyz", "/", "/tra-cuu", "/tra-cuu/{code}", "/xac-thuc/{resultCode}", "/can-bo/dang-nhap",
+	"/static/*", "/can-bo/tiep-nhan", "/can-bo/ho-so/{code}", "/can-bo/ho-so/{code}/in/{form}", "/can-bo/ho-so/{code}/lich-su",
+	"/api/v1/public/dossiers/{code}", "/api/v1/public/dossiers/{code}/events", "/api/v1/public/dossiers/{code}/qr.png",
+	"/api/v1/public/results/{resultCode}", "/api/v1/public/results/{resultCode}/qr.png",
+	"/api/v1/dossiers/{ref}", "/api/v1/dossiers/{ref}/events", "/api/v1/dossiers/{ref}/verification",
+	"/api/v1/dossiers/{ref}/control-sheet",
+}
+
+// TestNoListAnswersMoreThanItsPageSize (issue 12): no list endpoint answers more than its page
+// size. Ten dossiers, five overdue and apologised for and five due soon, are listed two at a time through every
+// paged list, whose pages chain through the whole list with no item twice; a limit out of range
+// or a cursor no list handed out is a 400 naming the field; the unpaged lists stay within their
+// bounds.
+func TestNoListAnswersMoreThanItsPageSize(t *testing.T) {
+	e := buildEnv(t, envOptions{projections: projections.All()})
+	for _, r := range routesOf(t, e.server) {
+		_, paged := pagedLists[r.pattern]
+		_, bounded := boundedLists[r.pattern]
+		if r.method == http.MethodGet && !paged && !bounded && !slices.Contains(singleResources, r.pattern) {
+			t.Errorf("GET %s is neither a list (paged or bounded) nor a single resource: classify it here", r.pattern)
+		}
+	}
+
+	// Monday 2 March 08:00: five dossiers due Monday 9 March; Thursday 5 March: five due Thursday
+	// 12 March. On Tuesday 10 March the first five are overdue and the others due within 3 days.
+	// The head of the deciding agency apologises for the first five at once (form 04).
+	desk := e.token("tiepnhan1", centre, commands.RoleReception)
+	head := e.token("truongphong1", building, commands.RoleHead)
+	for batch, wait := range []time.Duration{3 * 24 * time.Hour, 5 * 24 * time.Hour} {
+		for range 5 {
+			code := e.expect(e.do("POST", "/api/v1/dossiers", desk, validReceipt()), http.StatusCreated).body["code"].(string)
+			if batch == 0 {
+				e.expect(e.do("POST", "/api/v1/dossiers/"+code+"/apology", head, map[string]any{"reason": "Chờ xác minh", "extra_working_days": 3}), http.StatusOK)
+			}
+		}
+		e.clock.Advance(wait)
+	}
+	e.waitProjected()
+
+	for pattern, paths := range pagedLists {
+		for _, path := range paths {
+			seen := map[string]bool{}
+			after, pages := "", 0
+			for ; ; pages++ {
+				if pages > 10 {
+					t.Fatalf("%s: the pages do not end", path)
+				}
+				page := e.expect(e.do("GET", path+"?limit=2&after="+url.QueryEscape(after), desk, nil), http.StatusOK).body
+				items := page["items"].([]any)
+				if len(items) > 2 {
+					t.Errorf("%s: a page of limit 2 holds %d items", path, len(items))
+				}
+				for _, item := range items {
+					key, _ := json.Marshal(item)
+					if seen[string(key)] {
+						t.Errorf("%s: %s is listed twice", path, key)
+					}
+					seen[string(key)] = true
+				}
+				if after, _ = page["next"].(string); after == "" {
+					if total, ok := page["total"].(float64); ok && int(total) != len(seen) {
+						t.Errorf("%s: the pages list %d items, the total says %v", path, len(seen), total)
+					}
+					break
+				}
+			}
+			// The lists the seeding fills must come over several pages, or the paging went untested.
+			if !strings.HasSuffix(path, "resolved_late") && !strings.HasSuffix(path, "late_acceptances") && pages < 2 {
+				t.Errorf("%s (%s): %d items came on one page of 2", path, pattern, len(seen))
+			}
+			for query, field := range map[string]string{"limit=0": "limit", "limit=501": "limit",
+				"after=" + projections.Cursor{"forged"}.Encode(): "after", "after=%25%25": "after"} {
+				r := e.expect(e.do("GET", path+"?"+query, desk, nil), http.StatusBadRequest)
+				if fields := fieldsOf(r); !slices.Contains(fields, field) {
+					t.Errorf("GET %s?%s: fields at fault %v, want %s", path, query, fields, field)
+				}
+			}
+		}
+	}
+
+	catalog := e.app.Catalog
+	var fields []string
+	for _, p := range catalog.Procedures {
+		if !slices.Contains(fields, p.Field.Code) {
+			fields = append(fields, p.Field.Code)
+		}
+	}
+	atMost := func(what string, list any, bound int) {
+		t.Helper()
+		if n := len(list.([]any)); n > bound {
+			t.Errorf("%s holds %d lines, more than its bound %d", what, n, bound)
+		}
+	}
+
+	// The late dashboard: each list's first page is at most the limit asked for, and at most
+	// LateDashboardFirstPageMax however large a limit.
+	for _, limit := range []int{2, projections.MaxPageSize} {
+		dash := e.expect(e.do("GET", "/api/v1/dashboards/late?limit="+strconv.Itoa(limit), desk, nil), http.StatusOK).body
+		for _, list := range projections.LateLists {
+			atMost("the late dashboard's "+list, dash[list].(map[string]any)["items"], min(limit, projections.LateDashboardFirstPageMax))
+		}
+		if limit == 2 && len(items(dash["open_overdue"])) != 2 {
+			t.Errorf("the late dashboard lists %d open overdue dossiers on a first page of 2 of 5", len(items(dash["open_overdue"])))
+		}
+		atMost("the late dashboard by agency", dash["by_agency"], len(catalog.Agencies))
+		atMost("the late dashboard by procedure", dash["by_procedure"], len(catalog.Procedures))
+		atMost("the late dashboard by field", dash["by_field"], len(fields))
+	}
+	for _, query := range []string{"limit=0", "limit=501"} {
+		r := e.expect(e.do("GET", "/api/v1/dashboards/late?"+query, desk, nil), http.StatusBadRequest)
+		if !slices.Contains(fieldsOf(r), "limit") {
+			t.Errorf("GET /api/v1/dashboards/late?%s: fields at fault %v, want limit", query, fieldsOf(r))
+		}
+	}
+
+	procedures := e.expect(e.do("GET", "/api/v1/procedures", "", nil), http.StatusOK).body
+	atMost("the procedures", procedures["procedures"], len(catalog.Procedures))
+	atMost("the agencies", procedures["agencies"], len(catalog.Agencies))
+	summary := e.expect(e.do("GET", "/api/v1/work-queue/summary", desk, nil), http.StatusOK).body
+	atMost("the work-queue summary", summary["agencies"], len(catalog.Agencies))
+	decade := "?from=2020-01-01&to=2029-12-31"
+	satisfaction := e.expect(e.do("GET", "/api/v1/statistics/satisfaction"+decade, desk, nil), http.StatusOK).body
+	for _, group := range []string{"by_agency", "by_department", "by_procedure", "by_official"} {
+		atMost("satisfaction "+group, satisfaction[group], projections.SatisfactionGroupLimit+1)
+	}
+	atMost("satisfaction by_month", satisfaction["by_month"], 10*12)
+	resolution := e.expect(e.do("GET", "/api/v1/reports/resolution"+decade, desk, nil), http.StatusOK).body
+	atMost("the resolution report's fields", resolution["fields"], len(fields))
+}
