@@ -292,11 +292,12 @@ func (v ProcessControlView) NewFold(fresh bool) engine.Fold {
 // handovers still in play (the latest one that is not a part, the open parts) and those added
 // since the last flush, with the notes added since.
 type controlDossier struct {
-	row    summaryRow
-	log    handoverLog
-	late   lateKeys // the dossier's rows in control_late as the table holds them
-	stored bool     // the table holds the summary row
-	dirty  bool     // changed since the last flush
+	row     summaryRow
+	log     handoverLog
+	late    lateKeys // the dossier's rows in control_late as the table holds them
+	stored  bool     // the table holds the summary row
+	dirty   bool     // changed since the last flush
+	touched int      // the fold's event count when an event last moved the dossier
 }
 
 // controlFold holds the dossiers moving in the log across the batches folded since the last flush.
@@ -305,6 +306,7 @@ type controlFold struct {
 	held  map[string]*controlDossier
 	rows  int               // summary rows, handovers and notes held: what the engine's budget counts
 	dirty []*controlDossier // in the order first changed, so a replay writes rows in the same order
+	added int               // events folded so far
 }
 
 func (f *controlFold) Held() int { return f.rows }
@@ -335,6 +337,8 @@ func (f *controlFold) Add(ctx context.Context, q engine.Querier, batch engine.Ba
 	}
 	for _, de := range decoded {
 		d := f.held[de.id]
+		f.added++
+		d.touched = f.added
 		d.row.fold(de.re, de.e)
 		if !d.row.exists {
 			continue
@@ -397,16 +401,17 @@ func (f *controlFold) load(ctx context.Context, q engine.Querier, dialect engine
 }
 
 // Flush writes the summary rows, handovers and notes changed since the last flush, then keeps
-// only dossiers still in progress that moved since the last flush, each with its handovers still
-// in play: a finished dossier rarely moves again, and one idle for a whole flush's worth of events
-// is read back if it moves.
+// the dossiers still in progress that an event moved within the last foldForgetAfter events, each
+// with its handovers still in play: a finished dossier rarely moves again, and one idle longer is
+// read back if it moves. Forgetting by events, not by flushes: a catch-up flushes every few
+// seconds, and forgetting what the last flush had not touched read back nearly every row.
 func (f *controlFold) Flush(ctx context.Context, tx *sql.Tx, batch engine.Batch) error {
 	if err := f.write(ctx, tx, batch); err != nil {
 		return err
 	}
 	f.rows = 0
 	for id, d := range f.held {
-		if !d.dirty || !d.row.ClosedAt.IsZero() {
+		if !d.row.ClosedAt.IsZero() || f.added-d.touched > foldForgetAfter {
 			delete(f.held, id)
 			continue
 		}

@@ -98,10 +98,11 @@ type publicRow struct {
 	touched int  // the fold's event count when an event last moved the row
 }
 
-// publicForgetAfter is how many events of the log a fold keeps holding a row no event moved: a
+// foldForgetAfter is how many events of the log every read model's fold keeps holding a row no
+// event moved (finished dossiers go at the next flush): a
 // dossier's events lie up to a few hundred thousand events apart in a province's log, and each
 // event moves at most one row, so the rows held stay fewer than that.
-const publicForgetAfter = 250_000
+const foldForgetAfter = 250_000
 
 // publicRowsPerStatement bounds the rows one statement reads or writes: enough to save PostgreSQL
 // round trips, few enough that SQLite, whose parser looks numbered parameters up one by one, does
@@ -181,7 +182,7 @@ func (f *publicStatusFold) Add(ctx context.Context, q engine.Querier, batch engi
 }
 
 // Flush writes the rows changed since the last flush, then forgets those of finished dossiers,
-// which rarely move again, and those no event moved for publicForgetAfter events; either is read
+// which rarely move again, and those no event moved for foldForgetAfter events; either is read
 // back if it moves. Forgetting by events, not by flushes: a catch-up flushes every few seconds.
 func (f *publicStatusFold) Flush(ctx context.Context, tx *sql.Tx, batch engine.Batch) error {
 	// A few thousand rows at a time: their encoded states are what a flush holds besides the rows.
@@ -191,7 +192,7 @@ func (f *publicStatusFold) Flush(ctx context.Context, tx *sql.Tx, batch engine.B
 		}
 	}
 	for id, row := range f.rows {
-		if row.dossier.Status.Final() || f.added-row.touched > publicForgetAfter {
+		if row.dossier.Status.Final() || f.added-row.touched > foldForgetAfter {
 			delete(f.rows, id)
 			continue
 		}

@@ -169,6 +169,7 @@ type satisfactionFold struct {
 	dossiers   map[string]*satisfactionDossier
 	counts     map[countKey]*ratingTally
 	indicators map[indicatorKey]*indicatorTally
+	added      int // events folded so far
 }
 
 // satisfactionDossier is a dossier's slim state, from its submission or receipt until it is rated
@@ -179,6 +180,7 @@ type satisfactionDossier struct {
 	// that change nothing); stored: the table holds its row; dirty: the row changed since the last
 	// flush; done: rated or closed without a result, its row goes.
 	known, stored, dirty, done bool
+	touched                    int // the fold's event count when an event last moved it
 
 	receivingUnit, competentAgency, procedureCode, procedureName string
 	// dueDate is the statutory due date in force (restarted by a completed supplement, moved by a
@@ -255,7 +257,10 @@ func (f *satisfactionFold) Add(ctx context.Context, q engine.Querier, batch engi
 	}
 	for i, re := range batch.Events {
 		if decoded[i] != nil {
-			f.fold(f.dossiers[strings.TrimPrefix(re.Stream, "dossier-")], re, decoded[i])
+			s := f.dossiers[strings.TrimPrefix(re.Stream, "dossier-")]
+			f.added++
+			s.touched = f.added
+			f.fold(s, re, decoded[i])
 		}
 	}
 	return nil
@@ -628,11 +633,12 @@ func (f *satisfactionFold) Flush(ctx context.Context, tx *sql.Tx, batch engine.B
 	if err := f.flushIndicators(ctx, tx, batch.Dialect); err != nil {
 		return err
 	}
-	// Keep the dossiers that moved since the last flush and can still be rated: one idle for a
-	// whole flush's worth of events is read back if it moves again, so what a fold holds stays
-	// bounded by the dossiers active in that span, not by every open one.
+	// Keep the dossiers that can still be rated and that an event moved within the last
+	// foldForgetAfter events: one idle longer is read back if it moves again, so what a fold holds
+	// stays bounded by the dossiers active in that span, not by every open one (by events, not
+	// flushes: a catch-up flushes every few seconds).
 	for id, s := range f.dossiers {
-		if s.done || !s.known || !s.dirty {
+		if s.done || !s.known || f.added-s.touched > foldForgetAfter {
 			delete(f.dossiers, id)
 			f.forgot = f.forgot || (s.known && !s.done)
 			continue

@@ -182,6 +182,7 @@ type queueRow struct {
 	stored     bool     // the table holds a row for it, placed at written
 	written    queueKey // the stored row's place and agencies
 	dirty      bool     // changed since the last flush
+	touched    int      // the fold's event count when an event last moved the row
 }
 
 // reset forgets the dossier, as deleting its row does: a later event starts again from a new dossier.
@@ -219,6 +220,7 @@ type workQueueFold struct {
 	view  WorkQueueView
 	rows  map[string]*queueRow
 	dirty []*queueRow // in the order first changed, so rows are written in a repeatable order
+	added int         // events folded so far
 }
 
 func (f *workQueueFold) Held() int { return len(f.rows) }
@@ -248,6 +250,8 @@ func (f *workQueueFold) Add(ctx context.Context, q engine.Querier, batch engine.
 	}
 	for _, de := range decoded {
 		re, e, row := de.re, de.e, f.rows[de.id]
+		f.added++
+		row.touched = f.added
 		if s, ok := e.(domain.Submitted); ok {
 			row.acceptance = sqlTime(s.AcceptanceDeadline)
 		}
@@ -271,14 +275,15 @@ func (f *workQueueFold) Add(ctx context.Context, q engine.Querier, batch engine.
 	return nil
 }
 
-// Flush writes the rows changed since the last flush, then keeps only those of dossiers still in
-// the queue that moved since the last flush; any other is read back if it moves again.
+// Flush writes the rows changed since the last flush, then keeps those of dossiers still in the
+// queue that an event moved within the last foldForgetAfter events; any other is read back if it
+// moves again (by events, not flushes: a catch-up flushes every few seconds).
 func (f *workQueueFold) Flush(ctx context.Context, tx *sql.Tx, batch engine.Batch) error {
 	if err := f.view.writeRows(ctx, tx, batch, f.dirty); err != nil {
 		return err
 	}
 	for id, row := range f.rows {
-		if !row.dirty || !row.queued {
+		if !row.queued || f.added-row.touched > foldForgetAfter {
 			delete(f.rows, id)
 			continue
 		}
