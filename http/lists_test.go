@@ -38,7 +38,7 @@ func lateListPaths() []string {
 // figure for a bound are checked in TestNoListAnswersMoreThanItsPageSize.
 var boundedLists = map[string]string{
 	"/api/v1/dashboards/late": "each list's first page is at most its limit and LateDashboardFirstPageMax; by agency, procedure " +
-		"and field are bounded by the catalog; by unit and by official only by the staff in scope (not capped)",
+		"and field are bounded by the catalog; by unit and by official capped at LateGroupLimit plus one line of the others",
 	"/api/v1/procedures":              "the catalog, which the province edits and the server holds in memory",
 	"/api/v1/work-queue/summary":      "one line per agency: at most the catalog's agencies",
 	"/api/v1/statistics/satisfaction": "groups capped at SatisfactionGroupLimit plus one line of the others; months by the period (at most ten years)",
@@ -163,6 +163,8 @@ func TestNoListAnswersMoreThanItsPageSize(t *testing.T) {
 		atMost("the late dashboard by agency", dash["by_agency"], len(catalog.Agencies))
 		atMost("the late dashboard by procedure", dash["by_procedure"], len(catalog.Procedures))
 		atMost("the late dashboard by field", dash["by_field"], len(fields))
+		atMost("the late dashboard by unit", dash["by_unit"], projections.LateGroupLimit+1)
+		atMost("the late dashboard by official", dash["by_official"], projections.LateGroupLimit+1)
 	}
 	for _, query := range []string{"limit=0", "limit=501"} {
 		r := e.expect(e.do("GET", "/api/v1/dashboards/late?"+query, desk, nil), http.StatusBadRequest)

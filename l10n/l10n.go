@@ -690,6 +690,7 @@ var messages = map[string][2]string{
 	"dash.late.summary":            {"%d hồ sơ đang quá hạn, %d hồ sơ giải quyết quá hạn trong kỳ, %d hồ sơ sắp đến hạn, %d lần xin lỗi.", "%d open past their date, %d resolved late in the period, %d due soon, %d apologies."},
 	"dash.late.by_unit":            {"Số giờ làm việc quá hạn theo đơn vị", "Working hours overrun by unit"},
 	"dash.late.by_agency":          {"Số hồ sơ trễ hạn theo cơ quan", "Late dossiers by agency"},
+	"dash.late.others_units":       {"Các đơn vị khác (%d)", "Other units (%d)"},
 	"dash.late.no_overrun":         {"Không có bước nào quá hạn.", "No step overran."},
 	"dash.late.open":               {"Đang quá hạn", "Open past the due date"},
 	"dash.late.due":                {"Hạn giải quyết theo quy định", "Statutory due date"},

@@ -1,9 +1,11 @@
 package projections
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -151,9 +153,12 @@ type LateGroup struct {
 }
 
 // OverrunGroup sums the overrun steps of the listed late dossiers under one unit or official.
+// The line of the others (Others > 0) sums the groups left out of a list capped at
+// LateGroupLimit, and has no key.
 type OverrunGroup struct {
 	Key          string  `json:"key"`
 	Name         string  `json:"name,omitempty"`
+	Others       int     `json:"others,omitempty"`
 	OverrunSteps int     `json:"overrun_steps"`
 	OverrunHours float64 `json:"overrun_hours"`
 	// HoldingOverdue counts open overdue dossiers the unit holds now (units only).
@@ -411,7 +416,8 @@ func lateDossiers(ctx context.Context, db *sql.DB, rows Page[lateRow], resolved 
 
 // summarise fills the dashboard's summaries: counts grouped in SQL over the open overdue
 // dossiers, those resolved late and the apologies of the period, and the overrun steps of the
-// late dossiers (their working hours measured here, with the calendar in force).
+// late dossiers (their working hours measured here, with the calendar in force), at most
+// LateGroupLimit units and officials with a line for the others.
 func (dash *LateDashboard) summarise(ctx context.Context, db *sql.DB, f LateFilter, cal *calendar.Calendar) error {
 	agencies, procedures, fields := groups[LateGroup]{}, groups[LateGroup]{}, groups[LateGroup]{}
 	units, officials := groups[OverrunGroup]{}, groups[OverrunGroup]{}
@@ -466,19 +472,27 @@ func (dash *LateDashboard) summarise(ctx context.Context, db *sql.DB, f LateFilt
 		return err
 	}
 
+	// The overrun's working hours are measured step by step with the calendar in force (holidays,
+	// swapped working days, the working-day hours), which SQL does not have: the steps are streamed
+	// — the group's keys and the two times, nothing else — and summed per unit and official, so
+	// memory grows with the staff in scope, never with the steps; the answer is capped below.
 	now := sqlTime(f.Now)
 	for _, list := range []string{LateListOpenOverdue, LateListResolvedLate} {
 		c := lateConditions(list, f, dash.DueBy)
 		c.add("h.deadline IS NOT NULL AND (h.ended_at > h.deadline OR (h.ended_at IS NULL AND h.deadline < ?))", now)
-		rows, err := db.QueryContext(ctx, `SELECT h.to_unit, h.to_official_id, h.to_official_name, h.ended_by_id, h.ended_by_name, h.deadline, h.ended_at`+
-			lateFrom+` JOIN control_handovers h ON h.dossier_id = d.dossier_id`+c.where(), c.args...)
+		// The responsible official (Handover.Responsible): the one the step was handed to, else
+		// the one who ended it.
+		rows, err := db.QueryContext(ctx, `SELECT h.to_unit,
+			CASE WHEN h.to_official_id <> '' THEN h.to_official_id ELSE COALESCE(h.ended_by_id, '') END,
+			CASE WHEN h.to_official_id <> '' THEN h.to_official_name ELSE COALESCE(h.ended_by_name, '') END,
+			h.deadline, h.ended_at`+lateFrom+` JOIN control_handovers h ON h.dossier_id = d.dossier_id`+c.where(), c.args...)
 		if err != nil {
 			return err
 		}
 		for rows.Next() {
-			var unit, toID, toName string
-			var endedByID, endedByName, deadline, ended sql.NullString
-			if err := rows.Scan(&unit, &toID, &toName, &endedByID, &endedByName, &deadline, &ended); err != nil {
+			var unit, officialID, officialName string
+			var deadline, ended sql.NullString
+			if err := rows.Scan(&unit, &officialID, &officialName, &deadline, &ended); err != nil {
 				rows.Close()
 				return err
 			}
@@ -486,10 +500,8 @@ func (dash *LateDashboard) summarise(ctx context.Context, db *sql.DB, f LateFilt
 			u := units.get(unit, "", overrunGroup)
 			u.OverrunSteps++
 			u.OverrunHours += hours
-			h := Handover{To: Party{Unit: unit, OfficialID: toID, OfficialName: toName},
-				EndedByOfficial: Party{OfficialID: endedByID.String, OfficialName: endedByName.String}}
-			if p := h.Responsible(); p.OfficialID != "" {
-				o := officials.get(p.OfficialID, p.OfficialName, overrunGroup)
+			if officialID != "" {
+				o := officials.get(officialID, officialName, overrunGroup)
 				o.OverrunSteps++
 				o.OverrunHours += hours
 			}
@@ -498,14 +510,49 @@ func (dash *LateDashboard) summarise(ctx context.Context, db *sql.DB, f LateFilt
 			return err
 		}
 	}
-	for _, g := range units {
-		g.OverrunHours = roundHours(g.OverrunHours)
-	}
-	for _, g := range officials {
-		g.OverrunHours = roundHours(g.OverrunHours)
-	}
-	dash.ByUnit, dash.ByOfficial = units.sorted(), officials.sorted()
+	dash.ByUnit, dash.ByOfficial = overrunLines(units, LateGroupLimit), overrunLines(officials, LateGroupLimit)
 	return nil
+}
+
+// LateGroupLimit caps the dashboard's lines by unit and by official, as SatisfactionGroupLimit
+// does the report's: a province has hundreds of units and officials, and one screenful of the
+// worst is what a dashboard shows; a narrower scope (one agency, one unit) lists its own.
+const LateGroupLimit = 50
+
+// overrunLines returns the groups in key order; past limit, the limit groups with the most overrun
+// hours (then steps, then overdue dossiers held, ties by key), then one line summing the others.
+func overrunLines(m groups[OverrunGroup], limit int) []OverrunGroup {
+	all := make([]*OverrunGroup, 0, len(m))
+	for _, g := range m {
+		all = append(all, g)
+	}
+	byKey := func(a, b *OverrunGroup) int { return strings.Compare(a.Key, b.Key) }
+	var others *OverrunGroup
+	if len(all) > limit {
+		slices.SortFunc(all, func(a, b *OverrunGroup) int {
+			return cmp.Or(cmp.Compare(b.OverrunHours, a.OverrunHours), cmp.Compare(b.OverrunSteps, a.OverrunSteps),
+				cmp.Compare(b.HoldingOverdue, a.HoldingOverdue), byKey(a, b))
+		})
+		others = &OverrunGroup{Others: len(all) - limit}
+		for _, g := range all[limit:] {
+			others.OverrunSteps += g.OverrunSteps
+			others.OverrunHours += g.OverrunHours
+			others.HoldingOverdue += g.HoldingOverdue
+		}
+		others.OverrunHours = roundHours(others.OverrunHours)
+		all = all[:limit]
+	}
+	slices.SortFunc(all, byKey)
+	out := make([]OverrunGroup, 0, len(all)+1)
+	for _, g := range all {
+		line := *g
+		line.OverrunHours = roundHours(line.OverrunHours)
+		out = append(out, line)
+	}
+	if others != nil {
+		out = append(out, *others)
+	}
+	return out
 }
 
 // groups collects summaries by key; they come out sorted by key.

@@ -1,9 +1,11 @@
 package projections_test
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -294,6 +296,17 @@ func latePages[T any](t *testing.T, s *scenario, f projections.LateFilter, list 
 func checkOverrunGroups(t *testing.T, where string, got []projections.OverrunGroup, want map[string][2]float64) {
 	t.Helper()
 	for _, g := range got {
+		if g.Others > 0 { // the last line sums the groups past the cap: those not listed above
+			var steps, hours float64
+			for _, w := range want {
+				steps, hours = steps+w[0], hours+w[1]
+			}
+			if g.Key != "" || g.Others != len(want) || float64(g.OverrunSteps) != steps || math.Abs(g.OverrunHours-hours) > 0.005*steps+1e-9 {
+				t.Errorf("%s: the others' line %+v; want %d others, %v steps, %.2fh", where, g, len(want), steps, hours)
+			}
+			clear(want)
+			continue
+		}
 		w, ok := want[g.Key]
 		if g.OverrunSteps == 0 && !ok {
 			continue // a unit listed only for holding overdue dossiers
@@ -402,5 +415,73 @@ func TestLateDashboardNamesWhoOverran(t *testing.T) {
 	}
 	if other.OpenOverdue.Total != 0 || len(other.OpenOverdue.Items) != 0 {
 		t.Errorf("another agency sees %+v", other.OpenOverdue)
+	}
+}
+
+// TestLateDashboardCapsUnitsAndOfficials hands 60 late dossiers to 60 units and officials, each
+// with its own allotted hours: the dashboard lists the LateGroupLimit with the most overrun hours
+// (in key order) and one line summing exactly the other ten.
+func TestLateDashboardCapsUnitsAndOfficials(t *testing.T) {
+	t.Parallel()
+	s := newScenario(t, sqliteBackend(t))
+	desk := s.staff[justice][0]
+	procedure, _ := s.app.Catalog.Procedure("2.000908") // 3 working days: due Tuesday 10 March 08:00
+	// Read on Tuesday 10 March at 16:00; steps handed out on Thursday 5 March at 08:00.
+	now := time.Date(2026, 3, 10, 16, 0, 0, 0, domain.VietnamTime)
+	s.clock = time.Date(2026, 3, 5, 8, 0, 0, 0, domain.VietnamTime)
+	const handlers = projections.LateGroupLimit + 10
+	type line struct {
+		key   string
+		hours float64
+	}
+	var want []line
+	for i := range handlers {
+		b := &dossierBook{Officials: map[string]string{}, Units: map[string]bool{}, Channel: domain.ChannelDirect, ReceivingUnit: justice,
+			CompetentAgency: justice, Procedure: procedure}
+		n := fmt.Sprintf("%02d", i)
+		// 1 to 20 allotted hours, so that overruns differ and tie in places (ties go by key).
+		if !s.receive(b, desk) || !s.act(b, desk, commands.TransferInput{ToUnit: "U" + n, ToOfficialID: "CB" + n, ToOfficialName: "Cán bộ " + n,
+			Step: "Thẩm định hồ sơ", AllottedHours: float64(1 + i*7%20)}) {
+			t.Fatal(s.err)
+		}
+		want = append(want, line{n, s.workingHoursBetween(b.current().Deadline, now)})
+	}
+	s.feed(t, projections.ProcessControlView{})
+	dash, err := projections.LateDashboardOf(context.Background(), s.db, projections.LateFilter{Agency: projections.OneAgency(justice), Now: now}, s.cal, projections.PageRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dash.OpenOverdue.Total != handlers {
+		t.Fatalf("%d open overdue, want %d", dash.OpenOverdue.Total, handlers)
+	}
+	slices.SortFunc(want, func(a, b line) int { return cmp.Or(cmp.Compare(b.hours, a.hours), strings.Compare(a.key, b.key)) })
+	listed, rest := want[:projections.LateGroupLimit], want[projections.LateGroupLimit:]
+	slices.SortFunc(listed, func(a, b line) int { return strings.Compare(a.key, b.key) })
+	var restHours float64
+	for _, l := range rest {
+		restHours += l.hours
+	}
+	if restHours == 0 || want[0].hours == want[len(want)-1].hours {
+		t.Fatalf("the fixture does not tell the worst from the rest: %v", want)
+	}
+	for _, by := range []struct {
+		prefix string
+		got    []projections.OverrunGroup
+	}{{"U", dash.ByUnit}, {"CB", dash.ByOfficial}} {
+		if len(by.got) != projections.LateGroupLimit+1 {
+			t.Fatalf("by %s: %d lines, want %d and the others'", by.prefix, len(by.got), projections.LateGroupLimit)
+		}
+		for i, l := range listed {
+			if g := by.got[i]; g.Key != by.prefix+l.key || g.OverrunSteps != 1 || g.OverrunHours != l.hours || g.Others != 0 {
+				t.Errorf("by %s, line %d: %+v; want %s%s, 1 step, %.2fh", by.prefix, i, g, by.prefix, l.key, l.hours)
+			}
+		}
+		others := by.got[projections.LateGroupLimit]
+		if others.Key != "" || others.Others != len(rest) || others.OverrunSteps != len(rest) || others.OverrunHours != restHours {
+			t.Errorf("by %s, the others' line: %+v; want %d others, %d steps, %.2fh", by.prefix, others, len(rest), len(rest), restHours)
+		}
+		if by.prefix == "U" && others.HoldingOverdue != len(rest) {
+			t.Errorf("the other units hold %d overdue dossiers, want %d", others.HoldingOverdue, len(rest))
+		}
 	}
 }

@@ -148,7 +148,11 @@ func (s *Pages) lateDashboardPage(w http.ResponseWriter, r *http.Request) {
 	var labels []string
 	var values []float64
 	for _, g := range dash.ByUnit {
-		labels, values = append(labels, s.unitLabel(g.Key, g.Name)), append(values, g.OverrunHours)
+		label := s.unitLabel(g.Key, g.Name)
+		if g.Others > 0 { // the units after the first LateGroupLimit, summed
+			label = l.T("dash.late.others_units", g.Others)
+		}
+		labels, values = append(labels, label), append(values, g.OverrunHours)
 	}
 	page.ByUnit = newBarChart("late-by-unit", l.T("dash.late.by_unit"), labels, values, 0, func(v float64) string { return l.Hours(v) + " h" }, "late")
 	labels, values = nil, nil
