@@ -19,6 +19,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 )
 
@@ -55,6 +56,9 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	// A command's goroutines (a rebuild's progress bar and its logger, say) write to the same
+	// streams: one lock per stream keeps their writes whole whatever the writer is.
+	stdout, stderr = &lockedWriter{w: stdout}, &lockedWriter{w: stderr}
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return errors.New("no command given")
@@ -100,4 +104,16 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	defer deployment.Close()
 	fmt.Fprintf(stdout, "%s store and read models are up to date\n", deployment.Kind)
 	return nil
+}
+
+// lockedWriter serialises writes to w.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
