@@ -214,7 +214,10 @@ func slowestLag(ctx context.Context, d *deployment, onlyWhether bool) (int, erro
 	return engine.CountEvents(ctx, d.Store, earliest, 0)
 }
 
-// waitCaughtUp waits until every read model has applied the whole log, reporting the lag every 5 s.
+// progressEvery is how often waitCaughtUp counts and reports what is left to catch up.
+const progressEvery = time.Minute
+
+// waitCaughtUp waits until every read model has applied the whole log, reporting the lag every minute.
 // It polls only whether an event follows each read model's checkpoint: counting a large log on
 // every poll would slow the catch-up it measures.
 func waitCaughtUp(ctx context.Context, d *deployment, fed <-chan error, progress io.Writer) error {
@@ -224,7 +227,9 @@ func waitCaughtUp(ctx context.Context, d *deployment, fed <-chan error, progress
 		if err != nil || left == 0 {
 			return err
 		}
-		if time.Since(lastReport) >= 5*time.Second {
+		// Counting what is left reads the rest of the log: on a 10 M-event store each count took
+		// a core for seconds, and counting every 5 s was 37 % of the catch-up's CPU (perf).
+		if time.Since(lastReport) >= progressEvery {
 			lastReport = time.Now()
 			if left, err = slowestLag(ctx, d, false); err != nil {
 				return err
