@@ -224,10 +224,10 @@ type LagCollector struct {
 	// Timeout bounds a measurement; DefaultLagTimeout when zero.
 	Timeout time.Duration
 
-	mu        sync.Mutex
-	last      map[string]Lag  // the last lag measured, by projection
-	failed    map[string]bool // the last measurement of the projection failed
-	measuring chan struct{}   // closed when the measurement under way ends; nil when none is
+	mu      sync.Mutex
+	last    map[string]Lag  // the last lag measured, by projection
+	failed  map[string]bool // the last measurement of the projection failed
+	refresh backgroundRefresh
 }
 
 // Bounds of a LagCollector's measurements.
@@ -263,22 +263,7 @@ func (c *LagCollector) Collect(ch chan<- prometheus.Metric) {
 	if wait <= 0 {
 		wait = DefaultLagWait
 	}
-	c.mu.Lock()
-	done := c.measuring
-	if done == nil {
-		done = make(chan struct{})
-		c.measuring = done
-		go c.measure(done)
-	}
-	c.mu.Unlock()
-	timer := time.NewTimer(wait)
-	defer timer.Stop()
-	measured := true
-	select {
-	case <-done:
-	case <-timer.C:
-		measured = false
-	}
+	measured := c.refresh.await(wait, c.measure)
 	now := time.Now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -298,8 +283,8 @@ func (c *LagCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
-// measure measures every projection's lag, within Timeout, keeps what it measured and closes done.
-func (c *LagCollector) measure(done chan struct{}) {
+// measure measures every projection's lag, within Timeout, and keeps what it measured.
+func (c *LagCollector) measure() {
 	timeout := c.Timeout
 	if timeout <= 0 {
 		timeout = DefaultLagTimeout
@@ -329,10 +314,40 @@ func (c *LagCollector) measure(done chan struct{}) {
 			logger.Warn("projection lag not measured; the last values measured are exported as stale", "projection", name, "error", err)
 		}
 	}
-	c.mu.Lock()
-	c.measuring = nil
-	c.mu.Unlock()
-	close(done)
+}
+
+// backgroundRefresh runs one refresh at a time in the background for the scrapes that wait on it:
+// a scrape starts one unless one is under way, and waits for it a bounded time.
+type backgroundRefresh struct {
+	mu      sync.Mutex
+	running chan struct{} // closed when the refresh under way ends; nil when none is
+}
+
+// await starts refresh unless one is under way, waits for it at most wait, and reports whether it
+// ended in time.
+func (b *backgroundRefresh) await(wait time.Duration, refresh func()) bool {
+	b.mu.Lock()
+	done := b.running
+	if done == nil {
+		done = make(chan struct{})
+		b.running = done
+		go func() {
+			refresh()
+			b.mu.Lock()
+			b.running = nil
+			b.mu.Unlock()
+			close(done)
+		}()
+	}
+	b.mu.Unlock()
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	select {
+	case <-done:
+		return true
+	case <-timer.C:
+		return false
+	}
 }
 
 // CachedCollector serves the metrics of a collector that reads a database at scrape time — the
@@ -345,9 +360,9 @@ type CachedCollector struct {
 	// Wait is how long a scrape waits for the collection it started; DefaultLagWait when zero.
 	Wait time.Duration
 
-	mu         sync.Mutex
-	last       []prometheus.Metric
-	collecting chan struct{} // closed when the collection under way ends; nil when none is
+	mu      sync.Mutex
+	last    []prometheus.Metric
+	refresh backgroundRefresh
 }
 
 // NewCachedCollector wraps c.
@@ -364,20 +379,7 @@ func (c *CachedCollector) Collect(ch chan<- prometheus.Metric) {
 	if wait <= 0 {
 		wait = DefaultLagWait
 	}
-	c.mu.Lock()
-	done := c.collecting
-	if done == nil {
-		done = make(chan struct{})
-		c.collecting = done
-		go c.collect(done)
-	}
-	c.mu.Unlock()
-	timer := time.NewTimer(wait)
-	defer timer.Stop()
-	select {
-	case <-done:
-	case <-timer.C:
-	}
+	c.refresh.await(wait, c.collect)
 	c.mu.Lock()
 	last := c.last
 	c.mu.Unlock()
@@ -386,7 +388,7 @@ func (c *CachedCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
-func (c *CachedCollector) collect(done chan struct{}) {
+func (c *CachedCollector) collect() {
 	metrics := make(chan prometheus.Metric)
 	go func() {
 		defer close(metrics)
@@ -397,7 +399,6 @@ func (c *CachedCollector) collect(done chan struct{}) {
 		gathered = append(gathered, m)
 	}
 	c.mu.Lock()
-	c.last, c.collecting = gathered, nil
+	c.last = gathered
 	c.mu.Unlock()
-	close(done)
 }
