@@ -11,6 +11,7 @@ import (
 // set in force (Rules.OnlineAcceptanceHours).
 type Submit struct {
 	DossierID     string
+	ExternalCode  string // the national portal's own id of a dossier filed there; empty when filed here
 	Procedure     Procedure
 	Applicant     Applicant
 	Components    []Component
@@ -76,13 +77,14 @@ func decideSubmit(d Dossier, c Submit) ([]Event, error) {
 	c.Applicant.Validate(&v, "applicant")
 	checkComponents(&v, c.Components, true)
 	v.Check(ValidUnitCode(c.ReceivingUnit), "receiving_unit", "is not a QCVN 102 identifier")
+	checkText(&v, "external_code", c.ExternalCode, false, 100)
 	checkMoment(&v, c.At)
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
 	rules := c.Rules.At(c.At)
 	return []Event{Submitted{
-		DossierID: c.DossierID, Procedure: RefOf(c.Procedure), Applicant: c.Applicant, Components: c.Components,
+		DossierID: c.DossierID, ExternalCode: c.ExternalCode, Procedure: RefOf(c.Procedure), Applicant: c.Applicant, Components: c.Components,
 		ReceivingUnit: c.ReceivingUnit, CompetentAgency: c.Procedure.CompetentAgency, SubmittedAt: c.At,
 		AcceptanceDeadline: rules.AcceptanceDeadline(c.Calendar, c.At), CalendarVersion: c.Calendar.Version(),
 		RulesVersion: rules.Version,
@@ -108,6 +110,9 @@ func decideReceive(d Dossier, c Receive) ([]Event, error) {
 		e.DossierID, e.Applicant, e.Channel = d.ID, d.Applicant, ChannelOnline
 		e.Components = append(append([]Component{}, d.Components...), c.Components...)
 		e.ReceivingUnit = d.ReceivingUnit
+		if e.ExternalCode == "" {
+			e.ExternalCode = d.ExternalCode // the portal's id stays beside ours once accepted
+		}
 		checkComponents(&v, c.Components, false)
 	} else {
 		v.Check(c.DossierID != "", "dossier_id", "is required")

@@ -176,6 +176,7 @@ func Evolve(d Dossier, e Event) Dossier {
 	case Submitted:
 		d.ID = e.DossierID
 		d.Status = StatusSubmitted
+		d.ExternalCode = e.ExternalCode
 		d.Procedure = e.Procedure
 		d.Applicant = e.Applicant
 		d.Channel = ChannelOnline

@@ -100,6 +100,7 @@ type Handler struct {
 // Submitted: the applicant filed the dossier online; the agency must accept it or send it back.
 type Submitted struct {
 	DossierID          string       `json:"dossier_id"`
+	ExternalCode       string       `json:"external_code,omitempty"` // the national portal's id when filed there (absent before issue 14)
 	Procedure          ProcedureRef `json:"procedure"`
 	Applicant          Applicant    `json:"applicant"`
 	Components         []Component  `json:"components"`

@@ -50,6 +50,11 @@ func (e *backendEnv) count() int {
 
 // forEachBackend runs test on SQLite and on PostgreSQL.
 func forEachBackend(t *testing.T, test func(t *testing.T, e *backendEnv)) {
+	forEachBackendWith(t, nil, test)
+}
+
+// forEachBackendWith is forEachBackend with last changes to the server's configuration.
+func forEachBackendWith(t *testing.T, configure func(cfg *mhttp.Config), test func(t *testing.T, e *backendEnv)) {
 	t.Run("sqlite", func(t *testing.T) {
 		ctx := context.Background()
 		store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "motcua.db"))
@@ -57,7 +62,7 @@ func forEachBackend(t *testing.T, test func(t *testing.T, e *backendEnv)) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { store.Close() })
-		test(t, newBackendEnv(t, store, store.DB()))
+		test(t, newBackendEnv(t, store, store.DB(), configure))
 	})
 	t.Run("postgres", func(t *testing.T) {
 		ctx := context.Background()
@@ -71,11 +76,11 @@ func forEachBackend(t *testing.T, test func(t *testing.T, e *backendEnv)) {
 		}
 		db := stdlib.OpenDBFromPool(store.Pool())
 		t.Cleanup(func() { db.Close() })
-		test(t, newBackendEnv(t, store, db))
+		test(t, newBackendEnv(t, store, db, configure))
 	})
 }
 
-func newBackendEnv(t *testing.T, store eventstore.Store, readDB *sql.DB) *backendEnv {
+func newBackendEnv(t *testing.T, store eventstore.Store, readDB *sql.DB, configure func(cfg *mhttp.Config)) *backendEnv {
 	t.Helper()
 	cal := calendar.Default()
 	catalog := domaintest.Catalog(t, cal)
@@ -84,7 +89,11 @@ func newBackendEnv(t *testing.T, store eventstore.Store, readDB *sql.DB) *backen
 	app := commands.New(store, catalog, cal)
 	app.Now, app.Logger = clock.Now, quiet
 	_, key, _ := ed25519.GenerateKey(rand.Reader)
-	server := mhttp.NewServer(mhttp.Config{App: app, ReadDB: readDB, Tokens: mhttp.TokenVerifier{Key: key.Public().(ed25519.PublicKey)}, Logger: quiet})
+	cfg := mhttp.Config{App: app, ReadDB: readDB, Tokens: mhttp.TokenVerifier{Key: key.Public().(ed25519.PublicKey)}, Logger: quiet}
+	if configure != nil {
+		configure(&cfg)
+	}
+	server := mhttp.NewServer(cfg)
 	ts := httptest.NewServer(server)
 	t.Cleanup(ts.Close)
 	return &backendEnv{env: &env{t: t, url: ts.URL, events: store, app: app, server: server, key: key, clock: clock, cal: cal}, readDB: readDB}

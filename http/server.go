@@ -24,6 +24,7 @@ import (
 	"github.com/motcua/motcua/eventstore/chain"
 	"github.com/motcua/motcua/http/httpkit"
 	"github.com/motcua/motcua/http/web"
+	"github.com/motcua/motcua/integrations/portal/inbound"
 	"github.com/motcua/motcua/projections"
 )
 
@@ -49,6 +50,8 @@ type Server struct {
 	limits  Limits
 	feeds   *feedHub
 	ready   ReadinessCheck
+	// portalWebhook checks the national portal's signature; nil: the portal's webhook is off.
+	portalWebhook *inbound.Verifier
 }
 
 // Config wires a Server.
@@ -85,6 +88,9 @@ type Config struct {
 	// IdempotencyWindow is how long the first answer to a write sent with an Idempotency-Key is
 	// replayed to repeats; 0 means DefaultIdempotencyWindow.
 	IdempotencyWindow time.Duration
+	// PortalWebhook, when set, receives the national portal's dossiers at POST /api/v1/portal/dossiers
+	// (portal_inbound.go), checking their signature with it.
+	PortalWebhook *inbound.Verifier
 }
 
 // NewServer builds the router.
@@ -119,6 +125,7 @@ func NewServer(cfg Config) *Server {
 	s.lookups = httprate.NewRateLimiter(perMinute, time.Minute)
 	s.secrets = newSecretGuard(s.limits, s.now)
 	s.ready = cfg.Ready
+	s.portalWebhook = cfg.PortalWebhook
 	s.feeds = newFeedHub(s.readDB, s.publicUpdates, s.limits, s.logger)
 	s.publicLookup = projections.NewPublicLookup(s.readDB)
 
@@ -145,6 +152,9 @@ func NewServer(cfg Config) *Server {
 			r.Get("/results/{resultCode}", s.verifyResult)
 			r.Get("/results/{resultCode}/qr.png", s.resultQR)
 		})
+		if s.portalWebhook != nil {
+			r.Post("/portal/dossiers", s.portalDossier)
+		}
 		r.Group(func(r chi.Router) {
 			r.Use(s.authenticate, s.idempotent)
 			r.Post("/dossiers", s.receive)

@@ -504,6 +504,7 @@ var messages = map[string][2]string{
 
 	"dossier.title":         {"Hồ sơ", "Dossier"},
 	"dossier.version":       {"phiên bản", "version"},
+	"dossier.external_code": {"Mã hồ sơ trên Cổng DVCQG", "National portal dossier id"},
 	"dossier.facts":         {"Thông tin hồ sơ", "Dossier"},
 	"dossier.working_days":  {"ngày làm việc", "working days"},
 	"dossier.working_hours": {"giờ làm việc", "working hours"},
