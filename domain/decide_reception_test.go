@@ -13,6 +13,10 @@ func receptionTransitions() []transitionCase {
 	fromSubmission := received()
 	fromSubmission.Channel = domain.ChannelOnline
 	fromSubmission.Components = append(components(), extra...)
+	fromPortal := submitted()
+	fromPortal.ExternalCode = "G22.99-250309-000045"
+	acceptedFromPortal := fromSubmission
+	acceptedFromPortal.ExternalCode = fromPortal.ExternalCode
 
 	requestAt := func(e domain.SupplementRequested, at time.Time, number int, noticeDeadline time.Time) domain.SupplementRequested {
 		e.RequestedAt, e.RequestNumber, e.NoticeDeadline = at, number, noticeDeadline
@@ -48,6 +52,20 @@ func receptionTransitions() []transitionCase {
 				Channel: domain.ChannelPostal, Components: extra, ReceivingUnit: "999.99.99.Z99",
 				RatingSecretHash: domain.HashRatingSecret(ratingSecret), At: receivedAt, Calendar: cal},
 			then: []domain.Event{fromSubmission},
+		},
+		{
+			name:  "a dossier filed on the national portal keeps the portal's id",
+			given: nil,
+			when: domain.Submit{DossierID: dossierID, ExternalCode: "G22.99-250309-000045", Procedure: procedure(), Applicant: applicant(),
+				Components: components(), ReceivingUnit: receivingUnit, At: submittedAt, Calendar: cal},
+			then: []domain.Event{fromPortal},
+		},
+		{
+			name:  "accepting a dossier filed on the national portal keeps the portal's id beside the new code",
+			given: []domain.Event{fromPortal},
+			when: domain.Receive{Code: dossierCode, Procedure: procedure(), Components: extra,
+				RatingSecretHash: domain.HashRatingSecret(ratingSecret), At: receivedAt, Calendar: cal},
+			then: []domain.Event{acceptedFromPortal},
 		},
 		{
 			name:  "refuse a dossier submitted online",

@@ -627,6 +627,7 @@ func TestLate(t *testing.T) {
 func roundTripSamples() []domain.Event {
 	utc := func(t time.Time) time.Time { return t.UTC() }
 	s := submitted()
+	s.ExternalCode = "G22.99-250309-000045"
 	s.SubmittedAt, s.AcceptanceDeadline = utc(s.SubmittedAt), utc(s.AcceptanceDeadline)
 	r := received()
 	r.ExternalCode = "G22.99-250310-000123"

@@ -58,7 +58,7 @@ func goldenExamples() map[string]domain.Event {
 			ControlSheet: "06", DossierRegister: "07"},
 	}
 	examples := []domain.Event{
-		domain.Submitted{DossierID: "0b5e6a3c-1f2d-4e5f-8a9b-0c1d2e3f4a5b", Procedure: procedure, Applicant: applicant,
+		domain.Submitted{DossierID: "0b5e6a3c-1f2d-4e5f-8a9b-0c1d2e3f4a5b", ExternalCode: "G22.99-260302-0001", Procedure: procedure, Applicant: applicant,
 			Components: components, ReceivingUnit: "000.00.01.H56", CompetentAgency: "000.00.10.H56", SubmittedAt: goldenAt,
 			AcceptanceDeadline: goldenTime(8), CalendarVersion: "vn-2026+a1b2c3", RulesVersion: "nd118-2025"},
 		domain.Received{DossierID: "0b5e6a3c-1f2d-4e5f-8a9b-0c1d2e3f4a5b", Code: "000.00.01.H56-260302-0001",
@@ -249,4 +249,38 @@ func zeroFields(v reflect.Value, path string) []string {
 		return []string{path}
 	}
 	return nil
+}
+
+// olderPayloadsDir holds payloads of a type as they were stored before an optional member was added
+// to it (docs/architecture.md): they must still decode, mean the same, and re-encode to their bytes.
+const olderPayloadsDir = "testdata/older-events"
+
+// An optional member added to a published type (dossier.submitted.v1's external_code, issue 14)
+// leaves the events stored before it readable and unchanged: absent, it decodes to its zero value.
+func TestOlderPayloadsStillDecodeUnchanged(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join(olderPayloadsDir, "*.json"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no older payloads in %s: %v", olderPayloadsDir, err)
+	}
+	for _, file := range files {
+		eventType, _, _ := strings.Cut(strings.TrimSuffix(filepath.Base(file), ".json"), ".before-")
+		eventType = strings.TrimSuffix(eventType, ".json")
+		t.Run(filepath.Base(file), func(t *testing.T) {
+			stored := golden.Read(t, file)
+			event, err := domain.DecodeEvent(eventType, stored)
+			if err != nil {
+				t.Fatalf("no longer decodes: %v", err)
+			}
+			_, again, err := domain.EncodeEvent(event)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(again, stored) {
+				t.Fatalf("decodes and re-encodes as\n%s\nnot as stored\n%s", again, stored)
+			}
+			if s, ok := event.(domain.Submitted); ok && (s.ExternalCode != "" || domain.Evolve(domain.Dossier{}, s).ExternalCode != "") {
+				t.Fatalf("a submission stored before external_code reads with one: %q", s.ExternalCode)
+			}
+		})
+	}
 }
