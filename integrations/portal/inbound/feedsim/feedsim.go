@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"sync"
 	"time"
@@ -97,9 +98,13 @@ func (p *Portal) Handler() http.Handler {
 	})
 }
 
-// token is the client-credentials grant: the client authenticates with HTTP Basic.
+// token is the client-credentials grant: the client authenticates with HTTP Basic, its id and
+// secret form-encoded first (RFC 6749 §2.3.1).
 func (p *Portal) token(w http.ResponseWriter, r *http.Request) {
 	id, secret, ok := r.BasicAuth()
+	id, idErr := url.QueryUnescape(id)
+	secret, secretErr := url.QueryUnescape(secret)
+	ok = ok && idErr == nil && secretErr == nil
 	if !ok || r.FormValue("grant_type") != "client_credentials" || id != p.ClientID || secret != p.ClientSecret {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusUnauthorized)

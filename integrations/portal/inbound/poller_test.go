@@ -1,0 +1,257 @@
+package inbound_test
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/motcua/motcua/commands"
+	"github.com/motcua/motcua/domain"
+	"github.com/motcua/motcua/domain/calendar"
+	"github.com/motcua/motcua/domain/domaintest"
+	"github.com/motcua/motcua/engine"
+	"github.com/motcua/motcua/eventstore"
+	"github.com/motcua/motcua/eventstore/postgres"
+	"github.com/motcua/motcua/eventstore/postgres/pgtest"
+	"github.com/motcua/motcua/eventstore/sqlite"
+	"github.com/motcua/motcua/integrations/portal/inbound"
+	"github.com/motcua/motcua/integrations/portal/inbound/feedsim"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+var quiet = slog.New(slog.DiscardHandler)
+
+// openStore opens a fresh store of the dialect's backend and the read database beside it.
+func openStore(t *testing.T, d engine.Dialect) (eventstore.Store, *sql.DB) {
+	t.Helper()
+	ctx := context.Background()
+	if d == engine.SQLite {
+		store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "motcua.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { store.Close() })
+		return store, store.DB()
+	}
+	store, err := postgres.Open(ctx, pgtest.NewDatabaseInTurn(t), postgres.WithLogger(quiet))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	db := stdlib.OpenDBFromPool(store.Pool())
+	t.Cleanup(func() {
+		db.Close()
+		store.Close()
+	})
+	return store, db
+}
+
+// recorderOf is what motcua serve injects: the portal's dossier through the use case.
+func recorderOf(app *commands.App) inbound.Recorder {
+	return func(ctx context.Context, s inbound.Submission) (string, bool, error) {
+		res, created, err := app.SubmitFromPortal(ctx, commands.PortalSubmission{PortalID: s.PortalID, ProcedureCode: s.ProcedureCode,
+			ReceivingUnit: s.ReceivingUnit, SubmittedAt: s.SubmittedAt, Applicant: s.Applicant, Components: s.Components})
+		return res.DossierID, created, err
+	}
+}
+
+func document(portalID string, change func(map[string]any)) []byte {
+	doc := map[string]any{
+		"MaHoSoQG": portalID, "MaTTHC": "1.009972", "MaDonViTiepNhan": "000.00.00.H56", "NgayNopHoSo": "20260302074500",
+		"ChuHoSo": map[string]any{"LoaiDoiTuong": 1, "HoVaTen": "Lê Văn Cường", "SoGiayTo": "038087654321", "Email": "cuong@example.vn"},
+		"DanhSachGiayTo": []map[string]any{{"TenGiayTo": "Đơn đề nghị", "SoBan": 1, "DuongDanTep": "https://dichvucong.gov.vn/tep/9.pdf"}},
+	}
+	if change != nil {
+		change(doc)
+	}
+	data, _ := json.Marshal(doc)
+	return data
+}
+
+// portalDossiers returns, per portal id, how many dossiers the log opened for it.
+func portalDossiers(t *testing.T, store eventstore.Store) map[string]int {
+	t.Helper()
+	events, err := store.ReadAll(context.Background(), eventstore.Start, 10000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opened := map[string]int{}
+	for _, re := range events {
+		if re.Type != domain.TypeSubmitted {
+			continue
+		}
+		e, err := domain.DecodeEvent(re.Type, re.Data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		opened[e.(domain.Submitted).ExternalCode]++
+	}
+	return opened
+}
+
+// flakyRecorder fails the recording of one portal id once, as a store that drops out would.
+func flakyRecorder(next inbound.Recorder, failOn string) (inbound.Recorder, *atomic.Bool) {
+	var failed atomic.Bool
+	return func(ctx context.Context, s inbound.Submission) (string, bool, error) {
+		if s.PortalID == failOn && failed.CompareAndSwap(false, true) {
+			return "", false, errors.New("the store is unreachable")
+		}
+		return next(ctx, s)
+	}, &failed
+}
+
+func TestPollerRecordsEachPortalDossierOnceThroughRestartsOutagesAndBadItems(t *testing.T) {
+	for _, dialect := range []engine.Dialect{engine.SQLite, engine.PostgreSQL} {
+		t.Run(string(dialect), func(t *testing.T) {
+			ctx := context.Background()
+			store, db := openStore(t, dialect)
+			cal := calendar.Default()
+			app := commands.New(store, domaintest.Catalog(t, cal), cal)
+			now := time.Date(2026, 3, 2, 8, 0, 0, 0, domain.VietnamTime)
+			app.Now, app.Logger = func() time.Time { return now }, quiet
+
+			portal := feedsim.New("motcua-thanh-hoa", "bí-mật-ứng-dụng")
+			server := httptest.NewServer(portal.Handler())
+			defer server.Close()
+			var logs bytes.Buffer
+			recorder, failedOnce := flakyRecorder(recorderOf(app), "G22.99-260302-000005")
+			newPoller := func() *inbound.Poller {
+				return &inbound.Poller{
+					FeedURL: server.URL + "/hoso", Client: &http.Client{Timeout: 5 * time.Second},
+					Token:   &inbound.TokenSource{URL: server.URL + "/token", ClientID: "motcua-thanh-hoa", ClientSecret: "bí-mật-ứng-dụng"},
+					DB:      db, Dialect: dialect, Catalog: app.Catalog, Record: recorder, PageSize: 2,
+					Logger: slog.New(slog.NewTextHandler(&logs, nil)), Now: app.Now,
+				}
+			}
+			if err := inbound.Migrate(ctx, db, dialect); err != nil {
+				t.Fatal(err)
+			}
+
+			portal.Add(document("G22.99-260302-000001", nil))
+			unknownProcedure := portal.Add(document("G22.99-260302-000002", func(d map[string]any) { d["MaTTHC"] = "9.999999" }))
+			portal.Add(document("G22.99-260302-000003", nil))
+			notADossier := portal.Add([]byte(`"rác"`))
+			portal.Add(document("G22.99-260302-000004", nil))
+
+			first := newPoller()
+			if err := first.Poll(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if got := first.Stats(); got.Recorded.Load() != 3 || got.Parked.Load() != 2 {
+				t.Fatalf("recorded %d, parked %d; want 3 and 2", got.Recorded.Load(), got.Parked.Load())
+			}
+			parked, err := inbound.Parked(ctx, db, 50)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(parked) != 2 || parked[0].Position != unknownProcedure || parked[0].PortalID != "G22.99-260302-000002" ||
+				!strings.Contains(parked[0].Problem, "MaTTHC") || parked[1].Position != notADossier {
+				t.Fatalf("parked = %+v", parked)
+			}
+
+			// The portal down, then cutting its connections: the poll fails, the cursor stays, nothing is written.
+			portal.Add(document("G22.99-260302-000005", nil))
+			last := portal.Add(document("G22.99-260302-000006", nil))
+			before, _ := inbound.Cursor(ctx, db)
+			for _, fault := range []feedsim.Fault{feedsim.Unavailable, feedsim.CutOff} {
+				portal.SetFault(fault)
+				if err := first.Poll(ctx); err == nil {
+					t.Fatalf("fault %d: the poll succeeded", fault)
+				}
+				if after, _ := inbound.Cursor(ctx, db); after != before {
+					t.Fatalf("fault %d moved the cursor from %q to %q", fault, before, after)
+				}
+			}
+			portal.SetFault(feedsim.Healthy)
+
+			// The store failing on one item: the poll stops there, the cursor stays before it.
+			if err := first.Poll(ctx); err == nil || !failedOnce.Load() {
+				t.Fatalf("poll with the store failing = %v", err)
+			}
+			if after, _ := inbound.Cursor(ctx, db); after != before {
+				t.Fatalf("a failed recording moved the cursor to %q", after)
+			}
+
+			// motcua restarts: a new poller takes up from the stored cursor.
+			restarted := newPoller()
+			if err := restarted.Poll(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if got := restarted.Stats().Recorded.Load(); got != 2 {
+				t.Fatalf("after the restart, %d dossiers recorded, want the 2 new ones", got)
+			}
+			if cursor, _ := inbound.Cursor(ctx, db); cursor != last {
+				t.Fatalf("cursor = %q, want %q", cursor, last)
+			}
+
+			// At least once: the cursor lost (a crash before it was stored), the whole feed comes again — and
+			// records nothing twice.
+			if _, err := db.ExecContext(ctx, `DELETE FROM portal_inbound_cursor`); err != nil {
+				t.Fatal(err)
+			}
+			again := newPoller()
+			if err := again.Poll(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if got := again.Stats(); got.Recorded.Load() != 0 || got.Repeated.Load() != 5 {
+				t.Fatalf("the replayed feed recorded %d and repeated %d, want 0 and 5", got.Recorded.Load(), got.Repeated.Load())
+			}
+			opened := portalDossiers(t, store)
+			if len(opened) != 5 {
+				t.Fatalf("dossiers opened for %d portal ids, want 5: %v", len(opened), opened)
+			}
+			for id, n := range opened {
+				if n != 1 {
+					t.Fatalf("portal dossier %s opened %d dossiers", id, n)
+				}
+			}
+			if parked, _ := inbound.Parked(ctx, db, 50); len(parked) != 2 {
+				t.Fatalf("%d parked after the replay, want the same 2", len(parked))
+			}
+			if strings.Contains(logs.String(), "Lê Văn Cường") || strings.Contains(logs.String(), "038087654321") ||
+				!strings.Contains(logs.String(), "portal dossier parked") {
+				t.Fatalf("log:\n%s", logs.String())
+			}
+		})
+	}
+}
+
+// The webhook's sending side: the simulator signs as the portal does, and the verifier accepts it
+// and refuses the same bytes under another secret.
+func TestSimulatedPortalSignsAsTheVerifierExpects(t *testing.T) {
+	var got error
+	secret := []byte("chung")
+	server := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body bytes.Buffer
+		_, _ = body.ReadFrom(r.Body)
+		got = inbound.Verifier{Secret: secret}.Verify(r.Header, body.Bytes())
+		other := inbound.Verifier{Secret: []byte("khác")}.Verify(r.Header, body.Bytes())
+		if !errors.Is(other, inbound.ErrForged) {
+			t.Errorf("another secret: %v, want ErrForged", other)
+		}
+	}))
+	defer server.Close()
+	resp, err := feedsim.Push(context.Background(), server.Client(), server.URL, secret, document("G22.99-260302-000009", nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if got != nil {
+		t.Fatalf("the simulator's signature: %v", got)
+	}
+}
