@@ -45,6 +45,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	agencyKeysDir := fs.String("agency-keys", "", "directory of the agencies' result-signing keys, <agency code>.pem (default <data>/agency-keys)")
 	idempotencyWindow := fs.Duration("idempotency-window", mhttp.DefaultIdempotencyWindow, "how long the first answer to a write sent with an Idempotency-Key is replayed to repeats")
 	mail := addMailFlags(fs)
+	portalIn := addPortalInboundFlags(fs)
 	signIn := addSignInFlags(fs)
 	limits, connections := addLimitFlags(fs)
 	if err := fs.Parse(args); err != nil {
@@ -111,7 +112,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	feeder, metrics, err := startFeeder(ctx, deployment, *busURL, logger, outbox)
+	portal, err := portalIn.build(ctx, deployment, app, logger)
+	if err != nil {
+		return err
+	}
+	feeder, metrics, err := startFeeder(ctx, deployment, *busURL, logger, outbox, portal.collectors()...)
 	if err != nil {
 		return err
 	}
@@ -125,7 +130,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		TrustedProxies: trustedProxies, Eraser: personalDataEraser(deployment, logger),
 		PublicStatusUpdates: feeder.Runner(projections.PublicStatusView{}.Name()), Metrics: metrics,
 		Integrity: chain.NewVerifier(events.Chained, checkpointKey.Public().(ed25519.PublicKey)), PublicBaseURL: *publicURL,
-		IdempotencyWindow: *idempotencyWindow, PublicRequestsPerMinute: limits.publicPerMinute, Limits: limits.Limits, Ready: deployment.ready()})
+		IdempotencyWindow: *idempotencyWindow, PublicRequestsPerMinute: limits.publicPerMinute, Limits: limits.Limits, Ready: deployment.ready(),
+		PortalWebhook: portal.webhook})
 	listener, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
@@ -137,6 +143,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return feeder.Run(ctx) })
+	g.Go(func() error { return portal.run(ctx) })
 	if outbox != nil {
 		g.Go(func() error { return outbox.dispatcher.Run(ctx) })
 	}
@@ -171,8 +178,9 @@ func startProjections(ctx context.Context, deployment *deployment, busURL string
 }
 
 // startFeeder is startProjections feeding, besides the read models, the outbox's consumer when
-// notifications are on (outbox not nil), with the deliveries' gauges on the same handler.
-func startFeeder(ctx context.Context, deployment *deployment, busURL string, logger *slog.Logger, outbox *outbox) (*engine.Engine, http.Handler, error) {
+// notifications are on (outbox not nil), with the deliveries' gauges and the extra collectors on the
+// same handler.
+func startFeeder(ctx context.Context, deployment *deployment, busURL string, logger *slog.Logger, outbox *outbox, extra ...prometheus.Collector) (*engine.Engine, http.Handler, error) {
 	transport, err := engine.OpenTransport(ctx, busURL, logger)
 	if err != nil {
 		return nil, nil, err
@@ -192,6 +200,7 @@ func startFeeder(ctx context.Context, deployment *deployment, busURL string, log
 		// Its gauges query the deliveries table: a scrape must not wait on a busy database.
 		registry.MustRegister(engine.NewCachedCollector(outbox.collector))
 	}
+	registry.MustRegister(extra...)
 	lag := engine.NewLagCollector(deployment.events.Sealed, deployment.ReadDB, names...)
 	lag.Logger = logger
 	registry.MustRegister(lag)

@@ -73,7 +73,7 @@ func recorderOf(app *commands.App) inbound.Recorder {
 func document(portalID string, change func(map[string]any)) []byte {
 	doc := map[string]any{
 		"MaHoSoQG": portalID, "MaTTHC": "1.009972", "MaDonViTiepNhan": "000.00.00.H56", "NgayNopHoSo": "20260302074500",
-		"ChuHoSo": map[string]any{"LoaiDoiTuong": 1, "HoVaTen": "Lê Văn Cường", "SoGiayTo": "038087654321", "Email": "cuong@example.vn"},
+		"ChuHoSo":        map[string]any{"LoaiDoiTuong": 1, "HoVaTen": "Lê Văn Cường", "SoGiayTo": "038087654321", "Email": "cuong@example.vn"},
 		"DanhSachGiayTo": []map[string]any{{"TenGiayTo": "Đơn đề nghị", "SoBan": 1, "DuongDanTep": "https://dichvucong.gov.vn/tep/9.pdf"}},
 	}
 	if change != nil {
@@ -133,8 +133,8 @@ func TestPollerRecordsEachPortalDossierOnceThroughRestartsOutagesAndBadItems(t *
 			newPoller := func() *inbound.Poller {
 				return &inbound.Poller{
 					FeedURL: server.URL + "/hoso", Client: &http.Client{Timeout: 5 * time.Second},
-					Token:   &inbound.TokenSource{URL: server.URL + "/token", ClientID: "motcua-thanh-hoa", ClientSecret: "bí-mật-ứng-dụng"},
-					DB:      db, Dialect: dialect, Catalog: app.Catalog, Record: recorder, PageSize: 2,
+					Token: &inbound.TokenSource{URL: server.URL + "/token", ClientID: "motcua-thanh-hoa", ClientSecret: "bí-mật-ứng-dụng"},
+					DB:    db, Dialect: dialect, Catalog: app.Catalog, Record: recorder, PageSize: 2,
 					Logger: slog.New(slog.NewTextHandler(&logs, nil)), Now: app.Now,
 				}
 			}
