@@ -283,3 +283,16 @@ func TestPortalWebhookConcurrentArrivalsOfOneDossierOpenOne(t *testing.T) {
 		}
 	})
 }
+
+func TestPortalWebhookNamesAFieldOfTheWrongTypeWithoutItsValue(t *testing.T) {
+	forEachPortalBackend(t, func(t *testing.T, e *backendEnv, log *syncBuffer) {
+		body := portalDocument("G22.99-260302-000501", func(d map[string]any) { d["ChuHoSo"].(map[string]any)["SoGiayTo"] = 38198765432 })
+		r := e.expect(sendPortal(e, body, portalSecret, e.clock.Now()), http.StatusBadRequest)
+		if !strings.Contains(r.raw, `"field":"ChuHoSo.SoGiayTo"`) || strings.Contains(r.raw, "38198765432") || strings.Contains(log.String(), "38198765432") {
+			t.Fatalf("answer %s; log %s", r.raw, log)
+		}
+		if e.count() != 0 {
+			t.Fatal("a refused dossier was written")
+		}
+	})
+}

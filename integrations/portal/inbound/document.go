@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -96,16 +97,30 @@ func PortalIDOf(data []byte) string {
 // decoder's messages quote values, and values are personal data.
 func malformed(err error) error {
 	var typeErr *json.UnmarshalTypeError
-	if e, ok := err.(*json.UnmarshalTypeError); ok {
-		typeErr = e
+	if errors.As(err, &typeErr) && typeErr.Field != "" {
 		return &domain.Error{Code: domain.EINVALID, Message: "invalid input",
-			Fields: []domain.FieldError{{Field: typeErr.Field, Message: "must be a " + typeErr.Type.String()}}}
+			Fields: []domain.FieldError{{Field: typeErr.Field, Message: "must be " + jsonKind(typeErr.Type)}}}
 	}
 	if msg := err.Error(); strings.HasPrefix(msg, "json: unknown field ") {
 		return &domain.Error{Code: domain.EINVALID, Message: "invalid input",
 			Fields: []domain.FieldError{{Field: strings.Trim(strings.TrimPrefix(msg, "json: unknown field "), `"`), Message: "is not a field of the portal's dossier"}}}
 	}
 	return domain.Errorf(domain.EINVALID, "the body is not a JSON dossier of the portal")
+}
+
+// jsonKind names the JSON value a Go type is read from (the decoder's own message quotes the value).
+func jsonKind(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Int, reflect.Int64, reflect.Float64:
+		return "a number"
+	case reflect.Slice:
+		return "an array"
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	}
+	return "another JSON type"
 }
 
 // Validate checks a decoded document (see Parse) and returns it in motcua's terms.
