@@ -15,7 +15,7 @@ import (
 func TestHelpNamesEachFlagsValue(t *testing.T) {
 	flagLine := regexp.MustCompile(`^  -(\S+)(?: (.+))?$`)
 	for _, command := range [][]string{{"serve"}, {"token"}, {"calendar"}, {"erase"}, {"verify"}, {"migrate"}, {"bench", "append"}, {"bench", "generate"}, {"bench", "reads"},
-		{"projections", "status"}, {"projections", "rebuild"}, {"deliveries", "status"}, {"deliveries", "retry"}} {
+		{"projections", "status"}, {"projections", "rebuild"}, {"deliveries", "status"}, {"deliveries", "retry"}, {"catalog", "refresh"}} {
 		t.Run(strings.Join(command, " "), func(t *testing.T) {
 			var stdout, stderr strings.Builder
 			err := run(context.Background(), append(command, "--help"), &stdout, &stderr)

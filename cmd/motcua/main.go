@@ -7,6 +7,7 @@
 //	motcua projections status|rebuild [--store URL] [--data DIR] [NAME…]
 //	motcua erase --id-number N --basis TEXT [--store URL] [--data DIR]
 //	motcua deliveries status|list|retry [--store URL] [--data DIR] [--dead] [--destination D]
+//	motcua catalog refresh --from-portal URL [--apply] [--data DIR] [--catalog FILE]
 //
 // This is the only place that wires concrete implementations together.
 package main
@@ -40,6 +41,7 @@ Usage:
   motcua deliveries status   [--store URL] [--data DIR] [--json]
   motcua deliveries list     [--store URL] [--data DIR] [--state failing|dead|pending|sent|skipped] [--destination D]
   motcua deliveries retry    [--store URL] [--data DIR] [--dead] [--destination D]
+  motcua catalog refresh     --from-portal URL [--apply] [--data DIR] [--catalog FILE]
 
 Stores: sqlite:PATH (default, under --data), postgres://…, esdb://… or kurrentdb://…
 `
@@ -82,6 +84,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runProjections(ctx, args[1:], stdout, stderr)
 	case "deliveries":
 		return runDeliveries(ctx, args[1:], stdout, stderr)
+	case "catalog":
+		return runCatalog(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
