@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/cookiejar"
 	"strings"
 	"sync"
 	"testing"
@@ -14,8 +15,10 @@ import (
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/motcua/motcua/commands"
+	"github.com/motcua/motcua/eventstore"
 	mhttp "github.com/motcua/motcua/http"
 	"github.com/motcua/motcua/integrations/portal/inbound"
+	"github.com/motcua/motcua/projections"
 )
 
 var portalSecret = []byte("bí-mật-chung-với-cổng-dvcqg-0123456789")
@@ -73,7 +76,7 @@ func portalDocument(portalID string, change func(doc map[string]any)) string {
 }
 
 // sendPortal posts body to the webhook signed with secret at the given moment.
-func sendPortal(e *backendEnv, body string, secret []byte, at time.Time) response {
+func (e *env) sendPortal(body string, secret []byte, at time.Time) response {
 	e.t.Helper()
 	h := http.Header{}
 	inbound.Sign(h, secret, []byte(body), at)
@@ -84,7 +87,7 @@ func sendPortal(e *backendEnv, body string, secret []byte, at time.Time) respons
 func TestPortalWebhookRecordsASubmittedDossierOnceWithThePortalsID(t *testing.T) {
 	forEachPortalBackend(t, func(t *testing.T, e *backendEnv, log *syncBuffer) {
 		body := portalDocument("G22.99-260302-000101", nil)
-		first := e.expect(sendPortal(e, body, portalSecret, e.clock.Now()), http.StatusCreated)
+		first := e.expect(e.sendPortal(body, portalSecret, e.clock.Now()), http.StatusCreated)
 		if first.body["status"] != "submitted" || first.body["external_code"] != "G22.99-260302-000101" || first.body["created"] != true {
 			t.Fatalf("first arrival = %s", first.raw)
 		}
@@ -93,7 +96,7 @@ func TestPortalWebhookRecordsASubmittedDossierOnceWithThePortalsID(t *testing.T)
 
 		// The same dossier again — the portal retrying, or replaying within the window — is the same dossier.
 		e.clock.Advance(time.Minute)
-		again := e.expect(sendPortal(e, body, portalSecret, e.clock.Now()), http.StatusOK)
+		again := e.expect(e.sendPortal(body, portalSecret, e.clock.Now()), http.StatusOK)
 		if again.body["id"] != id || again.body["created"] != false {
 			t.Fatalf("second arrival = %s, want dossier %s again", again.raw, id)
 		}
@@ -125,7 +128,7 @@ func TestPortalWebhookRecordsASubmittedDossierOnceWithThePortalsID(t *testing.T)
 			t.Fatalf("accepted dossier = %s", got.raw)
 		}
 		// And a late arrival of the same portal dossier still answers with it, now received.
-		late := e.expect(sendPortal(e, body, portalSecret, e.clock.Now()), http.StatusOK)
+		late := e.expect(e.sendPortal(body, portalSecret, e.clock.Now()), http.StatusOK)
 		if late.body["id"] != id || late.body["status"] != "received" {
 			t.Fatalf("late arrival = %s", late.raw)
 		}
@@ -153,7 +156,7 @@ func TestPortalWebhookRefusesForgedStaleAndMalformedRequestsWritingNothing(t *te
 			field  string
 		}{
 			{"unsigned", func() response { return post() }, http.StatusUnauthorized, ""},
-			{"wrong secret", func() response { return sendPortal(e, body, []byte("not-the-secret"), now) }, http.StatusUnauthorized, ""},
+			{"wrong secret", func() response { return e.sendPortal(body, []byte("not-the-secret"), now) }, http.StatusUnauthorized, ""},
 			{"body changed after signing", func() response {
 				return e.do("POST", "/api/v1/portal/dossiers", "", strings.Replace(body, "Bích", "Bich", 1),
 					inbound.TimestampHeader, ts, inbound.SignatureHeader, sig)
@@ -161,8 +164,8 @@ func TestPortalWebhookRefusesForgedStaleAndMalformedRequestsWritingNothing(t *te
 			{"timestamp moved", func() response {
 				return post(inbound.TimestampHeader, "1772412000", inbound.SignatureHeader, sig)
 			}, http.StatusUnauthorized, ""},
-			{"stale", func() response { return sendPortal(e, body, portalSecret, now.Add(-6*time.Minute)) }, http.StatusUnauthorized, ""},
-			{"from the future", func() response { return sendPortal(e, body, portalSecret, now.Add(6*time.Minute)) }, http.StatusUnauthorized, ""},
+			{"stale", func() response { return e.sendPortal(body, portalSecret, now.Add(-6*time.Minute)) }, http.StatusUnauthorized, ""},
+			{"from the future", func() response { return e.sendPortal(body, portalSecret, now.Add(6*time.Minute)) }, http.StatusUnauthorized, ""},
 			{"timestamp not a number", func() response {
 				return post(inbound.TimestampHeader, "hôm qua", inbound.SignatureHeader, sig)
 			}, http.StatusBadRequest, inbound.TimestampHeader},
@@ -172,34 +175,34 @@ func TestPortalWebhookRefusesForgedStaleAndMalformedRequestsWritingNothing(t *te
 			{"signature without its scheme", func() response {
 				return post(inbound.TimestampHeader, ts, inbound.SignatureHeader, strings.TrimPrefix(sig, "sha256="))
 			}, http.StatusBadRequest, inbound.SignatureHeader},
-			{"not JSON", func() response { return sendPortal(e, `{"MaHoSoQG": `, portalSecret, now) }, http.StatusBadRequest, ""},
+			{"not JSON", func() response { return e.sendPortal(`{"MaHoSoQG": `, portalSecret, now) }, http.StatusBadRequest, ""},
 			{"unknown procedure", func() response {
-				return sendPortal(e, portalDocument("G22.99-260302-000203", func(d map[string]any) { d["MaTTHC"] = "9.999999" }), portalSecret, now)
+				return e.sendPortal(portalDocument("G22.99-260302-000203", func(d map[string]any) { d["MaTTHC"] = "9.999999" }), portalSecret, now)
 			}, http.StatusBadRequest, "MaTTHC"},
 			{"unknown field", func() response {
-				return sendPortal(e, portalDocument("G22.99-260302-000204", func(d map[string]any) { d["MaHoSoKhac"] = "x" }), portalSecret, now)
+				return e.sendPortal(portalDocument("G22.99-260302-000204", func(d map[string]any) { d["MaHoSoKhac"] = "x" }), portalSecret, now)
 			}, http.StatusBadRequest, "MaHoSoKhac"},
 			{"bad citizen id", func() response {
-				return sendPortal(e, portalDocument("G22.99-260302-000205", func(d map[string]any) {
+				return e.sendPortal(portalDocument("G22.99-260302-000205", func(d map[string]any) {
 					d["ChuHoSo"].(map[string]any)["SoGiayTo"] = "12ab"
 				}), portalSecret, now)
 			}, http.StatusBadRequest, "ChuHoSo.SoGiayTo"},
 			{"no documents", func() response {
-				return sendPortal(e, portalDocument("G22.99-260302-000206", func(d map[string]any) { d["DanhSachGiayTo"] = []any{} }), portalSecret, now)
+				return e.sendPortal(portalDocument("G22.99-260302-000206", func(d map[string]any) { d["DanhSachGiayTo"] = []any{} }), portalSecret, now)
 			}, http.StatusBadRequest, "DanhSachGiayTo"},
 			{"invisible character", func() response {
-				return sendPortal(e, portalDocument("G22.99-260302-000207", func(d map[string]any) {
+				return e.sendPortal(portalDocument("G22.99-260302-000207", func(d map[string]any) {
 					d["ChuHoSo"].(map[string]any)["HoVaTen"] = "Trần\u202eThị Bích"
 				}), portalSecret, now)
 			}, http.StatusBadRequest, "ChuHoSo.HoVaTen"},
 			{"unknown receiving unit", func() response {
-				return sendPortal(e, portalDocument("G22.99-260302-000208", func(d map[string]any) { d["MaDonViTiepNhan"] = "000.00.99.H99" }), portalSecret, now)
+				return e.sendPortal(portalDocument("G22.99-260302-000208", func(d map[string]any) { d["MaDonViTiepNhan"] = "000.00.99.H99" }), portalSecret, now)
 			}, http.StatusBadRequest, "MaDonViTiepNhan"},
 			{"no portal id", func() response {
-				return sendPortal(e, portalDocument("", nil), portalSecret, now)
+				return e.sendPortal(portalDocument("", nil), portalSecret, now)
 			}, http.StatusBadRequest, "MaHoSoQG"},
 			{"submitted in the future", func() response {
-				return sendPortal(e, portalDocument("G22.99-260302-000209", func(d map[string]any) { d["NgayNopHoSo"] = "20260303080000" }), portalSecret, now)
+				return e.sendPortal(portalDocument("G22.99-260302-000209", func(d map[string]any) { d["NgayNopHoSo"] = "20260303080000" }), portalSecret, now)
 			}, http.StatusBadRequest, "NgayNopHoSo"},
 		}
 		for _, c := range cases {
@@ -227,7 +230,7 @@ func TestPortalWebhookNormalisesTextToNFC(t *testing.T) {
 	forEachPortalBackend(t, func(t *testing.T, e *backendEnv, _ *syncBuffer) {
 		decomposed := norm.NFD.String("Trần Thị Bích")
 		body := portalDocument("G22.99-260302-000301", func(d map[string]any) { d["ChuHoSo"].(map[string]any)["HoVaTen"] = decomposed })
-		created := e.expect(sendPortal(e, body, portalSecret, e.clock.Now()), http.StatusCreated)
+		created := e.expect(e.sendPortal(body, portalSecret, e.clock.Now()), http.StatusCreated)
 		got := e.expect(e.do("GET", "/api/v1/dossiers/"+created.body["id"].(string), e.token("tiepnhan1", centre, commands.RoleReception), nil), http.StatusOK)
 		if name := got.body["applicant"].(map[string]any)["name"].(string); name != "Trần Thị Bích" || !norm.NFC.IsNormalString(name) {
 			t.Fatalf("name = %q, want it in NFC", name)
@@ -287,7 +290,7 @@ func TestPortalWebhookConcurrentArrivalsOfOneDossierOpenOne(t *testing.T) {
 func TestPortalWebhookNamesAFieldOfTheWrongTypeWithoutItsValue(t *testing.T) {
 	forEachPortalBackend(t, func(t *testing.T, e *backendEnv, log *syncBuffer) {
 		body := portalDocument("G22.99-260302-000501", func(d map[string]any) { d["ChuHoSo"].(map[string]any)["SoGiayTo"] = 38198765432 })
-		r := e.expect(sendPortal(e, body, portalSecret, e.clock.Now()), http.StatusBadRequest)
+		r := e.expect(e.sendPortal(body, portalSecret, e.clock.Now()), http.StatusBadRequest)
 		if !strings.Contains(r.raw, `"field":"ChuHoSo.SoGiayTo"`) || strings.Contains(r.raw, "38198765432") || strings.Contains(log.String(), "38198765432") {
 			t.Fatalf("answer %s; log %s", r.raw, log)
 		}
@@ -295,4 +298,16 @@ func TestPortalWebhookNamesAFieldOfTheWrongTypeWithoutItsValue(t *testing.T) {
 			t.Fatal("a refused dossier was written")
 		}
 	})
+}
+
+func TestOfficialsSeeThePortalsIDOnTheDossierPage(t *testing.T) {
+	e := buildEnv(t, envOptions{projections: projections.All(), configure: func(cfg *mhttp.Config, app *commands.App, _ eventstore.Store) {
+		cfg.PortalWebhook = &inbound.Verifier{Secret: portalSecret, Now: app.Now}
+	}})
+	jar, _ := cookiejar.New(nil)
+	pages := &pagesEnv{env: e, client: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	created := e.expect(e.sendPortal(portalDocument("G22.99-260302-000601", nil), portalSecret, e.clock.Now()), http.StatusCreated)
+	e.waitProjected()
+	pages.signIn(e.token("tiepnhan1", centre, commands.RoleReception))
+	pages.get("/can-bo/ho-so/"+created.body["id"].(string)).expect(t, http.StatusOK, "Mã hồ sơ trên Cổng DVCQG", "G22.99-260302-000601")
 }
