@@ -255,3 +255,49 @@ func TestSimulatedPortalSignsAsTheVerifierExpects(t *testing.T) {
 		t.Fatalf("the simulator's signature: %v", got)
 	}
 }
+
+// Run keeps polling through an outage of the portal and takes the feed in once it is back.
+func TestPollerRunTakesTheFeedInOnceThePortalIsBack(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	store, db := openStore(t, engine.SQLite)
+	cal := calendar.Default()
+	app := commands.New(store, domaintest.Catalog(t, cal), cal)
+	app.Logger = quiet
+	portal := feedsim.New("motcua", "bí-mật")
+	server := httptest.NewServer(portal.Handler())
+	defer server.Close()
+	portal.SetFault(feedsim.Unavailable)
+	portal.Add(document("G22.99-260302-000701", func(d map[string]any) {
+		d["NgayNopHoSo"] = time.Now().In(domain.VietnamTime).Format(inbound.PortalTimeLayout)
+	}))
+	poller := &inbound.Poller{FeedURL: server.URL + "/hoso", Token: &inbound.TokenSource{URL: server.URL + "/token", ClientID: "motcua", ClientSecret: "bí-mật"},
+		DB: db, Dialect: engine.SQLite, Catalog: app.Catalog, Record: recorderOf(app), Interval: 10 * time.Millisecond, Logger: quiet}
+	done := make(chan error, 1)
+	go func() { done <- poller.Run(ctx) }()
+
+	waitFor := func(what string, cond func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(20 * time.Second); !cond(); time.Sleep(10 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("timed out waiting until %s", what)
+			}
+		}
+	}
+	waitFor("two polls have failed", func() bool { return poller.Stats().ConsecutiveFailures.Load() >= 2 })
+	if poller.Stats().Recorded.Load() != 0 {
+		t.Fatal("recorded during the outage")
+	}
+	portal.SetFault(feedsim.Healthy)
+	waitFor("the dossier is recorded", func() bool { return poller.Stats().Recorded.Load() == 1 })
+	waitFor("the failures are over", func() bool {
+		return poller.Stats().ConsecutiveFailures.Load() == 0 && poller.Stats().LastSuccess.Load() > 0
+	})
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("Run = %v, want it to end with its context", err)
+	}
+	if opened := portalDossiers(t, store); len(opened) != 1 || opened["G22.99-260302-000701"] != 1 {
+		t.Fatalf("opened %v", opened)
+	}
+}
