@@ -84,6 +84,50 @@ func (a pagesAPI) CheckReceiptSecret(w http.ResponseWriter, r *http.Request, cod
 	return a.s.checkReceiptSecret(w, r, code, secret)
 }
 
+func (a pagesAPI) DeliveriesStatus(r *http.Request) (httpkit.DeliveriesStatus, *httpkit.Problem, error) {
+	var out httpkit.DeliveriesStatus
+	res, err := a.s.apiCall(r, http.MethodGet, "/api/v1/admin/deliveries/status", nil, nil)
+	if err != nil {
+		return out, nil, err
+	}
+	problem, err := res.decode(&out)
+	return out, problem, err
+}
+
+func (a pagesAPI) Deliveries(r *http.Request, q httpkit.DeliveryQuery) (httpkit.DeliveryPage, *httpkit.Problem, error) {
+	params := url.Values{}
+	for name, value := range map[string]string{"state": q.State, "destination": q.Destination, "limit": q.Limit, "after": q.After} {
+		if value != "" {
+			params.Set(name, value)
+		}
+	}
+	path := "/api/v1/admin/deliveries"
+	if len(params) > 0 {
+		path += "?" + params.Encode()
+	}
+	var page httpkit.DeliveryPage
+	res, err := a.s.apiCall(r, http.MethodGet, path, nil, nil)
+	if err != nil {
+		return page, nil, err
+	}
+	problem, err := res.decode(&page)
+	return page, problem, err
+}
+
+func (a pagesAPI) RetryDeliveries(r *http.Request, in httpkit.RetryRequest) (httpkit.RetryDone, *httpkit.Problem, error) {
+	var done httpkit.RetryDone
+	res, err := a.s.apiWrite(r, http.MethodPost, "/api/v1/admin/deliveries/retry", in, nil)
+	if err != nil {
+		return done, nil, err
+	}
+	problem, err := res.decode(&done)
+	return done, problem, err
+}
+
+func (a pagesAPI) SentNotifications(r *http.Request, dossierID string) []httpkit.SentNotification {
+	return a.s.sentNotifications(r.Context(), dossierID)
+}
+
 // apiResult is the API's answer to a call made on a page's behalf.
 type apiResult struct {
 	Status  int

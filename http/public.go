@@ -34,6 +34,8 @@ type publicProgress struct {
 	ApologyIssued   bool                     `json:"apology_issued"`
 	Late            bool                     `json:"late"`
 	Steps           []projections.PublicStep `json:"steps"`
+	// Notifications are the latest sent about the dossier (channel, kind, time; never the address).
+	Notifications []httpkit.SentNotification `json:"notifications,omitempty"`
 }
 
 func progressOf(p projections.PublicStatus) publicProgress {
@@ -52,9 +54,12 @@ func (s *Server) publicStatus(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	notifications := s.sentNotifications(r.Context(), status.DossierID)
 	secret := r.URL.Query().Get("secret")
 	if secret == "" {
-		writeJSON(w, http.StatusOK, progressOf(status))
+		progress := progressOf(status)
+		progress.Notifications = notifications
+		writeJSON(w, http.StatusOK, progress)
 		return
 	}
 	switch err := s.checkReceiptSecret(w, r, status.Code, secret); {
@@ -63,7 +68,8 @@ func (s *Server) publicStatus(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		s.writeError(w, r, err)
 	default:
-		writeJSON(w, http.StatusOK, identifiedStatus{PublicStatus: status, StatusVI: l10n.VI.Status(status.Status), StatusEN: l10n.EN.Status(status.Status)})
+		writeJSON(w, http.StatusOK, identifiedStatus{PublicStatus: status, StatusVI: l10n.VI.Status(status.Status), StatusEN: l10n.EN.Status(status.Status),
+			Notifications: notifications})
 	}
 }
 
@@ -71,8 +77,9 @@ func (s *Server) publicStatus(w http.ResponseWriter, r *http.Request) {
 // status in words.
 type identifiedStatus struct {
 	projections.PublicStatus
-	StatusVI string `json:"status_vi"`
-	StatusEN string `json:"status_en"`
+	StatusVI      string                     `json:"status_vi"`
+	StatusEN      string                     `json:"status_en"`
+	Notifications []httpkit.SentNotification `json:"notifications,omitempty"`
 }
 
 // lookupPublic finds the public status of the dossier whose code is in the path, or answers the

@@ -52,6 +52,8 @@ type Server struct {
 	ready   ReadinessCheck
 	// portalWebhook checks the national portal's signature; nil: the portal's webhook is off.
 	portalWebhook *inbound.Verifier
+	// deliveries shows the outbox to admins and the public lookup; nil when not configured.
+	deliveries *deliveries
 }
 
 // Config wires a Server.
@@ -91,6 +93,9 @@ type Config struct {
 	// PortalWebhook, when set, receives the national portal's dossiers at POST /api/v1/portal/dossiers
 	// (portal_inbound.go), checking their signature with it.
 	PortalWebhook *inbound.Verifier
+	// Deliveries, when set, shows the outbox: its admins' page and API, and on the public lookup
+	// the notifications sent (docs/integrations.md, "Seeing and repairing deliveries").
+	Deliveries *DeliveriesConfig
 }
 
 // NewServer builds the router.
@@ -128,6 +133,7 @@ func NewServer(cfg Config) *Server {
 	s.portalWebhook = cfg.PortalWebhook
 	s.feeds = newFeedHub(s.readDB, s.publicUpdates, s.limits, s.logger)
 	s.publicLookup = projections.NewPublicLookup(s.readDB)
+	s.deliveries = newDeliveries(cfg.Deliveries, s)
 
 	r := chi.NewRouter()
 	r.Use(httpkit.ClientAddress(cfg.TrustedProxies), middleware.Recoverer, s.correlation, s.logRequests)
@@ -139,7 +145,7 @@ func NewServer(cfg Config) *Server {
 		r.Method(http.MethodGet, "/metrics", cfg.Metrics)
 	}
 	web.New(web.Config{App: s.app, ReadDB: s.readDB, PublicLookup: s.publicLookup, API: pagesAPI{s}, Tokens: s.verifier, Logger: s.logger, Now: s.now,
-		PublicBudget: s.publicBudget, PublicBaseURL: s.publicBaseURL}).Mount(r)
+		PublicBudget: s.publicBudget, PublicBaseURL: s.publicBaseURL, Deliveries: s.deliveries != nil}).Mount(r)
 	r.Route("/api/v1", func(r chi.Router) {
 		r.Get("/procedures", s.listProcedures)
 		r.Route("/public", func(r chi.Router) {
@@ -164,6 +170,9 @@ func NewServer(cfg Config) *Server {
 			r.Post("/dossiers/{ref}/{action}", s.act)
 			if s.eraser != nil {
 				r.Post("/admin/erasures", s.erase)
+			}
+			if s.deliveries != nil {
+				s.deliveryRoutes(r)
 			}
 			s.readModelRoutes(r)
 		})

@@ -67,6 +67,7 @@ func (l *PublicLookup) Status(ctx context.Context, code string, now time.Time) (
 // leaves the rest of the state — acceptance windows, parts, due dates, supplements — unparsed, a
 // third of the lookup's decoding.
 type publicFields struct {
+	ID              string                `json:"id"`
 	Version         uint64                `json:"version"`
 	Status          domain.Status         `json:"status"`
 	Code            domain.DossierCode    `json:"code"`
@@ -86,7 +87,7 @@ type publicFields struct {
 }
 
 func (f publicFields) dossier() domain.Dossier {
-	return domain.Dossier{Version: f.Version, Status: f.Status, Code: f.Code, Procedure: f.Procedure, Applicant: f.Applicant,
+	return domain.Dossier{ID: f.ID, Version: f.Version, Status: f.Status, Code: f.Code, Procedure: f.Procedure, Applicant: f.Applicant,
 		Channel: f.Channel, ReceivingUnit: f.ReceivingUnit, CompetentAgency: f.CompetentAgency, SubmittedAt: f.SubmittedAt,
 		ReceivedAt: f.ReceivedAt, AppointmentDate: f.AppointmentDate, ReturnedAt: f.ReturnedAt, Step: f.Step, Holder: f.Holder,
 		Apology: f.Apology, Results: f.Results}

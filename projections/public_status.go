@@ -39,6 +39,8 @@ type PublicStatus struct {
 	Late            bool           `json:"late"`
 	Steps           []PublicStep   `json:"steps"`
 	Version         uint64         `json:"version"`
+	// DossierID finds what else is kept of the dossier (the notifications sent); never shown.
+	DossierID string `json:"-"`
 }
 
 // PublicStep is one line of the public timeline: when the dossier reached a status or step.
@@ -316,7 +318,7 @@ func publicStatusOf(d domain.Dossier, steps []PublicStep, now time.Time) PublicS
 		ReceivingUnit: d.ReceivingUnit, CompetentAgency: d.CompetentAgency, Channel: d.Channel,
 		ApplicantMasked: d.Applicant.MaskedName(), SubmittedAt: d.SubmittedAt, ReceivedAt: d.ReceivedAt,
 		AppointmentDate: d.AppointmentDate, ReturnedAt: d.ReturnedAt, CurrentStep: d.Step, CurrentUnit: d.Holder.Unit,
-		ApologyIssued: d.Apology != nil, Late: d.Late(now), Steps: steps, Version: d.Version,
+		ApologyIssued: d.Apology != nil, Late: d.Late(now), Steps: steps, Version: d.Version, DossierID: d.ID,
 	}
 	if len(d.Results) > 0 {
 		p.FinishedAt = d.Results[0].ReadyAt

@@ -26,6 +26,8 @@ var pageFuncs = template.FuncMap{
 	// deref reads an optional boolean of an API answer.
 	"deref": func(b *bool) bool { return b != nil && *b },
 	"iso":   func(t time.Time) string { return t.Format(time.RFC3339) },
+	// age shows a number of seconds as a duration (1h2m3s).
+	"age": func(seconds int64) string { return (time.Duration(seconds) * time.Second).String() },
 	// localInput formats an instant for a datetime-local input, in Vietnam time.
 	"localInput": func(t time.Time) string {
 		if t.IsZero() {
@@ -34,6 +36,8 @@ var pageFuncs = template.FuncMap{
 		return t.In(domain.VietnamTime).Format("2006-01-02T15:04")
 	},
 	"join": strings.Join,
+	// hasRole reports whether the official holds the role.
+	"hasRole": func(c commands.Caller, role string) bool { return c.Has(commands.Role(role)) },
 	// can reports whether the official holds a role allowed to take action (whatever the dossier).
 	"can": func(c commands.Caller, action string) bool {
 		for _, r := range commands.RolesFor(domain.Action(action)) {

@@ -87,6 +87,10 @@ func (s *Pages) Mount(r chi.Router) {
 		r.Get("/can-bo/ho-so/{code}/in/{form}", s.printPage)
 		r.Get("/can-bo/ho-so/{code}/lich-su", s.historyPage)
 		s.mountDashboards(r)
+		if s.deliveries {
+			r.Get("/can-bo/quan-tri/gui-thong-bao", s.deliveriesPage)
+			r.Post("/can-bo/quan-tri/gui-thong-bao/gui-lai", s.retryDeliveriesSubmit)
+		}
 	})
 }
 
@@ -109,6 +113,8 @@ type view struct {
 	Main any
 	// Print drops the navigation for print-ready forms.
 	Print bool
+	// Deliveries links the admins' page of deliveries (shown to admins when the outbox is shown).
+	Deliveries bool
 }
 
 // langOf picks the visitor's language: ?lang= (remembered in a cookie), else the cookie, else Vietnamese.
@@ -132,7 +138,7 @@ func (s *Pages) render(w http.ResponseWriter, r *http.Request, status int, name 
 
 func (s *Pages) newView(w http.ResponseWriter, r *http.Request, title string, main any) view {
 	l := langOf(w, r)
-	v := view{L: l, Title: title, Main: main, LangURL: switchLangURL(r.URL, l)}
+	v := view{L: l, Title: title, Main: main, LangURL: switchLangURL(r.URL, l), Deliveries: s.deliveries}
 	if c, ok := officialOf(r); ok {
 		v.Official = &c
 		v.CSRF = s.pages.csrfToken(SessionToken(r))

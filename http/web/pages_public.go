@@ -41,6 +41,8 @@ type publicStatusView struct {
 	Identified bool
 	// ReceivingName and CompetentName are the agencies' names in the catalog.
 	ReceivingName, CompetentName string
+	// Notifications are the latest sent to the applicant about the dossier: channel, kind, time.
+	Notifications []httpkit.SentNotification
 }
 
 func newPublicStatusView(l l10n.Lang, p projections.PublicStatus) *publicStatusView {
@@ -131,6 +133,7 @@ func (s *Pages) fillLookup(w http.ResponseWriter, r *http.Request, l l10n.Lang, 
 		return s.lookupFailed(w, r, page, code, err)
 	}
 	page.Status = newPublicStatusView(l, st)
+	page.Status.Notifications = s.api.SentNotifications(r, st.DossierID)
 	page.FeedURL = "/api/v1/public/dossiers/" + url.PathEscape(string(code)) + "/events"
 	page.FragmentURL = "/tra-cuu/" + url.PathEscape(string(code)) + "?fragment=status"
 	if secret == "" {

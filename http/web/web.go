@@ -37,6 +37,15 @@ type API interface {
 	// the same budget as the API's secret checks: nil, a forbidden error, or
 	// httpkit.ErrSecretChecksLimited (Retry-After then set on w).
 	CheckReceiptSecret(w http.ResponseWriter, r *http.Request, code, secret string) error
+	// DeliveriesStatus counts the deliveries per destination and state (admins only).
+	DeliveriesStatus(r *http.Request) (httpkit.DeliveriesStatus, *httpkit.Problem, error)
+	// Deliveries lists a page of deliveries (admins only).
+	Deliveries(r *http.Request, q httpkit.DeliveryQuery) (httpkit.DeliveryPage, *httpkit.Problem, error)
+	// RetryDeliveries makes deliveries due now (admins only).
+	RetryDeliveries(r *http.Request, in httpkit.RetryRequest) (httpkit.RetryDone, *httpkit.Problem, error)
+	// SentNotifications are the latest notifications sent about a dossier (its id), for the public
+	// lookup page: read directly, not through the router, as the lookup is a hot path.
+	SentNotifications(r *http.Request, dossierID string) []httpkit.SentNotification
 }
 
 // Authenticator checks an official's bearer token ("Bearer …"), as the API does.
@@ -59,6 +68,8 @@ type Config struct {
 	PublicBudget func(limited http.HandlerFunc) func(http.Handler) http.Handler
 	// PublicBaseURL is the scheme and host printed QR codes point to; the request's when empty.
 	PublicBaseURL string
+	// Deliveries mounts the admins' page of deliveries (the API serves the outbox).
+	Deliveries bool
 }
 
 // Pages serves the web pages; Mount puts them on a router.
@@ -72,6 +83,7 @@ type Pages struct {
 	now           func() time.Time
 	publicBudget  func(limited http.HandlerFunc) func(http.Handler) http.Handler
 	publicBaseURL string
+	deliveries    bool
 	pages         *pageSet
 }
 
@@ -82,7 +94,7 @@ func New(cfg Config) *Pages {
 		lookup = projections.NewPublicLookup(cfg.ReadDB)
 	}
 	return &Pages{app: cfg.App, readDB: cfg.ReadDB, publicLookup: lookup, api: cfg.API, tokens: cfg.Tokens, logger: cfg.Logger, now: cfg.Now,
-		publicBudget: cfg.PublicBudget, publicBaseURL: cfg.PublicBaseURL, pages: newPageSet()}
+		publicBudget: cfg.PublicBudget, publicBaseURL: cfg.PublicBaseURL, deliveries: cfg.Deliveries, pages: newPageSet()}
 }
 
 // maxSignInBytes bounds the sign-in form: a bearer token, even a long OIDC one.

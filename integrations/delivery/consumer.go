@@ -217,6 +217,8 @@ func migrate(ctx context.Context, db *sql.DB, d engine.Dialect, prefix string, o
 		`CREATE INDEX IF NOT EXISTS ` + deliveries + `_due ON ` + deliveries + ` (next_attempt_at) WHERE state = 'pending'`,
 		`CREATE INDEX IF NOT EXISTS ` + deliveries + `_queue ON ` + deliveries + ` (destination, dossier_id, id) WHERE state = 'pending'`,
 		`CREATE INDEX IF NOT EXISTS ` + deliveries + `_state ON ` + deliveries + ` (destination, state)`,
+		// The public lookup's question: the latest deliveries sent about one dossier (SentLog).
+		`CREATE INDEX IF NOT EXISTS ` + deliveries + `_dossier_sent ON ` + deliveries + ` (dossier_id, state, done_at)`,
 		`CREATE TABLE IF NOT EXISTS ` + prefix + dossiersTable + ` (dossier_id TEXT PRIMARY KEY, state_json TEXT NOT NULL)`,
 		`CREATE TABLE IF NOT EXISTS ` + prefix + originTable + ` (id INTEGER PRIMARY KEY, started_at BIGINT NOT NULL)`,
 	}

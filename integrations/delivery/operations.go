@@ -124,7 +124,8 @@ func Retry(ctx context.Context, db *sql.DB, now time.Time, opts RetryOptions) (i
 
 // ListOptions chooses the deliveries List returns.
 type ListOptions struct {
-	// State is pending, failing (pending, failed at least once), dead, sent or skipped.
+	// State is pending, failing (pending, failed at least once), dead, sent or skipped; every
+	// state when empty.
 	State       string
 	Destination string
 	// Limit bounds the answer (50 when zero, 500 at most); AfterID continues after the last id
@@ -141,7 +142,7 @@ func List(ctx context.Context, db *sql.DB, opts ListOptions) ([]Delivery, error)
 		state, failing = string(Pending), true
 	}
 	switch State(state) {
-	case Pending, Sent, Dead, Skipped:
+	case Pending, Sent, Dead, Skipped, "":
 	default:
 		return nil, fmt.Errorf("deliveries: unknown state %q (want pending, failing, dead, sent or skipped)", opts.State)
 	}
@@ -150,14 +151,18 @@ func List(ctx context.Context, db *sql.DB, opts ListOptions) ([]Delivery, error)
 		limit = 50
 	}
 	limit = min(limit, 500)
-	query := `SELECT ` + deliveryColumns + ` FROM ` + deliveriesTable + ` d WHERE d.state = $1 AND d.id > $2`
-	args := []any{state, opts.AfterID}
+	query := `SELECT ` + deliveryColumns + ` FROM ` + deliveriesTable + ` d WHERE d.id > $1`
+	args := []any{opts.AfterID}
+	if state != "" {
+		args = append(args, state)
+		query += fmt.Sprintf(` AND d.state = $%d`, len(args))
+	}
 	if failing {
 		query += ` AND d.attempts > 0`
 	}
 	if opts.Destination != "" {
-		query += ` AND d.destination = $3`
 		args = append(args, opts.Destination)
+		query += fmt.Sprintf(` AND d.destination = $%d`, len(args))
 	}
 	query += fmt.Sprintf(` ORDER BY d.id LIMIT %d`, limit)
 	rows, err := db.QueryContext(ctx, query, args...)
