@@ -25,6 +25,7 @@ import (
 	"github.com/motcua/motcua/engine"
 	"github.com/motcua/motcua/eventstore/sqlite"
 	mhttp "github.com/motcua/motcua/http"
+	"github.com/motcua/motcua/integrations/delivery"
 	"github.com/motcua/motcua/projections"
 )
 
@@ -37,7 +38,9 @@ import (
 //
 //	go test ./http -run '^$' -bench PublicLookupAgainstBareHandler -benchtime 1x
 //
-// MOTCUA_BENCH_SECONDS sets each round's length (default 2 s).
+// MOTCUA_BENCH_SECONDS sets each round's length (default 2 s). MOTCUA_BENCH_NOTIFICATIONS=1 serves
+// the lookup with notifications on: the outbox's table holding three sent notifications per
+// dossier, which the lookup lists (one more indexed query).
 func BenchmarkPublicLookupAgainstBareHandler(b *testing.B) {
 	ctx := context.Background()
 	store, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "motcua.db"))
@@ -49,7 +52,7 @@ func BenchmarkPublicLookupAgainstBareHandler(b *testing.B) {
 	app := commands.New(store, domaintest.Catalog(b, cal), cal)
 	app.Logger = slog.New(slog.DiscardHandler)
 	desk := commands.Caller{ID: "tn", Name: "Lễ tân", Roles: []commands.Role{commands.RoleReception}, Agency: centre}
-	var codes []string
+	var codes, streams []string
 	for range 200 {
 		receipt, err := app.Receive(ctx, desk, commands.ReceiveInput{ProcedureCode: "1.009972", Channel: domain.ChannelDirect,
 			Applicant:  domain.Applicant{Type: domain.ApplicantCitizen, Name: "Nguyễn Văn An", IDNumber: "038012345678"},
@@ -61,7 +64,7 @@ func BenchmarkPublicLookupAgainstBareHandler(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		codes = append(codes, res.Code)
+		codes, streams = append(codes, res.Code), append(streams, commands.StreamName(receipt.DossierID))
 	}
 	views := []engine.Consumer{projections.PublicStatusView{}}
 	if err := projections.MigrateAll(ctx, store.DB(), engine.SQLite); err != nil {
@@ -71,11 +74,29 @@ func BenchmarkPublicLookupAgainstBareHandler(b *testing.B) {
 		b.Fatal(err)
 	}
 
+	var shown *mhttp.DeliveriesConfig
+	if envInt("MOTCUA_BENCH_NOTIFICATIONS", 0) == 1 {
+		shown = &mhttp.DeliveriesConfig{Dialect: engine.SQLite, Destinations: []string{"email"}}
+		if err := delivery.Migrate(ctx, store.DB(), engine.SQLite); err != nil {
+			b.Fatal(err)
+		}
+		for i, stream := range streams {
+			for n := range 3 {
+				key := fmt.Sprintf("email:%d:%d", i, n)
+				if _, err := store.DB().ExecContext(ctx, `INSERT INTO deliveries (destination, idempotency_key, dossier_id, event_id, event_type,
+						kind, stream_version, commit_position, prepare_position, occurred_at, state, attempts, next_attempt_at, created_at, done_at)
+					VALUES ('email', $1, $2, $1, 'received', 'status_changed', 1, 0, 0, 0, 'sent', 1, 0, 0, $3)`, key, stream, int64(1000+n)); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	}
+
 	_, key, _ := ed25519.GenerateKey(rand.Reader)
 	// As motcua serve logs: one JSON line per request (written nowhere, to time only the service).
 	logger := slog.New(slog.NewJSONHandler(io.Discard, nil))
 	lookup := httptest.NewServer(mhttp.NewServer(mhttp.Config{App: app, ReadDB: store.DB(), Logger: logger,
-		Tokens: mhttp.TokenVerifier{Key: key.Public().(ed25519.PublicKey)}, PublicRequestsPerMinute: 1 << 30}))
+		Tokens: mhttp.TokenVerifier{Key: key.Public().(ed25519.PublicKey)}, PublicRequestsPerMinute: 1 << 30, Deliveries: shown}))
 	defer lookup.Close()
 	bare := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var state, steps string
