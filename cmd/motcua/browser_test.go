@@ -473,6 +473,16 @@ func TestBrowserCitizensAndOfficialsUseThePages(t *testing.T) {
 	}) {
 		return // later steps build on this one
 	}
+
+	t.Run("an admin opens the page of deliveries from the navigation", func(t *testing.T) {
+		b.t = t
+		b.signOut()
+		b.signIn(demo.tokens["demo-admin"])
+		b.run("follow the link", chromedp.Click(css(`a[href="/can-bo/quan-tri/gui-thong-bao"]`)), chromedp.WaitVisible(css("#deliveries-summary")))
+		// The demo sends no notifications: the page says so rather than failing.
+		b.expectText("h1", "Gửi thông báo")
+		b.expectText("main", "Không có thông báo nào.")
+	})
 }
 
 // publiclyVisible reports whether the public lookup knows the dossier yet (its read model follows
