@@ -38,7 +38,7 @@ func TestServeNotifiesByEmailAndOperatorsRepairAStuckDelivery(t *testing.T) {
 	}
 
 	serving := serveWith(t, dataDir, append([]string{"--smtp", server.SMTPAddr}, mailFlags...)...)
-	receiveWithEmail(t, dataDir, "Trần Thị Bưởi", "038100000014", "buoi@example.vn")
+	code := receiveWithEmail(t, dataDir, "Trần Thị Bưởi", "038100000014", "buoi@example.vn")
 	eventually(t, "the receipt notice arrived", func() bool { return len(server.Messages(t)) == 1 })
 	messages := server.Messages(t)
 	if messages[0].To[0].Address != "buoi@example.vn" || !strings.Contains(messages[0].Subject, "Đã tiếp nhận") {
@@ -51,6 +51,11 @@ func TestServeNotifiesByEmailAndOperatorsRepairAStuckDelivery(t *testing.T) {
 		metrics = serving.get(t, "/metrics")
 		return strings.Contains(metrics, `motcua_deliveries{destination="email",state="sent"} 1`)
 	})
+	// The public lookup says that an e-mail went, and when — not where.
+	if lookup := serving.get(t, "/api/v1/public/dossiers/"+code); !strings.Contains(lookup, `"channel":"email"`) ||
+		!strings.Contains(lookup, `"kind":"status_changed"`) || strings.Contains(lookup, "buoi@example.vn") {
+		t.Fatalf("the lookup of %s: %s", code, lookup)
+	}
 	serving.stop()
 
 	// The mail server's address is wrong: nothing listens there.
@@ -142,7 +147,7 @@ func serveWith(t *testing.T, dataDir string, extra ...string) serveProcess {
 
 // receiveWithEmail receives a dossier for an applicant with an e-mail address, through the store
 // decorated as serve decorates it, from another connection (as a second node would).
-func receiveWithEmail(t *testing.T, dataDir, name, idNumber, address string) {
+func receiveWithEmail(t *testing.T, dataDir, name, idNumber, address string) (code string) {
 	t.Helper()
 	ctx := context.Background()
 	deployment, err := openDeployment(ctx, &storeFlags{dataDir: dataDir}, openOptions{personalData: true})
@@ -153,12 +158,13 @@ func receiveWithEmail(t *testing.T, dataDir, name, idNumber, address string) {
 	cal := calendar.Default()
 	app := commands.New(deployment.events.Sealed, domaintest.Catalog(t, cal), cal)
 	app.Logger = slog.New(slog.DiscardHandler)
-	_, err = app.Receive(ctx, commands.Caller{ID: "tn1", Name: "Lê Thị Tiếp", Roles: []commands.Role{commands.RoleReception}, Agency: "000.00.00.H56"},
+	receipt, err := app.Receive(ctx, commands.Caller{ID: "tn1", Name: "Lê Thị Tiếp", Roles: []commands.Role{commands.RoleReception}, Agency: "000.00.00.H56"},
 		commands.ReceiveInput{ProcedureCode: "1.009972", Channel: domain.ChannelDirect, Components: []domain.Component{{Name: "Đơn", Copies: 1}},
 			Applicant: domain.Applicant{Type: domain.ApplicantCitizen, Name: name, IDNumber: idNumber, Email: address}})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return receipt.Code
 }
 
 func runOK(t *testing.T, args ...string) string {
