@@ -60,12 +60,12 @@ func (s *Server) requireAdmin(w http.ResponseWriter, r *http.Request) (commands.
 	return caller, true
 }
 
-// tableReady reports whether the deliveries table exists; without it every list is empty.
+// deliveriesTableReady reports whether the deliveries table exists; without it every list is empty.
 func (s *Server) deliveriesTableReady(ctx context.Context) (bool, error) {
 	return delivery.TableExists(ctx, s.readDB, s.deliveries.Dialect)
 }
 
-// statuses returns every destination's counts: the configured ones and those holding deliveries.
+// deliveryStatuses returns every destination's counts: the configured ones and those holding deliveries.
 func (s *Server) deliveryStatuses(ctx context.Context) ([]delivery.DestinationStatus, error) {
 	ready, err := s.deliveriesTableReady(ctx)
 	if err != nil || !ready {
