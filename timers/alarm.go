@@ -125,7 +125,7 @@ func Plan(d domain.Dossier, cfg Config, cal *calendar.Calendar) []Alarm {
 		}
 	}
 	holderUnit := d.Holder.Unit
-	agency := firstOf(d.HolderAgency, d.CompetentAgency, d.ReceivingUnit)
+	agency := responsibleAgency(d)
 	running := d.Status == domain.StatusReceived || d.Status == domain.StatusProcessing || d.Status == domain.StatusAwaitingPayment
 	// (b) The step under way, while the clock runs (not while suspended or waiting for the applicant).
 	if running && !d.StepDeadline.IsZero() {
@@ -152,6 +152,19 @@ func Plan(d domain.Dossier, cfg Config, cal *calendar.Calendar) []Alarm {
 			Official: d.Holder.OfficialID, Unit: holderUnit, Agency: agency, Round: d.SupplementRequests})
 	}
 	return alarms
+}
+
+// responsibleAgency is the agency whose unit holds the dossier, as the work queue names it: a unit
+// that is an agency identifier is that agency; a department is one of the agency the dossier was
+// sent to for its part (inter-agency work) or, otherwise, of the competent agency.
+func responsibleAgency(d domain.Dossier) string {
+	switch {
+	case domain.ValidUnitCode(d.Holder.Unit):
+		return d.Holder.Unit
+	case d.HolderAgency != "" && d.HolderAgency != d.ReceivingUnit:
+		return d.HolderAgency
+	}
+	return firstOf(d.CompetentAgency, d.HolderAgency, d.ReceivingUnit)
 }
 
 func firstOf(values ...string) string {

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"log/slog"
+	"net/mail"
 	"os"
 	"path/filepath"
 	"sync"
@@ -314,4 +315,13 @@ func (r *rig) firedAt(at time.Time, id string, kind timers.Kind, key string) boo
 	}
 	r.t.Fatalf("no alarm %s", key)
 	return false
+}
+
+func mustAddress(t testing.TB, s string) mail.Address {
+	t.Helper()
+	a, err := mail.ParseAddress(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return *a
 }
