@@ -54,7 +54,7 @@ type Server struct {
 	portalWebhook *inbound.Verifier
 	// deliveries shows the outbox to admins and the public lookup; nil when not configured.
 	deliveries *deliveries
-	alarms  bool // the timers run: the work queue shows alarms
+	alarms     bool // the timers run: the work queue shows alarms
 }
 
 // Config wires a Server.
