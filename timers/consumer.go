@@ -22,8 +22,8 @@ const (
 	// dossiersTable holds each dossier's state folded so far, without the applicant's identity.
 	dossiersTable = "timer_dossiers"
 	// originTable holds the moment the timers were first enabled: an alarm due before it is
-	// recorded as expired, never fired, so that turning the timers on in a deployment with years of
-	// history does not mail years of stale alarms.
+	// never armed, so that turning the timers on in a deployment with years of history does not
+	// mail years of stale alarms.
 	originTable = "timer_origin"
 )
 
@@ -32,7 +32,6 @@ const (
 	StateArmed    = "armed"    // waits for its due instant
 	StateFired    = "fired"    // fired once; its notifications are deliveries of the outbox
 	StateDisarmed = "disarmed" // the dossier moved on before it was due
-	StateExpired  = "expired"  // was due before the timers were enabled: never fired
 )
 
 // Consumer is the engine.Consumer that arms and disarms the alarms: after every event of a dossier
@@ -169,9 +168,10 @@ func (c *Consumer) align(ctx context.Context, tx *sql.Tx, stream, eventID string
 			armed[key] = armedAlarm{Alarm: a, key: key}
 			continue
 		}
-		state := StateArmed
 		if a.Due.UnixMilli() < origin {
-			state = StateExpired
+			// Due before the timers were enabled: never fired, and not recorded — a catch-up over
+			// years of history would otherwise write a row for every step of every dossier.
+			continue
 		}
 		// A key met before is left alone unless it was disarmed: a fired alarm never fires again,
 		// a disarmed one is armed again when its deadline is back (a suspension lifted as it was).
@@ -183,11 +183,11 @@ func (c *Consumer) align(ctx context.Context, tx *sql.Tx, stream, eventID string
 				agency = excluded.agency, desk = excluded.desk, step = excluded.step, closed_by = ''
 			WHERE `+t+`.state = 'disarmed'`,
 			key, stream, string(a.Kind), a.Due.UnixMilli(), a.Deadline.UnixMilli(), a.Official, a.Unit, a.Agency,
-			a.Desk, a.Step, eventID, int64(version), state)
+			a.Desk, a.Step, eventID, int64(version), StateArmed)
 		if err != nil {
 			return fmt.Errorf("timers: arm %s: %w", key, err)
 		}
-		if n, err := res.RowsAffected(); err == nil && n == 1 && state == StateArmed {
+		if n, err := res.RowsAffected(); err == nil && n == 1 {
 			armed[key] = armedAlarm{Alarm: a, key: key}
 		}
 	}

@@ -278,23 +278,29 @@ func TestConcurrentFirersFireEachAlarmOnce(t *testing.T) {
 	})
 }
 
-// Turning the timers on in a deployment with history records the alarms already overdue as
-// expired: they show on the work queue and are never mailed.
-func TestAlarmsDueBeforeTheOriginExpire(t *testing.T) {
+// Turning the timers on in a deployment with history arms no alarm already overdue: it is never
+// mailed, while what falls due later is armed as usual.
+func TestAlarmsDueBeforeTheOriginAreNotArmed(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, d engine.Dialect) {
 		r := newRig(t, d, vn(2026, 12, 7, 9, 0), timers.Config{})
 		r.stop()
-		// The history: a dossier submitted a month before the timers start.
+		// The history: a dossier submitted a month before the timers start, another received
+		// the week before, whose appointment is still to come.
 		r.clock.Set(vn(2026, 11, 2, 9, 0))
-		id := r.receive(domain.ChannelOnline)
+		old := r.receive(domain.ChannelOnline)
+		r.clock.Set(vn(2026, 12, 3, 9, 0))
+		recent := r.receive(domain.ChannelDirect)
 		r.clock.Set(vn(2026, 12, 7, 9, 0))
 		r.startEngine(timers.Config{})
 		r.settle()
-		if got := r.only(r.alarms(id, timers.KindAcceptance), "history"); got.state != timers.StateExpired {
-			t.Fatalf("the month-old alarm is %s, want expired", got.state)
+		if got := r.alarms(old, timers.KindAcceptance); len(got) != 0 {
+			t.Fatalf("the month-old alarm was armed: %+v", got)
+		}
+		if got := r.latest(recent, timers.KindApologyDue); got.state != timers.StateArmed {
+			t.Fatalf("the coming apology alarm is %s, want armed", got.state)
 		}
 		if n := r.fire(vn(2026, 12, 7, 10, 0)); n != 0 {
-			t.Fatalf("fired %d expired alarms", n)
+			t.Fatalf("fired %d alarms of the history", n)
 		}
 	})
 }
