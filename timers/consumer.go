@@ -21,9 +21,9 @@ const (
 	alarmsTable = "timer_alarms"
 	// dossiersTable holds each dossier's state folded so far, without the applicant's identity.
 	dossiersTable = "timer_dossiers"
-	// originTable holds the moment the timers were first enabled: an alarm due before it is
-	// never armed, so that turning the timers on in a deployment with years of history does not
-	// mail years of stale alarms.
+	// originTable holds the moment the timers were first enabled: an event recorded before it
+	// arms no alarm due before it, so that turning the timers on in a deployment with years of
+	// history does not mail years of stale alarms.
 	originTable = "timer_origin"
 )
 
@@ -125,7 +125,15 @@ func (c *Consumer) Apply(ctx context.Context, tx *sql.Tx, batch engine.Batch) er
 		// The applicant's identity stays in the log, sealed: no alarm needs it.
 		next.Applicant = domain.Applicant{Type: next.Applicant.Type}
 		*d = next
-		if err := c.align(ctx, tx, re.Stream, re.ID.String(), re.Version, next, armed[re.Stream], origin); err != nil {
+		// An event recorded before the timers were enabled arms only what falls due after.
+		since, at := int64(0), re.Metadata.OccurredAt
+		if at.IsZero() {
+			at = re.RecordedAt
+		}
+		if at.UnixMilli() < origin {
+			since = origin
+		}
+		if err := c.align(ctx, tx, re.Stream, re.ID.String(), re.Version, next, armed[re.Stream], since); err != nil {
 			return err
 		}
 	}
@@ -137,9 +145,10 @@ func (c *Consumer) Apply(ctx context.Context, tx *sql.Tx, batch engine.Batch) er
 	return nil
 }
 
-// align disarms the dossier's armed alarms its state no longer calls for and arms the new ones.
+// align disarms the dossier's armed alarms its state no longer calls for and arms the new ones
+// that fall due at since (ms) or later.
 func (c *Consumer) align(ctx context.Context, tx *sql.Tx, stream, eventID string, version uint64, d domain.Dossier,
-	armed map[string]armedAlarm, origin int64) error {
+	armed map[string]armedAlarm, since int64) error {
 	wanted := map[string]Alarm{}
 	for _, a := range Plan(d, c.config, c.calendar) {
 		wanted[a.Key(stream)] = a
@@ -168,9 +177,11 @@ func (c *Consumer) align(ctx context.Context, tx *sql.Tx, stream, eventID string
 			armed[key] = armedAlarm{Alarm: a, key: key}
 			continue
 		}
-		if a.Due.UnixMilli() < origin {
-			// Due before the timers were enabled: never fired, and not recorded — a catch-up over
-			// years of history would otherwise write a row for every step of every dossier.
+		if a.Due.UnixMilli() < since {
+			// History from before the timers were enabled, already due then: never fired, and not
+			// recorded — a catch-up over years of history would otherwise write a row for every
+			// step of every dossier. (An event recorded since arms its alarms even when already
+			// due: a step handed over with less time than the warning is told at once.)
 			continue
 		}
 		// A key met before is left alone unless it was disarmed: a fired alarm never fires again,

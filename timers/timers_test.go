@@ -302,6 +302,17 @@ func TestAlarmsDueBeforeTheOriginAreNotArmed(t *testing.T) {
 		if n := r.fire(vn(2026, 12, 7, 10, 0)); n != 0 {
 			t.Fatalf("fired %d alarms of the history", n)
 		}
+		// An event since the origin arms its alarm even when it is due already: a step handed
+		// over with one working hour, less than the warning, is told at once.
+		r.do(desk, recent, commands.TransferInput{ToUnit: unitPQL, Step: "Thẩm định hồ sơ", AllottedHours: 1})
+		r.settle()
+		step := r.latest(recent, timers.KindStepDue)
+		if step.state != timers.StateArmed || !step.due.Before(vn(2026, 12, 7, 9, 0)) {
+			t.Fatalf("the new step's alarm %+v, want armed and due before the origin", step)
+		}
+		if !r.firedAt(vn(2026, 12, 7, 10, 0), recent, timers.KindStepDue, step.key) {
+			t.Fatal("the new step's alarm did not fire at once")
+		}
 	})
 }
 
