@@ -120,6 +120,9 @@ func (c *Consumer) Apply(ctx context.Context, tx *sql.Tx, batch engine.Batch) er
 			dossiers[re.Stream] = d
 			order = append(order, re.Stream)
 		}
+		if d.Status.Final() {
+			continue // a rating after the end: no alarm follows a final status
+		}
 		next := domain.Evolve(*d, e)
 		next.Version = re.Version
 		// The applicant's identity stays in the log, sealed: no alarm needs it.
@@ -245,19 +248,23 @@ func (c *Consumer) loadDossier(ctx context.Context, tx *sql.Tx, stream string) (
 	return &d, nil
 }
 
-// saveDossier keeps the dossier's state for its next event, or forgets it once the dossier is
-// final: no alarm follows a final status.
+// saveDossier keeps the dossier's state for its next event; of a dossier whose status is final,
+// only that it is (finished): no alarm follows a final status, and a rating must not start a
+// dossier afresh.
 func (c *Consumer) saveDossier(ctx context.Context, tx *sql.Tx, stream string, d *domain.Dossier) error {
+	var kept any = d
 	if d.Status.Final() {
-		_, err := tx.ExecContext(ctx, `DELETE FROM `+c.table(dossiersTable)+` WHERE dossier_id = $1`, stream)
-		return err
+		kept = struct {
+			Status domain.Status `json:"status"`
+		}{d.Status}
 	}
-	raw, err := json.Marshal(d)
+	encoded, err := json.Marshal(kept)
 	if err != nil {
 		return err
 	}
+	raw := string(encoded)
 	_, err = tx.ExecContext(ctx, `INSERT INTO `+c.table(dossiersTable)+` (dossier_id, state_json) VALUES ($1, $2)
-		ON CONFLICT (dossier_id) DO UPDATE SET state_json = excluded.state_json`, stream, string(raw))
+		ON CONFLICT (dossier_id) DO UPDATE SET state_json = excluded.state_json`, stream, raw)
 	if err != nil {
 		return fmt.Errorf("timers: save the state of %s: %w", stream, err)
 	}

@@ -325,3 +325,14 @@ func mustAddress(t testing.TB, s string) mail.Address {
 	}
 	return *a
 }
+
+// armedCount counts the dossier's armed alarms of every kind.
+func (r *rig) armedCount(id string) int {
+	r.t.Helper()
+	var n int
+	if err := r.db.QueryRowContext(r.ctx, `SELECT COUNT(*) FROM timer_alarms WHERE dossier_id = $1 AND state = 'armed'`,
+		commands.StreamName(id)).Scan(&n); err != nil {
+		r.t.Fatal(err)
+	}
+	return n
+}

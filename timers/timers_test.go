@@ -3,6 +3,7 @@ package timers_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/motcua/motcua/commands"
 	"github.com/motcua/motcua/domain"
 	"github.com/motcua/motcua/engine"
+	"github.com/motcua/motcua/eventstore"
 	"github.com/motcua/motcua/timers"
 )
 
@@ -319,4 +321,40 @@ func TestAlarmsDueBeforeTheOriginAreNotArmed(t *testing.T) {
 func ExampleDeliveryKey() {
 	fmt.Println(timers.DeliveryKey(timers.NotifierName, "dossier-0190a1b2:step_due:2:1796000000000"))
 	// Output: alarm-email:dossier-0190a1b2:step_due:2:1796000000000
+}
+
+// A final status disarms every alarm and is all the timers keep of the dossier: a rating recorded
+// after it arms nothing and does not start the dossier afresh.
+func TestAFinalDossierDisarmsAndStaysFinal(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, d engine.Dialect) {
+		r := newRig(t, d, vn(2026, 12, 7, 8, 0), timers.Config{})
+		id := r.receive(domain.ChannelDirect)
+		r.settle()
+		if armed := r.armedCount(id); armed == 0 {
+			t.Fatal("a received dossier has no alarm armed")
+		}
+		r.do(desk, id, commands.WithdrawInput{Reason: "Người nộp xin rút hồ sơ"})
+		// A rating as the log records it (the use case wants a returned result).
+		typ, data, err := domain.EncodeEvent(domain.Rated{Scores: map[domain.Criterion]domain.RatingLevel{}, RatedAt: r.clock.Now()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := r.store.Append(r.ctx, commands.StreamName(id), eventstore.StreamExists,
+			eventstore.EventData{ID: eventstore.NewEventID(), Type: typ, Data: data, Metadata: eventstore.Metadata{OccurredAt: r.clock.Now()}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.appended(res.Position)
+		r.settle()
+		if armed := r.armedCount(id); armed != 0 {
+			t.Fatalf("%d alarms armed after the withdrawal and the rating", armed)
+		}
+		var state string
+		if err := r.db.QueryRowContext(r.ctx, `SELECT state_json FROM timer_dossiers WHERE dossier_id = $1`, commands.StreamName(id)).Scan(&state); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(state, `"status":"withdrawn"`) || strings.Contains(state, "procedure") {
+			t.Fatalf("the timers keep %s of the withdrawn dossier, want its final status only", state)
+		}
+	})
 }
