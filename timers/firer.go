@@ -12,8 +12,8 @@ import (
 )
 
 // EventType is the event type of an alarm's deliveries in the outbox: what `motcua deliveries
-// list` shows for them.
-const EventType = "timer.alarm"
+// list` shows for them, and what keeps them off the public lookup's notifications.
+const EventType = delivery.AlarmEventType
 
 // Firer fires the armed alarms that fall due. Firing an alarm is one transaction: the alarm
 // changes from armed to fired only if it is still armed (a conditional update, which another

@@ -18,7 +18,8 @@ import (
 
 // serve wires the deadline alarms: a step handed to an official with less time left than
 // --alarm-step-hours warns them and their head at once, by e-mail through the outbox, to the
-// addresses of --alarm-recipients; `motcua deliveries status` counts it under alarm-email. Without
+// addresses of --alarm-recipients; `motcua deliveries status` counts it under alarm-email, and the
+// public lookup does not show it among the applicant's notifications. Without
 // --smtp, --alarm-recipients is refused rather than silently mailing no one.
 func TestServeMailsAStepAlarmToTheHolderAndTheirHead(t *testing.T) {
 	dataDir := t.TempDir()
@@ -71,6 +72,11 @@ func TestServeMailsAStepAlarmToTheHolderAndTheirHead(t *testing.T) {
 	})
 	if strings.Join(to, ",") != "cv7@soxd.example.vn,truong.phong@soxd.example.vn" {
 		t.Fatalf("the alarm went to %v", to)
+	}
+	// The alarm told officials, not the applicant: the public lookup does not list it.
+	if lookup := serving.get(t, "/api/v1/public/dossiers/"+receipt.Code); !strings.Contains(lookup, receipt.Code) ||
+		strings.Contains(lookup, "step_due") || strings.Contains(lookup, "alarm") {
+		t.Fatalf("the public lookup of %s: %s", receipt.Code, lookup)
 	}
 	serving.stop()
 	if status := runOK(t, "deliveries", "status", "--data", dataDir); !regexpLine(status, `^alarm-email\s+0\s+0\s+0\s+1\s`) {

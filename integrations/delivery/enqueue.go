@@ -7,6 +7,10 @@ import (
 	"time"
 )
 
+// AlarmEventType is the event type of the deliveries the timers' firer enqueues (timers/): they
+// tell officials of a deadline, not the applicant, so the public lookup's SentLog leaves them out.
+const AlarmEventType = "timer.alarm"
+
 // Enqueue records, inside tx, a delivery that no single event of the log calls for: a timer's
 // alarm firing because nothing happened (timers/). The caller gives the idempotency key, which
 // must start with the destination's name and identify what is told (for an alarm: the dossier,
