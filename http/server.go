@@ -54,6 +54,7 @@ type Server struct {
 	portalWebhook *inbound.Verifier
 	// deliveries shows the outbox to admins and the public lookup; nil when not configured.
 	deliveries *deliveries
+	alarms     bool // the timers run: the work queue shows alarms
 }
 
 // Config wires a Server.
@@ -96,6 +97,9 @@ type Config struct {
 	// Deliveries, when set, shows the outbox: its admins' page and API, and on the public lookup
 	// the notifications sent (docs/integrations.md, "Seeing and repairing deliveries").
 	Deliveries *DeliveriesConfig
+	// Alarms says the timers run (their tables are in ReadDB): the work queue then shows each
+	// dossier's armed and fired alarms (timers.AlarmsOf).
+	Alarms bool
 }
 
 // NewServer builds the router.
@@ -131,6 +135,7 @@ func NewServer(cfg Config) *Server {
 	s.secrets = newSecretGuard(s.limits, s.now)
 	s.ready = cfg.Ready
 	s.portalWebhook = cfg.PortalWebhook
+	s.alarms = cfg.Alarms
 	s.feeds = newFeedHub(s.readDB, s.publicUpdates, s.limits, s.logger)
 	s.publicLookup = projections.NewPublicLookup(s.readDB)
 	s.deliveries = newDeliveries(cfg.Deliveries, s)
@@ -145,7 +150,8 @@ func NewServer(cfg Config) *Server {
 		r.Method(http.MethodGet, "/metrics", cfg.Metrics)
 	}
 	web.New(web.Config{App: s.app, ReadDB: s.readDB, PublicLookup: s.publicLookup, API: pagesAPI{s}, Tokens: s.verifier, Logger: s.logger, Now: s.now,
-		PublicBudget: s.publicBudget, PublicBaseURL: s.publicBaseURL, Deliveries: s.deliveries != nil}).Mount(r)
+		PublicBudget: s.publicBudget, PublicBaseURL: s.publicBaseURL, Deliveries: s.deliveries != nil,
+		Alarms: s.pageAlarms()}).Mount(r)
 	r.Route("/api/v1", func(r chi.Router) {
 		r.Get("/procedures", s.listProcedures)
 		r.Route("/public", func(r chi.Router) {

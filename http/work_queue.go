@@ -46,7 +46,12 @@ func (s *Server) getWorkQueue(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, page)
+	withAlarms, err := s.withAlarms(r.Context(), page)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, withAlarms)
 }
 
 // getWorkQueueSummary: GET /api/v1/work-queue/summary?agency= — each agency's queue in figures

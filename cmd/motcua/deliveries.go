@@ -61,6 +61,9 @@ type outbox struct {
 	consumer   *delivery.Consumer
 	dispatcher *delivery.Dispatcher
 	collector  prometheus.Collector
+	// sender and from are the mail server and sender, which the deadline alarms share (timers.go).
+	sender email.Sender
+	from   mail.Address
 }
 
 // outbox builds the e-mail notifier and the outbox around it, or returns nil when no mail server
@@ -126,7 +129,8 @@ func (f *mailFlags) outbox(ctx context.Context, deployment *deployment, publicUR
 	dispatcher := &delivery.Dispatcher{DB: deployment.ProjectionDB, Dialect: deployment.Dialect(),
 		Destinations: []delivery.Destination{notifier}, Policy: f.policy, SendTimeout: f.sendTimeout, Logger: logger}
 	logger.Info("e-mail notifications on", "smtp", f.addr, "security", f.security, "templates", orDefault(f.templates, "built-in"))
-	return &outbox{consumer: consumer, dispatcher: dispatcher, collector: delivery.NewCollector(deployment.ReadDB, notifier.Name())}, nil
+	return &outbox{consumer: consumer, dispatcher: dispatcher, collector: delivery.NewCollector(deployment.ReadDB, notifier.Name()),
+		sender: sender, from: *from}, nil
 }
 
 func orDefault(s, fallback string) string {

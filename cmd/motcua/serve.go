@@ -46,6 +46,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	idempotencyWindow := fs.Duration("idempotency-window", mhttp.DefaultIdempotencyWindow, "how long the first answer to a write sent with an Idempotency-Key is replayed to repeats")
 	mail := addMailFlags(fs)
 	portalIn := addPortalInboundFlags(fs)
+	timerFlags := addTimerFlags(fs)
 	signIn := addSignInFlags(fs)
 	limits, connections := addLimitFlags(fs)
 	if err := fs.Parse(args); err != nil {
@@ -116,7 +117,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	feeder, metrics, err := startFeeder(ctx, deployment, *busURL, logger, outbox, portal.collectors()...)
+	alarms, err := timerFlags.alarms(ctx, deployment, rules.calendar, outbox, logger)
+	if err != nil {
+		return err
+	}
+	feeder, metrics, err := startFeeder(ctx, deployment, *busURL, logger, outbox, alarms.consumers(), portal.collectors()...)
 	if err != nil {
 		return err
 	}
@@ -131,7 +136,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		PublicStatusUpdates: feeder.Runner(projections.PublicStatusView{}.Name()), Metrics: metrics,
 		Integrity: chain.NewVerifier(events.Chained, checkpointKey.Public().(ed25519.PublicKey)), PublicBaseURL: *publicURL,
 		IdempotencyWindow: *idempotencyWindow, PublicRequestsPerMinute: limits.publicPerMinute, Limits: limits.Limits, Ready: deployment.ready(),
-		PortalWebhook: portal.webhook, Deliveries: deliveriesShown(deployment, outbox)})
+		PortalWebhook: portal.webhook, Deliveries: deliveriesShown(deployment, outbox), Alarms: alarms != nil})
 	listener, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
@@ -146,6 +151,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	g.Go(func() error { return portal.run(ctx) })
 	if outbox != nil {
 		g.Go(func() error { return outbox.dispatcher.Run(ctx) })
+	}
+	if alarms != nil {
+		g.Go(func() error { return alarms.firer.Run(ctx) })
 	}
 	g.Go(func() error {
 		return checkpointer.Run(ctx, *checkpointEvery, *checkpointAfter, min(*checkpointEvery, 10*time.Second))
@@ -174,13 +182,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 // transport named by busURL, and the Prometheus handler exporting its metrics and lag. The read
 // models are fed the sealed events: they must never hold what an erasure makes unreadable.
 func startProjections(ctx context.Context, deployment *deployment, busURL string, logger *slog.Logger) (*engine.Engine, http.Handler, error) {
-	return startFeeder(ctx, deployment, busURL, logger, nil)
+	return startFeeder(ctx, deployment, busURL, logger, nil, nil)
 }
 
 // startFeeder is startProjections feeding, besides the read models, the outbox's consumer when
-// notifications are on (outbox not nil), with the deliveries' gauges and the extra collectors on the
-// same handler.
-func startFeeder(ctx context.Context, deployment *deployment, busURL string, logger *slog.Logger, outbox *outbox, extra ...prometheus.Collector) (*engine.Engine, http.Handler, error) {
+// notifications are on (outbox not nil) and the more consumers given (the alarms'), with the
+// deliveries' gauges and the extra collectors on the same handler.
+func startFeeder(ctx context.Context, deployment *deployment, busURL string, logger *slog.Logger, outbox *outbox, more []engine.Consumer,
+	extra ...prometheus.Collector) (*engine.Engine, http.Handler, error) {
 	transport, err := engine.OpenTransport(ctx, busURL, logger)
 	if err != nil {
 		return nil, nil, err
@@ -193,7 +202,7 @@ func startFeeder(ctx context.Context, deployment *deployment, busURL string, log
 		return nil, nil, err
 	}
 	consumers, names := projections.All(), projections.Names()
-	for _, c := range outbox.consumers() {
+	for _, c := range append(outbox.consumers(), more...) {
 		consumers, names = append(consumers, c), append(names, c.Name())
 	}
 	if outbox != nil {

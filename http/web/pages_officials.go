@@ -121,6 +121,7 @@ type queueItem struct {
 	projections.WorkItem
 	Mine    bool
 	Actions []domain.Action // what the official's roles may do now
+	Alarms  []QueueAlarm    // its armed and fired deadline alarms, when the timers run
 }
 
 // agencySummary is one agency's line of the inspector's overview, linking to its queue.
@@ -196,9 +197,21 @@ func (s *Pages) queuePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	page.Total, page.Estimated = result.Total, result.TotalEstimated
+	var alarms map[string][]QueueAlarm
+	if s.alarms != nil && len(result.Items) > 0 {
+		ids := make([]string, len(result.Items))
+		for i, it := range result.Items {
+			ids[i] = it.DossierID
+		}
+		if alarms, err = s.alarms(r.Context(), ids); err != nil {
+			s.logger.ErrorContext(r.Context(), "work queue alarms", "err", err)
+			s.renderError(w, r, http.StatusInternalServerError, "error.internal")
+			return
+		}
+	}
 	for _, it := range result.Items {
 		page.Items = append(page.Items, queueItem{WorkItem: it, Mine: it.HolderOfficialID == caller.ID,
-			Actions: actionsFor(caller, domain.Dossier{Status: it.Status})})
+			Actions: actionsFor(caller, domain.Dossier{Status: it.Status}), Alarms: alarms[it.DossierID]})
 	}
 	if result.Next != "" {
 		next := r.URL.Query()

@@ -6,6 +6,7 @@
 package web
 
 import (
+	"context"
 	"database/sql"
 	"log/slog"
 	"net/http"
@@ -70,6 +71,17 @@ type Config struct {
 	PublicBaseURL string
 	// Deliveries mounts the admins' page of deliveries (the API serves the outbox).
 	Deliveries bool
+	// Alarms, when set (the timers run), reads the armed and fired deadline alarms of a page's
+	// dossiers, by dossier id, for the work queue.
+	Alarms func(ctx context.Context, dossierIDs []string) (map[string][]QueueAlarm, error)
+}
+
+// QueueAlarm is a deadline alarm of a dossier, as the work queue shows it: its kind (a code named
+// by l10n as alarm.<kind>), whether it fired, when it fires or fired, and the deadline it warns of.
+type QueueAlarm struct {
+	Kind          string
+	Fired         bool
+	Due, Deadline time.Time
 }
 
 // Pages serves the web pages; Mount puts them on a router.
@@ -85,6 +97,7 @@ type Pages struct {
 	publicBaseURL string
 	deliveries    bool
 	pages         *pageSet
+	alarms        func(ctx context.Context, dossierIDs []string) (map[string][]QueueAlarm, error)
 }
 
 // New parses the templates and returns the pages.
@@ -94,7 +107,7 @@ func New(cfg Config) *Pages {
 		lookup = projections.NewPublicLookup(cfg.ReadDB)
 	}
 	return &Pages{app: cfg.App, readDB: cfg.ReadDB, publicLookup: lookup, api: cfg.API, tokens: cfg.Tokens, logger: cfg.Logger, now: cfg.Now,
-		publicBudget: cfg.PublicBudget, publicBaseURL: cfg.PublicBaseURL, deliveries: cfg.Deliveries, pages: newPageSet()}
+		publicBudget: cfg.PublicBudget, publicBaseURL: cfg.PublicBaseURL, deliveries: cfg.Deliveries, pages: newPageSet(), alarms: cfg.Alarms}
 }
 
 // maxSignInBytes bounds the sign-in form: a bearer token, even a long OIDC one.

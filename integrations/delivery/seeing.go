@@ -98,7 +98,8 @@ type SentDelivery struct {
 const MaxSentShown = 20
 
 // SentLog answers the public lookup's question "what was the applicant sent about this dossier?"
-// with one indexed query (dossier_id, state, done_at). Notifications may be off, and the
+// with one indexed query (dossier_id, state, done_at); the officials' alarms (AlarmEventType) are
+// not the applicant's and are left out. Notifications may be off, and the
 // deliveries table then absent: it answers nothing, and looks again for the table at most every
 // absentRecheck, so a lookup never pays more than its one query.
 type SentLog struct {
@@ -160,7 +161,7 @@ func (l *SentLog) statement(ctx context.Context) (*sql.Stmt, error) {
 		return nil, nil
 	}
 	stmt, err := l.db.PrepareContext(ctx, fmt.Sprintf(`SELECT destination, kind, done_at FROM %s
-		WHERE dossier_id = $1 AND state = 'sent' ORDER BY done_at DESC LIMIT %d`, deliveriesTable, MaxSentShown))
+		WHERE dossier_id = $1 AND state = 'sent' AND event_type <> '%s' ORDER BY done_at DESC LIMIT %d`, deliveriesTable, AlarmEventType, MaxSentShown))
 	if err != nil {
 		return nil, fmt.Errorf("deliveries: prepare the sent log: %w", err)
 	}
