@@ -54,6 +54,8 @@ type Server struct {
 	portalWebhook *inbound.Verifier
 	// deliveries shows the outbox to admins and the public lookup; nil when not configured.
 	deliveries *deliveries
+	// payments is online payment (payments.go); nil when no gateway is configured.
+	payments *PaymentsConfig
 }
 
 // Config wires a Server.
@@ -96,6 +98,8 @@ type Config struct {
 	// Deliveries, when set, shows the outbox: its admins' page and API, and on the public lookup
 	// the notifications sent (docs/integrations.md, "Seeing and repairing deliveries").
 	Deliveries *DeliveriesConfig
+	// Payments, when set, turns online payment of fees on (payments.go).
+	Payments *PaymentsConfig
 }
 
 // NewServer builds the router.
@@ -131,6 +135,7 @@ func NewServer(cfg Config) *Server {
 	s.secrets = newSecretGuard(s.limits, s.now)
 	s.ready = cfg.Ready
 	s.portalWebhook = cfg.PortalWebhook
+	s.payments = cfg.Payments
 	s.feeds = newFeedHub(s.readDB, s.publicUpdates, s.limits, s.logger)
 	s.publicLookup = projections.NewPublicLookup(s.readDB)
 	s.deliveries = newDeliveries(cfg.Deliveries, s)
@@ -146,6 +151,7 @@ func NewServer(cfg Config) *Server {
 	}
 	web.New(web.Config{App: s.app, ReadDB: s.readDB, PublicLookup: s.publicLookup, API: pagesAPI{s}, Tokens: s.verifier, Logger: s.logger, Now: s.now,
 		PublicBudget: s.publicBudget, PublicBaseURL: s.publicBaseURL, Deliveries: s.deliveries != nil}).Mount(r)
+	s.paymentRoutes(r)
 	r.Route("/api/v1", func(r chi.Router) {
 		r.Get("/procedures", s.listProcedures)
 		r.Route("/public", func(r chi.Router) {
