@@ -13,6 +13,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -428,5 +429,98 @@ func TestOfficialPaymentOrderNeedsTheRightToTakePayments(t *testing.T) {
 			t.Fatalf("order %s", r.raw)
 		}
 		e.expect(e.do("POST", "/api/v1/public/dossiers/000.00.00.H56-260302-9999/payment-orders", "", nil), http.StatusNotFound)
+	})
+}
+
+func TestReconcilePaymentsAgainstTheGatewaysStatement(t *testing.T) {
+	forEachPaymentBackend(t, func(t *testing.T, e *payEnv) {
+		ctx := context.Background()
+		// In order: paid and notified; paid, notification lost; recorded, the gateway's statement
+		// silent about it (a callback the gateway signed for a payment missing from its file).
+		notified := e.dossierAwaitingPayment()
+		_, u := e.order(notified)
+		e.pay(u)
+		lost := e.dossierAwaitingPayment()
+		lostRef, u := e.order(lost)
+		e.sim.DropIPN = func(ref string) bool { return ref == lostRef }
+		e.pay(u)
+		silent := e.dossierAwaitingPayment()
+		silentRef, _ := e.order(silent)
+		genuine, _ := e.sim.Result(lostRef)
+		if got := e.ipn(resigned(genuine, simSecret, map[string]string{"vnp_TxnRef": silentRef, "vnp_TransactionNo": "99000001"})); got != "00" {
+			t.Fatalf("callback of the silent order answered %s", got)
+		}
+
+		lines, err := e.gateway.Statement(ctx, e.clock.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		statement := make([]commands.GatewayPayment, 0, len(lines)+2)
+		for _, l := range lines {
+			statement = append(statement, commands.GatewayPayment{Gateway: "vnpay", OrderRef: l.Ref, Amount: l.Amount, Succeeded: l.Succeeded,
+				TransactionNo: l.TransactionNo, BankCode: l.BankCode, PaidAt: l.At})
+		}
+		if len(statement) != 2 {
+			t.Fatalf("statement %+v, want the two payments the gateway took", lines)
+		}
+		// Two lines the simulator cannot produce: another merchant's order, and a wrong amount.
+		statement = append(statement,
+			commands.GatewayPayment{OrderRef: "20260302777777", Amount: 5000, Succeeded: true, TransactionNo: "1"},
+			commands.GatewayPayment{OrderRef: statement[0].OrderRef, Amount: 1, Succeeded: true, TransactionNo: "2"})
+
+		report, err := e.app.ReconcilePayments(ctx, "vnpay", e.clock.Now(), statement, false, 50)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if report.NotRecorded != 1 || report.NotRecordedList[0].OrderRef != lostRef || report.NotRecordedList[0].Applied != "" ||
+			report.NotInStatement != 1 || report.NotInStatementList[0].OrderRef != silentRef ||
+			report.UnknownOrders != 1 || report.AmountDiffers != 1 || report.AmountDiffersList[0].StatementAmount != 1 {
+			t.Fatalf("report %+v", report)
+		}
+		if len(e.paidEvents(lost)) != 0 {
+			t.Fatal("a reconciliation without --apply recorded a payment")
+		}
+		// Bounded: a limit of 0 lines lists nothing but counts everything.
+		if short, err := e.app.ReconcilePayments(ctx, "vnpay", e.clock.Now(), statement, false, 0); err != nil || len(short.NotRecordedList)+len(short.NotInStatementList) != 0 || short.NotRecorded != 1 {
+			t.Fatalf("limit 0: %+v %v", short, err)
+		}
+
+		report, err = e.app.ReconcilePayments(ctx, "vnpay", e.clock.Now(), statement, true, 50)
+		if err != nil || report.NotRecordedList[0].Applied != "recorded" {
+			t.Fatalf("apply: %+v %v", report, err)
+		}
+		before := e.count()
+		report, err = e.app.ReconcilePayments(ctx, "vnpay", e.clock.Now(), statement, true, 50)
+		if err != nil || report.NotRecorded != 0 || e.count() != before || len(e.paidEvents(lost)) != 1 {
+			t.Fatalf("second apply: %+v %v, %d events", report, err, e.count()-before)
+		}
+		// The IPN arriving late after the reconciliation recorded it changes nothing.
+		if got, _ := e.sim.Notify(lostRef); got != "02" {
+			t.Fatalf("late callback answered %s", got)
+		}
+	})
+}
+
+// TestPaymentRoutesAreClassified: the GET routes online payment adds are classified as the lists
+// test wants of every GET route (it walks a server without payment).
+func TestPaymentRoutesAreClassified(t *testing.T) {
+	forEachPaymentBackend(t, func(t *testing.T, e *payEnv) {
+		if t.Name() != "TestPaymentRoutesAreClassified/sqlite" {
+			t.Skip("the routes do not depend on the backend")
+		}
+		found := 0
+		for _, r := range routesOf(t, e.server) {
+			_, paged := pagedLists[r.pattern]
+			_, bounded := boundedLists[r.pattern]
+			if r.method == http.MethodGet && !paged && !bounded && !slices.Contains(singleResources, r.pattern) {
+				t.Errorf("GET %s is neither a list (paged or bounded) nor a single resource: classify it in lists_test.go", r.pattern)
+			}
+			if strings.Contains(r.pattern, "payment") || strings.Contains(r.pattern, "thanh-toan") {
+				found++
+			}
+		}
+		if found != 5 {
+			t.Fatalf("%d payment routes, want 5", found)
+		}
 	})
 }

@@ -46,6 +46,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	idempotencyWindow := fs.Duration("idempotency-window", mhttp.DefaultIdempotencyWindow, "how long the first answer to a write sent with an Idempotency-Key is replayed to repeats")
 	mail := addMailFlags(fs)
 	portalIn := addPortalInboundFlags(fs)
+	pay := addPaymentFlags(fs)
 	signIn := addSignInFlags(fs)
 	limits, connections := addLimitFlags(fs)
 	if err := fs.Parse(args); err != nil {
@@ -121,6 +122,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer feeder.Transport.Close()
+	payments, err := pay.serverConfig(*publicURL, logger)
+	if err != nil {
+		return err
+	}
 	localTokens := mhttp.TokenVerifier{Key: key.Public().(ed25519.PublicKey), MaxLifetime: signIn.tokenMaxTTL}
 	authenticator, err := signIn.authenticator(ctx, localTokens)
 	if err != nil {
@@ -131,7 +136,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		PublicStatusUpdates: feeder.Runner(projections.PublicStatusView{}.Name()), Metrics: metrics,
 		Integrity: chain.NewVerifier(events.Chained, checkpointKey.Public().(ed25519.PublicKey)), PublicBaseURL: *publicURL,
 		IdempotencyWindow: *idempotencyWindow, PublicRequestsPerMinute: limits.publicPerMinute, Limits: limits.Limits, Ready: deployment.ready(),
-		PortalWebhook: portal.webhook, Deliveries: deliveriesShown(deployment, outbox)})
+		PortalWebhook: portal.webhook, Deliveries: deliveriesShown(deployment, outbox),
+		Payments: payments})
 	listener, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
