@@ -10,8 +10,8 @@ import (
 
 	"github.com/motcua/motcua/commands"
 	"github.com/motcua/motcua/domain"
-	"github.com/motcua/motcua/l10n"
 	"github.com/motcua/motcua/integrations/payment"
+	"github.com/motcua/motcua/l10n"
 )
 
 // Online payment of assessed fees (docs/integrations.md, "Online payment"). The gateway adapter

@@ -27,6 +27,7 @@ import (
 //   - the result comes back twice, signed the same way: server-to-server to the merchant's IPN
 //     address (configured at VNPAY, answered with {"RspCode","Message"}), and in the payer's browser
 //     to vnp_ReturnUrl.
+//
 // The daily statement is modelled on the reconciliation file merchants download: a CSV of the day's
 // transactions (statementPath), requested with a signed query.
 const (
