@@ -528,3 +528,65 @@ func TestPaymentRoutesAreClassified(t *testing.T) {
 		}
 	})
 }
+
+// TestLookupPageOffersOnlinePaymentWhenFeesAreDue: the public lookup page shows the "Thanh toán
+// trực tuyến" button while fees are due and a gateway is configured; the button takes the citizen
+// to the gateway, and once paid the button is gone.
+func TestLookupPageOffersOnlinePaymentWhenFeesAreDue(t *testing.T) {
+	sim := &vnpaysim.Gateway{TmnCode: simTmnCode, Secret: []byte(simSecret)}
+	simServer := httptest.NewServer(sim.Handler())
+	defer simServer.Close()
+	gateway := &payment.VNPay{BaseURL: simServer.URL, TmnCode: simTmnCode, Secret: []byte(simSecret)}
+	e := buildEnv(t, envOptions{configure: func(cfg *mhttp.Config, app *commands.App, _ eventstore.Store) {
+		cfg.Payments = &mhttp.PaymentsConfig{Gateway: gateway}
+		sim.Now = app.Now
+	}})
+	gateway.ReturnURL = e.url + "/thanh-toan/ket-qua"
+	sim.IPNURL = e.url + "/api/v1/payments/vnpay/ipn"
+	defer sim.Wait()
+	plain := newEnv(t)
+
+	button := func(env *env, code string) bool {
+		page := env.do("GET", "/tra-cuu/"+code, "", nil)
+		if page.status != http.StatusOK {
+			t.Fatalf("lookup page %d", page.status)
+		}
+		return strings.Contains(page.raw, `action="/tra-cuu/`+code+`/thanh-toan"`) && strings.Contains(page.raw, "Thanh toán trực tuyến")
+	}
+	var codes []string
+	for _, env := range []*env{e, plain} {
+		reception := env.token("tiepnhan1", centre, commands.RoleReception)
+		code := env.expect(env.do("POST", "/api/v1/dossiers", reception, validReceipt()), http.StatusCreated).body["code"].(string)
+		env.waitPublic(code, domain.StatusReceived)
+		if button(env, code) {
+			t.Fatal("the button shows before any fee is assessed")
+		}
+		env.expect(env.do("POST", "/api/v1/dossiers/"+code+"/fee", env.token("thuphi1", centre, commands.RoleCashier), map[string]any{}), http.StatusOK)
+		env.waitPublic(code, domain.StatusAwaitingPayment)
+		codes = append(codes, code)
+	}
+	if button(plain, codes[1]) {
+		t.Fatal("the button shows without a payment gateway")
+	}
+	if !button(e, codes[0]) {
+		t.Fatal("no button while fees are due")
+	}
+	browser := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := browser.Post(e.url+"/tra-cuu/"+codes[0]+"/thanh-toan", "application/x-www-form-urlencoded", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	to, _ := resp.Location()
+	if resp.StatusCode != http.StatusSeeOther || to == nil || !strings.HasPrefix(to.String(), simServer.URL+"/paymentv2/vpcpay.html?") {
+		t.Fatalf("the button answered %d to %v", resp.StatusCode, to)
+	}
+	if resp, err = browser.Get(to.String()); err != nil || resp.StatusCode != http.StatusFound {
+		t.Fatalf("pay page: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	e.waitPublic(codes[0], domain.StatusReceived)
+	if button(e, codes[0]) {
+		t.Fatal("the button still shows once paid")
+	}
+}

@@ -150,7 +150,8 @@ func NewServer(cfg Config) *Server {
 		r.Method(http.MethodGet, "/metrics", cfg.Metrics)
 	}
 	web.New(web.Config{App: s.app, ReadDB: s.readDB, PublicLookup: s.publicLookup, API: pagesAPI{s}, Tokens: s.verifier, Logger: s.logger, Now: s.now,
-		PublicBudget: s.publicBudget, PublicBaseURL: s.publicBaseURL, Deliveries: s.deliveries != nil}).Mount(r)
+		PublicBudget: s.publicBudget, PublicBaseURL: s.publicBaseURL, Deliveries: s.deliveries != nil,
+		OnlinePayment: s.payments != nil}).Mount(r)
 	s.paymentRoutes(r)
 	r.Route("/api/v1", func(r chi.Router) {
 		r.Get("/procedures", s.listProcedures)

@@ -70,6 +70,9 @@ type Config struct {
 	PublicBaseURL string
 	// Deliveries mounts the admins' page of deliveries (the API serves the outbox).
 	Deliveries bool
+	// OnlinePayment: a payment gateway is configured, so the lookup page of a dossier whose fees
+	// are due offers to pay online (the form posts to the API's /tra-cuu/{code}/thanh-toan).
+	OnlinePayment bool
 }
 
 // Pages serves the web pages; Mount puts them on a router.
@@ -84,6 +87,7 @@ type Pages struct {
 	publicBudget  func(limited http.HandlerFunc) func(http.Handler) http.Handler
 	publicBaseURL string
 	deliveries    bool
+	onlinePayment bool
 	pages         *pageSet
 }
 
@@ -94,7 +98,8 @@ func New(cfg Config) *Pages {
 		lookup = projections.NewPublicLookup(cfg.ReadDB)
 	}
 	return &Pages{app: cfg.App, readDB: cfg.ReadDB, publicLookup: lookup, api: cfg.API, tokens: cfg.Tokens, logger: cfg.Logger, now: cfg.Now,
-		publicBudget: cfg.PublicBudget, publicBaseURL: cfg.PublicBaseURL, deliveries: cfg.Deliveries, pages: newPageSet()}
+		publicBudget: cfg.PublicBudget, publicBaseURL: cfg.PublicBaseURL, deliveries: cfg.Deliveries,
+		onlinePayment: cfg.OnlinePayment, pages: newPageSet()}
 }
 
 // maxSignInBytes bounds the sign-in form: a bearer token, even a long OIDC one.
