@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/motcua/motcua/domain"
@@ -86,12 +87,9 @@ func (a *App) OrderPayment(ctx context.Context, caller *Caller, ref, gateway str
 	day := now.In(domain.VietnamTime).Format("20060102")
 	stream := paymentOrderStream(day)
 	order := PaymentOrder{Gateway: gateway, DossierID: d.ID, DossierCode: d.Code, Amount: owed, CreatedAt: now, ExpiresAt: now.Add(PaymentOrderTTL)}
-	var version uint64
-	if last, err := a.Store.ReadStream(ctx, stream, 1); err != nil {
-		return PaymentOrder{}, err
-	} else if len(last) > 0 {
-		version = last[len(last)-1].Version
-	}
+	// Start from the last version seen rather than reading the day's orders: a wrong guess costs
+	// one refused append, which tells the actual version.
+	version := a.orderVersions.get(stream)
 	for range maxCodeRetries {
 		order.Ref = paymentOrderRef(day, version+1)
 		data, err := json.Marshal(order)
@@ -109,10 +107,37 @@ func (a *App) OrderPayment(ctx context.Context, caller *Caller, ref, gateway str
 		if err != nil {
 			return PaymentOrder{}, err
 		}
+		a.orderVersions.set(stream, version+1)
 		a.logger().InfoContext(ctx, "payment order created", "order", order.Ref, "dossier", d.ID, "amount", owed, "gateway", gateway)
 		return order, nil
 	}
 	return PaymentOrder{}, domain.Errorf(domain.ECONFLICT, "could not create a payment order: too many at once, try again")
+}
+
+// lastVersions is the last version seen of some streams, safe for concurrent use; its zero value
+// knows none.
+type lastVersions struct {
+	mu sync.Mutex
+	m  map[string]uint64
+}
+
+func (l *lastVersions) get(stream string) uint64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.m[stream]
+}
+
+func (l *lastVersions) set(stream string, version uint64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.m == nil {
+		l.m = map[string]uint64{}
+	}
+	// Only the current day's stream is written: forget the days before.
+	if len(l.m) > 2 {
+		clear(l.m)
+	}
+	l.m[stream] = max(l.m[stream], version)
 }
 
 // FindPaymentOrder returns the order with reference ref; ENOTFOUND when there is none.

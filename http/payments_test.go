@@ -231,7 +231,9 @@ func TestOnlinePaymentFullFlowThroughTheGateway(t *testing.T) {
 			t.Fatalf("IPN calls %+v, want one answered 00", calls)
 		}
 		official := e.expect(e.do("GET", "/api/v1/dossiers/"+code, e.token("thuphi1", centre, commands.RoleCashier), nil), http.StatusOK)
-		if official.body["status"] == string(domain.StatusAwaitingPayment) || official.body["fees_paid"] != float64(150000) {
+		payments, _ := official.body["payments"].([]any)
+		if official.body["status"] == string(domain.StatusAwaitingPayment) || official.body["fees_paid"] != float64(150000) || len(payments) != 1 ||
+			payments[0].(map[string]any)["order_ref"] != ref || payments[0].(map[string]any)["gateway"] != "vnpay" {
 			t.Fatalf("dossier after payment: %s", official.raw)
 		}
 
@@ -589,4 +591,46 @@ func TestLookupPageOffersOnlinePaymentWhenFeesAreDue(t *testing.T) {
 	if button(e, codes[0]) {
 		t.Fatal("the button still shows once paid")
 	}
+}
+
+// TestConcurrentPaymentOrdersGetUniqueReferences: orders made at once, through two apps over the
+// same store (two nodes), each get their own reference, which finds them back.
+func TestConcurrentPaymentOrdersGetUniqueReferences(t *testing.T) {
+	forEachPaymentBackend(t, func(t *testing.T, e *payEnv) {
+		code := e.dossierAwaitingPayment()
+		other := commands.New(e.events, nil, nil)
+		other.Now, other.Logger = e.clock.Now, slog.New(slog.DiscardHandler)
+		refs := make(chan string, 60)
+		var wg sync.WaitGroup
+		for i := range 60 {
+			app := e.app
+			if i%2 == 1 {
+				app = other
+			}
+			wg.Go(func() {
+				order, err := app.OrderPayment(context.Background(), nil, code, "vnpay")
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				refs <- order.Ref
+			})
+		}
+		wg.Wait()
+		close(refs)
+		seen := map[string]bool{}
+		for ref := range refs {
+			if seen[ref] {
+				t.Fatalf("reference %s handed out twice", ref)
+			}
+			seen[ref] = true
+			order, err := e.app.FindPaymentOrder(context.Background(), ref)
+			if err != nil || order.Ref != ref || string(order.DossierCode) != code || order.Amount != 150000 {
+				t.Fatalf("order %s reads back as %+v, %v", ref, order, err)
+			}
+		}
+		if len(seen) != 60 || !seen["20260302000001"] || !seen["20260302000060"] {
+			t.Fatalf("%d references: %v", len(seen), seen)
+		}
+	})
 }
