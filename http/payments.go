@@ -185,12 +185,12 @@ func (s *Server) paymentReturn(w http.ResponseWriter, r *http.Request) {
 		case ferr == nil && order.Amount == cb.Amount:
 			view.Valid, view.Code = true, string(order.DossierCode)
 			if cb.Succeeded {
-				if _, paid, perr := s.app.PaymentOfOrder(r.Context(), order); perr != nil {
+				_, paid, perr := s.app.PaymentOfOrder(r.Context(), order)
+				if perr != nil {
 					s.writeError(w, r, perr)
 					return
-				} else {
-					view.Recorded = paid
 				}
+				view.Recorded = paid
 			}
 		}
 	}
