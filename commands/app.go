@@ -32,6 +32,8 @@ type App struct {
 	// are signed when nil.
 	Signers AgencySigners
 	codes   *codeAllocator
+	// orderVersions remembers the last version seen of each day's payment orders (payment_order.go).
+	orderVersions lastVersions
 }
 
 // New returns an App over the given store, catalog and calendar.

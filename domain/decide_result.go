@@ -18,6 +18,8 @@ type Pay struct {
 	Channel       PaymentChannel
 	ReceiptNumber string
 	At            time.Time
+	// Gateway, OrderRef and BankCode describe an online payment through a gateway (Paid).
+	Gateway, OrderRef, BankCode string
 }
 
 // MarkResultReady records that a (further) result is ready to hand over.
@@ -82,7 +84,8 @@ func decidePay(d Dossier, c Pay) ([]Event, error) {
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	return []Event{Paid{Amount: c.Amount, Channel: c.Channel, ReceiptNumber: c.ReceiptNumber, PaidAt: c.At}}, nil
+	return []Event{Paid{Amount: c.Amount, Channel: c.Channel, ReceiptNumber: c.ReceiptNumber, PaidAt: c.At,
+		Gateway: c.Gateway, OrderRef: c.OrderRef, BankCode: c.BankCode}}, nil
 }
 
 func decideMarkResultReady(d Dossier, c MarkResultReady) ([]Event, error) {

@@ -661,6 +661,7 @@ func roundTripSamples() []domain.Event {
 	fa.AssessedAt = utc(fa.AssessedAt)
 	pd := paid()
 	pd.PaidAt, pd.AgencySignature = utc(pd.PaidAt), agencySignature
+	pd.Gateway, pd.OrderRef, pd.BankCode = "vnpay", "20250311000001", "NCB"
 	rr := resultReady()
 	rr.ReadyAt = utc(rr.ReadyAt)
 	rt := resultReturned()

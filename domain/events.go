@@ -302,6 +302,12 @@ type Paid struct {
 	Channel       PaymentChannel `json:"channel"`
 	ReceiptNumber string         `json:"receipt_number"`
 	PaidAt        time.Time      `json:"paid_at"`
+	// Online payments through a gateway: which one, the payment order (the gateway's order
+	// reference, e.g. VNPAY's vnp_TxnRef) and the paying bank. ReceiptNumber is then the gateway's
+	// transaction number. Empty on other payments and on events recorded before they existed.
+	Gateway  string `json:"gateway,omitempty"`
+	OrderRef string `json:"order_ref,omitempty"`
+	BankCode string `json:"bank_code,omitempty"`
 	// AgencySignature is the receipt's signature, set by commands like Signed's.
 	AgencySignature *AgencySignature `json:"agency_signature,omitempty"`
 }

@@ -88,8 +88,8 @@ func goldenExamples() map[string]domain.Event {
 			AgencySignature: signature},
 		domain.FeeAssessed{Items: []domain.Fee{{Name: "Lệ phí cấp giấy phép xây dựng", Amount: 75000}, {Name: "Phí thẩm định", Amount: 50000}},
 			Total: 125000, AssessedAt: goldenTime(6*24 + 1)},
-		domain.Paid{Amount: 125000, Channel: domain.PaymentBank, ReceiptNumber: "BL-2026-000125", PaidAt: goldenTime(6*24 + 2),
-			AgencySignature: signature},
+		domain.Paid{Amount: 125000, Channel: domain.PaymentOnline, ReceiptNumber: "14000125", PaidAt: goldenTime(6*24 + 2),
+			Gateway: "vnpay", OrderRef: "20260308000001", BankCode: "NCB", AgencySignature: signature},
 		domain.ResultReady{ResultCode: "000.00.01.H56-260302-0001-KQ1", Index: 1, DocumentNumber: "125/GPXD",
 			DocumentHash: "2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae", ReadyAt: goldenTime(6*24 + 3)},
 		domain.ResultReturned{Channel: domain.ChannelPostal, ReturnedAt: goldenTime(7 * 24), AppointmentDate: goldenTime(21 * 24)},
@@ -255,7 +255,8 @@ func zeroFields(v reflect.Value, path string) []string {
 // to it (docs/architecture.md): they must still decode, mean the same, and re-encode to their bytes.
 const olderPayloadsDir = "testdata/older-events"
 
-// An optional member added to a published type (dossier.submitted.v1's external_code, issue 14)
+// An optional member added to a published type (dossier.submitted.v1's external_code,
+// dossier.paid.v1's gateway, order_ref and bank_code: issue 14)
 // leaves the events stored before it readable and unchanged: absent, it decodes to its zero value.
 func TestOlderPayloadsStillDecodeUnchanged(t *testing.T) {
 	files, err := filepath.Glob(filepath.Join(olderPayloadsDir, "*.json"))
@@ -280,6 +281,10 @@ func TestOlderPayloadsStillDecodeUnchanged(t *testing.T) {
 			}
 			if s, ok := event.(domain.Submitted); ok && (s.ExternalCode != "" || domain.Evolve(domain.Dossier{}, s).ExternalCode != "") {
 				t.Fatalf("a submission stored before external_code reads with one: %q", s.ExternalCode)
+			}
+			// A payment recorded before online payment through a gateway reads as one made otherwise.
+			if p, ok := event.(domain.Paid); ok && (p.Gateway != "" || p.OrderRef != "" || p.BankCode != "" || p.ReceiptNumber == "" || p.AgencySignature == nil) {
+				t.Fatalf("a payment stored before the gateway members reads as %+v", p)
 			}
 		})
 	}

@@ -262,16 +262,20 @@ func agencySignatureBodyOf(s domain.AgencySignature) agencySignatureBody {
 }
 
 type paymentBody struct {
-	Amount          int64                `json:"amount"`
-	Channel         string               `json:"channel"`
-	ReceiptNumber   string               `json:"receipt_number"`
-	PaidAt          time.Time            `json:"paid_at"`
+	Amount        int64     `json:"amount"`
+	Channel       string    `json:"channel"`
+	ReceiptNumber string    `json:"receipt_number"`
+	PaidAt        time.Time `json:"paid_at"`
+	// Of an online payment through a gateway: which, the order paid, the paying bank.
+	Gateway         string               `json:"gateway,omitempty"`
+	OrderRef        string               `json:"order_ref,omitempty"`
+	BankCode        string               `json:"bank_code,omitempty"`
 	AgencySignature *agencySignatureBody `json:"agency_signature,omitempty"`
 }
 
 func paymentBodyOf(p domain.Paid) paymentBody {
 	return paymentBody{Amount: p.Amount, Channel: string(p.Channel), ReceiptNumber: p.ReceiptNumber, PaidAt: p.PaidAt,
-		AgencySignature: mapPointer(p.AgencySignature, agencySignatureBodyOf)}
+		Gateway: p.Gateway, OrderRef: p.OrderRef, BankCode: p.BankCode, AgencySignature: mapPointer(p.AgencySignature, agencySignatureBodyOf)}
 }
 
 type resultBody struct {

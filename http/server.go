@@ -55,6 +55,8 @@ type Server struct {
 	// deliveries shows the outbox to admins and the public lookup; nil when not configured.
 	deliveries *deliveries
 	alarms     bool // the timers run: the work queue shows alarms
+	// payments is online payment (payments.go); nil when no gateway is configured.
+	payments *PaymentsConfig
 }
 
 // Config wires a Server.
@@ -100,6 +102,8 @@ type Config struct {
 	// Alarms says the timers run (their tables are in ReadDB): the work queue then shows each
 	// dossier's armed and fired alarms (timers.AlarmsOf).
 	Alarms bool
+	// Payments, when set, turns online payment of fees on (payments.go).
+	Payments *PaymentsConfig
 }
 
 // NewServer builds the router.
@@ -136,6 +140,7 @@ func NewServer(cfg Config) *Server {
 	s.ready = cfg.Ready
 	s.portalWebhook = cfg.PortalWebhook
 	s.alarms = cfg.Alarms
+	s.payments = cfg.Payments
 	s.feeds = newFeedHub(s.readDB, s.publicUpdates, s.limits, s.logger)
 	s.publicLookup = projections.NewPublicLookup(s.readDB)
 	s.deliveries = newDeliveries(cfg.Deliveries, s)
@@ -151,7 +156,8 @@ func NewServer(cfg Config) *Server {
 	}
 	web.New(web.Config{App: s.app, ReadDB: s.readDB, PublicLookup: s.publicLookup, API: pagesAPI{s}, Tokens: s.verifier, Logger: s.logger, Now: s.now,
 		PublicBudget: s.publicBudget, PublicBaseURL: s.publicBaseURL, Deliveries: s.deliveries != nil,
-		Alarms: s.pageAlarms()}).Mount(r)
+		Alarms: s.pageAlarms(), OnlinePayment: s.payments != nil}).Mount(r)
+	s.paymentRoutes(r)
 	r.Route("/api/v1", func(r chi.Router) {
 		r.Get("/procedures", s.listProcedures)
 		r.Route("/public", func(r chi.Router) {

@@ -375,6 +375,7 @@ var messages = map[string][2]string{
 	"lookup.current_step":   {"Bước đang xử lý", "Current step"},
 	"lookup.timeline":       {"Quá trình xử lý", "Progress"},
 	"lookup.privacy":        {"Trang tra cứu công khai chỉ cho biết tiến độ giải quyết; không hiển thị thông tin cá nhân của người nộp.", "The public lookup shows only how far processing has gone; the applicant's personal data is never shown."},
+	"lookup.pay_online":     {"Thanh toán trực tuyến", "Pay online"},
 	"lookup.live":           {"Trang tự cập nhật khi hồ sơ thay đổi.", "This page updates itself when the dossier changes."},
 
 	"rating.title":     {"Đánh giá việc giải quyết thủ tục hành chính", "Rate how your dossier was handled"},

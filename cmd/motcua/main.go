@@ -8,6 +8,7 @@
 //	motcua erase --id-number N --basis TEXT [--store URL] [--data DIR]
 //	motcua deliveries status|list|retry [--store URL] [--data DIR] [--dead] [--destination D]
 //	motcua catalog refresh --from-portal URL [--apply] [--data DIR] [--catalog FILE]
+//	motcua payments reconcile --date YYYY-MM-DD [--apply] [--store URL] [--data DIR] --vnpay-url URL …
 //
 // This is the only place that wires concrete implementations together.
 package main
@@ -42,6 +43,7 @@ Usage:
   motcua deliveries list     [--store URL] [--data DIR] [--state failing|dead|pending|sent|skipped] [--destination D]
   motcua deliveries retry    [--store URL] [--data DIR] [--dead] [--destination D]
   motcua catalog refresh     --from-portal URL [--apply] [--data DIR] [--catalog FILE]
+  motcua payments reconcile  --date YYYY-MM-DD [--apply] [--store URL] [--data DIR] --vnpay-url URL --vnpay-tmn-code CODE --vnpay-secret-file FILE
 
 Stores: sqlite:PATH (default, under --data), postgres://…, esdb://… or kurrentdb://…
 `
@@ -86,6 +88,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runDeliveries(ctx, args[1:], stdout, stderr)
 	case "catalog":
 		return runCatalog(ctx, args[1:], stdout, stderr)
+	case "payments":
+		return runPayments(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

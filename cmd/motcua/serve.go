@@ -47,6 +47,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	mail := addMailFlags(fs)
 	portalIn := addPortalInboundFlags(fs)
 	timerFlags := addTimerFlags(fs)
+	pay := addPaymentFlags(fs)
 	signIn := addSignInFlags(fs)
 	limits, connections := addLimitFlags(fs)
 	if err := fs.Parse(args); err != nil {
@@ -126,6 +127,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer feeder.Transport.Close()
+	payments, err := pay.serverConfig(*publicURL, logger)
+	if err != nil {
+		return err
+	}
 	localTokens := mhttp.TokenVerifier{Key: key.Public().(ed25519.PublicKey), MaxLifetime: signIn.tokenMaxTTL}
 	authenticator, err := signIn.authenticator(ctx, localTokens)
 	if err != nil {
@@ -136,7 +141,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		PublicStatusUpdates: feeder.Runner(projections.PublicStatusView{}.Name()), Metrics: metrics,
 		Integrity: chain.NewVerifier(events.Chained, checkpointKey.Public().(ed25519.PublicKey)), PublicBaseURL: *publicURL,
 		IdempotencyWindow: *idempotencyWindow, PublicRequestsPerMinute: limits.publicPerMinute, Limits: limits.Limits, Ready: deployment.ready(),
-		PortalWebhook: portal.webhook, Deliveries: deliveriesShown(deployment, outbox), Alarms: alarms != nil})
+		PortalWebhook: portal.webhook, Deliveries: deliveriesShown(deployment, outbox), Alarms: alarms != nil,
+		Payments: payments})
 	listener, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err

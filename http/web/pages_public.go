@@ -24,6 +24,8 @@ type lookupView struct {
 	// FeedURL is the dossier's live status feed; FragmentURL re-renders the status when it changes.
 	FeedURL     string
 	FragmentURL string
+	// PayOnline: fees are due and a payment gateway is configured.
+	PayOnline bool
 }
 
 // publicStatusView is a dossier's public status with the verdict on its timing. It shows the steps
@@ -134,6 +136,7 @@ func (s *Pages) fillLookup(w http.ResponseWriter, r *http.Request, l l10n.Lang, 
 	}
 	page.Status = newPublicStatusView(l, st)
 	page.Status.Notifications = s.api.SentNotifications(r, st.DossierID)
+	page.PayOnline = s.onlinePayment && st.Status == domain.StatusAwaitingPayment
 	page.FeedURL = "/api/v1/public/dossiers/" + url.PathEscape(string(code)) + "/events"
 	page.FragmentURL = "/tra-cuu/" + url.PathEscape(string(code)) + "?fragment=status"
 	if secret == "" {

@@ -74,6 +74,9 @@ type Config struct {
 	// Alarms, when set (the timers run), reads the armed and fired deadline alarms of a page's
 	// dossiers, by dossier id, for the work queue.
 	Alarms func(ctx context.Context, dossierIDs []string) (map[string][]QueueAlarm, error)
+	// OnlinePayment: a payment gateway is configured, so the lookup page of a dossier whose fees
+	// are due offers to pay online (the form posts to the API's /tra-cuu/{code}/thanh-toan).
+	OnlinePayment bool
 }
 
 // QueueAlarm is a deadline alarm of a dossier, as the work queue shows it: its kind (a code named
@@ -96,6 +99,7 @@ type Pages struct {
 	publicBudget  func(limited http.HandlerFunc) func(http.Handler) http.Handler
 	publicBaseURL string
 	deliveries    bool
+	onlinePayment bool
 	pages         *pageSet
 	alarms        func(ctx context.Context, dossierIDs []string) (map[string][]QueueAlarm, error)
 }
@@ -107,7 +111,8 @@ func New(cfg Config) *Pages {
 		lookup = projections.NewPublicLookup(cfg.ReadDB)
 	}
 	return &Pages{app: cfg.App, readDB: cfg.ReadDB, publicLookup: lookup, api: cfg.API, tokens: cfg.Tokens, logger: cfg.Logger, now: cfg.Now,
-		publicBudget: cfg.PublicBudget, publicBaseURL: cfg.PublicBaseURL, deliveries: cfg.Deliveries, pages: newPageSet(), alarms: cfg.Alarms}
+		publicBudget: cfg.PublicBudget, publicBaseURL: cfg.PublicBaseURL, deliveries: cfg.Deliveries,
+		onlinePayment: cfg.OnlinePayment, pages: newPageSet(), alarms: cfg.Alarms}
 }
 
 // maxSignInBytes bounds the sign-in form: a bearer token, even a long OIDC one.
