@@ -119,3 +119,19 @@ func (s *Syncer) read(ctx context.Context, d delivery.Delivery) (*history, error
 	}
 	return h, nil
 }
+
+// Documents returns the request bodies the delivery sends, by service: what the portal holds of
+// the dossier once it acknowledged them. The tests and `motcua portal reconcile` compare with it.
+func (s *Syncer) Documents(ctx context.Context, d delivery.Delivery) (map[string][]byte, error) {
+	h, err := s.read(ctx, d)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string][]byte{}
+	for _, service := range Services(d.Kind) {
+		if out[service], err = s.document(h, service, d.Kind); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}

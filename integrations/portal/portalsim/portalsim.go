@@ -22,6 +22,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -74,7 +75,8 @@ type Server struct {
 	acks     map[string]seen
 	applied  map[string]int // per idempotency key: how many times its document was applied (or deferred to be)
 	dossiers map[string]*Dossier
-	pending  sync.WaitGroup // reordered documents not applied yet
+	created  map[string]bool // codes a create was accepted for
+	pending  sync.WaitGroup  // reordered documents not applied yet
 	stats    Stats
 	issued   int
 }
@@ -89,7 +91,7 @@ type seen struct {
 type Dossier struct {
 	Sync, Progress                 json.RawMessage
 	SyncSequence, ProgressSequence uint64
-	// Created is true when the first document applied for the code was a create (isUpdating false).
+	// Created is true when the portal accepted a create (isUpdating false) for the code.
 	Created bool
 }
 
@@ -102,7 +104,7 @@ type ack struct {
 // New returns a simulator that accepts the client id and secret.
 func New(clientID, clientSecret string) (*Server, error) {
 	s := &Server{ClientID: clientID, ClientSecret: clientSecret, schemas: map[string]*jsonschema.Schema{},
-		tokens: map[string]time.Time{}, acks: map[string]seen{}, applied: map[string]int{}, dossiers: map[string]*Dossier{}}
+		tokens: map[string]time.Time{}, acks: map[string]seen{}, applied: map[string]int{}, dossiers: map[string]*Dossier{}, created: map[string]bool{}}
 	compiler := jsonschema.NewCompiler()
 	for _, service := range []string{ServiceSync, ServiceProgress} {
 		raw, err := schemaFiles.ReadFile("schema/" + service + ".json")
@@ -188,7 +190,9 @@ func (s *Server) Dossier(code string) (Dossier, bool) {
 	if !ok {
 		return Dossier{}, false
 	}
-	return *d, true
+	held := *d
+	held.Created = s.created[code]
+	return held, true
 }
 
 // Codes lists the dossier codes the portal holds.
@@ -219,7 +223,12 @@ func (s *Server) logger() *slog.Logger {
 
 func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	id, secret, ok := r.BasicAuth()
-	if !ok {
+	if ok { // RFC 6749 §2.3.1: both form-urlencoded inside the Basic credentials
+		var idErr, secretErr error
+		id, idErr = url.QueryUnescape(id)
+		secret, secretErr = url.QueryUnescape(secret)
+		ok = idErr == nil && secretErr == nil
+	} else {
 		id, secret = r.PostFormValue("client_id"), r.PostFormValue("client_secret")
 	}
 	if r.PostFormValue("grant_type") != "client_credentials" {
@@ -350,11 +359,16 @@ func (s *Server) service(w http.ResponseWriter, r *http.Request) {
 	answer := ack{ErrorCode: 0, Message: "Đồng bộ thành công"}
 	s.acks[key] = seen{hash: hash, ack: answer}
 	s.applied[key]++
+	if service == ServiceSync && !envelope.IsUpdating {
+		for _, item := range envelope.Data {
+			s.created[maHoSo(item)] = true
+		}
+	}
 	apply := func() {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		for _, item := range envelope.Data {
-			s.applyLocked(service, envelope.IsUpdating, sequence, item)
+			s.applyLocked(service, sequence, item)
 		}
 	}
 	if fault == "reorder" {
@@ -376,16 +390,22 @@ func (s *Server) service(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, answer)
 }
 
-// applyLocked keeps item as its dossier's latest document of service unless a later one is kept.
-func (s *Server) applyLocked(service string, updating bool, sequence uint64, item json.RawMessage) {
+// maHoSo is the dossier code of a document's data item (the schema checked it has one).
+func maHoSo(item json.RawMessage) string {
 	var head struct {
 		MaHoSo string `json:"MaHoSo"`
 	}
-	_ = json.Unmarshal(item, &head) // the schema checked it
-	d, ok := s.dossiers[head.MaHoSo]
+	_ = json.Unmarshal(item, &head)
+	return head.MaHoSo
+}
+
+// applyLocked keeps item as its dossier's latest document of service unless a later one is kept.
+func (s *Server) applyLocked(service string, sequence uint64, item json.RawMessage) {
+	code := maHoSo(item)
+	d, ok := s.dossiers[code]
 	if !ok {
-		d = &Dossier{Created: service == ServiceSync && !updating}
-		s.dossiers[head.MaHoSo] = d
+		d = &Dossier{}
+		s.dossiers[code] = d
 	}
 	switch service {
 	case ServiceSync:
