@@ -103,6 +103,11 @@ type system struct {
 
 func start(t testing.TB, events *wiring.Events, db *sql.DB, d engine.Dialect, logger *slog.Logger, dest delivery.Destination) *system {
 	t.Helper()
+	return startWith(t, events, db, d, logger, dest, delivery.Policy{MaxAttempts: 1000, Initial: 10 * time.Millisecond, Max: 200 * time.Millisecond})
+}
+
+func startWith(t testing.TB, events *wiring.Events, db *sql.DB, d engine.Dialect, logger *slog.Logger, dest delivery.Destination, policy delivery.Policy) *system {
+	t.Helper()
 	consumer, err := delivery.NewConsumer(dest)
 	if err != nil {
 		t.Fatal(err)
@@ -110,7 +115,7 @@ func start(t testing.TB, events *wiring.Events, db *sql.DB, d engine.Dialect, lo
 	e := engine.NewEngine(events.Sealed, db, d, consumer)
 	e.Logger = quiet
 	dispatcher := &delivery.Dispatcher{DB: db, Dialect: d, Destinations: []delivery.Destination{dest}, Logger: logger,
-		Policy:       delivery.Policy{MaxAttempts: 1000, Initial: 10 * time.Millisecond, Max: 200 * time.Millisecond},
+		Policy:       policy,
 		PollInterval: 20 * time.Millisecond, SendTimeout: 5 * time.Second, Lease: 10 * time.Second}
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup

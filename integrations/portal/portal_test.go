@@ -216,6 +216,15 @@ func latestRows(rows map[string]delivery.Delivery) map[string]map[string]deliver
 	return out
 }
 
+func syncDocument(t testing.TB, item json.RawMessage) portal.SyncDocument {
+	t.Helper()
+	var doc portal.SyncDocument
+	if err := json.Unmarshal(item, &doc); err != nil {
+		t.Fatal(err)
+	}
+	return doc
+}
+
 func dataItem(t testing.TB, body []byte) json.RawMessage {
 	t.Helper()
 	var envelope struct {
