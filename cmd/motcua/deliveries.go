@@ -20,7 +20,6 @@ import (
 	"github.com/motcua/motcua/engine"
 	"github.com/motcua/motcua/integrations/delivery"
 	"github.com/motcua/motcua/integrations/email"
-	"github.com/motcua/motcua/integrations/portal"
 )
 
 // mailFlags configure the e-mail notifications of serve. Each flag defaults to an environment
@@ -217,7 +216,7 @@ func runDeliveries(ctx context.Context, args []string, stdout, stderr io.Writer)
 	now := time.Now()
 	switch args[0] {
 	case "status":
-		statuses, err := delivery.Status(ctx, deployment.ReadDB, now, email.DestinationName, portal.DestinationName)
+		statuses, err := delivery.Status(ctx, deployment.ReadDB, now, email.DestinationName)
 		if err != nil {
 			return err
 		}

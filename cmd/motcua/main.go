@@ -42,6 +42,7 @@ Usage:
   motcua deliveries list     [--store URL] [--data DIR] [--state failing|dead|pending|sent|skipped] [--destination D]
   motcua deliveries retry    [--store URL] [--data DIR] [--dead] [--destination D]
   motcua catalog refresh     --from-portal URL [--apply] [--data DIR] [--catalog FILE]
+  motcua portal status|reconcile [--store URL] [--data DIR] [--from YYYY-MM-DD] [--to YYYY-MM-DD]
 
 Stores: sqlite:PATH (default, under --data), postgres://…, esdb://… or kurrentdb://…
 `
@@ -86,6 +87,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runDeliveries(ctx, args[1:], stdout, stderr)
 	case "catalog":
 		return runCatalog(ctx, args[1:], stdout, stderr)
+	case "portal":
+		return runPortal(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -46,6 +46,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	idempotencyWindow := fs.Duration("idempotency-window", mhttp.DefaultIdempotencyWindow, "how long the first answer to a write sent with an Idempotency-Key is replayed to repeats")
 	mail := addMailFlags(fs)
 	portalIn := addPortalInboundFlags(fs)
+	portalSync := addPortalFlags(fs, portalIn)
 	signIn := addSignInFlags(fs)
 	limits, connections := addLimitFlags(fs)
 	if err := fs.Parse(args); err != nil {
@@ -108,7 +109,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		printDemoTokens(stdout, key, officials)
 	}
 
-	outbox, err := mail.outbox(ctx, deployment, *publicURL, logger)
+	portalDestination, err := portalSync.destination(deployment, *publicURL, logger)
+	if err != nil {
+		return err
+	}
+	outbox, err := mail.outbox(ctx, deployment, *publicURL, logger, portalDestination)
 	if err != nil {
 		return err
 	}

@@ -46,7 +46,9 @@ type Ack struct {
 // Client talks to the portal: it gets a token with the client-credentials grant, keeps it until
 // it expires, and gets a new one once when the portal answers 401.
 type Client struct {
-	BaseURL      string
+	BaseURL string
+	// TokenURL is the token endpoint; BaseURL + TokenPath when empty.
+	TokenURL     string
 	ClientID     string
 	ClientSecret string
 	// HTTP is the client used; one with a 30 s timeout when nil.
@@ -155,7 +157,11 @@ func (c *Client) accessToken(ctx context.Context, fresh bool) (string, error) {
 		return c.token, nil
 	}
 	form := url.Values{"grant_type": {"client_credentials"}}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(c.BaseURL, "/")+TokenPath, strings.NewReader(form.Encode()))
+	tokenURL := c.TokenURL
+	if tokenURL == "" {
+		tokenURL = strings.TrimRight(c.BaseURL, "/") + TokenPath
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, tokenURL, strings.NewReader(form.Encode()))
 	if err != nil {
 		return "", err
 	}
