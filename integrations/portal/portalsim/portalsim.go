@@ -222,12 +222,14 @@ func (s *Server) logger() *slog.Logger {
 }
 
 func (s *Server) token(w http.ResponseWriter, r *http.Request) {
-	id, secret, ok := r.BasicAuth()
-	if ok { // RFC 6749 §2.3.1: both form-urlencoded inside the Basic credentials
+	id, secret, basic := r.BasicAuth()
+	if basic { // RFC 6749 §2.3.1: both form-urlencoded inside the Basic credentials
 		var idErr, secretErr error
 		id, idErr = url.QueryUnescape(id)
 		secret, secretErr = url.QueryUnescape(secret)
-		ok = idErr == nil && secretErr == nil
+		if idErr != nil || secretErr != nil {
+			id = ""
+		}
 	} else {
 		id, secret = r.PostFormValue("client_id"), r.PostFormValue("client_secret")
 	}
