@@ -81,7 +81,7 @@ func TestKillNineMidStormLosesAndRepeatsNoNotification(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer deployment.Close()
-			log := readAll(t, deployment.events.Sealed)
+			log := settledAll(t, deployment.events.Sealed)
 			last := log[len(log)-1].Position
 			eventually(t, "the deliveries consumer reached the head of the log", func() bool {
 				var commit, prepare int64
@@ -381,4 +381,34 @@ func checkPortalAfterStorm(t *testing.T, db *sql.DB, sim *portalsim.Server, log 
 		}
 	}
 	return len(want)
+}
+
+// settledAll reads the whole log once every dossier's last event is in it: PostgreSQL's ReadAll
+// holds back events behind transactions still in flight anywhere in the cluster (its safe
+// horizon), so a read right after the appends may miss the last ones for a moment.
+func settledAll(t *testing.T, store eventstore.Store) []eventstore.RecordedEvent {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		log := readAll(t, store)
+		last := map[string]uint64{}
+		for _, re := range log {
+			last[re.Stream] = re.Version
+		}
+		complete := true
+		for stream, version := range last {
+			more, err := store.ReadStream(context.Background(), stream, version+1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			complete = complete && len(more) == 0
+		}
+		if complete {
+			return log
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the log did not settle")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }

@@ -113,7 +113,8 @@ func runPortal(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if !from.Before(to) || to.Sub(from) > 366*24*time.Hour {
 		return errors.New("portal: --from must be on or before --to, a year at most")
 	}
-	deployment, err := openDeployment(ctx, storage, openOptions{})
+	// reconcile reads the dossiers' events (the store's decorators stacked, as serve has them).
+	deployment, err := openDeployment(ctx, storage, openOptions{personalData: args[0] == "reconcile"})
 	if err != nil {
 		return err
 	}
@@ -126,12 +127,12 @@ func runPortal(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	period := from.Format(time.DateOnly) + " – " + to.AddDate(0, 0, -1).Format(time.DateOnly)
 	if args[0] == "reconcile" {
-		r, err := portal.Reconcile(ctx, deployment.ReadDB, from, to, now, 500)
+		r, err := portal.Reconcile(ctx, deployment.ReadDB, deployment.events.Sealed, from, to, now, 500)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "%s: %d dossiers changed, %d acknowledged in their latest state, %d due again\n",
-			period, r.Dossiers, r.Acknowledged, r.Requeued)
+		fmt.Fprintf(stdout, "%s: %d dossiers changed, %d acknowledged in their latest state, %d due again; %d never sent (changed before the outbox started) now recorded\n",
+			period, r.Dossiers, r.Acknowledged, r.Requeued, r.Unrecorded)
 		return nil
 	}
 	synced, err := portal.SyncedIndicator(ctx, deployment.ReadDB, from, to)

@@ -3,12 +3,16 @@ package delivery
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/motcua/motcua/domain"
+	"github.com/motcua/motcua/eventstore"
 )
 
 // DestinationStatus is what an operator sees of one destination's deliveries.
@@ -214,4 +218,52 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		}
 		ch <- prometheus.MustNewConstMetric(c.oldest, prometheus.GaugeValue, s.OldestPending.Seconds(), s.Destination)
 	}
+}
+
+// Enqueue records, outside the consumer, the delivery of kind about the event re to destination —
+// the row the consumer records for an event it plans — for a repair that finds an event the
+// outbox never recorded (one before the origin). It reports false when the row exists already
+// (its idempotency key is the consumer's: the two never make two rows).
+func Enqueue(ctx context.Context, db *sql.DB, destination, kind string, re eventstore.RecordedEvent, now time.Time) (bool, error) {
+	occurred := re.Metadata.OccurredAt
+	if occurred.IsZero() {
+		occurred = re.RecordedAt
+	}
+	res, err := db.ExecContext(ctx, `INSERT INTO `+deliveriesTable+` (destination, idempotency_key, dossier_id, event_id,
+			event_type, kind, stream_version, commit_position, prepare_position, occurred_at, state, next_attempt_at, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+		ON CONFLICT (idempotency_key) DO NOTHING`,
+		destination, Key(destination, re.ID.String(), kind), re.Stream, re.ID.String(), re.Type, kind, int64(re.Version),
+		int64(re.Position.Commit), int64(re.Position.Prepare), occurred.UnixMilli(), string(Pending), now.UnixMilli(), now.UnixMilli())
+	if err != nil {
+		return false, fmt.Errorf("deliveries: enqueue %s of %s: %w", kind, re.ID, err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// FoldedDossiers pages through the dossiers the consumer has folded (all of them, from before the
+// origin too), by stream name after the given one: their state without the applicant's identity.
+func FoldedDossiers(ctx context.Context, db *sql.DB, after string, limit int) ([]string, []domain.Dossier, error) {
+	rows, err := db.QueryContext(ctx, `SELECT dossier_id, state_json FROM `+dossiersTable+` WHERE dossier_id > $1 ORDER BY dossier_id LIMIT $2`, after, limit)
+	if err != nil {
+		return nil, nil, fmt.Errorf("deliveries: folded dossiers: %w", err)
+	}
+	defer rows.Close()
+	var (
+		streams  []string
+		dossiers []domain.Dossier
+	)
+	for rows.Next() {
+		var stream, raw string
+		if err := rows.Scan(&stream, &raw); err != nil {
+			return nil, nil, err
+		}
+		var state folded
+		if err := json.Unmarshal([]byte(raw), &state); err != nil {
+			return nil, nil, fmt.Errorf("deliveries: decode the state of %s: %w", stream, err)
+		}
+		streams, dossiers = append(streams, stream), append(dossiers, state.Dossier)
+	}
+	return streams, dossiers, rows.Err()
 }

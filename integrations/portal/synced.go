@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/motcua/motcua/domain"
 	"github.com/motcua/motcua/engine"
+	"github.com/motcua/motcua/eventstore"
+	"github.com/motcua/motcua/integrations/delivery"
 )
 
 // The portal's acknowledgements are its delivery rows: a DongBoHoSoMC delivery in state sent is a
@@ -72,17 +75,32 @@ type Reconciled struct {
 	Dossiers     int64 `json:"dossiers"`     // whose public state changed in the period
 	Acknowledged int64 `json:"acknowledged"` // in their latest state
 	Requeued     int64 `json:"requeued"`     // latest state not acknowledged: its delivery is due again now
+	// Unrecorded counts the dossiers of the period the outbox never recorded a portal delivery
+	// for (every change before the origin): their latest state is now recorded, as a create.
+	Unrecorded int64 `json:"unrecorded"`
 }
 
 // Reconcile compares, for the dossiers whose public state changed in [from, to), the portal's
 // acknowledgements with the log's latest state, and makes every unacknowledged latest state due
 // again: its delivery row (dead or failing) goes back to pending with a fresh count of attempts,
 // under its own idempotency key — a portal that did take it acknowledges it again without applying
-// it twice, and the full state it carries supersedes every earlier one. Pages of pageSize rows.
-func Reconcile(ctx context.Context, db *sql.DB, from, to, now time.Time, pageSize int) (Reconciled, error) {
+// it twice, and the full state it carries supersedes every earlier one. Then, when store is given,
+// it records the latest state of the dossiers alive in the period that have no portal delivery at
+// all (ReconcileUnrecorded). Pages of pageSize rows.
+func Reconcile(ctx context.Context, db *sql.DB, store Reader, from, to, now time.Time, pageSize int) (Reconciled, error) {
 	if pageSize <= 0 || pageSize > 500 {
 		pageSize = 500
 	}
+	r, err := requeueUnacknowledged(ctx, db, from, to, now, pageSize)
+	if err != nil || store == nil {
+		return r, err
+	}
+	r.Unrecorded, err = ReconcileUnrecorded(ctx, db, store, from, to, now, pageSize)
+	return r, err
+}
+
+// requeueUnacknowledged is Reconcile's first half: the delivery rows of unacknowledged latest states.
+func requeueUnacknowledged(ctx context.Context, db *sql.DB, from, to, now time.Time, pageSize int) (Reconciled, error) {
 	var r Reconciled
 	after := int64(0)
 	for {
@@ -129,4 +147,80 @@ func Reconcile(ctx context.Context, db *sql.DB, from, to, now time.Time, pageSiz
 			return r, nil
 		}
 	}
+}
+
+// ReconcileUnrecorded records a delivery of the latest public state of every dossier alive in
+// [from, to) — received or submitted before to, not closed before from — for which the outbox holds
+// no portal delivery at all: a dossier whose every change predates the outbox's origin (the portal
+// switched on in a deployment with history). The delivery is a create (the portal never heard of
+// the dossier) about the dossier's latest event that calls for DongBoHoSoMC; its idempotency key
+// is the one the consumer would have given it, so no two rows can be made for it. It pages through
+// the dossiers the consumer folded, pageSize at a time, reading one dossier's events at a time.
+func ReconcileUnrecorded(ctx context.Context, db *sql.DB, store Reader, from, to, now time.Time, pageSize int) (int64, error) {
+	var recorded int64
+	after := ""
+	for {
+		streams, dossiers, err := delivery.FoldedDossiers(ctx, db, after, pageSize)
+		if err != nil {
+			return recorded, err
+		}
+		for i, stream := range streams {
+			after = stream
+			d := dossiers[i]
+			start := d.ReceivedAt
+			if start.IsZero() {
+				start = d.SubmittedAt
+			}
+			if portalCode(d) == "" || d.Status.PortalStatusCode() == 0 || !start.Before(to) ||
+				(!d.ClosedAt.IsZero() && d.ClosedAt.Before(from)) {
+				continue
+			}
+			var rows int
+			err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM deliveries WHERE destination = 'dvcqg' AND dossier_id = $1 LIMIT 1) x`, stream).Scan(&rows)
+			if err != nil {
+				return recorded, fmt.Errorf("portal: reconcile %s: %w", stream, err)
+			}
+			if rows > 0 {
+				continue
+			}
+			latest, err := latestSyncEvent(ctx, store, stream)
+			if err != nil || latest == nil {
+				return recorded, err
+			}
+			inserted, err := delivery.Enqueue(ctx, db, DestinationName, KindCreate, *latest, now)
+			if err != nil {
+				return recorded, err
+			}
+			if inserted {
+				recorded++
+			}
+		}
+		if len(streams) < pageSize {
+			return recorded, nil
+		}
+	}
+}
+
+// latestSyncEvent is the dossier's latest event that calls for a DongBoHoSoMC document.
+func latestSyncEvent(ctx context.Context, store Reader, stream string) (*eventstore.RecordedEvent, error) {
+	events, err := store.ReadStream(ctx, stream, 1)
+	if err != nil {
+		return nil, fmt.Errorf("portal: read %s: %w", stream, err)
+	}
+	var (
+		d      domain.Dossier
+		latest *eventstore.RecordedEvent
+	)
+	for i, re := range events {
+		e, err := domain.DecodeEvent(re.Type, re.Data)
+		if err != nil {
+			return nil, fmt.Errorf("portal: decode %s v%d: %w", stream, re.Version, err)
+		}
+		after := domain.Evolve(d, e)
+		if kind := plan(e, d, after); kind != "" && Services(kind)[0] == ServiceSync {
+			latest = &events[i]
+		}
+		d = after
+	}
+	return latest, nil
 }
