@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"log/slog"
 	"path/filepath"
 	"sync"
@@ -167,4 +168,42 @@ func eventually(t testing.TB, timeout time.Duration, what string, cond func() bo
 		}
 		time.Sleep(25 * time.Millisecond)
 	}
+}
+
+// churn receives dossiers in person and suspends and resumes each rounds times, from workers
+// goroutines: many status changes of many dossiers at once.
+func churn(t testing.TB, store eventstore.Store, dossiers, rounds int) {
+	t.Helper()
+	ctx := context.Background()
+	cal := calendar.Default()
+	app := commands.New(store, domaintest.Catalog(t, cal), cal)
+	app.Logger = quiet
+	reception := commands.Caller{ID: "tn1", Name: "Lê Thị Tiếp", Roles: []commands.Role{commands.RoleReception}, Agency: "000.00.00.H56"}
+	head := commands.Caller{ID: "tp01", Name: "Phạm Văn Trưởng", Roles: []commands.Role{commands.RoleHead}, Agency: "000.00.00.H56"}
+	var wg sync.WaitGroup
+	for i := range dossiers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			receipt, err := app.Receive(ctx, reception, commands.ReceiveInput{ProcedureCode: "1.009972", Channel: domain.ChannelDirect,
+				Components: []domain.Component{{Name: "Đơn", Copies: 1}},
+				Applicant: domain.Applicant{Type: domain.ApplicantCitizen, Name: fmt.Sprintf("Nguyễn Văn Bền %d", i),
+					IDNumber: fmt.Sprintf("0382%08d", i), Phone: fmt.Sprintf("0913%06d", i)}})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			for r := range 2 * rounds {
+				var in commands.Input = commands.SuspendInput{Reason: "Chờ ý kiến cơ quan liên quan"}
+				if r%2 == 1 {
+					in = commands.ResumeInput{}
+				}
+				if _, err := app.Execute(ctx, head, receipt.DossierID, nil, in); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }

@@ -38,7 +38,8 @@ func startPortal(t testing.TB) (*portalsim.Server, *httptest.Server) {
 	return sim, server
 }
 
-// The storm: the demo's dossier histories recorded while the portal answers 5xx, holds requests
+// The storm: the demo's dossier histories and 20 dossiers suspended and resumed 5 times each,
+// recorded at once while the portal answers 5xx, holds requests
 // past the client's time-out, drops connections, applies documents and loses the answer (so they
 // come again and are acknowledged twice), and applies documents late, out of order; its tokens are
 // revoked and motcua is stopped and started again half-way. Afterwards every delivery is sent,
@@ -60,7 +61,14 @@ func TestThePortalHoldsOurReadOfEveryDossierAfterAFaultStorm(t *testing.T) {
 			logger := slog.New(slog.NewTextHandler(&lockedWriter{w: &logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
 			first := start(t, events, db, d, logger, syncer)
 			seeded := make(chan struct{})
-			go func() { defer close(seeded); seed(t, events.Sealed) }()
+			go func() {
+				defer close(seeded)
+				var wg sync.WaitGroup
+				wg.Add(2)
+				go func() { defer wg.Done(); seed(t, events.Sealed) }()
+				go func() { defer wg.Done(); churn(t, events.Sealed, 20, 5) }() // 20 dossiers, 200 status changes
+				wg.Wait()
+			}()
 			eventually(t, 2*time.Minute, "some documents were acknowledged", func() bool { return countState(t, db, delivery.Sent) >= 10 })
 			first.stop() // motcua goes down mid-storm
 			sim.RevokeTokens()
