@@ -194,11 +194,24 @@ func (c *Client) forget(token string) {
 	}
 }
 
-// longNumber matches identity, tax and phone numbers a portal may echo in its messages.
-var longNumber = regexp.MustCompile(`\+?[0-9][0-9 .]{7,}[0-9]`)
+var (
+	// longNumber matches identity, tax and phone numbers a portal may echo in its messages.
+	longNumber = regexp.MustCompile(`\+?[0-9][0-9 .]{7,}[0-9]`)
+	// quoted matches a quoted value in a message; fieldPath what may stay of one: a field's name
+	// or a JSON pointer to it, which tell the operator where the refusal lies.
+	quoted    = regexp.MustCompile(`'[^']*'|"[^"]*"`)
+	fieldPath = regexp.MustCompile(`^(/[A-Za-z0-9_]*)+$|^[A-Za-z][A-Za-z0-9_]*$`)
+)
 
-// scrub removes what may be personal data from a message of the portal (it echoes the fields it
-// refuses), for the deliveries table and the log.
+// scrub removes what may be personal data from a message of the portal (it echoes the values it
+// refuses), for the deliveries table and the log: quoted values other than field names and
+// paths, long numbers and e-mail addresses.
 func scrub(message string) string {
+	message = quoted.ReplaceAllStringFunc(message, func(q string) string {
+		if fieldPath.MatchString(q[1 : len(q)-1]) {
+			return q
+		}
+		return "'…'"
+	})
 	return delivery.Scrub(longNumber.ReplaceAllString(message, "<số>"))
 }

@@ -115,10 +115,12 @@ func New(clientID, clientSecret string) (*Server, error) {
 		if err != nil {
 			return nil, fmt.Errorf("portalsim: schema %s: %w", service, err)
 		}
-		if err := compiler.AddResource(service+".json", doc); err != nil {
+		// Named by a URL of no host, so that messages do not carry a path of this machine.
+		location := "https://portal.invalid/schema/" + service + ".json"
+		if err := compiler.AddResource(location, doc); err != nil {
 			return nil, err
 		}
-		schema, err := compiler.Compile(service + ".json")
+		schema, err := compiler.Compile(location)
 		if err != nil {
 			return nil, fmt.Errorf("portalsim: schema %s: %w", service, err)
 		}
@@ -329,7 +331,9 @@ func (s *Server) service(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := s.Validate(service, body); err != nil {
 		s.logger().Warn("portalsim: document refused by the schema", "service", service, "error", err)
-		s.refuse(w, "tài liệu không hợp lệ: "+err.Error())
+		// The validator's detailed form names each field at fault (and echoes its value, as portals do).
+		detail := strings.Join(strings.Fields(strings.ReplaceAll(fmt.Sprintf("%v", err), "\n", " ; ")), " ")
+		s.refuse(w, "tài liệu không hợp lệ: "+detail)
 		return
 	}
 	var envelope struct {
