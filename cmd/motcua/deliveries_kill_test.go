@@ -321,7 +321,7 @@ func startFlappingPortal(t *testing.T) (*portalsim.Server, []string) {
 	if err := os.WriteFile(secret, []byte("bí mật"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	return sim, []string{"--portal-url", server.URL, "--portal-client-id", "motcua-kill", "--portal-secret-file", secret}
+	return sim, []string{"--portal-url", server.URL, "--portal-client-id", "motcua-kill", "--portal-client-secret-file", secret}
 }
 
 // checkPortalAfterStorm checks that the portal accepted, exactly once, one document per key for

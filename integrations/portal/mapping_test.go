@@ -53,16 +53,21 @@ type scenario struct {
 	name   string
 	status int
 	events []domain.Event
-	// portalCode is the portal's own code of a dossier submitted on the portal (statuses 1 and 3
-	// are only sent for those: ours gets its code at receipt).
-	portalCode string
+}
+
+// fromPortal is a dossier filed on the portal, which carries the portal's own id (statuses 1 and 3
+// are only sent for those: ours gets its code at receipt).
+func fromPortal(id string) domain.Submitted {
+	s := submitted
+	s.ExternalCode = id
+	return s
 }
 
 var scenarios = []scenario{
-	{name: "1-submitted", status: 1, events: []domain.Event{submitted}, portalCode: "G22.99.99-261201-0007"},
+	{name: "1-submitted", status: 1, events: []domain.Event{fromPortal("G22.99.99-261201-0007")}},
 	{name: "2-received", status: 2, events: []domain.Event{received}},
-	{name: "3-reception-refused", status: 3, events: []domain.Event{submitted,
-		domain.ReceptionRefused{Reason: "Thủ tục không thuộc thẩm quyền", RefusedAt: at(1, 15, 0)}}, portalCode: "G22.99.99-261201-0008"},
+	{name: "3-reception-refused", status: 3, events: []domain.Event{fromPortal("G22.99.99-261201-0008"),
+		domain.ReceptionRefused{Reason: "Thủ tục không thuộc thẩm quyền", RefusedAt: at(1, 15, 0)}}},
 	{name: "4-processing", status: 4, events: []domain.Event{received, toDepartment}},
 	{name: "5-supplement-requested", status: 5, events: []domain.Event{received, toDepartment, supplementAsked}},
 	{name: "6-fees-requested", status: 6, events: []domain.Event{received, toDepartment, fees}},
@@ -80,9 +85,6 @@ func (sc scenario) fold(t *testing.T) *history {
 		occurred := at(1, 0, 0).Add(time.Duration(i) * time.Hour)
 		h.evolve(eventstore.RecordedEvent{EventData: eventstore.EventData{ID: uuid.New(), Type: e.EventType(),
 			Metadata: eventstore.Metadata{OccurredAt: occurred}}, Stream: "dossier-x", Version: uint64(i + 1), RecordedAt: occurred}, e)
-		if sc.portalCode != "" {
-			h.dossier.ExternalCode = sc.portalCode
-		}
 	}
 	return h
 }
@@ -247,6 +249,24 @@ func TestPlanCreatesThenUpdates(t *testing.T) {
 		after := domain.Evolve(d, s.event)
 		if got := plan(s.event, d, after); got != s.want {
 			t.Errorf("%s: plan %q, want %q", s.event.EventType(), got, s.want)
+		}
+		d = after
+	}
+}
+
+// A dossier filed on the portal is known there by the portal's id from its submission on: created
+// at once with status 1, then updated under the same id once received (it keeps the id).
+func TestAPortalDossierKeepsThePortalsID(t *testing.T) {
+	var d domain.Dossier
+	accepted := received // as Decide makes it: the portal's id stays beside ours
+	accepted.Channel, accepted.ExternalCode = domain.ChannelOnline, "G22.99-261201-000042"
+	for _, s := range []struct {
+		event domain.Event
+		want  string
+	}{{fromPortal("G22.99-261201-000042"), KindCreate}, {accepted, KindUpdate}, {toDepartment, KindUpdateProgress}} {
+		after := domain.Evolve(d, s.event)
+		if got := plan(s.event, d, after); got != s.want || portalCode(after) != "G22.99-261201-000042" {
+			t.Errorf("%s: plan %q under %q, want %q under the portal's id", s.event.EventType(), got, portalCode(after), s.want)
 		}
 		d = after
 	}
