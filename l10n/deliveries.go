@@ -16,16 +16,21 @@ func (l Lang) DeliveryState(state string) string { return l.code("delivery_state
 func init() { maps.Copy(messages, deliveryMessages) }
 
 var deliveryMessages = map[string][2]string{
-	"destination.email":  {"Thư điện tử", "E-mail"},
-	"destination.sms":    {"Tin nhắn SMS", "SMS"},
-	"destination.zalo":   {"Zalo", "Zalo"},
-	"destination.portal": {"Cổng Dịch vụ công quốc gia", "National Public Service Portal"},
+	"destination.email": {"Thư điện tử", "E-mail"},
+	"destination.sms":   {"Tin nhắn SMS", "SMS"},
+	"destination.zalo":  {"Zalo", "Zalo"},
+	"destination.dvcqg": {"Cổng Dịch vụ công quốc gia", "National Public Service Portal"},
 
 	"notification.status_changed":       {"Thay đổi trạng thái hồ sơ", "Status changed"},
 	"notification.supplement_requested": {"Yêu cầu bổ sung hồ sơ", "Supplement requested"},
 	"notification.apology":              {"Thư xin lỗi, hẹn lại ngày trả kết quả", "Apology and new appointment"},
 	"notification.result_ready":         {"Đã có kết quả", "Result ready"},
 	"notification.payment_due":          {"Thông báo nộp phí, lệ phí", "Fees to pay"},
+	// The national portal's documents (integrations/portal): what a delivery to it carries.
+	"notification.create":          {"Đồng bộ hồ sơ lần đầu (DongBoHoSoMC)", "Dossier created on the portal (DongBoHoSoMC)"},
+	"notification.update":          {"Đồng bộ trạng thái hồ sơ (DongBoHoSoMC)", "Dossier updated on the portal (DongBoHoSoMC)"},
+	"notification.progress":        {"Cập nhật tiến độ xử lý (CapNhatTienDoHoSoMC)", "Processing steps updated (CapNhatTienDoHoSoMC)"},
+	"notification.update+progress": {"Đồng bộ trạng thái và tiến độ xử lý", "Dossier and processing steps updated on the portal"},
 
 	"delivery_state.pending": {"Chờ gửi", "Pending"},
 	"delivery_state.failing": {"Đang gửi lỗi", "Failing"},

@@ -61,20 +61,63 @@ type outbox struct {
 	consumer   *delivery.Consumer
 	dispatcher *delivery.Dispatcher
 	collector  prometheus.Collector
-	// sender and from are the mail server and sender, which the deadline alarms share (timers.go).
+	// sender and from are the mail server and sender when e-mail is on (--smtp), which the
+	// deadline alarms share (timers.go); sender is nil otherwise.
 	sender email.Sender
 	from   mail.Address
 }
 
-// outbox builds the e-mail notifier and the outbox around it, or returns nil when no mail server
-// is configured: notifications are off by default.
-func (f *mailFlags) outbox(ctx context.Context, deployment *deployment, publicURL string, logger *slog.Logger) (*outbox, error) {
-	if f.addr == "" {
+// outbox builds the outbox around the destinations configured — the e-mail notifier when a mail
+// server is set, and the others given (nil ones are off) — or returns nil when none is: the
+// outside world is told nothing by default.
+func (f *mailFlags) outbox(ctx context.Context, deployment *deployment, publicURL string, logger *slog.Logger, others ...delivery.Destination) (*outbox, error) {
+	var (
+		configured []delivery.Destination
+		notifier   *email.Notifier
+	)
+	if f.addr != "" {
+		var err error
+		if notifier, err = f.notifier(deployment, publicURL, logger); err != nil {
+			return nil, err
+		}
+		configured = append(configured, notifier)
+	}
+	var (
+		destinations []delivery.Destination
+		names        []string
+	)
+	for _, d := range append(configured, others...) {
+		if d != nil {
+			destinations = append(destinations, d)
+			names = append(names, d.Name())
+		}
+	}
+	if len(destinations) == 0 {
 		return nil, nil
 	}
 	if f.policy.MaxAttempts < 1 || f.policy.Initial <= 0 || f.policy.Max < f.policy.Initial || f.sendTimeout <= 0 {
 		return nil, errors.New("--delivery-attempts must be at least 1, --delivery-backoff-max at least --delivery-backoff (> 0), --delivery-send-timeout positive")
 	}
+	consumer, err := delivery.NewConsumer(destinations...)
+	if err != nil {
+		return nil, err
+	}
+	// Migrated now, before serve takes a request: the first time, this records the origin, so
+	// every event this server accepts from now on is delivered (and none from before).
+	if err := consumer.Migrate(ctx, deployment.ProjectionDB, deployment.Dialect()); err != nil {
+		return nil, err
+	}
+	dispatcher := &delivery.Dispatcher{DB: deployment.ProjectionDB, Dialect: deployment.Dialect(),
+		Destinations: destinations, Policy: f.policy, SendTimeout: f.sendTimeout, Logger: logger}
+	o := &outbox{consumer: consumer, dispatcher: dispatcher, collector: delivery.NewCollector(deployment.ReadDB, names...)}
+	if notifier != nil {
+		o.sender, o.from = notifier.Sender, notifier.From
+	}
+	return o, nil
+}
+
+// notifier builds the e-mail notifier from the flags.
+func (f *mailFlags) notifier(deployment *deployment, publicURL string, logger *slog.Logger) (*email.Notifier, error) {
 	sender := &email.SMTP{Addr: f.addr, Security: email.Security(f.security), Username: f.username, HelloName: f.hello}
 	if err := sender.Check(); err != nil {
 		return nil, err
@@ -114,23 +157,10 @@ func (f *mailFlags) outbox(ctx context.Context, deployment *deployment, publicUR
 	if err := templates.Check(); err != nil {
 		return nil, fmt.Errorf("--mail-templates: %w", err)
 	}
+	logger.Info("e-mail notifications on", "smtp", f.addr, "security", f.security, "templates", orDefault(f.templates, "built-in"))
 	// The notifier reads the applicant through the sealed store, as the application does: an
 	// erased applicant reads as erased and gets nothing.
-	notifier := &email.Notifier{Store: deployment.events.Sealed, Sender: sender, Templates: templates, From: *from, PublicURL: publicURL}
-	consumer, err := delivery.NewConsumer(notifier)
-	if err != nil {
-		return nil, err
-	}
-	// Migrated now, before serve takes a request: the first time, this records the origin, so
-	// every event this server accepts from now on is notified (and none from before).
-	if err := consumer.Migrate(ctx, deployment.ProjectionDB, deployment.Dialect()); err != nil {
-		return nil, err
-	}
-	dispatcher := &delivery.Dispatcher{DB: deployment.ProjectionDB, Dialect: deployment.Dialect(),
-		Destinations: []delivery.Destination{notifier}, Policy: f.policy, SendTimeout: f.sendTimeout, Logger: logger}
-	logger.Info("e-mail notifications on", "smtp", f.addr, "security", f.security, "templates", orDefault(f.templates, "built-in"))
-	return &outbox{consumer: consumer, dispatcher: dispatcher, collector: delivery.NewCollector(deployment.ReadDB, notifier.Name()),
-		sender: sender, from: *from}, nil
+	return &email.Notifier{Store: deployment.events.Sealed, Sender: sender, Templates: templates, From: *from, PublicURL: publicURL}, nil
 }
 
 func orDefault(s, fallback string) string {

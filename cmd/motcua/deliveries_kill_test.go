@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"net/http/httptest"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -23,16 +25,21 @@ import (
 	"github.com/motcua/motcua/integrations/delivery"
 	"github.com/motcua/motcua/integrations/email"
 	"github.com/motcua/motcua/integrations/email/mailpittest"
+	"github.com/motcua/motcua/integrations/portal"
+	"github.com/motcua/motcua/integrations/portal/portalsim"
 )
 
-// Kill -9 the server during a storm of status changes, with the mail server flapping: `motcua
+// Kill -9 the server during a storm of status changes, with the mail server and the national portal
+// flapping: `motcua
 // serve` runs as a real process with notifications on, the demo's dossier histories are recorded
 // from another connection (as another node would) while Mailpit refuses a fifth of the recipients
 // and a proxy refuses connections and cuts acceptances off, and the process is killed with SIGKILL
 // mid-storm and started again. Afterwards Mailpit — which, like a mail system recognising a
 // Message-ID, keeps one message per id — holds exactly one message for every event of the log that
 // calls for one (computed here from the events), in log order per dossier, and none for anything
-// else. Same on SQLite and PostgreSQL.
+// else; the portal simulator (5xx, time-outs, drops, lost answers, late applies) accepted exactly
+// one document per key the log calls for, and holds every dossier's status and appointment as the
+// log gives them. Same on SQLite and PostgreSQL.
 func TestKillNineMidStormLosesAndRepeatsNoNotification(t *testing.T) {
 	for _, backend := range []string{"sqlite", "postgres"} {
 		t.Run(backend, func(t *testing.T) {
@@ -43,9 +50,11 @@ func TestKillNineMidStormLosesAndRepeatsNoNotification(t *testing.T) {
 			}
 			server := mailpittest.Start(t, mailpittest.Options{Chaos: "Recipient:451:20", IgnoreDuplicateIDs: true})
 			proxy := mailpittest.StartProxy(t, server.SMTPAddr, 0.2, 0.15)
+			sim, portalArgs := startFlappingPortal(t)
 			args := []string{"serve", "--data", dataDir, "--addr", "127.0.0.1:0", "--smtp", proxy.Addr, "--smtp-security", "none",
 				"--mail-from", "Bộ phận Một cửa <khong-tra-loi@tinh.gov.vn>", "--delivery-attempts", "1000",
 				"--delivery-backoff", "20ms", "--delivery-backoff-max", "200ms", "--delivery-send-timeout", "2s"}
+			args = append(args, portalArgs...)
 			if storeURL != "" {
 				args = append(args, "--store", storeURL)
 			}
@@ -72,7 +81,7 @@ func TestKillNineMidStormLosesAndRepeatsNoNotification(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer deployment.Close()
-			log := readAll(t, deployment.events.Sealed)
+			log := settledAll(t, deployment.events.Sealed)
 			last := log[len(log)-1].Position
 			eventually(t, "the deliveries consumer reached the head of the log", func() bool {
 				var commit, prepare int64
@@ -90,7 +99,7 @@ func TestKillNineMidStormLosesAndRepeatsNoNotification(t *testing.T) {
 				dossier string
 				version uint64
 			}{}
-			rs, err := db.Query(`SELECT idempotency_key, dossier_id, stream_version FROM deliveries`)
+			rs, err := db.Query(`SELECT idempotency_key, dossier_id, stream_version FROM deliveries WHERE destination = 'email'`)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -133,8 +142,9 @@ func TestKillNineMidStormLosesAndRepeatsNoNotification(t *testing.T) {
 			if len(messages) != len(want) {
 				t.Fatalf("Mailpit holds %d messages; the log calls for %d", len(messages), len(want))
 			}
-			t.Logf("%d notifications delivered once each across a kill -9 (while events were still being recorded: %v; %d acceptances cut off and sent again)",
-				len(want), midStorm, proxy.LostAcks())
+			portalDocuments := checkPortalAfterStorm(t, db, sim, log)
+			t.Logf("%d notifications delivered once each across a kill -9 (while events were still being recorded: %v; %d acceptances cut off and sent again); %d portal documents accepted once each, portal: %+v",
+				len(want), midStorm, proxy.LostAcks(), portalDocuments, sim.Stats())
 		})
 	}
 }
@@ -293,4 +303,112 @@ func expectedEmails(t *testing.T, log []eventstore.RecordedEvent) map[string]boo
 		}
 	}
 	return want
+}
+
+// startFlappingPortal starts the portal simulator with every fault on, and returns serve's flags
+// for it.
+func startFlappingPortal(t *testing.T) (*portalsim.Server, []string) {
+	t.Helper()
+	sim, err := portalsim.New("motcua-kill", "bí mật")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sim.SetFaults(portalsim.Faults{ServerError: 0.1, Timeout: 0.03, Drop: 0.08, AckLost: 0.12, Reorder: 0.15,
+		TimeoutDelay: 3 * time.Second, ReorderDelay: 80 * time.Millisecond})
+	server := httptest.NewServer(sim.Handler())
+	t.Cleanup(server.Close)
+	secret := filepath.Join(t.TempDir(), "portal-secret")
+	if err := os.WriteFile(secret, []byte("bí mật"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return sim, []string{"--portal-url", server.URL, "--portal-client-id", "motcua-kill", "--portal-client-secret-file", secret}
+}
+
+// checkPortalAfterStorm checks that the portal accepted, exactly once, one document per key for
+// each delivery the log calls for (computed from the events with the destination's Plan), and
+// holds each dossier's status and appointment as the log gives them. It returns how many documents.
+func checkPortalAfterStorm(t *testing.T, db *sql.DB, sim *portalsim.Server, log []eventstore.RecordedEvent) int {
+	t.Helper()
+	sim.Settle()
+	want := map[string]bool{}
+	states := map[string]domain.Dossier{}
+	var syncer portal.Syncer
+	for _, re := range log {
+		if !domain.IsDossierEvent(re.Type) {
+			continue
+		}
+		e, err := domain.DecodeEvent(re.Type, re.Data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := states[re.Stream]
+		after := domain.Evolve(before, e)
+		states[re.Stream] = after
+		if kind := syncer.Plan(delivery.Change{Recorded: re, Event: e, Before: before, After: after}); kind != "" {
+			for _, service := range portal.Services(kind) {
+				want[portal.IdempotencyKey(delivery.Key(portal.DestinationName, re.ID.String(), kind), service)] = true
+			}
+		}
+	}
+	var sent int
+	if err := db.QueryRow(`SELECT COUNT(*) FROM deliveries WHERE destination = 'dvcqg' AND state = 'sent'`).Scan(&sent); err != nil {
+		t.Fatal(err)
+	}
+	applied := sim.Applied()
+	for key := range want {
+		if applied[key] != 1 {
+			t.Fatalf("the portal accepted %s %d times", key, applied[key])
+		}
+	}
+	if len(applied) != len(want) || sent == 0 {
+		t.Fatalf("the portal accepted %d documents (%d deliveries sent); the log calls for %d", len(applied), sent, len(want))
+	}
+	for stream, d := range states {
+		if d.Code == "" {
+			continue
+		}
+		held, ok := sim.Dossier(string(d.Code))
+		if !ok {
+			t.Fatalf("%s: the portal does not hold it", stream)
+		}
+		var doc portal.SyncDocument
+		if err := json.Unmarshal(held.Sync, &doc); err != nil {
+			t.Fatal(err)
+		}
+		if doc.TrangThaiHoSo != d.Status.PortalStatusCode() || doc.NgayHenTra != portal.Date(d.AppointmentDate) {
+			t.Fatalf("%s: the portal holds status %d, appointment %s; the log says %d, %s", stream, doc.TrangThaiHoSo, doc.NgayHenTra,
+				d.Status.PortalStatusCode(), portal.Date(d.AppointmentDate))
+		}
+	}
+	return len(want)
+}
+
+// settledAll reads the whole log once every dossier's last event is in it: PostgreSQL's ReadAll
+// holds back events behind transactions still in flight anywhere in the cluster (its safe
+// horizon), so a read right after the appends may miss the last ones for a moment.
+func settledAll(t *testing.T, store eventstore.Store) []eventstore.RecordedEvent {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		log := readAll(t, store)
+		last := map[string]uint64{}
+		for _, re := range log {
+			last[re.Stream] = re.Version
+		}
+		complete := true
+		for stream, version := range last {
+			more, err := store.ReadStream(context.Background(), stream, version+1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			complete = complete && len(more) == 0
+		}
+		if complete {
+			return log
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the log did not settle")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }

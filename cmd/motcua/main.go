@@ -44,6 +44,7 @@ Usage:
   motcua deliveries retry    [--store URL] [--data DIR] [--dead] [--destination D]
   motcua catalog refresh     --from-portal URL [--apply] [--data DIR] [--catalog FILE]
   motcua payments reconcile  --date YYYY-MM-DD [--apply] [--store URL] [--data DIR] --vnpay-url URL --vnpay-tmn-code CODE --vnpay-secret-file FILE
+  motcua portal status|reconcile [--store URL] [--data DIR] [--from YYYY-MM-DD] [--to YYYY-MM-DD]
 
 Stores: sqlite:PATH (default, under --data), postgres://…, esdb://… or kurrentdb://…
 `
@@ -90,6 +91,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runCatalog(ctx, args[1:], stdout, stderr)
 	case "payments":
 		return runPayments(ctx, args[1:], stdout, stderr)
+	case "portal":
+		return runPortal(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -48,6 +48,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	portalIn := addPortalInboundFlags(fs)
 	timerFlags := addTimerFlags(fs)
 	pay := addPaymentFlags(fs)
+	portalSync := addPortalFlags(fs, portalIn)
 	signIn := addSignInFlags(fs)
 	limits, connections := addLimitFlags(fs)
 	if err := fs.Parse(args); err != nil {
@@ -110,7 +111,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		printDemoTokens(stdout, key, officials)
 	}
 
-	outbox, err := mail.outbox(ctx, deployment, *publicURL, logger)
+	portalDestination, err := portalSync.destination(deployment, *publicURL, logger)
+	if err != nil {
+		return err
+	}
+	outbox, err := mail.outbox(ctx, deployment, *publicURL, logger, portalDestination)
 	if err != nil {
 		return err
 	}

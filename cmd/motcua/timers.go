@@ -72,7 +72,7 @@ func (f *timerFlags) alarms(ctx context.Context, deployment *deployment, cal *ca
 	firer := &timers.Firer{DB: deployment.ProjectionDB, Dialect: deployment.Dialect(), PollInterval: f.poll, Logger: logger}
 	mailed := "no (work queue only)"
 	if f.recipients != "" {
-		if outbox == nil {
+		if outbox == nil || outbox.sender == nil {
 			return nil, errors.New("--alarm-recipients needs --smtp: fired alarms are mailed through the outbox")
 		}
 		recipients, err := timers.LoadRecipients(f.recipients)

@@ -3,12 +3,15 @@ package delivery
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/motcua/motcua/domain"
 )
 
 // DestinationStatus is what an operator sees of one destination's deliveries.
@@ -214,4 +217,30 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		}
 		ch <- prometheus.MustNewConstMetric(c.oldest, prometheus.GaugeValue, s.OldestPending.Seconds(), s.Destination)
 	}
+}
+
+// FoldedDossiers pages through the dossiers the consumer has folded (all of them, from before the
+// origin too), by stream name after the given one: their state without the applicant's identity.
+func FoldedDossiers(ctx context.Context, db *sql.DB, after string, limit int) ([]string, []domain.Dossier, error) {
+	rows, err := db.QueryContext(ctx, `SELECT dossier_id, state_json FROM `+dossiersTable+` WHERE dossier_id > $1 ORDER BY dossier_id LIMIT $2`, after, limit)
+	if err != nil {
+		return nil, nil, fmt.Errorf("deliveries: folded dossiers: %w", err)
+	}
+	defer rows.Close()
+	var (
+		streams  []string
+		dossiers []domain.Dossier
+	)
+	for rows.Next() {
+		var stream, raw string
+		if err := rows.Scan(&stream, &raw); err != nil {
+			return nil, nil, err
+		}
+		var state folded
+		if err := json.Unmarshal([]byte(raw), &state); err != nil {
+			return nil, nil, fmt.Errorf("deliveries: decode the state of %s: %w", stream, err)
+		}
+		streams, dossiers = append(streams, stream), append(dossiers, state.Dossier)
+	}
+	return streams, dossiers, rows.Err()
 }

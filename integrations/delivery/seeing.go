@@ -160,8 +160,10 @@ func (l *SentLog) statement(ctx context.Context) (*sql.Stmt, error) {
 		l.absentUntil = time.Now().Add(absentRecheck)
 		return nil, nil
 	}
+	// The national portal's sync (destination dvcqg, integrations/portal) tells a system, not the
+	// applicant: it is no notification of theirs.
 	stmt, err := l.db.PrepareContext(ctx, fmt.Sprintf(`SELECT destination, kind, done_at FROM %s
-		WHERE dossier_id = $1 AND state = 'sent' AND event_type <> '%s' ORDER BY done_at DESC LIMIT %d`, deliveriesTable, AlarmEventType, MaxSentShown))
+		WHERE dossier_id = $1 AND state = 'sent' AND event_type <> '%s' AND destination <> 'dvcqg' ORDER BY done_at DESC LIMIT %d`, deliveriesTable, AlarmEventType, MaxSentShown))
 	if err != nil {
 		return nil, fmt.Errorf("deliveries: prepare the sent log: %w", err)
 	}
