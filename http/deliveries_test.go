@@ -33,6 +33,7 @@ import (
 	"github.com/motcua/motcua/eventstore/sqlite"
 	mhttp "github.com/motcua/motcua/http"
 	"github.com/motcua/motcua/integrations/delivery"
+	"github.com/motcua/motcua/internal/logtest"
 	"github.com/motcua/motcua/projections"
 )
 
@@ -165,10 +166,7 @@ func newDeliveriesEnv(t *testing.T, d engine.Dialect, withOutbox bool) *deliveri
 // caughtUp waits until the engine has applied everything recorded.
 func (e *deliveriesEnv) caughtUp() {
 	e.t.Helper()
-	all, err := e.events.ReadAll(context.Background(), eventstore.Start, 100000)
-	if err != nil {
-		e.t.Fatal(err)
-	}
+	all := logtest.Settled(e.t, e.events)
 	// Generous: the machine running the tests may be busy.
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()

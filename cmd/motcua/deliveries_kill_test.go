@@ -27,6 +27,7 @@ import (
 	"github.com/motcua/motcua/integrations/email/mailpittest"
 	"github.com/motcua/motcua/integrations/portal"
 	"github.com/motcua/motcua/integrations/portal/portalsim"
+	"github.com/motcua/motcua/internal/logtest"
 )
 
 // Kill -9 the server during a storm of status changes, with the mail server and the national portal
@@ -81,7 +82,7 @@ func TestKillNineMidStormLosesAndRepeatsNoNotification(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer deployment.Close()
-			log := settledAll(t, deployment.events.Sealed)
+			log := logtest.Settled(t, deployment.events.Sealed)
 			last := log[len(log)-1].Position
 			eventually(t, "the deliveries consumer reached the head of the log", func() bool {
 				var commit, prepare int64
@@ -244,23 +245,6 @@ func seedAsAnotherNode(t *testing.T, flags *storeFlags) {
 	}
 }
 
-func readAll(t *testing.T, store eventstore.Store) []eventstore.RecordedEvent {
-	t.Helper()
-	var all []eventstore.RecordedEvent
-	after := eventstore.Start
-	for {
-		page, err := store.ReadAll(context.Background(), after, 1000)
-		if err != nil {
-			t.Fatal(err)
-		}
-		all = append(all, page...)
-		if len(page) < 1000 {
-			return all
-		}
-		after = page[len(page)-1].Position
-	}
-}
-
 // expectedEmails computes from the events alone the idempotency keys of the e-mails the log calls
 // for: a supplement request, an apology, a ready result, a fee to pay, or any other change of the
 // public status, to an applicant who gave an address.
@@ -381,34 +365,4 @@ func checkPortalAfterStorm(t *testing.T, db *sql.DB, sim *portalsim.Server, log 
 		}
 	}
 	return len(want)
-}
-
-// settledAll reads the whole log once every dossier's last event is in it: PostgreSQL's ReadAll
-// holds back events behind transactions still in flight anywhere in the cluster (its safe
-// horizon), so a read right after the appends may miss the last ones for a moment.
-func settledAll(t *testing.T, store eventstore.Store) []eventstore.RecordedEvent {
-	t.Helper()
-	deadline := time.Now().Add(time.Minute)
-	for {
-		log := readAll(t, store)
-		last := map[string]uint64{}
-		for _, re := range log {
-			last[re.Stream] = re.Version
-		}
-		complete := true
-		for stream, version := range last {
-			more, err := store.ReadStream(context.Background(), stream, version+1)
-			if err != nil {
-				t.Fatal(err)
-			}
-			complete = complete && len(more) == 0
-		}
-		if complete {
-			return log
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the log did not settle")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }

@@ -76,8 +76,10 @@ func (s *Store) CountAfter(ctx context.Context, after eventstore.Position) (int,
 	return n, nil
 }
 
-// pending reports whether committed events after the position wait behind the safe horizon.
-func (s *Store) pending(ctx context.Context, after eventstore.Position) (bool, error) {
+// Pending reports whether committed events after the position wait behind the safe horizon: a
+// reader of the global log that has reached the position will see more once the transactions
+// holding the horizon end.
+func (s *Store) Pending(ctx context.Context, after eventstore.Position) (bool, error) {
 	var pending bool
 	if err := s.pool.QueryRow(ctx, pendingSQL, after.Commit, int64(after.Prepare)).Scan(&pending); err != nil {
 		return false, fmt.Errorf("postgres: look for pending events after %s: %w", after, err)

@@ -70,7 +70,7 @@ func (s *Store) Subscribe(ctx context.Context, after eventstore.Position, handle
 		// Caught up with the safe horizon. Committed events beyond it are waiting for an older
 		// transaction, which may not notify when it ends (a read model's, say): look again soon.
 		wait := s.pollInterval
-		if pending, err := s.pending(ctx, position); err != nil || pending {
+		if pending, err := s.Pending(ctx, position); err != nil || pending {
 			wait = min(backoff.next(), s.pollInterval)
 		} else {
 			backoff.reset()

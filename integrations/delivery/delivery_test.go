@@ -10,6 +10,7 @@ import (
 	"github.com/motcua/motcua/domain"
 	"github.com/motcua/motcua/engine"
 	"github.com/motcua/motcua/integrations/delivery"
+	"github.com/motcua/motcua/internal/logtest"
 )
 
 // A storm of dossier events, a receiver that refuses a third of the sends and loses the answer to
@@ -33,7 +34,7 @@ func TestEveryEventIsDeliveredOnceInOrderAcrossARestart(t *testing.T) {
 			first.stop() // mid-storm
 
 			<-seeded
-			log := readLog(t, store)
+			log := logtest.Settled(t, store)
 			second := start(t, store, db, d, policy, r)
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
@@ -105,7 +106,7 @@ func TestAFailingDeliveryHoldsItsDossierThenDiesAndIsRetried(t *testing.T) {
 			}
 			migrateConsumer(t, db, d, r)
 			seed(t, store)
-			log := readLog(t, store)
+			log := logtest.Settled(t, store)
 			var stuck string // the first dossier with a reception and a transfer
 			for _, re := range log {
 				if re.Type == domain.TypeTransferred {
@@ -228,7 +229,7 @@ func TestEventsBeforeTheOriginAreNotDelivered(t *testing.T) {
 	time.Sleep(5 * time.Millisecond)
 	r := newReceiver("test")
 	sys := start(t, store, db, engine.SQLite, delivery.Policy{MaxAttempts: 3, Initial: time.Millisecond, Max: time.Millisecond}, r)
-	log := readLog(t, store)
+	log := logtest.Settled(t, store)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	if err := sys.engine.WaitFor(ctx, log[len(log)-1].Position); err != nil {
@@ -252,7 +253,7 @@ func TestTheConsumerKeepsNoPersonalData(t *testing.T) {
 	r := newReceiver("test")
 	migrateConsumer(t, db, engine.SQLite, r)
 	seed(t, store)
-	log := readLog(t, store)
+	log := logtest.Settled(t, store)
 	sys := start(t, store, db, engine.SQLite, delivery.Policy{MaxAttempts: 3, Initial: time.Millisecond, Max: time.Millisecond}, r)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()

@@ -70,24 +70,6 @@ func seed(t testing.TB, store eventstore.Store) {
 	}
 }
 
-// readLog returns the whole log.
-func readLog(t testing.TB, store eventstore.Store) []eventstore.RecordedEvent {
-	t.Helper()
-	var all []eventstore.RecordedEvent
-	after := eventstore.Start
-	for {
-		page, err := store.ReadAll(context.Background(), after, 1000)
-		if err != nil {
-			t.Fatal(err)
-		}
-		all = append(all, page...)
-		if len(page) < 1000 {
-			return all
-		}
-		after = page[len(page)-1].Position
-	}
-}
-
 // receiver is the far end of a destination, as a real receiver behaves: it keeps what it accepted,
 // and can refuse (the receiver down) or accept and then lose its answer (the connection dropped
 // after the message was taken), which makes the sender send the same delivery again.

@@ -16,6 +16,7 @@ import (
 	"github.com/motcua/motcua/integrations/delivery"
 	"github.com/motcua/motcua/integrations/email"
 	"github.com/motcua/motcua/integrations/email/mailpittest"
+	"github.com/motcua/motcua/internal/logtest"
 	"github.com/motcua/motcua/l10n"
 )
 
@@ -38,7 +39,7 @@ func TestNotificationsSayWhatHappenedToTheApplicant(t *testing.T) {
 		Sender:    &email.SMTP{Addr: "127.0.0.1:1", Security: email.StartTLS, Timeout: time.Second}} // nothing listens: every send fails
 	migrateConsumer(t, db, engine.SQLite, notifier)
 	seed(t, events.Sealed)
-	log := readLog(t, events.Sealed)
+	log := logtest.Settled(t, events.Sealed)
 
 	// First the deliveries are recorded while the mail server is unreachable.
 	offline := start(t, events, db, engine.SQLite, quiet, notifier)

@@ -17,6 +17,7 @@ import (
 	"github.com/motcua/motcua/integrations/delivery"
 	"github.com/motcua/motcua/integrations/email"
 	"github.com/motcua/motcua/integrations/email/mailpittest"
+	"github.com/motcua/motcua/internal/logtest"
 )
 
 var from = mail.Address{Name: "Trung tâm Phục vụ hành chính công tỉnh", Address: "khong-tra-loi@motcua.example.gov.vn"}
@@ -49,7 +50,7 @@ func TestEveryNotificationArrivesOncePerKeyThroughAStorm(t *testing.T) {
 
 			second := start(t, events, db, d, logger, notifier)
 			<-seeded
-			log := readLog(t, events.Sealed)
+			log := logtest.Settled(t, events.Sealed)
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
 			if err := second.engine.WaitFor(ctx, log[len(log)-1].Position); err != nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/motcua/motcua/integrations/delivery"
 	"github.com/motcua/motcua/integrations/portal"
 	"github.com/motcua/motcua/integrations/portal/portalsim"
+	"github.com/motcua/motcua/internal/logtest"
 )
 
 const (
@@ -75,7 +76,7 @@ func TestThePortalHoldsOurReadOfEveryDossierAfterAFaultStorm(t *testing.T) {
 
 			second := start(t, events, db, d, logger, syncer)
 			<-seeded
-			log := settledLog(t, events.Sealed)
+			log := logtest.Settled(t, events.Sealed)
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
 			if err := second.engine.WaitFor(ctx, log[len(log)-1].Position); err != nil {
@@ -306,37 +307,4 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.w.Write(p)
-}
-
-// settledLog reads the whole log once every dossier's last event is in it: PostgreSQL's ReadAll
-// holds back events behind transactions still in flight anywhere in the cluster (its safe
-// horizon), so a read right after the appends may miss the last ones for a moment.
-func settledLog(t testing.TB, store eventstore.Store) []eventstore.RecordedEvent {
-	t.Helper()
-	deadline := time.Now().Add(time.Minute)
-	for {
-		log := readLog(t, store)
-		last := map[string]uint64{}
-		for _, re := range log {
-			last[re.Stream] = re.Version
-		}
-		complete := true
-		for stream, version := range last {
-			more, err := store.ReadStream(context.Background(), stream, version+1)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(more) > 0 {
-				complete = false
-				break
-			}
-		}
-		if complete {
-			return log
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the log did not settle")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }

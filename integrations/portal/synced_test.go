@@ -10,6 +10,7 @@ import (
 	"github.com/motcua/motcua/integrations/delivery"
 	"github.com/motcua/motcua/integrations/portal"
 	"github.com/motcua/motcua/integrations/portal/portalsim"
+	"github.com/motcua/motcua/internal/logtest"
 )
 
 // A portal down long enough kills the deliveries: the synced indicator says which share of the
@@ -32,7 +33,7 @@ func TestReconcileResendsWhatThePortalNeverAcknowledged(t *testing.T) {
 			sim.SetFaults(portalsim.Faults{ServerError: 0.5})
 			system := startWith(t, events, db, d, quiet, syncer, delivery.Policy{MaxAttempts: 2, Initial: time.Millisecond, Max: 5 * time.Millisecond})
 			seed(t, events.Sealed)
-			log := settledLog(t, events.Sealed)
+			log := logtest.Settled(t, events.Sealed)
 			waitCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 			defer cancel()
 			if err := system.engine.WaitFor(waitCtx, log[len(log)-1].Position); err != nil {
@@ -104,7 +105,7 @@ func TestReconcileSendsTheDossiersFromBeforeTheOutbox(t *testing.T) {
 				t.Fatal(err)
 			}
 			system := start(t, events, db, d, quiet, syncer)
-			log := settledLog(t, events.Sealed)
+			log := logtest.Settled(t, events.Sealed)
 			waitCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 			defer cancel()
 			if err := system.engine.WaitFor(waitCtx, log[len(log)-1].Position); err != nil {
