@@ -10,9 +10,15 @@ import (
 	"github.com/motcua/motcua/eventstore"
 )
 
-// DefaultCatchUpThreshold is how far behind the head of the log, in events, a consumer must be at
-// start for the engine to catch it up in bulk rather than through its runner's live path.
+// DefaultCatchUpThreshold is how far behind the head of the log, in events, a consumer must be —
+// at start, or later while it runs — for the engine to catch it up in bulk rather than through its
+// runner's live path.
 const DefaultCatchUpThreshold = 5000
+
+// DefaultLagCheckInterval is how often a running consumer that is applying events asks how far
+// behind the head it is, to switch to the bulk path when it has fallen far behind. An idle one at
+// the head never asks.
+const DefaultLagCheckInterval = 5 * time.Second
 
 // A consumer far behind the head — a new node on an existing log, a new read model, a restore —
 // would take hours to catch up through the live path, a thousand events per transaction per
@@ -29,22 +35,37 @@ const DefaultCatchUpThreshold = 5000
 // the runner's Apply path, which parks the events the consumer fails on by their own fault, then
 // folds on. A consumer whose checkpoint another writer moved (a second node) is left to its runner.
 
+// A running consumer can fall as far behind: its database was away for an hour, deliveries came
+// faster than it applied them, it filled a long gap. Its runner then asks the engine (Runner.bulk)
+// to catch it up alone in the same bulk path — when it reads from the store after a stall or a gap,
+// and every LagCheckInterval while it applies deliveries — and goes back to the live path for the
+// few events left once the log is read to its end. What a running consumer fails on in bulk is not
+// retried there: its fold is dropped and the runner applies the same events through its live path,
+// with its own retries, stall and parking, exactly as before the switch.
+
 // catchUpMember is one consumer caught up in bulk.
 type catchUpMember struct {
 	runner *Runner
 	fold   *folding // nil when the consumer is not Folding
 	left   bool     // handed back to its runner
+	// running: the runner's live path is under way and takes over from the last flush after a
+	// failure (catching up at start applies the failed events through Apply itself, parking).
+	running bool
 }
 
-// farBehind returns the runners more than the threshold behind the head of the log.
-func (e *Engine) farBehind(ctx context.Context) ([]*Runner, error) {
-	threshold := e.CatchUpThreshold
-	if threshold <= 0 {
-		threshold = DefaultCatchUpThreshold
+func (e *Engine) catchUpThreshold() int {
+	if e.CatchUpThreshold > 0 {
+		return e.CatchUpThreshold
 	}
+	return DefaultCatchUpThreshold
+}
+
+// farBehind returns those of runners at least the threshold behind the head of the log.
+func (e *Engine) farBehind(ctx context.Context, runners []*Runner) ([]*Runner, error) {
+	threshold := e.catchUpThreshold()
 	behind := map[eventstore.Position]int{} // most runners share a checkpoint
 	var far []*Runner
-	for _, r := range e.Runners {
+	for _, r := range runners {
 		at := r.Position()
 		n, counted := behind[at]
 		if !counted {
@@ -61,9 +82,22 @@ func (e *Engine) farBehind(ctx context.Context) ([]*Runner, error) {
 	return far, nil
 }
 
+// bulkIfFarBehind catches r up in bulk, alone, when it has fallen at least the threshold behind
+// the head, and reports whether it did: Runner.bulk of an engine's runners. It runs on the
+// runner's own goroutine, so no delivery is applied meanwhile.
+func (e *Engine) bulkIfFarBehind(ctx context.Context, r *Runner) bool {
+	far, err := e.farBehind(ctx, []*Runner{r})
+	if err != nil || len(far) == 0 {
+		return false
+	}
+	e.logger().Info("a running consumer fell far behind; it catches up in bulk", "projection", r.Consumer.Name(), "position", r.Position())
+	return e.catchUp(ctx, far, true) == nil
+}
+
 // catchUp brings the runners up to the end of the log in bulk. Whatever it cannot do is left to
-// the runners, which catch up through the live path: it only fails when ctx ends.
-func (e *Engine) catchUp(ctx context.Context, runners []*Runner) error {
+// the runners, which catch up through the live path: it only fails when ctx ends. running says
+// the runners' live paths are under way (bulkIfFarBehind).
+func (e *Engine) catchUp(ctx context.Context, runners []*Runner, running bool) error {
 	if len(runners) == 0 {
 		return nil
 	}
@@ -71,7 +105,7 @@ func (e *Engine) catchUp(ctx context.Context, runners []*Runner) error {
 	from := runners[0].Position()
 	members := make([]*catchUpMember, len(runners))
 	for i, r := range runners {
-		members[i] = &catchUpMember{runner: r}
+		members[i] = &catchUpMember{runner: r, running: running}
 		if f, ok := r.Consumer.(Folding); ok {
 			members[i].fold = newFolding(f, false, r.Position())
 		}
@@ -225,10 +259,17 @@ func (e *Engine) flushMember(ctx context.Context, m *catchUpMember) {
 // applyInstead drops the member's fold after it failed and applies the events from its checkpoint
 // through through by the runner's Apply path, parking the events the consumer fails on by their
 // own fault; then the member folds on from there. When even that fails the member is left to its
-// runner, which stalls and retries as it does on any failure.
+// runner, which stalls and retries as it does on any failure. A running member is left to its
+// runner at once.
 func (e *Engine) applyInstead(ctx context.Context, m *catchUpMember, through eventstore.Position, cause error) {
 	r := m.runner
 	name := r.Consumer.Name()
+	if m.running {
+		e.logger().Warn("catch-up leaves the consumer to its live path after a failure", "projection", name,
+			"position", r.Position(), "error", cause)
+		m.left = true
+		return
+	}
 	e.logger().Warn("catch-up: applying events one batch at a time after a failure", "projection", name,
 		"from", r.Position(), "through", through, "error", cause)
 	if err := r.applyThrough(ctx, through); err != nil {

@@ -257,3 +257,89 @@ func TestBulkCatchUpParksAPoisonEventAndGoesOn(t *testing.T) {
 		t.Fatalf("public_status after parking in a bulk catch-up differs from a live run's:\n%s\nwant\n%s", got, want)
 	}
 }
+
+// A running consumer that falls far behind — here its live apply is held while 1,500 events are
+// appended — switches to the bulk path (its runner asks how far behind it is while deliveries
+// wait), then back to the live path for what follows: the log says so, the runner is healthy,
+// and its tables equal those of an uninterrupted live run.
+func TestARunningConsumerFarBehindSwitchesToBulkAndBack(t *testing.T) {
+	t.Parallel()
+	for _, backend := range []string{"sqlite", "postgres"} {
+		t.Run(backend, func(t *testing.T) {
+			t.Parallel()
+			// On SQLite the read models get a database of their own: the held apply holds a
+			// transaction open, and with it the write lock, while the log must grow.
+			store, db := openStore(t, backend)
+			if backend == "sqlite" {
+				db = openReadDB(t)
+			}
+			log := seedDossiers(t, store)
+
+			var armed atomic.Bool
+			held, release := make(chan struct{}), make(chan struct{})
+			holding := hookedStatus{before: func(engine.Batch) error {
+				if armed.CompareAndSwap(true, false) {
+					close(held)
+					<-release
+				}
+				return nil
+			}}
+			var logs lockedBuffer
+			e := bulkEngine(store, db, engine.Dialect(backend), &logs, holding, journal{})
+			e.LagCheckInterval = time.Millisecond
+			runEngine(t, e)
+			waitFor(t, e, log[len(log)-1].Position)
+			if strings.Contains(logs.String(), "fell far behind") {
+				t.Fatalf("the consumers fell behind before the test held them:\n%s", logs.String())
+			}
+
+			armed.Store(true)
+			appendDossier(t, store, templates(t))
+			select {
+			case <-held:
+			case <-time.After(30 * time.Second):
+				t.Fatal("the live path never applied the new dossier")
+			}
+			writeLog(t, store, 1500, 2)
+			close(release)
+			caughtUp := readLogOf(t, store, len(log)+1500)
+			waitFor(t, e, caughtUp[len(caughtUp)-1].Position)
+			if !strings.Contains(logs.String(), `msg="a running consumer fell far behind; it catches up in bulk" projection=public_status`) {
+				t.Fatalf("public_status did not switch to the bulk path:\n%s", logs.String())
+			}
+
+			// Back on the live path: what is appended now is delivered and applied.
+			writeLog(t, store, 20, 1)
+			all := readLogOf(t, store, len(caughtUp)+20)
+			last := all[len(all)-1].Position
+			waitFor(t, e, last)
+			if r := e.Runner("public_status"); r.Stalled() != nil {
+				t.Fatalf("public_status stalled: %v", r.Stalled())
+			}
+			reference := liveReference(t, backend, store, last, projections.PublicStatusView{}, journal{})
+			checkJournal(t, db, all)
+			checkPublicStatus(t, db, all)
+			if got, want := dump(t, db, rebuilt...), dump(t, reference, rebuilt...); got != want {
+				t.Fatalf("tables after switching to bulk and back differ from an uninterrupted live run:\n%s\nwant\n%s", got, want)
+			}
+		})
+	}
+}
+
+// readLogOf reads the whole log once it holds at least n events. PostgreSQL's log shows no event
+// appended after a transaction still running began (the store's safe horizon), such as a read
+// model's, until that transaction ends.
+func readLogOf(t testing.TB, store eventstore.Store, n int) []eventstore.RecordedEvent {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		log := readLog(t, store)
+		if len(log) >= n {
+			return log
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the log shows %d events after 30 s, want at least %d", len(log), n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

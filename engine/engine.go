@@ -46,9 +46,12 @@ type Engine struct {
 	Metrics *Metrics
 	// NoForwarder leaves publishing to another process (durable transports only).
 	NoForwarder bool
-	// CatchUpThreshold is how many events behind the head a consumer must be at start to be caught
-	// up in bulk (catchup.go); DefaultCatchUpThreshold when zero.
+	// CatchUpThreshold is how many events behind the head a consumer must be, at start or while
+	// it runs, to be caught up in bulk (catchup.go); DefaultCatchUpThreshold when zero.
 	CatchUpThreshold int
+	// LagCheckInterval is how often a running consumer applying events asks whether it has fallen
+	// CatchUpThreshold behind; DefaultLagCheckInterval when zero.
+	LagCheckInterval time.Duration
 	// CatchUpBatch is how many events a bulk catch-up reads per page; DefaultRebuildBatch when zero.
 	CatchUpBatch int
 	// FoldBudget is how many rows a Folding consumer holds in a bulk catch-up before it writes
@@ -150,8 +153,13 @@ func (e *Engine) Run(ctx context.Context) error {
 	if e.Dialect == SQLite {
 		writeGate = make(chan struct{}, 1)
 	}
+	lagCheck := e.LagCheckInterval
+	if lagCheck <= 0 {
+		lagCheck = DefaultLagCheckInterval
+	}
 	for _, r := range e.Runners {
 		r.writeGate = writeGate
+		r.bulk, r.lagCheckEvery = e.bulkIfFarBehind, lagCheck
 		if r.Logger == nil {
 			r.Logger = logger
 		}
@@ -184,12 +192,12 @@ func (e *Engine) Run(ctx context.Context) error {
 		g.Go(func() error { e.pruneEvery(ctx, transport); return nil })
 	}
 	// The runners far behind the head are caught up in bulk first; the others start at once.
-	far, err := e.farBehind(ctx)
+	far, err := e.farBehind(ctx, e.Runners)
 	if err != nil {
 		logger.Warn("engine: could not tell how far behind the consumers are; they catch up through the live path", "error", err)
 	}
 	bulk := make(chan struct{})
-	g.Go(func() error { defer close(bulk); return e.catchUp(ctx, far) })
+	g.Go(func() error { defer close(bulk); return e.catchUp(ctx, far, false) })
 	caughtUp := make([]chan struct{}, len(e.Runners))
 	for i, r := range e.Runners {
 		caughtUp[i] = make(chan struct{})

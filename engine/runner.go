@@ -177,6 +177,12 @@ type Runner struct {
 	// writeGate, when set, is held around each write transaction; an Engine on SQLite shares one
 	// among its runners (see Engine.Run).
 	writeGate chan struct{}
+	// bulk, set by an Engine, catches the runner up in bulk when it is far behind the head and
+	// reports whether it did (catchup.go); the runner asks when it reads from the store, and every
+	// lagCheckEvery while deliveries wait.
+	bulk          func(ctx context.Context, r *Runner) bool
+	lagCheckEvery time.Duration
+	lagChecked    time.Time // touched by the loop's goroutine alone
 
 	mu       sync.Mutex
 	position eventstore.Position
@@ -335,9 +341,14 @@ func (r *Runner) recoverFromStore(ctx context.Context) bool {
 	return err == nil
 }
 
-// catchUp applies the store's log from the runner's position to its end, in batches.
+// catchUp applies the store's log from the runner's position to its end, in batches: in bulk
+// while the runner is far behind (asked at once, then every lagCheckEvery).
 func (r *Runner) catchUp(ctx context.Context) error {
+	r.lagChecked = time.Time{}
 	for {
+		if r.lagCheckDue() {
+			r.bulk(ctx, r)
+		}
 		page, err := r.Store.ReadAll(ctx, r.Position(), r.MaxBatch)
 		if err != nil {
 			return fmt.Errorf("%s: read the log: %w", r.Consumer.Name(), err)
@@ -364,6 +375,14 @@ func (r *Runner) catchUp(ctx context.Context) error {
 func (r *Runner) drain(ctx context.Context) {
 	for ctx.Err() == nil {
 		events, deliveries, gapSince := r.nextBatch()
+		if len(events) > 0 && r.lagCheckDue() && r.bulk(ctx, r) {
+			// The deliveries taken wait again: those the bulk path applied are acknowledged.
+			r.mu.Lock()
+			r.waiting = append(r.waiting, deliveries...)
+			r.mu.Unlock()
+			r.resolveApplied()
+			continue
+		}
 		if len(events) == 0 {
 			if gapSince.IsZero() || time.Since(gapSince) < r.GapTimeout {
 				return
@@ -385,6 +404,16 @@ func (r *Runner) drain(ctx context.Context) {
 			d.done <- err
 		}
 	}
+}
+
+// lagCheckDue reports whether the runner, about to apply deliveries, should first ask how far
+// behind it is: it has not asked for lagCheckEvery.
+func (r *Runner) lagCheckDue() bool {
+	if r.bulk == nil || time.Since(r.lagChecked) < r.lagCheckEvery {
+		return false
+	}
+	r.lagChecked = time.Now()
+	return true
 }
 
 // applyOneByOne retries a failed batch one event at a time, so the error lands on the event that

@@ -54,3 +54,23 @@ func lineWith(text, prefix string) string {
 	}
 	return ""
 }
+
+// bench reads --catch-up-only stops after the catch-up, with its rate and the CPU seconds per
+// million events that compare two trees on a shared machine.
+func TestBenchReadsCatchUpOnly(t *testing.T) {
+	dir, _ := generateSmallProvince(t)
+	var stdout bytes.Buffer
+	if err := run(context.Background(), []string{"bench", "reads", "--data", dir, "--catch-up-only"}, &stdout, io.Discard); err != nil {
+		t.Fatalf("bench reads: %v\n%s", err, stdout.String())
+	}
+	out := stdout.String()
+	if !regexp.MustCompile(`Read models caught up in [0-9.]+m?s: [0-9]+ events, [0-9]+ events/s\.`).MatchString(out) {
+		t.Errorf("no catch-up figure:\n%s", out)
+	}
+	if !regexp.MustCompile(`CPU \(user \+ system, the whole process\): [0-9.]+ s, [0-9.]+ s per million events\.`).MatchString(out) {
+		t.Errorf("no CPU figure:\n%s", out)
+	}
+	if strings.Contains(out, "late dashboard") {
+		t.Errorf("the screens were timed too:\n%s", out)
+	}
+}

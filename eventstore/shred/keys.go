@@ -7,6 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -137,6 +140,37 @@ func (k *SQLKeys) Key(ctx context.Context, id string) (Key, error) {
 		return Key{}, fmt.Errorf("shred: read key: %w", err)
 	}
 	return key, nil
+}
+
+// keysPerQuery bounds the ids one KeysByID query asks for.
+const keysPerQuery = 500
+
+// KeysByID returns the keys of ids that exist, a few hundred per query (shred.KeysByID).
+func (k *SQLKeys) KeysByID(ctx context.Context, ids []string) (map[string]Key, error) {
+	found := make(map[string]Key, len(ids))
+	for chunk := range slices.Chunk(ids, keysPerQuery) {
+		args := make([]any, len(chunk))
+		marks := make([]string, len(chunk))
+		for i, id := range chunk {
+			args[i], marks[i] = id, "$"+strconv.Itoa(i+1)
+		}
+		rows, err := k.db.QueryContext(ctx, `SELECT key_id, secret FROM shred_keys WHERE key_id IN (`+strings.Join(marks, ", ")+`)`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("shred: read keys: %w", err)
+		}
+		for rows.Next() {
+			var key Key
+			if err := rows.Scan(&key.ID, &key.Secret); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("shred: read keys: %w", err)
+			}
+			found[key.ID] = key
+		}
+		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+			return nil, fmt.Errorf("shred: read keys: %w", err)
+		}
+	}
+	return found, nil
 }
 
 // Erase deletes subject's key. Data appended for the same subject afterwards gets a new key.

@@ -450,3 +450,70 @@ func TestErasedKeyBytesLeaveTheSQLiteFile(t *testing.T) {
 		t.Fatal("the erased key's bytes are still in the database file or its WAL")
 	}
 }
+
+// countingKeys counts the reads of a key store.
+type countingKeys struct {
+	*shred.SQLKeys
+	one, many int
+}
+
+func (c *countingKeys) Key(ctx context.Context, id string) (shred.Key, error) {
+	c.one++
+	return c.SQLKeys.Key(ctx, id)
+}
+
+func (c *countingKeys) KeysByID(ctx context.Context, ids []string) (map[string]shred.Key, error) {
+	c.many++
+	return c.SQLKeys.KeysByID(ctx, ids)
+}
+
+// A page of the log is decrypted with its keys read in one query, not one per sealed event — a
+// catch-up reads millions — and reads exactly as event by event would: each applicant in clear
+// under their own key, the erased one erased, the same person's two dossiers alike.
+func TestAPageOfTheLogReadsItsKeysAtOnce(t *testing.T) {
+	backends(t, func(t *testing.T, b backend) {
+		ctx := context.Background()
+		sqlKeys, err := shred.OpenSQLKeys(ctx, b.db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys := &countingKeys{SQLKeys: sqlKeys}
+		s := shred.Wrap(b.store, keys, personalData)
+		chi := domain.Applicant{Type: domain.ApplicantCitizen, Name: "Lê Văn Chí", IDNumber: "038011111111"}
+		mustAppend(t, s, "dossier-p1", receivedEvent(t, "p1", an), transferredEvent(t))
+		mustAppend(t, s, "dossier-p2", receivedEvent(t, "p2", binh))
+		mustAppend(t, s, "dossier-p3", submittedEvent(t, "p3", an))
+		mustAppend(t, s, "dossier-p4", receivedEvent(t, "p4", chi))
+		if _, err := s.Erase(ctx, binh.IDNumber); err != nil {
+			t.Fatal(err)
+		}
+
+		keys.one, keys.many = 0, 0
+		events, err := s.ReadAll(ctx, eventstore.Start, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if keys.one != 0 || keys.many != 1 {
+			t.Fatalf("a page read its keys with %d single and %d batch queries, want 0 and 1", keys.one, keys.many)
+		}
+		erased := domain.Applicant{Type: domain.ApplicantCitizen, Name: domain.ErasedName, IDNumber: domain.ErasedName}
+		want := map[string]domain.Applicant{"dossier-p1": an, "dossier-p2": erased, "dossier-p3": an, "dossier-p4": chi}
+		read := 0
+		for _, e := range events {
+			if e.Type != domain.TypeReceived && e.Type != domain.TypeSubmitted {
+				continue
+			}
+			read++
+			if got := applicantOf(t, e); got != want[e.Stream] {
+				t.Fatalf("%s read in a page: %+v, want %+v", e.Stream, got, want[e.Stream])
+			}
+			one := mustRead(t, s, e.Stream)[0]
+			if !bytes.Equal(one.Data, e.Data) {
+				t.Fatalf("%s reads differently in a page and in its stream:\n%s\n%s", e.Stream, e.Data, one.Data)
+			}
+		}
+		if read != len(want) {
+			t.Fatalf("read %d applicants' events, want %d", read, len(want))
+		}
+	})
+}
