@@ -41,7 +41,7 @@ func addPhoneFlags(fs *flag.FlagSet) *phoneFlags {
 	fs.StringVar(&f.smsTemplates, "sms-templates", env("MOTCUA_SMS_TEMPLATES", ""), "directory of SMS texts (<kind>.txt) replacing the built-in ones (docs/integrations.md) ($MOTCUA_SMS_TEMPLATES)")
 	fs.StringVar(&f.agency, "sms-agency", env("MOTCUA_SMS_AGENCY", ""), `the sender's name the texts and Zalo messages begin with, e.g. "TTPVHCC tinh" (default "Bộ phận Một cửa") ($MOTCUA_SMS_AGENCY)`)
 	fs.BoolVar(&f.unicode, "sms-unicode", os.Getenv("MOTCUA_SMS_UNICODE") == "1", "send SMS with Vietnamese diacritics (Unicode, 70 characters a segment); default without, as GSM-7 ($MOTCUA_SMS_UNICODE=1)")
-	fs.IntVar(&f.segments, "sms-segments", 2, "longest SMS, in segments (153 GSM-7 or 67 Unicode characters each)")
+	fs.IntVar(&f.segments, "sms-segments", 0, "longest SMS, in segments of 153 GSM-7 or 67 Unicode characters (default 2 GSM-7, 4 Unicode)")
 	fs.BoolVar(&f.sandbox, "esms-sandbox", os.Getenv("MOTCUA_ESMS_SANDBOX") == "1", "ask eSMS to check the requests without sending them ($MOTCUA_ESMS_SANDBOX=1)")
 	fs.StringVar(&f.znsURL, "zns-url", env("MOTCUA_ZNS_URL", phone.ZNSURL), "Zalo ZNS endpoint message/template ($MOTCUA_ZNS_URL)")
 	fs.StringVar(&f.znsTokenFile, "zns-token-file", env("MOTCUA_ZNS_TOKEN_FILE", ""), "file holding the Zalo official account's access token, read at every send (refreshed outside motcua) ($MOTCUA_ZNS_TOKEN_FILE)")
@@ -66,8 +66,8 @@ func (f *phoneFlags) destinations(deployment *deployment, publicURL string, logg
 		if err != nil {
 			return nil, err
 		}
-		if f.segments < 1 || f.segments > 10 {
-			return nil, errors.New("--sms-segments must be between 1 and 10")
+		if f.segments < 0 || f.segments > 10 {
+			return nil, errors.New("--sms-segments must be between 1 and 10 (0: the default)")
 		}
 		provider := &phone.ESMS{URL: f.esmsURL, APIKey: f.esmsAPIKey, SecretKey: secret, Brandname: f.brandname,
 			Unicode: f.unicode, Sandbox: f.sandbox, Client: client}

@@ -67,7 +67,7 @@ func TestServeNotifiesBySMSAndZalo(t *testing.T) {
 	eventually(t, "the receipt notice arrived by SMS and by Zalo", func() bool { return len(esms.Delivered()) == 1 && len(zns.Delivered()) == 1 })
 	serving.stop()
 	sms, zalo := esms.Delivered()[0], zns.Delivered()[0]
-	if sms.Phone != "0912345024" || sms.Brandname != "TTHCC-TINH" || !strings.HasPrefix(sms.Content, "TTPVHCC tinh: ho so ") ||
+	if sms.Phone != "0912345024" || sms.Brandname != "TTHCC-TINH" || !strings.HasPrefix(sms.Content, "Ho so 000.00.00.H56-") ||
 		!strings.Contains(sms.Content, "https://dichvucong.tinh.gov.vn/tra-cuu/") || sms.Unicode {
 		t.Fatalf("SMS %+v", sms)
 	}

@@ -32,7 +32,8 @@ type Templates struct {
 	// GSM-7 text, and a Unicode segment holds 70 characters instead of 160 (docs/integrations.md).
 	Unicode bool
 	// Segments caps a text at this many concatenated segments (153 GSM-7 or 67 Unicode
-	// characters each); 2 when zero. The lookup link is always kept whole.
+	// characters each); when zero, 2 for GSM-7 (306 characters) and 4 for Unicode (268). The
+	// lookup link is always kept whole.
 	Segments int
 }
 
@@ -41,6 +42,9 @@ func (t Templates) Limit() int {
 	segments := t.Segments
 	if segments <= 0 {
 		segments = 2
+		if t.Unicode {
+			segments = 4
+		}
 	}
 	if segments == 1 {
 		if t.Unicode {
