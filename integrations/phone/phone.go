@@ -144,11 +144,14 @@ func International(phone string) (string, bool) {
 // form.
 func National(international string) string { return "0" + strings.TrimPrefix(international, "84") }
 
-var longDigits = regexp.MustCompile(`\+?[0-9][0-9 .]{6,}[0-9]`)
+// phoneLike is a Vietnamese number as people and providers write it: 0, 84 or +84, then 8 to 10
+// digits, single spaces or dots between them allowed. Addresses (127.0.0.1) and dossier codes
+// (000.00.00.H01-…) do not match.
+var phoneLike = regexp.MustCompile(`(?:\+84|\b84|\b0)[ .]?[1-9](?:[ .]?[0-9]){7,9}\b`)
 
 // Scrub hides anything that looks like a phone number in s: what a provider answers may echo the
 // number, and errors are logged and stored (last_error).
-func Scrub(s string) string { return longDigits.ReplaceAllString(s, "[số điện thoại]") }
+func Scrub(s string) string { return phoneLike.ReplaceAllString(s, "[số điện thoại]") }
 
 // scrubError is err with its text scrubbed; whether it is permanent is kept.
 func scrubError(err error) error {

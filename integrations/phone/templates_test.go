@@ -113,7 +113,12 @@ func TestPhoneNumbersInTheProvidersForms(t *testing.T) {
 	if got := phone.National("84912345678"); got != "0912345678" {
 		t.Errorf("National = %q", got)
 	}
-	if got := phone.Scrub("số 0912345678 và +84 912 345 678 không nhận"); strings.ContainsAny(got, "0123456789") {
+	if got := phone.Scrub("số 0912345678, +84 912 345 678, 84912345678 và 0912.345.678 không nhận"); strings.ContainsAny(got, "0123456789") {
 		t.Errorf("Scrub left digits: %q", got)
+	}
+	for _, kept := range []string{`Post "http://127.0.0.1:8080/x"`, "hồ sơ 000.00.00.H01-261204-0001", "CodeResult 103", "2026-03-02 09:15:30"} {
+		if got := phone.Scrub(kept); got != kept {
+			t.Errorf("Scrub(%q) = %q: not a phone number", kept, got)
+		}
 	}
 }

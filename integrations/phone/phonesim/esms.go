@@ -84,7 +84,8 @@ func (s *ESMS) handle(w http.ResponseWriter, r *http.Request) {
 	}
 	answer := func(code, message string) { writeJSON(w, phone.ESMSResponse{CodeResult: code, ErrorMessage: message}) }
 	if faulty && fault.Code != "" {
-		answer(fault.Code, "injected")
+		// Providers' messages may name the number: the adapter must not pass it on.
+		answer(fault.Code, "injected for "+req.Phone)
 		return
 	}
 	switch {

@@ -83,10 +83,6 @@ func (s *ZNS) handle(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	answer := func(code int, message string) { writeJSON(w, phone.ZNSResponse{Error: code, Message: message}) }
-	if faulty && fault.ZNSCode != 0 {
-		answer(fault.ZNSCode, "injected")
-		return
-	}
 	if r.Header.Get("access_token") != s.Token {
 		answer(-124, "Access token is invalid")
 		return
@@ -94,6 +90,11 @@ func (s *ZNS) handle(w http.ResponseWriter, r *http.Request) {
 	var req phone.ZNSRequest
 	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
 		answer(-121, "Body is empty or invalid")
+		return
+	}
+	if faulty && fault.ZNSCode != 0 {
+		// Providers' messages may name the number: the adapter must not pass it on.
+		answer(fault.ZNSCode, "injected for "+req.Phone)
 		return
 	}
 	params, known := s.Templates[req.TemplateID]
