@@ -162,7 +162,12 @@ func (t *Template) Render(data notification.Data) (string, error) {
 	if data.LookupURL != "" {
 		link = t.clean(data.LookupURL)
 	}
-	head := strings.TrimSpace(strings.TrimSuffix(text, link))
+	head := text
+	if link != "" {
+		// Wherever a province's wording put the link, it goes last, whole.
+		head = strings.Replace(head, link, "", 1)
+	}
+	head = strings.Join(strings.Fields(head), " ")
 	room := limit - utf8.RuneCountInString(link) - 3
 	if room < 0 {
 		room = 0

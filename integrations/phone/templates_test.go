@@ -91,6 +91,24 @@ func TestSMSTemplatesAreOverriddenFromADirectory(t *testing.T) {
 	if err := templates.Check(); err != nil {
 		t.Fatal(err)
 	}
+	// A wording too long for its cap with the link in the middle: cut, the link whole and last.
+	middle := "Version: 1\n\nHo so {{.Code}}, xem {{.LookupURL}} ngay. " + strings.Repeat("Loi nhac rat dai. ", 30) + "\n"
+	if err := os.WriteFile(filepath.Join(dir, "payment_due.txt"), []byte(middle), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tmpl, err = templates.Load(notification.KindPaymentDue)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sample := notification.SampleData()
+	text, err = tmpl.Render(sample)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if utf8.RuneCountInString(text) > templates.Limit() || !strings.HasSuffix(text, sample.LookupURL) ||
+		strings.Count(text, "https://") != 1 || !strings.HasPrefix(text, "Ho so "+sample.Code) {
+		t.Fatalf("a long wording with the link inside renders as %q", text)
+	}
 	if err := os.WriteFile(filepath.Join(dir, "apology.txt"), []byte("Version: 1\n\n{{.NoSuchField}}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
