@@ -26,7 +26,8 @@ import (
 )
 
 // The applicants' choices are honoured through the whole outbox, on SQLite and PostgreSQL, while
-// both providers flap (5xx, lost answers, error codes): the demo's applicants, who stated no choice
+// both providers flap (5xx, lost answers, error codes) and motcua stops and starts again mid-storm:
+// the demo's applicants, who stated no choice
 // and gave a phone, get their notifications by SMS (the default) and none by Zalo; an applicant who
 // chose only Zalo gets Zalo messages and no SMS; one who chose only SMS the reverse; one who chose
 // nothing gets nothing; an applicant erased after the deliveries were recorded gets nothing (the
@@ -97,8 +98,11 @@ func TestPhoneNotificationsFollowTheApplicantsChoice(t *testing.T) {
 			esmsSim.Storm(3, phonesim.Fault{LoseAnswer: true}, phonesim.Fault{Status: 500}, phonesim.Fault{Code: "103"})
 			znsSim.Storm(3, phonesim.Fault{LoseAnswer: true}, phonesim.Fault{ZNSCode: -124}, phonesim.Fault{Status: 502})
 			second := start(t, events, db, d, logger, sms, zalo)
+			eventually(t, 2*time.Minute, "some went out", func() bool { return countState(t, db, delivery.Sent) >= 20 })
+			second.stop() // motcua goes down mid-storm
+			third := start(t, events, db, d, logger, sms, zalo)
 			eventually(t, 3*time.Minute, "nothing is pending", func() bool { return countState(t, db, delivery.Pending) == 0 })
-			second.stop()
+			third.stop()
 			if dead := countState(t, db, delivery.Dead); dead != 0 {
 				t.Fatalf("%d deliveries dead", dead)
 			}
