@@ -26,8 +26,8 @@ import (
 	"github.com/motcua/motcua/domain/calendar"
 	"github.com/motcua/motcua/engine"
 	"github.com/motcua/motcua/eventstore/chain"
-	"github.com/motcua/motcua/integrations/delivery"
 	mhttp "github.com/motcua/motcua/http"
+	"github.com/motcua/motcua/integrations/delivery"
 	"github.com/motcua/motcua/projections"
 )
 
