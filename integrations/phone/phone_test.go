@@ -197,9 +197,10 @@ func TestPhoneNotificationsFollowTheApplicantsChoice(t *testing.T) {
 				t.Fatal("the storm failed no request: it proved nothing")
 			}
 
-			numberLike := regexp.MustCompile(`0987 ?000|8498700|09[0-9]{8}`)
-			if numberLike.MatchString(logs.String()) {
-				t.Fatalf("a phone number reached the logs: %s", numberLike.FindString(logs.String()))
+			numberLike := regexp.MustCompile(`\b(0987 ?000|8498700|09[0-9]{8}\b)`) // whole numbers: hex ids may hold such digits
+			if at := numberLike.FindStringIndex(logs.String()); at != nil {
+				text := logs.String()
+				t.Fatalf("a phone number reached the logs: …%s…", text[max(0, at[0]-80):min(len(text), at[1]+20)])
 			}
 			for _, row := range rows {
 				if numberLike.MatchString(row.lastError) {
