@@ -24,6 +24,8 @@ type Applicant struct {
 	Phone    string        `json:"phone,omitempty"`
 	Email    string        `json:"email,omitempty"`
 	Address  string        `json:"address,omitempty"`
+	// Notify is how the applicant wants to be told of the dossier's progress (notify.go).
+	Notify NotifyChannels `json:"notify,omitzero"`
 }
 
 var (
@@ -51,6 +53,7 @@ func (a Applicant) Validate(v *Validation, prefix string) {
 	v.Check(a.Phone == "" || phonePattern.MatchString(a.Phone), prefix+".phone", "is not a phone number")
 	v.Check(a.Email == "" || emailPattern.MatchString(a.Email), prefix+".email", "is not an e-mail address")
 	v.Check(utf8.RuneCountInString(a.Address) <= 500, prefix+".address", "is longer than 500 characters")
+	a.Notify.validate(v, prefix+".notify", a.Email != "", a.Phone != "")
 }
 
 // ErasedName is what an applicant's name and identity number read as once their personal data was

@@ -40,7 +40,8 @@ func goldenTime(hours int) time.Time { return goldenAt.Add(time.Duration(hours) 
 // value, so a renamed, removed or retyped field changes the encoded bytes.
 func goldenExamples() map[string]domain.Event {
 	applicant := domain.Applicant{Type: domain.ApplicantCitizen, Name: "Nguyễn Văn An", IDNumber: "038012345678",
-		Phone: "0912 345 678", Email: "an.nguyen@example.vn", Address: "12 Lê Lợi, phường Hạc Thành, Thanh Hoá"}
+		Phone: "0912 345 678", Email: "an.nguyen@example.vn", Address: "12 Lê Lợi, phường Hạc Thành, Thanh Hoá",
+		Notify: domain.NotifyChannels{Stated: true, Email: true, SMS: true, Zalo: true}}
 	procedure := domain.ProcedureRef{Code: "1.013225", Name: "Cấp giấy phép xây dựng nhà ở riêng lẻ", FieldCode: "XD",
 		FieldName: "Xây dựng", ResolutionTime: domain.ResolutionTime{Days: 15, Hours: 4, SameDay: true}}
 	components := []domain.Component{{Name: "Đơn đề nghị cấp giấy phép xây dựng", Copies: 1}, {Name: "Bản vẽ thiết kế", Copies: 2}}

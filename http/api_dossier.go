@@ -107,7 +107,8 @@ func mapPointer[T, U any](p *T, f func(T) U) *U {
 func actionName(a domain.Action) string { return string(a) }
 
 func applicantBodyOf(a domain.Applicant) applicantBody {
-	return applicantBody{Type: string(a.Type), Name: a.Name, IDNumber: a.IDNumber, Phone: a.Phone, Email: a.Email, Address: a.Address}
+	return applicantBody{Type: string(a.Type), Name: a.Name, IDNumber: a.IDNumber, Phone: a.Phone, Email: a.Email, Address: a.Address,
+		Notify: a.Notifications().Names()}
 }
 
 func componentBodyOf(c domain.Component) componentBody {

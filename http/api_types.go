@@ -21,10 +21,18 @@ type applicantBody struct {
 	Phone    string `json:"phone,omitempty"`
 	Email    string `json:"email,omitempty"`
 	Address  string `json:"address,omitempty"`
+	// Notify lists the channels the applicant wants to be told by: email, sms, zalo ([] for none).
+	// Absent, the default applies: e-mail if an address is given, SMS if a phone is
+	// (docs/integrations.md). Answers always show the channels in force.
+	Notify []string `json:"notify"`
 }
 
 func (b applicantBody) applicant() domain.Applicant {
-	return domain.Applicant{Type: domain.ApplicantType(b.Type), Name: b.Name, IDNumber: b.IDNumber, Phone: b.Phone, Email: b.Email, Address: b.Address}
+	a := domain.Applicant{Type: domain.ApplicantType(b.Type), Name: b.Name, IDNumber: b.IDNumber, Phone: b.Phone, Email: b.Email, Address: b.Address}
+	if b.Notify != nil {
+		a.Notify = domain.ParseNotify(b.Notify)
+	}
+	return a
 }
 
 // componentBody is a document submitted with the dossier.

@@ -514,6 +514,12 @@ var messages = map[string][2]string{
 	"receive.phone":          {"Điện thoại", "Phone"},
 	"receive.email":          {"Thư điện tử", "E-mail"},
 	"receive.address":        {"Địa chỉ", "Address"},
+	"receive.notify":         {"Nhận thông báo qua", "Notify by"},
+	"receive.notify_hint":    {"Để trống: thư điện tử nếu có địa chỉ, tin nhắn SMS nếu có số điện thoại.", "Leave empty for e-mail if an address is given, SMS if a phone number is."},
+	"receive.notify_email":   {"Thư điện tử", "E-mail"},
+	"receive.notify_sms":     {"Tin nhắn SMS", "SMS"},
+	"receive.notify_zalo":    {"Zalo", "Zalo"},
+	"receive.notify_none":    {"Không nhận thông báo", "No notifications"},
 	"receive.submit":         {"Tiếp nhận và in giấy hẹn", "Receive and print the receipt"},
 
 	"dossier.title":         {"Hồ sơ", "Dossier"},

@@ -27,6 +27,7 @@ import (
 	"github.com/motcua/motcua/engine"
 	"github.com/motcua/motcua/eventstore/chain"
 	mhttp "github.com/motcua/motcua/http"
+	"github.com/motcua/motcua/integrations/delivery"
 	"github.com/motcua/motcua/projections"
 )
 
@@ -49,6 +50,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	timerFlags := addTimerFlags(fs)
 	pay := addPaymentFlags(fs)
 	portalSync := addPortalFlags(fs, portalIn)
+	phones := addPhoneFlags(fs)
 	signIn := addSignInFlags(fs)
 	limits, connections := addLimitFlags(fs)
 	if err := fs.Parse(args); err != nil {
@@ -115,7 +117,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	outbox, err := mail.outbox(ctx, deployment, *publicURL, logger, portalDestination)
+	phoneDestinations, err := phones.destinations(deployment, *publicURL, logger)
+	if err != nil {
+		return err
+	}
+	outbox, err := mail.outbox(ctx, deployment, *publicURL, logger, append([]delivery.Destination{portalDestination}, phoneDestinations...)...)
 	if err != nil {
 		return err
 	}

@@ -29,6 +29,9 @@ type ApplicantForm struct {
 	Phone    string `json:"phone"`
 	Email    string `json:"email"`
 	Address  string `json:"address"`
+	// Notify is the channels ticked: nil when none was (the default applies), empty for "no
+	// notifications".
+	Notify []string `json:"notify"`
 }
 
 // ComponentForm is one document of a dossier, typed as "name" or "name | copies".

@@ -318,6 +318,24 @@ func (f actionForm) Value(action domain.Action, field string) string {
 	return f.Values.Get(field)
 }
 
+// Checked reports whether value was ticked among a field's boxes of this action's form.
+func (f actionForm) Checked(action domain.Action, field, value string) bool {
+	return f.Action == action && slices.Contains(f.Values[field], value)
+}
+
+// notifyChoice is the applicant's channels as the reception form's boxes give them: nil when none
+// is ticked (the API applies the default), empty for "no notifications" alone; "none" ticked with
+// a channel goes to the API as it is, which refuses it on applicant.notify.
+func notifyChoice(ticked []string) []string {
+	if len(ticked) == 0 {
+		return nil
+	}
+	if len(ticked) == 1 && ticked[0] == "none" {
+		return []string{}
+	}
+	return ticked
+}
+
 // Error is the API's message for a field of this action's form.
 func (f actionForm) Error(action domain.Action, field string) string {
 	if f.Action != action {
@@ -625,7 +643,8 @@ func (s *Pages) receiveSubmit(w http.ResponseWriter, r *http.Request) {
 	body := ReceiveRequest{
 		ProcedureCode: f("procedure_code"), Channel: f("channel"),
 		Applicant: ApplicantForm{Type: f("applicant.type"), Name: f("applicant.name"), IDNumber: f("applicant.id_number"),
-			Phone: f("applicant.phone"), Email: f("applicant.email"), Address: f("applicant.address")},
+			Phone: f("applicant.phone"), Email: f("applicant.email"), Address: f("applicant.address"),
+			Notify: notifyChoice(r.PostForm["applicant.notify"])},
 		Components: componentsOf(f("components")),
 	}
 	receipt, problem, err := s.api.Receive(r, body)

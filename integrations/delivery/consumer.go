@@ -107,7 +107,7 @@ func (c *Consumer) Apply(ctx context.Context, tx *sql.Tx, batch engine.Batch) er
 		// The applicant's identity stays in the log, sealed; the consumer keeps only which
 		// channels they gave, and reads the rest when sending (docs/integrations.md).
 		if applicant := after.Applicant; applicant != (domain.Applicant{Type: applicant.Type}) {
-			state.Contact = Contact{Email: applicant.Email != "", Phone: applicant.Phone != ""}
+			state.Contact = ContactOf(applicant)
 			after.Applicant = domain.Applicant{Type: applicant.Type}
 		}
 		state.Dossier = after

@@ -43,10 +43,34 @@ type Change struct {
 	Contact Contact
 }
 
-// Contact says which ways of reaching the applicant the dossier holds.
+// Contact says which ways of reaching the applicant the dossier holds, and which of them the
+// applicant chose.
 type Contact struct {
 	Email bool `json:"email,omitempty"`
 	Phone bool `json:"phone,omitempty"`
+	// Notify is the applicant's choice of channels; not stated in a dossier recorded before the
+	// choice existed (domain.DefaultNotify applies then).
+	Notify domain.NotifyChannels `json:"notify,omitzero"`
+}
+
+// ContactOf is what the delivery core keeps of an applicant: no value, only the channels.
+func ContactOf(a domain.Applicant) Contact {
+	return Contact{Email: a.Email != "", Phone: a.Phone != "", Notify: a.Notify}
+}
+
+// Wants reports whether the applicant chose channel and gave what it needs (an address, a phone).
+func (c Contact) Wants(channel domain.NotifyChannel) bool {
+	chosen := c.Notify
+	if !chosen.Stated {
+		chosen = domain.DefaultNotify(c.Email, c.Phone)
+	}
+	if !chosen.Has(channel) {
+		return false
+	}
+	if channel == domain.NotifyEmail {
+		return c.Email
+	}
+	return c.Phone
 }
 
 // StatusChanged reports whether the event changed the dossier's public status (the one the

@@ -13,19 +13,20 @@ import (
 	"text/template"
 
 	"github.com/motcua/motcua/domain"
+	"github.com/motcua/motcua/integrations/notification"
 )
 
-// The kinds of notification, one template file each (<kind>.txt).
+// The kinds of notification, one template file each (<kind>.txt): notification's.
 const (
-	KindStatusChanged       = "status_changed"
-	KindSupplementRequested = "supplement_requested"
-	KindApology             = "apology"
-	KindResultReady         = "result_ready"
-	KindPaymentDue          = "payment_due"
+	KindStatusChanged       = notification.KindStatusChanged
+	KindSupplementRequested = notification.KindSupplementRequested
+	KindApology             = notification.KindApology
+	KindResultReady         = notification.KindResultReady
+	KindPaymentDue          = notification.KindPaymentDue
 )
 
 // Kinds lists every kind of notification.
-var Kinds = []string{KindStatusChanged, KindSupplementRequested, KindApology, KindResultReady, KindPaymentDue}
+var Kinds = notification.Kinds
 
 //go:embed templates/*.txt
 var defaultTemplates embed.FS
