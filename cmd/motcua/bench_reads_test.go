@@ -64,7 +64,7 @@ func TestBenchReadsCatchUpOnly(t *testing.T) {
 		t.Fatalf("bench reads: %v\n%s", err, stdout.String())
 	}
 	out := stdout.String()
-	if !regexp.MustCompile(`Read models caught up in [0-9.]+m?s: [0-9]+ events, [0-9]+ events/s\.`).MatchString(out) {
+	if !regexp.MustCompile(`Read models caught up in [0-9.hmµs]+: [0-9]+ events, [0-9]+ events/s\.`).MatchString(out) {
 		t.Errorf("no catch-up figure:\n%s", out)
 	}
 	if !regexp.MustCompile(`CPU \(user \+ system, the whole process\): [0-9.]+ s, [0-9.]+ s per million events\.`).MatchString(out) {

@@ -79,23 +79,6 @@ func seed(t testing.TB, store eventstore.Store) {
 	}
 }
 
-func readLog(t testing.TB, store eventstore.Store) []eventstore.RecordedEvent {
-	t.Helper()
-	var all []eventstore.RecordedEvent
-	after := eventstore.Start
-	for {
-		page, err := store.ReadAll(context.Background(), after, 1000)
-		if err != nil {
-			t.Fatal(err)
-		}
-		all = append(all, page...)
-		if len(page) < 1000 {
-			return all
-		}
-		after = page[len(page)-1].Position
-	}
-}
-
 // system is motcua's delivery side as serve runs it: the consumer in an engine, and a dispatcher.
 type system struct {
 	engine *engine.Engine

@@ -23,6 +23,7 @@ import (
 	"github.com/motcua/motcua/integrations/notification"
 	"github.com/motcua/motcua/integrations/phone"
 	"github.com/motcua/motcua/integrations/phone/phonesim"
+	"github.com/motcua/motcua/internal/logtest"
 )
 
 // The applicants' choices are honoured through the whole outbox, on SQLite and PostgreSQL, while
@@ -83,7 +84,7 @@ func TestPhoneNotificationsFollowTheApplicantsChoice(t *testing.T) {
 			nothing := receive("Phạm Không Nhận", "038200000003", "0987 000 003")
 			erased := receive("Đỗ Sẽ Xoá", "038200000004", "0987 000 004", "sms", "zalo")
 			mine[smsOnly], mine[nothing], mine[erased] = true, true, true
-			log := readLog(t, events.Sealed)
+			log := logtest.Settled(t, events.Sealed)
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
 			if err := first.engine.WaitFor(ctx, log[len(log)-1].Position); err != nil {
