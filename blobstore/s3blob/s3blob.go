@@ -203,3 +203,6 @@ func (b *Bucket) mapErr(name string, err error) error {
 	}
 	return fmt.Errorf("s3blob: %s: %w", name, err)
 }
+
+// BucketName is the bucket's name.
+func (b *Bucket) BucketName() string { return b.bucket }
