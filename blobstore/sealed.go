@@ -96,7 +96,8 @@ func (s *Store) PutSealed(ctx context.Context, r io.Reader, keys shred.KeyStore,
 
 // GetSealed streams the file sealed in the blob named object, decrypting it with its key from
 // keys. When the key was erased it fails with ErrErased. Every chunk is authenticated before any
-// of its bytes are returned, so an altered blob yields ErrCorrupt naming it, never wrong bytes;
+// of its bytes are returned, so an altered blob yields ErrCorrupt naming it, never wrong bytes (a
+// blob whose key is missing is re-hashed whole, so that a damaged key id is not taken for an erasure);
 // at the end the file's digest is checked against the one sealed in the trailer.
 func (s *Store) GetSealed(ctx context.Context, object string, keys shred.KeyStore) (io.ReadCloser, error) {
 	rc, err := s.Get(ctx, object)
@@ -106,6 +107,15 @@ func (s *Store) GetSealed(ctx context.Context, object string, keys shred.KeyStor
 	opened, err := openSealed(ctx, rc, object, keys)
 	if err != nil {
 		rc.Close()
+	}
+	if errors.Is(err, ErrErased) {
+		// A key id damaged in the stored header names no key either: only a blob that still
+		// hashes to its name was erased rather than altered.
+		if verr := s.Verify(ctx, object); verr != nil {
+			return nil, verr
+		}
+	}
+	if err != nil {
 		return nil, err
 	}
 	return opened, nil

@@ -379,7 +379,7 @@ func testBadHash(t *testing.T, h Harness) {
 }
 
 // Keys returns the crypto-shredding key table in a throwaway SQLite database.
-func Keys(t *testing.T) *shred.SQLKeys {
+func Keys(t testing.TB) *shred.SQLKeys {
 	t.Helper()
 	db, err := sql.Open("sqlite", sqlite.ReadModelDSN(filepath.Join(t.TempDir(), "keys.db")))
 	if err != nil {
@@ -474,6 +474,7 @@ func testSealedCorrupt(t *testing.T, h Harness) {
 	stored := readAll(t)(store.Get(ctx, sealed.Object.Hash))
 	for name, damage := range map[string]func([]byte) []byte{
 		"flipped in the first chunk": func(b []byte) []byte { b[100] ^= 1; return b },
+		"key id altered":             func(b []byte) []byte { b[8] ^= 1; return b }, // names no key: not an erasure
 		"flipped in the trailer":     func(b []byte) []byte { b[len(b)-3] ^= 1; return b },
 		"last chunk and trailer cut": func(b []byte) []byte { return b[:len(b)-70_000] },
 	} {
@@ -484,7 +485,7 @@ func testSealedCorrupt(t *testing.T, h Harness) {
 			got, err = io.ReadAll(rc)
 			rc.Close()
 		}
-		if !errors.Is(err, blobstore.ErrCorrupt) || !strings.Contains(err.Error(), sealed.Object.Hash) {
+		if !errors.Is(err, blobstore.ErrCorrupt) || errors.Is(err, blobstore.ErrErased) || !strings.Contains(err.Error(), sealed.Object.Hash) {
 			t.Errorf("%s: GetSealed = %v, want ErrCorrupt naming the blob", name, err)
 		}
 		if !bytes.HasPrefix(data, got) {
