@@ -3,6 +3,7 @@ package dirblob_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -169,5 +170,20 @@ func TestFilesPrivate(t *testing.T) {
 		if st.Mode().Perm()&0o077 != 0 {
 			t.Errorf("%s has mode %v: others can read it", path, st.Mode().Perm())
 		}
+	}
+}
+
+// BenchmarkConcurrentUploads is the measure: 20 concurrent uploads of 20 MB.
+//
+//	go test -run='^$' -bench=ConcurrentUploads -benchtime=1x ./blobstore/dirblob
+func BenchmarkConcurrentUploads(b *testing.B) {
+	for _, sealed := range []bool{false, true} {
+		b.Run(fmt.Sprintf("sealed=%v", sealed), func(b *testing.B) {
+			d, err := dirblob.Open(filepath.Join(b.TempDir(), "blobs"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			blobstoretest.BenchmarkConcurrentUploads(b, d, 20, 20<<20, sealed)
+		})
 	}
 }

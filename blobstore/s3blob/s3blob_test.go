@@ -21,7 +21,7 @@ import (
 var buckets atomic.Int64
 
 // newBucket makes a fresh bucket on server and opens it with prefix.
-func newBucket(t *testing.T, server *versitygwtest.Server, prefix string) *s3blob.Bucket {
+func newBucket(t testing.TB, server *versitygwtest.Server, prefix string) *s3blob.Bucket {
 	t.Helper()
 	ctx := context.Background()
 	cfg := s3blob.Config{Endpoint: server.Endpoint, AccessKey: server.AccessKey, SecretKey: server.SecretKey,
@@ -43,7 +43,7 @@ func newBucket(t *testing.T, server *versitygwtest.Server, prefix string) *s3blo
 	return b
 }
 
-func list(t *testing.T, b *s3blob.Bucket, prefix string) []string {
+func list(t testing.TB, b *s3blob.Bucket, prefix string) []string {
 	t.Helper()
 	var names []string
 	for obj := range b.Client().ListObjects(context.Background(), b.BucketName(), minio.ListObjectsOptions{Prefix: prefix, Recursive: true}) {
@@ -108,5 +108,17 @@ func TestPrefix(t *testing.T) {
 	}
 	if err := store.Verify(context.Background(), info.Hash); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// BenchmarkConcurrentUploads is the measure: 20 concurrent uploads of 20 MB.
+//
+//	go test -run='^$' -bench=ConcurrentUploads -benchtime=1x ./blobstore/s3blob
+func BenchmarkConcurrentUploads(b *testing.B) {
+	server := versitygwtest.Start(b)
+	for _, sealed := range []bool{false, true} {
+		b.Run(fmt.Sprintf("sealed=%v", sealed), func(b *testing.B) {
+			blobstoretest.BenchmarkConcurrentUploads(b, newBucket(b, server, ""), 20, 20<<20, sealed)
+		})
 	}
 }
