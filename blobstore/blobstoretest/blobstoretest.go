@@ -45,6 +45,7 @@ type Harness struct {
 // Run runs the suite.
 func Run(t *testing.T, h Harness) {
 	t.Run("PutGetStat", func(t *testing.T) { testPutGetStat(t, h) })
+	t.Run("EmptyFile", func(t *testing.T) { testEmpty(t, h) })
 	t.Run("StoredOnce", func(t *testing.T) { testStoredOnce(t, h) })
 	t.Run("ConcurrentSameFile", func(t *testing.T) { testConcurrentSameFile(t, h) })
 	t.Run("OverLimitLeavesNothing", func(t *testing.T) { testOverLimit(t, h) })
@@ -145,6 +146,26 @@ func testPutGetStat(t *testing.T, h Harness) {
 	}
 	if left := h.Leftovers(t, backend); len(left) != 0 {
 		t.Fatalf("a committed Put left behind: %v", left)
+	}
+}
+
+// testEmpty: the store takes an empty file like any other (refusing one is the upload path's
+// business, through Sniff); on S3 it is a multipart upload of no bytes.
+func testEmpty(t *testing.T, h Harness) {
+	ctx := context.Background()
+	store := blobstore.New(h.New(t), blobstore.Options{})
+	info, err := store.Put(ctx, bytes.NewReader(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Hash != sum(nil) || info.Size != 0 {
+		t.Fatalf("Put(empty) = %+v", info)
+	}
+	if got := readAll(t)(store.Get(ctx, info.Hash)); len(got) != 0 {
+		t.Fatalf("Get(empty) = %d bytes", len(got))
+	}
+	if err := store.Verify(ctx, info.Hash); err != nil {
+		t.Fatal(err)
 	}
 }
 
