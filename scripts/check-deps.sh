@@ -22,6 +22,7 @@ only() {
 # domain/domaintest, the fixtures of everyone's tests, may use the test helpers of internal/.
 only "./domain ./domain/calendar" "domain" "domain imports nothing of ours but its own subpackages"
 only ./eventstore/... "eventstore" "the stores know nothing of the dossiers nor of what reads them"
+only ./blobstore/... "blobstore|eventstore" "the file store keeps bytes under digests, sealed with the event store's shredding keys; it knows nothing of the dossiers"
 only ./commands/... "commands|domain|eventstore" "use cases know neither the web nor the consumers of the log"
 only ./engine/... "engine|domain|eventstore" "the engine feeds every kind of consumer and knows none of them"
 only ./projections/... "projections|engine|domain|eventstore" "read models are fed by the engine, not by the use cases or the web"

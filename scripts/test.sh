@@ -2,7 +2,8 @@
 # Runs every test of motcua, as CI does. Installs what the tests need when it is missing:
 # PostgreSQL's server binaries, Chromium and curl, from Debian's packages (the tests start their own
 # throwaway PostgreSQL clusters and run the README's walk-through with curl), and Mailpit, the SMTP
-# server the e-mail tests start, built from its pinned Go module. Each phase is announced
+# server the e-mail tests start, and versitygw, the S3-compatible server the blob store's tests
+# start, each built from its pinned Go module. Each phase is announced
 # by a line starting with "==>", so a long one is not mistaken for a hang.
 set -eu
 cd "$(dirname "$0")/.."
@@ -14,6 +15,8 @@ phase "Tools the tests need: PostgreSQL server, Chromium, curl, Mailpit"
 ./scripts/ensure-chromium.sh
 ./scripts/ensure-curl.sh
 ./scripts/ensure-mailpit.sh
+phase "versitygw, the S3-compatible server of the blob store's tests (about five minutes the first time)"
+./scripts/ensure-versitygw.sh
 
 phase "go mod tidy -diff: go.mod and go.sum say exactly what the code imports"
 if ! go mod tidy -diff; then
