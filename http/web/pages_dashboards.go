@@ -26,12 +26,15 @@ func (s *Pages) mountDashboards(r chi.Router) {
 	r = r.With(s.dashboardAccess)
 	r.Get("/can-bo/thong-ke/tre-han", s.lateDashboardPage)
 	r.Get("/can-bo/thong-ke/tre-han.csv", s.lateDashboardCSV)
+	r.Get("/can-bo/thong-ke/tre-han.xlsx", s.lateDashboardXLSX)
 	r.Get("/can-bo/thong-ke/dung-han", s.onTimePage)
 	r.Get("/can-bo/thong-ke/dung-han.csv", s.onTimeCSV)
 	r.Get("/can-bo/thong-ke/hai-long", s.satisfactionPage)
 	r.Get("/can-bo/thong-ke/hai-long.csv", s.satisfactionCSV)
+	r.Get("/can-bo/thong-ke/hai-long.xlsx", s.satisfactionXLSX)
 	r.Get("/can-bo/thong-ke/bao-cao", s.resolutionPage)
 	r.Get("/can-bo/thong-ke/bao-cao.csv", s.resolutionCSV)
+	r.Get("/can-bo/thong-ke/bao-cao.xlsx", s.resolutionXLSX)
 }
 
 // dashboardScope is the agency and period a dashboard shows, read from the query string.
@@ -44,13 +47,14 @@ type dashboardScope struct {
 	Period   projections.Period
 	Tab      string
 	Query    string // the scope as a query string, for CSV links and tabs
+	Excel    bool   // the tab is also exported as an Excel workbook
 }
 
 func (s *Pages) scopeOf(r *http.Request, tab string) dashboardScope {
 	caller, _ := officialOf(r)
 	q := r.URL.Query()
 	now := s.now().In(domain.VietnamTime)
-	sc := dashboardScope{agencies: dashboardAgencies(r), Tab: tab, AllSeen: caller.ProvinceWide()}
+	sc := dashboardScope{agencies: dashboardAgencies(r), Tab: tab, AllSeen: caller.ProvinceWide(), Excel: tab != "dung-han"}
 	sc.Agency = sc.agencies.Agency()
 	if sc.AllSeen {
 		sc.Agencies = s.app.Catalog.Agencies
