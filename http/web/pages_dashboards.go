@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"errors"
+	"html/template"
 	"net/http"
 	"net/url"
 	"slices"
@@ -46,8 +47,11 @@ type dashboardScope struct {
 	From, To string // the date inputs, inclusive, Vietnam civil dates
 	Period   projections.Period
 	Tab      string
-	Query    string // the scope as a query string, for CSV links and tabs
-	Excel    bool   // the tab is also exported as an Excel workbook
+	// Query is the scope as a query string, for the export links and the tabs: typed as a URL so
+	// that the template keeps its "=" and "&" (escaped as a plain string it became one parameter
+	// name, and the links lost the period and agency).
+	Query template.URL
+	Excel bool // the tab is also exported as an Excel workbook
 }
 
 func (s *Pages) scopeOf(r *http.Request, tab string) dashboardScope {
@@ -73,7 +77,7 @@ func (s *Pages) scopeOf(r *http.Request, tab string) dashboardScope {
 	if sc.AllSeen && sc.Agency != "" {
 		v.Set("co-quan", sc.Agency)
 	}
-	sc.Query = v.Encode()
+	sc.Query = template.URL(v.Encode()) // encoded by url.Values: no scheme, nothing to escape
 	return sc
 }
 
@@ -172,7 +176,7 @@ func (v *lateView) linkNext(sc dashboardScope, list, next string) {
 	if next == "" {
 		return
 	}
-	q, _ := url.ParseQuery(sc.Query)
+	q, _ := url.ParseQuery(string(sc.Query))
 	q.Set("danh-sach", list)
 	q.Set("after", next)
 	v.Next[list] = "/can-bo/thong-ke/tre-han?" + q.Encode()
