@@ -12,8 +12,8 @@ import (
 
 func (s *Pages) lateDashboardXLSX(w http.ResponseWriter, r *http.Request) {
 	sc := s.scopeOf(r, "tre-han")
-	// The lists as the API's dashboard answers them: bounded, the longest page of each.
-	dash, err := projections.LateDashboardOf(r.Context(), s.readDB, s.lateFilter(sc), s.app.Calendar, projections.PageRequest{Limit: projections.MaxPageSize})
+	// The lists as the API's dashboard answers them: bounded, the longest first page of each.
+	dash, err := projections.LateDashboardOf(r.Context(), s.readDB, s.lateFilter(sc), s.app.Calendar, projections.PageRequest{Limit: projections.LateDashboardFirstPageMax})
 	if err != nil {
 		s.dashboardFailed(w, r, "late dashboard", err)
 		return
