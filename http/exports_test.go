@@ -529,9 +529,15 @@ func TestRegisterWorkbookStreams(t *testing.T) {
 			const dossiers = 2000
 			ctx := context.Background()
 			desk := commands.Caller{ID: "tiepnhan1", Name: "Cán bộ tiếp nhận", Roles: []commands.Role{commands.RoleReception}, Agency: centre}
+			// The first applicant's name would be a formula in a careless export: the workbook holds it as text.
+			const hostile = `=HYPERLINK("http://x.invalid","Nguyễn Văn An")`
 			for i := range dossiers {
+				name := "Nguyễn Văn An " + strconv.Itoa(i)
+				if i == 0 {
+					name = hostile
+				}
 				if _, err := x.app.Receive(ctx, desk, commands.ReceiveInput{ProcedureCode: "1.009972", Channel: domain.ChannelDirect,
-					Applicant: domain.Applicant{Type: domain.ApplicantCitizen, Name: "Nguyễn Văn An " + strconv.Itoa(i), IDNumber: "038012345678",
+					Applicant: domain.Applicant{Type: domain.ApplicantCitizen, Name: name, IDNumber: "038012345678",
 						Address: "12 Lê Lợi, phường Điện Biên, Thanh Hóa", Phone: "0912345678"},
 					Components: []domain.Component{{Name: "Đơn đề nghị", Copies: 1}}}); err != nil {
 					t.Fatal(err)
@@ -576,6 +582,10 @@ func TestRegisterWorkbookStreams(t *testing.T) {
 			}
 			if !slices.Equal(got, want) {
 				t.Errorf("the workbook lists %d dossiers, the JSON %d, or in another order", len(got), len(want))
+			}
+			first := "E" + strconv.Itoa(header+4)
+			if formula, err := f.GetCellFormula("Sổ theo dõi", first); err != nil || formula != "" || rows[header+3][4] != hostile {
+				t.Errorf("the first applicant is %q with formula %q (%v), want the text %q", rows[header+3][4], formula, err, hostile)
 			}
 		})
 	}
