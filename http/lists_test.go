@@ -58,6 +58,9 @@ var boundedLists = map[string]string{
 	"/can-bo/thong-ke/hai-long.csv":   "the satisfaction report: groups capped at SatisfactionGroupLimit",
 	"/can-bo/thong-ke/bao-cao":        "the resolution report: one line per field of the catalog",
 	"/can-bo/thong-ke/bao-cao.csv":    "the resolution report: one line per field of the catalog",
+	"/can-bo/thong-ke/tre-han.xlsx":   "the late dashboard's workbook: each list's first page of at most LateDashboardFirstPageMax, the groups as the JSON's",
+	"/can-bo/thong-ke/hai-long.xlsx":  "the satisfaction workbook: groups capped at SatisfactionGroupLimit",
+	"/can-bo/thong-ke/bao-cao.xlsx":   "the resolution report's workbook: one line per field and procedure of the catalog",
 	"/api/v1/admin/deliveries/status": "one line per destination: the configured ones and those holding deliveries",
 	"/can-bo/quan-tri/gui-thong-bao":  "the deliveries page: one line per destination, and one page of the paged list of deliveries",
 }

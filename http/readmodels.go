@@ -16,6 +16,7 @@ import (
 	"github.com/motcua/motcua/commands"
 	"github.com/motcua/motcua/domain"
 	"github.com/motcua/motcua/http/httpkit"
+	"github.com/motcua/motcua/http/workbook"
 	"github.com/motcua/motcua/l10n"
 	"github.com/motcua/motcua/projections"
 )
@@ -44,13 +45,22 @@ const maxDueWithinDays = 60
 // getLateDashboard: GET /api/v1/dashboards/late?agency=&unit=&procedure=&field=&from=&to=&due_within_days=&limit=
 // — the summaries, and the first page (limit rows) of each list with the cursor of the next.
 func (s *Server) getLateDashboard(w http.ResponseWriter, r *http.Request) {
-	f, page, ok := s.lateFilter(w, r, false)
+	var format string
+	f, page, ok := s.lateFilter(w, r, false, func(v *domain.Validation) { format = formatOf(r, v, formatJSON, formatXLSX) })
 	if !ok {
 		return
 	}
 	dash, err := projections.LateDashboardOf(r.Context(), s.readDB, f, s.app.Calendar, page)
 	if err != nil {
 		s.writeError(w, r, err)
+		return
+	}
+	varyOnFormat(w)
+	if format == formatXLSX {
+		ascii, name := exportNames("ho-so-tre-han", "Hồ sơ trễ hạn", f.Agency.Agency(), civilDate(f.Period.From)+"_"+civilDate(f.Period.To.AddDate(0, 0, -1)), formatXLSX)
+		s.writeWorkbook(w, r, ascii, name, func(b *workbook.Book) error {
+			return workbook.LateDashboard(b, dash, s.reportUnit(f.Agency.Agency()), s.app.Catalog.AgencyName)
+		})
 		return
 	}
 	for _, late := range [][]projections.LateDossier{dash.OpenOverdue.Items, dash.ResolvedLate.Items} {
@@ -64,7 +74,7 @@ func (s *Server) getLateDashboard(w http.ResponseWriter, r *http.Request) {
 // getLateList: GET /api/v1/dashboards/late/{list}?…&limit=&after= — one page of one of the late
 // dashboard's lists (projections.LateLists), with the dashboard's filters.
 func (s *Server) getLateList(w http.ResponseWriter, r *http.Request) {
-	f, req, ok := s.lateFilter(w, r, true)
+	f, req, ok := s.lateFilter(w, r, true, nil)
 	if !ok {
 		return
 	}
@@ -91,8 +101,9 @@ func (s *Server) getLateList(w http.ResponseWriter, r *http.Request) {
 }
 
 // lateFilter reads the late dashboard's filters and page request (after only when a list is
-// paged on its own). It answers a bad request itself and then reports false.
-func (s *Server) lateFilter(w http.ResponseWriter, r *http.Request, paged bool) (projections.LateFilter, projections.PageRequest, bool) {
+// paged on its own), and any further parameters through more. It answers a bad request itself and
+// then reports false.
+func (s *Server) lateFilter(w http.ResponseWriter, r *http.Request, paged bool, more func(*domain.Validation)) (projections.LateFilter, projections.PageRequest, bool) {
 	f := projections.LateFilter{Now: s.now(), DueWithinDays: 3}
 	var req projections.PageRequest
 	agency, period, ok := s.statisticsFilter(w, r, func(q url.Values, v *domain.Validation) {
@@ -112,6 +123,9 @@ func (s *Server) lateFilter(w http.ResponseWriter, r *http.Request, paged bool) 
 		var field, problem string
 		if req, field, problem = projections.ParsePageRequest(q.Get("limit"), after); field != "" {
 			v.Add(field, "%s", problem)
+		}
+		if more != nil {
+			more(v)
 		}
 	})
 	f.Agency, f.Period = agency, period
@@ -162,15 +176,25 @@ func (s *Server) getControlSheet(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, sheet)
 }
 
-// getSatisfaction: GET /api/v1/statistics/satisfaction?agency=&from=&to=
+// getSatisfaction: GET /api/v1/statistics/satisfaction?agency=&from=&to=&format= — JSON, or an
+// Excel workbook for format=xlsx.
 func (s *Server) getSatisfaction(w http.ResponseWriter, r *http.Request) {
-	agency, period, ok := s.statisticsFilter(w, r, nil)
+	var format string
+	agency, period, ok := s.statisticsFilter(w, r, func(_ url.Values, v *domain.Validation) { format = formatOf(r, v, formatJSON, formatXLSX) })
 	if !ok {
 		return
 	}
 	report, err := projections.SatisfactionOf(r.Context(), s.readDB, agency, period)
 	if err != nil {
 		s.writeError(w, r, err)
+		return
+	}
+	varyOnFormat(w)
+	if format == formatXLSX {
+		ascii, name := exportNames("muc-do-hai-long", "Mức độ hài lòng", agency.Agency(), civilDate(period.From)+"_"+civilDate(period.To.AddDate(0, 0, -1)), formatXLSX)
+		s.writeWorkbook(w, r, ascii, name, func(b *workbook.Book) error {
+			return workbook.Satisfaction(b, report, s.reportUnit(agency.Agency()), s.app.Catalog.AgencyName)
+		})
 		return
 	}
 	gradeWords(&report.Overall)
@@ -186,10 +210,13 @@ func (s *Server) getSatisfaction(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, report)
 }
 
-// getResolutionReport: GET /api/v1/reports/resolution?agency=&from=&to= — JSON, or CSV for
-// Accept: text/csv.
+// getResolutionReport: GET /api/v1/reports/resolution?agency=&from=&to=&format= — JSON, CSV or
+// an Excel workbook laid out as form II.06a.
 func (s *Server) getResolutionReport(w http.ResponseWriter, r *http.Request) {
-	agency, period, ok := s.statisticsFilter(w, r, nil)
+	var format string
+	agency, period, ok := s.statisticsFilter(w, r, func(_ url.Values, v *domain.Validation) {
+		format = formatOf(r, v, formatJSON, formatCSV, formatXLSX)
+	})
 	if !ok {
 		return
 	}
@@ -198,28 +225,32 @@ func (s *Server) getResolutionReport(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	w.Header().Add("Vary", "Accept")
-	if wantsCSV(r) {
-		scope := agency.Agency()
-		if agency.All() {
-			scope = "tat-ca"
-		}
-		name := fmt.Sprintf("bao-cao-II06a_%s_%s_%s.csv", scope, civilDate(period.From), civilDate(period.To.AddDate(0, 0, -1)))
+	varyOnFormat(w)
+	span := civilDate(period.From) + "_" + civilDate(period.To.AddDate(0, 0, -1))
+	switch format {
+	case formatCSV:
+		name, _ := exportNames("bao-cao-II06a", "", agency.Agency(), span, formatCSV)
 		httpkit.WriteCSVAttachment(w, name, l10n.VI.ResolutionCSVHeader(), report.CSVRecords(l10n.VI.ResolutionCSVTotal()))
-		return
+	case formatXLSX:
+		ascii, name := exportNames("bao-cao-II06a", "Báo cáo II.06a", agency.Agency(), span, formatXLSX)
+		s.writeWorkbook(w, r, ascii, name, func(b *workbook.Book) error {
+			return workbook.Resolution(b, report, s.reportUnit(agency.Agency()))
+		})
+	default:
+		writeJSON(w, http.StatusOK, report)
 	}
-	writeJSON(w, http.StatusOK, report)
 }
 
-// getDossierRegister: GET /api/v1/registers/{unit}/{year}?limit=&after= — the register of the
-// dossiers a receiving unit received in a year: a page of it as JSON, or the whole year as CSV for
-// Accept: text/csv.
+// getDossierRegister: GET /api/v1/registers/{unit}/{year}?limit=&after=&format= — the register of
+// the dossiers a receiving unit received in a year: a page of it as JSON, or the whole year as CSV
+// or as an Excel workbook (form 06), read page by page.
 func (s *Server) getDossierRegister(w http.ResponseWriter, r *http.Request) {
 	unit := chi.URLParam(r, "unit")
 	var v domain.Validation
 	v.Check(domain.ValidUnitCode(unit), "unit", "is not a QCVN 102 identifier")
 	year, convErr := strconv.Atoi(chi.URLParam(r, "year"))
 	v.Check(convErr == nil && year >= 2000 && year <= 2100, "year", "must be a year from 2000 to 2100")
+	format := formatOf(r, &v, formatJSON, formatCSV, formatXLSX)
 	var err error
 	if v.Err() == nil {
 		_, err = httpkit.ReadScope(callerOf(r.Context()), unit)
@@ -227,8 +258,23 @@ func (s *Server) getDossierRegister(w http.ResponseWriter, r *http.Request) {
 	if s.refuse(w, r, err, &v) {
 		return
 	}
-	w.Header().Add("Vary", "Accept")
-	if wantsCSV(r) {
+	varyOnFormat(w)
+	if format == formatXLSX {
+		// The whole year, page by page: never the year in memory (package workbook).
+		ascii, name := exportNames("so-theo-doi-ho-so", "Sổ theo dõi hồ sơ", unit, strconv.Itoa(year), formatXLSX)
+		s.writeWorkbook(w, r, ascii, name, func(b *workbook.Book) error {
+			register, err := workbook.NewRegister(b, year, workbook.UnitLine("Bộ phận tiếp nhận và trả kết quả", unit, s.app.Catalog.AgencyName(unit)))
+			if err != nil {
+				return err
+			}
+			if err := projections.EachRegisterPage(r.Context(), s.readDB, unit, year, register.Write); err != nil {
+				return err
+			}
+			return register.Done()
+		})
+		return
+	}
+	if format == formatCSV {
 		// The whole year, streamed page by page: never the year in memory.
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 		w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", fmt.Sprintf("so-theo-doi-ho-so_%s_%d.csv", unit, year)))
@@ -338,16 +384,6 @@ func periodOf(q url.Values, now time.Time, v *domain.Validation) projections.Per
 }
 
 func civilDate(t time.Time) string { return t.In(domain.VietnamTime).Format(time.DateOnly) }
-
-// wantsCSV reports whether the client asked for CSV rather than JSON.
-func wantsCSV(r *http.Request) bool {
-	for _, part := range strings.Split(r.Header.Get("Accept"), ",") {
-		if media, _, _ := strings.Cut(strings.TrimSpace(part), ";"); strings.EqualFold(media, "text/csv") {
-			return true
-		}
-	}
-	return false
-}
 
 // verdictWords names each step and the verdict on it in Vietnamese, as the API has always answered,
 // and the notes of what happened during it.

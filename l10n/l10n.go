@@ -697,6 +697,7 @@ var messages = map[string][2]string{
 	"dash.agency":                  {"Cơ quan", "Agency"},
 	"dash.all_agencies":            {"Tất cả cơ quan", "Every agency"},
 	"dash.csv":                     {"Tải CSV", "Download CSV"},
+	"dash.xlsx":                    {"Tải Excel", "Download Excel"},
 	"dash.none":                    {"Không có.", "None."},
 	"dash.total":                   {"Tổng số", "Total"},
 	"dash.month":                   {"Tháng", "Month"},

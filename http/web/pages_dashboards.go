@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"errors"
+	"html/template"
 	"net/http"
 	"net/url"
 	"slices"
@@ -26,12 +27,15 @@ func (s *Pages) mountDashboards(r chi.Router) {
 	r = r.With(s.dashboardAccess)
 	r.Get("/can-bo/thong-ke/tre-han", s.lateDashboardPage)
 	r.Get("/can-bo/thong-ke/tre-han.csv", s.lateDashboardCSV)
+	r.Get("/can-bo/thong-ke/tre-han.xlsx", s.lateDashboardXLSX)
 	r.Get("/can-bo/thong-ke/dung-han", s.onTimePage)
 	r.Get("/can-bo/thong-ke/dung-han.csv", s.onTimeCSV)
 	r.Get("/can-bo/thong-ke/hai-long", s.satisfactionPage)
 	r.Get("/can-bo/thong-ke/hai-long.csv", s.satisfactionCSV)
+	r.Get("/can-bo/thong-ke/hai-long.xlsx", s.satisfactionXLSX)
 	r.Get("/can-bo/thong-ke/bao-cao", s.resolutionPage)
 	r.Get("/can-bo/thong-ke/bao-cao.csv", s.resolutionCSV)
+	r.Get("/can-bo/thong-ke/bao-cao.xlsx", s.resolutionXLSX)
 }
 
 // dashboardScope is the agency and period a dashboard shows, read from the query string.
@@ -43,14 +47,18 @@ type dashboardScope struct {
 	From, To string // the date inputs, inclusive, Vietnam civil dates
 	Period   projections.Period
 	Tab      string
-	Query    string // the scope as a query string, for CSV links and tabs
+	// Query is the scope as a query string, for the export links and the tabs: typed as a URL so
+	// that the template keeps its "=" and "&" (escaped as a plain string it became one parameter
+	// name, and the links lost the period and agency).
+	Query template.URL
+	Excel bool // the tab is also exported as an Excel workbook
 }
 
 func (s *Pages) scopeOf(r *http.Request, tab string) dashboardScope {
 	caller, _ := officialOf(r)
 	q := r.URL.Query()
 	now := s.now().In(domain.VietnamTime)
-	sc := dashboardScope{agencies: dashboardAgencies(r), Tab: tab, AllSeen: caller.ProvinceWide()}
+	sc := dashboardScope{agencies: dashboardAgencies(r), Tab: tab, AllSeen: caller.ProvinceWide(), Excel: tab != "dung-han"}
 	sc.Agency = sc.agencies.Agency()
 	if sc.AllSeen {
 		sc.Agencies = s.app.Catalog.Agencies
@@ -69,7 +77,7 @@ func (s *Pages) scopeOf(r *http.Request, tab string) dashboardScope {
 	if sc.AllSeen && sc.Agency != "" {
 		v.Set("co-quan", sc.Agency)
 	}
-	sc.Query = v.Encode()
+	sc.Query = template.URL(v.Encode()) // encoded by url.Values: no scheme, nothing to escape
 	return sc
 }
 
@@ -168,7 +176,7 @@ func (v *lateView) linkNext(sc dashboardScope, list, next string) {
 	if next == "" {
 		return
 	}
-	q, _ := url.ParseQuery(sc.Query)
+	q, _ := url.ParseQuery(string(sc.Query))
 	q.Set("danh-sach", list)
 	q.Set("after", next)
 	v.Next[list] = "/can-bo/thong-ke/tre-han?" + q.Encode()
