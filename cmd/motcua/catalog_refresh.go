@@ -34,13 +34,8 @@ serve reads the catalog when it starts: restart it to use the new one.
 const maxProcedureListBytes = 64 << 20
 
 func runCatalog(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "refresh" {
-		if len(args) > 0 && (args[0] == "help" || args[0] == "-h" || args[0] == "--help") {
-			fmt.Fprint(stdout, catalogUsage)
-			return nil
-		}
-		fmt.Fprint(stderr, catalogUsage)
-		return errors.New("catalog: refresh?")
+	if done, err := subcommand("catalog", args, catalogUsage, stdout, stderr, "refresh"); done {
+		return err
 	}
 	fs := flag.NewFlagSet("catalog refresh", flag.ContinueOnError)
 	fs.SetOutput(stderr)
