@@ -40,6 +40,22 @@ func dispatchAll(t *testing.T, r *rig, notifier *timers.Notifier) {
 	}
 }
 
+// fireStepAlarm hands a received dossier to the specialist for an 8-hour step, lets its alarm
+// fire when due, and sends what the outbox holds through notifier.
+func fireStepAlarm(t *testing.T, r *rig, notifier *timers.Notifier) (id string, step alarm) {
+	t.Helper()
+	id = r.receive(domain.ChannelDirect)
+	r.do(desk, id, commands.TransferInput{ToUnit: unitPQL, ToOfficialID: specialist.ID, ToOfficialName: specialist.Name,
+		Step: "Thẩm định hồ sơ", AllottedHours: 8})
+	r.settle()
+	step = r.latest(id, timers.KindStepDue)
+	if !r.firedAt(step.due, id, timers.KindStepDue, step.key) {
+		t.Fatal("the step alarm did not fire")
+	}
+	dispatchAll(t, r, notifier)
+	return id, step
+}
+
 // A fired alarm goes out through the outbox as one message to each official concerned (the
 // holder and their unit's heads, each address once), naming the dossier, the step and its
 // deadline but never the applicant; sent again after a crash, each message keeps its Message-ID,
@@ -55,15 +71,7 @@ func TestFiredAlarmIsMailedToTheHolderAndTheirHeadOnce(t *testing.T) {
 		notifier := &timers.Notifier{DB: r.db, Store: r.store, Recipients: recipients,
 			Sender: &email.SMTP{Addr: server.SMTPAddr, Security: email.Plain, Timeout: 5 * time.Second},
 			From:   mustAddress(t, "Hệ thống Một cửa <khong-tra-loi@tthcc.example.vn>")}
-		id := r.receive(domain.ChannelDirect)
-		r.do(desk, id, commands.TransferInput{ToUnit: unitPQL, ToOfficialID: specialist.ID, ToOfficialName: specialist.Name,
-			Step: "Thẩm định hồ sơ", AllottedHours: 8})
-		r.settle()
-		step := r.latest(id, timers.KindStepDue)
-		if !r.firedAt(step.due, id, timers.KindStepDue, step.key) {
-			t.Fatal("the step alarm did not fire")
-		}
-		dispatchAll(t, r, notifier)
+		id, step := fireStepAlarm(t, r, notifier)
 
 		messages := server.Messages(t)
 		var mine []mailpittest.Message
@@ -142,15 +150,7 @@ func TestAlarmIsWordedFromTheProvincesTemplate(t *testing.T) {
 	notifier := &timers.Notifier{DB: r.db, Store: r.store, Recipients: recipients, Templates: timers.Templates{Dir: dir},
 		Sender: &email.SMTP{Addr: server.SMTPAddr, Security: email.Plain, Timeout: 5 * time.Second},
 		From:   mustAddress(t, "Hệ thống Một cửa <khong-tra-loi@tthcc.example.vn>")}
-	id := r.receive(domain.ChannelDirect)
-	r.do(desk, id, commands.TransferInput{ToUnit: unitPQL, ToOfficialID: specialist.ID, ToOfficialName: specialist.Name,
-		Step: "Thẩm định hồ sơ", AllottedHours: 8})
-	r.settle()
-	step := r.latest(id, timers.KindStepDue)
-	if !r.firedAt(step.due, id, timers.KindStepDue, step.key) {
-		t.Fatal("the step alarm did not fire")
-	}
-	dispatchAll(t, r, notifier)
+	id, _ := fireStepAlarm(t, r, notifier)
 
 	code := string(r.dossier(id).Code)
 	messages := server.Messages(t)

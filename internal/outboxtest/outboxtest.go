@@ -1,7 +1,8 @@
 // Package outboxtest holds what the tests of the outbox (integrations/delivery), of its
 // destinations (e-mail, the national portal) and of the timers share: a fresh store of either
-// backend, the demo's histories, the whole log, the delivery consumer and its dispatcher running,
-// and the notification latency benchmark. Tests only.
+// backend, the demo's histories, the delivery consumer and its dispatcher running, the log folded
+// and the e-mail oracle, and the notification latency benchmark (the whole log is
+// internal/logtest's). Tests only.
 package outboxtest
 
 import (
@@ -87,24 +88,6 @@ func Seed(t testing.TB, store eventstore.Store) {
 	app.Now = func() time.Time { return now }
 	if _, err := demo.Seed(context.Background(), app); err != nil {
 		t.Error(err)
-	}
-}
-
-// ReadLog returns the whole log.
-func ReadLog(t testing.TB, store eventstore.Store) []eventstore.RecordedEvent {
-	t.Helper()
-	var all []eventstore.RecordedEvent
-	after := eventstore.Start
-	for {
-		page, err := store.ReadAll(context.Background(), after, 1000)
-		if err != nil {
-			t.Fatal(err)
-		}
-		all = append(all, page...)
-		if len(page) < 1000 {
-			return all
-		}
-		after = page[len(page)-1].Position
 	}
 }
 

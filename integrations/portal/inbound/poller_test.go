@@ -3,19 +3,15 @@ package inbound_test
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/motcua/motcua/commands"
 	"github.com/motcua/motcua/domain"
@@ -23,44 +19,16 @@ import (
 	"github.com/motcua/motcua/domain/domaintest"
 	"github.com/motcua/motcua/engine"
 	"github.com/motcua/motcua/eventstore"
-	"github.com/motcua/motcua/eventstore/postgres"
 	"github.com/motcua/motcua/eventstore/postgres/pgtest"
-	"github.com/motcua/motcua/eventstore/sqlite"
 	"github.com/motcua/motcua/integrations/portal"
 	"github.com/motcua/motcua/integrations/portal/inbound"
 	"github.com/motcua/motcua/integrations/portal/inbound/feedsim"
+	"github.com/motcua/motcua/internal/outboxtest"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
 
 var quiet = slog.New(slog.DiscardHandler)
-
-// openStore opens a fresh store of the dialect's backend and the read database beside it.
-func openStore(t *testing.T, d engine.Dialect) (eventstore.Store, *sql.DB) {
-	t.Helper()
-	ctx := context.Background()
-	if d == engine.SQLite {
-		store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "motcua.db"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { store.Close() })
-		return store, store.DB()
-	}
-	store, err := postgres.Open(ctx, pgtest.NewDatabaseInTurn(t), postgres.WithLogger(quiet))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := store.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	db := stdlib.OpenDBFromPool(store.Pool())
-	t.Cleanup(func() {
-		db.Close()
-		store.Close()
-	})
-	return store, db
-}
 
 // recorderOf is what motcua serve injects: the portal's dossier through the use case.
 func recorderOf(app *commands.App) inbound.Recorder {
@@ -120,7 +88,7 @@ func TestPollerRecordsEachPortalDossierOnceThroughRestartsOutagesAndBadItems(t *
 	for _, dialect := range []engine.Dialect{engine.SQLite, engine.PostgreSQL} {
 		t.Run(string(dialect), func(t *testing.T) {
 			ctx := context.Background()
-			store, db := openStore(t, dialect)
+			store, db := outboxtest.OpenStore(t, dialect)
 			cal := calendar.Default()
 			app := commands.New(store, domaintest.Catalog(t, cal), cal)
 			now := time.Date(2026, 3, 2, 8, 0, 0, 0, domain.VietnamTime)
@@ -261,7 +229,7 @@ func TestSimulatedPortalSignsAsTheVerifierExpects(t *testing.T) {
 // and takes the feed in at once rather than failing until the next.
 func TestPollerKeepsItsTokenAndRenewsARevokedOne(t *testing.T) {
 	ctx := context.Background()
-	store, db := openStore(t, engine.SQLite)
+	store, db := outboxtest.OpenStore(t, engine.SQLite)
 	cal := calendar.Default()
 	app := commands.New(store, domaintest.Catalog(t, cal), cal)
 	app.Logger = quiet
@@ -273,7 +241,9 @@ func TestPollerKeepsItsTokenAndRenewsARevokedOne(t *testing.T) {
 	}
 	poller := &inbound.Poller{FeedURL: server.URL + "/hoso", Token: &portal.TokenSource{URL: server.URL + "/token", ClientID: "motcua", ClientSecret: "bí-mật"},
 		DB: db, Dialect: engine.SQLite, Catalog: app.Catalog, Record: recorderOf(app), Logger: quiet}
-	submitted := func(d map[string]any) { d["NgayNopHoSo"] = time.Now().In(domain.VietnamTime).Format(inbound.PortalTimeLayout) }
+	submitted := func(d map[string]any) {
+		d["NgayNopHoSo"] = time.Now().In(domain.VietnamTime).Format(inbound.PortalTimeLayout)
+	}
 	for i, id := range []string{"G22.99-260302-000801", "G22.99-260302-000802"} {
 		feed.Add(document(id, submitted))
 		if err := poller.Poll(ctx); err != nil {
@@ -297,7 +267,7 @@ func TestPollerKeepsItsTokenAndRenewsARevokedOne(t *testing.T) {
 func TestPollerRunTakesTheFeedInOnceThePortalIsBack(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	store, db := openStore(t, engine.SQLite)
+	store, db := outboxtest.OpenStore(t, engine.SQLite)
 	cal := calendar.Default()
 	app := commands.New(store, domaintest.Catalog(t, cal), cal)
 	app.Logger = quiet
