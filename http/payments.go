@@ -75,18 +75,26 @@ func (s *Server) orderAndSign(r *http.Request, caller *commands.Caller, ref stri
 		ExpiresAt: order.ExpiresAt.Format("2006-01-02T15:04:05Z07:00"), PaymentURL: u}, nil
 }
 
-func (s *Server) publicPaymentOrder(w http.ResponseWriter, r *http.Request) {
+// publicOrder orders the payment of the dossier whose code the path names, for the public (the
+// citizen), and reports whether it answered w already (with the problem).
+func (s *Server) publicOrder(w http.ResponseWriter, r *http.Request) (paymentOrderAnswer, bool) {
 	code := chi.URLParam(r, "code")
 	if _, err := domain.ParseDossierCode(code); err != nil {
 		s.writeError(w, r, domain.Errorf(domain.ENOTFOUND, "dossier %s not found", code))
-		return
+		return paymentOrderAnswer{}, true
 	}
 	answer, err := s.orderAndSign(r, nil, code)
 	if err != nil {
 		s.writeError(w, r, err)
-		return
+		return paymentOrderAnswer{}, true
 	}
-	writeJSON(w, http.StatusCreated, answer)
+	return answer, false
+}
+
+func (s *Server) publicPaymentOrder(w http.ResponseWriter, r *http.Request) {
+	if answer, answered := s.publicOrder(w, r); !answered {
+		writeJSON(w, http.StatusCreated, answer)
+	}
 }
 
 func (s *Server) officialPaymentOrder(w http.ResponseWriter, r *http.Request) {
@@ -101,17 +109,9 @@ func (s *Server) officialPaymentOrder(w http.ResponseWriter, r *http.Request) {
 
 // payFromLookupPage is the lookup page's "Thanh toán trực tuyến / Pay online" button.
 func (s *Server) payFromLookupPage(w http.ResponseWriter, r *http.Request) {
-	code := chi.URLParam(r, "code")
-	if _, err := domain.ParseDossierCode(code); err != nil {
-		s.writeError(w, r, domain.Errorf(domain.ENOTFOUND, "dossier %s not found", code))
-		return
+	if answer, answered := s.publicOrder(w, r); !answered {
+		http.Redirect(w, r, answer.PaymentURL, http.StatusSeeOther)
 	}
-	answer, err := s.orderAndSign(r, nil, code)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	http.Redirect(w, r, answer.PaymentURL, http.StatusSeeOther)
 }
 
 // paymentNotification is the gateway's signed callback: the one place a payment is recorded.

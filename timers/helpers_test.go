@@ -7,12 +7,9 @@ import (
 	"log/slog"
 	"net/mail"
 	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/motcua/motcua/commands"
 	"github.com/motcua/motcua/domain"
@@ -20,9 +17,7 @@ import (
 	"github.com/motcua/motcua/domain/domaintest"
 	"github.com/motcua/motcua/engine"
 	"github.com/motcua/motcua/eventstore"
-	"github.com/motcua/motcua/eventstore/postgres"
-	"github.com/motcua/motcua/eventstore/postgres/pgtest"
-	"github.com/motcua/motcua/eventstore/sqlite"
+	"github.com/motcua/motcua/internal/outboxtest"
 	"github.com/motcua/motcua/timers"
 )
 
@@ -55,33 +50,6 @@ func (c *clock) Set(t time.Time) {
 	c.mu.Unlock()
 }
 
-// openStore opens a fresh store of the dialect's backend and the database its consumers write to.
-func openStore(t testing.TB, d engine.Dialect) (eventstore.Store, *sql.DB) {
-	t.Helper()
-	ctx := context.Background()
-	if d == engine.SQLite {
-		store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "motcua.db"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { store.Close() })
-		return store, store.DB()
-	}
-	store, err := postgres.Open(ctx, pgtest.NewDatabaseInTurn(t), postgres.WithLogger(quiet))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := store.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	db := stdlib.OpenDBFromPool(store.Pool())
-	t.Cleanup(func() {
-		db.Close()
-		store.Close()
-	})
-	return store, db
-}
-
 // rig is a deployment with timers: the use cases and the timers consumer in a running engine on
 // one store, a firer, all on one controllable clock.
 type rig struct {
@@ -102,7 +70,7 @@ type rig struct {
 // newRig starts a rig at start with the timers' policy cfg.
 func newRig(t testing.TB, d engine.Dialect, start time.Time, cfg timers.Config) *rig {
 	t.Helper()
-	store, db := openStore(t, d)
+	store, db := outboxtest.OpenStore(t, d)
 	r := &rig{t: t, ctx: context.Background(), dialect: d, store: store, db: db, cal: calendar.Default(), clock: &clock{t: start}}
 	r.app = commands.New(store, domaintest.Catalog(t, r.cal), r.cal)
 	r.app.Now, r.app.Logger = r.clock.Now, quiet

@@ -15,7 +15,6 @@ import (
 	"github.com/motcua/motcua/eventstore"
 	"github.com/motcua/motcua/integrations/delivery"
 	"github.com/motcua/motcua/integrations/email"
-	"github.com/motcua/motcua/l10n"
 )
 
 // NotifierName is the alarms' e-mail destination in the outbox. It is part of every idempotency
@@ -37,6 +36,8 @@ type Notifier struct {
 	Sender     email.Sender
 	From       mail.Address
 	Recipients *Recipients
+	// Templates are the messages' wording, one file per kind (built-in when Dir is empty).
+	Templates Templates
 }
 
 // Name is NotifierName.
@@ -63,12 +64,19 @@ func (n *Notifier) Send(ctx context.Context, d delivery.Delivery) error {
 	if err != nil {
 		return err
 	}
-	subject, body := alarmText(a, dossier)
+	tmpl, err := n.Templates.Load(a.Kind)
+	if err != nil {
+		return err
+	}
+	subject, body, err := email.RenderMail(tmpl, dataOf(a, dossier))
+	if err != nil {
+		return err
+	}
 	for _, address := range to {
 		sum := sha256.Sum256([]byte(strings.ToLower(address.Address)))
 		err := n.Sender.Send(ctx, email.Message{
 			From: n.From, To: address, Subject: subject, Body: body, Date: a.Due,
-			MessageID: email.MessageID(d.Key+"."+hex.EncodeToString(sum[:6]), n.From.Address), Template: "alarm " + string(a.Kind),
+			MessageID: email.MessageID(d.Key+"."+hex.EncodeToString(sum[:6]), n.From.Address), Template: "alarm " + tmpl.Label(),
 		})
 		if err != nil {
 			return err
@@ -112,36 +120,4 @@ func (n *Notifier) dossier(ctx context.Context, stream string) (domain.Dossier, 
 		d = domain.Evolve(d, e)
 	}
 	return d, nil
-}
-
-// alarmText is an alarm's message, Vietnamese first and English second.
-func alarmText(a Alarm, d domain.Dossier) (subject, body string) {
-	vi, en := l10n.VI, l10n.EN
-	code := string(d.Code)
-	if code == "" {
-		code = "(chưa có mã / no code yet)"
-	}
-	deadlineVI, deadlineEN := vi.DateTime(a.Deadline), en.DateTime(a.Deadline)
-	var what, whatEN string
-	switch a.Kind {
-	case KindAcceptance:
-		subject = "Hồ sơ trực tuyến chưa được tiếp nhận đúng hạn: " + code
-		what = "Hồ sơ nộp trực tuyến chưa được tiếp nhận, từ chối hoặc yêu cầu bổ sung; hạn là " + deadlineVI + "."
-		whatEN = "An online submission was not accepted, refused or sent back by its deadline, " + deadlineEN + "."
-	case KindStepDue:
-		subject = "Bước xử lý sắp đến hạn: " + code
-		what = fmt.Sprintf("Bước %q của hồ sơ đến hạn lúc %s.", a.Step, deadlineVI)
-		whatEN = fmt.Sprintf("Step %q of the dossier is due at %s.", a.Step, deadlineEN)
-	case KindApologyDue:
-		subject = "Hôm nay là ngày cuối gửi văn bản xin lỗi, gia hạn: " + code
-		what = "Hồ sơ hẹn trả " + deadlineVI + " chưa có kết quả. Nếu sẽ trễ hạn, văn bản xin lỗi và hẹn lại ngày trả (mẫu 04) phải được gửi chậm nhất hôm nay."
-		whatEN = "The dossier due " + deadlineEN + " has no result yet. If it will be late, the apology with a new appointment date (form 04) must be issued today at the latest."
-	case KindSupplementUnanswered:
-		subject = "Yêu cầu bổ sung chưa được trả lời: " + code
-		what = "Người nộp chưa bổ sung hồ sơ theo yêu cầu; đã quá " + deadlineVI + "."
-		whatEN = "The applicant has not answered the supplement request; the wait ended " + deadlineEN + "."
-	}
-	body = fmt.Sprintf("Mã hồ sơ: %s\nThủ tục: %s\nTrạng thái: %s\n\n%s\n\n--\nDossier %s (%s): %s\n",
-		code, d.Procedure.Name, vi.Status(d.Status), what, code, en.Status(d.Status), whatEN)
-	return subject, body
 }

@@ -1,6 +1,8 @@
 package timers_test
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -38,6 +40,22 @@ func dispatchAll(t *testing.T, r *rig, notifier *timers.Notifier) {
 	}
 }
 
+// fireStepAlarm hands a received dossier to the specialist for an 8-hour step, lets its alarm
+// fire when due, and sends what the outbox holds through notifier.
+func fireStepAlarm(t *testing.T, r *rig, notifier *timers.Notifier) (id string, step alarm) {
+	t.Helper()
+	id = r.receive(domain.ChannelDirect)
+	r.do(desk, id, commands.TransferInput{ToUnit: unitPQL, ToOfficialID: specialist.ID, ToOfficialName: specialist.Name,
+		Step: "Thẩm định hồ sơ", AllottedHours: 8})
+	r.settle()
+	step = r.latest(id, timers.KindStepDue)
+	if !r.firedAt(step.due, id, timers.KindStepDue, step.key) {
+		t.Fatal("the step alarm did not fire")
+	}
+	dispatchAll(t, r, notifier)
+	return id, step
+}
+
 // A fired alarm goes out through the outbox as one message to each official concerned (the
 // holder and their unit's heads, each address once), naming the dossier, the step and its
 // deadline but never the applicant; sent again after a crash, each message keeps its Message-ID,
@@ -53,15 +71,7 @@ func TestFiredAlarmIsMailedToTheHolderAndTheirHeadOnce(t *testing.T) {
 		notifier := &timers.Notifier{DB: r.db, Store: r.store, Recipients: recipients,
 			Sender: &email.SMTP{Addr: server.SMTPAddr, Security: email.Plain, Timeout: 5 * time.Second},
 			From:   mustAddress(t, "Hệ thống Một cửa <khong-tra-loi@tthcc.example.vn>")}
-		id := r.receive(domain.ChannelDirect)
-		r.do(desk, id, commands.TransferInput{ToUnit: unitPQL, ToOfficialID: specialist.ID, ToOfficialName: specialist.Name,
-			Step: "Thẩm định hồ sơ", AllottedHours: 8})
-		r.settle()
-		step := r.latest(id, timers.KindStepDue)
-		if !r.firedAt(step.due, id, timers.KindStepDue, step.key) {
-			t.Fatal("the step alarm did not fire")
-		}
-		dispatchAll(t, r, notifier)
+		id, step := fireStepAlarm(t, r, notifier)
 
 		messages := server.Messages(t)
 		var mine []mailpittest.Message
@@ -76,6 +86,9 @@ func TestFiredAlarmIsMailedToTheHolderAndTheirHeadOnce(t *testing.T) {
 			code := string(r.dossier(id).Code)
 			if !strings.Contains(m.Subject, code) || !strings.Contains(m.Text, "Thẩm định hồ sơ") || strings.Contains(m.Text, "Phạm Văn Cường") {
 				t.Errorf("message %q: %q, want the code, the step and no applicant", m.Subject, m.Text)
+			}
+			if got := mailpittest.HeaderValue(server.Headers(t, m.ID), "X-Motcua-Template"); got != "alarm step_due v1" {
+				t.Errorf("X-Motcua-Template %q, want the built-in step_due template's version", got)
 			}
 		}
 		if strings.Join(to, ",") != "cv1@soxd.example.vn,truong.phong@soxd.example.vn" {
@@ -118,6 +131,65 @@ func TestFiredAlarmIsMailedToTheHolderAndTheirHeadOnce(t *testing.T) {
 				state, len(server.Messages(t))-before)
 		}
 	})
+}
+
+// A province words an alarm in its own file, without a rebuild: the message is written from it
+// and names its version; the kinds it did not rewrite keep the built-in wording.
+func TestAlarmIsWordedFromTheProvincesTemplate(t *testing.T) {
+	server := mailpittest.Start(t, mailpittest.Options{})
+	recipients, err := timers.ParseRecipients([]byte(recipientsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	custom := "Version: 2\nSubject: [Sở Xây dựng] {{.Code}} — bước {{.Step}} đến hạn\n\nHạn: {{.Deadline}} ({{.ProcedureName}}).\n"
+	if err := os.WriteFile(filepath.Join(dir, "step_due.txt"), []byte(custom), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := newRig(t, engine.SQLite, vn(2026, 12, 7, 8, 0), timers.Config{})
+	notifier := &timers.Notifier{DB: r.db, Store: r.store, Recipients: recipients, Templates: timers.Templates{Dir: dir},
+		Sender: &email.SMTP{Addr: server.SMTPAddr, Security: email.Plain, Timeout: 5 * time.Second},
+		From:   mustAddress(t, "Hệ thống Một cửa <khong-tra-loi@tthcc.example.vn>")}
+	id, _ := fireStepAlarm(t, r, notifier)
+
+	code := string(r.dossier(id).Code)
+	messages := server.Messages(t)
+	if len(messages) == 0 {
+		t.Fatal("no message was sent")
+	}
+	for _, m := range messages {
+		if m.Subject != "[Sở Xây dựng] "+code+" — bước Thẩm định hồ sơ đến hạn" || !strings.HasPrefix(m.Text, "Hạn: ") ||
+			!strings.Contains(m.Text, "Cấp giấy phép") {
+			t.Errorf("message %q: %q, want the province's wording", m.Subject, m.Text)
+		}
+		if got := mailpittest.HeaderValue(server.Headers(t, m.ID), "X-Motcua-Template"); got != "alarm step_due v2" {
+			t.Errorf("X-Motcua-Template %q, want the province's version", got)
+		}
+	}
+	if tmpl, err := notifier.Templates.Load(timers.KindApologyDue); err != nil || tmpl.Source != "built-in" {
+		t.Fatalf("the apology alarm's template: %v, %v; want the built-in one", tmpl, err)
+	}
+}
+
+// Every built-in alarm template renders; a file the province broke, one naming a placeholder
+// that does not exist, and one without a version are reported at start, naming the file.
+func TestAlarmTemplatesAreCheckedAtStart(t *testing.T) {
+	if err := (timers.Templates{}).Check(); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for text, want := range map[string]string{
+		"Version: 3\nSubject: Hạn {{.Code}\n\nThân.\n":               "apology_due.txt",
+		"Version: 3\nSubject: Hạn {{.Code}}\n\n{{.ApplicantName}}\n": "ApplicantName",
+		"Subject: Hạn\n\nThân.\n":                                    "Version",
+	} {
+		if err := os.WriteFile(filepath.Join(dir, "apology_due.txt"), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := (timers.Templates{Dir: dir}).Check(); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: %v, want an error naming %s", text, err, want)
+		}
+	}
 }
 
 func TestRecipientsFileIsChecked(t *testing.T) {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/motcua/motcua/domain"
+	"github.com/motcua/motcua/integrations/portal"
 	"github.com/motcua/motcua/integrations/portal/inbound"
 )
 
@@ -33,13 +34,8 @@ serve reads the catalog when it starts: restart it to use the new one.
 const maxProcedureListBytes = 64 << 20
 
 func runCatalog(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "refresh" {
-		if len(args) > 0 && (args[0] == "help" || args[0] == "-h" || args[0] == "--help") {
-			fmt.Fprint(stdout, catalogUsage)
-			return nil
-		}
-		fmt.Fprint(stderr, catalogUsage)
-		return errors.New("catalog: refresh?")
+	if done, err := subcommand("catalog", args, catalogUsage, stdout, stderr, "refresh"); done {
+		return err
 	}
 	fs := flag.NewFlagSet("catalog refresh", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -69,13 +65,13 @@ func runCatalog(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	client := &http.Client{Timeout: *timeout}
-	var token *inbound.TokenSource
+	var token *portal.TokenSource
 	if *tokenURL != "" {
 		secret, err := readSecretFile(*clientSecretFile)
 		if err != nil {
 			return fmt.Errorf("--portal-client-secret-file: %w", err)
 		}
-		token = &inbound.TokenSource{URL: *tokenURL, ClientID: *clientID, ClientSecret: string(secret), Client: client}
+		token = &portal.TokenSource{URL: *tokenURL, ClientID: *clientID, ClientSecret: string(secret), HTTP: client}
 	}
 	list, err := fetchProcedureList(ctx, client, token, *from)
 	if err != nil {
@@ -111,20 +107,8 @@ func runCatalog(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	return nil
 }
 
-func fetchProcedureList(ctx context.Context, client *http.Client, token *inbound.TokenSource, url string) (inbound.ProcedureList, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return inbound.ProcedureList{}, err
-	}
-	req.Header.Set("Accept", "application/json")
-	if token != nil {
-		t, err := token.Token(ctx)
-		if err != nil {
-			return inbound.ProcedureList{}, err
-		}
-		req.Header.Set("Authorization", "Bearer "+t)
-	}
-	resp, err := client.Do(req)
+func fetchProcedureList(ctx context.Context, client *http.Client, token *portal.TokenSource, url string) (inbound.ProcedureList, error) {
+	resp, err := token.Get(ctx, client, url)
 	if err != nil {
 		return inbound.ProcedureList{}, fmt.Errorf("the portal's procedure list: %w", err)
 	}

@@ -191,18 +191,8 @@ template, the mail server's credentials). See docs/integrations.md.
 `
 
 func runDeliveries(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, deliveriesUsage)
-		return errors.New("deliveries: status, list or retry?")
-	}
-	switch args[0] {
-	case "status", "list", "retry":
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, deliveriesUsage)
-		return nil
-	default:
-		fmt.Fprint(stderr, deliveriesUsage)
-		return fmt.Errorf("deliveries: unknown command %q", args[0])
+	if done, err := subcommand("deliveries", args, deliveriesUsage, stdout, stderr, "status", "list", "retry"); done {
+		return err
 	}
 	fs := flag.NewFlagSet("deliveries "+args[0], flag.ContinueOnError)
 	fs.SetOutput(stderr)

@@ -28,6 +28,7 @@ import (
 	"github.com/motcua/motcua/integrations/portal"
 	"github.com/motcua/motcua/integrations/portal/portalsim"
 	"github.com/motcua/motcua/internal/logtest"
+	"github.com/motcua/motcua/internal/outboxtest"
 )
 
 // Kill -9 the server during a storm of status changes, with the mail server and the national portal
@@ -95,7 +96,7 @@ func TestKillNineMidStormLosesAndRepeatsNoNotification(t *testing.T) {
 			})
 			child.stop(t)
 
-			want := expectedEmails(t, log)
+			want := outboxtest.ExpectedEmails(t, log)
 			rows := map[string]struct {
 				dossier string
 				version uint64
@@ -114,7 +115,7 @@ func TestKillNineMidStormLosesAndRepeatsNoNotification(t *testing.T) {
 					dossier string
 					version uint64
 				}{dossier, uint64(version)}
-				if !want[key] {
+				if want[key] == "" {
 					t.Fatalf("delivery %s: the log calls for no such notification", key)
 				}
 			}
@@ -245,50 +246,6 @@ func seedAsAnotherNode(t *testing.T, flags *storeFlags) {
 	}
 }
 
-// expectedEmails computes from the events alone the idempotency keys of the e-mails the log calls
-// for: a supplement request, an apology, a ready result, a fee to pay, or any other change of the
-// public status, to an applicant who gave an address.
-func expectedEmails(t *testing.T, log []eventstore.RecordedEvent) map[string]bool {
-	t.Helper()
-	want := map[string]bool{}
-	states := map[string]domain.Dossier{}
-	for _, re := range log {
-		if !domain.IsDossierEvent(re.Type) {
-			continue
-		}
-		e, err := domain.DecodeEvent(re.Type, re.Data)
-		if err != nil {
-			t.Fatal(err)
-		}
-		before := states[re.Stream]
-		after := domain.Evolve(before, e)
-		states[re.Stream] = after
-		if after.Applicant.Email == "" {
-			continue
-		}
-		kind := ""
-		switch e := e.(type) {
-		case domain.SupplementRequested:
-			kind = email.KindSupplementRequested
-		case domain.ApologyIssued:
-			kind = email.KindApology
-		case domain.ResultReady:
-			kind = email.KindResultReady
-		case domain.FeeAssessed:
-			if e.Total > 0 {
-				kind = email.KindPaymentDue
-			}
-		}
-		if kind == "" && before.Status != after.Status {
-			kind = email.KindStatusChanged
-		}
-		if kind != "" {
-			want[delivery.Key(email.DestinationName, re.ID.String(), kind)] = true
-		}
-	}
-	return want
-}
-
 // startFlappingPortal starts the portal simulator with every fault on, and returns serve's flags
 // for it.
 func startFlappingPortal(t *testing.T) (*portalsim.Server, []string) {
@@ -315,25 +272,14 @@ func checkPortalAfterStorm(t *testing.T, db *sql.DB, sim *portalsim.Server, log 
 	t.Helper()
 	sim.Settle()
 	want := map[string]bool{}
-	states := map[string]domain.Dossier{}
 	var syncer portal.Syncer
-	for _, re := range log {
-		if !domain.IsDossierEvent(re.Type) {
-			continue
-		}
-		e, err := domain.DecodeEvent(re.Type, re.Data)
-		if err != nil {
-			t.Fatal(err)
-		}
-		before := states[re.Stream]
-		after := domain.Evolve(before, e)
-		states[re.Stream] = after
+	states := outboxtest.FoldLog(t, log, func(re eventstore.RecordedEvent, e domain.Event, before, after domain.Dossier) {
 		if kind := syncer.Plan(delivery.Change{Recorded: re, Event: e, Before: before, After: after}); kind != "" {
 			for _, service := range portal.Services(kind) {
 				want[portal.IdempotencyKey(delivery.Key(portal.DestinationName, re.ID.String(), kind), service)] = true
 			}
 		}
-	}
+	})
 	var sent int
 	if err := db.QueryRow(`SELECT COUNT(*) FROM deliveries WHERE destination = 'dvcqg' AND state = 'sent'`).Scan(&sent); err != nil {
 		t.Fatal(err)

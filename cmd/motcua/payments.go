@@ -89,13 +89,8 @@ list shows at most --limit lines (default 50, at most 500); the counts are compl
 `
 
 func runPayments(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "reconcile" {
-		if len(args) > 0 && (args[0] == "help" || args[0] == "-h" || args[0] == "--help") {
-			fmt.Fprint(stdout, paymentsUsage)
-			return nil
-		}
-		fmt.Fprint(stderr, paymentsUsage)
-		return errors.New("payments: reconcile?")
+	if done, err := subcommand("payments", args, paymentsUsage, stdout, stderr, "reconcile"); done {
+		return err
 	}
 	fs := flag.NewFlagSet("payments reconcile", flag.ContinueOnError)
 	fs.SetOutput(stderr)

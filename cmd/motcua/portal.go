@@ -68,18 +68,8 @@ docs/integrations.md.
 `
 
 func runPortal(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, portalUsage)
-		return errors.New("portal: status or reconcile?")
-	}
-	switch args[0] {
-	case "status", "reconcile":
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, portalUsage)
-		return nil
-	default:
-		fmt.Fprint(stderr, portalUsage)
-		return fmt.Errorf("portal: unknown command %q", args[0])
+	if done, err := subcommand("portal", args, portalUsage, stdout, stderr, "status", "reconcile"); done {
+		return err
 	}
 	fs := flag.NewFlagSet("portal "+args[0], flag.ContinueOnError)
 	fs.SetOutput(stderr)

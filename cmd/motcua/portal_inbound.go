@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/motcua/motcua/commands"
+	"github.com/motcua/motcua/integrations/portal"
 	"github.com/motcua/motcua/integrations/portal/inbound"
 )
 
@@ -69,7 +70,7 @@ func (f *portalInboundFlags) build(ctx context.Context, d *deployment, app *comm
 		return nil, errors.New("--portal-pull-interval and --portal-pull-timeout must be positive durations")
 	}
 	client := &http.Client{Timeout: f.timeout}
-	var token *inbound.TokenSource
+	var token *portal.TokenSource
 	if f.tokenURL != "" {
 		if f.clientID == "" || f.clientSecretFile == "" {
 			return nil, errors.New("--portal-token-url needs --portal-client-id and --portal-client-secret-file")
@@ -78,7 +79,7 @@ func (f *portalInboundFlags) build(ctx context.Context, d *deployment, app *comm
 		if err != nil {
 			return nil, fmt.Errorf("--portal-client-secret-file: %w", err)
 		}
-		token = &inbound.TokenSource{URL: f.tokenURL, ClientID: f.clientID, ClientSecret: string(secret), Client: client}
+		token = &portal.TokenSource{URL: f.tokenURL, ClientID: f.clientID, ClientSecret: string(secret), HTTP: client}
 	}
 	if err := inbound.Migrate(ctx, d.ReadDB, d.Dialect()); err != nil {
 		return nil, err

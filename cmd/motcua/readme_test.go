@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,15 +11,23 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/motcua/motcua/cmd/motcua/demo"
+	"github.com/motcua/motcua/domain/calendar"
+	"github.com/motcua/motcua/integrations/payment/vnpaysim"
+	"github.com/motcua/motcua/integrations/portal/inbound"
 )
 
 // TestREADMECommandsRunAgainstTheBuiltBinary runs every shell block of README.md, in order, in one
 // bash session against the built binary, so README and product cannot drift apart. The first block
 // starts the service: the test starts its `serve` line itself, on a free port with a fresh data
 // directory (and skips `./scripts/test.sh`, which is what runs this test). The other blocks run as
-// shown, with two substitutions: the built binary for `go run ./cmd/motcua` and the server's address
-// for http://localhost:8080. Every `# → NNN` comment is the HTTP status the command beside it must
-// print as `→ HTTP NNN`; the statuses printed must be exactly those, in order.
+// shown, with substitutions: the built binary for `go run ./cmd/motcua`, the server's address for
+// http://localhost:8080, and simulators for the national portal's procedure list (the demo
+// catalog's, with one fee changed) and the VNPAY gateway (its statement of the day). Every
+// `# → NNN` comment is the HTTP status the command beside it must print as `→ HTTP NNN`; the
+// statuses printed must be exactly those, in order; the administration commands must print what
+// they are for.
 func TestREADMECommandsRunAgainstTheBuiltBinary(t *testing.T) {
 	bash := lookTool(t, "bash")
 	lookTool(t, "curl")
@@ -42,10 +51,13 @@ func TestREADMECommandsRunAgainstTheBuiltBinary(t *testing.T) {
 	defer cancel()
 	url := startBinary(t, ctx, work, binary, append(serveArgs, "--data", filepath.Join(work, "data"), "--addr", "127.0.0.1:0"))
 
+	procedureList, gateway := readmeSimulators(t, work)
 	script := strings.Join(blocks[1:], "\n")
 	for _, sub := range []struct{ shown, here string }{
 		{"go run ./cmd/motcua", binary},
 		{"http://localhost:8080", url},
+		{"https://dvcqg.example.gov.vn/api/LayDanhSachTTHC", procedureList},
+		{"https://sandbox.vnpayment.vn", gateway},
 	} {
 		if !strings.Contains(script, sub.shown) {
 			t.Fatalf("the walk-through no longer shows %q: update this test with the README", sub.shown)
@@ -64,7 +76,45 @@ func TestREADMECommandsRunAgainstTheBuiltBinary(t *testing.T) {
 	if len(want) == 0 || strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Fatalf("HTTP statuses\n got: %v\nwant: %v (the README's # → comments)\noutput:\n%s", got, want, out)
 	}
+	for _, said := range []*regexp.Regexp{
+		regexp.MustCompile(`(?m)^history intact`),
+		regexp.MustCompile(`(?m)^dvcqg\s|synced \(QĐ 766\) \d{4}-\d\d-\d\d – \d{4}-\d\d-\d\d: `),
+		regexp.MustCompile(`\d+ dossiers changed, \d+ acknowledged in their latest state, \d+ due again`),
+		regexp.MustCompile(`(?m)^changed  1\.013225 .*\n\s+fees: `),
+		regexp.MustCompile(`Nothing written: run again with --apply`),
+		regexp.MustCompile(`(?m)^vnpay, \d{4}-\d\d-\d\d: 0 paid in the statement; 0 not recorded`),
+	} {
+		if !said.Match(out) {
+			t.Errorf("the README's commands did not print %s:\n%s", said, out)
+		}
+	}
 	t.Logf("%d README commands answered as documented:\n%s", len(want), out)
+}
+
+// readmeSimulators starts what the README's portal and payment commands talk to: the national
+// portal's procedure list saying what the demo catalog says but for the building permit's fee,
+// and the VNPAY gateway (its secret in work/vnpay-secret.txt, as the README names it).
+func readmeSimulators(t *testing.T, work string) (procedureList, gateway string) {
+	t.Helper()
+	catalog, err := demo.Catalog(calendar.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	list := portalListOf(catalog)
+	for i, p := range list {
+		if p.MaTTHC == "1.013225" {
+			list[i].PhiLePhi = []inbound.PortalFee{{TenPhiLePhi: "Lệ phí cấp giấy phép xây dựng", MucPhi: 150000}}
+		}
+	}
+	portal := httptest.NewServer(&procedureListServer{list: list})
+	t.Cleanup(portal.Close)
+	const secret = "README-VNPAY-SECRET-0123456789"
+	if err := os.WriteFile(filepath.Join(work, "vnpay-secret.txt"), []byte(secret), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sim := httptest.NewServer((&vnpaysim.Gateway{TmnCode: "MOTCUA01", Secret: []byte(secret)}).Handler())
+	t.Cleanup(sim.Close)
+	return portal.URL, sim.URL
 }
 
 func lookTool(t *testing.T, name string) string {

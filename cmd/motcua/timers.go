@@ -22,6 +22,7 @@ type timerFlags struct {
 	stepHours      float64
 	supplementDays int
 	recipients     string
+	templates      string
 	poll           time.Duration
 }
 
@@ -36,6 +37,8 @@ func addTimerFlags(fs *flag.FlagSet) *timerFlags {
 	fs.IntVar(&f.supplementDays, "alarm-supplement-days", timers.DefaultSupplementWait, "tell the official who asked when a supplement request is unanswered after this many working days")
 	fs.StringVar(&f.recipients, "alarm-recipients", os.Getenv("MOTCUA_ALARM_RECIPIENTS"),
 		"JSON file of the officials' notification addresses (docs/timers.md); with --smtp, fired alarms are mailed to them ($MOTCUA_ALARM_RECIPIENTS)")
+	fs.StringVar(&f.templates, "alarm-templates", os.Getenv("MOTCUA_ALARM_TEMPLATES"),
+		"directory of alarm message templates (<kind>.txt) replacing the built-in ones (docs/timers.md) ($MOTCUA_ALARM_TEMPLATES)")
 	fs.DurationVar(&f.poll, "alarm-poll", 15*time.Second, "how often due alarms are looked for")
 	return f
 }
@@ -52,10 +55,13 @@ type alarms struct {
 // they show on the work queue only.
 func (f *timerFlags) alarms(ctx context.Context, deployment *deployment, cal *calendar.Calendar, outbox *outbox, logger *slog.Logger) (*alarms, error) {
 	if !f.on {
-		if f.recipients != "" {
-			return nil, errors.New("--alarm-recipients needs the alarms on (--alarms)")
+		if f.recipients != "" || f.templates != "" {
+			return nil, errors.New("--alarm-recipients and --alarm-templates need the alarms on (--alarms)")
 		}
 		return nil, nil
+	}
+	if f.templates != "" && f.recipients == "" {
+		return nil, errors.New("--alarm-templates needs --alarm-recipients: without addresses no alarm is mailed")
 	}
 	if f.stepHours <= 0 || f.supplementDays < 1 || f.poll <= 0 {
 		return nil, errors.New("--alarm-step-hours, --alarm-supplement-days and --alarm-poll must be positive")
@@ -79,14 +85,18 @@ func (f *timerFlags) alarms(ctx context.Context, deployment *deployment, cal *ca
 		if err != nil {
 			return nil, fmt.Errorf("--alarm-recipients: %w", err)
 		}
+		templates := timers.Templates{Dir: f.templates}
+		if err := templates.Check(); err != nil {
+			return nil, fmt.Errorf("--alarm-templates: %w", err)
+		}
 		// The alarms' destination sends through the applicants' mail server, from the same sender.
 		notifier := &timers.Notifier{DB: deployment.ProjectionDB, Store: deployment.events.Sealed, Sender: outbox.sender,
-			From: outbox.from, Recipients: recipients}
+			From: outbox.from, Recipients: recipients, Templates: templates}
 		outbox.dispatcher.Destinations = append(outbox.dispatcher.Destinations, notifier)
 		firer.Destination = notifier.Name()
 		mailed = f.recipients
 	}
-	logger.Info("deadline alarms on", "step_warning_hours", f.stepHours, "supplement_days", f.supplementDays, "mailed", mailed)
+	logger.Info("deadline alarms on", "step_warning_hours", f.stepHours, "supplement_days", f.supplementDays, "mailed", mailed, "templates", orDefault(f.templates, "built-in"))
 	return &alarms{consumer: consumer, firer: firer}, nil
 }
 

@@ -19,8 +19,9 @@ import (
 // serve wires the deadline alarms: a step handed to an official with less time left than
 // --alarm-step-hours warns them and their head at once, by e-mail through the outbox, to the
 // addresses of --alarm-recipients; `motcua deliveries status` counts it under alarm-email, and the
-// public lookup does not show it among the applicant's notifications. Without
-// --smtp, --alarm-recipients is refused rather than silently mailing no one.
+// public lookup does not show it among the applicant's notifications. The message is worded from
+// the province's template in --alarm-templates, checked at start. Without --smtp,
+// --alarm-recipients is refused rather than silently mailing no one.
 func TestServeMailsAStepAlarmToTheHolderAndTheirHead(t *testing.T) {
 	dataDir := t.TempDir()
 	server := mailpittest.Start(t, mailpittest.Options{})
@@ -34,9 +35,23 @@ func TestServeMailsAStepAlarmToTheHolderAndTheirHead(t *testing.T) {
 		t.Fatalf("serve with recipients but no mail server: %v", err)
 	}
 
+	templates := t.TempDir()
+	stepTemplate := filepath.Join(templates, "step_due.txt")
+	if err := os.WriteFile(stepTemplate, []byte("Version: 7\nSubject: Hạn bước {{.Step}}: {{.Code}}\n\n{{.Hạn}}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := run(context.Background(), []string{"serve", "--data", t.TempDir(), "--addr", "127.0.0.1:0", "--smtp", server.SMTPAddr,
+		"--smtp-security", "none", "--mail-from", "khong-tra-loi@tinh.gov.vn", "--alarm-recipients", recipients, "--alarm-templates", templates}, io.Discard, io.Discard); err == nil ||
+		!strings.Contains(err.Error(), "--alarm-templates") || !strings.Contains(err.Error(), "step_due.txt") {
+		t.Fatalf("serve with a broken alarm template: %v", err)
+	}
+	if err := os.WriteFile(stepTemplate, []byte("Version: 7\nSubject: Hạn bước {{.Step}}: {{.Code}}\n\nHạn lúc {{.Deadline}}.\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
 	serving := serveWith(t, dataDir, "--smtp", server.SMTPAddr, "--smtp-security", "none",
 		"--mail-from", "Trung tâm Phục vụ hành chính công <khong-tra-loi@tinh.gov.vn>",
-		"--alarm-recipients", recipients, "--alarm-step-hours", "4", "--alarm-poll", "50ms")
+		"--alarm-recipients", recipients, "--alarm-templates", templates, "--alarm-step-hours", "4", "--alarm-poll", "50ms")
 	defer serving.stop()
 
 	ctx := context.Background()
@@ -64,7 +79,7 @@ func TestServeMailsAStepAlarmToTheHolderAndTheirHead(t *testing.T) {
 	eventually(t, "the step alarm reached the holder and the head", func() bool {
 		to = to[:0]
 		for _, m := range server.Messages(t) {
-			if strings.Contains(m.Subject, "Bước xử lý sắp đến hạn") && strings.Contains(m.Subject, receipt.Code) {
+			if m.Subject == "Hạn bước Thẩm định hồ sơ: "+receipt.Code {
 				to = append(to, m.To[0].Address)
 			}
 		}

@@ -11,6 +11,7 @@ import (
 	"github.com/motcua/motcua/engine"
 	"github.com/motcua/motcua/integrations/delivery"
 	"github.com/motcua/motcua/internal/logtest"
+	"github.com/motcua/motcua/internal/outboxtest"
 )
 
 // A storm of dossier events, a receiver that refuses a third of the sends and loses the answer to
@@ -21,28 +22,28 @@ import (
 func TestEveryEventIsDeliveredOnceInOrderAcrossARestart(t *testing.T) {
 	for _, d := range backends {
 		t.Run(string(d), func(t *testing.T) {
-			store, db := openStore(t, d)
+			store, db := outboxtest.OpenStore(t, d)
 			r := newReceiver("test")
 			r.setFaults(0.3, 0.2)
 			policy := delivery.Policy{MaxAttempts: 1000, Initial: 5 * time.Millisecond, Max: 50 * time.Millisecond}
-			migrateConsumer(t, db, d, r) // the origin: everything seeded from now on is delivered
+			outboxtest.MigrateConsumer(t, db, d, r) // the origin: everything seeded from now on is delivered
 
 			first := start(t, store, db, d, policy, r)
 			seeded := make(chan struct{})
-			go func() { defer close(seeded); seed(t, store) }()
-			eventually(t, time.Minute, "a few deliveries arrived", func() bool { return len(r.accepted()) >= 20 })
-			first.stop() // mid-storm
+			go func() { defer close(seeded); outboxtest.Seed(t, store) }()
+			outboxtest.Eventually(t, time.Minute, "a few deliveries arrived", func() bool { return len(r.accepted()) >= 20 })
+			first.Stop() // mid-storm
 
 			<-seeded
 			log := logtest.Settled(t, store)
 			second := start(t, store, db, d, policy, r)
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
-			if err := second.engine.WaitFor(ctx, log[len(log)-1].Position); err != nil {
+			if err := second.Engine.WaitFor(ctx, log[len(log)-1].Position); err != nil {
 				t.Fatal(err)
 			}
-			eventually(t, 2*time.Minute, "nothing is pending", func() bool { return counts(t, db)[delivery.Pending] == 0 })
-			second.stop()
+			outboxtest.Eventually(t, 2*time.Minute, "nothing is pending", func() bool { return counts(t, db)[delivery.Pending] == 0 })
+			second.Stop()
 
 			want := map[string]domain.Event{}
 			versions := map[string][]uint64{}
@@ -94,7 +95,7 @@ func TestEveryEventIsDeliveredOnceInOrderAcrossARestart(t *testing.T) {
 func TestAFailingDeliveryHoldsItsDossierThenDiesAndIsRetried(t *testing.T) {
 	for _, d := range backends {
 		t.Run(string(d), func(t *testing.T) {
-			store, db := openStore(t, d)
+			store, db := outboxtest.OpenStore(t, d)
 			r := newReceiver("test")
 			// Only the reception matters here: one delivery per received dossier and per transfer.
 			r.plan = func(c delivery.Change) string {
@@ -104,8 +105,8 @@ func TestAFailingDeliveryHoldsItsDossierThenDiesAndIsRetried(t *testing.T) {
 				}
 				return ""
 			}
-			migrateConsumer(t, db, d, r)
-			seed(t, store)
+			outboxtest.MigrateConsumer(t, db, d, r)
+			outboxtest.Seed(t, store)
 			log := logtest.Settled(t, store)
 			var stuck string // the first dossier with a reception and a transfer
 			for _, re := range log {
@@ -120,7 +121,7 @@ func TestAFailingDeliveryHoldsItsDossierThenDiesAndIsRetried(t *testing.T) {
 
 			policy := delivery.Policy{MaxAttempts: 4, Initial: 100 * time.Millisecond, Max: 200 * time.Millisecond}
 			sys := start(t, store, db, d, policy, r)
-			eventually(t, time.Minute, "the stuck dossier's first delivery is failing", func() bool {
+			outboxtest.Eventually(t, time.Minute, "the stuck dossier's first delivery is failing", func() bool {
 				list, err := delivery.List(context.Background(), db, delivery.ListOptions{State: "failing"})
 				return err == nil && len(list) == 1 && list[0].DossierID == stuck
 			})
@@ -137,7 +138,7 @@ func TestAFailingDeliveryHoldsItsDossierThenDiesAndIsRetried(t *testing.T) {
 					t.Fatalf("a delivery of the stuck dossier went while its first was failing: %+v", got)
 				}
 			}
-			eventually(t, time.Minute, "the stuck delivery is dead and the rest sent", func() bool {
+			outboxtest.Eventually(t, time.Minute, "the stuck delivery is dead and the rest sent", func() bool {
 				c := counts(t, db)
 				return c[delivery.Dead] == 1 && c[delivery.Pending] == 0
 			})
@@ -168,11 +169,11 @@ func TestAFailingDeliveryHoldsItsDossierThenDiesAndIsRetried(t *testing.T) {
 			if n, err = delivery.Retry(context.Background(), db, time.Now(), delivery.RetryOptions{Dead: true, Destination: "test"}); err != nil || n != 1 {
 				t.Fatalf("retry --dead changed %d, %v", n, err)
 			}
-			eventually(t, time.Minute, "the retried delivery is sent", func() bool {
+			outboxtest.Eventually(t, time.Minute, "the retried delivery is sent", func() bool {
 				c := counts(t, db)
 				return c[delivery.Dead] == 0 && c[delivery.Pending] == 0
 			})
-			sys.stop()
+			sys.Stop()
 			sent := 0
 			for _, got := range r.accepted() {
 				if got.Key == dead[0].Key {
@@ -189,19 +190,19 @@ func TestAFailingDeliveryHoldsItsDossierThenDiesAndIsRetried(t *testing.T) {
 // A destination that refuses for good (Permanent) kills the delivery at once; one that skips it
 // ends it without a send; neither is retried.
 func TestPermanentRefusalsAndSkipsAreNotRetried(t *testing.T) {
-	store, db := openStore(t, engine.SQLite)
+	store, db := outboxtest.OpenStore(t, engine.SQLite)
 	dest := &scripted{name: "scripted", errs: map[string]error{
 		domain.TypeReceived:    delivery.Permanent(errors.New("550 no such mailbox nguoidan@example.vn")),
 		domain.TypeTransferred: delivery.Skip("the applicant's personal data was erased"),
 	}}
-	migrateConsumer(t, db, engine.SQLite, dest)
-	seed(t, store)
+	outboxtest.MigrateConsumer(t, db, engine.SQLite, dest)
+	outboxtest.Seed(t, store)
 	sys := start(t, store, db, engine.SQLite, delivery.Policy{MaxAttempts: 10, Initial: time.Millisecond, Max: time.Millisecond}, dest)
-	eventually(t, time.Minute, "nothing is pending", func() bool {
+	outboxtest.Eventually(t, time.Minute, "nothing is pending", func() bool {
 		c := counts(t, db)
 		return c[delivery.Dead] > 0 && c[delivery.Pending] == 0
 	})
-	sys.stop()
+	sys.Stop()
 	dead, err := delivery.List(context.Background(), db, delivery.ListOptions{State: "dead", Limit: 500})
 	if err != nil {
 		t.Fatal(err)
@@ -224,19 +225,19 @@ func TestPermanentRefusalsAndSkipsAreNotRetried(t *testing.T) {
 // Events recorded before deliveries were first enabled are folded but never delivered: turning
 // notifications on in a deployment with a history sends nothing about the past.
 func TestEventsBeforeTheOriginAreNotDelivered(t *testing.T) {
-	store, db := openStore(t, engine.SQLite)
-	seed(t, store) // before the consumer ever ran
+	store, db := outboxtest.OpenStore(t, engine.SQLite)
+	outboxtest.Seed(t, store) // before the consumer ever ran
 	time.Sleep(5 * time.Millisecond)
 	r := newReceiver("test")
 	sys := start(t, store, db, engine.SQLite, delivery.Policy{MaxAttempts: 3, Initial: time.Millisecond, Max: time.Millisecond}, r)
 	log := logtest.Settled(t, store)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	if err := sys.engine.WaitFor(ctx, log[len(log)-1].Position); err != nil {
+	if err := sys.Engine.WaitFor(ctx, log[len(log)-1].Position); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(100 * time.Millisecond) // a poll or two of the dispatcher
-	sys.stop()
+	sys.Stop()
 	if c := counts(t, db); len(c) != 0 || len(r.accepted()) != 0 {
 		t.Fatalf("history was delivered: rows %v, %d sends", c, len(r.accepted()))
 	}
@@ -249,18 +250,18 @@ func TestEventsBeforeTheOriginAreNotDelivered(t *testing.T) {
 // The consumer keeps no applicant identity: its folded dossiers hold the applicant's type and
 // which channels they gave, never a name, number, phone, e-mail or address.
 func TestTheConsumerKeepsNoPersonalData(t *testing.T) {
-	store, db := openStore(t, engine.SQLite)
+	store, db := outboxtest.OpenStore(t, engine.SQLite)
 	r := newReceiver("test")
-	migrateConsumer(t, db, engine.SQLite, r)
-	seed(t, store)
+	outboxtest.MigrateConsumer(t, db, engine.SQLite, r)
+	outboxtest.Seed(t, store)
 	log := logtest.Settled(t, store)
 	sys := start(t, store, db, engine.SQLite, delivery.Policy{MaxAttempts: 3, Initial: time.Millisecond, Max: time.Millisecond}, r)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	if err := sys.engine.WaitFor(ctx, log[len(log)-1].Position); err != nil {
+	if err := sys.Engine.WaitFor(ctx, log[len(log)-1].Position); err != nil {
 		t.Fatal(err)
 	}
-	sys.stop()
+	sys.Stop()
 	checked := 0
 	for _, re := range log {
 		if re.Type != domain.TypeReceived {
@@ -324,7 +325,7 @@ func containsString(s, sub string) bool { return strings.Contains(s, sub) }
 func TestConcurrentMigrationsSucceed(t *testing.T) {
 	for _, d := range backends {
 		t.Run(string(d), func(t *testing.T) {
-			_, db := openStore(t, d)
+			_, db := outboxtest.OpenStore(t, d)
 			consumer, err := delivery.NewConsumer(newReceiver("test"))
 			if err != nil {
 				t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/motcua/motcua/integrations/delivery"
+	"github.com/motcua/motcua/internal/outboxtest"
 )
 
 // insertDelivery writes a delivery row as the consumer and the dispatcher leave it.
@@ -33,7 +34,7 @@ func insertDelivery(t *testing.T, db *sql.DB, stream, state string, attempts int
 func TestSentLogReadsTheLatestSentOfOneDossier(t *testing.T) {
 	for _, d := range backends {
 		t.Run(string(d), func(t *testing.T) {
-			_, db := openStore(t, d)
+			_, db := outboxtest.OpenStore(t, d)
 			ctx := context.Background()
 			if sent, err := delivery.NewSentLog(db, d).Latest(ctx, "dossier-a"); err != nil || sent != nil {
 				t.Fatalf("without the table: %v, %v", sent, err)
@@ -68,7 +69,7 @@ func TestSentLogReadsTheLatestSentOfOneDossier(t *testing.T) {
 func TestRetryIDsRetriesTheDeadAndTheFailingOnly(t *testing.T) {
 	for _, d := range backends {
 		t.Run(string(d), func(t *testing.T) {
-			_, db := openStore(t, d)
+			_, db := outboxtest.OpenStore(t, d)
 			ctx := context.Background()
 			if err := delivery.Migrate(ctx, db, d); err != nil {
 				t.Fatal(err)

@@ -17,6 +17,7 @@ import (
 	"github.com/motcua/motcua/integrations/email"
 	"github.com/motcua/motcua/integrations/email/mailpittest"
 	"github.com/motcua/motcua/internal/logtest"
+	"github.com/motcua/motcua/internal/outboxtest"
 	"github.com/motcua/motcua/l10n"
 )
 
@@ -27,7 +28,7 @@ import (
 // one without a rebuild, and the message names its version. An applicant erased after the
 // deliveries were recorded but before they went out gets nothing: the deliveries are skipped.
 func TestNotificationsSayWhatHappenedToTheApplicant(t *testing.T) {
-	events, db := openEvents(t, engine.SQLite)
+	events, db := outboxtest.OpenEvents(t, engine.SQLite)
 	server := mailpittest.Start(t, mailpittest.Options{StartTLS: true, Username: "motcua", Password: "mật-khẩu-đúng"})
 	templates := t.TempDir()
 	custom := "Version: 2\nSubject: Hồ sơ {{.Code}} — {{.Status}}\n\nKính gửi {{.ApplicantName}}, mẫu của tỉnh: hồ sơ {{.Code}} nay {{.Status}}.\n"
@@ -37,22 +38,22 @@ func TestNotificationsSayWhatHappenedToTheApplicant(t *testing.T) {
 	notifier := &email.Notifier{Store: events.Sealed, From: from, PublicURL: "https://motcua.example.gov.vn/",
 		Templates: email.Templates{Dir: templates},
 		Sender:    &email.SMTP{Addr: "127.0.0.1:1", Security: email.StartTLS, Timeout: time.Second}} // nothing listens: every send fails
-	migrateConsumer(t, db, engine.SQLite, notifier)
-	seed(t, events.Sealed)
+	outboxtest.MigrateConsumer(t, db, engine.SQLite, notifier)
+	outboxtest.Seed(t, events.Sealed)
 	log := logtest.Settled(t, events.Sealed)
 
 	// First the deliveries are recorded while the mail server is unreachable.
 	offline := start(t, events, db, engine.SQLite, quiet, notifier)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	if err := offline.engine.WaitFor(ctx, log[len(log)-1].Position); err != nil {
+	if err := offline.Engine.WaitFor(ctx, log[len(log)-1].Position); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, time.Minute, "sends have failed", func() bool {
+	outboxtest.Eventually(t, time.Minute, "sends have failed", func() bool {
 		list, err := delivery.List(context.Background(), db, delivery.ListOptions{State: "failing"})
 		return err == nil && len(list) > 0 && strings.Contains(list[0].LastError, "connect")
 	})
-	offline.stop()
+	offline.Stop()
 
 	// Then one applicant's personal data is erased on a legal request.
 	received := receivedEvents(t, log)
@@ -71,8 +72,8 @@ func TestNotificationsSayWhatHappenedToTheApplicant(t *testing.T) {
 	notifier.Sender = &email.SMTP{Addr: server.SMTPAddr, Security: email.StartTLS, RootCAs: server.RootCAs,
 		Username: "motcua", Password: "mật-khẩu-đúng", Timeout: 5 * time.Second}
 	online := start(t, events, db, engine.SQLite, quiet, notifier)
-	eventually(t, 2*time.Minute, "nothing is pending", func() bool { return countState(t, db, delivery.Pending) == 0 })
-	online.stop()
+	outboxtest.Eventually(t, 2*time.Minute, "nothing is pending", func() bool { return outboxtest.CountState(t, db, delivery.Pending) == 0 })
+	online.Stop()
 
 	byEvent := map[string]eventstore.RecordedEvent{}
 	for _, re := range log {

@@ -11,13 +11,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/motcua/motcua/domain"
 	"github.com/motcua/motcua/engine"
-	"github.com/motcua/motcua/eventstore"
 	"github.com/motcua/motcua/integrations/delivery"
 	"github.com/motcua/motcua/integrations/email"
 	"github.com/motcua/motcua/integrations/email/mailpittest"
 	"github.com/motcua/motcua/internal/logtest"
+	"github.com/motcua/motcua/internal/outboxtest"
 )
 
 var from = mail.Address{Name: "Trung tâm Phục vụ hành chính công tỉnh", Address: "khong-tra-loi@motcua.example.gov.vn"}
@@ -32,20 +31,20 @@ var from = mail.Address{Name: "Trung tâm Phục vụ hành chính công tỉnh"
 func TestEveryNotificationArrivesOncePerKeyThroughAStorm(t *testing.T) {
 	for _, d := range []engine.Dialect{engine.SQLite, engine.PostgreSQL} {
 		t.Run(string(d), func(t *testing.T) {
-			events, db := openEvents(t, d)
+			events, db := outboxtest.OpenEvents(t, d)
 			server := mailpittest.Start(t, mailpittest.Options{Chaos: "Recipient:451:20", IgnoreDuplicateIDs: true})
 			proxy := mailpittest.StartProxy(t, server.SMTPAddr, 0.2, 0.15)
 			notifier := &email.Notifier{Store: events.Sealed, From: from, PublicURL: "https://motcua.example.gov.vn",
 				Sender: &email.SMTP{Addr: proxy.Addr, Security: email.Plain, Timeout: 2 * time.Second}}
-			migrateConsumer(t, db, d, notifier)
+			outboxtest.MigrateConsumer(t, db, d, notifier)
 
 			var logs bytes.Buffer
 			logger := slog.New(slog.NewTextHandler(&lockedWriter{w: &logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
 			first := start(t, events, db, d, logger, notifier)
 			seeded := make(chan struct{})
-			go func() { defer close(seeded); seed(t, events.Sealed) }()
-			eventually(t, 2*time.Minute, "some mail went out", func() bool { return countState(t, db, delivery.Sent) >= 10 })
-			first.stop() // motcua goes down mid-storm
+			go func() { defer close(seeded); outboxtest.Seed(t, events.Sealed) }()
+			outboxtest.Eventually(t, 2*time.Minute, "some mail went out", func() bool { return outboxtest.CountState(t, db, delivery.Sent) >= 10 })
+			first.Stop() // motcua goes down mid-storm
 			server.Restart(t)
 
 			second := start(t, events, db, d, logger, notifier)
@@ -53,17 +52,17 @@ func TestEveryNotificationArrivesOncePerKeyThroughAStorm(t *testing.T) {
 			log := logtest.Settled(t, events.Sealed)
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
-			if err := second.engine.WaitFor(ctx, log[len(log)-1].Position); err != nil {
+			if err := second.Engine.WaitFor(ctx, log[len(log)-1].Position); err != nil {
 				t.Fatal(err)
 			}
-			eventually(t, 3*time.Minute, "nothing is pending", func() bool { return countState(t, db, delivery.Pending) == 0 })
-			second.stop()
+			outboxtest.Eventually(t, 3*time.Minute, "nothing is pending", func() bool { return outboxtest.CountState(t, db, delivery.Pending) == 0 })
+			second.Stop()
 
 			// What the log calls for, computed here from the events themselves.
-			wantKinds := expectedNotifications(t, log)
+			wantKinds := outboxtest.ExpectedEmails(t, log)
 			rows := sentRows(t, db)
-			if len(rows) != len(wantKinds) || countState(t, db, delivery.Dead) != 0 {
-				t.Fatalf("%d deliveries sent (%d dead); the log calls for %d", len(rows), countState(t, db, delivery.Dead), len(wantKinds))
+			if len(rows) != len(wantKinds) || outboxtest.CountState(t, db, delivery.Dead) != 0 {
+				t.Fatalf("%d deliveries sent (%d dead); the log calls for %d", len(rows), outboxtest.CountState(t, db, delivery.Dead), len(wantKinds))
 			}
 			byMessageID := map[string]sentRow{}
 			for key, row := range rows {
@@ -103,53 +102,6 @@ func TestEveryNotificationArrivesOncePerKeyThroughAStorm(t *testing.T) {
 				len(rows), len(messages), proxy.LostAcks())
 		})
 	}
-}
-
-// expectedNotifications computes, from the log alone, the notification kind each event calls for
-// (by idempotency key): the rules of Notifier.Plan restated on the events.
-func expectedNotifications(t testing.TB, log []eventstore.RecordedEvent) map[string]string {
-	t.Helper()
-	want := map[string]string{}
-	states := map[string]domain.Dossier{}
-	hasEmail := map[string]bool{}
-	for _, re := range log {
-		if !domain.IsDossierEvent(re.Type) {
-			continue
-		}
-		e, err := domain.DecodeEvent(re.Type, re.Data)
-		if err != nil {
-			t.Fatal(err)
-		}
-		before := states[re.Stream]
-		after := domain.Evolve(before, e)
-		states[re.Stream] = after
-		if after.Applicant.Email != "" {
-			hasEmail[re.Stream] = true
-		}
-		if !hasEmail[re.Stream] {
-			continue
-		}
-		kind := ""
-		switch e := e.(type) {
-		case domain.SupplementRequested:
-			kind = email.KindSupplementRequested
-		case domain.ApologyIssued:
-			kind = email.KindApology
-		case domain.ResultReady:
-			kind = email.KindResultReady
-		case domain.FeeAssessed:
-			if e.Total > 0 {
-				kind = email.KindPaymentDue
-			}
-		}
-		if kind == "" && before.Status != after.Status {
-			kind = email.KindStatusChanged
-		}
-		if kind != "" {
-			want[delivery.Key(email.DestinationName, re.ID.String(), kind)] = kind
-		}
-	}
-	return want
 }
 
 type sentRow struct {

@@ -43,8 +43,9 @@ type Ack struct {
 	Duplicate bool `json:"duplicate,omitempty"`
 }
 
-// Client talks to the portal: it gets a token with the client-credentials grant, keeps it until
-// it expires, and gets a new one once when the portal answers 401.
+// Client talks to the portal: its token source (TokenSource, from TokenURL, ClientID and
+// ClientSecret) gets a token with the client-credentials grant, keeps it until it is about to
+// expire, and gets a new one once when the portal answers 401.
 type Client struct {
 	BaseURL string
 	// TokenURL is the token endpoint; BaseURL + TokenPath when empty.
@@ -56,9 +57,8 @@ type Client struct {
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 
-	mu      sync.Mutex
-	token   string
-	expires time.Time
+	tokensOnce sync.Once
+	tokens     *TokenSource
 }
 
 var defaultHTTP = &http.Client{Timeout: 30 * time.Second}
@@ -70,11 +70,16 @@ func (c *Client) http() *http.Client {
 	return defaultHTTP
 }
 
-func (c *Client) now() time.Time {
-	if c.Now != nil {
-		return c.Now()
-	}
-	return time.Now()
+// tokenSource is the client's token source, made at its first use from its fields.
+func (c *Client) tokenSource() *TokenSource {
+	c.tokensOnce.Do(func() {
+		tokenURL := c.TokenURL
+		if tokenURL == "" {
+			tokenURL = strings.TrimRight(c.BaseURL, "/") + TokenPath
+		}
+		c.tokens = &TokenSource{URL: tokenURL, ClientID: c.ClientID, ClientSecret: c.ClientSecret, HTTP: c.HTTP, Now: c.Now}
+	})
+	return c.tokens
 }
 
 // Check reports a configuration that cannot work.
@@ -93,34 +98,25 @@ func (c *Client) Check() error {
 // acknowledgement. A refusal of the document (a 4xx other than 401, 408 and 429, or an
 // error_code) is delivery.Permanent; everything else that fails is worth a retry.
 func (c *Client) Post(ctx context.Context, service, key string, sequence uint64, body []byte) (Ack, error) {
-	for attempt := 0; ; attempt++ {
-		token, err := c.accessToken(ctx, attempt > 0)
-		if err != nil {
-			return Ack{}, err
-		}
+	resp, err := c.tokenSource().Do(ctx, c.http(), func(ctx context.Context) (*http.Request, error) {
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(c.BaseURL, "/")+ServicePath+service, bytes.NewReader(body))
 		if err != nil {
-			return Ack{}, err
+			return nil, err
 		}
 		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Authorization", "Bearer "+token)
 		req.Header.Set(HeaderIdempotencyKey, key)
 		req.Header.Set(HeaderSequence, strconv.FormatUint(sequence, 10))
-		resp, err := c.http().Do(req)
-		if err != nil {
-			return Ack{}, fmt.Errorf("portal %s: %w", service, err)
-		}
-		raw, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-		resp.Body.Close()
-		if err != nil {
-			return Ack{}, fmt.Errorf("portal %s: read the answer: %w", service, err)
-		}
-		if resp.StatusCode == http.StatusUnauthorized && attempt == 0 {
-			c.forget(token) // the portal ended the token early: one new one, one more try
-			continue
-		}
-		return answer(service, resp.StatusCode, raw)
+		return req, nil
+	})
+	if err != nil {
+		return Ack{}, fmt.Errorf("portal %s: %w", service, err)
 	}
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	resp.Body.Close()
+	if err != nil {
+		return Ack{}, fmt.Errorf("portal %s: read the answer: %w", service, err)
+	}
+	return answer(service, resp.StatusCode, raw)
 }
 
 // answer reads the portal's answer to a document.
@@ -138,60 +134,6 @@ func answer(service string, status int, raw []byte) (Ack, error) {
 		return Ack{}, delivery.Permanent(fmt.Errorf("portal %s refused the document: error %d: %s", service, ack.ErrorCode, scrub(ack.Message)))
 	}
 	return ack, nil
-}
-
-// tokenAnswer is the token endpoint's answer (RFC 6749 §5.1).
-type tokenAnswer struct {
-	AccessToken string `json:"access_token"`
-	TokenType   string `json:"token_type"`
-	ExpiresIn   int64  `json:"expires_in"`
-	Error       string `json:"error"`
-}
-
-// accessToken returns the cached token, or a new one when it expired, is about to, or fresh.
-func (c *Client) accessToken(ctx context.Context, fresh bool) (string, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	// A token is renewed 30 s before it ends, so that none expires on its way to the portal.
-	if !fresh && c.token != "" && c.now().Add(30*time.Second).Before(c.expires) {
-		return c.token, nil
-	}
-	form := url.Values{"grant_type": {"client_credentials"}}
-	tokenURL := c.TokenURL
-	if tokenURL == "" {
-		tokenURL = strings.TrimRight(c.BaseURL, "/") + TokenPath
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, tokenURL, strings.NewReader(form.Encode()))
-	if err != nil {
-		return "", err
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.SetBasicAuth(url.QueryEscape(c.ClientID), url.QueryEscape(c.ClientSecret)) // RFC 6749 §2.3.1
-	resp, err := c.http().Do(req)
-	if err != nil {
-		return "", fmt.Errorf("portal token: %w", err)
-	}
-	defer resp.Body.Close()
-	var t tokenAnswer
-	if err := json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&t); err != nil && resp.StatusCode == http.StatusOK {
-		return "", fmt.Errorf("portal token: %w", err)
-	}
-	if resp.StatusCode != http.StatusOK || t.AccessToken == "" {
-		// Wrong credentials are retried, then dead: the operator fixes the secret and retries.
-		return "", fmt.Errorf("portal token: HTTP %d %s", resp.StatusCode, scrub(t.Error))
-	}
-	c.token = t.AccessToken
-	c.expires = c.now().Add(time.Duration(max(t.ExpiresIn, 60)) * time.Second)
-	return c.token, nil
-}
-
-// forget drops token unless another request already replaced it.
-func (c *Client) forget(token string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.token == token {
-		c.token = ""
-	}
 }
 
 var (

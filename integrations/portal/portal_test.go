@@ -20,6 +20,7 @@ import (
 	"github.com/motcua/motcua/integrations/portal"
 	"github.com/motcua/motcua/integrations/portal/portalsim"
 	"github.com/motcua/motcua/internal/logtest"
+	"github.com/motcua/motcua/internal/outboxtest"
 )
 
 const (
@@ -49,14 +50,14 @@ func startPortal(t testing.TB) (*portalsim.Server, *httptest.Server) {
 func TestThePortalHoldsOurReadOfEveryDossierAfterAFaultStorm(t *testing.T) {
 	for _, d := range []engine.Dialect{engine.SQLite, engine.PostgreSQL} {
 		t.Run(string(d), func(t *testing.T) {
-			events, db := openEvents(t, d)
+			events, db := outboxtest.OpenEvents(t, d)
 			sim, server := startPortal(t)
 			sim.SetFaults(portalsim.Faults{ServerError: 0.12, Timeout: 0.04, Drop: 0.08, AckLost: 0.12, Reorder: 0.2,
 				TimeoutDelay: time.Second, ReorderDelay: 80 * time.Millisecond})
 			client := &portal.Client{BaseURL: server.URL, ClientID: clientID, ClientSecret: clientSecret,
 				HTTP: &http.Client{Timeout: 300 * time.Millisecond}}
 			syncer := &portal.Syncer{Store: events.Sealed, Portal: client, ResultLink: portal.LookupLink(publicURL)}
-			migrateConsumer(t, db, d, syncer)
+			outboxtest.MigrateConsumer(t, db, d, syncer)
 
 			var logs bytes.Buffer
 			logger := slog.New(slog.NewTextHandler(&lockedWriter{w: &logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -66,12 +67,12 @@ func TestThePortalHoldsOurReadOfEveryDossierAfterAFaultStorm(t *testing.T) {
 				defer close(seeded)
 				var wg sync.WaitGroup
 				wg.Add(2)
-				go func() { defer wg.Done(); seed(t, events.Sealed) }()
+				go func() { defer wg.Done(); outboxtest.Seed(t, events.Sealed) }()
 				go func() { defer wg.Done(); churn(t, events.Sealed, 20, 5) }() // 20 dossiers, 200 status changes
 				wg.Wait()
 			}()
-			eventually(t, 2*time.Minute, "some documents were acknowledged", func() bool { return countState(t, db, delivery.Sent) >= 10 })
-			first.stop() // motcua goes down mid-storm
+			outboxtest.Eventually(t, 2*time.Minute, "some documents were acknowledged", func() bool { return outboxtest.CountState(t, db, delivery.Sent) >= 10 })
+			first.Stop() // motcua goes down mid-storm
 			sim.RevokeTokens()
 
 			second := start(t, events, db, d, logger, syncer)
@@ -79,14 +80,14 @@ func TestThePortalHoldsOurReadOfEveryDossierAfterAFaultStorm(t *testing.T) {
 			log := logtest.Settled(t, events.Sealed)
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
-			if err := second.engine.WaitFor(ctx, log[len(log)-1].Position); err != nil {
+			if err := second.Engine.WaitFor(ctx, log[len(log)-1].Position); err != nil {
 				t.Fatal(err)
 			}
-			eventually(t, 4*time.Minute, "nothing is pending", func() bool { return countState(t, db, delivery.Pending) == 0 })
-			second.stop()
+			outboxtest.Eventually(t, 4*time.Minute, "nothing is pending", func() bool { return outboxtest.CountState(t, db, delivery.Pending) == 0 })
+			second.Stop()
 			sim.Settle()
 
-			if dead := countState(t, db, delivery.Dead); dead != 0 {
+			if dead := outboxtest.CountState(t, db, delivery.Dead); dead != 0 {
 				t.Fatalf("%d deliveries dead: %v", dead, lastErrors(t, db))
 			}
 			// What the log calls for, by key, and what the portal accepted.
@@ -124,7 +125,7 @@ func TestThePortalHoldsOurReadOfEveryDossierAfterAFaultStorm(t *testing.T) {
 
 			// The portal's final state is our read of every dossier.
 			latest := latestRows(rows)
-			dossiers := foldLog(t, log)
+			dossiers := outboxtest.FoldLog(t, log, nil)
 			checked := 0
 			for stream, dossier := range dossiers {
 				code := dossier.ExternalCode
@@ -184,39 +185,12 @@ func TestThePortalHoldsOurReadOfEveryDossierAfterAFaultStorm(t *testing.T) {
 func plannedFromLog(t testing.TB, syncer *portal.Syncer, log []eventstore.RecordedEvent) map[string]string {
 	t.Helper()
 	want := map[string]string{}
-	states := map[string]domain.Dossier{}
-	for _, re := range log {
-		if !domain.IsDossierEvent(re.Type) {
-			continue
-		}
-		e, err := domain.DecodeEvent(re.Type, re.Data)
-		if err != nil {
-			t.Fatal(err)
-		}
-		before := states[re.Stream]
-		after := domain.Evolve(before, e)
-		states[re.Stream] = after
+	outboxtest.FoldLog(t, log, func(re eventstore.RecordedEvent, e domain.Event, before, after domain.Dossier) {
 		if kind := syncer.Plan(delivery.Change{Recorded: re, Event: e, Before: before, After: after}); kind != "" {
 			want[delivery.Key(portal.DestinationName, re.ID.String(), kind)] = kind
 		}
-	}
+	})
 	return want
-}
-
-func foldLog(t testing.TB, log []eventstore.RecordedEvent) map[string]domain.Dossier {
-	t.Helper()
-	out := map[string]domain.Dossier{}
-	for _, re := range log {
-		if !domain.IsDossierEvent(re.Type) {
-			continue
-		}
-		e, err := domain.DecodeEvent(re.Type, re.Data)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out[re.Stream] = domain.Evolve(out[re.Stream], e)
-	}
-	return out
 }
 
 // latestRows gives, per dossier and service, the sent delivery of the latest event.

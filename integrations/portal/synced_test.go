@@ -11,6 +11,7 @@ import (
 	"github.com/motcua/motcua/integrations/portal"
 	"github.com/motcua/motcua/integrations/portal/portalsim"
 	"github.com/motcua/motcua/internal/logtest"
+	"github.com/motcua/motcua/internal/outboxtest"
 )
 
 // A portal down long enough kills the deliveries: the synced indicator says which share of the
@@ -21,26 +22,26 @@ func TestReconcileResendsWhatThePortalNeverAcknowledged(t *testing.T) {
 	for _, d := range []engine.Dialect{engine.SQLite, engine.PostgreSQL} {
 		t.Run(string(d), func(t *testing.T) {
 			ctx := context.Background()
-			events, db := openEvents(t, d)
+			events, db := outboxtest.OpenEvents(t, d)
 			sim, server := startPortal(t)
 			client := &portal.Client{BaseURL: server.URL, ClientID: clientID, ClientSecret: clientSecret,
 				HTTP: &http.Client{Timeout: time.Second}}
 			syncer := &portal.Syncer{Store: events.Sealed, Portal: client, ResultLink: portal.LookupLink(publicURL)}
-			migrateConsumer(t, db, d, syncer)
+			outboxtest.MigrateConsumer(t, db, d, syncer)
 			if err := portal.Migrate(ctx, db, d); err != nil {
 				t.Fatal(err)
 			}
 			sim.SetFaults(portalsim.Faults{ServerError: 0.5})
 			system := startWith(t, events, db, d, quiet, syncer, delivery.Policy{MaxAttempts: 2, Initial: time.Millisecond, Max: 5 * time.Millisecond})
-			seed(t, events.Sealed)
+			outboxtest.Seed(t, events.Sealed)
 			log := logtest.Settled(t, events.Sealed)
 			waitCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 			defer cancel()
-			if err := system.engine.WaitFor(waitCtx, log[len(log)-1].Position); err != nil {
+			if err := system.Engine.WaitFor(waitCtx, log[len(log)-1].Position); err != nil {
 				t.Fatal(err)
 			}
-			eventually(t, 2*time.Minute, "nothing is pending", func() bool { return countState(t, db, delivery.Pending) == 0 })
-			if countState(t, db, delivery.Dead) == 0 {
+			outboxtest.Eventually(t, 2*time.Minute, "nothing is pending", func() bool { return outboxtest.CountState(t, db, delivery.Pending) == 0 })
+			if outboxtest.CountState(t, db, delivery.Dead) == 0 {
 				t.Fatal("no delivery died: the test proves nothing")
 			}
 			from, to := time.Unix(0, 0), time.Now().Add(time.Hour)
@@ -59,7 +60,7 @@ func TestReconcileResendsWhatThePortalNeverAcknowledged(t *testing.T) {
 			if r.Dossiers != before.Dossiers || r.Requeued != before.Dossiers-before.Acknowledged {
 				t.Fatalf("reconcile %+v; indicator said %+v", r, before)
 			}
-			eventually(t, time.Minute, "the requeued deliveries are sent", func() bool { return countState(t, db, delivery.Pending) == 0 })
+			outboxtest.Eventually(t, time.Minute, "the requeued deliveries are sent", func() bool { return outboxtest.CountState(t, db, delivery.Pending) == 0 })
 			after, err := portal.SyncedIndicator(ctx, db, from, to)
 			if err != nil {
 				t.Fatal(err)
@@ -67,7 +68,7 @@ func TestReconcileResendsWhatThePortalNeverAcknowledged(t *testing.T) {
 			if after.Dossiers != before.Dossiers || after.Acknowledged != after.Dossiers || after.Percent() != 100 {
 				t.Fatalf("indicator after reconcile: %+v", after)
 			}
-			for stream, dossier := range foldLog(t, log) {
+			for stream, dossier := range outboxtest.FoldLog(t, log, nil) {
 				if dossier.Code == "" {
 					continue
 				}
@@ -94,13 +95,13 @@ func TestReconcileSendsTheDossiersFromBeforeTheOutbox(t *testing.T) {
 	for _, d := range []engine.Dialect{engine.SQLite, engine.PostgreSQL} {
 		t.Run(string(d), func(t *testing.T) {
 			ctx := context.Background()
-			events, db := openEvents(t, d)
+			events, db := outboxtest.OpenEvents(t, d)
 			sim, server := startPortal(t)
 			syncer := &portal.Syncer{Store: events.Sealed, ResultLink: portal.LookupLink(publicURL),
 				Portal: &portal.Client{BaseURL: server.URL, ClientID: clientID, ClientSecret: clientSecret}}
-			seed(t, events.Sealed)
+			outboxtest.Seed(t, events.Sealed)
 			time.Sleep(5 * time.Millisecond) // the origin comes after every event
-			migrateConsumer(t, db, d, syncer)
+			outboxtest.MigrateConsumer(t, db, d, syncer)
 			if err := portal.Migrate(ctx, db, d); err != nil {
 				t.Fatal(err)
 			}
@@ -108,13 +109,13 @@ func TestReconcileSendsTheDossiersFromBeforeTheOutbox(t *testing.T) {
 			log := logtest.Settled(t, events.Sealed)
 			waitCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 			defer cancel()
-			if err := system.engine.WaitFor(waitCtx, log[len(log)-1].Position); err != nil {
+			if err := system.Engine.WaitFor(waitCtx, log[len(log)-1].Position); err != nil {
 				t.Fatal(err)
 			}
-			if n := countState(t, db, delivery.Pending) + countState(t, db, delivery.Sent); n != 0 {
+			if n := outboxtest.CountState(t, db, delivery.Pending) + outboxtest.CountState(t, db, delivery.Sent); n != 0 {
 				t.Fatalf("%d deliveries about events before the origin", n)
 			}
-			dossiers := foldLog(t, log)
+			dossiers := outboxtest.FoldLog(t, log, nil)
 			withCode := 0
 			for _, dossier := range dossiers {
 				if dossier.Code != "" {
@@ -129,7 +130,7 @@ func TestReconcileSendsTheDossiersFromBeforeTheOutbox(t *testing.T) {
 			if r.Unrecorded != int64(withCode) || r.Dossiers != 0 {
 				t.Fatalf("reconcile %+v; %d dossiers have a code", r, withCode)
 			}
-			eventually(t, time.Minute, "the recorded states are sent", func() bool { return countState(t, db, delivery.Sent) == withCode })
+			outboxtest.Eventually(t, time.Minute, "the recorded states are sent", func() bool { return outboxtest.CountState(t, db, delivery.Sent) == withCode })
 			for stream, dossier := range dossiers {
 				if dossier.Code == "" {
 					continue

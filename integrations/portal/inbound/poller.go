@@ -19,6 +19,7 @@ import (
 
 	"github.com/motcua/motcua/domain"
 	"github.com/motcua/motcua/engine"
+	"github.com/motcua/motcua/integrations/portal"
 )
 
 // Recorder records a verified dossier from the portal and says whether it opened a new dossier
@@ -50,8 +51,8 @@ type feedItem struct {
 // portal_inbound_parked with the fields at fault, counted, logged) and the feed goes on.
 type Poller struct {
 	FeedURL  string
-	Client   *http.Client // http.DefaultClient when nil; give it a timeout
-	Token    *TokenSource // nil: the feed asks for no token
+	Client   *http.Client        // http.DefaultClient when nil; give it a timeout
+	Token    *portal.TokenSource // nil: the feed asks for no token
 	DB       *sql.DB
 	Dialect  engine.Dialect
 	Catalog  *domain.Catalog
@@ -308,26 +309,11 @@ func (p *Poller) fetch(ctx context.Context, cursor string) (feedPage, error) {
 	q.Set("ViTri", cursor)
 	q.Set("SoLuong", strconv.Itoa(cmp.Or(p.PageSize, 100)))
 	u.RawQuery = q.Encode()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
-	if err != nil {
-		return feedPage{}, err
-	}
-	req.Header.Set("Accept", "application/json")
-	if p.Token != nil {
-		token, err := p.Token.Token(ctx)
-		if err != nil {
-			return feedPage{}, err
-		}
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := p.client().Do(req)
+	resp, err := p.Token.Get(ctx, p.client(), u.String())
 	if err != nil {
 		return feedPage{}, fmt.Errorf("portal feed: %w", err)
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode == http.StatusUnauthorized && p.Token != nil {
-		p.Token.Forget() // revoked or expired early: the next poll asks for a new one
-	}
 	if resp.StatusCode != http.StatusOK {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
 		return feedPage{}, fmt.Errorf("portal feed: answered %s", resp.Status)

@@ -3,19 +3,15 @@ package inbound_test
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/motcua/motcua/commands"
 	"github.com/motcua/motcua/domain"
@@ -23,43 +19,16 @@ import (
 	"github.com/motcua/motcua/domain/domaintest"
 	"github.com/motcua/motcua/engine"
 	"github.com/motcua/motcua/eventstore"
-	"github.com/motcua/motcua/eventstore/postgres"
 	"github.com/motcua/motcua/eventstore/postgres/pgtest"
-	"github.com/motcua/motcua/eventstore/sqlite"
+	"github.com/motcua/motcua/integrations/portal"
 	"github.com/motcua/motcua/integrations/portal/inbound"
 	"github.com/motcua/motcua/integrations/portal/inbound/feedsim"
+	"github.com/motcua/motcua/internal/outboxtest"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
 
 var quiet = slog.New(slog.DiscardHandler)
-
-// openStore opens a fresh store of the dialect's backend and the read database beside it.
-func openStore(t *testing.T, d engine.Dialect) (eventstore.Store, *sql.DB) {
-	t.Helper()
-	ctx := context.Background()
-	if d == engine.SQLite {
-		store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "motcua.db"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { store.Close() })
-		return store, store.DB()
-	}
-	store, err := postgres.Open(ctx, pgtest.NewDatabaseInTurn(t), postgres.WithLogger(quiet))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := store.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	db := stdlib.OpenDBFromPool(store.Pool())
-	t.Cleanup(func() {
-		db.Close()
-		store.Close()
-	})
-	return store, db
-}
 
 // recorderOf is what motcua serve injects: the portal's dossier through the use case.
 func recorderOf(app *commands.App) inbound.Recorder {
@@ -119,21 +88,21 @@ func TestPollerRecordsEachPortalDossierOnceThroughRestartsOutagesAndBadItems(t *
 	for _, dialect := range []engine.Dialect{engine.SQLite, engine.PostgreSQL} {
 		t.Run(string(dialect), func(t *testing.T) {
 			ctx := context.Background()
-			store, db := openStore(t, dialect)
+			store, db := outboxtest.OpenStore(t, dialect)
 			cal := calendar.Default()
 			app := commands.New(store, domaintest.Catalog(t, cal), cal)
 			now := time.Date(2026, 3, 2, 8, 0, 0, 0, domain.VietnamTime)
 			app.Now, app.Logger = func() time.Time { return now }, quiet
 
-			portal := feedsim.New("motcua-thanh-hoa", "bí-mật-ứng-dụng")
-			server := httptest.NewServer(portal.Handler())
+			feed := feedsim.New("motcua-thanh-hoa", "bí-mật-ứng-dụng")
+			server := httptest.NewServer(feed.Handler())
 			defer server.Close()
 			var logs bytes.Buffer
 			recorder, failedOnce := flakyRecorder(recorderOf(app), "G22.99-260302-000005")
 			newPoller := func() *inbound.Poller {
 				return &inbound.Poller{
 					FeedURL: server.URL + "/hoso", Client: &http.Client{Timeout: 5 * time.Second},
-					Token: &inbound.TokenSource{URL: server.URL + "/token", ClientID: "motcua-thanh-hoa", ClientSecret: "bí-mật-ứng-dụng"},
+					Token: &portal.TokenSource{URL: server.URL + "/token", ClientID: "motcua-thanh-hoa", ClientSecret: "bí-mật-ứng-dụng"},
 					DB:    db, Dialect: dialect, Catalog: app.Catalog, Record: recorder, PageSize: 2,
 					Logger: slog.New(slog.NewTextHandler(&logs, nil)), Now: app.Now,
 				}
@@ -142,11 +111,11 @@ func TestPollerRecordsEachPortalDossierOnceThroughRestartsOutagesAndBadItems(t *
 				t.Fatal(err)
 			}
 
-			portal.Add(document("G22.99-260302-000001", nil))
-			unknownProcedure := portal.Add(document("G22.99-260302-000002", func(d map[string]any) { d["MaTTHC"] = "9.999999" }))
-			portal.Add(document("G22.99-260302-000003", nil))
-			notADossier := portal.Add([]byte(`"rác"`))
-			portal.Add(document("G22.99-260302-000004", nil))
+			feed.Add(document("G22.99-260302-000001", nil))
+			unknownProcedure := feed.Add(document("G22.99-260302-000002", func(d map[string]any) { d["MaTTHC"] = "9.999999" }))
+			feed.Add(document("G22.99-260302-000003", nil))
+			notADossier := feed.Add([]byte(`"rác"`))
+			feed.Add(document("G22.99-260302-000004", nil))
 
 			first := newPoller()
 			if err := first.Poll(ctx); err != nil {
@@ -165,11 +134,11 @@ func TestPollerRecordsEachPortalDossierOnceThroughRestartsOutagesAndBadItems(t *
 			}
 
 			// The portal down, then cutting its connections: the poll fails, the cursor stays, nothing is written.
-			portal.Add(document("G22.99-260302-000005", nil))
-			last := portal.Add(document("G22.99-260302-000006", nil))
+			feed.Add(document("G22.99-260302-000005", nil))
+			last := feed.Add(document("G22.99-260302-000006", nil))
 			before, _ := inbound.Cursor(ctx, db)
 			for _, fault := range []feedsim.Fault{feedsim.Unavailable, feedsim.CutOff} {
-				portal.SetFault(fault)
+				feed.SetFault(fault)
 				if err := first.Poll(ctx); err == nil {
 					t.Fatalf("fault %d: the poll succeeded", fault)
 				}
@@ -177,7 +146,7 @@ func TestPollerRecordsEachPortalDossierOnceThroughRestartsOutagesAndBadItems(t *
 					t.Fatalf("fault %d moved the cursor from %q to %q", fault, before, after)
 				}
 			}
-			portal.SetFault(feedsim.Healthy)
+			feed.SetFault(feedsim.Healthy)
 
 			// The store failing on one item: the poll stops there, the cursor stays before it.
 			if err := first.Poll(ctx); err == nil || !failedOnce.Load() {
@@ -256,22 +225,60 @@ func TestSimulatedPortalSignsAsTheVerifierExpects(t *testing.T) {
 	}
 }
 
+// The poller keeps its token between polls; when the portal revoked it, the poll gets a new one
+// and takes the feed in at once rather than failing until the next.
+func TestPollerKeepsItsTokenAndRenewsARevokedOne(t *testing.T) {
+	ctx := context.Background()
+	store, db := outboxtest.OpenStore(t, engine.SQLite)
+	cal := calendar.Default()
+	app := commands.New(store, domaintest.Catalog(t, cal), cal)
+	app.Logger = quiet
+	feed := feedsim.New("motcua", "bí-mật")
+	server := httptest.NewServer(feed.Handler())
+	defer server.Close()
+	if err := inbound.Migrate(ctx, db, engine.SQLite); err != nil {
+		t.Fatal(err)
+	}
+	poller := &inbound.Poller{FeedURL: server.URL + "/hoso", Token: &portal.TokenSource{URL: server.URL + "/token", ClientID: "motcua", ClientSecret: "bí-mật"},
+		DB: db, Dialect: engine.SQLite, Catalog: app.Catalog, Record: recorderOf(app), Logger: quiet}
+	submitted := func(d map[string]any) {
+		d["NgayNopHoSo"] = time.Now().In(domain.VietnamTime).Format(inbound.PortalTimeLayout)
+	}
+	for i, id := range []string{"G22.99-260302-000801", "G22.99-260302-000802"} {
+		feed.Add(document(id, submitted))
+		if err := poller.Poll(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if n := feed.TokensIssued(); n != 1 {
+			t.Fatalf("after %d polls, %d tokens: the token is not kept", i+1, n)
+		}
+	}
+	feed.RevokeTokens()
+	feed.Add(document("G22.99-260302-000803", submitted))
+	if err := poller.Poll(ctx); err != nil {
+		t.Fatalf("a poll with a revoked token: %v", err)
+	}
+	if n, recorded := feed.TokensIssued(), poller.Stats().Recorded.Load(); n != 2 || recorded != 3 {
+		t.Fatalf("%d tokens, %d dossiers recorded; want a new token and the third dossier in the same poll", n, recorded)
+	}
+}
+
 // Run keeps polling through an outage of the portal and takes the feed in once it is back.
 func TestPollerRunTakesTheFeedInOnceThePortalIsBack(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	store, db := openStore(t, engine.SQLite)
+	store, db := outboxtest.OpenStore(t, engine.SQLite)
 	cal := calendar.Default()
 	app := commands.New(store, domaintest.Catalog(t, cal), cal)
 	app.Logger = quiet
-	portal := feedsim.New("motcua", "bí-mật")
-	server := httptest.NewServer(portal.Handler())
+	feed := feedsim.New("motcua", "bí-mật")
+	server := httptest.NewServer(feed.Handler())
 	defer server.Close()
-	portal.SetFault(feedsim.Unavailable)
-	portal.Add(document("G22.99-260302-000701", func(d map[string]any) {
+	feed.SetFault(feedsim.Unavailable)
+	feed.Add(document("G22.99-260302-000701", func(d map[string]any) {
 		d["NgayNopHoSo"] = time.Now().In(domain.VietnamTime).Format(inbound.PortalTimeLayout)
 	}))
-	poller := &inbound.Poller{FeedURL: server.URL + "/hoso", Token: &inbound.TokenSource{URL: server.URL + "/token", ClientID: "motcua", ClientSecret: "bí-mật"},
+	poller := &inbound.Poller{FeedURL: server.URL + "/hoso", Token: &portal.TokenSource{URL: server.URL + "/token", ClientID: "motcua", ClientSecret: "bí-mật"},
 		DB: db, Dialect: engine.SQLite, Catalog: app.Catalog, Record: recorderOf(app), Interval: 10 * time.Millisecond, Logger: quiet}
 	done := make(chan error, 1)
 	go func() { done <- poller.Run(ctx) }()
@@ -288,7 +295,7 @@ func TestPollerRunTakesTheFeedInOnceThePortalIsBack(t *testing.T) {
 	if poller.Stats().Recorded.Load() != 0 {
 		t.Fatal("recorded during the outage")
 	}
-	portal.SetFault(feedsim.Healthy)
+	feed.SetFault(feedsim.Healthy)
 	waitFor("the dossier is recorded", func() bool { return poller.Stats().Recorded.Load() == 1 })
 	waitFor("the failures are over", func() bool {
 		return poller.Stats().ConsecutiveFailures.Load() == 0 && poller.Stats().LastSuccess.Load() > 0

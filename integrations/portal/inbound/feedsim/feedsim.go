@@ -38,6 +38,7 @@ type Portal struct {
 	tokens map[string]time.Time
 	fault  Fault
 	pulls  int
+	issued int
 }
 
 type item struct {
@@ -65,6 +66,20 @@ func (p *Portal) SetFault(f Fault) {
 	p.mu.Lock()
 	p.fault = f
 	p.mu.Unlock()
+}
+
+// RevokeTokens ends every token issued so far, as a portal may before they expire.
+func (p *Portal) RevokeTokens() {
+	p.mu.Lock()
+	clear(p.tokens)
+	p.mu.Unlock()
+}
+
+// TokensIssued counts the tokens issued.
+func (p *Portal) TokensIssued() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.issued
 }
 
 // Pulls counts the feed requests answered.
@@ -116,6 +131,7 @@ func (p *Portal) token(w http.ResponseWriter, r *http.Request) {
 	token := hex.EncodeToString(b)
 	p.mu.Lock()
 	p.tokens[token] = time.Now().Add(5 * time.Minute)
+	p.issued++
 	p.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(map[string]any{"access_token": token, "token_type": "Bearer", "expires_in": 300})
