@@ -65,9 +65,9 @@ func TestEveryReadOfAnApplicantsDataIsRecordedOnce(t *testing.T) {
 
 	type read struct {
 		name, token, path, accept string // token "": the signed-in inspector's page
-		route                       string
-		official, agency, role      string
-		list, filter                string // a list of many; "" for the dossier
+		route                     string
+		official, agency, role    string
+		list, filter              string // a list of many; "" for the dossier
 	}
 	asReception := func(r read) read { r.official, r.agency, r.role = "tiepnhan1", centre, "reception"; return r }
 	asInspector := func(r read) read { r.official, r.agency, r.role = "thanhtra1", land, "inspector"; return r }
@@ -125,7 +125,7 @@ func TestEveryReadOfAnApplicantsDataIsRecordedOnce(t *testing.T) {
 	// Reads that show no applicant, or show nothing, record nothing.
 	_, before := e.accessEntries("")
 	e.expect(e.do("GET", "/api/v1/public/dossiers/"+code, "", nil), http.StatusOK)
-	e.get("/tra-cuu/" + code).expect(t, http.StatusOK)
+	e.get("/tra-cuu/"+code).expect(t, http.StatusOK)
 	e.expect(e.do("GET", "/api/v1/dossiers/"+code, outsider, nil), http.StatusForbidden)
 	e.expect(e.do("GET", "/api/v1/dossiers/"+code+"/control-sheet", outsider, nil), http.StatusForbidden)
 	e.expect(e.do("GET", "/api/v1/registers/"+centre+"/2026", outsider, nil), http.StatusForbidden)
