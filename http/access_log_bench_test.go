@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"runtime"
 	"testing"
 	"time"
 
@@ -62,9 +63,9 @@ func BenchmarkDossierReadAccessLog(b *testing.B) {
 				Logger: slog.New(slog.DiscardHandler), AccessLog: variant.log})
 			ts := httptest.NewServer(server)
 			defer ts.Close()
-			req, _ := http.NewRequest("GET", ts.URL+"/api/v1/dossiers/"+receipt.Code, nil)
-			req.Header.Set("Authorization", "Bearer "+token)
-			for b.Loop() {
+			get := func(b *testing.B) {
+				req, _ := http.NewRequest("GET", ts.URL+"/api/v1/dossiers/"+receipt.Code, nil)
+				req.Header.Set("Authorization", "Bearer "+token)
 				resp, err := ts.Client().Do(req)
 				if err != nil {
 					b.Fatal(err)
@@ -75,6 +76,20 @@ func BenchmarkDossierReadAccessLog(b *testing.B) {
 					b.Fatalf("status %d", resp.StatusCode)
 				}
 			}
+			b.Run("1-client", func(b *testing.B) {
+				for b.Loop() {
+					get(b)
+				}
+			})
+			// Eight officials at once: the entries' commits queue on SQLite's one writer.
+			b.Run("8-clients", func(b *testing.B) {
+				b.SetParallelism(8 / runtime.GOMAXPROCS(0))
+				b.RunParallel(func(pb *testing.PB) {
+					for pb.Next() {
+						get(b)
+					}
+				})
+			})
 		})
 	}
 }
