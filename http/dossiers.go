@@ -38,6 +38,9 @@ func (s *Server) receive(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) getDossier(w http.ResponseWriter, r *http.Request) {
 	d, _, err := s.app.LoadIfReadable(r.Context(), callerOf(r.Context()), chi.URLParam(r, "ref"))
+	if err == nil {
+		err = s.recordDossierRead(r, d)
+	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -64,6 +67,9 @@ type historyEntry struct {
 
 func (s *Server) dossierEvents(w http.ResponseWriter, r *http.Request) {
 	d, recorded, err := s.app.LoadIfReadable(r.Context(), callerOf(r.Context()), chi.URLParam(r, "ref"))
+	if err == nil {
+		err = s.recordDossierRead(r, d)
+	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -16,6 +16,7 @@ import (
 	"github.com/motcua/motcua/domain"
 	"github.com/motcua/motcua/eventstore"
 	mhttp "github.com/motcua/motcua/http"
+	"github.com/motcua/motcua/internal/logtest"
 )
 
 func (e *env) token(id string, agency string, roles ...commands.Role) string {
@@ -102,10 +103,7 @@ func (e *env) waitPublic(code string, status domain.Status) response {
 // waitProjected waits until every read model has applied everything recorded so far.
 func (e *env) waitProjected() {
 	e.t.Helper()
-	last, err := e.store.ReadAll(context.Background(), eventstore.Start, 100000)
-	if err != nil {
-		e.t.Fatal(err)
-	}
+	last := logtest.Settled(e.t, e.store)
 	if len(last) == 0 {
 		return
 	}

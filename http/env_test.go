@@ -107,7 +107,7 @@ func buildEnv(t *testing.T, opts envOptions) *env {
 	feeder.Logger = quiet
 	runner := feeder.Runner(projections.PublicStatusView{}.Name())
 	cfg := mhttp.Config{App: app, ReadDB: store.DB(), Tokens: mhttp.TokenVerifier{Key: key.Public().(ed25519.PublicKey)},
-		Logger: quiet, PublicStatusUpdates: runner}
+		Logger: quiet, PublicStatusUpdates: runner, AccessLog: newAccessLog(t, store.DB(), engine.SQLite, clock)}
 	if opts.configure != nil {
 		opts.configure(&cfg, app, events)
 	}

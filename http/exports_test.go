@@ -30,6 +30,7 @@ import (
 	"github.com/motcua/motcua/eventstore/postgres/pgtest"
 	"github.com/motcua/motcua/eventstore/sqlite"
 	mhttp "github.com/motcua/motcua/http"
+	"github.com/motcua/motcua/internal/logtest"
 	"github.com/motcua/motcua/projections"
 )
 
@@ -101,19 +102,8 @@ func (x *exportEnv) sync() {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	var last eventstore.Position
-	for from := eventstore.Start; ; {
-		events, err := x.events.ReadAll(ctx, from, 5000)
-		if err != nil {
-			x.t.Fatal(err)
-		}
-		if len(events) == 0 {
-			break
-		}
-		last = events[len(events)-1].Position
-		from = last
-		if len(events) < 5000 {
-			break
-		}
+	if log := logtest.Settled(x.t, x.events); len(log) > 0 {
+		last = log[len(log)-1].Position
 	}
 	for _, name := range projections.Names() {
 		if err := x.feeder.Runner(name).WaitFor(ctx, last); err != nil {

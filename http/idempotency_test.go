@@ -22,6 +22,7 @@ import (
 	"github.com/motcua/motcua/domain"
 	"github.com/motcua/motcua/domain/calendar"
 	"github.com/motcua/motcua/domain/domaintest"
+	"github.com/motcua/motcua/engine"
 	"github.com/motcua/motcua/eventstore"
 	"github.com/motcua/motcua/eventstore/postgres"
 	"github.com/motcua/motcua/eventstore/postgres/pgtest"
@@ -89,7 +90,12 @@ func newBackendEnv(t *testing.T, store eventstore.Store, readDB *sql.DB, configu
 	app := commands.New(store, catalog, cal)
 	app.Now, app.Logger = clock.Now, quiet
 	_, key, _ := ed25519.GenerateKey(rand.Reader)
-	cfg := mhttp.Config{App: app, ReadDB: readDB, Tokens: mhttp.TokenVerifier{Key: key.Public().(ed25519.PublicKey)}, Logger: quiet}
+	dialect := engine.SQLite
+	if _, ok := store.(*postgres.Store); ok {
+		dialect = engine.PostgreSQL
+	}
+	cfg := mhttp.Config{App: app, ReadDB: readDB, Tokens: mhttp.TokenVerifier{Key: key.Public().(ed25519.PublicKey)}, Logger: quiet,
+		AccessLog: newAccessLog(t, readDB, dialect, clock)}
 	if configure != nil {
 		configure(&cfg)
 	}

@@ -30,6 +30,7 @@ var pagedLists = map[string][]string{
 	"/api/v1/registers/{unit}/{year}": {"/api/v1/registers/" + centre + "/2026"},
 	"/api/v1/dashboards/late/{list}":  lateListPaths(),
 	"/api/v1/admin/deliveries":        {"/api/v1/admin/deliveries", "/api/v1/admin/deliveries?state=pending&destination=email"},
+	"/api/v1/access-log":              {"/api/v1/access-log", "/api/v1/access-log?applicant=038012345678"},
 }
 
 func lateListPaths() []string {
@@ -45,24 +46,25 @@ func lateListPaths() []string {
 var boundedLists = map[string]string{
 	"/api/v1/dashboards/late": "each list's first page is at most its limit and LateDashboardFirstPageMax; by agency, procedure " +
 		"and field are bounded by the catalog; by unit and by official capped at LateGroupLimit plus one line of the others",
-	"/api/v1/procedures":              "the catalog, which the province edits and the server holds in memory",
-	"/api/v1/work-queue/summary":      "one line per agency: at most the catalog's agencies",
-	"/api/v1/statistics/satisfaction": "groups capped at SatisfactionGroupLimit plus one line of the others; months by the period (at most ten years)",
-	"/api/v1/reports/resolution":      "one line per field of the catalog",
-	"/can-bo":                         "the work queue page: a page at a time (TestWorkQueueAnswersOnePageAtATime), or the inspector's one line per agency",
-	"/can-bo/thong-ke/tre-han":        "the late dashboard's first pages, or one page of one list with a link to the next",
-	"/can-bo/thong-ke/tre-han.csv":    "an export: the late lists streamed page by page, never held whole",
-	"/can-bo/thong-ke/dung-han":       "one line per month of the period (at most ten years)",
-	"/can-bo/thong-ke/dung-han.csv":   "one line per month of the period (at most ten years)",
-	"/can-bo/thong-ke/hai-long":       "the satisfaction report: groups capped at SatisfactionGroupLimit",
-	"/can-bo/thong-ke/hai-long.csv":   "the satisfaction report: groups capped at SatisfactionGroupLimit",
-	"/can-bo/thong-ke/bao-cao":        "the resolution report: one line per field of the catalog",
-	"/can-bo/thong-ke/bao-cao.csv":    "the resolution report: one line per field of the catalog",
-	"/can-bo/thong-ke/tre-han.xlsx":   "the late dashboard's workbook: each list's first page of at most LateDashboardFirstPageMax, the groups as the JSON's",
-	"/can-bo/thong-ke/hai-long.xlsx":  "the satisfaction workbook: groups capped at SatisfactionGroupLimit",
-	"/can-bo/thong-ke/bao-cao.xlsx":   "the resolution report's workbook: one line per field and procedure of the catalog",
-	"/api/v1/admin/deliveries/status": "one line per destination: the configured ones and those holding deliveries",
-	"/can-bo/quan-tri/gui-thong-bao":  "the deliveries page: one line per destination, and one page of the paged list of deliveries",
+	"/api/v1/procedures":                 "the catalog, which the province edits and the server holds in memory",
+	"/api/v1/work-queue/summary":         "one line per agency: at most the catalog's agencies",
+	"/api/v1/statistics/satisfaction":    "groups capped at SatisfactionGroupLimit plus one line of the others; months by the period (at most ten years)",
+	"/api/v1/reports/resolution":         "one line per field of the catalog",
+	"/can-bo":                            "the work queue page: a page at a time (TestWorkQueueAnswersOnePageAtATime), or the inspector's one line per agency",
+	"/can-bo/thong-ke/tre-han":           "the late dashboard's first pages, or one page of one list with a link to the next",
+	"/can-bo/thong-ke/tre-han.csv":       "an export: the late lists streamed page by page, never held whole",
+	"/can-bo/thong-ke/dung-han":          "one line per month of the period (at most ten years)",
+	"/can-bo/thong-ke/dung-han.csv":      "one line per month of the period (at most ten years)",
+	"/can-bo/thong-ke/hai-long":          "the satisfaction report: groups capped at SatisfactionGroupLimit",
+	"/can-bo/thong-ke/hai-long.csv":      "the satisfaction report: groups capped at SatisfactionGroupLimit",
+	"/can-bo/thong-ke/bao-cao":           "the resolution report: one line per field of the catalog",
+	"/can-bo/thong-ke/bao-cao.csv":       "the resolution report: one line per field of the catalog",
+	"/can-bo/thong-ke/tre-han.xlsx":      "the late dashboard's workbook: each list's first page of at most LateDashboardFirstPageMax, the groups as the JSON's",
+	"/can-bo/thong-ke/hai-long.xlsx":     "the satisfaction workbook: groups capped at SatisfactionGroupLimit",
+	"/can-bo/thong-ke/bao-cao.xlsx":      "the resolution report's workbook: one line per field and procedure of the catalog",
+	"/api/v1/admin/deliveries/status":    "one line per destination: the configured ones and those holding deliveries",
+	"/can-bo/quan-tri/gui-thong-bao":     "the deliveries page: one line per destination, and one page of the paged list of deliveries",
+	"/can-bo/thanh-tra/nhat-ky-truy-cap": "the access log page: one page of the paged access log",
 }
 
 // singleResources answer one thing (its own parts at most: a dossier's steps and history).
@@ -118,11 +120,20 @@ func TestNoListAnswersMoreThanItsPageSize(t *testing.T) {
 		e.clock.Advance(wait)
 	}
 	e.waitProjected()
+	// Five reads of a dossier fill the access log over three pages of 2.
+	lastCode := e.expect(e.do("GET", "/api/v1/work-queue?limit=1", desk, nil), http.StatusOK).body["items"].([]any)[0].(map[string]any)["code"].(string)
+	for range 5 {
+		e.expect(e.do("GET", "/api/v1/dossiers/"+lastCode, desk, nil), http.StatusOK)
+	}
+	inspector := e.token("thanhtra1", "", commands.RoleInspector)
 
 	for pattern, paths := range pagedLists {
 		reader := desk
 		if strings.HasPrefix(pattern, "/api/v1/admin/") {
 			reader = admin
+		}
+		if pattern == "/api/v1/access-log" {
+			reader = inspector
 		}
 		for _, path := range paths {
 			seen := map[string]bool{}

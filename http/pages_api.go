@@ -240,3 +240,23 @@ func (s *Server) apiWrite(r *http.Request, method, path string, body any, header
 		}
 	}
 }
+
+func (a pagesAPI) AccessLog(r *http.Request, q httpkit.AccessQuery) (httpkit.AccessPage, *httpkit.Problem, error) {
+	params := url.Values{}
+	for name, value := range map[string]string{"dossier": q.Dossier, "applicant": q.Applicant, "limit": q.Limit, "after": q.After} {
+		if value != "" {
+			params.Set(name, value)
+		}
+	}
+	path := "/api/v1/access-log"
+	if len(params) > 0 {
+		path += "?" + params.Encode()
+	}
+	var page httpkit.AccessPage
+	res, err := a.s.apiCall(r, http.MethodGet, path, nil, nil)
+	if err != nil {
+		return page, nil, err
+	}
+	problem, err := res.decode(&page)
+	return page, problem, err
+}

@@ -172,6 +172,18 @@ func (s *Server) getControlSheet(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, domain.Errorf(domain.EFORBIDDEN, "dossier %s belongs to another agency", chi.URLParam(r, "ref")))
 		return
 	}
+	if s.accessLog != nil {
+		// The sheet names the applicant: the read is recorded with their identity number's index,
+		// which the sheet does not hold, so the dossier is loaded for it.
+		d, _, err := s.app.Load(r.Context(), sheet.DossierID)
+		if err == nil {
+			err = s.recordDossierRead(r, d)
+		}
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+	}
 	verdictWords(sheet.Handovers)
 	writeJSON(w, http.StatusOK, sheet)
 }
@@ -256,6 +268,11 @@ func (s *Server) getDossierRegister(w http.ResponseWriter, r *http.Request) {
 		_, err = httpkit.ReadScope(callerOf(r.Context()), unit)
 	}
 	if s.refuse(w, r, err, &v) {
+		return
+	}
+	read := httpkit.PersonalRead{List: httpkit.ListRegister, Filter: listFilter(r, "unit", "year") + "&format=" + format}
+	if err := s.recordRead(r, callerOf(r.Context()), read); err != nil {
+		s.writeError(w, r, err)
 		return
 	}
 	varyOnFormat(w)

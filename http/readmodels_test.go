@@ -16,7 +16,7 @@ import (
 	"github.com/motcua/motcua/commands"
 	"github.com/motcua/motcua/domain"
 	"github.com/motcua/motcua/engine"
-	"github.com/motcua/motcua/eventstore"
+	"github.com/motcua/motcua/internal/logtest"
 	"github.com/motcua/motcua/projections"
 )
 
@@ -46,9 +46,9 @@ func runReadModels(e *env) (sync func()) {
 	})
 	return func() {
 		e.t.Helper()
-		events, err := e.store.ReadAll(context.Background(), eventstore.Start, 100000)
-		if err != nil || len(events) == 0 {
-			e.t.Fatalf("read the log: %v (%d events)", err, len(events))
+		events := logtest.Settled(e.t, e.store)
+		if len(events) == 0 {
+			e.t.Fatal("the log is empty")
 		}
 		wait, stop := context.WithTimeout(ctx, 10*time.Second)
 		defer stop()

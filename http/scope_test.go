@@ -12,7 +12,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/motcua/motcua/commands"
-	"github.com/motcua/motcua/eventstore"
+	"github.com/motcua/motcua/internal/logtest"
 	"github.com/motcua/motcua/projections"
 )
 
@@ -37,9 +37,9 @@ func (e *env) tokenWithoutAgency(id string, roles ...commands.Role) string {
 // waitReadModels waits until every read model has applied the whole log.
 func (e *env) waitReadModels() {
 	e.t.Helper()
-	events, err := e.store.ReadAll(context.Background(), eventstore.Start, 100000)
-	if err != nil || len(events) == 0 {
-		e.t.Fatalf("read the log: %v (%d events)", err, len(events))
+	events := logtest.Settled(e.t, e.store)
+	if len(events) == 0 {
+		e.t.Fatal("the log is empty")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

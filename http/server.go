@@ -19,6 +19,7 @@ import (
 	"github.com/go-chi/httprate"
 	"github.com/google/uuid"
 
+	"github.com/motcua/motcua/accesslog"
 	"github.com/motcua/motcua/commands"
 	"github.com/motcua/motcua/domain"
 	"github.com/motcua/motcua/eventstore/chain"
@@ -57,6 +58,8 @@ type Server struct {
 	alarms     bool // the timers run: the work queue shows alarms
 	// payments is online payment (payments.go); nil when no gateway is configured.
 	payments *PaymentsConfig
+	// accessLog records every read of an applicant's data (access_log.go); nil: none is recorded.
+	accessLog *accesslog.Log
 }
 
 // Config wires a Server.
@@ -104,6 +107,10 @@ type Config struct {
 	Alarms bool
 	// Payments, when set, turns online payment of fees on (payments.go).
 	Payments *PaymentsConfig
+	// AccessLog, when set, records who read whose personal data — every route that shows an
+	// official a dossier's applicant writes an entry before answering — and serves it to inspectors
+	// at GET /api/v1/access-log (access_log.go). motcua serve always sets it.
+	AccessLog *accesslog.Log
 }
 
 // NewServer builds the router.
@@ -141,6 +148,7 @@ func NewServer(cfg Config) *Server {
 	s.portalWebhook = cfg.PortalWebhook
 	s.alarms = cfg.Alarms
 	s.payments = cfg.Payments
+	s.accessLog = cfg.AccessLog
 	s.feeds = newFeedHub(s.readDB, s.publicUpdates, s.limits, s.logger)
 	s.publicLookup = projections.NewPublicLookup(s.readDB)
 	s.deliveries = newDeliveries(cfg.Deliveries, s)
@@ -156,7 +164,7 @@ func NewServer(cfg Config) *Server {
 	}
 	web.New(web.Config{App: s.app, ReadDB: s.readDB, PublicLookup: s.publicLookup, API: pagesAPI{s}, Tokens: s.verifier, Logger: s.logger, Now: s.now,
 		PublicBudget: s.publicBudget, PublicBaseURL: s.publicBaseURL, Deliveries: s.deliveries != nil,
-		Alarms: s.pageAlarms(), OnlinePayment: s.payments != nil}).Mount(r)
+		Alarms: s.pageAlarms(), OnlinePayment: s.payments != nil, RecordRead: s.recordRead, AccessLog: s.accessLog != nil}).Mount(r)
 	s.paymentRoutes(r)
 	r.Route("/api/v1", func(r chi.Router) {
 		r.Get("/procedures", s.listProcedures)
@@ -187,6 +195,9 @@ func NewServer(cfg Config) *Server {
 				s.deliveryRoutes(r)
 			}
 			s.readModelRoutes(r)
+			if s.accessLog != nil {
+				r.Get("/access-log", s.listAccessLog)
+			}
 		})
 	})
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {

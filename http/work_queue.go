@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/motcua/motcua/domain"
+	"github.com/motcua/motcua/http/httpkit"
 	"github.com/motcua/motcua/projections"
 )
 
@@ -43,6 +44,10 @@ func (s *Server) getWorkQueue(w http.ResponseWriter, r *http.Request) {
 		err = v.Err()
 	}
 	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := s.recordRead(r, callerOf(r.Context()), httpkit.PersonalRead{List: httpkit.ListWorkQueue, Filter: listFilter(r)}); err != nil {
 		s.writeError(w, r, err)
 		return
 	}

@@ -142,6 +142,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	accessLog, err := openAccessLog(ctx, deployment, storage.dataDir)
+	if err != nil {
+		return err
+	}
 	localTokens := mhttp.TokenVerifier{Key: key.Public().(ed25519.PublicKey), MaxLifetime: signIn.tokenMaxTTL}
 	authenticator, err := signIn.authenticator(ctx, localTokens)
 	if err != nil {
@@ -153,7 +157,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Integrity: chain.NewVerifier(events.Chained, checkpointKey.Public().(ed25519.PublicKey)), PublicBaseURL: *publicURL,
 		IdempotencyWindow: *idempotencyWindow, PublicRequestsPerMinute: limits.publicPerMinute, Limits: limits.Limits, Ready: deployment.ready(),
 		PortalWebhook: portal.webhook, Deliveries: deliveriesShown(deployment, outbox), Alarms: alarms != nil,
-		Payments: payments})
+		Payments: payments, AccessLog: accessLog})
 	listener, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err

@@ -91,6 +91,9 @@ func (s *Pages) Mount(r chi.Router) {
 			r.Get("/can-bo/quan-tri/gui-thong-bao", s.deliveriesPage)
 			r.Post("/can-bo/quan-tri/gui-thong-bao/gui-lai", s.retryDeliveriesSubmit)
 		}
+		if s.accessLog {
+			r.Get(accessLogPath, s.accessLogPage)
+		}
 	})
 }
 
@@ -115,6 +118,8 @@ type view struct {
 	Print bool
 	// Deliveries links the admins' page of deliveries (shown to admins when the outbox is shown).
 	Deliveries bool
+	// AccessLog links the inspectors' page of the access log (shown to inspectors when it is kept).
+	AccessLog bool
 }
 
 // langOf picks the visitor's language: ?lang= (remembered in a cookie), else the cookie, else Vietnamese.
@@ -138,7 +143,7 @@ func (s *Pages) render(w http.ResponseWriter, r *http.Request, status int, name 
 
 func (s *Pages) newView(w http.ResponseWriter, r *http.Request, title string, main any) view {
 	l := langOf(w, r)
-	v := view{L: l, Title: title, Main: main, LangURL: switchLangURL(r.URL, l), Deliveries: s.deliveries}
+	v := view{L: l, Title: title, Main: main, LangURL: switchLangURL(r.URL, l), Deliveries: s.deliveries, AccessLog: s.accessLog}
 	if c, ok := officialOf(r); ok {
 		v.Official = &c
 		v.CSRF = s.pages.csrfToken(SessionToken(r))

@@ -196,6 +196,10 @@ func (s *Pages) queuePage(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, http.StatusInternalServerError, "error.internal")
 		return
 	}
+	if err := s.record(r, httpkit.PersonalRead{List: httpkit.ListWorkQueue, Filter: q.Encode()}); err != nil {
+		s.readNotRecorded(w, r, err)
+		return
+	}
 	page.Total, page.Estimated = result.Total, result.TotalEstimated
 	var alarms map[string][]QueueAlarm
 	if s.alarms != nil && len(result.Items) > 0 {
@@ -275,7 +279,22 @@ func (s *Pages) loadReadable(w http.ResponseWriter, r *http.Request, ref string)
 		s.renderError(w, r, status, errorKeyOf(status))
 		return domain.Dossier{}, nil, false
 	}
+	if err := s.record(r, httpkit.PersonalRead{DossierID: d.ID, DossierCode: string(d.Code), ApplicantIDNumber: d.Applicant.IDNumber}); err != nil {
+		s.readNotRecorded(w, r, err)
+		return domain.Dossier{}, nil, false
+	}
 	return d, recorded, true
+}
+
+// readNotRecorded answers a page whose read of personal data the access log could not record:
+// the page is not shown.
+func (s *Pages) readNotRecorded(w http.ResponseWriter, r *http.Request, err error) {
+	s.logger.ErrorContext(r.Context(), "access log", "path", r.URL.Path, "err", err)
+	status := http.StatusInternalServerError
+	if httpkit.StoreUnavailable(err) {
+		status = http.StatusServiceUnavailable
+	}
+	s.renderError(w, r, status, errorKeyOf(status))
 }
 
 // dossierPageView is an official's view of one dossier with the forms of the actions they may take.
@@ -382,6 +401,13 @@ func (s *Pages) loadDossierPage(r *http.Request, ref string) (*dossierPageView, 
 			s.logger.ErrorContext(r.Context(), "load dossier", "ref", ref, "err", err)
 		}
 		return nil, httpkit.StatusOf[domain.ErrorCodeOf(err)]
+	}
+	if err := s.record(r, httpkit.PersonalRead{DossierID: d.ID, DossierCode: string(d.Code), ApplicantIDNumber: d.Applicant.IDNumber}); err != nil {
+		s.logger.ErrorContext(r.Context(), "access log", "ref", ref, "err", err)
+		if httpkit.StoreUnavailable(err) {
+			return nil, http.StatusServiceUnavailable
+		}
+		return nil, http.StatusInternalServerError
 	}
 	page := &dossierPageView{
 		D: d, ReceivingName: s.app.Catalog.AgencyName(d.ReceivingUnit), CompetentName: s.app.Catalog.AgencyName(d.CompetentAgency),

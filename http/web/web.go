@@ -44,9 +44,20 @@ type API interface {
 	Deliveries(r *http.Request, q httpkit.DeliveryQuery) (httpkit.DeliveryPage, *httpkit.Problem, error)
 	// RetryDeliveries makes deliveries due now (admins only).
 	RetryDeliveries(r *http.Request, in httpkit.RetryRequest) (httpkit.RetryDone, *httpkit.Problem, error)
+	// AccessLog lists a page of the access log: who read whose data (inspectors only).
+	AccessLog(r *http.Request, q httpkit.AccessQuery) (httpkit.AccessPage, *httpkit.Problem, error)
 	// SentNotifications are the latest notifications sent about a dossier (its id), for the public
 	// lookup page: read directly, not through the router, as the lookup is a hot path.
 	SentNotifications(r *http.Request, dossierID string) []httpkit.SentNotification
+}
+
+// record records a read of personal data by the signed-in official, when an access log is wired.
+func (s *Pages) record(r *http.Request, read httpkit.PersonalRead) error {
+	if s.recordRead == nil {
+		return nil
+	}
+	caller, _ := officialOf(r)
+	return s.recordRead(r, caller, read)
 }
 
 // Authenticator checks an official's bearer token ("Bearer …"), as the API does.
@@ -77,6 +88,12 @@ type Config struct {
 	// OnlinePayment: a payment gateway is configured, so the lookup page of a dossier whose fees
 	// are due offers to pay online (the form posts to the API's /tra-cuu/{code}/thanh-toan).
 	OnlinePayment bool
+	// RecordRead, when set, records in the access log that the official was shown what read names,
+	// through the page r was routed to; a page shows a dossier's applicant only after it returned
+	// nil (docs/security.md, "Access log").
+	RecordRead func(r *http.Request, caller commands.Caller, read httpkit.PersonalRead) error
+	// AccessLog mounts the inspectors' page of the access log (the API serves it).
+	AccessLog bool
 }
 
 // QueueAlarm is a deadline alarm of a dossier, as the work queue shows it: its kind (a code named
@@ -102,6 +119,8 @@ type Pages struct {
 	onlinePayment bool
 	pages         *pageSet
 	alarms        func(ctx context.Context, dossierIDs []string) (map[string][]QueueAlarm, error)
+	recordRead    func(r *http.Request, caller commands.Caller, read httpkit.PersonalRead) error
+	accessLog     bool
 }
 
 // New parses the templates and returns the pages.
@@ -112,7 +131,7 @@ func New(cfg Config) *Pages {
 	}
 	return &Pages{app: cfg.App, readDB: cfg.ReadDB, publicLookup: lookup, api: cfg.API, tokens: cfg.Tokens, logger: cfg.Logger, now: cfg.Now,
 		publicBudget: cfg.PublicBudget, publicBaseURL: cfg.PublicBaseURL, deliveries: cfg.Deliveries,
-		onlinePayment: cfg.OnlinePayment, pages: newPageSet(), alarms: cfg.Alarms}
+		onlinePayment: cfg.OnlinePayment, pages: newPageSet(), alarms: cfg.Alarms, recordRead: cfg.RecordRead, accessLog: cfg.AccessLog}
 }
 
 // maxSignInBytes bounds the sign-in form: a bearer token, even a long OIDC one.
