@@ -47,6 +47,7 @@ func runBenchReads(ctx context.Context, args []string, stdout, stderr io.Writer)
 	lookupFor := fs.Duration("lookup-duration", 3*time.Second, "measured time of each public-lookup run (each client count, each handler)")
 	receipts := fs.Int("receipts", 160, "receipts 8 officials post at once (they add dossiers to the store)")
 	catchUpOnly := fs.Bool("catch-up-only", false, "stop after the read models' catch-up: its rate and the process's CPU seconds per million events")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the read models' catch-up to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -92,6 +93,10 @@ func runBenchReads(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err != nil {
 		return err
 	}
+	stopProfile, err := startCPUProfile(*cpuProfile)
+	if err != nil {
+		return err
+	}
 	began, cpuBefore := time.Now(), processCPU()
 	runCtx, stopFeeding := context.WithCancel(ctx)
 	fed := make(chan error, 1)
@@ -101,6 +106,7 @@ func runBenchReads(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return err
 	}
 	caughtUp, cpu := time.Since(began), processCPU()-cpuBefore
+	stopProfile()
 	if behind > 0 {
 		fmt.Fprintf(stdout, "Read models caught up in %s: %d events, %.0f events/s.\n\n", caughtUp.Round(time.Millisecond), behind, float64(behind)/caughtUp.Seconds())
 	}
