@@ -119,6 +119,7 @@ func (e *Engine) catchUp(ctx context.Context, runners []*Runner, running bool) e
 			e.Metrics.setCatchingUp(r.Consumer.Name(), false)
 		}
 	}()
+	defer collectLessDuringBulk()()
 	logger := e.logger()
 	logger.Info("catching up in bulk", "consumers", len(runners), "from", from)
 	size := e.CatchUpBatch

@@ -123,6 +123,7 @@ func (rb *Rebuilder) Run(ctx context.Context) (RebuildResult, error) {
 		}
 	}
 
+	defer collectLessDuringBulk()()
 	result := RebuildResult{}
 	readCtx, stopReading := context.WithCancel(ctx)
 	defer stopReading()
