@@ -104,10 +104,10 @@ func (ProcessControlView) Tables() []string {
 	return []string{"control_dossiers", "control_handovers", "control_notes", "control_late"}
 }
 
-// SchemaVersion: the summary's, plus 3 for this view's own shape (2: notes and system steps as
+// SchemaVersion: the summary's, plus 4 for this view's own shape (2: notes and system steps as
 // codes; 3: only the summary columns its queries use, the late dashboard's lists, the register's
-// index).
-func (ProcessControlView) SchemaVersion() int { return summarySchemaVersion + 3 }
+// index; 4: handovers and notes WITHOUT ROWID on SQLite).
+func (ProcessControlView) SchemaVersion() int { return summarySchemaVersion + 4 }
 func (ProcessControlView) WithPrefix(prefix string) engine.Consumer {
 	return ProcessControlView{Prefix: prefix}
 }
@@ -223,8 +223,10 @@ func (v ProcessControlView) Migrate(ctx context.Context, db *sql.DB, d engine.Di
 			dossier_id TEXT NOT NULL,
 			PRIMARY KEY (list, key, dossier_id))`+withoutRowID)
 	// seq is the stream version of the event that made the handover, so rows sort in the dossier's
-	// order and a replayed event cannot add a second row.
-	statements = append(statements, createTable(d, h, `
+	// order and a replayed event cannot add a second row. Handovers and notes are read by dossier
+	// only, through their key: on SQLite each table is its key's B-tree alone (WITHOUT ROWID), where
+	// a rowid table wrote every row into two B-trees, the table's and its key's index.
+	statements = append(statements, `CREATE TABLE IF NOT EXISTS `+h+` (
 			dossier_id TEXT NOT NULL,
 			seq BIGINT NOT NULL,
 			kind TEXT NOT NULL,
@@ -244,7 +246,7 @@ func (v ProcessControlView) Migrate(ctx context.Context, db *sql.DB, d engine.Di
 			end_kind TEXT,
 			ended_by_id TEXT,
 			ended_by_name TEXT,
-			PRIMARY KEY (dossier_id, seq)`, "dossier_id, seq")...) // read by dossier only: no other index
+			PRIMARY KEY (dossier_id, seq))`+withoutRowID)
 	return execAll(ctx, db, append(statements,
 		`CREATE TABLE IF NOT EXISTS `+n+` (
 			dossier_id TEXT NOT NULL,
@@ -256,7 +258,7 @@ func (v ProcessControlView) Migrate(ctx context.Context, db *sql.DB, d engine.Di
 			on_date TEXT,
 			detail TEXT NOT NULL,
 			by_name TEXT NOT NULL,
-			PRIMARY KEY (dossier_id, version))`))
+			PRIMARY KEY (dossier_id, version))`+withoutRowID))
 }
 
 // retireRegister drops what the register read model left once the register became a query over
@@ -293,6 +295,7 @@ func (v ProcessControlView) NewFold(fresh bool) engine.Fold {
 // since the last flush, with the notes added since.
 type controlDossier struct {
 	row     summaryRow
+	written summaryRow // the summary row as the table holds it, when stored
 	log     handoverLog
 	late    lateKeys // the dossier's rows in control_late as the table holds them
 	stored  bool     // the table holds the summary row
@@ -376,7 +379,7 @@ func (f *controlFold) load(ctx context.Context, q engine.Querier, dialect engine
 		}
 		for _, r := range list {
 			d := byID[r.DossierID]
-			d.row, d.stored = r, true
+			d.row, d.written, d.stored = r, r, true
 			d.late = d.row.lateKeys()
 		}
 		rows, err = q.QueryContext(ctx, `SELECT h.`+strings.Join(handoverColumnNames, ", h.")+` FROM `+f.view.handovers()+` h
@@ -443,24 +446,30 @@ var noteColumnNames = []string{"dossier_id", "version", "seq", "at", "kind", "pa
 func (f *controlFold) write(ctx context.Context, tx *sql.Tx, batch engine.Batch) error {
 	var freshRows, storedRows, freshHandovers, endedHandovers, notes, lateIn, lateOut [][]any
 	for _, d := range f.dirty {
-		values := d.row.valuesOf(controlColumns)
-		keys := d.row.lateKeys()
-		for i, key := range keys {
-			if key == d.late[i] {
-				continue
+		// A stored row no event changed — the dossier moved by an appraisal, a signature, a
+		// rating after its return (read back for it), a payment (not a column here) — is not
+		// written again, nor are its lists (a function of the row). Struct equality can only
+		// err towards writing: the same instant in another location compares unequal.
+		if !d.stored || d.row != d.written {
+			keys := d.row.lateKeys()
+			for i, key := range keys {
+				if key == d.late[i] {
+					continue
+				}
+				if d.late[i] != "" {
+					lateOut = append(lateOut, []any{lateSets[i].list, d.late[i], d.row.DossierID})
+				}
+				if key != "" {
+					lateIn = append(lateIn, []any{lateSets[i].list, key, d.row.DossierID})
+				}
 			}
-			if d.late[i] != "" {
-				lateOut = append(lateOut, []any{lateSets[i].list, d.late[i], d.row.DossierID})
+			d.late = keys
+			if d.stored {
+				storedRows = append(storedRows, d.row.valuesOf(controlColumns))
+			} else {
+				freshRows = append(freshRows, d.row.valuesOf(controlColumns))
 			}
-			if key != "" {
-				lateIn = append(lateIn, []any{lateSets[i].list, key, d.row.DossierID})
-			}
-		}
-		d.late = keys
-		if d.stored {
-			storedRows = append(storedRows, values)
-		} else {
-			freshRows = append(freshRows, values)
+			d.written = d.row
 		}
 		for _, h := range d.log.rows {
 			switch {

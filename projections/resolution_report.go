@@ -39,7 +39,7 @@ func (ResolutionReportView) Tables() []string {
 }
 
 // SchemaVersion 3: counters and the open set replace the summary copy and the clock history.
-func (ResolutionReportView) SchemaVersion() int { return 3 }
+func (ResolutionReportView) SchemaVersion() int { return 4 } // 4: counters and open set WITHOUT ROWID on SQLite
 func (ResolutionReportView) WithPrefix(prefix string) engine.Consumer {
 	return ResolutionReportView{Prefix: prefix}
 }
@@ -104,14 +104,14 @@ func (v ResolutionReportView) Migrate(ctx context.Context, db *sql.DB, d engine.
 	}
 	key := strings.Join(counterKeyColumns, ", ")
 	// A report reads ranges of the key (scope, span, period_start): no secondary index to write.
-	statements := createTable(d, v.countsTable(), strings.Join(counters, ", ")+", PRIMARY KEY ("+key+")", key)
+	statements := []string{createKeyTable(d, v.countsTable(), strings.Join(counters, ", ")+", PRIMARY KEY ("+key+")")}
 	// The open set is read by key alone, by the fold: no secondary index to write.
-	statements = append(statements, `CREATE TABLE IF NOT EXISTS `+v.openTable()+` (
-			dossier_id TEXT PRIMARY KEY,
+	statements = append(statements, createKeyTable(d, v.openTable(), `
+			dossier_id TEXT NOT NULL PRIMARY KEY,
 			receiving_unit TEXT NOT NULL, competent_agency TEXT NOT NULL, field_code TEXT NOT NULL,
 			procedure_code TEXT NOT NULL, channel TEXT NOT NULL,
 			received_at TEXT, clock_since TEXT, due_date TEXT, indicator_due_date TEXT, paused_at TEXT,
-			supplement_requests INTEGER NOT NULL, indicator_supplement_limit INTEGER NOT NULL)`,
+			supplement_requests INTEGER NOT NULL, indicator_supplement_limit INTEGER NOT NULL`),
 		`CREATE TABLE IF NOT EXISTS `+v.proceduresTable()+` (
 			field_code TEXT NOT NULL, procedure_code TEXT NOT NULL,
 			field_name TEXT NOT NULL, procedure_name TEXT NOT NULL, named_at TEXT NOT NULL,

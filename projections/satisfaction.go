@@ -37,7 +37,7 @@ func (SatisfactionView) Tables() []string {
 
 // SchemaVersion 3: counters and slim dossier state replace the copy of the summary, the ratings
 // and the participants (2 and below).
-func (SatisfactionView) SchemaVersion() int { return 3 }
+func (SatisfactionView) SchemaVersion() int { return 4 } // 4: its tables WITHOUT ROWID on SQLite
 func (SatisfactionView) WithPrefix(prefix string) engine.Consumer {
 	return SatisfactionView{Prefix: prefix}
 }
@@ -117,7 +117,7 @@ func (v SatisfactionView) Migrate(ctx context.Context, db *sql.DB, d engine.Dial
 		}
 		return strings.Join(defs, ", ")
 	}
-	statements := createTable(d, v.dossiers(), `dossier_id TEXT PRIMARY KEY,
+	statements := []string{createKeyTable(d, v.dossiers(), `dossier_id TEXT NOT NULL PRIMARY KEY,
 			receiving_unit TEXT NOT NULL,
 			competent_agency TEXT NOT NULL,
 			procedure_code TEXT NOT NULL,
@@ -127,20 +127,20 @@ func (v SatisfactionView) Migrate(ctx context.Context, db *sql.DB, d engine.Dial
 			resolved_verdict TEXT NOT NULL,
 			first_paid_on TEXT NOT NULL,
 			paid_online INTEGER NOT NULL,
-			handling TEXT NOT NULL`, "dossier_id")
-	statements = append(statements, createTable(d, v.counts(), `grain INTEGER NOT NULL,
+			handling TEXT NOT NULL`)}
+	statements = append(statements, createKeyTable(d, v.counts(), `grain INTEGER NOT NULL,
 			span TEXT NOT NULL,
 			receiving_unit TEXT NOT NULL,
 			competent_agency TEXT NOT NULL,
 			kind TEXT NOT NULL,
 			key TEXT NOT NULL,
 			name TEXT NOT NULL, `+counters(tallyColumns[:])+`,
-			PRIMARY KEY (`+strings.Join(countKeyColumns, ", ")+`)`, strings.Join(countKeyColumns, ", "))...)
-	statements = append(statements, createTable(d, v.indicators(), `grain INTEGER NOT NULL,
+			PRIMARY KEY (`+strings.Join(countKeyColumns, ", ")+`)`))
+	statements = append(statements, createKeyTable(d, v.indicators(), `grain INTEGER NOT NULL,
 			span TEXT NOT NULL,
 			receiving_unit TEXT NOT NULL,
 			competent_agency TEXT NOT NULL, `+counters(indicatorColumns)+`,
-			PRIMARY KEY (`+strings.Join(indicatorKeyColumns, ", ")+`)`, strings.Join(indicatorKeyColumns, ", "))...)
+			PRIMARY KEY (`+strings.Join(indicatorKeyColumns, ", ")+`)`))
 	if v.Prefix == "" {
 		// The tables of schema 2 and below, which no read model lists any more.
 		statements = append(statements, `DROP TABLE IF EXISTS satisfaction_ratings`, `DROP TABLE IF EXISTS satisfaction_participants`)

@@ -209,6 +209,18 @@ func createTable(d engine.Dialect, table, body, key string, indexes ...tableInde
 	return statements
 }
 
+// createKeyTable returns the statement creating table — body is its columns and its primary key —
+// read and written through its key alone. On SQLite the table is its key's B-tree (WITHOUT ROWID):
+// a rowid table wrote every row into two B-trees, the table's and its key's index, and a flush's
+// upserts looked each key up in the index, then the row in the table.
+func createKeyTable(d engine.Dialect, table, body string) string {
+	statement := `CREATE TABLE IF NOT EXISTS ` + table + ` (` + body + `)`
+	if d == engine.SQLite {
+		statement += ` WITHOUT ROWID`
+	}
+	return statement
+}
+
 func execAll(ctx context.Context, db *sql.DB, statements []string) error {
 	for _, stmt := range statements {
 		if _, err := db.ExecContext(ctx, stmt); err != nil {
