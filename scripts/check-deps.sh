@@ -31,6 +31,7 @@ only ./timers/... "timers|engine|domain|eventstore|l10n|integrations" "timers ar
 only ./accesslog/... "accesslog|projections|engine|domain|eventstore" "the access log is written by the edge and takes only the lists' page contract and the SQL dialect; it knows neither the use cases, the consumers nor the web"
 only ./l10n "l10n|domain" "the catalogue of words knows only the codes it names"
 only ./http/httpkit "http/httpkit|commands|projections|engine|domain|eventstore" "what the API and the pages share imports neither, nor their words"
-only ./http/web "http/web|http/httpkit|l10n|commands|projections|engine|domain|eventstore" "the pages get the API as web.API and never import it"
+only ./http/workbook "http/workbook|l10n|projections|engine|domain|eventstore" "the workbooks the API and the pages both build know neither, only the read models' rows and the words"
+only ./http/web "http/web|http/httpkit|http/workbook|l10n|commands|projections|engine|domain|eventstore" "the pages get the API as web.API and never import it"
 
 exit $broken
