@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"log/slog"
 	"math/rand/v2"
 	"sync"
 	"testing"
@@ -15,8 +14,6 @@ import (
 	"github.com/motcua/motcua/integrations/delivery"
 	"github.com/motcua/motcua/internal/outboxtest"
 )
-
-var quiet = slog.New(slog.DiscardHandler)
 
 var backends = []engine.Dialect{engine.SQLite, engine.PostgreSQL}
 
