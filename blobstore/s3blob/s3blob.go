@@ -134,7 +134,7 @@ func (p *pending) Commit(name string) error {
 	p.ended = true
 	p.writer.Close()
 	if err := <-p.done; err != nil {
-		return fmt.Errorf("s3blob: upload: %w", err)
+		return errors.Join(fmt.Errorf("s3blob: upload: %w", err), p.removeIncomplete())
 	}
 	_, err = p.bucket.client.CopyObject(p.ctx,
 		minio.CopyDestOptions{Bucket: p.bucket.bucket, Object: target},
@@ -162,7 +162,14 @@ func (p *pending) Abort() error {
 		// The whole upload had gone through already: take it back.
 		return p.bucket.client.RemoveObject(context.WithoutCancel(p.ctx), p.bucket.bucket, p.temp, minio.RemoveObjectOptions{})
 	}
-	return nil
+	return p.removeIncomplete()
+}
+
+// removeIncomplete aborts what is left of a failed multipart upload. The client aborts it itself
+// with the upload's context, which fails when that context was cancelled (a client gone away):
+// this one is not cancelled.
+func (p *pending) removeIncomplete() error {
+	return p.bucket.client.RemoveIncompleteUpload(context.WithoutCancel(p.ctx), p.bucket.bucket, p.temp)
 }
 
 // Open streams the blob called name.
