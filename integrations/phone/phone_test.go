@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"regexp"
 	"strings"
 	"sync"
@@ -24,6 +25,7 @@ import (
 	"github.com/motcua/motcua/integrations/phone"
 	"github.com/motcua/motcua/integrations/phone/phonesim"
 	"github.com/motcua/motcua/internal/logtest"
+	"github.com/motcua/motcua/internal/outboxtest"
 )
 
 // The applicants' choices are honoured through the whole outbox, on SQLite and PostgreSQL, while
@@ -37,7 +39,7 @@ import (
 func TestPhoneNotificationsFollowTheApplicantsChoice(t *testing.T) {
 	for _, d := range []engine.Dialect{engine.SQLite, engine.PostgreSQL} {
 		t.Run(string(d), func(t *testing.T) {
-			events, db := openEvents(t, d)
+			events, db := outboxtest.OpenEvents(t, d)
 			esmsSim := phonesim.StartESMS(t, "api-key", "secret", "UBND-TINH")
 			sample := notification.SampleData()
 			templates, ids := map[string][]string{}, map[string]string{}
@@ -54,15 +56,15 @@ func TestPhoneNotificationsFollowTheApplicantsChoice(t *testing.T) {
 				Provider: &phone.ESMS{URL: esmsSim.URL, APIKey: "api-key", SecretKey: "secret", Brandname: "UBND-TINH", Client: client}}
 			zalo := &phone.Notifier{Channel: domain.NotifyZalo, Store: events.Sealed, PublicURL: "https://motcua.example.gov.vn",
 				Provider: &phone.ZNS{URL: znsSim.URL, AccessToken: func() (string, error) { return "oa-token", nil }, TemplateIDs: ids, Client: client}}
-			migrateConsumer(t, db, d, sms, zalo)
+			outboxtest.MigrateConsumer(t, db, d, sms, zalo)
 
 			// Until the erasure, every request fails: the deliveries are recorded, none sent.
 			esmsSim.Storm(1, phonesim.Fault{Status: 503})
 			znsSim.Storm(1, phonesim.Fault{Status: 503})
 			var logs bytes.Buffer
 			logger := slog.New(slog.NewTextHandler(&lockedWriter{w: &logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-			first := start(t, events, db, d, logger, sms, zalo)
-			seed(t, events.Sealed)
+			first := outboxtest.Start(t, events.Sealed, db, d, storm(logger), sms, zalo)
+			outboxtest.Seed(t, events.Sealed)
 			app, reception, procedure := receptionDesk(t, events.Sealed)
 			receive := func(name, id, number string, notify ...string) string {
 				applicant := domain.Applicant{Type: domain.ApplicantCitizen, Name: name, IDNumber: id, Phone: number,
@@ -87,10 +89,10 @@ func TestPhoneNotificationsFollowTheApplicantsChoice(t *testing.T) {
 			log := logtest.Settled(t, events.Sealed)
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
-			if err := first.engine.WaitFor(ctx, log[len(log)-1].Position); err != nil {
+			if err := first.Engine.WaitFor(ctx, log[len(log)-1].Position); err != nil {
 				t.Fatal(err)
 			}
-			first.stop()
+			first.Stop()
 			if ok, err := events.Sealed.Erase(context.Background(), "038200000004"); err != nil || !ok {
 				t.Fatalf("erase: %v, %v", ok, err)
 			}
@@ -98,13 +100,13 @@ func TestPhoneNotificationsFollowTheApplicantsChoice(t *testing.T) {
 			// Then the providers flap: lost answers, 5xx, a low balance, an expired token.
 			esmsSim.Storm(3, phonesim.Fault{LoseAnswer: true}, phonesim.Fault{Status: 500}, phonesim.Fault{Code: "103"})
 			znsSim.Storm(3, phonesim.Fault{LoseAnswer: true}, phonesim.Fault{ZNSCode: -124}, phonesim.Fault{Status: 502})
-			second := start(t, events, db, d, logger, sms, zalo)
-			eventually(t, 2*time.Minute, "some went out", func() bool { return countState(t, db, delivery.Sent) >= 20 })
-			second.stop() // motcua goes down mid-storm
-			third := start(t, events, db, d, logger, sms, zalo)
-			eventually(t, 3*time.Minute, "nothing is pending", func() bool { return countState(t, db, delivery.Pending) == 0 })
-			third.stop()
-			if dead := countState(t, db, delivery.Dead); dead != 0 {
+			second := outboxtest.Start(t, events.Sealed, db, d, storm(logger), sms, zalo)
+			outboxtest.Eventually(t, 2*time.Minute, "some went out", func() bool { return outboxtest.CountState(t, db, delivery.Sent) >= 20 })
+			second.Stop() // motcua goes down mid-storm
+			third := outboxtest.Start(t, events.Sealed, db, d, storm(logger), sms, zalo)
+			outboxtest.Eventually(t, 3*time.Minute, "nothing is pending", func() bool { return outboxtest.CountState(t, db, delivery.Pending) == 0 })
+			third.Stop()
+			if dead := outboxtest.CountState(t, db, delivery.Dead); dead != 0 {
 				t.Fatalf("%d deliveries dead", dead)
 			}
 
@@ -214,7 +216,7 @@ func TestPhoneNotificationsFollowTheApplicantsChoice(t *testing.T) {
 	}
 }
 
-var httpClient = *newClient()
+var httpClient = http.Client{Timeout: 2 * time.Second}
 
 type phoneRow struct {
 	key, destination, dossier, lastError string
@@ -268,7 +270,7 @@ func receptionDesk(t testing.TB, store eventstore.Store) (*commands.App, command
 	t.Helper()
 	cal := calendar.Default()
 	app := commands.New(store, domaintest.Catalog(t, cal), cal)
-	app.Logger = quiet
+	app.Logger = outboxtest.Quiet
 	procedure := app.Catalog.Procedures[0]
 	for _, o := range demo.Officials(app.Catalog) {
 		if o.Agency == procedure.CompetentAgency && o.Has(commands.RoleReception) {
@@ -297,4 +299,10 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.w.Write(p)
+}
+
+// storm is how the dispatcher runs in the storm: retried quickly, many times.
+func storm(logger *slog.Logger) outboxtest.Dispatching {
+	return outboxtest.Dispatching{Logger: logger,
+		Policy: delivery.Policy{MaxAttempts: 1000, Initial: 10 * time.Millisecond, Max: 200 * time.Millisecond}}
 }
