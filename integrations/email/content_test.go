@@ -16,6 +16,7 @@ import (
 	"github.com/motcua/motcua/integrations/delivery"
 	"github.com/motcua/motcua/integrations/email"
 	"github.com/motcua/motcua/integrations/email/mailpittest"
+	"github.com/motcua/motcua/integrations/notification"
 	"github.com/motcua/motcua/internal/logtest"
 	"github.com/motcua/motcua/internal/outboxtest"
 	"github.com/motcua/motcua/l10n"
@@ -133,7 +134,7 @@ func TestNotificationsSayWhatHappenedToTheApplicant(t *testing.T) {
 		}
 	}
 	t.Logf("messages by kind: %v", kindsSeen)
-	for _, kind := range email.Kinds {
+	for _, kind := range notification.Kinds {
 		if kindsSeen[kind] == 0 {
 			t.Errorf("no %s message arrived (seen %v)", kind, kindsSeen)
 		}

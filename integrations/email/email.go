@@ -20,10 +20,6 @@ import (
 // idempotency key: never change it.
 const DestinationName = "email"
 
-// Reader reads a dossier's events as the application does: through the store that opens sealed
-// personal data and shows erased applicants as erased.
-type Reader = notification.Reader
-
 // Sender hands a message to a mail server.
 type Sender interface {
 	Send(ctx context.Context, m Message) error
@@ -31,7 +27,7 @@ type Sender interface {
 
 // Notifier is the e-mail destination of the outbox.
 type Notifier struct {
-	Store     Reader
+	Store     notification.Reader
 	Sender    Sender
 	Templates Templates
 	// From is the sender: the agency's name and its no-reply address. Its domain names the
@@ -101,12 +97,3 @@ func MessageID(key, from string) string {
 	}, key)
 	return "<" + local + "@" + domainPart + ">"
 }
-
-// Data is what a template's placeholders name (notification.Data).
-type Data = notification.Data
-
-// FeeLine is one assessed fee.
-type FeeLine = notification.FeeLine
-
-// SampleData is a dossier's data with every field filled, for checking templates.
-func SampleData() Data { return notification.SampleData() }

@@ -20,9 +20,6 @@ const (
 	KindPaymentDue          = notification.KindPaymentDue
 )
 
-// Kinds lists every kind of notification.
-var Kinds = notification.Kinds
-
 //go:embed templates/*.txt
 var defaultTemplates embed.FS
 
@@ -64,13 +61,13 @@ func (t Templates) Load(kind string) (*Template, error) {
 // Check loads every kind's template and renders it with sample data, so that a mistyped
 // placeholder is found when the server starts rather than at the first message.
 func (t Templates) Check() error {
-	return t.set().Check(Kinds, func(string) any { return SampleData() })
+	return t.set().Check(notification.Kinds, func(string) any { return notification.SampleData() })
 }
 
 var funcs = template.FuncMap{"inc": func(i int) int { return i + 1 }}
 
 // Render fills the template with data: the subject on one line, the body; both NFC.
-func (t *Template) Render(data Data) (subject, body string, err error) {
+func (t *Template) Render(data notification.Data) (subject, body string, err error) {
 	return RenderMail(t.Template, data)
 }
 
