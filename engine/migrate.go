@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -86,6 +87,76 @@ func SaveDossierState(ctx context.Context, tx *sql.Tx, table, stream string, sta
 		ON CONFLICT (dossier_id) DO UPDATE SET state_json = excluded.state_json`, stream, string(raw))
 	if err != nil {
 		return fmt.Errorf("save the state of %s: %w", stream, err)
+	}
+	return nil
+}
+
+// schemaLockKey names the PostgreSQL advisory lock every node holds while it changes the schema —
+// the event store's, the read models', the outbox's, the timers', the access log's… ("motcuasc" in
+// ASCII). It differs from the locks the single steps take in their own transactions, which the
+// holder of this one takes on other connections of its pool.
+const schemaLockKey int64 = 0x6d6f746375617363
+
+// schemaLockPoll is how often a node waiting for the schema lock asks for it again.
+const schemaLockPoll = 100 * time.Millisecond
+
+// LockSchema makes this process the only one changing the schema of db until unlock is called: on
+// PostgreSQL a session advisory lock held on a connection of its own; SQLite has one writer at a
+// time already and one node, so there it does nothing. Two nodes starting together on an empty
+// database, or `motcua migrate` run twice at once, took turns only for the event store's schema:
+// the read models' and the outbox's CREATE TABLE IF NOT EXISTS collided in PostgreSQL's catalog
+// ("duplicate key value violates unique constraint pg_type_typname_nsp_index") and one exited.
+//
+// The lock is asked for with pg_try_advisory_lock in a loop rather than waited for: the pool's
+// sessions carry a statement timeout (eventstore/postgres.WithWriteTimeout), shorter than another
+// node's migration may hold the lock — a schema rebuild takes minutes.
+func LockSchema(ctx context.Context, db *sql.DB, d Dialect) (unlock func(), err error) {
+	if err := d.Check(); err != nil {
+		return nil, err
+	}
+	if d != PostgreSQL {
+		return func() {}, nil
+	}
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("engine: schema lock: %w", err)
+	}
+	for {
+		var got bool
+		if err := conn.QueryRowContext(ctx, `SELECT pg_try_advisory_lock($1)`, schemaLockKey).Scan(&got); err != nil {
+			conn.Close()
+			return nil, fmt.Errorf("engine: schema lock: %w", err)
+		}
+		if got {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			conn.Close()
+			return nil, fmt.Errorf("engine: schema lock: %w", context.Cause(ctx))
+		case <-time.After(schemaLockPoll):
+		}
+	}
+	return func() {
+		// A connection lost meanwhile took the lock with it; one that answers gives it back.
+		unlockCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if _, err := conn.ExecContext(unlockCtx, `SELECT pg_advisory_unlock($1)`, schemaLockKey); err != nil {
+			_ = conn.Raw(func(any) error { return driver.ErrBadConn }) // drop the session, and the lock with it
+		}
+		conn.Close()
+	}, nil
+}
+
+// MigrateEngine creates the engine's own tables: the consumers' checkpoints and parked events, and
+// the forwarders' checkpoints. Run creates them too; the wiring runs this beside every other schema
+// step, under LockSchema.
+func MigrateEngine(ctx context.Context, db *sql.DB) error {
+	if err := MigrateCheckpoints(ctx, db); err != nil {
+		return fmt.Errorf("engine: %w", err)
+	}
+	if err := MigrateForwarderCheckpoints(ctx, db); err != nil {
+		return fmt.Errorf("engine: %w", err)
 	}
 	return nil
 }

@@ -71,6 +71,13 @@ type reservation struct {
 	inFlight bool          // the first request is still running
 }
 
+// MigrateIdempotencyKeys creates the table of idempotency keys in db when it is missing. A server
+// creates it on its first write with a key; the wiring creates it at start, with every other table,
+// so that two nodes never create it at once.
+func MigrateIdempotencyKeys(ctx context.Context, db *sql.DB) error {
+	return (&idempotencyKeys{db: db}).ensureTable(ctx)
+}
+
 func (k *idempotencyKeys) ensureTable(ctx context.Context) error {
 	k.mu.Lock()
 	defer k.mu.Unlock()

@@ -30,7 +30,9 @@ type backend struct {
 	Kind         string
 	// schemaCurrent, when set, checks that the store's schema is migrated (PostgreSQL).
 	schemaCurrent func(ctx context.Context) error
-	close         []func() error
+	// migrateStore, when set, migrates the store's schema (PostgreSQL).
+	migrateStore func(ctx context.Context) error
+	close        []func() error
 }
 
 // ready is the readiness check of GET /readyz: the event store and the read database answer, and
@@ -104,15 +106,16 @@ func openBackend(ctx context.Context, storeURL, dataDir string, migrate bool) (*
 		if err != nil {
 			return nil, err
 		}
+		db := stdlib.OpenDBFromPool(store.Pool())
 		if migrate {
-			if err := store.Migrate(ctx); err != nil {
+			if err := migrateLocked(ctx, db, store.Migrate); err != nil {
+				db.Close()
 				store.Close()
 				return nil, err
 			}
 		}
-		db := stdlib.OpenDBFromPool(store.Pool())
 		return &backend{Store: store, ReadDB: db, ProjectionDB: db, Kind: "postgres", schemaCurrent: store.SchemaCurrent,
-			close: []func() error{store.Close, db.Close}}, nil
+			migrateStore: store.Migrate, close: []func() error{store.Close, db.Close}}, nil
 	case strings.HasPrefix(storeURL, "esdb://"), strings.HasPrefix(storeURL, "esdb+discover://"), strings.HasPrefix(storeURL, "kurrentdb://"), strings.HasPrefix(storeURL, "kurrentdb+discover://"):
 		store, err := esdb.Open(ctx, storeURL)
 		if err != nil {
@@ -142,6 +145,16 @@ func openBackend(ctx context.Context, storeURL, dataDir string, migrate bool) (*
 			close: []func() error{store.Close, db.Close, projectionDB.Close}}, nil
 	}
 	return nil, fmt.Errorf("--store %q: expected sqlite:PATH, postgres://…, esdb://… or kurrentdb://…", storeURL)
+}
+
+// migrateLocked runs the PostgreSQL store's migration under the schema lock.
+func migrateLocked(ctx context.Context, db *sql.DB, migrate func(context.Context) error) error {
+	unlock, err := engine.LockSchema(ctx, db, engine.PostgreSQL)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	return migrate(ctx)
 }
 
 // openReadModelPool opens the pool the projections write through on the SQLite file at path.

@@ -78,7 +78,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	deployment, err := openDeployment(ctx, storage, openOptions{migrateStore: !*noMigrate, migrateReadModels: true, personalData: true})
+	deployment, err := openDeployment(ctx, storage, openOptions{migrateStore: !*noMigrate, migrateReadModels: true, personalData: true, holdSchemaLock: true})
 	if err != nil {
 		return err
 	}
@@ -158,6 +158,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		IdempotencyWindow: *idempotencyWindow, PublicRequestsPerMinute: limits.publicPerMinute, Limits: limits.Limits, Ready: deployment.ready(),
 		PortalWebhook: portal.webhook, Deliveries: deliveriesShown(deployment, outbox), Alarms: alarms != nil,
 		Payments: payments, AccessLog: accessLog})
+	// What the constructors above created (the outbox's and the timers' origins, the demo's seed)
+	// was created under the schema lock: another node starting now waits for it, then finds it.
+	deployment.releaseSchemaLock()
 	listener, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
