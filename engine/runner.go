@@ -699,3 +699,7 @@ func (r *Runner) WaitFor(ctx context.Context, p eventstore.Position) error {
 		}
 	}
 }
+
+// runsHere reports whether this node runs the consumer now: always, unless its lease (Leases) is
+// held by another node.
+func (r *Runner) runsHere() bool { return true }

@@ -52,15 +52,7 @@ func (l ConnectionLimits) withDefaults() ConnectionLimits {
 
 // HTTPServer is the http.Server that serves s with limits; serve it on Listener(l, limits).
 func (s *Server) HTTPServer(limits ConnectionLimits) *http.Server {
-	limits = limits.withDefaults()
-	return &http.Server{
-		Handler:           s,
-		ReadHeaderTimeout: limits.ReadHeaderTimeout,
-		ReadTimeout:       limits.ReadTimeout,
-		WriteTimeout:      limits.WriteTimeout,
-		IdleTimeout:       limits.IdleTimeout,
-		MaxHeaderBytes:    limits.MaxHeaderBytes,
-	}
+	return HTTPServerFor(s, limits)
 }
 
 // Listener caps the connections accepted from l at limits.MaxConnections.

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -53,6 +52,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	phones := addPhoneFlags(fs)
 	signIn := addSignInFlags(fs)
 	limits, connections := addLimitFlags(fs)
+	node := addNodeFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -66,7 +66,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if signIn.tokenMaxTTL <= 0 {
 		return errors.New("--token-max-ttl must be a positive duration, e.g. 12h")
 	}
-	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo})).With("node", node.name)
 
 	if domainFiles.catalog == "" {
 		// A data directory written by `motcua bench generate` carries the catalog its dossiers use.
@@ -78,7 +78,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	deployment, err := openDeployment(ctx, storage, openOptions{migrateStore: !*noMigrate, migrateReadModels: true, personalData: true, holdSchemaLock: true})
+	// The node listens before it opens the store: while PostgreSQL is down or the schema migrates,
+	// it answers /healthz and says it is not ready (node.go).
+	listener, front, httpServer, served, err := listenEarly(*addr, connections)
+	if err != nil {
+		return err
+	}
+	defer httpServer.Close()
+	deployment, err := openDeploymentRetrying(ctx, storage, openOptions{migrateStore: !*noMigrate, migrateReadModels: true, personalData: true, holdSchemaLock: true}, logger)
 	if err != nil {
 		return err
 	}
@@ -155,18 +162,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		TrustedProxies: trustedProxies, Eraser: personalDataEraser(deployment, logger),
 		PublicStatusUpdates: feeder.Runner(projections.PublicStatusView{}.Name()), Metrics: metrics,
 		Integrity: chain.NewVerifier(events.Chained, checkpointKey.Public().(ed25519.PublicKey)), PublicBaseURL: *publicURL,
-		IdempotencyWindow: *idempotencyWindow, PublicRequestsPerMinute: limits.publicPerMinute, Limits: limits.Limits, Ready: deployment.ready(),
+		IdempotencyWindow: *idempotencyWindow, PublicRequestsPerMinute: limits.publicPerMinute, Limits: limits.Limits, Ready: readiness(deployment.ready(), feeder, node.readyLag),
 		PortalWebhook: portal.webhook, Deliveries: deliveriesShown(deployment, outbox), Alarms: alarms != nil,
 		Payments: payments, AccessLog: accessLog})
 	// What the constructors above created (the outbox's and the timers' origins, the demo's seed)
 	// was created under the schema lock: another node starting now waits for it, then finds it.
 	deployment.releaseSchemaLock()
-	listener, err := net.Listen("tcp", *addr)
-	if err != nil {
-		return err
-	}
-	listener = mhttp.Listener(listener, *connections)
-	httpServer := server.HTTPServer(*connections)
+	front.Set(server)
 	logger.Info("motcua serving", "addr", listener.Addr().String(), "store", deployment.Kind)
 	fmt.Fprintf(stdout, "motcua listening on http://%s (store: %s)\n", listener.Addr(), deployment.Kind)
 
@@ -182,13 +184,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	g.Go(func() error {
 		return checkpointer.Run(ctx, *checkpointEvery, *checkpointAfter, min(*checkpointEvery, 10*time.Second))
 	})
-	g.Go(func() error {
-		err := httpServer.Serve(listener)
-		if errors.Is(err, http.ErrServerClosed) {
-			return nil
-		}
-		return err
-	})
+	g.Go(func() error { return <-served })
 	g.Go(func() error {
 		<-ctx.Done()
 		shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
