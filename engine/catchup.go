@@ -227,6 +227,9 @@ func (e *Engine) flushMember(ctx context.Context, m *catchUpMember) {
 	name := r.Consumer.Name()
 	start := time.Now()
 	err := inWriteTx(ctx, e.DB, e.Dialect, r.writeGate, func(tx *sql.Tx, batch Batch) error {
+		if err := r.checkFence(ctx, tx); err != nil {
+			return err
+		}
 		at, err := lockCheckpoint(ctx, tx, e.Dialect, name)
 		if err != nil {
 			return fmt.Errorf("%s: read checkpoint: %w", name, err)

@@ -63,6 +63,9 @@ type Engine struct {
 	// PruneInterval is how often the engine deletes messages every consumer group has acknowledged
 	// from a transport that keeps them (Transport.Prune); DefaultPruneInterval when zero.
 	PruneInterval time.Duration
+	// Leases, when set (several nodes on one PostgreSQL database), runs each consumer on one node
+	// at a time (lease.go); without them every consumer runs here.
+	Leases *Leases
 
 	readyOnce sync.Once
 	ready     chan struct{}
@@ -138,7 +141,23 @@ func (e *Engine) Run(ctx context.Context) error {
 	if err := MigrateCheckpoints(ctx, e.DB); err != nil {
 		return fmt.Errorf("engine: %w", err)
 	}
-	if err := e.rebuildChangedSchemas(ctx, logger); err != nil {
+	if e.Leases != nil {
+		if e.Dialect != PostgreSQL {
+			return errors.New("engine: leases need PostgreSQL")
+		}
+		if err := MigrateLeases(ctx, e.DB); err != nil {
+			return err
+		}
+	}
+	// Under the schema lock: two nodes starting together must not both rebuild one consumer's
+	// tables; the second finds the version current.
+	unlock, err := LockSchema(ctx, e.DB, e.Dialect)
+	if err != nil {
+		return err
+	}
+	err = e.rebuildChangedSchemas(ctx, logger)
+	unlock()
+	if err != nil {
 		return err
 	}
 	if transport.Durable {
@@ -166,6 +185,9 @@ func (e *Engine) Run(ctx context.Context) error {
 		if r.Metrics == nil {
 			r.Metrics = e.Metrics
 		}
+		if e.Leases != nil {
+			r.lease, r.node = newRunnerLease(), e.Leases.Node
+		}
 		if err := r.init(ctx); err != nil {
 			return err
 		}
@@ -191,9 +213,12 @@ func (e *Engine) Run(ctx context.Context) error {
 	if transport.prune != nil {
 		g.Go(func() error { e.pruneEvery(ctx, transport); return nil })
 	}
-	// The runners far behind the head are caught up in bulk first; the others start at once.
-	far, err := e.farBehind(ctx, e.Runners)
-	if err != nil {
+	// The runners far behind the head are caught up in bulk first; the others start at once. With
+	// leases each runner catches up in bulk by itself, once it runs here.
+	var far []*Runner
+	if e.Leases != nil {
+		g.Go(func() error { return e.Leases.run(ctx, e.Runners) })
+	} else if far, err = e.farBehind(ctx, e.Runners); err != nil {
 		logger.Warn("engine: could not tell how far behind the consumers are; they catch up through the live path", "error", err)
 	}
 	bulk := make(chan struct{})
@@ -349,7 +374,7 @@ func (e *Engine) forwardFrom(ctx context.Context, transport *Transport) (eventst
 // waitApplied blocks until every healthy projection has applied p.
 func (e *Engine) waitApplied(ctx context.Context, p eventstore.Position) error {
 	for _, r := range e.Runners {
-		for r.Stalled() == nil {
+		for r.Stalled() == nil && r.runsHere() {
 			advanced := r.Advanced()
 			if !r.Position().Less(p) {
 				break

@@ -105,11 +105,12 @@ func saveCheckpoint(ctx context.Context, tx *sql.Tx, name string, p eventstore.P
 }
 
 // applyEvents applies the events above the consumer's checkpoint and moves the checkpoint, in tx.
-// It returns the checkpoint after.
-func applyEvents(ctx context.Context, tx *sql.Tx, d Dialect, c Consumer, events []eventstore.RecordedEvent) (after eventstore.Position, err error) {
+// It returns the checkpoint after and how many events it applied (those at or below the
+// checkpoint are not: motcua_projection_events_applied_total counts each event of the log once).
+func applyEvents(ctx context.Context, tx *sql.Tx, d Dialect, c Consumer, events []eventstore.RecordedEvent) (after eventstore.Position, applied int, err error) {
 	done, err := lockCheckpoint(ctx, tx, d, c.Name())
 	if err != nil {
-		return done, fmt.Errorf("%s: read checkpoint: %w", c.Name(), err)
+		return done, 0, fmt.Errorf("%s: read checkpoint: %w", c.Name(), err)
 	}
 	// Skip what is at or below the checkpoint: redeliveries, or events another writer of the same
 	// consumer applied first.
@@ -119,16 +120,16 @@ func applyEvents(ctx context.Context, tx *sql.Tx, d Dialect, c Consumer, events 
 	}
 	fresh := events[first:]
 	if len(fresh) == 0 {
-		return done, nil
+		return done, 0, nil
 	}
 	if err := applyTo(ctx, tx, c, Batch{Dialect: d, Events: fresh}); err != nil {
-		return done, err
+		return done, 0, err
 	}
 	last := fresh[len(fresh)-1].Position
 	if err := saveCheckpoint(ctx, tx, c.Name(), last); err != nil {
-		return done, fmt.Errorf("%s: save checkpoint: %w", c.Name(), err)
+		return done, 0, fmt.Errorf("%s: save checkpoint: %w", c.Name(), err)
 	}
-	return last, nil
+	return last, len(fresh), nil
 }
 
 // applyTo hands a batch to the consumer. A panic in a consumer becomes an error, so one bad event
@@ -183,6 +184,10 @@ type Runner struct {
 	bulk          func(ctx context.Context, r *Runner) bool
 	lagCheckEvery time.Duration
 	lagChecked    time.Time // touched by the loop's goroutine alone
+	// lease, set by an Engine with Leases, says whether this node runs the consumer now; node is
+	// this node's name (lease.go).
+	lease *runnerLease
+	node  string
 
 	mu       sync.Mutex
 	position eventstore.Position
@@ -264,6 +269,9 @@ func (r *Runner) Handle(msg *message.Message) error {
 	if err != nil {
 		return err
 	}
+	if !r.runsHere() {
+		return nil // another node runs the consumer and reads the event from the store
+	}
 	r.mu.Lock()
 	if !r.position.Less(event.Position) || r.stall != nil {
 		// Already applied — or the projection is stalled on an earlier event and will read this one
@@ -290,9 +298,60 @@ func (r *Runner) signal() {
 	}
 }
 
-// loop applies deliveries as they become consecutive, until ctx ends. It first catches up from
-// the store; caughtUp is closed once it has (or has stalled trying).
+// loop runs the consumer until ctx ends: at once without leases, otherwise while this node holds
+// its lease, each time from the checkpoint the previous owner left. caughtUp is closed once it has
+// caught up from the store (or stalled trying) — at once with leases: the consumer may run
+// elsewhere.
 func (r *Runner) loop(ctx context.Context, caughtUp chan<- struct{}) error {
+	if r.lease == nil {
+		return r.runHere(ctx, caughtUp)
+	}
+	close(caughtUp)
+	for {
+		token, changed := r.lease.current()
+		if token == 0 {
+			select {
+			case <-changed:
+				continue
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		runCtx, cancel := context.WithCancelCause(ctx)
+		ended, ok := r.lease.startRun(token, cancel)
+		if !ok {
+			continue
+		}
+		err := r.resumeFromCheckpoint(runCtx)
+		if err == nil {
+			err = r.runHere(runCtx, make(chan struct{}))
+		}
+		cancel(nil)
+		r.abandon(nil) // acknowledged: the next owner reads them from the store
+		ended()
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if !errors.Is(err, context.Canceled) {
+			r.logger().Warn("consumer stopped running here", "projection", r.Consumer.Name(), "error", err)
+		}
+	}
+}
+
+// resumeFromCheckpoint moves the runner's position to the checkpoint another node may have moved.
+func (r *Runner) resumeFromCheckpoint(ctx context.Context) error {
+	from, err := Checkpoint(ctx, r.DB, r.Consumer.Name())
+	if err != nil {
+		return fmt.Errorf("%s: checkpoint: %w", r.Consumer.Name(), err)
+	}
+	r.setPosition(from)
+	r.logger().Info("consumer runs here", "projection", r.Consumer.Name(), "from", from)
+	return nil
+}
+
+// runHere applies deliveries as they become consecutive, until ctx ends. It first catches up from
+// the store; caughtUp is closed once it has (or has stalled trying).
+func (r *Runner) runHere(ctx context.Context, caughtUp chan<- struct{}) error {
 	pause := r.GapTimeout
 	var retryAt time.Time
 	if !r.recoverFromStore(ctx) {
@@ -513,8 +572,7 @@ func (r *Runner) abandon(err error) {
 // apply applies events and the checkpoint in one transaction.
 func (r *Runner) apply(ctx context.Context, events []eventstore.RecordedEvent) error {
 	return r.inTx(ctx, func(tx *sql.Tx) (eventstore.Position, int, error) {
-		after, err := applyEvents(ctx, tx, r.Dialect, r.Consumer, events)
-		return after, len(events), err
+		return applyEvents(ctx, tx, r.Dialect, r.Consumer, events)
 	}, nil)
 }
 
@@ -616,6 +674,9 @@ func (r *Runner) inTx(ctx context.Context, write func(tx *sql.Tx) (after eventst
 		return fmt.Errorf("%s: begin: %w", r.Consumer.Name(), err)
 	}
 	defer tx.Rollback()
+	if err := r.checkFence(ctx, tx); err != nil {
+		return err
+	}
 	after, applied, err := write(tx)
 	if err != nil {
 		r.Metrics.failed(r.Consumer.Name())
@@ -700,6 +761,3 @@ func (r *Runner) WaitFor(ctx context.Context, p eventstore.Position) error {
 	}
 }
 
-// runsHere reports whether this node runs the consumer now: always, unless its lease (Leases) is
-// held by another node.
-func (r *Runner) runsHere() bool { return true }

@@ -5,10 +5,12 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
+	"text/tabwriter"
 	"time"
 
 	"github.com/motcua/motcua/engine"
@@ -91,4 +93,37 @@ func readiness(store func(context.Context) error, feeder *engine.Engine, maxLag 
 		}
 		return nil
 	}
+}
+
+// leases share the consumers of the log among the nodes on PostgreSQL; nil on a single-node store.
+func (f *nodeFlags) leases(d *deployment, logger *slog.Logger) *engine.Leases {
+	if d.Dialect() != engine.PostgreSQL {
+		return nil
+	}
+	return &engine.Leases{DB: d.ProjectionDB, Node: f.name, Logger: logger}
+}
+
+// printLeases prints which node runs each consumer of the log, and since when (PostgreSQL, where
+// the nodes share them; nothing elsewhere).
+func printLeases(ctx context.Context, w io.Writer, d *deployment) error {
+	if d.Dialect() != engine.PostgreSQL {
+		return nil
+	}
+	leases, err := engine.ListLeases(ctx, d.ReadDB)
+	if err != nil || len(leases) == 0 {
+		return err
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "CONSUMER\tNODE\tSINCE\tLEASE")
+	for _, l := range leases {
+		node, state := l.Owner, "held"
+		switch {
+		case l.Owner == "":
+			node, state = "-", "free"
+		case l.Expired:
+			state = "expired (node dead or paused)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s, token %d\n", l.Name, node, formatMoment(l.Since), state, l.Token)
+	}
+	return tw.Flush()
 }

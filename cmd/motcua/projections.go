@@ -93,6 +93,9 @@ func runProjectionsStatus(ctx context.Context, args []string, stdout, stderr io.
 		fmt.Fprintf(stdout, "parked by %s: %s %s v%d (event %s, at %s) at %s: %s\n",
 			p.Projection, p.Type, p.Stream, p.Version, p.EventID, p.Position, formatMoment(p.ParkedAt), p.Error)
 	}
+	if err := printLeases(ctx, stdout, deployment); err != nil {
+		return err
+	}
 	// A durable transport's forwarder keeps a checkpoint of its own.
 	if err := engine.MigrateForwarderCheckpoints(ctx, deployment.ReadDB); err != nil {
 		return err

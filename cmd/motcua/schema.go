@@ -23,6 +23,11 @@ func migrateTables(ctx context.Context, db *sql.DB, d engine.Dialect) error {
 	if err := engine.MigrateEngine(ctx, db); err != nil {
 		return err
 	}
+	if d == engine.PostgreSQL {
+		if err := engine.MigrateLeases(ctx, db); err != nil {
+			return err
+		}
+	}
 	if err := migrateReadModels(ctx, db, d); err != nil {
 		return err
 	}

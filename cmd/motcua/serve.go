@@ -145,6 +145,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer feeder.Transport.Close()
+	feeder.Leases = node.leases(deployment, logger)
 	payments, err := pay.serverConfig(*publicURL, logger)
 	if err != nil {
 		return err
