@@ -760,4 +760,3 @@ func (r *Runner) WaitFor(ctx context.Context, p eventstore.Position) error {
 		}
 	}
 }
-
