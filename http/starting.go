@@ -34,7 +34,9 @@ func NewSwitch(h http.Handler) *Switch {
 // Set hands the requests from now on to h.
 func (s *Switch) Set(h http.Handler) { s.current.Store(&h) }
 
-func (s *Switch) ServeHTTP(w http.ResponseWriter, r *http.Request) { (*s.current.Load()).ServeHTTP(w, r) }
+func (s *Switch) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	(*s.current.Load()).ServeHTTP(w, r)
+}
 
 // HTTPServerFor is the http.Server that serves h within limits (Server.HTTPServer's settings).
 func HTTPServerFor(h http.Handler, limits ConnectionLimits) *http.Server {
