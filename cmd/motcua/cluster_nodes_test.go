@@ -471,3 +471,94 @@ func TestPausedNodeWritesNothingAfterItsLeasesWent(t *testing.T) {
 		t.Errorf("the woken node did not say it lost its leases:\n%s", tail(out, 40))
 	}
 }
+
+// A live feed on a node that does not run the public status view sees each change made through
+// another node at once — the node that runs the view notifies every node through PostgreSQL's
+// LISTEN/NOTIFY — rather than at its next poll, up to a second later.
+func TestLiveFeedOnOneNodeSeesChangesMadeThroughAnother(t *testing.T) {
+	c := newTestCluster(t)
+	c.start("f1", "f2")
+	owners := c.spread("f1", "f2")
+	runner := owners[projections.PublicStatusView{}.Name()]
+	watcher := "f1"
+	if runner == "f1" {
+		watcher = "f2"
+	}
+	var slowest time.Duration
+	for i := range 5 {
+		code := c.receive(runner)
+		eventually(t, "the dossier is in the public status", func() bool {
+			status, _ := get(c.nodes[watcher].base + "/api/v1/public/dossiers/" + code)
+			return status == http.StatusOK
+		})
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, c.nodes[watcher].base+"/api/v1/public/dossiers/"+code+"/events", nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids := make(chan string, 10)
+		go func() {
+			scanner := bufio.NewScanner(resp.Body)
+			for scanner.Scan() {
+				if id, ok := strings.CutPrefix(scanner.Text(), "id: "); ok {
+					ids <- id
+				}
+			}
+			close(ids)
+		}()
+		if first := <-ids; first != "1" {
+			t.Fatalf("the feed's first event is version %q, want 1", first)
+		}
+		c.act(runner, code, "transfer", `{"step": "Thẩm định hồ sơ", "to_official_id": "cv01", "to_official_name": "Trần Văn Nam"}`)
+		acted := time.Now()
+		next := <-ids
+		took := time.Since(acted)
+		slowest = max(slowest, took)
+		cancel()
+		resp.Body.Close()
+		if next != "2" {
+			t.Fatalf("the feed's next event is version %q, want 2", next)
+		}
+		t.Logf("change %d through %s seen on %s after %s", i+1, runner, watcher, took.Round(time.Millisecond))
+	}
+	if slowest > 500*time.Millisecond {
+		t.Errorf("a feed saw a change made through another node after %s; the fan-out wakes it at once", slowest)
+	}
+}
+
+// receive receives a dossier through node and returns its code.
+func (c *testCluster) receive(node string) string {
+	c.t.Helper()
+	answer := c.post(node, "/api/v1/dossiers", `{"procedure_code": "1.013225", "channel": "direct", "applicant": {"type": "citizen",
+		"name": "Nguyễn Văn An", "id_number": "038012345678", "phone": "0912345678", "address": "12 Lê Lợi, TP Thanh Hóa"},
+		"components": [{"name": "Đơn đề nghị cấp giấy phép xây dựng", "copies": 1}]}`, http.StatusCreated)
+	m := regexp.MustCompile(`"code":"([^"]+)"`).FindStringSubmatch(answer)
+	if m == nil {
+		c.t.Fatalf("no code in %s", answer)
+	}
+	return m[1]
+}
+
+// act takes action on dossier code through node.
+func (c *testCluster) act(node, code, action, body string) {
+	c.t.Helper()
+	c.post(node, "/api/v1/dossiers/"+code+"/"+action, body, http.StatusOK)
+}
+
+func (c *testCluster) post(node, path, body string, want int) string {
+	c.t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, c.nodes[node].base+path, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != want {
+		c.t.Fatalf("POST %s through %s: %d %s, want %d", path, node, resp.StatusCode, raw, want)
+	}
+	return string(raw)
+}

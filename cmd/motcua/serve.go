@@ -146,6 +146,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	defer feeder.Transport.Close()
 	feeder.Leases = node.leases(deployment, logger)
+	feedUpdates, fanOut := liveFeedUpdates(deployment, storage.url, feeder.Runner(projections.PublicStatusView{}.Name()), logger)
 	payments, err := pay.serverConfig(*publicURL, logger)
 	if err != nil {
 		return err
@@ -161,7 +162,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	server := mhttp.NewServer(mhttp.Config{App: app, ReadDB: deployment.ReadDB, Tokens: localTokens, Authenticator: authenticator, Logger: logger,
 		TrustedProxies: trustedProxies, Eraser: personalDataEraser(deployment, logger),
-		PublicStatusUpdates: feeder.Runner(projections.PublicStatusView{}.Name()), Metrics: metrics,
+		PublicStatusUpdates: feedUpdates, Metrics: metrics,
 		Integrity: chain.NewVerifier(events.Chained, checkpointKey.Public().(ed25519.PublicKey)), PublicBaseURL: *publicURL,
 		IdempotencyWindow: *idempotencyWindow, PublicRequestsPerMinute: limits.publicPerMinute, Limits: limits.Limits, Ready: readiness(deployment.ready(), feeder, node.readyLag),
 		PortalWebhook: portal.webhook, Deliveries: deliveriesShown(deployment, outbox), Alarms: alarms != nil,
@@ -175,6 +176,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return feeder.Run(ctx) })
+	if fanOut != nil {
+		g.Go(func() error { return fanOut.run(ctx) })
+	}
 	g.Go(func() error { return portal.run(ctx) })
 	if outbox != nil {
 		g.Go(func() error { return outbox.dispatcher.Run(ctx) })
