@@ -186,8 +186,9 @@ type Runner struct {
 	lagChecked    time.Time // touched by the loop's goroutine alone
 	// lease, set by an Engine with Leases, says whether this node runs the consumer now; node is
 	// this node's name (lease.go).
-	lease *runnerLease
-	node  string
+	lease       *runnerLease
+	node        string
+	tailChecked time.Time // touched by the loop's goroutine alone
 
 	mu       sync.Mutex
 	position eventstore.Position
@@ -370,6 +371,7 @@ func (r *Runner) runHere(ctx context.Context, caughtUp chan<- struct{}) error {
 		}
 		if r.stalled() == nil {
 			r.drain(ctx)
+			r.fillTail(ctx)
 			continue
 		}
 		if time.Now().Before(retryAt) {
@@ -462,6 +464,25 @@ func (r *Runner) drain(ctx context.Context) {
 		for _, d := range deliveries {
 			d.done <- err
 		}
+	}
+}
+
+// fillTail, for a consumer run under a lease, reads from the store the events after its position
+// that no delivery brought within GapTimeout. On a durable transport the consumer's messages are
+// shared among the nodes' subscribers and those the other nodes get are acknowledged unapplied; a
+// gap shows when a later delivery comes, but the last events before a quiet spell would wait for
+// the next one. One short read per GapTimeout while idle.
+func (r *Runner) fillTail(ctx context.Context) {
+	if r.lease == nil || time.Since(r.tailChecked) < r.GapTimeout {
+		return
+	}
+	r.tailChecked = time.Now()
+	next, err := r.Store.ReadAll(ctx, r.Position(), 1)
+	if err != nil || len(next) == 0 || time.Since(next[0].RecordedAt) < r.GapTimeout {
+		return
+	}
+	if err := r.catchUp(ctx); err != nil && ctx.Err() == nil {
+		r.logger().Warn("projection could not read the log's tail", "projection", r.Consumer.Name(), "error", err)
 	}
 }
 

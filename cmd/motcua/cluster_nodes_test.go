@@ -18,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	natsserver "github.com/nats-io/nats-server/v2/server"
+
 	"github.com/motcua/motcua/engine"
 	"github.com/motcua/motcua/eventstore/postgres/pgtest"
 	"github.com/motcua/motcua/projections"
@@ -32,6 +34,8 @@ type testCluster struct {
 	token   string
 	nodes   map[string]*testNode
 	db      *sql.DB
+	// bus is serve's --bus: empty for the in-process transport.
+	bus string
 
 	mu    sync.Mutex
 	codes []string
@@ -70,8 +74,11 @@ func (c *testCluster) start(names ...string) {
 			sep = "&"
 		}
 		dsn := c.dsn + sep + "application_name=" + name
-		c.nodes[name] = &testNode{name: name, base: "http://" + addr, child: startChild(c.t, []string{"serve", "--store", dsn,
-			"--data", c.dataDir, "--addr", addr, "--node", name, "--public-per-minute", "1000000"})}
+		args := []string{"serve", "--store", dsn, "--data", c.dataDir, "--addr", addr, "--node", name, "--public-per-minute", "1000000"}
+		if c.bus != "" {
+			args = append(args, "--bus", c.bus)
+		}
+		c.nodes[name] = &testNode{name: name, base: "http://" + addr, child: startChild(c.t, args)}
 	}
 	for _, name := range names {
 		n := c.nodes[name]
@@ -337,9 +344,17 @@ func tail(s string, lines int) string {
 // fair share each; under load through all three, the node running the most is killed with SIGKILL:
 // its consumers resume on the others within 10 s from their checkpoints, every read model equals a
 // fresh rebuild, no event was applied twice (the nodes' counters sum to the log's length), and no
-// dossier code was given twice.
+// dossier code was given twice. Once with the in-process transport, once with NATS JetStream.
 func TestThreeNodesShareTheConsumersAndFailOver(t *testing.T) {
-	c := newTestCluster(t)
+	t.Run("in-process", func(t *testing.T) { threeNodesFailOver(t, newTestCluster(t)) })
+	t.Run("nats", func(t *testing.T) {
+		c := newTestCluster(t)
+		c.bus = startNATS(t)
+		threeNodesFailOver(t, c)
+	})
+}
+
+func threeNodesFailOver(t *testing.T, c *testCluster) {
 	names := []string{"n1", "n2", "n3"}
 	c.start(names...)
 	owners := c.spread(names...)
@@ -561,4 +576,22 @@ func (c *testCluster) post(node, path, body string, want int) string {
 		c.t.Fatalf("POST %s through %s: %d %s, want %d", path, node, resp.StatusCode, raw, want)
 	}
 	return string(raw)
+}
+
+// startNATS runs a real NATS server with JetStream in this process, for the nodes' --bus.
+func startNATS(t *testing.T) string {
+	t.Helper()
+	ns, err := natsserver.NewServer(&natsserver.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(), NoLog: true, NoSigs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go ns.Start()
+	if !ns.ReadyForConnections(10 * time.Second) {
+		t.Fatal("nats-server did not start")
+	}
+	t.Cleanup(func() {
+		ns.Shutdown()
+		ns.WaitForShutdown()
+	})
+	return ns.ClientURL()
 }
