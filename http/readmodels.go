@@ -295,7 +295,7 @@ func (s *Server) getDossierRegister(w http.ResponseWriter, r *http.Request) {
 	}
 	if format == formatPDF {
 		// The whole year, page by page; the document is complete before the first byte is sent.
-		register, err := printform.NewRegister(year, s.app.Catalog.AgencyName(unit), s.now())
+		register, err := printform.NewRegister(year, s.app.Catalog.AgencyName(unit), s.app.Catalog.AgencyName, s.now())
 		if err == nil {
 			err = projections.EachRegisterPage(r.Context(), s.readDB, unit, year, register.Write)
 		}

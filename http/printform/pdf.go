@@ -30,6 +30,7 @@ const (
 	marginTop, marginBottom, marginLeft, marginRight = 20.0, 20.0, 30.0, 15.0
 	bodySize                                         = 12.0
 	lineHeight                                       = 6.0
+	leftColumn                                       = 0.45 // the agency's share of the header's width
 )
 
 // faces are the font files by fpdf style: regular, bold, italic.
@@ -94,15 +95,15 @@ func (d *doc) header(form string, agency, unit, number string) {
 		p.CellFormat(0, 4, nfc(form), "", 1, "R", false, 0, "")
 	}
 	top := p.GetY()
-	left := d.width() * 0.42
+	left := d.width() * leftColumn
 	right := d.width() - left
 	// Left column.
 	p.SetXY(d.left, top)
-	d.font("", 11)
+	d.font("", 10.5)
 	if agency != "" {
 		p.MultiCell(left, 5, nfc(strings.ToUpper(agency)), "", "C", false)
 	}
-	d.font("B", 11)
+	d.font("B", 10.5)
 	p.SetX(d.left)
 	p.MultiCell(left, 5, nfc(strings.ToUpper(unit)), "", "C", false)
 	ruled := p.GetY() + 0.5
@@ -136,7 +137,7 @@ func (d *doc) dateLine(t time.Time) {
 	}
 	t = t.In(domain.VietnamTime)
 	d.font("I", bodySize)
-	left := d.width() * 0.42
+	left := d.width() * leftColumn
 	d.pdf.SetX(d.left + left)
 	d.pdf.CellFormat(d.width()-left, lineHeight, fmt.Sprintf("Ngày %02d tháng %02d năm %d", t.Day(), int(t.Month()), t.Year()), "", 1, "C", false, 0, "")
 	d.font("", bodySize)

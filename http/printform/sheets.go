@@ -106,11 +106,14 @@ func lines(parts ...string) string {
 // Register is the dossier register of a receiving unit's year (form 06 of TT 01/2018, 07 of
 // TT 03/2025) being drawn, page by page as the read model gives it: landscape A4, the same words
 // as its CSV and workbook.
-type Register struct{ d *doc }
+type Register struct {
+	d          *doc
+	agencyName func(code string) string
+}
 
-// NewRegister starts the register of unit (its line as the form's heading names it) for year,
-// drawn at now.
-func NewRegister(year int, unitName string, now time.Time) (*Register, error) {
+// NewRegister starts the register of the unit named unitName for year, drawn at now; agencyName
+// names the competent agencies.
+func NewRegister(year int, unitName string, agencyName func(code string) string, now time.Time) (*Register, error) {
 	title := "Sổ theo dõi hồ sơ"
 	d, err := newDoc(title+" "+strconv.Itoa(year), true, now)
 	if err != nil {
@@ -120,9 +123,9 @@ func NewRegister(year int, unitName string, now time.Time) (*Register, error) {
 	d.title(title, "Năm "+strconv.Itoa(year))
 	h := vi.RegisterCSVHeader() // number, code, procedure, field, applicant, address, phone, channel, competent agency, received at, received by, appointment, in force, transferred to, transferred at, resolved at, returned at, note
 	cols := []column{
-		{h[0], 10}, {h[1], 28}, {h[2], 40}, {h[4], 40}, {h[8], 22}, {h[9], 24}, {h[11], 22}, {h[13], 24}, {h[15], 18}, {h[16], 18}, {h[17], 21},
+		{h[0], 10}, {h[1], 41}, {h[2], 30}, {h[4], 33}, {h[8], 26}, {h[9], 22}, {h[11], 22}, {h[13], 24}, {h[15], 20}, {h[16], 20}, {h[17], 19},
 	}
-	return &Register{d: d}, registerTable(d, cols)
+	return &Register{d: d, agencyName: agencyName}, registerTable(d, cols)
 }
 
 // registerTable starts the register's table; its heading repeats on every page.
@@ -134,13 +137,13 @@ func registerTable(d *doc, cols []column) error {
 // Write adds entries, in the register's order.
 func (r *Register) Write(entries []projections.RegisterEntry) error {
 	texts := projections.RegisterCSVRecords(entries, vi)
-	for _, t := range texts {
+	for i, t := range texts {
 		appointment := t[11]
 		if t[12] != "" && t[12] != t[11] {
 			appointment += "\n" + t[12]
 		}
-		r.d.tableInProgress.row(t[0], t[1], lines(t[2], t[7]), lines(t[4], t[5], t[6]), t[8], lines(t[9], t[10]), appointment,
-			lines(t[13], t[14]), t[15], t[16], t[17])
+		r.d.tableInProgress.row(t[0], t[1], lines(t[2], t[7]), lines(t[4], t[5], t[6]), r.agencyName(entries[i].CompetentAgency),
+			lines(t[9], t[10]), appointment, lines(t[13], t[14]), t[15], t[16], t[17])
 	}
 	return r.d.pdf.Error()
 }
