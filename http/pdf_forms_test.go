@@ -234,9 +234,9 @@ func TestFormsAsPDFReadBack(t *testing.T) {
 
 	// A form the dossier has no occasion for, an unknown format, another agency's dossier.
 	e.t = t
-	e.get("/can-bo/ho-so/" + other + "/in/04?format=pdf").expect(t, http.StatusNotFound)
-	e.get("/can-bo/ho-so/" + code + "/in/01?format=docx").expect(t, http.StatusBadRequest)
-	e.get("/can-bo/ho-so/" + code + "/in/chuyen-doi?format=pdf&result=2").expect(t, http.StatusNotFound)
+	e.get("/can-bo/ho-so/"+other+"/in/04?format=pdf").expect(t, http.StatusNotFound)
+	e.get("/can-bo/ho-so/"+code+"/in/01?format=docx").expect(t, http.StatusBadRequest)
+	e.get("/can-bo/ho-so/"+code+"/in/chuyen-doi?format=pdf&result=2").expect(t, http.StatusNotFound)
 	e.signIn(e.token("canbo-khac", land, commands.RoleHead))
 	if p := e.get("/can-bo/ho-so/" + code + "/in/01?format=pdf"); p.status != http.StatusForbidden || strings.HasPrefix(p.body, "%PDF") {
 		t.Errorf("another agency's official got the receipt's PDF: %d", p.status)
