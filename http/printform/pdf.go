@@ -70,6 +70,14 @@ func newDoc(title string, landscape bool, created time.Time) (*doc, error) {
 	pdf.SetModificationDate(created)
 	pdf.SetFont(family, "", bodySize)
 	pdf.AliasNbPages("")
+	if landscape {
+		// The register runs to many pages: each is numbered, as bound registers are.
+		pdf.SetFooterFunc(func() {
+			pdf.SetY(-12)
+			pdf.SetFont(family, "I", 8)
+			pdf.CellFormat(0, 4, fmt.Sprintf("Trang %d/{nb}", pdf.PageNo()), "", 0, "C", false, 0, "")
+		})
+	}
 	pdf.AddPage()
 	return d, pdf.Error()
 }
