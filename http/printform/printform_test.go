@@ -120,3 +120,31 @@ func TestFileNamesAreSafe(t *testing.T) {
 		t.Errorf("Content-Disposition %q", got)
 	}
 }
+
+// BenchmarkRegisterPDF draws a register of 5,000 lines, page by page as the API does: the time,
+// the memory and the size of the PDF (go test -bench RegisterPDF -benchmem ./http/printform).
+func BenchmarkRegisterPDF(b *testing.B) {
+	page := make([]projections.RegisterEntry, projections.MaxPageSize)
+	for b.Loop() {
+		register, err := printform.NewRegister(2026, "Trung tâm Phục vụ hành chính công", func(string) string { return "Sở Xây dựng" }, received)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for p := range 10 {
+			for i := range page {
+				n := p*len(page) + i + 1
+				page[i] = projections.RegisterEntry{Number: n, Code: fmt.Sprintf("000.00.00.H56-260302-%04d", n), ProcedureName: "Cấp giấy phép xây dựng mới đối với công trình cấp II",
+					ApplicantName: "Trần Thị Bích Ngọc", ApplicantAddress: "12 Lê Lợi, Thanh Hóa", ApplicantPhone: "0912345678", Channel: domain.ChannelDirect,
+					CompetentAgency: "000.00.06.H56", ReceivedAt: received, ReceivedBy: "Lê Văn Tâm", AppointmentDate: received.AddDate(0, 0, 7)}
+			}
+			if err := register.Write(page); err != nil {
+				b.Fatal(err)
+			}
+		}
+		var buf bytes.Buffer
+		if err := register.PDF(&buf); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(buf.Len())/1024, "KiB/pdf")
+	}
+}
