@@ -33,15 +33,16 @@ const (
 	leftColumn                                       = 0.45 // the agency's share of the header's width
 )
 
-// faces are the font files by fpdf style: regular, bold, italic.
-var faces = map[string]string{"": "fonts/NotoSerif-Regular.ttf", "B": "fonts/NotoSerif-Bold.ttf", "I": "fonts/NotoSerif-Italic.ttf"}
+// faces are the font files by fpdf style, in a fixed order (the same input makes the same PDF).
+var faces = []struct{ style, file string }{
+	{"", "fonts/NotoSerif-Regular.ttf"}, {"B", "fonts/NotoSerif-Bold.ttf"}, {"I", "fonts/NotoSerif-Italic.ttf"},
+}
 
 // doc is a form being drawn. The first error fpdf meets sticks in it and is returned by write.
 type doc struct {
-	pdf             *fpdf.Fpdf
-	images          int
-	left, right     float64 // the margins: landscape tables take more of the page
-	tableInProgress *table
+	pdf         *fpdf.Fpdf
+	images      int
+	left, right float64 // the margins: landscape tables take more of the page
 }
 
 // newDoc starts an A4 document, portrait or (landscape set) landscape, titled title.
@@ -55,12 +56,12 @@ func newDoc(title string, landscape bool, created time.Time) (*doc, error) {
 	if landscape {
 		d.left, d.right = 15, 15
 	}
-	for style, file := range faces {
-		data, err := fonts.ReadFile(file)
+	for _, face := range faces {
+		data, err := fonts.ReadFile(face.file)
 		if err != nil {
 			return nil, err
 		}
-		pdf.AddUTF8FontFromBytes(family, style, data)
+		pdf.AddUTF8FontFromBytes(family, face.style, data)
 	}
 	pdf.SetMargins(d.left, marginTop, d.right)
 	pdf.SetAutoPageBreak(true, marginBottom)

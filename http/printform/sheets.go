@@ -108,6 +108,7 @@ func lines(parts ...string) string {
 // as its CSV and workbook.
 type Register struct {
 	d          *doc
+	t          *table
 	agencyName func(code string) string
 }
 
@@ -125,13 +126,8 @@ func NewRegister(year int, unitName string, agencyName func(code string) string,
 	cols := []column{
 		{h[0], 10}, {h[1], 41}, {h[2], 30}, {h[4], 33}, {h[8], 26}, {h[9], 22}, {h[11], 22}, {h[13], 24}, {h[15], 20}, {h[16], 20}, {h[17], 19},
 	}
-	return &Register{d: d, agencyName: agencyName}, registerTable(d, cols)
-}
-
-// registerTable starts the register's table; its heading repeats on every page.
-func registerTable(d *doc, cols []column) error {
-	d.tableInProgress = d.table(cols, 8)
-	return d.pdf.Error()
+	// The table's heading repeats on every page.
+	return &Register{d: d, t: d.table(cols, 8), agencyName: agencyName}, d.pdf.Error()
 }
 
 // Write adds entries, in the register's order.
@@ -142,7 +138,7 @@ func (r *Register) Write(entries []projections.RegisterEntry) error {
 		if t[12] != "" && t[12] != t[11] {
 			appointment += "\n" + t[12]
 		}
-		r.d.tableInProgress.row(t[0], t[1], lines(t[2], t[7]), lines(t[4], t[5], t[6]), r.agencyName(entries[i].CompetentAgency),
+		r.t.row(t[0], t[1], lines(t[2], t[7]), lines(t[4], t[5], t[6]), r.agencyName(entries[i].CompetentAgency),
 			lines(t[9], t[10]), appointment, lines(t[13], t[14]), t[15], t[16], t[17])
 	}
 	return r.d.pdf.Error()
