@@ -67,6 +67,7 @@ func newDoc(title string, landscape bool, created time.Time) (*doc, error) {
 	pdf.SetAutoPageBreak(true, marginBottom)
 	pdf.SetTitle(nfc(title), true)
 	pdf.SetCreator("motcua", true)
+	pdf.SetCatalogSort(true) // the same input makes the same bytes
 	pdf.SetCreationDate(created)
 	pdf.SetModificationDate(created)
 	pdf.SetFont(family, "", bodySize)
