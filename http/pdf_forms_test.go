@@ -20,7 +20,10 @@ import (
 
 	"github.com/motcua/motcua/commands"
 	"github.com/motcua/motcua/domain"
+	"github.com/motcua/motcua/eventstore"
+	mhttp "github.com/motcua/motcua/http"
 	"github.com/motcua/motcua/http/httpkit"
+	"github.com/motcua/motcua/projections"
 )
 
 // poppler finds a poppler-utils program (pdftotext, pdftoppm), or skips the test outside CI when
@@ -240,5 +243,26 @@ func TestFormsAsPDFReadBack(t *testing.T) {
 	e.signIn(e.token("canbo-khac", land, commands.RoleHead))
 	if p := e.get("/can-bo/ho-so/" + code + "/in/01?format=pdf"); p.status != http.StatusForbidden || strings.HasPrefix(p.body, "%PDF") {
 		t.Errorf("another agency's official got the receipt's PDF: %d", p.status)
+	}
+}
+
+// A register longer than a PDF may hold (it is drawn in memory) is a 400 naming format, sent before
+// anything is read or recorded; the CSV of the same year streams every line.
+func TestRegisterTooLongForAPDFIsAskedForAsCSV(t *testing.T) {
+	e := buildEnv(t, envOptions{projections: projections.All(), configure: func(cfg *mhttp.Config, _ *commands.App, _ eventstore.Store) {
+		cfg.RegisterPDFMaxLines = 2
+	}})
+	reception := e.token("tiepnhan1", centre, commands.RoleReception)
+	for range 3 {
+		e.expect(e.do("POST", "/api/v1/dossiers", reception, validReceipt()), http.StatusCreated)
+	}
+	e.waitProjected()
+	refused := e.expect(e.do("GET", "/api/v1/registers/"+centre+"/2026?format=pdf", reception, nil), http.StatusBadRequest)
+	if fields := fieldsOf(refused); len(fields) != 1 || fields[0] != "format" || !strings.Contains(refused.raw, "3 lines") {
+		t.Errorf("a register of 3 lines, at most 2 in a PDF: %s", refused.raw)
+	}
+	csv := e.expect(e.do("GET", "/api/v1/registers/"+centre+"/2026?format=csv", reception, nil), http.StatusOK)
+	if lines := strings.Count(strings.TrimSpace(csv.raw), "\n"); lines != 3 {
+		t.Errorf("the CSV has %d lines under its header, want 3", lines)
 	}
 }

@@ -272,6 +272,17 @@ func (s *Server) getDossierRegister(w http.ResponseWriter, r *http.Request) {
 	if s.refuse(w, r, err, &v) {
 		return
 	}
+	if format == formatPDF {
+		// A PDF is drawn whole in memory: a longer year is asked for as CSV or a workbook, which stream.
+		first, err := projections.RegisterPageOf(r.Context(), s.readDB, unit, year, projections.PageRequest{Limit: 1})
+		if err == nil && first.Total > s.registerPDFMaxLines {
+			err = badField("format", fmt.Sprintf("the register of %d holds %d lines, a PDF at most %d: ask for csv or xlsx", year, first.Total, s.registerPDFMaxLines))
+		}
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+	}
 	read := httpkit.PersonalRead{List: httpkit.ListRegister, Filter: listFilter(r, "unit", "year") + "&format=" + format}
 	if err := s.recordRead(r, callerOf(r.Context()), read); err != nil {
 		s.writeError(w, r, err)

@@ -103,6 +103,11 @@ func lines(parts ...string) string {
 	return strings.Join(out, "\n")
 }
 
+// MaxRegisterLines is the longest register drawn as one PDF: fpdf holds the document in memory
+// until it writes it, about 6.5 KiB a line (10,000 lines ≈ 65 MiB, some 400 pages); the CSV and
+// the workbook stream any year.
+const MaxRegisterLines = 10000
+
 // Register is the dossier register of a receiving unit's year (form 06 of TT 01/2018, 07 of
 // TT 03/2025) being drawn, page by page as the read model gives it: landscape A4, the same words
 // as its CSV and workbook.
