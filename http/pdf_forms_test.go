@@ -179,6 +179,18 @@ func TestFormsAsPDFReadBack(t *testing.T) {
 	e.signIn(reception)
 
 	motto := []string{"CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc"}
+	// The dossier page offers each form its history calls for, with its PDF.
+	dossierPage := e.get("/can-bo/ho-so/" + code).expect(t, http.StatusOK)
+	for _, form := range []string{"01", "04", "05", "chuyen-doi"} {
+		if !strings.Contains(dossierPage.body, "/can-bo/ho-so/"+code+"/in/"+form+"?format=pdf") {
+			t.Errorf("the dossier page offers no PDF of form %s", form)
+		}
+	}
+	// The new print views say what their PDF says.
+	e.get("/can-bo/ho-so/"+code+"/in/05").expect(t, http.StatusOK, "Thông báo dừng giải quyết hồ sơ", "Chờ ý kiến của cơ quan thuế")
+	e.get("/can-bo/ho-so/"+code+"/in/chuyen-doi").expect(t, http.StatusOK, code+"-KQ1", "12/GPXD", "Phó Giám đốc",
+		`data-qr-url="`+httpkit.ResultURL(e.url, code+"-KQ1")+`"`)
+
 	forms := []struct {
 		name, path string
 		want       []string
