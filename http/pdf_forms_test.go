@@ -180,7 +180,7 @@ func TestFormsAsPDFReadBack(t *testing.T) {
 
 	motto := []string{"CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc"}
 	// The dossier page offers each form its history calls for, with its PDF.
-	dossierPage := e.get("/can-bo/ho-so/" + code).expect(t, http.StatusOK)
+	dossierPage := e.get("/can-bo/ho-so/"+code).expect(t, http.StatusOK)
 	for _, form := range []string{"01", "04", "05", "chuyen-doi"} {
 		if !strings.Contains(dossierPage.body, "/can-bo/ho-so/"+code+"/in/"+form+"?format=pdf") {
 			t.Errorf("the dossier page offers no PDF of form %s", form)
