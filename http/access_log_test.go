@@ -85,6 +85,10 @@ func TestEveryReadOfAnApplicantsDataIsRecordedOnce(t *testing.T) {
 		asInspector(read{name: "the history page", path: "/can-bo/ho-so/" + code + "/lich-su", route: "GET /can-bo/ho-so/{code}/lich-su"}),
 		asInspector(read{name: "the printed receipt", path: "/can-bo/ho-so/" + code + "/in/01", route: "GET /can-bo/ho-so/{code}/in/{form}"}),
 		asInspector(read{name: "the printed control sheet", path: "/can-bo/ho-so/" + code + "/in/phieu-kiem-soat", route: "GET /can-bo/ho-so/{code}/in/{form}"}),
+		asInspector(read{name: "the receipt's PDF", path: "/can-bo/ho-so/" + code + "/in/01?format=pdf", route: "GET /can-bo/ho-so/{code}/in/{form}"}),
+		asInspector(read{name: "the control sheet's PDF", path: "/can-bo/ho-so/" + code + "/in/phieu-kiem-soat?format=pdf", route: "GET /can-bo/ho-so/{code}/in/{form}"}),
+		asReception(read{name: "the register's PDF", token: reception, path: "/api/v1/registers/" + centre + "/2026", accept: "application/pdf",
+			route: "GET /api/v1/registers/{unit}/{year}", list: "register", filter: "unit=" + url.QueryEscape(centre) + "&year=2026&format=pdf"}),
 		asInspector(read{name: "the work queue page", path: "/can-bo?pham-vi=involved", route: "GET /can-bo", list: "work_queue", filter: "pham-vi=involved"}),
 	}
 	dossierReads := 0

@@ -7,11 +7,12 @@ import (
 	"strings"
 
 	"github.com/motcua/motcua/domain"
+	"github.com/motcua/motcua/http/printform"
 	"github.com/motcua/motcua/http/workbook"
 )
 
 // The read models' exports: beside JSON, the resolution report (form II.06a) and the register as
-// CSV, and those two, the late dashboard and the satisfaction statistics as Excel workbooks — what
+// CSV, the register as PDF (form 06, package printform), and those two, the late dashboard and the satisfaction statistics as Excel workbooks — what
 // provincial offices forward upward. A representation is asked for with ?format= (json, csv,
 // xlsx), or else the Accept header; the answer varies on both. The export is computed by the same
 // handler as the JSON, after the same checks of the filter and of the caller's scope.
@@ -20,6 +21,7 @@ const (
 	formatJSON = "json"
 	formatCSV  = "csv"
 	formatXLSX = "xlsx"
+	formatPDF  = "pdf"
 )
 
 // formatOf reads the representation asked for among those offered (JSON first): ?format= wins,
@@ -41,6 +43,8 @@ func formatOf(r *http.Request, v *domain.Validation, offered ...string) string {
 			return formatXLSX
 		case strings.EqualFold(media, "text/csv") && slices.Contains(offered, formatCSV):
 			return formatCSV
+		case strings.EqualFold(media, printform.ContentType) && slices.Contains(offered, formatPDF):
+			return formatPDF
 		}
 	}
 	return formatJSON

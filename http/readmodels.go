@@ -1,6 +1,7 @@
 package http
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -16,6 +17,7 @@ import (
 	"github.com/motcua/motcua/commands"
 	"github.com/motcua/motcua/domain"
 	"github.com/motcua/motcua/http/httpkit"
+	"github.com/motcua/motcua/http/printform"
 	"github.com/motcua/motcua/http/workbook"
 	"github.com/motcua/motcua/l10n"
 	"github.com/motcua/motcua/projections"
@@ -254,21 +256,32 @@ func (s *Server) getResolutionReport(w http.ResponseWriter, r *http.Request) {
 }
 
 // getDossierRegister: GET /api/v1/registers/{unit}/{year}?limit=&after=&format= — the register of
-// the dossiers a receiving unit received in a year: a page of it as JSON, or the whole year as CSV
-// or as an Excel workbook (form 06), read page by page.
+// the dossiers a receiving unit received in a year: a page of it as JSON, or the whole year as CSV,
+// as an Excel workbook or as a PDF (form 06), read page by page.
 func (s *Server) getDossierRegister(w http.ResponseWriter, r *http.Request) {
 	unit := chi.URLParam(r, "unit")
 	var v domain.Validation
 	v.Check(domain.ValidUnitCode(unit), "unit", "is not a QCVN 102 identifier")
 	year, convErr := strconv.Atoi(chi.URLParam(r, "year"))
 	v.Check(convErr == nil && year >= 2000 && year <= 2100, "year", "must be a year from 2000 to 2100")
-	format := formatOf(r, &v, formatJSON, formatCSV, formatXLSX)
+	format := formatOf(r, &v, formatJSON, formatCSV, formatXLSX, formatPDF)
 	var err error
 	if v.Err() == nil {
 		_, err = httpkit.ReadScope(callerOf(r.Context()), unit)
 	}
 	if s.refuse(w, r, err, &v) {
 		return
+	}
+	if format == formatPDF {
+		// A PDF is drawn whole in memory: a longer year is asked for as CSV or a workbook, which stream.
+		first, err := projections.RegisterPageOf(r.Context(), s.readDB, unit, year, projections.PageRequest{Limit: 1})
+		if err == nil && first.Total > s.registerPDFMaxLines {
+			err = badField("format", fmt.Sprintf("the register of %d holds %d lines, a PDF at most %d: ask for csv or xlsx", year, first.Total, s.registerPDFMaxLines))
+		}
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
 	}
 	read := httpkit.PersonalRead{List: httpkit.ListRegister, Filter: listFilter(r, "unit", "year") + "&format=" + format}
 	if err := s.recordRead(r, callerOf(r.Context()), read); err != nil {
@@ -289,6 +302,28 @@ func (s *Server) getDossierRegister(w http.ResponseWriter, r *http.Request) {
 			}
 			return register.Done()
 		})
+		return
+	}
+	if format == formatPDF {
+		// The whole year, page by page; the document is complete before the first byte is sent.
+		register, err := printform.NewRegister(year, s.app.Catalog.AgencyName(unit), s.app.Catalog.AgencyName, s.now())
+		if err == nil {
+			err = projections.EachRegisterPage(r.Context(), s.readDB, unit, year, register.Write)
+		}
+		var buf bytes.Buffer
+		if err == nil {
+			err = register.PDF(&buf)
+		}
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		w.Header().Set("Content-Type", printform.ContentType)
+		w.Header().Set("Content-Disposition", printform.ContentDisposition(fmt.Sprintf("so-theo-doi-ho-so_%s_%d.pdf", unit, year)))
+		w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		w.WriteHeader(http.StatusOK)
+		_, _ = buf.WriteTo(w)
 		return
 	}
 	if format == formatCSV {

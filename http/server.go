@@ -24,6 +24,7 @@ import (
 	"github.com/motcua/motcua/domain"
 	"github.com/motcua/motcua/eventstore/chain"
 	"github.com/motcua/motcua/http/httpkit"
+	"github.com/motcua/motcua/http/printform"
 	"github.com/motcua/motcua/http/web"
 	"github.com/motcua/motcua/integrations/portal/inbound"
 	"github.com/motcua/motcua/projections"
@@ -60,6 +61,9 @@ type Server struct {
 	payments *PaymentsConfig
 	// accessLog records every read of an applicant's data (access_log.go); nil: none is recorded.
 	accessLog *accesslog.Log
+
+	// registerPDFMaxLines bounds the register's PDF (Config.RegisterPDFMaxLines).
+	registerPDFMaxLines int
 }
 
 // Config wires a Server.
@@ -96,6 +100,9 @@ type Config struct {
 	// IdempotencyWindow is how long the first answer to a write sent with an Idempotency-Key is
 	// replayed to repeats; 0 means DefaultIdempotencyWindow.
 	IdempotencyWindow time.Duration
+	// RegisterPDFMaxLines bounds the register a PDF is drawn of (it is built in memory); 0 means
+	// printform.MaxRegisterLines.
+	RegisterPDFMaxLines int
 	// PortalWebhook, when set, receives the national portal's dossiers at POST /api/v1/portal/dossiers
 	// (portal_inbound.go), checking their signature with it.
 	PortalWebhook *inbound.Verifier
@@ -126,6 +133,7 @@ func NewServer(cfg Config) *Server {
 	if cfg.App.Now != nil {
 		s.now = cfg.App.Now
 	}
+	s.registerPDFMaxLines = cmp.Or(cfg.RegisterPDFMaxLines, printform.MaxRegisterLines)
 	if cfg.ReadDB != nil {
 		s.idempotency = &idempotencyKeys{db: cfg.ReadDB, window: cmp.Or(cfg.IdempotencyWindow, DefaultIdempotencyWindow), now: s.now}
 	}

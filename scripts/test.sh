@@ -1,7 +1,8 @@
 #!/bin/sh
 # Runs every test of motcua, as CI does. Installs what the tests need when it is missing:
-# PostgreSQL's server binaries, Chromium and curl, from Debian's packages (the tests start their own
-# throwaway PostgreSQL clusters and run the README's walk-through with curl), and Mailpit, the SMTP
+# PostgreSQL's server binaries, Chromium, curl and poppler-utils, from Debian's packages (the tests
+# start their own throwaway PostgreSQL clusters, run the README's walk-through with curl and read
+# the PDF forms back with pdftotext and pdftoppm), and Mailpit, the SMTP
 # server the e-mail tests start, and versitygw, the S3-compatible server the blob store's tests
 # start, each built from its pinned Go module. Each phase is announced
 # by a line starting with "==>", so a long one is not mistaken for a hang.
@@ -10,10 +11,11 @@ cd "$(dirname "$0")/.."
 
 phase() { printf '==> %s\n' "$*"; }
 
-phase "Tools the tests need: PostgreSQL server, Chromium, curl, Mailpit"
+phase "Tools the tests need: PostgreSQL server, Chromium, curl, poppler-utils, Mailpit"
 ./scripts/ensure-postgres.sh
 ./scripts/ensure-chromium.sh
 ./scripts/ensure-curl.sh
+./scripts/ensure-poppler.sh
 ./scripts/ensure-mailpit.sh
 phase "versitygw, the S3-compatible server of the blob store's tests (about five minutes the first time)"
 ./scripts/ensure-versitygw.sh

@@ -384,30 +384,6 @@ func (s *Pages) resolutionCSV(w http.ResponseWriter, r *http.Request) {
 	httpkit.WriteCSVAttachment(w, "bao-cao-II06a.csv", l10n.VI.ResolutionCSVHeader(), report.CSVRecords(l10n.VI.ResolutionCSVTotal()))
 }
 
-// controlSheetView is the print-ready process-control sheet of a dossier.
-type controlSheetView struct {
-	Sheet         projections.ControlSheet
-	ReceivingName string
-	CompetentName string
-}
-
-func (s *Pages) controlSheetPage(w http.ResponseWriter, r *http.Request) {
-	l := langOf(w, r)
-	d, _, ok := s.loadReadable(w, r, chi.URLParam(r, "code"))
-	if !ok {
-		return
-	}
-	sheet, err := projections.ControlSheetOf(r.Context(), s.readDB, d.ID, s.app.Calendar, s.now())
-	if err != nil {
-		s.dashboardFailed(w, r, "control sheet", err)
-		return
-	}
-	v := s.newView(w, r, l.T("print.form_phieu-kiem-soat")+" — "+string(d.Code), &controlSheetView{
-		Sheet: sheet, ReceivingName: s.app.Catalog.AgencyName(sheet.ReceivingUnit), CompetentName: s.app.Catalog.AgencyName(sheet.CompetentAgency)})
-	v.Print = true
-	s.renderView(w, r, http.StatusOK, "control_sheet", v)
-}
-
 func (s *Pages) dashboardFailed(w http.ResponseWriter, r *http.Request, what string, err error) {
 	if domain.ErrorCodeOf(err) == domain.ENOTFOUND {
 		s.renderError(w, r, http.StatusNotFound, "error.not_found")

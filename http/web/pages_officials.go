@@ -20,6 +20,7 @@ import (
 	"github.com/motcua/motcua/domain"
 	"github.com/motcua/motcua/eventstore"
 	"github.com/motcua/motcua/http/httpkit"
+	"github.com/motcua/motcua/http/printform"
 	"github.com/motcua/motcua/projections"
 )
 
@@ -471,20 +472,9 @@ func (s *Pages) unitChoices(d domain.Dossier) []unitChoice {
 	return out
 }
 
-// appendForm adds the printable form an event makes available: 01 receipt, 02 supplement request,
-// 03 refusal (at reception or after appraisal), 04 apology.
+// appendForm adds the printable form an event makes available (printform.FormOf).
 func appendForm(forms []string, e domain.Event) []string {
-	var form string
-	switch e.(type) {
-	case domain.Received:
-		form = "01"
-	case domain.SupplementRequested:
-		form = "02"
-	case domain.ReceptionRefused, domain.Rejected:
-		form = "03"
-	case domain.ApologyIssued:
-		form = "04"
-	}
+	form := printform.FormOf(e)
 	if form == "" || slices.Contains(forms, form) {
 		return forms
 	}
@@ -691,14 +681,4 @@ func (s *Pages) receiveSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.renderPrintable(w, r, receipt.Code, "01", receipt.RatingSecret)
-}
-
-// recordedActor is who recorded an event, for forms that print the official's name.
-func recordedActor(recorded []eventstore.RecordedEvent, eventType string) eventstore.Actor {
-	for i := len(recorded) - 1; i >= 0; i-- {
-		if recorded[i].Type == eventType {
-			return recorded[i].Metadata.Actor
-		}
-	}
-	return eventstore.Actor{}
 }
