@@ -63,7 +63,9 @@ const ErasedName = "[đã xoá]"
 // ApplicantFields names, per event type, the top-level JSON member holding an Applicant: the
 // identity data eventstore/shred seals, given to it by the wiring.
 func ApplicantFields() map[string]string {
-	return map[string]string{TypeReceived: "applicant", TypeSubmitted: "applicant"}
+	// Corrections carry the applicant's corrected fields in a member of the same name (correction.go).
+	return map[string]string{TypeReceived: "applicant", TypeSubmitted: "applicant",
+		TypeCorrectionRequested: "applicant", TypeCorrectionApproved: "applicant"}
 }
 
 // MaskedName hides a person's name on the public face: each word keeps its first letter

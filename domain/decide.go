@@ -97,6 +97,12 @@ func Decide(d Dossier, c Command) ([]Event, error) {
 		return decideRate(d, c)
 	case CompletePart:
 		return decideCompletePart(d, c)
+	case RequestCorrection:
+		return decideRequestCorrection(d, c)
+	case ApproveCorrection:
+		return decideApproveCorrection(d, c)
+	case RejectCorrection:
+		return decideRejectCorrection(d, c)
 	}
 	return nil, Errorf(EINTERNAL, "unknown command %T", c)
 }
@@ -124,6 +130,9 @@ var Allowed = map[Action][]Status{
 	ActionReject:              {StatusProcessing},
 	ActionRate:                {StatusResultReturned},
 	ActionCompletePart:        {StatusProcessing, StatusAwaitingPayment},
+	ActionRequestCorrection:   correctableStatuses,
+	ActionApproveCorrection:   decidingStatuses,
+	ActionRejectCorrection:    decidingStatuses,
 }
 
 // AllowedActions lists the actions the dossier's status allows now, in a stable order.
@@ -141,7 +150,7 @@ var allActions = []Action{
 	ActionSubmit, ActionReceive, ActionRefuseReception, ActionRequestSupplement, ActionSupplement, ActionTransfer,
 	ActionInterAgencyTransfer, ActionAppraise, ActionSign, ActionAssessFee, ActionPay, ActionMarkResultReady,
 	ActionReturnResult, ActionIssueApology, ActionSuspend, ActionResume, ActionWithdraw, ActionReject, ActionRate,
-	ActionCompletePart,
+	ActionCompletePart, ActionRequestCorrection, ActionApproveCorrection, ActionRejectCorrection,
 }
 
 func statusAllows(a Action, s Status) bool {

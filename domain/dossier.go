@@ -77,6 +77,8 @@ type Dossier struct {
 	// StatusAfterPayment is where it goes once its fees are paid. It is kept apart from ResumeStatus
 	// because a dossier awaiting payment may be suspended and resumed before the applicant pays.
 	StatusAfterPayment Status `json:"status_after_payment,omitempty"`
+	// Correction is what the dossier keeps of its corrections (correction.go).
+	Correction CorrectionState `json:"correction,omitzero"`
 }
 
 // OpenPart is a part of a parallel step still being done.
@@ -172,6 +174,7 @@ func (d Dossier) resolvedAt() time.Time {
 
 // Evolve applies one event to the dossier. It never fails: events are facts already decided.
 func Evolve(d Dossier, e Event) Dossier {
+	d = evolveCorrection(d, e)
 	switch e := e.(type) {
 	case Submitted:
 		d.ID = e.DossierID

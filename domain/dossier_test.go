@@ -328,6 +328,12 @@ func commandFor(t *testing.T, action domain.Action) domain.Command {
 		return domain.Rate{Secret: ratingSecret, Scores: ratingScores(), At: now}
 	case domain.ActionCompletePart:
 		return domain.CompletePart{Step: "Ý kiến Sở Xây dựng", By: consultant, Opinion: "Thống nhất", At: now}
+	case domain.ActionRequestCorrection:
+		return requestCorrection(nameChange)
+	case domain.ActionApproveCorrection:
+		return approveCorrection(1)
+	case domain.ActionRejectCorrection:
+		return rejectCorrection(1)
 	}
 	t.Fatalf("no command for action %q", action)
 	return nil
@@ -342,7 +348,7 @@ type transitionCase struct {
 }
 
 func allTransitionCases() []transitionCase {
-	return slices.Concat(receptionTransitions(), processingTransitions(), resultTransitions(), timeTransitions())
+	return slices.Concat(receptionTransitions(), processingTransitions(), resultTransitions(), timeTransitions(), correctionTransitions())
 }
 
 func runTransitions(t *testing.T, cases []transitionCase) {
@@ -460,8 +466,8 @@ func TestEveryAllowedTransitionIsTested(t *testing.T) {
 // TestEveryRefusedTransition tries every action in every status that does not allow it, with a
 // command that would otherwise be valid, and expects a *TransitionError naming both.
 func TestEveryRefusedTransition(t *testing.T) {
-	if len(domain.Allowed) != 20 {
-		t.Fatalf("Allowed lists %d actions; this test and commandFor know 20", len(domain.Allowed))
+	if len(domain.Allowed) != 23 {
+		t.Fatalf("Allowed lists %d actions; this test and commandFor know 23", len(domain.Allowed))
 	}
 	refusals := 0
 	for _, status := range domain.AllStatuses {
@@ -484,8 +490,9 @@ func TestEveryRefusedTransition(t *testing.T) {
 			})
 		}
 	}
-	if refusals != 20*len(domain.AllStatuses)-38 {
-		t.Errorf("tried %d refused transitions, want %d (38 pairs are allowed)", refusals, 20*len(domain.AllStatuses)-38)
+	// 38 pairs of the process, and corrections: requested in 6 statuses, decided in 9.
+	if refusals != 23*len(domain.AllStatuses)-62 {
+		t.Errorf("tried %d refused transitions, want %d (62 pairs are allowed)", refusals, 23*len(domain.AllStatuses)-62)
 	}
 }
 
@@ -509,8 +516,10 @@ func TestAllowedActionsFollowsAllowed(t *testing.T) {
 			t.Errorf("AllowedActions in %s lists %d actions, Allowed has %d", status, len(want), count)
 		}
 	}
-	if got := domain.AllowedActions(domain.Fold(historyIn(domain.StatusResultReturned)...)); !slices.Equal(got, []domain.Action{domain.ActionRate}) {
-		t.Errorf("a returned dossier allows %v, want only rate", got)
+	// A correction requested before the return may still be decided after it.
+	returnedAllows := []domain.Action{domain.ActionRate, domain.ActionApproveCorrection, domain.ActionRejectCorrection}
+	if got := domain.AllowedActions(domain.Fold(historyIn(domain.StatusResultReturned)...)); !slices.Equal(got, returnedAllows) {
+		t.Errorf("a returned dossier allows %v, want %v", got, returnedAllows)
 	}
 }
 
@@ -690,7 +699,7 @@ func roundTripSamples() []domain.Event {
 	}
 	pc := partCompleted()
 	pc.StepDeadline, pc.CompletedAt = utc(pc.StepDeadline), utc(pc.CompletedAt)
-	return []domain.Event{s, r, rf, sr, sp, tr, ia, ap, sg, fa, pd, rr, rt, ai, su, rs, wd, rj, rd, ps, pc}
+	return append([]domain.Event{s, r, rf, sr, sp, tr, ia, ap, sg, fa, pd, rr, rt, ai, su, rs, wd, rj, rd, ps, pc}, correctionRoundTripSamples()...)
 }
 
 func TestEventsRoundTrip(t *testing.T) {

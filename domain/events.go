@@ -410,7 +410,7 @@ var eventDecoders = decoderTable(
 	decoderOf[Signed](), decoderOf[FeeAssessed](), decoderOf[Paid](), decoderOf[ResultReady](),
 	decoderOf[ResultReturned](), decoderOf[ApologyIssued](), decoderOf[Suspended](), decoderOf[Resumed](),
 	decoderOf[Withdrawn](), decoderOf[Rejected](), decoderOf[Rated](), decoderOf[ParallelStepStarted](),
-	decoderOf[PartCompleted](),
+	decoderOf[PartCompleted](), decoderOf[CorrectionRequested](), decoderOf[CorrectionApproved](), decoderOf[CorrectionRejected](),
 )
 
 // eventDecoder decodes one event type's payload.

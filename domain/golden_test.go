@@ -119,6 +119,7 @@ func goldenExamples() map[string]domain.Event {
 			By:      domain.Handler{Unit: "000.00.30.H56", OfficialID: "cong-an-1", OfficialName: "Phạm Văn Dũng"},
 			Opinion: "Không có ý kiến khác", StepDeadline: goldenTime(4 * 24), CompletedAt: goldenTime(2 * 24)},
 	}
+	examples = append(examples, correctionGoldenExamples(goldenTime)...)
 	byType := make(map[string]domain.Event, len(examples))
 	for _, e := range examples {
 		byType[e.EventType()] = e
