@@ -62,6 +62,10 @@ var permissions = map[domain.Action][]Role{
 	domain.ActionWithdraw:            {RoleReception, RoleAdmin},
 	domain.ActionReject:              {RoleSigner, RoleHead, RoleAdmin},
 	domain.ActionCompletePart:        {RoleSpecialist, RoleHead, RoleSigner, RoleAdmin},
+	// Corrections (correction.go): the agency's officials ask, its heads and signers decide.
+	domain.ActionRequestCorrection: {RoleReception, RoleSpecialist, RoleHead, RoleSigner},
+	domain.ActionApproveCorrection: {RoleHead, RoleSigner},
+	domain.ActionRejectCorrection:  {RoleHead, RoleSigner},
 }
 
 // RolesFor lists the roles allowed to take action.

@@ -98,6 +98,7 @@ type TransferCorrection struct {
 // CorrectionRequested: an official asked to correct recorded data.
 type CorrectionRequested struct {
 	Number          int                  `json:"number"` // 1 for the dossier's first request
+	Code            DossierCode          `json:"code"`   // the dossier's, which a correction never changes
 	Applicant       *ApplicantCorrection `json:"applicant,omitempty"`
 	Changes         []FieldChange        `json:"changes,omitempty"` // the fields that are not personal data
 	Reason          string               `json:"reason"`
@@ -223,7 +224,7 @@ func decideRequestCorrection(d Dossier, c RequestCorrection) ([]Event, error) {
 		return nil, err
 	}
 	e := CorrectionRequested{
-		Number: d.Correction.Requests + 1, Changes: others, Reason: c.Reason, RequestedBy: c.By, RequesterAgency: c.Agency, RequestedAt: c.At,
+		Number: d.Correction.Requests + 1, Code: d.Code, Changes: others, Reason: c.Reason, RequestedBy: c.By, RequesterAgency: c.Agency, RequestedAt: c.At,
 	}
 	if len(applicant) > 0 {
 		e.Applicant = &ApplicantCorrection{Type: d.Applicant.Type, IDNumber: d.keySubject(), Changes: applicant}

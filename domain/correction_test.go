@@ -25,6 +25,7 @@ func requestCorrection(changes ...domain.FieldChange) domain.RequestCorrection {
 func correctionRequested(number int) domain.CorrectionRequested {
 	return domain.CorrectionRequested{
 		Number:    number,
+		Code:      dossierCode,
 		Applicant: &domain.ApplicantCorrection{Type: domain.ApplicantCitizen, IDNumber: applicant().IDNumber, Changes: []domain.FieldChange{nameChange}},
 		Reason:    "Nhập sai so với căn cước", RequestedBy: receptionist, RequesterAgency: receivingUnit, RequestedAt: correctionAt,
 	}
@@ -289,7 +290,7 @@ func correctionGoldenExamples(at func(hours int) time.Time) []domain.Event {
 		return domain.ProcedureRef{Code: code, Name: "Thủ tục " + code, FieldCode: "XD", FieldName: "Xây dựng", ResolutionTime: domain.ResolutionTime{Days: days, Hours: 4, SameDay: true}}
 	}
 	return []domain.Event{
-		domain.CorrectionRequested{Number: 1, Applicant: applicant, Changes: changes, Reason: "Nhập sai tại bộ phận một cửa",
+		domain.CorrectionRequested{Number: 1, Code: "000.00.01.H56-260302-0001", Applicant: applicant, Changes: changes, Reason: "Nhập sai tại bộ phận một cửa",
 			RequestedBy: requester, RequesterAgency: "000.00.01.H56", RequestedAt: at(3)},
 		domain.CorrectionApproved{Number: 1, Applicant: applicant, Changes: changes,
 			Procedure: &domain.ProcedureCorrection{Procedure: ref("1.013226", 10), OldAppointmentDate: at(21 * 24),

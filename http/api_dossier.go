@@ -61,6 +61,7 @@ type dossierResponse struct {
 	PortalStatus       int                    `json:"portal_status"`
 	Late               bool                   `json:"late"`
 	AllowedActions     []string               `json:"allowed_actions"`
+	Corrections        *correctionsBody       `json:"corrections,omitempty"` // absent until a correction is requested (corrections.go)
 }
 
 func dossierResponseOf(d domain.Dossier, now time.Time) dossierResponse {
@@ -80,6 +81,7 @@ func dossierResponseOf(d domain.Dossier, now time.Time) dossierResponse {
 		ClosedAt: d.ClosedAt, CloseReason: d.CloseReason, Rating: mapPointer(d.Rating, ratingBodyOf),
 		ResumeStatus: string(d.ResumeStatus), StatusAfterPayment: string(d.StatusAfterPayment),
 		PortalStatus: d.Status.PortalStatusCode(), Late: d.Late(now), AllowedActions: mapSlice(domain.AllowedActions(d), actionName),
+		Corrections: correctionsBodyOf(d.Correction),
 	}
 }
 

@@ -43,6 +43,7 @@ type exportEnv struct {
 	events eventstore.Store
 	server *mhttp.Server
 	feeder *engine.Engine
+	db     *sql.DB // the read models'
 }
 
 func newExportEnv(t *testing.T, d engine.Dialect) *exportEnv {
@@ -93,7 +94,7 @@ func newExportEnv(t *testing.T, d engine.Dialect) *exportEnv {
 			t.Errorf("projections: %v", err)
 		}
 	})
-	return &exportEnv{env: &env{t: t, url: ts.URL, app: app, key: key, clock: clock, cal: cal}, events: store, server: server, feeder: feeder}
+	return &exportEnv{env: &env{t: t, url: ts.URL, app: app, key: key, clock: clock, cal: cal}, events: store, server: server, feeder: feeder, db: readDB}
 }
 
 // sync waits until every read model has applied the whole log.

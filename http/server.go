@@ -196,6 +196,7 @@ func NewServer(cfg Config) *Server {
 			r.Get("/dossiers/{ref}/events", s.dossierEvents)
 			r.Get("/dossiers/{ref}/verification", s.verifyDossier)
 			r.Post("/dossiers/{ref}/{action}", s.act)
+			s.correctionRoutes(r)
 			if s.eraser != nil {
 				r.Post("/admin/erasures", s.erase)
 			}

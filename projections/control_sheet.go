@@ -494,9 +494,10 @@ func (f *controlFold) write(ctx context.Context, tx *sql.Tx, batch engine.Batch)
 	if err := insertRows(ctx, tx, batch.Dialect, f.view.dossiers(), controlSummaryColumns, storedRows, upsert); err != nil {
 		return err
 	}
-	// A stored handover ended since is written again: only how it ended changes.
-	upsert = `ON CONFLICT (dossier_id, seq) DO UPDATE SET
-		ended_at = excluded.ended_at, end_kind = excluded.end_kind, ended_by_id = excluded.ended_by_id, ended_by_name = excluded.ended_by_name`
+	// A stored handover ended since is written again: only how it ended changes, or whom a
+	// correction says it went to.
+	upsert = `ON CONFLICT (dossier_id, seq) DO UPDATE SET to_unit = excluded.to_unit, to_official_id = excluded.to_official_id,
+		to_official_name = excluded.to_official_name, ended_at = excluded.ended_at, end_kind = excluded.end_kind, ended_by_id = excluded.ended_by_id, ended_by_name = excluded.ended_by_name`
 	if err := insertNewRows(ctx, tx, batch, f.view.handovers(), handoverColumnNames, freshHandovers, upsert); err != nil {
 		return err
 	}
@@ -674,6 +675,8 @@ func (l *handoverLog) record(re eventstore.RecordedEvent, e domain.Event, receiv
 		l.note(re, e.AppraisedAt, NoteAppraised, "", time.Time{}, string(e.Conclusion)+": "+e.Opinion)
 	case domain.Signed:
 		l.note(re, e.SignedAt, NoteSigned, "", time.Time{}, e.DocumentNumber)
+	case domain.CorrectionApproved:
+		l.correct(re, e)
 	}
 }
 
@@ -761,6 +764,7 @@ type Handover struct {
 	Ongoing         bool          `json:"ongoing,omitempty"`       // the step has not ended yet
 	Note            string        `json:"note,omitempty"`
 	Events          []ControlNote `json:"events,omitempty"`
+	Corrected       bool          `json:"corrected,omitempty"` // an approved correction changed what this row records
 
 	dossierID string
 	seq       int64
@@ -882,6 +886,10 @@ func ControlSheetOf(ctx context.Context, db *sql.DB, ref string, cal *calendar.C
 			return ControlSheet{}, err
 		}
 		n.At, n.Date = parseSQLTime(at), parseSQLTime(date)
+		if n.Kind == NoteCorrected {
+			markCorrected(handovers, bySeq, seq, n)
+			continue
+		}
 		if i, ok := bySeq[seq]; ok {
 			handovers[i].Events = append(handovers[i].Events, n)
 		}

@@ -16,6 +16,7 @@ func All() []engine.Consumer {
 		ProcessControlView{},   // process-control sheets, the dossier register and the late-dossier dashboard
 		ResolutionReportView{}, // form II.06a
 		SatisfactionView{},     // ratings and the Quyết định 766 indicators
+		CorrectionsView{},      // corrections of recorded data awaiting a decision, and decided
 	}
 }
 

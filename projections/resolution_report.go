@@ -297,6 +297,8 @@ func movesOpenSet(e domain.Event) bool {
 	case domain.Received, domain.SupplementRequested, domain.Supplemented, domain.Suspended, domain.Resumed,
 		domain.ResultReady, domain.Rejected, domain.Withdrawn, domain.ReceptionRefused:
 		return true
+	case domain.CorrectionApproved:
+		return e.(domain.CorrectionApproved).Procedure != nil
 	}
 	return false
 }
@@ -501,6 +503,15 @@ func (f *resolutionFold) fold(id string, e domain.Event) {
 		if o != nil && !received {
 			o.closed = true
 			f.touch(o)
+		}
+	case domain.CorrectionApproved:
+		// A corrected procedure brings its own due dates, which judge the dossier from the
+		// approval on; the dossier stays counted under the procedure it was received with, so a
+		// period's report already sent does not change (docs/rules.md, "Corrections with approval").
+		if p := e.Procedure; received && p != nil {
+			f.changeClock(o, e.ApprovedAt, func() {
+				o.DueDate, o.IndicatorDueDate = exactTime(p.NewDueDate), exactTime(p.NewIndicatorDueDate)
+			})
 		}
 	}
 }

@@ -312,6 +312,8 @@ func (r *summaryRow) fold(re eventstore.RecordedEvent, e domain.Event) {
 		r.WithdrawnAt, r.ClosedAt, r.CloseKind, r.CloseReason, r.Waiting = e.WithdrawnAt, e.WithdrawnAt, "withdrawn", e.Reason, ""
 		r.PausedAt = time.Time{}
 		r.nextStep(e.WithdrawnAt, time.Time{})
+	case domain.CorrectionApproved:
+		r.correct(e)
 	case domain.Rejected:
 		// A written refusal after appraisal resolves the dossier: it counts as resolved, judged
 		// against the due date like a result.

@@ -1,0 +1,265 @@
+package http_test
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/motcua/motcua/commands"
+	"github.com/motcua/motcua/domain"
+	"github.com/motcua/motcua/engine"
+	"github.com/motcua/motcua/internal/logtest"
+	"github.com/motcua/motcua/projections"
+)
+
+// withRepairProcedure gives the app the test catalog plus a second procedure of the Department of
+// Construction, with a shorter time, that a desk could choose instead of the first.
+func withRepairProcedure(t *testing.T, app *commands.App) {
+	t.Helper()
+	data, err := os.ReadFile("../domain/domaintest/testdata/test-catalog.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var catalog map[string]any
+	if err := json.Unmarshal(data, &catalog); err != nil {
+		t.Fatal(err)
+	}
+	procedures := catalog["procedures"].([]any)
+	repair := map[string]any{}
+	for k, v := range procedures[0].(map[string]any) {
+		repair[k] = v
+	}
+	repair["code"], repair["name"], repair["resolution_days"] = "1.009974", "Cấp giấy phép sửa chữa, cải tạo công trình", 6
+	repair["fees"] = []any{map[string]any{"name": "Lệ phí cấp giấy phép sửa chữa", "amount": 75000}}
+	catalog["procedures"] = append(procedures, repair)
+	data, _ = json.Marshal(catalog)
+	if app.Catalog, err = domain.ParseCatalog(data, app.Calendar); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestCorrectionsEndToEnd takes corrections through the real router on both stores: bad input and
+// refusals write nothing, the requester cannot approve their own, an approval and a rejection
+// racing have one winner, and an approved correction shows in every read model while the history
+// keeps the original — the same read models a rebuild from the log gives.
+func TestCorrectionsEndToEnd(t *testing.T) {
+	for _, d := range []engine.Dialect{engine.SQLite, engine.PostgreSQL} {
+		t.Run(string(d), func(t *testing.T) {
+			x := newExportEnv(t, d)
+			withRepairProcedure(t, x.app)
+			runCorrectionsScenario(t, x, d)
+		})
+	}
+}
+
+func runCorrectionsScenario(t *testing.T, x *exportEnv, d engine.Dialect) {
+	e := x.env
+	reception := e.token("tiepnhan1", centre, commands.RoleReception)
+	deskHead := e.token("truongbp1", centre, commands.RoleHead)
+	deskHead2 := e.token("truongbp2", centre, commands.RoleHead)
+	deskSigner := e.token("phogiamdoc1", centre, commands.RoleSigner)
+	buildingHead := e.token("truongphong1", building, commands.RoleHead)
+	admin := e.token("quantri", "", commands.RoleAdmin)
+	inspector := e.token("thanhtra1", "", commands.RoleInspector)
+
+	created := e.expect(e.do("POST", "/api/v1/dossiers", reception, validReceipt()), http.StatusCreated)
+	code, secret := created.body["code"].(string), created.body["rating_secret"].(string)
+	path := "/api/v1/dossiers/" + code
+	e.expect(e.do("POST", path+"/transfer", reception, map[string]any{"to_unit": "PQLXD", "step": "Thẩm định hồ sơ"}), http.StatusOK)
+	e.clock.Advance(time.Hour)
+
+	nameChange := map[string]any{"field": "applicant.name", "old": "Nguyễn Văn An", "new": "Nguyễn Văn Ân"}
+	phoneChange := map[string]any{"field": "applicant.phone", "old": "0912345678", "new": "0912345687"}
+	unitChange := map[string]any{"field": "transfer.to_unit", "old": "PQLXD", "new": "BGD"}
+	request := func(changes ...map[string]any) map[string]any {
+		return map[string]any{"changes": changes, "reason": "Nhập sai so với căn cước"}
+	}
+
+	// Bad input: a 400 naming the field, nothing written.
+	before := len(logtest.Settled(t, x.events))
+	for _, bad := range []struct {
+		body  any
+		field string
+	}{
+		{request(map[string]any{"field": "code", "old": code, "new": "X"}), "changes[0].field"},
+		{request(map[string]any{"field": "applicant.name", "old": "Nguyễn Văn Am", "new": "Nguyễn Văn Ân"}), "changes[0].old"},
+		{request(nameChange, nameChange), "changes[1].field"},
+		{map[string]any{"changes": []any{nameChange}}, "reason"},
+		{map[string]any{"changes": []any{nameChange}, "reason": "x", "extra": 1}, "extra"},
+	} {
+		r := e.expect(e.do("POST", path+"/corrections", reception, bad.body), http.StatusBadRequest)
+		if !slices.Contains(fieldsOf(r), bad.field) {
+			t.Errorf("%v: fields at fault %v, want %s", bad.body, fieldsOf(r), bad.field)
+		}
+	}
+	e.expect(e.do("POST", path+"/corrections", admin, request(nameChange)), http.StatusForbidden)
+	e.expect(e.do("POST", path+"/corrections/x/approve", deskHead, nil), http.StatusBadRequest)
+	if after := len(logtest.Settled(t, x.events)); after != before {
+		t.Fatalf("refused requests wrote %d events", after-before)
+	}
+
+	// The head requests; they may not approve their own, nor may another agency or a desk official.
+	e.expect(e.do("POST", path+"/corrections", deskHead, request(nameChange, phoneChange, unitChange)), http.StatusOK)
+	e.expect(e.do("POST", path+"/corrections", reception, request(map[string]any{"field": "applicant.email", "old": "an@example.vn", "new": "an2@example.vn"})),
+		http.StatusConflict)
+	self := e.expect(e.do("POST", path+"/corrections/1/approve", deskHead, nil), http.StatusForbidden)
+	if !strings.Contains(self.raw, "may not approve") {
+		t.Errorf("self-approval refused without saying why: %s", self.raw)
+	}
+	e.expect(e.do("POST", path+"/corrections/1/approve", buildingHead, nil), http.StatusForbidden)
+	e.expect(e.do("POST", path+"/corrections/1/approve", reception, nil), http.StatusForbidden)
+	e.expect(e.do("POST", path+"/corrections/2/approve", deskHead2, nil), http.StatusConflict)
+
+	// The pending list: the centre's heads see it, the department's do not, inspectors see all.
+	x.sync()
+	pending := e.expect(e.do("GET", "/api/v1/corrections", deskHead2, nil), http.StatusOK)
+	if items := pending.body["items"].([]any); len(items) != 1 || items[0].(map[string]any)["code"] != code ||
+		strings.Contains(pending.raw, "Nguyễn Văn Ân") || pending.body["total"] != float64(1) {
+		t.Fatalf("pending corrections of the centre: %s", pending.raw)
+	}
+	if r := e.expect(e.do("GET", "/api/v1/corrections", buildingHead, nil), http.StatusOK); r.body["total"] != float64(0) {
+		t.Errorf("the department sees the centre's corrections: %s", r.raw)
+	}
+	if r := e.expect(e.do("GET", "/api/v1/corrections?agency="+centre, inspector, nil), http.StatusOK); r.body["total"] != float64(1) {
+		t.Errorf("the inspector does not see the centre's correction: %s", r.raw)
+	}
+	e.expect(e.do("GET", "/api/v1/corrections?state=maybe", deskHead2, nil), http.StatusBadRequest)
+	e.expect(e.do("GET", "/api/v1/corrections?limit=0", deskHead2, nil), http.StatusBadRequest)
+
+	// An approval and a rejection at once: one wins, the other finds nothing pending (409).
+	var wg sync.WaitGroup
+	statuses := make([]int, 2)
+	for i, act := range []struct {
+		token, path string
+		body        any
+	}{{deskHead2, "approve", nil}, {deskSigner, "reject", map[string]any{"reason": "Đúng như đã nhập"}}} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			statuses[i] = e.do("POST", path+"/corrections/1/"+act.path, act.token, act.body).status
+		}()
+	}
+	wg.Wait()
+	slices.Sort(statuses)
+	if statuses[0] != http.StatusOK || statuses[1] != http.StatusConflict {
+		t.Fatalf("approve and reject racing answered %v, want one 200 and one 409", statuses)
+	}
+	// Whatever won, correction 2 is approved now, so the read models can be checked.
+	if got := e.expect(e.do("GET", path, deskHead2, nil), http.StatusOK); got.body["corrections"].(map[string]any)["approved"] != float64(1) {
+		e.expect(e.do("POST", path+"/corrections", deskHead, request(nameChange, phoneChange, unitChange)), http.StatusOK)
+		e.expect(e.do("POST", path+"/corrections/2/approve", deskSigner, nil), http.StatusOK)
+	}
+	x.sync()
+
+	dossier := e.expect(e.do("GET", path, deskHead2, nil), http.StatusOK)
+	if !strings.Contains(dossier.raw, "Nguyễn Văn Ân") || !strings.Contains(dossier.raw, "0912345687") || dossier.body["code"] != code {
+		t.Errorf("the dossier does not read corrected: %s", dossier.raw)
+	}
+	history := e.expect(e.do("GET", path+"/events", deskHead2, nil), http.StatusOK)
+	if !strings.Contains(history.raw, `"Nguyễn Văn An"`) || !strings.Contains(history.raw, domain.TypeCorrectionApproved) {
+		t.Errorf("the history lost the original or the correction: %s", history.raw)
+	}
+	sheet := e.expect(e.do("GET", path+"/control-sheet", deskHead2, nil), http.StatusOK)
+	var control projections.ControlSheet
+	if err := json.Unmarshal([]byte(sheet.raw), &control); err != nil {
+		t.Fatal(err)
+	}
+	if control.ApplicantName != "Nguyễn Văn Ân" || len(control.Handovers) != 2 || !control.Handovers[0].Corrected ||
+		!control.Handovers[1].Corrected || control.Handovers[1].To.Unit != "BGD" || control.Code != code {
+		t.Errorf("control sheet after the correction: %s", sheet.raw)
+	}
+	queue := e.expect(e.do("GET", "/api/v1/work-queue?agency="+centre, inspector, nil), http.StatusOK)
+	if !strings.Contains(queue.raw, `"BGD"`) || strings.Contains(queue.raw, `"PQLXD"`) || !strings.Contains(queue.raw, "Nguyễn Văn Ân") {
+		t.Errorf("work queue after the correction: %s", queue.raw)
+	}
+	year := fmt.Sprint(e.clock.Now().In(domain.VietnamTime).Year())
+	register := e.expect(e.do("GET", "/api/v1/registers/"+centre+"/"+year, inspector, nil), http.StatusOK)
+	if !strings.Contains(register.raw, "Nguyễn Văn Ân") || !strings.Contains(register.raw, "0912345687") || !strings.Contains(register.raw, `"transferred_to":"BGD"`) {
+		t.Errorf("register after the correction: %s", register.raw)
+	}
+	public := e.expect(e.do("GET", "/api/v1/public/dossiers/"+code+"?secret="+secret, "", nil), http.StatusOK)
+	if public.body["applicant"] != "N***** V** Â*" || public.body["current_unit"] != "BGD" {
+		t.Errorf("public lookup after the correction: %s", public.raw)
+	}
+
+	// A procedure chosen wrongly: corrected to the 6-day one, the dates follow.
+	created2 := e.expect(e.do("POST", "/api/v1/dossiers", reception, validReceipt()), http.StatusCreated)
+	code2, secret2 := created2.body["code"].(string), created2.body["rating_secret"].(string)
+	path2 := "/api/v1/dossiers/" + code2
+	first := e.expect(e.do("GET", path2, reception, nil), http.StatusOK).body["appointment_date"].(string)
+	e.expect(e.do("POST", path2+"/corrections", reception, request(map[string]any{"field": "procedure_code", "old": "1.009972", "new": "1.009975"})),
+		http.StatusBadRequest)
+	e.expect(e.do("POST", path2+"/corrections", reception, request(map[string]any{"field": "procedure_code", "old": "1.009972", "new": "1.009974"})),
+		http.StatusOK)
+	approved := e.expect(e.do("POST", path2+"/corrections/1/approve", deskHead, nil), http.StatusOK)
+	receivedAt := e.clock.Now()
+	want := domain.DefaultRuleBook().At(receivedAt).Appointment(e.cal, domain.ResolutionTime{Days: 6}, receivedAt)
+	if got, _ := time.Parse(time.RFC3339, approved.body["appointment_date"].(string)); !got.Equal(want) || approved.body["appointment_date"] == first {
+		t.Errorf("appointment after the procedure correction = %v, want %v (was %s)", approved.body["appointment_date"], want, first)
+	}
+	x.sync()
+	lookup := e.expect(e.do("GET", "/api/v1/public/dossiers/"+code2+"?secret="+secret2, "", nil), http.StatusOK)
+	if lookup.body["procedure_code"] != "1.009974" {
+		t.Errorf("public lookup shows procedure %v", lookup.body["procedure_code"])
+	}
+	if got, _ := time.Parse(time.RFC3339, lookup.body["appointment_date"].(string)); !got.Equal(want) {
+		t.Errorf("public lookup shows appointment %v, want %v", lookup.body["appointment_date"], want)
+	}
+	if r := e.expect(e.do("GET", "/api/v1/corrections?state=all", deskHead, nil), http.StatusOK); r.body["total"].(float64) < 2 {
+		t.Errorf("every correction of the centre: %s", r.raw)
+	}
+
+	// A rebuild from the log gives the same read models.
+	before2 := readModelSnapshot(t, x, d)
+	if _, err := (&engine.Rebuilder{Store: x.events, DB: x.db, Dialect: d, Consumers: projections.All(), Logger: slog.New(slog.DiscardHandler)}).Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if after := readModelSnapshot(t, x, d); after != before2 {
+		t.Errorf("a rebuild changed the read models:\nbefore %s\nafter  %s", before2, after)
+	}
+}
+
+// readModelSnapshot is every read model table's rows, sorted, as one text.
+func readModelSnapshot(t *testing.T, x *exportEnv, d engine.Dialect) string {
+	t.Helper()
+	x.sync()
+	var out strings.Builder
+	db := x.db
+	for _, c := range projections.All() {
+		for _, table := range c.Tables() {
+			rows, err := db.Query(`SELECT * FROM ` + table)
+			if err != nil {
+				t.Fatal(err)
+			}
+			columns, _ := rows.Columns()
+			var lines []string
+			for rows.Next() {
+				values := make([]any, len(columns))
+				for i := range values {
+					values[i] = new(sql.NullString)
+				}
+				if err := rows.Scan(values...); err != nil {
+					t.Fatal(err)
+				}
+				var line []string
+				for _, v := range values {
+					line = append(line, v.(*sql.NullString).String)
+				}
+				lines = append(lines, strings.Join(line, "|"))
+			}
+			rows.Close()
+			slices.Sort(lines)
+			fmt.Fprintf(&out, "%s(%d): %s\n", table, len(lines), strings.Join(lines, "\n"))
+		}
+	}
+	return out.String()
+}
