@@ -519,3 +519,35 @@ func applyCorrection(d Dossier, e CorrectionApproved) Dossier {
 	}
 	return d
 }
+
+// CorrectedBy tells, for a dossier's events in order, which approved corrections later changed what
+// each one recorded: the receipt (or the online submission, before any receipt) for the applicant's
+// data and the procedure, the redirected transfer for a transfer. The inspector's timeline marks
+// those events; they stay as they were recorded.
+func CorrectedBy(events []Event) map[int][]int {
+	out := map[int][]int{}
+	recorded := -1 // the event that recorded the applicant and the procedure
+	for i, e := range events {
+		switch e := e.(type) {
+		case Submitted:
+			if recorded < 0 {
+				recorded = i
+			}
+		case Received:
+			recorded = i
+		case CorrectionApproved:
+			if (e.Applicant != nil || e.Procedure != nil) && recorded >= 0 {
+				out[recorded] = append(out[recorded], e.Number)
+			}
+			if t := e.Transfer; t != nil {
+				for j := i - 1; j >= 0; j-- {
+					if tr, ok := events[j].(Transferred); ok && tr.TransferredAt.Equal(t.TransferredAt) {
+						out[j] = append(out[j], e.Number)
+						break
+					}
+				}
+			}
+		}
+	}
+	return out
+}

@@ -307,3 +307,18 @@ func correctionGoldenExamples(at func(hours int) time.Time) []domain.Event {
 func correctionRoundTripSamples() []domain.Event {
 	return correctionGoldenExamples(func(hours int) time.Time { return goldenTime(hours).UTC() })
 }
+
+func TestCorrectedByMarksTheEventsWhoseDataWasCorrected(t *testing.T) {
+	transferApproved := correctionApproved(2)
+	transferApproved.Applicant = nil
+	transferApproved.Transfer = &domain.TransferCorrection{TransferredAt: transferredAt, OldTo: specialist, NewTo: departmentHead}
+	events := []domain.Event{submitted(), received(), transferred(), correctionRequested(1), correctionApproved(1), transferApproved}
+	got := domain.CorrectedBy(events)
+	want := map[int][]int{1: {1}, 2: {2}}
+	if len(got) != len(want) || !slices.Equal(got[1], want[1]) || !slices.Equal(got[2], want[2]) {
+		t.Errorf("CorrectedBy = %v, want %v", got, want)
+	}
+	if got := domain.CorrectedBy([]domain.Event{received(), correctionRequested(1), correctionRejected(1)}); len(got) != 0 {
+		t.Errorf("a rejected correction marks %v", got)
+	}
+}

@@ -177,6 +177,20 @@ func runCorrectionsScenario(t *testing.T, x *exportEnv, d engine.Dialect) {
 		!control.Handovers[1].Corrected || control.Handovers[1].To.Unit != "BGD" || control.Code != code {
 		t.Errorf("control sheet after the correction: %s", sheet.raw)
 	}
+	if got := history.body["events"].([]any); got[0].(map[string]any)["corrected_by"] == nil || got[1].(map[string]any)["corrected_by"] == nil ||
+		got[2].(map[string]any)["corrected_by"] != nil {
+		t.Errorf("the history does not mark the receipt and the transfer as corrected: %s", history.raw)
+	}
+	// The pages mark the same rows: the sheet's two, the timeline's receipt and transfer.
+	cookie := []string{"Cookie", "motcua_session=" + inspector}
+	page := e.do("GET", "/can-bo/ho-so/"+code+"/in/phieu-kiem-soat", "", nil, cookie...)
+	if page.status != http.StatusOK || strings.Count(page.raw, `class="badge corrected"`) != 2 || !strings.Contains(page.raw, "BGD") {
+		t.Errorf("control sheet page (%d) does not mark the two corrected rows", page.status)
+	}
+	page = e.do("GET", "/can-bo/ho-so/"+code+"/lich-su", "", nil, cookie...)
+	if page.status != http.StatusOK || strings.Count(page.raw, `class="event corrected"`) != 2 || !strings.Contains(page.raw, "Phê duyệt đính chính thông tin") {
+		t.Errorf("timeline page (%d) does not mark the two corrected events", page.status)
+	}
 	queue := e.expect(e.do("GET", "/api/v1/work-queue?agency="+centre, inspector, nil), http.StatusOK)
 	if !strings.Contains(queue.raw, `"BGD"`) || strings.Contains(queue.raw, `"PQLXD"`) || !strings.Contains(queue.raw, "Nguyễn Văn Ân") {
 		t.Errorf("work queue after the correction: %s", queue.raw)

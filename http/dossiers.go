@@ -63,6 +63,9 @@ type historyEntry struct {
 	RecordedAt     time.Time `json:"recorded_at"`
 	Position       any       `json:"position"`
 	Data           any       `json:"data"`
+	// CorrectedBy numbers the approved corrections that later changed what this event recorded;
+	// the event itself stays as recorded.
+	CorrectedBy []int `json:"corrected_by,omitempty"`
 }
 
 func (s *Server) dossierEvents(w http.ResponseWriter, r *http.Request) {
@@ -75,17 +78,22 @@ func (s *Server) dossierEvents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	history := make([]historyEntry, len(recorded))
+	events := make([]domain.Event, len(recorded))
 	for i, e := range recorded {
 		event, err := domain.DecodeEvent(e.Type, e.Data)
 		if err != nil {
 			s.writeError(w, r, err)
 			return
 		}
+		events[i] = event
 		history[i] = historyEntry{
 			Version: e.Version, Type: e.Type, EventID: e.ID.String(), Actor: e.Metadata.Actor,
 			CorrelationID: e.Metadata.CorrelationID.String(), CausationID: e.Metadata.CausationID.String(), IdempotencyKey: e.Metadata.IdempotencyKey,
 			OccurredAt: e.Metadata.OccurredAt, RecordedAt: e.RecordedAt, Position: e.Position, Data: event,
 		}
+	}
+	for i, numbers := range domain.CorrectedBy(events) {
+		history[i].CorrectedBy = numbers
 	}
 	w.Header().Set("ETag", etag(d.Version))
 	writeJSON(w, http.StatusOK, map[string]any{"code": d.Code, "id": d.ID, "version": d.Version, "events": history})

@@ -41,6 +41,7 @@ type historyRow struct {
 	CorrelationID string
 	Payload       string
 	Changes       []stateChange
+	CorrectedBy   []int // approved corrections that later changed what the event recorded
 }
 
 // stateChange is one field of the dossier's state that an event changed.
@@ -65,6 +66,7 @@ func (s *Pages) historyPage(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	state := domain.Dossier{Status: domain.StatusNew}
+	var events []domain.Event
 	for _, e := range recorded {
 		event, err := domain.DecodeEvent(e.Type, e.Data)
 		if err != nil {
@@ -72,6 +74,7 @@ func (s *Pages) historyPage(w http.ResponseWriter, r *http.Request) {
 			s.renderError(w, r, http.StatusInternalServerError, "error.internal")
 			return
 		}
+		events = append(events, event)
 		before := state
 		state = domain.Evolve(state, event)
 		state.Version = e.Version
@@ -84,6 +87,9 @@ func (s *Pages) historyPage(w http.ResponseWriter, r *http.Request) {
 			Actor: e.Metadata.Actor, CorrelationID: e.Metadata.CorrelationID.String(),
 			Payload: prettyJSON(e.Data), Changes: stateDiff(before, state),
 		})
+	}
+	for i, numbers := range domain.CorrectedBy(events) {
+		page.Entries[i].CorrectedBy = numbers
 	}
 	integrity, problem, err := s.api.VerifyDossier(r, d.ID)
 	if err != nil {
