@@ -277,3 +277,90 @@ func readModelSnapshot(t *testing.T, x *exportEnv, d engine.Dialect) string {
 	}
 	return out.String()
 }
+
+// A correction of the applicant's data is sealed under their shredding key like the receipt: the
+// log never holds the corrected values in clear, and an erasure leaves them nowhere.
+func TestErasureCoversCorrectedPersonalData(t *testing.T) {
+	e := newSecureEnv(t, nil)
+	reception := e.token("tiepnhan1", centre, commands.RoleReception)
+	head := e.token("truongbp1", centre, commands.RoleHead)
+	code := e.expect(e.do("POST", "/api/v1/dossiers", reception, privateReceipt()), http.StatusCreated).body["code"].(string)
+	newPhone, newAddress := "0977999888", "79 Phố Quỳnh Thạch, Quảng Xương"
+	e.expect(e.do("POST", "/api/v1/dossiers/"+code+"/corrections", reception, map[string]any{"reason": "Nhập sai số nhà và số điện thoại",
+		"changes": []any{
+			map[string]any{"field": "applicant.phone", "old": privatePhone, "new": newPhone},
+			map[string]any{"field": "applicant.address", "old": privateAddress, "new": newAddress},
+		}}), http.StatusOK)
+	e.expect(e.do("POST", "/api/v1/dossiers/"+code+"/corrections/1/approve", head, nil), http.StatusOK)
+	e.waitProjected()
+	corrected := []string{newPhone, "79 Phố"}
+	if found := holding(t, e.store.DB(), corrected, "events"); len(found) > 0 {
+		t.Fatalf("the log holds the corrected values in clear: %v", found)
+	}
+	if found := holding(t, e.store.DB(), corrected, ""); len(found) == 0 {
+		t.Fatal("no read model holds the corrected values: this test would prove nothing")
+	}
+	if got := e.expect(e.do("GET", "/api/v1/dossiers/"+code, head, nil), http.StatusOK); !strings.Contains(got.raw, newPhone) {
+		t.Fatalf("the dossier does not read corrected: %s", got.raw)
+	}
+
+	admin := e.token("quantri", "", commands.RoleAdmin)
+	e.expect(e.do("POST", "/api/v1/admin/erasures", admin, map[string]any{"id_number": privateID, "basis": "Đơn số 16/2026"}), http.StatusOK)
+	if found := holding(t, e.store.DB(), corrected, ""); len(found) > 0 {
+		t.Errorf("after erasure the corrected values remain in %v", found)
+	}
+	if found := tablesHolding(t, e.store.DB()); len(found) > 0 {
+		t.Errorf("after erasure, personal data remains in %v", found)
+	}
+	history := e.expect(e.do("GET", "/api/v1/dossiers/"+code+"/events", head, nil), http.StatusOK)
+	if strings.Contains(history.raw, newPhone) || strings.Contains(history.raw, privatePhone) || !strings.Contains(history.raw, domain.TypeCorrectionApproved) {
+		t.Errorf("after erasure the history shows: %s", history.raw)
+	}
+}
+
+// holding lists the tables and columns of the SQLite database holding any of needles in clear: the
+// table named only, or every table when only is "".
+func holding(t *testing.T, db *sql.DB, needles []string, only string) []string {
+	t.Helper()
+	var tables []string
+	rows, err := db.Query(`SELECT name FROM sqlite_master WHERE type = 'table'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			t.Fatal(err)
+		}
+		if only == "" || name == only {
+			tables = append(tables, name)
+		}
+	}
+	rows.Close()
+	var found []string
+	for _, table := range tables {
+		rows, err := db.Query(`SELECT * FROM "` + table + `"`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		columns, _ := rows.Columns()
+		values := make([]any, len(columns))
+		for i := range values {
+			values[i] = new(sql.RawBytes)
+		}
+		for rows.Next() {
+			if err := rows.Scan(values...); err != nil {
+				t.Fatal(err)
+			}
+			for i, v := range values {
+				for _, needle := range needles {
+					if strings.Contains(string(*v.(*sql.RawBytes)), needle) {
+						found = append(found, table+"."+columns[i])
+					}
+				}
+			}
+		}
+		rows.Close()
+	}
+	return found
+}

@@ -31,6 +31,7 @@ var pagedLists = map[string][]string{
 	"/api/v1/dashboards/late/{list}":  lateListPaths(),
 	"/api/v1/admin/deliveries":        {"/api/v1/admin/deliveries", "/api/v1/admin/deliveries?state=pending&destination=email"},
 	"/api/v1/access-log":              {"/api/v1/access-log", "/api/v1/access-log?applicant=038012345678"},
+	"/api/v1/corrections":             {"/api/v1/corrections", "/api/v1/corrections?state=all"},
 }
 
 func lateListPaths() []string {
@@ -115,6 +116,8 @@ func TestNoListAnswersMoreThanItsPageSize(t *testing.T) {
 			code := e.expect(e.do("POST", "/api/v1/dossiers", desk, validReceipt()), http.StatusCreated).body["code"].(string)
 			if batch == 0 {
 				e.expect(e.do("POST", "/api/v1/dossiers/"+code+"/apology", head, map[string]any{"reason": "Chờ xác minh", "extra_working_days": 3}), http.StatusOK)
+				e.expect(e.do("POST", "/api/v1/dossiers/"+code+"/corrections", desk, map[string]any{"reason": "Nhập sai",
+					"changes": []any{map[string]any{"field": "applicant.email", "old": "an@example.vn", "new": "an.nguyen@example.vn"}}}), http.StatusOK)
 			}
 		}
 		e.clock.Advance(wait)
