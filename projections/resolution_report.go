@@ -293,12 +293,12 @@ func (f *resolutionFold) Add(ctx context.Context, q engine.Querier, batch engine
 
 // movesOpenSet reports whether e can change a dossier's row of the open set or the counters.
 func movesOpenSet(e domain.Event) bool {
-	switch e.(type) {
+	switch e := e.(type) {
 	case domain.Received, domain.SupplementRequested, domain.Supplemented, domain.Suspended, domain.Resumed,
 		domain.ResultReady, domain.Rejected, domain.Withdrawn, domain.ReceptionRefused:
 		return true
 	case domain.CorrectionApproved:
-		return e.(domain.CorrectionApproved).Procedure != nil
+		return e.Procedure != nil
 	}
 	return false
 }
