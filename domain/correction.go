@@ -189,6 +189,10 @@ type RejectCorrection struct {
 	At     time.Time
 }
 
+// IsZero reports whether no correction was ever requested: what a dossier's JSON leaves out
+// (omitzero), whatever a fold holds in the members it never writes.
+func (c CorrectionState) IsZero() bool { return c.Requests == 0 && c.Approved == 0 }
+
 func (RequestCorrection) Action() Action { return ActionRequestCorrection }
 func (ApproveCorrection) Action() Action { return ActionApproveCorrection }
 func (RejectCorrection) Action() Action  { return ActionRejectCorrection }
