@@ -228,6 +228,23 @@ func runCorrectionsScenario(t *testing.T, x *exportEnv, d engine.Dialect) {
 	if got, _ := time.Parse(time.RFC3339, lookup.body["appointment_date"].(string)); !got.Equal(want) {
 		t.Errorf("public lookup shows appointment %v, want %v", lookup.body["appointment_date"], want)
 	}
+	// The late dashboard's "due soon" list holds it with its corrected procedure and dates.
+	dueSoon := e.expect(e.do("GET", "/api/v1/dashboards/late/due_soon?due_within_days=10&limit=500", inspector, nil), http.StatusOK)
+	found := false
+	for _, item := range dueSoon.body["items"].([]any) {
+		row := item.(map[string]any)
+		if row["code"] != code2 {
+			continue
+		}
+		found = true
+		due, _ := time.Parse(time.RFC3339, fmt.Sprint(row["appointment_date"]))
+		if row["procedure_code"] != "1.009974" || !due.Equal(want) {
+			t.Errorf("late dashboard row after the procedure correction: %v", row)
+		}
+	}
+	if !found {
+		t.Errorf("the late dashboard's due-soon list lacks %s: %s", code2, dueSoon.raw)
+	}
 	if r := e.expect(e.do("GET", "/api/v1/corrections?state=all", deskHead, nil), http.StatusOK); r.body["total"].(float64) < 2 {
 		t.Errorf("every correction of the centre: %s", r.raw)
 	}
