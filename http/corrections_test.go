@@ -249,6 +249,16 @@ func runCorrectionsScenario(t *testing.T, x *exportEnv, d engine.Dialect) {
 		t.Errorf("every correction of the centre: %s", r.raw)
 	}
 
+	// II.06a: both dossiers count under the procedure they were received with; judged on 9 March,
+	// the first (5 days, due 9 March 08:00) is overdue, the corrected one (6 days, due 10 March) is not.
+	e.clock.Advance(9 * 24 * time.Hour)
+	report := e.expect(e.do("GET", "/api/v1/reports/resolution?from=2026-03-01&to=2026-03-09", inspector, nil), http.StatusOK)
+	total := report.body["total"].(map[string]any)
+	if total["in_progress_total"] != float64(2) || total["in_progress_overdue"] != float64(1) || total["in_progress_within_time"] != float64(1) ||
+		!strings.Contains(report.raw, `"1.009972"`) || strings.Contains(report.raw, `"1.009974"`) {
+		t.Errorf("II.06a after the procedure correction: %s", report.raw)
+	}
+
 	// A rebuild from the log gives the same read models.
 	before2 := readModelSnapshot(t, x, d)
 	if _, err := (&engine.Rebuilder{Store: x.events, DB: x.db, Dialect: d, Consumers: projections.All(), Logger: slog.New(slog.DiscardHandler)}).Run(context.Background()); err != nil {
