@@ -187,6 +187,11 @@ func runCorrectionsScenario(t *testing.T, x *exportEnv, d engine.Dialect) {
 	if page.status != http.StatusOK || strings.Count(page.raw, `class="badge corrected"`) != 2 || !strings.Contains(page.raw, "BGD") {
 		t.Errorf("control sheet page (%d) does not mark the two corrected rows", page.status)
 	}
+	// The dossier page offers no form it cannot submit: corrections go through the API.
+	page = e.do("GET", "/can-bo/ho-so/"+code, "", nil, "Cookie", "motcua_session="+deskHead2)
+	if page.status != http.StatusOK || strings.Contains(page.raw, `id="act-correction`) || !strings.Contains(page.raw, `id="act-suspend"`) {
+		t.Errorf("dossier page (%d) offers a correction form, or no form at all", page.status)
+	}
 	page = e.do("GET", "/can-bo/ho-so/"+code+"/lich-su", "", nil, cookie...)
 	if page.status != http.StatusOK || strings.Count(page.raw, `class="event corrected"`) != 2 || !strings.Contains(page.raw, "Phê duyệt đính chính thông tin") {
 		t.Errorf("timeline page (%d) does not mark the two corrected events", page.status)

@@ -253,10 +253,14 @@ func (s *Pages) queueSummaryPage(w http.ResponseWriter, r *http.Request, page *q
 	s.render(w, r, http.StatusOK, "queue", l.T("queue.title"), page)
 }
 
-// actionsFor lists the actions the dossier's status allows now that one of the caller's roles may take.
+// actionsFor lists the actions the dossier's status allows now that one of the caller's roles may
+// take and that the pages have a form for (corrections are taken through the API: docs/api.md).
 func actionsFor(caller commands.Caller, d domain.Dossier) []domain.Action {
 	var out []domain.Action
 	for _, a := range domain.AllowedActions(d) {
+		if _, ok := commands.NewInput(a); !ok {
+			continue
+		}
 		for _, r := range commands.RolesFor(a) {
 			if caller.Has(r) {
 				out = append(out, a)
