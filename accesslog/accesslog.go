@@ -18,10 +18,7 @@ package accesslog
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
@@ -81,7 +78,7 @@ type Query struct {
 type Log struct {
 	db       *sql.DB
 	dialect  engine.Dialect
-	indexKey []byte
+	indexKey projections.ApplicantIndexKey
 	now      func() time.Time
 
 	mu    sync.Mutex
@@ -95,13 +92,14 @@ var ErrIndexKey = errors.New("access log: the blind index key must have at least
 // blind index of applicants is keyed with indexKey (at least 32 bytes, kept outside the database:
 // with the table and the key, an identity number can be tried against the index).
 func New(db *sql.DB, dialect engine.Dialect, indexKey []byte) (*Log, error) {
-	if len(indexKey) < 32 {
+	key, err := projections.NewApplicantIndexKey(indexKey)
+	if err != nil {
 		return nil, ErrIndexKey
 	}
 	if dialect != engine.SQLite && dialect != engine.PostgreSQL {
 		return nil, fmt.Errorf("access log: unknown SQL dialect %q", dialect)
 	}
-	return &Log{db: db, dialect: dialect, indexKey: append([]byte(nil), indexKey...), now: time.Now}, nil
+	return &Log{db: db, dialect: dialect, indexKey: key, now: time.Now}, nil
 }
 
 // WithClock makes the log date its entries with now (tests).
@@ -161,30 +159,10 @@ var postgresSchema = []string{
 		FOR EACH STATEMENT EXECUTE FUNCTION access_log_append_only()`,
 }
 
-// ApplicantIndex is the blind index of an identity number: HMAC-SHA256 under the index key, hex.
-// The number is compared as the applicant typed it at the desk, trimmed and upper-cased (a tax
-// code's branch suffix is digits, so case only matters for numbers of other forms). An erased
-// applicant's placeholder, or no number, has no index.
-func (l *Log) ApplicantIndex(idNumber string) string {
-	idNumber = strings.ToUpper(strings.TrimSpace(idNumber))
-	if idNumber == "" || !isIdentityNumber(idNumber) {
-		return ""
-	}
-	mac := hmac.New(sha256.New, l.indexKey)
-	mac.Write([]byte("motcua.accesslog.applicant.v1\n" + idNumber))
-	return hex.EncodeToString(mac.Sum(nil))
-}
-
-// isIdentityNumber keeps placeholders (an erased applicant reads "[đã xoá]") out of the index:
-// identity and tax numbers are digits and a dash.
-func isIdentityNumber(s string) bool {
-	for _, c := range s {
-		if (c < '0' || c > '9') && c != '-' && (c < 'A' || c > 'Z') {
-			return false
-		}
-	}
-	return true
-}
+// ApplicantIndex is the blind index of an identity number (projections.ApplicantIndexKey: the same
+// index the citizens' read model keeps, so both answer for the same person); "" for an erased
+// applicant's placeholder or no number.
+func (l *Log) ApplicantIndex(idNumber string) string { return l.indexKey.Of(idNumber) }
 
 // Record writes one entry, synchronously: when it returns nil the entry is committed, and a route
 // shows the data only after that (a failure answers an error instead, so nothing is shown unlogged).
