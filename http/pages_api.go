@@ -179,6 +179,12 @@ func (s *Server) apiCall(r *http.Request, method, path string, body any, headers
 	for k, v := range headers {
 		req.Header.Set(k, v)
 	}
+	return s.route(req), nil
+}
+
+// route sends req through the router and collects the answer, with its problem details when it
+// is not a success.
+func (s *Server) route(req *http.Request) apiResult {
 	rec := &bufferedResponse{header: http.Header{}, status: http.StatusOK}
 	s.router.ServeHTTP(rec, req)
 	res := apiResult{Status: rec.status, Body: rec.body.Bytes()}
@@ -190,7 +196,7 @@ func (s *Server) apiCall(r *http.Request, method, path string, body any, headers
 		p.Status = rec.status // the status a page answers with
 		res.Problem = &p
 	}
-	return res, nil
+	return res
 }
 
 // bufferedResponse is the http.ResponseWriter an apiCall collects the API's answer in.
@@ -259,4 +265,52 @@ func (a pagesAPI) AccessLog(r *http.Request, q httpkit.AccessQuery) (httpkit.Acc
 	}
 	problem, err := res.decode(&page)
 	return page, problem, err
+}
+
+func (a pagesAPI) Me(r *http.Request) (httpkit.Me, *httpkit.Problem, error) {
+	var me httpkit.Me
+	res, err := a.s.citizenCall(r, "/api/v1/me")
+	if err != nil {
+		return me, nil, err
+	}
+	problem, err := res.decode(&me)
+	return me, problem, err
+}
+
+func (a pagesAPI) MyDossiers(r *http.Request, limit, after string) (httpkit.MyDossierPage, *httpkit.Problem, error) {
+	params := url.Values{}
+	if limit != "" {
+		params.Set("limit", limit)
+	}
+	if after != "" {
+		params.Set("after", after)
+	}
+	path := "/api/v1/me/dossiers"
+	if len(params) > 0 {
+		path += "?" + params.Encode()
+	}
+	var page httpkit.MyDossierPage
+	res, err := a.s.citizenCall(r, path)
+	if err != nil {
+		return page, nil, err
+	}
+	problem, err := res.decode(&page)
+	return page, problem, err
+}
+
+// citizenCall is a GET of the citizen's API for a page, as the citizen: with the citizen's
+// session cookie and never an official's token (the citizen's API refuses one).
+func (s *Server) citizenCall(r *http.Request, path string) (apiResult, error) {
+	routed := context.WithValue(r.Context(), chi.RouteCtxKey, nil)
+	req, err := http.NewRequestWithContext(routed, http.MethodGet, path, nil)
+	if err != nil {
+		return apiResult{}, err
+	}
+	req.RemoteAddr = r.RemoteAddr
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("X-Correlation-ID", commands.CorrelationID(r.Context()).String())
+	if c, err := r.Cookie(citizenCookie); err == nil {
+		req.AddCookie(c)
+	}
+	return s.route(req), nil
 }

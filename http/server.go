@@ -64,6 +64,8 @@ type Server struct {
 
 	// registerPDFMaxLines bounds the register's PDF (Config.RegisterPDFMaxLines).
 	registerPDFMaxLines int
+	// citizens signs citizens in through their identity provider (citizens.go); nil: no citizen signs in.
+	citizens *CitizenSignIn
 }
 
 // Config wires a Server.
@@ -118,6 +120,9 @@ type Config struct {
 	// official a dossier's applicant writes an entry before answering — and serves it to inspectors
 	// at GET /api/v1/access-log (access_log.go). motcua serve always sets it.
 	AccessLog *accesslog.Log
+	// Citizens, when set, signs citizens in through their identity provider (VNeID) and serves
+	// their own space: GET /api/v1/me, /api/v1/me/dossiers and the page "Hồ sơ của tôi" (citizens.go).
+	Citizens *CitizenSignIn
 }
 
 // NewServer builds the router.
@@ -157,6 +162,7 @@ func NewServer(cfg Config) *Server {
 	s.alarms = cfg.Alarms
 	s.payments = cfg.Payments
 	s.accessLog = cfg.AccessLog
+	s.citizens = cfg.Citizens
 	s.feeds = newFeedHub(s.readDB, s.publicUpdates, s.limits, s.logger)
 	s.publicLookup = projections.NewPublicLookup(s.readDB)
 	s.deliveries = newDeliveries(cfg.Deliveries, s)
@@ -172,8 +178,10 @@ func NewServer(cfg Config) *Server {
 	}
 	web.New(web.Config{App: s.app, ReadDB: s.readDB, PublicLookup: s.publicLookup, API: pagesAPI{s}, Tokens: s.verifier, Logger: s.logger, Now: s.now,
 		PublicBudget: s.publicBudget, PublicBaseURL: s.publicBaseURL, Deliveries: s.deliveries != nil,
-		Alarms: s.pageAlarms(), OnlinePayment: s.payments != nil, RecordRead: s.recordRead, AccessLog: s.accessLog != nil}).Mount(r)
+		Alarms: s.pageAlarms(), OnlinePayment: s.payments != nil, RecordRead: s.recordRead, AccessLog: s.accessLog != nil,
+		Citizens: s.citizens != nil}).Mount(r)
 	s.paymentRoutes(r)
+	r.With(s.publicBudget(rateLimited)).Group(s.citizenRoutes)
 	r.Route("/api/v1", func(r chi.Router) {
 		r.Get("/procedures", s.listProcedures)
 		r.Route("/public", func(r chi.Router) {
@@ -189,6 +197,7 @@ func NewServer(cfg Config) *Server {
 		if s.portalWebhook != nil {
 			r.Post("/portal/dossiers", s.portalDossier)
 		}
+		s.citizenAPIRoutes(r)
 		r.Group(func(r chi.Router) {
 			r.Use(s.authenticate, s.idempotent)
 			r.Post("/dossiers", s.receive)

@@ -74,6 +74,9 @@ func (s *Pages) Mount(r chi.Router) {
 		r.Post("/tra-cuu/{code}/danh-gia", s.ratePage)
 		r.Get("/xac-thuc/{resultCode}", s.resultPage)
 	})
+	if s.citizens {
+		r.Get(myDossiersPath, s.myDossiersPage)
+	}
 	r.Get("/can-bo/dang-nhap", s.signInPage)
 	r.Post("/can-bo/dang-nhap", s.signIn)
 	r.Post("/can-bo/dang-xuat", s.signOut)
@@ -120,6 +123,8 @@ type view struct {
 	Deliveries bool
 	// AccessLog links the inspectors' page of the access log (shown to inspectors when it is kept).
 	AccessLog bool
+	// Citizens links "Hồ sơ của tôi" (citizens sign in).
+	Citizens bool
 }
 
 // langOf picks the visitor's language: ?lang= (remembered in a cookie), else the cookie, else Vietnamese.
@@ -143,7 +148,7 @@ func (s *Pages) render(w http.ResponseWriter, r *http.Request, status int, name 
 
 func (s *Pages) newView(w http.ResponseWriter, r *http.Request, title string, main any) view {
 	l := langOf(w, r)
-	v := view{L: l, Title: title, Main: main, LangURL: switchLangURL(r.URL, l), Deliveries: s.deliveries, AccessLog: s.accessLog}
+	v := view{L: l, Title: title, Main: main, LangURL: switchLangURL(r.URL, l), Deliveries: s.deliveries, AccessLog: s.accessLog, Citizens: s.citizens}
 	if c, ok := officialOf(r); ok {
 		v.Official = &c
 		v.CSRF = s.pages.csrfToken(SessionToken(r))

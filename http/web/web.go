@@ -49,6 +49,10 @@ type API interface {
 	// SentNotifications are the latest notifications sent about a dossier (its id), for the public
 	// lookup page: read directly, not through the router, as the lookup is a hot path.
 	SentNotifications(r *http.Request, dossierID string) []httpkit.SentNotification
+	// Me is the signed-in citizen (the citizen's session cookie of r, never an official's token).
+	Me(r *http.Request) (httpkit.Me, *httpkit.Problem, error)
+	// MyDossiers lists a page of the signed-in citizen's dossiers with their status now.
+	MyDossiers(r *http.Request, limit, after string) (httpkit.MyDossierPage, *httpkit.Problem, error)
 }
 
 // record records a read of personal data by the signed-in official, when an access log is wired.
@@ -94,6 +98,9 @@ type Config struct {
 	RecordRead func(r *http.Request, caller commands.Caller, read httpkit.PersonalRead) error
 	// AccessLog mounts the inspectors' page of the access log (the API serves it).
 	AccessLog bool
+	// Citizens mounts the citizens' page "Hồ sơ của tôi" (citizens sign in through their identity
+	// provider; the API serves their data).
+	Citizens bool
 }
 
 // QueueAlarm is a deadline alarm of a dossier, as the work queue shows it: its kind (a code named
@@ -121,6 +128,7 @@ type Pages struct {
 	alarms        func(ctx context.Context, dossierIDs []string) (map[string][]QueueAlarm, error)
 	recordRead    func(r *http.Request, caller commands.Caller, read httpkit.PersonalRead) error
 	accessLog     bool
+	citizens      bool
 }
 
 // New parses the templates and returns the pages.
@@ -131,7 +139,7 @@ func New(cfg Config) *Pages {
 	}
 	return &Pages{app: cfg.App, readDB: cfg.ReadDB, publicLookup: lookup, api: cfg.API, tokens: cfg.Tokens, logger: cfg.Logger, now: cfg.Now,
 		publicBudget: cfg.PublicBudget, publicBaseURL: cfg.PublicBaseURL, deliveries: cfg.Deliveries,
-		onlinePayment: cfg.OnlinePayment, pages: newPageSet(), alarms: cfg.Alarms, recordRead: cfg.RecordRead, accessLog: cfg.AccessLog}
+		onlinePayment: cfg.OnlinePayment, pages: newPageSet(), alarms: cfg.Alarms, recordRead: cfg.RecordRead, accessLog: cfg.AccessLog, citizens: cfg.Citizens}
 }
 
 // maxSignInBytes bounds the sign-in form: a bearer token, even a long OIDC one.

@@ -1,0 +1,339 @@
+package http
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+	"github.com/go-chi/chi/v5"
+	"golang.org/x/oauth2"
+
+	"github.com/motcua/motcua/domain"
+	"github.com/motcua/motcua/http/httpkit"
+	"github.com/motcua/motcua/http/session"
+	"github.com/motcua/motcua/l10n"
+	"github.com/motcua/motcua/projections"
+)
+
+// Citizens sign in through the national identity provider (VNeID in production, integrations/demoidp
+// in the demo and the tests) with the OpenID Connect authorization code flow: PKCE (S256), state
+// bound to the browser by a cookie, nonce checked in the ID token. motcua then keeps a server-side
+// session (http/session) and gives the browser only its random token, in a cookie of its own —
+// never the officials' cookie nor a bearer token, so the two kinds of account never mix
+// (docs/citizens.md, docs/security.md "Citizens' sign-in").
+
+// The citizens' routes and cookies.
+const (
+	CitizenSignInPath   = "/cong-dan/dang-nhap"
+	CitizenCallbackPath = "/cong-dan/dang-nhap/callback"
+	CitizenSignOutPath  = "/cong-dan/dang-xuat"
+	// CitizenHomePath is where a citizen lands once signed in: "Hồ sơ của tôi".
+	CitizenHomePath = "/ho-so-cua-toi"
+
+	citizenCookie = "motcua_citizen"
+	attemptCookie = "motcua_signin"
+)
+
+// CitizenSignInConfig says how to reach the citizens' identity provider and read its ID tokens.
+// Claim names are paths as in OIDCConfig ("pid", or "vneid.pid" for a nested claim).
+type CitizenSignInConfig struct {
+	Issuer       string // the provider's issuer URL (discovery at Issuer + "/.well-known/openid-configuration")
+	ClientID     string
+	ClientSecret string
+	// RedirectURL is motcua's callback as registered at the provider: its public address followed by
+	// CitizenCallbackPath.
+	RedirectURL string
+	// IDClaim carries the 12-digit personal identification number; "identification_number" when empty.
+	IDClaim    string
+	NameClaim  string // "name" when empty
+	PhoneClaim string // "phone_number" when empty
+	EmailClaim string // "email" when empty
+	// Scopes asked for besides openid; profile, email and phone when empty.
+	Scopes     []string
+	HTTPClient *http.Client // for discovery, keys and the token endpoint; http.DefaultClient when nil
+	// Sessions keeps the sessions and the sign-ins in flight.
+	Sessions *session.Store
+	// IndexKey keys the blind index a citizen's dossiers are found by (projections.CitizenDossiersView).
+	IndexKey projections.ApplicantIndexKey
+}
+
+// CitizenSignIn is the relying party: the provider's endpoints and keys, found by discovery.
+type CitizenSignIn struct {
+	cfg      CitizenSignInConfig
+	oauth    oauth2.Config
+	verifier *oidc.IDTokenVerifier
+	ctx      context.Context // carries the HTTP client to the token endpoint and key fetches
+}
+
+// personalNumber is the 12-digit personal identification number (Luật Căn cước 2023, art. 12).
+var personalNumber = regexp.MustCompile(`^[0-9]{12}$`)
+
+// NewCitizenSignIn reads the provider's discovery document and checks the configuration.
+func NewCitizenSignIn(ctx context.Context, cfg CitizenSignInConfig) (*CitizenSignIn, error) {
+	switch {
+	case cfg.Issuer == "" || cfg.ClientID == "" || cfg.RedirectURL == "":
+		return nil, errors.New("citizens' sign-in: the issuer, the client id and the redirect URL are all required")
+	case cfg.Sessions == nil || len(cfg.IndexKey) == 0:
+		return nil, errors.New("citizens' sign-in: a session store and the blind index key are required")
+	}
+	redirect, err := url.Parse(cfg.RedirectURL)
+	if err != nil || redirect.Host == "" || redirect.Path != CitizenCallbackPath {
+		return nil, fmt.Errorf("citizens' sign-in: the redirect URL %q must be motcua's absolute address followed by %s", cfg.RedirectURL, CitizenCallbackPath)
+	}
+	setDefault(&cfg.IDClaim, "identification_number")
+	setDefault(&cfg.NameClaim, "name")
+	setDefault(&cfg.PhoneClaim, "phone_number")
+	setDefault(&cfg.EmailClaim, "email")
+	if len(cfg.Scopes) == 0 {
+		cfg.Scopes = []string{"profile", "email", "phone"}
+	}
+	keyCtx := context.WithoutCancel(ctx)
+	if cfg.HTTPClient != nil {
+		keyCtx = oidc.ClientContext(keyCtx, cfg.HTTPClient)
+	}
+	discoverCtx, cancel := context.WithTimeout(keyCtx, 30*time.Second)
+	defer cancel()
+	provider, err := oidc.NewProvider(discoverCtx, cfg.Issuer)
+	if err != nil {
+		return nil, fmt.Errorf("citizens' sign-in: discovery at %s: %w", cfg.Issuer, err)
+	}
+	return &CitizenSignIn{cfg: cfg, ctx: keyCtx,
+		oauth: oauth2.Config{ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret, Endpoint: provider.Endpoint(),
+			RedirectURL: cfg.RedirectURL, Scopes: append([]string{oidc.ScopeOpenID}, cfg.Scopes...)},
+		verifier: provider.VerifierContext(keyCtx, &oidc.Config{ClientID: cfg.ClientID})}, nil
+}
+
+// citizenRoutes mounts the sign-in, its callback, the sign-out and the citizen's API.
+func (s *Server) citizenRoutes(r chi.Router) {
+	if s.citizens == nil {
+		return
+	}
+	r.Get(CitizenSignInPath, s.citizenSignIn)
+	r.Get(CitizenCallbackPath, s.citizenCallback)
+	r.Post(CitizenSignOutPath, s.citizenSignOut)
+}
+
+func (s *Server) citizenAPIRoutes(r chi.Router) {
+	if s.citizens == nil {
+		return
+	}
+	r.Group(func(r chi.Router) {
+		r.Use(s.requireCitizen)
+		r.Get("/me", s.getMe)
+		r.Get("/me/dossiers", s.listMyDossiers)
+	})
+}
+
+// secureCookie says whether a cookie must be Secure: always, except on plain http to a loopback
+// address — the demo on a laptop, where there is no certificate. A deployment reached over plain
+// http elsewhere gets Secure cookies its browsers will not send back: sign-in fails rather than
+// carry a session in clear.
+func secureCookie(r *http.Request) bool {
+	if httpkit.IsHTTPS(r) {
+		return true
+	}
+	host := r.Host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	if host == "localhost" {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return ip == nil || !ip.IsLoopback()
+}
+
+// safeCitizenNext keeps the post-sign-in redirect on motcua's own citizen pages.
+func safeCitizenNext(next string) string {
+	if strings.HasPrefix(next, "/") && !strings.HasPrefix(next, "//") && !strings.HasPrefix(next, "/\\") &&
+		!strings.HasPrefix(next, "/can-bo") && !strings.HasPrefix(next, "/api/") {
+		return next
+	}
+	return CitizenHomePath
+}
+
+// citizenSignIn begins a sign-in: a new state, nonce and PKCE verifier kept server-side, the state
+// also in a short-lived cookie so the answer is accepted only in the browser that asked.
+func (s *Server) citizenSignIn(w http.ResponseWriter, r *http.Request) {
+	nonce, verifier := session.RandomToken(), oauth2.GenerateVerifier()
+	state, err := s.citizens.cfg.Sessions.Begin(r.Context(), session.Attempt{Kind: session.Citizen, Nonce: nonce, Verifier: verifier,
+		Next: safeCitizenNext(r.URL.Query().Get("next"))})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: attemptCookie, Value: state, Path: CitizenCallbackPath, MaxAge: int(s.citizens.cfg.Sessions.Timeouts().Attempt.Seconds()),
+		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: secureCookie(r)})
+	w.Header().Set("Cache-Control", "no-store")
+	http.Redirect(w, r, s.citizens.oauth.AuthCodeURL(state, oidc.Nonce(nonce), oauth2.S256ChallengeOption(verifier)), http.StatusSeeOther)
+}
+
+// citizenCallback takes the provider's answer: the state must be this browser's and unused, the
+// code is exchanged with the PKCE verifier, the ID token must be signed by the provider, for us,
+// unexpired and carry our nonce; then the session starts.
+func (s *Server) citizenCallback(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	q := r.URL.Query()
+	http.SetCookie(w, &http.Cookie{Name: attemptCookie, Value: "", Path: CitizenCallbackPath, MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: secureCookie(r)})
+	w.Header().Set("Cache-Control", "no-store")
+	state := q.Get("state")
+	cookie, err := r.Cookie(attemptCookie)
+	if state == "" || err != nil || subtle.ConstantTimeCompare([]byte(cookie.Value), []byte(state)) != 1 {
+		s.writeError(w, r, invalid("state", "is not the sign-in this browser began; start again"))
+		return
+	}
+	attempt, err := s.citizens.cfg.Sessions.Take(ctx, state)
+	if errors.Is(err, session.ErrNoAttempt) || (err == nil && attempt.Kind != session.Citizen) {
+		s.writeError(w, r, invalid("state", "is unknown, used already or expired; start again"))
+		return
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if e := q.Get("error"); e != "" {
+		s.writeError(w, r, domain.Errorf(domain.EUNAUTHORIZED, "the identity provider refused the sign-in: %s", e))
+		return
+	}
+	token, err := s.citizens.oauth.Exchange(oidc.ClientContext(ctx, s.httpClient()), q.Get("code"), oauth2.VerifierOption(attempt.Verifier))
+	if err != nil {
+		s.writeError(w, r, domain.Errorf(domain.EUNAUTHORIZED, "the identity provider did not accept the code: %v", err))
+		return
+	}
+	raw, _ := token.Extra("id_token").(string)
+	if raw == "" {
+		s.writeError(w, r, domain.Errorf(domain.EUNAUTHORIZED, "the identity provider returned no ID token"))
+		return
+	}
+	idToken, err := s.citizens.verifier.Verify(ctx, raw)
+	if err != nil {
+		s.writeError(w, r, domain.Errorf(domain.EUNAUTHORIZED, "invalid ID token: %v", err))
+		return
+	}
+	if subtle.ConstantTimeCompare([]byte(idToken.Nonce), []byte(attempt.Nonce)) != 1 {
+		s.writeError(w, r, domain.Errorf(domain.EUNAUTHORIZED, "the ID token's nonce is not this sign-in's"))
+		return
+	}
+	var claims map[string]any
+	if err := idToken.Claims(&claims); err != nil {
+		s.writeError(w, r, domain.Errorf(domain.EUNAUTHORIZED, "invalid ID token: %v", err))
+		return
+	}
+	cfg := s.citizens.cfg
+	number := claimString(claims, cfg.IDClaim)
+	if !personalNumber.MatchString(number) {
+		s.writeError(w, r, domain.Errorf(domain.EUNAUTHORIZED, "the ID token's %q claim is not a 12-digit personal identification number", cfg.IDClaim))
+		return
+	}
+	sess := session.Session{Kind: session.Citizen, Subject: idToken.Subject, Claims: map[string]string{
+		"name": domain.NormalizeText(claimString(claims, cfg.NameClaim)), "id_number": number,
+		"phone": claimString(claims, cfg.PhoneClaim), "email": claimString(claims, cfg.EmailClaim)}}
+	sessionToken, err := cfg.Sessions.Create(ctx, sess)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.logger.InfoContext(ctx, "citizen signed in", "subject", idToken.Subject)
+	http.SetCookie(w, &http.Cookie{Name: citizenCookie, Value: sessionToken, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: secureCookie(r)})
+	http.Redirect(w, r, attempt.Next, http.StatusSeeOther)
+}
+
+func (s *Server) httpClient() *http.Client {
+	if s.citizens.cfg.HTTPClient != nil {
+		return s.citizens.cfg.HTTPClient
+	}
+	return http.DefaultClient
+}
+
+// citizenSignOut ends the session in the database, whatever the browser does with its cookie.
+// SameSite=Lax keeps the cookie off other sites' posts, so no other site can sign a citizen out.
+func (s *Server) citizenSignOut(w http.ResponseWriter, r *http.Request) {
+	if c, err := r.Cookie(citizenCookie); err == nil {
+		if err := s.citizens.cfg.Sessions.End(r.Context(), c.Value); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+	}
+	http.SetCookie(w, &http.Cookie{Name: citizenCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: secureCookie(r)})
+	http.Redirect(w, r, "/tra-cuu", http.StatusSeeOther)
+}
+
+type citizenKey struct{}
+
+func citizenOf(ctx context.Context) session.Session {
+	c, _ := ctx.Value(citizenKey{}).(session.Session)
+	return c
+}
+
+// requireCitizen admits requests carrying a live citizen's session cookie and nothing else: a
+// request with an Authorization header — an official's token — is refused outright, so an
+// official's credentials never read a citizen's space, even beside a citizen's cookie.
+func (s *Server) requireCitizen(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		if r.Header.Get("Authorization") != "" {
+			s.writeError(w, r, domain.Errorf(domain.EFORBIDDEN, "this is a citizen's endpoint: an official's token is not accepted here; sign in as a citizen at %s", CitizenSignInPath))
+			return
+		}
+		c, err := r.Cookie(citizenCookie)
+		var sess session.Session
+		if err == nil {
+			sess, err = s.citizens.cfg.Sessions.Get(r.Context(), c.Value, session.Citizen)
+		}
+		if err != nil {
+			if !errors.Is(err, http.ErrNoCookie) && !errors.Is(err, session.ErrNoSession) {
+				s.writeError(w, r, err)
+				return
+			}
+			s.writeError(w, r, domain.Errorf(domain.EUNAUTHORIZED, "no citizen is signed in (or the session ended); sign in at %s", CitizenSignInPath))
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), citizenKey{}, sess)))
+	})
+}
+
+func (s *Server) getMe(w http.ResponseWriter, r *http.Request) {
+	sess := citizenOf(r.Context())
+	writeJSON(w, http.StatusOK, httpkit.Me{Subject: sess.Subject, Name: sess.Claims["name"], IDNumber: sess.Claims["id_number"],
+		Phone: sess.Claims["phone"], Email: sess.Claims["email"], SignedInAt: sess.Created,
+		ExpiresAt: sess.Created.Add(s.citizens.cfg.Sessions.Timeouts().Absolute)})
+}
+
+func (s *Server) listMyDossiers(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	req, field, problem := projections.ParsePageRequest(q.Get("limit"), q.Get("after"))
+	if field != "" {
+		s.writeError(w, r, invalid(field, problem))
+		return
+	}
+	index := s.citizens.cfg.IndexKey.Of(citizenOf(r.Context()).Claims["id_number"])
+	page, err := projections.CitizenDossiersOf(r.Context(), s.readDB, index, req, s.now())
+	if errors.Is(err, projections.ErrBadCursor) {
+		s.writeError(w, r, invalid("after", err.Error()))
+		return
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := httpkit.MyDossierPage{Items: make([]httpkit.MyDossier, 0, len(page.Items)), Next: page.Next, Total: page.Total, TotalEstimated: page.TotalEstimated}
+	for _, d := range page.Items {
+		p := d.Status
+		item := httpkit.MyDossier{DossierID: d.DossierID, Code: p.Code, Status: p.Status, StatusVI: l10n.VI.Status(p.Status), StatusEN: l10n.EN.Status(p.Status),
+			ProcedureCode: p.ProcedureCode, ProcedureName: p.ProcedureName, Since: d.Since, AppointmentDate: p.AppointmentDate, Late: p.Late}
+		if p.Code != "" {
+			item.StatusURL = "/tra-cuu/" + url.PathEscape(p.Code)
+			item.EventsURL = "/api/v1/public/dossiers/" + url.PathEscape(p.Code) + "/events"
+		}
+		out.Items = append(out.Items, item)
+	}
+	writeJSON(w, http.StatusOK, out)
+}

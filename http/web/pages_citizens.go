@@ -1,0 +1,52 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/motcua/motcua/http/httpkit"
+)
+
+// myDossiersPath is the citizen's page "Hồ sơ của tôi".
+const myDossiersPath = "/ho-so-cua-toi"
+
+// myDossiersView is "Hồ sơ của tôi": nobody signed in (Me nil: the page invites to sign in with
+// VNeID), or the citizen and a page of their dossiers.
+type myDossiersView struct {
+	Me    *httpkit.Me
+	Page  httpkit.MyDossierPage
+	After string
+}
+
+// myDossiersPage shows the signed-in citizen's dossiers, each linked to its public lookup page,
+// which follows the dossier live. Everything comes through the citizen's API, as the citizen.
+func (s *Pages) myDossiersPage(w http.ResponseWriter, r *http.Request) {
+	l := langOf(w, r)
+	w.Header().Set("Cache-Control", "no-store")
+	title := l.T("me.title")
+	me, problem, err := s.api.Me(r)
+	if err != nil {
+		s.logger.ErrorContext(r.Context(), "my dossiers: me", "err", err)
+		s.renderError(w, r, http.StatusInternalServerError, "error.internal")
+		return
+	}
+	if problem != nil {
+		if problem.Status == http.StatusUnauthorized {
+			s.render(w, r, http.StatusOK, "my_dossiers", title, &myDossiersView{})
+			return
+		}
+		s.renderError(w, r, problem.Status, "error.citizen_only", problem.Detail)
+		return
+	}
+	after := r.URL.Query().Get("after")
+	page, problem, err := s.api.MyDossiers(r, r.URL.Query().Get("limit"), after)
+	if err != nil {
+		s.logger.ErrorContext(r.Context(), "my dossiers: list", "err", err)
+		s.renderError(w, r, http.StatusInternalServerError, "error.internal")
+		return
+	}
+	if problem != nil {
+		s.renderError(w, r, problem.Status, "error.citizen_only", problem.Detail)
+		return
+	}
+	s.render(w, r, http.StatusOK, "my_dossiers", title, &myDossiersView{Me: &me, Page: page, After: after})
+}
