@@ -67,6 +67,9 @@ type envOptions struct {
 	projections []engine.Consumer
 	// configure makes last changes to the wiring before the server is built.
 	configure func(cfg *mhttp.Config, app *commands.App, events eventstore.Store)
+	// configureAt, when set, makes last changes knowing the address the server will listen at
+	// (an identity provider's redirect URL).
+	configureAt func(cfg *mhttp.Config, baseURL string)
 	// connections, when set, serves through the http.Server and listener motcua serve builds with
 	// these limits, instead of httptest's plain one.
 	connections *mhttp.ConnectionLimits
@@ -111,8 +114,12 @@ func buildEnv(t *testing.T, opts envOptions) *env {
 	if opts.configure != nil {
 		opts.configure(&cfg, app, events)
 	}
+	ts := httptest.NewUnstartedServer(nil)
+	if opts.configureAt != nil {
+		opts.configureAt(&cfg, "http://"+ts.Listener.Addr().String())
+	}
 	server := mhttp.NewServer(cfg)
-	ts := httptest.NewUnstartedServer(server)
+	ts.Config.Handler = server
 	if opts.connections != nil {
 		ts.Config = server.HTTPServer(*opts.connections)
 		ts.Listener = mhttp.Listener(ts.Listener, *opts.connections)

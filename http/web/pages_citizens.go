@@ -45,7 +45,11 @@ func (s *Pages) myDossiersPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if problem != nil {
-		s.renderError(w, r, problem.Status, "error.citizen_only", problem.Detail)
+		key := "error.citizen_only"
+		if problem.Status == http.StatusBadRequest {
+			key = "error.bad_page"
+		}
+		s.renderError(w, r, problem.Status, key, problem.Detail)
 		return
 	}
 	s.render(w, r, http.StatusOK, "my_dossiers", title, &myDossiersView{Me: &me, Page: page, After: after})
