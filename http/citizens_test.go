@@ -9,6 +9,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -465,5 +466,24 @@ func TestAnErasedApplicantsListIsEmpty(t *testing.T) {
 	binh := ce.signIn(newBrowser(t), citizenBinh)
 	if got := myCodes(t, ce.call("GET", "/api/v1/me/dossiers", binh, "")); len(got) != 1 {
 		t.Errorf("another applicant's list after the erasure: %v", got)
+	}
+}
+
+// Every GET route the citizens add is classified in lists_test.go.
+func TestCitizenRoutesAreClassified(t *testing.T) {
+	ce := newCitizenEnv(t, sessionsInTheStore)
+	found := 0
+	for _, r := range routesOf(t, ce.server) {
+		_, paged := pagedLists[r.pattern]
+		_, bounded := boundedLists[r.pattern]
+		if r.method == http.MethodGet && !paged && !bounded && !slices.Contains(singleResources, r.pattern) {
+			t.Errorf("GET %s is neither a list (paged or bounded) nor a single resource: classify it in lists_test.go", r.pattern)
+		}
+		if strings.HasPrefix(r.pattern, "/api/v1/me") || strings.HasPrefix(r.pattern, "/cong-dan/") || r.pattern == "/ho-so-cua-toi" {
+			found++
+		}
+	}
+	if found != 6 {
+		t.Errorf("%d citizens' routes mounted, want 6 (sign-in, callback, sign-out, me, my dossiers, the page)", found)
 	}
 }

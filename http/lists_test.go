@@ -66,6 +66,9 @@ var boundedLists = map[string]string{
 	"/api/v1/admin/deliveries/status":    "one line per destination: the configured ones and those holding deliveries",
 	"/can-bo/quan-tri/gui-thong-bao":     "the deliveries page: one line per destination, and one page of the paged list of deliveries",
 	"/can-bo/thanh-tra/nhat-ky-truy-cap": "the access log page: one page of the paged access log",
+	// The citizens' lists need a citizen's session: citizens_test.go walks them (TestCitizenRoutesAreClassified).
+	"/api/v1/me/dossiers": "paged (limit, after; the keyset Page envelope): walked page by page and refused bad parameters in TestACitizenSignsInAndSeesTheirOwnDossiers",
+	"/ho-so-cua-toi":      "the citizen's page: one page of the paged /api/v1/me/dossiers",
 }
 
 // singleResources answer one thing (its own parts at most: a dossier's steps and history).
@@ -77,6 +80,7 @@ var singleResources = []string{
 	"/api/v1/dossiers/{ref}", "/api/v1/dossiers/{ref}/events", "/api/v1/dossiers/{ref}/verification",
 	"/api/v1/dossiers/{ref}/control-sheet",
 	"/api/v1/payments/vnpay/ipn", "/thanh-toan/ket-qua", // online payment (payments_test.go walks them)
+	"/api/v1/me", "/cong-dan/dang-nhap", "/cong-dan/dang-nhap/callback", // citizens (citizens_test.go walks them)
 }
 
 // TestNoListAnswersMoreThanItsPageSize (issue 12): no list endpoint answers more than its page

@@ -15,15 +15,16 @@ import (
 
 // personalDataEraser carries out a legal erasure: it deletes the applicant's key, then rebuilds
 // every read model from the shredded log, since read models (the register, the control sheet, the
-// public view's folded state) copied the applicant's data when they were built.
-func personalDataEraser(deployment *deployment, logger *slog.Logger) mhttp.EraserFunc {
+// public view's folded state) copied the applicant's data when they were built — and the keyed ones
+// given (the citizens' index), so the erased applicant's list is empty.
+func personalDataEraser(deployment *deployment, logger *slog.Logger, keyed ...engine.Consumer) mhttp.EraserFunc {
 	store := deployment.events.Sealed
 	return func(ctx context.Context, idNumber string) (bool, error) {
 		erased, err := store.Erase(ctx, idNumber)
 		if err != nil || !erased {
 			return erased, err
 		}
-		rebuilder := &engine.Rebuilder{Store: store, DB: deployment.ProjectionDB, Dialect: deployment.Dialect(), Consumers: projections.All(), Logger: logger}
+		rebuilder := &engine.Rebuilder{Store: store, DB: deployment.ProjectionDB, Dialect: deployment.Dialect(), Consumers: append(projections.All(), keyed...), Logger: logger}
 		if _, err := rebuilder.Run(ctx); err != nil {
 			return true, fmt.Errorf("the key is erased, but rebuilding the read models failed (run `motcua projections rebuild`): %w", err)
 		}
@@ -49,7 +50,11 @@ func runErase(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	defer deployment.Close()
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
-	erased, err := personalDataEraser(deployment, logger).Erase(ctx, *idNumber)
+	keyed, err := citizenReadModels(storage.dataDir)
+	if err != nil {
+		return err
+	}
+	erased, err := personalDataEraser(deployment, logger, keyed...).Erase(ctx, *idNumber)
 	if err != nil {
 		return err
 	}

@@ -128,7 +128,7 @@ func runProjectionsRebuild(ctx context.Context, args []string, stdout, stderr io
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	selected, err := projections.Select(fs.Args()...)
+	selected, err := selectReadModels(storage.dataDir, fs.Args())
 	if err != nil {
 		return err
 	}
@@ -190,4 +190,37 @@ func runProjectionsRebuild(ctx context.Context, args []string, stdout, stderr io
 		}
 	}
 	return nil
+}
+
+// selectReadModels is projections.Select with the keyed read models (the citizens' index) too:
+// every one when names is empty.
+func selectReadModels(dataDir string, names []string) ([]engine.Consumer, error) {
+	keyed, err := citizenReadModels(dataDir)
+	if err != nil {
+		return nil, err
+	}
+	var rest []string
+	var chosen []engine.Consumer
+	for _, name := range names {
+		found := false
+		for _, c := range keyed {
+			if c.Name() == name {
+				chosen, found = append(chosen, c), true
+			}
+		}
+		if !found {
+			rest = append(rest, name)
+		}
+	}
+	if len(names) == 0 {
+		return append(projections.All(), keyed...), nil
+	}
+	if len(rest) == 0 {
+		return chosen, nil
+	}
+	selected, err := projections.Select(rest...)
+	if err != nil {
+		return nil, err
+	}
+	return append(selected, chosen...), nil
 }

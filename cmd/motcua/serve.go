@@ -51,6 +51,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	portalSync := addPortalFlags(fs, portalIn)
 	phones := addPhoneFlags(fs)
 	signIn := addSignInFlags(fs)
+	citizenFlags := addCitizenFlags(fs)
 	limits, connections := addLimitFlags(fs)
 	node := addNodeFlags(fs)
 	if err := fs.Parse(args); err != nil {
@@ -140,7 +141,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	feeder, metrics, err := startFeeder(ctx, deployment, *busURL, logger, outbox, alarms.consumers(), portal.collectors()...)
+	citizenModels, err := citizenReadModels(storage.dataDir)
+	if err != nil {
+		return err
+	}
+	feeder, metrics, err := startFeeder(ctx, deployment, *busURL, logger, outbox, append(alarms.consumers(), citizenModels...), portal.collectors()...)
 	if err != nil {
 		return err
 	}
@@ -160,13 +165,18 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	citizens, err := citizenFlags.build(ctx, deployment, storage.dataDir, *withDemo, *publicURL, listener.Addr(), stdout, logger)
+	if err != nil {
+		return err
+	}
+	defer citizens.close()
 	server := mhttp.NewServer(mhttp.Config{App: app, ReadDB: deployment.ReadDB, Tokens: localTokens, Authenticator: authenticator, Logger: logger,
-		TrustedProxies: trustedProxies, Eraser: personalDataEraser(deployment, logger),
+		TrustedProxies: trustedProxies, Eraser: personalDataEraser(deployment, logger, citizenModels...),
 		PublicStatusUpdates: feedUpdates, Metrics: metrics,
 		Integrity: chain.NewVerifier(events.Chained, checkpointKey.Public().(ed25519.PublicKey)), PublicBaseURL: *publicURL,
 		IdempotencyWindow: *idempotencyWindow, PublicRequestsPerMinute: limits.publicPerMinute, Limits: limits.Limits, Ready: readiness(deployment.ready(), feeder, node.readyLag),
 		PortalWebhook: portal.webhook, Deliveries: deliveriesShown(deployment, outbox), Alarms: alarms != nil,
-		Payments: payments, AccessLog: accessLog})
+		Payments: payments, AccessLog: accessLog, Citizens: citizens.signIn})
 	// What the constructors above created (the outbox's and the timers' origins, the demo's seed)
 	// was created under the schema lock: another node starting now waits for it, then finds it.
 	deployment.releaseSchemaLock()

@@ -120,10 +120,14 @@ func (s *seeder) advance(hours float64) bool {
 	return true
 }
 
+// ApplicantIDNumber is the identification number of the i-th demo dossier's applicant (12 digits),
+// which the demo identity provider's citizens carry too, so each finds their dossier in "Hồ sơ của tôi".
+func ApplicantIDNumber(i int) string { return fmt.Sprintf("0380%08d", 10000000+i*7919) }
+
 func (s *seeder) applicant(i int) domain.Applicant {
 	name := fmt.Sprintf("%s %s %s", surnames[s.rng.IntN(len(surnames))], middleNames[s.rng.IntN(len(middleNames))], givenNames[s.rng.IntN(len(givenNames))])
 	return domain.Applicant{
-		Type: domain.ApplicantCitizen, Name: name, IDNumber: fmt.Sprintf("0380%08d", 10000000+i*7919),
+		Type: domain.ApplicantCitizen, Name: name, IDNumber: ApplicantIDNumber(i),
 		Phone: fmt.Sprintf("09%08d", 12345678+i*97), Email: fmt.Sprintf("nguoidan%d@example.vn", i+1),
 		Address: fmt.Sprintf("Số %d, phường Điện Biên, tỉnh Thanh Hóa", i+3),
 	}
