@@ -24,11 +24,11 @@ import (
 // citizenOptions are serve's flags for the citizens' sign-in through the national identity
 // provider (docs/citizens.md).
 type citizenOptions struct {
-	issuer, clientID, secretFile, redirectURL string
-	idClaim, nameClaim, phoneClaim, emailClaim  string
-	scopes                                      string
-	idle, absolute                              time.Duration
-	demoIdPAddr                                 string
+	issuer, clientID, secretFile, redirectURL  string
+	idClaim, nameClaim, phoneClaim, emailClaim string
+	scopes                                     string
+	idle, absolute                             time.Duration
+	demoIdPAddr                                string
 }
 
 func addCitizenFlags(fs *flag.FlagSet) *citizenOptions {
