@@ -524,3 +524,30 @@ func firstDemoCode(t *testing.T, demo demoServer) string {
 		}
 	}
 }
+
+// A citizen signs in at the demo identity provider (simulating VNeID) on a 360 px phone, sees
+// "Hồ sơ của tôi" with the demo dossier carrying their number, follows it to its live lookup page,
+// and signs out.
+func TestBrowserCitizenSignsInAndSeesTheirDossiers(t *testing.T) {
+	demo := startDemo(t)
+	b := newBrowser(t, demo.url)
+	b.phone()
+	b.open("/ho-so-cua-toi")
+	b.expectText("main", "Đăng nhập bằng VNeID")
+	b.run("sign in with VNeID", chromedp.Click(css(`main a.button`)), chromedp.WaitVisible(css(`form button[type=submit]`)))
+	b.expectText(".note", "mô phỏng VNeID")
+	b.run("choose the first demo citizen", chromedp.Click(css(`form button[type=submit]`)), chromedp.WaitVisible(css(".my-dossiers li")))
+	b.expectText("main h1", "Hồ sơ của tôi")
+	b.expectText(".whoami-citizen", "Nguyễn Thị Lan", "038010000000")
+	if wider := value(b, "measure the page", chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth`)); wider {
+		t.Error("Hồ sơ của tôi is wider than a 360 px phone")
+	}
+	b.screenshot("citizen-my-dossiers", true)
+	code := b.text(".my-dossiers .code")
+	b.run("open the dossier's live page", chromedp.Click(css(".my-dossiers li a")), chromedp.WaitVisible(css(".dossier-status")))
+	b.expectText("#status-heading", code)
+	b.open("/ho-so-cua-toi")
+	b.run("sign out", chromedp.Click(css(".whoami-citizen button")), chromedp.WaitVisible(css("#ma")))
+	b.open("/ho-so-cua-toi")
+	b.expectText("main", "Đăng nhập bằng VNeID")
+}

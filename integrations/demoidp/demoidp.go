@@ -112,7 +112,8 @@ func New(cfg Config) (*Provider, error) {
 			return
 		}
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'")
+		// No form-action: browsers apply it to the redirects back to the relying party too.
+		w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'")
 		_ = loginPage.Execute(w, map[string]any{"ID": id, "People": cfg.People})
 	})
 	mux.Handle("POST "+loginPath, interceptor.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
