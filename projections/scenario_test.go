@@ -968,14 +968,15 @@ func TestScenarioPostgres(t *testing.T) {
 func checkRebuild(t *testing.T, s *scenario) {
 	s.feed(t, projections.PublicStatusView{}, projections.WorkQueueView{}, projections.CorrectionsView{})
 	var tables []string
-	for _, p := range projections.All() {
+	consumers := append(projections.All(), citizenView)
+	for _, p := range consumers {
 		tables = append(tables, p.Tables()...)
 	}
 	want := map[string][]string{}
 	for _, table := range tables {
 		want[table] = dumpTable(t, s.db, table)
 	}
-	rebuilder := &engine.Rebuilder{Store: s.store, DB: s.db, Dialect: s.dialect, Consumers: projections.All(), BatchSize: 100, Logger: slog.New(slog.DiscardHandler)}
+	rebuilder := &engine.Rebuilder{Store: s.store, DB: s.db, Dialect: s.dialect, Consumers: consumers, BatchSize: 100, Logger: slog.New(slog.DiscardHandler)}
 	if _, err := rebuilder.Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -1140,7 +1141,32 @@ func dumpTable(t *testing.T, db *sql.DB, table string) []string {
 
 // scenarioViews are the read models the scenario checks.
 func scenarioViews() []engine.Consumer {
-	return []engine.Consumer{projections.ProcessControlView{}, projections.ResolutionReportView{}, projections.SatisfactionView{}}
+	return []engine.Consumer{projections.ProcessControlView{}, projections.ResolutionReportView{}, projections.SatisfactionView{}, citizenView}
+}
+
+// citizenView is the citizens' index, keyed as a deployment keys it.
+var citizenView = projections.CitizenDossiersView{Key: projections.ApplicantIndexKey("scenario-blind-index-key-32-bytes")}
+
+// checkCitizenDossiers finds each sampled dossier through the blind index of its applicant's
+// number (each scenario applicant files one), with the public status view's code and status.
+func checkCitizenDossiers(t *testing.T, s *scenario) {
+	s.feed(t, projections.PublicStatusView{})
+	ctx := context.Background()
+	for i, b := range s.Books {
+		if i%7 != 0 || b.ID == "" {
+			continue
+		}
+		page, err := projections.CitizenDossiersOf(ctx, s.db, citizenView.Key.Of(fmt.Sprintf("0380%08d", 10000000+b.Index)), projections.PageRequest{}, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page.Items) != 1 || page.Total != 1 || page.Items[0].DossierID != b.ID || page.Items[0].Status.Code != b.Code {
+			t.Errorf("dossier %d (%s %s): the citizen's list is %+v", b.Index, b.ID, b.Code, page)
+		}
+	}
+	if page, err := projections.CitizenDossiersOf(ctx, s.db, citizenView.Key.Of("[đã xoá]"), projections.PageRequest{}, time.Now()); err != nil || len(page.Items) != 0 {
+		t.Errorf("a placeholder's list: %+v, %v", page, err)
+	}
 }
 
 func checkScenario(t *testing.T, s *scenario) {
@@ -1150,6 +1176,7 @@ func checkScenario(t *testing.T, s *scenario) {
 	t.Run("late_dashboard", func(t *testing.T) { checkLateDashboards(t, s) })
 	t.Run("control_sheets", func(t *testing.T) { checkControlSheets(t, s) })
 	t.Run("satisfaction", func(t *testing.T) { checkSatisfaction(t, s) })
+	t.Run("citizen_dossiers", func(t *testing.T) { checkCitizenDossiers(t, s) })
 	t.Run("register", func(t *testing.T) { checkRegisters(t, s) })
 }
 

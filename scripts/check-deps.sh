@@ -32,6 +32,7 @@ only ./accesslog/... "accesslog|projections|engine|domain|eventstore" "the acces
 only ./l10n "l10n|domain" "the catalogue of words knows only the codes it names"
 only ./http/httpkit "http/httpkit|commands|projections|engine|domain|eventstore" "what the API and the pages share imports neither, nor their words"
 only ./http/workbook "http/workbook|l10n|projections|engine|domain|eventstore" "the workbooks the API and the pages both build know neither, only the read models' rows and the words"
+only ./http/session "http/session|engine|domain|eventstore" "the sessions of people signed in keep tokens and claims in the durable database; they know neither face nor the use cases"
 only ./http/printform "http/printform|http/httpkit|commands|l10n|projections|engine|domain|eventstore" "the printable forms the API and the pages both draw know neither, only the dossier, the read models' rows and the words"
 only ./http/web "http/web|http/httpkit|http/workbook|http/printform|l10n|commands|projections|engine|domain|eventstore" "the pages get the API as web.API and never import it"
 
