@@ -100,7 +100,11 @@ func rebuildReadModels(t *testing.T, dataDir string) {
 		t.Fatal(err)
 	}
 	defer deployment.Close()
-	rebuilder := &engine.Rebuilder{Store: deployment.events.Sealed, DB: deployment.ReadDB, Dialect: deployment.Dialect(), Consumers: projections.All(), Logger: slog.New(slog.DiscardHandler)}
+	keyed, err := citizenReadModels(dataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rebuilder := &engine.Rebuilder{Store: deployment.events.Sealed, DB: deployment.ReadDB, Dialect: deployment.Dialect(), Consumers: append(projections.All(), keyed...), Logger: slog.New(slog.DiscardHandler)}
 	if _, err := rebuilder.Run(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -132,6 +136,9 @@ func TestEraseCommand(t *testing.T) {
 	var out, errOut bytes.Buffer
 	// The read models are built through the same decorator: they hold the applicant in clear.
 	rebuildReadModels(t, dataDir)
+	if citizenDossiersOf(t, dataDir, idNumber) != 1 || citizenDossiersOf(t, dataDir, "038100000001") != 1 {
+		t.Fatal("the citizens' index does not find each applicant's dossier before erasure")
+	}
 	if readModelsHolding(t, dataDir, erasedApplicantName) == 0 {
 		t.Fatal("no read model holds the applicant's name before erasure: a rebuild read sealed data, or this test proves nothing")
 	}
@@ -160,6 +167,9 @@ func TestEraseCommand(t *testing.T) {
 	}
 	if readModelsHolding(t, dataDir, keptName) == 0 {
 		t.Fatal("the erasure wiped another applicant from the read models")
+	}
+	if citizenDossiersOf(t, dataDir, idNumber) != 0 || citizenDossiersOf(t, dataDir, "038100000001") != 1 {
+		t.Fatal("after erasure the citizens' index still finds the erased applicant's dossier, or lost another's")
 	}
 	after := storedEvents(t, dataDir)
 	if len(after) != len(before) {
@@ -192,4 +202,23 @@ func TestEraseCommand(t *testing.T) {
 	if err := run(context.Background(), []string{"erase", "--data", dataDir, "--id-number", idNumber, "--basis", "Đơn số 15/2026"}, &out, &errOut); err != nil || !strings.Contains(out.String(), "nothing erased") {
 		t.Fatalf("second erasure: %v %q", err, out.String())
 	}
+}
+
+// citizenDossiersOf counts the dossiers the citizens' index finds for an identification number.
+func citizenDossiersOf(t *testing.T, dataDir, idNumber string) int {
+	t.Helper()
+	key, err := citizenIndexKey(dataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deployment, err := openDeployment(context.Background(), &storeFlags{dataDir: dataDir}, openOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer deployment.Close()
+	var n int
+	if err := deployment.ReadDB.QueryRow(`SELECT COUNT(*) FROM citizen_dossiers WHERE applicant = $1`, key.Of(idNumber)).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }

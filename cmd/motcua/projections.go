@@ -66,7 +66,8 @@ func runProjectionsStatus(ctx context.Context, args []string, stdout, stderr io.
 	w := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(w, "PROJECTION\tPOSITION\tLAG (EVENTS)\tOLDEST UNAPPLIED\tCHECKPOINT MOVED\tPARKED")
 	var parkedEvents []engine.ParkedEvent
-	for _, name := range projections.Names() {
+	// The keyed read models (the citizens' index) run beside the others; their names need no key.
+	for _, name := range append(projections.Names(), projections.CitizenDossiersView{}.Name()) {
 		lag, err := engine.MeasureLag(ctx, deployment.Store, deployment.ReadDB, name, 0)
 		if err != nil {
 			return err
