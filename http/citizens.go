@@ -187,12 +187,12 @@ func (s *Server) citizenCallback(w http.ResponseWriter, r *http.Request) {
 	state := q.Get("state")
 	cookie, err := r.Cookie(attemptCookie)
 	if state == "" || err != nil || subtle.ConstantTimeCompare([]byte(cookie.Value), []byte(state)) != 1 {
-		s.writeError(w, r, invalid("state", "is not the sign-in this browser began; start again"))
+		s.refuseSignIn(w, r, invalid("state", "is not the sign-in this browser began; start again"))
 		return
 	}
 	attempt, err := s.citizens.cfg.Sessions.Take(ctx, state)
 	if errors.Is(err, session.ErrNoAttempt) || (err == nil && attempt.Kind != session.Citizen) {
-		s.writeError(w, r, invalid("state", "is unknown, used already or expired; start again"))
+		s.refuseSignIn(w, r, invalid("state", "is unknown, used already or expired; start again"))
 		return
 	}
 	if err != nil {
@@ -200,37 +200,37 @@ func (s *Server) citizenCallback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if e := q.Get("error"); e != "" {
-		s.writeError(w, r, domain.Errorf(domain.EUNAUTHORIZED, "the identity provider refused the sign-in: %s", e))
+		s.refuseSignIn(w, r, domain.Errorf(domain.EUNAUTHORIZED, "the identity provider refused the sign-in: %s", e))
 		return
 	}
 	token, err := s.citizens.oauth.Exchange(oidc.ClientContext(ctx, s.httpClient()), q.Get("code"), oauth2.VerifierOption(attempt.Verifier))
 	if err != nil {
-		s.writeError(w, r, domain.Errorf(domain.EUNAUTHORIZED, "the identity provider did not accept the code: %v", err))
+		s.refuseSignIn(w, r, domain.Errorf(domain.EUNAUTHORIZED, "the identity provider did not accept the code: %v", err))
 		return
 	}
 	raw, _ := token.Extra("id_token").(string)
 	if raw == "" {
-		s.writeError(w, r, domain.Errorf(domain.EUNAUTHORIZED, "the identity provider returned no ID token"))
+		s.refuseSignIn(w, r, domain.Errorf(domain.EUNAUTHORIZED, "the identity provider returned no ID token"))
 		return
 	}
 	idToken, err := s.citizens.verifier.Verify(ctx, raw)
 	if err != nil {
-		s.writeError(w, r, domain.Errorf(domain.EUNAUTHORIZED, "invalid ID token: %v", err))
+		s.refuseSignIn(w, r, domain.Errorf(domain.EUNAUTHORIZED, "invalid ID token: %v", err))
 		return
 	}
 	if subtle.ConstantTimeCompare([]byte(idToken.Nonce), []byte(attempt.Nonce)) != 1 {
-		s.writeError(w, r, domain.Errorf(domain.EUNAUTHORIZED, "the ID token's nonce is not this sign-in's"))
+		s.refuseSignIn(w, r, domain.Errorf(domain.EUNAUTHORIZED, "the ID token's nonce is not this sign-in's"))
 		return
 	}
 	var claims map[string]any
 	if err := idToken.Claims(&claims); err != nil {
-		s.writeError(w, r, domain.Errorf(domain.EUNAUTHORIZED, "invalid ID token: %v", err))
+		s.refuseSignIn(w, r, domain.Errorf(domain.EUNAUTHORIZED, "invalid ID token: %v", err))
 		return
 	}
 	cfg := s.citizens.cfg
 	number := claimString(claims, cfg.IDClaim)
 	if !personalNumber.MatchString(number) {
-		s.writeError(w, r, domain.Errorf(domain.EUNAUTHORIZED, "the ID token's %q claim is not a 12-digit personal identification number", cfg.IDClaim))
+		s.refuseSignIn(w, r, domain.Errorf(domain.EUNAUTHORIZED, "the ID token's %q claim is not a 12-digit personal identification number", cfg.IDClaim))
 		return
 	}
 	sess := session.Session{Kind: session.Citizen, Subject: idToken.Subject, Claims: map[string]string{
@@ -244,6 +244,21 @@ func (s *Server) citizenCallback(w http.ResponseWriter, r *http.Request) {
 	s.logger.InfoContext(ctx, "citizen signed in", "subject", idToken.Subject)
 	http.SetCookie(w, &http.Cookie{Name: citizenCookie, Value: sessionToken, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: secureCookie(r)})
 	http.Redirect(w, r, attempt.Next, http.StatusSeeOther)
+}
+
+// SignInFailedQuery is added to "Hồ sơ của tôi"'s address when a browser's sign-in was refused.
+const SignInFailedQuery = "dang-nhap=that-bai"
+
+// refuseSignIn answers a refused sign-in: an API client gets the problem; a browser (it asks for
+// HTML) is sent back to "Hồ sơ của tôi", which says in words that the sign-in failed and offers to
+// start again — the reason goes to the log, not to the page.
+func (s *Server) refuseSignIn(w http.ResponseWriter, r *http.Request, err error) {
+	if !strings.Contains(r.Header.Get("Accept"), "text/html") {
+		s.writeError(w, r, err)
+		return
+	}
+	s.logger.WarnContext(r.Context(), "citizen sign-in refused", "err", err)
+	http.Redirect(w, r, CitizenHomePath+"?"+SignInFailedQuery, http.StatusSeeOther)
 }
 
 func (s *Server) httpClient() *http.Client {

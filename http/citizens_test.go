@@ -382,6 +382,16 @@ func TestForgedOrReplayedSignInAnswersAreRefused(t *testing.T) {
 			t.Errorf("%d sessions, want the one", n)
 		}
 
+		// A browser (asking for HTML) is sent back to the page, which says the sign-in failed.
+		b = newBrowser(t)
+		callback = ce.toCallback(b, citizenAn)
+		req, _ = http.NewRequest(http.MethodGet, strings.Replace(callback, "state=", "state=x", 1), nil)
+		req.Header.Set("Accept", "text/html,application/xhtml+xml")
+		if resp, page := b.send(req); resp.Request.URL.RequestURI() != "/ho-so-cua-toi?dang-nhap=that-bai" ||
+			!strings.Contains(page, "Đăng nhập không thành công") || !strings.Contains(page, "Đăng nhập bằng VNeID") {
+			t.Errorf("a browser's refused sign-in lands at %s:\n%s", resp.Request.URL, page)
+		}
+
 		// A provider whose token lacks a 12-digit identification number signs nobody in.
 		b = newBrowser(t)
 		callback = ce.toCallback(b, citizenNoPID)

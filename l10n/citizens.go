@@ -11,6 +11,7 @@ var citizenMessages = map[string][2]string{
 	"me.title":           {"Hồ sơ của tôi", "My dossiers"},
 	"me.signin_intro":    {"Đăng nhập bằng tài khoản định danh điện tử (VNeID) để xem mọi hồ sơ bạn đã nộp và tình trạng giải quyết.", "Sign in with your electronic identity (VNeID) to see every dossier you filed and how far it has gone."},
 	"me.signin":          {"Đăng nhập bằng VNeID", "Sign in with VNeID"},
+	"me.signin_failed":   {"Đăng nhập không thành công (phiên đăng nhập đã hết hạn hoặc không hợp lệ). Vui lòng đăng nhập lại.", "Sign-in failed (the sign-in expired or was not valid). Please sign in again."},
 	"me.signout":         {"Đăng xuất", "Sign out"},
 	"me.greeting":        {"Xin chào %s", "Hello %s"},
 	"me.id_number":       {"Số định danh cá nhân", "Personal identification number"},

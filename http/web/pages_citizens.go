@@ -12,7 +12,9 @@ const myDossiersPath = "/ho-so-cua-toi"
 // myDossiersView is "Hồ sơ của tôi": nobody signed in (Me nil: the page invites to sign in with
 // VNeID), or the citizen and a page of their dossiers.
 type myDossiersView struct {
-	Me    *httpkit.Me
+	// SignInFailed: the provider's answer was refused (the browser came back with dang-nhap=that-bai).
+	SignInFailed bool
+	Me           *httpkit.Me
 	Page  httpkit.MyDossierPage
 	After string
 }
@@ -31,7 +33,7 @@ func (s *Pages) myDossiersPage(w http.ResponseWriter, r *http.Request) {
 	}
 	if problem != nil {
 		if problem.Status == http.StatusUnauthorized {
-			s.render(w, r, http.StatusOK, "my_dossiers", title, &myDossiersView{})
+			s.render(w, r, http.StatusOK, "my_dossiers", title, &myDossiersView{SignInFailed: r.URL.Query().Get("dang-nhap") == "that-bai"})
 			return
 		}
 		s.renderError(w, r, problem.Status, "error.citizen_only", problem.Detail)
