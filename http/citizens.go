@@ -233,7 +233,7 @@ func (s *Server) citizenCallback(w http.ResponseWriter, r *http.Request) {
 		s.refuseSignIn(w, r, domain.Errorf(domain.EUNAUTHORIZED, "the ID token's %q claim is not a 12-digit personal identification number", cfg.IDClaim))
 		return
 	}
-	sess := session.Session{Kind: session.Citizen, Subject: idToken.Subject, Claims: map[string]string{
+	sess := session.Session{Kind: session.Citizen, Subject: idToken.Subject, Holder: cfg.IndexKey.Of(number), Claims: map[string]string{
 		"name": domain.NormalizeText(claimString(claims, cfg.NameClaim)), "id_number": number,
 		"phone": claimString(claims, cfg.PhoneClaim), "email": claimString(claims, cfg.EmailClaim)}}
 	sessionToken, err := cfg.Sessions.Create(ctx, sess)

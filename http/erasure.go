@@ -6,6 +6,7 @@ import (
 
 	"github.com/motcua/motcua/commands"
 	"github.com/motcua/motcua/domain"
+	"github.com/motcua/motcua/http/session"
 )
 
 // Eraser carries out a legal erasure request (Law 91/2025/QH15, NĐ 356/2025; docs/security.md): it makes the personal
@@ -45,6 +46,13 @@ func (s *Server) erase(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.writeError(w, r, err)
 		return
+	}
+	if s.citizens != nil {
+		// A signed-in session of the person keeps the claims the provider gave: it ends now.
+		if _, err := s.citizens.cfg.Sessions.EndHolder(r.Context(), session.Citizen, s.citizens.cfg.IndexKey.Of(in.IDNumber)); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
 	}
 	s.logger.InfoContext(r.Context(), "personal data erased", "by", caller.ID, "basis", in.Basis, "had_data", erased)
 	writeJSON(w, http.StatusOK, map[string]any{"erased": erased})

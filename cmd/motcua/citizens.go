@@ -195,3 +195,18 @@ func printDemoCitizens(w io.Writer, idp net.Addr, motcua string) {
 		fmt.Fprintf(w, "  %-16s %s  %s  %s\n", p.Name, p.IDNumber, p.Phone, p.Email)
 	}
 }
+
+// endCitizenSessions ends every citizen's session of the person with idNumber (their data was
+// erased; the API's erasure does the same through the server).
+func endCitizenSessions(ctx context.Context, d *deployment, dataDir, idNumber string) error {
+	key, err := citizenIndexKey(dataDir)
+	if err != nil {
+		return err
+	}
+	sessions, err := session.New(d.ReadDB, d.Dialect(), session.DefaultTimeouts)
+	if err != nil {
+		return err
+	}
+	_, err = sessions.EndHolder(ctx, session.Citizen, key.Of(idNumber))
+	return err
+}

@@ -62,6 +62,10 @@ func runErase(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprintln(stdout, "no personal data is kept under that identity number: nothing erased")
 		return nil
 	}
+	// A signed-in session of the person keeps the claims their identity provider gave: it ends now.
+	if err := endCitizenSessions(ctx, deployment, storage.dataDir, *idNumber); err != nil {
+		return fmt.Errorf("erased, but the person's sessions could not be ended: %w", err)
+	}
 	logger.Info("personal data erased", "by", "motcua erase", "basis", *basis)
 	fmt.Fprintln(stdout, "erased: the applicant now reads as \"[đã xoá]\" and the read models were rebuilt; the stored events and their hash chain are unchanged")
 	return nil

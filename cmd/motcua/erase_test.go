@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"errors"
 	"log/slog"
 	"strings"
 	"testing"
@@ -15,6 +16,7 @@ import (
 	"github.com/motcua/motcua/domain/domaintest"
 	"github.com/motcua/motcua/engine"
 	"github.com/motcua/motcua/eventstore"
+	"github.com/motcua/motcua/http/session"
 	"github.com/motcua/motcua/projections"
 )
 
@@ -149,6 +151,31 @@ func TestEraseCommand(t *testing.T) {
 	}
 	before := storedEvents(t, dataDir)
 
+	// The person is signed in as a citizen; so is someone else.
+	sessionOf := func(number string) (*session.Store, string) {
+		t.Helper()
+		deployment, err := openDeployment(context.Background(), &storeFlags{dataDir: dataDir}, openOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { deployment.Close() })
+		key, err := citizenIndexKey(dataDir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		store, err := session.New(deployment.ReadDB, deployment.Dialect(), session.DefaultTimeouts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		token, err := store.Create(context.Background(), session.Session{Kind: session.Citizen, Subject: number, Holder: key.Of(number)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return store, token
+	}
+	erasedSessions, erasedToken := sessionOf(idNumber)
+	keptSessions, keptToken := sessionOf("038100000001")
+
 	if err := run(context.Background(), []string{"erase", "--data", dataDir, "--id-number", idNumber}, &out, &errOut); err == nil {
 		t.Fatal("an erasure without its legal basis was carried out")
 	}
@@ -170,6 +197,12 @@ func TestEraseCommand(t *testing.T) {
 	}
 	if citizenDossiersOf(t, dataDir, idNumber) != 0 || citizenDossiersOf(t, dataDir, "038100000001") != 1 {
 		t.Fatal("after erasure the citizens' index still finds the erased applicant's dossier, or lost another's")
+	}
+	if _, err := erasedSessions.Get(context.Background(), erasedToken, session.Citizen); !errors.Is(err, session.ErrNoSession) {
+		t.Errorf("the erased person's session lives on: %v", err)
+	}
+	if _, err := keptSessions.Get(context.Background(), keptToken, session.Citizen); err != nil {
+		t.Errorf("another person's session ended with the erasure: %v", err)
 	}
 	after := storedEvents(t, dataDir)
 	if len(after) != len(before) {

@@ -36,6 +36,9 @@ const Citizen Kind = "citizen"
 type Session struct {
 	Kind    Kind
 	Subject string // the provider's subject
+	// Holder finds the sessions of one person when they must all end: for a citizen, the blind
+	// index of their identification number (an erasure ends their sessions). Never shown.
+	Holder string
 	// Claims are the identity claims motcua keeps for the session's life (for a citizen: name,
 	// identification number, phone, e-mail), deleted with it.
 	Claims   map[string]string
@@ -109,9 +112,10 @@ func (s *Store) Migrate(ctx context.Context) error {
 	}
 	for _, stmt := range []string{
 		`CREATE TABLE IF NOT EXISTS sessions (
-			id TEXT PRIMARY KEY, kind TEXT NOT NULL, subject TEXT NOT NULL, claims TEXT NOT NULL,
+			id TEXT PRIMARY KEY, kind TEXT NOT NULL, subject TEXT NOT NULL, holder TEXT NOT NULL, claims TEXT NOT NULL,
 			created BIGINT NOT NULL, last_seen BIGINT NOT NULL)`,
 		`CREATE INDEX IF NOT EXISTS sessions_last_seen ON sessions (last_seen)`,
+		`CREATE INDEX IF NOT EXISTS sessions_holder ON sessions (kind, holder)`,
 		`CREATE TABLE IF NOT EXISTS signin_attempts (
 			state TEXT PRIMARY KEY, kind TEXT NOT NULL, nonce TEXT NOT NULL, verifier TEXT NOT NULL,
 			next TEXT NOT NULL, created BIGINT NOT NULL)`,
@@ -156,8 +160,8 @@ func (s *Store) Create(ctx context.Context, sess Session) (string, error) {
 	}
 	token := RandomToken()
 	now := s.now().UTC().UnixMicro()
-	if _, err := s.db.ExecContext(ctx, `INSERT INTO sessions (id, kind, subject, claims, created, last_seen) VALUES ($1, $2, $3, $4, $5, $6)`,
-		hashed(token), string(sess.Kind), sess.Subject, string(claims), now, now); err != nil {
+	if _, err := s.db.ExecContext(ctx, `INSERT INTO sessions (id, kind, subject, holder, claims, created, last_seen) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		hashed(token), string(sess.Kind), sess.Subject, sess.Holder, string(claims), now, now); err != nil {
 		return "", fmt.Errorf("session: create: %w", err)
 	}
 	return token, nil
@@ -192,8 +196,8 @@ func (s *Store) Get(ctx context.Context, token string, kind Kind) (Session, erro
 	var sess Session
 	var k, claims string
 	var created, lastSeen int64
-	err := s.db.QueryRowContext(ctx, `SELECT kind, subject, claims, created, last_seen FROM sessions WHERE id = $1`, id).
-		Scan(&k, &sess.Subject, &claims, &created, &lastSeen)
+	err := s.db.QueryRowContext(ctx, `SELECT kind, subject, holder, claims, created, last_seen FROM sessions WHERE id = $1`, id).
+		Scan(&k, &sess.Subject, &sess.Holder, &claims, &created, &lastSeen)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Session{}, ErrNoSession
 	}
@@ -232,6 +236,22 @@ func (s *Store) End(ctx context.Context, token string) error {
 		return fmt.Errorf("session: end: %w", err)
 	}
 	return nil
+}
+
+// EndHolder ends every session of kind held by holder (a person whose data was erased) and says
+// how many there were. An empty holder ends nothing.
+func (s *Store) EndHolder(ctx context.Context, kind Kind, holder string) (int64, error) {
+	if holder == "" {
+		return 0, nil
+	}
+	if err := s.Migrate(ctx); err != nil {
+		return 0, err
+	}
+	res, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE kind = $1 AND holder = $2`, string(kind), holder)
+	if err != nil {
+		return 0, fmt.Errorf("session: end the holder's sessions: %w", err)
+	}
+	return res.RowsAffected()
 }
 
 // Begin records a sign-in attempt and returns its state, which goes to the provider and, in a

@@ -112,6 +112,23 @@ func TestSessionsLiveUntilIdleOrAbsoluteTimeoutAndEndOnSignOut(t *testing.T) {
 		if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM sessions`).Scan(&stored); err != nil || stored != 0 {
 			t.Errorf("%d sessions kept after every one ended or expired (%v)", stored, err)
 		}
+
+		// An erasure ends every session of the person, and no one else's.
+		held := session.Session{Kind: session.Citizen, Subject: "u1", Holder: "index-of-u1"}
+		phone, _ := store.Create(ctx, held)
+		laptop, _ := store.Create(ctx, held)
+		other, _ := store.Create(ctx, session.Session{Kind: session.Citizen, Subject: "u2", Holder: "index-of-u2"})
+		if n, err := store.EndHolder(ctx, session.Citizen, "index-of-u1"); err != nil || n != 2 {
+			t.Fatalf("EndHolder: %d, %v; want 2 sessions ended", n, err)
+		}
+		for _, token := range []string{phone, laptop} {
+			if _, err := store.Get(ctx, token, session.Citizen); !errors.Is(err, session.ErrNoSession) {
+				t.Errorf("a session of the erased person lives on: %v", err)
+			}
+		}
+		if got, err := store.Get(ctx, other, session.Citizen); err != nil || got.Holder != "index-of-u2" {
+			t.Errorf("another person's session: %+v, %v", got, err)
+		}
 	})
 }
 
