@@ -15,8 +15,8 @@ type myDossiersView struct {
 	// SignInFailed: the provider's answer was refused (the browser came back with dang-nhap=that-bai).
 	SignInFailed bool
 	Me           *httpkit.Me
-	Page  httpkit.MyDossierPage
-	After string
+	Page         httpkit.MyDossierPage
+	After        string
 }
 
 // myDossiersPage shows the signed-in citizen's dossiers, each linked to its public lookup page,
