@@ -155,7 +155,13 @@ func (b *browser) post(u string, form url.Values) (*http.Response, string) {
 // the address the provider sends the browser back to — without following it.
 func (ce *citizenEnv) toCallback(b *browser, who demoidp.Person) string {
 	ce.t.Helper()
-	resp, page := b.get(ce.url + mhttp.CitizenSignInPath + "?next=/ho-so-cua-toi")
+	return ce.toCallbackFrom(b, who, "/ho-so-cua-toi")
+}
+
+// toCallbackFrom is toCallback for a sign-in asked to land at next.
+func (ce *citizenEnv) toCallbackFrom(b *browser, who demoidp.Person, next string) string {
+	ce.t.Helper()
+	resp, page := b.get(ce.url + mhttp.CitizenSignInPath + "?next=" + url.QueryEscape(next))
 	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Request.URL.String(), ce.idpURL+"/dang-nhap") || !strings.Contains(page, who.Name) {
 		ce.t.Fatalf("sign-in did not reach the provider's page: %d at %s", resp.StatusCode, resp.Request.URL)
 	}
@@ -499,5 +505,26 @@ func TestCitizenRoutesAreClassified(t *testing.T) {
 	}
 	if found != 6 {
 		t.Errorf("%d citizens' routes mounted, want 6 (sign-in, callback, sign-out, me, my dossiers, the page)", found)
+	}
+}
+
+// After sign-in a citizen lands on motcua's own citizen pages only: another site, the officials'
+// pages or the API are replaced by "Hồ sơ của tôi".
+func TestSignInLandsOnlyOnCitizenPages(t *testing.T) {
+	ce := newCitizenEnv(t, sessionsInTheStore)
+	for next, want := range map[string]string{
+		"/tra-cuu/000.00.00.H56-260302-0001": "/tra-cuu/000.00.00.H56-260302-0001",
+		"//evil.example/x":                   "/ho-so-cua-toi",
+		"/\\evil.example":                  "/ho-so-cua-toi",
+		"https://evil.example/":              "/ho-so-cua-toi",
+		"/can-bo":                            "/ho-so-cua-toi",
+		"/api/v1/me":                         "/ho-so-cua-toi",
+	} {
+		b := newBrowser(t)
+		callback := ce.toCallbackFrom(b, citizenAn, next)
+		b.client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+		if resp, _ := b.get(callback); resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != want {
+			t.Errorf("next=%s: %d to %q, want %q", next, resp.StatusCode, resp.Header.Get("Location"), want)
+		}
 	}
 }
