@@ -515,7 +515,7 @@ func TestSignInLandsOnlyOnCitizenPages(t *testing.T) {
 	for next, want := range map[string]string{
 		"/tra-cuu/000.00.00.H56-260302-0001": "/tra-cuu/000.00.00.H56-260302-0001",
 		"//evil.example/x":                   "/ho-so-cua-toi",
-		"/\\evil.example":                  "/ho-so-cua-toi",
+		"/\\evil.example":                    "/ho-so-cua-toi",
 		"https://evil.example/":              "/ho-so-cua-toi",
 		"/can-bo":                            "/ho-so-cua-toi",
 		"/api/v1/me":                         "/ho-so-cua-toi",
