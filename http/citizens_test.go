@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -526,5 +527,29 @@ func TestSignInLandsOnlyOnCitizenPages(t *testing.T) {
 		if resp, _ := b.get(callback); resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != want {
 			t.Errorf("next=%s: %d to %q, want %q", next, resp.StatusCode, resp.Header.Get("Location"), want)
 		}
+	}
+}
+
+// An approved correction of the identification number moves the dossier to the person it now names.
+func TestACorrectedNumberMovesTheDossier(t *testing.T) {
+	ce := newCitizenEnv(t, sessionsInTheStore)
+	code := ce.receiveFor(citizenAn) // recorded under An's number by mistake: it is Binh's
+	ce.waitPublic(code, "received")
+	an, binh := ce.signIn(newBrowser(t), citizenAn), ce.signIn(newBrowser(t), citizenBinh)
+	ce.waitProjected()
+	if got := myCodes(t, ce.call("GET", "/api/v1/me/dossiers", an, "")); len(got) != 1 {
+		t.Fatalf("before the correction An's list is %v", got)
+	}
+	requested := ce.expect(ce.do("POST", "/api/v1/dossiers/"+code+"/corrections", ce.token("tiepnhan1", centre, commands.RoleReception),
+		map[string]any{"changes": []map[string]any{{"field": "applicant.id_number", "old": citizenAn.IDNumber, "new": citizenBinh.IDNumber}},
+			"reason": "Nhập nhầm số định danh"}), http.StatusOK)
+	number := requested.body["corrections"].(map[string]any)["pending"].(map[string]any)["number"].(float64)
+	ce.expect(ce.do("POST", "/api/v1/dossiers/"+code+"/corrections/"+strconv.Itoa(int(number))+"/approve", ce.token("truongphong", centre, commands.RoleHead), nil), http.StatusOK)
+	ce.waitProjected()
+	if got := myCodes(t, ce.call("GET", "/api/v1/me/dossiers", an, "")); len(got) != 0 {
+		t.Errorf("after the correction An's list is %v, want empty", got)
+	}
+	if got := myCodes(t, ce.call("GET", "/api/v1/me/dossiers", binh, "")); len(got) != 1 || got[0] != code {
+		t.Errorf("after the correction Binh's list is %v, want [%s]", got, code)
 	}
 }

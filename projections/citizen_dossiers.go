@@ -43,9 +43,10 @@ func (v CitizenDossiersView) Migrate(ctx context.Context, db *sql.DB, d engine.D
 			since BIGINT NOT NULL`, "dossier_id", tableIndex{suffix: "_by_applicant", columns: "applicant, since"}))
 }
 
-// Apply indexes the applicant of every submission and receipt. A receipt after an online
-// submission keeps the dossier's first moment and takes the applicant as the desk recorded it; an
-// applicant without an index (erased, or no number) leaves the dossier to nobody.
+// Apply indexes the applicant of every submission and receipt, and the number an approved
+// correction gives. A receipt after an online submission keeps the dossier's first moment and takes
+// the applicant as the desk recorded it; an applicant without an index (erased, or no number)
+// leaves the dossier to nobody.
 func (v CitizenDossiersView) Apply(ctx context.Context, tx *sql.Tx, batch engine.Batch) error {
 	if len(v.Key) == 0 {
 		return fmt.Errorf("%s: no blind index key", v.Name())
@@ -62,6 +63,14 @@ func (v CitizenDossiersView) Apply(ctx context.Context, tx *sql.Tx, batch engine
 			applicant, at = e.Applicant, e.SubmittedAt
 		case domain.Received:
 			applicant, at = e.Applicant, e.ReceivedAt
+		case domain.CorrectionApproved:
+			// An approved correction of the identification number moves the dossier to the person
+			// it now names (an erased applicant's correction reads with no changes).
+			number, corrected := correctedIDNumber(e)
+			if !corrected {
+				continue
+			}
+			applicant, at = domain.Applicant{IDNumber: number}, e.ApprovedAt
 		default:
 			continue // no other event names the applicant
 		}
@@ -79,6 +88,19 @@ func (v CitizenDossiersView) Apply(ctx context.Context, tx *sql.Tx, batch engine
 		}
 	}
 	return nil
+}
+
+// correctedIDNumber is the identification number an approved correction gives, if it changes it.
+func correctedIDNumber(e domain.CorrectionApproved) (string, bool) {
+	if e.Applicant == nil {
+		return "", false
+	}
+	for _, c := range e.Applicant.Changes {
+		if c.Field == domain.FieldApplicantIDNumber {
+			return c.New, true
+		}
+	}
+	return "", false
 }
 
 // CitizenDossier is one dossier of a citizen's list: its id and its public status now (the public
