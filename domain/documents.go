@@ -114,6 +114,10 @@ type AttachDocument struct {
 
 func (AttachDocument) Action() Action { return ActionAttachDocument }
 
+// MaxDocuments bounds the files of one dossier, so its page and its history stay bounded whatever
+// the sizes (the bytes are bounded by configuration).
+const MaxDocuments = 500
+
 // MaxFileNameLength bounds a file's name, in characters (most file systems' limit).
 const MaxFileNameLength = 255
 
@@ -160,6 +164,17 @@ func (d Dossier) Document(id string) (DocumentAttached, bool) {
 	return d.Documents[i], true
 }
 
+// AttachedAlready returns the file of the same content already attached to component, if any:
+// sending the same file again (a retried upload) records it once.
+func (d Dossier) AttachedAlready(component, sha256 string) (DocumentAttached, bool) {
+	for _, doc := range d.Documents {
+		if doc.Component != "" && doc.Component == component && strings.EqualFold(doc.SHA256, sha256) {
+			return doc, true
+		}
+	}
+	return DocumentAttached{}, false
+}
+
 // AttachableComponents are the component names a file may be attached to: the procedure's in
 // the catalog, those the dossier recorded, and the items a pending supplement request asks for.
 func (d Dossier) AttachableComponents(catalog []string) []string {
@@ -184,6 +199,7 @@ func decideAttachDocument(d Dossier, c AttachDocument) ([]Event, error) {
 	}
 	v.Check(c.Origin.Valid() && c.Origin != OriginResult, "origin", "must be desk_scan, upload, citizen_store or national_database")
 	checkStoredFile(&v, c.File)
+	v.Check(len(d.Documents) < MaxDocuments, "file", "the dossier already holds %d files", MaxDocuments)
 	if c.MaxDossierBytes > 0 && d.DocumentBytes()+c.File.Size > c.MaxDossierBytes {
 		v.Add("file", "the dossier's files would exceed %d bytes", c.MaxDossierBytes)
 	}

@@ -64,6 +64,8 @@ type Server struct {
 
 	// registerPDFMaxLines bounds the register's PDF (Config.RegisterPDFMaxLines).
 	registerPDFMaxLines int
+	// documents are the dossiers' files (documents.go); nil: no file routes.
+	documents *DocumentsConfig
 }
 
 // Config wires a Server.
@@ -118,6 +120,8 @@ type Config struct {
 	// official a dossier's applicant writes an entry before answering — and serves it to inspectors
 	// at GET /api/v1/access-log (access_log.go). motcua serve always sets it.
 	AccessLog *accesslog.Log
+	// Documents, when set, serves the dossiers' files: uploads, result files, downloads (documents.go).
+	Documents *DocumentsConfig
 }
 
 // NewServer builds the router.
@@ -157,6 +161,7 @@ func NewServer(cfg Config) *Server {
 	s.alarms = cfg.Alarms
 	s.payments = cfg.Payments
 	s.accessLog = cfg.AccessLog
+	s.documents = cfg.Documents
 	s.feeds = newFeedHub(s.readDB, s.publicUpdates, s.limits, s.logger)
 	s.publicLookup = projections.NewPublicLookup(s.readDB)
 	s.deliveries = newDeliveries(cfg.Deliveries, s)
@@ -188,6 +193,12 @@ func NewServer(cfg Config) *Server {
 		})
 		if s.portalWebhook != nil {
 			r.Post("/portal/dossiers", s.portalDossier)
+		}
+		if s.documents != nil {
+			r.Group(func(r chi.Router) {
+				r.Use(s.authenticate)
+				s.documentRoutes(r)
+			})
 		}
 		r.Group(func(r chi.Router) {
 			r.Use(s.authenticate, s.idempotent)
