@@ -27,6 +27,9 @@ type DocumentsConfig struct {
 	Blobs *blobstore.Store
 	// Keys are the crypto-shredding keys every file is sealed with, the applicant's own.
 	Keys shred.KeyStore
+	// TransferTimeout is how long one upload or download may take, instead of the server's read
+	// and write timeouts (a 20 MB scan over a slow line takes minutes); 0 keeps the server's.
+	TransferTimeout time.Duration
 }
 
 // maxFormFieldBytes bounds a text field of an upload form (a component's name).
@@ -77,6 +80,7 @@ type upload struct {
 // at most once; the file's name is checked here (domain.CheckFileName) as the client sent it —
 // multipart.Part.FileName would quietly strip a path, and a name with "../" must be refused.
 func (s *Server) readUpload(w http.ResponseWriter, r *http.Request, fields ...string) (upload, error) {
+	s.extendTransfer(w, true)
 	r.Body = http.MaxBytesReader(w, r.Body, s.documents.Blobs.MaxSize()+uploadOverhead)
 	mr, err := r.MultipartReader()
 	if err != nil {
@@ -275,6 +279,7 @@ func (s *Server) serveDocument(w http.ResponseWriter, r *http.Request, doc domai
 		return
 	}
 	defer body.Close()
+	s.extendTransfer(w, false)
 	w.Header().Set("Content-Type", doc.MediaType)
 	w.Header().Set("Content-Length", strconv.FormatInt(doc.Size, 10))
 	w.Header().Set("Content-Disposition", ContentDisposition(doc.Name(), inline))
@@ -286,6 +291,18 @@ func (s *Server) serveDocument(w http.ResponseWriter, r *http.Request, doc domai
 		s.logger.ErrorContext(r.Context(), "document download failed", "document", doc.DocumentID, "err", err)
 		panic(http.ErrAbortHandler)
 	}
+}
+
+// extendTransfer gives the request's file the configured time to arrive (reading) or to leave.
+func (s *Server) extendTransfer(w http.ResponseWriter, reading bool) {
+	if s.documents.TransferTimeout <= 0 {
+		return
+	}
+	rc, deadline := http.NewResponseController(w), time.Now().Add(s.documents.TransferTimeout)
+	if reading {
+		_ = rc.SetReadDeadline(deadline)
+	}
+	_ = rc.SetWriteDeadline(deadline) // an upload's answer is written after its file was read
 }
 
 // ContentDisposition is the header of a download named name: inline or attachment, with the name

@@ -119,6 +119,20 @@ func newDocEnv(t *testing.T, store eventstore.Store, db *sql.DB) *docEnv {
 	return &docEnv{env: e, stored: store, shredded: events.Sealed, blobs: blobs, blobDir: blobDir, keys: keys}
 }
 
+// documentsConfig is the files' configuration over a fresh blob directory, with the keys of db.
+func documentsConfig(t *testing.T, db *sql.DB) *mhttp.DocumentsConfig {
+	t.Helper()
+	dir, err := dirblob.Open(filepath.Join(t.TempDir(), "blobs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := shred.OpenSQLKeys(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &mhttp.DocumentsConfig{Blobs: blobstore.New(dir, blobstore.Options{MaxSize: testMaxFile}), Keys: keys}
+}
+
 // upload posts a multipart form: fields in order, then the file named name holding content (a
 // name starting "*=" is sent as an RFC 2231 filename* parameter).
 func (e *docEnv) upload(path, token string, fields [][2]string, name string, content []byte) response {

@@ -447,6 +447,7 @@ var messages = map[string][2]string{
 	"action.submit":                {"Nộp trực tuyến", "Submit online"},
 	"action.rate":                  {"Đánh giá", "Rate"},
 	"action.complete-part":         {"Hoàn thành phần việc phối hợp", "Complete a part"},
+	"action.documents":             {"Đính kèm tệp", "Attach a file"},
 	"action.done":                  {"Đã thực hiện: %s.", "Done: %s."},
 	"signin.title":                 {"Cán bộ đăng nhập", "Officials' sign-in"},
 	"signin.intro":                 {"Dán mã đăng nhập (bearer token) do quản trị cấp bằng lệnh motcua token, hoặc một mã in ra khi chạy bản trình diễn.", "Paste the bearer token your administrator minted with motcua token, or one printed by the demo."},
@@ -702,6 +703,7 @@ var messages = map[string][2]string{
 	"dossier.rejected.v1":                 {"Từ chối giải quyết", "Rejected"},
 	"dossier.parallel_step_started.v1":    {"Bắt đầu bước phối hợp song song", "Parallel step started"},
 	"dossier.part_completed.v1":           {"Hoàn thành phần việc phối hợp", "Part completed"},
+	"dossier.document_attached.v1":        {"Đính kèm tệp", "File attached"},
 	"dossier.rated.v1":                    {"Đánh giá", "Rated"},
 
 	"dash.title":                   {"Thống kê, báo cáo", "Dashboards"},
