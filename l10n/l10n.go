@@ -295,7 +295,7 @@ var messages = map[string][2]string{
 	"step.return":                                 {"Trả kết quả", "Returning the result"},
 	"step.online_reception":                       {"Tiếp nhận hồ sơ trực tuyến", "Accepting the online dossier"},
 	"indicator.publication":                       {"Công khai, minh bạch (công bố, công khai thủ tục, tiến độ, kết quả trên Cổng Dịch vụ công)", "Publicity and transparency (procedures, progress and results published on the public service portal)"},
-	"indicator.digitisation":                      {"Số hóa hồ sơ, kết quả giải quyết; tái sử dụng dữ liệu số hóa", "Digitising dossiers and results; reusing digitised data"},
+	"indicator.digitisation_reuse":                {"Tái sử dụng dữ liệu từ cơ sở dữ liệu quốc gia; tài khoản xác thực VNeID", "Reuse from national databases; VNeID-verified accounts"},
 	"indicator.online_service_level":              {"Cung cấp dịch vụ công trực tuyến toàn trình / một phần; thủ tục có thanh toán trực tuyến", "Full or partial online public services; procedures with online payment"},
 	"indicator.complaint_rate":                    {"Tỷ lệ hồ sơ có phản ánh, kiến nghị", "Share of dossiers with complaints or petitions"},
 	"note.refused":                                {"Từ chối tiếp nhận", "Reception refused"},
