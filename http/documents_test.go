@@ -85,7 +85,12 @@ func forEachDocumentBackend(t *testing.T, test func(t *testing.T, e *docEnv)) {
 	})
 }
 
-func newDocEnv(t *testing.T, store eventstore.Store, db *sql.DB) *docEnv {
+func newDocEnv(t testing.TB, store eventstore.Store, db *sql.DB) *docEnv {
+	return newDocEnvLimited(t, store, db, testMaxFile, testMaxDossier)
+}
+
+// newDocEnvLimited is newDocEnv with the given limits per file and per dossier.
+func newDocEnvLimited(t testing.TB, store eventstore.Store, db *sql.DB, maxFile, maxDossier int64) *docEnv {
 	t.Helper()
 	ctx := context.Background()
 	events, err := wiring.Decorate(ctx, store, db)
@@ -101,12 +106,12 @@ func newDocEnv(t *testing.T, store eventstore.Store, db *sql.DB) *docEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	blobs := blobstore.New(dir, blobstore.Options{MaxSize: testMaxFile})
+	blobs := blobstore.New(dir, blobstore.Options{MaxSize: maxFile})
 	cal := calendar.Default()
 	clock := &testClock{t: time.Date(2026, 3, 2, 8, 0, 0, 0, domain.VietnamTime)}
 	quiet := slog.New(slog.DiscardHandler)
 	app := commands.New(events.Sealed, domaintest.Catalog(t, cal), cal)
-	app.Now, app.Logger, app.MaxDossierBytes = clock.Now, quiet, testMaxDossier
+	app.Now, app.Logger, app.MaxDossierBytes = clock.Now, quiet, maxDossier
 	_, key, _ := ed25519.GenerateKey(rand.Reader)
 	server := mhttp.NewServer(mhttp.Config{App: app, Tokens: mhttp.TokenVerifier{Key: key.Public().(ed25519.PublicKey)}, Logger: quiet,
 		Documents: &mhttp.DocumentsConfig{Blobs: blobs, Keys: keys},
@@ -115,7 +120,8 @@ func newDocEnv(t *testing.T, store eventstore.Store, db *sql.DB) *docEnv {
 		})})
 	ts := httptest.NewServer(server)
 	t.Cleanup(ts.Close)
-	e := &env{t: t, url: ts.URL, events: events.Sealed, app: app, server: server, key: key, clock: clock, cal: cal}
+	tt, _ := t.(*testing.T) // nil in a benchmark, which uses none of env's helpers that need it
+	e := &env{t: tt, url: ts.URL, events: events.Sealed, app: app, server: server, key: key, clock: clock, cal: cal}
 	return &docEnv{env: e, stored: store, shredded: events.Sealed, blobs: blobs, blobDir: blobDir, keys: keys}
 }
 
