@@ -17,8 +17,10 @@ import (
 	"log/slog"
 	"mime/multipart"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/textproto"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -497,6 +499,63 @@ func TestErasedApplicantsFilesUnreadableButVerified(t *testing.T) {
 			if bytes.Contains(r.Data, []byte("CCCD")) {
 				t.Errorf("the stored %s holds the file's name in clear: %s", r.Type, r.Data)
 			}
+		}
+	})
+}
+
+// The officials' dossier page lists the files and previews a PDF and an image inline, through the
+// page's own route with the page's session.
+func TestDossierPagePreviewsFiles(t *testing.T) {
+	forEachDocumentBackend(t, func(t *testing.T, e *docEnv) {
+		code := e.received()
+		token := e.token("tiepnhan1", centre, commands.RoleReception)
+		path := "/api/v1/dossiers/" + code + "/documents"
+		scan, picture := pdfOf("bản vẽ", 10<<10), pngOf(t)
+		pdfID := e.expect(e.upload(path, token, [][2]string{{"component", drawing}}, "ban-ve.pdf", scan), http.StatusCreated).body["document"].(map[string]any)["id"].(string)
+		pngID := e.expect(e.upload(path, token, [][2]string{{"component", "Đơn đề nghị cấp giấy phép xây dựng"}}, "don.png", picture), http.StatusCreated).body["document"].(map[string]any)["id"].(string)
+
+		jar, _ := cookiejar.New(nil)
+		browser := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		resp, err := browser.PostForm(e.url+"/can-bo/dang-nhap", url.Values{"token": {token}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		get := func(path string) (*http.Response, []byte) {
+			t.Helper()
+			resp, err := browser.Get(e.url + path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			body, _ := io.ReadAll(resp.Body)
+			return resp, body
+		}
+		resp, body := get("/can-bo/ho-so/" + code)
+		page := string(body)
+		pdfURL, pngURL := "/can-bo/ho-so/"+code+"/tep/"+pdfID, "/can-bo/ho-so/"+code+"/tep/"+pngID
+		if resp.StatusCode != http.StatusOK || !strings.Contains(page, `<iframe class="preview" src="`+pdfURL+`?xem=1"`) ||
+			!strings.Contains(page, `<img class="preview" src="`+pngURL+`?xem=1"`) || !strings.Contains(page, "số hóa tại bộ phận một cửa") {
+			t.Fatalf("dossier page %d lacks the files' previews:\n%s", resp.StatusCode, page)
+		}
+		resp, body = get(pdfURL + "?xem=1")
+		if resp.StatusCode != http.StatusOK || !bytes.Equal(body, scan) || resp.Header.Get("Content-Type") != "application/pdf" ||
+			!strings.HasPrefix(resp.Header.Get("Content-Disposition"), "inline;") {
+			t.Errorf("the PDF's preview: %d %v", resp.StatusCode, resp.Header)
+		}
+		resp, body = get(pngURL)
+		if resp.StatusCode != http.StatusOK || !bytes.Equal(body, picture) || resp.Header.Get("Content-Type") != "image/png" ||
+			!strings.HasPrefix(resp.Header.Get("Content-Disposition"), "attachment;") {
+			t.Errorf("the image's download: %d %v", resp.StatusCode, resp.Header)
+		}
+		// Without a session the file is not given: the visitor is sent to sign in.
+		resp, err = noRedirects.Get(e.url + pdfURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Content-Type") == "application/pdf" {
+			t.Errorf("a file without a session: %d %v", resp.StatusCode, resp.Header)
 		}
 	})
 }

@@ -49,6 +49,9 @@ type API interface {
 	// SentNotifications are the latest notifications sent about a dossier (its id), for the public
 	// lookup page: read directly, not through the router, as the lookup is a hot path.
 	SentNotifications(r *http.Request, dossierID string) []httpkit.SentNotification
+	// ServeDocument streams a dossier's file to the signed-in official through the API (its
+	// authorization, access log and headers), inline for a preview or as an attachment.
+	ServeDocument(w http.ResponseWriter, r *http.Request, ref, documentID string, inline bool)
 }
 
 // record records a read of personal data by the signed-in official, when an access log is wired.
@@ -94,6 +97,9 @@ type Config struct {
 	RecordRead func(r *http.Request, caller commands.Caller, read httpkit.PersonalRead) error
 	// AccessLog mounts the inspectors' page of the access log (the API serves it).
 	AccessLog bool
+	// Documents: the dossiers' files are served (the API's DocumentsConfig is set), so the dossier
+	// page links and previews them.
+	Documents bool
 }
 
 // QueueAlarm is a deadline alarm of a dossier, as the work queue shows it: its kind (a code named
@@ -121,6 +127,7 @@ type Pages struct {
 	alarms        func(ctx context.Context, dossierIDs []string) (map[string][]QueueAlarm, error)
 	recordRead    func(r *http.Request, caller commands.Caller, read httpkit.PersonalRead) error
 	accessLog     bool
+	documents     bool
 }
 
 // New parses the templates and returns the pages.
@@ -131,7 +138,7 @@ func New(cfg Config) *Pages {
 	}
 	return &Pages{app: cfg.App, readDB: cfg.ReadDB, publicLookup: lookup, api: cfg.API, tokens: cfg.Tokens, logger: cfg.Logger, now: cfg.Now,
 		publicBudget: cfg.PublicBudget, publicBaseURL: cfg.PublicBaseURL, deliveries: cfg.Deliveries,
-		onlinePayment: cfg.OnlinePayment, pages: newPageSet(), alarms: cfg.Alarms, recordRead: cfg.RecordRead, accessLog: cfg.AccessLog}
+		onlinePayment: cfg.OnlinePayment, pages: newPageSet(), alarms: cfg.Alarms, recordRead: cfg.RecordRead, accessLog: cfg.AccessLog, documents: cfg.Documents}
 }
 
 // maxSignInBytes bounds the sign-in form: a bearer token, even a long OIDC one.
