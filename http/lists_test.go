@@ -76,7 +76,7 @@ var singleResources = []string{
 	"/api/v1/public/results/{resultCode}", "/api/v1/public/results/{resultCode}/qr.png",
 	"/api/v1/dossiers/{ref}", "/api/v1/dossiers/{ref}/events", "/api/v1/dossiers/{ref}/verification",
 	"/api/v1/dossiers/{ref}/control-sheet",
-	"/api/v1/dossiers/{ref}/documents/{id}",             // one file, streamed (documents_test.go)
+	"/api/v1/dossiers/{ref}/documents/{id}", "/can-bo/ho-so/{code}/tep/{id}", // one file, streamed (documents_test.go)
 	"/api/v1/payments/vnpay/ipn", "/thanh-toan/ket-qua", // online payment (payments_test.go walks them)
 }
 
