@@ -67,10 +67,13 @@ type StoredFile struct {
 // FileLabel is the name a file was uploaded under, kept with the applicant's identity number so
 // that the crypto-shredding decorator seals it under the applicant's key (ApplicantFields): a
 // scan is often named after the person ("CCCD Nguyen Van A.pdf"), and an erasure must take the
-// name with the file. IDNumber is only there to choose the key; nobody reads it from here.
+// name with the file. It has the shape of an applicant: Type (the applicant's, kept in clear as
+// the shredder keeps every applicant's) and IDNumber are only there to choose the key; nobody
+// reads them from here.
 type FileLabel struct {
-	IDNumber string `json:"id_number"`
-	Name     string `json:"name"`
+	Type     ApplicantType `json:"type"`
+	IDNumber string        `json:"id_number"`
+	Name     string        `json:"name"`
 }
 
 // DocumentAttached: a file was attached to one component of the dossier, or to one of its
@@ -212,7 +215,7 @@ func decideAttachDocument(d Dossier, c AttachDocument) ([]Event, error) {
 
 func documentAttached(d Dossier, id string, f StoredFile, origin DocumentOrigin, at time.Time, component, resultCode string) DocumentAttached {
 	return DocumentAttached{DocumentID: id, Component: component, ResultCode: resultCode,
-		File: FileLabel{IDNumber: d.Applicant.IDNumber, Name: NormalFileName(f.Name)}, MediaType: f.MediaType, Size: f.Size,
+		File: FileLabel{Type: d.Applicant.Type, IDNumber: d.Applicant.IDNumber, Name: NormalFileName(f.Name)}, MediaType: f.MediaType, Size: f.Size,
 		SHA256: f.SHA256, Blob: f.Blob, Sealed: f.Sealed, Origin: origin, AttachedAt: at}
 }
 

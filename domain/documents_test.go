@@ -32,7 +32,7 @@ func componentNames() []string {
 func documentAttached() domain.DocumentAttached {
 	f := scannedFile()
 	return domain.DocumentAttached{DocumentID: documentID, Component: "Bản vẽ thiết kế xây dựng",
-		File: domain.FileLabel{IDNumber: applicant().IDNumber, Name: f.Name}, MediaType: f.MediaType, Size: f.Size,
+		File: domain.FileLabel{Type: domain.ApplicantCitizen, IDNumber: applicant().IDNumber, Name: f.Name}, MediaType: f.MediaType, Size: f.Size,
 		SHA256: f.SHA256, Blob: f.Blob, Sealed: true, Origin: domain.OriginDeskScan, AttachedAt: now}
 }
 
@@ -101,7 +101,7 @@ func TestResultWithFile(t *testing.T) {
 		DocumentHash: permitHash, ReadyAt: now}
 	thenEvents(t, signedDossier, domain.MarkResultReady{File: &file, DocumentID: documentID, At: now},
 		domain.DocumentAttached{DocumentID: documentID, ResultCode: ready.ResultCode,
-			File: domain.FileLabel{IDNumber: applicant().IDNumber, Name: file.Name}, MediaType: file.MediaType, Size: file.Size,
+			File: domain.FileLabel{Type: domain.ApplicantCitizen, IDNumber: applicant().IDNumber, Name: file.Name}, MediaType: file.MediaType, Size: file.Size,
 			SHA256: permitHash, Blob: file.Blob, Sealed: true, Origin: domain.OriginResult, AttachedAt: now},
 		ready)
 

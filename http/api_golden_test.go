@@ -89,7 +89,7 @@ func goldenDossier() domain.Dossier {
 		Results: []domain.ResultReady{{ResultCode: "000.00.01.H56-260302-0001-KQ1", Index: 1, DocumentNumber: "125/GPXD", DocumentHash: "2c26b46b",
 			ReadyAt: goldenAt(6*24 + 3)}},
 		Documents: []domain.DocumentAttached{{DocumentID: "0193f0a1-7c2e-7d4b-9a1f-5e6d7c8b9a0f", Component: "Bản vẽ thiết kế",
-			ResultCode: "000.00.01.H56-260302-0001-KQ1", File: domain.FileLabel{IDNumber: "038012345678", Name: "bản vẽ.pdf"},
+			ResultCode: "000.00.01.H56-260302-0001-KQ1", File: domain.FileLabel{Type: domain.ApplicantCitizen, IDNumber: "038012345678", Name: "bản vẽ.pdf"},
 			MediaType: domain.MediaPDF, Size: 482113, SHA256: "2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae",
 			Blob: "fcde2b2edba56bf408601fb721fe9b5c338d10ee429ea04fae5511b68fbf8fb9", Sealed: true, Origin: domain.OriginDeskScan,
 			AttachedAt: goldenAt(3)}},
