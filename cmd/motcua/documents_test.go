@@ -12,7 +12,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/credentials"
+
 	"github.com/motcua/motcua/blobstore"
+	"github.com/motcua/motcua/blobstore/s3blob/versitygwtest"
 	"github.com/motcua/motcua/commands"
 	"github.com/motcua/motcua/domain"
 	"github.com/motcua/motcua/domain/calendar"
@@ -122,4 +126,92 @@ func TestVerifyChecksFilesAndErasureMakesThemUnreadable(t *testing.T) {
 	if err == nil || !strings.Contains(out, "FILE MISSING") || !strings.Contains(out, "dossier-"+dossierID) {
 		t.Errorf("verify of a missing file: %v\n%s", err, out)
 	}
+}
+
+// serve's blob flags: the directory under --data by default, an S3-compatible bucket with
+// --blobs s3 (a real versitygw), and the flags' mistakes refused at start.
+func TestDocumentFlagsChooseTheBackend(t *testing.T) {
+	ctx := context.Background()
+	parse := func(args ...string) (*documentFlags, error) {
+		fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		f := addDocumentFlags(fs)
+		return f, fs.Parse(args)
+	}
+	roundTrip := func(t *testing.T, blobs *blobstore.Store) string {
+		t.Helper()
+		file := []byte("%PDF-1.7\n" + strings.Repeat("x", 1000) + "\n%%EOF\n")
+		info, err := blobs.Put(ctx, bytes.NewReader(file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := blobs.Verify(ctx, info.Hash); err != nil {
+			t.Fatalf("the stored file does not verify: %v", err)
+		}
+		return info.Hash
+	}
+	t.Run("directory", func(t *testing.T) {
+		dataDir := t.TempDir()
+		f, err := parse("--max-file-size", "5MB", "--max-dossier-size", "50MB")
+		if err != nil {
+			t.Fatal(err)
+		}
+		blobs, err := f.open(ctx, dataDir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if blobs.MaxSize() != 5<<20 {
+			t.Errorf("per-file limit %d, want 5 MB", blobs.MaxSize())
+		}
+		hash := roundTrip(t, blobs)
+		if _, err := os.Stat(filepath.Join(dataDir, "blobs", hash[:2], hash)); err != nil {
+			t.Errorf("the blob is not under <data>/blobs: %v", err)
+		}
+	})
+	t.Run("s3", func(t *testing.T) {
+		server := versitygwtest.Start(t)
+		admin, err := minio.New(server.Endpoint, &minio.Options{Creds: credentials.NewStaticV4(server.AccessKey, server.SecretKey, "")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := admin.MakeBucket(ctx, "motcua-serve", minio.MakeBucketOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		t.Setenv("MOTCUA_S3_ACCESS_KEY", server.AccessKey)
+		t.Setenv("MOTCUA_S3_SECRET_KEY", server.SecretKey)
+		f, err := parse("--blobs", "s3", "--s3-endpoint", server.Endpoint, "--s3-tls=false", "--s3-bucket", "motcua-serve", "--s3-prefix", "thanhhoa/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		blobs, err := f.open(ctx, t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		hash := roundTrip(t, blobs)
+		if _, err := admin.StatObject(ctx, "motcua-serve", "thanhhoa/blobs/"+hash, minio.StatObjectOptions{}); err != nil {
+			t.Errorf("the blob is not in the bucket under the prefix: %v", err)
+		}
+	})
+	t.Run("mistakes", func(t *testing.T) {
+		t.Setenv("MOTCUA_S3_ACCESS_KEY", "")
+		for _, args := range [][]string{
+			{"--blobs", "ftp"},
+			{"--blobs", "s3", "--s3-endpoint", "127.0.0.1:9"},
+			{"--blobs", "s3", "--s3-endpoint", "127.0.0.1:9", "--s3-bucket", "b"}, // no credentials
+			{"--max-file-size", "200MB"},                                          // over the dossier's 100 MB
+		} {
+			f, err := parse(args...)
+			if err == nil {
+				_, err = f.open(ctx, t.TempDir())
+			}
+			if err == nil {
+				t.Errorf("%v was accepted", args)
+			}
+		}
+		for _, size := range []string{"0", "-1MB", "twenty", "20TB", "99999999999GB"} {
+			if _, err := parse("--max-file-size", size); err == nil {
+				t.Errorf("--max-file-size %s was accepted", size)
+			}
+		}
+	})
 }
