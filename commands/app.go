@@ -31,7 +31,9 @@ type App struct {
 	// Signers holds the agencies' keys for signed results and payment receipts (signing.go); none
 	// are signed when nil.
 	Signers AgencySigners
-	codes   *codeAllocator
+	// MaxDossierBytes bounds the sum of one dossier's files; DefaultMaxDossierBytes when 0.
+	MaxDossierBytes int64
+	codes           *codeAllocator
 	// orderVersions remembers the last version seen of each day's payment orders (payment_order.go).
 	orderVersions lastVersions
 }

@@ -66,6 +66,8 @@ var permissions = map[domain.Action][]Role{
 	domain.ActionRequestCorrection: {RoleReception, RoleSpecialist, RoleHead, RoleSigner},
 	domain.ActionApproveCorrection: {RoleHead, RoleSigner},
 	domain.ActionRejectCorrection:  {RoleHead, RoleSigner},
+	// The desk scans what it received; a specialist may add a document the applicant sent later.
+	domain.ActionAttachDocument: {RoleReception, RoleSpecialist, RoleAdmin},
 }
 
 // RolesFor lists the roles allowed to take action.

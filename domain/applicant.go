@@ -60,12 +60,13 @@ func (a Applicant) Validate(v *Validation, prefix string) {
 // erased on a legal request (crypto-shredding, eventstore/shred).
 const ErasedName = "[đã xoá]"
 
-// ApplicantFields names, per event type, the top-level JSON member holding an Applicant: the
-// identity data eventstore/shred seals, given to it by the wiring.
+// ApplicantFields names, per event type, the top-level JSON member holding an Applicant — or, on
+// a document, the file's name with the applicant's identity number choosing the key (FileLabel):
+// the identity data eventstore/shred seals, given to it by the wiring.
 func ApplicantFields() map[string]string {
 	// Corrections carry the applicant's corrected fields in a member of the same name (correction.go).
 	return map[string]string{TypeReceived: "applicant", TypeSubmitted: "applicant",
-		TypeCorrectionRequested: "applicant", TypeCorrectionApproved: "applicant"}
+		TypeCorrectionRequested: "applicant", TypeCorrectionApproved: "applicant", TypeDocumentAttached: "file"}
 }
 
 // MaskedName hides a person's name on the public face: each word keeps its first letter

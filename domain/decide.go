@@ -33,6 +33,7 @@ const (
 	ActionReject              Action = "reject"
 	ActionRate                Action = "rate"
 	ActionCompletePart        Action = "complete-part"
+	ActionAttachDocument      Action = "documents"
 )
 
 // Command asks the dossier to change. Commands carry every input of the decision — the moment, the
@@ -103,6 +104,8 @@ func Decide(d Dossier, c Command) ([]Event, error) {
 		return decideApproveCorrection(d, c)
 	case RejectCorrection:
 		return decideRejectCorrection(d, c)
+	case AttachDocument:
+		return decideAttachDocument(d, c)
 	}
 	return nil, Errorf(EINTERNAL, "unknown command %T", c)
 }
@@ -133,6 +136,9 @@ var Allowed = map[Action][]Status{
 	ActionRequestCorrection:   correctableStatuses,
 	ActionApproveCorrection:   decidingStatuses,
 	ActionRejectCorrection:    decidingStatuses,
+	// Files come with the application and its supplements, and the desk scans the paper it
+	// received; once the result is decided the application is closed.
+	ActionAttachDocument: {StatusSubmitted, StatusReceived, StatusProcessing, StatusSupplementRequested, StatusAwaitingPayment, StatusSuspended},
 }
 
 // AllowedActions lists the actions the dossier's status allows now, in a stable order.
@@ -151,6 +157,7 @@ var allActions = []Action{
 	ActionInterAgencyTransfer, ActionAppraise, ActionSign, ActionAssessFee, ActionPay, ActionMarkResultReady,
 	ActionReturnResult, ActionIssueApology, ActionSuspend, ActionResume, ActionWithdraw, ActionReject, ActionRate,
 	ActionCompletePart, ActionRequestCorrection, ActionApproveCorrection, ActionRejectCorrection,
+	ActionAttachDocument,
 }
 
 func statusAllows(a Action, s Status) bool {

@@ -26,7 +26,11 @@ type Pay struct {
 type MarkResultReady struct {
 	DocumentNumber string
 	DocumentHash   string
-	At             time.Time
+	// File, when given, is the result's electronic file, stored already; DocumentID names it.
+	// Its digest must be the result's: the one the signer signed for the first result.
+	File       *StoredFile
+	DocumentID string
+	At         time.Time
 }
 
 // ReturnResult records that the applicant has the result.
@@ -105,7 +109,23 @@ func decideMarkResultReady(d Dossier, c MarkResultReady) ([]Event, error) {
 		// The first result is the signed document itself.
 		number, hash = d.Signature.DocumentNumber, d.Signature.DocumentHash
 	}
-	return []Event{ResultReady{ResultCode: ResultCode(d.Code, n), Index: n, DocumentNumber: number, DocumentHash: hash, ReadyAt: c.At}}, nil
+	ready := ResultReady{ResultCode: ResultCode(d.Code, n), Index: n, DocumentNumber: number, DocumentHash: hash, ReadyAt: c.At}
+	if c.File == nil {
+		return []Event{ready}, nil
+	}
+	checkStoredFile(&v, *c.File)
+	v.Check(c.DocumentID != "", "document_id", "is required")
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	if hash == "" {
+		ready.DocumentHash = c.File.SHA256 // a further result without a stated digest is its file
+	} else if !strings.EqualFold(hash, c.File.SHA256) {
+		// Not the document that was signed: handing it out as the result would be a forgery.
+		return nil, refuse(d, ActionMarkResultReady, "the file's SHA-256 %s is not the result's document_hash %s", c.File.SHA256, hash)
+	}
+	// The file first: whoever reads the result ready finds its file already attached.
+	return []Event{documentAttached(d, c.DocumentID, *c.File, OriginResult, c.At, "", ready.ResultCode), ready}, nil
 }
 
 func decideReturnResult(d Dossier, c ReturnResult) ([]Event, error) {

@@ -61,8 +61,10 @@ type Dossier struct {
 	FeesPaid int64  `json:"fees_paid"`
 	Payments []Paid `json:"payments,omitempty"`
 
-	Results    []ResultReady `json:"results,omitempty"`
-	ReturnedAt time.Time     `json:"returned_at,omitzero"`
+	Results []ResultReady `json:"results,omitempty"`
+	// Documents are the files attached to the dossier's components and results, in order.
+	Documents  []DocumentAttached `json:"documents,omitempty"`
+	ReturnedAt time.Time          `json:"returned_at,omitzero"`
 
 	Apology     *ApologyIssued `json:"apology,omitempty"` // the latest
 	Apologies   int            `json:"apologies"`
@@ -301,6 +303,8 @@ func Evolve(d Dossier, e Event) Dossier {
 		if d.FeesPaid >= d.FeesDue {
 			d.Status = d.StatusAfterPayment
 		}
+	case DocumentAttached:
+		d.Documents = append(d.Documents, e)
 	case ResultReady:
 		d.Status = StatusResultReady
 		d.Results = append(d.Results, e)

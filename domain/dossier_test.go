@@ -334,6 +334,8 @@ func commandFor(t *testing.T, action domain.Action) domain.Command {
 		return approveCorrection(1)
 	case domain.ActionRejectCorrection:
 		return rejectCorrection(1)
+	case domain.ActionAttachDocument:
+		return attachDocument()
 	}
 	t.Fatalf("no command for action %q", action)
 	return nil
@@ -348,7 +350,7 @@ type transitionCase struct {
 }
 
 func allTransitionCases() []transitionCase {
-	return slices.Concat(receptionTransitions(), processingTransitions(), resultTransitions(), timeTransitions(), correctionTransitions())
+	return slices.Concat(receptionTransitions(), processingTransitions(), resultTransitions(), timeTransitions(), correctionTransitions(), documentTransitions())
 }
 
 func runTransitions(t *testing.T, cases []transitionCase) {
@@ -466,8 +468,8 @@ func TestEveryAllowedTransitionIsTested(t *testing.T) {
 // TestEveryRefusedTransition tries every action in every status that does not allow it, with a
 // command that would otherwise be valid, and expects a *TransitionError naming both.
 func TestEveryRefusedTransition(t *testing.T) {
-	if len(domain.Allowed) != 23 {
-		t.Fatalf("Allowed lists %d actions; this test and commandFor know 23", len(domain.Allowed))
+	if len(domain.Allowed) != 24 {
+		t.Fatalf("Allowed lists %d actions; this test and commandFor know 24", len(domain.Allowed))
 	}
 	refusals := 0
 	for _, status := range domain.AllStatuses {
@@ -490,9 +492,9 @@ func TestEveryRefusedTransition(t *testing.T) {
 			})
 		}
 	}
-	// 38 pairs of the process, and corrections: requested in 6 statuses, decided in 9.
-	if refusals != 23*len(domain.AllStatuses)-62 {
-		t.Errorf("tried %d refused transitions, want %d (62 pairs are allowed)", refusals, 23*len(domain.AllStatuses)-62)
+	// 38 pairs of the process, corrections requested in 6 statuses and decided in 9, files in 6.
+	if refusals != 24*len(domain.AllStatuses)-68 {
+		t.Errorf("tried %d refused transitions, want %d (68 pairs are allowed)", refusals, 24*len(domain.AllStatuses)-68)
 	}
 }
 
@@ -699,7 +701,9 @@ func roundTripSamples() []domain.Event {
 	}
 	pc := partCompleted()
 	pc.StepDeadline, pc.CompletedAt = utc(pc.StepDeadline), utc(pc.CompletedAt)
-	return append([]domain.Event{s, r, rf, sr, sp, tr, ia, ap, sg, fa, pd, rr, rt, ai, su, rs, wd, rj, rd, ps, pc}, correctionRoundTripSamples()...)
+	da := documentAttached()
+	da.ResultCode, da.AttachedAt = domain.ResultCode(dossierCode, 1), utc(da.AttachedAt)
+	return append([]domain.Event{s, r, rf, sr, sp, tr, ia, ap, sg, fa, pd, rr, rt, ai, su, rs, wd, rj, rd, ps, pc, da}, correctionRoundTripSamples()...)
 }
 
 func TestEventsRoundTrip(t *testing.T) {

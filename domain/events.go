@@ -39,6 +39,7 @@ const (
 	TypeRated                  = "dossier.rated.v1"
 	TypeParallelStepStarted    = "dossier.parallel_step_started.v1"
 	TypePartCompleted          = "dossier.part_completed.v1"
+	TypeDocumentAttached       = "dossier.document_attached.v1"
 )
 
 // Channel is how a dossier came in or a result goes out (national portal codes: 1 in person,
@@ -411,6 +412,7 @@ var eventDecoders = decoderTable(
 	decoderOf[ResultReturned](), decoderOf[ApologyIssued](), decoderOf[Suspended](), decoderOf[Resumed](),
 	decoderOf[Withdrawn](), decoderOf[Rejected](), decoderOf[Rated](), decoderOf[ParallelStepStarted](),
 	decoderOf[PartCompleted](), decoderOf[CorrectionRequested](), decoderOf[CorrectionApproved](), decoderOf[CorrectionRejected](),
+	decoderOf[DocumentAttached](),
 )
 
 // eventDecoder decodes one event type's payload.

@@ -118,6 +118,11 @@ func goldenExamples() map[string]domain.Event {
 		domain.PartCompleted{ParallelStep: "Lấy ý kiến", Step: "Ý kiến Công an", Agency: "000.00.30.H56",
 			By:      domain.Handler{Unit: "000.00.30.H56", OfficialID: "cong-an-1", OfficialName: "Phạm Văn Dũng"},
 			Opinion: "Không có ý kiến khác", StepDeadline: goldenTime(4 * 24), CompletedAt: goldenTime(2 * 24)},
+		domain.DocumentAttached{DocumentID: "0193f0a1-7c2e-7d4b-9a1f-5e6d7c8b9a0f", Component: "Bản vẽ thiết kế",
+			ResultCode: "000.00.01.H56-260302-0001-KQ1", File: domain.FileLabel{Type: domain.ApplicantCitizen, IDNumber: "038012345678", Name: "bản vẽ mặt bằng.pdf"},
+			MediaType: domain.MediaPDF, Size: 482113, SHA256: "2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae",
+			Blob: "fcde2b2edba56bf408601fb721fe9b5c338d10ee429ea04fae5511b68fbf8fb9", Sealed: true,
+			Origin: domain.OriginDeskScan, AttachedAt: goldenTime(3)},
 	}
 	examples = append(examples, correctionGoldenExamples(goldenTime)...)
 	byType := make(map[string]domain.Event, len(examples))

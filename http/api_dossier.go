@@ -49,6 +49,7 @@ type dossierResponse struct {
 	FeesPaid           int64                  `json:"fees_paid"`
 	Payments           []paymentBody          `json:"payments,omitempty"`
 	Results            []resultBody           `json:"results,omitempty"`
+	Documents          []documentBody         `json:"documents,omitempty"`
 	ReturnedAt         time.Time              `json:"returned_at,omitzero"`
 	Apology            *apologyBody           `json:"apology,omitempty"`
 	Apologies          int                    `json:"apologies"`
@@ -77,6 +78,7 @@ func dossierResponseOf(d domain.Dossier, now time.Time) dossierResponse {
 		SupplementRequests: d.SupplementRequests, PendingSupplement: mapPointer(d.PendingSupplement, supplementRequestBodyOf),
 		WaitingTime: d.WaitingTime, Appraisal: mapPointer(d.Appraisal, appraisalBodyOf), Signature: mapPointer(d.Signature, signatureBodyOf),
 		FeesDue: d.FeesDue, FeesPaid: d.FeesPaid, Payments: mapSlice(d.Payments, paymentBodyOf), Results: mapSlice(d.Results, resultBodyOf),
+		Documents:  mapSlice(d.Documents, documentBodyOf),
 		ReturnedAt: d.ReturnedAt, Apology: mapPointer(d.Apology, apologyBodyOf), Apologies: d.Apologies, SuspendedAt: d.SuspendedAt,
 		ClosedAt: d.ClosedAt, CloseReason: d.CloseReason, Rating: mapPointer(d.Rating, ratingBodyOf),
 		ResumeStatus: string(d.ResumeStatus), StatusAfterPayment: string(d.StatusAfterPayment),

@@ -79,6 +79,7 @@ var singleResources = []string{
 	"/api/v1/public/results/{resultCode}", "/api/v1/public/results/{resultCode}/qr.png",
 	"/api/v1/dossiers/{ref}", "/api/v1/dossiers/{ref}/events", "/api/v1/dossiers/{ref}/verification",
 	"/api/v1/dossiers/{ref}/control-sheet",
+	"/api/v1/dossiers/{ref}/documents/{id}", "/can-bo/ho-so/{code}/tep/{id}", // one file, streamed (documents_test.go)
 	"/api/v1/payments/vnpay/ipn", "/thanh-toan/ket-qua", // online payment (payments_test.go walks them)
 	"/api/v1/me", "/cong-dan/dang-nhap", "/cong-dan/dang-nhap/callback", // citizens (citizens_test.go walks them)
 }
@@ -100,6 +101,7 @@ func TestNoListAnswersMoreThanItsPageSize(t *testing.T) {
 			t.Fatal(err)
 		}
 		cfg.Deliveries = &mhttp.DeliveriesConfig{Dialect: engine.SQLite, Destinations: []string{"email"}}
+		cfg.Documents = documentsConfig(t, cfg.ReadDB)
 	}})
 	for _, r := range routesOf(t, e.server) {
 		_, paged := pagedLists[r.pattern]

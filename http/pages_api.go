@@ -247,6 +247,27 @@ func (s *Server) apiWrite(r *http.Request, method, path string, body any, header
 	}
 }
 
+// ServeDocument routes the page's request to the API's download, as the page's visitor, writing
+// straight to w: a file is streamed, never held as the other calls' answers are.
+func (a pagesAPI) ServeDocument(w http.ResponseWriter, r *http.Request, ref, documentID string, inline bool) {
+	path := "/api/v1/dossiers/" + url.PathEscape(ref) + "/documents/" + url.PathEscape(documentID)
+	if inline {
+		path += "?inline=1"
+	}
+	routed := context.WithValue(r.Context(), chi.RouteCtxKey, nil)
+	req, err := http.NewRequestWithContext(routed, http.MethodGet, path, nil)
+	if err != nil {
+		a.s.writeError(w, r, err)
+		return
+	}
+	req.RemoteAddr = r.RemoteAddr
+	req.Header.Set("X-Correlation-ID", commands.CorrelationID(r.Context()).String())
+	if token := web.SessionToken(r); token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	a.s.router.ServeHTTP(w, req)
+}
+
 func (a pagesAPI) AccessLog(r *http.Request, q httpkit.AccessQuery) (httpkit.AccessPage, *httpkit.Problem, error) {
 	params := url.Values{}
 	for name, value := range map[string]string{"dossier": q.Dossier, "applicant": q.Applicant, "limit": q.Limit, "after": q.After} {

@@ -66,6 +66,8 @@ type Server struct {
 	registerPDFMaxLines int
 	// citizens signs citizens in through their identity provider (citizens.go); nil: no citizen signs in.
 	citizens *CitizenSignIn
+	// documents are the dossiers' files (documents.go); nil: no file routes.
+	documents *DocumentsConfig
 }
 
 // Config wires a Server.
@@ -123,6 +125,8 @@ type Config struct {
 	// Citizens, when set, signs citizens in through their identity provider (VNeID) and serves
 	// their own space: GET /api/v1/me, /api/v1/me/dossiers and the page "Hồ sơ của tôi" (citizens.go).
 	Citizens *CitizenSignIn
+	// Documents, when set, serves the dossiers' files: uploads, result files, downloads (documents.go).
+	Documents *DocumentsConfig
 }
 
 // NewServer builds the router.
@@ -163,6 +167,7 @@ func NewServer(cfg Config) *Server {
 	s.payments = cfg.Payments
 	s.accessLog = cfg.AccessLog
 	s.citizens = cfg.Citizens
+	s.documents = cfg.Documents
 	s.feeds = newFeedHub(s.readDB, s.publicUpdates, s.limits, s.logger)
 	s.publicLookup = projections.NewPublicLookup(s.readDB)
 	s.deliveries = newDeliveries(cfg.Deliveries, s)
@@ -179,7 +184,7 @@ func NewServer(cfg Config) *Server {
 	web.New(web.Config{App: s.app, ReadDB: s.readDB, PublicLookup: s.publicLookup, API: pagesAPI{s}, Tokens: s.verifier, Logger: s.logger, Now: s.now,
 		PublicBudget: s.publicBudget, PublicBaseURL: s.publicBaseURL, Deliveries: s.deliveries != nil,
 		Alarms: s.pageAlarms(), OnlinePayment: s.payments != nil, RecordRead: s.recordRead, AccessLog: s.accessLog != nil,
-		Citizens: s.citizens != nil}).Mount(r)
+		Citizens: s.citizens != nil, Documents: s.documents != nil}).Mount(r)
 	s.paymentRoutes(r)
 	r.With(s.publicBudget(rateLimited)).Group(s.citizenRoutes)
 	r.Route("/api/v1", func(r chi.Router) {
@@ -198,6 +203,12 @@ func NewServer(cfg Config) *Server {
 			r.Post("/portal/dossiers", s.portalDossier)
 		}
 		s.citizenAPIRoutes(r)
+		if s.documents != nil {
+			r.Group(func(r chi.Router) {
+				r.Use(s.authenticate)
+				s.documentRoutes(r)
+			})
+		}
 		r.Group(func(r chi.Router) {
 			r.Use(s.authenticate, s.idempotent)
 			r.Post("/dossiers", s.receive)

@@ -37,7 +37,8 @@ func (SatisfactionView) Tables() []string {
 
 // SchemaVersion 3: counters and slim dossier state replace the copy of the summary, the ratings
 // and the participants (2 and below).
-func (SatisfactionView) SchemaVersion() int { return 4 } // 4: its tables WITHOUT ROWID on SQLite
+// 4: its tables WITHOUT ROWID on SQLite; 5: the digitisation counters (QĐ 766 4.1–4.3).
+func (SatisfactionView) SchemaVersion() int { return 5 }
 func (SatisfactionView) WithPrefix(prefix string) engine.Consumer {
 	return SatisfactionView{Prefix: prefix}
 }
@@ -88,10 +89,21 @@ var tallyColumns = func() []string {
 
 // indicatorTally is what the Quyết định 766 counters add up beyond the ratings: dossiers first paid
 // on the day, those of them paid online (at any payment), and dossiers resolved on the day whose
-// applicant was dissatisfied on a criterion they judge.
-type indicatorTally [3]int64
+// applicant was dissatisfied on a criterion they judge; then the digitisation group's (4.1–4.3):
+// dossiers whose first result was ready on the day, those of them whose result carried its file,
+// those whose every component and result were files, those whose every component was a file.
+type indicatorTally [7]int64
 
-var indicatorColumns = []string{"paid_dossiers", "paid_online", "dissatisfied_resolved"}
+var indicatorColumns = []string{"paid_dossiers", "paid_online", "dissatisfied_resolved",
+	"resulted", "result_file", "components_and_result_files", "components_files"}
+
+// Positions of the digitisation counters in an indicatorTally.
+const (
+	indicatorResulted = 3 + iota
+	indicatorResultFile
+	indicatorAllFiles
+	indicatorComponentFiles
+)
 
 // countKey is a counter row's key. name is the procedure's or official's name as recorded: part of
 // the key so that rows only ever add, whatever order their dossiers are folded in.
@@ -202,6 +214,33 @@ type satisfactionHandling struct {
 	Parts     []satisfactionStep   `json:"parts,omitempty"`
 	Units     []satisfactionUnit   `json:"units,omitempty"`
 	Officials []satisfactionPerson `json:"officials,omitempty"`
+	// Components are the names of the dossier's components as the domain keeps them (the
+	// submission's or the receipt's, then each supplement's added), Filed those carrying a file,
+	// ResultFiled the results whose file is attached: what the digitisation indicators read at
+	// the first result. Kept here, in the handling's JSON, to need no column of their own.
+	Components  []string `json:"components,omitempty"`
+	Filed       []string `json:"filed,omitempty"`
+	ResultFiled []string `json:"result_filed,omitempty"`
+}
+
+// allFiled reports whether every component of the dossier carries a file (and there is one).
+func (h *satisfactionHandling) allFiled() bool {
+	for _, c := range h.Components {
+		if !slices.Contains(h.Filed, c) {
+			return false
+		}
+	}
+	return len(h.Components) > 0
+}
+
+func componentNames(cs []domain.Component) []string {
+	names := make([]string, 0, len(cs))
+	for _, c := range cs {
+		if !slices.Contains(names, c.Name) {
+			names = append(names, c.Name)
+		}
+	}
+	return names
 }
 
 // satisfactionStep is a step under way: the unit it was handed to, its deadline (none for the
@@ -317,10 +356,12 @@ func (f *satisfactionFold) fold(s *satisfactionDossier, re eventstore.RecordedEv
 		}
 		s.known, s.dirty = true, true
 		s.receivingUnit, s.competentAgency, s.procedureCode, s.procedureName = e.ReceivingUnit, e.CompetentAgency, e.Procedure.Code, e.Procedure.Name
+		s.handling.Components = componentNames(e.Components)
 	case domain.Received:
 		s.known, s.dirty = true, true
 		s.receivingUnit, s.competentAgency, s.procedureCode, s.procedureName = e.ReceivingUnit, e.CompetentAgency, e.Procedure.Code, e.Procedure.Name
 		s.dueDate = e.AppointmentDate
+		s.handling.Components = componentNames(e.Components)
 		// The reception step lasts until the dossier reaches the department; the online
 		// submission's wait for acceptance is no unit's share of the resolution time.
 		s.handling.Step = satisfactionStep{Unit: e.ReceivingUnit, Deadline: e.TransferDeadline, Open: true}
@@ -337,6 +378,18 @@ func (f *satisfactionFold) fold(s *satisfactionDossier, re eventstore.RecordedEv
 	case domain.Supplemented:
 		if !e.NewAppointmentDate.IsZero() {
 			s.dueDate = e.NewAppointmentDate // NĐ 61 art. 19: the time limit restarts
+		}
+		for _, name := range componentNames(e.Components) {
+			if !slices.Contains(h.Components, name) {
+				h.Components = append(h.Components, name)
+			}
+		}
+	case domain.DocumentAttached:
+		switch {
+		case e.ResultCode != "" && !slices.Contains(h.ResultFiled, e.ResultCode):
+			h.ResultFiled = append(h.ResultFiled, e.ResultCode)
+		case e.Component != "" && !slices.Contains(h.Filed, e.Component):
+			h.Filed = append(h.Filed, e.Component)
 		}
 	case domain.Resumed:
 		// Events recorded before the due dates were kept moved only the appointment date.
@@ -383,6 +436,7 @@ func (f *satisfactionFold) fold(s *satisfactionDossier, re eventstore.RecordedEv
 		}
 		if s.resolvedOn == "" {
 			s.resolvedOn, s.resolvedVerdict = civilDate(e.ReadyAt), judge(e.ReadyAt, s.dueDate)
+			f.countDigitisation(s, e.ResultCode)
 		}
 		h.nextStep(e.ReadyAt, satisfactionStep{Unit: s.receivingUnit, Open: true})
 	case domain.ResultReturned:
@@ -394,6 +448,24 @@ func (f *satisfactionFold) fold(s *satisfactionDossier, re eventstore.RecordedEv
 	case domain.Rated:
 		f.rate(s, e)
 		s.done = true // the first rating counts; the domain allows no other
+	}
+}
+
+// countDigitisation counts a dossier whose first result is ready in the digitisation group of
+// QĐ 766 (docs/documents.md, "Indicators"), on the day of the result: 4.1 its result carries its
+// file (attached with it, in the same append), 4.3 each of its components carries a file, 4.2 both.
+func (f *satisfactionFold) countDigitisation(s *satisfactionDossier, resultCode string) {
+	h := &s.handling
+	resultFile, components := slices.Contains(h.ResultFiled, resultCode), h.allFiled()
+	f.addIndicator(s, s.resolvedOn, indicatorResulted)
+	if resultFile {
+		f.addIndicator(s, s.resolvedOn, indicatorResultFile)
+	}
+	if components {
+		f.addIndicator(s, s.resolvedOn, indicatorComponentFiles)
+	}
+	if resultFile && components {
+		f.addIndicator(s, s.resolvedOn, indicatorAllFiles)
 	}
 }
 
@@ -697,8 +769,11 @@ func (f *satisfactionFold) flushIndicators(ctx context.Context, tx *sql.Tx, d en
 	})
 	rows := make([][]any, len(keys))
 	for i, k := range keys {
-		t := f.indicators[k]
-		rows[i] = []any{k.grain, k.span, k.receivingUnit, k.competent, t[0], t[1], t[2]}
+		row := []any{k.grain, k.span, k.receivingUnit, k.competent}
+		for _, n := range f.indicators[k] {
+			row = append(row, n)
+		}
+		rows[i] = row
 	}
 	return insertRows(ctx, tx, d, f.v.indicators(), append(slices.Clone(indicatorKeyColumns), indicatorColumns...), rows,
 		addingUpsert(f.v.indicators(), indicatorKeyColumns, indicatorColumns))
@@ -818,6 +893,17 @@ type Indicators766 struct {
 	PaidDossiers      int     `json:"paid_dossiers"`
 	PaidOnline        int     `json:"paid_online"`
 	OnlinePaymentRate float64 `json:"online_payment_rate"`
+	// Digitisation group, over the dossiers whose first result was ready in the period (Resulted):
+	// 4.1 those whose result carried its electronic file, 4.2 those whose every component and the
+	// result were files, 4.3 those whose every component was a file (scanned at the desk, sent
+	// online or reused) — docs/documents.md, "Indicators".
+	Resulted                 int     `json:"resulted"`
+	ResultFiles              int     `json:"result_files"`
+	ResultFileRate           float64 `json:"result_file_rate"`
+	ComponentsAndResultFiles int     `json:"components_and_result_files"`
+	ComponentsAndResultRate  float64 `json:"components_and_result_rate"`
+	ComponentFiles           int     `json:"component_files"`
+	DigitisedRate            float64 `json:"digitised_rate"`
 	// NotComputed lists the indicators our events do not let us compute, and why.
 	NotComputed []UncomputedIndicator `json:"not_computed"`
 }
@@ -835,8 +921,8 @@ type UncomputedIndicator struct {
 var UncomputedIndicators = []UncomputedIndicator{
 	{Code: "publication", Group: "transparency",
 		Reason: "publication of procedures and synchronisation with the national portal are not recorded in the dossier events"},
-	{Code: "digitisation", Group: "digitisation",
-		Reason: "events list submitted components by name only, not whether they were digitised or reused from the data store"},
+	{Code: "digitisation_reuse", Group: "digitisation",
+		Reason: "4.4 and 4.5: a file's reuse from a national database is recorded (origin national_database) but no national database is connected yet, and citizens' VNeID sign-in is not recorded in the events"},
 	{Code: "online_service_level", Group: "online_service",
 		Reason: "the online level of a procedure is a catalog fact, not kept in the events; only dossier-level online submission and payment shares are computed"},
 	{Code: "complaint_rate", Group: "satisfaction",
@@ -1104,12 +1190,18 @@ func indicators766(ctx context.Context, db *sql.DB, agency AgencyScope, p Period
 	}
 	err = eachCounterRow(ctx, db, "satisfaction_indicators", "COALESCE(SUM(c."+strings.Join(indicatorColumns, "), 0), COALESCE(SUM(c.")+"), 0)", "",
 		agency, spans, func(rows *sql.Rows, sign int64) error {
-			var paid, paidOnline, dissatisfied int
-			if err := rows.Scan(&paid, &paidOnline, &dissatisfied); err != nil {
+			var sums indicatorTally
+			targets := make([]any, len(sums))
+			for i := range sums {
+				targets[i] = &sums[i]
+			}
+			if err := rows.Scan(targets...); err != nil {
 				return err
 			}
-			paid, paidOnline, dissatisfied = int(sign)*paid, int(sign)*paidOnline, int(sign)*dissatisfied
-			in.PaidDossiers, in.PaidOnline, in.Dissatisfied = in.PaidDossiers+paid, in.PaidOnline+paidOnline, in.Dissatisfied+dissatisfied
+			for i, add := range []*int{&in.PaidDossiers, &in.PaidOnline, &in.Dissatisfied,
+				&in.Resulted, &in.ResultFiles, &in.ComponentsAndResultFiles, &in.ComponentFiles} {
+				*add += int(sign * sums[i])
+			}
 			return nil
 		})
 	if err != nil {
@@ -1123,6 +1215,9 @@ func indicators766(ctx context.Context, db *sql.DB, agency AgencyScope, p Period
 	}
 	in.OnlineDossierRate = percent(in.ReceivedOnline, in.ReceivedInPeriod)
 	in.OnlinePaymentRate = percent(in.PaidOnline, in.PaidDossiers)
+	in.ResultFileRate = percent(in.ResultFiles, in.Resulted)
+	in.ComponentsAndResultRate = percent(in.ComponentsAndResultFiles, in.Resulted)
+	in.DigitisedRate = percent(in.ComponentFiles, in.Resulted)
 	return in, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"strings"
 	"testing"
 	"time"
 
@@ -149,8 +150,76 @@ func checkGroups(t *testing.T, where string, got []projections.SatisfactionGroup
 	}
 }
 
+// digitisationFacts are what the raw events say of a dossier's files: the components as the domain
+// records them, those carrying a file, the results carrying theirs, and its first result.
+type digitisationFacts struct {
+	components, filed, resultFiled map[string]bool
+	firstResult                    string
+	firstResultAt                  time.Time
+}
+
+// digitisationFromEvents reads every dossier's files from the raw log, decoding each event itself.
+func digitisationFromEvents(t *testing.T, s *scenario) map[string]*digitisationFacts {
+	t.Helper()
+	facts := map[string]*digitisationFacts{}
+	for _, re := range s.log(t) {
+		if !domain.IsDossierEvent(re.Type) {
+			continue
+		}
+		e, err := domain.DecodeEvent(re.Type, re.Data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := strings.TrimPrefix(re.Stream, "dossier-")
+		f := facts[id]
+		if f == nil {
+			f = &digitisationFacts{components: map[string]bool{}, filed: map[string]bool{}, resultFiled: map[string]bool{}}
+			facts[id] = f
+		}
+		names := func(cs []domain.Component) map[string]bool {
+			out := map[string]bool{}
+			for _, c := range cs {
+				out[c.Name] = true
+			}
+			return out
+		}
+		switch e := e.(type) {
+		case domain.Submitted:
+			f.components = names(e.Components)
+		case domain.Received:
+			f.components = names(e.Components)
+		case domain.Supplemented:
+			for name := range names(e.Components) {
+				f.components[name] = true
+			}
+		case domain.DocumentAttached:
+			if e.ResultCode != "" {
+				f.resultFiled[e.ResultCode] = true
+			} else {
+				f.filed[e.Component] = true
+			}
+		case domain.ResultReady:
+			if f.firstResult == "" {
+				f.firstResult, f.firstResultAt = e.ResultCode, e.ReadyAt
+			}
+		}
+	}
+	return facts
+}
+
+// allFiled: every component carries a file.
+func (f *digitisationFacts) allFiled() bool {
+	for c := range f.components {
+		if !f.filed[c] {
+			return false
+		}
+	}
+	return len(f.components) > 0
+}
+
 func checkSatisfaction(t *testing.T, s *scenario) {
 	ctx := context.Background()
+	files := digitisationFromEvents(t, s)
 	periods := scenarioPeriods()
 	// The counters sum whole months and edge days, or a month less the days left out: periods
 	// made of days on both sides of a month, of edge days around whole months, of most of a month.
@@ -175,9 +244,22 @@ func checkSatisfaction(t *testing.T, s *scenario) {
 				groups[kind][key].add(scores)
 			}
 			var dissatisfiedResolved, paid, paidOnline int
+			var resulted, resultFiles, allFiles, componentFiles int
 			for _, b := range s.Books {
 				if !b.visibleTo(agency) {
 					continue
+				}
+				if f := files[b.ID]; f != nil && f.firstResult != "" && period.Contains(f.firstResultAt) {
+					resulted++
+					if f.resultFiled[f.firstResult] {
+						resultFiles++
+					}
+					if f.allFiled() {
+						componentFiles++
+					}
+					if f.resultFiled[f.firstResult] && f.allFiled() {
+						allFiles++
+					}
 				}
 				if period.Contains(b.FirstPaidAt) {
 					paid++
@@ -233,7 +315,9 @@ func checkSatisfaction(t *testing.T, s *scenario) {
 				Late: late, Dissatisfied: dissatisfiedResolved,
 				ReceivedInPeriod: r.ReceivedOnline + r.ReceivedInPersonOrPostal, ReceivedOnline: r.ReceivedOnline,
 				PaidDossiers: paid, PaidOnline: paidOnline,
+				Resulted: resulted, ResultFiles: resultFiles, ComponentsAndResultFiles: allFiles, ComponentFiles: componentFiles,
 			}
+			want.ResultFileRate, want.ComponentsAndResultRate, want.DigitisedRate = rate(resultFiles, resulted), rate(allFiles, resulted), rate(componentFiles, resulted)
 			want.OnTimeRate, want.LateRate, want.DissatisfiedShare = rate(want.OnTime, processed), rate(late, processed), rate(dissatisfiedResolved, processed)
 			if processed > 0 {
 				want.SatisfactionRate = round2(math.Max(0, 100-100*float64(late+dissatisfiedResolved)/float64(processed)))
@@ -251,6 +335,12 @@ func checkSatisfaction(t *testing.T, s *scenario) {
 				t.Logf("April, all agencies: %d ratings, average total %.2f (%s); on time %.2f%%, satisfaction %.2f%%, online %.2f%%, paid online %.2f%%",
 					report.Overall.Ratings, report.Overall.AverageTotal, report.Overall.Grade, got.OnTimeRate, got.SatisfactionRate,
 					got.OnlineDossierRate, got.OnlinePaymentRate)
+				t.Logf("April, all agencies: digitisation 4.1 %.2f%%, 4.2 %.2f%%, 4.3 %.2f%% of %d dossiers with a result",
+					got.ResultFileRate, got.ComponentsAndResultRate, got.DigitisedRate, got.Resulted)
+				if got.ResultFiles == 0 || got.ResultFiles == got.Resulted || got.ComponentFiles == 0 || got.ComponentFiles == got.Resulted ||
+					got.ComponentsAndResultFiles == 0 || got.ComponentsAndResultFiles == min(got.ResultFiles, got.ComponentFiles) {
+					t.Error("April's dossiers do not mix results with and without files, components filed or not: the digitisation indicators are not exercised")
+				}
 				if report.Overall.Ratings == 0 || report.Overall.CompleteRatings == report.Overall.Ratings || got.Dissatisfied == 0 || got.PaidOnline == 0 {
 					t.Error("April's statistics lack partial ratings, dissatisfied dossiers or online payments; the scenario does not exercise them")
 				}

@@ -453,6 +453,12 @@ func (s *scenario) life(b *dossierBook, r *rand.Rand) iter.Seq[float64] {
 			}
 			b.Secret = accept.RatingSecret()
 		}
+		// Files: the dossier's own draws, so that the other draws (and every other dossier's
+		// story) stay as they were before dossiers carried files.
+		files := rand.New(rand.NewPCG(uint64(b.Index), 766))
+		if files.Float64() < 0.6 && !s.attach(b, desk, "Đơn đề nghị", domain.OriginDeskScan) {
+			return
+		}
 		if fees := p.TotalFees(); fees > 0 {
 			channel := []domain.PaymentChannel{domain.PaymentOnline, domain.PaymentCash, domain.PaymentBank}[r.IntN(3)]
 			if !yield(0.2) || !s.act(b, desk, commands.AssessFeeInput{}) || !yield(0.3) ||
@@ -584,8 +590,17 @@ func (s *scenario) life(b *dossierBook, r *rand.Rand) iter.Seq[float64] {
 			return
 		}
 		digest := sha256.Sum256([]byte(fmt.Sprint("document", b.Index)))
-		if !s.act(b, signer, commands.SignInput{DocumentNumber: fmt.Sprintf("%d/GP", b.Index+1), DocumentHash: hex.EncodeToString(digest[:])}) ||
-			!s.act(b, signer, commands.MarkResultReadyInput{}) || !yield(between(r, 0.5, 30)) ||
+		if !s.act(b, signer, commands.SignInput{DocumentNumber: fmt.Sprintf("%d/GP", b.Index+1), DocumentHash: hex.EncodeToString(digest[:])}) {
+			return
+		}
+		if files.Float64() < 0.5 {
+			if !s.resultWithFile(b, signer, hex.EncodeToString(digest[:])) {
+				return
+			}
+		} else if !s.act(b, signer, commands.MarkResultReadyInput{}) {
+			return
+		}
+		if !yield(between(r, 0.5, 30)) ||
 			!s.act(b, desk, commands.ReturnResultInput{Channel: []domain.Channel{domain.ChannelDirect, domain.ChannelPostal, domain.ChannelOnline}[r.IntN(3)]}) {
 			return
 		}
@@ -671,6 +686,34 @@ func (s *scenario) end(b *dossierBook, kind string, by official) {
 	}
 }
 
+// storedFile stands for a file the blob store kept: the read models read the facts, never the bytes.
+func storedFile(name, sha string) commands.StoreFile {
+	return func(context.Context, commands.FileTarget) (domain.StoredFile, error) {
+		return domain.StoredFile{Name: name, MediaType: domain.MediaPDF, Size: 2048, SHA256: sha, Blob: sha, Sealed: false}, nil
+	}
+}
+
+// attach attaches a scan to the dossier's component.
+func (s *scenario) attach(b *dossierBook, who official, component string, origin domain.DocumentOrigin) bool {
+	digest := sha256.Sum256([]byte(fmt.Sprint("scan", b.Index, component)))
+	res, err := s.app.AttachDocument(s.ctx, who.Caller, b.ID, commands.AttachDocumentInput{Component: component, Origin: origin},
+		storedFile("scan.pdf", hex.EncodeToString(digest[:])))
+	if err != nil {
+		return s.fail(b, "attach", err)
+	}
+	s.record(b, who, res)
+	return true
+}
+
+// resultWithFile marks the result ready with its file, the signed document.
+func (s *scenario) resultWithFile(b *dossierBook, who official, signed string) bool {
+	res, err := s.app.MarkResultReadyWithFile(s.ctx, who.Caller, b.ID, nil, commands.MarkResultReadyInput{}, storedFile("ket-qua.pdf", signed))
+	if err != nil {
+		return s.fail(b, "result with its file", err)
+	}
+	return s.book(b, who, commands.MarkResultReadyInput{}, res)
+}
+
 // act runs one use case on the dossier and books what it did.
 func (s *scenario) act(b *dossierBook, who official, in commands.Input) bool {
 	// By id: a code would cost a lookup of the code stream on every action.
@@ -678,6 +721,11 @@ func (s *scenario) act(b *dossierBook, who official, in commands.Input) bool {
 	if err != nil {
 		return s.fail(b, string(in.Action()), err)
 	}
+	return s.book(b, who, in, res)
+}
+
+// book keeps what a use case did to the dossier.
+func (s *scenario) book(b *dossierBook, who official, in commands.Input, res commands.Result) bool {
 	s.record(b, who, res)
 	d := res.Dossier
 	switch in := in.(type) {

@@ -54,6 +54,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	citizenFlags := addCitizenFlags(fs)
 	limits, connections := addLimitFlags(fs)
 	node := addNodeFlags(fs)
+	documentFiles := addDocumentFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -160,6 +161,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	documents, err := documentFiles.serverConfig(ctx, deployment, storage.dataDir, app, logger)
+	if err != nil {
+		return err
+	}
 	localTokens := mhttp.TokenVerifier{Key: key.Public().(ed25519.PublicKey), MaxLifetime: signIn.tokenMaxTTL}
 	authenticator, err := signIn.authenticator(ctx, localTokens)
 	if err != nil {
@@ -176,7 +181,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Integrity: chain.NewVerifier(events.Chained, checkpointKey.Public().(ed25519.PublicKey)), PublicBaseURL: *publicURL,
 		IdempotencyWindow: *idempotencyWindow, PublicRequestsPerMinute: limits.publicPerMinute, Limits: limits.Limits, Ready: readiness(deployment.ready(), feeder, node.readyLag),
 		PortalWebhook: portal.webhook, Deliveries: deliveriesShown(deployment, outbox), Alarms: alarms != nil,
-		Payments: payments, AccessLog: accessLog, Citizens: citizens.signIn})
+		Payments: payments, AccessLog: accessLog, Citizens: citizens.signIn, Documents: documents})
 	// What the constructors above created (the outbox's and the timers' origins, the demo's seed)
 	// was created under the schema lock: another node starting now waits for it, then finds it.
 	deployment.releaseSchemaLock()

@@ -61,6 +61,7 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	asJSON := flags.Bool("json", false, "print the report as JSON")
 	var trusted trustedKeys
 	flags.Var(&trusted, "trust", "PEM file of a retired checkpoint key's public key to trust as well (repeatable)")
+	documents := addDocumentFlags(flags)
 	if err := flags.Parse(args); err != nil {
 		return err
 	}
@@ -83,17 +84,28 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return fmt.Errorf("verify: %w", err)
 	}
+	files, err := verifyFiles(ctx, store, documents, storage.dataDir)
+	if err != nil {
+		return fmt.Errorf("verify files: %w", err)
+	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		if err := enc.Encode(report); err != nil {
+		if err := enc.Encode(struct {
+			chain.Report
+			Documents documentReport `json:"documents"`
+		}{report, files}); err != nil {
 			return err
 		}
 	} else {
 		printReport(stdout, report)
+		printDocumentReport(stdout, files)
 	}
 	if !report.Intact() {
 		return fmt.Errorf("the history is not intact: %d findings", len(report.Findings))
+	}
+	if len(files.Findings) > 0 {
+		return fmt.Errorf("%d files referenced by events are missing or damaged", len(files.Findings))
 	}
 	if !*checkpoint {
 		return nil

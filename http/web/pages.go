@@ -89,6 +89,9 @@ func (s *Pages) Mount(r chi.Router) {
 		r.Post("/can-bo/ho-so/{code}/{action}", s.actionSubmit)
 		r.Get("/can-bo/ho-so/{code}/in/{form}", s.printPage)
 		r.Get("/can-bo/ho-so/{code}/lich-su", s.historyPage)
+		if s.documents {
+			r.Get("/can-bo/ho-so/{code}/tep/{id}", s.documentFile)
+		}
 		s.mountDashboards(r)
 		if s.deliveries {
 			r.Get("/can-bo/quan-tri/gui-thong-bao", s.deliveriesPage)

@@ -322,6 +322,38 @@ type dossierPageView struct {
 	PaymentChannels []domain.PaymentChannel
 	Channels        []domain.Channel
 	ReadOnly        bool
+	// Files are the dossier's files with their links, when files are served.
+	Files []fileLink
+}
+
+// fileLink is one of the dossier's files on its page: where to get it and whether the browser can
+// show it inline (a PDF in a frame, an image).
+type fileLink struct {
+	domain.DocumentAttached
+	URL            string
+	Image, PDF     bool
+	SizeKB         int64
+	ForComponentOf string // the component, or the result code for a result's file
+}
+
+// filesOf links the dossier's files for its page.
+func filesOf(d domain.Dossier) []fileLink {
+	ref := string(d.Code)
+	if ref == "" {
+		ref = d.ID
+	}
+	links := make([]fileLink, 0, len(d.Documents))
+	for _, doc := range d.Documents {
+		links = append(links, fileLink{DocumentAttached: doc, URL: "/can-bo/ho-so/" + url.PathEscape(ref) + "/tep/" + url.PathEscape(doc.DocumentID),
+			Image: doc.MediaType == domain.MediaJPEG || doc.MediaType == domain.MediaPNG, PDF: doc.MediaType == domain.MediaPDF,
+			SizeKB: (doc.Size + 1023) / 1024, ForComponentOf: cmp.Or(doc.Component, doc.ResultCode)})
+	}
+	return links
+}
+
+// documentFile streams one of the dossier's files (?xem=1: inline, for the preview).
+func (s *Pages) documentFile(w http.ResponseWriter, r *http.Request) {
+	s.api.ServeDocument(w, r, chi.URLParam(r, "code"), chi.URLParam(r, "id"), r.URL.Query().Get("xem") == "1")
 }
 
 type unitChoice struct{ Code, Name string }
@@ -423,6 +455,9 @@ func (s *Pages) loadDossierPage(r *http.Request, ref string) (*dossierPageView, 
 		ReadOnly:        caller.Has(commands.RoleInspector) && !caller.Has(commands.RoleAdmin),
 	}
 	page.Procedure, _ = s.app.Catalog.Procedure(d.Procedure.Code)
+	if s.documents {
+		page.Files = filesOf(d)
+	}
 	page.NextStep = nextStep(page.Procedure, d.Step)
 	page.Units = s.unitChoices(d)
 	for _, e := range recorded {

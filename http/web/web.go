@@ -53,6 +53,9 @@ type API interface {
 	Me(r *http.Request) (httpkit.Me, *httpkit.Problem, error)
 	// MyDossiers lists a page of the signed-in citizen's dossiers with their status now.
 	MyDossiers(r *http.Request, limit, after string) (httpkit.MyDossierPage, *httpkit.Problem, error)
+	// ServeDocument streams a dossier's file to the signed-in official through the API (its
+	// authorization, access log and headers), inline for a preview or as an attachment.
+	ServeDocument(w http.ResponseWriter, r *http.Request, ref, documentID string, inline bool)
 }
 
 // record records a read of personal data by the signed-in official, when an access log is wired.
@@ -101,6 +104,9 @@ type Config struct {
 	// Citizens mounts the citizens' page "Hồ sơ của tôi" (citizens sign in through their identity
 	// provider; the API serves their data).
 	Citizens bool
+	// Documents: the dossiers' files are served (the API's DocumentsConfig is set), so the dossier
+	// page links and previews them.
+	Documents bool
 }
 
 // QueueAlarm is a deadline alarm of a dossier, as the work queue shows it: its kind (a code named
@@ -129,6 +135,7 @@ type Pages struct {
 	recordRead    func(r *http.Request, caller commands.Caller, read httpkit.PersonalRead) error
 	accessLog     bool
 	citizens      bool
+	documents     bool
 }
 
 // New parses the templates and returns the pages.
@@ -139,7 +146,7 @@ func New(cfg Config) *Pages {
 	}
 	return &Pages{app: cfg.App, readDB: cfg.ReadDB, publicLookup: lookup, api: cfg.API, tokens: cfg.Tokens, logger: cfg.Logger, now: cfg.Now,
 		publicBudget: cfg.PublicBudget, publicBaseURL: cfg.PublicBaseURL, deliveries: cfg.Deliveries,
-		onlinePayment: cfg.OnlinePayment, pages: newPageSet(), alarms: cfg.Alarms, recordRead: cfg.RecordRead, accessLog: cfg.AccessLog, citizens: cfg.Citizens}
+		onlinePayment: cfg.OnlinePayment, pages: newPageSet(), alarms: cfg.Alarms, recordRead: cfg.RecordRead, accessLog: cfg.AccessLog, citizens: cfg.Citizens, documents: cfg.Documents}
 }
 
 // maxSignInBytes bounds the sign-in form: a bearer token, even a long OIDC one.

@@ -328,6 +328,9 @@ func Satisfaction(b *Book, report projections.SatisfactionReport, unit string, a
 		{"Hồ sơ có đánh giá không hài lòng / hồ sơ đã và đang giải quyết", in.Dissatisfied, in.Processed, in.DissatisfiedShare},
 		{"Hồ sơ nộp trực tuyến / hồ sơ tiếp nhận trong kỳ", in.ReceivedOnline, in.ReceivedInPeriod, in.OnlineDossierRate},
 		{"Hồ sơ thanh toán trực tuyến / hồ sơ đã nộp phí, lệ phí", in.PaidOnline, in.PaidDossiers, in.OnlinePaymentRate},
+		{"4.1 Hồ sơ có tệp kết quả điện tử / hồ sơ có kết quả trong kỳ", in.ResultFiles, in.Resulted, in.ResultFileRate},
+		{"4.2 Hồ sơ có thành phần và kết quả là tệp điện tử / hồ sơ có kết quả trong kỳ", in.ComponentsAndResultFiles, in.Resulted, in.ComponentsAndResultRate},
+		{"4.3 Hồ sơ được số hóa thành phần / hồ sơ có kết quả trong kỳ", in.ComponentFiles, in.Resulted, in.DigitisedRate},
 	} {
 		if err := s.Row(Text(r.name), Int(r.num), Int(r.denom), PercentOf(r.rate)); err != nil {
 			return err
