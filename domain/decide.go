@@ -103,6 +103,8 @@ func Decide(d Dossier, c Command) ([]Event, error) {
 		return decideApproveCorrection(d, c)
 	case RejectCorrection:
 		return decideRejectCorrection(d, c)
+	case SucceedAgency:
+		return decideSucceedAgency(d, c)
 	}
 	return nil, Errorf(EINTERNAL, "unknown command %T", c)
 }
@@ -133,6 +135,10 @@ var Allowed = map[Action][]Status{
 	ActionRequestCorrection:   correctableStatuses,
 	ActionApproveCorrection:   decidingStatuses,
 	ActionRejectCorrection:    decidingStatuses,
+	// Every dossier not yet closed: received or not, waiting for the applicant, or with its result
+	// still to hand back (docs/rules.md, "Agencies that cease to exist").
+	ActionSucceedAgency: {StatusSubmitted, StatusReceived, StatusProcessing, StatusSupplementRequested, StatusAwaitingPayment,
+		StatusSuspended, StatusResultReady},
 }
 
 // AllowedActions lists the actions the dossier's status allows now, in a stable order.
@@ -150,7 +156,7 @@ var allActions = []Action{
 	ActionSubmit, ActionReceive, ActionRefuseReception, ActionRequestSupplement, ActionSupplement, ActionTransfer,
 	ActionInterAgencyTransfer, ActionAppraise, ActionSign, ActionAssessFee, ActionPay, ActionMarkResultReady,
 	ActionReturnResult, ActionIssueApology, ActionSuspend, ActionResume, ActionWithdraw, ActionReject, ActionRate,
-	ActionCompletePart, ActionRequestCorrection, ActionApproveCorrection, ActionRejectCorrection,
+	ActionCompletePart, ActionRequestCorrection, ActionApproveCorrection, ActionRejectCorrection, ActionSucceedAgency,
 }
 
 func statusAllows(a Action, s Status) bool {

@@ -346,6 +346,8 @@ func Evolve(d Dossier, e Event) Dossier {
 	case Rated:
 		r := e
 		d.Rating = &r
+	case AgencySucceeded:
+		d = d.succeed(e)
 	}
 	return d
 }

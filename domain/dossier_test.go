@@ -334,6 +334,8 @@ func commandFor(t *testing.T, action domain.Action) domain.Command {
 		return approveCorrection(1)
 	case domain.ActionRejectCorrection:
 		return rejectCorrection(1)
+	case domain.ActionSucceedAgency:
+		return succeed(receivingUnit, nil)
 	}
 	t.Fatalf("no command for action %q", action)
 	return nil
@@ -348,7 +350,8 @@ type transitionCase struct {
 }
 
 func allTransitionCases() []transitionCase {
-	return slices.Concat(receptionTransitions(), processingTransitions(), resultTransitions(), timeTransitions(), correctionTransitions())
+	return slices.Concat(receptionTransitions(), processingTransitions(), resultTransitions(), timeTransitions(), correctionTransitions(),
+		successionTransitions())
 }
 
 func runTransitions(t *testing.T, cases []transitionCase) {
@@ -466,8 +469,8 @@ func TestEveryAllowedTransitionIsTested(t *testing.T) {
 // TestEveryRefusedTransition tries every action in every status that does not allow it, with a
 // command that would otherwise be valid, and expects a *TransitionError naming both.
 func TestEveryRefusedTransition(t *testing.T) {
-	if len(domain.Allowed) != 23 {
-		t.Fatalf("Allowed lists %d actions; this test and commandFor know 23", len(domain.Allowed))
+	if len(domain.Allowed) != 24 {
+		t.Fatalf("Allowed lists %d actions; this test and commandFor know 24", len(domain.Allowed))
 	}
 	refusals := 0
 	for _, status := range domain.AllStatuses {
@@ -491,8 +494,8 @@ func TestEveryRefusedTransition(t *testing.T) {
 		}
 	}
 	// 38 pairs of the process, and corrections: requested in 6 statuses, decided in 9.
-	if refusals != 23*len(domain.AllStatuses)-62 {
-		t.Errorf("tried %d refused transitions, want %d (62 pairs are allowed)", refusals, 23*len(domain.AllStatuses)-62)
+	if refusals != 24*len(domain.AllStatuses)-69 {
+		t.Errorf("tried %d refused transitions, want %d (69 pairs are allowed)", refusals, 24*len(domain.AllStatuses)-69)
 	}
 }
 
@@ -699,7 +702,9 @@ func roundTripSamples() []domain.Event {
 	}
 	pc := partCompleted()
 	pc.StepDeadline, pc.CompletedAt = utc(pc.StepDeadline), utc(pc.CompletedAt)
-	return append([]domain.Event{s, r, rf, sr, sp, tr, ia, ap, sg, fa, pd, rr, rt, ai, su, rs, wd, rj, rd, ps, pc}, correctionRoundTripSamples()...)
+	as := succeeded(competentAgency, true, true, specialist, domain.Handler{Unit: successor}, "Ý kiến Sở Xây dựng")
+	as.EffectiveDate, as.SucceededAt = utc(as.EffectiveDate), utc(as.SucceededAt)
+	return append([]domain.Event{s, r, rf, sr, sp, tr, ia, ap, sg, fa, pd, rr, rt, ai, su, rs, wd, rj, rd, ps, pc, as}, correctionRoundTripSamples()...)
 }
 
 func TestEventsRoundTrip(t *testing.T) {

@@ -118,6 +118,12 @@ func goldenExamples() map[string]domain.Event {
 		domain.PartCompleted{ParallelStep: "Lấy ý kiến", Step: "Ý kiến Công an", Agency: "000.00.30.H56",
 			By:      domain.Handler{Unit: "000.00.30.H56", OfficialID: "cong-an-1", OfficialName: "Phạm Văn Dũng"},
 			Opinion: "Không có ý kiến khác", StepDeadline: goldenTime(4 * 24), CompletedAt: goldenTime(2 * 24)},
+		domain.AgencySucceeded{FromAgency: "000.00.10.H56", ToAgency: "000.00.11.H56",
+			Basis:         "Nghị quyết 1686/NQ-UBTVQH15 về sắp xếp các đơn vị hành chính cấp xã của tỉnh Thanh Hóa năm 2025",
+			EffectiveDate: time.Date(2026, time.March, 1, 0, 0, 0, 0, time.FixedZone("ICT", 7*60*60)), SucceededAt: goldenTime(5),
+			Receiving: true, Competent: true, FromHolder: specialist,
+			ToHolder: domain.Handler{Unit: "000.00.11.H56", OfficialID: "chuyen-vien-2", OfficialName: "Trần Văn Cường"},
+			Parts:    []string{"Ý kiến phòng Tài nguyên"}},
 	}
 	examples = append(examples, correctionGoldenExamples(goldenTime)...)
 	byType := make(map[string]domain.Event, len(examples))
