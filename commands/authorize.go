@@ -66,6 +66,7 @@ var permissions = map[domain.Action][]Role{
 	domain.ActionRequestCorrection: {RoleReception, RoleSpecialist, RoleHead, RoleSigner},
 	domain.ActionApproveCorrection: {RoleHead, RoleSigner},
 	domain.ActionRejectCorrection:  {RoleHead, RoleSigner},
+	domain.ActionSucceedAgency:       {RoleAdmin},
 }
 
 // RolesFor lists the roles allowed to take action.

@@ -58,6 +58,9 @@ func (a *App) Receive(ctx context.Context, caller Caller, in ReceiveInput) (Rece
 			Fields: []domain.FieldError{{Field: "procedure_code", Message: "is not a procedure of the catalog"}}}
 	}
 	now := a.now()
+	if procedure, err = a.successorOf(caller.Agency, procedure, now); err != nil {
+		return Receipt{}, err
+	}
 	id := uuid.Must(uuid.NewV7()).String()
 	if idem, ok := idempotencyOf(ctx); ok {
 		id = keyedDossierID(caller.ID, idem)

@@ -48,6 +48,8 @@ type Agency struct {
 	Code        string       `json:"code"`
 	Name        string       `json:"name"`
 	Departments []Department `json:"departments,omitempty"`
+	// SucceededBy re-maps the agency to its successor from a date of effect (catalog_succession.go).
+	SucceededBy *AgencySuccession `json:"succeeded_by,omitempty"`
 }
 
 // Department is a unit inside an agency (phòng, ban chuyên môn).
@@ -86,6 +88,7 @@ func ParseCatalog(data []byte, cal *calendar.Calendar) (*Catalog, error) {
 	if len(c.agencies) != len(c.Agencies) {
 		v.Add("agencies", "agency codes must be unique")
 	}
+	c.checkSuccessions(&v)
 	if len(c.procedures) != len(c.Procedures) {
 		v.Add("procedures", "procedure codes must be unique")
 	}

@@ -143,7 +143,7 @@ func TestSuccessionRefusals(t *testing.T) {
 	runInvalid(t, []invalidCase{
 		{name: "no basis", given: []domain.Event{received()}, when: func() domain.Command { c := succeed(competentAgency, nil); c.Basis = ""; return c }(), fields: []string{"basis"}},
 		{name: "codes that are not QCVN 102", given: []domain.Event{received()},
-			when: domain.SucceedAgency{From: "huyện cũ", To: "xã mới", Basis: successionBasis, EffectiveDate: successionEffective, At: succeededAt},
+			when:   domain.SucceedAgency{From: "huyện cũ", To: "xã mới", Basis: successionBasis, EffectiveDate: successionEffective, At: succeededAt},
 			fields: []string{"from", "to"}},
 		{name: "an agency succeeding itself", given: []domain.Event{received()}, when: same, fields: []string{"to"}},
 		{name: "a decision not yet in force", given: []domain.Event{received()}, when: future, fields: []string{"effective_date"}},

@@ -164,7 +164,7 @@ func (l Lang) ResolutionCSVHeader() []string {
 	return l.headings("csv.resolution.", resolutionCSVColumns)
 }
 
-var resolutionCSVColumns = []string{"number", "field_code", "name", "procedure_code", "received_total", "received_online", "received_in_person_or_postal", "carried_over", "resolved_total", "resolved_early", "resolved_on_time", "resolved_late", "resolved_by_rejection", "in_progress_total", "in_progress_within_time", "in_progress_overdue", "withdrawn"}
+var resolutionCSVColumns = []string{"number", "field_code", "name", "procedure_code", "received_total", "received_online", "received_in_person_or_postal", "carried_over", "resolved_total", "resolved_early", "resolved_on_time", "resolved_late", "resolved_by_rejection", "in_progress_total", "in_progress_within_time", "in_progress_overdue", "withdrawn", "taken_over", "handed_over"}
 
 // ApologyNote is the register's note of a letter of apology: the new appointment date and why.
 func (l Lang) ApologyNote(newDate time.Time, reason string) string {
@@ -180,7 +180,7 @@ func (l Lang) ControlNote(kind, param string, date time.Time, detail string) (ev
 		return kind, detail
 	}
 	switch kind {
-	case "part_completed", "supplement_requested":
+	case "part_completed", "supplement_requested", "agency_succeeded":
 		return l.T(key, param), detail
 	case "supplemented": // a supplement restarts the time limit only in some cases: a new date then
 		if date.IsZero() {
@@ -269,6 +269,8 @@ var messages = map[string][2]string{
 	"csv.resolution.in_progress_within_time":      {"Trong hạn", "Within time"},
 	"csv.resolution.in_progress_overdue":          {"Quá hạn", "Overdue"},
 	"csv.resolution.withdrawn":                    {"Số hồ sơ rút (tính riêng)", "Dossiers withdrawn (counted separately)"},
+	"csv.resolution.taken_over":                   {"Nhận từ cơ quan bị sắp xếp (trong tổng số nhận)", "Taken over from an abolished agency (in the received total)"},
+	"csv.resolution.handed_over":                  {"Chuyển cơ quan kế thừa (tính riêng)", "Handed to the successor agency (counted separately)"},
 	"csv.resolution.total":                        {"Tổng cộng", "Total"},
 	"csv.satisfaction.agency_code":                {"Mã cơ quan", "Agency code"},
 	"csv.satisfaction.agency":                     {"Cơ quan", "Agency"},
@@ -300,6 +302,7 @@ var messages = map[string][2]string{
 	"indicator.complaint_rate":                    {"Tỷ lệ hồ sơ có phản ánh, kiến nghị", "Share of dossiers with complaints or petitions"},
 	"note.refused":                                {"Từ chối tiếp nhận", "Reception refused"},
 	"note.part_completed":                         {"Hoàn thành phần việc: %s", "Part completed: %s"},
+	"note.agency_succeeded":                       {"Chuyển cho cơ quan kế thừa: %s", "Handed to the successor agency: %s"},
 	"note.more_result":                            {"Có thêm kết quả", "A further result"},
 	"note.rejected":                               {"Từ chối giải quyết", "Rejected"},
 	"note.withdrawn":                              {"Rút hồ sơ", "Withdrawn"},
@@ -447,6 +450,7 @@ var messages = map[string][2]string{
 	"action.submit":                {"Nộp trực tuyến", "Submit online"},
 	"action.rate":                  {"Đánh giá", "Rate"},
 	"action.complete-part":         {"Hoàn thành phần việc phối hợp", "Complete a part"},
+	"action.agency-succession":     {"Chuyển cho cơ quan kế thừa", "Hand over to the successor agency"},
 	"action.done":                  {"Đã thực hiện: %s.", "Done: %s."},
 	"signin.title":                 {"Cán bộ đăng nhập", "Officials' sign-in"},
 	"signin.intro":                 {"Dán mã đăng nhập (bearer token) do quản trị cấp bằng lệnh motcua token, hoặc một mã in ra khi chạy bản trình diễn.", "Paste the bearer token your administrator minted with motcua token, or one printed by the demo."},
@@ -702,6 +706,7 @@ var messages = map[string][2]string{
 	"dossier.rejected.v1":                 {"Từ chối giải quyết", "Rejected"},
 	"dossier.parallel_step_started.v1":    {"Bắt đầu bước phối hợp song song", "Parallel step started"},
 	"dossier.part_completed.v1":           {"Hoàn thành phần việc phối hợp", "Part completed"},
+	"dossier.agency_succeeded.v1":         {"Chuyển cho cơ quan kế thừa", "Handed to the successor agency"},
 	"dossier.rated.v1":                    {"Đánh giá", "Rated"},
 
 	"dash.title":                   {"Thống kê, báo cáo", "Dashboards"},

@@ -85,6 +85,7 @@ const (
 	NoteApology             = "apology" // Date: the new appointment
 	NoteAppraised           = "appraised"
 	NoteSigned              = "signed"
+	NoteAgencySucceeded     = "agency_succeeded" // Param: "<abolished> → <successor>"; detail: the decision
 )
 
 // seqStride spaces the handovers' sequence numbers: a handover made by the event at stream version
@@ -197,7 +198,7 @@ func (r *summaryRow) open() bool {
 // The control summary's secondary indexes, each over what one query selects and orders by.
 var controlIndexes = []tableIndex{
 	{"_code", "code"}, // ControlSheetOf
-	{"_register", "receiving_unit, received_at"}, // RegisterPageOf: a unit's receipts, then the dossier id
+	{"_register", "register_unit, received_at"}, // RegisterPageOf: a unit's receipts, then the dossier id
 }
 
 func (v ProcessControlView) Migrate(ctx context.Context, db *sql.DB, d engine.Dialect) error {
@@ -677,6 +678,10 @@ func (l *handoverLog) record(re eventstore.RecordedEvent, e domain.Event, receiv
 		l.note(re, e.SignedAt, NoteSigned, "", time.Time{}, e.DocumentNumber)
 	case domain.CorrectionApproved:
 		l.correct(re, e)
+	case domain.AgencySucceeded:
+		// The step under way goes on at the successor with its deadline: a note, not a handover
+		// judged on its own, so the succession neither makes a step late nor excuses one.
+		l.note(re, e.SucceededAt, NoteAgencySucceeded, e.FromAgency+" → "+e.ToAgency, time.Time{}, e.Basis)
 	}
 }
 

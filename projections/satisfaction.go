@@ -330,8 +330,11 @@ func (f *satisfactionFold) fold(s *satisfactionDossier, re eventstore.RecordedEv
 	}
 	s.dirty = true
 	h := &s.handling
-	if actor := re.Metadata.Actor; actor.ID != "" && actor.Role != "applicant" && actor.Role != "system" {
-		h.official(actor.ID, actor.Name)
+	// The administrator who hands a dossier to a successor agency did not handle it.
+	if _, succession := e.(domain.AgencySucceeded); !succession {
+		if actor := re.Metadata.Actor; actor.ID != "" && actor.Role != "applicant" && actor.Role != "system" {
+			h.official(actor.ID, actor.Name)
+		}
 	}
 	switch e := e.(type) {
 	case domain.Supplemented:
@@ -389,6 +392,20 @@ func (f *satisfactionFold) fold(s *satisfactionDossier, re eventstore.RecordedEv
 		// Only the rating can follow: the steps under way are of no more use.
 		h.nextStep(e.ReturnedAt, satisfactionStep{})
 		h.Parts = nil
+	case domain.AgencySucceeded:
+		// A rating given from now counts for the successor; those given before stay where they were
+		// counted. The step under way is finished, and answered for, by the successor's unit.
+		s.receivingUnit, s.competentAgency = succeeded(s.receivingUnit, e), succeeded(s.competentAgency, e)
+		if h.Step.Open && h.Step.Unit == e.FromHolder.Unit && e.ToHolder.Unit != e.FromHolder.Unit {
+			h.Step.Unit = e.ToHolder.Unit
+			h.unit(e.ToHolder.Unit).Handed = true
+		}
+		for i, p := range h.Parts {
+			if p.Unit == e.FromAgency {
+				h.Parts[i].Unit = e.ToAgency
+				h.unit(e.ToAgency).Handed = true
+			}
+		}
 	case domain.ReceptionRefused, domain.Withdrawn, domain.Rejected:
 		s.done = true // no result to rate
 	case domain.Rated:
