@@ -67,6 +67,7 @@ var permissions = map[domain.Action][]Role{
 	domain.ActionApproveCorrection: {RoleHead, RoleSigner},
 	domain.ActionRejectCorrection:  {RoleHead, RoleSigner},
 	domain.ActionSucceedAgency:       {RoleAdmin},
+	domain.ActionOriginalsArrived:    {RoleReception, RoleSpecialist, RoleHead, RoleAdmin},
 }
 
 // RolesFor lists the roles allowed to take action.

@@ -20,6 +20,10 @@ type ReceiveInput struct {
 	Applicant     domain.Applicant   `json:"applicant"`
 	Components    []domain.Component `json:"components"`
 	ExternalCode  string             `json:"external_code,omitempty"`
+	// A boundary-free receipt (NĐ 118/2025) only: the centre where the applicant will collect the
+	// result (default: this one), and whether the paper originals travel to the competent agency.
+	CollectAt        string `json:"collect_at,omitempty"`
+	ForwardOriginals bool   `json:"forward_originals,omitempty"`
 }
 
 // Receipt is what the applicant takes home (form 01): the code, the appointment date and the secret
@@ -88,6 +92,9 @@ func (a *App) Receive(ctx context.Context, caller Caller, in ReceiveInput) (Rece
 		DossierID: id, Code: provisionalCode, ExternalCode: in.ExternalCode, Procedure: procedure, Applicant: in.Applicant,
 		Channel: in.Channel, Components: in.Components, ReceivingUnit: caller.Agency,
 		RatingSecretHash: domain.HashRatingSecret(secret), At: now, Calendar: a.Calendar, Rules: a.Rules,
+	}
+	if cmd.BoundaryFree, err = a.boundaryFreeTerms(caller, procedure, in); err != nil {
+		return Receipt{}, err
 	}
 	if _, err := domain.Decide(empty, cmd); err != nil {
 		return Receipt{}, err

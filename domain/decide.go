@@ -105,6 +105,8 @@ func Decide(d Dossier, c Command) ([]Event, error) {
 		return decideRejectCorrection(d, c)
 	case SucceedAgency:
 		return decideSucceedAgency(d, c)
+	case RecordOriginalsArrived:
+		return decideOriginalsArrived(d, c)
 	}
 	return nil, Errorf(EINTERNAL, "unknown command %T", c)
 }
@@ -139,6 +141,8 @@ var Allowed = map[Action][]Status{
 	// still to hand back (docs/rules.md, "Agencies that cease to exist").
 	ActionSucceedAgency: {StatusSubmitted, StatusReceived, StatusProcessing, StatusSupplementRequested, StatusAwaitingPayment,
 		StatusSuspended, StatusResultReady},
+	// Paper originals may arrive while the dossier is being worked on, waiting or paused.
+	ActionOriginalsArrived: {StatusReceived, StatusProcessing, StatusSupplementRequested, StatusAwaitingPayment, StatusSuspended},
 }
 
 // AllowedActions lists the actions the dossier's status allows now, in a stable order.
@@ -157,6 +161,7 @@ var allActions = []Action{
 	ActionInterAgencyTransfer, ActionAppraise, ActionSign, ActionAssessFee, ActionPay, ActionMarkResultReady,
 	ActionReturnResult, ActionIssueApology, ActionSuspend, ActionResume, ActionWithdraw, ActionReject, ActionRate,
 	ActionCompletePart, ActionRequestCorrection, ActionApproveCorrection, ActionRejectCorrection, ActionSucceedAgency,
+	ActionOriginalsArrived,
 }
 
 func statusAllows(a Action, s Status) bool {

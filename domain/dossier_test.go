@@ -336,6 +336,8 @@ func commandFor(t *testing.T, action domain.Action) domain.Command {
 		return rejectCorrection(1)
 	case domain.ActionSucceedAgency:
 		return succeed(receivingUnit, nil)
+	case domain.ActionOriginalsArrived:
+		return arrive()
 	}
 	t.Fatalf("no command for action %q", action)
 	return nil
@@ -351,7 +353,7 @@ type transitionCase struct {
 
 func allTransitionCases() []transitionCase {
 	return slices.Concat(receptionTransitions(), processingTransitions(), resultTransitions(), timeTransitions(), correctionTransitions(),
-		successionTransitions())
+		successionTransitions(), boundaryFreeTransitions())
 }
 
 func runTransitions(t *testing.T, cases []transitionCase) {
@@ -469,8 +471,8 @@ func TestEveryAllowedTransitionIsTested(t *testing.T) {
 // TestEveryRefusedTransition tries every action in every status that does not allow it, with a
 // command that would otherwise be valid, and expects a *TransitionError naming both.
 func TestEveryRefusedTransition(t *testing.T) {
-	if len(domain.Allowed) != 24 {
-		t.Fatalf("Allowed lists %d actions; this test and commandFor know 24", len(domain.Allowed))
+	if len(domain.Allowed) != 25 {
+		t.Fatalf("Allowed lists %d actions; this test and commandFor know 25", len(domain.Allowed))
 	}
 	refusals := 0
 	for _, status := range domain.AllStatuses {
@@ -493,9 +495,10 @@ func TestEveryRefusedTransition(t *testing.T) {
 			})
 		}
 	}
-	// 38 pairs of the process, and corrections: requested in 6 statuses, decided in 9.
-	if refusals != 24*len(domain.AllStatuses)-69 {
-		t.Errorf("tried %d refused transitions, want %d (69 pairs are allowed)", refusals, 24*len(domain.AllStatuses)-69)
+	// 38 pairs of the process, corrections requested in 6 statuses and decided in 9, a succession in
+	// 7 and the originals' arrival in 5.
+	if refusals != 25*len(domain.AllStatuses)-74 {
+		t.Errorf("tried %d refused transitions, want %d (74 pairs are allowed)", refusals, 25*len(domain.AllStatuses)-74)
 	}
 }
 
@@ -704,7 +707,11 @@ func roundTripSamples() []domain.Event {
 	pc.StepDeadline, pc.CompletedAt = utc(pc.StepDeadline), utc(pc.CompletedAt)
 	as := succeeded(competentAgency, true, true, specialist, domain.Handler{Unit: successor}, "Ý kiến Sở Xây dựng")
 	as.EffectiveDate, as.SucceededAt = utc(as.EffectiveDate), utc(as.SucceededAt)
-	return append([]domain.Event{s, r, rf, sr, sp, tr, ia, ap, sg, fa, pd, rr, rt, ai, su, rs, wd, rj, rd, ps, pc, as}, correctionRoundTripSamples()...)
+	bf := boundaryFreeReceived()
+	bf.ForwardingDeadline, bf.ReceivedAt = utc(bf.ForwardingDeadline), utc(bf.ReceivedAt)
+	oa := originalsArrived()
+	oa.ArrivedAt, oa.ForwardingDeadline = utc(oa.ArrivedAt), utc(oa.ForwardingDeadline)
+	return append([]domain.Event{s, r, rf, sr, sp, tr, ia, ap, sg, fa, pd, rr, rt, ai, su, rs, wd, rj, rd, ps, pc, as, bf, oa}, correctionRoundTripSamples()...)
 }
 
 func TestEventsRoundTrip(t *testing.T) {

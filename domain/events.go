@@ -411,7 +411,7 @@ var eventDecoders = decoderTable(
 	decoderOf[ResultReturned](), decoderOf[ApologyIssued](), decoderOf[Suspended](), decoderOf[Resumed](),
 	decoderOf[Withdrawn](), decoderOf[Rejected](), decoderOf[Rated](), decoderOf[ParallelStepStarted](),
 	decoderOf[PartCompleted](), decoderOf[CorrectionRequested](), decoderOf[CorrectionApproved](), decoderOf[CorrectionRejected](),
-	decoderOf[AgencySucceeded](),
+	decoderOf[AgencySucceeded](), decoderOf[BoundaryFreeReceived](), decoderOf[OriginalsArrived](),
 )
 
 // eventDecoder decodes one event type's payload.

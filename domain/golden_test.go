@@ -124,6 +124,9 @@ func goldenExamples() map[string]domain.Event {
 			Receiving: true, Competent: true, FromHolder: specialist,
 			ToHolder: domain.Handler{Unit: "000.00.11.H56", OfficialID: "chuyen-vien-2", OfficialName: "Trần Văn Cường"},
 			Parts:    []string{"Ý kiến phòng Tài nguyên"}},
+		domain.BoundaryFreeReceived{ReceivingCentre: "000.00.61.H56", CompetentAgency: "000.00.10.H56", CollectAt: "000.00.01.H56",
+			ForwardOriginals: true, ForwardingHours: 8, ForwardingDeadline: goldenTime(24), ReceivedAt: goldenAt, CalendarVersion: "vn-2026+a1b2c3"},
+		domain.OriginalsArrived{By: specialist, ArrivedAt: goldenTime(20), ForwardingDeadline: goldenTime(24), Note: "Đã nhận bản gốc qua bưu điện"},
 	}
 	examples = append(examples, correctionGoldenExamples(goldenTime)...)
 	byType := make(map[string]domain.Event, len(examples))

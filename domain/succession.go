@@ -136,6 +136,11 @@ func (d Dossier) succeed(e AgencySucceeded) Dossier {
 	d.CompetentAgency = swap(d.CompetentAgency)
 	d.HolderAgency = swap(d.HolderAgency)
 	d.Holder = e.ToHolder
+	if d.BoundaryFree != nil && d.BoundaryFree.CollectAt == e.FromAgency {
+		b := *d.BoundaryFree
+		b.CollectAt = e.ToAgency
+		d.BoundaryFree = &b
+	}
 	if len(e.Parts) > 0 {
 		parts := slices.Clone(d.OpenParts)
 		for i, p := range parts {

@@ -180,7 +180,7 @@ func (l Lang) ControlNote(kind, param string, date time.Time, detail string) (ev
 		return kind, detail
 	}
 	switch kind {
-	case "part_completed", "supplement_requested", "agency_succeeded":
+	case "part_completed", "supplement_requested", "agency_succeeded", "boundary_free":
 		return l.T(key, param), detail
 	case "supplemented": // a supplement restarts the time limit only in some cases: a new date then
 		if date.IsZero() {
@@ -296,6 +296,7 @@ var messages = map[string][2]string{
 	"step.reception":                              {"Tiếp nhận hồ sơ", "Reception"},
 	"step.return":                                 {"Trả kết quả", "Returning the result"},
 	"step.online_reception":                       {"Tiếp nhận hồ sơ trực tuyến", "Accepting the online dossier"},
+	"step.forwarding":                             {"Chuyển hồ sơ giấy đến cơ quan giải quyết", "Forwarding the paper originals"},
 	"indicator.publication":                       {"Công khai, minh bạch (công bố, công khai thủ tục, tiến độ, kết quả trên Cổng Dịch vụ công)", "Publicity and transparency (procedures, progress and results published on the public service portal)"},
 	"indicator.digitisation":                      {"Số hóa hồ sơ, kết quả giải quyết; tái sử dụng dữ liệu số hóa", "Digitising dossiers and results; reusing digitised data"},
 	"indicator.online_service_level":              {"Cung cấp dịch vụ công trực tuyến toàn trình / một phần; thủ tục có thanh toán trực tuyến", "Full or partial online public services; procedures with online payment"},
@@ -303,6 +304,7 @@ var messages = map[string][2]string{
 	"note.refused":                                {"Từ chối tiếp nhận", "Reception refused"},
 	"note.part_completed":                         {"Hoàn thành phần việc: %s", "Part completed: %s"},
 	"note.agency_succeeded":                       {"Chuyển cho cơ quan kế thừa: %s", "Handed to the successor agency: %s"},
+	"note.boundary_free":                          {"Tiếp nhận không phụ thuộc địa giới hành chính; trả kết quả tại %s", "Received regardless of boundary; result collected at %s"},
 	"note.more_result":                            {"Có thêm kết quả", "A further result"},
 	"note.rejected":                               {"Từ chối giải quyết", "Rejected"},
 	"note.withdrawn":                              {"Rút hồ sơ", "Withdrawn"},
@@ -451,6 +453,7 @@ var messages = map[string][2]string{
 	"action.rate":                  {"Đánh giá", "Rate"},
 	"action.complete-part":         {"Hoàn thành phần việc phối hợp", "Complete a part"},
 	"action.agency-succession":     {"Chuyển cho cơ quan kế thừa", "Hand over to the successor agency"},
+	"action.originals-arrived":     {"Xác nhận đã nhận hồ sơ giấy", "Confirm the paper originals arrived"},
 	"action.done":                  {"Đã thực hiện: %s.", "Done: %s."},
 	"signin.title":                 {"Cán bộ đăng nhập", "Officials' sign-in"},
 	"signin.intro":                 {"Dán mã đăng nhập (bearer token) do quản trị cấp bằng lệnh motcua token, hoặc một mã in ra khi chạy bản trình diễn.", "Paste the bearer token your administrator minted with motcua token, or one printed by the demo."},
@@ -707,6 +710,8 @@ var messages = map[string][2]string{
 	"dossier.parallel_step_started.v1":    {"Bắt đầu bước phối hợp song song", "Parallel step started"},
 	"dossier.part_completed.v1":           {"Hoàn thành phần việc phối hợp", "Part completed"},
 	"dossier.agency_succeeded.v1":         {"Chuyển cho cơ quan kế thừa", "Handed to the successor agency"},
+	"dossier.boundary_free_received.v1":   {"Tiếp nhận không phụ thuộc địa giới hành chính", "Received regardless of administrative boundary"},
+	"dossier.originals_arrived.v1":        {"Hồ sơ giấy đã chuyển đến cơ quan giải quyết", "Paper originals reached the competent agency"},
 	"dossier.rated.v1":                    {"Đánh giá", "Rated"},
 
 	"dash.title":                   {"Thống kê, báo cáo", "Dashboards"},

@@ -392,6 +392,16 @@ func (f *satisfactionFold) fold(s *satisfactionDossier, re eventstore.RecordedEv
 		// Only the rating can follow: the steps under way are of no more use.
 		h.nextStep(e.ReturnedAt, satisfactionStep{})
 		h.Parts = nil
+	case domain.BoundaryFreeReceived:
+		// The originals' way to the competent agency is the receiving centre's share of the time.
+		if e.ForwardOriginals {
+			h.Parts = append(h.Parts, satisfactionStep{Name: StepForwarding, Unit: e.ReceivingCentre, Deadline: e.ForwardingDeadline, Open: true})
+		}
+	case domain.OriginalsArrived:
+		if i := slices.IndexFunc(h.Parts, func(p satisfactionStep) bool { return p.Name == StepForwarding }); i >= 0 {
+			h.judge(h.Parts[i], e.ArrivedAt)
+			h.Parts = slices.Delete(h.Parts, i, i+1)
+		}
 	case domain.AgencySucceeded:
 		// A rating given from now counts for the successor; those given before stay where they were
 		// counted. The step under way is finished, and answered for, by the successor's unit.

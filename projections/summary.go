@@ -320,6 +320,9 @@ func (r *summaryRow) fold(re eventstore.RecordedEvent, e domain.Event) {
 		r.nextStep(e.WithdrawnAt, time.Time{})
 	case domain.CorrectionApproved:
 		r.correct(e)
+	case domain.OriginalsArrived:
+		// The forwarding step of a boundary-free receipt counts among the steps (TT 01/2018 art. 13).
+		r.judgeStep(e.ArrivedAt, e.ForwardingDeadline)
 	case domain.AgencySucceeded:
 		// The successor answers for the dossier from now on: its late dashboard and the control
 		// sheet's header name it; the register keeps the unit that received it (RegisterUnit).
