@@ -143,11 +143,8 @@ func boundaryFreeReceipt(c Receive, e Received, v *Validation) *BoundaryFreeRece
 }
 
 func decideOriginalsArrived(d Dossier, c RecordOriginalsArrived) ([]Event, error) {
-	if d.BoundaryFree == nil || !d.BoundaryFree.ForwardOriginals {
-		return nil, refuse(d, ActionOriginalsArrived, "no paper originals travel for this dossier")
-	}
-	if !d.OriginalsArrivedAt.IsZero() {
-		return nil, refuse(d, ActionOriginalsArrived, "the originals arrived already")
+	if !d.OriginalsOnTheirWay() {
+		return nil, refuse(d, ActionOriginalsArrived, "no paper originals are on their way to the competent agency")
 	}
 	var v Validation
 	checkText(&v, "note", c.Note, false, 2000)
@@ -156,6 +153,12 @@ func decideOriginalsArrived(d Dossier, c RecordOriginalsArrived) ([]Event, error
 		return nil, err
 	}
 	return []Event{OriginalsArrived{By: c.By, ArrivedAt: c.At, ForwardingDeadline: d.BoundaryFree.ForwardingDeadline, Note: c.Note}}, nil
+}
+
+// OriginalsOnTheirWay reports whether paper originals of a boundary-free receipt are travelling
+// to the competent agency and have not arrived.
+func (d Dossier) OriginalsOnTheirWay() bool {
+	return d.BoundaryFree != nil && d.BoundaryFree.ForwardOriginals && d.OriginalsArrivedAt.IsZero()
 }
 
 // ReturnUnit is the centre that hands the result back: the one the applicant chose at a

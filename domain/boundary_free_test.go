@@ -154,11 +154,22 @@ func TestCatalogChecksBoundaryFreeListings(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := domain.ParseCatalog([]byte(strings.Replace(`{"agencies": [{"code": "`+competentAgency+`", "name": "P"}],
 				"procedures": [{"code": "1", "name": "T", "competent_agency": "`+competentAgency+`", "resolution_days": 1, "components": [],
-				"online_level": "full", "workflow": [{"name": "A", "unit": "` + competentAgency + `", "role": "specialist", "allotted_hours": 8}]LISTING}]}`, "LISTING", tc.listing, 1)), nil)
+				"online_level": "full", "workflow": [{"name": "A", "unit": "`+competentAgency+`", "role": "specialist", "allotted_hours": 8}]LISTING}]}`, "LISTING", tc.listing, 1)), nil)
 			var e *domain.Error
 			if err == nil || !errors.As(err, &e) || !slices.ContainsFunc(e.Fields, func(f domain.FieldError) bool { return f.Field == tc.field }) {
 				t.Errorf("ParseCatalog = %v, want a field error on %s", err, tc.field)
 			}
 		})
+	}
+}
+
+func TestOriginalsArrivalIsListedWhileTheyTravel(t *testing.T) {
+	travelling := domain.Fold(receivedFar(), boundaryFreeReceived())
+	if !slices.Contains(domain.AllowedActions(travelling), domain.ActionOriginalsArrived) {
+		t.Errorf("originals on their way: allowed %v", domain.AllowedActions(travelling))
+	}
+	arrived := domain.Fold(receivedFar(), boundaryFreeReceived(), originalsArrived())
+	if slices.Contains(domain.AllowedActions(arrived), domain.ActionOriginalsArrived) || slices.Contains(domain.AllowedActions(arrived), domain.ActionSucceedAgency) {
+		t.Errorf("after the arrival: allowed %v", domain.AllowedActions(arrived))
 	}
 }

@@ -145,10 +145,16 @@ var Allowed = map[Action][]Status{
 	ActionOriginalsArrived: {StatusReceived, StatusProcessing, StatusSupplementRequested, StatusAwaitingPayment, StatusSuspended},
 }
 
-// AllowedActions lists the actions the dossier's status allows now, in a stable order.
+// AllowedActions lists the actions the dossier's status allows now, in a stable order: what an
+// official may take on it. A succession is not one of them — an admin hands over all of an
+// abolished agency's dossiers at once (commands.SucceedAgency) — and the originals' arrival is
+// listed only while originals of a boundary-free receipt are on their way.
 func AllowedActions(d Dossier) []Action {
 	var out []Action
 	for _, a := range allActions {
+		if a == ActionSucceedAgency || (a == ActionOriginalsArrived && !d.OriginalsOnTheirWay()) {
+			continue
+		}
 		if statusAllows(a, d.Status) {
 			out = append(out, a)
 		}

@@ -316,4 +316,6 @@ type originalsArrivedRequest struct {
 	Note string `json:"note,omitempty" text:"multiline"`
 }
 
-func (r *originalsArrivedRequest) input() commands.Input { return commands.OriginalsArrivedInput{Note: r.Note} }
+func (r *originalsArrivedRequest) input() commands.Input {
+	return commands.OriginalsArrivedInput{Note: r.Note}
+}
