@@ -114,3 +114,68 @@ func TestReadModelsTakeBoundaryFreeAndSuccessionEvents(t *testing.T) {
 		t.Errorf("the code %s is not the receiving centre's", r.Code)
 	}
 }
+
+// Satisfaction counts a rating at the agency the dossier belongs to when it is given: one rated
+// before the merger stays with the abolished department for any period, one handed over with its
+// result waiting and rated after counts at the successor.
+func TestSatisfactionFollowsTheSuccessionFromItsDay(t *testing.T) {
+	s := newScenario(t, sqliteBackend(t))
+	ctx := context.Background()
+	desk, head, signer := s.staff[centre][0].Caller, s.staff[building][1].Caller, s.staff[building][4].Caller
+	admin := commands.Caller{ID: "qtv", Name: "Quản trị", Roles: []commands.Role{commands.RoleAdmin}}
+	at := func(day, hour int) { s.clock = time.Date(2026, 3, day, hour, 0, 0, 0, domain.VietnamTime) }
+	must := func(r commands.Result, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("at %s: %v", s.clock, err)
+		}
+		s.last = r.Position
+	}
+	resolve := func(day int) commands.Receipt {
+		at(day, 8)
+		r, err := s.app.Receive(ctx, desk, commands.ReceiveInput{ProcedureCode: "1.009974", Channel: domain.ChannelDirect,
+			Applicant:  domain.Applicant{Type: domain.ApplicantCitizen, Name: "Hà Thị Thu", IDNumber: "038090004444"},
+			Components: []domain.Component{{Name: "Đơn đề nghị điều chỉnh", Copies: 1}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		at(day, 9)
+		must(s.app.Execute(ctx, desk, r.DossierID, nil, commands.TransferInput{Step: "Thẩm định hồ sơ", ToUnit: "XD.QLXD"}))
+		must(s.app.Execute(ctx, head, r.DossierID, nil, commands.AppraiseInput{Conclusion: domain.ConclusionApprove, Opinion: "Đủ điều kiện"}))
+		must(s.app.Execute(ctx, signer, r.DossierID, nil, commands.SignInput{DocumentNumber: "12/GP", DocumentHash: strings.Repeat("ab", 32)}))
+		must(s.app.Execute(ctx, signer, r.DossierID, nil, commands.MarkResultReadyInput{}))
+		return r
+	}
+	returnAndRate := func(r commands.Receipt, day int) {
+		at(day, 10)
+		must(s.app.Execute(ctx, desk, r.DossierID, nil, commands.ReturnResultInput{Channel: domain.ChannelDirect}))
+		must(s.app.Rate(ctx, r.Code, commands.RateInput{Secret: r.RatingSecret,
+			Scores: map[domain.Criterion]domain.RatingLevel{domain.CriterionStaffAttitude: domain.VerySatisfied}}))
+	}
+	before := resolve(3)
+	returnAndRate(before, 4)
+	after := resolve(5) // its result waits at the desk when the department merges away
+	at(16, 10)
+	p, err := s.app.SucceedAgency(ctx, admin, commands.SuccessionInput{From: building, To: land, Basis: "Quyết định hợp nhất",
+		EffectiveDate: time.Date(2026, 3, 16, 0, 0, 0, 0, domain.VietnamTime)}, func(context.Context, string, string, int) ([]string, string, error) {
+		return []string{before.DossierID, after.DossierID}, "", nil
+	}, "", 0)
+	if err != nil || p.HandedOver != 1 || p.Skipped != 1 {
+		t.Fatalf("succession: %+v, %v; want the open one handed over and the returned one skipped", p, err)
+	}
+	s.last = p.Position
+	returnAndRate(after, 18)
+	s.feed(t, projections.All()...)
+	march := month(2026, time.March)
+	firstHalf := projections.Period{From: march.From, To: time.Date(2026, 3, 16, 0, 0, 0, 0, domain.VietnamTime)}
+	for _, tc := range []struct {
+		agency string
+		period projections.Period
+		want   int
+	}{{building, march, 1}, {building, firstHalf, 1}, {land, march, 1}, {land, firstHalf, 0}} {
+		report, err := projections.SatisfactionOf(ctx, s.db, projections.OneAgency(tc.agency), tc.period)
+		if err != nil || report.Overall.Ratings != tc.want {
+			t.Errorf("satisfaction of %s over %v–%v: %d ratings, %v; want %d", tc.agency, tc.period.From, tc.period.To, report.Overall.Ratings, err, tc.want)
+		}
+	}
+}
