@@ -28,6 +28,10 @@ event in its own stream (dossier.agency_succeeded.v1). --to, --basis and --effec
 catalog's "succeeded_by" of --from. --unit maps a department of the abolished agency to one of the
 successor's (else the successor itself holds the dossier). Running it again, after an interruption
 or not, finishes the job and hands no dossier over twice.
+
+It keeps the work queue current itself while it walks it: run it while serve is stopped. While serve
+runs (on several nodes, whose leases this command does not take), use the admin API instead:
+POST /api/v1/admin/agency-successions (docs/api.md, "Agency succession").
 `
 
 // unitMap is the repeated --unit OLD=NEW flag.
