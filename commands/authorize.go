@@ -66,8 +66,8 @@ var permissions = map[domain.Action][]Role{
 	domain.ActionRequestCorrection: {RoleReception, RoleSpecialist, RoleHead, RoleSigner},
 	domain.ActionApproveCorrection: {RoleHead, RoleSigner},
 	domain.ActionRejectCorrection:  {RoleHead, RoleSigner},
-	domain.ActionSucceedAgency:       {RoleAdmin},
-	domain.ActionOriginalsArrived:    {RoleReception, RoleSpecialist, RoleHead, RoleAdmin},
+	domain.ActionSucceedAgency:     {RoleAdmin},
+	domain.ActionOriginalsArrived:  {RoleReception, RoleSpecialist, RoleHead, RoleAdmin},
 }
 
 // RolesFor lists the roles allowed to take action.
