@@ -67,7 +67,9 @@ var permissions = map[domain.Action][]Role{
 	domain.ActionApproveCorrection: {RoleHead, RoleSigner},
 	domain.ActionRejectCorrection:  {RoleHead, RoleSigner},
 	// The desk scans what it received; a specialist may add a document the applicant sent later.
-	domain.ActionAttachDocument: {RoleReception, RoleSpecialist, RoleAdmin},
+	domain.ActionAttachDocument:   {RoleReception, RoleSpecialist, RoleAdmin},
+	domain.ActionSucceedAgency:    {RoleAdmin},
+	domain.ActionOriginalsArrived: {RoleReception, RoleSpecialist, RoleHead, RoleAdmin},
 }
 
 // RolesFor lists the roles allowed to take action.

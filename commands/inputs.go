@@ -42,6 +42,8 @@ func NewInput(action domain.Action) (Input, bool) {
 		return &RejectInput{}, true
 	case domain.ActionCompletePart:
 		return &CompletePartInput{}, true
+	case domain.ActionOriginalsArrived:
+		return &OriginalsArrivedInput{}, true
 	}
 	return nil, false
 }

@@ -20,6 +20,10 @@ type ReceiveInput struct {
 	Applicant     domain.Applicant   `json:"applicant"`
 	Components    []domain.Component `json:"components"`
 	ExternalCode  string             `json:"external_code,omitempty"`
+	// A boundary-free receipt (NĐ 118/2025) only: the centre where the applicant will collect the
+	// result (default: this one), and whether the paper originals travel to the competent agency.
+	CollectAt        string `json:"collect_at,omitempty"`
+	ForwardOriginals bool   `json:"forward_originals,omitempty"`
 }
 
 // Receipt is what the applicant takes home (form 01): the code, the appointment date and the secret
@@ -58,6 +62,9 @@ func (a *App) Receive(ctx context.Context, caller Caller, in ReceiveInput) (Rece
 			Fields: []domain.FieldError{{Field: "procedure_code", Message: "is not a procedure of the catalog"}}}
 	}
 	now := a.now()
+	if procedure, err = a.successorOf(caller.Agency, procedure, now); err != nil {
+		return Receipt{}, err
+	}
 	id := uuid.Must(uuid.NewV7()).String()
 	if idem, ok := idempotencyOf(ctx); ok {
 		id = keyedDossierID(caller.ID, idem)
@@ -85,6 +92,9 @@ func (a *App) Receive(ctx context.Context, caller Caller, in ReceiveInput) (Rece
 		DossierID: id, Code: provisionalCode, ExternalCode: in.ExternalCode, Procedure: procedure, Applicant: in.Applicant,
 		Channel: in.Channel, Components: in.Components, ReceivingUnit: caller.Agency,
 		RatingSecretHash: domain.HashRatingSecret(secret), At: now, Calendar: a.Calendar, Rules: a.Rules,
+	}
+	if cmd.BoundaryFree, err = a.boundaryFreeTerms(caller, procedure, in); err != nil {
+		return Receipt{}, err
 	}
 	if _, err := domain.Decide(empty, cmd); err != nil {
 		return Receipt{}, err

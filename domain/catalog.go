@@ -22,6 +22,8 @@ type Procedure struct {
 	OnlineLevel     string              `json:"online_level"` // "full" or "partial"
 	Workflow        []WorkflowStep      `json:"workflow"`     // the internal process, in order (docs/catalog.md)
 	ResultType      string              `json:"result_type,omitempty"`
+	// BoundaryFree lists the centres that may receive it outside the territory (boundary_free.go).
+	BoundaryFree *BoundaryFree `json:"boundary_free,omitempty"`
 }
 
 // Field is a procedure's field (lĩnh vực), e.g. land, business registration.
@@ -48,6 +50,11 @@ type Agency struct {
 	Code        string       `json:"code"`
 	Name        string       `json:"name"`
 	Departments []Department `json:"departments,omitempty"`
+	// SucceededBy re-maps the agency to its successor from a date of effect (catalog_succession.go).
+	SucceededBy *AgencySuccession `json:"succeeded_by,omitempty"`
+	// Territory, on a one-stop centre, lists the agencies whose procedures it receives within the
+	// administrative boundary; any other only if boundary-free there. Absent: it receives for all.
+	Territory []string `json:"territory,omitempty"`
 }
 
 // Department is a unit inside an agency (phòng, ban chuyên môn).
@@ -86,6 +93,8 @@ func ParseCatalog(data []byte, cal *calendar.Calendar) (*Catalog, error) {
 	if len(c.agencies) != len(c.Agencies) {
 		v.Add("agencies", "agency codes must be unique")
 	}
+	c.checkSuccessions(&v)
+	c.checkBoundaryFree(&v)
 	if len(c.procedures) != len(c.Procedures) {
 		v.Add("procedures", "procedure codes must be unique")
 	}

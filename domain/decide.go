@@ -106,6 +106,10 @@ func Decide(d Dossier, c Command) ([]Event, error) {
 		return decideRejectCorrection(d, c)
 	case AttachDocument:
 		return decideAttachDocument(d, c)
+	case SucceedAgency:
+		return decideSucceedAgency(d, c)
+	case RecordOriginalsArrived:
+		return decideOriginalsArrived(d, c)
 	}
 	return nil, Errorf(EINTERNAL, "unknown command %T", c)
 }
@@ -139,12 +143,24 @@ var Allowed = map[Action][]Status{
 	// Files come with the application and its supplements, and the desk scans the paper it
 	// received; once the result is decided the application is closed.
 	ActionAttachDocument: {StatusSubmitted, StatusReceived, StatusProcessing, StatusSupplementRequested, StatusAwaitingPayment, StatusSuspended},
+	// Every dossier not yet closed: received or not, waiting for the applicant, or with its result
+	// still to hand back (docs/rules.md, "Agencies that cease to exist").
+	ActionSucceedAgency: {StatusSubmitted, StatusReceived, StatusProcessing, StatusSupplementRequested, StatusAwaitingPayment,
+		StatusSuspended, StatusResultReady},
+	// Paper originals may arrive while the dossier is being worked on, waiting or paused.
+	ActionOriginalsArrived: {StatusReceived, StatusProcessing, StatusSupplementRequested, StatusAwaitingPayment, StatusSuspended},
 }
 
-// AllowedActions lists the actions the dossier's status allows now, in a stable order.
+// AllowedActions lists the actions the dossier's status allows now, in a stable order: what an
+// official may take on it. A succession is not one of them — an admin hands over all of an
+// abolished agency's dossiers at once (commands.SucceedAgency) — and the originals' arrival is
+// listed only while originals of a boundary-free receipt are on their way.
 func AllowedActions(d Dossier) []Action {
 	var out []Action
 	for _, a := range allActions {
+		if a == ActionSucceedAgency || (a == ActionOriginalsArrived && !d.OriginalsOnTheirWay()) {
+			continue
+		}
 		if statusAllows(a, d.Status) {
 			out = append(out, a)
 		}
@@ -158,6 +174,7 @@ var allActions = []Action{
 	ActionReturnResult, ActionIssueApology, ActionSuspend, ActionResume, ActionWithdraw, ActionReject, ActionRate,
 	ActionCompletePart, ActionRequestCorrection, ActionApproveCorrection, ActionRejectCorrection,
 	ActionAttachDocument,
+	ActionSucceedAgency, ActionOriginalsArrived,
 }
 
 func statusAllows(a Action, s Status) bool {

@@ -37,6 +37,8 @@ type Receive struct {
 	At               time.Time
 	Calendar         *calendar.Calendar
 	Rules            *RuleBook // nil: the built-in book
+	// BoundaryFree, for a receipt outside the competent agency's territory (Catalog.ReceiptRule).
+	BoundaryFree *BoundaryFreeTerms
 }
 
 // RefuseReception refuses a submitted dossier (form 03); the reason is mandatory.
@@ -121,6 +123,7 @@ func decideReceive(d Dossier, c Receive) ([]Event, error) {
 		checkComponents(&v, c.Components, true)
 		v.Check(ValidUnitCode(c.ReceivingUnit), "receiving_unit", "is not a QCVN 102 identifier")
 	}
+	boundaryFree := boundaryFreeReceipt(c, e, &v)
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
@@ -129,6 +132,9 @@ func decideReceive(d Dossier, c Receive) ([]Event, error) {
 	e.TransferDeadline = rules.TransferDeadline(c.Calendar, c.At)
 	e.CalendarVersion = c.Calendar.Version()
 	e.RulesVersion, e.Rules = rules.Version, rules
+	if boundaryFree != nil {
+		return []Event{e, *boundaryFree}, nil
+	}
 	return []Event{e}, nil
 }
 

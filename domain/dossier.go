@@ -73,6 +73,11 @@ type Dossier struct {
 	CloseReason string         `json:"close_reason,omitempty"`
 	Rating      *Rated         `json:"rating,omitempty"`
 
+	// BoundaryFree is the boundary-free receipt's terms (nil for an ordinary receipt);
+	// OriginalsArrivedAt when its paper originals reached the competent agency.
+	BoundaryFree       *BoundaryFreeReceived `json:"boundary_free,omitempty"`
+	OriginalsArrivedAt time.Time             `json:"originals_arrived_at,omitzero"`
+
 	RatingSecretHash string `json:"-"`
 	// ResumeStatus is where a dossier goes back to after a suspension or a supplement.
 	ResumeStatus Status `json:"resume_status,omitempty"`
@@ -121,7 +126,7 @@ func (d Dossier) AgencyInvolved(agency string) bool {
 	if agency == "" {
 		return false
 	}
-	if agency == d.ReceivingUnit || agency == d.CompetentAgency || agency == d.HolderAgency {
+	if agency == d.ReceivingUnit || agency == d.CompetentAgency || agency == d.HolderAgency || agency == d.ReturnUnit() {
 		return true
 	}
 	for _, p := range d.OpenParts {
@@ -308,8 +313,8 @@ func Evolve(d Dossier, e Event) Dossier {
 	case ResultReady:
 		d.Status = StatusResultReady
 		d.Results = append(d.Results, e)
-		d.Holder = Handler{Unit: d.ReceivingUnit}
-		d.HolderAgency = d.ReceivingUnit
+		d.Holder = Handler{Unit: d.ReturnUnit()}
+		d.HolderAgency = d.ReturnUnit()
 		d.Step = "return"
 		d.StepDeadline = time.Time{}
 		d.OpenParts = nil
@@ -350,6 +355,13 @@ func Evolve(d Dossier, e Event) Dossier {
 	case Rated:
 		r := e
 		d.Rating = &r
+	case AgencySucceeded:
+		d = d.succeed(e)
+	case BoundaryFreeReceived:
+		b := e
+		d.BoundaryFree = &b
+	case OriginalsArrived:
+		d.OriginalsArrivedAt = e.ArrivedAt
 	}
 	return d
 }

@@ -336,6 +336,10 @@ func commandFor(t *testing.T, action domain.Action) domain.Command {
 		return rejectCorrection(1)
 	case domain.ActionAttachDocument:
 		return attachDocument()
+	case domain.ActionSucceedAgency:
+		return succeed(receivingUnit, nil)
+	case domain.ActionOriginalsArrived:
+		return arrive()
 	}
 	t.Fatalf("no command for action %q", action)
 	return nil
@@ -350,7 +354,8 @@ type transitionCase struct {
 }
 
 func allTransitionCases() []transitionCase {
-	return slices.Concat(receptionTransitions(), processingTransitions(), resultTransitions(), timeTransitions(), correctionTransitions(), documentTransitions())
+	return slices.Concat(receptionTransitions(), processingTransitions(), resultTransitions(), timeTransitions(), correctionTransitions(),
+		documentTransitions(), successionTransitions(), boundaryFreeTransitions())
 }
 
 func runTransitions(t *testing.T, cases []transitionCase) {
@@ -468,8 +473,8 @@ func TestEveryAllowedTransitionIsTested(t *testing.T) {
 // TestEveryRefusedTransition tries every action in every status that does not allow it, with a
 // command that would otherwise be valid, and expects a *TransitionError naming both.
 func TestEveryRefusedTransition(t *testing.T) {
-	if len(domain.Allowed) != 24 {
-		t.Fatalf("Allowed lists %d actions; this test and commandFor know 24", len(domain.Allowed))
+	if len(domain.Allowed) != 26 {
+		t.Fatalf("Allowed lists %d actions; this test and commandFor know 26", len(domain.Allowed))
 	}
 	refusals := 0
 	for _, status := range domain.AllStatuses {
@@ -492,9 +497,10 @@ func TestEveryRefusedTransition(t *testing.T) {
 			})
 		}
 	}
-	// 38 pairs of the process, corrections requested in 6 statuses and decided in 9, files in 6.
-	if refusals != 24*len(domain.AllStatuses)-68 {
-		t.Errorf("tried %d refused transitions, want %d (68 pairs are allowed)", refusals, 24*len(domain.AllStatuses)-68)
+	// 38 pairs of the process, corrections requested in 6 statuses and decided in 9, files in 6, a
+	// succession in 7 and the originals' arrival in 5.
+	if refusals != 26*len(domain.AllStatuses)-80 {
+		t.Errorf("tried %d refused transitions, want %d (80 pairs are allowed)", refusals, 26*len(domain.AllStatuses)-80)
 	}
 }
 
@@ -509,8 +515,9 @@ func TestAllowedActionsFollowsAllowed(t *testing.T) {
 			want = append(want, a)
 		}
 		count := 0
-		for _, statuses := range domain.Allowed {
-			if slices.Contains(statuses, status) {
+		for action, statuses := range domain.Allowed {
+			// Neither a succession (a bulk job) nor the arrival of originals no fixture dossier sends.
+			if slices.Contains(statuses, status) && action != domain.ActionSucceedAgency && action != domain.ActionOriginalsArrived {
 				count++
 			}
 		}
@@ -703,7 +710,13 @@ func roundTripSamples() []domain.Event {
 	pc.StepDeadline, pc.CompletedAt = utc(pc.StepDeadline), utc(pc.CompletedAt)
 	da := documentAttached()
 	da.ResultCode, da.AttachedAt = domain.ResultCode(dossierCode, 1), utc(da.AttachedAt)
-	return append([]domain.Event{s, r, rf, sr, sp, tr, ia, ap, sg, fa, pd, rr, rt, ai, su, rs, wd, rj, rd, ps, pc, da}, correctionRoundTripSamples()...)
+	as := succeeded(competentAgency, true, true, specialist, domain.Handler{Unit: successor}, "Ý kiến Sở Xây dựng")
+	as.EffectiveDate, as.SucceededAt = utc(as.EffectiveDate), utc(as.SucceededAt)
+	bf := boundaryFreeReceived()
+	bf.ForwardingDeadline, bf.ReceivedAt = utc(bf.ForwardingDeadline), utc(bf.ReceivedAt)
+	oa := originalsArrived()
+	oa.ArrivedAt, oa.ForwardingDeadline = utc(oa.ArrivedAt), utc(oa.ForwardingDeadline)
+	return append([]domain.Event{s, r, rf, sr, sp, tr, ia, ap, sg, fa, pd, rr, rt, ai, su, rs, wd, rj, rd, ps, pc, da, as, bf, oa}, correctionRoundTripSamples()...)
 }
 
 func TestEventsRoundTrip(t *testing.T) {

@@ -413,6 +413,7 @@ var eventDecoders = decoderTable(
 	decoderOf[Withdrawn](), decoderOf[Rejected](), decoderOf[Rated](), decoderOf[ParallelStepStarted](),
 	decoderOf[PartCompleted](), decoderOf[CorrectionRequested](), decoderOf[CorrectionApproved](), decoderOf[CorrectionRejected](),
 	decoderOf[DocumentAttached](),
+	decoderOf[AgencySucceeded](), decoderOf[BoundaryFreeReceived](), decoderOf[OriginalsArrived](),
 )
 
 // eventDecoder decodes one event type's payload.

@@ -123,6 +123,15 @@ func goldenExamples() map[string]domain.Event {
 			MediaType: domain.MediaPDF, Size: 482113, SHA256: "2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae",
 			Blob: "fcde2b2edba56bf408601fb721fe9b5c338d10ee429ea04fae5511b68fbf8fb9", Sealed: true,
 			Origin: domain.OriginDeskScan, AttachedAt: goldenTime(3)},
+		domain.AgencySucceeded{FromAgency: "000.00.10.H56", ToAgency: "000.00.11.H56",
+			Basis:         "Nghị quyết 1686/NQ-UBTVQH15 về sắp xếp các đơn vị hành chính cấp xã của tỉnh Thanh Hóa năm 2025",
+			EffectiveDate: time.Date(2026, time.March, 1, 0, 0, 0, 0, time.FixedZone("ICT", 7*60*60)), SucceededAt: goldenTime(5),
+			Receiving: true, Competent: true, FromHolder: specialist,
+			ToHolder: domain.Handler{Unit: "000.00.11.H56", OfficialID: "chuyen-vien-2", OfficialName: "Trần Văn Cường"},
+			Parts:    []string{"Ý kiến phòng Tài nguyên"}},
+		domain.BoundaryFreeReceived{ReceivingCentre: "000.00.61.H56", CompetentAgency: "000.00.10.H56", CollectAt: "000.00.01.H56",
+			ForwardOriginals: true, ForwardingHours: 8, ForwardingDeadline: goldenTime(24), ReceivedAt: goldenAt, CalendarVersion: "vn-2026+a1b2c3"},
+		domain.OriginalsArrived{By: specialist, ArrivedAt: goldenTime(20), ForwardingDeadline: goldenTime(24), Note: "Đã nhận bản gốc qua bưu điện"},
 	}
 	examples = append(examples, correctionGoldenExamples(goldenTime)...)
 	byType := make(map[string]domain.Event, len(examples))

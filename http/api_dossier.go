@@ -63,6 +63,25 @@ type dossierResponse struct {
 	Late               bool                   `json:"late"`
 	AllowedActions     []string               `json:"allowed_actions"`
 	Corrections        *correctionsBody       `json:"corrections,omitempty"` // absent until a correction is requested (corrections.go)
+	// A boundary-free receipt's terms (docs/api.md, "Boundary-free receipts"); absent otherwise.
+	BoundaryFree       *boundaryFreeBody `json:"boundary_free,omitempty"`
+	OriginalsArrivedAt time.Time         `json:"originals_arrived_at,omitzero"`
+}
+
+// boundaryFreeBody is where a boundary-free receipt was made, who decides, where the result is
+// collected, and the originals' forwarding step.
+type boundaryFreeBody struct {
+	ReceivingCentre    string    `json:"receiving_centre"`
+	CompetentAgency    string    `json:"competent_agency"`
+	CollectAt          string    `json:"collect_at"`
+	ForwardOriginals   bool      `json:"forward_originals"`
+	ForwardingHours    float64   `json:"forwarding_hours,omitempty"`
+	ForwardingDeadline time.Time `json:"forwarding_deadline,omitzero"`
+}
+
+func boundaryFreeBodyOf(b domain.BoundaryFreeReceived) boundaryFreeBody {
+	return boundaryFreeBody{ReceivingCentre: b.ReceivingCentre, CompetentAgency: b.CompetentAgency, CollectAt: b.CollectAt,
+		ForwardOriginals: b.ForwardOriginals, ForwardingHours: b.ForwardingHours, ForwardingDeadline: b.ForwardingDeadline}
 }
 
 func dossierResponseOf(d domain.Dossier, now time.Time) dossierResponse {
@@ -83,7 +102,8 @@ func dossierResponseOf(d domain.Dossier, now time.Time) dossierResponse {
 		ClosedAt: d.ClosedAt, CloseReason: d.CloseReason, Rating: mapPointer(d.Rating, ratingBodyOf),
 		ResumeStatus: string(d.ResumeStatus), StatusAfterPayment: string(d.StatusAfterPayment),
 		PortalStatus: d.Status.PortalStatusCode(), Late: d.Late(now), AllowedActions: mapSlice(domain.AllowedActions(d), actionName),
-		Corrections: correctionsBodyOf(d.Correction),
+		Corrections:  correctionsBodyOf(d.Correction),
+		BoundaryFree: mapPointer(d.BoundaryFree, boundaryFreeBodyOf), OriginalsArrivedAt: d.OriginalsArrivedAt,
 	}
 }
 

@@ -66,11 +66,14 @@ type receiveRequest struct {
 	Applicant     applicantBody   `json:"applicant"`
 	Components    []componentBody `json:"components"`
 	ExternalCode  string          `json:"external_code,omitempty"`
+	// Boundary-free receipts only (docs/api.md, "Boundary-free receipts").
+	CollectAt        string `json:"collect_at,omitempty"`
+	ForwardOriginals bool   `json:"forward_originals,omitempty"`
 }
 
 func (r receiveRequest) input() commands.ReceiveInput {
 	return commands.ReceiveInput{ProcedureCode: r.ProcedureCode, Channel: domain.Channel(r.Channel), Applicant: r.Applicant.applicant(),
-		Components: domainComponents(r.Components), ExternalCode: r.ExternalCode}
+		Components: domainComponents(r.Components), ExternalCode: r.ExternalCode, CollectAt: r.CollectAt, ForwardOriginals: r.ForwardOriginals}
 }
 
 // receiptResponse answers a receipt (form 01): shown once, since the secret is kept only as a hash.
@@ -133,6 +136,7 @@ var actionRequests = map[domain.Action]func() actionRequest{
 	domain.ActionWithdraw:            func() actionRequest { return &withdrawRequest{} },
 	domain.ActionReject:              func() actionRequest { return &rejectRequest{} },
 	domain.ActionCompletePart:        func() actionRequest { return &completePartRequest{} },
+	domain.ActionOriginalsArrived:    func() actionRequest { return &originalsArrivedRequest{} },
 }
 
 // newActionRequest returns an empty body for action, or false when the API has no such action.
@@ -306,4 +310,12 @@ type completePartRequest struct {
 
 func (r *completePartRequest) input() commands.Input {
 	return commands.CompletePartInput{Step: r.Step, Opinion: r.Opinion}
+}
+
+type originalsArrivedRequest struct {
+	Note string `json:"note,omitempty" text:"multiline"`
+}
+
+func (r *originalsArrivedRequest) input() commands.Input {
+	return commands.OriginalsArrivedInput{Note: r.Note}
 }

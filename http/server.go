@@ -220,6 +220,9 @@ func NewServer(cfg Config) *Server {
 			if s.eraser != nil {
 				r.Post("/admin/erasures", s.erase)
 			}
+			if s.readDB != nil {
+				r.Post("/admin/agency-successions", s.succeedAgency)
+			}
 			if s.deliveries != nil {
 				s.deliveryRoutes(r)
 			}

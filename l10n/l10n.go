@@ -164,7 +164,7 @@ func (l Lang) ResolutionCSVHeader() []string {
 	return l.headings("csv.resolution.", resolutionCSVColumns)
 }
 
-var resolutionCSVColumns = []string{"number", "field_code", "name", "procedure_code", "received_total", "received_online", "received_in_person_or_postal", "carried_over", "resolved_total", "resolved_early", "resolved_on_time", "resolved_late", "resolved_by_rejection", "in_progress_total", "in_progress_within_time", "in_progress_overdue", "withdrawn"}
+var resolutionCSVColumns = []string{"number", "field_code", "name", "procedure_code", "received_total", "received_online", "received_in_person_or_postal", "carried_over", "resolved_total", "resolved_early", "resolved_on_time", "resolved_late", "resolved_by_rejection", "in_progress_total", "in_progress_within_time", "in_progress_overdue", "withdrawn", "taken_over", "handed_over"}
 
 // ApologyNote is the register's note of a letter of apology: the new appointment date and why.
 func (l Lang) ApologyNote(newDate time.Time, reason string) string {
@@ -180,7 +180,7 @@ func (l Lang) ControlNote(kind, param string, date time.Time, detail string) (ev
 		return kind, detail
 	}
 	switch kind {
-	case "part_completed", "supplement_requested":
+	case "part_completed", "supplement_requested", "agency_succeeded", "boundary_free":
 		return l.T(key, param), detail
 	case "supplemented": // a supplement restarts the time limit only in some cases: a new date then
 		if date.IsZero() {
@@ -269,6 +269,8 @@ var messages = map[string][2]string{
 	"csv.resolution.in_progress_within_time":      {"Trong hạn", "Within time"},
 	"csv.resolution.in_progress_overdue":          {"Quá hạn", "Overdue"},
 	"csv.resolution.withdrawn":                    {"Số hồ sơ rút (tính riêng)", "Dossiers withdrawn (counted separately)"},
+	"csv.resolution.taken_over":                   {"Nhận từ cơ quan bị sắp xếp (trong tổng số nhận)", "Taken over from an abolished agency (in the received total)"},
+	"csv.resolution.handed_over":                  {"Chuyển cơ quan kế thừa (tính riêng)", "Handed to the successor agency (counted separately)"},
 	"csv.resolution.total":                        {"Tổng cộng", "Total"},
 	"csv.satisfaction.agency_code":                {"Mã cơ quan", "Agency code"},
 	"csv.satisfaction.agency":                     {"Cơ quan", "Agency"},
@@ -294,12 +296,15 @@ var messages = map[string][2]string{
 	"step.reception":                              {"Tiếp nhận hồ sơ", "Reception"},
 	"step.return":                                 {"Trả kết quả", "Returning the result"},
 	"step.online_reception":                       {"Tiếp nhận hồ sơ trực tuyến", "Accepting the online dossier"},
+	"step.forwarding":                             {"Chuyển hồ sơ giấy đến cơ quan giải quyết", "Forwarding the paper originals"},
 	"indicator.publication":                       {"Công khai, minh bạch (công bố, công khai thủ tục, tiến độ, kết quả trên Cổng Dịch vụ công)", "Publicity and transparency (procedures, progress and results published on the public service portal)"},
 	"indicator.digitisation_reuse":                {"Tái sử dụng dữ liệu từ cơ sở dữ liệu quốc gia; tài khoản xác thực VNeID", "Reuse from national databases; VNeID-verified accounts"},
 	"indicator.online_service_level":              {"Cung cấp dịch vụ công trực tuyến toàn trình / một phần; thủ tục có thanh toán trực tuyến", "Full or partial online public services; procedures with online payment"},
 	"indicator.complaint_rate":                    {"Tỷ lệ hồ sơ có phản ánh, kiến nghị", "Share of dossiers with complaints or petitions"},
 	"note.refused":                                {"Từ chối tiếp nhận", "Reception refused"},
 	"note.part_completed":                         {"Hoàn thành phần việc: %s", "Part completed: %s"},
+	"note.agency_succeeded":                       {"Chuyển cho cơ quan kế thừa: %s", "Handed to the successor agency: %s"},
+	"note.boundary_free":                          {"Tiếp nhận không phụ thuộc địa giới hành chính; trả kết quả tại %s", "Received regardless of boundary; result collected at %s"},
 	"note.more_result":                            {"Có thêm kết quả", "A further result"},
 	"note.rejected":                               {"Từ chối giải quyết", "Rejected"},
 	"note.withdrawn":                              {"Rút hồ sơ", "Withdrawn"},
@@ -448,6 +453,8 @@ var messages = map[string][2]string{
 	"action.rate":                  {"Đánh giá", "Rate"},
 	"action.complete-part":         {"Hoàn thành phần việc phối hợp", "Complete a part"},
 	"action.documents":             {"Đính kèm tệp", "Attach a file"},
+	"action.agency-succession":     {"Chuyển cho cơ quan kế thừa", "Hand over to the successor agency"},
+	"action.originals-arrived":     {"Xác nhận đã nhận hồ sơ giấy", "Confirm the paper originals arrived"},
 	"action.done":                  {"Đã thực hiện: %s.", "Done: %s."},
 	"signin.title":                 {"Cán bộ đăng nhập", "Officials' sign-in"},
 	"signin.intro":                 {"Dán mã đăng nhập (bearer token) do quản trị cấp bằng lệnh motcua token, hoặc một mã in ra khi chạy bản trình diễn.", "Paste the bearer token your administrator minted with motcua token, or one printed by the demo."},
@@ -708,6 +715,9 @@ var messages = map[string][2]string{
 	"dossier.parallel_step_started.v1":    {"Bắt đầu bước phối hợp song song", "Parallel step started"},
 	"dossier.part_completed.v1":           {"Hoàn thành phần việc phối hợp", "Part completed"},
 	"dossier.document_attached.v1":        {"Đính kèm tệp", "File attached"},
+	"dossier.agency_succeeded.v1":         {"Chuyển cho cơ quan kế thừa", "Handed to the successor agency"},
+	"dossier.boundary_free_received.v1":   {"Tiếp nhận không phụ thuộc địa giới hành chính", "Received regardless of administrative boundary"},
+	"dossier.originals_arrived.v1":        {"Hồ sơ giấy đã chuyển đến cơ quan giải quyết", "Paper originals reached the competent agency"},
 	"dossier.rated.v1":                    {"Đánh giá", "Rated"},
 
 	"dash.title":                   {"Thống kê, báo cáo", "Dashboards"},

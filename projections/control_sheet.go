@@ -61,6 +61,9 @@ const (
 	HandoverParallel    = "parallel"     // to a coordinator while the step's parts run at several units at once
 	HandoverPart        = "part"         // one part of a parallel step, at a unit or another agency; ends when it is completed
 	HandoverResult      = "result"       // the result back to the desk, to be handed to the applicant
+	// HandoverForwarding is the paper originals of a boundary-free receipt on their way from the
+	// receiving centre to the competent agency, beside the dossier's own steps; it ends when they arrive.
+	HandoverForwarding = "forwarding"
 )
 
 // The desk's own steps, stored as codes (l10n names them, as Lang.Step does every step); the steps
@@ -69,6 +72,7 @@ const (
 	StepOnlineReception = "online_reception" // accepting a dossier filed online
 	StepReception       = "reception"        // receiving at the desk until the transfer deadline
 	StepReturn          = "return"           // returning the result
+	StepForwarding      = "forwarding"       // paper originals travelling to the competent agency (boundary-free receipt)
 )
 
 // Kinds of note on the process-control sheet: what happened during a step (l10n names them).
@@ -85,6 +89,8 @@ const (
 	NoteApology             = "apology" // Date: the new appointment
 	NoteAppraised           = "appraised"
 	NoteSigned              = "signed"
+	NoteAgencySucceeded     = "agency_succeeded" // Param: "<abolished> → <successor>"; detail: the decision
+	NoteBoundaryFree        = "boundary_free"    // Param: the centre where the result is collected
 )
 
 // seqStride spaces the handovers' sequence numbers: a handover made by the event at stream version
@@ -197,7 +203,7 @@ func (r *summaryRow) open() bool {
 // The control summary's secondary indexes, each over what one query selects and orders by.
 var controlIndexes = []tableIndex{
 	{"_code", "code"}, // ControlSheetOf
-	{"_register", "receiving_unit, received_at"}, // RegisterPageOf: a unit's receipts, then the dossier id
+	{"_register", "register_unit, received_at"}, // RegisterPageOf: a unit's receipts, then the dossier id
 }
 
 func (v ProcessControlView) Migrate(ctx context.Context, db *sql.DB, d engine.Dialect) error {
@@ -554,7 +560,7 @@ type handoverLog struct {
 // current is the handover under which the dossier is held now: the latest one that is not a part.
 func (l *handoverLog) current() *handoverRow {
 	for i := len(l.rows) - 1; i >= 0; i-- {
-		if l.rows[i].kind != HandoverPart {
+		if l.rows[i].kind != HandoverPart && l.rows[i].kind != HandoverForwarding {
 			return l.rows[i]
 		}
 	}
@@ -677,6 +683,24 @@ func (l *handoverLog) record(re eventstore.RecordedEvent, e domain.Event, receiv
 		l.note(re, e.SignedAt, NoteSigned, "", time.Time{}, e.DocumentNumber)
 	case domain.CorrectionApproved:
 		l.correct(re, e)
+	case domain.BoundaryFreeReceived:
+		l.note(re, e.ReceivedAt, NoteBoundaryFree, e.CollectAt, time.Time{}, "")
+		if e.ForwardOriginals {
+			// Runs beside the dossier's own steps, judged by itself when the originals arrive.
+			l.open(&handoverRow{seq: seq + 1, kind: HandoverForwarding, fromUnit: e.ReceivingCentre, fromID: actor.ID, fromName: actor.Name,
+				toUnit: e.CompetentAgency, handedAt: e.ReceivedAt, step: StepForwarding, allotted: e.ForwardingHours,
+				deadline: e.ForwardingDeadline, calendar: e.CalendarVersion})
+		}
+	case domain.OriginalsArrived:
+		for _, h := range l.rows {
+			if h.kind == HandoverForwarding {
+				finish(h, e.ArrivedAt, "originals_arrived", eventstore.Actor{ID: e.By.OfficialID, Name: e.By.OfficialName})
+			}
+		}
+	case domain.AgencySucceeded:
+		// The step under way goes on at the successor with its deadline: a note, not a handover
+		// judged on its own, so the succession neither makes a step late nor excuses one.
+		l.note(re, e.SucceededAt, NoteAgencySucceeded, e.FromAgency+" → "+e.ToAgency, time.Time{}, e.Basis)
 	}
 }
 

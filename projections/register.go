@@ -61,7 +61,7 @@ func RegisterPageOf(ctx context.Context, db *sql.DB, unit string, year int, req 
 // registerPage reads a page of the register, and counts the year's lines when count is set.
 func registerPage(ctx context.Context, db *sql.DB, unit string, year int, req PageRequest, count bool) (Page[RegisterEntry], error) {
 	var c conditions
-	c.add("d.receiving_unit = ?", unit)
+	c.add("d.register_unit = ?", unit) // a succession moves the dossier, not its line in the register
 	c.within("d.received_at", registerYear(year))
 	var total int
 	if count {

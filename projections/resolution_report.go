@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -39,7 +40,8 @@ func (ResolutionReportView) Tables() []string {
 }
 
 // SchemaVersion 3: counters and the open set replace the summary copy and the clock history.
-func (ResolutionReportView) SchemaVersion() int { return 4 } // 4: counters and open set WITHOUT ROWID on SQLite
+// 5: the dossiers handed to and taken from another agency by a succession.
+func (ResolutionReportView) SchemaVersion() int { return 5 } // 4: counters and open set WITHOUT ROWID on SQLite
 func (ResolutionReportView) WithPrefix(prefix string) engine.Consumer {
 	return ResolutionReportView{Prefix: prefix}
 }
@@ -73,11 +75,16 @@ const (
 	// and overdue under each rule (openDossier.overdueSince).
 	countOverdueChange
 	countIndicatorOverdueChange
+	// countTakenOver and countHandedOver are the dossiers a succession (domain.AgencySucceeded) moved
+	// into an agency's scope and out of one; they are written to the scopes that changed only, never
+	// to allAgencies (flushCounters).
+	countTakenOver
+	countHandedOver
 	counterCount
 )
 
 var counterColumns = [counterCount]string{"received", "resolved_early", "resolved_on_time", "resolved_late", "resolved_by_rejection", "withdrawn",
-	"indicator_early", "indicator_on_time", "indicator_late", "open_change", "overdue_change", "indicator_overdue_change"}
+	"indicator_early", "indicator_on_time", "indicator_late", "open_change", "overdue_change", "indicator_overdue_change", "taken_over", "handed_over"}
 
 // resolutionCounters are the counters of one row.
 type resolutionCounters [counterCount]int64
@@ -252,6 +259,13 @@ type resolutionFold struct {
 	groupOf   []counterGroup
 	changes   map[dayGroup]*resolutionCounters
 	names     map[[2]string]procedureNames
+	moves     []successionMove // since the last flush
+}
+
+// successionMove is a dossier moved from one group to another by a succession, on a day.
+type successionMove struct {
+	day      civilDay
+	from, to int32
 }
 
 // openHeldLimit bounds the open dossiers a fold keeps between flushes; past it, it forgets them
@@ -295,7 +309,7 @@ func (f *resolutionFold) Add(ctx context.Context, q engine.Querier, batch engine
 func movesOpenSet(e domain.Event) bool {
 	switch e := e.(type) {
 	case domain.Received, domain.SupplementRequested, domain.Supplemented, domain.Suspended, domain.Resumed,
-		domain.ResultReady, domain.Rejected, domain.Withdrawn, domain.ReceptionRefused:
+		domain.ResultReady, domain.Rejected, domain.Withdrawn, domain.ReceptionRefused, domain.AgencySucceeded:
 		return true
 	case domain.CorrectionApproved:
 		return e.Procedure != nil
@@ -513,7 +527,32 @@ func (f *resolutionFold) fold(id string, e domain.Event) {
 				o.DueDate, o.IndicatorDueDate = exactTime(p.NewDueDate), exactTime(p.NewIndicatorDueDate)
 			})
 		}
+	case domain.AgencySucceeded:
+		if received {
+			f.succeed(o, e)
+		}
 	}
+}
+
+// succeed moves a received dossier to its successor's group at the moment of the succession: the
+// days before keep counting it where it was — a report of a period before the succession shows
+// the abolished agency —, the days after count it at the successor. Its clock does not change.
+func (f *resolutionFold) succeed(o *openDossier, e domain.AgencySucceeded) {
+	to := o.group
+	to.ReceivingUnit, to.CompetentAgency = succeeded(to.ReceivingUnit, e), succeeded(to.CompetentAgency, e)
+	if to == o.group {
+		return
+	}
+	at := exactTime(e.SucceededAt)
+	day := dayOf(at)
+	from := o.groupID
+	f.clockEnds(o, at)
+	f.count(day, from, countOpenChange, -1)
+	o.group, o.groupID, o.ClockSince = to, f.groupID(to), at
+	f.count(day, o.groupID, countOpenChange, 1)
+	f.clockStarts(o)
+	f.moves = append(f.moves, successionMove{day: day, from: from, to: o.groupID})
+	f.touch(o)
 }
 
 func (f *resolutionFold) receive(o *openDossier, e domain.Received) {
@@ -576,7 +615,7 @@ func (f *resolutionFold) Flush(ctx context.Context, tx *sql.Tx, batch engine.Bat
 	if err := f.flushNames(ctx, tx, batch.Dialect); err != nil {
 		return err
 	}
-	f.changes, f.names, f.dirty = map[dayGroup]*resolutionCounters{}, map[[2]string]procedureNames{}, 0
+	f.changes, f.names, f.dirty, f.moves = map[dayGroup]*resolutionCounters{}, map[[2]string]procedureNames{}, 0, nil
 	if len(f.absent) > f.heldLimit {
 		f.absent = map[string]bool{}
 	}
@@ -595,6 +634,15 @@ func (f *resolutionFold) Flush(ctx context.Context, tx *sql.Tx, batch engine.Bat
 		f.open, f.readBack = map[string]*openDossier{}, true
 	}
 	return nil
+}
+
+// scopes are the counter scopes a group's dossiers count in: every agency's, and those of the
+// agencies that received and decide them, once each.
+func (g counterGroup) scopes() []string {
+	if g.ReceivingUnit == g.CompetentAgency {
+		return []string{allAgencies, g.CompetentAgency}
+	}
+	return []string{allAgencies, g.CompetentAgency, g.ReceivingUnit}
 }
 
 // spanGroup is a span's first day and a group.
@@ -635,7 +683,7 @@ func (a counterRow) less(b counterRow) bool {
 // A row whose changes sum to zero is written all the same: the rows a table holds are those some
 // event touched, however the log was cut into batches.
 func (f *resolutionFold) flushCounters(ctx context.Context, tx *sql.Tx, d engine.Dialect) error {
-	if len(f.changes) == 0 {
+	if len(f.changes) == 0 && len(f.moves) == 0 {
 		return nil
 	}
 	rows := make(map[spanGroup]*resolutionCounters, len(f.changes)*2)
@@ -661,24 +709,40 @@ func (f *resolutionFold) flushCounters(ctx context.Context, tx *sql.Tx, d engine
 		add(spanGroup{spanYear, s[1], k.group}, c)
 	}
 	scoped := make(map[counterRow]*resolutionCounters, len(rows)*2)
+	addScoped := func(row counterRow) *resolutionCounters {
+		sum := scoped[row]
+		if sum == nil {
+			sum = &resolutionCounters{}
+			scoped[row] = sum
+		}
+		return sum
+	}
 	for k, c := range rows {
 		g := f.groupOf[k.group]
-		scopes := [3]string{allAgencies, g.CompetentAgency, g.ReceivingUnit}
-		if g.ReceivingUnit == g.CompetentAgency {
-			scopes[2] = "" // a dossier counts once in its agency's rows
-		}
-		for _, scope := range scopes {
-			if scope == "" {
-				continue
-			}
-			row := counterRow{scope, k.span, k.start, g.FieldCode, g.ProcedureCode, g.Channel}
-			sum := scoped[row]
-			if sum == nil {
-				sum = &resolutionCounters{}
-				scoped[row] = sum
-			}
+		for _, scope := range g.scopes() {
+			sum := addScoped(counterRow{scope, k.span, k.start, g.FieldCode, g.ProcedureCode, g.Channel})
 			for i, n := range c {
 				sum[i] += n
+			}
+		}
+	}
+	// A succession hands a dossier over from the agency scopes it leaves and to those it enters; a
+	// scope in both (every agency's, an agency that keeps its other role) sees it stay.
+	for _, m := range f.moves {
+		from, to := f.groupOf[m.from], f.groupOf[m.to]
+		for _, span := range [3]struct {
+			span  string
+			start civilDay
+		}{{spanDay, m.day}, {spanMonth, m.day.monthStart()}, {spanYear, m.day.yearStart()}} {
+			for _, scope := range from.scopes() {
+				if !slices.Contains(to.scopes(), scope) {
+					addScoped(counterRow{scope, span.span, span.start, from.FieldCode, from.ProcedureCode, from.Channel})[countHandedOver]++
+				}
+			}
+			for _, scope := range to.scopes() {
+				if !slices.Contains(from.scopes(), scope) {
+					addScoped(counterRow{scope, span.span, span.start, to.FieldCode, to.ProcedureCode, to.Channel})[countTakenOver]++
+				}
 			}
 		}
 	}
@@ -808,6 +872,10 @@ type ResolutionCounts struct {
 	InProgressWithinTime     int `json:"in_progress_within_time"`
 	InProgressOverdue        int `json:"in_progress_overdue"`
 	Withdrawn                int `json:"withdrawn"` // counted apart: received, then withdrawn in the period
+	// TakenOver (part of ReceivedTotal) are dossiers the agency took over in the period from an
+	// abolished one; HandedOver, counted apart like Withdrawn, those it handed to its successor.
+	TakenOver  int `json:"taken_over"`
+	HandedOver int `json:"handed_over"`
 }
 
 func (c *ResolutionCounts) add(o ResolutionCounts) {
@@ -824,6 +892,8 @@ func (c *ResolutionCounts) add(o ResolutionCounts) {
 	c.InProgressWithinTime += o.InProgressWithinTime
 	c.InProgressOverdue += o.InProgressOverdue
 	c.Withdrawn += o.Withdrawn
+	c.TakenOver += o.TakenOver
+	c.HandedOver += o.HandedOver
 }
 
 // ProcedureResolution is one procedure's line under its field.
@@ -1053,10 +1123,12 @@ func resolutionCounts(before, during resolutionCounters, online int64, rule verd
 		ResolvedLate:             int(during[late]),
 		ResolvedByRejection:      int(during[countResolvedByRejection]),
 		Withdrawn:                int(during[countWithdrawn]),
+		TakenOver:                int(during[countTakenOver]),
+		HandedOver:               int(during[countHandedOver]),
 		InProgressTotal:          int(before[countOpenChange] + during[countOpenChange]),
 		InProgressOverdue:        int(before[overdue] + during[overdue]),
 	}
-	c.ReceivedTotal = c.CarriedOver + c.ReceivedOnline + c.ReceivedInPersonOrPostal
+	c.ReceivedTotal = c.CarriedOver + c.ReceivedOnline + c.ReceivedInPersonOrPostal + c.TakenOver
 	c.ResolvedTotal = c.ResolvedEarly + c.ResolvedOnTime + c.ResolvedLate
 	c.InProgressWithinTime = c.InProgressTotal - c.InProgressOverdue
 	return c
@@ -1117,7 +1189,7 @@ func (r ResolutionReport) CSVRecords(totalLabel string) [][]string {
 func countCells(c ResolutionCounts) []string {
 	values := []int{c.ReceivedTotal, c.ReceivedOnline, c.ReceivedInPersonOrPostal, c.CarriedOver,
 		c.ResolvedTotal, c.ResolvedEarly, c.ResolvedOnTime, c.ResolvedLate, c.ResolvedByRejection,
-		c.InProgressTotal, c.InProgressWithinTime, c.InProgressOverdue, c.Withdrawn}
+		c.InProgressTotal, c.InProgressWithinTime, c.InProgressOverdue, c.Withdrawn, c.TakenOver, c.HandedOver}
 	cells := make([]string, len(values))
 	for i, v := range values {
 		cells[i] = fmt.Sprint(v)

@@ -371,8 +371,11 @@ func (f *satisfactionFold) fold(s *satisfactionDossier, re eventstore.RecordedEv
 	}
 	s.dirty = true
 	h := &s.handling
-	if actor := re.Metadata.Actor; actor.ID != "" && actor.Role != "applicant" && actor.Role != "system" {
-		h.official(actor.ID, actor.Name)
+	// The administrator who hands a dossier to a successor agency did not handle it.
+	if _, succession := e.(domain.AgencySucceeded); !succession {
+		if actor := re.Metadata.Actor; actor.ID != "" && actor.Role != "applicant" && actor.Role != "system" {
+			h.official(actor.ID, actor.Name)
+		}
 	}
 	switch e := e.(type) {
 	case domain.Supplemented:
@@ -443,6 +446,30 @@ func (f *satisfactionFold) fold(s *satisfactionDossier, re eventstore.RecordedEv
 		// Only the rating can follow: the steps under way are of no more use.
 		h.nextStep(e.ReturnedAt, satisfactionStep{})
 		h.Parts = nil
+	case domain.BoundaryFreeReceived:
+		// The originals' way to the competent agency is the receiving centre's share of the time.
+		if e.ForwardOriginals {
+			h.Parts = append(h.Parts, satisfactionStep{Name: StepForwarding, Unit: e.ReceivingCentre, Deadline: e.ForwardingDeadline, Open: true})
+		}
+	case domain.OriginalsArrived:
+		if i := slices.IndexFunc(h.Parts, func(p satisfactionStep) bool { return p.Name == StepForwarding }); i >= 0 {
+			h.judge(h.Parts[i], e.ArrivedAt)
+			h.Parts = slices.Delete(h.Parts, i, i+1)
+		}
+	case domain.AgencySucceeded:
+		// A rating given from now counts for the successor; those given before stay where they were
+		// counted. The step under way is finished, and answered for, by the successor's unit.
+		s.receivingUnit, s.competentAgency = succeeded(s.receivingUnit, e), succeeded(s.competentAgency, e)
+		if h.Step.Open && h.Step.Unit == e.FromHolder.Unit && e.ToHolder.Unit != e.FromHolder.Unit {
+			h.Step.Unit = e.ToHolder.Unit
+			h.unit(e.ToHolder.Unit).Handed = true
+		}
+		for i, p := range h.Parts {
+			if p.Unit == e.FromAgency {
+				h.Parts[i].Unit = e.ToAgency
+				h.unit(e.ToAgency).Handed = true
+			}
+		}
 	case domain.ReceptionRefused, domain.Withdrawn, domain.Rejected:
 		s.done = true // no result to rate
 	case domain.Rated:

@@ -21,7 +21,7 @@ import (
 
 // summarySchemaVersion is the version of summarySchema. Every read model keeping a summary adds it
 // to the version of its own tables, so that raising it (a column added here) rebuilds them all.
-const summarySchemaVersion = 1
+const summarySchemaVersion = 2 // 2: register_unit, agencies that passed to a successor
 
 // summaryRow is one dossier's summary.
 type summaryRow struct {
@@ -64,6 +64,10 @@ type summaryRow struct {
 	CloseKind, CloseReason string // refused, returned, withdrawn or rejected
 	FirstPaidAt            time.Time
 	PaidOnline             bool
+	// RegisterUnit is the unit whose register (form 06/07) holds the receipt: the receiving unit at
+	// receipt, which a succession does not change; ReceivingUnit and CompetentAgency are those
+	// answerable now, which it does (domain.AgencySucceeded).
+	RegisterUnit string
 
 	exists bool // the dossier was submitted or received: events before that change nothing
 }
@@ -128,6 +132,7 @@ var summarySchema = []summaryColumn{
 	{"resolved_indicator_due_date", true, func(r *summaryRow) any { return &r.ResolvedIndicatorDueDate }},
 	{"step_deadline", true, func(r *summaryRow) any { return &r.StepDeadline }},
 	{"slowest_step", true, func(r *summaryRow) any { return &r.SlowestStep }},
+	{"register_unit", false, func(r *summaryRow) any { return &r.RegisterUnit }},
 }
 
 func (c summaryColumn) definition() string {
@@ -236,6 +241,7 @@ func (r *summaryRow) fold(re eventstore.RecordedEvent, e domain.Event) {
 		}
 		r.exists = true
 		r.Code, r.ReceivingUnit, r.CompetentAgency, r.Channel = string(e.Code), e.ReceivingUnit, e.CompetentAgency, string(e.Channel)
+		r.RegisterUnit = e.ReceivingUnit
 		r.ProcedureCode, r.ProcedureName, r.FieldCode, r.FieldName = e.Procedure.Code, e.Procedure.Name, e.Procedure.FieldCode, e.Procedure.FieldName
 		r.ApplicantName, r.ApplicantAddress, r.ApplicantPhone = e.Applicant.Name, e.Applicant.Address, e.Applicant.Phone
 		r.ReceivedAt, r.ReceivedByID, r.ReceivedByName = e.ReceivedAt, actor.ID, actor.Name
@@ -314,6 +320,16 @@ func (r *summaryRow) fold(re eventstore.RecordedEvent, e domain.Event) {
 		r.nextStep(e.WithdrawnAt, time.Time{})
 	case domain.CorrectionApproved:
 		r.correct(e)
+	case domain.OriginalsArrived:
+		// The forwarding step of a boundary-free receipt counts among the steps (TT 01/2018 art. 13).
+		r.judgeStep(e.ArrivedAt, e.ForwardingDeadline)
+	case domain.AgencySucceeded:
+		// The successor answers for the dossier from now on: its late dashboard and the control
+		// sheet's header name it; the register keeps the unit that received it (RegisterUnit).
+		r.ReceivingUnit, r.CompetentAgency = succeeded(r.ReceivingUnit, e), succeeded(r.CompetentAgency, e)
+		if r.HolderUnit == e.FromHolder.Unit && r.HolderOfficialID == e.FromHolder.OfficialID {
+			r.HolderUnit, r.HolderOfficialID, r.HolderOfficialName = e.ToHolder.Unit, e.ToHolder.OfficialID, e.ToHolder.OfficialName
+		}
 	case domain.Rejected:
 		// A written refusal after appraisal resolves the dossier: it counts as resolved, judged
 		// against the due date like a result.
@@ -323,6 +339,14 @@ func (r *summaryRow) fold(re eventstore.RecordedEvent, e domain.Event) {
 		r.ClosedAt, r.CloseKind, r.CloseReason = e.RejectedAt, "rejected", e.Reason
 		r.HolderUnit, r.HolderOfficialID, r.HolderOfficialName = r.ReceivingUnit, "", ""
 	}
+}
+
+// succeeded is agency after the succession e: its successor when it is the abolished agency.
+func succeeded(agency string, e domain.AgencySucceeded) string {
+	if agency == e.FromAgency {
+		return e.ToAgency
+	}
+	return agency
 }
 
 // nextStep ends the step under way at `at`, judging it against its deadline, and starts the next

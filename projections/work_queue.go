@@ -439,17 +439,7 @@ func valuesList(d engine.Dialect, rows, columns int) string {
 }
 
 // responsibleAgency is the agency whose officials the dossier waits on now (see WorkQueueView).
-func responsibleAgency(d domain.Dossier) string {
-	switch {
-	case domain.ValidUnitCode(d.Holder.Unit):
-		return d.Holder.Unit
-	case d.HolderAgency != "" && d.HolderAgency != d.ReceivingUnit:
-		return d.HolderAgency
-	case d.CompetentAgency != "":
-		return d.CompetentAgency
-	}
-	return d.ReceivingUnit
-}
+func responsibleAgency(d domain.Dossier) string { return d.ResponsibleAgency() }
 
 // queueCursor is a row's place as a page cursor.
 func queueCursor(rank int, due, code, id string) Cursor {

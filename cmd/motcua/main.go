@@ -6,6 +6,7 @@
 //	motcua migrate --store postgres://…
 //	motcua projections status|rebuild [--store URL] [--data DIR] [NAME…]
 //	motcua erase --id-number N --basis TEXT [--store URL] [--data DIR]
+//	motcua agency succeed --from CODE [--to CODE] --basis TEXT [--store URL] [--data DIR]
 //	motcua deliveries status|list|retry [--store URL] [--data DIR] [--dead] [--destination D]
 //	motcua catalog refresh --from-portal URL [--apply] [--data DIR] [--catalog FILE]
 //	motcua payments reconcile --date YYYY-MM-DD [--apply] [--store URL] [--data DIR] --vnpay-url URL …
@@ -33,6 +34,7 @@ Usage:
   motcua calendar YEAR [--agency-file PATH]
   motcua migrate  --store postgres://…
   motcua erase    --id-number N --basis TEXT [--store URL] [--data DIR]
+  motcua agency succeed --from CODE [--to CODE] --basis "DECISION" [--effective YYYY-MM-DD] [--unit OLD=NEW] [--store URL] [--data DIR]
   motcua verify   [--store URL] [--data DIR] [--checkpoint] [--trust PUBLIC-KEY.pem] [--json]
   motcua bench append [--store URL] [--duration 5s] [--writers 1,8,64] [--batches 1,10]
   motcua bench generate --data DIR --dossiers N [--store postgres://…] [--seed S] [--days 365] [--writers W] [--projections]
@@ -81,6 +83,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runMigrate(ctx, args[1:], stdout, stderr)
 	case "erase":
 		return runErase(ctx, args[1:], stdout, stderr)
+	case "agency":
+		return runAgency(ctx, args[1:], stdout, stderr)
 	case "verify":
 		return runVerify(ctx, args[1:], stdout, stderr)
 	case "projections":

@@ -613,6 +613,8 @@ func actionBody(action domain.Action, r *http.Request) (ActionRequest, error) {
 		body.Conclusion, body.Opinion = f("conclusion"), f("opinion")
 	case domain.ActionCompletePart:
 		body.Step, body.Opinion = f("step"), f("opinion")
+	case domain.ActionOriginalsArrived:
+		body.Note = text("note")
 	case domain.ActionSign, domain.ActionMarkResultReady:
 		if action == domain.ActionSign {
 			body.DocumentNumber, body.SignerTitle = f("document_number"), text("signer_title")

@@ -43,6 +43,9 @@ var ResolutionColumns = []Column{
 		}},
 	}},
 	{Heading: "Số hồ sơ rút (tính riêng)", Width: 12},
+	// A succession (docs/rules.md, "Agencies that cease to exist"): taken over counts in the total received.
+	{Heading: "Nhận từ cơ quan bị sắp xếp", Width: 12},
+	{Heading: "Chuyển cơ quan kế thừa (tính riêng)", Width: 12},
 }
 
 // Resolution adds the report of form II.06a: each field, then its procedures, then the total.
@@ -57,7 +60,7 @@ func Resolution(b *Book, report projections.ResolutionReport, unit string) error
 		values := []Value{Text(no), Text(fieldCode), Text(name), Text(procedureCode)}
 		for _, n := range []int{c.ReceivedTotal, c.ReceivedOnline, c.ReceivedInPersonOrPostal, c.CarriedOver,
 			c.ResolvedTotal, c.ResolvedEarly, c.ResolvedOnTime, c.ResolvedLate, c.ResolvedByRejection,
-			c.InProgressTotal, c.InProgressWithinTime, c.InProgressOverdue, c.Withdrawn} {
+			c.InProgressTotal, c.InProgressWithinTime, c.InProgressOverdue, c.Withdrawn, c.TakenOver, c.HandedOver} {
 			values = append(values, Int(n))
 		}
 		if total {
