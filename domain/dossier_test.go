@@ -703,7 +703,16 @@ func roundTripSamples() []domain.Event {
 	pc.StepDeadline, pc.CompletedAt = utc(pc.StepDeadline), utc(pc.CompletedAt)
 	da := documentAttached()
 	da.ResultCode, da.AttachedAt = domain.ResultCode(dossierCode, 1), utc(da.AttachedAt)
-	return append([]domain.Event{s, r, rf, sr, sp, tr, ia, ap, sg, fa, pd, rr, rt, ai, su, rs, wd, rj, rd, ps, pc, da}, correctionRoundTripSamples()...)
+	fr := feedbackReceived()
+	fr.ExternalID = "QG-2026-000123"
+	fr.Submitter.Email = "an@example.vn"
+	fsup := domain.FeedbackInformationSupplied{Information: "i", SuppliedAt: feedbackRoutedAt.UTC(), AnswerBy: feedbackAnswerBy.UTC(),
+		CalendarVersion: cal.Version()}
+	feedback := []domain.Event{fr, feedbackRouted(), feedbackAsked(feedbackAskBy), fsup, feedbackAnswered(),
+		domain.FeedbackPublished{PublishedAt: feedbackPublishBy.UTC(), Due: feedbackPublishBy.UTC()},
+		domain.FeedbackRefused{Reason: "r", RefusedAt: feedbackRoutedAt.UTC(), Due: feedbackRouteBy.UTC()}}
+	return slices.Concat([]domain.Event{s, r, rf, sr, sp, tr, ia, ap, sg, fa, pd, rr, rt, ai, su, rs, wd, rj, rd, ps, pc, da},
+		correctionRoundTripSamples(), feedback)
 }
 
 func TestEventsRoundTrip(t *testing.T) {
@@ -721,8 +730,12 @@ func TestEventsRoundTrip(t *testing.T) {
 			if err != nil || eventType != e.EventType() {
 				t.Fatalf("EncodeEvent = %q, %v", eventType, err)
 			}
-			if !domain.IsDossierEvent(eventType) || !strings.HasPrefix(eventType, "dossier.") || !strings.HasSuffix(eventType, ".v1") {
-				t.Errorf("wire name %q is not a versioned dossier event", eventType)
+			aggregate := domain.DossierAggregate
+			if !domain.IsDossierEvent(eventType) {
+				aggregate = domain.FeedbackAggregate
+			}
+			if !aggregate.Holds(aggregate.StreamName("x"), eventType) || !strings.HasPrefix(eventType, aggregate.Name+".") || !strings.HasSuffix(eventType, ".v1") {
+				t.Errorf("wire name %q is not a versioned event of its aggregate", eventType)
 			}
 			decoded, err := domain.DecodeEvent(eventType, data)
 			if err != nil {
