@@ -464,7 +464,9 @@ var Aggregates = []Aggregate{DossierAggregate, FeedbackAggregate}
 func (a Aggregate) StreamName(id string) string { return a.StreamPrefix + id }
 
 // IDOf returns the instance id of one of the aggregate's streams, and whether stream is one.
-func (a Aggregate) IDOf(stream string) (string, bool) { return strings.CutPrefix(stream, a.StreamPrefix) }
+func (a Aggregate) IDOf(stream string) (string, bool) {
+	return strings.CutPrefix(stream, a.StreamPrefix)
+}
 
 // Holds reports whether an event of eventType on stream is one of the aggregate's: both the
 // stream's kind and the event's wire name must be its own.

@@ -127,7 +127,7 @@ func goldenExamples() map[string]domain.Event {
 			Kind: domain.FeedbackComplaint, Source: domain.FeedbackFromNational, ExternalID: "PAKN-QG-2026-000123",
 			DossierCode: "000.00.01.H56-260302-0001", Subject: "Hồ sơ trễ hẹn", Content: "Hồ sơ của tôi đã quá ngày hẹn trả mà chưa có kết quả.",
 			Submitter: domain.FeedbackSubmitter{Name: "Nguyễn Văn An", Phone: "0912 345 678", Email: "an.nguyen@example.vn"},
-			Agency: "000.00.01.H56", ReceivedAt: goldenTime(0), RouteBy: goldenTime(48), CalendarVersion: "vn-2026+a1b2c3"},
+			Agency:    "000.00.01.H56", ReceivedAt: goldenTime(0), RouteBy: goldenTime(48), CalendarVersion: "vn-2026+a1b2c3"},
 		domain.FeedbackRouted{Agency: "000.00.10.H56", Note: "Thuộc thẩm quyền Sở Xây dựng", RoutedAt: goldenTime(5), Due: goldenTime(48),
 			RefuseBy: goldenTime(53), AskBy: goldenTime(7 * 24), AnswerBy: goldenTime(21 * 24), CalendarVersion: "vn-2026+a1b2c3"},
 		domain.FeedbackInformationRequested{Question: "Đề nghị cung cấp số biên nhận", RequestedAt: goldenTime(24), Due: goldenTime(7 * 24)},
