@@ -152,4 +152,3 @@ func TestFeedbackEndToEnd(t *testing.T) {
 		})
 	}
 }
-
