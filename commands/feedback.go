@@ -369,6 +369,9 @@ func (a *App) LoadFeedbackIfReadable(ctx context.Context, caller Caller, ref str
 	if caller.ID == "" {
 		return domain.Feedback{}, nil, domain.Errorf(domain.EUNAUTHORIZED, "sign in to read feedback")
 	}
+	if caller.Agency == "" && !caller.Has(RoleAdmin) && !caller.Has(RoleInspector) {
+		return domain.Feedback{}, nil, domain.Errorf(domain.EFORBIDDEN, "official %s belongs to no agency", caller.ID)
+	}
 	f, recorded, err := a.LoadFeedback(ctx, ref)
 	if err != nil {
 		return domain.Feedback{}, nil, err
