@@ -63,6 +63,12 @@ func TestFeedbackThroughTheUseCases(t *testing.T) {
 	if _, err := app.SupplyFeedbackPublic(ctx, res.LookupCode, commands.SupplyFeedbackInput{Information: "Cấp giấy phép xây dựng"}); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := app.ExecuteFeedback(ctx, otherHead, res.LookupCode, nil, commands.AnswerFeedbackInput{Answer: "x"}); domain.ErrorCodeOf(err) != domain.EFORBIDDEN {
+		t.Fatalf("an agency that never held it answering: %v", err)
+	}
+	if _, _, err := app.LoadFeedbackIfReadable(ctx, otherHead, res.LookupCode); domain.ErrorCodeOf(err) != domain.EFORBIDDEN {
+		t.Fatalf("an agency that never held it reading: %v", err)
+	}
 	if _, err := app.ExecuteFeedback(ctx, deskHead, res.LookupCode, nil, commands.AnswerFeedbackInput{Answer: "x"}); domain.ErrorCodeOf(err) != domain.EFORBIDDEN {
 		t.Fatalf("the desk answering what it routed away: %v", err)
 	}
