@@ -204,9 +204,10 @@ func (s *Pages) feedbackSupply(w http.ResponseWriter, r *http.Request) {
 
 // feedbackQueueView is one page of the open feedback the official's agency holds.
 type feedbackQueueView struct {
-	Page projections.Page[projections.FeedbackRow]
-	Next string
-	All  bool
+	Page      projections.Page[projections.FeedbackRow]
+	Next      string
+	All       bool
+	Dashboard projections.FeedbackDashboard
 }
 
 // feedbackQueuePage: GET /can-bo/phan-anh?co-quan=&after= — the agency's open feedback, soonest
@@ -235,7 +236,17 @@ func (s *Pages) feedbackQueuePage(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, http.StatusInternalServerError, "error.internal")
 		return
 	}
-	view := &feedbackQueueView{Page: page, All: scope.All()}
+	// The month to date's on-time handling per stage, for the same scope.
+	today := s.now().In(domain.VietnamTime)
+	month := projections.Period{From: time.Date(today.Year(), today.Month(), 1, 0, 0, 0, 0, domain.VietnamTime),
+		To: time.Date(today.Year(), today.Month(), today.Day()+1, 0, 0, 0, 0, domain.VietnamTime)}
+	dash, err := projections.FeedbackDashboardOf(r.Context(), s.readDB, scope, month, s.now())
+	if err != nil {
+		s.logger.ErrorContext(r.Context(), "feedback dashboard", "err", err)
+		s.renderError(w, r, http.StatusInternalServerError, "error.internal")
+		return
+	}
+	view := &feedbackQueueView{Page: page, All: scope.All(), Dashboard: dash}
 	if page.Next != "" {
 		next := url.Values{"after": {page.Next}}
 		if a := q.Get("co-quan"); a != "" {
