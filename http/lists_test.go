@@ -72,6 +72,7 @@ var boundedLists = map[string]string{
 	// The citizens' lists need a citizen's session: citizens_test.go walks them (TestCitizenRoutesAreClassified).
 	"/api/v1/me/dossiers": "paged (limit, after; the keyset Page envelope): walked page by page and refused bad parameters in TestACitizenSignsInAndSeesTheirOwnDossiers",
 	"/ho-so-cua-toi":      "the citizen's page: one page of the paged /api/v1/me/dossiers",
+	"/can-bo/phan-anh":    "the feedback queue page: one page of the paged queue, and one line per stage (five)",
 }
 
 // singleResources answer one thing (its own parts at most: a dossier's steps and history).
@@ -84,6 +85,7 @@ var singleResources = []string{
 	"/api/v1/dossiers/{ref}/control-sheet",
 	"/api/v1/dossiers/{ref}/documents/{id}", "/can-bo/ho-so/{code}/tep/{id}", // one file, streamed (documents_test.go)
 	"/api/v1/public/feedback/{code}", "/api/v1/feedback/{ref}", // one feedback, its information rounds at most
+	"/phan-anh", "/phan-anh/{code}", "/can-bo/phan-anh/{code}",
 	"/api/v1/payments/vnpay/ipn", "/thanh-toan/ket-qua", // online payment (payments_test.go walks them)
 	"/api/v1/me", "/cong-dan/dang-nhap", "/cong-dan/dang-nhap/callback", // citizens (citizens_test.go walks them)
 }
