@@ -33,7 +33,10 @@ type App struct {
 	Signers AgencySigners
 	// MaxDossierBytes bounds the sum of one dossier's files; DefaultMaxDossierBytes when 0.
 	MaxDossierBytes int64
-	codes           *codeAllocator
+	// FeedbackDesk is the agency that receives a public feedback naming neither an agency nor a
+	// dossier (the province's PAKN desk); such a feedback is refused as incomplete when empty.
+	FeedbackDesk string
+	codes        *codeAllocator
 	// orderVersions remembers the last version seen of each day's payment orders (payment_order.go).
 	orderVersions lastVersions
 }
@@ -72,7 +75,7 @@ func backoff(ctx context.Context, attempt int) error {
 }
 
 // StreamName is the event stream of the dossier with the given id.
-func StreamName(dossierID string) string { return "dossier-" + dossierID }
+func StreamName(dossierID string) string { return domain.DossierAggregate.StreamName(dossierID) }
 
 // Result tells the caller where the dossier stands after a command.
 type Result struct {
@@ -132,7 +135,7 @@ func (a *App) decideOnDossier(ctx context.Context, ref, repeatOf string, ifMatch
 	if err != nil {
 		return Result{}, err
 	}
-	for attempt := 0; ; attempt++ {
+	return retryOnConflict(ctx, "dossier "+ref, ifMatch, func() (Result, error) {
 		d, recorded, err := a.loadRecorded(ctx, id)
 		if err != nil {
 			return Result{}, err
@@ -152,25 +155,58 @@ func (a *App) decideOnDossier(ctx context.Context, ref, repeatOf string, ifMatch
 		if err != nil {
 			return Result{}, err
 		}
-		res, err := a.append(ctx, actor, d, events, now)
-		if errors.Is(err, eventstore.ErrWrongExpectedVersion) {
-			if ifMatch != nil {
-				return Result{}, domain.Errorf(domain.EPRECONDITION, "dossier %s changed while this action was decided: reload it and try again", ref)
-			}
-			if attempt < maxConflictRetries {
-				if err := backoff(ctx, attempt); err != nil {
-					return Result{}, err
-				}
-				continue
-			}
-			return Result{}, domain.Errorf(domain.ECONFLICT, "dossier %s is changing too often; try again", ref)
+		return a.append(ctx, actor, d, events, now)
+	})
+}
+
+// retryOnConflict runs attempt — load an aggregate, decide, append with the version decided on —
+// again while it loses the race to another action (eventstore.ErrWrongExpectedVersion), since
+// that action may have made this one invalid: the next attempt decides on the new state, and
+// refuses with a conflict if it must. With ifMatch the caller asked for exactly the version it
+// saw, so losing is EPRECONDITION at once. what names the aggregate in the messages ("dossier
+// <ref>", "feedback <code>"). Every aggregate's use cases share it.
+func retryOnConflict[R any](ctx context.Context, what string, ifMatch *uint64, attempt func() (R, error)) (R, error) {
+	var zero R
+	for n := 0; ; n++ {
+		res, err := attempt()
+		if !errors.Is(err, eventstore.ErrWrongExpectedVersion) {
+			return res, err
 		}
-		return res, err
+		if ifMatch != nil {
+			return zero, domain.Errorf(domain.EPRECONDITION, "%s changed while this action was decided: reload it and try again", what)
+		}
+		if n >= maxConflictRetries {
+			return zero, domain.Errorf(domain.ECONFLICT, "%s is changing too often; try again", what)
+		}
+		if err := backoff(ctx, n); err != nil {
+			return zero, err
+		}
 	}
 }
 
 // append records events decided on d with d's version as the expected version.
 func (a *App) append(ctx context.Context, actor eventstore.Actor, d domain.Dossier, events []domain.Event, now time.Time) (Result, error) {
+	id := d.ID
+	if id == "" {
+		id = dossierIDOf(events[0])
+	}
+	ar, names, err := a.appendEvents(ctx, domain.DossierAggregate.StreamName(id), d.Version, actor, events, now)
+	if err != nil {
+		return Result{}, err
+	}
+	for _, e := range events {
+		d = domain.Evolve(d, e)
+	}
+	d.Version = ar.Version
+	a.logger().InfoContext(ctx, "dossier changed", "dossier", id, "code", d.Code, "events", names, "version", ar.Version, "actor", actor.ID)
+	return Result{DossierID: id, Code: string(d.Code), Status: d.Status, Version: ar.Version, Events: names, Dossier: d, Position: ar.Position}, nil
+}
+
+// appendEvents encodes events decided on the stream at version expected and appends them with
+// that expected version, each with the actor, the request's correlation and idempotency key, and
+// one causation id for the command. It is the one way every aggregate's use cases write.
+func (a *App) appendEvents(ctx context.Context, stream string, expected uint64, actor eventstore.Actor, events []domain.Event,
+	now time.Time) (eventstore.AppendResult, []string, error) {
 	commandID := eventstore.NewEventID()
 	correlationID := CorrelationID(ctx)
 	if correlationID == uuid.Nil {
@@ -181,7 +217,7 @@ func (a *App) append(ctx context.Context, actor eventstore.Actor, d domain.Dossi
 	for i, e := range events {
 		typ, payload, err := domain.EncodeEvent(e)
 		if err != nil {
-			return Result{}, err
+			return eventstore.AppendResult{}, nil, err
 		}
 		data[i] = eventstore.EventData{
 			ID: eventstore.NewEventID(), Type: typ, Data: payload,
@@ -190,20 +226,8 @@ func (a *App) append(ctx context.Context, actor eventstore.Actor, d domain.Dossi
 		stampIdempotency(ctx, &data[i].Metadata)
 		names[i] = typ
 	}
-	id := d.ID
-	if id == "" {
-		id = dossierIDOf(events[0])
-	}
-	ar, err := a.Store.Append(ctx, StreamName(id), eventstore.Exact(d.Version), data...)
-	if err != nil {
-		return Result{}, err
-	}
-	for _, e := range events {
-		d = domain.Evolve(d, e)
-	}
-	d.Version = ar.Version
-	a.logger().InfoContext(ctx, "dossier changed", "dossier", id, "code", d.Code, "events", names, "version", ar.Version, "actor", actor.ID)
-	return Result{DossierID: id, Code: string(d.Code), Status: d.Status, Version: ar.Version, Events: names, Dossier: d, Position: ar.Position}, nil
+	ar, err := a.Store.Append(ctx, stream, eventstore.Exact(expected), data...)
+	return ar, names, err
 }
 
 func dossierIDOf(e domain.Event) string {

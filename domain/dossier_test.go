@@ -716,7 +716,16 @@ func roundTripSamples() []domain.Event {
 	bf.ForwardingDeadline, bf.ReceivedAt = utc(bf.ForwardingDeadline), utc(bf.ReceivedAt)
 	oa := originalsArrived()
 	oa.ArrivedAt, oa.ForwardingDeadline = utc(oa.ArrivedAt), utc(oa.ForwardingDeadline)
-	return append([]domain.Event{s, r, rf, sr, sp, tr, ia, ap, sg, fa, pd, rr, rt, ai, su, rs, wd, rj, rd, ps, pc, da, as, bf, oa}, correctionRoundTripSamples()...)
+	fr := feedbackReceived()
+	fr.ExternalID = "QG-2026-000123"
+	fr.Submitter.Email = "an@example.vn"
+	fsup := domain.FeedbackInformationSupplied{Information: "i", SuppliedAt: feedbackRoutedAt.UTC(), AnswerBy: feedbackAnswerBy.UTC(),
+		CalendarVersion: cal.Version()}
+	feedback := []domain.Event{fr, feedbackRouted(), feedbackAsked(feedbackAskBy), fsup, feedbackAnswered(),
+		domain.FeedbackPublished{PublishedAt: feedbackPublishBy.UTC(), Due: feedbackPublishBy.UTC()},
+		domain.FeedbackRefused{Reason: "r", RefusedAt: feedbackRoutedAt.UTC(), Due: feedbackRouteBy.UTC()}}
+	return slices.Concat([]domain.Event{s, r, rf, sr, sp, tr, ia, ap, sg, fa, pd, rr, rt, ai, su, rs, wd, rj, rd, ps, pc, da, as, bf, oa},
+		correctionRoundTripSamples(), feedback)
 }
 
 func TestEventsRoundTrip(t *testing.T) {
@@ -734,8 +743,12 @@ func TestEventsRoundTrip(t *testing.T) {
 			if err != nil || eventType != e.EventType() {
 				t.Fatalf("EncodeEvent = %q, %v", eventType, err)
 			}
-			if !domain.IsDossierEvent(eventType) || !strings.HasPrefix(eventType, "dossier.") || !strings.HasSuffix(eventType, ".v1") {
-				t.Errorf("wire name %q is not a versioned dossier event", eventType)
+			aggregate := domain.DossierAggregate
+			if !domain.IsDossierEvent(eventType) {
+				aggregate = domain.FeedbackAggregate
+			}
+			if !aggregate.Holds(aggregate.StreamName("x"), eventType) || !strings.HasPrefix(eventType, aggregate.Name+".") || !strings.HasSuffix(eventType, ".v1") {
+				t.Errorf("wire name %q is not a versioned event of its aggregate", eventType)
 			}
 			decoded, err := domain.DecodeEvent(eventType, data)
 			if err != nil {

@@ -60,6 +60,10 @@ func ErrorCodeOf(err error) ErrorCode {
 	if errors.As(err, &te) {
 		return ECONFLICT
 	}
+	var fe *FeedbackTransitionError
+	if errors.As(err, &fe) {
+		return ECONFLICT
+	}
 	return EINTERNAL
 }
 

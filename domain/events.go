@@ -3,6 +3,7 @@ package domain
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	jsonv2 "github.com/go-json-experiment/json"
@@ -441,17 +442,70 @@ func decoderTable(decoders ...eventDecoder) map[string]func([]byte) (Event, erro
 	return table
 }
 
+// Aggregate is a kind of stream and the events it holds: the dossier (dossier-<uuid>) and the
+// feedback (feedback-<uuid>). The engine, the use cases and the read models name streams and
+// decode events through it, so a second aggregate shares the store, the runner and the log
+// without being mistaken for a dossier.
+type Aggregate struct {
+	Name         string
+	StreamPrefix string
+	decoders     map[string]func([]byte) (Event, error)
+}
+
+// The aggregates of the core.
+var (
+	DossierAggregate  = Aggregate{Name: "dossier", StreamPrefix: "dossier-", decoders: eventDecoders}
+	FeedbackAggregate = Aggregate{Name: "feedback", StreamPrefix: "feedback-", decoders: feedbackDecoders}
+)
+
+// Aggregates lists every aggregate.
+var Aggregates = []Aggregate{DossierAggregate, FeedbackAggregate}
+
+// StreamName is the stream of the aggregate's instance id.
+func (a Aggregate) StreamName(id string) string { return a.StreamPrefix + id }
+
+// IDOf returns the instance id of one of the aggregate's streams, and whether stream is one.
+func (a Aggregate) IDOf(stream string) (string, bool) {
+	return strings.CutPrefix(stream, a.StreamPrefix)
+}
+
+// Holds reports whether an event of eventType on stream is one of the aggregate's: both the
+// stream's kind and the event's wire name must be its own.
+func (a Aggregate) Holds(stream, eventType string) bool {
+	_, ok := a.decoders[eventType]
+	return ok && strings.HasPrefix(stream, a.StreamPrefix)
+}
+
+// EventTypes lists the aggregate's wire names.
+func (a Aggregate) EventTypes() []string {
+	types := make([]string, 0, len(a.decoders))
+	for t := range a.decoders {
+		types = append(types, t)
+	}
+	return types
+}
+
 // IsDossierEvent reports whether eventType is one of the dossier's wire names.
 func IsDossierEvent(eventType string) bool {
 	_, ok := eventDecoders[eventType]
 	return ok
 }
 
-// EventTypes lists every dossier event's wire name.
+// IsEvent reports whether eventType is the wire name of any aggregate's event.
+func IsEvent(eventType string) bool {
+	for _, a := range Aggregates {
+		if _, ok := a.decoders[eventType]; ok {
+			return true
+		}
+	}
+	return false
+}
+
+// EventTypes lists every aggregate's wire names: the dossier's and the feedback's.
 func EventTypes() []string {
-	types := make([]string, 0, len(eventDecoders))
-	for t := range eventDecoders {
-		types = append(types, t)
+	var types []string
+	for _, a := range Aggregates {
+		types = append(types, a.EventTypes()...)
 	}
 	return types
 }
@@ -478,7 +532,10 @@ var decodeOptions = jsonv2.JoinOptions(jsontext.AllowDuplicateNames(true), jsont
 func DecodeEvent(eventType string, data []byte) (Event, error) {
 	decode, ok := eventDecoders[eventType]
 	if !ok {
-		return nil, fmt.Errorf("unknown dossier event type %q", eventType)
+		decode, ok = feedbackDecoders[eventType]
+	}
+	if !ok {
+		return nil, fmt.Errorf("unknown event type %q", eventType)
 	}
 	e, err := decode(data)
 	if err != nil {

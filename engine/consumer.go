@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -113,10 +112,25 @@ func decodeOnce(events []eventstore.RecordedEvent) []domain.Event {
 	return decoded
 }
 
+// EventsOf returns the domain event of each of the batch's events that belongs to aggregate a
+// (nil for the others): a consumer of another aggregate than the dossier (the feedback's read
+// model) reads its own events through it, decoded here — the engine decodes once, for every
+// consumer, only the dossier's, which all of them read.
+func (b Batch) EventsOf(a domain.Aggregate) ([]domain.Event, error) {
+	if a.Name == domain.DossierAggregate.Name {
+		return b.DossierEvents()
+	}
+	return decodeEachOf(a, b.Events)
+}
+
 func decodeEach(events []eventstore.RecordedEvent) ([]domain.Event, error) {
+	return decodeEachOf(domain.DossierAggregate, events)
+}
+
+func decodeEachOf(a domain.Aggregate, events []eventstore.RecordedEvent) ([]domain.Event, error) {
 	decoded := make([]domain.Event, len(events))
 	for i, re := range events {
-		if !isDossierStream(re) {
+		if !a.Holds(re.Stream, re.Type) {
 			continue
 		}
 		e, err := domain.DecodeEvent(re.Type, re.Data)
@@ -126,10 +140,6 @@ func decodeEach(events []eventstore.RecordedEvent) ([]domain.Event, error) {
 		decoded[i] = e
 	}
 	return decoded, nil
-}
-
-func isDossierStream(re eventstore.RecordedEvent) bool {
-	return strings.HasPrefix(re.Stream, "dossier-") && domain.IsDossierEvent(re.Type)
 }
 
 // copyInto returns a CopyRowsFunc writing by COPY through the pgx connection conn holds.

@@ -72,6 +72,13 @@ func hostileLog(t *testing.T, store eventstore.Store, app *commands.App, invalid
 	if err != nil {
 		t.Fatal(err)
 	}
+	// And a feedback event that does not decode: the feedback's read model parks it, the dossier's
+	// ignore it, as the feedback's ignores the dossier's — each read model parks one per round.
+	poison, err = store.Append(ctx, domain.FeedbackAggregate.StreamName(uuid.Must(uuid.NewV7()).String()), eventstore.NoStream,
+		eventstore.EventData{ID: eventstore.NewEventID(), Type: domain.TypeFeedbackReceived, Data: []byte(`{"feedback_id":5}`), Metadata: meta})
+	if err != nil {
+		t.Fatal(err)
+	}
 	return receipt.DossierID, hostile, poison.Position
 }
 
@@ -170,8 +177,12 @@ func checkHostileOutcome(t *testing.T, db *sql.DB, good, hostile []string, parke
 		if n != parked || len(events) != parked {
 			t.Errorf("%s parked %d events (%d listed), want %d: %+v", name, n, len(events), parked, events)
 		}
+		aggregate := domain.DossierAggregate
+		if name == (projections.FeedbackView{}).Name() {
+			aggregate = domain.FeedbackAggregate
+		}
 		for _, e := range events {
-			if !strings.Contains(e.Error, "dossier_id") || e.EventID == "" || !strings.HasPrefix(e.Stream, "dossier-") {
+			if !strings.Contains(e.Error, aggregate.Name+"_id") || e.EventID == "" || !strings.HasPrefix(e.Stream, aggregate.StreamPrefix) {
 				t.Errorf("%s: parked %+v does not say what and why", name, e)
 			}
 		}

@@ -3,6 +3,7 @@ package http_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -32,6 +33,7 @@ var pagedLists = map[string][]string{
 	"/api/v1/admin/deliveries":        {"/api/v1/admin/deliveries", "/api/v1/admin/deliveries?state=pending&destination=email"},
 	"/api/v1/access-log":              {"/api/v1/access-log", "/api/v1/access-log?applicant=038012345678"},
 	"/api/v1/corrections":             {"/api/v1/corrections", "/api/v1/corrections?state=all"},
+	"/api/v1/feedback":                {"/api/v1/feedback"},
 }
 
 func lateListPaths() []string {
@@ -51,6 +53,7 @@ var boundedLists = map[string]string{
 	"/api/v1/work-queue/summary":         "one line per agency: at most the catalog's agencies",
 	"/api/v1/statistics/satisfaction":    "groups capped at SatisfactionGroupLimit plus one line of the others; months by the period (at most ten years)",
 	"/api/v1/reports/resolution":         "one line per field of the catalog",
+	"/api/v1/feedback/dashboard":         "one line per stage of handling a feedback (five)",
 	"/can-bo":                            "the work queue page: a page at a time (TestWorkQueueAnswersOnePageAtATime), or the inspector's one line per agency",
 	"/can-bo/thong-ke/tre-han":           "the late dashboard's first pages, or one page of one list with a link to the next",
 	"/can-bo/thong-ke/tre-han.csv":       "an export: the late lists streamed page by page, never held whole",
@@ -69,6 +72,7 @@ var boundedLists = map[string]string{
 	// The citizens' lists need a citizen's session: citizens_test.go walks them (TestCitizenRoutesAreClassified).
 	"/api/v1/me/dossiers": "paged (limit, after; the keyset Page envelope): walked page by page and refused bad parameters in TestACitizenSignsInAndSeesTheirOwnDossiers",
 	"/ho-so-cua-toi":      "the citizen's page: one page of the paged /api/v1/me/dossiers",
+	"/can-bo/phan-anh":    "the feedback queue page: one page of the paged queue, and one line per stage (five)",
 }
 
 // singleResources answer one thing (its own parts at most: a dossier's steps and history).
@@ -80,6 +84,8 @@ var singleResources = []string{
 	"/api/v1/dossiers/{ref}", "/api/v1/dossiers/{ref}/events", "/api/v1/dossiers/{ref}/verification",
 	"/api/v1/dossiers/{ref}/control-sheet",
 	"/api/v1/dossiers/{ref}/documents/{id}", "/can-bo/ho-so/{code}/tep/{id}", // one file, streamed (documents_test.go)
+	"/api/v1/public/feedback/{code}", "/api/v1/feedback/{ref}", // one feedback, its information rounds at most
+	"/phan-anh", "/phan-anh/{code}", "/can-bo/phan-anh/{code}",
 	"/api/v1/payments/vnpay/ipn", "/thanh-toan/ket-qua", // online payment (payments_test.go walks them)
 	"/api/v1/me", "/cong-dan/dang-nhap", "/cong-dan/dang-nhap/callback", // citizens (citizens_test.go walks them)
 }
@@ -127,6 +133,11 @@ func TestNoListAnswersMoreThanItsPageSize(t *testing.T) {
 			}
 		}
 		e.clock.Advance(wait)
+	}
+	// Five petitions wait at the desk to be routed.
+	for i := range 5 {
+		e.expect(e.do("POST", "/api/v1/public/feedback", "", map[string]any{"kind": "petition", "agency": centre,
+			"subject": fmt.Sprintf("Kiến nghị %d", i), "content": "Nội dung", "submitter": map[string]any{"name": "Người dân"}}), http.StatusCreated)
 	}
 	e.waitProjected()
 	// Five reads of a dossier fill the access log over three pages of 2.

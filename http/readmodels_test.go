@@ -25,7 +25,7 @@ import (
 func runReadModels(e *env) (sync func()) {
 	e.t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	views := []engine.Consumer{projections.ProcessControlView{}, projections.ResolutionReportView{}, projections.SatisfactionView{}}
+	views := []engine.Consumer{projections.ProcessControlView{}, projections.ResolutionReportView{}, projections.SatisfactionView{}, projections.FeedbackView{}}
 	runners := make([]*engine.Runner, len(views))
 	done := make(chan error, len(views))
 	for i, v := range views {

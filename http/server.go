@@ -198,6 +198,7 @@ func NewServer(cfg Config) *Server {
 			r.Get("/dossiers/{code}/qr.png", s.dossierQR)
 			r.Get("/results/{resultCode}", s.verifyResult)
 			r.Get("/results/{resultCode}/qr.png", s.resultQR)
+			s.publicFeedbackRoutes(r)
 		})
 		if s.portalWebhook != nil {
 			r.Post("/portal/dossiers", s.portalDossier)
@@ -227,6 +228,7 @@ func NewServer(cfg Config) *Server {
 				s.deliveryRoutes(r)
 			}
 			s.readModelRoutes(r)
+			s.feedbackRoutes(r)
 			if s.accessLog != nil {
 				r.Get("/access-log", s.listAccessLog)
 			}

@@ -54,3 +54,30 @@ func TestOneWordPerCode(t *testing.T) {
 		t.Errorf("an unknown code shows as %q, want the code itself", got)
 	}
 }
+
+// Every code of the feedback (complaints and petitions) has its words: kinds, statuses, actions,
+// stages, the QĐ 766 group 5 indicators, event types.
+func TestEveryFeedbackCodeHasWords(t *testing.T) {
+	var keys []string
+	for _, k := range domain.FeedbackKinds {
+		keys = append(keys, "feedback_kind."+string(k))
+	}
+	for _, s := range domain.FeedbackStatuses {
+		keys = append(keys, "feedback_status."+string(s))
+	}
+	for a := range domain.FeedbackAllowed {
+		if a != domain.ActionFeedbackReceive {
+			keys = append(keys, "feedback_action."+string(a))
+		}
+	}
+	for _, s := range projections.FeedbackStages {
+		keys = append(keys, "feedback_stage."+string(s))
+	}
+	keys = append(keys, "indicator.5.1", "indicator.5.2", "indicator.5.3", "indicator.5.4", "indicator.complaint_rate")
+	keys = append(keys, domain.FeedbackAggregate.EventTypes()...)
+	for _, k := range keys {
+		if !l10n.Has(k) {
+			t.Errorf("no Vietnamese and English words for %q", k)
+		}
+	}
+}

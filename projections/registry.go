@@ -17,6 +17,7 @@ func All() []engine.Consumer {
 		ResolutionReportView{}, // form II.06a
 		SatisfactionView{},     // ratings and the Quyết định 766 indicators
 		CorrectionsView{},      // corrections of recorded data awaiting a decision, and decided
+		FeedbackView{},         // complaints and petitions (PAKN): the queue, the on-time dashboard, QĐ 766 group 5
 	}
 }
 

@@ -372,7 +372,7 @@ func TestStatisticsCountAnApologisedDossierLate(t *testing.T) {
 	h.resolve(t, late)
 	h.clock = time.Date(2026, 3, 10, 9, 0, 0, 0, domain.VietnamTime)
 	h.resolve(t, apologised)
-	h.feed(t, projections.ResolutionReportView{}, projections.ProcessControlView{}, projections.SatisfactionView{},
+	h.feed(t, projections.ResolutionReportView{}, projections.ProcessControlView{}, projections.SatisfactionView{}, projections.FeedbackView{},
 		projections.PublicStatusView{}, projections.WorkQueueView{})
 
 	want := projections.ResolutionCounts{ReceivedTotal: 2, ReceivedInPersonOrPostal: 2, InProgressTotal: 2, InProgressOverdue: 2}
@@ -543,7 +543,7 @@ func TestIndicators766JudgeByTheIndicatorsRule(t *testing.T) {
 	h.resolve(t, twice)
 	h.clock = d.IndicatorDueDate.Add(d.DueDate.Sub(d.IndicatorDueDate) / 2)
 	h.resolve(t, restarted)
-	h.feed(t, projections.ResolutionReportView{}, projections.SatisfactionView{}, projections.ProcessControlView{})
+	h.feed(t, projections.ResolutionReportView{}, projections.SatisfactionView{}, projections.FeedbackView{}, projections.ProcessControlView{})
 
 	march := projections.Period{From: firstWeekOfMarch.From, To: time.Date(2026, 4, 1, 0, 0, 0, 0, domain.VietnamTime)}
 	if got := h.report(t, march); got.ResolvedTotal != 2 || got.ResolvedLate != 0 {
@@ -612,7 +612,7 @@ func TestResolutionReportAtPeriodBoundaries(t *testing.T) {
 	h.resolve(t, receivedBefore)
 	h.clock = at(time.May, 1, 0, 1)
 	h.resolve(t, receivedAfter)
-	h.feed(t, projections.ResolutionReportView{}, projections.SatisfactionView{}, projections.ProcessControlView{})
+	h.feed(t, projections.ResolutionReportView{}, projections.SatisfactionView{}, projections.FeedbackView{}, projections.ProcessControlView{})
 
 	day := func(m time.Month, d int) projections.Period {
 		return projections.Period{From: at(m, d, 0, 0), To: at(m, d+1, 0, 0)}

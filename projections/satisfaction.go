@@ -931,8 +931,54 @@ type Indicators766 struct {
 	ComponentsAndResultRate  float64 `json:"components_and_result_rate"`
 	ComponentFiles           int     `json:"component_files"`
 	DigitisedRate            float64 `json:"digitised_rate"`
+	// ComplainedDossiers counts the dossiers first named by a complaint (phản ánh) received in the
+	// period; ComplaintShare is their share of the processed dossiers. The satisfaction rate takes
+	// them with the dissatisfied ratings (regulations.md §7), capped at the processed dossiers: a
+	// dossier both complained about and rated dissatisfied counts twice, since the counters cannot
+	// join them (docs/rules.md).
+	ComplainedDossiers int     `json:"complained_dossiers"`
+	ComplaintShare     float64 `json:"complaint_share"`
+	// Feedback group (group 5, PAKN): the share of each act done within its limit, over the acts
+	// done in the period and the feedback still waiting for it past the limit at the period's end.
+	Feedback []FeedbackIndicator `json:"feedback"`
 	// NotComputed lists the indicators our events do not let us compute, and why.
 	NotComputed []UncomputedIndicator `json:"not_computed"`
+}
+
+// FeedbackIndicator is one QĐ 766 group 5 indicator: Code 5.1 routing or refusing within 2
+// working days (by the receiving agency, and refusals by the responsible agency), 5.2 asking for
+// more within 5, 5.3 answering within 15, 5.4 publishing within 2.
+type FeedbackIndicator struct {
+	Code    string          `json:"code"`
+	Stages  []FeedbackStage `json:"stages"`
+	Done    int             `json:"done"`
+	OnTime  int             `json:"on_time"`
+	Late    int             `json:"late"`
+	Overdue int             `json:"overdue"`
+	Rate    float64         `json:"rate"`
+}
+
+// feedbackIndicators are the group 5 indicators and the stages each counts.
+var feedbackIndicators = []FeedbackIndicator{
+	{Code: "5.1", Stages: []FeedbackStage{FeedbackStageRoute, FeedbackStageRefuse}},
+	{Code: "5.2", Stages: []FeedbackStage{FeedbackStageAsk}},
+	{Code: "5.3", Stages: []FeedbackStage{FeedbackStageAnswer}},
+	{Code: "5.4", Stages: []FeedbackStage{FeedbackStagePublish}},
+}
+
+// feedbackIndicatorsOf computes the group 5 indicators from the feedback dashboard.
+func feedbackIndicatorsOf(d FeedbackDashboard) []FeedbackIndicator {
+	out := make([]FeedbackIndicator, len(feedbackIndicators))
+	for i, in := range feedbackIndicators {
+		in.Stages = slices.Clone(in.Stages)
+		for _, stage := range in.Stages {
+			s := d.Stage(stage)
+			in.Done, in.OnTime, in.Late, in.Overdue = in.Done+s.Done, in.OnTime+s.OnTime, in.Late+s.Late, in.Overdue+s.Overdue
+		}
+		in.Rate = percent(in.OnTime, in.Done+in.Overdue)
+		out[i] = in
+	}
+	return out
 }
 
 // UncomputedIndicator names an indicator we cannot compute: Code is the indicator's code (l10n names
@@ -952,8 +998,6 @@ var UncomputedIndicators = []UncomputedIndicator{
 		Reason: "4.4 and 4.5: a file's reuse from a national database is recorded (origin national_database) but no national database is connected yet, and citizens' VNeID sign-in is not recorded in the events"},
 	{Code: "online_service_level", Group: "online_service",
 		Reason: "the online level of a procedure is a catalog fact, not kept in the events; only dossier-level online submission and payment shares are computed"},
-	{Code: "complaint_rate", Group: "satisfaction",
-		Reason: "complaints and petitions (phản ánh, kiến nghị) are not recorded; the satisfaction rate counts dissatisfied ratings only"},
 }
 
 // SatisfactionReport is the rating statistics and Quyết định 766 indicators for an agency and period.
@@ -1234,11 +1278,21 @@ func indicators766(ctx context.Context, db *sql.DB, agency AgencyScope, p Period
 	if err != nil {
 		return Indicators766{}, err
 	}
+	// The feedback's limits passed by the period's end count as missed, or by now when the period
+	// has not ended: what is not due yet is not late.
+	feedback, err := FeedbackDashboardOf(ctx, db, agency, p, time.Now())
+	if err != nil {
+		return Indicators766{}, err
+	}
+	in.Feedback = feedbackIndicatorsOf(feedback)
+	in.ComplainedDossiers = feedback.ComplainedDossiers
 	in.OnTimeRate = percent(in.OnTime, in.Processed)
 	in.LateRate = percent(in.Late, in.Processed)
 	in.DissatisfiedShare = percent(in.Dissatisfied, in.Processed)
+	in.ComplaintShare = percent(in.ComplainedDossiers, in.Processed)
 	if in.Processed > 0 {
-		in.SatisfactionRate = roundHours(math.Max(0, 100-100*float64(in.Late+in.Dissatisfied)/float64(in.Processed)))
+		unsatisfied := min(in.Processed, in.Dissatisfied+in.ComplainedDossiers)
+		in.SatisfactionRate = roundHours(math.Max(0, 100-100*float64(in.Late+unsatisfied)/float64(in.Processed)))
 	}
 	in.OnlineDossierRate = percent(in.ReceivedOnline, in.ReceivedInPeriod)
 	in.OnlinePaymentRate = percent(in.PaidOnline, in.PaidDossiers)

@@ -76,7 +76,7 @@ func BenchmarkSatisfactionOf(b *testing.B) {
 	}
 	defer db.Close()
 	db.SetMaxOpenConns(1)
-	for _, v := range []engine.Consumer{SatisfactionView{}, ResolutionReportView{}} {
+	for _, v := range []engine.Consumer{SatisfactionView{}, ResolutionReportView{}, FeedbackView{}} {
 		if err := v.Migrate(ctx, db, engine.SQLite); err != nil {
 			b.Fatal(err)
 		}

@@ -227,10 +227,12 @@ func checkSatisfaction(t *testing.T, s *scenario) {
 	periods["31-march-to-1-april"] = projections.Period{From: day(3, 31), To: day(4, 2)}
 	periods["15-march-to-5-may"] = projections.Period{From: day(3, 15), To: day(5, 6)}
 	periods["2-to-28-april"] = projections.Period{From: day(4, 2), To: day(4, 29)} // April less days at both ends
+	feedback := tallyFeedback(t, s)
 	for _, name := range sortedKeys(periods) {
 		period := periods[name]
 		for _, agency := range scenarioAgencies {
 			where := fmt.Sprintf("%s, agency %q", name, agency)
+			complained := feedback.expected(agency, period, s.End).ComplainedDossiers
 			report, err := projections.SatisfactionOf(ctx, s.db, scenarioScope(agency), period)
 			if err != nil {
 				t.Fatal(err)
@@ -314,13 +316,15 @@ func checkSatisfaction(t *testing.T, s *scenario) {
 				Processed: processed, OnTime: r.ResolvedEarly + r.ResolvedOnTime + r.InProgressWithinTime,
 				Late: late, Dissatisfied: dissatisfiedResolved,
 				ReceivedInPeriod: r.ReceivedOnline + r.ReceivedInPersonOrPostal, ReceivedOnline: r.ReceivedOnline,
-				PaidDossiers: paid, PaidOnline: paidOnline,
+				PaidDossiers: paid, PaidOnline: paidOnline, ComplainedDossiers: complained,
 				Resulted: resulted, ResultFiles: resultFiles, ComponentsAndResultFiles: allFiles, ComponentFiles: componentFiles,
 			}
 			want.ResultFileRate, want.ComponentsAndResultRate, want.DigitisedRate = rate(resultFiles, resulted), rate(allFiles, resulted), rate(componentFiles, resulted)
 			want.OnTimeRate, want.LateRate, want.DissatisfiedShare = rate(want.OnTime, processed), rate(late, processed), rate(dissatisfiedResolved, processed)
+			want.ComplaintShare = rate(complained, processed)
 			if processed > 0 {
-				want.SatisfactionRate = round2(math.Max(0, 100-100*float64(late+dissatisfiedResolved)/float64(processed)))
+				unsatisfied := min(processed, dissatisfiedResolved+complained)
+				want.SatisfactionRate = round2(math.Max(0, 100-100*float64(late+unsatisfied)/float64(processed)))
 			}
 			want.OnlineDossierRate, want.OnlinePaymentRate = rate(r.ReceivedOnline, want.ReceivedInPeriod), rate(paidOnline, paid)
 			got := report.Indicators
@@ -328,6 +332,11 @@ func checkSatisfaction(t *testing.T, s *scenario) {
 				t.Errorf("%s: the indicators we cannot compute are not listed", where)
 			}
 			got.NotComputed = nil
+			// The group 5 indicators are checked against the raw events by checkFeedback.
+			if len(got.Feedback) != 4 {
+				t.Errorf("%s: group 5 indicators %+v", where, got.Feedback)
+			}
+			got.Feedback = nil
 			if fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", want) {
 				t.Errorf("%s: indicators\n got %+v\nwant %+v", where, got, want)
 			}
@@ -401,7 +410,7 @@ func TestSatisfactionScoresTimeFromTheFacts(t *testing.T) {
 	h.clock = h.clock.Add(time.Hour)
 	rate(late, domain.VerySatisfied, domain.VerySatisfied)
 	rate(early, domain.Satisfied, domain.Dissatisfied)
-	h.feed(t, projections.SatisfactionView{}, projections.ResolutionReportView{}, projections.ProcessControlView{})
+	h.feed(t, projections.SatisfactionView{}, projections.FeedbackView{}, projections.ResolutionReportView{}, projections.ProcessControlView{})
 
 	// The unit-time criterion is the slowest step on the control sheet: the early dossier's
 	// reception step ended on its deadline's day (on time), the late one's appraisal late.
@@ -479,7 +488,7 @@ func TestSatisfactionCountsARatingOnItsVietnamDay(t *testing.T) {
 	rate(endOfMarch, time.Date(2026, 3, 31, 23, 59, 0, 0, domain.VietnamTime))
 	rate(startOfApril, time.Date(2026, 4, 1, 6, 0, 0, 0, domain.VietnamTime)) // 31 March, 23:00 UTC
 	// No process-control tables: a department's line comes from the satisfaction view's own counters.
-	h.feed(t, projections.SatisfactionView{}, projections.ResolutionReportView{})
+	h.feed(t, projections.SatisfactionView{}, projections.FeedbackView{}, projections.ResolutionReportView{})
 
 	day := func(m time.Month, d int) time.Time { return time.Date(2026, m, d, 0, 0, 0, 0, domain.VietnamTime) }
 	for _, c := range []struct {

@@ -275,6 +275,8 @@ type scenario struct {
 	err     error
 	Books   []*dossierBook
 	Events  int
+	// Feedback are the complaints, petitions and questions the scenario sent.
+	Feedback []*feedbackBook
 }
 
 // Scenario period: dossiers arrive from Monday 2 March to Wednesday 29 April 2026 (the Hùng Kings'
@@ -355,6 +357,16 @@ func runScenario(t testing.TB, b backend, n int, seed uint64) *scenario {
 		next, stop := iter.Pull(s.life(book, rand.New(rand.NewPCG(seed, uint64(i)+1))))
 		queue = append(queue, &running{at: at, next: next, stop: stop})
 	}
+	// Complaints, petitions and questions arrive over the same weeks, one for every four dossiers,
+	// some about a dossier already received (feedback_scenario_test.go).
+	for i := range n / 4 {
+		at := s.cal.AddWorkingTime(scenarioStart, time.Duration(arrivals.Int64N(int64(span/time.Minute)))*time.Minute)
+		book := &feedbackBook{Index: i}
+		s.Feedback = append(s.Feedback, book)
+		next, stop := iter.Pull(s.feedbackLife(book, rand.New(rand.NewPCG(seed, uint64(n+i)+1))))
+		queue = append(queue, &running{at: at, next: next, stop: stop})
+	}
+	s.app.FeedbackDesk = centre
 	for len(queue) > 0 {
 		// The earliest pending action runs next; ties keep the arrival order.
 		first := 0
@@ -992,6 +1004,7 @@ func TestScenarioSQLite(t *testing.T) {
 	t.Run("rebuild", func(t *testing.T) { checkRebuild(t, s) })
 	t.Run("late_dashboard_after_rebuild", func(t *testing.T) { checkLateDashboards(t, s) })
 	t.Run("satisfaction_after_rebuild", func(t *testing.T) { checkSatisfaction(t, s) })
+	t.Run("feedback_after_rebuild", func(t *testing.T) { checkFeedback(t, s) })
 }
 
 // TestScenarioPostgres plays another history on PostgreSQL and checks every read model, and that
@@ -1008,6 +1021,7 @@ func TestScenarioPostgres(t *testing.T) {
 	t.Run("rebuild", func(t *testing.T) { checkRebuild(t, s) })
 	t.Run("late_dashboard_after_rebuild", func(t *testing.T) { checkLateDashboards(t, s) })
 	t.Run("satisfaction_after_rebuild", func(t *testing.T) { checkSatisfaction(t, s) })
+	t.Run("feedback_after_rebuild", func(t *testing.T) { checkFeedback(t, s) })
 }
 
 // checkRebuild rebuilds every read model from the scenario's log, in pages of 100 events that cut
@@ -1050,6 +1064,11 @@ func checkOneByOne(t *testing.T, s *scenario) {
 	for i, b := range s.Books {
 		if i%10 == 0 {
 			sampled[commands.StreamName(b.ID)] = true
+		}
+	}
+	for i, fb := range s.Feedback {
+		if i%3 == 0 {
+			sampled[domain.FeedbackAggregate.StreamName(fb.ID)] = true
 		}
 	}
 	var events []eventstore.RecordedEvent
@@ -1189,7 +1208,7 @@ func dumpTable(t *testing.T, db *sql.DB, table string) []string {
 
 // scenarioViews are the read models the scenario checks.
 func scenarioViews() []engine.Consumer {
-	return []engine.Consumer{projections.ProcessControlView{}, projections.ResolutionReportView{}, projections.SatisfactionView{}, citizenView}
+	return []engine.Consumer{projections.ProcessControlView{}, projections.ResolutionReportView{}, projections.SatisfactionView{}, citizenView, projections.FeedbackView{}}
 }
 
 // citizenView is the citizens' index, keyed as a deployment keys it.
@@ -1226,6 +1245,7 @@ func checkScenario(t *testing.T, s *scenario) {
 	t.Run("satisfaction", func(t *testing.T) { checkSatisfaction(t, s) })
 	t.Run("citizen_dossiers", func(t *testing.T) { checkCitizenDossiers(t, s) })
 	t.Run("register", func(t *testing.T) { checkRegisters(t, s) })
+	t.Run("feedback", func(t *testing.T) { checkFeedback(t, s) })
 }
 
 // describe logs what the history holds and fails if it lacks a kind of case the checks rely on.

@@ -55,6 +55,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	limits, connections := addLimitFlags(fs)
 	node := addNodeFlags(fs)
 	documentFiles := addDocumentFlags(fs)
+	feedback := addFeedbackFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -113,6 +114,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	app.Rules = rules.rules
 	app.Logger = logger
 	app.Signers = newFileAgencyKeys(*agencyKeysDir, logger)
+	if err := feedback.apply(app); err != nil {
+		return err
+	}
 
 	if *withDemo {
 		officials, err := demo.Seed(ctx, app)

@@ -73,6 +73,7 @@ func (s *Pages) Mount(r chi.Router) {
 		r.Get("/tra-cuu/{code}", s.lookupPage)
 		r.Post("/tra-cuu/{code}/danh-gia", s.ratePage)
 		r.Get("/xac-thuc/{resultCode}", s.resultPage)
+		s.mountPublicFeedback(r)
 	})
 	if s.citizens {
 		r.Get(myDossiersPath, s.myDossiersPage)
@@ -93,6 +94,7 @@ func (s *Pages) Mount(r chi.Router) {
 			r.Get("/can-bo/ho-so/{code}/tep/{id}", s.documentFile)
 		}
 		s.mountDashboards(r)
+		s.mountOfficialFeedback(r)
 		if s.deliveries {
 			r.Get("/can-bo/quan-tri/gui-thong-bao", s.deliveriesPage)
 			r.Post("/can-bo/quan-tri/gui-thong-bao/gui-lai", s.retryDeliveriesSubmit)

@@ -56,6 +56,13 @@ type API interface {
 	// ServeDocument streams a dossier's file to the signed-in official through the API (its
 	// authorization, access log and headers), inline for a preview or as an attachment.
 	ServeDocument(w http.ResponseWriter, r *http.Request, ref, documentID string, inline bool)
+	// SubmitFeedback, SupplyFeedback and ActOnFeedback are the complaints' and petitions' writes
+	// (POST /api/v1/public/feedback, …/{code}/information, /api/v1/feedback/{ref}/{action}) and the
+	// public follow-up (GET /api/v1/public/feedback/{code}, within the public budget).
+	SubmitFeedback(r *http.Request, in FeedbackRequest) (FeedbackDone, *httpkit.Problem, error)
+	FollowFeedback(r *http.Request, code string) (FeedbackStatus, *httpkit.Problem, error)
+	SupplyFeedback(r *http.Request, code, information string) (*httpkit.Problem, error)
+	ActOnFeedback(r *http.Request, ref, action, version string, in FeedbackActionRequest) (*httpkit.Problem, error)
 }
 
 // record records a read of personal data by the signed-in official, when an access log is wired.
