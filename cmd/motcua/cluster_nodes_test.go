@@ -48,7 +48,13 @@ type testNode struct {
 
 func newTestCluster(t *testing.T) *testCluster {
 	t.Helper()
-	c := &testCluster{t: t, dsn: pgtest.NewDatabaseInTurn(t), dataDir: t.TempDir(), nodes: map[string]*testNode{}}
+	return newTestClusterOn(t, pgtest.NewDatabaseInTurn(t))
+}
+
+// newTestClusterOn is a test cluster on the database at dsn.
+func newTestClusterOn(t *testing.T, dsn string) *testCluster {
+	t.Helper()
+	c := &testCluster{t: t, dsn: dsn, dataDir: t.TempDir(), nodes: map[string]*testNode{}}
 	var out strings.Builder
 	if err := run(context.Background(), []string{"token", "--data", c.dataDir, "--sub", "tn01", "--name", "Lê Thị Hoa",
 		"--role", "reception", "--agency", "000.00.00.H56"}, &out, io.Discard); err != nil {
