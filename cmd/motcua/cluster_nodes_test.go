@@ -374,7 +374,6 @@ func threeNodesFailOver(t *testing.T, c *testCluster) {
 	time.Sleep(3 * time.Second)
 	cancel()
 	load.Wait()
-	c.settled()
 	count := map[string]int{}
 	for _, owner := range owners {
 		count[owner]++
@@ -402,6 +401,7 @@ func threeNodesFailOver(t *testing.T, c *testCluster) {
 		feeds[n] = c.watch(watcher, watched[n])
 	}
 	c.transferWatched(victim, feeds[victim], watched[victim])
+	c.settled()
 
 	// Its counters are read just before it dies (the load paused, every event applied), then the
 	// load starts again at once, through all three: the victim's share fails while it is dead.
