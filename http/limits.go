@@ -17,8 +17,8 @@ import (
 // its live feed, the QR images and the lookup and verification pages — draws on one request budget,
 // so a client cannot double its allowance by switching between the API and the pages. Checks of a
 // receipt's rating secret draw on a second, stricter budget, and repeated wrong secrets lock the
-// client out for a while. The counters live in this process: behind a load balancer each node
-// counts on its own (docs/security.md, "Rate limits").
+// client out for a while. On SQLite the counters live in this process; on PostgreSQL they live in
+// the database, shared by every node (limits_shared.go, docs/security.md, "Rate limits").
 type Limits struct {
 	// SecretChecksPerMinute limits requests that present a rating secret (rating, the QR image with
 	// ?secret=, the lookup with ?secret=, the rating form); 0 means 10.
@@ -109,7 +109,6 @@ func rateLimited(w http.ResponseWriter, r *http.Request) {
 // holder rate the dossier and see the masked name; guessing it is the one attack a lookup robot
 // cannot spread over many codes, so it gets its own small budget and a lock-out.
 type secretGuard struct {
-	rate        *httprate.RateLimiter
 	maxFailures int
 	lockout     time.Duration
 	now         func() time.Time
@@ -129,15 +128,13 @@ const guardSweepAt = 10_000
 
 func newSecretGuard(l Limits, now func() time.Time) *secretGuard {
 	return &secretGuard{
-		// Only Retry-After: the X-RateLimit-* headers describe the public budget.
-		rate:        httprate.NewRateLimiter(l.SecretChecksPerMinute, time.Minute, httprate.WithResponseHeaders(httprate.ResponseHeaders{RetryAfter: "Retry-After"})),
 		maxFailures: l.SecretFailures, lockout: l.SecretLockout, now: now,
 		clients: map[string]*secretFailures{},
 	}
 }
 
 // lockedFor is how long the client is still locked out (0: not locked).
-func (g *secretGuard) lockedFor(key string) time.Duration {
+func (g *secretGuard) lockedFor(_ context.Context, key string) time.Duration {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if f := g.clients[key]; f != nil {
@@ -146,7 +143,7 @@ func (g *secretGuard) lockedFor(key string) time.Duration {
 	return 0
 }
 
-func (g *secretGuard) fail(key string) {
+func (g *secretGuard) fail(_ context.Context, key string) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	now := g.now()
@@ -188,11 +185,11 @@ func (s *Server) admitSecretCheck(w http.ResponseWriter, r *http.Request) bool {
 		return true
 	}
 	key := clientKey(r)
-	if wait := s.secrets.lockedFor(key); wait > 0 {
+	if wait := s.secrets.lockedFor(r.Context(), key); wait > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
 		return false
 	}
-	if s.secrets.rate.OnLimit(w, r, key) {
+	if s.secretRate.OnLimit(w, r, key) {
 		return false
 	}
 	b.secretCharged = true
@@ -209,6 +206,6 @@ func (s *Server) secretCheckFailed(r *http.Request) {
 	defer b.mu.Unlock()
 	if !b.secretFailed {
 		b.secretFailed = true
-		s.secrets.fail(clientKey(r))
+		s.secrets.fail(r.Context(), clientKey(r))
 	}
 }

@@ -16,7 +16,6 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
-	"github.com/go-chi/httprate"
 	"github.com/google/uuid"
 
 	"github.com/motcua/motcua/accesslog"
@@ -46,12 +45,14 @@ type Server struct {
 	integrity     *chain.Verifier
 	publicBaseURL string
 	idempotency   *idempotencyKeys // nil without a ReadDB: keys are then ignored
-	// lookups is the request budget every public surface shares; secrets guards rating-secret checks.
-	lookups *httprate.RateLimiter
-	secrets *secretGuard
-	limits  Limits
-	feeds   *feedHub
-	ready   ReadinessCheck
+	// lookups is the request budget every public surface shares; secretRate and secrets guard
+	// rating-secret checks. In the database on PostgreSQL, in memory on SQLite.
+	lookups    rateLimiter
+	secretRate rateLimiter
+	secrets    secretLockouts
+	limits     Limits
+	feeds      *feedHub
+	ready      ReadinessCheck
 	// portalWebhook checks the national portal's signature; nil: the portal's webhook is off.
 	portalWebhook *inbound.Verifier
 	// deliveries shows the outbox to admins and the public lookup; nil when not configured.
@@ -159,8 +160,7 @@ func NewServer(cfg Config) *Server {
 		perMinute = 60
 	}
 	s.limits = cfg.Limits.withDefaults()
-	s.lookups = httprate.NewRateLimiter(perMinute, time.Minute)
-	s.secrets = newSecretGuard(s.limits, s.now)
+	s.setRateLimits(perMinute)
 	s.ready = cfg.Ready
 	s.portalWebhook = cfg.PortalWebhook
 	s.alarms = cfg.Alarms

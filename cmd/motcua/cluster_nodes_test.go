@@ -48,7 +48,13 @@ type testNode struct {
 
 func newTestCluster(t *testing.T) *testCluster {
 	t.Helper()
-	c := &testCluster{t: t, dsn: pgtest.NewDatabaseInTurn(t), dataDir: t.TempDir(), nodes: map[string]*testNode{}}
+	return newTestClusterOn(t, pgtest.NewDatabaseInTurn(t))
+}
+
+// newTestClusterOn is a test cluster on the database at dsn.
+func newTestClusterOn(t *testing.T, dsn string) *testCluster {
+	t.Helper()
+	c := &testCluster{t: t, dsn: dsn, dataDir: t.TempDir(), nodes: map[string]*testNode{}}
 	var out strings.Builder
 	if err := run(context.Background(), []string{"token", "--data", c.dataDir, "--sub", "tn01", "--name", "Lê Thị Hoa",
 		"--role", "reception", "--agency", "000.00.00.H56"}, &out, io.Discard); err != nil {
@@ -343,8 +349,10 @@ func tail(s string, lines int) string {
 // Three nodes started together on an empty PostgreSQL database share the consumers of the log, a
 // fair share each; under load through all three, the node running the most is killed with SIGKILL:
 // its consumers resume on the others within 10 s from their checkpoints, every read model equals a
-// fresh rebuild, no event was applied twice (the nodes' counters sum to the log's length), and no
-// dossier code was given twice. Once with the in-process transport, once with NATS JetStream.
+// fresh rebuild, no event was applied twice (the nodes' counters sum to the log's length), no
+// dossier code was given twice, and an SSE client on a surviving node saw every change made through
+// every node, the victim's before it died and the others' after. Once with the in-process
+// transport, once with NATS JetStream.
 func TestThreeNodesShareTheConsumersAndFailOver(t *testing.T) {
 	t.Run("in-process", func(t *testing.T) { threeNodesFailOver(t, newTestCluster(t)) })
 	t.Run("nats", func(t *testing.T) {
@@ -366,7 +374,6 @@ func threeNodesFailOver(t *testing.T, c *testCluster) {
 	time.Sleep(3 * time.Second)
 	cancel()
 	load.Wait()
-	c.settled()
 	count := map[string]int{}
 	for _, owner := range owners {
 		count[owner]++
@@ -377,7 +384,6 @@ func threeNodesFailOver(t *testing.T, c *testCluster) {
 			victim = n
 		}
 	}
-	before := c.applied(victim)
 	var survivors []string
 	for _, n := range names {
 		if n != victim {
@@ -385,8 +391,21 @@ func threeNodesFailOver(t *testing.T, c *testCluster) {
 		}
 	}
 
+	// An SSE client on a surviving node watches a dossier received through each node; the
+	// victim's is transferred through the victim before it dies, the others' through the others
+	// after: the client sees every change.
+	watcher := survivors[len(survivors)-1]
+	feeds, watched := map[string]<-chan string{}, map[string]string{}
+	for _, n := range names {
+		watched[n] = c.receive(n)
+		feeds[n] = c.watch(watcher, watched[n])
+	}
+	c.transferWatched(victim, feeds[victim], watched[victim])
+	c.settled()
+
 	// Its counters are read just before it dies (the load paused, every event applied), then the
 	// load starts again at once, through all three: the victim's share fails while it is dead.
+	before := c.applied(victim)
 	c.nodes[victim].child.kill(t)
 	killed := time.Now()
 	ctx, cancel = context.WithCancel(context.Background())
@@ -404,6 +423,9 @@ func threeNodesFailOver(t *testing.T, c *testCluster) {
 	t.Logf("%s (running %d consumers) killed; they ran elsewhere after %s", victim, count[victim], moved.Round(10*time.Millisecond))
 	if moved > 10*time.Second {
 		t.Errorf("the consumers of the dead node moved after %s, want within 10 s", moved)
+	}
+	for _, n := range survivors {
+		c.transferWatched(n, feeds[n], watched[n])
 	}
 	time.Sleep(2 * time.Second)
 	cancel()
@@ -542,6 +564,55 @@ func TestLiveFeedOnOneNodeSeesChangesMadeThroughAnother(t *testing.T) {
 	}
 }
 
+// watch opens the live feed of dossier code on node, once the dossier is in the node's public
+// status, and returns the ids (versions) of the events it sends; its first is the receipt's.
+func (c *testCluster) watch(node, code string) <-chan string {
+	c.t.Helper()
+	eventually(c.t, "the dossier is in the public status", func() bool {
+		status, _ := get(c.nodes[node].base + "/api/v1/public/dossiers/" + code)
+		return status == http.StatusOK
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, c.nodes[node].base+"/api/v1/public/dossiers/"+code+"/events", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	c.t.Cleanup(func() { cancel(); resp.Body.Close() })
+	ids := make(chan string, 10)
+	go func() {
+		defer close(ids)
+		scanner := bufio.NewScanner(resp.Body)
+		for scanner.Scan() {
+			if id, ok := strings.CutPrefix(scanner.Text(), "id: "); ok {
+				ids <- id
+			}
+		}
+	}()
+	c.expectFeed(ids, "1", code+"'s receipt")
+	return ids
+}
+
+// transferWatched transfers a watched dossier through node and checks that its feed shows it.
+func (c *testCluster) transferWatched(node string, feed <-chan string, code string) {
+	c.t.Helper()
+	c.act(node, code, "transfer", `{"step": "Thẩm định hồ sơ", "to_official_id": "cv01", "to_official_name": "Trần Văn Nam"}`)
+	c.expectFeed(feed, "2", fmt.Sprintf("the transfer of %s through %s", code, node))
+}
+
+// expectFeed waits for the next id of a feed.
+func (c *testCluster) expectFeed(feed <-chan string, want, what string) {
+	c.t.Helper()
+	select {
+	case id, open := <-feed:
+		if !open || id != want {
+			c.t.Fatalf("the live feed sent %q (open: %t) for %s, want version %s", id, open, what, want)
+		}
+	case <-time.After(15 * time.Second):
+		c.t.Fatalf("the live feed did not show %s within 15 s", what)
+	}
+}
+
 // receive receives a dossier through node and returns its code.
 func (c *testCluster) receive(node string) string {
 	c.t.Helper()
@@ -552,6 +623,9 @@ func (c *testCluster) receive(node string) string {
 	if m == nil {
 		c.t.Fatalf("no code in %s", answer)
 	}
+	c.mu.Lock()
+	c.codes = append(c.codes, m[1])
+	c.mu.Unlock()
 	return m[1]
 }
 

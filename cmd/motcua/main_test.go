@@ -16,6 +16,10 @@ import (
 // instead of the tests: a real process for the tests that kill it (deliveries_kill_test.go).
 const serveChildEnv = "MOTCUA_TEST_CHILD_ARGS"
 
+// cliChildEnv, set to 1, makes the test binary be motcua: its arguments are motcua's (a script
+// under test runs it as MOTCUA_BIN).
+const cliChildEnv = "MOTCUA_TEST_AS_MOTCUA"
+
 // TestMain runs the tests and then stops the PostgreSQL cluster they may have started — or, in a
 // child process, motcua itself.
 func TestMain(m *testing.M) {
@@ -27,6 +31,16 @@ func TestMain(m *testing.M) {
 		}
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		err := run(ctx, args, os.Stdout, os.Stderr)
+		stop()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "motcua:", err)
+			os.Exit(2)
+		}
+		os.Exit(0)
+	}
+	if os.Getenv(cliChildEnv) == "1" {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 		stop()
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "motcua:", err)

@@ -17,8 +17,9 @@ import (
 // migrateTables creates or migrates every table motcua keeps beside the event store, whichever
 // features a node turns on: the read models, the engine's checkpoints, the outbox and the
 // portal's indexes on it, the portal poller's cursor, the timers, the access log, the idempotency
-// keys. Each step is harmless when its tables exist; together, run under engine.LockSchema, they
-// leave nothing for a node to create while another creates it.
+// keys, the public budgets shared by the nodes. Each step is harmless when its tables exist;
+// together, run under engine.LockSchema, they leave nothing for a node to create while another
+// creates it.
 func migrateTables(ctx context.Context, db *sql.DB, d engine.Dialect) error {
 	if err := engine.MigrateEngine(ctx, db); err != nil {
 		return err
@@ -45,6 +46,9 @@ func migrateTables(ctx context.Context, db *sql.DB, d engine.Dialect) error {
 		return err
 	}
 	if err := log.Migrate(ctx); err != nil {
+		return err
+	}
+	if err := mhttp.MigrateRateLimits(ctx, db); err != nil {
 		return err
 	}
 	return mhttp.MigrateIdempotencyKeys(ctx, db)
