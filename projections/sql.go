@@ -48,9 +48,11 @@ func insertRows(ctx context.Context, tx *sql.Tx, d engine.Dialect, table string,
 			full.Close()
 		}
 	}()
+	// One argument list for every statement: the driver is done with it when Exec returns.
+	args := make([]any, 0, min(len(rows), perStatement)*len(columns))
 	for start := 0; start < len(rows); start += perStatement {
 		chunk := rows[start:min(start+perStatement, len(rows))]
-		args := make([]any, 0, len(chunk)*len(columns))
+		args = args[:0]
 		for _, row := range chunk {
 			for _, v := range row {
 				args = append(args, plain(v))

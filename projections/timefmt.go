@@ -33,25 +33,30 @@ func parseSQLTime(s sql.NullString) time.Time {
 // Text goes through domain.SanitizeText: every row a read model writes passes here, and an event
 // recorded before the edge refused control characters (or written to the log by other means) must
 // neither stop the read model — PostgreSQL text cannot hold U+0000 — nor reach a page or an export.
+//
+// A clean string comes back as the interface it came in: boxing it again allocated once per text
+// value written, a tenth of the values' cost in a flush.
 func plain(v any) any {
-	switch v := v.(type) {
+	switch x := v.(type) {
 	case string:
-		return domain.SanitizeText(v)
+		if clean := domain.SanitizeText(x); clean != x {
+			return clean
+		}
 	case sql.NullString:
-		if !v.Valid {
+		if !x.Valid {
 			return nil
 		}
-		return domain.SanitizeText(v.String)
+		return domain.SanitizeText(x.String)
 	case sql.NullFloat64:
-		if !v.Valid {
+		if !x.Valid {
 			return nil
 		}
-		return v.Float64
+		return x.Float64
 	case sql.NullInt64:
-		if !v.Valid {
+		if !x.Valid {
 			return nil
 		}
-		return v.Int64
+		return x.Int64
 	}
 	return v
 }

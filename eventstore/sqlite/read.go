@@ -65,12 +65,14 @@ func lastSeqNotAfter(p eventstore.Position) int64 {
 func scanEvents(rows *sql.Rows, capacity int) (events []eventstore.RecordedEvent, err error) {
 	defer func() { err = errors.Join(err, rows.Close()) }()
 	events = make([]eventstore.RecordedEvent, 0, capacity)
+	// The metadata is decoded at once and not kept: one buffer for every row, where a []byte
+	// destination had database/sql copy each row's into a new slice.
+	var metadata sql.RawBytes
 	for rows.Next() {
 		var (
 			event      eventstore.RecordedEvent
 			seq        uint64
 			id         string
-			metadata   []byte
 			recordedAt string
 		)
 		if err := rows.Scan(&seq, &event.Stream, &event.Version, &id, &event.Type, &event.Data, &metadata, &recordedAt); err != nil {
