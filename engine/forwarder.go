@@ -162,8 +162,44 @@ func saveForwarderCheckpoint(ctx context.Context, db *sql.DB, topic string, p ev
 	return err
 }
 
-// Run publishes the log after from until ctx ends.
+// Run publishes the log after from until ctx ends. A subscription that breaks (the store went
+// away, or a decorator could not read a key while it was away) is opened again after what was
+// published, with backoff: an outage of the database must not take the node down with it.
 func (f *Forwarder) Run(ctx context.Context, from eventstore.Position) error {
+	pause := 100 * time.Millisecond
+	for {
+		published, err := f.runSubscription(ctx, from)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		var broken subscriptionBroken
+		if !errors.As(err, &broken) {
+			return err
+		}
+		if published != from {
+			pause = 100 * time.Millisecond // it got somewhere: the next failure starts the backoff again
+		}
+		from = published
+		f.logger().Warn("forwarder: subscription broken, resubscribing", "topic", f.Topic, "retry_in", pause, "error", broken.err)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(pause):
+		}
+		pause = min(2*pause, 10*time.Second)
+	}
+}
+
+// subscriptionBroken is the store's subscription ending with an error while the forwarder was
+// still wanted: resubscribing is the cure, unlike a failed checkpoint or a wait.
+type subscriptionBroken struct{ err error }
+
+func (e subscriptionBroken) Error() string { return fmt.Sprintf("forwarder: %v", e.err) }
+func (e subscriptionBroken) Unwrap() error { return e.err }
+
+// runSubscription publishes the log after from until the subscription ends; it returns the
+// position of the last event it published.
+func (f *Forwarder) runSubscription(ctx context.Context, from eventstore.Position) (eventstore.Position, error) {
 	maxBatch := f.MaxBatch
 	if maxBatch <= 0 {
 		maxBatch = 256
@@ -207,11 +243,12 @@ func (f *Forwarder) Run(ctx context.Context, from eventstore.Position) error {
 				if len(recent) == f.Window {
 					// Publish what is ready first: the consumers cannot apply what they have not seen.
 					if err := f.publish(ctx, batch, prev); err != nil {
-						return err
+						return from, err
 					}
+					from = prev
 					batch = batch[:0]
 					if err := f.WaitApplied(ctx, recent[0]); err != nil {
-						return err
+						return from, err
 					}
 					recent = recent[1:]
 				}
@@ -219,20 +256,21 @@ func (f *Forwarder) Run(ctx context.Context, from eventstore.Position) error {
 			}
 			msg, err := NewMessage(e, prev)
 			if err != nil {
-				return err
+				return from, err
 			}
 			batch = append(batch, msg)
 			prev = e.Position
 		}
 		if err := f.publish(ctx, batch, prev); err != nil {
-			return err
+			return from, err
 		}
+		from = prev
 	}
 	err := <-subscribed
 	if ctx.Err() != nil {
-		return ctx.Err()
+		return from, ctx.Err()
 	}
-	return fmt.Errorf("forwarder: %w", err)
+	return from, subscriptionBroken{err}
 }
 
 // publish hands batch (whose last event is at last) to the broker and records the checkpoint.
