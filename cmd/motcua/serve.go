@@ -263,7 +263,13 @@ func startFeeder(ctx context.Context, deployment *deployment, busURL string, log
 }
 
 func migrateReadModels(ctx context.Context, db *sql.DB, d engine.Dialect) error {
-	return projections.MigrateAll(ctx, db, d)
+	if err := projections.MigrateAll(ctx, db, d); err != nil {
+		return err
+	}
+	// The citizens' index is not in projections.All (it needs the blind-index key to run), but its
+	// table is made here with the others, under the schema lock: left to the engine's start, two
+	// nodes starting together raced to create it.
+	return projections.CitizenDossiersView{}.Migrate(ctx, db, d)
 }
 
 // domainFlags name the files that replace or extend the built-in procedure catalog, calendar and
