@@ -8,7 +8,9 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/motcua/motcua/engine"
 	"github.com/motcua/motcua/eventstore/postgres/pgtest"
+	"github.com/motcua/motcua/projections"
 )
 
 // Several `motcua migrate` at once on an empty PostgreSQL database — as when two nodes start
@@ -84,4 +86,34 @@ func schemaOf(t *testing.T, dsn string) string {
 		t.Fatal(err)
 	}
 	return strings.Join(lines, "\n")
+}
+
+// `motcua migrate` (and serve under the schema lock) makes the tables of every read model serve
+// runs, the keyed ones too: a consumer whose table is left to the engine's start races with the
+// same consumer's start on another node (the citizens' index did, until it joined migrateTables).
+func TestMigrateMakesTheTablesOfEveryReadModelServeRuns(t *testing.T) {
+	ctx := context.Background()
+	dsn, dataDir := pgtest.NewDatabase(t), t.TempDir()
+	if err := run(ctx, []string{"migrate", "--store", dsn, "--data", dataDir}, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	migrated := schemaOf(t, dsn)
+	keyed, err := citizenReadModels(dataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, c := range append(projections.All(), keyed...) {
+		if err := c.Migrate(ctx, db, engine.PostgreSQL); err != nil {
+			t.Fatalf("%s: %v", c.Name(), err)
+		}
+		if got := schemaOf(t, dsn); got != migrated {
+			t.Errorf("%s made tables that motcua migrate did not:\n%s\nafter migrate:\n%s", c.Name(), got, migrated)
+			migrated = got
+		}
+	}
 }
