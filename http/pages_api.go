@@ -95,16 +95,7 @@ func (a pagesAPI) DeliveriesStatus(r *http.Request) (httpkit.DeliveriesStatus, *
 }
 
 func (a pagesAPI) Deliveries(r *http.Request, q httpkit.DeliveryQuery) (httpkit.DeliveryPage, *httpkit.Problem, error) {
-	params := url.Values{}
-	for name, value := range map[string]string{"state": q.State, "destination": q.Destination, "limit": q.Limit, "after": q.After} {
-		if value != "" {
-			params.Set(name, value)
-		}
-	}
-	path := "/api/v1/admin/deliveries"
-	if len(params) > 0 {
-		path += "?" + params.Encode()
-	}
+	path := withQuery("/api/v1/admin/deliveries", map[string]string{"state": q.State, "destination": q.Destination, "limit": q.Limit, "after": q.After})
 	var page httpkit.DeliveryPage
 	res, err := a.s.apiCall(r, http.MethodGet, path, nil, nil)
 	if err != nil {
@@ -269,16 +260,7 @@ func (a pagesAPI) ServeDocument(w http.ResponseWriter, r *http.Request, ref, doc
 }
 
 func (a pagesAPI) AccessLog(r *http.Request, q httpkit.AccessQuery) (httpkit.AccessPage, *httpkit.Problem, error) {
-	params := url.Values{}
-	for name, value := range map[string]string{"dossier": q.Dossier, "applicant": q.Applicant, "limit": q.Limit, "after": q.After} {
-		if value != "" {
-			params.Set(name, value)
-		}
-	}
-	path := "/api/v1/access-log"
-	if len(params) > 0 {
-		path += "?" + params.Encode()
-	}
+	path := withQuery("/api/v1/access-log", map[string]string{"dossier": q.Dossier, "applicant": q.Applicant, "limit": q.Limit, "after": q.After})
 	var page httpkit.AccessPage
 	res, err := a.s.apiCall(r, http.MethodGet, path, nil, nil)
 	if err != nil {
@@ -299,17 +281,7 @@ func (a pagesAPI) Me(r *http.Request) (httpkit.Me, *httpkit.Problem, error) {
 }
 
 func (a pagesAPI) MyDossiers(r *http.Request, limit, after string) (httpkit.MyDossierPage, *httpkit.Problem, error) {
-	params := url.Values{}
-	if limit != "" {
-		params.Set("limit", limit)
-	}
-	if after != "" {
-		params.Set("after", after)
-	}
-	path := "/api/v1/me/dossiers"
-	if len(params) > 0 {
-		path += "?" + params.Encode()
-	}
+	path := withQuery("/api/v1/me/dossiers", map[string]string{"limit": limit, "after": after})
 	var page httpkit.MyDossierPage
 	res, err := a.s.citizenCall(r, path)
 	if err != nil {
@@ -334,4 +306,19 @@ func (s *Server) citizenCall(r *http.Request, path string) (apiResult, error) {
 		req.AddCookie(c)
 	}
 	return s.route(req), nil
+}
+
+// withQuery is path with the non-empty values as its query: a page passes on only the filters its
+// visitor set, so the API applies its own defaults to the rest.
+func withQuery(path string, values map[string]string) string {
+	params := url.Values{}
+	for name, value := range values {
+		if value != "" {
+			params.Set(name, value)
+		}
+	}
+	if len(params) == 0 {
+		return path
+	}
+	return path + "?" + params.Encode()
 }
