@@ -109,7 +109,10 @@ const schemaLockPoll = 100 * time.Millisecond
 //
 // The lock is asked for with pg_try_advisory_lock in a loop rather than waited for: the pool's
 // sessions carry a statement timeout (eventstore/postgres.WithWriteTimeout), shorter than another
-// node's migration may hold the lock — a schema rebuild takes minutes.
+// node's migration may hold the lock — a schema rebuild takes minutes. Between tries the waiter gives
+// its connection back to the pool: the holder needs other connections of the same pool for its
+// steps, and waiters each keeping one (several engines starting together in one process, on a pool
+// of four) left it none — every one of them waited forever.
 func LockSchema(ctx context.Context, db *sql.DB, d Dialect) (unlock func(), err error) {
 	if err := d.Check(); err != nil {
 		return nil, err
@@ -117,11 +120,12 @@ func LockSchema(ctx context.Context, db *sql.DB, d Dialect) (unlock func(), err 
 	if d != PostgreSQL {
 		return func() {}, nil
 	}
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("engine: schema lock: %w", err)
-	}
+	var conn *sql.Conn
 	for {
+		conn, err = db.Conn(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("engine: schema lock: %w", err)
+		}
 		var got bool
 		if err := conn.QueryRowContext(ctx, `SELECT pg_try_advisory_lock($1)`, schemaLockKey).Scan(&got); err != nil {
 			conn.Close()
@@ -130,9 +134,9 @@ func LockSchema(ctx context.Context, db *sql.DB, d Dialect) (unlock func(), err 
 		if got {
 			break
 		}
+		conn.Close()
 		select {
 		case <-ctx.Done():
-			conn.Close()
 			return nil, fmt.Errorf("engine: schema lock: %w", context.Cause(ctx))
 		case <-time.After(schemaLockPoll):
 		}

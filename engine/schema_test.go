@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/motcua/motcua/engine"
 )
@@ -72,4 +73,47 @@ func storedVersion(t *testing.T, db *sql.DB) int {
 		t.Fatal(err)
 	}
 	return v
+}
+
+// Several engines of one process starting together on a small pool (the scenario tests start one
+// per read model; pgx's default pool is four connections on two cores): the waiters for the schema
+// lock each kept a connection while polling, the holder found none left for its own steps, and
+// every engine waited forever. The waiters now give their connection back between tries.
+func TestSchemaLockWaitersLeaveTheHolderConnections(t *testing.T) {
+	t.Parallel()
+	_, db := openStore(t, "postgres")
+	db.SetMaxOpenConns(2)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	unlock, err := engine.LockSchema(ctx, db, engine.PostgreSQL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan func(), 3)
+	for range 3 {
+		go func() {
+			next, err := engine.LockSchema(ctx, db, engine.PostgreSQL)
+			if err != nil {
+				t.Error(err)
+				got <- func() {}
+				return
+			}
+			got <- next
+		}()
+	}
+	time.Sleep(300 * time.Millisecond) // the waiters poll
+	step, cancelStep := context.WithTimeout(ctx, 10*time.Second)
+	defer cancelStep()
+	if _, err := db.ExecContext(step, `CREATE TABLE IF NOT EXISTS schema_lock_step (n INT)`); err != nil {
+		t.Fatalf("the lock's holder could not run its step while others waited: %v", err)
+	}
+	unlock()
+	for range 3 {
+		select {
+		case next := <-got:
+			next() // each waiter gets the lock in turn
+		case <-ctx.Done():
+			t.Fatal("a waiter never got the schema lock")
+		}
+	}
 }

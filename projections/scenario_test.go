@@ -926,10 +926,42 @@ func feedAll(t testing.TB, store eventstore.Store, db *sql.DB, d engine.Dialect,
 			case runErr := <-failed:
 				t.Fatalf("runner: %v", runErr)
 			case <-time.After(time.Second):
-				t.Fatalf("%s did not reach %s: %v", views[i].Name(), last, err)
+				t.Fatalf("%s did not reach %s: %v\n%s", views[i].Name(), last, err, feedDiagnosis(store, db, d, last, runners))
 			}
 		}
 	}
+}
+
+// feedDiagnosis says where each runner stands and, on PostgreSQL, which transactions of the
+// cluster were running: the global log is read up to the cluster-wide transaction horizon, so a
+// transaction left open anywhere holds every reader back.
+func feedDiagnosis(store eventstore.Store, db *sql.DB, d engine.Dialect, last eventstore.Position, runners []*engine.Runner) string {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var b strings.Builder
+	for _, r := range runners {
+		fmt.Fprintf(&b, "%s at %s, stalled: %v\n", r.Consumer.Name(), r.Position(), r.Stalled())
+	}
+	if page, err := store.ReadAll(ctx, eventstore.Position{}, 100000); err == nil {
+		fmt.Fprintf(&b, "the store's log reads %d events now (last %s)\n", len(page), last)
+	}
+	if d != engine.PostgreSQL {
+		return b.String()
+	}
+	rows, err := db.QueryContext(ctx, `SELECT datname, pid, coalesce(backend_xid::text, ''), coalesce(state, ''), coalesce(xact_start::text, ''), left(coalesce(query, ''), 120)
+		FROM pg_stat_activity WHERE backend_xid IS NOT NULL OR state LIKE 'idle in%'`)
+	if err != nil {
+		return b.String() + "pg_stat_activity: " + err.Error()
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var datname, pid, xid, state, start, query sql.NullString
+		if err := rows.Scan(&datname, &pid, &xid, &state, &start, &query); err != nil {
+			return b.String() + err.Error()
+		}
+		fmt.Fprintf(&b, "running: db %s pid %s xid %s %s since %s: %s\n", datname.String, pid.String, xid.String, state.String, start.String, query.String)
+	}
+	return b.String()
 }
 
 // Expected values: the books' view of the rules.
