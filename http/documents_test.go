@@ -24,6 +24,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -59,6 +60,9 @@ type docEnv struct {
 	blobs    *blobstore.Store
 	blobDir  string
 	keys     *shred.SQLKeys
+	// handled counts the requests the server has finished handling, so a test can wait for one
+	// whose client gave up before the server was done with it.
+	handled *atomic.Int64
 }
 
 // forEachDocumentBackend runs test on SQLite and on PostgreSQL.
@@ -120,11 +124,15 @@ func newDocEnvLimited(t testing.TB, store eventstore.Store, db *sql.DB, maxFile,
 		Eraser: mhttp.EraserFunc(func(ctx context.Context, idNumber string) (bool, error) {
 			return events.Sealed.Erase(ctx, idNumber)
 		})})
-	ts := httptest.NewServer(server)
+	handled := new(atomic.Int64)
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer handled.Add(1)
+		server.ServeHTTP(w, r)
+	}))
 	t.Cleanup(ts.Close)
 	tt, _ := t.(*testing.T) // nil in a benchmark, which uses none of env's helpers that need it
 	e := &env{t: tt, url: ts.URL, events: events.Sealed, app: app, server: server, key: key, clock: clock, cal: cal}
-	return &docEnv{env: e, stored: store, shredded: events.Sealed, blobs: blobs, blobDir: blobDir, keys: keys}
+	return &docEnv{env: e, stored: store, shredded: events.Sealed, blobs: blobs, blobDir: blobDir, keys: keys, handled: handled}
 }
 
 // documentsConfig is the files' configuration over a fresh blob directory, with the keys of db.
@@ -405,7 +413,7 @@ func TestInterruptedUploadLeavesNothing(t *testing.T) {
 		part, _ := mw.CreateFormFile("file", "ban-ve.pdf")
 		_, _ = part.Write(pdfOf("dropped", 200<<10))
 		_ = mw.Close()
-		before := e.streamLength(code)
+		before, handledBefore := e.streamLength(code), e.handled.Load()
 		req, _ := http.NewRequest("POST", e.url+"/api/v1/dossiers/"+code+"/documents", &failingReader{data: body.Bytes(), n: 120 << 10})
 		req.ContentLength = int64(body.Len())
 		req.Header.Set("Content-Type", mw.FormDataContentType())
@@ -414,10 +422,10 @@ func TestInterruptedUploadLeavesNothing(t *testing.T) {
 			resp.Body.Close()
 			t.Fatalf("the dropped upload was answered %d", resp.StatusCode)
 		}
-		// The server notices the drop when it next reads, and removes what it had written: on a
-		// loaded machine that can take seconds.
+		// The client gives up before the server is done with the request (it may not even have
+		// started on the body): wait until the server has handled it.
 		deadline := time.Now().Add(30 * time.Second)
-		for e.incomingCount() != 0 && time.Now().Before(deadline) {
+		for e.handled.Load() == handledBefore && time.Now().Before(deadline) {
 			time.Sleep(10 * time.Millisecond)
 		}
 		if e.streamLength(code) != before || e.blobCount() != 0 || e.incomingCount() != 0 {
