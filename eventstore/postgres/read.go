@@ -19,13 +19,30 @@ const eventColumns = `xid, seq, stream, version, id, type, data,
 // writing transaction is older than every transaction still running. Any row a later reader could
 // see but this one cannot belongs to a running transaction, whose xid is at or above the horizon,
 // so it can never land before a position already returned. pg_current_snapshot() is the
-// statement's own snapshot, so every row below its xmin that committed is visible to this query.
+// statement's own snapshot, so every row below its horizon that committed is visible to this query.
 const readAllSQL = `
 SELECT ` + eventColumns + `
 FROM eventstore.events
-WHERE (xid, seq) > ($1::xid8, $2::bigint) AND xid < pg_snapshot_xmin(pg_current_snapshot())
+WHERE (xid, seq) > ($1::xid8, $2::bigint) AND xid < ` + horizonSQL + `
 ORDER BY xid, seq
 LIMIT $3`
+
+// horizonSQL is the oldest transaction that was running when the statement's snapshot was taken
+// and may write to this database (the snapshot's xmax when none): transaction ids are the
+// cluster's, so pg_snapshot_xmin alone let a long transaction in another database of the same
+// server — another application's, or another test's — hold every reader of this log back. A
+// running transaction is left out only when pg_stat_activity shows it belongs to a session
+// connected to another database; one that ended meanwhile, a prepared one, or one whose session
+// the role may not inspect (without pg_read_all_stats) still counts, so the horizon is never
+// later than the plain xmin would allow for this database's writers.
+const horizonSQL = `(
+	SELECT coalesce(
+		(SELECT running.xid FROM pg_snapshot_xip(pg_current_snapshot()) AS running(xid)
+			WHERE NOT EXISTS (SELECT 1 FROM pg_stat_activity a
+				WHERE a.backend_xid = running.xid::xid AND a.datid IS NOT NULL
+					AND a.datid <> (SELECT oid FROM pg_database WHERE datname = current_database()))
+			ORDER BY running.xid LIMIT 1),
+		pg_snapshot_xmax(pg_current_snapshot())))`
 
 // pendingSQL tells whether events after a position are committed but not yet below the horizon,
 // held back by an older transaction that is still running.
@@ -68,7 +85,7 @@ func (s *Store) ReadAll(ctx context.Context, after eventstore.Position, limit in
 func (s *Store) CountAfter(ctx context.Context, after eventstore.Position) (int, error) {
 	var n int
 	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM eventstore.events
-		WHERE (xid, seq) > ($1::xid8, $2::bigint) AND xid < pg_snapshot_xmin(pg_current_snapshot())`,
+		WHERE (xid, seq) > ($1::xid8, $2::bigint) AND xid < `+horizonSQL,
 		after.Commit, int64(after.Prepare)).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("postgres: count after %s: %w", after, err)

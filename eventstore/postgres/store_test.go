@@ -224,6 +224,53 @@ func TestStuckWriterHoldsReadersBackOnlyUntilTheWriteTimeout(t *testing.T) {
 	}
 }
 
+// Transaction ids are the cluster's: a long transaction in another database of the same server
+// (another application's, another test's) held every reader of this log back until it ended.
+// Only this database's running transactions hold the horizon now; this one's still do.
+func TestAnotherDatabasesTransactionDoesNotHoldReadersBack(t *testing.T) {
+	ctx := testContext(t)
+	store, _ := openStore(t)
+	other, err := pgx.Connect(ctx, pgtest.NewDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close(context.Background())
+	otherTx, err := other.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer otherTx.Rollback(context.Background())
+	if _, err := otherTx.Exec(ctx, `CREATE TABLE long_running (n INT)`); err != nil { // takes an xid
+		t.Fatal(err)
+	}
+	event := newEvent("appended while another database's transaction runs")
+	mustAppend(ctx, t, store, "dossier-1", eventstore.NoStream, event)
+	page, err := store.ReadAll(ctx, eventstore.Start, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page) != 1 || page[0].ID != event.ID {
+		t.Fatalf("ReadAll returned %d events while another database's transaction ran, want the one appended", len(page))
+	}
+	if n, err := store.CountAfter(ctx, eventstore.Start); err != nil || n != 1 {
+		t.Fatalf("CountAfter: %d, %v; want 1", n, err)
+	}
+
+	// A transaction of this database still holds the horizon.
+	held := insertInOpenTransaction(ctx, t, store, "dossier-slow", newEvent("slow"))
+	later := newEvent("committed behind this database's open transaction")
+	mustAppend(ctx, t, store, "dossier-2", eventstore.NoStream, later)
+	if page, err := store.ReadAll(ctx, page[0].Position, 10); err != nil || len(page) != 0 {
+		t.Fatalf("ReadAll behind this database's open transaction: %d events, %v; want none", len(page), err)
+	}
+	if err := held.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if page, err := store.ReadAll(ctx, page[0].Position, 10); err != nil || len(page) != 1 || page[0].ID != later.ID {
+		t.Fatalf("ReadAll once the open transaction ended: %d events, %v", len(page), err)
+	}
+}
+
 // listenerPID waits for the store's LISTEN connection to be listening and returns its backend pid.
 func listenerPID(ctx context.Context, t *testing.T, store *postgres.Store, not int32) int32 {
 	t.Helper()
