@@ -119,7 +119,7 @@ func (a *App) SubmitFeedback(ctx context.Context, in FeedbackSubmission) (Feedba
 	if err != nil {
 		return FeedbackResult{}, err
 	}
-	actor := eventstore.Actor{ID: "public", Name: in.Submitter.Name, Role: "public"}
+	actor := feedbackSenderActor
 	for range maxConflictRetries {
 		res, err := a.receiveFeedback(ctx, actor, in, domain.FeedbackFromPublic, domain.NewFeedbackLookupCode(), agency)
 		if err == nil || !errorsIsConflict(err) {
@@ -166,6 +166,10 @@ func (a *App) ImportFeedback(ctx context.Context, caller Caller, in FeedbackSubm
 	}
 	return res, err
 }
+
+// feedbackSenderActor is who the log names as the actor of a sender's own acts: the event's metadata
+// is never sealed, so it must not carry the sender's name (that is in the sealed submitter).
+var feedbackSenderActor = eventstore.Actor{ID: "public", Name: "Người gửi phản ánh", Role: "public"}
 
 func (a *App) receiveFeedback(ctx context.Context, actor eventstore.Actor, in FeedbackSubmission, source domain.FeedbackSource,
 	code, agency string) (FeedbackResult, error) {
@@ -273,7 +277,7 @@ func (a *App) SupplyFeedbackPublic(ctx context.Context, code string, in SupplyFe
 		return FeedbackResult{}, err
 	}
 	return a.decideOnFeedback(ctx, code, nil, func(f domain.Feedback, now time.Time) (eventstore.Actor, domain.FeedbackCommand, error) {
-		return eventstore.Actor{ID: "public", Name: f.Submitter.Name, Role: "public"}, in.feedbackCommand(a, now), nil
+		return feedbackSenderActor, in.feedbackCommand(a, now), nil
 	})
 }
 

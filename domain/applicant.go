@@ -65,8 +65,17 @@ const ErasedName = "[đã xoá]"
 // the identity data eventstore/shred seals, given to it by the wiring.
 func ApplicantFields() map[string]string {
 	// Corrections carry the applicant's corrected fields in a member of the same name (correction.go).
+	// A complaint's sender is personal data as much as an applicant (ND 13/2023): sealed alike.
 	return map[string]string{TypeReceived: "applicant", TypeSubmitted: "applicant",
-		TypeCorrectionRequested: "applicant", TypeCorrectionApproved: "applicant", TypeDocumentAttached: "file"}
+		TypeCorrectionRequested: "applicant", TypeCorrectionApproved: "applicant", TypeDocumentAttached: "file",
+		TypeFeedbackReceived: "submitter"}
+}
+
+// PersonalSubjectMembers names, per event type, the member whose value keys the personal data
+// when it carries no identity number: a complaint's sender gives none, and is erased by the
+// complaint's lookup code.
+func PersonalSubjectMembers() map[string]string {
+	return map[string]string{TypeFeedbackReceived: "lookup_code"}
 }
 
 // MaskedName hides a person's name on the public face: each word keeps its first letter

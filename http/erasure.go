@@ -1,6 +1,7 @@
 package http
 
 import (
+	"cmp"
 	"context"
 	"net/http"
 
@@ -20,7 +21,9 @@ type Eraser interface {
 // number of the applicant's written request; it goes to the log, the identity number never does.
 type erasureRequest struct {
 	IDNumber string `json:"id_number"`
-	Basis    string `json:"basis"`
+	// FeedbackCode erases the sender of a complaint who gave no identity number, by its lookup code.
+	FeedbackCode string `json:"feedback_code"`
+	Basis        string `json:"basis"`
 }
 
 // erase: POST /api/v1/admin/erasures — admins only.
@@ -36,18 +39,26 @@ func (s *Server) erase(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var v domain.Validation
-	v.Check(in.IDNumber != "", "id_number", "is required")
+	switch {
+	case in.IDNumber == "" && in.FeedbackCode == "":
+		v.Add("id_number", "is required (or feedback_code, for a complaint's sender who gave none)")
+	case in.IDNumber != "" && in.FeedbackCode != "":
+		v.Add("feedback_code", "names another person's data than id_number: give one of them")
+	case in.FeedbackCode != "":
+		v.Check(domain.ValidFeedbackLookupCode(in.FeedbackCode), "feedback_code", "is not a feedback lookup code (PAKN-XXXXX-XXXXX)")
+	}
 	v.Check(in.Basis != "", "basis", "is required: the legal ground of the erasure")
 	if err := v.Err(); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	erased, err := s.eraser.Erase(r.Context(), in.IDNumber)
+	// A sender without an identity number is keyed by the lookup code (domain.PersonalSubjectMembers).
+	erased, err := s.eraser.Erase(r.Context(), cmp.Or(in.IDNumber, in.FeedbackCode))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	if s.citizens != nil {
+	if s.citizens != nil && in.IDNumber != "" {
 		// A signed-in session of the person keeps the claims the provider gave: it ends now.
 		if _, err := s.citizens.cfg.Sessions.EndHolder(r.Context(), session.Citizen, s.citizens.cfg.IndexKey.Of(in.IDNumber)); err != nil {
 			s.writeError(w, r, err)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/motcua/motcua/commands"
 	"github.com/motcua/motcua/domain"
+	"github.com/motcua/motcua/eventstore"
 	mhttp "github.com/motcua/motcua/http"
 )
 
@@ -407,5 +408,59 @@ func TestPublicLookupOfAnErasedApplicant(t *testing.T) {
 	e.waitProjected()
 	if public := e.expect(e.do("GET", "/api/v1/public/dossiers/"+code+"?secret="+secret, "", nil), http.StatusOK); public.body["applicant"] != domain.ErasedName {
 		t.Fatalf("public view after erasure: %s", public.raw)
+	}
+}
+
+// A complaint's sender is personal data as much as an applicant: sealed in the stored events (and
+// never named in their clear metadata), read by officials in clear, and erasable by the complaint's
+// lookup code — one key per complaint, so erasing one sender leaves the others.
+func TestComplaintSendersAreSealedAndErasable(t *testing.T) {
+	e := newSecureEnv(t, nil)
+	send := func(submitter map[string]any) string {
+		t.Helper()
+		sent := e.expect(e.do("POST", "/api/v1/public/feedback", "", map[string]any{"kind": "complaint", "agency": centre,
+			"subject": "Chậm trả kết quả", "content": "Hồ sơ quá hạn chưa có thư xin lỗi", "submitter": submitter}), http.StatusCreated)
+		return sent.body["lookup_code"].(string)
+	}
+	erased := send(map[string]any{"name": privateName, "phone": privatePhone, "email": privateEmail})
+	const otherName = "Phạm Văn Khải"
+	other := send(map[string]any{"name": otherName, "phone": "0911222333"})
+
+	stored, err := e.shredded.Unwrap().ReadAll(context.Background(), eventstore.Start, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ev := range stored {
+		for _, clear := range []string{privateName, privatePhone, privateEmail, otherName} {
+			if strings.Contains(string(ev.Data), clear) || strings.Contains(ev.Metadata.Actor.Name, clear) {
+				t.Errorf("the stored %s holds %q in clear", ev.Type, clear)
+			}
+		}
+	}
+	inspector := e.token("thanhtra", centre, commands.RoleInspector, commands.RoleAdmin)
+	read := func(code string) string {
+		t.Helper()
+		return e.expect(e.do("GET", "/api/v1/feedback/"+code, inspector, nil), http.StatusOK).raw
+	}
+	if got := read(erased); !strings.Contains(got, privateName) || !strings.Contains(got, privatePhone) {
+		t.Fatalf("officials read the sender sealed: %s", got)
+	}
+
+	admin := e.token("quantri", "", commands.RoleAdmin)
+	bad := e.expect(e.do("POST", "/api/v1/admin/erasures", admin, map[string]any{"id_number": privateID, "feedback_code": erased, "basis": "Đơn số 16/2026"}), http.StatusBadRequest)
+	if !strings.Contains(bad.raw, `"feedback_code"`) {
+		t.Errorf("two subjects at once: %s", bad.raw)
+	}
+	e.expect(e.do("POST", "/api/v1/admin/erasures", admin, map[string]any{"feedback_code": "PAKN-1", "basis": "Đơn số 16/2026"}), http.StatusBadRequest)
+	e.expect(e.do("POST", "/api/v1/admin/erasures", admin, map[string]any{"feedback_code": erased, "basis": "Đơn số 16/2026"}), http.StatusOK)
+	if got := read(erased); strings.Contains(got, privateName) || strings.Contains(got, privatePhone) || !strings.Contains(got, domain.ErasedName) {
+		t.Fatalf("the erased sender reads: %s", got)
+	}
+	if got := read(other); !strings.Contains(got, otherName) {
+		t.Fatalf("erasing one sender erased another: %s", got)
+	}
+	// Nothing of the erased sender anywhere: not in a read model, not in the events' metadata.
+	if found := tablesHolding(t, e.store.DB()); len(found) > 0 {
+		t.Fatalf("after erasure, personal data remains in %v", found)
 	}
 }

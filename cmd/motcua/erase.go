@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -8,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 
+	"github.com/motcua/motcua/domain"
 	"github.com/motcua/motcua/engine"
 	mhttp "github.com/motcua/motcua/http"
 	"github.com/motcua/motcua/projections"
@@ -36,13 +38,17 @@ func runErase(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs := flag.NewFlagSet("erase", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	idNumber := fs.String("id-number", "", "identity number (citizen ID or tax code) of the applicant whose personal data is erased")
+	feedbackCode := fs.String("feedback-code", "", "lookup code (PAKN-…) of a complaint whose sender gave no identity number: that sender's data is erased")
 	basis := fs.String("basis", "", "legal ground of the erasure, e.g. the number of the applicant's written request (logged)")
 	storage := addStoreFlags(fs, storeURLUsage, "data directory (for sqlite stores)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *idNumber == "" || *basis == "" {
-		return errors.New("erase: --id-number and --basis are both required")
+	if (*idNumber == "") == (*feedbackCode == "") || *basis == "" {
+		return errors.New("erase: --basis and one of --id-number or --feedback-code are required")
+	}
+	if *feedbackCode != "" && !domain.ValidFeedbackLookupCode(*feedbackCode) {
+		return fmt.Errorf("erase: --feedback-code %q is not a feedback lookup code (PAKN-XXXXX-XXXXX)", *feedbackCode)
 	}
 	deployment, err := openDeployment(ctx, storage, openOptions{migrateReadModels: true, personalData: true})
 	if err != nil {
@@ -54,17 +60,20 @@ func runErase(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	erased, err := personalDataEraser(deployment, logger, keyed...).Erase(ctx, *idNumber)
+	// A complaint's sender without an identity number is keyed by its lookup code (domain.PersonalSubjectMembers).
+	erased, err := personalDataEraser(deployment, logger, keyed...).Erase(ctx, cmp.Or(*idNumber, *feedbackCode))
 	if err != nil {
 		return err
 	}
 	if !erased {
-		fmt.Fprintln(stdout, "no personal data is kept under that identity number: nothing erased")
+		fmt.Fprintln(stdout, "no personal data is kept under that identity number or code: nothing erased")
 		return nil
 	}
 	// A signed-in session of the person keeps the claims their identity provider gave: it ends now.
-	if err := endCitizenSessions(ctx, deployment, storage.dataDir, *idNumber); err != nil {
-		return fmt.Errorf("erased, but the person's sessions could not be ended: %w", err)
+	if *idNumber != "" {
+		if err := endCitizenSessions(ctx, deployment, storage.dataDir, *idNumber); err != nil {
+			return fmt.Errorf("erased, but the person's sessions could not be ended: %w", err)
+		}
 	}
 	logger.Info("personal data erased", "by", "motcua erase", "basis", *basis)
 	fmt.Fprintln(stdout, "erased: the applicant now reads as \"[đã xoá]\" and the read models were rebuilt; the stored events and their hash chain are unchanged")

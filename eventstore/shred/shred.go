@@ -42,6 +42,11 @@ type PersonalData struct {
 	Fields map[string]string
 	// Erased is what an erased applicant's name and identity number read as.
 	Erased string
+	// SubjectMembers names, per event type, a top-level string member of the payload whose value
+	// chooses the key when the personal value carries no "id_number": a complaint's sender need
+	// give none, and one key shared by every such sender would erase them all at once. The member
+	// stays in clear (a lookup code, not personal data), so an erasure can name it.
+	SubjectMembers map[string]string
 }
 
 // Subject identifies whose key encrypts a piece of personal data: the SHA-256 of the applicant's
@@ -154,7 +159,11 @@ func (s *Store) seal(ctx context.Context, e eventstore.EventData) ([]byte, error
 			IDNumber string          `json:"id_number"`
 		}
 		isObject := json.Unmarshal(plain, &applicant) == nil
-		key, err := s.keys.KeyFor(ctx, SubjectOf(applicant.IDNumber))
+		subject := applicant.IDNumber
+		if strings.TrimSpace(subject) == "" {
+			subject = s.subjectMember(e)
+		}
+		key, err := s.keys.KeyFor(ctx, SubjectOf(subject))
 		if err != nil {
 			return nil, fmt.Errorf("shred: key for event %s: %w", e.ID, err)
 		}
@@ -170,6 +179,24 @@ func (s *Store) seal(ctx context.Context, e eventstore.EventData) ([]byte, error
 		data = splice(data, sp, replacement)
 	}
 	return data, nil
+}
+
+// subjectMember is the value of the event type's subject member (PersonalData.SubjectMembers),
+// or "" when it has none.
+func (s *Store) subjectMember(e eventstore.EventData) string {
+	member, ok := s.personal.SubjectMembers[e.Type]
+	if !ok {
+		return ""
+	}
+	spans, err := fieldValues(e.Data, member)
+	if err != nil || len(spans) == 0 {
+		return ""
+	}
+	var value string
+	if json.Unmarshal(e.Data[spans[0].start:spans[0].end], &value) != nil {
+		return ""
+	}
+	return value
 }
 
 // span is the byte range of a value inside a payload.

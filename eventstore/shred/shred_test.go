@@ -93,7 +93,7 @@ func wrap(t *testing.T, b backend) *shred.Store {
 }
 
 // personalData is what cmd/motcua passes: the domain's applicant fields and erased name.
-var personalData = shred.PersonalData{Fields: domain.ApplicantFields(), Erased: domain.ErasedName}
+var personalData = shred.PersonalData{Fields: domain.ApplicantFields(), Erased: domain.ErasedName, SubjectMembers: domain.PersonalSubjectMembers()}
 
 var an = domain.Applicant{Type: domain.ApplicantCitizen, Name: "Nguyễn Văn An", IDNumber: "038012345678",
 	Phone: "0912345678", Email: "an@example.vn", Address: "12 Lê Lợi, Thanh Hóa"}

@@ -38,7 +38,7 @@ type Events struct {
 // personalData says where the domain's events hold an applicant and what an erased one reads as:
 // the domain knows its events, and shred names none of them.
 func personalData() shred.PersonalData {
-	return shred.PersonalData{Fields: domain.ApplicantFields(), Erased: domain.ErasedName}
+	return shred.PersonalData{Fields: domain.ApplicantFields(), Erased: domain.ErasedName, SubjectMembers: domain.PersonalSubjectMembers()}
 }
 
 // Chain is the only hash-chained view of stored: what verification reads, without the personal-data
