@@ -455,6 +455,9 @@ func TestResultFileMustBeTheSignedDocument(t *testing.T) {
 		before := e.streamLength(code)
 		forged := pdfOf("giấy phép khác", 30<<10)
 		e.expect(e.upload(path, signer, nil, "giay-phep.pdf", forged), http.StatusConflict)
+		// Stating the forgery's own digest does not make it the signed result.
+		e.expect(e.upload(path, signer, [][2]string{{"document_number", "12/GPXD"}, {"document_hash", sha256Of(forged)}}, "giay-phep.pdf", forged), http.StatusConflict)
+		e.expect(e.do("POST", "/api/v1/dossiers/"+code+"/result", signer, map[string]any{"document_number": "12/GPXD", "document_hash": sha256Of(forged)}), http.StatusConflict)
 		if e.streamLength(code) != before {
 			t.Fatalf("a file that is not the signed one was recorded")
 		}
