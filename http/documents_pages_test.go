@@ -232,3 +232,65 @@ func TestResultFormStoresOnlyTheSignedDocument(t *testing.T) {
 		}
 	})
 }
+
+// Anyone holding a result's code can check a document by sending the file itself: through the API
+// and the public page, the right file is the signed one, a wrong one is not; the file is hashed
+// as it arrives and kept nowhere; bad input is a 400 naming the field.
+func TestVerifyResultByItsFile(t *testing.T) {
+	forEachDocumentBackend(t, func(t *testing.T, e *docEnv) {
+		code := e.received()
+		permit := pdfOf("giấy phép 12/GPXD", 30<<10)
+		signer := e.signedForResult(code, permit)
+		e.expect(e.do("POST", "/api/v1/dossiers/"+code+"/result", signer, map[string]any{}), http.StatusOK)
+		resultCode := code + "-KQ1"
+		api := "/api/v1/public/results/" + resultCode
+		before, blobs := e.streamLength(code), e.blobCount()
+
+		right := e.expect(e.upload(api, "", nil, "giay-phep.pdf", permit), http.StatusOK)
+		if right.body["matches"] != true || right.body["presented_hash"] != sha256Of(permit) || right.body["document_hash"] != sha256Of(permit) {
+			t.Errorf("the signed file: %s", right.raw)
+		}
+		forged := pdfOf("giấy phép giả", 30<<10)
+		wrong := e.expect(e.upload(api, "", nil, "giay-phep.pdf", forged), http.StatusOK)
+		if wrong.body["matches"] != false || wrong.body["genuine"] != false || wrong.body["presented_hash"] != sha256Of(forged) {
+			t.Errorf("another file: %s", wrong.raw)
+		}
+		for _, bad := range []struct {
+			name    string
+			fields  [][2]string
+			content []byte
+			status  int
+			field   string
+		}{
+			{"an empty file", nil, nil, http.StatusBadRequest, "file"},
+			{"over the per-file limit", nil, pdfOf("big", testMaxFile+1), http.StatusBadRequest, "file"},
+			{"another field", [][2]string{{"hash", sha256Of(permit)}}, permit, http.StatusBadRequest, "hash"},
+		} {
+			r := e.expect(e.upload(api, "", bad.fields, "x.pdf", bad.content), bad.status)
+			if fields := fieldsOf(r); len(fields) != 1 || fields[0] != bad.field {
+				t.Errorf("%s: fields %v, want [%s]: %s", bad.name, fields, bad.field, r.raw)
+			}
+		}
+		e.expect(e.upload("/api/v1/public/results/"+code+"-KQ9", "", nil, "x.pdf", permit), http.StatusNotFound)
+		e.expect(e.do("POST", api, "", "hash="+sha256Of(permit), "Content-Type", "application/x-www-form-urlencoded"), http.StatusBadRequest)
+
+		// The public page: Vietnamese first, the verdict on the file sent.
+		page := func(content []byte) (int, string) {
+			resp, body := postFile(t, noRedirects, e.url+"/xac-thuc/"+resultCode, nil, "file", "giay-phep.pdf", content)
+			return resp.StatusCode, body
+		}
+		if status, body := page(permit); status != http.StatusOK || !strings.Contains(body, "Văn bản bạn xuất trình đúng là văn bản đã được ký.") ||
+			!strings.Contains(body, sha256Of(permit)) {
+			t.Errorf("the page with the signed file: %d\n%s", status, body)
+		}
+		if status, body := page(forged); status != http.StatusOK || !strings.Contains(body, "Văn bản bạn xuất trình KHÔNG khớp với văn bản đã được ký.") {
+			t.Errorf("the page with another file: %d\n%s", status, body)
+		}
+		if status, body := page(nil); status != http.StatusBadRequest || !strings.Contains(body, `class="problem"`) || !strings.Contains(body, code) {
+			t.Errorf("the page with an empty file: %d\n%s", status, body)
+		}
+		if e.streamLength(code) != before || e.blobCount() != blobs || e.incomingCount() != 0 {
+			t.Errorf("verifying files stored something: events %d → %d, blobs %d → %d", before, e.streamLength(code), blobs, e.blobCount())
+		}
+	})
+}
