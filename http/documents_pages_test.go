@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/motcua/motcua/commands"
+	"github.com/motcua/motcua/eventstore"
+	mhttp "github.com/motcua/motcua/http"
 )
 
 // officialBrowser is a browser signed in to the officials' pages with token.
@@ -293,4 +295,33 @@ func TestVerifyResultByItsFile(t *testing.T) {
 			t.Errorf("verifying files stored something: events %d → %d, blobs %d → %d", before, e.streamLength(code), blobs, e.blobCount())
 		}
 	})
+}
+
+// Previewing a file on the dossier page is a read of the applicant's data like the page itself:
+// one access-log entry naming the official and the download's route; a refused preview (another
+// agency's official) records nothing and gives nothing.
+func TestFilePreviewIsARecordedRead(t *testing.T) {
+	e := buildEnv(t, envOptions{configure: func(cfg *mhttp.Config, _ *commands.App, _ eventstore.Store) {
+		cfg.Documents = documentsConfig(t, cfg.ReadDB)
+	}})
+	d := &docEnv{env: e}
+	code := d.received()
+	reception := e.token("tiepnhan1", centre, commands.RoleReception)
+	scan := pdfOf("bản vẽ", 10<<10)
+	id := e.expect(d.upload("/api/v1/dossiers/"+code+"/documents", reception, [][2]string{{"component", drawing}}, "ban-ve.pdf", scan),
+		http.StatusCreated).body["document"].(map[string]any)["id"].(string)
+
+	_, before := e.accessEntries("")
+	status, body := d.officialBrowser(reception).page("/can-bo/ho-so/" + code + "/tep/" + id + "?xem=1")
+	entries, after := e.accessEntries("")
+	if status != http.StatusOK || body != string(scan) || after != before+1 {
+		t.Fatalf("preview: %d, %d bytes, %d entries recorded, want 1", status, len(body), after-before)
+	}
+	if got := entries[0]; got["official_id"] != "tiepnhan1" || got["route"] != "GET /api/v1/dossiers/{ref}/documents/{id}" || got["dossier_code"] != code {
+		t.Errorf("the preview was recorded as %v", got)
+	}
+	status, body = d.officialBrowser(e.token("canbo-khac", land, commands.RoleSpecialist)).page("/can-bo/ho-so/" + code + "/tep/" + id + "?xem=1")
+	if _, total := e.accessEntries(""); status != http.StatusForbidden || strings.Contains(body, "bản vẽ") || total != after {
+		t.Errorf("another agency's preview: %d, entries %d → %d", status, after, total)
+	}
 }
