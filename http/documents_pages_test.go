@@ -2,6 +2,7 @@ package http_test
 
 import (
 	"bytes"
+	"context"
 	"html"
 	"io"
 	"mime/multipart"
@@ -9,6 +10,8 @@ import (
 	"net/http/cookiejar"
 	"net/textproto"
 	"net/url"
+	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -16,6 +19,7 @@ import (
 
 	"github.com/motcua/motcua/commands"
 	"github.com/motcua/motcua/eventstore"
+	"github.com/motcua/motcua/eventstore/sqlite"
 	mhttp "github.com/motcua/motcua/http"
 )
 
@@ -323,5 +327,34 @@ func TestFilePreviewIsARecordedRead(t *testing.T) {
 	status, body = d.officialBrowser(e.token("canbo-khac", land, commands.RoleSpecialist)).page("/can-bo/ho-so/" + code + "/tep/" + id + "?xem=1")
 	if _, total := e.accessEntries(""); status != http.StatusForbidden || strings.Contains(body, "bản vẽ") || total != after {
 		t.Errorf("another agency's preview: %d, entries %d → %d", status, after, total)
+	}
+}
+
+// At the desk the scans come right after the receipt: the printed receipt links to the dossier's
+// attach form, which opens.
+func TestReceiptLeadsToTheScans(t *testing.T) {
+	store, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "motcua.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	e := newDocEnv(t, store, store.DB())
+	browser := e.officialBrowser(e.token("tiepnhan1", centre, commands.RoleReception))
+	csrf := browser.csrfOf(t)
+	resp, err := browser.client.PostForm(e.url+"/can-bo/tiep-nhan", url.Values{"csrf": {csrf}, "idempotency_key": {"0190a0b0-0000-7000-8000-000000000001"},
+		"procedure_code": {"1.009972"}, "channel": {"direct"}, "applicant.type": {"citizen"}, "applicant.name": {"Nguyễn Văn An"},
+		"applicant.id_number": {"038012345678"}, "components": {drawing + " | 2"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	receipt, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	link := regexp.MustCompile(`<a href="(/can-bo/ho-so/[^"?]+\?dinh-kem=1#act-documents)" id="scan-link">`).FindStringSubmatch(string(receipt))
+	if resp.StatusCode != http.StatusOK || link == nil {
+		t.Fatalf("the printed receipt (%d) does not lead to the scans:\n%s", resp.StatusCode, receipt)
+	}
+	status, page := browser.page(html.UnescapeString(link[1]))
+	if status != http.StatusOK || !strings.Contains(page, `<details class="action" id="act-documents" open>`) {
+		t.Errorf("the receipt's link does not open the attach form (%d)", status)
 	}
 }

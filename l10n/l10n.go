@@ -609,6 +609,7 @@ var messages = map[string][2]string{
 
 	"print.print":                    {"In", "Print"},
 	"print.pdf":                      {"Tải PDF", "Download PDF"},
+	"print.attach_scans":             {"Đính kèm bản quét thành phần hồ sơ", "Attach the scanned components"},
 	"print.back":                     {"Quay lại hồ sơ", "Back to the dossier"},
 	"print.one_stop":                 {"Bộ phận tiếp nhận và trả kết quả", "One-stop desk"},
 	"print.not_applicable":           {"Hồ sơ này không có biểu mẫu đó.", "This dossier has no such form."},

@@ -154,7 +154,7 @@ type attachView struct {
 
 // attachChoices is the attach form for caller on d, or nil when they may not attach a file now.
 func attachChoices(caller commands.Caller, d domain.Dossier, p domain.Procedure) *attachView {
-	if !slices.Contains(domain.Allowed[domain.ActionAttachDocument], d.Status) || !slices.ContainsFunc(commands.RolesFor(domain.ActionAttachDocument), caller.Has) {
+	if !mayAttach(caller, d) {
 		return nil
 	}
 	names := make([]string, len(p.Components))
@@ -162,6 +162,11 @@ func attachChoices(caller commands.Caller, d domain.Dossier, p domain.Procedure)
 		names[i] = c.Name
 	}
 	return &attachView{Components: d.AttachableComponents(names), Origins: []domain.DocumentOrigin{domain.OriginDeskScan, domain.OriginNationalDatabase}}
+}
+
+// mayAttach: caller's roles attach files, and d's status takes them (the API checks the agency).
+func mayAttach(caller commands.Caller, d domain.Dossier) bool {
+	return slices.Contains(domain.Allowed[domain.ActionAttachDocument], d.Status) && slices.ContainsFunc(commands.RolesFor(domain.ActionAttachDocument), caller.Has)
 }
 
 // attachSubmit is the dossier page's form attaching a file (a component scanned at the desk, by

@@ -429,6 +429,9 @@ func (s *Pages) dossierPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	page.Done = domain.Action(r.URL.Query().Get("da-lam"))
+	if r.URL.Query().Get("dinh-kem") == "1" {
+		page.Form.Action = domain.ActionAttachDocument // from the printed receipt: the scans come next
+	}
 	s.render(w, r, http.StatusOK, "dossier", string(page.D.Code), page)
 }
 
