@@ -299,8 +299,8 @@ func (s *Server) serveDocument(w http.ResponseWriter, r *http.Request, doc domai
 // documentCSP is the policy a served file carries, should a browser open it as a document (a
 // preview in the dossier page's frame, or the file opened in a tab): it loads nothing, runs nothing,
 // submits nothing, and only motcua's own pages may frame it. An image is sandboxed as well; a PDF
-// cannot be: browsers refuse to run their PDF viewer in a sandboxed document, and the type was
-// decided by content (blobstore.Sniff), so the viewer only ever sees a PDF.
+// is not: a sandboxed document may not run plugins, which keeps the browser's PDF viewer out, and
+// the type was decided by content (blobstore.Sniff), so the viewer only ever sees a PDF.
 func documentCSP(mediaType string) string {
 	policy := "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; object-src 'self'; frame-ancestors 'self'; form-action 'none'; base-uri 'none'"
 	if mediaType != domain.MediaPDF {
