@@ -3,6 +3,7 @@ package http_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"html"
 	"io"
 	"mime/multipart"
@@ -21,6 +22,7 @@ import (
 	"github.com/motcua/motcua/eventstore"
 	"github.com/motcua/motcua/eventstore/sqlite"
 	mhttp "github.com/motcua/motcua/http"
+	"github.com/motcua/motcua/projections"
 )
 
 // officialBrowser is a browser signed in to the officials' pages with token.
@@ -356,5 +358,39 @@ func TestReceiptLeadsToTheScans(t *testing.T) {
 	status, page := browser.page(html.UnescapeString(link[1]))
 	if status != http.StatusOK || !strings.Contains(page, `<details class="action" id="act-documents" open>`) {
 		t.Errorf("the receipt's link does not open the attach form (%d)", status)
+	}
+}
+
+// The work queue lists each dossier's first files, each opening its preview in the browser, and
+// says how many more the dossier page holds; the API's queue carries them too.
+func TestWorkQueueListsTheFiles(t *testing.T) {
+	e := buildEnv(t, envOptions{projections: projections.All(), configure: func(cfg *mhttp.Config, _ *commands.App, _ eventstore.Store) {
+		cfg.Documents = documentsConfig(t, cfg.ReadDB)
+	}})
+	d := &docEnv{env: e}
+	code := d.received()
+	reception := e.token("tiepnhan1", centre, commands.RoleReception)
+	var ids []string
+	for i := range projections.MaxItemFiles + 2 {
+		doc := e.expect(d.upload("/api/v1/dossiers/"+code+"/documents", reception, [][2]string{{"component", drawing}}, fmt.Sprintf("trang-%d.pdf", i+1),
+			pdfOf(fmt.Sprint(i), 2<<10)), http.StatusCreated).body["document"].(map[string]any)
+		ids = append(ids, doc["id"].(string))
+	}
+	e.waitProjected()
+	queue := e.expect(e.do("GET", "/api/v1/work-queue?status=received", reception, nil), http.StatusOK)
+	items, _ := queue.body["items"].([]any)
+	if len(items) != 1 {
+		t.Fatalf("queue: %s", queue.raw)
+	}
+	item := items[0].(map[string]any)
+	files, _ := item["files"].([]any)
+	if item["file_count"] != float64(projections.MaxItemFiles+2) || len(files) != projections.MaxItemFiles ||
+		files[0].(map[string]any)["name"] != "trang-1.pdf" || files[0].(map[string]any)["media_type"] != "application/pdf" {
+		t.Errorf("the queue's item lists %v files of %v: %s", len(files), item["file_count"], queue.raw)
+	}
+	_, page := d.officialBrowser(reception).page("/can-bo?status=received")
+	if !strings.Contains(page, `href="/can-bo/ho-so/`+code+`/tep/`+ids[0]+`?xem=1" target="_blank" rel="noopener" type="application/pdf">trang-1.pdf</a>`) ||
+		strings.Contains(page, ids[projections.MaxItemFiles]) || !strings.Contains(page, "và 2 tệp khác") {
+		t.Errorf("the queue page does not list the dossier's files:\n%s", page)
 	}
 }

@@ -492,6 +492,7 @@ var messages = map[string][2]string{
 	"queue.no_code":           {"(chưa cấp mã)", "(no code yet)"},
 	"queue.status":            {"Trạng thái", "Status"},
 	"queue.holder":            {"Đang ở", "Held by"},
+	"queue.more_files":        {"và %d tệp khác", "and %d more files"},
 	"queue.mine":              {"của tôi", "mine"},
 	// Deadline alarms shown on the work queue (timers.Kind codes; docs/timers.md).
 	"alarm.acceptance_overdue":    {"Quá hạn tiếp nhận trực tuyến", "Online acceptance overdue"},

@@ -134,6 +134,9 @@ type queueItem struct {
 	Alarms  []QueueAlarm    // its armed and fired deadline alarms, when the timers run
 }
 
+// MoreFiles counts the dossier's files its line does not list (the dossier page lists them).
+func (q queueItem) MoreFiles() int { return q.FileCount - len(q.Files) }
+
 // agencySummary is one agency's line of the inspector's overview, linking to its queue.
 type agencySummary struct {
 	projections.AgencyQueueSummary
@@ -224,6 +227,9 @@ func (s *Pages) queuePage(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	for _, it := range result.Items {
+		if !s.documents {
+			it.Files, it.FileCount = nil, 0 // not served: nothing to link to
+		}
 		page.Items = append(page.Items, queueItem{WorkItem: it, Mine: it.HolderOfficialID == caller.ID,
 			Actions: actionsFor(caller, domain.Dossier{Status: it.Status}), Alarms: alarms[it.DossierID]})
 	}
