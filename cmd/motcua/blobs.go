@@ -102,7 +102,7 @@ type sweepFlags struct {
 
 func addSweepFlags(fs *flag.FlagSet) *sweepFlags {
 	f := &sweepFlags{}
-	fs.DurationVar(&f.every, "blob-sweep-every", 24*time.Hour, "how often serve removes the files no event references (0: never; `motcua blobs sweep` does it by hand)")
+	fs.DurationVar(&f.every, "blob-sweep-every", 24*time.Hour, "how often serve removes the files no event references (0: never; motcua blobs sweep does it by hand)")
 	fs.DurationVar(&f.olderThan, "blob-sweep-older-than", defaultSweepGrace, "the age an unreferenced file must reach before a sweep removes it (at least 1h)")
 	return f
 }
