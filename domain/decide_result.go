@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"cmp"
 	"fmt"
 	"strings"
 	"time"
@@ -105,9 +106,15 @@ func decideMarkResultReady(d Dossier, c MarkResultReady) ([]Event, error) {
 	}
 	n := len(d.Results) + 1
 	number, hash := c.DocumentNumber, c.DocumentHash
-	if n == 1 && number == "" {
-		// The first result is the signed document itself.
-		number, hash = d.Signature.DocumentNumber, d.Signature.DocumentHash
+	if n == 1 {
+		// The first result is the signed document itself: its digest is the one the signer signed,
+		// whatever the request states (a different one would hand out an unsigned document as the
+		// signed result, and the QR verification would vouch for it).
+		if hash != "" && !strings.EqualFold(hash, d.Signature.DocumentHash) {
+			return nil, refuse(d, ActionMarkResultReady, "the first result is the signed document, whose document_hash is %s, not %s",
+				d.Signature.DocumentHash, hash)
+		}
+		number, hash = cmp.Or(number, d.Signature.DocumentNumber), d.Signature.DocumentHash
 	}
 	ready := ResultReady{ResultCode: ResultCode(d.Code, n), Index: n, DocumentNumber: number, DocumentHash: hash, ReadyAt: c.At}
 	if c.File == nil {

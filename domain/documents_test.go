@@ -113,3 +113,25 @@ func TestResultWithFile(t *testing.T) {
 		t.Errorf("a file that is not the signed document: %v, %v; want a conflict naming the signed digest", events, err)
 	}
 }
+
+// The first result is the signed document: a request stating another digest — with or without a
+// file of that digest — is refused, so an unsigned file can never become the signed result.
+func TestFirstResultIsTheSignedDocument(t *testing.T) {
+	signedDossier := extend(historyIn(domain.StatusProcessing), appraised(domain.ConclusionApprove), signed())
+	forged := domain.StoredFile{Name: "giay-phep-gia.pdf", MediaType: domain.MediaPDF, Size: 1234, SHA256: sha256Hex("một văn bản khác"),
+		Blob: sha256Hex("sealed forgery"), Sealed: true}
+	for name, when := range map[string]domain.MarkResultReady{
+		"a stated digest and its file": {DocumentNumber: "45/GPXD", DocumentHash: forged.SHA256, File: &forged, DocumentID: documentID, At: now},
+		"a stated digest alone":        {DocumentNumber: "45/GPXD", DocumentHash: forged.SHA256, At: now},
+	} {
+		t.Run(name, func(t *testing.T) {
+			te := thenRefused(t, signedDossier, when)
+			if !strings.Contains(te.Error(), permitHash) {
+				t.Errorf("the refusal does not name the signed digest: %v", te)
+			}
+		})
+	}
+	// A number of its own keeps the signed digest.
+	ready := domain.ResultReady{ResultCode: domain.ResultCode(dossierCode, 1), Index: 1, DocumentNumber: "45/GPXD-BS", DocumentHash: permitHash, ReadyAt: now}
+	thenEvents(t, signedDossier, domain.MarkResultReady{DocumentNumber: "45/GPXD-BS", At: now}, ready)
+}

@@ -285,12 +285,28 @@ func (s *Server) serveDocument(w http.ResponseWriter, r *http.Request, doc domai
 	w.Header().Set("Content-Disposition", ContentDisposition(doc.Name(), inline))
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("Cache-Control", "private, no-store")
+	w.Header().Set("Content-Security-Policy", documentCSP(doc.MediaType))
+	w.Header().Set("Cross-Origin-Resource-Policy", "same-origin")
+	w.Header().Set("Referrer-Policy", "no-referrer")
 	if _, err := io.Copy(w, body); err != nil {
 		// Headers are gone: cutting the connection is how the client learns that the file is
 		// not whole (its length says so too).
 		s.logger.ErrorContext(r.Context(), "document download failed", "document", doc.DocumentID, "err", err)
 		panic(http.ErrAbortHandler)
 	}
+}
+
+// documentCSP is the policy a served file carries, should a browser open it as a document (a
+// preview in the dossier page's frame, or the file opened in a tab): it loads nothing, runs nothing,
+// submits nothing, and only motcua's own pages may frame it. An image is sandboxed as well; a PDF
+// is not: a sandboxed document may not run plugins, which keeps the browser's PDF viewer out, and
+// the type was decided by content (blobstore.Sniff), so the viewer only ever sees a PDF.
+func documentCSP(mediaType string) string {
+	policy := "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; object-src 'self'; frame-ancestors 'self'; form-action 'none'; base-uri 'none'"
+	if mediaType != domain.MediaPDF {
+		policy += "; sandbox"
+	}
+	return policy
 }
 
 // extendTransfer gives the request's file the configured time to arrive (reading) or to leave.

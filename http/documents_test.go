@@ -455,6 +455,9 @@ func TestResultFileMustBeTheSignedDocument(t *testing.T) {
 		before := e.streamLength(code)
 		forged := pdfOf("giấy phép khác", 30<<10)
 		e.expect(e.upload(path, signer, nil, "giay-phep.pdf", forged), http.StatusConflict)
+		// Stating the forgery's own digest does not make it the signed result.
+		e.expect(e.upload(path, signer, [][2]string{{"document_number", "12/GPXD"}, {"document_hash", sha256Of(forged)}}, "giay-phep.pdf", forged), http.StatusConflict)
+		e.expect(e.do("POST", "/api/v1/dossiers/"+code+"/result", signer, map[string]any{"document_number": "12/GPXD", "document_hash": sha256Of(forged)}), http.StatusConflict)
 		if e.streamLength(code) != before {
 			t.Fatalf("a file that is not the signed one was recorded")
 		}
@@ -552,10 +555,17 @@ func TestDossierPagePreviewsFiles(t *testing.T) {
 			!strings.HasPrefix(resp.Header.Get("Content-Disposition"), "inline;") {
 			t.Errorf("the PDF's preview: %d %v", resp.StatusCode, resp.Header)
 		}
+		if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'none'") || !strings.Contains(csp, "frame-ancestors 'self'") ||
+			strings.Contains(csp, "sandbox") || resp.Header.Get("X-Content-Type-Options") != "nosniff" || resp.Header.Get("Cross-Origin-Resource-Policy") != "same-origin" {
+			t.Errorf("the PDF's preview is served with %v", resp.Header)
+		}
 		resp, body = get(pngURL)
 		if resp.StatusCode != http.StatusOK || !bytes.Equal(body, picture) || resp.Header.Get("Content-Type") != "image/png" ||
 			!strings.HasPrefix(resp.Header.Get("Content-Disposition"), "attachment;") {
 			t.Errorf("the image's download: %d %v", resp.StatusCode, resp.Header)
+		}
+		if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'none'") || !strings.Contains(csp, "; sandbox") {
+			t.Errorf("the image is served with Content-Security-Policy %q, want it sandboxed", csp)
 		}
 		// Without a session the file is not given: the visitor is sent to sign in.
 		resp, err = noRedirects.Get(e.url + pdfURL)

@@ -191,14 +191,17 @@ func NewServer(cfg Config) *Server {
 		r.Get("/procedures", s.listProcedures)
 		r.Route("/public", func(r chi.Router) {
 			r.Use(s.publicBudget(rateLimited))
-			r.Use(s.idempotent)
-			r.Get("/dossiers/{code}", s.publicStatus)
-			r.Get("/dossiers/{code}/events", s.publicStatusEvents)
-			r.Post("/dossiers/{code}/rating", s.rate)
-			r.Get("/dossiers/{code}/qr.png", s.dossierQR)
-			r.Get("/results/{resultCode}", s.verifyResult)
-			r.Get("/results/{resultCode}/qr.png", s.resultQR)
-			s.publicFeedbackRoutes(r)
+			s.publicFileRoutes(r) // streamed: not behind the idempotency middleware, which holds a body
+			r.Group(func(r chi.Router) {
+				r.Use(s.idempotent)
+				r.Get("/dossiers/{code}", s.publicStatus)
+				r.Get("/dossiers/{code}/events", s.publicStatusEvents)
+				r.Post("/dossiers/{code}/rating", s.rate)
+				r.Get("/dossiers/{code}/qr.png", s.dossierQR)
+				r.Get("/results/{resultCode}", s.verifyResult)
+				r.Get("/results/{resultCode}/qr.png", s.resultQR)
+				s.publicFeedbackRoutes(r)
+			})
 		})
 		if s.portalWebhook != nil {
 			r.Post("/portal/dossiers", s.portalDossier)

@@ -95,6 +95,12 @@ func (s *Server) verifyResult(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	s.answerResultVerification(w, r, d, n, presented)
+}
+
+// answerResultVerification answers what verifyResult and verifyResultFile say of the n-th result
+// of d, against the presented document's digest (none when empty).
+func (s *Server) answerResultVerification(w http.ResponseWriter, r *http.Request, d domain.Dossier, n int, presented string) {
 	result := d.Results[n-1]
 	answer := httpkit.ResultVerification{ResultCode: result.ResultCode, DossierCode: string(d.Code), Procedure: d.Procedure.Name,
 		DocumentNumber: result.DocumentNumber, DocumentHash: result.DocumentHash, ReadyAt: result.ReadyAt, PresentedHash: presented}

@@ -192,9 +192,9 @@ func (r *queueRow) reset() {
 
 // queueState is the part of a folded dossier the queue keeps: what a work item shows and what
 // Evolve reads to fold later events. Like publicState it leaves out what Evolve only overwrites or
-// appends to and the queue never shows — the documents, the rules, appraisal, signature, payments,
+// appends to and the queue never shows — the components, the rules, appraisal, signature, payments,
 // rating — and of the applicant all but the name and type: the row is written at every move of an
-// open dossier, and it is half as large.
+// open dossier, and it is half as large. The files stay: a work item lists them.
 func queueState(d domain.Dossier) domain.Dossier {
 	d.Applicant = domain.Applicant{Type: d.Applicant.Type, Name: d.Applicant.Name}
 	d.Components, d.Rules, d.Appraisal, d.Signature, d.Payments, d.Rating = nil, domain.Rules{}, nil, nil, nil, nil

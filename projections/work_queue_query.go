@@ -71,6 +71,21 @@ type WorkItem struct {
 	Overdue        bool    `json:"overdue"`
 	Paused         bool    `json:"paused"`
 	Version        uint64  `json:"version"`
+	// Files are the dossier's first files (at most MaxItemFiles), so whoever picks the dossier up
+	// sees what it carries and previews it from the queue; FileCount counts them all.
+	Files     []WorkItemFile `json:"files,omitempty"`
+	FileCount int            `json:"file_count,omitempty"`
+}
+
+// MaxItemFiles bounds the files a work item lists: a page of the queue stays small whatever the
+// dossiers hold (up to domain.MaxDocuments each); the dossier lists every one.
+const MaxItemFiles = 5
+
+// WorkItemFile is one of a dossier's files as its work item lists it.
+type WorkItemFile struct {
+	ID        string `json:"id"`
+	Name      string `json:"name"`
+	MediaType string `json:"media_type"`
 }
 
 // queueCountCap bounds the count of a queue's total: beyond it the total is that many, labelled
@@ -237,6 +252,10 @@ func workItemOf(d domain.Dossier, acceptanceDeadline time.Time, cal *calendar.Ca
 	}
 	if d.Status == domain.StatusSubmitted {
 		item.ArrivedAt = d.SubmittedAt
+	}
+	item.FileCount = len(d.Documents)
+	for _, doc := range d.Documents[:min(len(d.Documents), MaxItemFiles)] {
+		item.Files = append(item.Files, WorkItemFile{ID: doc.DocumentID, Name: doc.Name(), MediaType: doc.MediaType})
 	}
 	item.DueKind, item.DueAt = dueOf(d, acceptanceDeadline)
 	// The clock stops while the applicant owes documents or processing is suspended.

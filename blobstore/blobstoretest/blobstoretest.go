@@ -18,6 +18,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/motcua/motcua/blobstore"
 	"github.com/motcua/motcua/eventstore/shred"
@@ -60,6 +61,7 @@ func Run(t *testing.T, h Harness) {
 	t.Run("SealedCorruptNamed", func(t *testing.T) { testSealedCorrupt(t, h) })
 	t.Run("SealedOverLimitLeavesNothing", func(t *testing.T) { testSealedOverLimit(t, h) })
 	t.Run("StreamsWithoutHoldingTheFile", func(t *testing.T) { testStreaming(t, h) })
+	t.Run("SweepRemovesOnlyOldUnreferenced", func(t *testing.T) { testSweep(t, h) })
 }
 
 func randomBytes(seed uint64, n int) []byte {
@@ -571,5 +573,79 @@ func testStreaming(t *testing.T, h Harness) {
 	t.Logf("a 24 MB Put allocated %d KB, PutSealed %d KB", plain>>10, sealed>>10)
 	if plain > h.MaxPutAlloc || sealed > h.MaxPutAlloc {
 		t.Fatalf("a 24 MB upload allocated %d (Put) and %d (PutSealed) bytes, over %d: the file is held in memory", plain, sealed, h.MaxPutAlloc)
+	}
+}
+
+// testSweep: a sweep removes the blobs stored before its cut-off that no event references, and
+// nothing else — not a referenced blob, however old, not a blob younger than the cut-off, not an
+// upload under way; a sealed blob is referenced by its stored name.
+func testSweep(t *testing.T, h Harness) {
+	ctx := context.Background()
+	backend := h.New(t)
+	store := blobstore.New(backend, blobstore.Options{})
+	keys := Keys(t)
+	put := func(seed uint64) string {
+		info, err := store.Put(ctx, bytes.NewReader(randomBytes(seed, 10<<10)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return info.Hash
+	}
+	referenced, orphan, another := put(1), put(2), put(3)
+	sealed, err := store.PutSealed(ctx, bytes.NewReader(randomBytes(4, 70<<10)), keys, shred.SubjectOf("001099000001"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// An upload under way during the sweep: not a blob yet, never listed, never removed.
+	pending, err := backend.Create(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pending.Write(randomBytes(5, 1000)); err != nil {
+		t.Fatal(err)
+	}
+	events := func(context.Context) (map[string]bool, error) {
+		return map[string]bool{referenced: true, sealed.Object.Hash: true, strings.Repeat("ab", 32): true}, nil
+	}
+
+	// Every blob is younger than a cut-off an hour ago: nothing is touched, the events not even read.
+	res, err := store.Sweep(ctx, time.Now().Add(-time.Hour), func(context.Context) (map[string]bool, error) {
+		t.Error("the events were read although no blob is old enough")
+		return nil, nil
+	})
+	if err != nil || res.Stored != 4 || res.Young != 4 || res.Removed != 0 {
+		t.Fatalf("sweep of young blobs: %+v, %v", res, err)
+	}
+	// A cut-off ahead of every blob: the unreferenced ones go.
+	res, err = store.Sweep(ctx, time.Now().Add(time.Minute), events)
+	if err != nil || res.Stored != 4 || res.Referenced != 2 || res.Removed != 2 {
+		t.Fatalf("sweep: %+v, %v", res, err)
+	}
+	for _, gone := range []string{orphan, another} {
+		if ok, err := store.Exists(ctx, gone); ok || err != nil {
+			t.Errorf("unreferenced blob %s still there after the sweep (%v)", gone, err)
+		}
+	}
+	if err := store.Verify(ctx, referenced); err != nil {
+		t.Errorf("the referenced blob: %v", err)
+	}
+	if _, err := store.GetSealed(ctx, sealed.Object.Hash, keys); err != nil {
+		t.Errorf("the referenced sealed blob: %v", err)
+	}
+	if err := pending.Commit(sum(randomBytes(5, 1000))); err != nil {
+		t.Errorf("the upload under way could not finish after the sweep: %v", err)
+	}
+	// A sweep of a clean store removes nothing; a failure to read the events removes nothing.
+	if res, err := store.Sweep(ctx, time.Now().Add(time.Minute), events); err != nil || res.Removed != 1 {
+		// The upload that finished meanwhile is named by no event, and old enough now.
+		t.Errorf("second sweep: %+v, %v", res, err)
+	}
+	if res, err := store.Sweep(ctx, time.Now().Add(time.Minute), func(context.Context) (map[string]bool, error) {
+		return nil, errors.New("database unavailable")
+	}); err == nil || res.Removed != 0 {
+		t.Errorf("a sweep that could not read the events: %+v, %v", res, err)
+	}
+	if names := h.Names(t, backend); len(names) != 2 {
+		t.Errorf("after the sweeps the store holds %v, want the two referenced blobs", names)
 	}
 }

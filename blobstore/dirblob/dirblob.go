@@ -15,6 +15,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/motcua/motcua/blobstore"
@@ -172,6 +173,57 @@ func (d *Dir) Size(ctx context.Context, name string) (int64, error) {
 		return 0, fmt.Errorf("dirblob: %w", err)
 	}
 	return info.Size(), nil
+}
+
+var _ blobstore.Listing = (*Dir)(nil)
+
+// Walk calls fn with each blob's name and its file's modification time (when it was committed:
+// a blob is never written again).
+func (d *Dir) Walk(ctx context.Context, fn func(name string, stored time.Time) error) error {
+	shards, err := os.ReadDir(d.root)
+	if err != nil {
+		return fmt.Errorf("dirblob: %w", err)
+	}
+	for _, shard := range shards {
+		if !shard.IsDir() || len(shard.Name()) != 2 {
+			continue // incoming/ and anything else that is not a blob's folder
+		}
+		entries, err := os.ReadDir(filepath.Join(d.root, shard.Name()))
+		if err != nil {
+			return fmt.Errorf("dirblob: %w", err)
+		}
+		for _, e := range entries {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			info, err := e.Info()
+			if errors.Is(err, fs.ErrNotExist) {
+				continue // removed meanwhile
+			}
+			if err != nil {
+				return fmt.Errorf("dirblob: %w", err)
+			}
+			if !info.Mode().IsRegular() || !strings.HasPrefix(e.Name(), shard.Name()) {
+				continue
+			}
+			if err := fn(e.Name(), info.ModTime()); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Remove deletes the blob called name.
+func (d *Dir) Remove(ctx context.Context, name string) error {
+	path, err := d.path(name)
+	if err != nil {
+		return err
+	}
+	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("dirblob: %w", err)
+	}
+	return nil
 }
 
 // Root is the directory.

@@ -18,6 +18,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
+	"time"
 
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
@@ -209,6 +211,36 @@ func (b *Bucket) mapErr(name string, err error) error {
 		return fmt.Errorf("%w: %s", blobstore.ErrNotFound, name)
 	}
 	return fmt.Errorf("s3blob: %s: %w", name, err)
+}
+
+var _ blobstore.Listing = (*Bucket)(nil)
+
+// Walk calls fn with each blob's name and when its object was written (the copy into place).
+func (b *Bucket) Walk(ctx context.Context, fn func(name string, stored time.Time) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel() // ends the listing when fn stops the walk early
+	prefix := b.prefix + "blobs/"
+	for object := range b.client.ListObjects(ctx, b.bucket, minio.ListObjectsOptions{Prefix: prefix, Recursive: true}) {
+		if object.Err != nil {
+			return fmt.Errorf("s3blob: list: %w", object.Err)
+		}
+		if err := fn(strings.TrimPrefix(object.Key, prefix), object.LastModified); err != nil {
+			return err
+		}
+	}
+	return ctx.Err()
+}
+
+// Remove deletes the blob called name (S3 answers a missing object's removal as done).
+func (b *Bucket) Remove(ctx context.Context, name string) error {
+	object, err := b.objectName(name)
+	if err != nil {
+		return err
+	}
+	if err := b.client.RemoveObject(ctx, b.bucket, object, minio.RemoveObjectOptions{}); err != nil {
+		return fmt.Errorf("s3blob: remove %s: %w", name, err)
+	}
+	return nil
 }
 
 // BucketName is the bucket's name.

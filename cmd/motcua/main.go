@@ -36,6 +36,7 @@ Usage:
   motcua erase    --id-number N --basis TEXT [--store URL] [--data DIR]
   motcua agency succeed --from CODE [--to CODE] --basis "DECISION" [--effective YYYY-MM-DD] [--unit OLD=NEW] [--store URL] [--data DIR]
   motcua verify   [--store URL] [--data DIR] [--checkpoint] [--trust PUBLIC-KEY.pem] [--json]
+  motcua blobs sweep [--older-than 24h] [--store URL] [--data DIR] [--blobs dir|s3 …] [--json]
   motcua bench append [--store URL] [--duration 5s] [--writers 1,8,64] [--batches 1,10]
   motcua bench generate --data DIR --dossiers N [--store postgres://…] [--seed S] [--days 365] [--writers W] [--projections]
   motcua bench reads (--data DIR | --store URL) [--calls 5] [--lookup-duration 3s] [--receipts 160]
@@ -87,6 +88,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runAgency(ctx, args[1:], stdout, stderr)
 	case "verify":
 		return runVerify(ctx, args[1:], stdout, stderr)
+	case "blobs":
+		return runBlobs(ctx, args[1:], stdout, stderr)
 	case "projections":
 		return runProjections(ctx, args[1:], stdout, stderr)
 	case "deliveries":

@@ -55,6 +55,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	limits, connections := addLimitFlags(fs)
 	node := addNodeFlags(fs)
 	documentFiles := addDocumentFlags(fs)
+	blobSweep := addSweepFlags(fs)
 	feedback := addFeedbackFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -195,6 +196,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return feeder.Run(ctx) })
+	g.Go(func() error { return blobSweep.run(ctx, deployment.Store, documents, logger) })
 	if fanOut != nil {
 		g.Go(func() error { return fanOut.run(ctx) })
 	}

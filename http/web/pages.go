@@ -73,6 +73,7 @@ func (s *Pages) Mount(r chi.Router) {
 		r.Get("/tra-cuu/{code}", s.lookupPage)
 		r.Post("/tra-cuu/{code}/danh-gia", s.ratePage)
 		r.Get("/xac-thuc/{resultCode}", s.resultPage)
+		r.Post("/xac-thuc/{resultCode}", s.resultFileSubmit)
 		s.mountPublicFeedback(r)
 	})
 	if s.citizens {
@@ -93,6 +94,12 @@ func (s *Pages) Mount(r chi.Router) {
 		if s.documents {
 			r.Get("/can-bo/ho-so/{code}/tep/{id}", s.documentFile)
 		}
+	})
+	if s.documents {
+		s.mountDocumentForms(r)
+	}
+	r.Group(func(r chi.Router) {
+		r.Use(s.requireOfficial)
 		s.mountDashboards(r)
 		s.mountOfficialFeedback(r)
 		if s.deliveries {
@@ -251,6 +258,10 @@ func (ps *pageSet) csrfToken(session string) string {
 }
 
 func (ps *pageSet) validCSRF(r *http.Request) bool {
-	got := r.PostFormValue("csrf")
+	return ps.validCSRFValue(r, r.PostFormValue("csrf"))
+}
+
+// validCSRFValue checks a form's CSRF token read by the handler itself (a streamed form).
+func (ps *pageSet) validCSRFValue(r *http.Request, got string) bool {
 	return got != "" && hmac.Equal([]byte(got), []byte(ps.csrfToken(SessionToken(r))))
 }

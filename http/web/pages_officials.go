@@ -68,17 +68,10 @@ func safeNext(next string) string {
 // CSRF token; others are sent to sign in.
 func (s *Pages) requireOfficial(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := r.Cookie(sessionCookie)
-		var caller commands.Caller
-		if err == nil {
-			caller, err = s.tokens.Verify("Bearer " + c.Value)
-		}
-		if err != nil {
-			target := "/can-bo/dang-nhap?next=" + url.QueryEscape(r.URL.RequestURI())
-			http.Redirect(w, r, target, http.StatusSeeOther)
+		r, ok := s.signedInOfficial(w, r)
+		if !ok {
 			return
 		}
-		r = r.WithContext(context.WithValue(r.Context(), officialKey{}, officialSession{caller: caller, token: c.Value}))
 		if r.Method == http.MethodPost {
 			r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 			if err := r.ParseMultipartForm(1 << 20); err != nil && err != http.ErrNotMultipart {
@@ -92,6 +85,22 @@ func (s *Pages) requireOfficial(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// signedInOfficial is r with the official its session cookie names, or false once the visitor
+// was sent to sign in.
+func (s *Pages) signedInOfficial(w http.ResponseWriter, r *http.Request) (*http.Request, bool) {
+	c, err := r.Cookie(sessionCookie)
+	var caller commands.Caller
+	if err == nil {
+		caller, err = s.tokens.Verify("Bearer " + c.Value)
+	}
+	if err != nil {
+		target := "/can-bo/dang-nhap?next=" + url.QueryEscape(r.URL.RequestURI())
+		http.Redirect(w, r, target, http.StatusSeeOther)
+		return r, false
+	}
+	return r.WithContext(context.WithValue(r.Context(), officialKey{}, officialSession{caller: caller, token: c.Value})), true
 }
 
 // queueView is the officials' work queue: one page of it, or for an inspector looking at every
@@ -124,6 +133,9 @@ type queueItem struct {
 	Actions []domain.Action // what the official's roles may do now
 	Alarms  []QueueAlarm    // its armed and fired deadline alarms, when the timers run
 }
+
+// MoreFiles counts the dossier's files its line does not list (the dossier page lists them).
+func (q queueItem) MoreFiles() int { return q.FileCount - len(q.Files) }
 
 // agencySummary is one agency's line of the inspector's overview, linking to its queue.
 type agencySummary struct {
@@ -215,6 +227,9 @@ func (s *Pages) queuePage(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	for _, it := range result.Items {
+		if !s.documents {
+			it.Files, it.FileCount = nil, 0 // not served: nothing to link to
+		}
 		page.Items = append(page.Items, queueItem{WorkItem: it, Mine: it.HolderOfficialID == caller.ID,
 			Actions: actionsFor(caller, domain.Dossier{Status: it.Status}), Alarms: alarms[it.DossierID]})
 	}
@@ -324,6 +339,10 @@ type dossierPageView struct {
 	ReadOnly        bool
 	// Files are the dossier's files with their links, when files are served.
 	Files []fileLink
+	// Attach is the form to attach a file, when files are served and the official may attach one.
+	Attach *attachView
+	// FilesServed: files are kept, so the result form stores the result's file.
+	FilesServed bool
 }
 
 // fileLink is one of the dossier's files on its page: where to get it and whether the browser can
@@ -416,6 +435,9 @@ func (s *Pages) dossierPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	page.Done = domain.Action(r.URL.Query().Get("da-lam"))
+	if r.URL.Query().Get("dinh-kem") == "1" {
+		page.Form.Action = domain.ActionAttachDocument // from the printed receipt: the scans come next
+	}
 	s.render(w, r, http.StatusOK, "dossier", string(page.D.Code), page)
 }
 
@@ -456,7 +478,7 @@ func (s *Pages) loadDossierPage(r *http.Request, ref string) (*dossierPageView, 
 	}
 	page.Procedure, _ = s.app.Catalog.Procedure(d.Procedure.Code)
 	if s.documents {
-		page.Files = filesOf(d)
+		page.Files, page.Attach, page.FilesServed = filesOf(d), attachChoices(caller, d, page.Procedure), true
 	}
 	page.NextStep = nextStep(page.Procedure, d.Step)
 	page.Units = s.unitChoices(d)

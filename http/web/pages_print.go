@@ -23,6 +23,9 @@ type printView struct {
 	*printform.Dossier
 	QR      template.URL // PNG data URI of the QR code: the lookup page, or the result's check
 	Barcode template.URL // PNG data URI of the dossier code (Code 128)
+	// ScanLink, on the receipt when files are kept, opens the dossier's form to attach the
+	// components scanned at the desk: the next thing the official does after printing.
+	ScanLink string
 }
 
 // The representations of a print view: the page (HTML, to print from the browser) or ?format=pdf.
@@ -95,6 +98,9 @@ func (s *Pages) renderPrintable(w http.ResponseWriter, r *http.Request, ref, for
 	page := &printView{Dossier: built}
 	switch form {
 	case printform.FormReceipt:
+		if s.documents && mayAttach(caller, d) {
+			page.ScanLink = "/can-bo/ho-so/" + string(d.Code) + "?dinh-kem=1#act-documents"
+		}
 		if page.QR, err = qrDataURI(built.LookupURL); err == nil {
 			page.Barcode, err = pngDataURI(printform.BarcodePNG(string(d.Code)))
 		}

@@ -231,6 +231,8 @@ type resultView struct {
 	Problem    *httpkit.Problem
 	NotFound   bool
 	V          httpkit.ResultVerification
+	// ByFile: the verdict is on a file sent to the server (not a hash computed in the browser).
+	ByFile bool
 }
 
 func (s *Pages) resultPage(w http.ResponseWriter, r *http.Request) {

@@ -63,6 +63,7 @@ type API interface {
 	FollowFeedback(r *http.Request, code string) (FeedbackStatus, *httpkit.Problem, error)
 	SupplyFeedback(r *http.Request, code, information string) (*httpkit.Problem, error)
 	ActOnFeedback(r *http.Request, ref, action, version string, in FeedbackActionRequest) (*httpkit.Problem, error)
+	DocumentsAPI
 }
 
 // record records a read of personal data by the signed-in official, when an access log is wired.
