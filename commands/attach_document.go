@@ -136,6 +136,10 @@ func (a *App) MarkResultReadyWithFile(ctx context.Context, caller Caller, ref st
 	return a.Execute(ctx, caller, ref, ifMatch, in)
 }
 
+// DossierByteLimit is the most one dossier's files may take together (App.MaxDossierBytes, or
+// the default): the edge bounds a request carrying several files by it.
+func (a *App) DossierByteLimit() int64 { return a.maxDossierBytes() }
+
 func (a *App) maxDossierBytes() int64 {
 	if a.MaxDossierBytes > 0 {
 		return a.MaxDossierBytes
