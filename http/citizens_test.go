@@ -9,6 +9,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -47,6 +48,8 @@ type citizenEnv struct {
 	sessions *session.Store
 	sessDB   *sql.DB
 	clock    *testClock // the sessions' clock
+	docs     *mhttp.DocumentsConfig
+	blobDir  string
 }
 
 // newCitizenEnv is the secure environment (crypto-shredding, every read model and the citizens'
@@ -70,6 +73,9 @@ func newCitizenEnv(t *testing.T, sessionsDB func(t *testing.T, readDB *sql.DB) (
 		projections: readModels,
 		configure: func(cfg *mhttp.Config, _ *commands.App, _ eventstore.Store) {
 			cfg.PublicRequestsPerMinute = 100000
+			ce.blobDir = filepath.Join(t.TempDir(), "blobs")
+			ce.docs = documentsConfigAt(t, cfg.ReadDB, ce.blobDir)
+			cfg.Documents = ce.docs
 			cfg.Eraser = mhttp.EraserFunc(func(ctx context.Context, idNumber string) (bool, error) {
 				erased, err := shredded.Erase(ctx, idNumber)
 				if err != nil || !erased {
