@@ -62,7 +62,7 @@ func (s *Server) listOnlineProcedures(w http.ResponseWriter, _ *http.Request) {
 }
 
 // myDossierURL is the citizen's page of their dossier.
-func myDossierURL(id string) string { return CitizenHomePath + "/" + url.PathEscape(id) }
+func myDossierURL(id string) string { return CitizenHomePath + "/ho-so/" + url.PathEscape(id) }
 
 // getMyDossier is GET /api/v1/me/dossiers/{ref}: the citizen's own dossier, another's is 404.
 func (s *Server) getMyDossier(w http.ResponseWriter, r *http.Request) {
@@ -108,21 +108,10 @@ func myDossierDetail(d domain.Dossier) httpkit.MyDossierDetail {
 	return out
 }
 
-// submittedBody answers a submission or a supplement answer.
-type submittedBody struct {
-	DossierID string        `json:"id"`
-	Code      string        `json:"code,omitempty"`
-	Status    domain.Status `json:"status"`
-	Version   uint64        `json:"version"`
-	Events    []string      `json:"events"`
-	URL       string        `json:"url"` // the citizen's page of the dossier
-	Dossier   httpkit.MyDossierDetail `json:"dossier"`
-}
-
 func (s *Server) answerCitizen(w http.ResponseWriter, status int, res commands.Result) {
 	w.Header().Set("Location", "/api/v1/me/dossiers/"+url.PathEscape(res.DossierID))
 	w.Header().Set("ETag", etag(res.Version))
-	writeJSON(w, status, submittedBody{DossierID: res.DossierID, Code: res.Code, Status: res.Status, Version: res.Version, Events: res.Events,
+	writeJSON(w, status, httpkit.MySubmitted{DossierID: res.DossierID, Code: res.Code, Status: res.Status, Version: res.Version, Events: res.Events,
 		URL: myDossierURL(res.DossierID), Dossier: myDossierDetail(res.Dossier)})
 }
 

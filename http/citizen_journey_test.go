@@ -11,6 +11,7 @@ import (
 	"net/textproto"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -349,3 +350,52 @@ func containsDossier(r response, id string) bool { return itemOf(r, id) != nil }
 
 // docEnvOf lends the citizens' environment the upload helper of the documents' tests.
 func docEnvOf(ce *citizenEnv) *docEnv { return &docEnv{env: ce.env} }
+
+// The pages: the form of a procedure prefilled from the identity claims, a submission through it
+// (the form's multipart body forwarded as it streams), a refused file shown inline, the dossier's
+// page with its files.
+func TestACitizenFilesOnlineThroughThePages(t *testing.T) {
+	ce := newCitizenEnv(t, sessionsInTheStore)
+	an := ce.signIn(newBrowser(t), citizenAn)
+	page := func(method, path string, parts []part) response {
+		if method == "GET" {
+			req, _ := http.NewRequest(method, ce.url+path, nil)
+			req.AddCookie(an)
+			req.Header.Set("Accept", "text/html")
+			resp, err := noRedirects.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			raw, _ := io.ReadAll(resp.Body)
+			return response{status: resp.StatusCode, header: resp.Header, raw: string(raw)}
+		}
+		return ce.send(path, an, parts, "Origin", ce.url, "Sec-Fetch-Site", "same-origin")
+	}
+	form := page("GET", "/ho-so-cua-toi/nop-ho-so/1.009972", nil)
+	if form.status != http.StatusOK || !strings.Contains(form.raw, `value="Nguyễn Văn An"`) || !strings.Contains(form.raw, `value="0912345678"`) ||
+		strings.Count(form.raw, `name="component"`) != 2 || !strings.Contains(form.raw, `enctype="multipart/form-data"`) {
+		t.Fatalf("the form: %d\n%s", form.status, form.raw)
+	}
+	refused := page("POST", "/ho-so-cua-toi/nop-ho-so/1.009972", []part{field("procedure_code", "1.009972"), field("name", citizenAn.Name),
+		field("component", componentForm), file("don.pdf", []byte("MZ\x90\x00 an executable"))})
+	if refused.status != http.StatusBadRequest || !strings.Contains(refused.raw, `id="file-error"`) || !strings.Contains(refused.raw, `id="submit-form"`) {
+		t.Fatalf("a refused file is not shown inline: %d\n%s", refused.status, refused.raw)
+	}
+	if n := ce.eventCount(); n != 0 {
+		t.Fatalf("%d events after a refused submission", n)
+	}
+	done := page("POST", "/ho-so-cua-toi/nop-ho-so/1.009972", []part{field("procedure_code", "1.009972"), field("name", citizenAn.Name),
+		field("component", componentForm), file("don.pdf", pdfOf("đơn", 8<<10)), field("component", componentDrawing), file("ve.png", pngOf(t))})
+	where := done.header.Get("Location")
+	if done.status != http.StatusSeeOther || !strings.HasPrefix(where, "/ho-so-cua-toi/ho-so/") {
+		t.Fatalf("the submission: %d %s\n%s", done.status, where, done.raw)
+	}
+	shown := page("GET", where, nil)
+	if shown.status != http.StatusOK || !strings.Contains(shown.raw, `id="submitted-notice"`) || !strings.Contains(shown.raw, "ve.png") || !strings.Contains(shown.raw, "chờ tiếp nhận") {
+		t.Fatalf("the dossier's page: %d\n%s", shown.status, shown.raw)
+	}
+	if other := ce.call("GET", where, ce.signIn(newBrowser(t), citizenBinh), ""); other.status != http.StatusNotFound {
+		t.Errorf("another citizen opens the dossier's page: %d", other.status)
+	}
+}

@@ -79,3 +79,14 @@ type MyDossierDetail struct {
 	StatusURL          string        `json:"status_url,omitempty"`
 	EventsURL          string        `json:"events_url,omitempty"`
 }
+
+// MySubmitted answers a citizen's submission or supplement answer: the dossier after it.
+type MySubmitted struct {
+	DossierID string          `json:"id"`
+	Code      string          `json:"code,omitempty"`
+	Status    domain.Status   `json:"status"`
+	Version   uint64          `json:"version"`
+	Events    []string        `json:"events"`
+	URL       string          `json:"url"` // the citizen's page of the dossier
+	Dossier   MyDossierDetail `json:"dossier"`
+}
