@@ -204,6 +204,7 @@ func TestACitizenFilesOnlineAnswersASupplementAndDownloadsTheResult(t *testing.T
 			"not an item":          {an, []part{field("component", "Sổ hộ khẩu"), file("so.pdf", landTitle)}, nil, http.StatusBadRequest, "component"},
 			"someone else's":       {binh, []part{field("component", missingLandTitle), file("gcn.pdf", landTitle)}, nil, http.StatusNotFound, ""},
 			"from another site":    {an, []part{field("component", missingLandTitle), file("gcn.pdf", landTitle)}, []string{"Origin", "https://evil.example"}, http.StatusForbidden, ""},
+			"a cross-site form":    {an, []part{field("component", missingLandTitle), file("gcn.pdf", landTitle)}, []string{"Sec-Fetch-Site", "cross-site", "Origin", "null"}, http.StatusForbidden, ""},
 			"an official's bearer": {nil, []part{field("component", missingLandTitle), file("gcn.pdf", landTitle)}, []string{"Authorization", "Bearer " + reception}, http.StatusForbidden, ""},
 		} {
 			r := ce.send("/api/v1/me/dossiers/"+id+"/supplement", c.cookie, c.parts, c.headers...)

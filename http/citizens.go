@@ -322,20 +322,20 @@ func (s *Server) requireCitizen(next http.Handler) http.Handler {
 
 // sameOrigin refuses a citizen's write sent from another site: beside the session cookie's
 // SameSite=Lax (which keeps it off other sites' posts), a write whose browser says it comes from
-// elsewhere (Sec-Fetch-Site, or an Origin of another host) is refused, so no other site can submit
-// or answer in a citizen's name. A request without either header (a script, an API client) is
-// judged by its cookie alone.
+// elsewhere (Sec-Fetch-Site, or else an Origin of another host) is refused, so no other site can
+// submit or answer in a citizen's name. A request without either (a script, an API client, an old
+// browser) is judged by its cookie alone.
 func sameOrigin(r *http.Request) bool {
 	if r.Method == http.MethodGet || r.Method == http.MethodHead || r.Method == http.MethodOptions {
 		return true
 	}
-	switch r.Header.Get("Sec-Fetch-Site") {
-	case "", "same-origin", "none":
-	default:
-		return false
+	// The browser's own word first: pages sent with Referrer-Policy no-referrer make it send
+	// "Origin: null" on their forms, which says nothing.
+	if site := r.Header.Get("Sec-Fetch-Site"); site != "" {
+		return site == "same-origin" || site == "none"
 	}
 	origin := r.Header.Get("Origin")
-	if origin == "" {
+	if origin == "" || origin == "null" {
 		return true
 	}
 	u, err := url.Parse(origin)
