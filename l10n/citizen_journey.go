@@ -40,7 +40,7 @@ var journeyMessages = map[string][2]string{
 	"journey.acceptance_deadline": {"Hạn tiếp nhận", "To be accepted by"},
 	"journey.received_at":         {"Tiếp nhận lúc", "Accepted at"},
 	"journey.supplement_title":    {"Cần bổ sung hồ sơ", "Supplement requested"},
-	"journey.supplement_intro":    {"Ngày %s, cơ quan đề nghị bổ sung đầy đủ các giấy tờ sau:", "On %s the agency asked for all of the following:"},
+	"journey.supplement_intro":    {"Lúc %s, cơ quan đề nghị bổ sung đầy đủ các giấy tờ sau:", "At %s the agency asked for all of the following:"},
 	"journey.reason":              {"Lý do:", "Reason:"},
 	"journey.answer":              {"Gửi hồ sơ bổ sung", "Send the supplement"},
 	"journey.open":                {"Tệp, yêu cầu bổ sung và kết quả", "Files, supplement requests and result"},
