@@ -227,6 +227,12 @@ func TestACitizenFilesOnlineAnswersASupplementAndDownloadsTheResult(t *testing.T
 			answered.body["code"] != code || answered.body["status"] != string(before.ResumeStatus) {
 			t.Fatalf("the answer: %s", answered.raw)
 		}
+		// Answered once: a second answer finds no request pending (409), and stores nothing.
+		version = ce.version(id)
+		ce.expect(ce.send("/api/v1/me/dossiers/"+id+"/supplement", an, []part{field("component", missingLandTitle), field("reuse", sha256Of(landTitle))}), http.StatusConflict)
+		if ce.version(id) != version {
+			t.Error("a second answer was recorded")
+		}
 		after, _, _ := ce.app.Load(context.Background(), id)
 		if len(after.Documents) != 4 || after.Documents[3].Component != missingLandTitle || after.Documents[3].Origin != domain.OriginUpload {
 			t.Errorf("the answer's files: %+v", after.Documents)
