@@ -11,6 +11,7 @@ import (
 	"net/textproto"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -404,5 +405,36 @@ func TestACitizenFilesOnlineThroughThePages(t *testing.T) {
 	}
 	if other := ce.call("GET", where, ce.signIn(newBrowser(t), citizenBinh), ""); other.status != http.StatusNotFound {
 		t.Errorf("another citizen opens the dossier's page: %d", other.status)
+	}
+}
+
+// Two answers to one supplement request at once (two tabs): one is recorded, the other is a 409,
+// and the dossier holds the winner's file only.
+func TestTwoAnswersToOneSupplementRequest(t *testing.T) {
+	ce := newCitizenEnv(t, sessionsInTheStore)
+	an := ce.signIn(newBrowser(t), citizenAn)
+	submitted := ce.expect(ce.send("/api/v1/me/dossiers", an, []part{field("procedure_code", "1.009972"),
+		field("component", componentForm), file("don.pdf", pdfOf("đơn", 8<<10)),
+		field("component", componentDrawing), file("ve.pdf", pdfOf("bản vẽ", 8<<10))}), http.StatusCreated)
+	id := submitted.body["id"].(string)
+	reception := ce.token("tiepnhan1", centre, commands.RoleReception)
+	ce.expect(ce.do("POST", "/api/v1/dossiers/"+id+"/supplement-request", reception, map[string]any{
+		"missing_items": []string{missingLandTitle}, "reason": "Thiếu giấy chứng nhận"}), http.StatusOK)
+	statuses := make(chan int, 2)
+	for i := range 2 {
+		go func() {
+			r := ce.send("/api/v1/me/dossiers/"+id+"/supplement", an, []part{field("component", missingLandTitle),
+				file("gcn.pdf", pdfOf("giấy chứng nhận bản "+strconv.Itoa(i), 8<<10))})
+			statuses <- r.status
+		}()
+	}
+	got := []int{<-statuses, <-statuses}
+	slices.Sort(got)
+	if !slices.Equal(got, []int{http.StatusOK, http.StatusConflict}) {
+		t.Fatalf("two answers at once: %v, want one 200 and one 409", got)
+	}
+	d, _, _ := ce.app.Load(context.Background(), id)
+	if len(d.Documents) != 3 || d.Status != domain.StatusSubmitted || d.SupplementRequests != 1 {
+		t.Errorf("after two answers: %d files, status %s", len(d.Documents), d.Status)
 	}
 }
