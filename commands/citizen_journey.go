@@ -54,6 +54,10 @@ type OwnFiles func(ctx context.Context, sha256 string) (domain.StoredFile, bool,
 type OnlineSubmission struct {
 	ProcedureCode string           `json:"procedure_code"`
 	Applicant     domain.Applicant `json:"applicant"`
+	// Key, when set, makes the filing idempotent: the form's own random key. The same key again
+	// (a retry over a lost connection, a second click) answers with the dossier the first filed,
+	// before any file is read.
+	Key string `json:"-"`
 }
 
 // maxFilesPerRequest bounds the files of one citizen's request, so a request's decision stays
@@ -104,6 +108,12 @@ func (a *App) SubmitOnline(ctx context.Context, citizen Citizen, in OnlineSubmis
 		components[i], names[i] = domain.Component{Name: c.Name, Copies: 1}, c.Name
 	}
 	id := uuid.Must(uuid.NewV7()).String()
+	if in.Key != "" {
+		id = keyedDossierID(applicantActor.ID+":"+citizen.IDNumber, Idempotency{Key: in.Key})
+		if res, found, err := a.earlierFiling(ctx, citizen, id); err != nil || found {
+			return res, err
+		}
+	}
 	empty := domain.Dossier{Status: domain.StatusNew}
 	submit := domain.Submit{DossierID: id, Procedure: procedure, Applicant: applicant, Components: components,
 		ReceivingUnit: unit, At: now, Calendar: a.Calendar, Rules: a.Rules}
@@ -132,7 +142,27 @@ func (a *App) SubmitOnline(ctx context.Context, citizen Citizen, in OnlineSubmis
 	if err != nil {
 		return Result{}, err
 	}
-	return a.append(ctx, applicantActor, empty, append(submitted, events...), now)
+	res, err := a.append(ctx, applicantActor, empty, append(submitted, events...), now)
+	if errors.Is(err, eventstore.ErrWrongExpectedVersion) && in.Key != "" {
+		// The same filing, sent twice at once, opened the stream first: answer with it.
+		if res, found, lookErr := a.earlierFiling(ctx, citizen, id); lookErr != nil || found {
+			return res, lookErr
+		}
+	}
+	return res, err
+}
+
+// earlierFiling answers a keyed filing that ran already with the dossier it filed (Replayed).
+func (a *App) earlierFiling(ctx context.Context, citizen Citizen, id string) (Result, bool, error) {
+	d, recorded, err := a.loadRecorded(ctx, id)
+	if err != nil || !d.Exists() {
+		return Result{}, false, err
+	}
+	if !ownedBy(d, citizen) {
+		return Result{}, false, notYours(id)
+	}
+	return Result{DossierID: d.ID, Code: string(d.Code), Status: d.Status, Version: d.Version, Dossier: d,
+		Position: recorded[len(recorded)-1].Position, Replayed: true}, true, nil
 }
 
 // AnswerSupplement records the citizen's answer to the pending supplement request of their dossier

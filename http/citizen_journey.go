@@ -121,22 +121,36 @@ var applicantFields = []string{"name", "phone", "email", "address"}
 
 // submitMyDossier is POST /api/v1/me/dossiers: multipart/form-data with procedure_code and the
 // applicant's fields first, then for each file its "component" followed by the file ("file") or
-// the SHA-256 of one of the citizen's earlier files ("reuse").
+// the SHA-256 of one of the citizen's earlier files ("reuse"). An Idempotency-Key header (or the
+// form's "idempotency_key") makes it safe to send again: the same key answers 200 with the first
+// dossier, Idempotent-Replayed: true, reading none of the files.
 func (s *Server) submitMyDossier(w http.ResponseWriter, r *http.Request) {
-	form, err := s.citizenForm(w, r, append([]string{"procedure_code"}, applicantFields...))
+	form, err := s.citizenForm(w, r, append([]string{"procedure_code", "idempotency_key"}, applicantFields...))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	me := citizen(r.Context())
 	in := commands.OnlineSubmission{ProcedureCode: form.fields["procedure_code"], Applicant: domain.Applicant{Type: domain.ApplicantCitizen,
-		Name: orDefault(form.fields["name"], me.Name), Phone: form.fields["phone"], Email: form.fields["email"], Address: form.fields["address"]}}
+		Name: orDefault(form.fields["name"], me.Name), Phone: form.fields["phone"], Email: form.fields["email"], Address: form.fields["address"]},
+	}
+	if key := orDefault(r.Header.Get(idempotencyHeader), form.fields["idempotency_key"]); key != "" {
+		if in.Key, err = parseIdempotencyKey(key); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+	}
 	res, err := s.app.SubmitOnline(r.Context(), me, in, form.next, s.ownFiles(r))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	s.answerCitizen(w, http.StatusCreated, res)
+	status := http.StatusCreated
+	if res.Replayed {
+		markReplayed(w, true)
+		status = http.StatusOK
+	}
+	s.answerCitizen(w, status, res)
 }
 
 // answerMySupplement is POST /api/v1/me/dossiers/{ref}/supplement: the files the pending supplement

@@ -438,3 +438,25 @@ func TestTwoAnswersToOneSupplementRequest(t *testing.T) {
 		t.Errorf("after two answers: %d files, status %s", len(d.Documents), d.Status)
 	}
 }
+
+// A filing sent again with its key (a lost answer, a second click) answers with the first dossier
+// and reads none of its files: one dossier, no new blob.
+func TestAKeyedFilingSentTwiceFilesOnce(t *testing.T) {
+	ce := newCitizenEnv(t, sessionsInTheStore)
+	an := ce.signIn(newBrowser(t), citizenAn)
+	filing := []part{field("procedure_code", "1.009972"), field("idempotency_key", "form-7f3a"),
+		field("component", componentForm), file("don.pdf", pdfOf("đơn", 8<<10)),
+		field("component", componentDrawing), file("ve.pdf", pdfOf("bản vẽ", 8<<10))}
+	first := ce.expect(ce.send("/api/v1/me/dossiers", an, filing), http.StatusCreated)
+	events, blobs := ce.eventCount(), ce.blobCount()
+	again := ce.expect(ce.send("/api/v1/me/dossiers", an, filing), http.StatusOK)
+	if again.body["id"] != first.body["id"] || again.header.Get("Idempotent-Replayed") != "true" || ce.eventCount() != events || ce.blobCount() != blobs {
+		t.Fatalf("the same filing again: %s (events %d → %d)", again.raw, events, ce.eventCount())
+	}
+	// Another citizen's filing under the same key is their own.
+	binh := ce.signIn(newBrowser(t), citizenBinh)
+	theirs := ce.expect(ce.send("/api/v1/me/dossiers", binh, filing), http.StatusCreated)
+	if theirs.body["id"] == first.body["id"] {
+		t.Fatal("another citizen's filing with the same key answered with the first citizen's dossier")
+	}
+}
