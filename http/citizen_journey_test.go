@@ -403,6 +403,12 @@ func TestACitizenFilesOnlineThroughThePages(t *testing.T) {
 	if shown.status != http.StatusOK || !strings.Contains(shown.raw, `id="submitted-notice"`) || !strings.Contains(shown.raw, "ve.png") || !strings.Contains(shown.raw, "chờ tiếp nhận") {
 		t.Fatalf("the dossier's page: %d\n%s", shown.status, shown.raw)
 	}
+	// "Hồ sơ của tôi" refreshes its list from a fragment, which shows the new dossier.
+	ce.waitProjected()
+	if list := page("GET", "/ho-so-cua-toi?fragment=list", nil); list.status != http.StatusOK || !strings.Contains(list.raw, `href="`+where[:strings.IndexByte(where, '?')]+`"`) ||
+		strings.Contains(list.raw, "<html") {
+		t.Errorf("the list's fragment: %d\n%s", list.status, list.raw)
+	}
 	if other := ce.call("GET", where, ce.signIn(newBrowser(t), citizenBinh), ""); other.status != http.StatusNotFound {
 		t.Errorf("another citizen opens the dossier's page: %d", other.status)
 	}

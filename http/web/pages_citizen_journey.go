@@ -71,6 +71,11 @@ func (s *Pages) signedIn(w http.ResponseWriter, r *http.Request) (httpkit.Me, bo
 		s.renderError(w, r, http.StatusInternalServerError, "error.internal")
 		return me, false
 	}
+	if problem != nil && r.URL.Query().Get("fragment") != "" {
+		// A live page refreshing a part of itself: no sign-in page swapped into it.
+		http.Error(w, problem.Title, problem.Status)
+		return me, false
+	}
 	if problem != nil {
 		if problem.Status == http.StatusUnauthorized {
 			http.Redirect(w, r, "/cong-dan/dang-nhap?next="+url.QueryEscape(r.URL.Path), http.StatusSeeOther)
