@@ -409,6 +409,12 @@ func TestACitizenFilesOnlineThroughThePages(t *testing.T) {
 		strings.Contains(list.raw, "<html") {
 		t.Errorf("the list's fragment: %d\n%s", list.status, list.raw)
 	}
+	// Without a session (it ended), a live part is a 401, never the sign-in page to swap in.
+	for _, part := range []string{"/ho-so-cua-toi?fragment=list", where[:strings.IndexByte(where, '?')] + "?fragment=status"} {
+		if r := ce.call("GET", part, nil, ""); r.status != http.StatusUnauthorized || strings.Contains(r.raw, "<html") {
+			t.Errorf("%s without a session: %d", part, r.status)
+		}
+	}
 	if other := ce.call("GET", where, ce.signIn(newBrowser(t), citizenBinh), ""); other.status != http.StatusNotFound {
 		t.Errorf("another citizen opens the dossier's page: %d", other.status)
 	}
