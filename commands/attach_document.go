@@ -49,9 +49,9 @@ func (a *App) AttachDocument(ctx context.Context, caller Caller, ref string, in 
 	})
 }
 
-// attachDocument is the use case whoever attaches: act says who acts on d, or refuses. The
-// citizen's own upload (issue 15's journey) plugs in the applicant's check here; repeatOf is the
-// actor id an idempotency key's earlier run is looked up under.
+// attachDocument is the use case of one file attached on its own: act says who acts on d, or
+// refuses; repeatOf is the actor id an idempotency key's earlier run is looked up under. (A
+// citizen's files come with their submission or supplement answer instead: citizen_journey.go.)
 func (a *App) attachDocument(ctx context.Context, ref, repeatOf string, in AttachDocumentInput, store StoreFile,
 	act func(d domain.Dossier) (eventstore.Actor, error)) (Result, error) {
 	if err := domain.CheckTextFields(in); err != nil {
@@ -135,6 +135,10 @@ func (a *App) MarkResultReadyWithFile(ctx context.Context, caller Caller, ref st
 	in.file, in.documentID = &file, uuid.Must(uuid.NewV7()).String()
 	return a.Execute(ctx, caller, ref, ifMatch, in)
 }
+
+// DossierByteLimit is the most one dossier's files may take together (App.MaxDossierBytes, or
+// the default): the edge bounds a request carrying several files by it.
+func (a *App) DossierByteLimit() int64 { return a.maxDossierBytes() }
 
 func (a *App) maxDossierBytes() int64 {
 	if a.MaxDossierBytes > 0 {

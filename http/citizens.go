@@ -129,6 +129,7 @@ func (s *Server) citizenAPIRoutes(r chi.Router) {
 		r.Use(s.requireCitizen)
 		r.Get("/me", s.getMe)
 		r.Get("/me/dossiers", s.listMyDossiers)
+		s.citizenJourneyRoutes(r)
 	})
 }
 
@@ -298,6 +299,10 @@ func (s *Server) requireCitizen(next http.Handler) http.Handler {
 			s.writeError(w, r, domain.Errorf(domain.EFORBIDDEN, "this is a citizen's endpoint: an official's token is not accepted here; sign in as a citizen at %s", CitizenSignInPath))
 			return
 		}
+		if !sameOrigin(r) {
+			s.writeError(w, r, domain.Errorf(domain.EFORBIDDEN, "a citizen's change must come from motcua's own pages, not from another site"))
+			return
+		}
 		c, err := r.Cookie(citizenCookie)
 		var sess session.Session
 		if err == nil {
@@ -313,6 +318,28 @@ func (s *Server) requireCitizen(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), citizenKey{}, sess)))
 	})
+}
+
+// sameOrigin refuses a citizen's write sent from another site: beside the session cookie's
+// SameSite=Lax (which keeps it off other sites' posts), a write whose browser says it comes from
+// elsewhere (Sec-Fetch-Site, or else an Origin of another host) is refused, so no other site can
+// submit or answer in a citizen's name. A request without either (a script, an API client, an old
+// browser) is judged by its cookie alone.
+func sameOrigin(r *http.Request) bool {
+	if r.Method == http.MethodGet || r.Method == http.MethodHead || r.Method == http.MethodOptions {
+		return true
+	}
+	// The browser's own word first: pages sent with Referrer-Policy no-referrer make it send
+	// "Origin: null" on their forms, which says nothing.
+	if site := r.Header.Get("Sec-Fetch-Site"); site != "" {
+		return site == "same-origin" || site == "none"
+	}
+	origin := r.Header.Get("Origin")
+	if origin == "" || origin == "null" {
+		return true
+	}
+	u, err := url.Parse(origin)
+	return err == nil && u.Host == r.Host
 }
 
 func (s *Server) getMe(w http.ResponseWriter, r *http.Request) {
@@ -344,6 +371,13 @@ func (s *Server) listMyDossiers(w http.ResponseWriter, r *http.Request) {
 		p := d.Status
 		item := httpkit.MyDossier{DossierID: d.DossierID, Code: p.Code, Status: p.Status, StatusVI: l10n.VI.Status(p.Status), StatusEN: l10n.EN.Status(p.Status),
 			ProcedureCode: p.ProcedureCode, ProcedureName: p.ProcedureName, Since: d.Since, AppointmentDate: p.AppointmentDate, Late: p.Late}
+		item.URL = myDossierURL(d.DossierID)
+		if p.Status == domain.StatusSupplementRequested {
+			// The request's missing items, from the dossier itself: a page holds few such dossiers.
+			if own, _, err := s.app.OwnDossier(r.Context(), citizen(r.Context()), d.DossierID); err == nil && own.PendingSupplement != nil {
+				item.MissingItems = own.PendingSupplement.MissingItems
+			}
+		}
 		if p.Code != "" {
 			item.StatusURL = "/tra-cuu/" + url.PathEscape(p.Code)
 			item.EventsURL = "/api/v1/public/dossiers/" + url.PathEscape(p.Code) + "/events"

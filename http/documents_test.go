@@ -138,7 +138,13 @@ func newDocEnvLimited(t testing.TB, store eventstore.Store, db *sql.DB, maxFile,
 // documentsConfig is the files' configuration over a fresh blob directory, with the keys of db.
 func documentsConfig(t *testing.T, db *sql.DB) *mhttp.DocumentsConfig {
 	t.Helper()
-	dir, err := dirblob.Open(filepath.Join(t.TempDir(), "blobs"))
+	return documentsConfigAt(t, db, filepath.Join(t.TempDir(), "blobs"))
+}
+
+// documentsConfigAt is documentsConfig with the blob directory at dir.
+func documentsConfigAt(t *testing.T, db *sql.DB, dir string) *mhttp.DocumentsConfig {
+	t.Helper()
+	blobDir, err := dirblob.Open(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +152,7 @@ func documentsConfig(t *testing.T, db *sql.DB) *mhttp.DocumentsConfig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &mhttp.DocumentsConfig{Blobs: blobstore.New(dir, blobstore.Options{MaxSize: testMaxFile}), Keys: keys}
+	return &mhttp.DocumentsConfig{Blobs: blobstore.New(blobDir, blobstore.Options{MaxSize: testMaxFile}), Keys: keys}
 }
 
 // upload posts a multipart form: fields in order, then the file named name holding content (a

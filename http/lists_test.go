@@ -70,9 +70,11 @@ var boundedLists = map[string]string{
 	"/can-bo/quan-tri/gui-thong-bao":     "the deliveries page: one line per destination, and one page of the paged list of deliveries",
 	"/can-bo/thanh-tra/nhat-ky-truy-cap": "the access log page: one page of the paged access log",
 	// The citizens' lists need a citizen's session: citizens_test.go walks them (TestCitizenRoutesAreClassified).
-	"/api/v1/me/dossiers": "paged (limit, after; the keyset Page envelope): walked page by page and refused bad parameters in TestACitizenSignsInAndSeesTheirOwnDossiers",
-	"/ho-so-cua-toi":      "the citizen's page: one page of the paged /api/v1/me/dossiers",
-	"/can-bo/phan-anh":    "the feedback queue page: one page of the paged queue, and one line per stage (five)",
+	"/api/v1/me/dossiers":      "paged (limit, after; the keyset Page envelope): walked page by page and refused bad parameters in TestACitizenSignsInAndSeesTheirOwnDossiers",
+	"/ho-so-cua-toi":           "the citizen's page: one page of the paged /api/v1/me/dossiers",
+	"/api/v1/me/procedures":    "the catalog's procedures that can be filed online: bounded by the catalog",
+	"/ho-so-cua-toi/nop-ho-so": "the procedures a citizen can file online: bounded by the catalog",
+	"/can-bo/phan-anh":         "the feedback queue page: one page of the paged queue, and one line per stage (five)",
 }
 
 // singleResources answer one thing (its own parts at most: a dossier's steps and history).
@@ -88,6 +90,10 @@ var singleResources = []string{
 	"/phan-anh", "/phan-anh/{code}", "/can-bo/phan-anh/{code}",
 	"/api/v1/payments/vnpay/ipn", "/thanh-toan/ket-qua", // online payment (payments_test.go walks them)
 	"/api/v1/me", "/cong-dan/dang-nhap", "/cong-dan/dang-nhap/callback", // citizens (citizens_test.go walks them)
+	// the citizen's own dossier (its files and results at most, MaxDocuments), one file streamed, the
+	// form of one procedure (citizen_journey_test.go)
+	"/api/v1/me/dossiers/{ref}", "/api/v1/me/dossiers/{ref}/documents/{id}",
+	"/ho-so-cua-toi/ho-so/{id}", "/ho-so-cua-toi/ho-so/{id}/tep/{doc}", "/ho-so-cua-toi/nop-ho-so/{procedure}",
 }
 
 // TestNoListAnswersMoreThanItsPageSize (issue 12): no list endpoint answers more than its page

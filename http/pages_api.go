@@ -294,16 +294,9 @@ func (a pagesAPI) MyDossiers(r *http.Request, limit, after string) (httpkit.MyDo
 // citizenCall is a GET of the citizen's API for a page, as the citizen: with the citizen's
 // session cookie and never an official's token (the citizen's API refuses one).
 func (s *Server) citizenCall(r *http.Request, path string) (apiResult, error) {
-	routed := context.WithValue(r.Context(), chi.RouteCtxKey, nil)
-	req, err := http.NewRequestWithContext(routed, http.MethodGet, path, nil)
+	req, err := citizenRequest(r, http.MethodGet, path)
 	if err != nil {
 		return apiResult{}, err
-	}
-	req.RemoteAddr = r.RemoteAddr
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("X-Correlation-ID", commands.CorrelationID(r.Context()).String())
-	if c, err := r.Cookie(citizenCookie); err == nil {
-		req.AddCookie(c)
 	}
 	return s.route(req), nil
 }

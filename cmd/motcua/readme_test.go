@@ -78,6 +78,7 @@ func TestREADMECommandsRunAgainstTheBuiltBinary(t *testing.T) {
 	}
 	for _, said := range []*regexp.Regexp{
 		regexp.MustCompile(`(?m)^history intact`),
+		regexp.MustCompile(`(?m)^the citizen's result is the signed file`),
 		regexp.MustCompile(`(?m)^dvcqg\s|synced \(QĐ 766\) \d{4}-\d\d-\d\d – \d{4}-\d\d-\d\d: `),
 		regexp.MustCompile(`\d+ dossiers changed, \d+ acknowledged in their latest state, \d+ due again`),
 		regexp.MustCompile(`(?m)^changed  1\.013225 .*\n\s+fees: `),

@@ -34,6 +34,11 @@ type MyDossier struct {
 	// events); both empty until it has a code.
 	StatusURL string `json:"status_url,omitempty"`
 	EventsURL string `json:"events_url,omitempty"`
+	// URL is the citizen's own page of the dossier (its files, a supplement request to answer, the
+	// result to download).
+	URL string `json:"url"`
+	// MissingItems: a supplement request awaits the citizen's answer; everything it asks for.
+	MissingItems []string `json:"missing_items,omitempty"`
 }
 
 // MyDossierPage is one page of GET /api/v1/me/dossiers (the keyset Page envelope).

@@ -78,6 +78,7 @@ func (s *Pages) Mount(r chi.Router) {
 	})
 	if s.citizens {
 		r.Get(myDossiersPath, s.myDossiersPage)
+		s.mountCitizenJourney(r)
 	}
 	r.Get("/can-bo/dang-nhap", s.signInPage)
 	r.Post("/can-bo/dang-nhap", s.signIn)

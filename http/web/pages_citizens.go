@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"net/url"
 
 	"github.com/motcua/motcua/http/httpkit"
 )
@@ -17,6 +18,10 @@ type myDossiersView struct {
 	Me           *httpkit.Me
 	Page         httpkit.MyDossierPage
 	After        string
+	// FragmentURL re-renders the list: the page refreshes it every 30 seconds (/static/live.js with
+	// no feed), a citizen's dossiers having no one feed of their own — each dossier's page follows
+	// its own live feed.
+	FragmentURL string
 }
 
 // myDossiersPage shows the signed-in citizen's dossiers, each linked to its public lookup page,
@@ -29,6 +34,11 @@ func (s *Pages) myDossiersPage(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.logger.ErrorContext(r.Context(), "my dossiers: me", "err", err)
 		s.renderError(w, r, http.StatusInternalServerError, "error.internal")
+		return
+	}
+	if problem != nil && r.URL.Query().Get("fragment") == "list" {
+		// The session ended under a page refreshing its list: keep what it shows.
+		http.Error(w, problem.Title, problem.Status)
 		return
 	}
 	if problem != nil {
@@ -54,5 +64,14 @@ func (s *Pages) myDossiersPage(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, problem.Status, key, problem.Detail)
 		return
 	}
-	s.render(w, r, http.StatusOK, "my_dossiers", title, &myDossiersView{Me: &me, Page: page, After: after})
+	view := &myDossiersView{Me: &me, Page: page, After: after, FragmentURL: myDossiersPath + "?fragment=list"}
+	if after != "" {
+		view.FragmentURL += "&after=" + url.QueryEscape(after)
+	}
+	v := s.newView(w, r, title, view)
+	if r.URL.Query().Get("fragment") == "list" {
+		s.renderFragment(w, r, "my_dossiers", "my-dossiers-list", v)
+		return
+	}
+	s.renderView(w, r, http.StatusOK, "my_dossiers", v)
 }

@@ -53,6 +53,15 @@ type API interface {
 	Me(r *http.Request) (httpkit.Me, *httpkit.Problem, error)
 	// MyDossiers lists a page of the signed-in citizen's dossiers with their status now.
 	MyDossiers(r *http.Request, limit, after string) (httpkit.MyDossierPage, *httpkit.Problem, error)
+	// OnlineProcedures, MyDossier, SubmitMine, AnswerMine and ServeMyDocument are the citizen's
+	// journey (pages_citizen_journey.go): the procedures filed online, one of their dossiers, the
+	// submission and the supplement answer (the page's multipart form forwarded as it streams in),
+	// and a file of their dossier.
+	OnlineProcedures(r *http.Request) (httpkit.OnlineProcedures, *httpkit.Problem, error)
+	MyDossier(r *http.Request, id string) (httpkit.MyDossierDetail, *httpkit.Problem, error)
+	SubmitMine(w http.ResponseWriter, r *http.Request) (httpkit.MySubmitted, *httpkit.Problem, error)
+	AnswerMine(w http.ResponseWriter, r *http.Request, id string) (httpkit.MySubmitted, *httpkit.Problem, error)
+	ServeMyDocument(w http.ResponseWriter, r *http.Request, id, documentID string, inline bool)
 	// ServeDocument streams a dossier's file to the signed-in official through the API (its
 	// authorization, access log and headers), inline for a preview or as an attachment.
 	ServeDocument(w http.ResponseWriter, r *http.Request, ref, documentID string, inline bool)
