@@ -497,7 +497,7 @@ func (f *controlFold) write(ctx context.Context, tx *sql.Tx, batch engine.Batch)
 	if err := insertNewRows(ctx, tx, batch, f.view.dossiers(), controlSummaryColumns, freshRows, upsert); err != nil {
 		return err
 	}
-	if err := insertRows(ctx, tx, batch.Dialect, f.view.dossiers(), controlSummaryColumns, storedRows, upsert); err != nil {
+	if err := insertRows(ctx, tx, batch, f.view.dossiers(), controlSummaryColumns, storedRows, upsert); err != nil {
 		return err
 	}
 	// A stored handover ended since is written again: only how it ended changes, or whom a
@@ -507,7 +507,7 @@ func (f *controlFold) write(ctx context.Context, tx *sql.Tx, batch engine.Batch)
 	if err := insertNewRows(ctx, tx, batch, f.view.handovers(), handoverColumnNames, freshHandovers, upsert); err != nil {
 		return err
 	}
-	if err := insertRows(ctx, tx, batch.Dialect, f.view.handovers(), handoverColumnNames, endedHandovers, upsert); err != nil {
+	if err := insertRows(ctx, tx, batch, f.view.handovers(), handoverColumnNames, endedHandovers, upsert); err != nil {
 		return err
 	}
 	// Each note is an event's own: the table cannot hold it yet.

@@ -716,7 +716,7 @@ func (f *satisfactionFold) Flush(ctx context.Context, tx *sql.Tx, batch engine.B
 	if err := insertNewRows(ctx, tx, batch, f.v.dossiers(), satisfactionDossierColumns, fresh, upsert); err != nil {
 		return err
 	}
-	if err := insertRows(ctx, tx, batch.Dialect, f.v.dossiers(), satisfactionDossierColumns, stored, upsert); err != nil {
+	if err := insertRows(ctx, tx, batch, f.v.dossiers(), satisfactionDossierColumns, stored, upsert); err != nil {
 		return err
 	}
 	for start := 0; start < len(finished); start += maxParameters {
@@ -726,10 +726,10 @@ func (f *satisfactionFold) Flush(ctx context.Context, tx *sql.Tx, batch engine.B
 			return err
 		}
 	}
-	if err := f.flushCounts(ctx, tx, batch.Dialect); err != nil {
+	if err := f.flushCounts(ctx, tx, batch); err != nil {
 		return err
 	}
-	if err := f.flushIndicators(ctx, tx, batch.Dialect); err != nil {
+	if err := f.flushIndicators(ctx, tx, batch); err != nil {
 		return err
 	}
 	// Keep the dossiers that can still be rated and that an event moved within the last
@@ -763,7 +763,7 @@ func (s *satisfactionDossier) values() ([]any, error) {
 		string(s.resolvedVerdict), s.firstPaidOn, paidOnline, string(handling)}, nil
 }
 
-func (f *satisfactionFold) flushCounts(ctx context.Context, tx *sql.Tx, d engine.Dialect) error {
+func (f *satisfactionFold) flushCounts(ctx context.Context, tx *sql.Tx, b engine.Batch) error {
 	keys := make([]countKey, 0, len(f.counts))
 	for k := range f.counts {
 		keys = append(keys, k)
@@ -781,11 +781,11 @@ func (f *satisfactionFold) flushCounts(ctx context.Context, tx *sql.Tx, d engine
 		}
 		rows[i] = row
 	}
-	return insertRows(ctx, tx, d, f.v.counts(), append(slices.Clone(countKeyColumns), tallyColumns...), rows,
+	return insertRows(ctx, tx, b, f.v.counts(), append(slices.Clone(countKeyColumns), tallyColumns...), rows,
 		addingUpsert(f.v.counts(), countKeyColumns, tallyColumns))
 }
 
-func (f *satisfactionFold) flushIndicators(ctx context.Context, tx *sql.Tx, d engine.Dialect) error {
+func (f *satisfactionFold) flushIndicators(ctx context.Context, tx *sql.Tx, b engine.Batch) error {
 	keys := make([]indicatorKey, 0, len(f.indicators))
 	for k := range f.indicators {
 		keys = append(keys, k)
@@ -802,7 +802,7 @@ func (f *satisfactionFold) flushIndicators(ctx context.Context, tx *sql.Tx, d en
 		}
 		rows[i] = row
 	}
-	return insertRows(ctx, tx, d, f.v.indicators(), append(slices.Clone(indicatorKeyColumns), indicatorColumns...), rows,
+	return insertRows(ctx, tx, b, f.v.indicators(), append(slices.Clone(indicatorKeyColumns), indicatorColumns...), rows,
 		addingUpsert(f.v.indicators(), indicatorKeyColumns, indicatorColumns))
 }
 
