@@ -596,7 +596,7 @@ func (l *handoverLog) open(h *handoverRow) { l.rows = append(l.rows, h) }
 // note attaches what happened during the current handover's step.
 // kind is a Note… code; param and date are what its words need (a supplement round, a part's step,
 // a new appointment date); detail is the event's own text (a reason, an opinion, a number).
-func (l *handoverLog) note(re eventstore.RecordedEvent, at time.Time, kind, param string, date time.Time, detail string) {
+func (l *handoverLog) note(re *eventstore.RecordedEvent, at time.Time, kind, param string, date time.Time, detail string) {
 	var seq int64
 	if h := l.current(); h != nil {
 		seq = h.seq
@@ -606,7 +606,7 @@ func (l *handoverLog) note(re eventstore.RecordedEvent, at time.Time, kind, para
 }
 
 // record turns one event into handovers and notes.
-func (l *handoverLog) record(re eventstore.RecordedEvent, e domain.Event, receivingUnit string) {
+func (l *handoverLog) record(re *eventstore.RecordedEvent, e domain.Event, receivingUnit string) {
 	actor := re.Metadata.Actor
 	seq := int64(re.Version) * seqStride
 	switch e := e.(type) {

@@ -275,15 +275,15 @@ func (f *satisfactionFold) Add(ctx context.Context, q engine.Querier, batch engi
 		return err
 	}
 	var missing []string
-	for i, re := range batch.Events {
+	for i := range batch.Events {
 		if decoded[i] == nil {
 			continue
 		}
-		id := strings.TrimPrefix(re.Stream, "dossier-")
+		id := strings.TrimPrefix(batch.Events[i].Stream, "dossier-")
 		if _, held := f.dossiers[id]; !held {
 			f.dossiers[id] = &satisfactionDossier{id: id}
 			// A stream's first event opens the dossier: no row exists before it.
-			if re.Version > 1 {
+			if batch.Events[i].Version > 1 {
 				missing = append(missing, id)
 			}
 		}
@@ -294,8 +294,9 @@ func (f *satisfactionFold) Add(ctx context.Context, q engine.Querier, batch engi
 			return err
 		}
 	}
-	for i, re := range batch.Events {
+	for i := range batch.Events {
 		if decoded[i] != nil {
+			re := &batch.Events[i]
 			s := f.dossiers[strings.TrimPrefix(re.Stream, "dossier-")]
 			f.added++
 			s.touched = f.added
@@ -345,7 +346,7 @@ func (f *satisfactionFold) load(ctx context.Context, q engine.Querier, d engine.
 
 // fold applies one event of the dossier's stream to its state, and a rating or a payment to the
 // counters. Times come from the events' payloads (the facts the domain decided).
-func (f *satisfactionFold) fold(s *satisfactionDossier, re eventstore.RecordedEvent, e domain.Event) {
+func (f *satisfactionFold) fold(s *satisfactionDossier, re *eventstore.RecordedEvent, e domain.Event) {
 	if s.done {
 		return // rated or closed: nothing counts any more, a second rating least of all
 	}
