@@ -184,7 +184,9 @@ func (e *Engine) catchUpPage(ctx context.Context, m *catchUpMember, pg page) {
 		if first == len(batch.Events) {
 			return
 		}
-		if err := r.apply(ctx, batch.Events[first:]); err != nil && ctx.Err() == nil {
+		// The page's decoded events go along: decoding is most of what a consumer that is not
+		// Folding would otherwise spend on its own (the corrections' read model: 5 % of a catch-up).
+		if err := r.applyDecoded(ctx, batch.Slice(first, len(batch.Events))); err != nil && ctx.Err() == nil {
 			e.applyInstead(ctx, m, through, err)
 		}
 		return

@@ -78,6 +78,12 @@ type Batch struct {
 	// multi-row INSERTs cost the client (building and binding statements) and the server (parsing,
 	// planning, conflict checks per statement).
 	CopyRows CopyRowsFunc
+	// Raw, when set (a catch-up's or a rebuild's own transaction), runs f with the driver
+	// connection the transaction is on, for the duration of f: a flush on SQLite writes its rows
+	// through the driver's own prepared statements, inside the transaction, without database/sql
+	// converting and checking every one of a few million arguments again (7 % of a catch-up).
+	// f must neither commit nor roll back.
+	Raw func(f func(driverConn any) error) error
 }
 
 // DossierEvents returns the domain event of each of the batch's events (nil for events of other

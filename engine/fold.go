@@ -117,7 +117,7 @@ func inWriteTx(ctx context.Context, db *sql.DB, d Dialect, gate chan struct{}, w
 		return fmt.Errorf("begin: %w", err)
 	}
 	defer tx.Rollback()
-	batch := Batch{Dialect: d}
+	batch := Batch{Dialect: d, Raw: conn.Raw}
 	if d == PostgreSQL {
 		batch.CopyRows = copyInto(conn)
 	}

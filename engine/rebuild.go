@@ -316,6 +316,7 @@ func (rb *Rebuilder) applyInTx(ctx context.Context, consumers []Consumer, batch 
 	}
 	defer tx.Rollback()
 	inTx := batch
+	inTx.Raw = conn.Raw
 	if batch.Dialect == PostgreSQL {
 		inTx.CopyRows = copyInto(conn)
 	}

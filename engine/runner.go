@@ -108,7 +108,14 @@ func saveCheckpoint(ctx context.Context, tx *sql.Tx, name string, p eventstore.P
 // It returns the checkpoint after and how many events it applied (those at or below the
 // checkpoint are not: motcua_projection_events_applied_total counts each event of the log once).
 func applyEvents(ctx context.Context, tx *sql.Tx, d Dialect, c Consumer, events []eventstore.RecordedEvent) (after eventstore.Position, applied int, err error) {
-	done, err := lockCheckpoint(ctx, tx, d, c.Name())
+	return applyBatch(ctx, tx, c, Batch{Dialect: d, Events: events})
+}
+
+// applyBatch is applyEvents of a batch that may carry its decoded events (a catch-up's page, decoded
+// once for every consumer).
+func applyBatch(ctx context.Context, tx *sql.Tx, c Consumer, batch Batch) (after eventstore.Position, applied int, err error) {
+	events := batch.Events
+	done, err := lockCheckpoint(ctx, tx, batch.Dialect, c.Name())
 	if err != nil {
 		return done, 0, fmt.Errorf("%s: read checkpoint: %w", c.Name(), err)
 	}
@@ -118,18 +125,18 @@ func applyEvents(ctx context.Context, tx *sql.Tx, d Dialect, c Consumer, events 
 	for first < len(events) && !done.Less(events[first].Position) {
 		first++
 	}
-	fresh := events[first:]
-	if len(fresh) == 0 {
+	fresh := batch.Slice(first, len(events))
+	if len(fresh.Events) == 0 {
 		return done, 0, nil
 	}
-	if err := applyTo(ctx, tx, c, Batch{Dialect: d, Events: fresh}); err != nil {
+	if err := applyTo(ctx, tx, c, fresh); err != nil {
 		return done, 0, err
 	}
-	last := fresh[len(fresh)-1].Position
+	last := fresh.Events[len(fresh.Events)-1].Position
 	if err := saveCheckpoint(ctx, tx, c.Name(), last); err != nil {
 		return done, 0, fmt.Errorf("%s: save checkpoint: %w", c.Name(), err)
 	}
-	return last, len(fresh), nil
+	return last, len(fresh.Events), nil
 }
 
 // applyTo hands a batch to the consumer. A panic in a consumer becomes an error, so one bad event
@@ -592,8 +599,13 @@ func (r *Runner) abandon(err error) {
 
 // apply applies events and the checkpoint in one transaction.
 func (r *Runner) apply(ctx context.Context, events []eventstore.RecordedEvent) error {
+	return r.applyDecoded(ctx, Batch{Dialect: r.Dialect, Events: events})
+}
+
+// applyDecoded is apply of a batch that may carry its decoded events.
+func (r *Runner) applyDecoded(ctx context.Context, batch Batch) error {
 	return r.inTx(ctx, func(tx *sql.Tx) (eventstore.Position, int, error) {
-		return applyEvents(ctx, tx, r.Dialect, r.Consumer, events)
+		return applyBatch(ctx, tx, r.Consumer, batch)
 	}, nil)
 }
 

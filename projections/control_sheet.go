@@ -497,7 +497,7 @@ func (f *controlFold) write(ctx context.Context, tx *sql.Tx, batch engine.Batch)
 	if err := insertNewRows(ctx, tx, batch, f.view.dossiers(), controlSummaryColumns, freshRows, upsert); err != nil {
 		return err
 	}
-	if err := insertRows(ctx, tx, batch.Dialect, f.view.dossiers(), controlSummaryColumns, storedRows, upsert); err != nil {
+	if err := insertRows(ctx, tx, batch, f.view.dossiers(), controlSummaryColumns, storedRows, upsert); err != nil {
 		return err
 	}
 	// A stored handover ended since is written again: only how it ended changes, or whom a
@@ -507,7 +507,7 @@ func (f *controlFold) write(ctx context.Context, tx *sql.Tx, batch engine.Batch)
 	if err := insertNewRows(ctx, tx, batch, f.view.handovers(), handoverColumnNames, freshHandovers, upsert); err != nil {
 		return err
 	}
-	if err := insertRows(ctx, tx, batch.Dialect, f.view.handovers(), handoverColumnNames, endedHandovers, upsert); err != nil {
+	if err := insertRows(ctx, tx, batch, f.view.handovers(), handoverColumnNames, endedHandovers, upsert); err != nil {
 		return err
 	}
 	// Each note is an event's own: the table cannot hold it yet.
@@ -596,7 +596,7 @@ func (l *handoverLog) open(h *handoverRow) { l.rows = append(l.rows, h) }
 // note attaches what happened during the current handover's step.
 // kind is a Note… code; param and date are what its words need (a supplement round, a part's step,
 // a new appointment date); detail is the event's own text (a reason, an opinion, a number).
-func (l *handoverLog) note(re eventstore.RecordedEvent, at time.Time, kind, param string, date time.Time, detail string) {
+func (l *handoverLog) note(re *eventstore.RecordedEvent, at time.Time, kind, param string, date time.Time, detail string) {
 	var seq int64
 	if h := l.current(); h != nil {
 		seq = h.seq
@@ -606,7 +606,7 @@ func (l *handoverLog) note(re eventstore.RecordedEvent, at time.Time, kind, para
 }
 
 // record turns one event into handovers and notes.
-func (l *handoverLog) record(re eventstore.RecordedEvent, e domain.Event, receivingUnit string) {
+func (l *handoverLog) record(re *eventstore.RecordedEvent, e domain.Event, receivingUnit string) {
 	actor := re.Metadata.Actor
 	seq := int64(re.Version) * seqStride
 	switch e := e.(type) {

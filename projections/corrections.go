@@ -220,7 +220,7 @@ func (r *summaryRow) correct(e domain.CorrectionApproved) {
 
 // correct records an approved correction on the sheet: a redirected transfer's row names the unit
 // and official it should have gone to; a note marks the rows corrected.
-func (l *handoverLog) correct(re eventstore.RecordedEvent, e domain.CorrectionApproved) {
+func (l *handoverLog) correct(re *eventstore.RecordedEvent, e domain.CorrectionApproved) {
 	fields := make([]string, 0, 4)
 	for _, ch := range e.AllChanges() {
 		fields = append(fields, ch.Field)

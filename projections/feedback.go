@@ -167,7 +167,7 @@ func (v FeedbackView) write(ctx context.Context, tx *sql.Tx, d engine.Dialect, f
 	columns := []string{"feedback_id", "lookup_code", "kind", "agency", "status", "open", "stage", "due_key", "received_at", "state_json", "version"}
 	row := []any{f.ID, f.LookupCode, string(f.Kind), f.Agency, string(f.Status), boolInt(open), string(stage), due,
 		sqlTime(f.ReceivedAt).String, string(state), int64(f.Version)}
-	return insertRows(ctx, tx, d, v.table(), columns, [][]any{row}, `ON CONFLICT (feedback_id) DO UPDATE SET
+	return insertRows(ctx, tx, engine.Batch{Dialect: d}, v.table(), columns, [][]any{row}, `ON CONFLICT (feedback_id) DO UPDATE SET
 		agency = excluded.agency, status = excluded.status, open = excluded.open, stage = excluded.stage,
 		due_key = excluded.due_key, state_json = excluded.state_json, version = excluded.version`)
 }
@@ -229,7 +229,7 @@ func (v FeedbackView) addCount(ctx context.Context, tx *sql.Tx, d engine.Dialect
 		{grainDay, local.Format(time.DateOnly), agency, kind, onTimeN, lateN},
 		{grainMonth, local.Format("2006-01"), agency, kind, onTimeN, lateN},
 	}
-	return insertRows(ctx, tx, d, v.counts(), []string{"grain", "span", "agency", "kind", "on_time", "late"}, rows,
+	return insertRows(ctx, tx, engine.Batch{Dialect: d}, v.counts(), []string{"grain", "span", "agency", "kind", "on_time", "late"}, rows,
 		addingUpsert(v.counts(), []string{"grain", "span", "agency", "kind"}, []string{"on_time", "late"}))
 }
 

@@ -272,7 +272,7 @@ func (v PublicStatusView) writeRows(ctx context.Context, tx *sql.Tx, batch engin
 	if err := insertNewRows(ctx, tx, batch, v.table(), columns, fresh, upsert); err != nil {
 		return err
 	}
-	return insertRows(ctx, tx, batch.Dialect, v.table(), columns, stored, upsert)
+	return insertRows(ctx, tx, batch, v.table(), columns, stored, upsert)
 }
 
 // publicState is the part of a folded dossier the public status view keeps: everything the lookup

@@ -606,13 +606,13 @@ func (f *resolutionFold) resolve(o *openDossier, at time.Time, rejected bool) {
 // Flush writes the counters' changes as increments, the open rows changed and the names, then
 // forgets the closed dossiers.
 func (f *resolutionFold) Flush(ctx context.Context, tx *sql.Tx, batch engine.Batch) error {
-	if err := f.flushCounters(ctx, tx, batch.Dialect); err != nil {
+	if err := f.flushCounters(ctx, tx, batch); err != nil {
 		return err
 	}
 	if err := f.flushOpen(ctx, tx, batch); err != nil {
 		return err
 	}
-	if err := f.flushNames(ctx, tx, batch.Dialect); err != nil {
+	if err := f.flushNames(ctx, tx, batch); err != nil {
 		return err
 	}
 	f.changes, f.names, f.dirty, f.moves = map[dayGroup]*resolutionCounters{}, map[[2]string]procedureNames{}, 0, nil
@@ -682,7 +682,7 @@ func (a counterRow) less(b counterRow) bool {
 // writing the same rows lock them in the same order and wait for each other rather than deadlock.
 // A row whose changes sum to zero is written all the same: the rows a table holds are those some
 // event touched, however the log was cut into batches.
-func (f *resolutionFold) flushCounters(ctx context.Context, tx *sql.Tx, d engine.Dialect) error {
+func (f *resolutionFold) flushCounters(ctx context.Context, tx *sql.Tx, b engine.Batch) error {
 	if len(f.changes) == 0 && len(f.moves) == 0 {
 		return nil
 	}
@@ -766,7 +766,7 @@ func (f *resolutionFold) flushCounters(ctx context.Context, tx *sql.Tx, d engine
 	}
 	columns := append(append([]string{}, counterKeyColumns...), counterColumns[:]...)
 	// Never COPY: another transaction of the same rebuild may hold the same counter rows.
-	return insertRows(ctx, tx, d, f.v.countsTable(), columns, values,
+	return insertRows(ctx, tx, b, f.v.countsTable(), columns, values,
 		`ON CONFLICT (`+strings.Join(counterKeyColumns, ", ")+`) DO UPDATE SET `+strings.Join(sets, ", "))
 }
 
@@ -800,7 +800,7 @@ func (f *resolutionFold) flushOpen(ctx context.Context, tx *sql.Tx, batch engine
 	if err := insertNewRows(ctx, tx, batch, f.v.openTable(), openColumns, fresh, upsert); err != nil {
 		return err
 	}
-	if err := insertRows(ctx, tx, batch.Dialect, f.v.openTable(), openColumns, stored, upsert); err != nil {
+	if err := insertRows(ctx, tx, batch, f.v.openTable(), openColumns, stored, upsert); err != nil {
 		return err
 	}
 	for start := 0; start < len(gone); start += maxParameters {
@@ -820,7 +820,7 @@ func (o *openDossier) values() []any {
 }
 
 // flushNames keeps, for each field and procedure code, the names of its latest receipt.
-func (f *resolutionFold) flushNames(ctx context.Context, tx *sql.Tx, d engine.Dialect) error {
+func (f *resolutionFold) flushNames(ctx context.Context, tx *sql.Tx, b engine.Batch) error {
 	if len(f.names) == 0 {
 		return nil
 	}
@@ -840,7 +840,7 @@ func (f *resolutionFold) flushNames(ctx context.Context, tx *sql.Tx, d engine.Di
 		values[i] = []any{k[0], k[1], n.field, n.procedure, n.namedAt}
 	}
 	t := f.v.proceduresTable()
-	return insertRows(ctx, tx, d, t, procedureColumns, values, `ON CONFLICT (field_code, procedure_code) DO UPDATE SET
+	return insertRows(ctx, tx, b, t, procedureColumns, values, `ON CONFLICT (field_code, procedure_code) DO UPDATE SET
 		field_name = excluded.field_name, procedure_name = excluded.procedure_name, named_at = excluded.named_at
 		WHERE (excluded.named_at, excluded.procedure_name, excluded.field_name) > (`+t+`.named_at, `+t+`.procedure_name, `+t+`.field_name)`)
 }

@@ -275,15 +275,15 @@ func (f *satisfactionFold) Add(ctx context.Context, q engine.Querier, batch engi
 		return err
 	}
 	var missing []string
-	for i, re := range batch.Events {
+	for i := range batch.Events {
 		if decoded[i] == nil {
 			continue
 		}
-		id := strings.TrimPrefix(re.Stream, "dossier-")
+		id := strings.TrimPrefix(batch.Events[i].Stream, "dossier-")
 		if _, held := f.dossiers[id]; !held {
 			f.dossiers[id] = &satisfactionDossier{id: id}
 			// A stream's first event opens the dossier: no row exists before it.
-			if re.Version > 1 {
+			if batch.Events[i].Version > 1 {
 				missing = append(missing, id)
 			}
 		}
@@ -294,8 +294,9 @@ func (f *satisfactionFold) Add(ctx context.Context, q engine.Querier, batch engi
 			return err
 		}
 	}
-	for i, re := range batch.Events {
+	for i := range batch.Events {
 		if decoded[i] != nil {
+			re := &batch.Events[i]
 			s := f.dossiers[strings.TrimPrefix(re.Stream, "dossier-")]
 			f.added++
 			s.touched = f.added
@@ -345,7 +346,7 @@ func (f *satisfactionFold) load(ctx context.Context, q engine.Querier, d engine.
 
 // fold applies one event of the dossier's stream to its state, and a rating or a payment to the
 // counters. Times come from the events' payloads (the facts the domain decided).
-func (f *satisfactionFold) fold(s *satisfactionDossier, re eventstore.RecordedEvent, e domain.Event) {
+func (f *satisfactionFold) fold(s *satisfactionDossier, re *eventstore.RecordedEvent, e domain.Event) {
 	if s.done {
 		return // rated or closed: nothing counts any more, a second rating least of all
 	}
@@ -716,7 +717,7 @@ func (f *satisfactionFold) Flush(ctx context.Context, tx *sql.Tx, batch engine.B
 	if err := insertNewRows(ctx, tx, batch, f.v.dossiers(), satisfactionDossierColumns, fresh, upsert); err != nil {
 		return err
 	}
-	if err := insertRows(ctx, tx, batch.Dialect, f.v.dossiers(), satisfactionDossierColumns, stored, upsert); err != nil {
+	if err := insertRows(ctx, tx, batch, f.v.dossiers(), satisfactionDossierColumns, stored, upsert); err != nil {
 		return err
 	}
 	for start := 0; start < len(finished); start += maxParameters {
@@ -726,10 +727,10 @@ func (f *satisfactionFold) Flush(ctx context.Context, tx *sql.Tx, batch engine.B
 			return err
 		}
 	}
-	if err := f.flushCounts(ctx, tx, batch.Dialect); err != nil {
+	if err := f.flushCounts(ctx, tx, batch); err != nil {
 		return err
 	}
-	if err := f.flushIndicators(ctx, tx, batch.Dialect); err != nil {
+	if err := f.flushIndicators(ctx, tx, batch); err != nil {
 		return err
 	}
 	// Keep the dossiers that can still be rated and that an event moved within the last
@@ -763,7 +764,7 @@ func (s *satisfactionDossier) values() ([]any, error) {
 		string(s.resolvedVerdict), s.firstPaidOn, paidOnline, string(handling)}, nil
 }
 
-func (f *satisfactionFold) flushCounts(ctx context.Context, tx *sql.Tx, d engine.Dialect) error {
+func (f *satisfactionFold) flushCounts(ctx context.Context, tx *sql.Tx, b engine.Batch) error {
 	keys := make([]countKey, 0, len(f.counts))
 	for k := range f.counts {
 		keys = append(keys, k)
@@ -781,11 +782,11 @@ func (f *satisfactionFold) flushCounts(ctx context.Context, tx *sql.Tx, d engine
 		}
 		rows[i] = row
 	}
-	return insertRows(ctx, tx, d, f.v.counts(), append(slices.Clone(countKeyColumns), tallyColumns...), rows,
+	return insertRows(ctx, tx, b, f.v.counts(), append(slices.Clone(countKeyColumns), tallyColumns...), rows,
 		addingUpsert(f.v.counts(), countKeyColumns, tallyColumns))
 }
 
-func (f *satisfactionFold) flushIndicators(ctx context.Context, tx *sql.Tx, d engine.Dialect) error {
+func (f *satisfactionFold) flushIndicators(ctx context.Context, tx *sql.Tx, b engine.Batch) error {
 	keys := make([]indicatorKey, 0, len(f.indicators))
 	for k := range f.indicators {
 		keys = append(keys, k)
@@ -802,7 +803,7 @@ func (f *satisfactionFold) flushIndicators(ctx context.Context, tx *sql.Tx, d en
 		}
 		rows[i] = row
 	}
-	return insertRows(ctx, tx, d, f.v.indicators(), append(slices.Clone(indicatorKeyColumns), indicatorColumns...), rows,
+	return insertRows(ctx, tx, b, f.v.indicators(), append(slices.Clone(indicatorKeyColumns), indicatorColumns...), rows,
 		addingUpsert(f.v.indicators(), indicatorKeyColumns, indicatorColumns))
 }
 

@@ -3,6 +3,7 @@ package projections
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"fmt"
 	"strconv"
 	"strings"
@@ -25,8 +26,9 @@ func anySlice(ids []string) []any {
 
 // insertRows writes rows (values in the order of columns) with multi-row INSERTs ending with
 // onConflict, each within the parameter budget; the full-size statement is prepared once. Rows
-// must not repeat a key within a call.
-func insertRows(ctx context.Context, tx *sql.Tx, d engine.Dialect, table string, columns []string, rows [][]any, onConflict string) error {
+// must not repeat a key within a call. On SQLite, in a transaction of the engine's own (b.Raw: a
+// catch-up's or a rebuild's flush), the statements go to the driver directly (insertRowsRaw).
+func insertRows(ctx context.Context, tx *sql.Tx, b engine.Batch, table string, columns []string, rows [][]any, onConflict string) error {
 	if len(rows) == 0 {
 		return nil
 	}
@@ -38,9 +40,14 @@ func insertRows(ctx context.Context, tx *sql.Tx, d engine.Dialect, table string,
 			if i > 0 {
 				sb.WriteString(", ")
 			}
-			sb.WriteString("(" + placeholders(d, len(columns), 1, i*len(columns)+1) + ")")
+			sb.WriteString("(" + placeholders(b.Dialect, len(columns), 1, i*len(columns)+1) + ")")
 		}
 		return sb.String() + " " + onConflict
+	}
+	if b.Dialect == engine.SQLite && b.Raw != nil {
+		return b.Raw(func(driverConn any) error {
+			return insertRowsRaw(ctx, driverConn, statement, perStatement, rows)
+		})
 	}
 	var full *sql.Stmt
 	defer func() {
@@ -76,6 +83,82 @@ func insertRows(ctx context.Context, tx *sql.Tx, d engine.Dialect, table string,
 	return nil
 }
 
+// insertRowsRaw is insertRows through the driver connection the transaction is on: database/sql
+// would convert and check each argument again (driverArgsConnLocked), and its context would have
+// the driver watch every statement from a goroutine of its own. The values are converted here as
+// database/sql converts them (plain, then driver.DefaultParameterConverter); ctx is checked between
+// statements, each a few hundred parameters.
+func insertRowsRaw(ctx context.Context, driverConn any, statement func(rows int) string, perStatement int, rows [][]any) error {
+	conn, ok := driverConn.(driver.ConnPrepareContext)
+	if !ok {
+		return fmt.Errorf("insert rows: the driver connection %T cannot prepare statements", driverConn)
+	}
+	columns := len(rows[0])
+	args := make([]driver.NamedValue, min(len(rows), perStatement)*columns)
+	for i := range args {
+		args[i].Ordinal = i + 1
+	}
+	unwatched := context.WithoutCancel(ctx)
+	var full driver.Stmt
+	defer func() {
+		if full != nil {
+			full.Close()
+		}
+	}()
+	for start := 0; start < len(rows); start += perStatement {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		chunk := rows[start:min(start+perStatement, len(rows))]
+		n := 0
+		for _, row := range chunk {
+			for _, v := range row {
+				value, err := driverValue(v)
+				if err != nil {
+					return fmt.Errorf("insert rows: argument %d: %w", n+1, err)
+				}
+				args[n].Value = value
+				n++
+			}
+		}
+		stmt := full
+		if len(chunk) < perStatement || full == nil {
+			prepared, err := conn.PrepareContext(unwatched, statement(len(chunk)))
+			if err != nil {
+				return err
+			}
+			if len(chunk) == perStatement {
+				full = prepared
+			} else {
+				defer prepared.Close()
+			}
+			stmt = prepared
+		}
+		execer, ok := stmt.(driver.StmtExecContext)
+		if !ok {
+			return fmt.Errorf("insert rows: the driver statement %T cannot execute with a context", stmt)
+		}
+		if _, err := execer.ExecContext(unwatched, args[:n]); err != nil {
+			return err
+		}
+	}
+	clear(args) // the rows' values, for the collector
+	return nil
+}
+
+// driverValue is what database/sql binds for v: plain's value, converted as its default converter
+// converts it, the common types without reflection.
+func driverValue(v any) (driver.Value, error) {
+	switch x := plain(v).(type) {
+	case nil, string, int64, float64, bool, []byte, time.Time:
+		return x, nil
+	case int:
+		return int64(x), nil
+	default:
+		return driver.DefaultParameterConverter.ConvertValue(x)
+	}
+}
+
 // insertNewRows writes rows whose keys the table cannot hold yet — looked up in this transaction
 // and not found, or a new event's own — by COPY when the batch carries it (a PostgreSQL rebuild),
 // and otherwise like insertRows, onConflict included.
@@ -91,7 +174,7 @@ func insertNewRows(ctx context.Context, tx *sql.Tx, b engine.Batch, table string
 		}
 		return b.CopyRows(ctx, table, columns, rows)
 	}
-	return insertRows(ctx, tx, b.Dialect, table, columns, rows, onConflict)
+	return insertRows(ctx, tx, b, table, columns, rows, onConflict)
 }
 
 // placeholders returns parameters for rows of columns values each, from the first-th: with one

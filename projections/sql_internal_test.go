@@ -1,8 +1,14 @@
 package projections
 
 import (
+	"context"
 	"database/sql"
+	"fmt"
+	"path/filepath"
+	"strings"
 	"testing"
+
+	"github.com/motcua/motcua/engine"
 )
 
 // TestPlainSanitizesTextAndLeavesCleanTextUnboxed checks what a flush binds: text with a character
@@ -33,4 +39,155 @@ func TestPlainSanitizesTextAndLeavesCleanTextUnboxed(t *testing.T) {
 		t.Errorf("plain of clean text: %.0f allocations per value, want 0", allocs)
 	}
 	_ = out
+}
+
+// insertRowsCase is a table and rows of every kind of value the read models bind, more than one
+// full statement's worth (perStatement) plus a short one.
+func insertRowsCase(n int) (columns []string, rows [][]any) {
+	columns = []string{"id", "name", "maybe", "count", "small", "amount", "nullable", "flag"}
+	for i := range n {
+		name := fmt.Sprintf("Hồ sơ %d", i)
+		if i%97 == 0 {
+			name += "\x00\xff" // sanitised on the way in
+		}
+		maybe := sql.NullString{String: fmt.Sprintf("%d", i), Valid: i%3 != 0}
+		rows = append(rows, []any{fmt.Sprintf("d-%05d", i), name, maybe, int64(i) << 33, i % 7, float64(i) / 4,
+			sql.NullInt64{Int64: int64(i), Valid: i%2 == 0}, i%5 == 0})
+	}
+	return columns, rows
+}
+
+func openInsertDB(t testing.TB) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("sqlite", filepath.Join(t.TempDir(), "rows.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	for _, table := range []string{"through_sql", "through_driver"} {
+		if _, err := db.Exec(`CREATE TABLE ` + table + ` (id TEXT PRIMARY KEY, name TEXT NOT NULL, maybe TEXT,
+			count BIGINT NOT NULL, small BIGINT NOT NULL, amount REAL NOT NULL, nullable BIGINT, flag BOOLEAN NOT NULL)`); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return db
+}
+
+// insertInTx runs insertRows into table in a transaction on a connection of its own, through the
+// driver (as a catch-up's flush) or through database/sql (as a live delivery), and commits or not.
+func insertInTx(ctx context.Context, db *sql.DB, throughDriver, commit bool, table string, columns []string, rows [][]any, onConflict string) error {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	b := engine.Batch{Dialect: engine.SQLite}
+	if throughDriver {
+		b.Raw = conn.Raw
+	}
+	if err := insertRows(ctx, tx, b, table, columns, rows, onConflict); err != nil {
+		return err
+	}
+	if !commit {
+		return tx.Rollback()
+	}
+	return tx.Commit()
+}
+
+func dumpRows(t *testing.T, db *sql.DB, table string) string {
+	t.Helper()
+	rows, err := db.Query(`SELECT id, name, maybe, count, small, amount, nullable, flag, typeof(count), typeof(flag) FROM ` + table + ` ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var sb strings.Builder
+	for rows.Next() {
+		var id, name, countType, flagType string
+		var maybe sql.NullString
+		var count, small int64
+		var amount float64
+		var nullable sql.NullInt64
+		var flag bool
+		if err := rows.Scan(&id, &name, &maybe, &count, &small, &amount, &nullable, &flag, &countType, &flagType); err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(&sb, "%s|%q|%v|%d|%d|%g|%v|%v|%s|%s\n", id, name, maybe, count, small, amount, nullable, flag, countType, flagType)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return sb.String()
+}
+
+// TestInsertRowsThroughTheDriverWritesWhatDatabaseSQLWrites: a flush writing through the driver's
+// own statements (a catch-up's or a rebuild's, Batch.Raw) leaves the same rows as through
+// database/sql (a live delivery's) — values converted and sanitised alike, upserts alike —, inside
+// the transaction (a rollback leaves nothing), and stops when its context ends.
+func TestInsertRowsThroughTheDriverWritesWhatDatabaseSQLWrites(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := openInsertDB(t)
+	columns, rows := insertRowsCase(3*maxParameters/8 + 5) // three full statements and a short one
+	upsert := `ON CONFLICT (id) DO UPDATE SET name = excluded.name, count = count + excluded.count`
+	for _, through := range []struct {
+		table  string
+		driver bool
+	}{{"through_sql", false}, {"through_driver", true}} {
+		if err := insertInTx(ctx, db, through.driver, false, through.table, columns, rows, upsert); err != nil {
+			t.Fatal(err)
+		}
+		if got := dumpRows(t, db, through.table); got != "" {
+			t.Fatalf("%s: a rolled-back transaction left rows:\n%s", through.table, got)
+		}
+		// Twice: the second time every row conflicts and is updated.
+		for range 2 {
+			if err := insertInTx(ctx, db, through.driver, true, through.table, columns, rows, upsert); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	want, got := dumpRows(t, db, "through_sql"), dumpRows(t, db, "through_driver")
+	if want == "" || strings.Count(want, "\n") != len(rows) {
+		t.Fatalf("database/sql wrote %d rows, want %d", strings.Count(want, "\n"), len(rows))
+	}
+	if got != want {
+		t.Fatalf("through the driver:\n%s\nthrough database/sql:\n%s", got, want)
+	}
+	if !strings.Contains(want, "\"Hồ sơ 0\uFFFD\uFFFD\"") {
+		t.Fatalf("text with forbidden bytes was not sanitised:\n%.300s", want)
+	}
+	canceled, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := insertInTx(canceled, db, true, true, "through_driver", columns, rows, upsert); err == nil {
+		t.Fatal("an insert with an ended context succeeded")
+	}
+}
+
+// BenchmarkInsertRows writes 20,000 rows of eight values in one transaction (rolled back), through
+// database/sql and through the driver's own statements, alternately with -count:
+//
+//	go test ./projections -run '^$' -bench InsertRows -count 5
+func BenchmarkInsertRows(b *testing.B) {
+	ctx := context.Background()
+	db := openInsertDB(b)
+	columns, rows := insertRowsCase(20000)
+	for _, through := range []struct {
+		name   string
+		driver bool
+	}{{"database-sql", false}, {"driver", true}} {
+		b.Run(through.name, func(b *testing.B) {
+			for b.Loop() {
+				if err := insertInTx(ctx, db, through.driver, false, "through_sql", columns, rows, `ON CONFLICT DO NOTHING`); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(rows)), "ns/row")
+		})
+	}
 }

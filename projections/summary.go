@@ -222,7 +222,7 @@ func (r *summaryRow) scannerOf(columns []summaryColumn) ([]any, func()) {
 
 // fold applies one dossier event to the row. Times come from the events' own payloads (the facts
 // the domain decided), never from when the projection runs.
-func (r *summaryRow) fold(re eventstore.RecordedEvent, e domain.Event) {
+func (r *summaryRow) fold(re *eventstore.RecordedEvent, e domain.Event) {
 	actor := re.Metadata.Actor
 	switch e := e.(type) {
 	case domain.Submitted:
@@ -379,10 +379,12 @@ func firstNonZeroTime(have, t time.Time) time.Time {
 	return have
 }
 
-// dossierEvent is one event of a dossier's stream, decoded.
+// dossierEvent is one event of a dossier's stream, decoded. re points into the batch's events,
+// which every read model reads and none modifies: a copy per read model per page was 3 % of a
+// catch-up.
 type dossierEvent struct {
 	id string
-	re eventstore.RecordedEvent
+	re *eventstore.RecordedEvent
 	e  domain.Event
 }
 
@@ -397,10 +399,11 @@ func decodeBatch(batch engine.Batch) ([]dossierEvent, []string, error) {
 	decoded := make([]dossierEvent, 0, len(events))
 	var ids []string
 	seen := map[string]bool{}
-	for i, re := range events {
+	for i := range events {
 		if all[i] == nil {
 			continue
 		}
+		re := &events[i]
 		id := strings.TrimPrefix(re.Stream, "dossier-")
 		decoded = append(decoded, dossierEvent{id: id, re: re, e: all[i]})
 		if !seen[id] {

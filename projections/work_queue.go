@@ -400,7 +400,7 @@ func (v WorkQueueView) writeRows(ctx context.Context, tx *sql.Tx, batch engine.B
 	if err := insertNewRows(ctx, tx, batch, v.table(), queueColumns, fresh, `ON CONFLICT DO NOTHING`); err != nil {
 		return err
 	}
-	if err := insertRows(ctx, tx, batch.Dialect, v.table(), queueColumns, stored, upsert); err != nil {
+	if err := insertRows(ctx, tx, batch, v.table(), queueColumns, stored, upsert); err != nil {
 		return err
 	}
 	// The index rows deleted above are gone, so none of these can be in the table.
