@@ -150,10 +150,14 @@ func newBrowser(t *testing.T, baseURL string) *browser {
 	return &browser{t: t, ctx: ctx, url: baseURL}
 }
 
+// browserStepTimeout bounds one step in the browser: generous, since a loaded CI machine (the
+// whole suite's packages at once on two cores) took over 20 s for a full-page screenshot.
+const browserStepTimeout = 60 * time.Second
+
 // run performs actions in the browser, failing the test with what the page showed on error.
 func (b *browser) run(what string, actions ...chromedp.Action[chromedp.Void]) {
 	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
+	ctx, cancel := context.WithTimeout(b.ctx, browserStepTimeout)
 	defer cancel()
 	if err := chromedp.Do(ctx, actions...); err != nil {
 		b.fail(what, err)
@@ -163,7 +167,7 @@ func (b *browser) run(what string, actions ...chromedp.Action[chromedp.Void]) {
 // value runs one action that returns a value.
 func value[T any](b *browser, what string, action chromedp.Action[T]) T {
 	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
+	ctx, cancel := context.WithTimeout(b.ctx, browserStepTimeout)
 	defer cancel()
 	v, err := chromedp.Run(ctx, action)
 	if err != nil {
@@ -238,7 +242,7 @@ func (b *browser) desk() { b.run("desk viewport", chromedp.EmulateViewport(1280,
 // openUntil reloads path until sel is on it: read models follow the events a moment later.
 func (b *browser) openUntil(path, sel string) {
 	b.t.Helper()
-	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+	for deadline := time.Now().Add(45 * time.Second); ; time.Sleep(200 * time.Millisecond) {
 		b.open(path)
 		if value(b, "look for "+sel, chromedp.Evaluate[bool](`document.querySelector(`+strconv.Quote(sel)+`) !== null`)) {
 			return
