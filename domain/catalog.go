@@ -85,6 +85,15 @@ func ParseCatalog(data []byte, cal *calendar.Calendar) (*Catalog, error) {
 	if decoder.More() {
 		return nil, fmt.Errorf("catalog: %w", Errorf(EINVALID, "the catalog file has data after its JSON object"))
 	}
+	if err := c.check(cal); err != nil {
+		return nil, fmt.Errorf("catalog: %w", err)
+	}
+	return &c, nil
+}
+
+// check indexes the catalog and checks it as ParseCatalog does: the field errors name the agencies
+// and procedures by their place in the lists (procedures[3].workflow[0].unit).
+func (c *Catalog) check(cal *calendar.Calendar) error {
 	c.index()
 	var v Validation
 	for i, a := range c.Agencies {
@@ -106,10 +115,7 @@ func ParseCatalog(data []byte, cal *calendar.Calendar) (*Catalog, error) {
 		p.ResolutionTime.check(&v, at)
 		c.checkWorkflow(&v, at, p, cal)
 	}
-	if err := v.Err(); err != nil {
-		return nil, fmt.Errorf("catalog: %w", err)
-	}
-	return &c, nil
+	return v.Err()
 }
 
 func (c *Catalog) index() {

@@ -39,6 +39,9 @@ type Receive struct {
 	Rules            *RuleBook // nil: the built-in book
 	// BoundaryFree, for a receipt outside the competent agency's territory (Catalog.ReceiptRule).
 	BoundaryFree *BoundaryFreeTerms
+	// CatalogRevision is the revision of the catalog Procedure was taken from (0: a catalog without
+	// a history); the dossier keeps that version of its procedure for life.
+	CatalogRevision uint64
 }
 
 // RefuseReception refuses a submitted dossier (form 03); the reason is mandatory.
@@ -105,6 +108,7 @@ func decideReceive(d Dossier, c Receive) ([]Event, error) {
 		DossierID: c.DossierID, Code: c.Code, ExternalCode: c.ExternalCode, Procedure: RefOf(c.Procedure),
 		Applicant: c.Applicant, Channel: c.Channel, Components: c.Components, ReceivingUnit: c.ReceivingUnit,
 		CompetentAgency: c.Procedure.CompetentAgency, ReceivedAt: c.At, RatingSecretHash: c.RatingSecretHash,
+		CatalogRevision: c.CatalogRevision,
 	}
 	if d.Status == StatusSubmitted {
 		// Accepting an online submission: the dossier keeps what the applicant filed.

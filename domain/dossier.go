@@ -35,6 +35,9 @@ type Dossier struct {
 	ClockStart   time.Time `json:"clock_start,omitzero"`
 	RulesVersion string    `json:"rules_version,omitempty"`
 	Rules        Rules     `json:"rules,omitzero"` // the set in force at receipt, kept for life
+	// CatalogRevision is the catalog's revision at receipt: the version of the procedure that
+	// applies to the dossier for life (0: received before the catalog had a history).
+	CatalogRevision uint64 `json:"catalog_revision,omitempty"`
 	// AcceptanceWindows are the online dossier's waits for the agency to accept, refuse or send it
 	// back: one from the submission and one from each return of the completed submission.
 	AcceptanceWindows []AcceptanceWindow `json:"acceptance_windows,omitempty"`
@@ -218,6 +221,7 @@ func Evolve(d Dossier, e Event) Dossier {
 		d.CalendarVersion = e.CalendarVersion
 		d.RulesVersion = e.RulesVersion
 		d.Rules = e.Rules
+		d.CatalogRevision = e.CatalogRevision
 		d.RatingSecretHash = e.RatingSecretHash
 		d.PendingSupplement = nil
 		d.Holder = Handler{Unit: e.ReceivingUnit}

@@ -648,7 +648,7 @@ func roundTripSamples() []domain.Event {
 	s.ExternalCode = "G22.99-250309-000045"
 	s.SubmittedAt, s.AcceptanceDeadline = utc(s.SubmittedAt), utc(s.AcceptanceDeadline)
 	r := received()
-	r.ExternalCode = "G22.99-250310-000123"
+	r.ExternalCode, r.CatalogRevision = "G22.99-250310-000123", 7
 	r.ReceivedAt, r.AppointmentDate, r.TransferDeadline = utc(r.ReceivedAt), utc(r.AppointmentDate), utc(r.TransferDeadline)
 	r.Rules.EffectiveFrom = utc(r.Rules.EffectiveFrom)
 	rf := refused()
@@ -725,7 +725,7 @@ func roundTripSamples() []domain.Event {
 		domain.FeedbackPublished{PublishedAt: feedbackPublishBy.UTC(), Due: feedbackPublishBy.UTC()},
 		domain.FeedbackRefused{Reason: "r", RefusedAt: feedbackRoutedAt.UTC(), Due: feedbackRouteBy.UTC()}}
 	return slices.Concat([]domain.Event{s, r, rf, sr, sp, tr, ia, ap, sg, fa, pd, rr, rt, ai, su, rs, wd, rj, rd, ps, pc, da, as, bf, oa},
-		correctionRoundTripSamples(), feedback)
+		correctionRoundTripSamples(), feedback, catalogGoldenExamples(func(hours int) time.Time { return utc(goldenAt.Add(time.Duration(hours) * time.Hour)) }))
 }
 
 func TestEventsRoundTrip(t *testing.T) {
@@ -744,8 +744,10 @@ func TestEventsRoundTrip(t *testing.T) {
 				t.Fatalf("EncodeEvent = %q, %v", eventType, err)
 			}
 			aggregate := domain.DossierAggregate
-			if !domain.IsDossierEvent(eventType) {
-				aggregate = domain.FeedbackAggregate
+			for _, a := range domain.Aggregates {
+				if strings.HasPrefix(eventType, a.Name+".") {
+					aggregate = a
+				}
 			}
 			if !aggregate.Holds(aggregate.StreamName("x"), eventType) || !strings.HasPrefix(eventType, aggregate.Name+".") || !strings.HasSuffix(eventType, ".v1") {
 				t.Errorf("wire name %q is not a versioned event of its aggregate", eventType)

@@ -135,6 +135,10 @@ type Received struct {
 	// RulesVersion and Rules are the rule set in force at receipt, which the dossier keeps for life.
 	RulesVersion string `json:"rules_version,omitempty"`
 	Rules        Rules  `json:"rules,omitzero"`
+	// CatalogRevision is the catalog's revision the procedure was taken from (docs/catalog.md, "The
+	// catalog's history"): its fees, workflow and documents as they stood then apply for life.
+	// Absent on dossiers received before the catalog had a history, and on a catalog without one.
+	CatalogRevision uint64 `json:"catalog_revision,omitempty"`
 }
 
 // ReceptionRefused: the dossier was not accepted (form 03), with a mandatory reason.
@@ -459,7 +463,7 @@ var (
 )
 
 // Aggregates lists every aggregate.
-var Aggregates = []Aggregate{DossierAggregate, FeedbackAggregate}
+var Aggregates = []Aggregate{DossierAggregate, FeedbackAggregate, CatalogAggregate}
 
 // StreamName is the stream of the aggregate's instance id.
 func (a Aggregate) StreamName(id string) string { return a.StreamPrefix + id }
@@ -501,7 +505,7 @@ func IsEvent(eventType string) bool {
 	return false
 }
 
-// EventTypes lists every aggregate's wire names: the dossier's and the feedback's.
+// EventTypes lists every aggregate's wire names: the dossier's, the feedback's and the catalog's.
 func EventTypes() []string {
 	var types []string
 	for _, a := range Aggregates {
@@ -531,8 +535,11 @@ var decodeOptions = jsonv2.JoinOptions(jsontext.AllowDuplicateNames(true), jsont
 // DecodeEvent turns a wire name and JSON payload back into an event value (not a pointer).
 func DecodeEvent(eventType string, data []byte) (Event, error) {
 	decode, ok := eventDecoders[eventType]
-	if !ok {
-		decode, ok = feedbackDecoders[eventType]
+	for _, a := range Aggregates {
+		if ok {
+			break
+		}
+		decode, ok = a.decoders[eventType]
 	}
 	if !ok {
 		return nil, fmt.Errorf("unknown event type %q", eventType)

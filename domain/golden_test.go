@@ -67,7 +67,7 @@ func goldenExamples() map[string]domain.Event {
 			Components: components, ReceivingUnit: "000.00.01.H56", CompetentAgency: "000.00.10.H56", ReceivedAt: goldenAt,
 			AppointmentDate: goldenTime(21 * 24), CalendarVersion: "vn-2026+a1b2c3",
 			RatingSecretHash: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
-			TransferDeadline: goldenTime(7), RulesVersion: "nd118-2025", Rules: rules},
+			TransferDeadline: goldenTime(7), RulesVersion: "nd118-2025", Rules: rules, CatalogRevision: 42},
 		domain.ReceptionRefused{Reason: "Thủ tục không thuộc thẩm quyền giải quyết", RefusedAt: goldenTime(1)},
 		domain.SupplementRequested{MissingItems: []string{"Bản vẽ mặt bằng", "Giấy chứng nhận quyền sử dụng đất"},
 			Reason: "Hồ sơ chưa đầy đủ", BeforeReceipt: true, RequestNumber: 1, RequestedAt: goldenTime(24),
@@ -148,6 +148,7 @@ func goldenExamples() map[string]domain.Event {
 		domain.FeedbackRefused{Reason: "Nội dung không thuộc phạm vi phản ánh, kiến nghị về quy định hành chính", RefusedAt: goldenTime(6), Due: goldenTime(48)},
 	}
 	examples = append(examples, correctionGoldenExamples(goldenTime)...)
+	examples = append(examples, catalogGoldenExamples(goldenTime)...)
 	byType := make(map[string]domain.Event, len(examples))
 	for _, e := range examples {
 		byType[e.EventType()] = e
@@ -260,6 +261,9 @@ func zeroFields(v reflect.Value, path string) []string {
 		}
 		return zero
 	case reflect.Slice, reflect.Map:
+		if v.Len() == 0 && strings.Count(path, ".Parallel") > 1 {
+			return nil // a workflow's part cannot itself be parallel (docs/catalog.md)
+		}
 		if v.Len() == 0 {
 			return []string{path}
 		}
