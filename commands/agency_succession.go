@@ -43,7 +43,7 @@ type SuccessionProgress struct {
 // caller left them out, checked against it where the caller gave them.
 func (a *App) succession(in SuccessionInput, now time.Time) (domain.SucceedAgency, error) {
 	c := domain.SucceedAgency{From: in.From, To: in.To, Basis: in.Basis, EffectiveDate: in.EffectiveDate, Units: in.Units, At: now}
-	if s, ok := a.Catalog.SuccessionOf(in.From); ok {
+	if s, ok := a.Catalog().SuccessionOf(in.From); ok {
 		if c.To == "" {
 			c.To = s.Agency
 		}
@@ -113,10 +113,10 @@ func (a *App) SucceedAgency(ctx context.Context, caller Caller, in SuccessionInp
 // now), and gives the procedure the agency that decides it today: the successor of an abolished
 // competent agency, as the catalog re-maps it.
 func (a *App) successorOf(receivingUnit string, p domain.Procedure, now time.Time) (domain.Procedure, error) {
-	if s, ok := a.Catalog.SuccessionOf(receivingUnit); ok && a.Catalog.Ceased(receivingUnit, now) {
+	if s, ok := a.Catalog().SuccessionOf(receivingUnit); ok && a.Catalog().Ceased(receivingUnit, now) {
 		return p, domain.Errorf(domain.ECONFLICT, "agency %s ceased to exist on %s (%s): its successor %s receives its dossiers",
-			receivingUnit, s.EffectiveDate().Format(time.DateOnly), s.Basis, a.Catalog.SuccessorAt(receivingUnit, now))
+			receivingUnit, s.EffectiveDate().Format(time.DateOnly), s.Basis, a.Catalog().SuccessorAt(receivingUnit, now))
 	}
-	p.CompetentAgency = a.Catalog.SuccessorAt(p.CompetentAgency, now)
+	p.CompetentAgency = a.Catalog().SuccessorAt(p.CompetentAgency, now)
 	return p, nil
 }

@@ -20,8 +20,9 @@ import (
 
 // App runs the use cases against an event store.
 type App struct {
-	Store    eventstore.Store
-	Catalog  *domain.Catalog
+	Store eventstore.Store
+	// catalog is the procedure catalog with its history (catalog.go): Catalog() is the one in force.
+	catalog  *catalogSource
 	Calendar *calendar.Calendar
 	// Rules are the rule sets by effective date (domain.ParseRulesConfig); the built-in NĐ 61 and
 	// NĐ 118 sets when nil. A dossier keeps the set in force at its receipt.
@@ -41,9 +42,10 @@ type App struct {
 	orderVersions lastVersions
 }
 
-// New returns an App over the given store, catalog and calendar.
+// New returns an App over the given store, catalog and calendar. The catalog serves until the
+// store's catalog stream has changes (RefreshCatalog, SeedCatalog).
 func New(store eventstore.Store, catalog *domain.Catalog, calendar *calendar.Calendar) *App {
-	return &App{Store: store, Catalog: catalog, Calendar: calendar, codes: newCodeAllocator(store)}
+	return &App{Store: store, catalog: newCatalogSource(catalog), Calendar: calendar, codes: newCodeAllocator(store)}
 }
 
 func (a *App) now() time.Time {

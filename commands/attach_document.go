@@ -64,7 +64,10 @@ func (a *App) attachDocument(ctx context.Context, ref, repeatOf string, in Attac
 	if _, err := act(d); err != nil {
 		return Result{}, err
 	}
-	components := a.catalogComponents(d)
+	components, err := a.catalogComponents(ctx, d)
+	if err != nil {
+		return Result{}, err
+	}
 	budget := a.maxDossierBytes() - d.DocumentBytes()
 	var v domain.Validation
 	if !slices.Contains(domain.Allowed[domain.ActionAttachDocument], d.Status) {
@@ -147,18 +150,19 @@ func (a *App) maxDossierBytes() int64 {
 	return DefaultMaxDossierBytes
 }
 
-// catalogComponents are the component names d's procedure asks for in the catalog now.
-func (a *App) catalogComponents(d domain.Dossier) []string {
-	if a.Catalog == nil {
-		return nil
+// catalogComponents are the component names d's procedure asks for, as the catalog had it when
+// the dossier was received.
+func (a *App) catalogComponents(ctx context.Context, d domain.Dossier) ([]string, error) {
+	if a.Catalog() == nil {
+		return nil, nil
 	}
-	p, ok := a.Catalog.Procedure(d.Procedure.Code)
-	if !ok {
-		return nil
+	p, ok, err := a.ProcedureOf(ctx, d)
+	if err != nil || !ok {
+		return nil, err
 	}
 	names := make([]string, len(p.Components))
 	for i, c := range p.Components {
 		names[i] = c.Name
 	}
-	return names
+	return names, nil
 }

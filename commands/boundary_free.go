@@ -12,7 +12,7 @@ import (
 // refusal (409) naming the rule. Only a boundary-free receipt chooses where the result is
 // collected and whether originals travel.
 func (a *App) boundaryFreeTerms(caller Caller, p domain.Procedure, in ReceiveInput) (*domain.BoundaryFreeTerms, error) {
-	boundaryFree, err := a.Catalog.ReceiptRule(caller.Agency, p)
+	boundaryFree, err := a.Catalog().ReceiptRule(caller.Agency, p)
 	if err != nil {
 		return nil, err
 	}
@@ -24,7 +24,7 @@ func (a *App) boundaryFreeTerms(caller Caller, p domain.Procedure, in ReceiveInp
 	}
 	terms := &domain.BoundaryFreeTerms{CollectAt: caller.Agency, ForwardOriginals: in.ForwardOriginals, ForwardingHours: p.BoundaryFree.ForwardingHours}
 	if in.CollectAt != "" {
-		if _, known := a.Catalog.Agency(in.CollectAt); !known {
+		if _, known := a.Catalog().Agency(in.CollectAt); !known {
 			return nil, invalidField("collect_at", "%q is not a catalog agency", in.CollectAt)
 		}
 		terms.CollectAt = in.CollectAt

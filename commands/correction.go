@@ -32,7 +32,7 @@ func (in RequestCorrectionInput) command(_ context.Context, a *App, caller Calle
 	for _, ch := range in.Changes {
 		c.Changes = append(c.Changes, domain.FieldChange{Field: ch.Field, Old: domain.NormalizeText(ch.Old), New: domain.NormalizeText(ch.New)})
 		if ch.Field == domain.FieldProcedureCode {
-			if p, ok := a.Catalog.Procedure(ch.New); ok {
+			if p, ok := a.Catalog().Procedure(ch.New); ok {
 				c.Procedure = &p
 			}
 		}
@@ -52,7 +52,7 @@ func (in ApproveCorrectionInput) command(_ context.Context, a *App, caller Calle
 	if p := d.Correction.Pending; p != nil {
 		for _, ch := range p.Changes {
 			if ch.Field == domain.FieldProcedureCode {
-				if proc, ok := a.Catalog.Procedure(ch.New); ok {
+				if proc, ok := a.Catalog().Procedure(ch.New); ok {
 					c.Procedure = &proc
 				}
 			}

@@ -74,8 +74,8 @@ type FeedbackSubmission struct {
 func (a *App) feedbackAgency(ctx context.Context, in FeedbackSubmission) (string, error) {
 	var v domain.Validation
 	if in.Agency != "" {
-		if a.Catalog != nil {
-			if _, ok := a.Catalog.Agency(in.Agency); !ok {
+		if a.Catalog() != nil {
+			if _, ok := a.Catalog().Agency(in.Agency); !ok {
 				v.Add("agency", "%q is not an agency of this province", in.Agency)
 				return "", v.Err()
 			}
@@ -254,8 +254,8 @@ func (a *App) ExecuteFeedback(ctx context.Context, caller Caller, ref string, if
 	if err := domain.CheckTextFields(in); err != nil {
 		return FeedbackResult{}, err
 	}
-	if route, ok := in.(RouteFeedbackInput); ok && route.Agency != "" && a.Catalog != nil {
-		if _, known := a.Catalog.Agency(route.Agency); !known {
+	if route, ok := in.(RouteFeedbackInput); ok && route.Agency != "" && a.Catalog() != nil {
+		if _, known := a.Catalog().Agency(route.Agency); !known {
 			var v domain.Validation
 			v.Add("agency", "%q is not an agency of this province", route.Agency)
 			return FeedbackResult{}, v.Err()

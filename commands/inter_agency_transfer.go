@@ -21,8 +21,11 @@ type InterAgencyTransferInput struct {
 
 func (InterAgencyTransferInput) Action() domain.Action { return domain.ActionInterAgencyTransfer }
 
-func (in InterAgencyTransferInput) command(_ context.Context, a *App, caller Caller, d domain.Dossier, now time.Time) (domain.Command, error) {
-	procedure, _ := a.Catalog.Procedure(d.Procedure.Code)
+func (in InterAgencyTransferInput) command(ctx context.Context, a *App, caller Caller, d domain.Dossier, now time.Time) (domain.Command, error) {
+	procedure, _, err := a.ProcedureOf(ctx, d)
+	if err != nil {
+		return nil, err
+	}
 	return domain.InterAgencyTransfer{
 		From:       domain.Handler{Unit: d.Holder.Unit, OfficialID: caller.ID, OfficialName: caller.Name},
 		FromAgency: d.HolderAgency, ToAgency: in.ToAgency, Step: in.Step, Purpose: in.Purpose, AllottedHours: in.AllottedHours,

@@ -57,12 +57,12 @@ func (a *App) SubmitFromPortal(ctx context.Context, in PortalSubmission) (res Re
 	if res, found, err := a.existingPortalDossier(ctx, id); err != nil || found {
 		return res, false, err
 	}
-	procedure, ok := a.Catalog.Procedure(in.ProcedureCode)
+	procedure, ok := a.Catalog().Procedure(in.ProcedureCode)
 	if !ok {
 		return Result{}, false, &domain.Error{Code: domain.EINVALID, Message: "invalid input",
 			Fields: []domain.FieldError{{Field: "procedure_code", Message: "is not a procedure of the catalog"}}}
 	}
-	if _, ok := a.Catalog.Agency(in.ReceivingUnit); !ok {
+	if _, ok := a.Catalog().Agency(in.ReceivingUnit); !ok {
 		return Result{}, false, &domain.Error{Code: domain.EINVALID, Message: "invalid input",
 			Fields: []domain.FieldError{{Field: "receiving_unit", Message: "is not an agency of the catalog"}}}
 	}

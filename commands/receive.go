@@ -56,7 +56,11 @@ func (a *App) Receive(ctx context.Context, caller Caller, in ReceiveInput) (Rece
 	if err != nil {
 		return Receipt{}, err
 	}
-	procedure, ok := a.Catalog.Procedure(in.ProcedureCode)
+	catalog, revision, err := a.currentCatalog(ctx)
+	if err != nil {
+		return Receipt{}, err
+	}
+	procedure, ok := catalog.Procedure(in.ProcedureCode)
 	if !ok {
 		return Receipt{}, &domain.Error{Code: domain.EINVALID, Message: "invalid input",
 			Fields: []domain.FieldError{{Field: "procedure_code", Message: "is not a procedure of the catalog"}}}
@@ -92,6 +96,7 @@ func (a *App) Receive(ctx context.Context, caller Caller, in ReceiveInput) (Rece
 		DossierID: id, Code: provisionalCode, ExternalCode: in.ExternalCode, Procedure: procedure, Applicant: in.Applicant,
 		Channel: in.Channel, Components: in.Components, ReceivingUnit: caller.Agency,
 		RatingSecretHash: domain.HashRatingSecret(secret), At: now, Calendar: a.Calendar, Rules: a.Rules,
+		CatalogRevision: revision,
 	}
 	if cmd.BoundaryFree, err = a.boundaryFreeTerms(caller, procedure, in); err != nil {
 		return Receipt{}, err
@@ -162,19 +167,22 @@ func (*AcceptInput) Action() domain.Action { return domain.ActionReceive }
 func (in *AcceptInput) RatingSecret() string { return in.secret }
 
 func (in *AcceptInput) command(ctx context.Context, a *App, caller Caller, d domain.Dossier, now time.Time) (domain.Command, error) {
-	procedure, ok := a.Catalog.Procedure(d.Procedure.Code)
+	catalog, revision, err := a.currentCatalog(ctx)
+	if err != nil {
+		return nil, err
+	}
+	procedure, ok := catalog.Procedure(d.Procedure.Code)
 	if !ok {
 		return nil, domain.Errorf(domain.ECONFLICT, "procedure %s is no longer in the catalog", d.Procedure.Code)
 	}
 	cmd := domain.Receive{
 		Code: provisionalCode, Procedure: procedure, Components: in.Components,
-		RatingSecretHash: "pending", At: now, Calendar: a.Calendar, Rules: a.Rules,
+		RatingSecretHash: "pending", At: now, Calendar: a.Calendar, Rules: a.Rules, CatalogRevision: revision,
 	}
 	if _, err := domain.Decide(d, cmd); err != nil {
 		return nil, err
 	}
 	role, _ := roleFor(caller, domain.ActionReceive)
-	var err error
 	cmd.Code, err = a.codes.allocate(ctx, d.ReceivingUnit, now, d.ID, caller.actor(role))
 	if err != nil {
 		return nil, err

@@ -94,7 +94,7 @@ func TestConcurrentReceiptsGetDistinctSequentialCodes(t *testing.T) {
 func TestCodesAcrossNodesNeverCollide(t *testing.T) {
 	now := time.Date(2026, 3, 2, 9, 0, 0, 0, domain.VietnamTime)
 	app1, store := newApp(t, now)
-	app2 := commands.New(store, app1.Catalog, app1.Calendar)
+	app2 := commands.New(store, app1.Catalog(), app1.Calendar)
 	app2.Now, app2.Logger = app1.Now, app1.Logger
 	got := map[string]bool{}
 	for i := range 6 {

@@ -29,12 +29,15 @@ var skipRoles = []Role{RoleHead, RoleSigner, RoleAdmin}
 
 func (TransferInput) Action() domain.Action { return domain.ActionTransfer }
 
-func (in TransferInput) command(_ context.Context, a *App, caller Caller, d domain.Dossier, now time.Time) (domain.Command, error) {
+func (in TransferInput) command(ctx context.Context, a *App, caller Caller, d domain.Dossier, now time.Time) (domain.Command, error) {
 	if in.SkipReason != "" && !slices.ContainsFunc(skipRoles, caller.Has) {
 		return nil, domain.Errorf(domain.EFORBIDDEN, "skipping steps of the internal process needs one of the roles %v", skipRoles)
 	}
 	// A procedure no longer in the catalog has no workflow: only steps with explicit hours pass.
-	procedure, _ := a.Catalog.Procedure(d.Procedure.Code)
+	procedure, _, err := a.ProcedureOf(ctx, d)
+	if err != nil {
+		return nil, err
+	}
 	if step, ok := procedure.Step(in.Step); ok && step.IsParallel() {
 		// Sending parts to other agencies is inter-agency work, which needs its roles.
 		for _, part := range step.Parallel {

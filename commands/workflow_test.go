@@ -50,7 +50,7 @@ func newParallelApp(t *testing.T, now time.Time) (*commands.App, *sqlite.Store) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	app.Catalog = catalog
+	app.SetCatalog(catalog)
 	return app, store
 }
 

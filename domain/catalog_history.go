@@ -250,6 +250,24 @@ func (h *CatalogHistory) At(t time.Time, upTo uint64) *Catalog {
 	return c
 }
 
+// ProcedureAt is the procedure code as At(t, upTo) has it, without building the whole catalog.
+func (h *CatalogHistory) ProcedureAt(code string, t time.Time, upTo uint64) (Procedure, bool) {
+	var chosen *CatalogVersion
+	for i := range h.versions {
+		v := &h.versions[i]
+		if v.Kind != CatalogKindProcedure || v.Code != code || v.Revision > upTo || v.Change.InForceFrom.After(t) {
+			continue
+		}
+		if chosen == nil || !v.Change.InForceFrom.Before(chosen.Change.InForceFrom) {
+			chosen = v
+		}
+	}
+	if chosen == nil || chosen.Procedure == nil {
+		return Procedure{}, false
+	}
+	return *chosen.Procedure, true
+}
+
 // NextChangeAfter is the first moment after t at which a recorded version comes into force, or zero
 // when none is scheduled: until then At(t, h.Revision) stays the same.
 func (h *CatalogHistory) NextChangeAfter(t time.Time) time.Time {

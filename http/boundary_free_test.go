@@ -22,7 +22,7 @@ func TestBoundaryFreeReceiptThroughTheAPI(t *testing.T) {
 	for _, d := range []engine.Dialect{engine.SQLite, engine.PostgreSQL} {
 		t.Run(string(d), func(t *testing.T) {
 			x := newExportEnv(t, d)
-			catalog := x.app.Catalog
+			catalog := x.app.Catalog()
 			for i := range catalog.Agencies {
 				if catalog.Agencies[i].Code == centre {
 					catalog.Agencies[i].Territory = []string{land}

@@ -42,9 +42,11 @@ func withRepairProcedure(t *testing.T, app *commands.App) {
 	repair["fees"] = []any{map[string]any{"name": "Lệ phí cấp giấy phép sửa chữa", "amount": 75000}}
 	catalog["procedures"] = append(procedures, repair)
 	data, _ = json.Marshal(catalog)
-	if app.Catalog, err = domain.ParseCatalog(data, app.Calendar); err != nil {
+	catalogWithRepair, err := domain.ParseCatalog(data, app.Calendar)
+	if err != nil {
 		t.Fatal(err)
 	}
+	app.SetCatalog(catalogWithRepair)
 }
 
 // TestCorrectionsEndToEnd takes corrections through the real router on both stores: bad input and

@@ -11,7 +11,7 @@ import (
 )
 
 func (s *Server) listProcedures(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]any{"procedures": s.app.Catalog.Procedures, "agencies": s.app.Catalog.Agencies})
+	writeJSON(w, http.StatusOK, map[string]any{"procedures": s.app.Catalog().Procedures, "agencies": s.app.Catalog().Agencies})
 }
 
 // receive: POST /api/v1/dossiers — a dossier at the desk, by post, or filed online.

@@ -83,7 +83,7 @@ func (s *Server) writeWorkbook(w http.ResponseWriter, r *http.Request, asciiName
 
 // reportUnit is the line naming who a statistics report covers.
 func (s *Server) reportUnit(agency string) string {
-	return workbook.UnitLine("Đơn vị báo cáo", agency, s.app.Catalog.AgencyName(agency))
+	return workbook.UnitLine("Đơn vị báo cáo", agency, s.app.Catalog().AgencyName(agency))
 }
 
 // exportNames are an export's file names, ASCII and Vietnamese, from its kind, scope and span.

@@ -264,7 +264,7 @@ func TestExcelExports(t *testing.T) {
 				r := e.expect(e.do("GET", "/api/v1/reports/resolution"+march+"&format=xlsx", landDesk, nil), http.StatusOK)
 				f := workbookOf(t, r, "bao-cao-II06a_"+land)
 				rows := rowsOf(t, f, "II.06a")
-				if _, unit := rowWith(rows, 0, "Đơn vị báo cáo: "+e.app.Catalog.AgencyName(land)+" ("+land+")"); unit == nil {
+				if _, unit := rowWith(rows, 0, "Đơn vị báo cáo: "+e.app.Catalog().AgencyName(land)+" ("+land+")"); unit == nil {
 					t.Errorf("land's report names no unit on top: %q", rows[:4])
 				}
 				checkResolutionWorkbook(t, f, rows, own)

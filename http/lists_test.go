@@ -201,7 +201,7 @@ func TestNoListAnswersMoreThanItsPageSize(t *testing.T) {
 		}
 	}
 
-	catalog := e.app.Catalog
+	catalog := e.app.Catalog()
 	var fields []string
 	for _, p := range catalog.Procedures {
 		if !slices.Contains(fields, p.Field.Code) {

@@ -50,7 +50,7 @@ func (s *Server) portalDossier(w http.ResponseWriter, r *http.Request) {
 		s.refusePortal(w, r, err.Error(), domain.Errorf(domain.EUNAUTHORIZED, "%v", err))
 		return
 	}
-	sub, err := inbound.Parse(body, s.app.Catalog, s.now())
+	sub, err := inbound.Parse(body, s.app.Catalog(), s.now())
 	if err != nil {
 		s.refusePortal(w, r, "invalid document", err, "portal_id", inbound.PortalIDOf(body))
 		return

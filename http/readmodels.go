@@ -61,7 +61,7 @@ func (s *Server) getLateDashboard(w http.ResponseWriter, r *http.Request) {
 	if format == formatXLSX {
 		ascii, name := exportNames("ho-so-tre-han", "Hồ sơ trễ hạn", f.Agency.Agency(), civilDate(f.Period.From)+"_"+civilDate(f.Period.To.AddDate(0, 0, -1)), formatXLSX)
 		s.writeWorkbook(w, r, ascii, name, func(b *workbook.Book) error {
-			return workbook.LateDashboard(b, dash, s.reportUnit(f.Agency.Agency()), s.app.Catalog.AgencyName)
+			return workbook.LateDashboard(b, dash, s.reportUnit(f.Agency.Agency()), s.app.Catalog().AgencyName)
 		})
 		return
 	}
@@ -207,7 +207,7 @@ func (s *Server) getSatisfaction(w http.ResponseWriter, r *http.Request) {
 	if format == formatXLSX {
 		ascii, name := exportNames("muc-do-hai-long", "Mức độ hài lòng", agency.Agency(), civilDate(period.From)+"_"+civilDate(period.To.AddDate(0, 0, -1)), formatXLSX)
 		s.writeWorkbook(w, r, ascii, name, func(b *workbook.Book) error {
-			return workbook.Satisfaction(b, report, s.reportUnit(agency.Agency()), s.app.Catalog.AgencyName)
+			return workbook.Satisfaction(b, report, s.reportUnit(agency.Agency()), s.app.Catalog().AgencyName)
 		})
 		return
 	}
@@ -293,7 +293,7 @@ func (s *Server) getDossierRegister(w http.ResponseWriter, r *http.Request) {
 		// The whole year, page by page: never the year in memory (package workbook).
 		ascii, name := exportNames("so-theo-doi-ho-so", "Sổ theo dõi hồ sơ", unit, strconv.Itoa(year), formatXLSX)
 		s.writeWorkbook(w, r, ascii, name, func(b *workbook.Book) error {
-			register, err := workbook.NewRegister(b, year, workbook.UnitLine("Bộ phận tiếp nhận và trả kết quả", unit, s.app.Catalog.AgencyName(unit)))
+			register, err := workbook.NewRegister(b, year, workbook.UnitLine("Bộ phận tiếp nhận và trả kết quả", unit, s.app.Catalog().AgencyName(unit)))
 			if err != nil {
 				return err
 			}
@@ -306,7 +306,7 @@ func (s *Server) getDossierRegister(w http.ResponseWriter, r *http.Request) {
 	}
 	if format == formatPDF {
 		// The whole year, page by page; the document is complete before the first byte is sent.
-		register, err := printform.NewRegister(year, s.app.Catalog.AgencyName(unit), s.app.Catalog.AgencyName, s.now())
+		register, err := printform.NewRegister(year, s.app.Catalog().AgencyName(unit), s.app.Catalog().AgencyName, s.now())
 		if err == nil {
 			err = projections.EachRegisterPage(r.Context(), s.readDB, unit, year, register.Write)
 		}

@@ -113,7 +113,7 @@ func (s *Server) answerResultVerification(w http.ResponseWriter, r *http.Request
 		answer.Signed = &httpkit.ResultSigner{Name: sig.Signer.OfficialName, Title: sig.SignerTitle, SignedAt: sig.SignedAt}
 		if as := sig.AgencySignature; as != nil {
 			signatureValid = commands.VerifyStatement(as, commands.ResultStatement(d.Code, as.Agency, *sig)) == nil
-			answer.Signed.Agency, answer.Signed.AgencyName = as.Agency, s.app.Catalog.AgencyName(as.Agency)
+			answer.Signed.Agency, answer.Signed.AgencyName = as.Agency, s.app.Catalog().AgencyName(as.Agency)
 			answer.Signed.Signature = &httpkit.PublicSignature{Algorithm: as.Algorithm, KeyID: as.KeyID, Valid: signatureValid}
 		}
 	}

@@ -90,7 +90,7 @@ func TestControlSheetJudgesEachStep(t *testing.T) {
 	s := newScenario(t, sqliteBackend(t))
 	desk, head, specialist, signer := s.staff[building][0], s.staff[building][1], s.staff[building][2], s.staff[building][4]
 	b := &dossierBook{Officials: map[string]string{}, Units: map[string]bool{}, Channel: domain.ChannelPostal, ReceivingUnit: building, CompetentAgency: building}
-	b.Procedure, _ = s.app.Catalog.Procedure("1.009974") // 5 working days: review 24 h, signing 8 h
+	b.Procedure, _ = s.app.Catalog().Procedure("1.009974") // 5 working days: review 24 h, signing 8 h
 	step := func(at time.Time, who official, inputs ...commands.Input) {
 		t.Helper()
 		s.clock = at

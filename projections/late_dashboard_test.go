@@ -336,7 +336,7 @@ func TestLateDashboardNamesWhoOverran(t *testing.T) {
 	s := newScenario(t, sqliteBackend(t))
 	desk, specialist, signer := s.staff[justice][0], s.staff[justice][2], s.staff[justice][4]
 	b := &dossierBook{Officials: map[string]string{}, Units: map[string]bool{}, Channel: domain.ChannelDirect, ReceivingUnit: justice, CompetentAgency: justice}
-	b.Procedure, _ = s.app.Catalog.Procedure("2.000908") // 3 working days
+	b.Procedure, _ = s.app.Catalog().Procedure("2.000908") // 3 working days
 	// Thursday 5 March 2026, 08:00: received and handed to the specialist at once.
 	s.clock = time.Date(2026, 3, 5, 8, 0, 0, 0, domain.VietnamTime)
 	if !s.receive(b, desk) || !s.act(b, desk, commands.TransferInput{ToUnit: "TP.HCTP", ToOfficialID: specialist.ID, ToOfficialName: specialist.Name, Step: "Thẩm định hồ sơ"}) {
@@ -425,7 +425,7 @@ func TestLateDashboardCapsUnitsAndOfficials(t *testing.T) {
 	t.Parallel()
 	s := newScenario(t, sqliteBackend(t))
 	desk := s.staff[justice][0]
-	procedure, _ := s.app.Catalog.Procedure("2.000908") // 3 working days: due Tuesday 10 March 08:00
+	procedure, _ := s.app.Catalog().Procedure("2.000908") // 3 working days: due Tuesday 10 March 08:00
 	// Read on Tuesday 10 March at 16:00; steps handed out on Thursday 5 March at 08:00.
 	now := time.Date(2026, 3, 10, 16, 0, 0, 0, domain.VietnamTime)
 	s.clock = time.Date(2026, 3, 5, 8, 0, 0, 0, domain.VietnamTime)

@@ -19,7 +19,7 @@ import (
 func TestReadModelsTakeBoundaryFreeAndSuccessionEvents(t *testing.T) {
 	s := newScenario(t, sqliteBackend(t))
 	ctx := context.Background()
-	catalog := s.app.Catalog
+	catalog := s.app.Catalog()
 	for i := range catalog.Agencies {
 		if catalog.Agencies[i].Code == centre {
 			catalog.Agencies[i].Territory = []string{land}

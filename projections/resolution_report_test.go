@@ -87,7 +87,7 @@ func sum(counts ...projections.ResolutionCounts) projections.ResolutionCounts {
 func checkResolutionReports(t *testing.T, s *scenario) {
 	ctx := context.Background()
 	fieldOf := map[string]string{}
-	for _, p := range s.app.Catalog.Procedures {
+	for _, p := range s.app.Catalog().Procedures {
 		fieldOf[p.Code] = p.Field.Code
 	}
 	periods := scenarioPeriods()
@@ -304,7 +304,7 @@ func newHandBuilt(t *testing.T) *handBuilt {
 func (h *handBuilt) receive(t *testing.T) *dossierBook {
 	t.Helper()
 	b := &dossierBook{Officials: map[string]string{}, Units: map[string]bool{}, Channel: domain.ChannelDirect, ReceivingUnit: justice, CompetentAgency: justice}
-	b.Procedure, _ = h.app.Catalog.Procedure("2.000908")
+	b.Procedure, _ = h.app.Catalog().Procedure("2.000908")
 	if !h.scenario.receive(b, h.desk) {
 		t.Fatal(h.err)
 	}

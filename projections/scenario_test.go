@@ -418,7 +418,7 @@ func (s *scenario) pick(r *rand.Rand, agency string, role commands.Role) officia
 // the scenario's end comes first.
 func (s *scenario) life(b *dossierBook, r *rand.Rand) iter.Seq[float64] {
 	return func(yield func(float64) bool) {
-		procedures := s.app.Catalog.Procedures
+		procedures := s.app.Catalog().Procedures
 		p := procedures[r.IntN(len(procedures))]
 		b.Procedure, b.CompetentAgency = p, p.CompetentAgency
 		b.ReceivingUnit = centre

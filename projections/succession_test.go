@@ -52,7 +52,7 @@ func TestAgencySuccessionScenarioPostgres(t *testing.T) {
 
 func checkSuccessionScenario(t *testing.T, b backend) {
 	s := newScenario(t, b)
-	s.app.Catalog = successionCatalog(t)
+	s.app.SetCatalog(successionCatalog(t))
 	ctx := context.Background()
 	desk := s.staff[centre][0].Caller
 	justiceHead, justiceDesk := s.staff[justice][1].Caller, s.staff[justice][0].Caller

@@ -22,11 +22,11 @@ func addFeedbackFlags(fs *flag.FlagSet) *feedbackFlags {
 // province's public service centre), so a citizen who does not know whom to address is heard.
 func (f *feedbackFlags) apply(app *commands.App) error {
 	desk := f.desk
-	if desk == "" && app.Catalog != nil && len(app.Catalog.Agencies) > 0 {
-		desk = app.Catalog.Agencies[0].Code
+	if desk == "" && app.Catalog() != nil && len(app.Catalog().Agencies) > 0 {
+		desk = app.Catalog().Agencies[0].Code
 	}
-	if desk != "" && app.Catalog != nil {
-		if _, ok := app.Catalog.Agency(desk); !ok {
+	if desk != "" && app.Catalog() != nil {
+		if _, ok := app.Catalog().Agency(desk); !ok {
 			return fmt.Errorf("--feedback-desk %q is not an agency of the catalog", desk)
 		}
 	}

@@ -61,7 +61,7 @@ func (s *Pages) scopeOf(r *http.Request, tab string) dashboardScope {
 	sc := dashboardScope{agencies: dashboardAgencies(r), Tab: tab, AllSeen: caller.ProvinceWide(), Excel: tab != "dung-han"}
 	sc.Agency = sc.agencies.Agency()
 	if sc.AllSeen {
-		sc.Agencies = s.app.Catalog.Agencies
+		sc.Agencies = s.app.Catalog().Agencies
 	}
 	from, errFrom := time.ParseInLocation(time.DateOnly, q.Get("tu"), domain.VietnamTime)
 	to, errTo := time.ParseInLocation(time.DateOnly, q.Get("den"), domain.VietnamTime)
@@ -165,7 +165,7 @@ func (s *Pages) lateDashboardPage(w http.ResponseWriter, r *http.Request) {
 	page.ByUnit = newBarChart("late-by-unit", l.T("dash.late.by_unit"), labels, values, 0, func(v float64) string { return l.Hours(v) + " h" }, "late")
 	labels, values = nil, nil
 	for _, g := range dash.ByAgency {
-		labels, values = append(labels, s.app.Catalog.AgencyName(g.Key)), append(values, float64(g.OpenOverdue+g.ResolvedLate))
+		labels, values = append(labels, s.app.Catalog().AgencyName(g.Key)), append(values, float64(g.OpenOverdue+g.ResolvedLate))
 	}
 	page.ByAgency = newBarChart("late-by-agency", l.T("dash.late.by_agency"), labels, values, 0, func(v float64) string { return strconv.Itoa(int(v)) }, "late")
 	s.render(w, r, http.StatusOK, "dash_late", l.T("dash.late.title"), page)
@@ -320,7 +320,7 @@ func (s *Pages) satisfactionPage(w http.ResponseWriter, r *http.Request) {
 	var labels []string
 	var values []float64
 	for _, g := range report.ByAgency {
-		label := s.app.Catalog.AgencyName(g.Key)
+		label := s.app.Catalog().AgencyName(g.Key)
 		if g.Others > 0 {
 			label = l.T("dash.satisfaction.others", g.Others)
 		}
@@ -344,7 +344,7 @@ func (s *Pages) satisfactionCSV(w http.ResponseWriter, r *http.Request) {
 	}
 	rows := [][]string{header}
 	for _, g := range report.ByAgency {
-		name := s.app.Catalog.AgencyName(g.Key)
+		name := s.app.Catalog().AgencyName(g.Key)
 		if g.Others > 0 { // the agencies after the first SatisfactionGroupLimit, summed
 			name = l10n.VI.T("dash.satisfaction.others", g.Others)
 		}
@@ -396,7 +396,7 @@ func (s *Pages) dashboardFailed(w http.ResponseWriter, r *http.Request, what str
 // agencyNames maps agency codes to their catalog names, for tables.
 func (s *Pages) agencyNames() map[string]string {
 	out := map[string]string{}
-	for _, a := range s.app.Catalog.Agencies {
+	for _, a := range s.app.Catalog().Agencies {
 		out[a.Code] = a.Name
 	}
 	return out
@@ -404,7 +404,7 @@ func (s *Pages) agencyNames() map[string]string {
 
 // unitLabel names a unit: an agency by its catalog name, a department by the name the read model gives.
 func (s *Pages) unitLabel(code, name string) string {
-	if a, ok := s.app.Catalog.Agency(code); ok {
+	if a, ok := s.app.Catalog().Agency(code); ok {
 		return a.Name
 	}
 	if name != "" && name != code {

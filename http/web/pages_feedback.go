@@ -101,7 +101,7 @@ type feedbackView struct {
 }
 
 func (s *Pages) newFeedbackView() *feedbackView {
-	return &feedbackView{Kinds: domain.FeedbackKinds, Agencies: s.app.Catalog.Agencies, Values: url.Values{}}
+	return &feedbackView{Kinds: domain.FeedbackKinds, Agencies: s.app.Catalog().Agencies, Values: url.Values{}}
 }
 
 // feedbackPage: GET /phan-anh[/{code}] (or ?ma=): the forms, and the feedback followed.
@@ -290,7 +290,7 @@ func (s *Pages) loadOfficialFeedback(r *http.Request, code string) (*officialFee
 		}
 		allowed = append(allowed, a)
 	}
-	return &officialFeedbackView{F: f, Row: projections.FeedbackRowOf(f, s.now()), Allowed: allowed, Agencies: s.app.Catalog.Agencies,
+	return &officialFeedbackView{F: f, Row: projections.FeedbackRowOf(f, s.now()), Allowed: allowed, Agencies: s.app.Catalog().Agencies,
 		Values: url.Values{}}, http.StatusOK
 }
 

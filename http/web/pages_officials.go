@@ -176,9 +176,9 @@ func (s *Pages) queuePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if page.AllSeen {
-		page.Agencies = s.app.Catalog.Agencies
+		page.Agencies = s.app.Catalog().Agencies
 	}
-	if a, ok := s.app.Catalog.Agency(cmp.Or(agencies.Agency(), caller.Agency)); ok {
+	if a, ok := s.app.Catalog().Agency(cmp.Or(agencies.Agency(), caller.Agency)); ok {
 		page.Units = a.Departments
 	}
 	if agencies.All() && page.Scope == "" {
@@ -258,7 +258,7 @@ func (s *Pages) queueSummaryPage(w http.ResponseWriter, r *http.Request, page *q
 	}
 	for _, row := range summary {
 		name := row.Agency
-		if a, ok := s.app.Catalog.Agency(row.Agency); ok {
+		if a, ok := s.app.Catalog().Agency(row.Agency); ok {
 			name = a.Name
 		}
 		page.Summary = append(page.Summary, agencySummary{AgencyQueueSummary: row, Name: name, URL: "/can-bo?co-quan=" + url.QueryEscape(row.Agency)})
@@ -469,14 +469,14 @@ func (s *Pages) loadDossierPage(r *http.Request, ref string) (*dossierPageView, 
 		return nil, http.StatusInternalServerError
 	}
 	page := &dossierPageView{
-		D: d, ReceivingName: s.app.Catalog.AgencyName(d.ReceivingUnit), CompetentName: s.app.Catalog.AgencyName(d.CompetentAgency),
-		HolderAgency: s.app.Catalog.AgencyName(d.HolderAgency), Late: d.Late(s.now()), Actions: actionsFor(caller, d),
-		Agencies: s.app.Catalog.Agencies, FeesDue: d.FeesDue - d.FeesPaid,
+		D: d, ReceivingName: s.app.Catalog().AgencyName(d.ReceivingUnit), CompetentName: s.app.Catalog().AgencyName(d.CompetentAgency),
+		HolderAgency: s.app.Catalog().AgencyName(d.HolderAgency), Late: d.Late(s.now()), Actions: actionsFor(caller, d),
+		Agencies: s.app.Catalog().Agencies, FeesDue: d.FeesDue - d.FeesPaid,
 		PaymentChannels: []domain.PaymentChannel{domain.PaymentCash, domain.PaymentBank, domain.PaymentOnline},
 		Channels:        []domain.Channel{domain.ChannelDirect, domain.ChannelPostal, domain.ChannelOnline},
 		ReadOnly:        caller.Has(commands.RoleInspector) && !caller.Has(commands.RoleAdmin),
 	}
-	page.Procedure, _ = s.app.Catalog.Procedure(d.Procedure.Code)
+	page.Procedure, _ = s.app.Catalog().Procedure(d.Procedure.Code)
 	if s.documents {
 		page.Files, page.Attach, page.FilesServed = filesOf(d), attachChoices(caller, d, page.Procedure), true
 	}
@@ -523,7 +523,7 @@ func (s *Pages) unitChoices(d domain.Dossier) []unitChoice {
 		}
 	}
 	for _, agency := range []string{d.CompetentAgency, d.HolderAgency, d.ReceivingUnit} {
-		if a, ok := s.app.Catalog.Agency(agency); ok {
+		if a, ok := s.app.Catalog().Agency(agency); ok {
 			for _, dep := range a.Departments {
 				add(dep.Code, dep.Name+" — "+a.Name)
 			}
@@ -711,7 +711,7 @@ type receiveView struct {
 func (s *Pages) receivePage(w http.ResponseWriter, r *http.Request) {
 	l := langOf(w, r)
 	s.render(w, r, http.StatusOK, "receive", l.T("receive.title"), &receiveView{
-		Procedures: s.app.Catalog.Procedures, Channels: []domain.Channel{domain.ChannelDirect, domain.ChannelPostal, domain.ChannelOnline},
+		Procedures: s.app.Catalog().Procedures, Channels: []domain.Channel{domain.ChannelDirect, domain.ChannelPostal, domain.ChannelOnline},
 		Form: actionForm{Action: domain.ActionReceive, Values: url.Values{}, Errors: map[string]string{}},
 	})
 }
@@ -734,7 +734,7 @@ func (s *Pages) receiveSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	if problem != nil {
 		s.render(w, r, problem.Status, "receive", l.T("receive.title"), &receiveView{
-			Procedures: s.app.Catalog.Procedures, Channels: []domain.Channel{domain.ChannelDirect, domain.ChannelPostal, domain.ChannelOnline},
+			Procedures: s.app.Catalog().Procedures, Channels: []domain.Channel{domain.ChannelDirect, domain.ChannelPostal, domain.ChannelOnline},
 			Form: actionForm{Action: domain.ActionReceive, Values: r.PostForm, Errors: problem.FieldErrors(), Problem: problem},
 		})
 		return

@@ -79,7 +79,7 @@ func (s *Pages) renderPrintable(w http.ResponseWriter, r *http.Request, ref, for
 	}
 	caller, _ := officialOf(r)
 	built, err := printform.Build(printform.Inputs{
-		Form: form, Dossier: d, Recorded: recorded, AgencyName: s.app.Catalog.AgencyName,
+		Form: form, Dossier: d, Recorded: recorded, AgencyName: s.app.Catalog().AgencyName,
 		BaseURL: httpkit.BaseURL(s.publicBaseURL, r), Secret: secret, Result: result, Printer: caller.Name, Now: s.now(),
 	})
 	switch {
@@ -152,7 +152,7 @@ func (s *Pages) controlSheetPage(w http.ResponseWriter, r *http.Request) {
 		s.dashboardFailed(w, r, "control sheet", err)
 		return
 	}
-	page := &printform.ControlSheet{Sheet: sheet, ReceivingName: s.app.Catalog.AgencyName(sheet.ReceivingUnit), CompetentName: s.app.Catalog.AgencyName(sheet.CompetentAgency)}
+	page := &printform.ControlSheet{Sheet: sheet, ReceivingName: s.app.Catalog().AgencyName(sheet.ReceivingUnit), CompetentName: s.app.Catalog().AgencyName(sheet.CompetentAgency)}
 	if format == printPDF {
 		s.writePDF(w, r, page.FileName(), page.PDF)
 		return

@@ -153,7 +153,7 @@ func (s *Pages) fillLookup(w http.ResponseWriter, r *http.Request, l l10n.Lang, 
 		return s.lookupFailed(w, r, page, code, err)
 	}
 	page.Status.Identified = true
-	page.Status.ReceivingName, page.Status.CompetentName = s.app.Catalog.AgencyName(st.ReceivingUnit), s.app.Catalog.AgencyName(st.CompetentAgency)
+	page.Status.ReceivingName, page.Status.CompetentName = s.app.Catalog().AgencyName(st.ReceivingUnit), s.app.Catalog().AgencyName(st.CompetentAgency)
 	// The live update re-renders the status for the same visitor, identity included.
 	page.FragmentURL += "&secret=" + url.QueryEscape(secret)
 	page.Rating = &ratingForm{

@@ -19,7 +19,7 @@ func (s *Pages) lateDashboardXLSX(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.writeWorkbook(w, r, sc, "ho-so-tre-han", "Hồ sơ trễ hạn", func(b *workbook.Book) error {
-		return workbook.LateDashboard(b, dash, s.reportUnit(sc), s.app.Catalog.AgencyName)
+		return workbook.LateDashboard(b, dash, s.reportUnit(sc), s.app.Catalog().AgencyName)
 	})
 }
 
@@ -31,7 +31,7 @@ func (s *Pages) satisfactionXLSX(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.writeWorkbook(w, r, sc, "muc-do-hai-long", "Mức độ hài lòng", func(b *workbook.Book) error {
-		return workbook.Satisfaction(b, report, s.reportUnit(sc), s.app.Catalog.AgencyName)
+		return workbook.Satisfaction(b, report, s.reportUnit(sc), s.app.Catalog().AgencyName)
 	})
 }
 
@@ -48,7 +48,7 @@ func (s *Pages) resolutionXLSX(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Pages) reportUnit(sc dashboardScope) string {
-	return workbook.UnitLine("Đơn vị báo cáo", sc.Agency, s.app.Catalog.AgencyName(sc.Agency))
+	return workbook.UnitLine("Đơn vị báo cáo", sc.Agency, s.app.Catalog().AgencyName(sc.Agency))
 }
 
 // writeWorkbook answers with the workbook fill makes, named by its kind and the scope's agency and

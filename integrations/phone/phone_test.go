@@ -271,8 +271,8 @@ func receptionDesk(t testing.TB, store eventstore.Store) (*commands.App, command
 	cal := calendar.Default()
 	app := commands.New(store, domaintest.Catalog(t, cal), cal)
 	app.Logger = outboxtest.Quiet
-	procedure := app.Catalog.Procedures[0]
-	for _, o := range demo.Officials(app.Catalog) {
+	procedure := app.Catalog().Procedures[0]
+	for _, o := range demo.Officials(app.Catalog()) {
 		if o.Agency == procedure.CompetentAgency && o.Has(commands.RoleReception) {
 			return app, o, procedure
 		}

@@ -54,7 +54,7 @@ func demoName(i int, role commands.Role) string {
 // supplement, late with an apology, signed, returned and rated, withdrawn, refused — spread over the
 // last weeks, once. It returns the demo officials.
 func Seed(ctx context.Context, app *commands.App) ([]commands.Caller, error) {
-	officials := Officials(app.Catalog)
+	officials := Officials(app.Catalog())
 	existing, err := app.Store.ReadStream(ctx, seedMarkerStream, 1)
 	if err != nil || len(existing) > 0 {
 		return officials, err
@@ -102,7 +102,7 @@ func (s *seeder) official(agency string, role commands.Role) commands.Caller {
 // receivingUnit is the province's Public Service Centre when the catalog has one (NĐ 118 lets it
 // receive for every agency), else the competent agency's own desk.
 func (s *seeder) receivingUnit(p domain.Procedure) string {
-	for _, a := range s.app.Catalog.Agencies {
+	for _, a := range s.app.Catalog().Agencies {
 		if strings.Contains(a.Name, "Phục vụ hành chính công") {
 			return a.Code
 		}
@@ -155,7 +155,7 @@ var stages = []stage{stageRated, stageReturned, stageInDepartment, stageReceived
 	stageSigned, stageApology, stageRated, stageWithdrawn, stageSubmittedOnline, stageRefused, stageSuspended}
 
 func (s *seeder) dossier(ctx context.Context, i int) error {
-	procedures := s.app.Catalog.Procedures
+	procedures := s.app.Catalog().Procedures
 	p := procedures[i%len(procedures)]
 	target := stages[i%len(stages)]
 	unit := s.receivingUnit(p)
