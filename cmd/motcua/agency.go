@@ -91,6 +91,9 @@ func runAgency(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	app := commands.New(deployment.events.Sealed, rules.catalog, rules.calendar)
 	app.Rules, app.Logger = rules.rules, logger
+	if err := app.RefreshCatalog(ctx); err != nil { // the successions the admins recorded since the file
+		return err
+	}
 
 	// The abolished agency's open dossiers are read from the work queue, kept current here while the
 	// job walks it, so a dossier received a moment ago is found and one handed over leaves the list.

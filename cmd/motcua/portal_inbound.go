@@ -85,7 +85,7 @@ func (f *portalInboundFlags) build(ctx context.Context, d *deployment, app *comm
 		return nil, err
 	}
 	p.poller = &inbound.Poller{FeedURL: f.pullURL, Client: client, Token: token, DB: d.ReadDB, Dialect: d.Dialect(),
-		Catalog: app.Catalog(), Record: portalRecorder(app), Interval: f.interval, Logger: logger}
+		Catalog: app.Catalog, Record: portalRecorder(app), Interval: f.interval, Logger: logger}
 	return p, nil
 }
 

@@ -115,6 +115,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	app.Rules = rules.rules
 	app.Logger = logger
 	app.Signers = newFileAgencyKeys(*agencyKeysDir, logger)
+	if err := seedCatalog(ctx, app, logger); err != nil {
+		return err
+	}
 	if err := feedback.apply(app); err != nil {
 		return err
 	}
@@ -197,6 +200,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return feeder.Run(ctx) })
 	g.Go(func() error { return blobSweep.run(ctx, deployment.Store, documents, logger) })
+	g.Go(func() error { return followCatalog(ctx, app, logger) })
 	if fanOut != nil {
 		g.Go(func() error { return fanOut.run(ctx) })
 	}

@@ -55,7 +55,7 @@ type Poller struct {
 	Token    *portal.TokenSource // nil: the feed asks for no token
 	DB       *sql.DB
 	Dialect  engine.Dialect
-	Catalog  *domain.Catalog
+	Catalog  func() *domain.Catalog // the catalog in force now (it changes while serve runs)
 	Record   Recorder
 	Interval time.Duration // between polls when the feed is drained; 30 s when 0
 	PageSize int           // 100 when 0
@@ -171,7 +171,7 @@ func (p *Poller) poll(ctx context.Context) error {
 
 // take records or parks one item, then moves the cursor past it.
 func (p *Poller) take(ctx context.Context, item feedItem) error {
-	sub, err := Parse(item.HoSo, p.Catalog, p.now())
+	sub, err := Parse(item.HoSo, p.Catalog(), p.now())
 	var dossierID string
 	var created bool
 	if err == nil {

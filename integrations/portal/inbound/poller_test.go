@@ -103,7 +103,7 @@ func TestPollerRecordsEachPortalDossierOnceThroughRestartsOutagesAndBadItems(t *
 				return &inbound.Poller{
 					FeedURL: server.URL + "/hoso", Client: &http.Client{Timeout: 5 * time.Second},
 					Token: &portal.TokenSource{URL: server.URL + "/token", ClientID: "motcua-thanh-hoa", ClientSecret: "bí-mật-ứng-dụng"},
-					DB:    db, Dialect: dialect, Catalog: app.Catalog(), Record: recorder, PageSize: 2,
+					DB:    db, Dialect: dialect, Catalog: app.Catalog, Record: recorder, PageSize: 2,
 					Logger: slog.New(slog.NewTextHandler(&logs, nil)), Now: app.Now,
 				}
 			}
@@ -240,7 +240,7 @@ func TestPollerKeepsItsTokenAndRenewsARevokedOne(t *testing.T) {
 		t.Fatal(err)
 	}
 	poller := &inbound.Poller{FeedURL: server.URL + "/hoso", Token: &portal.TokenSource{URL: server.URL + "/token", ClientID: "motcua", ClientSecret: "bí-mật"},
-		DB: db, Dialect: engine.SQLite, Catalog: app.Catalog(), Record: recorderOf(app), Logger: quiet}
+		DB: db, Dialect: engine.SQLite, Catalog: app.Catalog, Record: recorderOf(app), Logger: quiet}
 	submitted := func(d map[string]any) {
 		d["NgayNopHoSo"] = time.Now().In(domain.VietnamTime).Format(inbound.PortalTimeLayout)
 	}
@@ -279,7 +279,7 @@ func TestPollerRunTakesTheFeedInOnceThePortalIsBack(t *testing.T) {
 		d["NgayNopHoSo"] = time.Now().In(domain.VietnamTime).Format(inbound.PortalTimeLayout)
 	}))
 	poller := &inbound.Poller{FeedURL: server.URL + "/hoso", Token: &portal.TokenSource{URL: server.URL + "/token", ClientID: "motcua", ClientSecret: "bí-mật"},
-		DB: db, Dialect: engine.SQLite, Catalog: app.Catalog(), Record: recorderOf(app), Interval: 10 * time.Millisecond, Logger: quiet}
+		DB: db, Dialect: engine.SQLite, Catalog: app.Catalog, Record: recorderOf(app), Interval: 10 * time.Millisecond, Logger: quiet}
 	done := make(chan error, 1)
 	go func() { done <- poller.Run(ctx) }()
 
