@@ -3,6 +3,7 @@ package commands
 import (
 	"context"
 	"errors"
+	"maps"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -27,6 +28,7 @@ type catalogSource struct {
 type catalogState struct {
 	history    *domain.CatalogHistory
 	fromStream bool // false: the catalog given to New or SetCatalog, the stream being empty
+	actors     map[uint64]eventstore.Actor // who recorded each revision (the events' metadata)
 	now        *domain.Catalog
 	nowFrom    time.Time // the moment now was computed for
 	nowUntil   time.Time // the next change's moment in force; zero: none scheduled
@@ -63,6 +65,11 @@ func (a *App) Catalog() *domain.Catalog {
 // CatalogHistory is the history as this node last read it.
 func (a *App) CatalogHistory() *domain.CatalogHistory { return a.catalog.state.Load().history }
 
+// CatalogRecordedBy is who recorded the catalog's revision (zero before a refresh read it).
+func (a *App) CatalogRecordedBy(revision uint64) eventstore.Actor {
+	return a.catalog.state.Load().actors[revision]
+}
+
 // RefreshCatalog reads the catalog's changes this node has not seen yet. Serve calls it every few
 // seconds; the use cases that take a procedure from the catalog call it first, so a receipt is
 // decided on the latest change whichever node recorded it.
@@ -78,9 +85,10 @@ func (a *App) RefreshCatalog(ctx context.Context) error {
 	if err != nil || len(recorded) == 0 {
 		return err
 	}
-	history := &domain.CatalogHistory{}
+	history, actors := &domain.CatalogHistory{}, map[uint64]eventstore.Actor{}
 	if st.fromStream {
 		history = st.history.Clone()
+		maps.Copy(actors, st.actors)
 	}
 	for _, r := range recorded {
 		e, err := domain.DecodeEvent(r.Type, r.Data)
@@ -88,8 +96,9 @@ func (a *App) RefreshCatalog(ctx context.Context) error {
 			return err
 		}
 		history.Evolve(r.Version, e)
+		actors[r.Version] = r.Metadata.Actor
 	}
-	a.catalog.state.Store(&catalogState{history: history, fromStream: true})
+	a.catalog.state.Store(&catalogState{history: history, fromStream: true, actors: actors})
 	return nil
 }
 

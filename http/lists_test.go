@@ -75,6 +75,12 @@ var boundedLists = map[string]string{
 	"/api/v1/me/procedures":    "the catalog's procedures that can be filed online: bounded by the catalog",
 	"/ho-so-cua-toi/nop-ho-so": "the procedures a citizen can file online: bounded by the catalog",
 	"/can-bo/phan-anh":         "the feedback queue page: one page of the paged queue, and one line per stage (five)",
+	// The test catalog holds one procedure: catalog_test.go walks these over a catalog of several.
+	"/api/v1/catalog/procedures":                "paged (limit, after; the keyset Page envelope): walked page by page in TestCatalogHistoryThroughTheAPI",
+	"/api/v1/catalog/procedures/{code}/history": "paged (limit, after; the keyset Page envelope): walked page by page in TestCatalogHistoryThroughTheAPI",
+	"/api/v1/catalog/agencies/{code}/history":   "paged (limit, after; the keyset Page envelope), as the procedures' history",
+	"/can-bo/quan-tri/danh-muc":                 "the catalog page: one page of the paged procedures in force at a date",
+	"/can-bo/quan-tri/danh-muc/{code}/lich-su":  "one procedure's history page: one page of its paged versions",
 }
 
 // singleResources answer one thing (its own parts at most: a dossier's steps and history).
@@ -94,6 +100,7 @@ var singleResources = []string{
 	// form of one procedure (citizen_journey_test.go)
 	"/api/v1/me/dossiers/{ref}", "/api/v1/me/dossiers/{ref}/documents/{id}",
 	"/ho-so-cua-toi/ho-so/{id}", "/ho-so-cua-toi/ho-so/{id}/tep/{doc}", "/ho-so-cua-toi/nop-ho-so/{procedure}",
+	"/api/v1/catalog/procedures/{code}", // one procedure's version in force at a date
 }
 
 // TestNoListAnswersMoreThanItsPageSize (issue 12): no list endpoint answers more than its page

@@ -213,6 +213,7 @@ func NewServer(cfg Config) *Server {
 				s.documentRoutes(r)
 			})
 		}
+		r.With(s.authenticate).Group(s.catalogImportRoutes)
 		r.Group(func(r chi.Router) {
 			r.Use(s.authenticate, s.idempotent)
 			r.Post("/dossiers", s.receive)
@@ -232,6 +233,7 @@ func NewServer(cfg Config) *Server {
 			}
 			s.readModelRoutes(r)
 			s.feedbackRoutes(r)
+			s.catalogRoutes(r)
 			if s.accessLog != nil {
 				r.Get("/access-log", s.listAccessLog)
 			}

@@ -3,6 +3,7 @@ package inbound
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -63,6 +64,16 @@ func ParseProcedureList(data []byte) (ProcedureList, error) {
 	if list.ErrorCode != 0 {
 		return ProcedureList{}, fmt.Errorf("the portal answered error %d: %s", list.ErrorCode, list.Message)
 	}
+	list, err := checkList(list)
+	if err != nil {
+		return ProcedureList{}, fmt.Errorf("the portal's procedure list: %w", err)
+	}
+	return list, nil
+}
+
+// checkList checks what every procedure of a list needs: a code listed once, a name, a readable
+// resolution time, fees that are not negative.
+func checkList(list ProcedureList) (ProcedureList, error) {
 	var v domain.Validation
 	seen := map[string]bool{}
 	for i, p := range list.Result {
@@ -79,7 +90,7 @@ func ParseProcedureList(data []byte) (ProcedureList, error) {
 		}
 	}
 	if err := v.Err(); err != nil {
-		return ProcedureList{}, fmt.Errorf("the portal's procedure list: %w", err)
+		return ProcedureList{}, err
 	}
 	return list, nil
 }
@@ -262,4 +273,46 @@ func (d CatalogDiff) Apply(current *domain.Catalog) domain.Catalog {
 		next.Procedures = append(next.Procedures, p)
 	}
 	return next
+}
+
+// Updated lists the procedures the list changes, as they will stand: the portal's part taken from
+// the list, the province's (competent agency, workflow) kept.
+func (d CatalogDiff) Updated() []domain.Procedure {
+	updated := make([]domain.Procedure, len(d.Changed))
+	for i, c := range d.Changed {
+		updated[i] = c.updated
+	}
+	return updated
+}
+
+// RemovedCodes lists the codes of the procedures the list no longer holds.
+func (d CatalogDiff) RemovedCodes() []string {
+	codes := make([]string, len(d.Removed))
+	for i, p := range d.Removed {
+		codes[i] = p.Code
+	}
+	return codes
+}
+
+// ParseProcedureExport reads an export of the national procedure database: the JSON list as
+// LayDanhSachTTHC answers it, or an .xlsx workbook with the same columns (procedures_xlsx.go),
+// told apart by their content. Errors are invalid input naming the field at fault ("body" when
+// the file is unreadable as a whole).
+func ParseProcedureExport(data []byte, contentType string) (ProcedureList, error) {
+	var list ProcedureList
+	var err error
+	if bytes.HasPrefix(data, []byte("PK\x03\x04")) || strings.Contains(contentType, "spreadsheetml") {
+		list, err = ParseProcedureWorkbook(data)
+	} else {
+		list, err = ParseProcedureList(data)
+	}
+	if err == nil {
+		return list, nil
+	}
+	var invalid *domain.Error
+	if errors.As(err, &invalid) {
+		return ProcedureList{}, invalid
+	}
+	return ProcedureList{}, &domain.Error{Code: domain.EINVALID, Message: "invalid input",
+		Fields: []domain.FieldError{{Field: "body", Message: err.Error()}}}
 }
