@@ -43,7 +43,7 @@ type CatalogChange struct {
 	// InForceFrom is when motcua applies the change: the date of effect, or the recording when that
 	// is later — a dossier already received keeps the version it was received under.
 	InForceFrom time.Time `json:"in_force_from,omitzero"`
-	RecordedAt  time.Time `json:"recorded_at"`
+	RecordedAt  time.Time `json:"recorded_at,omitzero"` // zero on the history of a catalog without a stream
 }
 
 // CatalogImported: many procedures and agencies published or amended at once, and procedures
@@ -281,13 +281,13 @@ func (h *CatalogHistory) NextChangeAfter(t time.Time) time.Time {
 }
 
 // SeedCatalogHistory is the history of a catalog that has no stream yet: every agency and procedure
-// of c in force since always, at revision 0.
+// of c in force since always, at revision 1 — the revision it takes when the stream is seeded with
+// it (the first change of the catalog seeds it first), so what a dossier records meanwhile holds.
 func SeedCatalogHistory(c *Catalog) *CatalogHistory {
 	h := &CatalogHistory{}
 	if c != nil {
-		h.Evolve(0, CatalogImported{Source: CatalogSourceSeed, Agencies: c.Agencies, Procedures: c.Procedures})
+		h.Evolve(1, CatalogImported{Source: CatalogSourceSeed, Agencies: c.Agencies, Procedures: c.Procedures})
 	}
-	h.Revision = 0
 	return h
 }
 

@@ -25,12 +25,12 @@ import (
 const maxImportBytes = 16 << 20
 
 func (s *Server) catalogRoutes(r chi.Router) {
-	r.Get("/catalog/procedures", s.catalogProcedures)
-	r.Get("/catalog/procedures/{code}", s.catalogProcedure)
-	r.Get("/catalog/procedures/{code}/history", s.catalogVersionsOf(domain.CatalogKindProcedure))
-	r.Get("/catalog/agencies", s.catalogAgencies)
-	r.Get("/catalog/agencies/{code}/history", s.catalogVersionsOf(domain.CatalogKindAgency))
-	r.Get("/catalog/history", s.catalogHistory)
+	r.With(s.catalogReader).Get("/catalog/procedures", s.catalogProcedures)
+	r.With(s.catalogReader).Get("/catalog/procedures/{code}", s.catalogProcedure)
+	r.With(s.catalogReader).Get("/catalog/procedures/{code}/history", s.catalogVersionsOf(domain.CatalogKindProcedure))
+	r.With(s.catalogReader).Get("/catalog/agencies", s.catalogAgencies)
+	r.With(s.catalogReader).Get("/catalog/agencies/{code}/history", s.catalogVersionsOf(domain.CatalogKindAgency))
+	r.With(s.catalogReader).Get("/catalog/history", s.catalogHistory)
 	r.Post("/catalog/procedures", s.publishProcedure)
 	r.Post("/catalog/procedures/{code}/withdraw", s.withdrawProcedure)
 	r.Post("/catalog/agencies", s.publishAgency)
@@ -41,6 +41,18 @@ func (s *Server) catalogRoutes(r chi.Router) {
 // dossier's): an import repeated after it was recorded is refused by its revision (409).
 func (s *Server) catalogImportRoutes(r chi.Router) {
 	r.Post("/catalog/import", s.importCatalog)
+}
+
+// catalogReader lets through the officials who read anything (commands.ScopeFor): those of an
+// agency, inspectors and admins; an official of no agency reads nothing, the catalog included.
+func (s *Server) catalogReader(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, err := commands.ScopeFor(callerOf(r.Context()), ""); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // catalogMoment reads ?at= (YYYY-MM-DD: that day's end, Vietnam time, or an RFC 3339 instant);
