@@ -92,6 +92,7 @@ func (s *Pages) Mount(r chi.Router) {
 		r.Post("/can-bo/ho-so/{code}/{action}", s.actionSubmit)
 		r.Get("/can-bo/ho-so/{code}/in/{form}", s.printPage)
 		r.Get("/can-bo/ho-so/{code}/lich-su", s.historyPage)
+		s.catalogRoutes(r)
 		if s.documents {
 			r.Get("/can-bo/ho-so/{code}/tep/{id}", s.documentFile)
 		}

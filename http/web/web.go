@@ -73,6 +73,7 @@ type API interface {
 	SupplyFeedback(r *http.Request, code, information string) (*httpkit.Problem, error)
 	ActOnFeedback(r *http.Request, ref, action, version string, in FeedbackActionRequest) (*httpkit.Problem, error)
 	DocumentsAPI
+	CatalogAPI // pages_catalog.go
 }
 
 // record records a read of personal data by the signed-in official, when an access log is wired.

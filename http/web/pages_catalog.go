@@ -1,0 +1,197 @@
+package web
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/motcua/motcua/commands"
+	"github.com/motcua/motcua/domain"
+	"github.com/motcua/motcua/http/httpkit"
+)
+
+// The catalog's pages (docs/catalog.md, "The catalog's history"): every official sees the
+// procedures in force at a date and the history of each — inspectors check which fees and workflow
+// applied when; admins amend or withdraw a procedure from its history page. They show what the
+// API answers (GET /api/v1/catalog/…), and write through it.
+
+const catalogPath = "/can-bo/danh-muc"
+
+// CatalogAPI is the catalog's part of API: the procedures in force at a date (YYYY-MM-DD, "" for
+// now), one procedure's history, and an admin's new procedure or amendment (in.Procedure set) or
+// withdrawal.
+type CatalogAPI interface {
+	CatalogProcedures(r *http.Request, at, limit, after string) (CatalogPage, *httpkit.Problem, error)
+	CatalogVersions(r *http.Request, code, limit, after string) (CatalogVersionPage, *httpkit.Problem, error)
+	ChangeCatalog(r *http.Request, code string, in CatalogChangeRequest) (*httpkit.Problem, error)
+}
+
+// CatalogEntry is a procedure in force at a moment, as GET /api/v1/catalog/procedures lists it.
+type CatalogEntry struct {
+	Code      string               `json:"code"`
+	Name      string               `json:"name"`
+	Revision  uint64               `json:"revision"`
+	Change    domain.CatalogChange `json:"change"`
+	Procedure *domain.Procedure    `json:"procedure"`
+}
+
+// CatalogPage is a page of the catalog at a moment.
+type CatalogPage struct {
+	At       time.Time      `json:"at"`
+	Revision uint64         `json:"revision"`
+	Items    []CatalogEntry `json:"items"`
+	Next     string         `json:"next"`
+	Total    int            `json:"total"`
+}
+
+// CatalogVersion is one version of a procedure, with who recorded it.
+type CatalogVersion struct {
+	domain.CatalogVersion
+	RecordedBy struct {
+		ID   string `json:"id"`
+		Name string `json:"name"`
+	} `json:"recorded_by"`
+}
+
+// CatalogVersionPage is a page of a procedure's history, newest first.
+type CatalogVersionPage struct {
+	Items []CatalogVersion `json:"items"`
+	Next  string           `json:"next"`
+	Total int              `json:"total"`
+}
+
+// CatalogChangeRequest is an admin's amendment (Procedure set) or withdrawal of a procedure.
+type CatalogChangeRequest struct {
+	commands.CatalogTermsInput
+	Procedure *domain.Procedure `json:"procedure,omitempty"`
+}
+
+type catalogView struct {
+	At      string
+	Page    CatalogPage
+	NextURL string
+}
+
+type catalogHistoryView struct {
+	Code     string
+	Page     CatalogVersionPage
+	NextURL  string
+	Admin    bool
+	Latest   *CatalogVersion // the last recorded version, which an amendment replaces
+	Editable string          // its procedure as JSON, for the amendment form
+	Done     string          // "amended" or "withdrawn" after a change
+}
+
+func (s *Pages) catalogRoutes(r chi.Router) {
+	r.Get(catalogPath, s.catalogPage)
+	r.Get(catalogPath+"/{code}/lich-su", s.catalogHistoryPage)
+	r.Post(catalogPath+"/{code}", s.catalogChangeSubmit)
+}
+
+func (s *Pages) catalogProblem(w http.ResponseWriter, r *http.Request, problem *httpkit.Problem, err error) bool {
+	if err != nil {
+		s.logger.ErrorContext(r.Context(), "catalog page", "err", err)
+		s.renderError(w, r, http.StatusInternalServerError, "error.internal")
+		return true
+	}
+	if problem == nil {
+		return false
+	}
+	var fields []string
+	for _, f := range problem.Errors {
+		fields = append(fields, f.Field+": "+f.Message)
+	}
+	detail := problem.Detail
+	if len(fields) > 0 {
+		detail = strings.Join(fields, "; ")
+	}
+	key := errorKeyOf(problem.Status)
+	if problem.Status == http.StatusBadRequest {
+		key = "catalog.bad_change"
+	}
+	s.renderError(w, r, problem.Status, key, detail)
+	return true
+}
+
+// catalogPage: the procedures in force at a date (?ngay=YYYY-MM-DD, today by default).
+func (s *Pages) catalogPage(w http.ResponseWriter, r *http.Request) {
+	l := langOf(w, r)
+	q := r.URL.Query()
+	page := &catalogView{At: strings.TrimSpace(q.Get("ngay"))}
+	var problem *httpkit.Problem
+	var err error
+	page.Page, problem, err = s.api.CatalogProcedures(r, page.At, q.Get("limit"), q.Get("after"))
+	if s.catalogProblem(w, r, problem, err) {
+		return
+	}
+	if page.Page.Next != "" {
+		next := r.URL.Query()
+		next.Set("after", page.Page.Next)
+		page.NextURL = catalogPath + "?" + next.Encode()
+	}
+	s.render(w, r, http.StatusOK, "catalog", l.T("catalog.title"), page)
+}
+
+// catalogHistoryPage: one procedure's versions, newest first; admins amend or withdraw it here.
+func (s *Pages) catalogHistoryPage(w http.ResponseWriter, r *http.Request) {
+	l := langOf(w, r)
+	caller, _ := officialOf(r)
+	code := chi.URLParam(r, "code")
+	page := &catalogHistoryView{Code: code, Admin: caller.Has(commands.RoleAdmin), Done: r.URL.Query().Get("xong")}
+	var problem *httpkit.Problem
+	var err error
+	page.Page, problem, err = s.api.CatalogVersions(r, code, r.URL.Query().Get("limit"), r.URL.Query().Get("after"))
+	if s.catalogProblem(w, r, problem, err) {
+		return
+	}
+	if page.Page.Next != "" {
+		page.NextURL = catalogPath + "/" + url.PathEscape(code) + "/lich-su?after=" + url.QueryEscape(page.Page.Next)
+	}
+	if r.URL.Query().Get("after") == "" && len(page.Page.Items) > 0 {
+		latest := page.Page.Items[0]
+		page.Latest = &latest
+		if latest.Procedure != nil {
+			var b bytes.Buffer
+			enc := json.NewEncoder(&b)
+			enc.SetEscapeHTML(false)
+			enc.SetIndent("", "  ")
+			_ = enc.Encode(latest.Procedure)
+			page.Editable = b.String()
+		}
+	}
+	s.render(w, r, http.StatusOK, "catalog_history", l.T("catalog.history_title", code), page)
+}
+
+// catalogChangeSubmit: an admin's amendment (the procedure's JSON edited) or withdrawal.
+func (s *Pages) catalogChangeSubmit(w http.ResponseWriter, r *http.Request) {
+	code := chi.URLParam(r, "code")
+	revision, err := strconv.ParseUint(r.PostFormValue("revision"), 10, 64)
+	if err != nil {
+		s.renderError(w, r, http.StatusBadRequest, "error.bad_form", "revision")
+		return
+	}
+	in := CatalogChangeRequest{CatalogTermsInput: commands.CatalogTermsInput{Basis: r.PostFormValue("basis"),
+		EffectiveFrom: r.PostFormValue("effective_from"), Revision: revision}}
+	done := "withdrawn"
+	if r.PostFormValue("change") != "withdraw" {
+		var p domain.Procedure
+		dec := json.NewDecoder(strings.NewReader(r.PostFormValue("procedure")))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&p); err != nil {
+			s.renderError(w, r, http.StatusBadRequest, "catalog.bad_change", "procedure: "+err.Error())
+			return
+		}
+		in.Procedure, done = &p, "amended"
+	}
+	problem, err := s.api.ChangeCatalog(r, code, in)
+	if s.catalogProblem(w, r, problem, err) {
+		return
+	}
+	http.Redirect(w, r, catalogPath+"/"+url.PathEscape(code)+"/lich-su?xong="+done, http.StatusSeeOther)
+}
