@@ -27,7 +27,7 @@ type catalogSource struct {
 
 type catalogState struct {
 	history    *domain.CatalogHistory
-	fromStream bool // false: the catalog given to New or SetCatalog, the stream being empty
+	fromStream bool                        // false: the catalog given to New or SetCatalog, the stream being empty
 	actors     map[uint64]eventstore.Actor // who recorded each revision (the events' metadata)
 	now        *domain.Catalog
 	nowFrom    time.Time // the moment now was computed for
@@ -43,7 +43,9 @@ func newCatalogSource(c *domain.Catalog) *catalogSource {
 // SetCatalog replaces the catalog the App decides with by c, as if the stream were empty: for
 // tools and tests that hold a catalog of their own. A stream with changes takes over at the next
 // refresh.
-func (a *App) SetCatalog(c *domain.Catalog) { a.catalog.state.Store(&catalogState{history: domain.SeedCatalogHistory(c)}) }
+func (a *App) SetCatalog(c *domain.Catalog) {
+	a.catalog.state.Store(&catalogState{history: domain.SeedCatalogHistory(c)})
+}
 
 // Catalog is the catalog in force now, as this node last read the stream (RefreshCatalog); nil
 // for an App given no catalog whose stream is empty.

@@ -24,7 +24,7 @@ type clock struct {
 	at time.Time
 }
 
-func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.at }
+func (c *clock) now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.at }
 func (c *clock) set(t time.Time) { c.mu.Lock(); defer c.mu.Unlock(); c.at = t }
 
 // startedApp is serve starting on store: the test catalog as the seed, the stream folded.

@@ -333,8 +333,8 @@ type importDiff struct {
 }
 
 type importEntry struct {
-	Code    string             `json:"code"`
-	Name    string             `json:"name"`
+	Code    string              `json:"code"`
+	Name    string              `json:"name"`
 	Changes []importFieldChange `json:"changes,omitempty"`
 }
 

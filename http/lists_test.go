@@ -81,8 +81,8 @@ var boundedLists = map[string]string{
 	"/api/v1/catalog/agencies/{code}/history":   "paged (limit, after; the keyset Page envelope), as the procedures' history",
 	"/api/v1/catalog/agencies":                  "paged (limit, after; the keyset Page envelope): walked page by page in TestCatalogHistoryThroughTheAPI",
 	"/api/v1/catalog/history":                   "paged (limit, after; the keyset Page envelope): walked page by page in TestCatalogHistoryThroughTheAPI",
-	"/can-bo/danh-muc":                 "the catalog page: one page of the paged procedures in force at a date",
-	"/can-bo/danh-muc/{code}/lich-su":  "one procedure's history page: one page of its paged versions",
+	"/can-bo/danh-muc":                          "the catalog page: one page of the paged procedures in force at a date",
+	"/can-bo/danh-muc/{code}/lich-su":           "one procedure's history page: one page of its paged versions",
 }
 
 // singleResources answer one thing (its own parts at most: a dossier's steps and history).

@@ -476,7 +476,10 @@ func (s *Pages) loadDossierPage(r *http.Request, ref string) (*dossierPageView, 
 		Channels:        []domain.Channel{domain.ChannelDirect, domain.ChannelPostal, domain.ChannelOnline},
 		ReadOnly:        caller.Has(commands.RoleInspector) && !caller.Has(commands.RoleAdmin),
 	}
-	page.Procedure, _ = s.app.Catalog().Procedure(d.Procedure.Code)
+	// The workflow the dossier follows: its procedure as the catalog had it at receipt.
+	if page.Procedure, _, err = s.app.ProcedureOf(r.Context(), d); err != nil {
+		s.logger.ErrorContext(r.Context(), "dossier page: the procedure's version", "err", err)
+	}
 	if s.documents {
 		page.Files, page.Attach, page.FilesServed = filesOf(d), attachChoices(caller, d, page.Procedure), true
 	}
