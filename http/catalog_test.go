@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -183,4 +184,38 @@ func TestCatalogHistoryThroughTheAPI(t *testing.T) {
 	if applied["result"].(map[string]any)["revision"].(float64) != 3 || feeOn("2026-03-06") != 400000 {
 		t.Fatalf("import applied: %v; fee now %v", applied, feeOn("2026-03-06"))
 	}
+
+	// An admin amends through the history page's form (its CSRF token from the page), then withdraws.
+	adminPage := e.do("GET", "/can-bo/danh-muc/"+catalogPermit+"/lich-su", "", nil, "Cookie", "motcua_session="+admin)
+	csrf := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(adminPage.raw)
+	if adminPage.status != http.StatusOK || csrf == nil || !strings.Contains(adminPage.raw, `name="revision" value="3"`) {
+		t.Fatalf("the admin's history page (%d) has no amendment form at revision 3: %.500s", adminPage.status, adminPage.raw)
+	}
+	procedure, _ := json.Marshal(permitWithFee(t, e, admin, 500000))
+	submit := func(form url.Values) int {
+		form.Set("csrf", csrf[1])
+		req, _ := http.NewRequest("POST", e.url+"/can-bo/danh-muc/"+catalogPermit, strings.NewReader(form.Encode()))
+		req.Header.Set("Cookie", "motcua_session="+admin)
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		resp, err := noRedirects.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	form := url.Values{"revision": {"3"}, "basis": {"QĐ 950/QĐ-UBND"}, "effective_from": {"2026-03-05"}, "procedure": {string(procedure)}, "change": {"amend"}}
+	if status := submit(form); status != http.StatusSeeOther || feeOn("2026-03-06") != 500000 {
+		t.Fatalf("the page's amendment answered %d; fee now %v", status, feeOn("2026-03-06"))
+	}
+	if status := submit(form); status != http.StatusConflict {
+		t.Errorf("the same form again answered %d, want 409 (its version is replaced)", status)
+	}
+	form.Set("revision", "4")
+	form.Set("change", "withdraw")
+	if status := submit(form); status != http.StatusSeeOther {
+		t.Fatalf("the page's withdrawal answered %d", status)
+	}
+	e.expect(e.do("GET", "/api/v1/catalog/procedures/"+catalogPermit+"?at=2026-03-06", inspector, nil), http.StatusNotFound)
+	e.expect(e.do("POST", "/api/v1/dossiers", desk, validReceipt()), http.StatusBadRequest) // no longer received
 }

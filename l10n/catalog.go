@@ -41,6 +41,7 @@ var catalogMessages = map[string][2]string{
 	"catalog.withdrawn":      {"đã bãi bỏ", "withdrawn"},
 	"catalog.amend":          {"Sửa đổi thủ tục", "Amend the procedure"},
 	"catalog.withdraw":       {"Bãi bỏ thủ tục", "Withdraw the procedure"},
+	"catalog.publish":        {"Công bố thủ tục mới", "Publish a new procedure"},
 	"catalog.procedure_json": {"Nội dung thủ tục (JSON, như tệp danh mục)", "The procedure (JSON, as in the catalog file)"},
 	"catalog.bad_change":     {"Thay đổi không hợp lệ, chưa ghi nhận gì.", "The change is not valid; nothing was recorded."},
 	"catalog.done_amended":   {"Đã ghi nhận sửa đổi.", "The amendment is recorded."},

@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -73,6 +74,7 @@ type CatalogChangeRequest struct {
 }
 
 type catalogView struct {
+	Admin   bool // shows the form publishing a new procedure
 	At      string
 	Page    CatalogPage
 	NextURL string
@@ -91,6 +93,7 @@ type catalogHistoryView struct {
 func (s *Pages) catalogRoutes(r chi.Router) {
 	r.Get(catalogPath, s.catalogPage)
 	r.Get(catalogPath+"/{code}/lich-su", s.catalogHistoryPage)
+	r.Post(catalogPath, s.catalogChangeSubmit) // a new procedure
 	r.Post(catalogPath+"/{code}", s.catalogChangeSubmit)
 }
 
@@ -123,7 +126,8 @@ func (s *Pages) catalogProblem(w http.ResponseWriter, r *http.Request, problem *
 func (s *Pages) catalogPage(w http.ResponseWriter, r *http.Request) {
 	l := langOf(w, r)
 	q := r.URL.Query()
-	page := &catalogView{At: strings.TrimSpace(q.Get("ngay"))}
+	caller, _ := officialOf(r)
+	page := &catalogView{At: strings.TrimSpace(q.Get("ngay")), Admin: caller.Has(commands.RoleAdmin)}
 	var problem *httpkit.Problem
 	var err error
 	page.Page, problem, err = s.api.CatalogProcedures(r, page.At, q.Get("limit"), q.Get("after"))
@@ -168,10 +172,10 @@ func (s *Pages) catalogHistoryPage(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "catalog_history", l.T("catalog.history_title", code), page)
 }
 
-// catalogChangeSubmit: an admin's amendment (the procedure's JSON edited) or withdrawal.
+// catalogChangeSubmit: an admin's new procedure or amendment (the procedure's JSON) or withdrawal.
 func (s *Pages) catalogChangeSubmit(w http.ResponseWriter, r *http.Request) {
 	code := chi.URLParam(r, "code")
-	revision, err := strconv.ParseUint(r.PostFormValue("revision"), 10, 64)
+	revision, err := strconv.ParseUint(cmp.Or(r.PostFormValue("revision"), "0"), 10, 64)
 	if err != nil {
 		s.renderError(w, r, http.StatusBadRequest, "error.bad_form", "revision")
 		return
@@ -188,6 +192,7 @@ func (s *Pages) catalogChangeSubmit(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		in.Procedure, done = &p, "amended"
+		code = cmp.Or(code, p.Code)
 	}
 	problem, err := s.api.ChangeCatalog(r, code, in)
 	if s.catalogProblem(w, r, problem, err) {
