@@ -7,10 +7,12 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/motcua/motcua/commands"
+	"github.com/motcua/motcua/engine"
 )
 
 const catalogPermit = "1.009972"
@@ -218,4 +220,45 @@ func TestCatalogHistoryThroughTheAPI(t *testing.T) {
 	}
 	e.expect(e.do("GET", "/api/v1/catalog/procedures/"+catalogPermit+"?at=2026-03-06", inspector, nil), http.StatusNotFound)
 	e.expect(e.do("POST", "/api/v1/dossiers", desk, validReceipt()), http.StatusBadRequest) // no longer received
+}
+
+// On SQLite and PostgreSQL: two admins amend the same version at once — one wins, the other is
+// 409 — and the fee amended applies to the dossier received after it, not to the one before.
+func TestCatalogAmendmentOnBothStores(t *testing.T) {
+	for _, d := range []engine.Dialect{engine.SQLite, engine.PostgreSQL} {
+		t.Run(string(d), func(t *testing.T) {
+			x := newExportEnv(t, d)
+			admin := x.token("quantri", "", commands.RoleAdmin)
+			desk := x.token("tiepnhan1", centre, commands.RoleReception)
+			before := x.expect(x.do("POST", "/api/v1/dossiers", desk, validReceipt()), http.StatusCreated).body["code"].(string)
+			statuses := make([]int, 2)
+			var wg sync.WaitGroup
+			for i := range statuses {
+				body := map[string]any{"procedure": permitWithFee(t, x.env, admin, 200000+100000*i), "basis": "QĐ 812/QĐ-UBND",
+					"effective_from": "2026-03-02", "revision": 1}
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					statuses[i] = x.do("POST", "/api/v1/catalog/procedures", admin, body).status
+				}()
+			}
+			wg.Wait()
+			slices.Sort(statuses)
+			if statuses[0] != http.StatusOK || statuses[1] != http.StatusConflict {
+				t.Fatalf("two amendments of revision 1 answered %v, want one 200 and one 409", statuses)
+			}
+			current := x.expect(x.do("GET", "/api/v1/catalog/procedures/"+catalogPermit, desk, nil), http.StatusOK).body["procedure"].(map[string]any)
+			winner := current["fees"].([]any)[0].(map[string]any)["amount"].(float64)
+			if winner != 200000 && winner != 300000 {
+				t.Fatalf("the catalog's fee is %v, neither amendment's", winner)
+			}
+			after := x.expect(x.do("POST", "/api/v1/dossiers", desk, validReceipt()), http.StatusCreated).body["code"].(string)
+			for code, want := range map[string]float64{before: 150000, after: winner} {
+				x.expect(x.do("POST", "/api/v1/dossiers/"+code+"/fee", desk, map[string]any{}), http.StatusOK)
+				if got := x.expect(x.do("GET", "/api/v1/dossiers/"+code, desk, nil), http.StatusOK).body["fees_due"].(float64); got != want {
+					t.Errorf("%s owes %v, want %v", code, got, want)
+				}
+			}
+		})
+	}
 }
