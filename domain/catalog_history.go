@@ -211,28 +211,24 @@ func (h *CatalogHistory) VersionsOf(kind, code string) []CatalogVersion {
 // Versions lists every version, oldest first. The slice is h's: do not change it.
 func (h *CatalogHistory) Versions() []CatalogVersion { return h.versions }
 
-// At is the catalog in force at moment t as revision upTo knew it: of each procedure and agency, the
-// version recorded by then whose time in force is the latest not after t (the later revision when
-// two start together). A dossier received at t under revision r keeps At(t, r) for life.
+// At is the catalog in force at moment t as revision upTo knew it: of each procedure and agency,
+// the version InForce chooses. A dossier received at t under revision r keeps At(t, r) for life.
 func (h *CatalogHistory) At(t time.Time, upTo uint64) *Catalog {
-	chosen := map[string]int{}
+	candidates := map[string][]int{}
 	var order []string
 	for i, v := range h.versions {
 		if v.Revision > upTo || v.Change.InForceFrom.After(t) {
 			continue
 		}
 		k := catalogKey(v.Kind, v.Code)
-		j, seen := chosen[k]
-		if !seen {
+		if _, seen := candidates[k]; !seen {
 			order = append(order, k)
 		}
-		if !seen || !v.Change.InForceFrom.Before(h.versions[j].Change.InForceFrom) {
-			chosen[k] = i
-		}
+		candidates[k] = append(candidates[k], i)
 	}
 	c := &Catalog{Agencies: []Agency{}, Procedures: []Procedure{}}
 	for _, k := range order {
-		v := h.versions[chosen[k]]
+		v := h.versions[h.pick(candidates[k])]
 		switch {
 		case v.Withdrawn:
 		case v.Agency != nil:
@@ -250,22 +246,53 @@ func (h *CatalogHistory) At(t time.Time, upTo uint64) *Catalog {
 	return c
 }
 
-// ProcedureAt is the procedure code as At(t, upTo) has it, without building the whole catalog.
-func (h *CatalogHistory) ProcedureAt(code string, t time.Time, upTo uint64) (Procedure, bool) {
-	var chosen *CatalogVersion
-	for i := range h.versions {
-		v := &h.versions[i]
-		if v.Kind != CatalogKindProcedure || v.Code != code || v.Revision > upTo || v.Change.InForceFrom.After(t) {
+// pick chooses among the versions of one procedure or agency in force (indexes into h.versions)
+// the one that applies: a version replaced by another one in force no longer applies — an amendment
+// of a scheduled version supersedes it even when it comes into force first — and of the others the
+// latest in force wins, the later revision when two start together.
+func (h *CatalogHistory) pick(candidates []int) int {
+	replaced := map[uint64]bool{}
+	for _, i := range candidates {
+		replaced[h.versions[i].Replaces] = true
+	}
+	chosen := -1
+	for _, i := range candidates {
+		v := h.versions[i]
+		if replaced[v.Revision] {
 			continue
 		}
-		if chosen == nil || !v.Change.InForceFrom.Before(chosen.Change.InForceFrom) {
-			chosen = v
+		if chosen < 0 || !v.Change.InForceFrom.Before(h.versions[chosen].Change.InForceFrom) {
+			chosen = i
 		}
 	}
-	if chosen == nil || chosen.Procedure == nil {
+	if chosen < 0 { // each version replaces an earlier one, so one is always left; be safe
+		chosen = candidates[len(candidates)-1]
+	}
+	return chosen
+}
+
+// InForce is the version of a procedure or agency that applies at moment t as revision upTo knew
+// it (a withdrawal included: check Withdrawn), and whether there is one.
+func (h *CatalogHistory) InForce(kind, code string, t time.Time, upTo uint64) (CatalogVersion, bool) {
+	var candidates []int
+	for i, v := range h.versions {
+		if v.Kind == kind && v.Code == code && v.Revision <= upTo && !v.Change.InForceFrom.After(t) {
+			candidates = append(candidates, i)
+		}
+	}
+	if len(candidates) == 0 {
+		return CatalogVersion{}, false
+	}
+	return h.versions[h.pick(candidates)], true
+}
+
+// ProcedureAt is the procedure code as At(t, upTo) has it, without building the whole catalog.
+func (h *CatalogHistory) ProcedureAt(code string, t time.Time, upTo uint64) (Procedure, bool) {
+	v, ok := h.InForce(CatalogKindProcedure, code, t, upTo)
+	if !ok || v.Procedure == nil {
 		return Procedure{}, false
 	}
-	return *chosen.Procedure, true
+	return *v.Procedure, true
 }
 
 // NextChangeAfter is the first moment after t at which a recorded version comes into force, or zero

@@ -146,3 +146,36 @@ func assertField(t *testing.T, err error, field string) {
 	}
 	t.Fatalf("field errors %+v do not name %s", e.Fields, field)
 }
+
+// An amendment scheduled for the 12th, then amended again (replacing it) from the 5th: from the 5th
+// the second applies, and it still does after the 12th — the version it replaced never comes back.
+func TestCatalogAmendmentOfAScheduledVersionSupersedesIt(t *testing.T) {
+	h := seededHistory(t)
+	code := h.At(decidedAt, 1).ProcedureCodes()[0]
+	first, err := amendFee(t, h, 1, 300000) // from the 12th
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.Evolve(2, first[0])
+	p, _ := h.At(decidedAt, 2).Procedure(code)
+	p.Fees = []domain.Fee{{Name: "Lệ phí", Amount: 200000}}
+	fifth := time.Date(2025, time.March, 5, 0, 0, 0, 0, domain.VietnamTime)
+	second, err := domain.DecideCatalog(h, domain.PublishProcedure{
+		CatalogTerms: domain.CatalogTerms{Basis: "Quyết định 500/QĐ-UBND", EffectiveFrom: fifth, At: decidedAt.Add(time.Hour)},
+		Procedure:    p, Replaces: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.Evolve(3, second[0])
+	for _, at := range []time.Time{fifth, effective, effective.AddDate(1, 0, 0)} {
+		if p, _ := h.ProcedureAt(code, at, 3); p.TotalFees() != 200000 {
+			t.Errorf("on %v the fee is %d, want the second amendment's 200000", at, p.TotalFees())
+		}
+		if p, _ := h.At(at, 3).Procedure(code); p.TotalFees() != 200000 {
+			t.Errorf("the catalog of %v has fee %d, want 200000", at, p.TotalFees())
+		}
+	}
+	if p, _ := h.ProcedureAt(code, effective, 2); p.TotalFees() != 300000 {
+		t.Errorf("revision 2 knew fee %d from the 12th, want 300000", p.TotalFees())
+	}
+}

@@ -154,19 +154,10 @@ func (s *Server) catalogPage(w http.ResponseWriter, r *http.Request, kind string
 	writeJSON(w, http.StatusOK, catalogAnswer{At: at, Revision: history.Revision, Page: page})
 }
 
-// inForce is the version of kind/code in force at t: the one At chose.
+// inForce is the version of kind/code in force at t, as At chooses it; false when none or withdrawn.
 func inForce(h *domain.CatalogHistory, kind, code string, t time.Time) (domain.CatalogVersion, bool) {
-	var chosen domain.CatalogVersion
-	found := false
-	for _, v := range h.VersionsOf(kind, code) {
-		if v.Change.InForceFrom.After(t) {
-			continue
-		}
-		if !found || !v.Change.InForceFrom.Before(chosen.Change.InForceFrom) {
-			chosen, found = v, true
-		}
-	}
-	return chosen, found && !chosen.Withdrawn
+	v, ok := h.InForce(kind, code, t, h.Revision)
+	return v, ok && !v.Withdrawn
 }
 
 // catalogProcedures: GET /api/v1/catalog/procedures?at=&limit=&after= — the procedures in force
