@@ -69,7 +69,7 @@ const maxFilesPerRequest = 50
 // the one-stop centre of the province — else the competent agency itself.
 func (a *App) OnlineReceivingUnit(p domain.Procedure) string {
 	if len(p.Workflow) > 0 {
-		if _, ok := a.Catalog.Agency(p.Workflow[0].Unit); ok {
+		if _, ok := a.Catalog().Agency(p.Workflow[0].Unit); ok {
 			return p.Workflow[0].Unit
 		}
 	}
@@ -86,14 +86,17 @@ func (a *App) SubmitOnline(ctx context.Context, citizen Citizen, in OnlineSubmis
 	if err := domain.CheckTextFields(in); err != nil {
 		return Result{}, err
 	}
-	procedure, ok := a.Catalog.Procedure(in.ProcedureCode)
+	catalog, _, err := a.currentCatalog(ctx)
+	if err != nil {
+		return Result{}, err
+	}
+	procedure, ok := catalog.Procedure(in.ProcedureCode)
 	if !ok {
 		return Result{}, invalidField("procedure_code", "is not a procedure of the catalog")
 	}
 	now := a.now()
 	// A reception unit that ceased (a merger) hands its online dossiers to its successor.
-	unit := a.Catalog.SuccessorAt(a.OnlineReceivingUnit(procedure), now)
-	var err error
+	unit := catalog.SuccessorAt(a.OnlineReceivingUnit(procedure), now)
 	if procedure, err = a.successorOf(unit, procedure, now); err != nil {
 		return Result{}, err
 	}
@@ -178,7 +181,11 @@ func (a *App) AnswerSupplement(ctx context.Context, citizen Citizen, ref string,
 	if d.Status != domain.StatusSupplementRequested || d.PendingSupplement == nil {
 		return Result{}, &domain.TransitionError{Action: domain.ActionSupplement, Status: d.Status, Reason: "no supplement request awaits an answer"}
 	}
-	attachable := d.AttachableComponents(a.catalogComponents(d))
+	components, err := a.catalogComponents(ctx, d)
+	if err != nil {
+		return Result{}, err
+	}
+	attachable := d.AttachableComponents(components)
 	attached, err := a.citizenFiles(ctx, citizen, d, attachable, files, own)
 	if err != nil {
 		return Result{}, err
@@ -202,7 +209,7 @@ func (a *App) AnswerSupplement(ctx context.Context, citizen Citizen, ref string,
 		if len(missing) > 0 {
 			return eventstore.Actor{}, nil, invalidField("component", "a file is required for every missing item; missing: %s", strings.Join(missing, "; "))
 		}
-		events, err := attachAll(d, attached, a.catalogComponents(d), a.maxDossierBytes(), now)
+		events, err := attachAll(d, attached, components, a.maxDossierBytes(), now)
 		if err != nil {
 			return eventstore.Actor{}, nil, err
 		}

@@ -51,7 +51,7 @@ func citizen(ctx context.Context) commands.Citizen {
 // lets a citizen file them online (full or partial), with the components to send a file for.
 func (s *Server) listOnlineProcedures(w http.ResponseWriter, _ *http.Request) {
 	out := httpkit.OnlineProcedures{Items: []httpkit.OnlineProcedure{}}
-	for _, p := range s.app.Catalog.Procedures {
+	for _, p := range s.app.Catalog().Procedures {
 		if p.OnlineLevel != "full" && p.OnlineLevel != "partial" {
 			continue
 		}
