@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/motcua/motcua/blobstore"
-	"github.com/motcua/motcua/domain"
 	"github.com/motcua/motcua/eventstore"
 	mhttp "github.com/motcua/motcua/http"
 )
@@ -64,34 +63,19 @@ func sweepJSON(r blobstore.SweepResult) map[string]int {
 }
 
 // referencedBlobs reads every blob a dossier.document_attached event names, from the events as
-// stored (the blob's name is not personal data: it is never sealed).
+// stored (the blob's name is not personal data: it is never sealed). An event that does not decode
+// may still name a blob: then nothing is swept.
 func referencedBlobs(store eventstore.Store) blobstore.Referenced {
 	return func(ctx context.Context) (map[string]bool, error) {
 		named := map[string]bool{}
-		from := eventstore.Start
-		for {
-			page, err := store.ReadAll(ctx, from, 1000)
-			if err != nil {
-				return nil, err
-			}
-			for _, e := range page {
-				if e.Type != domain.TypeDocumentAttached {
-					continue
-				}
-				var ref struct {
-					Blob string `json:"blob"`
-				}
-				if err := json.Unmarshal(e.Data, &ref); err != nil {
-					// An event that does not decode may still name a blob: sweep nothing.
-					return nil, fmt.Errorf("%s v%d: %w", e.Stream, e.Version, err)
-				}
-				named[ref.Blob] = true
-			}
-			if len(page) < 1000 {
-				return named, nil
-			}
-			from = page[len(page)-1].Position
+		err := eachAttachedFile(ctx, store, func(_ eventstore.RecordedEvent, ref attachedFile) error {
+			named[ref.Blob] = true
+			return nil
+		})
+		if err != nil {
+			return nil, err
 		}
+		return named, nil
 	}
 }
 

@@ -155,44 +155,61 @@ type documentReport struct {
 	Findings []documentFinding `json:"findings"`
 }
 
-// verifyDocuments checks that every file a dossier.document_attached event references exists
-// and hashes to its name. It reads the events as stored, needing no personal-data key: a sealed
-// file of an erased applicant still verifies (blobstore.Store.Verify re-hashes the ciphertext).
-func verifyDocuments(ctx context.Context, store eventstore.Store, blobs *blobstore.Store) (documentReport, error) {
-	report := documentReport{Findings: []documentFinding{}}
+// attachedFile is what verify and the sweep read of a dossier.document_attached event: the
+// members in clear (the file's name is sealed in the stored bytes; its blob is not personal data).
+type attachedFile struct {
+	DocumentID string `json:"document_id"`
+	Blob       string `json:"blob"`
+}
+
+// eachAttachedFile calls visit with every file a dossier.document_attached event of the log
+// references, reading the events as stored, in pages. An event that does not decode stops the
+// walk: it may still name a file.
+func eachAttachedFile(ctx context.Context, store eventstore.Store, visit func(e eventstore.RecordedEvent, ref attachedFile) error) error {
+	const pageSize = 1000
 	from := eventstore.Start
 	for {
-		page, err := store.ReadAll(ctx, from, 1000)
+		page, err := store.ReadAll(ctx, from, pageSize)
 		if err != nil {
-			return report, err
+			return err
 		}
 		for _, e := range page {
 			if e.Type != domain.TypeDocumentAttached {
 				continue
 			}
-			// Only the members verify needs: the file's name is sealed in the stored bytes.
-			var ref struct {
-				DocumentID string `json:"document_id"`
-				Blob       string `json:"blob"`
-			}
+			var ref attachedFile
 			if err := json.Unmarshal(e.Data, &ref); err != nil {
-				return report, fmt.Errorf("%s v%d: %w", e.Stream, e.Version, err)
+				return fmt.Errorf("%s v%d: %w", e.Stream, e.Version, err)
 			}
-			report.Files++
-			switch err := blobs.Verify(ctx, ref.Blob); {
-			case errors.Is(err, blobstore.ErrNotFound):
-				report.Findings = append(report.Findings, documentFinding{e.Stream, e.Version, ref.DocumentID, ref.Blob, "missing"})
-			case errors.Is(err, blobstore.ErrCorrupt), errors.Is(err, blobstore.ErrBadHash):
-				report.Findings = append(report.Findings, documentFinding{e.Stream, e.Version, ref.DocumentID, ref.Blob, "corrupt"})
-			case err != nil:
-				return report, err
+			if err := visit(e, ref); err != nil {
+				return err
 			}
 		}
-		if len(page) < 1000 {
-			return report, nil
+		if len(page) < pageSize {
+			return nil
 		}
 		from = page[len(page)-1].Position
 	}
+}
+
+// verifyDocuments checks that every file a dossier.document_attached event references exists
+// and hashes to its name. It reads the events as stored, needing no personal-data key: a sealed
+// file of an erased applicant still verifies (blobstore.Store.Verify re-hashes the ciphertext).
+func verifyDocuments(ctx context.Context, store eventstore.Store, blobs *blobstore.Store) (documentReport, error) {
+	report := documentReport{Findings: []documentFinding{}}
+	err := eachAttachedFile(ctx, store, func(e eventstore.RecordedEvent, ref attachedFile) error {
+		report.Files++
+		switch err := blobs.Verify(ctx, ref.Blob); {
+		case errors.Is(err, blobstore.ErrNotFound):
+			report.Findings = append(report.Findings, documentFinding{e.Stream, e.Version, ref.DocumentID, ref.Blob, "missing"})
+		case errors.Is(err, blobstore.ErrCorrupt), errors.Is(err, blobstore.ErrBadHash):
+			report.Findings = append(report.Findings, documentFinding{e.Stream, e.Version, ref.DocumentID, ref.Blob, "corrupt"})
+		case err != nil:
+			return err
+		}
+		return nil
+	})
+	return report, err
 }
 
 func printDocumentReport(w io.Writer, r documentReport) {
