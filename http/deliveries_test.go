@@ -144,7 +144,7 @@ func newDeliveriesEnv(t *testing.T, d engine.Dialect, withOutbox bool) *deliveri
 	server := mhttp.NewServer(mhttp.Config{App: app, ReadDB: db, Tokens: mhttp.TokenVerifier{Key: key.Public().(ed25519.PublicKey)},
 		Logger: slog.New(slog.NewTextHandler(logs, nil)), PublicStatusUpdates: runner, PublicRequestsPerMinute: 10000,
 		Deliveries: &mhttp.DeliveriesConfig{Dialect: d, Destinations: []string{"email", "sms"}}})
-	ts := httptest.NewServer(server)
+	ts := httptest.NewServer(checkContract(t, server))
 	done := make(chan error, 1)
 	go func() { done <- feeder.Run(ctx) }()
 	t.Cleanup(func() {

@@ -125,9 +125,10 @@ func newDocEnvLimited(t testing.TB, store eventstore.Store, db *sql.DB, maxFile,
 			return events.Sealed.Erase(ctx, idNumber)
 		})})
 	handled := new(atomic.Int64)
+	checked := checkContract(t, server)
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		defer handled.Add(1)
-		server.ServeHTTP(w, r)
+		checked.ServeHTTP(w, r)
 	}))
 	t.Cleanup(ts.Close)
 	tt, _ := t.(*testing.T) // nil in a benchmark, which uses none of env's helpers that need it

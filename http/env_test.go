@@ -119,9 +119,10 @@ func buildEnv(t *testing.T, opts envOptions) *env {
 		opts.configureAt(&cfg, "http://"+ts.Listener.Addr().String())
 	}
 	server := mhttp.NewServer(cfg)
-	ts.Config.Handler = server
+	ts.Config.Handler = checkContract(t, server)
 	if opts.connections != nil {
 		ts.Config = server.HTTPServer(*opts.connections)
+		ts.Config.Handler = checkContract(t, server)
 		ts.Listener = mhttp.Listener(ts.Listener, *opts.connections)
 	}
 	ts.Start()

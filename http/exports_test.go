@@ -84,7 +84,7 @@ func newExportEnv(t *testing.T, d engine.Dialect) *exportEnv {
 	feeder.Logger = quiet
 	server := mhttp.NewServer(mhttp.Config{App: app, ReadDB: readDB, Tokens: mhttp.TokenVerifier{Key: key.Public().(ed25519.PublicKey)},
 		Logger: quiet})
-	ts := httptest.NewServer(server)
+	ts := httptest.NewServer(checkContract(t, server))
 	done := make(chan error, 1)
 	go func() { done <- feeder.Run(ctx) }()
 	t.Cleanup(func() {

@@ -195,7 +195,7 @@ func TestMetricsAreServedWhenConfigured(t *testing.T) {
 		{promhttp.HandlerFor(registry, promhttp.HandlerOpts{}), http.StatusOK},
 		{nil, http.StatusNotFound},
 	} {
-		ts := httptest.NewServer(mhttp.NewServer(mhttp.Config{App: app, ReadDB: store.DB(), Logger: slog.New(slog.DiscardHandler), Metrics: tc.metrics}))
+		ts := httptest.NewServer(checkContract(t, mhttp.NewServer(mhttp.Config{App: app, ReadDB: store.DB(), Logger: slog.New(slog.DiscardHandler), Metrics: tc.metrics})))
 		// A scrape waits only a bounded time for the lag, measured in the background: on a
 		// loaded machine the first scrapes may say the lag is stale, a later one has it.
 		const lagLine = `motcua_projection_lag_events{projection="public_status"} 0`

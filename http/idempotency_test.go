@@ -100,7 +100,7 @@ func newBackendEnv(t *testing.T, store eventstore.Store, readDB *sql.DB, configu
 		configure(&cfg)
 	}
 	server := mhttp.NewServer(cfg)
-	ts := httptest.NewServer(server)
+	ts := httptest.NewServer(checkContract(t, server))
 	t.Cleanup(ts.Close)
 	return &backendEnv{env: &env{t: t, url: ts.URL, events: store, app: app, server: server, key: key, clock: clock, cal: cal}, readDB: readDB}
 }

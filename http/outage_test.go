@@ -58,7 +58,7 @@ func TestStoreOutageAnswers503AndNotReady(t *testing.T) {
 	runner := feeder.Runner(projections.PublicStatusView{}.Name())
 	server := mhttp.NewServer(mhttp.Config{App: app, ReadDB: db, Tokens: mhttp.TokenVerifier{Key: key.Public().(ed25519.PublicKey)},
 		Logger: quiet, PublicStatusUpdates: runner})
-	ts := httptest.NewServer(server)
+	ts := httptest.NewServer(checkContract(t, server))
 	t.Cleanup(ts.Close)
 	engineCtx, stopEngine := context.WithCancel(context.Background())
 	engineDone := make(chan error, 1)

@@ -101,7 +101,7 @@ func newPayEnv(t *testing.T, store eventstore.Store, readDB *sql.DB) *payEnv {
 	gateway := &payment.VNPay{BaseURL: simServer.URL, TmnCode: simTmnCode, Secret: []byte(simSecret)}
 	server := mhttp.NewServer(mhttp.Config{App: app, ReadDB: readDB, Tokens: mhttp.TokenVerifier{Key: key.Public().(ed25519.PublicKey)},
 		Logger: logger, Payments: &mhttp.PaymentsConfig{Gateway: gateway}})
-	ts := httptest.NewServer(server)
+	ts := httptest.NewServer(checkContract(t, server))
 	t.Cleanup(ts.Close)
 	t.Cleanup(sim.Wait)
 	gateway.ReturnURL = ts.URL + "/thanh-toan/ket-qua"

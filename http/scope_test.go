@@ -51,10 +51,10 @@ func (e *env) waitReadModels() {
 }
 
 // officialOnly reports whether a route serves officials alone: the JSON API but its public part and
-// the catalog, and the officials' pages but signing in and out.
+// the catalog and the API's contract, and the officials' pages but signing in and out.
 func officialOnly(pattern string) bool {
 	switch {
-	case strings.HasPrefix(pattern, "/api/v1/public/"), pattern == "/api/v1/procedures",
+	case strings.HasPrefix(pattern, "/api/v1/public/"), pattern == "/api/v1/procedures", pattern == "/api/v1/openapi.json",
 		strings.HasPrefix(pattern, "/can-bo/dang-nhap"), strings.HasPrefix(pattern, "/can-bo/dang-xuat"):
 		return false
 	}

@@ -189,6 +189,7 @@ func NewServer(cfg Config) *Server {
 	r.With(s.publicBudget(rateLimited)).Group(s.citizenRoutes)
 	r.Route("/api/v1", func(r chi.Router) {
 		r.Get("/procedures", s.listProcedures)
+		r.Get("/openapi.json", s.openAPI)
 		r.Route("/public", func(r chi.Router) {
 			r.Use(s.publicBudget(rateLimited))
 			s.publicFileRoutes(r) // streamed: not behind the idempotency middleware, which holds a body

@@ -1,0 +1,340 @@
+package http_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/go-chi/chi/v5"
+
+	"github.com/motcua/motcua/commands"
+	"github.com/motcua/motcua/docs"
+	"github.com/motcua/motcua/engine"
+	"github.com/motcua/motcua/eventstore"
+	mhttp "github.com/motcua/motcua/http"
+	"github.com/motcua/motcua/http/httpkit"
+	"github.com/motcua/motcua/integrations/payment"
+	"github.com/motcua/motcua/integrations/portal/inbound"
+)
+
+// The API's contract is docs/openapi.yaml. Every test server of this package is wrapped in
+// checkContract, which checks each request the tests make to a route the contract covers, and
+// each answer, against it; and TestEveryRouteIsInTheContract checks that the router and the
+// contract name the same operations. So the document cannot drift from the code: a field, a
+// status, a media type or a route changed on one side only fails the tests.
+
+// contract is docs/openapi.yaml, loaded and validated once.
+var contract = sync.OnceValues(func() (*openapi3.T, error) {
+	loader := openapi3.NewLoader()
+	doc, err := loader.LoadFromData(docs.OpenAPIYAML)
+	if err != nil {
+		return nil, err
+	}
+	if err := doc.Validate(loader.Context); err != nil {
+		return nil, fmt.Errorf("docs/openapi.yaml is not a valid OpenAPI document: %w", err)
+	}
+	return doc, nil
+})
+
+// inContract says whether the contract describes the route pattern (or path): the JSON API and
+// the operators' probes. The pages are not an API.
+func inContract(path string) bool {
+	return strings.HasPrefix(path, "/api/v1/") || slices.Contains([]string{"/healthz", "/readyz", "/metrics"}, path)
+}
+
+// maxCheckedBody bounds the answer kept for checking; a larger one (a year's register as CSV) is
+// checked for its status, headers and media type only.
+const maxCheckedBody = 4 << 20
+
+// contractChecker wraps a test server's handler; what does not match the contract is reported
+// when the test ends, after the server has closed (live feeds answer until then).
+type contractChecker struct {
+	next     http.Handler
+	routes   chi.Routes // next's routes: the route a request takes, whatever middleware answers it
+	doc      *openapi3.T
+	mu       sync.Mutex
+	failures []string
+}
+
+// checkContract wraps next so that every request to the API and every answer is checked against
+// docs/openapi.yaml; a mismatch fails t. Wrap before the server starts, so that the report
+// comes after the server's own clean-up.
+func checkContract(t testing.TB, server *mhttp.Server) http.Handler {
+	t.Helper()
+	doc, err := contract()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &contractChecker{next: server, routes: server.Routes(), doc: doc}
+	t.Cleanup(func() {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		for _, f := range c.failures {
+			t.Errorf("docs/openapi.yaml: %s", f)
+		}
+	})
+	return c
+}
+
+func (c *contractChecker) fail(format string, args ...any) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if msg := fmt.Sprintf(format, args...); !slices.Contains(c.failures, msg) {
+		c.failures = append(c.failures, msg)
+	}
+}
+
+func (c *contractChecker) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !inContract(r.URL.Path) || r.Method == http.MethodHead {
+		c.next.ServeHTTP(w, r)
+		return
+	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		// A body cut off (a slow client's read deadline): the API sees the same failure, and
+		// there is no request to check.
+		r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(body), cutOffBody{err}))
+		c.next.ServeHTTP(w, r)
+		return
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	// The route the request takes is found apart from serving it: a group's middleware (the
+	// public budget, an idempotent replay) may answer before the router resolves it.
+	rctx := chi.NewRouteContext()
+	c.routes.Match(rctx, r.Method, r.URL.Path)
+	rec := &answerRecorder{ResponseWriter: w}
+	c.next.ServeHTTP(rec, r)
+	c.check(r, body, rctx, rec)
+}
+
+func (c *contractChecker) check(r *http.Request, body []byte, rctx *chi.Context, rec *answerRecorder) {
+	status := rec.statusCode()
+	if status == httpkit.StatusClientClosedRequest {
+		return // the client went away: no answer was sent
+	}
+	pattern := strings.ReplaceAll(rctx.RoutePattern(), "/*/", "/")
+	what := r.Method + " " + r.URL.Path
+	var pathItem *openapi3.PathItem
+	if pattern != "" && !strings.HasSuffix(pattern, "/*") {
+		pathItem = c.doc.Paths.Value(pattern)
+	}
+	var operation *openapi3.Operation
+	if pathItem != nil {
+		operation = pathItem.GetOperation(r.Method)
+	}
+	if operation == nil {
+		// No route: the router's 404 or 405 problem, or a middleware's (the public budget's 429).
+		if routedTo := pattern != "" && !strings.HasSuffix(pattern, "/*"); routedTo && status != http.StatusMethodNotAllowed {
+			c.fail("%s (route %s) answered %d but the contract has no operation %s %s", what, pattern, status, r.Method, pattern)
+			return
+		}
+		c.checkProblem(what, rec)
+		return
+	}
+	params := map[string]string{}
+	for i, key := range rctx.URLParams.Keys {
+		if key != "*" {
+			params[key] = rctx.URLParams.Values[i]
+		}
+	}
+	req := r.Clone(context.Background())
+	req.Body = io.NopCloser(bytes.NewReader(body))
+	if len(body) > 0 && req.Header.Get("Content-Type") == "" {
+		// The API reads a body as JSON whatever its Content-Type says (decode.go).
+		req.Header.Set("Content-Type", "application/json")
+	}
+	options := &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc, IncludeResponseStatus: true, MultiError: true}
+	input := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Options: options,
+		Route: &routers.Route{Spec: c.doc, Path: pattern, PathItem: pathItem, Method: r.Method, Operation: operation}}
+	// A refused request may break the contract (that is why it was refused); one the API took
+	// must keep it.
+	if status < 400 {
+		if err := openapi3filter.ValidateRequest(context.Background(), input); err != nil {
+			c.fail("request %s (%s %s) does not match the contract, yet the API answered %d: %v", what, r.Method, pattern, status, err)
+		}
+	}
+	answer := &openapi3filter.ResponseValidationInput{RequestValidationInput: input, Status: status, Header: rec.Header(), Options: options}
+	if rec.truncated || strings.HasPrefix(rec.Header().Get("Content-Type"), "text/event-stream") {
+		answer.Options = &openapi3filter.Options{AuthenticationFunc: options.AuthenticationFunc, IncludeResponseStatus: true, ExcludeResponseBody: true}
+	}
+	answer.SetBodyBytes(rec.body.Bytes())
+	if err := openapi3filter.ValidateResponse(context.Background(), answer); err != nil {
+		c.fail("the answer %d to %s (%s %s) does not match the contract: %v", status, what, r.Method, pattern, err)
+	}
+}
+
+// checkProblem checks that an answer is a problem document (RFC 9457) as the contract describes it.
+func (c *contractChecker) checkProblem(what string, rec *answerRecorder) {
+	if ct := rec.Header().Get("Content-Type"); ct != "application/problem+json" {
+		c.fail("%s answered %d as %q, not a problem", what, rec.statusCode(), ct)
+		return
+	}
+	var value any
+	if err := json.Unmarshal(rec.body.Bytes(), &value); err != nil {
+		c.fail("%s: the problem is not JSON: %v", what, err)
+		return
+	}
+	if err := c.doc.Components.Schemas["Problem"].Value.VisitJSON(value, openapi3.EnableJSONSchema2020()); err != nil {
+		c.fail("%s: the problem does not match the Problem schema: %v", what, err)
+	}
+}
+
+// cutOffBody fails with err, as the request's body did.
+type cutOffBody struct{ err error }
+
+func (f cutOffBody) Read([]byte) (int, error) { return 0, f.err }
+
+// answerRecorder passes an answer on as it is written (live feeds flush as they go) and keeps
+// its status and up to maxCheckedBody of its body.
+type answerRecorder struct {
+	http.ResponseWriter
+	status    int
+	body      bytes.Buffer
+	truncated bool
+}
+
+func (a *answerRecorder) WriteHeader(status int) {
+	if a.status == 0 {
+		a.status = status
+	}
+	a.ResponseWriter.WriteHeader(status)
+}
+
+func (a *answerRecorder) Write(p []byte) (int, error) {
+	if a.status == 0 {
+		a.status = http.StatusOK
+	}
+	if a.body.Len()+len(p) <= maxCheckedBody {
+		a.body.Write(p)
+	} else {
+		a.truncated = true
+	}
+	return a.ResponseWriter.Write(p)
+}
+
+func (a *answerRecorder) statusCode() int {
+	if a.status == 0 {
+		return http.StatusOK
+	}
+	return a.status
+}
+
+func (a *answerRecorder) Flush() {
+	if f, ok := a.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// Unwrap lets http.ResponseController reach the connection (deadlines of long transfers).
+func (a *answerRecorder) Unwrap() http.ResponseWriter { return a.ResponseWriter }
+
+// TestEveryRouteIsInTheContract: every route the router serves under /api/v1 (and the probes),
+// with every optional part switched on, is an operation of docs/openapi.yaml, and every operation
+// there is a route. To add a route, add its operation under `paths` in docs/openapi.yaml (the
+// chi pattern is the path, its {parameters} the same names).
+func TestEveryRouteIsInTheContract(t *testing.T) {
+	doc, err := contract()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := buildEnv(t, envOptions{configure: func(cfg *mhttp.Config, _ *commands.App, _ eventstore.Store) {
+		cfg.Deliveries = &mhttp.DeliveriesConfig{Dialect: engine.SQLite}
+		cfg.Documents = documentsConfig(t, cfg.ReadDB)
+		cfg.Payments = &mhttp.PaymentsConfig{Gateway: &payment.VNPay{}}
+		cfg.PortalWebhook = &inbound.Verifier{}
+		cfg.Citizens = &mhttp.CitizenSignIn{}
+		cfg.Eraser = mhttp.EraserFunc(func(context.Context, string) (bool, error) { return false, nil })
+		cfg.Metrics = http.NotFoundHandler()
+	}})
+	routed := map[string]bool{}
+	for _, r := range routesOf(t, e.server) {
+		if !inContract(r.pattern) {
+			continue
+		}
+		routed[r.method+" "+r.pattern] = true
+		item := doc.Paths.Value(r.pattern)
+		if item == nil || item.GetOperation(r.method) == nil {
+			t.Errorf("%s %s is routed but docs/openapi.yaml does not describe it: add the operation under paths.%q.%s",
+				r.method, r.pattern, r.pattern, strings.ToLower(r.method))
+		}
+	}
+	for path, item := range doc.Paths.Map() {
+		for method := range item.Operations() {
+			if !routed[method+" "+path] {
+				t.Errorf("docs/openapi.yaml describes %s %s, which no route serves", method, path)
+			}
+		}
+	}
+	if len(routed) < 40 {
+		t.Errorf("only %d routes of the API found: is every optional part switched on?", len(routed))
+	}
+}
+
+// TestTheContractIsServed: GET /api/v1/openapi.json answers the contract as JSON, an OpenAPI 3.1
+// document a client's tools load, with every path of docs/openapi.yaml.
+func TestTheContractIsServed(t *testing.T) {
+	e := newEnv(t)
+	r := e.expect(e.do("GET", "/api/v1/openapi.json", "", nil), http.StatusOK)
+	if ct := r.header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		t.Errorf("Content-Type %q", ct)
+	}
+	loader := openapi3.NewLoader()
+	served, err := loader.LoadFromData([]byte(r.raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := served.Validate(loader.Context); err != nil {
+		t.Fatalf("the served contract is not valid: %v", err)
+	}
+	doc, _ := contract()
+	if served.OpenAPI != "3.1.0" || served.Paths.Len() != doc.Paths.Len() {
+		t.Errorf("served OpenAPI %s with %d paths, docs/openapi.yaml has %d", served.OpenAPI, served.Paths.Len(), doc.Paths.Len())
+	}
+}
+
+// TestTheContractCatchesDrift: the checker fails an answer the contract does not describe — a
+// status it does not list, a field of the wrong type or missing, a route it does not have, a
+// request it does not allow that the API took — so that a green run means each was checked.
+func TestTheContractCatchesDrift(t *testing.T) {
+	doc, err := contract()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, tc := range map[string]struct {
+		route, target string
+		status        int
+		body          string
+	}{
+		"an undocumented status":           {"/healthz", "/healthz", http.StatusTeapot, `{"status":"ok"}`},
+		"a field of another type":          {"/healthz", "/healthz", http.StatusOK, `{"status":1}`},
+		"a field the answer lacks":         {"/healthz", "/healthz", http.StatusOK, `{}`},
+		"a route the contract lacks":       {"/api/v1/nowhere", "/api/v1/nowhere", http.StatusOK, `{}`},
+		"a parameter the contract forbids": {"/api/v1/work-queue", "/api/v1/work-queue?limit=501", http.StatusOK, `{"items":[],"total":0}`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			router := chi.NewRouter()
+			router.Get(tc.route, func(w http.ResponseWriter, _ *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(tc.status)
+				_, _ = io.WriteString(w, tc.body)
+			})
+			c := &contractChecker{doc: doc, next: router, routes: router}
+			c.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, tc.target, nil))
+			t.Log(c.failures)
+			if len(c.failures) == 0 {
+				t.Errorf("GET %s answered %d %s and passed the contract", tc.target, tc.status, tc.body)
+			}
+		})
+	}
+}
