@@ -29,6 +29,7 @@ only ./projections/... "projections|engine|domain|eventstore" "read models are f
 only ./integrations/... "integrations|engine|domain|eventstore|l10n" "integrations are fed by the engine and read the dossier through the store; they know neither the use cases, the read models nor the web"
 only ./timers/... "timers|engine|domain|eventstore|l10n|integrations" "timers are fed by the engine and tell through the outbox; they know neither the use cases, the read models nor the web"
 only ./accesslog/... "accesslog|projections|engine|domain|eventstore" "the access log is written by the edge and takes only the lists' page contract and the SQL dialect; it knows neither the use cases, the consumers nor the web"
+only ./docs "docs" "the documents the binary serves (the API's contract) import nothing of ours"
 only ./l10n "l10n|domain" "the catalogue of words knows only the codes it names"
 only ./http/httpkit "http/httpkit|commands|projections|engine|domain|eventstore" "what the API and the pages share imports neither, nor their words"
 only ./http/workbook "http/workbook|l10n|projections|engine|domain|eventstore" "the workbooks the API and the pages both build know neither, only the read models' rows and the words"
