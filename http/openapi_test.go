@@ -67,9 +67,18 @@ type contractChecker struct {
 	failures []string
 }
 
-// checkContract wraps next so that every request to the API and every answer is checked against
-// docs/openapi.yaml; a mismatch fails t. Wrap before the server starts, so that the report
-// comes after the server's own clean-up.
+// checkedCall is the API as the pages call it, through the same checker.
+type checkedCall struct {
+	c    *contractChecker
+	next http.Handler
+}
+
+func (p checkedCall) ServeHTTP(w http.ResponseWriter, r *http.Request) { p.c.serve(w, r, p.next) }
+
+// checkContract wraps server so that every request to the API and every answer is checked
+// against docs/openapi.yaml — the tests' own calls and those the pages make for them; a mismatch
+// fails t. Wrap before the server starts, so that the report comes after the server's own
+// clean-up.
 func checkContract(t testing.TB, server *mhttp.Server) http.Handler {
 	t.Helper()
 	doc, err := contract()
@@ -77,6 +86,7 @@ func checkContract(t testing.TB, server *mhttp.Server) http.Handler {
 		t.Fatal(err)
 	}
 	c := &contractChecker{next: server, routes: server.Routes(), doc: doc}
+	server.WrapPagesAPI(func(api http.Handler) http.Handler { return checkedCall{c, api} })
 	t.Cleanup(func() {
 		c.mu.Lock()
 		defer c.mu.Unlock()
@@ -95,17 +105,23 @@ func (c *contractChecker) fail(format string, args ...any) {
 	}
 }
 
-func (c *contractChecker) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (c *contractChecker) ServeHTTP(w http.ResponseWriter, r *http.Request) { c.serve(w, r, c.next) }
+
+func (c *contractChecker) serve(w http.ResponseWriter, r *http.Request, next http.Handler) {
 	if !inContract(r.URL.Path) || r.Method == http.MethodHead {
-		c.next.ServeHTTP(w, r)
+		next.ServeHTTP(w, r)
 		return
 	}
-	body, err := io.ReadAll(r.Body)
+	var body []byte
+	var err error
+	if r.Body != nil { // a request made in-process, as the pages' calls are, may have none
+		body, err = io.ReadAll(r.Body)
+	}
 	if err != nil {
 		// A body cut off (a slow client's read deadline): the API sees the same failure, and
 		// there is no request to check.
 		r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(body), cutOffBody{err}))
-		c.next.ServeHTTP(w, r)
+		next.ServeHTTP(w, r)
 		return
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
@@ -114,7 +130,7 @@ func (c *contractChecker) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rctx := chi.NewRouteContext()
 	c.routes.Match(rctx, r.Method, r.URL.Path)
 	rec := &answerRecorder{ResponseWriter: w}
-	c.next.ServeHTTP(rec, r)
+	next.ServeHTTP(rec, r)
 	c.check(r, body, rctx, rec)
 }
 

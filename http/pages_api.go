@@ -177,7 +177,7 @@ func (s *Server) apiCall(r *http.Request, method, path string, body any, headers
 // is not a success.
 func (s *Server) route(req *http.Request) apiResult {
 	rec := &bufferedResponse{header: http.Header{}, status: http.StatusOK}
-	s.router.ServeHTTP(rec, req)
+	s.api.ServeHTTP(rec, req)
 	res := apiResult{Status: rec.status, Body: rec.body.Bytes()}
 	if !res.OK() {
 		var p httpkit.Problem
@@ -256,7 +256,7 @@ func (a pagesAPI) ServeDocument(w http.ResponseWriter, r *http.Request, ref, doc
 	if token := web.SessionToken(r); token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	a.s.router.ServeHTTP(w, req)
+	a.s.api.ServeHTTP(w, req)
 }
 
 func (a pagesAPI) AccessLog(r *http.Request, q httpkit.AccessQuery) (httpkit.AccessPage, *httpkit.Problem, error) {

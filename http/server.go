@@ -40,6 +40,9 @@ type Server struct {
 	logger       *slog.Logger
 	now          func() time.Time
 	router       chi.Router
+	// api is what the pages' API calls go through: the router (the tests wrap it to check those
+	// calls against the API's contract, as they check their own).
+	api http.Handler
 	// publicUpdates wakes the live feeds when the public status view moves (nil: they poll).
 	publicUpdates Notifier
 	integrity     *chain.Verifier
@@ -247,7 +250,7 @@ func NewServer(cfg Config) *Server {
 		writeProblem(w, httpkit.Problem{Type: "https://motcua.vn/problems/method_not_allowed", Title: "Method not allowed",
 			Status: http.StatusMethodNotAllowed, Instance: r.URL.Path, Code: "method_not_allowed"})
 	})
-	s.router = r
+	s.router, s.api = r, r
 	return s
 }
 
