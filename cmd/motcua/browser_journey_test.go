@@ -114,6 +114,33 @@ func TestBrowserCitizenFilesOnlineAnswersASupplementAndDownloadsTheResult(t *tes
 		t.Errorf("the downloaded result hashes to %s, want the signed document's %s", got, sha256Hex(certificate))
 	}
 	b.expectText("#my-results", sha256Hex(certificate))
+
+	// The citizen checks the file they hold at the address the result's QR code carries
+	// (/xac-thuc/{resultCode}), reached by the link beside the result: the signed file is
+	// recognised, another is not.
+	held, other := filepath.Join(dir, "giay-chung-nhan-da-tai.pdf"), filepath.Join(dir, "giay-chung-nhan-khac.pdf")
+	if err := os.WriteFile(held, certificate, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(other, journeyPDF("Giấy chứng nhận khác"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	verifyPath := value(b, "the verification link", chromedp.AttributeValue(css(`#my-results a[href^="/xac-thuc/"]`), "href")).Value
+	for _, presented := range []struct {
+		file    string
+		genuine bool
+	}{{held, true}, {other, false}} {
+		b.open(verifyPath)
+		// Choosing the file is enough: the page hashes it on the device and asks for the verdict.
+		b.run("present "+filepath.Base(presented.file),
+			chromedp.SetUploadFiles(css("#file"), []string{presented.file}),
+			chromedp.WaitVisible(css("#verdict")))
+		class := value(b, "the verdict", chromedp.AttributeValue(css("#verdict"), "class")).Value
+		if strings.Contains(class, "error") == presented.genuine {
+			t.Errorf("%s presented at %s: the verdict is %q (%s)", filepath.Base(presented.file), verifyPath, b.text("#verdict"), class)
+		}
+	}
+	b.screenshot("citizen-result-verified", false)
 }
 
 // officialCall is an official's JSON call of the API, expecting status.
