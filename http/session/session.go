@@ -1,5 +1,5 @@
 // Package session keeps the server-side sessions of people signed in through an OpenID Connect
-// provider — citizens through VNeID today, officials through the province's provider next — and
+// provider — citizens through VNeID, officials through the province's provider or a local account — and
 // the sign-in attempts in flight (state, nonce, PKCE verifier). Both live in the deployment's
 // durable database (SQLite or PostgreSQL), so a session survives a restart, every node of a
 // deployment sees it, and signing out ends it for good: the browser holds only a random token,
@@ -31,6 +31,10 @@ type Kind string
 
 // Citizen is a citizen signed in through the national identity provider (VNeID).
 const Citizen Kind = "citizen"
+
+// Official is an official signed in to the pages: through the province's identity provider, a
+// local account's password, or an API token (docs/security.md, "Officials' sign-in").
+const Official Kind = "official"
 
 // Session is who signed in, as the provider said at sign-in.
 type Session struct {
