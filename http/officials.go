@@ -183,10 +183,12 @@ func (o *OfficialSignIn) start(ctx context.Context, caller commands.Caller, via,
 func AccountHolder(login string) string { return "account:" + login }
 
 // Methods are the ways of signing in this deployment offers.
-func (p officialPages) Methods() web.SignInMethods {
-	o := p.s.officials
+func (o *OfficialSignIn) Methods() web.SignInMethods {
 	return web.SignInMethods{Provider: o.rp != nil, Passwords: o.cfg.Accounts != nil, Tokens: o.cfg.Tokens}
 }
+
+// Methods are the ways of signing in offered.
+func (p officialPages) Methods() web.SignInMethods { return p.s.officials.Methods() }
 
 // SignIn checks a login and password, or an API token, and starts a session. A client or a login
 // locked out by earlier failures is refused before anything is checked; each failure counts
