@@ -472,6 +472,9 @@ var messages = map[string][2]string{
 	"signin.submit":                {"Đăng nhập", "Sign in"},
 	"signin.invalid":               {"Mã đăng nhập không hợp lệ hoặc đã hết hạn.", "That token is invalid or has expired."},
 	"signin.none":                  {"Chưa cấu hình cách đăng nhập nào cho cán bộ.", "No way for officials to sign in is configured."},
+	"signout.title":                {"Đã đăng xuất", "Signed out"},
+	"signout.provider":             {"Bạn đã đăng xuất khỏi motcua. Đang chuyển sang cổng định danh của tỉnh để kết thúc cả phiên đăng nhập ở đó.", "You are signed out of motcua. Going on to the province's identity provider to end the session there too."},
+	"signout.continue":             {"Đăng xuất khỏi cổng định danh", "Sign out of the identity provider"},
 
 	"queue.title":             {"Hồ sơ cần xử lý", "Work queue"},
 	"queue.filters":           {"Lọc hồ sơ", "Filter the queue"},

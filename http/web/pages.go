@@ -140,6 +140,10 @@ type view struct {
 	AccessLog bool
 	// Citizens links "Hồ sơ của tôi" (citizens sign in).
 	Citizens bool
+	// Refresh, when set, is a meta refresh sending the browser on by itself (to the identity
+	// provider's end of session after a sign-out: a form's redirect to another site is blocked by
+	// the pages' form-action policy, a refresh is not).
+	Refresh template.HTML
 }
 
 // langOf picks the visitor's language: ?lang= (remembered in a cookie), else the cookie, else Vietnamese.

@@ -3,6 +3,8 @@ package web
 import (
 	"context"
 	"errors"
+	"html"
+	"html/template"
 	"net/http"
 	"net/url"
 	"strings"
@@ -158,7 +160,21 @@ func (s *Pages) signOut(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	clearSessionCookie(w, r)
-	http.Redirect(w, r, next, http.StatusSeeOther)
+	if next == SignInPath {
+		http.Redirect(w, r, next, http.StatusSeeOther)
+		return
+	}
+	// The identity provider's end of session: a page that goes there by itself.
+	r = r.WithContext(context.WithValue(r.Context(), officialKey{}, nil))
+	l := langOf(w, r)
+	v := s.newView(w, r, l.T("signout.title"), &signedOutView{ProviderURL: next})
+	v.Refresh = template.HTML(`<meta http-equiv="refresh" content="0; url=` + html.EscapeString(next) + `">`)
+	s.renderView(w, r, http.StatusOK, "signedout", v)
+}
+
+// signedOutView is the page between motcua's sign-out and the identity provider's.
+type signedOutView struct {
+	ProviderURL string
 }
 
 // safeNext keeps a post-sign-in redirect on the officials' own pages.
