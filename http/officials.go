@@ -129,7 +129,7 @@ func (s *Server) officialCallback(w http.ResponseWriter, r *http.Request) {
 		if caller, err = s.officials.mapping.officialOf(ans.claims); err == nil && len(caller.Roles) == 0 {
 			err = fmt.Errorf("%w: the ID token's %q claim names no motcua role", errRefused, s.officials.mapping.RolesClaim)
 		} else if err != nil {
-			err = fmt.Errorf("%w: %w", errRefused, err)
+			err = fmt.Errorf("%w: %v", errRefused, err) // a refusal (401), not the field error it was made of
 		}
 		if err == nil {
 			var token string
