@@ -209,6 +209,17 @@ func TestOfficialsSignInWithALocalAccount(t *testing.T) {
 	if r := ce.call("GET", "/can-bo/tiep-nhan", cookie, ""); r.status != http.StatusOK || !strings.Contains(r.raw, "Lê Thị Hoa") {
 		t.Fatalf("the reception page with the account's session: %d", r.status)
 	}
+	// After sign-in the official lands on the officials' pages only.
+	for next, want := range map[string]string{"//evil.example/x": "/can-bo", "/tra-cuu": "/can-bo", "/can-bo/dang-xuat": "/can-bo", "/can-bo/ho-so/X": "/can-bo/ho-so/X"} {
+		resp, err := noRedirects.PostForm(ce.url+"/can-bo/dang-nhap", url.Values{"login": {"hoa.le"}, "password": {localPassword}, "next": {next}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.Header.Get("Location") != want {
+			t.Errorf("next %q: lands at %q, want %q", next, resp.Header.Get("Location"), want)
+		}
+	}
 	for _, wrong := range []string{"Sai-Mat-Khau-1", "Sai-Mat-Khau-2", "Sai-Mat-Khau-3", "Sai-Mat-Khau-4"} {
 		if resp := signIn("hoa.le", wrong); resp.StatusCode != http.StatusUnauthorized || sessionCookieOf(resp) != nil {
 			t.Fatalf("a wrong password: %d", resp.StatusCode)
