@@ -53,7 +53,7 @@ type citizenEnv struct {
 	// officials sign in at the same provider, with their own client (officials_test.go), or with
 	// a local account.
 	accounts *session.Accounts
-	log      *logBuffer // what the server logs
+	log      *lockedLog // what the server logs
 }
 
 // newCitizenEnv is the secure environment (crypto-shredding, every read model and the citizens'

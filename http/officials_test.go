@@ -1,7 +1,6 @@
 package http_test
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"log/slog"
@@ -9,7 +8,6 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -40,19 +38,6 @@ func officialsClient(baseURL string) demoidp.Client {
 		PostLogoutRedirectURIs: []string{baseURL + "/can-bo/dang-nhap"}}
 }
 
-// logBuffer collects the server's log while the test reads it.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-func (l *logBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.buf.String() }
-
 // configureOfficials signs officials in at the citizens' environment's provider (their own client),
 // with a local account ("hoa.le") and with API tokens, in sessions kept in db with the test's clock.
 func (ce *citizenEnv) configureOfficials(t *testing.T, cfg *mhttp.Config, db *sql.DB, dialect engine.Dialect, baseURL string) {
@@ -72,7 +57,7 @@ func (ce *citizenEnv) configureOfficials(t *testing.T, cfg *mhttp.Config, db *sq
 	if err != nil {
 		t.Fatal(err)
 	}
-	ce.log = &logBuffer{}
+	ce.log = &lockedLog{}
 	cfg.Logger = slog.New(slog.NewTextHandler(ce.log, nil))
 }
 
@@ -208,6 +193,19 @@ func TestOfficialsSignInWithALocalAccount(t *testing.T) {
 	}
 	if r := ce.call("GET", "/can-bo/tiep-nhan", cookie, ""); r.status != http.StatusOK || !strings.Contains(r.raw, "Lê Thị Hoa") {
 		t.Fatalf("the reception page with the account's session: %d", r.status)
+	}
+	// Another site cannot post its own credentials to sign this browser in (login CSRF).
+	req, _ := http.NewRequest(http.MethodPost, ce.url+"/can-bo/dang-nhap", strings.NewReader(url.Values{"login": {"hoa.le"}, "password": {localPassword}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", "https://evil.example")
+	if resp, err := noRedirects.Do(req); err != nil || resp.StatusCode != http.StatusForbidden || sessionCookieOf(resp) != nil {
+		t.Errorf("a sign-in posted from another site: %v %v", resp.StatusCode, err)
+	}
+	req, _ = http.NewRequest(http.MethodPost, ce.url+"/can-bo/dang-nhap", strings.NewReader(url.Values{"login": {"hoa.le"}, "password": {localPassword}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", ce.url)
+	if resp, err := noRedirects.Do(req); err != nil || resp.StatusCode != http.StatusSeeOther || sessionCookieOf(resp) == nil {
+		t.Errorf("a sign-in posted from the sign-in page: %v %v", resp.StatusCode, err)
 	}
 	// After sign-in the official lands on the officials' pages only.
 	for next, want := range map[string]string{"//evil.example/x": "/can-bo", "/tra-cuu": "/can-bo", "/can-bo/dang-xuat": "/can-bo", "/can-bo/ho-so/X": "/can-bo/ho-so/X"} {

@@ -104,6 +104,12 @@ func (s *Pages) signIn(w http.ResponseWriter, r *http.Request) {
 	form := SignInForm{Login: strings.TrimSpace(r.PostFormValue("login")), Password: r.PostFormValue("password"),
 		Token: strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(r.PostFormValue("token")), "Bearer "))}
 	next := safeNext(r.PostFormValue("next"))
+	if !sameOrigin(r, s.publicBaseURL) {
+		// Another site posting its own credentials would sign this browser in as someone else
+		// (login CSRF); browsers say where a form came from.
+		s.renderError(w, r, http.StatusForbidden, "error.csrf")
+		return
+	}
 	if s.officials == nil {
 		s.render(w, r, http.StatusUnauthorized, "signin", l.T("signin.title"), s.signInView(r, next, "signin.invalid", form.Login))
 		return
@@ -127,6 +133,21 @@ func (s *Pages) signIn(w http.ResponseWriter, r *http.Request) {
 	}
 	SetSessionCookie(w, r, token)
 	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// sameOrigin tells whether a form post came from a page of this site: no Origin header (an older
+// browser, a script), or one naming the host the pages are served at.
+func sameOrigin(r *http.Request, publicBaseURL string) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return true
+	}
+	o, err := url.Parse(origin)
+	if err != nil {
+		return false
+	}
+	base, err := url.Parse(httpkit.BaseURL(publicBaseURL, r))
+	return err == nil && strings.EqualFold(o.Host, base.Host)
 }
 
 // SetSessionCookie gives the browser an official's session token: HttpOnly, SameSite=Strict,
