@@ -90,9 +90,6 @@ func NewOfficialSignIn(ctx context.Context, cfg OfficialSignInConfig) (*Official
 	return o, nil
 }
 
-// Sessions is the store the officials' sessions are kept in.
-func (o *OfficialSignIn) Sessions() *session.Store { return o.cfg.Sessions }
-
 // officialPages is the officials' sign-in as the pages use it (web.Officials), with the server's
 // token verifier, lock-outs, clock and logger.
 type officialPages struct{ s *Server }
@@ -110,48 +107,52 @@ func (s *Server) officialRoutes(r chi.Router) {
 }
 
 func (s *Server) officialProviderSignIn(w http.ResponseWriter, r *http.Request) {
-	next := r.URL.Query().Get("next")
-	if !strings.HasPrefix(next, "/can-bo") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/can-bo/dang-") {
-		next = "/can-bo"
-	}
-	if err := s.officials.rp.begin(w, r, next); err != nil {
+	if err := s.officials.rp.begin(w, r, web.SafeNext(r.URL.Query().Get("next"))); err != nil {
 		s.writeError(w, r, err)
 	}
 }
 
-// officialCallback takes the provider's answer (relyingParty.finish) and maps its claims to the
-// official: one motcua role at least, and the agency an agency role needs; then the session starts.
+// officialCallback takes the provider's answer and starts the official's session; a refused
+// answer sends a browser back to the sign-in page, which says it failed (the reason is logged).
 func (s *Server) officialCallback(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	ans, err := s.officials.rp.finish(w, r)
-	if err == nil {
-		var caller commands.Caller
-		if caller, err = s.officials.mapping.officialOf(ans.claims); err == nil && len(caller.Roles) == 0 {
-			err = fmt.Errorf("%w: the ID token's %q claim names no motcua role", errRefused, s.officials.mapping.RolesClaim)
-		} else if err != nil {
-			err = fmt.Errorf("%w: %v", errRefused, err) // a refusal (401), not the field error it was made of
-		}
-		if err == nil {
-			var token string
-			token, err = s.officials.start(ctx, caller, "provider", "provider:"+ans.token.Subject, time.Time{}, ans.raw)
-			if err == nil {
-				s.logger.InfoContext(ctx, "official signed in", "via", "provider", "official", caller.ID, "subject", ans.token.Subject)
-				web.SetSessionCookie(w, r, token)
-				http.Redirect(w, r, ans.attempt.Next, http.StatusSeeOther)
-				return
-			}
-		}
-	}
-	if !errors.Is(err, errRefused) {
+	token, next, err := s.officialFromProvider(w, r)
+	switch {
+	case err == nil:
+		web.SetSessionCookie(w, r, token)
+		http.Redirect(w, r, next, http.StatusSeeOther)
+	case !errors.Is(err, errRefused):
 		s.writeError(w, r, err)
-		return
+	default:
+		s.logger.WarnContext(r.Context(), "official sign-in refused", "via", "provider", "client", clientKey(r), "err", err)
+		if !strings.Contains(r.Header.Get("Accept"), "text/html") {
+			s.writeError(w, r, refusal(err))
+			return
+		}
+		http.Redirect(w, r, web.SignInPath+"?"+web.SignInFailedQuery, http.StatusSeeOther)
 	}
-	s.logger.WarnContext(ctx, "official sign-in refused", "via", "provider", "client", clientKey(r), "err", err)
-	if !strings.Contains(r.Header.Get("Accept"), "text/html") {
-		s.writeError(w, r, refusal(err))
-		return
+}
+
+// officialFromProvider checks the provider's answer (relyingParty.finish), maps its claims to the
+// official — one motcua role at least, and the agency an agency role needs — and starts the
+// session: its token and where the browser goes.
+func (s *Server) officialFromProvider(w http.ResponseWriter, r *http.Request) (token, next string, err error) {
+	o := s.officials
+	ans, err := o.rp.finish(w, r)
+	if err != nil {
+		return "", "", err
 	}
-	http.Redirect(w, r, web.SignInPath+"?"+web.SignInFailedQuery, http.StatusSeeOther)
+	caller, err := o.mapping.officialOf(ans.claims)
+	switch {
+	case err != nil:
+		return "", "", fmt.Errorf("%w: %v", errRefused, err) // a refusal (401), not the field error it was made of
+	case len(caller.Roles) == 0:
+		return "", "", fmt.Errorf("%w: the ID token's %q claim names no motcua role", errRefused, o.mapping.RolesClaim)
+	}
+	if token, err = o.start(r.Context(), caller, "provider", "provider:"+ans.token.Subject, time.Time{}, ans.raw); err != nil {
+		return "", "", err
+	}
+	s.logger.InfoContext(r.Context(), "official signed in", "via", "provider", "official", caller.ID, "subject", ans.token.Subject)
+	return token, ans.attempt.Next, nil
 }
 
 // The claims an official's session keeps.
@@ -199,8 +200,14 @@ func (p officialPages) SignIn(r *http.Request, form web.SignInForm) (string, err
 	client := "signin:" + clientKey(r)
 	login := strings.ToLower(form.Login)
 	loginKey := "signin-login:" + login
+	// What the log says of the login: not what was typed when it cannot be a login — a password
+	// typed in the wrong field.
+	logged := login
+	if session.CheckLogin(login) != nil {
+		logged = "(not a login)"
+	}
 	if p.s.secrets.lockedFor(ctx, client) > 0 || (form.Token == "" && p.s.secrets.lockedFor(ctx, loginKey) > 0) {
-		p.s.logger.WarnContext(ctx, "official sign-in refused", "reason", "locked out", "login", login, "client", clientKey(r))
+		p.s.logger.WarnContext(ctx, "official sign-in refused", "reason", "locked out", "login", logged, "client", clientKey(r))
 		return "", web.ErrSignInLocked
 	}
 	var caller commands.Caller
@@ -244,7 +251,7 @@ func (p officialPages) SignIn(r *http.Request, form web.SignInForm) (string, err
 		if form.Token == "" && login != "" {
 			p.s.secrets.fail(ctx, loginKey)
 		}
-		p.s.logger.WarnContext(ctx, "official sign-in refused", "reason", reason, "login", login, "with_token", form.Token != "", "client", clientKey(r))
+		p.s.logger.WarnContext(ctx, "official sign-in refused", "reason", reason, "login", logged, "with_token", form.Token != "", "client", clientKey(r))
 		return "", web.ErrSignInRefused
 	}
 	token, err := o.start(ctx, caller, via, holder, notAfter, "")

@@ -223,7 +223,8 @@ func TestOfficialsSignInWithALocalAccount(t *testing.T) {
 			t.Fatalf("a wrong password: %d", resp.StatusCode)
 		}
 	}
-	if resp := signIn("no.such.login", "Sai-Mat-Khau-5"); resp.StatusCode != http.StatusUnauthorized {
+	// A password typed in the login field: refused, and not logged as the login.
+	if resp := signIn("Sai-Mat-Khau-5 trong ô tên", localPassword); resp.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("an unknown login: %d", resp.StatusCode)
 	}
 	if resp := signIn("hoa.le", localPassword); resp.StatusCode != http.StatusTooManyRequests || sessionCookieOf(resp) != nil {

@@ -94,7 +94,7 @@ func (s *Pages) signInPage(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Query().Get("dang-nhap") == "that-bai" {
 		problem = "signin.provider_refused"
 	}
-	s.render(w, r, http.StatusOK, "signin", l.T("signin.title"), s.signInView(r, safeNext(r.URL.Query().Get("next")), problem, ""))
+	s.render(w, r, http.StatusOK, "signin", l.T("signin.title"), s.signInView(r, SafeNext(r.URL.Query().Get("next")), problem, ""))
 }
 
 func (s *Pages) signIn(w http.ResponseWriter, r *http.Request) {
@@ -103,7 +103,7 @@ func (s *Pages) signIn(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxSignInBytes)
 	form := SignInForm{Login: strings.TrimSpace(r.PostFormValue("login")), Password: r.PostFormValue("password"),
 		Token: strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(r.PostFormValue("token")), "Bearer "))}
-	next := safeNext(r.PostFormValue("next"))
+	next := SafeNext(r.PostFormValue("next"))
 	if !sameOrigin(r, s.publicBaseURL) {
 		// Another site posting its own credentials would sign this browser in as someone else
 		// (login CSRF); browsers say where a form came from.
@@ -198,8 +198,8 @@ type signedOutView struct {
 	ProviderURL string
 }
 
-// safeNext keeps a post-sign-in redirect on the officials' own pages.
-func safeNext(next string) string {
+// SafeNext keeps a post-sign-in redirect on the officials' own pages.
+func SafeNext(next string) string {
 	if strings.HasPrefix(next, "/can-bo") && !strings.HasPrefix(next, "//") && !strings.HasPrefix(next, "/can-bo/dang-") {
 		return next
 	}
