@@ -203,7 +203,15 @@ func TestOfficialsSignInWithALocalAccount(t *testing.T) {
 	}
 	req, _ = http.NewRequest(http.MethodPost, ce.url+"/can-bo/dang-nhap", strings.NewReader(url.Values{"login": {"hoa.le"}, "password": {localPassword}}.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Origin", ce.url)
+	req.Header.Set("Origin", "null")
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	if resp, err := noRedirects.Do(req); err != nil || resp.StatusCode != http.StatusForbidden || sessionCookieOf(resp) != nil {
+		t.Errorf("a sign-in posted from another site with no origin: %v %v", resp.StatusCode, err)
+	}
+	req, _ = http.NewRequest(http.MethodPost, ce.url+"/can-bo/dang-nhap", strings.NewReader(url.Values{"login": {"hoa.le"}, "password": {localPassword}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", "null") // what a browser sends from a no-referrer page of the site
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
 	if resp, err := noRedirects.Do(req); err != nil || resp.StatusCode != http.StatusSeeOther || sessionCookieOf(resp) == nil {
 		t.Errorf("a sign-in posted from the sign-in page: %v %v", resp.StatusCode, err)
 	}

@@ -135,11 +135,17 @@ func (s *Pages) signIn(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
-// sameOrigin tells whether a form post came from a page of this site: no Origin header (an older
-// browser, a script), or one naming the host the pages are served at.
+// sameOrigin tells whether a form post came from a page of this site, as the browser says: its
+// Sec-Fetch-Site header (every current browser sends it), else an Origin naming the host the pages
+// are served at. The pages' no-referrer policy makes browsers send "Origin: null" with their own
+// forms, which tells nothing; a client that sends neither header (an older browser, a script)
+// is let through.
 func sameOrigin(r *http.Request, publicBaseURL string) bool {
+	if site := r.Header.Get("Sec-Fetch-Site"); site != "" {
+		return site == "same-origin" || site == "none"
+	}
 	origin := r.Header.Get("Origin")
-	if origin == "" {
+	if origin == "" || origin == "null" {
 		return true
 	}
 	o, err := url.Parse(origin)
