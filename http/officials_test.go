@@ -177,14 +177,24 @@ func TestOfficialsSignInAtTheIdentityProvider(t *testing.T) {
 // password included — for the lock-out; a disabled account cannot sign in.
 func TestOfficialsSignInWithALocalAccount(t *testing.T) {
 	ce := newCitizenEnv(t, sessionsInTheStore)
-	signIn := func(login, password string) *http.Response {
+	// post sends the sign-in form, with the headers given (name, value, …).
+	post := func(form url.Values, headers ...string) *http.Response {
 		t.Helper()
-		resp, err := noRedirects.PostForm(ce.url+"/can-bo/dang-nhap", url.Values{"login": {login}, "password": {password}, "next": {"/can-bo/tiep-nhan"}})
+		req, _ := http.NewRequest(http.MethodPost, ce.url+"/can-bo/dang-nhap", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		for i := 0; i+1 < len(headers); i += 2 {
+			req.Header.Set(headers[i], headers[i+1])
+		}
+		resp, err := noRedirects.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
 		resp.Body.Close()
 		return resp
+	}
+	signIn := func(login, password string) *http.Response {
+		t.Helper()
+		return post(url.Values{"login": {login}, "password": {password}, "next": {"/can-bo/tiep-nhan"}})
 	}
 	resp := signIn("hoa.le", localPassword)
 	cookie := sessionCookieOf(resp)
@@ -194,35 +204,24 @@ func TestOfficialsSignInWithALocalAccount(t *testing.T) {
 	if r := ce.call("GET", "/can-bo/tiep-nhan", cookie, ""); r.status != http.StatusOK || !strings.Contains(r.raw, "Lê Thị Hoa") {
 		t.Fatalf("the reception page with the account's session: %d", r.status)
 	}
-	// Another site cannot post its own credentials to sign this browser in (login CSRF).
-	req, _ := http.NewRequest(http.MethodPost, ce.url+"/can-bo/dang-nhap", strings.NewReader(url.Values{"login": {"hoa.le"}, "password": {localPassword}}.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Origin", "https://evil.example")
-	if resp, err := noRedirects.Do(req); err != nil || resp.StatusCode != http.StatusForbidden || sessionCookieOf(resp) != nil {
-		t.Errorf("a sign-in posted from another site: %v %v", resp.StatusCode, err)
+	// Another site cannot post its own credentials to sign this browser in (login CSRF); a browser
+	// on the site's own no-referrer page sends "Origin: null".
+	right := url.Values{"login": {"hoa.le"}, "password": {localPassword}}
+	for name, headers := range map[string][]string{
+		"another site's origin":                {"Origin", "https://evil.example"},
+		"another site, no origin":              {"Origin", "null", "Sec-Fetch-Site", "cross-site"},
+		"another site, said by fetch metadata": {"Origin", ce.url, "Sec-Fetch-Site", "same-site"},
+	} {
+		if resp := post(right, headers...); resp.StatusCode != http.StatusForbidden || sessionCookieOf(resp) != nil {
+			t.Errorf("a sign-in posted from %s: %d", name, resp.StatusCode)
+		}
 	}
-	req, _ = http.NewRequest(http.MethodPost, ce.url+"/can-bo/dang-nhap", strings.NewReader(url.Values{"login": {"hoa.le"}, "password": {localPassword}}.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Origin", "null")
-	req.Header.Set("Sec-Fetch-Site", "cross-site")
-	if resp, err := noRedirects.Do(req); err != nil || resp.StatusCode != http.StatusForbidden || sessionCookieOf(resp) != nil {
-		t.Errorf("a sign-in posted from another site with no origin: %v %v", resp.StatusCode, err)
-	}
-	req, _ = http.NewRequest(http.MethodPost, ce.url+"/can-bo/dang-nhap", strings.NewReader(url.Values{"login": {"hoa.le"}, "password": {localPassword}}.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Origin", "null") // what a browser sends from a no-referrer page of the site
-	req.Header.Set("Sec-Fetch-Site", "same-origin")
-	if resp, err := noRedirects.Do(req); err != nil || resp.StatusCode != http.StatusSeeOther || sessionCookieOf(resp) == nil {
-		t.Errorf("a sign-in posted from the sign-in page: %v %v", resp.StatusCode, err)
+	if resp := post(right, "Origin", "null", "Sec-Fetch-Site", "same-origin"); resp.StatusCode != http.StatusSeeOther || sessionCookieOf(resp) == nil {
+		t.Errorf("a sign-in posted from the sign-in page: %d", resp.StatusCode)
 	}
 	// After sign-in the official lands on the officials' pages only.
 	for next, want := range map[string]string{"//evil.example/x": "/can-bo", "/tra-cuu": "/can-bo", "/can-bo/dang-xuat": "/can-bo", "/can-bo/ho-so/X": "/can-bo/ho-so/X"} {
-		resp, err := noRedirects.PostForm(ce.url+"/can-bo/dang-nhap", url.Values{"login": {"hoa.le"}, "password": {localPassword}, "next": {next}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.Header.Get("Location") != want {
+		if resp := post(url.Values{"login": {"hoa.le"}, "password": {localPassword}, "next": {next}}); resp.Header.Get("Location") != want {
 			t.Errorf("next %q: lands at %q, want %q", next, resp.Header.Get("Location"), want)
 		}
 	}
