@@ -31,13 +31,7 @@ type OfficialClaims struct {
 // (motcua token --token-max-ttl) and by TokenVerifier.MaxLifetime.
 func MintToken(key ed25519.PrivateKey, caller commands.Caller, ttl time.Duration, now time.Time) (string, error) {
 	var v domain.Validation
-	v.Check(caller.ID != "", "sub", "is required")
-	v.Check(caller.Name != "", "name", "is required")
-	v.Check(len(caller.Roles) > 0, "role", "at least one role is required")
-	for _, r := range caller.Roles {
-		v.Check(validRole(r), "role", "%q is not one of %v", r, commands.Roles)
-	}
-	caller.CheckAgency(&v)
+	checkOfficial(&v, caller)
 	v.Check(ttl > 0, "ttl", "must be a positive duration")
 	if err := v.Err(); err != nil {
 		return "", err
@@ -54,6 +48,24 @@ func MintToken(key ed25519.PrivateKey, caller commands.Caller, ttl time.Duration
 		},
 	}
 	return jwt.NewWithClaims(jwt.SigningMethodEdDSA, claims).SignedString(key)
+}
+
+// CheckOfficial says what is wrong with an official as a token or a local account would name them:
+// an id, a name, known roles, and the agency an agency role needs.
+func CheckOfficial(caller commands.Caller) error {
+	var v domain.Validation
+	checkOfficial(&v, caller)
+	return v.Err()
+}
+
+func checkOfficial(v *domain.Validation, caller commands.Caller) {
+	v.Check(caller.ID != "", "sub", "is required")
+	v.Check(caller.Name != "", "name", "is required")
+	v.Check(len(caller.Roles) > 0, "role", "at least one role is required")
+	for _, r := range caller.Roles {
+		v.Check(validRole(r), "role", "%q is not one of %v", r, commands.Roles)
+	}
+	caller.CheckAgency(v)
 }
 
 func validRole(r commands.Role) bool {

@@ -2,19 +2,13 @@ package http
 
 import (
 	"context"
-	"crypto/subtle"
 	"errors"
-	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
-	"time"
 
-	"github.com/coreos/go-oidc/v3/oidc"
 	"github.com/go-chi/chi/v5"
-	"golang.org/x/oauth2"
 
 	"github.com/motcua/motcua/domain"
 	"github.com/motcua/motcua/http/httpkit"
@@ -65,12 +59,10 @@ type CitizenSignInConfig struct {
 	IndexKey projections.ApplicantIndexKey
 }
 
-// CitizenSignIn is the relying party: the provider's endpoints and keys, found by discovery.
+// CitizenSignIn is the citizens' relying party: the provider's endpoints and keys, found by discovery.
 type CitizenSignIn struct {
-	cfg      CitizenSignInConfig
-	oauth    oauth2.Config
-	verifier *oidc.IDTokenVerifier
-	ctx      context.Context // carries the HTTP client to the token endpoint and key fetches
+	cfg CitizenSignInConfig
+	rp  *relyingParty
 }
 
 // personalNumber is the 12-digit personal identification number (Luật Căn cước 2023, art. 12).
@@ -78,15 +70,8 @@ var personalNumber = regexp.MustCompile(`^[0-9]{12}$`)
 
 // NewCitizenSignIn reads the provider's discovery document and checks the configuration.
 func NewCitizenSignIn(ctx context.Context, cfg CitizenSignInConfig) (*CitizenSignIn, error) {
-	switch {
-	case cfg.Issuer == "" || cfg.ClientID == "" || cfg.RedirectURL == "":
-		return nil, errors.New("citizens' sign-in: the issuer, the client id and the redirect URL are all required")
-	case cfg.Sessions == nil || len(cfg.IndexKey) == 0:
+	if cfg.Sessions == nil || len(cfg.IndexKey) == 0 {
 		return nil, errors.New("citizens' sign-in: a session store and the blind index key are required")
-	}
-	redirect, err := url.Parse(cfg.RedirectURL)
-	if err != nil || redirect.Host == "" || redirect.Path != CitizenCallbackPath {
-		return nil, fmt.Errorf("citizens' sign-in: the redirect URL %q must be motcua's absolute address followed by %s", cfg.RedirectURL, CitizenCallbackPath)
 	}
 	setDefault(&cfg.IDClaim, "identification_number")
 	setDefault(&cfg.NameClaim, "name")
@@ -95,20 +80,13 @@ func NewCitizenSignIn(ctx context.Context, cfg CitizenSignInConfig) (*CitizenSig
 	if len(cfg.Scopes) == 0 {
 		cfg.Scopes = []string{"profile", "email", "phone"}
 	}
-	keyCtx := context.WithoutCancel(ctx)
-	if cfg.HTTPClient != nil {
-		keyCtx = oidc.ClientContext(keyCtx, cfg.HTTPClient)
-	}
-	discoverCtx, cancel := context.WithTimeout(keyCtx, 30*time.Second)
-	defer cancel()
-	provider, err := oidc.NewProvider(discoverCtx, cfg.Issuer)
+	rp, err := newRelyingParty(ctx, relyingPartyConfig{kind: session.Citizen, callbackPath: CitizenCallbackPath, issuer: cfg.Issuer,
+		clientID: cfg.ClientID, clientSecret: cfg.ClientSecret, redirectURL: cfg.RedirectURL, scopes: cfg.Scopes, client: cfg.HTTPClient,
+		sessions: cfg.Sessions, what: "citizens' sign-in"})
 	if err != nil {
-		return nil, fmt.Errorf("citizens' sign-in: discovery at %s: %w", cfg.Issuer, err)
+		return nil, err
 	}
-	return &CitizenSignIn{cfg: cfg, ctx: keyCtx,
-		oauth: oauth2.Config{ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret, Endpoint: provider.Endpoint(),
-			RedirectURL: cfg.RedirectURL, Scopes: append([]string{oidc.ScopeOpenID}, cfg.Scopes...)},
-		verifier: provider.VerifierContext(keyCtx, &oidc.Config{ClientID: cfg.ClientID})}, nil
+	return &CitizenSignIn{cfg: cfg, rp: rp}, nil
 }
 
 // citizenRoutes mounts the sign-in, its callback, the sign-out and the citizen's API.
@@ -133,25 +111,6 @@ func (s *Server) citizenAPIRoutes(r chi.Router) {
 	})
 }
 
-// secureCookie says whether a cookie must be Secure: always, except on plain http to a loopback
-// address — the demo on a laptop, where there is no certificate. A deployment reached over plain
-// http elsewhere gets Secure cookies its browsers will not send back: sign-in fails rather than
-// carry a session in clear.
-func secureCookie(r *http.Request) bool {
-	if httpkit.IsHTTPS(r) {
-		return true
-	}
-	host := r.Host
-	if h, _, err := net.SplitHostPort(host); err == nil {
-		host = h
-	}
-	if host == "localhost" {
-		return false
-	}
-	ip := net.ParseIP(host)
-	return ip == nil || !ip.IsLoopback()
-}
-
 // safeCitizenNext keeps the post-sign-in redirect on motcua's own citizen pages.
 func safeCitizenNext(next string) string {
 	if strings.HasPrefix(next, "/") && !strings.HasPrefix(next, "//") && !strings.HasPrefix(next, "/\\") &&
@@ -161,90 +120,43 @@ func safeCitizenNext(next string) string {
 	return CitizenHomePath
 }
 
-// citizenSignIn begins a sign-in: a new state, nonce and PKCE verifier kept server-side, the state
-// also in a short-lived cookie so the answer is accepted only in the browser that asked.
+// citizenSignIn begins a sign-in at the citizens' provider.
 func (s *Server) citizenSignIn(w http.ResponseWriter, r *http.Request) {
-	nonce, verifier := session.RandomToken(), oauth2.GenerateVerifier()
-	state, err := s.citizens.cfg.Sessions.Begin(r.Context(), session.Attempt{Kind: session.Citizen, Nonce: nonce, Verifier: verifier,
-		Next: safeCitizenNext(r.URL.Query().Get("next"))})
-	if err != nil {
+	if err := s.citizens.rp.begin(w, r, safeCitizenNext(r.URL.Query().Get("next"))); err != nil {
 		s.writeError(w, r, err)
-		return
 	}
-	http.SetCookie(w, &http.Cookie{Name: attemptCookie, Value: state, Path: CitizenCallbackPath, MaxAge: int(s.citizens.cfg.Sessions.Timeouts().Attempt.Seconds()),
-		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: secureCookie(r)})
-	w.Header().Set("Cache-Control", "no-store")
-	http.Redirect(w, r, s.citizens.oauth.AuthCodeURL(state, oidc.Nonce(nonce), oauth2.S256ChallengeOption(verifier)), http.StatusSeeOther)
 }
 
-// citizenCallback takes the provider's answer: the state must be this browser's and unused, the
-// code is exchanged with the PKCE verifier, the ID token must be signed by the provider, for us,
-// unexpired and carry our nonce; then the session starts.
+// citizenCallback takes the provider's answer (relyingParty.finish); the ID token must carry a
+// 12-digit personal identification number; then the session starts.
 func (s *Server) citizenCallback(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	q := r.URL.Query()
-	http.SetCookie(w, &http.Cookie{Name: attemptCookie, Value: "", Path: CitizenCallbackPath, MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: secureCookie(r)})
-	w.Header().Set("Cache-Control", "no-store")
-	state := q.Get("state")
-	cookie, err := r.Cookie(attemptCookie)
-	if state == "" || err != nil || subtle.ConstantTimeCompare([]byte(cookie.Value), []byte(state)) != 1 {
-		s.refuseSignIn(w, r, invalid("state", "is not the sign-in this browser began; start again"))
-		return
-	}
-	attempt, err := s.citizens.cfg.Sessions.Take(ctx, state)
-	if errors.Is(err, session.ErrNoAttempt) || (err == nil && attempt.Kind != session.Citizen) {
-		s.refuseSignIn(w, r, invalid("state", "is unknown, used already or expired; start again"))
+	ans, err := s.citizens.rp.finish(w, r)
+	if errors.Is(err, errRefused) {
+		s.refuseSignIn(w, r, err)
 		return
 	}
 	if err != nil {
 		s.writeError(w, r, err)
-		return
-	}
-	if e := q.Get("error"); e != "" {
-		s.refuseSignIn(w, r, domain.Errorf(domain.EUNAUTHORIZED, "the identity provider refused the sign-in: %s", e))
-		return
-	}
-	token, err := s.citizens.oauth.Exchange(oidc.ClientContext(ctx, s.httpClient()), q.Get("code"), oauth2.VerifierOption(attempt.Verifier))
-	if err != nil {
-		s.refuseSignIn(w, r, domain.Errorf(domain.EUNAUTHORIZED, "the identity provider did not accept the code: %v", err))
-		return
-	}
-	raw, _ := token.Extra("id_token").(string)
-	if raw == "" {
-		s.refuseSignIn(w, r, domain.Errorf(domain.EUNAUTHORIZED, "the identity provider returned no ID token"))
-		return
-	}
-	idToken, err := s.citizens.verifier.Verify(ctx, raw)
-	if err != nil {
-		s.refuseSignIn(w, r, domain.Errorf(domain.EUNAUTHORIZED, "invalid ID token: %v", err))
-		return
-	}
-	if subtle.ConstantTimeCompare([]byte(idToken.Nonce), []byte(attempt.Nonce)) != 1 {
-		s.refuseSignIn(w, r, domain.Errorf(domain.EUNAUTHORIZED, "the ID token's nonce is not this sign-in's"))
-		return
-	}
-	var claims map[string]any
-	if err := idToken.Claims(&claims); err != nil {
-		s.refuseSignIn(w, r, domain.Errorf(domain.EUNAUTHORIZED, "invalid ID token: %v", err))
 		return
 	}
 	cfg := s.citizens.cfg
-	number := claimString(claims, cfg.IDClaim)
+	number := claimString(ans.claims, cfg.IDClaim)
 	if !personalNumber.MatchString(number) {
 		s.refuseSignIn(w, r, domain.Errorf(domain.EUNAUTHORIZED, "the ID token's %q claim is not a 12-digit personal identification number", cfg.IDClaim))
 		return
 	}
-	sess := session.Session{Kind: session.Citizen, Subject: idToken.Subject, Holder: cfg.IndexKey.Of(number), Claims: map[string]string{
-		"name": domain.NormalizeText(claimString(claims, cfg.NameClaim)), "id_number": number,
-		"phone": claimString(claims, cfg.PhoneClaim), "email": claimString(claims, cfg.EmailClaim)}}
+	sess := session.Session{Kind: session.Citizen, Subject: ans.token.Subject, Holder: cfg.IndexKey.Of(number), Claims: map[string]string{
+		"name": domain.NormalizeText(claimString(ans.claims, cfg.NameClaim)), "id_number": number,
+		"phone": claimString(ans.claims, cfg.PhoneClaim), "email": claimString(ans.claims, cfg.EmailClaim)}}
 	sessionToken, err := cfg.Sessions.Create(ctx, sess)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	s.logger.InfoContext(ctx, "citizen signed in", "subject", idToken.Subject)
-	http.SetCookie(w, &http.Cookie{Name: citizenCookie, Value: sessionToken, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: secureCookie(r)})
-	http.Redirect(w, r, attempt.Next, http.StatusSeeOther)
+	s.logger.InfoContext(ctx, "citizen signed in", "subject", ans.token.Subject)
+	http.SetCookie(w, &http.Cookie{Name: citizenCookie, Value: sessionToken, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: httpkit.SecureCookie(r)})
+	http.Redirect(w, r, ans.attempt.Next, http.StatusSeeOther)
 }
 
 // SignInFailedQuery is added to "Hồ sơ của tôi"'s address when a browser's sign-in was refused.
@@ -255,18 +167,11 @@ const SignInFailedQuery = "dang-nhap=that-bai"
 // start again — the reason goes to the log, not to the page.
 func (s *Server) refuseSignIn(w http.ResponseWriter, r *http.Request, err error) {
 	if !strings.Contains(r.Header.Get("Accept"), "text/html") {
-		s.writeError(w, r, err)
+		s.writeError(w, r, refusal(err))
 		return
 	}
 	s.logger.WarnContext(r.Context(), "citizen sign-in refused", "err", err)
 	http.Redirect(w, r, CitizenHomePath+"?"+SignInFailedQuery, http.StatusSeeOther)
-}
-
-func (s *Server) httpClient() *http.Client {
-	if s.citizens.cfg.HTTPClient != nil {
-		return s.citizens.cfg.HTTPClient
-	}
-	return http.DefaultClient
 }
 
 // citizenSignOut ends the session in the database, whatever the browser does with its cookie.
@@ -278,7 +183,7 @@ func (s *Server) citizenSignOut(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	http.SetCookie(w, &http.Cookie{Name: citizenCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: secureCookie(r)})
+	http.SetCookie(w, &http.Cookie{Name: citizenCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: httpkit.SecureCookie(r)})
 	http.Redirect(w, r, "/tra-cuu", http.StatusSeeOther)
 }
 

@@ -50,6 +50,10 @@ type citizenEnv struct {
 	clock    *testClock // the sessions' clock
 	docs     *mhttp.DocumentsConfig
 	blobDir  string
+	// officials sign in at the same provider, with their own client (officials_test.go), or with
+	// a local account.
+	accounts *session.Accounts
+	log      *lockedLog // what the server logs
 }
 
 // newCitizenEnv is the secure environment (crypto-shredding, every read model and the citizens'
@@ -87,8 +91,8 @@ func newCitizenEnv(t *testing.T, sessionsDB func(t *testing.T, readDB *sql.DB) (
 		},
 		configureAt: func(cfg *mhttp.Config, baseURL string) {
 			provider, err := demoidp.New(demoidp.Config{Issuer: ce.idpURL,
-				Clients: []demoidp.Client{{ID: "motcua", Secret: "s3cret", RedirectURIs: []string{baseURL + mhttp.CitizenCallbackPath}}},
-				People:  []demoidp.Person{citizenAn, citizenBinh, citizenNoPID}})
+				Clients: []demoidp.Client{{ID: "motcua", Secret: "s3cret", RedirectURIs: []string{baseURL + mhttp.CitizenCallbackPath}}, officialsClient(baseURL)},
+				People:  append([]demoidp.Person{citizenAn, citizenBinh, citizenNoPID}, ssoOfficials...)})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -106,6 +110,7 @@ func newCitizenEnv(t *testing.T, sessionsDB func(t *testing.T, readDB *sql.DB) (
 			if err != nil {
 				t.Fatal(err)
 			}
+			ce.configureOfficials(t, cfg, db, dialect, baseURL)
 		},
 	})
 	ce.secureEnv = &secureEnv{env: e, shredded: shredded, server: e.server}

@@ -184,13 +184,13 @@ func runCorrectionsScenario(t *testing.T, x *exportEnv, d engine.Dialect) {
 		t.Errorf("the history does not mark the receipt and the transfer as corrected: %s", history.raw)
 	}
 	// The pages mark the same rows: the sheet's two, the timeline's receipt and transfer.
-	cookie := []string{"Cookie", "motcua_session=" + inspector}
+	cookie := []string{"Cookie", pageSession(t, e.url, inspector)}
 	page := e.do("GET", "/can-bo/ho-so/"+code+"/in/phieu-kiem-soat", "", nil, cookie...)
 	if page.status != http.StatusOK || strings.Count(page.raw, `class="badge corrected"`) != 2 || !strings.Contains(page.raw, "BGD") {
 		t.Errorf("control sheet page (%d) does not mark the two corrected rows", page.status)
 	}
 	// The dossier page offers no form it cannot submit: corrections go through the API.
-	page = e.do("GET", "/can-bo/ho-so/"+code, "", nil, "Cookie", "motcua_session="+deskHead2)
+	page = e.do("GET", "/can-bo/ho-so/"+code, "", nil, "Cookie", pageSession(t, e.url, deskHead2))
 	if page.status != http.StatusOK || strings.Contains(page.raw, `id="act-correction`) || !strings.Contains(page.raw, `id="act-suspend"`) {
 		t.Errorf("dossier page (%d) offers a correction form, or no form at all", page.status)
 	}

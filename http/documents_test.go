@@ -120,7 +120,7 @@ func newDocEnvLimited(t testing.TB, store eventstore.Store, db *sql.DB, maxFile,
 	app.Now, app.Logger, app.MaxDossierBytes = clock.Now, quiet, maxDossier
 	_, key, _ := ed25519.GenerateKey(rand.Reader)
 	server := mhttp.NewServer(mhttp.Config{App: app, Tokens: mhttp.TokenVerifier{Key: key.Public().(ed25519.PublicKey)}, Logger: quiet,
-		Documents: &mhttp.DocumentsConfig{Blobs: blobs, Keys: keys},
+		Officials: tokenSignIn(t, db), Documents: &mhttp.DocumentsConfig{Blobs: blobs, Keys: keys},
 		Eraser: mhttp.EraserFunc(func(ctx context.Context, idNumber string) (bool, error) {
 			return events.Sealed.Erase(ctx, idNumber)
 		})})

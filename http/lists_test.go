@@ -102,8 +102,9 @@ var singleResources = []string{
 	// form of one procedure (citizen_journey_test.go)
 	"/api/v1/me/dossiers/{ref}", "/api/v1/me/dossiers/{ref}/documents/{id}",
 	"/ho-so-cua-toi/ho-so/{id}", "/ho-so-cua-toi/ho-so/{id}/tep/{doc}", "/ho-so-cua-toi/nop-ho-so/{procedure}",
-	"/api/v1/catalog/procedures/{code}", // one procedure's version in force at a date
-	"/api/v1/openapi.json",              // the API's contract (docs/openapi.yaml), the same document whatever the data
+	"/api/v1/catalog/procedures/{code}",                   // one procedure's version in force at a date
+	"/api/v1/openapi.json",                                // the API's contract (docs/openapi.yaml), the same document whatever the data
+	"/can-bo/dang-nhap/idp", "/can-bo/dang-nhap/callback", // officials at their provider (officials_test.go)
 }
 
 // TestNoListAnswersMoreThanItsPageSize (issue 12): no list endpoint answers more than its page

@@ -77,10 +77,7 @@ func NewOIDCVerifier(ctx context.Context, cfg OIDCConfig) (*OIDCVerifier, error)
 	if cfg.Issuer == "" || cfg.ClientID == "" {
 		return nil, errors.New("oidc: the issuer and the client id are both required")
 	}
-	setDefault(&cfg.IDClaim, "sub")
-	setDefault(&cfg.NameClaim, "name")
-	setDefault(&cfg.RolesClaim, "roles")
-	setDefault(&cfg.AgencyClaim, "agency")
+	cfg = cfg.withDefaults()
 	// Key fetches outlive the start-up context: they follow the provider's key rotation.
 	keyCtx := context.WithoutCancel(ctx)
 	if cfg.HTTPClient != nil {
@@ -122,15 +119,26 @@ func (v *OIDCVerifier) Verify(authorization string) (commands.Caller, error) {
 	if err := token.Claims(&claims); err != nil {
 		return commands.Caller{}, fmt.Errorf("invalid token: %w", err)
 	}
-	caller := commands.Caller{ID: claimString(claims, v.cfg.IDClaim), Name: claimString(claims, v.cfg.NameClaim), Agency: claimString(claims, v.cfg.AgencyClaim)}
+	caller, err := v.cfg.officialOf(claims)
+	if err != nil {
+		return commands.Caller{}, fmt.Errorf("invalid token: %w", err)
+	}
+	return caller, nil
+}
+
+// officialOf maps a provider's claims to the official they stand for, as the API's bearer tokens
+// and the pages' sign-in (officials.go) both read them. Unknown roles are ignored; an agency that
+// is not a QCVN 102 identifier, or none for an official holding an agency role, is an error.
+func (cfg OIDCConfig) officialOf(claims map[string]any) (commands.Caller, error) {
+	caller := commands.Caller{ID: claimString(claims, cfg.IDClaim), Name: claimString(claims, cfg.NameClaim), Agency: claimString(claims, cfg.AgencyClaim)}
 	if caller.ID == "" {
-		return commands.Caller{}, fmt.Errorf("invalid token: no %q claim", v.cfg.IDClaim)
+		return commands.Caller{}, fmt.Errorf("no %q claim", cfg.IDClaim)
 	}
 	if caller.Name == "" {
 		caller.Name = caller.ID
 	}
-	for _, value := range claimStrings(claims, v.cfg.RolesClaim) {
-		role, ok := strings.CutPrefix(value, v.cfg.RolePrefix)
+	for _, value := range claimStrings(claims, cfg.RolesClaim) {
+		role, ok := strings.CutPrefix(value, cfg.RolePrefix)
 		if ok && validRole(commands.Role(role)) && !caller.Has(commands.Role(role)) {
 			caller.Roles = append(caller.Roles, commands.Role(role))
 		}
@@ -138,9 +146,18 @@ func (v *OIDCVerifier) Verify(authorization string) (commands.Caller, error) {
 	var agency domain.Validation
 	caller.CheckAgency(&agency)
 	if err := agency.Err(); err != nil {
-		return commands.Caller{}, fmt.Errorf("invalid token: claim %q = %q: %w", v.cfg.AgencyClaim, caller.Agency, err)
+		return commands.Caller{}, fmt.Errorf("claim %q = %q: %w", cfg.AgencyClaim, caller.Agency, err)
 	}
 	return caller, nil
+}
+
+// withDefaults fills the claim names left empty.
+func (cfg OIDCConfig) withDefaults() OIDCConfig {
+	setDefault(&cfg.IDClaim, "sub")
+	setDefault(&cfg.NameClaim, "name")
+	setDefault(&cfg.RolesClaim, "roles")
+	setDefault(&cfg.AgencyClaim, "agency")
+	return cfg
 }
 
 // claim finds a claim by its full name, else by a dotted path through nested objects.

@@ -155,7 +155,7 @@ func (s *Server) apiCall(r *http.Request, method, path string, body any, headers
 	}
 	// Routed afresh: chi keeps its routing state in the request's context, and a call through the
 	// page's own context would resume where the page's routing ended.
-	routed := context.WithValue(r.Context(), chi.RouteCtxKey, nil)
+	routed := asPageOfficial(context.WithValue(r.Context(), chi.RouteCtxKey, nil), r)
 	req, err := http.NewRequestWithContext(routed, method, path, bytes.NewReader(payload))
 	if err != nil {
 		return apiResult{}, err
@@ -164,9 +164,6 @@ func (s *Server) apiCall(r *http.Request, method, path string, body any, headers
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("X-Correlation-ID", commands.CorrelationID(r.Context()).String())
-	if token := web.SessionToken(r); token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
 	for k, v := range headers {
 		req.Header.Set(k, v)
 	}
@@ -245,7 +242,7 @@ func (a pagesAPI) ServeDocument(w http.ResponseWriter, r *http.Request, ref, doc
 	if inline {
 		path += "?inline=1"
 	}
-	routed := context.WithValue(r.Context(), chi.RouteCtxKey, nil)
+	routed := asPageOfficial(context.WithValue(r.Context(), chi.RouteCtxKey, nil), r)
 	req, err := http.NewRequestWithContext(routed, http.MethodGet, path, nil)
 	if err != nil {
 		a.s.writeError(w, r, err)
@@ -253,9 +250,6 @@ func (a pagesAPI) ServeDocument(w http.ResponseWriter, r *http.Request, ref, doc
 	}
 	req.RemoteAddr = r.RemoteAddr
 	req.Header.Set("X-Correlation-ID", commands.CorrelationID(r.Context()).String())
-	if token := web.SessionToken(r); token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
 	a.s.api.ServeHTTP(w, req)
 }
 

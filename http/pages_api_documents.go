@@ -75,7 +75,7 @@ func (s *Server) apiUpload(w http.ResponseWriter, r *http.Request, path string, 
 		defer close(written)
 		stream.CloseWithError(writeUpload(mw, fields, file))
 	}()
-	routed := context.WithValue(r.Context(), chi.RouteCtxKey, nil)
+	routed := asPageOfficial(context.WithValue(r.Context(), chi.RouteCtxKey, nil), r)
 	req, err := http.NewRequestWithContext(routed, http.MethodPost, path, body)
 	if err != nil {
 		body.CloseWithError(err)
@@ -86,9 +86,6 @@ func (s *Server) apiUpload(w http.ResponseWriter, r *http.Request, path string, 
 	req.Header.Set("Content-Type", mw.FormDataContentType())
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("X-Correlation-ID", commands.CorrelationID(r.Context()).String())
-	if token := web.SessionToken(r); token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
 	for k, v := range headers {
 		req.Header.Set(k, v)
 	}

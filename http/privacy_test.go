@@ -165,7 +165,7 @@ func TestNoRouteShowsPersonalDataToOutsiders(t *testing.T) {
 	visitors := []visitor{
 		{"the public", nil},
 		{"the applicant with the receipt", nil},
-		{"an official of another agency", []string{"Authorization", "Bearer " + outsider, "Cookie", "motcua_session=" + outsider}},
+		{"an official of another agency", []string{"Authorization", "Bearer " + outsider, "Cookie", pageSession(t, e.url, outsider)}},
 	}
 	// Officials of the dossier's agency do see the data: the check itself can find it.
 	if status, data := e.fetch("GET", "/api/v1/dossiers/"+code, visitor{"specialist", []string{"Authorization", "Bearer " + e.token("cv", building, commands.RoleSpecialist)}}); status != http.StatusOK || len(leaked(data)) == 0 {
@@ -241,7 +241,7 @@ func TestErasureLeavesNoPersonalDataAnywhere(t *testing.T) {
 		t.Fatalf("after erasure, personal data remains in %v", found)
 	}
 	inspector := e.token("thanhtra", centre, commands.RoleInspector, commands.RoleAdmin)
-	who := visitor{"an inspector and admin", []string{"Authorization", "Bearer " + inspector, "Cookie", "motcua_session=" + inspector}}
+	who := visitor{"an inspector and admin", []string{"Authorization", "Bearer " + inspector, "Cookie", pageSession(t, e.url, inspector)}}
 	for _, r := range routesOf(t, e.server) {
 		if r.method != http.MethodGet {
 			continue

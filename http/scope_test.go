@@ -84,7 +84,7 @@ func TestAnOfficialOfNoAgencyReadsNothing(t *testing.T) {
 	events := e.eventCount()
 
 	nobody := e.tokenWithoutAgency("tudo", commands.RoleReception, commands.RoleSpecialist, commands.RoleHead, commands.RoleSigner, commands.RoleCashier)
-	who := visitor{"an official of no agency", []string{"Authorization", "Bearer " + nobody, "Cookie", "motcua_session=" + nobody}}
+	who := visitor{"an official of no agency", []string{"Authorization", "Bearer " + nobody, "Cookie", pageSession(t, e.url, nobody)}}
 	codes := []string{returned, open}
 	queries := []string{"", "?pham-vi=mine", "?co-quan=" + building + "&agency=" + building, "?co-quan=" + centre + "&agency=" + centre + "&pham-vi=mine"}
 	walked := 0
@@ -136,7 +136,7 @@ func TestAnOfficialOfNoAgencyReadsNothing(t *testing.T) {
 		{"the centre's report", reception, "/can-bo/thong-ke/bao-cao.csv?tu=2026-03-01&den=2026-03-31", "Tổng cộng"},
 		{"an inspector of no agency, the late dashboard", e.token("thanhtra", "", commands.RoleInspector), "/api/v1/dashboards/late", open},
 	} {
-		status, data := e.fetch("GET", c.path, visitor{c.name, []string{"Authorization", "Bearer " + c.token, "Cookie", "motcua_session=" + c.token}})
+		status, data := e.fetch("GET", c.path, visitor{c.name, []string{"Authorization", "Bearer " + c.token, "Cookie", pageSession(t, e.url, c.token)}})
 		if status != http.StatusOK || !bytes.Contains(data, []byte(c.want)) {
 			t.Errorf("%s: GET %s answers %d without %q", c.name, c.path, status, c.want)
 		}
@@ -148,7 +148,7 @@ func TestAnOfficialOfNoAgencyReadsNothing(t *testing.T) {
 func TestAnotherAgencysFiguresAreRefusedAlikeByPagesAndAPI(t *testing.T) {
 	e := newSecureEnv(t, nil)
 	head := e.token("truongphong1", building, commands.RoleHead)
-	who := visitor{"head of the building department", []string{"Authorization", "Bearer " + head, "Cookie", "motcua_session=" + head}}
+	who := visitor{"head of the building department", []string{"Authorization", "Bearer " + head, "Cookie", pageSession(t, e.url, head)}}
 	for _, path := range []string{
 		"/api/v1/reports/resolution?agency=" + land, "/can-bo/thong-ke/bao-cao.csv?co-quan=" + land,
 		"/api/v1/dashboards/late?agency=" + land, "/can-bo/thong-ke/tre-han?co-quan=" + land,

@@ -8,6 +8,7 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"errors"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -72,6 +73,8 @@ type Server struct {
 	citizens *CitizenSignIn
 	// documents are the dossiers' files (documents.go); nil: no file routes.
 	documents *DocumentsConfig
+	// officials signs officials in to the pages (officials.go); nil without a read database.
+	officials *OfficialSignIn
 }
 
 // Config wires a Server.
@@ -131,6 +134,9 @@ type Config struct {
 	Citizens *CitizenSignIn
 	// Documents, when set, serves the dossiers' files: uploads, result files, downloads (documents.go).
 	Documents *DocumentsConfig
+	// Officials says how officials sign in to the pages (officials.go); when nil, with an API
+	// token only, in sessions kept in ReadDB.
+	Officials *OfficialSignIn
 }
 
 // NewServer builds the router.
@@ -171,6 +177,7 @@ func NewServer(cfg Config) *Server {
 	s.accessLog = cfg.AccessLog
 	s.citizens = cfg.Citizens
 	s.documents = cfg.Documents
+	s.officials = officialsOrDefault(cfg.Officials, s.readDB)
 	s.feeds = newFeedHub(s.readDB, s.publicUpdates, s.limits, s.logger)
 	s.publicLookup = projections.NewPublicLookup(s.readDB)
 	s.deliveries = newDeliveries(cfg.Deliveries, s)
@@ -184,12 +191,13 @@ func NewServer(cfg Config) *Server {
 	if cfg.Metrics != nil {
 		r.Method(http.MethodGet, "/metrics", cfg.Metrics)
 	}
-	web.New(web.Config{App: s.app, ReadDB: s.readDB, PublicLookup: s.publicLookup, API: pagesAPI{s}, Tokens: s.verifier, Logger: s.logger, Now: s.now,
+	web.New(web.Config{App: s.app, ReadDB: s.readDB, PublicLookup: s.publicLookup, API: pagesAPI{s}, Officials: s.pageOfficials(), Logger: s.logger, Now: s.now,
 		PublicBudget: s.publicBudget, PublicBaseURL: s.publicBaseURL, Deliveries: s.deliveries != nil,
 		Alarms: s.pageAlarms(), OnlinePayment: s.payments != nil, RecordRead: s.recordRead, AccessLog: s.accessLog != nil,
 		Citizens: s.citizens != nil, Documents: s.documents != nil}).Mount(r)
 	s.paymentRoutes(r)
 	r.With(s.publicBudget(rateLimited)).Group(s.citizenRoutes)
+	r.With(s.publicBudget(rateLimited)).Group(s.officialRoutes)
 	r.Route("/api/v1", func(r chi.Router) {
 		r.Get("/procedures", s.listProcedures)
 		r.Get("/openapi.json", s.openAPI)
@@ -267,10 +275,14 @@ func callerOf(ctx context.Context) commands.Caller {
 	return c
 }
 
-// authenticate requires an official's bearer token and puts the caller in the request context.
+// authenticate requires an official's bearer token — or, on a call the pages make on their
+// official's behalf, that official (officials.go) — and puts the caller in the request context.
 func (s *Server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		caller, err := s.verifier.Verify(r.Header.Get("Authorization"))
+		if page, ok := pageOfficialOf(r); ok && errors.Is(err, errNoToken) {
+			caller, err = page, nil
+		}
 		if err != nil {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="motcua"`)
 			s.writeError(w, r, domain.Errorf(domain.EUNAUTHORIZED, "%v", err))

@@ -35,8 +35,9 @@ const (
 
 // demoServer is `motcua serve --demo` running in this process.
 type demoServer struct {
-	url    string
-	tokens map[string]string // demo official id → bearer token
+	url       string
+	tokens    map[string]string // demo official id → bearer token
+	passwords map[string]string // demo official id (their login) → password
 }
 
 // syncBuffer collects the server's output while the test reads it.
@@ -60,6 +61,7 @@ func (b *syncBuffer) String() string {
 var (
 	listeningLine = regexp.MustCompile(`motcua listening on (http://\S+)`)
 	tokenLine     = regexp.MustCompile(`(?m)^\s+\S.*\s(demo-\S+)\n\s+export TOKEN_\S+=(\S+)$`)
+	loginLine     = regexp.MustCompile(`(?m)^\s+\S.*\slogin (demo-\S+)\s+password (\S+)$`)
 )
 
 func startDemo(t *testing.T) demoServer {
@@ -79,12 +81,15 @@ func startDemo(t *testing.T) demoServer {
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		if m := listeningLine.FindStringSubmatch(stdout.String()); m != nil {
-			s := demoServer{url: m[1], tokens: map[string]string{}}
+			s := demoServer{url: m[1], tokens: map[string]string{}, passwords: map[string]string{}}
 			for _, tm := range tokenLine.FindAllStringSubmatch(stdout.String(), -1) {
 				s.tokens[tm[1]] = tm[2]
 			}
-			if len(s.tokens) == 0 {
-				t.Fatalf("the demo printed no tokens:\n%s", stdout.String())
+			for _, lm := range loginLine.FindAllStringSubmatch(stdout.String(), -1) {
+				s.passwords[lm[1]] = lm[2]
+			}
+			if len(s.tokens) == 0 || len(s.passwords) == 0 {
+				t.Fatalf("the demo printed no log-ins or no tokens:\n%s", stdout.String())
 			}
 			return s
 		}
@@ -253,18 +258,33 @@ func (b *browser) openUntil(path, sel string) {
 	}
 }
 
+// signIn signs an official in with an API token (the sign-in page's administrators' form).
 func (b *browser) signIn(token string) {
 	b.t.Helper()
 	b.open("/can-bo/dang-nhap")
 	b.run("sign in",
+		chromedp.SetAttributeValue(css("#signin-token"), "open", ""),
 		chromedp.SetValue(css("#token"), token),
-		chromedp.Click(css(`form button[type=submit]`)),
+		chromedp.Click(css(`#signin-token button[type=submit]`)),
 		chromedp.WaitVisible(css("#queue-summary")))
 }
 
+// signInWithPassword signs an official in with a local account.
+func (b *browser) signInWithPassword(login, password string) {
+	b.t.Helper()
+	b.open("/can-bo/dang-nhap")
+	b.run("sign in with a password",
+		chromedp.SetValue(css("#login"), login),
+		chromedp.SetValue(css("#password"), password),
+		chromedp.Click(css(`#signin-password button[type=submit]`)),
+		chromedp.WaitVisible(css("#queue-summary")))
+}
+
+// signOut signs out and waits for the sign-in page (after the identity provider's end of
+// session, when the official signed in there).
 func (b *browser) signOut() {
 	b.t.Helper()
-	b.run("sign out", chromedp.Click(css(".whoami button")), chromedp.WaitVisible(css("#token")))
+	b.run("sign out", chromedp.Click(css(".whoami button")), chromedp.WaitVisible(css("#signin-title")))
 }
 
 // act opens an action's form on the dossier page, fills it and submits it; fields maps CSS

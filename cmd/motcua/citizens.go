@@ -73,13 +73,17 @@ type citizenSignIn struct {
 	signIn *mhttp.CitizenSignIn // nil: citizens do not sign in
 	idp    *http.Server
 	idpLn  net.Listener
+	// demoIssuer is the demo provider's issuer when one runs, which the demo officials sign in at too.
+	demoIssuer string
 }
 
 // build wires the citizens' sign-in: the configured provider, or with --demo and none configured
 // the built-in demo provider, started here on its own listener (it must answer discovery before
 // the relying party is built). motcuaAddr is where serve listens, for the demo's redirect URL.
+// officials, when not nil, are the demo officials' client and people, registered at the same demo
+// provider.
 func (o *citizenOptions) build(ctx context.Context, d *deployment, dataDir string, withDemo bool, publicURL string, motcuaAddr net.Addr,
-	stdout io.Writer, logger *slog.Logger) (*citizenSignIn, error) {
+	officials *demoOfficialsClient, stdout io.Writer, logger *slog.Logger) (*citizenSignIn, error) {
 	if o.idle <= 0 || o.absolute <= 0 || o.idle > o.absolute {
 		return nil, errors.New("--citizen-session-idle and --citizen-session-max must be positive, the idle timeout no longer than the other")
 	}
@@ -120,7 +124,7 @@ func (o *citizenOptions) build(ctx context.Context, d *deployment, dataDir strin
 		if cfg.RedirectURL == "" {
 			cfg.RedirectURL = "http://" + localAddress(motcuaAddr) + mhttp.CitizenCallbackPath
 		}
-		if err := out.startDemoProvider(o.demoIdPAddr, &cfg, logger); err != nil {
+		if err := out.startDemoProvider(o.demoIdPAddr, &cfg, officials, logger); err != nil {
 			return nil, err
 		}
 		printDemoCitizens(stdout, out.idpLn.Addr(), strings.TrimSuffix(cfg.RedirectURL, mhttp.CitizenCallbackPath))
@@ -158,19 +162,25 @@ func demoCitizens() []demoidp.Person {
 
 // startDemoProvider starts the demo provider on its own listener and points cfg at it, with a
 // client secret new at every start.
-func (c *citizenSignIn) startDemoProvider(addr string, cfg *mhttp.CitizenSignInConfig, logger *slog.Logger) error {
+func (c *citizenSignIn) startDemoProvider(addr string, cfg *mhttp.CitizenSignInConfig, officials *demoOfficialsClient, logger *slog.Logger) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("--demo-idp-addr: %w", err)
 	}
 	cfg.Issuer, cfg.ClientID, cfg.ClientSecret, cfg.IDClaim = "http://"+localAddress(ln.Addr()), "motcua-demo", session.RandomToken(), demoidp.DefaultIDClaim
-	provider, err := demoidp.New(demoidp.Config{Issuer: cfg.Issuer, People: demoCitizens(),
-		Clients: []demoidp.Client{{ID: cfg.ClientID, Secret: cfg.ClientSecret, RedirectURIs: []string{cfg.RedirectURL}}}})
+	people, clients := demoCitizens(), []demoidp.Client{{ID: cfg.ClientID, Secret: cfg.ClientSecret, RedirectURIs: []string{cfg.RedirectURL}}}
+	for i := range people {
+		people[i].Clients = []string{cfg.ClientID}
+	}
+	if officials != nil {
+		people, clients = append(people, officials.people...), append(clients, officials.client)
+	}
+	provider, err := demoidp.New(demoidp.Config{Issuer: cfg.Issuer, People: people, Clients: clients})
 	if err != nil {
 		ln.Close()
 		return err
 	}
-	c.idp, c.idpLn = &http.Server{Handler: provider, ReadHeaderTimeout: 10 * time.Second}, ln
+	c.idp, c.idpLn, c.demoIssuer = &http.Server{Handler: provider, ReadHeaderTimeout: 10 * time.Second}, ln, cfg.Issuer
 	go func() {
 		if err := c.idp.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			logger.Error("demo identity provider", "err", err)

@@ -28,7 +28,7 @@ func TestCitizenFlagsRefuseWhatCannotWork(t *testing.T) {
 		if err := fs.Parse(c.args); err != nil {
 			t.Fatal(err)
 		}
-		_, err := o.build(context.Background(), nil, t.TempDir(), false, "", &net.TCPAddr{}, io.Discard, nil)
+		_, err := o.build(context.Background(), nil, t.TempDir(), false, "", &net.TCPAddr{}, nil, io.Discard, nil)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%v: %v, want an error saying %q", c.args, err, c.want)
 		}
@@ -36,7 +36,7 @@ func TestCitizenFlagsRefuseWhatCannotWork(t *testing.T) {
 	// Without a provider and without --demo, citizens simply do not sign in.
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	o := addCitizenFlags(fs)
-	if c, err := o.build(context.Background(), nil, t.TempDir(), false, "", &net.TCPAddr{}, io.Discard, nil); err != nil || c.signIn != nil {
+	if c, err := o.build(context.Background(), nil, t.TempDir(), false, "", &net.TCPAddr{}, nil, io.Discard, nil); err != nil || c.signIn != nil {
 		t.Errorf("no provider: %+v, %v", c, err)
 	}
 }

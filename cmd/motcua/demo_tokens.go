@@ -10,9 +10,10 @@ import (
 	mhttp "github.com/motcua/motcua/http"
 )
 
-// printDemoTokens prints a bearer token for each demo official, valid for a week.
+// printDemoTokens prints a bearer token for each demo official, valid for a week, for the API
+// (the pages take the log-ins demoLogins printed).
 func printDemoTokens(w io.Writer, key ed25519.PrivateKey, officials []commands.Caller) {
-	fmt.Fprintln(w, "Demo officials (bearer tokens, valid 7 days):")
+	fmt.Fprintln(w, "Demo officials' API bearer tokens (valid 7 days):")
 	for _, o := range officials {
 		token, err := mhttp.MintToken(key, o, 7*24*time.Hour, time.Now())
 		if err != nil {

@@ -6,6 +6,7 @@
 //	motcua migrate --store postgres://…
 //	motcua projections status|rebuild [--store URL] [--data DIR] [NAME…]
 //	motcua erase --id-number N --basis TEXT [--store URL] [--data DIR]
+//	motcua officials add|list|disable [--login LOGIN] [--store URL] [--data DIR]
 //	motcua agency succeed --from CODE [--to CODE] --basis TEXT [--store URL] [--data DIR]
 //	motcua deliveries status|list|retry [--store URL] [--data DIR] [--dead] [--destination D]
 //	motcua catalog refresh --from-portal URL [--apply] [--data DIR] [--catalog FILE]
@@ -34,6 +35,8 @@ Usage:
   motcua calendar YEAR [--agency-file PATH]
   motcua migrate  --store postgres://…
   motcua erase    --id-number N --basis TEXT [--store URL] [--data DIR]
+  motcua officials add --login LOGIN --sub ID --name NAME --role ROLE[,ROLE] [--agency CODE] [--password-file FILE] [--store URL] [--data DIR]
+  motcua officials list|disable [--login LOGIN] [--store URL] [--data DIR]
   motcua agency succeed --from CODE [--to CODE] --basis "DECISION" [--effective YYYY-MM-DD] [--unit OLD=NEW] [--store URL] [--data DIR]
   motcua verify   [--store URL] [--data DIR] [--checkpoint] [--trust PUBLIC-KEY.pem] [--json]
   motcua blobs sweep [--older-than 24h] [--store URL] [--data DIR] [--blobs dir|s3 …] [--json]
@@ -84,6 +87,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runMigrate(ctx, args[1:], stdout, stderr)
 	case "erase":
 		return runErase(ctx, args[1:], stdout, stderr)
+	case "officials":
+		return runOfficials(ctx, args[1:], stdout, stderr)
 	case "agency":
 		return runAgency(ctx, args[1:], stdout, stderr)
 	case "verify":

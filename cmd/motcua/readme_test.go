@@ -84,6 +84,7 @@ func TestREADMECommandsRunAgainstTheBuiltBinary(t *testing.T) {
 		regexp.MustCompile(`(?m)^changed  1\.013225 .*\n\s+fees: `),
 		regexp.MustCompile(`Nothing written: run again with --apply`),
 		regexp.MustCompile(`(?m)^vnpay, \d{4}-\d\d-\d\d: 0 paid in the statement; 0 not recorded`),
+		regexp.MustCompile(`(?m)^hoa\.le\s+tn01\s+Lê Thị Hoa\s+reception,cashier\s+000\.00\.00\.H56\s+enabled`),
 	} {
 		if !said.Match(out) {
 			t.Errorf("the README's commands did not print %s:\n%s", said, out)

@@ -36,7 +36,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	storage := addStoreFlags(fs, storeURLUsage, "data directory (embedded store, token key)")
 	addr := fs.String("addr", ":8080", "listen address HOST:PORT")
 	noMigrate := fs.Bool("no-migrate", false, "do not migrate the PostgreSQL schema on start")
-	withDemo := fs.Bool("demo", false, "seed the demo catalog's dossiers (once) and print demo officials' tokens")
+	withDemo := fs.Bool("demo", false, "seed the demo catalog's dossiers (once) and print demo officials' log-ins (and API tokens)")
 	domainFiles := addDomainFlags(fs)
 	busURL := fs.String("bus", "", "transport from the event log to the read models: gochannel (in-process, default), postgres://…, nats://…")
 	checkpointEvery := fs.Duration("checkpoint-every", 5*time.Minute, "sign an integrity checkpoint at least this often while events arrive")
@@ -52,6 +52,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	phones := addPhoneFlags(fs)
 	signIn := addSignInFlags(fs)
 	citizenFlags := addCitizenFlags(fs)
+	officialFlags := addOfficialFlags(fs)
 	limits, connections := addLimitFlags(fs)
 	node := addNodeFlags(fs)
 	documentFiles := addDocumentFlags(fs)
@@ -122,12 +123,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 
+	var demoOfficials []commands.Caller
 	if *withDemo {
-		officials, err := demo.Seed(ctx, app)
-		if err != nil {
+		if demoOfficials, err = demo.Seed(ctx, app); err != nil {
 			return fmt.Errorf("demo: %w", err)
 		}
-		printDemoTokens(stdout, key, officials)
 	}
 
 	portalDestination, err := portalSync.destination(deployment, *publicURL, logger)
@@ -178,18 +178,29 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	citizens, err := citizenFlags.build(ctx, deployment, storage.dataDir, *withDemo, *publicURL, listener.Addr(), stdout, logger)
+	officialsAtDemoIdP := officialFlags.demoClient(signIn, *withDemo, demoOfficials, *publicURL, listener.Addr())
+	citizens, err := citizenFlags.build(ctx, deployment, storage.dataDir, *withDemo, *publicURL, listener.Addr(), officialsAtDemoIdP, stdout, logger)
 	if err != nil {
 		return err
 	}
 	defer citizens.close()
+	officials, err := officialFlags.build(ctx, deployment, signIn, *publicURL, officialsAtDemoIdP, citizens.demoIssuer)
+	if err != nil {
+		return err
+	}
+	if *withDemo {
+		if err := demoLogins(ctx, deployment, demoOfficials, "http://"+localAddress(listener.Addr()), officials.Methods().Provider, stdout); err != nil {
+			return err
+		}
+		printDemoTokens(stdout, key, demoOfficials)
+	}
 	server := mhttp.NewServer(mhttp.Config{App: app, ReadDB: deployment.ReadDB, Tokens: localTokens, Authenticator: authenticator, Logger: logger,
 		TrustedProxies: trustedProxies, Eraser: personalDataEraser(deployment, logger, citizenModels...),
 		PublicStatusUpdates: feedUpdates, Metrics: metrics,
 		Integrity: chain.NewVerifier(events.Chained, checkpointKey.Public().(ed25519.PublicKey)), PublicBaseURL: *publicURL,
 		IdempotencyWindow: *idempotencyWindow, PublicRequestsPerMinute: limits.publicPerMinute, Limits: limits.Limits, Ready: readiness(deployment.ready(), feeder, node.readyLag),
 		PortalWebhook: portal.webhook, Deliveries: deliveriesShown(deployment, outbox), Alarms: alarms != nil,
-		Payments: payments, AccessLog: accessLog, Citizens: citizens.signIn, Documents: documents})
+		Payments: payments, AccessLog: accessLog, Citizens: citizens.signIn, Documents: documents, Officials: officials})
 	// What the constructors above created (the outbox's and the timers' origins, the demo's seed)
 	// was created under the schema lock: another node starting now waits for it, then finds it.
 	deployment.releaseSchemaLock()

@@ -1,6 +1,7 @@
 package httpkit
 
 import (
+	"net"
 	"net/http"
 	"net/url"
 
@@ -11,6 +12,25 @@ import (
 // proxy that says so (anyone else may write X-Forwarded-Proto).
 func IsHTTPS(r *http.Request) bool {
 	return r.TLS != nil || (ViaTrustedProxy(r) && r.Header.Get("X-Forwarded-Proto") == "https")
+}
+
+// SecureCookie says whether a session's cookie must be Secure: always, except on plain http to a
+// loopback address — the demo on a laptop, where there is no certificate. A deployment reached
+// over plain http elsewhere gets Secure cookies its browsers will not send back: sign-in fails
+// rather than carry a session in clear. Citizens' and officials' sessions both follow it.
+func SecureCookie(r *http.Request) bool {
+	if IsHTTPS(r) {
+		return true
+	}
+	host := r.Host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	if host == "localhost" {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return ip == nil || !ip.IsLoopback()
 }
 
 // BaseURL is the scheme and host links printed on paper (QR codes) point to: configured, the

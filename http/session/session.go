@@ -1,6 +1,7 @@
 // Package session keeps the server-side sessions of people signed in through an OpenID Connect
-// provider — citizens through VNeID today, officials through the province's provider next — and
-// the sign-in attempts in flight (state, nonce, PKCE verifier). Both live in the deployment's
+// provider — citizens through VNeID, officials through the province's provider or a local account — and
+// the sign-in attempts in flight (state, nonce, PKCE verifier), and officials' local accounts
+// (accounts.go). They live in the deployment's
 // durable database (SQLite or PostgreSQL), so a session survives a restart, every node of a
 // deployment sees it, and signing out ends it for good: the browser holds only a random token,
 // the table only its SHA-256, so neither a stolen cookie jar of old tokens nor a copy of the table
@@ -31,6 +32,10 @@ type Kind string
 
 // Citizen is a citizen signed in through the national identity provider (VNeID).
 const Citizen Kind = "citizen"
+
+// Official is an official signed in to the pages: through the province's identity provider, a
+// local account's password, or an API token (docs/security.md, "Officials' sign-in").
+const Official Kind = "official"
 
 // Session is who signed in, as the provider said at sign-in.
 type Session struct {
@@ -151,7 +156,7 @@ func (s *Store) Create(ctx context.Context, sess Session) (string, error) {
 	if sess.Kind == "" || sess.Subject == "" {
 		return "", errors.New("session: a session needs a kind and a subject")
 	}
-	if err := s.purge(ctx); err != nil {
+	if err := s.purge(ctx, sess.Kind); err != nil {
 		return "", err
 	}
 	claims, err := json.Marshal(sess.Claims)
@@ -167,10 +172,12 @@ func (s *Store) Create(ctx context.Context, sess Session) (string, error) {
 	return token, nil
 }
 
-func (s *Store) purge(ctx context.Context) error {
+// purge removes the sessions of kind past this store's timeouts — each kind has its own (the
+// citizens' and the officials' stores share the table) — and the attempts past theirs.
+func (s *Store) purge(ctx context.Context, kind Kind) error {
 	now := s.now().UTC()
-	if _, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE last_seen < $1 OR created < $2`,
-		now.Add(-s.timeouts.Idle).UnixMicro(), now.Add(-s.timeouts.Absolute).UnixMicro()); err != nil {
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE kind = $1 AND (last_seen < $2 OR created < $3)`,
+		string(kind), now.Add(-s.timeouts.Idle).UnixMicro(), now.Add(-s.timeouts.Absolute).UnixMicro()); err != nil {
 		return fmt.Errorf("session: purge: %w", err)
 	}
 	if _, err := s.db.ExecContext(ctx, `DELETE FROM signin_attempts WHERE created < $1`, now.Add(-s.timeouts.Attempt).UnixMicro()); err != nil {

@@ -30,9 +30,10 @@ import (
 //go:embed templates/*.html static/*
 var webFiles embed.FS
 
-// sessionCookie holds a signed-in official's bearer token. HttpOnly keeps it from scripts;
+// SessionCookie holds a signed-in official's session token: a random value standing for a
+// server-side session (http/session), never a bearer token. HttpOnly keeps it from scripts;
 // SameSite=Strict and a per-form token (csrfToken) keep other sites from posting with it.
-const sessionCookie = "motcua_session"
+const SessionCookie = "motcua_session"
 
 // langCookie remembers the visitor's language.
 const langCookie = "motcua_lang"
@@ -80,9 +81,9 @@ func (s *Pages) Mount(r chi.Router) {
 		r.Get(myDossiersPath, s.myDossiersPage)
 		s.mountCitizenJourney(r)
 	}
-	r.Get("/can-bo/dang-nhap", s.signInPage)
-	r.Post("/can-bo/dang-nhap", s.signIn)
-	r.Post("/can-bo/dang-xuat", s.signOut)
+	r.Get(SignInPath, s.signInPage)
+	r.With(s.publicBudget(s.pageRateLimited)).Post(SignInPath, s.signIn)
+	r.Post(SignOutPath, s.signOut)
 	r.Group(func(r chi.Router) {
 		r.Use(s.requireOfficial)
 		r.Get("/can-bo", s.queuePage)
@@ -139,6 +140,10 @@ type view struct {
 	AccessLog bool
 	// Citizens links "Hồ sơ của tôi" (citizens sign in).
 	Citizens bool
+	// Refresh, when set, is a meta refresh sending the browser on by itself (to the identity
+	// provider's end of session after a sign-out: a form's redirect to another site is blocked by
+	// the pages' form-action policy, a refresh is not).
+	Refresh template.HTML
 }
 
 // langOf picks the visitor's language: ?lang= (remembered in a cookie), else the cookie, else Vietnamese.
@@ -165,7 +170,7 @@ func (s *Pages) newView(w http.ResponseWriter, r *http.Request, title string, ma
 	v := view{L: l, Title: title, Main: main, LangURL: switchLangURL(r.URL, l), Deliveries: s.deliveries, AccessLog: s.accessLog, Citizens: s.citizens}
 	if c, ok := officialOf(r); ok {
 		v.Official = &c
-		v.CSRF = s.pages.csrfToken(SessionToken(r))
+		v.CSRF = s.pages.csrfToken(sessionToken(r))
 	}
 	return v
 }
@@ -244,9 +249,12 @@ func officialOf(r *http.Request) (commands.Caller, bool) {
 	return s.caller, ok
 }
 
-// SessionToken is the signed-in official's bearer token, which the API requests made on a page's
-// behalf carry.
-func SessionToken(r *http.Request) string {
+// Official is the official signed in to the page r serves, whom the API requests made on the
+// page's behalf act as.
+func Official(r *http.Request) (commands.Caller, bool) { return officialOf(r) }
+
+// sessionToken is the signed-in official's session token, which the page's forms are bound to.
+func sessionToken(r *http.Request) string {
 	s, _ := r.Context().Value(officialKey{}).(officialSession)
 	return s.token
 }
@@ -265,5 +273,5 @@ func (ps *pageSet) validCSRF(r *http.Request) bool {
 
 // validCSRFValue checks a form's CSRF token read by the handler itself (a streamed form).
 func (ps *pageSet) validCSRFValue(r *http.Request, got string) bool {
-	return got != "" && hmac.Equal([]byte(got), []byte(ps.csrfToken(SessionToken(r))))
+	return got != "" && hmac.Equal([]byte(got), []byte(ps.csrfToken(sessionToken(r))))
 }

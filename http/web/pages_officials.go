@@ -2,7 +2,6 @@ package web
 
 import (
 	"cmp"
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -26,82 +25,6 @@ import (
 
 // maxFormBytes bounds a page form: an uploaded result document is hashed, never kept.
 const maxFormBytes = 20 << 20
-
-// signInView is the sign-in page: paste a bearer token (from `motcua token` or the demo's list).
-type signInView struct {
-	Next    string
-	Problem string
-}
-
-func (s *Pages) signInPage(w http.ResponseWriter, r *http.Request) {
-	l := langOf(w, r)
-	s.render(w, r, http.StatusOK, "signin", l.T("signin.title"), &signInView{Next: safeNext(r.URL.Query().Get("next"))})
-}
-
-func (s *Pages) signIn(w http.ResponseWriter, r *http.Request) {
-	l := langOf(w, r)
-	r.Body = http.MaxBytesReader(w, r.Body, maxSignInBytes)
-	token := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(r.PostFormValue("token")), "Bearer "))
-	next := safeNext(r.PostFormValue("next"))
-	if _, err := s.tokens.Verify("Bearer " + token); err != nil {
-		s.render(w, r, http.StatusUnauthorized, "signin", l.T("signin.title"), &signInView{Next: next, Problem: "signin.invalid"})
-		return
-	}
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: token, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: httpkit.IsHTTPS(r)})
-	http.Redirect(w, r, next, http.StatusSeeOther)
-}
-
-func (s *Pages) signOut(w http.ResponseWriter, r *http.Request) {
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: httpkit.IsHTTPS(r)})
-	http.Redirect(w, r, "/can-bo/dang-nhap", http.StatusSeeOther)
-}
-
-// safeNext keeps a post-sign-in redirect on the officials' own pages.
-func safeNext(next string) string {
-	if strings.HasPrefix(next, "/can-bo") && !strings.HasPrefix(next, "//") {
-		return next
-	}
-	return "/can-bo"
-}
-
-// requireOfficial admits requests carrying a valid session cookie, and checks every form post's
-// CSRF token; others are sent to sign in.
-func (s *Pages) requireOfficial(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r, ok := s.signedInOfficial(w, r)
-		if !ok {
-			return
-		}
-		if r.Method == http.MethodPost {
-			r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-			if err := r.ParseMultipartForm(1 << 20); err != nil && err != http.ErrNotMultipart {
-				s.renderError(w, r, http.StatusBadRequest, "error.bad_form")
-				return
-			}
-			if !s.pages.validCSRF(r) {
-				s.renderError(w, r, http.StatusForbidden, "error.csrf")
-				return
-			}
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
-// signedInOfficial is r with the official its session cookie names, or false once the visitor
-// was sent to sign in.
-func (s *Pages) signedInOfficial(w http.ResponseWriter, r *http.Request) (*http.Request, bool) {
-	c, err := r.Cookie(sessionCookie)
-	var caller commands.Caller
-	if err == nil {
-		caller, err = s.tokens.Verify("Bearer " + c.Value)
-	}
-	if err != nil {
-		target := "/can-bo/dang-nhap?next=" + url.QueryEscape(r.URL.RequestURI())
-		http.Redirect(w, r, target, http.StatusSeeOther)
-		return r, false
-	}
-	return r.WithContext(context.WithValue(r.Context(), officialKey{}, officialSession{caller: caller, token: c.Value})), true
-}
 
 // queueView is the officials' work queue: one page of it, or for an inspector looking at every
 // agency, one line per agency.

@@ -19,7 +19,7 @@ import (
 )
 
 // API is the JSON API as the pages use it. Each call is one API request made for the page's request
-// r — its context, client address, public budget, the signed-in official's session (SessionToken)
+// r — its context, client address, public budget, the signed-in official (Official, carried in the context, never as a header)
 // and a form's idempotency key — so the API decodes, validates and authorizes it as any client's. A
 // refusal comes back as the API's problem details (its Status the answer's); err is a failure to
 // make the request at all.
@@ -85,11 +85,6 @@ func (s *Pages) record(r *http.Request, read httpkit.PersonalRead) error {
 	return s.recordRead(r, caller, read)
 }
 
-// Authenticator checks an official's bearer token ("Bearer …"), as the API does.
-type Authenticator interface {
-	Verify(authorization string) (commands.Caller, error)
-}
-
 // Config wires the pages.
 type Config struct {
 	App    *commands.App
@@ -97,9 +92,11 @@ type Config struct {
 	// PublicLookup answers the public lookup page; one over ReadDB when nil.
 	PublicLookup *projections.PublicLookup
 	API          API
-	Tokens       Authenticator
-	Logger       *slog.Logger
-	Now          func() time.Time
+	// Officials signs officials in and out of the pages and finds the official of a session
+	// (signin.go); without it no official signs in.
+	Officials Officials
+	Logger    *slog.Logger
+	Now       func() time.Time
 	// PublicBudget is the request budget the public pages share with the public API: the middleware
 	// answers a request over it with limited.
 	PublicBudget func(limited http.HandlerFunc) func(http.Handler) http.Handler
@@ -141,7 +138,7 @@ type Pages struct {
 	readDB        *sql.DB
 	publicLookup  *projections.PublicLookup
 	api           API
-	tokens        Authenticator
+	officials     Officials
 	logger        *slog.Logger
 	now           func() time.Time
 	publicBudget  func(limited http.HandlerFunc) func(http.Handler) http.Handler
@@ -162,13 +159,10 @@ func New(cfg Config) *Pages {
 	if lookup == nil {
 		lookup = projections.NewPublicLookup(cfg.ReadDB)
 	}
-	return &Pages{app: cfg.App, readDB: cfg.ReadDB, publicLookup: lookup, api: cfg.API, tokens: cfg.Tokens, logger: cfg.Logger, now: cfg.Now,
+	return &Pages{app: cfg.App, readDB: cfg.ReadDB, publicLookup: lookup, api: cfg.API, officials: cfg.Officials, logger: cfg.Logger, now: cfg.Now,
 		publicBudget: cfg.PublicBudget, publicBaseURL: cfg.PublicBaseURL, deliveries: cfg.Deliveries,
 		onlinePayment: cfg.OnlinePayment, pages: newPageSet(), alarms: cfg.Alarms, recordRead: cfg.RecordRead, accessLog: cfg.AccessLog, citizens: cfg.Citizens, documents: cfg.Documents}
 }
-
-// maxSignInBytes bounds the sign-in form: a bearer token, even a long OIDC one.
-const maxSignInBytes = 64 << 10
 
 // pageRateLimited answers a public page request over its budget.
 func (s *Pages) pageRateLimited(w http.ResponseWriter, r *http.Request) {

@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/google/uuid"
@@ -35,6 +36,18 @@ type Person struct {
 	Email    string
 	// Claims are more claims of the ID token (an official's roles and agency).
 	Claims map[string]any
+	// About says who they are on the sign-in page (an official's role and agency), beside the
+	// identification number, phone and e-mail.
+	About string
+	// Clients are the relying parties the person may sign in to; any when empty. The demo's
+	// citizens sign in to motcua's citizens' client only and its officials to the officials'
+	// client only, so the sign-in page of one lists none of the other's.
+	Clients []string
+}
+
+// mayUse tells whether the person may sign in to the client.
+func (p Person) mayUse(clientID string) bool {
+	return len(p.Clients) == 0 || slices.Contains(p.Clients, clientID)
 }
 
 // Client is a relying party registered at the provider.
@@ -107,14 +120,21 @@ func New(cfg Config) (*Provider, error) {
 	interceptor := op.NewIssuerInterceptor(provider.IssuerFromRequest)
 	mux.HandleFunc("GET "+loginPath, func(w http.ResponseWriter, r *http.Request) {
 		id := r.URL.Query().Get("id")
-		if _, err := s.request(id); err != nil {
+		req, err := s.request(id)
+		if err != nil {
 			http.Error(w, "Phiên đăng nhập đã hết hạn — this sign-in has expired; start again from motcua.", http.StatusBadRequest)
 			return
 		}
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		// No form-action: browsers apply it to the redirects back to the relying party too.
 		w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'")
-		_ = loginPage.Execute(w, map[string]any{"ID": id, "People": cfg.People})
+		var people []Person
+		for _, p := range cfg.People {
+			if p.mayUse(req.clientID) {
+				people = append(people, p)
+			}
+		}
+		_ = loginPage.Execute(w, map[string]any{"ID": id, "People": people})
 	})
 	mux.Handle("POST "+loginPath, interceptor.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.PostFormValue("id")

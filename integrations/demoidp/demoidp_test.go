@@ -2,9 +2,11 @@ package demoidp_test
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/motcua/motcua/integrations/demoidp"
@@ -77,6 +79,57 @@ func TestACodeFlowWithoutPKCEIsRefused(t *testing.T) {
 		refused := location != nil && location.Query().Get("error") == "invalid_request"
 		if refused != (name != "S256") {
 			t.Errorf("%s: answered %d, Location %s", name, resp.StatusCode, location)
+		}
+	}
+}
+
+// A person restricted to one client is neither listed to nor signed in at another: the demo's
+// citizens never appear on the officials' sign-in page, nor its officials on the citizens'.
+func TestPeopleSignInToTheirOwnClientsOnly(t *testing.T) {
+	ts := httptest.NewUnstartedServer(nil)
+	issuer := "http://" + ts.Listener.Addr().String()
+	p, err := demoidp.New(demoidp.Config{Issuer: issuer,
+		Clients: []demoidp.Client{{ID: "citizens", Secret: "s", RedirectURIs: []string{"http://127.0.0.1:1/cb"}},
+			{ID: "officials", Secret: "s", RedirectURIs: []string{"http://127.0.0.1:1/can-bo/cb"}}},
+		People: []demoidp.Person{{Subject: "an", Name: "Nguyễn Văn An", IDNumber: "038012345678", Clients: []string{"citizens"}},
+			{Subject: "hoa", Name: "Lê Thị Hoa", About: "reception · 000.00.00.H56", Clients: []string{"officials"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts.Config.Handler = p
+	ts.Start()
+	t.Cleanup(ts.Close)
+	noRedirects := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	for client, redirect := range map[string]string{"citizens": "http://127.0.0.1:1/cb", "officials": "http://127.0.0.1:1/can-bo/cb"} {
+		q := url.Values{"client_id": {client}, "redirect_uri": {redirect}, "response_type": {"code"}, "scope": {"openid profile"}, "state": {"st"},
+			"nonce": {"n"}, "code_challenge": {"E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"}, "code_challenge_method": {"S256"}}
+		resp, err := noRedirects.Get(issuer + "/authorize?" + q.Encode())
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		login, _ := url.Parse(issuer + resp.Header.Get("Location"))
+		page, err := http.Get(login.String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(page.Body)
+		page.Body.Close()
+		own, other := "Nguyễn Văn An", "Lê Thị Hoa"
+		if client == "officials" {
+			own, other = other, own
+		}
+		if !strings.Contains(string(body), own) || strings.Contains(string(body), other) {
+			t.Errorf("%s' sign-in page lists:\n%s", client, body)
+		}
+		otherSubject := map[string]string{"citizens": "hoa", "officials": "an"}[client]
+		resp, err = noRedirects.PostForm(issuer+"/dang-nhap", url.Values{"id": {login.Query().Get("id")}, "subject": {otherSubject}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("%s: the other client's person signed in: %d", client, resp.StatusCode)
 		}
 	}
 }

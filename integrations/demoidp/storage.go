@@ -107,13 +107,14 @@ func (s *storage) AuthRequestByID(_ context.Context, id string) (op.AuthRequest,
 
 // signIn completes request id for the person with subject.
 func (s *storage) signIn(id, subject string) error {
-	if _, ok := s.people[subject]; !ok {
+	person, ok := s.people[subject]
+	if !ok {
 		return errNotFound
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	req, ok := s.requests[id]
-	if !ok || req.subject != "" {
+	if !ok || req.subject != "" || !person.mayUse(req.clientID) {
 		return errNotFound
 	}
 	req.subject, req.authTime = subject, time.Now()
@@ -243,7 +244,9 @@ func (s *storage) userinfo(info *oidc.UserInfo, subject string, scopes []string)
 		switch scope {
 		case oidc.ScopeOpenID:
 			info.Subject = p.Subject
-			info.AppendClaims(s.idClaim, p.IDNumber)
+			if p.IDNumber != "" {
+				info.AppendClaims(s.idClaim, p.IDNumber)
+			}
 			for name, value := range p.Claims {
 				info.AppendClaims(name, value)
 			}
