@@ -56,7 +56,7 @@ func TestKillNineMidStormLosesAndRepeatsNoNotification(t *testing.T) {
 			args := []string{"serve", "--data", dataDir, "--addr", "127.0.0.1:0", "--smtp", proxy.Addr, "--smtp-security", "none",
 				"--mail-from", "Bộ phận Một cửa <khong-tra-loi@tinh.gov.vn>", "--delivery-attempts", "1000",
 				"--delivery-backoff", "20ms", "--delivery-backoff-max", "200ms", "--delivery-send-timeout", "2s"}
-			args = append(args, portalArgs...)
+			args = withTestCatalog(t, append(args, portalArgs...))
 			if storeURL != "" {
 				args = append(args, "--store", storeURL)
 			}

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"slices"
 	"testing"
 	"time"
 
@@ -109,13 +110,23 @@ func (s serveProcess) get(t *testing.T, path string) string {
 }
 
 // serveWith runs `motcua serve` on dataDir with extra flags until stop.
+// withTestCatalog adds the test catalog (domaintest.Catalog's file) to serve's flags unless they
+// name one: the tests act on the same store through an App of that catalog, and the catalog in
+// force is the one serve seeds into the log.
+func withTestCatalog(t *testing.T, flags []string) []string {
+	if slices.Contains(flags, "--catalog") {
+		return flags
+	}
+	return append(slices.Clone(flags), "--catalog", domaintest.CatalogPath(t))
+}
+
 func serveWith(t *testing.T, dataDir string, extra ...string) serveProcess {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	var stdout syncBuffer
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, append([]string{"serve", "--data", dataDir, "--addr", "127.0.0.1:0"}, extra...), &stdout, io.Discard)
+		done <- run(ctx, append([]string{"serve", "--data", dataDir, "--addr", "127.0.0.1:0"}, withTestCatalog(t, extra)...), &stdout, io.Discard)
 	}()
 	stopped := false
 	stop := func() {

@@ -29,6 +29,18 @@ func Catalog(tb testing.TB, cal *calendar.Calendar) *domain.Catalog {
 	return catalog
 }
 
+// CatalogPath is the file Catalog parses, for a test that starts `motcua serve` beside an App of
+// its own: the catalog is kept in the log, seeded by serve from its file, and every App reads it
+// from there, so both must start from the same file.
+func CatalogPath(tb testing.TB) string {
+	tb.Helper()
+	_, self, _, ok := runtime.Caller(0)
+	if !ok {
+		tb.Fatal("domaintest: cannot tell where the test catalog is")
+	}
+	return filepath.Join(filepath.Dir(self), "testdata", "test-catalog.json")
+}
+
 // GoldenEvents returns the pinned stored payload of every dossier event type and version, compact,
 // by wire name: the files domain's golden test keeps in domain/testdata/events. They are found from
 // this file's own place, so the test that asks needs no path to them.
