@@ -158,11 +158,12 @@ func TestCatalogHistoryThroughTheAPI(t *testing.T) {
 	}
 
 	// The page shows the same history to the inspector.
-	page := e.do("GET", "/can-bo/danh-muc/"+catalogPermit+"/lich-su", "", nil, "Cookie", "motcua_session="+inspector)
+	inspectorSession := pageSession(t, e.url, inspector)
+	page := e.do("GET", "/can-bo/danh-muc/"+catalogPermit+"/lich-su", "", nil, "Cookie", inspectorSession)
 	if page.status != http.StatusOK || !strings.Contains(page.raw, "Quyết định 812/QĐ-UBND") || !strings.Contains(page.raw, "300.000") {
 		t.Errorf("the history page answers %d without the amendment: %.500s", page.status, page.raw)
 	}
-	list := e.do("GET", "/can-bo/danh-muc?ngay=2026-03-04", "", nil, "Cookie", "motcua_session="+inspector)
+	list := e.do("GET", "/can-bo/danh-muc?ngay=2026-03-04", "", nil, "Cookie", inspectorSession)
 	if list.status != http.StatusOK || !strings.Contains(list.raw, "150.000") {
 		t.Errorf("the catalog page of 4 March answers %d without the old fee: %.500s", list.status, list.raw)
 	}
@@ -188,7 +189,8 @@ func TestCatalogHistoryThroughTheAPI(t *testing.T) {
 	}
 
 	// An admin amends through the history page's form (its CSRF token from the page), then withdraws.
-	adminPage := e.do("GET", "/can-bo/danh-muc/"+catalogPermit+"/lich-su", "", nil, "Cookie", "motcua_session="+admin)
+	adminSession := pageSession(t, e.url, admin)
+	adminPage := e.do("GET", "/can-bo/danh-muc/"+catalogPermit+"/lich-su", "", nil, "Cookie", adminSession)
 	csrf := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(adminPage.raw)
 	if adminPage.status != http.StatusOK || csrf == nil || !strings.Contains(adminPage.raw, `name="revision" value="3"`) {
 		t.Fatalf("the admin's history page (%d) has no amendment form at revision 3: %.500s", adminPage.status, adminPage.raw)
@@ -197,7 +199,7 @@ func TestCatalogHistoryThroughTheAPI(t *testing.T) {
 	submit := func(form url.Values) int {
 		form.Set("csrf", csrf[1])
 		req, _ := http.NewRequest("POST", e.url+"/can-bo/danh-muc/"+catalogPermit, strings.NewReader(form.Encode()))
-		req.Header.Set("Cookie", "motcua_session="+admin)
+		req.Header.Set("Cookie", adminSession)
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		resp, err := noRedirects.Do(req)
 		if err != nil {
