@@ -9,8 +9,8 @@ import (
 	"net"
 	"net/http"
 	"regexp"
-	"strings"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
