@@ -169,10 +169,24 @@ func (p *pending) Abort() error {
 
 // removeIncomplete aborts what is left of a failed multipart upload. The client aborts it itself
 // with the upload's context, which fails when that context was cancelled (a client gone away):
-// this one is not cancelled.
+// this one is not cancelled. A request the client gave up on may still be under way in the server
+// (a part being written when the abort came made the upload reappear, seen on a loaded machine), so
+// it looks again a moment later, a few times; what still escapes is the bucket lifecycle rule's.
 func (p *pending) removeIncomplete() error {
-	return p.bucket.client.RemoveIncompleteUpload(context.WithoutCancel(p.ctx), p.bucket.bucket, p.temp)
+	ctx := context.WithoutCancel(p.ctx)
+	for round := range incompleteRechecks {
+		if err := p.bucket.client.RemoveIncompleteUpload(ctx, p.bucket.bucket, p.temp); err != nil {
+			return err
+		}
+		if round < incompleteRechecks-1 {
+			time.Sleep(time.Duration(round+1) * 200 * time.Millisecond)
+		}
+	}
+	return nil
 }
+
+// incompleteRechecks is how many times a failed upload's leftovers are looked for.
+const incompleteRechecks = 3
 
 // Open streams the blob called name.
 func (b *Bucket) Open(ctx context.Context, name string) (io.ReadCloser, error) {
