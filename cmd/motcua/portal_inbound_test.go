@@ -51,7 +51,8 @@ func TestServeTakesInThePortalsDossiersByWebhookAndByFeed(t *testing.T) {
 		t.Fatalf("serve with a short secret: %v", err)
 	}
 
-	serving := serveWith(t, filepath.Join(dir, "data"), "--portal-inbound-secret-file", secretFile,
+	// The portal's dossiers name procedures of the built-in demo catalog ("--catalog" empty).
+	serving := serveWith(t, filepath.Join(dir, "data"), "--catalog", "", "--portal-inbound-secret-file", secretFile,
 		"--portal-pull-url", feed.URL+"/hoso", "--portal-pull-interval", "50ms", "--portal-token-url", feed.URL+"/token",
 		"--portal-client-id", "motcua-thanh-hoa", "--portal-client-secret-file", clientSecretFile)
 	push := func(document []byte) int {
