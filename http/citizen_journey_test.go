@@ -5,11 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"io/fs"
 	"mime/multipart"
 	"net/http"
 	"net/textproto"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -85,23 +83,7 @@ func decodeResponse(resp *http.Response, raw []byte) response {
 // blobCount counts the blobs stored under the citizens' blob directory.
 func (ce *citizenEnv) blobCount() int {
 	ce.t.Helper()
-	n := 0
-	err := filepath.WalkDir(ce.blobDir, func(_ string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() && d.Name() == "incoming" {
-			return filepath.SkipDir
-		}
-		if !d.IsDir() {
-			n++
-		}
-		return nil
-	})
-	if err != nil {
-		ce.t.Fatal(err)
-	}
-	return n
+	return blobsIn(ce.t, ce.blobDir)
 }
 
 func (ce *citizenEnv) version(id string) uint64 {

@@ -189,8 +189,14 @@ func (e *docEnv) received() string {
 // blobCount counts the blobs stored (not the uploads under way).
 func (e *docEnv) blobCount() int {
 	e.t.Helper()
+	return blobsIn(e.t, e.blobDir)
+}
+
+// blobsIn counts the blobs stored in a directory blob store, leaving out the uploads under way.
+func blobsIn(t *testing.T, dir string) int {
+	t.Helper()
 	n := 0
-	err := filepath.WalkDir(e.blobDir, func(path string, d fs.DirEntry, err error) error {
+	err := filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -203,7 +209,7 @@ func (e *docEnv) blobCount() int {
 		return nil
 	})
 	if err != nil {
-		e.t.Fatal(err)
+		t.Fatal(err)
 	}
 	return n
 }

@@ -212,7 +212,7 @@ func (a *Accounts) Authenticate(ctx context.Context, login, password string) (Ac
 	acc, hash, err := scanAccount(a.db.QueryRowContext(ctx, `SELECT login, official_id, name, roles, agency, disabled, created, updated, password_hash
 		FROM official_accounts WHERE login = $1`, strings.ToLower(strings.TrimSpace(login))), true)
 	if errors.Is(err, sql.ErrNoRows) {
-		VerifyPassword(unknownLoginHash, password)
+		VerifyPassword(unknownLoginHash(), password)
 		return Account{}, ErrBadCredentials
 	}
 	if err != nil {
@@ -225,7 +225,9 @@ func (a *Accounts) Authenticate(ctx context.Context, login, password string) (Ac
 }
 
 // unknownLoginHash is hashed against when the login does not exist, to take the same time.
-var unknownLoginHash = HashPassword(RandomToken())
+// Made at the first unknown login, not at start: every binary importing the package paid an
+// argon2id hash (tens of MiB) at init.
+var unknownLoginHash = sync.OnceValue(func() string { return HashPassword(RandomToken()) })
 
 // HashPassword returns the argon2id hash of password in the PHC string format
 // ($argon2id$v=19$m=…,t=…,p=…$salt$hash), with a fresh random salt.
