@@ -30,6 +30,7 @@ import (
 	"github.com/motcua/motcua/engine"
 	"github.com/motcua/motcua/eventstore"
 	mhttp "github.com/motcua/motcua/http"
+	"github.com/motcua/motcua/http/session"
 	"github.com/motcua/motcua/projections"
 )
 
@@ -122,7 +123,19 @@ func runBenchReads(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err != nil {
 		return err
 	}
-	server := mhttp.NewServer(mhttp.Config{App: app, ReadDB: deployment.ReadDB, Logger: quiet,
+	// The pages open a server-side session from an API token, as an official signing in with one.
+	sessions, err := session.New(deployment.ReadDB, deployment.Dialect(), session.DefaultTimeouts)
+	if err != nil {
+		return err
+	}
+	if err := sessions.Migrate(ctx); err != nil {
+		return err
+	}
+	officialSignIn, err := mhttp.NewOfficialSignIn(ctx, mhttp.OfficialSignInConfig{Sessions: sessions, Tokens: true})
+	if err != nil {
+		return err
+	}
+	server := mhttp.NewServer(mhttp.Config{App: app, ReadDB: deployment.ReadDB, Logger: quiet, Officials: officialSignIn,
 		Tokens:              mhttp.TokenVerifier{Key: key.Public().(ed25519.PublicKey), MaxLifetime: defaultTokenMaxTTL},
 		PublicStatusUpdates: feeder.Runner(projections.PublicStatusView{}.Name()), Ready: deployment.ready(),
 		// The lookups come from one address, far faster than any citizen's.
@@ -137,7 +150,10 @@ func runBenchReads(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return err
 	}
 	defer stopBare()
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}, Timeout: 5 * time.Minute}
+	// Redirects are not followed: a page that sends the official to the sign-in page is a failure
+	// to show (HTTP 303), not the sign-in page's time and size.
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}, Timeout: 5 * time.Minute,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 
 	officials := province.NewOfficials(rules.catalog)
 	token := func(c commands.Caller) (string, error) { return mhttp.MintToken(key, c, time.Hour, time.Now()) }
@@ -168,6 +184,13 @@ func runBenchReads(ctx context.Context, args []string, stdout, stderr io.Writer)
 		{"dossier `GET /api/v1/dossiers/{ref}`", "/api/v1/dossiers/" + sample.ID, inspector, false},
 		{"events `GET /api/v1/dossiers/{ref}/events`", "/api/v1/dossiers/" + sample.ID + "/events", inspector, false},
 		{"control sheet `GET /api/v1/dossiers/{ref}/control-sheet`", "/api/v1/dossiers/" + sample.ID + "/control-sheet", inspector, false},
+	}
+	for i, sc := range screens {
+		if sc.page {
+			if screens[i].token, err = pageSession(ctx, client, base, sc.token); err != nil {
+				return err
+			}
+		}
 	}
 	fmt.Fprintf(stdout, "| officials' screen (p50 of %d calls) | time | response |\n|---|---|---|\n", *calls)
 	for _, sc := range screens {
@@ -335,11 +358,33 @@ func sampleDossier(ctx context.Context, app *commands.App) (domain.Dossier, erro
 	return d, err
 }
 
-// screen is one officials' screen or API call, timed with the official's token (a page reads it
-// from the session cookie, as after signing in).
+// screen is one officials' screen or API call, timed with the official's token (a page with the
+// session the token opened, as after signing in).
 type screen struct {
-	name, path, token string
+	name, path, token string // a page's token is replaced by the session it opens (pageSession)
 	page              bool
+}
+
+// pageSession signs in to the pages with an API token, as an official may, and returns the
+// session's cookie: the pages take a server-side session's random token, never a bearer token.
+func pageSession(ctx context.Context, client *http.Client, base, token string) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/can-bo/dang-nhap", strings.NewReader(url.Values{"token": {token}}.Encode()))
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	res, err := client.Do(req)
+	if err != nil {
+		return "", err
+	}
+	io.Copy(io.Discard, res.Body)
+	res.Body.Close()
+	for _, c := range res.Cookies() {
+		if c.Name == "motcua_session" && c.Value != "" && res.StatusCode == http.StatusSeeOther {
+			return c.Value, nil
+		}
+	}
+	return "", fmt.Errorf("signing in to the pages with a token answered %d and no session", res.StatusCode)
 }
 
 func (sc screen) request(ctx context.Context, base string) (*http.Request, error) {
