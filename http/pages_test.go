@@ -1,11 +1,13 @@
 package http_test
 
 import (
+	"crypto/ed25519"
 	"html"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
@@ -303,4 +305,31 @@ func TestLateDashboardPageShowsOnePageWithANextLink(t *testing.T) {
 			t.Errorf("the CSV lacks %s", code)
 		}
 	}
+}
+
+// A form served by one node is accepted by another node of the same deployment (and after a
+// restart): its CSRF token depends on the session only, which every node reads from the database.
+func TestAFormServedByOneNodeIsAcceptedByAnother(t *testing.T) {
+	e := newPagesEnv(t)
+	csrf := e.signIn(e.token("tn", centre, commands.RoleReception))
+	other := httptest.NewServer(mhttp.NewServer(mhttp.Config{App: e.app, ReadDB: e.store.DB(),
+		Tokens: mhttp.TokenVerifier{Key: e.key.Public().(ed25519.PublicKey)}}))
+	defer other.Close()
+	base, _ := url.Parse(e.url)
+	otherURL, _ := url.Parse(other.URL)
+	e.client.Jar.SetCookies(otherURL, e.client.Jar.Cookies(base))
+	form := url.Values{"csrf": {csrf}, "procedure_code": {"1.009972"}, "channel": {"direct"}, "applicant.type": {"citizen"},
+		"applicant.name": {"Trần Thị Bình"}, "applicant.id_number": {"038098765432"}, "components": {"Đơn đề nghị | 1"}}
+	resp, err := e.client.PostForm(other.URL+"/can-bo/tiep-nhan", form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	readPage(t, resp).expect(t, http.StatusOK, "Giấy tiếp nhận hồ sơ và hẹn trả kết quả")
+	// A made-up token is still refused there.
+	form.Set("csrf", strings.Repeat("A", len(csrf)))
+	resp, err = e.client.PostForm(other.URL+"/can-bo/tiep-nhan", form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	readPage(t, resp).expect(t, http.StatusForbidden)
 }

@@ -3,7 +3,6 @@ package web
 import (
 	"bytes"
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/sha256"
 	"embed"
 	"encoding/base64"
@@ -41,13 +40,10 @@ const langCookie = "motcua_lang"
 // pageSet holds the parsed templates, one per page, each with the layout and shared partials.
 type pageSet struct {
 	templates map[string]*template.Template
-	csrfKey   []byte
 }
 
 func newPageSet() *pageSet {
-	key := make([]byte, 32)
-	_, _ = rand.Read(key)
-	ps := &pageSet{templates: map[string]*template.Template{}, csrfKey: key}
+	ps := &pageSet{templates: map[string]*template.Template{}}
 	base := template.Must(template.New("").Funcs(pageFuncs).ParseFS(webFiles, "templates/_*.html"))
 	names, err := fs.Glob(webFiles, "templates/*.html")
 	if err != nil {
@@ -260,12 +256,16 @@ func sessionToken(r *http.Request) string {
 }
 
 // csrfToken binds a form to the session it was served in: without the session cookie's value, which
-// scripts and other sites cannot read, nobody can compute it.
+// scripts and other sites cannot read, nobody can compute it. It is a function of the session alone
+// (no key of this process), so a form served by one node is accepted by another, and after a restart.
 func (ps *pageSet) csrfToken(session string) string {
-	mac := hmac.New(sha256.New, ps.csrfKey)
+	mac := hmac.New(sha256.New, csrfLabel)
 	mac.Write([]byte(session))
 	return base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
 }
+
+// csrfLabel keeps the form token apart from any other value derived from the session's token.
+var csrfLabel = []byte("motcua form token v1")
 
 func (ps *pageSet) validCSRF(r *http.Request) bool {
 	return ps.validCSRFValue(r, r.PostFormValue("csrf"))
@@ -273,5 +273,6 @@ func (ps *pageSet) validCSRF(r *http.Request) bool {
 
 // validCSRFValue checks a form's CSRF token read by the handler itself (a streamed form).
 func (ps *pageSet) validCSRFValue(r *http.Request, got string) bool {
-	return got != "" && hmac.Equal([]byte(got), []byte(ps.csrfToken(sessionToken(r))))
+	session := sessionToken(r) // never empty here; if it were, its token would be anyone's to compute
+	return got != "" && session != "" && hmac.Equal([]byte(got), []byte(ps.csrfToken(session)))
 }
