@@ -71,7 +71,7 @@ func listFilter(r *http.Request, pathParams ...string) string {
 }
 
 // listAccessLog: GET /api/v1/access-log[?dossier=&applicant=&limit=&after=] — who read whose
-// data, newest first, for inspectors (and the data-protection officer, who holds that role).
+// data (dossier: a dossier's code or id, or a feedback's lookup code), newest first, for inspectors (and the data-protection officer, who holds that role).
 func (s *Server) listAccessLog(w http.ResponseWriter, r *http.Request) {
 	caller := callerOf(r.Context())
 	if !caller.Has(commands.RoleInspector) {
@@ -93,7 +93,16 @@ func (s *Server) listAccessLog(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	query := accesslog.Query{ApplicantIDNumber: applicant}
-	if dossier != "" {
+	switch {
+	case domain.ValidFeedbackLookupCode(strings.ToUpper(dossier)):
+		// A feedback by its lookup code: its reads are recorded under its id (httpkit.FeedbackRead).
+		f, _, err := s.app.LoadFeedback(r.Context(), strings.ToUpper(dossier))
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		query.DossierID = f.ID
+	case dossier != "":
 		// The dossier by its code or id; reading it to find its id is not a read of its applicant.
 		d, _, err := s.app.Load(r.Context(), dossier)
 		if err != nil {

@@ -299,3 +299,40 @@ func TestAReadThatCannotBeRecordedShowsNothing(t *testing.T) {
 		t.Errorf("printed receipt: %d", p.status)
 	}
 }
+
+// An official shown a feedback's sender (name and contacts), through the API or its page, is
+// recorded once per read under the feedback's id and lookup code, and the inspectors find those
+// reads by the lookup code; the public follow-up, which shows no sender, records nothing.
+func TestEveryReadOfAFeedbacksSenderIsRecorded(t *testing.T) {
+	e := newPagesEnv(t)
+	inspector := e.token("thanhtra1", land, commands.RoleInspector)
+	sent := e.expect(e.do("POST", "/api/v1/public/feedback", "", map[string]any{"kind": "petition", "agency": centre,
+		"subject": "Thủ tục rườm rà", "content": "Đề nghị bỏ bản sao chứng thực", "submitter": map[string]any{"name": "Nguyễn Văn An", "phone": "0912345678"}}), http.StatusCreated)
+	code, _ := sent.body["lookup_code"].(string)
+	e.expect(e.do("GET", "/api/v1/public/feedback/"+code, "", nil), http.StatusOK)
+	e.get("/phan-anh/"+code).expect(t, http.StatusOK)
+	if _, n := e.accessEntries(""); n != 0 {
+		t.Fatalf("the public follow-up recorded %d reads", n)
+	}
+	shown := e.expect(e.do("GET", "/api/v1/feedback/"+code, inspector, nil), http.StatusOK)
+	if !strings.Contains(shown.raw, "0912345678") {
+		t.Fatalf("the officials' view does not show the sender: the test reads nothing personal: %s", shown.raw)
+	}
+	id, _ := shown.body["id"].(string)
+	e.signIn(inspector)
+	e.get("/can-bo/phan-anh/"+code).expect(t, http.StatusOK, "Nguyễn Văn An")
+	entries, n := e.accessEntries("dossier=" + code)
+	if n != 2 {
+		t.Fatalf("the feedback's reads: %d, want 2 (API and page): %v", n, entries)
+	}
+	routes := map[any]bool{}
+	for _, got := range entries {
+		if got["dossier_id"] != id || got["dossier_code"] != code || got["official_id"] != "thanhtra1" {
+			t.Errorf("recorded %v, want feedback %s (%s) read by thanhtra1", got, code, id)
+		}
+		routes[got["route"]] = true
+	}
+	if !routes["GET /api/v1/feedback/{ref}"] || !routes["GET /can-bo/phan-anh/{code}"] {
+		t.Errorf("routes recorded %v", routes)
+	}
+}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/motcua/motcua/commands"
 	"github.com/motcua/motcua/domain"
+	"github.com/motcua/motcua/http/httpkit"
 	"github.com/motcua/motcua/projections"
 )
 
@@ -196,6 +197,10 @@ func officialFeedbackOf(f domain.Feedback, now time.Time) OfficialFeedback {
 // it, inspectors and admins.
 func (s *Server) getFeedback(w http.ResponseWriter, r *http.Request) {
 	f, _, err := s.app.LoadFeedbackIfReadable(r.Context(), callerOf(r.Context()), chi.URLParam(r, "ref"))
+	if err == nil {
+		// The sender's name and contacts are personal data: who was shown them is recorded first.
+		err = s.recordRead(r, callerOf(r.Context()), httpkit.FeedbackRead(f.ID, f.LookupCode))
+	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -7,11 +7,18 @@ import "time"
 
 // PersonalRead is what a route showed: one dossier, with its applicant's identity number (turned
 // into a keyed blind index by the log, never stored), or a list of many (List) and the filter it
-// was asked with. The official and the route are the request's.
+// was asked with. The official and the route are the request's. A feedback (phản ánh, kiến nghị),
+// whose sender's name and contacts an official is shown, is recorded as one read too: its id and
+// lookup code in DossierID and DossierCode (FeedbackRead).
 type PersonalRead struct {
 	DossierID, DossierCode string
 	ApplicantIDNumber      string
 	List, Filter           string
+}
+
+// FeedbackRead is the read of one feedback and its sender.
+func FeedbackRead(id, lookupCode string) PersonalRead {
+	return PersonalRead{DossierID: id, DossierCode: lookupCode}
 }
 
 // The lists of many dossiers whose rows name applicants.

@@ -273,6 +273,10 @@ type officialFeedbackView struct {
 func (s *Pages) loadOfficialFeedback(r *http.Request, code string) (*officialFeedbackView, int) {
 	caller, _ := officialOf(r)
 	f, _, err := s.app.LoadFeedbackIfReadable(r.Context(), caller, code)
+	if err == nil {
+		// The sender's name and contacts are personal data: who was shown them is recorded first.
+		err = s.record(r, httpkit.FeedbackRead(f.ID, f.LookupCode))
+	}
 	if err != nil {
 		switch domain.ErrorCodeOf(err) {
 		case domain.ENOTFOUND:
