@@ -24,22 +24,25 @@ import (
 
 const catalogPath = "/can-bo/danh-muc"
 
-// CatalogAPI is the catalog's part of API: the procedures in force at a date (YYYY-MM-DD, "" for
-// now), one procedure's history, and an admin's new procedure or amendment (in.Procedure set) or
-// withdrawal.
+// CatalogAPI is the catalog's part of API, for procedures and agencies alike (kind is
+// domain.CatalogKindProcedure or domain.CatalogKindAgency): those in force at a date (YYYY-MM-DD,
+// "" for now), one's history, and an admin's publication or amendment (in.Procedure or in.Agency
+// set) or withdrawal.
 type CatalogAPI interface {
-	CatalogProcedures(r *http.Request, at, limit, after string) (CatalogPage, *httpkit.Problem, error)
-	CatalogVersions(r *http.Request, code, limit, after string) (CatalogVersionPage, *httpkit.Problem, error)
-	ChangeCatalog(r *http.Request, code string, in CatalogChangeRequest) (*httpkit.Problem, error)
+	CatalogList(r *http.Request, kind, at, limit, after string) (CatalogPage, *httpkit.Problem, error)
+	CatalogVersions(r *http.Request, kind, code, limit, after string) (CatalogVersionPage, *httpkit.Problem, error)
+	ChangeCatalog(r *http.Request, kind, code string, in CatalogChangeRequest) (*httpkit.Problem, error)
 }
 
-// CatalogEntry is a procedure in force at a moment, as GET /api/v1/catalog/procedures lists it.
+// CatalogEntry is a procedure or agency in force at a moment, as GET /api/v1/catalog/procedures
+// (agencies) lists it.
 type CatalogEntry struct {
 	Code      string               `json:"code"`
 	Name      string               `json:"name"`
 	Revision  uint64               `json:"revision"`
 	Change    domain.CatalogChange `json:"change"`
 	Procedure *domain.Procedure    `json:"procedure"`
+	Agency    *domain.Agency       `json:"agency"`
 }
 
 // CatalogPage is a page of the catalog at a moment.
@@ -51,7 +54,7 @@ type CatalogPage struct {
 	Total    int            `json:"total"`
 }
 
-// CatalogVersion is one version of a procedure, with who recorded it.
+// CatalogVersion is one version of a procedure or agency, with who recorded it.
 type CatalogVersion struct {
 	domain.CatalogVersion
 	RecordedBy struct {
@@ -60,17 +63,19 @@ type CatalogVersion struct {
 	} `json:"recorded_by"`
 }
 
-// CatalogVersionPage is a page of a procedure's history, newest first.
+// CatalogVersionPage is a page of a procedure's or agency's history, newest first.
 type CatalogVersionPage struct {
 	Items []CatalogVersion `json:"items"`
 	Next  string           `json:"next"`
 	Total int              `json:"total"`
 }
 
-// CatalogChangeRequest is an admin's amendment (Procedure set) or withdrawal of a procedure.
+// CatalogChangeRequest is an admin's publication or amendment (Procedure or Agency set) or
+// withdrawal (neither set).
 type CatalogChangeRequest struct {
 	commands.CatalogTermsInput
 	Procedure *domain.Procedure `json:"procedure,omitempty"`
+	Agency    *domain.Agency    `json:"agency,omitempty"`
 }
 
 type catalogView struct {
@@ -95,6 +100,7 @@ func (s *Pages) catalogRoutes(r chi.Router) {
 	r.Get(catalogPath+"/{code}/lich-su", s.catalogHistoryPage)
 	r.Post(catalogPath, s.catalogChangeSubmit) // a new procedure
 	r.Post(catalogPath+"/{code}", s.catalogChangeSubmit)
+	s.agencyRoutes(r)
 }
 
 func (s *Pages) catalogProblem(w http.ResponseWriter, r *http.Request, problem *httpkit.Problem, err error) bool {
@@ -130,7 +136,7 @@ func (s *Pages) catalogPage(w http.ResponseWriter, r *http.Request) {
 	page := &catalogView{At: strings.TrimSpace(q.Get("ngay")), Admin: caller.Has(commands.RoleAdmin)}
 	var problem *httpkit.Problem
 	var err error
-	page.Page, problem, err = s.api.CatalogProcedures(r, page.At, q.Get("limit"), q.Get("after"))
+	page.Page, problem, err = s.api.CatalogList(r, domain.CatalogKindProcedure, page.At, q.Get("limit"), q.Get("after"))
 	if s.catalogProblem(w, r, problem, err) {
 		return
 	}
@@ -150,7 +156,7 @@ func (s *Pages) catalogHistoryPage(w http.ResponseWriter, r *http.Request) {
 	page := &catalogHistoryView{Code: code, Admin: caller.Has(commands.RoleAdmin), Done: r.URL.Query().Get("xong")}
 	var problem *httpkit.Problem
 	var err error
-	page.Page, problem, err = s.api.CatalogVersions(r, code, r.URL.Query().Get("limit"), r.URL.Query().Get("after"))
+	page.Page, problem, err = s.api.CatalogVersions(r, domain.CatalogKindProcedure, code, r.URL.Query().Get("limit"), r.URL.Query().Get("after"))
 	if s.catalogProblem(w, r, problem, err) {
 		return
 	}
@@ -194,7 +200,7 @@ func (s *Pages) catalogChangeSubmit(w http.ResponseWriter, r *http.Request) {
 		in.Procedure, done = &p, "amended"
 		code = cmp.Or(code, p.Code)
 	}
-	problem, err := s.api.ChangeCatalog(r, code, in)
+	problem, err := s.api.ChangeCatalog(r, domain.CatalogKindProcedure, code, in)
 	if s.catalogProblem(w, r, problem, err) {
 		return
 	}
