@@ -45,6 +45,7 @@ var catalogMessages = map[string][2]string{
 	"catalog.procedure_json":       {"Nội dung thủ tục (JSON, như tệp danh mục)", "The procedure (JSON, as in the catalog file)"},
 	"catalog.bad_change":           {"Thay đổi không hợp lệ, chưa ghi nhận gì.", "The change is not valid; nothing was recorded."},
 	"catalog.done_amended":         {"Đã ghi nhận sửa đổi.", "The amendment is recorded."},
+	"catalog.done_published":       {"Đã ghi nhận công bố.", "The publication is recorded."},
 	"catalog.done_withdrawn":       {"Đã ghi nhận bãi bỏ.", "The withdrawal is recorded."},
 	"catalog.tab_procedures":       {"Thủ tục hành chính", "Procedures"},
 	"catalog.tab_agencies":         {"Cơ quan, đơn vị", "Agencies"},

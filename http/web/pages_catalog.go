@@ -92,7 +92,7 @@ type catalogHistoryView struct {
 	Admin    bool
 	Latest   *CatalogVersion // the last recorded version, which an amendment replaces
 	Editable string          // its procedure as JSON, for the amendment form
-	Done     string          // "amended" or "withdrawn" after a change
+	Done     string          // "published", "amended" or "withdrawn" after a change
 }
 
 func (s *Pages) catalogRoutes(r chi.Router) {
@@ -178,6 +178,14 @@ func (s *Pages) catalogHistoryPage(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "catalog_history", l.T("catalog.history_title", code), page)
 }
 
+// publishedOrAmended names a change for its notice: a new entry (revision 0) is published.
+func publishedOrAmended(revision uint64) string {
+	if revision == 0 {
+		return "published"
+	}
+	return "amended"
+}
+
 // catalogChangeSubmit: an admin's new procedure or amendment (the procedure's JSON) or withdrawal.
 func (s *Pages) catalogChangeSubmit(w http.ResponseWriter, r *http.Request) {
 	code := chi.URLParam(r, "code")
@@ -197,7 +205,7 @@ func (s *Pages) catalogChangeSubmit(w http.ResponseWriter, r *http.Request) {
 			s.renderError(w, r, http.StatusBadRequest, "catalog.bad_change", "procedure: "+err.Error())
 			return
 		}
-		in.Procedure, done = &p, "amended"
+		in.Procedure, done = &p, publishedOrAmended(revision)
 		code = cmp.Or(code, p.Code)
 	}
 	problem, err := s.api.ChangeCatalog(r, domain.CatalogKindProcedure, code, in)

@@ -36,7 +36,7 @@ type agencyHistoryView struct {
 	NextURL string
 	Admin   bool
 	Latest  *CatalogVersion // the last recorded version, which an amendment replaces
-	Done    string          // "amended" or "withdrawn" after a change
+	Done    string          // "published", "amended" or "withdrawn" after a change
 	Form    agencyForm      // the amendment form: the latest version, or as posted with the API's refusal
 }
 
@@ -229,7 +229,7 @@ func (s *Pages) agencyChangeSubmit(w http.ResponseWriter, r *http.Request) {
 		if onHistory {
 			a.Code = code // the history page amends its own agency
 		}
-		in.Agency, done = &a, "amended"
+		in.Agency, done = &a, publishedOrAmended(revision)
 		code = cmp.Or(code, a.Code)
 	}
 	problem, err := s.api.ChangeCatalog(r, domain.CatalogKindAgency, code, in)
