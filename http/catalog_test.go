@@ -209,6 +209,17 @@ func TestCatalogHistoryThroughTheAPI(t *testing.T) {
 		return resp.StatusCode
 	}
 	form := url.Values{"revision": {"3"}, "basis": {"QĐ 950/QĐ-UBND"}, "effective_from": {"2026-03-05"}, "procedure": {string(procedure)}, "change": {"amend"}}
+	// A refused edit comes back on the form, the admin's JSON kept, the field at fault named.
+	badEdit := strings.Replace(string(procedure), `"unit":"PQLXD"`, `"unit":"P.KHONG-CO"`, 1)
+	refused := url.Values{"csrf": {csrf[1]}, "revision": {"3"}, "basis": {"QĐ 950/QĐ-UBND"}, "effective_from": {"2026-03-05"}, "procedure": {badEdit}, "change": {"amend"}}
+	if status, page := postForm(t, e, adminSession, "/can-bo/danh-muc/"+catalogPermit, refused); status != http.StatusBadRequest ||
+		!strings.Contains(page, `id="amend-procedure-error"`) || !strings.Contains(page, "procedure.workflow[1].unit") || !strings.Contains(page, "P.KHONG-CO") {
+		t.Errorf("a bad edit answered %d without the form, its JSON and the field at fault: %.3000s", status, page)
+	}
+	if status, page := postForm(t, e, adminSession, "/can-bo/danh-muc/"+catalogPermit, url.Values{"csrf": {csrf[1]}, "revision": {"3"},
+		"basis": {"QĐ 950"}, "effective_from": {"2026-03-05"}, "procedure": {"{not json"}, "change": {"amend"}}); status != http.StatusBadRequest || !strings.Contains(page, "{not json") {
+		t.Errorf("an edit that is not JSON answered %d without the form as posted: %.2000s", status, page)
+	}
 	if status := submit(form); status != http.StatusSeeOther || feeOn("2026-03-06") != 500000 {
 		t.Fatalf("the page's amendment answered %d; fee now %v", status, feeOn("2026-03-06"))
 	}

@@ -27,7 +27,7 @@ type agenciesView struct {
 	At      string
 	Page    CatalogPage
 	NextURL string
-	Form    agencyForm // the publish form: empty, or as posted with the API's refusal
+	Form    catalogForm // the publish form: empty, or as posted with the API's refusal
 }
 
 type agencyHistoryView struct {
@@ -37,48 +37,17 @@ type agencyHistoryView struct {
 	Admin   bool
 	Latest  *CatalogVersion // the last recorded version, which an amendment replaces
 	Done    string          // "published", "amended" or "withdrawn" after a change
-	Form    agencyForm      // the amendment form: the latest version, or as posted with the API's refusal
+	Form    catalogForm      // the amendment form: the latest version, or as posted with the API's refusal
 }
 
-// agencyForm is the agency form's values and, after a refusal, the API's problem and its field
-// errors keyed by the form's inputs.
-type agencyForm struct {
-	Values  url.Values
-	Errors  map[string]string
-	Problem *httpkit.Problem
-}
-
-// Value is the form's value of an input.
-func (f agencyForm) Value(input string) string { return f.Values.Get(input) }
-
-// Error is the API's message for an input.
-func (f agencyForm) Error(input string) string { return f.Errors[input] }
-
-// agencyInputOf is the form's input an API field names ("agency.departments[1].code" is the
-// departments box); "" when none shows it (the problem box lists every field at fault).
+// agencyInputOf is the agency form's input an API field names ("agency.departments[1].code" is
+// the departments box); "" when none shows it (the problem box lists every field at fault).
 func agencyInputOf(field string) string {
-	for _, m := range []struct{ prefix, input string }{
-		{"agency.succeeded_by.from", "successor_from"}, {"agency.succeeded_by.basis", "successor_basis"},
-		{"agency.succeeded_by", "successor"}, {"agency.departments", "departments"}, {"agency.territory", "territory"},
-		{"agency.code", "code"}, {"agency.name", "name"}, {"basis", "basis"}, {"effective_from", "effective_from"},
-		{"revision", "revision"},
-	} {
-		if field == m.prefix || strings.HasPrefix(field, m.prefix+".") || strings.HasPrefix(field, m.prefix+"[") {
-			return m.input
-		}
-	}
-	return ""
-}
-
-// formOf turns a problem into the form's errors, next to the inputs its fields name.
-func formOf(values url.Values, problem *httpkit.Problem) agencyForm {
-	f := agencyForm{Values: values, Errors: map[string]string{}, Problem: problem}
-	for _, e := range problem.Errors {
-		if input := agencyInputOf(e.Field); input != "" && f.Errors[input] == "" {
-			f.Errors[input] = e.Message
-		}
-	}
-	return f
+	return inputOf(field, []string{
+		"agency.succeeded_by.from", "successor_from", "agency.succeeded_by.basis", "successor_basis",
+		"agency.succeeded_by", "successor", "agency.departments", "departments", "agency.territory", "territory",
+		"agency.code", "code", "agency.name", "name",
+	})
 }
 
 // agencyValues fills the form from an agency's version: departments one per line "code | name",
@@ -136,10 +105,10 @@ func (s *Pages) agencyRoutes(r chi.Router) {
 
 // agenciesPage: the agencies in force at a date (?ngay=YYYY-MM-DD, today by default).
 func (s *Pages) agenciesPage(w http.ResponseWriter, r *http.Request) {
-	s.renderAgencies(w, r, http.StatusOK, agencyForm{Values: url.Values{}})
+	s.renderAgencies(w, r, http.StatusOK, catalogForm{Values: url.Values{}})
 }
 
-func (s *Pages) renderAgencies(w http.ResponseWriter, r *http.Request, status int, form agencyForm) {
+func (s *Pages) renderAgencies(w http.ResponseWriter, r *http.Request, status int, form catalogForm) {
 	l := langOf(w, r)
 	q := r.URL.Query()
 	caller, _ := officialOf(r)
@@ -165,7 +134,7 @@ func (s *Pages) agencyHistoryPage(w http.ResponseWriter, r *http.Request) {
 
 // renderAgencyHistory shows the history page; form is the posted amendment refused, nil to fill
 // the form from the latest version.
-func (s *Pages) renderAgencyHistory(w http.ResponseWriter, r *http.Request, status int, form *agencyForm) {
+func (s *Pages) renderAgencyHistory(w http.ResponseWriter, r *http.Request, status int, form *catalogForm) {
 	l := langOf(w, r)
 	caller, _ := officialOf(r)
 	code := chi.URLParam(r, "code")
@@ -188,7 +157,7 @@ func (s *Pages) renderAgencyHistory(w http.ResponseWriter, r *http.Request, stat
 		page.Form = *form
 	case page.Latest != nil:
 		// A withdrawn agency's form starts from its last content, to publish it again.
-		page.Form = agencyForm{Values: url.Values{}}
+		page.Form = catalogForm{Values: url.Values{}}
 		for _, v := range page.Page.Items {
 			if v.Agency != nil {
 				page.Form.Values = agencyValues(v.Agency)
@@ -205,7 +174,7 @@ func (s *Pages) agencyChangeSubmit(w http.ResponseWriter, r *http.Request) {
 	code := chi.URLParam(r, "code")
 	onHistory := code != "" // else the list's publish form
 	refused := func(problem *httpkit.Problem) {
-		form := formOf(r.PostForm, problem)
+		form := formOf(r.PostForm, problem, agencyInputOf)
 		if !onHistory {
 			s.renderAgencies(w, r, problem.Status, form)
 			return
@@ -233,15 +202,11 @@ func (s *Pages) agencyChangeSubmit(w http.ResponseWriter, r *http.Request) {
 		code = cmp.Or(code, a.Code)
 	}
 	problem, err := s.api.ChangeCatalog(r, domain.CatalogKindAgency, code, in)
-	if err != nil {
-		s.catalogProblem(w, r, nil, err)
-		return
-	}
-	if problem != nil && (problem.Status == http.StatusBadRequest || problem.Status == http.StatusConflict) {
+	if err == nil && refusedInForm(problem) {
 		refused(problem)
 		return
 	}
-	if s.catalogProblem(w, r, problem, nil) {
+	if s.catalogProblem(w, r, problem, err) {
 		return
 	}
 	http.Redirect(w, r, agenciesPath+"/"+url.PathEscape(code)+"/lich-su?xong="+done, http.StatusSeeOther)
