@@ -37,7 +37,7 @@ type agencyHistoryView struct {
 	Admin   bool
 	Latest  *CatalogVersion // the last recorded version, which an amendment replaces
 	Done    string          // "published", "amended" or "withdrawn" after a change
-	Form    catalogForm      // the amendment form: the latest version, or as posted with the API's refusal
+	Form    catalogForm     // the amendment form: the latest version, or as posted with the API's refusal
 }
 
 // agencyInputOf is the agency form's input an API field names ("agency.departments[1].code" is
