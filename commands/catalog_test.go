@@ -39,6 +39,18 @@ func startedApp(t *testing.T, store *sqlite.Store, c *clock) *commands.App {
 	return app
 }
 
+// catalogStore is a fresh SQLite store and a clock at Monday 9 March 2026, 09:00, for the
+// catalog's tests to start Apps on.
+func catalogStore(t *testing.T) (*sqlite.Store, *clock) {
+	t.Helper()
+	store, err := sqlite.Open(context.Background(), t.TempDir()+"/motcua.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	return store, &clock{at: time.Date(2026, time.March, 9, 9, 0, 0, 0, domain.VietnamTime)}
+}
+
 func amendPermitFee(t *testing.T, app *commands.App, caller commands.Caller, replaces uint64, amount int64, from string) (commands.CatalogResult, error) {
 	t.Helper()
 	p, ok := app.Catalog().Procedure(permit)
@@ -66,12 +78,7 @@ func assessCatalogFee(t *testing.T, app *commands.App, code string) int64 {
 // the catalog again from its stream (the seed file is not read again).
 func TestAmendedFeeAppliesToDossiersReceivedAfterItOnly(t *testing.T) {
 	ctx := context.Background()
-	c := &clock{at: time.Date(2026, time.March, 9, 9, 0, 0, 0, domain.VietnamTime)}
-	store, err := sqlite.Open(ctx, t.TempDir()+"/motcua.db")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
+	store, c := catalogStore(t)
 	app := startedApp(t, store, c)
 
 	before, err := app.Receive(ctx, reception, receiptInput("Nguyễn Văn An"))
@@ -137,12 +144,7 @@ func TestAmendedFeeAppliesToDossiersReceivedAfterItOnly(t *testing.T) {
 // decides again on the newer catalog).
 func TestConcurrentAmendmentsOfOneVersionConflict(t *testing.T) {
 	ctx := context.Background()
-	c := &clock{at: time.Date(2026, time.March, 9, 9, 0, 0, 0, domain.VietnamTime)}
-	store, err := sqlite.Open(ctx, t.TempDir()+"/motcua.db")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
+	store, c := catalogStore(t)
 	app := startedApp(t, store, c)
 	other := startedApp(t, store, c) // a second node
 	const racers = 6
@@ -202,12 +204,7 @@ func TestConcurrentAmendmentsOfOneVersionConflict(t *testing.T) {
 // Bad input is refused naming the field, and nothing is written; only admins change the catalog.
 func TestCatalogChangeRefusesBadInputAndNonAdmins(t *testing.T) {
 	ctx := context.Background()
-	c := &clock{at: time.Date(2026, time.March, 9, 9, 0, 0, 0, domain.VietnamTime)}
-	store, err := sqlite.Open(ctx, t.TempDir()+"/motcua.db")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
+	store, c := catalogStore(t)
 	app := startedApp(t, store, c)
 	if _, err := amendPermitFee(t, app, reception, 1, 1, "2026-03-09"); domain.ErrorCodeOf(err) != domain.EFORBIDDEN {
 		t.Errorf("a desk official amending the catalog: %v, want forbidden", err)
@@ -220,7 +217,7 @@ func TestCatalogChangeRefusesBadInputAndNonAdmins(t *testing.T) {
 	}
 	p, _ := app.Catalog().Procedure(permit)
 	p.Workflow[0].Unit = "P.KHÔNG-CÓ"
-	_, err = app.PublishProcedure(ctx, catalogAdmin, commands.PublishProcedureInput{
+	_, err := app.PublishProcedure(ctx, catalogAdmin, commands.PublishProcedureInput{
 		CatalogTermsInput: commands.CatalogTermsInput{Basis: "QĐ 1", EffectiveFrom: "2026-03-09", Revision: 1}, Procedure: p})
 	if !namesField(err, "procedure.workflow[0].unit") {
 		t.Errorf("a workflow step at an unknown unit: %v, want a field error on procedure.workflow[0].unit", err)

@@ -442,6 +442,7 @@ func DecideCatalog(h *CatalogHistory, cmd CatalogCommand) ([]Event, error) {
 	case PublishAgency:
 		c := change(cmd.CatalogTerms, false)
 		v.Check(cmd.Agency.Code != "", "agency.code", "is required")
+		v.Check(strings.TrimSpace(cmd.Agency.Name) != "", "agency.name", "is required: dossiers, reports and the register name the agency by it")
 		if err := v.Err(); err != nil {
 			return nil, err
 		}

@@ -131,6 +131,12 @@ func TestCatalogChangeIsCheckedAsACatalogFile(t *testing.T) {
 	named, _ := c.Procedure(c.ProcedureCodes()[0])
 	_, err = domain.DecideCatalog(h, domain.WithdrawAgency{CatalogTerms: terms, Code: named.CompetentAgency, Replaces: 1})
 	assertField(t, err, "procedures["+named.Code+"].competent_agency")
+	// An agency without a name, or whose code is not a QCVN 102 identifier, is refused on the
+	// request's own field.
+	_, err = domain.DecideCatalog(h, domain.PublishAgency{CatalogTerms: terms, Agency: domain.Agency{Code: "000.00.77.H56", Name: " "}})
+	assertField(t, err, "agency.name")
+	_, err = domain.DecideCatalog(h, domain.PublishAgency{CatalogTerms: terms, Agency: domain.Agency{Code: "SXD", Name: "Sở Xây dựng"}})
+	assertField(t, err, "agency.code")
 }
 
 func assertField(t *testing.T, err error, field string) {

@@ -1,7 +1,6 @@
 package http
 
 import (
-	"io"
 	"net/http"
 	"slices"
 	"strconv"
@@ -356,11 +355,12 @@ func (s *Server) importCatalog(w http.ResponseWriter, r *http.Request) {
 		v.Check(err == nil, "revision", "is required to apply: the revision the dry run answered")
 		revision = n
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxImportBytes))
-	if err != nil {
-		v.Add("body", "could not be read, or is larger than %d bytes", maxImportBytes)
-	}
 	if err := v.Err(); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	body, err := readBody(r, maxImportBytes)
+	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}

@@ -1,6 +1,7 @@
 package http_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -10,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/xuri/excelize/v2"
 
 	"github.com/motcua/motcua/commands"
 	"github.com/motcua/motcua/engine"
@@ -209,6 +212,17 @@ func TestCatalogHistoryThroughTheAPI(t *testing.T) {
 		return resp.StatusCode
 	}
 	form := url.Values{"revision": {"3"}, "basis": {"QĐ 950/QĐ-UBND"}, "effective_from": {"2026-03-05"}, "procedure": {string(procedure)}, "change": {"amend"}}
+	// A refused edit comes back on the form, the admin's JSON kept, the field at fault named.
+	badEdit := strings.Replace(string(procedure), `"unit":"PQLXD"`, `"unit":"P.KHONG-CO"`, 1)
+	refused := url.Values{"csrf": {csrf[1]}, "revision": {"3"}, "basis": {"QĐ 950/QĐ-UBND"}, "effective_from": {"2026-03-05"}, "procedure": {badEdit}, "change": {"amend"}}
+	if status, page := postForm(t, e, adminSession, "/can-bo/danh-muc/"+catalogPermit, refused); status != http.StatusBadRequest ||
+		!strings.Contains(page, `id="amend-procedure-error"`) || !strings.Contains(page, "procedure.workflow[1].unit") || !strings.Contains(page, "P.KHONG-CO") {
+		t.Errorf("a bad edit answered %d without the form, its JSON and the field at fault: %.3000s", status, page)
+	}
+	if status, page := postForm(t, e, adminSession, "/can-bo/danh-muc/"+catalogPermit, url.Values{"csrf": {csrf[1]}, "revision": {"3"},
+		"basis": {"QĐ 950"}, "effective_from": {"2026-03-05"}, "procedure": {"{not json"}, "change": {"amend"}}); status != http.StatusBadRequest || !strings.Contains(page, "{not json") {
+		t.Errorf("an edit that is not JSON answered %d without the form as posted: %.2000s", status, page)
+	}
 	if status := submit(form); status != http.StatusSeeOther || feeOn("2026-03-06") != 500000 {
 		t.Fatalf("the page's amendment answered %d; fee now %v", status, feeOn("2026-03-06"))
 	}
@@ -262,5 +276,43 @@ func TestCatalogAmendmentOnBothStores(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// The import through the router reads a workbook laid out as the national database's record of a
+// procedure is labelled (the time written out, the executing agency and level read and left): the
+// dry run answers the one difference the sheet makes — the permit's time — and keeps the fees,
+// documents and online level the sheet has no column for; nothing is written.
+func TestCatalogImportReadsAWorkbookLabelledAsTheNationalRecord(t *testing.T) {
+	e := newEnv(t)
+	admin := e.token("quantri", "", commands.RoleAdmin)
+	book := excelize.NewFile()
+	defer book.Close()
+	for i, row := range [][]any{
+		{"STT", "Mã thủ tục", "Tên thủ tục", "Cấp thực hiện", "Lĩnh vực", "Thời hạn giải quyết", "Cơ quan thực hiện"},
+		{1, catalogPermit, "Cấp giấy phép xây dựng mới đối với công trình cấp đặc biệt, cấp I, cấp II", "Cấp Tỉnh", "Hoạt động xây dựng", "7 Ngày làm việc", "Sở Xây dựng"},
+	} {
+		cell, _ := excelize.CoordinatesToCellName(1, i+1)
+		if err := book.SetSheetRow("Sheet1", cell, &row); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var data bytes.Buffer
+	if err := book.Write(&data); err != nil {
+		t.Fatal(err)
+	}
+	before := e.expect(e.do("GET", "/api/v1/catalog/history", admin, nil), http.StatusOK).body["total"]
+	dry := e.expect(e.do("POST", "/api/v1/catalog/import", admin, data.String(),
+		"Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), http.StatusOK).body
+	changed := dry["changed"].([]any)
+	if len(changed) != 1 {
+		t.Fatalf("dry run answered %v, want the permit changed", dry)
+	}
+	changes := changed[0].(map[string]any)["changes"].([]any)
+	if len(changes) != 1 || changes[0].(map[string]any)["field"] != "resolution_time" || changes[0].(map[string]any)["new"] != "7 ngày làm việc" {
+		t.Fatalf("the permit's changes %v, want its time only (5 → 7 working days)", changes)
+	}
+	if after := e.expect(e.do("GET", "/api/v1/catalog/history", admin, nil), http.StatusOK).body["total"]; after != before {
+		t.Fatalf("the dry run wrote: %v changes, then %v", before, after)
 	}
 }

@@ -17,17 +17,27 @@ import (
 // maxBodyBytes bounds a request body: a dossier's metadata, not its scanned documents.
 const maxBodyBytes = 64 << 10
 
+// readBody reads a request's body up to limit bytes; a larger or unreadable one is invalid input
+// naming the body, so the client learns which.
+func readBody(r *http.Request, limit int64) ([]byte, error) {
+	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, limit))
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return nil, invalid("body", fmt.Sprintf("is larger than %d bytes", limit))
+	}
+	if err != nil {
+		return nil, invalid("body", "could not be read")
+	}
+	return body, nil
+}
+
 // decodeBody reads a JSON request body into dst: at most maxBodyBytes, valid UTF-8, no unknown
 // fields, one value; every string is then trimmed and normalised to NFC and checked for characters
 // no text may hold (domain.CheckTextFields). Errors are EINVALID with the field at fault.
 func decodeBody(r *http.Request, dst any) error {
-	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxBodyBytes))
-	var tooLarge *http.MaxBytesError
-	if errors.As(err, &tooLarge) {
-		return invalid("body", fmt.Sprintf("is larger than %d bytes", maxBodyBytes))
-	}
+	body, err := readBody(r, maxBodyBytes)
 	if err != nil {
-		return invalid("body", "could not be read")
+		return err
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
 		body = []byte("{}")

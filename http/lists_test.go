@@ -83,6 +83,8 @@ var boundedLists = map[string]string{
 	"/api/v1/catalog/history":                   "paged (limit, after; the keyset Page envelope): walked page by page in TestCatalogHistoryThroughTheAPI",
 	"/can-bo/danh-muc":                          "the catalog page: one page of the paged procedures in force at a date",
 	"/can-bo/danh-muc/{code}/lich-su":           "one procedure's history page: one page of its paged versions",
+	"/can-bo/danh-muc/co-quan":                  "the agencies page: one page of the paged agencies in force at a date",
+	"/can-bo/danh-muc/co-quan/{code}/lich-su":   "one agency's history page: one page of its paged versions",
 }
 
 // singleResources answer one thing (its own parts at most: a dossier's steps and history).

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/motcua/motcua/domain"
 )
 
 // The browser tests drive the real web pages in headless Chromium against `motcua serve --demo`,
@@ -506,6 +508,31 @@ func TestBrowserCitizensAndOfficialsUseThePages(t *testing.T) {
 		// The demo sends no notifications: the page says so rather than failing.
 		b.expectText("h1", "Gửi thông báo")
 		b.expectText("main", "Không có thông báo nào.")
+	})
+
+	t.Run("an admin publishes an agency from the catalog's page", func(t *testing.T) {
+		b.t = t
+		b.open("/can-bo/danh-muc")
+		b.run("open the agencies' tab", chromedp.Click(css(`a[href="/can-bo/danh-muc/co-quan"]`)), chromedp.WaitVisible(css("#publish-agency")))
+		today := time.Now().In(domain.VietnamTime).Format(time.DateOnly)
+		fill := func(departments string) []chromedp.Action[chromedp.Void] {
+			return []chromedp.Action[chromedp.Void]{
+				chromedp.SetValue(css("#publish-basis"), "Quyết định 2100/QĐ-UBND"),
+				chromedp.SetValue(css("#publish-effective_from"), today),
+				chromedp.SetValue(css("#publish-code"), "000.00.88.H56"),
+				chromedp.SetValue(css("#publish-name"), "Ủy ban nhân dân xã Quảng Phú"),
+				chromedp.SetValue(css("#publish-departments"), departments),
+				chromedp.Click(css("#publish-agency button[type=submit]")),
+			}
+		}
+		// A departments line without "code | name" comes back next to its box, the rest kept.
+		b.run("publish with a bad line", append(fill("Văn phòng"), chromedp.WaitVisible(css("#publish-departments-error")))...)
+		if got := value(b, "read the name kept", chromedp.Evaluate[string](`document.querySelector("#publish-name").value`)); got != "Ủy ban nhân dân xã Quảng Phú" {
+			t.Errorf("the refused form kept the name %q", got)
+		}
+		b.run("publish", append(fill("VP | Văn phòng HĐND và UBND xã"), chromedp.WaitVisible(css("#amend-agency")))...)
+		b.expectText("main", "Đã ghi nhận công bố.", "Quyết định 2100/QĐ-UBND", "Ủy ban nhân dân xã Quảng Phú")
+		b.screenshot("catalog-agency-history", false)
 	})
 }
 

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -24,22 +25,25 @@ import (
 
 const catalogPath = "/can-bo/danh-muc"
 
-// CatalogAPI is the catalog's part of API: the procedures in force at a date (YYYY-MM-DD, "" for
-// now), one procedure's history, and an admin's new procedure or amendment (in.Procedure set) or
-// withdrawal.
+// CatalogAPI is the catalog's part of API, for procedures and agencies alike (kind is
+// domain.CatalogKindProcedure or domain.CatalogKindAgency): those in force at a date (YYYY-MM-DD,
+// "" for now), one's history, and an admin's publication or amendment (in.Procedure or in.Agency
+// set) or withdrawal.
 type CatalogAPI interface {
-	CatalogProcedures(r *http.Request, at, limit, after string) (CatalogPage, *httpkit.Problem, error)
-	CatalogVersions(r *http.Request, code, limit, after string) (CatalogVersionPage, *httpkit.Problem, error)
-	ChangeCatalog(r *http.Request, code string, in CatalogChangeRequest) (*httpkit.Problem, error)
+	CatalogList(r *http.Request, kind, at, limit, after string) (CatalogPage, *httpkit.Problem, error)
+	CatalogVersions(r *http.Request, kind, code, limit, after string) (CatalogVersionPage, *httpkit.Problem, error)
+	ChangeCatalog(r *http.Request, kind, code string, in CatalogChangeRequest) (*httpkit.Problem, error)
 }
 
-// CatalogEntry is a procedure in force at a moment, as GET /api/v1/catalog/procedures lists it.
+// CatalogEntry is a procedure or agency in force at a moment, as GET /api/v1/catalog/procedures
+// (agencies) lists it.
 type CatalogEntry struct {
 	Code      string               `json:"code"`
 	Name      string               `json:"name"`
 	Revision  uint64               `json:"revision"`
 	Change    domain.CatalogChange `json:"change"`
 	Procedure *domain.Procedure    `json:"procedure"`
+	Agency    *domain.Agency       `json:"agency"`
 }
 
 // CatalogPage is a page of the catalog at a moment.
@@ -51,7 +55,7 @@ type CatalogPage struct {
 	Total    int            `json:"total"`
 }
 
-// CatalogVersion is one version of a procedure, with who recorded it.
+// CatalogVersion is one version of a procedure or agency, with who recorded it.
 type CatalogVersion struct {
 	domain.CatalogVersion
 	RecordedBy struct {
@@ -60,17 +64,19 @@ type CatalogVersion struct {
 	} `json:"recorded_by"`
 }
 
-// CatalogVersionPage is a page of a procedure's history, newest first.
+// CatalogVersionPage is a page of a procedure's or agency's history, newest first.
 type CatalogVersionPage struct {
 	Items []CatalogVersion `json:"items"`
 	Next  string           `json:"next"`
 	Total int              `json:"total"`
 }
 
-// CatalogChangeRequest is an admin's amendment (Procedure set) or withdrawal of a procedure.
+// CatalogChangeRequest is an admin's publication or amendment (Procedure or Agency set) or
+// withdrawal (neither set).
 type CatalogChangeRequest struct {
 	commands.CatalogTermsInput
 	Procedure *domain.Procedure `json:"procedure,omitempty"`
+	Agency    *domain.Agency    `json:"agency,omitempty"`
 }
 
 type catalogView struct {
@@ -78,16 +84,70 @@ type catalogView struct {
 	At      string
 	Page    CatalogPage
 	NextURL string
+	Form    catalogForm // the publish form: empty, or as posted with the API's refusal
 }
 
 type catalogHistoryView struct {
-	Code     string
-	Page     CatalogVersionPage
-	NextURL  string
-	Admin    bool
-	Latest   *CatalogVersion // the last recorded version, which an amendment replaces
-	Editable string          // its procedure as JSON, for the amendment form
-	Done     string          // "amended" or "withdrawn" after a change
+	Code    string
+	Page    CatalogVersionPage
+	NextURL string
+	Admin   bool
+	Latest  *CatalogVersion // the last recorded version, which an amendment replaces
+	Done    string          // "published", "amended" or "withdrawn" after a change
+	// Form is the amendment form: the latest version's procedure as JSON to edit, or the form as
+	// posted with the API's refusal, so the admin's edit is not lost.
+	Form catalogForm
+}
+
+// catalogForm is a catalog form's values and, after a refusal (400, 409), the API's problem and
+// its field errors keyed by the form's inputs.
+type catalogForm struct {
+	Values  url.Values
+	Errors  map[string]string
+	Problem *httpkit.Problem
+}
+
+// Value is the form's value of an input.
+func (f catalogForm) Value(input string) string { return f.Values.Get(input) }
+
+// Error is the API's message for an input.
+func (f catalogForm) Error(input string) string { return f.Errors[input] }
+
+// formOf is the form as posted with the problem's messages next to the inputs inputOf finds for
+// its fields.
+func formOf(values url.Values, problem *httpkit.Problem, inputOf func(field string) string) catalogForm {
+	f := catalogForm{Values: values, Errors: map[string]string{}, Problem: problem}
+	for _, e := range problem.Errors {
+		if input := inputOf(e.Field); input != "" && f.Errors[input] == "" {
+			f.Errors[input] = e.Message
+		}
+	}
+	return f
+}
+
+// inputOf finds the input of an API field among pairs of field prefixes and inputs (the first
+// that matches wins), after the terms every change states; "" when no input shows it.
+func inputOf(field string, prefixes []string) string {
+	pairs := append(slices.Clone(prefixes), "basis", "basis", "effective_from", "effective_from", "revision", "revision")
+	for i := 0; i+1 < len(pairs); i += 2 {
+		prefix := pairs[i]
+		if field == prefix || strings.HasPrefix(field, prefix+".") || strings.HasPrefix(field, prefix+"[") {
+			return pairs[i+1]
+		}
+	}
+	return ""
+}
+
+// procedureInputOf is the procedure form's input an API field names: every part of the procedure
+// is in its JSON box.
+func procedureInputOf(field string) string {
+	return inputOf(field, []string{"procedure", "procedure"})
+}
+
+// refusedInForm reports whether a problem is shown on the form posted (invalid input, or a
+// version replaced since the page was opened) rather than as an error page.
+func refusedInForm(problem *httpkit.Problem) bool {
+	return problem != nil && (problem.Status == http.StatusBadRequest || problem.Status == http.StatusConflict)
 }
 
 func (s *Pages) catalogRoutes(r chi.Router) {
@@ -95,6 +155,7 @@ func (s *Pages) catalogRoutes(r chi.Router) {
 	r.Get(catalogPath+"/{code}/lich-su", s.catalogHistoryPage)
 	r.Post(catalogPath, s.catalogChangeSubmit) // a new procedure
 	r.Post(catalogPath+"/{code}", s.catalogChangeSubmit)
+	s.agencyRoutes(r)
 }
 
 func (s *Pages) catalogProblem(w http.ResponseWriter, r *http.Request, problem *httpkit.Problem, err error) bool {
@@ -124,13 +185,17 @@ func (s *Pages) catalogProblem(w http.ResponseWriter, r *http.Request, problem *
 
 // catalogPage: the procedures in force at a date (?ngay=YYYY-MM-DD, today by default).
 func (s *Pages) catalogPage(w http.ResponseWriter, r *http.Request) {
+	s.renderCatalog(w, r, http.StatusOK, catalogForm{Values: url.Values{}})
+}
+
+func (s *Pages) renderCatalog(w http.ResponseWriter, r *http.Request, status int, form catalogForm) {
 	l := langOf(w, r)
 	q := r.URL.Query()
 	caller, _ := officialOf(r)
-	page := &catalogView{At: strings.TrimSpace(q.Get("ngay")), Admin: caller.Has(commands.RoleAdmin)}
+	page := &catalogView{At: strings.TrimSpace(q.Get("ngay")), Admin: caller.Has(commands.RoleAdmin), Form: form}
 	var problem *httpkit.Problem
 	var err error
-	page.Page, problem, err = s.api.CatalogProcedures(r, page.At, q.Get("limit"), q.Get("after"))
+	page.Page, problem, err = s.api.CatalogList(r, domain.CatalogKindProcedure, page.At, q.Get("limit"), q.Get("after"))
 	if s.catalogProblem(w, r, problem, err) {
 		return
 	}
@@ -139,18 +204,24 @@ func (s *Pages) catalogPage(w http.ResponseWriter, r *http.Request) {
 		next.Set("after", page.Page.Next)
 		page.NextURL = catalogPath + "?" + next.Encode()
 	}
-	s.render(w, r, http.StatusOK, "catalog", l.T("catalog.title"), page)
+	s.render(w, r, status, "catalog", l.T("catalog.title"), page)
 }
 
 // catalogHistoryPage: one procedure's versions, newest first; admins amend or withdraw it here.
 func (s *Pages) catalogHistoryPage(w http.ResponseWriter, r *http.Request) {
+	s.renderCatalogHistory(w, r, http.StatusOK, nil)
+}
+
+// renderCatalogHistory shows the history page; form is the posted amendment refused, nil to fill
+// the form from the latest version.
+func (s *Pages) renderCatalogHistory(w http.ResponseWriter, r *http.Request, status int, form *catalogForm) {
 	l := langOf(w, r)
 	caller, _ := officialOf(r)
 	code := chi.URLParam(r, "code")
 	page := &catalogHistoryView{Code: code, Admin: caller.Has(commands.RoleAdmin), Done: r.URL.Query().Get("xong")}
 	var problem *httpkit.Problem
 	var err error
-	page.Page, problem, err = s.api.CatalogVersions(r, code, r.URL.Query().Get("limit"), r.URL.Query().Get("after"))
+	page.Page, problem, err = s.api.CatalogVersions(r, domain.CatalogKindProcedure, code, r.URL.Query().Get("limit"), r.URL.Query().Get("after"))
 	if s.catalogProblem(w, r, problem, err) {
 		return
 	}
@@ -160,21 +231,46 @@ func (s *Pages) catalogHistoryPage(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Query().Get("after") == "" && len(page.Page.Items) > 0 {
 		latest := page.Page.Items[0]
 		page.Latest = &latest
-		if latest.Procedure != nil {
+	}
+	switch {
+	case form != nil:
+		page.Form = *form
+	case page.Latest != nil:
+		page.Form = catalogForm{Values: url.Values{}}
+		if p := page.Latest.Procedure; p != nil {
 			var b bytes.Buffer
 			enc := json.NewEncoder(&b)
 			enc.SetEscapeHTML(false)
 			enc.SetIndent("", "  ")
-			_ = enc.Encode(latest.Procedure)
-			page.Editable = b.String()
+			_ = enc.Encode(p)
+			page.Form.Values.Set("procedure", b.String())
 		}
 	}
-	s.render(w, r, http.StatusOK, "catalog_history", l.T("catalog.history_title", code), page)
+	s.render(w, r, status, "catalog_history", l.T("catalog.history_title", code), page)
+}
+
+// publishedOrAmended names a change for its notice: a new entry (revision 0) is published.
+func publishedOrAmended(revision uint64) string {
+	if revision == 0 {
+		return "published"
+	}
+	return "amended"
 }
 
 // catalogChangeSubmit: an admin's new procedure or amendment (the procedure's JSON) or withdrawal.
+// A refusal (400, 409) shows the form again as posted, the admin's edit kept, with the API's
+// message next to the input it names.
 func (s *Pages) catalogChangeSubmit(w http.ResponseWriter, r *http.Request) {
 	code := chi.URLParam(r, "code")
+	onHistory := code != "" // else the list's publish form
+	refused := func(problem *httpkit.Problem) {
+		form := formOf(r.PostForm, problem, procedureInputOf)
+		if !onHistory {
+			s.renderCatalog(w, r, problem.Status, form)
+			return
+		}
+		s.renderCatalogHistory(w, r, problem.Status, &form)
+	}
 	revision, err := strconv.ParseUint(cmp.Or(r.PostFormValue("revision"), "0"), 10, 64)
 	if err != nil {
 		s.renderError(w, r, http.StatusBadRequest, "error.bad_form", "revision")
@@ -188,13 +284,18 @@ func (s *Pages) catalogChangeSubmit(w http.ResponseWriter, r *http.Request) {
 		dec := json.NewDecoder(strings.NewReader(r.PostFormValue("procedure")))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&p); err != nil {
-			s.renderError(w, r, http.StatusBadRequest, "catalog.bad_change", "procedure: "+err.Error())
+			refused(&httpkit.Problem{Status: http.StatusBadRequest, Title: "invalid input", Code: domain.EINVALID,
+				Errors: []domain.FieldError{{Field: "procedure", Message: "is not a procedure as in the catalog file: " + err.Error()}}})
 			return
 		}
-		in.Procedure, done = &p, "amended"
+		in.Procedure, done = &p, publishedOrAmended(revision)
 		code = cmp.Or(code, p.Code)
 	}
-	problem, err := s.api.ChangeCatalog(r, code, in)
+	problem, err := s.api.ChangeCatalog(r, domain.CatalogKindProcedure, code, in)
+	if err == nil && refusedInForm(problem) {
+		refused(problem)
+		return
+	}
 	if s.catalogProblem(w, r, problem, err) {
 		return
 	}

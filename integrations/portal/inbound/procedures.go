@@ -17,7 +17,19 @@ type ProcedureList struct {
 	ErrorCode int               `json:"error_code"`
 	Message   string            `json:"message,omitempty"`
 	Result    []PortalProcedure `json:"result"`
+	// unlisted are the parts a workbook has no column for (partFees, …): the catalog's are kept.
+	unlisted map[string]bool
 }
+
+// The parts of a procedure a workbook may leave out.
+const (
+	partFieldCode  = "field_code"
+	partFieldName  = "field_name"
+	partFees       = "fees"
+	partComponents = "components"
+	partOnline     = "online_level"
+	partResult     = "result_type"
+)
 
 // PortalProcedure is one procedure of the list (thủ tục hành chính).
 type PortalProcedure struct {
@@ -178,6 +190,25 @@ func DiffCatalog(current *domain.Catalog, list ProcedureList) CatalogDiff {
 		updated := local
 		updated.Name, updated.Field, updated.ResolutionTime = national.Name, national.Field, national.ResolutionTime
 		updated.Fees, updated.Components, updated.OnlineLevel, updated.ResultType = national.Fees, national.Components, national.OnlineLevel, national.ResultType
+		keep := list.unlisted
+		if keep[partFieldCode] {
+			updated.Field.Code = local.Field.Code
+		}
+		if keep[partFieldName] {
+			updated.Field.Name = local.Field.Name
+		}
+		if keep[partFees] {
+			updated.Fees = local.Fees
+		}
+		if keep[partComponents] {
+			updated.Components = local.Components
+		}
+		if keep[partOnline] {
+			updated.OnlineLevel = local.OnlineLevel
+		}
+		if keep[partResult] {
+			updated.ResultType = local.ResultType
+		}
 		if changes := compare(local, updated); len(changes) > 0 {
 			diff.Changed = append(diff.Changed, ProcedureChange{Code: local.Code, Name: updated.Name, Changes: changes, updated: updated})
 		}
