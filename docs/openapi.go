@@ -1,6 +1,6 @@
 // Package docs holds what of the documentation the binary serves: the OpenAPI contract of the
 // JSON API (openapi.yaml), written by hand and checked against every request and answer of the
-// HTTP tests (http/openapi_test.go).
+// HTTP tests and of the tests of cmd/motcua (internal/contracttest).
 package docs
 
 import (

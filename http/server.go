@@ -262,6 +262,11 @@ func NewServer(cfg Config) *Server {
 	return s
 }
 
+// WrapPagesAPI puts wrap around the API as the pages call it, before the server serves: the
+// tests check those calls against the API's contract (internal/contracttest), as they check their
+// own.
+func (s *Server) WrapPagesAPI(wrap func(http.Handler) http.Handler) { s.api = wrap(s.api) }
+
 // Routes lists the router's routes, for tests and documentation that walk every endpoint.
 func (s *Server) Routes() chi.Routes { return s.router }
 

@@ -155,7 +155,7 @@ func TestBenchGenerateWritesAProvinceServeOpens(t *testing.T) {
 // serveData runs `motcua serve --data dir` on a free port until stop.
 func serveData(t *testing.T, dir string) (url string, stop func()) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(contractCheckedBy(context.Background(), t))
 	var stdout syncBuffer
 	done := make(chan error, 1)
 	go func() {

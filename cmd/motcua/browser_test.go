@@ -68,7 +68,7 @@ var (
 
 func startDemo(t *testing.T) demoServer {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(contractCheckedBy(context.Background(), t))
 	var stdout syncBuffer
 	done := make(chan error, 1)
 	go func() {

@@ -157,15 +157,16 @@ type childProcess struct {
 	out  *syncBuffer
 }
 
-// startChild runs motcua with args in a process of its own (the test binary, see TestMain).
-func startChild(t *testing.T, args []string) *childProcess {
+// startChild runs motcua with args in a process of its own (the test binary, see TestMain), with
+// env added to the test's environment.
+func startChild(t *testing.T, args []string, env ...string) *childProcess {
 	t.Helper()
 	raw, err := json.Marshal(args)
 	if err != nil {
 		t.Fatal(err)
 	}
 	c := &childProcess{cmd: exec.Command(os.Args[0], "-test.run=^$"), done: make(chan error, 1), out: &syncBuffer{}}
-	c.cmd.Env = append(os.Environ(), serveChildEnv+"="+string(raw))
+	c.cmd.Env = append(append(os.Environ(), serveChildEnv+"="+string(raw)), env...)
 	c.cmd.Stdout, c.cmd.Stderr = c.out, c.out
 	if err := c.cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -109,7 +109,6 @@ func (s serveProcess) get(t *testing.T, path string) string {
 	return string(body)
 }
 
-// serveWith runs `motcua serve` on dataDir with extra flags until stop.
 // withTestCatalog adds the test catalog (domaintest.Catalog's file) to serve's flags unless they
 // name one: the tests act on the same store through an App of that catalog, and the catalog in
 // force is the one serve seeds into the log.
@@ -120,9 +119,17 @@ func withTestCatalog(t *testing.T, flags []string) []string {
 	return append(slices.Clone(flags), "--catalog", domaintest.CatalogPath(t))
 }
 
+// serveWith runs `motcua serve` on dataDir with extra flags until stop; the test hears of the
+// calls that break the API's contract (contract_test.go).
 func serveWith(t *testing.T, dataDir string, extra ...string) serveProcess {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
+	return serveReportingTo(t, t, dataDir, extra...)
+}
+
+// serveReportingTo is serveWith telling reporter of the calls that break the API's contract.
+func serveReportingTo(t *testing.T, reporter contractReporter, dataDir string, extra ...string) serveProcess {
+	t.Helper()
+	ctx, cancel := context.WithCancel(contractCheckedBy(context.Background(), reporter))
 	var stdout syncBuffer
 	done := make(chan error, 1)
 	go func() {

@@ -20,10 +20,12 @@ const serveChildEnv = "MOTCUA_TEST_CHILD_ARGS"
 // under test runs it as MOTCUA_BIN).
 const cliChildEnv = "MOTCUA_TEST_AS_MOTCUA"
 
-// TestMain runs the tests and then stops the PostgreSQL cluster they may have started — or, in a
-// child process, motcua itself.
+// TestMain runs the tests, each serve they start checking its calls against the API's contract
+// (contract_test.go), and then stops the PostgreSQL cluster they may have started — or, in a child
+// process, motcua itself.
 func TestMain(m *testing.M) {
 	if raw := os.Getenv(serveChildEnv); raw != "" {
+		setUpChildContractChecks()
 		var args []string
 		if err := json.Unmarshal([]byte(raw), &args); err != nil {
 			fmt.Fprintln(os.Stderr, "child:", err)
@@ -39,6 +41,7 @@ func TestMain(m *testing.M) {
 		os.Exit(0)
 	}
 	if os.Getenv(cliChildEnv) == "1" {
+		setUpChildContractChecks()
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 		stop()
@@ -48,5 +51,10 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(0)
 	}
-	pgtest.Main(m)
+	reportUnheard := setUpContractChecks()
+	code := pgtest.Run(m)
+	if reportUnheard() && code == 0 {
+		code = 1
+	}
+	os.Exit(code)
 }

@@ -204,7 +204,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	// What the constructors above created (the outbox's and the timers' origins, the demo's seed)
 	// was created under the schema lock: another node starting now waits for it, then finds it.
 	deployment.releaseSchemaLock()
-	front.Set(server)
+	if checkServed != nil {
+		front.Set(checkServed(ctx, server))
+	} else {
+		front.Set(server)
+	}
 	logger.Info("motcua serving", "addr", listener.Addr().String(), "store", deployment.Kind)
 	fmt.Fprintf(stdout, "motcua listening on http://%s (store: %s)\n", listener.Addr(), deployment.Kind)
 
@@ -238,6 +242,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	return err
 }
+
+// checkServed is nil in the binary. The tests set it (contract_test.go) to wrap the server every
+// `serve` they start in-process serves in the API contract's checker, which checks the calls the
+// tests and their pages make against docs/openapi.yaml; ctx is the one serve was run with.
+var checkServed func(ctx context.Context, server *mhttp.Server) http.Handler
 
 // startProjections prepares the engine that keeps every read model up to date through the
 // transport named by busURL, and the Prometheus handler exporting its metrics and lag. The read

@@ -26,7 +26,11 @@ var (
 // from TestMain:
 //
 //	func TestMain(m *testing.M) { pgtest.Main(m) }
-func Main(m *testing.M) {
+func Main(m *testing.M) { os.Exit(Run(m)) }
+
+// Run is Main for a TestMain with more to do before it exits: it runs the tests, stops the shared
+// cluster and returns the exit code of m.Run.
+func Run(m *testing.M) int {
 	code := m.Run()
 	sharedMu.Lock()
 	if sharedCluster != nil {
@@ -36,7 +40,7 @@ func Main(m *testing.M) {
 		sharedCluster = nil
 	}
 	sharedMu.Unlock()
-	os.Exit(code)
+	return code
 }
 
 // Shared returns the test binary's cluster, starting it on first use. It fails tb when PostgreSQL is
