@@ -39,13 +39,23 @@ func MigrateRateLimits(ctx context.Context, db *sql.DB) error {
 	if !isPostgresDB(db) {
 		return nil
 	}
-	// window_start and locked_until are Unix milliseconds.
-	_, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS public_rate_windows (
+	// window_start and locked_until are Unix milliseconds. The windows are written at every public
+	// request and count for two minutes: they are UNLOGGED, so that a request's hit commits without
+	// waiting for the write-ahead log to reach the disk (that wait was most of a lookup's time). A
+	// crash or a failover empties them — every client starts a fresh minute, as a node restarted on
+	// SQLite does. The lock-outs are written on wrong secrets only and stay logged: a crash must
+	// not hand a guesser its attempts back.
+	_, err := db.ExecContext(ctx, `CREATE UNLOGGED TABLE IF NOT EXISTS public_rate_windows (
 		budget TEXT NOT NULL,
 		client TEXT NOT NULL,
 		window_start BIGINT NOT NULL,
 		hits INTEGER NOT NULL,
 		PRIMARY KEY (budget, client, window_start));
+	DO $$ BEGIN
+		IF EXISTS (SELECT 1 FROM pg_catalog.pg_class WHERE oid = to_regclass('public_rate_windows') AND relpersistence = 'p') THEN
+			ALTER TABLE public_rate_windows SET UNLOGGED;
+		END IF;
+	END $$;
 	CREATE TABLE IF NOT EXISTS secret_lockouts (
 		client TEXT PRIMARY KEY,
 		failures INTEGER NOT NULL,

@@ -126,3 +126,45 @@ func TestPublicBudgetHoldsAcrossNodes(t *testing.T) {
 		t.Fatalf("a minute later %d of 2 lookups admitted", got)
 	}
 }
+
+// The public budgets' windows are written at every public request: on PostgreSQL they are UNLOGGED,
+// so a request's hit does not wait for the write-ahead log to reach the disk, and a table made by an
+// earlier version (logged) becomes unlogged with its rows at the next migration. The wrong-secret
+// lock-outs stay logged: a crash must not hand a guesser its attempts back.
+func TestRateWindowsAreUnloggedOnPostgreSQL(t *testing.T) {
+	ctx := context.Background()
+	pg, err := postgres.Open(ctx, pgtest.NewDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pg.Close() })
+	db := stdlib.OpenDBFromPool(pg.Pool())
+	t.Cleanup(func() { db.Close() })
+	if _, err := db.ExecContext(ctx, `CREATE TABLE public_rate_windows (budget TEXT NOT NULL, client TEXT NOT NULL,
+		window_start BIGINT NOT NULL, hits INTEGER NOT NULL, PRIMARY KEY (budget, client, window_start));
+		INSERT INTO public_rate_windows VALUES ('public', '198.51.100.1', 0, 5)`); err != nil {
+		t.Fatal(err)
+	}
+	persistence := func(table string) string {
+		var p string
+		if err := db.QueryRowContext(ctx, `SELECT relpersistence FROM pg_class WHERE oid = to_regclass($1)`, table).Scan(&p); err != nil {
+			t.Fatalf("%s: %v", table, err)
+		}
+		return p
+	}
+	for range 2 { // the second migration finds the table unlogged and leaves it
+		if err := mhttp.MigrateRateLimits(ctx, db); err != nil {
+			t.Fatal(err)
+		}
+		if got := persistence("public_rate_windows"); got != "u" {
+			t.Fatalf("public_rate_windows relpersistence %q, want u (unlogged)", got)
+		}
+		if got := persistence("secret_lockouts"); got != "p" {
+			t.Fatalf("secret_lockouts relpersistence %q, want p (logged)", got)
+		}
+	}
+	var hits int
+	if err := db.QueryRowContext(ctx, `SELECT hits FROM public_rate_windows WHERE client = '198.51.100.1'`).Scan(&hits); err != nil || hits != 5 {
+		t.Fatalf("the window counted before the change: %d, %v; want 5", hits, err)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"fmt"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -15,6 +16,16 @@ import (
 // maxParameters bounds a statement's parameters. Multi-row statements save PostgreSQL round
 // trips; SQLite gets anonymous parameters (see placeholders), so their number costs it little.
 const maxParameters = 500
+
+// driverCachesStatements reports whether db's driver keeps each connection's statements parsed
+// itself: pgx does (its statement cache), modernc's SQLite does not.
+func driverCachesStatements(db *sql.DB) bool {
+	driver := reflect.TypeOf(db.Driver())
+	for driver.Kind() == reflect.Pointer {
+		driver = driver.Elem()
+	}
+	return driver.PkgPath() == "github.com/jackc/pgx/v5/stdlib"
+}
 
 func anySlice(ids []string) []any {
 	out := make([]any, len(ids))

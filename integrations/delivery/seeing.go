@@ -107,7 +107,8 @@ type SentLog struct {
 	dialect engine.Dialect
 
 	mu          sync.Mutex
-	stmt        *sql.Stmt
+	query       string    // once the table exists
+	stmt        *sql.Stmt // the query prepared, on SQLite
 	absentUntil time.Time
 }
 
@@ -120,11 +121,16 @@ func NewSentLog(db *sql.DB, d engine.Dialect) *SentLog { return &SentLog{db: db,
 // Latest returns the latest deliveries sent about the dossier of stream (dossier-<id>), newest
 // first, at most MaxSentShown; none when the deliveries table does not exist.
 func (l *SentLog) Latest(ctx context.Context, stream string) ([]SentDelivery, error) {
-	stmt, err := l.statement(ctx)
-	if err != nil || stmt == nil {
+	query, stmt, err := l.statement(ctx)
+	if err != nil || query == "" {
 		return nil, err
 	}
-	rows, err := stmt.QueryContext(ctx, stream)
+	var rows *sql.Rows
+	if stmt != nil {
+		rows, err = stmt.QueryContext(ctx, stream)
+	} else {
+		rows, err = l.db.QueryContext(ctx, query, stream)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("deliveries: sent to %s: %w", stream, err)
 	}
@@ -142,33 +148,40 @@ func (l *SentLog) Latest(ctx context.Context, stream string) ([]SentDelivery, er
 	return out, rows.Err()
 }
 
-// statement prepares the query once the table exists; nil while it does not.
-func (l *SentLog) statement(ctx context.Context) (*sql.Stmt, error) {
+// statement returns the query once the table exists, "" while it does not, prepared once on
+// SQLite; on PostgreSQL the driver (pgx) keeps each connection's statements, and a *sql.Stmt
+// over its pool would be parsed again and deallocated at every lookup (database/sql keeps no idle
+// connection there: stdlib.OpenDBFromPool).
+func (l *SentLog) statement(ctx context.Context) (string, *sql.Stmt, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.stmt != nil {
-		return l.stmt, nil
+	if l.query != "" {
+		return l.query, l.stmt, nil
 	}
 	if time.Now().Before(l.absentUntil) {
-		return nil, nil
+		return "", nil, nil
 	}
 	exists, err := TableExists(ctx, l.db, l.dialect)
 	if err != nil {
-		return nil, err
+		return "", nil, err
 	}
 	if !exists {
 		l.absentUntil = time.Now().Add(absentRecheck)
-		return nil, nil
+		return "", nil, nil
 	}
 	// The national portal's sync (destination dvcqg, integrations/portal) tells a system, not the
 	// applicant: it is no notification of theirs.
-	stmt, err := l.db.PrepareContext(ctx, fmt.Sprintf(`SELECT destination, kind, done_at FROM %s
-		WHERE dossier_id = $1 AND state = 'sent' AND event_type <> '%s' AND destination <> 'dvcqg' ORDER BY done_at DESC LIMIT %d`, deliveriesTable, AlarmEventType, MaxSentShown))
-	if err != nil {
-		return nil, fmt.Errorf("deliveries: prepare the sent log: %w", err)
+	query := fmt.Sprintf(`SELECT destination, kind, done_at FROM %s
+		WHERE dossier_id = $1 AND state = 'sent' AND event_type <> '%s' AND destination <> 'dvcqg' ORDER BY done_at DESC LIMIT %d`, deliveriesTable, AlarmEventType, MaxSentShown)
+	if l.dialect != engine.PostgreSQL {
+		stmt, err := l.db.PrepareContext(ctx, query)
+		if err != nil {
+			return "", nil, fmt.Errorf("deliveries: prepare the sent log: %w", err)
+		}
+		l.stmt = stmt
 	}
-	l.stmt = stmt
-	return stmt, nil
+	l.query = query
+	return l.query, l.stmt, nil
 }
 
 // TableExists reports whether db holds the deliveries table: notifications were turned on at
