@@ -193,8 +193,18 @@ var lateRanges = map[string]func(c *conditions, f LateFilter, dueBy time.Time){
 	},
 }
 
-// lateFrom joins a list's rows to the dossiers' summaries.
-const lateFrom = ` FROM control_late l JOIN control_dossiers d ON d.dossier_id = l.dossier_id`
+// lateFrom joins a list's rows to the dossiers' summaries: each row's summary looked up by its key,
+// so a query costs what its range of the list costs, whatever the number of dossiers. On
+// PostgreSQL the lookup is a LATERAL subquery behind OFFSET 0, which the planner cannot flatten
+// into a plain join: left free, it hashed the whole summary table (a sequential scan of every
+// dossier: 800 ms at 100,000 dossiers) as soon as a list held a few hundred rows, its costs
+// assuming every looked-up row is read from disk.
+func lateFrom(db *sql.DB) string {
+	if isPostgresDB(db) {
+		return ` FROM control_late l CROSS JOIN LATERAL (SELECT * FROM control_dossiers s WHERE s.dossier_id = l.dossier_id OFFSET 0) d`
+	}
+	return ` FROM control_late l JOIN control_dossiers d ON d.dossier_id = l.dossier_id`
+}
 
 // lateConditions returns the conditions selecting the list under f.
 func lateConditions(list string, f LateFilter, dueBy time.Time) conditions {
@@ -227,7 +237,7 @@ type lateRow struct {
 func latePage(ctx context.Context, db *sql.DB, list string, f LateFilter, dueBy time.Time, req PageRequest) (Page[lateRow], error) {
 	c := lateConditions(list, f, dueBy)
 	var total int
-	if err := db.QueryRowContext(ctx, `SELECT COUNT(*)`+lateFrom+c.where(), c.args...).Scan(&total); err != nil {
+	if err := db.QueryRowContext(ctx, `SELECT COUNT(*)`+lateFrom(db)+c.where(), c.args...).Scan(&total); err != nil {
 		return Page[lateRow]{}, err
 	}
 	if req.After != nil {
@@ -237,7 +247,7 @@ func latePage(ctx context.Context, db *sql.DB, list string, f LateFilter, dueBy 
 		c.add("(l.key, l.dossier_id) > (?, ?)", req.After[0], req.After[1])
 	}
 	size := req.Size()
-	rows, err := db.QueryContext(ctx, `SELECT `+columnList(controlColumns, "d")+`, l.key`+lateFrom+c.where()+
+	rows, err := db.QueryContext(ctx, `SELECT `+columnList(controlColumns, "d")+`, l.key`+lateFrom(db)+c.where()+
 		` ORDER BY l.key, l.dossier_id LIMIT `+strconv.Itoa(size+1), c.args...)
 	if err != nil {
 		return Page[lateRow]{}, err
@@ -433,7 +443,7 @@ func (dash *LateDashboard) summarise(ctx context.Context, db *sql.DB, f LateFilt
 	} {
 		c := lateConditions(set.list, f, dash.DueBy)
 		rows, err := db.QueryContext(ctx, `SELECT d.competent_agency, d.procedure_code, MAX(d.procedure_name), d.field_code, MAX(d.field_name), COUNT(*)`+
-			lateFrom+c.where()+` GROUP BY d.competent_agency, d.procedure_code, d.field_code`, c.args...)
+			lateFrom(db)+c.where()+` GROUP BY d.competent_agency, d.procedure_code, d.field_code`, c.args...)
 		if err != nil {
 			return err
 		}
@@ -455,7 +465,7 @@ func (dash *LateDashboard) summarise(ctx context.Context, db *sql.DB, f LateFilt
 	dash.ByAgency, dash.ByProcedure, dash.ByField = agencies.sorted(), procedures.sorted(), fields.sorted()
 
 	c := lateConditions(LateListOpenOverdue, f, dash.DueBy)
-	rows, err := db.QueryContext(ctx, `SELECT d.holder_unit, COUNT(*)`+lateFrom+c.where()+` GROUP BY d.holder_unit`, c.args...)
+	rows, err := db.QueryContext(ctx, `SELECT d.holder_unit, COUNT(*)`+lateFrom(db)+c.where()+` GROUP BY d.holder_unit`, c.args...)
 	if err != nil {
 		return err
 	}
@@ -485,7 +495,7 @@ func (dash *LateDashboard) summarise(ctx context.Context, db *sql.DB, f LateFilt
 		rows, err := db.QueryContext(ctx, `SELECT h.to_unit,
 			CASE WHEN h.to_official_id <> '' THEN h.to_official_id ELSE COALESCE(h.ended_by_id, '') END,
 			CASE WHEN h.to_official_id <> '' THEN h.to_official_name ELSE COALESCE(h.ended_by_name, '') END,
-			h.deadline, h.ended_at`+lateFrom+` JOIN control_handovers h ON h.dossier_id = d.dossier_id`+c.where(), c.args...)
+			h.deadline, h.ended_at`+lateFrom(db)+` JOIN control_handovers h ON h.dossier_id = d.dossier_id`+c.where(), c.args...)
 		if err != nil {
 			return err
 		}

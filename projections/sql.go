@@ -17,15 +17,34 @@ import (
 // trips; SQLite gets anonymous parameters (see placeholders), so their number costs it little.
 const maxParameters = 500
 
-// driverCachesStatements reports whether db's driver keeps each connection's statements parsed
-// itself: pgx does (its statement cache), modernc's SQLite does not.
-func driverCachesStatements(db *sql.DB) bool {
+// maxPostgresInsertParameters bounds the parameters of one of insertRows's statements on
+// PostgreSQL (which takes up to 65,535): each statement is a round trip, two when its text is new
+// to the connection, and a catch-up's flush writes tens of thousands of counter and summary rows —
+// at 500 parameters the II.06a counters went 27 rows a statement, 13,600 statements for a log of
+// 200,000 events.
+const maxPostgresInsertParameters = 16000
+
+// rowsPerInsert is how many rows of columns one of insertRows's statements carries.
+func rowsPerInsert(d engine.Dialect, columns int) int {
+	if d == engine.PostgreSQL {
+		return max(1, maxPostgresInsertParameters/columns)
+	}
+	return max(1, maxParameters/columns)
+}
+
+// isPostgresDB reports whether db is a database/sql handle on pgx (PostgreSQL) rather than on
+// SQLite, for the queries written differently for each.
+func isPostgresDB(db *sql.DB) bool {
 	driver := reflect.TypeOf(db.Driver())
 	for driver.Kind() == reflect.Pointer {
 		driver = driver.Elem()
 	}
 	return driver.PkgPath() == "github.com/jackc/pgx/v5/stdlib"
 }
+
+// driverCachesStatements reports whether db's driver keeps each connection's statements parsed
+// itself: pgx does (its statement cache), modernc's SQLite does not.
+func driverCachesStatements(db *sql.DB) bool { return isPostgresDB(db) }
 
 func anySlice(ids []string) []any {
 	out := make([]any, len(ids))
@@ -43,7 +62,7 @@ func insertRows(ctx context.Context, tx *sql.Tx, b engine.Batch, table string, c
 	if len(rows) == 0 {
 		return nil
 	}
-	perStatement := max(1, maxParameters/len(columns))
+	perStatement := rowsPerInsert(b.Dialect, len(columns))
 	statement := func(n int) string {
 		var sb strings.Builder
 		sb.WriteString(`INSERT INTO ` + table + ` (` + strings.Join(columns, ", ") + `) VALUES `)

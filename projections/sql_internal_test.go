@@ -6,9 +6,15 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+
 	"github.com/motcua/motcua/engine"
+	"github.com/motcua/motcua/eventstore/postgres/pgtest"
 )
 
 // TestPlainSanitizesTextAndLeavesCleanTextUnboxed checks what a flush binds: text with a character
@@ -191,3 +197,61 @@ func BenchmarkInsertRows(b *testing.B) {
 		})
 	}
 }
+
+// On PostgreSQL insertRows writes a flush's rows in few statements — each one a round trip — up to
+// maxPostgresInsertParameters parameters each, not SQLite's few hundred, and writes them all.
+func TestInsertRowsOnPostgreSQLWritesThousandsOfRowsAStatement(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	config, err := pgxpool.ParseConfig(pgtest.NewDatabaseInTurn(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	statements := &insertCounter{}
+	config.ConnConfig.Tracer = statements
+	pool, err := pgxpool.NewWithConfig(ctx, config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	db := stdlib.OpenDBFromPool(pool)
+	t.Cleanup(func() { db.Close() })
+	if _, err := db.ExecContext(ctx, `CREATE TABLE rows_pg (id TEXT PRIMARY KEY, name TEXT NOT NULL, maybe TEXT,
+		count BIGINT NOT NULL, small BIGINT NOT NULL, amount DOUBLE PRECISION NOT NULL, nullable BIGINT, flag BOOLEAN NOT NULL)`); err != nil {
+		t.Fatal(err)
+	}
+	columns, rows := insertRowsCase(3000)
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if err := insertRows(ctx, tx, engine.Batch{Dialect: engine.PostgreSQL}, "rows_pg", columns, rows, "ON CONFLICT DO NOTHING"); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if n, most := statements.n.Load(), (len(rows)+1999)/2000; n > int64(most) {
+		t.Errorf("%d rows of %d columns written in %d INSERT statements, want at most %d", len(rows), len(columns), n, most)
+	}
+	var n int
+	var sum float64
+	if err := db.QueryRowContext(ctx, `SELECT COUNT(*), SUM(amount) FROM rows_pg`).Scan(&n, &sum); err != nil {
+		t.Fatal(err)
+	}
+	if want := float64(len(rows)-1) * float64(len(rows)) / 8; n != len(rows) || sum != want {
+		t.Errorf("%d rows summing %v written, want %d summing %v", n, sum, len(rows), want)
+	}
+}
+
+// insertCounter counts the INSERT statements sent through pgx.
+type insertCounter struct{ n atomic.Int64 }
+
+func (c *insertCounter) TraceQueryStart(ctx context.Context, _ *pgx.Conn, data pgx.TraceQueryStartData) context.Context {
+	if strings.HasPrefix(data.SQL, "INSERT") {
+		c.n.Add(1)
+	}
+	return ctx
+}
+func (c *insertCounter) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
