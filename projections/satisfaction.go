@@ -1052,7 +1052,25 @@ func periodSpans(p Period) ([]countSpan, error) {
 			spans = append(spans, monthSpans(month, next, first, end)...)
 		}
 	}
-	return spans, nil
+	return mergeSpans(spans), nil
+}
+
+// mergeSpans joins the spans that abut, of one grain and sign, into one range: a year's report
+// reads its eleven or twelve whole months as one range of month rows, one query where it was a
+// query a month — each a round trip and, on PostgreSQL, a plan of its three dozen sums.
+func mergeSpans(spans []countSpan) []countSpan {
+	var out []countSpan
+next:
+	for _, s := range spans {
+		for i := range out {
+			if out[i].grain == s.grain && out[i].sign == s.sign && out[i].to == s.from {
+				out[i].to = s.to
+				continue next
+			}
+		}
+		out = append(out, s)
+	}
+	return out
 }
 
 // monthSpans sums the days [first, end) of the month [month, next) at the least cost, a month row

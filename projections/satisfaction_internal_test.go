@@ -187,3 +187,46 @@ func TestSatisfactionCountsTheFirstRatingOnly(t *testing.T) {
 		}
 	}
 }
+
+// A period's counter spans count each of its days once and no other day, and a year reads its
+// whole months as one range of month rows: three queries (the first month's days, the months, the
+// last month's days), not one a month.
+func TestPeriodSpansCountEachDayOnceInFewRanges(t *testing.T) {
+	vn := domain.VietnamTime
+	for _, p := range []Period{
+		{From: time.Date(2025, 12, 6, 0, 0, 0, 0, vn), To: time.Date(2026, 12, 6, 0, 0, 0, 0, vn)},
+		{From: time.Date(2026, 1, 1, 0, 0, 0, 0, vn), To: time.Date(2027, 1, 1, 0, 0, 0, 0, vn)},
+		{From: time.Date(2025, 11, 28, 0, 0, 0, 0, vn), To: time.Date(2026, 11, 3, 0, 0, 0, 0, vn)},
+		{From: time.Date(2026, 3, 2, 0, 0, 0, 0, vn), To: time.Date(2026, 3, 30, 0, 0, 0, 0, vn)},
+	} {
+		spans, err := periodSpans(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(spans) > 4 {
+			t.Errorf("%s – %s: %d spans %v, want at most 4", p.From, p.To, len(spans), spans)
+		}
+		counted := map[string]int64{}
+		for _, s := range spans {
+			for day := time.Date(2025, 1, 1, 0, 0, 0, 0, vn); day.Year() < 2028; day = day.AddDate(0, 0, 1) {
+				key := day.Format(time.DateOnly)
+				if s.grain == grainMonth {
+					key = day.Format("2006-01")
+				}
+				if key >= s.from && key < s.to {
+					counted[day.Format(time.DateOnly)] += s.sign
+				}
+			}
+		}
+		for day := time.Date(2025, 1, 1, 0, 0, 0, 0, vn); day.Year() < 2028; day = day.AddDate(0, 0, 1) {
+			want := int64(0)
+			if !day.Before(p.From) && day.Before(p.To) {
+				want = 1
+			}
+			if got := counted[day.Format(time.DateOnly)]; got != want {
+				t.Errorf("%s – %s: %s counted %d times, want %d (spans %v)", p.From, p.To, day.Format(time.DateOnly), got, want, spans)
+				break
+			}
+		}
+	}
+}
