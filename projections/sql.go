@@ -206,8 +206,10 @@ func upsertByCopy(ctx context.Context, tx *sql.Tx, b engine.Batch, table string,
 	if err := b.CopyRows(ctx, staging, columns, rows); err != nil {
 		return fmt.Errorf("upsert %s: copy: %w", table, err)
 	}
+	// In the caller's order (the rows' physical order in the staging table): counter flushes sort
+	// their rows by key, so that two transactions adding to the same rows lock them in one order.
 	list := strings.Join(columns, ", ")
-	if _, err := tx.ExecContext(ctx, `INSERT INTO `+table+` (`+list+`) SELECT `+list+` FROM `+staging+` `+onConflict); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO `+table+` (`+list+`) SELECT `+list+` FROM `+staging+` ORDER BY ctid `+onConflict); err != nil {
 		return err
 	}
 	// Emptied now too: a flush may write the same table twice before its commit.
