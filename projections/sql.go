@@ -190,7 +190,7 @@ func driverValue(v any) (driver.Value, error) {
 
 // upsertByCopy writes rows into table as insertRows does, onConflict included, in four statements
 // whatever their number: COPY into a temporary table shaped like table (made once per session,
-// emptied at each commit), then one INSERT … SELECT from it. A catch-up's flush upserts tens of
+// emptied at each commit), one INSERT … SELECT from it, then TRUNCATE. A catch-up's flush upserts tens of
 // thousands of counter and summary rows, which went 10 to 60 rows a statement — a round trip, a
 // parse and a plan each (13,600 statements for the II.06a counters of 200,000 events).
 func upsertByCopy(ctx context.Context, tx *sql.Tx, b engine.Batch, table string, columns []string, rows [][]any, onConflict string) error {
@@ -206,14 +206,16 @@ func upsertByCopy(ctx context.Context, tx *sql.Tx, b engine.Batch, table string,
 	if err := b.CopyRows(ctx, staging, columns, rows); err != nil {
 		return fmt.Errorf("upsert %s: copy: %w", table, err)
 	}
-	// In the caller's order (the rows' physical order in the staging table): counter flushes sort
-	// their rows by key, so that two transactions adding to the same rows lock them in one order.
+	// The staging table, empty and filled by one COPY, is scanned in the order the rows were copied:
+	// counter flushes sort their rows by key, so that two transactions adding to the same rows lock
+	// them in one order (an ORDER BY ctid spilled a flush's sort to disk: twice the insert's time).
 	list := strings.Join(columns, ", ")
-	if _, err := tx.ExecContext(ctx, `INSERT INTO `+table+` (`+list+`) SELECT `+list+` FROM `+staging+` ORDER BY ctid `+onConflict); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO `+table+` (`+list+`) SELECT `+list+` FROM `+staging+` `+onConflict); err != nil {
 		return err
 	}
-	// Emptied now too: a flush may write the same table twice before its commit.
-	_, err := tx.ExecContext(ctx, `DELETE FROM `+staging)
+	// Emptied now too — a flush may write the same table twice before its commit —, by TRUNCATE:
+	// a DELETE of 100,000 staged rows took a third of the insert's time.
+	_, err := tx.ExecContext(ctx, `TRUNCATE `+staging)
 	return err
 }
 
