@@ -29,8 +29,12 @@ func rowsPerInsert(columns int) int { return max(1, maxParameters/columns) }
 const copyUpsertRows = 200
 
 // isPostgresDB reports whether db is a database/sql handle on pgx (PostgreSQL) rather than on
-// SQLite, for the queries written differently for each.
+// SQLite, for the queries written differently for each; false for no database (a server built
+// without its read models, in tests).
 func isPostgresDB(db *sql.DB) bool {
+	if db == nil {
+		return false
+	}
 	driver := reflect.TypeOf(db.Driver())
 	for driver.Kind() == reflect.Pointer {
 		driver = driver.Elem()
