@@ -193,13 +193,14 @@ func driverValue(v any) (driver.Value, error) {
 }
 
 // upsertByCopy writes rows into table as insertRows does, onConflict included, in four statements
-// whatever their number: COPY into a temporary table shaped like table (made once per session,
-// emptied at each commit), one INSERT … SELECT from it, then TRUNCATE. A catch-up's flush upserts tens of
+// whatever their number: COPY into a temporary table shaped like table (made in the transaction
+// and dropped at its end, so that it always has the table's current columns — a pooled session
+// outlives migrations), one INSERT … SELECT from it, then TRUNCATE. A catch-up's flush upserts tens of
 // thousands of counter and summary rows, which went 10 to 60 rows a statement — a round trip, a
 // parse and a plan each (13,600 statements for the II.06a counters of 200,000 events).
 func upsertByCopy(ctx context.Context, tx *sql.Tx, b engine.Batch, table string, columns []string, rows [][]any, onConflict string) error {
 	staging := "copy_" + table
-	if _, err := tx.ExecContext(ctx, `CREATE TEMPORARY TABLE IF NOT EXISTS `+staging+` (LIKE `+table+` INCLUDING DEFAULTS) ON COMMIT DELETE ROWS`); err != nil {
+	if _, err := tx.ExecContext(ctx, `CREATE TEMPORARY TABLE IF NOT EXISTS `+staging+` (LIKE `+table+` INCLUDING DEFAULTS) ON COMMIT DROP`); err != nil {
 		return fmt.Errorf("upsert %s: staging table: %w", table, err)
 	}
 	for _, row := range rows {
