@@ -252,14 +252,17 @@ func slowestLag(ctx context.Context, d *deployment, onlyWhether bool) (int, erro
 	return engine.CountEvents(ctx, d.Store, earliest, 0)
 }
 
-// progressEvery is how often waitCaughtUp counts and reports what is left to catch up.
-const progressEvery = time.Minute
+// progressEvery is how often waitCaughtUp counts and reports what is left to catch up. SQLite
+// counts a range of the log by reading every page of it: in a 40 s profile of a 10 M-event (13 GB)
+// catch-up counting once a minute, the count was 32 % of the samples (perf, session 9).
+const progressEvery = 10 * time.Minute
 
 // waitCaughtUp waits until every read model has applied the whole log, reporting the lag every minute.
 // It polls only whether an event follows each read model's checkpoint: counting a large log on
 // every poll would slow the catch-up it measures.
 func waitCaughtUp(ctx context.Context, d *deployment, fed <-chan error, progress io.Writer) error {
-	lastReport := time.Now()
+	began := time.Now()
+	lastReport := began
 	for {
 		left, err := slowestLag(ctx, d, true)
 		if err != nil || left == 0 {
@@ -279,7 +282,10 @@ func waitCaughtUp(ctx context.Context, d *deployment, fed <-chan error, progress
 			return fmt.Errorf("the read models stopped catching up: %w", err)
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(200 * time.Millisecond):
+		// Each poll asks every read model's checkpoint and opens the log after it: 6.6 % of a
+		// 10 M-event catch-up's CPU when asked five times a second. A poll every 1/50 of the time
+		// so far keeps the measured duration within 2 %.
+		case <-time.After(min(max(time.Since(began)/50, 200*time.Millisecond), 5*time.Second)):
 		}
 	}
 }
