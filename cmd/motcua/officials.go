@@ -276,6 +276,7 @@ func demoLogins(ctx context.Context, d *deployment, officials []commands.Caller,
 	if err != nil {
 		return err
 	}
+	accounts.WithHashCost(session.DemoHashCost)
 	fmt.Fprintf(w, "Demo officials sign in at %s/can-bo/dang-nhap", motcua)
 	if viaProvider {
 		fmt.Fprint(w, " through the demo identity provider, or")

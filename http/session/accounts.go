@@ -69,6 +69,7 @@ type Accounts struct {
 	db      *sql.DB
 	dialect engine.Dialect
 	now     func() time.Time
+	cost    HashCost
 
 	mu    sync.Mutex
 	ready bool
@@ -79,8 +80,22 @@ func NewAccounts(db *sql.DB, dialect engine.Dialect) (*Accounts, error) {
 	if err := dialect.Check(); err != nil {
 		return nil, err
 	}
-	return &Accounts{db: db, dialect: dialect, now: time.Now}, nil
+	return &Accounts{db: db, dialect: dialect, now: time.Now, cost: DefaultHashCost}, nil
 }
+
+// HashCost is the argon2id memory (KiB) and passes of the hashes Put makes.
+type HashCost struct{ MemoryKiB, Passes uint32 }
+
+// DefaultHashCost is every real account's (above).
+var DefaultHashCost = HashCost{MemoryKiB: argonMemoryKiB, Passes: argonTime}
+
+// DemoHashCost is for the demo's throwaway passwords only, printed on the console and new at every
+// start: twenty accounts at the default cost held `serve --demo` back for over a minute on a loaded
+// machine under the race detector. Verification reads the cost from each hash.
+var DemoHashCost = HashCost{MemoryKiB: 1024, Passes: 1}
+
+// WithHashCost makes Put hash passwords at cost.
+func (a *Accounts) WithHashCost(cost HashCost) *Accounts { a.cost = cost; return a }
 
 // Migrate creates the table; harmless when it exists. Every other method calls it on first use.
 func (a *Accounts) Migrate(ctx context.Context) error {
@@ -135,7 +150,7 @@ func (a *Accounts) Put(ctx context.Context, acc Account, password string) error 
 	if err := a.Migrate(ctx); err != nil {
 		return err
 	}
-	hash := HashPassword(password)
+	hash := hashPassword(password, a.cost)
 	now := a.now().UTC().UnixMicro()
 	if _, err := a.db.ExecContext(ctx, `INSERT INTO official_accounts (login, official_id, name, roles, agency, password_hash, disabled, created, updated)
 		VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $7)
@@ -231,11 +246,13 @@ var unknownLoginHash = sync.OnceValue(func() string { return HashPassword(Random
 
 // HashPassword returns the argon2id hash of password in the PHC string format
 // ($argon2id$v=19$m=…,t=…,p=…$salt$hash), with a fresh random salt.
-func HashPassword(password string) string {
+func HashPassword(password string) string { return hashPassword(password, DefaultHashCost) }
+
+func hashPassword(password string, cost HashCost) string {
 	salt := make([]byte, argonSaltLen)
 	_, _ = rand.Read(salt) // never fails (crypto/rand)
-	key := argon2.IDKey([]byte(password), salt, argonTime, argonMemoryKiB, argonThreads, argonKeyLen)
-	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, argonMemoryKiB, argonTime, argonThreads,
+	key := argon2.IDKey([]byte(password), salt, cost.Passes, cost.MemoryKiB, argonThreads, argonKeyLen)
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, cost.MemoryKiB, cost.Passes, argonThreads,
 		base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(key))
 }
 

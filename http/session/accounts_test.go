@@ -110,3 +110,40 @@ func TestEachKindPurgesItsOwnSessions(t *testing.T) {
 		}
 	})
 }
+
+// The demo's accounts are hashed at the demo's cost, real ones at the default; both sign in, each
+// verified with the parameters its hash records.
+func TestDemoAccountsAreHashedAtTheirOwnCost(t *testing.T) {
+	forEachDatabase(t, func(t *testing.T, db *sql.DB, dialect engine.Dialect) {
+		ctx := context.Background()
+		for _, c := range []struct {
+			login string
+			cost  session.HashCost
+			want  string
+		}{{"that.nguyen", session.DefaultHashCost, "$m=19456,t=2,"}, {"demo-1-reception", session.DemoHashCost, "$m=1024,t=1,"}} {
+			accounts, err := session.NewAccounts(db, dialect)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.cost != session.DefaultHashCost {
+				accounts.WithHashCost(c.cost)
+			}
+			if err := accounts.Put(ctx, session.Account{Login: c.login, ID: c.login, Name: "Cán bộ", Roles: []string{"reception"}}, "mật khẩu đủ dài"); err != nil {
+				t.Fatal(err)
+			}
+			var hash string
+			if err := db.QueryRowContext(ctx, `SELECT password_hash FROM official_accounts WHERE login = $1`, c.login).Scan(&hash); err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(hash, c.want) {
+				t.Errorf("%s: hash %s, want the parameters %s", c.login, hash, c.want)
+			}
+			if _, err := accounts.Authenticate(ctx, c.login, "mật khẩu đủ dài"); err != nil {
+				t.Errorf("%s: %v", c.login, err)
+			}
+			if _, err := accounts.Authenticate(ctx, c.login, "mật khẩu sai rồi"); !errors.Is(err, session.ErrBadCredentials) {
+				t.Errorf("%s: a wrong password: %v", c.login, err)
+			}
+		}
+	})
+}
