@@ -128,7 +128,9 @@ func runEngine(t testing.TB, e *engine.Engine) (stop func()) {
 // waitFor waits until every projection of e has applied p.
 func waitFor(t testing.TB, e *engine.Engine, p eventstore.Position) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	// Generous: on a loaded CI machine under the race detector a catch-up of a few thousand events
+	// has taken over 30 s.
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	if err := e.WaitFor(ctx, p); err != nil {
 		for _, r := range e.Runners {
