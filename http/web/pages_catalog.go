@@ -79,8 +79,9 @@ type CatalogChangeRequest struct {
 	Agency    *domain.Agency    `json:"agency,omitempty"`
 }
 
+// catalogView is a list of procedures or of agencies.
 type catalogView struct {
-	Admin   bool // shows the form publishing a new procedure
+	Admin   bool // shows the form publishing a new entry
 	At      string
 	Page    CatalogPage
 	NextURL string
@@ -94,8 +95,8 @@ type catalogHistoryView struct {
 	Admin   bool
 	Latest  *CatalogVersion // the last recorded version, which an amendment replaces
 	Done    string          // "published", "amended" or "withdrawn" after a change
-	// Form is the amendment form: the latest version's procedure as JSON to edit, or the form as
-	// posted with the API's refusal, so the admin's edit is not lost.
+	// Form is the amendment form: the latest version (a procedure as JSON to edit, an agency's
+	// inputs), or the form as posted with the API's refusal, so the admin's edit is not lost.
 	Form catalogForm
 }
 
@@ -189,22 +190,51 @@ func (s *Pages) catalogPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Pages) renderCatalog(w http.ResponseWriter, r *http.Request, status int, form catalogForm) {
-	l := langOf(w, r)
+	if page, ok := s.catalogList(w, r, domain.CatalogKindProcedure, catalogPath, form); ok {
+		s.render(w, r, status, "catalog", langOf(w, r).T("catalog.title"), page)
+	}
+}
+
+// catalogList reads one page of the entries of kind in force at ?ngay= (today by default), listed
+// under base; false once a problem was shown instead.
+func (s *Pages) catalogList(w http.ResponseWriter, r *http.Request, kind, base string, form catalogForm) (*catalogView, bool) {
 	q := r.URL.Query()
 	caller, _ := officialOf(r)
 	page := &catalogView{At: strings.TrimSpace(q.Get("ngay")), Admin: caller.Has(commands.RoleAdmin), Form: form}
 	var problem *httpkit.Problem
 	var err error
-	page.Page, problem, err = s.api.CatalogList(r, domain.CatalogKindProcedure, page.At, q.Get("limit"), q.Get("after"))
+	page.Page, problem, err = s.api.CatalogList(r, kind, page.At, q.Get("limit"), q.Get("after"))
 	if s.catalogProblem(w, r, problem, err) {
-		return
+		return nil, false
 	}
 	if page.Page.Next != "" {
 		next := r.URL.Query()
 		next.Set("after", page.Page.Next)
-		page.NextURL = catalogPath + "?" + next.Encode()
+		page.NextURL = base + "?" + next.Encode()
 	}
-	s.render(w, r, status, "catalog", l.T("catalog.title"), page)
+	return page, true
+}
+
+// catalogVersions reads one page of the versions of kind's entry {code}, newest first, listed under
+// base, with the latest on the first page; false once a problem was shown instead.
+func (s *Pages) catalogVersions(w http.ResponseWriter, r *http.Request, kind, base string) (*catalogHistoryView, bool) {
+	caller, _ := officialOf(r)
+	code := chi.URLParam(r, "code")
+	page := &catalogHistoryView{Code: code, Admin: caller.Has(commands.RoleAdmin), Done: r.URL.Query().Get("xong")}
+	var problem *httpkit.Problem
+	var err error
+	page.Page, problem, err = s.api.CatalogVersions(r, kind, code, r.URL.Query().Get("limit"), r.URL.Query().Get("after"))
+	if s.catalogProblem(w, r, problem, err) {
+		return nil, false
+	}
+	if page.Page.Next != "" {
+		page.NextURL = base + "/" + url.PathEscape(code) + "/lich-su?after=" + url.QueryEscape(page.Page.Next)
+	}
+	if r.URL.Query().Get("after") == "" && len(page.Page.Items) > 0 {
+		latest := page.Page.Items[0]
+		page.Latest = &latest
+	}
+	return page, true
 }
 
 // catalogHistoryPage: one procedure's versions, newest first; admins amend or withdraw it here.
@@ -215,22 +245,9 @@ func (s *Pages) catalogHistoryPage(w http.ResponseWriter, r *http.Request) {
 // renderCatalogHistory shows the history page; form is the posted amendment refused, nil to fill
 // the form from the latest version.
 func (s *Pages) renderCatalogHistory(w http.ResponseWriter, r *http.Request, status int, form *catalogForm) {
-	l := langOf(w, r)
-	caller, _ := officialOf(r)
-	code := chi.URLParam(r, "code")
-	page := &catalogHistoryView{Code: code, Admin: caller.Has(commands.RoleAdmin), Done: r.URL.Query().Get("xong")}
-	var problem *httpkit.Problem
-	var err error
-	page.Page, problem, err = s.api.CatalogVersions(r, domain.CatalogKindProcedure, code, r.URL.Query().Get("limit"), r.URL.Query().Get("after"))
-	if s.catalogProblem(w, r, problem, err) {
+	page, ok := s.catalogVersions(w, r, domain.CatalogKindProcedure, catalogPath)
+	if !ok {
 		return
-	}
-	if page.Page.Next != "" {
-		page.NextURL = catalogPath + "/" + url.PathEscape(code) + "/lich-su?after=" + url.QueryEscape(page.Page.Next)
-	}
-	if r.URL.Query().Get("after") == "" && len(page.Page.Items) > 0 {
-		latest := page.Page.Items[0]
-		page.Latest = &latest
 	}
 	switch {
 	case form != nil:
@@ -246,7 +263,7 @@ func (s *Pages) renderCatalogHistory(w http.ResponseWriter, r *http.Request, sta
 			page.Form.Values.Set("procedure", b.String())
 		}
 	}
-	s.render(w, r, status, "catalog_history", l.T("catalog.history_title", code), page)
+	s.render(w, r, status, "catalog_history", langOf(w, r).T("catalog.history_title", page.Code), page)
 }
 
 // publishedOrAmended names a change for its notice: a new entry (revision 0) is published.

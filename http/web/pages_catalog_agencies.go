@@ -22,24 +22,6 @@ import (
 
 const agenciesPath = catalogPath + "/co-quan"
 
-type agenciesView struct {
-	Admin   bool // shows the form publishing a new agency
-	At      string
-	Page    CatalogPage
-	NextURL string
-	Form    catalogForm // the publish form: empty, or as posted with the API's refusal
-}
-
-type agencyHistoryView struct {
-	Code    string
-	Page    CatalogVersionPage
-	NextURL string
-	Admin   bool
-	Latest  *CatalogVersion // the last recorded version, which an amendment replaces
-	Done    string          // "published", "amended" or "withdrawn" after a change
-	Form    catalogForm     // the amendment form: the latest version, or as posted with the API's refusal
-}
-
 // agencyInputOf is the agency form's input an API field names ("agency.departments[1].code" is
 // the departments box); "" when none shows it (the problem box lists every field at fault).
 func agencyInputOf(field string) string {
@@ -109,22 +91,9 @@ func (s *Pages) agenciesPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Pages) renderAgencies(w http.ResponseWriter, r *http.Request, status int, form catalogForm) {
-	l := langOf(w, r)
-	q := r.URL.Query()
-	caller, _ := officialOf(r)
-	page := &agenciesView{At: strings.TrimSpace(q.Get("ngay")), Admin: caller.Has(commands.RoleAdmin), Form: form}
-	var problem *httpkit.Problem
-	var err error
-	page.Page, problem, err = s.api.CatalogList(r, domain.CatalogKindAgency, page.At, q.Get("limit"), q.Get("after"))
-	if s.catalogProblem(w, r, problem, err) {
-		return
+	if page, ok := s.catalogList(w, r, domain.CatalogKindAgency, agenciesPath, form); ok {
+		s.render(w, r, status, "catalog_agencies", langOf(w, r).T("catalog.agencies_title"), page)
 	}
-	if page.Page.Next != "" {
-		next := r.URL.Query()
-		next.Set("after", page.Page.Next)
-		page.NextURL = agenciesPath + "?" + next.Encode()
-	}
-	s.render(w, r, status, "catalog_agencies", l.T("catalog.agencies_title"), page)
 }
 
 // agencyHistoryPage: one agency's versions, newest first; admins amend or withdraw it here.
@@ -135,22 +104,9 @@ func (s *Pages) agencyHistoryPage(w http.ResponseWriter, r *http.Request) {
 // renderAgencyHistory shows the history page; form is the posted amendment refused, nil to fill
 // the form from the latest version.
 func (s *Pages) renderAgencyHistory(w http.ResponseWriter, r *http.Request, status int, form *catalogForm) {
-	l := langOf(w, r)
-	caller, _ := officialOf(r)
-	code := chi.URLParam(r, "code")
-	page := &agencyHistoryView{Code: code, Admin: caller.Has(commands.RoleAdmin), Done: r.URL.Query().Get("xong")}
-	var problem *httpkit.Problem
-	var err error
-	page.Page, problem, err = s.api.CatalogVersions(r, domain.CatalogKindAgency, code, r.URL.Query().Get("limit"), r.URL.Query().Get("after"))
-	if s.catalogProblem(w, r, problem, err) {
+	page, ok := s.catalogVersions(w, r, domain.CatalogKindAgency, agenciesPath)
+	if !ok {
 		return
-	}
-	if page.Page.Next != "" {
-		page.NextURL = agenciesPath + "/" + url.PathEscape(code) + "/lich-su?after=" + url.QueryEscape(page.Page.Next)
-	}
-	if r.URL.Query().Get("after") == "" && len(page.Page.Items) > 0 {
-		latest := page.Page.Items[0]
-		page.Latest = &latest
 	}
 	switch {
 	case form != nil:
@@ -165,7 +121,7 @@ func (s *Pages) renderAgencyHistory(w http.ResponseWriter, r *http.Request, stat
 			}
 		}
 	}
-	s.render(w, r, status, "catalog_agency_history", l.T("catalog.agency_history_title", code), page)
+	s.render(w, r, status, "catalog_agency_history", langOf(w, r).T("catalog.agency_history_title", page.Code), page)
 }
 
 // agencyChangeSubmit: an admin's new agency or amendment, or withdrawal. A refusal (400, 409)
