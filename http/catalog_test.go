@@ -3,6 +3,7 @@ package http_test
 import (
 	"bytes"
 	"encoding/json"
+	"html"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -236,6 +237,21 @@ func TestCatalogHistoryThroughTheAPI(t *testing.T) {
 	}
 	e.expect(e.do("GET", "/api/v1/catalog/procedures/"+catalogPermit+"?at=2026-03-06", inspector, nil), http.StatusNotFound)
 	e.expect(e.do("POST", "/api/v1/dossiers", desk, validReceipt()), http.StatusBadRequest) // no longer received
+
+	// The withdrawn procedure's form starts from its last content, so the admin publishes it again
+	// from its page as it was, with a new decision, rather than retyping it.
+	withdrawn := e.do("GET", "/can-bo/danh-muc/"+catalogPermit+"/lich-su", "", nil, "Cookie", adminSession)
+	kept := regexp.MustCompile(`(?s)<textarea[^>]*name="procedure"[^>]*>(.*?)</textarea>`).FindStringSubmatch(withdrawn.raw)
+	if withdrawn.status != http.StatusOK || kept == nil || !strings.Contains(kept[1], catalogPermit) ||
+		!strings.Contains(withdrawn.raw, `name="revision" value="5"`) {
+		t.Fatalf("the withdrawn procedure's page (%d) does not offer its last content at revision 5: %.3000s", withdrawn.status, withdrawn.raw)
+	}
+	form = url.Values{"revision": {"5"}, "basis": {"QĐ 990/QĐ-UBND"}, "effective_from": {"2026-03-09"},
+		"procedure": {html.UnescapeString(kept[1])}, "change": {"amend"}}
+	if status := submit(form); status != http.StatusSeeOther || feeOn("2026-03-10") != 500000 {
+		t.Fatalf("publishing the withdrawn procedure again from its page answered %d; fee then %v", status, feeOn("2026-03-10"))
+	}
+	e.expect(e.do("GET", "/api/v1/catalog/procedures/"+catalogPermit+"?at=2026-03-06", inspector, nil), http.StatusNotFound)
 }
 
 // On SQLite and PostgreSQL: two admins amend the same version at once — one wins, the other is

@@ -71,6 +71,7 @@ var catalogMessages = map[string][2]string{
 	"catalog.agency_history_title": {"Lịch sử cơ quan %s", "History of agency %s"},
 	"catalog.publish_agency":       {"Công bố cơ quan mới", "Publish a new agency"},
 	"catalog.amend_agency":         {"Sửa đổi cơ quan", "Amend the agency"},
+	"catalog.republish":            {"Công bố lại thủ tục", "Publish the procedure again"},
 	"catalog.republish_agency":     {"Công bố lại cơ quan", "Publish the agency again"},
 	"catalog.withdraw_agency":      {"Bãi bỏ cơ quan khỏi danh mục", "Withdraw the agency"},
 }

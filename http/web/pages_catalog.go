@@ -253,14 +253,18 @@ func (s *Pages) renderCatalogHistory(w http.ResponseWriter, r *http.Request, sta
 	case form != nil:
 		page.Form = *form
 	case page.Latest != nil:
+		// A withdrawn procedure's form starts from its last content, to publish it again.
 		page.Form = catalogForm{Values: url.Values{}}
-		if p := page.Latest.Procedure; p != nil {
-			var b bytes.Buffer
-			enc := json.NewEncoder(&b)
-			enc.SetEscapeHTML(false)
-			enc.SetIndent("", "  ")
-			_ = enc.Encode(p)
-			page.Form.Values.Set("procedure", b.String())
+		for _, v := range page.Page.Items {
+			if p := v.Procedure; p != nil {
+				var b bytes.Buffer
+				enc := json.NewEncoder(&b)
+				enc.SetEscapeHTML(false)
+				enc.SetIndent("", "  ")
+				_ = enc.Encode(p)
+				page.Form.Values.Set("procedure", b.String())
+				break
+			}
 		}
 	}
 	s.render(w, r, status, "catalog_history", langOf(w, r).T("catalog.history_title", page.Code), page)
