@@ -248,17 +248,19 @@ func (e *Engine) flushMember(ctx context.Context, m *catchUpMember) {
 		return nil
 	})
 	switch {
+	case err == nil:
+		// Committed, even if ctx ended meanwhile (a lease lost during the commit): the events are
+		// applied and the checkpoint moved, so they count here — no node will apply them again.
+		r.Metrics.appliedBatch(name, f.pending, time.Since(start))
+		r.setPosition(f.at)
+		f.written()
 	case ctx.Err() != nil:
 	case errors.Is(err, errCheckpointMoved):
 		e.logger().Warn("catch-up leaves the consumer to its runner", "projection", name, "error", err)
 		m.left = true
-	case err != nil:
+	default:
 		r.Metrics.failed(name)
 		e.applyInstead(ctx, m, f.at, err)
-	default:
-		r.Metrics.appliedBatch(name, f.pending, time.Since(start))
-		r.setPosition(f.at)
-		f.written()
 	}
 }
 
