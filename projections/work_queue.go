@@ -1,6 +1,7 @@
 package projections
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -27,16 +28,26 @@ import (
 // work_queue_agencies holds one row per agency involved in the dossier (received it, decides it,
 // holds it, or does an open part of a parallel step), with the same place: an agency's queue is a
 // range of that table's key, never a filter applied in Go.
+//
+// work_queue_counts counts the rows of the queues a page shows unfiltered — an agency's own, the
+// dossiers it is involved in, every dossier — by rank and, for running clocks, by the day they
+// are due (queueCountKey): a queue's total, its overdue and due-soon dossiers and the per-agency
+// summary are sums of these rows plus an index count of a day's dossiers at most, whatever the
+// number of dossiers open. Counting the index instead read every open dossier of the queue: 6×
+// from 100,000 to 1,000,000 dossiers for the summary, 3.4× for the reception's page (session 9).
 type WorkQueueView struct {
 	Prefix string // table name prefix; empty for the serving tables
 }
 
-func (WorkQueueView) Name() string                             { return "work_queue" }
-func (WorkQueueView) Tables() []string                         { return []string{"work_queue", "work_queue_agencies"} }
-func (WorkQueueView) SchemaVersion() int                       { return 2 }
+func (WorkQueueView) Name() string { return "work_queue" }
+func (WorkQueueView) Tables() []string {
+	return []string{"work_queue", "work_queue_agencies", "work_queue_counts"}
+}
+func (WorkQueueView) SchemaVersion() int                       { return 3 } // 3: work_queue_counts
 func (WorkQueueView) WithPrefix(prefix string) engine.Consumer { return WorkQueueView{Prefix: prefix} }
 func (v WorkQueueView) table() string                          { return v.Prefix + "work_queue" }
 func (v WorkQueueView) agencyTable() string                    { return v.Prefix + "work_queue_agencies" }
+func (v WorkQueueView) countsTable() string                    { return v.Prefix + "work_queue_counts" }
 
 // queueOrder is the order of every queue and the key of its pages.
 const queueOrder = "sort_rank, due_key, code"
@@ -79,6 +90,16 @@ func (v WorkQueueView) Migrate(ctx context.Context, db *sql.DB, d engine.Dialect
 			code TEXT NOT NULL,
 			dossier_id TEXT NOT NULL,
 			PRIMARY KEY (agency, `+queueOrder+`, dossier_id))`+withoutRowID); err != nil {
+		return err
+	}
+	// Read by ranges of the key alone (a scope, then a rank, then days): no secondary index.
+	if _, err := db.ExecContext(ctx, createKeyTable(d, v.countsTable(), `
+			scope TEXT NOT NULL,
+			agency TEXT NOT NULL,
+			sort_rank INTEGER NOT NULL,
+			due_day TEXT NOT NULL,
+			n BIGINT NOT NULL,
+			PRIMARY KEY (scope, agency, sort_rank, due_day)`)); err != nil {
 		return err
 	}
 	return keepStatesInline(ctx, db, d, v.table())
@@ -160,17 +181,59 @@ func involvedAgencies(d domain.Dossier) []string {
 	return agencies
 }
 
-// queueKey is a row's place as written: its index entries are found by it.
+// queueKey is a row's place as written: its index entries are found by it, and the counters it
+// counts in by its place, agencies and responsible agency.
 type queueKey struct {
-	rank     int
-	due      string
-	code     string
-	agencies []string
+	rank        int
+	due         string
+	code        string
+	agencies    []string
+	responsible string
 }
 
-func (k queueKey) equal(o queueKey) bool {
+// samePlace reports whether the row's index rows stay as they are.
+func (k queueKey) samePlace(o queueKey) bool {
 	return k.rank == o.rank && k.due == o.due && k.code == o.code && slices.Equal(k.agencies, o.agencies)
 }
+
+// The scopes of work_queue_counts, each with an agency but the first: every dossier; those waiting
+// on the agency (responsible_agency, the per-agency summary); those it is involved in (its
+// "involved" queue); those waiting on it that it is involved in (its own queue: the scope and
+// responsible filters together).
+const (
+	countScopeAll         = "all"
+	countScopeResponsible = "responsible"
+	countScopeInvolved    = "involved"
+	countScopeOwn         = "own"
+)
+
+// queueCountKey keys a counter row: a scope and its agency, a rank and, for a running clock, the
+// day (UTC, the due key's first ten characters) it is due; the other ranks race no deadline a
+// count asks about.
+type queueCountKey struct {
+	scope, agency string
+	rank          int
+	day           string
+}
+
+// countKeys are the counter rows the row counts in.
+func (k queueKey) countKeys() []queueCountKey {
+	day := ""
+	if k.rank == rankRunning {
+		day = dueDay(k.due)
+	}
+	keys := []queueCountKey{{countScopeAll, "", k.rank, day}, {countScopeResponsible, k.responsible, k.rank, day}}
+	for _, a := range k.agencies {
+		keys = append(keys, queueCountKey{countScopeInvolved, a, k.rank, day})
+		if a == k.responsible {
+			keys = append(keys, queueCountKey{countScopeOwn, a, k.rank, day})
+		}
+	}
+	return keys
+}
+
+// dueDay is the day of a due key: its date, which orders days as the keys order moments.
+func dueDay(due string) string { return due[:min(len(due), len(time.DateOnly))] }
 
 // queueRow is one dossier's row while it is folded.
 type queueRow struct {
@@ -306,7 +369,7 @@ func (v WorkQueueView) loadRows(ctx context.Context, q engine.Querier, d engine.
 		for i, row := range chunk {
 			byID[row.id], args[i] = row, row.id
 		}
-		result, err := q.QueryContext(ctx, `SELECT dossier_id, state_json, acceptance_deadline, sort_rank, due_key, code FROM `+v.table()+
+		result, err := q.QueryContext(ctx, `SELECT dossier_id, state_json, acceptance_deadline, sort_rank, due_key, code, responsible_agency FROM `+v.table()+
 			` WHERE dossier_id IN (`+placeholders(d, len(chunk), 1, 1)+`)`, args...)
 		if err != nil {
 			return err
@@ -315,7 +378,7 @@ func (v WorkQueueView) loadRows(ctx context.Context, q engine.Querier, d engine.
 			var id, stateJSON string
 			var key queueKey
 			var acceptance sql.NullString
-			if err := result.Scan(&id, &stateJSON, &acceptance, &key.rank, &key.due, &key.code); err != nil {
+			if err := result.Scan(&id, &stateJSON, &acceptance, &key.rank, &key.due, &key.code, &key.responsible); err != nil {
 				result.Close()
 				return err
 			}
@@ -339,12 +402,18 @@ var queueColumns = []string{"dossier_id", "sort_rank", "due_key", "code", "respo
 
 var queueAgencyColumns = []string{"agency", "sort_rank", "due_key", "code", "dossier_id"}
 
-// writeRows writes the rows changed: it upserts those still queued and deletes the others, and
-// moves their agencies' index rows when their place or agencies changed.
+// writeRows writes the rows changed: it upserts those still queued and deletes the others, moves
+// their agencies' index rows when their place or agencies changed, and their counts.
 func (v WorkQueueView) writeRows(ctx context.Context, tx *sql.Tx, batch engine.Batch, rows []*queueRow) error {
 	var fresh, stored, agencyRows [][]any
 	var gone []string
 	var moved []any // index rows to delete, five values each
+	counts := map[queueCountKey]int64{}
+	count := func(k queueKey, n int64) {
+		for _, c := range k.countKeys() {
+			counts[c] += n
+		}
+	}
 	unplace := func(row *queueRow) {
 		for _, a := range row.written.agencies {
 			moved = append(moved, a, row.written.rank, row.written.due, row.written.code, row.id)
@@ -355,31 +424,38 @@ func (v WorkQueueView) writeRows(ctx context.Context, tx *sql.Tx, batch engine.B
 			if row.stored {
 				gone = append(gone, row.id)
 				unplace(row)
+				count(row.written, -1)
 				row.stored = false
 			}
 			continue
 		}
 		d := row.dossier
 		rank, _, due := queuePlace(d, parseSQLTime(row.acceptance))
-		key := queueKey{rank: rank, due: dueKeyOf(due), code: string(d.Code), agencies: involvedAgencies(d)}
+		key := queueKey{rank: rank, due: dueKeyOf(due), code: string(d.Code), agencies: involvedAgencies(d), responsible: responsibleAgency(d)}
 		state, err := json.Marshal(d)
 		if err != nil {
 			return err
 		}
-		values := []any{row.id, key.rank, key.due, key.code, responsibleAgency(d), d.Holder.Unit, d.Holder.OfficialID,
+		values := []any{row.id, key.rank, key.due, key.code, key.responsible, d.Holder.Unit, d.Holder.OfficialID,
 			d.Procedure.Code, d.Procedure.FieldCode, string(d.Status), row.acceptance, string(state), int64(row.version)}
 		if row.stored {
 			stored = append(stored, values)
 		} else {
 			fresh = append(fresh, values)
 		}
-		if !row.stored || !key.equal(row.written) {
+		if !row.stored || !key.samePlace(row.written) {
 			if row.stored {
 				unplace(row)
 			}
 			for _, a := range key.agencies {
 				agencyRows = append(agencyRows, []any{a, key.rank, key.due, key.code, row.id})
 			}
+		}
+		if !row.stored || !key.samePlace(row.written) || key.responsible != row.written.responsible {
+			if row.stored {
+				count(row.written, -1)
+			}
+			count(key, 1)
 		}
 		row.written, row.stored = key, true
 	}
@@ -404,8 +480,50 @@ func (v WorkQueueView) writeRows(ctx context.Context, tx *sql.Tx, batch engine.B
 		return err
 	}
 	// The index rows deleted above are gone, so none of these can be in the table.
-	return insertNewRows(ctx, tx, batch, v.agencyTable(), queueAgencyColumns, agencyRows, `ON CONFLICT DO NOTHING`)
+	if err := insertNewRows(ctx, tx, batch, v.agencyTable(), queueAgencyColumns, agencyRows, `ON CONFLICT DO NOTHING`); err != nil {
+		return err
+	}
+	return v.addCounts(ctx, tx, batch, counts)
 }
+
+// addCounts adds the counts' changes as increments — so folds writing the same rows in any order
+// give the same table —, in key order (two transactions adding to the same rows lock them in one
+// order), then deletes the rows that fell to zero: the table holds the days some dossier is due on
+// now, never every day a dossier once was.
+func (v WorkQueueView) addCounts(ctx context.Context, tx *sql.Tx, batch engine.Batch, counts map[queueCountKey]int64) error {
+	keys := make([]queueCountKey, 0, len(counts))
+	for k, n := range counts {
+		if n != 0 {
+			keys = append(keys, k)
+		}
+	}
+	slices.SortFunc(keys, func(a, b queueCountKey) int {
+		return cmp.Or(strings.Compare(a.scope, b.scope), strings.Compare(a.agency, b.agency), cmp.Compare(a.rank, b.rank), strings.Compare(a.day, b.day))
+	})
+	rows := make([][]any, len(keys))
+	var fell []any // keys of rows that may have fallen to zero, four values each
+	for i, k := range keys {
+		rows[i] = []any{k.scope, k.agency, k.rank, k.day, counts[k]}
+		if counts[k] < 0 {
+			fell = append(fell, k.scope, k.agency, k.rank, k.day)
+		}
+	}
+	if err := insertRows(ctx, tx, batch, v.countsTable(), queueCountColumns, rows,
+		`ON CONFLICT (scope, agency, sort_rank, due_day) DO UPDATE SET n = `+v.countsTable()+`.n + excluded.n`); err != nil {
+		return err
+	}
+	const width = 4
+	for start := 0; start < len(fell); start += width * queueRowsPerStatement {
+		chunk := fell[start:min(start+width*queueRowsPerStatement, len(fell))]
+		if _, err := tx.ExecContext(ctx, `DELETE FROM `+v.countsTable()+` WHERE n = 0 AND (scope, agency, sort_rank, due_day) IN (`+
+			valuesList(batch.Dialect, len(chunk)/width, width)+`)`, chunk...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+var queueCountColumns = []string{"scope", "agency", "sort_rank", "due_day", "n"}
 
 func (v WorkQueueView) deleteRows(ctx context.Context, tx *sql.Tx, d engine.Dialect, ids []string) error {
 	for chunk := range slices.Chunk(ids, queueRowsPerStatement) {

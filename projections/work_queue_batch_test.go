@@ -3,6 +3,7 @@ package projections_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -40,7 +41,8 @@ func TestWorkQueueBatchesGiveTheRowsOfOneByOne(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		return append(dumpTable(t, s.db, prefix+"work_queue"), dumpTable(t, s.db, prefix+"work_queue_agencies")...)
+		return slices.Concat(dumpTable(t, s.db, prefix+"work_queue"), dumpTable(t, s.db, prefix+"work_queue_agencies"),
+			dumpTable(t, s.db, prefix+"work_queue_counts"))
 	}
 	single := apply("single_", 1)
 	if len(single) == 0 {

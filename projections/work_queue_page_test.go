@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -288,7 +289,109 @@ func checkQueuePages(t *testing.T, s *scenario) {
 	if open != len(all) {
 		t.Errorf("the agencies' summaries count %d open dossiers, every agency's queue lists %d", open, len(all))
 	}
+
+	// The overdue count of every queue its counters count — every dossier, each agency's own and
+	// those it is involved in — is the number of its items overdue.
+	queues := []projections.WorkQueueFilter{{Agency: projections.AllAgencies()}}
+	for _, agency := range sortedKeys(agencies) {
+		queues = append(queues, projections.WorkQueueFilter{Agency: projections.OneAgency(agency)},
+			projections.WorkQueueFilter{Agency: projections.OneAgency(agency), Responsible: agency})
+	}
+	overdueSeen := 0
+	for _, f := range queues {
+		want := 0
+		for _, it := range allPages(t, s.db, f, projections.MaxPageSize, s.cal, s.End) {
+			if it.Overdue {
+				want++
+			}
+		}
+		got, err := projections.WorkQueueOverdueOf(context.Background(), s.db, f, s.cal, s.End)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != want {
+			t.Errorf("queue %+v: %d overdue counted, %d items overdue", f, got, want)
+		}
+		overdueSeen += want
+	}
+	if overdueSeen == 0 {
+		t.Error("no queue holds an overdue dossier: the overdue counts are not tested")
+	}
+	checkQueueCounts(t, s.db)
 	t.Logf("%d dossiers queued, %d agencies, %d seen through work", len(all), len(agencies), throughWork)
+}
+
+// checkQueueCounts fails unless work_queue_counts holds, row for row, what the queue's own rows
+// count: every dossier, by responsible agency, by involved agency (its index rows) and by
+// responsible agency involved, per rank and, for a running clock, per day due — and no row of zero.
+func checkQueueCounts(t *testing.T, db *sql.DB) {
+	t.Helper()
+	want := map[string]int64{}
+	rows, err := db.Query(`SELECT q.sort_rank, q.due_key, q.responsible_agency, a.agency FROM work_queue q
+		JOIN work_queue_agencies a ON a.dossier_id = q.dossier_id AND a.sort_rank = q.sort_rank AND a.due_key = q.due_key AND a.code = q.code
+		ORDER BY q.dossier_id, a.agency`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var rank int
+		var due, responsible, agency string
+		if err := rows.Scan(&rank, &due, &responsible, &agency); err != nil {
+			t.Fatal(err)
+		}
+		day := ""
+		if rank == 0 {
+			day = due[:10]
+		}
+		key := func(scope, agency string) string { return fmt.Sprintf("%s|%s|%d|%s", scope, agency, rank, day) }
+		want[key("involved", agency)]++
+		if agency == responsible {
+			want[key("own", agency)]++
+		}
+	}
+	if err := rows.Close(); err != nil {
+		t.Fatal(err)
+	}
+	rows, err = db.Query(`SELECT sort_rank, due_key, responsible_agency FROM work_queue`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var rank int
+		var due, responsible string
+		if err := rows.Scan(&rank, &due, &responsible); err != nil {
+			t.Fatal(err)
+		}
+		day := ""
+		if rank == 0 {
+			day = due[:10]
+		}
+		want[fmt.Sprintf("all||%d|%s", rank, day)]++
+		want[fmt.Sprintf("responsible|%s|%d|%s", responsible, rank, day)]++
+	}
+	if err := rows.Close(); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int64{}
+	rows, err = db.Query(`SELECT scope, agency, sort_rank, due_day, n FROM work_queue_counts`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var scope, agency, day string
+		var rank int
+		var n int64
+		if err := rows.Scan(&scope, &agency, &rank, &day, &n); err != nil {
+			t.Fatal(err)
+		}
+		got[fmt.Sprintf("%s|%s|%d|%s", scope, agency, rank, day)] = n
+	}
+	if err := rows.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) == 0 || !maps.Equal(got, want) {
+		t.Errorf("work_queue_counts holds %d rows, the queue counts %d:\n got %v\nwant %v", len(got), len(want), got, want)
+	}
 }
 
 // A cursor the queue did not hand out is refused, not read as a position.

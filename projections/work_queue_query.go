@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"math"
 	"strconv"
 	"time"
@@ -102,7 +103,7 @@ func WorkQueueOf(ctx context.Context, db *sql.DB, f WorkQueueFilter, req PageReq
 	}
 	from, c := queueSelection(f, cal, now)
 	key := from.key()
-	total, estimated, err := countCapped(ctx, db, from.counted(c), c.args)
+	total, estimated, err := queueTotal(ctx, db, f, from, c, cal, now)
 	if err != nil {
 		return Page[WorkItem]{}, err
 	}
@@ -149,11 +150,104 @@ func WorkQueueOf(ctx context.Context, db *sql.DB, f WorkQueueFilter, req PageReq
 	return page, nil
 }
 
-// WorkQueueOverdueOf counts the overdue dossiers of the queue f selects — a range of the same
-// index as its pages — up to queueCountCap.
+// queueTotal counts the rows of the queue f selects (from, c): from its counters when they count
+// it (countScope), otherwise a range of the index of its pages, up to queueCountCap.
+func queueTotal(ctx context.Context, db *sql.DB, f WorkQueueFilter, from queueTables, c conditions, cal *calendar.Calendar, now time.Time) (int, bool, error) {
+	scope, agency, counted := countScope(f)
+	switch {
+	case !counted:
+		return countCapped(ctx, db, from.counted(c), c.args)
+	case f.DueWithinDays > 0:
+		n, err := runningCount(ctx, db, f, scope, agency, dueSpan{low: sqlTime(now).String,
+			high: sqlTime(cal.AddWorkingDays(now, f.DueWithinDays)).String, highIncluded: true}, cal, now)
+		return n, false, err
+	}
+	var n int64
+	err := db.QueryRowContext(ctx, `SELECT COALESCE(SUM(n), 0) FROM work_queue_counts WHERE scope = $1 AND agency = $2`, scope, agency).Scan(&n)
+	return int(n), false, err
+}
+
+// countScope is the scope and agency of the work_queue_counts rows that count f's queue, when
+// they do: every dossier, an agency's own queue or the dossiers it is involved in, none of them
+// filtered further but by the "due within" horizon.
+func countScope(f WorkQueueFilter) (scope, agency string, counted bool) {
+	if f.Unit != "" || f.OfficialID != "" || f.ProcedureCode != "" || f.FieldCode != "" || f.Status != "" || f.Agency.none() {
+		return "", "", false
+	}
+	switch {
+	case f.Agency.All() && f.Responsible == "":
+		return countScopeAll, "", true
+	case f.Agency.All():
+		return countScopeResponsible, f.Responsible, true
+	case f.Responsible == "":
+		return countScopeInvolved, f.Agency.Agency(), true
+	case f.Responsible == f.Agency.Agency():
+		return countScopeOwn, f.Responsible, true
+	}
+	return "", "", false
+}
+
+// dueSpan is a span of due keys: from low (included; "" for no bound) to high, included or not.
+type dueSpan struct {
+	low, high    string
+	highIncluded bool
+}
+
+// dayEnd bounds the due keys of a day from above (excluded): every key of day is day + "T…".
+func dayEnd(day string) string { return day + "U" }
+
+// runningCount counts the dossiers of f's queue, counted in the counter rows of scope and agency,
+// whose clock runs and that are due within s: the counter rows of the days wholly within s, and
+// the index entries of its first and last days — a day's dossiers at most, however many are open.
+func runningCount(ctx context.Context, db *sql.DB, f WorkQueueFilter, scope, agency string, s dueSpan, cal *calendar.Calendar, now time.Time) (int, error) {
+	lowDay, highDay := dueDay(s.low), dueDay(s.high)
+	total := 0
+	exact := func(low, high string, highIncluded bool) error {
+		f.DueWithinDays = 0
+		from, c := queueSelection(f, cal, now)
+		key := from.key()
+		c.add(key+".sort_rank = ?", rankRunning)
+		c.add(key+".due_key >= ?", low)
+		if highIncluded {
+			c.add(key+".due_key <= ?", high)
+		} else {
+			c.add(key+".due_key < ?", high)
+		}
+		var n int
+		err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM (`+from.counted(c)+`) counted`, c.args...).Scan(&n)
+		total += n
+		return err
+	}
+	if s.low != "" && lowDay == highDay {
+		return total, exact(s.low, s.high, s.highIncluded)
+	}
+	var c conditions
+	c.add("scope = ?", scope)
+	c.add("agency = ?", agency)
+	c.add("sort_rank = ?", rankRunning)
+	if s.low != "" {
+		if err := exact(s.low, dayEnd(lowDay), false); err != nil {
+			return 0, err
+		}
+		c.add("due_day > ?", lowDay)
+	}
+	c.add("due_day < ?", highDay)
+	var whole int64
+	if err := db.QueryRowContext(ctx, `SELECT COALESCE(SUM(n), 0) FROM work_queue_counts`+c.where(), c.args...).Scan(&whole); err != nil {
+		return 0, err
+	}
+	total += int(whole)
+	return total, exact(highDay, s.high, s.highIncluded)
+}
+
+// WorkQueueOverdueOf counts the overdue dossiers of the queue f selects: from its counters when
+// they count it (countScope), otherwise a range of the same index as its pages, up to queueCountCap.
 func WorkQueueOverdueOf(ctx context.Context, db *sql.DB, f WorkQueueFilter, cal *calendar.Calendar, now time.Time) (int, error) {
 	if f.Agency.none() || f.DueWithinDays > 0 { // due within N days: not overdue yet, by definition
 		return 0, nil
+	}
+	if scope, agency, counted := countScope(f); counted {
+		return runningCount(ctx, db, f, scope, agency, dueSpan{high: sqlTime(now).String}, cal, now)
 	}
 	from, c := queueSelection(f, cal, now)
 	key := from.key()
@@ -290,34 +384,82 @@ type AgencyQueueSummary struct {
 }
 
 // WorkQueueSummaryOf sums up the queue of each agency in scope at now, dueWithinDays working days
-// being "due soon": one GROUP BY read from the index on (responsible_agency, rank, due moment)
-// alone, one row per agency — never one per dossier.
+// being "due soon": one GROUP BY over the agencies' counter rows (work_queue_counts, scope
+// responsible: a row per rank, and per due day of the running clocks), and the dossiers due on
+// the first and last days of the horizon counted from the index on (responsible_agency, rank, due
+// moment) — one row per agency, never one per open dossier.
 func WorkQueueSummaryOf(ctx context.Context, db *sql.DB, scope AgencyScope, dueWithinDays int, cal *calendar.Calendar, now time.Time) ([]AgencyQueueSummary, error) {
 	out := []AgencyQueueSummary{}
 	if scope.none() {
 		return out, nil
 	}
+	nowKey, soonKey := sqlTime(now).String, sqlTime(cal.AddWorkingDays(now, dueWithinDays)).String
+	today, lastDay := dueDay(nowKey), dueDay(soonKey)
 	var c conditions
-	c.args = []any{sqlTime(now).String, sqlTime(cal.AddWorkingDays(now, dueWithinDays)).String}
+	c.args = []any{today, lastDay}
+	c.add("scope = ?", countScopeResponsible)
 	if !scope.All() {
-		c.add("responsible_agency = ?", scope.Agency())
+		c.add("agency = ?", scope.Agency())
 	}
-	rows, err := db.QueryContext(ctx, `SELECT responsible_agency, COUNT(*),
-			SUM(CASE WHEN sort_rank = 0 AND due_key < $1 THEN 1 ELSE 0 END),
-			SUM(CASE WHEN sort_rank = 0 AND due_key >= $1 AND due_key <= $2 THEN 1 ELSE 0 END),
-			SUM(CASE WHEN sort_rank >= 2 THEN 1 ELSE 0 END),
-			SUM(CASE WHEN sort_rank = 3 THEN 1 ELSE 0 END)
-		FROM work_queue`+c.where()+` GROUP BY responsible_agency ORDER BY responsible_agency`, c.args...)
+	rows, err := db.QueryContext(ctx, `SELECT agency, SUM(n),
+			SUM(CASE WHEN sort_rank = 0 AND due_day < $1 THEN n ELSE 0 END),
+			SUM(CASE WHEN sort_rank = 0 AND due_day > $1 AND due_day < $2 THEN n ELSE 0 END),
+			SUM(CASE WHEN sort_rank >= 2 THEN n ELSE 0 END),
+			SUM(CASE WHEN sort_rank = 3 THEN n ELSE 0 END)
+		FROM work_queue_counts`+c.where()+` GROUP BY agency ORDER BY agency`, c.args...)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
+	at := map[string]int{}
 	for rows.Next() {
 		var s AgencyQueueSummary
 		if err := rows.Scan(&s.Agency, &s.Open, &s.Overdue, &s.DueSoon, &s.Paused, &s.WaitingApplicant); err != nil {
+			rows.Close()
 			return nil, err
 		}
+		at[s.Agency] = len(out)
 		out = append(out, s)
 	}
-	return out, rows.Err()
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return nil, err
+	}
+	// The first and last days of the horizon, counted dossier by dossier: overdue before now, due
+	// soon from now to the horizon's end.
+	days := []string{today}
+	if lastDay != today {
+		days = append(days, lastDay)
+	}
+	for _, day := range days {
+		var c conditions
+		c.args = []any{nowKey, soonKey}
+		c.add("sort_rank = ?", rankRunning)
+		c.add("due_key >= ?", day)
+		c.add("due_key < ?", dayEnd(day))
+		if !scope.All() {
+			c.add("responsible_agency = ?", scope.Agency())
+		}
+		rows, err := db.QueryContext(ctx, `SELECT responsible_agency,
+				SUM(CASE WHEN due_key < $1 THEN 1 ELSE 0 END),
+				SUM(CASE WHEN due_key >= $1 AND due_key <= $2 THEN 1 ELSE 0 END)
+			FROM work_queue`+c.where()+` GROUP BY responsible_agency`, c.args...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var agency string
+			var overdue, soon int
+			if err := rows.Scan(&agency, &overdue, &soon); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			if i, ok := at[agency]; ok { // every queued dossier is counted in its agency's rows
+				out[i].Overdue += overdue
+				out[i].DueSoon += soon
+			}
+		}
+		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
