@@ -101,7 +101,7 @@ func WorkQueueOf(ctx context.Context, db *sql.DB, f WorkQueueFilter, req PageReq
 	if f.Agency.none() {
 		return PageOf([]WorkItem{}, size, nil), nil
 	}
-	from, c := queueSelection(f, cal, now)
+	from, c := queueSelection(db, f, cal, now)
 	key := from.key()
 	total, estimated, err := queueTotal(ctx, db, f, from, c, cal, now)
 	if err != nil {
@@ -204,7 +204,7 @@ func runningCount(ctx context.Context, db *sql.DB, f WorkQueueFilter, scope, age
 	total := 0
 	exact := func(low, high string, highIncluded bool) error {
 		f.DueWithinDays = 0
-		from, c := queueSelection(f, cal, now)
+		from, c := queueSelection(db, f, cal, now)
 		key := from.key()
 		c.add(key+".sort_rank = ?", rankRunning)
 		c.add(key+".due_key >= ?", low)
@@ -249,7 +249,7 @@ func WorkQueueOverdueOf(ctx context.Context, db *sql.DB, f WorkQueueFilter, cal 
 	if scope, agency, counted := countScope(f); counted {
 		return runningCount(ctx, db, f, scope, agency, dueSpan{high: sqlTime(now).String}, cal, now)
 	}
-	from, c := queueSelection(f, cal, now)
+	from, c := queueSelection(db, f, cal, now)
 	key := from.key()
 	c.add(key+".sort_rank = ?", rankRunning)
 	c.add(key+".due_key < ?", sqlTime(now).String)
@@ -293,10 +293,10 @@ func (t queueTables) key() string {
 	return "q"
 }
 
-// queueSelection returns the tables and conditions selecting f's rows. The scope's agency drives
-// the query through its index rows unless a holder, unit or responsible agency — fewer rows
+// queueSelection returns the tables and conditions selecting f's rows on db. The scope's agency
+// drives the query through its index rows unless a holder, unit or responsible agency — fewer rows
 // still — is asked for; the scope is then checked on each row by its index row's whole key.
-func queueSelection(f WorkQueueFilter, cal *calendar.Calendar, now time.Time) (queueTables, conditions) {
+func queueSelection(db *sql.DB, f WorkQueueFilter, cal *calendar.Calendar, now time.Time) (queueTables, conditions) {
 	var c conditions
 	from := queueTables{tables: "work_queue q"}
 	switch {
@@ -308,8 +308,15 @@ func queueSelection(f WorkQueueFilter, cal *calendar.Calendar, now time.Time) (q
 		c.add("a.agency = ?", f.Agency.Agency())
 		c.add(joinAgencyRow)
 	default:
+		// PostgreSQL turns an EXISTS into a semi join, which it hashed: both tables' every row of
+		// the agency read and sorted for a page of 50 (an agency's own queue, the reception's page).
+		// OFFSET 0 keeps the check a lookup per row of the index read in order.
+		fence := ""
+		if isPostgresDB(db) {
+			fence = " OFFSET 0"
+		}
 		c.add(`EXISTS (SELECT 1 FROM work_queue_agencies a WHERE a.agency = ? AND a.sort_rank = q.sort_rank
-			AND a.due_key = q.due_key AND a.code = q.code AND a.dossier_id = q.dossier_id)`, f.Agency.Agency())
+			AND a.due_key = q.due_key AND a.code = q.code AND a.dossier_id = q.dossier_id`+fence+`)`, f.Agency.Agency())
 	}
 	for _, filter := range []struct{ column, value string }{
 		{"responsible_agency", f.Responsible}, {"holder_unit", f.Unit}, {"holder_official_id", f.OfficialID},
