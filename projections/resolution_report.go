@@ -1025,8 +1025,9 @@ func vietnamMidnight(t time.Time) bool {
 }
 
 // counterQuery returns the statement summing the counter rows of the report over p for agency,
-// by part (partBefore for the ranges before the period, plus partLess for those subtracted),
-// field, procedure and channel, with its arguments; count makes it count the rows it reads instead.
+// those of the ranges counterRanges subtracts negated, by part (1 for the ranges before the
+// period), field, procedure and channel, with its arguments; count makes it count the rows it
+// reads instead.
 func counterQuery(table string, agency AgencyScope, p Period, count bool) (string, []any, error) {
 	if p.From.IsZero() || p.To.IsZero() || !p.From.Before(p.To) {
 		return "", nil, fmt.Errorf("resolution report: the period must be bounded and not empty, got %v–%v", p.From, p.To)
@@ -1035,9 +1036,9 @@ func counterQuery(table string, agency AgencyScope, p Period, count bool) (strin
 		// The counters are kept per Vietnam civil day.
 		return "", nil, fmt.Errorf("resolution report: the period must run from a Vietnam midnight to another, got %v–%v", p.From, p.To)
 	}
-	sums := make([]string, counterCount)
+	sums, added, subtracted := make([]string, counterCount), make([]string, counterCount), make([]string, counterCount)
 	for i, c := range counterColumns {
-		sums[i] = "SUM(" + c + ")"
+		sums[i], added[i], subtracted[i] = "SUM("+c+")", c, "-"+c+" AS "+c
 	}
 	scope := allAgencies
 	if !agency.All() {
@@ -1058,31 +1059,28 @@ func counterQuery(table string, agency AgencyScope, p Period, count bool) (strin
 		}
 		c.add("period_start < ?", r.to.String())
 		args = c.args
-		part := 0
+		part, columns := 0, added
 		if r.before {
-			part |= partBefore
+			part = 1
 		}
 		if r.less {
-			part |= partLess
+			columns = subtracted
 		}
 		if count {
 			parts = append(parts, `SELECT COUNT(*) AS n FROM `+table+c.where())
 			continue
 		}
-		parts = append(parts, fmt.Sprintf(`SELECT %d AS part, field_code, procedure_code, channel, %s FROM %s%s GROUP BY field_code, procedure_code, channel`,
-			part, strings.Join(sums, ", "), table, c.where()))
+		parts = append(parts, fmt.Sprintf(`SELECT %d AS part, field_code, procedure_code, channel, %s FROM %s%s`,
+			part, strings.Join(columns, ", "), table, c.where()))
 	}
 	if count {
 		return `SELECT SUM(n) FROM (` + strings.Join(parts, " UNION ALL ") + `) counted`, args, nil
 	}
-	return strings.Join(parts, " UNION ALL "), args, nil
+	// One sum per part and line over every range: the rows returned are at most two per line,
+	// however many ranges the period is cut into.
+	return `SELECT part, field_code, procedure_code, channel, ` + strings.Join(sums, ", ") + ` FROM (` +
+		strings.Join(parts, " UNION ALL ") + `) ranges GROUP BY part, field_code, procedure_code, channel`, args, nil
 }
-
-// The parts of counterQuery's rows.
-const (
-	partBefore = 1 // the row counts before the period
-	partLess   = 2 // the row is subtracted
-)
 
 func resolutionReport(ctx context.Context, db *sql.DB, agency AgencyScope, p Period, rule verdictRule) (ResolutionReport, error) {
 	query, args, err := counterQuery("resolution_counts", agency, p, false)
@@ -1116,18 +1114,14 @@ func resolutionReport(ctx context.Context, db *sql.DB, agency AgencyScope, p Per
 			s = &sums{}
 			lines[k] = s
 		}
-		sign := int64(1)
-		if part&partLess != 0 {
-			sign = -1
-		}
 		into := &s.during
-		if part&partBefore != 0 {
+		if part == 1 {
 			into = &s.before
 		} else if channel == string(domain.ChannelOnline) {
-			s.online += sign * c[countReceived]
+			s.online += c[countReceived]
 		}
 		for i, n := range c {
-			into[i] += sign * n
+			into[i] += n
 		}
 	}
 	if err := rows.Close(); err != nil {
