@@ -58,6 +58,9 @@ const (
 	countProcedure = "procedure"
 	countUnit      = "unit"
 	countOfficial  = "official"
+	// countMonth marks the report's sums of a month's procedure lines: a kind SatisfactionOf reads,
+	// never one stored.
+	countMonth = "month"
 )
 
 // ratingTally is what a counter row adds up over its ratings: how many, how many complete (all nine
@@ -1114,13 +1117,21 @@ func earliest(a, b time.Time) time.Time {
 // scanned one by one into Go).
 func eachCounterRow(ctx context.Context, db *sql.DB, table, columns, suffix string, agency AgencyScope, spans []countSpan,
 	scan func(rows *sql.Rows, sign int64) error) error {
+	return eachCounterStatement(ctx, db, func(where string) string { return `SELECT ` + columns + ` FROM ` + table + ` c` + where + suffix },
+		agency, spans, scan)
+}
+
+// eachCounterStatement is eachCounterRow for a statement of its own, made of the conditions
+// selecting a range's rows (which it may use more than once).
+func eachCounterStatement(ctx context.Context, db *sql.DB, statement func(where string) string, agency AgencyScope, spans []countSpan,
+	scan func(rows *sql.Rows, sign int64) error) error {
 	for _, s := range spans {
 		var c conditions
 		c.add("c.grain = ?", s.grain)
 		c.add("c.span >= ?", s.from)
 		c.add("c.span < ?", s.to)
 		c.agency("c", agency)
-		rows, err := db.QueryContext(ctx, `SELECT `+columns+` FROM `+table+` c`+c.where()+suffix, c.args...)
+		rows, err := db.QueryContext(ctx, statement(c.where()), c.args...)
 		if err != nil {
 			return err
 		}
@@ -1154,10 +1165,16 @@ func SatisfactionOf(ctx context.Context, db *sql.DB, agency AgencyScope, p Perio
 	}
 	var overall ratingTally
 	agencies, departments, procedures, officials, months := tallyGroups{}, tallyGroups{}, tallyGroups{}, tallyGroups{}, tallyGroups{}
-	// One line per agency and counted line — and month, for the procedures' lines that make the
-	// months' —, with the latest span it was counted in (whose name the report shows).
-	err = eachCounterRow(ctx, db, "satisfaction_counts", "CASE WHEN c.kind = '"+countProcedure+"' THEN substr(c.span, 1, 7) ELSE '' END, c.competent_agency, c.kind, c.key, c.name, MAX(c.span), SUM(c."+
-		strings.Join(tallyColumns, "), SUM(c.")+")", " GROUP BY 1, 2, 3, 4, 5", agency, spans, func(rows *sql.Rows, sign int64) error {
+	// One line per agency and counted line, with the latest span it was counted in (whose name the
+	// report shows), then one per month summing the procedures' lines: a year's report grouped the
+	// procedures' lines by month too, twelve times the lines to return (3,774 rows at 100,000
+	// dossiers), to sum the months from them.
+	sums := "SUM(c." + strings.Join(tallyColumns, "), SUM(c.") + ")"
+	err = eachCounterStatement(ctx, db, func(where string) string {
+		return `SELECT '', c.competent_agency, c.kind, c.key, c.name, MAX(c.span), ` + sums + ` FROM satisfaction_counts c` + where +
+			` GROUP BY c.competent_agency, c.kind, c.key, c.name UNION ALL SELECT substr(c.span, 1, 7), '', '` + countMonth + `', '', '', MAX(c.span), ` +
+			sums + ` FROM satisfaction_counts c` + where + ` AND c.kind = '` + countProcedure + `' GROUP BY substr(c.span, 1, 7)`
+	}, agency, spans, func(rows *sql.Rows, sign int64) error {
 		var month, competent, kind, key, name, span string
 		var t ratingTally
 		dest := []any{&month, &competent, &kind, &key, &name, &span}
@@ -1176,6 +1193,7 @@ func SatisfactionOf(ctx context.Context, db *sql.DB, agency AgencyScope, p Perio
 			overall.add(&t)
 			agencies.add(competent, "", span, &t)
 			procedures.add(key, name, span, &t)
+		case countMonth:
 			months.add(month, "", span, &t)
 		case countUnit:
 			departments.add(key, "", span, &t)
