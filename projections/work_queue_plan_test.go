@@ -3,14 +3,18 @@ package projections_test
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/json"
 	"fmt"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
+	"modernc.org/sqlite"
 
 	"github.com/motcua/motcua/domain/calendar"
 	"github.com/motcua/motcua/engine"
@@ -235,4 +239,117 @@ func rowsScanned(node any) float64 {
 		read += rowsScanned(child)
 	}
 	return read
+}
+
+// On SQLite every count the work queue's pages send reads its counter rows by key, or a range of
+// an index bounded by due moments (a day's dossiers) — never the queue's whole range for an
+// agency, nor, for the summary, every open dossier (SCAN work_queue, as before).
+func TestWorkQueueOnSQLiteCountsADaysDossiersAtMost(t *testing.T) {
+	t.Parallel()
+	registerTracingSQLite.Do(func() { sql.Register("sqlite-traced", tracingDriver{}) })
+	db, err := sql.Open("sqlite-traced", filepath.Join(t.TempDir(), "queue.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	now := time.Date(2026, 6, 3, 9, 7, 0, 0, time.UTC)
+	queueFixture(t, db, engine.SQLite, 30000, now)
+	sqliteTraced.reset()
+	queueReads(t, db, now)
+
+	explained := 0
+	for _, q := range sqliteTraced.queries() {
+		if !strings.Contains(q.sql, "work_queue") || strings.Contains(q.sql, "SELECT COUNT(*) FROM work_queue q WHERE") || strings.HasPrefix(q.sql, "EXPLAIN") {
+			continue // the test's own counts
+		}
+		rows, err := db.Query("EXPLAIN QUERY PLAN "+q.sql, q.args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var plan []string
+		for rows.Next() {
+			var id, parent, unused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, detail)
+		}
+		if err := rows.Close(); err != nil {
+			t.Fatal(err)
+		}
+		counting := !strings.Contains(q.sql, "ORDER BY") // a page stops after its limit
+		for _, step := range plan {
+			switch {
+			case (strings.HasPrefix(step, "SCAN work_queue") || strings.HasPrefix(step, "SCAN q") || strings.HasPrefix(step, "SCAN a")) &&
+				(counting || !strings.Contains(step, "USING")): // a page may read an index in order, up to its limit
+				t.Errorf("the query scans a table of the queue:\n%s\n%s", q.sql, strings.Join(plan, "\n"))
+			case counting && strings.HasPrefix(step, "SEARCH") && !strings.Contains(step, "EXISTS") &&
+				!strings.Contains(step, "work_queue_counts") && !strings.Contains(step, "due_key>?"):
+				t.Errorf("the count reads an index range not bounded by due moments:\n%s\n%s", q.sql, strings.Join(plan, "\n"))
+			}
+		}
+		explained++
+	}
+	if explained < 10 {
+		t.Fatalf("%d of the queue's queries explained, want its pages, counts and summary", explained)
+	}
+}
+
+var registerTracingSQLite sync.Once
+
+// sqliteTraced keeps the statements sent through the "sqlite-traced" driver, with their arguments.
+var sqliteTraced = &statementLog{}
+
+type statementLog struct {
+	mu   sync.Mutex
+	sent []recordedQuery
+}
+
+func (l *statementLog) add(query string, args []driver.NamedValue) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	values := make([]any, len(args))
+	for i, a := range args {
+		values[i] = a.Value
+	}
+	l.sent = append(l.sent, recordedQuery{query, values})
+}
+
+func (l *statementLog) reset() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.sent = nil
+}
+
+func (l *statementLog) queries() []recordedQuery {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]recordedQuery(nil), l.sent...)
+}
+
+// tracingDriver is modernc's SQLite driver recording every query its connections run.
+type tracingDriver struct{}
+
+func (tracingDriver) Open(name string) (driver.Conn, error) {
+	c, err := (&sqlite.Driver{}).Open(name)
+	if err != nil {
+		return nil, err
+	}
+	return tracingConn{c}, nil
+}
+
+type tracingConn struct{ driver.Conn }
+
+func (c tracingConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+	sqliteTraced.add(query, args)
+	return c.Conn.(driver.QueryerContext).QueryContext(ctx, query, args)
+}
+
+func (c tracingConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	return c.Conn.(driver.ExecerContext).ExecContext(ctx, query, args)
+}
+
+func (c tracingConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
+	return c.Conn.(driver.ConnBeginTx).BeginTx(ctx, opts)
 }
