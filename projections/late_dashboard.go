@@ -424,48 +424,42 @@ func lateDossiers(ctx context.Context, db *sql.DB, rows Page[lateRow], resolved 
 	}), nil
 }
 
-// summarise fills the dashboard's summaries: counts grouped in SQL over the open overdue
-// dossiers, those resolved late and the apologies of the period, and the overrun steps of the
-// late dossiers (their working hours measured here, with the calendar in force), at most
-// LateGroupLimit units and officials with a line for the others.
+// summarise fills the dashboard's summaries: the period's — dossiers resolved late, apologies,
+// the overrun steps of the dossiers resolved late — summed from the counters (periodCounts), and
+// the open overdue dossiers' — counted in SQL over the open set, their overrun steps measured here
+// at now with the calendar in force —, at most LateGroupLimit units and officials with a line for
+// the others.
 func (dash *LateDashboard) summarise(ctx context.Context, db *sql.DB, f LateFilter, cal *calendar.Calendar) error {
 	agencies, procedures, fields := groups[LateGroup]{}, groups[LateGroup]{}, groups[LateGroup]{}
 	units, officials := groups[OverrunGroup]{}, groups[OverrunGroup]{}
 	lateGroup := func(key, name string) *LateGroup { return &LateGroup{Key: key, Name: name} }
 	overrunGroup := func(key, name string) *OverrunGroup { return &OverrunGroup{Key: key, Name: name} }
-	for _, set := range []struct {
-		list  string
-		count func(*LateGroup, int)
-	}{
-		{LateListOpenOverdue, func(g *LateGroup, n int) { g.OpenOverdue += n }},
-		{LateListResolvedLate, func(g *LateGroup, n int) { g.ResolvedLate += n }},
-		{LateListApologies, func(g *LateGroup, n int) { g.Apologies += n }},
-	} {
-		c := lateConditions(set.list, f, dash.DueBy)
-		rows, err := db.QueryContext(ctx, `SELECT d.competent_agency, d.procedure_code, MAX(d.procedure_name), d.field_code, MAX(d.field_name), COUNT(*)`+
-			lateFrom(db)+c.where()+` GROUP BY d.competent_agency, d.procedure_code, d.field_code`, c.args...)
-		if err != nil {
+	c := lateConditions(LateListOpenOverdue, f, dash.DueBy)
+	rows, err := db.QueryContext(ctx, `SELECT d.competent_agency, d.procedure_code, MAX(d.procedure_name), d.field_code, MAX(d.field_name), COUNT(*)`+
+		lateFrom(db)+c.where()+` GROUP BY d.competent_agency, d.procedure_code, d.field_code`, c.args...)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var agency, procedure, procedureName, field, fieldName string
+		var n int
+		if err := rows.Scan(&agency, &procedure, &procedureName, &field, &fieldName, &n); err != nil {
+			rows.Close()
 			return err
 		}
-		for rows.Next() {
-			var agency, procedure, procedureName, field, fieldName string
-			var n int
-			if err := rows.Scan(&agency, &procedure, &procedureName, &field, &fieldName, &n); err != nil {
-				rows.Close()
-				return err
-			}
-			set.count(agencies.get(agency, "", lateGroup), n)
-			set.count(procedures.get(procedure, procedureName, lateGroup), n)
-			set.count(fields.get(field, fieldName, lateGroup), n)
-		}
-		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
-			return err
-		}
+		agencies.get(agency, "", lateGroup).OpenOverdue += n
+		procedures.get(procedure, procedureName, lateGroup).OpenOverdue += n
+		fields.get(field, fieldName, lateGroup).OpenOverdue += n
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return err
+	}
+	if err := periodCounts(ctx, db, f, agencies, procedures, fields, units, officials); err != nil {
+		return err
 	}
 	dash.ByAgency, dash.ByProcedure, dash.ByField = agencies.sorted(), procedures.sorted(), fields.sorted()
 
-	c := lateConditions(LateListOpenOverdue, f, dash.DueBy)
-	rows, err := db.QueryContext(ctx, `SELECT d.holder_unit, COUNT(*)`+lateFrom(db)+c.where()+` GROUP BY d.holder_unit`, c.args...)
+	rows, err = db.QueryContext(ctx, `SELECT d.holder_unit, COUNT(*)`+lateFrom(db)+c.where()+` GROUP BY d.holder_unit`, c.args...)
 	if err != nil {
 		return err
 	}
@@ -482,43 +476,40 @@ func (dash *LateDashboard) summarise(ctx context.Context, db *sql.DB, f LateFilt
 		return err
 	}
 
-	// The overrun's working hours are measured step by step with the calendar in force (holidays,
-	// swapped working days, the working-day hours), which SQL does not have: the steps are streamed
-	// — the group's keys and the two times, nothing else — and summed per unit and official, so
-	// memory grows with the staff in scope, never with the steps; the answer is capped below.
-	now := sqlTime(f.Now)
-	for _, list := range []string{LateListOpenOverdue, LateListResolvedLate} {
-		c := lateConditions(list, f, dash.DueBy)
-		c.add("h.deadline IS NOT NULL AND (h.ended_at > h.deadline OR (h.ended_at IS NULL AND h.deadline < ?))", now)
-		// The responsible official (Handover.Responsible): the one the step was handed to, else
-		// the one who ended it.
-		rows, err := db.QueryContext(ctx, `SELECT h.to_unit,
-			CASE WHEN h.to_official_id <> '' THEN h.to_official_id ELSE COALESCE(h.ended_by_id, '') END,
-			CASE WHEN h.to_official_id <> '' THEN h.to_official_name ELSE COALESCE(h.ended_by_name, '') END,
-			h.deadline, h.ended_at`+lateFrom(db)+` JOIN control_handovers h ON h.dossier_id = d.dossier_id`+c.where(), c.args...)
-		if err != nil {
+	// The open overdue dossiers' overrun is measured at now, step by step, with the calendar in
+	// force (holidays, swapped working days, the working-day hours), which SQL does not have: their
+	// steps are streamed — the group's keys and the two times, nothing else — and summed per unit
+	// and official, so memory grows with the staff in scope, never with the steps; the answer is
+	// capped below.
+	c.add("h.deadline IS NOT NULL AND (h.ended_at > h.deadline OR (h.ended_at IS NULL AND h.deadline < ?))", sqlTime(f.Now))
+	// The responsible official (Handover.Responsible): the one the step was handed to, else the
+	// one who ended it.
+	rows, err = db.QueryContext(ctx, `SELECT h.to_unit,
+		CASE WHEN h.to_official_id <> '' THEN h.to_official_id ELSE COALESCE(h.ended_by_id, '') END,
+		CASE WHEN h.to_official_id <> '' THEN h.to_official_name ELSE COALESCE(h.ended_by_name, '') END,
+		h.deadline, h.ended_at`+lateFrom(db)+` JOIN control_handovers h ON h.dossier_id = d.dossier_id`+c.where(), c.args...)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var unit, officialID, officialName string
+		var deadline, ended sql.NullString
+		if err := rows.Scan(&unit, &officialID, &officialName, &deadline, &ended); err != nil {
+			rows.Close()
 			return err
 		}
-		for rows.Next() {
-			var unit, officialID, officialName string
-			var deadline, ended sql.NullString
-			if err := rows.Scan(&unit, &officialID, &officialName, &deadline, &ended); err != nil {
-				rows.Close()
-				return err
-			}
-			hours := workingHours(cal, parseSQLTime(deadline), firstNonZeroTime(parseSQLTime(ended), f.Now))
-			u := units.get(unit, "", overrunGroup)
-			u.OverrunSteps++
-			u.OverrunHours += hours
-			if officialID != "" {
-				o := officials.get(officialID, officialName, overrunGroup)
-				o.OverrunSteps++
-				o.OverrunHours += hours
-			}
+		hours := workingHours(cal, parseSQLTime(deadline), firstNonZeroTime(parseSQLTime(ended), f.Now))
+		u := units.get(unit, "", overrunGroup)
+		u.OverrunSteps++
+		u.OverrunHours += hours
+		if officialID != "" {
+			o := officials.get(officialID, officialName, overrunGroup)
+			o.OverrunSteps++
+			o.OverrunHours += hours
 		}
-		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
-			return err
-		}
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return err
 	}
 	dash.ByUnit, dash.ByOfficial = overrunLines(units, LateGroupLimit), overrunLines(officials, LateGroupLimit)
 	return nil

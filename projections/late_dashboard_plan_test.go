@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 
+	"github.com/motcua/motcua/domain"
 	"github.com/motcua/motcua/domain/calendar"
 	"github.com/motcua/motcua/engine"
 	"github.com/motcua/motcua/eventstore/postgres"
@@ -66,14 +67,14 @@ func TestLateDashboardOnPostgreSQLReadsNoSummaryOutsideItsLists(t *testing.T) {
 	db := stdlib.OpenDBFromPool(pool)
 	t.Cleanup(func() { db.Close() })
 	filter := projections.LateFilter{Agency: projections.AllAgencies(), Now: now,
-		Period: projections.Period{From: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), To: now}}
+		Period: projections.Period{From: time.Date(2026, 1, 1, 0, 0, 0, 0, domain.VietnamTime), To: time.Date(2026, 6, 1, 0, 0, 0, 0, domain.VietnamTime)}}
 	dash, err := projections.LateDashboardOf(ctx, db, filter, calendar.Default(), projections.PageRequest{Limit: 20})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var overdue, resolvedLate int
 	if err := b.db.QueryRowContext(ctx, `SELECT COUNT(*) FILTER (WHERE list = 'open_overdue'), COUNT(*) FILTER (WHERE list = 'resolved_late' AND key < $1)
-		FROM control_late`, now.Format(time.RFC3339)).Scan(&overdue, &resolvedLate); err != nil {
+		FROM control_late`, filter.Period.To.UTC().Format("2006-01-02T15:04:05.000000Z")).Scan(&overdue, &resolvedLate); err != nil {
 		t.Fatal(err)
 	}
 	if overdue < 300 || resolvedLate < 300 {
