@@ -194,7 +194,19 @@ var lateSets = [...]struct {
 		}
 		return time.Time{}
 	}},
+	// When an online submission not answered yet was submitted: no list of the dashboard's, the
+	// part of late_acceptances the counters cannot hold, as its lateness depends on now (the
+	// counters hold those answered late).
+	{lateSetPendingAcceptances, func(r *summaryRow) time.Time {
+		if !r.SubmittedAt.IsZero() && r.RespondedAt.IsZero() && r.WithdrawnAt.IsZero() {
+			return r.SubmittedAt
+		}
+		return time.Time{}
+	}},
 }
+
+// lateSetPendingAcceptances is control_late's set of the online submissions not answered yet.
+const lateSetPendingAcceptances = "pending_acceptances"
 
 // lateKeys are a dossier's keys in each of lateSets, "" where it is not in the list.
 type lateKeys [len(lateSets)]string

@@ -36,7 +36,7 @@ var lateCountNameColumns = []string{"procedure_name", "field_name", "official_na
 
 // lateCountColumns are a row's counters: overrun hours are kept in hundredths, as each step's
 // overrun is rounded (workingHours), so that sums are exact.
-var lateCountColumns = []string{"resolved_late", "apologies", "overrun_steps", "overrun_centihours"}
+var lateCountColumns = []string{"resolved_late", "apologies", "late_acceptances", "overrun_steps", "overrun_centihours"}
 
 func (v ProcessControlView) lateCounts() string { return v.Prefix + "control_late_counts" }
 
@@ -140,12 +140,13 @@ type lateLine struct {
 // lateCounted is what the counters hold for one dossier: a function of its summary row and its
 // overrun steps. The counts follow the row — a succession or a corrected procedure moves them to
 // the dossier's new line, as the dashboard's lists move it —, on the day it was resolved late
-// (its overrun steps with it) and on the day of its apology.
+// (its overrun steps with it), on the day of its apology, and on the day of its online submission
+// when that was answered (or withdrawn) after its acceptance deadline.
 type lateCounted struct {
-	line                    lateLine
-	resolvedLate, apology   bool
-	resolvedDay, apologyDay civilDay
-	overruns                []overrunStep
+	line                                lateLine
+	resolvedLate, apology, lateAccepted bool
+	resolvedDay, apologyDay, submitted  civilDay
+	overruns                            []overrunStep
 }
 
 func lateCountedOf(r *summaryRow, overruns []overrunStep) lateCounted {
@@ -157,12 +158,16 @@ func lateCountedOf(r *summaryRow, overruns []overrunStep) lateCounted {
 	if !r.ApologyAt.IsZero() {
 		c.apology, c.apologyDay = true, dayOf(r.ApologyAt)
 	}
+	// As late_acceptances selects them (lateSets), less the ones not answered yet.
+	if answered := firstNonZeroTime(r.RespondedAt, r.WithdrawnAt); !r.SubmittedAt.IsZero() && !answered.IsZero() && answered.After(r.AcceptanceDeadline) {
+		c.lateAccepted, c.submitted = true, dayOf(r.SubmittedAt)
+	}
 	return c
 }
 
 func (c lateCounted) equal(o lateCounted) bool {
-	return c.line == o.line && c.resolvedLate == o.resolvedLate && c.apology == o.apology && c.resolvedDay == o.resolvedDay &&
-		c.apologyDay == o.apologyDay && slices.Equal(c.overruns, o.overruns)
+	return c.line == o.line && c.resolvedLate == o.resolvedLate && c.apology == o.apology && c.lateAccepted == o.lateAccepted &&
+		c.resolvedDay == o.resolvedDay && c.apologyDay == o.apologyDay && c.submitted == o.submitted && slices.Equal(c.overruns, o.overruns)
 }
 
 // lateCountKey is a counter row's day and line, before its spans and scopes.
@@ -174,13 +179,14 @@ type lateCountKey struct {
 
 // lateCountSums are a row's counters and names.
 type lateCountSums struct {
-	resolvedLate, apologies, steps, centihours int64
-	procedureName, fieldName, officialName     string
+	resolvedLate, apologies, lateAcceptances, steps, centihours int64
+	procedureName, fieldName, officialName                      string
 }
 
 func (s *lateCountSums) add(o *lateCountSums) {
 	s.resolvedLate += o.resolvedLate
 	s.apologies += o.apologies
+	s.lateAcceptances += o.lateAcceptances
 	s.steps += o.steps
 	s.centihours += o.centihours
 	s.procedureName, s.fieldName, s.officialName = max(s.procedureName, o.procedureName), max(s.fieldName, o.fieldName),
@@ -215,6 +221,9 @@ func (m lateCountChanges) count(c lateCounted, sign int64) {
 	}
 	if c.apology {
 		m.at(lateCountKey{day: c.apologyDay, competent: l.CompetentAgency, receiving: l.ReceivingUnit, field: l.FieldCode, proc: l.ProcedureCode}, l).apologies += sign
+	}
+	if c.lateAccepted {
+		m.at(lateCountKey{day: c.submitted, competent: l.CompetentAgency, receiving: l.ReceivingUnit, field: l.FieldCode, proc: l.ProcedureCode}, l).lateAcceptances += sign
 	}
 }
 
@@ -265,7 +274,7 @@ func (v ProcessControlView) writeLateCounts(ctx context.Context, tx *sql.Tx, b e
 	values := make([][]any, len(keys))
 	for i, k := range keys {
 		s := rows[k]
-		values[i] = append(k.values(), s.procedureName, s.fieldName, s.officialName, s.resolvedLate, s.apologies, s.steps, s.centihours)
+		values[i] = append(k.values(), s.procedureName, s.fieldName, s.officialName, s.resolvedLate, s.apologies, s.lateAcceptances, s.steps, s.centihours)
 	}
 	t := v.lateCounts()
 	sets := make([]string, 0, len(lateCountNameColumns)+len(lateCountColumns))
@@ -291,23 +300,34 @@ var (
 	lateCountsUntil = civilDayOf(3000, time.January, 1)
 )
 
-// lateCountsQuery returns the statement summing the counter rows of the period under f, by
-// competent agency, field, procedure, unit and official, with its arguments; count makes it count
-// the rows it reads instead. The period's bounds must be Vietnam midnights, or unbounded.
-func lateCountsQuery(table string, f LateFilter, count bool) (string, []any, error) {
+// What lateCountsQuery's statement answers.
+type lateCountsAnswer int
+
+const (
+	lateCountsByLine   lateCountsAnswer = iota // the sums by competent agency, field, procedure, unit and official
+	lateCountsTotals                           // the dossiers resolved late, apologies and acceptances answered late, in all
+	lateCountsRowsRead                         // how many counter rows the sums read
+)
+
+// countersAnswer reports whether the counters answer for the period: its bounds are Vietnam
+// midnights, or unbounded — the counters are kept per Vietnam civil day.
+func countersAnswer(p Period) bool {
+	return (p.From.IsZero() || vietnamMidnight(p.From)) && (p.To.IsZero() || vietnamMidnight(p.To))
+}
+
+// lateCountsQuery returns the statement summing the counter rows of the period under f, and its
+// arguments; "" when the period is empty. The period's bounds must be Vietnam midnights, or
+// unbounded.
+func lateCountsQuery(table string, f LateFilter, answer lateCountsAnswer) (string, []any, error) {
+	if !countersAnswer(f.Period) {
+		return "", nil, fmt.Errorf("late dashboard: the period must run from a Vietnam midnight to another, got %v–%v", f.Period.From, f.Period.To)
+	}
 	from, to := lateCountsSince, lateCountsUntil
-	for _, bound := range []struct {
-		t   time.Time
-		day *civilDay
-	}{{f.Period.From, &from}, {f.Period.To, &to}} {
-		if bound.t.IsZero() {
-			continue
-		}
-		if !vietnamMidnight(bound.t) {
-			// The counters are kept per Vietnam civil day.
-			return "", nil, fmt.Errorf("late dashboard: the period must run from a Vietnam midnight to another, got %v–%v", f.Period.From, f.Period.To)
-		}
-		*bound.day = dayOf(bound.t)
+	if !f.Period.From.IsZero() {
+		from = dayOf(f.Period.From)
+	}
+	if !f.Period.To.IsZero() {
+		to = dayOf(f.Period.To)
 	}
 	scope := allAgencies
 	if !f.Agency.All() {
@@ -334,32 +354,80 @@ func lateCountsQuery(table string, f LateFilter, count bool) (string, []any, err
 		if f.Field != "" {
 			c.add("field_code = ?", f.Field)
 		}
-		args = c.args
-		if count {
+		switch answer {
+		case lateCountsRowsRead:
 			parts = append(parts, `SELECT COUNT(*) AS n FROM `+table+c.where())
-			continue
-		}
-		parts = append(parts, `SELECT competent_agency, field_code, procedure_code, unit, official_id, MAX(procedure_name), MAX(field_name),
+		case lateCountsTotals:
+			// The rows counting dossiers, not steps.
+			c.add("unit = ''")
+			c.add("official_id = ''")
+			parts = append(parts, `SELECT SUM(resolved_late) AS resolved_late, SUM(apologies) AS apologies, SUM(late_acceptances) AS late_acceptances FROM `+
+				table+c.where())
+		default:
+			parts = append(parts, `SELECT competent_agency, field_code, procedure_code, unit, official_id, MAX(procedure_name), MAX(field_name),
 			MAX(official_name), SUM(resolved_late), SUM(apologies), SUM(overrun_steps), SUM(overrun_centihours) FROM `+table+c.where()+`
 			GROUP BY competent_agency, field_code, procedure_code, unit, official_id`)
+		}
+		args = c.args
 	}
-	if len(parts) == 0 {
-		return "", nil, fmt.Errorf("late dashboard: the period %v–%v is empty", f.Period.From, f.Period.To)
-	}
-	if count {
+	switch {
+	case len(parts) == 0:
+		return "", nil, nil
+	case answer == lateCountsRowsRead:
 		return `SELECT SUM(n) FROM (` + strings.Join(parts, " UNION ALL ") + `) counted`, args, nil
+	case answer == lateCountsTotals:
+		return `SELECT COALESCE(SUM(resolved_late), 0), COALESCE(SUM(apologies), 0), COALESCE(SUM(late_acceptances), 0) FROM (` +
+			strings.Join(parts, " UNION ALL ") + `) summed`, args, nil
 	}
 	return strings.Join(parts, " UNION ALL "), args, nil
+}
+
+// lateListTotal counts the dossiers of the list under f: from the counters for the period's lists
+// — those resolved late, the apologies, the acceptances answered late and, counted over the
+// submissions not answered yet, those now past their deadline —, else over the list's range.
+func lateListTotal(ctx context.Context, db *sql.DB, list string, f LateFilter, dueBy time.Time) (int, error) {
+	counted := list == LateListResolvedLate || list == LateListApologies || list == LateListLateAcceptances
+	if !counted || !countersAnswer(f.Period) {
+		c := lateConditions(list, f, dueBy)
+		var total int
+		err := db.QueryRowContext(ctx, `SELECT COUNT(*)`+lateFrom(db)+c.where(), c.args...).Scan(&total)
+		return total, err
+	}
+	if f.Agency.none() {
+		return 0, nil
+	}
+	query, args, err := lateCountsQuery("control_late_counts", f, lateCountsTotals)
+	if err != nil || query == "" {
+		return 0, err
+	}
+	var resolvedLate, apologies, lateAcceptances int
+	if err := db.QueryRowContext(ctx, query, args...).Scan(&resolvedLate, &apologies, &lateAcceptances); err != nil {
+		return 0, err
+	}
+	switch list {
+	case LateListResolvedLate:
+		return resolvedLate, nil
+	case LateListApologies:
+		return apologies, nil
+	}
+	var c conditions
+	c.add("l.list = ?", lateSetPendingAcceptances)
+	c.within("l.key", f.Period)
+	c.add("d.acceptance_deadline < ?", sqlTime(f.Now))
+	lateFilters(&c, f)
+	var pending int
+	err = db.QueryRowContext(ctx, `SELECT COUNT(*)`+lateFrom(db)+c.where(), c.args...).Scan(&pending)
+	return lateAcceptances + pending, err
 }
 
 // periodCounts adds the period's counts to the summaries: dossiers resolved late and apologies by
 // agency, procedure and field; the overrun steps of the dossiers resolved late by unit and official.
 func periodCounts(ctx context.Context, db *sql.DB, f LateFilter, agencies, procedures, fields groups[LateGroup], units, officials groups[OverrunGroup]) error {
-	if f.Agency.none() || (!f.Period.From.IsZero() && !f.Period.To.IsZero() && !f.Period.From.Before(f.Period.To)) {
+	if f.Agency.none() {
 		return nil
 	}
-	query, args, err := lateCountsQuery("control_late_counts", f, false)
-	if err != nil {
+	query, args, err := lateCountsQuery("control_late_counts", f, lateCountsByLine)
+	if err != nil || query == "" {
 		return err
 	}
 	rows, err := db.QueryContext(ctx, query, args...)

@@ -17,9 +17,10 @@ import (
 // The late-dossier dashboard is a query over the process-control tables (ProcessControlView): the
 // same handovers that make each dossier's control sheet say which step, unit and official overran.
 // Each of its lists is a range of control_late's key — the dossiers in it, each at its place —
-// read one page at a time; its summaries count those sets in SQL — the open
-// dossiers overdue now, the dossiers resolved late and the apologies issued in the period — never
-// the history.
+// read one page at a time. Its summaries of the period — the dossiers resolved late, the apologies
+// issued, the steps of those late dossiers that overran — sum the fold's day, month and year
+// counters (control_late_counts, late_counts.go); those of the open dossiers overdue now are
+// counted over that set, a snapshot of the open dossiers. Neither reads the history.
 
 // LateFilter selects what the late-dossier dashboard shows.
 type LateFilter struct {
@@ -48,12 +49,15 @@ var LateLists = []string{LateListOpenOverdue, LateListResolvedLate, LateListDueS
 
 // LateDashboard counts late dossiers and who made them late, with the first page of each list.
 type LateDashboard struct {
-	Agency              string               `json:"agency,omitempty"`
-	Period              Period               `json:"period"`
-	Now                 time.Time            `json:"now"`
-	DueWithinDays       int                  `json:"due_within_days"`
-	DueBy               time.Time            `json:"due_by"`
-	OverrunMeasuredWith string               `json:"overrun_measured_with"` // calendar version used for working hours
+	Agency        string    `json:"agency,omitempty"`
+	Period        Period    `json:"period"`
+	Now           time.Time `json:"now"`
+	DueWithinDays int       `json:"due_within_days"`
+	DueBy         time.Time `json:"due_by"`
+	// OverrunMeasuredWith is the calendar version the lists' working hours and the open dossiers'
+	// overrun are measured with, now; the overrun of the dossiers resolved late in the period was
+	// measured as each step ended, with the calendar the read model folded it with (docs/projections.md).
+	OverrunMeasuredWith string               `json:"overrun_measured_with"`
 	OpenOverdue         Page[LateDossier]    `json:"open_overdue"`
 	ResolvedLate        Page[LateDossier]    `json:"resolved_late"`
 	DueSoon             Page[DueDossier]     `json:"due_soon"`
@@ -211,6 +215,13 @@ func lateConditions(list string, f LateFilter, dueBy time.Time) conditions {
 	var c conditions
 	c.add("l.list = ?", list)
 	lateRanges[list](&c, f, dueBy)
+	lateFilters(&c, f)
+	return c
+}
+
+// lateFilters keeps the dossiers (summary rows, alias d) f's agency scope, receiving unit,
+// procedure and field select.
+func lateFilters(c *conditions, f LateFilter) {
 	c.agency("d", f.Agency)
 	if f.Unit != "" {
 		c.add("d.receiving_unit = ?", f.Unit)
@@ -221,7 +232,6 @@ func lateConditions(list string, f LateFilter, dueBy time.Time) conditions {
 	if f.Field != "" {
 		c.add("d.field_code = ?", f.Field)
 	}
-	return c
 }
 
 // ErrNoSuchList is a list the late dashboard does not have.
@@ -235,11 +245,11 @@ type lateRow struct {
 
 // latePage reads one page of the list.
 func latePage(ctx context.Context, db *sql.DB, list string, f LateFilter, dueBy time.Time, req PageRequest) (Page[lateRow], error) {
-	c := lateConditions(list, f, dueBy)
-	var total int
-	if err := db.QueryRowContext(ctx, `SELECT COUNT(*)`+lateFrom(db)+c.where(), c.args...).Scan(&total); err != nil {
+	total, err := lateListTotal(ctx, db, list, f, dueBy)
+	if err != nil {
 		return Page[lateRow]{}, err
 	}
+	c := lateConditions(list, f, dueBy)
 	if req.After != nil {
 		if len(req.After) != 2 {
 			return Page[lateRow]{}, ErrBadCursor

@@ -52,6 +52,18 @@ func TestLateDashboardOnPostgreSQLReadsNoSummaryOutsideItsLists(t *testing.T) {
 		`, every); err != nil {
 		t.Fatal(err)
 	}
+	// The counters the fold would have written for the resolved-late list: its dossiers by the
+	// Vietnam day and month of their resolution.
+	if _, err := b.db.ExecContext(ctx, `INSERT INTO control_late_counts (scope, span, period_start, competent_agency, receiving_unit,
+			field_code, procedure_code, unit, official_id, procedure_name, field_name, official_name, resolved_late)
+		SELECT '*', span, period_start, competent_agency, receiving_unit, field_code, procedure_code, '', '', '', '', '', COUNT(*)
+		FROM (SELECT d.*, s.span, CASE s.span WHEN 'day' THEN to_char(l.key::timestamp + interval '7 hours', 'YYYY-MM-DD')
+				ELSE to_char(l.key::timestamp + interval '7 hours', 'YYYY-MM') || '-01' END AS period_start
+			FROM control_late l JOIN control_dossiers d ON d.dossier_id = l.dossier_id, (VALUES ('day'), ('month')) AS s(span)
+			WHERE l.list = 'resolved_late') resolved
+		GROUP BY span, period_start, competent_agency, receiving_unit, field_code, procedure_code`); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := b.db.ExecContext(ctx, `ANALYZE control_dossiers; ANALYZE control_late`); err != nil {
 		t.Fatal(err)
 	}
