@@ -447,7 +447,9 @@ func periodCounts(ctx context.Context, db *sql.DB, f LateFilter, agencies, proce
 			return err
 		}
 		if resolvedLate != 0 || apologies != 0 {
-			for _, g := range []*LateGroup{agencies.get(agency, "", lateGroup), procedures.get(procedure, procedureName, lateGroup), fields.get(field, fieldName, lateGroup)} {
+			p, g := procedures.get(procedure, procedureName, lateGroup), fields.get(field, fieldName, lateGroup)
+			p.Name, g.Name = max(p.Name, procedureName), max(g.Name, fieldName)
+			for _, g := range []*LateGroup{agencies.get(agency, "", lateGroup), p, g} {
 				g.ResolvedLate += int(resolvedLate)
 				g.Apologies += int(apologies)
 			}

@@ -444,22 +444,26 @@ func (dash *LateDashboard) summarise(ctx context.Context, db *sql.DB, f LateFilt
 	units, officials := groups[OverrunGroup]{}, groups[OverrunGroup]{}
 	lateGroup := func(key, name string) *LateGroup { return &LateGroup{Key: key, Name: name} }
 	overrunGroup := func(key, name string) *OverrunGroup { return &OverrunGroup{Key: key, Name: name} }
+	// The open overdue dossiers by line and by the unit holding them, in one pass over the set.
 	c := lateConditions(LateListOpenOverdue, f, dash.DueBy)
-	rows, err := db.QueryContext(ctx, `SELECT d.competent_agency, d.procedure_code, MAX(d.procedure_name), d.field_code, MAX(d.field_name), COUNT(*)`+
-		lateFrom(db)+c.where()+` GROUP BY d.competent_agency, d.procedure_code, d.field_code`, c.args...)
+	rows, err := db.QueryContext(ctx, `SELECT d.competent_agency, d.procedure_code, MAX(d.procedure_name), d.field_code, MAX(d.field_name),
+		d.holder_unit, COUNT(*)`+lateFrom(db)+c.where()+` GROUP BY d.competent_agency, d.procedure_code, d.field_code, d.holder_unit`, c.args...)
 	if err != nil {
 		return err
 	}
 	for rows.Next() {
-		var agency, procedure, procedureName, field, fieldName string
+		var agency, procedure, procedureName, field, fieldName, holder string
 		var n int
-		if err := rows.Scan(&agency, &procedure, &procedureName, &field, &fieldName, &n); err != nil {
+		if err := rows.Scan(&agency, &procedure, &procedureName, &field, &fieldName, &holder, &n); err != nil {
 			rows.Close()
 			return err
 		}
 		agencies.get(agency, "", lateGroup).OpenOverdue += n
-		procedures.get(procedure, procedureName, lateGroup).OpenOverdue += n
-		fields.get(field, fieldName, lateGroup).OpenOverdue += n
+		p := procedures.get(procedure, procedureName, lateGroup)
+		p.OpenOverdue, p.Name = p.OpenOverdue+n, max(p.Name, procedureName)
+		g := fields.get(field, fieldName, lateGroup)
+		g.OpenOverdue, g.Name = g.OpenOverdue+n, max(g.Name, fieldName)
+		units.get(holder, "", overrunGroup).HoldingOverdue += n
 	}
 	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
 		return err
@@ -468,23 +472,6 @@ func (dash *LateDashboard) summarise(ctx context.Context, db *sql.DB, f LateFilt
 		return err
 	}
 	dash.ByAgency, dash.ByProcedure, dash.ByField = agencies.sorted(), procedures.sorted(), fields.sorted()
-
-	rows, err = db.QueryContext(ctx, `SELECT d.holder_unit, COUNT(*)`+lateFrom(db)+c.where()+` GROUP BY d.holder_unit`, c.args...)
-	if err != nil {
-		return err
-	}
-	for rows.Next() {
-		var unit string
-		var n int
-		if err := rows.Scan(&unit, &n); err != nil {
-			rows.Close()
-			return err
-		}
-		units.get(unit, "", overrunGroup).HoldingOverdue += n
-	}
-	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
-		return err
-	}
 
 	// The open overdue dossiers' overrun is measured at now, step by step, with the calendar in
 	// force (holidays, swapped working days, the working-day hours), which SQL does not have: their
