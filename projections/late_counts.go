@@ -365,7 +365,7 @@ func lateCountsQuery(table string, f LateFilter, answer lateCountsAnswer) (strin
 				table+c.where())
 		default:
 			parts = append(parts, `SELECT competent_agency, field_code, procedure_code, unit, official_id, MAX(procedure_name), MAX(field_name),
-			MAX(official_name), SUM(resolved_late), SUM(apologies), SUM(overrun_steps), SUM(overrun_centihours) FROM `+table+c.where()+`
+			MAX(official_name), SUM(resolved_late), SUM(apologies), SUM(late_acceptances), SUM(overrun_steps), SUM(overrun_centihours) FROM `+table+c.where()+`
 			GROUP BY competent_agency, field_code, procedure_code, unit, official_id`)
 		}
 		args = c.args
@@ -382,10 +382,31 @@ func lateCountsQuery(table string, f LateFilter, answer lateCountsAnswer) (strin
 	return strings.Join(parts, " UNION ALL "), args, nil
 }
 
+// lateTotals are the counters' totals of the period's lists.
+type lateTotals struct {
+	resolvedLate, apologies, lateAcceptances int
+}
+
+// periodTotals sums the counters' totals of the period under f.
+func periodTotals(ctx context.Context, db *sql.DB, f LateFilter) (lateTotals, error) {
+	var t lateTotals
+	if f.Agency.none() {
+		return t, nil
+	}
+	query, args, err := lateCountsQuery("control_late_counts", f, lateCountsTotals)
+	if err != nil || query == "" {
+		return t, err
+	}
+	err = db.QueryRowContext(ctx, query, args...).Scan(&t.resolvedLate, &t.apologies, &t.lateAcceptances)
+	return t, err
+}
+
 // lateListTotal counts the dossiers of the list under f: from the counters for the period's lists
 // — those resolved late, the apologies, the acceptances answered late and, counted over the
 // submissions not answered yet, those now past their deadline —, else over the list's range.
-func lateListTotal(ctx context.Context, db *sql.DB, list string, f LateFilter, dueBy time.Time) (int, error) {
+// totals are the counters' totals when the caller has them (the dashboard's summaries read them),
+// else nil.
+func lateListTotal(ctx context.Context, db *sql.DB, list string, f LateFilter, dueBy time.Time, totals *lateTotals) (int, error) {
 	counted := list == LateListResolvedLate || list == LateListApologies || list == LateListLateAcceptances
 	if !counted || !countersAnswer(f.Period) {
 		c := lateConditions(list, f, dueBy)
@@ -393,22 +414,21 @@ func lateListTotal(ctx context.Context, db *sql.DB, list string, f LateFilter, d
 		err := db.QueryRowContext(ctx, `SELECT COUNT(*)`+lateFrom(db)+c.where(), c.args...).Scan(&total)
 		return total, err
 	}
-	if f.Agency.none() {
-		return 0, nil
-	}
-	query, args, err := lateCountsQuery("control_late_counts", f, lateCountsTotals)
-	if err != nil || query == "" {
-		return 0, err
-	}
-	var resolvedLate, apologies, lateAcceptances int
-	if err := db.QueryRowContext(ctx, query, args...).Scan(&resolvedLate, &apologies, &lateAcceptances); err != nil {
-		return 0, err
+	if totals == nil {
+		t, err := periodTotals(ctx, db, f)
+		if err != nil {
+			return 0, err
+		}
+		totals = &t
 	}
 	switch list {
 	case LateListResolvedLate:
-		return resolvedLate, nil
+		return totals.resolvedLate, nil
 	case LateListApologies:
-		return apologies, nil
+		return totals.apologies, nil
+	}
+	if f.Agency.none() {
+		return 0, nil
 	}
 	var c conditions
 	c.add("l.list = ?", lateSetPendingAcceptances)
@@ -416,23 +436,25 @@ func lateListTotal(ctx context.Context, db *sql.DB, list string, f LateFilter, d
 	c.add("d.acceptance_deadline < ?", sqlTime(f.Now))
 	lateFilters(&c, f)
 	var pending int
-	err = db.QueryRowContext(ctx, `SELECT COUNT(*)`+lateFrom(db)+c.where(), c.args...).Scan(&pending)
-	return lateAcceptances + pending, err
+	err := db.QueryRowContext(ctx, `SELECT COUNT(*)`+lateFrom(db)+c.where(), c.args...).Scan(&pending)
+	return totals.lateAcceptances + pending, err
 }
 
-// periodCounts adds the period's counts to the summaries: dossiers resolved late and apologies by
-// agency, procedure and field; the overrun steps of the dossiers resolved late by unit and official.
-func periodCounts(ctx context.Context, db *sql.DB, f LateFilter, agencies, procedures, fields groups[LateGroup], units, officials groups[OverrunGroup]) error {
+// periodCounts adds the period's counts to the summaries — dossiers resolved late and apologies by
+// agency, procedure and field; the overrun steps of the dossiers resolved late by unit and
+// official — and returns the totals of the period's lists.
+func periodCounts(ctx context.Context, db *sql.DB, f LateFilter, agencies, procedures, fields groups[LateGroup], units, officials groups[OverrunGroup]) (lateTotals, error) {
+	var totals lateTotals
 	if f.Agency.none() {
-		return nil
+		return totals, nil
 	}
 	query, args, err := lateCountsQuery("control_late_counts", f, lateCountsByLine)
 	if err != nil || query == "" {
-		return err
+		return totals, err
 	}
 	rows, err := db.QueryContext(ctx, query, args...)
 	if err != nil {
-		return err
+		return totals, err
 	}
 	defer rows.Close()
 	lateGroup := func(key, name string) *LateGroup { return &LateGroup{Key: key, Name: name} }
@@ -441,11 +463,14 @@ func periodCounts(ctx context.Context, db *sql.DB, f LateFilter, agencies, proce
 	unitHours, officialHours := map[string]int64{}, map[string]int64{}
 	for rows.Next() {
 		var agency, field, procedure, unit, official, procedureName, fieldName, officialName string
-		var resolvedLate, apologies, steps, centihours int64
+		var resolvedLate, apologies, lateAcceptances, steps, centihours int64
 		if err := rows.Scan(&agency, &field, &procedure, &unit, &official, &procedureName, &fieldName, &officialName,
-			&resolvedLate, &apologies, &steps, &centihours); err != nil {
-			return err
+			&resolvedLate, &apologies, &lateAcceptances, &steps, &centihours); err != nil {
+			return totals, err
 		}
+		totals.resolvedLate += int(resolvedLate)
+		totals.apologies += int(apologies)
+		totals.lateAcceptances += int(lateAcceptances)
 		if resolvedLate != 0 || apologies != 0 {
 			p, g := procedures.get(procedure, procedureName, lateGroup), fields.get(field, fieldName, lateGroup)
 			p.Name, g.Name = max(p.Name, procedureName), max(g.Name, fieldName)
@@ -467,7 +492,7 @@ func periodCounts(ctx context.Context, db *sql.DB, f LateFilter, agencies, proce
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return err
+		return totals, err
 	}
 	for unit, h := range unitHours {
 		units[unit].OverrunHours += float64(h) / 100
@@ -475,5 +500,5 @@ func periodCounts(ctx context.Context, db *sql.DB, f LateFilter, agencies, proce
 	for official, h := range officialHours {
 		officials[official].OverrunHours += float64(h) / 100
 	}
-	return nil
+	return totals, nil
 }

@@ -244,8 +244,8 @@ type lateRow struct {
 }
 
 // latePage reads one page of the list.
-func latePage(ctx context.Context, db *sql.DB, list string, f LateFilter, dueBy time.Time, req PageRequest) (Page[lateRow], error) {
-	total, err := lateListTotal(ctx, db, list, f, dueBy)
+func latePage(ctx context.Context, db *sql.DB, list string, f LateFilter, dueBy time.Time, req PageRequest, totals *lateTotals) (Page[lateRow], error) {
+	total, err := lateListTotal(ctx, db, list, f, dueBy, totals)
 	if err != nil {
 		return Page[lateRow]{}, err
 	}
@@ -293,11 +293,16 @@ func pageOf[T any](rows Page[lateRow], item func(lateRow) T) Page[T] {
 // DueDossier, ApologyEntry or LateAcceptance. ErrNoSuchList for another name, ErrBadCursor for
 // a cursor another list handed out.
 func LateListPage(ctx context.Context, db *sql.DB, name string, f LateFilter, cal *calendar.Calendar, req PageRequest) (any, error) {
+	return lateListPage(ctx, db, name, f, cal, req, nil)
+}
+
+// lateListPage is LateListPage with the counters' totals of the period when the caller has them.
+func lateListPage(ctx context.Context, db *sql.DB, name string, f LateFilter, cal *calendar.Calendar, req PageRequest, totals *lateTotals) (any, error) {
 	if lateRanges[name] == nil {
 		return nil, ErrNoSuchList
 	}
 	dueBy := cal.AddWorkingDays(f.Now, f.DueWithinDays)
-	rows, err := latePage(ctx, db, name, f, dueBy, req)
+	rows, err := latePage(ctx, db, name, f, dueBy, req, totals)
 	if err != nil {
 		return nil, err
 	}
@@ -341,8 +346,12 @@ func LateDashboardOf(ctx context.Context, db *sql.DB, f LateFilter, cal *calenda
 		Agency: f.Agency.Agency(), Period: f.Period, Now: f.Now, DueWithinDays: f.DueWithinDays, DueBy: cal.AddWorkingDays(f.Now, f.DueWithinDays),
 		OverrunMeasuredWith: cal.Version(),
 	}
+	totals, err := dash.summarise(ctx, db, f, cal)
+	if err != nil {
+		return LateDashboard{}, err
+	}
 	for _, name := range LateLists {
-		page, err := LateListPage(ctx, db, name, f, cal, req)
+		page, err := lateListPage(ctx, db, name, f, cal, req, totals)
 		if err != nil {
 			return LateDashboard{}, err
 		}
@@ -360,9 +369,6 @@ func LateDashboardOf(ctx context.Context, db *sql.DB, f LateFilter, cal *calenda
 		case Page[LateAcceptance]:
 			dash.LateAcceptances = p
 		}
-	}
-	if err := dash.summarise(ctx, db, f, cal); err != nil {
-		return LateDashboard{}, err
 	}
 	return dash, nil
 }
@@ -439,7 +445,8 @@ func lateDossiers(ctx context.Context, db *sql.DB, rows Page[lateRow], resolved 
 // the open overdue dossiers' — counted in SQL over the open set, their overrun steps measured here
 // at now with the calendar in force —, at most LateGroupLimit units and officials with a line for
 // the others.
-func (dash *LateDashboard) summarise(ctx context.Context, db *sql.DB, f LateFilter, cal *calendar.Calendar) error {
+// It returns the counters' totals of the period's lists.
+func (dash *LateDashboard) summarise(ctx context.Context, db *sql.DB, f LateFilter, cal *calendar.Calendar) (*lateTotals, error) {
 	agencies, procedures, fields := groups[LateGroup]{}, groups[LateGroup]{}, groups[LateGroup]{}
 	units, officials := groups[OverrunGroup]{}, groups[OverrunGroup]{}
 	lateGroup := func(key, name string) *LateGroup { return &LateGroup{Key: key, Name: name} }
@@ -449,14 +456,14 @@ func (dash *LateDashboard) summarise(ctx context.Context, db *sql.DB, f LateFilt
 	rows, err := db.QueryContext(ctx, `SELECT d.competent_agency, d.procedure_code, MAX(d.procedure_name), d.field_code, MAX(d.field_name),
 		d.holder_unit, COUNT(*)`+lateFrom(db)+c.where()+` GROUP BY d.competent_agency, d.procedure_code, d.field_code, d.holder_unit`, c.args...)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for rows.Next() {
 		var agency, procedure, procedureName, field, fieldName, holder string
 		var n int
 		if err := rows.Scan(&agency, &procedure, &procedureName, &field, &fieldName, &holder, &n); err != nil {
 			rows.Close()
-			return err
+			return nil, err
 		}
 		agencies.get(agency, "", lateGroup).OpenOverdue += n
 		p := procedures.get(procedure, procedureName, lateGroup)
@@ -466,10 +473,11 @@ func (dash *LateDashboard) summarise(ctx context.Context, db *sql.DB, f LateFilt
 		units.get(holder, "", overrunGroup).HoldingOverdue += n
 	}
 	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
-		return err
+		return nil, err
 	}
-	if err := periodCounts(ctx, db, f, agencies, procedures, fields, units, officials); err != nil {
-		return err
+	totals, err := periodCounts(ctx, db, f, agencies, procedures, fields, units, officials)
+	if err != nil {
+		return nil, err
 	}
 	dash.ByAgency, dash.ByProcedure, dash.ByField = agencies.sorted(), procedures.sorted(), fields.sorted()
 
@@ -486,14 +494,14 @@ func (dash *LateDashboard) summarise(ctx context.Context, db *sql.DB, f LateFilt
 		CASE WHEN h.to_official_id <> '' THEN h.to_official_name ELSE COALESCE(h.ended_by_name, '') END,
 		h.deadline, h.ended_at`+lateFrom(db)+` JOIN control_handovers h ON h.dossier_id = d.dossier_id`+c.where(), c.args...)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for rows.Next() {
 		var unit, officialID, officialName string
 		var deadline, ended sql.NullString
 		if err := rows.Scan(&unit, &officialID, &officialName, &deadline, &ended); err != nil {
 			rows.Close()
-			return err
+			return nil, err
 		}
 		hours := workingHours(cal, parseSQLTime(deadline), firstNonZeroTime(parseSQLTime(ended), f.Now))
 		u := units.get(unit, "", overrunGroup)
@@ -506,10 +514,10 @@ func (dash *LateDashboard) summarise(ctx context.Context, db *sql.DB, f LateFilt
 		}
 	}
 	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
-		return err
+		return nil, err
 	}
 	dash.ByUnit, dash.ByOfficial = overrunLines(units, LateGroupLimit), overrunLines(officials, LateGroupLimit)
-	return nil
+	return &totals, nil
 }
 
 // LateGroupLimit caps the dashboard's lines by unit and by official, as SatisfactionGroupLimit
