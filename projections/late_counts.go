@@ -153,7 +153,9 @@ func lateCountedOf(r *summaryRow, overruns []overrunStep) lateCounted {
 	c := lateCounted{line: lateLine{CompetentAgency: r.CompetentAgency, ReceivingUnit: r.ReceivingUnit, FieldCode: r.FieldCode,
 		ProcedureCode: r.ProcedureCode, ProcedureName: r.ProcedureName, FieldName: r.FieldName}}
 	if judge(r.ResolvedAt, r.ResolvedDueDate) == VerdictLate {
-		c.resolvedLate, c.resolvedDay, c.overruns = true, dayOf(r.ResolvedAt), overruns
+		// A copy: the fold changes the dossier's list in place as its steps end or are corrected,
+		// and what the counters hold must stay what was written.
+		c.resolvedLate, c.resolvedDay, c.overruns = true, dayOf(r.ResolvedAt), slices.Clone(overruns)
 	}
 	if !r.ApologyAt.IsZero() {
 		c.apology, c.apologyDay = true, dayOf(r.ApologyAt)
