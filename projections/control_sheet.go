@@ -103,19 +103,31 @@ const seqStride = 1000
 // register (RegisterPageOf) and the late-dossier dashboard (LateDashboardOf).
 type ProcessControlView struct {
 	Prefix string // table name prefix; empty for the serving tables
+	// Calendar measures, as each step ends, its overrun in working hours for the late dashboard's
+	// counters; nil for the national calendar (calendar.Default).
+	Calendar *calendar.Calendar
 }
 
 func (ProcessControlView) Name() string { return "process_control" }
 func (ProcessControlView) Tables() []string {
-	return []string{"control_dossiers", "control_handovers", "control_notes", "control_late"}
+	return []string{"control_dossiers", "control_handovers", "control_notes", "control_late", "control_late_counts"}
 }
 
-// SchemaVersion: the summary's, plus 4 for this view's own shape (2: notes and system steps as
+// SchemaVersion: the summary's, plus 5 for this view's own shape (2: notes and system steps as
 // codes; 3: only the summary columns its queries use, the late dashboard's lists, the register's
-// index; 4: handovers and notes WITHOUT ROWID on SQLite).
-func (ProcessControlView) SchemaVersion() int { return summarySchemaVersion + 4 }
-func (ProcessControlView) WithPrefix(prefix string) engine.Consumer {
-	return ProcessControlView{Prefix: prefix}
+// index; 4: handovers and notes WITHOUT ROWID on SQLite; 5: the late dashboard's counters and each
+// dossier's overrun steps).
+func (ProcessControlView) SchemaVersion() int { return summarySchemaVersion + 5 }
+func (v ProcessControlView) WithPrefix(prefix string) engine.Consumer {
+	return ProcessControlView{Prefix: prefix, Calendar: v.Calendar}
+}
+
+// calendar is what measures the steps' overrun.
+func (v ProcessControlView) calendar() *calendar.Calendar {
+	if v.Calendar != nil {
+		return v.Calendar
+	}
+	return calendar.Default()
 }
 func (v ProcessControlView) dossiers() string  { return v.Prefix + "control_dossiers" }
 func (v ProcessControlView) handovers() string { return v.Prefix + "control_handovers" }
@@ -182,7 +194,19 @@ var lateSets = [...]struct {
 		}
 		return time.Time{}
 	}},
+	// When an online submission not answered yet was submitted: no list of the dashboard's, the
+	// part of late_acceptances the counters cannot hold, as its lateness depends on now (the
+	// counters hold those answered late).
+	{lateSetPendingAcceptances, func(r *summaryRow) time.Time {
+		if !r.SubmittedAt.IsZero() && r.RespondedAt.IsZero() && r.WithdrawnAt.IsZero() {
+			return r.SubmittedAt
+		}
+		return time.Time{}
+	}},
 }
+
+// lateSetPendingAcceptances is control_late's set of the online submissions not answered yet.
+const lateSetPendingAcceptances = "pending_acceptances"
 
 // lateKeys are a dossier's keys in each of lateSets, "" where it is not in the list.
 type lateKeys [len(lateSets)]string
@@ -213,10 +237,11 @@ func (v ProcessControlView) Migrate(ctx context.Context, db *sql.DB, d engine.Di
 		}
 	}
 	h, n := v.handovers(), v.notes()
-	defs := make([]string, 0, len(controlColumns))
+	defs := make([]string, 0, len(controlColumns)+1)
 	for _, c := range controlColumns {
 		defs = append(defs, c.definition())
 	}
+	defs = append(defs, "overrun_steps TEXT")
 	statements := createTable(d, v.dossiers(), strings.Join(defs, ", "), "dossier_id", controlIndexes...)
 	// The key is all there is to a list's row: on SQLite the table is its key's B-tree alone.
 	withoutRowID := ""
@@ -227,7 +252,7 @@ func (v ProcessControlView) Migrate(ctx context.Context, db *sql.DB, d engine.Di
 			list TEXT NOT NULL,
 			key TEXT NOT NULL,
 			dossier_id TEXT NOT NULL,
-			PRIMARY KEY (list, key, dossier_id))`+withoutRowID)
+			PRIMARY KEY (list, key, dossier_id))`+withoutRowID, v.lateCountsTable(d))
 	// seq is the stream version of the event that made the handover, so rows sort in the dossier's
 	// order and a replayed event cannot add a second row. Handovers and notes are read by dossier
 	// only, through their key: on SQLite each table is its key's B-tree alone (WITHOUT ROWID), where
@@ -293,7 +318,7 @@ func (v ProcessControlView) Apply(ctx context.Context, tx *sql.Tx, batch engine.
 // a dossier whose first event is in the batch has no rows yet, and any other dossier not held is
 // read back, since Flush forgets dossiers.
 func (v ProcessControlView) NewFold(fresh bool) engine.Fold {
-	return &controlFold{view: v, held: map[string]*controlDossier{}}
+	return &controlFold{view: v, cal: v.calendar(), held: map[string]*controlDossier{}, lateCounts: lateCountChanges{}}
 }
 
 // controlDossier is what a fold holds of one dossier: its summary row and its handover log — the
@@ -304,18 +329,25 @@ type controlDossier struct {
 	written summaryRow // the summary row as the table holds it, when stored
 	log     handoverLog
 	late    lateKeys // the dossier's rows in control_late as the table holds them
-	stored  bool     // the table holds the summary row
-	dirty   bool     // changed since the last flush
-	touched int      // the fold's event count when an event last moved the dossier
+	// overruns are the dossier's steps that ended late; counted is what the late dashboard's
+	// counters hold for it (control_late_counts).
+	overruns []overrunStep
+	counted  lateCounted
+	stored   bool // the table holds the summary row
+	dirty    bool // changed since the last flush
+	touched  int  // the fold's event count when an event last moved the dossier
 }
 
 // controlFold holds the dossiers moving in the log across the batches folded since the last flush.
 type controlFold struct {
-	view  ProcessControlView
-	held  map[string]*controlDossier
-	rows  int               // summary rows, handovers and notes held: what the engine's budget counts
-	dirty []*controlDossier // in the order first changed, so a replay writes rows in the same order
-	added int               // events folded so far
+	view ProcessControlView
+	cal  *calendar.Calendar
+	held map[string]*controlDossier
+	// lateCounts are the late dashboard's counters' changes since the last flush.
+	lateCounts lateCountChanges
+	rows       int               // summary rows, handovers and notes held: what the engine's budget counts
+	dirty      []*controlDossier // in the order first changed, so a replay writes rows in the same order
+	added      int               // events folded so far
 }
 
 func (f *controlFold) Held() int { return f.rows }
@@ -375,18 +407,26 @@ func (f *controlFold) load(ctx context.Context, q engine.Querier, dialect engine
 			byID[d.row.DossierID], args[i] = d, d.row.DossierID
 		}
 		in := placeholders(dialect, len(chunk), 1, 1)
-		rows, err := q.QueryContext(ctx, `SELECT `+columnList(controlColumns, "")+` FROM `+f.view.dossiers()+` WHERE dossier_id IN (`+in+`)`, args...)
+		rows, err := q.QueryContext(ctx, `SELECT `+columnList(controlColumns, "")+`, overrun_steps FROM `+f.view.dossiers()+` WHERE dossier_id IN (`+in+`)`, args...)
 		if err != nil {
 			return err
 		}
-		list, err := scanSummaryColumns(rows, controlColumns, nil)
+		var overruns []sql.NullString
+		list, err := scanSummaryColumns(rows, controlColumns, func() []any {
+			overruns = append(overruns, sql.NullString{})
+			return []any{&overruns[len(overruns)-1]}
+		})
 		if err != nil {
 			return err
 		}
-		for _, r := range list {
+		for i, r := range list {
 			d := byID[r.DossierID]
 			d.row, d.written, d.stored = r, r, true
 			d.late = d.row.lateKeys()
+			if d.overruns, err = parseOverrunColumn(overruns[i]); err != nil {
+				return err
+			}
+			d.counted = lateCountedOf(&d.row, d.overruns)
 		}
 		rows, err = q.QueryContext(ctx, `SELECT h.`+strings.Join(handoverColumnNames, ", h.")+` FROM `+f.view.handovers()+` h
 			WHERE h.dossier_id IN (`+in+`) AND ((h.kind = '`+HandoverPart+`' AND h.ended_at IS NULL)
@@ -418,7 +458,7 @@ func (f *controlFold) Flush(ctx context.Context, tx *sql.Tx, batch engine.Batch)
 	if err := f.write(ctx, tx, batch); err != nil {
 		return err
 	}
-	f.rows = 0
+	f.rows, f.lateCounts = 0, lateCountChanges{}
 	for id, d := range f.held {
 		if !d.row.ClosedAt.IsZero() || f.added-d.touched > foldForgetAfter {
 			delete(f.held, id)
@@ -441,8 +481,9 @@ func (f *controlFold) Flush(ctx context.Context, tx *sql.Tx, batch engine.Batch)
 	return nil
 }
 
-// controlSummaryColumns are the columns a summary row is written with.
-var controlSummaryColumns = strings.Split(columnList(controlColumns, ""), ", ")
+// controlSummaryColumns are the columns a summary row is written with: the summary's, then the
+// dossier's overrun steps.
+var controlSummaryColumns = append(strings.Split(columnList(controlColumns, ""), ", "), "overrun_steps")
 
 var lateColumnNames = []string{"list", "key", "dossier_id"}
 
@@ -452,11 +493,22 @@ var noteColumnNames = []string{"dossier_id", "version", "seq", "at", "kind", "pa
 func (f *controlFold) write(ctx context.Context, tx *sql.Tx, batch engine.Batch) error {
 	var freshRows, storedRows, freshHandovers, endedHandovers, notes, lateIn, lateOut [][]any
 	for _, d := range f.dirty {
+		overran := d.noteOverruns(f.cal)
+		if counted := lateCountedOf(&d.row, d.overruns); !counted.equal(d.counted) {
+			f.lateCounts.count(d.counted, -1)
+			f.lateCounts.count(counted, 1)
+			d.counted = counted
+		}
 		// A stored row no event changed — the dossier moved by an appraisal, a signature, a
 		// rating after its return (read back for it), a payment (not a column here) — is not
-		// written again, nor are its lists (a function of the row). Struct equality can only
-		// err towards writing: the same instant in another location compares unequal.
-		if !d.stored || d.row != d.written {
+		// written again, nor are its lists (a function of the row), unless a step of it ended
+		// late. Struct equality can only err towards writing: the same instant in another
+		// location compares unequal.
+		if !d.stored || d.row != d.written || overran {
+			overruns, err := overrunColumn(d.overruns)
+			if err != nil {
+				return err
+			}
 			keys := d.row.lateKeys()
 			for i, key := range keys {
 				if key == d.late[i] {
@@ -471,9 +523,9 @@ func (f *controlFold) write(ctx context.Context, tx *sql.Tx, batch engine.Batch)
 			}
 			d.late = keys
 			if d.stored {
-				storedRows = append(storedRows, d.row.valuesOf(controlColumns))
+				storedRows = append(storedRows, append(d.row.valuesOf(controlColumns), overruns))
 			} else {
-				freshRows = append(freshRows, d.row.valuesOf(controlColumns))
+				freshRows = append(freshRows, append(d.row.valuesOf(controlColumns), overruns))
 			}
 			d.written = d.row
 		}
@@ -526,7 +578,10 @@ func (f *controlFold) write(ctx context.Context, tx *sql.Tx, batch engine.Batch)
 			return err
 		}
 	}
-	return insertNewRows(ctx, tx, batch, f.view.late(), lateColumnNames, lateIn, `ON CONFLICT (list, key, dossier_id) DO NOTHING`)
+	if err := insertNewRows(ctx, tx, batch, f.view.late(), lateColumnNames, lateIn, `ON CONFLICT (list, key, dossier_id) DO NOTHING`); err != nil {
+		return err
+	}
+	return f.view.writeLateCounts(ctx, tx, batch, f.lateCounts)
 }
 
 // handoverRow is one line of a dossier's handover log.

@@ -17,9 +17,10 @@ import (
 // The late-dossier dashboard is a query over the process-control tables (ProcessControlView): the
 // same handovers that make each dossier's control sheet say which step, unit and official overran.
 // Each of its lists is a range of control_late's key — the dossiers in it, each at its place —
-// read one page at a time; its summaries count those sets in SQL — the open
-// dossiers overdue now, the dossiers resolved late and the apologies issued in the period — never
-// the history.
+// read one page at a time. Its summaries of the period — the dossiers resolved late, the apologies
+// issued, the steps of those late dossiers that overran — sum the fold's day, month and year
+// counters (control_late_counts, late_counts.go); those of the open dossiers overdue now are
+// counted over that set, a snapshot of the open dossiers. Neither reads the history.
 
 // LateFilter selects what the late-dossier dashboard shows.
 type LateFilter struct {
@@ -48,12 +49,15 @@ var LateLists = []string{LateListOpenOverdue, LateListResolvedLate, LateListDueS
 
 // LateDashboard counts late dossiers and who made them late, with the first page of each list.
 type LateDashboard struct {
-	Agency              string               `json:"agency,omitempty"`
-	Period              Period               `json:"period"`
-	Now                 time.Time            `json:"now"`
-	DueWithinDays       int                  `json:"due_within_days"`
-	DueBy               time.Time            `json:"due_by"`
-	OverrunMeasuredWith string               `json:"overrun_measured_with"` // calendar version used for working hours
+	Agency        string    `json:"agency,omitempty"`
+	Period        Period    `json:"period"`
+	Now           time.Time `json:"now"`
+	DueWithinDays int       `json:"due_within_days"`
+	DueBy         time.Time `json:"due_by"`
+	// OverrunMeasuredWith is the calendar version the lists' working hours and the open dossiers'
+	// overrun are measured with, now; the overrun of the dossiers resolved late in the period was
+	// measured as each step ended, with the calendar the read model folded it with (docs/projections.md).
+	OverrunMeasuredWith string               `json:"overrun_measured_with"`
 	OpenOverdue         Page[LateDossier]    `json:"open_overdue"`
 	ResolvedLate        Page[LateDossier]    `json:"resolved_late"`
 	DueSoon             Page[DueDossier]     `json:"due_soon"`
@@ -211,6 +215,13 @@ func lateConditions(list string, f LateFilter, dueBy time.Time) conditions {
 	var c conditions
 	c.add("l.list = ?", list)
 	lateRanges[list](&c, f, dueBy)
+	lateFilters(&c, f)
+	return c
+}
+
+// lateFilters keeps the dossiers (summary rows, alias d) f's agency scope, receiving unit,
+// procedure and field select.
+func lateFilters(c *conditions, f LateFilter) {
 	c.agency("d", f.Agency)
 	if f.Unit != "" {
 		c.add("d.receiving_unit = ?", f.Unit)
@@ -221,7 +232,6 @@ func lateConditions(list string, f LateFilter, dueBy time.Time) conditions {
 	if f.Field != "" {
 		c.add("d.field_code = ?", f.Field)
 	}
-	return c
 }
 
 // ErrNoSuchList is a list the late dashboard does not have.
@@ -234,12 +244,12 @@ type lateRow struct {
 }
 
 // latePage reads one page of the list.
-func latePage(ctx context.Context, db *sql.DB, list string, f LateFilter, dueBy time.Time, req PageRequest) (Page[lateRow], error) {
-	c := lateConditions(list, f, dueBy)
-	var total int
-	if err := db.QueryRowContext(ctx, `SELECT COUNT(*)`+lateFrom(db)+c.where(), c.args...).Scan(&total); err != nil {
+func latePage(ctx context.Context, db *sql.DB, list string, f LateFilter, dueBy time.Time, req PageRequest, totals *lateTotals) (Page[lateRow], error) {
+	total, err := lateListTotal(ctx, db, list, f, dueBy, totals)
+	if err != nil {
 		return Page[lateRow]{}, err
 	}
+	c := lateConditions(list, f, dueBy)
 	if req.After != nil {
 		if len(req.After) != 2 {
 			return Page[lateRow]{}, ErrBadCursor
@@ -283,11 +293,16 @@ func pageOf[T any](rows Page[lateRow], item func(lateRow) T) Page[T] {
 // DueDossier, ApologyEntry or LateAcceptance. ErrNoSuchList for another name, ErrBadCursor for
 // a cursor another list handed out.
 func LateListPage(ctx context.Context, db *sql.DB, name string, f LateFilter, cal *calendar.Calendar, req PageRequest) (any, error) {
+	return lateListPage(ctx, db, name, f, cal, req, nil)
+}
+
+// lateListPage is LateListPage with the counters' totals of the period when the caller has them.
+func lateListPage(ctx context.Context, db *sql.DB, name string, f LateFilter, cal *calendar.Calendar, req PageRequest, totals *lateTotals) (any, error) {
 	if lateRanges[name] == nil {
 		return nil, ErrNoSuchList
 	}
 	dueBy := cal.AddWorkingDays(f.Now, f.DueWithinDays)
-	rows, err := latePage(ctx, db, name, f, dueBy, req)
+	rows, err := latePage(ctx, db, name, f, dueBy, req, totals)
 	if err != nil {
 		return nil, err
 	}
@@ -331,8 +346,12 @@ func LateDashboardOf(ctx context.Context, db *sql.DB, f LateFilter, cal *calenda
 		Agency: f.Agency.Agency(), Period: f.Period, Now: f.Now, DueWithinDays: f.DueWithinDays, DueBy: cal.AddWorkingDays(f.Now, f.DueWithinDays),
 		OverrunMeasuredWith: cal.Version(),
 	}
+	totals, err := dash.summarise(ctx, db, f, cal)
+	if err != nil {
+		return LateDashboard{}, err
+	}
 	for _, name := range LateLists {
-		page, err := LateListPage(ctx, db, name, f, cal, req)
+		page, err := lateListPage(ctx, db, name, f, cal, req, totals)
 		if err != nil {
 			return LateDashboard{}, err
 		}
@@ -350,9 +369,6 @@ func LateDashboardOf(ctx context.Context, db *sql.DB, f LateFilter, cal *calenda
 		case Page[LateAcceptance]:
 			dash.LateAcceptances = p
 		}
-	}
-	if err := dash.summarise(ctx, db, f, cal); err != nil {
-		return LateDashboard{}, err
 	}
 	return dash, nil
 }
@@ -424,104 +440,84 @@ func lateDossiers(ctx context.Context, db *sql.DB, rows Page[lateRow], resolved 
 	}), nil
 }
 
-// summarise fills the dashboard's summaries: counts grouped in SQL over the open overdue
-// dossiers, those resolved late and the apologies of the period, and the overrun steps of the
-// late dossiers (their working hours measured here, with the calendar in force), at most
-// LateGroupLimit units and officials with a line for the others.
-func (dash *LateDashboard) summarise(ctx context.Context, db *sql.DB, f LateFilter, cal *calendar.Calendar) error {
+// summarise fills the dashboard's summaries: the period's — dossiers resolved late, apologies,
+// the overrun steps of the dossiers resolved late — summed from the counters (periodCounts), and
+// the open overdue dossiers' — counted in SQL over the open set, their overrun steps measured here
+// at now with the calendar in force —, at most LateGroupLimit units and officials with a line for
+// the others.
+// It returns the counters' totals of the period's lists.
+func (dash *LateDashboard) summarise(ctx context.Context, db *sql.DB, f LateFilter, cal *calendar.Calendar) (*lateTotals, error) {
 	agencies, procedures, fields := groups[LateGroup]{}, groups[LateGroup]{}, groups[LateGroup]{}
 	units, officials := groups[OverrunGroup]{}, groups[OverrunGroup]{}
 	lateGroup := func(key, name string) *LateGroup { return &LateGroup{Key: key, Name: name} }
 	overrunGroup := func(key, name string) *OverrunGroup { return &OverrunGroup{Key: key, Name: name} }
-	for _, set := range []struct {
-		list  string
-		count func(*LateGroup, int)
-	}{
-		{LateListOpenOverdue, func(g *LateGroup, n int) { g.OpenOverdue += n }},
-		{LateListResolvedLate, func(g *LateGroup, n int) { g.ResolvedLate += n }},
-		{LateListApologies, func(g *LateGroup, n int) { g.Apologies += n }},
-	} {
-		c := lateConditions(set.list, f, dash.DueBy)
-		rows, err := db.QueryContext(ctx, `SELECT d.competent_agency, d.procedure_code, MAX(d.procedure_name), d.field_code, MAX(d.field_name), COUNT(*)`+
-			lateFrom(db)+c.where()+` GROUP BY d.competent_agency, d.procedure_code, d.field_code`, c.args...)
-		if err != nil {
-			return err
+	// The open overdue dossiers by line and by the unit holding them, in one pass over the set.
+	c := lateConditions(LateListOpenOverdue, f, dash.DueBy)
+	rows, err := db.QueryContext(ctx, `SELECT d.competent_agency, d.procedure_code, MAX(d.procedure_name), d.field_code, MAX(d.field_name),
+		d.holder_unit, COUNT(*)`+lateFrom(db)+c.where()+` GROUP BY d.competent_agency, d.procedure_code, d.field_code, d.holder_unit`, c.args...)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var agency, procedure, procedureName, field, fieldName, holder string
+		var n int
+		if err := rows.Scan(&agency, &procedure, &procedureName, &field, &fieldName, &holder, &n); err != nil {
+			rows.Close()
+			return nil, err
 		}
-		for rows.Next() {
-			var agency, procedure, procedureName, field, fieldName string
-			var n int
-			if err := rows.Scan(&agency, &procedure, &procedureName, &field, &fieldName, &n); err != nil {
-				rows.Close()
-				return err
-			}
-			set.count(agencies.get(agency, "", lateGroup), n)
-			set.count(procedures.get(procedure, procedureName, lateGroup), n)
-			set.count(fields.get(field, fieldName, lateGroup), n)
-		}
-		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
-			return err
-		}
+		agencies.get(agency, "", lateGroup).OpenOverdue += n
+		p := procedures.get(procedure, procedureName, lateGroup)
+		p.OpenOverdue, p.Name = p.OpenOverdue+n, max(p.Name, procedureName)
+		g := fields.get(field, fieldName, lateGroup)
+		g.OpenOverdue, g.Name = g.OpenOverdue+n, max(g.Name, fieldName)
+		units.get(holder, "", overrunGroup).HoldingOverdue += n
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return nil, err
+	}
+	totals, err := periodCounts(ctx, db, f, agencies, procedures, fields, units, officials)
+	if err != nil {
+		return nil, err
 	}
 	dash.ByAgency, dash.ByProcedure, dash.ByField = agencies.sorted(), procedures.sorted(), fields.sorted()
 
-	c := lateConditions(LateListOpenOverdue, f, dash.DueBy)
-	rows, err := db.QueryContext(ctx, `SELECT d.holder_unit, COUNT(*)`+lateFrom(db)+c.where()+` GROUP BY d.holder_unit`, c.args...)
+	// The open overdue dossiers' overrun is measured at now, step by step, with the calendar in
+	// force (holidays, swapped working days, the working-day hours), which SQL does not have: their
+	// steps are streamed — the group's keys and the two times, nothing else — and summed per unit
+	// and official, so memory grows with the staff in scope, never with the steps; the answer is
+	// capped below.
+	c.add("h.deadline IS NOT NULL AND (h.ended_at > h.deadline OR (h.ended_at IS NULL AND h.deadline < ?))", sqlTime(f.Now))
+	// The responsible official (Handover.Responsible): the one the step was handed to, else the
+	// one who ended it.
+	rows, err = db.QueryContext(ctx, `SELECT h.to_unit,
+		CASE WHEN h.to_official_id <> '' THEN h.to_official_id ELSE COALESCE(h.ended_by_id, '') END,
+		CASE WHEN h.to_official_id <> '' THEN h.to_official_name ELSE COALESCE(h.ended_by_name, '') END,
+		h.deadline, h.ended_at`+lateFrom(db)+` JOIN control_handovers h ON h.dossier_id = d.dossier_id`+c.where(), c.args...)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for rows.Next() {
-		var unit string
-		var n int
-		if err := rows.Scan(&unit, &n); err != nil {
+		var unit, officialID, officialName string
+		var deadline, ended sql.NullString
+		if err := rows.Scan(&unit, &officialID, &officialName, &deadline, &ended); err != nil {
 			rows.Close()
-			return err
+			return nil, err
 		}
-		units.get(unit, "", overrunGroup).HoldingOverdue += n
+		hours := workingHours(cal, parseSQLTime(deadline), firstNonZeroTime(parseSQLTime(ended), f.Now))
+		u := units.get(unit, "", overrunGroup)
+		u.OverrunSteps++
+		u.OverrunHours += hours
+		if officialID != "" {
+			o := officials.get(officialID, officialName, overrunGroup)
+			o.OverrunSteps++
+			o.OverrunHours += hours
+		}
 	}
 	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
-		return err
-	}
-
-	// The overrun's working hours are measured step by step with the calendar in force (holidays,
-	// swapped working days, the working-day hours), which SQL does not have: the steps are streamed
-	// — the group's keys and the two times, nothing else — and summed per unit and official, so
-	// memory grows with the staff in scope, never with the steps; the answer is capped below.
-	now := sqlTime(f.Now)
-	for _, list := range []string{LateListOpenOverdue, LateListResolvedLate} {
-		c := lateConditions(list, f, dash.DueBy)
-		c.add("h.deadline IS NOT NULL AND (h.ended_at > h.deadline OR (h.ended_at IS NULL AND h.deadline < ?))", now)
-		// The responsible official (Handover.Responsible): the one the step was handed to, else
-		// the one who ended it.
-		rows, err := db.QueryContext(ctx, `SELECT h.to_unit,
-			CASE WHEN h.to_official_id <> '' THEN h.to_official_id ELSE COALESCE(h.ended_by_id, '') END,
-			CASE WHEN h.to_official_id <> '' THEN h.to_official_name ELSE COALESCE(h.ended_by_name, '') END,
-			h.deadline, h.ended_at`+lateFrom(db)+` JOIN control_handovers h ON h.dossier_id = d.dossier_id`+c.where(), c.args...)
-		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			var unit, officialID, officialName string
-			var deadline, ended sql.NullString
-			if err := rows.Scan(&unit, &officialID, &officialName, &deadline, &ended); err != nil {
-				rows.Close()
-				return err
-			}
-			hours := workingHours(cal, parseSQLTime(deadline), firstNonZeroTime(parseSQLTime(ended), f.Now))
-			u := units.get(unit, "", overrunGroup)
-			u.OverrunSteps++
-			u.OverrunHours += hours
-			if officialID != "" {
-				o := officials.get(officialID, officialName, overrunGroup)
-				o.OverrunSteps++
-				o.OverrunHours += hours
-			}
-		}
-		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
-			return err
-		}
+		return nil, err
 	}
 	dash.ByUnit, dash.ByOfficial = overrunLines(units, LateGroupLimit), overrunLines(officials, LateGroupLimit)
-	return nil
+	return &totals, nil
 }
 
 // LateGroupLimit caps the dashboard's lines by unit and by official, as SatisfactionGroupLimit

@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 
+	"github.com/motcua/motcua/domain"
 	"github.com/motcua/motcua/domain/calendar"
 	"github.com/motcua/motcua/engine"
 	"github.com/motcua/motcua/eventstore/postgres"
@@ -51,6 +52,18 @@ func TestLateDashboardOnPostgreSQLReadsNoSummaryOutsideItsLists(t *testing.T) {
 		`, every); err != nil {
 		t.Fatal(err)
 	}
+	// The counters the fold would have written for the resolved-late list: its dossiers by the
+	// Vietnam day and month of their resolution.
+	if _, err := b.db.ExecContext(ctx, `INSERT INTO control_late_counts (scope, span, period_start, competent_agency, receiving_unit,
+			field_code, procedure_code, unit, official_id, procedure_name, field_name, official_name, resolved_late)
+		SELECT '*', span, period_start, competent_agency, receiving_unit, field_code, procedure_code, '', '', '', '', '', COUNT(*)
+		FROM (SELECT d.*, s.span, CASE s.span WHEN 'day' THEN to_char(l.key::timestamp + interval '7 hours', 'YYYY-MM-DD')
+				ELSE to_char(l.key::timestamp + interval '7 hours', 'YYYY-MM') || '-01' END AS period_start
+			FROM control_late l JOIN control_dossiers d ON d.dossier_id = l.dossier_id, (VALUES ('day'), ('month')) AS s(span)
+			WHERE l.list = 'resolved_late') resolved
+		GROUP BY span, period_start, competent_agency, receiving_unit, field_code, procedure_code`); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := b.db.ExecContext(ctx, `ANALYZE control_dossiers; ANALYZE control_late`); err != nil {
 		t.Fatal(err)
 	}
@@ -66,14 +79,14 @@ func TestLateDashboardOnPostgreSQLReadsNoSummaryOutsideItsLists(t *testing.T) {
 	db := stdlib.OpenDBFromPool(pool)
 	t.Cleanup(func() { db.Close() })
 	filter := projections.LateFilter{Agency: projections.AllAgencies(), Now: now,
-		Period: projections.Period{From: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), To: now}}
+		Period: projections.Period{From: time.Date(2026, 1, 1, 0, 0, 0, 0, domain.VietnamTime), To: time.Date(2026, 6, 1, 0, 0, 0, 0, domain.VietnamTime)}}
 	dash, err := projections.LateDashboardOf(ctx, db, filter, calendar.Default(), projections.PageRequest{Limit: 20})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var overdue, resolvedLate int
 	if err := b.db.QueryRowContext(ctx, `SELECT COUNT(*) FILTER (WHERE list = 'open_overdue'), COUNT(*) FILTER (WHERE list = 'resolved_late' AND key < $1)
-		FROM control_late`, now.Format(time.RFC3339)).Scan(&overdue, &resolvedLate); err != nil {
+		FROM control_late`, filter.Period.To.UTC().Format("2006-01-02T15:04:05.000000Z")).Scan(&overdue, &resolvedLate); err != nil {
 		t.Fatal(err)
 	}
 	if overdue < 300 || resolvedLate < 300 {

@@ -176,6 +176,7 @@ func runBenchReads(ctx context.Context, args []string, stdout, stderr io.Writer)
 	year := "?from=" + yearAgo + "&to=" + today.Format(time.DateOnly)
 	screens := []screen{
 		{"late dashboard `GET /api/v1/dashboards/late`", "/api/v1/dashboards/late", inspector, false},
+		{"late dashboard, one year", "/api/v1/dashboards/late" + year, inspector, false},
 		{"II.06a report, one year, all agencies `GET /api/v1/reports/resolution`", "/api/v1/reports/resolution" + year, inspector, false},
 		{"satisfaction statistics, default period `GET /api/v1/statistics/satisfaction`", "/api/v1/statistics/satisfaction", inspector, false},
 		{"satisfaction statistics, one year", "/api/v1/statistics/satisfaction" + year, inspector, false},

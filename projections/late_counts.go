@@ -1,0 +1,506 @@
+package projections
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/motcua/motcua/domain/calendar"
+	"github.com/motcua/motcua/engine"
+)
+
+// The late dashboard's summaries of a period — the dossiers resolved late and the apologies issued
+// in it, and the steps of those late dossiers that overran, by unit and by official — are read
+// from counters process control's fold keeps, so that a year's summaries read rows in proportion
+// to its lines and its calendar, never to the late dossiers (docs/projections.md, "The late
+// dashboard's grain"). They have the shape of the II.06a counters (resolution_report.go): a scope
+// (every agency's, or one agency's: the dossiers it received or decides), a span (a Vietnam civil
+// day, month or year) and its first day, then the line: the competent agency, the receiving unit,
+// the field and the procedure — every filter the dashboard takes —, and for the overrun the unit
+// the step was handed to and its responsible official.
+
+// lateCountKeyColumns key a row of control_late_counts. A row with no unit and no official counts
+// dossiers (resolved late, apologies); the others count overrunning steps.
+var lateCountKeyColumns = []string{"scope", "span", "period_start", "competent_agency", "receiving_unit", "field_code", "procedure_code",
+	"unit", "official_id"}
+
+// lateCountNameColumns name a row's line: the latest names written (the greatest, so that any order of
+// folding gives the same table).
+var lateCountNameColumns = []string{"procedure_name", "field_name", "official_name"}
+
+// lateCountColumns are a row's counters: overrun hours are kept in hundredths, as each step's
+// overrun is rounded (workingHours), so that sums are exact.
+var lateCountColumns = []string{"resolved_late", "apologies", "late_acceptances", "overrun_steps", "overrun_centihours"}
+
+func (v ProcessControlView) lateCounts() string { return v.Prefix + "control_late_counts" }
+
+// lateCountsTable creates the counters: a summary reads ranges of the key (scope, span,
+// period_start), so no secondary index.
+func (v ProcessControlView) lateCountsTable(d engine.Dialect) string {
+	var defs []string
+	for _, c := range lateCountKeyColumns {
+		defs = append(defs, c+" TEXT NOT NULL")
+	}
+	for _, c := range lateCountNameColumns {
+		defs = append(defs, c+" TEXT NOT NULL")
+	}
+	for _, c := range lateCountColumns {
+		defs = append(defs, c+" BIGINT NOT NULL DEFAULT 0")
+	}
+	return createKeyTable(d, v.lateCounts(), strings.Join(defs, ", ")+", PRIMARY KEY ("+strings.Join(lateCountKeyColumns, ", ")+")")
+}
+
+// overrunStep is a step of a dossier that ended after its deadline: the unit it was handed to, its
+// responsible official (Handover.Responsible), and its overrun in hundredths of a working hour,
+// measured when the fold saw it end. A dossier's are kept on its summary row (overrun_steps), so
+// the fold knows what the counters hold for it without reading its handovers.
+type overrunStep struct {
+	Seq          int64  `json:"s"`
+	Unit         string `json:"u"`
+	OfficialID   string `json:"o,omitempty"`
+	OfficialName string `json:"n,omitempty"`
+	Centihours   int64  `json:"h"`
+}
+
+// overrunOf returns the overrun of a handover that ended after its deadline, measured with cal;
+// false for one that did not.
+func overrunOf(h *handoverRow, cal *calendar.Calendar) (overrunStep, bool) {
+	deadline, ended := exactTime(h.deadline), exactTime(h.endedAt)
+	if deadline.IsZero() || ended.IsZero() || !ended.After(deadline) {
+		return overrunStep{}, false
+	}
+	s := overrunStep{Seq: h.seq, Unit: h.toUnit, OfficialID: h.toID, OfficialName: h.toName,
+		Centihours: int64(math.Round(cal.WorkingTimeBetween(deadline, ended).Hours() * 100))}
+	if s.OfficialID == "" {
+		s.OfficialID, s.OfficialName = h.endedByID, h.endedByName
+	}
+	return s, true
+}
+
+// noteOverruns records, from the handovers added or changed since the last flush, the dossier's
+// steps that ended late (a correction may rename a step's unit or official after it ended); it
+// reports whether the list changed.
+func (d *controlDossier) noteOverruns(cal *calendar.Calendar) bool {
+	changed := false
+	for _, h := range d.log.rows {
+		if h.stored && !h.changed {
+			continue
+		}
+		s, late := overrunOf(h, cal)
+		if !late {
+			continue
+		}
+		i := slices.IndexFunc(d.overruns, func(o overrunStep) bool { return o.Seq == s.Seq })
+		switch {
+		case i < 0:
+			d.overruns = append(d.overruns, s)
+			slices.SortFunc(d.overruns, func(a, b overrunStep) int { return int(a.Seq - b.Seq) })
+		case d.overruns[i] == s:
+			continue
+		default:
+			d.overruns[i] = s
+		}
+		changed = true
+	}
+	return changed
+}
+
+// overrunColumn is the value of the summary's overrun_steps column: NULL when none.
+func overrunColumn(steps []overrunStep) (sql.NullString, error) {
+	if len(steps) == 0 {
+		return sql.NullString{}, nil
+	}
+	text, err := json.Marshal(steps)
+	return sql.NullString{String: string(text), Valid: true}, err
+}
+
+func parseOverrunColumn(text sql.NullString) ([]overrunStep, error) {
+	if !text.Valid || text.String == "" {
+		return nil, nil
+	}
+	var steps []overrunStep
+	if err := json.Unmarshal([]byte(text.String), &steps); err != nil {
+		return nil, fmt.Errorf("process control: overrun steps %q: %w", text.String, err)
+	}
+	return steps, nil
+}
+
+// lateLine is the line a dossier's late counts are filed under: the summary row's, as it stands.
+type lateLine struct {
+	CompetentAgency, ReceivingUnit, FieldCode, ProcedureCode string
+	ProcedureName, FieldName                                 string
+}
+
+// lateCounted is what the counters hold for one dossier: a function of its summary row and its
+// overrun steps. The counts follow the row — a succession or a corrected procedure moves them to
+// the dossier's new line, as the dashboard's lists move it —, on the day it was resolved late
+// (its overrun steps with it), on the day of its apology, and on the day of its online submission
+// when that was answered (or withdrawn) after its acceptance deadline.
+type lateCounted struct {
+	line                                lateLine
+	resolvedLate, apology, lateAccepted bool
+	resolvedDay, apologyDay, submitted  civilDay
+	overruns                            []overrunStep
+}
+
+func lateCountedOf(r *summaryRow, overruns []overrunStep) lateCounted {
+	c := lateCounted{line: lateLine{CompetentAgency: r.CompetentAgency, ReceivingUnit: r.ReceivingUnit, FieldCode: r.FieldCode,
+		ProcedureCode: r.ProcedureCode, ProcedureName: r.ProcedureName, FieldName: r.FieldName}}
+	if judge(r.ResolvedAt, r.ResolvedDueDate) == VerdictLate {
+		// A copy: the fold changes the dossier's list in place as its steps end or are corrected,
+		// and what the counters hold must stay what was written.
+		c.resolvedLate, c.resolvedDay, c.overruns = true, dayOf(r.ResolvedAt), slices.Clone(overruns)
+	}
+	if !r.ApologyAt.IsZero() {
+		c.apology, c.apologyDay = true, dayOf(r.ApologyAt)
+	}
+	// As late_acceptances selects them (lateSets), less the ones not answered yet.
+	if answered := firstNonZeroTime(r.RespondedAt, r.WithdrawnAt); !r.SubmittedAt.IsZero() && !answered.IsZero() && answered.After(r.AcceptanceDeadline) {
+		c.lateAccepted, c.submitted = true, dayOf(r.SubmittedAt)
+	}
+	return c
+}
+
+func (c lateCounted) equal(o lateCounted) bool {
+	return c.line == o.line && c.resolvedLate == o.resolvedLate && c.apology == o.apology && c.lateAccepted == o.lateAccepted &&
+		c.resolvedDay == o.resolvedDay && c.apologyDay == o.apologyDay && c.submitted == o.submitted && slices.Equal(c.overruns, o.overruns)
+}
+
+// lateCountKey is a counter row's day and line, before its spans and scopes.
+type lateCountKey struct {
+	day                               civilDay
+	competent, receiving, field, proc string
+	unit, official                    string
+}
+
+// lateCountSums are a row's counters and names.
+type lateCountSums struct {
+	resolvedLate, apologies, lateAcceptances, steps, centihours int64
+	procedureName, fieldName, officialName                      string
+}
+
+func (s *lateCountSums) add(o *lateCountSums) {
+	s.resolvedLate += o.resolvedLate
+	s.apologies += o.apologies
+	s.lateAcceptances += o.lateAcceptances
+	s.steps += o.steps
+	s.centihours += o.centihours
+	s.procedureName, s.fieldName, s.officialName = max(s.procedureName, o.procedureName), max(s.fieldName, o.fieldName),
+		max(s.officialName, o.officialName)
+}
+
+// lateCountChanges are the counters' changes a fold holds until its flush.
+type lateCountChanges map[lateCountKey]*lateCountSums
+
+func (m lateCountChanges) at(k lateCountKey, l lateLine) *lateCountSums {
+	s := m[k]
+	if s == nil {
+		s = &lateCountSums{}
+		m[k] = s
+	}
+	s.procedureName, s.fieldName = max(s.procedureName, l.ProcedureName), max(s.fieldName, l.FieldName)
+	return s
+}
+
+// count adds (sign 1) or takes back (sign -1) what c counts.
+func (m lateCountChanges) count(c lateCounted, sign int64) {
+	l := c.line
+	if c.resolvedLate {
+		m.at(lateCountKey{day: c.resolvedDay, competent: l.CompetentAgency, receiving: l.ReceivingUnit, field: l.FieldCode, proc: l.ProcedureCode}, l).resolvedLate += sign
+		for _, s := range c.overruns {
+			sums := m.at(lateCountKey{day: c.resolvedDay, competent: l.CompetentAgency, receiving: l.ReceivingUnit, field: l.FieldCode,
+				proc: l.ProcedureCode, unit: s.Unit, official: s.OfficialID}, l)
+			sums.steps += sign
+			sums.centihours += sign * s.Centihours
+			sums.officialName = max(sums.officialName, s.OfficialName)
+		}
+	}
+	if c.apology {
+		m.at(lateCountKey{day: c.apologyDay, competent: l.CompetentAgency, receiving: l.ReceivingUnit, field: l.FieldCode, proc: l.ProcedureCode}, l).apologies += sign
+	}
+	if c.lateAccepted {
+		m.at(lateCountKey{day: c.submitted, competent: l.CompetentAgency, receiving: l.ReceivingUnit, field: l.FieldCode, proc: l.ProcedureCode}, l).lateAcceptances += sign
+	}
+}
+
+// lateCountRow keys a row of the table.
+type lateCountRow struct {
+	scope, span string
+	start       civilDay
+	key         lateCountKey // its day unused
+}
+
+func (r lateCountRow) values() []any {
+	k := r.key
+	return []any{r.scope, r.span, r.start.String(), k.competent, k.receiving, k.field, k.proc, k.unit, k.official}
+}
+
+// writeLateCounts adds the changes to the day, month and year rows they fall in, under every
+// agency and under the agencies that received and decide the dossiers, as increments in key order
+// (flushCounters does the same for II.06a, and says why).
+func (v ProcessControlView) writeLateCounts(ctx context.Context, tx *sql.Tx, b engine.Batch, changes lateCountChanges) error {
+	if len(changes) == 0 {
+		return nil
+	}
+	rows := make(map[lateCountRow]*lateCountSums, len(changes)*6)
+	for k, c := range changes {
+		line := k
+		line.day = 0
+		scopes := counterGroup{ReceivingUnit: k.receiving, CompetentAgency: k.competent}.scopes()
+		for _, span := range [3]struct {
+			span  string
+			start civilDay
+		}{{spanDay, k.day}, {spanMonth, k.day.monthStart()}, {spanYear, k.day.yearStart()}} {
+			for _, scope := range scopes {
+				r := lateCountRow{scope: scope, span: span.span, start: span.start, key: line}
+				sum := rows[r]
+				if sum == nil {
+					sum = &lateCountSums{}
+					rows[r] = sum
+				}
+				sum.add(c)
+			}
+		}
+	}
+	keys := make([]lateCountRow, 0, len(rows))
+	for r := range rows {
+		keys = append(keys, r)
+	}
+	sort.Slice(keys, func(i, j int) bool { return slices.Compare(keyStrings(keys[i]), keyStrings(keys[j])) < 0 })
+	values := make([][]any, len(keys))
+	for i, k := range keys {
+		s := rows[k]
+		values[i] = append(k.values(), s.procedureName, s.fieldName, s.officialName, s.resolvedLate, s.apologies, s.lateAcceptances, s.steps, s.centihours)
+	}
+	t := v.lateCounts()
+	sets := make([]string, 0, len(lateCountNameColumns)+len(lateCountColumns))
+	for _, c := range lateCountNameColumns {
+		sets = append(sets, c+" = CASE WHEN excluded."+c+" > "+t+"."+c+" THEN excluded."+c+" ELSE "+t+"."+c+" END")
+	}
+	for _, c := range lateCountColumns {
+		sets = append(sets, c+" = "+t+"."+c+" + excluded."+c)
+	}
+	columns := slices.Concat(lateCountKeyColumns, lateCountNameColumns, lateCountColumns)
+	// Never COPY: another transaction of the same rebuild may hold the same counter rows.
+	return insertRows(ctx, tx, b, t, columns, values, `ON CONFLICT (`+strings.Join(lateCountKeyColumns, ", ")+`) DO UPDATE SET `+strings.Join(sets, ", "))
+}
+
+func keyStrings(r lateCountRow) []string {
+	k := r.key
+	return []string{r.scope, r.span, r.start.String(), k.competent, k.receiving, k.field, k.proc, k.unit, k.official}
+}
+
+// The bounds standing for an unbounded period's ends: every counter row lies between them.
+var (
+	lateCountsSince = civilDayOf(1900, time.January, 1)
+	lateCountsUntil = civilDayOf(3000, time.January, 1)
+)
+
+// What lateCountsQuery's statement answers.
+type lateCountsAnswer int
+
+const (
+	lateCountsByLine   lateCountsAnswer = iota // the sums by competent agency, field, procedure, unit and official
+	lateCountsTotals                           // the dossiers resolved late, apologies and acceptances answered late, in all
+	lateCountsRowsRead                         // how many counter rows the sums read
+)
+
+// countersAnswer reports whether the counters answer for the period: its bounds are Vietnam
+// midnights, or unbounded — the counters are kept per Vietnam civil day.
+func countersAnswer(p Period) bool {
+	return (p.From.IsZero() || vietnamMidnight(p.From)) && (p.To.IsZero() || vietnamMidnight(p.To))
+}
+
+// lateCountsQuery returns the statement summing the counter rows of the period under f, and its
+// arguments; "" when the period is empty. The period's bounds must be Vietnam midnights, or
+// unbounded.
+func lateCountsQuery(table string, f LateFilter, answer lateCountsAnswer) (string, []any, error) {
+	if !countersAnswer(f.Period) {
+		return "", nil, fmt.Errorf("late dashboard: the period must run from a Vietnam midnight to another, got %v–%v", f.Period.From, f.Period.To)
+	}
+	from, to := lateCountsSince, lateCountsUntil
+	if !f.Period.From.IsZero() {
+		from = dayOf(f.Period.From)
+	}
+	if !f.Period.To.IsZero() {
+		to = dayOf(f.Period.To)
+	}
+	scope := allAgencies
+	if !f.Agency.All() {
+		scope = f.Agency.Agency() // no row's scope is empty: a scope of no agency reads nothing
+	}
+	var parts []string
+	var args []any
+	for _, r := range counterRanges(from, to) {
+		if r.before || r.from >= r.to {
+			continue
+		}
+		var c conditions
+		c.args = args
+		c.add("scope = ?", scope)
+		c.add("span = ?", r.span)
+		c.add("period_start >= ?", r.from.String())
+		c.add("period_start < ?", r.to.String())
+		if f.Unit != "" {
+			c.add("receiving_unit = ?", f.Unit)
+		}
+		if f.Procedure != "" {
+			c.add("procedure_code = ?", f.Procedure)
+		}
+		if f.Field != "" {
+			c.add("field_code = ?", f.Field)
+		}
+		switch answer {
+		case lateCountsRowsRead:
+			parts = append(parts, `SELECT COUNT(*) AS n FROM `+table+c.where())
+		case lateCountsTotals:
+			// The rows counting dossiers, not steps.
+			c.add("unit = ''")
+			c.add("official_id = ''")
+			parts = append(parts, `SELECT SUM(resolved_late) AS resolved_late, SUM(apologies) AS apologies, SUM(late_acceptances) AS late_acceptances FROM `+
+				table+c.where())
+		default:
+			parts = append(parts, `SELECT competent_agency, field_code, procedure_code, unit, official_id, MAX(procedure_name), MAX(field_name),
+			MAX(official_name), SUM(resolved_late), SUM(apologies), SUM(late_acceptances), SUM(overrun_steps), SUM(overrun_centihours) FROM `+table+c.where()+`
+			GROUP BY competent_agency, field_code, procedure_code, unit, official_id`)
+		}
+		args = c.args
+	}
+	switch {
+	case len(parts) == 0:
+		return "", nil, nil
+	case answer == lateCountsRowsRead:
+		return `SELECT SUM(n) FROM (` + strings.Join(parts, " UNION ALL ") + `) counted`, args, nil
+	case answer == lateCountsTotals:
+		return `SELECT COALESCE(SUM(resolved_late), 0), COALESCE(SUM(apologies), 0), COALESCE(SUM(late_acceptances), 0) FROM (` +
+			strings.Join(parts, " UNION ALL ") + `) summed`, args, nil
+	}
+	return strings.Join(parts, " UNION ALL "), args, nil
+}
+
+// lateTotals are the counters' totals of the period's lists.
+type lateTotals struct {
+	resolvedLate, apologies, lateAcceptances int
+}
+
+// periodTotals sums the counters' totals of the period under f.
+func periodTotals(ctx context.Context, db *sql.DB, f LateFilter) (lateTotals, error) {
+	var t lateTotals
+	if f.Agency.none() {
+		return t, nil
+	}
+	query, args, err := lateCountsQuery("control_late_counts", f, lateCountsTotals)
+	if err != nil || query == "" {
+		return t, err
+	}
+	err = db.QueryRowContext(ctx, query, args...).Scan(&t.resolvedLate, &t.apologies, &t.lateAcceptances)
+	return t, err
+}
+
+// lateListTotal counts the dossiers of the list under f: from the counters for the period's lists
+// — those resolved late, the apologies, the acceptances answered late and, counted over the
+// submissions not answered yet, those now past their deadline —, else over the list's range.
+// totals are the counters' totals when the caller has them (the dashboard's summaries read them),
+// else nil.
+func lateListTotal(ctx context.Context, db *sql.DB, list string, f LateFilter, dueBy time.Time, totals *lateTotals) (int, error) {
+	counted := list == LateListResolvedLate || list == LateListApologies || list == LateListLateAcceptances
+	if !counted || !countersAnswer(f.Period) {
+		c := lateConditions(list, f, dueBy)
+		var total int
+		err := db.QueryRowContext(ctx, `SELECT COUNT(*)`+lateFrom(db)+c.where(), c.args...).Scan(&total)
+		return total, err
+	}
+	if totals == nil {
+		t, err := periodTotals(ctx, db, f)
+		if err != nil {
+			return 0, err
+		}
+		totals = &t
+	}
+	switch list {
+	case LateListResolvedLate:
+		return totals.resolvedLate, nil
+	case LateListApologies:
+		return totals.apologies, nil
+	}
+	if f.Agency.none() {
+		return 0, nil
+	}
+	var c conditions
+	c.add("l.list = ?", lateSetPendingAcceptances)
+	c.within("l.key", f.Period)
+	c.add("d.acceptance_deadline < ?", sqlTime(f.Now))
+	lateFilters(&c, f)
+	var pending int
+	err := db.QueryRowContext(ctx, `SELECT COUNT(*)`+lateFrom(db)+c.where(), c.args...).Scan(&pending)
+	return totals.lateAcceptances + pending, err
+}
+
+// periodCounts adds the period's counts to the summaries — dossiers resolved late and apologies by
+// agency, procedure and field; the overrun steps of the dossiers resolved late by unit and
+// official — and returns the totals of the period's lists.
+func periodCounts(ctx context.Context, db *sql.DB, f LateFilter, agencies, procedures, fields groups[LateGroup], units, officials groups[OverrunGroup]) (lateTotals, error) {
+	var totals lateTotals
+	if f.Agency.none() {
+		return totals, nil
+	}
+	query, args, err := lateCountsQuery("control_late_counts", f, lateCountsByLine)
+	if err != nil || query == "" {
+		return totals, err
+	}
+	rows, err := db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return totals, err
+	}
+	defer rows.Close()
+	lateGroup := func(key, name string) *LateGroup { return &LateGroup{Key: key, Name: name} }
+	overrunGroup := func(key, name string) *OverrunGroup { return &OverrunGroup{Key: key, Name: name} }
+	// Hours are summed in hundredths, exact, per group.
+	unitHours, officialHours := map[string]int64{}, map[string]int64{}
+	for rows.Next() {
+		var agency, field, procedure, unit, official, procedureName, fieldName, officialName string
+		var resolvedLate, apologies, lateAcceptances, steps, centihours int64
+		if err := rows.Scan(&agency, &field, &procedure, &unit, &official, &procedureName, &fieldName, &officialName,
+			&resolvedLate, &apologies, &lateAcceptances, &steps, &centihours); err != nil {
+			return totals, err
+		}
+		totals.resolvedLate += int(resolvedLate)
+		totals.apologies += int(apologies)
+		totals.lateAcceptances += int(lateAcceptances)
+		if resolvedLate != 0 || apologies != 0 {
+			p, g := procedures.get(procedure, procedureName, lateGroup), fields.get(field, fieldName, lateGroup)
+			p.Name, g.Name = max(p.Name, procedureName), max(g.Name, fieldName)
+			for _, g := range []*LateGroup{agencies.get(agency, "", lateGroup), p, g} {
+				g.ResolvedLate += int(resolvedLate)
+				g.Apologies += int(apologies)
+			}
+		}
+		if steps == 0 {
+			continue
+		}
+		units.get(unit, "", overrunGroup).OverrunSteps += int(steps)
+		unitHours[unit] += centihours
+		if official != "" {
+			o := officials.get(official, officialName, overrunGroup)
+			o.OverrunSteps += int(steps)
+			o.Name = max(o.Name, officialName)
+			officialHours[official] += centihours
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return totals, err
+	}
+	for unit, h := range unitHours {
+		units[unit].OverrunHours += float64(h) / 100
+	}
+	for official, h := range officialHours {
+		officials[official].OverrunHours += float64(h) / 100
+	}
+	return totals, nil
+}

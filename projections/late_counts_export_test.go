@@ -1,0 +1,22 @@
+package projections
+
+import (
+	"context"
+	"database/sql"
+)
+
+// LateCounterRowsRead is how many counter rows the late dashboard's period summaries read under f.
+func LateCounterRowsRead(ctx context.Context, db *sql.DB, f LateFilter) (int, error) {
+	query, args, err := lateCountsQuery("control_late_counts", f, lateCountsRowsRead)
+	if err != nil {
+		return 0, err
+	}
+	var n sql.NullInt64
+	err = db.QueryRowContext(ctx, query, args...).Scan(&n)
+	return int(n.Int64), err
+}
+
+// LateCountsStatement is the statement the late dashboard's period summaries run under f.
+func LateCountsStatement(f LateFilter) (string, []any, error) {
+	return lateCountsQuery("control_late_counts", f, lateCountsByLine)
+}
