@@ -356,6 +356,11 @@ func lateCountsQuery(table string, f LateFilter, answer lateCountsAnswer) (strin
 		if f.Field != "" {
 			c.add("field_code = ?", f.Field)
 		}
+		// A range counterRanges reads in place of a cheaper month's or year's row is taken away.
+		sum := "SUM"
+		if r.less {
+			sum = "-SUM"
+		}
 		switch answer {
 		case lateCountsRowsRead:
 			parts = append(parts, `SELECT COUNT(*) AS n FROM `+table+c.where())
@@ -363,11 +368,12 @@ func lateCountsQuery(table string, f LateFilter, answer lateCountsAnswer) (strin
 			// The rows counting dossiers, not steps.
 			c.add("unit = ''")
 			c.add("official_id = ''")
-			parts = append(parts, `SELECT SUM(resolved_late) AS resolved_late, SUM(apologies) AS apologies, SUM(late_acceptances) AS late_acceptances FROM `+
+			parts = append(parts, `SELECT `+sum+`(resolved_late) AS resolved_late, `+sum+`(apologies) AS apologies, `+sum+`(late_acceptances) AS late_acceptances FROM `+
 				table+c.where())
 		default:
-			parts = append(parts, `SELECT competent_agency, field_code, procedure_code, unit, official_id, MAX(procedure_name), MAX(field_name),
-			MAX(official_name), SUM(resolved_late), SUM(apologies), SUM(late_acceptances), SUM(overrun_steps), SUM(overrun_centihours) FROM `+table+c.where()+`
+			parts = append(parts, `SELECT competent_agency, field_code, procedure_code, unit, official_id, MAX(procedure_name) AS procedure_name,
+			MAX(field_name) AS field_name, MAX(official_name) AS official_name, `+sum+`(resolved_late) AS resolved_late, `+sum+`(apologies) AS apologies,
+			`+sum+`(late_acceptances) AS late_acceptances, `+sum+`(overrun_steps) AS overrun_steps, `+sum+`(overrun_centihours) AS overrun_centihours FROM `+table+c.where()+`
 			GROUP BY competent_agency, field_code, procedure_code, unit, official_id`)
 		}
 		args = c.args
@@ -381,7 +387,11 @@ func lateCountsQuery(table string, f LateFilter, answer lateCountsAnswer) (strin
 		return `SELECT COALESCE(SUM(resolved_late), 0), COALESCE(SUM(apologies), 0), COALESCE(SUM(late_acceptances), 0) FROM (` +
 			strings.Join(parts, " UNION ALL ") + `) summed`, args, nil
 	}
-	return strings.Join(parts, " UNION ALL "), args, nil
+	// One line per group, net of the ranges taken away: a group whose days were all taken away
+	// again nets to nothing rather than showing as a line.
+	return `SELECT competent_agency, field_code, procedure_code, unit, official_id, MAX(procedure_name), MAX(field_name), MAX(official_name),
+		SUM(resolved_late), SUM(apologies), SUM(late_acceptances), SUM(overrun_steps), SUM(overrun_centihours) FROM (` +
+		strings.Join(parts, " UNION ALL ") + `) lines GROUP BY competent_agency, field_code, procedure_code, unit, official_id`, args, nil
 }
 
 // lateTotals are the counters' totals of the period's lists.
