@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/motcua/motcua/domain/calendar"
 	"github.com/motcua/motcua/engine"
 )
 
@@ -19,6 +20,22 @@ func All() []engine.Consumer {
 		CorrectionsView{},      // corrections of recorded data awaiting a decision, and decided
 		FeedbackView{},         // complaints and petitions (PAKN): the queue, the on-time dashboard, QĐ 766 group 5
 	}
+}
+
+// MeasuredWith returns consumers with the deployment's calendar given to the read models that
+// measure working time as they fold (process control: each step's overrun, for the late
+// dashboard's counters), so a node, a rebuild and an erasure measure as the deployment decides;
+// nil keeps the national calendar.
+func MeasuredWith(cal *calendar.Calendar, consumers []engine.Consumer) []engine.Consumer {
+	out := make([]engine.Consumer, len(consumers))
+	for i, c := range consumers {
+		if v, ok := c.(ProcessControlView); ok && cal != nil {
+			v.Calendar = cal
+			c = v
+		}
+		out[i] = c
+	}
+	return out
 }
 
 // retiredReadModels says, of each read model that is no more, what took its place: a rebuild

@@ -73,6 +73,7 @@ func runBenchReads(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return err
 	}
 	defer deployment.Close()
+	deployment.calendar = rules.calendar
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	app := commands.New(deployment.events.Sealed, rules.catalog, rules.calendar)
 	app.Rules, app.Logger = rules.rules, quiet

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"flag"
+	"github.com/motcua/motcua/domain/calendar"
 
 	"github.com/motcua/motcua/cmd/motcua/wiring"
 	"github.com/motcua/motcua/engine"
@@ -49,6 +50,9 @@ type deployment struct {
 	events *wiring.Events
 	// unlockSchema gives the schema lock back; nil unless held.
 	unlockSchema func()
+	// calendar is the deployment's working-day calendar (--calendar), which the read models that
+	// measure working time fold with (projections.MeasuredWith); nil for the national one.
+	calendar *calendar.Calendar
 }
 
 // releaseSchemaLock gives back the schema lock held since openDeployment (holdSchemaLock).

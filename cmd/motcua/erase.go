@@ -26,7 +26,7 @@ func personalDataEraser(deployment *deployment, logger *slog.Logger, keyed ...en
 		if err != nil || !erased {
 			return erased, err
 		}
-		rebuilder := &engine.Rebuilder{Store: store, DB: deployment.ProjectionDB, Dialect: deployment.Dialect(), Consumers: append(projections.All(), keyed...), Logger: logger}
+		rebuilder := &engine.Rebuilder{Store: store, DB: deployment.ProjectionDB, Dialect: deployment.Dialect(), Consumers: projections.MeasuredWith(deployment.calendar, append(projections.All(), keyed...)), Logger: logger}
 		if _, err := rebuilder.Run(ctx); err != nil {
 			return true, fmt.Errorf("the key is erased, but rebuilding the read models failed (run `motcua projections rebuild`): %w", err)
 		}

@@ -126,13 +126,19 @@ func runProjectionsRebuild(ctx context.Context, args []string, stdout, stderr io
 	storage := addStoreFlags(fs, storeURLUsage, "data directory (for sqlite stores)")
 	batch := fs.Int("batch", engine.DefaultRebuildBatch, "events read and applied per transaction")
 	foldBudget := fs.Int("fold-budget", engine.DefaultFoldBudget, "rows a read model folds in memory before it writes them (memory: one to a few KB a row)")
+	calendarFile := fs.String("calendar", "", "agency calendar file (JSON) layered over the Vietnamese default, as serve was given: the late dashboard's overrun hours are measured with it")
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cal, err := loadCalendar(*calendarFile)
+	if err != nil {
 		return err
 	}
 	selected, err := selectReadModels(storage.dataDir, fs.Args())
 	if err != nil {
 		return err
 	}
+	selected = projections.MeasuredWith(cal, selected)
 	// Read through the personal-data decorator, or the rebuilt read models would hold sealed applicants.
 	deployment, err := openDeployment(ctx, storage, openOptions{migrateStore: true, personalData: true})
 	if err != nil {

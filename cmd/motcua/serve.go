@@ -95,6 +95,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer deployment.Close()
+	deployment.calendar = rules.calendar
 	events := deployment.events
 	key, err := loadOrCreateTokenKey(storage.dataDir)
 	if err != nil {
@@ -271,7 +272,7 @@ func startFeeder(ctx context.Context, deployment *deployment, busURL string, log
 		transport.Close()
 		return nil, nil, err
 	}
-	consumers, names := projections.All(), projections.Names()
+	consumers, names := projections.MeasuredWith(deployment.calendar, projections.All()), projections.Names()
 	for _, c := range append(outbox.consumers(), more...) {
 		consumers, names = append(consumers, c), append(names, c.Name())
 	}
