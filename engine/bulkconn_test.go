@@ -5,13 +5,45 @@ import (
 	"database/sql"
 	"fmt"
 	"math/rand/v2"
+	"net/url"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/motcua/motcua/engine"
+	"github.com/motcua/motcua/eventstore/sqlite"
 	"github.com/motcua/motcua/projections"
 )
+
+// openSQLiteUnmapped opens a store and, on the same file, the read models' pool with mmap_size 0
+// — mapped, SQLite reads the test's small file without its page cache: at 1 M dossiers the read
+// models lie beyond the 2 GiB mapped — or, mapped, with the DSN's own.
+func openSQLiteUnmapped(t *testing.T, mapped bool) (*sqlite.Store, *sql.DB) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "motcua.db")
+	store, err := sqlite.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	dsn := sqlite.ReadModelDSN(path)
+	if !mapped {
+		dsn = strings.Replace(dsn, url.QueryEscape("mmap_size(2147483648)"), url.QueryEscape("mmap_size(0)"), 1)
+		if dsn == sqlite.ReadModelDSN(path) {
+			t.Fatalf("the read models' DSN no longer maps 2 GiB: %s", dsn)
+		}
+	}
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return store, db
+}
+
+// dsnCacheSize is the cache_size sqlite.DSN gives every connection, in KiB (negative).
+const dsnCacheSize = -65536
 
 // writeSightings records, inside each write transaction of the consumers below, which SQLite
 // connection ran it (a random mark kept in a temporary table, which is the connection's own), the
@@ -85,12 +117,12 @@ func (j sightedJournal) Apply(ctx context.Context, tx *sql.Tx, batch engine.Batc
 }
 
 // On SQLite every write of a bulk catch-up — the folds' flushes and the pages of a consumer that
-// does not fold — goes through one connection with the bulk page cache, so no write of the
-// catch-up finds its cache dropped by another's commit; the connection is closed afterwards, not
-// left in the pool with its cache.
+// does not fold — goes through one connection, so no write of the catch-up finds its cache
+// dropped by another's commit; with the bulk page cache when the database is larger than what
+// SQLite maps; the connection is closed afterwards, not left in the pool with its cache.
 func TestBulkCatchUpWritesThroughOneConnectionWithItsOwnPageCache(t *testing.T) {
 	t.Parallel()
-	store, db := openStore(t, "sqlite")
+	store, db := openSQLiteUnmapped(t, false)
 	seedDossiers(t, store)
 	writeLog(t, store, 1500, 2)
 	log := readLog(t, store)
@@ -123,7 +155,7 @@ func TestBulkCatchUpWritesThroughOneConnectionWithItsOwnPageCache(t *testing.T) 
 		}
 	}
 	if want := fmt.Sprintf(" %d", -cacheBytes/1024); !strings.HasSuffix(seen[0], want) {
-		t.Fatalf("the catch-up wrote with cache_size %q, want %s KiB", seen[0], want)
+		t.Fatalf("the catch-up wrote with cache_size %q, want%s KiB", seen[0], want)
 	}
 
 	// Every connection the pool hands out now has the DSN's cache: the catch-up's is gone.
@@ -144,8 +176,8 @@ func TestBulkCatchUpWritesThroughOneConnectionWithItsOwnPageCache(t *testing.T) 
 		if err := c.QueryRowContext(ctx, `PRAGMA cache_size`).Scan(&cache); err != nil {
 			t.Fatal(err)
 		}
-		if cache == -cacheBytes/1024 {
-			t.Fatalf("a pooled connection still has the catch-up's cache_size %d", cache)
+		if cache != dsnCacheSize {
+			t.Fatalf("a pooled connection has cache_size %d, want the DSN's %d", cache, dsnCacheSize)
 		}
 	}
 }
@@ -158,35 +190,45 @@ func (j sightedJournal) WithPrefix(prefix string) engine.Consumer {
 	return sightedJournal{journal: j.journal.WithPrefix(prefix).(journal), w: j.w}
 }
 
-// A rebuild on SQLite writes its pages and its folds' flushes through one connection too.
+// A rebuild on SQLite writes its pages and its folds' flushes through one connection too; its
+// page cache is raised only when the database is larger than what SQLite maps.
 func TestRebuildWritesThroughOneConnectionWithItsOwnPageCache(t *testing.T) {
 	t.Parallel()
-	store, db := openStore(t, "sqlite")
-	log := seedDossiers(t, store)
-	var w writeSightings
 	const cacheBytes = 8 << 20
-	rebuilder := &engine.Rebuilder{Store: store, DB: db, Dialect: engine.SQLite, Consumers: []engine.Consumer{sightedStatus{w: &w}, sightedJournal{w: &w}},
-		BatchSize: 20, FoldBudget: 3, PageCache: cacheBytes, Logger: quiet}
-	result, err := rebuilder.Run(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if result.Events != len(log) {
-		t.Fatalf("rebuilt %d events, want %d", result.Events, len(log))
-	}
-	checkJournal(t, db, log)
-	checkPublicStatus(t, db, log)
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if len(w.seen) < 10 {
-		t.Fatalf("%d write transactions sighted, want the rebuild's many pages and flushes", len(w.seen))
-	}
-	for i, s := range w.seen {
-		if s != w.seen[0] {
-			t.Fatalf("write %d of %d ran as %q (connection, data_version, cache_size), the first as %q", i+1, len(w.seen), s, w.seen[0])
-		}
-	}
-	if want := fmt.Sprintf(" %d", -cacheBytes/1024); !strings.HasSuffix(w.seen[0], want) {
-		t.Fatalf("the rebuild wrote with cache_size %q, want %s KiB", w.seen[0], want)
+	for _, mapped := range []bool{false, true} {
+		t.Run(fmt.Sprintf("mapped=%t", mapped), func(t *testing.T) {
+			t.Parallel()
+			store, db := openSQLiteUnmapped(t, mapped)
+			log := seedDossiers(t, store)
+			var w writeSightings
+			rebuilder := &engine.Rebuilder{Store: store, DB: db, Dialect: engine.SQLite, Consumers: []engine.Consumer{sightedStatus{w: &w}, sightedJournal{w: &w}},
+				BatchSize: 20, FoldBudget: 3, PageCache: cacheBytes, Logger: quiet}
+			result, err := rebuilder.Run(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if result.Events != len(log) {
+				t.Fatalf("rebuilt %d events, want %d", result.Events, len(log))
+			}
+			checkJournal(t, db, log)
+			checkPublicStatus(t, db, log)
+			w.mu.Lock()
+			defer w.mu.Unlock()
+			if len(w.seen) < 10 {
+				t.Fatalf("%d write transactions sighted, want the rebuild's many pages and flushes", len(w.seen))
+			}
+			for i, s := range w.seen {
+				if s != w.seen[0] {
+					t.Fatalf("write %d of %d ran as %q (connection, data_version, cache_size), the first as %q", i+1, len(w.seen), s, w.seen[0])
+				}
+			}
+			want := fmt.Sprintf(" %d", -cacheBytes/1024)
+			if mapped {
+				want = fmt.Sprintf(" %d", dsnCacheSize) // the whole file is mapped: no larger cache
+			}
+			if !strings.HasSuffix(w.seen[0], want) {
+				t.Fatalf("the rebuild wrote with cache_size %q, want%s KiB", w.seen[0], want)
+			}
+		})
 	}
 }
