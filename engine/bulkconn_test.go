@@ -119,7 +119,7 @@ func (j sightedJournal) Apply(ctx context.Context, tx *sql.Tx, batch engine.Batc
 // On SQLite every write of a bulk catch-up — the folds' flushes and the pages of a consumer that
 // does not fold — goes through one connection, so no write of the catch-up finds its cache
 // dropped by another's commit; with the bulk page cache when the database is larger than what
-// SQLite maps; the connection is closed afterwards, not left in the pool with its cache.
+// SQLite maps; the connection goes back to the pool with the DSN's cache afterwards.
 func TestBulkCatchUpWritesThroughOneConnectionWithItsOwnPageCache(t *testing.T) {
 	t.Parallel()
 	store, db := openSQLiteUnmapped(t, false)
@@ -158,7 +158,7 @@ func TestBulkCatchUpWritesThroughOneConnectionWithItsOwnPageCache(t *testing.T) 
 		t.Fatalf("the catch-up wrote with cache_size %q, want%s KiB", seen[0], want)
 	}
 
-	// Every connection the pool hands out now has the DSN's cache: the catch-up's is gone.
+	// Every connection the pool hands out now has the DSN's cache, the catch-up's too.
 	ctx := context.Background()
 	var held []*sql.Conn
 	defer func() {

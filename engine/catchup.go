@@ -120,8 +120,9 @@ func (e *Engine) catchUp(ctx context.Context, runners []*Runner, running bool) e
 		}
 	}()
 	defer collectLessDuringBulk()()
-	pinned := pinWriter(ctx, e.DB, e.Dialect, e.BulkPageCache)
-	defer releasePinned(pinned)
+	writer := pinWriter(ctx, e.DB, e.Dialect, e.BulkPageCache)
+	defer writer.release()
+	pinned := writer.connection()
 	logger := e.logger()
 	logger.Info("catching up in bulk", "consumers", len(runners), "from", from)
 	size := e.CatchUpBatch

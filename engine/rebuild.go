@@ -116,8 +116,9 @@ func (rb *Rebuilder) Run(ctx context.Context) (RebuildResult, error) {
 
 	if d == SQLite {
 		rb.gate = make(chan struct{}, 1)
-		rb.pinned = pinWriter(ctx, rb.DB, d, rb.PageCache)
-		defer func() { releasePinned(rb.pinned); rb.pinned = nil }()
+		writer := pinWriter(ctx, rb.DB, d, rb.PageCache)
+		rb.pinned = writer.connection()
+		defer func() { writer.release(); rb.pinned = nil }()
 	}
 	// Folding consumers fold the whole log in memory and write each row once per flush; the
 	// others apply it page by page, as a live runner would but in far larger transactions.
