@@ -47,15 +47,9 @@ type Rebuilder struct {
 	Progress func(events int)
 	Logger   *slog.Logger
 
-	// PageCache is the page cache, in bytes, of the SQLite connection the rebuild writes through
-	// (pinWriter); DefaultBulkPageCache when zero.
-	PageCache int
-
 	// gate, on SQLite, is held around each write transaction: the consumers write concurrently,
 	// and a connection that finds the file locked sleeps and polls.
 	gate chan struct{}
-	// pinned, on SQLite, is the one connection every write of the replay goes through (pinWriter).
-	pinned *sql.Conn
 
 	parkedMu sync.Mutex
 	parked   map[string][]parkedFailure // by projection: the events it could not apply
@@ -116,9 +110,6 @@ func (rb *Rebuilder) Run(ctx context.Context) (RebuildResult, error) {
 
 	if d == SQLite {
 		rb.gate = make(chan struct{}, 1)
-		writer := pinWriter(ctx, rb.DB, d, rb.PageCache)
-		rb.pinned = writer.connection()
-		defer func() { writer.release(); rb.pinned = nil }()
 	}
 	// Folding consumers fold the whole log in memory and write each row once per flush; the
 	// others apply it page by page, as a live runner would but in far larger transactions.
@@ -215,7 +206,7 @@ func (rb *Rebuilder) flushFold(ctx context.Context, f *folding) error {
 	if f.pending == 0 {
 		return nil
 	}
-	err := inWriteTx(ctx, rb.DB, rb.pinned, rb.Dialect, rb.gate, func(tx *sql.Tx, batch Batch) error {
+	err := inWriteTx(ctx, rb.DB, nil, rb.Dialect, rb.gate, func(tx *sql.Tx, batch Batch) error {
 		return f.flush(ctx, tx, batch)
 	})
 	if err != nil {
@@ -314,11 +305,11 @@ func (rb *Rebuilder) applyInTx(ctx context.Context, consumers []Consumer, batch 
 		}
 	}
 	defer release()
-	conn, done, err := writeConn(ctx, rb.DB, rb.pinned)
+	conn, err := rb.DB.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("rebuild: connect: %w", err)
 	}
-	defer done()
+	defer conn.Close()
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("rebuild: begin: %w", err)
@@ -335,7 +326,7 @@ func (rb *Rebuilder) applyInTx(ctx context.Context, consumers []Consumer, batch 
 				return fmt.Errorf("rebuild: %w", err)
 			}
 			tx.Rollback()
-			done()
+			conn.Close()
 			release()
 			// Apply the events again one at a time, each projection on its own, parking those a
 			// projection fails on by their own fault (parked.go).
@@ -361,11 +352,11 @@ func (rb *Rebuilder) applyParking(ctx context.Context, p Consumer, batch Batch) 
 		return err
 	}
 	defer rb.releaseGate()
-	conn, done, err := writeConn(ctx, rb.DB, rb.pinned)
+	conn, err := rb.DB.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("rebuild: connect: %w", err)
 	}
-	defer done()
+	defer conn.Close()
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("rebuild: begin: %w", err)
