@@ -61,7 +61,8 @@ type Engine struct {
 	// DefaultFlushInterval when zero.
 	FlushInterval time.Duration
 	// BulkPageCache is the page cache, in bytes, of the SQLite connection a bulk catch-up writes
-	// through (pinWriter); DefaultBulkPageCache when zero.
+	// through when the database is larger than what SQLite maps (pinWriter); DefaultBulkPageCache
+	// when zero.
 	BulkPageCache int
 	// PruneInterval is how often the engine deletes messages every consumer group has acknowledged
 	// from a transport that keeps them (Transport.Prune); DefaultPruneInterval when zero.
