@@ -120,6 +120,9 @@ func (e *Engine) catchUp(ctx context.Context, runners []*Runner, running bool) e
 		}
 	}()
 	defer collectLessDuringBulk()()
+	writer := pinWriter(ctx, e.DB, e.Dialect, e.BulkPageCache)
+	defer writer.release()
+	pinned := writer.connection()
 	logger := e.logger()
 	logger.Info("catching up in bulk", "consumers", len(runners), "from", from)
 	size := e.CatchUpBatch
@@ -143,7 +146,7 @@ func (e *Engine) catchUp(ctx context.Context, runners []*Runner, running bool) e
 			remaining++
 			go func() {
 				defer func() { done <- struct{}{} }()
-				e.catchUpPage(ctx, m, pg)
+				e.catchUpPage(ctx, m, pg, pinned)
 			}()
 		}
 		for range remaining {
@@ -159,7 +162,7 @@ func (e *Engine) catchUp(ctx context.Context, runners []*Runner, running bool) e
 	}
 	for _, m := range members {
 		if !m.left && m.fold != nil {
-			e.flushMember(ctx, m)
+			e.flushMember(ctx, m, pinned)
 		}
 	}
 	if err := ctx.Err(); err != nil {
@@ -172,7 +175,8 @@ func (e *Engine) catchUp(ctx context.Context, runners []*Runner, running bool) e
 }
 
 // catchUpPage hands a page to one member: folded, flushed when due; or applied in one transaction.
-func (e *Engine) catchUpPage(ctx context.Context, m *catchUpMember, pg page) {
+// Its writes go through pinned when set (pinWriter).
+func (e *Engine) catchUpPage(ctx context.Context, m *catchUpMember, pg page, pinned *sql.Conn) {
 	r := m.runner
 	batch := Batch{Dialect: e.Dialect, Events: pg.events, Decoded: pg.decoded}
 	through := pg.events[len(pg.events)-1].Position
@@ -186,7 +190,11 @@ func (e *Engine) catchUpPage(ctx context.Context, m *catchUpMember, pg page) {
 		}
 		// The page's decoded events go along: decoding is most of what a consumer that is not
 		// Folding would otherwise spend on its own (the corrections' read model: 5 % of a catch-up).
-		if err := r.applyDecoded(ctx, batch.Slice(first, len(batch.Events))); err != nil && ctx.Err() == nil {
+		on := pinned
+		if r.DB != e.DB {
+			on = nil // a runner of a database of its own
+		}
+		if err := r.applyDecoded(ctx, on, batch.Slice(first, len(batch.Events))); err != nil && ctx.Err() == nil {
 			e.applyInstead(ctx, m, through, err)
 		}
 		return
@@ -198,7 +206,7 @@ func (e *Engine) catchUpPage(ctx context.Context, m *catchUpMember, pg page) {
 		return
 	}
 	if m.fold.due(e.foldBudget(), e.flushInterval()) {
-		e.flushMember(ctx, m)
+		e.flushMember(ctx, m, pinned)
 	}
 }
 
@@ -220,15 +228,15 @@ func (e *Engine) flushInterval() time.Duration {
 var errCheckpointMoved = errors.New("the checkpoint moved under the fold: another writer applies this consumer")
 
 // flushMember writes the member's fold and its checkpoint in one transaction, through the write
-// gate on SQLite.
-func (e *Engine) flushMember(ctx context.Context, m *catchUpMember) {
+// gate on SQLite, on pinned when set.
+func (e *Engine) flushMember(ctx context.Context, m *catchUpMember, pinned *sql.Conn) {
 	f, r := m.fold, m.runner
 	if f.pending == 0 {
 		return
 	}
 	name := r.Consumer.Name()
 	start := time.Now()
-	err := inWriteTx(ctx, e.DB, e.Dialect, r.writeGate, func(tx *sql.Tx, batch Batch) error {
+	err := inWriteTx(ctx, e.DB, pinned, e.Dialect, r.writeGate, func(tx *sql.Tx, batch Batch) error {
 		if err := r.checkFence(ctx, tx); err != nil {
 			return err
 		}

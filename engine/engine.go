@@ -60,6 +60,10 @@ type Engine struct {
 	// FlushInterval is the longest a bulk catch-up folds without writing its rows and checkpoint;
 	// DefaultFlushInterval when zero.
 	FlushInterval time.Duration
+	// BulkPageCache is the page cache, in bytes, of the SQLite connection a bulk catch-up writes
+	// through when the database is larger than what SQLite maps (pinWriter); DefaultBulkPageCache
+	// when zero.
+	BulkPageCache int
 	// PruneInterval is how often the engine deletes messages every consumer group has acknowledged
 	// from a transport that keeps them (Transport.Prune); DefaultPruneInterval when zero.
 	PruneInterval time.Duration

@@ -96,9 +96,10 @@ func (f *folding) restart(p eventstore.Position) {
 	f.flushed, f.at, f.pending, f.since = p, p, 0, time.Now()
 }
 
-// inWriteTx runs write in a transaction on a connection of its own, holding gate (when set) for
-// its length; on PostgreSQL the batch handed to write carries CopyRows on that connection.
-func inWriteTx(ctx context.Context, db *sql.DB, d Dialect, gate chan struct{}, write func(tx *sql.Tx, batch Batch) error) error {
+// inWriteTx runs write in a transaction on pinned (pinWriter) or else a connection of its own,
+// holding gate (when set) for its length; on PostgreSQL the batch handed to write carries CopyRows
+// on that connection.
+func inWriteTx(ctx context.Context, db *sql.DB, pinned *sql.Conn, d Dialect, gate chan struct{}, write func(tx *sql.Tx, batch Batch) error) error {
 	if gate != nil {
 		select {
 		case gate <- struct{}{}:
@@ -107,11 +108,11 @@ func inWriteTx(ctx context.Context, db *sql.DB, d Dialect, gate chan struct{}, w
 		}
 		defer func() { <-gate }()
 	}
-	conn, err := db.Conn(ctx)
+	conn, done, err := writeConn(ctx, db, pinned)
 	if err != nil {
 		return fmt.Errorf("connect: %w", err)
 	}
-	defer conn.Close()
+	defer done()
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)

@@ -206,7 +206,7 @@ func (rb *Rebuilder) flushFold(ctx context.Context, f *folding) error {
 	if f.pending == 0 {
 		return nil
 	}
-	err := inWriteTx(ctx, rb.DB, rb.Dialect, rb.gate, func(tx *sql.Tx, batch Batch) error {
+	err := inWriteTx(ctx, rb.DB, nil, rb.Dialect, rb.gate, func(tx *sql.Tx, batch Batch) error {
 		return f.flush(ctx, tx, batch)
 	})
 	if err != nil {
@@ -666,10 +666,18 @@ type page struct {
 	err     error
 }
 
-// readAhead reads (and decodes) the log after from in pages on its own goroutine, one page ahead
-// of the consumer, so that reading and applying overlap. The channel closes after the last (short) page.
+// readAheadPages is how many pages readAhead reads and decodes before the consumer takes them.
+// Applying is bursty: every FlushInterval a catch-up's folds flush one after the other through
+// SQLite's single writer, the page loop waiting for them (≈ a third of a catch-up's CPU), and a
+// reader one page ahead stopped with it while the other core idled. Eight pages (160,000 events of
+// the default size, ≈ 0.3 GB decoded) keep it reading through most of a flush.
+const readAheadPages = 8
+
+// readAhead reads (and decodes) the log after from in pages on its own goroutine, up to
+// readAheadPages ahead of the consumer, so that reading and applying overlap. The channel closes
+// after the last (short) page.
 func readAhead(ctx context.Context, store eventstore.Store, from eventstore.Position, size int) <-chan page {
-	pages := make(chan page, 1)
+	pages := make(chan page, readAheadPages)
 	go func() {
 		defer close(pages)
 		for {

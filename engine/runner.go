@@ -599,12 +599,13 @@ func (r *Runner) abandon(err error) {
 
 // apply applies events and the checkpoint in one transaction.
 func (r *Runner) apply(ctx context.Context, events []eventstore.RecordedEvent) error {
-	return r.applyDecoded(ctx, Batch{Dialect: r.Dialect, Events: events})
+	return r.applyDecoded(ctx, nil, Batch{Dialect: r.Dialect, Events: events})
 }
 
-// applyDecoded is apply of a batch that may carry its decoded events.
-func (r *Runner) applyDecoded(ctx context.Context, batch Batch) error {
-	return r.inTx(ctx, func(tx *sql.Tx) (eventstore.Position, int, error) {
+// applyDecoded is apply of a batch that may carry its decoded events, on pinned (a bulk run's
+// connection, pinWriter) when set.
+func (r *Runner) applyDecoded(ctx context.Context, pinned *sql.Conn, batch Batch) error {
+	return r.inTxOn(ctx, pinned, func(tx *sql.Tx) (eventstore.Position, int, error) {
 		return applyBatch(ctx, tx, r.Consumer, batch)
 	}, nil)
 }
@@ -693,6 +694,11 @@ func (r *Runner) applyParking(ctx context.Context, events []eventstore.RecordedE
 // applied how many events it says; committed, when set, runs after the commit and before the
 // position moves.
 func (r *Runner) inTx(ctx context.Context, write func(tx *sql.Tx) (after eventstore.Position, applied int, err error), committed func()) error {
+	return r.inTxOn(ctx, nil, write, committed)
+}
+
+// inTxOn is inTx on pinned when set, else on a connection of the runner's pool.
+func (r *Runner) inTxOn(ctx context.Context, pinned *sql.Conn, write func(tx *sql.Tx) (after eventstore.Position, applied int, err error), committed func()) error {
 	start := time.Now()
 	if r.writeGate != nil {
 		select {
@@ -702,7 +708,13 @@ func (r *Runner) inTx(ctx context.Context, write func(tx *sql.Tx) (after eventst
 		}
 		defer func() { <-r.writeGate }()
 	}
-	tx, err := r.DB.BeginTx(ctx, nil)
+	var tx *sql.Tx
+	var err error
+	if pinned != nil {
+		tx, err = pinned.BeginTx(ctx, nil)
+	} else {
+		tx, err = r.DB.BeginTx(ctx, nil)
+	}
 	if err != nil {
 		return fmt.Errorf("%s: begin: %w", r.Consumer.Name(), err)
 	}

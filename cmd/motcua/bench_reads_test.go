@@ -56,7 +56,8 @@ func lineWith(text, prefix string) string {
 }
 
 // bench reads --catch-up-only stops after the catch-up, with its rate and the CPU seconds per
-// million events that compare two trees on a shared machine.
+// million events that compare two trees on a shared machine, and the floor measured in the same
+// run: the whole log read through the store alone.
 func TestBenchReadsCatchUpOnly(t *testing.T) {
 	dir, _ := generateSmallProvince(t)
 	var stdout bytes.Buffer
@@ -69,6 +70,15 @@ func TestBenchReadsCatchUpOnly(t *testing.T) {
 	}
 	if !regexp.MustCompile(`CPU \(user \+ system, the whole process\): [0-9.]+ s, [0-9.]+ s per million events\.`).MatchString(out) {
 		t.Errorf("no CPU figure:\n%s", out)
+	}
+	// The floor: the whole log read once more through the store, every event of it.
+	total := regexp.MustCompile(`sqlite store, ([0-9]+) events`).FindStringSubmatch(out)
+	floor := regexp.MustCompile(`Reading the whole log through the store alone \([^)]*\): ([0-9]+) events in [0-9.hmµs]+, [0-9]+ events/s read, [0-9]+ events/s read and decoded; CPU [0-9.]+ s per million events\.`).FindStringSubmatch(out)
+	if total == nil || floor == nil || floor[1] != total[1] {
+		t.Errorf("no floor reading the whole log (%v against the store's %v):\n%s", floor, total, out)
+	}
+	if !regexp.MustCompile(`Catch-up against that floor: [0-9.]+ of the reading rate, [0-9.]+ of reading and decoding; [0-9.]+× its CPU per event\.`).MatchString(out) {
+		t.Errorf("the catch-up is not stated against the floor:\n%s", out)
 	}
 	if strings.Contains(out, "late dashboard") {
 		t.Errorf("the screens were timed too:\n%s", out)

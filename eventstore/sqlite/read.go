@@ -3,8 +3,10 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"time"
 
@@ -33,15 +35,93 @@ func (s *Store) ReadAll(ctx context.Context, after eventstore.Position, limit in
 	if limit <= 0 {
 		return nil, fmt.Errorf("eventstore/sqlite: read all: limit %d is not positive", limit)
 	}
-	rows, err := s.stmts.readAll.QueryContext(ctx, lastSeqNotAfter(after), limit)
+	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("eventstore/sqlite: read all after %s: %w", after, err)
 	}
-	events, err := scanEvents(rows, limit)
+	defer conn.Close()
+	var events []eventstore.RecordedEvent
+	err = conn.Raw(func(dc any) error {
+		var err error
+		events, err = readAllRaw(ctx, dc, lastSeqNotAfter(after), limit)
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("eventstore/sqlite: read all after %s: %w", after, err)
 	}
 	return events, nil
+}
+
+// readAllQuery reads the log's data and metadata as BLOBs: the driver copies a BLOB into a new
+// []byte the event keeps, where a TEXT became a Go string that database/sql copied again.
+const readAllQuery = `SELECT seq, stream, version, event_id, type, CAST(data AS BLOB), CAST(metadata AS BLOB), recorded_at
+	FROM events WHERE seq > ? ORDER BY seq LIMIT ?`
+
+// readAllRaw reads a page of the log through the driver's own rows (dc is the driver's
+// connection, from sql.Conn.Raw): reading the whole log is the floor of every catch-up and
+// rebuild, and database/sql's Rows.Scan — converting and copying each of eight columns, every
+// event — was a sixth of reading it. The values the driver returns are fresh copies the events
+// own.
+func readAllRaw(ctx context.Context, dc any, afterSeq int64, limit int) ([]eventstore.RecordedEvent, error) {
+	queryer, ok := dc.(driver.QueryerContext)
+	if !ok {
+		return nil, fmt.Errorf("driver connection %T cannot query", dc)
+	}
+	rows, err := queryer.QueryContext(ctx, readAllQuery, []driver.NamedValue{{Ordinal: 1, Value: afterSeq}, {Ordinal: 2, Value: int64(limit)}})
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	events := make([]eventstore.RecordedEvent, 0, limit)
+	row := make([]driver.Value, 8)
+	for {
+		if err := rows.Next(row); errors.Is(err, io.EOF) {
+			return events, nil
+		} else if err != nil {
+			return nil, err
+		}
+		event, err := rawEvent(row)
+		if err != nil {
+			return nil, err
+		}
+		events = append(events, event)
+	}
+}
+
+// rawEvent is the event of a row of readAllQuery, as the driver returned it.
+func rawEvent(row []driver.Value) (eventstore.RecordedEvent, error) {
+	var event eventstore.RecordedEvent
+	seq, ok := row[0].(int64)
+	if !ok {
+		return event, fmt.Errorf("seq: %T", row[0])
+	}
+	version, okVersion := row[2].(int64)
+	stream, okStream := row[1].(string)
+	id, okID := row[3].(string)
+	kind, okKind := row[4].(string)
+	recordedAt, okRecorded := row[7].(string)
+	if !okVersion || !okStream || !okID || !okKind || !okRecorded || version <= 0 {
+		return event, fmt.Errorf("event at seq %d: unexpected column types %T %T %T %T %T", seq, row[1], row[2], row[3], row[4], row[7])
+	}
+	// A BLOB of no bytes comes back as nil.
+	data, _ := row[5].([]byte)
+	metadata, _ := row[6].([]byte)
+	if data == nil {
+		data = []byte{}
+	}
+	var err error
+	if event.ID, err = uuid.Parse(id); err != nil {
+		return event, fmt.Errorf("event at seq %d: id: %w", seq, err)
+	}
+	if err := eventstore.DecodeMetadata(metadata, &event.Metadata); err != nil {
+		return event, fmt.Errorf("event at seq %d: metadata: %w", seq, err)
+	}
+	if event.RecordedAt, err = time.Parse(recordedAtLayout, recordedAt); err != nil {
+		return event, fmt.Errorf("event at seq %d: recorded_at: %w", seq, err)
+	}
+	event.Stream, event.Version, event.Type, event.Data = stream, uint64(version), kind, data
+	event.Position = eventstore.Position{Commit: uint64(seq), Prepare: uint64(seq)}
+	return event, nil
 }
 
 // CountAfter implements eventstore.Counter.

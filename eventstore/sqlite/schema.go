@@ -76,7 +76,6 @@ type statements struct {
 	streamVersion *sql.Stmt
 	insertEvent   *sql.Stmt
 	readStream    *sql.Stmt
-	readAll       *sql.Stmt
 }
 
 const eventColumns = `seq, stream, version, event_id, type, data, metadata, recorded_at`
@@ -89,7 +88,6 @@ func (st *statements) prepare(ctx context.Context, db *sql.DB) error {
 		{&st.streamVersion, `SELECT COALESCE(MAX(version), 0) FROM events WHERE stream = ?`},
 		{&st.insertEvent, `INSERT INTO events (stream, version, event_id, type, data, metadata, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)`},
 		{&st.readStream, `SELECT ` + eventColumns + ` FROM events WHERE stream = ? AND version >= ? ORDER BY version`},
-		{&st.readAll, `SELECT ` + eventColumns + ` FROM events WHERE seq > ? ORDER BY seq LIMIT ?`},
 	}
 	for _, q := range queries {
 		stmt, err := db.PrepareContext(ctx, q.query)
@@ -103,7 +101,7 @@ func (st *statements) prepare(ctx context.Context, db *sql.DB) error {
 }
 
 func (st *statements) close() {
-	for _, stmt := range []*sql.Stmt{st.streamVersion, st.insertEvent, st.readStream, st.readAll} {
+	for _, stmt := range []*sql.Stmt{st.streamVersion, st.insertEvent, st.readStream} {
 		if stmt != nil {
 			stmt.Close()
 		}
