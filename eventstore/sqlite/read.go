@@ -124,13 +124,17 @@ func rawEvent(row []driver.Value) (eventstore.RecordedEvent, error) {
 	return event, nil
 }
 
-// CountAfter implements eventstore.Counter.
+// CountAfter implements eventstore.Counter from the last sequence number alone: the log's seq runs
+// 1, 2, 3… without a gap — AUTOINCREMENT takes back the number of an insert that failed or was
+// rolled back, and the triggers forbid deleting a row (TestSequenceHasNoGaps) — so the events after
+// p are the numbers between p's and the last. SQLite's count(*) of a range instead reads every page
+// of it: on a 10 M-event (13 GB) store a lag count took minutes of a core (session 10).
 func (s *Store) CountAfter(ctx context.Context, after eventstore.Position) (int, error) {
-	var n int
-	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM events WHERE seq > ?`, lastSeqNotAfter(after)).Scan(&n); err != nil {
+	var last int64
+	if err := s.db.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM events`).Scan(&last); err != nil {
 		return 0, fmt.Errorf("eventstore/sqlite: count after %s: %w", after, err)
 	}
-	return n, nil
+	return int(max(last-lastSeqNotAfter(after), 0)), nil
 }
 
 // lastSeqNotAfter is the greatest sequence number whose position {seq, seq} is not after p.

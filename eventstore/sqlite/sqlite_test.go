@@ -281,3 +281,77 @@ func TestReadModelPoolSkipsOnlyTheFsync(t *testing.T) {
 		t.Fatal("an append went through while a read-model transaction held the write lock")
 	}
 }
+
+// CountAfter takes the log's sequence numbers for dense: appends that fail — a stale expected
+// version, a repeated event id (alone and inside a batch that had already written), a batch whose
+// second append fails after its first wrote — must leave no gap, and neither may an append whose
+// context ends before it commits.
+func TestSequenceHasNoGaps(t *testing.T) {
+	ctx := context.Background()
+	store := openTestStore(t, filepath.Join(t.TempDir(), "events.db"))
+	mustAppend := func(stream string, expected eventstore.ExpectedVersion, events ...eventstore.EventData) {
+		t.Helper()
+		if _, err := store.Append(ctx, stream, expected, events...); err != nil {
+			t.Fatalf("Append(%s): %v", stream, err)
+		}
+	}
+	first := testEvent("first")
+	mustAppend("dossier-1", eventstore.NoStream, first, testEvent("second"))
+	if _, err := store.Append(ctx, "dossier-1", eventstore.NoStream, testEvent("stale")); err == nil {
+		t.Fatal("an append at a stale expected version succeeded")
+	}
+	if _, err := store.Append(ctx, "dossier-2", eventstore.NoStream, testEvent("fresh"), first); err == nil {
+		t.Fatal("an append repeating another stream's event id succeeded")
+	}
+	err := store.AppendBatch(ctx, []StreamAppend{
+		{Stream: "dossier-3", Expected: eventstore.NoStream, Events: []eventstore.EventData{testEvent("written, then undone")}},
+		{Stream: "dossier-1", Expected: eventstore.NoStream, Events: []eventstore.EventData{testEvent("stale in a batch")}},
+	})
+	if err == nil {
+		t.Fatal("a batch with a stale append succeeded")
+	}
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := store.Append(cancelled, "dossier-4", eventstore.NoStream, testEvent("never")); err == nil {
+		t.Fatal("an append with an ended context succeeded")
+	}
+	mustAppend("dossier-2", eventstore.NoStream, testEvent("after the failures"))
+	mustAppend("dossier-1", eventstore.Exact(2), testEvent("third"))
+
+	rows, err := store.DB().QueryContext(ctx, `SELECT seq FROM events ORDER BY seq`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var want int64
+	for rows.Next() {
+		var seq int64
+		if err := rows.Scan(&seq); err != nil {
+			t.Fatal(err)
+		}
+		if want++; seq != want {
+			t.Fatalf("event %d has seq %d: a failed append left a gap", want, seq)
+		}
+	}
+	if want != 4 {
+		t.Fatalf("the log holds %d events, want 4", want)
+	}
+	all, err := store.ReadAll(ctx, eventstore.Position{}, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, from := range append([]eventstore.Position{{}}, positionsOf(all)...) {
+		n, err := store.CountAfter(ctx, from)
+		if err != nil || n != len(all)-i {
+			t.Errorf("CountAfter(%s) = %d, %v; ReadAll has %d after it", from, n, err, len(all)-i)
+		}
+	}
+}
+
+func positionsOf(events []eventstore.RecordedEvent) []eventstore.Position {
+	out := make([]eventstore.Position, len(events))
+	for i, e := range events {
+		out[i] = e.Position
+	}
+	return out
+}
