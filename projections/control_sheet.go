@@ -110,14 +110,14 @@ type ProcessControlView struct {
 
 func (ProcessControlView) Name() string { return "process_control" }
 func (ProcessControlView) Tables() []string {
-	return []string{"control_dossiers", "control_handovers", "control_notes", "control_late", "control_late_counts"}
+	return []string{"control_dossiers", "control_handovers", "control_notes", "control_late", "control_late_counts", "control_overdue_counts"}
 }
 
 // SchemaVersion: the summary's, plus 5 for this view's own shape (2: notes and system steps as
 // codes; 3: only the summary columns its queries use, the late dashboard's lists, the register's
 // index; 4: handovers and notes WITHOUT ROWID on SQLite; 5: the late dashboard's counters and each
-// dossier's overrun steps).
-func (ProcessControlView) SchemaVersion() int { return summarySchemaVersion + 5 }
+// dossier's overrun steps; 6: the open overdue dossiers' counters per due day).
+func (ProcessControlView) SchemaVersion() int { return summarySchemaVersion + 6 }
 func (v ProcessControlView) WithPrefix(prefix string) engine.Consumer {
 	return ProcessControlView{Prefix: prefix, Calendar: v.Calendar}
 }
@@ -252,7 +252,7 @@ func (v ProcessControlView) Migrate(ctx context.Context, db *sql.DB, d engine.Di
 			list TEXT NOT NULL,
 			key TEXT NOT NULL,
 			dossier_id TEXT NOT NULL,
-			PRIMARY KEY (list, key, dossier_id))`+withoutRowID, v.lateCountsTable(d))
+			PRIMARY KEY (list, key, dossier_id))`+withoutRowID, v.lateCountsTable(d), v.overdueCountsTable(d))
 	// seq is the stream version of the event that made the handover, so rows sort in the dossier's
 	// order and a replayed event cannot add a second row. Handovers and notes are read by dossier
 	// only, through their key: on SQLite each table is its key's B-tree alone (WITHOUT ROWID), where
@@ -318,7 +318,8 @@ func (v ProcessControlView) Apply(ctx context.Context, tx *sql.Tx, batch engine.
 // a dossier whose first event is in the batch has no rows yet, and any other dossier not held is
 // read back, since Flush forgets dossiers.
 func (v ProcessControlView) NewFold(fresh bool) engine.Fold {
-	return &controlFold{view: v, cal: v.calendar(), held: map[string]*controlDossier{}, lateCounts: lateCountChanges{}}
+	return &controlFold{view: v, cal: v.calendar(), held: map[string]*controlDossier{}, lateCounts: lateCountChanges{},
+		overdueCounts: overdueCountChanges{}}
 }
 
 // controlDossier is what a fold holds of one dossier: its summary row and its handover log — the
@@ -333,6 +334,8 @@ type controlDossier struct {
 	// counters hold for it (control_late_counts).
 	overruns []overrunStep
 	counted  lateCounted
+	// overdue is what control_overdue_counts holds for it.
+	overdue overdueCounted
 	stored   bool // the table holds the summary row
 	dirty    bool // changed since the last flush
 	touched  int  // the fold's event count when an event last moved the dossier
@@ -345,6 +348,8 @@ type controlFold struct {
 	held map[string]*controlDossier
 	// lateCounts are the late dashboard's counters' changes since the last flush.
 	lateCounts lateCountChanges
+	// overdueCounts are the open overdue dossiers' counters' changes since the last flush.
+	overdueCounts overdueCountChanges
 	rows       int               // summary rows, handovers and notes held: what the engine's budget counts
 	dirty      []*controlDossier // in the order first changed, so a replay writes rows in the same order
 	added      int               // events folded so far
@@ -427,6 +432,7 @@ func (f *controlFold) load(ctx context.Context, q engine.Querier, dialect engine
 				return err
 			}
 			d.counted = lateCountedOf(&d.row, d.overruns)
+			d.overdue = overdueCountedOf(&d.row)
 		}
 		rows, err = q.QueryContext(ctx, `SELECT h.`+strings.Join(handoverColumnNames, ", h.")+` FROM `+f.view.handovers()+` h
 			WHERE h.dossier_id IN (`+in+`) AND ((h.kind = '`+HandoverPart+`' AND h.ended_at IS NULL)
@@ -458,7 +464,7 @@ func (f *controlFold) Flush(ctx context.Context, tx *sql.Tx, batch engine.Batch)
 	if err := f.write(ctx, tx, batch); err != nil {
 		return err
 	}
-	f.rows, f.lateCounts = 0, lateCountChanges{}
+	f.rows, f.lateCounts, f.overdueCounts = 0, lateCountChanges{}, overdueCountChanges{}
 	for id, d := range f.held {
 		if !d.row.ClosedAt.IsZero() || f.added-d.touched > foldForgetAfter {
 			delete(f.held, id)
@@ -498,6 +504,11 @@ func (f *controlFold) write(ctx context.Context, tx *sql.Tx, batch engine.Batch)
 			f.lateCounts.count(d.counted, -1)
 			f.lateCounts.count(counted, 1)
 			d.counted = counted
+		}
+		if overdue := overdueCountedOf(&d.row); overdue != d.overdue {
+			f.overdueCounts.count(d.overdue, -1)
+			f.overdueCounts.count(overdue, 1)
+			d.overdue = overdue
 		}
 		// A stored row no event changed — the dossier moved by an appraisal, a signature, a
 		// rating after its return (read back for it), a payment (not a column here) — is not
@@ -581,7 +592,10 @@ func (f *controlFold) write(ctx context.Context, tx *sql.Tx, batch engine.Batch)
 	if err := insertNewRows(ctx, tx, batch, f.view.late(), lateColumnNames, lateIn, `ON CONFLICT (list, key, dossier_id) DO NOTHING`); err != nil {
 		return err
 	}
-	return f.view.writeLateCounts(ctx, tx, batch, f.lateCounts)
+	if err := f.view.writeLateCounts(ctx, tx, batch, f.lateCounts); err != nil {
+		return err
+	}
+	return f.view.writeOverdueCounts(ctx, tx, batch, f.overdueCounts)
 }
 
 // handoverRow is one line of a dossier's handover log.

@@ -442,8 +442,8 @@ func lateDossiers(ctx context.Context, db *sql.DB, rows Page[lateRow], resolved 
 
 // summarise fills the dashboard's summaries: the period's — dossiers resolved late, apologies,
 // the overrun steps of the dossiers resolved late — summed from the counters (periodCounts), and
-// the open overdue dossiers' — counted in SQL over the open set, their overrun steps measured here
-// at now with the calendar in force —, at most LateGroupLimit units and officials with a line for
+// the open overdue dossiers' — counted from their counters per due day and today's entries of the
+// list (openOverdueQuery), their overrun steps measured here at now with the calendar in force —, at most LateGroupLimit units and officials with a line for
 // the others.
 // It returns the counters' totals of the period's lists.
 func (dash *LateDashboard) summarise(ctx context.Context, db *sql.DB, f LateFilter, cal *calendar.Calendar) (*lateTotals, error) {
@@ -451,14 +451,17 @@ func (dash *LateDashboard) summarise(ctx context.Context, db *sql.DB, f LateFilt
 	units, officials := groups[OverrunGroup]{}, groups[OverrunGroup]{}
 	lateGroup := func(key, name string) *LateGroup { return &LateGroup{Key: key, Name: name} }
 	overrunGroup := func(key, name string) *OverrunGroup { return &OverrunGroup{Key: key, Name: name} }
-	// The open overdue dossiers by line and by the unit holding them, in one pass over the set.
-	c := lateConditions(LateListOpenOverdue, f, dash.DueBy)
-	rows, err := db.QueryContext(ctx, `SELECT d.competent_agency, d.procedure_code, MAX(d.procedure_name), d.field_code, MAX(d.field_name),
-		d.holder_unit, COUNT(*)`+lateFrom(db)+c.where()+` GROUP BY d.competent_agency, d.procedure_code, d.field_code, d.holder_unit`, c.args...)
-	if err != nil {
-		return nil, err
+	// The open overdue dossiers by line and by the unit holding them: the counters of the days
+	// before today and today's entries of the list (late_overdue.go).
+	var rows *sql.Rows
+	var err error
+	if !f.Agency.none() {
+		query, args := openOverdueQuery(db, f, openOverdueByLine)
+		if rows, err = db.QueryContext(ctx, query, args...); err != nil {
+			return nil, err
+		}
 	}
-	for rows.Next() {
+	for rows != nil && rows.Next() {
 		var agency, procedure, procedureName, field, fieldName, holder string
 		var n int
 		if err := rows.Scan(&agency, &procedure, &procedureName, &field, &fieldName, &holder, &n); err != nil {
@@ -472,8 +475,10 @@ func (dash *LateDashboard) summarise(ctx context.Context, db *sql.DB, f LateFilt
 		g.OpenOverdue, g.Name = g.OpenOverdue+n, max(g.Name, fieldName)
 		units.get(holder, "", overrunGroup).HoldingOverdue += n
 	}
-	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
-		return nil, err
+	if rows != nil {
+		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+			return nil, err
+		}
 	}
 	totals, err := periodCounts(ctx, db, f, agencies, procedures, fields, units, officials)
 	if err != nil {
@@ -486,6 +491,7 @@ func (dash *LateDashboard) summarise(ctx context.Context, db *sql.DB, f LateFilt
 	// steps are streamed — the group's keys and the two times, nothing else — and summed per unit
 	// and official, so memory grows with the staff in scope, never with the steps; the answer is
 	// capped below.
+	c := lateConditions(LateListOpenOverdue, f, dash.DueBy)
 	c.add("h.deadline IS NOT NULL AND (h.ended_at > h.deadline OR (h.ended_at IS NULL AND h.deadline < ?))", sqlTime(f.Now))
 	// The responsible official (Handover.Responsible): the one the step was handed to, else the
 	// one who ended it.

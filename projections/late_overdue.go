@@ -1,0 +1,227 @@
+package projections
+
+import (
+	"context"
+	"database/sql"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/motcua/motcua/engine"
+)
+
+// The late dashboard's open dossiers overdue now — by agency, procedure and field, and by the unit
+// holding them — are counted from counters process control's fold keeps per statutory due day, as
+// the work queue's overdue counts are (work_queue_counts): a dossier in progress whose clock runs,
+// or stopped after its due date, is counted under the Vietnam day of its statutory due date, its
+// line (the dashboard's filters) and its holder. Overdue at now are those due on a day before
+// today — the counter rows, whole years, then months of this year, then days of this month — and
+// those due today before now, read from control_late's open_overdue range of today alone. So the
+// summary reads rows in proportion to its lines and the calendar, not to the open overdue set,
+// which the generated province grows with its history (≈ 6,000 dossiers at 1,000,000).
+
+// overdueCountKeyColumns key a row of control_overdue_counts: the scope (every agency's, the
+// competent agency's, the receiving unit's when another), the span and its first day, the line and
+// the unit holding the dossiers.
+var overdueCountKeyColumns = []string{"scope", "span", "period_start", "competent_agency", "receiving_unit", "field_code", "procedure_code",
+	"holder_unit"}
+
+var overdueCountColumns = append(slices.Clone(overdueCountKeyColumns), "procedure_name", "field_name", "dossiers")
+
+func (v ProcessControlView) overdueCounts() string { return v.Prefix + "control_overdue_counts" }
+
+// overdueCountsTable creates the counters: the summary reads ranges of the key (scope, span,
+// period_start), so no secondary index.
+func (v ProcessControlView) overdueCountsTable(d engine.Dialect) string {
+	var defs []string
+	for _, c := range overdueCountKeyColumns {
+		defs = append(defs, c+" TEXT NOT NULL")
+	}
+	defs = append(defs, "procedure_name TEXT NOT NULL", "field_name TEXT NOT NULL", "dossiers BIGINT NOT NULL DEFAULT 0")
+	return createKeyTable(d, v.overdueCounts(), strings.Join(defs, ", ")+", PRIMARY KEY ("+strings.Join(overdueCountKeyColumns, ", ")+")")
+}
+
+// overdueCounted is what control_overdue_counts holds for one dossier, a function of its summary
+// row: its due day, line and holder; counted false when it is in none.
+type overdueCounted struct {
+	counted                           bool
+	day                               civilDay
+	competent, receiving, field, proc string
+	holder                            string
+	procedureName, fieldName          string
+}
+
+// overdueCountedOf counts a dossier as the open_overdue list selects it (lateRanges): in progress,
+// with a statutory due date, its clock running or stopped after that date — so that at any now
+// it is overdue exactly when its due date is before now.
+func overdueCountedOf(r *summaryRow) overdueCounted {
+	if !r.open() || r.DueDate.IsZero() || (!r.PausedAt.IsZero() && !r.PausedAt.After(r.DueDate)) {
+		return overdueCounted{}
+	}
+	return overdueCounted{counted: true, day: dayOf(r.DueDate), competent: r.CompetentAgency, receiving: r.ReceivingUnit,
+		field: r.FieldCode, proc: r.ProcedureCode, holder: r.HolderUnit, procedureName: r.ProcedureName, fieldName: r.FieldName}
+}
+
+// overdueCountRow keys a row of the table.
+type overdueCountRow struct {
+	scope, span                       string
+	start                             civilDay
+	competent, receiving, field, proc string
+	holder                            string
+}
+
+func (r overdueCountRow) strings() []string {
+	return []string{r.scope, r.span, r.start.String(), r.competent, r.receiving, r.field, r.proc, r.holder}
+}
+
+// overdueCountSums are a row's change and its names.
+type overdueCountSums struct {
+	dossiers                 int64
+	procedureName, fieldName string
+}
+
+// overdueCountChanges are the counters' changes a fold holds until its flush.
+type overdueCountChanges map[overdueCountRow]*overdueCountSums
+
+// count adds (sign 1) or takes back (sign -1) the dossier's row under its day, month and year, in
+// every scope it falls in.
+func (m overdueCountChanges) count(c overdueCounted, sign int64) {
+	if !c.counted {
+		return
+	}
+	scopes := counterGroup{ReceivingUnit: c.receiving, CompetentAgency: c.competent}.scopes()
+	for _, span := range [3]struct {
+		span  string
+		start civilDay
+	}{{spanDay, c.day}, {spanMonth, c.day.monthStart()}, {spanYear, c.day.yearStart()}} {
+		for _, scope := range scopes {
+			r := overdueCountRow{scope: scope, span: span.span, start: span.start, competent: c.competent, receiving: c.receiving,
+				field: c.field, proc: c.proc, holder: c.holder}
+			s := m[r]
+			if s == nil {
+				s = &overdueCountSums{}
+				m[r] = s
+			}
+			s.dossiers += sign
+			s.procedureName, s.fieldName = max(s.procedureName, c.procedureName), max(s.fieldName, c.fieldName)
+		}
+	}
+}
+
+// overdueRowsPerStatement bounds the keys one statement deletes.
+const overdueRowsPerStatement = 100
+
+// writeOverdueCounts adds the changes as increments in key order — folds writing the same rows in
+// any order give the same table, and two transactions lock them in one order —, then deletes the
+// rows that fell to zero: the table holds the days some open dossier is due on now, not every day
+// one once was.
+func (v ProcessControlView) writeOverdueCounts(ctx context.Context, tx *sql.Tx, b engine.Batch, changes overdueCountChanges) error {
+	keys := make([]overdueCountRow, 0, len(changes))
+	for r, s := range changes {
+		if s.dossiers != 0 {
+			keys = append(keys, r)
+		}
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	sort.Slice(keys, func(i, j int) bool { return slices.Compare(keys[i].strings(), keys[j].strings()) < 0 })
+	values := make([][]any, len(keys))
+	var fell []any // keys of rows that may have fallen to zero
+	for i, k := range keys {
+		s := changes[k]
+		key := make([]any, 0, len(overdueCountColumns))
+		for _, part := range k.strings() {
+			key = append(key, part)
+		}
+		if s.dossiers < 0 {
+			fell = append(fell, key...)
+		}
+		values[i] = append(key, s.procedureName, s.fieldName, s.dossiers)
+	}
+	t := v.overdueCounts()
+	if err := insertRows(ctx, tx, b, t, overdueCountColumns, values, `ON CONFLICT (`+strings.Join(overdueCountKeyColumns, ", ")+`) DO UPDATE SET
+		procedure_name = CASE WHEN excluded.procedure_name > `+t+`.procedure_name THEN excluded.procedure_name ELSE `+t+`.procedure_name END,
+		field_name = CASE WHEN excluded.field_name > `+t+`.field_name THEN excluded.field_name ELSE `+t+`.field_name END,
+		dossiers = `+t+`.dossiers + excluded.dossiers`); err != nil {
+		return err
+	}
+	width := len(overdueCountKeyColumns)
+	for start := 0; start < len(fell); start += width * overdueRowsPerStatement {
+		chunk := fell[start:min(start+width*overdueRowsPerStatement, len(fell))]
+		if _, err := tx.ExecContext(ctx, `DELETE FROM `+t+` WHERE dossiers = 0 AND (`+strings.Join(overdueCountKeyColumns, ", ")+`) IN (`+
+			valuesList(b.Dialect, len(chunk)/width, width)+`)`, chunk...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// dayStart is the moment a Vietnam civil day begins.
+func dayStart(d civilDay) time.Time { return time.Unix(int64(d)*86400-vietnamOffset, 0).UTC() }
+
+// What openOverdueQuery's statement answers.
+type openOverdueAnswer int
+
+const (
+	openOverdueByLine   openOverdueAnswer = iota // the dossiers by competent agency, procedure, field and holder
+	openOverdueRowsRead                          // how many counter rows and list entries the sums read
+)
+
+// openOverdueQuery returns the statement counting the open dossiers overdue at f.Now under f's
+// filters (the period plays no part), and its arguments: the counter rows of the days before
+// today — every year before this one, this year's months before this one, this month's days
+// before today — and the open_overdue entries of today before now, each looked up in its summary.
+func openOverdueQuery(db *sql.DB, f LateFilter, answer openOverdueAnswer) (string, []any) {
+	today := dayOf(f.Now)
+	scope := allAgencies
+	if !f.Agency.All() {
+		scope = f.Agency.Agency()
+	}
+	var parts []string
+	var args []any
+	for _, r := range []struct {
+		span     string
+		from, to civilDay
+	}{{spanYear, lateCountsSince, today.yearStart()}, {spanMonth, today.yearStart(), today.monthStart()}, {spanDay, today.monthStart(), today}} {
+		if r.from >= r.to {
+			continue
+		}
+		c := conditions{args: args}
+		c.add("scope = ?", scope)
+		c.add("span = ?", r.span)
+		c.add("period_start >= ?", r.from.String())
+		c.add("period_start < ?", r.to.String())
+		if f.Unit != "" {
+			c.add("receiving_unit = ?", f.Unit)
+		}
+		if f.Procedure != "" {
+			c.add("procedure_code = ?", f.Procedure)
+		}
+		if f.Field != "" {
+			c.add("field_code = ?", f.Field)
+		}
+		if answer == openOverdueRowsRead {
+			parts = append(parts, `SELECT COUNT(*) AS n FROM control_overdue_counts`+c.where())
+		} else {
+			parts = append(parts, `SELECT competent_agency, procedure_code, procedure_name, field_code, field_name, holder_unit, dossiers
+				FROM control_overdue_counts`+c.where())
+		}
+		args = c.args
+	}
+	// As lateConditions selects the list, numbered after the counters' arguments.
+	c := conditions{args: args}
+	c.add("l.list = ?", LateListOpenOverdue)
+	c.add("l.key >= ?", sqlTime(dayStart(today)))
+	lateRanges[LateListOpenOverdue](&c, f, time.Time{})
+	lateFilters(&c, f)
+	if answer == openOverdueRowsRead {
+		parts = append(parts, `SELECT COUNT(*) AS n`+lateFrom(db)+c.where())
+		return `SELECT SUM(n) FROM (` + strings.Join(parts, " UNION ALL ") + `) counted`, c.args
+	}
+	parts = append(parts, `SELECT d.competent_agency, d.procedure_code, d.procedure_name, d.field_code, d.field_name, d.holder_unit, 1 AS dossiers`+
+		lateFrom(db)+c.where())
+	return `SELECT competent_agency, procedure_code, MAX(procedure_name), field_code, MAX(field_name), holder_unit, SUM(dossiers) FROM (` +
+		strings.Join(parts, " UNION ALL ") + `) overdue GROUP BY competent_agency, procedure_code, field_code, holder_unit`, c.args
+}
