@@ -336,9 +336,9 @@ type controlDossier struct {
 	counted  lateCounted
 	// overdue is what control_overdue_counts holds for it.
 	overdue overdueCounted
-	stored   bool // the table holds the summary row
-	dirty    bool // changed since the last flush
-	touched  int  // the fold's event count when an event last moved the dossier
+	stored  bool // the table holds the summary row
+	dirty   bool // changed since the last flush
+	touched int  // the fold's event count when an event last moved the dossier
 }
 
 // controlFold holds the dossiers moving in the log across the batches folded since the last flush.
@@ -350,9 +350,9 @@ type controlFold struct {
 	lateCounts lateCountChanges
 	// overdueCounts are the open overdue dossiers' counters' changes since the last flush.
 	overdueCounts overdueCountChanges
-	rows       int               // summary rows, handovers and notes held: what the engine's budget counts
-	dirty      []*controlDossier // in the order first changed, so a replay writes rows in the same order
-	added      int               // events folded so far
+	rows          int               // summary rows, handovers and notes held: what the engine's budget counts
+	dirty         []*controlDossier // in the order first changed, so a replay writes rows in the same order
+	added         int               // events folded so far
 }
 
 func (f *controlFold) Held() int { return f.rows }

@@ -20,3 +20,17 @@ func LateCounterRowsRead(ctx context.Context, db *sql.DB, f LateFilter) (int, er
 func LateCountsStatement(f LateFilter) (string, []any, error) {
 	return lateCountsQuery("control_late_counts", f, lateCountsByLine)
 }
+
+// OpenOverdueRowsRead is how many counter rows and list entries the late dashboard's open overdue
+// summary reads under f.
+func OpenOverdueRowsRead(ctx context.Context, db *sql.DB, f LateFilter) (int, error) {
+	query, args := openOverdueQuery(db, f, openOverdueRowsRead)
+	var n sql.NullInt64
+	err := db.QueryRowContext(ctx, query, args...).Scan(&n)
+	return int(n.Int64), err
+}
+
+// OpenOverdueStatement is the statement the late dashboard's open overdue summary runs under f.
+func OpenOverdueStatement(db *sql.DB, f LateFilter) (string, []any) {
+	return openOverdueQuery(db, f, openOverdueByLine)
+}

@@ -1,0 +1,250 @@
+package projections_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"maps"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/motcua/motcua/commands"
+	"github.com/motcua/motcua/domain"
+	"github.com/motcua/motcua/engine"
+	"github.com/motcua/motcua/projections"
+)
+
+// The late dashboard counts the open overdue dossiers — by agency, procedure, field and holding
+// unit — from counters per statutory due day and today's entries of the list. Here dossiers due on
+// many days — across the 30 April holiday and the new year, some paused before their due date
+// (never overdue), some after (overdue however long the pause), one whose clock restarted after a
+// supplement, one handed to another unit after its due date, one resolved late — are counted at
+// many moments (a minute before, at and after each due moment, the midnights around it, days
+// later, the first of a month and of a year), under every filter, and each count is compared
+// with the open_overdue list itself paged through; live and after a rebuild, on SQLite and
+// PostgreSQL, whose counter tables must be equal.
+func TestLateDashboardOpenOverdueEqualsItsListAtEveryNow(t *testing.T) {
+	t.Parallel()
+	for _, backend := range []string{"sqlite", "postgres"} {
+		t.Run(backend, func(t *testing.T) {
+			t.Parallel()
+			b := sqliteBackend(t)
+			if backend == "postgres" {
+				if testing.Short() {
+					t.Skip("PostgreSQL skipped in -short mode")
+				}
+				b = postgresBackend(t)
+			}
+			s := newScenario(t, b)
+			playOpenOverdue(t, s)
+			s.feed(t, projections.ProcessControlView{})
+			nows := openOverdueNows(t, s)
+			checkOpenOverdue(t, s, "live", nows)
+			live := overdueCountsTable(t, s)
+			rebuilder := &engine.Rebuilder{Store: s.store, DB: s.db, Dialect: s.dialect, Consumers: []engine.Consumer{projections.ProcessControlView{}},
+				BatchSize: 5, Logger: slog.New(slog.DiscardHandler)}
+			if _, err := rebuilder.Run(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			checkOpenOverdue(t, s, "rebuilt", nows)
+			if rebuilt := overdueCountsTable(t, s); rebuilt != live {
+				t.Errorf("the rebuilt counters differ from the live ones:\n live %s\n rebuilt %s", live, rebuilt)
+			}
+		})
+	}
+}
+
+// playOpenOverdue acts the history in time order: procedure 2.000908, 3 working days.
+func playOpenOverdue(t *testing.T, s *scenario) {
+	t.Helper()
+	procedure, _ := s.app.Catalog().Procedure("2.000908")
+	justiceDesk, centreDesk, head := s.staff[justice][0], s.staff[centre][0], s.staff[justice][1]
+	specialist, signer := s.staff[justice][2], s.staff[justice][4]
+	index := 0
+	dossier := func(desk official) *dossierBook {
+		index++
+		return &dossierBook{Index: 700 + index, Officials: map[string]string{}, Units: map[string]bool{}, Channel: domain.ChannelDirect,
+			ReceivingUnit: desk.Agency, CompetentAgency: justice, Procedure: procedure}
+	}
+	at := func(year int, month time.Month, day, hour, minute int) {
+		s.clock = time.Date(year, month, day, hour, minute, 0, 0, domain.VietnamTime)
+	}
+	must := func(ok bool) {
+		t.Helper()
+		if !ok {
+			t.Fatal(s.err)
+		}
+	}
+	review := commands.TransferInput{ToUnit: "TP.HCTP", ToOfficialID: specialist.ID, ToOfficialName: specialist.Name, Step: "Thẩm định hồ sơ"}
+	toSign := commands.TransferInput{ToUnit: "TP.BGD", ToOfficialID: signer.ID, ToOfficialName: signer.Name, Step: "Trình ký"}
+	approve := commands.AppraiseInput{Conclusion: domain.ConclusionApprove, Opinion: "Đủ điều kiện"}
+	supplement := commands.RequestSupplementInput{MissingItems: []string{"Bản sao giấy khai sinh"}, Reason: "Thiếu giấy tờ"}
+
+	// Thursday 5 March 08:00 (due Tuesday 10 March 08:00).
+	at(2026, time.March, 5, 8, 0)
+	reviewed, atDesk, pausedLate, pausedEarly := dossier(justiceDesk), dossier(justiceDesk), dossier(justiceDesk), dossier(justiceDesk)
+	suspendedLate, movedOn, resolvedLate, restarted := dossier(justiceDesk), dossier(justiceDesk), dossier(justiceDesk), dossier(justiceDesk)
+	atCentre := dossier(centreDesk)
+	for _, b := range []*dossierBook{reviewed, atDesk, pausedLate, pausedEarly, suspendedLate, movedOn, resolvedLate, restarted} {
+		must(s.receive(b, justiceDesk))
+	}
+	must(s.receive(atCentre, centreDesk) && s.act(atCentre, centreDesk, review))
+	for _, b := range []*dossierBook{reviewed, pausedLate, pausedEarly, movedOn, resolvedLate, restarted} {
+		must(s.act(b, justiceDesk, review))
+	}
+	// Friday 6 March: two supplements requested before the due date.
+	at(2026, time.March, 6, 9, 0)
+	must(s.act(pausedEarly, specialist, supplement) && s.act(restarted, specialist, supplement))
+	// Wednesday 11 March, after the due date: a supplement requested, a suspension, a hand-over.
+	at(2026, time.March, 11, 9, 0)
+	must(s.act(pausedLate, specialist, supplement) && s.act(suspendedLate, head, commands.SuspendInput{Reason: "Chờ kết quả xác minh"}))
+	must(s.act(movedOn, specialist, approve) && s.act(movedOn, specialist, toSign))
+	// Friday 13 March: the supplement arrives, the clock restarts with a new due date.
+	at(2026, time.March, 13, 14, 0)
+	must(s.act(restarted, justiceDesk, commands.SupplementInput{}))
+	// Monday 16 March: resolved late, it leaves the open set.
+	at(2026, time.March, 16, 9, 0)
+	must(s.act(resolvedLate, specialist, approve) && s.act(resolvedLate, specialist, toSign))
+	must(s.act(resolvedLate, signer, commands.SignInput{DocumentNumber: "716/TP", DocumentHash: strings.Repeat("ab", 32)}) &&
+		s.act(resolvedLate, signer, commands.MarkResultReadyInput{}))
+	// Across the 30 April – 1 May holiday, and a Friday afternoon's.
+	for _, when := range []struct {
+		month            time.Month
+		day, hour, minue int
+	}{{time.April, 28, 15, 30}, {time.April, 29, 8, 0}, {time.May, 8, 16, 0}} {
+		at(2026, when.month, when.day, when.hour, when.minue)
+		b := dossier(justiceDesk)
+		must(s.receive(b, justiceDesk) && s.act(b, justiceDesk, review))
+	}
+	// Across the new year.
+	for _, day := range []int{28, 30} {
+		at(2026, time.December, day, 10, 0)
+		b := dossier(centreDesk)
+		must(s.receive(b, centreDesk))
+	}
+}
+
+// openOverdueNows are the moments the open overdue counts are read at: around each open
+// dossier's due date (as the list says at the end of time), and the first of a month and a year.
+func openOverdueNows(t *testing.T, s *scenario) []time.Time {
+	t.Helper()
+	end := time.Date(2030, 1, 1, 0, 0, 0, 0, domain.VietnamTime)
+	var dues []time.Time
+	for _, d := range openOverdueList(t, s, projections.LateFilter{Agency: projections.AllAgencies(), Now: end}) {
+		dues = append(dues, d.DueDate)
+	}
+	if len(dues) < 10 {
+		t.Fatalf("%d dossiers overdue at the end of time, want at least 10", len(dues))
+	}
+	nows := []time.Time{time.Date(2026, 4, 1, 0, 0, 0, 0, domain.VietnamTime), time.Date(2027, 1, 1, 0, 0, 0, 0, domain.VietnamTime),
+		time.Date(2027, 1, 1, 10, 0, 0, 0, domain.VietnamTime), time.Date(2027, 2, 1, 9, 0, 0, 0, domain.VietnamTime), end}
+	for _, due := range dues {
+		y, m, d := due.In(domain.VietnamTime).Date()
+		midnight := time.Date(y, m, d, 0, 0, 0, 0, domain.VietnamTime)
+		nows = append(nows, due.Add(-time.Minute), due, due.Add(time.Minute), midnight, midnight.AddDate(0, 0, 1),
+			due.AddDate(0, 0, 1), due.AddDate(0, 0, 3))
+	}
+	slices.SortFunc(nows, time.Time.Compare)
+	return slices.CompactFunc(nows, time.Time.Equal)
+}
+
+// openOverdueList pages through the open_overdue list under f.
+func openOverdueList(t *testing.T, s *scenario, f projections.LateFilter) []projections.LateDossier {
+	t.Helper()
+	var out []projections.LateDossier
+	req := projections.PageRequest{Limit: 2}
+	for {
+		page, err := projections.LateListPage(context.Background(), s.db, projections.LateListOpenOverdue, f, s.cal, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := page.(projections.Page[projections.LateDossier])
+		out = append(out, p.Items...)
+		if p.Next == "" {
+			return out
+		}
+		if req.After, err = projections.DecodeCursor(p.Next); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func checkOpenOverdue(t *testing.T, s *scenario, when string, nows []time.Time) {
+	t.Helper()
+	filters := []projections.LateFilter{{Agency: projections.AllAgencies()}, {Agency: projections.OneAgency(justice)},
+		{Agency: projections.OneAgency(centre)}, {Agency: projections.AllAgencies(), Unit: centre}, {Agency: projections.OneAgency(building)},
+		{Agency: projections.AllAgencies(), Procedure: "2.000908", Field: "HT"}, {Agency: projections.AllAgencies(), Procedure: "2.001417"}}
+	seen := map[int]bool{}
+	for _, now := range nows {
+		for _, f := range filters {
+			f.Now = now
+			want := map[string]int{}
+			for _, d := range openOverdueList(t, s, f) {
+				want["agency "+d.CompetentAgency]++
+				want["procedure "+d.ProcedureCode]++
+				want["field "+d.FieldCode]++
+				want["unit "+d.HolderUnit]++
+			}
+			seen[len(want)] = true
+			dash, err := projections.LateDashboardOf(context.Background(), s.db, f, s.cal, projections.PageRequest{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[string]int{}
+			for _, by := range []struct {
+				kind   string
+				groups []projections.LateGroup
+			}{{"agency", dash.ByAgency}, {"procedure", dash.ByProcedure}, {"field", dash.ByField}} {
+				for _, g := range by.groups {
+					if g.OpenOverdue != 0 {
+						got[by.kind+" "+g.Key] = g.OpenOverdue
+					}
+				}
+			}
+			for _, g := range dash.ByUnit {
+				if g.HoldingOverdue != 0 {
+					got["unit "+g.Key] = g.HoldingOverdue
+				}
+			}
+			if !maps.Equal(got, want) {
+				t.Errorf("%s, at %v, %+v: the open overdue counts\n got %v\nwant %v", when, now.In(domain.VietnamTime), f, got, want)
+			}
+		}
+	}
+	if len(seen) < 3 {
+		t.Errorf("%s: the moments read tell too few sets apart: %v", when, seen)
+	}
+}
+
+// overdueCountsTable is control_overdue_counts, row by row in key order.
+func overdueCountsTable(t *testing.T, s *scenario) string {
+	t.Helper()
+	rows, err := s.db.QueryContext(context.Background(), `SELECT scope, span, period_start, competent_agency, receiving_unit, field_code,
+		procedure_code, holder_unit, procedure_name, field_name, dossiers FROM control_overdue_counts
+		ORDER BY scope, span, period_start, competent_agency, receiving_unit, field_code, procedure_code, holder_unit`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var key [10]string
+		var n int64
+		if err := rows.Scan(&key[0], &key[1], &key[2], &key[3], &key[4], &key[5], &key[6], &key[7], &key[8], &key[9], &n); err != nil {
+			t.Fatal(err)
+		}
+		if n <= 0 {
+			t.Errorf("a counter row of %d dossiers: %v", n, key)
+		}
+		out = append(out, fmt.Sprint(key, n))
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if len(out) == 0 {
+		t.Fatal("no counter rows")
+	}
+	return strings.Join(out, "; ")
+}
