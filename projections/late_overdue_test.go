@@ -248,3 +248,119 @@ func overdueCountsTable(t *testing.T, s *scenario) string {
 	}
 	return strings.Join(out, "; ")
 }
+
+// TestLateDashboardOpenOverdueReadsADaysEntriesAtMost reads the open overdue counts on the day
+// nine dossiers fall due — each an entry of today's range of the list — and the day after — the
+// counter rows of that day, fewer than the dossiers —, then again after ten years of open overdue
+// dossiers, one due each day, are written into the counters: the counts grow by those dossiers
+// while the rows read grow by one a year. Every part of the statement reads a range of a key
+// (EXPLAIN QUERY PLAN).
+func TestLateDashboardOpenOverdueReadsADaysEntriesAtMost(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := newScenario(t, sqliteBackend(t))
+	playOpenOverdue(t, s)
+	s.feed(t, projections.ProcessControlView{})
+	all := projections.LateFilter{Agency: projections.AllAgencies()}
+	rowsRead := func(now time.Time) int {
+		t.Helper()
+		f := all
+		f.Now = now
+		n, err := projections.OpenOverdueRowsRead(ctx, s.db, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	openOverdue := func(now time.Time) int {
+		t.Helper()
+		f := all
+		f.Now = now
+		dash, err := projections.LateDashboardOf(ctx, s.db, f, s.cal, projections.PageRequest{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, g := range dash.ByAgency {
+			n += g.OpenOverdue
+		}
+		return n
+	}
+	// Tuesday 10 March 16:00: every overdue dossier fell due at 08:00 today.
+	dueDay := time.Date(2026, 3, 10, 16, 0, 0, 0, domain.VietnamTime)
+	f := all
+	f.Now = dueDay
+	dueToday := len(openOverdueList(t, s, f))
+	if dueToday < 5 {
+		t.Fatalf("%d dossiers due on 10 March, want at least 5", dueToday)
+	}
+	if n := rowsRead(dueDay); n != dueToday {
+		t.Errorf("on their due day the counts read %d rows, want the %d entries of the day", n, dueToday)
+	}
+	// Wednesday 11 March 07:00: the same dossiers from yesterday's counter rows.
+	dayAfter := time.Date(2026, 3, 11, 7, 0, 0, 0, domain.VietnamTime)
+	var dayRows int
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM control_overdue_counts WHERE scope = '*' AND span = 'day' AND period_start = '2026-03-10'`).
+		Scan(&dayRows); err != nil {
+		t.Fatal(err)
+	}
+	if n := rowsRead(dayAfter); n != dayRows || dayRows >= dueToday {
+		t.Errorf("the day after, the counts read %d rows; want the %d counter rows of the due day, fewer than its %d dossiers", n, dayRows, dueToday)
+	}
+	later := time.Date(2027, 2, 3, 9, 0, 0, 0, domain.VietnamTime)
+	before, beforeCount := rowsRead(later), openOverdue(later)
+	// Ten years of history: a dossier due every day of 2016–2025, still open.
+	if _, err := s.db.ExecContext(ctx, `WITH RECURSIVE days(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM days WHERE n < 3652)
+		INSERT INTO control_overdue_counts (scope, span, period_start, competent_agency, receiving_unit, field_code, procedure_code,
+			holder_unit, procedure_name, field_name, dossiers)
+		SELECT scope, span, period_start, '`+justice+`', '`+justice+`', 'HT', '2.000908', 'TP.HCTP', 'x', 'x', COUNT(*)
+		FROM (SELECT scope, span, CASE span WHEN 'day' THEN date('2016-01-01', '+' || n || ' days')
+				WHEN 'month' THEN strftime('%Y-%m-01', date('2016-01-01', '+' || n || ' days')) ELSE strftime('%Y-01-01', date('2016-01-01', '+' || n || ' days')) END AS period_start
+			FROM days, (SELECT '*' AS scope UNION ALL SELECT '`+justice+`'), (SELECT 'day' AS span UNION ALL SELECT 'month' UNION ALL SELECT 'year')
+			WHERE date('2016-01-01', '+' || n || ' days') < '2026-01-01')
+		GROUP BY scope, span, period_start`); err != nil {
+		t.Fatal(err)
+	}
+	history := int(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Sub(time.Date(2016, 1, 1, 0, 0, 0, 0, time.UTC)).Hours() / 24)
+	if n := openOverdue(later); n != beforeCount+history {
+		t.Errorf("with ten years of history the counts say %d, want %d + %d", n, beforeCount, history)
+	}
+	if n := rowsRead(later); n != before+10 {
+		t.Errorf("with ten years of history the counts read %d rows, want %d + 10 (a row a year)", n, before)
+	}
+	f.Now = later
+	statement, args := projections.OpenOverdueStatement(s.db, f)
+	plan, err := s.db.QueryContext(ctx, `EXPLAIN QUERY PLAN `+statement, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer plan.Close()
+	var counters, lists int
+	for plan.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := plan.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case strings.Contains(detail, "control_overdue_counts"):
+			counters++
+			if !strings.Contains(detail, "SEARCH control_overdue_counts USING PRIMARY KEY (scope=? AND span=? AND period_start>? AND period_start<?)") {
+				t.Errorf("the counts do not read a range of the counters' key: %s", detail)
+			}
+		case strings.HasPrefix(detail, "SEARCH l "):
+			lists++
+			if !strings.Contains(detail, "SEARCH l USING PRIMARY KEY (list=? AND key>? AND key<?)") {
+				t.Errorf("the counts do not read today's range of the list: %s", detail)
+			}
+		case strings.HasPrefix(detail, "SCAN") && detail != "SCAN overdue": // the union's rows, grouped
+			t.Errorf("the counts scan: %s", detail)
+		}
+	}
+	if err := plan.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if counters != 3 || lists != 1 {
+		t.Errorf("the plan reads %d counter ranges and %d list ranges, want 3 and 1", counters, lists)
+	}
+}
