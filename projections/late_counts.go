@@ -397,6 +397,10 @@ func lateCountsQuery(table string, f LateFilter, answer lateCountsAnswer) (strin
 // lateTotals are the counters' totals of the period's lists.
 type lateTotals struct {
 	resolvedLate, apologies, lateAcceptances int
+	// openOverdue is the open dossiers overdue at now, from their counters (openOverdueQuery);
+	// openOverdueCounted says the dashboard's summaries counted them.
+	openOverdue        int
+	openOverdueCounted bool
 }
 
 // periodTotals sums the counters' totals of the period under f.
@@ -413,12 +417,19 @@ func periodTotals(ctx context.Context, db *sql.DB, f LateFilter) (lateTotals, er
 	return t, err
 }
 
-// lateListTotal counts the dossiers of the list under f: from the counters for the period's lists
+// lateListTotal counts the dossiers of the list under f: the open overdue ones from their counters
+// per due day and today's entries (openOverdueQuery); from the counters for the period's lists
 // — those resolved late, the apologies, the acceptances answered late and, counted over the
 // submissions not answered yet, those now past their deadline —, else over the list's range.
 // totals are the counters' totals when the caller has them (the dashboard's summaries read them),
 // else nil.
 func lateListTotal(ctx context.Context, db *sql.DB, list string, f LateFilter, dueBy time.Time, totals *lateTotals) (int, error) {
+	if list == LateListOpenOverdue {
+		if totals != nil && totals.openOverdueCounted {
+			return totals.openOverdue, nil
+		}
+		return openOverdueTotal(ctx, db, f)
+	}
 	counted := list == LateListResolvedLate || list == LateListApologies || list == LateListLateAcceptances
 	if !counted || !countersAnswer(f.Period) {
 		c := lateConditions(list, f, dueBy)

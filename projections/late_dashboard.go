@@ -455,6 +455,7 @@ func (dash *LateDashboard) summarise(ctx context.Context, db *sql.DB, f LateFilt
 	// before today and today's entries of the list (late_overdue.go).
 	var rows *sql.Rows
 	var err error
+	openOverdue := 0
 	if !f.Agency.none() {
 		query, args := openOverdueQuery(db, f, openOverdueByLine)
 		if rows, err = db.QueryContext(ctx, query, args...); err != nil {
@@ -474,6 +475,7 @@ func (dash *LateDashboard) summarise(ctx context.Context, db *sql.DB, f LateFilt
 		g := fields.get(field, fieldName, lateGroup)
 		g.OpenOverdue, g.Name = g.OpenOverdue+n, max(g.Name, fieldName)
 		units.get(holder, "", overrunGroup).HoldingOverdue += n
+		openOverdue += n
 	}
 	if rows != nil {
 		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
@@ -484,6 +486,7 @@ func (dash *LateDashboard) summarise(ctx context.Context, db *sql.DB, f LateFilt
 	if err != nil {
 		return nil, err
 	}
+	totals.openOverdue, totals.openOverdueCounted = openOverdue, true
 	dash.ByAgency, dash.ByProcedure, dash.ByField = agencies.sorted(), procedures.sorted(), fields.sorted()
 
 	// The open overdue dossiers' overrun is measured at now, step by step, with the calendar in

@@ -64,6 +64,20 @@ func TestLateDashboardOnPostgreSQLReadsNoSummaryOutsideItsLists(t *testing.T) {
 		GROUP BY span, period_start, competent_agency, receiving_unit, field_code, procedure_code`); err != nil {
 		t.Fatal(err)
 	}
+	// And those for the open overdue list: its dossiers by the Vietnam day, month and year of their
+	// due date.
+	if _, err := b.db.ExecContext(ctx, `INSERT INTO control_overdue_counts (scope, span, period_start, competent_agency, receiving_unit,
+			field_code, procedure_code, holder_unit, procedure_name, field_name, dossiers)
+		SELECT '*', span, period_start, competent_agency, receiving_unit, field_code, procedure_code, COALESCE(holder_unit, ''),
+			MAX(procedure_name), MAX(field_name), COUNT(*)
+		FROM (SELECT d.*, s.span, CASE s.span WHEN 'day' THEN to_char(l.key::timestamp + interval '7 hours', 'YYYY-MM-DD')
+				WHEN 'month' THEN to_char(l.key::timestamp + interval '7 hours', 'YYYY-MM') || '-01'
+				ELSE to_char(l.key::timestamp + interval '7 hours', 'YYYY') || '-01-01' END AS period_start
+			FROM control_late l JOIN control_dossiers d ON d.dossier_id = l.dossier_id, (VALUES ('day'), ('month'), ('year')) AS s(span)
+			WHERE l.list = 'open_overdue') overdue
+		GROUP BY span, period_start, competent_agency, receiving_unit, field_code, procedure_code, COALESCE(holder_unit, '')`); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := b.db.ExecContext(ctx, `ANALYZE control_dossiers; ANALYZE control_late`); err != nil {
 		t.Fatal(err)
 	}

@@ -167,6 +167,7 @@ type openOverdueAnswer int
 const (
 	openOverdueByLine   openOverdueAnswer = iota // the dossiers by competent agency, procedure, field and holder
 	openOverdueRowsRead                          // how many counter rows and list entries the sums read
+	openOverdueInAll                             // the dossiers in all
 )
 
 // openOverdueQuery returns the statement counting the open dossiers overdue at f.Now under f's
@@ -222,6 +223,20 @@ func openOverdueQuery(db *sql.DB, f LateFilter, answer openOverdueAnswer) (strin
 	}
 	parts = append(parts, `SELECT d.competent_agency, d.procedure_code, d.procedure_name, d.field_code, d.field_name, d.holder_unit, 1 AS dossiers`+
 		lateFrom(db)+c.where())
+	if answer == openOverdueInAll {
+		return `SELECT COALESCE(SUM(dossiers), 0) FROM (` + strings.Join(parts, " UNION ALL ") + `) overdue`, c.args
+	}
 	return `SELECT competent_agency, procedure_code, MAX(procedure_name), field_code, MAX(field_name), holder_unit, SUM(dossiers) FROM (` +
 		strings.Join(parts, " UNION ALL ") + `) overdue GROUP BY competent_agency, procedure_code, field_code, holder_unit`, c.args
+}
+
+// openOverdueTotal counts the open dossiers overdue at f.Now under f's filters, as the summary does.
+func openOverdueTotal(ctx context.Context, db *sql.DB, f LateFilter) (int, error) {
+	if f.Agency.none() {
+		return 0, nil
+	}
+	query, args := openOverdueQuery(db, f, openOverdueInAll)
+	var total int
+	err := db.QueryRowContext(ctx, query, args...).Scan(&total)
+	return total, err
 }

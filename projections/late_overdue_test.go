@@ -21,7 +21,7 @@ import (
 // many days — across the 30 April holiday and the new year, some paused before their due date
 // (never overdue), some after (overdue however long the pause), one whose clock restarted after a
 // supplement, one handed to another unit after its due date, one resolved late — are counted at
-// many moments (a minute before, at and after each due moment, the midnights around it, days
+// many moments, with the list's total (a minute before, at and after each due moment, the midnights around it, days
 // later, the first of a month and of a year), under every filter, and each count is compared
 // with the open_overdue list itself paged through; live and after a rebuild, on SQLite and
 // PostgreSQL, whose counter tables must be equal.
@@ -181,7 +181,8 @@ func checkOpenOverdue(t *testing.T, s *scenario, when string, nows []time.Time) 
 		for _, f := range filters {
 			f.Now = now
 			want := map[string]int{}
-			for _, d := range openOverdueList(t, s, f) {
+			list := openOverdueList(t, s, f)
+			for _, d := range list {
 				want["agency "+d.CompetentAgency]++
 				want["procedure "+d.ProcedureCode]++
 				want["field "+d.FieldCode]++
@@ -207,6 +208,9 @@ func checkOpenOverdue(t *testing.T, s *scenario, when string, nows []time.Time) 
 				if g.HoldingOverdue != 0 {
 					got["unit "+g.Key] = g.HoldingOverdue
 				}
+			}
+			if dash.OpenOverdue.Total != len(list) {
+				t.Errorf("%s, at %v, %+v: the open overdue total is %d, the list holds %d", when, now.In(domain.VietnamTime), f, dash.OpenOverdue.Total, len(list))
 			}
 			if !maps.Equal(got, want) {
 				t.Errorf("%s, at %v, %+v: the open overdue counts\n got %v\nwant %v", when, now.In(domain.VietnamTime), f, got, want)
