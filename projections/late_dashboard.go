@@ -19,8 +19,9 @@ import (
 // Each of its lists is a range of control_late's key — the dossiers in it, each at its place —
 // read one page at a time. Its summaries of the period — the dossiers resolved late, the apologies
 // issued, the steps of those late dossiers that overran — sum the fold's day, month and year
-// counters (control_late_counts, late_counts.go); those of the open dossiers overdue now are
-// counted over that set, a snapshot of the open dossiers. Neither reads the history.
+// counters (control_late_counts, late_counts.go); the open dossiers overdue now are counted from
+// the fold's counters per due day and today's entries of the list (control_overdue_counts,
+// late_overdue.go), their overrunning steps streamed from the handovers. None reads the history.
 
 // LateFilter selects what the late-dossier dashboard shows.
 type LateFilter struct {
