@@ -317,6 +317,27 @@ func countersAnswer(p Period) bool {
 	return (p.From.IsZero() || vietnamMidnight(p.From)) && (p.To.IsZero() || vietnamMidnight(p.To))
 }
 
+// lateCounterRows selects the counter rows of one span whose periods start in [from, to), of the
+// scope and under f's receiving unit, procedure and field — the late dashboard's period counters
+// and its open overdue counters share the shape — after the arguments args already holds.
+func lateCounterRows(args []any, scope, span string, from, to civilDay, f LateFilter) conditions {
+	c := conditions{args: args}
+	c.add("scope = ?", scope)
+	c.add("span = ?", span)
+	c.add("period_start >= ?", from.String())
+	c.add("period_start < ?", to.String())
+	if f.Unit != "" {
+		c.add("receiving_unit = ?", f.Unit)
+	}
+	if f.Procedure != "" {
+		c.add("procedure_code = ?", f.Procedure)
+	}
+	if f.Field != "" {
+		c.add("field_code = ?", f.Field)
+	}
+	return c
+}
+
 // lateCountsQuery returns the statement summing the counter rows of the period under f, and its
 // arguments; "" when the period is empty. The period's bounds must be Vietnam midnights, or
 // unbounded.
@@ -341,21 +362,7 @@ func lateCountsQuery(table string, f LateFilter, answer lateCountsAnswer) (strin
 		if r.before || r.from >= r.to {
 			continue
 		}
-		var c conditions
-		c.args = args
-		c.add("scope = ?", scope)
-		c.add("span = ?", r.span)
-		c.add("period_start >= ?", r.from.String())
-		c.add("period_start < ?", r.to.String())
-		if f.Unit != "" {
-			c.add("receiving_unit = ?", f.Unit)
-		}
-		if f.Procedure != "" {
-			c.add("procedure_code = ?", f.Procedure)
-		}
-		if f.Field != "" {
-			c.add("field_code = ?", f.Field)
-		}
+		c := lateCounterRows(args, scope, r.span, r.from, r.to, f)
 		// A range counterRanges reads in place of a cheaper month's or year's row is taken away.
 		sum := "SUM"
 		if r.less {

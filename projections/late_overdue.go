@@ -189,20 +189,7 @@ func openOverdueQuery(db *sql.DB, f LateFilter, answer openOverdueAnswer) (strin
 		if r.from >= r.to {
 			continue
 		}
-		c := conditions{args: args}
-		c.add("scope = ?", scope)
-		c.add("span = ?", r.span)
-		c.add("period_start >= ?", r.from.String())
-		c.add("period_start < ?", r.to.String())
-		if f.Unit != "" {
-			c.add("receiving_unit = ?", f.Unit)
-		}
-		if f.Procedure != "" {
-			c.add("procedure_code = ?", f.Procedure)
-		}
-		if f.Field != "" {
-			c.add("field_code = ?", f.Field)
-		}
+		c := lateCounterRows(args, scope, r.span, r.from, r.to, f)
 		if answer == openOverdueRowsRead {
 			parts = append(parts, `SELECT COUNT(*) AS n FROM control_overdue_counts`+c.where())
 		} else {
