@@ -92,3 +92,53 @@ func FuzzSanitizeText(f *testing.F) {
 		}
 	})
 }
+
+// SanitizeText passes eight bytes of printable ASCII over at once: every byte value, and every
+// forbidden character, at every place of the first words of a text, between printable ASCII, is
+// still found — or left alone when a multi-line field may hold it — whatever the word boundaries.
+func TestSanitizeTextFindsEveryByteAtEveryPlaceOfAWord(t *testing.T) {
+	multiline := func(s string) bool {
+		return domain.CheckTextFields(struct {
+			S string `json:"s" text:"multiline"`
+		}{s}) == nil
+	}
+	var inserts []string
+	for b := range 256 {
+		inserts = append(inserts, string([]byte{byte(b)}))
+	}
+	inserts = append(inserts, "\u0085", "\u00ad", "\u061c", "\u200b", "\u202e", "\u2029", "\ufeff", "ễ", "\u00a0", "\ufffd")
+	const printable = "{\"code\":\"000.00.00.H56-260310-0051\"} ~"
+	for _, insert := range inserts {
+		for at := range 17 {
+			for _, tail := range []int{0, 1, 7, 8, 9} {
+				s := printable[:at] + insert + printable[:tail]
+				if passes, kept := multiline(s), domain.SanitizeText(s) == s; passes != kept {
+					t.Fatalf("%q passes the check: %v, but SanitizeText keeps it: %v", s, passes, kept)
+				}
+			}
+		}
+	}
+}
+
+// A folded dossier's JSON state, what a flush sanitizes most of (1.5 KB, some of it Vietnamese).
+func BenchmarkSanitizeTextOfAState(b *testing.B) {
+	state := `{"id":"01a245f1-4977-7474-bd1c-8c3922b8dec0","version":6,"status":"processing","code":"000.00.00.H56-260310-0051",` +
+		`"procedure":{"code":"2.001264","name":"Cấp chứng chỉ hành nghề luật sư","field_code":"H56-LLTP","field_name":"Lý lịch tư pháp","resolution_days":30},` +
+		`"applicant":{"type":"organization","name":"Công ty TNHH Lý Đức Hương","id_number":""},"channel":"direct","components":null,` +
+		`"receiving_unit":"000.00.00.H56","competent_agency":"000.00.04.H56","received_at":"2026-03-10T01:43:42Z",` +
+		`"appointment_date":"2026-06-01T09:51:02.409910801+07:00","first_appointment_date":"2026-04-21T08:43:42+07:00",` +
+		`"calendar_version":"vn-2026.1","due_date":"2026-06-01T09:51:02.409910801+07:00","indicator_due_date":"2026-05-04T10:20:38.069591131+07:00",` +
+		`"clock_start":"2026-04-15T02:51:02.409910801Z","rules_version":"nd118-2025","catalog_revision":1,` +
+		`"holder":{"unit":"P.HCTP","official_id":"p04-specialist-6","official_name":"Vũ Hoài Giang"},"holder_agency":"000.00.00.H56",` +
+		`"step":"Xem xét, trình ký","latest_workflow_step":"Xem xét, trình ký","step_deadline":"2026-06-05T10:45:47.198990078+07:00",` +
+		`"transfers":2,"supplement_requests":1,"waiting_working_time":178616069591131,"fees_due":0,"fees_paid":0,` +
+		`"apology":{"reason":"Cần thêm thời gian thẩm định, xác minh thực tế","old_appointment_date":"2026-04-21T08:43:42+07:00",` +
+		`"new_appointment_date":"2026-05-15T08:43:42+07:00","issued_at":"2026-03-10T03:17:36.480933485Z",` +
+		`"latest_allowed_date":"2026-06-05T08:43:42+07:00","calendar_version":"vn-2026.1","rules_version":"nd118-2025"},"apologies":1,"resume_status":"processing"}`
+	b.SetBytes(int64(len(state)))
+	for b.Loop() {
+		if domain.SanitizeText(state) != state {
+			b.Fatal("a clean state changed")
+		}
+	}
+}
