@@ -25,9 +25,9 @@ const DefaultLagCheckInterval = 5 * time.Second
 // consumer (2,600 events/s measured on 536k events). The engine catches those up itself, before
 // their runners start: it reads the log once for all of them, in the rebuild's pages, and hands
 // each page to every one at once. A Folding consumer folds onto its serving tables and writes its
-// rows and its checkpoint in one transaction when it holds more rows than the budget, after every
-// FlushEvents events, and at least every FlushInterval (the checkpoint — what `motcua projections
-// status` and the lag metrics show — moves that often, and a crash loses no more). Any other consumer applies each page in one
+// rows and its checkpoint in one transaction when it holds more rows than the budget, and at least
+// every FlushInterval (the checkpoint — what `motcua projections status` and the lag metrics show
+// — moves that often, and a crash loses no more). Any other consumer applies each page in one
 // transaction with its checkpoint. Once the log is read to its end the runners take over from the
 // checkpoints, through the live path, with the few events appended meanwhile.
 //
@@ -205,7 +205,7 @@ func (e *Engine) catchUpPage(ctx context.Context, m *catchUpMember, pg page, pin
 		}
 		return
 	}
-	if m.fold.due(e.foldBudget(), e.flushEvents(), e.flushInterval()) {
+	if m.fold.due(e.foldBudget(), e.flushInterval()) {
 		e.flushMember(ctx, m, pinned)
 	}
 }
@@ -215,13 +215,6 @@ func (e *Engine) foldBudget() int {
 		return e.FoldBudget
 	}
 	return DefaultFoldBudget
-}
-
-func (e *Engine) flushEvents() int {
-	if e.FlushEvents > 0 {
-		return e.FlushEvents
-	}
-	return DefaultFlushEvents
 }
 
 func (e *Engine) flushInterval() time.Duration {

@@ -57,9 +57,6 @@ type Engine struct {
 	// FoldBudget is how many rows a Folding consumer holds in a bulk catch-up before it writes
 	// them; DefaultFoldBudget when zero.
 	FoldBudget int
-	// FlushEvents is how many events a bulk catch-up folds between writing its rows and checkpoint;
-	// DefaultFlushEvents when zero.
-	FlushEvents int
 	// FlushInterval is the longest a bulk catch-up folds without writing its rows and checkpoint;
 	// DefaultFlushInterval when zero.
 	FlushInterval time.Duration

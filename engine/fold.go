@@ -17,22 +17,16 @@ import (
 // dossiers in progress makes every page a flush.
 const DefaultFoldBudget = 1_000_000
 
-// DefaultFlushEvents is how many events a catch-up folds between two flushes. Each flush writes
-// again the rows of every dossier moved since the last one, and every counter row touched, so the
-// flushes' cost per event falls with the events between them: a dossier's events lie about a
-// month of a province's log apart (800,000 events at 1 M dossiers a year), and flushing every
-// 30 s of wall time — what the catch-up did until session 10 — wrote such a dossier's rows once
-// per 120,000 events at the 4,000 events/s of a loaded machine, seven times over its life, where a
-// quiet machine wrote them once or twice: the CPU per event depended on the load and on the
-// store's size (51 CPU s per million events at 100 k dossiers on a quiet machine, ≈ 200 at 1 M on
-// a loaded one). Counting events makes it the same whatever the speed. A million events hold the
-// dossiers moved among them — ≈ 100,000 at a province's pace, well within DefaultFoldBudget.
-const DefaultFlushEvents = 1_000_000
-
-// DefaultFlushInterval is the longest a catch-up folds without a flush, whatever the events: its
-// checkpoint, which `motcua projections status` and the lag metrics show, moves at least that
-// often, and a crash loses at most that much work.
-const DefaultFlushInterval = 5 * time.Minute
+// DefaultFlushInterval is the longest a catch-up folds without a flush: its checkpoint, which
+// `motcua projections status` and the lag metrics show, moves at least that often, and a crash
+// loses at most that much work. Each flush writes again the rows of every dossier moved since the
+// last one, and every counter row touched: at 5 s a catch-up on a loaded machine (fewer events per
+// 5 s) spent markedly more CPU per event than on an idle one. Flushing every million events
+// instead (session 10) wrote fewer rows again but held every dossier moved among them, finished
+// ones too, until the flush: at 100 k dossiers that cost more than it saved — 96–97 against 66–85
+// CPU s per million events, twice the wall time and 0.6 GB more resident in two pairs (session 11,
+// docs/benchmarks.md) — the collector marking the larger heap and the folds' maps growing.
+const DefaultFlushInterval = 30 * time.Second
 
 // folding is the fold of one Folding consumer under way, in a rebuild or a catch-up.
 type folding struct {
@@ -72,14 +66,13 @@ func (f *folding) add(ctx context.Context, q Querier, batch Batch) (err error) {
 	return nil
 }
 
-// due reports whether the fold should be flushed: it holds more rows than budget, or (each when
-// above zero) it has folded events events since the last flush, or has folded for longer than
-// interval.
-func (f *folding) due(budget, events int, interval time.Duration) bool {
+// due reports whether the fold should be flushed: it holds more rows than budget, or (interval
+// above zero) it has folded events for longer than interval.
+func (f *folding) due(budget int, interval time.Duration) bool {
 	if f.pending == 0 {
 		return false
 	}
-	return f.fold.Held() > budget || (events > 0 && f.pending >= events) || (interval > 0 && time.Since(f.since) >= interval)
+	return f.fold.Held() > budget || (interval > 0 && time.Since(f.since) >= interval)
 }
 
 // flush writes the fold's rows in tx (batch carries the dialect and, on PostgreSQL, CopyRows).

@@ -195,7 +195,7 @@ func (rb *Rebuilder) foldPage(ctx context.Context, f *folding, pg page) error {
 	if err := f.add(ctx, rb.DB, Batch{Dialect: rb.Dialect, Events: pg.events, Decoded: pg.decoded}); err != nil {
 		return rb.foldFailed(ctx, f, pg.events[len(pg.events)-1].Position, err)
 	}
-	if f.due(rb.budget(), 0, 0) {
+	if f.due(rb.budget(), 0) {
 		return rb.flushFold(ctx, f)
 	}
 	return nil
