@@ -23,8 +23,8 @@ const DefaultFoldBudget = 1_000_000
 // last one, and every counter row touched: at 5 s a catch-up on a loaded machine (fewer events per
 // 5 s) spent markedly more CPU per event than on an idle one. Flushing every million events
 // instead (session 10) wrote fewer rows again but held every dossier moved among them, finished
-// ones too, until the flush: at 100 k dossiers that cost more than it saved — 96–97 against 66–85
-// CPU s per million events, twice the wall time and 0.6 GB more resident in two pairs (session 11,
+// ones too, until the flush: at 100 k dossiers that cost more than it saved — 96–97 against 66–91
+// CPU s per million events, 1.5–2.7× the wall time and 0.6 GB more resident in two pairs (session 11,
 // docs/benchmarks.md) — the collector marking the larger heap and the folds' maps growing.
 const DefaultFlushInterval = 30 * time.Second
 
