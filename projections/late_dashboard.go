@@ -57,8 +57,8 @@ type LateDashboard struct {
 	DueWithinDays int       `json:"due_within_days"`
 	DueBy         time.Time `json:"due_by"`
 	// OverrunMeasuredWith is the calendar version the lists' working hours and the open dossiers'
-	// overrun are measured with, now; the overrun of the dossiers resolved late in the period was
-	// measured as each step ended, with the calendar the read model folded it with (docs/projections.md).
+	// running steps' overrun are measured with, now; a step that ended late was measured as it
+	// ended, with the calendar the read model folded it with (docs/projections.md).
 	OverrunMeasuredWith string               `json:"overrun_measured_with"`
 	OpenOverdue         Page[LateDossier]    `json:"open_overdue"`
 	ResolvedLate        Page[LateDossier]    `json:"resolved_late"`
