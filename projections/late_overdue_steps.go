@@ -4,9 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/motcua/motcua/domain/calendar"
@@ -23,24 +23,26 @@ import (
 // its dossier's statutory due day. A step still running is overrun at now when its dossier is
 // overdue at now and its deadline is before now: both are "before now", so it is counted under the
 // later of the two days, and every row of a day before today holds steps overrun at now. Its hours
-// at now are the working time from its deadline to now: with W(t) the working time from a fixed
-// epoch to t, the sum over a row's steps is steps × W(now) − Σ W(deadline), so a row holds its
-// running steps and their Σ W(deadline), and the summary computes W(now) once. The rows of a day
+// at now are the working time from its deadline to the end of its deadline's day, fixed, plus the
+// working time from the next day's start to now, the same for every step due that day: so rows
+// are kept per deadline day too, holding their running steps and the sum of the first part, and
+// the summary measures the second once per deadline day with the calendar in force. The rows of a day
 // before today are read as the open overdue counts are — whole years, this year's months, this
 // month's days —; what is left is read from the handovers, a day's worth at most: the steps of the
 // dossiers due today before now, and the steps running past a deadline of today before now of the
 // dossiers due before today (through an index of the running steps' deadlines).
 
 // overdueStepKeyColumns key a row of control_overdue_steps: the scope (as control_overdue_counts'),
-// the span and its first day, the dossiers' line, the unit the steps were handed to and their
-// responsible official.
+// the span and its first day, the dossiers' line, the unit the steps were handed to, their
+// responsible official and, for running steps, the Vietnam day of their deadline ("" for those
+// that ended).
 var overdueStepKeyColumns = []string{"scope", "span", "period_start", "competent_agency", "receiving_unit", "field_code", "procedure_code",
-	"unit", "official_id"}
+	"unit", "official_id", "deadline_day"}
 
 // overdueStepCountColumns are a row's counters: the steps that ended late and their overrun in
 // hundredths of an hour, as the period counters keep them (overrunStep); the steps running and the
-// sum of the working milliseconds from the epoch to each one's deadline (workingSinceEpoch).
-var overdueStepCountColumns = []string{"ended_steps", "ended_centihours", "running_steps", "running_deadline_ms"}
+// sum of the working milliseconds from each one's deadline to the end of its day (dayRemainder).
+var overdueStepCountColumns = []string{"ended_steps", "ended_centihours", "running_steps", "running_day_rest_ms"}
 
 var overdueStepColumns = slices.Concat(overdueStepKeyColumns, []string{"official_name"}, overdueStepCountColumns)
 
@@ -67,39 +69,18 @@ func (v ProcessControlView) runningStepsIndex() string {
 	return `CREATE INDEX IF NOT EXISTS ` + h + `_running ON ` + h + ` (deadline) WHERE ended_at IS NULL`
 }
 
-// stepsEpoch is where workingSinceEpoch counts from: any fixed instant before the deadlines would
-// do; a deadline before it counts negative, which the differences do not mind.
-var stepsEpoch = time.Date(2000, time.January, 1, 0, 0, 0, 0, time.UTC).Add(-time.Duration(vietnamOffset) * time.Second)
-
-// daysSinceEpoch caches, per calendar and day, the working time from stepsEpoch to the day's
-// start: WorkingTimeBetween walks day by day, and a fold or a summary asks for the same few
-// hundred days again and again. A calendar is immutable, so an entry never goes stale.
-var daysSinceEpoch sync.Map // epochDay → time.Duration
-
-type epochDay struct {
-	cal *calendar.Calendar
-	day civilDay
-}
-
-// workingSinceEpoch is the working time from stepsEpoch to t with cal, in milliseconds.
-func workingSinceEpoch(cal *calendar.Calendar, t time.Time) int64 {
-	day := dayOf(t)
-	key := epochDay{cal, day}
-	start, ok := daysSinceEpoch.Load(key)
-	if !ok {
-		start = cal.WorkingTimeBetween(stepsEpoch, dayStart(day))
-		daysSinceEpoch.Store(key, start)
-	}
-	return (start.(time.Duration) + cal.WorkingTimeBetween(dayStart(day), t)).Milliseconds()
+// dayRemainder is the working time from t to the end of its Vietnam day with cal, in milliseconds.
+func dayRemainder(cal *calendar.Calendar, t time.Time) int64 {
+	return cal.WorkingTimeBetween(t, dayStart(dayOf(t)+1)).Milliseconds()
 }
 
 // runningStep is a step of an open dossier not ended yet, with a deadline: the unit it was handed
-// to, its responsible official (the one it was handed to) and the working time from the epoch to
-// its deadline, measured by the fold.
+// to, its responsible official (the one it was handed to), its deadline's day and the working time
+// from its deadline to the end of that day, measured by the fold.
 type runningStep struct {
 	unit, officialID, officialName string
 	deadline                       civilDay
-	sinceEpoch                     int64
+	dayRest                        int64
 }
 
 // overdueStepsCounted is what control_overdue_steps holds for one dossier: nothing unless
@@ -126,7 +107,7 @@ func overdueStepsCountedOf(dossier overdueCounted, overruns []overrunStep, log *
 			continue
 		}
 		c.running = append(c.running, runningStep{unit: h.toUnit, officialID: h.toID, officialName: h.toName, deadline: dayOf(deadline),
-			sinceEpoch: workingSinceEpoch(cal, deadline)})
+			dayRest: dayRemainder(cal, deadline)})
 	}
 	return c
 }
@@ -141,16 +122,17 @@ type overdueStepRow struct {
 	start                             civilDay
 	competent, receiving, field, proc string
 	unit, official                    string
+	deadline                          string
 }
 
 func (r overdueStepRow) strings() []string {
-	return []string{r.scope, r.span, r.start.String(), r.competent, r.receiving, r.field, r.proc, r.unit, r.official}
+	return []string{r.scope, r.span, r.start.String(), r.competent, r.receiving, r.field, r.proc, r.unit, r.official, r.deadline}
 }
 
 // overdueStepSums are a row's changes and its official's name.
 type overdueStepSums struct {
-	endedSteps, endedCentihours, runningSteps, runningSinceEpoch int64
-	officialName                                                 string
+	endedSteps, endedCentihours, runningSteps, runningDayRest int64
+	officialName                                              string
 }
 
 // overdueStepChanges are the counters' changes a fold holds until its flush.
@@ -164,7 +146,7 @@ func (m overdueStepChanges) count(c overdueStepsCounted, sign int64) {
 	}
 	d := c.dossier
 	scopes := counterGroup{ReceivingUnit: d.receiving, CompetentAgency: d.competent}.scopes()
-	at := func(day civilDay, unit, official, name string) []*overdueStepSums {
+	at := func(day civilDay, unit, official, name, deadline string) []*overdueStepSums {
 		var out []*overdueStepSums
 		for _, span := range [3]struct {
 			span  string
@@ -172,7 +154,7 @@ func (m overdueStepChanges) count(c overdueStepsCounted, sign int64) {
 		}{{spanDay, day}, {spanMonth, day.monthStart()}, {spanYear, day.yearStart()}} {
 			for _, scope := range scopes {
 				r := overdueStepRow{scope: scope, span: span.span, start: span.start, competent: d.competent, receiving: d.receiving,
-					field: d.field, proc: d.proc, unit: unit, official: official}
+					field: d.field, proc: d.proc, unit: unit, official: official, deadline: deadline}
 				s := m[r]
 				if s == nil {
 					s = &overdueStepSums{}
@@ -185,15 +167,15 @@ func (m overdueStepChanges) count(c overdueStepsCounted, sign int64) {
 		return out
 	}
 	for _, e := range c.ended {
-		for _, s := range at(d.day, e.Unit, e.OfficialID, e.OfficialName) {
+		for _, s := range at(d.day, e.Unit, e.OfficialID, e.OfficialName, "") {
 			s.endedSteps += sign
 			s.endedCentihours += sign * e.Centihours
 		}
 	}
 	for _, r := range c.running {
-		for _, s := range at(max(d.day, r.deadline), r.unit, r.officialID, r.officialName) {
+		for _, s := range at(max(d.day, r.deadline), r.unit, r.officialID, r.officialName, r.deadline.String()) {
 			s.runningSteps += sign
-			s.runningSinceEpoch += sign * r.sinceEpoch
+			s.runningDayRest += sign * r.dayRest
 		}
 	}
 }
@@ -203,7 +185,7 @@ func (m overdueStepChanges) count(c overdueStepsCounted, sign int64) {
 func (v ProcessControlView) writeOverdueSteps(ctx context.Context, tx *sql.Tx, b engine.Batch, changes overdueStepChanges) error {
 	keys := make([]overdueStepRow, 0, len(changes))
 	for r, s := range changes {
-		if s.endedSteps != 0 || s.endedCentihours != 0 || s.runningSteps != 0 || s.runningSinceEpoch != 0 {
+		if s.endedSteps != 0 || s.endedCentihours != 0 || s.runningSteps != 0 || s.runningDayRest != 0 {
 			keys = append(keys, r)
 		}
 	}
@@ -222,7 +204,7 @@ func (v ProcessControlView) writeOverdueSteps(ctx context.Context, tx *sql.Tx, b
 		if s.endedSteps < 0 || s.runningSteps < 0 {
 			fell = append(fell, key...)
 		}
-		values[i] = append(key, s.officialName, s.endedSteps, s.endedCentihours, s.runningSteps, s.runningSinceEpoch)
+		values[i] = append(key, s.officialName, s.endedSteps, s.endedCentihours, s.runningSteps, s.runningDayRest)
 	}
 	t := v.overdueSteps()
 	sets := []string{greatestName(t, "official_name")}
@@ -266,7 +248,7 @@ func openOverdueStepsQuery(f LateFilter, answer openOverdueStepsAnswer) (string,
 		if answer == openOverdueStepsRowsRead {
 			parts = append(parts, `SELECT COUNT(*) AS n FROM control_overdue_steps`+c.where())
 		} else {
-			parts = append(parts, `SELECT unit, official_id, official_name, `+strings.Join(overdueStepCountColumns, ", ")+` FROM control_overdue_steps`+c.where())
+			parts = append(parts, `SELECT unit, official_id, official_name, deadline_day, `+strings.Join(overdueStepCountColumns, ", ")+` FROM control_overdue_steps`+c.where())
 		}
 		args = c.args
 	}
@@ -276,8 +258,8 @@ func openOverdueStepsQuery(f LateFilter, answer openOverdueStepsAnswer) (string,
 	case answer == openOverdueStepsRowsRead:
 		return `SELECT SUM(n) FROM (` + strings.Join(parts, " UNION ALL ") + `) counted`, args
 	}
-	return `SELECT unit, official_id, MAX(official_name), SUM(ended_steps), SUM(ended_centihours), SUM(running_steps), SUM(running_deadline_ms) FROM (` +
-		strings.Join(parts, " UNION ALL ") + `) steps GROUP BY unit, official_id`, args
+	return `SELECT unit, official_id, MAX(official_name), deadline_day, SUM(ended_steps), SUM(ended_centihours), SUM(running_steps),
+		SUM(running_day_rest_ms) FROM (` + strings.Join(parts, " UNION ALL ") + `) steps GROUP BY unit, official_id, deadline_day`, args
 }
 
 // todaysOverdueStepsQueries return the statements streaming the overrunning steps the counters
@@ -364,19 +346,35 @@ func openOverdueSteps(ctx context.Context, db *sql.DB, f LateFilter, cal *calend
 		}
 	}
 	if query, args := openOverdueStepsQuery(f, openOverdueStepsByGroup); query != "" {
-		now := workingSinceEpoch(cal, f.Now)
+		// The working time from the start of the day after each deadline day to now, measured once
+		// per day.
+		sinceNextDay := map[string]int64{}
 		rows, err := db.QueryContext(ctx, query, args...)
 		if err != nil {
 			return err
 		}
 		for rows.Next() {
-			var unit, official, name string
-			var endedSteps, endedCentihours, runningSteps, runningSinceEpoch int64
-			if err := rows.Scan(&unit, &official, &name, &endedSteps, &endedCentihours, &runningSteps, &runningSinceEpoch); err != nil {
+			var unit, official, name, deadline string
+			var endedSteps, endedCentihours, runningSteps, runningDayRest int64
+			if err := rows.Scan(&unit, &official, &name, &deadline, &endedSteps, &endedCentihours, &runningSteps, &runningDayRest); err != nil {
 				rows.Close()
 				return err
 			}
-			add(unit, official, name, int(endedSteps+runningSteps), endedCentihours*36_000+runningSteps*now-runningSinceEpoch, 0)
+			ms := endedCentihours*36_000 + runningDayRest
+			if runningSteps != 0 {
+				rest, ok := sinceNextDay[deadline]
+				if !ok {
+					day, err := time.ParseInLocation(time.DateOnly, deadline, time.UTC)
+					if err != nil {
+						rows.Close()
+						return fmt.Errorf("late dashboard: a counter row's deadline day %q: %w", deadline, err)
+					}
+					rest = cal.WorkingTimeBetween(dayStart(civilDayOf(day.Date())+1), f.Now).Milliseconds()
+					sinceNextDay[deadline] = rest
+				}
+				ms += runningSteps * rest
+			}
+			add(unit, official, name, int(endedSteps+runningSteps), ms, 0)
 		}
 		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
 			return err

@@ -324,17 +324,19 @@ func overdueCountsTable(t *testing.T, s *scenario) string {
 func overdueStepsTable(t *testing.T, s *scenario) string {
 	t.Helper()
 	rows, err := s.db.QueryContext(context.Background(), `SELECT scope, span, period_start, competent_agency, receiving_unit, field_code,
-		procedure_code, unit, official_id, official_name, ended_steps, ended_centihours, running_steps, running_deadline_ms FROM control_overdue_steps
-		ORDER BY scope, span, period_start, competent_agency, receiving_unit, field_code, procedure_code, unit, official_id`)
+		procedure_code, unit, official_id, deadline_day, official_name, ended_steps, ended_centihours, running_steps, running_day_rest_ms
+		FROM control_overdue_steps
+		ORDER BY scope, span, period_start, competent_agency, receiving_unit, field_code, procedure_code, unit, official_id, deadline_day`)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer rows.Close()
 	var out []string
 	for rows.Next() {
-		var key [10]string
+		var key [11]string
 		var n [4]int64
-		if err := rows.Scan(&key[0], &key[1], &key[2], &key[3], &key[4], &key[5], &key[6], &key[7], &key[8], &key[9], &n[0], &n[1], &n[2], &n[3]); err != nil {
+		if err := rows.Scan(&key[0], &key[1], &key[2], &key[3], &key[4], &key[5], &key[6], &key[7], &key[8], &key[9], &key[10],
+			&n[0], &n[1], &n[2], &n[3]); err != nil {
 			t.Fatal(err)
 		}
 		if n[0] < 0 || n[2] < 0 || n[0]+n[2] == 0 {
@@ -513,8 +515,8 @@ func TestLateDashboardOverrunStepsReadNoHistory(t *testing.T) {
 	}
 	if _, err := s.db.ExecContext(ctx, `WITH RECURSIVE days(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM days WHERE n < 3652)
 		INSERT INTO control_overdue_steps (scope, span, period_start, competent_agency, receiving_unit, field_code, procedure_code,
-			unit, official_id, official_name, ended_steps, ended_centihours, running_steps, running_deadline_ms)
-		SELECT scope, span, period_start, '`+justice+`', '`+justice+`', 'HT', '2.000908', 'TP.HCTP', '', '', COUNT(*), 100 * COUNT(*), 0, 0
+			unit, official_id, deadline_day, official_name, ended_steps, ended_centihours, running_steps, running_day_rest_ms)
+		SELECT scope, span, period_start, '`+justice+`', '`+justice+`', 'HT', '2.000908', 'TP.HCTP', '', '', '', COUNT(*), 100 * COUNT(*), 0, 0
 		FROM (SELECT scope, span, CASE span WHEN 'day' THEN date('2016-01-01', '+' || n || ' days')
 				WHEN 'month' THEN strftime('%Y-%m-01', date('2016-01-01', '+' || n || ' days')) ELSE strftime('%Y-01-01', date('2016-01-01', '+' || n || ' days')) END AS period_start
 			FROM days, (SELECT '*' AS scope UNION ALL SELECT '`+justice+`'), (SELECT 'day' AS span UNION ALL SELECT 'month' UNION ALL SELECT 'year')
