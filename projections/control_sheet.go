@@ -110,14 +110,16 @@ type ProcessControlView struct {
 
 func (ProcessControlView) Name() string { return "process_control" }
 func (ProcessControlView) Tables() []string {
-	return []string{"control_dossiers", "control_handovers", "control_notes", "control_late", "control_late_counts", "control_overdue_counts"}
+	return []string{"control_dossiers", "control_handovers", "control_notes", "control_late", "control_late_counts", "control_overdue_counts",
+		"control_overdue_steps"}
 }
 
-// SchemaVersion: the summary's, plus 5 for this view's own shape (2: notes and system steps as
+// SchemaVersion: the summary's, plus 7 for this view's own shape (2: notes and system steps as
 // codes; 3: only the summary columns its queries use, the late dashboard's lists, the register's
 // index; 4: handovers and notes WITHOUT ROWID on SQLite; 5: the late dashboard's counters and each
-// dossier's overrun steps; 6: the open overdue dossiers' counters per due day).
-func (ProcessControlView) SchemaVersion() int { return summarySchemaVersion + 6 }
+// dossier's overrun steps; 6: the open overdue dossiers' counters per due day; 7: their overrunning
+// steps' counters, the running steps' deadlines indexed, the originals on their way kept in play).
+func (ProcessControlView) SchemaVersion() int { return summarySchemaVersion + 7 }
 func (v ProcessControlView) WithPrefix(prefix string) engine.Consumer {
 	return ProcessControlView{Prefix: prefix, Calendar: v.Calendar}
 }
@@ -252,7 +254,7 @@ func (v ProcessControlView) Migrate(ctx context.Context, db *sql.DB, d engine.Di
 			list TEXT NOT NULL,
 			key TEXT NOT NULL,
 			dossier_id TEXT NOT NULL,
-			PRIMARY KEY (list, key, dossier_id))`+withoutRowID, v.lateCountsTable(d), v.overdueCountsTable(d))
+			PRIMARY KEY (list, key, dossier_id))`+withoutRowID, v.lateCountsTable(d), v.overdueCountsTable(d), v.overdueStepsTable(d))
 	// seq is the stream version of the event that made the handover, so rows sort in the dossier's
 	// order and a replayed event cannot add a second row. Handovers and notes are read by dossier
 	// only, through their key: on SQLite each table is its key's B-tree alone (WITHOUT ROWID), where
@@ -277,7 +279,7 @@ func (v ProcessControlView) Migrate(ctx context.Context, db *sql.DB, d engine.Di
 			end_kind TEXT,
 			ended_by_id TEXT,
 			ended_by_name TEXT,
-			PRIMARY KEY (dossier_id, seq))`+withoutRowID)
+			PRIMARY KEY (dossier_id, seq))`+withoutRowID, v.runningStepsIndex())
 	return execAll(ctx, db, append(statements,
 		`CREATE TABLE IF NOT EXISTS `+n+` (
 			dossier_id TEXT NOT NULL,
@@ -319,11 +321,11 @@ func (v ProcessControlView) Apply(ctx context.Context, tx *sql.Tx, batch engine.
 // read back, since Flush forgets dossiers.
 func (v ProcessControlView) NewFold(fresh bool) engine.Fold {
 	return &controlFold{view: v, cal: v.calendar(), held: map[string]*controlDossier{}, lateCounts: lateCountChanges{},
-		overdueCounts: overdueCountChanges{}}
+		overdueCounts: overdueCountChanges{}, overdueSteps: overdueStepChanges{}}
 }
 
 // controlDossier is what a fold holds of one dossier: its summary row and its handover log — the
-// handovers still in play (the latest one that is not a part, the open parts) and those added
+// handovers still in play (the one it is held under, the steps running beside it) and those added
 // since the last flush, with the notes added since.
 type controlDossier struct {
 	row     summaryRow
@@ -334,11 +336,12 @@ type controlDossier struct {
 	// counters hold for it (control_late_counts).
 	overruns []overrunStep
 	counted  lateCounted
-	// overdue is what control_overdue_counts holds for it.
-	overdue overdueCounted
-	stored  bool // the table holds the summary row
-	dirty   bool // changed since the last flush
-	touched int  // the fold's event count when an event last moved the dossier
+	// overdue is what control_overdue_counts holds for it, overdueSteps what control_overdue_steps does.
+	overdue      overdueCounted
+	overdueSteps overdueStepsCounted
+	stored       bool // the table holds the summary row
+	dirty        bool // changed since the last flush
+	touched      int  // the fold's event count when an event last moved the dossier
 }
 
 // controlFold holds the dossiers moving in the log across the batches folded since the last flush.
@@ -348,8 +351,10 @@ type controlFold struct {
 	held map[string]*controlDossier
 	// lateCounts are the late dashboard's counters' changes since the last flush.
 	lateCounts lateCountChanges
-	// overdueCounts are the open overdue dossiers' counters' changes since the last flush.
+	// overdueCounts and overdueSteps are the open overdue dossiers' counters' changes since the
+	// last flush, and their overrunning steps'.
 	overdueCounts overdueCountChanges
+	overdueSteps  overdueStepChanges
 	rows          int               // summary rows, handovers and notes held: what the engine's budget counts
 	dirty         []*controlDossier // in the order first changed, so a replay writes rows in the same order
 	added         int               // events folded so far
@@ -435,8 +440,9 @@ func (f *controlFold) load(ctx context.Context, q engine.Querier, dialect engine
 			d.overdue = overdueCountedOf(&d.row)
 		}
 		rows, err = q.QueryContext(ctx, `SELECT h.`+strings.Join(handoverColumnNames, ", h.")+` FROM `+f.view.handovers()+` h
-			WHERE h.dossier_id IN (`+in+`) AND ((h.kind = '`+HandoverPart+`' AND h.ended_at IS NULL)
-				OR h.seq = (SELECT MAX(l.seq) FROM `+f.view.handovers()+` l WHERE l.dossier_id = h.dossier_id AND l.kind <> '`+HandoverPart+`'))
+			WHERE h.dossier_id IN (`+in+`) AND ((h.kind IN ('`+HandoverPart+`', '`+HandoverForwarding+`') AND h.ended_at IS NULL)
+				OR h.seq = (SELECT MAX(l.seq) FROM `+f.view.handovers()+` l WHERE l.dossier_id = h.dossier_id
+					AND l.kind NOT IN ('`+HandoverPart+`', '`+HandoverForwarding+`')))
 			ORDER BY h.dossier_id, h.seq`, args...)
 		if err != nil {
 			return err
@@ -451,6 +457,11 @@ func (f *controlFold) load(ctx context.Context, q engine.Querier, dialect engine
 			byID[handovers[i].dossierID].log.open(h)
 			f.rows++
 		}
+		for _, d := range chunk {
+			if d.stored {
+				d.overdueSteps = overdueStepsCountedOf(d.overdue, d.overruns, &d.log, f.cal)
+			}
+		}
 	}
 	return nil
 }
@@ -464,7 +475,7 @@ func (f *controlFold) Flush(ctx context.Context, tx *sql.Tx, batch engine.Batch)
 	if err := f.write(ctx, tx, batch); err != nil {
 		return err
 	}
-	f.rows, f.lateCounts, f.overdueCounts = 0, lateCountChanges{}, overdueCountChanges{}
+	f.rows, f.lateCounts, f.overdueCounts, f.overdueSteps = 0, lateCountChanges{}, overdueCountChanges{}, overdueStepChanges{}
 	for id, d := range f.held {
 		if !d.row.ClosedAt.IsZero() || f.added-d.touched > foldForgetAfter {
 			delete(f.held, id)
@@ -474,7 +485,7 @@ func (f *controlFold) Flush(ctx context.Context, tx *sql.Tx, batch engine.Batch)
 		current := d.log.current()
 		kept := d.log.rows[:0]
 		for _, h := range d.log.rows {
-			if h == current || (h.kind == HandoverPart && h.endedAt.IsZero()) {
+			if h == current || h.runsBeside() {
 				h.stored, h.changed = true, false
 				kept = append(kept, h)
 			}
@@ -509,6 +520,11 @@ func (f *controlFold) write(ctx context.Context, tx *sql.Tx, batch engine.Batch)
 			f.overdueCounts.count(d.overdue, -1)
 			f.overdueCounts.count(overdue, 1)
 			d.overdue = overdue
+		}
+		if steps := overdueStepsCountedOf(d.overdue, d.overruns, &d.log, f.cal); !steps.equal(d.overdueSteps) {
+			f.overdueSteps.count(d.overdueSteps, -1)
+			f.overdueSteps.count(steps, 1)
+			d.overdueSteps = steps
 		}
 		// A stored row no event changed — the dossier moved by an appraisal, a signature, a
 		// rating after its return (read back for it), a payment (not a column here) — is not
@@ -595,7 +611,10 @@ func (f *controlFold) write(ctx context.Context, tx *sql.Tx, batch engine.Batch)
 	if err := f.view.writeLateCounts(ctx, tx, batch, f.lateCounts); err != nil {
 		return err
 	}
-	return f.view.writeOverdueCounts(ctx, tx, batch, f.overdueCounts)
+	if err := f.view.writeOverdueCounts(ctx, tx, batch, f.overdueCounts); err != nil {
+		return err
+	}
+	return f.view.writeOverdueSteps(ctx, tx, batch, f.overdueSteps)
 }
 
 // handoverRow is one line of a dossier's handover log.
@@ -661,6 +680,13 @@ func (l *handoverLog) openPart(step string) *handoverRow {
 }
 
 func (l *handoverLog) open(h *handoverRow) { l.rows = append(l.rows, h) }
+
+// runsBeside reports whether h is a step running beside the one the dossier is held under — a
+// part of a parallel step, the originals on their way —: the log keeps it in play until it ends,
+// so that the event ending it finds it and the fold knows every step still running.
+func (h *handoverRow) runsBeside() bool {
+	return (h.kind == HandoverPart || h.kind == HandoverForwarding) && h.endedAt.IsZero()
+}
 
 // note attaches what happened during the current handover's step.
 // kind is a Note… code; param and date are what its words need (a supplement round, a part's step,

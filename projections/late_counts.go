@@ -281,7 +281,7 @@ func (v ProcessControlView) writeLateCounts(ctx context.Context, tx *sql.Tx, b e
 	t := v.lateCounts()
 	sets := make([]string, 0, len(lateCountNameColumns)+len(lateCountColumns))
 	for _, c := range lateCountNameColumns {
-		sets = append(sets, c+" = CASE WHEN excluded."+c+" > "+t+"."+c+" THEN excluded."+c+" ELSE "+t+"."+c+" END")
+		sets = append(sets, greatestName(t, c))
 	}
 	for _, c := range lateCountColumns {
 		sets = append(sets, c+" = "+t+"."+c+" + excluded."+c)

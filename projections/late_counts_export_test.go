@@ -34,3 +34,26 @@ func OpenOverdueRowsRead(ctx context.Context, db *sql.DB, f LateFilter) (int, er
 func OpenOverdueStatement(db *sql.DB, f LateFilter) (string, []any) {
 	return openOverdueQuery(db, f, openOverdueByLine)
 }
+
+// OpenOverdueStepsRowsRead is how many counter rows the late dashboard's open overdue steps read
+// under f, besides today's handovers.
+func OpenOverdueStepsRowsRead(ctx context.Context, db *sql.DB, f LateFilter) (int, error) {
+	query, args := openOverdueStepsQuery(f, openOverdueStepsRowsRead)
+	if query == "" {
+		return 0, nil
+	}
+	var n sql.NullInt64
+	err := db.QueryRowContext(ctx, query, args...).Scan(&n)
+	return int(n.Int64), err
+}
+
+// OpenOverdueStepsStatements are the statements the late dashboard's open overdue steps run
+// under f: the counters', then today's handovers', each with its arguments.
+func OpenOverdueStepsStatements(db *sql.DB, f LateFilter) (statements []string, args [][]any) {
+	query, a := openOverdueStepsQuery(f, openOverdueStepsByGroup)
+	statements, args = append(statements, query), append(args, a)
+	for _, q := range todaysOverdueStepsQueries(db, f) {
+		statements, args = append(statements, q.query), append(args, q.args)
+	}
+	return statements, args
+}

@@ -21,7 +21,8 @@ import (
 // issued, the steps of those late dossiers that overran — sum the fold's day, month and year
 // counters (control_late_counts, late_counts.go); the open dossiers overdue now are counted from
 // the fold's counters per due day and today's entries of the list (control_overdue_counts,
-// late_overdue.go), their overrunning steps streamed from the handovers. None reads the history.
+// late_overdue.go), their overrunning steps from counters too and today's handovers
+// (control_overdue_steps, late_overdue_steps.go). None reads the history.
 
 // LateFilter selects what the late-dossier dashboard shows.
 type LateFilter struct {
@@ -56,8 +57,8 @@ type LateDashboard struct {
 	DueWithinDays int       `json:"due_within_days"`
 	DueBy         time.Time `json:"due_by"`
 	// OverrunMeasuredWith is the calendar version the lists' working hours and the open dossiers'
-	// overrun are measured with, now; the overrun of the dossiers resolved late in the period was
-	// measured as each step ended, with the calendar the read model folded it with (docs/projections.md).
+	// running steps' overrun are measured with, now; a step that ended late was measured as it
+	// ended, with the calendar the read model folded it with (docs/projections.md).
 	OverrunMeasuredWith string               `json:"overrun_measured_with"`
 	OpenOverdue         Page[LateDossier]    `json:"open_overdue"`
 	ResolvedLate        Page[LateDossier]    `json:"resolved_late"`
@@ -444,8 +445,8 @@ func lateDossiers(ctx context.Context, db *sql.DB, rows Page[lateRow], resolved 
 // summarise fills the dashboard's summaries: the period's — dossiers resolved late, apologies,
 // the overrun steps of the dossiers resolved late — summed from the counters (periodCounts), and
 // the open overdue dossiers' — counted from their counters per due day and today's entries of the
-// list (openOverdueQuery), their overrun steps measured here at now with the calendar in force —, at most LateGroupLimit units and officials with a line for
-// the others.
+// list (openOverdueQuery), their overrunning steps from theirs and today's handovers
+// (openOverdueSteps) —, at most LateGroupLimit units and officials with a line for the others.
 // It returns the counters' totals of the period's lists.
 func (dash *LateDashboard) summarise(ctx context.Context, db *sql.DB, f LateFilter, cal *calendar.Calendar) (*lateTotals, error) {
 	agencies, procedures, fields := groups[LateGroup]{}, groups[LateGroup]{}, groups[LateGroup]{}
@@ -490,40 +491,9 @@ func (dash *LateDashboard) summarise(ctx context.Context, db *sql.DB, f LateFilt
 	totals.openOverdue, totals.openOverdueCounted = openOverdue, true
 	dash.ByAgency, dash.ByProcedure, dash.ByField = agencies.sorted(), procedures.sorted(), fields.sorted()
 
-	// The open overdue dossiers' overrun is measured at now, step by step, with the calendar in
-	// force (holidays, swapped working days, the working-day hours), which SQL does not have: their
-	// steps are streamed — the group's keys and the two times, nothing else — and summed per unit
-	// and official, so memory grows with the staff in scope, never with the steps; the answer is
-	// capped below.
-	c := lateConditions(LateListOpenOverdue, f, dash.DueBy)
-	c.add("h.deadline IS NOT NULL AND (h.ended_at > h.deadline OR (h.ended_at IS NULL AND h.deadline < ?))", sqlTime(f.Now))
-	// The responsible official (Handover.Responsible): the one the step was handed to, else the
-	// one who ended it.
-	rows, err = db.QueryContext(ctx, `SELECT h.to_unit,
-		CASE WHEN h.to_official_id <> '' THEN h.to_official_id ELSE COALESCE(h.ended_by_id, '') END,
-		CASE WHEN h.to_official_id <> '' THEN h.to_official_name ELSE COALESCE(h.ended_by_name, '') END,
-		h.deadline, h.ended_at`+lateFrom(db)+` JOIN control_handovers h ON h.dossier_id = d.dossier_id`+c.where(), c.args...)
-	if err != nil {
-		return nil, err
-	}
-	for rows.Next() {
-		var unit, officialID, officialName string
-		var deadline, ended sql.NullString
-		if err := rows.Scan(&unit, &officialID, &officialName, &deadline, &ended); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		hours := workingHours(cal, parseSQLTime(deadline), firstNonZeroTime(parseSQLTime(ended), f.Now))
-		u := units.get(unit, "", overrunGroup)
-		u.OverrunSteps++
-		u.OverrunHours += hours
-		if officialID != "" {
-			o := officials.get(officialID, officialName, overrunGroup)
-			o.OverrunSteps++
-			o.OverrunHours += hours
-		}
-	}
-	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+	// The open overdue dossiers' overrunning steps, from their counters and today's handovers
+	// (late_overdue_steps.go).
+	if err := openOverdueSteps(ctx, db, f, cal, units, officials); err != nil {
 		return nil, err
 	}
 	dash.ByUnit, dash.ByOfficial = overrunLines(units, LateGroupLimit), overrunLines(officials, LateGroupLimit)

@@ -109,9 +109,6 @@ func (m overdueCountChanges) count(c overdueCounted, sign int64) {
 	}
 }
 
-// overdueRowsPerStatement bounds the keys one statement deletes.
-const overdueRowsPerStatement = 100
-
 // writeOverdueCounts adds the changes as increments in key order — folds writing the same rows in
 // any order give the same table, and two transactions lock them in one order —, then deletes the
 // rows that fell to zero: the table holds the days some open dossier is due on now, not every day
@@ -142,20 +139,10 @@ func (v ProcessControlView) writeOverdueCounts(ctx context.Context, tx *sql.Tx, 
 	}
 	t := v.overdueCounts()
 	if err := insertRows(ctx, tx, b, t, overdueCountColumns, values, `ON CONFLICT (`+strings.Join(overdueCountKeyColumns, ", ")+`) DO UPDATE SET
-		procedure_name = CASE WHEN excluded.procedure_name > `+t+`.procedure_name THEN excluded.procedure_name ELSE `+t+`.procedure_name END,
-		field_name = CASE WHEN excluded.field_name > `+t+`.field_name THEN excluded.field_name ELSE `+t+`.field_name END,
-		dossiers = `+t+`.dossiers + excluded.dossiers`); err != nil {
+		`+greatestName(t, "procedure_name")+`, `+greatestName(t, "field_name")+`, dossiers = `+t+`.dossiers + excluded.dossiers`); err != nil {
 		return err
 	}
-	width := len(overdueCountKeyColumns)
-	for start := 0; start < len(fell); start += width * overdueRowsPerStatement {
-		chunk := fell[start:min(start+width*overdueRowsPerStatement, len(fell))]
-		if _, err := tx.ExecContext(ctx, `DELETE FROM `+t+` WHERE dossiers = 0 AND (`+strings.Join(overdueCountKeyColumns, ", ")+`) IN (`+
-			valuesList(b.Dialect, len(chunk)/width, width)+`)`, chunk...); err != nil {
-			return err
-		}
-	}
-	return nil
+	return deleteFallenToZero(ctx, tx, b.Dialect, t, overdueCountKeyColumns, "dossiers = 0", fell)
 }
 
 // dayStart is the moment a Vietnam civil day begins.

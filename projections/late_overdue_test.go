@@ -2,10 +2,13 @@ package projections_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
+	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -42,7 +45,7 @@ func TestLateDashboardOpenOverdueEqualsItsListAtEveryNow(t *testing.T) {
 			s.feed(t, projections.ProcessControlView{})
 			nows := openOverdueNows(t, s)
 			checkOpenOverdue(t, s, "live", nows)
-			live := overdueCountsTable(t, s)
+			live, liveSteps := overdueCountsTable(t, s), overdueStepsTable(t, s)
 			rebuilder := &engine.Rebuilder{Store: s.store, DB: s.db, Dialect: s.dialect, Consumers: []engine.Consumer{projections.ProcessControlView{}},
 				BatchSize: 5, Logger: slog.New(slog.DiscardHandler)}
 			if _, err := rebuilder.Run(context.Background()); err != nil {
@@ -51,6 +54,9 @@ func TestLateDashboardOpenOverdueEqualsItsListAtEveryNow(t *testing.T) {
 			checkOpenOverdue(t, s, "rebuilt", nows)
 			if rebuilt := overdueCountsTable(t, s); rebuilt != live {
 				t.Errorf("the rebuilt counters differ from the live ones:\n live %s\n rebuilt %s", live, rebuilt)
+			}
+			if rebuilt := overdueStepsTable(t, s); rebuilt != liveSteps {
+				t.Errorf("the rebuilt steps' counters differ from the live ones:\n live %s\n rebuilt %s", liveSteps, rebuilt)
 			}
 		})
 	}
@@ -65,8 +71,10 @@ func playOpenOverdue(t *testing.T, s *scenario) {
 	index := 0
 	dossier := func(desk official) *dossierBook {
 		index++
-		return &dossierBook{Index: 700 + index, Officials: map[string]string{}, Units: map[string]bool{}, Channel: domain.ChannelDirect,
+		b := &dossierBook{Index: 700 + index, Officials: map[string]string{}, Units: map[string]bool{}, Channel: domain.ChannelDirect,
 			ReceivingUnit: desk.Agency, CompetentAgency: justice, Procedure: procedure}
+		s.Books = append(s.Books, b)
+		return b
 	}
 	at := func(year int, month time.Month, day, hour, minute int) {
 		s.clock = time.Date(year, month, day, hour, minute, 0, 0, domain.VietnamTime)
@@ -127,7 +135,8 @@ func playOpenOverdue(t *testing.T, s *scenario) {
 }
 
 // openOverdueNows are the moments the open overdue counts are read at: around each open
-// dossier's due date (as the list says at the end of time), and the first of a month and a year.
+// dossier's due date (as the list says at the end of time) and each step's deadline, and the
+// first of a month and a year.
 func openOverdueNows(t *testing.T, s *scenario) []time.Time {
 	t.Helper()
 	end := time.Date(2030, 1, 1, 0, 0, 0, 0, domain.VietnamTime)
@@ -140,6 +149,15 @@ func openOverdueNows(t *testing.T, s *scenario) []time.Time {
 	}
 	nows := []time.Time{time.Date(2026, 4, 1, 0, 0, 0, 0, domain.VietnamTime), time.Date(2027, 1, 1, 0, 0, 0, 0, domain.VietnamTime),
 		time.Date(2027, 1, 1, 10, 0, 0, 0, domain.VietnamTime), time.Date(2027, 2, 1, 9, 0, 0, 0, domain.VietnamTime), end}
+	// Around each step's deadline too: a running step overruns from it, read from the handovers on
+	// its day and from the counters after.
+	for _, b := range s.Books {
+		for _, h := range b.Handovers {
+			if !h.Deadline.IsZero() {
+				dues = append(dues, h.Deadline)
+			}
+		}
+	}
 	for _, due := range dues {
 		y, m, d := due.In(domain.VietnamTime).Date()
 		midnight := time.Date(y, m, d, 0, 0, 0, 0, domain.VietnamTime)
@@ -177,6 +195,13 @@ func checkOpenOverdue(t *testing.T, s *scenario, when string, nows []time.Time) 
 		{Agency: projections.OneAgency(centre)}, {Agency: projections.AllAgencies(), Unit: centre}, {Agency: projections.OneAgency(building)},
 		{Agency: projections.AllAgencies(), Procedure: "2.000908", Field: "HT"}, {Agency: projections.AllAgencies(), Procedure: "2.001417"}}
 	seen := map[int]bool{}
+	books := map[string]*dossierBook{}
+	for _, b := range s.Books {
+		books[b.ID] = b
+	}
+	noDay := projections.Period{From: time.Date(2100, 1, 1, 0, 0, 0, 0, domain.VietnamTime), To: time.Date(2100, 1, 1, 0, 0, 0, 0, domain.VietnamTime)}
+	// The overrunning steps checked, by where the dashboard reads them from.
+	stepsSeen := map[string]int{}
 	for _, now := range nows {
 		for _, f := range filters {
 			f.Now = now
@@ -189,6 +214,41 @@ func checkOpenOverdue(t *testing.T, s *scenario, when string, nows []time.Time) 
 				want["unit "+d.HolderUnit]++
 			}
 			seen[len(want)] = true
+			// The overrunning steps of the listed dossiers, from the books of the events acted:
+			// with a period of no day, the dashboard's units and officials sum those alone.
+			f.Period = noDay
+			wantUnits, wantOfficials := map[string][2]float64{}, map[string][2]float64{}
+			for _, d := range list {
+				b := books[d.DossierID]
+				want := s.overrunsOf(b, now)
+				if got := gotOverruns(d); !equalStrings(got, want) {
+					t.Errorf("%s, at %v: %s's overrunning steps %v, want %v", when, now.In(domain.VietnamTime), b.Code, got, want)
+				}
+				for _, step := range want {
+					parts := strings.Split(step, "|")
+					hours, err := strconv.ParseFloat(parts[3], 64)
+					if err != nil {
+						t.Fatal(err)
+					}
+					addOverrun(wantUnits, parts[1], hours)
+					if parts[2] != "" {
+						addOverrun(wantOfficials, parts[2], hours)
+					}
+				}
+				day := func(t time.Time) string { return t.In(domain.VietnamTime).Format(time.DateOnly) }
+				for _, h := range d.OverrunSteps {
+					switch {
+					case day(d.DueDate) == day(now):
+						stepsSeen["of a dossier due today"]++
+					case h.Ongoing && day(h.Deadline) == day(now):
+						stepsSeen["running past a deadline of today"]++
+					case h.Ongoing:
+						stepsSeen["running, counted"]++
+					default:
+						stepsSeen["ended, counted"]++
+					}
+				}
+			}
 			dash, err := projections.LateDashboardOf(context.Background(), s.db, f, s.cal, projections.PageRequest{})
 			if err != nil {
 				t.Fatal(err)
@@ -215,10 +275,17 @@ func checkOpenOverdue(t *testing.T, s *scenario, when string, nows []time.Time) 
 			if !maps.Equal(got, want) {
 				t.Errorf("%s, at %v, %+v: the open overdue counts\n got %v\nwant %v", when, now.In(domain.VietnamTime), f, got, want)
 			}
+			where := fmt.Sprintf("%s, at %v, %+v: overrun", when, now.In(domain.VietnamTime), f)
+			checkOverrunGroups(t, where+" by unit", dash.ByUnit, wantUnits)
+			checkOverrunGroups(t, where+" by official", dash.ByOfficial, wantOfficials)
 		}
 	}
 	if len(seen) < 3 {
 		t.Errorf("%s: the moments read tell too few sets apart: %v", when, seen)
+	}
+	t.Logf("%s: overrunning steps checked: %v", when, stepsSeen)
+	if len(stepsSeen) < 4 {
+		t.Errorf("%s: the overrunning steps checked do not take every path: %v", when, stepsSeen)
 	}
 }
 
@@ -249,6 +316,39 @@ func overdueCountsTable(t *testing.T, s *scenario) string {
 	}
 	if len(out) == 0 {
 		t.Fatal("no counter rows")
+	}
+	return strings.Join(out, "; ")
+}
+
+// overdueStepsTable is control_overdue_steps, row by row in key order.
+func overdueStepsTable(t *testing.T, s *scenario) string {
+	t.Helper()
+	rows, err := s.db.QueryContext(context.Background(), `SELECT scope, span, period_start, competent_agency, receiving_unit, field_code,
+		procedure_code, unit, official_id, deadline_day, official_name, ended_steps, ended_centihours, running_steps, running_day_rest_ms
+		FROM control_overdue_steps
+		ORDER BY scope, span, period_start, competent_agency, receiving_unit, field_code, procedure_code, unit, official_id, deadline_day`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var key [11]string
+		var n [4]int64
+		if err := rows.Scan(&key[0], &key[1], &key[2], &key[3], &key[4], &key[5], &key[6], &key[7], &key[8], &key[9], &key[10],
+			&n[0], &n[1], &n[2], &n[3]); err != nil {
+			t.Fatal(err)
+		}
+		if n[0] < 0 || n[2] < 0 || n[0]+n[2] == 0 {
+			t.Errorf("a counter row of %d ended and %d running steps: %v", n[0], n[2], key)
+		}
+		out = append(out, fmt.Sprint(key, n))
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if len(out) == 0 {
+		t.Fatal("no counter rows of steps")
 	}
 	return strings.Join(out, "; ")
 }
@@ -366,5 +466,102 @@ func TestLateDashboardOpenOverdueReadsADaysEntriesAtMost(t *testing.T) {
 	}
 	if counters != 3 || lists != 1 {
 		t.Errorf("the plan reads %d counter ranges and %d list ranges, want 3 and 1", counters, lists)
+	}
+}
+
+// addOverrun adds a step of the given hours to a group's [steps, hours].
+func addOverrun(groups map[string][2]float64, key string, hours float64) {
+	g := groups[key]
+	groups[key] = [2]float64{g[0] + 1, g[1] + hours}
+}
+
+// TestLateDashboardOverrunStepsReadNoHistory reads the open overdue dossiers' overrunning steps
+// after ten years of history — a step that ended an hour late on each day of 2016–2025, of a
+// dossier due that day and still open — is written into their counters: the steps and hours grow
+// by that history while the rows read grow by one a year. Every statement reads a range of a key
+// or of the running steps' deadlines (EXPLAIN QUERY PLAN).
+func TestLateDashboardOverrunStepsReadNoHistory(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := newScenario(t, sqliteBackend(t))
+	playOpenOverdue(t, s)
+	s.feed(t, projections.ProcessControlView{})
+	f := projections.LateFilter{Agency: projections.AllAgencies(), Now: time.Date(2027, 2, 3, 9, 0, 0, 0, domain.VietnamTime),
+		Period: projections.Period{From: time.Date(2100, 1, 1, 0, 0, 0, 0, domain.VietnamTime), To: time.Date(2100, 1, 1, 0, 0, 0, 0, domain.VietnamTime)}}
+	rowsRead := func() int {
+		t.Helper()
+		n, err := projections.OpenOverdueStepsRowsRead(ctx, s.db, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	specialist := func() projections.OverrunGroup {
+		t.Helper()
+		dash, err := projections.LateDashboardOf(ctx, s.db, f, s.cal, projections.PageRequest{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, g := range dash.ByUnit {
+			if g.Key == "TP.HCTP" {
+				return g
+			}
+		}
+		return projections.OverrunGroup{}
+	}
+	before, unit := rowsRead(), specialist()
+	if before == 0 || unit.OverrunSteps == 0 {
+		t.Fatalf("%d rows read, %d steps of TP.HCTP: the scenario overruns nothing", before, unit.OverrunSteps)
+	}
+	if _, err := s.db.ExecContext(ctx, `WITH RECURSIVE days(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM days WHERE n < 3652)
+		INSERT INTO control_overdue_steps (scope, span, period_start, competent_agency, receiving_unit, field_code, procedure_code,
+			unit, official_id, deadline_day, official_name, ended_steps, ended_centihours, running_steps, running_day_rest_ms)
+		SELECT scope, span, period_start, '`+justice+`', '`+justice+`', 'HT', '2.000908', 'TP.HCTP', '', '', '', COUNT(*), 100 * COUNT(*), 0, 0
+		FROM (SELECT scope, span, CASE span WHEN 'day' THEN date('2016-01-01', '+' || n || ' days')
+				WHEN 'month' THEN strftime('%Y-%m-01', date('2016-01-01', '+' || n || ' days')) ELSE strftime('%Y-01-01', date('2016-01-01', '+' || n || ' days')) END AS period_start
+			FROM days, (SELECT '*' AS scope UNION ALL SELECT '`+justice+`'), (SELECT 'day' AS span UNION ALL SELECT 'month' UNION ALL SELECT 'year')
+			WHERE date('2016-01-01', '+' || n || ' days') < '2026-01-01')
+		GROUP BY scope, span, period_start`); err != nil {
+		t.Fatal(err)
+	}
+	history := int(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Sub(time.Date(2016, 1, 1, 0, 0, 0, 0, time.UTC)).Hours() / 24)
+	if got := specialist(); got.OverrunSteps != unit.OverrunSteps+history || math.Abs(got.OverrunHours-unit.OverrunHours-float64(history)) > 1e-6 {
+		t.Errorf("with ten years of history TP.HCTP overran %d steps, %.2fh; want %d + %d, %.2f + %d", got.OverrunSteps, got.OverrunHours,
+			unit.OverrunSteps, history, unit.OverrunHours, history)
+	}
+	if n := rowsRead(); n != before+10 {
+		t.Errorf("with ten years of history the steps read %d counter rows, want %d + 10 (a row a year)", n, before)
+	}
+	statements, args := projections.OpenOverdueStepsStatements(s.db, f)
+	want := []string{
+		"SEARCH control_overdue_steps USING PRIMARY KEY (scope=? AND span=? AND period_start>? AND period_start<?)",
+		"SEARCH l USING PRIMARY KEY (list=? AND key>? AND key<?)",
+		"SEARCH h USING INDEX control_handovers_running (deadline>? AND deadline<?)",
+	}
+	var plans []string
+	for i, statement := range statements {
+		plan, err := s.db.QueryContext(ctx, `EXPLAIN QUERY PLAN `+statement, args[i]...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for plan.Next() {
+			var id, parent, unused int
+			var detail string
+			if err := plan.Scan(&id, &parent, &unused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			plans = append(plans, detail)
+			if strings.HasPrefix(detail, "SCAN") && detail != "SCAN steps" { // the union's rows, grouped
+				t.Errorf("statement %d scans: %s\n%s", i, detail, statement)
+			}
+		}
+		if err := errors.Join(plan.Err(), plan.Close()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, w := range want {
+		if !slices.Contains(plans, w) {
+			t.Errorf("no statement reads %q: %q", w, plans)
+		}
 	}
 }

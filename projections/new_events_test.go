@@ -179,3 +179,59 @@ func TestSatisfactionFollowsTheSuccessionFromItsDay(t *testing.T) {
 		}
 	}
 }
+
+// The originals of a boundary-free receipt travel beside the dossier's own steps: folded in
+// separate batches — the receipt, a transfer, the originals' arrival, as a live node folds them —,
+// the fold must keep the forwarding step in play so that the arrival ends it, and must not take
+// it for the step the dossier is held under, so that the transfer ends the reception.
+func TestControlSheetEndsForwardingAcrossBatches(t *testing.T) {
+	t.Parallel()
+	s := newScenario(t, sqliteBackend(t))
+	ctx := context.Background()
+	for i := range s.app.Catalog().Procedures {
+		if p := &s.app.Catalog().Procedures[i]; p.Code == "1.009972" {
+			p.BoundaryFree = &domain.BoundaryFree{Centres: []string{centre}, ForwardingHours: 4}
+		}
+	}
+	for i := range s.app.Catalog().Agencies {
+		if a := &s.app.Catalog().Agencies[i]; a.Code == centre {
+			a.Territory = []string{land}
+		}
+	}
+	desk, head := s.staff[centre][0].Caller, s.staff[building][1]
+	s.clock = time.Date(2026, 3, 2, 8, 0, 0, 0, domain.VietnamTime)
+	r, err := s.app.Receive(ctx, desk, commands.ReceiveInput{ProcedureCode: "1.009972", Channel: domain.ChannelDirect,
+		Applicant:  domain.Applicant{Type: domain.ApplicantCitizen, Name: "Lò Văn Pao", IDNumber: "038090003333"},
+		Components: []domain.Component{{Name: "Đơn đề nghị", Copies: 1}}, ForwardOriginals: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.last = r.Position
+	s.feed(t, projections.ProcessControlView{})
+	s.clock = time.Date(2026, 3, 2, 10, 0, 0, 0, domain.VietnamTime)
+	moved, err := s.app.Execute(ctx, desk, r.DossierID, nil, commands.TransferInput{ToUnit: head.Unit, ToOfficialID: head.ID,
+		ToOfficialName: head.Name, Step: "Thẩm định hồ sơ"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.last = moved.Position
+	s.feed(t, projections.ProcessControlView{})
+	s.clock = time.Date(2026, 3, 2, 14, 0, 0, 0, domain.VietnamTime)
+	arrived, err := s.app.Execute(ctx, head.Caller, r.DossierID, nil, commands.OriginalsArrivedInput{Note: "Qua bưu điện"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.last = arrived.Position
+	s.feed(t, projections.ProcessControlView{})
+	sheet, err := projections.ControlSheetOf(ctx, s.db, r.DossierID, s.cal, time.Date(2026, 3, 20, 10, 0, 0, 0, domain.VietnamTime))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ended := map[string]bool{}
+	for _, h := range sheet.Handovers {
+		ended[h.Kind] = !h.EndedAt.IsZero()
+	}
+	if !ended[projections.HandoverForwarding] || !ended[projections.HandoverReception] || ended[projections.HandoverTransfer] {
+		t.Errorf("ended: %v; want the forwarding and the reception ended, the transfer running", ended)
+	}
+}

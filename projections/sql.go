@@ -379,3 +379,28 @@ func execAll(ctx context.Context, db *sql.DB, statements []string) error {
 	}
 	return nil
 }
+
+// deleteFallenToZero deletes, of the counter rows of table keyed by keys — the values of
+// keyColumns, row after row —, those where zero holds: a counter table holds the rows some
+// dossier counts in now, never every row one once did. Increments keep the rows of any order of
+// folding equal; only the rows a flush took something from can have fallen to zero.
+func deleteFallenToZero(ctx context.Context, tx *sql.Tx, d engine.Dialect, table string, keyColumns []string, zero string, keys []any) error {
+	width := len(keyColumns)
+	for start := 0; start < len(keys); start += width * counterKeysPerDelete {
+		chunk := keys[start:min(start+width*counterKeysPerDelete, len(keys))]
+		if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE `+zero+` AND (`+strings.Join(keyColumns, ", ")+`) IN (`+
+			valuesList(d, len(chunk)/width, width)+`)`, chunk...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// counterKeysPerDelete bounds the keys one statement of deleteFallenToZero deletes.
+const counterKeysPerDelete = 100
+
+// greatestName is the ON CONFLICT update of a counter row's name column keeping the greatest name
+// written, so that any order of folding gives the same table.
+func greatestName(table, column string) string {
+	return column + " = CASE WHEN excluded." + column + " > " + table + "." + column + " THEN excluded." + column + " ELSE " + table + "." + column + " END"
+}

@@ -512,15 +512,7 @@ func (v WorkQueueView) addCounts(ctx context.Context, tx *sql.Tx, batch engine.B
 		`ON CONFLICT (scope, agency, sort_rank, due_day) DO UPDATE SET n = `+v.countsTable()+`.n + excluded.n`); err != nil {
 		return err
 	}
-	const width = 4
-	for start := 0; start < len(fell); start += width * queueRowsPerStatement {
-		chunk := fell[start:min(start+width*queueRowsPerStatement, len(fell))]
-		if _, err := tx.ExecContext(ctx, `DELETE FROM `+v.countsTable()+` WHERE n = 0 AND (scope, agency, sort_rank, due_day) IN (`+
-			valuesList(batch.Dialect, len(chunk)/width, width)+`)`, chunk...); err != nil {
-			return err
-		}
-	}
-	return nil
+	return deleteFallenToZero(ctx, tx, batch.Dialect, v.countsTable(), []string{"scope", "agency", "sort_rank", "due_day"}, "n = 0", fell)
 }
 
 var queueCountColumns = []string{"scope", "agency", "sort_rank", "due_day", "n"}

@@ -1,0 +1,412 @@
+package projections
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/motcua/motcua/domain/calendar"
+	"github.com/motcua/motcua/engine"
+)
+
+// The late dashboard's open overdue dossiers' overrunning steps — those that ended after their
+// deadline, and those still running past it at now — by the unit they were handed to and their
+// responsible official, are read from counters process control's fold keeps, as the open overdue
+// dossiers themselves are (late_overdue.go), so that the summary reads rows in proportion to its
+// units, officials, lines and the calendar, never to the open overdue set.
+//
+// A step that ended late has fixed hours, measured as it ended (overrunStep): it is counted under
+// its dossier's statutory due day. A step still running is overrun at now when its dossier is
+// overdue at now and its deadline is before now: both are "before now", so it is counted under the
+// later of the two days, and every row of a day before today holds steps overrun at now. Its hours
+// at now are the working time from its deadline to the end of its deadline's day, fixed, plus the
+// working time from the next day's start to now, the same for every step due that day: so rows
+// are kept per deadline day too, holding their running steps and the sum of the first part, and
+// the summary measures the second once per deadline day with the calendar in force. The rows of a day
+// before today are read as the open overdue counts are — whole years, this year's months, this
+// month's days —; what is left is read from the handovers, a day's worth at most: the steps of the
+// dossiers due today before now, and the steps running past a deadline of today before now of the
+// dossiers due before today (through an index of the running steps' deadlines).
+
+// overdueStepKeyColumns key a row of control_overdue_steps: the scope (as control_overdue_counts'),
+// the span and its first day, the dossiers' line, the unit the steps were handed to, their
+// responsible official and, for running steps, the Vietnam day of their deadline ("" for those
+// that ended).
+var overdueStepKeyColumns = []string{"scope", "span", "period_start", "competent_agency", "receiving_unit", "field_code", "procedure_code",
+	"unit", "official_id", "deadline_day"}
+
+// overdueStepCountColumns are a row's counters: the steps that ended late and their overrun in
+// hundredths of an hour, as the period counters keep them (overrunStep); the steps running and the
+// sum of the working milliseconds from each one's deadline to the end of its day (dayRemainder).
+var overdueStepCountColumns = []string{"ended_steps", "ended_centihours", "running_steps", "running_day_rest_ms"}
+
+var overdueStepColumns = slices.Concat(overdueStepKeyColumns, []string{"official_name"}, overdueStepCountColumns)
+
+func (v ProcessControlView) overdueSteps() string { return v.Prefix + "control_overdue_steps" }
+
+// overdueStepsTable creates the counters: the summary reads ranges of the key (scope, span,
+// period_start), so no secondary index.
+func (v ProcessControlView) overdueStepsTable(d engine.Dialect) string {
+	var defs []string
+	for _, c := range overdueStepKeyColumns {
+		defs = append(defs, c+" TEXT NOT NULL")
+	}
+	defs = append(defs, "official_name TEXT NOT NULL")
+	for _, c := range overdueStepCountColumns {
+		defs = append(defs, c+" BIGINT NOT NULL DEFAULT 0")
+	}
+	return createKeyTable(d, v.overdueSteps(), strings.Join(defs, ", ")+", PRIMARY KEY ("+strings.Join(overdueStepKeyColumns, ", ")+")")
+}
+
+// runningStepsIndex indexes the deadlines of the steps still running — the handovers not ended,
+// a few per open dossier —: the summary reads today's range of it.
+func (v ProcessControlView) runningStepsIndex() string {
+	h := v.handovers()
+	return `CREATE INDEX IF NOT EXISTS ` + h + `_running ON ` + h + ` (deadline) WHERE ended_at IS NULL`
+}
+
+// dayRemainder is the working time from t to the end of its Vietnam day with cal, in milliseconds.
+func dayRemainder(cal *calendar.Calendar, t time.Time) int64 {
+	return cal.WorkingTimeBetween(t, dayStart(dayOf(t)+1)).Milliseconds()
+}
+
+// runningStep is a step of an open dossier not ended yet, with a deadline: the unit it was handed
+// to, its responsible official (the one it was handed to), its deadline's day and the working time
+// from its deadline to the end of that day, measured by the fold.
+type runningStep struct {
+	unit, officialID, officialName string
+	deadline                       civilDay
+	dayRest                        int64
+}
+
+// overdueStepsCounted is what control_overdue_steps holds for one dossier: nothing unless
+// control_overdue_counts counts it (overdueCountedOf); else its steps that ended late under its
+// due day and its running steps under the later of its due day and their deadline's.
+type overdueStepsCounted struct {
+	dossier overdueCounted
+	ended   []overrunStep
+	running []runningStep
+}
+
+// overdueStepsCountedOf returns what the counters hold for the dossier: its summary's overdue
+// count, its steps that ended late and the running steps of its log — which holds every step not
+// ended (the current one, the open parts of a parallel step, the originals on their way).
+func overdueStepsCountedOf(dossier overdueCounted, overruns []overrunStep, log *handoverLog, cal *calendar.Calendar) overdueStepsCounted {
+	if !dossier.counted {
+		return overdueStepsCounted{}
+	}
+	// A copy: the fold changes the dossier's list in place, and what the counters hold must stay.
+	c := overdueStepsCounted{dossier: dossier, ended: slices.Clone(overruns)}
+	for _, h := range log.rows {
+		deadline := exactTime(h.deadline)
+		if !h.endedAt.IsZero() || deadline.IsZero() {
+			continue
+		}
+		c.running = append(c.running, runningStep{unit: h.toUnit, officialID: h.toID, officialName: h.toName, deadline: dayOf(deadline),
+			dayRest: dayRemainder(cal, deadline)})
+	}
+	return c
+}
+
+func (c overdueStepsCounted) equal(o overdueStepsCounted) bool {
+	return c.dossier == o.dossier && slices.Equal(c.ended, o.ended) && slices.Equal(c.running, o.running)
+}
+
+// overdueStepRow keys a row of the table.
+type overdueStepRow struct {
+	scope, span                       string
+	start                             civilDay
+	competent, receiving, field, proc string
+	unit, official                    string
+	deadline                          string
+}
+
+func (r overdueStepRow) strings() []string {
+	return []string{r.scope, r.span, r.start.String(), r.competent, r.receiving, r.field, r.proc, r.unit, r.official, r.deadline}
+}
+
+// overdueStepSums are a row's changes and its official's name.
+type overdueStepSums struct {
+	endedSteps, endedCentihours, runningSteps, runningDayRest int64
+	officialName                                              string
+}
+
+// overdueStepChanges are the counters' changes a fold holds until its flush.
+type overdueStepChanges map[overdueStepRow]*overdueStepSums
+
+// count adds (sign 1) or takes back (sign -1) the dossier's steps under their day, month and year,
+// in every scope the dossier falls in.
+func (m overdueStepChanges) count(c overdueStepsCounted, sign int64) {
+	if !c.dossier.counted {
+		return
+	}
+	d := c.dossier
+	scopes := counterGroup{ReceivingUnit: d.receiving, CompetentAgency: d.competent}.scopes()
+	at := func(day civilDay, unit, official, name, deadline string) []*overdueStepSums {
+		var out []*overdueStepSums
+		for _, span := range [3]struct {
+			span  string
+			start civilDay
+		}{{spanDay, day}, {spanMonth, day.monthStart()}, {spanYear, day.yearStart()}} {
+			for _, scope := range scopes {
+				r := overdueStepRow{scope: scope, span: span.span, start: span.start, competent: d.competent, receiving: d.receiving,
+					field: d.field, proc: d.proc, unit: unit, official: official, deadline: deadline}
+				s := m[r]
+				if s == nil {
+					s = &overdueStepSums{}
+					m[r] = s
+				}
+				s.officialName = max(s.officialName, name)
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	for _, e := range c.ended {
+		for _, s := range at(d.day, e.Unit, e.OfficialID, e.OfficialName, "") {
+			s.endedSteps += sign
+			s.endedCentihours += sign * e.Centihours
+		}
+	}
+	for _, r := range c.running {
+		for _, s := range at(max(d.day, r.deadline), r.unit, r.officialID, r.officialName, r.deadline.String()) {
+			s.runningSteps += sign
+			s.runningDayRest += sign * r.dayRest
+		}
+	}
+}
+
+// writeOverdueSteps adds the changes as increments in key order (writeOverdueCounts says why),
+// then deletes the rows left with no step.
+func (v ProcessControlView) writeOverdueSteps(ctx context.Context, tx *sql.Tx, b engine.Batch, changes overdueStepChanges) error {
+	keys := make([]overdueStepRow, 0, len(changes))
+	for r, s := range changes {
+		if s.endedSteps != 0 || s.endedCentihours != 0 || s.runningSteps != 0 || s.runningDayRest != 0 {
+			keys = append(keys, r)
+		}
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	slices.SortFunc(keys, func(a, b overdueStepRow) int { return slices.Compare(a.strings(), b.strings()) })
+	values := make([][]any, len(keys))
+	var fell []any // keys of rows that may have fallen to no step
+	for i, k := range keys {
+		s := changes[k]
+		key := make([]any, 0, len(overdueStepColumns))
+		for _, part := range k.strings() {
+			key = append(key, part)
+		}
+		if s.endedSteps < 0 || s.runningSteps < 0 {
+			fell = append(fell, key...)
+		}
+		values[i] = append(key, s.officialName, s.endedSteps, s.endedCentihours, s.runningSteps, s.runningDayRest)
+	}
+	t := v.overdueSteps()
+	sets := []string{greatestName(t, "official_name")}
+	for _, c := range overdueStepCountColumns {
+		sets = append(sets, c+" = "+t+"."+c+" + excluded."+c)
+	}
+	if err := insertRows(ctx, tx, b, t, overdueStepColumns, values, `ON CONFLICT (`+strings.Join(overdueStepKeyColumns, ", ")+`) DO UPDATE SET `+
+		strings.Join(sets, ", ")); err != nil {
+		return err
+	}
+	return deleteFallenToZero(ctx, tx, b.Dialect, t, overdueStepKeyColumns, "ended_steps = 0 AND running_steps = 0", fell)
+}
+
+// What openOverdueStepsQuery's statement answers.
+type openOverdueStepsAnswer int
+
+const (
+	openOverdueStepsByGroup  openOverdueStepsAnswer = iota // the counters' sums by unit and official
+	openOverdueStepsRowsRead                               // how many counter rows the sums read
+)
+
+// openOverdueStepsQuery returns the statement summing the counter rows of the days before today
+// under f — every year before this one, this year's months before this one, this month's days
+// before today —, and its arguments; "" when there is none to read.
+func openOverdueStepsQuery(f LateFilter, answer openOverdueStepsAnswer) (string, []any) {
+	today := dayOf(f.Now)
+	scope := allAgencies
+	if !f.Agency.All() {
+		scope = f.Agency.Agency()
+	}
+	var parts []string
+	var args []any
+	for _, r := range []struct {
+		span     string
+		from, to civilDay
+	}{{spanYear, lateCountsSince, today.yearStart()}, {spanMonth, today.yearStart(), today.monthStart()}, {spanDay, today.monthStart(), today}} {
+		if r.from >= r.to {
+			continue
+		}
+		c := lateCounterRows(args, scope, r.span, r.from, r.to, f)
+		if answer == openOverdueStepsRowsRead {
+			parts = append(parts, `SELECT COUNT(*) AS n FROM control_overdue_steps`+c.where())
+		} else {
+			parts = append(parts, `SELECT unit, official_id, official_name, deadline_day, `+strings.Join(overdueStepCountColumns, ", ")+` FROM control_overdue_steps`+c.where())
+		}
+		args = c.args
+	}
+	switch {
+	case len(parts) == 0:
+		return "", nil
+	case answer == openOverdueStepsRowsRead:
+		return `SELECT SUM(n) FROM (` + strings.Join(parts, " UNION ALL ") + `) counted`, args
+	}
+	return `SELECT unit, official_id, MAX(official_name), deadline_day, SUM(ended_steps), SUM(ended_centihours), SUM(running_steps),
+		SUM(running_day_rest_ms) FROM (` + strings.Join(parts, " UNION ALL ") + `) steps GROUP BY unit, official_id, deadline_day`, args
+}
+
+// todaysOverdueStepsQueries return the statements streaming the overrunning steps the counters
+// leave to the handovers, each with its arguments: those of the open overdue dossiers due today
+// before now, then the steps running past a deadline of today before now of those due before today.
+// Each row is a step's unit, responsible official and name, deadline and end.
+func todaysOverdueStepsQueries(db *sql.DB, f LateFilter) []stepsQuery {
+	todayStart := sqlTime(dayStart(dayOf(f.Now)))
+	// The responsible official (Handover.Responsible): the one the step was handed to, else the
+	// one who ended it.
+	const columns = `SELECT h.to_unit,
+		CASE WHEN h.to_official_id <> '' THEN h.to_official_id ELSE COALESCE(h.ended_by_id, '') END,
+		CASE WHEN h.to_official_id <> '' THEN h.to_official_name ELSE COALESCE(h.ended_by_name, '') END,
+		h.deadline, h.ended_at`
+	dueToday := lateConditions(LateListOpenOverdue, f, time.Time{})
+	dueToday.add("l.key >= ?", todayStart)
+	dueToday.add("h.deadline IS NOT NULL AND (h.ended_at > h.deadline OR (h.ended_at IS NULL AND h.deadline < ?))", sqlTime(f.Now))
+	// The running steps of today's deadlines, through their index, each with its dossier's summary:
+	// in the open_overdue list (lateSets, lateRanges) before today.
+	var running conditions
+	running.add("h.ended_at IS NULL")
+	running.add("h.deadline >= ?", todayStart)
+	running.add("h.deadline < ?", sqlTime(f.Now))
+	running.add("d.received_at IS NOT NULL AND d.resolved_at IS NULL AND d.closed_at IS NULL")
+	running.add("d.due_date < ?", todayStart)
+	running.add("COALESCE(d.paused_at, ?) > d.due_date", sqlTime(f.Now))
+	lateFilters(&running, f)
+	dossier := ` JOIN control_dossiers d ON d.dossier_id = h.dossier_id`
+	if isPostgresDB(db) {
+		// As lateFrom: a lookup the planner cannot turn into a hash of every dossier.
+		dossier = ` CROSS JOIN LATERAL (SELECT * FROM control_dossiers s WHERE s.dossier_id = h.dossier_id OFFSET 0) d`
+	}
+	return []stepsQuery{
+		{columns + lateFrom(db) + ` JOIN control_handovers h ON h.dossier_id = d.dossier_id` + dueToday.where(), dueToday.args},
+		{columns + ` FROM control_handovers h` + dossier + running.where(), running.args},
+	}
+}
+
+// stepsQuery is a statement and its arguments.
+type stepsQuery struct {
+	query string
+	args  []any
+}
+
+// overdueStepSum sums the overrunning steps of one unit or official: the counters' hours exactly,
+// in milliseconds, and the steps read from the handovers hour by hour, each rounded as the
+// dossier's sheet shows it.
+type overdueStepSum struct {
+	steps int
+	ms    int64
+	hours float64
+}
+
+// openOverdueSteps adds the overrunning steps of the open dossiers overdue at f.Now, under f's
+// filters, to the units' and officials' lines: the counters of the days before today, then the
+// handovers of today's (todaysOverdueStepsQueries); the running steps' hours measured to now
+// with cal, the calendar in force.
+func openOverdueSteps(ctx context.Context, db *sql.DB, f LateFilter, cal *calendar.Calendar, units, officials groups[OverrunGroup]) error {
+	if f.Agency.none() {
+		return nil
+	}
+	overrunGroup := func(key, name string) *OverrunGroup { return &OverrunGroup{Key: key, Name: name} }
+	unitSums, officialSums := map[string]*overdueStepSum{}, map[string]*overdueStepSum{}
+	sumOf := func(sums map[string]*overdueStepSum, key string) *overdueStepSum {
+		s := sums[key]
+		if s == nil {
+			s = &overdueStepSum{}
+			sums[key] = s
+		}
+		return s
+	}
+	add := func(unit, official, name string, steps int, ms int64, hours float64) {
+		units.get(unit, "", overrunGroup)
+		sums := []*overdueStepSum{sumOf(unitSums, unit)}
+		if official != "" {
+			o := officials.get(official, name, overrunGroup)
+			o.Name = max(o.Name, name)
+			sums = append(sums, sumOf(officialSums, official))
+		}
+		for _, s := range sums {
+			s.steps += steps
+			s.ms += ms
+			s.hours += hours
+		}
+	}
+	if query, args := openOverdueStepsQuery(f, openOverdueStepsByGroup); query != "" {
+		// The working time from the start of the day after each deadline day to now, measured once
+		// per day.
+		sinceNextDay := map[string]int64{}
+		rows, err := db.QueryContext(ctx, query, args...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var unit, official, name, deadline string
+			var endedSteps, endedCentihours, runningSteps, runningDayRest int64
+			if err := rows.Scan(&unit, &official, &name, &deadline, &endedSteps, &endedCentihours, &runningSteps, &runningDayRest); err != nil {
+				rows.Close()
+				return err
+			}
+			ms := endedCentihours*36_000 + runningDayRest
+			if runningSteps != 0 {
+				rest, ok := sinceNextDay[deadline]
+				if !ok {
+					day, err := time.ParseInLocation(time.DateOnly, deadline, time.UTC)
+					if err != nil {
+						rows.Close()
+						return fmt.Errorf("late dashboard: a counter row's deadline day %q: %w", deadline, err)
+					}
+					rest = cal.WorkingTimeBetween(dayStart(civilDayOf(day.Date())+1), f.Now).Milliseconds()
+					sinceNextDay[deadline] = rest
+				}
+				ms += runningSteps * rest
+			}
+			add(unit, official, name, int(endedSteps+runningSteps), ms, 0)
+		}
+		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+			return err
+		}
+	}
+	for _, q := range todaysOverdueStepsQueries(db, f) {
+		rows, err := db.QueryContext(ctx, q.query, q.args...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var unit, official, name string
+			var deadline, ended sql.NullString
+			if err := rows.Scan(&unit, &official, &name, &deadline, &ended); err != nil {
+				rows.Close()
+				return err
+			}
+			add(unit, official, name, 1, 0, workingHours(cal, parseSQLTime(deadline), firstNonZeroTime(parseSQLTime(ended), f.Now)))
+		}
+		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+			return err
+		}
+	}
+	for _, g := range []struct {
+		sums map[string]*overdueStepSum
+		by   groups[OverrunGroup]
+	}{{unitSums, units}, {officialSums, officials}} {
+		for key, s := range g.sums {
+			line := g.by[key]
+			line.OverrunSteps += s.steps
+			line.OverrunHours += float64(s.ms)/float64(time.Hour/time.Millisecond) + s.hours
+		}
+	}
+	return nil
+}
