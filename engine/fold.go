@@ -117,7 +117,9 @@ func inWriteTx(ctx context.Context, db *sql.DB, pinned *sql.Conn, d Dialect, gat
 		return fmt.Errorf("connect: %w", err)
 	}
 	defer done()
-	tx, err := conn.BeginTx(ctx, nil)
+	txCtx, release := commitContext(ctx)
+	defer release()
+	tx, err := conn.BeginTx(txCtx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}

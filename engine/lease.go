@@ -207,6 +207,11 @@ func (r *Runner) checkFence(ctx context.Context, tx *sql.Tx) error {
 	err := tx.QueryRowContext(ctx, `SELECT owner FROM consumer_leases WHERE name = $1 AND token = $2 AND owner = $3 FOR KEY SHARE`,
 		r.Consumer.Name(), token, r.node).Scan(&owner)
 	if errors.Is(err, sql.ErrNoRows) || token == 0 {
+		if token != 0 {
+			// Said here as the lease round says it: a write can notice first (a paused node
+			// wakes with work due), and the round then finds no lease held to report.
+			r.logger().Warn("leases: lost a consumer to another node", "consumer", r.Consumer.Name(), "noticed_by", "a refused write")
+		}
 		r.lease.set(0)
 		return fmt.Errorf("%s: %w", r.Consumer.Name(), errLeaseLost)
 	}

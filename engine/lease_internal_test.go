@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"log/slog"
+	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5/stdlib"
@@ -64,8 +66,9 @@ func TestFencingTokenStopsTheOwnerThatLostItsLease(t *testing.T) {
 		t.Fatalf("log: %d events, %v", len(events), err)
 	}
 	a, b := &Leases{DB: db, Node: "a"}, &Leases{DB: db, Node: "b"}
+	var said strings.Builder
 	r := NewRunner(store, db, PostgreSQL, tally{})
-	r.lease, r.node = newRunnerLease(), "a"
+	r.lease, r.node, r.Logger = newRunnerLease(), "a", slog.New(slog.NewTextHandler(&said, nil))
 	if err := r.init(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -114,6 +117,9 @@ func TestFencingTokenStopsTheOwnerThatLostItsLease(t *testing.T) {
 	}
 	if r.runsHere() {
 		t.Error("the old owner still runs the consumer after its write was refused")
+	}
+	if !strings.Contains(said.String(), "lost a consumer to another node") {
+		t.Errorf("the old owner did not say it lost the consumer:\n%s", said.String())
 	}
 	var rows int
 	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM test_tally`).Scan(&rows); err != nil {

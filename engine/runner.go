@@ -708,12 +708,14 @@ func (r *Runner) inTxOn(ctx context.Context, pinned *sql.Conn, write func(tx *sq
 		}
 		defer func() { <-r.writeGate }()
 	}
+	txCtx, release := commitContext(ctx)
+	defer release()
 	var tx *sql.Tx
 	var err error
 	if pinned != nil {
-		tx, err = pinned.BeginTx(ctx, nil)
+		tx, err = pinned.BeginTx(txCtx, nil)
 	} else {
-		tx, err = r.DB.BeginTx(ctx, nil)
+		tx, err = r.DB.BeginTx(txCtx, nil)
 	}
 	if err != nil {
 		return fmt.Errorf("%s: begin: %w", r.Consumer.Name(), err)
@@ -736,6 +738,24 @@ func (r *Runner) inTxOn(ctx context.Context, pinned *sql.Conn, write func(tx *sq
 	}
 	r.setPosition(after)
 	return nil
+}
+
+// commitGrace is how long a write transaction's COMMIT, once sent, is still awaited after the
+// context of its run ended.
+const commitGrace = 5 * time.Second
+
+// commitContext returns the context a consumer's write transaction begins on, which its COMMIT
+// runs under, and its release. Its statements each run under ctx and stop when ctx ends; the
+// COMMIT does not stop with ctx but commitGrace later. A run's context ends when its lease is
+// handed over, lost or the node stops, at any moment — during a COMMIT too. pgx then gives the
+// connection up and asks the server to cancel, which cannot undo a COMMIT already durable: the
+// batch was applied and its checkpoint moved, yet the runner was told it failed, and counted it
+// nowhere (the next owner starts after it). Committing after ctx ended is safe: a transaction that
+// passed its fence holds the lease row, so no other node runs the consumer until it ends.
+func commitContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	txCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	stop := context.AfterFunc(ctx, func() { time.AfterFunc(commitGrace, cancel) })
+	return txCtx, func() { stop(); cancel() }
 }
 
 func (r *Runner) setPosition(p eventstore.Position) {
