@@ -155,6 +155,24 @@ func MeasureLag(ctx context.Context, store eventstore.Store, db *sql.DB, name st
 		lag.Position = eventstore.Position{Commit: uint64(commit), Prepare: uint64(prepare)}
 		lag.UpdatedAt, _ = time.Parse(time.RFC3339Nano, updated)
 	}
+	// Without a limit, a store that counts (eventstore.Counter) answers the count at once and only
+	// the oldest unapplied event is read: `motcua projections status` on a node millions of events
+	// behind read every one of them in pages.
+	if counter, ok := eventstore.CounterOf(store); ok && limit == 0 {
+		if lag.Events, err = counter.CountAfter(ctx, lag.Position); err != nil {
+			return lag, fmt.Errorf("%s: count the log: %w", name, err)
+		}
+		if lag.Events > 0 {
+			next, err := store.ReadAll(ctx, lag.Position, 1)
+			if err != nil {
+				return lag, fmt.Errorf("%s: read the log: %w", name, err)
+			}
+			if len(next) > 0 {
+				lag.Oldest = next[0].RecordedAt
+			}
+		}
+		return lag, nil
+	}
 	events, atLeast, oldest, err := countAfter(ctx, store, lag.Position, limit)
 	if err != nil {
 		return lag, fmt.Errorf("%s: %w", name, err)

@@ -216,3 +216,31 @@ func TestLagScrapesDoNotWaitForABlockedDatabase(t *testing.T) {
 // measurement: docs/projections.md) from one that waited for a blocked database, on a machine
 // loaded enough to stretch that several times (CI: 136 ms once).
 const scrapeBound = 2 * time.Second
+
+// Without a limit, MeasureLag counts with the store's own count and reads only the oldest
+// unapplied event; the answer is the one counting every event gives (a limit as large as the log).
+func TestMeasureLagWithoutALimitCountsWithTheStore(t *testing.T) {
+	t.Parallel()
+	store := openSQLite(t)
+	log := seedDossiers(t, store)
+	if err := engine.MigrateCheckpoints(t.Context(), store.DB()); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := eventstore.CounterOf(store); !ok {
+		t.Fatal("the SQLite store no longer counts: this test would not test the counted path")
+	}
+	counted, err := engine.MeasureLag(t.Context(), store, store.DB(), "public_status", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	read, err := engine.MeasureLag(t.Context(), store, store.DB(), "public_status", len(log)+1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if counted.Events != len(log) || counted.Events != read.Events || counted.AtLeast || !counted.Oldest.Equal(read.Oldest) || counted.Oldest.IsZero() {
+		t.Fatalf("counted lag %+v, read lag %+v, want %d events and the first event's time", counted, read, len(log))
+	}
+	if !counted.Oldest.Equal(log[0].RecordedAt) {
+		t.Fatalf("oldest unapplied %v, want the first event's %v", counted.Oldest, log[0].RecordedAt)
+	}
+}
