@@ -157,18 +157,16 @@ const (
 	openOverdueInAll                             // the dossiers in all
 )
 
-// openOverdueQuery returns the statement counting the open dossiers overdue at f.Now under f's
-// filters (the period plays no part), and its arguments: the counter rows of the days before
-// today — every year before this one, this year's months before this one, this month's days
-// before today — and the open_overdue entries of today before now, each looked up in its summary.
-func openOverdueQuery(db *sql.DB, f LateFilter, answer openOverdueAnswer) (string, []any) {
+// countersBeforeToday returns one SELECT of columns from a counter table per span of the days
+// before f.Now's — every year before this one, this year's months before this one, this month's
+// days before today — over the rows of f's agency scope and filters, and their arguments in order:
+// what the open overdue dossiers' counters and their steps' counters both read.
+func countersBeforeToday(f LateFilter, columns, table string) (parts []string, args []any) {
 	today := dayOf(f.Now)
 	scope := allAgencies
 	if !f.Agency.All() {
 		scope = f.Agency.Agency()
 	}
-	var parts []string
-	var args []any
 	for _, r := range []struct {
 		span     string
 		from, to civilDay
@@ -177,14 +175,23 @@ func openOverdueQuery(db *sql.DB, f LateFilter, answer openOverdueAnswer) (strin
 			continue
 		}
 		c := lateCounterRows(args, scope, r.span, r.from, r.to, f)
-		if answer == openOverdueRowsRead {
-			parts = append(parts, `SELECT COUNT(*) AS n FROM control_overdue_counts`+c.where())
-		} else {
-			parts = append(parts, `SELECT competent_agency, procedure_code, procedure_name, field_code, field_name, holder_unit, dossiers
-				FROM control_overdue_counts`+c.where())
-		}
+		parts = append(parts, `SELECT `+columns+` FROM `+table+c.where())
 		args = c.args
 	}
+	return parts, args
+}
+
+// openOverdueQuery returns the statement counting the open dossiers overdue at f.Now under f's
+// filters (the period plays no part), and its arguments: the counter rows of the days before
+// today — every year before this one, this year's months before this one, this month's days
+// before today — and the open_overdue entries of today before now, each looked up in its summary.
+func openOverdueQuery(db *sql.DB, f LateFilter, answer openOverdueAnswer) (string, []any) {
+	today := dayOf(f.Now)
+	columns := "competent_agency, procedure_code, procedure_name, field_code, field_name, holder_unit, dossiers"
+	if answer == openOverdueRowsRead {
+		columns = "COUNT(*) AS n"
+	}
+	parts, args := countersBeforeToday(f, columns, "control_overdue_counts")
 	// As lateConditions selects the list, numbered after the counters' arguments.
 	c := conditions{args: args}
 	c.add("l.list = ?", LateListOpenOverdue)

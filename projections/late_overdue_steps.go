@@ -230,28 +230,11 @@ const (
 // under f — every year before this one, this year's months before this one, this month's days
 // before today —, and its arguments; "" when there is none to read.
 func openOverdueStepsQuery(f LateFilter, answer openOverdueStepsAnswer) (string, []any) {
-	today := dayOf(f.Now)
-	scope := allAgencies
-	if !f.Agency.All() {
-		scope = f.Agency.Agency()
+	columns := "unit, official_id, official_name, deadline_day, " + strings.Join(overdueStepCountColumns, ", ")
+	if answer == openOverdueStepsRowsRead {
+		columns = "COUNT(*) AS n"
 	}
-	var parts []string
-	var args []any
-	for _, r := range []struct {
-		span     string
-		from, to civilDay
-	}{{spanYear, lateCountsSince, today.yearStart()}, {spanMonth, today.yearStart(), today.monthStart()}, {spanDay, today.monthStart(), today}} {
-		if r.from >= r.to {
-			continue
-		}
-		c := lateCounterRows(args, scope, r.span, r.from, r.to, f)
-		if answer == openOverdueStepsRowsRead {
-			parts = append(parts, `SELECT COUNT(*) AS n FROM control_overdue_steps`+c.where())
-		} else {
-			parts = append(parts, `SELECT unit, official_id, official_name, deadline_day, `+strings.Join(overdueStepCountColumns, ", ")+` FROM control_overdue_steps`+c.where())
-		}
-		args = c.args
-	}
+	parts, args := countersBeforeToday(f, columns, "control_overdue_steps")
 	switch {
 	case len(parts) == 0:
 		return "", nil
