@@ -1,6 +1,7 @@
 package engine_test
 
 import (
+	"context"
 	"database/sql"
 	"testing"
 	"time"
@@ -221,21 +222,31 @@ const scrapeBound = 2 * time.Second
 // unapplied event; the answer is the one counting every event gives (a limit as large as the log).
 func TestMeasureLagWithoutALimitCountsWithTheStore(t *testing.T) {
 	t.Parallel()
-	store := openSQLite(t)
-	log := seedDossiers(t, store)
-	if err := engine.MigrateCheckpoints(t.Context(), store.DB()); err != nil {
+	sqliteStore := openSQLite(t)
+	log := seedDossiers(t, sqliteStore)
+	if err := engine.MigrateCheckpoints(t.Context(), sqliteStore.DB()); err != nil {
 		t.Fatal(err)
 	}
+	// The store as a decorator sees it: the lag must find the count through Unwrap, and the events
+	// it reads are counted, so reading the whole log instead of counting fails the test.
+	store := &eventsReadCounter{Store: sqliteStore}
 	if _, ok := eventstore.CounterOf(store); !ok {
 		t.Fatal("the SQLite store no longer counts: this test would not test the counted path")
 	}
-	counted, err := engine.MeasureLag(t.Context(), store, store.DB(), "public_status", 0)
+	counted, err := engine.MeasureLag(t.Context(), store, sqliteStore.DB(), "public_status", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	read, err := engine.MeasureLag(t.Context(), store, store.DB(), "public_status", len(log)+1)
+	if store.read > 1 {
+		t.Fatalf("the lag without a limit read %d events of the log, want the oldest unapplied one only", store.read)
+	}
+	store.read = 0
+	read, err := engine.MeasureLag(t.Context(), store, sqliteStore.DB(), "public_status", len(log)+1)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if store.read != len(log) {
+		t.Fatalf("the lag with a limit read %d events, want the %d of the log", store.read, len(log))
 	}
 	if counted.Events != len(log) || counted.Events != read.Events || counted.AtLeast || !counted.Oldest.Equal(read.Oldest) || counted.Oldest.IsZero() {
 		t.Fatalf("counted lag %+v, read lag %+v, want %d events and the first event's time", counted, read, len(log))
@@ -244,3 +255,18 @@ func TestMeasureLagWithoutALimitCountsWithTheStore(t *testing.T) {
 		t.Fatalf("oldest unapplied %v, want the first event's %v", counted.Oldest, log[0].RecordedAt)
 	}
 }
+
+// eventsReadCounter decorates a store as the hash chain does (Unwrap) and counts the events its
+// ReadAll returns.
+type eventsReadCounter struct {
+	eventstore.Store
+	read int
+}
+
+func (s *eventsReadCounter) ReadAll(ctx context.Context, after eventstore.Position, limit int) ([]eventstore.RecordedEvent, error) {
+	events, err := s.Store.ReadAll(ctx, after, limit)
+	s.read += len(events)
+	return events, err
+}
+
+func (s *eventsReadCounter) Unwrap() eventstore.Store { return s.Store }
