@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"database/sql"
 	"sync"
 	"testing"
 	"time"
@@ -14,7 +13,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 
-	"github.com/motcua/motcua/eventstore"
 	"github.com/motcua/motcua/eventstore/postgres"
 	"github.com/motcua/motcua/eventstore/postgres/pgtest"
 )
@@ -78,39 +76,11 @@ func TestACommitUnderWayWhenTheLeaseGoesIsCounted(t *testing.T) {
 	}
 	db := stdlib.OpenDB(*config)
 	t.Cleanup(func() { db.Close() })
-	for _, step := range []func(context.Context, *sql.DB) error{MigrateCheckpoints, MigrateLeases} {
-		if err := step(ctx, db); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for i := range 3 {
-		if _, err := store.Append(ctx, "dossier-"+string(rune('a'+i)), eventstore.Any,
-			eventstore.EventData{ID: eventstore.NewEventID(), Type: "test.v1", Data: []byte(`{}`)}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	events, err := store.ReadAll(ctx, eventstore.Start, 10)
-	if err != nil || len(events) != 3 {
-		t.Fatalf("log: %d events, %v", len(events), err)
-	}
 	metrics, err := NewMetrics(prometheus.NewRegistry())
 	if err != nil {
 		t.Fatal(err)
 	}
-	leases := &Leases{DB: db, Node: "a"}
-	r := NewRunner(store, db, PostgreSQL, tally{})
-	r.lease, r.node, r.Metrics = newRunnerLease(), "a", metrics
-	if err := r.init(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := leases.register(ctx, []string{"test_tally"}); err != nil {
-		t.Fatal(err)
-	}
-	token, err := leases.take(ctx, "test_tally")
-	if err != nil || token == 0 {
-		t.Fatalf("could not take the free lease: %d, %v", token, err)
-	}
-	r.lease.set(token)
+	r, events, token := tallyOwner(ctx, t, store, db, func(r *Runner) { r.Metrics = metrics })
 	runCtx, cancelRun := context.WithCancelCause(ctx)
 	defer cancelRun(nil)
 	if _, ok := r.lease.startRun(token, cancelRun); !ok {

@@ -35,21 +35,10 @@ func (tally) Apply(ctx context.Context, tx *sql.Tx, batch Batch) error {
 	return nil
 }
 
-// A node whose lease was taken over writes nothing with its old token — the write that checks the
-// token fails, nothing of it is kept, and the runner stops running the consumer — and a takeover
-// waits for a write under way with the valid token to end before it completes.
-func TestFencingTokenStopsTheOwnerThatLostItsLease(t *testing.T) {
-	ctx := context.Background()
-	store, err := postgres.Open(ctx, pgtest.NewDatabase(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	if err := store.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	db := stdlib.OpenDBFromPool(store.Pool())
-	t.Cleanup(func() { db.Close() })
+// tallyOwner is node a running the tally consumer on a log of three events, its lease taken:
+// what the lease tests start from. adjust sets the runner's logger or metrics before it starts.
+func tallyOwner(ctx context.Context, t *testing.T, store *postgres.Store, db *sql.DB, adjust func(*Runner)) (*Runner, []eventstore.RecordedEvent, int64) {
+	t.Helper()
 	for _, step := range []func(context.Context, *sql.DB) error{MigrateCheckpoints, MigrateLeases} {
 		if err := step(ctx, db); err != nil {
 			t.Fatal(err)
@@ -65,21 +54,44 @@ func TestFencingTokenStopsTheOwnerThatLostItsLease(t *testing.T) {
 	if err != nil || len(events) != 3 {
 		t.Fatalf("log: %d events, %v", len(events), err)
 	}
-	a, b := &Leases{DB: db, Node: "a"}, &Leases{DB: db, Node: "b"}
-	var said strings.Builder
 	r := NewRunner(store, db, PostgreSQL, tally{})
-	r.lease, r.node, r.Logger = newRunnerLease(), "a", slog.New(slog.NewTextHandler(&said, nil))
+	r.lease, r.node = newRunnerLease(), "a"
+	if adjust != nil {
+		adjust(r)
+	}
 	if err := r.init(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := a.register(ctx, []string{"test_tally"}); err != nil {
+	leases := &Leases{DB: db, Node: "a"}
+	if err := leases.register(ctx, []string{"test_tally"}); err != nil {
 		t.Fatal(err)
 	}
-	token, err := a.take(ctx, "test_tally")
+	token, err := leases.take(ctx, "test_tally")
 	if err != nil || token == 0 {
 		t.Fatalf("a could not take the free lease: %d, %v", token, err)
 	}
 	r.lease.set(token)
+	return r, events, token
+}
+
+// A node whose lease was taken over writes nothing with its old token — the write that checks the
+// token fails, nothing of it is kept, and the runner stops running the consumer — and a takeover
+// waits for a write under way with the valid token to end before it completes.
+func TestFencingTokenStopsTheOwnerThatLostItsLease(t *testing.T) {
+	ctx := context.Background()
+	store, err := postgres.Open(ctx, pgtest.NewDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	if err := store.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	db := stdlib.OpenDBFromPool(store.Pool())
+	t.Cleanup(func() { db.Close() })
+	b := &Leases{DB: db, Node: "b"}
+	var said strings.Builder
+	r, events, token := tallyOwner(ctx, t, store, db, func(r *Runner) { r.Logger = slog.New(slog.NewTextHandler(&said, nil)) })
 	if err := r.apply(ctx, events[:1]); err != nil {
 		t.Fatalf("the owner's write: %v", err)
 	}
