@@ -225,15 +225,7 @@ func lateConditions(list string, f LateFilter, dueBy time.Time) conditions {
 // procedure and field select.
 func lateFilters(c *conditions, f LateFilter) {
 	c.agency("d", f.Agency)
-	if f.Unit != "" {
-		c.add("d.receiving_unit = ?", f.Unit)
-	}
-	if f.Procedure != "" {
-		c.add("d.procedure_code = ?", f.Procedure)
-	}
-	if f.Field != "" {
-		c.add("d.field_code = ?", f.Field)
-	}
+	lineFilters(c, "d.", f)
 }
 
 // ErrNoSuchList is a list the late dashboard does not have.
