@@ -60,15 +60,17 @@ func (v ProcessControlView) lateCountsTable(d engine.Dialect) string {
 
 // The unfiltered dashboard (an agency scope alone, what officials open) shows its period summaries
 // along one dimension at a time, so it reads them from rollups of the same counters: per scope,
-// span and first day, one row per agency, procedure or field (the dossiers resolved late,
-// apologies and acceptances answered late) and per unit or official (the overrun steps). Those
-// are bounded by the catalog — ≈ 550 rows a year at 100,000 dossiers and at 1,000,000 —, where
-// the line rows grow towards the cross-product of the catalog's agencies, units, fields,
-// procedures and officials (2,603 rows a year at 100,000, 5,319 at 1,000,000). A filter on the
-// receiving unit, procedure or field bounds the line rows, which it keeps reading. The rollups
-// are a sibling table rather than marked rows of control_late_counts: a year's months read a range
-// of period_start, past which the line key's columns cannot narrow the read, so marked rows would
-// be read among every line row of the range.
+// month or year and its first day, one row per agency, procedure or field (the dossiers resolved
+// late, apologies and acceptances answered late) and per unit or official (the overrun steps).
+// Those are bounded by the catalog — ≈ 550 rows a year at 100,000 dossiers and at 1,000,000 —,
+// where the line rows grow towards the cross-product of the catalog's agencies, units, fields,
+// procedures and officials (2,603 rows a year at 100,000, 5,319 at 1,000,000). A day has too few
+// late dossiers for that: rolled up, October 2026's days would be 3,480 rows at 100,000 against
+// 2,104 line rows, 10,739 against 11,183 at 1,000,000; so days have none, and a period's days are
+// read from the line rows. A filter on the receiving unit, procedure or field bounds the line
+// rows, which it keeps reading. The rollups are a sibling table rather than marked rows of
+// control_late_counts: a year's months read a range of period_start, past which the line key's
+// columns cannot narrow the read, so marked rows would be read among every line row of the range.
 
 // The dimensions of control_late_rollups.
 const (
@@ -296,7 +298,8 @@ type lateRollupSums struct {
 
 // writeLateCounts adds the changes to the day, month and year rows they fall in, under every
 // agency and under the agencies that received and decide the dossiers, as increments in key order
-// (flushCounters does the same for II.06a, and says why), and the same to the rollups.
+// (flushCounters does the same for II.06a, and says why), and the same to the month's and year's
+// rollups.
 func (v ProcessControlView) writeLateCounts(ctx context.Context, tx *sql.Tx, b engine.Batch, changes lateCountChanges) error {
 	if len(changes) == 0 {
 		return nil
@@ -319,7 +322,9 @@ func (v ProcessControlView) writeLateCounts(ctx context.Context, tx *sql.Tx, b e
 					rows[r] = sum
 				}
 				sum.add(c)
-				rollups.add(scope, span.span, span.start, k, c)
+				if span.span != spanDay {
+					rollups.add(scope, span.span, span.start, k, c)
+				}
 			}
 		}
 	}
@@ -478,10 +483,14 @@ func lateCounterRows(args []any, scope, span string, from, to civilDay, f LateFi
 }
 
 // lateCountsQuery returns the statement summing the counter rows of the period under f, and its
-// arguments; "" when the period is empty. Filtered (filtersLines), it reads the line rows of
-// control_late_counts and answers by line — competent agency, field, procedure, unit, official —;
-// unfiltered, the rollups of control_late_rollups, by dimension and group. The period's bounds
-// must be Vietnam midnights, or unbounded.
+// arguments; "" when the period is empty. Under a filter on the lines (filtersLines) it reads the
+// line rows of control_late_counts; unfiltered, the rollups of control_late_rollups for its whole
+// months and years, and the line rows for its days (rolled up, they would be no fewer). The
+// period's bounds must be Vietnam midnights, or unbounded.
+//
+// By group, each row is a rollup's (dimension and group_key set, its name in procedure_name) or a
+// line's (dimension and group_key empty), its sums those of one range of counterRanges, negative
+// for a range taken away: the caller nets them (periodCounts).
 func lateCountsQuery(f LateFilter, answer lateCountsAnswer) (string, []any, error) {
 	if !countersAnswer(f.Period) {
 		return "", nil, fmt.Errorf("late dashboard: the period must run from a Vietnam midnight to another, got %v–%v", f.Period.From, f.Period.To)
@@ -497,11 +506,6 @@ func lateCountsQuery(f LateFilter, answer lateCountsAnswer) (string, []any, erro
 	if !f.Agency.All() {
 		scope = f.Agency.Agency() // no row's scope is empty: a scope of no agency reads nothing
 	}
-	table, groupBy, names := "control_late_counts", "competent_agency, field_code, procedure_code, unit, official_id",
-		"MAX(procedure_name) AS procedure_name, MAX(field_name) AS field_name, MAX(official_name) AS official_name"
-	if !f.filtersLines() {
-		table, groupBy, names = "control_late_rollups", "dimension, group_key", "MAX(name) AS name"
-	}
 	var parts []string
 	var args []any
 	for _, r := range counterRanges(from, to) {
@@ -509,29 +513,42 @@ func lateCountsQuery(f LateFilter, answer lateCountsAnswer) (string, []any, erro
 			continue
 		}
 		c := lateCounterRows(args, scope, r.span, r.from, r.to, f)
+		rolledUp := !f.filtersLines() && r.span != spanDay
+		table := "control_late_counts"
+		if rolledUp {
+			table = "control_late_rollups"
+		}
 		// A range counterRanges reads in place of a cheaper month's or year's row is taken away.
 		sum := "SUM"
 		if r.less {
 			sum = "-SUM"
 		}
+		sums := sum + `(resolved_late) AS resolved_late, ` + sum + `(apologies) AS apologies, ` + sum + `(late_acceptances) AS late_acceptances`
 		switch answer {
 		case lateCountsRowsRead:
 			parts = append(parts, `SELECT COUNT(*) AS n FROM `+table+c.where())
+			args = c.args
+			continue
 		case lateCountsTotals:
-			// The rows counting dossiers, not steps: the line rows of no unit or official, or the
-			// agencies' rollups, which count every dossier once.
-			if f.filtersLines() {
+			// The rows counting each dossier once: the agencies' rollups, the line rows of no unit
+			// or official.
+			if rolledUp {
+				c.add("dimension = ?", rollupAgency)
+			} else {
 				c.add("unit = ''")
 				c.add("official_id = ''")
-			} else {
-				c.add("dimension = ?", rollupAgency)
 			}
-			parts = append(parts, `SELECT `+sum+`(resolved_late) AS resolved_late, `+sum+`(apologies) AS apologies, `+sum+`(late_acceptances) AS late_acceptances FROM `+
-				table+c.where())
-		default:
-			parts = append(parts, `SELECT `+groupBy+`, `+names+`, `+sum+`(resolved_late) AS resolved_late, `+sum+`(apologies) AS apologies,
-			`+sum+`(late_acceptances) AS late_acceptances, `+sum+`(overrun_steps) AS overrun_steps, `+sum+`(overrun_centihours) AS overrun_centihours FROM `+table+c.where()+`
-			GROUP BY `+groupBy)
+			parts = append(parts, `SELECT `+sums+` FROM `+table+c.where())
+			args = c.args
+			continue
+		}
+		sums += `, ` + sum + `(overrun_steps) AS overrun_steps, ` + sum + `(overrun_centihours) AS overrun_centihours`
+		if rolledUp {
+			parts = append(parts, `SELECT dimension, group_key, '', '', '', '', '', MAX(name), '', '', `+sums+` FROM `+table+c.where()+
+				` GROUP BY dimension, group_key`)
+		} else {
+			parts = append(parts, `SELECT '', '', competent_agency, field_code, procedure_code, unit, official_id, MAX(procedure_name), MAX(field_name),
+			MAX(official_name), `+sums+` FROM `+table+c.where()+` GROUP BY competent_agency, field_code, procedure_code, unit, official_id`)
 		}
 		args = c.args
 	}
@@ -544,14 +561,7 @@ func lateCountsQuery(f LateFilter, answer lateCountsAnswer) (string, []any, erro
 		return `SELECT COALESCE(SUM(resolved_late), 0), COALESCE(SUM(apologies), 0), COALESCE(SUM(late_acceptances), 0) FROM (` +
 			strings.Join(parts, " UNION ALL ") + `) summed`, args, nil
 	}
-	// One line per group, net of the ranges taken away: a group whose days were all taken away
-	// again nets to nothing rather than showing as a line.
-	names = "MAX(procedure_name), MAX(field_name), MAX(official_name)"
-	if !f.filtersLines() {
-		names = "MAX(name)"
-	}
-	return `SELECT ` + groupBy + `, ` + names + `, SUM(resolved_late), SUM(apologies), SUM(late_acceptances), SUM(overrun_steps), SUM(overrun_centihours) FROM (` +
-		strings.Join(parts, " UNION ALL ") + `) lines GROUP BY ` + groupBy, args, nil
+	return strings.Join(parts, " UNION ALL "), args, nil
 }
 
 // lateTotals are the counters' totals of the period's lists.
@@ -625,8 +635,9 @@ func lateListTotal(ctx context.Context, db *sql.DB, list string, f LateFilter, d
 
 // periodCounts adds the period's counts to the summaries — dossiers resolved late and apologies by
 // agency, procedure and field; the overrun steps of the dossiers resolved late by unit and
-// official — and returns the totals of the period's lists: from the line rows under a filter on
-// the lines, else from the rollups (lateCountsQuery).
+// official — and returns the totals of the period's lists. It rolls the line rows it reads up as
+// the fold rolls them up (lateRollupChanges.add), nets them with the rollups it reads, and shows
+// the groups left with something to count.
 func periodCounts(ctx context.Context, db *sql.DB, f LateFilter, agencies, procedures, fields groups[LateGroup], units, officials groups[OverrunGroup]) (lateTotals, error) {
 	var totals lateTotals
 	if f.Agency.none() {
@@ -641,78 +652,52 @@ func periodCounts(ctx context.Context, db *sql.DB, f LateFilter, agencies, proce
 		return totals, err
 	}
 	defer rows.Close()
-	lateGroup := func(key, name string) *LateGroup { return &LateGroup{Key: key, Name: name} }
-	overrunGroup := func(key, name string) *OverrunGroup { return &OverrunGroup{Key: key, Name: name} }
-	late := func(g *LateGroup, name string, c *lateCountSums) {
-		g.ResolvedLate += int(c.resolvedLate)
-		g.Apologies += int(c.apologies)
-		g.Name = max(g.Name, name)
-	}
-	// Hours are summed in hundredths, exact, per group.
-	unitHours, officialHours := map[string]int64{}, map[string]int64{}
-	overrun := func(m groups[OverrunGroup], hours map[string]int64, key, name string, c *lateCountSums) {
-		g := m.get(key, name, overrunGroup)
-		g.OverrunSteps += int(c.steps)
-		g.Name = max(g.Name, name)
-		hours[key] += c.centihours
-	}
-	total := func(c *lateCountSums) {
-		totals.resolvedLate += int(c.resolvedLate)
-		totals.apologies += int(c.apologies)
-		totals.lateAcceptances += int(c.lateAcceptances)
-	}
+	sums := lateRollupChanges{} // by dimension and group; scope and span unused
 	for rows.Next() {
+		var dimension, group string
+		var k lateCountKey
 		var c lateCountSums
-		counters := []any{&c.resolvedLate, &c.apologies, &c.lateAcceptances, &c.steps, &c.centihours}
-		dossiers, steps := func() bool { return c.resolvedLate != 0 || c.apologies != 0 }, func() bool { return c.steps != 0 }
-		if !f.filtersLines() {
-			var dimension, key, name string
-			if err := rows.Scan(append([]any{&dimension, &key, &name}, counters...)...); err != nil {
-				return totals, err
-			}
-			switch {
-			case dimension == rollupAgency:
-				total(&c) // each dossier once, under its competent agency
-				if dossiers() {
-					late(agencies.get(key, "", lateGroup), "", &c)
-				}
-			case dimension == rollupProcedure && dossiers():
-				late(procedures.get(key, name, lateGroup), name, &c)
-			case dimension == rollupField && dossiers():
-				late(fields.get(key, name, lateGroup), name, &c)
-			case dimension == rollupUnit && steps():
-				overrun(units, unitHours, key, "", &c)
-			case dimension == rollupOfficial && steps():
-				overrun(officials, officialHours, key, name, &c)
-			}
-			continue
-		}
-		var agency, field, procedure, unit, official string
-		if err := rows.Scan(append([]any{&agency, &field, &procedure, &unit, &official, &c.procedureName, &c.fieldName, &c.officialName},
-			counters...)...); err != nil {
+		if err := rows.Scan(&dimension, &group, &k.competent, &k.field, &k.proc, &k.unit, &k.official, &c.procedureName, &c.fieldName, &c.officialName,
+			&c.resolvedLate, &c.apologies, &c.lateAcceptances, &c.steps, &c.centihours); err != nil {
 			return totals, err
 		}
-		total(&c)
-		if dossiers() {
-			late(agencies.get(agency, "", lateGroup), "", &c)
-			late(procedures.get(procedure, c.procedureName, lateGroup), c.procedureName, &c)
-			late(fields.get(field, c.fieldName, lateGroup), c.fieldName, &c)
+		if dimension == "" {
+			sums.add("", "", 0, k, &c)
+			continue
 		}
-		if steps() {
-			overrun(units, unitHours, unit, "", &c)
-			if official != "" {
-				overrun(officials, officialHours, official, c.officialName, &c)
-			}
-		}
+		s := sums.at(lateRollupRow{dimension: dimension, group: group}, c.procedureName)
+		s.resolvedLate += c.resolvedLate
+		s.apologies += c.apologies
+		s.lateAcceptances += c.lateAcceptances
+		s.steps += c.steps
+		s.centihours += c.centihours
 	}
 	if err := rows.Err(); err != nil {
 		return totals, err
 	}
-	for unit, h := range unitHours {
-		units[unit].OverrunHours += float64(h) / 100
-	}
-	for official, h := range officialHours {
-		officials[official].OverrunHours += float64(h) / 100
+	lateGroup := func(key, name string) *LateGroup { return &LateGroup{Key: key, Name: name} }
+	overrunGroup := func(key, name string) *OverrunGroup { return &OverrunGroup{Key: key, Name: name} }
+	for r, s := range sums {
+		if r.dimension == rollupAgency { // each dossier once, under its competent agency
+			totals.resolvedLate += int(s.resolvedLate)
+			totals.apologies += int(s.apologies)
+			totals.lateAcceptances += int(s.lateAcceptances)
+		}
+		late := map[string]groups[LateGroup]{rollupAgency: agencies, rollupProcedure: procedures, rollupField: fields}[r.dimension]
+		if late != nil && (s.resolvedLate != 0 || s.apologies != 0) {
+			g := late.get(r.group, s.name, lateGroup)
+			g.ResolvedLate += int(s.resolvedLate)
+			g.Apologies += int(s.apologies)
+			g.Name = max(g.Name, s.name)
+		}
+		overrun := map[string]groups[OverrunGroup]{rollupUnit: units, rollupOfficial: officials}[r.dimension]
+		if overrun != nil && s.steps != 0 {
+			g := overrun.get(r.group, s.name, overrunGroup)
+			g.OverrunSteps += int(s.steps)
+			// Hours are summed in hundredths, exact, per group.
+			g.OverrunHours += float64(s.centihours) / 100
+			g.Name = max(g.Name, s.name)
+		}
 	}
 	return totals, nil
 }
