@@ -440,7 +440,7 @@ var (
 type lateCountsAnswer int
 
 const (
-	lateCountsByGroup  lateCountsAnswer = iota // the sums by line (filtered) or by each dimension's group (unfiltered)
+	lateCountsByGroup  lateCountsAnswer = iota // each range's sums by line or by rollup group, for the caller to net
 	lateCountsTotals                           // the dossiers resolved late, apologies and acceptances answered late, in all
 	lateCountsRowsRead                         // how many counter rows the sums read
 )
