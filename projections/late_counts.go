@@ -40,6 +40,8 @@ var lateCountColumns = []string{"resolved_late", "apologies", "late_acceptances"
 
 func (v ProcessControlView) lateCounts() string { return v.Prefix + "control_late_counts" }
 
+func (v ProcessControlView) lateRollups() string { return v.Prefix + "control_late_rollups" }
+
 // lateCountsTable creates the counters: a summary reads ranges of the key (scope, span,
 // period_start), so no secondary index.
 func (v ProcessControlView) lateCountsTable(d engine.Dialect) string {
@@ -54,6 +56,46 @@ func (v ProcessControlView) lateCountsTable(d engine.Dialect) string {
 		defs = append(defs, c+" BIGINT NOT NULL DEFAULT 0")
 	}
 	return createKeyTable(d, v.lateCounts(), strings.Join(defs, ", ")+", PRIMARY KEY ("+strings.Join(lateCountKeyColumns, ", ")+")")
+}
+
+// The unfiltered dashboard (an agency scope alone, what officials open) shows its period summaries
+// along one dimension at a time, so it reads them from rollups of the same counters: per scope,
+// month or year and its first day, one row per agency, procedure or field (the dossiers resolved
+// late, apologies and acceptances answered late) and per unit or official (the overrun steps).
+// Those are bounded by the catalog — ≈ 550 rows a year at 100,000 dossiers and at 1,000,000 —,
+// where the line rows grow towards the cross-product of the catalog's agencies, units, fields,
+// procedures and officials (2,603 rows a year at 100,000, 5,319 at 1,000,000). A day has too few
+// late dossiers for that: rolled up, October 2026's days would be 3,480 rows at 100,000 against
+// 2,104 line rows, 10,739 against 11,183 at 1,000,000; so days have none, and a period's days are
+// read from the line rows. A filter on the receiving unit, procedure or field bounds the line
+// rows, which it keeps reading. The rollups are a sibling table rather than marked rows of
+// control_late_counts: a year's months read a range of period_start, past which the line key's
+// columns cannot narrow the read, so marked rows would be read among every line row of the range.
+
+// The dimensions of control_late_rollups.
+const (
+	rollupAgency    = "agency"    // the competent agency
+	rollupProcedure = "procedure" // the procedure, its name
+	rollupField     = "field"     // the field, its name
+	rollupUnit      = "unit"      // the unit an overrun step was handed to
+	rollupOfficial  = "official"  // a step's responsible official, their name
+)
+
+// lateRollupKeyColumns key a row of control_late_rollups.
+var lateRollupKeyColumns = []string{"scope", "span", "period_start", "dimension", "group_key"}
+
+// lateRollupsTable creates the rollups: the summary reads ranges of the key (scope, span,
+// period_start), every dimension of them.
+func (v ProcessControlView) lateRollupsTable(d engine.Dialect) string {
+	var defs []string
+	for _, c := range lateRollupKeyColumns {
+		defs = append(defs, c+" TEXT NOT NULL")
+	}
+	defs = append(defs, "name TEXT NOT NULL")
+	for _, c := range lateCountColumns {
+		defs = append(defs, c+" BIGINT NOT NULL DEFAULT 0")
+	}
+	return createKeyTable(d, v.lateRollups(), strings.Join(defs, ", ")+", PRIMARY KEY ("+strings.Join(lateRollupKeyColumns, ", ")+")")
 }
 
 // overrunStep is a step of a dossier that ended after its deadline: the unit it was handed to, its
@@ -241,14 +283,29 @@ func (r lateCountRow) values() []any {
 	return []any{r.scope, r.span, r.start.String(), k.competent, k.receiving, k.field, k.proc, k.unit, k.official}
 }
 
+// lateRollupRow keys a row of control_late_rollups.
+type lateRollupRow struct {
+	scope, span      string
+	start            civilDay
+	dimension, group string
+}
+
+// lateRollupSums are a rollup row's counters and its group's name.
+type lateRollupSums struct {
+	name                                                        string
+	resolvedLate, apologies, lateAcceptances, steps, centihours int64
+}
+
 // writeLateCounts adds the changes to the day, month and year rows they fall in, under every
 // agency and under the agencies that received and decide the dossiers, as increments in key order
-// (flushCounters does the same for II.06a, and says why).
+// (flushCounters does the same for II.06a, and says why), and the same to the month's and year's
+// rollups.
 func (v ProcessControlView) writeLateCounts(ctx context.Context, tx *sql.Tx, b engine.Batch, changes lateCountChanges) error {
 	if len(changes) == 0 {
 		return nil
 	}
 	rows := make(map[lateCountRow]*lateCountSums, len(changes)*6)
+	rollups := lateRollupChanges{}
 	for k, c := range changes {
 		line := k
 		line.day = 0
@@ -265,6 +322,9 @@ func (v ProcessControlView) writeLateCounts(ctx context.Context, tx *sql.Tx, b e
 					rows[r] = sum
 				}
 				sum.add(c)
+				if span.span != spanDay {
+					rollups.add(scope, span.span, span.start, k, c)
+				}
 			}
 		}
 	}
@@ -288,7 +348,81 @@ func (v ProcessControlView) writeLateCounts(ctx context.Context, tx *sql.Tx, b e
 	}
 	columns := slices.Concat(lateCountKeyColumns, lateCountNameColumns, lateCountColumns)
 	// Never COPY: another transaction of the same rebuild may hold the same counter rows.
-	return insertRows(ctx, tx, b, t, columns, values, `ON CONFLICT (`+strings.Join(lateCountKeyColumns, ", ")+`) DO UPDATE SET `+strings.Join(sets, ", "))
+	if err := insertRows(ctx, tx, b, t, columns, values, `ON CONFLICT (`+strings.Join(lateCountKeyColumns, ", ")+`) DO UPDATE SET `+strings.Join(sets, ", ")); err != nil {
+		return err
+	}
+	return v.writeLateRollups(ctx, tx, b, rollups)
+}
+
+// lateRollupChanges are the rollups' changes a flush writes.
+type lateRollupChanges map[lateRollupRow]*lateRollupSums
+
+func (m lateRollupChanges) at(r lateRollupRow, name string) *lateRollupSums {
+	s := m[r]
+	if s == nil {
+		s = &lateRollupSums{}
+		m[r] = s
+	}
+	s.name = max(s.name, name)
+	return s
+}
+
+// add rolls a line row's change up into the rows of its span and scope: its dossiers' counts to
+// its agency, procedure and field, its overrun steps to its unit and official — a step without an
+// official counts under its unit alone, as the summaries read the line rows. A change that nets
+// to nothing is left out.
+func (m lateRollupChanges) add(scope, span string, start civilDay, k lateCountKey, c *lateCountSums) {
+	row := func(dimension, group string) lateRollupRow {
+		return lateRollupRow{scope: scope, span: span, start: start, dimension: dimension, group: group}
+	}
+	if c.resolvedLate != 0 || c.apologies != 0 || c.lateAcceptances != 0 {
+		for _, g := range [3]struct{ dimension, group, name string }{{rollupAgency, k.competent, ""},
+			{rollupProcedure, k.proc, c.procedureName}, {rollupField, k.field, c.fieldName}} {
+			s := m.at(row(g.dimension, g.group), g.name)
+			s.resolvedLate += c.resolvedLate
+			s.apologies += c.apologies
+			s.lateAcceptances += c.lateAcceptances
+		}
+	}
+	if c.steps != 0 || c.centihours != 0 {
+		s := m.at(row(rollupUnit, k.unit), "")
+		s.steps += c.steps
+		s.centihours += c.centihours
+		if k.official != "" {
+			s := m.at(row(rollupOfficial, k.official), c.officialName)
+			s.steps += c.steps
+			s.centihours += c.centihours
+		}
+	}
+}
+
+func (r lateRollupRow) strings() []string {
+	return []string{r.scope, r.span, r.start.String(), r.dimension, r.group}
+}
+
+// writeLateRollups adds the rollups' changes as increments in key order, as writeLateCounts does
+// the line rows'.
+func (v ProcessControlView) writeLateRollups(ctx context.Context, tx *sql.Tx, b engine.Batch, changes lateRollupChanges) error {
+	keys := make([]lateRollupRow, 0, len(changes))
+	for r := range changes {
+		keys = append(keys, r)
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	sort.Slice(keys, func(i, j int) bool { return slices.Compare(keys[i].strings(), keys[j].strings()) < 0 })
+	values := make([][]any, len(keys))
+	for i, k := range keys {
+		s := changes[k]
+		values[i] = []any{k.scope, k.span, k.start.String(), k.dimension, k.group, s.name, s.resolvedLate, s.apologies, s.lateAcceptances, s.steps, s.centihours}
+	}
+	t := v.lateRollups()
+	sets := []string{greatestName(t, "name")}
+	for _, c := range lateCountColumns {
+		sets = append(sets, c+" = "+t+"."+c+" + excluded."+c)
+	}
+	columns := slices.Concat(lateRollupKeyColumns, []string{"name"}, lateCountColumns)
+	return insertRows(ctx, tx, b, t, columns, values, `ON CONFLICT (`+strings.Join(lateRollupKeyColumns, ", ")+`) DO UPDATE SET `+strings.Join(sets, ", "))
 }
 
 func keyStrings(r lateCountRow) []string {
@@ -306,7 +440,7 @@ var (
 type lateCountsAnswer int
 
 const (
-	lateCountsByLine   lateCountsAnswer = iota // the sums by competent agency, field, procedure, unit and official
+	lateCountsByGroup  lateCountsAnswer = iota // each range's sums by line or by rollup group, for the caller to net
 	lateCountsTotals                           // the dossiers resolved late, apologies and acceptances answered late, in all
 	lateCountsRowsRead                         // how many counter rows the sums read
 )
@@ -315,6 +449,24 @@ const (
 // midnights, or unbounded — the counters are kept per Vietnam civil day.
 func countersAnswer(p Period) bool {
 	return (p.From.IsZero() || vietnamMidnight(p.From)) && (p.To.IsZero() || vietnamMidnight(p.To))
+}
+
+// filtersLines reports whether f keeps some lines only — a receiving unit, a procedure or a field —,
+// so that the summaries read the counters' line rows rather than their rollups.
+func (f LateFilter) filtersLines() bool { return f.Unit != "" || f.Procedure != "" || f.Field != "" }
+
+// lineFilters keeps the rows under f's receiving unit, procedure and field: the counter rows'
+// (prefix "") or the summary rows' (prefix "d.").
+func lineFilters(c *conditions, prefix string, f LateFilter) {
+	if f.Unit != "" {
+		c.add(prefix+"receiving_unit = ?", f.Unit)
+	}
+	if f.Procedure != "" {
+		c.add(prefix+"procedure_code = ?", f.Procedure)
+	}
+	if f.Field != "" {
+		c.add(prefix+"field_code = ?", f.Field)
+	}
 }
 
 // lateCounterRows selects the counter rows of one span whose periods start in [from, to), of the
@@ -326,22 +478,20 @@ func lateCounterRows(args []any, scope, span string, from, to civilDay, f LateFi
 	c.add("span = ?", span)
 	c.add("period_start >= ?", from.String())
 	c.add("period_start < ?", to.String())
-	if f.Unit != "" {
-		c.add("receiving_unit = ?", f.Unit)
-	}
-	if f.Procedure != "" {
-		c.add("procedure_code = ?", f.Procedure)
-	}
-	if f.Field != "" {
-		c.add("field_code = ?", f.Field)
-	}
+	lineFilters(&c, "", f)
 	return c
 }
 
 // lateCountsQuery returns the statement summing the counter rows of the period under f, and its
-// arguments; "" when the period is empty. The period's bounds must be Vietnam midnights, or
-// unbounded.
-func lateCountsQuery(table string, f LateFilter, answer lateCountsAnswer) (string, []any, error) {
+// arguments; "" when the period is empty. Under a filter on the lines (filtersLines) it reads the
+// line rows of control_late_counts; unfiltered, the rollups of control_late_rollups for its whole
+// months and years, and the line rows for its days (rolled up, they would be no fewer). The
+// period's bounds must be Vietnam midnights, or unbounded.
+//
+// By group, each row is a rollup's (dimension and group_key set, its name in procedure_name) or a
+// line's (dimension and group_key empty), its sums those of one range of counterRanges, negative
+// for a range taken away: the caller nets them (periodCounts).
+func lateCountsQuery(f LateFilter, answer lateCountsAnswer) (string, []any, error) {
 	if !countersAnswer(f.Period) {
 		return "", nil, fmt.Errorf("late dashboard: the period must run from a Vietnam midnight to another, got %v–%v", f.Period.From, f.Period.To)
 	}
@@ -363,25 +513,42 @@ func lateCountsQuery(table string, f LateFilter, answer lateCountsAnswer) (strin
 			continue
 		}
 		c := lateCounterRows(args, scope, r.span, r.from, r.to, f)
+		rolledUp := !f.filtersLines() && r.span != spanDay
+		table := "control_late_counts"
+		if rolledUp {
+			table = "control_late_rollups"
+		}
 		// A range counterRanges reads in place of a cheaper month's or year's row is taken away.
 		sum := "SUM"
 		if r.less {
 			sum = "-SUM"
 		}
+		sums := sum + `(resolved_late) AS resolved_late, ` + sum + `(apologies) AS apologies, ` + sum + `(late_acceptances) AS late_acceptances`
 		switch answer {
 		case lateCountsRowsRead:
 			parts = append(parts, `SELECT COUNT(*) AS n FROM `+table+c.where())
+			args = c.args
+			continue
 		case lateCountsTotals:
-			// The rows counting dossiers, not steps.
-			c.add("unit = ''")
-			c.add("official_id = ''")
-			parts = append(parts, `SELECT `+sum+`(resolved_late) AS resolved_late, `+sum+`(apologies) AS apologies, `+sum+`(late_acceptances) AS late_acceptances FROM `+
-				table+c.where())
-		default:
-			parts = append(parts, `SELECT competent_agency, field_code, procedure_code, unit, official_id, MAX(procedure_name) AS procedure_name,
-			MAX(field_name) AS field_name, MAX(official_name) AS official_name, `+sum+`(resolved_late) AS resolved_late, `+sum+`(apologies) AS apologies,
-			`+sum+`(late_acceptances) AS late_acceptances, `+sum+`(overrun_steps) AS overrun_steps, `+sum+`(overrun_centihours) AS overrun_centihours FROM `+table+c.where()+`
-			GROUP BY competent_agency, field_code, procedure_code, unit, official_id`)
+			// The rows counting each dossier once: the agencies' rollups, the line rows of no unit
+			// or official.
+			if rolledUp {
+				c.add("dimension = ?", rollupAgency)
+			} else {
+				c.add("unit = ''")
+				c.add("official_id = ''")
+			}
+			parts = append(parts, `SELECT `+sums+` FROM `+table+c.where())
+			args = c.args
+			continue
+		}
+		sums += `, ` + sum + `(overrun_steps) AS overrun_steps, ` + sum + `(overrun_centihours) AS overrun_centihours`
+		if rolledUp {
+			parts = append(parts, `SELECT dimension, group_key, '', '', '', '', '', MAX(name), '', '', `+sums+` FROM `+table+c.where()+
+				` GROUP BY dimension, group_key`)
+		} else {
+			parts = append(parts, `SELECT '', '', competent_agency, field_code, procedure_code, unit, official_id, MAX(procedure_name), MAX(field_name),
+			MAX(official_name), `+sums+` FROM `+table+c.where()+` GROUP BY competent_agency, field_code, procedure_code, unit, official_id`)
 		}
 		args = c.args
 	}
@@ -394,11 +561,7 @@ func lateCountsQuery(table string, f LateFilter, answer lateCountsAnswer) (strin
 		return `SELECT COALESCE(SUM(resolved_late), 0), COALESCE(SUM(apologies), 0), COALESCE(SUM(late_acceptances), 0) FROM (` +
 			strings.Join(parts, " UNION ALL ") + `) summed`, args, nil
 	}
-	// One line per group, net of the ranges taken away: a group whose days were all taken away
-	// again nets to nothing rather than showing as a line.
-	return `SELECT competent_agency, field_code, procedure_code, unit, official_id, MAX(procedure_name), MAX(field_name), MAX(official_name),
-		SUM(resolved_late), SUM(apologies), SUM(late_acceptances), SUM(overrun_steps), SUM(overrun_centihours) FROM (` +
-		strings.Join(parts, " UNION ALL ") + `) lines GROUP BY competent_agency, field_code, procedure_code, unit, official_id`, args, nil
+	return strings.Join(parts, " UNION ALL "), args, nil
 }
 
 // lateTotals are the counters' totals of the period's lists.
@@ -416,7 +579,7 @@ func periodTotals(ctx context.Context, db *sql.DB, f LateFilter) (lateTotals, er
 	if f.Agency.none() {
 		return t, nil
 	}
-	query, args, err := lateCountsQuery("control_late_counts", f, lateCountsTotals)
+	query, args, err := lateCountsQuery(f, lateCountsTotals)
 	if err != nil || query == "" {
 		return t, err
 	}
@@ -472,13 +635,15 @@ func lateListTotal(ctx context.Context, db *sql.DB, list string, f LateFilter, d
 
 // periodCounts adds the period's counts to the summaries — dossiers resolved late and apologies by
 // agency, procedure and field; the overrun steps of the dossiers resolved late by unit and
-// official — and returns the totals of the period's lists.
+// official — and returns the totals of the period's lists. It rolls the line rows it reads up as
+// the fold rolls them up (lateRollupChanges.add), nets them with the rollups it reads, and shows
+// the groups left with something to count.
 func periodCounts(ctx context.Context, db *sql.DB, f LateFilter, agencies, procedures, fields groups[LateGroup], units, officials groups[OverrunGroup]) (lateTotals, error) {
 	var totals lateTotals
 	if f.Agency.none() {
 		return totals, nil
 	}
-	query, args, err := lateCountsQuery("control_late_counts", f, lateCountsByLine)
+	query, args, err := lateCountsQuery(f, lateCountsByGroup)
 	if err != nil || query == "" {
 		return totals, err
 	}
@@ -487,48 +652,52 @@ func periodCounts(ctx context.Context, db *sql.DB, f LateFilter, agencies, proce
 		return totals, err
 	}
 	defer rows.Close()
-	lateGroup := func(key, name string) *LateGroup { return &LateGroup{Key: key, Name: name} }
-	overrunGroup := func(key, name string) *OverrunGroup { return &OverrunGroup{Key: key, Name: name} }
-	// Hours are summed in hundredths, exact, per group.
-	unitHours, officialHours := map[string]int64{}, map[string]int64{}
+	sums := lateRollupChanges{} // by dimension and group; scope and span unused
 	for rows.Next() {
-		var agency, field, procedure, unit, official, procedureName, fieldName, officialName string
-		var resolvedLate, apologies, lateAcceptances, steps, centihours int64
-		if err := rows.Scan(&agency, &field, &procedure, &unit, &official, &procedureName, &fieldName, &officialName,
-			&resolvedLate, &apologies, &lateAcceptances, &steps, &centihours); err != nil {
+		var dimension, group string
+		var k lateCountKey
+		var c lateCountSums
+		if err := rows.Scan(&dimension, &group, &k.competent, &k.field, &k.proc, &k.unit, &k.official, &c.procedureName, &c.fieldName, &c.officialName,
+			&c.resolvedLate, &c.apologies, &c.lateAcceptances, &c.steps, &c.centihours); err != nil {
 			return totals, err
 		}
-		totals.resolvedLate += int(resolvedLate)
-		totals.apologies += int(apologies)
-		totals.lateAcceptances += int(lateAcceptances)
-		if resolvedLate != 0 || apologies != 0 {
-			p, g := procedures.get(procedure, procedureName, lateGroup), fields.get(field, fieldName, lateGroup)
-			p.Name, g.Name = max(p.Name, procedureName), max(g.Name, fieldName)
-			for _, g := range []*LateGroup{agencies.get(agency, "", lateGroup), p, g} {
-				g.ResolvedLate += int(resolvedLate)
-				g.Apologies += int(apologies)
-			}
-		}
-		if steps == 0 {
+		if dimension == "" {
+			sums.add("", "", 0, k, &c)
 			continue
 		}
-		units.get(unit, "", overrunGroup).OverrunSteps += int(steps)
-		unitHours[unit] += centihours
-		if official != "" {
-			o := officials.get(official, officialName, overrunGroup)
-			o.OverrunSteps += int(steps)
-			o.Name = max(o.Name, officialName)
-			officialHours[official] += centihours
-		}
+		s := sums.at(lateRollupRow{dimension: dimension, group: group}, c.procedureName)
+		s.resolvedLate += c.resolvedLate
+		s.apologies += c.apologies
+		s.lateAcceptances += c.lateAcceptances
+		s.steps += c.steps
+		s.centihours += c.centihours
 	}
 	if err := rows.Err(); err != nil {
 		return totals, err
 	}
-	for unit, h := range unitHours {
-		units[unit].OverrunHours += float64(h) / 100
-	}
-	for official, h := range officialHours {
-		officials[official].OverrunHours += float64(h) / 100
+	lateGroup := func(key, name string) *LateGroup { return &LateGroup{Key: key, Name: name} }
+	overrunGroup := func(key, name string) *OverrunGroup { return &OverrunGroup{Key: key, Name: name} }
+	for r, s := range sums {
+		if r.dimension == rollupAgency { // each dossier once, under its competent agency
+			totals.resolvedLate += int(s.resolvedLate)
+			totals.apologies += int(s.apologies)
+			totals.lateAcceptances += int(s.lateAcceptances)
+		}
+		late := map[string]groups[LateGroup]{rollupAgency: agencies, rollupProcedure: procedures, rollupField: fields}[r.dimension]
+		if late != nil && (s.resolvedLate != 0 || s.apologies != 0) {
+			g := late.get(r.group, s.name, lateGroup)
+			g.ResolvedLate += int(s.resolvedLate)
+			g.Apologies += int(s.apologies)
+			g.Name = max(g.Name, s.name)
+		}
+		overrun := map[string]groups[OverrunGroup]{rollupUnit: units, rollupOfficial: officials}[r.dimension]
+		if overrun != nil && s.steps != 0 {
+			g := overrun.get(r.group, s.name, overrunGroup)
+			g.OverrunSteps += int(s.steps)
+			// Hours are summed in hundredths, exact, per group.
+			g.OverrunHours += float64(s.centihours) / 100
+			g.Name = max(g.Name, s.name)
+		}
 	}
 	return totals, nil
 }

@@ -7,7 +7,7 @@ import (
 
 // LateCounterRowsRead is how many counter rows the late dashboard's period summaries read under f.
 func LateCounterRowsRead(ctx context.Context, db *sql.DB, f LateFilter) (int, error) {
-	query, args, err := lateCountsQuery("control_late_counts", f, lateCountsRowsRead)
+	query, args, err := lateCountsQuery(f, lateCountsRowsRead)
 	if err != nil {
 		return 0, err
 	}
@@ -18,7 +18,7 @@ func LateCounterRowsRead(ctx context.Context, db *sql.DB, f LateFilter) (int, er
 
 // LateCountsStatement is the statement the late dashboard's period summaries run under f.
 func LateCountsStatement(f LateFilter) (string, []any, error) {
-	return lateCountsQuery("control_late_counts", f, lateCountsByLine)
+	return lateCountsQuery(f, lateCountsByGroup)
 }
 
 // OpenOverdueRowsRead is how many counter rows and list entries the late dashboard's open overdue

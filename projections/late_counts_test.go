@@ -39,12 +39,14 @@ func TestLateDashboardSummariesEqualTheEventsAtPeriodEdges(t *testing.T) {
 			playPeriodEdges(t, s)
 			s.feed(t, projections.ProcessControlView{})
 			checkLateSummaries(t, s, "live")
+			checkLateRollups(t, s, "live")
 			rebuilder := &engine.Rebuilder{Store: s.store, DB: s.db, Dialect: s.dialect, Consumers: []engine.Consumer{projections.ProcessControlView{}},
 				BatchSize: 7, Logger: slog.New(slog.DiscardHandler)}
 			if _, err := rebuilder.Run(context.Background()); err != nil {
 				t.Fatal(err)
 			}
 			checkLateSummaries(t, s, "rebuilt")
+			checkLateRollups(t, s, "rebuilt")
 		})
 	}
 }
@@ -234,6 +236,56 @@ func checkLateSummaries(t *testing.T, s *scenario, when string) {
 	}
 }
 
+// checkLateRollups compares control_late_rollups with its line rows summed along each dimension:
+// the unfiltered summaries read the one, filtered ones the other, and each group's figures must be
+// the same whichever is read — for every scope, month and year, not only the periods checked
+// against the events. Days have no rollups.
+func checkLateRollups(t *testing.T, s *scenario, when string) {
+	t.Helper()
+	dossiers := func(column, dimension, name string) string {
+		return `SELECT scope, span, period_start, '` + dimension + `', ` + column + `, ` + name + `, SUM(resolved_late), SUM(apologies), SUM(late_acceptances), 0, 0
+			FROM control_late_counts WHERE span <> 'day' GROUP BY scope, span, period_start, ` + column
+	}
+	steps := func(column, dimension, name string) string {
+		return `SELECT scope, span, period_start, '` + dimension + `', ` + column + `, ` + name + `, 0, 0, 0, SUM(overrun_steps), SUM(overrun_centihours)
+			FROM control_late_counts WHERE span <> 'day' AND (` + column + ` <> '' OR '` + dimension + `' = 'unit') GROUP BY scope, span, period_start, ` + column
+	}
+	summed := strings.Join([]string{dossiers("competent_agency", "agency", "''"), dossiers("procedure_code", "procedure", "MAX(procedure_name)"),
+		dossiers("field_code", "field", "MAX(field_name)"), steps("unit", "unit", "''"), steps("official_id", "official", "MAX(official_name)")}, " UNION ALL ")
+	rollups := `SELECT scope, span, period_start, dimension, group_key, name, resolved_late, apologies, late_acceptances, overrun_steps, overrun_centihours
+		FROM control_late_rollups`
+	table := func(query string) string {
+		rows, err := s.db.QueryContext(context.Background(), `SELECT * FROM (`+query+`) r ORDER BY 1, 2, 3, 4, 5`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var out []string
+		for rows.Next() {
+			var scope, span, start, dimension, key, name string
+			var counts [5]int64
+			if err := rows.Scan(&scope, &span, &start, &dimension, &key, &name, &counts[0], &counts[1], &counts[2], &counts[3], &counts[4]); err != nil {
+				t.Fatal(err)
+			}
+			if counts == [5]int64{} {
+				continue // a group whose counts all were taken back
+			}
+			out = append(out, fmt.Sprint(scope, " ", span, " ", start, " ", dimension, " ", key, " ", name, " ", counts))
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		return strings.Join(out, "\n")
+	}
+	want, got := table(summed), table(rollups)
+	if want == "" {
+		t.Fatalf("%s: no counter rows", when)
+	}
+	if got != want {
+		t.Errorf("%s: the rollups are not their line rows summed:\n got %s\nwant %s", when, got, want)
+	}
+}
+
 // wantLateSummaries computes the summaries from the raw events: each group's counts, each unit's
 // and official's overrun steps and hours, in a canonical text.
 func wantLateSummaries(s *scenario, truths map[string]*lateTruth, f projections.LateFilter) string {
@@ -323,7 +375,8 @@ func gotLateSummaries(dash projections.LateDashboard) string {
 
 // The period summaries read counter rows in proportion to the lines and the calendar: years of
 // history written beside a year's rows change nothing of what a year's summaries read, and
-// SQLite reads ranges of the counters' key.
+// SQLite reads ranges of the counters' key — of the rollups unfiltered, of the line rows under a
+// filter on the lines.
 func TestLateDashboardSummariesReadNoHistory(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -333,7 +386,8 @@ func TestLateDashboardSummariesReadNoHistory(t *testing.T) {
 	year := projections.Period{From: time.Date(2026, 1, 1, 0, 0, 0, 0, domain.VietnamTime), To: time.Date(2027, 1, 1, 0, 0, 0, 0, domain.VietnamTime)}
 	march := month(2026, time.March)
 	filters := []projections.LateFilter{{Agency: projections.AllAgencies(), Period: year}, {Agency: projections.OneAgency(justice), Period: march},
-		{Agency: projections.AllAgencies(), Period: projections.Period{From: time.Date(2026, 3, 17, 0, 0, 0, 0, domain.VietnamTime), To: time.Date(2026, 4, 2, 0, 0, 0, 0, domain.VietnamTime)}}}
+		{Agency: projections.AllAgencies(), Period: projections.Period{From: time.Date(2026, 3, 17, 0, 0, 0, 0, domain.VietnamTime), To: time.Date(2026, 4, 2, 0, 0, 0, 0, domain.VietnamTime)}},
+		{Agency: projections.AllAgencies(), Field: "HT", Period: year}, {Agency: projections.OneAgency(justice), Procedure: "2.000908", Period: march}}
 	before := make([]int, len(filters))
 	summaries := make([]string, len(filters))
 	for i, f := range filters {
@@ -364,8 +418,17 @@ func TestLateDashboardSummariesReadNoHistory(t *testing.T) {
 		WHERE period_start < '2026-01-01'`); err != nil {
 		t.Fatal(err)
 	}
+	// And their rollups.
+	if _, err := s.db.ExecContext(ctx, `INSERT INTO control_late_rollups (scope, span, period_start, dimension, group_key, name, resolved_late,
+			overrun_steps, overrun_centihours)
+		SELECT scope, span, period_start, 'agency', competent_agency, '', SUM(resolved_late), 0, 0 FROM control_late_counts
+			WHERE period_start < '2026-01-01' AND span <> 'day' GROUP BY scope, span, period_start, competent_agency
+		UNION ALL SELECT scope, span, period_start, 'unit', unit, '', 0, SUM(overrun_steps), SUM(overrun_centihours) FROM control_late_counts
+			WHERE period_start < '2026-01-01' AND span <> 'day' GROUP BY scope, span, period_start, unit`); err != nil {
+		t.Fatal(err)
+	}
 	var rows int
-	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM control_late_counts`).Scan(&rows); err != nil {
+	if err := s.db.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM control_late_counts) + (SELECT COUNT(*) FROM control_late_rollups)`).Scan(&rows); err != nil {
 		t.Fatal(err)
 	}
 	for i, f := range filters {
@@ -392,19 +455,24 @@ func TestLateDashboardSummariesReadNoHistory(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		searches := 0
+		searches, rollupSearches := 0, 0
 		for plan.Next() {
 			var id, parent, unused int
 			var detail string
 			if err := plan.Scan(&id, &parent, &unused, &detail); err != nil {
 				t.Fatal(err)
 			}
-			if !strings.Contains(detail, "control_late_counts") {
+			if !strings.Contains(detail, "control_late_") {
 				continue
 			}
 			searches++
-			if !strings.Contains(detail, "SEARCH control_late_counts USING PRIMARY KEY (scope=? AND span=? AND period_start>? AND period_start<?)") {
-				t.Errorf("the summaries do not read a range of the counters' key: %s", detail)
+			table := "control_late_counts"
+			if strings.Contains(detail, "control_late_rollups") {
+				table = "control_late_rollups"
+				rollupSearches++
+			}
+			if !strings.Contains(detail, "SEARCH "+table+" USING PRIMARY KEY (scope=? AND span=? AND period_start>? AND period_start<?)") {
+				t.Errorf("%+v: the summaries do not read a range of %s's key: %s", f, table, detail)
 			}
 		}
 		if err := plan.Close(); err != nil {
@@ -412,6 +480,12 @@ func TestLateDashboardSummariesReadNoHistory(t *testing.T) {
 		}
 		if searches == 0 {
 			t.Error("the plan reads no counters")
+		}
+		// Unfiltered, a period of whole months and years is read from the rollups; its days, or
+		// any range under a filter on the lines, from the line rows.
+		wholeMonths := f.Period.From.Day() == 1 && f.Period.To.Day() == 1
+		if unfiltered := f.Field == "" && f.Procedure == ""; (unfiltered && wholeMonths) != (rollupSearches == searches) || (!unfiltered && rollupSearches > 0) {
+			t.Errorf("%+v: %d of %d ranges read from the rollups", f, rollupSearches, searches)
 		}
 	}
 	t.Logf("a year's summaries read %d of %d counter rows", before[0], rows)

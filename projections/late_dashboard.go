@@ -19,7 +19,8 @@ import (
 // Each of its lists is a range of control_late's key — the dossiers in it, each at its place —
 // read one page at a time. Its summaries of the period — the dossiers resolved late, the apologies
 // issued, the steps of those late dossiers that overran — sum the fold's day, month and year
-// counters (control_late_counts, late_counts.go); the open dossiers overdue now are counted from
+// counters (control_late_counts; unfiltered, their rollups by dimension, control_late_rollups;
+// late_counts.go); the open dossiers overdue now are counted from
 // the fold's counters per due day and today's entries of the list (control_overdue_counts,
 // late_overdue.go), their overrunning steps from counters too and today's handovers
 // (control_overdue_steps, late_overdue_steps.go). None reads the history.
@@ -225,15 +226,7 @@ func lateConditions(list string, f LateFilter, dueBy time.Time) conditions {
 // procedure and field select.
 func lateFilters(c *conditions, f LateFilter) {
 	c.agency("d", f.Agency)
-	if f.Unit != "" {
-		c.add("d.receiving_unit = ?", f.Unit)
-	}
-	if f.Procedure != "" {
-		c.add("d.procedure_code = ?", f.Procedure)
-	}
-	if f.Field != "" {
-		c.add("d.field_code = ?", f.Field)
-	}
+	lineFilters(c, "d.", f)
 }
 
 // ErrNoSuchList is a list the late dashboard does not have.

@@ -64,6 +64,17 @@ func TestLateDashboardOnPostgreSQLReadsNoSummaryOutsideItsLists(t *testing.T) {
 		GROUP BY span, period_start, competent_agency, receiving_unit, field_code, procedure_code`); err != nil {
 		t.Fatal(err)
 	}
+	// And their rollups of months, which the unfiltered dashboard reads: by agency, procedure and
+	// field.
+	if _, err := b.db.ExecContext(ctx, `INSERT INTO control_late_rollups (scope, span, period_start, dimension, group_key, name, resolved_late)
+		SELECT scope, span, period_start, 'agency', competent_agency, '', SUM(resolved_late) FROM control_late_counts
+			WHERE span = 'month' GROUP BY scope, span, period_start, competent_agency
+		UNION ALL SELECT scope, span, period_start, 'procedure', procedure_code, MAX(procedure_name), SUM(resolved_late) FROM control_late_counts
+			WHERE span = 'month' GROUP BY scope, span, period_start, procedure_code
+		UNION ALL SELECT scope, span, period_start, 'field', field_code, MAX(field_name), SUM(resolved_late) FROM control_late_counts
+			WHERE span = 'month' GROUP BY scope, span, period_start, field_code`); err != nil {
+		t.Fatal(err)
+	}
 	// And those for the open overdue list: its dossiers by the Vietnam day, month and year of their
 	// due date.
 	if _, err := b.db.ExecContext(ctx, `INSERT INTO control_overdue_counts (scope, span, period_start, competent_agency, receiving_unit,

@@ -52,6 +52,9 @@ func gotOverruns(l projections.LateDossier) []string {
 
 func checkLateDashboards(t *testing.T, s *scenario) {
 	ctx := context.Background()
+	// The summaries below read the rollups of whole months and years: every one of them, not only
+	// the periods read, must be its line rows summed.
+	checkLateRollups(t, s, "scenario")
 	now := s.End
 	const dueWithin = 3
 	dueBy := s.cal.AddWorkingDays(now, dueWithin)
