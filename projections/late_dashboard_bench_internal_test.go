@@ -36,7 +36,9 @@ func BenchmarkLateDashboardParts(b *testing.B) {
 	ctx := context.Background()
 	cal := calendar.Default()
 	now := time.Now()
-	vn := func(year int, month time.Month) time.Time { return time.Date(year, month, 1, 0, 0, 0, 0, domain.VietnamTime) }
+	vn := func(year int, month time.Month) time.Time {
+		return time.Date(year, month, 1, 0, 0, 0, 0, domain.VietnamTime)
+	}
 	for _, period := range []struct {
 		name string
 		per  Period
