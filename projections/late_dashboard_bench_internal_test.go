@@ -3,6 +3,7 @@ package projections
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"os"
 	"testing"
 	"time"
@@ -54,6 +55,23 @@ func BenchmarkLateDashboardParts(b *testing.B) {
 			query, args := openOverdueStepsQuery(f, openOverdueStepsRowsRead)
 			reportRowsRead(ctx, b, db, query, args)
 		})
+		// Its two halves: the counters of the days before today, and today's handovers.
+		b.Run(period.name+"/open_overdue_steps/counters", func(b *testing.B) {
+			query, args := openOverdueStepsQuery(f, openOverdueStepsByGroup)
+			if query == "" {
+				b.Skip("no day before today to read counters of")
+			}
+			for b.Loop() {
+				drain(ctx, b, db, query, args)
+			}
+		})
+		b.Run(period.name+"/open_overdue_steps/today", func(b *testing.B) {
+			for b.Loop() {
+				for _, q := range todaysOverdueStepsQueries(db, f) {
+					drain(ctx, b, db, q.query, q.args)
+				}
+			}
+		})
 		b.Run(period.name+"/period_counts", func(b *testing.B) {
 			for b.Loop() {
 				if _, err := periodCounts(ctx, db, f, groups[LateGroup]{}, groups[LateGroup]{}, groups[LateGroup]{}, groups[OverrunGroup]{},
@@ -70,15 +88,7 @@ func BenchmarkLateDashboardParts(b *testing.B) {
 		b.Run(period.name+"/open_overdue_by_line", func(b *testing.B) {
 			query, args := openOverdueQuery(db, f, openOverdueByLine)
 			for b.Loop() {
-				rows, err := db.QueryContext(ctx, query, args...)
-				if err != nil {
-					b.Fatal(err)
-				}
-				for rows.Next() {
-				}
-				if err := rows.Close(); err != nil {
-					b.Fatal(err)
-				}
+				drain(ctx, b, db, query, args)
 			}
 			query, args = openOverdueQuery(db, f, openOverdueRowsRead)
 			reportRowsRead(ctx, b, db, query, args)
@@ -91,13 +101,14 @@ func BenchmarkLateDashboardParts(b *testing.B) {
 				}
 			}
 		})
-		var dash LateDashboard
-		totals, err := dash.summarise(ctx, db, f, cal)
-		if err != nil {
-			b.Fatal(err)
-		}
 		for _, list := range LateLists {
 			b.Run(period.name+"/first_page/"+list, func(b *testing.B) {
+				// The totals the dashboard hands its lists, from its summaries.
+				var dash LateDashboard
+				totals, err := dash.summarise(ctx, db, f, cal)
+				if err != nil {
+					b.Fatal(err)
+				}
 				for b.Loop() {
 					if _, err := lateListPage(ctx, db, list, f, cal, PageRequest{Limit: LateDashboardFirstPageMax}, totals); err != nil {
 						b.Fatal(err)
@@ -117,6 +128,20 @@ func BenchmarkLateDashboardParts(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// drain runs the statement and reads its rows.
+func drain(ctx context.Context, b *testing.B, db *sql.DB, query string, args []any) {
+	b.Helper()
+	rows, err := db.QueryContext(ctx, query, args...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for rows.Next() {
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		b.Fatal(err)
 	}
 }
 
