@@ -57,7 +57,7 @@ func BenchmarkLateDashboardParts(b *testing.B) {
 		})
 		// Its two halves: the counters of the days before today, and today's handovers.
 		b.Run(period.name+"/open_overdue_steps/counters", func(b *testing.B) {
-			query, args := openOverdueStepsQuery(f, openOverdueStepsByGroup)
+			query, args := openOverdueStepsQuery(f, openOverdueStepsCounterRows)
 			if query == "" {
 				b.Skip("no day before today to read counters of")
 			}
