@@ -163,11 +163,16 @@ type overdueStepSums struct {
 	officialName                                              string
 }
 
+func (s *overdueStepSums) zero() bool {
+	return s.endedSteps == 0 && s.endedCentihours == 0 && s.runningSteps == 0 && s.runningDayRest == 0
+}
+
 // overdueStepChanges are the counters' changes a fold holds until its flush.
 type overdueStepChanges map[overdueStepRow]*overdueStepSums
 
 // count adds (sign 1) or takes back (sign -1) the dossier's steps under their day, month and year,
-// in every scope the dossier falls in, on its line's rows and on those of every line.
+// in every scope the dossier falls in, on its line's rows (writeOverdueSteps sums them into every
+// line's).
 func (m overdueStepChanges) count(c overdueStepsCounted, sign int64) {
 	if !c.dossier.counted {
 		return
@@ -181,19 +186,15 @@ func (m overdueStepChanges) count(c overdueStepsCounted, sign int64) {
 			start civilDay
 		}{{spanDay, day}, {spanMonth, day.monthStart()}, {spanYear, day.yearStart()}} {
 			for _, scope := range scopes {
-				line := overdueStepRow{scope: scope, span: span.span, start: span.start, competent: d.competent, receiving: d.receiving,
+				r := overdueStepRow{scope: scope, span: span.span, start: span.start, competent: d.competent, receiving: d.receiving,
 					field: d.field, proc: d.proc, unit: unit, official: official, deadline: deadline}
-				everyLine := overdueStepRow{everyLine: true, scope: scope, span: span.span, start: span.start, unit: unit, official: official,
-					deadline: deadline}
-				for _, r := range [2]overdueStepRow{line, everyLine} {
-					s := m[r]
-					if s == nil {
-						s = &overdueStepSums{}
-						m[r] = s
-					}
-					s.officialName = max(s.officialName, name)
-					out = append(out, s)
+				s := m[r]
+				if s == nil {
+					s = &overdueStepSums{}
+					m[r] = s
 				}
+				s.officialName = max(s.officialName, name)
+				out = append(out, s)
 			}
 		}
 		return out
@@ -213,16 +214,34 @@ func (m overdueStepChanges) count(c overdueStepsCounted, sign int64) {
 }
 
 // writeOverdueSteps adds the changes as increments in key order (writeOverdueCounts says why),
-// the line rows, then those of every line, then deletes the rows left with no step.
+// the line rows, then those of every line — their sums, made here once per flush rather than on
+// each count —, then deletes the rows left with no step.
 func (v ProcessControlView) writeOverdueSteps(ctx context.Context, tx *sql.Tx, b engine.Batch, changes overdueStepChanges) error {
 	var lines, everyLine []overdueStepRow
+	sums := overdueStepChanges{}
 	for r, s := range changes {
-		switch {
-		case s.endedSteps == 0 && s.endedCentihours == 0 && s.runningSteps == 0 && s.runningDayRest == 0:
-		case r.everyLine:
-			everyLine = append(everyLine, r)
-		default:
-			lines = append(lines, r)
+		if r.everyLine || s.zero() {
+			continue
+		}
+		lines = append(lines, r)
+		key := overdueStepRow{everyLine: true, scope: r.scope, span: r.span, start: r.start, unit: r.unit, official: r.official, deadline: r.deadline}
+		sum := sums[key]
+		if sum == nil {
+			sum = &overdueStepSums{}
+			sums[key] = sum
+		}
+		sum.endedSteps += s.endedSteps
+		sum.endedCentihours += s.endedCentihours
+		sum.runningSteps += s.runningSteps
+		sum.runningDayRest += s.runningDayRest
+		sum.officialName = max(sum.officialName, s.officialName)
+	}
+	// Set, not added, into the changes: a flush tried again sums the same lines again. Lines whose
+	// changes cancel out leave every line's row as it is.
+	for key, sum := range sums {
+		changes[key] = sum
+		if !sum.zero() {
+			everyLine = append(everyLine, key)
 		}
 	}
 	for _, t := range []struct {
