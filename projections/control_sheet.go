@@ -111,17 +111,18 @@ type ProcessControlView struct {
 func (ProcessControlView) Name() string { return "process_control" }
 func (ProcessControlView) Tables() []string {
 	return []string{"control_dossiers", "control_handovers", "control_notes", "control_late", "control_late_counts", "control_late_rollups", "control_overdue_counts",
-		"control_overdue_steps"}
+		"control_overdue_steps", "control_overdue_steps_every_line"}
 }
 
-// SchemaVersion: the summary's, plus 9 for this view's own shape (2: notes and system steps as
+// SchemaVersion: the summary's, plus 10 for this view's own shape (2: notes and system steps as
 // codes; 3: only the summary columns its queries use, the late dashboard's lists, the register's
 // index; 4: handovers and notes WITHOUT ROWID on SQLite; 5: the late dashboard's counters and each
 // dossier's overrun steps; 6: the open overdue dossiers' counters per due day; 7: their overrunning
 // steps' counters, the running steps' deadlines indexed, the originals on their way kept in play;
 // 8: the open overdue list without the dossiers paused before their due date; 9: the late
-// dashboard's period counters rolled up by dimension, control_late_rollups).
-func (ProcessControlView) SchemaVersion() int { return summarySchemaVersion + 9 }
+// dashboard's period counters rolled up by dimension, control_late_rollups; 10: the overrunning
+// steps' counters summed over every line too, for the unfiltered dashboard).
+func (ProcessControlView) SchemaVersion() int { return summarySchemaVersion + 10 }
 func (v ProcessControlView) WithPrefix(prefix string) engine.Consumer {
 	return ProcessControlView{Prefix: prefix, Calendar: v.Calendar}
 }
@@ -260,7 +261,8 @@ func (v ProcessControlView) Migrate(ctx context.Context, db *sql.DB, d engine.Di
 			list TEXT NOT NULL,
 			key TEXT NOT NULL,
 			dossier_id TEXT NOT NULL,
-			PRIMARY KEY (list, key, dossier_id))`+withoutRowID, v.lateCountsTable(d), v.lateRollupsTable(d), v.overdueCountsTable(d), v.overdueStepsTable(d))
+			PRIMARY KEY (list, key, dossier_id))`+withoutRowID, v.lateCountsTable(d), v.lateRollupsTable(d), v.overdueCountsTable(d), v.overdueStepsTable(d),
+		v.overdueStepsEveryLineTable(d))
 	// seq is the stream version of the event that made the handover, so rows sort in the dossier's
 	// order and a replayed event cannot add a second row. Handovers and notes are read by dossier
 	// only, through their key: on SQLite each table is its key's B-tree alone (WITHOUT ROWID), where

@@ -50,7 +50,7 @@ func OpenOverdueStepsRowsRead(ctx context.Context, db *sql.DB, f LateFilter) (in
 // OpenOverdueStepsStatements are the statements the late dashboard's open overdue steps run
 // under f: the counters', then today's handovers', each with its arguments.
 func OpenOverdueStepsStatements(db *sql.DB, f LateFilter) (statements []string, args [][]any) {
-	query, a := openOverdueStepsQuery(f, openOverdueStepsByGroup)
+	query, a := openOverdueStepsQuery(f, openOverdueStepsCounterRows)
 	statements, args = append(statements, query), append(args, a)
 	for _, q := range todaysOverdueStepsQueries(db, f) {
 		statements, args = append(statements, q.query), append(args, q.args)

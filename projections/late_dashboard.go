@@ -229,6 +229,14 @@ func lateFilters(c *conditions, f LateFilter) {
 	lineFilters(c, "d.", f)
 }
 
+// lateRangeAlone reports whether the list under f is its range of control_late alone, no
+// condition reading the summaries: the due-soon list of every agency unfiltered. Its total is then
+// counted on the list's key, where a summary looked up per entry cost ≈ 1.5 µs an entry (4,475
+// entries due within three working days at 1,000,000 dossiers: 6.6 ms against 0.5).
+func lateRangeAlone(list string, f LateFilter) bool {
+	return list == LateListDueSoon && f.Agency.All() && f.Unit == "" && f.Procedure == "" && f.Field == ""
+}
+
 // ErrNoSuchList is a list the late dashboard does not have.
 var ErrNoSuchList = errors.New("is not one of the late dashboard's lists")
 
@@ -240,7 +248,14 @@ type lateRow struct {
 
 // latePage reads one page of the list.
 func latePage(ctx context.Context, db *sql.DB, list string, f LateFilter, dueBy time.Time, req PageRequest, totals *lateTotals) (Page[lateRow], error) {
-	total, err := lateListTotal(ctx, db, list, f, dueBy, totals)
+	var total int
+	var err error
+	if lateRangeAlone(list, f) {
+		c := lateConditions(list, f, dueBy)
+		err = db.QueryRowContext(ctx, `SELECT COUNT(*) FROM control_late l`+c.where(), c.args...).Scan(&total)
+	} else {
+		total, err = lateListTotal(ctx, db, list, f, dueBy, totals)
+	}
 	if err != nil {
 		return Page[lateRow]{}, err
 	}

@@ -236,6 +236,11 @@ func checkOpenOverdue(t *testing.T, s *scenario, when string, nows []time.Time) 
 			// The overrunning steps of the listed dossiers, from the books of the events acted:
 			// with a period of no day, the dashboard's units and officials sum those alone.
 			f.Period = noDay
+			// The counters the dashboard reads the steps of the days before today from.
+			counters := "every line's rows"
+			if f.Unit != "" || f.Procedure != "" || f.Field != "" {
+				counters = "the line rows"
+			}
 			wantUnits, wantOfficials := map[string][2]float64{}, map[string][2]float64{}
 			for _, d := range list {
 				b := books[d.DossierID]
@@ -262,9 +267,9 @@ func checkOpenOverdue(t *testing.T, s *scenario, when string, nows []time.Time) 
 					case h.Ongoing && day(h.Deadline) == day(now):
 						stepsSeen["running past a deadline of today"]++
 					case h.Ongoing:
-						stepsSeen["running, counted"]++
+						stepsSeen["running, counted in "+counters]++
 					default:
-						stepsSeen["ended, counted"]++
+						stepsSeen["ended, counted in "+counters]++
 					}
 				}
 			}
@@ -303,7 +308,7 @@ func checkOpenOverdue(t *testing.T, s *scenario, when string, nows []time.Time) 
 		t.Errorf("%s: the moments read tell too few sets apart: %v", when, seen)
 	}
 	t.Logf("%s: overrunning steps checked: %v", when, stepsSeen)
-	if len(stepsSeen) < 4 {
+	if len(stepsSeen) < 6 {
 		t.Errorf("%s: the overrunning steps checked do not take every path: %v", when, stepsSeen)
 	}
 }
@@ -311,63 +316,63 @@ func checkOpenOverdue(t *testing.T, s *scenario, when string, nows []time.Time) 
 // overdueCountsTable is control_overdue_counts, row by row in key order.
 func overdueCountsTable(t *testing.T, s *scenario) string {
 	t.Helper()
-	rows, err := s.db.QueryContext(context.Background(), `SELECT scope, span, period_start, competent_agency, receiving_unit, field_code,
+	return counterTable(t, s, `SELECT scope, span, period_start, competent_agency, receiving_unit, field_code,
 		procedure_code, holder_unit, procedure_name, field_name, dossiers FROM control_overdue_counts
-		ORDER BY scope, span, period_start, competent_agency, receiving_unit, field_code, procedure_code, holder_unit`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var key [10]string
-		var n int64
-		if err := rows.Scan(&key[0], &key[1], &key[2], &key[3], &key[4], &key[5], &key[6], &key[7], &key[8], &key[9], &n); err != nil {
-			t.Fatal(err)
-		}
-		if n <= 0 {
-			t.Errorf("a counter row of %d dossiers: %v", n, key)
-		}
-		out = append(out, fmt.Sprint(key, n))
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	if len(out) == 0 {
-		t.Fatal("no counter rows")
-	}
-	return strings.Join(out, "; ")
+		ORDER BY scope, span, period_start, competent_agency, receiving_unit, field_code, procedure_code, holder_unit`, 10,
+		func(n []int64) bool { return n[0] > 0 })
 }
 
-// overdueStepsTable is control_overdue_steps, row by row in key order.
+// overdueStepsTable is control_overdue_steps, then control_overdue_steps_every_line, row by row
+// in key order.
 func overdueStepsTable(t *testing.T, s *scenario) string {
 	t.Helper()
-	rows, err := s.db.QueryContext(context.Background(), `SELECT scope, span, period_start, competent_agency, receiving_unit, field_code,
+	// A row counts some step, and no counter is below zero.
+	holdsSteps := func(n []int64) bool { return n[0] >= 0 && n[2] >= 0 && n[0]+n[2] > 0 }
+	return counterTable(t, s, `SELECT scope, span, period_start, competent_agency, receiving_unit, field_code,
 		procedure_code, unit, official_id, deadline_day, official_name, ended_steps, ended_centihours, running_steps, running_day_rest_ms
 		FROM control_overdue_steps
-		ORDER BY scope, span, period_start, competent_agency, receiving_unit, field_code, procedure_code, unit, official_id, deadline_day`)
+		ORDER BY scope, span, period_start, competent_agency, receiving_unit, field_code, procedure_code, unit, official_id, deadline_day`, 11,
+		holdsSteps) + " | every line: " + counterTable(t, s, `SELECT scope, span, period_start, unit, official_id, deadline_day, official_name,
+		ended_steps, ended_centihours, running_steps, running_day_rest_ms FROM control_overdue_steps_every_line
+		ORDER BY scope, span, period_start, unit, official_id, deadline_day`, 7, holdsSteps)
+}
+
+// counterTable returns the rows of query — keyColumns text columns, then counters — one after the
+// other, and fails the test when there is none or a row's counters do not pass holds.
+func counterTable(t *testing.T, s *scenario, query string, keyColumns int, holds func(counters []int64) bool) string {
+	t.Helper()
+	rows, err := s.db.QueryContext(context.Background(), query)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer rows.Close()
+	columns, err := rows.Columns()
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, counters := make([]string, keyColumns), make([]int64, len(columns)-keyColumns)
+	dest := make([]any, 0, len(columns))
+	for i := range key {
+		dest = append(dest, &key[i])
+	}
+	for i := range counters {
+		dest = append(dest, &counters[i])
+	}
 	var out []string
 	for rows.Next() {
-		var key [11]string
-		var n [4]int64
-		if err := rows.Scan(&key[0], &key[1], &key[2], &key[3], &key[4], &key[5], &key[6], &key[7], &key[8], &key[9], &key[10],
-			&n[0], &n[1], &n[2], &n[3]); err != nil {
+		if err := rows.Scan(dest...); err != nil {
 			t.Fatal(err)
 		}
-		if n[0] < 0 || n[2] < 0 || n[0]+n[2] == 0 {
-			t.Errorf("a counter row of %d ended and %d running steps: %v", n[0], n[2], key)
+		if !holds(counters) {
+			t.Errorf("a counter row of %v: %v", counters, key)
 		}
-		out = append(out, fmt.Sprint(key, n))
+		out = append(out, fmt.Sprint(key, counters))
 	}
 	if err := rows.Err(); err != nil {
 		t.Fatal(err)
 	}
 	if len(out) == 0 {
-		t.Fatal("no counter rows of steps")
+		t.Fatalf("no counter rows: %s", query)
 	}
 	return strings.Join(out, "; ")
 }
@@ -496,8 +501,9 @@ func addOverrun(groups map[string][2]float64, key string, hours float64) {
 
 // TestLateDashboardOverrunStepsReadNoHistory reads the open overdue dossiers' overrunning steps
 // after ten years of history — a step that ended an hour late on each day of 2016–2025, of a
-// dossier due that day and still open — is written into their counters: the steps and hours grow
-// by that history while the rows read grow by one a year. Every statement reads a range of a key
+// dossier due that day and still open — is written into their counters, the line rows and every
+// line's: the steps and hours grow by that history while the rows read grow by one a year, unfiltered
+// (every line's rows) and filtered by field (the line rows). Every statement reads a range of a key
 // or of the running steps' deadlines (EXPLAIN QUERY PLAN).
 func TestLateDashboardOverrunStepsReadNoHistory(t *testing.T) {
 	t.Parallel()
@@ -505,9 +511,16 @@ func TestLateDashboardOverrunStepsReadNoHistory(t *testing.T) {
 	s := newScenario(t, sqliteBackend(t))
 	playOpenOverdue(t, s)
 	s.feed(t, projections.ProcessControlView{})
-	f := projections.LateFilter{Agency: projections.AllAgencies(), Now: time.Date(2027, 2, 3, 9, 0, 0, 0, domain.VietnamTime),
-		Period: projections.Period{From: time.Date(2100, 1, 1, 0, 0, 0, 0, domain.VietnamTime), To: time.Date(2100, 1, 1, 0, 0, 0, 0, domain.VietnamTime)}}
-	rowsRead := func() int {
+	now := time.Date(2027, 2, 3, 9, 0, 0, 0, domain.VietnamTime)
+	noDay := projections.Period{From: time.Date(2100, 1, 1, 0, 0, 0, 0, domain.VietnamTime), To: time.Date(2100, 1, 1, 0, 0, 0, 0, domain.VietnamTime)}
+	filters := []struct {
+		f        projections.LateFilter
+		counters string // the table the steps of the days before today are read from
+	}{
+		{projections.LateFilter{Agency: projections.AllAgencies(), Now: now, Period: noDay}, "control_overdue_steps_every_line"},
+		{projections.LateFilter{Agency: projections.AllAgencies(), Field: "HT", Now: now, Period: noDay}, "control_overdue_steps"},
+	}
+	rowsRead := func(f projections.LateFilter) int {
 		t.Helper()
 		n, err := projections.OpenOverdueStepsRowsRead(ctx, s.db, f)
 		if err != nil {
@@ -515,7 +528,7 @@ func TestLateDashboardOverrunStepsReadNoHistory(t *testing.T) {
 		}
 		return n
 	}
-	specialist := func() projections.OverrunGroup {
+	specialist := func(f projections.LateFilter) projections.OverrunGroup {
 		t.Helper()
 		dash, err := projections.LateDashboardOf(ctx, s.db, f, s.cal, projections.PageRequest{})
 		if err != nil {
@@ -528,59 +541,72 @@ func TestLateDashboardOverrunStepsReadNoHistory(t *testing.T) {
 		}
 		return projections.OverrunGroup{}
 	}
-	before, unit := rowsRead(), specialist()
-	if before == 0 || unit.OverrunSteps == 0 {
-		t.Fatalf("%d rows read, %d steps of TP.HCTP: the scenario overruns nothing", before, unit.OverrunSteps)
+	var before []int
+	var units []projections.OverrunGroup
+	for _, c := range filters {
+		before, units = append(before, rowsRead(c.f)), append(units, specialist(c.f))
+		if before[len(before)-1] == 0 || units[len(units)-1].OverrunSteps == 0 {
+			t.Fatalf("%+v: %d rows read, %d steps of TP.HCTP: the scenario overruns nothing", c.f, before[len(before)-1], units[len(units)-1].OverrunSteps)
+		}
 	}
-	if _, err := s.db.ExecContext(ctx, `WITH RECURSIVE days(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM days WHERE n < 3652)
-		INSERT INTO control_overdue_steps (scope, span, period_start, competent_agency, receiving_unit, field_code, procedure_code,
-			unit, official_id, deadline_day, official_name, ended_steps, ended_centihours, running_steps, running_day_rest_ms)
-		SELECT scope, span, period_start, '`+justice+`', '`+justice+`', 'HT', '2.000908', 'TP.HCTP', '', '', '', COUNT(*), 100 * COUNT(*), 0, 0
+	const history = `WITH RECURSIVE days(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM days WHERE n < 3652)
+		SELECT scope, span, period_start, COUNT(*) AS n
 		FROM (SELECT scope, span, CASE span WHEN 'day' THEN date('2016-01-01', '+' || n || ' days')
 				WHEN 'month' THEN strftime('%Y-%m-01', date('2016-01-01', '+' || n || ' days')) ELSE strftime('%Y-01-01', date('2016-01-01', '+' || n || ' days')) END AS period_start
-			FROM days, (SELECT '*' AS scope UNION ALL SELECT '`+justice+`'), (SELECT 'day' AS span UNION ALL SELECT 'month' UNION ALL SELECT 'year')
+			FROM days, (SELECT '*' AS scope UNION ALL SELECT '` + justice + `'), (SELECT 'day' AS span UNION ALL SELECT 'month' UNION ALL SELECT 'year')
 			WHERE date('2016-01-01', '+' || n || ' days') < '2026-01-01')
-		GROUP BY scope, span, period_start`); err != nil {
+		GROUP BY scope, span, period_start`
+	if _, err := s.db.ExecContext(ctx, `INSERT INTO control_overdue_steps (scope, span, period_start, competent_agency, receiving_unit, field_code,
+			procedure_code, unit, official_id, deadline_day, official_name, ended_steps, ended_centihours, running_steps, running_day_rest_ms)
+		SELECT scope, span, period_start, '`+justice+`', '`+justice+`', 'HT', '2.000908', 'TP.HCTP', '', '', '', n, 100 * n, 0, 0 FROM (`+history+`)`); err != nil {
 		t.Fatal(err)
 	}
-	history := int(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Sub(time.Date(2016, 1, 1, 0, 0, 0, 0, time.UTC)).Hours() / 24)
-	if got := specialist(); got.OverrunSteps != unit.OverrunSteps+history || math.Abs(got.OverrunHours-unit.OverrunHours-float64(history)) > 1e-6 {
-		t.Errorf("with ten years of history TP.HCTP overran %d steps, %.2fh; want %d + %d, %.2f + %d", got.OverrunSteps, got.OverrunHours,
-			unit.OverrunSteps, history, unit.OverrunHours, history)
+	if _, err := s.db.ExecContext(ctx, `INSERT INTO control_overdue_steps_every_line (scope, span, period_start, unit, official_id, deadline_day,
+			official_name, ended_steps, ended_centihours, running_steps, running_day_rest_ms)
+		SELECT scope, span, period_start, 'TP.HCTP', '', '', '', n, 100 * n, 0, 0 FROM (`+history+`)`); err != nil {
+		t.Fatal(err)
 	}
-	if n := rowsRead(); n != before+10 {
-		t.Errorf("with ten years of history the steps read %d counter rows, want %d + 10 (a row a year)", n, before)
-	}
-	statements, args := projections.OpenOverdueStepsStatements(s.db, f)
-	want := []string{
-		"SEARCH control_overdue_steps USING PRIMARY KEY (scope=? AND span=? AND period_start>? AND period_start<?)",
-		"SEARCH l USING PRIMARY KEY (list=? AND key>? AND key<?)",
-		"SEARCH h USING INDEX control_handovers_running (deadline>? AND deadline<?)",
-	}
-	var plans []string
-	for i, statement := range statements {
-		plan, err := s.db.QueryContext(ctx, `EXPLAIN QUERY PLAN `+statement, args[i]...)
-		if err != nil {
-			t.Fatal(err)
+	days := int(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Sub(time.Date(2016, 1, 1, 0, 0, 0, 0, time.UTC)).Hours() / 24)
+	for i, c := range filters {
+		f, unit := c.f, units[i]
+		if got := specialist(f); got.OverrunSteps != unit.OverrunSteps+days || math.Abs(got.OverrunHours-unit.OverrunHours-float64(days)) > 1e-6 {
+			t.Errorf("%+v: with ten years of history TP.HCTP overran %d steps, %.2fh; want %d + %d, %.2f + %d", f, got.OverrunSteps, got.OverrunHours,
+				unit.OverrunSteps, days, unit.OverrunHours, days)
 		}
-		for plan.Next() {
-			var id, parent, unused int
-			var detail string
-			if err := plan.Scan(&id, &parent, &unused, &detail); err != nil {
+		if n := rowsRead(f); n != before[i]+10 {
+			t.Errorf("%+v: with ten years of history the steps read %d counter rows, want %d + 10 (a row a year)", f, n, before[i])
+		}
+		statements, args := projections.OpenOverdueStepsStatements(s.db, f)
+		want := []string{
+			"SEARCH " + c.counters + " USING PRIMARY KEY (scope=? AND span=? AND period_start>? AND period_start<?)",
+			"SEARCH l USING PRIMARY KEY (list=? AND key>? AND key<?)",
+			"SEARCH h USING INDEX control_handovers_running (deadline>? AND deadline<?)",
+		}
+		var plans []string
+		for i, statement := range statements {
+			plan, err := s.db.QueryContext(ctx, `EXPLAIN QUERY PLAN `+statement, args[i]...)
+			if err != nil {
 				t.Fatal(err)
 			}
-			plans = append(plans, detail)
-			if strings.HasPrefix(detail, "SCAN") && detail != "SCAN steps" { // the union's rows, grouped
-				t.Errorf("statement %d scans: %s\n%s", i, detail, statement)
+			for plan.Next() {
+				var id, parent, unused int
+				var detail string
+				if err := plan.Scan(&id, &parent, &unused, &detail); err != nil {
+					t.Fatal(err)
+				}
+				plans = append(plans, detail)
+				if strings.HasPrefix(detail, "SCAN") {
+					t.Errorf("statement %d scans: %s\n%s", i, detail, statement)
+				}
+			}
+			if err := errors.Join(plan.Err(), plan.Close()); err != nil {
+				t.Fatal(err)
 			}
 		}
-		if err := errors.Join(plan.Err(), plan.Close()); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for _, w := range want {
-		if !slices.Contains(plans, w) {
-			t.Errorf("no statement reads %q: %q", w, plans)
+		for _, w := range want {
+			if !slices.Contains(plans, w) {
+				t.Errorf("%+v: no statement reads %q: %q", f, w, plans)
+			}
 		}
 	}
 }
