@@ -83,10 +83,18 @@ func (s *Store) ReadAll(ctx context.Context, after eventstore.Position, limit in
 
 // CountAfter implements eventstore.Counter: the events ReadAll would return, below the same horizon.
 func (s *Store) CountAfter(ctx context.Context, after eventstore.Position) (int, error) {
+	// Counting a province's log (ten million rows) takes longer than the sessions' write timeout
+	// allows a statement: the count is a read the caller's context bounds, so its transaction
+	// lifts the timeout (the catch-up of a 1 M-dossier store failed on it after ten minutes).
 	var n int
-	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM eventstore.events
-		WHERE (xid, seq) > ($1::xid8, $2::bigint) AND xid < `+horizonSQL,
-		after.Commit, int64(after.Prepare)).Scan(&n)
+	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "SET LOCAL statement_timeout = 0"); err != nil {
+			return err
+		}
+		return tx.QueryRow(ctx, `SELECT count(*) FROM eventstore.events
+			WHERE (xid, seq) > ($1::xid8, $2::bigint) AND xid < `+horizonSQL,
+			after.Commit, int64(after.Prepare)).Scan(&n)
+	})
 	if err != nil {
 		return 0, fmt.Errorf("postgres: count after %s: %w", after, err)
 	}

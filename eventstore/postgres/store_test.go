@@ -381,3 +381,31 @@ func TestMetadataRoundTrips(t *testing.T) {
 		}
 	}
 }
+
+// Counting the log is a read the caller bounds, not a write the write timeout bounds: a province's
+// ten million events took longer than that to count, and the catch-up that counted them failed.
+// Here the count waits behind a lock for longer than the sessions' statement timeout.
+func TestCountAfterOutlivesTheWriteTimeout(t *testing.T) {
+	ctx := testContext(t)
+	const writeTimeout = 200 * time.Millisecond
+	store, dsn := openStore(t, postgres.WithWriteTimeout(writeTimeout))
+	mustAppend(ctx, t, store, "dossier-1", eventstore.NoStream, newEvent("counted"))
+	other, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close(context.Background())
+	locking, err := other.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer locking.Rollback(context.Background())
+	if _, err := locking.Exec(ctx, `LOCK TABLE eventstore.events IN ACCESS EXCLUSIVE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	release := time.AfterFunc(5*writeTimeout, func() { _ = locking.Rollback(context.Background()) })
+	defer release.Stop()
+	if n, err := store.CountAfter(ctx, eventstore.Start); err != nil || n != 1 {
+		t.Fatalf("CountAfter behind a lock held for %s, longer than the write timeout: %d, %v; want 1", 5*writeTimeout, n, err)
+	}
+}
