@@ -399,13 +399,20 @@ func TestCountAfterOutlivesTheWriteTimeout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer locking.Rollback(context.Background())
 	if _, err := locking.Exec(ctx, `LOCK TABLE eventstore.events IN ACCESS EXCLUSIVE MODE`); err != nil {
 		t.Fatal(err)
 	}
-	release := time.AfterFunc(5*writeTimeout, func() { _ = locking.Rollback(context.Background()) })
-	defer release.Stop()
-	if n, err := store.CountAfter(ctx, eventstore.Start); err != nil || n != 1 {
-		t.Fatalf("CountAfter behind a lock held for %s, longer than the write timeout: %d, %v; want 1", 5*writeTimeout, n, err)
+	const held = 5 * writeTimeout
+	released := make(chan error, 1)
+	go func() {
+		time.Sleep(held)
+		released <- locking.Rollback(context.Background())
+	}()
+	n, err := store.CountAfter(ctx, eventstore.Start)
+	if err := <-released; err != nil {
+		t.Fatal(err)
+	}
+	if err != nil || n != 1 {
+		t.Fatalf("CountAfter behind a lock held for %s, longer than the write timeout: %d, %v; want 1", held, n, err)
 	}
 }
