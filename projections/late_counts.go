@@ -45,17 +45,7 @@ func (v ProcessControlView) lateRollups() string { return v.Prefix + "control_la
 // lateCountsTable creates the counters: a summary reads ranges of the key (scope, span,
 // period_start), so no secondary index.
 func (v ProcessControlView) lateCountsTable(d engine.Dialect) string {
-	var defs []string
-	for _, c := range lateCountKeyColumns {
-		defs = append(defs, c+" TEXT NOT NULL")
-	}
-	for _, c := range lateCountNameColumns {
-		defs = append(defs, c+" TEXT NOT NULL")
-	}
-	for _, c := range lateCountColumns {
-		defs = append(defs, c+" BIGINT NOT NULL DEFAULT 0")
-	}
-	return createKeyTable(d, v.lateCounts(), strings.Join(defs, ", ")+", PRIMARY KEY ("+strings.Join(lateCountKeyColumns, ", ")+")")
+	return createCounterTable(d, v.lateCounts(), lateCountKeyColumns, lateCountNameColumns, lateCountColumns)
 }
 
 // The unfiltered dashboard (an agency scope alone, what officials open) shows its period summaries
@@ -87,15 +77,7 @@ var lateRollupKeyColumns = []string{"scope", "span", "period_start", "dimension"
 // lateRollupsTable creates the rollups: the summary reads ranges of the key (scope, span,
 // period_start), every dimension of them.
 func (v ProcessControlView) lateRollupsTable(d engine.Dialect) string {
-	var defs []string
-	for _, c := range lateRollupKeyColumns {
-		defs = append(defs, c+" TEXT NOT NULL")
-	}
-	defs = append(defs, "name TEXT NOT NULL")
-	for _, c := range lateCountColumns {
-		defs = append(defs, c+" BIGINT NOT NULL DEFAULT 0")
-	}
-	return createKeyTable(d, v.lateRollups(), strings.Join(defs, ", ")+", PRIMARY KEY ("+strings.Join(lateRollupKeyColumns, ", ")+")")
+	return createCounterTable(d, v.lateRollups(), lateRollupKeyColumns, []string{"name"}, lateCountColumns)
 }
 
 // overrunStep is a step of a dossier that ended after its deadline: the unit it was handed to, its

@@ -34,12 +34,7 @@ func (v ProcessControlView) overdueCounts() string { return v.Prefix + "control_
 // overdueCountsTable creates the counters: the summary reads ranges of the key (scope, span,
 // period_start), so no secondary index.
 func (v ProcessControlView) overdueCountsTable(d engine.Dialect) string {
-	var defs []string
-	for _, c := range overdueCountKeyColumns {
-		defs = append(defs, c+" TEXT NOT NULL")
-	}
-	defs = append(defs, "procedure_name TEXT NOT NULL", "field_name TEXT NOT NULL", "dossiers BIGINT NOT NULL DEFAULT 0")
-	return createKeyTable(d, v.overdueCounts(), strings.Join(defs, ", ")+", PRIMARY KEY ("+strings.Join(overdueCountKeyColumns, ", ")+")")
+	return createCounterTable(d, v.overdueCounts(), overdueCountKeyColumns, []string{"procedure_name", "field_name"}, []string{"dossiers"})
 }
 
 // overdueCounted is what control_overdue_counts holds for one dossier, a function of its summary

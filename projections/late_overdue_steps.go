@@ -64,24 +64,12 @@ func (v ProcessControlView) overdueStepsEveryLine() string {
 // overdueStepsTable creates the counters: the summary reads ranges of the key (scope, span,
 // period_start), so no secondary index.
 func (v ProcessControlView) overdueStepsTable(d engine.Dialect) string {
-	return overdueStepCountersTable(d, v.overdueSteps(), overdueStepKeyColumns)
+	return createCounterTable(d, v.overdueSteps(), overdueStepKeyColumns, []string{"official_name"}, overdueStepCountColumns)
 }
 
 // overdueStepsEveryLineTable creates the counters summed over every line, read as the line rows are.
 func (v ProcessControlView) overdueStepsEveryLineTable(d engine.Dialect) string {
-	return overdueStepCountersTable(d, v.overdueStepsEveryLine(), overdueStepEveryLineKeyColumns)
-}
-
-func overdueStepCountersTable(d engine.Dialect, table string, keyColumns []string) string {
-	var defs []string
-	for _, c := range keyColumns {
-		defs = append(defs, c+" TEXT NOT NULL")
-	}
-	defs = append(defs, "official_name TEXT NOT NULL")
-	for _, c := range overdueStepCountColumns {
-		defs = append(defs, c+" BIGINT NOT NULL DEFAULT 0")
-	}
-	return createKeyTable(d, table, strings.Join(defs, ", ")+", PRIMARY KEY ("+strings.Join(keyColumns, ", ")+")")
+	return createCounterTable(d, v.overdueStepsEveryLine(), overdueStepEveryLineKeyColumns, []string{"official_name"}, overdueStepCountColumns)
 }
 
 // runningStepsIndex indexes the deadlines of the steps still running — the handovers not ended,

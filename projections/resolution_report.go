@@ -102,16 +102,8 @@ var openColumns = []string{"dossier_id", "receiving_unit", "competent_agency", "
 var procedureColumns = []string{"field_code", "procedure_code", "field_name", "procedure_name", "named_at"}
 
 func (v ResolutionReportView) Migrate(ctx context.Context, db *sql.DB, d engine.Dialect) error {
-	counters := make([]string, 0, len(counterKeyColumns)+counterCount)
-	for _, c := range counterKeyColumns {
-		counters = append(counters, c+" TEXT NOT NULL")
-	}
-	for _, c := range counterColumns {
-		counters = append(counters, c+" BIGINT NOT NULL DEFAULT 0")
-	}
-	key := strings.Join(counterKeyColumns, ", ")
 	// A report reads ranges of the key (scope, span, period_start): no secondary index to write.
-	statements := []string{createKeyTable(d, v.countsTable(), strings.Join(counters, ", ")+", PRIMARY KEY ("+key+")")}
+	statements := []string{createCounterTable(d, v.countsTable(), counterKeyColumns, nil, counterColumns[:])}
 	// The open set is read by key alone, by the fold: no secondary index to write.
 	statements = append(statements, createKeyTable(d, v.openTable(), `
 			dossier_id TEXT NOT NULL PRIMARY KEY,

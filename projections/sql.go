@@ -6,6 +6,7 @@ import (
 	"database/sql/driver"
 	"fmt"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -363,6 +364,20 @@ func createTable(d engine.Dialect, table, body, key string, indexes ...tableInde
 // read and written through its key alone. On SQLite the table is its key's B-tree (WITHOUT ROWID):
 // a rowid table wrote every row into two B-trees, the table's and its key's index, and a flush's
 // upserts looked each key up in the index, then the row in the table.
+// createCounterTable creates a table of counters: its key's text columns, the names it keeps beside
+// them (text), its counters (integers from 0), keyed by the key alone — every counter table of the
+// reports and the late dashboard has this shape, and is read by ranges of its key.
+func createCounterTable(d engine.Dialect, table string, keyColumns, nameColumns, counterColumns []string) string {
+	defs := make([]string, 0, len(keyColumns)+len(nameColumns)+len(counterColumns))
+	for _, c := range slices.Concat(keyColumns, nameColumns) {
+		defs = append(defs, c+" TEXT NOT NULL")
+	}
+	for _, c := range counterColumns {
+		defs = append(defs, c+" BIGINT NOT NULL DEFAULT 0")
+	}
+	return createKeyTable(d, table, strings.Join(defs, ", ")+", PRIMARY KEY ("+strings.Join(keyColumns, ", ")+")")
+}
+
 func createKeyTable(d engine.Dialect, table, body string) string {
 	statement := `CREATE TABLE IF NOT EXISTS ` + table + ` (` + body + `)`
 	if d == engine.SQLite {
