@@ -82,6 +82,10 @@ func budgetOf(ctx context.Context) *requestBudget {
 }
 
 // publicBudget is the middleware of every public route: one shared limiter for the API and the pages.
+// Where the budget lives in the database (PostgreSQL), a read — GET or HEAD without a receipt's
+// secret, whose handler changes nothing — is charged while its handler runs: the answer waits at
+// its first byte for the verdict, and a refused request's answer is dropped for the refusal. A
+// lookup then pays the slower of its two statements, not both one after the other.
 func (s *Server) publicBudget(limited http.HandlerFunc) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -89,14 +93,92 @@ func (s *Server) publicBudget(limited http.HandlerFunc) func(http.Handler) http.
 				next.ServeHTTP(w, r)
 				return
 			}
+			charged := r.WithContext(context.WithValue(r.Context(), budgetKey{}, &requestBudget{}))
+			if ahead, ok := s.lookups.(chargesAhead); ok && changesNothing(r) {
+				gate := &budgetGate{ResponseWriter: w, request: r, limited: limited, before: w.Header().Clone(),
+					verdict: ahead.chargeAhead(r, clientKey(r))}
+				next.ServeHTTP(gate, charged)
+				gate.pass() // a handler that wrote nothing still answers 429 when refused
+				return
+			}
 			if s.lookups.OnLimit(w, r, clientKey(r)) {
 				limited(w, r)
 				return
 			}
-			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), budgetKey{}, &requestBudget{})))
+			next.ServeHTTP(w, charged)
 		})
 	}
 }
+
+// chargesAhead is a budget that can charge a request while its handler runs (sharedRateLimit).
+type chargesAhead interface {
+	chargeAhead(r *http.Request, key string) func() (limited bool, headers func(http.Header))
+}
+
+// changesNothing tells the public requests whose handlers may run before the budget admits them:
+// reads that present no receipt secret (a secret check counts wrong secrets and has its own budget).
+func changesNothing(r *http.Request) bool {
+	return (r.Method == http.MethodGet || r.Method == http.MethodHead) && !r.URL.Query().Has("secret")
+}
+
+// budgetGate holds a public read's answer at its first byte until the budget's verdict: admitted,
+// the answer goes out with the budget's headers; refused, it is dropped and the refusal written
+// instead, with the headers the handler found (its own are taken back).
+type budgetGate struct {
+	http.ResponseWriter
+	request *http.Request
+	limited http.HandlerFunc
+	before  http.Header
+	verdict func() (bool, func(http.Header))
+
+	decided, refused bool
+}
+
+// pass waits for the verdict once and tells whether the handler's answer may go out.
+func (g *budgetGate) pass() bool {
+	if g.decided {
+		return !g.refused
+	}
+	g.decided = true
+	refused, headers := g.verdict()
+	h := g.ResponseWriter.Header()
+	if refused {
+		g.refused = true
+		clear(h)
+		for k, v := range g.before {
+			h[k] = v
+		}
+		headers(h)
+		g.limited(g.ResponseWriter, g.request)
+		return false
+	}
+	headers(h)
+	return true
+}
+
+func (g *budgetGate) WriteHeader(code int) {
+	if g.pass() {
+		g.ResponseWriter.WriteHeader(code)
+	}
+}
+
+func (g *budgetGate) Write(p []byte) (int, error) {
+	if !g.pass() {
+		return len(p), nil
+	}
+	return g.ResponseWriter.Write(p)
+}
+
+// FlushError lets http.ResponseController flush through the gate (the live feed flushes its
+// headers before any event).
+func (g *budgetGate) FlushError() error {
+	if !g.pass() {
+		return http.ErrAbortHandler
+	}
+	return http.NewResponseController(g.ResponseWriter).Flush()
+}
+
+func (g *budgetGate) Unwrap() http.ResponseWriter { return g.ResponseWriter }
 
 // rateLimited answers an API request over its budget.
 func rateLimited(w http.ResponseWriter, r *http.Request) {

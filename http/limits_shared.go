@@ -51,6 +51,8 @@ func MigrateRateLimits(ctx context.Context, db *sql.DB) error {
 		window_start BIGINT NOT NULL,
 		hits INTEGER NOT NULL,
 		PRIMARY KEY (budget, client, window_start));
+	-- added: how many hits the last statement counted, of those it asked (sharedRateLimit).
+	ALTER TABLE public_rate_windows ADD COLUMN IF NOT EXISTS added INTEGER NOT NULL DEFAULT 0;
 	DO $$ BEGIN
 		IF EXISTS (SELECT 1 FROM pg_catalog.pg_class WHERE oid = to_regclass('public_rate_windows') AND relpersistence = 'p') THEN
 			ALTER TABLE public_rate_windows SET UNLOGGED;
@@ -90,9 +92,15 @@ func (t *sharedTables) ensure(ctx context.Context) error {
 
 // sharedRateLimit is a sliding-window budget in the database, with httprate's arithmetic: the
 // client's rate is its hits in the current window plus its hits in the previous one weighted by the
-// part of that window still inside the last windowLength. The statement adds the hit only when the
-// budget allows it, checking the row it locks, so concurrent requests on several nodes cannot
+// part of that window still inside the last windowLength. The statement adds hits only as far as
+// the budget allows, checking the row it locks, so concurrent requests on several nodes cannot
 // together overrun it.
+//
+// A node charges one client's concurrent requests together: while one statement for a client is
+// on its way, the requests that arrive join the next one, which asks for all their hits at once
+// and admits as many as the budget holds, in order of arrival. The counts stay exact; a client
+// sending many requests at once (a robot, or the many citizens behind one carrier's address) costs
+// the database one statement per round trip instead of one per request.
 type sharedRateLimit struct {
 	tables *sharedTables
 	budget string // "public" or "secret": one table holds both
@@ -103,55 +111,188 @@ type sharedRateLimit struct {
 
 	mu        sync.Mutex
 	lastPurge time.Time
+	charging  map[string]*hitQueue // clients with a statement on its way
 }
 
-// admitHit is the one statement of a request: $1 budget, $2 client, $3 current window, $4 previous
-// window, $5 weight of the previous window, $6 limit. It returns a row only when the hit was
-// counted. floor(x + 0.5) is Go's math.Round for the positive rates httprate rounds.
-const admitHit = `WITH previous AS (
+// hitQueue is one client's statement on its way and the batch of requests waiting for the next.
+type hitQueue struct{ next *hitBatch }
+
+// hitBatch is the hits of one statement: asked of them, the first added were counted.
+type hitBatch struct {
+	asked int
+	done  chan struct{} // closed once the fields below are set
+
+	counted  bool    // the statement answered
+	added    int     // hits counted, the first added of the batch's requests
+	hits     int     // the window's hits after the statement
+	weighted float64 // the previous window's weighted hits
+	reset    time.Time
+}
+
+// rateVerdict is the budget's answer to one request.
+type rateVerdict struct {
+	limited  bool
+	checked  bool // false when the database could not answer: the request goes through
+	hits     int  // the client's hits in the window, this one included
+	weighted float64
+	reset    time.Time
+}
+
+// admitHits is the one statement of a batch: $1 budget, $2 client, $3 current window, $4 previous
+// window, $5 weight of the previous window, $6 limit, $7 hits asked. It counts as many of the
+// asked hits as the budget holds and returns a row only when it counted at least one: the
+// window's hits after it, how many it added, and the previous window's weighted hits.
+// floor(x + 0.5) is Go's math.Round for the positive rates httprate rounds.
+const admitHits = `WITH previous AS (
 		SELECT COALESCE((SELECT hits FROM public_rate_windows WHERE budget = $1 AND client = $2 AND window_start = $4), 0) * $5::float8 AS weighted)
-	INSERT INTO public_rate_windows AS w (budget, client, window_start, hits)
-	SELECT $1, $2, $3, 1 FROM previous WHERE floor(previous.weighted + 0.5) + 1 <= $6
-	ON CONFLICT (budget, client, window_start) DO UPDATE SET hits = w.hits + 1
+	INSERT INTO public_rate_windows AS w (budget, client, window_start, hits, added)
+	SELECT $1, $2, $3, n, n FROM (SELECT LEAST($7::bigint, $6::bigint - floor(previous.weighted + 0.5)::bigint) AS n FROM previous) AS asked WHERE n >= 1
+	ON CONFLICT (budget, client, window_start) DO UPDATE SET
+		hits = w.hits + LEAST($7::bigint, $6::bigint - floor(w.hits + COALESCE((SELECT hits FROM public_rate_windows WHERE budget = $1 AND client = $2 AND window_start = $4), 0) * $5::float8 + 0.5)::bigint),
+		added = LEAST($7::bigint, $6::bigint - floor(w.hits + COALESCE((SELECT hits FROM public_rate_windows WHERE budget = $1 AND client = $2 AND window_start = $4), 0) * $5::float8 + 0.5)::bigint)
 		WHERE floor(w.hits + COALESCE((SELECT hits FROM public_rate_windows WHERE budget = $1 AND client = $2 AND window_start = $4), 0) * $5::float8 + 0.5) + 1 <= $6
-	RETURNING w.hits, (SELECT weighted FROM previous)`
+	RETURNING w.hits, w.added, (SELECT weighted FROM previous)`
 
 // OnLimit charges one request to the client's budget, or reports true (with Retry-After) when the
 // budget is spent. A database that cannot answer lets the request through: the request itself
 // then meets the outage and answers 503, which a 429 would hide.
 func (l *sharedRateLimit) OnLimit(w http.ResponseWriter, r *http.Request, key string) bool {
+	v := l.charge(r.Context(), key)
+	l.setHeaders(w.Header(), v)
+	return v.limited
+}
+
+// setHeaders writes the verdict's headers: the public budget's X-RateLimit-*, and Retry-After on
+// a refusal.
+func (l *sharedRateLimit) setHeaders(h http.Header, v rateVerdict) {
+	if l.budget == "public" {
+		h.Set("X-RateLimit-Limit", strconv.Itoa(l.limit))
+		h.Set("X-RateLimit-Reset", strconv.FormatInt(v.reset.Unix(), 10))
+		if v.checked {
+			h.Set("X-RateLimit-Remaining", strconv.Itoa(max(0, l.limit-int(math.Round(v.weighted+float64(v.hits))))))
+		}
+	}
+	if v.limited {
+		h.Set("Retry-After", strconv.Itoa(int(l.window.Seconds())))
+	}
+}
+
+// charge counts one request of the client key, with the client's other requests that arrive
+// while a statement for it is on its way.
+func (l *sharedRateLimit) charge(ctx context.Context, key string) rateVerdict {
+	b, place, ok := l.enqueue(ctx, key)
+	if !ok {
+		return rateVerdict{reset: l.now().UTC().Truncate(l.window).Add(l.window)}
+	}
+	return l.verdict(ctx, b, place)
+}
+
+// chargeAhead starts charging one request of the client key and returns what waits for the
+// verdict: whether the request is refused, and the headers that say so.
+func (l *sharedRateLimit) chargeAhead(r *http.Request, key string) func() (bool, func(http.Header)) {
 	ctx := r.Context()
+	b, place, ok := l.enqueue(ctx, key)
+	return func() (bool, func(http.Header)) {
+		v := rateVerdict{reset: l.now().UTC().Truncate(l.window).Add(l.window)}
+		if ok {
+			v = l.verdict(ctx, b, place)
+		}
+		return v.limited, func(h http.Header) { l.setHeaders(h, v) }
+	}
+}
+
+// enqueue adds one hit of key to the batch that the next statement for key will ask, starting
+// that statement when none is on its way, and returns the batch and the hit's place in it; false
+// when the tables cannot be made (the request then goes through).
+func (l *sharedRateLimit) enqueue(ctx context.Context, key string) (*hitBatch, int, bool) {
+	if err := l.tables.ensure(ctx); err != nil {
+		l.logger.WarnContext(ctx, "rate limit not checked", "budget", l.budget, "error", err)
+		return nil, 0, false
+	}
+	l.mu.Lock()
+	if l.charging == nil {
+		l.charging = map[string]*hitQueue{}
+	}
+	q, onItsWay := l.charging[key]
+	var b *hitBatch
+	switch {
+	case !onItsWay:
+		q = &hitQueue{}
+		l.charging[key] = q
+		b = &hitBatch{done: make(chan struct{})}
+	case q.next == nil:
+		b = &hitBatch{done: make(chan struct{})}
+		q.next = b
+	default:
+		b = q.next
+	}
+	place := b.asked
+	b.asked++
+	l.mu.Unlock()
+	if !onItsWay {
+		// The statement outlives this request if it is cancelled: others may wait on it.
+		go l.send(context.WithoutCancel(ctx), key, q, b)
+	}
+	return b, place, true
+}
+
+// verdict waits for the statement of batch b and tells the request at place its answer.
+func (l *sharedRateLimit) verdict(ctx context.Context, b *hitBatch, place int) rateVerdict {
+	select {
+	case <-b.done:
+	case <-ctx.Done():
+		return rateVerdict{reset: l.now().UTC().Truncate(l.window).Add(l.window)}
+	}
+	v := rateVerdict{checked: b.counted, reset: b.reset}
+	switch {
+	case !b.counted:
+	case place >= b.added:
+		v.limited, v.hits, v.weighted = true, b.hits, b.weighted
+	default:
+		v.hits, v.weighted = b.hits-b.added+place+1, b.weighted
+	}
+	return v
+}
+
+// send runs batch b's statement, then hands the batch that gathered meanwhile to a statement of
+// its own, or marks the client idle.
+func (l *sharedRateLimit) send(ctx context.Context, key string, q *hitQueue, b *hitBatch) {
+	for {
+		l.count(ctx, key, b)
+		l.mu.Lock()
+		next := q.next
+		q.next = nil
+		if next == nil {
+			delete(l.charging, key)
+		}
+		l.mu.Unlock()
+		if next == nil {
+			return
+		}
+		b = next
+	}
+}
+
+// count runs one statement for batch b and closes b.done.
+func (l *sharedRateLimit) count(ctx context.Context, key string, b *hitBatch) {
+	defer close(b.done)
 	now := l.now().UTC()
 	current := now.Truncate(l.window)
 	previous := current.Add(-l.window)
 	weight := float64(l.window-now.Sub(current)) / float64(l.window)
-	if l.budget == "public" {
-		w.Header().Set("X-RateLimit-Limit", strconv.Itoa(l.limit))
-		w.Header().Set("X-RateLimit-Reset", strconv.FormatInt(current.Add(l.window).Unix(), 10))
-	}
-	if err := l.tables.ensure(ctx); err != nil {
-		l.logger.WarnContext(ctx, "rate limit not checked", "budget", l.budget, "error", err)
-		return false
-	}
+	b.reset = current.Add(l.window)
 	l.purge(ctx, now)
-	var hits int
-	var weighted float64
-	err := l.tables.db.QueryRowContext(ctx, admitHit, l.budget, key, current.UnixMilli(), previous.UnixMilli(), weight, l.limit).Scan(&hits, &weighted)
+	err := l.tables.db.QueryRowContext(ctx, admitHits, l.budget, key, current.UnixMilli(), previous.UnixMilli(), weight, l.limit, b.asked).
+		Scan(&b.hits, &b.added, &b.weighted)
 	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		if l.budget == "public" {
-			w.Header().Set("X-RateLimit-Remaining", "0")
-		}
-		w.Header().Set("Retry-After", strconv.Itoa(int(l.window.Seconds())))
-		return true
+	case errors.Is(err, sql.ErrNoRows): // not one hit counted: the budget is spent
+		b.counted, b.added = true, 0
+		b.hits, b.weighted = l.limit, 0
 	case err != nil:
 		l.logger.WarnContext(ctx, "rate limit not checked", "budget", l.budget, "error", err)
-		return false
+	default:
+		b.counted = true
 	}
-	if l.budget == "public" {
-		w.Header().Set("X-RateLimit-Remaining", strconv.Itoa(max(0, l.limit-int(math.Round(weighted+float64(hits))))))
-	}
-	return false
 }
 
 // purge drops the windows that no longer count, at most once a window per node.

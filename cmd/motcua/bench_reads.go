@@ -49,6 +49,7 @@ func runBenchReads(ctx context.Context, args []string, stdout, stderr io.Writer)
 	receipts := fs.Int("receipts", 160, "receipts 8 officials post at once (they add dossiers to the store)")
 	catchUpOnly := fs.Bool("catch-up-only", false, "stop after the read models' catch-up: its rate and the process's CPU seconds per million events")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the read models' catch-up to this file")
+	lookupProfile := fs.String("lookup-cpuprofile", "", "write a CPU profile of the public-lookup runs (both handlers) to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -219,6 +220,10 @@ func runBenchReads(ctx context.Context, args []string, stdout, stderr io.Writer)
 
 	fmt.Fprintf(stdout, "\nPublic lookup of one dossier (`GET /api/v1/public/dossiers/{code}`) against a bare handler reading the same public_status row from the same database, %s per run, alternated:\n\n", *lookupFor)
 	fmt.Fprintln(stdout, "| clients | motcua rps | p50 | p99 | bare rps | p50 | p99 |\n|---|---|---|---|---|---|---|")
+	stopLookupProfile, err := startCPUProfile(*lookupProfile)
+	if err != nil {
+		return err
+	}
 	for _, clients := range []int{1, 8, 32} {
 		bareRun, err := hammer(ctx, client, bare+"/"+url.PathEscape(string(sample.Code)), clients, *lookupFor)
 		if err != nil {
@@ -231,6 +236,7 @@ func runBenchReads(ctx context.Context, args []string, stdout, stderr io.Writer)
 		fmt.Fprintf(stdout, "| %d | %.0f | %s | %s | %.0f | %s | %s |\n", clients, real.rps, formatDuration(real.p50), formatDuration(real.p99),
 			bareRun.rps, formatDuration(bareRun.p50), formatDuration(bareRun.p99))
 	}
+	stopLookupProfile()
 
 	if *receipts > 0 {
 		run, err := receiveConcurrently(ctx, client, base, rules.catalog, officials, token, *receipts)
