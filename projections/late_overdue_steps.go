@@ -309,7 +309,7 @@ func openOverdueStepsQuery(f LateFilter, answer openOverdueStepsAnswer) (string,
 // overdueStepsTableFor returns the counters f reads: those of every line when no line filter is
 // set (the agency scope is a key column of both), else the line rows, which the filter bounds.
 func overdueStepsTableFor(f LateFilter) string {
-	if f.Unit == "" && f.Procedure == "" && f.Field == "" {
+	if !f.filtersLines() {
 		return "control_overdue_steps_every_line"
 	}
 	return "control_overdue_steps"
