@@ -225,6 +225,16 @@ func (s *lateCountSums) add(o *lateCountSums) {
 		max(s.officialName, o.officialName)
 }
 
+// fell reports whether the change takes from some counter: a submission answered leaves the
+// pending ones, so rows fall to zero as a matter of course.
+func (s *lateCountSums) fell() bool {
+	return s.resolvedLate < 0 || s.apologies < 0 || s.lateAcceptances < 0 || s.steps < 0 || s.centihours < 0 || s.pendingAcceptances < 0
+}
+
+// lateCountsZero holds of a counter row of control_late_counts or control_late_rollups that
+// counts nothing: deleted, so that a table folded live equals one rebuilt.
+var lateCountsZero = strings.Join(lateCountColumns, " = 0 AND ") + " = 0"
+
 // lateCountChanges are the counters' changes a fold holds until its flush.
 type lateCountChanges map[lateCountKey]*lateCountSums
 
@@ -325,8 +335,12 @@ func (v ProcessControlView) writeLateCounts(ctx context.Context, tx *sql.Tx, b e
 	}
 	sort.Slice(keys, func(i, j int) bool { return slices.Compare(keyStrings(keys[i]), keyStrings(keys[j])) < 0 })
 	values := make([][]any, len(keys))
+	var fell []any // keys of rows that may have fallen to zero
 	for i, k := range keys {
 		s := rows[k]
+		if s.fell() {
+			fell = append(fell, k.values()...)
+		}
 		values[i] = append(k.values(), s.procedureName, s.fieldName, s.officialName, s.resolvedLate, s.apologies, s.lateAcceptances, s.steps, s.centihours,
 			s.pendingAcceptances)
 	}
@@ -341,6 +355,9 @@ func (v ProcessControlView) writeLateCounts(ctx context.Context, tx *sql.Tx, b e
 	columns := slices.Concat(lateCountKeyColumns, lateCountNameColumns, lateCountColumns)
 	// Never COPY: another transaction of the same rebuild may hold the same counter rows.
 	if err := insertRows(ctx, tx, b, t, columns, values, `ON CONFLICT (`+strings.Join(lateCountKeyColumns, ", ")+`) DO UPDATE SET `+strings.Join(sets, ", ")); err != nil {
+		return err
+	}
+	if err := deleteFallenToZero(ctx, tx, b.Dialect, t, lateCountKeyColumns, lateCountsZero, fell); err != nil {
 		return err
 	}
 	return v.writeLateRollups(ctx, tx, b, rollups)
@@ -405,8 +422,12 @@ func (v ProcessControlView) writeLateRollups(ctx context.Context, tx *sql.Tx, b 
 	}
 	sort.Slice(keys, func(i, j int) bool { return slices.Compare(keys[i].strings(), keys[j].strings()) < 0 })
 	values := make([][]any, len(keys))
+	var fell []any // keys of rows that may have fallen to zero
 	for i, k := range keys {
 		s := changes[k]
+		if s.resolvedLate < 0 || s.apologies < 0 || s.lateAcceptances < 0 || s.steps < 0 || s.centihours < 0 || s.pendingAcceptances < 0 {
+			fell = append(fell, k.scope, k.span, k.start.String(), k.dimension, k.group)
+		}
 		values[i] = []any{k.scope, k.span, k.start.String(), k.dimension, k.group, s.name, s.resolvedLate, s.apologies, s.lateAcceptances, s.steps,
 			s.centihours, s.pendingAcceptances}
 	}
@@ -416,7 +437,11 @@ func (v ProcessControlView) writeLateRollups(ctx context.Context, tx *sql.Tx, b 
 		sets = append(sets, c+" = "+t+"."+c+" + excluded."+c)
 	}
 	columns := slices.Concat(lateRollupKeyColumns, []string{"name"}, lateCountColumns)
-	return insertRows(ctx, tx, b, t, columns, values, `ON CONFLICT (`+strings.Join(lateRollupKeyColumns, ", ")+`) DO UPDATE SET `+strings.Join(sets, ", "))
+	if err := insertRows(ctx, tx, b, t, columns, values, `ON CONFLICT (`+strings.Join(lateRollupKeyColumns, ", ")+`) DO UPDATE SET `+
+		strings.Join(sets, ", ")); err != nil {
+		return err
+	}
+	return deleteFallenToZero(ctx, tx, b.Dialect, t, lateRollupKeyColumns, lateCountsZero, fell)
 }
 
 func keyStrings(r lateCountRow) []string {
