@@ -344,20 +344,7 @@ func (v ProcessControlView) writeLateCounts(ctx context.Context, tx *sql.Tx, b e
 		values[i] = append(k.values(), s.procedureName, s.fieldName, s.officialName, s.resolvedLate, s.apologies, s.lateAcceptances, s.steps, s.centihours,
 			s.pendingAcceptances)
 	}
-	t := v.lateCounts()
-	sets := make([]string, 0, len(lateCountNameColumns)+len(lateCountColumns))
-	for _, c := range lateCountNameColumns {
-		sets = append(sets, greatestName(t, c))
-	}
-	for _, c := range lateCountColumns {
-		sets = append(sets, c+" = "+t+"."+c+" + excluded."+c)
-	}
-	columns := slices.Concat(lateCountKeyColumns, lateCountNameColumns, lateCountColumns)
-	// Never COPY: another transaction of the same rebuild may hold the same counter rows.
-	if err := insertRows(ctx, tx, b, t, columns, values, `ON CONFLICT (`+strings.Join(lateCountKeyColumns, ", ")+`) DO UPDATE SET `+strings.Join(sets, ", ")); err != nil {
-		return err
-	}
-	if err := deleteFallenToZero(ctx, tx, b.Dialect, t, lateCountKeyColumns, lateCountsZero, fell); err != nil {
+	if err := addCounters(ctx, tx, b, v.lateCounts(), lateCountKeyColumns, lateCountNameColumns, lateCountColumns, values, fell, lateCountsZero); err != nil {
 		return err
 	}
 	return v.writeLateRollups(ctx, tx, b, rollups)
@@ -431,17 +418,7 @@ func (v ProcessControlView) writeLateRollups(ctx context.Context, tx *sql.Tx, b 
 		values[i] = []any{k.scope, k.span, k.start.String(), k.dimension, k.group, s.name, s.resolvedLate, s.apologies, s.lateAcceptances, s.steps,
 			s.centihours, s.pendingAcceptances}
 	}
-	t := v.lateRollups()
-	sets := []string{greatestName(t, "name")}
-	for _, c := range lateCountColumns {
-		sets = append(sets, c+" = "+t+"."+c+" + excluded."+c)
-	}
-	columns := slices.Concat(lateRollupKeyColumns, []string{"name"}, lateCountColumns)
-	if err := insertRows(ctx, tx, b, t, columns, values, `ON CONFLICT (`+strings.Join(lateRollupKeyColumns, ", ")+`) DO UPDATE SET `+
-		strings.Join(sets, ", ")); err != nil {
-		return err
-	}
-	return deleteFallenToZero(ctx, tx, b.Dialect, t, lateRollupKeyColumns, lateCountsZero, fell)
+	return addCounters(ctx, tx, b, v.lateRollups(), lateRollupKeyColumns, []string{"name"}, lateCountColumns, values, fell, lateCountsZero)
 }
 
 func keyStrings(r lateCountRow) []string {
