@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -35,6 +36,9 @@ func TestLateDashboardLateAcceptancesAtEveryNow(t *testing.T) {
 			books := playLateAcceptances(t, s)
 			s.feed(t, projections.ProcessControlView{})
 			checkLateAcceptances(t, s, books, "live")
+			if backend == "sqlite" {
+				checkPendingReadsFromNowOn(t, s)
+			}
 			rebuilder := &engine.Rebuilder{Store: s.store, DB: s.db, Dialect: s.dialect, Consumers: []engine.Consumer{projections.ProcessControlView{}},
 				BatchSize: 3, Logger: slog.New(slog.DiscardHandler)}
 			if _, err := rebuilder.Run(context.Background()); err != nil {
@@ -162,5 +166,37 @@ func checkLateAcceptances(t *testing.T, s *scenario, books []*dossierBook, when 
 	}
 	if !sawPendingLate || !sawPendingNotYet || !sawAnsweredLate {
 		t.Errorf("no pending submission late (%v) or not yet (%v), or answered late (%v), was counted", sawPendingLate, sawPendingNotYet, sawAnsweredLate)
+	}
+}
+
+// checkPendingReadsFromNowOn checks that the late acceptances' total reads, of the submissions
+// not answered yet, the range of those whose deadline is now or later alone — a search of
+// control_late's key from now on, each summary looked up by its key —, never the pending ones
+// of the period before now, which the counters hold.
+func checkPendingReadsFromNowOn(t *testing.T, s *scenario) {
+	t.Helper()
+	f := projections.LateFilter{Agency: projections.OneAgency(justice), Field: "HT", Period: month(2026, time.March),
+		Now: time.Date(2026, 3, 9, 12, 0, 0, 0, domain.VietnamTime)}
+	statement, args := projections.PendingNotLateStatement(s.db, f)
+	plan, err := s.db.QueryContext(context.Background(), `EXPLAIN QUERY PLAN `+statement, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer plan.Close()
+	var details []string
+	for plan.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := plan.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		details = append(details, detail)
+	}
+	if err := plan.Err(); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"SEARCH l USING PRIMARY KEY (list=? AND key>?)", "SEARCH d USING INDEX sqlite_autoindex_control_dossiers_1 (dossier_id=?)"}
+	if strings.Join(details, "; ") != strings.Join(want, "; ") {
+		t.Errorf("the pending submissions not late yet are read by\n%s\nwant\n%s", strings.Join(details, "\n"), strings.Join(want, "\n"))
 	}
 }

@@ -628,16 +628,23 @@ func lateListTotal(ctx context.Context, db *sql.DB, list string, f LateFilter, d
 		return 0, nil
 	}
 	// The submissions not answered yet are late once now passes their deadline: the period's
-	// pending ones counted, less those due at now or later — the pending set's range from now on,
-	// each summary looked up for its submission's time and line.
+	// pending ones counted, less those not late yet.
+	query, args := pendingNotLateQuery(db, f)
+	var notLateYet int
+	err := db.QueryRowContext(ctx, query, args...).Scan(&notLateYet)
+	return totals.lateAcceptances + totals.pendingAcceptances - notLateYet, err
+}
+
+// pendingNotLateQuery returns the statement counting the period's submissions under f not
+// answered yet whose acceptance deadline is now or later, and its arguments: the pending set's
+// range from now on, each summary looked up for its submission's time and line.
+func pendingNotLateQuery(db *sql.DB, f LateFilter) (string, []any) {
 	var c conditions
 	c.add("l.list = ?", lateSetPendingAcceptances)
 	c.add("l.key >= ?", sqlTime(f.Now))
 	c.within("d.submitted_at", f.Period)
 	lateFilters(&c, f)
-	var notLateYet int
-	err := db.QueryRowContext(ctx, `SELECT COUNT(*)`+lateFrom(db)+c.where(), c.args...).Scan(&notLateYet)
-	return totals.lateAcceptances + totals.pendingAcceptances - notLateYet, err
+	return `SELECT COUNT(*)` + lateFrom(db) + c.where(), c.args
 }
 
 // periodCounts adds the period's counts to the summaries — dossiers resolved late and apologies by
