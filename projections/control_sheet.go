@@ -121,8 +121,9 @@ func (ProcessControlView) Tables() []string {
 // steps' counters, the running steps' deadlines indexed, the originals on their way kept in play;
 // 8: the open overdue list without the dossiers paused before their due date; 9: the late
 // dashboard's period counters rolled up by dimension, control_late_rollups; 10: the overrunning
-// steps' counters summed over every line too, for the unfiltered dashboard).
-func (ProcessControlView) SchemaVersion() int { return summarySchemaVersion + 10 }
+// steps' counters summed over every line too, for the unfiltered dashboard; 11: the pending
+// acceptances counted per submission day, their set of control_late keyed by the acceptance deadline).
+func (ProcessControlView) SchemaVersion() int { return summarySchemaVersion + 11 }
 func (v ProcessControlView) WithPrefix(prefix string) engine.Consumer {
 	return ProcessControlView{Prefix: prefix, Calendar: v.Calendar}
 }
@@ -203,12 +204,14 @@ var lateSets = [...]struct {
 		}
 		return time.Time{}
 	}},
-	// When an online submission not answered yet was submitted: no list of the dashboard's, the
-	// part of late_acceptances the counters cannot hold, as its lateness depends on now (the
-	// counters hold those answered late).
+	// The acceptance deadline of an online submission not answered yet (lateCounted.pending): no
+	// list of the dashboard's, but the part of late_acceptances whose lateness depends on now. The
+	// counters hold how many are pending per submission day; those not yet late at now are this
+	// range from now on (lateListTotal), a working day's submissions or so, where a range keyed by
+	// the submission looked every pending one up (2,125 at 1,000,000 dossiers).
 	{lateSetPendingAcceptances, func(r *summaryRow) time.Time {
-		if !r.SubmittedAt.IsZero() && r.RespondedAt.IsZero() && r.WithdrawnAt.IsZero() {
-			return r.SubmittedAt
+		if r.pendingAcceptance() {
+			return r.AcceptanceDeadline
 		}
 		return time.Time{}
 	}},
@@ -216,6 +219,12 @@ var lateSets = [...]struct {
 
 // lateSetPendingAcceptances is control_late's set of the online submissions not answered yet.
 const lateSetPendingAcceptances = "pending_acceptances"
+
+// pendingAcceptance reports whether the row is an online submission not answered (nor withdrawn)
+// yet, with an acceptance deadline: late once now passes it.
+func (r *summaryRow) pendingAcceptance() bool {
+	return !r.SubmittedAt.IsZero() && r.RespondedAt.IsZero() && r.WithdrawnAt.IsZero() && !r.AcceptanceDeadline.IsZero()
+}
 
 // lateKeys are a dossier's keys in each of lateSets, "" where it is not in the list.
 type lateKeys [len(lateSets)]string

@@ -35,8 +35,9 @@ var lateCountKeyColumns = []string{"scope", "span", "period_start", "competent_a
 var lateCountNameColumns = []string{"procedure_name", "field_name", "official_name"}
 
 // lateCountColumns are a row's counters: overrun hours are kept in hundredths, as each step's
-// overrun is rounded (workingHours), so that sums are exact.
-var lateCountColumns = []string{"resolved_late", "apologies", "late_acceptances", "overrun_steps", "overrun_centihours"}
+// overrun is rounded (workingHours), so that sums are exact; pending_acceptances counts the online
+// submissions not answered yet, late or not (lateListTotal takes away those not late at now).
+var lateCountColumns = []string{"resolved_late", "apologies", "late_acceptances", "overrun_steps", "overrun_centihours", "pending_acceptances"}
 
 func (v ProcessControlView) lateCounts() string { return v.Prefix + "control_late_counts" }
 
@@ -165,12 +166,13 @@ type lateLine struct {
 // overrun steps. The counts follow the row — a succession or a corrected procedure moves them to
 // the dossier's new line, as the dashboard's lists move it —, on the day it was resolved late
 // (its overrun steps with it), on the day of its apology, and on the day of its online submission
-// when that was answered (or withdrawn) after its acceptance deadline.
+// when that was answered (or withdrawn) after its acceptance deadline, or not answered yet
+// (pending).
 type lateCounted struct {
-	line                                lateLine
-	resolvedLate, apology, lateAccepted bool
-	resolvedDay, apologyDay, submitted  civilDay
-	overruns                            []overrunStep
+	line                                         lateLine
+	resolvedLate, apology, lateAccepted, pending bool
+	resolvedDay, apologyDay, submitted           civilDay
+	overruns                                     []overrunStep
 }
 
 func lateCountedOf(r *summaryRow, overruns []overrunStep) lateCounted {
@@ -188,11 +190,14 @@ func lateCountedOf(r *summaryRow, overruns []overrunStep) lateCounted {
 	if answered := firstNonZeroTime(r.RespondedAt, r.WithdrawnAt); !r.SubmittedAt.IsZero() && !answered.IsZero() && answered.After(r.AcceptanceDeadline) {
 		c.lateAccepted, c.submitted = true, dayOf(r.SubmittedAt)
 	}
+	if r.pendingAcceptance() {
+		c.pending, c.submitted = true, dayOf(r.SubmittedAt)
+	}
 	return c
 }
 
 func (c lateCounted) equal(o lateCounted) bool {
-	return c.line == o.line && c.resolvedLate == o.resolvedLate && c.apology == o.apology && c.lateAccepted == o.lateAccepted &&
+	return c.line == o.line && c.resolvedLate == o.resolvedLate && c.apology == o.apology && c.lateAccepted == o.lateAccepted && c.pending == o.pending &&
 		c.resolvedDay == o.resolvedDay && c.apologyDay == o.apologyDay && c.submitted == o.submitted && slices.Equal(c.overruns, o.overruns)
 }
 
@@ -205,8 +210,8 @@ type lateCountKey struct {
 
 // lateCountSums are a row's counters and names.
 type lateCountSums struct {
-	resolvedLate, apologies, lateAcceptances, steps, centihours int64
-	procedureName, fieldName, officialName                      string
+	resolvedLate, apologies, lateAcceptances, steps, centihours, pendingAcceptances int64
+	procedureName, fieldName, officialName                                          string
 }
 
 func (s *lateCountSums) add(o *lateCountSums) {
@@ -215,9 +220,20 @@ func (s *lateCountSums) add(o *lateCountSums) {
 	s.lateAcceptances += o.lateAcceptances
 	s.steps += o.steps
 	s.centihours += o.centihours
+	s.pendingAcceptances += o.pendingAcceptances
 	s.procedureName, s.fieldName, s.officialName = max(s.procedureName, o.procedureName), max(s.fieldName, o.fieldName),
 		max(s.officialName, o.officialName)
 }
+
+// fell reports whether the change takes from some counter: a submission answered leaves the
+// pending ones, so rows fall to zero as a matter of course.
+func (s *lateCountSums) fell() bool {
+	return s.resolvedLate < 0 || s.apologies < 0 || s.lateAcceptances < 0 || s.steps < 0 || s.centihours < 0 || s.pendingAcceptances < 0
+}
+
+// lateCountsZero holds of a counter row of control_late_counts or control_late_rollups that
+// counts nothing: deleted, so that a table folded live equals one rebuilt.
+var lateCountsZero = strings.Join(lateCountColumns, " = 0 AND ") + " = 0"
 
 // lateCountChanges are the counters' changes a fold holds until its flush.
 type lateCountChanges map[lateCountKey]*lateCountSums
@@ -251,6 +267,9 @@ func (m lateCountChanges) count(c lateCounted, sign int64) {
 	if c.lateAccepted {
 		m.at(lateCountKey{day: c.submitted, competent: l.CompetentAgency, receiving: l.ReceivingUnit, field: l.FieldCode, proc: l.ProcedureCode}, l).lateAcceptances += sign
 	}
+	if c.pending {
+		m.at(lateCountKey{day: c.submitted, competent: l.CompetentAgency, receiving: l.ReceivingUnit, field: l.FieldCode, proc: l.ProcedureCode}, l).pendingAcceptances += sign
+	}
 }
 
 // lateCountRow keys a row of the table.
@@ -274,8 +293,8 @@ type lateRollupRow struct {
 
 // lateRollupSums are a rollup row's counters and its group's name.
 type lateRollupSums struct {
-	name                                                        string
-	resolvedLate, apologies, lateAcceptances, steps, centihours int64
+	name                                                                            string
+	resolvedLate, apologies, lateAcceptances, steps, centihours, pendingAcceptances int64
 }
 
 // writeLateCounts adds the changes to the day, month and year rows they fall in, under every
@@ -316,21 +335,16 @@ func (v ProcessControlView) writeLateCounts(ctx context.Context, tx *sql.Tx, b e
 	}
 	sort.Slice(keys, func(i, j int) bool { return slices.Compare(keyStrings(keys[i]), keyStrings(keys[j])) < 0 })
 	values := make([][]any, len(keys))
+	var fell []any // keys of rows that may have fallen to zero
 	for i, k := range keys {
 		s := rows[k]
-		values[i] = append(k.values(), s.procedureName, s.fieldName, s.officialName, s.resolvedLate, s.apologies, s.lateAcceptances, s.steps, s.centihours)
+		if s.fell() {
+			fell = append(fell, k.values()...)
+		}
+		values[i] = append(k.values(), s.procedureName, s.fieldName, s.officialName, s.resolvedLate, s.apologies, s.lateAcceptances, s.steps, s.centihours,
+			s.pendingAcceptances)
 	}
-	t := v.lateCounts()
-	sets := make([]string, 0, len(lateCountNameColumns)+len(lateCountColumns))
-	for _, c := range lateCountNameColumns {
-		sets = append(sets, greatestName(t, c))
-	}
-	for _, c := range lateCountColumns {
-		sets = append(sets, c+" = "+t+"."+c+" + excluded."+c)
-	}
-	columns := slices.Concat(lateCountKeyColumns, lateCountNameColumns, lateCountColumns)
-	// Never COPY: another transaction of the same rebuild may hold the same counter rows.
-	if err := insertRows(ctx, tx, b, t, columns, values, `ON CONFLICT (`+strings.Join(lateCountKeyColumns, ", ")+`) DO UPDATE SET `+strings.Join(sets, ", ")); err != nil {
+	if err := addCounters(ctx, tx, b, v.lateCounts(), lateCountKeyColumns, lateCountNameColumns, lateCountColumns, values, fell, lateCountsZero); err != nil {
 		return err
 	}
 	return v.writeLateRollups(ctx, tx, b, rollups)
@@ -357,13 +371,14 @@ func (m lateRollupChanges) add(scope, span string, start civilDay, k lateCountKe
 	row := func(dimension, group string) lateRollupRow {
 		return lateRollupRow{scope: scope, span: span, start: start, dimension: dimension, group: group}
 	}
-	if c.resolvedLate != 0 || c.apologies != 0 || c.lateAcceptances != 0 {
+	if c.resolvedLate != 0 || c.apologies != 0 || c.lateAcceptances != 0 || c.pendingAcceptances != 0 {
 		for _, g := range [3]struct{ dimension, group, name string }{{rollupAgency, k.competent, ""},
 			{rollupProcedure, k.proc, c.procedureName}, {rollupField, k.field, c.fieldName}} {
 			s := m.at(row(g.dimension, g.group), g.name)
 			s.resolvedLate += c.resolvedLate
 			s.apologies += c.apologies
 			s.lateAcceptances += c.lateAcceptances
+			s.pendingAcceptances += c.pendingAcceptances
 		}
 	}
 	if c.steps != 0 || c.centihours != 0 {
@@ -394,17 +409,16 @@ func (v ProcessControlView) writeLateRollups(ctx context.Context, tx *sql.Tx, b 
 	}
 	sort.Slice(keys, func(i, j int) bool { return slices.Compare(keys[i].strings(), keys[j].strings()) < 0 })
 	values := make([][]any, len(keys))
+	var fell []any // keys of rows that may have fallen to zero
 	for i, k := range keys {
 		s := changes[k]
-		values[i] = []any{k.scope, k.span, k.start.String(), k.dimension, k.group, s.name, s.resolvedLate, s.apologies, s.lateAcceptances, s.steps, s.centihours}
+		if s.resolvedLate < 0 || s.apologies < 0 || s.lateAcceptances < 0 || s.steps < 0 || s.centihours < 0 || s.pendingAcceptances < 0 {
+			fell = append(fell, k.scope, k.span, k.start.String(), k.dimension, k.group)
+		}
+		values[i] = []any{k.scope, k.span, k.start.String(), k.dimension, k.group, s.name, s.resolvedLate, s.apologies, s.lateAcceptances, s.steps,
+			s.centihours, s.pendingAcceptances}
 	}
-	t := v.lateRollups()
-	sets := []string{greatestName(t, "name")}
-	for _, c := range lateCountColumns {
-		sets = append(sets, c+" = "+t+"."+c+" + excluded."+c)
-	}
-	columns := slices.Concat(lateRollupKeyColumns, []string{"name"}, lateCountColumns)
-	return insertRows(ctx, tx, b, t, columns, values, `ON CONFLICT (`+strings.Join(lateRollupKeyColumns, ", ")+`) DO UPDATE SET `+strings.Join(sets, ", "))
+	return addCounters(ctx, tx, b, v.lateRollups(), lateRollupKeyColumns, []string{"name"}, lateCountColumns, values, fell, lateCountsZero)
 }
 
 func keyStrings(r lateCountRow) []string {
@@ -505,7 +519,8 @@ func lateCountsQuery(f LateFilter, answer lateCountsAnswer) (string, []any, erro
 		if r.less {
 			sum = "-SUM"
 		}
-		sums := sum + `(resolved_late) AS resolved_late, ` + sum + `(apologies) AS apologies, ` + sum + `(late_acceptances) AS late_acceptances`
+		sums := sum + `(resolved_late) AS resolved_late, ` + sum + `(apologies) AS apologies, ` + sum + `(late_acceptances) AS late_acceptances, ` +
+			sum + `(pending_acceptances) AS pending_acceptances`
 		switch answer {
 		case lateCountsRowsRead:
 			parts = append(parts, `SELECT COUNT(*) AS n FROM `+table+c.where())
@@ -540,7 +555,8 @@ func lateCountsQuery(f LateFilter, answer lateCountsAnswer) (string, []any, erro
 	case answer == lateCountsRowsRead:
 		return `SELECT SUM(n) FROM (` + strings.Join(parts, " UNION ALL ") + `) counted`, args, nil
 	case answer == lateCountsTotals:
-		return `SELECT COALESCE(SUM(resolved_late), 0), COALESCE(SUM(apologies), 0), COALESCE(SUM(late_acceptances), 0) FROM (` +
+		return `SELECT COALESCE(SUM(resolved_late), 0), COALESCE(SUM(apologies), 0), COALESCE(SUM(late_acceptances), 0),
+			COALESCE(SUM(pending_acceptances), 0) FROM (` +
 			strings.Join(parts, " UNION ALL ") + `) summed`, args, nil
 	}
 	return strings.Join(parts, " UNION ALL "), args, nil
@@ -548,7 +564,8 @@ func lateCountsQuery(f LateFilter, answer lateCountsAnswer) (string, []any, erro
 
 // lateTotals are the counters' totals of the period's lists.
 type lateTotals struct {
-	resolvedLate, apologies, lateAcceptances int
+	// pendingAcceptances are the period's submissions not answered yet, late at now or not.
+	resolvedLate, apologies, lateAcceptances, pendingAcceptances int
 	// openOverdue is the open dossiers overdue at now, from their counters (openOverdueQuery);
 	// openOverdueCounted says the dashboard's summaries counted them.
 	openOverdue        int
@@ -565,27 +582,32 @@ func periodTotals(ctx context.Context, db *sql.DB, f LateFilter) (lateTotals, er
 	if err != nil || query == "" {
 		return t, err
 	}
-	err = db.QueryRowContext(ctx, query, args...).Scan(&t.resolvedLate, &t.apologies, &t.lateAcceptances)
+	err = db.QueryRowContext(ctx, query, args...).Scan(&t.resolvedLate, &t.apologies, &t.lateAcceptances, &t.pendingAcceptances)
 	return t, err
 }
 
 // lateListTotal counts the dossiers of the list under f: the open overdue ones from their counters
-// per due day and today's entries (openOverdueQuery); from the counters for the period's lists
-// — those resolved late, the apologies, the acceptances answered late and, counted over the
-// submissions not answered yet, those now past their deadline —, else over the list's range.
-// totals are the counters' totals when the caller has them (the dashboard's summaries read them),
-// else nil.
+// per due day and today's entries (openOverdueQuery); the due-soon ones of every agency unfiltered
+// on the list's key alone (lateRangeAlone); from the counters for the period's lists — those
+// resolved late, the apologies, the acceptances answered late and the submissions not answered
+// yet, less those whose deadline is still ahead —, else over the list's range. totals are the
+// counters' totals when the caller has them (the dashboard's summaries read them), else nil.
 func lateListTotal(ctx context.Context, db *sql.DB, list string, f LateFilter, dueBy time.Time, totals *lateTotals) (int, error) {
-	if list == LateListOpenOverdue {
+	var total int
+	switch {
+	case list == LateListOpenOverdue:
 		if totals != nil && totals.openOverdueCounted {
 			return totals.openOverdue, nil
 		}
 		return openOverdueTotal(ctx, db, f)
+	case lateRangeAlone(list, f):
+		c := lateConditions(list, f, dueBy)
+		err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM control_late l`+c.where(), c.args...).Scan(&total)
+		return total, err
 	}
 	counted := list == LateListResolvedLate || list == LateListApologies || list == LateListLateAcceptances
 	if !counted || !countersAnswer(f.Period) {
 		c := lateConditions(list, f, dueBy)
-		var total int
 		err := db.QueryRowContext(ctx, `SELECT COUNT(*)`+lateFrom(db)+c.where(), c.args...).Scan(&total)
 		return total, err
 	}
@@ -605,14 +627,24 @@ func lateListTotal(ctx context.Context, db *sql.DB, list string, f LateFilter, d
 	if f.Agency.none() {
 		return 0, nil
 	}
+	// The submissions not answered yet are late once now passes their deadline: the period's
+	// pending ones counted, less those not late yet.
+	query, args := pendingNotLateQuery(db, f)
+	var notLateYet int
+	err := db.QueryRowContext(ctx, query, args...).Scan(&notLateYet)
+	return totals.lateAcceptances + totals.pendingAcceptances - notLateYet, err
+}
+
+// pendingNotLateQuery returns the statement counting the period's submissions under f not
+// answered yet whose acceptance deadline is now or later, and its arguments: the pending set's
+// range from now on, each summary looked up for its submission's time and line.
+func pendingNotLateQuery(db *sql.DB, f LateFilter) (string, []any) {
 	var c conditions
 	c.add("l.list = ?", lateSetPendingAcceptances)
-	c.within("l.key", f.Period)
-	c.add("d.acceptance_deadline < ?", sqlTime(f.Now))
+	c.add("l.key >= ?", sqlTime(f.Now))
+	c.within("d.submitted_at", f.Period)
 	lateFilters(&c, f)
-	var pending int
-	err := db.QueryRowContext(ctx, `SELECT COUNT(*)`+lateFrom(db)+c.where(), c.args...).Scan(&pending)
-	return totals.lateAcceptances + pending, err
+	return `SELECT COUNT(*)` + lateFrom(db) + c.where(), c.args
 }
 
 // periodCounts adds the period's counts to the summaries — dossiers resolved late and apologies by
@@ -640,7 +672,7 @@ func periodCounts(ctx context.Context, db *sql.DB, f LateFilter, agencies, proce
 		var k lateCountKey
 		var c lateCountSums
 		if err := rows.Scan(&dimension, &group, &k.competent, &k.field, &k.proc, &k.unit, &k.official, &c.procedureName, &c.fieldName, &c.officialName,
-			&c.resolvedLate, &c.apologies, &c.lateAcceptances, &c.steps, &c.centihours); err != nil {
+			&c.resolvedLate, &c.apologies, &c.lateAcceptances, &c.pendingAcceptances, &c.steps, &c.centihours); err != nil {
 			return totals, err
 		}
 		if dimension == "" {
@@ -651,6 +683,7 @@ func periodCounts(ctx context.Context, db *sql.DB, f LateFilter, agencies, proce
 		s.resolvedLate += c.resolvedLate
 		s.apologies += c.apologies
 		s.lateAcceptances += c.lateAcceptances
+		s.pendingAcceptances += c.pendingAcceptances
 		s.steps += c.steps
 		s.centihours += c.centihours
 	}
@@ -664,6 +697,7 @@ func periodCounts(ctx context.Context, db *sql.DB, f LateFilter, agencies, proce
 			totals.resolvedLate += int(s.resolvedLate)
 			totals.apologies += int(s.apologies)
 			totals.lateAcceptances += int(s.lateAcceptances)
+			totals.pendingAcceptances += int(s.pendingAcceptances)
 		}
 		late := map[string]groups[LateGroup]{rollupAgency: agencies, rollupProcedure: procedures, rollupField: fields}[r.dimension]
 		if late != nil && (s.resolvedLate != 0 || s.apologies != 0) {

@@ -57,3 +57,9 @@ func OpenOverdueStepsStatements(db *sql.DB, f LateFilter) (statements []string, 
 	}
 	return statements, args
 }
+
+// PendingNotLateStatement is the statement the late acceptances' total runs under f for the
+// submissions not answered yet and not late at f.Now.
+func PendingNotLateStatement(db *sql.DB, f LateFilter) (string, []any) {
+	return pendingNotLateQuery(db, f)
+}

@@ -248,14 +248,7 @@ type lateRow struct {
 
 // latePage reads one page of the list.
 func latePage(ctx context.Context, db *sql.DB, list string, f LateFilter, dueBy time.Time, req PageRequest, totals *lateTotals) (Page[lateRow], error) {
-	var total int
-	var err error
-	if lateRangeAlone(list, f) {
-		c := lateConditions(list, f, dueBy)
-		err = db.QueryRowContext(ctx, `SELECT COUNT(*) FROM control_late l`+c.where(), c.args...).Scan(&total)
-	} else {
-		total, err = lateListTotal(ctx, db, list, f, dueBy, totals)
-	}
+	total, err := lateListTotal(ctx, db, list, f, dueBy, totals)
 	if err != nil {
 		return Page[lateRow]{}, err
 	}

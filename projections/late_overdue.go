@@ -132,12 +132,8 @@ func (v ProcessControlView) writeOverdueCounts(ctx context.Context, tx *sql.Tx, 
 		}
 		values[i] = append(key, s.procedureName, s.fieldName, s.dossiers)
 	}
-	t := v.overdueCounts()
-	if err := insertRows(ctx, tx, b, t, overdueCountColumns, values, `ON CONFLICT (`+strings.Join(overdueCountKeyColumns, ", ")+`) DO UPDATE SET
-		`+greatestName(t, "procedure_name")+`, `+greatestName(t, "field_name")+`, dossiers = `+t+`.dossiers + excluded.dossiers`); err != nil {
-		return err
-	}
-	return deleteFallenToZero(ctx, tx, b.Dialect, t, overdueCountKeyColumns, "dossiers = 0", fell)
+	return addCounters(ctx, tx, b, v.overdueCounts(), overdueCountKeyColumns, []string{"procedure_name", "field_name"}, []string{"dossiers"}, values, fell,
+		"dossiers = 0")
 }
 
 // dayStart is the moment a Vietnam civil day begins.

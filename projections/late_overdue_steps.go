@@ -44,16 +44,12 @@ var overdueStepKeyColumns = []string{"scope", "span", "period_start", "competent
 // sum of the working milliseconds from each one's deadline to the end of its day (dayRemainder).
 var overdueStepCountColumns = []string{"ended_steps", "ended_centihours", "running_steps", "running_day_rest_ms"}
 
-var overdueStepColumns = slices.Concat(overdueStepKeyColumns, []string{"official_name"}, overdueStepCountColumns)
-
 // overdueStepEveryLineKeyColumns key a row of control_overdue_steps_every_line: the same counters
 // summed over every line (competent agency, receiving unit, field, procedure), which the
 // unfiltered dashboard reads — rows bounded by the units, officials and deadline days present
 // times the calendar, where a year's line rows grow towards their cross-product with the
 // province (docs/projections.md). A filtered dashboard reads the line rows, its filter bounding them.
 var overdueStepEveryLineKeyColumns = []string{"scope", "span", "period_start", "unit", "official_id", "deadline_day"}
-
-var overdueStepEveryLineColumns = slices.Concat(overdueStepEveryLineKeyColumns, []string{"official_name"}, overdueStepCountColumns)
 
 func (v ProcessControlView) overdueSteps() string { return v.Prefix + "control_overdue_steps" }
 
@@ -233,14 +229,14 @@ func (v ProcessControlView) writeOverdueSteps(ctx context.Context, tx *sql.Tx, b
 		}
 	}
 	for _, t := range []struct {
-		table            string
-		keys             []overdueStepRow
-		keyColumns, cols []string
+		table      string
+		keys       []overdueStepRow
+		keyColumns []string
 	}{
-		{v.overdueSteps(), lines, overdueStepKeyColumns, overdueStepColumns},
-		{v.overdueStepsEveryLine(), everyLine, overdueStepEveryLineKeyColumns, overdueStepEveryLineColumns},
+		{v.overdueSteps(), lines, overdueStepKeyColumns},
+		{v.overdueStepsEveryLine(), everyLine, overdueStepEveryLineKeyColumns},
 	} {
-		if err := writeOverdueStepRows(ctx, tx, b, t.table, t.keyColumns, t.cols, t.keys, changes); err != nil {
+		if err := writeOverdueStepRows(ctx, tx, b, t.table, t.keyColumns, t.keys, changes); err != nil {
 			return err
 		}
 	}
@@ -248,7 +244,7 @@ func (v ProcessControlView) writeOverdueSteps(ctx context.Context, tx *sql.Tx, b
 }
 
 // writeOverdueStepRows writes the changes of keys, rows of one table.
-func writeOverdueStepRows(ctx context.Context, tx *sql.Tx, b engine.Batch, t string, keyColumns, columns []string, keys []overdueStepRow,
+func writeOverdueStepRows(ctx context.Context, tx *sql.Tx, b engine.Batch, t string, keyColumns []string, keys []overdueStepRow,
 	changes overdueStepChanges) error {
 	if len(keys) == 0 {
 		return nil
@@ -258,7 +254,7 @@ func writeOverdueStepRows(ctx context.Context, tx *sql.Tx, b engine.Batch, t str
 	var fell []any // keys of rows that may have fallen to no step
 	for i, k := range keys {
 		s := changes[k]
-		key := make([]any, 0, len(columns))
+		key := make([]any, 0, len(keyColumns)+1+len(overdueStepCountColumns))
 		for _, part := range k.strings() {
 			key = append(key, part)
 		}
@@ -267,15 +263,7 @@ func writeOverdueStepRows(ctx context.Context, tx *sql.Tx, b engine.Batch, t str
 		}
 		values[i] = append(key, s.officialName, s.endedSteps, s.endedCentihours, s.runningSteps, s.runningDayRest)
 	}
-	sets := []string{greatestName(t, "official_name")}
-	for _, c := range overdueStepCountColumns {
-		sets = append(sets, c+" = "+t+"."+c+" + excluded."+c)
-	}
-	if err := insertRows(ctx, tx, b, t, columns, values, `ON CONFLICT (`+strings.Join(keyColumns, ", ")+`) DO UPDATE SET `+
-		strings.Join(sets, ", ")); err != nil {
-		return err
-	}
-	return deleteFallenToZero(ctx, tx, b.Dialect, t, keyColumns, "ended_steps = 0 AND running_steps = 0", fell)
+	return addCounters(ctx, tx, b, t, keyColumns, []string{"official_name"}, overdueStepCountColumns, values, fell, "ended_steps = 0 AND running_steps = 0")
 }
 
 // What openOverdueStepsQuery's statement answers.
@@ -309,7 +297,7 @@ func openOverdueStepsQuery(f LateFilter, answer openOverdueStepsAnswer) (string,
 // overdueStepsTableFor returns the counters f reads: those of every line when no line filter is
 // set (the agency scope is a key column of both), else the line rows, which the filter bounds.
 func overdueStepsTableFor(f LateFilter) string {
-	if f.Unit == "" && f.Procedure == "" && f.Field == "" {
+	if !f.filtersLines() {
 		return "control_overdue_steps_every_line"
 	}
 	return "control_overdue_steps"

@@ -752,14 +752,8 @@ func (f *resolutionFold) flushCounters(ctx context.Context, tx *sql.Tx, b engine
 		}
 		values[i] = row
 	}
-	sets := make([]string, counterCount)
-	for i, c := range counterColumns {
-		sets[i] = c + " = " + f.v.countsTable() + "." + c + " + excluded." + c
-	}
-	columns := append(append([]string{}, counterKeyColumns...), counterColumns[:]...)
-	// Never COPY: another transaction of the same rebuild may hold the same counter rows.
-	return insertRows(ctx, tx, b, f.v.countsTable(), columns, values,
-		`ON CONFLICT (`+strings.Join(counterKeyColumns, ", ")+`) DO UPDATE SET `+strings.Join(sets, ", "))
+	// Rows fallen to zero stay (no keys to delete), as they always have in this table.
+	return addCounters(ctx, tx, b, f.v.countsTable(), counterKeyColumns, nil, counterColumns[:], values, nil, "")
 }
 
 // flushOpen writes the open rows changed and deletes those of dossiers that left the open set.

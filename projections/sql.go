@@ -378,6 +378,29 @@ func createCounterTable(d engine.Dialect, table string, keyColumns, nameColumns,
 	return createKeyTable(d, table, strings.Join(defs, ", ")+", PRIMARY KEY ("+strings.Join(keyColumns, ", ")+")")
 }
 
+// addCounters writes rows of a counter table created by createCounterTable — each row its key
+// columns' values, then its names', then its counters' — as increments: a row's names keep the
+// greatest written, its counters add up, so that folds writing the same rows in any order give the
+// same table. Callers pass the rows in key order, so that two transactions lock them in one order.
+// Then it deletes, of the rows keyed by fell (key values, row after row: those a change took
+// from), those where zero holds, so the table holds the rows something counts in now. Never COPY:
+// another transaction of the same rebuild may hold the same counter rows.
+func addCounters(ctx context.Context, tx *sql.Tx, b engine.Batch, table string, keyColumns, nameColumns, counterColumns []string, rows [][]any,
+	fell []any, zero string) error {
+	sets := make([]string, 0, len(nameColumns)+len(counterColumns))
+	for _, c := range nameColumns {
+		sets = append(sets, greatestName(table, c))
+	}
+	for _, c := range counterColumns {
+		sets = append(sets, c+" = "+table+"."+c+" + excluded."+c)
+	}
+	if err := insertRows(ctx, tx, b, table, slices.Concat(keyColumns, nameColumns, counterColumns), rows,
+		`ON CONFLICT (`+strings.Join(keyColumns, ", ")+`) DO UPDATE SET `+strings.Join(sets, ", ")); err != nil {
+		return err
+	}
+	return deleteFallenToZero(ctx, tx, b.Dialect, table, keyColumns, zero, fell)
+}
+
 func createKeyTable(d engine.Dialect, table, body string) string {
 	statement := `CREATE TABLE IF NOT EXISTS ` + table + ` (` + body + `)`
 	if d == engine.SQLite {
