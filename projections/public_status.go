@@ -99,8 +99,11 @@ type publicRow struct {
 	steps   []PublicStep
 	version uint64
 	stored  bool // the table holds the row: Flush updates it rather than inserting it
-	dirty   bool // changed since the last flush
-	touched int  // the fold's event count when an event last moved the row
+	// storedCode is the code the table holds for the row: a row whose code did not change is
+	// updated without setting it, which would rewrite its index entry.
+	storedCode domain.DossierCode
+	dirty      bool // changed since the last flush
+	touched    int  // the fold's event count when an event last moved the row
 }
 
 // foldForgetAfter is how many events of the log every read model's fold keeps holding a row no
@@ -238,6 +241,7 @@ func (v PublicStatusView) loadRows(ctx context.Context, q engine.Querier, d engi
 				return err
 			}
 			row.dossier = state.dossier()
+			row.storedCode = row.dossier.Code
 			if err := json.Unmarshal([]byte(stepsJSON), &row.steps); err != nil {
 				result.Close()
 				return err
@@ -252,7 +256,7 @@ func (v PublicStatusView) loadRows(ctx context.Context, q engine.Querier, d engi
 
 // writeRows upserts the rows, many per statement.
 func (v PublicStatusView) writeRows(ctx context.Context, tx *sql.Tx, batch engine.Batch, rows []*publicRow) error {
-	var fresh, stored [][]any
+	var fresh, stored, storedSameCode [][]any
 	for _, row := range rows {
 		d := row.dossier
 		state, err := json.Marshal(publicStoredOf(d))
@@ -264,11 +268,15 @@ func (v PublicStatusView) writeRows(ctx context.Context, tx *sql.Tx, batch engin
 			return err
 		}
 		values := []any{row.id, nullText(string(d.Code)), string(d.Status), sqlTime(d.AppointmentDate), string(state), string(steps), int64(row.version)}
-		if row.stored {
-			stored = append(stored, values)
-		} else {
+		switch {
+		case !row.stored:
 			fresh = append(fresh, values)
+		case row.storedCode == d.Code:
+			storedSameCode = append(storedSameCode, values)
+		default:
+			stored = append(stored, values)
 		}
+		row.storedCode = d.Code
 	}
 	columns := []string{"dossier_id", "code", "status", "appointment_date", "state_json", "steps_json", "version"}
 	const upsert = `ON CONFLICT (dossier_id) DO UPDATE SET code = excluded.code, status = excluded.status,
@@ -277,7 +285,15 @@ func (v PublicStatusView) writeRows(ctx context.Context, tx *sql.Tx, batch engin
 	if err := insertNewRows(ctx, tx, batch, v.table(), columns, fresh, upsert); err != nil {
 		return err
 	}
-	return insertRows(ctx, tx, batch, v.table(), columns, stored, upsert)
+	if err := insertRows(ctx, tx, batch, v.table(), columns, stored, upsert); err != nil {
+		return err
+	}
+	// SQLite rewrites the entry of every index whose column an update sets, changed or not: the
+	// code (UNIQUE) is set only where it changed — a dossier filed online gets it at its receipt.
+	const upsertSameCode = `ON CONFLICT (dossier_id) DO UPDATE SET status = excluded.status,
+		appointment_date = excluded.appointment_date, state_json = excluded.state_json,
+		steps_json = excluded.steps_json, version = excluded.version`
+	return insertRows(ctx, tx, batch, v.table(), columns, storedSameCode, upsertSameCode)
 }
 
 // publicState is the part of a folded dossier the public status view keeps (publicStored): what
