@@ -56,9 +56,12 @@ type PublicStatusView struct {
 	Prefix string // table name prefix; empty for the serving tables
 }
 
-func (PublicStatusView) Name() string       { return "public_status" }
-func (PublicStatusView) Tables() []string   { return []string{"public_status"} }
-func (PublicStatusView) SchemaVersion() int { return 1 }
+func (PublicStatusView) Name() string     { return "public_status" }
+func (PublicStatusView) Tables() []string { return []string{"public_status"} }
+
+// SchemaVersion 2: state_json keeps only the public fields and what Evolve reads (publicStored),
+// not the whole folded dossier.
+func (PublicStatusView) SchemaVersion() int { return 2 }
 func (PublicStatusView) WithPrefix(prefix string) engine.Consumer {
 	return PublicStatusView{Prefix: prefix}
 }
@@ -96,8 +99,11 @@ type publicRow struct {
 	steps   []PublicStep
 	version uint64
 	stored  bool // the table holds the row: Flush updates it rather than inserting it
-	dirty   bool // changed since the last flush
-	touched int  // the fold's event count when an event last moved the row
+	// storedCode is the code the table holds for the row: a row whose code did not change is
+	// updated without setting it, which would rewrite its index entry.
+	storedCode domain.DossierCode
+	dirty      bool // changed since the last flush
+	touched    int  // the fold's event count when an event last moved the row
 }
 
 // foldForgetAfter is how many events of the log every read model's fold keeps holding a row no
@@ -229,10 +235,13 @@ func (v PublicStatusView) loadRows(ctx context.Context, q engine.Querier, d engi
 			}
 			row := byID[id]
 			row.stored = true
-			if err := json.Unmarshal([]byte(stateJSON), &row.dossier); err != nil {
+			var state publicStored
+			if err := json.Unmarshal([]byte(stateJSON), &state); err != nil {
 				result.Close()
 				return err
 			}
+			row.dossier = state.dossier()
+			row.storedCode = row.dossier.Code
 			if err := json.Unmarshal([]byte(stepsJSON), &row.steps); err != nil {
 				result.Close()
 				return err
@@ -247,10 +256,10 @@ func (v PublicStatusView) loadRows(ctx context.Context, q engine.Querier, d engi
 
 // writeRows upserts the rows, many per statement.
 func (v PublicStatusView) writeRows(ctx context.Context, tx *sql.Tx, batch engine.Batch, rows []*publicRow) error {
-	var fresh, stored [][]any
+	var fresh, stored, storedSameCode [][]any
 	for _, row := range rows {
-		d := publicState(row.dossier)
-		state, err := json.Marshal(d)
+		d := row.dossier
+		state, err := json.Marshal(publicStoredOf(d))
 		if err != nil {
 			return err
 		}
@@ -259,11 +268,15 @@ func (v PublicStatusView) writeRows(ctx context.Context, tx *sql.Tx, batch engin
 			return err
 		}
 		values := []any{row.id, nullText(string(d.Code)), string(d.Status), sqlTime(d.AppointmentDate), string(state), string(steps), int64(row.version)}
-		if row.stored {
-			stored = append(stored, values)
-		} else {
+		switch {
+		case !row.stored:
 			fresh = append(fresh, values)
+		case row.storedCode == d.Code:
+			storedSameCode = append(storedSameCode, values)
+		default:
+			stored = append(stored, values)
 		}
+		row.storedCode = d.Code
 	}
 	columns := []string{"dossier_id", "code", "status", "appointment_date", "state_json", "steps_json", "version"}
 	const upsert = `ON CONFLICT (dossier_id) DO UPDATE SET code = excluded.code, status = excluded.status,
@@ -272,18 +285,102 @@ func (v PublicStatusView) writeRows(ctx context.Context, tx *sql.Tx, batch engin
 	if err := insertNewRows(ctx, tx, batch, v.table(), columns, fresh, upsert); err != nil {
 		return err
 	}
-	return insertRows(ctx, tx, batch, v.table(), columns, stored, upsert)
+	if err := insertRows(ctx, tx, batch, v.table(), columns, stored, upsert); err != nil {
+		return err
+	}
+	// SQLite rewrites the entry of every index whose column an update sets, changed or not: the
+	// code (UNIQUE) is set only where it changed — a dossier filed online gets it at its receipt.
+	const upsertSameCode = `ON CONFLICT (dossier_id) DO UPDATE SET status = excluded.status,
+		appointment_date = excluded.appointment_date, state_json = excluded.state_json,
+		steps_json = excluded.steps_json, version = excluded.version`
+	return insertRows(ctx, tx, batch, v.table(), columns, storedSameCode, upsertSameCode)
 }
 
-// publicState is the part of a folded dossier the public status view keeps: everything the lookup
-// shows or judges lateness by, and everything Evolve reads to fold later events. It leaves out what
-// the public never sees and Evolve only ever overwrites or appends to: the applicant's identity
-// (the masked name stays), the documents handed in, the rules in force, appraisal, signature,
-// payments and the rating. A table that answers anyone holding a code should not hold identity
-// numbers, phones and addresses; and the state is half as large to write.
-func publicState(d domain.Dossier) domain.Dossier {
-	d.Applicant = domain.Applicant{Type: d.Applicant.Type, Name: d.Applicant.MaskedName()}
-	d.Components, d.Rules, d.Appraisal, d.Signature, d.Payments, d.Rating = nil, domain.Rules{}, nil, nil, nil, nil
+// publicState is the part of a folded dossier the public status view keeps (publicStored): what
+// the fold holds between batches is what reading the row back gives.
+func publicState(d domain.Dossier) domain.Dossier { return publicStoredOf(d).dossier() }
+
+// publicStored is what public_status keeps of a folded dossier (state_json): the fields the lookup
+// shows or judges lateness by (publicFields, under the same JSON names), and those Evolve reads to
+// fold later events — the open acceptance window, the open parts of a parallel step, the fees due
+// and paid, the boundary-free terms, where a suspension or a payment leads back to. It leaves out
+// what the public never sees and Evolve only overwrites, appends to or counts: the applicant's
+// identity (the masked name stays), the documents, the rules, due dates, clocks and counters,
+// appraisal, signature, payments, corrections, the rating, the results beyond the first one's time,
+// the apology beyond its being issued. A table that answers anyone holding a code should not hold
+// identity numbers, phones and addresses; and the whole folded dossier (≈ 1.5 KB, with its steps
+// over 2 KB: one SQLite page a row) was written again at every flush and decoded by every lookup.
+type publicStored struct {
+	ID              string              `json:"id"`
+	Version         uint64              `json:"version"`
+	Status          domain.Status       `json:"status"`
+	Code            domain.DossierCode  `json:"code,omitempty"`
+	Procedure       domain.ProcedureRef `json:"procedure"`
+	Applicant       publicApplicant     `json:"applicant"`
+	Channel         domain.Channel      `json:"channel,omitempty"`
+	ReceivingUnit   string              `json:"receiving_unit,omitempty"`
+	CompetentAgency string              `json:"competent_agency,omitempty"`
+	SubmittedAt     time.Time           `json:"submitted_at,omitzero"`
+	ReceivedAt      time.Time           `json:"received_at,omitzero"`
+	AppointmentDate time.Time           `json:"appointment_date,omitzero"`
+	ReturnedAt      time.Time           `json:"returned_at,omitzero"`
+	Step            string              `json:"step,omitempty"`
+	Holder          domain.Handler      `json:"holder,omitzero"`
+	Apology         *struct{}           `json:"apology,omitempty"` // issued: the lookup says so, nothing more
+	Results         []publicResult      `json:"results,omitempty"` // the first result: when it was ready
+
+	AcceptanceWindows  []domain.AcceptanceWindow    `json:"acceptance_windows,omitempty"` // the last one, while unanswered
+	OpenParts          []domain.OpenPart            `json:"open_parts,omitempty"`
+	FeesDue            int64                        `json:"fees_due,omitempty"`
+	FeesPaid           int64                        `json:"fees_paid,omitempty"`
+	BoundaryFree       *domain.BoundaryFreeReceived `json:"boundary_free,omitempty"`
+	ResumeStatus       domain.Status                `json:"resume_status,omitempty"`
+	StatusAfterPayment domain.Status                `json:"status_after_payment,omitempty"`
+}
+
+type publicApplicant struct {
+	Type domain.ApplicantType `json:"type"`
+	Name string               `json:"name"` // masked
+}
+
+type publicResult struct {
+	ReadyAt time.Time `json:"ready_at"`
+}
+
+func publicStoredOf(d domain.Dossier) publicStored {
+	s := publicStored{ID: d.ID, Version: d.Version, Status: d.Status, Code: d.Code, Procedure: d.Procedure,
+		Applicant: publicApplicant{Type: d.Applicant.Type, Name: d.Applicant.MaskedName()}, Channel: d.Channel,
+		ReceivingUnit: d.ReceivingUnit, CompetentAgency: d.CompetentAgency, SubmittedAt: d.SubmittedAt, ReceivedAt: d.ReceivedAt,
+		AppointmentDate: d.AppointmentDate, ReturnedAt: d.ReturnedAt, Step: d.Step, Holder: d.Holder,
+		OpenParts: d.OpenParts, FeesDue: d.FeesDue, FeesPaid: d.FeesPaid, BoundaryFree: d.BoundaryFree,
+		ResumeStatus: d.ResumeStatus, StatusAfterPayment: d.StatusAfterPayment}
+	if d.Apology != nil {
+		s.Apology = &struct{}{}
+	}
+	if len(d.Results) > 0 {
+		s.Results = []publicResult{{ReadyAt: d.Results[0].ReadyAt}}
+	}
+	// Evolve answers the last window only, and only while it is unanswered.
+	if n := len(d.AcceptanceWindows); n > 0 && d.AcceptanceWindows[n-1].AnsweredAt.IsZero() {
+		s.AcceptanceWindows = d.AcceptanceWindows[n-1:]
+	}
+	return s
+}
+
+// dossier is the folded dossier as far as the view keeps it.
+func (s publicStored) dossier() domain.Dossier {
+	d := domain.Dossier{ID: s.ID, Version: s.Version, Status: s.Status, Code: s.Code, Procedure: s.Procedure,
+		Applicant: domain.Applicant{Type: s.Applicant.Type, Name: s.Applicant.Name}, Channel: s.Channel,
+		ReceivingUnit: s.ReceivingUnit, CompetentAgency: s.CompetentAgency, SubmittedAt: s.SubmittedAt, ReceivedAt: s.ReceivedAt,
+		AppointmentDate: s.AppointmentDate, ReturnedAt: s.ReturnedAt, Step: s.Step, Holder: s.Holder,
+		AcceptanceWindows: s.AcceptanceWindows, OpenParts: s.OpenParts, FeesDue: s.FeesDue, FeesPaid: s.FeesPaid,
+		BoundaryFree: s.BoundaryFree, ResumeStatus: s.ResumeStatus, StatusAfterPayment: s.StatusAfterPayment}
+	if s.Apology != nil {
+		d.Apology = &domain.ApologyIssued{}
+	}
+	if len(s.Results) > 0 {
+		d.Results = []domain.ResultReady{{ReadyAt: s.Results[0].ReadyAt}}
+	}
 	return d
 }
 
