@@ -22,31 +22,21 @@ import (
 // list paged through, live and after a rebuild, on both databases.
 func TestLateDashboardLateAcceptancesAtEveryNow(t *testing.T) {
 	t.Parallel()
-	for _, backend := range []string{"sqlite", "postgres"} {
-		t.Run(backend, func(t *testing.T) {
-			t.Parallel()
-			b := sqliteBackend(t)
-			if backend == "postgres" {
-				if testing.Short() {
-					t.Skip("PostgreSQL skipped in -short mode")
-				}
-				b = postgresBackend(t)
-			}
-			s := newScenario(t, b)
-			books := playLateAcceptances(t, s)
-			s.feed(t, projections.ProcessControlView{})
-			checkLateAcceptances(t, s, books, "live")
-			if backend == "sqlite" {
-				checkPendingReadsFromNowOn(t, s)
-			}
-			rebuilder := &engine.Rebuilder{Store: s.store, DB: s.db, Dialect: s.dialect, Consumers: []engine.Consumer{projections.ProcessControlView{}},
-				BatchSize: 3, Logger: slog.New(slog.DiscardHandler)}
-			if _, err := rebuilder.Run(context.Background()); err != nil {
-				t.Fatal(err)
-			}
-			checkLateAcceptances(t, s, books, "rebuilt")
-		})
-	}
+	onBothBackends(t, func(t *testing.T, b backend, name string) {
+		s := newScenario(t, b)
+		books := playLateAcceptances(t, s)
+		s.feed(t, projections.ProcessControlView{})
+		checkLateAcceptances(t, s, books, "live")
+		if name == "sqlite" {
+			checkPendingReadsFromNowOn(t, s)
+		}
+		rebuilder := &engine.Rebuilder{Store: s.store, DB: s.db, Dialect: s.dialect, Consumers: []engine.Consumer{projections.ProcessControlView{}},
+			BatchSize: 3, Logger: slog.New(slog.DiscardHandler)}
+		if _, err := rebuilder.Run(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		checkLateAcceptances(t, s, books, "rebuilt")
+	})
 }
 
 // playLateAcceptances submits online dossiers at the justice desk and the centre's (two

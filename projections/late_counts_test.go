@@ -25,30 +25,20 @@ import (
 // with what the raw events say, computed here from the log alone; then again after a rebuild.
 func TestLateDashboardSummariesEqualTheEventsAtPeriodEdges(t *testing.T) {
 	t.Parallel()
-	for _, backend := range []string{"sqlite", "postgres"} {
-		t.Run(backend, func(t *testing.T) {
-			t.Parallel()
-			b := sqliteBackend(t)
-			if backend == "postgres" {
-				if testing.Short() {
-					t.Skip("PostgreSQL skipped in -short mode")
-				}
-				b = postgresBackend(t)
-			}
-			s := newScenario(t, b)
-			playPeriodEdges(t, s)
-			s.feed(t, projections.ProcessControlView{})
-			checkLateSummaries(t, s, "live")
-			checkLateRollups(t, s, "live")
-			rebuilder := &engine.Rebuilder{Store: s.store, DB: s.db, Dialect: s.dialect, Consumers: []engine.Consumer{projections.ProcessControlView{}},
-				BatchSize: 7, Logger: slog.New(slog.DiscardHandler)}
-			if _, err := rebuilder.Run(context.Background()); err != nil {
-				t.Fatal(err)
-			}
-			checkLateSummaries(t, s, "rebuilt")
-			checkLateRollups(t, s, "rebuilt")
-		})
-	}
+	onBothBackends(t, func(t *testing.T, b backend, name string) {
+		s := newScenario(t, b)
+		playPeriodEdges(t, s)
+		s.feed(t, projections.ProcessControlView{})
+		checkLateSummaries(t, s, "live")
+		checkLateRollups(t, s, "live")
+		rebuilder := &engine.Rebuilder{Store: s.store, DB: s.db, Dialect: s.dialect, Consumers: []engine.Consumer{projections.ProcessControlView{}},
+			BatchSize: 7, Logger: slog.New(slog.DiscardHandler)}
+		if _, err := rebuilder.Run(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		checkLateSummaries(t, s, "rebuilt")
+		checkLateRollups(t, s, "rebuilt")
+	})
 }
 
 // lateEdgesNow is when the summaries are read: Monday 20 April 2026, 10:00.

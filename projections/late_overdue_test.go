@@ -30,37 +30,27 @@ import (
 // PostgreSQL, whose counter tables must be equal.
 func TestLateDashboardOpenOverdueEqualsItsListAtEveryNow(t *testing.T) {
 	t.Parallel()
-	for _, backend := range []string{"sqlite", "postgres"} {
-		t.Run(backend, func(t *testing.T) {
-			t.Parallel()
-			b := sqliteBackend(t)
-			if backend == "postgres" {
-				if testing.Short() {
-					t.Skip("PostgreSQL skipped in -short mode")
-				}
-				b = postgresBackend(t)
-			}
-			s := newScenario(t, b)
-			playOpenOverdue(t, s)
-			s.feed(t, projections.ProcessControlView{})
-			nows := openOverdueNows(t, s)
-			checkOpenOverdue(t, s, "live", nows)
-			checkNoPausedEarlyInOpenOverdue(t, s)
-			live, liveSteps := overdueCountsTable(t, s), overdueStepsTable(t, s)
-			rebuilder := &engine.Rebuilder{Store: s.store, DB: s.db, Dialect: s.dialect, Consumers: []engine.Consumer{projections.ProcessControlView{}},
-				BatchSize: 5, Logger: slog.New(slog.DiscardHandler)}
-			if _, err := rebuilder.Run(context.Background()); err != nil {
-				t.Fatal(err)
-			}
-			checkOpenOverdue(t, s, "rebuilt", nows)
-			if rebuilt := overdueCountsTable(t, s); rebuilt != live {
-				t.Errorf("the rebuilt counters differ from the live ones:\n live %s\n rebuilt %s", live, rebuilt)
-			}
-			if rebuilt := overdueStepsTable(t, s); rebuilt != liveSteps {
-				t.Errorf("the rebuilt steps' counters differ from the live ones:\n live %s\n rebuilt %s", liveSteps, rebuilt)
-			}
-		})
-	}
+	onBothBackends(t, func(t *testing.T, b backend, name string) {
+		s := newScenario(t, b)
+		playOpenOverdue(t, s)
+		s.feed(t, projections.ProcessControlView{})
+		nows := openOverdueNows(t, s)
+		checkOpenOverdue(t, s, "live", nows)
+		checkNoPausedEarlyInOpenOverdue(t, s)
+		live, liveSteps := overdueCountsTable(t, s), overdueStepsTable(t, s)
+		rebuilder := &engine.Rebuilder{Store: s.store, DB: s.db, Dialect: s.dialect, Consumers: []engine.Consumer{projections.ProcessControlView{}},
+			BatchSize: 5, Logger: slog.New(slog.DiscardHandler)}
+		if _, err := rebuilder.Run(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		checkOpenOverdue(t, s, "rebuilt", nows)
+		if rebuilt := overdueCountsTable(t, s); rebuilt != live {
+			t.Errorf("the rebuilt counters differ from the live ones:\n live %s\n rebuilt %s", live, rebuilt)
+		}
+		if rebuilt := overdueStepsTable(t, s); rebuilt != liveSteps {
+			t.Errorf("the rebuilt steps' counters differ from the live ones:\n live %s\n rebuilt %s", liveSteps, rebuilt)
+		}
+	})
 }
 
 // checkNoPausedEarlyInOpenOverdue: a dossier in progress whose clock stopped before its due date

@@ -82,33 +82,62 @@ func (l *PublicLookup) Status(ctx context.Context, code string, now time.Time) (
 	return publicStatusOf(state.dossier(), steps, now), nil
 }
 
-// publicFields are the members of a stored dossier state that the public status shows or judges
-// lateness by (publicStatusOf, Dossier.Late), under the state's own JSON names: decoding only these
-// leaves the rest of the state — acceptance windows, parts, due dates, supplements — unparsed, a
-// third of the lookup's decoding.
+// publicFields are the members of a stored dossier state (publicStored) that the public status
+// shows or judges lateness by (publicStatusOf, Dossier.Late): a lookup decodes only these, and
+// leaves what the fold keeps for later events unparsed.
 type publicFields struct {
-	ID              string                `json:"id"`
-	Version         uint64                `json:"version"`
-	Status          domain.Status         `json:"status"`
-	Code            domain.DossierCode    `json:"code"`
-	Procedure       domain.ProcedureRef   `json:"procedure"`
-	Applicant       domain.Applicant      `json:"applicant"`
-	Channel         domain.Channel        `json:"channel"`
-	ReceivingUnit   string                `json:"receiving_unit"`
-	CompetentAgency string                `json:"competent_agency"`
-	SubmittedAt     time.Time             `json:"submitted_at"`
-	ReceivedAt      time.Time             `json:"received_at"`
-	AppointmentDate time.Time             `json:"appointment_date"`
-	ReturnedAt      time.Time             `json:"returned_at"`
-	Step            string                `json:"step"`
-	Holder          domain.Handler        `json:"holder"`
-	Apology         *domain.ApologyIssued `json:"apology"`
-	Results         []domain.ResultReady  `json:"results"`
+	ID              string              `json:"id"`
+	Version         uint64              `json:"version"`
+	Status          domain.Status       `json:"status"`
+	Code            domain.DossierCode  `json:"code,omitempty"`
+	Procedure       domain.ProcedureRef `json:"procedure"`
+	Applicant       publicApplicant     `json:"applicant"`
+	Channel         domain.Channel      `json:"channel,omitempty"`
+	ReceivingUnit   string              `json:"receiving_unit,omitempty"`
+	CompetentAgency string              `json:"competent_agency,omitempty"`
+	SubmittedAt     time.Time           `json:"submitted_at,omitzero"`
+	ReceivedAt      time.Time           `json:"received_at,omitzero"`
+	AppointmentDate time.Time           `json:"appointment_date,omitzero"`
+	ReturnedAt      time.Time           `json:"returned_at,omitzero"`
+	Step            string              `json:"step,omitempty"`
+	Holder          domain.Handler      `json:"holder,omitzero"`
+	Apology         *struct{}           `json:"apology,omitempty"` // issued: the lookup says so, nothing more
+	Results         []publicResult      `json:"results,omitempty"` // the first result: when it was ready
+}
+
+type publicApplicant struct {
+	Type domain.ApplicantType `json:"type"`
+	Name string               `json:"name"` // masked
+}
+
+type publicResult struct {
+	ReadyAt time.Time `json:"ready_at"`
+}
+
+func publicFieldsOf(d domain.Dossier) publicFields {
+	f := publicFields{ID: d.ID, Version: d.Version, Status: d.Status, Code: d.Code, Procedure: d.Procedure,
+		Applicant: publicApplicant{Type: d.Applicant.Type, Name: d.Applicant.MaskedName()}, Channel: d.Channel,
+		ReceivingUnit: d.ReceivingUnit, CompetentAgency: d.CompetentAgency, SubmittedAt: d.SubmittedAt, ReceivedAt: d.ReceivedAt,
+		AppointmentDate: d.AppointmentDate, ReturnedAt: d.ReturnedAt, Step: d.Step, Holder: d.Holder}
+	if d.Apology != nil {
+		f.Apology = &struct{}{}
+	}
+	if len(d.Results) > 0 {
+		f.Results = []publicResult{{ReadyAt: d.Results[0].ReadyAt}}
+	}
+	return f
 }
 
 func (f publicFields) dossier() domain.Dossier {
-	return domain.Dossier{ID: f.ID, Version: f.Version, Status: f.Status, Code: f.Code, Procedure: f.Procedure, Applicant: f.Applicant,
-		Channel: f.Channel, ReceivingUnit: f.ReceivingUnit, CompetentAgency: f.CompetentAgency, SubmittedAt: f.SubmittedAt,
-		ReceivedAt: f.ReceivedAt, AppointmentDate: f.AppointmentDate, ReturnedAt: f.ReturnedAt, Step: f.Step, Holder: f.Holder,
-		Apology: f.Apology, Results: f.Results}
+	d := domain.Dossier{ID: f.ID, Version: f.Version, Status: f.Status, Code: f.Code, Procedure: f.Procedure,
+		Applicant: domain.Applicant{Type: f.Applicant.Type, Name: f.Applicant.Name}, Channel: f.Channel,
+		ReceivingUnit: f.ReceivingUnit, CompetentAgency: f.CompetentAgency, SubmittedAt: f.SubmittedAt, ReceivedAt: f.ReceivedAt,
+		AppointmentDate: f.AppointmentDate, ReturnedAt: f.ReturnedAt, Step: f.Step, Holder: f.Holder}
+	if f.Apology != nil {
+		d.Apology = &domain.ApologyIssued{}
+	}
+	if len(f.Results) > 0 {
+		d.Results = []domain.ResultReady{{ReadyAt: f.Results[0].ReadyAt}}
+	}
+	return d
 }

@@ -301,7 +301,7 @@ func (v PublicStatusView) writeRows(ctx context.Context, tx *sql.Tx, batch engin
 func publicState(d domain.Dossier) domain.Dossier { return publicStoredOf(d).dossier() }
 
 // publicStored is what public_status keeps of a folded dossier (state_json): the fields the lookup
-// shows or judges lateness by (publicFields, under the same JSON names), and those Evolve reads to
+// shows or judges lateness by (publicFields, embedded: a lookup decodes those alone), and those Evolve reads to
 // fold later events — the open acceptance window, the open parts of a parallel step, the fees due
 // and paid, the boundary-free terms, where a suspension or a payment leads back to. It leaves out
 // what the public never sees and Evolve only overwrites, appends to or counts: the applicant's
@@ -311,23 +311,7 @@ func publicState(d domain.Dossier) domain.Dossier { return publicStoredOf(d).dos
 // identity numbers, phones and addresses; and the whole folded dossier (≈ 1.5 KB, with its steps
 // over 2 KB: one SQLite page a row) was written again at every flush and decoded by every lookup.
 type publicStored struct {
-	ID              string              `json:"id"`
-	Version         uint64              `json:"version"`
-	Status          domain.Status       `json:"status"`
-	Code            domain.DossierCode  `json:"code,omitempty"`
-	Procedure       domain.ProcedureRef `json:"procedure"`
-	Applicant       publicApplicant     `json:"applicant"`
-	Channel         domain.Channel      `json:"channel,omitempty"`
-	ReceivingUnit   string              `json:"receiving_unit,omitempty"`
-	CompetentAgency string              `json:"competent_agency,omitempty"`
-	SubmittedAt     time.Time           `json:"submitted_at,omitzero"`
-	ReceivedAt      time.Time           `json:"received_at,omitzero"`
-	AppointmentDate time.Time           `json:"appointment_date,omitzero"`
-	ReturnedAt      time.Time           `json:"returned_at,omitzero"`
-	Step            string              `json:"step,omitempty"`
-	Holder          domain.Handler      `json:"holder,omitzero"`
-	Apology         *struct{}           `json:"apology,omitempty"` // issued: the lookup says so, nothing more
-	Results         []publicResult      `json:"results,omitempty"` // the first result: when it was ready
+	publicFields
 
 	AcceptanceWindows  []domain.AcceptanceWindow    `json:"acceptance_windows,omitempty"` // the last one, while unanswered
 	OpenParts          []domain.OpenPart            `json:"open_parts,omitempty"`
@@ -338,28 +322,9 @@ type publicStored struct {
 	StatusAfterPayment domain.Status                `json:"status_after_payment,omitempty"`
 }
 
-type publicApplicant struct {
-	Type domain.ApplicantType `json:"type"`
-	Name string               `json:"name"` // masked
-}
-
-type publicResult struct {
-	ReadyAt time.Time `json:"ready_at"`
-}
-
 func publicStoredOf(d domain.Dossier) publicStored {
-	s := publicStored{ID: d.ID, Version: d.Version, Status: d.Status, Code: d.Code, Procedure: d.Procedure,
-		Applicant: publicApplicant{Type: d.Applicant.Type, Name: d.Applicant.MaskedName()}, Channel: d.Channel,
-		ReceivingUnit: d.ReceivingUnit, CompetentAgency: d.CompetentAgency, SubmittedAt: d.SubmittedAt, ReceivedAt: d.ReceivedAt,
-		AppointmentDate: d.AppointmentDate, ReturnedAt: d.ReturnedAt, Step: d.Step, Holder: d.Holder,
-		OpenParts: d.OpenParts, FeesDue: d.FeesDue, FeesPaid: d.FeesPaid, BoundaryFree: d.BoundaryFree,
-		ResumeStatus: d.ResumeStatus, StatusAfterPayment: d.StatusAfterPayment}
-	if d.Apology != nil {
-		s.Apology = &struct{}{}
-	}
-	if len(d.Results) > 0 {
-		s.Results = []publicResult{{ReadyAt: d.Results[0].ReadyAt}}
-	}
+	s := publicStored{publicFields: publicFieldsOf(d), OpenParts: d.OpenParts, FeesDue: d.FeesDue, FeesPaid: d.FeesPaid,
+		BoundaryFree: d.BoundaryFree, ResumeStatus: d.ResumeStatus, StatusAfterPayment: d.StatusAfterPayment}
 	// Evolve answers the last window only, and only while it is unanswered.
 	if n := len(d.AcceptanceWindows); n > 0 && d.AcceptanceWindows[n-1].AnsweredAt.IsZero() {
 		s.AcceptanceWindows = d.AcceptanceWindows[n-1:]
@@ -369,18 +334,9 @@ func publicStoredOf(d domain.Dossier) publicStored {
 
 // dossier is the folded dossier as far as the view keeps it.
 func (s publicStored) dossier() domain.Dossier {
-	d := domain.Dossier{ID: s.ID, Version: s.Version, Status: s.Status, Code: s.Code, Procedure: s.Procedure,
-		Applicant: domain.Applicant{Type: s.Applicant.Type, Name: s.Applicant.Name}, Channel: s.Channel,
-		ReceivingUnit: s.ReceivingUnit, CompetentAgency: s.CompetentAgency, SubmittedAt: s.SubmittedAt, ReceivedAt: s.ReceivedAt,
-		AppointmentDate: s.AppointmentDate, ReturnedAt: s.ReturnedAt, Step: s.Step, Holder: s.Holder,
-		AcceptanceWindows: s.AcceptanceWindows, OpenParts: s.OpenParts, FeesDue: s.FeesDue, FeesPaid: s.FeesPaid,
-		BoundaryFree: s.BoundaryFree, ResumeStatus: s.ResumeStatus, StatusAfterPayment: s.StatusAfterPayment}
-	if s.Apology != nil {
-		d.Apology = &domain.ApologyIssued{}
-	}
-	if len(s.Results) > 0 {
-		d.Results = []domain.ResultReady{{ReadyAt: s.Results[0].ReadyAt}}
-	}
+	d := s.publicFields.dossier()
+	d.AcceptanceWindows, d.OpenParts, d.FeesDue, d.FeesPaid = s.AcceptanceWindows, s.OpenParts, s.FeesDue, s.FeesPaid
+	d.BoundaryFree, d.ResumeStatus, d.StatusAfterPayment = s.BoundaryFree, s.ResumeStatus, s.StatusAfterPayment
 	return d
 }
 

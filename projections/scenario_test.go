@@ -294,6 +294,24 @@ type backend struct {
 	dialect engine.Dialect
 }
 
+// onBothBackends runs test on SQLite and on PostgreSQL (skipped in -short mode), each in a
+// parallel subtest named after it.
+func onBothBackends(t *testing.T, test func(t *testing.T, b backend, name string)) {
+	for _, name := range []string{"sqlite", "postgres"} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			if name == "sqlite" {
+				test(t, sqliteBackend(t), name)
+				return
+			}
+			if testing.Short() {
+				t.Skip("PostgreSQL skipped in -short mode")
+			}
+			test(t, postgresBackend(t), name)
+		})
+	}
+}
+
 func sqliteBackend(t testing.TB) backend {
 	t.Helper()
 	store, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "motcua.db"))
