@@ -182,9 +182,14 @@ func (l *sharedRateLimit) setHeaders(h http.Header, v rateVerdict) {
 func (l *sharedRateLimit) charge(ctx context.Context, key string) rateVerdict {
 	b, place, ok := l.enqueue(ctx, key)
 	if !ok {
-		return rateVerdict{reset: l.now().UTC().Truncate(l.window).Add(l.window)}
+		return l.unchecked()
 	}
 	return l.verdict(ctx, b, place)
+}
+
+// unchecked is the verdict when the database could not answer: the request goes through.
+func (l *sharedRateLimit) unchecked() rateVerdict {
+	return rateVerdict{reset: l.now().UTC().Truncate(l.window).Add(l.window)}
 }
 
 // chargeAhead starts charging one request of the client key and returns what waits for the
@@ -193,7 +198,7 @@ func (l *sharedRateLimit) chargeAhead(r *http.Request, key string) func() (bool,
 	ctx := r.Context()
 	b, place, ok := l.enqueue(ctx, key)
 	return func() (bool, func(http.Header)) {
-		v := rateVerdict{reset: l.now().UTC().Truncate(l.window).Add(l.window)}
+		v := l.unchecked()
 		if ok {
 			v = l.verdict(ctx, b, place)
 		}
@@ -241,7 +246,7 @@ func (l *sharedRateLimit) verdict(ctx context.Context, b *hitBatch, place int) r
 	select {
 	case <-b.done:
 	case <-ctx.Done():
-		return rateVerdict{reset: l.now().UTC().Truncate(l.window).Add(l.window)}
+		return l.unchecked()
 	}
 	v := rateVerdict{checked: b.counted, reset: b.reset}
 	switch {

@@ -208,27 +208,42 @@ type lateCountKey struct {
 	unit, official                    string
 }
 
-// lateCountSums are a row's counters and names.
-type lateCountSums struct {
+// lateCounters are the counters of a row of control_late_counts or control_late_rollups, in the
+// order of lateCountColumns.
+type lateCounters struct {
 	resolvedLate, apologies, lateAcceptances, steps, centihours, pendingAcceptances int64
-	procedureName, fieldName, officialName                                          string
 }
 
-func (s *lateCountSums) add(o *lateCountSums) {
-	s.resolvedLate += o.resolvedLate
-	s.apologies += o.apologies
-	s.lateAcceptances += o.lateAcceptances
-	s.steps += o.steps
-	s.centihours += o.centihours
-	s.pendingAcceptances += o.pendingAcceptances
-	s.procedureName, s.fieldName, s.officialName = max(s.procedureName, o.procedureName), max(s.fieldName, o.fieldName),
-		max(s.officialName, o.officialName)
+func (c *lateCounters) add(o lateCounters) {
+	c.resolvedLate += o.resolvedLate
+	c.apologies += o.apologies
+	c.lateAcceptances += o.lateAcceptances
+	c.steps += o.steps
+	c.centihours += o.centihours
+	c.pendingAcceptances += o.pendingAcceptances
 }
 
 // fell reports whether the change takes from some counter: a submission answered leaves the
 // pending ones, so rows fall to zero as a matter of course.
-func (s *lateCountSums) fell() bool {
-	return s.resolvedLate < 0 || s.apologies < 0 || s.lateAcceptances < 0 || s.steps < 0 || s.centihours < 0 || s.pendingAcceptances < 0
+func (c lateCounters) fell() bool {
+	return c.resolvedLate < 0 || c.apologies < 0 || c.lateAcceptances < 0 || c.steps < 0 || c.centihours < 0 || c.pendingAcceptances < 0
+}
+
+// values are the counters as a row's values, in the order of lateCountColumns.
+func (c lateCounters) values() []any {
+	return []any{c.resolvedLate, c.apologies, c.lateAcceptances, c.steps, c.centihours, c.pendingAcceptances}
+}
+
+// lateCountSums are a row's counters and names.
+type lateCountSums struct {
+	lateCounters
+	procedureName, fieldName, officialName string
+}
+
+func (s *lateCountSums) add(o *lateCountSums) {
+	s.lateCounters.add(o.lateCounters)
+	s.procedureName, s.fieldName, s.officialName = max(s.procedureName, o.procedureName), max(s.fieldName, o.fieldName),
+		max(s.officialName, o.officialName)
 }
 
 // lateCountsZero holds of a counter row of control_late_counts or control_late_rollups that
@@ -293,8 +308,8 @@ type lateRollupRow struct {
 
 // lateRollupSums are a rollup row's counters and its group's name.
 type lateRollupSums struct {
-	name                                                                            string
-	resolvedLate, apologies, lateAcceptances, steps, centihours, pendingAcceptances int64
+	name string
+	lateCounters
 }
 
 // writeLateCounts adds the changes to the day, month and year rows they fall in, under every
@@ -341,8 +356,7 @@ func (v ProcessControlView) writeLateCounts(ctx context.Context, tx *sql.Tx, b e
 		if s.fell() {
 			fell = append(fell, k.values()...)
 		}
-		values[i] = append(k.values(), s.procedureName, s.fieldName, s.officialName, s.resolvedLate, s.apologies, s.lateAcceptances, s.steps, s.centihours,
-			s.pendingAcceptances)
+		values[i] = append(append(k.values(), s.procedureName, s.fieldName, s.officialName), s.lateCounters.values()...)
 	}
 	if err := addCounters(ctx, tx, b, v.lateCounts(), lateCountKeyColumns, lateCountNameColumns, lateCountColumns, values, fell, lateCountsZero); err != nil {
 		return err
@@ -412,11 +426,10 @@ func (v ProcessControlView) writeLateRollups(ctx context.Context, tx *sql.Tx, b 
 	var fell []any // keys of rows that may have fallen to zero
 	for i, k := range keys {
 		s := changes[k]
-		if s.resolvedLate < 0 || s.apologies < 0 || s.lateAcceptances < 0 || s.steps < 0 || s.centihours < 0 || s.pendingAcceptances < 0 {
+		if s.fell() {
 			fell = append(fell, k.scope, k.span, k.start.String(), k.dimension, k.group)
 		}
-		values[i] = []any{k.scope, k.span, k.start.String(), k.dimension, k.group, s.name, s.resolvedLate, s.apologies, s.lateAcceptances, s.steps,
-			s.centihours, s.pendingAcceptances}
+		values[i] = append([]any{k.scope, k.span, k.start.String(), k.dimension, k.group, s.name}, s.lateCounters.values()...)
 	}
 	return addCounters(ctx, tx, b, v.lateRollups(), lateRollupKeyColumns, []string{"name"}, lateCountColumns, values, fell, lateCountsZero)
 }
@@ -679,13 +692,7 @@ func periodCounts(ctx context.Context, db *sql.DB, f LateFilter, agencies, proce
 			sums.add("", "", 0, k, &c)
 			continue
 		}
-		s := sums.at(lateRollupRow{dimension: dimension, group: group}, c.procedureName)
-		s.resolvedLate += c.resolvedLate
-		s.apologies += c.apologies
-		s.lateAcceptances += c.lateAcceptances
-		s.pendingAcceptances += c.pendingAcceptances
-		s.steps += c.steps
-		s.centihours += c.centihours
+		sums.at(lateRollupRow{dimension: dimension, group: group}, c.procedureName).add(c.lateCounters)
 	}
 	if err := rows.Err(); err != nil {
 		return totals, err

@@ -364,6 +364,14 @@ func createTable(d engine.Dialect, table, body, key string, indexes ...tableInde
 // read and written through its key alone. On SQLite the table is its key's B-tree (WITHOUT ROWID):
 // a rowid table wrote every row into two B-trees, the table's and its key's index, and a flush's
 // upserts looked each key up in the index, then the row in the table.
+func createKeyTable(d engine.Dialect, table, body string) string {
+	statement := `CREATE TABLE IF NOT EXISTS ` + table + ` (` + body + `)`
+	if d == engine.SQLite {
+		statement += ` WITHOUT ROWID`
+	}
+	return statement
+}
+
 // createCounterTable creates a table of counters: its key's text columns, the names it keeps beside
 // them (text), its counters (integers from 0), keyed by the key alone — every counter table of the
 // reports and the late dashboard has this shape, and is read by ranges of its key.
@@ -399,14 +407,6 @@ func addCounters(ctx context.Context, tx *sql.Tx, b engine.Batch, table string, 
 		return err
 	}
 	return deleteFallenToZero(ctx, tx, b.Dialect, table, keyColumns, zero, fell)
-}
-
-func createKeyTable(d engine.Dialect, table, body string) string {
-	statement := `CREATE TABLE IF NOT EXISTS ` + table + ` (` + body + `)`
-	if d == engine.SQLite {
-		statement += ` WITHOUT ROWID`
-	}
-	return statement
 }
 
 func execAll(ctx context.Context, db *sql.DB, statements []string) error {
