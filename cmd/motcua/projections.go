@@ -127,6 +127,7 @@ func runProjectionsRebuild(ctx context.Context, args []string, stdout, stderr io
 	batch := fs.Int("batch", engine.DefaultRebuildBatch, "events read and applied per transaction")
 	foldBudget := fs.Int("fold-budget", engine.DefaultFoldBudget, "rows a read model folds in memory before it writes them (memory: one to a few KB a row)")
 	calendarFile := fs.String("calendar", "", "agency calendar file (JSON) layered over the Vietnamese default, as serve was given: the late dashboard's overrun hours are measured with it")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the rebuild to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -178,7 +179,12 @@ func runProjectionsRebuild(ctx context.Context, args []string, stdout, stderr io
 	}()
 	rebuilder := &engine.Rebuilder{Store: deployment.events.Sealed, DB: deployment.ProjectionDB, Dialect: deployment.Dialect(), Consumers: selected, BatchSize: *batch,
 		FoldBudget: *foldBudget, Progress: func(n int) { barMu.Lock(); _ = bar.Add(n); barMu.Unlock() }, Logger: slog.New(slog.NewTextHandler(stderr, nil))}
+	stopProfile, err := startCPUProfile(*cpuProfile)
+	if err != nil {
+		return err
+	}
 	result, err := rebuilder.Run(ctx)
+	stopProfile()
 	stopCounting()
 	if err != nil {
 		barMu.Lock()
