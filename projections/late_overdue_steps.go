@@ -249,13 +249,23 @@ func writeOverdueStepRows(ctx context.Context, tx *sql.Tx, b engine.Batch, t str
 	if len(keys) == 0 {
 		return nil
 	}
-	slices.SortFunc(keys, func(a, b overdueStepRow) int { return slices.Compare(a.strings(), b.strings()) })
-	values := make([][]any, len(keys))
-	var fell []any // keys of rows that may have fallen to no step
+	// Each key's strings are built once: built in the comparison, they were half of a 1 M
+	// rebuild's time in writing these rows (a sort compares each key ≈ log2(n) times).
+	type keyed struct {
+		row     overdueStepRow
+		strings []string
+	}
+	sorted := make([]keyed, len(keys))
 	for i, k := range keys {
-		s := changes[k]
+		sorted[i] = keyed{k, k.strings()}
+	}
+	slices.SortFunc(sorted, func(a, b keyed) int { return slices.Compare(a.strings, b.strings) })
+	values := make([][]any, len(sorted))
+	var fell []any // keys of rows that may have fallen to no step
+	for i, k := range sorted {
+		s := changes[k.row]
 		key := make([]any, 0, len(keyColumns)+1+len(overdueStepCountColumns))
-		for _, part := range k.strings() {
+		for _, part := range k.strings {
 			key = append(key, part)
 		}
 		if s.endedSteps < 0 || s.runningSteps < 0 {
