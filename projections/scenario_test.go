@@ -491,8 +491,18 @@ func (s *scenario) life(b *dossierBook, r *rand.Rand) iter.Seq[float64] {
 		}
 		if fees := p.TotalFees(); fees > 0 {
 			channel := []domain.PaymentChannel{domain.PaymentOnline, domain.PaymentCash, domain.PaymentBank}[r.IntN(3)]
-			if !yield(0.2) || !s.act(b, desk, commands.AssessFeeInput{}) || !yield(0.3) ||
-				!s.act(b, desk, commands.PayInput{Amount: fees, Channel: channel, ReceiptNumber: fmt.Sprintf("BL-%04d", b.Index)}) {
+			if !yield(0.2) || !s.act(b, desk, commands.AssessFeeInput{}) || !yield(0.3) {
+				return
+			}
+			// A quarter of the applicants pay in two instalments (the dossier's own draw, as its
+			// files): between them the dossier still awaits payment.
+			if first := fees / 2; first > 0 && rand.New(rand.NewPCG(uint64(b.Index), 224)).IntN(4) == 0 {
+				if !s.act(b, desk, commands.PayInput{Amount: first, Channel: channel, ReceiptNumber: fmt.Sprintf("BL-%04d-1", b.Index)}) {
+					return
+				}
+				fees -= first
+			}
+			if !s.act(b, desk, commands.PayInput{Amount: fees, Channel: channel, ReceiptNumber: fmt.Sprintf("BL-%04d", b.Index)}) {
 				return
 			}
 		}
