@@ -33,6 +33,12 @@ type Limits struct {
 	FeedStreamsPerClient int
 	// FeedStreams caps the live feeds open on this node; 0 means 2000.
 	FeedStreams int
+	// PerNode counts the public and secret-check budgets and the lock-outs in this node's memory
+	// even on PostgreSQL, where they are otherwise counted in the database for every node: exact
+	// for a deployment of one node, and for nodes behind a proxy that limits clients itself; with N
+	// nodes and nothing in front, a client gets each budget N times. It spares every public request
+	// the database write that counting across nodes costs (docs/security.md, "Rate limits").
+	PerNode bool
 }
 
 func (l Limits) withDefaults() Limits {

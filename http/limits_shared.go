@@ -363,10 +363,10 @@ func (g *sharedSecretLockouts) fail(ctx context.Context, key string) {
 	}
 }
 
-// setRateLimits builds the public budgets: in the database shared by the nodes on PostgreSQL, in
-// memory otherwise.
+// setRateLimits builds the public budgets: in the database shared by the nodes on PostgreSQL
+// (unless the operator counts them per node), in memory otherwise.
 func (s *Server) setRateLimits(publicPerMinute int) {
-	if s.readDB != nil && isPostgresDB(s.readDB) {
+	if s.readDB != nil && isPostgresDB(s.readDB) && !s.limits.PerNode {
 		tables := &sharedTables{db: s.readDB}
 		s.lookups = &sharedRateLimit{tables: tables, budget: "public", limit: publicPerMinute, window: time.Minute, now: s.now, logger: s.logger}
 		s.secretRate = &sharedRateLimit{tables: tables, budget: "secret", limit: s.limits.SecretChecksPerMinute, window: time.Minute, now: s.now, logger: s.logger}

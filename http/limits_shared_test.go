@@ -2,6 +2,7 @@ package http_test
 
 import (
 	"context"
+	"database/sql"
 	"net/http"
 	"path/filepath"
 	"strconv"
@@ -29,21 +30,7 @@ func TestPublicBudgetHoldsAcrossNodes(t *testing.T) {
 		cfg.Limits = mhttp.Limits{SecretChecksPerMinute: secretsPerMinute, SecretFailures: secretFailures, SecretLockout: time.Minute}
 		cfg.TrustedProxies = []string{"127.0.0.1/32", "::1/128"}
 	}
-	// admitted sends n lookups from client, the i-th to nodes[i % len(nodes)], and counts those not
-	// refused with 429.
-	admitted := func(t *testing.T, nodes []*backendEnv, client, query string, n int) int {
-		got := 0
-		for i := range n {
-			r := nodes[i%len(nodes)].do("GET", "/api/v1/public/dossiers/HCM-260302-0001"+query, "", nil, "X-Forwarded-For", client)
-			if r.status != http.StatusTooManyRequests {
-				got++
-			} else if r.header.Get("Retry-After") == "" {
-				t.Fatalf("429 without Retry-After: %v", r.header)
-			}
-		}
-		return got
-	}
-
+	admitted := admittedLookups
 	ctx := context.Background()
 	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "motcua.db"))
 	if err != nil {
@@ -124,6 +111,69 @@ func TestPublicBudgetHoldsAcrossNodes(t *testing.T) {
 	}
 	if got := admitted(t, nodes, "198.51.100.1", "", 2); got != 2 {
 		t.Fatalf("a minute later %d of 2 lookups admitted", got)
+	}
+}
+
+// admittedLookups sends n lookups from client, the i-th to nodes[i % len(nodes)], and counts those
+// not refused with 429.
+func admittedLookups(t *testing.T, nodes []*backendEnv, client, query string, n int) int {
+	got := 0
+	for i := range n {
+		r := nodes[i%len(nodes)].do("GET", "/api/v1/public/dossiers/HCM-260302-0001"+query, "", nil, "X-Forwarded-For", client)
+		if r.status != http.StatusTooManyRequests {
+			got++
+		} else if r.header.Get("Retry-After") == "" {
+			t.Fatalf("429 without Retry-After: %v", r.header)
+		}
+	}
+	return got
+}
+
+// An operator running one node on PostgreSQL (or nodes behind a proxy that limits clients itself)
+// may count the budgets in each node's memory (--public-budget node): one node then admits exactly
+// its budget and writes no window to the database, and two nodes admit a client twice as much —
+// what the operator chose, and why shared is the default.
+func TestPublicBudgetPerNodeOnPostgreSQL(t *testing.T) {
+	const perMinute = 5
+	ctx := context.Background()
+	pg, err := postgres.Open(ctx, pgtest.NewDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pg.Close() })
+	if err := pg.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	nodes := make([]*backendEnv, 2)
+	for i := range nodes {
+		db := stdlib.OpenDBFromPool(pg.Pool())
+		t.Cleanup(func() { db.Close() })
+		nodes[i] = newBackendEnv(t, pg, db, func(cfg *mhttp.Config) {
+			cfg.PublicRequestsPerMinute = perMinute
+			cfg.Limits = mhttp.Limits{PerNode: true}
+			cfg.TrustedProxies = []string{"127.0.0.1/32", "::1/128"}
+		})
+	}
+	if got := admittedLookups(t, nodes[:1], "198.51.100.1", "", 3*perMinute); got != perMinute {
+		t.Fatalf("one node admitted %d of %d lookups, want %d", got, 3*perMinute, perMinute)
+	}
+	if got := admittedLookups(t, nodes, "198.51.100.2", "", 3*perMinute); got != 2*perMinute {
+		t.Fatalf("two nodes counting apart admitted %d of %d lookups taking turns, want %d", got, 3*perMinute, 2*perMinute)
+	}
+	db := stdlib.OpenDBFromPool(pg.Pool())
+	t.Cleanup(func() { db.Close() })
+	var table sql.NullString
+	if err := db.QueryRowContext(ctx, `SELECT to_regclass('public_rate_windows')::text`).Scan(&table); err != nil {
+		t.Fatal(err)
+	}
+	windows := 0
+	if table.Valid {
+		if err := db.QueryRowContext(ctx, `SELECT count(*) FROM public_rate_windows`).Scan(&windows); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if windows != 0 {
+		t.Fatalf("the budget counted per node wrote %d windows to the database", windows)
 	}
 }
 

@@ -34,7 +34,7 @@ import (
 	"github.com/motcua/motcua/projections"
 )
 
-const benchReadsUsage = "motcua bench reads (--data DIR | --store URL) [--calls 5] [--lookup-duration 3s] [--receipts 160] [--catch-up-only]"
+const benchReadsUsage = "motcua bench reads (--data DIR | --store URL) [--calls 5] [--lookup-duration 3s] [--receipts 160] [--catch-up-only] [--public-budget shared|node]"
 
 // runBenchReads times the officials' screens and the public lookup on a store written by `motcua
 // bench generate`, through the real router of an in-process server whose read models have caught
@@ -50,10 +50,11 @@ func runBenchReads(ctx context.Context, args []string, stdout, stderr io.Writer)
 	catchUpOnly := fs.Bool("catch-up-only", false, "stop after the read models' catch-up: its rate and the process's CPU seconds per million events")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the read models' catch-up to this file")
 	lookupProfile := fs.String("lookup-cpuprofile", "", "write a CPU profile of the public-lookup runs (both handlers) to this file")
+	publicBudget := fs.String("public-budget", "shared", "where the lookups' budget is counted on PostgreSQL, as serve's --public-budget: shared or node")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *calls <= 0 || *lookupFor <= 0 || *receipts < 0 {
+	if *calls <= 0 || *lookupFor <= 0 || *receipts < 0 || (*publicBudget != "shared" && *publicBudget != "node") {
 		return fmt.Errorf("usage: %s", benchReadsUsage)
 	}
 	if domainFiles.catalog == "" {
@@ -151,7 +152,7 @@ func runBenchReads(ctx context.Context, args []string, stdout, stderr io.Writer)
 		Tokens:              mhttp.TokenVerifier{Key: key.Public().(ed25519.PublicKey), MaxLifetime: defaultTokenMaxTTL},
 		PublicStatusUpdates: feeder.Runner(projections.PublicStatusView{}.Name()), Ready: deployment.ready(),
 		// The lookups come from one address, far faster than any citizen's.
-		PublicRequestsPerMinute: math.MaxInt32})
+		PublicRequestsPerMinute: math.MaxInt32, Limits: mhttp.Limits{PerNode: *publicBudget == "node"}})
 	base, stopServer, err := listen(server)
 	if err != nil {
 		return err
