@@ -402,23 +402,17 @@ func lateAcceptanceOf(d summaryRow, cal *calendar.Calendar, now time.Time) LateA
 // lateDossiers turns a page of open overdue or late-resolved dossiers into LateDossiers, each with
 // the steps that overran, read for the page's dossiers alone.
 func lateDossiers(ctx context.Context, db *sql.DB, rows Page[lateRow], resolved bool, cal *calendar.Calendar, now time.Time) (Page[LateDossier], error) {
+	ids := make([]string, len(rows.Items))
+	for i, r := range rows.Items {
+		ids[i] = r.DossierID
+	}
+	handovers, err := queryHandovers(ctx, db, ids, true, cal, now)
+	if err != nil {
+		return Page[LateDossier]{}, err
+	}
 	overruns := map[string][]Handover{}
-	if len(rows.Items) > 0 {
-		var c conditions
-		ids := make([]string, len(rows.Items))
-		for i, r := range rows.Items {
-			ids[i] = r.DossierID
-		}
-		c.add("h.dossier_id IN ("+strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", ")+")", anySlice(ids)...)
-		handovers, err := queryHandovers(ctx, db, c, cal, now)
-		if err != nil {
-			return Page[LateDossier]{}, err
-		}
-		for _, h := range handovers {
-			if h.overran(now) {
-				overruns[h.dossierID] = append(overruns[h.dossierID], h)
-			}
-		}
+	for _, h := range handovers {
+		overruns[h.dossierID] = append(overruns[h.dossierID], h)
 	}
 	return pageOf(rows, func(r lateRow) LateDossier {
 		d := r.summaryRow
