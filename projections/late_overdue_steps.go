@@ -270,7 +270,7 @@ func writeOverdueStepRows(ctx context.Context, tx *sql.Tx, b engine.Batch, t str
 type openOverdueStepsAnswer int
 
 const (
-	openOverdueStepsCounterRows openOverdueStepsAnswer = iota // the counter rows, each a unit, official and deadline day
+	openOverdueStepsCounterRows openOverdueStepsAnswer = iota // the counter rows, each a unit, official and deadline day (overdueStepCounterRow)
 	openOverdueStepsRowsRead                                  // how many counter rows the sums read
 )
 
@@ -278,7 +278,11 @@ const (
 // under f — every year before this one, this year's months before this one, this month's days
 // before today —, and its arguments; "" when there is none to read.
 func openOverdueStepsQuery(f LateFilter, answer openOverdueStepsAnswer) (string, []any) {
-	columns := "unit, official_id, official_name, deadline_day, " + strings.Join(overdueStepCountColumns, ", ")
+	// Each counter row's sums in as few columns as they are used in, and its deadline day only
+	// where running steps need it: the driver's cost grows with every column of every row
+	// (≈ 0.1 µs each, beside ≈ 0.5 µs a row), and at 1,000,000 dossiers the rows are thousands.
+	columns := "unit, official_id, official_name, CASE WHEN running_steps <> 0 THEN deadline_day END, ended_steps + running_steps, " +
+		"ended_centihours * 36000 + running_day_rest_ms, running_steps"
 	if answer == openOverdueStepsRowsRead {
 		columns = "COUNT(*) AS n"
 	}
@@ -386,40 +390,8 @@ func openOverdueSteps(ctx context.Context, db *sql.DB, f LateFilter, cal *calend
 			s.hours += hours
 		}
 	}
-	if query, args := openOverdueStepsQuery(f, openOverdueStepsCounterRows); query != "" {
-		// The working time from the start of the day after each deadline day to now, measured once
-		// per day.
-		sinceNextDay := map[string]int64{}
-		rows, err := db.QueryContext(ctx, query, args...)
-		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			var unit, official, name, deadline string
-			var endedSteps, endedCentihours, runningSteps, runningDayRest int64
-			if err := rows.Scan(&unit, &official, &name, &deadline, &endedSteps, &endedCentihours, &runningSteps, &runningDayRest); err != nil {
-				rows.Close()
-				return err
-			}
-			ms := endedCentihours*36_000 + runningDayRest
-			if runningSteps != 0 {
-				rest, ok := sinceNextDay[deadline]
-				if !ok {
-					day, err := time.ParseInLocation(time.DateOnly, deadline, time.UTC)
-					if err != nil {
-						rows.Close()
-						return fmt.Errorf("late dashboard: a counter row's deadline day %q: %w", deadline, err)
-					}
-					rest = cal.WorkingTimeBetween(dayStart(civilDayOf(day.Date())+1), f.Now).Milliseconds()
-					sinceNextDay[deadline] = rest
-				}
-				ms += runningSteps * rest
-			}
-			add(unit, official, name, int(endedSteps+runningSteps), ms, 0)
-		}
-		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
-			return err
-		}
+	if err := addOverdueStepCounters(ctx, db, f, cal, add); err != nil {
+		return err
 	}
 	for _, q := range todaysOverdueStepsQueries(db, f) {
 		rows, err := db.QueryContext(ctx, q.query, q.args...)
@@ -448,6 +420,71 @@ func openOverdueSteps(ctx context.Context, db *sql.DB, f LateFilter, cal *calend
 			line.OverrunSteps += s.steps
 			line.OverrunHours += float64(s.ms)/float64(time.Hour/time.Millisecond) + s.hours
 		}
+	}
+	return nil
+}
+
+// overdueStepPair is a unit and an official (or none) the counters' steps were handed to.
+type overdueStepPair struct{ unit, official string }
+
+// addOverdueStepCounters reads the counter rows of the days before today under f
+// (openOverdueStepsQuery) and adds their steps and hours to add once per unit and official: the
+// running steps' hours measured to now with cal, once per deadline day. Summing the rows of a
+// pair here, rather than each row into its unit's and official's lines, keeps the cost of a row
+// to one map lookup.
+func addOverdueStepCounters(ctx context.Context, db *sql.DB, f LateFilter, cal *calendar.Calendar,
+	add func(unit, official, name string, steps int, ms int64, hours float64)) error {
+	query, args := openOverdueStepsQuery(f, openOverdueStepsCounterRows)
+	if query == "" {
+		return nil
+	}
+	type pairSum struct {
+		name  string
+		steps int64
+		ms    int64
+	}
+	pairs := map[overdueStepPair]*pairSum{}
+	// The working time from the start of the day after each deadline day to now, measured once
+	// per day.
+	sinceNextDay := map[string]int64{}
+	rows, err := db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var pair overdueStepPair
+		var name string
+		var deadline sql.NullString
+		var steps, ms, runningSteps int64
+		if err := rows.Scan(&pair.unit, &pair.official, &name, &deadline, &steps, &ms, &runningSteps); err != nil {
+			rows.Close()
+			return err
+		}
+		if runningSteps != 0 {
+			rest, ok := sinceNextDay[deadline.String]
+			if !ok {
+				day, err := time.ParseInLocation(time.DateOnly, deadline.String, time.UTC)
+				if err != nil {
+					rows.Close()
+					return fmt.Errorf("late dashboard: a counter row's deadline day %q: %w", deadline.String, err)
+				}
+				rest = cal.WorkingTimeBetween(dayStart(civilDayOf(day.Date())+1), f.Now).Milliseconds()
+				sinceNextDay[deadline.String] = rest
+			}
+			ms += runningSteps * rest
+		}
+		sum := pairs[pair]
+		if sum == nil {
+			sum = &pairSum{}
+			pairs[pair] = sum
+		}
+		sum.name, sum.steps, sum.ms = max(sum.name, name), sum.steps+steps, sum.ms+ms
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return err
+	}
+	for pair, sum := range pairs {
+		add(pair.unit, pair.official, sum.name, int(sum.steps), sum.ms, 0)
 	}
 	return nil
 }
