@@ -54,12 +54,12 @@ func BenchmarkLateDashboardParts(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			query, args := openOverdueStepsQuery(f, openOverdueStepsRowsRead)
+			query, args := openOverdueStepsQuery(db, f, openOverdueStepsRowsRead)
 			reportRowsRead(ctx, b, db, query, args)
 		})
 		// Its two halves: the counters of the days before today, and today's handovers.
 		b.Run(period.name+"/open_overdue_steps/counters", func(b *testing.B) {
-			query, args := openOverdueStepsQuery(f, openOverdueStepsCounterRows)
+			query, args := openOverdueStepsQuery(db, f, openOverdueStepsCounterRows)
 			if query == "" {
 				b.Skip("no day before today to read counters of")
 			}

@@ -585,7 +585,8 @@ func TestLateDashboardOverrunStepsReadNoHistory(t *testing.T) {
 					t.Fatal(err)
 				}
 				plans = append(plans, detail)
-				if strings.HasPrefix(detail, "SCAN") {
+				// The counters' rows packed (SCAN packed) are the union's own, each a range above.
+				if strings.HasPrefix(detail, "SCAN") && detail != "SCAN packed" {
 					t.Errorf("statement %d scans: %s\n%s", i, detail, statement)
 				}
 			}
