@@ -490,32 +490,29 @@ func (dash *LateDashboard) summarise(ctx context.Context, db *sql.DB, f LateFilt
 	overrunGroup := func(key, name string) *OverrunGroup { return &OverrunGroup{Key: key, Name: name} }
 	// The open overdue dossiers by line and by the unit holding them: the counters of the days
 	// before today and today's entries of the list (late_overdue.go).
-	var rows *sql.Rows
-	var err error
 	openOverdue := 0
 	if !f.Agency.none() {
 		query, args := openOverdueQuery(db, f, openOverdueByLine)
-		if rows, err = db.QueryContext(ctx, query, args...); err != nil {
+		var packed sql.NullString
+		if err := db.QueryRowContext(ctx, query, args...).Scan(&packed); err != nil {
 			return nil, err
 		}
-	}
-	for rows != nil && rows.Next() {
-		var agency, procedure, procedureName, field, fieldName, holder string
-		var n int
-		if err := rows.Scan(&agency, &procedure, &procedureName, &field, &fieldName, &holder, &n); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		agencies.get(agency, "", lateGroup).OpenOverdue += n
-		p := procedures.get(procedure, procedureName, lateGroup)
-		p.OpenOverdue, p.Name = p.OpenOverdue+n, max(p.Name, procedureName)
-		g := fields.get(field, fieldName, lateGroup)
-		g.OpenOverdue, g.Name = g.OpenOverdue+n, max(g.Name, fieldName)
-		units.get(holder, "", overrunGroup).HoldingOverdue += n
-		openOverdue += n
-	}
-	if rows != nil {
-		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		err := unpackRows(packed, openOverdueByLineValues, func(v []string) error {
+			agency, procedure, procedureName, field, fieldName, holder := v[0], v[1], v[2], v[3], v[4], v[5]
+			n, err := strconv.Atoi(v[6])
+			if err != nil {
+				return fmt.Errorf("late dashboard: open overdue dossiers %q: %w", v[6], err)
+			}
+			agencies.get(agency, "", lateGroup).OpenOverdue += n
+			p := procedures.get(procedure, procedureName, lateGroup)
+			p.OpenOverdue, p.Name = p.OpenOverdue+n, max(p.Name, procedureName)
+			g := fields.get(field, fieldName, lateGroup)
+			g.OpenOverdue, g.Name = g.OpenOverdue+n, max(g.Name, fieldName)
+			units.get(holder, "", overrunGroup).HoldingOverdue += n
+			openOverdue += n
+			return nil
+		})
+		if err != nil {
 			return nil, err
 		}
 	}

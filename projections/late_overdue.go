@@ -143,7 +143,7 @@ func dayStart(d civilDay) time.Time { return time.Unix(int64(d)*86400-vietnamOff
 type openOverdueAnswer int
 
 const (
-	openOverdueByLine   openOverdueAnswer = iota // the counter rows and today's entries: competent agency, procedure, field, holder and dossiers
+	openOverdueByLine   openOverdueAnswer = iota // the counter rows and today's entries packed (packedRows): openOverdueByLineValues
 	openOverdueRowsRead                          // how many counter rows and list entries the sums read
 	openOverdueInAll                             // the dossiers in all
 )
@@ -201,9 +201,14 @@ func openOverdueQuery(db *sql.DB, f LateFilter, answer openOverdueAnswer) (strin
 	}
 	// The rows themselves, not grouped by line: the summary sums them by agency, procedure, field
 	// and holder as it reads them, and SQLite's GROUP BY sorted them first (1,228 rows into 581 at
-	// 1,000,000 dossiers: 4.5 ms against 2.9 without).
-	return strings.Join(parts, " UNION ALL "), c.args
+	// 1,000,000 dossiers: 4.5 ms against 2.9 without); packed, as the steps' counters are.
+	return packedRows(db, packedRow(db, "competent_agency", "procedure_code", "procedure_name", "field_code", "field_name", "holder_unit",
+		"dossiers"), strings.Join(parts, " UNION ALL ")), c.args
 }
+
+// openOverdueByLineValues are the values of a packed row of the open overdue dossiers by line:
+// competent agency, procedure and its name, field and its name, holder, and how many dossiers.
+const openOverdueByLineValues = 7
 
 // openOverdueTotal counts the open dossiers overdue at f.Now under f's filters, as the summary does.
 func openOverdueTotal(ctx context.Context, db *sql.DB, f LateFilter) (int, error) {

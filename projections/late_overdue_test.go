@@ -471,7 +471,7 @@ func TestLateDashboardOpenOverdueReadsADaysEntriesAtMost(t *testing.T) {
 			if !strings.Contains(detail, "SEARCH l USING PRIMARY KEY (list=? AND key>? AND key<?)") {
 				t.Errorf("the counts do not read today's range of the list: %s", detail)
 			}
-		case strings.HasPrefix(detail, "SCAN"):
+		case strings.HasPrefix(detail, "SCAN") && detail != "SCAN packed": // the union's rows, packed
 			t.Errorf("the counts scan: %s", detail)
 		}
 	}
