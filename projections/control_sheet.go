@@ -1055,23 +1055,24 @@ func ControlSheetOf(ctx context.Context, db *sql.DB, ref string, cal *calendar.C
 // queryHandovers returns the handovers of the dossiers, in each dossier's order, numbered among
 // all of its handovers and judged at now; with overranOnly, only those that overran at now
 // (Handover.overran), which the store picks: the late dashboard's first page of open overdue
-// dossiers holds ≈ 3.5 handovers a dossier, of which ≈ 1.7 overran, and each row read costs the
+// dossiers holds ≈ 3.4 handovers a dossier, of which 1.5–1.8 overran, and each row read costs the
 // driver as much as SQLite's search for it.
 func queryHandovers(ctx context.Context, db *sql.DB, dossierIDs []string, overranOnly bool, cal *calendar.Calendar, now time.Time) ([]Handover, error) {
 	if len(dossierIDs) == 0 {
 		return nil, nil
 	}
-	var all conditions
-	all.add("h.dossier_id IN ("+strings.TrimSuffix(strings.Repeat("?, ", len(dossierIDs)), ", ")+")", anySlice(dossierIDs)...)
-	picked := conditions{args: all.args} // numbered after the dossiers'
+	var c conditions
+	c.add("h.dossier_id IN ("+strings.TrimSuffix(strings.Repeat("?, ", len(dossierIDs)), ", ")+")", anySlice(dossierIDs)...)
 	if overranOnly {
 		// As judgeAt and overran judge: ended after the deadline, or running past it at now.
-		picked.add("h.deadline IS NOT NULL AND (h.ended_at > h.deadline OR (h.ended_at IS NULL AND h.deadline < ?))", sqlTime(now))
+		c.add("h.deadline IS NOT NULL AND (h.ended_at > h.deadline OR (h.ended_at IS NULL AND h.deadline < ?))", sqlTime(now))
 	}
-	// Numbered by the store over each dossier's handovers before those that overran are picked.
-	rows, err := db.QueryContext(ctx, `SELECT h.`+strings.Join(handoverColumnNames, ", h.")+`, h.no
-		FROM (SELECT h.*, ROW_NUMBER() OVER (PARTITION BY h.dossier_id ORDER BY h.seq) AS no FROM control_handovers h`+all.where()+`) h`+
-		picked.where()+` ORDER BY h.dossier_id, h.seq`, picked.args...)
+	// Each numbered by the store among all of its dossier's handovers, a range of the key: a
+	// window over the dossiers' handovers cost SQLite a sort of its rows (1.9 ms against 1.1 for
+	// a first page's at 1,000,000 dossiers).
+	rows, err := db.QueryContext(ctx, `SELECT h.`+strings.Join(handoverColumnNames, ", h.")+`,
+			(SELECT COUNT(*) FROM control_handovers e WHERE e.dossier_id = h.dossier_id AND e.seq <= h.seq)
+		FROM control_handovers h`+c.where()+` ORDER BY h.dossier_id, h.seq`, c.args...)
 	if err != nil {
 		return nil, err
 	}
