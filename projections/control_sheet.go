@@ -1053,10 +1053,10 @@ func ControlSheetOf(ctx context.Context, db *sql.DB, ref string, cal *calendar.C
 }
 
 // queryHandovers returns the handovers of the dossiers, in each dossier's order, numbered among
-// all of its handovers and judged at now; with overranOnly, only those that overran at now
-// (Handover.overran), which the store picks: the late dashboard's first page of open overdue
-// dossiers holds ≈ 3.4 handovers a dossier, of which 1.5–1.8 overran, and each row read costs the
-// driver as much as SQLite's search for it.
+// all of its handovers and judged at now; with overranOnly, only those that overran at now —
+// ended after their deadline (VerdictLate) or running past it —, which the store picks: the late
+// dashboard's first page of open overdue dossiers holds ≈ 3.4 handovers a dossier, of which
+// 1.5–1.8 overran, and each row read costs the driver as much as SQLite's search for it.
 func queryHandovers(ctx context.Context, db *sql.DB, dossierIDs []string, overranOnly bool, cal *calendar.Calendar, now time.Time) ([]Handover, error) {
 	if len(dossierIDs) == 0 {
 		return nil, nil
@@ -1064,7 +1064,7 @@ func queryHandovers(ctx context.Context, db *sql.DB, dossierIDs []string, overra
 	var c conditions
 	c.add("h.dossier_id IN ("+strings.TrimSuffix(strings.Repeat("?, ", len(dossierIDs)), ", ")+")", anySlice(dossierIDs)...)
 	if overranOnly {
-		// As judgeAt and overran judge: ended after the deadline, or running past it at now.
+		// As judgeAt judges: ended after the deadline (judge), or running past it at now.
 		c.add("h.deadline IS NOT NULL AND (h.ended_at > h.deadline OR (h.ended_at IS NULL AND h.deadline < ?))", sqlTime(now))
 	}
 	// Each numbered by the store among all of its dossier's handovers, a range of the key: a

@@ -173,11 +173,6 @@ type OverrunGroup struct {
 	HoldingOverdue int `json:"holding_overdue,omitempty"`
 }
 
-// overran reports whether the step ended after its deadline or is still running past it at now.
-func (h Handover) overran(now time.Time) bool {
-	return h.Verdict == VerdictLate || (h.Ongoing && now.After(h.Deadline))
-}
-
 // lateRanges select each of the dashboard's lists: its range of control_late (alias l, its key
 // the dossier's place in the list) under the filter's period or horizon, and what the summary row
 // (alias d) must say besides.
