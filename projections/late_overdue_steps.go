@@ -276,10 +276,10 @@ const (
 )
 
 // overdueStepCounterValues are the values of a packed counter row: the unit, the official and
-// their name, the deadline day of its running steps ("" when none run), its steps, the
-// milliseconds of overrun the row fixes (the ended steps' and the running steps' rest of their
-// deadline day) and its running steps.
-const overdueStepCounterValues = 7
+// their name, the deadline day, its steps and the milliseconds of overrun the row fixes (the
+// ended steps' and the running steps' rest of their deadline day). A row keyed by a deadline day
+// counts running steps alone, one keyed by none ("") ended steps alone (overdueStepChanges.count).
+const overdueStepCounterValues = 6
 
 // openOverdueStepsQuery returns the statement reading the counter rows of the days before today
 // under f — every year before this one, this year's months before this one, this month's days
@@ -287,8 +287,8 @@ const overdueStepCounterValues = 7
 func openOverdueStepsQuery(db *sql.DB, f LateFilter, answer openOverdueStepsAnswer) (string, []any) {
 	// Each row packed by the store, its sums in as few values as they are used in: at 1,000,000
 	// dossiers the rows are thousands (2,835 this month), read one by one 4.2 ms, packed 2.3.
-	columns := packedRow(db, "unit", "official_id", "official_name", "CASE WHEN running_steps <> 0 THEN deadline_day ELSE '' END",
-		"(ended_steps + running_steps)", "(ended_centihours * 36000 + running_day_rest_ms)", "running_steps") + " AS counter_row"
+	columns := packedRow(db, "unit", "official_id", "official_name", "deadline_day", "(ended_steps + running_steps)",
+		"(ended_centihours * 36000 + running_day_rest_ms)") + " AS counter_row"
 	if answer == openOverdueStepsRowsRead {
 		columns = "COUNT(*) AS n"
 	}
@@ -459,7 +459,7 @@ func addOverdueStepCounters(ctx context.Context, db *sql.DB, f LateFilter, cal *
 	}
 	err := unpackRows(packed, overdueStepCounterValues, func(v []string) error {
 		pair, name, deadline := overdueStepPair{unit: v[0], official: v[1]}, v[2], v[3]
-		var counts [3]int64 // steps, ms, running steps
+		var counts [2]int64 // steps, ms
 		for i := range counts {
 			n, err := strconv.ParseInt(v[4+i], 10, 64)
 			if err != nil {
@@ -467,8 +467,8 @@ func addOverdueStepCounters(ctx context.Context, db *sql.DB, f LateFilter, cal *
 			}
 			counts[i] = n
 		}
-		steps, ms, runningSteps := counts[0], counts[1], counts[2]
-		if runningSteps != 0 {
+		steps, ms := counts[0], counts[1]
+		if deadline != "" { // running steps: their hours from the day after their deadline's to now
 			rest, ok := sinceNextDay[deadline]
 			if !ok {
 				day, err := time.ParseInLocation(time.DateOnly, deadline, time.UTC)
@@ -478,7 +478,7 @@ func addOverdueStepCounters(ctx context.Context, db *sql.DB, f LateFilter, cal *
 				rest = cal.WorkingTimeBetween(dayStart(civilDayOf(day.Date())+1), f.Now).Milliseconds()
 				sinceNextDay[deadline] = rest
 			}
-			ms += runningSteps * rest
+			ms += steps * rest
 		}
 		sum := pairs[pair]
 		if sum == nil {
