@@ -38,7 +38,7 @@ func OpenOverdueStatement(db *sql.DB, f LateFilter) (string, []any) {
 // OpenOverdueStepsRowsRead is how many counter rows the late dashboard's open overdue steps read
 // under f, besides today's handovers.
 func OpenOverdueStepsRowsRead(ctx context.Context, db *sql.DB, f LateFilter) (int, error) {
-	query, args := openOverdueStepsQuery(f, openOverdueStepsRowsRead)
+	query, args := openOverdueStepsQuery(db, f, openOverdueStepsRowsRead)
 	if query == "" {
 		return 0, nil
 	}
@@ -50,7 +50,7 @@ func OpenOverdueStepsRowsRead(ctx context.Context, db *sql.DB, f LateFilter) (in
 // OpenOverdueStepsStatements are the statements the late dashboard's open overdue steps run
 // under f: the counters', then today's handovers', each with its arguments.
 func OpenOverdueStepsStatements(db *sql.DB, f LateFilter) (statements []string, args [][]any) {
-	query, a := openOverdueStepsQuery(f, openOverdueStepsCounterRows)
+	query, a := openOverdueStepsQuery(db, f, openOverdueStepsCounterRows)
 	statements, args = append(statements, query), append(args, a)
 	for _, q := range todaysOverdueStepsQueries(db, f) {
 		statements, args = append(statements, q.query), append(args, q.args)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"slices"
 	"sort"
 	"strconv"
@@ -172,11 +173,6 @@ type OverrunGroup struct {
 	HoldingOverdue int `json:"holding_overdue,omitempty"`
 }
 
-// overran reports whether the step ended after its deadline or is still running past it at now.
-func (h Handover) overran(now time.Time) bool {
-	return h.Verdict == VerdictLate || (h.Ongoing && now.After(h.Deadline))
-}
-
 // lateRanges select each of the dashboard's lists: its range of control_late (alias l, its key
 // the dossier's place in the list) under the filter's period or horizon, and what the summary row
 // (alias d) must say besides.
@@ -240,7 +236,7 @@ func lateRangeAlone(list string, f LateFilter) bool {
 // ErrNoSuchList is a list the late dashboard does not have.
 var ErrNoSuchList = errors.New("is not one of the late dashboard's lists")
 
-// lateRow is a summary row with its position in a list.
+// lateRow is a summary row, its list's columns (lateListColumns) read, with its position in the list.
 type lateRow struct {
 	summaryRow
 	key string
@@ -260,14 +256,15 @@ func latePage(ctx context.Context, db *sql.DB, list string, f LateFilter, dueBy 
 		c.add("(l.key, l.dossier_id) > (?, ?)", req.After[0], req.After[1])
 	}
 	size := req.Size()
-	rows, err := db.QueryContext(ctx, `SELECT `+columnList(controlColumns, "d")+`, l.key`+lateFrom(db)+c.where()+
+	columns := lateListColumns[list]
+	rows, err := db.QueryContext(ctx, `SELECT `+columnList(columns, "d")+`, l.key`+lateFrom(db)+c.where()+
 		` ORDER BY l.key, l.dossier_id LIMIT `+strconv.Itoa(size+1), c.args...)
 	if err != nil {
 		return Page[lateRow]{}, err
 	}
 	// Each row's key is scanned into the slot appended for it just before.
 	var keys []string
-	found, err := scanSummaryColumns(rows, controlColumns, func() []any {
+	found, err := scanSummaryColumns(rows, columns, func() []any {
 		keys = append(keys, "")
 		return []any{&keys[len(keys)-1]}
 	})
@@ -314,25 +311,59 @@ func lateListPage(ctx context.Context, db *sql.DB, name string, f LateFilter, ca
 	case LateListOpenOverdue, LateListResolvedLate:
 		return lateDossiers(ctx, db, rows, name == LateListResolvedLate, cal, now)
 	case LateListDueSoon:
-		return pageOf(rows, func(r lateRow) DueDossier {
-			d := r.summaryRow
-			return DueDossier{
-				DossierID: d.DossierID, Code: d.Code, CompetentAgency: d.CompetentAgency, ProcedureCode: d.ProcedureCode,
-				ProcedureName: d.ProcedureName, FieldCode: d.FieldCode, HolderUnit: d.HolderUnit, HolderOfficial: d.HolderOfficialName,
-				Waiting: d.Waiting, AppointmentDate: d.AppointmentDate, WorkingHoursLeft: workingHours(cal, now, d.AppointmentDate),
-			}
-		}), nil
+		return pageOf(rows, func(r lateRow) DueDossier { return dueDossierOf(r.summaryRow, cal, now) }), nil
 	case LateListApologies:
-		return pageOf(rows, func(r lateRow) ApologyEntry {
-			d := r.summaryRow
-			return ApologyEntry{
-				DossierID: d.DossierID, Code: d.Code, CompetentAgency: d.CompetentAgency, ProcedureCode: d.ProcedureCode,
-				ProcedureName: d.ProcedureName, FieldCode: d.FieldCode, FieldName: d.FieldName, IssuedAt: d.ApologyAt, IssuedBy: d.ApologyByName,
-				Reason: d.ApologyReason, OldAppointmentDate: d.ApologyOld, NewAppointmentDate: d.ApologyNew,
-			}
-		}), nil
+		return pageOf(rows, func(r lateRow) ApologyEntry { return apologyOf(r.summaryRow) }), nil
 	}
 	return pageOf(rows, func(r lateRow) LateAcceptance { return lateAcceptanceOf(r.summaryRow, cal, now) }), nil
+}
+
+// lateListColumns are the summary columns each list's items are made of (lateDossierOf,
+// dueDossierOf, apologyOf, lateAcceptanceOf), which its pages read: every column of a row read
+// costs the driver as much as SQLite's search for a few, and the summary has 42.
+var lateListColumns = map[string][]summaryColumn{
+	LateListOpenOverdue: controlColumnsNamed("dossier_id", "code", "receiving_unit", "competent_agency", "procedure_code", "procedure_name",
+		"field_code", "field_name", "channel", "received_at", "appointment_date", "due_date", "holder_unit", "holder_official_name", "waiting",
+		"apology_at", "paused_at"),
+	LateListResolvedLate: controlColumnsNamed("dossier_id", "code", "receiving_unit", "competent_agency", "procedure_code", "procedure_name",
+		"field_code", "field_name", "channel", "received_at", "apology_at", "resolved_appointment", "resolved_due_date", "resolved_at", "resolution"),
+	LateListDueSoon: controlColumnsNamed("dossier_id", "code", "competent_agency", "procedure_code", "procedure_name", "field_code",
+		"holder_unit", "holder_official_name", "waiting", "appointment_date"),
+	LateListApologies: controlColumnsNamed("dossier_id", "code", "competent_agency", "procedure_code", "procedure_name", "field_code",
+		"field_name", "apology_at", "apology_by_name", "apology_reason", "apology_old", "apology_new"),
+	LateListLateAcceptances: controlColumnsNamed("dossier_id", "code", "receiving_unit", "competent_agency", "procedure_code",
+		"procedure_name", "submitted_at", "acceptance_deadline", "responded_at", "received_at", "close_kind", "closed_at", "withdrawn_at"),
+}
+
+// controlColumnsNamed returns the columns of controlColumns with those names, in its order; it
+// panics on a name process control does not keep.
+func controlColumnsNamed(names ...string) []summaryColumn {
+	var out []summaryColumn
+	for _, c := range controlColumns {
+		if slices.Contains(names, c.name) {
+			out = append(out, c)
+		}
+	}
+	if len(out) != len(names) {
+		panic(fmt.Sprintf("projections: process control keeps %d of the columns %v", len(out), names))
+	}
+	return out
+}
+
+func dueDossierOf(d summaryRow, cal *calendar.Calendar, now time.Time) DueDossier {
+	return DueDossier{
+		DossierID: d.DossierID, Code: d.Code, CompetentAgency: d.CompetentAgency, ProcedureCode: d.ProcedureCode,
+		ProcedureName: d.ProcedureName, FieldCode: d.FieldCode, HolderUnit: d.HolderUnit, HolderOfficial: d.HolderOfficialName,
+		Waiting: d.Waiting, AppointmentDate: d.AppointmentDate, WorkingHoursLeft: workingHours(cal, now, d.AppointmentDate),
+	}
+}
+
+func apologyOf(d summaryRow) ApologyEntry {
+	return ApologyEntry{
+		DossierID: d.DossierID, Code: d.Code, CompetentAgency: d.CompetentAgency, ProcedureCode: d.ProcedureCode,
+		ProcedureName: d.ProcedureName, FieldCode: d.FieldCode, FieldName: d.FieldName, IssuedAt: d.ApologyAt, IssuedBy: d.ApologyByName,
+		Reason: d.ApologyReason, OldAppointmentDate: d.ApologyOld, NewAppointmentDate: d.ApologyNew,
+	}
 }
 
 // LateDashboardFirstPageMax bounds the dashboard's first pages: five lists of late dossiers with
@@ -402,45 +433,43 @@ func lateAcceptanceOf(d summaryRow, cal *calendar.Calendar, now time.Time) LateA
 // lateDossiers turns a page of open overdue or late-resolved dossiers into LateDossiers, each with
 // the steps that overran, read for the page's dossiers alone.
 func lateDossiers(ctx context.Context, db *sql.DB, rows Page[lateRow], resolved bool, cal *calendar.Calendar, now time.Time) (Page[LateDossier], error) {
+	ids := make([]string, len(rows.Items))
+	for i, r := range rows.Items {
+		ids[i] = r.DossierID
+	}
+	handovers, err := queryHandovers(ctx, db, ids, true, cal, now)
+	if err != nil {
+		return Page[LateDossier]{}, err
+	}
 	overruns := map[string][]Handover{}
-	if len(rows.Items) > 0 {
-		var c conditions
-		ids := make([]string, len(rows.Items))
-		for i, r := range rows.Items {
-			ids[i] = r.DossierID
-		}
-		c.add("h.dossier_id IN ("+strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", ")+")", anySlice(ids)...)
-		handovers, err := queryHandovers(ctx, db, c, cal, now)
-		if err != nil {
-			return Page[LateDossier]{}, err
-		}
-		for _, h := range handovers {
-			if h.overran(now) {
-				overruns[h.dossierID] = append(overruns[h.dossierID], h)
-			}
-		}
+	for _, h := range handovers {
+		overruns[h.dossierID] = append(overruns[h.dossierID], h)
 	}
 	return pageOf(rows, func(r lateRow) LateDossier {
-		d := r.summaryRow
-		l := LateDossier{
-			DossierID: d.DossierID, Code: d.Code, ReceivingUnit: d.ReceivingUnit, CompetentAgency: d.CompetentAgency,
-			ProcedureCode: d.ProcedureCode, ProcedureName: d.ProcedureName, FieldCode: d.FieldCode, FieldName: d.FieldName,
-			Channel: d.Channel, ReceivedAt: d.ReceivedAt, AppointmentDate: d.AppointmentDate, DueDate: d.DueDate, HolderUnit: d.HolderUnit,
-			HolderOfficial: d.HolderOfficialName, Waiting: d.Waiting, ApologyIssued: !d.ApologyAt.IsZero(),
-			OverrunSteps: overruns[d.DossierID],
-		}
-		if resolved {
-			l.AppointmentDate, l.DueDate, l.ResolvedAt, l.Resolution = d.ResolvedAppointment, d.ResolvedDueDate, d.ResolvedAt, d.Resolution
-			l.HolderUnit, l.HolderOfficial, l.Waiting = "", "", ""
-			l.LateHours = workingHours(cal, d.ResolvedDueDate, d.ResolvedAt)
-		} else {
-			l.LateHours = workingHours(cal, d.DueDate, firstNonZeroTime(d.PausedAt, now))
-		}
-		if l.OverrunSteps == nil {
-			l.OverrunSteps = []Handover{}
+		l := lateDossierOf(r.summaryRow, resolved, cal, now)
+		if steps := overruns[l.DossierID]; steps != nil {
+			l.OverrunSteps = steps
 		}
 		return l
 	}), nil
+}
+
+// lateDossierOf is the open overdue or late-resolved dossier without its overrun steps.
+func lateDossierOf(d summaryRow, resolved bool, cal *calendar.Calendar, now time.Time) LateDossier {
+	l := LateDossier{
+		DossierID: d.DossierID, Code: d.Code, ReceivingUnit: d.ReceivingUnit, CompetentAgency: d.CompetentAgency,
+		ProcedureCode: d.ProcedureCode, ProcedureName: d.ProcedureName, FieldCode: d.FieldCode, FieldName: d.FieldName,
+		Channel: d.Channel, ReceivedAt: d.ReceivedAt, AppointmentDate: d.AppointmentDate, DueDate: d.DueDate, HolderUnit: d.HolderUnit,
+		HolderOfficial: d.HolderOfficialName, Waiting: d.Waiting, ApologyIssued: !d.ApologyAt.IsZero(), OverrunSteps: []Handover{},
+	}
+	if resolved {
+		l.AppointmentDate, l.DueDate, l.ResolvedAt, l.Resolution = d.ResolvedAppointment, d.ResolvedDueDate, d.ResolvedAt, d.Resolution
+		l.HolderUnit, l.HolderOfficial, l.Waiting = "", "", ""
+		l.LateHours = workingHours(cal, d.ResolvedDueDate, d.ResolvedAt)
+	} else {
+		l.LateHours = workingHours(cal, d.DueDate, firstNonZeroTime(d.PausedAt, now))
+	}
+	return l
 }
 
 // summarise fills the dashboard's summaries: the period's — dossiers resolved late, apologies,
@@ -456,32 +485,29 @@ func (dash *LateDashboard) summarise(ctx context.Context, db *sql.DB, f LateFilt
 	overrunGroup := func(key, name string) *OverrunGroup { return &OverrunGroup{Key: key, Name: name} }
 	// The open overdue dossiers by line and by the unit holding them: the counters of the days
 	// before today and today's entries of the list (late_overdue.go).
-	var rows *sql.Rows
-	var err error
 	openOverdue := 0
 	if !f.Agency.none() {
 		query, args := openOverdueQuery(db, f, openOverdueByLine)
-		if rows, err = db.QueryContext(ctx, query, args...); err != nil {
+		var packed sql.NullString
+		if err := db.QueryRowContext(ctx, query, args...).Scan(&packed); err != nil {
 			return nil, err
 		}
-	}
-	for rows != nil && rows.Next() {
-		var agency, procedure, procedureName, field, fieldName, holder string
-		var n int
-		if err := rows.Scan(&agency, &procedure, &procedureName, &field, &fieldName, &holder, &n); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		agencies.get(agency, "", lateGroup).OpenOverdue += n
-		p := procedures.get(procedure, procedureName, lateGroup)
-		p.OpenOverdue, p.Name = p.OpenOverdue+n, max(p.Name, procedureName)
-		g := fields.get(field, fieldName, lateGroup)
-		g.OpenOverdue, g.Name = g.OpenOverdue+n, max(g.Name, fieldName)
-		units.get(holder, "", overrunGroup).HoldingOverdue += n
-		openOverdue += n
-	}
-	if rows != nil {
-		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		err := unpackRows(packed, openOverdueByLineValues, func(v []string) error {
+			agency, procedure, procedureName, field, fieldName, holder := v[0], v[1], v[2], v[3], v[4], v[5]
+			n, err := strconv.Atoi(v[6])
+			if err != nil {
+				return fmt.Errorf("late dashboard: open overdue dossiers %q: %w", v[6], err)
+			}
+			agencies.get(agency, "", lateGroup).OpenOverdue += n
+			p := procedures.get(procedure, procedureName, lateGroup)
+			p.OpenOverdue, p.Name = p.OpenOverdue+n, max(p.Name, procedureName)
+			g := fields.get(field, fieldName, lateGroup)
+			g.OpenOverdue, g.Name = g.OpenOverdue+n, max(g.Name, fieldName)
+			units.get(holder, "", overrunGroup).HoldingOverdue += n
+			openOverdue += n
+			return nil
+		})
+		if err != nil {
 			return nil, err
 		}
 	}

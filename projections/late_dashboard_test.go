@@ -17,10 +17,11 @@ import (
 )
 
 // overrunsOf lists, from the books, the dossier's steps that ended after their deadline or are
-// running past it at now, as "step|unit|official|hours".
+// running past it at now, as "step|unit|official|hours|number", the number the handover's place
+// among all of the dossier's.
 func (s *scenario) overrunsOf(b *dossierBook, now time.Time) []string {
 	var out []string
-	for _, h := range b.Handovers {
+	for i, h := range b.Handovers {
 		if h.Deadline.IsZero() {
 			continue
 		}
@@ -37,7 +38,7 @@ func (s *scenario) overrunsOf(b *dossierBook, now time.Time) []string {
 		if responsible == "" {
 			responsible = h.EndedByID
 		}
-		out = append(out, fmt.Sprintf("%s|%s|%s|%.2f", h.Step, h.To.Unit, responsible, hours))
+		out = append(out, fmt.Sprintf("%s|%s|%s|%.2f|%d", h.Step, h.To.Unit, responsible, hours, i+1))
 	}
 	return out
 }
@@ -45,7 +46,7 @@ func (s *scenario) overrunsOf(b *dossierBook, now time.Time) []string {
 func gotOverruns(l projections.LateDossier) []string {
 	var out []string
 	for _, h := range l.OverrunSteps {
-		out = append(out, fmt.Sprintf("%s|%s|%s|%.2f", h.Step, h.To.Unit, h.Responsible().OfficialID, h.OverrunHours))
+		out = append(out, fmt.Sprintf("%s|%s|%s|%.2f|%d", h.Step, h.To.Unit, h.Responsible().OfficialID, h.OverrunHours, h.No))
 	}
 	return out
 }

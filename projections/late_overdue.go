@@ -143,7 +143,7 @@ func dayStart(d civilDay) time.Time { return time.Unix(int64(d)*86400-vietnamOff
 type openOverdueAnswer int
 
 const (
-	openOverdueByLine   openOverdueAnswer = iota // the dossiers by competent agency, procedure, field and holder
+	openOverdueByLine   openOverdueAnswer = iota // the counter rows and today's entries packed (packedRows): openOverdueByLineValues
 	openOverdueRowsRead                          // how many counter rows and list entries the sums read
 	openOverdueInAll                             // the dossiers in all
 )
@@ -175,7 +175,8 @@ func countersBeforeToday(f LateFilter, columns, table string) (parts []string, a
 // openOverdueQuery returns the statement counting the open dossiers overdue at f.Now under f's
 // filters (the period plays no part), and its arguments: the counter rows of the days before
 // today — every year before this one, this year's months before this one, this month's days
-// before today — and the open_overdue entries of today before now, each looked up in its summary.
+// before today — and the open_overdue entries of today before now, each looked up in its summary;
+// by line, a line may come in several rows, each with its names.
 func openOverdueQuery(db *sql.DB, f LateFilter, answer openOverdueAnswer) (string, []any) {
 	today := dayOf(f.Now)
 	columns := "competent_agency, procedure_code, procedure_name, field_code, field_name, holder_unit, dossiers"
@@ -198,9 +199,16 @@ func openOverdueQuery(db *sql.DB, f LateFilter, answer openOverdueAnswer) (strin
 	if answer == openOverdueInAll {
 		return `SELECT COALESCE(SUM(dossiers), 0) FROM (` + strings.Join(parts, " UNION ALL ") + `) overdue`, c.args
 	}
-	return `SELECT competent_agency, procedure_code, MAX(procedure_name), field_code, MAX(field_name), holder_unit, SUM(dossiers) FROM (` +
-		strings.Join(parts, " UNION ALL ") + `) overdue GROUP BY competent_agency, procedure_code, field_code, holder_unit`, c.args
+	// The rows themselves, not grouped by line: the summary sums them by agency, procedure, field
+	// and holder as it reads them, and SQLite's GROUP BY sorted them first (1,228 rows into 581 at
+	// 1,000,000 dossiers: 4.5 ms against 2.9 without); packed, as the steps' counters are.
+	return packedRows(db, packedRow(db, "competent_agency", "procedure_code", "procedure_name", "field_code", "field_name", "holder_unit",
+		"dossiers"), strings.Join(parts, " UNION ALL ")), c.args
 }
+
+// openOverdueByLineValues are the values of a packed row of the open overdue dossiers by line:
+// competent agency, procedure and its name, field and its name, holder, and how many dossiers.
+const openOverdueByLineValues = 7
 
 // openOverdueTotal counts the open dossiers overdue at f.Now under f's filters, as the summary does.
 func openOverdueTotal(ctx context.Context, db *sql.DB, f LateFilter) (int, error) {

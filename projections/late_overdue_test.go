@@ -471,7 +471,7 @@ func TestLateDashboardOpenOverdueReadsADaysEntriesAtMost(t *testing.T) {
 			if !strings.Contains(detail, "SEARCH l USING PRIMARY KEY (list=? AND key>? AND key<?)") {
 				t.Errorf("the counts do not read today's range of the list: %s", detail)
 			}
-		case strings.HasPrefix(detail, "SCAN") && detail != "SCAN overdue": // the union's rows, grouped
+		case strings.HasPrefix(detail, "SCAN") && detail != "SCAN packed": // the union's rows, packed
 			t.Errorf("the counts scan: %s", detail)
 		}
 	}
@@ -585,7 +585,8 @@ func TestLateDashboardOverrunStepsReadNoHistory(t *testing.T) {
 					t.Fatal(err)
 				}
 				plans = append(plans, detail)
-				if strings.HasPrefix(detail, "SCAN") {
+				// The counters' rows packed (SCAN packed) are the union's own, each a range above.
+				if strings.HasPrefix(detail, "SCAN") && detail != "SCAN packed" {
 					t.Errorf("statement %d scans: %s\n%s", i, detail, statement)
 				}
 			}
