@@ -161,54 +161,23 @@ func SanitizeText(s string) string {
 	return sb.String()
 }
 
-// cleanText is SanitizeText's fast path, on every text a read model writes (a twentieth of a
-// catch-up's CPU when it looked at each byte and then validated the UTF-8 in a second pass): one
-// pass that skips eight ASCII bytes at a time when none is a control character — instants, ids and
-// codes are all ASCII, Vietnamese words mostly — and decodes each other character once. It says
-// clean exactly when firstForbidden(s, true) finds nothing (FuzzCleanTextIsTheFullCheck).
+// cleanText is SanitizeText's fast path, on every text a read model writes: it looks at the bytes
+// that can start a forbidden character (ASCII controls and the lead bytes of C1 controls, U+00AD,
+// U+061C and the U+2000 and U+FEFF blocks) and leaves the rest to utf8.ValidString.
 func cleanText(s string) bool {
-	const (
-		ones  = 0x0101010101010101
-		highs = 0x8080808080808080
-	)
-	for i := 0; i < len(s); {
-		if i+8 <= len(s) {
-			w := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
-				uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
-			// With every byte below 0x80: a byte below 0x20 borrows into its high bit when 0x20 is
-			// taken from it (and only such a byte starts a borrow), and 0x7f carries into it when
-			// 1 is added; no other byte sets it.
-			if w&highs == 0 && ((w-0x20*ones)&^w|(w+ones))&highs == 0 {
-				i += 8
-				continue
-			}
-		}
-		if b := s[i]; b < utf8.RuneSelf {
-			if (b < 0x20 && b != '\t' && b != '\n' && b != '\r') || b == 0x7f {
+	for i := 0; i < len(s); i++ {
+		b := s[i]
+		switch {
+		case b < 0x20:
+			if b != '\t' && b != '\n' && b != '\r' {
 				return false
 			}
-			i++
-			continue
-		}
-		// Vietnamese letters, decoded without a call: U+00C0–U+07FF holds no forbidden character
-		// but U+061C (lead 0xd8), U+1000–U+1FFF (lead 0xe1, the letters with two marks) none.
-		switch b := s[i]; {
-		case b >= 0xc3 && b <= 0xdf && b != 0xd8:
-			if i+1 < len(s) && s[i+1]&0xc0 == 0x80 {
-				i += 2
-				continue
-			}
-		case b == 0xe1:
-			if i+2 < len(s) && s[i+1]&0xc0 == 0x80 && s[i+2]&0xc0 == 0x80 {
-				i += 3
-				continue
+		case b == 0x7f, b == 0xc2, b == 0xd8, b == 0xe2, b == 0xef:
+			r, _ := utf8.DecodeRuneInString(s[i:])
+			if forbiddenRune(r, true) {
+				return false
 			}
 		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if (r == utf8.RuneError && size == 1) || forbiddenRune(r, true) {
-			return false
-		}
-		i += size
 	}
-	return true
+	return utf8.ValidString(s)
 }

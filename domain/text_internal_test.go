@@ -3,7 +3,7 @@ package domain
 import "testing"
 
 // cleanText, SanitizeText's fast path, says clean exactly when the character-by-character check
-// finds nothing forbidden — in every position of the eight-byte words it skips, for every byte.
+// finds nothing forbidden.
 func FuzzCleanTextIsTheFullCheck(f *testing.F) {
 	for _, seed := range []string{"", "2026-03-02T01:00:00.000000Z", "Nguyễn Văn An", "abcdefg\x1fhijk", "abcdefgh\x7f",
 		"abcdefgh ", "dòng\r\nmột\tba", "\xc2\x85abcdefgh", "abcdefg\xff", "\xe2\x80\x8b", "\xed\xa0\x80", "\xef\xbb\xbf", "~~~~~~~~\x20\x1f", "\xd8\x9c", "\xe1\xbb", "\xe1\xbb\x87", "\xc3", "\xd8\xb1"} {
@@ -17,7 +17,8 @@ func FuzzCleanTextIsTheFullCheck(f *testing.F) {
 	})
 }
 
-// Every byte value, at every position of an eight-byte word and just past one, among clean ASCII.
+// Every byte value, at every position of a 17-byte text, among clean ASCII (a fast path reading
+// eight bytes at a time must judge each of them).
 func TestCleanTextJudgesEveryByteInEveryPosition(t *testing.T) {
 	for b := range 256 {
 		for at := range 17 {
