@@ -16,7 +16,7 @@ var metadataDecodeOptions = jsonv1.DefaultOptionsV1()
 // DecodeMetadata reads metadata stored as JSON. Backends that keep metadata as one JSON document
 // call it for every event they read: with encoding/json it was a third of reading the log. A
 // document laid out as the append path writes it is read by canonicalMetadata (json's reflection
-// was still a sixth of reading the log); anything else by the JSON decoder.
+// was still a fifth of reading the log); anything else by the JSON decoder.
 func DecodeMetadata(data []byte, m *Metadata) error {
 	if *m == (Metadata{}) && canonicalMetadata(data, m) {
 		return nil
