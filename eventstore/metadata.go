@@ -2,6 +2,7 @@ package eventstore
 
 import (
 	"bytes"
+	"strings"
 	"unicode/utf8"
 
 	jsonv2 "github.com/go-json-experiment/json"
@@ -32,15 +33,15 @@ func canonicalMetadata(data []byte, m *Metadata) bool {
 	var out Metadata
 	r := data
 	var ok bool
-	var correlation, causation, occurred string
+	var id, name, role, agency, correlation, causation, occurred, prevHash, idempotencyKey, requestHash []byte
 	ok = consume(&r, `{"actor":{"id":`)
-	out.Actor.ID, ok = textIf(ok, &r)
+	id, ok = textIf(ok, &r)
 	ok = ok && consume(&r, `,"name":`)
-	out.Actor.Name, ok = textIf(ok, &r)
+	name, ok = textIf(ok, &r)
 	ok = ok && consume(&r, `,"role":`)
-	out.Actor.Role, ok = textIf(ok, &r)
+	role, ok = textIf(ok, &r)
 	if ok && consume(&r, `,"agency":`) {
-		out.Actor.Agency, ok = textIf(ok, &r)
+		agency, ok = textIf(ok, &r)
 	}
 	ok = ok && consume(&r, `},"correlation_id":`)
 	correlation, ok = textIf(ok, &r)
@@ -49,28 +50,46 @@ func canonicalMetadata(data []byte, m *Metadata) bool {
 	ok = ok && consume(&r, `,"occurred_at":`)
 	occurred, ok = textIf(ok, &r)
 	if ok && consume(&r, `,"prev_hash":`) {
-		out.PrevHash, ok = textIf(ok, &r)
+		prevHash, ok = textIf(ok, &r)
 	}
 	if ok && consume(&r, `,"idempotency_key":`) {
-		out.IdempotencyKey, ok = textIf(ok, &r)
+		idempotencyKey, ok = textIf(ok, &r)
 	}
 	if ok && consume(&r, `,"request_hash":`) {
-		out.RequestHash, ok = textIf(ok, &r)
+		requestHash, ok = textIf(ok, &r)
 	}
 	if !ok || !consume(&r, `}`) || len(r) != 0 {
 		return false
 	}
 	var err error
-	if out.CorrelationID, err = uuid.Parse(correlation); err != nil {
+	if out.CorrelationID, err = uuid.ParseBytes(correlation); err != nil {
 		return false
 	}
-	if out.CausationID, err = uuid.Parse(causation); err != nil {
+	if out.CausationID, err = uuid.ParseBytes(causation); err != nil {
 		return false
 	}
 	// What the decoder calls, with encoding/json's semantics (loose RFC 3339).
-	if out.OccurredAt.UnmarshalText([]byte(occurred)) != nil {
+	if out.OccurredAt.UnmarshalText(occurred) != nil {
 		return false
 	}
+	// One allocation holds the strings, as the decoder's one.
+	texts := [...][]byte{id, name, role, agency, prevHash, idempotencyKey, requestHash}
+	size := 0
+	for _, t := range texts {
+		size += len(t)
+	}
+	var all strings.Builder
+	all.Grow(size)
+	for _, t := range texts {
+		all.Write(t)
+	}
+	joined := all.String()
+	var parts [len(texts)]string
+	for i, t := range texts {
+		parts[i], joined = joined[:len(t)], joined[len(t):]
+	}
+	out.Actor = Actor{ID: parts[0], Name: parts[1], Role: parts[2], Agency: parts[3]}
+	out.PrevHash, out.IdempotencyKey, out.RequestHash = parts[4], parts[5], parts[6]
 	*m = out
 	return true
 }
@@ -85,23 +104,23 @@ func consume(r *[]byte, prefix string) bool {
 }
 
 // textIf, when ok, takes a JSON string of valid UTF-8 without escapes or control characters off
-// the front of *r and returns its contents.
-func textIf(ok bool, r *[]byte) (string, bool) {
+// the front of *r and returns its contents (in place).
+func textIf(ok bool, r *[]byte) ([]byte, bool) {
 	b := *r
 	if !ok || len(b) == 0 || b[0] != '"' {
-		return "", false
+		return nil, false
 	}
 	for i := 1; i < len(b); i++ {
 		switch c := b[i]; {
 		case c == '"':
 			if !utf8.Valid(b[1:i]) {
-				return "", false
+				return nil, false
 			}
 			*r = b[i+1:]
-			return string(b[1:i]), true
+			return b[1:i], true
 		case c == '\\' || c < 0x20:
-			return "", false
+			return nil, false
 		}
 	}
-	return "", false
+	return nil, false
 }
