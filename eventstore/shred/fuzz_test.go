@@ -3,7 +3,9 @@ package shred
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"path/filepath"
+	"reflect"
 	"testing"
 
 	"github.com/motcua/motcua/eventstore"
@@ -79,4 +81,48 @@ func containsForeignEnvelope(payload string) bool {
 		}
 	}
 	return false
+}
+
+// canonicalSealed, the fast path for envelopes as seal writes them, reads whatever it accepts
+// exactly as the general decoding does (hasSealedMember, then encoding/json), and accepts what
+// seal writes.
+func FuzzCanonicalSealedReadsAsDecoded(f *testing.F) {
+	key, err := NewKey()
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, object := range []bool{true, false} {
+		env, err := encrypt(key, []byte(`{"name":"An"}`), associatedData("e", "received"))
+		if err != nil {
+			f.Fatal(err)
+		}
+		env.Object = object
+		for _, typ := range []json.RawMessage{nil, json.RawMessage(`"citizen"`)} {
+			written, err := json.Marshal(sealed{Type: typ, Sealed: env})
+			if err != nil {
+				f.Fatal(err)
+			}
+			if _, ok := canonicalSealed(written); !ok {
+				f.Fatalf("the fast path refuses what seal writes: %s", written)
+			}
+			f.Add(written)
+		}
+	}
+	for _, seed := range []string{`{"type":"citizen","sealed":{"alg":"A256GCM","kid":"k","nonce":"AAAA","ct":"=A=="}}`,
+		`{"type":"c","sealed":{"alg":"A","kid":"k","nonce":"","ct":"","object":true}}x`, `{"sealed":{"alg":"\u0041","kid":"k","nonce":"","ct":""}}`} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		fast, ok := canonicalSealed(raw)
+		if !ok {
+			return
+		}
+		var decoded sealed
+		if !hasSealedMember(raw) || json.Unmarshal(raw, &decoded) != nil || decoded.Sealed == nil {
+			t.Fatalf("the fast path accepts what the general decoding refuses: %s", raw)
+		}
+		if !reflect.DeepEqual(fast, decoded) {
+			t.Fatalf("%s reads\n%+v %+v by the fast path,\n%+v %+v decoded", raw, fast, *fast.Sealed, decoded, *decoded.Sealed)
+		}
+	})
 }

@@ -25,21 +25,75 @@ type SQLKeys struct {
 
 var _ KeyStore = (*SQLKeys)(nil)
 
-// OpenSQLKeys returns the key store in db, creating its table when missing.
+// OpenSQLKeys returns the key store in db, creating its tables when missing.
 func OpenSQLKeys(ctx context.Context, db *sql.DB) (*SQLKeys, error) {
-	secretType := "BLOB"
+	statements := sqliteKeySchema
 	if isPostgres(db) {
-		secretType = "BYTEA"
+		statements = postgresKeySchema
 	}
-	_, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS shred_keys (
-		key_id TEXT PRIMARY KEY,
-		subject TEXT NOT NULL UNIQUE,
-		secret `+secretType+` NOT NULL,
-		created_at TEXT NOT NULL)`)
+	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("shred: create key table: %w", err)
 	}
+	defer tx.Rollback()
+	if isPostgres(db) {
+		// Nodes starting together would collide in PostgreSQL's catalog (CREATE OR REPLACE too).
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, keySchemaLock); err != nil {
+			return nil, fmt.Errorf("shred: create key table: %w", err)
+		}
+	}
+	for _, stmt := range statements {
+		if _, err := tx.ExecContext(ctx, stmt); err != nil {
+			return nil, fmt.Errorf("shred: create key table: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("shred: create key table: %w", err)
+	}
 	return &SQLKeys{db: db, now: time.Now}, nil
+}
+
+// keySchemaLock is the PostgreSQL advisory lock held while the key tables are created ("motcuas").
+const keySchemaLock int64 = 0x6d6f74637561_73
+
+// shred_erasures counts the changes to existing keys — an erasure's DELETE, or a row deleted or
+// altered by hand — in the same transaction, by trigger, so a reader caching keys (openedKeys)
+// learns of every one, from any process, with one small query.
+var sqliteKeySchema = []string{
+	`CREATE TABLE IF NOT EXISTS shred_keys (
+		key_id TEXT PRIMARY KEY,
+		subject TEXT NOT NULL UNIQUE,
+		secret BLOB NOT NULL,
+		created_at TEXT NOT NULL)`,
+	`CREATE TABLE IF NOT EXISTS shred_erasures (id INTEGER PRIMARY KEY CHECK (id = 1), changes BIGINT NOT NULL)`,
+	`INSERT INTO shred_erasures (id, changes) VALUES (1, 0) ON CONFLICT (id) DO NOTHING`,
+	`CREATE TRIGGER IF NOT EXISTS shred_keys_deleted AFTER DELETE ON shred_keys
+		BEGIN UPDATE shred_erasures SET changes = changes + 1 WHERE id = 1; END`,
+	`CREATE TRIGGER IF NOT EXISTS shred_keys_updated AFTER UPDATE ON shred_keys
+		BEGIN UPDATE shred_erasures SET changes = changes + 1 WHERE id = 1; END`,
+}
+
+var postgresKeySchema = []string{
+	`CREATE TABLE IF NOT EXISTS shred_keys (
+		key_id TEXT PRIMARY KEY,
+		subject TEXT NOT NULL UNIQUE,
+		secret BYTEA NOT NULL,
+		created_at TEXT NOT NULL)`,
+	`CREATE TABLE IF NOT EXISTS shred_erasures (id INTEGER PRIMARY KEY CHECK (id = 1), changes BIGINT NOT NULL)`,
+	`INSERT INTO shred_erasures (id, changes) VALUES (1, 0) ON CONFLICT (id) DO NOTHING`,
+	`CREATE OR REPLACE FUNCTION shred_keys_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN UPDATE shred_erasures SET changes = changes + 1 WHERE id = 1; RETURN NULL; END $$`,
+	`CREATE OR REPLACE TRIGGER shred_keys_changed AFTER UPDATE OR DELETE OR TRUNCATE ON shred_keys
+		FOR EACH STATEMENT EXECUTE FUNCTION shred_keys_changed()`,
+}
+
+// Erasures returns how many times existing keys were deleted or changed (ErasureCounter).
+func (k *SQLKeys) Erasures(ctx context.Context) (int64, error) {
+	var changes int64
+	if err := k.db.QueryRowContext(ctx, `SELECT changes FROM shred_erasures WHERE id = 1`).Scan(&changes); err != nil {
+		return 0, fmt.Errorf("shred: count erasures: %w", err)
+	}
+	return changes, nil
 }
 
 func isPostgres(db *sql.DB) bool {

@@ -18,12 +18,14 @@ import (
 	"crypto/cipher"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/go-json-experiment/json/jsontext"
 
@@ -84,11 +86,20 @@ type KeysByID interface {
 	KeysByID(ctx context.Context, ids []string) (map[string]Key, error)
 }
 
+// ErasureCounter is implemented by key stores that count every deletion or change of an existing
+// key, made by any process (SQLKeys: a trigger counts in the same transaction). With it, the
+// decorator keeps keys between reads (openedKeys); without it, each read asks for its keys anew.
+type ErasureCounter interface {
+	Erasures(ctx context.Context) (int64, error)
+}
+
 // Store encrypts personal data on Append and decrypts it on reads; see the package comment.
 type Store struct {
 	inner    eventstore.Store
 	keys     KeyStore
 	personal PersonalData
+	erasures ErasureCounter // nil when keys counts none
+	opened   openedKeys
 }
 
 var _ eventstore.Store = (*Store)(nil)
@@ -99,7 +110,9 @@ func (s *Store) Unwrap() eventstore.Store { return s.inner }
 // Wrap returns inner with the applicant data of new events, found where personal says, encrypted
 // under keys. Events stored before (plain applicant data) read as they are.
 func Wrap(inner eventstore.Store, keys KeyStore, personal PersonalData) *Store {
-	return &Store{inner: inner, keys: keys, personal: personal}
+	s := &Store{inner: inner, keys: keys, personal: personal}
+	s.erasures, _ = keys.(ErasureCounter)
+	return s
 }
 
 // Erase deletes the key of the applicant with the given identity number, so that every event about
@@ -329,6 +342,10 @@ func (s *Store) sealedValues(e eventstore.RecordedEvent) ([]sealedValue, error) 
 	var values []sealedValue
 	for _, sp := range slices.Backward(spans) {
 		raw := e.Data[sp.start:sp.end]
+		if value, ok := canonicalSealed(raw); ok {
+			values = append(values, sealedValue{span: sp, value: value})
+			continue
+		}
 		if !hasSealedMember(raw) {
 			continue // a clear value (from before shredding was switched on)
 		}
@@ -341,6 +358,92 @@ func (s *Store) sealedValues(e eventstore.RecordedEvent) ([]sealedValue, error) 
 		values = append(values, sealedValue{span: sp, value: value})
 	}
 	return values, nil
+}
+
+// canonicalSealed reads raw when it is laid out exactly as seal writes an envelope —
+// {"type":"…","sealed":{"alg":"…","kid":"…","nonce":"…","ct":"…","object":true}}, "type" and
+// "object" optional, every string plain ASCII without escapes — and says false for anything else,
+// which hasSealedMember and encoding/json read as before. It gives what they give: reading the
+// envelope's generic way (a map of members, then the struct) was half of unsealing a catch-up's
+// events (FuzzCanonicalSealedReadsAsDecoded).
+func canonicalSealed(raw []byte) (sealed, bool) {
+	var value sealed
+	r := raw
+	if !consume(&r, `{`) {
+		return sealed{}, false
+	}
+	if consume(&r, `"type":`) {
+		typ, ok := plainString(&r)
+		if !ok || !consume(&r, `,`) {
+			return sealed{}, false
+		}
+		value.Type = append(json.RawMessage(nil), typ...)
+	}
+	env := &envelope{}
+	var alg, kid, nonce, ct []byte
+	ok := consume(&r, `"sealed":{"alg":`)
+	if alg, ok = stringIf(ok, &r); ok {
+		ok = consume(&r, `,"kid":`)
+	}
+	if kid, ok = stringIf(ok, &r); ok {
+		ok = consume(&r, `,"nonce":`)
+	}
+	if nonce, ok = stringIf(ok, &r); ok {
+		ok = consume(&r, `,"ct":`)
+	}
+	if ct, ok = stringIf(ok, &r); !ok {
+		return sealed{}, false
+	}
+	env.Object = consume(&r, `,"object":true`)
+	if !consume(&r, `}}`) || len(r) != 0 {
+		return sealed{}, false
+	}
+	// Quotes included: what encoding/json decodes a []byte from is the string's contents.
+	var err error
+	if env.Nonce, err = base64.StdEncoding.DecodeString(string(nonce[1 : len(nonce)-1])); err != nil {
+		return sealed{}, false
+	}
+	if env.Ciphertext, err = base64.StdEncoding.DecodeString(string(ct[1 : len(ct)-1])); err != nil {
+		return sealed{}, false
+	}
+	env.Algorithm, env.KeyID = string(alg[1:len(alg)-1]), string(kid[1:len(kid)-1])
+	value.Sealed = env
+	return value, true
+}
+
+// consume takes prefix off the front of *r, reporting whether it was there.
+func consume(r *[]byte, prefix string) bool {
+	if !bytes.HasPrefix(*r, []byte(prefix)) {
+		return false
+	}
+	*r = (*r)[len(prefix):]
+	return true
+}
+
+// plainString takes a JSON string of printable ASCII without escapes off the front of *r and
+// returns it, quotes included.
+func plainString(r *[]byte) ([]byte, bool) {
+	b := *r
+	if len(b) == 0 || b[0] != '"' {
+		return nil, false
+	}
+	for i := 1; i < len(b); i++ {
+		switch c := b[i]; {
+		case c == '"':
+			*r = b[i+1:]
+			return b[:i+1], true
+		case c == '\\' || c < 0x20 || c >= 0x7f:
+			return nil, false
+		}
+	}
+	return nil, false
+}
+
+func stringIf(ok bool, r *[]byte) ([]byte, bool) {
+	if !ok {
+		return nil, false
+	}
+	return plainString(r)
 }
 
 // openWith returns e with values (from sealedValues) decrypted under the keys of keys.
@@ -359,18 +462,31 @@ func (s *Store) openWith(e eventstore.RecordedEvent, values []sealedValue, keys 
 
 // keyring holds the keys (and their ciphers) one read needs, each read from the key store once:
 // a page of the log names thousands of keys, and a query per sealed event was most of the cost
-// of decrypting it. It lives as long as one read, so an erasure takes effect at the next read.
+// of decrypting it. It lives as long as one read, so an erasure takes effect at the next read;
+// the keys it shares with other reads (opened) obey the same rule.
 type keyring struct {
 	ctx     context.Context
 	keys    KeyStore
 	fetched map[string]Key
 	ciphers map[string]cipher.AEAD
+	// opened keeps the ciphers this read makes for later reads, as of the erasure count read
+	// before any key was fetched; nil when the key store counts no erasures.
+	opened   *openedKeys
+	erasures int64
 }
 
-// keyring returns a keyring holding the keys named ids, fetched in a few queries when the key
-// store can (KeysByID); any other key is read when first asked for.
+// keyring returns a keyring holding the keys named ids: those kept from earlier reads as of the
+// key store's current erasure count, the rest fetched in a few queries when the key store can
+// (KeysByID); any other key is read when first asked for.
 func (s *Store) keyring(ctx context.Context, ids []string) *keyring {
 	k := &keyring{ctx: ctx, keys: s.keys, fetched: map[string]Key{}, ciphers: map[string]cipher.AEAD{}}
+	// A single event's read (Subscribe) asks for its one key itself: the count would be a second query.
+	if s.erasures != nil && len(ids) > 0 {
+		if erasures, err := s.erasures.Erasures(ctx); err == nil {
+			k.opened, k.erasures = &s.opened, erasures
+			ids = s.opened.take(erasures, ids, k.ciphers)
+		}
+	}
 	if batch, ok := s.keys.(KeysByID); ok && len(ids) > 0 {
 		if found, err := batch.KeysByID(ctx, ids); err == nil {
 			for _, id := range ids {
@@ -408,7 +524,74 @@ func (k *keyring) cipher(id string) (cipher.AEAD, error) {
 		return nil, err
 	}
 	k.ciphers[id] = aead
+	if k.opened != nil {
+		k.opened.keep(k.erasures, id, aead)
+	}
 	return aead, nil
+}
+
+// keptPerGeneration bounds openedKeys: at most twice as many ciphers (≈ 0.9 kB each, so ≤ 30 MB)
+// are kept. At 100 k dossiers a page of 20,000 events names ≈ 2,000 keys, half of them named by
+// a page before: a catch-up fetches 74,514 keys instead of 106,631 (57,019 differ; twice the
+// bound would fetch 60,310).
+const keptPerGeneration = 1 << 14
+
+// openedKeys keeps the ciphers of keys that reads fetched, for the reads after them: a catch-up's
+// pages name the same applicants' keys page after page, and fetching them again was a twentieth
+// of its CPU. Three rules keep an erasure taking effect at the next read, as without it:
+//   - every read first reads the key store's erasure count (one small query), and the ciphers
+//     kept under another count are dropped before it takes any;
+//   - a cipher is kept only under the count its read began with, and only while that count is
+//     still the one the ciphers are kept under — a read that began before an erasure and fetched
+//     the key just before it cannot leave it behind for the reads that began after;
+//   - only keys that exist are kept: an id not found (erased, or stored behind its events by a
+//     bulk load) is asked for again by the next read.
+//
+// A key is never deleted but by an erasure, and a deleted key id never returns (ids are random),
+// so a kept cipher was valid when the read taking it began. The ciphers live in two generations:
+// when the recent one fills it becomes the older, and the older is dropped.
+type openedKeys struct {
+	mu            sync.Mutex
+	erasures      int64
+	recent, older map[string]cipher.AEAD
+}
+
+// take puts into ciphers those of ids kept under the erasure count erasures (dropping every kept
+// cipher first when the count changed) and returns the ids it did not hold.
+func (o *openedKeys) take(erasures int64, ids []string, ciphers map[string]cipher.AEAD) (missing []string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if erasures != o.erasures || o.recent == nil {
+		o.erasures, o.recent, o.older = erasures, map[string]cipher.AEAD{}, nil
+		return ids
+	}
+	for _, id := range ids {
+		if aead, ok := o.recent[id]; ok {
+			ciphers[id] = aead
+		} else if aead, ok := o.older[id]; ok {
+			ciphers[id] = aead
+			o.put(id, aead)
+		} else {
+			missing = append(missing, id)
+		}
+	}
+	return missing
+}
+
+// keep keeps id's cipher, made by a read that began at the erasure count erasures.
+func (o *openedKeys) keep(erasures int64, id string, aead cipher.AEAD) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if erasures == o.erasures && o.recent != nil {
+		o.put(id, aead)
+	}
+}
+
+func (o *openedKeys) put(id string, aead cipher.AEAD) {
+	if len(o.recent) >= keptPerGeneration {
+		o.older, o.recent = o.recent, make(map[string]cipher.AEAD, keptPerGeneration)
+	}
+	o.recent[id] = aead
 }
 
 func (s *Store) decrypt(e eventstore.RecordedEvent, value sealed, keys *keyring) ([]byte, error) {
