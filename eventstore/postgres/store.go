@@ -100,6 +100,13 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 	if _, set := params["application_name"]; !set {
 		params["application_name"] = "motcua"
 	}
+	// No parallel workers unless the DSN asks for them: every statement motcua sends reads a
+	// bounded range of an index (a screen, a page of the log, a report's counters), and starting
+	// two workers cost more than the work — the late dashboard's counters on a 2-core node took 45 ms
+	// with them and 3 ms without (docs/benchmarks.md, session 14).
+	if _, set := params["max_parallel_workers_per_gather"]; !set {
+		params["max_parallel_workers_per_gather"] = "0"
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, config)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: create pool: %w", err)

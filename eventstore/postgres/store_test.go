@@ -416,3 +416,24 @@ func TestCountAfterOutlivesTheWriteTimeout(t *testing.T) {
 		t.Fatalf("CountAfter behind a lock held for %s, longer than the write timeout: %d, %v; want 1", held, n, err)
 	}
 }
+
+// The store's connections start no parallel workers — starting them cost more than the bounded
+// reads motcua sends — unless the DSN asks for them.
+func TestConnectionsRunWithoutParallelWorkersUnlessTheDSNAsks(t *testing.T) {
+	ctx := testContext(t)
+	dsn := pgtest.NewDatabase(t)
+	for _, c := range []struct{ dsn, want string }{{dsn, "0"}, {dsn + "&max_parallel_workers_per_gather=2", "2"}} {
+		store, err := postgres.Open(ctx, c.dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var workers string
+		if err := store.Pool().QueryRow(ctx, `SHOW max_parallel_workers_per_gather`).Scan(&workers); err != nil {
+			t.Fatal(err)
+		}
+		store.Close()
+		if workers != c.want {
+			t.Errorf("DSN %q: max_parallel_workers_per_gather = %s, want %s", c.dsn, workers, c.want)
+		}
+	}
+}
