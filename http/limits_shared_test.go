@@ -43,20 +43,7 @@ func TestPublicBudgetHoldsAcrossNodes(t *testing.T) {
 		t.Fatalf("one node admitted %d of %d lookups, want %d", oneNode, 2*perMinute, perMinute)
 	}
 
-	pg, err := postgres.Open(ctx, pgtest.NewDatabase(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { pg.Close() })
-	if err := pg.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	nodes := make([]*backendEnv, 2)
-	for i := range nodes {
-		db := stdlib.OpenDBFromPool(pg.Pool())
-		t.Cleanup(func() { db.Close() })
-		nodes[i] = newBackendEnv(t, pg, db, configure)
-	}
+	_, nodes := twoNodesOnOnePostgreSQL(t, configure)
 	if got := admitted(t, nodes, "198.51.100.1", "", 2*perMinute); got != oneNode {
 		t.Fatalf("two nodes admitted %d lookups from one client taking turns, one node %d", got, oneNode)
 	}
@@ -114,6 +101,27 @@ func TestPublicBudgetHoldsAcrossNodes(t *testing.T) {
 	}
 }
 
+// twoNodesOnOnePostgreSQL starts two servers configured alike on one PostgreSQL store, as two
+// nodes behind a load balancer.
+func twoNodesOnOnePostgreSQL(t *testing.T, configure func(*mhttp.Config)) (*postgres.Store, []*backendEnv) {
+	ctx := context.Background()
+	pg, err := postgres.Open(ctx, pgtest.NewDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pg.Close() })
+	if err := pg.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	nodes := make([]*backendEnv, 2)
+	for i := range nodes {
+		db := stdlib.OpenDBFromPool(pg.Pool())
+		t.Cleanup(func() { db.Close() })
+		nodes[i] = newBackendEnv(t, pg, db, configure)
+	}
+	return pg, nodes
+}
+
 // admittedLookups sends n lookups from client, the i-th to nodes[i % len(nodes)], and counts those
 // not refused with 429.
 func admittedLookups(t *testing.T, nodes []*backendEnv, client, query string, n int) int {
@@ -136,24 +144,11 @@ func admittedLookups(t *testing.T, nodes []*backendEnv, client, query string, n 
 func TestPublicBudgetPerNodeOnPostgreSQL(t *testing.T) {
 	const perMinute = 5
 	ctx := context.Background()
-	pg, err := postgres.Open(ctx, pgtest.NewDatabase(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { pg.Close() })
-	if err := pg.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	nodes := make([]*backendEnv, 2)
-	for i := range nodes {
-		db := stdlib.OpenDBFromPool(pg.Pool())
-		t.Cleanup(func() { db.Close() })
-		nodes[i] = newBackendEnv(t, pg, db, func(cfg *mhttp.Config) {
-			cfg.PublicRequestsPerMinute = perMinute
-			cfg.Limits = mhttp.Limits{PerNode: true}
-			cfg.TrustedProxies = []string{"127.0.0.1/32", "::1/128"}
-		})
-	}
+	pg, nodes := twoNodesOnOnePostgreSQL(t, func(cfg *mhttp.Config) {
+		cfg.PublicRequestsPerMinute = perMinute
+		cfg.Limits = mhttp.Limits{PerNode: true}
+		cfg.TrustedProxies = []string{"127.0.0.1/32", "::1/128"}
+	})
 	if got := admittedLookups(t, nodes[:1], "198.51.100.1", "", 3*perMinute); got != perMinute {
 		t.Fatalf("one node admitted %d of %d lookups, want %d", got, 3*perMinute, perMinute)
 	}
