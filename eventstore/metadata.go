@@ -1,13 +1,13 @@
 package eventstore
 
 import (
-	"bytes"
 	"strings"
-	"unicode/utf8"
 
 	jsonv2 "github.com/go-json-experiment/json"
 	jsonv1 "github.com/go-json-experiment/json/v1"
 	"github.com/google/uuid"
+
+	"github.com/motcua/motcua/eventstore/jsonscan"
 )
 
 // metadataDecodeOptions are encoding/json's semantics (case-insensitive names, duplicates and
@@ -34,31 +34,31 @@ func canonicalMetadata(data []byte, m *Metadata) bool {
 	r := data
 	var ok bool
 	var id, name, role, agency, correlation, causation, occurred, prevHash, idempotencyKey, requestHash []byte
-	ok = consume(&r, `{"actor":{"id":`)
-	id, ok = textIf(ok, &r)
-	ok = ok && consume(&r, `,"name":`)
-	name, ok = textIf(ok, &r)
-	ok = ok && consume(&r, `,"role":`)
-	role, ok = textIf(ok, &r)
-	if ok && consume(&r, `,"agency":`) {
-		agency, ok = textIf(ok, &r)
+	ok = jsonscan.Consume(&r, `{"actor":{"id":`)
+	id, ok = jsonscan.String(ok, &r)
+	ok = ok && jsonscan.Consume(&r, `,"name":`)
+	name, ok = jsonscan.String(ok, &r)
+	ok = ok && jsonscan.Consume(&r, `,"role":`)
+	role, ok = jsonscan.String(ok, &r)
+	if ok && jsonscan.Consume(&r, `,"agency":`) {
+		agency, ok = jsonscan.String(ok, &r)
 	}
-	ok = ok && consume(&r, `},"correlation_id":`)
-	correlation, ok = textIf(ok, &r)
-	ok = ok && consume(&r, `,"causation_id":`)
-	causation, ok = textIf(ok, &r)
-	ok = ok && consume(&r, `,"occurred_at":`)
-	occurred, ok = textIf(ok, &r)
-	if ok && consume(&r, `,"prev_hash":`) {
-		prevHash, ok = textIf(ok, &r)
+	ok = ok && jsonscan.Consume(&r, `},"correlation_id":`)
+	correlation, ok = jsonscan.String(ok, &r)
+	ok = ok && jsonscan.Consume(&r, `,"causation_id":`)
+	causation, ok = jsonscan.String(ok, &r)
+	ok = ok && jsonscan.Consume(&r, `,"occurred_at":`)
+	occurred, ok = jsonscan.String(ok, &r)
+	if ok && jsonscan.Consume(&r, `,"prev_hash":`) {
+		prevHash, ok = jsonscan.String(ok, &r)
 	}
-	if ok && consume(&r, `,"idempotency_key":`) {
-		idempotencyKey, ok = textIf(ok, &r)
+	if ok && jsonscan.Consume(&r, `,"idempotency_key":`) {
+		idempotencyKey, ok = jsonscan.String(ok, &r)
 	}
-	if ok && consume(&r, `,"request_hash":`) {
-		requestHash, ok = textIf(ok, &r)
+	if ok && jsonscan.Consume(&r, `,"request_hash":`) {
+		requestHash, ok = jsonscan.String(ok, &r)
 	}
-	if !ok || !consume(&r, `}`) || len(r) != 0 {
+	if !ok || !jsonscan.Consume(&r, `}`) || len(r) != 0 {
 		return false
 	}
 	var err error
@@ -92,35 +92,4 @@ func canonicalMetadata(data []byte, m *Metadata) bool {
 	out.PrevHash, out.IdempotencyKey, out.RequestHash = parts[4], parts[5], parts[6]
 	*m = out
 	return true
-}
-
-// consume takes prefix off the front of *r, reporting whether it was there.
-func consume(r *[]byte, prefix string) bool {
-	if !bytes.HasPrefix(*r, []byte(prefix)) {
-		return false
-	}
-	*r = (*r)[len(prefix):]
-	return true
-}
-
-// textIf, when ok, takes a JSON string of valid UTF-8 without escapes or control characters off
-// the front of *r and returns its contents (in place).
-func textIf(ok bool, r *[]byte) ([]byte, bool) {
-	b := *r
-	if !ok || len(b) == 0 || b[0] != '"' {
-		return nil, false
-	}
-	for i := 1; i < len(b); i++ {
-		switch c := b[i]; {
-		case c == '"':
-			if !utf8.Valid(b[1:i]) {
-				return nil, false
-			}
-			*r = b[i+1:]
-			return b[1:i], true
-		case c == '\\' || c < 0x20:
-			return nil, false
-		}
-	}
-	return nil, false
 }

@@ -50,11 +50,12 @@ func runBenchReads(ctx context.Context, args []string, stdout, stderr io.Writer)
 	catchUpOnly := fs.Bool("catch-up-only", false, "stop after the read models' catch-up: its rate and the process's CPU seconds per million events")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the read models' catch-up to this file")
 	lookupProfile := fs.String("lookup-cpuprofile", "", "write a CPU profile of the public-lookup runs (both handlers) to this file")
-	publicBudget := fs.String("public-budget", "shared", "where the lookups' budget is counted on PostgreSQL, as serve's --public-budget: shared or node")
+	var budgetPerNode bool
+	addPublicBudgetFlag(fs, &budgetPerNode)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *calls <= 0 || *lookupFor <= 0 || *receipts < 0 || (*publicBudget != "shared" && *publicBudget != "node") {
+	if *calls <= 0 || *lookupFor <= 0 || *receipts < 0 {
 		return fmt.Errorf("usage: %s", benchReadsUsage)
 	}
 	if domainFiles.catalog == "" {
@@ -152,7 +153,7 @@ func runBenchReads(ctx context.Context, args []string, stdout, stderr io.Writer)
 		Tokens:              mhttp.TokenVerifier{Key: key.Public().(ed25519.PublicKey), MaxLifetime: defaultTokenMaxTTL},
 		PublicStatusUpdates: feeder.Runner(projections.PublicStatusView{}.Name()), Ready: deployment.ready(),
 		// The lookups come from one address, far faster than any citizen's.
-		PublicRequestsPerMinute: math.MaxInt32, Limits: mhttp.Limits{PerNode: *publicBudget == "node"}})
+		PublicRequestsPerMinute: math.MaxInt32, Limits: mhttp.Limits{PerNode: budgetPerNode}})
 	base, stopServer, err := listen(server)
 	if err != nil {
 		return err

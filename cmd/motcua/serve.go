@@ -381,6 +381,21 @@ type publicLimits struct {
 	publicPerMinute int
 }
 
+// addPublicBudgetFlag declares --public-budget (shared or node), setting perNode.
+func addPublicBudgetFlag(fs *flag.FlagSet, perNode *bool) {
+	fs.Func("public-budget", "where the public budgets are counted on PostgreSQL: shared (in the database, one budget across every node) or node (in this node's memory: for one node, or nodes behind a proxy that limits clients itself)", func(v string) error {
+		switch v {
+		case "shared":
+			*perNode = false
+		case "node":
+			*perNode = true
+		default:
+			return fmt.Errorf("want shared or node, not %q", v)
+		}
+		return nil
+	})
+}
+
 // addLimitFlags declares the public budgets and the connection limits (docs/security.md, "Rate
 // limits" and "Connections"). Zero keeps each default.
 func addLimitFlags(fs *flag.FlagSet) (*publicLimits, *mhttp.ConnectionLimits) {
@@ -391,17 +406,7 @@ func addLimitFlags(fs *flag.FlagSet) (*publicLimits, *mhttp.ConnectionLimits) {
 	fs.DurationVar(&l.SecretLockout, "secret-lockout", 15*time.Minute, "window of --secret-failures, and the lock-out's length")
 	fs.IntVar(&l.FeedStreamsPerClient, "feed-streams-per-client", 4, "live feed streams one client address may hold open")
 	fs.IntVar(&l.FeedStreams, "feed-streams", 2000, "live feed streams open on this node at most")
-	fs.Func("public-budget", "where the public budgets are counted on PostgreSQL: shared (in the database, one budget across every node) or node (in this node's memory: for one node, or nodes behind a proxy that limits clients itself)", func(v string) error {
-		switch v {
-		case "shared":
-			l.PerNode = false
-		case "node":
-			l.PerNode = true
-		default:
-			return fmt.Errorf("want shared or node, not %q", v)
-		}
-		return nil
-	})
+	addPublicBudgetFlag(fs, &l.PerNode)
 	fs.IntVar(&c.MaxConnections, "max-connections", 4096, "connections served at once; keep it under the descriptor limit (ulimit -n)")
 	fs.DurationVar(&c.ReadTimeout, "read-timeout", 30*time.Second, "time a client has to send a whole request, body included")
 	fs.DurationVar(&c.WriteTimeout, "write-timeout", 60*time.Second, "time to answer a request (the live feed is exempt)")

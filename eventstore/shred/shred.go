@@ -29,6 +29,8 @@ import (
 
 	"github.com/go-json-experiment/json/jsontext"
 
+	"github.com/motcua/motcua/eventstore/jsonscan"
+
 	"github.com/motcua/motcua/eventstore"
 )
 
@@ -362,88 +364,50 @@ func (s *Store) sealedValues(e eventstore.RecordedEvent) ([]sealedValue, error) 
 
 // canonicalSealed reads raw when it is laid out exactly as seal writes an envelope —
 // {"type":"…","sealed":{"alg":"…","kid":"…","nonce":"…","ct":"…","object":true}}, "type" and
-// "object" optional, every string plain ASCII without escapes — and says false for anything else,
-// which hasSealedMember and encoding/json read as before. It gives what they give: reading the
-// envelope's generic way (a map of members, then the struct) was half of unsealing a catch-up's
-// events (FuzzCanonicalSealedReadsAsDecoded).
+// "object" optional, every string valid UTF-8 without escapes or control characters — and says
+// false for anything else, which hasSealedMember and encoding/json read as before. It gives what
+// they give: reading the envelope's generic way (a map of members, then the struct) was half of
+// unsealing a catch-up's events (FuzzCanonicalSealedReadsAsDecoded).
 func canonicalSealed(raw []byte) (sealed, bool) {
 	var value sealed
 	r := raw
-	if !consume(&r, `{`) {
+	if !jsonscan.Consume(&r, `{`) {
 		return sealed{}, false
 	}
-	if consume(&r, `"type":`) {
-		typ, ok := plainString(&r)
-		if !ok || !consume(&r, `,`) {
+	if jsonscan.Consume(&r, `"type":`) {
+		typ, ok := jsonscan.String(true, &r)
+		if !ok || !jsonscan.Consume(&r, `,`) {
 			return sealed{}, false
 		}
-		value.Type = append(json.RawMessage(nil), typ...)
+		// The member as it stands, quotes included: what encoding/json gives a RawMessage.
+		value.Type = append(append(append(json.RawMessage(nil), '"'), typ...), '"')
 	}
 	env := &envelope{}
-	var alg, kid, nonce, ct []byte
-	ok := consume(&r, `"sealed":{"alg":`)
-	if alg, ok = stringIf(ok, &r); ok {
-		ok = consume(&r, `,"kid":`)
-	}
-	if kid, ok = stringIf(ok, &r); ok {
-		ok = consume(&r, `,"nonce":`)
-	}
-	if nonce, ok = stringIf(ok, &r); ok {
-		ok = consume(&r, `,"ct":`)
-	}
-	if ct, ok = stringIf(ok, &r); !ok {
+	ok := jsonscan.Consume(&r, `"sealed":{"alg":`)
+	alg, ok := jsonscan.String(ok, &r)
+	ok = ok && jsonscan.Consume(&r, `,"kid":`)
+	kid, ok := jsonscan.String(ok, &r)
+	ok = ok && jsonscan.Consume(&r, `,"nonce":`)
+	nonce, ok := jsonscan.String(ok, &r)
+	ok = ok && jsonscan.Consume(&r, `,"ct":`)
+	ct, ok := jsonscan.String(ok, &r)
+	if !ok {
 		return sealed{}, false
 	}
-	env.Object = consume(&r, `,"object":true`)
-	if !consume(&r, `}}`) || len(r) != 0 {
+	env.Object = jsonscan.Consume(&r, `,"object":true`)
+	if !jsonscan.Consume(&r, `}}`) || len(r) != 0 {
 		return sealed{}, false
 	}
-	// Quotes included: what encoding/json decodes a []byte from is the string's contents.
 	var err error
-	if env.Nonce, err = base64.StdEncoding.DecodeString(string(nonce[1 : len(nonce)-1])); err != nil {
+	if env.Nonce, err = base64.StdEncoding.DecodeString(string(nonce)); err != nil {
 		return sealed{}, false
 	}
-	if env.Ciphertext, err = base64.StdEncoding.DecodeString(string(ct[1 : len(ct)-1])); err != nil {
+	if env.Ciphertext, err = base64.StdEncoding.DecodeString(string(ct)); err != nil {
 		return sealed{}, false
 	}
-	env.Algorithm, env.KeyID = string(alg[1:len(alg)-1]), string(kid[1:len(kid)-1])
+	env.Algorithm, env.KeyID = string(alg), string(kid)
 	value.Sealed = env
 	return value, true
-}
-
-// consume takes prefix off the front of *r, reporting whether it was there.
-func consume(r *[]byte, prefix string) bool {
-	if !bytes.HasPrefix(*r, []byte(prefix)) {
-		return false
-	}
-	*r = (*r)[len(prefix):]
-	return true
-}
-
-// plainString takes a JSON string of printable ASCII without escapes off the front of *r and
-// returns it, quotes included.
-func plainString(r *[]byte) ([]byte, bool) {
-	b := *r
-	if len(b) == 0 || b[0] != '"' {
-		return nil, false
-	}
-	for i := 1; i < len(b); i++ {
-		switch c := b[i]; {
-		case c == '"':
-			*r = b[i+1:]
-			return b[:i+1], true
-		case c == '\\' || c < 0x20 || c >= 0x7f:
-			return nil, false
-		}
-	}
-	return nil, false
-}
-
-func stringIf(ok bool, r *[]byte) ([]byte, bool) {
-	if !ok {
-		return nil, false
-	}
-	return plainString(r)
 }
 
 // openWith returns e with values (from sealedValues) decrypted under the keys of keys.
