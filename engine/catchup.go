@@ -236,6 +236,13 @@ func (e *Engine) flushMember(ctx context.Context, m *catchUpMember, pinned *sql.
 	}
 	name := r.Consumer.Name()
 	start := time.Now()
+	if err := f.prepare(ctx); err != nil {
+		if ctx.Err() == nil {
+			r.Metrics.failed(name)
+			e.applyInstead(ctx, m, f.at, err)
+		}
+		return
+	}
 	err := inWriteTx(ctx, e.DB, pinned, e.Dialect, r.writeGate, func(tx *sql.Tx, batch Batch) error {
 		if err := r.checkFence(ctx, tx); err != nil {
 			return err

@@ -203,6 +203,18 @@ type Fold interface {
 	Flush(ctx context.Context, tx *sql.Tx, batch Batch) error
 }
 
+// FlushPreparer is a Fold with work to do for its flush that needs no database — working out the
+// rows it will write. The engine calls PrepareFlush before it opens the flush's transaction, so that
+// the transaction only writes: on PostgreSQL the server ends a transaction left idle longer than
+// the write timeout (process control's fold of a million dossiers spent longer than that working
+// out its rows, and its rebuild fell back to applying the events a page at a time), and on SQLite
+// the work is done outside the single writer, beside the other folds' writes. Flush must still
+// work without it (ApplyFold does not call it). When the flush that follows fails, the engine
+// drops the fold.
+type FlushPreparer interface {
+	PrepareFlush(ctx context.Context) error
+}
+
 // Querier reads rows: the database, or the transaction under way.
 type Querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)

@@ -88,6 +88,24 @@ func (f *folding) flush(ctx context.Context, tx *sql.Tx, batch Batch) (err error
 	return nil
 }
 
+// prepare lets a FlushPreparer work out its flush before the transaction opens. A panic in the
+// consumer becomes an error, as in flush.
+func (f *folding) prepare(ctx context.Context) (err error) {
+	p, ok := f.fold.(FlushPreparer)
+	if !ok {
+		return nil
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%s: prepare flush: panic: %v", f.consumer.Name(), r)
+		}
+	}()
+	if err := p.PrepareFlush(ctx); err != nil {
+		return fmt.Errorf("%s: prepare the flush of %d events up to %s: %w", f.consumer.Name(), f.pending, f.at, err)
+	}
+	return nil
+}
+
 // written records that the rows are written up to the last event added.
 func (f *folding) written() {
 	f.flushed, f.pending, f.since = f.at, 0, time.Now()

@@ -206,9 +206,12 @@ func (rb *Rebuilder) flushFold(ctx context.Context, f *folding) error {
 	if f.pending == 0 {
 		return nil
 	}
-	err := inWriteTx(ctx, rb.DB, nil, rb.Dialect, rb.gate, func(tx *sql.Tx, batch Batch) error {
-		return f.flush(ctx, tx, batch)
-	})
+	err := f.prepare(ctx)
+	if err == nil {
+		err = inWriteTx(ctx, rb.DB, nil, rb.Dialect, rb.gate, func(tx *sql.Tx, batch Batch) error {
+			return f.flush(ctx, tx, batch)
+		})
+	}
 	if err != nil {
 		return rb.foldFailed(ctx, f, f.at, err)
 	}

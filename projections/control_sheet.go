@@ -375,6 +375,7 @@ type controlFold struct {
 	rows          int               // summary rows, handovers and notes held: what the engine's budget counts
 	dirty         []*controlDossier // in the order first changed, so a replay writes rows in the same order
 	added         int               // events folded so far
+	prepared      *controlWrites    // what the next flush writes, when PrepareFlush worked it out
 }
 
 func (f *controlFold) Held() int { return f.rows }
@@ -523,9 +524,23 @@ var lateColumnNames = []string{"list", "key", "dossier_id"}
 
 var noteColumnNames = []string{"dossier_id", "version", "seq", "at", "kind", "param", "on_date", "detail", "by_name"}
 
-// write writes what changed since the last flush, many rows per statement.
-func (f *controlFold) write(ctx context.Context, tx *sql.Tx, batch engine.Batch) error {
-	var freshRows, storedRows, freshHandovers, endedHandovers, notes, lateIn, lateOut [][]any
+// controlWrites are the rows a flush writes, worked out before its transaction opens.
+type controlWrites struct {
+	freshRows, storedRows, freshHandovers, endedHandovers, notes, lateIn, lateOut [][]any
+}
+
+// PrepareFlush works out the rows the next flush writes, and the counters' changes, outside the
+// flush's transaction (engine.FlushPreparer): at a million dossiers that took longer than
+// PostgreSQL lets a transaction sit idle.
+func (f *controlFold) PrepareFlush(context.Context) error {
+	w, err := f.changedRows()
+	f.prepared = w
+	return err
+}
+
+// changedRows works out the rows changed since the last flush and counts the counters' changes.
+func (f *controlFold) changedRows() (*controlWrites, error) {
+	w := &controlWrites{}
 	for _, d := range f.dirty {
 		overran := d.noteOverruns(f.cal)
 		if counted := lateCountedOf(&d.row, d.overruns); !counted.equal(d.counted) {
@@ -551,7 +566,7 @@ func (f *controlFold) write(ctx context.Context, tx *sql.Tx, batch engine.Batch)
 		if !d.stored || d.row != d.written || overran {
 			overruns, err := overrunColumn(d.overruns)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			keys := d.row.lateKeys()
 			for i, key := range keys {
@@ -559,30 +574,44 @@ func (f *controlFold) write(ctx context.Context, tx *sql.Tx, batch engine.Batch)
 					continue
 				}
 				if d.late[i] != "" {
-					lateOut = append(lateOut, []any{lateSets[i].list, d.late[i], d.row.DossierID})
+					w.lateOut = append(w.lateOut, []any{lateSets[i].list, d.late[i], d.row.DossierID})
 				}
 				if key != "" {
-					lateIn = append(lateIn, []any{lateSets[i].list, key, d.row.DossierID})
+					w.lateIn = append(w.lateIn, []any{lateSets[i].list, key, d.row.DossierID})
 				}
 			}
 			d.late = keys
 			if d.stored {
-				storedRows = append(storedRows, append(d.row.valuesOf(controlColumns), overruns))
+				w.storedRows = append(w.storedRows, append(d.row.valuesOf(controlColumns), overruns))
 			} else {
-				freshRows = append(freshRows, append(d.row.valuesOf(controlColumns), overruns))
+				w.freshRows = append(w.freshRows, append(d.row.valuesOf(controlColumns), overruns))
 			}
 			d.written = d.row
 		}
 		for _, h := range d.log.rows {
 			switch {
 			case !h.stored:
-				freshHandovers = append(freshHandovers, h.values(d.log.id))
+				w.freshHandovers = append(w.freshHandovers, h.values(d.log.id))
 			case h.changed:
-				endedHandovers = append(endedHandovers, h.values(d.log.id))
+				w.endedHandovers = append(w.endedHandovers, h.values(d.log.id))
 			}
 		}
 		for _, n := range d.log.notes {
-			notes = append(notes, []any{d.log.id, n.version, n.seq, sqlTime(n.at), n.kind, n.param, sqlTime(n.date), n.detail, n.byName})
+			w.notes = append(w.notes, []any{d.log.id, n.version, n.seq, sqlTime(n.at), n.kind, n.param, sqlTime(n.date), n.detail, n.byName})
+		}
+	}
+	return w, nil
+}
+
+// write writes what changed since the last flush, many rows per statement: what PrepareFlush
+// worked out, or else what changed now.
+func (f *controlFold) write(ctx context.Context, tx *sql.Tx, batch engine.Batch) error {
+	w := f.prepared
+	f.prepared = nil
+	if w == nil {
+		var err error
+		if w, err = f.changedRows(); err != nil {
+			return err
 		}
 	}
 	updates := make([]string, 0, len(controlSummaryColumns)-1)
@@ -590,29 +619,29 @@ func (f *controlFold) write(ctx context.Context, tx *sql.Tx, batch engine.Batch)
 		updates = append(updates, c+" = excluded."+c)
 	}
 	upsert := `ON CONFLICT (dossier_id) DO UPDATE SET ` + strings.Join(updates, ", ")
-	if err := insertNewRows(ctx, tx, batch, f.view.dossiers(), controlSummaryColumns, freshRows, upsert); err != nil {
+	if err := insertNewRows(ctx, tx, batch, f.view.dossiers(), controlSummaryColumns, w.freshRows, upsert); err != nil {
 		return err
 	}
-	if err := insertRows(ctx, tx, batch, f.view.dossiers(), controlSummaryColumns, storedRows, upsert); err != nil {
+	if err := insertRows(ctx, tx, batch, f.view.dossiers(), controlSummaryColumns, w.storedRows, upsert); err != nil {
 		return err
 	}
 	// A stored handover ended since is written again: only how it ended changes, or whom a
 	// correction says it went to.
 	upsert = `ON CONFLICT (dossier_id, seq) DO UPDATE SET to_unit = excluded.to_unit, to_official_id = excluded.to_official_id,
 		to_official_name = excluded.to_official_name, ended_at = excluded.ended_at, end_kind = excluded.end_kind, ended_by_id = excluded.ended_by_id, ended_by_name = excluded.ended_by_name`
-	if err := insertNewRows(ctx, tx, batch, f.view.handovers(), handoverColumnNames, freshHandovers, upsert); err != nil {
+	if err := insertNewRows(ctx, tx, batch, f.view.handovers(), handoverColumnNames, w.freshHandovers, upsert); err != nil {
 		return err
 	}
-	if err := insertRows(ctx, tx, batch, f.view.handovers(), handoverColumnNames, endedHandovers, upsert); err != nil {
+	if err := insertRows(ctx, tx, batch, f.view.handovers(), handoverColumnNames, w.endedHandovers, upsert); err != nil {
 		return err
 	}
 	// Each note is an event's own: the table cannot hold it yet.
-	if err := insertNewRows(ctx, tx, batch, f.view.notes(), noteColumnNames, notes, `ON CONFLICT (dossier_id, version) DO NOTHING`); err != nil {
+	if err := insertNewRows(ctx, tx, batch, f.view.notes(), noteColumnNames, w.notes, `ON CONFLICT (dossier_id, version) DO NOTHING`); err != nil {
 		return err
 	}
 	// A dossier's place in a list moved or it left the list: its former row goes, then its new one
 	// comes, which the table cannot hold yet.
-	for chunk := range slices.Chunk(lateOut, controlRowsPerQuery) {
+	for chunk := range slices.Chunk(w.lateOut, controlRowsPerQuery) {
 		args := make([]any, 0, 3*len(chunk))
 		for _, row := range chunk {
 			args = append(args, row...)
@@ -622,7 +651,7 @@ func (f *controlFold) write(ctx context.Context, tx *sql.Tx, batch engine.Batch)
 			return err
 		}
 	}
-	if err := insertNewRows(ctx, tx, batch, f.view.late(), lateColumnNames, lateIn, `ON CONFLICT (list, key, dossier_id) DO NOTHING`); err != nil {
+	if err := insertNewRows(ctx, tx, batch, f.view.late(), lateColumnNames, w.lateIn, `ON CONFLICT (list, key, dossier_id) DO NOTHING`); err != nil {
 		return err
 	}
 	if err := f.view.writeLateCounts(ctx, tx, batch, f.lateCounts); err != nil {
