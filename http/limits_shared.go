@@ -18,7 +18,9 @@ import (
 // On PostgreSQL several nodes serve one province behind a load balancer, so the public budgets are
 // counted in the database, where every node sees the same counters: a client spreading its requests
 // over the nodes gets the budget it would get from one node. One statement per request keeps this
-// cheap. On SQLite (one node) the counters stay in memory (httprate, secretGuard).
+// cheap; the public budget, by default, is counted in each node's memory and synced to the
+// database (limits_synced.go), with that statement for clients near their budget. On SQLite (one
+// node) the counters stay in memory (httprate, secretGuard).
 
 // rateLimiter is what publicBudget and admitSecretCheck need from a request budget: httprate's
 // in-memory limiter, or sharedRateLimit.

@@ -18,8 +18,8 @@ import (
 // A client whose rate, so counted, has reached half its budget is charged through sharedRateLimit's
 // exact statement instead, with this node's unwritten hits counted against the limit: a client near
 // its budget is judged against the table as before. What the table does not know yet — hits other
-// nodes admitted in memory and have not synced, at most one interval's worth and under half the
-// budget per node — can be over-admitted (docs/security.md, "Rate limits").
+// nodes admitted in memory and have not synced, at most one interval's worth and at most half
+// the budget per node — can be over-admitted (docs/security.md, "Rate limits").
 type syncedRateLimit struct {
 	exact    *sharedRateLimit // the near-limit path; exact.held is this budget
 	interval time.Duration
@@ -30,6 +30,7 @@ type syncedRateLimit struct {
 	syncing  bool            // the sync loop runs; it ends when no client is dirty
 	inFlight chan struct{}   // closed when the sync on its way has answered; nil when none is
 	swept    int64           // the window of the last sweep of forgotten clients
+	failing  bool            // the last sync failed (only the sync loop reads and writes it)
 }
 
 // clientHits is what a node knows of one client's budget: its latest window first.
@@ -221,7 +222,7 @@ const syncHits = `INSERT INTO public_rate_windows AS w (budget, client, window_s
 // failed sync keeps the hits for the next.
 func (l *syncedRateLimit) sync(ctx context.Context) {
 	if err := l.exact.tables.ensure(ctx); err != nil {
-		l.exact.logger.WarnContext(ctx, "public budget not synced", "error", err)
+		l.logFailure(ctx, err)
 		return
 	}
 	now := l.exact.now().UTC()
@@ -249,9 +250,7 @@ func (l *syncedRateLimit) sync(ctx context.Context) {
 	l.mu.Unlock()
 
 	totals, err := l.write(ctx, writes)
-	if err != nil {
-		l.exact.logger.WarnContext(ctx, "public budget not synced", "error", err)
-	}
+	l.logFailure(ctx, err)
 
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -284,6 +283,18 @@ func (l *syncedRateLimit) sync(ctx context.Context) {
 	}
 	l.inFlight = nil
 	close(done)
+}
+
+// logFailure logs when syncs start failing and when they succeed again, not each retry of an
+// outage ten times a second.
+func (l *syncedRateLimit) logFailure(ctx context.Context, err error) {
+	switch {
+	case err != nil && !l.failing:
+		l.exact.logger.WarnContext(ctx, "public budget not synced: the hits are kept for the next sync", "error", err)
+	case err == nil && l.failing:
+		l.exact.logger.InfoContext(ctx, "public budget synced again")
+	}
+	l.failing = err != nil
 }
 
 // windowTotal is a window's hits in the table after a sync, and those of the window before it.
