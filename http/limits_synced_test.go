@@ -139,3 +139,22 @@ func TestSyncedPublicBudgetNearTheLimitIsExact(t *testing.T) {
 		t.Fatalf("the table holds %d hits, want %d", got, perMinute)
 	}
 }
+
+// A sync that fails keeps its hits for the next: while the windows' table is away every sync
+// fails, and once it is back the hits admitted meanwhile are written.
+func TestSyncedPublicBudgetKeepsTheHitsOfAFailedSync(t *testing.T) {
+	nodes, db := syncedNodes(t, 60, 10*time.Millisecond)
+	admittedLookups(t, nodes[:1], "198.51.100.5", "", 1)
+	waitForHits(t, db, "198.51.100.5", 1) // the node has made its tables: it will not make them again
+	if _, err := db.Exec(`ALTER TABLE public_rate_windows RENAME TO public_rate_windows_away`); err != nil {
+		t.Fatal(err)
+	}
+	if got := admittedLookups(t, nodes[:1], "198.51.100.5", "", 3); got != 3 {
+		t.Fatalf("%d of 3 lookups admitted while the table was away", got)
+	}
+	time.Sleep(100 * time.Millisecond) // several syncs fail
+	if _, err := db.Exec(`ALTER TABLE public_rate_windows_away RENAME TO public_rate_windows`); err != nil {
+		t.Fatal(err)
+	}
+	waitForHits(t, db, "198.51.100.5", 4)
+}
