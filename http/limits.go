@@ -39,6 +39,12 @@ type Limits struct {
 	// nodes and nothing in front, a client gets each budget N times. It spares every public request
 	// the database write that counting across nodes costs (docs/security.md, "Rate limits").
 	PerNode bool
+	// PublicBudgetSync, on PostgreSQL with the budget shared, keeps the public budget's hits in
+	// each node's memory and writes them to the database every PublicBudgetSync, learning the
+	// other nodes' hits there: a client far below its budget costs a request no statement, and one
+	// past half its budget is charged by the exact statement. 0 charges every public request with
+	// the exact statement (docs/security.md, "Rate limits").
+	PublicBudgetSync time.Duration
 }
 
 func (l Limits) withDefaults() Limits {

@@ -18,7 +18,9 @@ import (
 // On PostgreSQL several nodes serve one province behind a load balancer, so the public budgets are
 // counted in the database, where every node sees the same counters: a client spreading its requests
 // over the nodes gets the budget it would get from one node. One statement per request keeps this
-// cheap. On SQLite (one node) the counters stay in memory (httprate, secretGuard).
+// cheap; the public budget, by default, is counted in each node's memory and synced to the
+// database (limits_synced.go), with that statement for clients near their budget. On SQLite (one
+// node) the counters stay in memory (httprate, secretGuard).
 
 // rateLimiter is what publicBudget and admitSecretCheck need from a request budget: httprate's
 // in-memory limiter, or sharedRateLimit.
@@ -108,6 +110,9 @@ type sharedRateLimit struct {
 	window time.Duration
 	now    func() time.Time
 	logger *slog.Logger
+	// held, when set, is the node's own count of the budget (syncedRateLimit): each statement
+	// counts the hits it holds unwritten against the limit and tells it what it counted.
+	held heldHits
 
 	mu        sync.Mutex
 	lastPurge time.Time
@@ -129,6 +134,17 @@ type hitBatch struct {
 	reset    time.Time
 }
 
+// heldHits is a node's count of a budget kept beside the table (syncedRateLimit).
+type heldHits interface {
+	// unwritten returns the hits of client key this node admitted in the windows starting at
+	// current and previous (Unix milliseconds) and has not written, and keeps them unwritten until
+	// counted is called.
+	unwritten(key string, current, previous int64) (currentHits, previousHits int)
+	// counted tells what the statement found: the current window's hits in the table after it and
+	// how many it added; answered is false when the database did not answer.
+	counted(key string, current int64, hits, added int, answered bool)
+}
+
 // rateVerdict is the budget's answer to one request.
 type rateVerdict struct {
 	limited  bool
@@ -139,18 +155,20 @@ type rateVerdict struct {
 }
 
 // admitHits is the one statement of a batch: $1 budget, $2 client, $3 current window, $4 previous
-// window, $5 weight of the previous window, $6 limit, $7 hits asked. It counts as many of the
+// window, $5 weight of the previous window, $6 limit, $7 hits asked, $8 and $9 the hits this node
+// admitted in the current and previous windows and has not written yet (syncedRateLimit; 0 for
+// the others): they count against the limit as if they were in the rows. It counts as many of the
 // asked hits as the budget holds and returns a row only when it counted at least one: the
-// window's hits after it, how many it added, and the previous window's weighted hits.
+// window's hits in the table after it, how many it added, and the previous window's weighted hits.
 // floor(x + 0.5) is Go's math.Round for the positive rates httprate rounds.
 const admitHits = `WITH previous AS (
-		SELECT COALESCE((SELECT hits FROM public_rate_windows WHERE budget = $1 AND client = $2 AND window_start = $4), 0) * $5::float8 AS weighted)
+		SELECT (COALESCE((SELECT hits FROM public_rate_windows WHERE budget = $1 AND client = $2 AND window_start = $4), 0) + $9::bigint) * $5::float8 AS weighted)
 	INSERT INTO public_rate_windows AS w (budget, client, window_start, hits, added)
-	SELECT $1, $2, $3, n, n FROM (SELECT LEAST($7::bigint, $6::bigint - floor(previous.weighted + 0.5)::bigint) AS n FROM previous) AS asked WHERE n >= 1
+	SELECT $1, $2, $3, n, n FROM (SELECT LEAST($7::bigint, $6::bigint - $8::bigint - floor(previous.weighted + 0.5)::bigint) AS n FROM previous) AS asked WHERE n >= 1
 	ON CONFLICT (budget, client, window_start) DO UPDATE SET
-		hits = w.hits + LEAST($7::bigint, $6::bigint - floor(w.hits + COALESCE((SELECT hits FROM public_rate_windows WHERE budget = $1 AND client = $2 AND window_start = $4), 0) * $5::float8 + 0.5)::bigint),
-		added = LEAST($7::bigint, $6::bigint - floor(w.hits + COALESCE((SELECT hits FROM public_rate_windows WHERE budget = $1 AND client = $2 AND window_start = $4), 0) * $5::float8 + 0.5)::bigint)
-		WHERE floor(w.hits + COALESCE((SELECT hits FROM public_rate_windows WHERE budget = $1 AND client = $2 AND window_start = $4), 0) * $5::float8 + 0.5) + 1 <= $6
+		hits = w.hits + LEAST($7::bigint, $6::bigint - $8::bigint - floor(w.hits + (COALESCE((SELECT hits FROM public_rate_windows WHERE budget = $1 AND client = $2 AND window_start = $4), 0) + $9::bigint) * $5::float8 + 0.5)::bigint),
+		added = LEAST($7::bigint, $6::bigint - $8::bigint - floor(w.hits + (COALESCE((SELECT hits FROM public_rate_windows WHERE budget = $1 AND client = $2 AND window_start = $4), 0) + $9::bigint) * $5::float8 + 0.5)::bigint)
+		WHERE floor(w.hits + (COALESCE((SELECT hits FROM public_rate_windows WHERE budget = $1 AND client = $2 AND window_start = $4), 0) + $9::bigint) * $5::float8 + 0.5) + $8::bigint + 1 <= $6
 	RETURNING w.hits, w.added, (SELECT weighted FROM previous)`
 
 // OnLimit charges one request to the client's budget, or reports true (with Retry-After) when the
@@ -287,7 +305,11 @@ func (l *sharedRateLimit) count(ctx context.Context, key string, b *hitBatch) {
 	weight := float64(l.window-now.Sub(current)) / float64(l.window)
 	b.reset = current.Add(l.window)
 	l.purge(ctx, now)
-	err := l.tables.db.QueryRowContext(ctx, admitHits, l.budget, key, current.UnixMilli(), previous.UnixMilli(), weight, l.limit, b.asked).
+	heldCurrent, heldPrevious := 0, 0
+	if l.held != nil {
+		heldCurrent, heldPrevious = l.held.unwritten(key, current.UnixMilli(), previous.UnixMilli())
+	}
+	err := l.tables.db.QueryRowContext(ctx, admitHits, l.budget, key, current.UnixMilli(), previous.UnixMilli(), weight, l.limit, b.asked, heldCurrent, heldPrevious).
 		Scan(&b.hits, &b.added, &b.weighted)
 	switch {
 	case errors.Is(err, sql.ErrNoRows): // not one hit counted: the budget is spent
@@ -297,6 +319,12 @@ func (l *sharedRateLimit) count(ctx context.Context, key string, b *hitBatch) {
 		l.logger.WarnContext(ctx, "rate limit not checked", "budget", l.budget, "error", err)
 	default:
 		b.counted = true
+	}
+	if l.held != nil {
+		l.held.counted(key, current.UnixMilli(), b.hits, b.added, b.counted)
+	}
+	if b.counted && b.added > 0 {
+		b.hits += heldCurrent // the client's hits as this node counts them, for the verdicts
 	}
 }
 
@@ -364,11 +392,16 @@ func (g *sharedSecretLockouts) fail(ctx context.Context, key string) {
 }
 
 // setRateLimits builds the public budgets: in the database shared by the nodes on PostgreSQL
-// (unless the operator counts them per node), in memory otherwise.
+// (unless the operator counts them per node) — the public one synced from each node's memory when
+// the operator gives an interval —, in memory otherwise.
 func (s *Server) setRateLimits(publicPerMinute int) {
 	if s.readDB != nil && isPostgresDB(s.readDB) && !s.limits.PerNode {
 		tables := &sharedTables{db: s.readDB}
-		s.lookups = &sharedRateLimit{tables: tables, budget: "public", limit: publicPerMinute, window: time.Minute, now: s.now, logger: s.logger}
+		lookups := &sharedRateLimit{tables: tables, budget: "public", limit: publicPerMinute, window: time.Minute, now: s.now, logger: s.logger}
+		s.lookups = lookups
+		if s.limits.PublicBudgetSync > 0 {
+			s.lookups = newSyncedRateLimit(lookups, s.limits.PublicBudgetSync)
+		}
 		s.secretRate = &sharedRateLimit{tables: tables, budget: "secret", limit: s.limits.SecretChecksPerMinute, window: time.Minute, now: s.now, logger: s.logger}
 		s.secrets = &sharedSecretLockouts{tables: tables, maxFailures: s.limits.SecretFailures, lockout: s.limits.SecretLockout, now: s.now, logger: s.logger}
 		return

@@ -34,7 +34,7 @@ import (
 	"github.com/motcua/motcua/projections"
 )
 
-const benchReadsUsage = "motcua bench reads (--data DIR | --store URL) [--calls 5] [--lookup-duration 3s] [--receipts 160] [--catch-up-only] [--public-budget shared|node]"
+const benchReadsUsage = "motcua bench reads (--data DIR | --store URL) [--calls 5] [--lookup-duration 3s] [--receipts 160] [--catch-up-only] [--public-budget shared|node] [--public-budget-sync 100ms]"
 
 // runBenchReads times the officials' screens and the public lookup on a store written by `motcua
 // bench generate`, through the real router of an in-process server whose read models have caught
@@ -50,8 +50,8 @@ func runBenchReads(ctx context.Context, args []string, stdout, stderr io.Writer)
 	catchUpOnly := fs.Bool("catch-up-only", false, "stop after the read models' catch-up: its rate and the process's CPU seconds per million events")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the read models' catch-up to this file")
 	lookupProfile := fs.String("lookup-cpuprofile", "", "write a CPU profile of the public-lookup runs (both handlers) to this file")
-	var budgetPerNode bool
-	addPublicBudgetFlag(fs, &budgetPerNode)
+	var budget mhttp.Limits
+	addPublicBudgetFlags(fs, &budget)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -153,7 +153,7 @@ func runBenchReads(ctx context.Context, args []string, stdout, stderr io.Writer)
 		Tokens:              mhttp.TokenVerifier{Key: key.Public().(ed25519.PublicKey), MaxLifetime: defaultTokenMaxTTL},
 		PublicStatusUpdates: feeder.Runner(projections.PublicStatusView{}.Name()), Ready: deployment.ready(),
 		// The lookups come from one address, far faster than any citizen's.
-		PublicRequestsPerMinute: math.MaxInt32, Limits: mhttp.Limits{PerNode: budgetPerNode}})
+		PublicRequestsPerMinute: math.MaxInt32, Limits: budget})
 	base, stopServer, err := listen(server)
 	if err != nil {
 		return err

@@ -381,19 +381,20 @@ type publicLimits struct {
 	publicPerMinute int
 }
 
-// addPublicBudgetFlag declares --public-budget (shared or node), setting perNode.
-func addPublicBudgetFlag(fs *flag.FlagSet, perNode *bool) {
+// addPublicBudgetFlags declares --public-budget (shared or node) and --public-budget-sync.
+func addPublicBudgetFlags(fs *flag.FlagSet, limits *mhttp.Limits) {
 	fs.Func("public-budget", "where the public budgets are counted on PostgreSQL: shared (in the database, one budget across every node) or node (in this node's memory: for one node, or nodes behind a proxy that limits clients itself)", func(v string) error {
 		switch v {
 		case "shared":
-			*perNode = false
+			limits.PerNode = false
 		case "node":
-			*perNode = true
+			limits.PerNode = true
 		default:
 			return fmt.Errorf("want shared or node, not %q", v)
 		}
 		return nil
 	})
+	fs.DurationVar(&limits.PublicBudgetSync, "public-budget-sync", 100*time.Millisecond, "with the public budget shared: each node counts a client's public requests in memory and writes them to the database this often, learning the other nodes' there; a client past half its budget is charged in the database at each request (0: every public request is, one statement each)")
 }
 
 // addLimitFlags declares the public budgets and the connection limits (docs/security.md, "Rate
@@ -406,7 +407,7 @@ func addLimitFlags(fs *flag.FlagSet) (*publicLimits, *mhttp.ConnectionLimits) {
 	fs.DurationVar(&l.SecretLockout, "secret-lockout", 15*time.Minute, "window of --secret-failures, and the lock-out's length")
 	fs.IntVar(&l.FeedStreamsPerClient, "feed-streams-per-client", 4, "live feed streams one client address may hold open")
 	fs.IntVar(&l.FeedStreams, "feed-streams", 2000, "live feed streams open on this node at most")
-	addPublicBudgetFlag(fs, &l.PerNode)
+	addPublicBudgetFlags(fs, &l.Limits)
 	fs.IntVar(&c.MaxConnections, "max-connections", 4096, "connections served at once; keep it under the descriptor limit (ulimit -n)")
 	fs.DurationVar(&c.ReadTimeout, "read-timeout", 30*time.Second, "time a client has to send a whole request, body included")
 	fs.DurationVar(&c.WriteTimeout, "write-timeout", 60*time.Second, "time to answer a request (the live feed is exempt)")
