@@ -10,11 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5/stdlib"
-
 	"github.com/motcua/motcua/engine"
 	"github.com/motcua/motcua/eventstore/postgres"
-	"github.com/motcua/motcua/eventstore/postgres/pgtest"
 	"github.com/motcua/motcua/projections"
 )
 
@@ -76,19 +73,7 @@ func TestAFoldWorksOutItsFlushBeforeTheTransactionOpens(t *testing.T) {
 	t.Parallel()
 	const writeTimeout = 300 * time.Millisecond
 	open := func(t *testing.T) (*postgres.Store, *sql.DB) {
-		ctx := context.Background()
-		store, err := postgres.Open(ctx, pgtest.NewDatabaseInTurn(t), postgres.WithWriteTimeout(writeTimeout), postgres.WithLogger(quiet))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := store.Migrate(ctx); err != nil {
-			t.Fatal(err)
-		}
-		db := stdlib.OpenDBFromPool(store.Pool())
-		t.Cleanup(func() {
-			db.Close()
-			store.Close()
-		})
+		store, db, _ := openPostgres(t, postgres.WithWriteTimeout(writeTimeout))
 		return store, db
 	}
 	slow := func() slowPreparing {

@@ -19,11 +19,11 @@ import (
 
 // openPostgres opens a migrated store on a fresh database of the shared test cluster, and the
 // read-model handle on the same database, as motcua serve does.
-func openPostgres(t testing.TB) (*postgres.Store, *sql.DB, string) {
+func openPostgres(t testing.TB, opts ...postgres.Option) (*postgres.Store, *sql.DB, string) {
 	t.Helper()
 	dsn := pgtest.NewDatabaseInTurn(t)
 	ctx := context.Background()
-	store, err := postgres.Open(ctx, dsn, postgres.WithLogger(quiet))
+	store, err := postgres.Open(ctx, dsn, append([]postgres.Option{postgres.WithLogger(quiet)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
