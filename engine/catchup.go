@@ -236,32 +236,28 @@ func (e *Engine) flushMember(ctx context.Context, m *catchUpMember, pinned *sql.
 	}
 	name := r.Consumer.Name()
 	start := time.Now()
-	if err := f.prepare(ctx); err != nil {
-		if ctx.Err() == nil {
-			r.Metrics.failed(name)
-			e.applyInstead(ctx, m, f.at, err)
-		}
-		return
+	err := f.prepare(ctx)
+	if err == nil {
+		err = inWriteTx(ctx, e.DB, pinned, e.Dialect, r.writeGate, func(tx *sql.Tx, batch Batch) error {
+			if err := r.checkFence(ctx, tx); err != nil {
+				return err
+			}
+			at, err := lockCheckpoint(ctx, tx, e.Dialect, name)
+			if err != nil {
+				return fmt.Errorf("%s: read checkpoint: %w", name, err)
+			}
+			if at != f.flushed {
+				return errCheckpointMoved
+			}
+			if err := f.flush(ctx, tx, batch); err != nil {
+				return err
+			}
+			if err := saveCheckpoint(ctx, tx, name, f.at); err != nil {
+				return fmt.Errorf("%s: save checkpoint: %w", name, err)
+			}
+			return nil
+		})
 	}
-	err := inWriteTx(ctx, e.DB, pinned, e.Dialect, r.writeGate, func(tx *sql.Tx, batch Batch) error {
-		if err := r.checkFence(ctx, tx); err != nil {
-			return err
-		}
-		at, err := lockCheckpoint(ctx, tx, e.Dialect, name)
-		if err != nil {
-			return fmt.Errorf("%s: read checkpoint: %w", name, err)
-		}
-		if at != f.flushed {
-			return errCheckpointMoved
-		}
-		if err := f.flush(ctx, tx, batch); err != nil {
-			return err
-		}
-		if err := saveCheckpoint(ctx, tx, name, f.at); err != nil {
-			return fmt.Errorf("%s: save checkpoint: %w", name, err)
-		}
-		return nil
-	})
 	switch {
 	case err == nil:
 		// Committed, even if ctx ended meanwhile (a lease lost during the commit): the events are

@@ -160,15 +160,16 @@ type rateVerdict struct {
 // the others): they count against the limit as if they were in the rows. It counts as many of the
 // asked hits as the budget holds and returns a row only when it counted at least one: the
 // window's hits in the table after it, how many it added, and the previous window's weighted hits.
-// floor(x + 0.5) is Go's math.Round for the positive rates httprate rounds.
+// floor(x + 0.5) is Go's math.Round for the positive rates httprate rounds; the previous
+// window's weighted hits are read once, in the CTE.
 const admitHits = `WITH previous AS (
 		SELECT (COALESCE((SELECT hits FROM public_rate_windows WHERE budget = $1 AND client = $2 AND window_start = $4), 0) + $9::bigint) * $5::float8 AS weighted)
 	INSERT INTO public_rate_windows AS w (budget, client, window_start, hits, added)
 	SELECT $1, $2, $3, n, n FROM (SELECT LEAST($7::bigint, $6::bigint - $8::bigint - floor(previous.weighted + 0.5)::bigint) AS n FROM previous) AS asked WHERE n >= 1
 	ON CONFLICT (budget, client, window_start) DO UPDATE SET
-		hits = w.hits + LEAST($7::bigint, $6::bigint - $8::bigint - floor(w.hits + (COALESCE((SELECT hits FROM public_rate_windows WHERE budget = $1 AND client = $2 AND window_start = $4), 0) + $9::bigint) * $5::float8 + 0.5)::bigint),
-		added = LEAST($7::bigint, $6::bigint - $8::bigint - floor(w.hits + (COALESCE((SELECT hits FROM public_rate_windows WHERE budget = $1 AND client = $2 AND window_start = $4), 0) + $9::bigint) * $5::float8 + 0.5)::bigint)
-		WHERE floor(w.hits + (COALESCE((SELECT hits FROM public_rate_windows WHERE budget = $1 AND client = $2 AND window_start = $4), 0) + $9::bigint) * $5::float8 + 0.5) + $8::bigint + 1 <= $6
+		hits = w.hits + LEAST($7::bigint, $6::bigint - $8::bigint - floor(w.hits + (SELECT weighted FROM previous) + 0.5)::bigint),
+		added = LEAST($7::bigint, $6::bigint - $8::bigint - floor(w.hits + (SELECT weighted FROM previous) + 0.5)::bigint)
+		WHERE floor(w.hits + (SELECT weighted FROM previous) + 0.5) + $8::bigint + 1 <= $6
 	RETURNING w.hits, w.added, (SELECT weighted FROM previous)`
 
 // OnLimit charges one request to the client's budget, or reports true (with Retry-After) when the
