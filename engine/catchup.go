@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/motcua/motcua/eventstore"
@@ -42,6 +44,11 @@ const DefaultLagCheckInterval = 5 * time.Second
 // few events left once the log is read to its end. What a running consumer fails on in bulk is not
 // retried there: its fold is dropped and the runner applies the same events through its live path,
 // with its own retries, stall and parking, exactly as before the switch.
+
+// memberLagPages is how many pages a member of a catch-up may lag behind the reader before the
+// reader waits for it: the pages the others fold on meanwhile (each page is held until the last
+// member has taken it: eight more of the default size, ≈ 0.3 GB decoded).
+const memberLagPages = readAheadPages
 
 // catchUpMember is one consumer caught up in bulk.
 type catchUpMember struct {
@@ -131,40 +138,51 @@ func (e *Engine) catchUp(ctx context.Context, runners []*Runner, running bool) e
 	}
 	readCtx, stopReading := context.WithCancel(ctx)
 	defer stopReading()
+	// Each member takes the pages on a goroutine of its own, up to memberLagPages behind the
+	// reader, rather than all of them page by page: a member flushing (process control's flush of
+	// a million dossiers takes seconds) no longer holds the others, which fold on meanwhile.
+	var applying sync.WaitGroup
+	feeds := make([]chan page, len(members))
+	var going atomic.Int32 // members not yet handed back to their runners
+	going.Store(int32(len(members)))
+	for i, m := range members {
+		feeds[i] = make(chan page, memberLagPages)
+		applying.Go(func() {
+			for pg := range feeds[i] {
+				if m.left || ctx.Err() != nil {
+					continue // drained: the reader stops when no member is left
+				}
+				e.catchUpPage(ctx, m, pg, pinned)
+				if m.left {
+					going.Add(-1)
+				}
+			}
+			if !m.left && m.fold != nil && ctx.Err() == nil {
+				e.flushMember(ctx, m, pinned)
+			}
+		})
+	}
 	events := 0
 	for pg := range readAhead(readCtx, e.Store, from, size) {
 		if pg.err != nil {
 			logger.Error("catch-up could not read the log; the runners go on from their checkpoints", "error", pg.err)
 			break
 		}
-		done := make(chan struct{})
-		remaining := 0
-		for _, m := range members {
-			if m.left {
-				continue
-			}
-			remaining++
-			go func() {
-				defer func() { done <- struct{}{} }()
-				e.catchUpPage(ctx, m, pg, pinned)
-			}()
-		}
-		for range remaining {
-			<-done
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		events += len(pg.events)
-		if remaining == 0 {
+		if going.Load() == 0 || ctx.Err() != nil {
 			break
 		}
-	}
-	for _, m := range members {
-		if !m.left && m.fold != nil {
-			e.flushMember(ctx, m, pinned)
+		for _, feed := range feeds {
+			select {
+			case feed <- pg:
+			case <-ctx.Done():
+			}
 		}
+		events += len(pg.events)
 	}
+	for _, feed := range feeds {
+		close(feed)
+	}
+	applying.Wait()
 	if err := ctx.Err(); err != nil {
 		return err
 	}
