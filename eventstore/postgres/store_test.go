@@ -418,22 +418,29 @@ func TestCountAfterOutlivesTheWriteTimeout(t *testing.T) {
 }
 
 // The store's connections start no parallel workers — starting them cost more than the bounded
-// reads motcua sends — unless the DSN asks for them.
+// reads motcua sends — and price random reads as for tables in memory or on SSD, unless the DSN
+// asks otherwise.
 func TestConnectionsRunWithoutParallelWorkersUnlessTheDSNAsks(t *testing.T) {
 	ctx := testContext(t)
 	dsn := pgtest.NewDatabase(t)
-	for _, c := range []struct{ dsn, want string }{{dsn, "0"}, {dsn + "&max_parallel_workers_per_gather=2", "2"}} {
+	for _, c := range []struct{ dsn, workers, randomPageCost string }{
+		{dsn, "0", "1.1"},
+		{dsn + "&max_parallel_workers_per_gather=2&random_page_cost=4", "2", "4"},
+	} {
 		store, err := postgres.Open(ctx, c.dsn)
 		if err != nil {
 			t.Fatal(err)
 		}
-		var workers string
-		if err := store.Pool().QueryRow(ctx, `SHOW max_parallel_workers_per_gather`).Scan(&workers); err != nil {
+		var workers, randomPageCost string
+		err = store.Pool().QueryRow(ctx, `SELECT current_setting('max_parallel_workers_per_gather'), current_setting('random_page_cost')`).
+			Scan(&workers, &randomPageCost)
+		store.Close()
+		if err != nil {
 			t.Fatal(err)
 		}
-		store.Close()
-		if workers != c.want {
-			t.Errorf("DSN %q: max_parallel_workers_per_gather = %s, want %s", c.dsn, workers, c.want)
+		if workers != c.workers || randomPageCost != c.randomPageCost {
+			t.Errorf("DSN %q: max_parallel_workers_per_gather = %s, random_page_cost = %s; want %s, %s", c.dsn, workers, randomPageCost,
+				c.workers, c.randomPageCost)
 		}
 	}
 }
