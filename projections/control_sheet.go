@@ -527,9 +527,10 @@ var noteColumnNames = []string{"dossier_id", "version", "seq", "at", "kind", "pa
 // controlWrites are the rows a flush writes, worked out before its transaction opens.
 type controlWrites struct {
 	freshRows, storedRows, freshHandovers, endedHandovers, notes, lateIn, lateOut [][]any
+	counters                                                                      []counterWrite // the late dashboard's counters
 }
 
-// PrepareFlush works out the rows the next flush writes, and the counters' changes, outside the
+// PrepareFlush works out the rows the next flush writes, and the counters' rows, outside the
 // flush's transaction (engine.FlushPreparer): at a million dossiers that took longer than
 // PostgreSQL lets a transaction sit idle.
 func (f *controlFold) PrepareFlush(context.Context) error {
@@ -538,7 +539,8 @@ func (f *controlFold) PrepareFlush(context.Context) error {
 	return err
 }
 
-// changedRows works out the rows changed since the last flush and counts the counters' changes.
+// changedRows works out the rows changed since the last flush, counts the counters' changes and
+// works out the counter rows they make.
 func (f *controlFold) changedRows() (*controlWrites, error) {
 	w := &controlWrites{}
 	for _, d := range f.dirty {
@@ -600,6 +602,8 @@ func (f *controlFold) changedRows() (*controlWrites, error) {
 			w.notes = append(w.notes, []any{d.log.id, n.version, n.seq, sqlTime(n.at), n.kind, n.param, sqlTime(n.date), n.detail, n.byName})
 		}
 	}
+	w.counters = slices.Concat(f.view.lateCountWrites(f.lateCounts), []counterWrite{f.view.overdueCountWrite(f.overdueCounts)},
+		f.view.overdueStepWrites(f.overdueSteps))
 	return w, nil
 }
 
@@ -654,13 +658,12 @@ func (f *controlFold) write(ctx context.Context, tx *sql.Tx, batch engine.Batch)
 	if err := insertNewRows(ctx, tx, batch, f.view.late(), lateColumnNames, w.lateIn, `ON CONFLICT (list, key, dossier_id) DO NOTHING`); err != nil {
 		return err
 	}
-	if err := f.view.writeLateCounts(ctx, tx, batch, f.lateCounts); err != nil {
-		return err
+	for _, counters := range w.counters {
+		if err := counters.write(ctx, tx, batch); err != nil {
+			return err
+		}
 	}
-	if err := f.view.writeOverdueCounts(ctx, tx, batch, f.overdueCounts); err != nil {
-		return err
-	}
-	return f.view.writeOverdueSteps(ctx, tx, batch, f.overdueSteps)
+	return nil
 }
 
 // handoverRow is one line of a dossier's handover log.

@@ -312,11 +312,11 @@ type lateRollupSums struct {
 	lateCounters
 }
 
-// writeLateCounts adds the changes to the day, month and year rows they fall in, under every
-// agency and under the agencies that received and decide the dossiers, as increments in key order
-// (flushCounters does the same for II.06a, and says why), and the same to the month's and year's
-// rollups.
-func (v ProcessControlView) writeLateCounts(ctx context.Context, tx *sql.Tx, b engine.Batch, changes lateCountChanges) error {
+// lateCountWrites are what a flush adds for the changes: the day, month and year rows they fall
+// in, under every agency and under the agencies that received and decide the dossiers, as
+// increments in key order (flushCounters does the same for II.06a, and says why), and the same
+// to the month's and year's rollups.
+func (v ProcessControlView) lateCountWrites(changes lateCountChanges) []counterWrite {
 	if len(changes) == 0 {
 		return nil
 	}
@@ -344,24 +344,25 @@ func (v ProcessControlView) writeLateCounts(ctx context.Context, tx *sql.Tx, b e
 			}
 		}
 	}
-	keys := make([]lateCountRow, 0, len(rows))
+	type keyed struct {
+		row     lateCountRow
+		strings []string
+	}
+	keys := make([]keyed, 0, len(rows))
 	for r := range rows {
-		keys = append(keys, r)
+		keys = append(keys, keyed{r, keyStrings(r)})
 	}
-	sort.Slice(keys, func(i, j int) bool { return slices.Compare(keyStrings(keys[i]), keyStrings(keys[j])) < 0 })
-	values := make([][]any, len(keys))
-	var fell []any // keys of rows that may have fallen to zero
+	slices.SortFunc(keys, func(a, b keyed) int { return slices.Compare(a.strings, b.strings) })
+	w := counterWrite{table: v.lateCounts(), keyColumns: lateCountKeyColumns, nameColumns: lateCountNameColumns, counterColumns: lateCountColumns,
+		zero: lateCountsZero, rows: make([][]any, len(keys))}
 	for i, k := range keys {
-		s := rows[k]
+		s := rows[k.row]
 		if s.fell() {
-			fell = append(fell, k.values()...)
+			w.fell = append(w.fell, k.row.values()...) // may have fallen to zero
 		}
-		values[i] = append(append(k.values(), s.procedureName, s.fieldName, s.officialName), s.lateCounters.values()...)
+		w.rows[i] = append(append(k.row.values(), s.procedureName, s.fieldName, s.officialName), s.lateCounters.values()...)
 	}
-	if err := addCounters(ctx, tx, b, v.lateCounts(), lateCountKeyColumns, lateCountNameColumns, lateCountColumns, values, fell, lateCountsZero); err != nil {
-		return err
-	}
-	return v.writeLateRollups(ctx, tx, b, rollups)
+	return []counterWrite{w, v.lateRollupWrite(rollups)}
 }
 
 // lateRollupChanges are the rollups' changes a flush writes.
@@ -411,27 +412,25 @@ func (r lateRollupRow) strings() []string {
 	return []string{r.scope, r.span, r.start.String(), r.dimension, r.group}
 }
 
-// writeLateRollups adds the rollups' changes as increments in key order, as writeLateCounts does
-// the line rows'.
-func (v ProcessControlView) writeLateRollups(ctx context.Context, tx *sql.Tx, b engine.Batch, changes lateRollupChanges) error {
+// lateRollupWrite is what a flush adds to the rollups: their changes as increments in key order,
+// as lateCountWrites does the line rows'.
+func (v ProcessControlView) lateRollupWrite(changes lateRollupChanges) counterWrite {
+	w := counterWrite{table: v.lateRollups(), keyColumns: lateRollupKeyColumns, nameColumns: []string{"name"}, counterColumns: lateCountColumns,
+		zero: lateCountsZero}
 	keys := make([]lateRollupRow, 0, len(changes))
 	for r := range changes {
 		keys = append(keys, r)
 	}
-	if len(keys) == 0 {
-		return nil
-	}
 	sort.Slice(keys, func(i, j int) bool { return slices.Compare(keys[i].strings(), keys[j].strings()) < 0 })
-	values := make([][]any, len(keys))
-	var fell []any // keys of rows that may have fallen to zero
+	w.rows = make([][]any, len(keys))
 	for i, k := range keys {
 		s := changes[k]
 		if s.fell() {
-			fell = append(fell, k.scope, k.span, k.start.String(), k.dimension, k.group)
+			w.fell = append(w.fell, k.scope, k.span, k.start.String(), k.dimension, k.group) // may have fallen to zero
 		}
-		values[i] = append([]any{k.scope, k.span, k.start.String(), k.dimension, k.group, s.name}, s.lateCounters.values()...)
+		w.rows[i] = append([]any{k.scope, k.span, k.start.String(), k.dimension, k.group, s.name}, s.lateCounters.values()...)
 	}
-	return addCounters(ctx, tx, b, v.lateRollups(), lateRollupKeyColumns, []string{"name"}, lateCountColumns, values, fell, lateCountsZero)
+	return w
 }
 
 func keyStrings(r lateCountRow) []string {

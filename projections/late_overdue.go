@@ -104,23 +104,21 @@ func (m overdueCountChanges) count(c overdueCounted, sign int64) {
 	}
 }
 
-// writeOverdueCounts adds the changes as increments in key order — folds writing the same rows in
-// any order give the same table, and two transactions lock them in one order —, then deletes the
-// rows that fell to zero: the table holds the days some open dossier is due on now, not every day
-// one once was.
-func (v ProcessControlView) writeOverdueCounts(ctx context.Context, tx *sql.Tx, b engine.Batch, changes overdueCountChanges) error {
+// overdueCountWrite is what a flush adds to control_overdue_counts: the changes as increments in
+// key order — folds writing the same rows in any order give the same table, and two transactions
+// lock them in one order —, then the rows that fell to zero deleted: the table holds the days some
+// open dossier is due on now, not every day one once was.
+func (v ProcessControlView) overdueCountWrite(changes overdueCountChanges) counterWrite {
+	w := counterWrite{table: v.overdueCounts(), keyColumns: overdueCountKeyColumns, nameColumns: []string{"procedure_name", "field_name"},
+		counterColumns: []string{"dossiers"}, zero: "dossiers = 0"}
 	keys := make([]overdueCountRow, 0, len(changes))
 	for r, s := range changes {
 		if s.dossiers != 0 {
 			keys = append(keys, r)
 		}
 	}
-	if len(keys) == 0 {
-		return nil
-	}
 	sort.Slice(keys, func(i, j int) bool { return slices.Compare(keys[i].strings(), keys[j].strings()) < 0 })
-	values := make([][]any, len(keys))
-	var fell []any // keys of rows that may have fallen to zero
+	w.rows = make([][]any, len(keys))
 	for i, k := range keys {
 		s := changes[k]
 		key := make([]any, 0, len(overdueCountColumns))
@@ -128,12 +126,11 @@ func (v ProcessControlView) writeOverdueCounts(ctx context.Context, tx *sql.Tx, 
 			key = append(key, part)
 		}
 		if s.dossiers < 0 {
-			fell = append(fell, key...)
+			w.fell = append(w.fell, key...) // may have fallen to zero
 		}
-		values[i] = append(key, s.procedureName, s.fieldName, s.dossiers)
+		w.rows[i] = append(key, s.procedureName, s.fieldName, s.dossiers)
 	}
-	return addCounters(ctx, tx, b, v.overdueCounts(), overdueCountKeyColumns, []string{"procedure_name", "field_name"}, []string{"dossiers"}, values, fell,
-		"dossiers = 0")
+	return w
 }
 
 // dayStart is the moment a Vietnam civil day begins.

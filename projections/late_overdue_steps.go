@@ -198,10 +198,10 @@ func (m overdueStepChanges) count(c overdueStepsCounted, sign int64) {
 	}
 }
 
-// writeOverdueSteps adds the changes as increments in key order (writeOverdueCounts says why),
-// the line rows, then those of every line — their sums, made here once per flush rather than on
-// each count —, then deletes the rows left with no step.
-func (v ProcessControlView) writeOverdueSteps(ctx context.Context, tx *sql.Tx, b engine.Batch, changes overdueStepChanges) error {
+// overdueStepWrites are what a flush adds for the changes: increments in key order
+// (overdueCountWrite says why), the line rows, then those of every line — their sums, made here
+// once per flush rather than on each count —, then the rows left with no step deleted.
+func (v ProcessControlView) overdueStepWrites(changes overdueStepChanges) []counterWrite {
 	var lines, everyLine []overdueStepRow
 	sums := overdueStepChanges{}
 	for r, s := range changes {
@@ -221,35 +221,24 @@ func (v ProcessControlView) writeOverdueSteps(ctx context.Context, tx *sql.Tx, b
 		sum.runningDayRest += s.runningDayRest
 		sum.officialName = max(sum.officialName, s.officialName)
 	}
-	// Set, not added, into the changes: a flush tried again sums the same lines again. Lines whose
-	// changes cancel out leave every line's row as it is.
+	// Set, not added, into the changes: the writes worked out again sum the same lines again.
+	// Lines whose changes cancel out leave every line's row as it is.
 	for key, sum := range sums {
 		changes[key] = sum
 		if !sum.zero() {
 			everyLine = append(everyLine, key)
 		}
 	}
-	for _, t := range []struct {
-		table      string
-		keys       []overdueStepRow
-		keyColumns []string
-	}{
-		{v.overdueSteps(), lines, overdueStepKeyColumns},
-		{v.overdueStepsEveryLine(), everyLine, overdueStepEveryLineKeyColumns},
-	} {
-		if err := writeOverdueStepRows(ctx, tx, b, t.table, t.keyColumns, t.keys, changes); err != nil {
-			return err
-		}
+	return []counterWrite{
+		overdueStepWrite(v.overdueSteps(), overdueStepKeyColumns, lines, changes),
+		overdueStepWrite(v.overdueStepsEveryLine(), overdueStepEveryLineKeyColumns, everyLine, changes),
 	}
-	return nil
 }
 
-// writeOverdueStepRows writes the changes of keys, rows of one table.
-func writeOverdueStepRows(ctx context.Context, tx *sql.Tx, b engine.Batch, t string, keyColumns []string, keys []overdueStepRow,
-	changes overdueStepChanges) error {
-	if len(keys) == 0 {
-		return nil
-	}
+// overdueStepWrite is what a flush adds for the changes of keys, rows of one table.
+func overdueStepWrite(t string, keyColumns []string, keys []overdueStepRow, changes overdueStepChanges) counterWrite {
+	w := counterWrite{table: t, keyColumns: keyColumns, nameColumns: []string{"official_name"}, counterColumns: overdueStepCountColumns,
+		zero: "ended_steps = 0 AND running_steps = 0"}
 	// Each key's strings are built once: built in the comparison, they were half of a 1 M
 	// rebuild's time in writing these rows (a sort compares each key ≈ log2(n) times).
 	type keyed struct {
@@ -261,8 +250,7 @@ func writeOverdueStepRows(ctx context.Context, tx *sql.Tx, b engine.Batch, t str
 		sorted[i] = keyed{k, k.strings()}
 	}
 	slices.SortFunc(sorted, func(a, b keyed) int { return slices.Compare(a.strings, b.strings) })
-	values := make([][]any, len(sorted))
-	var fell []any // keys of rows that may have fallen to no step
+	w.rows = make([][]any, len(sorted))
 	for i, k := range sorted {
 		s := changes[k.row]
 		key := make([]any, 0, len(keyColumns)+1+len(overdueStepCountColumns))
@@ -270,11 +258,11 @@ func writeOverdueStepRows(ctx context.Context, tx *sql.Tx, b engine.Batch, t str
 			key = append(key, part)
 		}
 		if s.endedSteps < 0 || s.runningSteps < 0 {
-			fell = append(fell, key...)
+			w.fell = append(w.fell, key...) // may have fallen to no step
 		}
-		values[i] = append(key, s.officialName, s.endedSteps, s.endedCentihours, s.runningSteps, s.runningDayRest)
+		w.rows[i] = append(key, s.officialName, s.endedSteps, s.endedCentihours, s.runningSteps, s.runningDayRest)
 	}
-	return addCounters(ctx, tx, b, t, keyColumns, []string{"official_name"}, overdueStepCountColumns, values, fell, "ended_steps = 0 AND running_steps = 0")
+	return w
 }
 
 // What openOverdueStepsQuery's statement answers.
