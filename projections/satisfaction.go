@@ -184,7 +184,8 @@ type satisfactionFold struct {
 	dossiers   map[string]*satisfactionDossier
 	counts     map[countKey]*ratingTally
 	indicators map[indicatorKey]*indicatorTally
-	added      int // events folded so far
+	added      int                 // events folded so far
+	prepared   *satisfactionWrites // what the next flush writes, when PrepareFlush worked it out
 }
 
 // satisfactionDossier is a dossier's slim state, from its submission or receipt until it is rated
@@ -677,6 +678,53 @@ func (f *satisfactionFold) addIndicator(s *satisfactionDossier, day string, colu
 	}
 }
 
+// satisfactionWrites are the rows a flush writes, worked out before its transaction opens.
+type satisfactionWrites struct {
+	fresh, stored, counts, indicators [][]any
+	finished                          []string
+}
+
+// PrepareFlush works out the rows the next flush writes outside the flush's transaction
+// (engine.FlushPreparer): at a million dossiers, marshalling each dossier's handling and sorting
+// the rows took longer than PostgreSQL lets a transaction sit idle, and a 1 M rebuild of every read
+// model fell back to applying satisfaction's events a page at a time (docs/benchmarks.md, session 16).
+func (f *satisfactionFold) PrepareFlush(context.Context) error {
+	w, err := f.changedRows()
+	f.prepared = w
+	return err
+}
+
+// changedRows works out the dossiers' rows that changed, those to delete (rated or closed) and
+// the counters' increments, each in key order: the same statements whatever the maps' order.
+func (f *satisfactionFold) changedRows() (*satisfactionWrites, error) {
+	w := &satisfactionWrites{}
+	for id, s := range f.dossiers {
+		switch {
+		case !s.dirty:
+		case s.done:
+			if s.stored {
+				w.finished = append(w.finished, id)
+			}
+		case s.known:
+			row, err := s.values()
+			if err != nil {
+				return nil, err
+			}
+			if s.stored {
+				w.stored = append(w.stored, row)
+			} else {
+				w.fresh = append(w.fresh, row)
+			}
+		}
+	}
+	byID := func(a, b []any) int { return strings.Compare(a[0].(string), b[0].(string)) }
+	slices.SortFunc(w.fresh, byID)
+	slices.SortFunc(w.stored, byID)
+	slices.Sort(w.finished)
+	w.counts, w.indicators = f.countRows(), f.indicatorRows()
+	return w, nil
+}
+
 // Flush writes the dossiers' rows that changed (deleting those rated or closed) and adds the
 // counters' increments to their rows, then forgets the counters and the finished dossiers.
 //
@@ -686,54 +734,38 @@ func (f *satisfactionFold) addIndicator(s *satisfactionDossier, day string, colu
 // flush writes its rows in key order, so two shares lock the rows they both touch in the same
 // order and cannot deadlock.
 func (f *satisfactionFold) Flush(ctx context.Context, tx *sql.Tx, batch engine.Batch) error {
-	var fresh, stored [][]any
-	var finished []string
-	for id, s := range f.dossiers {
-		switch {
-		case !s.dirty:
-		case s.done:
-			if s.stored {
-				finished = append(finished, id)
-			}
-		case s.known:
-			row, err := s.values()
-			if err != nil {
-				return err
-			}
-			if s.stored {
-				stored = append(stored, row)
-			} else {
-				fresh = append(fresh, row)
-			}
+	w := f.prepared
+	f.prepared = nil
+	if w == nil {
+		var err error
+		if w, err = f.changedRows(); err != nil {
+			return err
 		}
 	}
-	// Rows go in key order: the same statements whatever the map's order.
-	byID := func(a, b []any) int { return strings.Compare(a[0].(string), b[0].(string)) }
-	slices.SortFunc(fresh, byID)
-	slices.SortFunc(stored, byID)
-	slices.Sort(finished)
 	updates := make([]string, 0, len(satisfactionDossierColumns)-1)
 	for _, c := range satisfactionDossierColumns[1:] {
 		updates = append(updates, c+" = excluded."+c)
 	}
 	upsert := `ON CONFLICT (dossier_id) DO UPDATE SET ` + strings.Join(updates, ", ")
-	if err := insertNewRows(ctx, tx, batch, f.v.dossiers(), satisfactionDossierColumns, fresh, upsert); err != nil {
+	if err := insertNewRows(ctx, tx, batch, f.v.dossiers(), satisfactionDossierColumns, w.fresh, upsert); err != nil {
 		return err
 	}
-	if err := insertRows(ctx, tx, batch, f.v.dossiers(), satisfactionDossierColumns, stored, upsert); err != nil {
+	if err := insertRows(ctx, tx, batch, f.v.dossiers(), satisfactionDossierColumns, w.stored, upsert); err != nil {
 		return err
 	}
-	for start := 0; start < len(finished); start += maxParameters {
-		chunk := finished[start:min(start+maxParameters, len(finished))]
+	for start := 0; start < len(w.finished); start += maxParameters {
+		chunk := w.finished[start:min(start+maxParameters, len(w.finished))]
 		if _, err := tx.ExecContext(ctx, `DELETE FROM `+f.v.dossiers()+` WHERE dossier_id IN (`+placeholders(batch.Dialect, len(chunk), 1, 1)+`)`,
 			anySlice(chunk)...); err != nil {
 			return err
 		}
 	}
-	if err := f.flushCounts(ctx, tx, batch); err != nil {
+	if err := insertRows(ctx, tx, batch, f.v.counts(), append(slices.Clone(countKeyColumns), tallyColumns...), w.counts,
+		addingUpsert(f.v.counts(), countKeyColumns, tallyColumns)); err != nil {
 		return err
 	}
-	if err := f.flushIndicators(ctx, tx, batch); err != nil {
+	if err := insertRows(ctx, tx, batch, f.v.indicators(), append(slices.Clone(indicatorKeyColumns), indicatorColumns...), w.indicators,
+		addingUpsert(f.v.indicators(), indicatorKeyColumns, indicatorColumns)); err != nil {
 		return err
 	}
 	// Keep the dossiers that can still be rated and that an event moved within the last
@@ -767,7 +799,8 @@ func (s *satisfactionDossier) values() ([]any, error) {
 		string(s.resolvedVerdict), s.firstPaidOn, paidOnline, string(handling)}, nil
 }
 
-func (f *satisfactionFold) flushCounts(ctx context.Context, tx *sql.Tx, b engine.Batch) error {
+// countRows are the rating counters' increments, in key order.
+func (f *satisfactionFold) countRows() [][]any {
 	keys := make([]countKey, 0, len(f.counts))
 	for k := range f.counts {
 		keys = append(keys, k)
@@ -785,11 +818,11 @@ func (f *satisfactionFold) flushCounts(ctx context.Context, tx *sql.Tx, b engine
 		}
 		rows[i] = row
 	}
-	return insertRows(ctx, tx, b, f.v.counts(), append(slices.Clone(countKeyColumns), tallyColumns...), rows,
-		addingUpsert(f.v.counts(), countKeyColumns, tallyColumns))
+	return rows
 }
 
-func (f *satisfactionFold) flushIndicators(ctx context.Context, tx *sql.Tx, b engine.Batch) error {
+// indicatorRows are the QĐ 766 indicators' increments, in key order.
+func (f *satisfactionFold) indicatorRows() [][]any {
 	keys := make([]indicatorKey, 0, len(f.indicators))
 	for k := range f.indicators {
 		keys = append(keys, k)
@@ -806,8 +839,7 @@ func (f *satisfactionFold) flushIndicators(ctx context.Context, tx *sql.Tx, b en
 		}
 		rows[i] = row
 	}
-	return insertRows(ctx, tx, b, f.v.indicators(), append(slices.Clone(indicatorKeyColumns), indicatorColumns...), rows,
-		addingUpsert(f.v.indicators(), indicatorKeyColumns, indicatorColumns))
+	return rows
 }
 
 // addingUpsert is the conflict clause adding a counter row's increments to the stored row.

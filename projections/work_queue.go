@@ -280,10 +280,20 @@ func (v WorkQueueView) NewFold(fresh bool) engine.Fold {
 // workQueueFold holds the rows of the dossiers moving in the log, keyed by dossier id, across the
 // batches folded since the last flush.
 type workQueueFold struct {
-	view  WorkQueueView
-	rows  map[string]*queueRow
-	dirty []*queueRow // in the order first changed, so rows are written in a repeatable order
-	added int         // events folded so far
+	view     WorkQueueView
+	rows     map[string]*queueRow
+	dirty    []*queueRow  // in the order first changed, so rows are written in a repeatable order
+	added    int          // events folded so far
+	prepared *queueWrites // what the next flush writes, when PrepareFlush worked it out
+}
+
+// PrepareFlush works out the rows the next flush writes outside the flush's transaction
+// (engine.FlushPreparer): at a million dossiers, encoding every moved dossier's state took longer
+// than PostgreSQL lets a transaction sit idle (docs/benchmarks.md, session 16).
+func (f *workQueueFold) PrepareFlush(context.Context) error {
+	w, err := f.view.writesOf(f.dirty)
+	f.prepared = w
+	return err
 }
 
 func (f *workQueueFold) Held() int { return len(f.rows) }
@@ -342,7 +352,15 @@ func (f *workQueueFold) Add(ctx context.Context, q engine.Querier, batch engine.
 // queue that an event moved within the last foldForgetAfter events; any other is read back if it
 // moves again (by events, not flushes: a catch-up flushes every few seconds).
 func (f *workQueueFold) Flush(ctx context.Context, tx *sql.Tx, batch engine.Batch) error {
-	if err := f.view.writeRows(ctx, tx, batch, f.dirty); err != nil {
+	w := f.prepared
+	f.prepared = nil
+	if w == nil {
+		var err error
+		if w, err = f.view.writesOf(f.dirty); err != nil {
+			return err
+		}
+	}
+	if err := f.view.write(ctx, tx, batch, w); err != nil {
 		return err
 	}
 	for id, row := range f.rows {
@@ -402,9 +420,19 @@ var queueColumns = []string{"dossier_id", "sort_rank", "due_key", "code", "respo
 
 var queueAgencyColumns = []string{"agency", "sort_rank", "due_key", "code", "dossier_id"}
 
-// writeRows writes the rows changed: it upserts those still queued and deletes the others, moves
-// their agencies' index rows when their place or agencies changed, and their counts.
-func (v WorkQueueView) writeRows(ctx context.Context, tx *sql.Tx, batch engine.Batch, rows []*queueRow) error {
+// queueWrites are the statements' rows a flush of the queue writes, worked out before its
+// transaction opens.
+type queueWrites struct {
+	fresh, stored, agencyRows, counts [][]any
+	gone                              []string
+	moved                             []any // index rows to delete, five values each
+	fell                              []any // counter rows that may have fallen to zero, four values each
+}
+
+// writesOf works out what writing the rows changed takes — upserting those still queued and
+// deleting the others, moving their agencies' index rows when their place or agencies changed,
+// and their counts —, and marks them written.
+func (v WorkQueueView) writesOf(rows []*queueRow) (*queueWrites, error) {
 	var fresh, stored, agencyRows [][]any
 	var gone []string
 	var moved []any // index rows to delete, five values each
@@ -434,7 +462,7 @@ func (v WorkQueueView) writeRows(ctx context.Context, tx *sql.Tx, batch engine.B
 		key := queueKey{rank: rank, due: dueKeyOf(due), code: string(d.Code), agencies: involvedAgencies(d), responsible: responsibleAgency(d)}
 		state, err := json.Marshal(d)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		values := []any{row.id, key.rank, key.due, key.code, key.responsible, d.Holder.Unit, d.Holder.OfficialID,
 			d.Procedure.Code, d.Procedure.FieldCode, string(d.Status), row.acceptance, string(state), int64(row.version)}
@@ -459,10 +487,17 @@ func (v WorkQueueView) writeRows(ctx context.Context, tx *sql.Tx, batch engine.B
 		}
 		row.written, row.stored = key, true
 	}
-	if err := v.deleteRows(ctx, tx, batch.Dialect, gone); err != nil {
+	w := &queueWrites{fresh: fresh, stored: stored, agencyRows: agencyRows, gone: gone, moved: moved}
+	w.counts, w.fell = countRowsOf(counts)
+	return w, nil
+}
+
+// write writes what writesOf worked out, in tx.
+func (v WorkQueueView) write(ctx context.Context, tx *sql.Tx, batch engine.Batch, w *queueWrites) error {
+	if err := v.deleteRows(ctx, tx, batch.Dialect, w.gone); err != nil {
 		return err
 	}
-	if err := v.deleteAgencyRows(ctx, tx, batch.Dialect, moved); err != nil {
+	if err := v.deleteAgencyRows(ctx, tx, batch.Dialect, w.moved); err != nil {
 		return err
 	}
 	const upsert = `ON CONFLICT (dossier_id) DO UPDATE SET sort_rank = excluded.sort_rank, due_key = excluded.due_key,
@@ -473,24 +508,22 @@ func (v WorkQueueView) writeRows(ctx context.Context, tx *sql.Tx, batch engine.B
 	// A fresh row cannot be in the table (the fold read back every row a dossier could have), so it
 	// needs no update clause: without one, no uniqueness conflict can abort a many-row statement
 	// and SQLite keeps no statement journal for it.
-	if err := insertNewRows(ctx, tx, batch, v.table(), queueColumns, fresh, `ON CONFLICT DO NOTHING`); err != nil {
+	if err := insertNewRows(ctx, tx, batch, v.table(), queueColumns, w.fresh, `ON CONFLICT DO NOTHING`); err != nil {
 		return err
 	}
-	if err := insertRows(ctx, tx, batch, v.table(), queueColumns, stored, upsert); err != nil {
+	if err := insertRows(ctx, tx, batch, v.table(), queueColumns, w.stored, upsert); err != nil {
 		return err
 	}
 	// The index rows deleted above are gone, so none of these can be in the table.
-	if err := insertNewRows(ctx, tx, batch, v.agencyTable(), queueAgencyColumns, agencyRows, `ON CONFLICT DO NOTHING`); err != nil {
+	if err := insertNewRows(ctx, tx, batch, v.agencyTable(), queueAgencyColumns, w.agencyRows, `ON CONFLICT DO NOTHING`); err != nil {
 		return err
 	}
-	return v.addCounts(ctx, tx, batch, counts)
+	return v.addCounts(ctx, tx, batch, w.counts, w.fell)
 }
 
-// addCounts adds the counts' changes as increments — so folds writing the same rows in any order
-// give the same table —, in key order (two transactions adding to the same rows lock them in one
-// order), then deletes the rows that fell to zero: the table holds the days some dossier is due on
-// now, never every day a dossier once was.
-func (v WorkQueueView) addCounts(ctx context.Context, tx *sql.Tx, batch engine.Batch, counts map[queueCountKey]int64) error {
+// countRowsOf returns the counts' changes as counter rows in key order (two transactions adding
+// to the same rows lock them in one order), and the keys of those that may have fallen to zero.
+func countRowsOf(counts map[queueCountKey]int64) (rows [][]any, fell []any) {
 	keys := make([]queueCountKey, 0, len(counts))
 	for k, n := range counts {
 		if n != 0 {
@@ -500,14 +533,20 @@ func (v WorkQueueView) addCounts(ctx context.Context, tx *sql.Tx, batch engine.B
 	slices.SortFunc(keys, func(a, b queueCountKey) int {
 		return cmp.Or(strings.Compare(a.scope, b.scope), strings.Compare(a.agency, b.agency), cmp.Compare(a.rank, b.rank), strings.Compare(a.day, b.day))
 	})
-	rows := make([][]any, len(keys))
-	var fell []any // keys of rows that may have fallen to zero, four values each
+	rows = make([][]any, len(keys))
 	for i, k := range keys {
 		rows[i] = []any{k.scope, k.agency, k.rank, k.day, counts[k]}
 		if counts[k] < 0 {
 			fell = append(fell, k.scope, k.agency, k.rank, k.day)
 		}
 	}
+	return rows, fell
+}
+
+// addCounts adds the counter rows as increments — so folds writing the same rows in any order
+// give the same table —, then deletes those of fell that fell to zero: the table holds the days
+// some dossier is due on now, never every day a dossier once was.
+func (v WorkQueueView) addCounts(ctx context.Context, tx *sql.Tx, batch engine.Batch, rows [][]any, fell []any) error {
 	if err := insertRows(ctx, tx, batch, v.countsTable(), queueCountColumns, rows,
 		`ON CONFLICT (scope, agency, sort_rank, due_day) DO UPDATE SET n = `+v.countsTable()+`.n + excluded.n`); err != nil {
 		return err
