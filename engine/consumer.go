@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/jackc/pgx/v5"
 
@@ -148,7 +149,14 @@ func decodeEachOf(a domain.Aggregate, events []eventstore.RecordedEvent) ([]doma
 	return decoded, nil
 }
 
-// copyInto returns a CopyRowsFunc writing by COPY through the pgx connection conn holds.
+// copyRowsPerStatement bounds the rows one COPY writes. A flush's new rows are hundreds of
+// thousands at a million dossiers, and the store bounds every statement by its write timeout
+// (10 s): under load a single COPY of a rebuild's handovers was cancelled at its 563,000th row,
+// and the rebuild fell back to a page at a time (docs/benchmarks.md, session 16).
+var copyRowsPerStatement = 50_000
+
+// copyInto returns a CopyRowsFunc writing by COPY through the pgx connection conn holds, at most
+// copyRowsPerStatement rows a statement.
 func copyInto(conn *sql.Conn) CopyRowsFunc {
 	return func(ctx context.Context, table string, columns []string, rows [][]any) error {
 		return conn.Raw(func(driverConn any) error {
@@ -156,8 +164,12 @@ func copyInto(conn *sql.Conn) CopyRowsFunc {
 			if !ok {
 				return errors.New("rebuild: COPY needs a pgx connection")
 			}
-			_, err := pgxConn.Conn().CopyFrom(ctx, pgx.Identifier{table}, columns, pgx.CopyFromRows(rows))
-			return err
+			for chunk := range slices.Chunk(rows, copyRowsPerStatement) {
+				if _, err := pgxConn.Conn().CopyFrom(ctx, pgx.Identifier{table}, columns, pgx.CopyFromRows(chunk)); err != nil {
+					return err
+				}
+			}
+			return nil
 		})
 	}
 }
