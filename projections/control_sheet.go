@@ -610,13 +610,9 @@ func (f *controlFold) changedRows() (*controlWrites, error) {
 // write writes what changed since the last flush, many rows per statement: what PrepareFlush
 // worked out, or else what changed now.
 func (f *controlFold) write(ctx context.Context, tx *sql.Tx, batch engine.Batch) error {
-	w := f.prepared
-	f.prepared = nil
-	if w == nil {
-		var err error
-		if w, err = f.changedRows(); err != nil {
-			return err
-		}
+	w, err := takePrepared(&f.prepared, f.changedRows)
+	if err != nil {
+		return err
 	}
 	updates := make([]string, 0, len(controlSummaryColumns)-1)
 	for _, c := range controlSummaryColumns[1:] {

@@ -734,13 +734,9 @@ func (f *satisfactionFold) changedRows() (*satisfactionWrites, error) {
 // flush writes its rows in key order, so two shares lock the rows they both touch in the same
 // order and cannot deadlock.
 func (f *satisfactionFold) Flush(ctx context.Context, tx *sql.Tx, batch engine.Batch) error {
-	w := f.prepared
-	f.prepared = nil
-	if w == nil {
-		var err error
-		if w, err = f.changedRows(); err != nil {
-			return err
-		}
+	w, err := takePrepared(&f.prepared, f.changedRows)
+	if err != nil {
+		return err
 	}
 	updates := make([]string, 0, len(satisfactionDossierColumns)-1)
 	for _, c := range satisfactionDossierColumns[1:] {

@@ -409,6 +409,16 @@ func addCounters(ctx context.Context, tx *sql.Tx, b engine.Batch, table string, 
 	return deleteFallenToZero(ctx, tx, b.Dialect, table, keyColumns, zero, fell)
 }
 
+// takePrepared returns what a fold's PrepareFlush worked out for this flush, once, or else works it
+// out now with work: Apply's folds of one batch are never prepared (engine.FlushPreparer).
+func takePrepared[W any](prepared **W, work func() (*W, error)) (*W, error) {
+	if w := *prepared; w != nil {
+		*prepared = nil
+		return w, nil
+	}
+	return work()
+}
+
 // counterWrite is what a flush adds to one counter table — addCounters' arguments, the rows in key
 // order —, worked out before the flush's transaction opens where the fold can (engine.FlushPreparer):
 // building and sorting thousands of keys took seconds a flush at a million dossiers, all of it

@@ -352,13 +352,9 @@ func (f *workQueueFold) Add(ctx context.Context, q engine.Querier, batch engine.
 // queue that an event moved within the last foldForgetAfter events; any other is read back if it
 // moves again (by events, not flushes: a catch-up flushes every few seconds).
 func (f *workQueueFold) Flush(ctx context.Context, tx *sql.Tx, batch engine.Batch) error {
-	w := f.prepared
-	f.prepared = nil
-	if w == nil {
-		var err error
-		if w, err = f.view.writesOf(f.dirty); err != nil {
-			return err
-		}
+	w, err := takePrepared(&f.prepared, func() (*queueWrites, error) { return f.view.writesOf(f.dirty) })
+	if err != nil {
+		return err
 	}
 	if err := f.view.write(ctx, tx, batch, w); err != nil {
 		return err
