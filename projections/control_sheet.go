@@ -614,11 +614,7 @@ func (f *controlFold) write(ctx context.Context, tx *sql.Tx, batch engine.Batch)
 	if err != nil {
 		return err
 	}
-	updates := make([]string, 0, len(controlSummaryColumns)-1)
-	for _, c := range controlSummaryColumns[1:] {
-		updates = append(updates, c+" = excluded."+c)
-	}
-	upsert := `ON CONFLICT (dossier_id) DO UPDATE SET ` + strings.Join(updates, ", ")
+	upsert := replacingUpsert("dossier_id", controlSummaryColumns[1:])
 	if err := insertNewRows(ctx, tx, batch, f.view.dossiers(), controlSummaryColumns, w.freshRows, upsert); err != nil {
 		return err
 	}

@@ -251,7 +251,17 @@ type resolutionFold struct {
 	groupOf   []counterGroup
 	changes   map[dayGroup]*resolutionCounters
 	names     map[[2]string]procedureNames
-	moves     []successionMove // since the last flush
+	moves     []successionMove  // since the last flush
+	prepared  *resolutionWrites // what the next flush writes, when PrepareFlush worked it out
+}
+
+// resolutionWrites is what a flush writes, each list in key order: the counters' increments, the
+// open rows new to the table and those it holds, the closed dossiers' rows to delete, the names.
+type resolutionWrites struct {
+	counters      [][]any
+	fresh, stored [][]any
+	gone          []string
+	names         [][]any
 }
 
 // successionMove is a dossier moved from one group to another by a succession, on a day.
@@ -595,17 +605,42 @@ func (f *resolutionFold) resolve(o *openDossier, at time.Time, rejected bool) {
 	f.leave(o, at)
 }
 
+// PrepareFlush works out the rows the next flush writes outside the flush's transaction
+// (engine.FlushPreparer): summing a million dossiers' changes into day, month and year rows and
+// sorting them is seconds of work, and PostgreSQL ends a transaction left idle for longer than
+// its timeout (docs/benchmarks.md, session 16: process control and satisfaction failed so).
+func (f *resolutionFold) PrepareFlush(context.Context) error {
+	f.prepared = f.changedRows()
+	return nil
+}
+
+// changedRows works out everything the flush writes.
+func (f *resolutionFold) changedRows() *resolutionWrites {
+	w := &resolutionWrites{counters: f.counterRows(), names: f.nameRows()}
+	w.fresh, w.stored, w.gone = f.openRows()
+	return w
+}
+
 // Flush writes the counters' changes as increments, the open rows changed and the names, then
 // forgets the closed dossiers.
 func (f *resolutionFold) Flush(ctx context.Context, tx *sql.Tx, batch engine.Batch) error {
-	if err := f.flushCounters(ctx, tx, batch); err != nil {
+	w, _ := takePrepared(&f.prepared, func() (*resolutionWrites, error) { return f.changedRows(), nil })
+	// Rows fallen to zero stay (no keys to delete), as they always have in this table.
+	if len(w.counters) > 0 {
+		if err := addCounters(ctx, tx, batch, f.v.countsTable(), counterKeyColumns, nil, counterColumns[:], w.counters, nil, ""); err != nil {
+			return err
+		}
+	}
+	if err := f.flushOpen(ctx, tx, batch, w); err != nil {
 		return err
 	}
-	if err := f.flushOpen(ctx, tx, batch); err != nil {
-		return err
-	}
-	if err := f.flushNames(ctx, tx, batch); err != nil {
-		return err
+	if len(w.names) > 0 {
+		t := f.v.proceduresTable()
+		if err := insertRows(ctx, tx, batch, t, procedureColumns, w.names, `ON CONFLICT (field_code, procedure_code) DO UPDATE SET
+		field_name = excluded.field_name, procedure_name = excluded.procedure_name, named_at = excluded.named_at
+		WHERE (excluded.named_at, excluded.procedure_name, excluded.field_name) > (`+t+`.named_at, `+t+`.procedure_name, `+t+`.field_name)`); err != nil {
+			return err
+		}
 	}
 	f.changes, f.names, f.dirty, f.moves = map[dayGroup]*resolutionCounters{}, map[[2]string]procedureNames{}, 0, nil
 	if len(f.absent) > f.heldLimit {
@@ -667,14 +702,14 @@ func (a counterRow) less(b counterRow) bool {
 	return a.channel < b.channel
 }
 
-// flushCounters adds the changes to the day, month and year rows they fall in, under every
+// counterRows sums the changes into the day, month and year rows they fall in, under every
 // agency and under the agencies that received and decide the dossiers. Every change is
 // an increment (ON CONFLICT … SET c = c + excluded.c), so folds writing the same rows in any
 // order or concurrently give the same table; rows go in a fixed order, so two transactions
 // writing the same rows lock them in the same order and wait for each other rather than deadlock.
 // A row whose changes sum to zero is written all the same: the rows a table holds are those some
 // event touched, however the log was cut into batches.
-func (f *resolutionFold) flushCounters(ctx context.Context, tx *sql.Tx, b engine.Batch) error {
+func (f *resolutionFold) counterRows() [][]any {
 	if len(f.changes) == 0 && len(f.moves) == 0 {
 		return nil
 	}
@@ -752,14 +787,12 @@ func (f *resolutionFold) flushCounters(ctx context.Context, tx *sql.Tx, b engine
 		}
 		values[i] = row
 	}
-	// Rows fallen to zero stay (no keys to delete), as they always have in this table.
-	return addCounters(ctx, tx, b, f.v.countsTable(), counterKeyColumns, nil, counterColumns[:], values, nil, "")
+	return values
 }
 
-// flushOpen writes the open rows changed and deletes those of dossiers that left the open set.
-func (f *resolutionFold) flushOpen(ctx context.Context, tx *sql.Tx, batch engine.Batch) error {
-	var fresh, stored [][]any
-	var gone []string
+// openRows are the open rows changed, new to the table and held by it, and the ids of the
+// dossiers that left the open set, each in key order: a replay writes the same rows the same way.
+func (f *resolutionFold) openRows() (fresh, stored [][]any, gone []string) {
 	for _, o := range f.open {
 		switch {
 		case !o.dirty:
@@ -773,24 +806,24 @@ func (f *resolutionFold) flushOpen(ctx context.Context, tx *sql.Tx, batch engine
 			fresh = append(fresh, o.values())
 		}
 	}
-	// Map order is random: write in key order, so that a replay writes the same rows the same way.
-	for _, list := range [][][]any{fresh, stored} {
-		sort.Slice(list, func(i, j int) bool { return list[i][0].(string) < list[j][0].(string) })
-	}
-	sort.Strings(gone)
-	updates := make([]string, 0, len(openColumns)-1)
-	for _, c := range openColumns[1:] {
-		updates = append(updates, c+" = excluded."+c)
-	}
-	upsert := `ON CONFLICT (dossier_id) DO UPDATE SET ` + strings.Join(updates, ", ")
-	if err := insertNewRows(ctx, tx, batch, f.v.openTable(), openColumns, fresh, upsert); err != nil {
+	byID := func(a, b []any) int { return strings.Compare(a[0].(string), b[0].(string)) }
+	slices.SortFunc(fresh, byID)
+	slices.SortFunc(stored, byID)
+	slices.Sort(gone)
+	return fresh, stored, gone
+}
+
+// flushOpen writes the open rows changed and deletes those of dossiers that left the open set.
+func (f *resolutionFold) flushOpen(ctx context.Context, tx *sql.Tx, batch engine.Batch, w *resolutionWrites) error {
+	upsert := replacingUpsert("dossier_id", openColumns[1:])
+	if err := insertNewRows(ctx, tx, batch, f.v.openTable(), openColumns, w.fresh, upsert); err != nil {
 		return err
 	}
-	if err := insertRows(ctx, tx, batch, f.v.openTable(), openColumns, stored, upsert); err != nil {
+	if err := insertRows(ctx, tx, batch, f.v.openTable(), openColumns, w.stored, upsert); err != nil {
 		return err
 	}
-	for start := 0; start < len(gone); start += maxParameters {
-		chunk := gone[start:min(start+maxParameters, len(gone))]
+	for start := 0; start < len(w.gone); start += maxParameters {
+		chunk := w.gone[start:min(start+maxParameters, len(w.gone))]
 		if _, err := tx.ExecContext(ctx, `DELETE FROM `+f.v.openTable()+` WHERE dossier_id IN (`+placeholders(batch.Dialect, len(chunk), 1, 1)+`)`,
 			anySlice(chunk)...); err != nil {
 			return err
@@ -805,8 +838,8 @@ func (o *openDossier) values() []any {
 		int64(o.SupplementRequests), int64(o.IndicatorSupplementLimit)}
 }
 
-// flushNames keeps, for each field and procedure code, the names of its latest receipt.
-func (f *resolutionFold) flushNames(ctx context.Context, tx *sql.Tx, b engine.Batch) error {
+// nameRows are, for each field and procedure code, the names of its latest receipt, in key order.
+func (f *resolutionFold) nameRows() [][]any {
 	if len(f.names) == 0 {
 		return nil
 	}
@@ -825,10 +858,7 @@ func (f *resolutionFold) flushNames(ctx context.Context, tx *sql.Tx, b engine.Ba
 		n := f.names[k]
 		values[i] = []any{k[0], k[1], n.field, n.procedure, n.namedAt}
 	}
-	t := f.v.proceduresTable()
-	return insertRows(ctx, tx, b, t, procedureColumns, values, `ON CONFLICT (field_code, procedure_code) DO UPDATE SET
-		field_name = excluded.field_name, procedure_name = excluded.procedure_name, named_at = excluded.named_at
-		WHERE (excluded.named_at, excluded.procedure_name, excluded.field_name) > (`+t+`.named_at, `+t+`.procedure_name, `+t+`.field_name)`)
+	return values
 }
 
 // verdictRule is which time limit a statistic judges dossiers against.

@@ -738,11 +738,7 @@ func (f *satisfactionFold) Flush(ctx context.Context, tx *sql.Tx, batch engine.B
 	if err != nil {
 		return err
 	}
-	updates := make([]string, 0, len(satisfactionDossierColumns)-1)
-	for _, c := range satisfactionDossierColumns[1:] {
-		updates = append(updates, c+" = excluded."+c)
-	}
-	upsert := `ON CONFLICT (dossier_id) DO UPDATE SET ` + strings.Join(updates, ", ")
+	upsert := replacingUpsert("dossier_id", satisfactionDossierColumns[1:])
 	if err := insertNewRows(ctx, tx, batch, f.v.dossiers(), satisfactionDossierColumns, w.fresh, upsert); err != nil {
 		return err
 	}

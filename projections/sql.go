@@ -472,3 +472,13 @@ const counterKeysPerDelete = 100
 func greatestName(table, column string) string {
 	return column + " = CASE WHEN excluded." + column + " > " + table + "." + column + " THEN excluded." + column + " ELSE " + table + "." + column + " END"
 }
+
+// replacingUpsert is the conflict clause replacing a row's columns by the new row's: the latest
+// state of a dossier's row wins.
+func replacingUpsert(key string, columns []string) string {
+	sets := make([]string, len(columns))
+	for i, c := range columns {
+		sets[i] = c + " = excluded." + c
+	}
+	return `ON CONFLICT (` + key + `) DO UPDATE SET ` + strings.Join(sets, ", ")
+}
