@@ -36,10 +36,13 @@ type folding struct {
 	at       eventstore.Position // the last event added
 	pending  int                 // events added since the last flush
 	since    time.Time           // when the last flush was
+	// empty: the consumer's tables hold none of its rows — the fold began on empty tables and has
+	// not written since —, so a fold begun again from flushed may be a fresh one.
+	empty bool
 }
 
 func newFolding(c Folding, fresh bool, from eventstore.Position) *folding {
-	return &folding{consumer: c, fold: c.NewFold(fresh), flushed: from, at: from, since: time.Now()}
+	return &folding{consumer: c, fold: c.NewFold(fresh), flushed: from, at: from, since: time.Now(), empty: fresh}
 }
 
 // add folds the events of batch above the last event added. A panic in the consumer becomes an
@@ -108,14 +111,21 @@ func (f *folding) prepare(ctx context.Context) (err error) {
 
 // written records that the rows are written up to the last event added.
 func (f *folding) written() {
-	f.flushed, f.pending, f.since = f.at, 0, time.Now()
+	f.flushed, f.pending, f.since, f.empty = f.at, 0, time.Now(), false
 }
 
 // restart drops the fold, with everything not flushed, and starts a new one from p: after the
 // events up to p went through Apply instead.
 func (f *folding) restart(p eventstore.Position) {
 	f.fold = f.consumer.NewFold(false)
-	f.flushed, f.at, f.pending, f.since = p, p, 0, time.Now()
+	f.flushed, f.at, f.pending, f.since, f.empty = p, p, 0, time.Now(), false
+}
+
+// again drops the fold, with everything not flushed, and starts a new one from the last flush, to
+// fold the same events once more.
+func (f *folding) again() {
+	f.fold = f.consumer.NewFold(f.empty)
+	f.at, f.pending = f.flushed, 0
 }
 
 // inWriteTx runs write in a transaction on pinned (pinWriter) or else a connection of its own,

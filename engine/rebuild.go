@@ -82,10 +82,7 @@ func (r RebuildResult) EventsPerSecond() float64 {
 // Run rebuilds the projections.
 func (rb *Rebuilder) Run(ctx context.Context) (RebuildResult, error) {
 	start := time.Now()
-	batch := rb.BatchSize
-	if batch <= 0 {
-		batch = DefaultRebuildBatch
-	}
+	batch := rb.batchSize()
 	d := rb.Dialect
 	if err := d.Check(); err != nil {
 		return RebuildResult{}, err
@@ -183,6 +180,13 @@ func (rb *Rebuilder) Run(ctx context.Context) (RebuildResult, error) {
 	return result, nil
 }
 
+func (rb *Rebuilder) batchSize() int {
+	if rb.BatchSize > 0 {
+		return rb.BatchSize
+	}
+	return DefaultRebuildBatch
+}
+
 func (rb *Rebuilder) budget() int {
 	if rb.FoldBudget > 0 {
 		return rb.FoldBudget
@@ -219,10 +223,26 @@ func (rb *Rebuilder) flushFold(ctx context.Context, f *folding) error {
 	return nil
 }
 
-// foldFailed drops f's fold after it failed, applies the events since its last flush through
-// through Apply — one page at a time, then one event at a time in the page that fails, parking
-// the events the consumer fails on by their own fault —, and folds on from there.
+// foldFailed drops f's fold after it failed and folds the events since its last flush once more,
+// read again from the log, into a new fold that it flushes at once. A fold holds up to the budget's
+// worth of events — the whole log of a million-dossier province, before its first flush — and a
+// cause that passes (the server ending a transaction or a connection) sent every one of them
+// through Apply a page at a time, holding up the whole rebuild (docs/benchmarks.md, session 17).
+// When the fold fails again, it applies the events through Apply — one page at a time, then one
+// event at a time in the page that fails, parking the events the consumer fails on by their own
+// fault —, and folds on from there.
 func (rb *Rebuilder) foldFailed(ctx context.Context, f *folding, through eventstore.Position, cause error) error {
+	if ctx.Err() != nil {
+		return fmt.Errorf("rebuild: %w", cause)
+	}
+	if rb.Logger != nil {
+		rb.Logger.Warn("rebuild: a fold failed; folding its events again", "projection", f.consumer.Name(),
+			"from", f.flushed, "through", through, "error", cause)
+	}
+	cause = rb.foldAgain(ctx, f, through)
+	if cause == nil {
+		return nil
+	}
 	if ctx.Err() != nil {
 		return fmt.Errorf("rebuild: %w", cause)
 	}
@@ -230,10 +250,7 @@ func (rb *Rebuilder) foldFailed(ctx context.Context, f *folding, through eventst
 		rb.Logger.Warn("rebuild: a fold failed; applying its events one page at a time", "projection", f.consumer.Name(),
 			"from", f.flushed, "through", through, "error", cause)
 	}
-	size := rb.BatchSize
-	if size <= 0 {
-		size = DefaultRebuildBatch
-	}
+	size := rb.batchSize()
 	err := readBetween(ctx, rb.Store, f.flushed, through, size, func(events []eventstore.RecordedEvent) error {
 		return rb.applyInTx(ctx, []Consumer{f.consumer}, Batch{Dialect: rb.Dialect, Events: events, Decoded: decodeOnce(events)})
 	})
@@ -241,6 +258,28 @@ func (rb *Rebuilder) foldFailed(ctx context.Context, f *folding, through eventst
 		return fmt.Errorf("rebuild %s: %w", f.consumer.Name(), err)
 	}
 	f.restart(through)
+	return nil
+}
+
+// foldAgain folds the events after f's last flush through through into a new fold and writes it.
+func (rb *Rebuilder) foldAgain(ctx context.Context, f *folding, through eventstore.Position) error {
+	size := rb.batchSize()
+	f.again()
+	err := readBetween(ctx, rb.Store, f.flushed, through, size, func(events []eventstore.RecordedEvent) error {
+		return f.add(ctx, rb.DB, Batch{Dialect: rb.Dialect, Events: events, Decoded: decodeOnce(events)})
+	})
+	if err != nil || f.pending == 0 {
+		return err
+	}
+	if err := f.prepare(ctx); err != nil {
+		return err
+	}
+	if err := inWriteTx(ctx, rb.DB, nil, rb.Dialect, rb.gate, func(tx *sql.Tx, batch Batch) error {
+		return f.flush(ctx, tx, batch)
+	}); err != nil {
+		return err
+	}
+	f.written()
 	return nil
 }
 

@@ -34,7 +34,7 @@ import (
 	"github.com/motcua/motcua/projections"
 )
 
-const benchReadsUsage = "motcua bench reads (--data DIR | --store URL) [--calls 5] [--lookup-duration 3s] [--receipts 160] [--catch-up-only] [--public-budget shared|node] [--public-budget-sync 100ms]"
+const benchReadsUsage = "motcua bench reads (--data DIR | --store URL) [--calls 5] [--lookup-duration 3s] [--receipts 160] [--catch-up-only] [--flush-interval 30s] [--public-budget shared|node] [--public-budget-sync 100ms]"
 
 // runBenchReads times the officials' screens and the public lookup on a store written by `motcua
 // bench generate`, through the real router of an in-process server whose read models have caught
@@ -48,6 +48,7 @@ func runBenchReads(ctx context.Context, args []string, stdout, stderr io.Writer)
 	lookupFor := fs.Duration("lookup-duration", 3*time.Second, "measured time of each public-lookup run (each client count, each handler)")
 	receipts := fs.Int("receipts", 160, "receipts 8 officials post at once (they add dossiers to the store)")
 	catchUpOnly := fs.Bool("catch-up-only", false, "stop after the read models' catch-up: its rate and the process's CPU seconds per million events")
+	flushEvery := fs.Duration("flush-interval", engine.DefaultFlushInterval, "longest the catch-up folds a read model without writing its rows and checkpoint")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the read models' catch-up to this file")
 	lookupProfile := fs.String("lookup-cpuprofile", "", "write a CPU profile of the public-lookup runs (both handlers) to this file")
 	var budget mhttp.Limits
@@ -55,7 +56,7 @@ func runBenchReads(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *calls <= 0 || *lookupFor <= 0 || *receipts < 0 {
+	if *calls <= 0 || *lookupFor <= 0 || *receipts < 0 || *flushEvery <= 0 {
 		return fmt.Errorf("usage: %s", benchReadsUsage)
 	}
 	if domainFiles.catalog == "" {
@@ -97,6 +98,7 @@ func runBenchReads(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return err
 	}
 	defer feeder.Transport.Close()
+	feeder.FlushInterval = *flushEvery
 	behind, err := slowestLag(ctx, deployment, false)
 	if err != nil {
 		return err
