@@ -247,7 +247,7 @@ func (rb *Rebuilder) foldFailed(ctx context.Context, f *folding, through eventst
 		return fmt.Errorf("rebuild: %w", cause)
 	}
 	if rb.Logger != nil {
-		rb.Logger.Warn("rebuild: a fold failed; applying its events one page at a time", "projection", f.consumer.Name(),
+		rb.Logger.Warn("rebuild: the fold failed again; applying its events one page at a time", "projection", f.consumer.Name(),
 			"from", f.flushed, "through", through, "error", cause)
 	}
 	size := rb.batchSize()
