@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -21,6 +22,7 @@ import (
 	"github.com/motcua/motcua/engine"
 	"github.com/motcua/motcua/eventstore"
 	"github.com/motcua/motcua/eventstore/sqlite"
+	"github.com/motcua/motcua/projections"
 )
 
 var quiet = slog.New(slog.DiscardHandler)
@@ -355,4 +357,27 @@ type applyOnly struct{ engine.Consumer }
 
 func (a applyOnly) WithPrefix(prefix string) engine.Consumer {
 	return applyOnly{a.Consumer.WithPrefix(prefix)}
+}
+
+// wrappedFolds is the public status view whose folds wrap wraps, and whose Apply counts the events
+// that went through it rather than through a fold.
+type wrappedFolds struct {
+	projections.PublicStatusView
+	wrap    func(engine.Fold) engine.Fold
+	applied *atomic.Int64
+}
+
+func (s wrappedFolds) NewFold(fresh bool) engine.Fold {
+	return s.wrap(s.PublicStatusView.NewFold(fresh))
+}
+
+// WithPrefix keeps the wrapping in the rebuild's scratch tables.
+func (s wrappedFolds) WithPrefix(prefix string) engine.Consumer {
+	s.PublicStatusView = s.PublicStatusView.WithPrefix(prefix).(projections.PublicStatusView)
+	return s
+}
+
+func (s wrappedFolds) Apply(ctx context.Context, tx *sql.Tx, batch engine.Batch) error {
+	s.applied.Add(int64(len(batch.Events)))
+	return engine.ApplyFold(ctx, tx, batch, s.PublicStatusView.NewFold(false))
 }

@@ -12,46 +12,33 @@ import (
 
 	"github.com/motcua/motcua/engine"
 	"github.com/motcua/motcua/eventstore/postgres"
-	"github.com/motcua/motcua/projections"
 )
 
-// slowPreparing is the public status view whose folds' first flush takes long to work out its
-// rows — as process control's did at a million dossiers — and whose Apply counts the events that
-// went through it rather than through a fold.
-type slowPreparing struct {
-	projections.PublicStatusView
-	work    time.Duration
-	once    *sync.Once
-	worked  *atomic.Bool // a flush was worked out
-	applied *atomic.Int64
+// slowPreparation makes the first flush of a consumer's folds take work to work out its rows — as
+// process control's did at a million dossiers —, and tells whether a flush was worked out.
+type slowPreparation struct {
+	work   time.Duration
+	once   sync.Once
+	worked atomic.Bool
 }
 
-func (s slowPreparing) NewFold(fresh bool) engine.Fold {
-	return &slowFold{Fold: s.PublicStatusView.NewFold(fresh), s: s}
-}
-
-// WithPrefix keeps the slowness in the rebuild's scratch tables.
-func (s slowPreparing) WithPrefix(prefix string) engine.Consumer {
-	s.PublicStatusView = s.PublicStatusView.WithPrefix(prefix).(projections.PublicStatusView)
-	return s
-}
-
-func (s slowPreparing) Apply(ctx context.Context, tx *sql.Tx, batch engine.Batch) error {
-	s.applied.Add(int64(len(batch.Events)))
-	return engine.ApplyFold(ctx, tx, batch, s.PublicStatusView.NewFold(false))
+// slowPreparing is the public status view whose folds' first flush is slow to work out.
+func slowPreparing(work time.Duration) (wrappedFolds, *slowPreparation) {
+	p := &slowPreparation{work: work}
+	return wrappedFolds{wrap: func(f engine.Fold) engine.Fold { return &slowFold{Fold: f, p: p} }, applied: &atomic.Int64{}}, p
 }
 
 // slowFold works out its flush in PrepareFlush when the engine asks, or else in Flush, as
 // engine.FlushPreparer says a fold must.
 type slowFold struct {
 	engine.Fold
-	s        slowPreparing
+	p        *slowPreparation
 	prepared bool
 }
 
 func (f *slowFold) PrepareFlush(context.Context) error {
-	f.s.once.Do(func() { time.Sleep(f.s.work) })
-	f.s.worked.Store(true)
+	f.p.once.Do(func() { time.Sleep(f.p.work) })
+	f.p.worked.Store(true)
 	f.prepared = true
 	return nil
 }
@@ -76,14 +63,11 @@ func TestAFoldWorksOutItsFlushBeforeTheTransactionOpens(t *testing.T) {
 		store, db, _ := openPostgres(t, postgres.WithWriteTimeout(writeTimeout))
 		return store, db
 	}
-	slow := func() slowPreparing {
-		return slowPreparing{work: 3 * writeTimeout, once: &sync.Once{}, worked: &atomic.Bool{}, applied: &atomic.Int64{}}
-	}
 
 	t.Run("rebuild", func(t *testing.T) {
 		store, db := open(t)
 		log := seedDossiers(t, store)
-		consumer := slow()
+		consumer, slow := slowPreparing(3 * writeTimeout)
 		var logs lockedBuffer
 		if err := engine.MigrateCheckpoints(context.Background(), db); err != nil {
 			t.Fatal(err)
@@ -92,7 +76,7 @@ func TestAFoldWorksOutItsFlushBeforeTheTransactionOpens(t *testing.T) {
 		if _, err := rb.Run(context.Background()); err != nil {
 			t.Fatal(err)
 		}
-		if !consumer.worked.Load() {
+		if !slow.worked.Load() {
 			t.Fatal("the rebuild never worked out a flush: the consumer it rebuilt was not this one")
 		}
 		if n := consumer.applied.Load(); n != 0 || strings.Contains(logs.String(), "fold failed") {
@@ -106,7 +90,7 @@ func TestAFoldWorksOutItsFlushBeforeTheTransactionOpens(t *testing.T) {
 		seedDossiers(t, store)
 		writeLog(t, store, 300, 1)
 		log := readLog(t, store)
-		consumer := slow()
+		consumer, slow := slowPreparing(3 * writeTimeout)
 		var logs lockedBuffer
 		e := bulkEngine(store, db, engine.PostgreSQL, &logs, consumer)
 		e.FoldBudget = 1 << 20 // one flush, at the end of the log
@@ -116,7 +100,7 @@ func TestAFoldWorksOutItsFlushBeforeTheTransactionOpens(t *testing.T) {
 		if !strings.Contains(logs.String(), "caught up in bulk") {
 			t.Fatalf("the engine did not catch up in bulk:\n%s", logs.String())
 		}
-		if !consumer.worked.Load() {
+		if !slow.worked.Load() {
 			t.Fatal("the catch-up never worked out a flush")
 		}
 		if n := consumer.applied.Load(); n != 0 {

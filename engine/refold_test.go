@@ -11,42 +11,26 @@ import (
 	"testing"
 
 	"github.com/motcua/motcua/engine"
-	"github.com/motcua/motcua/projections"
 )
 
 // failingFlushes is the public status view whose folds' flushes fail at the flush numbers listed
-// (counted over every fold of the consumer, from 1), as a flush the server ended does, and whose
-// Apply counts the events that went through it rather than through a fold.
-type failingFlushes struct {
-	projections.PublicStatusView
-	failAt  []int64
-	flushes *atomic.Int64
-	applied *atomic.Int64
-}
-
-func (s failingFlushes) NewFold(fresh bool) engine.Fold {
-	return &failingFold{Fold: s.PublicStatusView.NewFold(fresh), s: s}
-}
-
-// WithPrefix keeps the failures in the rebuild's scratch tables.
-func (s failingFlushes) WithPrefix(prefix string) engine.Consumer {
-	s.PublicStatusView = s.PublicStatusView.WithPrefix(prefix).(projections.PublicStatusView)
-	return s
-}
-
-func (s failingFlushes) Apply(ctx context.Context, tx *sql.Tx, batch engine.Batch) error {
-	s.applied.Add(int64(len(batch.Events)))
-	return engine.ApplyFold(ctx, tx, batch, s.PublicStatusView.NewFold(false))
+// (counted over every fold of the consumer, from 1), as a flush the server ended does; it returns
+// the flushes' count too.
+func failingFlushes(failAt []int64) (wrappedFolds, *atomic.Int64) {
+	flushes := &atomic.Int64{}
+	return wrappedFolds{wrap: func(f engine.Fold) engine.Fold { return &failingFold{Fold: f, failAt: failAt, flushes: flushes} },
+		applied: &atomic.Int64{}}, flushes
 }
 
 type failingFold struct {
 	engine.Fold
-	s failingFlushes
+	failAt  []int64
+	flushes *atomic.Int64
 }
 
 func (f *failingFold) Flush(ctx context.Context, tx *sql.Tx, batch engine.Batch) error {
 	// The failure comes before any row is written; the engine rolls the transaction back.
-	if slices.Contains(f.s.failAt, f.s.flushes.Add(1)) {
+	if slices.Contains(f.failAt, f.flushes.Add(1)) {
 		return errors.New("terminating connection due to idle-in-transaction timeout")
 	}
 	return f.Fold.Flush(ctx, tx, batch)
@@ -76,7 +60,7 @@ func TestARebuildFoldsAgainAfterAFlushFails(t *testing.T) {
 				t.Parallel()
 				store, db := openStore(t, backend)
 				log := seedDossiers(t, store)
-				consumer := failingFlushes{failAt: c.failAt, flushes: &atomic.Int64{}, applied: &atomic.Int64{}}
+				consumer, flushes := failingFlushes(c.failAt)
 				var logs lockedBuffer
 				if err := engine.MigrateCheckpoints(context.Background(), db); err != nil {
 					t.Fatal(err)
@@ -100,7 +84,7 @@ func TestARebuildFoldsAgainAfterAFlushFails(t *testing.T) {
 				case !c.fallsBackToo && (applied != 0 || fellBack):
 					t.Fatalf("folding again succeeded, yet %d events went through Apply:\n%s", applied, logs.String())
 				}
-				if n := consumer.flushes.Load(); n <= slices.Max(c.failAt) {
+				if n := flushes.Load(); n <= slices.Max(c.failAt) {
 					t.Fatalf("%d flushes: the failures at %v were not all met", n, c.failAt)
 				}
 				checkPublicStatus(t, db, log)
