@@ -229,8 +229,7 @@ func (v FeedbackView) addCount(ctx context.Context, tx *sql.Tx, d engine.Dialect
 		{grainDay, local.Format(time.DateOnly), agency, kind, onTimeN, lateN},
 		{grainMonth, local.Format("2006-01"), agency, kind, onTimeN, lateN},
 	}
-	return insertRows(ctx, tx, engine.Batch{Dialect: d}, v.counts(), []string{"grain", "span", "agency", "kind", "on_time", "late"}, rows,
-		addingUpsert(v.counts(), []string{"grain", "span", "agency", "kind"}, []string{"on_time", "late"}))
+	return addCounters(ctx, tx, engine.Batch{Dialect: d}, v.counts(), []string{"grain", "span", "agency", "kind"}, nil, []string{"on_time", "late"}, rows, nil, "")
 }
 
 // FeedbackRow is one feedback of the officials' queue.

@@ -752,12 +752,10 @@ func (f *satisfactionFold) Flush(ctx context.Context, tx *sql.Tx, batch engine.B
 			return err
 		}
 	}
-	if err := insertRows(ctx, tx, batch, f.v.counts(), append(slices.Clone(countKeyColumns), tallyColumns...), w.counts,
-		addingUpsert(f.v.counts(), countKeyColumns, tallyColumns)); err != nil {
+	if err := addCounters(ctx, tx, batch, f.v.counts(), countKeyColumns, nil, tallyColumns, w.counts, nil, ""); err != nil {
 		return err
 	}
-	if err := insertRows(ctx, tx, batch, f.v.indicators(), append(slices.Clone(indicatorKeyColumns), indicatorColumns...), w.indicators,
-		addingUpsert(f.v.indicators(), indicatorKeyColumns, indicatorColumns)); err != nil {
+	if err := addCounters(ctx, tx, batch, f.v.indicators(), indicatorKeyColumns, nil, indicatorColumns, w.indicators, nil, ""); err != nil {
 		return err
 	}
 	// Keep the dossiers that can still be rated and that an event moved within the last
@@ -832,15 +830,6 @@ func (f *satisfactionFold) indicatorRows() [][]any {
 		rows[i] = row
 	}
 	return rows
-}
-
-// addingUpsert is the conflict clause adding a counter row's increments to the stored row.
-func addingUpsert(table string, key, counters []string) string {
-	sets := make([]string, len(counters))
-	for i, c := range counters {
-		sets[i] = c + " = " + table + "." + c + " + excluded." + c
-	}
-	return `ON CONFLICT (` + strings.Join(key, ", ") + `) DO UPDATE SET ` + strings.Join(sets, ", ")
 }
 
 // Grade is an agency's grade by the average total of its ratings (TT 01/2018 art. 15).

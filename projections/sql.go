@@ -386,8 +386,8 @@ func createCounterTable(d engine.Dialect, table string, keyColumns, nameColumns,
 	return createKeyTable(d, table, strings.Join(defs, ", ")+", PRIMARY KEY ("+strings.Join(keyColumns, ", ")+")")
 }
 
-// addCounters writes rows of a counter table created by createCounterTable — each row its key
-// columns' values, then its names', then its counters' — as increments: a row's names keep the
+// addCounters writes rows of a counter table — keyed by keyColumns, as createCounterTable makes
+// them; each row its key columns' values, then its names', then its counters' — as increments: a row's names keep the
 // greatest written, its counters add up, so that folds writing the same rows in any order give the
 // same table. Callers pass the rows in key order, so that two transactions lock them in one order.
 // Then it deletes, of the rows keyed by fell (key values, row after row: those a change took

@@ -496,11 +496,7 @@ func (v WorkQueueView) write(ctx context.Context, tx *sql.Tx, batch engine.Batch
 	if err := v.deleteAgencyRows(ctx, tx, batch.Dialect, w.moved); err != nil {
 		return err
 	}
-	const upsert = `ON CONFLICT (dossier_id) DO UPDATE SET sort_rank = excluded.sort_rank, due_key = excluded.due_key,
-		code = excluded.code, responsible_agency = excluded.responsible_agency, holder_unit = excluded.holder_unit,
-		holder_official_id = excluded.holder_official_id, procedure_code = excluded.procedure_code,
-		field_code = excluded.field_code, status = excluded.status, acceptance_deadline = excluded.acceptance_deadline,
-		state_json = excluded.state_json, version = excluded.version`
+	upsert := replacingUpsert("dossier_id", queueColumns[1:])
 	// A fresh row cannot be in the table (the fold read back every row a dossier could have), so it
 	// needs no update clause: without one, no uniqueness conflict can abort a many-row statement
 	// and SQLite keeps no statement journal for it.
@@ -514,7 +510,10 @@ func (v WorkQueueView) write(ctx context.Context, tx *sql.Tx, batch engine.Batch
 	if err := insertNewRows(ctx, tx, batch, v.agencyTable(), queueAgencyColumns, w.agencyRows, `ON CONFLICT DO NOTHING`); err != nil {
 		return err
 	}
-	return v.addCounts(ctx, tx, batch, w.counts, w.fell)
+	// Increments, so folds writing the same rows in any order give the same table; then the rows
+	// that fell to zero go: the table holds the days some dossier is due on now, never every day a
+	// dossier once was.
+	return addCounters(ctx, tx, batch, v.countsTable(), queueCountKeyColumns, nil, []string{"n"}, w.counts, w.fell, "n = 0")
 }
 
 // countRowsOf returns the counts' changes as counter rows in key order (two transactions adding
@@ -539,18 +538,7 @@ func countRowsOf(counts map[queueCountKey]int64) (rows [][]any, fell []any) {
 	return rows, fell
 }
 
-// addCounts adds the counter rows as increments — so folds writing the same rows in any order
-// give the same table —, then deletes those of fell that fell to zero: the table holds the days
-// some dossier is due on now, never every day a dossier once was.
-func (v WorkQueueView) addCounts(ctx context.Context, tx *sql.Tx, batch engine.Batch, rows [][]any, fell []any) error {
-	if err := insertRows(ctx, tx, batch, v.countsTable(), queueCountColumns, rows,
-		`ON CONFLICT (scope, agency, sort_rank, due_day) DO UPDATE SET n = `+v.countsTable()+`.n + excluded.n`); err != nil {
-		return err
-	}
-	return deleteFallenToZero(ctx, tx, batch.Dialect, v.countsTable(), []string{"scope", "agency", "sort_rank", "due_day"}, "n = 0", fell)
-}
-
-var queueCountColumns = []string{"scope", "agency", "sort_rank", "due_day", "n"}
+var queueCountKeyColumns = []string{"scope", "agency", "sort_rank", "due_day"}
 
 func (v WorkQueueView) deleteRows(ctx context.Context, tx *sql.Tx, d engine.Dialect, ids []string) error {
 	for chunk := range slices.Chunk(ids, queueRowsPerStatement) {
