@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -441,6 +442,55 @@ func TestConnectionsRunWithoutParallelWorkersUnlessTheDSNAsks(t *testing.T) {
 		if workers != c.workers || randomPageCost != c.randomPageCost {
 			t.Errorf("DSN %q: max_parallel_workers_per_gather = %s, random_page_cost = %s; want %s, %s", c.dsn, workers, randomPageCost,
 				c.workers, c.randomPageCost)
+		}
+	}
+}
+
+// Pending is asked at every poll of a subscription that reached the head, where nothing follows.
+// Both plans PostgreSQL may keep for the prepared statement — the custom plan of its first five
+// runs and the generic one after — walk the log's primary key from the position; a prepared
+// EXISTS got a generic plan that read the whole log to find nothing (7.8 s at ten million events).
+func TestPendingReadsFromThePositionInEveryPlan(t *testing.T) {
+	ctx := testContext(t)
+	store, dsn := openStore(t)
+	// A log long enough for the planner to weigh reading all of it against the index, analysed.
+	if _, err := store.Pool().Exec(ctx, `INSERT INTO eventstore.events (stream, version, id, type, data, actor_id, actor_name,
+		actor_role, actor_agency, correlation_id, causation_id, occurred_at)
+		SELECT 'bulk-' || g, 1, gen_random_uuid(), 'bulk', '{}', '', '', '', '', gen_random_uuid(), gen_random_uuid(), now()
+		FROM generate_series(1, 50000) g`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.Pool().Exec(ctx, `ANALYZE eventstore.events`); err != nil {
+		t.Fatal(err)
+	}
+	head := mustAppend(ctx, t, store, "dossier-last", eventstore.NoStream, newEvent("last")).Position
+	for _, c := range []struct {
+		after eventstore.Position
+		want  bool
+	}{{eventstore.Start, true}, {head, false}} {
+		if pending, err := store.Pending(ctx, c.after); err != nil || pending != c.want {
+			t.Errorf("Pending(%s) = %v, %v; want %v", c.after, pending, err, c.want)
+		}
+	}
+
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(ctx, `PREPARE pending(xid8, bigint) AS `+postgres.PendingSQL); err != nil {
+		t.Fatal(err)
+	}
+	for _, mode := range []string{"force_custom_plan", "force_generic_plan"} {
+		if _, err := conn.Exec(ctx, `SET plan_cache_mode = `+mode); err != nil {
+			t.Fatal(err)
+		}
+		var plan string
+		if err := conn.QueryRow(ctx, fmt.Sprintf(`EXPLAIN (FORMAT JSON) EXECUTE pending('%d', %d)`, head.Commit, head.Prepare)).Scan(&plan); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(plan, `"Seq Scan"`) || !strings.Contains(plan, "events_global_order") {
+			t.Errorf("with %s, Pending at the head does not walk the log's primary key:\n%s", mode, plan)
 		}
 	}
 }

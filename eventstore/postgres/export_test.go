@@ -1,0 +1,4 @@
+package postgres
+
+// PendingSQL is the statement Pending runs, for the test of its plans.
+const PendingSQL = pendingSQL
