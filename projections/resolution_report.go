@@ -823,14 +823,7 @@ func (f *resolutionFold) flushOpen(ctx context.Context, tx *sql.Tx, batch engine
 	if err := insertRows(ctx, tx, batch, f.v.openTable(), openColumns, w.stored, upsert); err != nil {
 		return err
 	}
-	for start := 0; start < len(w.gone); start += maxParameters {
-		chunk := w.gone[start:min(start+maxParameters, len(w.gone))]
-		if _, err := tx.ExecContext(ctx, `DELETE FROM `+f.v.openTable()+` WHERE dossier_id IN (`+placeholders(batch.Dialect, len(chunk), 1, 1)+`)`,
-			anySlice(chunk)...); err != nil {
-			return err
-		}
-	}
-	return nil
+	return deleteByID(ctx, tx, batch.Dialect, f.v.openTable(), w.gone, maxParameters)
 }
 
 func (o *openDossier) values() []any {

@@ -745,12 +745,8 @@ func (f *satisfactionFold) Flush(ctx context.Context, tx *sql.Tx, batch engine.B
 	if err := insertRows(ctx, tx, batch, f.v.dossiers(), satisfactionDossierColumns, w.stored, upsert); err != nil {
 		return err
 	}
-	for start := 0; start < len(w.finished); start += maxParameters {
-		chunk := w.finished[start:min(start+maxParameters, len(w.finished))]
-		if _, err := tx.ExecContext(ctx, `DELETE FROM `+f.v.dossiers()+` WHERE dossier_id IN (`+placeholders(batch.Dialect, len(chunk), 1, 1)+`)`,
-			anySlice(chunk)...); err != nil {
-			return err
-		}
+	if err := deleteByID(ctx, tx, batch.Dialect, f.v.dossiers(), w.finished, maxParameters); err != nil {
+		return err
 	}
 	if err := addCounters(ctx, tx, batch, f.v.counts(), countKeyColumns, nil, tallyColumns, w.counts, nil, ""); err != nil {
 		return err

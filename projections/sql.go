@@ -55,6 +55,16 @@ func anySlice(ids []string) []any {
 	return out
 }
 
+// deleteByID deletes table's rows of the dossiers ids, at most perStatement a statement.
+func deleteByID(ctx context.Context, tx *sql.Tx, d engine.Dialect, table string, ids []string, perStatement int) error {
+	for chunk := range slices.Chunk(ids, perStatement) {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE dossier_id IN (`+placeholders(d, len(chunk), 1, 1)+`)`, anySlice(chunk)...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // insertRows writes rows (values in the order of columns) with multi-row INSERTs ending with
 // onConflict, each within the parameter budget; the full-size statement is prepared once. Rows
 // must not repeat a key within a call. On SQLite, in a transaction of the engine's own (b.Raw: a

@@ -490,7 +490,7 @@ func (v WorkQueueView) writesOf(rows []*queueRow) (*queueWrites, error) {
 
 // write writes what writesOf worked out, in tx.
 func (v WorkQueueView) write(ctx context.Context, tx *sql.Tx, batch engine.Batch, w *queueWrites) error {
-	if err := v.deleteRows(ctx, tx, batch.Dialect, w.gone); err != nil {
+	if err := deleteByID(ctx, tx, batch.Dialect, v.table(), w.gone, queueRowsPerStatement); err != nil {
 		return err
 	}
 	if err := v.deleteAgencyRows(ctx, tx, batch.Dialect, w.moved); err != nil {
@@ -539,15 +539,6 @@ func countRowsOf(counts map[queueCountKey]int64) (rows [][]any, fell []any) {
 }
 
 var queueCountKeyColumns = []string{"scope", "agency", "sort_rank", "due_day"}
-
-func (v WorkQueueView) deleteRows(ctx context.Context, tx *sql.Tx, d engine.Dialect, ids []string) error {
-	for chunk := range slices.Chunk(ids, queueRowsPerStatement) {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM `+v.table()+` WHERE dossier_id IN (`+placeholders(d, len(chunk), 1, 1)+`)`, anySlice(chunk)...); err != nil {
-			return err
-		}
-	}
-	return nil
-}
 
 // deleteAgencyRows deletes index rows by their whole key (five values each), a hundred per statement.
 func (v WorkQueueView) deleteAgencyRows(ctx context.Context, tx *sql.Tx, d engine.Dialect, keys []any) error {

@@ -48,6 +48,7 @@ func runBenchReads(ctx context.Context, args []string, stdout, stderr io.Writer)
 	lookupFor := fs.Duration("lookup-duration", 3*time.Second, "measured time of each public-lookup run (each client count, each handler)")
 	receipts := fs.Int("receipts", 160, "receipts 8 officials post at once (they add dossiers to the store)")
 	catchUpOnly := fs.Bool("catch-up-only", false, "stop after the read models' catch-up: its rate and the process's CPU seconds per million events")
+	floorOnly := fs.Bool("floor-only", false, "only read the whole log through the store, as a catch-up must (the floor its rate is stated against), and print what that cost; the read models are left as they are")
 	flushEvery := fs.Duration("flush-interval", engine.DefaultFlushInterval, "longest the catch-up folds a read model without writing its rows and checkpoint")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the read models' catch-up to this file")
 	lookupProfile := fs.String("lookup-cpuprofile", "", "write a CPU profile of the public-lookup runs (both handlers) to this file")
@@ -88,6 +89,14 @@ func runBenchReads(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return err
 	}
 	fmt.Fprintf(stdout, "%s store, %d events\n\n", deployment.Kind, total)
+	if *floorOnly {
+		floor, err := readWholeLog(ctx, deployment.events.Sealed)
+		if err != nil {
+			return err
+		}
+		printFloor(stdout, floor)
+		return nil
+	}
 
 	// The read models catch up as `motcua serve` makes them at its start: that is a measurement too.
 	// Their warnings go to stderr: a fold that fails and falls back to applying a page at a time
@@ -130,8 +139,8 @@ func runBenchReads(ctx context.Context, args []string, stdout, stderr io.Writer)
 				return err
 			}
 			catchUpRate := float64(behind) / caughtUp.Seconds()
-			fmt.Fprintf(stdout, "\nReading the whole log through the store alone (the store the catch-up reads, personal data unsealed, pages of %d): %d events in %s, %.0f events/s read, %.0f events/s read and decoded; CPU %.1f s per million events.\n",
-				engine.DefaultRebuildBatch, floor.events, floor.took.Round(time.Millisecond), floor.readRate(), floor.rate(), floor.cpu.Seconds()*1e6/float64(max(floor.events, 1)))
+			fmt.Fprintln(stdout)
+			printFloor(stdout, floor)
 			fmt.Fprintf(stdout, "Catch-up against that floor: %.2f of the reading rate, %.2f of reading and decoding; %.1f× its CPU per event.\n",
 				catchUpRate/floor.readRate(), catchUpRate/floor.rate(), (cpu.Seconds()/float64(behind))/(floor.cpu.Seconds()/float64(max(floor.events, 1))))
 		}
@@ -640,6 +649,11 @@ func processCPU() time.Duration {
 		return 0
 	}
 	return time.Duration(usage.Utime.Nano() + usage.Stime.Nano())
+}
+
+func printFloor(stdout io.Writer, floor logFloor) {
+	fmt.Fprintf(stdout, "Reading the whole log through the store alone (the store the catch-up reads, personal data unsealed, pages of %d): %d events in %s, %.0f events/s read, %.0f events/s read and decoded; CPU %.1f s per million events.\n",
+		engine.DefaultRebuildBatch, floor.events, floor.took.Round(time.Millisecond), floor.readRate(), floor.rate(), floor.cpu.Seconds()*1e6/float64(max(floor.events, 1)))
 }
 
 // logFloor is one pass over the whole log through the store: what reading it costs, with and
