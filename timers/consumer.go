@@ -3,7 +3,10 @@ package timers
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/motcua/motcua/domain"
@@ -99,25 +102,31 @@ func (c *Consumer) Apply(ctx context.Context, tx *sql.Tx, batch engine.Batch) er
 	if err := tx.QueryRowContext(ctx, `SELECT started_at FROM `+c.table(originTable)+` WHERE id = 1`).Scan(&origin); err != nil {
 		return fmt.Errorf("timers: read the origin: %w", err)
 	}
+	// The page's dossiers, their states and armed alarms read a few statements for all of them:
+	// read one dossier at a time, a catch-up of a province's log went at ≈ 2,200 events/s.
 	dossiers := map[string]*domain.Dossier{}
 	armed := map[string]map[string]armedAlarm{}
 	var order []string
+	for i, re := range batch.Events {
+		if decoded[i] != nil && dossiers[re.Stream] == nil {
+			dossiers[re.Stream], armed[re.Stream] = &domain.Dossier{}, map[string]armedAlarm{}
+			order = append(order, re.Stream)
+		}
+	}
+	if err := engine.LoadDossierStates(ctx, tx, c.table(dossiersTable), order, func(stream string, raw []byte) error {
+		return json.Unmarshal(raw, dossiers[stream])
+	}); err != nil {
+		return fmt.Errorf("timers: %w", err)
+	}
+	if err := c.loadArmed(ctx, tx, order, armed); err != nil {
+		return err
+	}
 	for i, re := range batch.Events {
 		e := decoded[i]
 		if e == nil {
 			continue
 		}
-		d, ok := dossiers[re.Stream]
-		if !ok {
-			if d, err = c.loadDossier(ctx, tx, re.Stream); err != nil {
-				return err
-			}
-			if armed[re.Stream], err = c.loadArmed(ctx, tx, re.Stream); err != nil {
-				return err
-			}
-			dossiers[re.Stream] = d
-			order = append(order, re.Stream)
-		}
+		d := dossiers[re.Stream]
 		if d.Status.Final() {
 			continue // a rating after the end: no alarm follows a final status
 		}
@@ -138,10 +147,18 @@ func (c *Consumer) Apply(ctx context.Context, tx *sql.Tx, batch engine.Batch) er
 			return err
 		}
 	}
-	for _, stream := range order {
-		if err := c.saveDossier(ctx, tx, stream, dossiers[stream]); err != nil {
-			return err
+	// Of a dossier whose status is final only that it is (finished) is kept: no alarm follows a
+	// final status, and a rating must not start a dossier afresh.
+	err = engine.SaveDossierStates(ctx, tx, c.table(dossiersTable), order, func(stream string) any {
+		if d := dossiers[stream]; !d.Status.Final() {
+			return d
 		}
+		return struct {
+			Status domain.Status `json:"status"`
+		}{dossiers[stream].Status}
+	})
+	if err != nil {
+		return fmt.Errorf("timers: %w", err)
 	}
 	return nil
 }
@@ -206,53 +223,38 @@ func (c *Consumer) align(ctx context.Context, tx *sql.Tx, stream, eventID string
 	return nil
 }
 
-func (c *Consumer) loadArmed(ctx context.Context, tx *sql.Tx, stream string) (map[string]armedAlarm, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT alarm_key, kind, due_at, deadline_at, official, unit, agency, desk, step
-		FROM `+c.table(alarmsTable)+` WHERE dossier_id = $1 AND state = 'armed'`, stream)
-	if err != nil {
-		return nil, fmt.Errorf("timers: read the alarms of %s: %w", stream, err)
-	}
-	defer rows.Close()
-	armed := map[string]armedAlarm{}
-	for rows.Next() {
-		var (
-			a             armedAlarm
-			kind          string
-			due, deadline int64
-		)
-		if err := rows.Scan(&a.key, &kind, &due, &deadline, &a.Official, &a.Unit, &a.Agency, &a.Desk, &a.Step); err != nil {
-			return nil, err
+// loadArmed reads the armed alarms of streams into armed, keyed by stream (each present already).
+func (c *Consumer) loadArmed(ctx context.Context, tx *sql.Tx, streams []string, armed map[string]map[string]armedAlarm) error {
+	for chunk := range slices.Chunk(streams, armedPerStatement) {
+		in, args := engine.InList(chunk)
+		rows, err := tx.QueryContext(ctx, `SELECT dossier_id, alarm_key, kind, due_at, deadline_at, official, unit, agency, desk, step
+			FROM `+c.table(alarmsTable)+` WHERE dossier_id IN (`+in+`) AND state = 'armed'`, args...)
+		if err != nil {
+			return fmt.Errorf("timers: read the alarms of %d dossiers: %w", len(chunk), err)
 		}
-		a.Kind = Kind(kind)
-		a.Due, a.Deadline = time.UnixMilli(due).In(domain.VietnamTime), time.UnixMilli(deadline).In(domain.VietnamTime)
-		armed[a.key] = a
-	}
-	return armed, rows.Err()
-}
-
-func (c *Consumer) loadDossier(ctx context.Context, tx *sql.Tx, stream string) (*domain.Dossier, error) {
-	var d domain.Dossier
-	if _, err := engine.LoadDossierState(ctx, tx, c.table(dossiersTable), stream, &d); err != nil {
-		return nil, fmt.Errorf("timers: %w", err)
-	}
-	return &d, nil
-}
-
-// saveDossier keeps the dossier's state for its next event; of a dossier whose status is final,
-// only that it is (finished): no alarm follows a final status, and a rating must not start a
-// dossier afresh.
-func (c *Consumer) saveDossier(ctx context.Context, tx *sql.Tx, stream string, d *domain.Dossier) error {
-	var kept any = d
-	if d.Status.Final() {
-		kept = struct {
-			Status domain.Status `json:"status"`
-		}{d.Status}
-	}
-	if err := engine.SaveDossierState(ctx, tx, c.table(dossiersTable), stream, kept); err != nil {
-		return fmt.Errorf("timers: %w", err)
+		for rows.Next() {
+			var (
+				a             armedAlarm
+				stream, kind  string
+				due, deadline int64
+			)
+			if err := rows.Scan(&stream, &a.key, &kind, &due, &deadline, &a.Official, &a.Unit, &a.Agency, &a.Desk, &a.Step); err != nil {
+				rows.Close()
+				return err
+			}
+			a.Kind = Kind(kind)
+			a.Due, a.Deadline = time.UnixMilli(due).In(domain.VietnamTime), time.UnixMilli(deadline).In(domain.VietnamTime)
+			armed[stream][a.key] = a
+		}
+		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+			return err
+		}
 	}
 	return nil
 }
+
+// armedPerStatement bounds the dossiers one statement reads the armed alarms of.
+const armedPerStatement = 500
 
 // migrate creates the timer tables under prefix and, when origin is given, records it unless an
 // origin is recorded already.

@@ -358,3 +358,100 @@ func TestAFinalDossierDisarmsAndStaysFinal(t *testing.T) {
 		}
 	})
 }
+
+// The timers read and write the dossiers of a page together. A page of events on dossiers the
+// timers hold already (the engine stopped while officials worked) arms, moves and disarms what
+// the whole log applied again from nothing, in one page, does.
+func TestAlarmsFromOnePageAreThoseOfTheLogAppliedAgain(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, d engine.Dialect) {
+		cfg := timers.Config{StepWarning: 6 * time.Hour}
+		r := newRig(t, d, vn(2026, 12, 7, 8, 0), cfg)
+		var ids []string
+		for i := range 12 {
+			r.clock.Set(vn(2026, 12, 7, 8, 5*i))
+			id := r.receive(domain.ChannelDirect)
+			if i%2 == 1 {
+				r.do(desk, id, commands.TransferInput{ToUnit: unitPQL, Step: "Phân công thụ lý", AllottedHours: 16})
+			}
+			ids = append(ids, id)
+		}
+		r.settle()
+		// The engine stopped, the officials go on: their events reach the timers in one page.
+		r.stop()
+		r.clock.Set(vn(2026, 12, 7, 10, 0))
+		for i, id := range ids {
+			switch i % 4 {
+			case 1:
+				r.do(head, id, commands.TransferInput{ToOfficialID: specialist.ID, ToOfficialName: specialist.Name, Step: "Thẩm định hồ sơ", AllottedHours: 8})
+			case 2:
+				r.do(desk, id, commands.TransferInput{ToUnit: unitPQL, Step: "Phân công thụ lý", AllottedHours: 16})
+			case 3:
+				r.do(desk, id, commands.WithdrawInput{Reason: "Người nộp xin rút hồ sơ"})
+			}
+		}
+		r.receive(domain.ChannelOnline)
+		r.startEngine(cfg)
+		r.settle()
+		held := timerTables(t, r)
+		if !strings.Contains(held, "'armed'") || !strings.Contains(held, "'disarmed'") || !strings.Contains(held, `"status":"withdrawn"`) {
+			t.Fatalf("the scenario armed, disarmed and ended too little to compare:\n%s", held)
+		}
+		// From nothing: the timers' rows and checkpoint gone, the origin kept.
+		r.stop()
+		for _, statement := range []string{`DELETE FROM timer_alarms`, `DELETE FROM timer_dossiers`, `DELETE FROM projection_checkpoints WHERE name = 'timers'`} {
+			if _, err := r.db.ExecContext(r.ctx, statement); err != nil {
+				t.Fatal(err)
+			}
+		}
+		r.startEngine(cfg)
+		r.settle()
+		if again := timerTables(t, r); again != held {
+			t.Fatalf("the log applied again from nothing:\n%s\nthe page on the dossiers held:\n%s", again, held)
+		}
+	})
+}
+
+// timerTables renders the timers' alarms (without their numbering) and dossier states, in key order.
+func timerTables(t *testing.T, r *rig) string {
+	t.Helper()
+	var b strings.Builder
+	for _, query := range []string{
+		`SELECT alarm_key, dossier_id, kind, due_at, deadline_at, official, unit, agency, desk, step, armed_by, armed_version, state, closed_by
+			FROM timer_alarms ORDER BY alarm_key`,
+		`SELECT dossier_id, state_json FROM timer_dossiers ORDER BY dossier_id`,
+	} {
+		rows, err := r.db.QueryContext(r.ctx, query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		columns, _ := rows.Columns()
+		values := make([]any, len(columns))
+		for i := range values {
+			values[i] = new(any)
+		}
+		for rows.Next() {
+			if err := rows.Scan(values...); err != nil {
+				t.Fatal(err)
+			}
+			for _, v := range values {
+				switch x := (*v.(*any)).(type) {
+				case []byte:
+					fmt.Fprintf(&b, "%s ", x)
+				case string:
+					if len(x) < 20 && !strings.HasPrefix(x, "{") {
+						fmt.Fprintf(&b, "'%s' ", x)
+					} else {
+						fmt.Fprintf(&b, "%s ", x)
+					}
+				default:
+					fmt.Fprintf(&b, "%v ", x)
+				}
+			}
+			b.WriteString("\n")
+		}
+		if err := rows.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return b.String()
+}
