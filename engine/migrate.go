@@ -63,37 +63,6 @@ func MigrateWithOrigin(ctx context.Context, db *sql.DB, d Dialect, name string, 
 	return nil
 }
 
-// LoadDossierState reads into the JSON state a consumer keeps of dossier stream in table (columns
-// dossier_id, state_json), and reports whether one is kept.
-func LoadDossierState(ctx context.Context, tx *sql.Tx, table, stream string, into any) (bool, error) {
-	var raw string
-	err := tx.QueryRowContext(ctx, `SELECT state_json FROM `+table+` WHERE dossier_id = $1`, stream).Scan(&raw)
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("read %s: %w", stream, err)
-	}
-	if err := json.Unmarshal([]byte(raw), into); err != nil {
-		return false, fmt.Errorf("decode the state of %s: %w", stream, err)
-	}
-	return true, nil
-}
-
-// SaveDossierState keeps state, as JSON, as what the consumer knows of dossier stream in table.
-func SaveDossierState(ctx context.Context, tx *sql.Tx, table, stream string, state any) error {
-	raw, err := json.Marshal(state)
-	if err != nil {
-		return err
-	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO `+table+` (dossier_id, state_json) VALUES ($1, $2)
-		ON CONFLICT (dossier_id) DO UPDATE SET state_json = excluded.state_json`, stream, string(raw))
-	if err != nil {
-		return fmt.Errorf("save the state of %s: %w", stream, err)
-	}
-	return nil
-}
-
 // dossierStatesPerStatement bounds the dossiers one statement reads or writes the states of (two
 // parameters a row written: within SQLite's and PostgreSQL's limits with room to spare).
 const dossierStatesPerStatement = 250

@@ -3,6 +3,7 @@ package delivery
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -84,21 +85,27 @@ func (c *Consumer) Apply(ctx context.Context, tx *sql.Tx, batch engine.Batch) er
 		return fmt.Errorf("read the delivery origin: %w", err)
 	}
 	now := time.Now()
+	// The page's dossiers read in a few statements and written back in multi-row ones, as the
+	// timers' (docs/timers.md): one at a time, a catch-up spent its time on round trips.
 	states := map[string]*folded{}
 	var order []string
+	for i, re := range batch.Events {
+		if decoded[i] != nil && states[re.Stream] == nil {
+			states[re.Stream] = &folded{}
+			order = append(order, re.Stream)
+		}
+	}
+	if err := engine.LoadDossierStates(ctx, tx, c.table(dossiersTable), order, func(stream string, raw []byte) error {
+		return json.Unmarshal(raw, states[stream])
+	}); err != nil {
+		return err
+	}
 	for i, re := range batch.Events {
 		e := decoded[i]
 		if e == nil {
 			continue
 		}
-		state, ok := states[re.Stream]
-		if !ok {
-			if state, err = c.loadDossier(ctx, tx, re.Stream); err != nil {
-				return err
-			}
-			states[re.Stream] = state
-			order = append(order, re.Stream)
-		}
+		state := states[re.Stream]
 		before := state.Dossier
 		after := domain.Evolve(before, e)
 		after.Version = re.Version
@@ -123,22 +130,7 @@ func (c *Consumer) Apply(ctx context.Context, tx *sql.Tx, batch engine.Batch) er
 			}
 		}
 	}
-	for _, stream := range order {
-		if err := c.saveDossier(ctx, tx, stream, states[stream]); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (c *Consumer) loadDossier(ctx context.Context, tx *sql.Tx, stream string) (*folded, error) {
-	var state folded
-	_, err := engine.LoadDossierState(ctx, tx, c.table(dossiersTable), stream, &state)
-	return &state, err
-}
-
-func (c *Consumer) saveDossier(ctx context.Context, tx *sql.Tx, stream string, state *folded) error {
-	return engine.SaveDossierState(ctx, tx, c.table(dossiersTable), stream, state)
+	return engine.SaveDossierStates(ctx, tx, c.table(dossiersTable), order, func(stream string) any { return states[stream] })
 }
 
 func (c *Consumer) insertDelivery(ctx context.Context, tx *sql.Tx, destination, kind string, change Change, now time.Time) error {
