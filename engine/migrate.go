@@ -8,8 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
-	"strings"
 	"time"
 )
 
@@ -70,10 +68,10 @@ const dossierStatesPerStatement = 250
 // LoadDossierStates reads the JSON states a consumer keeps of streams in table, a statement for
 // many dossiers rather than one each (the timers' catch-up read them one by one), and hands each
 // one kept to found; a dossier with none kept is not handed.
-func LoadDossierStates(ctx context.Context, tx *sql.Tx, table string, streams []string, found func(stream string, raw []byte) error) error {
+func LoadDossierStates(ctx context.Context, tx *sql.Tx, d Dialect, table string, streams []string, found func(stream string, raw []byte) error) error {
 	for chunk := range slices.Chunk(streams, dossierStatesPerStatement) {
-		in, args := InList(chunk)
-		rows, err := tx.QueryContext(ctx, `SELECT dossier_id, state_json FROM `+table+` WHERE dossier_id IN (`+in+`)`, args...)
+		rows, err := tx.QueryContext(ctx, `SELECT dossier_id, state_json FROM `+table+` WHERE dossier_id IN (`+d.Placeholders(len(chunk), 1, 1)+`)`,
+			StringArgs(chunk)...)
 		if err != nil {
 			return fmt.Errorf("read the states of %d dossiers: %w", len(chunk), err)
 		}
@@ -98,45 +96,22 @@ func LoadDossierStates(ctx context.Context, tx *sql.Tx, table string, streams []
 
 // SaveDossierStates keeps, as JSON, state(stream) as what the consumer knows of each of streams
 // in table, with multi-row statements.
-func SaveDossierStates(ctx context.Context, tx *sql.Tx, table string, streams []string, state func(stream string) any) error {
+func SaveDossierStates(ctx context.Context, tx *sql.Tx, d Dialect, table string, streams []string, state func(stream string) any) error {
 	for chunk := range slices.Chunk(streams, dossierStatesPerStatement) {
-		values := make([]string, len(chunk))
 		args := make([]any, 0, 2*len(chunk))
-		for i, stream := range chunk {
+		for _, stream := range chunk {
 			raw, err := json.Marshal(state(stream))
 			if err != nil {
 				return err
 			}
-			values[i] = "(" + numberedPlaceholders(2*i+1, 2) + ")"
 			args = append(args, stream, string(raw))
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO `+table+` (dossier_id, state_json) VALUES `+strings.Join(values, ", ")+`
+		if _, err := tx.ExecContext(ctx, `INSERT INTO `+table+` (dossier_id, state_json) VALUES `+d.Placeholders(len(chunk), 2, 1)+`
 			ON CONFLICT (dossier_id) DO UPDATE SET state_json = excluded.state_json`, args...); err != nil {
 			return fmt.Errorf("save the states of %d dossiers: %w", len(chunk), err)
 		}
 	}
 	return nil
-}
-
-// numberedPlaceholders returns "$first, …" for n parameters: both SQLite and PostgreSQL read them.
-func numberedPlaceholders(first, n int) string {
-	var b strings.Builder
-	for i := range n {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString("$" + strconv.Itoa(first+i))
-	}
-	return b.String()
-}
-
-// InList returns "$1, …, $n" and values as the statement's arguments, for a `column IN (…)`.
-func InList(values []string) (string, []any) {
-	args := make([]any, len(values))
-	for i, v := range values {
-		args[i] = v
-	}
-	return numberedPlaceholders(1, len(values)), args
 }
 
 // schemaLockKey names the PostgreSQL advisory lock every node holds while it changes the schema —

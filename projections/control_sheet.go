@@ -434,7 +434,7 @@ func (f *controlFold) load(ctx context.Context, q engine.Querier, dialect engine
 		for i, d := range chunk {
 			byID[d.row.DossierID], args[i] = d, d.row.DossierID
 		}
-		in := placeholders(dialect, len(chunk), 1, 1)
+		in := dialect.Placeholders(len(chunk), 1, 1)
 		rows, err := q.QueryContext(ctx, `SELECT `+columnList(controlColumns, "")+`, overrun_steps FROM `+f.view.dossiers()+` WHERE dossier_id IN (`+in+`)`, args...)
 		if err != nil {
 			return err
@@ -643,7 +643,7 @@ func (f *controlFold) write(ctx context.Context, tx *sql.Tx, batch engine.Batch)
 			args = append(args, row...)
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM `+f.view.late()+` WHERE (list, key, dossier_id) IN (VALUES `+
-			placeholders(batch.Dialect, len(chunk), 3, 1)+`)`, args...); err != nil {
+			batch.Dialect.Placeholders(len(chunk), 3, 1)+`)`, args...); err != nil {
 			return err
 		}
 	}
@@ -1086,7 +1086,7 @@ func queryHandovers(ctx context.Context, db *sql.DB, dossierIDs []string, overra
 		return nil, nil
 	}
 	var c conditions
-	c.add("h.dossier_id IN ("+strings.TrimSuffix(strings.Repeat("?, ", len(dossierIDs)), ", ")+")", anySlice(dossierIDs)...)
+	c.add("h.dossier_id IN ("+strings.TrimSuffix(strings.Repeat("?, ", len(dossierIDs)), ", ")+")", engine.StringArgs(dossierIDs)...)
 	if overranOnly {
 		// As judgeAt judges: ended after the deadline (judge), or running past it at now.
 		c.add("h.deadline IS NOT NULL AND (h.ended_at > h.deadline OR (h.ended_at IS NULL AND h.deadline < ?))", sqlTime(now))

@@ -129,7 +129,7 @@ func (v FeedbackView) Apply(ctx context.Context, tx *sql.Tx, batch engine.Batch)
 
 func (v FeedbackView) load(ctx context.Context, tx *sql.Tx, d engine.Dialect, id string) (*domain.Feedback, error) {
 	var state string
-	err := tx.QueryRowContext(ctx, `SELECT state_json FROM `+v.table()+` WHERE feedback_id = `+placeholders(d, 1, 1, 1), id).Scan(&state)
+	err := tx.QueryRowContext(ctx, `SELECT state_json FROM `+v.table()+` WHERE feedback_id = `+d.Placeholders(1, 1, 1), id).Scan(&state)
 	if errors.Is(err, sql.ErrNoRows) {
 		return &domain.Feedback{}, nil
 	}
@@ -192,7 +192,7 @@ func (v FeedbackView) count(ctx context.Context, tx *sql.Tx, d engine.Dialect, b
 			return nil
 		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO `+v.dossiers()+` (dossier_code, first_complaint_at) VALUES `+
-			placeholders(d, 1, 2, 1)+` ON CONFLICT (dossier_code) DO NOTHING`, string(e.DossierCode), sqlTime(e.ReceivedAt).String)
+			d.Placeholders(1, 2, 1)+` ON CONFLICT (dossier_code) DO NOTHING`, string(e.DossierCode), sqlTime(e.ReceivedAt).String)
 		if err != nil {
 			return err
 		}

@@ -223,7 +223,7 @@ func (v PublicStatusView) loadRows(ctx context.Context, q engine.Querier, d engi
 			byID[row.id], args[i] = row, row.id
 		}
 		result, err := q.QueryContext(ctx, `SELECT dossier_id, state_json, steps_json FROM `+v.table()+
-			` WHERE dossier_id IN (`+placeholders(d, len(chunk), 1, 1)+`)`, args...)
+			` WHERE dossier_id IN (`+d.Placeholders(len(chunk), 1, 1)+`)`, args...)
 		if err != nil {
 			return err
 		}

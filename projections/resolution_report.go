@@ -324,7 +324,7 @@ func (f *resolutionFold) load(ctx context.Context, q engine.Querier, d engine.Di
 	for start := 0; start < len(ids); start += maxParameters {
 		chunk := ids[start:min(start+maxParameters, len(ids))]
 		rows, err := q.QueryContext(ctx, `SELECT `+strings.Join(openColumns, ", ")+` FROM `+f.v.openTable()+
-			` WHERE dossier_id IN (`+placeholders(d, len(chunk), 1, 1)+`)`, anySlice(chunk)...)
+			` WHERE dossier_id IN (`+d.Placeholders(len(chunk), 1, 1)+`)`, engine.StringArgs(chunk)...)
 		if err != nil {
 			return err
 		}
@@ -1214,7 +1214,7 @@ func procedureNamesOf(ctx context.Context, db *sql.DB, lines []reportLine) (map[
 	for start := 0; start < len(codes); start += maxParameters {
 		chunk := codes[start:min(start+maxParameters, len(codes))]
 		rows, err := db.QueryContext(ctx, `SELECT field_code, procedure_code, field_name, procedure_name FROM resolution_procedures
-			WHERE procedure_code IN (`+placeholders(engine.PostgreSQL, len(chunk), 1, 1)+`)`, anySlice(chunk)...)
+			WHERE procedure_code IN (`+engine.PostgreSQL.Placeholders(len(chunk), 1, 1)+`)`, engine.StringArgs(chunk)...)
 		if err != nil {
 			return nil, err
 		}

@@ -318,7 +318,7 @@ func (f *satisfactionFold) load(ctx context.Context, q engine.Querier, d engine.
 	for start := 0; start < len(ids); start += maxParameters {
 		chunk := ids[start:min(start+maxParameters, len(ids))]
 		rows, err := q.QueryContext(ctx, `SELECT `+strings.Join(satisfactionDossierColumns, ", ")+` FROM `+f.v.dossiers()+
-			` WHERE dossier_id IN (`+placeholders(d, len(chunk), 1, 1)+`)`, anySlice(chunk)...)
+			` WHERE dossier_id IN (`+d.Placeholders(len(chunk), 1, 1)+`)`, engine.StringArgs(chunk)...)
 		if err != nil {
 			return err
 		}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -47,18 +46,10 @@ func isPostgresDB(db *sql.DB) bool {
 // itself: pgx does (its statement cache), modernc's SQLite does not.
 func driverCachesStatements(db *sql.DB) bool { return isPostgresDB(db) }
 
-func anySlice(ids []string) []any {
-	out := make([]any, len(ids))
-	for i, id := range ids {
-		out[i] = id
-	}
-	return out
-}
-
 // deleteByID deletes table's rows of the dossiers ids, at most perStatement a statement.
 func deleteByID(ctx context.Context, tx *sql.Tx, d engine.Dialect, table string, ids []string, perStatement int) error {
 	for chunk := range slices.Chunk(ids, perStatement) {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE dossier_id IN (`+placeholders(d, len(chunk), 1, 1)+`)`, anySlice(chunk)...); err != nil {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE dossier_id IN (`+d.Placeholders(len(chunk), 1, 1)+`)`, engine.StringArgs(chunk)...); err != nil {
 			return err
 		}
 	}
@@ -81,7 +72,7 @@ func insertRows(ctx context.Context, tx *sql.Tx, b engine.Batch, table string, c
 			if i > 0 {
 				sb.WriteString(", ")
 			}
-			sb.WriteString("(" + placeholders(b.Dialect, len(columns), 1, i*len(columns)+1) + ")")
+			sb.WriteString("(" + b.Dialect.Placeholders(len(columns), 1, i*len(columns)+1) + ")")
 		}
 		return sb.String() + " " + onConflict
 	}
@@ -251,39 +242,6 @@ func insertNewRows(ctx context.Context, tx *sql.Tx, b engine.Batch, table string
 		return b.CopyRows(ctx, table, columns, rows)
 	}
 	return insertRows(ctx, tx, b, table, columns, rows, onConflict)
-}
-
-// placeholders returns parameters for rows of columns values each, from the first-th: with one
-// column "$1, $2, …", with more "($1, $2), ($3, $4), …". SQLite gets anonymous "?" instead, bound
-// in the same order: it looks each numbered or named parameter up in a list as it binds, which made
-// statements of a few hundred parameters cost more to bind than to run.
-func placeholders(d engine.Dialect, rows, columns, first int) string {
-	var b strings.Builder
-	n := first
-	for r := range rows {
-		if r > 0 {
-			b.WriteString(", ")
-		}
-		if columns > 1 {
-			b.WriteByte('(')
-		}
-		for c := range columns {
-			if c > 0 {
-				b.WriteString(", ")
-			}
-			if d == engine.SQLite {
-				b.WriteByte('?')
-			} else {
-				b.WriteByte('$')
-				b.WriteString(strconv.Itoa(n))
-			}
-			n++
-		}
-		if columns > 1 {
-			b.WriteByte(')')
-		}
-	}
-	return b.String()
 }
 
 // conditions builds a WHERE clause with numbered placeholders, in the dialect both databases share.

@@ -384,7 +384,7 @@ func (v WorkQueueView) loadRows(ctx context.Context, q engine.Querier, d engine.
 			byID[row.id], args[i] = row, row.id
 		}
 		result, err := q.QueryContext(ctx, `SELECT dossier_id, state_json, acceptance_deadline, sort_rank, due_key, code, responsible_agency FROM `+v.table()+
-			` WHERE dossier_id IN (`+placeholders(d, len(chunk), 1, 1)+`)`, args...)
+			` WHERE dossier_id IN (`+d.Placeholders(len(chunk), 1, 1)+`)`, args...)
 		if err != nil {
 			return err
 		}
@@ -557,9 +557,9 @@ func (v WorkQueueView) deleteAgencyRows(ctx context.Context, tx *sql.Tx, d engin
 // values there only from a VALUES clause, and "(($1, $2), ($3, $4))" on PostgreSQL.
 func valuesList(d engine.Dialect, rows, columns int) string {
 	if d == engine.SQLite {
-		return "VALUES " + placeholders(d, rows, columns, 1)
+		return "VALUES " + d.Placeholders(rows, columns, 1)
 	}
-	return placeholders(d, rows, columns, 1)
+	return d.Placeholders(rows, columns, 1)
 }
 
 // responsibleAgency is the agency whose officials the dossier waits on now (see WorkQueueView).

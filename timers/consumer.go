@@ -113,12 +113,12 @@ func (c *Consumer) Apply(ctx context.Context, tx *sql.Tx, batch engine.Batch) er
 			order = append(order, re.Stream)
 		}
 	}
-	if err := engine.LoadDossierStates(ctx, tx, c.table(dossiersTable), order, func(stream string, raw []byte) error {
+	if err := engine.LoadDossierStates(ctx, tx, batch.Dialect, c.table(dossiersTable), order, func(stream string, raw []byte) error {
 		return json.Unmarshal(raw, dossiers[stream])
 	}); err != nil {
 		return fmt.Errorf("timers: %w", err)
 	}
-	if err := c.loadArmed(ctx, tx, order, armed); err != nil {
+	if err := c.loadArmed(ctx, tx, batch.Dialect, order, armed); err != nil {
 		return err
 	}
 	for i, re := range batch.Events {
@@ -149,7 +149,7 @@ func (c *Consumer) Apply(ctx context.Context, tx *sql.Tx, batch engine.Batch) er
 	}
 	// Of a dossier whose status is final only that it is (finished) is kept: no alarm follows a
 	// final status, and a rating must not start a dossier afresh.
-	err = engine.SaveDossierStates(ctx, tx, c.table(dossiersTable), order, func(stream string) any {
+	err = engine.SaveDossierStates(ctx, tx, batch.Dialect, c.table(dossiersTable), order, func(stream string) any {
 		if d := dossiers[stream]; !d.Status.Final() {
 			return d
 		}
@@ -224,11 +224,10 @@ func (c *Consumer) align(ctx context.Context, tx *sql.Tx, stream, eventID string
 }
 
 // loadArmed reads the armed alarms of streams into armed, keyed by stream (each present already).
-func (c *Consumer) loadArmed(ctx context.Context, tx *sql.Tx, streams []string, armed map[string]map[string]armedAlarm) error {
+func (c *Consumer) loadArmed(ctx context.Context, tx *sql.Tx, d engine.Dialect, streams []string, armed map[string]map[string]armedAlarm) error {
 	for chunk := range slices.Chunk(streams, armedPerStatement) {
-		in, args := engine.InList(chunk)
 		rows, err := tx.QueryContext(ctx, `SELECT dossier_id, alarm_key, kind, due_at, deadline_at, official, unit, agency, desk, step
-			FROM `+c.table(alarmsTable)+` WHERE dossier_id IN (`+in+`) AND state = 'armed'`, args...)
+			FROM `+c.table(alarmsTable)+` WHERE dossier_id IN (`+d.Placeholders(len(chunk), 1, 1)+`) AND state = 'armed'`, engine.StringArgs(chunk)...)
 		if err != nil {
 			return fmt.Errorf("timers: read the alarms of %d dossiers: %w", len(chunk), err)
 		}

@@ -393,7 +393,7 @@ func TestAlarmsFromOnePageAreThoseOfTheLogAppliedAgain(t *testing.T) {
 		r.startEngine(cfg)
 		r.settle()
 		held := timerTables(t, r)
-		if !strings.Contains(held, "'armed'") || !strings.Contains(held, "'disarmed'") || !strings.Contains(held, `"status":"withdrawn"`) {
+		if !strings.Contains(held, "\tarmed\t") || !strings.Contains(held, "\tdisarmed\t") || !strings.Contains(held, `"status":"withdrawn"`) {
 			t.Fatalf("the scenario armed, disarmed and ended too little to compare:\n%s", held)
 		}
 		// From nothing: the timers' rows and checkpoint gone, the origin kept.
@@ -411,7 +411,8 @@ func TestAlarmsFromOnePageAreThoseOfTheLogAppliedAgain(t *testing.T) {
 	})
 }
 
-// timerTables renders the timers' alarms (without their numbering) and dossier states, in key order.
+// timerTables renders the timers' alarms (without their numbering) and dossier states, in key
+// order, a row a line, its values separated by tabs.
 func timerTables(t *testing.T, r *rig) string {
 	t.Helper()
 	var b strings.Builder
@@ -433,21 +434,15 @@ func timerTables(t *testing.T, r *rig) string {
 			if err := rows.Scan(values...); err != nil {
 				t.Fatal(err)
 			}
-			for _, v := range values {
-				switch x := (*v.(*any)).(type) {
-				case []byte:
-					fmt.Fprintf(&b, "%s ", x)
-				case string:
-					if len(x) < 20 && !strings.HasPrefix(x, "{") {
-						fmt.Fprintf(&b, "'%s' ", x)
-					} else {
-						fmt.Fprintf(&b, "%s ", x)
-					}
-				default:
-					fmt.Fprintf(&b, "%v ", x)
+			fields := make([]string, len(values))
+			for i, v := range values {
+				if raw, ok := (*v.(*any)).([]byte); ok {
+					fields[i] = string(raw)
+				} else {
+					fields[i] = fmt.Sprint(*v.(*any))
 				}
 			}
-			b.WriteString("\n")
+			b.WriteString(strings.Join(fields, "\t") + "\n")
 		}
 		if err := rows.Close(); err != nil {
 			t.Fatal(err)

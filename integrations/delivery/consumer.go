@@ -95,7 +95,7 @@ func (c *Consumer) Apply(ctx context.Context, tx *sql.Tx, batch engine.Batch) er
 			order = append(order, re.Stream)
 		}
 	}
-	if err := engine.LoadDossierStates(ctx, tx, c.table(dossiersTable), order, func(stream string, raw []byte) error {
+	if err := engine.LoadDossierStates(ctx, tx, batch.Dialect, c.table(dossiersTable), order, func(stream string, raw []byte) error {
 		return json.Unmarshal(raw, states[stream])
 	}); err != nil {
 		return err
@@ -130,7 +130,7 @@ func (c *Consumer) Apply(ctx context.Context, tx *sql.Tx, batch engine.Batch) er
 			}
 		}
 	}
-	return engine.SaveDossierStates(ctx, tx, c.table(dossiersTable), order, func(stream string) any { return states[stream] })
+	return engine.SaveDossierStates(ctx, tx, batch.Dialect, c.table(dossiersTable), order, func(stream string) any { return states[stream] })
 }
 
 func (c *Consumer) insertDelivery(ctx context.Context, tx *sql.Tx, destination, kind string, change Change, now time.Time) error {
