@@ -284,7 +284,7 @@ const alarmParameters = 500
 // loadAlarms reads the alarms of streams, in any state, into alarms, keyed by stream (each present
 // already).
 func (c *Consumer) loadAlarms(ctx context.Context, tx *sql.Tx, d engine.Dialect, streams []string, alarms map[string]map[string]*alarmRow) error {
-	for chunk := range slices.Chunk(streams, armedPerStatement) {
+	for chunk := range slices.Chunk(streams, alarmDossiersPerStatement) {
 		rows, err := tx.QueryContext(ctx, `SELECT dossier_id, alarm_key, kind, due_at, deadline_at, official, unit, agency, desk, step,
 				armed_by, armed_version, state, closed_by
 			FROM `+c.table(alarmsTable)+` WHERE dossier_id IN (`+d.Placeholders(len(chunk), 1, 1)+`)`, engine.StringArgs(chunk)...)
@@ -313,8 +313,8 @@ func (c *Consumer) loadAlarms(ctx context.Context, tx *sql.Tx, d engine.Dialect,
 	return nil
 }
 
-// armedPerStatement bounds the dossiers one statement reads the alarms of.
-const armedPerStatement = 500
+// alarmDossiersPerStatement bounds the dossiers one statement reads the alarms of.
+const alarmDossiersPerStatement = 500
 
 // migrate creates the timer tables under prefix and, when origin is given, records it unless an
 // origin is recorded already.
