@@ -67,10 +67,10 @@ const dossierStatesPerStatement = 250
 
 // LoadDossierStates reads the JSON states a consumer keeps of streams in table, a statement for
 // many dossiers rather than one each (the timers' catch-up read them one by one), and hands each
-// one kept to found; a dossier with none kept is not handed.
-func LoadDossierStates(ctx context.Context, tx *sql.Tx, d Dialect, table string, streams []string, found func(stream string, raw []byte) error) error {
+// one kept to found; a dossier with none kept is not handed. q is the database or a transaction.
+func LoadDossierStates(ctx context.Context, q Querier, d Dialect, table string, streams []string, found func(stream string, raw []byte) error) error {
 	for chunk := range slices.Chunk(streams, dossierStatesPerStatement) {
-		rows, err := tx.QueryContext(ctx, `SELECT dossier_id, state_json FROM `+table+` WHERE dossier_id IN (`+d.Placeholders(len(chunk), 1, 1)+`)`,
+		rows, err := q.QueryContext(ctx, `SELECT dossier_id, state_json FROM `+table+` WHERE dossier_id IN (`+d.Placeholders(len(chunk), 1, 1)+`)`,
 			StringArgs(chunk)...)
 		if err != nil {
 			return fmt.Errorf("read the states of %d dossiers: %w", len(chunk), err)

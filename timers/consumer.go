@@ -3,7 +3,6 @@ package timers
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -87,97 +86,27 @@ func (c *Consumer) Migrate(ctx context.Context, db *sql.DB, d engine.Dialect) er
 	return migrate(ctx, db, d, c.prefix, &now)
 }
 
-// alarmRow is a row of the alarms table as a page's events leave it: read with the page's
-// dossiers, changed in memory event after event, written once at the end of the page.
+// alarmRow is a row of the alarms table as the fold's events leave it: read with its dossier,
+// changed in memory event after event, written at the fold's flush.
 type alarmRow struct {
 	Alarm
 	key, dossier   string
 	state, armedBy string
 	armedVersion   int64
 	closedBy       string
-	loaded         string // the state it was read in; "" when the page arms it first
+	loaded         string // the state it was read or last written in; "" when not written yet
 	changed        bool
 }
 
 // Apply folds each dossier event into its dossier's state and brings the dossier's armed alarms
-// in line with what the state calls for.
+// in line with what the state calls for: the fold of that batch alone (fold.go).
 func (c *Consumer) Apply(ctx context.Context, tx *sql.Tx, batch engine.Batch) error {
-	decoded, err := batch.DossierEvents()
-	if err != nil {
-		return err
-	}
-	var origin int64
-	if err := tx.QueryRowContext(ctx, `SELECT started_at FROM `+c.table(originTable)+` WHERE id = 1`).Scan(&origin); err != nil {
-		return fmt.Errorf("timers: read the origin: %w", err)
-	}
-	// The page's dossiers, their states and alarms read in a few statements for all of them, and
-	// the alarms written back in a few: read one dossier at a time, a catch-up of a province's log
-	// went at ≈ 2,200 events/s, and with a statement for each alarm armed, moved or disarmed at
-	// ≈ 7,000.
-	dossiers := map[string]*domain.Dossier{}
-	alarms := map[string]map[string]*alarmRow{}
-	var order []string
-	for i, re := range batch.Events {
-		if decoded[i] != nil && dossiers[re.Stream] == nil {
-			dossiers[re.Stream], alarms[re.Stream] = &domain.Dossier{}, map[string]*alarmRow{}
-			order = append(order, re.Stream)
-		}
-	}
-	if err := engine.LoadDossierStates(ctx, tx, batch.Dialect, c.table(dossiersTable), order, func(stream string, raw []byte) error {
-		return json.Unmarshal(raw, dossiers[stream])
-	}); err != nil {
-		return fmt.Errorf("timers: %w", err)
-	}
-	if err := c.loadAlarms(ctx, tx, batch.Dialect, order, alarms); err != nil {
-		return err
-	}
-	var armedFirst []*alarmRow
-	for i, re := range batch.Events {
-		e := decoded[i]
-		if e == nil {
-			continue
-		}
-		d := dossiers[re.Stream]
-		if d.Status.Final() {
-			continue // a rating after the end: no alarm follows a final status
-		}
-		next := domain.Evolve(*d, e)
-		next.Version = re.Version
-		// The applicant's identity stays in the log, sealed: no alarm needs it.
-		next.Applicant = domain.Applicant{Type: next.Applicant.Type}
-		*d = next
-		// An event recorded before the timers were enabled arms only what falls due after.
-		since, at := int64(0), re.Metadata.OccurredAt
-		if at.IsZero() {
-			at = re.RecordedAt
-		}
-		if at.UnixMilli() < origin {
-			since = origin
-		}
-		armedFirst = c.align(re.Stream, re.ID.String(), re.Version, next, alarms[re.Stream], since, armedFirst)
-	}
-	if err := c.writeAlarms(ctx, tx, batch.Dialect, order, alarms, armedFirst); err != nil {
-		return err
-	}
-	// Of a dossier whose status is final only that it is (finished) is kept: no alarm follows a
-	// final status, and a rating must not start a dossier afresh.
-	err = engine.SaveDossierStates(ctx, tx, batch.Dialect, c.table(dossiersTable), order, func(stream string) any {
-		if d := dossiers[stream]; !d.Status.Final() {
-			return d
-		}
-		return struct {
-			Status domain.Status `json:"status"`
-		}{dossiers[stream].Status}
-	})
-	if err != nil {
-		return fmt.Errorf("timers: %w", err)
-	}
-	return nil
+	return engine.ApplyFold(ctx, tx, batch, c.NewFold(false))
 }
 
 // align disarms the dossier's armed alarms its state no longer calls for and arms the new ones
 // that fall due at since (ms) or later, in rows, the dossier's alarms; it returns armedFirst with
-// the rows the page arms for the first time appended, in the order it arms them.
+// the rows the fold arms for the first time appended, in the order it arms them.
 func (c *Consumer) align(stream, eventID string, version uint64, d domain.Dossier,
 	rows map[string]*alarmRow, since int64, armedFirst []*alarmRow) []*alarmRow {
 	wanted := map[string]Alarm{}
@@ -234,7 +163,7 @@ func (r *alarmRow) values() []any {
 		r.Desk, r.Step, r.armedBy, r.armedVersion, r.state, r.closedBy}
 }
 
-// writeAlarms writes the rows the page changed in multi-row statements: the new ones inserted in
+// writeAlarms writes the rows the fold changed in multi-row statements: the new ones inserted in
 // the order they were armed, the others updated only where their state is still the one read —
 // the firer may have fired an armed alarm since (its update waits for, or comes after, this
 // transaction), and a fired alarm stays fired.
@@ -283,9 +212,9 @@ const alarmParameters = 500
 
 // loadAlarms reads the alarms of streams, in any state, into alarms, keyed by stream (each present
 // already).
-func (c *Consumer) loadAlarms(ctx context.Context, tx *sql.Tx, d engine.Dialect, streams []string, alarms map[string]map[string]*alarmRow) error {
+func (c *Consumer) loadAlarms(ctx context.Context, q engine.Querier, d engine.Dialect, streams []string, alarms map[string]map[string]*alarmRow) error {
 	for chunk := range slices.Chunk(streams, alarmDossiersPerStatement) {
-		rows, err := tx.QueryContext(ctx, `SELECT dossier_id, alarm_key, kind, due_at, deadline_at, official, unit, agency, desk, step,
+		rows, err := q.QueryContext(ctx, `SELECT dossier_id, alarm_key, kind, due_at, deadline_at, official, unit, agency, desk, step,
 				armed_by, armed_version, state, closed_by
 			FROM `+c.table(alarmsTable)+` WHERE dossier_id IN (`+d.Placeholders(len(chunk), 1, 1)+`)`, engine.StringArgs(chunk)...)
 		if err != nil {

@@ -65,6 +65,8 @@ type rig struct {
 	firer   *timers.Firer
 	stop    func()
 	last    eventstore.Position // of the latest event appended
+	// tune, when set, adjusts each engine startEngine starts before it runs.
+	tune func(*engine.Engine)
 }
 
 // newRig starts a rig at start with the timers' policy cfg.
@@ -92,6 +94,9 @@ func (r *rig) startEngine(cfg timers.Config) {
 	consumer.Now = r.clock.Now
 	r.engine = engine.NewEngine(r.store, r.db, r.dialect, consumer)
 	r.engine.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	if r.tune != nil {
+		r.tune(r.engine)
+	}
 	ctx, cancel := context.WithCancel(r.ctx)
 	done := make(chan struct{})
 	go func() {

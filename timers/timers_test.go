@@ -3,6 +3,8 @@ package timers_test
 import (
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -409,6 +411,86 @@ func TestAlarmsFromOnePageAreThoseOfTheLogAppliedAgain(t *testing.T) {
 			t.Fatalf("the log applied again from nothing:\n%s\nthe page on the dossiers held:\n%s", again, held)
 		}
 	})
+}
+
+// A node catching up in bulk holds the dossiers and their alarms from page to page and writes them
+// at each flush (here after every page of three events, forgetting the finished dossiers), from
+// where a stopped engine left the tables: it must end with the rows the live path writes applying
+// the whole log again from nothing.
+func TestAlarmsCaughtUpInBulkAreThoseOfTheLogAppliedAgain(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, d engine.Dialect) {
+		cfg := timers.Config{StepWarning: 6 * time.Hour}
+		r := newRig(t, d, vn(2026, 12, 7, 8, 0), cfg)
+		var ids []string
+		for i := range 10 {
+			r.clock.Set(vn(2026, 12, 7, 8, 5*i))
+			id := r.receive(domain.ChannelDirect)
+			if i%2 == 1 {
+				r.do(desk, id, commands.TransferInput{ToUnit: unitPQL, Step: "Phân công thụ lý", AllottedHours: 16})
+			}
+			ids = append(ids, id)
+		}
+		r.settle()
+		r.stop()
+		// The officials go on while the engine is stopped; each dossier's steps lie pages apart.
+		for round := range 3 {
+			r.clock.Set(vn(2026, 12, 7, 10+round, 0))
+			for i, id := range ids {
+				switch (i + round) % 4 {
+				case 1:
+					r.do(head, id, commands.TransferInput{ToOfficialID: specialist.ID, ToOfficialName: specialist.Name, Step: "Thẩm định hồ sơ", AllottedHours: 8})
+				case 2:
+					r.do(desk, id, commands.TransferInput{ToUnit: unitPQL, Step: "Phân công thụ lý", AllottedHours: 16})
+				case 3:
+					if round == 2 {
+						r.do(desk, id, commands.WithdrawInput{Reason: "Người nộp xin rút hồ sơ"})
+					}
+				}
+			}
+			r.receive(domain.ChannelOnline)
+		}
+		var logged strings.Builder
+		var logMu sync.Mutex
+		r.tune = func(e *engine.Engine) {
+			e.CatchUpThreshold, e.CatchUpBatch, e.FoldBudget = 1, 3, 2
+			e.Logger = slog.New(slog.NewTextHandler(lockedWriter{&logMu, &logged}, nil))
+		}
+		r.startEngine(cfg)
+		r.settle()
+		r.stop()
+		logMu.Lock()
+		if !strings.Contains(logged.String(), "caught up in bulk") {
+			t.Fatalf("the timers did not catch up in bulk:\n%s", logged.String())
+		}
+		logMu.Unlock()
+		bulk := timerTables(t, r)
+		if !strings.Contains(bulk, "\tarmed\t") || !strings.Contains(bulk, "\tdisarmed\t") || !strings.Contains(bulk, `"status":"withdrawn"`) {
+			t.Fatalf("the scenario armed, disarmed and ended too little to compare:\n%s", bulk)
+		}
+		for _, statement := range []string{`DELETE FROM timer_alarms`, `DELETE FROM timer_dossiers`, `DELETE FROM projection_checkpoints WHERE name = 'timers'`} {
+			if _, err := r.db.ExecContext(r.ctx, statement); err != nil {
+				t.Fatal(err)
+			}
+		}
+		r.tune = nil
+		r.startEngine(cfg)
+		r.settle()
+		if again := timerTables(t, r); again != bulk {
+			t.Fatalf("the log applied again from nothing:\n%s\ncaught up in bulk:\n%s", again, bulk)
+		}
+	})
+}
+
+// lockedWriter serialises writes to w.
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 // timerTables renders the timers' alarms (without their numbering) and dossier states, in key
