@@ -391,3 +391,28 @@ func TestBulkCatchUpHandsTheDecodedPageToAConsumerThatDoesNotFold(t *testing.T) 
 	}
 	checkJournal(t, db, log)
 }
+
+// A node with leases runs each consumer once it takes its lease, and each runner asks to be caught
+// up when it starts: the consumers far behind whose leases the node takes in one round are caught
+// up together, the log read once for all of them, and end as an uninterrupted live run does.
+func TestConsumersTakenTogetherByLeasesAreCaughtUpTogether(t *testing.T) {
+	t.Parallel()
+	store, db := openStore(t, "postgres")
+	seedDossiers(t, store)
+	writeLog(t, store, 1500, 2)
+	log := readLog(t, store)
+	last := log[len(log)-1].Position
+	var logs lockedBuffer
+	e := bulkEngine(store, db, engine.PostgreSQL, &logs, projections.PublicStatusView{}, journal{})
+	e.Leases = &engine.Leases{DB: db, Node: "a"}
+	runEngine(t, e)
+	waitFor(t, e, last)
+	if n := strings.Count(logs.String(), `msg="catching up in bulk" consumers=2`); n != 1 || strings.Contains(logs.String(), `msg="catching up in bulk" consumers=1`) {
+		t.Fatalf("want the two consumers caught up in one bulk catch-up:\n%s", logs.String())
+	}
+	reference := liveReference(t, "postgres", store, last, projections.PublicStatusView{}, journal{})
+	checkJournal(t, db, log)
+	if got, want := dump(t, db, rebuilt...), dump(t, reference, rebuilt...); got != want {
+		t.Fatalf("tables after a gathered catch-up differ from an uninterrupted live run:\n%s\nwant\n%s", got, want)
+	}
+}

@@ -70,9 +70,16 @@ type Engine struct {
 	// Leases, when set (several nodes on one PostgreSQL database), runs each consumer on one node
 	// at a time (lease.go); without them every consumer runs here.
 	Leases *Leases
+	// BulkGathering is how long a running consumer that asks to be caught up in bulk waits for
+	// others to ask too, so that one reading of the log serves them all; DefaultBulkGathering when
+	// zero.
+	BulkGathering time.Duration
 
 	readyOnce sync.Once
-	ready     chan struct{}
+	// bulkMu guards bulkForming, the running consumers gathering for a bulk catch-up.
+	bulkMu      sync.Mutex
+	bulkForming []*bulkRequest
+	ready       chan struct{}
 }
 
 // Ready returns a channel closed once Run has caught every projection up from the store and
