@@ -178,6 +178,23 @@ func (r *rig) do(caller commands.Caller, id string, in commands.Input) commands.
 	return res
 }
 
+// receiveEvery5Minutes receives n dossiers at the desk from 8:00 on 7 December 2026, five minutes
+// apart, sends every second one to the unit, waits for the timers to apply them and returns their ids.
+func (r *rig) receiveEvery5Minutes(n int) []string {
+	r.t.Helper()
+	var ids []string
+	for i := range n {
+		r.clock.Set(vn(2026, 12, 7, 8, 5*i))
+		id := r.receive(domain.ChannelDirect)
+		if i%2 == 1 {
+			r.do(desk, id, commands.TransferInput{ToUnit: unitPQL, Step: "Phân công thụ lý", AllottedHours: 16})
+		}
+		ids = append(ids, id)
+	}
+	r.settle()
+	return ids
+}
+
 // dossier loads a dossier as the use cases see it.
 func (r *rig) dossier(id string) domain.Dossier {
 	r.t.Helper()

@@ -368,16 +368,7 @@ func TestAlarmsFromOnePageAreThoseOfTheLogAppliedAgain(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, d engine.Dialect) {
 		cfg := timers.Config{StepWarning: 6 * time.Hour}
 		r := newRig(t, d, vn(2026, 12, 7, 8, 0), cfg)
-		var ids []string
-		for i := range 12 {
-			r.clock.Set(vn(2026, 12, 7, 8, 5*i))
-			id := r.receive(domain.ChannelDirect)
-			if i%2 == 1 {
-				r.do(desk, id, commands.TransferInput{ToUnit: unitPQL, Step: "Phân công thụ lý", AllottedHours: 16})
-			}
-			ids = append(ids, id)
-		}
-		r.settle()
+		ids := r.receiveEvery5Minutes(12)
 		// The engine stopped, the officials go on: their events reach the timers in one page.
 		r.stop()
 		r.clock.Set(vn(2026, 12, 7, 10, 0))
@@ -421,16 +412,7 @@ func TestAlarmsCaughtUpInBulkAreThoseOfTheLogAppliedAgain(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, d engine.Dialect) {
 		cfg := timers.Config{StepWarning: 6 * time.Hour}
 		r := newRig(t, d, vn(2026, 12, 7, 8, 0), cfg)
-		var ids []string
-		for i := range 10 {
-			r.clock.Set(vn(2026, 12, 7, 8, 5*i))
-			id := r.receive(domain.ChannelDirect)
-			if i%2 == 1 {
-				r.do(desk, id, commands.TransferInput{ToUnit: unitPQL, Step: "Phân công thụ lý", AllottedHours: 16})
-			}
-			ids = append(ids, id)
-		}
-		r.settle()
+		ids := r.receiveEvery5Minutes(10)
 		r.stop()
 		// The officials go on while the engine is stopped; each dossier's steps lie pages apart.
 		for round := range 3 {
