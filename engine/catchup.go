@@ -59,6 +59,14 @@ type catchUpMember struct {
 	// failure (catching up at start applies the failed events through Apply itself, parking).
 	running bool
 	ctx     context.Context // the member's writes', which may end before the catch-up's
+	gone    func()          // called once the catch-up no longer touches the runner; nil when no one waits
+}
+
+// release tells whoever waits for the member that the catch-up no longer touches its runner.
+func (m *catchUpMember) release() {
+	if m.gone != nil {
+		m.gone()
+	}
 }
 
 func (e *Engine) catchUpThreshold() int {
@@ -125,8 +133,8 @@ func (e *Engine) bulkIfFarBehind(ctx context.Context, r *Runner) bool {
 		time.AfterFunc(gathering, e.catchUpGathered)
 	}
 	e.bulkMu.Unlock()
-	// The group's catch-up lets a member whose run ended go at its next page, and ends when every
-	// member has gone.
+	// Done once the group's catch-up no longer touches r: at its end, or at the first page after
+	// r's run ended (a lease lost: the runner must not wait for the others to finish).
 	<-req.done
 	return req.ok
 }
@@ -145,6 +153,7 @@ func (e *Engine) catchUpGathered() {
 	running.Store(int32(len(group)))
 	runners := make([]*Runner, len(group))
 	contexts := make([]context.Context, len(group))
+	gone := make([]func(), len(group))
 	for i, req := range group {
 		runners[i], contexts[i] = req.runner, req.ctx
 		stop := context.AfterFunc(req.ctx, func() {
@@ -153,12 +162,12 @@ func (e *Engine) catchUpGathered() {
 			}
 		})
 		defer stop()
+		gone[i] = func() {
+			req.ok = req.ctx.Err() == nil
+			close(req.done)
+		}
 	}
-	e.catchUpEach(ctx, runners, contexts, true)
-	for _, req := range group {
-		req.ok = req.ctx.Err() == nil && ctx.Err() == nil
-		close(req.done)
-	}
+	e.catchUpEach(ctx, runners, contexts, gone, true)
 }
 
 // catchUp brings the runners up to the end of the log in bulk. Whatever it cannot do is left to
@@ -169,12 +178,13 @@ func (e *Engine) catchUp(ctx context.Context, runners []*Runner, running bool) e
 	for i := range contexts {
 		contexts[i] = ctx
 	}
-	return e.catchUpEach(ctx, runners, contexts, running)
+	return e.catchUpEach(ctx, runners, contexts, nil, running)
 }
 
 // catchUpEach is catchUp with each runner's writes within its own context of contexts (ending
-// with ctx or before): a runner whose context ends is left out of the pages after.
-func (e *Engine) catchUpEach(ctx context.Context, runners []*Runner, contexts []context.Context, running bool) error {
+// with ctx or before): a runner whose context ends is left out of the pages after. gone, when
+// given, has a function for each runner, called once the catch-up no longer touches it.
+func (e *Engine) catchUpEach(ctx context.Context, runners []*Runner, contexts []context.Context, gone []func(), running bool) error {
 	if len(runners) == 0 {
 		return nil
 	}
@@ -218,10 +228,31 @@ func (e *Engine) catchUpEach(ctx context.Context, runners []*Runner, contexts []
 	for i, m := range members {
 		feeds[i] = make(chan page, memberLagPages)
 		applying.Go(func() {
-			for pg := range feeds[i] {
-				if !m.left && m.ctx.Err() != nil {
-					m.left = true // its run ended: what it folded since its last flush is dropped
-					going.Add(-1)
+			if gone != nil {
+				var once sync.Once
+				release := func() { once.Do(gone[i]) }
+				defer release()
+				m.gone = release
+			}
+			ended := m.ctx.Done()
+			for {
+				var pg page
+				var more bool
+				select {
+				case pg, more = <-feeds[i]:
+				case <-ended:
+					// Its run ended (a lease lost): what it folded since its last flush is dropped,
+					// and whoever waits for it is told now, not when the others finish.
+					ended = nil
+					if !m.left {
+						m.left = true
+						going.Add(-1)
+						m.release()
+					}
+					continue
+				}
+				if !more {
+					break
 				}
 				if m.left || ctx.Err() != nil {
 					continue // drained: the reader stops when no member is left
@@ -229,6 +260,7 @@ func (e *Engine) catchUpEach(ctx context.Context, runners []*Runner, contexts []
 				e.catchUpPage(m.ctx, m, pg, pinned)
 				if m.left {
 					going.Add(-1)
+					m.release()
 				}
 			}
 			if !m.left && m.fold != nil && m.ctx.Err() == nil {
