@@ -61,6 +61,27 @@ func MigrateWithOrigin(ctx context.Context, db *sql.DB, d Dialect, name string, 
 	return nil
 }
 
+// ReadOrigin reads through q the origin MigrateWithOrigin recorded in originTable, in Unix
+// milliseconds.
+func ReadOrigin(ctx context.Context, q Querier, originTable string) (int64, error) {
+	rows, err := q.QueryContext(ctx, `SELECT started_at FROM `+originTable+` WHERE id = 1`)
+	if err != nil {
+		return 0, fmt.Errorf("read the origin: %w", err)
+	}
+	var origin int64
+	found := rows.Next()
+	if found {
+		err = rows.Scan(&origin)
+	}
+	if err := errors.Join(err, rows.Err(), rows.Close()); err != nil {
+		return 0, fmt.Errorf("read the origin: %w", err)
+	}
+	if !found {
+		return 0, fmt.Errorf("read the origin: none recorded in %s", originTable)
+	}
+	return origin, nil
+}
+
 // dossierStatesPerStatement bounds the dossiers one statement reads or writes the states of (two
 // parameters a row written: within SQLite's and PostgreSQL's limits with room to spare).
 const dossierStatesPerStatement = 250

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 
 	"github.com/motcua/motcua/domain"
@@ -48,8 +47,8 @@ func (f *fold) Add(ctx context.Context, q engine.Querier, batch engine.Batch) er
 		return err
 	}
 	if !f.read {
-		if f.origin, err = readOrigin(ctx, q, c.table(originTable)); err != nil {
-			return err
+		if f.origin, err = engine.ReadOrigin(ctx, q, c.table(originTable)); err != nil {
+			return fmt.Errorf("timers: %w", err)
 		}
 		f.read = true
 	}
@@ -140,24 +139,4 @@ func (f *fold) Flush(ctx context.Context, tx *sql.Tx, batch engine.Batch) error 
 	f.order, f.armedFirst = f.order[:0], f.armedFirst[:0]
 	clear(f.dirty)
 	return nil
-}
-
-// readOrigin reads the moment the timers were first enabled, in ms.
-func readOrigin(ctx context.Context, q engine.Querier, table string) (int64, error) {
-	rows, err := q.QueryContext(ctx, `SELECT started_at FROM `+table+` WHERE id = 1`)
-	if err != nil {
-		return 0, fmt.Errorf("timers: read the origin: %w", err)
-	}
-	var origin int64
-	found := rows.Next()
-	if found {
-		err = rows.Scan(&origin)
-	}
-	if err := errors.Join(err, rows.Err(), rows.Close()); err != nil {
-		return 0, fmt.Errorf("timers: read the origin: %w", err)
-	}
-	if !found {
-		return 0, errors.New("timers: read the origin: none recorded")
-	}
-	return origin, nil
 }

@@ -3,8 +3,6 @@ package delivery
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
-	"fmt"
 	"time"
 
 	"github.com/motcua/motcua/domain"
@@ -74,81 +72,9 @@ type folded struct {
 }
 
 // Apply folds each dossier event into its dossier's state and records what each destination plans
-// for it.
+// for it: the fold of that batch alone (fold.go).
 func (c *Consumer) Apply(ctx context.Context, tx *sql.Tx, batch engine.Batch) error {
-	decoded, err := batch.DossierEvents()
-	if err != nil {
-		return err
-	}
-	var origin int64
-	if err := tx.QueryRowContext(ctx, `SELECT started_at FROM `+c.table(originTable)+` WHERE id = 1`).Scan(&origin); err != nil {
-		return fmt.Errorf("read the delivery origin: %w", err)
-	}
-	now := time.Now()
-	// The page's dossiers read in a few statements and written back in multi-row ones, as the
-	// timers' (docs/timers.md): one at a time, a catch-up spent its time on round trips.
-	states := map[string]*folded{}
-	var order []string
-	for i, re := range batch.Events {
-		if decoded[i] != nil && states[re.Stream] == nil {
-			states[re.Stream] = &folded{}
-			order = append(order, re.Stream)
-		}
-	}
-	if err := engine.LoadDossierStates(ctx, tx, batch.Dialect, c.table(dossiersTable), order, func(stream string, raw []byte) error {
-		return json.Unmarshal(raw, states[stream])
-	}); err != nil {
-		return err
-	}
-	for i, re := range batch.Events {
-		e := decoded[i]
-		if e == nil {
-			continue
-		}
-		state := states[re.Stream]
-		before := state.Dossier
-		after := domain.Evolve(before, e)
-		after.Version = re.Version
-		// The applicant's identity stays in the log, sealed; the consumer keeps only which
-		// channels they gave, and reads the rest when sending (docs/integrations.md).
-		if applicant := after.Applicant; applicant != (domain.Applicant{Type: applicant.Type}) {
-			state.Contact = ContactOf(applicant)
-			after.Applicant = domain.Applicant{Type: applicant.Type}
-		}
-		state.Dossier = after
-		if re.RecordedAt.UnixMilli() < origin {
-			continue
-		}
-		change := Change{Recorded: re, Event: e, Before: before, After: after, Contact: state.Contact}
-		for _, dest := range c.destinations {
-			kind := dest.Plan(change)
-			if kind == "" {
-				continue
-			}
-			if err := c.insertDelivery(ctx, tx, dest.Name(), kind, change, now); err != nil {
-				return err
-			}
-		}
-	}
-	return engine.SaveDossierStates(ctx, tx, batch.Dialect, c.table(dossiersTable), order, func(stream string) any { return states[stream] })
-}
-
-func (c *Consumer) insertDelivery(ctx context.Context, tx *sql.Tx, destination, kind string, change Change, now time.Time) error {
-	re := change.Recorded
-	occurred := re.Metadata.OccurredAt
-	if occurred.IsZero() {
-		occurred = re.RecordedAt
-	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO `+c.table(deliveriesTable)+` (destination, idempotency_key, dossier_id, event_id,
-			event_type, kind, stream_version, commit_position, prepare_position, occurred_at, state, next_attempt_at, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
-		ON CONFLICT (idempotency_key) DO NOTHING`,
-		destination, Key(destination, re.ID.String(), kind), re.Stream, re.ID.String(), re.Type, kind, int64(re.Version),
-		int64(re.Position.Commit), int64(re.Position.Prepare), occurred.UnixMilli(), string(Pending), now.UnixMilli(), now.UnixMilli())
-	if err != nil {
-		return fmt.Errorf("record the %s delivery of %s: %w", destination, re.ID, err)
-	}
-	return nil
+	return engine.ApplyFold(ctx, tx, batch, c.NewFold(false))
 }
 
 // migrate creates the delivery tables under prefix and, when origin is given, records it unless

@@ -2,8 +2,13 @@ package delivery_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
+	"fmt"
+	"io"
+	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -361,4 +366,114 @@ func TestConcurrentMigrationsSucceed(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A node catching up in bulk folds the deliveries from page to page and records them at each flush
+// (here after every page of seven events), from where a live run stopped half-way left the tables:
+// it must record the deliveries, in the order of their rows for each dossier, and keep the states,
+// that the live path records applying the whole log five events a batch.
+func TestDeliveriesCaughtUpInBulkAreThoseOfTheLiveRun(t *testing.T) {
+	for _, d := range backends {
+		t.Run(string(d), func(t *testing.T) {
+			store, db := outboxtest.OpenStore(t, d)
+			r := newReceiver("test")
+			outboxtest.MigrateConsumer(t, db, d, r)
+			outboxtest.Seed(t, store)
+			log := logtest.Settled(t, store)
+			live := func(e *engine.Engine) {
+				e.CatchUpThreshold = 1 << 30
+				for _, runner := range e.Runners {
+					runner.MaxBatch = 5
+				}
+			}
+			run := func(through int, tune func(*engine.Engine)) {
+				t.Helper()
+				s := outboxtest.Start(t, store, db, d, outboxtest.Dispatching{PollInterval: 10 * time.Millisecond, Engine: tune}, r)
+				ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+				defer cancel()
+				if err := s.Engine.WaitFor(ctx, log[through].Position); err != nil {
+					t.Fatal(err)
+				}
+				s.Stop()
+			}
+			run(len(log)/2, live)
+			var logs strings.Builder
+			var logMu sync.Mutex
+			run(len(log)-1, func(e *engine.Engine) {
+				e.CatchUpThreshold, e.CatchUpBatch, e.FoldBudget = 1, 7, 3
+				e.Logger = slog.New(slog.NewTextHandler(lockedWriter{&logMu, &logs}, nil))
+			})
+			logMu.Lock()
+			if !strings.Contains(logs.String(), "caught up in bulk") {
+				t.Fatalf("the deliveries were not caught up in bulk:\n%s", logs.String())
+			}
+			logMu.Unlock()
+			bulk := recorded(t, db)
+			if strings.Count(bulk, "\n") < 20 {
+				t.Fatalf("too few deliveries to compare:\n%s", bulk)
+			}
+			for _, statement := range []string{`DELETE FROM deliveries`, `DELETE FROM delivery_dossiers`,
+				`DELETE FROM projection_checkpoints WHERE name = 'deliveries'`} {
+				if _, err := db.Exec(statement); err != nil {
+					t.Fatal(err)
+				}
+			}
+			run(len(log)-1, live)
+			if again := recorded(t, db); again != bulk {
+				t.Fatalf("the live path recorded:\n%s\ncaught up in bulk:\n%s", again, bulk)
+			}
+		})
+	}
+}
+
+// recorded renders the deliveries recorded (each dossier's in the order of their rows, without
+// their sending) and the dossiers' states, a row a line.
+func recorded(t *testing.T, db *sql.DB) string {
+	t.Helper()
+	var b strings.Builder
+	for _, query := range []string{
+		`SELECT destination, dossier_id, idempotency_key, event_id, event_type, kind, stream_version, occurred_at
+			FROM deliveries ORDER BY destination, dossier_id, id`,
+		`SELECT dossier_id, state_json FROM delivery_dossiers ORDER BY dossier_id`,
+	} {
+		rows, err := db.Query(query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		columns, _ := rows.Columns()
+		values := make([]any, len(columns))
+		for i := range values {
+			values[i] = new(any)
+		}
+		for rows.Next() {
+			if err := rows.Scan(values...); err != nil {
+				t.Fatal(err)
+			}
+			fields := make([]string, len(values))
+			for i, v := range values {
+				if raw, ok := (*v.(*any)).([]byte); ok {
+					fields[i] = string(raw)
+				} else {
+					fields[i] = fmt.Sprint(*v.(*any))
+				}
+			}
+			b.WriteString(strings.Join(fields, "\t") + "\n")
+		}
+		if err := rows.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return b.String()
+}
+
+// lockedWriter serialises writes to w.
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

@@ -132,6 +132,8 @@ type Dispatching struct {
 	PollInterval time.Duration   // 20 ms
 	SendTimeout  time.Duration   // 5 s
 	Lease        time.Duration   // 10 s
+	// Engine, when set, adjusts the engine before it runs (its catch-up's thresholds, for one).
+	Engine func(*engine.Engine)
 }
 
 // System is motcua's delivery side as serve runs it: the delivery consumer in an engine, and a
@@ -150,6 +152,9 @@ func Start(t testing.TB, store eventstore.Store, db *sql.DB, d engine.Dialect, h
 	}
 	e := engine.NewEngine(store, db, d, consumer)
 	e.Logger = Quiet
+	if how.Engine != nil {
+		how.Engine(e)
+	}
 	dispatcher := &delivery.Dispatcher{DB: db, Dialect: d, Destinations: destinations, Policy: how.Policy,
 		Logger: cmp.Or(how.Logger, Quiet), PollInterval: cmp.Or(how.PollInterval, 20*time.Millisecond),
 		SendTimeout: cmp.Or(how.SendTimeout, 5*time.Second), Lease: cmp.Or(how.Lease, 10*time.Second)}
