@@ -14,6 +14,7 @@ import (
 	"github.com/motcua/motcua/domain"
 	"github.com/motcua/motcua/engine"
 	"github.com/motcua/motcua/eventstore"
+	"github.com/motcua/motcua/internal/outboxtest"
 	"github.com/motcua/motcua/timers"
 )
 
@@ -479,38 +480,8 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 // order, a row a line, its values separated by tabs.
 func timerTables(t *testing.T, r *rig) string {
 	t.Helper()
-	var b strings.Builder
-	for _, query := range []string{
+	return outboxtest.Rows(t, r.db,
 		`SELECT alarm_key, dossier_id, kind, due_at, deadline_at, official, unit, agency, desk, step, armed_by, armed_version, state, closed_by
 			FROM timer_alarms ORDER BY alarm_key`,
-		`SELECT dossier_id, state_json FROM timer_dossiers ORDER BY dossier_id`,
-	} {
-		rows, err := r.db.QueryContext(r.ctx, query)
-		if err != nil {
-			t.Fatal(err)
-		}
-		columns, _ := rows.Columns()
-		values := make([]any, len(columns))
-		for i := range values {
-			values[i] = new(any)
-		}
-		for rows.Next() {
-			if err := rows.Scan(values...); err != nil {
-				t.Fatal(err)
-			}
-			fields := make([]string, len(values))
-			for i, v := range values {
-				if raw, ok := (*v.(*any)).([]byte); ok {
-					fields[i] = string(raw)
-				} else {
-					fields[i] = fmt.Sprint(*v.(*any))
-				}
-			}
-			b.WriteString(strings.Join(fields, "\t") + "\n")
-		}
-		if err := rows.Close(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return b.String()
+		`SELECT dossier_id, state_json FROM timer_dossiers ORDER BY dossier_id`)
 }

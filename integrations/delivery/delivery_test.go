@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"strings"
@@ -430,40 +429,10 @@ func TestDeliveriesCaughtUpInBulkAreThoseOfTheLiveRun(t *testing.T) {
 // their sending) and the dossiers' states, a row a line.
 func recorded(t *testing.T, db *sql.DB) string {
 	t.Helper()
-	var b strings.Builder
-	for _, query := range []string{
+	return outboxtest.Rows(t, db,
 		`SELECT destination, dossier_id, idempotency_key, event_id, event_type, kind, stream_version, occurred_at
 			FROM deliveries ORDER BY destination, dossier_id, id`,
-		`SELECT dossier_id, state_json FROM delivery_dossiers ORDER BY dossier_id`,
-	} {
-		rows, err := db.Query(query)
-		if err != nil {
-			t.Fatal(err)
-		}
-		columns, _ := rows.Columns()
-		values := make([]any, len(columns))
-		for i := range values {
-			values[i] = new(any)
-		}
-		for rows.Next() {
-			if err := rows.Scan(values...); err != nil {
-				t.Fatal(err)
-			}
-			fields := make([]string, len(values))
-			for i, v := range values {
-				if raw, ok := (*v.(*any)).([]byte); ok {
-					fields[i] = string(raw)
-				} else {
-					fields[i] = fmt.Sprint(*v.(*any))
-				}
-			}
-			b.WriteString(strings.Join(fields, "\t") + "\n")
-		}
-		if err := rows.Close(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return b.String()
+		`SELECT dossier_id, state_json FROM delivery_dossiers ORDER BY dossier_id`)
 }
 
 // lockedWriter serialises writes to w.

@@ -10,8 +10,10 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -177,4 +179,40 @@ func Start(t testing.TB, store eventstore.Store, db *sql.DB, d engine.Dialect, h
 	s := &System{Engine: e, Stop: func() { once.Do(func() { cancel(); wg.Wait() }) }}
 	t.Cleanup(s.Stop)
 	return s
+}
+
+// Rows renders what queries read from db, in their order, a row a line, its values separated by
+// tabs: two runs' tables compared as text.
+func Rows(t testing.TB, db *sql.DB, queries ...string) string {
+	t.Helper()
+	var b strings.Builder
+	for _, query := range queries {
+		rows, err := db.Query(query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		columns, _ := rows.Columns()
+		values := make([]any, len(columns))
+		for i := range values {
+			values[i] = new(any)
+		}
+		for rows.Next() {
+			if err := rows.Scan(values...); err != nil {
+				t.Fatal(err)
+			}
+			fields := make([]string, len(values))
+			for i, v := range values {
+				if raw, ok := (*v.(*any)).([]byte); ok {
+					fields[i] = string(raw)
+				} else {
+					fields[i] = fmt.Sprint(*v.(*any))
+				}
+			}
+			b.WriteString(strings.Join(fields, "\t") + "\n")
+		}
+		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return b.String()
 }
