@@ -35,6 +35,23 @@ func (tally) Apply(ctx context.Context, tx *sql.Tx, batch Batch) error {
 	return nil
 }
 
+// openPostgres opens a store on a database of its own in the tests' cluster, and database/sql on
+// its pool, both closed when the test ends.
+func openPostgres(ctx context.Context, t *testing.T) (*postgres.Store, *sql.DB) {
+	t.Helper()
+	store, err := postgres.Open(ctx, pgtest.NewDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	if err := store.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	db := stdlib.OpenDBFromPool(store.Pool())
+	t.Cleanup(func() { db.Close() })
+	return store, db
+}
+
 // tallyOwner is node a running the tally consumer on a log of three events, its lease taken:
 // what the lease tests start from. adjust sets the runner's logger or metrics before it starts.
 func tallyOwner(ctx context.Context, t *testing.T, store *postgres.Store, db *sql.DB, adjust func(*Runner)) (*Runner, []eventstore.RecordedEvent, int64) {
@@ -79,16 +96,7 @@ func tallyOwner(ctx context.Context, t *testing.T, store *postgres.Store, db *sq
 // waits for a write under way with the valid token to end before it completes.
 func TestFencingTokenStopsTheOwnerThatLostItsLease(t *testing.T) {
 	ctx := context.Background()
-	store, err := postgres.Open(ctx, pgtest.NewDatabase(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	if err := store.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	db := stdlib.OpenDBFromPool(store.Pool())
-	t.Cleanup(func() { db.Close() })
+	store, db := openPostgres(ctx, t)
 	b := &Leases{DB: db, Node: "b"}
 	var said strings.Builder
 	r, events, token := tallyOwner(ctx, t, store, db, func(r *Runner) { r.Logger = slog.New(slog.NewTextHandler(&said, nil)) })
