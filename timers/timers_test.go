@@ -442,7 +442,7 @@ func TestAlarmsCaughtUpInBulkAreThoseOfTheLogAppliedAgain(t *testing.T) {
 		r.settle()
 		r.stop()
 		logMu.Lock()
-		if !strings.Contains(logged.String(), "caught up in bulk") {
+		if !strings.Contains(logged.String(), "catching up in bulk") {
 			t.Fatalf("the timers did not catch up in bulk:\n%s", logged.String())
 		}
 		logMu.Unlock()

@@ -403,7 +403,7 @@ func TestDeliveriesCaughtUpInBulkAreThoseOfTheLiveRun(t *testing.T) {
 				e.Logger = slog.New(slog.NewTextHandler(lockedWriter{&logMu, &logs}, nil))
 			})
 			logMu.Lock()
-			if !strings.Contains(logs.String(), "caught up in bulk") {
+			if !strings.Contains(logs.String(), "catching up in bulk") {
 				t.Fatalf("the deliveries were not caught up in bulk:\n%s", logs.String())
 			}
 			logMu.Unlock()
