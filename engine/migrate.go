@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -82,8 +83,7 @@ func ReadOrigin(ctx context.Context, q Querier, originTable string) (int64, erro
 	return origin, nil
 }
 
-// dossierStatesPerStatement bounds the dossiers one statement reads or writes the states of (two
-// parameters a row written: within SQLite's and PostgreSQL's limits with room to spare).
+// dossierStatesPerStatement bounds the dossiers one statement reads the states of.
 const dossierStatesPerStatement = 250
 
 // LoadDossierStates reads the JSON states a consumer keeps of streams in table, a statement for
@@ -118,18 +118,38 @@ func LoadDossierStates(ctx context.Context, q Querier, d Dialect, table string, 
 // SaveDossierStates keeps, as JSON, state(stream) as what the consumer knows of each of streams
 // in table, with multi-row statements.
 func SaveDossierStates(ctx context.Context, tx *sql.Tx, d Dialect, table string, streams []string, state func(stream string) any) error {
-	for chunk := range slices.Chunk(streams, dossierStatesPerStatement) {
-		args := make([]any, 0, 2*len(chunk))
-		for _, stream := range chunk {
-			raw, err := json.Marshal(state(stream))
-			if err != nil {
-				return err
-			}
-			args = append(args, stream, string(raw))
+	rows := make([][]any, 0, len(streams))
+	for _, stream := range streams {
+		raw, err := json.Marshal(state(stream))
+		if err != nil {
+			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO `+table+` (dossier_id, state_json) VALUES `+d.Placeholders(len(chunk), 2, 1)+`
-			ON CONFLICT (dossier_id) DO UPDATE SET state_json = excluded.state_json`, args...); err != nil {
-			return fmt.Errorf("save the states of %d dossiers: %w", len(chunk), err)
+		rows = append(rows, []any{stream, string(raw)})
+	}
+	if err := InsertRows(ctx, tx, d, table, []string{"dossier_id", "state_json"}, rows,
+		` ON CONFLICT (dossier_id) DO UPDATE SET state_json = excluded.state_json`); err != nil {
+		return fmt.Errorf("save the states of %d dossiers: %w", len(streams), err)
+	}
+	return nil
+}
+
+// insertParameters bounds the parameters of one of InsertRows's statements: within SQLite's and
+// PostgreSQL's limits with room to spare.
+const insertParameters = 500
+
+// InsertRows writes rows (values in the order of columns) into table in order, with multi-row
+// INSERTs of at most insertParameters parameters, each ending with tail (an ON CONFLICT clause, or
+// ""). The consumers outside projections write with it: the alarms, the outbox, the dossier
+// states; projections' own writer adds prepared statements, the driver's raw path and COPY.
+func InsertRows(ctx context.Context, tx *sql.Tx, d Dialect, table string, columns []string, rows [][]any, tail string) error {
+	list := strings.Join(columns, ", ")
+	for chunk := range slices.Chunk(rows, max(1, insertParameters/len(columns))) {
+		args := make([]any, 0, len(chunk)*len(columns))
+		for _, row := range chunk {
+			args = append(args, row...)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO `+table+` (`+list+`) VALUES `+d.Placeholders(len(chunk), len(columns), 1)+tail, args...); err != nil {
+			return fmt.Errorf("insert %d rows into %s: %w", len(chunk), table, err)
 		}
 	}
 	return nil

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/motcua/motcua/domain"
@@ -170,17 +169,13 @@ func (r *alarmRow) values() []any {
 func (c *Consumer) writeAlarms(ctx context.Context, tx *sql.Tx, d engine.Dialect, order []string,
 	alarms map[string]map[string]*alarmRow, armedFirst []*alarmRow) error {
 	t := c.table(alarmsTable)
-	list := strings.Join(alarmColumns, ", ")
-	perStatement := alarmParameters / len(alarmColumns)
 	write := func(rows []*alarmRow, tail string) error {
-		for chunk := range slices.Chunk(rows, perStatement) {
-			args := make([]any, 0, len(chunk)*len(alarmColumns))
-			for _, row := range chunk {
-				args = append(args, row.values()...)
-			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO `+t+` (`+list+`) VALUES `+d.Placeholders(len(chunk), len(alarmColumns), 1)+tail, args...); err != nil {
-				return fmt.Errorf("timers: write %d alarms: %w", len(chunk), err)
-			}
+		values := make([][]any, len(rows))
+		for i, row := range rows {
+			values[i] = row.values()
+		}
+		if err := engine.InsertRows(ctx, tx, d, t, alarmColumns, values, tail); err != nil {
+			return fmt.Errorf("timers: write %d alarms: %w", len(rows), err)
 		}
 		return nil
 	}
@@ -206,9 +201,6 @@ func (c *Consumer) writeAlarms(ctx context.Context, tx *sql.Tx, d engine.Dialect
 	}
 	return nil
 }
-
-// alarmParameters bounds a statement's parameters when writeAlarms writes rows.
-const alarmParameters = 500
 
 // loadAlarms reads the alarms of streams, in any state, into alarms, keyed by stream (each present
 // already).

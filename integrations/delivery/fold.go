@@ -5,8 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/motcua/motcua/domain"
@@ -119,24 +117,14 @@ func deliveryRow(destination, kind string, change Change, now time.Time) []any {
 		int64(re.Position.Commit), int64(re.Position.Prepare), occurred.UnixMilli(), string(Pending), now.UnixMilli(), now.UnixMilli()}
 }
 
-// deliveryParameters bounds a statement's parameters when Flush writes deliveries.
-const deliveryParameters = 500
-
 // Flush writes the deliveries recorded since the last flush, in log order, and the states of the
 // dossiers moved, then forgets the dossiers whose status is final (read back should an event of
 // theirs come). A redelivered event finds its row there already: the idempotency key is unique.
 func (f *fold) Flush(ctx context.Context, tx *sql.Tx, batch engine.Batch) error {
 	c := f.consumer
-	list := strings.Join(recordedColumns, ", ")
-	for chunk := range slices.Chunk(f.deliveries, deliveryParameters/len(recordedColumns)) {
-		args := make([]any, 0, len(chunk)*len(recordedColumns))
-		for _, row := range chunk {
-			args = append(args, row...)
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO `+c.table(deliveriesTable)+` (`+list+`) VALUES `+
-			batch.Dialect.Placeholders(len(chunk), len(recordedColumns), 1)+` ON CONFLICT (idempotency_key) DO NOTHING`, args...); err != nil {
-			return fmt.Errorf("record %d deliveries: %w", len(chunk), err)
-		}
+	if err := engine.InsertRows(ctx, tx, batch.Dialect, c.table(deliveriesTable), recordedColumns, f.deliveries,
+		` ON CONFLICT (idempotency_key) DO NOTHING`); err != nil {
+		return fmt.Errorf("record %d deliveries: %w", len(f.deliveries), err)
 	}
 	if err := engine.SaveDossierStates(ctx, tx, batch.Dialect, c.table(dossiersTable), f.order, func(stream string) any {
 		return f.states[stream]
