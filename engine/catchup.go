@@ -59,13 +59,13 @@ type catchUpMember struct {
 	// failure (catching up at start applies the failed events through Apply itself, parking).
 	running bool
 	ctx     context.Context // the member's writes', which may end before the catch-up's
-	gone    func()          // called once the catch-up no longer touches the runner; nil when no one waits
+	request *bulkRequest    // the runner waiting for the catch-up; nil at start
 }
 
-// release tells whoever waits for the member that the catch-up no longer touches its runner.
+// release tells the runner waiting for the member, if any, that the catch-up no longer touches it.
 func (m *catchUpMember) release() {
-	if m.gone != nil {
-		m.gone()
+	if m.request != nil {
+		m.request.release()
 	}
 }
 
@@ -108,8 +108,17 @@ const DefaultBulkGathering = time.Second
 type bulkRequest struct {
 	runner *Runner
 	ctx    context.Context // the runner's run: its lease's, with leases
-	done   chan struct{}
-	ok     bool
+	done   chan struct{}   // closed once the catch-up no longer touches the runner
+	ok     bool            // the runner's run went on to the end of it
+	once   sync.Once
+}
+
+// release ends the runner's wait, once.
+func (b *bulkRequest) release() {
+	b.once.Do(func() {
+		b.ok = b.ctx.Err() == nil
+		close(b.done)
+	})
 }
 
 // bulkIfFarBehind catches r up in bulk when it has fallen at least the threshold behind the head,
@@ -152,39 +161,29 @@ func (e *Engine) catchUpGathered() {
 	var running atomic.Int32
 	running.Store(int32(len(group)))
 	runners := make([]*Runner, len(group))
-	contexts := make([]context.Context, len(group))
-	gone := make([]func(), len(group))
 	for i, req := range group {
-		runners[i], contexts[i] = req.runner, req.ctx
+		runners[i] = req.runner
 		stop := context.AfterFunc(req.ctx, func() {
 			if running.Add(-1) == 0 {
 				cancel()
 			}
 		})
 		defer stop()
-		gone[i] = func() {
-			req.ok = req.ctx.Err() == nil
-			close(req.done)
-		}
 	}
-	e.catchUpEach(ctx, runners, contexts, gone, true)
+	e.catchUpEach(ctx, runners, group, true)
 }
 
 // catchUp brings the runners up to the end of the log in bulk. Whatever it cannot do is left to
 // the runners, which catch up through the live path: it only fails when ctx ends. running says
 // the runners' live paths are under way (bulkIfFarBehind).
 func (e *Engine) catchUp(ctx context.Context, runners []*Runner, running bool) error {
-	contexts := make([]context.Context, len(runners))
-	for i := range contexts {
-		contexts[i] = ctx
-	}
-	return e.catchUpEach(ctx, runners, contexts, nil, running)
+	return e.catchUpEach(ctx, runners, nil, running)
 }
 
-// catchUpEach is catchUp with each runner's writes within its own context of contexts (ending
-// with ctx or before): a runner whose context ends is left out of the pages after. gone, when
-// given, has a function for each runner, called once the catch-up no longer touches it.
-func (e *Engine) catchUpEach(ctx context.Context, runners []*Runner, contexts []context.Context, gone []func(), running bool) error {
+// catchUpEach is catchUp for runners waiting in requests, when given (one each, in their order):
+// each runner writes within its request's context, is left out of the pages after it ends, and is
+// released as soon as the catch-up no longer touches it.
+func (e *Engine) catchUpEach(ctx context.Context, runners []*Runner, requests []*bulkRequest, running bool) error {
 	if len(runners) == 0 {
 		return nil
 	}
@@ -192,7 +191,10 @@ func (e *Engine) catchUpEach(ctx context.Context, runners []*Runner, contexts []
 	from := runners[0].Position()
 	members := make([]*catchUpMember, len(runners))
 	for i, r := range runners {
-		members[i] = &catchUpMember{runner: r, running: running, ctx: contexts[i]}
+		members[i] = &catchUpMember{runner: r, running: running, ctx: ctx}
+		if requests != nil {
+			members[i].ctx, members[i].request = requests[i].ctx, requests[i]
+		}
 		if f, ok := r.Consumer.(Folding); ok {
 			members[i].fold = newFolding(f, false, r.Position())
 		}
@@ -228,12 +230,7 @@ func (e *Engine) catchUpEach(ctx context.Context, runners []*Runner, contexts []
 	for i, m := range members {
 		feeds[i] = make(chan page, memberLagPages)
 		applying.Go(func() {
-			if gone != nil {
-				var once sync.Once
-				release := func() { once.Do(gone[i]) }
-				defer release()
-				m.gone = release
-			}
+			defer m.release()
 			ended := m.ctx.Done()
 			for {
 				var pg page

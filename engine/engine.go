@@ -76,10 +76,10 @@ type Engine struct {
 	BulkGathering time.Duration
 
 	readyOnce sync.Once
+	ready     chan struct{}
 	// bulkMu guards bulkForming, the running consumers gathering for a bulk catch-up.
 	bulkMu      sync.Mutex
 	bulkForming []*bulkRequest
-	ready       chan struct{}
 }
 
 // Ready returns a channel closed once Run has caught every projection up from the store and
