@@ -3,7 +3,6 @@ package timers_test
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"strings"
 	"sync"
@@ -432,20 +431,17 @@ func TestAlarmsCaughtUpInBulkAreThoseOfTheLogAppliedAgain(t *testing.T) {
 			}
 			r.receive(domain.ChannelOnline)
 		}
-		var logged strings.Builder
-		var logMu sync.Mutex
+		var logged outboxtest.Log
 		r.tune = func(e *engine.Engine) {
 			e.CatchUpThreshold, e.CatchUpBatch, e.FoldBudget = 1, 3, 2
-			e.Logger = slog.New(slog.NewTextHandler(lockedWriter{&logMu, &logged}, nil))
+			e.Logger = slog.New(slog.NewTextHandler(&logged, nil))
 		}
 		r.startEngine(cfg)
 		r.settle()
 		r.stop()
-		logMu.Lock()
 		if !strings.Contains(logged.String(), "catching up in bulk") {
 			t.Fatalf("the timers did not catch up in bulk:\n%s", logged.String())
 		}
-		logMu.Unlock()
 		bulk := timerTables(t, r)
 		if !strings.Contains(bulk, "\tarmed\t") || !strings.Contains(bulk, "\tdisarmed\t") || !strings.Contains(bulk, `"status":"withdrawn"`) {
 			t.Fatalf("the scenario armed, disarmed and ended too little to compare:\n%s", bulk)
@@ -462,18 +458,6 @@ func TestAlarmsCaughtUpInBulkAreThoseOfTheLogAppliedAgain(t *testing.T) {
 			t.Fatalf("the log applied again from nothing:\n%s\ncaught up in bulk:\n%s", again, bulk)
 		}
 	})
-}
-
-// lockedWriter serialises writes to w.
-type lockedWriter struct {
-	mu *sync.Mutex
-	w  io.Writer
-}
-
-func (l lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
 }
 
 // timerTables renders the timers' alarms (without their numbering) and dossier states, in key

@@ -4,10 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"io"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -396,17 +394,14 @@ func TestDeliveriesCaughtUpInBulkAreThoseOfTheLiveRun(t *testing.T) {
 				s.Stop()
 			}
 			run(len(log)/2, live)
-			var logs strings.Builder
-			var logMu sync.Mutex
+			var logs outboxtest.Log
 			run(len(log)-1, func(e *engine.Engine) {
 				e.CatchUpThreshold, e.CatchUpBatch, e.FoldBudget = 1, 7, 3
-				e.Logger = slog.New(slog.NewTextHandler(lockedWriter{&logMu, &logs}, nil))
+				e.Logger = slog.New(slog.NewTextHandler(&logs, nil))
 			})
-			logMu.Lock()
 			if !strings.Contains(logs.String(), "catching up in bulk") {
 				t.Fatalf("the deliveries were not caught up in bulk:\n%s", logs.String())
 			}
-			logMu.Unlock()
 			bulk := recorded(t, db)
 			if strings.Count(bulk, "\n") < 20 {
 				t.Fatalf("too few deliveries to compare:\n%s", bulk)
@@ -433,16 +428,4 @@ func recorded(t *testing.T, db *sql.DB) string {
 		`SELECT destination, dossier_id, idempotency_key, event_id, event_type, kind, stream_version, occurred_at
 			FROM deliveries ORDER BY destination, dossier_id, id`,
 		`SELECT dossier_id, state_json FROM delivery_dossiers ORDER BY dossier_id`)
-}
-
-// lockedWriter serialises writes to w.
-type lockedWriter struct {
-	mu *sync.Mutex
-	w  io.Writer
-}
-
-func (l lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
 }

@@ -181,6 +181,25 @@ func Start(t testing.TB, store eventstore.Store, db *sql.DB, d engine.Dialect, h
 	return s
 }
 
+// Log is a log a test reads while an engine writes to it (the writer of its slog handler).
+type Log struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *Log) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+// String is what was written so far.
+func (l *Log) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
 // Rows renders what queries read from db, in their order, a row a line, its values separated by
 // tabs: two runs' tables compared as text.
 func Rows(t testing.TB, db *sql.DB, queries ...string) string {
