@@ -23,6 +23,7 @@ import (
 	"github.com/motcua/motcua/commands"
 	"github.com/motcua/motcua/domain/calendar"
 	"github.com/motcua/motcua/eventstore"
+	"github.com/motcua/motcua/eventstore/chain"
 	"github.com/motcua/motcua/eventstore/shred"
 )
 
@@ -158,21 +159,48 @@ func runBenchGenerate(ctx context.Context, args []string, stdout, stderr io.Writ
 	if err := errors.Join(runErr, closeErr); err != nil {
 		return err
 	}
+	elapsed := time.Since(began)
+	total := behind.Stored()
+	fmt.Fprintf(stdout, "generated %d dossiers, %d events in %s (%.0f events/s, %d transactions)\n", stats.Dossiers, total, elapsed.Round(time.Second), float64(total)/elapsed.Seconds(), behind.Batches())
+	fmt.Fprintln(stdout, formatStats(stats))
+	if err := signCheckpoints(ctx, b, storage.dataDir, stdout); err != nil {
+		return err
+	}
 	if sqlitePath != "" {
 		if err := syncSQLite(ctx, b, sqlitePath); err != nil {
 			return err
 		}
 	}
-	elapsed := time.Since(began)
-	total := behind.Stored()
-	fmt.Fprintf(stdout, "generated %d dossiers, %d events in %s (%.0f events/s, %d transactions)\n", stats.Dossiers, total, elapsed.Round(time.Second), float64(total)/elapsed.Seconds(), behind.Batches())
-	fmt.Fprintln(stdout, formatStats(stats))
 	if err := b.Close(); err != nil {
 		return err
 	}
 	if *withProjections {
 		return runProjectionsRebuild(ctx, []string{"--data", storage.dataDir, "--store", storage.url}, stdout, stderr)
 	}
+	return nil
+}
+
+// signCheckpoints covers the generated log with integrity checkpoints signed by the data
+// directory's key, as a deployment's log carries them (serve signs one every few minutes). Without
+// them the first node started on the store would sign the whole backlog while it catches up, and
+// its figures would measure a deployment's first day rather than a running province's.
+func signCheckpoints(ctx context.Context, b *backend, dataDir string, stdout io.Writer) error {
+	key, err := loadOrCreateKey(dataDir, integrityKeyFile)
+	if err != nil {
+		return err
+	}
+	checkpointer, err := chain.NewCheckpointer(wiring.Chain(b.Store), key)
+	if err != nil {
+		return err
+	}
+	checkpointer.Logger = slog.New(slog.DiscardHandler)
+	fmt.Fprintln(stdout, "signing integrity checkpoints over the log")
+	began := time.Now()
+	written, err := checkpointer.Checkpoint(ctx)
+	if err != nil {
+		return fmt.Errorf("integrity checkpoints: %w", err)
+	}
+	fmt.Fprintf(stdout, "signed %d integrity checkpoints in %s\n", len(written), time.Since(began).Round(time.Second))
 	return nil
 }
 
