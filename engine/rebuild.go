@@ -717,13 +717,24 @@ const readAheadPages = 8
 
 // readAhead reads (and decodes) the log after from in pages on its own goroutine, up to
 // readAheadPages ahead of the consumer, so that reading and applying overlap. The channel closes
-// after the last (short) page.
+// after the last (short) page. A page the store fails to read is asked for again at half the size,
+// down to one event, and the size doubles back after each page read.
 func readAhead(ctx context.Context, store eventstore.Store, from eventstore.Position, size int) <-chan page {
 	pages := make(chan page, readAheadPages)
 	go func() {
 		defer close(pages)
+		limit := size
 		for {
-			events, err := store.ReadAll(ctx, from, size)
+			events, err := store.ReadAll(ctx, from, limit)
+			if err != nil && limit > 1 && ctx.Err() == nil {
+				// A page of unusually large events can outlast the store's statement timeout: a run
+				// of integrity checkpoints' details (≈ 350 kB each) signed over a backlog made a
+				// PostgreSQL catch-up fail there and start again every few seconds, crawling through
+				// them at 500 events/s. Smaller pages first; an error that persists at one event is
+				// the log's to report.
+				limit /= 2
+				continue
+			}
 			if err != nil {
 				select {
 				case pages <- page{err: err}:
@@ -741,9 +752,10 @@ func readAhead(ctx context.Context, store eventstore.Store, from eventstore.Posi
 				}
 				from = events[len(events)-1].Position
 			}
-			if len(events) < size {
+			if len(events) < limit {
 				return
 			}
+			limit = min(size, 2*limit)
 		}
 	}()
 	return pages

@@ -7,9 +7,11 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/motcua/motcua/engine"
+	"github.com/motcua/motcua/eventstore"
 	"github.com/motcua/motcua/projections"
 )
 
@@ -187,5 +189,59 @@ func TestFoldRebuildEqualsApplyRebuild(t *testing.T) {
 				t.Fatalf("tables rebuilt on folds differ from those rebuilt through Apply:\n%s\nwant\n%s", folded, want)
 			}
 		})
+	}
+}
+
+// timingOutStore fails, as PostgreSQL's statement timeout does, to read a page whose events'
+// data outweigh budget bytes: a page of large events (a run of integrity checkpoints' details).
+type timingOutStore struct {
+	eventstore.Store
+	budget int
+	failed atomic.Int32
+}
+
+var errStatementTimeout = errors.New("canceling statement due to statement timeout (SQLSTATE 57014)")
+
+func (s *timingOutStore) ReadAll(ctx context.Context, after eventstore.Position, limit int) ([]eventstore.RecordedEvent, error) {
+	events, err := s.Store.ReadAll(ctx, after, limit)
+	size := 0
+	for _, e := range events {
+		size += len(e.Data)
+	}
+	if err == nil && size > s.budget {
+		s.failed.Add(1)
+		return nil, errStatementTimeout
+	}
+	return events, err
+}
+
+// TestRebuildReadsPagesTooLargeForTheStoreInSmallerOnes: a page the store cannot read in time is
+// read in smaller pages, and the rebuild ends with every event applied (before, the rebuild failed
+// and a catch-up started again from its checkpoint every few seconds).
+func TestRebuildReadsPagesTooLargeForTheStoreInSmallerOnes(t *testing.T) {
+	t.Parallel()
+	sqliteStore, db := openSQLiteWithReadModelPool(t)
+	log := seedDossiers(t, sqliteStore)
+	largest := 0
+	for _, e := range log {
+		largest = max(largest, len(e.Data))
+	}
+	store := &timingOutStore{Store: sqliteStore, budget: 3 * largest}
+	progress := 0
+	rebuilder := &engine.Rebuilder{Store: store, DB: db, Dialect: engine.SQLite, Consumers: []engine.Consumer{journal{}},
+		BatchSize: 50, Progress: func(n int) { progress += n }, Logger: quiet}
+	result, err := rebuilder.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last := log[len(log)-1].Position; result.Events != len(log) || result.Position != last || progress != len(log) {
+		t.Fatalf("rebuilt %d events to %s (progress %d), want %d to %s", result.Events, result.Position, progress, len(log), last)
+	}
+	if store.failed.Load() == 0 {
+		t.Fatalf("no page of %d events outweighed %d bytes: the test did not try the smaller pages", 50, store.budget)
+	}
+	var journaled int
+	if err := db.QueryRow("SELECT count(*) FROM test_journal").Scan(&journaled); err != nil || journaled != len(log) {
+		t.Fatalf("the journal holds %d events (%v), want %d", journaled, err, len(log))
 	}
 }
