@@ -131,6 +131,10 @@ func (e *Engine) bulkIfFarBehind(ctx context.Context, r *Runner) bool {
 		return false
 	}
 	e.logger().Info("a running consumer fell far behind; it catches up in bulk", "projection", r.Consumer.Name(), "position", r.Position())
+	// Its deliveries are let go meanwhile (Runner.Handle), and the forwarder passes it over; the
+	// runner reads what came meanwhile from the store once this returns.
+	r.inBulk.Store(true)
+	defer r.inBulk.Store(false)
 	req := &bulkRequest{runner: r, ctx: ctx, done: make(chan struct{})}
 	e.bulkMu.Lock()
 	e.bulkForming = append(e.bulkForming, req)

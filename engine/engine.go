@@ -271,7 +271,7 @@ func (e *Engine) Run(ctx context.Context) error {
 		forwarder := &Forwarder{Store: e.Store, DB: e.DB, Publisher: transport.Publisher, Topic: e.topic(),
 			Logger: logger, Checkpointed: transport.Durable, Metrics: e.Metrics}
 		if !transport.Durable {
-			forwarder.Window, forwarder.WaitApplied = inProcessWindow, e.waitApplied
+			forwarder.Window, forwarder.WaitApplied, forwarder.Applied = inProcessWindow, e.waitApplied, e.appliedHere
 		}
 		logger.Debug("forwarder starts", "topic", e.topic(), "transport", transport.Kind, "after", from)
 		return forwarder.Run(ctx, from)
@@ -382,10 +382,27 @@ func (e *Engine) forwardFrom(ctx context.Context, transport *Transport) (eventst
 	return eventstore.Start, nil
 }
 
-// waitApplied blocks until every healthy projection has applied p.
+// appliedHere returns the position every consumer taking deliveries on this node has applied, and
+// false when none takes them. Those that do not — stalled, caught up in bulk, or starting to run
+// here — read what they miss from the store.
+func (e *Engine) appliedHere() (eventstore.Position, bool) {
+	var at eventstore.Position
+	found := false
+	for _, r := range e.Runners {
+		if !r.takesDeliveries() {
+			continue
+		}
+		if p := r.Position(); !found || p.Less(at) {
+			at, found = p, true
+		}
+	}
+	return at, found
+}
+
+// waitApplied blocks until every projection taking deliveries here has applied p.
 func (e *Engine) waitApplied(ctx context.Context, p eventstore.Position) error {
 	for _, r := range e.Runners {
-		for r.Stalled() == nil && r.runsHere() {
+		for r.takesDeliveries() {
 			advanced := r.Advanced()
 			if !r.Position().Less(p) {
 				break

@@ -125,6 +125,14 @@ type Forwarder struct {
 	// publishing an event, the forwarder waits until the event Window places earlier is applied.
 	Window      int
 	WaitApplied func(ctx context.Context, p eventstore.Position) error
+	// Applied, on an in-process transport, tells how far every consumer taking deliveries on this
+	// node has applied the log (ok false: none takes them here). The forwarder publishes nothing
+	// at or below it, reads on from there when the consumers have got ahead of it, and waits while
+	// none takes deliveries. A consumer far behind is caught up in bulk from the store: on a new
+	// node with leases the forwarder read the whole log beside that catch-up and handed every
+	// event to every consumer, which held it until the catch-up had applied it — a quarter of the
+	// node's CPU at 1 M dossiers on PostgreSQL.
+	Applied func() (p eventstore.Position, ok bool)
 	// Metrics, when set, counts published events.
 	Metrics *Metrics
 }
@@ -172,6 +180,10 @@ func (f *Forwarder) Run(ctx context.Context, from eventstore.Position) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
+		if errors.Is(err, errConsumersAhead) {
+			from = published
+			continue
+		}
 		var broken subscriptionBroken
 		if !errors.As(err, &broken) {
 			return err
@@ -197,8 +209,12 @@ type subscriptionBroken struct{ err error }
 func (e subscriptionBroken) Error() string { return fmt.Sprintf("forwarder: %v", e.err) }
 func (e subscriptionBroken) Unwrap() error { return e.err }
 
+// errConsumersAhead ends a subscription whose next events every consumer here has applied: the
+// forwarder reads on from their position.
+var errConsumersAhead = errors.New("forwarder: the consumers are ahead")
+
 // runSubscription publishes the log after from until the subscription ends; it returns the
-// position of the last event it published.
+// position of the last event it published (or passed over, every consumer here having applied it).
 func (f *Forwarder) runSubscription(ctx context.Context, from eventstore.Position) (eventstore.Position, error) {
 	maxBatch := f.MaxBatch
 	if maxBatch <= 0 {
@@ -224,6 +240,15 @@ func (f *Forwarder) runSubscription(ctx context.Context, from eventstore.Positio
 	var recent []eventstore.Position // the last Window published positions, oldest first
 	batch := make([]*message.Message, 0, maxBatch)
 	for e := range incoming {
+		applied, err := f.waitForConsumers(ctx)
+		if err != nil {
+			return from, err
+		}
+		if e.Position.Less(applied) {
+			// The consumers got ahead of the subscription (caught up from the store, in bulk):
+			// read on from where they stand rather than through what they applied.
+			return applied, errConsumersAhead
+		}
 		events := []eventstore.RecordedEvent{e}
 	drain: // take whatever else is already waiting, so a backlog goes out in large publishes
 		for len(events) < maxBatch {
@@ -239,6 +264,10 @@ func (f *Forwarder) runSubscription(ctx context.Context, from eventstore.Positio
 		}
 		batch = batch[:0]
 		for _, e := range events {
+			if !applied.Less(e.Position) {
+				prev = e.Position // every consumer here has it; the next message still names it as its predecessor
+				continue
+			}
 			if f.Window > 0 && f.WaitApplied != nil {
 				if len(recent) == f.Window {
 					// Publish what is ready first: the consumers cannot apply what they have not seen.
@@ -300,6 +329,29 @@ func (f *Forwarder) publish(ctx context.Context, batch []*message.Message, last 
 		}
 	}
 	return nil
+}
+
+// consumersPoll is how often a forwarder none of whose consumers takes deliveries looks again.
+const consumersPoll = 100 * time.Millisecond
+
+// waitForConsumers returns how far every consumer taking deliveries here has applied the log
+// (Applied; the start of the log without it), once one does: while none does — all caught up in
+// bulk, or running on other nodes — the forwarder reads nothing, and those that come back read
+// what they missed from the store.
+func (f *Forwarder) waitForConsumers(ctx context.Context) (eventstore.Position, error) {
+	if f.Applied == nil {
+		return eventstore.Start, nil
+	}
+	for {
+		if p, ok := f.Applied(); ok {
+			return p, nil
+		}
+		select {
+		case <-ctx.Done():
+			return eventstore.Start, ctx.Err()
+		case <-time.After(consumersPoll):
+		}
+	}
 }
 
 func (f *Forwarder) logger() *slog.Logger {

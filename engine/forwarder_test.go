@@ -3,6 +3,7 @@ package engine_test
 import (
 	"context"
 	"errors"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -98,5 +99,106 @@ func TestForwarderRidesOutABrokenSubscription(t *testing.T) {
 	cancel()
 	if err := <-done; !errors.Is(err, context.Canceled) {
 		t.Fatalf("forwarder: %v, want it to run until cancelled", err)
+	}
+}
+
+// subscriptionsStore records where each of its subscriptions starts.
+type subscriptionsStore struct {
+	eventstore.Store
+	mu     sync.Mutex
+	starts []eventstore.Position
+}
+
+func (s *subscriptionsStore) Subscribe(ctx context.Context, after eventstore.Position, handle func(context.Context, eventstore.RecordedEvent) error) error {
+	s.mu.Lock()
+	s.starts = append(s.starts, after)
+	s.mu.Unlock()
+	return s.Store.Subscribe(ctx, after, handle)
+}
+
+// A forwarder on an in-process transport publishes nothing every consumer here has applied, and
+// nothing at all while none takes deliveries: when they have got ahead of it (caught up in bulk
+// from the store) it reads on from where they stand, and its first message there names their
+// position as the event before it, so each consumer sees the log continue.
+func TestForwarderPublishesNothingTheConsumersHaveApplied(t *testing.T) {
+	t.Parallel()
+	sqliteStore := openSQLite(t)
+	log := seedDossiers(t, sqliteStore)
+	if len(log) < 4 {
+		t.Fatalf("the seeded log has %d events, want at least 4", len(log))
+	}
+	store := &subscriptionsStore{Store: sqliteStore}
+
+	transport := engine.NewGoChannelTransport(quiet)
+	t.Cleanup(func() { transport.Close() })
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	subscriber, err := transport.Subscriber("test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	messages, err := subscriber.Subscribe(ctx, engine.DefaultTopic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	applied := log[len(log)/2].Position
+	var takingDeliveries atomic.Bool // none at first: every consumer is caught up in bulk
+	forwarder := &engine.Forwarder{Store: store, Publisher: transport.Publisher, Topic: engine.DefaultTopic, Logger: quiet,
+		Applied: func() (eventstore.Position, bool) { return applied, takingDeliveries.Load() }}
+	done := make(chan error, 1)
+	go func() { done <- forwarder.Run(ctx, eventstore.Start) }()
+
+	select {
+	case msg := <-messages:
+		e, _, _ := engine.DecodeMessage(msg)
+		t.Fatalf("the event at %s was published while no consumer took deliveries", e.Position)
+	case err := <-done:
+		t.Fatalf("the forwarder stopped: %v", err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	takingDeliveries.Store(true)
+
+	var published []eventstore.Position
+	prevs := map[eventstore.Position]eventstore.Position{}
+	deadline := time.After(20 * time.Second)
+	for len(published) < len(log)-len(log)/2-1 {
+		select {
+		case msg := <-messages:
+			e, prev, err := engine.DecodeMessage(msg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			published = append(published, e.Position)
+			prevs[e.Position] = prev
+			msg.Ack()
+		case err := <-done:
+			t.Fatalf("the forwarder stopped: %v", err)
+		case <-deadline:
+			t.Fatalf("only %d events published: %v", len(published), published)
+		}
+	}
+	// The in-process channel hands messages over in any order: the runners put them back in order.
+	before := applied
+	for _, e := range log[len(log)/2+1:] {
+		got, ok := prevs[e.Position]
+		if !ok {
+			t.Fatalf("published %v, want the events after %s", published, applied)
+		}
+		if got != before {
+			t.Errorf("the event at %s names %s as the one before it, want %s", e.Position, got, before)
+		}
+		before = e.Position
+	}
+	select {
+	case msg := <-messages:
+		e, _, _ := engine.DecodeMessage(msg)
+		t.Fatalf("the event at %s was published as well", e.Position)
+	case <-time.After(100 * time.Millisecond):
+	}
+	store.mu.Lock()
+	starts := store.starts
+	store.mu.Unlock()
+	if len(starts) != 2 || starts[0] != eventstore.Start || starts[1] != applied {
+		t.Fatalf("subscriptions started after %v, want the start and then %s (read on from where the consumers stand)", starts, applied)
 	}
 }

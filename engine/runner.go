@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
@@ -196,6 +197,10 @@ type Runner struct {
 	lease       *runnerLease
 	node        string
 	tailChecked time.Time // touched by the loop's goroutine alone
+	// inBulk: the runner waits for a bulk catch-up of the engine (bulkIfFarBehind). It takes no
+	// deliveries meanwhile: the catch-up applies them from the store, and holding each of them
+	// until then made the forwarder publish the whole log beside a new node's catch-up.
+	inBulk atomic.Bool
 
 	mu       sync.Mutex
 	position eventstore.Position
@@ -307,14 +312,24 @@ func (r *Runner) Handle(msg *message.Message) error {
 }
 
 // wants reports whether an event at p is one for Handle to deliver: the consumer runs here and
-// has not applied it (nor stalled before it, to read it from the store once it recovers).
+// has not applied it (nor stalled before it, to read it from the store once it recovers; nor is it
+// being caught up in bulk, to read it from the store after).
 func (r *Runner) wants(p eventstore.Position) bool {
 	if !r.runsHere() {
+		return false
+	}
+	if r.inBulk.Load() {
 		return false
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.position.Less(p) && r.stall == nil
+}
+
+// takesDeliveries reports whether the runner applies what the forwarder publishes now: it runs
+// here, has not stalled and is not being caught up in bulk.
+func (r *Runner) takesDeliveries() bool {
+	return r.runsHere() && !r.inBulk.Load() && r.Stalled() == nil
 }
 
 func (r *Runner) signal() {
@@ -466,7 +481,12 @@ func (r *Runner) drain(ctx context.Context) {
 			r.mu.Lock()
 			r.waiting = append(r.waiting, deliveries...)
 			r.mu.Unlock()
-			r.resolveApplied()
+			// What was published during the catch-up was let go (Handle): read it from the store.
+			if err := r.catchUp(ctx); err != nil {
+				r.logger().Error("projection could not read the log after catching up in bulk", "projection", r.Consumer.Name(), "error", err)
+				r.resolveApplied()
+				return
+			}
 			continue
 		}
 		if len(events) == 0 {
