@@ -164,9 +164,7 @@ func (e *Engine) catchUpGathered() {
 	defer cancel()
 	var running atomic.Int32
 	running.Store(int32(len(group)))
-	runners := make([]*Runner, len(group))
-	for i, req := range group {
-		runners[i] = req.runner
+	for _, req := range group {
 		stop := context.AfterFunc(req.ctx, func() {
 			if running.Add(-1) == 0 {
 				cancel()
@@ -174,20 +172,27 @@ func (e *Engine) catchUpGathered() {
 		})
 		defer stop()
 	}
-	e.catchUpEach(ctx, runners, group, true)
+	e.catchUpEach(ctx, nil, group)
 }
 
-// catchUp brings the runners up to the end of the log in bulk. Whatever it cannot do is left to
-// the runners, which catch up through the live path: it only fails when ctx ends. running says
-// the runners' live paths are under way (bulkIfFarBehind).
-func (e *Engine) catchUp(ctx context.Context, runners []*Runner, running bool) error {
-	return e.catchUpEach(ctx, runners, nil, running)
+// catchUp brings the runners, before they start, up to the end of the log in bulk. Whatever it
+// cannot do is left to the runners, which catch up through the live path: it only fails when ctx
+// ends.
+func (e *Engine) catchUp(ctx context.Context, runners []*Runner) error {
+	return e.catchUpEach(ctx, runners, nil)
 }
 
-// catchUpEach is catchUp for runners waiting in requests, when given (one each, in their order):
-// each runner writes within its request's context, is left out of the pages after it ends, and is
-// released as soon as the catch-up no longer touches it.
-func (e *Engine) catchUpEach(ctx context.Context, runners []*Runner, requests []*bulkRequest, running bool) error {
+// catchUpEach is catchUp of runners, or of the running consumers waiting in requests
+// (bulkIfFarBehind): each of those writes within its request's context, is left out of the pages
+// after it ends, and is released as soon as the catch-up no longer touches it.
+func (e *Engine) catchUpEach(ctx context.Context, runners []*Runner, requests []*bulkRequest) error {
+	running := requests != nil
+	if running {
+		runners = make([]*Runner, len(requests))
+		for i, req := range requests {
+			runners[i] = req.runner
+		}
+	}
 	if len(runners) == 0 {
 		return nil
 	}

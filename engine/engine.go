@@ -233,7 +233,7 @@ func (e *Engine) Run(ctx context.Context) error {
 		logger.Warn("engine: could not tell how far behind the consumers are; they catch up through the live path", "error", err)
 	}
 	bulk := make(chan struct{})
-	g.Go(func() error { defer close(bulk); return e.catchUp(ctx, far, false) })
+	g.Go(func() error { defer close(bulk); return e.catchUp(ctx, far) })
 	caughtUp := make([]chan struct{}, len(e.Runners))
 	for i, r := range e.Runners {
 		caughtUp[i] = make(chan struct{})
