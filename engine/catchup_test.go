@@ -399,14 +399,9 @@ func TestBulkCatchUpHandsTheDecodedPageToAConsumerThatDoesNotFold(t *testing.T) 
 // up together, the log read once for all of them, and end as an uninterrupted live run does.
 func TestConsumersTakenTogetherByLeasesAreCaughtUpTogether(t *testing.T) {
 	t.Parallel()
-	store, db := openStore(t, "postgres")
-	seedDossiers(t, store)
-	writeLog(t, store, 1500, 2)
-	log := readLog(t, store)
-	last := log[len(log)-1].Position
 	var logs lockedBuffer
-	e := bulkEngine(store, db, engine.PostgreSQL, &logs, projections.PublicStatusView{}, journal{})
-	e.Leases = &engine.Leases{DB: db, Node: "a"}
+	store, db, log, e := leasedNode(t, 1500, &logs)
+	last := log[len(log)-1].Position
 	runEngine(t, e)
 	waitFor(t, e, last)
 	if n := strings.Count(logs.String(), `msg="catching up in bulk" consumers=2`); n != 1 || strings.Contains(logs.String(), `msg="catching up in bulk" consumers=1`) {
@@ -419,6 +414,18 @@ func TestConsumersTakenTogetherByLeasesAreCaughtUpTogether(t *testing.T) {
 	}
 }
 
+// leasedNode is a PostgreSQL log of the demo's dossiers and n events more, with an engine under
+// leases (node "a") for the public status view and the journal, not yet run, logging to logs.
+func leasedNode(t *testing.T, n int, logs *lockedBuffer) (eventstore.Store, *sql.DB, []eventstore.RecordedEvent, *engine.Engine) {
+	t.Helper()
+	store, db := openStore(t, "postgres")
+	seedDossiers(t, store)
+	writeLog(t, store, n, 2)
+	e := bulkEngine(store, db, engine.PostgreSQL, logs, projections.PublicStatusView{}, journal{})
+	e.Leases = &engine.Leases{DB: db, Node: "a"}
+	return store, db, readLog(t, store), e
+}
+
 // A node with leases starts its forwarder at once, beside the bulk catch-up of the consumers whose
 // leases it takes. The forwarder handed every event of the log to every consumer, which held it
 // until the catch-up had applied it: a quarter of a new node's CPU at 1 M dossiers on PostgreSQL.
@@ -426,13 +433,8 @@ func TestConsumersTakenTogetherByLeasesAreCaughtUpTogether(t *testing.T) {
 // reads on from where the consumers stand; what is appended after still reaches them through it.
 func TestANodeCaughtUpInBulkUnderLeasesPublishesLittleOfTheLog(t *testing.T) {
 	t.Parallel()
-	store, db := openStore(t, "postgres")
-	seedDossiers(t, store)
-	writeLog(t, store, 3000, 2)
-	log := readLog(t, store)
 	var logs lockedBuffer
-	e := bulkEngine(store, db, engine.PostgreSQL, &logs, projections.PublicStatusView{}, journal{})
-	e.Leases = &engine.Leases{DB: db, Node: "a"}
+	store, db, log, e := leasedNode(t, 3000, &logs)
 	for _, r := range e.Runners {
 		r.GapTimeout = 5 * time.Second // so that the tail below comes through the forwarder, not from the store
 	}

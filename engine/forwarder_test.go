@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ThreeDotsLabs/watermill/message"
+
 	"github.com/motcua/motcua/engine"
 	"github.com/motcua/motcua/eventstore"
 )
@@ -38,6 +40,23 @@ func (s *breakingStore) Subscribe(ctx context.Context, after eventstore.Position
 	return err
 }
 
+// subscribedChannel is an in-process transport with one subscriber to the event topic, whose
+// messages it returns.
+func subscribedChannel(ctx context.Context, t *testing.T) (*engine.Transport, <-chan *message.Message) {
+	t.Helper()
+	transport := engine.NewGoChannelTransport(quiet)
+	t.Cleanup(func() { transport.Close() })
+	subscriber, err := transport.Subscriber("test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	messages, err := subscriber.Subscribe(ctx, engine.DefaultTopic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return transport, messages
+}
+
 // TestForwarderRidesOutABrokenSubscription: a forwarder whose subscription breaks resubscribes after
 // what it published, so every event reaches the broker once and in order, and it keeps running
 // (before, it returned the error and serve exited: one database restart took a node down).
@@ -48,18 +67,9 @@ func TestForwarderRidesOutABrokenSubscription(t *testing.T) {
 	store := &breakingStore{Store: sqliteStore, after: 3}
 	store.breaks.Store(3)
 
-	transport := engine.NewGoChannelTransport(quiet)
-	t.Cleanup(func() { transport.Close() })
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	subscriber, err := transport.Subscriber("test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	messages, err := subscriber.Subscribe(ctx, engine.DefaultTopic)
-	if err != nil {
-		t.Fatal(err)
-	}
+	transport, messages := subscribedChannel(ctx, t)
 	forwarder := &engine.Forwarder{Store: store, Publisher: transport.Publisher, Topic: engine.DefaultTopic, Logger: quiet}
 	done := make(chan error, 1)
 	go func() { done <- forwarder.Run(ctx, eventstore.Start) }()
@@ -129,18 +139,9 @@ func TestForwarderPublishesNothingTheConsumersHaveApplied(t *testing.T) {
 	}
 	store := &subscriptionsStore{Store: sqliteStore}
 
-	transport := engine.NewGoChannelTransport(quiet)
-	t.Cleanup(func() { transport.Close() })
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	subscriber, err := transport.Subscriber("test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	messages, err := subscriber.Subscribe(ctx, engine.DefaultTopic)
-	if err != nil {
-		t.Fatal(err)
-	}
+	transport, messages := subscribedChannel(ctx, t)
 	applied := log[len(log)/2].Position
 	var takingDeliveries atomic.Bool // none at first: every consumer is caught up in bulk
 	forwarder := &engine.Forwarder{Store: store, Publisher: transport.Publisher, Topic: engine.DefaultTopic, Logger: quiet,
