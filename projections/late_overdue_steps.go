@@ -203,12 +203,13 @@ func (m overdueStepChanges) count(c overdueStepsCounted, sign int64) {
 // once per flush rather than on each count —, then the rows left with no step deleted.
 func (v ProcessControlView) overdueStepWrites(changes overdueStepChanges) []counterWrite {
 	var lines, everyLine []overdueStepRow
+	var lineSums, everyLineSums []*overdueStepSums
 	sums := overdueStepChanges{}
 	for r, s := range changes {
 		if r.everyLine || s.zero() {
 			continue
 		}
-		lines = append(lines, r)
+		lines, lineSums = append(lines, r), append(lineSums, s)
 		key := overdueStepRow{everyLine: true, scope: r.scope, span: r.span, start: r.start, unit: r.unit, official: r.official, deadline: r.deadline}
 		sum := sums[key]
 		if sum == nil {
@@ -226,35 +227,36 @@ func (v ProcessControlView) overdueStepWrites(changes overdueStepChanges) []coun
 	for key, sum := range sums {
 		changes[key] = sum
 		if !sum.zero() {
-			everyLine = append(everyLine, key)
+			everyLine, everyLineSums = append(everyLine, key), append(everyLineSums, sum)
 		}
 	}
 	return []counterWrite{
-		overdueStepWrite(v.overdueSteps(), overdueStepKeyColumns, lines, changes),
-		overdueStepWrite(v.overdueStepsEveryLine(), overdueStepEveryLineKeyColumns, everyLine, changes),
+		overdueStepWrite(v.overdueSteps(), overdueStepKeyColumns, lines, lineSums),
+		overdueStepWrite(v.overdueStepsEveryLine(), overdueStepEveryLineKeyColumns, everyLine, everyLineSums),
 	}
 }
 
-// overdueStepWrite is what a flush adds for the changes of keys, rows of one table.
-func overdueStepWrite(t string, keyColumns []string, keys []overdueStepRow, changes overdueStepChanges) counterWrite {
+// overdueStepWrite is what a flush adds for keys and their sums, rows of one table, in the order
+// of their keys.
+func overdueStepWrite(t string, keyColumns []string, keys []overdueStepRow, sums []*overdueStepSums) counterWrite {
 	w := counterWrite{table: t, keyColumns: keyColumns, nameColumns: []string{"official_name"}, counterColumns: overdueStepCountColumns,
 		zero: "ended_steps = 0 AND running_steps = 0"}
 	// Each key's strings are built once: built in the comparison, they were half of a 1 M
-	// rebuild's time in writing these rows (a sort compares each key ≈ log2(n) times).
-	type keyed struct {
-		row     overdueStepRow
-		strings []string
-	}
-	sorted := make([]keyed, len(keys))
+	// rebuild's time in writing these rows (a sort compares each key ≈ log2(n) times). The sort
+	// moves indexes, not the keys: a key is ≈ 200 bytes of strings, and moving them under the
+	// collector's write barriers, then looking each one up again, was most of this function's time
+	// in a new PostgreSQL node at 1 M (BenchmarkOverdueStepWrites).
+	strings := make([][]string, len(keys))
+	order := make([]int32, len(keys))
 	for i, k := range keys {
-		sorted[i] = keyed{k, k.strings()}
+		strings[i], order[i] = k.strings(), int32(i)
 	}
-	slices.SortFunc(sorted, func(a, b keyed) int { return slices.Compare(a.strings, b.strings) })
-	w.rows = make([][]any, len(sorted))
-	for i, k := range sorted {
-		s := changes[k.row]
+	slices.SortFunc(order, func(a, b int32) int { return slices.Compare(strings[a], strings[b]) })
+	w.rows = make([][]any, len(order))
+	for i, at := range order {
+		s := sums[at]
 		key := make([]any, 0, len(keyColumns)+1+len(overdueStepCountColumns))
-		for _, part := range k.strings {
+		for _, part := range strings[at] {
 			key = append(key, part)
 		}
 		if s.endedSteps < 0 || s.runningSteps < 0 {
