@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -8,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/metrics"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -147,4 +149,49 @@ func startCPUProfile(path string) (stop func(), err error) {
 		return nil, err
 	}
 	return func() { pprof.StopCPUProfile(); f.Close() }, nil
+}
+
+// startPeakHeapProfile writes to path (nothing when path is empty) the heap profile taken when the
+// live heap was at its largest, checked every second, until the function it returns is called: what
+// a catch-up keeps live, which is what its memory and its collector's marking grow with.
+func startPeakHeapProfile(path string) (stop func() error) {
+	if path == "" {
+		return func() error { return nil }
+	}
+	sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	var peak uint64
+	var lastErr error
+	write := func() {
+		var buf bytes.Buffer
+		if err := pprof.Lookup("heap").WriteTo(&buf, 0); err != nil {
+			lastErr = err
+			return
+		}
+		lastErr = os.WriteFile(path, buf.Bytes(), 0o644)
+	}
+	done, finished := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(finished)
+		tick := time.NewTicker(time.Second)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+				metrics.Read(sample)
+				// A heap profile is as of the last collection, so it is taken again only when the
+				// live heap has grown by a tenth: the file ends with the peak, within that tenth.
+				if live := sample[0].Value.Uint64(); live > peak+peak/10 {
+					peak = live
+					write()
+				}
+			}
+		}
+	}()
+	return func() error {
+		close(done)
+		<-finished
+		return lastErr
+	}
 }

@@ -51,6 +51,7 @@ func runBenchReads(ctx context.Context, args []string, stdout, stderr io.Writer)
 	floorOnly := fs.Bool("floor-only", false, "only read the whole log through the store, as a catch-up must (the floor its rate is stated against), and print what that cost; the read models are left as they are")
 	flushEvery := fs.Duration("flush-interval", engine.DefaultFlushInterval, "longest the catch-up folds a read model without writing its rows and checkpoint")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the read models' catch-up to this file")
+	heapProfile := fs.String("heapprofile", "", "write the heap profile of the catch-up's largest live heap to this file (checked every second)")
 	lookupProfile := fs.String("lookup-cpuprofile", "", "write a CPU profile of the public-lookup runs (both handlers) to this file")
 	var budget mhttp.Limits
 	addPublicBudgetFlags(fs, &budget)
@@ -116,6 +117,7 @@ func runBenchReads(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err != nil {
 		return err
 	}
+	stopHeapProfile := startPeakHeapProfile(*heapProfile)
 	began, cpuBefore := time.Now(), processCPU()
 	runCtx, stopFeeding := context.WithCancel(ctx)
 	fed := make(chan error, 1)
@@ -126,6 +128,9 @@ func runBenchReads(ctx context.Context, args []string, stdout, stderr io.Writer)
 	}
 	caughtUp, cpu := time.Since(began), processCPU()-cpuBefore
 	stopProfile()
+	if err := stopHeapProfile(); err != nil {
+		return err
+	}
 	if behind > 0 {
 		fmt.Fprintf(stdout, "Read models caught up in %s: %d events, %.0f events/s.\n\n", caughtUp.Round(time.Millisecond), behind, float64(behind)/caughtUp.Seconds())
 	}
