@@ -112,6 +112,49 @@ func TestForwarderRidesOutABrokenSubscription(t *testing.T) {
 	}
 }
 
+// A forwarder whose subscription hands it the very event every consumer here has applied passes
+// over it: the next message names that event as the one before it, and the event goes out no more.
+func TestForwarderPassesOverTheEventTheConsumersStandAt(t *testing.T) {
+	t.Parallel()
+	store := openSQLite(t)
+	log := seedDossiers(t, store)
+	if len(log) < 4 {
+		t.Fatalf("the seeded log has %d events, want at least 4", len(log))
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	transport, messages := subscribedChannel(ctx, t)
+	from, applied := log[0].Position, log[1].Position
+	forwarder := &engine.Forwarder{Store: store, Publisher: transport.Publisher, Topic: engine.DefaultTopic, Logger: quiet,
+		Applied: func() (eventstore.Position, bool) { return applied, true }}
+	done := make(chan error, 1)
+	go func() { done <- forwarder.Run(ctx, from) }()
+
+	prevs := map[eventstore.Position]eventstore.Position{}
+	deadline := time.After(20 * time.Second)
+	for len(prevs) < len(log)-2 {
+		select {
+		case msg := <-messages:
+			e, prev, err := engine.DecodeMessage(msg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !applied.Less(e.Position) {
+				t.Fatalf("the event at %s was published, every consumer having applied %s", e.Position, applied)
+			}
+			prevs[e.Position] = prev
+			msg.Ack()
+		case err := <-done:
+			t.Fatalf("the forwarder stopped: %v", err)
+		case <-deadline:
+			t.Fatalf("only %d events published", len(prevs))
+		}
+	}
+	if got := prevs[log[2].Position]; got != applied {
+		t.Fatalf("the first event published names %s as the one before it, want %s", got, applied)
+	}
+}
+
 // subscriptionsStore records where each of its subscriptions starts.
 type subscriptionsStore struct {
 	eventstore.Store

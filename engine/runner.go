@@ -315,15 +315,7 @@ func (r *Runner) Handle(msg *message.Message) error {
 // has not applied it (nor stalled before it, to read it from the store once it recovers; nor is it
 // being caught up in bulk, to read it from the store after).
 func (r *Runner) wants(p eventstore.Position) bool {
-	if !r.runsHere() {
-		return false
-	}
-	if r.inBulk.Load() {
-		return false
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.position.Less(p) && r.stall == nil
+	return r.takesDeliveries() && r.Position().Less(p)
 }
 
 // takesDeliveries reports whether the runner applies what the forwarder publishes now: it runs
