@@ -155,11 +155,21 @@ func MeasureLag(ctx context.Context, store eventstore.Store, db *sql.DB, name st
 		lag.Position = eventstore.Position{Commit: uint64(commit), Prepare: uint64(prepare)}
 		lag.UpdatedAt, _ = time.Parse(time.RFC3339Nano, updated)
 	}
-	// Without a limit, a store that counts (eventstore.Counter) answers the count at once and only
-	// the oldest unapplied event is read: `motcua projections status` on a node millions of events
-	// behind read every one of them in pages.
+	// A store that counts answers the count without reading the events, and only the oldest
+	// unapplied one is read: without a limit (eventstore.Counter) `motcua projections status` on a
+	// node millions of events behind read every one of them in pages; with one
+	// (eventstore.CappedCounter) each scrape of the lag gauges read and unsealed up to the limit for
+	// every consumer.
+	counted := false
 	if counter, ok := eventstore.CounterOf(store); ok && limit == 0 {
-		if lag.Events, err = counter.CountAfter(ctx, lag.Position); err != nil {
+		lag.Events, err = counter.CountAfter(ctx, lag.Position)
+		counted = true
+	} else if counter, ok := eventstore.CappedCounterOf(store); ok && limit > 0 {
+		lag.Events, err = counter.CountAfterUpTo(ctx, lag.Position, limit)
+		lag.AtLeast, counted = lag.Events >= limit, true // as countAfter: reaching the limit is "at least"
+	}
+	if counted {
+		if err != nil {
 			return lag, fmt.Errorf("%s: count the log: %w", name, err)
 		}
 		if lag.Events > 0 {
@@ -182,10 +192,14 @@ func MeasureLag(ctx context.Context, store eventstore.Store, db *sql.DB, name st
 }
 
 // CountEvents counts the events of the log after p, up to limit (0: all): with the store's own
-// count when it has one (eventstore.Counter) and limit is 0, else by reading the events.
+// count when it has one (eventstore.Counter without a limit, eventstore.CappedCounter with one),
+// else by reading the events.
 func CountEvents(ctx context.Context, store eventstore.Store, p eventstore.Position, limit int) (int, error) {
 	if counter, ok := eventstore.CounterOf(store); ok && limit == 0 {
 		return counter.CountAfter(ctx, p)
+	}
+	if counter, ok := eventstore.CappedCounterOf(store); ok && limit > 0 {
+		return counter.CountAfterUpTo(ctx, p, limit)
 	}
 	n, _, _, err := countAfter(ctx, store, p, limit)
 	return n, err

@@ -218,41 +218,59 @@ func TestLagScrapesDoNotWaitForABlockedDatabase(t *testing.T) {
 // loaded enough to stretch that several times (CI: 136 ms once).
 const scrapeBound = 2 * time.Second
 
-// Without a limit, MeasureLag counts with the store's own count and reads only the oldest
-// unapplied event; the answer is the one counting every event gives (a limit as large as the log).
-func TestMeasureLagWithoutALimitCountsWithTheStore(t *testing.T) {
+// MeasureLag counts with the store's own count, with a limit (the lag gauges, at every scrape) and
+// without one (`motcua projections status`), and reads only the oldest unapplied event; the
+// answers are the ones reading the events gives, from a store that cannot count.
+func TestMeasureLagCountsWithTheStore(t *testing.T) {
 	t.Parallel()
 	sqliteStore := openSQLite(t)
 	log := seedDossiers(t, sqliteStore)
+	if len(log) < 4 {
+		t.Fatalf("the seeded log has %d events, want at least 4", len(log))
+	}
 	if err := engine.MigrateCheckpoints(t.Context(), sqliteStore.DB()); err != nil {
 		t.Fatal(err)
 	}
 	// The store as a decorator sees it: the lag must find the count through Unwrap, and the events
-	// it reads are counted, so reading the whole log instead of counting fails the test.
+	// it reads are counted, so reading the log instead of counting fails the test.
 	store := &eventsReadCounter{Store: sqliteStore}
 	if _, ok := eventstore.CounterOf(store); !ok {
 		t.Fatal("the SQLite store no longer counts: this test would not test the counted path")
 	}
-	counted, err := engine.MeasureLag(t.Context(), store, sqliteStore.DB(), "public_status", 0)
-	if err != nil {
-		t.Fatal(err)
+	if _, ok := eventstore.CappedCounterOf(store); !ok {
+		t.Fatal("the SQLite store no longer counts up to a limit: this test would not test the capped path")
 	}
-	if store.read > 1 {
-		t.Fatalf("the lag without a limit read %d events of the log, want the oldest unapplied one only", store.read)
-	}
-	store.read = 0
-	read, err := engine.MeasureLag(t.Context(), store, sqliteStore.DB(), "public_status", len(log)+1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if store.read != len(log) {
-		t.Fatalf("the lag with a limit read %d events, want the %d of the log", store.read, len(log))
-	}
-	if counted.Events != len(log) || counted.Events != read.Events || counted.AtLeast || !counted.Oldest.Equal(read.Oldest) || counted.Oldest.IsZero() {
-		t.Fatalf("counted lag %+v, read lag %+v, want %d events and the first event's time", counted, read, len(log))
-	}
-	if !counted.Oldest.Equal(log[0].RecordedAt) {
-		t.Fatalf("oldest unapplied %v, want the first event's %v", counted.Oldest, log[0].RecordedAt)
+	// The same store hidden behind a decorator that does not unwrap: it can only be read.
+	readOnly := struct{ eventstore.Store }{store}
+	for _, limit := range []int{0, len(log) + 1, len(log), 3} {
+		store.read = 0
+		counted, err := engine.MeasureLag(t.Context(), store, sqliteStore.DB(), "public_status", limit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if store.read > 1 {
+			t.Fatalf("the lag with limit %d read %d events of the log, want the oldest unapplied one only", limit, store.read)
+		}
+		if limit == 0 {
+			limit = len(log) + 1 // reading without a limit: all the log
+		}
+		store.read = 0
+		read, err := engine.MeasureLag(t.Context(), readOnly, sqliteStore.DB(), "public_status", limit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := min(limit, len(log)); store.read != want {
+			t.Fatalf("the lag read with limit %d read %d events, want %d", limit, store.read, want)
+		}
+		if counted.Events != read.Events || counted.AtLeast != read.AtLeast || !counted.Oldest.Equal(read.Oldest) {
+			t.Fatalf("limit %d: counted lag %+v, read lag %+v", limit, counted, read)
+		}
+		if want := min(limit, len(log)); counted.Events != want || counted.AtLeast != (limit <= len(log)) {
+			t.Fatalf("limit %d: lag %+v, want %d events (at least: %v)", limit, counted, want, limit <= len(log))
+		}
+		if !counted.Oldest.Equal(log[0].RecordedAt) {
+			t.Fatalf("oldest unapplied %v, want the first event's %v", counted.Oldest, log[0].RecordedAt)
+		}
 	}
 }
 

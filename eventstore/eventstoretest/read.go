@@ -156,6 +156,26 @@ func runReadTests(t *testing.T, open func(t *testing.T) eventstore.Store) {
 			}
 		})
 
+		t.Run("count up to a limit", func(t *testing.T) {
+			counter, ok := eventstore.CappedCounterOf(store)
+			if !ok {
+				t.Skip("the store counts by reading")
+			}
+			for _, c := range []struct {
+				after eventstore.Position
+				limit int
+				want  int
+			}{
+				{eventstore.Start, 1, 1}, {eventstore.Start, 4, 4}, {eventstore.Start, len(all), len(all)},
+				{eventstore.Start, len(all) + 5, len(all)}, {all[5].Position, 3, 3}, {all[5].Position, 100, len(all) - 6},
+				{all[len(all)-2].Position, 100, 1}, {all[len(all)-1].Position, 100, 0},
+			} {
+				if n, err := counter.CountAfterUpTo(ctx, c.after, c.limit); err != nil || n != c.want {
+					t.Fatalf("CountAfterUpTo(%s, %d) = %d, %v; want %d", c.after, c.limit, n, err, c.want)
+				}
+			}
+		})
+
 		t.Run("after the end", func(t *testing.T) {
 			rest, err := store.ReadAll(ctx, all[len(all)-1].Position, 1000)
 			if err != nil {

@@ -137,6 +137,12 @@ func (s *Store) CountAfter(ctx context.Context, after eventstore.Position) (int,
 	return int(max(last-lastSeqNotAfter(after), 0)), nil
 }
 
+// CountAfterUpTo implements eventstore.CappedCounter: CountAfter is already a subtraction.
+func (s *Store) CountAfterUpTo(ctx context.Context, after eventstore.Position, limit int) (int, error) {
+	n, err := s.CountAfter(ctx, after)
+	return min(n, limit), err
+}
+
 // lastSeqNotAfter is the greatest sequence number whose position {seq, seq} is not after p.
 func lastSeqNotAfter(p eventstore.Position) int64 {
 	seq := p.Commit
