@@ -61,19 +61,7 @@ type CappedCounter interface {
 }
 
 // CappedCounterOf returns store's CappedCounter, looking through decorators; false when there is none.
-func CappedCounterOf(store Store) (CappedCounter, bool) {
-	for store != nil {
-		if c, ok := store.(CappedCounter); ok {
-			return c, true
-		}
-		w, ok := store.(Wrapper)
-		if !ok {
-			return nil, false
-		}
-		store = w.Unwrap()
-	}
-	return nil, false
-}
+func CappedCounterOf(store Store) (CappedCounter, bool) { return through[CappedCounter](store) }
 
 // Wrapper is implemented by decorators (hash chain, crypto-shredding): Unwrap returns the store
 // they decorate, which holds the same events.
@@ -82,18 +70,22 @@ type Wrapper interface {
 }
 
 // CounterOf returns store's Counter, looking through decorators; false when there is none.
-func CounterOf(store Store) (Counter, bool) {
+func CounterOf(store Store) (Counter, bool) { return through[Counter](store) }
+
+// through returns the first of store and the stores it decorates (Wrapper) that implements T.
+func through[T any](store Store) (T, bool) {
 	for store != nil {
-		if c, ok := store.(Counter); ok {
+		if c, ok := store.(T); ok {
 			return c, true
 		}
 		w, ok := store.(Wrapper)
 		if !ok {
-			return nil, false
+			break
 		}
 		store = w.Unwrap()
 	}
-	return nil, false
+	var none T
+	return none, false
 }
 
 // ExpectedVersion is the optimistic-concurrency condition of an append.
