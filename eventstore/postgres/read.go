@@ -109,14 +109,17 @@ func (s *Store) CountAfter(ctx context.Context, after eventstore.Position) (int,
 // order, read from the primary key alone, within the sessions' timeouts.
 func (s *Store) CountAfterUpTo(ctx context.Context, after eventstore.Position, limit int) (int, error) {
 	var n int
-	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM (SELECT 1 FROM eventstore.events
-		WHERE (xid, seq) > ($1::xid8, $2::bigint) AND xid < `+horizonSQL+` ORDER BY xid, seq LIMIT $3) AS counted`,
-		after.Commit, int64(after.Prepare), limit).Scan(&n)
+	err := s.pool.QueryRow(ctx, countUpToSQL, after.Commit, int64(after.Prepare), limit).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("postgres: count after %s up to %d: %w", after, limit, err)
 	}
 	return n, nil
 }
+
+// countUpToSQL counts the events after ($1, $2), up to $3, below the horizon: it walks the primary key
+// from the position in every plan (TestReadsFromThePositionInEveryPlan), as Pending does.
+const countUpToSQL = `SELECT count(*) FROM (SELECT 1 FROM eventstore.events
+	WHERE (xid, seq) > ($1::xid8, $2::bigint) AND xid < ` + horizonSQL + ` ORDER BY xid, seq LIMIT $3::bigint) AS counted`
 
 // Pending reports whether committed events after the position wait behind the safe horizon: a
 // reader of the global log that has reached the position will see more once the transactions
