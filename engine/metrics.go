@@ -156,23 +156,15 @@ func MeasureLag(ctx context.Context, store eventstore.Store, db *sql.DB, name st
 		lag.UpdatedAt, _ = time.Parse(time.RFC3339Nano, updated)
 	}
 	// A store that counts answers the count without reading the events, and only the oldest
-	// unapplied one is read: without a limit (eventstore.Counter) `motcua projections status` on a
-	// node millions of events behind read every one of them in pages; with one
-	// (eventstore.CappedCounter) each scrape of the lag gauges read and unsealed up to the limit for
-	// every consumer.
-	counted := false
-	if counter, ok := eventstore.CounterOf(store); ok && limit == 0 {
-		lag.Events, err = counter.CountAfter(ctx, lag.Position)
-		counted = true
-	} else if counter, ok := eventstore.CappedCounterOf(store); ok && limit > 0 {
-		lag.Events, err = counter.CountAfterUpTo(ctx, lag.Position, limit)
-		lag.AtLeast, counted = lag.Events >= limit, true // as countAfter: reaching the limit is "at least"
-	}
-	if counted {
+	// unapplied one is read: without a limit `motcua projections status` on a node millions of
+	// events behind read every one of them in pages; with one each scrape of the lag gauges read and
+	// unsealed up to the limit for every consumer.
+	if n, counted, err := countWithStore(ctx, store, lag.Position, limit); counted {
 		if err != nil {
 			return lag, fmt.Errorf("%s: count the log: %w", name, err)
 		}
-		if lag.Events > 0 {
+		lag.Events, lag.AtLeast = n, limit > 0 && n >= limit // as countAfter: reaching the limit is "at least"
+		if n > 0 {
 			next, err := store.ReadAll(ctx, lag.Position, 1)
 			if err != nil {
 				return lag, fmt.Errorf("%s: read the log: %w", name, err)
@@ -195,14 +187,26 @@ func MeasureLag(ctx context.Context, store eventstore.Store, db *sql.DB, name st
 // count when it has one (eventstore.Counter without a limit, eventstore.CappedCounter with one),
 // else by reading the events.
 func CountEvents(ctx context.Context, store eventstore.Store, p eventstore.Position, limit int) (int, error) {
-	if counter, ok := eventstore.CounterOf(store); ok && limit == 0 {
-		return counter.CountAfter(ctx, p)
-	}
-	if counter, ok := eventstore.CappedCounterOf(store); ok && limit > 0 {
-		return counter.CountAfterUpTo(ctx, p, limit)
+	if n, counted, err := countWithStore(ctx, store, p, limit); counted {
+		return n, err
 	}
 	n, _, _, err := countAfter(ctx, store, p, limit)
 	return n, err
+}
+
+// countWithStore counts the events after p, up to limit (0: all), with the store's own count:
+// eventstore.Counter without a limit, eventstore.CappedCounter with one. counted is false when the
+// store has neither, and the events must be read.
+func countWithStore(ctx context.Context, store eventstore.Store, p eventstore.Position, limit int) (n int, counted bool, err error) {
+	if counter, ok := eventstore.CounterOf(store); ok && limit == 0 {
+		n, err = counter.CountAfter(ctx, p)
+		return n, true, err
+	}
+	if counter, ok := eventstore.CappedCounterOf(store); ok && limit > 0 {
+		n, err = counter.CountAfterUpTo(ctx, p, limit)
+		return n, true, err
+	}
+	return 0, false, nil
 }
 
 // countAfter counts the events of the log after p, up to limit (0: all), and returns when the
