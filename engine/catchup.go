@@ -324,12 +324,18 @@ func (e *Engine) catchUpPage(ctx context.Context, m *catchUpMember, pg page, pin
 		if r.DB != e.DB {
 			on = nil // a runner of a database of its own
 		}
-		if err := r.applyDecoded(ctx, on, batch.Slice(first, len(batch.Events))); err != nil && ctx.Err() == nil {
+		applying := time.Now()
+		err := r.applyDecoded(ctx, on, batch.Slice(first, len(batch.Events)))
+		r.Metrics.bulkStage(r.Consumer.Name(), stageApply, time.Since(applying))
+		if err != nil && ctx.Err() == nil {
 			e.applyInstead(ctx, m, through, err)
 		}
 		return
 	}
-	if err := m.fold.add(ctx, e.DB, batch); err != nil {
+	folding := time.Now()
+	err := m.fold.add(ctx, e.DB, batch)
+	r.Metrics.bulkStage(r.Consumer.Name(), stageFold, time.Since(folding))
+	if err != nil {
 		if ctx.Err() == nil {
 			e.applyInstead(ctx, m, through, err)
 		}
@@ -367,8 +373,11 @@ func (e *Engine) flushMember(ctx context.Context, m *catchUpMember, pinned *sql.
 	name := r.Consumer.Name()
 	start := time.Now()
 	err := f.prepare(ctx)
+	prepared := time.Now()
+	r.Metrics.bulkStage(name, stagePrepare, prepared.Sub(start))
 	if err == nil {
-		err = inWriteTx(ctx, e.DB, pinned, e.Dialect, r.writeGate, func(tx *sql.Tx, batch Batch) error {
+		var waited time.Duration
+		err = inWriteTx(ctx, e.DB, pinned, e.Dialect, r.writeGate, &waited, func(tx *sql.Tx, batch Batch) error {
 			if err := r.checkFence(ctx, tx); err != nil {
 				return err
 			}
@@ -387,6 +396,8 @@ func (e *Engine) flushMember(ctx context.Context, m *catchUpMember, pinned *sql.
 			}
 			return nil
 		})
+		r.Metrics.bulkStage(name, stageWait, waited)
+		r.Metrics.bulkStage(name, stageWrite, time.Since(prepared)-waited)
 	}
 	switch {
 	case err == nil:

@@ -394,6 +394,54 @@ func TestBulkCatchUpHandsTheDecodedPageToAConsumerThatDoesNotFold(t *testing.T) 
 	checkJournal(t, db, log)
 }
 
+// A bulk catch-up counts, per consumer, the seconds its goroutine spent folding, preparing each
+// flush, waiting for the write gate and writing — or applying pages, for a consumer that does not
+// fold: what an operator reads to see which consumer a catch-up waits for.
+func TestBulkCatchUpCountsTheSecondsOfEachStage(t *testing.T) {
+	t.Parallel()
+	store, db := openStore(t, "sqlite")
+	writeLog(t, store, 600, 2)
+	log := readLog(t, store)
+	reg := prometheus.NewRegistry()
+	metrics, err := engine.NewMetrics(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs lockedBuffer
+	e := bulkEngine(store, db, engine.SQLite, &logs, projections.PublicStatusView{}, journal{})
+	e.Metrics = metrics
+	runEngine(t, e)
+	waitFor(t, e, log[len(log)-1].Position)
+	if !strings.Contains(logs.String(), "caught up in bulk") {
+		t.Fatalf("the engine did not catch up in bulk:\n%s", logs.String())
+	}
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	seconds := map[string]float64{}
+	for _, family := range families {
+		if family.GetName() == "motcua_projection_bulk_seconds_total" {
+			for _, m := range family.GetMetric() {
+				seconds[label(m, "projection")+"/"+label(m, "stage")] = m.GetCounter().GetValue()
+			}
+		}
+	}
+	for _, series := range []string{"public_status/fold", "public_status/write", "test_journal/apply"} {
+		if seconds[series] <= 0 {
+			t.Errorf("%s: %v seconds, want some (every series: %v)", series, seconds[series], seconds)
+		}
+	}
+	for _, series := range []string{"public_status/prepare", "public_status/wait"} {
+		if _, ok := seconds[series]; !ok {
+			t.Errorf("no series %s (every series: %v)", series, seconds)
+		}
+	}
+	if _, ok := seconds["test_journal/fold"]; ok {
+		t.Errorf("the journal does not fold, yet has fold seconds: %v", seconds)
+	}
+}
+
 // A node with leases runs each consumer once it takes its lease, and each runner asks to be caught
 // up when it starts: the consumers far behind whose leases the node takes in one round are caught
 // up together, the log read once for all of them, and end as an uninterrupted live run does.

@@ -130,15 +130,19 @@ func (f *folding) again() {
 
 // inWriteTx runs write in a transaction on pinned (pinWriter) or else a connection of its own,
 // holding gate (when set) for its length; on PostgreSQL the batch handed to write carries CopyRows
-// on that connection.
-func inWriteTx(ctx context.Context, db *sql.DB, pinned *sql.Conn, d Dialect, gate chan struct{}, write func(tx *sql.Tx, batch Batch) error) error {
+// on that connection. When waited is set, it is given the time spent waiting for the gate.
+func inWriteTx(ctx context.Context, db *sql.DB, pinned *sql.Conn, d Dialect, gate chan struct{}, waited *time.Duration, write func(tx *sql.Tx, batch Batch) error) error {
 	if gate != nil {
+		start := time.Now()
 		select {
 		case gate <- struct{}{}:
 		case <-ctx.Done():
 			return ctx.Err()
 		}
 		defer func() { <-gate }()
+		if waited != nil {
+			*waited = time.Since(start)
+		}
 	}
 	conn, done, err := writeConn(ctx, db, pinned)
 	if err != nil {

@@ -23,6 +23,7 @@ type Metrics struct {
 	stalled   *prometheus.GaugeVec
 	parked    *prometheus.GaugeVec
 	catchUp   *prometheus.GaugeVec
+	bulk      *prometheus.CounterVec
 	published prometheus.Counter
 }
 
@@ -54,12 +55,18 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Name: "motcua_projection_catching_up",
 			Help: "1 while the engine catches a projection far behind the log's head up in bulk (its applied events count as it flushes).",
 		}, []string{"projection"}),
+		bulk: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "motcua_projection_bulk_seconds_total",
+			Help: "Seconds a projection's bulk catch-up spent in each stage on its own goroutine: fold (pages folded in memory), " +
+				"prepare (a flush's rows worked out), wait (for the write gate: SQLite's single writer), write (the flush's transaction, " +
+				"commit included); apply (a page applied in a transaction of its own) for a projection that does not fold.",
+		}, []string{"projection", "stage"}),
 		published: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "motcua_forwarder_events_published_total",
 			Help: "Events the forwarder has handed to the transport (republished ones included).",
 		}),
 	}
-	for _, c := range []prometheus.Collector{m.applied, m.batches, m.failures, m.stalled, m.parked, m.catchUp, m.published} {
+	for _, c := range []prometheus.Collector{m.applied, m.batches, m.failures, m.stalled, m.parked, m.catchUp, m.bulk, m.published} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("engine: register metrics: %w", err)
 		}
@@ -73,6 +80,21 @@ func (m *Metrics) appliedBatch(projection string, events int, took time.Duration
 	}
 	m.applied.WithLabelValues(projection).Add(float64(events))
 	m.batches.WithLabelValues(projection).Observe(took.Seconds())
+}
+
+// The stages of a bulk catch-up a member's goroutine spends its time in (motcua_projection_bulk_seconds_total).
+const (
+	stageFold    = "fold"
+	stagePrepare = "prepare"
+	stageWait    = "wait"
+	stageWrite   = "write"
+	stageApply   = "apply"
+)
+
+func (m *Metrics) bulkStage(projection, stage string, took time.Duration) {
+	if m != nil {
+		m.bulk.WithLabelValues(projection, stage).Add(took.Seconds())
+	}
 }
 
 func (m *Metrics) failed(projection string) {

@@ -212,7 +212,7 @@ func (rb *Rebuilder) flushFold(ctx context.Context, f *folding) error {
 	}
 	err := f.prepare(ctx)
 	if err == nil {
-		err = inWriteTx(ctx, rb.DB, nil, rb.Dialect, rb.gate, func(tx *sql.Tx, batch Batch) error {
+		err = inWriteTx(ctx, rb.DB, nil, rb.Dialect, rb.gate, nil, func(tx *sql.Tx, batch Batch) error {
 			return f.flush(ctx, tx, batch)
 		})
 	}
@@ -274,7 +274,7 @@ func (rb *Rebuilder) foldAgain(ctx context.Context, f *folding, through eventsto
 	if err := f.prepare(ctx); err != nil {
 		return err
 	}
-	if err := inWriteTx(ctx, rb.DB, nil, rb.Dialect, rb.gate, func(tx *sql.Tx, batch Batch) error {
+	if err := inWriteTx(ctx, rb.DB, nil, rb.Dialect, rb.gate, nil, func(tx *sql.Tx, batch Batch) error {
 		return f.flush(ctx, tx, batch)
 	}); err != nil {
 		return err
@@ -715,8 +715,9 @@ type page struct {
 // the default size, ≈ 0.3 GB decoded) keep it reading through most of a flush.
 const readAheadPages = 8
 
-// readAhead reads (and decodes) the log after from in pages, up to readAheadPages ahead of the
-// consumer, so that reading and applying overlap. Reading and decoding are two goroutines of their
+// readAhead reads (and decodes) the log after from in pages, ahead of the consumer, so that reading
+// and applying overlap: readAheadPages decoded pages wait for it, beside one read and waiting for
+// its decoding, one being decoded and one being read. Reading and decoding are two goroutines of their
 // own: on one they were a catch-up's slowest stage (read, unsealed and decoded one after the other,
 // ≈ 22 CPU s per million events on SQLite, while the folds waited for the next page and the second
 // core idled). The channel closes after the last (short) page. A page the store fails to read is
