@@ -5,7 +5,9 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"golang.org/x/sync/errgroup"
 	"math"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -376,6 +378,8 @@ type controlFold struct {
 	dirty         []*controlDossier // in the order first changed, so a replay writes rows in the same order
 	added         int               // events folded so far
 	prepared      *controlWrites    // what the next flush writes, when PrepareFlush worked it out
+	// prepareShare and prepareParts, when set, replace controlPrepareShare and GOMAXPROCS (tests).
+	prepareShare, prepareParts int
 }
 
 func (f *controlFold) Held() int { return f.rows }
@@ -539,25 +543,81 @@ func (f *controlFold) PrepareFlush(context.Context) error {
 	return err
 }
 
+// controlPrepareShare is the fewest dirty dossiers each goroutine of changedRows takes: below twice
+// that, one goroutine works the flush out alone.
+const controlPrepareShare = 512
+
+// controlPart is what one goroutine of changedRows works out: its dossiers' rows, and the
+// counters' changes they make.
+type controlPart struct {
+	w             controlWrites
+	lateCounts    lateCountChanges
+	overdueCounts overdueCountChanges
+	overdueSteps  overdueStepChanges
+}
+
 // changedRows works out the rows changed since the last flush, counts the counters' changes and
-// works out the counter rows they make.
+// works out the counter rows they make. The dirty dossiers are shared out in order among up to
+// GOMAXPROCS goroutines, each with counters' changes of its own, added up after: at a million
+// dossiers process control's flushes were a catch-up's longest stage (16–18 s to work out, on one
+// goroutine, while every other consumer waited for the log's reader it held back and the second
+// core idled). Each dossier is one goroutine's; the calendar is safe for concurrent use.
 func (f *controlFold) changedRows() (*controlWrites, error) {
-	w := &controlWrites{}
-	for _, d := range f.dirty {
+	share, parts := controlPrepareShare, runtime.GOMAXPROCS(0)
+	if f.prepareShare > 0 {
+		share, parts = f.prepareShare, f.prepareParts
+	}
+	parts = max(1, min(parts, len(f.dirty)/share))
+	results := make([]controlPart, parts)
+	each := (len(f.dirty) + parts - 1) / parts
+	var g errgroup.Group
+	for i := range results {
+		p := &results[i]
+		if i == 0 {
+			p.lateCounts, p.overdueCounts, p.overdueSteps = f.lateCounts, f.overdueCounts, f.overdueSteps
+		} else {
+			p.lateCounts, p.overdueCounts, p.overdueSteps = lateCountChanges{}, overdueCountChanges{}, overdueStepChanges{}
+		}
+		dossiers := f.dirty[min(len(f.dirty), i*each):min(len(f.dirty), (i+1)*each)]
+		g.Go(func() error { return f.changedDossiers(dossiers, p) })
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	w := &results[0].w
+	for i := 1; i < len(results); i++ {
+		p := &results[i]
+		w.freshRows, w.storedRows = append(w.freshRows, p.w.freshRows...), append(w.storedRows, p.w.storedRows...)
+		w.freshHandovers, w.endedHandovers = append(w.freshHandovers, p.w.freshHandovers...), append(w.endedHandovers, p.w.endedHandovers...)
+		w.notes, w.lateIn, w.lateOut = append(w.notes, p.w.notes...), append(w.lateIn, p.w.lateIn...), append(w.lateOut, p.w.lateOut...)
+		f.lateCounts.merge(p.lateCounts)
+		f.overdueCounts.merge(p.overdueCounts)
+		f.overdueSteps.merge(p.overdueSteps)
+	}
+	w.counters = slices.Concat(f.view.lateCountWrites(f.lateCounts), []counterWrite{f.view.overdueCountWrite(f.overdueCounts)},
+		f.view.overdueStepWrites(f.overdueSteps))
+	return w, nil
+}
+
+// changedDossiers works out the rows of dossiers changed since the last flush into p, and counts
+// their counters' changes there.
+func (f *controlFold) changedDossiers(dossiers []*controlDossier, p *controlPart) error {
+	w := &p.w
+	for _, d := range dossiers {
 		overran := d.noteOverruns(f.cal)
 		if counted := lateCountedOf(&d.row, d.overruns); !counted.equal(d.counted) {
-			f.lateCounts.count(d.counted, -1)
-			f.lateCounts.count(counted, 1)
+			p.lateCounts.count(d.counted, -1)
+			p.lateCounts.count(counted, 1)
 			d.counted = counted
 		}
 		if overdue := overdueCountedOf(&d.row); overdue != d.overdue {
-			f.overdueCounts.count(d.overdue, -1)
-			f.overdueCounts.count(overdue, 1)
+			p.overdueCounts.count(d.overdue, -1)
+			p.overdueCounts.count(overdue, 1)
 			d.overdue = overdue
 		}
 		if steps := overdueStepsCountedOf(d.overdue, d.overruns, &d.log, f.cal); !steps.equal(d.overdueSteps) {
-			f.overdueSteps.count(d.overdueSteps, -1)
-			f.overdueSteps.count(steps, 1)
+			p.overdueSteps.count(d.overdueSteps, -1)
+			p.overdueSteps.count(steps, 1)
 			d.overdueSteps = steps
 		}
 		// A stored row no event changed — the dossier moved by an appraisal, a signature, a
@@ -568,7 +628,7 @@ func (f *controlFold) changedRows() (*controlWrites, error) {
 		if !d.stored || d.row != d.written || overran {
 			overruns, err := overrunColumn(d.overruns)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			keys := d.row.lateKeys()
 			for i, key := range keys {
@@ -602,9 +662,7 @@ func (f *controlFold) changedRows() (*controlWrites, error) {
 			w.notes = append(w.notes, []any{d.log.id, n.version, n.seq, sqlTime(n.at), n.kind, n.param, sqlTime(n.date), n.detail, n.byName})
 		}
 	}
-	w.counters = slices.Concat(f.view.lateCountWrites(f.lateCounts), []counterWrite{f.view.overdueCountWrite(f.overdueCounts)},
-		f.view.overdueStepWrites(f.overdueSteps))
-	return w, nil
+	return nil
 }
 
 // write writes what changed since the last flush, many rows per statement: what PrepareFlush

@@ -3,6 +3,7 @@ package projections_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -168,65 +169,75 @@ func TestControlSheetJudgesEachStep(t *testing.T) {
 // and rebuild do — batches of 37 events cutting across dossiers' lives, a flush every five batches
 // in a transaction of its own, dossiers forgotten at each flush and read back when they move again
 // — and checks the tables equal those the live path (Apply, one delivery at a time) built, and
-// that a flush leaves in memory only dossiers still in progress.
+// that a flush leaves in memory only dossiers still in progress. Folded again with each flush's rows
+// worked out on three goroutines (a few dossiers each), the tables are the same.
 func TestProcessControlFoldWritesWhatApplyWrites(t *testing.T) {
 	t.Parallel()
 	for _, open := range []func(testing.TB) backend{sqliteBackend, postgresBackend} {
 		b := open(t)
 		t.Run(string(b.dialect), func(t *testing.T) {
-			ctx := context.Background()
 			s := runScenario(t, b, 120, 12)
 			s.feed(t, projections.ProcessControlView{})
-			folded := projections.ProcessControlView{}.WithPrefix("fold_").(engine.Folding)
-			if err := folded.Migrate(ctx, s.db, s.dialect); err != nil {
-				t.Fatal(err)
-			}
-			fold := folded.NewFold(true)
-			events := s.log(t)
-			flush := func() {
-				tx, err := s.db.BeginTx(ctx, nil)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if err := fold.Flush(ctx, tx, engine.Batch{Dialect: s.dialect}); err != nil {
-					tx.Rollback()
-					t.Fatal(err)
-				}
-				if err := tx.Commit(); err != nil {
-					t.Fatal(err)
-				}
-			}
-			for i, from := 0, 0; from < len(events); i, from = i+1, from+37 {
-				if err := fold.Add(ctx, s.db, engine.Batch{Dialect: s.dialect, Events: events[from:min(from+37, len(events))]}); err != nil {
-					t.Fatal(err)
-				}
-				if i%5 == 4 {
-					flush()
-				}
-			}
-			flush()
-			// At most, for each dossier not finished: its summary, its latest handover, its open parts.
-			bound, unfinished := 0, 0
-			for _, b := range s.Books {
-				if b.ReturnedAt.IsZero() && b.WithdrawnAt.IsZero() && b.Resolution != "rejected" {
-					unfinished++
-					bound += 2
-					for _, h := range b.Handovers {
-						if h.Kind == projections.HandoverPart && h.EndedAt.IsZero() {
-							bound++
-						}
-					}
-				}
-			}
-			if held := fold.Held(); held > bound {
-				t.Errorf("the fold holds %d rows after its last flush; %d dossiers are not finished, at most %d rows are in play", held, unfinished, bound)
-			}
-			for _, table := range folded.Tables() {
-				want, got := dumpTable(t, s.db, table), dumpTable(t, s.db, "fold_"+table)
-				if len(got) == 0 || strings.Join(got, "\n") != strings.Join(want, "\n") {
-					t.Errorf("table %s: the fold wrote %d rows, the live path %d, not the same", table, len(got), len(want))
-				}
+			for _, parts := range []int{1, 3} {
+				foldWritesWhatApplyWrites(t, s, parts)
 			}
 		})
+	}
+}
+
+// foldWritesWhatApplyWrites folds the scenario's log into tables of their own, each flush's rows
+// worked out on parts goroutines, and compares them with the live path's.
+func foldWritesWhatApplyWrites(t *testing.T, s *scenario, parts int) {
+	ctx := context.Background()
+	prefix := fmt.Sprintf("fold%d_", parts)
+	folded := projections.ProcessControlView{}.WithPrefix(prefix).(engine.Folding)
+	if err := folded.Migrate(ctx, s.db, s.dialect); err != nil {
+		t.Fatal(err)
+	}
+	fold := projections.NewProcessControlFold(folded.(projections.ProcessControlView), true, 2, parts)
+	events := s.log(t)
+	flush := func() {
+		tx, err := s.db.BeginTx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := fold.Flush(ctx, tx, engine.Batch{Dialect: s.dialect}); err != nil {
+			tx.Rollback()
+			t.Fatal(err)
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, from := 0, 0; from < len(events); i, from = i+1, from+37 {
+		if err := fold.Add(ctx, s.db, engine.Batch{Dialect: s.dialect, Events: events[from:min(from+37, len(events))]}); err != nil {
+			t.Fatal(err)
+		}
+		if i%5 == 4 {
+			flush()
+		}
+	}
+	flush()
+	// At most, for each dossier not finished: its summary, its latest handover, its open parts.
+	bound, unfinished := 0, 0
+	for _, b := range s.Books {
+		if b.ReturnedAt.IsZero() && b.WithdrawnAt.IsZero() && b.Resolution != "rejected" {
+			unfinished++
+			bound += 2
+			for _, h := range b.Handovers {
+				if h.Kind == projections.HandoverPart && h.EndedAt.IsZero() {
+					bound++
+				}
+			}
+		}
+	}
+	if held := fold.Held(); held > bound {
+		t.Errorf("%d goroutines: the fold holds %d rows after its last flush; %d dossiers are not finished, at most %d rows are in play", parts, held, unfinished, bound)
+	}
+	for _, table := range folded.Tables() {
+		want, got := dumpTable(t, s.db, table), dumpTable(t, s.db, prefix+table)
+		if len(got) == 0 || strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Errorf("%d goroutines: table %s: the fold wrote %d rows, the live path %d, not the same", parts, table, len(got), len(want))
+		}
 	}
 }

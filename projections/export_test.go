@@ -30,3 +30,11 @@ func NewResolutionFold(v ResolutionReportView, fresh bool, heldLimit int) engine
 	f.heldLimit = heldLimit
 	return f
 }
+
+// NewProcessControlFold starts a fold of process control whose flushes work their rows out on
+// parts goroutines once share dossiers each are dirty.
+func NewProcessControlFold(v ProcessControlView, fresh bool, share, parts int) engine.Fold {
+	f := v.NewFold(fresh).(*controlFold)
+	f.prepareShare, f.prepareParts = share, parts
+	return f
+}

@@ -263,6 +263,17 @@ func (m lateCountChanges) at(k lateCountKey, l lateLine) *lateCountSums {
 	return s
 }
 
+// merge adds the changes of o (counted apart, on another goroutine) to m's.
+func (m lateCountChanges) merge(o lateCountChanges) {
+	for k, s := range o {
+		if t := m[k]; t != nil {
+			t.add(s)
+		} else {
+			m[k] = s
+		}
+	}
+}
+
 // count adds (sign 1) or takes back (sign -1) what c counts.
 func (m lateCountChanges) count(c lateCounted, sign int64) {
 	l := c.line

@@ -155,6 +155,20 @@ func (s *overdueStepSums) zero() bool {
 // overdueStepChanges are the counters' changes a fold holds until its flush.
 type overdueStepChanges map[overdueStepRow]*overdueStepSums
 
+// merge adds the changes of o (counted apart, on another goroutine) to m's.
+func (m overdueStepChanges) merge(o overdueStepChanges) {
+	for r, s := range o {
+		t := m[r]
+		if t == nil {
+			m[r] = s
+			continue
+		}
+		t.endedSteps, t.endedCentihours = t.endedSteps+s.endedSteps, t.endedCentihours+s.endedCentihours
+		t.runningSteps, t.runningDayRest = t.runningSteps+s.runningSteps, t.runningDayRest+s.runningDayRest
+		t.officialName = max(t.officialName, s.officialName)
+	}
+}
+
 // count adds (sign 1) or takes back (sign -1) the dossier's steps under their day, month and year,
 // in every scope the dossier falls in, on its line's rows (writeOverdueSteps sums them into every
 // line's).
