@@ -76,6 +76,18 @@ func (v CorrectionsView) Migrate(ctx context.Context, db *sql.DB, d engine.Diale
 
 // Apply records each request and its decision. Corrections are rare, so one statement per event;
 // a redelivered event finds its row written and changes nothing.
+// NewFold keeps the log's corrections until the flush applies them (selectiveFold).
+func (v CorrectionsView) NewFold(bool) engine.Fold {
+	return newSelectiveFold(v.Apply, func(b engine.Batch, i int) bool {
+		re := b.Events[i]
+		switch re.Type {
+		case domain.TypeCorrectionRequested, domain.TypeCorrectionApproved, domain.TypeCorrectionRejected:
+			return domain.DossierAggregate.Holds(re.Stream, re.Type)
+		}
+		return false
+	})
+}
+
 func (v CorrectionsView) Apply(ctx context.Context, tx *sql.Tx, batch engine.Batch) error {
 	decoded, err := batch.DossierEvents()
 	if err != nil {

@@ -92,6 +92,13 @@ func (v FeedbackView) Migrate(ctx context.Context, db *sql.DB, d engine.Dialect)
 
 // Apply folds the batch's feedback events into their rows, one feedback at a time; every other
 // event (the dossiers', the codes') is not the feedback's and is left alone.
+// NewFold keeps the log's feedback events until the flush applies them (selectiveFold).
+func (v FeedbackView) NewFold(bool) engine.Fold {
+	return newSelectiveFold(v.Apply, func(b engine.Batch, i int) bool {
+		return domain.FeedbackAggregate.Holds(b.Events[i].Stream, b.Events[i].Type)
+	})
+}
+
 func (v FeedbackView) Apply(ctx context.Context, tx *sql.Tx, batch engine.Batch) error {
 	events, err := batch.EventsOf(domain.FeedbackAggregate)
 	if err != nil {
