@@ -590,9 +590,9 @@ func (f *controlFold) changedRows() (*controlWrites, error) {
 		w.freshRows, w.storedRows = append(w.freshRows, p.w.freshRows...), append(w.storedRows, p.w.storedRows...)
 		w.freshHandovers, w.endedHandovers = append(w.freshHandovers, p.w.freshHandovers...), append(w.endedHandovers, p.w.endedHandovers...)
 		w.notes, w.lateIn, w.lateOut = append(w.notes, p.w.notes...), append(w.lateIn, p.w.lateIn...), append(w.lateOut, p.w.lateOut...)
-		f.lateCounts.merge(p.lateCounts)
-		f.overdueCounts.merge(p.overdueCounts)
-		f.overdueSteps.merge(p.overdueSteps)
+		mergeChanges(f.lateCounts, p.lateCounts)
+		mergeChanges(f.overdueCounts, p.overdueCounts)
+		mergeChanges(f.overdueSteps, p.overdueSteps)
 	}
 	w.counters = slices.Concat(f.view.lateCountWrites(f.lateCounts), []counterWrite{f.view.overdueCountWrite(f.overdueCounts)},
 		f.view.overdueStepWrites(f.overdueSteps))

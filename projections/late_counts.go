@@ -263,8 +263,11 @@ func (m lateCountChanges) at(k lateCountKey, l lateLine) *lateCountSums {
 	return s
 }
 
-// merge adds the changes of o (counted apart, on another goroutine) to m's.
-func (m lateCountChanges) merge(o lateCountChanges) {
+// mergeChanges adds the counters' changes of o, counted apart on another goroutine, to m's.
+func mergeChanges[K comparable, S any, P interface {
+	*S
+	add(*S)
+}](m, o map[K]P) {
 	for k, s := range o {
 		if t := m[k]; t != nil {
 			t.add(s)

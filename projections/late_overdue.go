@@ -79,17 +79,9 @@ type overdueCountSums struct {
 // overdueCountChanges are the counters' changes a fold holds until its flush.
 type overdueCountChanges map[overdueCountRow]*overdueCountSums
 
-// merge adds the changes of o (counted apart, on another goroutine) to m's.
-func (m overdueCountChanges) merge(o overdueCountChanges) {
-	for r, s := range o {
-		t := m[r]
-		if t == nil {
-			m[r] = s
-			continue
-		}
-		t.dossiers += s.dossiers
-		t.procedureName, t.fieldName = max(t.procedureName, s.procedureName), max(t.fieldName, s.fieldName)
-	}
+func (s *overdueCountSums) add(o *overdueCountSums) {
+	s.dossiers += o.dossiers
+	s.procedureName, s.fieldName = max(s.procedureName, o.procedureName), max(s.fieldName, o.fieldName)
 }
 
 // count adds (sign 1) or takes back (sign -1) the dossier's row under its day, month and year, in

@@ -155,18 +155,10 @@ func (s *overdueStepSums) zero() bool {
 // overdueStepChanges are the counters' changes a fold holds until its flush.
 type overdueStepChanges map[overdueStepRow]*overdueStepSums
 
-// merge adds the changes of o (counted apart, on another goroutine) to m's.
-func (m overdueStepChanges) merge(o overdueStepChanges) {
-	for r, s := range o {
-		t := m[r]
-		if t == nil {
-			m[r] = s
-			continue
-		}
-		t.endedSteps, t.endedCentihours = t.endedSteps+s.endedSteps, t.endedCentihours+s.endedCentihours
-		t.runningSteps, t.runningDayRest = t.runningSteps+s.runningSteps, t.runningDayRest+s.runningDayRest
-		t.officialName = max(t.officialName, s.officialName)
-	}
+func (s *overdueStepSums) add(o *overdueStepSums) {
+	s.endedSteps, s.endedCentihours = s.endedSteps+o.endedSteps, s.endedCentihours+o.endedCentihours
+	s.runningSteps, s.runningDayRest = s.runningSteps+o.runningSteps, s.runningDayRest+o.runningDayRest
+	s.officialName = max(s.officialName, o.officialName)
 }
 
 // count adds (sign 1) or takes back (sign -1) the dossier's steps under their day, month and year,
