@@ -76,15 +76,24 @@ func (v CorrectionsView) Migrate(ctx context.Context, db *sql.DB, d engine.Diale
 
 // Apply records each request and its decision. Corrections are rare, so one statement per event;
 // a redelivered event finds its row written and changes nothing.
-// NewFold keeps the log's corrections until the flush applies them (selectiveFold).
+// NewFold keeps the log's corrections until the flush applies them (selectiveFold), and every
+// dossier event that does not decode: Apply decodes each of the batch's dossier events and fails
+// on such an event, which the engine then parks — as the live path does.
 func (v CorrectionsView) NewFold(bool) engine.Fold {
 	return newSelectiveFold(v.Apply, func(b engine.Batch, i int) bool {
 		re := b.Events[i]
+		if !domain.DossierAggregate.Holds(re.Stream, re.Type) {
+			return false
+		}
 		switch re.Type {
 		case domain.TypeCorrectionRequested, domain.TypeCorrectionApproved, domain.TypeCorrectionRejected:
-			return domain.DossierAggregate.Holds(re.Stream, re.Type)
+			return true
 		}
-		return false
+		if len(b.Decoded) == len(b.Events) {
+			return false // the page decoded whole
+		}
+		_, err := b.Slice(i, i+1).DossierEvents()
+		return err != nil
 	})
 }
 
