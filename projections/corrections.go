@@ -74,8 +74,6 @@ func (v CorrectionsView) Migrate(ctx context.Context, db *sql.DB, d engine.Diale
 		tableIndex{"_agency", "agency, state, requested_at"}))
 }
 
-// Apply records each request and its decision. Corrections are rare, so one statement per event;
-// a redelivered event finds its row written and changes nothing.
 // NewFold keeps the log's corrections until the flush applies them (selectiveFold), and every
 // dossier event that does not decode: Apply decodes each of the batch's dossier events and fails
 // on such an event, which the engine then parks — as the live path does.
@@ -97,6 +95,8 @@ func (v CorrectionsView) NewFold(bool) engine.Fold {
 	})
 }
 
+// Apply records each request and its decision. Corrections are rare, so one statement per event;
+// a redelivered event finds its row written and changes nothing.
 func (v CorrectionsView) Apply(ctx context.Context, tx *sql.Tx, batch engine.Batch) error {
 	decoded, err := batch.DossierEvents()
 	if err != nil {
