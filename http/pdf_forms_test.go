@@ -108,33 +108,43 @@ func expectText(t *testing.T, what, text string, want ...string) {
 	}
 }
 
-// pdfQR renders the PDF's first page with pdftoppm and decodes the QR code on it as a phone would.
+// pdfQR renders the PDF's first page with pdftoppm and decodes the QR code on it as a phone would:
+// from several distances. One rendering alone is not enough: at 200 dpi a module of 0.78 mm falls
+// on 6.15 pixels, and for an unlucky symbol the decoder's sampling grid then misreads enough modules
+// that Reed–Solomon gives up (or a data pattern passes for a finder pattern), while the same page at
+// 150 or 300 dpi reads — as a phone's next frame would.
 func pdfQR(t *testing.T, data []byte) string {
 	t.Helper()
 	dir := t.TempDir()
-	cmd := exec.Command(poppler(t, "pdftoppm"), "-r", "200", "-png", "-gray", "-f", "1", "-l", "1", "-singlefile", "-", filepath.Join(dir, "page"))
-	cmd.Stdin = bytes.NewReader(data)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("pdftoppm: %v: %s", err, out)
+	var failures []string
+	for _, dpi := range []string{"200", "300", "150"} {
+		page := filepath.Join(dir, "page"+dpi)
+		cmd := exec.Command(poppler(t, "pdftoppm"), "-r", dpi, "-png", "-gray", "-f", "1", "-l", "1", "-singlefile", "-", page)
+		cmd.Stdin = bytes.NewReader(data)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("pdftoppm: %v: %s", err, out)
+		}
+		file, err := os.Open(page + ".png")
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, err := png.Decode(file)
+		file.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		bitmap, err := gozxing.NewBinaryBitmapFromImage(img)
+		if err != nil {
+			t.Fatal(err)
+		}
+		result, err := qrcode.NewQRCodeReader().Decode(bitmap, map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_TRY_HARDER: true})
+		if err == nil {
+			return result.GetText()
+		}
+		failures = append(failures, dpi+" dpi: "+err.Error())
 	}
-	file, err := os.Open(filepath.Join(dir, "page.png"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer file.Close()
-	img, err := png.Decode(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bitmap, err := gozxing.NewBinaryBitmapFromImage(img)
-	if err != nil {
-		t.Fatal(err)
-	}
-	result, err := qrcode.NewQRCodeReader().Decode(bitmap, map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_TRY_HARDER: true})
-	if err != nil {
-		t.Fatalf("no QR code could be read from the rendered page: %v", err)
-	}
-	return result.GetText()
+	t.Fatalf("no QR code could be read from the rendered page: %s", strings.Join(failures, "; "))
+	return ""
 }
 
 // TestFormsAsPDFReadBack (issue 17, forms as PDF): through the real router on SQLite, every form
