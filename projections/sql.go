@@ -65,19 +65,9 @@ func insertRows(ctx context.Context, tx *sql.Tx, b engine.Batch, table string, c
 		return nil
 	}
 	perStatement := rowsPerInsert(len(columns))
-	raw := b.Dialect == engine.SQLite && b.Raw != nil
-	insert := `INSERT INTO `
-	if raw {
-		// OR FAIL: a row that breaks a constraint ends the statement without undoing the rows
-		// before it, so for a plain insert or DO NOTHING SQLite keeps no statement journal (a
-		// copy of every page the statement changes, allocated and freed statement by statement).
-		// A DO UPDATE still keeps one: its UPDATE aborts. The engine's transaction is rolled
-		// back whole on any error, so no half-written statement outlives it.
-		insert = `INSERT OR FAIL INTO `
-	}
 	statement := func(n int) string {
 		var sb strings.Builder
-		sb.WriteString(insert + table + ` (` + strings.Join(columns, ", ") + `) VALUES `)
+		sb.WriteString(`INSERT INTO ` + table + ` (` + strings.Join(columns, ", ") + `) VALUES `)
 		for i := range n {
 			if i > 0 {
 				sb.WriteString(", ")
@@ -86,7 +76,7 @@ func insertRows(ctx context.Context, tx *sql.Tx, b engine.Batch, table string, c
 		}
 		return sb.String() + " " + onConflict
 	}
-	if raw {
+	if b.Dialect == engine.SQLite && b.Raw != nil {
 		return b.Raw(func(driverConn any) error {
 			return insertRowsRaw(ctx, driverConn, statement, perStatement, rows)
 		})
@@ -237,9 +227,8 @@ func upsertByCopy(ctx context.Context, tx *sql.Tx, b engine.Batch, table string,
 }
 
 // insertNewRows writes rows whose keys the table cannot hold yet — looked up in this transaction
-// and not found, or a new event's own — by COPY when the batch carries it (a PostgreSQL flush of
-// the engine's own), by plain INSERTs in a SQLite one (Batch.Raw), and otherwise like insertRows,
-// onConflict included.
+// and not found, or a new event's own — by COPY when the batch carries it (a PostgreSQL rebuild),
+// and otherwise like insertRows, onConflict included.
 func insertNewRows(ctx context.Context, tx *sql.Tx, b engine.Batch, table string, columns []string, rows [][]any, onConflict string) error {
 	if len(rows) == 0 {
 		return nil
@@ -251,12 +240,6 @@ func insertNewRows(ctx context.Context, tx *sql.Tx, b engine.Batch, table string
 			}
 		}
 		return b.CopyRows(ctx, table, columns, rows)
-	}
-	if b.Dialect == engine.SQLite && b.Raw != nil {
-		// The keys are new, as COPY takes them: an upsert's DO UPDATE would have SQLite keep a
-		// statement journal even with OR FAIL (its UPDATE aborts on a constraint), and a key the
-		// table did hold fails the flush rather than being overwritten unseen.
-		onConflict = ""
 	}
 	return insertRows(ctx, tx, b, table, columns, rows, onConflict)
 }
