@@ -240,6 +240,7 @@ type lateCountSums struct {
 	procedureName, fieldName, officialName string
 }
 
+// add adds o's changes to s's (mergeChanges).
 func (s *lateCountSums) add(o *lateCountSums) {
 	s.lateCounters.add(o.lateCounters)
 	s.procedureName, s.fieldName, s.officialName = max(s.procedureName, o.procedureName), max(s.fieldName, o.fieldName),

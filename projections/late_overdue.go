@@ -79,6 +79,7 @@ type overdueCountSums struct {
 // overdueCountChanges are the counters' changes a fold holds until its flush.
 type overdueCountChanges map[overdueCountRow]*overdueCountSums
 
+// add adds o's changes to s's (mergeChanges).
 func (s *overdueCountSums) add(o *overdueCountSums) {
 	s.dossiers += o.dossiers
 	s.procedureName, s.fieldName = max(s.procedureName, o.procedureName), max(s.fieldName, o.fieldName)

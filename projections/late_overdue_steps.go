@@ -155,6 +155,7 @@ func (s *overdueStepSums) zero() bool {
 // overdueStepChanges are the counters' changes a fold holds until its flush.
 type overdueStepChanges map[overdueStepRow]*overdueStepSums
 
+// add adds o's changes to s's (mergeChanges).
 func (s *overdueStepSums) add(o *overdueStepSums) {
 	s.endedSteps, s.endedCentihours = s.endedSteps+o.endedSteps, s.endedCentihours+o.endedCentihours
 	s.runningSteps, s.runningDayRest = s.runningSteps+o.runningSteps, s.runningDayRest+o.runningDayRest
