@@ -35,3 +35,44 @@ func currentGCPercent() int {
 	debug.SetGCPercent(p)
 	return p
 }
+
+// TestBulkHeadroomFollowsTheMemoryAvailable checks that the headroom is a quarter of the memory the
+// kernel or the cgroup leaves, within its bounds, and the least when nothing can be read.
+func TestBulkHeadroomFollowsTheMemoryAvailable(t *testing.T) {
+	const gib = 1 << 30
+	meminfo := []byte("MemTotal:       24576000 kB\nMemFree:         1000000 kB\nMemAvailable:   20971520 kB\nBuffers:           1 kB\n")
+	if got := memAvailable(meminfo); got != 20*gib {
+		t.Fatalf("MemAvailable read as %d bytes, want %d", got, 20*gib)
+	}
+	if got := memAvailable([]byte("MemTotal: 1 kB\n")); got != 0 {
+		t.Fatalf("a meminfo without MemAvailable read as %d, want 0", got)
+	}
+	for _, c := range []struct {
+		limit, current string
+		room           uint64
+		ok             bool
+	}{
+		{"max\n", "123\n", 0, false},
+		{"8589934592\n", "2147483648\n", 6 * gib, true},
+		{"1073741824\n", "2147483648\n", 0, true},
+		{"", "", 0, false},
+	} {
+		room, ok := cgroupRoom([]byte(c.limit), []byte(c.current))
+		if room != c.room || ok != c.ok {
+			t.Errorf("cgroupRoom(%q, %q) = %d, %v; want %d, %v", c.limit, c.current, room, ok, c.room, c.ok)
+		}
+	}
+	for _, c := range []struct{ available, headroom uint64 }{
+		{0, 2 * gib},
+		{4 * gib, 2 * gib},
+		{24 * gib, 6 * gib},
+		{256 * gib, 16 * gib},
+	} {
+		if got := headroomFor(c.available); got != c.headroom {
+			t.Errorf("headroomFor(%d GiB) = %d GiB, want %d GiB", c.available/gib, got/gib, c.headroom/gib)
+		}
+	}
+	if got := bulkHeadroom(); got < bulkGCMinHeadroom || got > bulkGCMaxHeadroom {
+		t.Fatalf("this machine's headroom %d is outside [%d, %d]", got, bulkGCMinHeadroom, bulkGCMaxHeadroom)
+	}
+}
