@@ -22,9 +22,9 @@ import (
 //
 // The headroom is a quarter of the memory available when the first bulk run begins, between 2 and
 // 16 GiB. A fixed 2 GiB kept a 1 M-dossier catch-up, whose folds hold 2–4 GB live, at the
-// default GOGC: the collector took a fifth of its CPU. With a 6 GiB headroom (a quarter of this machine's 24 GiB) it took
-// 113 CPU s instead of 192 and the catch-up ran 8 % faster, for 2 GB more resident
-// (docs/benchmarks.md, session 26).
+// default GOGC: the collector took a fifth of its CPU. With 6 GiB (about a quarter of the
+// measuring machine's 24 GiB) the collector took 113 CPU s instead of 192, and the catch-up
+// 808–846 CPU s against 916–1,057, for 2 GB more resident (docs/benchmarks.md, session 26).
 const (
 	bulkGCMinHeadroom = 2 << 30
 	bulkGCMaxHeadroom = 16 << 30
@@ -109,11 +109,13 @@ func bulkGCPercent() int {
 
 // bulkHeadroom is a quarter of the memory available to the process, between bulkGCMinHeadroom and
 // bulkGCMaxHeadroom: the kernel's estimate of what can be had without swapping (MemAvailable), or
-// the room left under the process's cgroup limit when that is smaller. Where neither can be read
-// (another system than Linux) it is the least.
+// the room left under the cgroup v2 limit seen at /sys/fs/cgroup (a container's own, with a cgroup
+// namespace) when that is smaller. Where neither can be read (another system than Linux) it is
+// the least.
 func bulkHeadroom() uint64 {
 	available := memAvailable(readFile("/proc/meminfo"))
-	if room, ok := cgroupRoom(readFile("/sys/fs/cgroup/memory.max"), readFile("/sys/fs/cgroup/memory.current")); ok && (available == 0 || room < available) {
+	limit, current := readFile("/sys/fs/cgroup/memory.max"), readFile("/sys/fs/cgroup/memory.current")
+	if room, ok := cgroupRoom(limit, current); ok && (available == 0 || room < available) {
 		available = room
 	}
 	return headroomFor(available)
@@ -146,7 +148,8 @@ func memAvailable(meminfo []byte) uint64 {
 // cgroupRoom is a cgroup v2 limit (memory.max) less what the group uses (memory.current), when a
 // limit is set.
 func cgroupRoom(limit, current []byte) (uint64, bool) {
-	limitBytes, err := strconv.ParseUint(strings.TrimSpace(string(limit)), 10, 64) // "max" when unlimited
+	// memory.max reads "max" when there is no limit.
+	limitBytes, err := strconv.ParseUint(strings.TrimSpace(string(limit)), 10, 64)
 	if err != nil {
 		return 0, false
 	}
