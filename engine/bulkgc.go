@@ -113,12 +113,19 @@ func bulkGCPercent() int {
 // namespace) when that is smaller. Where neither can be read (another system than Linux) it is
 // the least.
 func bulkHeadroom() uint64 {
-	available := memAvailable(readFile("/proc/meminfo"))
-	limit, current := readFile("/sys/fs/cgroup/memory.max"), readFile("/sys/fs/cgroup/memory.current")
-	if room, ok := cgroupRoom(limit, current); ok && (available == 0 || room < available) {
+	return headroomFor(availableMemory(readFile("/proc/meminfo"), readFile("/sys/fs/cgroup/memory.max"),
+		readFile("/sys/fs/cgroup/memory.current")))
+}
+
+// availableMemory is the MemAvailable of meminfo (/proc/meminfo's text), or the room a cgroup v2
+// limit leaves (memory.max less memory.current) when that is smaller or MemAvailable is not there;
+// 0 when neither can be read.
+func availableMemory(meminfo, cgroupLimit, cgroupCurrent []byte) uint64 {
+	available := memAvailable(meminfo)
+	if room, ok := cgroupRoom(cgroupLimit, cgroupCurrent); ok && (available == 0 || room < available) {
 		available = room
 	}
-	return headroomFor(available)
+	return available
 }
 
 // headroomFor is a quarter of available bytes, between bulkGCMinHeadroom and bulkGCMaxHeadroom.

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"os"
 	"runtime/debug"
 	"testing"
 )
@@ -72,7 +73,23 @@ func TestBulkHeadroomFollowsTheMemoryAvailable(t *testing.T) {
 			t.Errorf("headroomFor(%d GiB) = %d GiB, want %d GiB", c.available/gib, got/gib, c.headroom/gib)
 		}
 	}
-	if got := bulkHeadroom(); got < bulkGCMinHeadroom || got > bulkGCMaxHeadroom {
-		t.Fatalf("this machine's headroom %d is outside [%d, %d]", got, bulkGCMinHeadroom, bulkGCMaxHeadroom)
+	for _, c := range []struct {
+		name                    string
+		meminfo, limit, current string
+		available               uint64
+	}{
+		{"no cgroup limit", string(meminfo), "max\n", "123\n", 20 * gib},
+		{"a cgroup limit tighter than the machine", string(meminfo), "8589934592\n", "2147483648\n", 6 * gib},
+		{"a cgroup limit looser than the machine", string(meminfo), "68719476736\n", "0\n", 20 * gib},
+		{"a cgroup limit and no meminfo", "", "8589934592\n", "0\n", 8 * gib},
+		{"nothing readable", "", "", "", 0},
+	} {
+		if got := availableMemory([]byte(c.meminfo), []byte(c.limit), []byte(c.current)); got != c.available {
+			t.Errorf("%s: available %d bytes, want %d", c.name, got, c.available)
+		}
+	}
+	// This machine's own /proc/meminfo, where there is one, is in the format memAvailable reads.
+	if text, err := os.ReadFile("/proc/meminfo"); err == nil && memAvailable(text) == 0 {
+		t.Fatalf("no MemAvailable read from this machine's /proc/meminfo:\n%s", text)
 	}
 }
