@@ -43,8 +43,8 @@ const (
 var replayedHeaders = []string{"Content-Type", "Location", "ETag"}
 
 // idempotencyKeys keeps the first answers to keyed writes in a table beside the event store (the
-// read database: the store's own file on SQLite, its database on PostgreSQL, so every node sees the
-// same keys and they survive restarts). A key is reserved before the request runs and completed with
+// read database: the read models' file on SQLite, the store's database on PostgreSQL, so every node
+// sees the same keys and they survive restarts). A key is reserved before the request runs and completed with
 // the answer after it; the events the request appends carry the key too (commands.Idempotency).
 type idempotencyKeys struct {
 	db     *sql.DB

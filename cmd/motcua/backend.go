@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -22,12 +23,16 @@ import (
 type backend struct {
 	// Store is the store as opened, undecorated: openDeployment stacks its decorators (wiring.Decorate).
 	Store eventstore.Store
-	// ReadDB serves queries and holds what must be durable beside the store (shredding keys).
+	// ReadDB holds the read models and serves their queries, with the tables kept beside them that
+	// no replay brings back (the outbox, the access log, sessions, idempotency keys).
 	ReadDB *sql.DB
 	// ProjectionDB is the same database, for the projections' own writes: on SQLite a pool that
 	// commits without fsync (sqlite.ReadModelDSN), since read models are rebuilt from the log.
 	ProjectionDB *sql.DB
-	Kind         string
+	// KeysDB holds the personal-data keys (eventstore/shred): the store's own database on SQLite and
+	// PostgreSQL, so that a backup of the log carries the keys that open it; ReadDB on EventStoreDB.
+	KeysDB *sql.DB
+	Kind   string
 	// schemaCurrent, when set, checks that the store's schema is migrated (PostgreSQL).
 	schemaCurrent func(ctx context.Context) error
 	// migrateStore, when set, migrates the store's schema (PostgreSQL).
@@ -72,7 +77,7 @@ func (b *backend) Close() error {
 
 // openBackend opens the store named by storeURL:
 //
-//	sqlite:PATH (default: sqlite:<data>/motcua.db)
+//	sqlite:PATH (default: sqlite:<data>/motcua.db; read models in a file beside it, sqliteReadModelsPath)
 //	postgres://… or postgresql://…  (read models in the same database)
 //	esdb://…, esdb+discover://…, kurrentdb://…  (read models in <data>/readmodels.db)
 //
@@ -94,13 +99,38 @@ func openBackend(ctx context.Context, storeURL, dataDir string, migrate bool) (*
 		if err != nil {
 			return nil, err
 		}
-		projectionDB, err := openReadModelPool(path)
+		readPath, err := sqliteReadModelsPath(ctx, store.DB(), path)
 		if err != nil {
 			store.Close()
 			return nil, err
 		}
-		return &backend{Store: store, ReadDB: store.DB(), ProjectionDB: projectionDB, Kind: "sqlite",
-			close: []func() error{store.Close, projectionDB.Close}}, nil
+		if readPath == path {
+			// A store made before the read models had a file of their own keeps them in its one file.
+			projectionDB, err := openReadModelPool(path)
+			if err != nil {
+				store.Close()
+				return nil, err
+			}
+			return &backend{Store: store, ReadDB: store.DB(), ProjectionDB: projectionDB, KeysDB: store.DB(), Kind: "sqlite",
+				close: []func() error{store.Close, projectionDB.Close}}, nil
+		}
+		if err := sqlite.CreatePrivate(readPath); err != nil {
+			store.Close()
+			return nil, err
+		}
+		readDB, err := sql.Open("sqlite", sqlite.DSN(readPath))
+		if err != nil {
+			store.Close()
+			return nil, err
+		}
+		projectionDB, err := openReadModelPool(readPath)
+		if err != nil {
+			readDB.Close()
+			store.Close()
+			return nil, err
+		}
+		return &backend{Store: store, ReadDB: readDB, ProjectionDB: projectionDB, KeysDB: store.DB(), Kind: "sqlite",
+			close: []func() error{store.Close, readDB.Close, projectionDB.Close}}, nil
 	case strings.HasPrefix(storeURL, "postgres://"), strings.HasPrefix(storeURL, "postgresql://"):
 		store, err := postgres.Open(ctx, storeURL)
 		if err != nil {
@@ -114,7 +144,7 @@ func openBackend(ctx context.Context, storeURL, dataDir string, migrate bool) (*
 				return nil, err
 			}
 		}
-		return &backend{Store: store, ReadDB: db, ProjectionDB: db, Kind: "postgres", schemaCurrent: store.SchemaCurrent,
+		return &backend{Store: store, ReadDB: db, ProjectionDB: db, KeysDB: db, Kind: "postgres", schemaCurrent: store.SchemaCurrent,
 			migrateStore: store.Migrate, close: []func() error{store.Close, db.Close}}, nil
 	case strings.HasPrefix(storeURL, "esdb://"), strings.HasPrefix(storeURL, "esdb+discover://"), strings.HasPrefix(storeURL, "kurrentdb://"), strings.HasPrefix(storeURL, "kurrentdb+discover://"):
 		store, err := esdb.Open(ctx, storeURL)
@@ -141,10 +171,38 @@ func openBackend(ctx context.Context, storeURL, dataDir string, migrate bool) (*
 			store.Close()
 			return nil, err
 		}
-		return &backend{Store: store, ReadDB: db, ProjectionDB: projectionDB, Kind: "esdb",
+		return &backend{Store: store, ReadDB: db, ProjectionDB: projectionDB, KeysDB: db, Kind: "esdb",
 			close: []func() error{store.Close, db.Close, projectionDB.Close}}, nil
 	}
 	return nil, fmt.Errorf("--store %q: expected sqlite:PATH, postgres://…, esdb://… or kurrentdb://…", storeURL)
+}
+
+// sqliteReadModelsPath returns the SQLite file the read models of the log at path live in: a file of
+// their own beside the log's (motcua.db → motcua-readmodels.db), or the log's own file for a store
+// made before they moved out, which holds them already (its projection_checkpoints table says so).
+//
+// In one file every flush of a catch-up committed where the log is read: SQLite drops a
+// connection's whole page cache when another commits to its file, so the log's readers and the
+// personal-data keys' lookups read their pages again after each flush, and the log's appends
+// queued behind the read models' writes for the file's one write lock. Apart, a 1 M catch-up
+// spent a fifth less CPU (docs/benchmarks.md, session 27). Nothing needs a transaction across the
+// two: commands append to the log alone, and the read models write their rows with their
+// checkpoints.
+func sqliteReadModelsPath(ctx context.Context, logDB *sql.DB, path string) (string, error) {
+	readPath := strings.TrimSuffix(path, ".db") + "-readmodels.db"
+	if _, err := os.Stat(readPath); err == nil {
+		return readPath, nil
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return "", err
+	}
+	var inLog int
+	if err := logDB.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'projection_checkpoints'`).Scan(&inLog); err != nil {
+		return "", fmt.Errorf("look for read models in %s: %w", path, err)
+	}
+	if inLog > 0 {
+		return path, nil
+	}
+	return readPath, nil
 }
 
 // migrateLocked runs the PostgreSQL store's migration under the schema lock.

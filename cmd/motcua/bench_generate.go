@@ -105,7 +105,7 @@ func runBenchGenerate(ctx context.Context, args []string, stdout, stderr io.Writ
 	} else if len(existing) > 0 {
 		return errors.New("bench generate writes into an empty store: this one has events already")
 	}
-	sqlKeys, err := shred.OpenSQLKeys(ctx, b.ReadDB)
+	sqlKeys, err := shred.OpenSQLKeys(ctx, b.KeysDB)
 	if err != nil {
 		return err
 	}
@@ -267,7 +267,7 @@ func bulkLoad(path string) (stop func()) {
 
 // syncSQLite moves the write-ahead log into the database file and makes the file durable.
 func syncSQLite(ctx context.Context, b *backend, path string) error {
-	if _, err := b.ReadDB.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
+	if _, err := b.KeysDB.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
 		return fmt.Errorf("checkpoint %s: %w", path, err)
 	}
 	f, err := os.OpenFile(path, os.O_RDWR, 0)

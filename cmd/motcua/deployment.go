@@ -106,7 +106,7 @@ func (d *deployment) migrate(ctx context.Context, opts openOptions) error {
 		}
 	}
 	if opts.personalData {
-		if d.events, err = wiring.Decorate(ctx, d.Store, d.ReadDB); err != nil {
+		if d.events, err = wiring.Decorate(ctx, d.Store, d.KeysDB); err != nil {
 			return err
 		}
 	}

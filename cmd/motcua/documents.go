@@ -87,14 +87,14 @@ func (f *documentFlags) open(ctx context.Context, dataDir string) (*blobstore.St
 	return blobstore.New(backend, blobstore.Options{MaxSize: int64(f.maxFile)}), nil
 }
 
-// serverConfig opens the blob store for serve, with the personal-data keys of the deployment's
-// database, and sets the dossier limit on the use cases.
+// serverConfig opens the blob store for serve, with the deployment's personal-data keys, and sets
+// the dossier limit on the use cases.
 func (f *documentFlags) serverConfig(ctx context.Context, d *deployment, dataDir string, app *commands.App, logger *slog.Logger) (*mhttp.DocumentsConfig, error) {
 	blobs, err := f.open(ctx, dataDir)
 	if err != nil {
 		return nil, err
 	}
-	keys, err := shred.OpenSQLKeys(ctx, d.ReadDB)
+	keys, err := shred.OpenSQLKeys(ctx, d.KeysDB)
 	if err != nil {
 		return nil, err
 	}

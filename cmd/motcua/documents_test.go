@@ -67,7 +67,7 @@ func openBlobsAsServeDoes(t *testing.T, dataDir string, d *deployment) (*blobsto
 	if err != nil {
 		t.Fatal(err)
 	}
-	keys, err := shred.OpenSQLKeys(context.Background(), d.ReadDB)
+	keys, err := shred.OpenSQLKeys(context.Background(), d.KeysDB)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"log/slog"
 	"path/filepath"
 	"strconv"
@@ -102,16 +103,16 @@ func TestProjectionsStatusAndRebuild(t *testing.T) {
 	}
 
 	// The rebuilt view answers a public lookup.
-	store, err := sqlite.Open(context.Background(), filepath.Join(dir, "motcua.db"))
+	readDB, err := sql.Open("sqlite", sqlite.DSN(filepath.Join(dir, "motcua-readmodels.db")))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer store.Close()
+	defer readDB.Close()
 	var code string
-	if err := store.DB().QueryRow(`SELECT code FROM public_status WHERE code IS NOT NULL LIMIT 1`).Scan(&code); err != nil {
+	if err := readDB.QueryRow(`SELECT code FROM public_status WHERE code IS NOT NULL LIMIT 1`).Scan(&code); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := projections.LookupPublicStatus(context.Background(), store.DB(), code, time.Now()); err != nil {
+	if _, err := projections.LookupPublicStatus(context.Background(), readDB, code, time.Now()); err != nil {
 		t.Fatalf("lookup %s after the rebuild: %v", code, err)
 	}
 

@@ -88,13 +88,14 @@ func DSN(path string) string {
 	return path + "?" + query.Encode()
 }
 
-// ReadModelDSN is DSN with synchronous=NORMAL, for a second pool on the same file that only writes
-// read models (projections and their checkpoints). In WAL mode such a commit skips the fsync: a power
-// loss may undo the last read-model transactions, never leaving them half-done, and since each
-// carries its own checkpoint the projection replays them from the store, whose appends stay FULL.
-// It removes one fsync per read model and batch, which is what kept six read models and the
-// appends queuing behind one another for SQLite's single write lock. Never append events, or write
-// anything that is not rebuilt from the log (crypto-shredding keys, for one), through such a pool.
+// ReadModelDSN is DSN with synchronous=NORMAL, for a second pool on a file (the store's, or one of
+// their own) that only writes read models (projections and their checkpoints). In WAL mode such a
+// commit skips the fsync: a power loss may undo the last read-model transactions, never leaving
+// them half-done, and since each carries its own checkpoint the projection replays them from the
+// store, whose appends stay FULL. It removes one fsync per read model and batch, which is what kept
+// six read models and the appends queuing behind one another for SQLite's single write lock. Never
+// append events, or write anything that is not rebuilt from the log (crypto-shredding keys, for
+// one), through such a pool.
 //
 // It also keeps temporary data in memory (temp_store=MEMORY): the statement journal of every
 // multi-row write — its undo record should a row fail — went to a temporary file, 15–20 % of a
