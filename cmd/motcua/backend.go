@@ -118,7 +118,7 @@ func openBackend(ctx context.Context, storeURL, dataDir string, migrate bool) (*
 			store.Close()
 			return nil, err
 		}
-		readDB, err := sql.Open("sqlite", sqlite.DSN(readPath))
+		readDB, err := openReadDB(readPath)
 		if err != nil {
 			store.Close()
 			return nil, err
@@ -160,7 +160,7 @@ func openBackend(ctx context.Context, storeURL, dataDir string, migrate bool) (*
 			store.Close()
 			return nil, err
 		}
-		db, err := sql.Open("sqlite", sqlite.DSN(path))
+		db, err := openReadDB(path)
 		if err != nil {
 			store.Close()
 			return nil, err
@@ -213,6 +213,19 @@ func migrateLocked(ctx context.Context, db *sql.DB, migrate func(context.Context
 	}
 	defer unlock()
 	return migrate(ctx)
+}
+
+// openReadDB opens the durable pool that serves the read models' queries on the SQLite file at path
+// (ReadDB), keeping as many connections idle as the store keeps on its own: with database/sql's
+// default of two, 32 clients of the public lookup opened a connection — the file, its pragmas, a
+// 2 GiB map — for most requests, at a third of the rate (docs/benchmarks.md, session 27).
+func openReadDB(path string) (*sql.DB, error) {
+	db, err := sql.Open("sqlite", sqlite.DSN(path))
+	if err != nil {
+		return nil, fmt.Errorf("open the read models' pool on %q: %w", path, err)
+	}
+	db.SetMaxIdleConns(8)
+	return db, nil
 }
 
 // openReadModelPool opens the pool the projections write through on the SQLite file at path.

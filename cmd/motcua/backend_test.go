@@ -97,6 +97,21 @@ func TestSQLiteBackendKeepsTheReadModelsInAFileOfTheirOwn(t *testing.T) {
 			if holds(b.ReadDB, "events") || holds(b.ReadDB, "shred_keys") || !holds(b.ReadDB, "projection_checkpoints") {
 				t.Error("the read models' file should hold the read models, and neither events nor keys")
 			}
+			// Connections given back stay open for the next queries, as on the store's own pool.
+			var held []*sql.Conn
+			for range 8 {
+				conn, err := b.ReadDB.Conn(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				held = append(held, conn)
+			}
+			for _, conn := range held {
+				conn.Close()
+			}
+			if idle := b.ReadDB.Stats().Idle; idle < 8 {
+				t.Errorf("ReadDB keeps %d connections idle, want 8", idle)
+			}
 			if err := b.Close(); err != nil {
 				t.Fatal(err)
 			}
