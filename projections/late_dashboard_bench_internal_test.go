@@ -12,22 +12,23 @@ import (
 	"github.com/motcua/motcua/domain/calendar"
 )
 
-// lateBenchDBEnv names a caught-up store's SQLite file (motcua.db) the late dashboard's parts are
+// lateBenchDBEnv names a caught-up store's read models' SQLite file the late dashboard's parts are
 // timed on; the benchmark skips without it. The store is opened read-only: it may be a generated
 // province (100,000 or 1,000,000 dossiers) no test may write.
 const lateBenchDBEnv = "MOTCUA_LATE_BENCH_DB"
 
 // BenchmarkLateDashboardParts times each part of the unfiltered late dashboard (every agency) on a
-// generated store, for this month and a year (2026), at the wall clock's now:
+// generated store's read models (motcua-readmodels.db; motcua.db for a store made before session
+// 27), for this month and a year (2026), at the wall clock's now:
 //
-//	MOTCUA_LATE_BENCH_DB=/work/gen/s11/r100k/motcua.db go test ./projections/ -run '^$' \
+//	MOTCUA_LATE_BENCH_DB=/work/gen/s24/r100k/motcua-readmodels.db go test ./projections/ -run '^$' \
 //	    -bench BenchmarkLateDashboardParts -benchtime 20x
 //
 // Each part reports the counter rows (or list entries) it reads where a statement says so cheaply.
 func BenchmarkLateDashboardParts(b *testing.B) {
 	path := os.Getenv(lateBenchDBEnv)
 	if path == "" {
-		b.Skip(lateBenchDBEnv + " names no store's motcua.db")
+		b.Skip(lateBenchDBEnv + " names no store's read models' file")
 	}
 	// Read-only, with the page cache and memory mapping the server's pool opens the store with
 	// (eventstore/sqlite.DSN): without them every statement read its pages through a 2 MB cache.
