@@ -216,15 +216,15 @@ func migrateLocked(ctx context.Context, db *sql.DB, migrate func(context.Context
 }
 
 // openReadDB opens the durable pool that serves the read models' queries on the SQLite file at path
-// (ReadDB), keeping as many connections idle as the store keeps on its own: with database/sql's
-// default of two, 32 clients of the public lookup opened a connection — the file, its pragmas, a
-// 2 GiB map — for most requests, at a third of the rate (docs/benchmarks.md, session 27).
+// (ReadDB), keeping as many connections idle as the store's own pool (sqlite.IdleConns): with
+// database/sql's default of two, 32 clients of the public lookup opened a connection for most
+// requests, at a third of the rate (docs/benchmarks.md, session 27).
 func openReadDB(path string) (*sql.DB, error) {
 	db, err := sql.Open("sqlite", sqlite.DSN(path))
 	if err != nil {
 		return nil, fmt.Errorf("open the read models' pool on %q: %w", path, err)
 	}
-	db.SetMaxIdleConns(8)
+	db.SetMaxIdleConns(sqlite.IdleConns)
 	return db, nil
 }
 

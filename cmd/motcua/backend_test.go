@@ -99,7 +99,7 @@ func TestSQLiteBackendKeepsTheReadModelsInAFileOfTheirOwn(t *testing.T) {
 			}
 			// Connections given back stay open for the next queries, as on the store's own pool.
 			var held []*sql.Conn
-			for range 8 {
+			for range sqlite.IdleConns {
 				conn, err := b.ReadDB.Conn(ctx)
 				if err != nil {
 					t.Fatal(err)
@@ -109,8 +109,8 @@ func TestSQLiteBackendKeepsTheReadModelsInAFileOfTheirOwn(t *testing.T) {
 			for _, conn := range held {
 				conn.Close()
 			}
-			if idle := b.ReadDB.Stats().Idle; idle < 8 {
-				t.Errorf("ReadDB keeps %d connections idle, want 8", idle)
+			if idle := b.ReadDB.Stats().Idle; idle < sqlite.IdleConns {
+				t.Errorf("ReadDB keeps %d connections idle, want %d", idle, sqlite.IdleConns)
 			}
 			if err := b.Close(); err != nil {
 				t.Fatal(err)

@@ -106,6 +106,12 @@ func ReadModelDSN(path string) string {
 	return dsn + "&_pragma=" + url.QueryEscape("temp_store(MEMORY)")
 }
 
+// IdleConns is how many connections the store's pool keeps idle, and a pool of readers beside it
+// should: readers (subscriptions, loads, queries) each hold a connection while they query, and a
+// connection given back beyond it closes — the next reopens the file, reruns the pragmas and maps
+// 2 GiB again.
+const IdleConns = 8
+
 // Open opens (creating if needed) the event store in the SQLite file at path and brings its schema
 // up to date.
 func Open(ctx context.Context, path string, options ...Option) (*Store, error) {
@@ -121,9 +127,7 @@ func Open(ctx context.Context, path string, options ...Option) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("eventstore/sqlite: open %q: %w", path, err)
 	}
-	// Readers (subscriptions, loads) each hold a connection while they query; keep a few idle so
-	// they do not reopen the file and rerun the pragmas every time.
-	db.SetMaxIdleConns(8)
+	db.SetMaxIdleConns(IdleConns)
 
 	store := &Store{db: db, pollInterval: DefaultPollInterval, writeSlot: make(chan struct{}, 1)}
 	store.committed.init()
