@@ -125,8 +125,9 @@ func (ProcessControlView) Tables() []string {
 // 8: the open overdue list without the dossiers paused before their due date; 9: the late
 // dashboard's period counters rolled up by dimension, control_late_rollups; 10: the overrunning
 // steps' counters summed over every line too, for the unfiltered dashboard; 11: the pending
-// acceptances counted per submission day, their set of control_late keyed by the acceptance deadline).
-func (ProcessControlView) SchemaVersion() int { return summarySchemaVersion + 11 }
+// acceptances counted per submission day, their set of control_late keyed by the acceptance deadline;
+// 12: the open overdue dossiers and their overrunning steps counted per due hour too).
+func (ProcessControlView) SchemaVersion() int { return summarySchemaVersion + 12 }
 func (v ProcessControlView) WithPrefix(prefix string) engine.Consumer {
 	return ProcessControlView{Prefix: prefix, Calendar: v.Calendar}
 }

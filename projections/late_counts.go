@@ -495,12 +495,12 @@ func lineFilters(c *conditions, prefix string, f LateFilter) {
 // lateCounterRows selects the counter rows of one span whose periods start in [from, to), of the
 // scope and under f's receiving unit, procedure and field — the late dashboard's period counters
 // and its open overdue counters share the shape — after the arguments args already holds.
-func lateCounterRows(args []any, scope, span string, from, to civilDay, f LateFilter) conditions {
+func lateCounterRows(args []any, scope, span string, from, to string, f LateFilter) conditions {
 	c := conditions{args: args}
 	c.add("scope = ?", scope)
 	c.add("span = ?", span)
-	c.add("period_start >= ?", from.String())
-	c.add("period_start < ?", to.String())
+	c.add("period_start >= ?", from)
+	c.add("period_start < ?", to)
 	lineFilters(&c, "", f)
 	return c
 }
@@ -535,7 +535,7 @@ func lateCountsQuery(f LateFilter, answer lateCountsAnswer) (string, []any, erro
 		if r.before || r.from >= r.to {
 			continue
 		}
-		c := lateCounterRows(args, scope, r.span, r.from, r.to, f)
+		c := lateCounterRows(args, scope, r.span, r.from.String(), r.to.String(), f)
 		rolledUp := !f.filtersLines() && r.span != spanDay
 		table := "control_late_counts"
 		if rolledUp {

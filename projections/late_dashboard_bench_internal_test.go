@@ -17,9 +17,14 @@ import (
 // province (100,000 or 1,000,000 dossiers) no test may write.
 const lateBenchDBEnv = "MOTCUA_LATE_BENCH_DB"
 
+// lateBenchNowEnv, when set, is the moment (RFC 3339) the parts are timed at instead of the wall
+// clock's: what the dashboard reads one by one depends on the hour (the dossiers due in it), so
+// two builds or two stores compare at one moment.
+const lateBenchNowEnv = "MOTCUA_LATE_BENCH_NOW"
+
 // BenchmarkLateDashboardParts times each part of the unfiltered late dashboard (every agency) on a
 // generated store's read models (motcua-readmodels.db; motcua.db for a store made before session
-// 27), for this month and a year (2026), at the wall clock's now:
+// 27), for this month and a year (2026), at the wall clock's now or lateBenchNowEnv's:
 //
 //	MOTCUA_LATE_BENCH_DB=/work/gen/s24/r100k/motcua-readmodels.db go test ./projections/ -run '^$' \
 //	    -bench BenchmarkLateDashboardParts -benchtime 20x
@@ -40,6 +45,11 @@ func BenchmarkLateDashboardParts(b *testing.B) {
 	ctx := context.Background()
 	cal := calendar.Default()
 	now := time.Now()
+	if at := os.Getenv(lateBenchNowEnv); at != "" {
+		if now, err = time.Parse(time.RFC3339, at); err != nil {
+			b.Fatalf("%s: %v", lateBenchNowEnv, err)
+		}
+	}
 	vn := func(year int, month time.Month) time.Time {
 		return time.Date(year, month, 1, 0, 0, 0, 0, domain.VietnamTime)
 	}
@@ -70,7 +80,7 @@ func BenchmarkLateDashboardParts(b *testing.B) {
 		})
 		b.Run(period.name+"/open_overdue_steps/today", func(b *testing.B) {
 			for b.Loop() {
-				for _, q := range todaysOverdueStepsQueries(db, f) {
+				for _, q := range thisHoursOverdueStepsQueries(db, f) {
 					drain(ctx, b, db, q.query, q.args)
 				}
 			}

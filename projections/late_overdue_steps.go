@@ -21,17 +21,19 @@ import (
 // units, officials, lines and the calendar, never to the open overdue set.
 //
 // A step that ended late has fixed hours, measured as it ended (overrunStep): it is counted under
-// its dossier's statutory due day. A step still running is overrun at now when its dossier is
-// overdue at now and its deadline is before now: both are "before now", so it is counted under the
-// later of the two days, and every row of a day before today holds steps overrun at now. Its hours
-// at now are the working time from its deadline to the end of its deadline's day, fixed, plus the
-// working time from the next day's start to now, the same for every step due that day: so rows
-// are kept per deadline day too, holding their running steps and the sum of the first part, and
-// the summary measures the second once per deadline day with the calendar in force. The rows of a day
-// before today are read as the open overdue counts are — whole years, this year's months, this
-// month's days —; what is left is read from the handovers, a day's worth at most: the steps of the
-// dossiers due today before now, and the steps running past a deadline of today before now of the
-// dossiers due before today (through an index of the running steps' deadlines).
+// its dossier's statutory due day and hour. A step still running is overrun at now when its
+// dossier is overdue at now and its deadline is before now: both are "before now", so it is
+// counted under the later of the two days — and of the two hours —, and every row of a period
+// before this hour holds steps overrun at now. Its hours at now are the working time from its
+// deadline to the end of its deadline's day, fixed, plus the working time from the next day's
+// start to now (less the working time from now to the end of today, when its deadline is today),
+// the same for every step due that day: so rows are kept per deadline day too, holding their
+// running steps and the sum of the first part, and the summary measures the second once per
+// deadline day with the calendar in force. The rows of the periods before this hour are read as
+// the open overdue counts are — whole years, this year's months, this month's days, today's hours
+// —; what is left is read from the handovers, an hour's worth at most: the steps of the dossiers
+// due in this hour before now, and the steps running past a deadline in this hour before now of
+// the dossiers due before it (through an index of the running steps' deadlines).
 
 // overdueStepKeyColumns key a row of control_overdue_steps: the scope (as control_overdue_counts'),
 // the span and its first day, the dossiers' line, the unit the steps were handed to, their
@@ -87,6 +89,7 @@ func dayRemainder(cal *calendar.Calendar, t time.Time) int64 {
 type runningStep struct {
 	unit, officialID, officialName string
 	deadline                       civilDay
+	deadlineHour                   civilHour
 	dayRest                        int64
 }
 
@@ -114,7 +117,7 @@ func overdueStepsCountedOf(dossier overdueCounted, overruns []overrunStep, log *
 			continue
 		}
 		c.running = append(c.running, runningStep{unit: h.toUnit, officialID: h.toID, officialName: h.toName, deadline: dayOf(deadline),
-			dayRest: dayRemainder(cal, deadline)})
+			deadlineHour: hourOf(deadline), dayRest: dayRemainder(cal, deadline)})
 	}
 	return c
 }
@@ -124,11 +127,12 @@ func (c overdueStepsCounted) equal(o overdueStepsCounted) bool {
 }
 
 // overdueStepRow keys a row of control_overdue_steps, or of control_overdue_steps_every_line when
-// everyLine (its line empty).
+// everyLine (its line empty); its period begins on start, or at hour for spanHour.
 type overdueStepRow struct {
 	everyLine                         bool
 	scope, span                       string
 	start                             civilDay
+	hour                              civilHour
 	competent, receiving, field, proc string
 	unit, official                    string
 	deadline                          string
@@ -137,9 +141,9 @@ type overdueStepRow struct {
 // strings are the row's key as its table's key columns hold it.
 func (r overdueStepRow) strings() []string {
 	if r.everyLine {
-		return []string{r.scope, r.span, r.start.String(), r.unit, r.official, r.deadline}
+		return []string{r.scope, r.span, periodStart(r.span, r.start, r.hour), r.unit, r.official, r.deadline}
 	}
-	return []string{r.scope, r.span, r.start.String(), r.competent, r.receiving, r.field, r.proc, r.unit, r.official, r.deadline}
+	return []string{r.scope, r.span, periodStart(r.span, r.start, r.hour), r.competent, r.receiving, r.field, r.proc, r.unit, r.official, r.deadline}
 }
 
 // overdueStepSums are a row's changes and its official's name.
@@ -162,23 +166,20 @@ func (s *overdueStepSums) add(o *overdueStepSums) {
 	s.officialName = max(s.officialName, o.officialName)
 }
 
-// count adds (sign 1) or takes back (sign -1) the dossier's steps under their day, month and year,
-// in every scope the dossier falls in, on its line's rows (writeOverdueSteps sums them into every
-// line's).
+// count adds (sign 1) or takes back (sign -1) the dossier's steps under their day, month, year and
+// hour, in every scope the dossier falls in, on its line's rows (writeOverdueSteps sums them into
+// every line's).
 func (m overdueStepChanges) count(c overdueStepsCounted, sign int64) {
 	if !c.dossier.counted {
 		return
 	}
 	d := c.dossier
 	scopes := counterGroup{ReceivingUnit: d.receiving, CompetentAgency: d.competent}.scopes()
-	at := func(day civilDay, unit, official, name, deadline string) []*overdueStepSums {
+	at := func(day civilDay, hour civilHour, unit, official, name, deadline string) []*overdueStepSums {
 		var out []*overdueStepSums
-		for _, span := range [3]struct {
-			span  string
-			start civilDay
-		}{{spanDay, day}, {spanMonth, day.monthStart()}, {spanYear, day.yearStart()}} {
+		for _, span := range overdueSpans(day, hour) {
 			for _, scope := range scopes {
-				r := overdueStepRow{scope: scope, span: span.span, start: span.start, competent: d.competent, receiving: d.receiving,
+				r := overdueStepRow{scope: scope, span: span.span, start: span.start, hour: span.hour, competent: d.competent, receiving: d.receiving,
 					field: d.field, proc: d.proc, unit: unit, official: official, deadline: deadline}
 				s := m[r]
 				if s == nil {
@@ -192,13 +193,13 @@ func (m overdueStepChanges) count(c overdueStepsCounted, sign int64) {
 		return out
 	}
 	for _, e := range c.ended {
-		for _, s := range at(d.day, e.Unit, e.OfficialID, e.OfficialName, "") {
+		for _, s := range at(d.day, d.hour, e.Unit, e.OfficialID, e.OfficialName, "") {
 			s.endedSteps += sign
 			s.endedCentihours += sign * e.Centihours
 		}
 	}
 	for _, r := range c.running {
-		for _, s := range at(max(d.day, r.deadline), r.unit, r.officialID, r.officialName, r.deadline.String()) {
+		for _, s := range at(max(d.day, r.deadline), max(d.hour, r.deadlineHour), r.unit, r.officialID, r.officialName, r.deadline.String()) {
 			s.runningSteps += sign
 			s.runningDayRest += sign * r.dayRest
 		}
@@ -217,7 +218,7 @@ func (v ProcessControlView) overdueStepWrites(changes overdueStepChanges) []coun
 			continue
 		}
 		lines, lineSums = append(lines, r), append(lineSums, s)
-		key := overdueStepRow{everyLine: true, scope: r.scope, span: r.span, start: r.start, unit: r.unit, official: r.official, deadline: r.deadline}
+		key := overdueStepRow{everyLine: true, scope: r.scope, span: r.span, start: r.start, hour: r.hour, unit: r.unit, official: r.official, deadline: r.deadline}
 		sum := sums[key]
 		if sum == nil {
 			sum = &overdueStepSums{}
@@ -288,9 +289,8 @@ const (
 // counts running steps alone, one keyed by none ("") ended steps alone (overdueStepChanges.count).
 const overdueStepCounterValues = 6
 
-// openOverdueStepsQuery returns the statement reading the counter rows of the days before today
-// under f — every year before this one, this year's months before this one, this month's days
-// before today —, and its arguments; "" when there is none to read.
+// openOverdueStepsQuery returns the statement reading the counter rows of the periods before this
+// hour under f (countersBeforeThisHour), and its arguments; "" when there is none to read.
 func openOverdueStepsQuery(db *sql.DB, f LateFilter, answer openOverdueStepsAnswer) (string, []any) {
 	// Each row packed by the store, its sums in as few values as they are used in: at 1,000,000
 	// dossiers the rows are thousands (2,835 this month), read one by one 4.2 ms, packed 2.3.
@@ -299,7 +299,7 @@ func openOverdueStepsQuery(db *sql.DB, f LateFilter, answer openOverdueStepsAnsw
 	if answer == openOverdueStepsRowsRead {
 		columns = "COUNT(*) AS n"
 	}
-	parts, args := countersBeforeToday(f, columns, overdueStepsTableFor(f))
+	parts, args := countersBeforeThisHour(f, columns, overdueStepsTableFor(f))
 	switch {
 	case len(parts) == 0:
 		return "", nil
@@ -320,29 +320,29 @@ func overdueStepsTableFor(f LateFilter) string {
 	return "control_overdue_steps"
 }
 
-// todaysOverdueStepsQueries return the statements streaming the overrunning steps the counters
-// leave to the handovers, each with its arguments: those of the open overdue dossiers due today
-// before now, then the steps running past a deadline of today before now of those due before today.
-// Each row is a step's unit, responsible official and name, deadline and end.
-func todaysOverdueStepsQueries(db *sql.DB, f LateFilter) []stepsQuery {
-	todayStart := sqlTime(dayStart(dayOf(f.Now)))
+// thisHoursOverdueStepsQueries return the statements streaming the overrunning steps the counters
+// leave to the handovers, each with its arguments: those of the open overdue dossiers due in this
+// hour before now, then the steps running past a deadline in this hour before now of those due
+// before it. Each row is a step's unit, responsible official and name, deadline and end.
+func thisHoursOverdueStepsQueries(db *sql.DB, f LateFilter) []stepsQuery {
+	hourStart := sqlTime(hourOf(f.Now).start())
 	// The responsible official (Handover.Responsible): the one the step was handed to, else the
 	// one who ended it.
 	const columns = `SELECT h.to_unit,
 		CASE WHEN h.to_official_id <> '' THEN h.to_official_id ELSE COALESCE(h.ended_by_id, '') END,
 		CASE WHEN h.to_official_id <> '' THEN h.to_official_name ELSE COALESCE(h.ended_by_name, '') END,
 		h.deadline, h.ended_at`
-	dueToday := lateConditions(LateListOpenOverdue, f, time.Time{})
-	dueToday.add("l.key >= ?", todayStart)
-	dueToday.add("h.deadline IS NOT NULL AND (h.ended_at > h.deadline OR (h.ended_at IS NULL AND h.deadline < ?))", sqlTime(f.Now))
-	// The running steps of today's deadlines, through their index, each with its dossier's summary:
-	// in the open_overdue list (lateSets, lateRanges) before today.
+	dueThisHour := lateConditions(LateListOpenOverdue, f, time.Time{})
+	dueThisHour.add("l.key >= ?", hourStart)
+	dueThisHour.add("h.deadline IS NOT NULL AND (h.ended_at > h.deadline OR (h.ended_at IS NULL AND h.deadline < ?))", sqlTime(f.Now))
+	// The running steps of this hour's deadlines, through their index, each with its dossier's
+	// summary: in the open_overdue list (lateSets, lateRanges) before this hour.
 	var running conditions
 	running.add("h.ended_at IS NULL")
-	running.add("h.deadline >= ?", todayStart)
+	running.add("h.deadline >= ?", hourStart)
 	running.add("h.deadline < ?", sqlTime(f.Now))
 	running.add("d.received_at IS NOT NULL AND d.resolved_at IS NULL AND d.closed_at IS NULL")
-	running.add("d.due_date < ?", todayStart)
+	running.add("d.due_date < ?", hourStart)
 	running.add("COALESCE(d.paused_at, ?) > d.due_date", sqlTime(f.Now))
 	lateFilters(&running, f)
 	dossier := ` JOIN control_dossiers d ON d.dossier_id = h.dossier_id`
@@ -351,7 +351,7 @@ func todaysOverdueStepsQueries(db *sql.DB, f LateFilter) []stepsQuery {
 		dossier = ` CROSS JOIN LATERAL (SELECT * FROM control_dossiers s WHERE s.dossier_id = h.dossier_id OFFSET 0) d`
 	}
 	return []stepsQuery{
-		{columns + lateFrom(db) + ` JOIN control_handovers h ON h.dossier_id = d.dossier_id` + dueToday.where(), dueToday.args},
+		{columns + lateFrom(db) + ` JOIN control_handovers h ON h.dossier_id = d.dossier_id` + dueThisHour.where(), dueThisHour.args},
 		{columns + ` FROM control_handovers h` + dossier + running.where(), running.args},
 	}
 }
@@ -372,9 +372,9 @@ type overdueStepSum struct {
 }
 
 // openOverdueSteps adds the overrunning steps of the open dossiers overdue at f.Now, under f's
-// filters, to the units' and officials' lines: the counters of the days before today, then the
-// handovers of today's (todaysOverdueStepsQueries); the running steps' hours measured to now
-// with cal, the calendar in force.
+// filters, to the units' and officials' lines: the counters of the periods before this hour, then
+// the handovers of this hour's (thisHoursOverdueStepsQueries); the running steps' hours measured
+// to now with cal, the calendar in force.
 func openOverdueSteps(ctx context.Context, db *sql.DB, f LateFilter, cal *calendar.Calendar, units, officials groups[OverrunGroup]) error {
 	if f.Agency.none() {
 		return nil
@@ -406,7 +406,7 @@ func openOverdueSteps(ctx context.Context, db *sql.DB, f LateFilter, cal *calend
 	if err := addOverdueStepCounters(ctx, db, f, cal, add); err != nil {
 		return err
 	}
-	for _, q := range todaysOverdueStepsQueries(db, f) {
+	for _, q := range thisHoursOverdueStepsQueries(db, f) {
 		rows, err := db.QueryContext(ctx, q.query, q.args...)
 		if err != nil {
 			return err
@@ -440,7 +440,7 @@ func openOverdueSteps(ctx context.Context, db *sql.DB, f LateFilter, cal *calend
 // overdueStepPair is a unit and an official (or none) the counters' steps were handed to.
 type overdueStepPair struct{ unit, official string }
 
-// addOverdueStepCounters reads the counter rows of the days before today under f, packed
+// addOverdueStepCounters reads the counter rows of the periods before this hour under f, packed
 // (openOverdueStepsQuery), and adds their steps and hours to add once per unit and official: the
 // running steps' hours measured to now with cal, once per deadline day. Summing the rows of a
 // pair here, rather than each row into its unit's and official's lines, keeps the cost of a row
@@ -458,7 +458,8 @@ func addOverdueStepCounters(ctx context.Context, db *sql.DB, f LateFilter, cal *
 	}
 	pairs := map[overdueStepPair]*pairSum{}
 	// The working time from the start of the day after each deadline day to now, measured once
-	// per day.
+	// per day: negative for today's, the working time left in it after now taken back from the
+	// rest of the deadline's day.
 	sinceNextDay := map[string]int64{}
 	var packed sql.NullString
 	if err := db.QueryRowContext(ctx, query, args...).Scan(&packed); err != nil {

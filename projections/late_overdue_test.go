@@ -170,8 +170,9 @@ func openOverdueNows(t *testing.T, s *scenario) []time.Time {
 	for _, due := range dues {
 		y, m, d := due.In(domain.VietnamTime).Date()
 		midnight := time.Date(y, m, d, 0, 0, 0, 0, domain.VietnamTime)
-		nows = append(nows, due.Add(-time.Minute), due, due.Add(time.Minute), midnight, midnight.AddDate(0, 0, 1),
-			due.AddDate(0, 0, 1), due.AddDate(0, 0, 3))
+		// An hour and two later: read from the counters of its hour.
+		nows = append(nows, due.Add(-time.Minute), due, due.Add(time.Minute), due.Add(time.Hour), due.Add(2*time.Hour+time.Minute), midnight,
+			midnight.AddDate(0, 0, 1), due.AddDate(0, 0, 1), due.AddDate(0, 0, 3))
 	}
 	slices.SortFunc(nows, time.Time.Compare)
 	return slices.CompactFunc(nows, time.Time.Equal)
@@ -250,12 +251,23 @@ func checkOpenOverdue(t *testing.T, s *scenario, when string, nows []time.Time) 
 					}
 				}
 				day := func(t time.Time) string { return t.In(domain.VietnamTime).Format(time.DateOnly) }
+				hour := func(t time.Time) string { return t.In(domain.VietnamTime).Format("2006-01-02T15") }
 				for _, h := range d.OverrunSteps {
+					// A step is counted under its dossier's due moment, or its deadline when later
+					// and it is running.
+					counted := d.DueDate
+					if h.Ongoing && h.Deadline.After(counted) {
+						counted = h.Deadline
+					}
 					switch {
-					case day(d.DueDate) == day(now):
-						stepsSeen["of a dossier due today"]++
-					case h.Ongoing && day(h.Deadline) == day(now):
-						stepsSeen["running past a deadline of today"]++
+					case hour(counted) == hour(now) && hour(d.DueDate) == hour(now):
+						stepsSeen["of a dossier due in this hour"]++
+					case hour(counted) == hour(now):
+						stepsSeen["running past a deadline in this hour"]++
+					case day(counted) == day(now) && day(d.DueDate) == day(now):
+						stepsSeen["of a dossier due earlier today, counted in today's hours"]++
+					case day(counted) == day(now):
+						stepsSeen["running past a deadline earlier today, counted in today's hours"]++
 					case h.Ongoing:
 						stepsSeen["running, counted in "+counters]++
 					default:
@@ -298,7 +310,7 @@ func checkOpenOverdue(t *testing.T, s *scenario, when string, nows []time.Time) 
 		t.Errorf("%s: the moments read tell too few sets apart: %v", when, seen)
 	}
 	t.Logf("%s: overrunning steps checked: %v", when, stepsSeen)
-	if len(stepsSeen) < 6 {
+	if len(stepsSeen) < 8 {
 		t.Errorf("%s: the overrunning steps checked do not take every path: %v", when, stepsSeen)
 	}
 }
@@ -367,13 +379,13 @@ func counterTable(t *testing.T, s *scenario, query string, keyColumns int, holds
 	return strings.Join(out, "; ")
 }
 
-// TestLateDashboardOpenOverdueReadsADaysEntriesAtMost reads the open overdue counts on the day
-// nine dossiers fall due — each an entry of today's range of the list — and the day after — the
-// counter rows of that day, fewer than the dossiers —, then again after ten years of open overdue
-// dossiers, one due each day, are written into the counters: the counts grow by those dossiers
-// while the rows read grow by one a year. Every part of the statement reads a range of a key
-// (EXPLAIN QUERY PLAN).
-func TestLateDashboardOpenOverdueReadsADaysEntriesAtMost(t *testing.T) {
+// TestLateDashboardOpenOverdueReadsAnHoursEntriesAtMost reads the open overdue counts in the hour
+// nine dossiers fall due — each an entry of this hour's range of the list —, later that day — the
+// counter rows of their due hour —, and the day after — those of their due day, fewer than the
+// dossiers —, then again after ten years of open overdue dossiers, one due each day, are written
+// into the counters: the counts grow by those dossiers while the rows read grow by one a year.
+// Every part of the statement reads a range of a key (EXPLAIN QUERY PLAN).
+func TestLateDashboardOpenOverdueReadsAnHoursEntriesAtMost(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	s := newScenario(t, sqliteBackend(t))
@@ -404,26 +416,36 @@ func TestLateDashboardOpenOverdueReadsADaysEntriesAtMost(t *testing.T) {
 		}
 		return n
 	}
-	// Tuesday 10 March 16:00: every overdue dossier fell due at 08:00 today.
-	dueDay := time.Date(2026, 3, 10, 16, 0, 0, 0, domain.VietnamTime)
+	// Tuesday 10 March 08:30: every overdue dossier fell due at 08:00, in this hour.
+	dueHour := time.Date(2026, 3, 10, 8, 30, 0, 0, domain.VietnamTime)
 	f := all
-	f.Now = dueDay
-	dueToday := len(openOverdueList(t, s, f))
-	if dueToday < 5 {
-		t.Fatalf("%d dossiers due on 10 March, want at least 5", dueToday)
+	f.Now = dueHour
+	dueThisHour := len(openOverdueList(t, s, f))
+	if dueThisHour < 5 {
+		t.Fatalf("%d dossiers due on 10 March at 08:00, want at least 5", dueThisHour)
 	}
-	if n := rowsRead(dueDay); n != dueToday {
-		t.Errorf("on their due day the counts read %d rows, want the %d entries of the day", n, dueToday)
+	if n := rowsRead(dueHour); n != dueThisHour {
+		t.Errorf("in their due hour the counts read %d rows, want the %d entries of the hour", n, dueThisHour)
 	}
-	// Wednesday 11 March 07:00: the same dossiers from yesterday's counter rows.
-	dayAfter := time.Date(2026, 3, 11, 7, 0, 0, 0, domain.VietnamTime)
-	var dayRows int
-	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM control_overdue_counts WHERE scope = '*' AND span = 'day' AND period_start = '2026-03-10'`).
-		Scan(&dayRows); err != nil {
-		t.Fatal(err)
-	}
-	if n := rowsRead(dayAfter); n != dayRows || dayRows >= dueToday {
-		t.Errorf("the day after, the counts read %d rows; want the %d counter rows of the due day, fewer than its %d dossiers", n, dayRows, dueToday)
+	// At 16:00 the same day, and Wednesday 11 March 07:00: the same dossiers from the counter rows
+	// of their due hour, then of their due day.
+	for _, later := range []struct {
+		now         time.Time
+		span, start string
+	}{{time.Date(2026, 3, 10, 16, 0, 0, 0, domain.VietnamTime), "hour", "2026-03-10T08"}, {time.Date(2026, 3, 11, 7, 0, 0, 0, domain.VietnamTime), "day", "2026-03-10"}} {
+		f.Now = later.now
+		if overdue := len(openOverdueList(t, s, f)); overdue != dueThisHour {
+			t.Fatalf("at %v, %d dossiers overdue; want the %d due at 08:00 on 10 March", later.now, overdue, dueThisHour)
+		}
+		var counterRows int
+		if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM control_overdue_counts WHERE scope = '*' AND span = ? AND period_start = ?`,
+			later.span, later.start).Scan(&counterRows); err != nil {
+			t.Fatal(err)
+		}
+		if n := rowsRead(later.now); n != counterRows || counterRows >= dueThisHour {
+			t.Errorf("at %v the counts read %d rows; want the %d counter rows of the %s %s, fewer than its %d dossiers", later.now, n, counterRows,
+				later.span, later.start, dueThisHour)
+		}
 	}
 	later := time.Date(2027, 2, 3, 9, 0, 0, 0, domain.VietnamTime)
 	before, beforeCount := rowsRead(later), openOverdue(later)
@@ -478,8 +500,8 @@ func TestLateDashboardOpenOverdueReadsADaysEntriesAtMost(t *testing.T) {
 	if err := plan.Err(); err != nil {
 		t.Fatal(err)
 	}
-	if counters != 3 || lists != 1 {
-		t.Errorf("the plan reads %d counter ranges and %d list ranges, want 3 and 1", counters, lists)
+	if counters != 4 || lists != 1 {
+		t.Errorf("the plan reads %d counter ranges and %d list ranges, want 4 (years, months, days, hours) and 1", counters, lists)
 	}
 }
 

@@ -94,6 +94,9 @@ const (
 	spanDay   = "day"
 	spanMonth = "month"
 	spanYear  = "year"
+	// spanHour: the open overdue dossiers' counters (late_overdue.go) count each one under the
+	// hour of its due moment too, so that the dossiers due earlier today are read from counters.
+	spanHour = "hour"
 )
 
 var openColumns = []string{"dossier_id", "receiving_unit", "competent_agency", "field_code", "procedure_code", "channel", "received_at",
@@ -155,6 +158,31 @@ func (d civilDay) String() string { return time.Unix(int64(d)*86400, 0).UTC().Fo
 func civilDayOf(year int, month time.Month, day int) civilDay {
 	return civilDay(time.Date(year, month, day, 0, 0, 0, 0, time.UTC).Unix() / 86400)
 }
+
+// civilHour is an hour of Vietnam time: hours since 1 January 1970 00:00 in Vietnam time.
+type civilHour int32
+
+func hourOf(t time.Time) civilHour {
+	s := t.Unix() + vietnamOffset
+	h := s / 3600
+	if s%3600 < 0 {
+		h--
+	}
+	return civilHour(h)
+}
+
+// day is the civil day the hour is part of.
+func (h civilHour) day() civilDay { return civilDay((int64(h) - int64(h.ofDay())) / 24) }
+
+// ofDay is the hour's number in its day, 0 to 23.
+func (h civilHour) ofDay() int { return int((int64(h)%24 + 24) % 24) }
+
+// start is the moment the hour begins.
+func (h civilHour) start() time.Time { return time.Unix(int64(h)*3600-vietnamOffset, 0).UTC() }
+
+// String is the hour as a counter row's period_start holds it: its day and its number, "2026-12-07T08",
+// so that a day's hours sort in order and within the day's bounds.
+func (h civilHour) String() string { return fmt.Sprintf("%sT%02d", h.day(), h.ofDay()) }
 
 func (d civilDay) monthStart() civilDay {
 	y, m, _ := d.date()
