@@ -3,7 +3,7 @@
 //	motcua serve [--data DIR] [--addr HOST:PORT] [--store URL] [--demo]
 //	motcua token --sub ID --name NAME --role ROLE[,ROLE] --agency CODE [--data DIR]
 //	motcua calendar YEAR [--agency-file PATH]
-//	motcua migrate --store postgres://…
+//	motcua migrate [--store URL] [--data DIR]
 //	motcua projections status|rebuild [--store URL] [--data DIR] [NAME…]
 //	motcua erase --id-number N --basis TEXT [--store URL] [--data DIR]
 //	motcua officials add|list|disable [--login LOGIN] [--store URL] [--data DIR]
@@ -33,7 +33,7 @@ Usage:
   motcua serve    [--data DIR] [--addr HOST:PORT] [--store URL] [--demo] [--catalog FILE] [--calendar FILE] [--rules FILE]
   motcua token    --sub ID --name NAME --role ROLE[,ROLE] --agency CODE [--data DIR] [--ttl DURATION] [--token-max-ttl DURATION]
   motcua calendar YEAR [--agency-file PATH]
-  motcua migrate  --store postgres://…
+  motcua migrate  [--store URL] [--data DIR]
   motcua erase    --id-number N --basis TEXT [--store URL] [--data DIR]
   motcua officials add --login LOGIN --sub ID --name NAME --role ROLE[,ROLE] [--agency CODE] [--password-file FILE] [--store URL] [--data DIR]
   motcua officials list|disable [--login LOGIN] [--store URL] [--data DIR]
@@ -116,9 +116,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	storage := addStoreFlags(fs, "postgres://… URL of the database to migrate", "data directory (for sqlite stores)")
+	storage := addStoreFlags(fs, "store to migrate: postgres://… or sqlite:PATH (default: sqlite under --data)", "data directory (for sqlite stores)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	// A SQLite store made before the read models had a file of their own gets one: stop its node
+	// first (splitSQLiteReadModels).
+	if logPath, ok := sqliteLogPath(storage); ok {
+		split, err := splitSQLiteReadModels(ctx, logPath, stdout)
+		if err != nil {
+			return fmt.Errorf("move the read models out of %s: %w", logPath, err)
+		}
+		if split {
+			fmt.Fprintf(stdout, "the read models of %s are now in a file of their own beside it\n", logPath)
+		}
 	}
 	deployment, err := openDeployment(ctx, storage, openOptions{migrateStore: true, migrateReadModels: true})
 	if err != nil {
