@@ -52,7 +52,7 @@ func OpenOverdueStepsRowsRead(ctx context.Context, db *sql.DB, f LateFilter) (in
 func OpenOverdueStepsStatements(db *sql.DB, f LateFilter) (statements []string, args [][]any) {
 	query, a := openOverdueStepsQuery(db, f, openOverdueStepsCounterRows)
 	statements, args = append(statements, query), append(args, a)
-	for _, q := range thisHoursOverdueStepsQueries(db, f) {
+	for _, q := range overdueStepsFromHandoversQueries(db, f) {
 		statements, args = append(statements, q.query), append(args, q.args)
 	}
 	return statements, args

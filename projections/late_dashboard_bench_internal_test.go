@@ -80,7 +80,7 @@ func BenchmarkLateDashboardParts(b *testing.B) {
 		})
 		b.Run(period.name+"/open_overdue_steps/today", func(b *testing.B) {
 			for b.Loop() {
-				for _, q := range thisHoursOverdueStepsQueries(db, f) {
+				for _, q := range overdueStepsFromHandoversQueries(db, f) {
 					drain(ctx, b, db, q.query, q.args)
 				}
 			}

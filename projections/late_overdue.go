@@ -174,13 +174,13 @@ const (
 	openOverdueInAll                             // the dossiers in all
 )
 
-// countersBeforeThisHour returns one SELECT of columns from a counter table per span of the
-// periods before f.Now's hour — every year before this one, this year's months before this one,
-// this month's days before today, today's hours before this one — over the rows of f's agency
-// scope and filters, and their arguments in order: what the open overdue dossiers' counters and
-// their steps' counters both read.
-func countersBeforeThisHour(f LateFilter, columns, table string) (parts []string, args []any) {
-	today, hour := dayOf(f.Now), hourOf(f.Now)
+// countersBefore returns one SELECT of columns from a counter table per span of the periods
+// before until — every year before this one, this year's months before this one, this month's days
+// before today, and today's hours before this one when until is this hour's start (the table keeps
+// hour rows) rather than today's — over the rows of f's agency scope and filters, and their
+// arguments in order: what the open overdue dossiers' counters and their steps' counters both read.
+func countersBefore(f LateFilter, columns, table string, until time.Time) (parts []string, args []any) {
+	today := dayOf(f.Now)
 	scope := allAgencies
 	if !f.Agency.All() {
 		scope = f.Agency.Agency()
@@ -189,8 +189,8 @@ func countersBeforeThisHour(f LateFilter, columns, table string) (parts []string
 		span     string
 		from, to string
 	}{{spanYear, lateCountsSince.String(), today.yearStart().String()}, {spanMonth, today.yearStart().String(), today.monthStart().String()},
-		{spanDay, today.monthStart().String(), today.String()}, {spanHour, hourOf(dayStart(today)).String(), hour.String()}} {
-		if r.from >= r.to {
+		{spanDay, today.monthStart().String(), today.String()}, {spanHour, hourOf(dayStart(today)).String(), hourOf(until).String()}} {
+		if r.from >= r.to { // no hour before until when it is today's start
 			continue
 		}
 		c := lateCounterRows(args, scope, r.span, r.from, r.to, f)
@@ -202,14 +202,14 @@ func countersBeforeThisHour(f LateFilter, columns, table string) (parts []string
 
 // openOverdueQuery returns the statement counting the open dossiers overdue at f.Now under f's
 // filters (the period plays no part), and its arguments: the counter rows of the periods before
-// this hour (countersBeforeThisHour) and the open_overdue entries of this hour before now, each
+// this hour (countersBefore) and the open_overdue entries of this hour before now, each
 // looked up in its summary; by line, a line may come in several rows, each with its names.
 func openOverdueQuery(db *sql.DB, f LateFilter, answer openOverdueAnswer) (string, []any) {
 	columns := "competent_agency, procedure_code, procedure_name, field_code, field_name, holder_unit, dossiers"
 	if answer == openOverdueRowsRead {
 		columns = "COUNT(*) AS n"
 	}
-	parts, args := countersBeforeThisHour(f, columns, "control_overdue_counts")
+	parts, args := countersBefore(f, columns, "control_overdue_counts", hourOf(f.Now).start())
 	// As lateConditions selects the list, numbered after the counters' arguments.
 	c := conditions{args: args}
 	c.add("l.list = ?", LateListOpenOverdue)

@@ -167,8 +167,8 @@ func (s *overdueStepSums) add(o *overdueStepSums) {
 }
 
 // count adds (sign 1) or takes back (sign -1) the dossier's steps under their day, month, year and
-// hour, in every scope the dossier falls in, on its line's rows (writeOverdueSteps sums them into
-// every line's).
+// hour, in every scope the dossier falls in, on its line's rows (overdueStepWrites sums them into
+// every line's, and writes the hours there alone).
 func (m overdueStepChanges) count(c overdueStepsCounted, sign int64) {
 	if !c.dossier.counted {
 		return
@@ -217,7 +217,11 @@ func (v ProcessControlView) overdueStepWrites(changes overdueStepChanges) []coun
 		if r.everyLine || s.zero() {
 			continue
 		}
-		lines, lineSums = append(lines, r), append(lineSums, s)
+		// The hours go to every line's rows alone: only the unfiltered dashboard reads them, and
+		// the line rows are the most numerous a flush writes (docs/benchmarks.md, session 28).
+		if r.span != spanHour {
+			lines, lineSums = append(lines, r), append(lineSums, s)
+		}
 		key := overdueStepRow{everyLine: true, scope: r.scope, span: r.span, start: r.start, hour: r.hour, unit: r.unit, official: r.official, deadline: r.deadline}
 		sum := sums[key]
 		if sum == nil {
@@ -289,8 +293,9 @@ const (
 // counts running steps alone, one keyed by none ("") ended steps alone (overdueStepChanges.count).
 const overdueStepCounterValues = 6
 
-// openOverdueStepsQuery returns the statement reading the counter rows of the periods before this
-// hour under f (countersBeforeThisHour), and its arguments; "" when there is none to read.
+// openOverdueStepsQuery returns the statement reading the counter rows of the periods before
+// overdueStepsCountedUntil under f (countersBefore), and its arguments; "" when there is none to
+// read.
 func openOverdueStepsQuery(db *sql.DB, f LateFilter, answer openOverdueStepsAnswer) (string, []any) {
 	// Each row packed by the store, its sums in as few values as they are used in: at 1,000,000
 	// dossiers the rows are thousands (2,835 this month), read one by one 4.2 ms, packed 2.3.
@@ -299,7 +304,7 @@ func openOverdueStepsQuery(db *sql.DB, f LateFilter, answer openOverdueStepsAnsw
 	if answer == openOverdueStepsRowsRead {
 		columns = "COUNT(*) AS n"
 	}
-	parts, args := countersBeforeThisHour(f, columns, overdueStepsTableFor(f))
+	parts, args := countersBefore(f, columns, overdueStepsTableFor(f), overdueStepsCountedUntil(f))
 	switch {
 	case len(parts) == 0:
 		return "", nil
@@ -320,29 +325,40 @@ func overdueStepsTableFor(f LateFilter) string {
 	return "control_overdue_steps"
 }
 
-// thisHoursOverdueStepsQueries return the statements streaming the overrunning steps the counters
-// leave to the handovers, each with its arguments: those of the open overdue dossiers due in this
-// hour before now, then the steps running past a deadline in this hour before now of those due
-// before it. Each row is a step's unit, responsible official and name, deadline and end.
-func thisHoursOverdueStepsQueries(db *sql.DB, f LateFilter) []stepsQuery {
-	hourStart := sqlTime(hourOf(f.Now).start())
+// overdueStepsCountedUntil is where the counters f reads stop and the handovers take over: this
+// hour's start for every line's rows, which keep hours, today's for the line rows, which do not
+// (overdueStepWrites) — a filtered dashboard reads today's steps of its lines one by one.
+func overdueStepsCountedUntil(f LateFilter) time.Time {
+	if !f.filtersLines() {
+		return hourOf(f.Now).start()
+	}
+	return dayStart(dayOf(f.Now))
+}
+
+// overdueStepsFromHandoversQueries return the statements streaming the overrunning steps the
+// counters leave to the handovers (those after overdueStepsCountedUntil), each with its arguments:
+// those of the open overdue dossiers due since then and before now, then the steps running past a
+// deadline since then and before now of those due before. Each row is a step's unit, responsible
+// official and name, deadline and end.
+func overdueStepsFromHandoversQueries(db *sql.DB, f LateFilter) []stepsQuery {
+	since := sqlTime(overdueStepsCountedUntil(f))
 	// The responsible official (Handover.Responsible): the one the step was handed to, else the
 	// one who ended it.
 	const columns = `SELECT h.to_unit,
 		CASE WHEN h.to_official_id <> '' THEN h.to_official_id ELSE COALESCE(h.ended_by_id, '') END,
 		CASE WHEN h.to_official_id <> '' THEN h.to_official_name ELSE COALESCE(h.ended_by_name, '') END,
 		h.deadline, h.ended_at`
-	dueThisHour := lateConditions(LateListOpenOverdue, f, time.Time{})
-	dueThisHour.add("l.key >= ?", hourStart)
-	dueThisHour.add("h.deadline IS NOT NULL AND (h.ended_at > h.deadline OR (h.ended_at IS NULL AND h.deadline < ?))", sqlTime(f.Now))
-	// The running steps of this hour's deadlines, through their index, each with its dossier's
-	// summary: in the open_overdue list (lateSets, lateRanges) before this hour.
+	dueSince := lateConditions(LateListOpenOverdue, f, time.Time{})
+	dueSince.add("l.key >= ?", since)
+	dueSince.add("h.deadline IS NOT NULL AND (h.ended_at > h.deadline OR (h.ended_at IS NULL AND h.deadline < ?))", sqlTime(f.Now))
+	// The running steps of the deadlines since then, through their index, each with its dossier's
+	// summary: in the open_overdue list (lateSets, lateRanges) before then.
 	var running conditions
 	running.add("h.ended_at IS NULL")
-	running.add("h.deadline >= ?", hourStart)
+	running.add("h.deadline >= ?", since)
 	running.add("h.deadline < ?", sqlTime(f.Now))
 	running.add("d.received_at IS NOT NULL AND d.resolved_at IS NULL AND d.closed_at IS NULL")
-	running.add("d.due_date < ?", hourStart)
+	running.add("d.due_date < ?", since)
 	running.add("COALESCE(d.paused_at, ?) > d.due_date", sqlTime(f.Now))
 	lateFilters(&running, f)
 	dossier := ` JOIN control_dossiers d ON d.dossier_id = h.dossier_id`
@@ -351,7 +367,7 @@ func thisHoursOverdueStepsQueries(db *sql.DB, f LateFilter) []stepsQuery {
 		dossier = ` CROSS JOIN LATERAL (SELECT * FROM control_dossiers s WHERE s.dossier_id = h.dossier_id OFFSET 0) d`
 	}
 	return []stepsQuery{
-		{columns + lateFrom(db) + ` JOIN control_handovers h ON h.dossier_id = d.dossier_id` + dueThisHour.where(), dueThisHour.args},
+		{columns + lateFrom(db) + ` JOIN control_handovers h ON h.dossier_id = d.dossier_id` + dueSince.where(), dueSince.args},
 		{columns + ` FROM control_handovers h` + dossier + running.where(), running.args},
 	}
 }
@@ -372,9 +388,9 @@ type overdueStepSum struct {
 }
 
 // openOverdueSteps adds the overrunning steps of the open dossiers overdue at f.Now, under f's
-// filters, to the units' and officials' lines: the counters of the periods before this hour, then
-// the handovers of this hour's (thisHoursOverdueStepsQueries); the running steps' hours measured
-// to now with cal, the calendar in force.
+// filters, to the units' and officials' lines: the counters of the periods before this hour (or
+// today, filtered by line), then the handovers of the rest (overdueStepsFromHandoversQueries); the
+// running steps' hours measured to now with cal, the calendar in force.
 func openOverdueSteps(ctx context.Context, db *sql.DB, f LateFilter, cal *calendar.Calendar, units, officials groups[OverrunGroup]) error {
 	if f.Agency.none() {
 		return nil
@@ -406,7 +422,7 @@ func openOverdueSteps(ctx context.Context, db *sql.DB, f LateFilter, cal *calend
 	if err := addOverdueStepCounters(ctx, db, f, cal, add); err != nil {
 		return err
 	}
-	for _, q := range thisHoursOverdueStepsQueries(db, f) {
+	for _, q := range overdueStepsFromHandoversQueries(db, f) {
 		rows, err := db.QueryContext(ctx, q.query, q.args...)
 		if err != nil {
 			return err
@@ -440,7 +456,7 @@ func openOverdueSteps(ctx context.Context, db *sql.DB, f LateFilter, cal *calend
 // overdueStepPair is a unit and an official (or none) the counters' steps were handed to.
 type overdueStepPair struct{ unit, official string }
 
-// addOverdueStepCounters reads the counter rows of the periods before this hour under f, packed
+// addOverdueStepCounters reads the counter rows of the periods before overdueStepsCountedUntil under f, packed
 // (openOverdueStepsQuery), and adds their steps and hours to add once per unit and official: the
 // running steps' hours measured to now with cal, once per deadline day. Summing the rows of a
 // pair here, rather than each row into its unit's and official's lines, keeps the cost of a row
