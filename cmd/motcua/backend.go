@@ -189,7 +189,7 @@ func openBackend(ctx context.Context, storeURL, dataDir string, migrate bool) (*
 // two: commands append to the log alone, and the read models write their rows with their
 // checkpoints.
 func sqliteReadModelsPath(ctx context.Context, logDB *sql.DB, path string) (string, error) {
-	readPath := strings.TrimSuffix(path, ".db") + "-readmodels.db"
+	readPath := readModelsFileBeside(path)
 	if _, err := os.Stat(readPath); err == nil {
 		return readPath, nil
 	} else if !errors.Is(err, fs.ErrNotExist) {
@@ -203,6 +203,12 @@ func sqliteReadModelsPath(ctx context.Context, logDB *sql.DB, path string) (stri
 		return path, nil
 	}
 	return readPath, nil
+}
+
+// readModelsFileBeside is the read models' file of the SQLite log at path: motcua.db →
+// motcua-readmodels.db.
+func readModelsFileBeside(path string) string {
+	return strings.TrimSuffix(path, ".db") + "-readmodels.db"
 }
 
 // migrateLocked runs the PostgreSQL store's migration under the schema lock.

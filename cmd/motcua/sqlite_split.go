@@ -22,7 +22,8 @@ import (
 // copied, not rebuilt — the outbox's state and the access log cannot be rebuilt from the log —,
 // and the read models keep their checkpoints, so a node started after it catches up nothing. It
 // reports false when the store has nothing to move (made after, or split already). No node may
-// have the store open while it runs.
+// have the store open while it runs; it holds the log file's write lock from before the copy to
+// the drop, so that a node left running fails to write rather than writes what the copy misses.
 //
 // Crash-safe in two steps: the tables are copied into a file beside the target, which is renamed
 // into place only once complete (sqliteReadModelsPath takes any file at that name for the read
@@ -43,7 +44,14 @@ func splitSQLiteReadModels(ctx context.Context, path string, out io.Writer) (boo
 	if err != nil || len(moving) == 0 {
 		return false, err
 	}
-	readPath := strings.TrimSuffix(path, ".db") + "-readmodels.db"
+	// BEGIN IMMEDIATE (the DSN's _txlock): no other connection writes to the file until the drop
+	// commits, while the copy reads it through another.
+	tx, err := logDB.BeginTx(ctx, nil)
+	if err != nil {
+		return false, err
+	}
+	defer tx.Rollback()
+	readPath := readModelsFileBeside(path)
 	if _, err := os.Stat(readPath); errors.Is(err, fs.ErrNotExist) {
 		if err := copyTablesInto(ctx, path, readPath, moving, out); err != nil {
 			return false, err
@@ -53,7 +61,7 @@ func splitSQLiteReadModels(ctx context.Context, path string, out io.Writer) (boo
 	} else if err := holdsTables(ctx, readPath, moving); err != nil {
 		return false, err
 	}
-	return true, dropMovedTables(ctx, logDB, moving, out)
+	return true, dropMovedTables(ctx, tx, moving, out)
 }
 
 // readModelTablesIn returns the tables of the log's file that are not the log's own: every table
@@ -250,13 +258,8 @@ func holdsTables(ctx context.Context, path string, tables []string) error {
 }
 
 // dropMovedTables drops the tables copied out of the log's file, with their AUTOINCREMENT
-// counters, in one transaction. Their pages go to the file's free list, which new events reuse.
-func dropMovedTables(ctx context.Context, logDB *sql.DB, tables []string, out io.Writer) error {
-	tx, err := logDB.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
+// counters, and commits tx. Their pages go to the file's free list, which new events reuse.
+func dropMovedTables(ctx context.Context, tx *sql.Tx, tables []string, out io.Writer) error {
 	for _, table := range tables {
 		if _, err := tx.ExecContext(ctx, `DROP TABLE "`+strings.ReplaceAll(table, `"`, `""`)+`"`); err != nil {
 			return fmt.Errorf("drop %s from the log's file: %w", table, err)

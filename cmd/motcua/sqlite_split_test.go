@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/motcua/motcua/engine"
 	"github.com/motcua/motcua/eventstore/sqlite"
@@ -145,6 +146,34 @@ func TestMigrateMovesASingleFileStoresReadModelsIntoAFileOfTheirOwn(t *testing.T
 	if strings.Contains(out.String(), "copied") || strings.Contains(out.String(), "now in a file of their own") {
 		t.Errorf("a second migrate moved something:\n%s", out.String())
 	}
+
+	t.Run("another writer", func(t *testing.T) {
+		// A node left running holds the log's file: the split waits for its write lock, and
+		// gives up with nothing moved.
+		other := t.TempDir()
+		otherLog := filepath.Join(other, "motcua.db")
+		store, err := sqlite.Open(ctx, otherLog)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer store.Close()
+		if err := migrateTables(ctx, store.DB(), engine.SQLite); err != nil {
+			t.Fatal(err)
+		}
+		writer, err := store.DB().BeginTx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer writer.Rollback()
+		waiting, cancel := context.WithTimeout(ctx, time.Second)
+		defer cancel()
+		if split, err := splitSQLiteReadModels(waiting, otherLog, io.Discard); err == nil || split {
+			t.Fatalf("the split went on beside a writer: %v, %v", split, err)
+		}
+		if _, err := os.Stat(filepath.Join(other, "motcua-readmodels.db")); err == nil {
+			t.Error("the split beside a writer left a read models' file")
+		}
+	})
 
 	t.Run("stopped after its copy", func(t *testing.T) {
 		// The first step alone, as a split stopped between its two leaves the store.
