@@ -141,13 +141,17 @@ var vietnamOffset = func() int64 {
 	return int64(offset)
 }()
 
-func dayOf(t time.Time) civilDay {
+func dayOf(t time.Time) civilDay { return civilDay(vietnamUnitsSinceEpoch(t, 86400)) }
+
+// vietnamUnitsSinceEpoch is how many whole units of seconds have passed from 1 January 1970 00:00
+// in Vietnam time to t, rounded down (before then too).
+func vietnamUnitsSinceEpoch(t time.Time, unit int64) int64 {
 	s := t.Unix() + vietnamOffset
-	d := s / 86400
-	if s%86400 < 0 {
-		d--
+	n := s / unit
+	if s%unit < 0 {
+		n--
 	}
-	return civilDay(d)
+	return n
 }
 
 // date is the day's calendar date.
@@ -162,14 +166,7 @@ func civilDayOf(year int, month time.Month, day int) civilDay {
 // civilHour is an hour of Vietnam time: hours since 1 January 1970 00:00 in Vietnam time.
 type civilHour int32
 
-func hourOf(t time.Time) civilHour {
-	s := t.Unix() + vietnamOffset
-	h := s / 3600
-	if s%3600 < 0 {
-		h--
-	}
-	return civilHour(h)
-}
+func hourOf(t time.Time) civilHour { return civilHour(vietnamUnitsSinceEpoch(t, 3600)) }
 
 // day is the civil day the hour is part of.
 func (h civilHour) day() civilDay { return civilDay((int64(h) - int64(h.ofDay())) / 24) }
