@@ -81,22 +81,20 @@ func readModelTablesIn(ctx context.Context, logDB *sql.DB) ([]string, error) {
 	if _, err := shred.OpenSQLKeys(ctx, store.DB()); err != nil {
 		return nil, err
 	}
-	own, err := tableNames(ctx, store.DB(), "main")
+	own, err := tableNames(ctx, store.DB())
 	if err != nil {
 		return nil, err
 	}
-	all, err := tableNames(ctx, logDB, "main")
+	all, err := tableNames(ctx, logDB)
 	if err != nil {
 		return nil, err
 	}
 	return slices.DeleteFunc(all, func(t string) bool { return slices.Contains(own, t) || strings.HasPrefix(t, "sqlite_") }), nil
 }
 
-// tableNames lists the tables of a schema of db, in the order they were made.
-func tableNames(ctx context.Context, db interface {
-	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
-}, schema string) ([]string, error) {
-	rows, err := db.QueryContext(ctx, `SELECT name FROM `+schema+`.sqlite_master WHERE type = 'table' ORDER BY rowid`)
+// tableNames lists the tables of db, in the order they were made.
+func tableNames(ctx context.Context, db *sql.DB) ([]string, error) {
+	rows, err := db.QueryContext(ctx, `SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY rowid`)
 	if err != nil {
 		return nil, err
 	}
@@ -245,7 +243,7 @@ func holdsTables(ctx context.Context, path string, tables []string) error {
 		return err
 	}
 	defer db.Close()
-	held, err := tableNames(ctx, db, "main")
+	held, err := tableNames(ctx, db)
 	if err != nil {
 		return err
 	}

@@ -89,7 +89,7 @@ func TestMigrateMovesASingleFileStoresReadModelsIntoAFileOfTheirOwn(t *testing.T
 		t.Error("the unfinished copy is still there")
 	}
 	logDB, readDB := openSQLiteForTest(t, logFile), openSQLiteForTest(t, readFile)
-	logTables, err := tableNames(ctx, logDB, "main")
+	logTables, err := tableNames(ctx, logDB)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -197,7 +197,7 @@ func TestMigrateMovesASingleFileStoresReadModelsIntoAFileOfTheirOwn(t *testing.T
 		if err != nil || !split {
 			t.Fatalf("the unfinished split was not finished: %v, %v", split, err)
 		}
-		tables, err := tableNames(ctx, openSQLiteForTest(t, otherLog), "main")
+		tables, err := tableNames(ctx, openSQLiteForTest(t, otherLog))
 		if err != nil {
 			t.Fatal(err)
 		}
