@@ -84,7 +84,7 @@ func (b *backend) Close() error {
 // PostgreSQL's schema is migrated unless migrate is false.
 func openBackend(ctx context.Context, storeURL, dataDir string, migrate bool) (*backend, error) {
 	if storeURL == "" {
-		storeURL = "sqlite:" + filepath.Join(dataDir, "motcua.db")
+		storeURL = defaultStoreURL(dataDir)
 		if err := ensurePrivateDir(dataDir); err != nil {
 			return nil, err
 		}
@@ -204,6 +204,9 @@ func sqliteReadModelsPath(ctx context.Context, logDB *sql.DB, path string) (stri
 	}
 	return readPath, nil
 }
+
+// defaultStoreURL is the store opened without --store: SQLite in the data directory.
+func defaultStoreURL(dataDir string) string { return "sqlite:" + filepath.Join(dataDir, "motcua.db") }
 
 // readModelsFileBeside is the read models' file of the SQLite log at path: motcua.db →
 // motcua-readmodels.db.

@@ -291,11 +291,9 @@ func sqlInList(values []string) (string, []any) {
 
 // sqliteLogPath returns the log's file of the SQLite store storage names, if it names one.
 func sqliteLogPath(storage *storeFlags) (string, bool) {
-	switch {
-	case storage.url == "":
-		return filepath.Join(storage.dataDir, "motcua.db"), true
-	case strings.HasPrefix(storage.url, "sqlite:"):
-		return strings.TrimPrefix(storage.url, "sqlite:"), true
+	storeURL := storage.url
+	if storeURL == "" {
+		storeURL = defaultStoreURL(storage.dataDir)
 	}
-	return "", false
+	return strings.CutPrefix(storeURL, "sqlite:")
 }
