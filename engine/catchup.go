@@ -341,7 +341,7 @@ func (e *Engine) catchUpPage(ctx context.Context, m *catchUpMember, pg page, pin
 		}
 		return
 	}
-	if m.fold.due(e.foldBudget(), e.flushInterval()) {
+	if m.fold.due(e.foldBudget(), e.flushInterval()) && !flushCanWait(m.runner.writeGate, m.fold, e.foldBudget(), e.flushInterval()) {
 		e.flushMember(ctx, m, pinned)
 	}
 }

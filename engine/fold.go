@@ -78,6 +78,18 @@ func (f *folding) due(budget int, interval time.Duration) bool {
 	return f.fold.Held() > budget || (interval > 0 && time.Since(f.since) >= interval)
 }
 
+// flushCanWait reports whether a fold whose flush is due may fold on instead, because another
+// fold holds SQLite's write gate: waiting for it, the fold took no pages for the length of the
+// other's flush (process control's take seconds), and once the reader was its pages ahead the whole
+// run waited with it while a core idled. It waits no longer than a second interval, nor beyond its
+// rows' budget.
+func flushCanWait(gate chan struct{}, f *folding, budget int, interval time.Duration) bool {
+	if gate == nil || len(gate) == 0 {
+		return false
+	}
+	return f.fold.Held() <= budget && time.Since(f.since) < 2*interval
+}
+
 // flush writes the fold's rows in tx (batch carries the dialect and, on PostgreSQL, CopyRows).
 func (f *folding) flush(ctx context.Context, tx *sql.Tx, batch Batch) (err error) {
 	defer func() {
