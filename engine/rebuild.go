@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -50,6 +51,8 @@ type Rebuilder struct {
 	// gate, on SQLite, is held around each write transaction: the consumers write concurrently,
 	// and a connection that finds the file locked sleeps and polls.
 	gate chan struct{}
+	// pinned, on SQLite, is the connection the folds write through (pinWriter).
+	pinned *sql.Conn
 
 	parkedMu sync.Mutex
 	parked   map[string][]parkedFailure // by projection: the events it could not apply
@@ -121,30 +124,66 @@ func (rb *Rebuilder) Run(ctx context.Context) (RebuildResult, error) {
 	}
 
 	defer collectLessDuringBulk()()
+	// The folds write through one connection with a page cache that holds their tables, and flush
+	// at least every FlushInterval, as a catch-up's do (pinWriter, DefaultFlushInterval).
+	writer := pinWriter(ctx, rb.DB, d, 0)
+	defer writer.release()
+	rb.pinned = writer.connection()
 	result := RebuildResult{}
 	readCtx, stopReading := context.WithCancel(ctx)
 	defer stopReading()
-	pages := readAhead(readCtx, rb.Store, eventstore.Start, batch)
-	applied := 0
-	for page := range pages {
+	// Each fold, and the paged consumers together, take the pages on a goroutine of their own, up
+	// to memberLagPages behind the reader, as the members of a catch-up do: one flushing (process
+	// control's takes seconds) no longer holds the others, which fold on meanwhile.
+	// A read that fails stops the folds before their last flush: what they hold is not written.
+	foldCtx, stopFolding := context.WithCancel(ctx)
+	defer stopFolding()
+	g, gctx := errgroup.WithContext(foldCtx)
+	var feeds []chan page
+	for _, f := range folds {
+		feed := make(chan page, memberLagPages)
+		feeds = append(feeds, feed)
+		g.Go(func() error {
+			for pg := range feed {
+				if err := rb.foldPage(gctx, f, pg); err != nil {
+					return err
+				}
+			}
+			return rb.flushFold(gctx, f)
+		})
+	}
+	if len(paged) > 0 {
+		feed := make(chan page, memberLagPages)
+		feeds = append(feeds, feed)
+		g.Go(func() error {
+			applied := 0
+			for pg := range feed {
+				if err := rb.applyPage(gctx, d, paged, pg); err != nil {
+					return err
+				}
+				if applied++; d == PostgreSQL && applied <= 16 && applied&(applied-1) == 0 {
+					if err := analyzeScratchTables(gctx, rb.DB, rb.Consumers); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		})
+	}
+	var readErr error
+	for page := range readAhead(readCtx, rb.Store, eventstore.Start, batch) {
 		if page.err != nil {
-			return result, fmt.Errorf("rebuild: read the log: %w", page.err)
+			readErr = fmt.Errorf("rebuild: read the log: %w", page.err)
+			stopFolding()
+			break
 		}
-		// Every consumer takes the page at once, each on its own goroutine, while the next page
-		// is read and decoded.
-		g, gctx := errgroup.WithContext(ctx)
-		for _, f := range folds {
-			g.Go(func() error { return rb.foldPage(gctx, f, page) })
+		if gctx.Err() != nil {
+			break
 		}
-		if len(paged) > 0 {
-			g.Go(func() error { return rb.applyPage(gctx, d, paged, page) })
-		}
-		if err := g.Wait(); err != nil {
-			return result, err
-		}
-		if applied++; d == PostgreSQL && len(paged) > 0 && applied <= 16 && applied&(applied-1) == 0 {
-			if err := analyzeScratchTables(ctx, rb.DB, rb.Consumers); err != nil {
-				return result, err
+		for _, feed := range feeds {
+			select {
+			case feed <- page:
+			case <-gctx.Done():
 			}
 		}
 		result.Events += len(page.events)
@@ -153,17 +192,11 @@ func (rb *Rebuilder) Run(ctx context.Context) (RebuildResult, error) {
 			rb.Progress(len(page.events))
 		}
 	}
-	if err := ctx.Err(); err != nil {
-		return result, err
+	stopReading()
+	for _, feed := range feeds {
+		close(feed)
 	}
-	g, gctx := errgroup.WithContext(ctx)
-	for _, f := range folds {
-		g.Go(func() error { return rb.flushFold(gctx, f) })
-	}
-	if err := g.Wait(); err != nil {
-		return result, err
-	}
-	if err := ctx.Err(); err != nil {
+	if err := cmp.Or(readErr, ctx.Err(), g.Wait()); err != nil {
 		return result, err
 	}
 	swapped, err := rb.swap(ctx, d, scratch, result.Position, batch)
@@ -199,7 +232,7 @@ func (rb *Rebuilder) foldPage(ctx context.Context, f *folding, pg page) error {
 	if err := f.add(ctx, rb.DB, Batch{Dialect: rb.Dialect, Events: pg.events, Decoded: pg.decoded}); err != nil {
 		return rb.foldFailed(ctx, f, pg.events[len(pg.events)-1].Position, err)
 	}
-	if f.due(rb.budget(), 0) {
+	if f.due(rb.budget(), DefaultFlushInterval) && !flushCanWait(rb.gate, f, rb.budget(), DefaultFlushInterval) {
 		return rb.flushFold(ctx, f)
 	}
 	return nil
@@ -212,7 +245,7 @@ func (rb *Rebuilder) flushFold(ctx context.Context, f *folding) error {
 	}
 	err := f.prepare(ctx)
 	if err == nil {
-		err = inWriteTx(ctx, rb.DB, nil, rb.Dialect, rb.gate, nil, func(tx *sql.Tx, batch Batch) error {
+		err = inWriteTx(ctx, rb.DB, rb.pinned, rb.Dialect, rb.gate, nil, func(tx *sql.Tx, batch Batch) error {
 			return f.flush(ctx, tx, batch)
 		})
 	}
@@ -274,7 +307,7 @@ func (rb *Rebuilder) foldAgain(ctx context.Context, f *folding, through eventsto
 	if err := f.prepare(ctx); err != nil {
 		return err
 	}
-	if err := inWriteTx(ctx, rb.DB, nil, rb.Dialect, rb.gate, nil, func(tx *sql.Tx, batch Batch) error {
+	if err := inWriteTx(ctx, rb.DB, rb.pinned, rb.Dialect, rb.gate, nil, func(tx *sql.Tx, batch Batch) error {
 		return f.flush(ctx, tx, batch)
 	}); err != nil {
 		return err
