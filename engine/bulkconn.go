@@ -33,9 +33,9 @@ type pinnedWriter struct {
 // page it holds (≈ 15 CPU s to fill and free 1 GiB, measured at 100 k dossiers under load).
 //
 // On PostgreSQL, or when the connection cannot be had, it returns nil and the writes take pooled
-// connections as before. A rebuild does not pin one: its folds flush once, at the end, and in three
-// pairs on 20 k dossiers a rebuild writing through one connection took 10–20 % more CPU and up to
-// twice the wall time (not explained); without it, as much as before.
+// connections as before. A rebuild pins one too since its folds flush every FlushInterval as a
+// catch-up's do (session 29); when they flushed once, at the end, a rebuild writing through one
+// connection took 10–20 % more CPU in three pairs on 20 k dossiers (session 13, not explained).
 func pinWriter(ctx context.Context, db *sql.DB, d Dialect, cacheBytes int) *pinnedWriter {
 	if d != SQLite {
 		return nil
