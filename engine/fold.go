@@ -84,7 +84,7 @@ func (f *folding) due(budget int, interval time.Duration) bool {
 // run waited with it while a core idled. It waits no longer than a second interval, nor beyond its
 // rows' budget.
 func flushCanWait(gate chan struct{}, f *folding, budget int, interval time.Duration) bool {
-	if gate == nil || len(gate) == 0 {
+	if len(gate) == 0 { // free, or no gate at all (PostgreSQL): a nil channel's length is 0
 		return false
 	}
 	return f.fold.Held() <= budget && time.Since(f.since) < 2*interval
