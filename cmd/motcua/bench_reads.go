@@ -14,9 +14,12 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -103,7 +106,7 @@ func runBenchReads(ctx context.Context, args []string, stdout, stderr io.Writer)
 	// Their warnings go to stderr: a fold that fails and falls back to applying a page at a time
 	// changes what the figures mean (it did unseen in session 15's 1 M catch-up on PostgreSQL).
 	warnings := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	feeder, _, err := startProjections(ctx, deployment, "", warnings)
+	feeder, metrics, err := startProjections(ctx, deployment, "", warnings)
 	if err != nil {
 		return err
 	}
@@ -138,6 +141,7 @@ func runBenchReads(ctx context.Context, args []string, stdout, stderr io.Writer)
 		// CPU seconds compare trees on a shared machine, where the wall-clock rate follows the load.
 		if behind > 0 {
 			fmt.Fprintf(stdout, "CPU (user + system, the whole process): %.1f s, %.1f s per million events.\n", cpu.Seconds(), cpu.Seconds()*1e6/float64(behind))
+			printBulkStages(stdout, metrics, caughtUp)
 			// The floor any catch-up pays, measured in the same run: targets are stated against it.
 			floor, err := readWholeLog(ctx, deployment.events.Sealed)
 			if err != nil {
@@ -654,6 +658,49 @@ func processCPU() time.Duration {
 		return 0
 	}
 	return time.Duration(usage.Utime.Nano() + usage.Stime.Nano())
+}
+
+// bulkStageLine is one sample of motcua_projection_bulk_seconds_total in /metrics' text.
+var bulkStageLine = regexp.MustCompile(`^motcua_projection_bulk_seconds_total\{projection="([^"]+)",stage="([^"]+)"\} (\S+)$`)
+
+// printBulkStages prints, from the node's /metrics, the seconds each read model's goroutine spent
+// in each stage of the bulk catch-up: what the catch-up waited for (SQLite's write gate, or the
+// log's reader for the time outside every stage).
+func printBulkStages(stdout io.Writer, metrics http.Handler, took time.Duration) {
+	rec := httptest.NewRecorder()
+	metrics.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	stages := []string{"fold", "prepare", "wait", "write", "apply"}
+	seconds := map[string]map[string]float64{}
+	var names []string
+	for line := range strings.Lines(rec.Body.String()) {
+		m := bulkStageLine.FindStringSubmatch(strings.TrimSpace(line))
+		if m == nil {
+			continue
+		}
+		v, err := strconv.ParseFloat(m[3], 64)
+		if err != nil {
+			continue
+		}
+		if seconds[m[1]] == nil {
+			seconds[m[1]] = map[string]float64{}
+			names = append(names, m[1])
+		}
+		seconds[m[1]][m[2]] = v
+	}
+	if len(names) == 0 {
+		return
+	}
+	fmt.Fprintf(stdout, "\nSeconds of the catch-up's %.1f s each read model's goroutine spent in each stage; the rest it waited for pages:\n", took.Seconds())
+	fmt.Fprintf(stdout, "\n| read model | %s | busy | waited for pages |\n|---|%s---:|---:|\n", strings.Join(stages, " | "), strings.Repeat("---:|", len(stages)))
+	for _, name := range names {
+		busy := 0.0
+		fmt.Fprintf(stdout, "| %s |", name)
+		for _, stage := range stages {
+			busy += seconds[name][stage]
+			fmt.Fprintf(stdout, " %.1f |", seconds[name][stage])
+		}
+		fmt.Fprintf(stdout, " %.1f | %.1f |\n", busy, max(0, took.Seconds()-busy))
+	}
 }
 
 func printFloor(stdout io.Writer, floor logFloor) {

@@ -59,8 +59,14 @@ func lineWith(text, prefix string) string {
 // million events that compare two trees on a shared machine, and the floor measured in the same
 // run: the whole log read through the store alone.
 func TestBenchReadsCatchUpOnly(t *testing.T) {
-	dir, _ := generateSmallProvince(t)
+	// More events than engine.DefaultCatchUpThreshold: the read models catch up in bulk.
+	dir := t.TempDir()
 	var stdout bytes.Buffer
+	if err := run(context.Background(), []string{"bench", "generate", "--data", dir, "--dossiers", "700", "--days", "60",
+		"--end", "2026-11-27T09:00:00Z", "--seed", "7", "--progress", "1h"}, &stdout, io.Discard); err != nil {
+		t.Fatalf("bench generate: %v\n%s", err, stdout.String())
+	}
+	stdout.Reset()
 	if err := run(context.Background(), []string{"bench", "reads", "--data", dir, "--catch-up-only"}, &stdout, io.Discard); err != nil {
 		t.Fatalf("bench reads: %v\n%s", err, stdout.String())
 	}
@@ -70,6 +76,12 @@ func TestBenchReadsCatchUpOnly(t *testing.T) {
 	}
 	if !regexp.MustCompile(`CPU \(user \+ system, the whole process\): [0-9.]+ s, [0-9.]+ s per million events\.`).MatchString(out) {
 		t.Errorf("no CPU figure:\n%s", out)
+	}
+	// What each read model's goroutine spent its catch-up on, from /metrics: process control
+	// folded and wrote.
+	stages := regexp.MustCompile(`\| process_control \| ([0-9.]+) \| [0-9.]+ \| [0-9.]+ \| ([0-9.]+) \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \|`).FindStringSubmatch(out)
+	if !strings.Contains(out, "| read model | fold | prepare | wait | write | apply | busy | waited for pages |") || stages == nil || stages[2] == "0.0" {
+		t.Errorf("no seconds by stage of the catch-up:\n%s", out)
 	}
 	// The floor: the whole log read once more through the store, every event of it.
 	total := regexp.MustCompile(`sqlite store, ([0-9]+) events`).FindStringSubmatch(out)
