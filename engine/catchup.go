@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -298,10 +299,32 @@ func (e *Engine) catchUpEach(ctx context.Context, runners []*Runner, requests []
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	if !running && e.Dialect == PostgreSQL {
+		analyzeCaughtUp(ctx, members, logger)
+	}
 	took := time.Since(start)
 	logger.Info("caught up in bulk; the runners take over", "consumers", len(runners), "events", events,
 		"duration", took.Round(time.Millisecond), "events_per_second", int(float64(events)/max(took.Seconds(), 1e-9)))
 	return nil
+}
+
+// analyzeCaughtUp refreshes PostgreSQL's statistics of the tables of the members caught up at
+// start. A new node's read models are filled in minutes, and until autovacuum analyses them the
+// planner plans the officials' screens on the statistics of empty tables: at 100 k dossiers, just
+// after the catch-up, a control sheet took 78 ms, 1.7 ms with the tables analysed. Statistics
+// only speed up, so a failure is logged and the runners go on.
+func analyzeCaughtUp(ctx context.Context, members []*catchUpMember, logger *slog.Logger) {
+	for _, m := range members {
+		if m.left {
+			continue
+		}
+		r := m.runner
+		for _, table := range r.Consumer.Tables() {
+			if _, err := r.DB.ExecContext(ctx, `ANALYZE `+table); err != nil {
+				logger.Warn("catch-up could not analyse a table; autovacuum will", "projection", r.Consumer.Name(), "table", table, "error", err)
+			}
+		}
+	}
 }
 
 // catchUpPage hands a page to one member: folded, flushed when due; or applied in one transaction.

@@ -510,3 +510,33 @@ func TestANodeCaughtUpInBulkUnderLeasesPublishesLittleOfTheLog(t *testing.T) {
 	}
 	checkJournal(t, db, all)
 }
+
+// A bulk catch-up at start on PostgreSQL analyses the tables it filled (ANALYZE, not autovacuum's
+// analysis): the screens that follow are planned on their statistics, not an empty table's.
+func TestABulkCatchUpOnPostgreSQLAnalysesTheTablesItFilled(t *testing.T) {
+	t.Parallel()
+	store, db := openStore(t, "postgres")
+	seedDossiers(t, store)
+	writeLog(t, store, 1500, 2)
+	log := readLog(t, store)
+	var logs lockedBuffer
+	e := bulkEngine(store, db, engine.PostgreSQL, &logs, projections.PublicStatusView{}, journal{})
+	runEngine(t, e)
+	waitFor(t, e, log[len(log)-1].Position)
+	if !strings.Contains(logs.String(), "caught up in bulk") {
+		t.Fatalf("the engine did not catch up in bulk:\n%s", logs.String())
+	}
+	// The statistics' counters reach other sessions within a second or so.
+	var analysed int64
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if err := db.QueryRow(`SELECT analyze_count FROM pg_stat_user_tables WHERE relname = 'public_status'`).Scan(&analysed); err != nil {
+			t.Fatal(err)
+		}
+		if analysed > 0 {
+			break
+		}
+	}
+	if analysed == 0 {
+		t.Fatalf("public_status was not analysed after the catch-up filled it:\n%s", logs.String())
+	}
+}
