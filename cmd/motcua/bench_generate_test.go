@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -23,9 +24,15 @@ import (
 // generateSmallProvince writes 300 dossiers over 60 days into a new data directory.
 func generateSmallProvince(t *testing.T) (dir, output string) {
 	t.Helper()
+	return generateProvince(t, 300)
+}
+
+// generateProvince generates a province of the given number of dossiers over 60 days.
+func generateProvince(t *testing.T, dossiers int) (dir, output string) {
+	t.Helper()
 	dir = t.TempDir()
 	var stdout bytes.Buffer
-	err := run(context.Background(), []string{"bench", "generate", "--data", dir, "--dossiers", "300", "--days", "60",
+	err := run(context.Background(), []string{"bench", "generate", "--data", dir, "--dossiers", strconv.Itoa(dossiers), "--days", "60",
 		"--end", "2026-11-27T09:00:00Z", "--seed", "7", "--progress", "1h"}, &stdout, io.Discard)
 	if err != nil {
 		t.Fatalf("bench generate: %v\n%s", err, stdout.String())

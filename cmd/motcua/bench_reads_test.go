@@ -60,13 +60,8 @@ func lineWith(text, prefix string) string {
 // run: the whole log read through the store alone.
 func TestBenchReadsCatchUpOnly(t *testing.T) {
 	// More events than engine.DefaultCatchUpThreshold: the read models catch up in bulk.
-	dir := t.TempDir()
+	dir, _ := generateProvince(t, 700)
 	var stdout bytes.Buffer
-	if err := run(context.Background(), []string{"bench", "generate", "--data", dir, "--dossiers", "700", "--days", "60",
-		"--end", "2026-11-27T09:00:00Z", "--seed", "7", "--progress", "1h"}, &stdout, io.Discard); err != nil {
-		t.Fatalf("bench generate: %v\n%s", err, stdout.String())
-	}
-	stdout.Reset()
 	if err := run(context.Background(), []string{"bench", "reads", "--data", dir, "--catch-up-only"}, &stdout, io.Discard); err != nil {
 		t.Fatalf("bench reads: %v\n%s", err, stdout.String())
 	}
