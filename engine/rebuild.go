@@ -199,6 +199,9 @@ func (rb *Rebuilder) Run(ctx context.Context) (RebuildResult, error) {
 	if err := cmp.Or(readErr, ctx.Err(), g.Wait()); err != nil {
 		return result, err
 	}
+	if d == PostgreSQL {
+		rb.analyzeFolded(ctx, folds)
+	}
 	swapped, err := rb.swap(ctx, d, scratch, result.Position, batch)
 	if err != nil {
 		return result, err
@@ -331,6 +334,21 @@ func analyzeScratchTables(ctx context.Context, db *sql.DB, consumers []Consumer)
 		}
 	}
 	return nil
+}
+
+// analyzeFolded refreshes PostgreSQL's statistics of the scratch tables the folds filled, before
+// they are swapped in. A fold writes its rows at its flushes, without the paged consumers'
+// analyses, and until autovacuum came by the swapped-in tables were planned on the statistics of
+// empty tables, as a catch-up's were (analyzeCaughtUp). Statistics only speed up, so a failure is
+// logged and the swap goes on.
+func (rb *Rebuilder) analyzeFolded(ctx context.Context, folds []*folding) {
+	for _, f := range folds {
+		for _, table := range f.consumer.Tables() {
+			if _, err := rb.DB.ExecContext(ctx, `ANALYZE `+RebuildPrefix+table); err != nil && rb.Logger != nil {
+				rb.Logger.Warn("rebuild could not analyse a table; autovacuum will", "projection", f.consumer.Name(), "table", table, "error", err)
+			}
+		}
+	}
 }
 
 // rebuildConnections is how many transactions a PostgreSQL rebuild runs at once, and
