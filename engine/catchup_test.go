@@ -526,17 +526,7 @@ func TestABulkCatchUpOnPostgreSQLAnalysesTheTablesItFilled(t *testing.T) {
 	if !strings.Contains(logs.String(), "caught up in bulk") {
 		t.Fatalf("the engine did not catch up in bulk:\n%s", logs.String())
 	}
-	// The statistics' counters reach other sessions within a second or so.
-	var analysed int64
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		if err := db.QueryRow(`SELECT analyze_count FROM pg_stat_user_tables WHERE relname = 'public_status'`).Scan(&analysed); err != nil {
-			t.Fatal(err)
-		}
-		if analysed > 0 {
-			break
-		}
-	}
-	if analysed == 0 {
+	if analysed := analyseCount(t, db, "public_status"); analysed == 0 {
 		t.Fatalf("public_status was not analysed after the catch-up filled it:\n%s", logs.String())
 	}
 }

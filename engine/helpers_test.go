@@ -381,3 +381,20 @@ func (s wrappedFolds) Apply(ctx context.Context, tx *sql.Tx, batch engine.Batch)
 	s.applied.Add(int64(len(batch.Events)))
 	return engine.ApplyFold(ctx, tx, batch, s.PublicStatusView.NewFold(false))
 }
+
+// analyseCount is how many times PostgreSQL analysed table by hand (autovacuum's not counted),
+// waiting up to 10 s for it to be more than none: the statistics' counters reach other sessions
+// within a second or so.
+func analyseCount(t testing.TB, db *sql.DB, table string) int64 {
+	t.Helper()
+	var analysed int64
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if err := db.QueryRow(`SELECT analyze_count FROM pg_stat_user_tables WHERE relname = $1`, table).Scan(&analysed); err != nil {
+			t.Fatal(err)
+		}
+		if analysed > 0 {
+			break
+		}
+	}
+	return analysed
+}

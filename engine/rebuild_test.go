@@ -9,7 +9,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/motcua/motcua/engine"
 	"github.com/motcua/motcua/eventstore"
@@ -257,18 +256,8 @@ func TestARebuildOnPostgreSQLAnalysesTheTablesItsFoldsFilled(t *testing.T) {
 	if _, err := rebuilder.Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	// The statistics' counters reach other sessions within a second or so; the swapped-in table
-	// keeps the scratch table's counters (a rename keeps the relation).
-	var analysed int64
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		if err := db.QueryRow(`SELECT analyze_count FROM pg_stat_user_tables WHERE relname = 'public_status'`).Scan(&analysed); err != nil {
-			t.Fatal(err)
-		}
-		if analysed > 0 {
-			break
-		}
-	}
-	if analysed == 0 {
+	// The swapped-in table keeps the scratch table's counters: a rename keeps the relation.
+	if analysed := analyseCount(t, db, "public_status"); analysed == 0 {
 		t.Fatal("public_status was not analysed after the rebuild's fold filled it")
 	}
 }
